@@ -1,0 +1,26 @@
+# Every dependency comes from a Debian 12 package (see scripts/deps).
+find_package(PkgConfig REQUIRED)
+find_package(Threads REQUIRED)
+find_package(Boost 1.74 REQUIRED)
+find_package(SQLite3 REQUIRED)
+find_package(ICU REQUIRED COMPONENTS uc)
+find_package(nlohmann_json 3.10 REQUIRED)
+find_package(tomlplusplus REQUIRED)
+find_package(CLI11 REQUIRED)
+find_package(spdlog REQUIRED)
+pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
+pkg_check_modules(IDN2 REQUIRED IMPORTED_TARGET libidn2)
+
+find_path(PHONENUMBER_INCLUDE_DIR phonenumbers/phonenumberutil.h REQUIRED)
+find_library(PHONENUMBER_LIBRARY phonenumber REQUIRED)
+add_library(rempart_phonenumber INTERFACE)
+target_include_directories(rempart_phonenumber INTERFACE ${PHONENUMBER_INCLUDE_DIR})
+target_link_libraries(rempart_phonenumber INTERFACE ${PHONENUMBER_LIBRARY} ICU::uc)
+
+add_library(rempart_boost INTERFACE)
+target_link_libraries(rempart_boost INTERFACE Boost::headers Threads::Threads)
+target_compile_definitions(rempart_boost INTERFACE BOOST_BEAST_USE_STD_STRING_VIEW BOOST_ASIO_NO_DEPRECATED)
+
+if(REMPART_TESTS)
+  find_package(GTest REQUIRED)
+endif()

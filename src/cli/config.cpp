@@ -1,0 +1,222 @@
+#include "cli/config.hpp"
+
+#include <charconv>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <toml++/toml.h>
+
+namespace rempart::cli {
+namespace {
+
+using Keys = std::set<std::string, std::less<>>;
+
+Result<void> refuse_unknown(const toml::table& t, const Keys& allowed, std::string_view where) {
+  for (const auto& [k, v] : t) {
+    (void)v;
+    if (!allowed.contains(k.str())) {
+      return fail(Errc::config, "unknown key '" + std::string(k.str()) + "' in [" + std::string(where) + "]");
+    }
+  }
+  return {};
+}
+
+template <typename T>
+Result<void> read(const toml::table& t, std::string_view table, std::string_view key, T& out) {
+  const toml::node* n = t.get(key);
+  if (n == nullptr) return {};
+  auto v = n->value<T>();
+  if (!v) {
+    return fail(Errc::config, "[" + std::string(table) + "]." + std::string(key) + " has the wrong type");
+  }
+  out = *v;
+  return {};
+}
+
+Result<void> read_strings(const toml::table& t, std::string_view table, std::string_view key,
+                          std::vector<std::string>& out) {
+  const toml::node* n = t.get(key);
+  if (n == nullptr) return {};
+  const toml::array* arr = n->as_array();
+  if (arr == nullptr) {
+    return fail(Errc::config, "[" + std::string(table) + "]." + std::string(key) + " must be an array of strings");
+  }
+  out.clear();
+  for (const auto& e : *arr) {
+    auto s = e.value<std::string>();
+    if (!s) {
+      return fail(Errc::config, "[" + std::string(table) + "]." + std::string(key) + " must be an array of strings");
+    }
+    out.push_back(*s);
+  }
+  return {};
+}
+
+const toml::table* sub(const toml::table& root, std::string_view name) {
+  const toml::node* n = root.get(name);
+  return n != nullptr ? n->as_table() : nullptr;
+}
+
+std::string quote(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string quote_list(const std::vector<std::string>& v) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (i != 0) out += ", ";
+    out += quote(v[i]);
+  }
+  return out + "]";
+}
+
+}  // namespace
+
+Result<ListenAddress> parse_listen(std::string_view text) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) {
+    return fail(Errc::config, "listen address must be HOST:PORT");
+  }
+  ListenAddress a;
+  a.host = std::string(text.substr(0, colon));
+  if (a.host.size() > 2 && a.host.front() == '[' && a.host.back() == ']') {
+    a.host = a.host.substr(1, a.host.size() - 2);
+  }
+  const auto port = text.substr(colon + 1);
+  unsigned value = 0;
+  auto [p, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+  if (ec != std::errc{} || p != port.data() + port.size() || value > 65535) {
+    return fail(Errc::config, "listen port must be a number from 0 to 65535");
+  }
+  a.port = static_cast<std::uint16_t>(value);
+  return a;
+}
+
+Result<Config> parse_config(std::string_view toml_text, const std::filesystem::path& origin) {
+  toml::table root;
+  try {
+    root = toml::parse(toml_text, origin.string());
+  } catch (const toml::parse_error& e) {
+    std::ostringstream msg;
+    msg << "configuration is not valid TOML (line " << e.source().begin.line << ")";
+    return fail(Errc::config, msg.str());
+  }
+  if (auto r = refuse_unknown(root, {"storage", "keys", "intake", "keeper", "log"}, "top level"); !r) {
+    return std::unexpected(r.error());
+  }
+  Config c;
+  std::string data_dir, keys_dir, listen = "127.0.0.1:8080";
+  int64_t threads = 0, fold_interval = c.fold_interval_ms, fold_batch = static_cast<int64_t>(c.fold_batch),
+          max_tags = static_cast<int64_t>(c.intake.max_tags);
+
+  if (const auto* t = sub(root, "storage")) {
+    if (auto r = refuse_unknown(*t, {"backend", "data_dir"}, "storage"); !r) return std::unexpected(r.error());
+    std::string backend = "sqlite";
+    if (auto r = read(*t, "storage", "backend", backend); !r) return std::unexpected(r.error());
+    if (backend != "sqlite") return fail(Errc::config, "[storage].backend must be \"sqlite\"");
+    if (auto r = read(*t, "storage", "data_dir", data_dir); !r) return std::unexpected(r.error());
+  }
+  if (const auto* t = sub(root, "keys")) {
+    if (auto r = refuse_unknown(*t, {"dir"}, "keys"); !r) return std::unexpected(r.error());
+    if (auto r = read(*t, "keys", "dir", keys_dir); !r) return std::unexpected(r.error());
+  }
+  if (const auto* t = sub(root, "intake")) {
+    if (auto r = refuse_unknown(*t, {"listen", "threads", "default_region", "collect", "allowed_origins",
+                                     "rate_per_minute", "burst", "max_tags"},
+                                "intake");
+        !r) {
+      return std::unexpected(r.error());
+    }
+    if (auto r = read(*t, "intake", "listen", listen); !r) return std::unexpected(r.error());
+    if (auto r = read(*t, "intake", "threads", threads); !r) return std::unexpected(r.error());
+    if (auto r = read(*t, "intake", "default_region", c.intake.default_region); !r) return std::unexpected(r.error());
+    if (auto r = read_strings(*t, "intake", "collect", c.intake.collect); !r) return std::unexpected(r.error());
+    if (auto r = read_strings(*t, "intake", "allowed_origins", c.allowed_origins); !r) return std::unexpected(r.error());
+    if (auto r = read(*t, "intake", "rate_per_minute", c.rate_per_minute); !r) return std::unexpected(r.error());
+    if (auto r = read(*t, "intake", "burst", c.burst); !r) return std::unexpected(r.error());
+    if (auto r = read(*t, "intake", "max_tags", max_tags); !r) return std::unexpected(r.error());
+  }
+  if (const auto* t = sub(root, "keeper")) {
+    if (auto r = refuse_unknown(*t, {"fold_interval_ms", "fold_batch"}, "keeper"); !r) return std::unexpected(r.error());
+    if (auto r = read(*t, "keeper", "fold_interval_ms", fold_interval); !r) return std::unexpected(r.error());
+    if (auto r = read(*t, "keeper", "fold_batch", fold_batch); !r) return std::unexpected(r.error());
+  }
+  if (const auto* t = sub(root, "log")) {
+    if (auto r = refuse_unknown(*t, {"level"}, "log"); !r) return std::unexpected(r.error());
+    if (auto r = read(*t, "log", "level", c.log_level); !r) return std::unexpected(r.error());
+  }
+
+  if (data_dir.empty()) return fail(Errc::config, "[storage].data_dir is required");
+  if (keys_dir.empty()) return fail(Errc::config, "[keys].dir is required");
+  c.data_dir = data_dir;
+  c.keys_dir = keys_dir;
+  auto l = parse_listen(listen);
+  if (!l) return std::unexpected(l.error());
+  c.intake_listen = *l;
+  if (threads < 0 || threads > 256) return fail(Errc::config, "[intake].threads must be 0..256");
+  c.threads = static_cast<unsigned>(threads);
+  if (fold_interval < 10 || fold_interval > 60000) return fail(Errc::config, "[keeper].fold_interval_ms must be 10..60000");
+  c.fold_interval_ms = static_cast<unsigned>(fold_interval);
+  if (fold_batch < 1 || fold_batch > 100000) return fail(Errc::config, "[keeper].fold_batch must be 1..100000");
+  c.fold_batch = static_cast<std::size_t>(fold_batch);
+  if (max_tags < 0 || max_tags > 100) return fail(Errc::config, "[intake].max_tags must be 0..100");
+  c.intake.max_tags = static_cast<std::size_t>(max_tags);
+  if (!(c.rate_per_minute > 0) || !(c.burst >= 1)) {
+    return fail(Errc::config, "[intake].rate_per_minute must be > 0 and burst >= 1");
+  }
+  if (c.intake.default_region.size() != 2) return fail(Errc::config, "[intake].default_region must be a two-letter region");
+  static const Keys known_fields = {"given_name", "family_name", "email", "phone", "postal_code", "locality", "country"};
+  for (const auto& f : c.intake.collect) {
+    if (!known_fields.contains(f)) return fail(Errc::config, "[intake].collect names an unknown field '" + f + "'");
+  }
+  for (const auto& o : c.allowed_origins) {
+    if (!(o.starts_with("https://") || o.starts_with("http://")) || o.find('/', 8) != std::string::npos) {
+      return fail(Errc::config, "[intake].allowed_origins entries must be origins like https://example.org");
+    }
+  }
+  static const Keys levels = {"trace", "debug", "info", "warn", "error", "critical", "off"};
+  if (!levels.contains(c.log_level)) return fail(Errc::config, "[log].level is not a known level");
+  return c;
+}
+
+Result<Config> load_config(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return fail(Errc::not_found, "cannot read configuration file " + file.string());
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return parse_config(ss.str(), file);
+}
+
+std::string render_config(const Config& c) {
+  std::ostringstream o;
+  o << "# rempart configuration. Every key is listed; unknown keys are refused.\n"
+    << "# This file holds no secret: the keys live in [keys].dir.\n\n"
+    << "[storage]\n"
+    << "backend = \"sqlite\"\n"
+    << "data_dir = " << quote(c.data_dir.string()) << "   # database; mode 0700\n\n"
+    << "[keys]\n"
+    << "dir = " << quote(c.keys_dir.string()) << "   # keyrings; must not be inside data_dir\n\n"
+    << "[intake]\n"
+    << "listen = " << quote(c.intake_listen.host + ":" + std::to_string(c.intake_listen.port)) << "\n"
+    << "threads = " << c.threads << "   # 0 = one per core\n"
+    << "default_region = " << quote(c.intake.default_region) << "   # for phone numbers without +country code\n"
+    << "collect = " << quote_list(c.intake.collect) << "   # fields stored; others are dropped\n"
+    << "allowed_origins = " << quote_list(c.allowed_origins) << "   # websites that may post sign-ups by JavaScript\n"
+    << "rate_per_minute = " << c.rate_per_minute << "   # sign-ups per client address\n"
+    << "burst = " << c.burst << "\n"
+    << "max_tags = " << c.intake.max_tags << "\n\n"
+    << "[keeper]\n"
+    << "fold_interval_ms = " << c.fold_interval_ms << "\n"
+    << "fold_batch = " << c.fold_batch << "\n\n"
+    << "[log]\n"
+    << "level = " << quote(c.log_level) << "\n";
+  return o.str();
+}
+
+}  // namespace rempart::cli

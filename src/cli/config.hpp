@@ -1,0 +1,45 @@
+#pragma once
+// rempart's one configuration file (TOML). Checked against a fixed schema:
+// unknown tables or keys are refused, so a typo never silently falls back to
+// a default. The file holds no secret; keys live in [keys].dir.
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "core/error.hpp"
+#include "core/validate.hpp"
+
+namespace rempart::cli {
+
+struct ListenAddress {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8080;
+};
+
+struct Config {
+  std::filesystem::path data_dir;  // holds the database; 0700
+  std::filesystem::path keys_dir;  // holds the keyrings; never inside data_dir
+  ListenAddress intake_listen;
+  unsigned threads = 0;  // 0 = one per core
+  core::IntakeOptions intake;
+  std::vector<std::string> allowed_origins;
+  double rate_per_minute = 30;  // sustained sign-ups per client address
+  double burst = 10;
+  unsigned fold_interval_ms = 200;
+  std::size_t fold_batch = 1000;
+  std::string log_level = "info";
+
+  std::filesystem::path database() const { return data_dir / "rempart.db"; }
+};
+
+// Parses and checks a configuration file. Errors name the offending key.
+Result<Config> load_config(const std::filesystem::path& file);
+Result<Config> parse_config(std::string_view toml_text, const std::filesystem::path& origin);
+
+// The file `rempart init` writes: every key present, with comments.
+std::string render_config(const Config& c);
+
+Result<ListenAddress> parse_listen(std::string_view text);
+
+}  // namespace rempart::cli

@@ -1,0 +1,66 @@
+#include "cli/config.hpp"
+
+#include <gtest/gtest.h>
+
+namespace rempart::cli {
+namespace {
+
+const char* kMinimal = R"(
+[storage]
+data_dir = "/srv/rempart/data"
+[keys]
+dir = "/etc/rempart/keys"
+)";
+
+TEST(Config, MinimalFileGetsDefaults) {
+  auto c = parse_config(kMinimal, "t.toml");
+  ASSERT_TRUE(c) << c.error().internal;
+  EXPECT_EQ(c->data_dir, "/srv/rempart/data");
+  EXPECT_EQ(c->database(), "/srv/rempart/data/rempart.db");
+  EXPECT_EQ(c->intake_listen.host, "127.0.0.1");
+  EXPECT_EQ(c->intake_listen.port, 8080);
+  EXPECT_EQ(c->intake.default_region, "FR");
+}
+
+TEST(Config, RenderedConfigParsesBackToTheSameValues) {
+  Config c;
+  c.data_dir = "/d";
+  c.keys_dir = "/k \"quoted\"";
+  c.intake_listen = {"::1", 9000};
+  c.intake.default_region = "DE";
+  c.intake.collect = {"email", "postal_code"};
+  c.allowed_origins = {"https://example.org"};
+  c.rate_per_minute = 12.5;
+  auto back = parse_config(render_config(c), "r.toml");
+  ASSERT_TRUE(back) << back.error().internal;
+  EXPECT_EQ(back->keys_dir, c.keys_dir);
+  EXPECT_EQ(back->intake_listen.host, "::1");
+  EXPECT_EQ(back->intake_listen.port, 9000);
+  EXPECT_EQ(back->intake.collect, c.intake.collect);
+  EXPECT_EQ(back->allowed_origins, c.allowed_origins);
+  EXPECT_DOUBLE_EQ(back->rate_per_minute, 12.5);
+}
+
+TEST(Config, RefusesWhatIsNotInTheSchema) {
+  const std::string base = kMinimal;
+  for (const std::string bad : {
+           base + "[intake]\nlisten = \"127.0.0.1\"\n",
+           base + "[intake]\nlisten = \"127.0.0.1:70000\"\n",
+           base + "[intake]\nlistn = \"127.0.0.1:1\"\n",
+           base + "[intake]\ncollect = [\"password\"]\n",
+           base + "[intake]\nallowed_origins = [\"https://example.org/path\"]\n",
+           base + "[intake]\nthreads = \"two\"\n",
+           base + "[extra]\n",
+           base + "[log]\nlevel = \"loud\"\n",
+           std::string("[storage]\ndata_dir = \"/d\"\n"),
+           std::string("[storage]\nbackend = \"mysql\"\ndata_dir = \"/d\"\n[keys]\ndir = \"/k\"\n"),
+           std::string("not toml at all ["),
+       }) {
+    auto c = parse_config(bad, "bad.toml");
+    EXPECT_FALSE(c) << bad;
+    if (!c) EXPECT_EQ(c.error().code, Errc::config);
+  }
+}
+
+}  // namespace
+}  // namespace rempart::cli

@@ -1,0 +1,21 @@
+#include "core/error.hpp"
+
+namespace rempart {
+
+const char* errc_name(Errc c) noexcept {
+  switch (c) {
+    case Errc::invalid_input: return "invalid_input";
+    case Errc::not_found: return "not_found";
+    case Errc::conflict: return "conflict";
+    case Errc::io: return "io";
+    case Errc::storage: return "storage";
+    case Errc::crypto: return "crypto";
+    case Errc::config: return "config";
+    case Errc::permission: return "permission";
+    case Errc::busy: return "busy";
+    case Errc::internal: return "internal";
+  }
+  return "internal";
+}
+
+}  // namespace rempart

@@ -1,0 +1,124 @@
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "core/test_support.hpp"
+#include "core/validate.hpp"
+
+namespace rempart::core {
+namespace {
+
+using testing::expect_no_echo;
+
+TEST(SignupForm, DecodesAllFields) {
+  const auto r = parse_signup_form(
+      "given_name=%C3%89lise&family_name=Du+Pont&email=elise%40ex%C3%A4mple.fr"
+      "&phone=%2B33+6+12+34+56+78&postal_code=75011&locality=Paris&country=fr"
+      "&consent_email=on&consent_sms=0&tag=volunteer&tag=paris");
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->given_name, "\xC3\x89lise");
+  EXPECT_EQ(r->family_name, "Du Pont");
+  EXPECT_EQ(r->email, "elise@ex\xC3\xA4mple.fr");
+  EXPECT_EQ(r->phone, "+33 6 12 34 56 78");
+  EXPECT_EQ(r->postal_code, "75011");
+  EXPECT_EQ(r->locality, "Paris");
+  EXPECT_EQ(r->country, "fr");
+  EXPECT_TRUE(r->consent.email);
+  EXPECT_FALSE(r->consent.sms);
+  EXPECT_EQ(r->tags, (std::vector<std::string>{"volunteer", "paris"}));
+
+  const auto p = validate_submission(*r, IntakeOptions{});
+  ASSERT_TRUE(p.has_value());
+  EXPECT_EQ(p->email, "elise@xn--exmple-cua.fr");
+  EXPECT_EQ(p->phone, "+33612345678");
+}
+
+TEST(SignupForm, CheckboxValues) {
+  for (const char* on : {"on", "1", "true", "yes", "ON", "Yes"}) {
+    const auto r = parse_signup_form(std::string("email=a%40b.fr&consent_sms=") + on);
+    ASSERT_TRUE(r.has_value());
+    EXPECT_TRUE(r->consent.sms);
+  }
+  for (const char* off : {"", "0", "off", "false", "no", "maybe"}) {
+    const auto r = parse_signup_form(std::string("consent_email=") + off);
+    ASSERT_TRUE(r.has_value());
+    EXPECT_FALSE(r->consent.email);
+  }
+  const auto none = parse_signup_form("email=a%40b.fr");
+  ASSERT_TRUE(none.has_value());
+  EXPECT_FALSE(none->consent.email);
+  EXPECT_FALSE(none->consent.sms);
+}
+
+TEST(SignupForm, EdgeCasesOfTheEncoding) {
+  const auto r = parse_signup_form("&&given_name=a%3Db%26c&&family_name&locality=%2b+");
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->given_name, "a=b&c");
+  EXPECT_EQ(r->family_name, "");
+  EXPECT_EQ(r->locality, "+ ");
+  EXPECT_TRUE(parse_signup_form("").has_value());
+}
+
+TEST(SignupForm, MalformedPercentEncoding) {
+  for (const char* body : {"email=%ZZ", "email=%4", "email=%", "given_name=ok&email=a%G1",
+                           "%zzemail=x", "email=%%41"}) {
+    const auto r = parse_signup_form(body);
+    ASSERT_FALSE(r.has_value());
+    EXPECT_EQ(r.error(), (FieldErrors{{"body", "malformed"}}));
+  }
+}
+
+TEST(SignupForm, UnknownNamesAreNotEchoed) {
+  const auto r = parse_signup_form(
+      "email=a%40b.fr&is_admin=1&%27+OR+1%3D1+--=x&password=hunter2&given_name=Ada");
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error(), (FieldErrors{{"body", "unknown_field"}}));
+  for (const char* hostile : {"is_admin", "' OR 1=1", "password", "hunter2"}) {
+    expect_no_echo(r.error(), hostile);
+  }
+}
+
+TEST(SignupForm, DuplicateSingleValuedNames) {
+  const auto r = parse_signup_form("email=a%40b.fr&email=c%40d.fr&phone=1&phone=2&consent_sms=on"
+                                   "&consent_sms=on&tag=a&tag=a");
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error(), (FieldErrors{{"email", "duplicate_key"},
+                                    {"phone", "duplicate_key"},
+                                    {"consent_sms", "duplicate_key"}}));
+}
+
+TEST(SignupForm, BoundsThePairCount) {
+  std::string body = "email=a%40b.fr";
+  for (int i = 0; i < 64; ++i) body += "&tag=t";
+  const auto r = parse_signup_form(body);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error(), (FieldErrors{{"body", "too_many"}}));
+}
+
+TEST(SignupForm, HostileValuesReachValidationUnchanged) {
+  const auto r = parse_signup_form(
+      "given_name=%27+OR+1%3D1+--&family_name=Ali%00ce&locality=%E2%80%AEevil"
+      "&email=%22%3B+DROP+TABLE+supporters%3B+--&postal_code=%C0%AF");
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->given_name, "' OR 1=1 --");
+  EXPECT_EQ(r->family_name, std::string("Ali\0ce", 6));
+  const auto p = validate_submission(*r, IntakeOptions{});
+  ASSERT_FALSE(p.has_value());
+  EXPECT_EQ(p.error(), (FieldErrors{{"family_name", "forbidden_characters"},
+                                    {"email", "invalid_email"},
+                                    {"postal_code", "invalid_postal_code"},
+                                    {"locality", "forbidden_characters"}}));
+  for (const char* hostile : {"DROP TABLE", "Ali", "evil"}) expect_no_echo(p.error(), hostile);
+}
+
+TEST(SignupForm, HugeFieldIsParsedThenRefusedCheaply) {
+  const std::string big(100000, 'A');
+  const auto r = parse_signup_form("email=a%40b.fr&given_name=" + big);
+  ASSERT_TRUE(r.has_value());
+  const auto p = validate_submission(*r, IntakeOptions{});
+  ASSERT_FALSE(p.has_value());
+  EXPECT_EQ(p.error(), (FieldErrors{{"given_name", "too_long"}}));
+}
+
+}  // namespace
+}  // namespace rempart::core

@@ -1,0 +1,59 @@
+#include "core/person.hpp"
+
+#include <string_view>
+
+namespace rempart::core {
+
+std::vector<Field> to_fields(const Person& p) {
+  std::vector<Field> out;
+  out.reserve(10);
+  auto add = [&](const char* name, const std::string& v) {
+    if (!v.empty()) out.push_back(Field{name, v});
+  };
+  add(field::given_name, p.given_name);
+  add(field::family_name, p.family_name);
+  add(field::email, p.email);
+  add(field::phone, p.phone);
+  add(field::postal_code, p.postal_code);
+  add(field::locality, p.locality);
+  add(field::country, p.country);
+  if (!p.tags.empty()) {
+    std::string joined;
+    for (const auto& t : p.tags) {
+      if (!joined.empty()) joined += '\n';
+      joined += t;
+    }
+    out.push_back(Field{field::tags, std::move(joined)});
+  }
+  out.push_back(Field{field::consent_email, p.consent.email ? "1" : "0"});
+  out.push_back(Field{field::consent_sms, p.consent.sms ? "1" : "0"});
+  return out;
+}
+
+Person to_person(const std::vector<Field>& fields) {
+  Person p;
+  for (const auto& f : fields) {
+    const std::string_view n = f.name;
+    if (n == field::given_name) p.given_name = f.value;
+    else if (n == field::family_name) p.family_name = f.value;
+    else if (n == field::email) p.email = f.value;
+    else if (n == field::phone) p.phone = f.value;
+    else if (n == field::postal_code) p.postal_code = f.value;
+    else if (n == field::locality) p.locality = f.value;
+    else if (n == field::country) p.country = f.value;
+    else if (n == field::consent_email) p.consent.email = f.value == "1";
+    else if (n == field::consent_sms) p.consent.sms = f.value == "1";
+    else if (n == field::tags) {
+      std::string_view rest = f.value;
+      while (!rest.empty()) {
+        const auto nl = rest.find('\n');
+        p.tags.emplace_back(rest.substr(0, nl));
+        if (nl == std::string_view::npos) break;
+        rest.remove_prefix(nl + 1);
+      }
+    }
+  }
+  return p;
+}
+
+}  // namespace rempart::core

@@ -1,0 +1,57 @@
+#pragma once
+// A supporter's submitted data after validation and normalisation. This is
+// what the intake role seals and what the keeper folds into a record.
+// Every string here is personal data: never log it, never put it in an Error.
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace rempart::core {
+
+struct Consent {
+  bool email = false;  // agreed to receive e-mail
+  bool sms = false;    // agreed to receive text messages
+  bool operator==(const Consent&) const = default;
+};
+
+struct Person {
+  std::string given_name;   // NFC, trimmed, may be empty
+  std::string family_name;  // NFC, trimmed, may be empty
+  std::string email;        // normalised (lower-cased, A-label domain), may be empty
+  std::string phone;        // E.164, may be empty
+  std::string postal_code;  // upper-cased, may be empty
+  std::string locality;     // NFC, may be empty
+  std::string country;      // ISO 3166-1 alpha-2, may be empty
+  std::vector<std::string> tags;  // validated tag names, sorted, unique
+  Consent consent;
+
+  bool operator==(const Person&) const = default;
+};
+
+// One named field of a sealed submission or record. Field names are fixed
+// identifiers (the constants below); values are plaintext personal data.
+struct Field {
+  std::string name;
+  std::string value;
+  bool operator==(const Field&) const = default;
+};
+
+namespace field {
+inline constexpr const char* given_name = "given_name";
+inline constexpr const char* family_name = "family_name";
+inline constexpr const char* email = "email";
+inline constexpr const char* phone = "phone";
+inline constexpr const char* postal_code = "postal_code";
+inline constexpr const char* locality = "locality";
+inline constexpr const char* country = "country";
+inline constexpr const char* tags = "tags";              // '\n'-joined
+inline constexpr const char* consent_email = "consent_email";  // "1" or "0"
+inline constexpr const char* consent_sms = "consent_sms";      // "1" or "0"
+}  // namespace field
+
+// Person <-> fields, so that sealing code deals with named byte strings only.
+// Empty fields are omitted. to_person ignores unknown field names.
+std::vector<Field> to_fields(const Person& p);
+Person to_person(const std::vector<Field>& fields);
+
+}  // namespace rempart::core

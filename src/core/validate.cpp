@@ -1,0 +1,321 @@
+// Field validators and validate_submission. Every error is a fixed code:
+// nothing here copies input into an error, a log or an exception.
+#include <idn2.h>
+#include <phonenumbers/phonenumber.pb.h>
+#include <phonenumbers/phonenumberutil.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <memory>
+#include <set>
+
+#include "core/text.hpp"
+#include "core/validate.hpp"
+
+namespace rempart::core {
+
+namespace {
+
+using Checked = std::expected<std::string, std::string>;
+
+std::unexpected<std::string> bad(const char* code) { return std::unexpected<std::string>(code); }
+
+constexpr std::size_t kMaxEmailOctets = 254;   // RFC 5321 path limit minus <>
+constexpr std::size_t kMaxLocalOctets = 64;
+constexpr std::size_t kMaxDomainOctets = 253;
+constexpr std::size_t kMaxLabelOctets = 63;
+// Raw input bounds, applied before any costly work (IDNA, ICU, libphonenumber).
+constexpr std::size_t kMaxEmailInput = 1024;
+constexpr std::size_t kMaxPhoneInput = 32;
+constexpr std::size_t kMaxNameCodePoints = 100;
+constexpr std::size_t kMaxNameInput = 4 * kMaxNameCodePoints;
+constexpr std::size_t kMaxPostalCode = 16;
+constexpr std::size_t kMaxPostalInput = 64;
+constexpr std::size_t kMaxTag = 64;
+// More raw tags than this is refused before normalising any of them.
+constexpr std::size_t kMaxRawTags = 256;
+
+bool is_atext(char c) noexcept {
+  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
+  switch (c) {
+    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
+    case '-': case '/': case '=': case '?': case '^': case '_': case '`': case '{':
+    case '|': case '}': case '~':
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool is_dot_atom(std::string_view s) noexcept {
+  if (s.empty() || s.front() == '.' || s.back() == '.') return false;
+  char prev = 0;
+  for (const char c : s) {
+    if (c == '.') {
+      if (prev == '.') return false;
+    } else if (!is_atext(c)) {
+      return false;
+    }
+    prev = c;
+  }
+  return true;
+}
+
+bool is_ldh_label(std::string_view l) noexcept {
+  if (l.empty() || l.size() > kMaxLabelOctets) return false;
+  if (l.front() == '-' || l.back() == '-') return false;
+  return std::all_of(l.begin(), l.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+  });
+}
+
+// Converts a domain to lower-case A-labels with IDNA2008/TR46
+// non-transitional processing. ASCII domains go through it too, so that a
+// bogus "xn--" label is refused the same way.
+std::expected<std::string, std::string> to_a_labels(std::string_view domain) {
+  const std::string in = text::ascii_lower(domain);
+  char* out = nullptr;
+  const int rc = idn2_to_ascii_8z(in.c_str(), &out, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
+  const std::unique_ptr<char, void (*)(void*)> guard(out, idn2_free);
+  if (rc != IDN2_OK || out == nullptr) {
+    if (rc == IDN2_TOO_BIG_DOMAIN || rc == IDN2_TOO_BIG_LABEL) return bad("too_long");
+    return bad("invalid_email");
+  }
+  return text::ascii_lower(out);
+}
+
+bool phone_chars_ok(std::string_view s) noexcept {
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (c >= '0' && c <= '9') continue;
+    if (c == ' ' || c == '.' || c == '-' || c == '(' || c == ')') continue;
+    if (c == '+' && i == 0) continue;
+    return false;
+  }
+  return true;
+}
+
+const std::set<std::string>& supported_regions() {
+  // Built once; thread-safe initialisation of a function-local static.
+  static const std::set<std::string> regions = [] {
+    std::set<std::string> r;
+    i18n::phonenumbers::PhoneNumberUtil::GetInstance()->GetSupportedRegions(&r);
+    return r;
+  }();
+  return regions;
+}
+
+bool is_tag_char(char c) noexcept {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == ':' ||
+         c == '.';
+}
+
+bool blank(std::string_view s) noexcept { return text::trim_ascii(s).empty(); }
+
+}  // namespace
+
+std::expected<std::string, std::string> normalize_email(std::string_view in) {
+  if (in.size() > kMaxEmailInput) return bad("too_long");
+  const std::string_view s = text::trim_ascii(in);
+  if (s.empty()) return bad("required");
+  if (!text::is_valid_utf8(s)) return bad("invalid_utf8");
+  const auto at = s.find('@');
+  if (at == std::string_view::npos || s.find('@', at + 1) != std::string_view::npos) {
+    return bad("invalid_email");
+  }
+  const std::string_view local = s.substr(0, at);
+  const std::string_view domain = s.substr(at + 1);
+  if (local.size() > kMaxLocalOctets) return bad("too_long");
+  // Only ASCII dot-atoms: SMTPUTF8 local parts are not deliverable everywhere
+  // and quoted local parts are a known source of parser confusion.
+  if (!is_dot_atom(local)) return bad("invalid_email");
+  if (domain.empty() || domain.size() > kMaxEmailInput) return bad("invalid_email");
+  // Refuse characters IDNA might map away (e.g. full-width dots) only after
+  // IDNA; but ASCII controls and spaces never belong to a domain.
+  for (const char c : domain) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u == 0x7F) return bad("invalid_email");
+  }
+  auto ascii = to_a_labels(domain);
+  if (!ascii) return std::unexpected(ascii.error());
+  const std::string& d = *ascii;
+  if (d.size() > kMaxDomainOctets) return bad("too_long");
+  std::size_t labels = 0;
+  std::string_view last;
+  std::string_view rest = d;
+  while (true) {
+    const auto dot = rest.find('.');
+    const std::string_view label = rest.substr(0, dot);
+    if (!is_ldh_label(label)) return bad("invalid_email");
+    ++labels;
+    last = label;
+    if (dot == std::string_view::npos) break;
+    rest.remove_prefix(dot + 1);
+  }
+  if (labels < 2) return bad("invalid_email");
+  if (std::all_of(last.begin(), last.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return bad("invalid_email");
+  }
+  std::string out = text::ascii_lower(local);
+  out += '@';
+  out += d;
+  if (out.size() > kMaxEmailOctets) return bad("too_long");
+  return out;
+}
+
+std::expected<std::string, std::string> normalize_phone(std::string_view in,
+                                                         std::string_view default_region) {
+  const std::string_view s = text::trim_ascii(in);
+  if (s.empty()) return bad("required");
+  if (s.size() > kMaxPhoneInput) return bad("too_long");
+  if (!phone_chars_ok(s)) return bad("invalid_phone");
+  std::string number(s);
+  // "00" is the international prefix in most of the world; libphonenumber
+  // only understands it for regions that use it, so make it explicit.
+  if (number.starts_with("00")) number.replace(0, 2, "+");
+  using i18n::phonenumbers::PhoneNumber;
+  using i18n::phonenumbers::PhoneNumberUtil;
+  const PhoneNumberUtil* util = PhoneNumberUtil::GetInstance();
+  PhoneNumber parsed;
+  if (util->Parse(number, text::ascii_upper(default_region), &parsed) != PhoneNumberUtil::NO_PARSING_ERROR) {
+    return bad("invalid_phone");
+  }
+  if (!util->IsValidNumber(parsed)) return bad("invalid_phone");
+  std::string out;
+  util->Format(parsed, PhoneNumberUtil::E164, &out);
+  return out;
+}
+
+std::expected<std::string, std::string> normalize_name(std::string_view in) {
+  if (in.size() > kMaxNameInput) return bad("too_long");
+  if (!text::is_valid_utf8(in)) return bad("invalid_utf8");
+  const std::string_view s = text::trim_unicode(in);
+  if (s.empty()) return bad("required");
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto cp = text::decode_one(s, i);
+    if (!cp) return bad("invalid_utf8");  // unreachable: checked above
+    if (text::is_control(*cp) || text::is_bidi_control(*cp)) return bad("forbidden_characters");
+  }
+  auto nfc = text::to_nfc(s);
+  if (!nfc) return bad("invalid_utf8");
+  // NFC never adds white space at the ends, but trim again so that the
+  // result is a fixed point of this function whatever ICU does.
+  std::string out(text::trim_unicode(*nfc));
+  if (text::count_code_points(out) > kMaxNameCodePoints) return bad("too_long");
+  return out;
+}
+
+std::expected<std::string, std::string> normalize_postal_code(std::string_view in) {
+  if (in.size() > kMaxPostalInput) return bad("too_long");
+  const std::string_view s = text::trim_ascii(in);
+  if (s.empty()) return bad("required");
+  std::string out;
+  bool pending_space = false;
+  bool has_alnum = false;
+  for (const char c : s) {
+    if (c == ' ' || c == '\t') {
+      pending_space = true;
+      continue;
+    }
+    const bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    if (!alnum && c != '-') return bad("invalid_postal_code");
+    has_alnum = has_alnum || alnum;
+    if (pending_space) out += ' ';
+    pending_space = false;
+    out += c;
+  }
+  if (!has_alnum) return bad("invalid_postal_code");
+  if (out.size() > kMaxPostalCode) return bad("too_long");
+  return text::ascii_upper(out);
+}
+
+std::expected<std::string, std::string> normalize_country(std::string_view in) {
+  const std::string_view s = text::trim_ascii(in);
+  if (s.empty()) return bad("required");
+  if (s.size() != 2) return bad("invalid_country");
+  const std::string up = text::ascii_upper(s);
+  if (up[0] < 'A' || up[0] > 'Z' || up[1] < 'A' || up[1] > 'Z') return bad("invalid_country");
+  if (!supported_regions().contains(up)) return bad("invalid_country");
+  return up;
+}
+
+std::expected<std::string, std::string> normalize_tag(std::string_view in) {
+  const std::string_view s = text::trim_ascii(in);
+  if (s.empty() || s.size() > kMaxTag) return bad("invalid_tag");
+  std::string out = text::ascii_lower(s);
+  if (!std::all_of(out.begin(), out.end(), is_tag_char)) return bad("invalid_tag");
+  return out;
+}
+
+std::expected<Person, FieldErrors> validate_submission(const RawSubmission& raw,
+                                                       const IntakeOptions& opts) {
+  Person p;
+  FieldErrors errors;
+  const auto collected = [&](const char* name) {
+    return std::find(opts.collect.begin(), opts.collect.end(), name) != opts.collect.end();
+  };
+  // A field not collected is dropped unread; an empty one is absent.
+  const auto apply = [&](const char* name, const std::string& value, std::string& dest,
+                         auto&& normalise) {
+    if (!collected(name) || blank(value)) return;
+    auto r = normalise(value);
+    if (r) {
+      dest = std::move(*r);
+    } else {
+      errors.push_back(FieldError{name, r.error()});
+    }
+  };
+
+  apply(field::given_name, raw.given_name, p.given_name, normalize_name);
+  apply(field::family_name, raw.family_name, p.family_name, normalize_name);
+  const bool has_email = collected(field::email) && !blank(raw.email);
+  const bool has_phone = collected(field::phone) && !blank(raw.phone);
+  if (!has_email && !has_phone) errors.push_back(FieldError{field::email, "required"});
+  apply(field::email, raw.email, p.email, normalize_email);
+  apply(field::phone, raw.phone, p.phone,
+        [&](std::string_view v) { return normalize_phone(v, opts.default_region); });
+  apply(field::postal_code, raw.postal_code, p.postal_code, normalize_postal_code);
+  apply(field::locality, raw.locality, p.locality, normalize_name);
+  apply(field::country, raw.country, p.country, normalize_country);
+
+  // Tags are the organisation's labels (from its own form or API client),
+  // not personal data, so they are kept whatever opts.collect says.
+  if (raw.tags.size() > kMaxRawTags) {
+    errors.push_back(FieldError{field::tags, "too_many"});
+  } else {
+    bool bad_tag = false;
+    for (const auto& t : raw.tags) {
+      auto r = normalize_tag(t);
+      if (r) {
+        p.tags.push_back(std::move(*r));
+      } else {
+        bad_tag = true;
+      }
+    }
+    if (bad_tag) errors.push_back(FieldError{field::tags, "invalid_tag"});
+    std::sort(p.tags.begin(), p.tags.end());
+    p.tags.erase(std::unique(p.tags.begin(), p.tags.end()), p.tags.end());
+    if (p.tags.size() > opts.max_tags) errors.push_back(FieldError{field::tags, "too_many"});
+  }
+  p.consent = raw.consent;
+
+  if (!errors.empty()) return std::unexpected(std::move(errors));
+  return p;
+}
+
+RawSubmission to_raw(const Person& p) {
+  RawSubmission r;
+  r.given_name = p.given_name;
+  r.family_name = p.family_name;
+  r.email = p.email;
+  r.phone = p.phone;
+  r.postal_code = p.postal_code;
+  r.locality = p.locality;
+  r.country = p.country;
+  r.tags = p.tags;
+  r.consent = p.consent;
+  return r;
+}
+
+}  // namespace rempart::core

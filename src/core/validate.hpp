@@ -1,0 +1,81 @@
+#pragma once
+// Parsing and validation of untrusted sign-up input. Everything that reaches
+// the intake role from the network or a CSV file goes through here first.
+// Errors name the field and a stable code; they never echo the input.
+#include <cstddef>
+#include <expected>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/person.hpp"
+
+namespace rempart::core {
+
+// One problem with one input field. `field` is a stable path such as
+// "email", "person.email_addresses[0].address" or "body"; `code` is a stable
+// machine-readable code such as "required", "invalid_email", "too_long",
+// "invalid_utf8", "forbidden_characters", "unknown_field", "duplicate_key",
+// "wrong_type", "invalid_phone", "malformed". Neither ever holds input text.
+struct FieldError {
+  std::string field;
+  std::string code;
+  bool operator==(const FieldError&) const = default;
+};
+using FieldErrors = std::vector<FieldError>;
+
+// Untrusted strings as they came in, before validation. Produced by the
+// form/OSDI/CSV front ends, consumed by validate_submission.
+struct RawSubmission {
+  std::string given_name;
+  std::string family_name;
+  std::string email;
+  std::string phone;
+  std::string postal_code;
+  std::string locality;
+  std::string country;
+  std::vector<std::string> tags;
+  Consent consent;
+};
+
+struct IntakeOptions {
+  std::string default_region = "FR";  // region for phone numbers without +CC
+  // Which fields this organisation's form collects; others are dropped
+  // (data minimisation), never stored. Names as in core::field.
+  std::vector<std::string> collect = {"given_name", "family_name", "email", "phone",
+                                      "postal_code", "locality", "country"};
+  std::size_t max_tags = 20;
+};
+
+// Parses an application/x-www-form-urlencoded sign-up form body (the page's
+// own form: given_name, family_name, email, phone, postal_code, locality,
+// country, consent_email, consent_sms, tag (repeatable)). Unknown names,
+// repeated single-valued names, bad percent-encoding are errors.
+std::expected<RawSubmission, FieldErrors> parse_signup_form(std::string_view body);
+
+// Parses an OSDI Person Signup Helper JSON body, plus rempart's own
+// "consent": {"email": bool, "sms": bool}. Every OSDI schema name is
+// accepted (and dropped where rempart does not store it); names outside the
+// schema, duplicate keys, wrong JSON types and malformed JSON are errors.
+std::expected<RawSubmission, FieldErrors> parse_osdi_signup(std::string_view body);
+
+// Validates and normalises. Requires at least one of email or phone.
+// Fields not in opts.collect are dropped. Idempotent: validating the fields
+// of a returned Person again yields the same Person.
+std::expected<Person, FieldErrors> validate_submission(const RawSubmission& raw,
+                                                       const IntakeOptions& opts);
+
+// Field validators, each returning the normalised value or an error code.
+std::expected<std::string, std::string> normalize_email(std::string_view in);
+std::expected<std::string, std::string> normalize_phone(std::string_view in,
+                                                         std::string_view default_region);
+std::expected<std::string, std::string> normalize_name(std::string_view in);
+std::expected<std::string, std::string> normalize_postal_code(std::string_view in);
+std::expected<std::string, std::string> normalize_country(std::string_view in);
+std::expected<std::string, std::string> normalize_tag(std::string_view in);
+
+// Raw form of a Person, for re-validation by the keeper.
+RawSubmission to_raw(const Person& p);
+
+}  // namespace rempart::core

@@ -1,0 +1,37 @@
+#include "crypto/blind_index.hpp"
+
+#include <sodium.h>
+
+#include <cstdlib>
+
+#include "crypto/byte_io.hpp"
+
+namespace rempart::crypto {
+namespace {
+
+constexpr char kPersonal[] = "rempart-bindex-1";
+static_assert(sizeof kPersonal - 1 == crypto_generichash_blake2b_PERSONALBYTES);
+
+void absorb_lp(crypto_generichash_blake2b_state& st, std::string_view s) {
+  std::array<std::uint8_t, 4> len{};
+  for (std::size_t i = 0; i < len.size(); ++i) len[i] = static_cast<std::uint8_t>(s.size() >> (8 * i));
+  crypto_generichash_blake2b_update(&st, len.data(), len.size());
+  crypto_generichash_blake2b_update(&st, detail::as_bytes(s).data(), s.size());
+}
+
+}  // namespace
+
+std::array<std::uint8_t, 32> blind_index(const KeySet& keys, std::string_view kind, std::string_view normalised) {
+  if (keys.blind_index.size() != kKeySize) std::abort();
+  std::array<std::uint8_t, 32> out{};
+  crypto_generichash_blake2b_state st;
+  crypto_generichash_blake2b_init_salt_personal(&st, keys.blind_index.data(), keys.blind_index.size(), out.size(),
+                                                nullptr, reinterpret_cast<const unsigned char*>(kPersonal));
+  absorb_lp(st, kind);
+  absorb_lp(st, normalised);
+  crypto_generichash_blake2b_final(&st, out.data(), out.size());
+  sodium_memzero(&st, sizeof st);
+  return out;
+}
+
+}  // namespace rempart::crypto

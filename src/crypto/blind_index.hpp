@@ -1,0 +1,27 @@
+#pragma once
+// Blind indexes: keyed BLAKE2b of a normalised e-mail address or phone
+// number, so the keeper can find and merge a known supporter by equality
+// without storing the value in clear. Without the blind-index key a stolen
+// database does not allow testing a guessed address against the index.
+#include <array>
+#include <cstdint>
+#include <string_view>
+
+#include "crypto/keyring.hpp"
+
+namespace rempart::crypto {
+
+inline constexpr std::string_view kBlindIndexEmail = "email";
+inline constexpr std::string_view kBlindIndexPhone = "phone";
+
+// BLAKE2b-256 keyed with `keys.blind_index`, personalised for this use, over
+// lp(kind) || lp(normalised) (u32 little-endian length prefixes), so that the
+// same string under two kinds, or under two key versions, gives unrelated
+// indexes. `normalised` must already be normalised (core layer); it is
+// personal data and is never logged. Deterministic and thread-safe. A key
+// set whose blind-index key is not 32 bytes is a programming error (key sets
+// from this layer's factories always have one) and aborts the process rather
+// than silently computing an unkeyed hash.
+std::array<std::uint8_t, 32> blind_index(const KeySet& keys, std::string_view kind, std::string_view normalised);
+
+}  // namespace rempart::crypto

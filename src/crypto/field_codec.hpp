@@ -1,0 +1,84 @@
+#pragma once
+// Internal to the crypto layer (used by seal.cpp, exposed for its tests):
+// the AEAD encoding of an item's fields and of its wrapped data key.
+//
+// Every ciphertext is XChaCha20-Poly1305-IETF with a fresh random 24-byte
+// nonce. Its associated data binds it to where it belongs, so moving a
+// ciphertext to another item, field, key version or batch fails to open:
+//   field AD: lp("rempart/field/v1") lp(context) lp(item_id) u32(key_version) lp(field name)
+//   wrap AD:  lp("rempart/wrap/v1")  lp(context) lp(item_id) u32(key_version) lp(binding)
+// where lp(x) = u32 little-endian length || x, and binding is the batch's
+// ephemeral public key for submissions, empty for records.
+//
+// Fields blob (all integers little-endian):
+//   u8 format=1, u16 count, count x { u16 name_len, name, u32 ct_len, nonce[24], ct[ct_len] }
+// Wrapped key: u8 format=1, nonce[24], ct[32 + 16].
+#include <array>
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include <sodium.h>
+
+#include "core/error.hpp"
+#include "core/person.hpp"
+#include "crypto/secret.hpp"
+
+namespace rempart::crypto::detail {
+
+inline constexpr std::string_view kSubmissionContext = "submission";
+inline constexpr std::string_view kRecordContext = "record";
+
+inline constexpr std::size_t kDataKeySize = 32;
+inline constexpr std::size_t kMaxFields = 256;
+inline constexpr std::size_t kMaxFieldNameSize = 255;
+inline constexpr std::size_t kMaxFieldValueSize = 1u << 20;
+inline constexpr std::size_t kMaxItemIdSize = 1024;
+inline constexpr std::size_t kWrappedKeySize = 1 + 24 + kDataKeySize + 16;
+
+// What a ciphertext is bound to. Views only; the caller keeps them alive.
+struct Binding {
+  std::string_view context;                // kSubmissionContext or kRecordContext
+  std::span<const std::uint8_t> item_id;   // record id or submission id bytes
+  std::uint32_t key_version = 0;
+  std::span<const std::uint8_t> batch{};   // ephemeral public key, or empty
+};
+
+// A fixed-size key on the stack, wiped when it goes out of scope. Per-item
+// data keys live here rather than in SecretBytes because sodium_malloc costs
+// several system calls (mmap, mprotect, mlock) per item on the intake path.
+template <std::size_t N>
+struct WipedKey {
+  std::array<std::uint8_t, N> bytes{};
+  WipedKey() = default;
+  WipedKey(const WipedKey&) = delete;
+  WipedKey& operator=(const WipedKey&) = delete;
+  ~WipedKey() { sodium_memzero(bytes.data(), bytes.size()); }
+  std::uint8_t* data() noexcept { return bytes.data(); }
+  const std::uint8_t* data() const noexcept { return bytes.data(); }
+};
+using DataKey = WipedKey<kDataKeySize>;
+
+// Refuses (Errc::invalid_input) an empty or oversized item id.
+Result<void> check_item_id(std::span<const std::uint8_t> item_id);
+
+// Encrypts every field under `key`. Refuses (Errc::invalid_input) more than
+// kMaxFields fields, an empty, oversized or duplicate field name, or an
+// oversized value. Thread-safe (no shared state).
+Result<Bytes> encrypt_fields(const DataKey& key, const Binding& b, std::span<const core::Field> fields);
+
+// Decodes and decrypts a fields blob. Any malformation is Errc::invalid_input,
+// any authentication failure Errc::crypto; partially decrypted values are
+// wiped before returning an error. Safe on arbitrary input.
+Result<std::vector<core::Field>> decrypt_fields(const DataKey& key, const Binding& b,
+                                                std::span<const std::uint8_t> blob);
+
+// Wraps a data key; `wrapping_key` must be 32 bytes (checked by callers).
+Bytes wrap_key(std::span<const std::uint8_t> wrapping_key, const DataKey& data_key, const Binding& b);
+// Unwraps into `out`; Errc::invalid_input if malformed, Errc::crypto if it
+// does not authenticate.
+Result<void> unwrap_key(std::span<const std::uint8_t> wrapping_key, std::span<const std::uint8_t> wrapped,
+                        const Binding& b, DataKey& out);
+
+}  // namespace rempart::crypto::detail

@@ -1,0 +1,438 @@
+#include "crypto/keyring.hpp"
+
+#include <fcntl.h>
+#include <sodium.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <system_error>
+#include <utility>
+
+#include "crypto/byte_io.hpp"
+
+namespace rempart::crypto {
+namespace {
+
+namespace fs = std::filesystem;
+using detail::ByteReader;
+using detail::FixedWriter;
+
+// File formats, all integers little-endian:
+//   keeper: "RMPKEEPR" u32 format=1 u32 count, count x KeySet record, checksum
+//   intake: "RMPINTAK" u32 format=1 u32 key version, seal_public[32], checksum
+//   KeySet record: u32 version, seal_secret[32], seal_public[32],
+//     blind_index[32], record_wrap[32], audit_mac[32], audit_sign_secret[64],
+//     audit_sign_public[32]
+//   checksum: unkeyed BLAKE2b-256 of every preceding byte. It catches
+//   truncation and corruption; authenticity comes from the file permissions.
+constexpr std::array<std::uint8_t, 8> kKeeperMagic{'R', 'M', 'P', 'K', 'E', 'E', 'P', 'R'};
+constexpr std::array<std::uint8_t, 8> kIntakeMagic{'R', 'M', 'P', 'I', 'N', 'T', 'A', 'K'};
+constexpr std::uint32_t kFormatVersion = 1;
+constexpr std::size_t kChecksumSize = 32;
+constexpr std::size_t kHeaderSize = 8 + 4 + 4;
+constexpr std::size_t kKeySetRecordSize = 4 + 5 * kKeySize + kSignSecretSize + 32;
+constexpr std::size_t kIntakeFileSize = kHeaderSize + 32 + kChecksumSize;
+constexpr std::size_t kMaxKeySets = 10000;  // far beyond any rotation schedule
+constexpr std::size_t kMaxKeyFileSize = kHeaderSize + kMaxKeySets * kKeySetRecordSize + kChecksumSize;
+
+class Fd {
+ public:
+  explicit Fd(int fd) noexcept : fd_(fd) {}
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  int get() const noexcept { return fd_; }
+  int release() noexcept { return std::exchange(fd_, -1); }
+
+ private:
+  int fd_;
+};
+
+std::string errno_text(int e) { return std::error_code(e, std::generic_category()).message(); }
+
+void checksum(std::span<const std::uint8_t> in, std::span<std::uint8_t> out) {
+  crypto_generichash(out.data(), out.size(), in.data(), in.size(), nullptr, 0);
+}
+
+bool checksum_ok(std::span<const std::uint8_t> file) {
+  if (file.size() < kChecksumSize) return false;
+  auto body = file.first(file.size() - kChecksumSize);
+  std::array<std::uint8_t, kChecksumSize> sum{};
+  checksum(body, sum);
+  return sodium_memcmp(sum.data(), file.data() + body.size(), kChecksumSize) == 0;
+}
+
+Result<void> check_keyset(const KeySet& s) {
+  if (s.version == 0) return fail(Errc::invalid_input, "key set version 0 is not allowed");
+  if (s.seal_secret.size() != kKeySize || s.blind_index.size() != kKeySize || s.record_wrap.size() != kKeySize ||
+      s.audit_mac.size() != kKeySize || s.audit_sign_secret.size() != kSignSecretSize)
+    return fail(Errc::invalid_input, "key set " + std::to_string(s.version) + " has a key of the wrong size");
+  std::array<std::uint8_t, 32> pub{};
+  if (crypto_scalarmult_base(pub.data(), s.seal_secret.data()) != 0 ||
+      sodium_memcmp(pub.data(), s.seal_public.data(), pub.size()) != 0)
+    return fail(Errc::invalid_input,
+                "key set " + std::to_string(s.version) + ": sealing public key does not match its secret");
+  crypto_sign_ed25519_sk_to_pk(pub.data(), s.audit_sign_secret.data());
+  if (sodium_memcmp(pub.data(), s.audit_sign_public.data(), pub.size()) != 0)
+    return fail(Errc::invalid_input,
+                "key set " + std::to_string(s.version) + ": audit signing public key does not match its secret");
+  return {};
+}
+
+// Opens and reads a key file into guarded memory after checking that only
+// its owner can read it.
+Result<SecretBytes> read_key_file(const fs::path& path) {
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+  if (fd.get() < 0) {
+    const int e = errno;
+    if (e == ENOENT) return fail(Errc::not_found, "key file " + path.string() + " not found");
+    if (e == EACCES) return fail(Errc::permission, "key file " + path.string() + " cannot be read: " + errno_text(e));
+    return fail(Errc::io, "cannot open key file " + path.string() + ": " + errno_text(e));
+  }
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return fail(Errc::io, "cannot stat key file " + path.string());
+  if (!S_ISREG(st.st_mode)) return fail(Errc::invalid_input, "key file " + path.string() + " is not a regular file");
+  if ((st.st_mode & 077) != 0) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    return fail(Errc::permission, "key file " + path.string() + " is accessible by group or others (mode " + mode +
+                                      "); restrict it with: chmod 600 " + path.string());
+  }
+  if (st.st_size < 0 || static_cast<std::uint64_t>(st.st_size) > kMaxKeyFileSize)
+    return fail(Errc::invalid_input, "key file " + path.string() + " is too large to be a keyring");
+  auto buf = SecretBytes::allocate(static_cast<std::size_t>(st.st_size));
+  if (!buf) return buf;
+  std::size_t got = 0;
+  while (got < buf->size()) {
+    const ssize_t n = ::read(fd.get(), buf->data() + got, buf->size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return fail(Errc::io, "cannot read key file " + path.string() + ": " + errno_text(errno));
+    if (n == 0) return fail(Errc::invalid_input, "key file " + path.string() + " shrank while being read");
+    got += static_cast<std::size_t>(n);
+  }
+  return buf;
+}
+
+Result<SecretBytes> take_secret(ByteReader& r, std::size_t n) {
+  auto s = r.take(n);
+  if (!r.ok()) return fail(Errc::invalid_input, "keyring truncated");
+  return SecretBytes::copy_of(s);
+}
+
+void take_array(ByteReader& r, std::array<std::uint8_t, 32>& out) {
+  auto s = r.take(out.size());
+  if (r.ok()) std::copy(s.begin(), s.end(), out.begin());
+}
+
+Result<KeeperKeyring> parse_keeper(std::span<const std::uint8_t> file, const fs::path& path) {
+  const auto corrupt = [&](const char* what) {
+    return fail(Errc::invalid_input, "keeper keyring " + path.string() + " refused: " + what);
+  };
+  if (file.size() < kHeaderSize + kChecksumSize) return corrupt("file is truncated");
+  if (!std::equal(kKeeperMagic.begin(), kKeeperMagic.end(), file.begin())) return corrupt("not a keeper keyring");
+  if (!checksum_ok(file)) return corrupt("checksum mismatch (truncated or corrupted)");
+  ByteReader r(file.first(file.size() - kChecksumSize));
+  r.take(kKeeperMagic.size());
+  if (r.u32() != kFormatVersion) return corrupt("unknown format version");
+  const std::uint32_t count = r.u32();
+  if (count == 0 || count > kMaxKeySets || r.remaining() != std::size_t{count} * kKeySetRecordSize)
+    return corrupt("key set count does not match the file size");
+  std::vector<KeySet> sets;
+  sets.reserve(count);
+  for (std::uint32_t i = 0; i < count; ++i) {
+    KeySet s;
+    s.version = r.u32();
+    auto seal = take_secret(r, kKeySize);
+    if (!seal) return std::unexpected(seal.error());
+    s.seal_secret = std::move(*seal);
+    take_array(r, s.seal_public);
+    for (SecretBytes* k : {&s.blind_index, &s.record_wrap, &s.audit_mac}) {
+      auto key = take_secret(r, kKeySize);
+      if (!key) return std::unexpected(key.error());
+      *k = std::move(*key);
+    }
+    auto sign = take_secret(r, kSignSecretSize);
+    if (!sign) return std::unexpected(sign.error());
+    s.audit_sign_secret = std::move(*sign);
+    take_array(r, s.audit_sign_public);
+    if (!r.ok()) return corrupt("file is truncated");
+    sets.push_back(std::move(s));
+  }
+  auto kr = KeeperKeyring::from_sets(std::move(sets));
+  if (!kr) return corrupt(kr.error().internal.c_str());
+  return kr;
+}
+
+Result<SecretBytes> serialise_keeper(const KeeperKeyring& kr) {
+  const auto sets = kr.all();
+  auto buf = SecretBytes::allocate(kHeaderSize + sets.size() * kKeySetRecordSize + kChecksumSize);
+  if (!buf) return buf;
+  FixedWriter w(buf->span());
+  w.bytes(kKeeperMagic);
+  w.u32(kFormatVersion);
+  w.u32(static_cast<std::uint32_t>(sets.size()));
+  for (const KeySet& s : sets) {
+    w.u32(s.version);
+    w.bytes(s.seal_secret.span());
+    w.bytes(s.seal_public);
+    w.bytes(s.blind_index.span());
+    w.bytes(s.record_wrap.span());
+    w.bytes(s.audit_mac.span());
+    w.bytes(s.audit_sign_secret.span());
+    w.bytes(s.audit_sign_public);
+  }
+  if (!w.ok() || w.written() != buf->size() - kChecksumSize)
+    return fail(Errc::internal, "keeper keyring serialisation size mismatch");
+  checksum(buf->span().first(w.written()), buf->span().subspan(w.written()));
+  return buf;
+}
+
+Bytes serialise_intake(const IntakeKeyring& ik) {
+  Bytes out;
+  out.reserve(kIntakeFileSize);
+  detail::put_bytes(out, kIntakeMagic);
+  detail::put_u32(out, kFormatVersion);
+  detail::put_u32(out, ik.version);
+  detail::put_bytes(out, ik.seal_public);
+  out.resize(out.size() + kChecksumSize);
+  checksum(std::span(out).first(out.size() - kChecksumSize), std::span(out).last(kChecksumSize));
+  return out;
+}
+
+// A key file written under a temporary name, not yet visible under its
+// final name. Removed on destruction unless published.
+class StagedFile {
+ public:
+  StagedFile() = default;
+  StagedFile(const StagedFile&) = delete;
+  StagedFile& operator=(const StagedFile&) = delete;
+  ~StagedFile() {
+    if (!tmp_.empty()) ::unlink(tmp_.c_str());
+  }
+
+  Result<void> write(const fs::path& dir, const char* name, std::span<const std::uint8_t> content) {
+    final_ = dir / name;
+    // Built with += rather than "." + std::string: g++ 12 -O2 warns falsely (-Wrestrict) on the latter.
+    std::string leaf = ".";
+    leaf += name;
+    leaf += ".tmp-XXXXXX";
+    std::string tmpl = (dir / leaf).string();
+    Fd fd(::mkstemp(tmpl.data()));  // creates the file with mode 0600
+    if (fd.get() < 0) return fail(Errc::io, "cannot create a temporary key file in " + dir.string() + ": " + errno_text(errno));
+    tmp_ = tmpl;
+    if (::fchmod(fd.get(), 0600) != 0) return fail(Errc::io, "cannot set mode 0600 on " + tmp_.string());
+    std::size_t done = 0;
+    while (done < content.size()) {
+      const ssize_t n = ::write(fd.get(), content.data() + done, content.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return fail(Errc::io, "cannot write " + tmp_.string() + ": " + errno_text(errno));
+      done += static_cast<std::size_t>(n);
+    }
+    if (::fsync(fd.get()) != 0) return fail(Errc::io, "cannot fsync " + tmp_.string() + ": " + errno_text(errno));
+    if (::close(fd.release()) != 0) return fail(Errc::io, "cannot close " + tmp_.string());
+    return {};
+  }
+
+  // Moves the file to its final name, never replacing an existing file.
+  Result<void> publish() {
+    int rc = ::renameat2(AT_FDCWD, tmp_.c_str(), AT_FDCWD, final_.c_str(), RENAME_NOREPLACE);
+    if (rc != 0 && (errno == EINVAL || errno == ENOSYS)) {
+      // File systems without RENAME_NOREPLACE: link() also refuses to replace.
+      rc = ::link(tmp_.c_str(), final_.c_str());
+      if (rc == 0) ::unlink(tmp_.c_str());
+    }
+    if (rc != 0) {
+      const int e = errno;
+      if (e == EEXIST) return fail(Errc::conflict, "key file " + final_.string() + " already exists; refusing to overwrite it");
+      return fail(Errc::io, "cannot move key file into place at " + final_.string() + ": " + errno_text(e));
+    }
+    tmp_.clear();
+    return {};
+  }
+
+  const fs::path& final_path() const noexcept { return final_; }
+
+ private:
+  fs::path tmp_;
+  fs::path final_;
+};
+
+Result<void> fsync_dir(const fs::path& dir) {
+  Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (fd.get() < 0 || ::fsync(fd.get()) != 0)
+    return fail(Errc::io, "cannot fsync key directory " + dir.string() + ": " + errno_text(errno));
+  return {};
+}
+
+Result<void> ensure_key_dir(const fs::path& dir) {
+  std::error_code ec;
+  if (fs::exists(dir, ec)) {
+    if (!fs::is_directory(dir, ec)) return fail(Errc::io, "key directory " + dir.string() + " is not a directory");
+    return {};
+  }
+  if (dir.has_parent_path()) {
+    fs::create_directories(dir.parent_path(), ec);
+    if (ec) return fail(Errc::io, "cannot create " + dir.parent_path().string() + ": " + ec.message());
+  }
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
+    return fail(Errc::io, "cannot create key directory " + dir.string() + ": " + errno_text(errno));
+  // mkdir's mode is filtered by the umask; state the intent explicitly.
+  if (::chmod(dir.c_str(), 0700) != 0) return fail(Errc::io, "cannot set mode 0700 on " + dir.string());
+  return {};
+}
+
+fs::path normalised(const fs::path& p) {
+  std::error_code ec;
+  fs::path out = fs::weakly_canonical(p, ec);
+  if (ec) {
+    out = fs::absolute(p, ec);
+    if (ec) out = p;
+  }
+  out = out.lexically_normal();
+  if (!out.has_filename() && out.has_relative_path()) out = out.parent_path();  // trailing '/'
+  return out;
+}
+
+}  // namespace
+
+Result<KeySet> KeySet::generate(std::uint32_t version) {
+  if (version == 0) return fail(Errc::invalid_input, "key set version 0 is not allowed");
+  KeySet s;
+  s.version = version;
+  auto seal = SecretBytes::random(kKeySize);
+  auto blind = SecretBytes::random(kKeySize);
+  auto wrap = SecretBytes::random(kKeySize);
+  auto mac = SecretBytes::random(kKeySize);
+  auto sign = SecretBytes::allocate(kSignSecretSize);
+  for (auto* r : {&seal, &blind, &wrap, &mac, &sign})
+    if (!*r) return std::unexpected(r->error());
+  s.seal_secret = std::move(*seal);
+  s.blind_index = std::move(*blind);
+  s.record_wrap = std::move(*wrap);
+  s.audit_mac = std::move(*mac);
+  s.audit_sign_secret = std::move(*sign);
+  if (crypto_scalarmult_base(s.seal_public.data(), s.seal_secret.data()) != 0 ||
+      crypto_sign_keypair(s.audit_sign_public.data(), s.audit_sign_secret.data()) != 0)
+    return fail(Errc::crypto, "key pair generation failed");
+  return s;
+}
+
+Result<KeeperKeyring> KeeperKeyring::generate(std::uint32_t first_version) {
+  auto s = KeySet::generate(first_version);
+  if (!s) return std::unexpected(s.error());
+  std::vector<KeySet> sets;
+  sets.push_back(std::move(*s));
+  return KeeperKeyring(std::move(sets));
+}
+
+Result<KeeperKeyring> KeeperKeyring::from_sets(std::vector<KeySet> sets) {
+  if (auto ok = init(); !ok) return std::unexpected(ok.error());
+  if (sets.empty()) return fail(Errc::invalid_input, "a keyring needs at least one key set");
+  for (std::size_t i = 0; i < sets.size(); ++i) {
+    if (auto ok = check_keyset(sets[i]); !ok) return std::unexpected(ok.error());
+    if (i > 0 && sets[i].version <= sets[i - 1].version)
+      return fail(Errc::invalid_input, "key set versions are not strictly increasing");
+  }
+  return KeeperKeyring(std::move(sets));
+}
+
+Result<void> KeeperKeyring::add_version() {
+  if (current().version == UINT32_MAX) return fail(Errc::invalid_input, "key version space exhausted");
+  auto s = KeySet::generate(current().version + 1);
+  if (!s) return std::unexpected(s.error());
+  sets_.push_back(std::move(*s));
+  return {};
+}
+
+const KeySet* KeeperKeyring::version(std::uint32_t v) const noexcept {
+  auto it = std::lower_bound(sets_.begin(), sets_.end(), v,
+                             [](const KeySet& s, std::uint32_t x) { return s.version < x; });
+  return (it != sets_.end() && it->version == v) ? &*it : nullptr;
+}
+
+IntakeKeyring KeeperKeyring::intake() const noexcept {
+  return IntakeKeyring{current().version, current().seal_public};
+}
+
+Result<void> create_keyrings(const fs::path& key_dir) {
+  auto kr = KeeperKeyring::generate(1);
+  if (!kr) return std::unexpected(kr.error());
+  return write_keyrings(key_dir, *kr);
+}
+
+Result<void> write_keyrings(const fs::path& key_dir, const KeeperKeyring& keyring) {
+  if (auto ok = ensure_key_dir(key_dir); !ok) return ok;
+  for (const char* name : {kKeeperKeyringFile, kIntakeKeyringFile}) {
+    std::error_code ec;
+    const fs::path p = key_dir / name;
+    if (fs::symlink_status(p, ec).type() != fs::file_type::not_found)
+      return fail(Errc::conflict, "key file " + p.string() + " already exists; refusing to overwrite it");
+  }
+  auto keeper_bytes = serialise_keeper(keyring);
+  if (!keeper_bytes) return std::unexpected(keeper_bytes.error());
+  const Bytes intake_bytes = serialise_intake(keyring.intake());
+
+  // Both files are complete on disk before either becomes visible, so a
+  // failure never leaves an intake keyring without its keeper keyring.
+  StagedFile keeper, intake;
+  if (auto ok = keeper.write(key_dir, kKeeperKeyringFile, keeper_bytes->span()); !ok) return ok;
+  if (auto ok = intake.write(key_dir, kIntakeKeyringFile, intake_bytes); !ok) return ok;
+  if (auto ok = keeper.publish(); !ok) return ok;
+  if (auto ok = intake.publish(); !ok) {
+    ::unlink(keeper.final_path().c_str());
+    return ok;
+  }
+  return fsync_dir(key_dir);
+}
+
+Result<KeeperKeyring> load_keeper_keyring(const fs::path& key_dir) {
+  if (auto ok = init(); !ok) return std::unexpected(ok.error());
+  const fs::path path = key_dir / kKeeperKeyringFile;
+  auto file = read_key_file(path);
+  if (!file) return std::unexpected(file.error());
+  return parse_keeper(file->span(), path);
+}
+
+Result<IntakeKeyring> load_intake_keyring(const fs::path& key_dir) {
+  if (auto ok = init(); !ok) return std::unexpected(ok.error());
+  const fs::path path = key_dir / kIntakeKeyringFile;
+  auto file = read_key_file(path);
+  if (!file) return std::unexpected(file.error());
+  const auto bytes = file->span();
+  const auto corrupt = [&](const char* what) {
+    return fail(Errc::invalid_input, "intake keyring " + path.string() + " refused: " + what);
+  };
+  if (bytes.size() != kIntakeFileSize) return corrupt("wrong size (truncated or corrupted)");
+  if (!std::equal(kIntakeMagic.begin(), kIntakeMagic.end(), bytes.begin())) return corrupt("not an intake keyring");
+  if (!checksum_ok(bytes)) return corrupt("checksum mismatch (truncated or corrupted)");
+  ByteReader r(bytes.first(bytes.size() - kChecksumSize));
+  r.take(kIntakeMagic.size());
+  if (r.u32() != kFormatVersion) return corrupt("unknown format version");
+  IntakeKeyring ik;
+  ik.version = r.u32();
+  take_array(r, ik.seal_public);
+  if (!r.at_end()) return corrupt("file is truncated");
+  if (ik.version == 0) return corrupt("key version 0");
+  if (sodium_is_zero(ik.seal_public.data(), ik.seal_public.size()))
+    return corrupt("sealing public key is all zero");
+  return ik;
+}
+
+bool path_is_within(const fs::path& inner, const fs::path& outer) {
+  const fs::path in = normalised(inner);
+  const fs::path out = normalised(outer);
+  auto i = in.begin();
+  for (auto o = out.begin(); o != out.end(); ++o, ++i) {
+    if (i == in.end() || *i != *o) return false;
+  }
+  return true;
+}
+
+}  // namespace rempart::crypto

@@ -1,0 +1,279 @@
+#include "crypto/keyring.hpp"
+
+#include <gtest/gtest.h>
+#include <sodium.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <type_traits>
+
+#include "crypto/test_support.hpp"
+
+namespace rempart::crypto {
+namespace {
+
+namespace fs = std::filesystem;
+using test::read_all;
+using test::TempDir;
+using test::write_all;
+
+// The intake role's key material must be plain public data.
+static_assert(std::is_trivially_copyable_v<IntakeKeyring>);
+static_assert(sizeof(IntakeKeyring) == sizeof(std::uint32_t) + 32);
+
+unsigned mode_of(const fs::path& p) {
+  struct stat st {};
+  EXPECT_EQ(::stat(p.c_str(), &st), 0);
+  return st.st_mode & 07777;
+}
+
+bool same_keys(const KeySet& a, const KeySet& b) {
+  return a.version == b.version && a.seal_secret.equals(b.seal_secret.span()) && a.seal_public == b.seal_public &&
+         a.blind_index.equals(b.blind_index.span()) && a.record_wrap.equals(b.record_wrap.span()) &&
+         a.audit_mac.equals(b.audit_mac.span()) && a.audit_sign_secret.equals(b.audit_sign_secret.span()) &&
+         a.audit_sign_public == b.audit_sign_public;
+}
+
+// The error of a load expected to fail; a successful load becomes an
+// Errc::internal error so the caller's expectation fails cleanly.
+template <typename T>
+Error error_of(Result<T> r) {
+  return r ? Error{Errc::internal, "unexpectedly loaded"} : r.error();
+}
+
+class KeyringFiles : public ::testing::Test {
+ protected:
+  TempDir tmp;
+  fs::path dir = tmp.path() / "keys";
+  fs::path keeper_file = dir / kKeeperKeyringFile;
+  fs::path intake_file = dir / kIntakeKeyringFile;
+};
+
+TEST_F(KeyringFiles, CreateThenLoadRoundTrip) {
+  ASSERT_TRUE(create_keyrings(dir));
+  EXPECT_EQ(mode_of(dir), 0700u);
+  EXPECT_EQ(mode_of(keeper_file), 0600u);
+  EXPECT_EQ(mode_of(intake_file), 0600u);
+  // No temporary files left behind.
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir), fs::directory_iterator()), 2);
+
+  auto keeper = load_keeper_keyring(dir);
+  ASSERT_TRUE(keeper) << keeper.error().internal;
+  auto intake = load_intake_keyring(dir);
+  ASSERT_TRUE(intake) << intake.error().internal;
+
+  const KeySet& cur = keeper->current();
+  EXPECT_EQ(cur.version, 1u);
+  EXPECT_EQ(intake->version, 1u);
+  EXPECT_EQ(intake->seal_public, cur.seal_public);
+  EXPECT_EQ(keeper->version(1), &cur);
+  EXPECT_EQ(keeper->version(2), nullptr);
+  EXPECT_EQ(cur.seal_secret.size(), 32u);
+  EXPECT_EQ(cur.audit_sign_secret.size(), 64u);
+  // Distinct keys, not one key copied into every slot.
+  EXPECT_FALSE(cur.blind_index.equals(cur.record_wrap.span()));
+  EXPECT_FALSE(cur.record_wrap.equals(cur.audit_mac.span()));
+}
+
+TEST_F(KeyringFiles, MultiVersionRoundTripKeepsEveryKey) {
+  auto kr = KeeperKeyring::generate(3);
+  ASSERT_TRUE(kr);
+  ASSERT_TRUE(kr->add_version());
+  ASSERT_TRUE(kr->add_version());
+  ASSERT_EQ(kr->current().version, 5u);
+  ASSERT_TRUE(write_keyrings(dir, *kr));
+
+  auto loaded = load_keeper_keyring(dir);
+  ASSERT_TRUE(loaded) << loaded.error().internal;
+  ASSERT_EQ(loaded->all().size(), 3u);
+  for (std::uint32_t v = 3; v <= 5; ++v) {
+    ASSERT_NE(loaded->version(v), nullptr);
+    EXPECT_TRUE(same_keys(*loaded->version(v), *kr->version(v))) << "version " << v;
+  }
+  EXPECT_EQ(loaded->version(2), nullptr);
+  EXPECT_EQ(loaded->current().version, 5u);
+  auto intake = load_intake_keyring(dir);
+  ASSERT_TRUE(intake);
+  EXPECT_EQ(intake->version, 5u);
+  EXPECT_EQ(intake->seal_public, kr->version(5)->seal_public);
+}
+
+TEST_F(KeyringFiles, RefusesToOverwrite) {
+  ASSERT_TRUE(create_keyrings(dir));
+  const auto before = read_all(keeper_file);
+  auto again = create_keyrings(dir);
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, Errc::conflict);
+  EXPECT_EQ(read_all(keeper_file), before);
+
+  // Even when only one of the two files is present.
+  fs::remove(keeper_file);
+  auto partial = create_keyrings(dir);
+  ASSERT_FALSE(partial);
+  EXPECT_EQ(partial.error().code, Errc::conflict);
+  EXPECT_FALSE(fs::exists(keeper_file));
+}
+
+TEST_F(KeyringFiles, RefusesFilesOpenToGroupOrOthers) {
+  ASSERT_TRUE(create_keyrings(dir));
+  for (const fs::path& file : {keeper_file, intake_file}) {
+    for (unsigned mode : {0644u, 0640u, 0604u, 0660u, 0602u}) {
+      ASSERT_EQ(::chmod(file.c_str(), mode), 0);
+      auto err = file == keeper_file ? error_of(load_keeper_keyring(dir)) : error_of(load_intake_keyring(dir));
+      EXPECT_EQ(err.code, Errc::permission) << std::oct << mode;
+      EXPECT_NE(err.internal.find(file.string()), std::string::npos) << err.internal;
+      EXPECT_NE(err.internal.find("chmod 600"), std::string::npos) << err.internal;
+    }
+    ASSERT_EQ(::chmod(file.c_str(), 0400), 0);  // owner-only read is fine
+  }
+  EXPECT_TRUE(load_keeper_keyring(dir));
+  EXPECT_TRUE(load_intake_keyring(dir));
+}
+
+TEST_F(KeyringFiles, MissingFilesAreNotFound) {
+  fs::create_directory(dir);
+  auto k = load_keeper_keyring(dir);
+  ASSERT_FALSE(k);
+  EXPECT_EQ(k.error().code, Errc::not_found);
+  EXPECT_NE(k.error().internal.find(keeper_file.string()), std::string::npos);
+  auto i = load_intake_keyring(dir);
+  ASSERT_FALSE(i);
+  EXPECT_EQ(i.error().code, Errc::not_found);
+  EXPECT_NE(i.error().internal.find(intake_file.string()), std::string::npos);
+}
+
+TEST_F(KeyringFiles, RefusesTruncatedFiles) {
+  ASSERT_TRUE(create_keyrings(dir));
+  for (const fs::path& file : {keeper_file, intake_file}) {
+    const auto good = read_all(file);
+    for (std::size_t len : {std::size_t{0}, std::size_t{4}, std::size_t{16}, good.size() / 2, good.size() - 32,
+                            good.size() - 1}) {
+      write_all(file, std::vector<std::uint8_t>(good.begin(), good.begin() + static_cast<std::ptrdiff_t>(len)));
+      auto err = file == keeper_file ? error_of(load_keeper_keyring(dir)) : error_of(load_intake_keyring(dir));
+      EXPECT_EQ(err.code, Errc::invalid_input) << file << " truncated to " << len;
+    }
+    auto longer = good;
+    longer.push_back(0);
+    write_all(file, longer);
+    auto err = file == keeper_file ? error_of(load_keeper_keyring(dir)) : error_of(load_intake_keyring(dir));
+    EXPECT_EQ(err.code, Errc::invalid_input) << file << " with a trailing byte";
+    write_all(file, good);
+  }
+  EXPECT_TRUE(load_keeper_keyring(dir));
+  EXPECT_TRUE(load_intake_keyring(dir));
+}
+
+TEST_F(KeyringFiles, RefusesAnyFlippedBit) {
+  ASSERT_TRUE(create_keyrings(dir));
+  for (const fs::path& file : {keeper_file, intake_file}) {
+    const auto good = read_all(file);
+    for (std::size_t i = 0; i < good.size(); ++i) {
+      auto bad = good;
+      bad[i] ^= static_cast<std::uint8_t>(1u << (i % 8));
+      write_all(file, bad);
+      const bool loaded = file == keeper_file ? load_keeper_keyring(dir).has_value() : load_intake_keyring(dir).has_value();
+      ASSERT_FALSE(loaded) << file << " byte " << i;
+    }
+    write_all(file, good);
+  }
+}
+
+TEST_F(KeyringFiles, RefusesSwappedFileKinds) {
+  ASSERT_TRUE(create_keyrings(dir));
+  const auto keeper = read_all(keeper_file);
+  const auto intake = read_all(intake_file);
+  write_all(keeper_file, intake);
+  write_all(intake_file, keeper);
+  EXPECT_EQ(error_of(load_keeper_keyring(dir)).code, Errc::invalid_input);
+  EXPECT_EQ(error_of(load_intake_keyring(dir)).code, Errc::invalid_input);
+}
+
+TEST_F(KeyringFiles, RefusesInconsistentKeySetEvenWithValidChecksum) {
+  ASSERT_TRUE(create_keyrings(dir));
+  auto bytes = read_all(keeper_file);
+  // Offset of seal_public in the first key set: magic 8 + format 4 + count 4
+  // + version 4 + seal_secret 32.
+  bytes[8 + 4 + 4 + 4 + 32] ^= 1;
+  crypto_generichash(bytes.data() + bytes.size() - 32, 32, bytes.data(), bytes.size() - 32, nullptr, 0);
+  write_all(keeper_file, bytes);
+  auto k = load_keeper_keyring(dir);
+  ASSERT_FALSE(k);
+  EXPECT_EQ(k.error().code, Errc::invalid_input);
+}
+
+TEST_F(KeyringFiles, IntakeFileHoldsNoSecret) {
+  ASSERT_TRUE(create_keyrings(dir));
+  auto keeper = load_keeper_keyring(dir);
+  ASSERT_TRUE(keeper);
+  const auto intake = read_all(intake_file);
+  ASSERT_FALSE(intake.empty());
+  const KeySet& s = keeper->current();
+  // No 8-byte window of any secret occurs anywhere in the intake file; the
+  // Ed25519 secret includes its (public) last 32 bytes, so only its seed counts.
+  for (auto secret : {s.seal_secret.span(), s.blind_index.span(), s.record_wrap.span(), s.audit_mac.span(),
+                      s.audit_sign_secret.span().first(32)}) {
+    ASSERT_GE(secret.size(), 32u);
+    for (std::size_t at = 0; at + 8 <= secret.size(); ++at) {
+      auto window = secret.subspan(at, 8);
+      EXPECT_EQ(std::search(intake.begin(), intake.end(), window.begin(), window.end()), intake.end());
+    }
+  }
+  // And it does hold the sealing public key.
+  EXPECT_NE(std::search(intake.begin(), intake.end(), s.seal_public.begin(), s.seal_public.end()), intake.end());
+}
+
+TEST(KeeperKeyring, FromSetsRefusesBadSets) {
+  EXPECT_EQ(error_of(KeeperKeyring::from_sets({})).code, Errc::invalid_input);
+
+  std::vector<KeySet> descending;
+  descending.push_back(*KeySet::generate(2));
+  descending.push_back(*KeySet::generate(1));
+  EXPECT_EQ(error_of(KeeperKeyring::from_sets(std::move(descending))).code, Errc::invalid_input);
+
+  std::vector<KeySet> mismatched;
+  mismatched.push_back(*KeySet::generate(1));
+  mismatched[0].seal_public[0] ^= 1;
+  EXPECT_EQ(error_of(KeeperKeyring::from_sets(std::move(mismatched))).code, Errc::invalid_input);
+
+  std::vector<KeySet> short_key;
+  short_key.push_back(*KeySet::generate(1));
+  short_key[0].audit_mac = *SecretBytes::random(16);
+  EXPECT_EQ(error_of(KeeperKeyring::from_sets(std::move(short_key))).code, Errc::invalid_input);
+
+  EXPECT_FALSE(KeySet::generate(0));
+}
+
+TEST(KeeperKeyring, IntakeIsThePublicHalfOfCurrent) {
+  auto kr = KeeperKeyring::generate();
+  ASSERT_TRUE(kr);
+  ASSERT_TRUE(kr->add_version());
+  const IntakeKeyring ik = kr->intake();
+  EXPECT_EQ(ik.version, 2u);
+  EXPECT_EQ(ik.seal_public, kr->current().seal_public);
+  EXPECT_NE(ik.seal_public, kr->version(1)->seal_public);
+}
+
+TEST(PathIsWithin, Lexical) {
+  EXPECT_TRUE(path_is_within("/srv/data/keys", "/srv/data"));
+  EXPECT_TRUE(path_is_within("/srv/data", "/srv/data"));
+  EXPECT_TRUE(path_is_within("/srv/data/", "/srv/data"));
+  EXPECT_TRUE(path_is_within("/srv/data", "/srv/data/"));
+  EXPECT_TRUE(path_is_within("/srv/other/../data/keys", "/srv/data"));
+  EXPECT_FALSE(path_is_within("/srv/data-keys", "/srv/data"));
+  EXPECT_FALSE(path_is_within("/srv/data/../keys", "/srv/data"));
+  EXPECT_FALSE(path_is_within("/srv", "/srv/data"));
+  EXPECT_TRUE(path_is_within("/anything", "/"));
+}
+
+TEST(PathIsWithin, FollowsSymlinks) {
+  TempDir tmp;
+  const fs::path data = tmp.path() / "data";
+  fs::create_directories(data / "inner");
+  fs::create_directory_symlink(data / "inner", tmp.path() / "keys");
+  EXPECT_TRUE(path_is_within(tmp.path() / "keys", data));
+  EXPECT_TRUE(path_is_within(tmp.path() / "keys" / "not-yet-created", data));
+  EXPECT_FALSE(path_is_within(tmp.path() / "elsewhere", data));
+}
+
+}  // namespace
+}  // namespace rempart::crypto

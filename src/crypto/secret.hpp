@@ -1,0 +1,63 @@
+#pragma once
+// Key bytes live in their own type so that they cannot drift into strings,
+// logs or ordinary heap memory by accident. SecretBytes owns a buffer from
+// sodium_malloc: guard pages on both sides, mlocked where the system allows
+// (so it is not swapped out), excluded from core dumps, and wiped when freed.
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "core/error.hpp"
+
+namespace rempart::crypto {
+
+// Non-secret byte strings (ciphertexts, public keys, identifiers).
+using Bytes = std::vector<std::uint8_t>;
+
+// Initialises libsodium once per process. Safe to call from any thread, any
+// number of times; every factory in this layer calls it itself, so callers
+// need it only to fail early at start-up. Fails with Errc::crypto if the
+// library cannot initialise (e.g. no entropy source).
+Result<void> init();
+
+class SecretBytes {
+ public:
+  // An empty value owning nothing (size 0, data() == nullptr); what a
+  // moved-from object becomes.
+  SecretBytes() noexcept = default;
+
+  // `n` bytes of guarded memory with unspecified content. Fails with
+  // Errc::crypto if libsodium cannot initialise, Errc::internal if the
+  // memory cannot be obtained. allocate(0) yields an empty value.
+  static Result<SecretBytes> allocate(std::size_t n);
+  // `n` bytes from libsodium's CSPRNG.
+  static Result<SecretBytes> random(std::size_t n);
+  // `src` copied into fresh guarded memory.
+  static Result<SecretBytes> copy_of(std::span<const std::uint8_t> src);
+
+  SecretBytes(const SecretBytes&) = delete;
+  SecretBytes& operator=(const SecretBytes&) = delete;
+  SecretBytes(SecretBytes&& other) noexcept;
+  SecretBytes& operator=(SecretBytes&& other) noexcept;
+  ~SecretBytes();  // wipes and frees (sodium_free)
+
+  std::uint8_t* data() noexcept { return data_; }
+  const std::uint8_t* data() const noexcept { return data_; }
+  std::size_t size() const noexcept { return size_; }
+  bool empty() const noexcept { return size_ == 0; }
+  std::span<std::uint8_t> span() noexcept { return {data_, size_}; }
+  std::span<const std::uint8_t> span() const noexcept { return {data_, size_}; }
+
+  // Constant-time comparison of contents; sizes are not secret.
+  bool equals(std::span<const std::uint8_t> other) const noexcept;
+
+ private:
+  SecretBytes(std::uint8_t* p, std::size_t n) noexcept : data_(p), size_(n) {}
+  void release() noexcept;
+
+  std::uint8_t* data_ = nullptr;
+  std::size_t size_ = 0;
+};
+
+}  // namespace rempart::crypto

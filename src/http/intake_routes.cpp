@@ -1,0 +1,725 @@
+#include "http/intake_routes.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/http/field.hpp>
+#include <boost/beast/http/status.hpp>
+#include <boost/beast/http/verb.hpp>
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <string_view>
+#include <utility>
+
+namespace rempart::http {
+
+namespace bhttp = boost::beast::http;
+
+namespace {
+
+// Routes, by fixed name: log lines name these, never the request target
+// (a target can carry anything, e-mail addresses included).
+enum class Route { page, thanks, stylesheet, signup, osdi, unknown_page, unknown_api, none };
+
+const char* route_name(Route r) noexcept {
+  switch (r) {
+    case Route::page: return "page";
+    case Route::thanks: return "thanks";
+    case Route::stylesheet: return "stylesheet";
+    case Route::signup: return "signup";
+    case Route::osdi: return "osdi_signup";
+    case Route::unknown_page: return "unknown";
+    case Route::unknown_api: return "unknown_api";
+    case Route::none: return "-";
+  }
+  return "-";
+}
+
+constexpr std::string_view kOsdiPath = "/api/v1/people/person_signup_helper";
+
+Route route_of(std::string_view target) {
+  const auto path = target.substr(0, target.find('?'));  // the query is never looked at
+  if (path == "/") return Route::page;
+  if (path == "/thanks") return Route::thanks;
+  if (path == "/static/rempart.css") return Route::stylesheet;
+  if (path == "/signup") return Route::signup;
+  if (path == kOsdiPath) return Route::osdi;
+  if (path.starts_with("/api/")) return Route::unknown_api;
+  return Route::unknown_page;
+}
+
+enum class Outcome {
+  page,                    // 200 sign-up form
+  thanks,                  // 200 thank-you page
+  stylesheet,              // 200 CSS
+  signed_up,               // 303 to /thanks
+  accepted,                // 202, OSDI
+  preflight_ok,            // 204, CORS preflight from a listed origin
+  invalid_input,           // 400 with field errors
+  malformed,               // 400
+  forbidden_origin,        // 403, CORS preflight from another origin
+  not_found,               // 404
+  method_not_allowed,      // 405 with Allow
+  body_too_large,          // 413
+  unsupported_media_type,  // 415
+  rate_limited,            // 429 with Retry-After
+  header_too_large,        // 431
+  internal,                // 500: our bug, never the client's mistake
+  unavailable,             // 503: the sink could not store the submission
+};
+
+struct Description {
+  bhttp::status status;
+  const char* code;     // stable, for logs and JSON bodies
+  const char* title;    // for HTML pages
+  const char* message;  // for HTML and plain-text bodies
+};
+
+// The one table from internal outcome to external status and fixed texts.
+Description describe(Outcome o) {
+  using S = bhttp::status;
+  switch (o) {
+    case Outcome::page: return {S::ok, "ok", "Sign up", ""};
+    case Outcome::thanks: return {S::ok, "ok", "Thank you", ""};
+    case Outcome::stylesheet: return {S::ok, "ok", "", ""};
+    case Outcome::signed_up:
+      return {S::see_other, "accepted", "Thank you", "Thank you. Continue to the next page."};
+    case Outcome::accepted: return {S::accepted, "accepted", "Accepted", "Accepted."};
+    case Outcome::preflight_ok: return {S::no_content, "ok", "", ""};
+    case Outcome::invalid_input:
+      return {S::bad_request, "invalid_input", "Sign up", "Some fields need attention."};
+    case Outcome::malformed:
+      return {S::bad_request, "malformed", "Bad request", "The request could not be read."};
+    case Outcome::forbidden_origin:
+      return {S::forbidden, "origin_not_allowed", "Forbidden", "This origin may not use this API."};
+    case Outcome::not_found:
+      return {S::not_found, "not_found", "Page not found", "There is no page at this address."};
+    case Outcome::method_not_allowed:
+      return {S::method_not_allowed, "method_not_allowed", "Method not allowed",
+              "This address does not accept this method."};
+    case Outcome::body_too_large:
+      return {S::payload_too_large, "body_too_large", "Request too large",
+              "The request body is too large."};
+    case Outcome::unsupported_media_type:
+      return {S::unsupported_media_type, "unsupported_media_type", "Unsupported content type",
+              "The request body has a content type this address does not accept."};
+    case Outcome::rate_limited:
+      return {S::too_many_requests, "rate_limited", "Too many requests",
+              "Too many requests from your network. Please wait a moment and try again."};
+    case Outcome::header_too_large:
+      return {S::request_header_fields_too_large, "header_too_large", "Request header too large",
+              "The request header is too large."};
+    case Outcome::internal:
+      return {S::internal_server_error, "internal", "Something went wrong",
+              "Something went wrong on our side. Please try again later."};
+    case Outcome::unavailable:
+      return {S::service_unavailable, "unavailable", "Please try again later",
+              "We could not record your sign-up just now. Nothing was kept. "
+              "Please try again in a few minutes."};
+  }
+  return describe(Outcome::internal);
+}
+
+// What one request turned into, before it becomes bytes.
+struct Reply {
+  explicit Reply(Route r, Outcome o = Outcome::internal) : route(r), outcome(o) {}
+  Route route = Route::none;
+  Outcome outcome = Outcome::internal;
+  core::FieldErrors errors;                // invalid_input
+  const char* allow = nullptr;             // method_not_allowed
+  std::chrono::seconds retry_after{0};     // rate_limited
+  std::string cors_origin;                 // a listed origin, to be named in ACAO
+};
+
+// ---- HTML ------------------------------------------------------------------
+// Every HTML byte below is a fixed string of ours: no page ever contains any
+// part of a request, so nothing here needs escaping and nothing can be
+// reflected.
+
+struct FormField {
+  const char* name;  // as in core::field and the form post
+  const char* label;
+  const char* type;
+  const char* autocomplete;
+  const char* inputmode;  // nullptr: none
+  const char* hint;       // nullptr: none
+  bool contact;           // one of the "e-mail or phone" pair
+};
+
+constexpr FormField kFormFields[] = {
+    {"given_name", "First name", "text", "given-name", nullptr, nullptr, false},
+    {"family_name", "Last name", "text", "family-name", nullptr, nullptr, false},
+    {"email", "E-mail address", "email", "email", "email", nullptr, true},
+    {"phone", "Phone number", "tel", "tel", "tel",
+     "For a number from another country, start with + and the country code.", true},
+    {"postal_code", "Postcode", "text", "postal-code", nullptr, nullptr, false},
+    {"locality", "Town or city", "text", "address-level2", nullptr, nullptr, false},
+    {"country", "Country", "text", "country", nullptr, "Two-letter code, for example FR.", false},
+};
+
+const char* field_message(std::string_view field, std::string_view code) {
+  if (code == "required") {
+    if (field == "email" || field == "phone") return "Give an e-mail address or a phone number.";
+    return "This field cannot be empty.";
+  }
+  if (code == "invalid_email") return "Enter an e-mail address in the form name@example.org.";
+  if (code == "invalid_phone") return "Enter a phone number, with + and the country code if it is from another country.";
+  if (code == "invalid_postal_code") return "Enter a postcode using letters, digits and hyphens only.";
+  if (code == "invalid_country") return "Enter a two-letter country code, for example FR.";
+  if (code == "too_long") return "This is too long.";
+  if (code == "forbidden_characters" || code == "invalid_utf8") {
+    return "This contains characters we cannot accept.";
+  }
+  return "Check this field.";
+}
+
+bool collects(const core::IntakeOptions& o, std::string_view name) {
+  return std::find(o.collect.begin(), o.collect.end(), name) != o.collect.end();
+}
+
+const core::FieldError* error_for(const core::FieldErrors* errors, std::string_view name) {
+  if (!errors) return nullptr;
+  for (const auto& e : *errors) {
+    if (e.field == name) return &e;
+  }
+  return nullptr;
+}
+
+std::string page_head(std::string_view title) {
+  std::string h;
+  h += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
+  h += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>";
+  h += title;
+  h += "</title>\n<link rel=\"stylesheet\" href=\"/static/rempart.css\">\n</head>\n<body>\n<main>\n";
+  return h;
+}
+
+constexpr std::string_view kPageFoot = "</main>\n</body>\n</html>\n";
+
+std::string message_page(const Description& d, bool link_home) {
+  std::string h = page_head(d.title);
+  h += "<h1>";
+  h += d.title;
+  h += "</h1>\n<p>";
+  h += d.message;
+  h += "</p>\n";
+  if (link_home) h += "<p><a href=\"/\">Back to the sign-up form</a></p>\n";
+  h += kPageFoot;
+  return h;
+}
+
+std::string thanks_page() {
+  std::string h = page_head("Thank you");
+  h += "<h1>Thank you</h1>\n"
+       "<p>We have received your sign-up.</p>\n"
+       "<p>If you gave an e-mail address, we will send you a message asking you to confirm it. "
+       "Nothing more happens until you do.</p>\n";
+  h += kPageFoot;
+  return h;
+}
+
+void render_input(std::string& h, const FormField& f, const core::FieldErrors* errors) {
+  const core::FieldError* err = error_for(errors, f.name);
+  const std::string name = f.name;
+  std::string described;
+  if (err) described += name + "-error";
+  if (f.hint) described += (described.empty() ? "" : " ") + name + "-hint";
+  if (f.contact) described += std::string(described.empty() ? "" : " ") + "contact-note";
+
+  h += "<div class=\"field";
+  if (err) h += " field-error";
+  h += "\">\n<label for=\"" + name + "\">";
+  h += f.label;
+  h += f.contact ? " <span class=\"marker\">(e-mail or phone)</span>"
+                 : " <span class=\"marker\">(optional)</span>";
+  h += "</label>\n";
+  if (f.hint) {
+    h += "<p class=\"hint\" id=\"" + name + "-hint\">";
+    h += f.hint;
+    h += "</p>\n";
+  }
+  if (err) {
+    h += "<p class=\"error-message\" id=\"" + name + "-error\"><span class=\"visually-hidden\">Error: </span>";
+    h += field_message(err->field, err->code);
+    h += "</p>\n";
+  }
+  h += "<input id=\"" + name + "\" name=\"" + name + "\" type=\"";
+  h += f.type;
+  h += "\" autocomplete=\"";
+  h += f.autocomplete;
+  h += "\"";
+  if (f.inputmode) {
+    h += " inputmode=\"";
+    h += f.inputmode;
+    h += "\"";
+  }
+  if (std::string_view(f.type) == "email") h += " autocapitalize=\"off\" spellcheck=\"false\"";
+  if (std::string_view(f.name) == "country") h += " maxlength=\"2\" autocapitalize=\"characters\"";
+  if (!described.empty()) h += " aria-describedby=\"" + described + "\"";
+  if (err) h += " aria-invalid=\"true\"";
+  h += ">\n</div>\n";
+}
+
+// The sign-up form. When `errors` is set it is shown again with a message
+// per field, but deliberately EMPTY: this page must never reflect anything
+// that was posted (no value="..." from the request, ever), so that it cannot
+// carry injected markup and never shows one person's data to another. The
+// person is asked to fill it in again instead.
+std::string form_page(const core::IntakeOptions& o, const core::FieldErrors* errors) {
+  std::string h = page_head(errors ? "Error: Sign up" : "Sign up");
+  h += "<h1>Sign up</h1>\n";
+  if (errors) {
+    h += "<div class=\"error-summary\" role=\"alert\" aria-labelledby=\"error-summary-title\">\n"
+         "<h2 id=\"error-summary-title\">There is a problem</h2>\n"
+         "<p>Nothing you sent has been kept. Please fill in the form again.</p>\n<ul>\n";
+    bool general = false;
+    for (const auto& e : *errors) {
+      const auto* known = std::find_if(std::begin(kFormFields), std::end(kFormFields),
+                                       [&](const FormField& f) { return e.field == f.name; });
+      if (known == std::end(kFormFields) || !collects(o, known->name)) {
+        general = true;
+        continue;
+      }
+      h += "<li><a href=\"#";
+      h += known->name;
+      h += "\">";
+      h += known->label;
+      h += ": ";
+      h += field_message(e.field, e.code);
+      h += "</a></li>\n";
+    }
+    if (general) h += "<li>Part of the form could not be read.</li>\n";
+    h += "</ul>\n</div>\n";
+  }
+  const bool email = collects(o, "email");
+  const bool phone = collects(o, "phone");
+  h += "<p id=\"contact-note\">";
+  if (email && phone) {
+    h += "Give at least an e-mail address or a phone number: those two fields are marked "
+         "\xE2\x80\x9C(e-mail or phone)\xE2\x80\x9D. Every field marked \xE2\x80\x9C(optional)\xE2\x80\x9D "
+         "may be left empty.";
+  } else {
+    h += "The field marked \xE2\x80\x9C(e-mail or phone)\xE2\x80\x9D is required. Every field marked "
+         "\xE2\x80\x9C(optional)\xE2\x80\x9D may be left empty.";
+  }
+  h += "</p>\n<form method=\"post\" action=\"/signup\" accept-charset=\"utf-8\" novalidate>\n";
+
+  h += "<fieldset>\n<legend>About you</legend>\n";
+  for (const auto& f : kFormFields) {
+    if (!f.contact && collects(o, f.name)) render_input(h, f, errors);
+  }
+  h += "</fieldset>\n<fieldset>\n<legend>How to reach you</legend>\n";
+  for (const auto& f : kFormFields) {
+    if (f.contact && collects(o, f.name)) render_input(h, f, errors);
+  }
+  h += "</fieldset>\n";
+  if (email || phone) {
+    h += "<fieldset>\n<legend>What you agree to receive</legend>\n"
+         "<p class=\"hint\">Leave these unticked if you do not want our messages. "
+         "You can change your mind at any time.</p>\n";
+    if (email) {
+      h += "<div class=\"checkbox\">\n<input type=\"checkbox\" id=\"consent_email\" "
+           "name=\"consent_email\">\n"
+           "<label for=\"consent_email\">I agree to receive news by e-mail.</label>\n</div>\n";
+    }
+    if (phone) {
+      h += "<div class=\"checkbox\">\n<input type=\"checkbox\" id=\"consent_sms\" "
+           "name=\"consent_sms\">\n"
+           "<label for=\"consent_sms\">I agree to receive news by text message (SMS).</label>\n</div>\n";
+    }
+    h += "</fieldset>\n";
+  }
+  h += "<button type=\"submit\">Sign up</button>\n</form>\n";
+  h += kPageFoot;
+  return h;
+}
+
+constexpr std::string_view kStylesheet = R"css(:root { color-scheme: light; }
+body { font-family: system-ui, sans-serif; font-size: 1.125rem; line-height: 1.5;
+       color: #1b1b1b; background: #ffffff; margin: 0; }
+main { max-width: 36rem; margin: 0 auto; padding: 1rem; }
+h1 { font-size: 2rem; }
+fieldset { border: 1px solid #6b6b6b; margin: 0 0 1.5rem; padding: 1rem; }
+legend { font-weight: 700; padding: 0 0.25rem; }
+.field { margin-bottom: 1.25rem; }
+.field label { display: block; font-weight: 600; }
+.marker { font-weight: 400; }
+.hint { color: #4a4a4a; margin: 0.25rem 0; }
+input[type="text"], input[type="email"], input[type="tel"] {
+  display: block; width: 100%; box-sizing: border-box; font: inherit;
+  padding: 0.5rem; border: 2px solid #1b1b1b; border-radius: 0; }
+input:focus, button:focus, a:focus { outline: 3px solid #f0b400; outline-offset: 2px; }
+.checkbox { display: flex; align-items: flex-start; gap: 0.5rem; margin-bottom: 0.75rem; }
+.checkbox input { width: 1.5rem; height: 1.5rem; margin: 0.125rem 0 0; flex: none; }
+.field-error { border-left: 4px solid #b00020; padding-left: 0.75rem; }
+.field-error input { border-color: #b00020; }
+.error-message { color: #b00020; font-weight: 700; margin: 0.25rem 0; }
+.error-summary { border: 4px solid #b00020; padding: 1rem; margin-bottom: 1.5rem; }
+.error-summary a { color: #b00020; font-weight: 700; }
+button { font: inherit; font-weight: 700; padding: 0.625rem 1.25rem; color: #ffffff;
+         background: #1d5c2e; border: 2px solid #1d5c2e; cursor: pointer; }
+.visually-hidden { position: absolute !important; width: 1px; height: 1px; overflow: hidden;
+                   clip: rect(0 0 0 0); white-space: nowrap; }
+)css";
+
+// ---- JSON ------------------------------------------------------------------
+
+// Field paths and codes come from core and never hold input by contract;
+// this guard keeps that true even if a parser one day breaks the contract.
+std::string safe_token(std::string_view s, std::string_view fallback) {
+  if (s.empty() || s.size() > 64) return std::string(fallback);
+  for (char c : s) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+                    c == '[' || c == ']';
+    if (!ok) return std::string(fallback);
+  }
+  return std::string(s);
+}
+
+std::string json_errors(const core::FieldErrors& errors, std::string_view code) {
+  nlohmann::json list = nlohmann::json::array();
+  if (errors.empty()) {
+    list.push_back({{"field", "body"}, {"code", std::string(code)}});
+  }
+  for (const auto& e : errors) {
+    list.push_back({{"field", safe_token(e.field, "body")}, {"code", safe_token(e.code, "invalid")}});
+  }
+  return nlohmann::json{{"errors", std::move(list)}}.dump();
+}
+
+// ---- The one place that turns outcomes into HTTP -----------------------------
+
+enum class Flavor { html, json, text };
+
+Flavor flavor_of(Route r) {
+  switch (r) {
+    case Route::osdi:
+    case Route::unknown_api: return Flavor::json;
+    case Route::none: return Flavor::text;
+    default: return Flavor::html;
+  }
+}
+
+Response render(const Reply& r, const core::IntakeOptions& opts) {
+  const Description d = describe(r.outcome);
+  Response res{d.status, 11};
+  const char* content_type = "text/html; charset=utf-8";
+  switch (flavor_of(r.route)) {
+    case Flavor::html:
+      switch (r.outcome) {
+        case Outcome::page: res.body() = form_page(opts, nullptr); break;
+        case Outcome::invalid_input: res.body() = form_page(opts, &r.errors); break;
+        case Outcome::thanks: res.body() = thanks_page(); break;
+        case Outcome::stylesheet:
+          res.body() = std::string(kStylesheet);
+          content_type = "text/css; charset=utf-8";
+          break;
+        case Outcome::signed_up: res.body() = message_page(d, false); break;
+        default: res.body() = message_page(d, true); break;
+      }
+      break;
+    case Flavor::json:
+      content_type = "application/json; charset=utf-8";
+      if (r.outcome == Outcome::accepted) {
+        res.body() = R"({"status":"accepted"})";
+      } else if (r.outcome != Outcome::preflight_ok) {
+        res.body() = json_errors(r.outcome == Outcome::invalid_input ? r.errors : core::FieldErrors{},
+                                 d.code);
+      }
+      break;
+    case Flavor::text:
+      content_type = "text/plain; charset=utf-8";
+      res.body() = std::string(d.message) + "\n";
+      break;
+  }
+  if (!res.body().empty()) res.set(bhttp::field::content_type, content_type);
+
+  // Security headers on every answer, errors included.
+  res.set("Content-Security-Policy",
+          "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+          "frame-ancestors 'none'; base-uri 'none'");
+  res.set("X-Content-Type-Options", "nosniff");
+  res.set("Referrer-Policy", "no-referrer");
+  res.set("X-Frame-Options", "DENY");
+  res.set(bhttp::field::cache_control,
+          r.outcome == Outcome::stylesheet ? "public, max-age=3600" : "no-store");
+
+  if (r.outcome == Outcome::signed_up) res.set(bhttp::field::location, "/thanks");
+  if (r.outcome == Outcome::method_not_allowed && r.allow) res.set(bhttp::field::allow, r.allow);
+  if (r.outcome == Outcome::rate_limited) {
+    res.set(bhttp::field::retry_after, std::to_string(std::max<long long>(1, r.retry_after.count())));
+  }
+  if (r.outcome == Outcome::header_too_large || r.outcome == Outcome::body_too_large ||
+      r.outcome == Outcome::malformed) {
+    res.keep_alive(false);
+  }
+  if (r.route == Route::osdi) {
+    // The answer depends on Origin, so shared caches must key on it.
+    res.set(bhttp::field::vary, "Origin");
+    if (!r.cors_origin.empty()) {
+      res.set(bhttp::field::access_control_allow_origin, r.cors_origin);
+      if (r.outcome == Outcome::preflight_ok) {
+        res.set(bhttp::field::access_control_allow_methods, "POST");
+        res.set(bhttp::field::access_control_allow_headers, "Content-Type");
+        res.set(bhttp::field::access_control_max_age, "600");
+      }
+    }
+  }
+  return res;
+}
+
+// Route, status and code: never a target, a header value or a body.
+void log_reply(Route route, Outcome o) {
+  const Description d = describe(o);
+  const auto status = static_cast<unsigned>(d.status);
+  if (status >= 500) {
+    spdlog::warn("http route={} status={} code={}", route_name(route), status, d.code);
+  } else if (status >= 400 && o != Outcome::rate_limited) {
+    spdlog::info("http route={} status={} code={}", route_name(route), status, d.code);
+  } else {
+    spdlog::debug("http route={} status={} code={}", route_name(route), status, d.code);
+  }
+}
+
+Response finish(const Reply& r, const core::IntakeOptions& opts) {
+  log_reply(r.route, r.outcome);
+  return render(r, opts);
+}
+
+// `value` is `want` with optional parameters, where a charset, if given,
+// must be UTF-8 (the parsers read UTF-8 and nothing else).
+bool media_type_is(std::string_view value, std::string_view want) {
+  const auto trim = [](std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    return s;
+  };
+  auto semi = value.find(';');
+  if (!boost::beast::iequals(trim(value.substr(0, semi)), want)) return false;
+  while (semi != std::string_view::npos) {
+    value = value.substr(semi + 1);
+    semi = value.find(';');
+    const auto param = trim(value.substr(0, semi));
+    const auto eq = param.find('=');
+    if (eq == std::string_view::npos) {
+      if (param.empty()) continue;
+      return false;
+    }
+    if (!boost::beast::iequals(trim(param.substr(0, eq)), "charset")) continue;
+    auto cs = trim(param.substr(eq + 1));
+    if (cs.size() >= 2 && cs.front() == '"' && cs.back() == '"') cs = cs.substr(1, cs.size() - 2);
+    if (!boost::beast::iequals(cs, "utf-8")) return false;
+  }
+  return true;
+}
+
+bool content_type_is(const Request& req, std::string_view want) {
+  if (req.count(bhttp::field::content_type) != 1) return false;
+  return media_type_is(req[bhttp::field::content_type], want);
+}
+
+bool valid_origin(std::string_view o) {
+  std::string_view rest;
+  if (o.starts_with("https://")) {
+    rest = o.substr(8);
+  } else if (o.starts_with("http://")) {
+    rest = o.substr(7);
+  } else {
+    return false;
+  }
+  if (rest.empty() || rest.size() > 253 + 6) return false;
+  return std::all_of(rest.begin(), rest.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == ':' ||
+           c == '[' || c == ']';
+  });
+}
+
+}  // namespace
+
+Result<std::unique_ptr<IntakeRoutes>> IntakeRoutes::create(IntakeRoutesOptions options,
+                                                           services::SubmissionSink& sink) {
+  for (const auto& o : options.allowed_origins) {
+    if (!valid_origin(o)) {
+      return fail(Errc::config,
+                  "intake: allowed_origins entries must be lower-case http(s)://host[:port]");
+    }
+  }
+  auto limiter = RateLimiter::create(RateLimiterOptions{
+      options.rate_per_second, options.burst, options.rate_max_clients});
+  if (!limiter) return std::unexpected(limiter.error());
+  return std::unique_ptr<IntakeRoutes>(
+      new IntakeRoutes(std::move(options), sink, std::move(*limiter)));
+}
+
+IntakeRoutes::IntakeRoutes(IntakeRoutesOptions options, services::SubmissionSink& sink,
+                           std::unique_ptr<RateLimiter> limiter)
+    : opts_(std::move(options)), sink_(sink), limiter_(std::move(limiter)) {}
+
+Handler IntakeRoutes::handler() {
+  return [this](Request&& req, const RequestContext& ctx, Responder respond) {
+    handle(std::move(req), ctx, std::move(respond));
+  };
+}
+
+ErrorRenderer IntakeRoutes::error_renderer() const {
+  return [this](ProtocolError e) { return protocol_error(e); };
+}
+
+Response IntakeRoutes::protocol_error(ProtocolError e) const {
+  Outcome o = Outcome::internal;
+  switch (e) {
+    case ProtocolError::malformed: o = Outcome::malformed; break;
+    case ProtocolError::header_too_large: o = Outcome::header_too_large; break;
+    case ProtocolError::body_too_large: o = Outcome::body_too_large; break;
+    case ProtocolError::internal: o = Outcome::internal; break;
+  }
+  return finish(Reply(Route::none, o), opts_.intake);
+}
+
+bool IntakeRoutes::origin_allowed(std::string_view origin) const {
+  return std::find(opts_.allowed_origins.begin(), opts_.allowed_origins.end(), origin) !=
+         opts_.allowed_origins.end();
+}
+
+// Routes:
+//   GET|HEAD /                   sign-up page
+//   GET|HEAD /thanks             thank-you page
+//   GET|HEAD /static/rempart.css its stylesheet
+//   POST /signup                 form post: 303 to /thanks, 400 form again, 415, 429, 503
+//   POST /api/v1/people/person_signup_helper   OSDI: 202, 400, 415, 429, 503
+//   OPTIONS (same path)          CORS preflight: 204 for a listed origin, else 403
+//   anything else                404; a known path with another method 405 with Allow
+void IntakeRoutes::handle(Request&& req, const RequestContext& ctx, Responder respond) {
+  const Route route = route_of(req.target());
+  const auto method = req.method();
+  const bool get = method == bhttp::verb::get || method == bhttp::verb::head;
+  Reply reply(route);
+  switch (route) {
+    case Route::page:
+    case Route::thanks:
+    case Route::stylesheet:
+      if (!get) {
+        reply.outcome = Outcome::method_not_allowed;
+        reply.allow = "GET, HEAD";
+      } else {
+        reply.outcome = route == Route::page     ? Outcome::page
+                        : route == Route::thanks ? Outcome::thanks
+                                                 : Outcome::stylesheet;
+      }
+      return respond(finish(reply, opts_.intake));
+    case Route::signup:
+      if (method == bhttp::verb::post) return post_signup(std::move(req), ctx, std::move(respond));
+      reply.outcome = Outcome::method_not_allowed;
+      reply.allow = "POST";
+      return respond(finish(reply, opts_.intake));
+    case Route::osdi: {
+      if (method == bhttp::verb::post) return post_osdi(std::move(req), ctx, std::move(respond));
+      if (method == bhttp::verb::options) {
+        const auto origin = req[bhttp::field::origin];
+        const auto asked = req[bhttp::field::access_control_request_method];
+        if (req.count(bhttp::field::origin) == 1 && origin_allowed(origin) &&
+            (asked.empty() || asked == "POST")) {
+          reply.outcome = Outcome::preflight_ok;
+          reply.cors_origin = std::string(origin);
+        } else {
+          reply.outcome = Outcome::forbidden_origin;
+        }
+        return respond(finish(reply, opts_.intake));
+      }
+      reply.outcome = Outcome::method_not_allowed;
+      reply.allow = "OPTIONS, POST";
+      return respond(finish(reply, opts_.intake));
+    }
+    case Route::unknown_page:
+    case Route::unknown_api:
+    case Route::none:
+      reply.outcome = Outcome::not_found;
+      return respond(finish(reply, opts_.intake));
+  }
+}
+
+namespace {
+
+// Hands `person` to the sink and answers once it is durable. Both possible
+// answers are built before the hand-over, so the sink's callback touches
+// nothing but the Responder (it may run after these routes are gone).
+void submit(services::SubmissionSink& sink, core::Person person, Reply ok, Reply failed,
+            const core::IntakeOptions& opts, Responder respond) {
+  auto ok_res = render(ok, opts);
+  auto failed_res = render(failed, opts);
+  sink.submit(std::move(person), [respond = std::move(respond), ok_res = std::move(ok_res),
+                                  failed_res = std::move(failed_res), route = ok.route,
+                                  ok_outcome = ok.outcome,
+                                  failed_outcome = failed.outcome](bool durable) mutable {
+    log_reply(route, durable ? ok_outcome : failed_outcome);
+    respond(durable ? std::move(ok_res) : std::move(failed_res));
+  });
+}
+
+std::string client_key(const RequestContext& ctx) {
+  if (ctx.client.is_unspecified()) return "unknown";
+  return rate_key(ctx.client);
+}
+
+}  // namespace
+
+void IntakeRoutes::post_signup(Request&& req, const RequestContext& ctx, Responder respond) {
+  Reply reply(Route::signup);
+  if (const auto d = limiter_->acquire(client_key(ctx)); !d.allowed) {
+    reply.outcome = Outcome::rate_limited;
+    reply.retry_after = d.retry_after;
+    return respond(finish(reply, opts_.intake));
+  }
+  if (!content_type_is(req, "application/x-www-form-urlencoded")) {
+    reply.outcome = Outcome::unsupported_media_type;
+    return respond(finish(reply, opts_.intake));
+  }
+  auto raw = core::parse_signup_form(req.body());
+  auto person = raw ? core::validate_submission(*raw, opts_.intake)
+                    : std::expected<core::Person, core::FieldErrors>(std::unexpect, raw.error());
+  if (!person) {
+    reply.outcome = Outcome::invalid_input;
+    reply.errors = std::move(person.error());
+    return respond(finish(reply, opts_.intake));
+  }
+  Reply failed = reply;
+  reply.outcome = Outcome::signed_up;
+  failed.outcome = Outcome::unavailable;
+  submit(sink_, std::move(*person), std::move(reply), std::move(failed), opts_.intake,
+         std::move(respond));
+}
+
+void IntakeRoutes::post_osdi(Request&& req, const RequestContext& ctx, Responder respond) {
+  Reply reply(Route::osdi);
+  if (req.count(bhttp::field::origin) == 1 && origin_allowed(req[bhttp::field::origin])) {
+    reply.cors_origin = std::string(req[bhttp::field::origin]);
+  }
+  if (const auto d = limiter_->acquire(client_key(ctx)); !d.allowed) {
+    reply.outcome = Outcome::rate_limited;
+    reply.retry_after = d.retry_after;
+    return respond(finish(reply, opts_.intake));
+  }
+  if (!content_type_is(req, "application/json")) {
+    reply.outcome = Outcome::unsupported_media_type;
+    return respond(finish(reply, opts_.intake));
+  }
+  auto raw = core::parse_osdi_signup(req.body());
+  auto person = raw ? core::validate_submission(*raw, opts_.intake)
+                    : std::expected<core::Person, core::FieldErrors>(std::unexpect, raw.error());
+  if (!person) {
+    reply.outcome = Outcome::invalid_input;
+    reply.errors = std::move(person.error());
+    return respond(finish(reply, opts_.intake));
+  }
+  // The same 202 for everyone: the intake cannot know whether a person is
+  // already held, and must not pretend to (unlike OSDI peers that answer
+  // with the stored person).
+  Reply failed = reply;
+  reply.outcome = Outcome::accepted;
+  failed.outcome = Outcome::unavailable;
+  submit(sink_, std::move(*person), std::move(reply), std::move(failed), opts_.intake,
+         std::move(respond));
+}
+
+}  // namespace rempart::http

@@ -1,0 +1,459 @@
+#include "http/intake_routes.hpp"
+
+#include <gtest/gtest.h>
+
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+#include <vector>
+
+#include "http/test_client.hpp"
+
+namespace rempart::http {
+namespace {
+
+namespace bhttp = boost::beast::http;
+using namespace std::chrono_literals;
+using testing::Client;
+using testing::exchange;
+using testing::make_request;
+using testing::send;
+
+// TEST-ONLY sink: keeps what it is given in memory and answers `durable`,
+// either at once or from a thread of its own (as the real group-commit sink
+// does). Never use outside tests: it holds plaintext personal data.
+class RecordingSink : public services::SubmissionSink {
+ public:
+  explicit RecordingSink(bool durable = true, bool from_another_thread = true)
+      : durable_(durable), async_(from_another_thread) {}
+  ~RecordingSink() override {
+    for (auto& t : threads_) t.join();
+  }
+
+  void submit(core::Person p, std::function<void(bool)> done) override {
+    std::lock_guard lock(m_);
+    people_.push_back(std::move(p));
+    if (!async_) return done(durable_);
+    threads_.emplace_back([done = std::move(done), durable = durable_] {
+      std::this_thread::sleep_for(5ms);
+      done(durable);
+    });
+  }
+
+  std::vector<core::Person> people() {
+    std::lock_guard lock(m_);
+    return people_;
+  }
+
+ private:
+  std::mutex m_;
+  std::vector<core::Person> people_;
+  std::vector<std::thread> threads_;
+  bool durable_;
+  bool async_;
+};
+
+constexpr const char* kOsdi = "/api/v1/people/person_signup_helper";
+constexpr const char* kForm = "application/x-www-form-urlencoded";
+constexpr const char* kJson = "application/json";
+constexpr const char* kAllowedOrigin = "https://petition.example.org";
+
+IntakeRoutesOptions test_routes_options() {
+  IntakeRoutesOptions o;
+  o.allowed_origins = {kAllowedOrigin};
+  o.rate_per_second = 1000;
+  o.burst = 1000;
+  return o;
+}
+
+class IntakeRoutesTest : public ::testing::Test {
+ protected:
+  void start(IntakeRoutesOptions o = test_routes_options(), services::SubmissionSink* sink = nullptr) {
+    auto r = IntakeRoutes::create(std::move(o), sink ? *sink : sink_);
+    ASSERT_TRUE(r) << r.error().internal;
+    routes_ = std::move(*r);
+    ServerOptions so;
+    so.threads = 2;
+    so.read_timeout = 2s;
+    so.idle_timeout = 2s;
+    so.drain_timeout = 2s;
+    auto s = Server::start(so, routes_->handler(), routes_->error_renderer());
+    ASSERT_TRUE(s) << s.error().internal;
+    server_ = std::move(*s);
+  }
+  unsigned short port() const { return server_->port(); }
+
+  Response get(const std::string& target) { return send(port(), make_request(bhttp::verb::get, target)); }
+  Response post(const std::string& target, std::string body, std::string type) {
+    return send(port(), make_request(bhttp::verb::post, target, std::move(body), std::move(type)));
+  }
+
+  RecordingSink sink_;
+  std::unique_ptr<IntakeRoutes> routes_;
+  std::unique_ptr<Server> server_;  // declared last: stops first
+};
+
+void expect_security_headers(const Response& res) {
+  EXPECT_EQ(res["Content-Security-Policy"],
+            "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+            "frame-ancestors 'none'; base-uri 'none'");
+  EXPECT_EQ(res["X-Content-Type-Options"], "nosniff");
+  EXPECT_EQ(res["Referrer-Policy"], "no-referrer");
+  EXPECT_EQ(res["X-Frame-Options"], "DENY");
+  EXPECT_EQ(res.count(bhttp::field::server), 0u);
+  if (!res.body().empty()) {
+    EXPECT_NE(res[bhttp::field::content_type].find("charset=utf-8"), std::string::npos);
+  }
+}
+
+bool contains(std::string_view hay, std::string_view needle) {
+  return hay.find(needle) != std::string_view::npos;
+}
+
+std::string serialize(const Response& res) {
+  std::ostringstream os;
+  os << res;
+  return os.str();
+}
+
+const std::string kFormBody =
+    "given_name=Ad%C3%A8le&family_name=Martin&email=adele.martin%40Example.ORG"
+    "&phone=06+12+34+56+78&postal_code=75011&locality=Paris&country=fr&consent_email=on";
+
+TEST_F(IntakeRoutesTest, SignUpPageIsAccessibleAndCarriesTheHeaders) {
+  start();
+  const auto res = get("/");
+  ASSERT_EQ(res.result(), bhttp::status::ok);
+  expect_security_headers(res);
+  EXPECT_EQ(res[bhttp::field::content_type], "text/html; charset=utf-8");
+  EXPECT_EQ(res[bhttp::field::cache_control], "no-store");
+  const std::string& html = res.body();
+  EXPECT_TRUE(contains(html, "<html lang=\"en\">"));
+  EXPECT_TRUE(contains(html, "<form method=\"post\" action=\"/signup\""));
+  EXPECT_TRUE(contains(html, "<fieldset>"));
+  EXPECT_TRUE(contains(html, "<legend>"));
+  for (const char* ac : {"given-name", "family-name", "email", "tel", "postal-code",
+                         "address-level2", "country"}) {
+    EXPECT_TRUE(contains(html, std::string("autocomplete=\"") + ac + "\"")) << ac;
+  }
+  for (const char* id : {"given_name", "family_name", "email", "phone", "postal_code", "locality",
+                         "country", "consent_email", "consent_sms"}) {
+    EXPECT_TRUE(contains(html, std::string("<label for=\"") + id + "\"")) << id;
+    EXPECT_TRUE(contains(html, std::string("id=\"") + id + "\"")) << id;
+  }
+  EXPECT_TRUE(contains(html, "type=\"email\""));
+  EXPECT_TRUE(contains(html, "type=\"tel\""));
+  EXPECT_TRUE(contains(html, "inputmode=\"tel\""));
+  EXPECT_TRUE(contains(html, "type=\"checkbox\""));
+  EXPECT_FALSE(contains(html, "checked"));  // consent is never pre-ticked
+  EXPECT_TRUE(contains(html, "id=\"contact-note\""));  // the markers are explained
+  EXPECT_FALSE(contains(html, "<script"));
+  EXPECT_FALSE(contains(html, "style="));
+  EXPECT_FALSE(contains(html, "<style"));
+  EXPECT_TRUE(contains(html, "href=\"/static/rempart.css\""));
+}
+
+TEST_F(IntakeRoutesTest, HeadAndStylesheet) {
+  start();
+  const auto head = send(port(), make_request(bhttp::verb::head, "/"));
+  EXPECT_EQ(head.result(), bhttp::status::ok);
+  EXPECT_TRUE(head.body().empty());
+  EXPECT_EQ(head[bhttp::field::content_length], std::to_string(get("/").body().size()));
+  expect_security_headers(head);
+
+  const auto css = get("/static/rempart.css");
+  EXPECT_EQ(css.result(), bhttp::status::ok);
+  EXPECT_EQ(css[bhttp::field::content_type], "text/css; charset=utf-8");
+  EXPECT_TRUE(contains(css.body(), ".error-message"));
+  expect_security_headers(css);
+}
+
+TEST_F(IntakeRoutesTest, FormPostReachesTheSinkNormalisedAndRedirects) {
+  start();
+  const auto res = post("/signup", kFormBody, kForm);
+  EXPECT_EQ(res.result(), bhttp::status::see_other);
+  EXPECT_EQ(res[bhttp::field::location], "/thanks");
+  EXPECT_EQ(res[bhttp::field::cache_control], "no-store");
+  expect_security_headers(res);
+  const auto people = sink_.people();
+  ASSERT_EQ(people.size(), 1u);
+  const core::Person& p = people[0];
+  EXPECT_EQ(p.given_name, "Ad\xC3\xA8le");
+  EXPECT_EQ(p.family_name, "Martin");
+  EXPECT_EQ(p.email, core::normalize_email("adele.martin@Example.ORG").value());
+  EXPECT_TRUE(p.email.ends_with("@example.org"));
+  EXPECT_EQ(p.phone, "+33612345678");
+  EXPECT_EQ(p.postal_code, "75011");
+  EXPECT_EQ(p.country, "FR");
+  EXPECT_TRUE(p.consent.email);
+  EXPECT_FALSE(p.consent.sms);
+
+  const auto thanks = get("/thanks");
+  EXPECT_EQ(thanks.result(), bhttp::status::ok);
+  EXPECT_TRUE(contains(thanks.body(), "Thank you"));
+  expect_security_headers(thanks);
+}
+
+TEST_F(IntakeRoutesTest, InvalidFormComesBackEmptyWithAccessibleErrors) {
+  start();
+  const auto res = post("/signup", "given_name=Zo%C3%A9&email=not-an-address&phone=12", kForm);
+  EXPECT_EQ(res.result(), bhttp::status::bad_request);
+  expect_security_headers(res);
+  EXPECT_EQ(res[bhttp::field::cache_control], "no-store");
+  const std::string& html = res.body();
+  EXPECT_TRUE(contains(html, "aria-invalid=\"true\""));
+  EXPECT_TRUE(contains(html, "id=\"email-error\""));
+  EXPECT_TRUE(contains(html, "aria-describedby=\"email-error"));
+  EXPECT_TRUE(contains(html, "href=\"#email\""));
+  EXPECT_FALSE(contains(html, "value="));
+  EXPECT_FALSE(contains(html, "Zo\xC3\xA9"));
+  EXPECT_FALSE(contains(html, "not-an-address"));
+  EXPECT_TRUE(sink_.people().empty());
+}
+
+TEST_F(IntakeRoutesTest, OsdiPostWithNumericPhoneAndSeveralAddressesIsAccepted) {
+  start();
+  const std::string body = R"({"person":{"given_name":"Jean","family_name":"Dupont",
+    "email_addresses":[{"address":"old@example.org"},{"address":"Jean.Dupont@example.org","primary":true}],
+    "phone_numbers":[{"number":33612345678}],
+    "postal_addresses":[{"postal_code":"69001","locality":"Lyon","country":"FR"}]},
+    "add_tags":["volunteer"],"consent":{"email":true,"sms":true}})";
+  const auto res = post(kOsdi, body, "application/json; charset=UTF-8");
+  EXPECT_EQ(res.result(), bhttp::status::accepted);
+  EXPECT_EQ(res.body(), R"({"status":"accepted"})");
+  EXPECT_EQ(res[bhttp::field::content_type], "application/json; charset=utf-8");
+  EXPECT_EQ(res[bhttp::field::cache_control], "no-store");
+  expect_security_headers(res);
+  const auto people = sink_.people();
+  ASSERT_EQ(people.size(), 1u);
+  EXPECT_EQ(people[0].email, core::normalize_email("Jean.Dupont@example.org").value());
+  EXPECT_EQ(people[0].phone, "+33612345678");
+  EXPECT_EQ(people[0].postal_code, "69001");
+  EXPECT_TRUE(people[0].consent.sms);
+}
+
+TEST_F(IntakeRoutesTest, TheSamePersonTwiceGetsByteIdenticalAnswers) {
+  start();
+  const std::string body = R"({"person":{"email_addresses":[{"address":"same@example.org"}]}})";
+  const std::string raw = "POST " + std::string(kOsdi) +
+                          " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                          "Connection: close\r\nContent-Length: " +
+                          std::to_string(body.size()) + "\r\n\r\n" + body;
+  const auto first = exchange(port(), raw);
+  const auto second = exchange(port(), raw);
+  EXPECT_TRUE(first.starts_with("HTTP/1.1 202 ")) << first;
+  EXPECT_EQ(first, second);
+  // And a different person gets the very same bytes too.
+  const std::string other = R"({"person":{"email_addresses":[{"address":"else@example.org"}]}})";
+  const auto third = exchange(port(), "POST " + std::string(kOsdi) +
+                                          " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                                          "Connection: close\r\nContent-Length: " +
+                                          std::to_string(other.size()) + "\r\n\r\n" + other);
+  EXPECT_EQ(first, third);
+  // The form route likewise.
+  EXPECT_EQ(serialize(post("/signup", "email=a%40example.org", kForm)),
+            serialize(post("/signup", "email=b%40example.org&given_name=B", kForm)));
+  EXPECT_EQ(sink_.people().size(), 5u);
+}
+
+TEST_F(IntakeRoutesTest, OsdiErrorsNameFieldsAndCodesOnly) {
+  start();
+  const auto res = post(kOsdi, R"({"person":{"email_addresses":[{"address":"nope"}]}})", kJson);
+  EXPECT_EQ(res.result(), bhttp::status::bad_request);
+  expect_security_headers(res);
+  const auto j = nlohmann::json::parse(res.body());
+  ASSERT_TRUE(j.contains("errors"));
+  ASSERT_FALSE(j["errors"].empty());
+  for (const auto& e : j["errors"]) {
+    EXPECT_EQ(e.size(), 2u);
+    EXPECT_TRUE(e["field"].is_string());
+    EXPECT_TRUE(e["code"].is_string());
+  }
+  EXPECT_EQ(j["errors"][0]["code"], "invalid_email");
+  EXPECT_FALSE(contains(res.body(), "nope"));
+}
+
+TEST_F(IntakeRoutesTest, AFailingSinkGives503) {
+  RecordingSink failing(/*durable=*/false);
+  start(test_routes_options(), &failing);
+  const auto api = post(kOsdi, R"({"person":{"email_addresses":[{"address":"x@example.org"}]}})", kJson);
+  EXPECT_EQ(api.result(), bhttp::status::service_unavailable);
+  EXPECT_EQ(api.body(), R"({"errors":[{"code":"unavailable","field":"body"}]})");
+  expect_security_headers(api);
+  const auto form = post("/signup", "email=x%40example.org", kForm);
+  EXPECT_EQ(form.result(), bhttp::status::service_unavailable);
+  EXPECT_FALSE(contains(form.body(), "x@example.org"));
+  expect_security_headers(form);
+  server_.reset();  // before `failing` goes away
+}
+
+TEST_F(IntakeRoutesTest, ASinkAnsweringOnTheSameThreadWorksToo) {
+  RecordingSink sync(/*durable=*/true, /*from_another_thread=*/false);
+  start(test_routes_options(), &sync);
+  EXPECT_EQ(post("/signup", "email=x%40example.org", kForm).result(), bhttp::status::see_other);
+  server_.reset();
+}
+
+TEST_F(IntakeRoutesTest, WrongContentTypeIs415) {
+  start();
+  EXPECT_EQ(post(kOsdi, "{}", "text/plain").result(), bhttp::status::unsupported_media_type);
+  EXPECT_EQ(post(kOsdi, "{}", "application/json; charset=latin1").result(),
+            bhttp::status::unsupported_media_type);
+  EXPECT_EQ(post(kOsdi, "{}", "").result(), bhttp::status::unsupported_media_type);
+  EXPECT_EQ(post("/signup", "email=x%40example.org", kJson).result(),
+            bhttp::status::unsupported_media_type);
+  const auto res = post("/signup", "a", "multipart/form-data; boundary=x");
+  EXPECT_EQ(res.result(), bhttp::status::unsupported_media_type);
+  expect_security_headers(res);
+  EXPECT_TRUE(sink_.people().empty());
+}
+
+TEST_F(IntakeRoutesTest, LimitsAnswerWithTheSameHeaders) {
+  start();
+  const auto big = exchange(port(), "POST /signup HTTP/1.1\r\nHost: x\r\nContent-Type: " +
+                                        std::string(kForm) + "\r\nContent-Length: 20000\r\n\r\n" +
+                                        std::string(20000, 'a'));
+  EXPECT_TRUE(big.starts_with("HTTP/1.1 413 ")) << big.substr(0, 40);
+  EXPECT_TRUE(contains(big, "X-Frame-Options: DENY"));
+  EXPECT_TRUE(contains(big, "Content-Security-Policy: default-src 'none'"));
+  EXPECT_TRUE(contains(big, "Content-Type: text/plain; charset=utf-8"));
+  const auto tall = exchange(port(), "GET / HTTP/1.1\r\nHost: x\r\nCookie: " + std::string(9000, 'c') +
+                                         "\r\n\r\n");
+  EXPECT_TRUE(tall.starts_with("HTTP/1.1 431 ")) << tall.substr(0, 40);
+  EXPECT_TRUE(contains(tall, "X-Content-Type-Options: nosniff"));
+  EXPECT_FALSE(contains(tall, "ccccc"));
+}
+
+TEST_F(IntakeRoutesTest, UnknownPathsAre404AndWrongMethods405) {
+  start();
+  const auto missing = get("/admin?email=someone%40example.org");
+  EXPECT_EQ(missing.result(), bhttp::status::not_found);
+  expect_security_headers(missing);
+  EXPECT_FALSE(contains(missing.body(), "admin"));
+  EXPECT_FALSE(contains(missing.body(), "someone"));
+  EXPECT_EQ(get("/api/v2/other").result(), bhttp::status::not_found);
+  EXPECT_EQ(get("/api/v2/other")[bhttp::field::content_type], "application/json; charset=utf-8");
+
+  const auto put = send(port(), make_request(bhttp::verb::put, "/", "x", "text/plain"));
+  EXPECT_EQ(put.result(), bhttp::status::method_not_allowed);
+  EXPECT_EQ(put[bhttp::field::allow], "GET, HEAD");
+  expect_security_headers(put);
+  EXPECT_EQ(get("/signup")[bhttp::field::allow], "POST");
+  const auto api = get(kOsdi);
+  EXPECT_EQ(api.result(), bhttp::status::method_not_allowed);
+  EXPECT_EQ(api[bhttp::field::allow], "OPTIONS, POST");
+}
+
+Request preflight(const std::string& origin) {
+  Request req = make_request(bhttp::verb::options, kOsdi);
+  req.set(bhttp::field::origin, origin);
+  req.set(bhttp::field::access_control_request_method, "POST");
+  req.set(bhttp::field::access_control_request_headers, "content-type");
+  return req;
+}
+
+TEST_F(IntakeRoutesTest, CorsPreflightForListedOriginsOnly) {
+  start();
+  const auto ok = send(port(), preflight(kAllowedOrigin));
+  EXPECT_EQ(ok.result(), bhttp::status::no_content);
+  EXPECT_EQ(ok[bhttp::field::access_control_allow_origin], kAllowedOrigin);
+  EXPECT_EQ(ok[bhttp::field::access_control_allow_methods], "POST");
+  EXPECT_EQ(ok[bhttp::field::access_control_allow_headers], "Content-Type");
+  EXPECT_FALSE(ok[bhttp::field::access_control_max_age].empty());
+  EXPECT_EQ(ok[bhttp::field::vary], "Origin");
+  expect_security_headers(ok);
+
+  for (const char* origin : {"https://evil.example", "https://petition.example.org.evil",
+                                   "null", "http://petition.example.org"}) {
+    const auto refused = send(port(), preflight(origin));
+    EXPECT_EQ(refused.result(), bhttp::status::forbidden) << origin;
+    EXPECT_EQ(refused.count(bhttp::field::access_control_allow_origin), 0u);
+    EXPECT_EQ(refused.count(bhttp::field::access_control_allow_methods), 0u);
+    EXPECT_EQ(refused.count(bhttp::field::access_control_allow_headers), 0u);
+    EXPECT_FALSE(contains(serialize(refused), "evil")) << origin;
+    expect_security_headers(refused);
+  }
+
+  const std::string body = R"({"person":{"email_addresses":[{"address":"c@example.org"}]}})";
+  Request listed = make_request(bhttp::verb::post, kOsdi, body, kJson);
+  listed.set(bhttp::field::origin, kAllowedOrigin);
+  const auto with = send(port(), listed);
+  EXPECT_EQ(with.result(), bhttp::status::accepted);
+  EXPECT_EQ(with[bhttp::field::access_control_allow_origin], kAllowedOrigin);
+  Request other = make_request(bhttp::verb::post, kOsdi, body, kJson);
+  other.set(bhttp::field::origin, "https://evil.example");
+  const auto without = send(port(), other);
+  EXPECT_EQ(without.count(bhttp::field::access_control_allow_origin), 0u);
+}
+
+TEST_F(IntakeRoutesTest, RefusesBadOriginSettings) {
+  for (const char* bad : {"*", "null", "https://a.example/", "https://A.example",
+                                "ftp://a.example", "https://a.example/path"}) {
+    IntakeRoutesOptions o = test_routes_options();
+    o.allowed_origins = {bad};
+    auto r = IntakeRoutes::create(o, sink_);
+    EXPECT_FALSE(r) << bad;
+  }
+}
+
+TEST_F(IntakeRoutesTest, PostsAreRateLimitedWith429AndRetryAfter) {
+  IntakeRoutesOptions o = test_routes_options();
+  o.rate_per_second = 0.01;
+  o.burst = 2;
+  start(o);
+  EXPECT_EQ(post("/signup", "email=a%40example.org", kForm).result(), bhttp::status::see_other);
+  EXPECT_EQ(post(kOsdi, "{}", kJson).result(), bhttp::status::bad_request);
+  const auto limited = post("/signup", "email=b%40example.org", kForm);
+  EXPECT_EQ(limited.result(), bhttp::status::too_many_requests);
+  const int retry = std::stoi(std::string(limited[bhttp::field::retry_after]));
+  EXPECT_GE(retry, 1);
+  EXPECT_LE(retry, 100);
+  expect_security_headers(limited);
+  EXPECT_EQ(post(kOsdi, "{}", kJson).result(), bhttp::status::too_many_requests);
+  // Pages are not limited.
+  EXPECT_EQ(get("/").result(), bhttp::status::ok);
+  EXPECT_EQ(sink_.people().size(), 1u);
+}
+
+// Input meant to be reflected: none of it may come back, whatever route or
+// error it hits.
+TEST_F(IntakeRoutesTest, HostileInputIsNeverReflected) {
+  start();
+  const std::vector<std::string> needles = {"alert(", "onerror", "<svg", "evil", "DROP TABLE", "zz9"};
+  std::vector<std::string> answers;
+  const auto form_post = [&](const std::string& body, const std::string& type) {
+    answers.push_back(serialize(post("/signup", body, type)));
+  };
+  form_post("given_name=%3Cscript%3Ealert(1)%3C%2Fscript%3E&email=%22%3E%3Cimg+src%3Dx+onerror%3Dalert(1)%3E%40evil",
+            kForm);
+  form_post("email=x%40example.org&%3Csvg+onload%3Dalert(1)%3E=zz9", kForm);
+  form_post("email=zz9'%3B+DROP+TABLE+people%3B--&phone=%3Csvg%3E", kForm);
+  form_post("email=%ZZzz9", kForm);
+  form_post("given_name=zz9\xC3\x28&email=a%40b.example", kForm);
+  form_post("<svg onload=alert(1)>zz9", "text/evil; charset=zz9");
+  const auto api = [&](const std::string& body) {
+    answers.push_back(serialize(post(kOsdi, body, kJson)));
+  };
+  api(R"({"person":{"email_addresses":[{"address":"<img src=x onerror=alert(1)>@evil"}]}})");
+  api(R"({"person":{"given_name":"<svg>","<svg onload=alert(1)>":"zz9"}})");
+  api(R"({"person":{"email_addresses":[{"address":"a@b.example","address":"zz9@evil"}]}})");
+  api(R"({"zz9": "DROP TABLE", "person": 5})");
+  api(R"({"person":{"phone_numbers":[{"number":"zz9 onerror"}]}})");
+  api("<svg onload=alert(1)> zz9");
+  answers.push_back(exchange(port(), "GET /<svg>zz9 HTTP/1.1\r\nHost: evil\r\nConnection: close\r\n\r\n"));
+  answers.push_back(exchange(port(), "GET /zz9?q=alert( HTTP/1.1\r\nHost: evil\r\nConnection: close\r\n\r\n"));
+  answers.push_back(exchange(port(), "POST /signup HTTP/1.1\r\nHost: evil\r\nX-Evil: zz9\r\nContent-Length: 1\r\n"
+                                     "Transfer-Encoding: chunked\r\n\r\n"));
+  for (std::size_t i = 0; i < answers.size(); ++i) {
+    for (const auto& n : needles) {
+      EXPECT_FALSE(contains(answers[i], n)) << "answer " << i << " reflects " << n;
+    }
+    EXPECT_FALSE(answers[i].empty()) << i;
+    EXPECT_FALSE(answers[i].starts_with("HTTP/1.1 5")) << i;
+  }
+  EXPECT_TRUE(sink_.people().empty());
+}
+
+}  // namespace
+}  // namespace rempart::http

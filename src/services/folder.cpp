@@ -1,0 +1,115 @@
+#include "services/folder.hpp"
+
+#include <map>
+
+#include <spdlog/spdlog.h>
+
+#include "crypto/seal.hpp"
+
+namespace rempart::services {
+
+Result<FoldCounts> Folder::fold_once(std::size_t limit) {
+  auto items = store_.peek_inbox(limit);
+  if (!items) return std::unexpected(items.error());
+  FoldCounts counts;
+  if (items->empty()) return counts;
+
+  // One opener per batch: a single X25519 per batch on this side too.
+  std::map<store::Bytes, std::optional<crypto::BatchOpener>> openers;
+  for (const auto& item : *items) {
+    if (openers.contains(item.batch_uid)) continue;
+    auto batch = store_.batch(item.batch_uid);
+    if (!batch) return std::unexpected(batch.error());
+    std::optional<crypto::BatchOpener> opener;
+    if (*batch) {
+      auto o = crypto::BatchOpener::create(keys_, (*batch)->key_version, (*batch)->ephemeral_public);
+      if (o) {
+        opener.emplace(std::move(*o));
+      } else {
+        spdlog::error("keeper: cannot open a batch of key version {} ({}); its submissions stay in the inbox",
+                      (*batch)->key_version, errc_name(o.error().code));
+      }
+    }
+    openers.emplace(item.batch_uid, std::move(opener));
+  }
+
+  const std::int64_t now = unix_now();
+  auto r = store_.transact([&](store::KeeperTx& tx) -> Result<void> {
+    for (const auto& item : *items) {
+      const auto& opener = openers.at(item.batch_uid);
+      if (!opener) continue;
+      auto fields = opener->open(item.item_uid, crypto::Sealed{item.wrapped_key, item.fields});
+      std::optional<core::Person> person;
+      if (fields) {
+        auto valid = core::validate_submission(core::to_raw(core::to_person(*fields)), opts_);
+        if (valid) person = std::move(*valid);
+      }
+      if (person) {
+        auto u = writer_.upsert(tx, *person, now);
+        if (!u) return std::unexpected(u.error());
+        counts.add(*u);
+      } else {
+        ++counts.rejected;
+      }
+      if (auto d = tx.delete_inbox_item(item.id); !d) return std::unexpected(d.error());
+    }
+    auto gone = tx.delete_unreferenced_batches();
+    if (!gone) return std::unexpected(gone.error());
+    return {};
+  });
+  if (!r) return std::unexpected(r.error());
+  if (counts.rejected != 0) {
+    spdlog::warn("keeper: {} submissions failed authentication or validation and were dropped", counts.rejected);
+  }
+  return counts;
+}
+
+FoldLoop::FoldLoop(Folder& folder, std::chrono::milliseconds interval, std::size_t batch)
+    : folder_(folder), interval_(interval), batch_(batch) {
+  thread_ = std::thread([this] { run(); });
+}
+
+FoldLoop::~FoldLoop() { stop(); }
+
+void FoldLoop::poke() {
+  {
+    std::lock_guard lock(mu_);
+    poked_ = true;
+  }
+  cv_.notify_one();
+}
+
+void FoldLoop::stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_one();
+  if (thread_.joinable()) thread_.join();
+}
+
+void FoldLoop::run() {
+  bool last_pass = false;
+  for (;;) {
+    auto r = folder_.fold_once(batch_);
+    std::size_t n = 0;
+    if (r) {
+      n = r->created + r->merged + r->unchanged + r->rejected;
+      folded_ += n;
+      if (n != 0) {
+        spdlog::info("keeper: folded {} submissions ({} new, {} merged, {} unchanged, {} rejected)", n, r->created,
+                     r->merged, r->unchanged, r->rejected);
+      }
+    } else {
+      spdlog::error("keeper: fold failed ({}): {}", errc_name(r.error().code), r.error().internal);
+    }
+    if (last_pass && n < batch_) return;
+    if (r && n == batch_) continue;  // more waiting: keep up with intake
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, interval_, [&] { return stopping_ || poked_; });
+    poked_ = false;
+    if (stopping_) last_pass = true;
+  }
+}
+
+}  // namespace rempart::services

@@ -1,0 +1,167 @@
+#include "services/importer.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <optional>
+
+#include "core/csv.hpp"
+
+namespace rempart::services {
+namespace {
+
+constexpr std::array<std::string_view, 10> kTargets = {
+    "given_name", "family_name", "email", "phone", "postal_code",
+    "locality", "country", "tags", "consent_email", "consent_sms"};
+
+std::string lower_ascii(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+bool truthy(std::string_view v) {
+  const auto l = lower_ascii(trim(v));
+  return l == "1" || l == "true" || l == "yes" || l == "y" || l == "x" || l == "oui" || l == "on";
+}
+
+std::vector<std::string> split_tags(std::string_view v) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  for (std::size_t i = 0; i <= v.size(); ++i) {
+    if (i == v.size() || v[i] == ',' || v[i] == ';' || v[i] == '|') {
+      auto t = trim(v.substr(start, i - start));
+      if (!t.empty()) out.emplace_back(t);
+      start = i + 1;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<ColumnMap> parse_column_map(std::string_view spec) {
+  ColumnMap map;
+  std::size_t start = 0;
+  while (start <= spec.size()) {
+    auto end = spec.find(',', start);
+    if (end == std::string_view::npos) end = spec.size();
+    const auto pair = trim(spec.substr(start, end - start));
+    start = end + 1;
+    if (pair.empty()) continue;
+    const auto eq = pair.find('=');
+    if (eq == std::string_view::npos) return fail(Errc::invalid_input, "--map entries must be field=Header");
+    const auto target = std::string(trim(pair.substr(0, eq)));
+    const auto header = std::string(trim(pair.substr(eq + 1)));
+    if (std::find(kTargets.begin(), kTargets.end(), target) == kTargets.end()) {
+      return fail(Errc::invalid_input, "--map names an unknown field '" + target + "'");
+    }
+    if (header.empty()) return fail(Errc::invalid_input, "--map gives no header for '" + target + "'");
+    map[target] = header;
+  }
+  return map;
+}
+
+Result<ImportReport> import_csv(std::istream& in, const ColumnMap& map, store::KeeperStore& store,
+                                const crypto::KeeperKeyring& keys, const ImportOptions& opts) {
+  ImportReport report;
+  core::CsvReader reader(in);
+  auto header = reader.next();
+  if (!header) return fail(Errc::invalid_input, "the header line could not be read: " + header.error().internal);
+  if (!*header) return fail(Errc::invalid_input, "the file is empty");
+
+  // Column index of each target field.
+  std::map<std::string, std::size_t> column;
+  const auto& names = (*header)->fields;
+  for (auto target : kTargets) {
+    const std::string t(target);
+    const auto mapped = map.find(t);
+    const std::string want = lower_ascii(trim(mapped != map.end() ? mapped->second : t));
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      if (lower_ascii(trim(names[i])) == want) {
+        column[t] = i;
+        break;
+      }
+    }
+    if (mapped != map.end() && !column.contains(t)) {
+      return fail(Errc::invalid_input, "the header has no column mapped to '" + t + "'");
+    }
+  }
+  if (!column.contains("email") && !column.contains("phone")) {
+    return fail(Errc::invalid_input, "no column for email or phone: use --map email=Header");
+  }
+
+  RecordWriter writer(keys);
+  std::vector<std::pair<std::size_t, core::Person>> chunk;
+  auto flush = [&]() -> Result<void> {
+    if (chunk.empty()) return {};
+    FoldCounts counts;
+    const std::int64_t now = unix_now();
+    auto r = store.transact([&](store::KeeperTx& tx) -> Result<void> {
+      for (const auto& [line, person] : chunk) {
+        auto u = writer.upsert(tx, person, now);
+        if (!u) return std::unexpected(u.error());
+        counts.add(*u);
+      }
+      return {};
+    });
+    if (!r) return r;
+    report.counts.created += counts.created;
+    report.counts.merged += counts.merged;
+    report.counts.unchanged += counts.unchanged;
+    chunk.clear();
+    if (opts.progress) {
+      const auto pos = in.tellg();
+      opts.progress(pos < 0 ? 0 : static_cast<std::uint64_t>(pos), report.rows);
+    }
+    return {};
+  };
+
+  for (;;) {
+    auto row = reader.next();
+    if (!row) {
+      ++report.rows;
+      report.problems.push_back({reader.last_error_line(), "row", "malformed"});
+      continue;
+    }
+    if (!*row) break;
+    const auto& cells = (*row)->fields;
+    if (cells.size() == 1 && trim(cells[0]).empty()) continue;  // blank line
+    ++report.rows;
+    auto cell = [&](const char* name) -> std::string {
+      const auto it = column.find(name);
+      if (it == column.end() || it->second >= cells.size()) return {};
+      return cells[it->second];
+    };
+    core::RawSubmission raw;
+    raw.given_name = cell("given_name");
+    raw.family_name = cell("family_name");
+    raw.email = cell("email");
+    raw.phone = cell("phone");
+    raw.postal_code = cell("postal_code");
+    raw.locality = cell("locality");
+    raw.country = cell("country");
+    raw.tags = split_tags(cell("tags"));
+    raw.consent.email = truthy(cell("consent_email"));
+    raw.consent.sms = truthy(cell("consent_sms"));
+    auto person = core::validate_submission(raw, opts.intake);
+    if (!person) {
+      for (const auto& e : person.error()) report.problems.push_back({(*row)->line, e.field, e.code});
+      continue;
+    }
+    chunk.emplace_back((*row)->line, std::move(*person));
+    if (chunk.size() >= opts.rows_per_transaction) {
+      if (auto r = flush(); !r) return std::unexpected(r.error());
+    }
+  }
+  if (auto r = flush(); !r) return std::unexpected(r.error());
+  return report;
+}
+
+}  // namespace rempart::services

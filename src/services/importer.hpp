@@ -1,0 +1,54 @@
+#pragma once
+// Import of a CSV export from another CRM. Each row is validated like a
+// sign-up and folded with the same dedup and merge rules, so re-running a
+// file creates no duplicates. Rows land in transactions of whole rows: a row
+// is written completely or not at all.
+#include <cstdint>
+#include <functional>
+#include <istream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/validate.hpp"
+#include "crypto/keyring.hpp"
+#include "services/records.hpp"
+#include "store/store.hpp"
+
+namespace rempart::services {
+
+// rempart field name -> CSV header name. Targets: given_name, family_name,
+// email, phone, postal_code, locality, country, tags, consent_email,
+// consent_sms.
+using ColumnMap = std::map<std::string, std::string>;
+
+// Parses "given_name=Prénom,email=Courriel". Refuses unknown targets.
+Result<ColumnMap> parse_column_map(std::string_view spec);
+
+struct RowProblem {
+  std::size_t line = 0;   // 1-based line in the file where the row starts
+  std::string field;      // rempart field name or "row"
+  std::string code;       // stable code; never the cell's content
+};
+
+struct ImportReport {
+  std::size_t rows = 0;  // data rows read
+  FoldCounts counts;     // created / merged / unchanged
+  std::vector<RowProblem> problems;  // skipped rows, in file order
+};
+
+struct ImportOptions {
+  core::IntakeOptions intake;  // validation rules (collect: all fields)
+  std::size_t rows_per_transaction = 1000;
+  // Called after each committed transaction with the bytes consumed so far.
+  std::function<void(std::uint64_t bytes, std::size_t rows)> progress;
+};
+
+// Reads `in` (header line first). Columns are matched by `map`; without a
+// mapping for a field, a header equal to the field name (case-insensitive)
+// is used. Fails (and stops) only on storage or crypto errors; bad rows are
+// reported and skipped.
+Result<ImportReport> import_csv(std::istream& in, const ColumnMap& map, store::KeeperStore& store,
+                                const crypto::KeeperKeyring& keys, const ImportOptions& opts);
+
+}  // namespace rempart::services

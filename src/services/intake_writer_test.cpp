@@ -1,0 +1,140 @@
+#include "services/intake_writer.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <fstream>
+#include <future>
+#include <sstream>
+
+#include <sqlite3.h>
+
+#include "services/folder.hpp"
+#include "services/test_support.hpp"
+
+namespace rempart::services {
+namespace {
+
+core::Person person(int i) {
+  core::Person p;
+  p.given_name = "Quentinella";
+  p.family_name = "Marchedouce";
+  p.email = "quentinella.marchedouce." + std::to_string(i) + "@example.org";
+  p.consent.email = true;
+  return p;
+}
+
+std::string slurp(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+TEST(IntakeWriter, ConcurrentSubmissionsAreDurableThenFolded) {
+  testing::Fixture fx;
+  auto writer = IntakeWriter::start(fx.intake_keys(), std::move(store::open_sqlite_intake(fx.db).value()));
+  ASSERT_TRUE(writer);
+  constexpr int kThreads = 4, kEach = 250;
+  std::atomic<int> ok{0}, done{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        (*writer)->submit(person(t * kEach + i), [&](bool durable) {
+          if (durable) ++ok;
+          ++done;
+        });
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  (*writer)->stop();
+  EXPECT_EQ(done.load(), kThreads * kEach);
+  EXPECT_EQ(ok.load(), kThreads * kEach);
+  const auto stats = (*writer)->stats();
+  EXPECT_EQ(stats.committed, static_cast<std::uint64_t>(kThreads * kEach));
+  EXPECT_LT(stats.commits, stats.committed) << "group commit should share commits";
+
+  // The inbox holds ciphertext only.
+  const auto raw = slurp(fx.db) + slurp(fx.db.string() + "-wal");
+  EXPECT_EQ(raw.find("Quentinella"), std::string::npos);
+  EXPECT_EQ(raw.find("marchedouce"), std::string::npos);
+
+  auto keys = fx.keeper_keys();
+  auto st = std::move(store::open_sqlite_keeper(fx.db).value());
+  EXPECT_EQ(st->count_inbox().value(), kThreads * kEach);
+  Folder folder(keys, *st, core::IntakeOptions{});
+  std::size_t created = 0;
+  for (;;) {
+    auto r = folder.fold_once(300);
+    ASSERT_TRUE(r) << r.error().internal;
+    if (r->created + r->merged + r->unchanged + r->rejected == 0) break;
+    created += r->created;
+    EXPECT_EQ(r->rejected, 0u);
+  }
+  EXPECT_EQ(created, static_cast<std::size_t>(kThreads * kEach));
+  EXPECT_EQ(st->count_inbox().value(), 0);
+  EXPECT_EQ(st->count_supporters().value(), kThreads * kEach);
+  auto s = find_supporter(*st, keys, "email", "quentinella.marchedouce.17@example.org");
+  ASSERT_TRUE(s && *s);
+  EXPECT_EQ((*s)->person.family_name, "Marchedouce");
+  EXPECT_TRUE((*s)->person.consent.email);
+}
+
+TEST(IntakeWriter, SubmitAfterStopIsRefused) {
+  testing::Fixture fx;
+  auto writer = IntakeWriter::start(fx.intake_keys(), std::move(store::open_sqlite_intake(fx.db).value()));
+  ASSERT_TRUE(writer);
+  (*writer)->stop();
+  std::promise<bool> result;
+  (*writer)->submit(person(1), [&](bool durable) { result.set_value(durable); });
+  EXPECT_FALSE(result.get_future().get());
+}
+
+TEST(Folder, TamperedOrInvalidSubmissionsAreDroppedNotFolded) {
+  testing::Fixture fx;
+  {
+    auto writer = IntakeWriter::start(fx.intake_keys(), std::move(store::open_sqlite_intake(fx.db).value()));
+    ASSERT_TRUE(writer);
+    for (int i = 0; i < 3; ++i) (*writer)->submit(person(i), [](bool) {});
+    // The intake is not trusted: a person that does not validate is refused
+    // by the keeper even though it was sealed.
+    core::Person bad = person(99);
+    bad.email = "not an email";
+    (*writer)->submit(bad, [](bool) {});
+    (*writer)->stop();
+  }
+  // Flip one byte of the first submission's ciphertext, as an intruder with
+  // write access to the database file could.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(fx.db.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* read = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT id, fields FROM inbox ORDER BY id LIMIT 1", -1, &read, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(read), SQLITE_ROW);
+  const auto id = sqlite3_column_int64(read, 0);
+  const auto* blob = static_cast<const unsigned char*>(sqlite3_column_blob(read, 1));
+  std::vector<unsigned char> fields(blob, blob + sqlite3_column_bytes(read, 1));
+  sqlite3_finalize(read);
+  fields[fields.size() / 2] ^= 0x01;
+  sqlite3_stmt* write = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "UPDATE inbox SET fields = ?1 WHERE id = ?2", -1, &write, nullptr), SQLITE_OK);
+  sqlite3_bind_blob(write, 1, fields.data(), static_cast<int>(fields.size()), SQLITE_TRANSIENT);
+  sqlite3_bind_int64(write, 2, id);
+  ASSERT_EQ(sqlite3_step(write), SQLITE_DONE);
+  sqlite3_finalize(write);
+  sqlite3_close(db);
+
+  auto keys = fx.keeper_keys();
+  auto st = std::move(store::open_sqlite_keeper(fx.db).value());
+  Folder folder(keys, *st, core::IntakeOptions{});
+  auto r = folder.fold_once(100);
+  ASSERT_TRUE(r) << r.error().internal;
+  EXPECT_EQ(r->created, 2u);
+  EXPECT_EQ(r->rejected, 2u);
+  EXPECT_EQ(st->count_inbox().value(), 0);
+  EXPECT_EQ(st->count_supporters().value(), 2);
+}
+
+}  // namespace
+}  // namespace rempart::services

@@ -1,0 +1,187 @@
+#include "services/records.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+#include <sodium.h>
+
+#include "crypto/blind_index.hpp"
+#include "crypto/seal.hpp"
+
+namespace rempart::services {
+namespace {
+
+constexpr std::size_t kRecordIdBytes = 16;
+
+store::Bytes index_of(const crypto::KeySet& ks, std::string_view kind, const std::string& value) {
+  const auto idx = crypto::blind_index(ks, kind, value);
+  return store::Bytes(idx.begin(), idx.end());
+}
+
+// The sealed part of a record: personal fields only. Tags and consents live
+// in their own columns and tables.
+std::vector<core::Field> record_fields(const core::Person& p) {
+  core::Person only = p;
+  only.tags.clear();
+  only.consent = {};
+  auto fields = core::to_fields(only);
+  std::erase_if(fields, [](const core::Field& f) {
+    return f.name == core::field::consent_email || f.name == core::field::consent_sms;
+  });
+  return fields;
+}
+
+Result<void> seal_into(const crypto::KeeperKeyring& keys, store::SupporterRow& row, const core::Person& p) {
+  const auto fields = record_fields(p);
+  auto sealed = crypto::seal_record(keys, row.id, fields);
+  if (!sealed) return std::unexpected(sealed.error());
+  row.key_version = sealed->key_version;
+  row.wrapped_key = std::move(sealed->wrapped_key);
+  row.fields = std::move(sealed->fields);
+  return {};
+}
+
+Result<core::Person> open_row(const crypto::KeeperKeyring& keys, const store::SupporterRow& row) {
+  crypto::SealedRecord sealed{row.key_version, row.wrapped_key, row.fields};
+  auto fields = crypto::open_record(keys, row.id, sealed);
+  if (!fields) return std::unexpected(fields.error());
+  return core::to_person(*fields);
+}
+
+}  // namespace
+
+void FoldCounts::add(Upsert u) {
+  switch (u) {
+    case Upsert::created: ++created; break;
+    case Upsert::merged: ++merged; break;
+    case Upsert::unchanged: ++unchanged; break;
+  }
+}
+
+std::int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Result<Upsert> RecordWriter::upsert(store::KeeperTx& tx, const core::Person& p, std::int64_t now) const {
+  const crypto::KeySet& ks = keys_.current();
+  std::optional<store::Bytes> email_idx, phone_idx;
+  if (!p.email.empty()) email_idx = index_of(ks, "email", p.email);
+  if (!p.phone.empty()) phone_idx = index_of(ks, "phone", p.phone);
+
+  std::optional<store::SupporterRow> existing;
+  if (email_idx) {
+    auto found = tx.find_supporter_by_email_index(*email_idx);
+    if (!found) return std::unexpected(found.error());
+    existing = std::move(*found);
+  }
+  std::optional<store::SupporterRow> phone_owner;
+  if (phone_idx) {
+    auto found = tx.find_supporter_by_phone_index(*phone_idx);
+    if (!found) return std::unexpected(found.error());
+    phone_owner = std::move(*found);
+  }
+  if (!existing && phone_owner) {
+    existing = std::move(phone_owner);
+    phone_owner.reset();
+  }
+  // A phone already held by another record stays with it.
+  const bool phone_taken = phone_owner && (!existing || phone_owner->id != existing->id);
+
+  if (!existing) {
+    store::SupporterRow row;
+    row.id.resize(kRecordIdBytes);
+    randombytes_buf(row.id.data(), row.id.size());
+    core::Person stored = p;
+    if (phone_taken) stored.phone.clear();
+    if (auto r = seal_into(keys_, row, stored); !r) return std::unexpected(r.error());
+    row.email_index = email_idx;
+    if (!stored.phone.empty()) row.phone_index = phone_idx;
+    if (p.consent.email) row.consent_email_at = now;
+    if (p.consent.sms) row.consent_sms_at = now;
+    row.created_at = now;
+    row.updated_at = now;
+    if (auto r = tx.insert_supporter(row); !r) return std::unexpected(r.error());
+    if (!p.tags.empty()) {
+      if (auto r = tx.add_tags(row.id, p.tags, now); !r) return std::unexpected(r.error());
+    }
+    return Upsert::created;
+  }
+
+  store::SupporterRow row = std::move(*existing);
+  auto current = open_row(keys_, row);
+  if (!current) return std::unexpected(current.error());
+  core::Person merged = *current;
+  auto fill = [](std::string& have, const std::string& given) {
+    if (have.empty() && !given.empty()) have = given;
+  };
+  fill(merged.given_name, p.given_name);
+  fill(merged.family_name, p.family_name);
+  fill(merged.postal_code, p.postal_code);
+  fill(merged.locality, p.locality);
+  fill(merged.country, p.country);
+  bool indexes_changed = false;
+  if (merged.email.empty() && !p.email.empty()) {
+    merged.email = p.email;
+    row.email_index = email_idx;
+    indexes_changed = true;
+  }
+  if (merged.phone.empty() && !p.phone.empty() && !phone_taken) {
+    merged.phone = p.phone;
+    row.phone_index = phone_idx;
+    indexes_changed = true;
+  }
+  bool consent_changed = false;
+  if (p.consent.email && !row.consent_email_at) {
+    row.consent_email_at = now;
+    consent_changed = true;
+  }
+  if (p.consent.sms && !row.consent_sms_at) {
+    row.consent_sms_at = now;
+    consent_changed = true;
+  }
+  bool tags_changed = false;
+  if (!p.tags.empty()) {
+    auto have = tx.tags(row.id);
+    if (!have) return std::unexpected(have.error());
+    tags_changed = std::any_of(p.tags.begin(), p.tags.end(), [&](const std::string& t) {
+      return std::find(have->begin(), have->end(), t) == have->end();
+    });
+    if (tags_changed) {
+      if (auto r = tx.add_tags(row.id, p.tags, now); !r) return std::unexpected(r.error());
+    }
+  }
+  const bool fields_changed = record_fields(merged) != record_fields(*current);
+  if (!fields_changed && !indexes_changed && !consent_changed && !tags_changed) return Upsert::unchanged;
+  if (fields_changed) {
+    // A fresh data key for the new contents: the old ciphertext and its key
+    // are both replaced.
+    if (auto r = seal_into(keys_, row, merged); !r) return std::unexpected(r.error());
+  }
+  row.updated_at = now;
+  if (auto r = tx.update_supporter(row); !r) return std::unexpected(r.error());
+  return Upsert::merged;
+}
+
+Result<std::optional<Supporter>> find_supporter(store::KeeperStore& store, const crypto::KeeperKeyring& keys,
+                                                std::string_view kind, std::string_view normalised) {
+  const auto idx = index_of(keys.current(), kind, std::string(normalised));
+  auto row = kind == "email" ? store.find_supporter_by_email_index(idx) : store.find_supporter_by_phone_index(idx);
+  if (!row) return std::unexpected(row.error());
+  if (!*row) return std::optional<Supporter>{};
+  auto person = open_row(keys, **row);
+  if (!person) return std::unexpected(person.error());
+  auto tags = store.tags((*row)->id);
+  if (!tags) return std::unexpected(tags.error());
+  Supporter s;
+  s.id = (*row)->id;
+  s.person = std::move(*person);
+  s.person.tags = std::move(*tags);
+  s.person.consent.email = (*row)->consent_email_at.has_value();
+  s.person.consent.sms = (*row)->consent_sms_at.has_value();
+  s.created_at = (*row)->created_at;
+  s.updated_at = (*row)->updated_at;
+  return std::optional<Supporter>(std::move(s));
+}
+
+}  // namespace rempart::services

@@ -1,0 +1,54 @@
+#pragma once
+// Creating and merging supporter records: the one place that turns a
+// validated Person into a sealed supporter row. Used by folding, import and
+// synthetic data, so that dedup and merge rules are the same everywhere.
+#include <cstdint>
+#include <optional>
+
+#include "core/error.hpp"
+#include "core/person.hpp"
+#include "crypto/keyring.hpp"
+#include "store/store.hpp"
+
+namespace rempart::services {
+
+enum class Upsert { created, merged, unchanged };
+
+struct FoldCounts {
+  std::size_t created = 0;
+  std::size_t merged = 0;
+  std::size_t unchanged = 0;
+  std::size_t rejected = 0;  // invalid on re-validation or failed to open
+  void add(Upsert u);
+};
+
+class RecordWriter {
+ public:
+  // `keys` must outlive the writer.
+  explicit RecordWriter(const crypto::KeeperKeyring& keys) : keys_(keys) {}
+
+  // Creates a supporter for `p`, or merges `p` into the supporter already
+  // known by its e-mail (first) or phone. Merging adds consents given now,
+  // tags and fields the record lacks; it never overwrites a stored value and
+  // never moves an e-mail or phone that belongs to another record. Runs
+  // inside the caller's transaction. Thread-compatible.
+  Result<Upsert> upsert(store::KeeperTx& tx, const core::Person& p, std::int64_t now) const;
+
+ private:
+  const crypto::KeeperKeyring& keys_;
+};
+
+// Read side for operators (until the console exists): finds and opens a
+// record by exact e-mail or phone, already normalised by the caller.
+struct Supporter {
+  store::Bytes id;
+  core::Person person;  // tags and consents included
+  std::int64_t created_at = 0;
+  std::int64_t updated_at = 0;
+};
+Result<std::optional<Supporter>> find_supporter(store::KeeperStore& store, const crypto::KeeperKeyring& keys,
+                                                std::string_view kind, std::string_view normalised);
+
+std::int64_t unix_now();
+
+}  // namespace rempart::services

@@ -1,0 +1,97 @@
+#include "services/records.hpp"
+
+#include <gtest/gtest.h>
+
+#include "core/validate.hpp"
+#include "services/synth.hpp"
+#include "services/test_support.hpp"
+
+namespace rempart::services {
+namespace {
+
+core::Person person(std::string email, std::string phone = {}) {
+  core::Person p;
+  p.given_name = "Aline";
+  p.email = std::move(email);
+  p.phone = std::move(phone);
+  return p;
+}
+
+struct Records : ::testing::Test {
+  testing::Fixture fx;
+  crypto::KeeperKeyring keys = fx.keeper_keys();
+  std::unique_ptr<store::KeeperStore> st = std::move(store::open_sqlite_keeper(fx.db).value());
+  RecordWriter writer{keys};
+
+  Upsert upsert(const core::Person& p, std::int64_t now = 1000) {
+    Upsert out{};
+    auto r = st->transact([&](store::KeeperTx& tx) -> Result<void> {
+      auto u = writer.upsert(tx, p, now);
+      if (!u) return std::unexpected(u.error());
+      out = *u;
+      return {};
+    });
+    EXPECT_TRUE(r) << (r ? "" : r.error().internal);
+    return out;
+  }
+  std::optional<Supporter> find(std::string_view kind, std::string_view v) {
+    return find_supporter(*st, keys, kind, v).value();
+  }
+};
+
+TEST_F(Records, CreatesThenMergesMissingFieldsConsentsAndTags) {
+  EXPECT_EQ(upsert(person("aline@example.org")), Upsert::created);
+  auto more = person("aline@example.org", "+33199000001");
+  more.given_name = "Someone Else";  // never overwrites a stored value
+  more.family_name = "Ferrand";
+  more.tags = {"volunteer"};
+  more.consent.sms = true;
+  EXPECT_EQ(upsert(more, 2000), Upsert::merged);
+  EXPECT_EQ(st->count_supporters().value(), 1);
+
+  auto s = find("phone", "+33199000001");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->person.given_name, "Aline");
+  EXPECT_EQ(s->person.family_name, "Ferrand");
+  EXPECT_EQ(s->person.email, "aline@example.org");
+  EXPECT_EQ(s->person.tags, std::vector<std::string>{"volunteer"});
+  EXPECT_TRUE(s->person.consent.sms);
+  EXPECT_FALSE(s->person.consent.email);
+  EXPECT_EQ(s->created_at, 1000);
+  EXPECT_EQ(s->updated_at, 2000);
+
+  EXPECT_EQ(upsert(more, 3000), Upsert::unchanged);
+  EXPECT_EQ(find("email", "aline@example.org")->updated_at, 2000);
+}
+
+TEST_F(Records, KnownByPhoneOnlyMergesTheEmail) {
+  EXPECT_EQ(upsert(person("", "+33199000002")), Upsert::created);
+  EXPECT_EQ(upsert(person("b@example.org", "+33199000002")), Upsert::merged);
+  EXPECT_EQ(st->count_supporters().value(), 1);
+  ASSERT_TRUE(find("email", "b@example.org"));
+}
+
+TEST_F(Records, APhoneHeldByAnotherRecordStaysWithIt) {
+  EXPECT_EQ(upsert(person("a@example.org")), Upsert::created);
+  EXPECT_EQ(upsert(person("b@example.org", "+33199000003")), Upsert::created);
+  // Claims a's e-mail with b's phone: merges into a, leaves the phone with b.
+  EXPECT_EQ(upsert(person("a@example.org", "+33199000003")), Upsert::unchanged);
+  EXPECT_EQ(find("phone", "+33199000003")->person.email, "b@example.org");
+  EXPECT_TRUE(find("email", "a@example.org")->person.phone.empty());
+}
+
+TEST_F(Records, SyntheticPersonsAreValidAndStable) {
+  core::IntakeOptions opts;
+  for (std::uint64_t i = 0; i < 200; ++i) {
+    const auto p = synth_person(7, i, i < 100);
+    auto v = core::validate_submission(core::to_raw(p), opts);
+    ASSERT_TRUE(v) << "synthetic person " << i << " does not validate: " << v.error().front().field << " "
+                   << v.error().front().code;
+    EXPECT_EQ(*v, p) << i;
+    EXPECT_EQ(synth_person(7, i, i < 100), p);
+  }
+  EXPECT_NE(synth_person(7, 1, false).email, synth_person(7, 2, false).email);
+}
+
+}  // namespace
+}  // namespace rempart::services

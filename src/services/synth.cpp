@@ -1,0 +1,112 @@
+#include "services/synth.hpp"
+
+#include <array>
+#include <string_view>
+
+namespace rempart::services {
+namespace {
+
+constexpr std::array<std::string_view, 40> kGiven = {
+    "Camille", "Léa", "Manon", "Chloé", "Inès", "Sarah", "Jade", "Louise", "Emma", "Zoé",
+    "Alice", "Lina", "Mila", "Rose", "Anaïs", "Nadia", "Fatou", "Aïcha", "Hélène", "Margaux",
+    "Lucas", "Hugo", "Louis", "Nathan", "Gabriel", "Arthur", "Jules", "Adam", "Yanis", "Karim",
+    "Mehdi", "Théo", "Mathis", "Raphaël", "Noah", "Paul", "Bastien", "Étienne", "Mamadou", "Sacha"};
+constexpr std::array<std::string_view, 40> kFamily = {
+    "Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand", "Leroy", "Moreau",
+    "Simon", "Laurent", "Lefèvre", "Michel", "Garcia", "David", "Bertrand", "Roux", "Vincent", "Fournier",
+    "Morel", "Girard", "André", "Mercier", "Dupont", "Lambert", "Bonnet", "François", "Martinez", "Diallo",
+    "Benali", "Nguyen", "Traoré", "Haddad", "Rousseau", "Blanc", "Guérin", "Muller", "Henry", "Chevalier"};
+constexpr std::array<std::string_view, 3> kDomains = {"example.org", "example.net", "example.com"};
+constexpr std::array<std::string_view, 12> kPostcodes = {"75011", "75020", "93100", "69007", "13001", "31000",
+                                                          "59000", "44000", "33000", "67000", "34000", "35000"};
+constexpr std::array<std::string_view, 12> kCities = {"Paris", "Paris", "Montreuil", "Lyon", "Marseille", "Toulouse",
+                                                       "Lille", "Nantes", "Bordeaux", "Strasbourg", "Montpellier",
+                                                       "Rennes"};
+// Numbers the French regulator reserves for audiovisual fiction, 10,000 in
+// each block: 01 99 00 xx xx, 02 61 91 xx xx, 03 53 20 xx xx, 04 65 71 xx xx,
+// 05 36 49 xx xx. (The mobile fiction block 06 39 98 is not a valid range
+// for libphonenumber, so it is not used.)
+constexpr std::array<std::string_view, 5> kFictionBlocks = {"+3319900", "+3326191", "+3335320", "+3346571",
+                                                             "+3353649"};
+
+std::uint64_t mix(std::uint64_t x) {  // splitmix64: spreads indices, not for secrecy
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+std::string ascii_fold(std::string_view s) {
+  // Enough for the names above: drop accents for the e-mail local part.
+  static constexpr std::array<std::pair<std::string_view, char>, 13> kMap = {{
+      {"é", 'e'}, {"è", 'e'}, {"ë", 'e'}, {"É", 'e'}, {"ï", 'i'}, {"î", 'i'}, {"ç", 'c'},
+      {"à", 'a'}, {"â", 'a'}, {"ô", 'o'}, {"ü", 'u'}, {"û", 'u'}, {"Ï", 'i'}}};
+  std::string out;
+  for (std::size_t i = 0; i < s.size();) {
+    bool done = false;
+    for (const auto& [from, to] : kMap) {
+      if (s.substr(i).starts_with(from)) {
+        out += to;
+        i += from.size();
+        done = true;
+        break;
+      }
+    }
+    if (done) continue;
+    const char c = s[i++];
+    out += (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+  }
+  return out;
+}
+
+}  // namespace
+
+core::Person synth_person(std::uint64_t seed, std::uint64_t i, bool with_phone) {
+  const std::uint64_t h = mix(seed ^ mix(i));
+  core::Person p;
+  p.given_name = std::string(kGiven[h % kGiven.size()]);
+  p.family_name = std::string(kFamily[(h >> 8) % kFamily.size()]);
+  // The index makes every address unique; the rest makes it look ordinary.
+  p.email = ascii_fold(p.given_name) + "." + ascii_fold(p.family_name) + "." + std::to_string(i) + "@" +
+            std::string(kDomains[(h >> 16) % kDomains.size()]);
+  if (with_phone) {
+    const std::uint64_t block = i / 10000;
+    const std::uint64_t n = i % 10000;
+    std::string digits = std::to_string(n);
+    p.phone = std::string(kFictionBlocks[block % kFictionBlocks.size()]) + std::string(4 - digits.size(), '0') + digits;
+  }
+  const std::size_t place = (h >> 24) % kPostcodes.size();
+  p.postal_code = std::string(kPostcodes[place]);
+  p.locality = std::string(kCities[place]);
+  p.country = "FR";
+  p.consent.email = ((h >> 32) % 10) < 8;
+  p.consent.sms = with_phone && ((h >> 36) % 10) < 5;
+  return p;
+}
+
+Result<FoldCounts> synth_supporters(store::KeeperStore& store, const crypto::KeeperKeyring& keys,
+                                    const SynthOptions& opts) {
+  if (opts.phones > opts.count) return fail(Errc::invalid_input, "--phones cannot exceed the number of supporters");
+  if (opts.phones > 10000 * kFictionBlocks.size()) {
+    return fail(Errc::invalid_input, "at most 50000 synthetic phone numbers exist in the fiction ranges");
+  }
+  RecordWriter writer(keys);
+  FoldCounts total;
+  for (std::uint64_t start = 0; start < opts.count; start += opts.rows_per_transaction) {
+    const std::uint64_t end = std::min<std::uint64_t>(opts.count, start + opts.rows_per_transaction);
+    const std::int64_t now = unix_now();
+    auto r = store.transact([&](store::KeeperTx& tx) -> Result<void> {
+      for (std::uint64_t i = start; i < end; ++i) {
+        auto u = writer.upsert(tx, synth_person(opts.seed, i, i < opts.phones), now);
+        if (!u) return std::unexpected(u.error());
+        total.add(*u);
+      }
+      return {};
+    });
+    if (!r) return std::unexpected(r.error());
+    if (opts.progress) opts.progress(end);
+  }
+  return total;
+}
+
+}  // namespace rempart::services

@@ -1,0 +1,32 @@
+#pragma once
+// Plausible synthetic supporters for benchmarks and breach drills. Every
+// e-mail is at a domain reserved for documentation (RFC 2606) and every phone
+// number is in a range the French regulator reserves for fiction, so no
+// generated record can ever reach a real person.
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "core/person.hpp"
+#include "crypto/keyring.hpp"
+#include "services/records.hpp"
+#include "store/store.hpp"
+
+namespace rempart::services {
+
+// Deterministic for a given seed: person `i` is the same on every run.
+// Persons [0, phones) have a phone number; phones <= 50000.
+core::Person synth_person(std::uint64_t seed, std::uint64_t i, bool with_phone);
+
+struct SynthOptions {
+  std::uint64_t count = 120000;
+  std::uint64_t phones = 20000;
+  std::uint64_t seed = 2026;
+  std::size_t rows_per_transaction = 2000;
+  std::function<void(std::uint64_t done)> progress;
+};
+
+Result<FoldCounts> synth_supporters(store::KeeperStore& store, const crypto::KeeperKeyring& keys,
+                                    const SynthOptions& opts);
+
+}  // namespace rempart::services

@@ -1,0 +1,445 @@
+#include "store/sqlite/sqlite_store.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <initializer_list>
+#include <limits>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "store/sqlite/connection.hpp"
+#include "store/sqlite/migrations.hpp"
+#include "store/sqlite/statements.hpp"
+
+namespace rempart::store {
+
+namespace sqlite {
+
+namespace {
+
+bool equals(const char* a, std::string_view b) noexcept { return a != nullptr && std::string_view(a) == b; }
+
+// Only the tables of the main database; "temp" or an attached one is refused.
+bool in_main(const char* db_name) noexcept { return equals(db_name, "main"); }
+
+// Tables only the migration connection (which has no authorizer) may write.
+bool internal_table(const char* table) noexcept {
+  if (table == nullptr) return true;
+  const std::string_view t(table);
+  return t.starts_with("sqlite_") || t == "schema_migrations";
+}
+
+}  // namespace
+
+int intake_authorizer(void*, int action, const char* arg1, const char* arg2, const char* db_name,
+                      const char* trigger) noexcept {
+  switch (action) {
+    case SQLITE_TRANSACTION:  // BEGIN, COMMIT, ROLLBACK
+      return SQLITE_OK;
+    case SQLITE_READ:
+      // The batch insert's ON CONFLICT (uid) and the inbox's foreign key
+      // check read this one column. Batch uids are random and no SELECT can
+      // be prepared here anyway (SQLITE_SELECT is refused below, sub-selects
+      // included), so this opens no way to read anything back.
+      if (in_main(db_name) && trigger == nullptr && equals(arg1, "intake_batches") && equals(arg2, "uid")) {
+        return SQLITE_OK;
+      }
+      return SQLITE_DENY;
+    case SQLITE_INSERT:
+      if (in_main(db_name) && trigger == nullptr &&
+          (equals(arg1, "inbox") || equals(arg1, "intake_batches"))) {
+        return SQLITE_OK;
+      }
+      return SQLITE_DENY;
+    default:
+      // Every read (SELECT, READ of any column, functions), every UPDATE,
+      // DELETE, schema change, PRAGMA, ATTACH: refused at prepare time.
+      return SQLITE_DENY;
+  }
+}
+
+int keeper_authorizer(void*, int action, const char* arg1, const char*, const char* db_name,
+                      const char*) noexcept {
+  switch (action) {
+    case SQLITE_TRANSACTION:
+    case SQLITE_SELECT:
+    case SQLITE_FUNCTION:
+      return SQLITE_OK;
+    case SQLITE_READ:
+      // count(*) reads no column and names no database.
+      return db_name == nullptr || in_main(db_name) ? SQLITE_OK : SQLITE_DENY;
+    case SQLITE_INSERT:
+    case SQLITE_UPDATE:
+    case SQLITE_DELETE:
+      return in_main(db_name) && !internal_table(arg1) ? SQLITE_OK : SQLITE_DENY;
+    default:
+      // Schema changes, PRAGMA, ATTACH/DETACH, savepoints, virtual tables.
+      return SQLITE_DENY;
+  }
+}
+
+}  // namespace sqlite
+
+namespace {
+
+using sqlite::Connection;
+using sqlite::Query;
+namespace sql = sqlite::sql;
+
+std::int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+template <typename T>
+std::unexpected<Error> propagate(Result<T>& r) {
+  return std::unexpected(std::move(r.error()));
+}
+
+// Creates the database file with mode 0600 if missing and refuses one that
+// group or others may access: the file holds ciphertext only, but its
+// metadata (how many supporters, when they signed up) is still sensitive.
+// SQLite gives its -wal and -shm files the database file's mode.
+Result<void> ensure_private_file(const std::filesystem::path& db) {
+  const int fd = ::open(db.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return fail(Errc::io, std::string("cannot create or open the database file: ") + std::strerror(errno));
+  }
+  struct stat st {};
+  const int rc = ::fstat(fd, &st);
+  const int saved_errno = errno;
+  ::close(fd);
+  if (rc != 0) return fail(Errc::io, std::string("cannot stat the database file: ") + std::strerror(saved_errno));
+  if (!S_ISREG(st.st_mode)) return fail(Errc::io, "the database path is not a regular file");
+  if ((st.st_mode & 077) != 0) {
+    return fail(Errc::permission, "the database file is accessible to group or others (want mode 0600)");
+  }
+  return {};
+}
+
+// Creates and migrates on a connection of its own, closed before the store's
+// connection opens, so the store's connection never carries DDL rights.
+Result<void> prepare_database(const std::filesystem::path& db) {
+  if (auto r = ensure_private_file(db); !r) return r;
+  auto conn = Connection::open(db);
+  if (!conn) return propagate(conn);
+  if (auto r = sqlite::configure(*conn); !r) return r;
+  return sqlite::apply_migrations(*conn, sqlite::embedded_migrations(), unix_now());
+}
+
+Result<Connection> open_store_connection(const std::filesystem::path& db,
+                                         int (*authorizer)(void*, int, const char*, const char*,
+                                                           const char*, const char*) noexcept,
+                                         std::initializer_list<const sqlite::Sql*> warm) {
+  if (auto r = prepare_database(db); !r) return propagate(r);
+  auto conn = Connection::open(db);
+  if (!conn) return conn;
+  if (auto r = sqlite::configure(*conn); !r) return propagate(r);
+  conn->forget_statements();
+  if (int rc = sqlite3_set_authorizer(conn->handle(), authorizer, nullptr); rc != SQLITE_OK) {
+    return std::unexpected(sqlite::sqlite_error(rc, "configure", "authorizer"));
+  }
+  // Prepare the statements now so a schema or authorizer mismatch shows at
+  // start-up rather than on the first request.
+  for (const sqlite::Sql* s : warm) {
+    auto q = conn->query(*s);
+    if (!q) return propagate(q);
+  }
+  return conn;
+}
+
+// Runs `body` between BEGIN IMMEDIATE and COMMIT on `conn`, rolling back if
+// it fails or throws.
+template <typename Body>
+Result<void> in_transaction(Connection& conn, Body&& body) {
+  if (conn.in_transaction()) return fail(Errc::internal, "transaction requested inside a transaction");
+  if (auto r = conn.exec(sql::kBeginImmediate); !r) return r;
+  Result<void> result;
+  try {
+    result = std::forward<Body>(body)();
+  } catch (...) {
+    conn.rollback_if_open();
+    throw;
+  }
+  if (result) result = conn.exec(sql::kCommit);
+  if (!result) conn.rollback_if_open();
+  return result;
+}
+
+Result<std::uint32_t> key_version_of(const Query& q, int col) {
+  const std::int64_t v = q.int64(col);
+  if (v < 0 || v > std::numeric_limits<std::uint32_t>::max()) {
+    return fail(Errc::storage, "sqlite " + std::string(q.sql().name) + ": key_version out of range");
+  }
+  return static_cast<std::uint32_t>(v);
+}
+
+// Column order of kSelectSupporterBy*.
+Result<SupporterRow> read_supporter(const Query& q) {
+  auto kv = key_version_of(q, 1);
+  if (!kv) return propagate(kv);
+  SupporterRow row;
+  row.id = q.blob(0);
+  row.key_version = *kv;
+  row.wrapped_key = q.blob(2);
+  row.fields = q.blob(3);
+  row.email_index = q.optional_blob(4);
+  row.phone_index = q.optional_blob(5);
+  row.consent_email_at = q.optional_int(6);
+  row.consent_sms_at = q.optional_int(7);
+  row.created_at = q.int64(8);
+  row.updated_at = q.int64(9);
+  return row;
+}
+
+Result<std::optional<SupporterRow>> select_supporter(Connection& conn, const sqlite::Sql& stmt, const Bytes& key) {
+  auto q = conn.query(stmt);
+  if (!q) return propagate(q);
+  q->bind_blob(1, key);
+  auto row = q->step();
+  if (!row) return propagate(row);
+  if (!*row) return std::optional<SupporterRow>{};
+  auto s = read_supporter(*q);
+  if (!s) return propagate(s);
+  return std::optional<SupporterRow>{std::move(*s)};
+}
+
+Result<std::vector<std::string>> select_tags(Connection& conn, const Bytes& supporter_id) {
+  auto q = conn.query(sql::kSelectTags);
+  if (!q) return propagate(q);
+  q->bind_blob(1, supporter_id);
+  std::vector<std::string> tags;
+  for (;;) {
+    auto row = q->step();
+    if (!row) return propagate(row);
+    if (!*row) return tags;
+    tags.push_back(q->text(0));
+  }
+}
+
+Result<std::int64_t> count(Connection& conn, const sqlite::Sql& stmt) {
+  auto q = conn.query(stmt);
+  if (!q) return propagate(q);
+  auto row = q->step();
+  if (!row) return propagate(row);
+  if (!*row) return fail(Errc::storage, "sqlite " + std::string(stmt.name) + " returned no row");
+  return q->int64(0);
+}
+
+// Binds ?1..?10 of kInsertSupporter, or ?1..?9 of kUpdateSupporter.
+void bind_supporter(Query& q, const SupporterRow& row, bool for_insert) {
+  q.bind_blob(1, row.id)
+      .bind_int(2, row.key_version)
+      .bind_blob(3, row.wrapped_key)
+      .bind_blob(4, row.fields)
+      .bind_optional_blob(5, row.email_index)
+      .bind_optional_blob(6, row.phone_index)
+      .bind_optional_int(7, row.consent_email_at)
+      .bind_optional_int(8, row.consent_sms_at);
+  if (for_insert) {
+    q.bind_int(9, row.created_at).bind_int(10, row.updated_at);
+  } else {
+    q.bind_int(9, row.updated_at);
+  }
+}
+
+// ---- Intake ------------------------------------------------------------------
+
+class SqliteIntakeStore final : public IntakeStore {
+ public:
+  explicit SqliteIntakeStore(Connection conn) : conn_(std::move(conn)) {}
+
+  Result<void> append(std::span<const BatchRow> batches, std::span<const InboxRow> items) override {
+    if (batches.empty() && items.empty()) return {};
+    return in_transaction(conn_, [&]() -> Result<void> {
+      for (const BatchRow& b : batches) {
+        auto q = conn_.query(sql::kInsertBatch);
+        if (!q) return propagate(q);
+        q->bind_blob(1, b.uid).bind_int(2, b.key_version).bind_blob(3, b.ephemeral_public).bind_int(4, b.created_at);
+        if (auto r = q->run(); !r) return r;
+      }
+      for (const InboxRow& item : items) {
+        auto q = conn_.query(sql::kInsertInboxItem);
+        if (!q) return propagate(q);
+        q->bind_blob(1, item.batch_uid)
+            .bind_blob(2, item.item_uid)
+            .bind_blob(3, item.wrapped_key)
+            .bind_blob(4, item.fields)
+            .bind_int(5, item.received_at);
+        if (auto r = q->run(); !r) return r;
+      }
+      return {};
+    });
+  }
+
+  sqlite3* raw() const noexcept { return conn_.handle(); }
+
+ private:
+  Connection conn_;
+};
+
+// ---- Keeper --------------------------------------------------------------------
+
+class SqliteKeeperTx final : public KeeperTx {
+ public:
+  explicit SqliteKeeperTx(Connection& conn) : conn_(conn) {}
+
+  Result<std::optional<SupporterRow>> find_supporter_by_email_index(const Bytes& index) override {
+    return select_supporter(conn_, sql::kSelectSupporterByEmailIndex, index);
+  }
+  Result<std::optional<SupporterRow>> find_supporter_by_phone_index(const Bytes& index) override {
+    return select_supporter(conn_, sql::kSelectSupporterByPhoneIndex, index);
+  }
+  Result<std::optional<SupporterRow>> find_supporter(const Bytes& id) override {
+    return select_supporter(conn_, sql::kSelectSupporterById, id);
+  }
+
+  Result<void> insert_supporter(const SupporterRow& row) override {
+    auto q = conn_.query(sql::kInsertSupporter);
+    if (!q) return propagate(q);
+    bind_supporter(*q, row, true);
+    return q->run();
+  }
+
+  Result<void> update_supporter(const SupporterRow& row) override {
+    auto q = conn_.query(sql::kUpdateSupporter);
+    if (!q) return propagate(q);
+    bind_supporter(*q, row, false);
+    if (auto r = q->run(); !r) return r;
+    if (q->changes() == 0) return fail(Errc::not_found, "update_supporter: no such supporter");
+    return {};
+  }
+
+  Result<void> add_tags(const Bytes& supporter_id, std::span<const std::string> tags, std::int64_t now) override {
+    for (const std::string& tag : tags) {
+      auto q = conn_.query(sql::kInsertTag);
+      if (!q) return propagate(q);
+      q->bind_blob(1, supporter_id).bind_text(2, tag).bind_int(3, now);
+      if (auto r = q->run(); !r) {
+        // The only constraint a well-formed tag can break is the reference.
+        if (r.error().code == Errc::invalid_input) return fail(Errc::not_found, "add_tags: no such supporter");
+        return r;
+      }
+    }
+    return {};
+  }
+
+  Result<std::vector<std::string>> tags(const Bytes& supporter_id) override {
+    return select_tags(conn_, supporter_id);
+  }
+
+  Result<void> delete_inbox_item(std::int64_t id) override {
+    auto q = conn_.query(sql::kDeleteInboxItem);
+    if (!q) return propagate(q);
+    q->bind_int(1, id);
+    if (auto r = q->run(); !r) return r;
+    if (q->changes() == 0) return fail(Errc::not_found, "delete_inbox_item: no such item");
+    return {};
+  }
+
+  Result<std::size_t> delete_unreferenced_batches() override {
+    auto q = conn_.query(sql::kDeleteUnreferencedBatches);
+    if (!q) return propagate(q);
+    if (auto r = q->run(); !r) return propagate(r);
+    return static_cast<std::size_t>(q->changes());
+  }
+
+ private:
+  Connection& conn_;
+};
+
+class SqliteKeeperStore final : public KeeperStore {
+ public:
+  explicit SqliteKeeperStore(Connection conn) : conn_(std::move(conn)) {}
+
+  Result<std::vector<InboxRow>> peek_inbox(std::size_t limit) override {
+    auto q = conn_.query(sql::kPeekInbox);
+    if (!q) return propagate(q);
+    const auto max = static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max());
+    q->bind_int(1, static_cast<std::int64_t>(limit < max ? limit : max));
+    std::vector<InboxRow> rows;
+    for (;;) {
+      auto row = q->step();
+      if (!row) return propagate(row);
+      if (!*row) return rows;
+      rows.push_back(InboxRow{q->int64(0), q->blob(1), q->blob(2), q->blob(3), q->blob(4), q->int64(5)});
+    }
+  }
+
+  Result<std::optional<BatchRow>> batch(const Bytes& uid) override {
+    auto q = conn_.query(sql::kSelectBatch);
+    if (!q) return propagate(q);
+    q->bind_blob(1, uid);
+    auto row = q->step();
+    if (!row) return propagate(row);
+    if (!*row) return std::optional<BatchRow>{};
+    auto kv = key_version_of(*q, 1);
+    if (!kv) return propagate(kv);
+    return std::optional<BatchRow>{BatchRow{q->blob(0), *kv, q->blob(2), q->int64(3)}};
+  }
+
+  Result<void> transact(const std::function<Result<void>(KeeperTx&)>& fn) override {
+    return in_transaction(conn_, [&]() -> Result<void> {
+      SqliteKeeperTx tx(conn_);
+      return fn(tx);
+    });
+  }
+
+  Result<std::int64_t> count_supporters() override { return count(conn_, sql::kCountSupporters); }
+  Result<std::int64_t> count_inbox() override { return count(conn_, sql::kCountInbox); }
+
+  Result<std::optional<SupporterRow>> find_supporter_by_email_index(const Bytes& index) override {
+    return select_supporter(conn_, sql::kSelectSupporterByEmailIndex, index);
+  }
+  Result<std::optional<SupporterRow>> find_supporter_by_phone_index(const Bytes& index) override {
+    return select_supporter(conn_, sql::kSelectSupporterByPhoneIndex, index);
+  }
+  Result<std::vector<std::string>> tags(const Bytes& supporter_id) override {
+    return select_tags(conn_, supporter_id);
+  }
+
+  sqlite3* raw() const noexcept { return conn_.handle(); }
+
+ private:
+  Connection conn_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<IntakeStore>> open_sqlite_intake(const std::filesystem::path& db) {
+  auto conn = open_store_connection(db, sqlite::intake_authorizer,
+                                    {&sql::kBeginImmediate, &sql::kCommit, &sql::kInsertBatch, &sql::kInsertInboxItem});
+  if (!conn) return propagate(conn);
+  return std::make_unique<SqliteIntakeStore>(std::move(*conn));
+}
+
+Result<std::unique_ptr<KeeperStore>> open_sqlite_keeper(const std::filesystem::path& db) {
+  auto conn = open_store_connection(db, sqlite::keeper_authorizer,
+                                    {&sql::kBeginImmediate, &sql::kCommit, &sql::kPeekInbox, &sql::kSelectBatch,
+                                     &sql::kInsertSupporter, &sql::kUpdateSupporter, &sql::kDeleteInboxItem});
+  if (!conn) return propagate(conn);
+  return std::make_unique<SqliteKeeperStore>(std::move(*conn));
+}
+
+namespace sqlite::test_hooks {
+
+sqlite3* raw_handle(IntakeStore& store) noexcept {
+  auto* s = dynamic_cast<SqliteIntakeStore*>(&store);
+  return s != nullptr ? s->raw() : nullptr;
+}
+
+sqlite3* raw_handle(KeeperStore& store) noexcept {
+  auto* s = dynamic_cast<SqliteKeeperStore*>(&store);
+  return s != nullptr ? s->raw() : nullptr;
+}
+
+}  // namespace sqlite::test_hooks
+
+}  // namespace rempart::store

@@ -1,0 +1,57 @@
+#pragma once
+// The SQLite implementations of the store interfaces. One database file holds
+// everything; the intake role and the keeper role each open their own
+// connection to it (in one process or two), and SQLite's WAL mode lets the
+// keeper read while the intake writes.
+//
+// Every connection runs with journal_mode=WAL, synchronous=FULL (a commit is
+// durable when it returns), secure_delete=ON (deleted rows are zeroed in the
+// file), foreign_keys=ON, trusted_schema=OFF, defensive mode, ATTACH disabled
+// and a 10 s busy timeout.
+#include <filesystem>
+#include <memory>
+
+#include "core/error.hpp"
+#include "store/store.hpp"
+
+struct sqlite3;
+
+namespace rempart::store {
+
+// Opens the intake side of the database at `db`. Creates the file if missing
+// (mode 0600) and applies pending migrations on a separate, short-lived
+// connection first. The returned store's connection is bound to an authorizer
+// that lets it insert into the inbox and intake_batches and nothing else: no
+// read of any table, no update, delete, schema change, pragma or attach.
+// Errors: Errc::io if the file cannot be created or opened, Errc::permission
+// if it is accessible to group or others, Errc::config if its schema is newer
+// than this binary, Errc::busy / Errc::storage from SQLite.
+// Thread-safety: the store must be used by one thread at a time.
+Result<std::unique_ptr<IntakeStore>> open_sqlite_intake(const std::filesystem::path& db);
+
+// Opens the keeper side of the database at `db`, creating and migrating it
+// as open_sqlite_intake does. Its connection may read and write rows but an
+// authorizer refuses schema changes, pragmas and attach. Same errors.
+// Thread-safety: the store must be used by one thread at a time.
+Result<std::unique_ptr<KeeperStore>> open_sqlite_keeper(const std::filesystem::path& db);
+
+namespace sqlite {
+
+// The authorizers installed on intake and keeper connections, in the shape
+// sqlite3_set_authorizer expects. Exposed so tests can check them.
+int intake_authorizer(void* unused, int action, const char* arg1, const char* arg2,
+                      const char* db_name, const char* trigger) noexcept;
+int keeper_authorizer(void* unused, int action, const char* arg1, const char* arg2,
+                      const char* db_name, const char* trigger) noexcept;
+
+namespace test_hooks {
+// Test-only: the raw connection behind a store returned by
+// open_sqlite_intake / open_sqlite_keeper (nullptr for any other store), so
+// tests can try statements an attacker might inject on it. Never use it in
+// production code: it bypasses every contract of the store.
+sqlite3* raw_handle(IntakeStore& store) noexcept;
+sqlite3* raw_handle(KeeperStore& store) noexcept;
+}  // namespace test_hooks
+
+}  // namespace sqlite
+}  // namespace rempart::store

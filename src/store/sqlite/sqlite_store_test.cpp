@@ -1,0 +1,318 @@
+#include "store/sqlite/sqlite_store.hpp"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "store/sqlite/connection.hpp"
+#include "store/store_contract.hpp"
+#include "store/test_support.hpp"
+
+namespace rempart::store::test_support {
+namespace {
+
+Bytes bytes(const std::string& s) { return Bytes(s.begin(), s.end()); }
+
+class SqliteDatabase final : public BackendDatabase {
+ public:
+  Result<std::unique_ptr<IntakeStore>> open_intake() override { return open_sqlite_intake(file_); }
+  Result<std::unique_ptr<KeeperStore>> open_keeper() override { return open_sqlite_keeper(file_); }
+
+ private:
+  TempDir dir_;
+  std::filesystem::path file_ = dir_.file("rempart.db");
+};
+
+const Backend kSqlite{"Sqlite", [] { return std::make_unique<SqliteDatabase>(); }};
+
+}  // namespace
+
+INSTANTIATE_TEST_SUITE_P(Sqlite, StoreContract, ::testing::Values(kSqlite), backend_name);
+
+namespace {
+
+// Prepares `text` on `db` and returns SQLite's result code. The statements
+// tests feed it are what an attacker would try to inject.
+int try_prepare(sqlite3* db, const char* text) {
+  sqlite3_stmt* stmt = nullptr;
+  const int rc = sqlite3_prepare_v2(db, text, -1, &stmt, nullptr);
+  sqlite3_finalize(stmt);
+  return rc;
+}
+
+// The single text value of a one-row query, run with the authorizer lifted.
+std::string query_text(sqlite3* db, const char* text,
+                       int (*restore)(void*, int, const char*, const char*, const char*, const char*) noexcept) {
+  sqlite3_set_authorizer(db, nullptr, nullptr);
+  sqlite3_stmt* stmt = nullptr;
+  std::string out = "<error>";
+  if (sqlite3_prepare_v2(db, text, -1, &stmt, nullptr) == SQLITE_OK && sqlite3_step(stmt) == SQLITE_ROW) {
+    out = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_set_authorizer(db, restore, nullptr);
+  return out;
+}
+
+// Moves every WAL frame into the database file and truncates the WAL, so the
+// database file shows what a copy of it would hold.
+void checkpoint(const std::filesystem::path& db) {
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(db.c_str(), &raw, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK);
+  sqlite3_busy_timeout(raw, 5000);
+  // A connection opens the WAL lazily, on its first read; before that it
+  // would report success without checkpointing anything.
+  ASSERT_EQ(sqlite3_exec(raw, "SELECT count(*) FROM sqlite_schema", nullptr, nullptr, nullptr), SQLITE_OK);
+  int log = -1;
+  int done = -1;
+  EXPECT_EQ(sqlite3_wal_checkpoint_v2(raw, "main", SQLITE_CHECKPOINT_TRUNCATE, &log, &done), SQLITE_OK);
+  EXPECT_GE(log, 0);  // -1 would mean the WAL was not seen
+  EXPECT_EQ(log, done);
+  sqlite3_close(raw);
+}
+
+class SqliteStore : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto in = open_sqlite_intake(file_);
+    ASSERT_TRUE(in.has_value()) << in.error().internal;
+    intake_ = std::move(*in);
+    auto kp = open_sqlite_keeper(file_);
+    ASSERT_TRUE(kp.has_value()) << kp.error().internal;
+    keeper_ = std::move(*kp);
+  }
+
+  void add_supporter(const std::string& id, const std::string& email_index) {
+    SupporterRow s;
+    s.id = bytes(id);
+    s.wrapped_key = bytes("wk");
+    s.fields = bytes("fields");
+    s.email_index = bytes(email_index);
+    ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) { return tx.insert_supporter(s); }).has_value());
+  }
+
+  TempDir dir_;
+  std::filesystem::path file_ = dir_.file("rempart.db");
+  std::unique_ptr<IntakeStore> intake_;
+  std::unique_ptr<KeeperStore> keeper_;
+};
+
+TEST_F(SqliteStore, FilesAreCreatedPrivate) {
+  struct stat st {};
+  ASSERT_EQ(::stat(file_.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  // The WAL exists while stores are open and inherits the mode.
+  const std::vector<BatchRow> b{BatchRow{bytes("b"), 1, bytes("k"), 1}};
+  ASSERT_TRUE(intake_->append(b, {}).has_value());
+  const auto wal = std::filesystem::path(file_.string() + "-wal");
+  ASSERT_EQ(::stat(wal.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+}
+
+TEST(SqliteStoreOpen, RefusesAFileOthersCanRead) {
+  TempDir dir;
+  const auto file = dir.file("shared.db");
+  std::ofstream(file).close();
+  std::filesystem::permissions(file, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write |
+                                         std::filesystem::perms::group_read);
+  auto intake = open_sqlite_intake(file);
+  ASSERT_FALSE(intake.has_value());
+  EXPECT_EQ(intake.error().code, Errc::permission);
+  auto keeper = open_sqlite_keeper(file);
+  ASSERT_FALSE(keeper.has_value());
+  EXPECT_EQ(keeper.error().code, Errc::permission);
+}
+
+// The intake writer and the keeper may start at the same moment on a file
+// that does not exist yet: both create, migrate and switch it to WAL.
+TEST(SqliteStoreOpen, BothRolesOpeningAFreshFileAtOnce) {
+  for (int round = 0; round < 3; ++round) {
+    TempDir dir;
+    const auto file = dir.file("fresh.db");
+    Result<std::unique_ptr<IntakeStore>> intake = fail(Errc::internal, "not run");
+    std::thread t([&] { intake = open_sqlite_intake(file); });
+    auto keeper = open_sqlite_keeper(file);
+    t.join();
+    ASSERT_TRUE(intake.has_value()) << intake.error().internal;
+    ASSERT_TRUE(keeper.has_value()) << keeper.error().internal;
+    const std::vector<BatchRow> b{BatchRow{bytes("b"), 1, bytes("k"), 1}};
+    const std::vector<InboxRow> items{InboxRow{0, bytes("b"), bytes("i"), bytes("w"), bytes("f"), 1}};
+    ASSERT_TRUE((*intake)->append(b, items).has_value());
+    EXPECT_EQ(*(*keeper)->count_inbox(), 1);
+  }
+}
+
+TEST(SqliteStoreOpen, MissingDirectoryIsAnIoError) {
+  TempDir dir;
+  auto intake = open_sqlite_intake(dir.path() / "absent" / "rempart.db");
+  ASSERT_FALSE(intake.has_value());
+  EXPECT_EQ(intake.error().code, Errc::io);
+}
+
+TEST_F(SqliteStore, PragmasAreInForceOnBothConnections) {
+  using sqlite::intake_authorizer;
+  using sqlite::keeper_authorizer;
+  sqlite3* in = sqlite::test_hooks::raw_handle(*intake_);
+  sqlite3* kp = sqlite::test_hooks::raw_handle(*keeper_);
+  ASSERT_NE(in, nullptr);
+  ASSERT_NE(kp, nullptr);
+  for (auto [db, auth] : {std::pair{in, &intake_authorizer}, std::pair{kp, &keeper_authorizer}}) {
+    EXPECT_EQ(query_text(db, "PRAGMA journal_mode", auth), "wal");
+    EXPECT_EQ(query_text(db, "PRAGMA synchronous", auth), "2");  // FULL
+    EXPECT_EQ(query_text(db, "PRAGMA secure_delete", auth), "1");
+    EXPECT_EQ(query_text(db, "PRAGMA foreign_keys", auth), "1");
+    EXPECT_EQ(query_text(db, "PRAGMA trusted_schema", auth), "0");
+    EXPECT_EQ(query_text(db, "PRAGMA busy_timeout", auth), std::to_string(sqlite::kBusyTimeoutMs));
+  }
+}
+
+TEST_F(SqliteStore, IntakeConnectionCannotReadOrChangeAnything) {
+  add_supporter("s1", "e1");
+  sqlite3* in = sqlite::test_hooks::raw_handle(*intake_);
+  ASSERT_NE(in, nullptr);
+  const char* injected[] = {
+      "SELECT * FROM supporters",
+      "SELECT email_index FROM supporters",
+      "SELECT count(*) FROM supporters",
+      "SELECT tag FROM supporter_tags",
+      "SELECT fields FROM inbox",
+      "SELECT * FROM intake_batches",
+      "SELECT name FROM sqlite_schema",
+      "SELECT 1",
+      "SELECT uid FROM intake_batches",
+      "INSERT INTO inbox (batch_uid, item_uid, wrapped_key, fields, received_at)"
+      " VALUES ((SELECT uid FROM intake_batches LIMIT 1), x'01', x'00', x'00', 0)",
+      // Exfiltration through an allowed INSERT: the sub-select is refused.
+      "INSERT INTO inbox (batch_uid, item_uid, wrapped_key, fields, received_at)"
+      " SELECT id, id, wrapped_key, fields, 0 FROM supporters",
+      "INSERT INTO intake_batches (uid, key_version, ephemeral_public, created_at)"
+      " VALUES ((SELECT email_index FROM supporters LIMIT 1), 1, x'00', 0)",
+      "INSERT INTO supporters (id, key_version, wrapped_key, fields, created_at, updated_at)"
+      " VALUES (x'01', 1, x'00', x'00', 0, 0)",
+      "INSERT INTO supporter_tags (supporter_id, tag, added_at) VALUES (x'01', 'x', 0)",
+      "UPDATE inbox SET fields = x'00'",
+      "UPDATE supporters SET fields = x'00'",
+      "DELETE FROM inbox",
+      "DELETE FROM supporters",
+      "DROP TABLE supporters",
+      "CREATE TABLE leak (x BLOB)",
+      "CREATE TEMP TABLE leak (x BLOB)",
+      "PRAGMA secure_delete=OFF",
+      "PRAGMA table_info(supporters)",
+      "ATTACH DATABASE ':memory:' AS other",
+      "SAVEPOINT s",
+  };
+  for (const char* text : injected) EXPECT_EQ(try_prepare(in, text), SQLITE_AUTH) << text;
+
+  // The same statements are not refused for lack of a table: the keeper's
+  // connection, which may read, prepares the reads.
+  sqlite3* kp = sqlite::test_hooks::raw_handle(*keeper_);
+  EXPECT_EQ(try_prepare(kp, "SELECT * FROM supporters"), SQLITE_OK);
+  EXPECT_EQ(try_prepare(kp, "SELECT fields FROM inbox"), SQLITE_OK);
+
+  // And the intake store still does its one job.
+  const std::vector<BatchRow> b{BatchRow{bytes("b"), 1, bytes("k"), 1}};
+  const std::vector<InboxRow> items{InboxRow{0, bytes("b"), bytes("i"), bytes("w"), bytes("f"), 1}};
+  EXPECT_TRUE(intake_->append(b, items).has_value());
+}
+
+TEST_F(SqliteStore, KeeperConnectionCannotChangeSchemaOrSettings) {
+  sqlite3* kp = sqlite::test_hooks::raw_handle(*keeper_);
+  ASSERT_NE(kp, nullptr);
+  const char* refused[] = {
+      "DROP TABLE supporters",
+      "CREATE TABLE leak (x BLOB)",
+      "ALTER TABLE supporters ADD COLUMN leak BLOB",
+      "PRAGMA secure_delete=OFF",
+      "PRAGMA writable_schema=ON",
+      "ATTACH DATABASE ':memory:' AS other",
+      "DELETE FROM schema_migrations",
+      "INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, 'x', 0)",
+  };
+  for (const char* text : refused) EXPECT_EQ(try_prepare(kp, text), SQLITE_AUTH) << text;
+}
+
+TEST(SqliteAuthorizer, IntakePolicy) {
+  using sqlite::intake_authorizer;
+  EXPECT_EQ(intake_authorizer(nullptr, SQLITE_INSERT, "inbox", nullptr, "main", nullptr), SQLITE_OK);
+  EXPECT_EQ(intake_authorizer(nullptr, SQLITE_INSERT, "intake_batches", nullptr, "main", nullptr), SQLITE_OK);
+  EXPECT_EQ(intake_authorizer(nullptr, SQLITE_TRANSACTION, "BEGIN", nullptr, nullptr, nullptr), SQLITE_OK);
+  EXPECT_EQ(intake_authorizer(nullptr, SQLITE_INSERT, "inbox", nullptr, "temp", nullptr), SQLITE_DENY);
+  EXPECT_EQ(intake_authorizer(nullptr, SQLITE_INSERT, "inbox", nullptr, "main", "trg"), SQLITE_DENY);
+  EXPECT_EQ(intake_authorizer(nullptr, SQLITE_INSERT, "supporters", nullptr, "main", nullptr), SQLITE_DENY);
+  EXPECT_EQ(intake_authorizer(nullptr, SQLITE_READ, "intake_batches", "uid", "main", nullptr), SQLITE_OK);
+  EXPECT_EQ(intake_authorizer(nullptr, SQLITE_READ, "intake_batches", "ephemeral_public", "main", nullptr),
+            SQLITE_DENY);
+  EXPECT_EQ(intake_authorizer(nullptr, SQLITE_READ, "inbox", "fields", "main", nullptr), SQLITE_DENY);
+  EXPECT_EQ(intake_authorizer(nullptr, SQLITE_READ, "supporters", "email_index", "main", nullptr), SQLITE_DENY);
+  EXPECT_EQ(intake_authorizer(nullptr, SQLITE_UPDATE, "inbox", "fields", "main", nullptr), SQLITE_DENY);
+  EXPECT_EQ(intake_authorizer(nullptr, SQLITE_PRAGMA, "secure_delete", "0", nullptr, nullptr), SQLITE_DENY);
+  EXPECT_EQ(intake_authorizer(nullptr, SQLITE_SELECT, nullptr, nullptr, nullptr, nullptr), SQLITE_DENY);
+}
+
+TEST_F(SqliteStore, DeletedContentIsZeroedInTheFile) {
+  // Recognisable markers, one small enough to sit in a page, one spilling
+  // onto overflow pages.
+  Bytes small_marker = bytes("REMPART-SECURE-DELETE-MARKER-SMALL");
+  Bytes big_marker;
+  while (big_marker.size() < 9000) {
+    const std::string chunk = "REMPART-SECURE-DELETE-MARKER-BIG-" + std::to_string(big_marker.size());
+    big_marker.insert(big_marker.end(), chunk.begin(), chunk.end());
+  }
+  const std::vector<BatchRow> b{BatchRow{bytes("b"), 1, bytes("k"), 1}};
+  const std::vector<InboxRow> items{InboxRow{0, bytes("b"), bytes("i1"), small_marker, big_marker, 1}};
+  ASSERT_TRUE(intake_->append(b, items).has_value());
+
+  checkpoint(file_);
+  const std::vector<unsigned char> small(small_marker.begin(), small_marker.end());
+  const std::vector<unsigned char> big_head(big_marker.begin(), big_marker.begin() + 40);
+  const std::vector<unsigned char> big_tail(big_marker.end() - 40, big_marker.end());
+  // The markers are in the file now: the check below can fail.
+  auto before = read_file(file_);
+  ASSERT_TRUE(contains(before, small));
+  ASSERT_TRUE(contains(before, big_head));
+  ASSERT_TRUE(contains(before, big_tail));
+
+  const std::int64_t id = (*keeper_->peek_inbox(1))[0].id;
+  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) { return tx.delete_inbox_item(id); }).has_value());
+  checkpoint(file_);
+
+  auto after = read_file(file_);
+  EXPECT_FALSE(contains(after, small));
+  EXPECT_FALSE(contains(after, big_head));
+  EXPECT_FALSE(contains(after, big_tail));
+  auto wal = read_file(file_.string() + "-wal");
+  EXPECT_FALSE(contains(wal, small));
+  EXPECT_FALSE(contains(wal, big_head));
+}
+
+TEST_F(SqliteStore, ReopeningAnExistingDatabaseKeepsItsData) {
+  add_supporter("s1", "e1");
+  keeper_.reset();
+  intake_.reset();
+  auto kp = open_sqlite_keeper(file_);
+  ASSERT_TRUE(kp.has_value()) << kp.error().internal;
+  EXPECT_EQ(*(*kp)->count_supporters(), 1);
+}
+
+TEST_F(SqliteStore, ErrorsNameTheStatementNotTheValues) {
+  add_supporter("s1", "value-that-must-not-leak");
+  SupporterRow dup;
+  dup.id = bytes("s2");
+  dup.email_index = bytes("value-that-must-not-leak");
+  auto r = keeper_->transact([&](KeeperTx& tx) { return tx.insert_supporter(dup); });
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, Errc::conflict);
+  EXPECT_NE(r.error().internal.find("kInsertSupporter"), std::string::npos) << r.error().internal;
+  EXPECT_EQ(r.error().internal.find("value-that-must-not-leak"), std::string::npos);
+  EXPECT_EQ(r.error().internal.find("INSERT"), std::string::npos);
+  EXPECT_EQ(r.error().internal.find("email_index"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace rempart::store::test_support

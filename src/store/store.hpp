@@ -1,0 +1,165 @@
+#pragma once
+// The storage interfaces, independent of any database engine. The store moves
+// opaque byte strings: ciphertexts, wrapped keys, blind indexes and public keys
+// are all `Bytes` to it. It never sees plaintext personal data and knows
+// nothing of cryptography.
+//
+// The split mirrors the two roles: the internet-facing intake role holds only
+// an IntakeStore, which can append sealed submissions and nothing else; the
+// keeper role holds a KeeperStore, which reads the inbox and owns the records.
+//
+// Thread-safety (all implementations): a store object owns its database
+// connection(s) and must be used by one thread at a time. Open one store per
+// thread; stores opened on the same database, in one process or several, may
+// be used concurrently.
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/error.hpp"
+
+namespace rempart::store {
+
+using Bytes = std::vector<std::uint8_t>;
+
+// One intake batch: the ephemeral public key its items' data keys are wrapped
+// under (see DESIGN.md, key hierarchy).
+struct BatchRow {
+  Bytes uid;
+  std::uint32_t key_version = 0;  // version of the sealing key pair
+  Bytes ephemeral_public;
+  std::int64_t created_at = 0;  // unix seconds
+
+  bool operator==(const BatchRow&) const = default;
+};
+
+// One sealed submission waiting in the inbox to be folded by the keeper.
+struct InboxRow {
+  std::int64_t id = 0;  // assigned by the store on append (ignored there); never reused
+  Bytes batch_uid;
+  Bytes item_uid;  // unique across the inbox
+  Bytes wrapped_key;
+  Bytes fields;
+  std::int64_t received_at = 0;  // unix seconds
+
+  bool operator==(const InboxRow&) const = default;
+};
+
+// One supporter record after folding.
+struct SupporterRow {
+  Bytes id;
+  std::uint32_t key_version = 0;  // version of the record key-wrapping key
+  Bytes wrapped_key;
+  Bytes fields;
+  std::optional<Bytes> email_index;  // blind index; unique when present
+  std::optional<Bytes> phone_index;  // blind index; unique when present
+  std::optional<std::int64_t> consent_email_at;
+  std::optional<std::int64_t> consent_sms_at;
+  std::int64_t created_at = 0;
+  std::int64_t updated_at = 0;
+
+  bool operator==(const SupporterRow&) const = default;
+};
+
+// The only store the internet-facing intake role holds. Write-only by
+// construction: there is no method that reads anything back, and the SQLite
+// implementation's connection is additionally refused every read of the
+// database by an authorizer.
+class IntakeStore {
+ public:
+  virtual ~IntakeStore();
+
+  // Appends, in one durable transaction, `batches` (a batch whose uid is
+  // already stored is ignored) then `items` (their ids are ignored; the store
+  // assigns them). When this returns success the transaction is on stable
+  // storage. On failure nothing of this call is written. Errors:
+  // Errc::conflict if an item_uid is already in the inbox, Errc::invalid_input
+  // if an item names a batch that is neither stored nor in `batches`,
+  // Errc::busy if the database stayed locked, Errc::storage otherwise.
+  virtual Result<void> append(std::span<const BatchRow> batches,
+                              std::span<const InboxRow> items) = 0;
+
+ protected:
+  IntakeStore() = default;
+  IntakeStore(const IntakeStore&) = default;
+  IntakeStore& operator=(const IntakeStore&) = default;
+};
+
+// Operations inside one open keeper transaction. A KeeperTx is only valid
+// during the KeeperStore::transact call that hands it out; do not keep it.
+// Any error returned here leaves the transaction open: return it from the
+// transact callback to roll everything back.
+class KeeperTx {
+ public:
+  virtual ~KeeperTx();
+
+  // Lookups; nullopt when no supporter matches.
+  virtual Result<std::optional<SupporterRow>> find_supporter_by_email_index(const Bytes& index) = 0;
+  virtual Result<std::optional<SupporterRow>> find_supporter_by_phone_index(const Bytes& index) = 0;
+  virtual Result<std::optional<SupporterRow>> find_supporter(const Bytes& id) = 0;
+
+  // Errc::conflict if the id, email_index or phone_index is already taken.
+  virtual Result<void> insert_supporter(const SupporterRow& row) = 0;
+  // Replaces, for the supporter with `row.id`, key_version, wrapped_key,
+  // fields, both indexes, both consents and updated_at (created_at is kept).
+  // Errc::not_found if there is no such supporter, Errc::conflict if an
+  // index is taken by another supporter.
+  virtual Result<void> update_supporter(const SupporterRow& row) = 0;
+
+  // Adds tags to a supporter; tags it already has are ignored (their
+  // added_at is kept). Errc::not_found if there is no such supporter.
+  virtual Result<void> add_tags(const Bytes& supporter_id, std::span<const std::string> tags,
+                                std::int64_t now) = 0;
+  // The supporter's tags, sorted; empty if none or no such supporter.
+  virtual Result<std::vector<std::string>> tags(const Bytes& supporter_id) = 0;
+
+  // Errc::not_found if no inbox item has this id (e.g. already folded).
+  virtual Result<void> delete_inbox_item(std::int64_t id) = 0;
+  // Deletes batches no inbox item refers to any more; returns how many.
+  virtual Result<std::size_t> delete_unreferenced_batches() = 0;
+
+ protected:
+  KeeperTx() = default;
+  KeeperTx(const KeeperTx&) = default;
+  KeeperTx& operator=(const KeeperTx&) = default;
+};
+
+// The keeper role's store. Reads of supporters outside a transaction are
+// meant for read-only operator commands.
+class KeeperStore {
+ public:
+  virtual ~KeeperStore();
+
+  // Up to `limit` inbox items, oldest first. They stay in the inbox until a
+  // transaction deletes them.
+  virtual Result<std::vector<InboxRow>> peek_inbox(std::size_t limit) = 0;
+  // The batch with this uid, or nullopt.
+  virtual Result<std::optional<BatchRow>> batch(const Bytes& uid) = 0;
+
+  // Runs `fn` inside one write transaction (BEGIN IMMEDIATE … COMMIT in
+  // SQLite: it waits for other writers up to the busy timeout). Commits if
+  // `fn` succeeds; the commit is durable when this returns. Rolls back if
+  // `fn` returns an error (which is then returned unchanged) or throws (the
+  // exception propagates after the rollback). Returns Errc::busy if the
+  // database stayed locked, Errc::storage if begin or commit failed, and
+  // Errc::internal if called from inside `fn`.
+  virtual Result<void> transact(const std::function<Result<void>(KeeperTx&)>& fn) = 0;
+
+  virtual Result<std::int64_t> count_supporters() = 0;
+  virtual Result<std::int64_t> count_inbox() = 0;
+
+  virtual Result<std::optional<SupporterRow>> find_supporter_by_email_index(const Bytes& index) = 0;
+  virtual Result<std::optional<SupporterRow>> find_supporter_by_phone_index(const Bytes& index) = 0;
+  virtual Result<std::vector<std::string>> tags(const Bytes& supporter_id) = 0;
+
+ protected:
+  KeeperStore() = default;
+  KeeperStore(const KeeperStore&) = default;
+  KeeperStore& operator=(const KeeperStore&) = default;
+};
+
+}  // namespace rempart::store

@@ -1,0 +1,54 @@
+#pragma once
+// Test-only: the behaviour every store backend must show, written once
+// against the interfaces of store.hpp (store_contract_test.cpp) and run for
+// each backend by instantiating StoreContract in that backend's test file:
+//
+//   INSTANTIATE_TEST_SUITE_P(Sqlite, StoreContract, ::testing::Values(backend),
+//                            backend_name);
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <memory>
+#include <ostream>
+#include <string>
+
+#include "store/store.hpp"
+
+namespace rempart::store::test_support {
+
+// One fresh, empty database of a backend. Every open_* call opens a new store
+// on that same database.
+class BackendDatabase {
+ public:
+  virtual ~BackendDatabase() = default;
+  virtual Result<std::unique_ptr<IntakeStore>> open_intake() = 0;
+  virtual Result<std::unique_ptr<KeeperStore>> open_keeper() = 0;
+};
+
+struct Backend {
+  std::string name;
+  std::function<std::unique_ptr<BackendDatabase>()> make;  // a fresh database per call
+};
+
+inline void PrintTo(const Backend& b, std::ostream* os) { *os << b.name; }
+inline std::string backend_name(const ::testing::TestParamInfo<Backend>& info) { return info.param.name; }
+
+class StoreContract : public ::testing::TestWithParam<Backend> {
+ protected:
+  void SetUp() override {
+    db_ = GetParam().make();
+    ASSERT_NE(db_, nullptr);
+    auto in = db_->open_intake();
+    ASSERT_TRUE(in.has_value()) << in.error().internal;
+    intake_ = std::move(*in);
+    auto kp = db_->open_keeper();
+    ASSERT_TRUE(kp.has_value()) << kp.error().internal;
+    keeper_ = std::move(*kp);
+  }
+
+  std::unique_ptr<BackendDatabase> db_;
+  std::unique_ptr<IntakeStore> intake_;
+  std::unique_ptr<KeeperStore> keeper_;
+};
+
+}  // namespace rempart::store::test_support

@@ -1,0 +1,384 @@
+// The behaviour every store backend must show; instantiated per backend (see
+// store_contract.hpp).
+#include "store/store_contract.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace rempart::store::test_support {
+namespace {
+
+Bytes bytes(const std::string& s) { return Bytes(s.begin(), s.end()); }
+
+BatchRow batch_row(const std::string& uid, std::uint32_t key_version = 1) {
+  return BatchRow{bytes(uid), key_version, bytes("epk-" + uid), 1000};
+}
+
+InboxRow item(const std::string& batch_uid, const std::string& uid, std::int64_t at = 2000) {
+  return InboxRow{0, bytes(batch_uid), bytes(uid), bytes("wk-" + uid), bytes("fields-" + uid), at};
+}
+
+SupporterRow supporter(const std::string& id, std::optional<std::string> email, std::optional<std::string> phone) {
+  SupporterRow s;
+  s.id = bytes(id);
+  s.key_version = 3;
+  s.wrapped_key = bytes("wk-" + id);
+  s.fields = bytes("fields-" + id);
+  if (email) s.email_index = bytes(*email);
+  if (phone) s.phone_index = bytes(*phone);
+  s.consent_email_at = 111;
+  s.created_at = 100;
+  s.updated_at = 100;
+  return s;
+}
+
+// Strips the store-assigned id so rows can be compared with what was appended.
+InboxRow without_id(InboxRow r) {
+  r.id = 0;
+  return r;
+}
+
+Result<void> insert(KeeperStore& k, const SupporterRow& s) {
+  return k.transact([&](KeeperTx& tx) { return tx.insert_supporter(s); });
+}
+
+TEST_P(StoreContract, AppendPeekDeleteRoundTrip) {
+  const std::vector<BatchRow> batches{batch_row("b1", 7)};
+  const std::vector<InboxRow> items{item("b1", "i1", 10), item("b1", "i2", 11), item("b1", "i3", 12)};
+  ASSERT_TRUE(intake_->append(batches, items).has_value());
+
+  auto peeked = keeper_->peek_inbox(10);
+  ASSERT_TRUE(peeked.has_value()) << peeked.error().internal;
+  ASSERT_EQ(peeked->size(), 3u);
+  for (std::size_t i = 0; i < 3; ++i) EXPECT_EQ(without_id((*peeked)[i]), items[i]);
+  EXPECT_LT((*peeked)[0].id, (*peeked)[1].id);
+  EXPECT_LT((*peeked)[1].id, (*peeked)[2].id);
+
+  auto b = keeper_->batch(bytes("b1"));
+  ASSERT_TRUE(b.has_value());
+  ASSERT_TRUE(b->has_value());
+  EXPECT_EQ(**b, batches[0]);
+  EXPECT_EQ(*keeper_->batch(bytes("nope")), std::nullopt);
+
+  // Peeking does not remove.
+  EXPECT_EQ(*keeper_->count_inbox(), 3);
+  auto limited = keeper_->peek_inbox(2);
+  ASSERT_TRUE(limited.has_value());
+  ASSERT_EQ(limited->size(), 2u);
+  EXPECT_EQ((*limited)[0], (*peeked)[0]);
+
+  const std::int64_t first = (*peeked)[0].id;
+  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) { return tx.delete_inbox_item(first); }).has_value());
+  EXPECT_EQ(*keeper_->count_inbox(), 2);
+  auto after = keeper_->peek_inbox(10);
+  ASSERT_TRUE(after.has_value());
+  ASSERT_EQ(after->size(), 2u);
+  EXPECT_EQ((*after)[0], (*peeked)[1]);
+
+  // A second delete of the same item finds nothing.
+  auto again = keeper_->transact([&](KeeperTx& tx) { return tx.delete_inbox_item(first); });
+  ASSERT_FALSE(again.has_value());
+  EXPECT_EQ(again.error().code, Errc::not_found);
+}
+
+TEST_P(StoreContract, EmptyAppendIsANoOp) {
+  EXPECT_TRUE(intake_->append({}, {}).has_value());
+  EXPECT_EQ(*keeper_->count_inbox(), 0);
+}
+
+TEST_P(StoreContract, EmptyByteStringsRoundTripAsEmpty) {
+  InboxRow empty{0, bytes("b1"), bytes("i1"), {}, {}, 5};
+  const std::vector<BatchRow> batches{BatchRow{bytes("b1"), 0, {}, 0}};
+  ASSERT_TRUE(intake_->append(batches, std::span(&empty, 1)).has_value());
+  auto peeked = keeper_->peek_inbox(1);
+  ASSERT_TRUE(peeked.has_value());
+  ASSERT_EQ(peeked->size(), 1u);
+  EXPECT_EQ(without_id((*peeked)[0]), empty);
+}
+
+TEST_P(StoreContract, AppendIsAtomic) {
+  const std::vector<BatchRow> b1{batch_row("b1")};
+  const std::vector<InboxRow> first{item("b1", "i1"), item("b1", "i2")};
+  ASSERT_TRUE(intake_->append(b1, first).has_value());
+
+  // The second item repeats an item_uid: nothing of this append may remain,
+  // neither its new batch nor its first, valid item.
+  const std::vector<BatchRow> b2{batch_row("b2")};
+  const std::vector<InboxRow> second{item("b2", "i3"), item("b2", "i1")};
+  auto r = intake_->append(b2, second);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, Errc::conflict);
+
+  EXPECT_EQ(*keeper_->count_inbox(), 2);
+  EXPECT_EQ(*keeper_->batch(bytes("b2")), std::nullopt);
+
+  // The intake store is still usable afterwards.
+  const std::vector<InboxRow> third{item("b2", "i3")};
+  EXPECT_TRUE(intake_->append(b2, third).has_value());
+  EXPECT_EQ(*keeper_->count_inbox(), 3);
+}
+
+TEST_P(StoreContract, ItemOfUnknownBatchIsRefused) {
+  const std::vector<InboxRow> orphan{item("ghost", "i1")};
+  auto r = intake_->append({}, orphan);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, Errc::invalid_input);
+  EXPECT_EQ(*keeper_->count_inbox(), 0);
+}
+
+TEST_P(StoreContract, DuplicateBatchUidIsIgnored) {
+  const std::vector<BatchRow> original{batch_row("b1", 1)};
+  const std::vector<InboxRow> i1{item("b1", "i1")};
+  ASSERT_TRUE(intake_->append(original, i1).has_value());
+
+  const std::vector<BatchRow> again{batch_row("b1", 9)};
+  const std::vector<InboxRow> i2{item("b1", "i2")};
+  ASSERT_TRUE(intake_->append(again, i2).has_value());
+
+  EXPECT_EQ((*keeper_->batch(bytes("b1")))->key_version, 1u);
+  EXPECT_EQ(*keeper_->count_inbox(), 2);
+}
+
+TEST_P(StoreContract, TransactCommits) {
+  const auto s = supporter("s1", "e1", "p1");
+  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) -> Result<void> {
+    if (auto r = tx.insert_supporter(s); !r) return r;
+    // Visible inside the transaction already.
+    auto found = tx.find_supporter(s.id);
+    if (!found || !*found) return fail(Errc::internal, "not visible inside the transaction");
+    return {};
+  }).has_value());
+
+  EXPECT_EQ(*keeper_->count_supporters(), 1);
+  auto by_email = keeper_->find_supporter_by_email_index(bytes("e1"));
+  ASSERT_TRUE(by_email.has_value());
+  ASSERT_TRUE(by_email->has_value());
+  EXPECT_EQ(**by_email, s);
+  auto by_phone = keeper_->find_supporter_by_phone_index(bytes("p1"));
+  ASSERT_TRUE(by_phone.has_value());
+  ASSERT_TRUE(by_phone->has_value());
+  EXPECT_EQ(**by_phone, s);
+  EXPECT_EQ(*keeper_->find_supporter_by_email_index(bytes("e2")), std::nullopt);
+}
+
+TEST_P(StoreContract, TransactRollsBackWhenFnFails) {
+  const std::vector<BatchRow> b{batch_row("b1")};
+  const std::vector<InboxRow> items{item("b1", "i1")};
+  ASSERT_TRUE(intake_->append(b, items).has_value());
+  const std::int64_t id = (*keeper_->peek_inbox(1))[0].id;
+
+  auto r = keeper_->transact([&](KeeperTx& tx) -> Result<void> {
+    if (auto x = tx.insert_supporter(supporter("s1", "e1", std::nullopt)); !x) return x;
+    if (auto x = tx.delete_inbox_item(id); !x) return x;
+    return fail(Errc::crypto, "opening failed");
+  });
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, Errc::crypto);  // fn's own error, unchanged
+  EXPECT_EQ(r.error().internal, "opening failed");
+  EXPECT_EQ(*keeper_->count_supporters(), 0);
+  EXPECT_EQ(*keeper_->count_inbox(), 1);
+}
+
+TEST_P(StoreContract, TransactRollsBackWhenFnThrows) {
+  EXPECT_THROW((void)keeper_->transact([&](KeeperTx& tx) -> Result<void> {
+    (void)tx.insert_supporter(supporter("s1", "e1", std::nullopt));
+    throw std::runtime_error("boom");
+  }),
+               std::runtime_error);
+  EXPECT_EQ(*keeper_->count_supporters(), 0);
+  // No transaction was left open.
+  EXPECT_TRUE(insert(*keeper_, supporter("s2", "e2", std::nullopt)).has_value());
+  EXPECT_EQ(*keeper_->count_supporters(), 1);
+}
+
+TEST_P(StoreContract, NestedTransactIsRefused) {
+  Result<void> inner;
+  auto outer = keeper_->transact([&](KeeperTx&) -> Result<void> {
+    inner = keeper_->transact([](KeeperTx&) -> Result<void> { return {}; });
+    return {};
+  });
+  EXPECT_TRUE(outer.has_value());
+  ASSERT_FALSE(inner.has_value());
+  EXPECT_EQ(inner.error().code, Errc::internal);
+}
+
+TEST_P(StoreContract, UniqueIndexesGiveConflict) {
+  ASSERT_TRUE(insert(*keeper_, supporter("s1", "e1", "p1")).has_value());
+
+  auto same_email = insert(*keeper_, supporter("s2", "e1", "p2"));
+  ASSERT_FALSE(same_email.has_value());
+  EXPECT_EQ(same_email.error().code, Errc::conflict);
+
+  auto same_phone = insert(*keeper_, supporter("s3", "e3", "p1"));
+  ASSERT_FALSE(same_phone.has_value());
+  EXPECT_EQ(same_phone.error().code, Errc::conflict);
+
+  auto same_id = insert(*keeper_, supporter("s1", "e4", "p4"));
+  ASSERT_FALSE(same_id.has_value());
+  EXPECT_EQ(same_id.error().code, Errc::conflict);
+
+  // Absent indexes never collide with each other.
+  EXPECT_TRUE(insert(*keeper_, supporter("s5", std::nullopt, std::nullopt)).has_value());
+  EXPECT_TRUE(insert(*keeper_, supporter("s6", std::nullopt, std::nullopt)).has_value());
+
+  // An update cannot take another supporter's index either.
+  auto taken = keeper_->transact([&](KeeperTx& tx) { return tx.update_supporter(supporter("s5", "e1", std::nullopt)); });
+  ASSERT_FALSE(taken.has_value());
+  EXPECT_EQ(taken.error().code, Errc::conflict);
+  EXPECT_EQ(*keeper_->count_supporters(), 3);
+}
+
+TEST_P(StoreContract, UpdateSupporterReplacesMutableColumns) {
+  ASSERT_TRUE(insert(*keeper_, supporter("s1", "e1", "p1")).has_value());
+
+  SupporterRow changed = supporter("s1", "e9", std::nullopt);
+  changed.key_version = 4;
+  changed.wrapped_key = bytes("new-wk");
+  changed.fields = bytes("new-fields");
+  changed.consent_email_at = std::nullopt;
+  changed.consent_sms_at = 222;
+  changed.created_at = 999;  // must be ignored
+  changed.updated_at = 300;
+  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) { return tx.update_supporter(changed); }).has_value());
+
+  SupporterRow expected = changed;
+  expected.created_at = 100;
+  auto found = keeper_->find_supporter_by_email_index(bytes("e9"));
+  ASSERT_TRUE(found.has_value());
+  ASSERT_TRUE(found->has_value());
+  EXPECT_EQ(**found, expected);
+  EXPECT_EQ(*keeper_->find_supporter_by_email_index(bytes("e1")), std::nullopt);
+  EXPECT_EQ(*keeper_->find_supporter_by_phone_index(bytes("p1")), std::nullopt);
+
+  auto missing = keeper_->transact([&](KeeperTx& tx) { return tx.update_supporter(supporter("nobody", "x", "y")); });
+  ASSERT_FALSE(missing.has_value());
+  EXPECT_EQ(missing.error().code, Errc::not_found);
+}
+
+TEST_P(StoreContract, Tags) {
+  const auto s = supporter("s1", "e1", std::nullopt);
+  ASSERT_TRUE(insert(*keeper_, s).has_value());
+  const std::vector<std::string> first{"volunteer", "donor"};
+  const std::vector<std::string> second{"donor", "paris"};
+  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) -> Result<void> {
+    if (auto r = tx.add_tags(s.id, first, 10); !r) return r;
+    if (auto r = tx.add_tags(s.id, second, 20); !r) return r;  // "donor" again: ignored
+    auto inside = tx.tags(s.id);
+    if (!inside) return std::unexpected(inside.error());
+    if (inside->size() != 3) return fail(Errc::internal, "tags not visible inside the transaction");
+    return {};
+  }).has_value());
+
+  auto tags = keeper_->tags(s.id);
+  ASSERT_TRUE(tags.has_value());
+  EXPECT_EQ(*tags, (std::vector<std::string>{"donor", "paris", "volunteer"}));
+  EXPECT_TRUE(keeper_->tags(bytes("nobody"))->empty());
+
+  auto unknown = keeper_->transact([&](KeeperTx& tx) { return tx.add_tags(bytes("nobody"), first, 10); });
+  ASSERT_FALSE(unknown.has_value());
+  EXPECT_EQ(unknown.error().code, Errc::not_found);
+}
+
+TEST_P(StoreContract, DeleteUnreferencedBatches) {
+  const std::vector<BatchRow> batches{batch_row("b1"), batch_row("b2"), batch_row("b3")};
+  const std::vector<InboxRow> items{item("b1", "i1"), item("b1", "i2"), item("b2", "i3")};
+  ASSERT_TRUE(intake_->append(batches, items).has_value());
+
+  auto peeked = keeper_->peek_inbox(10);
+  ASSERT_TRUE(peeked.has_value());
+  const std::int64_t b2_item = (*peeked)[2].id;
+  std::size_t deleted = 0;
+  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) -> Result<void> {
+    if (auto r = tx.delete_inbox_item(b2_item); !r) return r;
+    auto n = tx.delete_unreferenced_batches();
+    if (!n) return std::unexpected(n.error());
+    deleted = *n;
+    return {};
+  }).has_value());
+  EXPECT_EQ(deleted, 2u);  // b2 (now empty) and b3 (never used)
+  EXPECT_TRUE(keeper_->batch(bytes("b1"))->has_value());
+  EXPECT_FALSE(keeper_->batch(bytes("b2"))->has_value());
+  EXPECT_FALSE(keeper_->batch(bytes("b3"))->has_value());
+
+  // The intake side re-sends a batch with every append, so a batch deleted
+  // meanwhile comes back with its new items.
+  const std::vector<BatchRow> b2{batch_row("b2")};
+  const std::vector<InboxRow> more{item("b2", "i4")};
+  EXPECT_TRUE(intake_->append(b2, more).has_value());
+  EXPECT_TRUE(keeper_->batch(bytes("b2"))->has_value());
+}
+
+// The intake writer and the keeper's folding loop run at once on the same
+// database, as they do in one process.
+TEST_P(StoreContract, IntakeAndKeeperConcurrently) {
+  constexpr int kAppends = 30;
+  constexpr int kPerAppend = 4;
+  constexpr int kTotal = kAppends * kPerAppend;
+  std::atomic<bool> intake_failed{false};
+  std::string intake_error;
+
+  std::thread writer([&] {
+    for (int a = 0; a < kAppends; ++a) {
+      const std::string b = "batch-" + std::to_string(a);
+      const std::vector<BatchRow> batches{batch_row(b)};
+      std::vector<InboxRow> items;
+      for (int i = 0; i < kPerAppend; ++i) items.push_back(item(b, b + "-item-" + std::to_string(i)));
+      if (auto r = intake_->append(batches, items); !r) {
+        intake_error = r.error().internal;
+        intake_failed = true;
+        return;
+      }
+    }
+  });
+
+  int folded = 0;
+  std::string keeper_error;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (folded < kTotal && std::chrono::steady_clock::now() < deadline && keeper_error.empty()) {
+    auto peeked = keeper_->peek_inbox(8);
+    if (!peeked) {
+      keeper_error = peeked.error().internal;
+      break;
+    }
+    if (peeked->empty()) {
+      if (intake_failed) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      continue;
+    }
+    auto r = keeper_->transact([&](KeeperTx& tx) -> Result<void> {
+      for (const InboxRow& row : *peeked) {
+        SupporterRow s;
+        s.id = row.item_uid;
+        s.wrapped_key = row.wrapped_key;
+        s.fields = row.fields;
+        s.email_index = row.item_uid;
+        if (auto x = tx.insert_supporter(s); !x) return x;
+        if (auto x = tx.delete_inbox_item(row.id); !x) return x;
+      }
+      auto n = tx.delete_unreferenced_batches();
+      if (!n) return std::unexpected(n.error());
+      return {};
+    });
+    if (!r) {
+      keeper_error = r.error().internal;
+      break;
+    }
+    folded += static_cast<int>(peeked->size());
+  }
+  writer.join();
+
+  EXPECT_FALSE(intake_failed) << intake_error;
+  EXPECT_TRUE(keeper_error.empty()) << keeper_error;
+  EXPECT_EQ(folded, kTotal);
+  EXPECT_EQ(*keeper_->count_supporters(), kTotal);
+  EXPECT_EQ(*keeper_->count_inbox(), 0);
+}
+
+}  // namespace
+}  // namespace rempart::store::test_support

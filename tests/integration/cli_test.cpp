@@ -1,0 +1,110 @@
+// End-to-end tests of the operator commands.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "integration/process.hpp"
+
+namespace rempart::test {
+namespace {
+
+TEST(Init, RefusesKeysInsideTheDataDirectory) {
+  TempDir dir;
+  auto r = run_rempart({"init", "--data", (dir.path() / "data").string(), "--keys",
+                        (dir.path() / "data" / "keys").string(), "--config", (dir.path() / "c.toml").string()});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("must not be inside the data directory"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(dir.path() / "data" / "keys"));
+  EXPECT_FALSE(fs::exists(dir.path() / "c.toml"));
+}
+
+TEST(Init, CreatesPrivateDirectoriesAndKeyrings) {
+  Instance in;
+  EXPECT_EQ(fs::status(in.data).permissions() & fs::perms::all, fs::perms::owner_all);
+  for (const char* name : {"keeper.keyring", "intake.keyring"}) {
+    const auto p = fs::status(in.keys / name).permissions() & fs::perms::all;
+    EXPECT_EQ(p & (fs::perms::group_all | fs::perms::others_all), fs::perms::none) << name;
+  }
+  // Running init again never overwrites keys.
+  auto again = run_rempart({"init", "--data", in.data.string(), "--keys", in.keys.string(), "--config",
+                            in.config.string()});
+  EXPECT_NE(again.exit_code, 0);
+}
+
+TEST(Config, RefusesUnknownKeys) {
+  Instance in;
+  {
+    std::ofstream out(in.config, std::ios::app);
+    out << "\n[intake.extra]\nfoo = 1\n";
+  }
+  auto r = run_rempart({"supporters", "count", "--config", in.config.string()});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("unknown key"), std::string::npos) << r.err;
+}
+
+TEST(Import, LandsGoodRowsSkipsBadOnesAndIsIdempotent) {
+  Instance in;
+  const auto csv = in.dir.path() / "export.csv";
+  {
+    std::ofstream out(csv, std::ios::binary);
+    out << "Prénom;Nom;Courriel;Téléphone;Code postal\n"
+        << "Aline;Ferrand;aline.ferrand@example.org;02 61 91 00 01;75011\n"          // line 2: good
+        << "Bruno;Garnier;not-an-email;;13001\n"                                   // line 3: bad email
+        << "Céline;Huet;celine.huet@example.org;12;69007\n"                        // line 4: bad phone
+        << "Aline;Ferrand;ALINE.FERRAND@example.org;;75011\n"                      // line 5: duplicate of 2
+        << "\"Denis \"\"Dédé\"\"\";Ibert;denis.ibert@example.net;+33 1 99 00 12 34;\"59000\"\n"  // line 6: good
+        << "Eve;\xff\xfe;eve@example.com;;\n"                                      // line 7: bad UTF-8
+        << ";;;;\n";                                                               // line 8: no email nor phone
+  }
+  const std::vector<std::string> args = {"supporters", "import", csv.string(), "--config", in.config.string(),
+                                         "--map",
+                                         "given_name=Prénom,family_name=Nom,email=Courriel,phone=Téléphone,"
+                                         "postal_code=Code postal"};
+  auto r = run_rempart(args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("2 new"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find(":3: skipped: email"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(":4: skipped: phone"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(":7: skipped"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(":8: skipped"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find(":2: skipped"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find(":5: skipped"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("not-an-email"), std::string::npos) << "a report must not echo cell contents";
+  auto n = run_rempart({"supporters", "count", "--config", in.config.string()});
+  EXPECT_EQ(n.out, "2\n");
+
+  auto again = run_rempart(args);
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_NE(again.out.find("0 new"), std::string::npos) << again.out;
+  n = run_rempart({"supporters", "count", "--config", in.config.string()});
+  EXPECT_EQ(n.out, "2\n");
+
+  auto show = run_rempart({"supporters", "show", "--config", in.config.string(), "--phone", "+33199001234", "--json"});
+  ASSERT_EQ(show.exit_code, 0) << show.err;
+  EXPECT_NE(show.out.find(R"(Denis \"Dédé\")"), std::string::npos) << show.out;
+}
+
+TEST(Synth, CreatesTheRequestedNumberOfSupporters) {
+  Instance in;
+  auto r = run_rempart({"supporters", "synth", "300", "--phones", "50", "--config", in.config.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto n = run_rempart({"supporters", "count", "--config", in.config.string()});
+  EXPECT_EQ(n.out, "300\n");
+  auto again = run_rempart({"supporters", "synth", "300", "--phones", "50", "--config", in.config.string()});
+  n = run_rempart({"supporters", "count", "--config", in.config.string()});
+  EXPECT_EQ(n.out, "300\n") << "the generator is deterministic: a second run merges";
+}
+
+TEST(Cli, EveryCommandHasHelp) {
+  for (const std::vector<std::string>& cmd :
+       {std::vector<std::string>{"--help"}, {"init", "--help"}, {"serve", "--help"}, {"supporters", "--help"},
+        {"supporters", "count", "--help"}, {"supporters", "show", "--help"}, {"supporters", "import", "--help"},
+        {"supporters", "synth", "--help"}}) {
+    auto r = run_rempart(cmd);
+    EXPECT_EQ(r.exit_code, 0);
+    EXPECT_NE(r.out.find("Usage"), std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace rempart::test
