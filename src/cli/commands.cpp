@@ -236,12 +236,14 @@ int run_serve(const ServeArgs& a) {
     ro.allowed_origins = c->allowed_origins;
     ro.rate_per_second = c->rate_per_minute / 60.0;
     ro.burst = c->burst;
-    routes = std::make_unique<http::IntakeRoutes>(ro, *writer);
+    auto rt = http::IntakeRoutes::create(ro, *writer);
+    if (!rt) return report(rt.error());
+    routes = std::move(*rt);
     http::ServerOptions so;
     so.address = c->intake_listen.host;
     so.port = c->intake_listen.port;
     so.threads = c->threads;
-    auto s = http::Server::start(so, routes->handler());
+    auto s = http::Server::start(so, routes->handler(), routes->error_renderer());
     if (!s) return report(s.error());
     server = std::move(*s);
     spdlog::info("intake listening on {}:{}", c->intake_listen.host, server->port());

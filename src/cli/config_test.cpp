@@ -43,7 +43,7 @@ TEST(Config, RenderedConfigParsesBackToTheSameValues) {
 
 TEST(Config, RefusesWhatIsNotInTheSchema) {
   const std::string base = kMinimal;
-  for (const std::string bad : {
+  for (const std::string& bad : {
            base + "[intake]\nlisten = \"127.0.0.1\"\n",
            base + "[intake]\nlisten = \"127.0.0.1:70000\"\n",
            base + "[intake]\nlistn = \"127.0.0.1:1\"\n",
@@ -58,7 +58,9 @@ TEST(Config, RefusesWhatIsNotInTheSchema) {
        }) {
     auto c = parse_config(bad, "bad.toml");
     EXPECT_FALSE(c) << bad;
-    if (!c) EXPECT_EQ(c.error().code, Errc::config);
+    if (!c) {
+      EXPECT_EQ(c.error().code, Errc::config);
+    }
   }
 }
 

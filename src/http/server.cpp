@@ -211,7 +211,7 @@ class Session : public std::enable_shared_from_this<Session> {
     // most combinations; refuse the rest (any Transfer-Encoding other than
     // a lone "chunked", or one next to a Content-Length).
     if (h.count(bhttp::field::transfer_encoding) > 0) {
-      if (false) {
+      if (h.count(bhttp::field::content_length) > 0 || !parser_->chunked()) {
         return fail(ProtocolError::malformed);
       }
     }

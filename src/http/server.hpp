@@ -55,6 +55,7 @@ using Responder = std::function<void(Response)>;
 
 // Handles one complete request. Runs on the connection's strand; must not
 // block (hand slow work elsewhere and answer through the Responder). The
+// RequestContext is valid only during the call; copy what is needed. The
 // server fills in version, Content-Length and keep-alive, and strips the body
 // of answers to HEAD; the handler may set `Connection: close` to end the
 // connection after its answer.
