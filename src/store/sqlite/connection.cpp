@@ -1,6 +1,8 @@
 #include "store/sqlite/connection.hpp"
 
+#include <chrono>
 #include <limits>
+#include <thread>
 #include <utility>
 
 namespace rempart::store::sqlite {
@@ -303,6 +305,8 @@ void Connection::rollback_if_open() noexcept {
 
 namespace {
 
+constexpr int kWalRetryMs = 10;
+
 // Runs a pragma and returns its single result column as text, or "" if none.
 Result<std::string> pragma(Connection& conn, const Sql& sql) {
   auto q = conn.query(sql);
@@ -324,7 +328,15 @@ Result<void> expect(Connection& conn, const Sql& sql, std::string_view want) {
 }  // namespace
 
 Result<void> configure(Connection& conn) {
-  if (auto r = expect(conn, sql::kPragmaJournalModeWal, "wal"); !r) return r;
+  // Switching to WAL needs a moment of exclusive access and SQLite does not
+  // call the busy handler for it: when another process or connection opens
+  // the same fresh file at the same instant, wait and try again.
+  for (int attempt = 0;; ++attempt) {
+    auto r = expect(conn, sql::kPragmaJournalModeWal, "wal");
+    if (r) break;
+    if (r.error().code != Errc::busy || attempt * kWalRetryMs >= kBusyTimeoutMs) return r;
+    std::this_thread::sleep_for(std::chrono::milliseconds(kWalRetryMs));
+  }
   if (auto r = conn.exec(sql::kPragmaSynchronousFull); !r) return r;
   if (auto r = expect(conn, sql::kPragmaSecureDeleteOn, "1"); !r) return r;
   if (auto r = conn.exec(sql::kPragmaForeignKeysOn); !r) return r;
