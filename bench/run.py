@@ -1,0 +1,528 @@
+#!/usr/bin/env python3
+"""Runs rempart's benchmarks and prints every figure beside a baseline
+measured in the same run (see docs/benchmarks.md). Called by scripts/bench,
+which installs the dependencies and builds Release first.
+
+Everything runs on loopback against fresh instances in a temporary directory;
+all data is synthetic (documentation domains, fiction phone numbers).
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+OSDI_PATH = "/api/v1/people/person_signup_helper"
+APPENDED = "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'inbox'), 0)"
+IMPORT_MAP = ("given_name=Prénom,family_name=Nom,email=Courriel,phone=Téléphone,"
+              "postal_code=Code postal,locality=Ville,country=Pays")
+
+
+def log(msg):
+    print(f"bench: {msg}", file=sys.stderr, flush=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, timeout=15.0):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on port {port}")
+
+
+def figures(text):
+    """JSON lines {"figure", "value", "unit"} -> {figure: value}."""
+    out = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith("{") and '"figure"' in line:
+            j = json.loads(line)
+            out[j["figure"]] = j["value"]
+    return out
+
+
+def run_measured(cmd):
+    """Runs cmd, returns (seconds, peak RSS MiB, stdout): wait4 gives the
+    child's own ru_maxrss."""
+    t0 = time.monotonic()
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        p = subprocess.Popen(cmd, stdout=out, stderr=err)
+        _, status, ru = os.wait4(p.pid, 0)
+        p.returncode = os.waitstatus_to_exitcode(status)
+        seconds = time.monotonic() - t0
+        out.seek(0)
+        err.seek(0)
+        o, e = out.read(), err.read()
+    if p.returncode != 0:
+        raise RuntimeError(f"{os.path.basename(cmd[0])} failed ({p.returncode}): {e.strip()[-400:]}")
+    return seconds, ru.ru_maxrss / 1024.0, o
+
+
+class Instance:
+    """A fresh `rempart init` instance with the rate limit raised."""
+
+    def __init__(self, rempart, root, name):
+        self.rempart = rempart
+        self.dir = os.path.join(root, name)
+        self.config = os.path.join(self.dir, "rempart.toml")
+        self.port = free_port()
+        os.makedirs(self.dir)
+        subprocess.run([rempart, "init", "--data", os.path.join(self.dir, "data"), "--keys",
+                        os.path.join(self.dir, "keys"), "--config", self.config, "--region", "FR",
+                        "--listen", f"127.0.0.1:{self.port}"], check=True, stdout=subprocess.DEVNULL)
+        with open(self.config, encoding="utf-8") as f:
+            text = f.read()
+        # One client address (wrk on loopback) sends everything: lift the
+        # per-address limit, which is what is measured here, not the limiter.
+        text = re.sub(r"(?m)^rate_per_minute = .*$", "rate_per_minute = 1000000000", text)
+        text = re.sub(r"(?m)^burst = .*$", "burst = 1000000000", text)
+        with open(self.config, "w", encoding="utf-8") as f:
+            f.write(text)
+        self.db = os.path.join(self.dir, "data", "rempart.db")
+
+    def query(self, sql):
+        c = sqlite3.connect(f"file:{self.db}?mode=ro", uri=True, timeout=30)
+        try:
+            return c.execute(sql).fetchone()[0]
+        finally:
+            c.close()
+
+
+class Bench:
+    def __init__(self, opts):
+        self.o = opts
+        self.build = opts.build
+        self.rempart = os.path.join(self.build, "src", "cli", "rempart")
+        self.tool = os.path.join(self.build, "bench", "rempart_bench")
+        self.root = tempfile.mkdtemp(prefix="rempart-bench-")
+        self.rows = []      # table rows
+        self.raw = {}       # every figure measured
+        self.notes = []
+        self.perf = self.perf_works()
+
+    # -- helpers ---------------------------------------------------------------
+    def row(self, figure, value, unit, baseline_name=None, baseline=None, ratio=None, goal=None, ok=None):
+        if ratio is None and baseline not in (None, 0) and value is not None:
+            ratio = value / baseline
+        self.rows.append(dict(figure=figure, value=value, unit=unit, baseline_name=baseline_name,
+                              baseline=baseline, ratio=ratio, goal=goal, ok=ok))
+
+    def perf_works(self):
+        if shutil.which("perf") is None:
+            return False
+        r = subprocess.run(["perf", "stat", "-x,", "-e", "syscalls:sys_enter_fdatasync", "true"],
+                           capture_output=True, text=True)
+        return r.returncode == 0 and "not supported" not in r.stderr and "<not" not in r.stderr
+
+    def wrk(self, port, seconds, prefix):
+        env = dict(os.environ, BENCH_PREFIX=prefix)
+        cmd = ["wrk", f"-t{self.o.wrk_threads}", f"-c{self.o.connections}", f"-d{seconds}s", "--timeout", "10s",
+               "-s", os.path.join(os.path.dirname(os.path.abspath(__file__)), "signup.lua"),
+               f"http://127.0.0.1:{port}{OSDI_PATH}"]
+        r = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True)
+        for line in r.stdout.splitlines():
+            if line.startswith('{"wrk"'):
+                j = json.loads(line)
+                j["rps"] = j["requests"] / (j["duration_us"] / 1e6)
+                j["ok"] = j["requests"] - j["status_errors"]
+                return j
+        raise RuntimeError("wrk printed no summary: " + r.stderr[-300:])
+
+    def start(self, cmd):
+        return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def stop(self, p):
+        p.send_signal(signal.SIGTERM)
+        try:
+            p.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.communicate()
+
+    # -- figures ---------------------------------------------------------------
+    def http_ceiling(self):
+        port = free_port()
+        p = self.start([self.tool, "http-ceiling", "--port", str(port)])
+        try:
+            wait_port(port)
+            self.wrk(port, 2, "c")  # warm-up
+            w = self.wrk(port, self.o.duration, "c")
+        finally:
+            self.stop(p)
+        self.raw["http_ceiling"] = w
+        log(f"HTTP ceiling: {w['rps']:.0f} req/s, p99 {w['p99_us'] / 1000:.1f} ms")
+        return w
+
+    def count_fsyncs(self, pid):
+        """Starts perf counting fsync/fdatasync per thread of pid."""
+        if not self.perf:
+            return None
+        out = os.path.join(self.root, f"perf-{pid}.csv")
+        p = subprocess.Popen(["perf", "stat", "-x,", "--per-thread", "-o", out, "-e",
+                              "syscalls:sys_enter_fdatasync,syscalls:sys_enter_fsync", "-p", str(pid)],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return p, out
+
+    def fsync_counts(self, handle):
+        if handle is None:
+            return None
+        p, out = handle
+        p.send_signal(signal.SIGINT)
+        p.wait(timeout=30)
+        per_thread = {}
+        with open(out, encoding="utf-8") as f:
+            for line in f:
+                parts = line.strip().split(",")
+                if len(parts) < 4 or "sys_enter_f" not in line:
+                    continue
+                try:
+                    n = int(parts[1])
+                except ValueError:
+                    continue
+                per_thread[parts[0]] = per_thread.get(parts[0], 0) + n
+        return per_thread
+
+    def signups(self, inst, role, seconds, prefix):
+        """Durable sign-ups over HTTP against `serve --role role`."""
+        p = self.start([self.rempart, "serve", "--config", inst.config, "--role", role])
+        try:
+            wait_port(inst.port)
+            self.wrk(inst.port, 1, prefix + "w")  # warm-up: connections, first batch, page cache
+            # Every committed submission took an inbox id (AUTOINCREMENT, never
+            # reused), folded or not: the sequence counts durable appends.
+            before = inst.query(APPENDED)
+            handle = self.count_fsyncs(p.pid)
+            cpu0 = cpu_seconds(p.pid)
+            w = self.wrk(inst.port, seconds, prefix)
+            w["cpu_cores"] = (cpu_seconds(p.pid) - cpu0) / (w["duration_us"] / 1e6)
+            fsyncs = self.fsync_counts(handle)
+            backlog = inst.query("SELECT count(*) FROM inbox")
+            drain_s = None
+            if role == "all":
+                t0 = time.monotonic()
+                while inst.query("SELECT count(*) FROM inbox") > 0:
+                    if time.monotonic() - t0 > 600:
+                        raise RuntimeError("the inbox did not drain within 10 minutes")
+                    time.sleep(0.02)
+                drain_s = time.monotonic() - t0
+            with open(f"/proc/{p.pid}/status", encoding="utf-8") as f:
+                hwm = int(re.search(r"VmHWM:\s+(\d+)", f.read()).group(1)) / 1024.0
+        finally:
+            self.stop(p)
+        w["backlog"] = backlog
+        w["drain_s"] = drain_s
+        w["rss_mib"] = hwm
+        w["stored"] = inst.query(APPENDED) - before
+        if fsyncs:
+            # The writer thread commits far more often than the fold loop
+            # (one commit per group vs. one per fold_batch items), so the
+            # thread with the most fsyncs is the writer. Checkpoints add a
+            # few fsyncs, so the group size is a slight underestimate.
+            writer = max(fsyncs.values())
+            w["commits"] = writer
+            w["group"] = w["ok"] / writer if writer else None
+        self.raw[f"signups_{role}"] = w
+        log(f"serve --role {role}: {w['rps']:.0f}/s, p50 {w['p50_us'] / 1000:.1f} ms, "
+            f"p99 {w['p99_us'] / 1000:.1f} ms, backlog {backlog}, group {w.get('group')}")
+        return w
+
+    def fold_alone(self, inst, limit_s):
+        """Starts the keeper alone on an instance whose inbox holds a backlog
+        and measures how fast it folds (open, validate, blind-index, merge,
+        re-seal, commit), for at most limit_s seconds."""
+        backlog = inst.query("SELECT count(*) FROM inbox")
+        if backlog == 0:
+            return None
+        p = self.start([self.rempart, "serve", "--config", inst.config, "--role", "keeper"])
+        try:
+            t0 = time.monotonic()
+            left = backlog
+            while left > 0 and time.monotonic() - t0 < limit_s:
+                time.sleep(0.25)
+                left = inst.query("SELECT count(*) FROM inbox")
+            elapsed = time.monotonic() - t0
+        finally:
+            self.stop(p)
+        rate = (backlog - left) / elapsed
+        self.raw["fold_alone"] = {"backlog": backlog, "folded": backlog - left, "seconds": elapsed, "rate": rate}
+        log(f"keeper alone: folded {backlog - left} of {backlog} in {elapsed:.1f} s")
+        return rate
+
+    def tool_figures(self, *args):
+        r = subprocess.run([self.tool, *args], capture_output=True, text=True)
+        if r.returncode != 0:
+            raise RuntimeError(f"rempart_bench {args[0]} failed: {r.stderr.strip()[-300:]}")
+        f = figures(r.stdout)
+        self.raw.update(f)
+        return f
+
+    def intake(self):
+        ceiling = self.http_ceiling()
+        inst = Instance(self.rempart, self.root, "serve")
+        full = self.signups(inst, "all", self.o.duration, "a")
+        only_inst = Instance(self.rempart, self.root, "intake")
+        only = self.signups(only_inst, "intake", self.o.duration, "i")
+        fold_rate = self.fold_alone(only_inst, self.o.duration)
+        group = full.get("group") or only.get("group")
+        if group:
+            group_note = f"group {group:.1f} (measured)"
+        else:
+            group = self.o.connections
+            group_note = f"group {group} (assumed: perf unavailable)"
+        st = self.tool_figures("storage-ceiling", "--db", os.path.join(self.root, "storage.db"), "--seconds",
+                               str(max(3, self.o.duration // 2)), "--group", str(max(1, round(group))))
+        storage = st["storage.rows_per_s"]
+        lost = full["ok"] - full["stored"]
+
+        self.row("sign-ups/s, HTTP, durable (serve --role all)", full["rps"], "/s", "HTTP ceiling (trivial 200)",
+                 ceiling["rps"], goal="≥ 25,000/s and ≥ 0.40", ok=full["rps"] >= 25000 and full["rps"] >= 0.4 *
+                 ceiling["rps"])
+        self.row("  same, beside the storage ceiling", full["rps"], "/s",
+                 f"bare SQLite, WAL+FULL, {group_note}", storage)
+        self.row("  p50 latency", full["p50_us"] / 1000, "ms", "HTTP ceiling p50", ceiling["p50_us"] / 1000)
+        self.row("  p99 latency", full["p99_us"] / 1000, "ms", "HTTP ceiling p99", ceiling["p99_us"] / 1000,
+                 goal="≤ 10 ms", ok=full["p99_us"] <= 10000)
+        self.row("  p99 latency beside one durable commit", full["p99_us"] / 1000, "ms",
+                 "bare commit p99", st["storage.commit_p99"])
+        self.row("  non-2xx answers / socket errors", full["status_errors"] + full["timeouts"] +
+                 full["read_errors"] + full["connect_errors"], "", goal="0",
+                 ok=full["status_errors"] + full["timeouts"] + full["read_errors"] + full["connect_errors"] == 0)
+        self.row("  accepted (2xx) but not stored", max(0, lost), "", goal="0", ok=lost <= 0)
+        self.row("  CPU used by serve during the load", full["cpu_cores"], "cores", "cores on the machine",
+                 os.cpu_count())
+        self.row("sign-ups/s, intake role alone (no folding)", only["rps"], "/s", "HTTP ceiling (trivial 200)",
+                 ceiling["rps"])
+        self.row("  p99 latency, intake alone", only["p99_us"] / 1000, "ms", "HTTP ceiling p99",
+                 ceiling["p99_us"] / 1000, goal="≤ 10 ms", ok=only["p99_us"] <= 10000)
+        self.row("  CPU used by serve, intake alone", only["cpu_cores"], "cores", "cores on the machine",
+                 os.cpu_count())
+        if full.get("group"):
+            self.row("  mean group commit (serve --role all)", full["group"], "rows", "connections",
+                     self.o.connections)
+        if only.get("group"):
+            self.row("  mean group commit (intake alone)", only["group"], "rows", "connections", self.o.connections)
+        self.row("inbox backlog at end of load", full["backlog"], "items", "sign-ups accepted", full["ok"],
+                 goal="bounded", ok=full["backlog"] <= max(self.o.connections, 2 * 1000))
+        self.row("  time to drain it", full["drain_s"], "s")
+        if fold_rate:
+            self.row("fold rate, keeper alone on the intake-alone backlog", fold_rate, "/s",
+                     "sign-ups/s, intake alone", only["rps"], goal="≥ 1 (keeps up)", ok=fold_rate >= only["rps"])
+        self.row("peak RSS of serve under load", full["rss_mib"], "MiB", goal="≤ 200 MiB",
+                 ok=full["rss_mib"] <= 200)
+
+    def crypto(self):
+        f = self.tool_figures("crypto", "--seconds", "0.3" if self.o.quick else "1")
+        self.row("intake: parse + validate one OSDI body", f["intake.parse_validate_us"], "µs",
+                 "keyed BLAKE2b (32 B)", f["crypto.blake2b_keyed_us"])
+        self.row("intake: seal one submission", f["intake.seal_us"], "µs", "XChaCha20-Poly1305 (64 B)",
+                 f["crypto.aead_64B_us"], goal="≤ 10 µs", ok=f["intake.seal_us"] <= 10)
+        self.row("  new batch (two X25519), once per commit", f["intake.batch_create_us"], "µs",
+                 "crypto_box_seal (32 B)", f["crypto.box_seal_us"])
+        self.row("keeper: open + validate + 2 blind idx + re-seal", f["keeper.open_validate_index_reseal_us"], "µs",
+                 "XChaCha20-Poly1305 (64 B)", f["crypto.aead_64B_us"], goal="≤ 10 µs",
+                 ok=f["keeper.open_validate_index_reseal_us"] <= 10)
+        self.row("  one getrandom (24 B), several per seal", f["crypto.random_24B_us"], "µs",
+                 "XChaCha20-Poly1305 (64 B)", f["crypto.aead_64B_us"])
+
+    def import_and_synth(self):
+        n, phones = self.o.rows, self.o.phones
+        csv_path = os.path.join(self.root, "export.csv")
+        subprocess.run([self.tool, "gen-csv", "--out", csv_path, "--rows", str(n), "--phones", str(phones)],
+                       check=True)
+        base = self.tool_figures("import-baseline", "--csv", csv_path, "--db", os.path.join(self.root, "bare.db"),
+                                 "--tx", "10000")
+        inst = Instance(self.rempart, self.root, "import")
+        secs, rss, out = run_measured([self.rempart, "supporters", "import", csv_path, "--map", IMPORT_MAP,
+                                       "--no-progress", "--config", inst.config])
+        stored = inst.query("SELECT count(*) FROM supporters")
+        if stored != n:
+            self.notes.append(f"import stored {stored} supporters out of {n} rows")
+        rate = n / secs
+        self.raw.update({"import.seconds": secs, "import.rss_mib": rss, "import.stored": stored})
+        goal_s = 3.0 * n / 120000
+        self.row(f"import {n:,} CSV rows (process start included)", rate, "rows/s",
+                 "bare SQLite inserts, 10k-row tx", base["import_base.insert_rows_per_s"],
+                 goal="≥ 0.5", ok=rate >= 0.5 * base["import_base.insert_rows_per_s"])
+        self.row("  same, wall time", secs, "s", goal=f"≤ {goal_s:.1f} s", ok=secs <= goal_s)
+        self.row("  beside parsing the CSV alone", rate, "rows/s", "CSV parse only",
+                 base["import_base.parse_rows_per_s"])
+        self.row("  peak RSS of import", rss, "MiB")
+
+        sinst = Instance(self.rempart, self.root, "synth")
+        secs, srss, _ = run_measured([self.rempart, "supporters", "synth", str(n), "--phones", str(phones),
+                                      "--config", sinst.config])
+        self.raw.update({"synth.seconds": secs, "synth.rss_mib": srss})
+        self.row(f"synth {n:,} supporters", secs, "s")
+        self.row("  same, rate", n / secs, "rows/s", "bare SQLite inserts, 10k-row tx",
+                 base["import_base.insert_rows_per_s"])
+        self.row("  peak RSS of synth", srss, "MiB")
+        return sinst
+
+    def lookups(self, inst):
+        n, phones = self.o.rows, self.o.phones
+        lk = self.tool_figures("lookup", "--config", inst.config, "--count", str(n), "--phones", str(phones),
+                               "--seconds", "1" if self.o.quick else "3")
+        lb = self.tool_figures("lookup-baseline", "--db", inst.db, "--seconds", "1" if self.o.quick else "3")
+        self.row(f"lookup by e-mail, in process ({n:,} supporters)", lk["lookup.per_s"], "/s",
+                 "bare SQLite indexed blob lookup", lb["lookup_base.per_s"], goal="≥ 100,000/s",
+                 ok=lk["lookup.per_s"] >= 100000)
+        emails = subprocess.run([self.tool, "emails", "--count", str(n), "--sample", str(self.o.shows)],
+                                capture_output=True, text=True, check=True).stdout.split()
+        show_ms = []
+        for e in emails:
+            s, _, _ = run_measured([self.rempart, "supporters", "show", "--email", e, "--config", inst.config])
+            show_ms.append(s * 1000)
+        start_ms = []
+        for _ in range(len(emails)):
+            s, _, _ = run_measured([self.rempart, "--help"])
+            start_ms.append(s * 1000)
+        self.raw.update({"show.ms": show_ms, "start.ms": start_ms})
+        self.row("supporters show --email (process start included)", statistics.median(show_ms), "ms",
+                 "rempart --help (process start)", statistics.median(start_ms))
+
+    def audit(self):
+        exe = None
+        for dirpath, _, files in os.walk(self.build):
+            if "audit_bench" in files:
+                cand = os.path.join(dirpath, "audit_bench")
+                if os.access(cand, os.X_OK):
+                    exe = cand
+                    break
+        if exe is None:
+            self.notes.append("audit: no audit_bench target in this build (audit log not there yet)")
+            return
+        r = subprocess.run([exe], capture_output=True, text=True, cwd=self.root)
+        f = figures(r.stdout)
+        if r.returncode != 0 or not f:
+            self.notes.append(f"audit: audit_bench failed ({r.returncode})")
+            return
+        for k, v in f.items():
+            self.raw[f"audit:{k}"] = v
+            self.row(f"audit: {k}", v, "")
+
+    # -- output ----------------------------------------------------------------
+    def table(self):
+        def fmt(v):
+            if v is None:
+                return "-"
+            if isinstance(v, float):
+                if abs(v) >= 1000:
+                    return f"{v:,.0f}"
+                if abs(v) >= 10:
+                    return f"{v:.1f}"
+                return f"{v:.3g}"
+            return f"{v:,}" if isinstance(v, int) else str(v)
+
+        lines = ["| figure | value | baseline (same run) | baseline value | ratio | goal | met |",
+                 "| --- | ---: | --- | ---: | ---: | --- | --- |"]
+        for r in self.rows:
+            ratio = f"{r['ratio']:.2f}" if r["ratio"] is not None else "-"
+            met = "-" if r["ok"] is None else ("yes" if r["ok"] else "NO")
+            lines.append(f"| {r['figure']} | {fmt(r['value'])} {r['unit']} | {r['baseline_name'] or '-'} | "
+                         f"{fmt(r['baseline'])} | {ratio} | {r['goal'] or '-'} | {met} |")
+        return "\n".join(lines)
+
+    def run(self):
+        started = time.monotonic()
+        # Other work on the machine skews absolute figures (ratios less so).
+        self.load_at_start = round(os.getloadavg()[0], 2)
+        steps = [("intake", self.intake), ("crypto", self.crypto)]
+        for name, fn in steps:
+            log(f"{name} ...")
+            fn()
+        log("import and synth ...")
+        synth_inst = self.import_and_synth()
+        log("lookups ...")
+        self.lookups(synth_inst)
+        self.audit()
+        elapsed = time.monotonic() - started
+        meta = {
+            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "mode": "quick" if self.o.quick else "full",
+            "cpus": os.cpu_count(),
+            "cpu": cpu_model(),
+            "kernel": platform.release(),
+            "wrk": f"-t{self.o.wrk_threads} -c{self.o.connections} -d{self.o.duration}s",
+            "rows": self.o.rows,
+            "seconds": round(elapsed, 1),
+            "loadavg_at_start": self.load_at_start,
+            "perf_group_size": self.perf,
+        }
+        table = self.table()
+        print(f"\nrempart benchmarks, {meta['date']}, {meta['cpus']} CPUs ({meta['cpu']}), "
+              f"{meta['mode']} mode, {meta['seconds']} s, load average at start {meta['loadavg_at_start']}\n")
+        print(table)
+        for n in self.notes:
+            print(f"\nnote: {n}")
+        with open(self.o.out, "w", encoding="utf-8") as f:
+            json.dump({"meta": meta, "rows": self.rows, "raw": self.raw, "notes": self.notes}, f, indent=1)
+        print(f"\nbench: results written to {os.path.abspath(self.o.out)}")
+
+    def cleanup(self):
+        if self.o.keep:
+            log(f"kept {self.root}")
+        else:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+
+def cpu_seconds(pid):
+    """User + system CPU time of a process so far."""
+    with open(f"/proc/{pid}/stat", encoding="utf-8") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            m = re.search(r"model name\s*:\s*(.*)", f.read())
+            return m.group(1).strip() if m else platform.machine()
+    except OSError:
+        return platform.machine()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--build", required=True, help="Release build directory (with -DREMPART_BENCH=ON)")
+    ap.add_argument("--out", required=True, help="JSON results file")
+    ap.add_argument("--quick", action="store_true", help="small N and short loads (~1 minute)")
+    ap.add_argument("--duration", type=int, help="seconds of each HTTP load (default 20, quick 4)")
+    ap.add_argument("--rows", type=int, help="rows imported / synthesised (default 120000, quick 10000)")
+    ap.add_argument("--phones", type=int, help="how many of them have a phone (default rows/6)")
+    ap.add_argument("--connections", type=int, default=64)
+    ap.add_argument("--wrk-threads", type=int, default=2)
+    ap.add_argument("--shows", type=int, help="`supporters show` runs (default 20, quick 5)")
+    ap.add_argument("--keep", action="store_true", help="keep the temporary instances")
+    o = ap.parse_args()
+    o.duration = o.duration or (4 if o.quick else 20)
+    o.rows = o.rows or (10000 if o.quick else 120000)
+    o.phones = o.phones if o.phones is not None else min(50000, o.rows // 6)
+    o.shows = o.shows or (5 if o.quick else 20)
+    b = Bench(o)
+    try:
+        b.run()
+    finally:
+        b.cleanup()
+
+
+if __name__ == "__main__":
+    main()
