@@ -1,0 +1,105 @@
+// The public sign-up page in a real Chromium: accessible, no CSP violation,
+// works with and without JavaScript, never reflects what was typed.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { launchBrowser, startInstance, waitForSupporter } from './rempart.mjs';
+
+let instance;
+let browser;
+
+before(async () => {
+  instance = await startInstance();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  if (instance) assert.equal(await instance.stop(), 0, 'serve exits 0 on SIGTERM');
+});
+
+async function openPage(options = {}) {
+  const context = await browser.newContext(options);
+  const page = await context.newPage();
+  const problems = [];
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
+  page.on('pageerror', (e) => problems.push(String(e)));
+  return { context, page, problems };
+}
+
+test('every field has a label, an autocomplete hint and the page loads cleanly', async () => {
+  const { context, page, problems } = await openPage();
+  const res = await page.goto(instance.url + '/');
+  assert.equal(res.status(), 200);
+  assert.match(res.headers()['content-security-policy'], /default-src 'none'/);
+  assert.equal(await page.getAttribute('html', 'lang') !== null, true);
+  const fields = await page.$$eval('input:not([type=hidden]):not([type=checkbox])', (inputs) =>
+    inputs.map((i) => ({ name: i.name, labels: i.labels.length, autocomplete: i.getAttribute('autocomplete') })));
+  assert.ok(fields.length >= 6, 'the form has its fields');
+  for (const f of fields) {
+    assert.equal(f.labels, 1, `${f.name} has one label`);
+    assert.ok(f.autocomplete, `${f.name} has an autocomplete hint`);
+  }
+  const boxes = await page.$$eval('input[type=checkbox]', (inputs) => inputs.map((i) => ({ labels: i.labels.length,
+                                                                                          checked: i.checked })));
+  assert.ok(boxes.length >= 2);
+  for (const b of boxes) {
+    assert.equal(b.labels, 1);
+    assert.equal(b.checked, false, 'consent is never pre-ticked');
+  }
+  // The stylesheet is served and applied under the CSP.
+  const font = await page.$eval('body', (b) => getComputedStyle(b).fontFamily);
+  assert.ok(font.length > 0);
+  assert.deepEqual(problems, [], 'no console error, no CSP violation');
+  await context.close();
+});
+
+test('a person signs up through the page and is folded into a record', async () => {
+  const { context, page, problems } = await openPage();
+  await page.goto(instance.url + '/');
+  await page.getByLabel('First name').fill('Philippine');
+  await page.getByLabel('Last name').fill('Aubrac-Ventoux');
+  await page.getByLabel('E-mail address').fill('philippine.aubrac@example.org');
+  await page.getByLabel('Phone number').fill('03 53 20 77 88');
+  await page.getByLabel('Postcode').fill('67000');
+  await page.locator('input[name=consent_email]').check();
+  await Promise.all([page.waitForURL('**/thanks'), page.locator('form button[type=submit], form input[type=submit]').first().click()]);
+  assert.match(await page.textContent('body'), /thank/i);
+  assert.deepEqual(problems, []);
+  await context.close();
+
+  const person = await waitForSupporter(instance.config, 'philippine.aubrac@example.org');
+  assert.ok(person, 'the sign-up was folded');
+  assert.equal(person.given_name, 'Philippine');
+  assert.equal(person.family_name, 'Aubrac-Ventoux');
+  assert.equal(person.phone, '+33353207788');
+  assert.equal(person.consent.email, true);
+  assert.equal(person.consent.sms, false);
+});
+
+test('without JavaScript the form works the same', async () => {
+  const { context, page } = await openPage({ javaScriptEnabled: false });
+  await page.goto(instance.url + '/');
+  await page.getByLabel('E-mail address').fill('sans.script@example.net');
+  await Promise.all([page.waitForURL('**/thanks'), page.locator('form button[type=submit], form input[type=submit]').first().click()]);
+  await context.close();
+  assert.ok(await waitForSupporter(instance.config, 'sans.script@example.net'), instance.log());
+});
+
+test('errors are announced per field and the typed values are not reflected', async () => {
+  const { context, page } = await openPage();
+  await page.goto(instance.url + '/');
+  const marker = 'Zorglub<b>xss</b>';
+  await page.getByLabel('First name').fill(marker);
+  await page.getByLabel('E-mail address').fill('not-an-address@@example');
+  await page.locator('form button[type=submit], form input[type=submit]').first().click();
+  await page.waitForLoadState();
+  const email = page.getByLabel('E-mail address');
+  assert.equal(await email.getAttribute('aria-invalid'), 'true');
+  const described = await email.getAttribute('aria-describedby');
+  assert.ok(described, 'the error is tied to the field');
+  assert.ok((await page.textContent('#' + described.split(' ')[0])).trim().length > 0);
+  const html = await page.content();
+  assert.equal(html.includes('Zorglub'), false, 'the page does not reflect input');
+  assert.equal(html.includes('not-an-address'), false);
+  await context.close();
+});
