@@ -15,6 +15,9 @@ struct InitArgs {
   std::filesystem::path config = "rempart.toml";
   std::string region = "FR";
   std::string listen = "127.0.0.1:8080";
+  // Where audit checkpoints are appended; empty: next to the key directory.
+  // Refused inside the data directory.
+  std::filesystem::path checkpoints;
 };
 int run_init(const InitArgs& a);
 
@@ -31,6 +34,7 @@ struct ShowArgs {
   std::string email;
   std::string phone;
   bool json = false;
+  std::string reason;  // recorded with the reveal; must hold no personal data
 };
 int run_count(const std::filesystem::path& config);
 int run_show(const ShowArgs& a);
@@ -50,6 +54,35 @@ struct SynthArgs {
   std::uint64_t seed = 2026;
 };
 int run_synth(const SynthArgs& a);
+
+// `rempart audit …`: read and check the audit log (needs the keeper keyring).
+struct AuditVerifyArgs {
+  std::filesystem::path config = "rempart.toml";
+  std::optional<std::filesystem::path> checkpoints;  // overrides [audit].checkpoint_file
+};
+int run_audit_verify(const AuditVerifyArgs& a);
+int run_audit_checkpoint(const std::filesystem::path& config);
+
+struct AuditQueryArgs {
+  std::filesystem::path config = "rempart.toml";
+  std::string actor, action, since, until, record;
+  std::string format = "table";  // table | jsonl | csv
+  std::size_t limit = 0;         // 0: no limit
+};
+int run_audit_query(const AuditQueryArgs& a);
+
+struct AuditBlastArgs {
+  std::filesystem::path config = "rempart.toml";
+  std::string actor, token, since, until;
+  std::optional<std::filesystem::path> csv;
+};
+int run_audit_blast_radius(const AuditBlastArgs& a);
+
+// Parses "1767225600" (unix seconds), "2026-01-01", "2026-01-01T10:00",
+// "2026-01-01T10:00:00Z" (UTC) into unix microseconds; nullopt otherwise.
+std::optional<std::int64_t> parse_time(const std::string& text);
+// Unix microseconds as "2026-01-01T10:00:00.000000Z".
+std::string format_time(std::int64_t at_us);
 
 void setup_logging(const std::string& level);
 

@@ -107,7 +107,7 @@ Result<Config> parse_config(std::string_view toml_text, const std::filesystem::p
     msg << "configuration is not valid TOML (line " << e.source().begin.line << ")";
     return fail(Errc::config, msg.str());
   }
-  if (auto r = refuse_unknown(root, {"storage", "keys", "intake", "keeper", "log"}, "top level"); !r) {
+  if (auto r = refuse_unknown(root, {"storage", "keys", "intake", "keeper", "log", "audit"}, "top level"); !r) {
     return std::unexpected(r.error());
   }
   Config c;
@@ -150,6 +150,33 @@ Result<Config> parse_config(std::string_view toml_text, const std::filesystem::p
   if (const auto* t = sub(root, "log")) {
     if (auto r = refuse_unknown(*t, {"level"}, "log"); !r) return std::unexpected(r.error());
     if (auto r = read(*t, "log", "level", c.log_level); !r) return std::unexpected(r.error());
+  }
+
+  std::string checkpoint_file;
+  if (const auto* t = sub(root, "audit")) {
+    if (auto r = refuse_unknown(*t, {"checkpoint_every", "checkpoint_seconds", "checkpoint_file", "checkpoint_syslog"},
+                                "audit");
+        !r) {
+      return std::unexpected(r.error());
+    }
+    if (auto r = read(*t, "audit", "checkpoint_every", c.audit.checkpoint_every); !r) return std::unexpected(r.error());
+    if (auto r = read(*t, "audit", "checkpoint_seconds", c.audit.checkpoint_seconds); !r) {
+      return std::unexpected(r.error());
+    }
+    if (auto r = read(*t, "audit", "checkpoint_file", checkpoint_file); !r) return std::unexpected(r.error());
+    if (auto r = read(*t, "audit", "checkpoint_syslog", c.audit.checkpoint_syslog); !r) {
+      return std::unexpected(r.error());
+    }
+  }
+  if (c.audit.checkpoint_every < 1 || c.audit.checkpoint_every > 1'000'000) {
+    return fail(Errc::config, "[audit].checkpoint_every must be 1..1000000");
+  }
+  if (c.audit.checkpoint_seconds < 1 || c.audit.checkpoint_seconds > 86400) {
+    return fail(Errc::config, "[audit].checkpoint_seconds must be 1..86400");
+  }
+  c.audit.checkpoint_file = checkpoint_file;
+  if (!checkpoint_file.empty() && !c.audit.checkpoint_file.is_absolute()) {
+    return fail(Errc::config, "[audit].checkpoint_file must be an absolute path");
   }
 
   if (data_dir.empty()) return fail(Errc::config, "[storage].data_dir is required");
@@ -215,7 +242,13 @@ std::string render_config(const Config& c) {
     << "fold_interval_ms = " << c.fold_interval_ms << "\n"
     << "fold_batch = " << c.fold_batch << "\n\n"
     << "[log]\n"
-    << "level = " << quote(c.log_level) << "\n";
+    << "level = " << quote(c.log_level) << "\n\n"
+    << "[audit]\n"
+    << "checkpoint_every = " << c.audit.checkpoint_every << "   # sign the head of the audit log every N entries\n"
+    << "checkpoint_seconds = " << c.audit.checkpoint_seconds << "   # ... or every T seconds\n"
+    << "checkpoint_file = " << quote(c.audit.checkpoint_file.string())
+    << "   # append-only, outside data_dir; \"\" = none\n"
+    << "checkpoint_syslog = " << (c.audit.checkpoint_syslog ? "true" : "false") << "   # also log each checkpoint\n";
   return o.str();
 }
 

@@ -17,6 +17,15 @@ struct ListenAddress {
   std::uint16_t port = 8080;
 };
 
+// [audit]: when the head of the audit log is signed and where the
+// checkpoints go besides the database.
+struct AuditConfig {
+  std::int64_t checkpoint_every = 1000;   // entries
+  std::int64_t checkpoint_seconds = 60;
+  std::filesystem::path checkpoint_file;  // outside data_dir; empty: none (verify then cannot see truncation)
+  bool checkpoint_syslog = false;
+};
+
 struct Config {
   std::filesystem::path data_dir;  // holds the database; 0700
   std::filesystem::path keys_dir;  // holds the keyrings; never inside data_dir
@@ -29,6 +38,7 @@ struct Config {
   unsigned fold_interval_ms = 200;
   std::size_t fold_batch = 1000;
   std::string log_level = "info";
+  AuditConfig audit;
 
   std::filesystem::path database() const { return data_dir / "rempart.db"; }
 };

@@ -31,6 +31,10 @@ TEST(Config, RenderedConfigParsesBackToTheSameValues) {
   c.intake.collect = {"email", "postal_code"};
   c.allowed_origins = {"https://example.org"};
   c.rate_per_minute = 12.5;
+  c.audit.checkpoint_every = 50;
+  c.audit.checkpoint_seconds = 5;
+  c.audit.checkpoint_file = "/var/lib/rempart-audit/checkpoints";
+  c.audit.checkpoint_syslog = true;
   auto back = parse_config(render_config(c), "r.toml");
   ASSERT_TRUE(back) << back.error().internal;
   EXPECT_EQ(back->keys_dir, c.keys_dir);
@@ -39,6 +43,19 @@ TEST(Config, RenderedConfigParsesBackToTheSameValues) {
   EXPECT_EQ(back->intake.collect, c.intake.collect);
   EXPECT_EQ(back->allowed_origins, c.allowed_origins);
   EXPECT_DOUBLE_EQ(back->rate_per_minute, 12.5);
+  EXPECT_EQ(back->audit.checkpoint_every, 50);
+  EXPECT_EQ(back->audit.checkpoint_seconds, 5);
+  EXPECT_EQ(back->audit.checkpoint_file, c.audit.checkpoint_file);
+  EXPECT_TRUE(back->audit.checkpoint_syslog);
+}
+
+TEST(Config, AuditDefaults) {
+  auto c = parse_config(kMinimal, "t.toml");
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->audit.checkpoint_every, 1000);
+  EXPECT_EQ(c->audit.checkpoint_seconds, 60);
+  EXPECT_TRUE(c->audit.checkpoint_file.empty());
+  EXPECT_FALSE(c->audit.checkpoint_syslog);
 }
 
 TEST(Config, RefusesWhatIsNotInTheSchema) {
@@ -52,6 +69,10 @@ TEST(Config, RefusesWhatIsNotInTheSchema) {
            base + "[intake]\nthreads = \"two\"\n",
            base + "[extra]\n",
            base + "[log]\nlevel = \"loud\"\n",
+           base + "[audit]\ncheckpoint_every = 0\n",
+           base + "[audit]\ncheckpoint_seconds = -1\n",
+           base + "[audit]\ncheckpoint_file = \"relative/path\"\n",
+           base + "[audit]\ncheckpoint_sink = true\n",
            std::string("[storage]\ndata_dir = \"/d\"\n"),
            std::string("[storage]\nbackend = \"mysql\"\ndata_dir = \"/d\"\n[keys]\ndir = \"/k\"\n"),
            std::string("not toml at all ["),

@@ -16,6 +16,8 @@ int main(int argc, char** argv) {
   init_cmd->add_option("--config", init.config, "Configuration file to write")->capture_default_str();
   init_cmd->add_option("--region", init.region, "Default region for phone numbers")->capture_default_str();
   init_cmd->add_option("--listen", init.listen, "Intake address HOST:PORT")->capture_default_str();
+  init_cmd->add_option("--checkpoints", init.checkpoints,
+                       "Audit checkpoint file, outside the data directory (default: next to the key directory)");
 
   ServeArgs serve;
   std::string role = "all";
@@ -38,6 +40,7 @@ int main(int argc, char** argv) {
   show_cmd->add_option("--email", show.email, "E-mail address");
   show_cmd->add_option("--phone", show.phone, "Phone number");
   show_cmd->add_flag("--json", show.json, "Print as JSON");
+  show_cmd->add_option("--reason", show.reason, "Why (recorded in the audit log; no personal data)");
 
   ImportArgs imp;
   auto* import_cmd = sup->add_subcommand("import", "Import supporters from a CSV file");
@@ -51,6 +54,39 @@ int main(int argc, char** argv) {
   synth_cmd->add_option("count", synth.count, "How many")->capture_default_str();
   synth_cmd->add_option("--phones", synth.phones, "How many of them have a phone")->capture_default_str();
   synth_cmd->add_option("--seed", synth.seed, "Generator seed")->capture_default_str();
+
+  auto* aud = app.add_subcommand("audit", "Check and read the audit log (needs the keeper keyring)");
+  aud->require_subcommand(1);
+  aud->fallthrough();
+  std::filesystem::path audit_config = "rempart.toml";
+  aud->add_option("--config", audit_config, "Configuration file")->capture_default_str();
+
+  AuditVerifyArgs verify;
+  auto* verify_cmd = aud->add_subcommand("verify", "Check the chain, every MAC and every checkpoint; exit 1 on any fault");
+  verify_cmd->add_option("--checkpoints", verify.checkpoints,
+                         "Checkpoint file to hold the database against (default: [audit].checkpoint_file)");
+  auto* checkpoint_cmd = aud->add_subcommand("checkpoint", "Sign the head of the log now and publish it");
+
+  AuditQueryArgs query;
+  auto* query_cmd = aud->add_subcommand("query", "List audit entries");
+  query_cmd->add_option("--actor", query.actor, "e.g. keeper, operator:alice, account:ID, token:ID");
+  query_cmd->add_option("--action", query.action, "e.g. supporter.reveal");
+  query_cmd->add_option("--since", query.since, "From (inclusive): unix seconds or YYYY-MM-DD[THH:MM[:SS]][Z], UTC");
+  query_cmd->add_option("--until", query.until, "To (exclusive), same forms");
+  query_cmd->add_option("--record", query.record, "Record id (hex)");
+  query_cmd->add_option("--format", query.format, "table | jsonl | csv")
+      ->check(CLI::IsMember({"table", "jsonl", "csv"}))
+      ->capture_default_str();
+  query_cmd->add_option("--limit", query.limit, "At most this many entries (0: all)");
+
+  AuditBlastArgs blast;
+  auto* blast_cmd = aud->add_subcommand("blast-radius",
+                                        "Supporters whose data an actor or a time window revealed, exported or listed");
+  blast_cmd->add_option("--actor", blast.actor, "Whose accesses");
+  blast_cmd->add_option("--token", blast.token, "An API token's accesses (actor token:ID)");
+  blast_cmd->add_option("--since", blast.since, "From (inclusive), UTC");
+  blast_cmd->add_option("--until", blast.until, "To (exclusive), UTC");
+  blast_cmd->add_option("--csv", blast.csv, "Write the record ids to this CSV file");
 
   CLI11_PARSE(app, argc, argv);
 
@@ -72,6 +108,19 @@ int main(int argc, char** argv) {
   if (*synth_cmd) {
     synth.config = config;
     return run_synth(synth);
+  }
+  if (*verify_cmd) {
+    verify.config = audit_config;
+    return run_audit_verify(verify);
+  }
+  if (*checkpoint_cmd) return run_audit_checkpoint(audit_config);
+  if (*query_cmd) {
+    query.config = audit_config;
+    return run_audit_query(query);
+  }
+  if (*blast_cmd) {
+    blast.config = audit_config;
+    return run_audit_blast_radius(blast);
   }
   return 2;
 }

@@ -20,13 +20,14 @@ namespace {
 
 // Routes, by fixed name: log lines name these, never the request target
 // (a target can carry anything, e-mail addresses included).
-enum class Route { page, thanks, stylesheet, signup, osdi, unknown_page, unknown_api, none };
+enum class Route { page, thanks, stylesheet, icon, signup, osdi, unknown_page, unknown_api, none };
 
 const char* route_name(Route r) noexcept {
   switch (r) {
     case Route::page: return "page";
     case Route::thanks: return "thanks";
     case Route::stylesheet: return "stylesheet";
+    case Route::icon: return "icon";
     case Route::signup: return "signup";
     case Route::osdi: return "osdi_signup";
     case Route::unknown_page: return "unknown";
@@ -43,6 +44,7 @@ Route route_of(std::string_view target) {
   if (path == "/") return Route::page;
   if (path == "/thanks") return Route::thanks;
   if (path == "/static/rempart.css") return Route::stylesheet;
+  if (path == "/favicon.ico") return Route::icon;  // browsers ask for it on their own
   if (path == "/signup") return Route::signup;
   if (path == kOsdiPath) return Route::osdi;
   if (path.starts_with("/api/")) return Route::unknown_api;
@@ -53,6 +55,7 @@ enum class Outcome {
   page,                    // 200 sign-up form
   thanks,                  // 200 thank-you page
   stylesheet,              // 200 CSS
+  no_icon,                 // 204 for /favicon.ico: there is none, and that is not an error
   signed_up,               // 303 to /thanks
   accepted,                // 202, OSDI
   preflight_ok,            // 204, CORS preflight from a listed origin
@@ -83,6 +86,7 @@ Description describe(Outcome o) {
     case Outcome::page: return {S::ok, "ok", "Sign up", ""};
     case Outcome::thanks: return {S::ok, "ok", "Thank you", ""};
     case Outcome::stylesheet: return {S::ok, "ok", "", ""};
+    case Outcome::no_icon: return {S::no_content, "ok", "", ""};
     case Outcome::signed_up:
       return {S::see_other, "accepted", "Thank you", "Thank you. Continue to the next page."};
     case Outcome::accepted: return {S::accepted, "accepted", "Accepted", "Accepted."};
@@ -415,6 +419,7 @@ Response render(const Reply& r, const core::IntakeOptions& opts) {
           res.body() = std::string(kStylesheet);
           content_type = "text/css; charset=utf-8";
           break;
+        case Outcome::no_icon: break;
         case Outcome::signed_up: res.body() = message_page(d, false); break;
         default: res.body() = message_page(d, true); break;
       }
@@ -443,7 +448,7 @@ Response render(const Reply& r, const core::IntakeOptions& opts) {
   res.set("Referrer-Policy", "no-referrer");
   res.set("X-Frame-Options", "DENY");
   res.set(bhttp::field::cache_control,
-          r.outcome == Outcome::stylesheet ? "public, max-age=3600" : "no-store");
+          r.outcome == Outcome::stylesheet || r.outcome == Outcome::no_icon ? "public, max-age=3600" : "no-store");
 
   if (r.outcome == Outcome::signed_up) res.set(bhttp::field::location, "/thanks");
   if (r.outcome == Outcome::method_not_allowed && r.allow) res.set(bhttp::field::allow, r.allow);
@@ -606,6 +611,14 @@ void IntakeRoutes::handle(Request&& req, const RequestContext& ctx, Responder re
         reply.outcome = route == Route::page     ? Outcome::page
                         : route == Route::thanks ? Outcome::thanks
                                                  : Outcome::stylesheet;
+      }
+      return respond(finish(reply, opts_.intake));
+    case Route::icon:
+      if (!get) {
+        reply.outcome = Outcome::method_not_allowed;
+        reply.allow = "GET, HEAD";
+      } else {
+        reply.outcome = Outcome::no_icon;
       }
       return respond(finish(reply, opts_.intake));
     case Route::signup:

@@ -167,6 +167,13 @@ TEST_F(IntakeRoutesTest, HeadAndStylesheet) {
   EXPECT_EQ(css[bhttp::field::content_type], "text/css; charset=utf-8");
   EXPECT_TRUE(contains(css.body(), ".error-message"));
   expect_security_headers(css);
+
+  // Browsers ask for /favicon.ico by themselves: an empty answer, not a 404.
+  const auto icon = get("/favicon.ico");
+  EXPECT_EQ(icon.result(), bhttp::status::no_content);
+  EXPECT_TRUE(icon.body().empty());
+  expect_security_headers(icon);
+  EXPECT_EQ(post("/favicon.ico", "", kForm).result(), bhttp::status::method_not_allowed);
 }
 
 TEST_F(IntakeRoutesTest, FormPostReachesTheSinkNormalisedAndRedirects) {

@@ -209,9 +209,12 @@ class Session : public std::enable_shared_from_this<Session> {
     if (hosts > 1 || (hosts == 0 && h.version() >= 11)) return fail(ProtocolError::malformed);
     // Request smuggling: a body length must be unambiguous. Beast refuses
     // most combinations; refuse the rest (any Transfer-Encoding other than
-    // a lone "chunked", or one next to a Content-Length).
+    // a lone "chunked", or one next to a Content-Length). Beast calls
+    // "identity, chunked" or "gzip, chunked" chunked, since chunked comes
+    // last; a proxy in front may not, so only the exact value passes.
     if (h.count(bhttp::field::transfer_encoding) > 0) {
-      if (h.count(bhttp::field::content_length) > 0 || !parser_->chunked()) {
+      if (h.count(bhttp::field::content_length) > 0 || h.count(bhttp::field::transfer_encoding) != 1 ||
+          !parser_->chunked() || !beast::iequals(h[bhttp::field::transfer_encoding], "chunked")) {
         return fail(ProtocolError::malformed);
       }
     }

@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "audit/chain.hpp"
 #include "crypto/seal.hpp"
 
 namespace rempart::services {
@@ -34,7 +35,12 @@ Result<FoldCounts> Folder::fold_once(std::size_t limit) {
   }
 
   const std::int64_t now = unix_now();
+  const std::int64_t now_us = audit::now_us();
   auto r = store_.transact([&](store::KeeperTx& tx) -> Result<void> {
+    // One entry per folded submission, in this transaction: the fold and
+    // its entries commit together or not at all.
+    auto log = audit::Appender::begin(tx, keys_);
+    if (!log) return std::unexpected(log.error());
     for (const auto& item : *items) {
       const auto& opener = openers.at(item.batch_uid);
       if (!opener) continue;
@@ -44,13 +50,21 @@ Result<FoldCounts> Folder::fold_once(std::size_t limit) {
         auto valid = core::validate_submission(core::to_raw(core::to_person(*fields)), opts_);
         if (valid) person = std::move(*valid);
       }
+      audit::Event event{std::string(audit::kKeeperActor), "", "", nlohmann::json::object(), ""};
       if (person) {
-        auto u = writer_.upsert(tx, *person, now);
+        store::Bytes id;
+        auto u = writer_.upsert(tx, *person, now, &id);
         if (!u) return std::unexpected(u.error());
         counts.add(*u);
+        event.action = audit_action(*u);
+        event.subject = audit::to_hex(id);
+        event.details = {{"via", "intake"}};
       } else {
         ++counts.rejected;
+        event.action = audit::action::intake_reject;
+        event.details = {{"via", "intake"}, {"reason", fields ? "validation" : "authentication"}};
       }
+      if (auto e = log->append(event, now_us); !e) return std::unexpected(e.error());
       if (auto d = tx.delete_inbox_item(item.id); !d) return std::unexpected(d.error());
     }
     auto gone = tx.delete_unreferenced_batches();
@@ -64,8 +78,9 @@ Result<FoldCounts> Folder::fold_once(std::size_t limit) {
   return counts;
 }
 
-FoldLoop::FoldLoop(Folder& folder, std::chrono::milliseconds interval, std::size_t batch)
-    : folder_(folder), interval_(interval), batch_(batch) {
+FoldLoop::FoldLoop(Folder& folder, std::chrono::milliseconds interval, std::size_t batch,
+                   std::function<void()> after_pass)
+    : folder_(folder), interval_(interval), batch_(batch), after_pass_(std::move(after_pass)) {
   thread_ = std::thread([this] { run(); });
 }
 
@@ -103,6 +118,7 @@ void FoldLoop::run() {
     } else {
       spdlog::error("keeper: fold failed ({}): {}", errc_name(r.error().code), r.error().internal);
     }
+    if (after_pass_) after_pass_();
     if (last_pass && n < batch_) return;
     if (r && n == batch_) continue;  // more waiting: keep up with intake
     std::unique_lock lock(mu_);

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -27,7 +28,10 @@ class Folder {
   // Folds up to `limit` of the oldest submissions in one transaction.
   // Submissions that fail authentication or re-validation are deleted and
   // counted as rejected; a batch whose key version is unknown is left in the
-  // inbox (and logged) so that a keyring mistake loses nothing.
+  // inbox (and logged) so that a keyring mistake loses nothing. Each folded
+  // submission writes one audit entry (actor "keeper": supporter.create,
+  // supporter.merge, supporter.unchanged or intake.reject) in the same
+  // transaction.
   Result<FoldCounts> fold_once(std::size_t limit);
 
  private:
@@ -40,7 +44,11 @@ class Folder {
 // Runs a Folder on its own thread until stopped.
 class FoldLoop {
  public:
-  FoldLoop(Folder& folder, std::chrono::milliseconds interval, std::size_t batch);
+  // `after_pass` (optional) runs on the loop's thread after every pass,
+  // the last one included: the keeper signs audit checkpoints there, with
+  // the same store the folder uses from that thread.
+  FoldLoop(Folder& folder, std::chrono::milliseconds interval, std::size_t batch,
+           std::function<void()> after_pass = {});
   ~FoldLoop();
   // Finishes the fold in progress, then one more pass so that everything
   // committed before the call is folded, then returns. Idempotent.
@@ -54,6 +62,7 @@ class FoldLoop {
   Folder& folder_;
   std::chrono::milliseconds interval_;
   std::size_t batch_;
+  std::function<void()> after_pass_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;  // guarded by mu_

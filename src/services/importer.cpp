@@ -5,6 +5,7 @@
 #include <cctype>
 #include <optional>
 
+#include "audit/chain.hpp"
 #include "core/csv.hpp"
 
 namespace rempart::services {
@@ -103,11 +104,19 @@ Result<ImportReport> import_csv(std::istream& in, const ColumnMap& map, store::K
     if (chunk.empty()) return {};
     FoldCounts counts;
     const std::int64_t now = unix_now();
+    const std::int64_t now_us = audit::now_us();
     auto r = store.transact([&](store::KeeperTx& tx) -> Result<void> {
+      auto log = audit::Appender::begin(tx, keys);
+      if (!log) return std::unexpected(log.error());
       for (const auto& [line, person] : chunk) {
-        auto u = writer.upsert(tx, person, now);
+        store::Bytes id;
+        auto u = writer.upsert(tx, person, now, &id);
         if (!u) return std::unexpected(u.error());
         counts.add(*u);
+        auto e = log->append(audit::Event{opts.actor, std::string(audit_action(*u)), audit::to_hex(id),
+                                          {{"via", "import"}}, ""},
+                             now_us);
+        if (!e) return std::unexpected(e.error());
       }
       return {};
     });
@@ -161,6 +170,24 @@ Result<ImportReport> import_csv(std::istream& in, const ColumnMap& map, store::K
     }
   }
   if (auto r = flush(); !r) return std::unexpected(r.error());
+  std::size_t skipped = 0, last_line = 0;
+  for (const auto& p : report.problems) {
+    if (p.line != last_line) ++skipped;
+    last_line = p.line;
+  }
+  auto done = store.transact([&](store::KeeperTx& tx) -> Result<void> {
+    auto e = audit::record(tx, keys,
+                           audit::Event{opts.actor, std::string(audit::action::import_run), "",
+                                        {{"rows", report.rows},
+                                         {"created", report.counts.created},
+                                         {"merged", report.counts.merged},
+                                         {"unchanged", report.counts.unchanged},
+                                         {"skipped", skipped}},
+                                        ""});
+    if (!e) return std::unexpected(e.error());
+    return {};
+  });
+  if (!done) return std::unexpected(done.error());
   return report;
 }
 

@@ -40,10 +40,15 @@ struct ImportReport {
 struct ImportOptions {
   core::IntakeOptions intake;  // validation rules (collect: all fields)
   std::size_t rows_per_transaction = 1000;
+  // Who runs the import, for the audit log ("operator:<unix user>").
+  std::string actor = "operator:unknown";
   // Called after each committed transaction with the bytes consumed so far.
   std::function<void(std::uint64_t bytes, std::size_t rows)> progress;
 };
 
+// Every created, merged or unchanged row writes one audit entry (subject:
+// the record id; details: {"via":"import"}) in the transaction that stores
+// it, and the run ends with one `import.run` entry holding the counts.
 // Reads `in` (header line first). Columns are matched by `map`; without a
 // mapping for a field, a header equal to the field name (case-insensitive)
 // is used. Fails (and stops) only on storage or crypto errors; bad rows are

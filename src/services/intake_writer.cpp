@@ -72,7 +72,19 @@ void IntakeWriter::submit(core::Person p, std::function<void(bool)> done) {
 
 void IntakeWriter::run() {
   std::vector<Pending> group;
+  // The next batch is prepared here, between commits, so that the X25519
+  // and key allocation it costs never sit on a commit's path. It has sealed
+  // nothing until it is swapped in.
+  std::shared_ptr<const crypto::BatchSealer> next;
   for (;;) {
+    if (!next) {
+      auto fresh = crypto::BatchSealer::create(keys_);
+      if (fresh) {
+        next = std::move(*fresh);
+      } else {
+        spdlog::error("intake: could not start a new batch ({})", errc_name(fresh.error().code));
+      }
+    }
     {
       std::unique_lock lock(mu_);
       const auto deadline = batch_born_ + opts_.batch_lifetime;
@@ -87,17 +99,10 @@ void IntakeWriter::run() {
       // Items sealed from now on go to a new batch, so the key of the one
       // being committed can be wiped as soon as its last item is stored.
       const bool expired = std::chrono::steady_clock::now() >= deadline;
-      if (batch_used_ || expired) {
-        lock.unlock();
-        auto fresh = crypto::BatchSealer::create(keys_);
-        lock.lock();
-        if (fresh) {
-          batch_ = std::move(*fresh);
-          batch_born_ = std::chrono::steady_clock::now();
-          batch_used_ = false;
-        } else {
-          spdlog::error("intake: could not start a new batch ({})", errc_name(fresh.error().code));
-        }
+      if ((batch_used_ || expired) && next) {
+        batch_ = std::move(next);
+        batch_born_ = std::chrono::steady_clock::now();
+        batch_used_ = false;
       }
     }
     if (!group.empty()) commit(group);

@@ -5,6 +5,7 @@
 
 #include <sodium.h>
 
+#include "audit/chain.hpp"
 #include "crypto/blind_index.hpp"
 #include "crypto/seal.hpp"
 
@@ -63,7 +64,8 @@ std::int64_t unix_now() {
       .count();
 }
 
-Result<Upsert> RecordWriter::upsert(store::KeeperTx& tx, const core::Person& p, std::int64_t now) const {
+Result<Upsert> RecordWriter::upsert(store::KeeperTx& tx, const core::Person& p, std::int64_t now,
+                                    store::Bytes* record_id) const {
   const crypto::KeySet& ks = keys_.current();
   std::optional<store::Bytes> email_idx, phone_idx;
   if (!p.email.empty()) email_idx = index_of(ks, "email", p.email);
@@ -102,6 +104,7 @@ Result<Upsert> RecordWriter::upsert(store::KeeperTx& tx, const core::Person& p, 
     row.created_at = now;
     row.updated_at = now;
     if (auto r = tx.insert_supporter(row); !r) return std::unexpected(r.error());
+    if (record_id != nullptr) *record_id = row.id;
     if (!p.tags.empty()) {
       if (auto r = tx.add_tags(row.id, p.tags, now); !r) return std::unexpected(r.error());
     }
@@ -109,6 +112,7 @@ Result<Upsert> RecordWriter::upsert(store::KeeperTx& tx, const core::Person& p, 
   }
 
   store::SupporterRow row = std::move(*existing);
+  if (record_id != nullptr) *record_id = row.id;
   auto current = open_row(keys_, row);
   if (!current) return std::unexpected(current.error());
   core::Person merged = *current;
@@ -182,6 +186,61 @@ Result<std::optional<Supporter>> find_supporter(store::KeeperStore& store, const
   s.created_at = (*row)->created_at;
   s.updated_at = (*row)->updated_at;
   return std::optional<Supporter>(std::move(s));
+}
+
+std::string_view audit_action(Upsert u) {
+  switch (u) {
+    case Upsert::created: return audit::action::supporter_create;
+    case Upsert::merged: return audit::action::supporter_merge;
+    case Upsert::unchanged: return audit::action::supporter_unchanged;
+  }
+  return audit::action::supporter_unchanged;
+}
+
+Result<std::optional<Supporter>> reveal_supporter(store::KeeperStore& store, const crypto::KeeperKeyring& keys,
+                                                  const std::string& actor, std::string_view kind,
+                                                  std::string_view normalised, const std::string& reason) {
+  if (kind != "email" && kind != "phone") return fail(Errc::invalid_input, "reveal: unknown lookup kind");
+  const auto idx = index_of(keys.current(), kind, std::string(normalised));
+  std::optional<Supporter> found;
+  auto r = store.transact([&](store::KeeperTx& tx) -> Result<void> {
+    auto row = kind == "email" ? tx.find_supporter_by_email_index(idx) : tx.find_supporter_by_phone_index(idx);
+    if (!row) return std::unexpected(row.error());
+    nlohmann::json details = {{"by", kind}};
+    if (!reason.empty()) details["reason"] = reason;
+    if (!*row) {
+      auto e = audit::record(tx, keys, audit::Event{actor, std::string(audit::action::supporter_lookup_miss), "",
+                                                    std::move(details), ""});
+      if (!e) return std::unexpected(e.error());
+      return {};
+    }
+    auto person = open_row(keys, **row);
+    if (!person) return std::unexpected(person.error());
+    auto tags = tx.tags((*row)->id);
+    if (!tags) return std::unexpected(tags.error());
+    // The names of the fields shown, never their values.
+    nlohmann::json fields = nlohmann::json::array();
+    for (const auto& f : record_fields(*person)) {
+      if (!f.value.empty()) fields.push_back(f.name);
+    }
+    details["fields"] = std::move(fields);
+    auto e = audit::record(tx, keys, audit::Event{actor, std::string(audit::action::supporter_reveal),
+                                                  audit::to_hex((*row)->id), std::move(details), ""});
+    if (!e) return std::unexpected(e.error());
+    Supporter s;
+    s.id = (*row)->id;
+    s.person = std::move(*person);
+    s.person.tags = std::move(*tags);
+    s.person.consent.email = (*row)->consent_email_at.has_value();
+    s.person.consent.sms = (*row)->consent_sms_at.has_value();
+    s.created_at = (*row)->created_at;
+    s.updated_at = (*row)->updated_at;
+    found = std::move(s);
+    return {};
+  });
+  // Only after the commit: if the entry cannot be written, nothing is shown.
+  if (!r) return std::unexpected(r.error());
+  return found;
 }
 
 }  // namespace rempart::services

@@ -31,8 +31,11 @@ class RecordWriter {
   // known by its e-mail (first) or phone. Merging adds consents given now,
   // tags and fields the record lacks; it never overwrites a stored value and
   // never moves an e-mail or phone that belongs to another record. Runs
-  // inside the caller's transaction. Thread-compatible.
-  Result<Upsert> upsert(store::KeeperTx& tx, const core::Person& p, std::int64_t now) const;
+  // inside the caller's transaction. When `record_id` is given it receives
+  // the id of the record created or merged into (for the audit entry the
+  // caller writes in the same transaction). Thread-compatible.
+  Result<Upsert> upsert(store::KeeperTx& tx, const core::Person& p, std::int64_t now,
+                        store::Bytes* record_id = nullptr) const;
 
  private:
   const crypto::KeeperKeyring& keys_;
@@ -48,6 +51,21 @@ struct Supporter {
 };
 Result<std::optional<Supporter>> find_supporter(store::KeeperStore& store, const crypto::KeeperKeyring& keys,
                                                 std::string_view kind, std::string_view normalised);
+
+// The one way for a person to see a record in full: finds the record by
+// exact e-mail or phone (already normalised), opens it, and commits a
+// `supporter.reveal` audit entry (subject: record id; details: the fields
+// the record holds, how it was looked up, `reason`) before returning it, so
+// the entry is durable before any value leaves this function. A miss writes
+// `supporter.lookup_miss` instead (asking whether someone is a supporter is
+// itself worth recording). `actor` names who asks; `reason` must hold no
+// personal data. Thread-compatible; `store` is used from this thread.
+Result<std::optional<Supporter>> reveal_supporter(store::KeeperStore& store, const crypto::KeeperKeyring& keys,
+                                                  const std::string& actor, std::string_view kind,
+                                                  std::string_view normalised, const std::string& reason);
+
+// The audit action of an upsert outcome.
+std::string_view audit_action(Upsert u);
 
 std::int64_t unix_now();
 

@@ -3,6 +3,8 @@
 #include <array>
 #include <string_view>
 
+#include "audit/chain.hpp"
+
 namespace rempart::services {
 namespace {
 
@@ -95,17 +97,38 @@ Result<FoldCounts> synth_supporters(store::KeeperStore& store, const crypto::Kee
   for (std::uint64_t start = 0; start < opts.count; start += opts.rows_per_transaction) {
     const std::uint64_t end = std::min<std::uint64_t>(opts.count, start + opts.rows_per_transaction);
     const std::int64_t now = unix_now();
+    const std::int64_t now_us = audit::now_us();
     auto r = store.transact([&](store::KeeperTx& tx) -> Result<void> {
+      auto log = audit::Appender::begin(tx, keys);
+      if (!log) return std::unexpected(log.error());
       for (std::uint64_t i = start; i < end; ++i) {
-        auto u = writer.upsert(tx, synth_person(opts.seed, i, i < opts.phones), now);
+        store::Bytes id;
+        auto u = writer.upsert(tx, synth_person(opts.seed, i, i < opts.phones), now, &id);
         if (!u) return std::unexpected(u.error());
         total.add(*u);
+        auto e = log->append(
+            audit::Event{opts.actor, std::string(audit_action(*u)), audit::to_hex(id), {{"via", "synth"}}, ""},
+            now_us);
+        if (!e) return std::unexpected(e.error());
       }
       return {};
     });
     if (!r) return std::unexpected(r.error());
     if (opts.progress) opts.progress(end);
   }
+  auto done = store.transact([&](store::KeeperTx& tx) -> Result<void> {
+    auto e = audit::record(tx, keys,
+                           audit::Event{opts.actor, std::string(audit::action::synth_run), "",
+                                        {{"count", opts.count},
+                                         {"seed", opts.seed},
+                                         {"created", total.created},
+                                         {"merged", total.merged},
+                                         {"unchanged", total.unchanged}},
+                                        ""});
+    if (!e) return std::unexpected(e.error());
+    return {};
+  });
+  if (!done) return std::unexpected(done.error());
   return total;
 }
 

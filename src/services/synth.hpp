@@ -5,6 +5,7 @@
 // generated record can ever reach a real person.
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "core/person.hpp"
@@ -24,7 +25,11 @@ struct SynthOptions {
   std::uint64_t seed = 2026;
   std::size_t rows_per_transaction = 2000;
   std::function<void(std::uint64_t done)> progress;
+  std::string actor = "operator:unknown";  // for the audit log
 };
+
+// Like import: one audit entry per person (details {"via":"synth"}) in the
+// transaction that stores it, then one `synth.run` entry with the counts.
 
 Result<FoldCounts> synth_supporters(store::KeeperStore& store, const crypto::KeeperKeyring& keys,
                                     const SynthOptions& opts);

@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <optional>
 #include <span>
 #include <string>
@@ -64,6 +65,55 @@ struct SupporterRow {
 
   bool operator==(const SupporterRow&) const = default;
 };
+
+// One entry of the audit log (see docs/audit.md). The store keeps and
+// returns it as is; hashing and MACs belong to the audit layer.
+struct AuditEntryRow {
+  std::int64_t seq = 0;     // 1, 2, 3 … without gaps
+  std::int64_t at = 0;      // unix microseconds
+  std::string actor;
+  std::string action;
+  std::string client;       // empty when none
+  std::string subject;      // record id (hex) or empty
+  std::string details;      // JSON object text
+  std::uint32_t key_version = 0;  // of the audit MAC key
+  Bytes prev_hash;
+  Bytes hash;
+  Bytes mac;
+
+  bool operator==(const AuditEntryRow&) const = default;
+};
+
+// The last entry of the chain: what the next entry links to.
+struct AuditHead {
+  std::int64_t seq = 0;
+  Bytes hash;
+};
+
+// A signed head of the chain.
+struct AuditCheckpointRow {
+  std::int64_t seq = 0;
+  Bytes head_hash;
+  std::int64_t at = 0;  // unix microseconds
+  std::uint32_t key_version = 0;  // of the audit signing key
+  Bytes signature;
+
+  bool operator==(const AuditCheckpointRow&) const = default;
+};
+
+// Filters of KeeperStore::scan_audit_filtered. Times are unix microseconds,
+// `since` inclusive and `until` exclusive. Empty strings do not filter.
+struct AuditFilter {
+  std::string actor;
+  std::string action;
+  std::string subject;
+  std::int64_t since = std::numeric_limits<std::int64_t>::min();
+  std::int64_t until = std::numeric_limits<std::int64_t>::max();
+};
+
+// Visits rows one at a time; return false to stop early. The row is reused
+// between calls: copy what must outlive the call.
+using AuditVisitor = std::function<bool(const AuditEntryRow&)>;
 
 // The only store the internet-facing intake role holds. Write-only by
 // construction: there is no method that reads anything back, and the SQLite
@@ -122,6 +172,17 @@ class KeeperTx {
   // Deletes batches no inbox item refers to any more; returns how many.
   virtual Result<std::size_t> delete_unreferenced_batches() = 0;
 
+  // ---- Audit log. Reading the head and appending in the same transaction
+  // is what keeps concurrent writers from forking the chain.
+  // The last entry, nullopt while the log is empty.
+  virtual Result<std::optional<AuditHead>> audit_head() = 0;
+  // Errc::conflict if the seq is taken.
+  virtual Result<void> append_audit_entry(const AuditEntryRow& row) = 0;
+  // The checkpoint with the highest seq, or nullopt.
+  virtual Result<std::optional<AuditCheckpointRow>> last_audit_checkpoint() = 0;
+  // Errc::conflict if a checkpoint for that seq exists.
+  virtual Result<void> insert_audit_checkpoint(const AuditCheckpointRow& row) = 0;
+
  protected:
   KeeperTx() = default;
   KeeperTx(const KeeperTx&) = default;
@@ -155,6 +216,23 @@ class KeeperStore {
   virtual Result<std::optional<SupporterRow>> find_supporter_by_email_index(const Bytes& index) = 0;
   virtual Result<std::optional<SupporterRow>> find_supporter_by_phone_index(const Bytes& index) = 0;
   virtual Result<std::vector<std::string>> tags(const Bytes& supporter_id) = 0;
+
+  // ---- Audit log, read side (each call reads one consistent snapshot).
+  virtual Result<std::optional<AuditHead>> audit_head() = 0;
+  virtual Result<std::optional<AuditCheckpointRow>> last_audit_checkpoint() = 0;
+  // Every checkpoint, by seq.
+  virtual Result<std::vector<AuditCheckpointRow>> audit_checkpoints() = 0;
+  // Streams the entries with seq >= from_seq in seq order, without loading
+  // them all. Errors of the store end the scan.
+  virtual Result<void> scan_audit(std::int64_t from_seq, const AuditVisitor& visit) = 0;
+  // Streams the entries matching `f`: by (at, seq) when an actor is given,
+  // otherwise by seq. Uses the actor, action or subject index when one of
+  // them is given.
+  virtual Result<void> scan_audit_filtered(const AuditFilter& f, const AuditVisitor& visit) = 0;
+  // Streams the entries whose action is one of `actions` (at most 8) in
+  // [since, until), optionally of one actor: the blast-radius read.
+  virtual Result<void> scan_audit_actions(std::span<const std::string> actions, const std::string& actor,
+                                          std::int64_t since, std::int64_t until, const AuditVisitor& visit) = 0;
 
  protected:
   KeeperStore() = default;

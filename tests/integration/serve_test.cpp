@@ -127,6 +127,24 @@ TEST(Serve, SamePersonTwiceGivesOneRecordAndIdenticalResponses) {
   EXPECT_EQ(srv.terminate(), 0);
 }
 
+TEST(Serve, OperatorReadsWhileServingSeeEveryFold) {
+  // Intake and keeper share one process and one database file; operator
+  // commands read it from other processes in between. Each must see every
+  // fold so far (a lost POSIX lock would let a reader delete the live WAL).
+  Instance in;
+  Server srv({"serve", "--config", in.config.string()}, in.dir.path() / "serve.log");
+  const auto port = srv.wait_for_port();
+  ASSERT_NE(port, 0) << srv.log();
+  for (int i = 1; i <= 4; ++i) {
+    auto r = http_request(port, "POST", "/signup", "application/x-www-form-urlencoded",
+                          "email=reader" + std::to_string(i) + "%40example.org");
+    ASSERT_EQ(r.status, 303);
+    ASSERT_TRUE(wait_count(in, i)) << "fold " << i << " not visible\n" << srv.log();
+  }
+  ASSERT_EQ(srv.terminate(), 0);
+  EXPECT_EQ(count(in), "4\n");
+}
+
 TEST(Serve, NothingInClearOnDiskOrInLogs) {
   Instance in;
   Server srv({"serve", "--config", in.config.string()}, in.dir.path() / "serve.log");

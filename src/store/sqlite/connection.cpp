@@ -145,6 +145,20 @@ std::vector<std::uint8_t> Query::blob(int col) const {
   return {data, data + size};
 }
 
+std::span<const std::uint8_t> Query::blob_view(int col) const noexcept {
+  const auto* data = static_cast<const std::uint8_t*>(sqlite3_column_blob(stmt_, col));
+  const int size = sqlite3_column_bytes(stmt_, col);
+  if (data == nullptr || size <= 0) return {};
+  return {data, static_cast<std::size_t>(size)};
+}
+
+std::string_view Query::text_view(int col) const noexcept {
+  const auto* data = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
+  const int size = sqlite3_column_bytes(stmt_, col);
+  if (data == nullptr || size <= 0) return {};
+  return {data, static_cast<std::size_t>(size)};
+}
+
 std::int64_t Query::int64(int col) const noexcept { return sqlite3_column_int64(stmt_, col); }
 
 std::string Query::text(int col) const {
@@ -166,6 +180,29 @@ std::optional<std::int64_t> Query::optional_int(int col) const noexcept {
 
 // ---- Connection -----------------------------------------------------------
 
+namespace {
+
+// Busy handler: the intake writer and the keeper take turns on the one write
+// lock many times a second. SQLite's own busy_timeout sleeps in growing steps
+// of up to 100 ms, which turns each turn into tens of milliseconds of idle
+// latency; polling every 200 µs at first (then every 2 ms) hands the lock
+// over as soon as it is free. Gives up after kBusyTimeoutMs.
+int wait_for_lock(void*, int attempts) noexcept {
+  constexpr int kFastAttempts = 100;
+  constexpr auto kFast = std::chrono::microseconds(200);
+  constexpr auto kSlow = std::chrono::milliseconds(2);
+  const auto waited = attempts < kFastAttempts
+                          ? std::chrono::duration_cast<std::chrono::milliseconds>(kFast * attempts)
+                          : std::chrono::duration_cast<std::chrono::milliseconds>(kFast * kFastAttempts) +
+                                kSlow * (attempts - kFastAttempts);
+  if (waited.count() >= kBusyTimeoutMs) return 0;
+  std::this_thread::sleep_for(attempts < kFastAttempts ? std::chrono::duration_cast<std::chrono::microseconds>(kFast)
+                                                       : std::chrono::duration_cast<std::chrono::microseconds>(kSlow));
+  return 1;
+}
+
+}  // namespace
+
 Result<Connection> Connection::open(const std::filesystem::path& file) {
   sqlite3* db = nullptr;
   // No SQLITE_OPEN_CREATE: the caller creates the file with mode 0600.
@@ -176,8 +213,8 @@ Result<Connection> Connection::open(const std::filesystem::path& file) {
   if (rc != SQLITE_OK) return std::unexpected(sqlite_error(rc, "open", "database"));
 
   sqlite3_extended_result_codes(db, 1);
-  if (int r = sqlite3_busy_timeout(db, kBusyTimeoutMs); r != SQLITE_OK) {
-    return std::unexpected(sqlite_error(r, "configure", "busy_timeout"));
+  if (int r = sqlite3_busy_handler(db, &wait_for_lock, nullptr); r != SQLITE_OK) {
+    return std::unexpected(sqlite_error(r, "configure", "busy_handler"));
   }
   struct Setting {
     int op;

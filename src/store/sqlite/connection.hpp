@@ -70,6 +70,10 @@ class Query {
   std::int64_t int64(int col) const noexcept;
   std::string text(int col) const;
   std::optional<std::vector<std::uint8_t>> optional_blob(int col) const;
+  // Views into SQLite's copy of the column, valid until the next step() or
+  // the Query's destruction: for scans that must not allocate per row.
+  std::span<const std::uint8_t> blob_view(int col) const noexcept;
+  std::string_view text_view(int col) const noexcept;
   std::optional<std::int64_t> optional_int(int col) const noexcept;
 
   const Sql& sql() const noexcept { return *sql_; }

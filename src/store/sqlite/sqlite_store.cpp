@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -33,6 +34,13 @@ bool internal_table(const char* table) noexcept {
   if (table == nullptr) return true;
   const std::string_view t(table);
   return t.starts_with("sqlite_") || t == "schema_migrations";
+}
+
+// Append-only tables: the keeper adds to them and never changes or removes
+// a row, so neither may its connection (an edit would break the chain
+// anyway; refusing it here stops a bug or an injected statement early).
+bool append_only_table(const char* table) noexcept {
+  return equals(table, "audit_entries") || equals(table, "audit_checkpoints");
 }
 
 }  // namespace
@@ -75,9 +83,10 @@ int keeper_authorizer(void*, int action, const char* arg1, const char*, const ch
       // count(*) reads no column and names no database.
       return db_name == nullptr || in_main(db_name) ? SQLITE_OK : SQLITE_DENY;
     case SQLITE_INSERT:
+      return in_main(db_name) && !internal_table(arg1) ? SQLITE_OK : SQLITE_DENY;
     case SQLITE_UPDATE:
     case SQLITE_DELETE:
-      return in_main(db_name) && !internal_table(arg1) ? SQLITE_OK : SQLITE_DENY;
+      return in_main(db_name) && !internal_table(arg1) && !append_only_table(arg1) ? SQLITE_OK : SQLITE_DENY;
     default:
       // Schema changes, PRAGMA, ATTACH/DETACH, savepoints, virtual tables.
       return SQLITE_DENY;
@@ -107,16 +116,28 @@ std::unexpected<Error> propagate(Result<T>& r) {
 // group or others may access: the file holds ciphertext only, but its
 // metadata (how many supporters, when they signed up) is still sensitive.
 // SQLite gives its -wal and -shm files the database file's mode.
+//
+// An existing file is only stat()ed, never opened: closing any descriptor of
+// the database file drops every POSIX lock this process holds on it, which
+// would let another process delete a WAL that a connection here still writes
+// to (the keeper's and the intake's connections live in one process).
 Result<void> ensure_private_file(const std::filesystem::path& db) {
-  const int fd = ::open(db.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    return fail(Errc::io, std::string("cannot create or open the database file: ") + std::strerror(errno));
-  }
   struct stat st {};
-  const int rc = ::fstat(fd, &st);
-  const int saved_errno = errno;
-  ::close(fd);
-  if (rc != 0) return fail(Errc::io, std::string("cannot stat the database file: ") + std::strerror(saved_errno));
+  if (::stat(db.c_str(), &st) != 0) {
+    if (errno != ENOENT) {
+      return fail(Errc::io, std::string("cannot stat the database file: ") + std::strerror(errno));
+    }
+    // O_EXCL: if the file is new, no connection can have it open yet.
+    const int fd = ::open(db.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+      ::close(fd);
+    } else if (errno != EEXIST) {
+      return fail(Errc::io, std::string("cannot create the database file: ") + std::strerror(errno));
+    }
+    if (::stat(db.c_str(), &st) != 0) {
+      return fail(Errc::io, std::string("cannot stat the database file: ") + std::strerror(errno));
+    }
+  }
   if (!S_ISREG(st.st_mode)) return fail(Errc::io, "the database path is not a regular file");
   if ((st.st_mode & 077) != 0) {
     return fail(Errc::permission, "the database file is accessible to group or others (want mode 0600)");
@@ -250,6 +271,71 @@ void bind_supporter(Query& q, const SupporterRow& row, bool for_insert) {
   }
 }
 
+// ---- Audit ---------------------------------------------------------------------
+
+// Column order of REMPART_AUDIT_COLUMNS. Assigns into `row` so a scan reuses
+// the row's buffers instead of allocating per entry.
+Result<void> read_audit_entry(const Query& q, AuditEntryRow& row) {
+  auto kv = key_version_of(q, 7);
+  if (!kv) return propagate(kv);
+  row.seq = q.int64(0);
+  row.at = q.int64(1);
+  row.actor.assign(q.text_view(2));
+  row.action.assign(q.text_view(3));
+  row.client.assign(q.text_view(4));
+  row.subject.assign(q.text_view(5));
+  row.details.assign(q.text_view(6));
+  row.key_version = *kv;
+  const auto prev = q.blob_view(8), hash = q.blob_view(9), mac = q.blob_view(10);
+  row.prev_hash.assign(prev.begin(), prev.end());
+  row.hash.assign(hash.begin(), hash.end());
+  row.mac.assign(mac.begin(), mac.end());
+  return {};
+}
+
+Result<void> stream_audit(Query& q, const AuditVisitor& visit) {
+  AuditEntryRow row;
+  for (;;) {
+    auto more = q.step();
+    if (!more) return propagate(more);
+    if (!*more) return {};
+    if (auto r = read_audit_entry(q, row); !r) return r;
+    if (!visit(row)) return {};
+  }
+}
+
+Result<std::optional<AuditHead>> select_audit_head(Connection& conn) {
+  auto q = conn.query(sql::kSelectAuditHead);
+  if (!q) return propagate(q);
+  auto row = q->step();
+  if (!row) return propagate(row);
+  if (!*row) return std::optional<AuditHead>{};
+  return std::optional<AuditHead>{AuditHead{q->int64(0), q->blob(1)}};
+}
+
+Result<AuditCheckpointRow> read_checkpoint(const Query& q) {
+  auto kv = key_version_of(q, 3);
+  if (!kv) return propagate(kv);
+  return AuditCheckpointRow{q.int64(0), q.blob(1), q.int64(2), *kv, q.blob(4)};
+}
+
+Result<std::optional<AuditCheckpointRow>> select_last_checkpoint(Connection& conn) {
+  auto q = conn.query(sql::kSelectLastAuditCheckpoint);
+  if (!q) return propagate(q);
+  auto row = q->step();
+  if (!row) return propagate(row);
+  if (!*row) return std::optional<AuditCheckpointRow>{};
+  auto c = read_checkpoint(*q);
+  if (!c) return propagate(c);
+  return std::optional<AuditCheckpointRow>{std::move(*c)};
+}
+
+// Binds the five filter parameters shared by kScanAuditBy*.
+void bind_audit_filter(Query& q, const std::string& actor, const std::string& action, const std::string& subject,
+                       std::int64_t since, std::int64_t until) {
+  q.bind_text(1, actor).bind_text(2, action).bind_text(3, subject).bind_int(4, since).bind_int(5, until);
+}
+
 // ---- Intake ------------------------------------------------------------------
 
 class SqliteIntakeStore final : public IntakeStore {
@@ -351,6 +437,38 @@ class SqliteKeeperTx final : public KeeperTx {
     return static_cast<std::size_t>(q->changes());
   }
 
+  Result<std::optional<AuditHead>> audit_head() override { return select_audit_head(conn_); }
+
+  Result<void> append_audit_entry(const AuditEntryRow& row) override {
+    auto q = conn_.query(sql::kInsertAuditEntry);
+    if (!q) return propagate(q);
+    q->bind_int(1, row.seq)
+        .bind_int(2, row.at)
+        .bind_text(3, row.actor)
+        .bind_text(4, row.action)
+        .bind_text(5, row.client)
+        .bind_text(6, row.subject)
+        .bind_text(7, row.details)
+        .bind_int(8, row.key_version)
+        .bind_blob(9, row.prev_hash)
+        .bind_blob(10, row.hash)
+        .bind_blob(11, row.mac);
+    return q->run();
+  }
+
+  Result<std::optional<AuditCheckpointRow>> last_audit_checkpoint() override { return select_last_checkpoint(conn_); }
+
+  Result<void> insert_audit_checkpoint(const AuditCheckpointRow& row) override {
+    auto q = conn_.query(sql::kInsertAuditCheckpoint);
+    if (!q) return propagate(q);
+    q->bind_int(1, row.seq)
+        .bind_blob(2, row.head_hash)
+        .bind_int(3, row.at)
+        .bind_int(4, row.key_version)
+        .bind_blob(5, row.signature);
+    return q->run();
+  }
+
  private:
   Connection& conn_;
 };
@@ -405,6 +523,72 @@ class SqliteKeeperStore final : public KeeperStore {
     return select_tags(conn_, supporter_id);
   }
 
+  Result<std::optional<AuditHead>> audit_head() override { return select_audit_head(conn_); }
+  Result<std::optional<AuditCheckpointRow>> last_audit_checkpoint() override { return select_last_checkpoint(conn_); }
+
+  Result<std::vector<AuditCheckpointRow>> audit_checkpoints() override {
+    auto q = conn_.query(sql::kSelectAuditCheckpoints);
+    if (!q) return propagate(q);
+    std::vector<AuditCheckpointRow> out;
+    for (;;) {
+      auto row = q->step();
+      if (!row) return propagate(row);
+      if (!*row) return out;
+      auto c = read_checkpoint(*q);
+      if (!c) return propagate(c);
+      out.push_back(std::move(*c));
+    }
+  }
+
+  Result<void> scan_audit(std::int64_t from_seq, const AuditVisitor& visit) override {
+    auto q = conn_.query(sql::kScanAudit);
+    if (!q) return propagate(q);
+    q->bind_int(1, from_seq);
+    return stream_audit(*q, visit);
+  }
+
+  Result<void> scan_audit_filtered(const AuditFilter& f, const AuditVisitor& visit) override {
+    const sqlite::Sql& stmt = !f.actor.empty()     ? sql::kScanAuditByActor
+                              : !f.subject.empty() ? sql::kScanAuditBySubject
+                              : !f.action.empty()  ? sql::kScanAuditByAction
+                                                   : sql::kScanAuditByTime;
+    auto q = conn_.query(stmt);
+    if (!q) return propagate(q);
+    bind_audit_filter(*q, f.actor, f.action, f.subject, f.since, f.until);
+    return stream_audit(*q, visit);
+  }
+
+  Result<void> scan_audit_actions(std::span<const std::string> actions, const std::string& actor,
+                                  std::int64_t since, std::int64_t until, const AuditVisitor& visit) override {
+    if (actions.size() > 8) return fail(Errc::invalid_input, "scan_audit_actions: at most 8 actions");
+    if (!actor.empty()) {
+      // One pass over the actor's window; the actions are picked here.
+      auto q = conn_.query(sql::kScanAuditByActor);
+      if (!q) return propagate(q);
+      bind_audit_filter(*q, actor, "", "", since, until);
+      bool stopped = false;
+      auto r = stream_audit(*q, [&](const AuditEntryRow& row) {
+        if (std::find(actions.begin(), actions.end(), row.action) == actions.end()) return true;
+        if (!visit(row)) stopped = true;
+        return !stopped;
+      });
+      return r;
+    }
+    // Every actor: one index range per action.
+    for (const std::string& action : actions) {
+      auto q = conn_.query(sql::kScanAuditByAction);
+      if (!q) return propagate(q);
+      bind_audit_filter(*q, "", action, "", since, until);
+      bool stopped = false;
+      auto r = stream_audit(*q, [&](const AuditEntryRow& row) {
+        if (!visit(row)) stopped = true;
+        return !stopped;
+      });
+      if (!r || stopped) return r;
+    }
+    return {};
+  }
+
   sqlite3* raw() const noexcept { return conn_.handle(); }
 
  private:
@@ -423,7 +607,8 @@ Result<std::unique_ptr<IntakeStore>> open_sqlite_intake(const std::filesystem::p
 Result<std::unique_ptr<KeeperStore>> open_sqlite_keeper(const std::filesystem::path& db) {
   auto conn = open_store_connection(db, sqlite::keeper_authorizer,
                                     {&sql::kBeginImmediate, &sql::kCommit, &sql::kPeekInbox, &sql::kSelectBatch,
-                                     &sql::kInsertSupporter, &sql::kUpdateSupporter, &sql::kDeleteInboxItem});
+                                     &sql::kInsertSupporter, &sql::kUpdateSupporter, &sql::kDeleteInboxItem,
+                                     &sql::kSelectAuditHead, &sql::kInsertAuditEntry, &sql::kInsertAuditCheckpoint});
   if (!conn) return propagate(conn);
   return std::make_unique<SqliteKeeperStore>(std::move(*conn));
 }

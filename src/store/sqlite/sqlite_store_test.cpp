@@ -4,6 +4,8 @@
 #include <sqlite3.h>
 #include <sys/stat.h>
 
+#include <atomic>
+#include <chrono>
 #include <fstream>
 #include <string>
 #include <thread>
@@ -167,8 +169,28 @@ TEST_F(SqliteStore, PragmasAreInForceOnBothConnections) {
     EXPECT_EQ(query_text(db, "PRAGMA secure_delete", auth), "1");
     EXPECT_EQ(query_text(db, "PRAGMA foreign_keys", auth), "1");
     EXPECT_EQ(query_text(db, "PRAGMA trusted_schema", auth), "0");
-    EXPECT_EQ(query_text(db, "PRAGMA busy_timeout", auth), std::to_string(sqlite::kBusyTimeoutMs));
   }
+}
+
+TEST_F(SqliteStore, AWriterWaitsForTheLockInsteadOfFailing) {
+  // The keeper holds the write lock for a while; the intake's append waits
+  // for it (busy handler) and then succeeds.
+  std::atomic<bool> holding{false};
+  std::thread holder([&] {
+    auto r = keeper_->transact([&](KeeperTx&) -> Result<void> {
+      holding = true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      return {};
+    });
+    EXPECT_TRUE(r.has_value());
+  });
+  while (!holding) std::this_thread::yield();
+  const std::vector<BatchRow> b{BatchRow{bytes("wb"), 1, bytes("k"), 1}};
+  const std::vector<InboxRow> items{InboxRow{0, bytes("wb"), bytes("wi"), bytes("w"), bytes("f"), 1}};
+  auto appended = intake_->append(b, items);
+  holder.join();
+  ASSERT_TRUE(appended.has_value()) << appended.error().internal;
+  EXPECT_EQ(*keeper_->count_inbox(), 1);
 }
 
 TEST_F(SqliteStore, IntakeConnectionCannotReadOrChangeAnything) {

@@ -123,5 +123,53 @@ inline constexpr Sql kInsertTag{
 inline constexpr Sql kSelectTags{
     "kSelectTags", "SELECT tag FROM supporter_tags WHERE supporter_id = ?1 ORDER BY tag"};
 
+// ---- Keeper: audit log -------------------------------------------------------------
+// Entry selects return columns in the order read by the store's
+// read_audit_entry(): keep them identical.
+
+#define REMPART_AUDIT_COLUMNS \
+  "seq, at, actor, action, client, subject, details, key_version, prev_hash, hash, mac"
+
+inline constexpr Sql kSelectAuditHead{
+    "kSelectAuditHead", "SELECT seq, hash FROM audit_entries ORDER BY seq DESC LIMIT 1"};
+inline constexpr Sql kInsertAuditEntry{
+    "kInsertAuditEntry",
+    "INSERT INTO audit_entries (" REMPART_AUDIT_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"};
+inline constexpr Sql kSelectLastAuditCheckpoint{
+    "kSelectLastAuditCheckpoint",
+    "SELECT seq, head_hash, at, key_version, signature FROM audit_checkpoints ORDER BY seq DESC LIMIT 1"};
+inline constexpr Sql kSelectAuditCheckpoints{
+    "kSelectAuditCheckpoints",
+    "SELECT seq, head_hash, at, key_version, signature FROM audit_checkpoints ORDER BY seq"};
+inline constexpr Sql kInsertAuditCheckpoint{
+    "kInsertAuditCheckpoint",
+    "INSERT INTO audit_checkpoints (seq, head_hash, at, key_version, signature) VALUES (?1, ?2, ?3, ?4, ?5)"};
+inline constexpr Sql kScanAudit{
+    "kScanAudit", "SELECT " REMPART_AUDIT_COLUMNS " FROM audit_entries WHERE seq >= ?1 ORDER BY seq"};
+// Filters: ?1 actor, ?2 action, ?3 subject ('' = any), ?4 since, ?5 until.
+// One statement per index that can lead, so the planner always has one.
+inline constexpr Sql kScanAuditByActor{
+    "kScanAuditByActor",
+    "SELECT " REMPART_AUDIT_COLUMNS " FROM audit_entries"
+    " WHERE actor = ?1 AND at >= ?4 AND at < ?5 AND (?2 = '' OR action = ?2) AND (?3 = '' OR subject = ?3)"
+    " ORDER BY at, seq"};
+inline constexpr Sql kScanAuditBySubject{
+    "kScanAuditBySubject",
+    "SELECT " REMPART_AUDIT_COLUMNS " FROM audit_entries"
+    " WHERE subject = ?3 AND subject <> '' AND at >= ?4 AND at < ?5 AND (?1 = '' OR actor = ?1)"
+    " AND (?2 = '' OR action = ?2) ORDER BY seq"};
+inline constexpr Sql kScanAuditByAction{
+    "kScanAuditByAction",
+    "SELECT " REMPART_AUDIT_COLUMNS " FROM audit_entries"
+    " WHERE action = ?2 AND at >= ?4 AND at < ?5 AND (?1 = '' OR actor = ?1) AND (?3 = '' OR subject = ?3)"
+    " ORDER BY at, seq"};
+inline constexpr Sql kScanAuditByTime{
+    "kScanAuditByTime",
+    "SELECT " REMPART_AUDIT_COLUMNS " FROM audit_entries"
+    " WHERE at >= ?4 AND at < ?5 AND (?1 = '' OR actor = ?1) AND (?2 = '' OR action = ?2)"
+    " AND (?3 = '' OR subject = ?3) ORDER BY seq"};
+
+#undef REMPART_AUDIT_COLUMNS
+
 }  // namespace sql
 }  // namespace rempart::store::sqlite

@@ -1,0 +1,124 @@
+#include "audit/chain.hpp"
+
+#include <chrono>
+
+#include <sodium.h>
+
+namespace rempart::audit {
+namespace {
+
+constexpr std::string_view kEntryDomain = "rempart/audit/entry/v1";
+constexpr std::string_view kMacDomain = "rempart/audit/mac/v1";
+
+void put_u32(std::string& out, std::uint32_t v) {
+  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xff));
+}
+
+void put_u64(std::string& out, std::uint64_t v) {
+  for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xff));
+}
+
+void put_lp(std::string& out, std::string_view s) {
+  put_u32(out, static_cast<std::uint32_t>(s.size()));
+  out.append(s);
+}
+
+void put_lp(std::string& out, std::span<const std::uint8_t> b) {
+  put_u32(out, static_cast<std::uint32_t>(b.size()));
+  out.append(reinterpret_cast<const char*>(b.data()), b.size());
+}
+
+}  // namespace
+
+std::string to_hex(std::span<const std::uint8_t> bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (std::uint8_t b : bytes) {
+    out.push_back(kDigits[b >> 4]);
+    out.push_back(kDigits[b & 0xf]);
+  }
+  return out;
+}
+
+void encode_entry(const store::AuditEntryRow& row, std::string& out) {
+  out.clear();
+  put_lp(out, kEntryDomain);
+  put_u64(out, static_cast<std::uint64_t>(row.seq));
+  put_u64(out, static_cast<std::uint64_t>(row.at));
+  put_lp(out, row.actor);
+  put_lp(out, row.action);
+  put_lp(out, row.client);
+  put_lp(out, row.subject);
+  put_lp(out, row.details);
+  put_u32(out, row.key_version);
+  put_lp(out, row.prev_hash);
+}
+
+Digest entry_hash(const store::AuditEntryRow& row, std::string& scratch) {
+  encode_entry(row, scratch);
+  Digest d{};
+  crypto_generichash(d.data(), d.size(), reinterpret_cast<const unsigned char*>(scratch.data()), scratch.size(),
+                     nullptr, 0);
+  return d;
+}
+
+Digest entry_mac(std::span<const std::uint8_t> mac_key, std::span<const std::uint8_t> hash) {
+  std::array<std::uint8_t, kMacDomain.size() + kDigestSize> in{};
+  std::copy(kMacDomain.begin(), kMacDomain.end(), in.begin());
+  const std::size_t n = std::min(hash.size(), kDigestSize);
+  std::copy_n(hash.begin(), n, in.begin() + static_cast<std::ptrdiff_t>(kMacDomain.size()));
+  Digest d{};
+  crypto_generichash(d.data(), d.size(), in.data(), kMacDomain.size() + n, mac_key.data(), mac_key.size());
+  return d;
+}
+
+std::int64_t now_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Appender::Appender(store::KeeperTx& tx, const crypto::KeeperKeyring& keys, std::int64_t seq, const store::Bytes& head)
+    : tx_(&tx), keys_(&keys), seq_(seq), prev_(head) {}
+
+Result<Appender> Appender::begin(store::KeeperTx& tx, const crypto::KeeperKeyring& keys) {
+  auto head = tx.audit_head();
+  if (!head) return std::unexpected(head.error());
+  if (!*head) return Appender(tx, keys, 0, store::Bytes(kDigestSize, 0));
+  if ((*head)->hash.size() != kDigestSize) return fail(Errc::storage, "audit head has a malformed hash");
+  return Appender(tx, keys, (*head)->seq, (*head)->hash);
+}
+
+Result<std::int64_t> Appender::append(const Event& e, std::int64_t at_us) {
+  if (e.actor.empty() || e.action.empty()) return fail(Errc::invalid_input, "audit entry without actor or action");
+  if (!e.details.is_object() && !e.details.is_null()) return fail(Errc::invalid_input, "audit entry details must be a JSON object");
+  const crypto::KeySet& ks = keys_->current();
+  if (ks.audit_mac.size() != kDigestSize) return fail(Errc::crypto, "audit MAC key has the wrong size");
+  row_.seq = seq_ + 1;
+  row_.at = at_us;
+  row_.actor = e.actor;
+  row_.action = e.action;
+  row_.client = e.client;
+  row_.subject = e.subject;
+  // nlohmann::json keeps object keys sorted, so equal details dump equally.
+  row_.details = e.details.is_null() ? std::string("{}")
+                                     : e.details.dump(-1, ' ', true, nlohmann::json::error_handler_t::replace);
+  row_.key_version = ks.version;
+  row_.prev_hash = prev_;
+  const Digest h = entry_hash(row_, scratch_);
+  const Digest m = entry_mac(ks.audit_mac.span(), h);
+  row_.hash.assign(h.begin(), h.end());
+  row_.mac.assign(m.begin(), m.end());
+  if (auto r = tx_->append_audit_entry(row_); !r) return std::unexpected(r.error());
+  seq_ = row_.seq;
+  prev_ = row_.hash;
+  return seq_;
+}
+
+Result<std::int64_t> record(store::KeeperTx& tx, const crypto::KeeperKeyring& keys, const Event& e) {
+  auto a = Appender::begin(tx, keys);
+  if (!a) return std::unexpected(a.error());
+  return a->append(e, now_us());
+}
+
+}  // namespace rempart::audit

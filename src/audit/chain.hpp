@@ -1,0 +1,102 @@
+#pragma once
+// The hash chain of the audit log (docs/audit.md). Each entry carries the
+// hash of the one before it, a BLAKE2b hash over an unambiguous encoding of
+// all its fields, and a keyed BLAKE2b MAC of that hash under the audit MAC
+// key; any edit, deletion, insertion or reordering breaks the chain, and
+// rebuilding it needs the key.
+//
+// Entries never hold personal data: the subject is a record id in hex, the
+// details a JSON object of names and counts chosen by the caller.
+#include <array>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.hpp"
+#include "crypto/keyring.hpp"
+#include "store/store.hpp"
+
+namespace rempart::audit {
+
+inline constexpr std::size_t kDigestSize = 32;
+using Digest = std::array<std::uint8_t, kDigestSize>;
+
+// Stable action names. New ones are added, never renamed: queries, reports
+// and other tools match on them.
+namespace action {
+inline constexpr std::string_view supporter_create = "supporter.create";
+inline constexpr std::string_view supporter_merge = "supporter.merge";
+inline constexpr std::string_view supporter_unchanged = "supporter.unchanged";  // a sign-up of a known person, nothing new
+inline constexpr std::string_view supporter_reveal = "supporter.reveal";        // personal data shown in full
+inline constexpr std::string_view supporter_export = "supporter.export";        // personal data written out in bulk
+inline constexpr std::string_view supporter_list = "supporter.list";            // records shown masked
+inline constexpr std::string_view supporter_lookup_miss = "supporter.lookup_miss";
+inline constexpr std::string_view intake_reject = "intake.reject";              // a submission dropped on folding
+inline constexpr std::string_view import_run = "import.run";
+inline constexpr std::string_view synth_run = "synth.run";
+inline constexpr std::string_view audit_query = "audit.query";
+inline constexpr std::string_view audit_blast_radius = "audit.blast_radius";
+inline constexpr std::string_view service_start = "service.start";
+inline constexpr std::string_view service_stop = "service.stop";
+}  // namespace action
+
+// Who acts. "keeper" for the folding service, "operator:<unix user>" for the
+// CLI, later "account:<id>" and "token:<id>".
+inline constexpr std::string_view kKeeperActor = "keeper";
+
+struct Event {
+  std::string actor;
+  std::string action;
+  std::string subject;  // record id in hex, or empty
+  nlohmann::json details = nlohmann::json::object();  // an object (null reads as {}); no personal data
+  std::string client;   // client address, or empty
+};
+
+// Record ids as the log and reports spell them.
+std::string to_hex(std::span<const std::uint8_t> bytes);
+
+// The canonical encoding hashed for `row`: every field length-prefixed (u32
+// big-endian) after a domain label, so no two different entries encode
+// alike. Appends to `out` (cleared first), so a caller can reuse the buffer.
+void encode_entry(const store::AuditEntryRow& row, std::string& out);
+// BLAKE2b-256 of the encoding; `scratch` is reused between calls.
+Digest entry_hash(const store::AuditEntryRow& row, std::string& scratch);
+// Keyed BLAKE2b-256 of the entry hash under `mac_key` (32 bytes).
+Digest entry_mac(std::span<const std::uint8_t> mac_key, std::span<const std::uint8_t> hash);
+
+// Appends entries inside one keeper transaction. It reads the chain head
+// once, in that transaction: the write lock (BEGIN IMMEDIATE) is held from
+// that read to the commit, so two writers — the keeper's fold loop and a CLI
+// process — never link to the same head. Valid only during the transact call
+// that handed out `tx`; not thread-safe. `keys` must outlive it.
+class Appender {
+ public:
+  static Result<Appender> begin(store::KeeperTx& tx, const crypto::KeeperKeyring& keys);
+
+  // Appends `e` at `at_us` (unix microseconds) and returns its seq.
+  // Errc::invalid_input if details is not an object or actor/action is
+  // empty; store errors otherwise (the caller returns them to roll back).
+  Result<std::int64_t> append(const Event& e, std::int64_t at_us);
+
+  std::int64_t head_seq() const noexcept { return seq_; }
+
+ private:
+  Appender(store::KeeperTx& tx, const crypto::KeeperKeyring& keys, std::int64_t seq, const store::Bytes& head);
+  store::KeeperTx* tx_;
+  const crypto::KeeperKeyring* keys_;
+  std::int64_t seq_;
+  store::Bytes prev_;
+  store::AuditEntryRow row_;  // reused buffers
+  std::string scratch_;
+};
+
+// One entry in its own Appender: for callers that write a single entry.
+Result<std::int64_t> record(store::KeeperTx& tx, const crypto::KeeperKeyring& keys, const Event& e);
+
+// Unix microseconds now.
+std::int64_t now_us();
+
+}  // namespace rempart::audit

@@ -1,0 +1,148 @@
+#include "audit/verify.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+#include <sodium.h>
+
+#include "audit/chain.hpp"
+
+namespace rempart::audit {
+namespace {
+
+struct Claim {
+  Checkpoint c;
+  const char* source;  // "database" or "checkpoint file"
+};
+
+class Faults {
+ public:
+  Faults(VerifyReport& report, std::size_t max) : report_(report), max_(max) {}
+  void add(std::int64_t seq, std::string reason) {
+    ++report_.fault_count;
+    if (report_.faults.size() < max_) report_.faults.push_back({seq, std::move(reason)});
+  }
+
+ private:
+  VerifyReport& report_;
+  std::size_t max_;
+};
+
+bool same(std::span<const std::uint8_t> a, std::span<const std::uint8_t> b) {
+  return a.size() == b.size() && sodium_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+}  // namespace
+
+Result<VerifyReport> verify(store::KeeperStore& store, const crypto::KeeperKeyring& keys, const VerifyOptions& opts) {
+  const auto started = std::chrono::steady_clock::now();
+  VerifyReport report;
+  Faults faults(report, opts.max_faults);
+
+  // 1. Checkpoints: the database's, then the outside file's. Only those
+  // whose signature verifies are held against the chain.
+  std::vector<Claim> claims;
+  auto db = store.audit_checkpoints();
+  if (!db) return std::unexpected(db.error());
+  report.db_checkpoints = db->size();
+  for (auto& c : *db) {
+    if (!checkpoint_valid(keys, c)) {
+      faults.add(c.seq, "database checkpoint at seq " + std::to_string(c.seq) + ": signature does not verify");
+      continue;
+    }
+    claims.push_back({std::move(c), "database"});
+  }
+  if (opts.checkpoint_file) {
+    auto file = read_checkpoint_file(*opts.checkpoint_file);
+    if (!file) {
+      if (file.error().code != Errc::not_found || report.db_checkpoints != 0) {
+        faults.add(0, "checkpoint file: " + file.error().internal);
+      }
+    } else {
+      report.file_read = true;
+      report.file_checkpoints = file->size();
+      for (auto& c : *file) {
+        if (!checkpoint_valid(keys, c)) {
+          faults.add(c.seq, "checkpoint file entry for seq " + std::to_string(c.seq) + ": signature does not verify");
+          continue;
+        }
+        claims.push_back({std::move(c), "checkpoint file"});
+      }
+    }
+  }
+  std::stable_sort(claims.begin(), claims.end(), [](const Claim& a, const Claim& b) { return a.c.seq < b.c.seq; });
+
+  // 2. The chain, in one streaming pass.
+  std::size_t next_claim = 0;
+  std::int64_t expected = 1;
+  store::Bytes prev(kDigestSize, 0);
+  std::string scratch;
+  const crypto::KeySet* ks = nullptr;
+  auto scanned = store.scan_audit(1, [&](const store::AuditEntryRow& row) {
+    ++report.entries;
+    report.last_seq = row.seq;
+    bool linked = true;
+    if (row.seq != expected) {
+      if (row.seq > expected) {
+        faults.add(expected, "entries " + std::to_string(expected) + ".." + std::to_string(row.seq - 1) +
+                                 " are missing");
+      } else {
+        faults.add(row.seq, "entry out of sequence");
+      }
+      linked = false;  // the gap is the fault; do not report the link too
+    }
+    if (linked && !same(row.prev_hash, prev)) {
+      faults.add(row.seq, "entry " + std::to_string(row.seq) + ": previous-hash does not match entry " +
+                              std::to_string(row.seq - 1) + " (entry removed, inserted or reordered)");
+    } else {
+      const Digest h = entry_hash(row, scratch);
+      if (!same(h, row.hash)) {
+        faults.add(row.seq, "entry " + std::to_string(row.seq) + ": content does not match its hash (edited)");
+      } else {
+        if (ks == nullptr || ks->version != row.key_version) ks = keys.version(row.key_version);
+        if (ks == nullptr) {
+          faults.add(row.seq, "entry " + std::to_string(row.seq) + ": MAC key version " +
+                                  std::to_string(row.key_version) + " is not in the keyring");
+        } else if (!same(entry_mac(ks->audit_mac.span(), h), row.mac)) {
+          faults.add(row.seq, "entry " + std::to_string(row.seq) +
+                                  ": MAC does not verify (forged or rewritten without the audit key)");
+        }
+      }
+    }
+    while (next_claim < claims.size() && claims[next_claim].c.seq < row.seq) {
+      // A checkpoint for a seq the scan skipped (a gap already reported).
+      faults.add(claims[next_claim].c.seq, std::string(claims[next_claim].source) + " checkpoint names seq " +
+                                                std::to_string(claims[next_claim].c.seq) + ", which is missing");
+      ++next_claim;
+    }
+    while (next_claim < claims.size() && claims[next_claim].c.seq == row.seq) {
+      const Claim& cl = claims[next_claim];
+      if (same(cl.c.head_hash, row.hash)) {
+        report.covered_seq = row.seq;
+      } else {
+        faults.add(row.seq, "entry " + std::to_string(row.seq) + ": hash differs from the one signed in the " +
+                                cl.source + " checkpoint (log rewritten or rolled back)");
+      }
+      ++next_claim;
+    }
+    prev = row.hash;
+    expected = row.seq + 1;
+    return true;
+  });
+  if (!scanned) return std::unexpected(scanned.error());
+
+  // 3. Checkpoints beyond the end: the tail was cut or the file rolled back.
+  if (next_claim < claims.size()) {
+    const Claim& cl = claims.back();
+    faults.add(report.last_seq + 1, "entries " + std::to_string(report.last_seq + 1) + ".." +
+                                        std::to_string(cl.c.seq) + " are missing: the " + cl.source +
+                                        " checkpoint names seq " + std::to_string(cl.c.seq) + " but the log ends at " +
+                                        std::to_string(report.last_seq) + " (truncated or rolled back)");
+  }
+  std::stable_sort(report.faults.begin(), report.faults.end(),
+                   [](const Fault& a, const Fault& b) { return a.seq < b.seq; });
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return report;
+}
+
+}  // namespace rempart::audit

@@ -1,0 +1,55 @@
+#pragma once
+// `rempart audit verify`: recomputes the whole chain, every MAC and every
+// checkpoint signature, and holds the database against the checkpoints
+// published outside it. What each check catches is in docs/audit.md.
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "audit/checkpoint.hpp"
+#include "core/error.hpp"
+#include "crypto/keyring.hpp"
+#include "store/store.hpp"
+
+namespace rempart::audit {
+
+// One problem found. `seq` is the first entry it concerns (0 when it is
+// about the checkpoint file as a whole).
+struct Fault {
+  std::int64_t seq = 0;
+  std::string reason;  // names fields and seqs, never an entry's content
+};
+
+struct VerifyOptions {
+  // Checkpoints published outside the database. Without one, truncation of
+  // the tail and a rollback of the whole file cannot be detected.
+  std::optional<std::filesystem::path> checkpoint_file;
+  std::size_t max_faults = 100;  // faults kept (the count goes on)
+};
+
+struct VerifyReport {
+  std::int64_t entries = 0;          // entries read
+  std::int64_t last_seq = 0;         // highest seq in the database
+  std::size_t db_checkpoints = 0;
+  std::size_t file_checkpoints = 0;  // 0 when no file was read
+  bool file_read = false;
+  std::int64_t covered_seq = 0;      // highest seq confirmed by a valid checkpoint
+  std::vector<Fault> faults;         // sorted by seq, at most max_faults
+  std::size_t fault_count = 0;       // all faults, kept or not
+  double seconds = 0;                // wall time of the check
+
+  bool ok() const noexcept { return fault_count == 0; }
+  // The fault with the lowest seq: the first bad entry.
+  const Fault* first() const noexcept { return faults.empty() ? nullptr : &faults.front(); }
+};
+
+// Streams the log once (memory does not grow with its length). Returns a
+// report whatever it finds; an Error only when the store cannot be read.
+// Reads the database checkpoints, then the file, then the entries, so a
+// checkpoint written meanwhile by a running keeper never names an entry the
+// scan cannot see. Thread-compatible; `store` is used from this thread.
+Result<VerifyReport> verify(store::KeeperStore& store, const crypto::KeeperKeyring& keys, const VerifyOptions& opts);
+
+}  // namespace rempart::audit

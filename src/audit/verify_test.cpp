@@ -1,0 +1,221 @@
+// The tamper matrix: every way an intruder with full access to the database
+// file could edit the log, each detected with the right first bad entry.
+#include "audit/verify.hpp"
+
+#include <sodium.h>
+
+#include <gtest/gtest.h>
+
+#include "audit/test_support.hpp"
+
+namespace rempart::audit {
+namespace {
+
+class VerifyTest : public test::AuditFixture {
+ protected:
+  void SetUp() override {
+    AuditFixture::SetUp();
+    if (HasFatalFailure()) return;
+    build(5);
+  }
+
+  // `batches` x 10 entries, a checkpoint after each batch (seq 10, 20, …).
+  void build(int batches) {
+    std::vector<std::unique_ptr<CheckpointSink>> sinks;
+    sinks.push_back(std::make_unique<FileCheckpointSink>(outside()));
+    Checkpointer cp(*keys_, *store_, CheckpointPolicy{10, 3600}, std::move(sinks));
+    for (int b = 0; b < batches; ++b) {
+      append(10, "supporter.create", "keeper", 1'700'000'000'000'000 + b * 1000);
+      auto c = cp.maybe(1'700'000'000'000'000 + b * 1000 + 999);
+      ASSERT_TRUE(c && *c);
+    }
+  }
+
+  std::filesystem::path outside() const { return dir_.file("outside.checkpoints"); }
+
+  VerifyReport check(bool with_file = true) {
+    VerifyOptions o;
+    if (with_file) o.checkpoint_file = outside();
+    auto r = verify(*store_, *keys_, o);
+    EXPECT_TRUE(r.has_value());
+    return r ? *r : VerifyReport{};
+  }
+
+  std::vector<store::AuditEntryRow> rows() {
+    std::vector<store::AuditEntryRow> out;
+    EXPECT_TRUE(store_->scan_audit(1, [&](const store::AuditEntryRow& r) {
+      out.push_back(r);
+      return true;
+    }));
+    return out;
+  }
+
+  // Replaces the whole table with `rs`, as an intruder with the file would.
+  void rewrite(const std::vector<store::AuditEntryRow>& rs) {
+    sqlite3* h = nullptr;
+    ASSERT_EQ(sqlite3_open(db().c_str(), &h), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(h, "BEGIN; DELETE FROM audit_entries", nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(h,
+                                 "INSERT INTO audit_entries (seq, at, actor, action, client, subject, details,"
+                                 " key_version, prev_hash, hash, mac) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                                 -1, &st, nullptr),
+              SQLITE_OK);
+    for (const auto& r : rs) {
+      sqlite3_bind_int64(st, 1, r.seq);
+      sqlite3_bind_int64(st, 2, r.at);
+      sqlite3_bind_text(st, 3, r.actor.c_str(), -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text(st, 4, r.action.c_str(), -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text(st, 5, r.client.c_str(), -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text(st, 6, r.subject.c_str(), -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text(st, 7, r.details.c_str(), -1, SQLITE_TRANSIENT);
+      sqlite3_bind_int64(st, 8, r.key_version);
+      sqlite3_bind_blob(st, 9, r.prev_hash.data(), static_cast<int>(r.prev_hash.size()), SQLITE_TRANSIENT);
+      sqlite3_bind_blob(st, 10, r.hash.data(), static_cast<int>(r.hash.size()), SQLITE_TRANSIENT);
+      sqlite3_bind_blob(st, 11, r.mac.data(), static_cast<int>(r.mac.size()), SQLITE_TRANSIENT);
+      ASSERT_EQ(sqlite3_step(st), SQLITE_DONE);
+      sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    ASSERT_EQ(sqlite3_exec(h, "COMMIT", nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(h);
+  }
+
+  // Recomputes seq, links and hashes from index `from` on; MACs are made
+  // with `mac_key` when given (a stolen key), left as they were otherwise.
+  static void rechain(std::vector<store::AuditEntryRow>& rs, std::size_t from,
+                      std::optional<std::span<const std::uint8_t>> mac_key = std::nullopt) {
+    std::string scratch;
+    for (std::size_t i = from; i < rs.size(); ++i) {
+      rs[i].seq = static_cast<std::int64_t>(i) + 1;
+      rs[i].prev_hash = i == 0 ? store::Bytes(32, 0) : rs[i - 1].hash;
+      const auto h = entry_hash(rs[i], scratch);
+      rs[i].hash.assign(h.begin(), h.end());
+      if (mac_key) {
+        const auto m = entry_mac(*mac_key, h);
+        rs[i].mac.assign(m.begin(), m.end());
+      }
+    }
+  }
+
+  static void expect_first(const VerifyReport& r, std::int64_t seq, const std::string& words) {
+    ASSERT_FALSE(r.ok());
+    ASSERT_NE(r.first(), nullptr);
+    EXPECT_EQ(r.first()->seq, seq) << r.first()->reason;
+    EXPECT_NE(r.first()->reason.find(words), std::string::npos) << r.first()->reason;
+  }
+};
+
+TEST_F(VerifyTest, IntactLogPasses) {
+  const auto r = check();
+  EXPECT_TRUE(r.ok()) << (r.first() ? r.first()->reason : "");
+  EXPECT_EQ(r.entries, 50);
+  EXPECT_EQ(r.last_seq, 50);
+  EXPECT_EQ(r.db_checkpoints, 5u);
+  EXPECT_EQ(r.file_checkpoints, 5u);
+  EXPECT_EQ(r.covered_seq, 50);
+}
+
+TEST_F(VerifyTest, OneByteOfDetailsChanged) {
+  tamper("UPDATE audit_entries SET details = replace(details, 'test', 'tesu') WHERE seq = 17");
+  const auto r = check();
+  expect_first(r, 17, "does not match its hash");
+  EXPECT_EQ(r.fault_count, 1u);
+}
+
+TEST_F(VerifyTest, MiddleEntryDeleted) {
+  tamper("DELETE FROM audit_entries WHERE seq = 25");
+  expect_first(check(), 25, "missing");
+}
+
+TEST_F(VerifyTest, TwoEntriesSwapped) {
+  auto rs = rows();
+  std::swap(rs[11], rs[33]);  // seq 12 and 34 exchange places
+  rs[11].seq = 12;
+  rs[33].seq = 34;
+  rewrite(rs);
+  expect_first(check(), 12, "previous-hash");
+}
+
+TEST_F(VerifyTest, LastTenTruncatedIsCaughtByTheOutsideCheckpoints) {
+  // The intruder cuts the tail and the database checkpoints that name it.
+  tamper("DELETE FROM audit_entries WHERE seq > 40; DELETE FROM audit_checkpoints WHERE seq > 40");
+  expect_first(check(), 41, "truncated");
+  // Without the outside file, the cut is invisible: that file is the point.
+  EXPECT_TRUE(check(false).ok());
+}
+
+TEST_F(VerifyTest, ForgedEntryInserted) {
+  auto rs = rows();
+  store::AuditEntryRow forged = rs[29];
+  forged.action = "supporter.create";
+  forged.details = R"({"n":0,"via":"forged"})";
+  rs.insert(rs.begin() + 30, forged);
+  // The forger relinks everything after it; without the key every MAC of a
+  // new hash is wrong, starting with the forged entry itself.
+  rechain(rs, 30);
+  randombytes_buf(rs[30].mac.data(), rs[30].mac.size());
+  rewrite(rs);
+  expect_first(check(), 31, "MAC does not verify");
+}
+
+TEST_F(VerifyTest, WholeChainRebuiltWithoutTheMacKey) {
+  tamper("DELETE FROM audit_checkpoints");
+  auto rs = rows();
+  rs[4].details = R"({"n":4,"via":"nothing to see"})";
+  std::array<std::uint8_t, 32> guess{};
+  rechain(rs, 0, guess);  // every hash and link consistent, MACs under a guessed key
+  rewrite(rs);
+  const auto r = check(false);
+  expect_first(r, 1, "MAC does not verify");
+  EXPECT_EQ(r.fault_count, 50u);
+}
+
+TEST_F(VerifyTest, ChainRebuiltWithAStolenMacKeyIsCaughtByTheOutsideCheckpoints) {
+  tamper("DELETE FROM audit_checkpoints");
+  auto rs = rows();
+  rs[14].details = R"({"n":4,"via":"nothing to see"})";
+  rechain(rs, 14, keys_->current().audit_mac.span());
+  rewrite(rs);
+  EXPECT_TRUE(check(false).ok()) << "the chain itself is consistent";
+  expect_first(check(), 20, "checkpoint");
+}
+
+TEST_F(VerifyTest, DatabaseRolledBackToAnOlderCopy) {
+  const auto copy = dir_.file("backup.db");
+  store_.reset();  // closing the last connection folds the WAL into the file
+  std::filesystem::copy_file(db(), copy);
+  auto s = store::open_sqlite_keeper(db());
+  ASSERT_TRUE(s.has_value());
+  store_ = std::move(*s);
+  build(2);  // seq 51..70, checkpoints at 60 and 70 in the file
+  EXPECT_TRUE(check().ok());
+  store_.reset();
+  for (const char* ext : {"-wal", "-shm"}) std::filesystem::remove(db().string() + ext);
+  std::filesystem::copy_file(copy, db(), std::filesystem::copy_options::overwrite_existing);
+  s = store::open_sqlite_keeper(db());
+  ASSERT_TRUE(s.has_value());
+  store_ = std::move(*s);
+  expect_first(check(), 51, "rolled back");
+}
+
+TEST_F(VerifyTest, ForgedCheckpointLineIsAFault) {
+  auto c = sign_checkpoint(keys_->current(), 30, store::Bytes(32, 7), 1);
+  ASSERT_TRUE(c.has_value());
+  c->signature[0] ^= 1;
+  FileCheckpointSink(outside()).publish(*c);
+  expect_first(check(), 30, "signature does not verify");
+}
+
+TEST_F(VerifyTest, MissingCheckpointFileIsAFaultOnceCheckpointsExist) {
+  std::filesystem::remove(outside());
+  expect_first(check(), 0, "checkpoint file");
+}
+
+TEST_F(VerifyTest, UnknownKeyVersionIsAFault) {
+  tamper("UPDATE audit_entries SET key_version = 7 WHERE seq = 3");
+  expect_first(check(), 3, "does not match its hash");  // the version is hashed
+}
+
+}  // namespace
+}  // namespace rempart::audit
