@@ -34,6 +34,29 @@ Result<FoldCounts> Folder::fold_once(std::size_t limit) {
     openers.emplace(item.batch_uid, std::move(opener));
   }
 
+  // Open and validate before taking the write lock: the intake's group
+  // commits wait on that lock, so it is held for the SQL and the re-sealing
+  // of records only.
+  struct Opened {
+    const store::InboxRow* item;
+    std::optional<core::Person> person;  // nullopt: rejected
+    bool authentic = false;
+  };
+  std::vector<Opened> opened;
+  opened.reserve(items->size());
+  for (const auto& item : *items) {
+    const auto& opener = openers.at(item.batch_uid);
+    if (!opener) continue;
+    Opened o{&item, std::nullopt, false};
+    auto fields = opener->open(item.item_uid, crypto::Sealed{item.wrapped_key, item.fields});
+    if (fields) {
+      o.authentic = true;
+      auto valid = core::validate_submission(core::to_raw(core::to_person(*fields)), opts_);
+      if (valid) o.person = std::move(*valid);
+    }
+    opened.push_back(std::move(o));
+  }
+
   const std::int64_t now = unix_now();
   const std::int64_t now_us = audit::now_us();
   auto r = store_.transact([&](store::KeeperTx& tx) -> Result<void> {
@@ -41,15 +64,7 @@ Result<FoldCounts> Folder::fold_once(std::size_t limit) {
     // its entries commit together or not at all.
     auto log = audit::Appender::begin(tx, keys_);
     if (!log) return std::unexpected(log.error());
-    for (const auto& item : *items) {
-      const auto& opener = openers.at(item.batch_uid);
-      if (!opener) continue;
-      auto fields = opener->open(item.item_uid, crypto::Sealed{item.wrapped_key, item.fields});
-      std::optional<core::Person> person;
-      if (fields) {
-        auto valid = core::validate_submission(core::to_raw(core::to_person(*fields)), opts_);
-        if (valid) person = std::move(*valid);
-      }
+    for (const auto& [item, person, authentic] : opened) {
       audit::Event event{std::string(audit::kKeeperActor), "", "", nlohmann::json::object(), ""};
       if (person) {
         store::Bytes id;
@@ -62,10 +77,10 @@ Result<FoldCounts> Folder::fold_once(std::size_t limit) {
       } else {
         ++counts.rejected;
         event.action = audit::action::intake_reject;
-        event.details = {{"via", "intake"}, {"reason", fields ? "validation" : "authentication"}};
+        event.details = {{"via", "intake"}, {"reason", authentic ? "validation" : "authentication"}};
       }
       if (auto e = log->append(event, now_us); !e) return std::unexpected(e.error());
-      if (auto d = tx.delete_inbox_item(item.id); !d) return std::unexpected(d.error());
+      if (auto d = tx.delete_inbox_item(item->id); !d) return std::unexpected(d.error());
     }
     auto gone = tx.delete_unreferenced_batches();
     if (!gone) return std::unexpected(gone.error());
