@@ -40,7 +40,7 @@ TEST(Import, ChunksCommitWholeRowsAndDedupAcrossChunks) {
   EXPECT_TRUE(r->problems.empty());
   EXPECT_EQ(calls, 4u);
   EXPECT_EQ(st->count_supporters().value(), 20);
-  auto s = find_supporter(*st, keys, "email", "p3@example.org").value();
+  auto s = reveal_supporter(*st, keys, "operator:test", "email", "p3@example.org", "test").value();
   ASSERT_TRUE(s);
   EXPECT_EQ(s->person.tags, (std::vector<std::string>{"a", "b"}));
   EXPECT_TRUE(s->person.consent.email);

@@ -76,7 +76,7 @@ TEST(IntakeWriter, ConcurrentSubmissionsAreDurableThenFolded) {
   EXPECT_EQ(created, static_cast<std::size_t>(kThreads * kEach));
   EXPECT_EQ(st->count_inbox().value(), 0);
   EXPECT_EQ(st->count_supporters().value(), kThreads * kEach);
-  auto s = find_supporter(*st, keys, "email", "quentinella.marchedouce.17@example.org");
+  auto s = reveal_supporter(*st, keys, "operator:test", "email", "quentinella.marchedouce.17@example.org", "test");
   ASSERT_TRUE(s && *s);
   EXPECT_EQ((*s)->person.family_name, "Marchedouce");
   EXPECT_TRUE((*s)->person.consent.email);

@@ -167,27 +167,6 @@ Result<Upsert> RecordWriter::upsert(store::KeeperTx& tx, const core::Person& p, 
   return Upsert::merged;
 }
 
-Result<std::optional<Supporter>> find_supporter(store::KeeperStore& store, const crypto::KeeperKeyring& keys,
-                                                std::string_view kind, std::string_view normalised) {
-  const auto idx = index_of(keys.current(), kind, std::string(normalised));
-  auto row = kind == "email" ? store.find_supporter_by_email_index(idx) : store.find_supporter_by_phone_index(idx);
-  if (!row) return std::unexpected(row.error());
-  if (!*row) return std::optional<Supporter>{};
-  auto person = open_row(keys, **row);
-  if (!person) return std::unexpected(person.error());
-  auto tags = store.tags((*row)->id);
-  if (!tags) return std::unexpected(tags.error());
-  Supporter s;
-  s.id = (*row)->id;
-  s.person = std::move(*person);
-  s.person.tags = std::move(*tags);
-  s.person.consent.email = (*row)->consent_email_at.has_value();
-  s.person.consent.sms = (*row)->consent_sms_at.has_value();
-  s.created_at = (*row)->created_at;
-  s.updated_at = (*row)->updated_at;
-  return std::optional<Supporter>(std::move(s));
-}
-
 std::string_view audit_action(Upsert u) {
   switch (u) {
     case Upsert::created: return audit::action::supporter_create;
@@ -227,15 +206,10 @@ Result<std::optional<Supporter>> reveal_supporter(store::KeeperStore& store, con
     auto e = audit::record(tx, keys, audit::Event{actor, std::string(audit::action::supporter_reveal),
                                                   audit::to_hex((*row)->id), std::move(details), ""});
     if (!e) return std::unexpected(e.error());
-    Supporter s;
-    s.id = (*row)->id;
-    s.person = std::move(*person);
-    s.person.tags = std::move(*tags);
-    s.person.consent.email = (*row)->consent_email_at.has_value();
-    s.person.consent.sms = (*row)->consent_sms_at.has_value();
-    s.created_at = (*row)->created_at;
-    s.updated_at = (*row)->updated_at;
-    found = std::move(s);
+    found = Supporter{(*row)->id, std::move(*person), (*row)->created_at, (*row)->updated_at};
+    found->person.tags = std::move(*tags);
+    found->person.consent.email = (*row)->consent_email_at.has_value();
+    found->person.consent.sms = (*row)->consent_sms_at.has_value();
     return {};
   });
   // Only after the commit: if the entry cannot be written, nothing is shown.

@@ -41,17 +41,13 @@ class RecordWriter {
   const crypto::KeeperKeyring& keys_;
 };
 
-// Read side for operators (until the console exists): finds and opens a
-// record by exact e-mail or phone, already normalised by the caller.
+// A record opened for a person to see; only reveal_supporter makes one.
 struct Supporter {
   store::Bytes id;
   core::Person person;  // tags and consents included
   std::int64_t created_at = 0;
   std::int64_t updated_at = 0;
 };
-Result<std::optional<Supporter>> find_supporter(store::KeeperStore& store, const crypto::KeeperKeyring& keys,
-                                                std::string_view kind, std::string_view normalised);
-
 // The one way for a person to see a record in full: finds the record by
 // exact e-mail or phone (already normalised), opens it, and commits a
 // `supporter.reveal` audit entry (subject: record id; details: the fields
