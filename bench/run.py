@@ -410,7 +410,7 @@ class Bench:
         if exe is None:
             self.notes.append("audit: no audit_bench target in this build (audit log not there yet)")
             return
-        r = subprocess.run([exe], capture_output=True, text=True, cwd=self.root)
+        r = subprocess.run([exe, str(self.o.audit_entries)], capture_output=True, text=True, cwd=self.root)
         f = figures(r.stdout)
         if r.returncode != 0 or not f:
             self.notes.append(f"audit: audit_bench failed ({r.returncode})")
@@ -505,6 +505,8 @@ def main():
     ap.add_argument("--build", required=True, help="Release build directory (with -DREMPART_BENCH=ON)")
     ap.add_argument("--out", required=True, help="JSON results file")
     ap.add_argument("--quick", action="store_true", help="small N and short loads (~1 minute)")
+    ap.add_argument("--smoke", action="store_true",
+                    help="tiny N and 2 s loads: checks that every benchmark still runs (CI); figures mean little")
     ap.add_argument("--duration", type=int, help="seconds of each HTTP load (default 20, quick 4)")
     ap.add_argument("--rows", type=int, help="rows imported / synthesised (default 120000, quick 10000)")
     ap.add_argument("--phones", type=int, help="how many of them have a phone (default rows/6)")
@@ -513,6 +515,12 @@ def main():
     ap.add_argument("--shows", type=int, help="`supporters show` runs (default 20, quick 5)")
     ap.add_argument("--keep", action="store_true", help="keep the temporary instances")
     o = ap.parse_args()
+    if o.smoke:
+        o.quick = True
+        o.duration = o.duration or 2
+        o.rows = o.rows or 2000
+        o.shows = o.shows or 2
+    o.audit_entries = 20000 if o.smoke else 100000 if o.quick else 1000000
     o.duration = o.duration or (4 if o.quick else 20)
     o.rows = o.rows or (10000 if o.quick else 120000)
     o.phones = o.phones if o.phones is not None else min(50000, o.rows // 6)

@@ -127,9 +127,9 @@ TEST_F(AuditFixture, KeeperConnectionCannotEditOrDeleteEntries) {
   ASSERT_NE(h, nullptr);
   for (const char* sql : {"UPDATE audit_entries SET details = '{}' WHERE seq = 1", "DELETE FROM audit_entries",
                           "DELETE FROM audit_checkpoints", "UPDATE audit_checkpoints SET seq = 1"}) {
-    EXPECT_NE(sqlite3_exec(h, sql, nullptr, nullptr, nullptr), SQLITE_OK) << sql;
+    EXPECT_NE(test::run_statements(h, sql), SQLITE_OK) << sql;
   }
-  EXPECT_EQ(sqlite3_exec(h, "SELECT count(*) FROM audit_entries", nullptr, nullptr, nullptr), SQLITE_OK);
+  EXPECT_EQ(test::run_statements(h, "SELECT count(*) FROM audit_entries"), SQLITE_OK);
 }
 
 TEST_F(AuditFixture, IntakeConnectionCannotTouchTheLog) {
@@ -140,7 +140,7 @@ TEST_F(AuditFixture, IntakeConnectionCannotTouchTheLog) {
                           "INSERT INTO audit_entries (seq, at, actor, action, details, key_version, prev_hash, hash,"
                           " mac) VALUES (99, 0, 'a', 'b', '{}', 1, x'', x'', x'')",
                           "INSERT INTO audit_checkpoints VALUES (1, x'', 0, 1, x'')"}) {
-    EXPECT_NE(sqlite3_exec(h, sql, nullptr, nullptr, nullptr), SQLITE_OK) << sql;
+    EXPECT_NE(test::run_statements(h, sql), SQLITE_OK) << sql;
   }
 }
 

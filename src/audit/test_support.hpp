@@ -18,6 +18,25 @@
 
 namespace rempart::audit::test {
 
+// Test-only: runs a fixed literal (one or more statements) on a raw handle,
+// as an intruder with the file would; returns the first failing code.
+inline int run_statements(sqlite3* h, const char* sql) {
+  while (sql != nullptr && *sql != '\0') {
+    sqlite3_stmt* stmt = nullptr;
+    const char* tail = nullptr;
+    int rc = sqlite3_prepare_v2(h, sql, -1, &stmt, &tail);
+    if (rc != SQLITE_OK) return rc;
+    if (stmt != nullptr) {
+      while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+      }
+      sqlite3_finalize(stmt);
+      if (rc != SQLITE_DONE) return rc;
+    }
+    sql = tail;
+  }
+  return SQLITE_OK;
+}
+
 class AuditFixture : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -50,14 +69,12 @@ class AuditFixture : public ::testing::Test {
     return last;
   }
 
-  // Runs one statement as an intruder would: straight on the file.
-  void tamper(const std::string& sql) {
+  // Runs fixed statements as an intruder would: straight on the file.
+  void tamper(const char* sql) {
     sqlite3* h = nullptr;
     ASSERT_EQ(sqlite3_open(db().c_str(), &h), SQLITE_OK);
-    char* err = nullptr;
-    const int rc = sqlite3_exec(h, sql.c_str(), nullptr, nullptr, &err);
-    const std::string msg = err != nullptr ? err : "";
-    sqlite3_free(err);
+    const int rc = run_statements(h, sql);
+    const std::string msg = sqlite3_errmsg(h);
     sqlite3_close(h);
     ASSERT_EQ(rc, SQLITE_OK) << msg;
   }
