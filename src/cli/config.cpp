@@ -107,7 +107,7 @@ Result<Config> parse_config(std::string_view toml_text, const std::filesystem::p
     msg << "configuration is not valid TOML (line " << e.source().begin.line << ")";
     return fail(Errc::config, msg.str());
   }
-  if (auto r = refuse_unknown(root, {"storage", "keys", "intake", "keeper", "log", "audit"}, "top level"); !r) {
+  if (auto r = refuse_unknown(root, {"storage", "keys", "intake", "keeper", "log", "audit", "console"}, "top level"); !r) {
     return std::unexpected(r.error());
   }
   Config c;
@@ -207,6 +207,31 @@ Result<Config> parse_config(std::string_view toml_text, const std::filesystem::p
       return fail(Errc::config, "[intake].allowed_origins entries must be origins like https://example.org");
     }
   }
+  std::string console_listen = "127.0.0.1:8081";
+  if (const auto* t = sub(root, "console")) {
+    if (auto r = refuse_unknown(*t, {"listen", "session_idle_minutes", "session_absolute_hours"}, "console"); !r) {
+      return std::unexpected(r.error());
+    }
+    if (auto r = read(*t, "console", "listen", console_listen); !r) return std::unexpected(r.error());
+    if (auto r = read(*t, "console", "session_idle_minutes", c.console.session_idle_minutes); !r) {
+      return std::unexpected(r.error());
+    }
+    if (auto r = read(*t, "console", "session_absolute_hours", c.console.session_absolute_hours); !r) {
+      return std::unexpected(r.error());
+    }
+  }
+  auto cl = parse_listen(console_listen);
+  if (!cl) return std::unexpected(cl.error());
+  c.console.listen = *cl;
+  if (c.console.session_idle_minutes < 1 || c.console.session_idle_minutes > 24 * 60) {
+    return fail(Errc::config, "[console].session_idle_minutes must be 1..1440");
+  }
+  if (c.console.session_absolute_hours < 1 || c.console.session_absolute_hours > 7 * 24) {
+    return fail(Errc::config, "[console].session_absolute_hours must be 1..168");
+  }
+  if (c.console.session_idle_minutes > c.console.session_absolute_hours * 60) {
+    return fail(Errc::config, "[console].session_idle_minutes must not exceed session_absolute_hours");
+  }
   static const Keys levels = {"trace", "debug", "info", "warn", "error", "critical", "off"};
   if (!levels.contains(c.log_level)) return fail(Errc::config, "[log].level is not a known level");
   return c;
@@ -248,7 +273,12 @@ std::string render_config(const Config& c) {
     << "checkpoint_seconds = " << c.audit.checkpoint_seconds << "   # ... or every T seconds\n"
     << "checkpoint_file = " << quote(c.audit.checkpoint_file.string())
     << "   # append-only, outside data_dir; \"\" = none\n"
-    << "checkpoint_syslog = " << (c.audit.checkpoint_syslog ? "true" : "false") << "   # also log each checkpoint\n";
+    << "checkpoint_syslog = " << (c.audit.checkpoint_syslog ? "true" : "false") << "   # also log each checkpoint\n\n"
+    << "[console]\n"
+    << "listen = " << quote(c.console.listen.host + ":" + std::to_string(c.console.listen.port))
+    << "   # admin console (keeper role only); never the intake address\n"
+    << "session_idle_minutes = " << c.console.session_idle_minutes << "\n"
+    << "session_absolute_hours = " << c.console.session_absolute_hours << "\n";
   return o.str();
 }
 

@@ -26,6 +26,14 @@ struct AuditConfig {
   bool checkpoint_syslog = false;
 };
 
+// [console]: the keeper's admin console (served on its own address, never
+// the intake one) and its session lifetimes.
+struct ConsoleConfig {
+  ListenAddress listen{"127.0.0.1", 8081};
+  std::int64_t session_idle_minutes = 15;
+  std::int64_t session_absolute_hours = 8;
+};
+
 struct Config {
   std::filesystem::path data_dir;  // holds the database; 0700
   std::filesystem::path keys_dir;  // holds the keyrings; never inside data_dir
@@ -39,6 +47,7 @@ struct Config {
   std::size_t fold_batch = 250;  // submissions per fold transaction: short, so intake commits wait little
   std::string log_level = "info";
   AuditConfig audit;
+  ConsoleConfig console;
 
   std::filesystem::path database() const { return data_dir / "rempart.db"; }
 };

@@ -85,5 +85,28 @@ TEST(Config, RefusesWhatIsNotInTheSchema) {
   }
 }
 
+TEST(Config, ConsoleTableDefaultsParsesAndRefusesNonsense) {
+  auto d = parse_config(kMinimal, "t.toml");
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->console.listen.host, "127.0.0.1");
+  EXPECT_EQ(d->console.listen.port, 8081);
+  EXPECT_EQ(d->console.session_idle_minutes, 15);
+  EXPECT_EQ(d->console.session_absolute_hours, 8);
+  auto c = parse_config(std::string(kMinimal) +
+                            "[console]\nlisten = \"10.0.0.1:9443\"\nsession_idle_minutes = 5\nsession_absolute_hours = 2\n",
+                        "t.toml");
+  ASSERT_TRUE(c) << c.error().internal;
+  EXPECT_EQ(c->console.listen.port, 9443);
+  EXPECT_EQ(c->console.session_idle_minutes, 5);
+  EXPECT_EQ(c->console.session_absolute_hours, 2);
+  auto back = parse_config(render_config(*c), "r.toml");
+  ASSERT_TRUE(back) << back.error().internal;
+  EXPECT_EQ(back->console.listen.host, "10.0.0.1");
+  EXPECT_EQ(back->console.session_idle_minutes, 5);
+  EXPECT_FALSE(parse_config(std::string(kMinimal) + "[console]\nsession_idle_minutes = 0\n", "t.toml"));
+  EXPECT_FALSE(parse_config(std::string(kMinimal) + "[console]\nsession_idle_minutes = 600\nsession_absolute_hours = 1\n", "t.toml"));
+  EXPECT_FALSE(parse_config(std::string(kMinimal) + "[console]\ncookie = 1\n", "t.toml"));
+}
+
 }  // namespace
 }  // namespace rempart::cli

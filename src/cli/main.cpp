@@ -1,6 +1,7 @@
 // Composition root: parses the command line and hands over to a command.
 #include <CLI/CLI.hpp>
 
+#include "cli/admin_commands.hpp"
 #include "cli/commands.hpp"
 
 int main(int argc, char** argv) {
@@ -88,7 +89,67 @@ int main(int argc, char** argv) {
   blast_cmd->add_option("--until", blast.until, "To (exclusive), UTC");
   blast_cmd->add_option("--csv", blast.csv, "Write the record ids to this CSV file");
 
+  auto* adm = app.add_subcommand("admin", "Console accounts and API tokens (needs the keeper keyring)");
+  adm->require_subcommand(1);
+  adm->fallthrough();
+  std::filesystem::path admin_config = "rempart.toml";
+  adm->add_option("--config", admin_config, "Configuration file")->capture_default_str();
+  const auto roles = CLI::IsMember({"viewer", "organiser", "admin", "auditor"});
+
+  AdminAddArgs admin_add;
+  auto* admin_add_cmd = adm->add_subcommand("add", "Create an account; prints its TOTP set-up and recovery codes once");
+  admin_add_cmd->add_option("name", admin_add.name, "Account name ([a-z0-9._-], up to 64)")->required();
+  admin_add_cmd->add_option("--role", admin_add.role, "viewer | organiser | admin | auditor")->required()->check(roles);
+  admin_add_cmd->add_flag("--password-stdin", admin_add.password_stdin, "Read the password from stdin (one line)");
+  auto* admin_list_cmd = adm->add_subcommand("list", "List accounts");
+  std::string admin_name, admin_role, admin_reason;
+  auto* admin_disable_cmd = adm->add_subcommand("disable", "Disable an account and end its sessions");
+  admin_disable_cmd->add_option("name", admin_name, "Account name")->required();
+  auto* admin_role_cmd = adm->add_subcommand("set-role", "Change an account's role");
+  admin_role_cmd->add_option("name", admin_name, "Account name")->required();
+  admin_role_cmd->add_option("role", admin_role, "viewer | organiser | admin | auditor")->required()->check(roles);
+  auto* admin_mfa_cmd = adm->add_subcommand("reset-mfa", "New TOTP secret and recovery codes (printed once)");
+  admin_mfa_cmd->add_option("name", admin_name, "Account name")->required();
+  auto* admin_unlock_cmd = adm->add_subcommand("unlock", "Unlock an account locked after failed logins");
+  admin_unlock_cmd->add_option("name", admin_name, "Account name")->required();
+  admin_unlock_cmd->add_option("--reason", admin_reason, "Why (recorded in the audit log)")->required();
+  auto* admin_revoke_cmd = adm->add_subcommand("revoke-sessions", "End every session of an account");
+  admin_revoke_cmd->add_option("name", admin_name, "Account name")->required();
+
+  auto* tok = adm->add_subcommand("token", "API tokens for programs");
+  tok->require_subcommand(1);
+  tok->fallthrough();
+  AdminTokenCreateArgs token_create;
+  auto* token_create_cmd = tok->add_subcommand("create", "Create a token; prints it once");
+  token_create_cmd->add_option("--scope", token_create.scope, "intake | read-masked | reveal")
+      ->required()
+      ->check(CLI::IsMember({"intake", "read-masked", "reveal"}));
+  token_create_cmd->add_option("--expires-days", token_create.expires_days, "Days until it expires (1..3650)")
+      ->capture_default_str();
+  token_create_cmd->add_option("--name", token_create.label, "Label, e.g. the website using it")->required();
+  auto* token_list_cmd = tok->add_subcommand("list", "List tokens (never their secret)");
+  std::int64_t token_id = 0;
+  auto* token_revoke_cmd = tok->add_subcommand("revoke", "Revoke a token");
+  token_revoke_cmd->add_option("id", token_id, "Token id (see `admin token list`)")->required();
+
   CLI11_PARSE(app, argc, argv);
+
+  if (*admin_add_cmd) {
+    admin_add.config = admin_config;
+    return run_admin_add(admin_add);
+  }
+  if (*admin_list_cmd) return run_admin_list(admin_config);
+  if (*admin_disable_cmd) return run_admin_disable(admin_config, admin_name);
+  if (*admin_role_cmd) return run_admin_set_role(admin_config, admin_name, admin_role);
+  if (*admin_mfa_cmd) return run_admin_reset_mfa(admin_config, admin_name);
+  if (*admin_unlock_cmd) return run_admin_unlock(admin_config, admin_name, admin_reason);
+  if (*admin_revoke_cmd) return run_admin_revoke_sessions(admin_config, admin_name);
+  if (*token_create_cmd) {
+    token_create.config = admin_config;
+    return run_admin_token_create(token_create);
+  }
+  if (*token_list_cmd) return run_admin_token_list(admin_config);
+  if (*token_revoke_cmd) return run_admin_token_revoke(admin_config, token_id);
 
   if (*init_cmd) return run_init(init);
   if (*serve_cmd) {

@@ -84,6 +84,57 @@ struct AuditEntryRow {
   bool operator==(const AuditEntryRow&) const = default;
 };
 
+// ---- Accounts, sessions, API tokens (docs/accounts.md) ----------------------
+// The store keeps hashes and sealed blobs only; the auth layer makes them.
+
+struct AccountRow {
+  Bytes id;  // 16 random bytes
+  std::string name;
+  std::string role;           // viewer | organiser | admin | auditor
+  std::string password_hash;  // crypto_pwhash_str output
+  Bytes totp_sealed;          // sealed TOTP secret
+  std::int64_t totp_last_step = -1;  // last accepted time step; -1: none yet
+  bool disabled = false;
+  bool locked = false;
+  std::string lock_reason;
+  std::int64_t failures = 0;         // consecutive failed logins
+  std::int64_t last_failure_at = 0;  // unix seconds
+  std::int64_t created_at = 0;
+  std::int64_t updated_at = 0;
+
+  bool operator==(const AccountRow&) const = default;
+};
+
+struct SessionRow {
+  Bytes token_hash;
+  Bytes account_id;
+  std::int64_t created_at = 0;    // unix seconds
+  std::int64_t last_seen_at = 0;  // unix seconds
+  std::string client;
+
+  bool operator==(const SessionRow&) const = default;
+};
+
+struct ApiTokenRow {
+  std::int64_t id = 0;  // assigned by the store on insert
+  std::string label;
+  std::string scope;   // intake | read-masked | reveal
+  std::string prefix;  // public part of the token, for lists
+  Bytes token_hash;
+  std::string created_by;  // audit actor
+  std::int64_t created_at = 0;
+  std::int64_t expires_at = 0;
+  std::optional<std::int64_t> revoked_at;
+
+  bool operator==(const ApiTokenRow&) const = default;
+};
+
+// Failed logins from one client address.
+struct LoginThrottleRow {
+  std::int64_t failures = 0;
+  std::int64_t last_failure_at = 0;
+};
+
 // The last entry of the chain: what the next entry links to.
 struct AuditHead {
   std::int64_t seq = 0;
@@ -182,6 +233,44 @@ class KeeperTx {
   virtual Result<std::optional<AuditCheckpointRow>> last_audit_checkpoint() = 0;
   // Errc::conflict if a checkpoint for that seq exists.
   virtual Result<void> insert_audit_checkpoint(const AuditCheckpointRow& row) = 0;
+
+  // ---- Accounts, sessions, API tokens (docs/accounts.md).
+  // Errc::conflict if the id or name is taken.
+  virtual Result<void> insert_account(const AccountRow& row) = 0;
+  virtual Result<std::optional<AccountRow>> find_account(const Bytes& id) = 0;
+  virtual Result<std::optional<AccountRow>> find_account_by_name(const std::string& name) = 0;
+  // Every account, by name.
+  virtual Result<std::vector<AccountRow>> accounts() = 0;
+  // Replaces every mutable column (all but id, name, created_at) of the
+  // account `row.id`. Errc::not_found if there is no such account.
+  virtual Result<void> update_account(const AccountRow& row) = 0;
+
+  // Errc::conflict if a hash is repeated for the account.
+  virtual Result<void> insert_recovery_codes(const Bytes& account_id, std::span<const Bytes> code_hashes) = 0;
+  virtual Result<void> delete_recovery_codes(const Bytes& account_id) = 0;
+  // Marks one unused code used; false if no unused code has this hash.
+  virtual Result<bool> use_recovery_code(const Bytes& account_id, const Bytes& code_hash, std::int64_t now) = 0;
+  virtual Result<std::int64_t> count_unused_recovery_codes(const Bytes& account_id) = 0;
+
+  virtual Result<void> insert_session(const SessionRow& row) = 0;
+  virtual Result<std::optional<SessionRow>> find_session(const Bytes& token_hash) = 0;
+  virtual Result<void> touch_session(const Bytes& token_hash, std::int64_t now) = 0;
+  // Returns how many sessions were deleted (0 or 1).
+  virtual Result<std::int64_t> delete_session(const Bytes& token_hash) = 0;
+  virtual Result<std::int64_t> delete_sessions_of(const Bytes& account_id) = 0;
+
+  // Returns the id assigned (row.id is ignored). Errc::conflict if the hash is taken.
+  virtual Result<std::int64_t> insert_api_token(const ApiTokenRow& row) = 0;
+  virtual Result<std::optional<ApiTokenRow>> find_api_token(const Bytes& token_hash) = 0;
+  // Every token, by id.
+  virtual Result<std::vector<ApiTokenRow>> api_tokens() = 0;
+  // False if there is no such token or it is already revoked.
+  virtual Result<bool> revoke_api_token(std::int64_t id, std::int64_t now) = 0;
+
+  // nullopt when the client has no recorded failure.
+  virtual Result<std::optional<LoginThrottleRow>> login_throttle(const std::string& client) = 0;
+  virtual Result<void> put_login_throttle(const std::string& client, const LoginThrottleRow& row) = 0;
+  virtual Result<void> clear_login_throttle(const std::string& client) = 0;
 
  protected:
   KeeperTx() = default;

@@ -336,6 +336,76 @@ void bind_audit_filter(Query& q, const std::string& actor, const std::string& ac
   q.bind_text(1, actor).bind_text(2, action).bind_text(3, subject).bind_int(4, since).bind_int(5, until);
 }
 
+// ---- Accounts, sessions, API tokens ------------------------------------------------
+
+// Column order of REMPART_ACCOUNT_COLUMNS.
+AccountRow read_account(const Query& q) {
+  AccountRow a;
+  a.id = q.blob(0);
+  a.name = q.text(1);
+  a.role = q.text(2);
+  a.password_hash = q.text(3);
+  a.totp_sealed = q.blob(4);
+  a.totp_last_step = q.int64(5);
+  a.disabled = q.int64(6) != 0;
+  a.locked = q.int64(7) != 0;
+  a.lock_reason = q.text(8);
+  a.failures = q.int64(9);
+  a.last_failure_at = q.int64(10);
+  a.created_at = q.int64(11);
+  a.updated_at = q.int64(12);
+  return a;
+}
+
+void bind_account(Query& q, const AccountRow& a) {
+  q.bind_blob(1, a.id)
+      .bind_text(2, a.name)
+      .bind_text(3, a.role)
+      .bind_text(4, a.password_hash)
+      .bind_blob(5, a.totp_sealed)
+      .bind_int(6, a.totp_last_step)
+      .bind_int(7, a.disabled ? 1 : 0)
+      .bind_int(8, a.locked ? 1 : 0)
+      .bind_text(9, a.lock_reason)
+      .bind_int(10, a.failures)
+      .bind_int(11, a.last_failure_at)
+      .bind_int(12, a.created_at)
+      .bind_int(13, a.updated_at);
+}
+
+Result<std::optional<AccountRow>> select_account(Connection& conn, const sqlite::Sql& stmt, auto&& bind) {
+  auto q = conn.query(stmt);
+  if (!q) return propagate(q);
+  bind(*q);
+  auto row = q->step();
+  if (!row) return propagate(row);
+  if (!*row) return std::optional<AccountRow>{};
+  return std::optional<AccountRow>{read_account(*q)};
+}
+
+// Column order of REMPART_TOKEN_COLUMNS.
+ApiTokenRow read_api_token(const Query& q) {
+  ApiTokenRow t;
+  t.id = q.int64(0);
+  t.label = q.text(1);
+  t.scope = q.text(2);
+  t.prefix = q.text(3);
+  t.token_hash = q.blob(4);
+  t.created_by = q.text(5);
+  t.created_at = q.int64(6);
+  t.expires_at = q.int64(7);
+  t.revoked_at = q.optional_int(8);
+  return t;
+}
+
+Result<std::int64_t> run_counting(Connection& conn, const sqlite::Sql& stmt, auto&& bind) {
+  auto q = conn.query(stmt);
+  if (!q) return propagate(q);
+  bind(*q);
+  if (auto r = q->run(); !r) return propagate(r);
+  return q->changes();
+}
+
 // ---- Intake ------------------------------------------------------------------
 
 class SqliteIntakeStore final : public IntakeStore {
@@ -467,6 +537,163 @@ class SqliteKeeperTx final : public KeeperTx {
         .bind_int(4, row.key_version)
         .bind_blob(5, row.signature);
     return q->run();
+  }
+
+  // ---- Accounts, sessions, API tokens.
+
+  Result<void> insert_account(const AccountRow& row) override {
+    auto q = conn_.query(sql::kInsertAccount);
+    if (!q) return propagate(q);
+    bind_account(*q, row);
+    return q->run();
+  }
+  Result<std::optional<AccountRow>> find_account(const Bytes& id) override {
+    return select_account(conn_, sql::kSelectAccountById, [&](Query& q) { q.bind_blob(1, id); });
+  }
+  Result<std::optional<AccountRow>> find_account_by_name(const std::string& name) override {
+    return select_account(conn_, sql::kSelectAccountByName, [&](Query& q) { q.bind_text(1, name); });
+  }
+  Result<std::vector<AccountRow>> accounts() override {
+    auto q = conn_.query(sql::kSelectAccounts);
+    if (!q) return propagate(q);
+    std::vector<AccountRow> out;
+    for (;;) {
+      auto row = q->step();
+      if (!row) return propagate(row);
+      if (!*row) return out;
+      out.push_back(read_account(*q));
+    }
+  }
+  Result<void> update_account(const AccountRow& row) override {
+    auto n = run_counting(conn_, sql::kUpdateAccount, [&](Query& q) { bind_account(q, row); });
+    if (!n) return propagate(n);
+    if (*n == 0) return fail(Errc::not_found, "update_account: no such account");
+    return {};
+  }
+
+  Result<void> insert_recovery_codes(const Bytes& account_id, std::span<const Bytes> code_hashes) override {
+    for (const Bytes& h : code_hashes) {
+      auto q = conn_.query(sql::kInsertRecoveryCode);
+      if (!q) return propagate(q);
+      q->bind_blob(1, account_id).bind_blob(2, h);
+      if (auto r = q->run(); !r) return r;
+    }
+    return {};
+  }
+  Result<void> delete_recovery_codes(const Bytes& account_id) override {
+    auto n = run_counting(conn_, sql::kDeleteRecoveryCodes, [&](Query& q) { q.bind_blob(1, account_id); });
+    if (!n) return propagate(n);
+    return {};
+  }
+  Result<bool> use_recovery_code(const Bytes& account_id, const Bytes& code_hash, std::int64_t now) override {
+    auto n = run_counting(conn_, sql::kUseRecoveryCode,
+                          [&](Query& q) { q.bind_blob(1, account_id).bind_blob(2, code_hash).bind_int(3, now); });
+    if (!n) return propagate(n);
+    return *n == 1;
+  }
+  Result<std::int64_t> count_unused_recovery_codes(const Bytes& account_id) override {
+    auto q = conn_.query(sql::kCountUnusedRecoveryCodes);
+    if (!q) return propagate(q);
+    q->bind_blob(1, account_id);
+    auto row = q->step();
+    if (!row) return propagate(row);
+    return *row ? q->int64(0) : 0;
+  }
+
+  Result<void> insert_session(const SessionRow& row) override {
+    auto q = conn_.query(sql::kInsertSession);
+    if (!q) return propagate(q);
+    q->bind_blob(1, row.token_hash)
+        .bind_blob(2, row.account_id)
+        .bind_int(3, row.created_at)
+        .bind_int(4, row.last_seen_at)
+        .bind_text(5, row.client);
+    return q->run();
+  }
+  Result<std::optional<SessionRow>> find_session(const Bytes& token_hash) override {
+    auto q = conn_.query(sql::kSelectSession);
+    if (!q) return propagate(q);
+    q->bind_blob(1, token_hash);
+    auto row = q->step();
+    if (!row) return propagate(row);
+    if (!*row) return std::optional<SessionRow>{};
+    return std::optional<SessionRow>{SessionRow{q->blob(0), q->blob(1), q->int64(2), q->int64(3), q->text(4)}};
+  }
+  Result<void> touch_session(const Bytes& token_hash, std::int64_t now) override {
+    auto n = run_counting(conn_, sql::kTouchSession, [&](Query& q) { q.bind_blob(1, token_hash).bind_int(2, now); });
+    if (!n) return propagate(n);
+    return {};
+  }
+  Result<std::int64_t> delete_session(const Bytes& token_hash) override {
+    return run_counting(conn_, sql::kDeleteSession, [&](Query& q) { q.bind_blob(1, token_hash); });
+  }
+  Result<std::int64_t> delete_sessions_of(const Bytes& account_id) override {
+    return run_counting(conn_, sql::kDeleteSessionsOfAccount, [&](Query& q) { q.bind_blob(1, account_id); });
+  }
+
+  Result<std::int64_t> insert_api_token(const ApiTokenRow& row) override {
+    auto q = conn_.query(sql::kInsertApiToken);
+    if (!q) return propagate(q);
+    q->bind_text(1, row.label)
+        .bind_text(2, row.scope)
+        .bind_text(3, row.prefix)
+        .bind_blob(4, row.token_hash)
+        .bind_text(5, row.created_by)
+        .bind_int(6, row.created_at)
+        .bind_int(7, row.expires_at);
+    auto step = q->step();
+    if (!step) return propagate(step);
+    if (!*step) return fail(Errc::storage, "sqlite kInsertApiToken returned no id");
+    const std::int64_t id = q->int64(0);
+    if (auto r = q->run(); !r) return propagate(r);  // finish the statement
+    return id;
+  }
+  Result<std::optional<ApiTokenRow>> find_api_token(const Bytes& token_hash) override {
+    auto q = conn_.query(sql::kSelectApiTokenByHash);
+    if (!q) return propagate(q);
+    q->bind_blob(1, token_hash);
+    auto row = q->step();
+    if (!row) return propagate(row);
+    if (!*row) return std::optional<ApiTokenRow>{};
+    return std::optional<ApiTokenRow>{read_api_token(*q)};
+  }
+  Result<std::vector<ApiTokenRow>> api_tokens() override {
+    auto q = conn_.query(sql::kSelectApiTokens);
+    if (!q) return propagate(q);
+    std::vector<ApiTokenRow> out;
+    for (;;) {
+      auto row = q->step();
+      if (!row) return propagate(row);
+      if (!*row) return out;
+      out.push_back(read_api_token(*q));
+    }
+  }
+  Result<bool> revoke_api_token(std::int64_t id, std::int64_t now) override {
+    auto n = run_counting(conn_, sql::kRevokeApiToken, [&](Query& q) { q.bind_int(1, id).bind_int(2, now); });
+    if (!n) return propagate(n);
+    return *n == 1;
+  }
+
+  Result<std::optional<LoginThrottleRow>> login_throttle(const std::string& client) override {
+    auto q = conn_.query(sql::kSelectLoginThrottle);
+    if (!q) return propagate(q);
+    q->bind_text(1, client);
+    auto row = q->step();
+    if (!row) return propagate(row);
+    if (!*row) return std::optional<LoginThrottleRow>{};
+    return std::optional<LoginThrottleRow>{LoginThrottleRow{q->int64(0), q->int64(1)}};
+  }
+  Result<void> put_login_throttle(const std::string& client, const LoginThrottleRow& row) override {
+    auto n = run_counting(conn_, sql::kUpsertLoginThrottle, [&](Query& q) {
+      q.bind_text(1, client).bind_int(2, row.failures).bind_int(3, row.last_failure_at);
+    });
+    if (!n) return propagate(n);
+    return {};
+  }
+  Result<void> clear_login_throttle(const std::string& client) override {
+    auto n = run_counting(conn_, sql::kDeleteLoginThrottle, [&](Query& q) { q.bind_text(1, client); });
+    if (!n) return propagate(n);
+    return {};
   }
 
  private:

@@ -171,5 +171,77 @@ inline constexpr Sql kScanAuditByTime{
 
 #undef REMPART_AUDIT_COLUMNS
 
+// ---- Keeper: accounts, sessions, API tokens (migration 0003) -------------------
+// Account selects return columns in the order read by the store's
+// read_account(): keep them identical.
+
+#define REMPART_ACCOUNT_COLUMNS                                                              \
+  "id, name, role, password_hash, totp_sealed, totp_last_step, disabled, locked, lock_reason," \
+  " failures, last_failure_at, created_at, updated_at"
+
+inline constexpr Sql kInsertAccount{
+    "kInsertAccount",
+    "INSERT INTO accounts (" REMPART_ACCOUNT_COLUMNS ")"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"};
+inline constexpr Sql kSelectAccountById{
+    "kSelectAccountById", "SELECT " REMPART_ACCOUNT_COLUMNS " FROM accounts WHERE id = ?1"};
+inline constexpr Sql kSelectAccountByName{
+    "kSelectAccountByName", "SELECT " REMPART_ACCOUNT_COLUMNS " FROM accounts WHERE name = ?1"};
+inline constexpr Sql kSelectAccounts{
+    "kSelectAccounts", "SELECT " REMPART_ACCOUNT_COLUMNS " FROM accounts ORDER BY name"};
+inline constexpr Sql kUpdateAccount{
+    "kUpdateAccount",
+    "UPDATE accounts SET role = ?3, password_hash = ?4, totp_sealed = ?5, totp_last_step = ?6,"
+    " disabled = ?7, locked = ?8, lock_reason = ?9, failures = ?10, last_failure_at = ?11, updated_at = ?13"
+    " WHERE id = ?1 AND name = ?2 AND created_at = ?12"};
+
+#undef REMPART_ACCOUNT_COLUMNS
+
+inline constexpr Sql kInsertRecoveryCode{
+    "kInsertRecoveryCode",
+    "INSERT INTO account_recovery_codes (account_id, code_hash, used_at) VALUES (?1, ?2, NULL)"};
+inline constexpr Sql kDeleteRecoveryCodes{
+    "kDeleteRecoveryCodes", "DELETE FROM account_recovery_codes WHERE account_id = ?1"};
+inline constexpr Sql kUseRecoveryCode{
+    "kUseRecoveryCode",
+    "UPDATE account_recovery_codes SET used_at = ?3"
+    " WHERE account_id = ?1 AND code_hash = ?2 AND used_at IS NULL"};
+inline constexpr Sql kCountUnusedRecoveryCodes{
+    "kCountUnusedRecoveryCodes",
+    "SELECT count(*) FROM account_recovery_codes WHERE account_id = ?1 AND used_at IS NULL"};
+
+inline constexpr Sql kInsertSession{
+    "kInsertSession",
+    "INSERT INTO sessions (token_hash, account_id, created_at, last_seen_at, client) VALUES (?1, ?2, ?3, ?4, ?5)"};
+inline constexpr Sql kSelectSession{
+    "kSelectSession",
+    "SELECT token_hash, account_id, created_at, last_seen_at, client FROM sessions WHERE token_hash = ?1"};
+inline constexpr Sql kTouchSession{
+    "kTouchSession", "UPDATE sessions SET last_seen_at = ?2 WHERE token_hash = ?1"};
+inline constexpr Sql kDeleteSession{"kDeleteSession", "DELETE FROM sessions WHERE token_hash = ?1"};
+inline constexpr Sql kDeleteSessionsOfAccount{
+    "kDeleteSessionsOfAccount", "DELETE FROM sessions WHERE account_id = ?1"};
+
+inline constexpr Sql kInsertApiToken{
+    "kInsertApiToken",
+    "INSERT INTO api_tokens (label, scope, prefix, token_hash, created_by, created_at, expires_at, revoked_at)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL) RETURNING id"};
+#define REMPART_TOKEN_COLUMNS "id, label, scope, prefix, token_hash, created_by, created_at, expires_at, revoked_at"
+inline constexpr Sql kSelectApiTokenByHash{
+    "kSelectApiTokenByHash", "SELECT " REMPART_TOKEN_COLUMNS " FROM api_tokens WHERE token_hash = ?1"};
+inline constexpr Sql kSelectApiTokens{
+    "kSelectApiTokens", "SELECT " REMPART_TOKEN_COLUMNS " FROM api_tokens ORDER BY id"};
+#undef REMPART_TOKEN_COLUMNS
+inline constexpr Sql kRevokeApiToken{
+    "kRevokeApiToken", "UPDATE api_tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL"};
+
+inline constexpr Sql kSelectLoginThrottle{
+    "kSelectLoginThrottle", "SELECT failures, last_failure_at FROM login_throttle WHERE client = ?1"};
+inline constexpr Sql kUpsertLoginThrottle{
+    "kUpsertLoginThrottle",
+    "INSERT INTO login_throttle (client, failures, last_failure_at) VALUES (?1, ?2, ?3)"
+    " ON CONFLICT (client) DO UPDATE SET failures = excluded.failures, last_failure_at = excluded.last_failure_at"};
+inline constexpr Sql kDeleteLoginThrottle{"kDeleteLoginThrottle", "DELETE FROM login_throttle WHERE client = ?1"};
+
 }  // namespace sql
 }  // namespace rempart::store::sqlite

@@ -1,0 +1,680 @@
+#include "auth/accounts.hpp"
+
+#include <sodium.h>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstring>
+
+#include "audit/chain.hpp"
+#include "auth/totp.hpp"
+
+namespace rempart::auth {
+namespace {
+
+using store::Bytes;
+
+constexpr std::size_t kAccountIdSize = 16;
+constexpr std::size_t kTokenBytes = 32;  // 256-bit session and API secrets
+constexpr std::int64_t kIpFailureMemorySeconds = 24 * 3600;
+constexpr std::string_view kLockReasonFailures = "too many failed logins";
+
+// crypto_kdf context and subkey ids: distinct from every other use of the
+// record_wrap key, which itself only ever wraps keys with XChaCha20-Poly1305.
+constexpr char kKdfContext[crypto_kdf_CONTEXTBYTES + 1] = "rmpauth1";
+constexpr std::uint64_t kSubkeyTotpSeal = 1;
+constexpr std::uint64_t kSubkeyRecoveryHash = 2;
+
+// Sealed TOTP secret: u32 key version (little-endian) || nonce || ciphertext.
+constexpr std::size_t kSealHeader = 4 + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
+constexpr std::string_view kTotpAdLabel = "rempart/totp/v1";
+
+template <typename T>
+std::unexpected<Error> propagate(Result<T>& r) {
+  return std::unexpected(std::move(r.error()));
+}
+
+struct SubKey {
+  std::array<std::uint8_t, 32> bytes{};
+  SubKey() = default;
+  SubKey(const SubKey&) = delete;
+  SubKey& operator=(const SubKey&) = delete;
+  ~SubKey() { sodium_memzero(bytes.data(), bytes.size()); }
+};
+
+Result<void> derive(const crypto::KeySet& ks, std::uint64_t id, SubKey& out) {
+  if (ks.record_wrap.size() != crypto_kdf_KEYBYTES) return fail(Errc::crypto, "record_wrap key has the wrong size");
+  if (crypto_kdf_derive_from_key(out.bytes.data(), out.bytes.size(), id, kKdfContext, ks.record_wrap.data()) != 0) {
+    return fail(Errc::crypto, "key derivation failed");
+  }
+  return {};
+}
+
+Bytes totp_ad(const Bytes& account_id) {
+  Bytes ad(kTotpAdLabel.begin(), kTotpAdLabel.end());
+  ad.insert(ad.end(), account_id.begin(), account_id.end());
+  return ad;
+}
+
+Result<Bytes> seal_totp(const crypto::KeeperKeyring& keys, const Bytes& account_id,
+                        std::span<const std::uint8_t> secret) {
+  const crypto::KeySet& ks = keys.current();
+  SubKey k;
+  if (auto r = derive(ks, kSubkeyTotpSeal, k); !r) return std::unexpected(r.error());
+  Bytes out(kSealHeader + secret.size() + crypto_aead_xchacha20poly1305_ietf_ABYTES);
+  for (int i = 0; i < 4; ++i) out[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(ks.version >> (8 * i));
+  randombytes_buf(out.data() + 4, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
+  const Bytes ad = totp_ad(account_id);
+  unsigned long long len = 0;
+  crypto_aead_xchacha20poly1305_ietf_encrypt(out.data() + kSealHeader, &len, secret.data(), secret.size(), ad.data(),
+                                             ad.size(), nullptr, out.data() + 4, k.bytes.data());
+  return out;
+}
+
+std::uint32_t sealed_version(const Bytes& sealed) {
+  std::uint32_t v = 0;
+  for (int i = 0; i < 4 && static_cast<std::size_t>(i) < sealed.size(); ++i) {
+    v |= static_cast<std::uint32_t>(sealed[static_cast<std::size_t>(i)]) << (8 * i);
+  }
+  return v;
+}
+
+Result<crypto::SecretBytes> open_totp(const crypto::KeeperKeyring& keys, const Bytes& account_id,
+                                      const Bytes& sealed) {
+  if (sealed.size() != kSealHeader + kTotpSecretSize + crypto_aead_xchacha20poly1305_ietf_ABYTES) {
+    return fail(Errc::invalid_input, "sealed TOTP secret is malformed");
+  }
+  const crypto::KeySet* ks = keys.version(sealed_version(sealed));
+  if (ks == nullptr) return fail(Errc::crypto, "sealed TOTP secret names an unknown key version");
+  SubKey k;
+  if (auto r = derive(*ks, kSubkeyTotpSeal, k); !r) return std::unexpected(r.error());
+  auto out = crypto::SecretBytes::allocate(kTotpSecretSize);
+  if (!out) return out;
+  const Bytes ad = totp_ad(account_id);
+  unsigned long long len = 0;
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt(out->data(), &len, nullptr, sealed.data() + kSealHeader,
+                                                 sealed.size() - kSealHeader, ad.data(), ad.size(),
+                                                 sealed.data() + 4, k.bytes.data()) != 0) {
+    return fail(Errc::crypto, "sealed TOTP secret does not authenticate");
+  }
+  return out;
+}
+
+// Recovery codes are hashed under the key version of the TOTP seal made at
+// the same enrolment, so a key rotation does not strand them.
+Result<Bytes> recovery_hash(const crypto::KeeperKeyring& keys, std::uint32_t version, const Bytes& account_id,
+                            std::string_view normalised_code) {
+  const crypto::KeySet* ks = keys.version(version);
+  if (ks == nullptr) return fail(Errc::crypto, "recovery codes name an unknown key version");
+  SubKey k;
+  if (auto r = derive(*ks, kSubkeyRecoveryHash, k); !r) return std::unexpected(r.error());
+  Bytes out(32);
+  crypto_generichash_state st;
+  crypto_generichash_init(&st, k.bytes.data(), k.bytes.size(), out.size());
+  crypto_generichash_update(&st, account_id.data(), account_id.size());
+  crypto_generichash_update(&st, reinterpret_cast<const unsigned char*>(normalised_code.data()),
+                            normalised_code.size());
+  crypto_generichash_final(&st, out.data(), out.size());
+  return out;
+}
+
+// Lower-case letters and digits only: what a person may type with dashes or
+// spaces in between.
+std::string normalise_code(std::string_view code) {
+  std::string out;
+  for (char c : code) {
+    if (c == '-' || c == ' ') continue;
+    out.push_back(static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c));
+  }
+  return out;
+}
+
+std::string new_recovery_code() {
+  std::array<std::uint8_t, 10> raw{};  // 80 bits -> 16 base32 characters
+  randombytes_buf(raw.data(), raw.size());
+  std::string b = normalise_code(base32(raw));
+  sodium_memzero(raw.data(), raw.size());
+  return b.substr(0, 4) + "-" + b.substr(4, 4) + "-" + b.substr(8, 4) + "-" + b.substr(12, 4);
+}
+
+std::string base64url(std::span<const std::uint8_t> bytes) {
+  std::string out(sodium_base64_ENCODED_LEN(bytes.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING), '\0');
+  sodium_bin2base64(out.data(), out.size(), bytes.data(), bytes.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  out.resize(std::strlen(out.c_str()));
+  return out;
+}
+
+std::string random_token() {
+  std::array<std::uint8_t, kTokenBytes> raw{};
+  randombytes_buf(raw.data(), raw.size());
+  std::string t = base64url(raw);
+  sodium_memzero(raw.data(), raw.size());
+  return t;
+}
+
+Bytes hash_token(std::string_view label, std::string_view token) {
+  Bytes out(32);
+  crypto_generichash_state st;
+  crypto_generichash_init(&st, nullptr, 0, out.size());
+  crypto_generichash_update(&st, reinterpret_cast<const unsigned char*>(label.data()), label.size());
+  crypto_generichash_update(&st, reinterpret_cast<const unsigned char*>(token.data()), token.size());
+  crypto_generichash_final(&st, out.data(), out.size());
+  return out;
+}
+
+Bytes random_bytes(std::size_t n) {
+  Bytes b(n);
+  randombytes_buf(b.data(), b.size());
+  return b;
+}
+
+Role role_of(const store::AccountRow& a) { return parse_role(a.role).value_or(Role::viewer); }
+
+Result<std::int64_t> write_audit(store::KeeperTx& tx, const crypto::KeeperKeyring& keys, std::string actor,
+                                 std::string_view act, nlohmann::json details, std::string client = {}) {
+  return audit::record(tx, keys, audit::Event{std::move(actor), std::string(act), "", std::move(details),
+                                              std::move(client)});
+}
+
+ApiTokenInfo token_info(const store::ApiTokenRow& r) {
+  return ApiTokenInfo{r.id,         r.label,      parse_scope(r.scope).value_or(Scope::intake), r.prefix,
+                      r.created_by, r.created_at, r.expires_at,                                r.revoked_at};
+}
+
+}  // namespace
+
+std::int64_t system_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+bool valid_account_name(std::string_view name) noexcept {
+  if (name.empty() || name.size() > 64) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+  });
+}
+
+std::int64_t throttle_delay(std::int64_t failures) noexcept {
+  if (failures < 3) return 0;
+  const std::int64_t shift = std::min<std::int64_t>(failures - 3, 10);
+  return std::min<std::int64_t>(std::int64_t{1} << shift, 900);
+}
+
+std::string account_actor(std::string_view account_id_hex) { return "account:" + std::string(account_id_hex); }
+
+std::string csrf_token_for(std::string_view session_token) {
+  const Bytes h = hash_token("rempart/csrf/v1", session_token);
+  return base64url(h);
+}
+
+bool check_csrf(std::string_view session_token, std::string_view csrf) {
+  const std::string expected = csrf_token_for(session_token);
+  return csrf.size() == expected.size() && sodium_memcmp(expected.data(), csrf.data(), expected.size()) == 0;
+}
+
+AccountService::AccountService(store::KeeperStore& store, const crypto::KeeperKeyring& keys, AuthOptions options)
+    : store_(&store), keys_(&keys), opt_(std::move(options)) {}
+
+const std::string& AccountService::dummy_hash() {
+  if (dummy_hash_.empty()) {
+    // A random password nobody knows: verifying against it costs what a
+    // real verification costs and never succeeds.
+    auto h = hash_password(random_token(), opt_.pwhash);
+    if (h) dummy_hash_ = std::move(*h);
+  }
+  return dummy_hash_;
+}
+
+Result<Enrolment> AccountService::enrol(const Bytes& account_id, const std::string& name, Bytes& sealed,
+                                        std::vector<Bytes>& code_hashes) {
+  auto secret = crypto::SecretBytes::random(kTotpSecretSize);
+  if (!secret) return std::unexpected(secret.error());
+  auto s = seal_totp(*keys_, account_id, secret->span());
+  if (!s) return std::unexpected(s.error());
+  sealed = std::move(*s);
+  Enrolment e;
+  e.account_id = audit::to_hex(account_id);
+  e.otpauth_uri = otpauth_uri(name, secret->span());
+  code_hashes.clear();
+  for (std::size_t i = 0; i < kRecoveryCodeCount; ++i) {
+    std::string code = new_recovery_code();
+    auto h = recovery_hash(*keys_, sealed_version(sealed), account_id, normalise_code(code));
+    if (!h) return std::unexpected(h.error());
+    code_hashes.push_back(std::move(*h));
+    e.recovery_codes.push_back(std::move(code));
+  }
+  e.totp_secret = std::move(*secret);
+  return e;
+}
+
+Result<Enrolment> AccountService::create_account(const std::string& actor, const std::string& name, Role role,
+                                                 std::string_view password) {
+  if (!valid_account_name(name)) return fail(Errc::invalid_input, "account name must match [a-z0-9._-]{1,64}");
+  if (auto r = check_password_policy(password, name); !r) return std::unexpected(r.error());
+  if (auto r = crypto::init(); !r) return std::unexpected(r.error());
+  auto hash = hash_password(password, opt_.pwhash);
+  if (!hash) return propagate(hash);
+  const std::int64_t now = opt_.clock();
+  store::AccountRow row;
+  row.id = random_bytes(kAccountIdSize);
+  row.name = name;
+  row.role = std::string(role_name(role));
+  row.password_hash = std::move(*hash);
+  row.created_at = row.updated_at = now;
+  std::vector<Bytes> codes;
+  auto e = enrol(row.id, name, row.totp_sealed, codes);
+  if (!e) return e;
+  auto r = store_->transact([&](store::KeeperTx& tx) -> Result<void> {
+    if (auto i = tx.insert_account(row); !i) {
+      if (i.error().code == Errc::conflict) return fail(Errc::conflict, "an account of that name exists");
+      return i;
+    }
+    if (auto i = tx.insert_recovery_codes(row.id, codes); !i) return i;
+    auto a = write_audit(tx, *keys_, actor, action::account_create,
+                         {{"account", name}, {"account_id", e->account_id}, {"role", row.role}});
+    if (!a) return propagate(a);
+    return {};
+  });
+  if (!r) return std::unexpected(r.error());
+  return e;
+}
+
+Result<std::vector<AccountInfo>> AccountService::list_accounts() {
+  std::vector<AccountInfo> out;
+  auto r = store_->transact([&](store::KeeperTx& tx) -> Result<void> {
+    auto rows = tx.accounts();
+    if (!rows) return propagate(rows);
+    for (const auto& a : *rows) {
+      auto left = tx.count_unused_recovery_codes(a.id);
+      if (!left) return propagate(left);
+      out.push_back(AccountInfo{audit::to_hex(a.id), a.name, role_of(a), a.disabled, a.locked, a.lock_reason,
+                                a.failures, *left, a.created_at, a.updated_at});
+    }
+    return {};
+  });
+  if (!r) return std::unexpected(r.error());
+  return out;
+}
+
+Result<AccountInfo> AccountService::account(const std::string& name) {
+  auto all = list_accounts();
+  if (!all) return propagate(all);
+  for (auto& a : *all) {
+    if (a.name == name) return std::move(a);
+  }
+  return fail(Errc::not_found, "no such account");
+}
+
+Result<void> AccountService::modify(
+    const std::string& actor, const std::string& name, std::string_view audit_action,
+    const std::function<Result<void>(store::KeeperTx&, store::AccountRow&, nlohmann::json&)>& change) {
+  return store_->transact([&](store::KeeperTx& tx) -> Result<void> {
+    auto found = tx.find_account_by_name(name);
+    if (!found) return propagate(found);
+    if (!*found) return fail(Errc::not_found, "no such account");
+    store::AccountRow& a = **found;
+    const std::string id_hex = audit::to_hex(a.id);
+    // The console's "by another admin": nobody changes their own account.
+    if (actor == account_actor(id_hex)) return fail(Errc::permission, "an account cannot do this to itself");
+    nlohmann::json details = {{"account", a.name}, {"account_id", id_hex}};
+    if (auto c = change(tx, a, details); !c) return c;
+    a.updated_at = opt_.clock();
+    if (auto u = tx.update_account(a); !u) return u;
+    auto w = write_audit(tx, *keys_, actor, audit_action, std::move(details));
+    if (!w) return propagate(w);
+    return {};
+  });
+}
+
+Result<void> AccountService::disable_account(const std::string& actor, const std::string& name) {
+  return modify(actor, name, action::account_disable,
+                [&](store::KeeperTx& tx, store::AccountRow& a, nlohmann::json& d) -> Result<void> {
+                  a.disabled = true;
+                  auto n = tx.delete_sessions_of(a.id);
+                  if (!n) return propagate(n);
+                  d["sessions_revoked"] = *n;
+                  return {};
+                });
+}
+
+Result<void> AccountService::set_role(const std::string& actor, const std::string& name, Role role) {
+  return modify(actor, name, action::account_role,
+                [&](store::KeeperTx& tx, store::AccountRow& a, nlohmann::json& d) -> Result<void> {
+                  d["from"] = a.role;
+                  d["to"] = std::string(role_name(role));
+                  a.role = std::string(role_name(role));
+                  // Sessions carry the role they were opened with in
+                  // nobody's mind but the user's: end them so it shows.
+                  auto n = tx.delete_sessions_of(a.id);
+                  if (!n) return propagate(n);
+                  return {};
+                });
+}
+
+Result<Enrolment> AccountService::reset_mfa(const std::string& actor, const std::string& name) {
+  std::optional<Enrolment> e;
+  auto r = modify(actor, name, action::account_reset_mfa,
+                  [&](store::KeeperTx& tx, store::AccountRow& a, nlohmann::json& d) -> Result<void> {
+                    std::vector<Bytes> codes;
+                    auto en = enrol(a.id, a.name, a.totp_sealed, codes);
+                    if (!en) return std::unexpected(en.error());
+                    a.totp_last_step = -1;
+                    if (auto x = tx.delete_recovery_codes(a.id); !x) return x;
+                    if (auto x = tx.insert_recovery_codes(a.id, codes); !x) return x;
+                    auto n = tx.delete_sessions_of(a.id);
+                    if (!n) return propagate(n);
+                    d["sessions_revoked"] = *n;
+                    e.emplace(std::move(*en));
+                    return {};
+                  });
+  if (!r) return std::unexpected(r.error());
+  return std::move(*e);
+}
+
+Result<void> AccountService::unlock(const std::string& actor, const std::string& name, const std::string& reason) {
+  if (reason.empty() || reason.size() > 200) return fail(Errc::invalid_input, "unlock reason must be 1..200 bytes");
+  return modify(actor, name, action::account_unlock,
+                [&](store::KeeperTx&, store::AccountRow& a, nlohmann::json& d) -> Result<void> {
+                  d["was_locked"] = a.locked;
+                  d["previous_reason"] = a.lock_reason;
+                  d["reason"] = reason;
+                  a.locked = false;
+                  a.lock_reason.clear();
+                  a.failures = 0;
+                  a.last_failure_at = 0;
+                  return {};
+                });
+}
+
+Result<std::int64_t> AccountService::revoke_sessions(const std::string& actor, const std::string& name) {
+  std::int64_t count = 0;
+  auto r = store_->transact([&](store::KeeperTx& tx) -> Result<void> {
+    auto found = tx.find_account_by_name(name);
+    if (!found) return propagate(found);
+    if (!*found) return fail(Errc::not_found, "no such account");
+    auto n = tx.delete_sessions_of((*found)->id);
+    if (!n) return propagate(n);
+    count = *n;
+    auto w = write_audit(tx, *keys_, actor, action::session_revoke,
+                         {{"account", name}, {"account_id", audit::to_hex((*found)->id)}, {"sessions", count},
+                          {"reason", "revoke_all"}});
+    if (!w) return propagate(w);
+    return {};
+  });
+  if (!r) return std::unexpected(r.error());
+  return count;
+}
+
+Result<LoginOutcome> AccountService::authenticate(const std::string& name, std::string_view password,
+                                                  std::string_view second_factor, const std::string& client) {
+  if (auto r = crypto::init(); !r) return std::unexpected(r.error());
+  const std::int64_t now = opt_.clock();
+
+  // 1. What we know before spending any work: the account and the throttle.
+  std::optional<store::AccountRow> before;
+  std::int64_t wait = 0;
+  if (auto r = store_->transact([&](store::KeeperTx& tx) -> Result<void> {
+        if (valid_account_name(name)) {
+          auto a = tx.find_account_by_name(name);
+          if (!a) return propagate(a);
+          before = std::move(*a);
+        }
+        auto ip = tx.login_throttle(client);
+        if (!ip) return propagate(ip);
+        if (before) wait = std::max(wait, before->last_failure_at + throttle_delay(before->failures) - now);
+        if (*ip && now - (*ip)->last_failure_at <= kIpFailureMemorySeconds) {
+          wait = std::max(wait, (*ip)->last_failure_at + throttle_delay((*ip)->failures) - now);
+        }
+        return {};
+      });
+      !r) {
+    return std::unexpected(r.error());
+  }
+
+  const std::string account_name = before ? before->name : std::string("unknown");
+  const std::string actor = before ? account_actor(audit::to_hex(before->id)) : std::string("anonymous");
+
+  if (wait > 0) {
+    // Too early: refused without checking anything, and not counted, so a
+    // client hammering the form does not lengthen its own wait for ever.
+    auto r = store_->transact([&](store::KeeperTx& tx) -> Result<void> {
+      auto w = write_audit(tx, *keys_, actor, action::login_failure, {{"account", account_name}, {"cause", "throttled"}},
+                           client);
+      if (!w) return propagate(w);
+      return {};
+    });
+    if (!r) return std::unexpected(r.error());
+    return LoginOutcome{std::nullopt, wait, false, 0};
+  }
+
+  // 2. The Argon2id work, outside any transaction, the same for an unknown
+  // account (against a dummy hash) as for a known one.
+  // Built on the first login whatever its account, so that first call does
+  // not tell a known name from an unknown one either.
+  const std::string& dummy = dummy_hash();
+  bool password_ok = false;
+  if (before) {
+    password_ok = verify_password(password, before->password_hash);
+  } else {
+    (void)verify_password(password, dummy);
+  }
+
+  // 3. Decide and record, on a fresh read (another login may have run).
+  LoginOutcome out;
+  auto r = store_->transact([&](store::KeeperTx& tx) -> Result<void> {
+    std::optional<store::AccountRow> acct;
+    if (before) {
+      auto a = tx.find_account(before->id);
+      if (!a) return propagate(a);
+      acct = std::move(*a);
+    }
+    std::string cause = "password";
+    bool ok = false;
+    bool used_recovery = false;
+    std::optional<std::int64_t> step;
+    if (!acct) {
+      cause = "unknown_account";
+    } else if (acct->disabled) {
+      cause = "disabled";
+    } else if (acct->locked) {
+      cause = "locked";
+    } else if (password_ok) {
+      cause = "second_factor";
+      const bool looks_totp = second_factor.size() == kTotpDigits &&
+                              std::all_of(second_factor.begin(), second_factor.end(),
+                                          [](char c) { return c >= '0' && c <= '9'; });
+      if (looks_totp) {
+        auto secret = open_totp(*keys_, acct->id, acct->totp_sealed);
+        if (!secret) return propagate(secret);
+        step = totp_check(secret->span(), second_factor, now, acct->totp_last_step);
+        ok = step.has_value();
+      } else if (!second_factor.empty() && second_factor.size() <= 64) {
+        auto h = recovery_hash(*keys_, sealed_version(acct->totp_sealed), acct->id, normalise_code(second_factor));
+        if (!h) return propagate(h);
+        auto used = tx.use_recovery_code(acct->id, *h, now);
+        if (!used) return propagate(used);
+        ok = used_recovery = *used;
+      }
+    }
+
+    if (ok) {
+      acct->failures = 0;
+      acct->last_failure_at = 0;
+      if (step) acct->totp_last_step = *step;
+      acct->updated_at = now;
+      if (auto u = tx.update_account(*acct); !u) return u;
+      if (auto c = tx.clear_login_throttle(client); !c) return c;
+      NewSession s;
+      s.token = random_token();
+      const std::string id_hex = audit::to_hex(acct->id);
+      s.info = SessionInfo{id_hex, acct->name, role_of(*acct), csrf_token_for(s.token), now, now};
+      if (auto i = tx.insert_session(store::SessionRow{hash_token("rempart/session/v1", s.token), acct->id, now, now,
+                                                       client});
+          !i) {
+        return i;
+      }
+      auto left = tx.count_unused_recovery_codes(acct->id);
+      if (!left) return propagate(left);
+      auto a = audit::Appender::begin(tx, *keys_);
+      if (!a) return propagate(a);
+      const std::int64_t at = audit::now_us();
+      if (used_recovery) {
+        auto w = a->append(audit::Event{actor, std::string(action::mfa_recovery_used), "",
+                                        {{"account", acct->name}, {"codes_left", *left}}, client},
+                           at);
+        if (!w) return propagate(w);
+      }
+      auto w = a->append(audit::Event{actor, std::string(action::login_success), "",
+                                      {{"account", acct->name}, {"second_factor", used_recovery ? "recovery" : "totp"}},
+                                      client},
+                         at);
+      if (!w) return propagate(w);
+      out.session = std::move(s);
+      out.recovery_code_used = used_recovery;
+      out.recovery_codes_left = *left;
+      return {};
+    }
+
+    // A failure: count it against the account and the client.
+    nlohmann::json details = {{"account", acct ? acct->name : std::string("unknown")}, {"cause", cause}};
+    std::int64_t delay = 0;
+    if (acct) {
+      acct->failures += 1;
+      acct->last_failure_at = now;
+      if (!acct->locked && acct->failures >= opt_.lock_after_failures) {
+        acct->locked = true;
+        acct->lock_reason = std::string(kLockReasonFailures);
+        details["locked"] = true;
+      }
+      acct->updated_at = now;
+      if (auto u = tx.update_account(*acct); !u) return u;
+      delay = throttle_delay(acct->failures);
+      details["failures"] = acct->failures;
+    }
+    auto ip = tx.login_throttle(client);
+    if (!ip) return propagate(ip);
+    store::LoginThrottleRow row = ip->value_or(store::LoginThrottleRow{});
+    if (now - row.last_failure_at > kIpFailureMemorySeconds) row.failures = 0;
+    row.failures += 1;
+    row.last_failure_at = now;
+    if (auto p = tx.put_login_throttle(client, row); !p) return p;
+    delay = std::max(delay, throttle_delay(row.failures));
+    auto w = write_audit(tx, *keys_, actor, action::login_failure, std::move(details), client);
+    if (!w) return propagate(w);
+    out.retry_after_seconds = delay;
+    return {};
+  });
+  if (!r) return std::unexpected(r.error());
+  return out;
+}
+
+Result<std::optional<SessionInfo>> AccountService::validate_session(std::string_view token) {
+  const std::int64_t now = opt_.clock();
+  std::optional<SessionInfo> out;
+  auto r = store_->transact([&](store::KeeperTx& tx) -> Result<void> {
+    const Bytes h = hash_token("rempart/session/v1", token);
+    auto s = tx.find_session(h);
+    if (!s) return propagate(s);
+    if (!*s) return {};
+    auto a = tx.find_account((*s)->account_id);
+    if (!a) return propagate(a);
+    const bool expired = now - (*s)->last_seen_at > opt_.session_idle_seconds ||
+                         now - (*s)->created_at > opt_.session_absolute_seconds;
+    if (!*a || (*a)->disabled || (*a)->locked || expired) {
+      auto d = tx.delete_session(h);
+      if (!d) return propagate(d);
+      return {};
+    }
+    if (auto t = tx.touch_session(h, now); !t) return t;
+    out = SessionInfo{audit::to_hex((*a)->id), (*a)->name, role_of(**a), csrf_token_for(token), (*s)->created_at, now};
+    return {};
+  });
+  if (!r) return std::unexpected(r.error());
+  return out;
+}
+
+Result<void> AccountService::logout(std::string_view token, const std::string& client) {
+  return store_->transact([&](store::KeeperTx& tx) -> Result<void> {
+    const Bytes h = hash_token("rempart/session/v1", token);
+    auto s = tx.find_session(h);
+    if (!s) return propagate(s);
+    if (!*s) return {};
+    auto d = tx.delete_session(h);
+    if (!d) return propagate(d);
+    const std::string id_hex = audit::to_hex((*s)->account_id);
+    auto w = write_audit(tx, *keys_, account_actor(id_hex), action::session_revoke,
+                         {{"account_id", id_hex}, {"sessions", 1}, {"reason", "logout"}}, client);
+    if (!w) return propagate(w);
+    return {};
+  });
+}
+
+Result<NewApiToken> AccountService::create_api_token(const std::string& actor, const std::string& label, Scope scope,
+                                                     std::int64_t expires_days) {
+  if (label.empty() || label.size() > 100) return fail(Errc::invalid_input, "token label must be 1..100 bytes");
+  if (expires_days < 1 || expires_days > 3650) return fail(Errc::invalid_input, "token expiry must be 1..3650 days");
+  if (auto r = crypto::init(); !r) return std::unexpected(r.error());
+  const std::int64_t now = opt_.clock();
+  std::array<std::uint8_t, 5> p{};
+  randombytes_buf(p.data(), p.size());
+  NewApiToken t;
+  const std::string prefix = "rmp_" + normalise_code(base32(p));
+  t.token = prefix + "_" + random_token();
+  store::ApiTokenRow row{0, label, std::string(scope_name(scope)), prefix, hash_token("rempart/api/v1", t.token),
+                         actor, now, now + expires_days * 86400, std::nullopt};
+  auto r = store_->transact([&](store::KeeperTx& tx) -> Result<void> {
+    auto id = tx.insert_api_token(row);
+    if (!id) return propagate(id);
+    row.id = *id;
+    auto w = write_audit(tx, *keys_, actor, action::token_create,
+                         {{"token_id", row.id}, {"label", label}, {"scope", row.scope}, {"prefix", prefix},
+                          {"expires_at", row.expires_at}});
+    if (!w) return propagate(w);
+    return {};
+  });
+  if (!r) return std::unexpected(r.error());
+  t.info = token_info(row);
+  return t;
+}
+
+Result<std::vector<ApiTokenInfo>> AccountService::list_api_tokens() {
+  std::vector<ApiTokenInfo> out;
+  auto r = store_->transact([&](store::KeeperTx& tx) -> Result<void> {
+    auto rows = tx.api_tokens();
+    if (!rows) return propagate(rows);
+    for (const auto& row : *rows) out.push_back(token_info(row));
+    return {};
+  });
+  if (!r) return std::unexpected(r.error());
+  return out;
+}
+
+Result<void> AccountService::revoke_api_token(const std::string& actor, std::int64_t id) {
+  const std::int64_t now = opt_.clock();
+  return store_->transact([&](store::KeeperTx& tx) -> Result<void> {
+    auto done = tx.revoke_api_token(id, now);
+    if (!done) return propagate(done);
+    if (!*done) return fail(Errc::not_found, "no such token, or already revoked");
+    auto w = write_audit(tx, *keys_, actor, action::token_revoke, {{"token_id", id}});
+    if (!w) return propagate(w);
+    return {};
+  });
+}
+
+Result<std::optional<ApiTokenInfo>> AccountService::check_api_token(std::string_view token) {
+  const std::int64_t now = opt_.clock();
+  std::optional<ApiTokenInfo> out;
+  auto r = store_->transact([&](store::KeeperTx& tx) -> Result<void> {
+    auto row = tx.find_api_token(hash_token("rempart/api/v1", token));
+    if (!row) return propagate(row);
+    if (!*row || (*row)->revoked_at || now >= (*row)->expires_at || !parse_scope((*row)->scope)) return {};
+    out = token_info(**row);
+    return {};
+  });
+  if (!r) return std::unexpected(r.error());
+  return out;
+}
+
+}  // namespace rempart::auth

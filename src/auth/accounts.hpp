@@ -1,0 +1,212 @@
+#pragma once
+// Console accounts, login, sessions and API tokens (docs/accounts.md). The
+// console and the CLI call this service; it owns every rule: password policy,
+// mandatory TOTP with replay refusal, single-use recovery codes, throttling
+// and locking, session lifetimes, token scopes, and one audit entry per
+// security event written in the same transaction as the change.
+//
+// Secrets at rest: the password as an Argon2id hash, the TOTP secret sealed
+// (XChaCha20-Poly1305 under a key derived from the keyring's record_wrap key,
+// associated data = account id), recovery codes as keyed BLAKE2b, session and
+// API tokens as BLAKE2b. Nothing secret enters an audit entry or an Error.
+//
+// Thread-safety: an AccountService uses one KeeperStore, which is used by one
+// thread at a time; so is the service. Open one per thread.
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "auth/password.hpp"
+#include "auth/roles.hpp"
+#include "core/error.hpp"
+#include "crypto/keyring.hpp"
+#include "crypto/secret.hpp"
+#include "store/store.hpp"
+
+namespace rempart::auth {
+
+// Audit action names of this layer (added to, never renamed).
+namespace action {
+inline constexpr std::string_view login_success = "login.success";
+inline constexpr std::string_view login_failure = "login.failure";
+inline constexpr std::string_view mfa_recovery_used = "mfa.recovery_used";
+inline constexpr std::string_view session_revoke = "session.revoke";
+inline constexpr std::string_view account_create = "account.create";
+inline constexpr std::string_view account_disable = "account.disable";
+inline constexpr std::string_view account_role = "account.role";
+inline constexpr std::string_view account_reset_mfa = "account.reset_mfa";
+inline constexpr std::string_view account_unlock = "account.unlock";
+inline constexpr std::string_view token_create = "token.create";
+inline constexpr std::string_view token_revoke = "token.revoke";
+}  // namespace action
+
+// Unix seconds. Injected so tests can move time.
+using Clock = std::function<std::int64_t()>;
+std::int64_t system_now();
+
+struct AuthOptions {
+  PwhashLimits pwhash = PwhashLimits::production();
+  std::int64_t session_idle_seconds = 15 * 60;
+  std::int64_t session_absolute_seconds = 8 * 3600;
+  std::int64_t lock_after_failures = 10;
+  Clock clock = system_now;
+};
+
+inline constexpr std::size_t kRecoveryCodeCount = 10;
+
+// Whether `name` is a valid account name: [a-z0-9._-]{1,64}.
+bool valid_account_name(std::string_view name) noexcept;
+
+// The delay (seconds) a client must wait before the next attempt after
+// `failures` consecutive failures: 0 for up to 2, then 1, 2, 4 … capped at 900.
+std::int64_t throttle_delay(std::int64_t failures) noexcept;
+
+// "account:<hex id>": the audit actor of a console account.
+std::string account_actor(std::string_view account_id_hex);
+
+// What `admin add` / `admin reset-mfa` shows once. Holds secrets: print it,
+// never log it.
+struct Enrolment {
+  std::string account_id;  // hex
+  crypto::SecretBytes totp_secret;
+  std::string otpauth_uri;
+  std::vector<std::string> recovery_codes;  // "xxxx-xxxx-xxxx-xxxx"
+};
+
+struct AccountInfo {
+  std::string id;  // hex
+  std::string name;
+  Role role = Role::viewer;
+  bool disabled = false;
+  bool locked = false;
+  std::string lock_reason;
+  std::int64_t failures = 0;
+  std::int64_t recovery_codes_left = 0;
+  std::int64_t created_at = 0;
+  std::int64_t updated_at = 0;
+};
+
+// A session as the console sees it.
+struct SessionInfo {
+  std::string account_id;  // hex
+  std::string name;
+  Role role = Role::viewer;
+  std::string csrf_token;  // send with every state-changing request
+  std::int64_t created_at = 0;
+  std::int64_t last_seen_at = 0;
+};
+
+// A new session: the token goes into the cookie, never anywhere else.
+struct NewSession {
+  std::string token;  // 256-bit random, base64url
+  SessionInfo info;
+};
+
+// The result of a login attempt. A failure carries nothing but when the
+// client may try again: never which factor failed, nor whether the account
+// exists.
+struct LoginOutcome {
+  std::optional<NewSession> session;   // set on success
+  std::int64_t retry_after_seconds = 0;  // on failure: wait at least this long
+  bool recovery_code_used = false;
+  std::int64_t recovery_codes_left = 0;
+};
+
+struct ApiTokenInfo {
+  std::int64_t id = 0;
+  std::string label;
+  Scope scope = Scope::intake;
+  std::string prefix;  // the public start of the token, e.g. "rmp_ab12cd34"
+  std::string created_by;
+  std::int64_t created_at = 0;
+  std::int64_t expires_at = 0;
+  std::optional<std::int64_t> revoked_at;
+};
+
+struct NewApiToken {
+  std::string token;  // shown once; "rmp_<prefix>_<secret>"
+  ApiTokenInfo info;
+};
+
+// CSRF token of a session token: a one-way function of it, so the server
+// stores nothing more and a leaked CSRF token does not reveal the session.
+std::string csrf_token_for(std::string_view session_token);
+// Constant-time check of `csrf` against the session token's CSRF token.
+bool check_csrf(std::string_view session_token, std::string_view csrf);
+
+class AccountService {
+ public:
+  // `store` and `keys` must outlive the service.
+  AccountService(store::KeeperStore& store, const crypto::KeeperKeyring& keys, AuthOptions options = {});
+
+  // ---- Administration. `actor` is the audit actor ("operator:<user>" on the
+  // CLI, account_actor(id) in the console). In the console an admin may not
+  // change, disable, reset or unlock their own account: Errc::permission.
+
+  // Creates an account with a fresh TOTP secret and ten recovery codes.
+  // Errc::invalid_input for a bad name or a password failing the policy,
+  // Errc::conflict if the name is taken; store errors otherwise.
+  Result<Enrolment> create_account(const std::string& actor, const std::string& name, Role role,
+                                   std::string_view password);
+  Result<std::vector<AccountInfo>> list_accounts();
+  Result<AccountInfo> account(const std::string& name);
+  // Disables the account and ends its sessions. Errc::not_found if unknown.
+  Result<void> disable_account(const std::string& actor, const std::string& name);
+  Result<void> set_role(const std::string& actor, const std::string& name, Role role);
+  // Replaces the TOTP secret and every recovery code; ends its sessions.
+  Result<Enrolment> reset_mfa(const std::string& actor, const std::string& name);
+  // Clears the lock and the failure count. `reason` (1..200 bytes, no
+  // personal data) is recorded.
+  Result<void> unlock(const std::string& actor, const std::string& name, const std::string& reason);
+  // Ends every session of the account; returns how many there were.
+  Result<std::int64_t> revoke_sessions(const std::string& actor, const std::string& name);
+
+  // ---- Login and sessions.
+
+  // Checks password and second factor (a 6-digit TOTP code, or a recovery
+  // code, which is then spent) and opens a session. Every failure — unknown
+  // account, wrong password, wrong or replayed code, disabled, locked,
+  // throttled — gives the same outcome; an unknown account costs the same
+  // Argon2id work as a known one. Counts failures per account and per
+  // client; locks the account after lock_after_failures. Returns an Error
+  // only for store failures (the console answers those like a failure).
+  Result<LoginOutcome> authenticate(const std::string& name, std::string_view password,
+                                    std::string_view second_factor, const std::string& client);
+  // The session behind `token`, refreshing its idle timer; nullopt when
+  // unknown, idle or too old (then deleted), or its account is disabled or
+  // locked.
+  Result<std::optional<SessionInfo>> validate_session(std::string_view token);
+  // Ends the session (no-op if unknown).
+  Result<void> logout(std::string_view token, const std::string& client);
+
+  // ---- API tokens.
+  // Errc::invalid_input if the label is empty or over 100 bytes, or
+  // expires_days is not 1..3650.
+  Result<NewApiToken> create_api_token(const std::string& actor, const std::string& label, Scope scope,
+                                       std::int64_t expires_days);
+  Result<std::vector<ApiTokenInfo>> list_api_tokens();
+  // Errc::not_found if no such token or already revoked.
+  Result<void> revoke_api_token(const std::string& actor, std::int64_t id);
+  // The token's info if it is known, unexpired and unrevoked; else nullopt.
+  Result<std::optional<ApiTokenInfo>> check_api_token(std::string_view token);
+
+ private:
+  Result<Enrolment> enrol(const store::Bytes& account_id, const std::string& name, store::Bytes& sealed,
+                          std::vector<store::Bytes>& code_hashes);
+  Result<void> modify(const std::string& actor, const std::string& name, std::string_view audit_action,
+                      const std::function<Result<void>(store::KeeperTx&, store::AccountRow&, nlohmann::json&)>&
+                          change);
+  const std::string& dummy_hash();
+
+  store::KeeperStore* store_;
+  const crypto::KeeperKeyring* keys_;
+  AuthOptions opt_;
+  std::string dummy_hash_;
+};
+
+}  // namespace rempart::auth

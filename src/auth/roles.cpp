@@ -1,0 +1,82 @@
+#include "auth/roles.hpp"
+
+namespace rempart::auth {
+
+bool permits(Role role, Action action) noexcept {
+  switch (role) {
+    case Role::viewer:
+      return action == Action::list_masked || action == Action::search;
+    case Role::organiser:
+      return action == Action::list_masked || action == Action::search || action == Action::reveal ||
+             action == Action::tags;
+    case Role::admin:
+      // Admins run the system; they do not read personal data by role.
+      return action == Action::manage_accounts || action == Action::manage_tokens ||
+             action == Action::approve_export;
+    case Role::auditor:
+      return action == Action::read_audit;
+  }
+  return false;
+}
+
+bool token_permits(Scope scope, Action action) noexcept {
+  switch (scope) {
+    case Scope::intake:
+      return action == Action::submit_intake;
+    case Scope::read_masked:
+      return action == Action::list_masked || action == Action::search;
+    case Scope::reveal:
+      return action == Action::list_masked || action == Action::search || action == Action::reveal;
+  }
+  return false;
+}
+
+std::string_view role_name(Role r) noexcept {
+  switch (r) {
+    case Role::viewer: return "viewer";
+    case Role::organiser: return "organiser";
+    case Role::admin: return "admin";
+    case Role::auditor: return "auditor";
+  }
+  return "";
+}
+
+std::optional<Role> parse_role(std::string_view s) noexcept {
+  for (Role r : kAllRoles) {
+    if (role_name(r) == s) return r;
+  }
+  return std::nullopt;
+}
+
+std::string_view action_name(Action a) noexcept {
+  switch (a) {
+    case Action::list_masked: return "list_masked";
+    case Action::search: return "search";
+    case Action::reveal: return "reveal";
+    case Action::tags: return "tags";
+    case Action::manage_accounts: return "manage_accounts";
+    case Action::manage_tokens: return "manage_tokens";
+    case Action::approve_export: return "approve_export";
+    case Action::read_audit: return "read_audit";
+    case Action::submit_intake: return "submit_intake";
+  }
+  return "";
+}
+
+std::string_view scope_name(Scope s) noexcept {
+  switch (s) {
+    case Scope::intake: return "intake";
+    case Scope::read_masked: return "read-masked";
+    case Scope::reveal: return "reveal";
+  }
+  return "";
+}
+
+std::optional<Scope> parse_scope(std::string_view s) noexcept {
+  for (Scope x : kAllScopes) {
+    if (scope_name(x) == s) return x;
+  }
+  return std::nullopt;
+}
+
+}  // namespace rempart::auth

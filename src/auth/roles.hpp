@@ -1,0 +1,44 @@
+#pragma once
+// Who may do what: the one table every entry point (console, API, CLI) asks.
+// Adding an action means adding a row here and a column in roles_test.cpp.
+#include <optional>
+#include <string_view>
+
+namespace rempart::auth {
+
+enum class Role { viewer, organiser, admin, auditor };
+
+enum class Action {
+  list_masked,      // lists of supporters, masked
+  search,           // search by exact e-mail or phone (blind index), masked results
+  reveal,           // see a full field (audited, within quotas)
+  tags,             // add/remove tags
+  manage_accounts,  // create, disable, set role, reset MFA, unlock, revoke sessions
+  manage_tokens,    // create, list, revoke API tokens
+  approve_export,   // second person of the two-person export rule
+  read_audit,       // read the audit log
+  submit_intake,    // post sign-ups (API tokens of scope intake only)
+};
+
+inline constexpr Action kAllActions[] = {Action::list_masked,    Action::search,        Action::reveal,
+                                         Action::tags,           Action::manage_accounts, Action::manage_tokens,
+                                         Action::approve_export, Action::read_audit,    Action::submit_intake};
+inline constexpr Role kAllRoles[] = {Role::viewer, Role::organiser, Role::admin, Role::auditor};
+
+// Scopes of API tokens.
+enum class Scope { intake, read_masked, reveal };
+inline constexpr Scope kAllScopes[] = {Scope::intake, Scope::read_masked, Scope::reveal};
+
+// The role table. Pure; thread-safe.
+bool permits(Role role, Action action) noexcept;
+// The scope table: intake only submits; read-masked lists and searches;
+// reveal also reveals. No token manages anything.
+bool token_permits(Scope scope, Action action) noexcept;
+
+std::string_view role_name(Role r) noexcept;
+std::optional<Role> parse_role(std::string_view s) noexcept;
+std::string_view action_name(Action a) noexcept;
+std::string_view scope_name(Scope s) noexcept;  // "intake" | "read-masked" | "reveal"
+std::optional<Scope> parse_scope(std::string_view s) noexcept;
+
+}  // namespace rempart::auth

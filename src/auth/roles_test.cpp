@@ -1,0 +1,61 @@
+#include "auth/roles.hpp"
+
+#include <map>
+#include <set>
+#include <utility>
+
+#include <gtest/gtest.h>
+
+namespace rempart::auth {
+namespace {
+
+// The expected matrix, written out independently of roles.cpp: every role x
+// every action. A new action without a line here fails the test.
+const std::map<Role, std::set<Action>> kExpected = {
+    {Role::viewer, {Action::list_masked, Action::search}},
+    {Role::organiser, {Action::list_masked, Action::search, Action::reveal, Action::tags}},
+    {Role::admin, {Action::manage_accounts, Action::manage_tokens, Action::approve_export}},
+    {Role::auditor, {Action::read_audit}},
+};
+
+TEST(Roles, MatrixCoversEveryRoleAndAction) {
+  int checked = 0;
+  for (Role r : kAllRoles) {
+    for (Action a : kAllActions) {
+      EXPECT_EQ(permits(r, a), kExpected.at(r).contains(a)) << role_name(r) << " x " << action_name(a);
+      ++checked;
+    }
+  }
+  EXPECT_EQ(checked, 4 * 9);
+}
+
+TEST(Roles, NoRoleSubmitsIntakeAndAuditorSeesNoPersonalData) {
+  for (Role r : kAllRoles) EXPECT_FALSE(permits(r, Action::submit_intake));
+  EXPECT_FALSE(permits(Role::auditor, Action::list_masked));
+  EXPECT_FALSE(permits(Role::auditor, Action::reveal));
+  EXPECT_FALSE(permits(Role::admin, Action::reveal));
+}
+
+TEST(Roles, TokenScopes) {
+  const std::map<Scope, std::set<Action>> expected = {
+      {Scope::intake, {Action::submit_intake}},
+      {Scope::read_masked, {Action::list_masked, Action::search}},
+      {Scope::reveal, {Action::list_masked, Action::search, Action::reveal}},
+  };
+  for (Scope s : kAllScopes) {
+    for (Action a : kAllActions) {
+      EXPECT_EQ(token_permits(s, a), expected.at(s).contains(a)) << scope_name(s) << " x " << action_name(a);
+    }
+  }
+}
+
+TEST(Roles, NamesRoundTrip) {
+  for (Role r : kAllRoles) EXPECT_EQ(parse_role(role_name(r)), r);
+  for (Scope s : kAllScopes) EXPECT_EQ(parse_scope(scope_name(s)), s);
+  EXPECT_EQ(parse_role("root"), std::nullopt);
+  EXPECT_EQ(parse_scope("read_masked"), std::nullopt);
+  EXPECT_EQ(scope_name(Scope::read_masked), "read-masked");
+}
+
+}  // namespace
+}  // namespace rempart::auth

@@ -1,0 +1,270 @@
+#include "cli/admin_commands.hpp"
+
+#include <pwd.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include <iomanip>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "audit/chain.hpp"
+#include "audit/checkpoint.hpp"
+#include "auth/accounts.hpp"
+#include "auth/totp.hpp"
+#include "cli/commands.hpp"
+#include "cli/config.hpp"
+#include "crypto/keyring.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+
+namespace rempart::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+int report(const Error& e) {
+  std::cerr << "rempart: " << e.internal << "\n";
+  return e.code == Errc::invalid_input || e.code == Errc::config ? 2 : 1;
+}
+
+std::string operator_actor() {
+  const passwd* pw = ::getpwuid(::geteuid());
+  return "operator:" + (pw != nullptr && pw->pw_name != nullptr ? std::string(pw->pw_name)
+                                                                  : std::to_string(::geteuid()));
+}
+
+// What every admin command needs: the keyring, the keeper store and the
+// account service over them. Members are not moved once built (the service
+// and the checkpointer keep references), hence the unique_ptr.
+struct Admin {
+  Config config;
+  std::optional<crypto::KeeperKeyring> keys;
+  std::unique_ptr<store::KeeperStore> store;
+  std::optional<auth::AccountService> accounts;
+
+  // Signs the head so what this command recorded is covered outside the
+  // database at once; the entries are durable already, so only a warning.
+  ~Admin() {
+    if (!store || !keys) return;
+    std::vector<std::unique_ptr<audit::CheckpointSink>> sinks;
+    if (!config.audit.checkpoint_file.empty()) {
+      sinks.push_back(std::make_unique<audit::FileCheckpointSink>(config.audit.checkpoint_file));
+    }
+    if (config.audit.checkpoint_syslog) sinks.push_back(std::make_unique<audit::SyslogCheckpointSink>());
+    audit::Checkpointer cp(*keys, *store,
+                           audit::CheckpointPolicy{config.audit.checkpoint_every, config.audit.checkpoint_seconds},
+                           std::move(sinks));
+    auto r = cp.force(audit::now_us());
+    if (!r) std::cerr << "rempart: warning: audit checkpoint not published: " << r.error().internal << "\n";
+  }
+};
+
+Result<std::unique_ptr<Admin>> open_admin(const fs::path& config_file) {
+  auto c = load_config(config_file);
+  if (!c) return std::unexpected(c.error());
+  setup_logging(c->log_level);
+  if (crypto::path_is_within(c->keys_dir, c->data_dir) || crypto::path_is_within(c->data_dir, c->keys_dir)) {
+    return fail(Errc::config, "the key directory must not be inside the data directory (nor the reverse)");
+  }
+  struct stat st {};
+  if (::stat(c->data_dir.c_str(), &st) != 0) return fail(Errc::not_found, "data directory is missing: run `rempart init`");
+  if ((st.st_mode & 077) != 0) return fail(Errc::permission, "data directory is open to group or others: chmod 700 it");
+  if (auto r = crypto::init(); !r) return std::unexpected(r.error());
+  auto keys = crypto::load_keeper_keyring(c->keys_dir);
+  if (!keys) return std::unexpected(keys.error());
+  auto s = store::open_sqlite_keeper(c->database());
+  if (!s) return std::unexpected(s.error());
+  auto a = std::make_unique<Admin>();
+  a->config = std::move(*c);
+  a->keys.emplace(std::move(*keys));
+  a->store = std::move(*s);
+  auth::AuthOptions o;
+  o.session_idle_seconds = a->config.console.session_idle_minutes * 60;
+  o.session_absolute_seconds = a->config.console.session_absolute_hours * 3600;
+  a->accounts.emplace(*a->store, *a->keys, o);
+  return a;
+}
+
+// Reads a line without echo when stdin is a terminal.
+std::optional<std::string> read_secret_line(const char* prompt, bool tty) {
+  termios old {};
+  if (tty) {
+    std::cerr << prompt << std::flush;
+    if (::tcgetattr(STDIN_FILENO, &old) != 0) return std::nullopt;
+    termios quiet = old;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+  }
+  std::string line;
+  const bool ok = static_cast<bool>(std::getline(std::cin, line));
+  if (tty) {
+    ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+    std::cerr << "\n";
+  }
+  if (!ok) return std::nullopt;
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  return line;
+}
+
+void wipe(std::string& s) {
+  if (!s.empty()) sodium_memzero(s.data(), s.size());
+  s.clear();
+}
+
+void print_enrolment(const std::string& name, const auth::Enrolment& e) {
+  std::cout << "Account " << name << " (id " << e.account_id << ")\n\n"
+            << "Scan this code with an authenticator app, or enter the URI by hand.\n"
+            << "It is shown once and cannot be shown again.\n\n"
+            << auth::qr_terminal(e.otpauth_uri) << "\n"
+            << e.otpauth_uri << "\n\n"
+            << "Recovery codes (each works once; keep them offline):\n";
+  for (const auto& c : e.recovery_codes) std::cout << "  " << c << "\n";
+}
+
+std::string when(std::int64_t unix_seconds) { return format_time(unix_seconds * 1'000'000).substr(0, 19) + "Z"; }
+
+}  // namespace
+
+int run_admin_add(const AdminAddArgs& a) {
+  const auto role = auth::parse_role(a.role);
+  if (!role) return report(Error{Errc::invalid_input, "role must be viewer, organiser, admin or auditor"});
+  if (!auth::valid_account_name(a.name)) {
+    return report(Error{Errc::invalid_input, "account name must match [a-z0-9._-]{1,64}"});
+  }
+  const bool tty = ::isatty(STDIN_FILENO) == 1;
+  if (!tty && !a.password_stdin) {
+    return report(Error{Errc::invalid_input, "stdin is not a terminal: pass --password-stdin to read the password from it"});
+  }
+  auto pw = read_secret_line("Password for the new account: ", tty && !a.password_stdin);
+  if (!pw) return report(Error{Errc::invalid_input, "no password given"});
+  if (!a.password_stdin) {
+    auto again = read_secret_line("Same password again: ", true);
+    const bool same = again && *again == *pw;
+    if (again) wipe(*again);
+    if (!same) {
+      wipe(*pw);
+      return report(Error{Errc::invalid_input, "the two passwords differ"});
+    }
+  }
+  // Fail on the policy before asking for the keyring.
+  if (auto r = auth::check_password_policy(*pw, a.name); !r) {
+    wipe(*pw);
+    return report(r.error());
+  }
+  auto admin = open_admin(a.config);
+  if (!admin) {
+    wipe(*pw);
+    return report(admin.error());
+  }
+  auto e = (*admin)->accounts->create_account(operator_actor(), a.name, *role, *pw);
+  wipe(*pw);
+  if (!e) return report(e.error());
+  print_enrolment(a.name, *e);
+  return 0;
+}
+
+int run_admin_list(const fs::path& config) {
+  auto admin = open_admin(config);
+  if (!admin) return report(admin.error());
+  auto list = (*admin)->accounts->list_accounts();
+  if (!list) return report(list.error());
+  std::cout << std::left << std::setw(24) << "NAME" << std::setw(11) << "ROLE" << std::setw(10) << "STATE"
+            << std::setw(9) << "FAILURES" << std::setw(10) << "RECOVERY" << "CREATED\n";
+  for (const auto& x : *list) {
+    const std::string state = x.disabled ? "disabled" : x.locked ? "locked" : "active";
+    std::cout << std::left << std::setw(24) << x.name << std::setw(11) << auth::role_name(x.role) << std::setw(10)
+              << state << std::setw(9) << x.failures << std::setw(10) << x.recovery_codes_left << when(x.created_at);
+    if (x.locked && !x.lock_reason.empty()) std::cout << "  (" << x.lock_reason << ")";
+    std::cout << "\n";
+  }
+  return 0;
+}
+
+int run_admin_disable(const fs::path& config, const std::string& name) {
+  auto admin = open_admin(config);
+  if (!admin) return report(admin.error());
+  if (auto r = (*admin)->accounts->disable_account(operator_actor(), name); !r) return report(r.error());
+  std::cout << "disabled " << name << "; its sessions are ended\n";
+  return 0;
+}
+
+int run_admin_set_role(const fs::path& config, const std::string& name, const std::string& role) {
+  const auto r = auth::parse_role(role);
+  if (!r) return report(Error{Errc::invalid_input, "role must be viewer, organiser, admin or auditor"});
+  auto admin = open_admin(config);
+  if (!admin) return report(admin.error());
+  if (auto x = (*admin)->accounts->set_role(operator_actor(), name, *r); !x) return report(x.error());
+  std::cout << name << " is now " << role << "; its sessions are ended\n";
+  return 0;
+}
+
+int run_admin_reset_mfa(const fs::path& config, const std::string& name) {
+  auto admin = open_admin(config);
+  if (!admin) return report(admin.error());
+  auto e = (*admin)->accounts->reset_mfa(operator_actor(), name);
+  if (!e) return report(e.error());
+  print_enrolment(name, *e);
+  return 0;
+}
+
+int run_admin_unlock(const fs::path& config, const std::string& name, const std::string& reason) {
+  auto admin = open_admin(config);
+  if (!admin) return report(admin.error());
+  if (auto r = (*admin)->accounts->unlock(operator_actor(), name, reason); !r) return report(r.error());
+  std::cout << "unlocked " << name << "\n";
+  return 0;
+}
+
+int run_admin_revoke_sessions(const fs::path& config, const std::string& name) {
+  auto admin = open_admin(config);
+  if (!admin) return report(admin.error());
+  auto n = (*admin)->accounts->revoke_sessions(operator_actor(), name);
+  if (!n) return report(n.error());
+  std::cout << "ended " << *n << " session(s) of " << name << "\n";
+  return 0;
+}
+
+int run_admin_token_create(const AdminTokenCreateArgs& a) {
+  const auto scope = auth::parse_scope(a.scope);
+  if (!scope) return report(Error{Errc::invalid_input, "scope must be intake, read-masked or reveal"});
+  auto admin = open_admin(a.config);
+  if (!admin) return report(admin.error());
+  auto t = (*admin)->accounts->create_api_token(operator_actor(), a.label, *scope, a.expires_days);
+  if (!t) return report(t.error());
+  std::cout << "token " << t->info.id << " (" << a.scope << ", expires " << when(t->info.expires_at) << "):\n"
+            << t->token << "\n"
+            << "It is shown once and cannot be shown again.\n";
+  return 0;
+}
+
+int run_admin_token_list(const fs::path& config) {
+  auto admin = open_admin(config);
+  if (!admin) return report(admin.error());
+  auto list = (*admin)->accounts->list_api_tokens();
+  if (!list) return report(list.error());
+  std::cout << std::left << std::setw(6) << "ID" << std::setw(14) << "PREFIX" << std::setw(13) << "SCOPE"
+            << std::setw(22) << "EXPIRES" << std::setw(10) << "STATE" << "LABEL\n";
+  for (const auto& t : *list) {
+    std::cout << std::left << std::setw(6) << t.id << std::setw(14) << t.prefix << std::setw(13)
+              << auth::scope_name(t.scope) << std::setw(22) << when(t.expires_at) << std::setw(10)
+              << (t.revoked_at ? "revoked" : t.expires_at <= auth::system_now() ? "expired" : "active") << t.label
+              << "\n";
+  }
+  return 0;
+}
+
+int run_admin_token_revoke(const fs::path& config, std::int64_t id) {
+  auto admin = open_admin(config);
+  if (!admin) return report(admin.error());
+  if (auto r = (*admin)->accounts->revoke_api_token(operator_actor(), id); !r) return report(r.error());
+  std::cout << "revoked token " << id << "\n";
+  return 0;
+}
+
+}  // namespace rempart::cli
