@@ -58,5 +58,6 @@ int crypto_costs(const Args& a);
 int lookup_inprocess(const Args& a);
 int gen_csv(const Args& a);
 int synth_emails(const Args& a);
+int fold_inprocess(const Args& a);
 
 }  // namespace rempart::bench

@@ -74,6 +74,7 @@ int main(int argc, char** argv) {
       "  crypto           [--seconds S]                     per-record costs beside libsodium primitives\n"
       "  lookup           --config F --count N [--seed S]   audited reveals per second, in process\n"
       "  gen-csv          --out F --rows N --phones P       plausible CSV export (fiction numbers)\n"
+      "  fold             --config F [--count N] [--batch B] fills the inbox, then times the keeper's folds\n"
       "  emails           --count N --sample K [--seed S]   e-mails of synthetic supporters\n";
   if (argc < 2) {
     std::cerr << usage;
@@ -88,6 +89,7 @@ int main(int argc, char** argv) {
   if (cmd == "crypto") return crypto_costs(a);
   if (cmd == "lookup") return lookup_inprocess(a);
   if (cmd == "gen-csv") return gen_csv(a);
+  if (cmd == "fold") return fold_inprocess(a);
   if (cmd == "emails") return synth_emails(a);
   std::cerr << usage;
   return 2;

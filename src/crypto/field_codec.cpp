@@ -9,22 +9,29 @@ namespace rempart::crypto::detail {
 namespace {
 
 constexpr std::uint8_t kFormat = 1;
-constexpr std::size_t kNonceSize = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
+static_assert(kNonceSize == crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
 constexpr std::size_t kTagSize = crypto_aead_xchacha20poly1305_ietf_ABYTES;
 // Smallest possible encoded field: u16 + 1-byte name + u32 + nonce + tag.
 constexpr std::size_t kMinFieldEntry = 2 + 1 + 4 + kNonceSize + kTagSize;
 
 static_assert(crypto_aead_xchacha20poly1305_ietf_KEYBYTES == kDataKeySize);
 
-Bytes field_ad(const Binding& b, std::string_view name) {
+// The part of a field's AD that every field of an item shares; field_ad
+// appends the name. Built once per item rather than once per field.
+Bytes field_ad_prefix(const Binding& b) {
   Bytes ad;
-  ad.reserve(64 + b.item_id.size() + name.size());
+  ad.reserve(64 + b.item_id.size() + kMaxFieldNameSize);
   put_lp(ad, std::string_view("rempart/field/v1"));
   put_lp(ad, b.context);
   put_lp(ad, b.item_id);
   put_u32(ad, b.key_version);
-  put_lp(ad, name);
   return ad;
+}
+
+// `ad` holds field_ad_prefix(b) (plus any previous name, cut off here).
+void field_ad(Bytes& ad, std::size_t prefix_size, std::string_view name) {
+  ad.resize(prefix_size);
+  put_lp(ad, name);
 }
 
 Bytes wrap_ad(const Binding& b) {
@@ -53,6 +60,17 @@ Result<void> check_item_id(std::span<const std::uint8_t> item_id) {
 
 Result<Bytes> encrypt_fields(const DataKey& key, const Binding& b, std::span<const core::Field> fields) {
   if (fields.size() > kMaxFields) return fail(Errc::invalid_input, "too many fields to seal");
+  // One CSPRNG call for all nonces: libsodium's default generator here is a
+  // getrandom() system call per request, which dominated the cost of a seal.
+  Bytes nonces(fields.size() * kNonceSize);
+  if (!nonces.empty()) randombytes_buf(nonces.data(), nonces.size());
+  return encrypt_fields(key, b, fields, nonces);
+}
+
+Result<Bytes> encrypt_fields(const DataKey& key, const Binding& b, std::span<const core::Field> fields,
+                             std::span<const std::uint8_t> nonces) {
+  if (fields.size() > kMaxFields) return fail(Errc::invalid_input, "too many fields to seal");
+  if (nonces.size() != fields.size() * kNonceSize) return fail(Errc::internal, "one nonce per field is needed");
   std::size_t total = 1 + 2;
   for (std::size_t i = 0; i < fields.size(); ++i) {
     const auto& f = fields[i];
@@ -63,10 +81,8 @@ Result<Bytes> encrypt_fields(const DataKey& key, const Binding& b, std::span<con
       if (fields[j].name == f.name) return fail(Errc::invalid_input, "field '" + f.name + "' appears twice");
     total += 2 + f.name.size() + 4 + kNonceSize + f.value.size() + kTagSize;
   }
-  // One CSPRNG call for all nonces: libsodium's default generator here is a
-  // getrandom() system call per request, which dominated the cost of a seal.
-  Bytes nonces(fields.size() * kNonceSize);
-  if (!nonces.empty()) randombytes_buf(nonces.data(), nonces.size());
+  Bytes ad = field_ad_prefix(b);
+  const std::size_t prefix = ad.size();
   Bytes out;
   out.reserve(total);
   put_u8(out, kFormat);
@@ -81,7 +97,7 @@ Result<Bytes> encrypt_fields(const DataKey& key, const Binding& b, std::span<con
     out.resize(out.size() + kNonceSize + ct_len);
     std::uint8_t* nonce = out.data() + nonce_at;
     std::copy_n(nonces.data() + i * kNonceSize, kNonceSize, nonce);
-    const Bytes ad = field_ad(b, f.name);
+    field_ad(ad, prefix, f.name);
     unsigned long long written = 0;
     crypto_aead_xchacha20poly1305_ietf_encrypt(nonce + kNonceSize, &written, as_bytes(f.value).data(),
                                                f.value.size(), ad.data(), ad.size(), nullptr, nonce, key.data());
@@ -99,6 +115,8 @@ Result<std::vector<core::Field>> decrypt_fields(const DataKey& key, const Bindin
   if (!r.ok() || count > kMaxFields || count * kMinFieldEntry > r.remaining()) return malformed();
   std::vector<core::Field> out;
   out.reserve(count);
+  Bytes ad = field_ad_prefix(b);
+  const std::size_t prefix = ad.size();
   const auto refuse = [&] {
     wipe(out);
     return malformed();
@@ -118,7 +136,7 @@ Result<std::vector<core::Field>> decrypt_fields(const DataKey& key, const Bindin
     for (const auto& prev : out)
       if (prev.name == f.name) return refuse();
     f.value.resize(ct_len - kTagSize);
-    const Bytes ad = field_ad(b, f.name);
+    field_ad(ad, prefix, f.name);
     unsigned long long mlen = 0;
     if (crypto_aead_xchacha20poly1305_ietf_decrypt(reinterpret_cast<std::uint8_t*>(f.value.data()), &mlen, nullptr,
                                                    ct.data(), ct.size(), ad.data(), ad.size(), nonce.data(),
@@ -133,10 +151,17 @@ Result<std::vector<core::Field>> decrypt_fields(const DataKey& key, const Bindin
 }
 
 Bytes wrap_key(std::span<const std::uint8_t> wrapping_key, const DataKey& data_key, const Binding& b) {
+  std::array<std::uint8_t, kNonceSize> nonce{};
+  randombytes_buf(nonce.data(), nonce.size());
+  return wrap_key(wrapping_key, data_key, b, nonce);
+}
+
+Bytes wrap_key(std::span<const std::uint8_t> wrapping_key, const DataKey& data_key, const Binding& b,
+               std::span<const std::uint8_t, kNonceSize> fresh_nonce) {
   Bytes out(kWrappedKeySize);
   out[0] = kFormat;
   std::uint8_t* nonce = out.data() + 1;
-  randombytes_buf(nonce, kNonceSize);
+  std::copy_n(fresh_nonce.data(), kNonceSize, nonce);
   const Bytes ad = wrap_ad(b);
   crypto_aead_xchacha20poly1305_ietf_encrypt(nonce + kNonceSize, nullptr, data_key.data(), kDataKeySize, ad.data(),
                                              ad.size(), nullptr, nonce, wrapping_key.data());

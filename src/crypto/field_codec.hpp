@@ -35,7 +35,8 @@ inline constexpr std::size_t kMaxFields = 256;
 inline constexpr std::size_t kMaxFieldNameSize = 255;
 inline constexpr std::size_t kMaxFieldValueSize = 1u << 20;
 inline constexpr std::size_t kMaxItemIdSize = 1024;
-inline constexpr std::size_t kWrappedKeySize = 1 + 24 + kDataKeySize + 16;
+inline constexpr std::size_t kNonceSize = 24;  // XChaCha20-Poly1305 nonce
+inline constexpr std::size_t kWrappedKeySize = 1 + kNonceSize + kDataKeySize + 16;
 
 // What a ciphertext is bound to. Views only; the caller keeps them alive.
 struct Binding {
@@ -67,6 +68,12 @@ Result<void> check_item_id(std::span<const std::uint8_t> item_id);
 // kMaxFields fields, an empty, oversized or duplicate field name, or an
 // oversized value. Thread-safe (no shared state).
 Result<Bytes> encrypt_fields(const DataKey& key, const Binding& b, std::span<const core::Field> fields);
+// Same, with nonces the caller drew: `nonces` must be fields.size() *
+// kNonceSize fresh random bytes (Errc::internal otherwise), never reused.
+// Lets a caller draw an item's data key and all its nonces in one CSPRNG
+// call: each call is a getrandom() system call here.
+Result<Bytes> encrypt_fields(const DataKey& key, const Binding& b, std::span<const core::Field> fields,
+                             std::span<const std::uint8_t> nonces);
 
 // Decodes and decrypts a fields blob. Any malformation is Errc::invalid_input,
 // any authentication failure Errc::crypto; partially decrypted values are
@@ -76,6 +83,9 @@ Result<std::vector<core::Field>> decrypt_fields(const DataKey& key, const Bindin
 
 // Wraps a data key; `wrapping_key` must be 32 bytes (checked by callers).
 Bytes wrap_key(std::span<const std::uint8_t> wrapping_key, const DataKey& data_key, const Binding& b);
+// Same, with a fresh random nonce the caller drew.
+Bytes wrap_key(std::span<const std::uint8_t> wrapping_key, const DataKey& data_key, const Binding& b,
+               std::span<const std::uint8_t, kNonceSize> nonce);
 // Unwraps into `out`; Errc::invalid_input if malformed, Errc::crypto if it
 // does not authenticate.
 Result<void> unwrap_key(std::span<const std::uint8_t> wrapping_key, std::span<const std::uint8_t> wrapped,

@@ -61,6 +61,11 @@ class BatchSealer {
   // 256 fields, an empty/duplicate/over-255-byte field name or a value over
   // 1 MiB. Thread-safe: may be called concurrently on one sealer.
   Result<Sealed> seal(std::span<const std::uint8_t> item_id, std::span<const core::Field> fields) const;
+  // Same for a new item: first fills `new_item_id` (1..1024 bytes) with
+  // fresh random bytes, drawn in the same CSPRNG call as the data key and
+  // the nonces (one getrandom() per item). On error `new_item_id` holds
+  // unspecified bytes. Thread-safe.
+  Result<Sealed> seal_new(std::span<std::uint8_t> new_item_id, std::span<const core::Field> fields) const;
 
  private:
   BatchSealer(SecretBytes wrapping_key, std::array<std::uint8_t, 32> ephemeral_public, std::uint32_t version) noexcept;
@@ -106,6 +111,12 @@ struct SealedRecord {
 // Same input limits as BatchSealer::seal. Thread-safe.
 Result<SealedRecord> seal_record(const KeeperKeyring& keyring, std::span<const std::uint8_t> record_id,
                                  std::span<const core::Field> fields);
+
+// Same for a new record: first fills `new_record_id` (1..1024 bytes) with
+// fresh random bytes from the same CSPRNG call as its data key and nonces.
+// On error `new_record_id` holds unspecified bytes. Thread-safe.
+Result<SealedRecord> seal_new_record(const KeeperKeyring& keyring, std::span<std::uint8_t> new_record_id,
+                                     std::span<const core::Field> fields);
 
 // Opens a record sealed under any version the keyring still holds.
 // Errc::not_found if that version is gone, otherwise as BatchOpener::open.

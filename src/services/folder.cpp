@@ -34,25 +34,29 @@ Result<FoldCounts> Folder::fold_once(std::size_t limit) {
     openers.emplace(item.batch_uid, std::move(opener));
   }
 
-  // Open and validate before taking the write lock: the intake's group
-  // commits wait on that lock, so it is held for the SQL and the re-sealing
-  // of records only.
+  // Open, validate, blind-index and seal new records before taking the
+  // write lock: the intake's group commits wait on that lock, so it is held
+  // for the SQL (and the re-sealing of merged records) only.
   struct Opened {
     const store::InboxRow* item;
     std::optional<core::Person> person;  // nullopt: rejected
     bool authentic = false;
+    PreparedUpsert prepared;  // blind indexes and sealed record, made here
   };
   std::vector<Opened> opened;
   opened.reserve(items->size());
   for (const auto& item : *items) {
     const auto& opener = openers.at(item.batch_uid);
     if (!opener) continue;
-    Opened o{&item, std::nullopt, false};
+    Opened o{&item, std::nullopt, false, {}};
     auto fields = opener->open(item.item_uid, crypto::Sealed{item.wrapped_key, item.fields});
     if (fields) {
       o.authentic = true;
       auto valid = core::validate_submission(core::to_raw(core::to_person(*fields)), opts_);
-      if (valid) o.person = std::move(*valid);
+      if (valid) {
+        o.prepared = writer_.prepare(*valid);
+        o.person = std::move(*valid);
+      }
     }
     opened.push_back(std::move(o));
   }
@@ -64,11 +68,11 @@ Result<FoldCounts> Folder::fold_once(std::size_t limit) {
     // its entries commit together or not at all.
     auto log = audit::Appender::begin(tx, keys_);
     if (!log) return std::unexpected(log.error());
-    for (const auto& [item, person, authentic] : opened) {
+    for (const auto& [item, person, authentic, prepared] : opened) {
       audit::Event event{std::string(audit::kKeeperActor), "", "", nlohmann::json::object(), ""};
       if (person) {
         store::Bytes id;
-        auto u = writer_.upsert(tx, *person, now, &id);
+        auto u = writer_.upsert(tx, *person, prepared, now, &id);
         if (!u) return std::unexpected(u.error());
         counts.add(*u);
         event.action = audit_action(*u);

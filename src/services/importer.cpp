@@ -103,14 +103,18 @@ Result<ImportReport> import_csv(std::istream& in, const ColumnMap& map, store::K
   auto flush = [&]() -> Result<void> {
     if (chunk.empty()) return {};
     FoldCounts counts;
+    // Blind indexes and sealing outside the transaction (see RecordWriter::prepare).
+    std::vector<PreparedUpsert> prepared;
+    prepared.reserve(chunk.size());
+    for (const auto& entry : chunk) prepared.push_back(writer.prepare(entry.second));
     const std::int64_t now = unix_now();
     const std::int64_t now_us = audit::now_us();
     auto r = store.transact([&](store::KeeperTx& tx) -> Result<void> {
       auto log = audit::Appender::begin(tx, keys);
       if (!log) return std::unexpected(log.error());
-      for (const auto& [line, person] : chunk) {
+      for (std::size_t k = 0; k < chunk.size(); ++k) {
         store::Bytes id;
-        auto u = writer.upsert(tx, person, now, &id);
+        auto u = writer.upsert(tx, chunk[k].second, prepared[k], now, &id);
         if (!u) return std::unexpected(u.error());
         counts.add(*u);
         auto e = log->append(audit::Event{opts.actor, std::string(audit_action(*u)), audit::to_hex(id),

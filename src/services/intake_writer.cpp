@@ -44,9 +44,10 @@ void IntakeWriter::submit(core::Person p, std::function<void(bool)> done) {
   }
   Pending item;
   item.row.item_uid.resize(kItemIdBytes);
-  randombytes_buf(item.row.item_uid.data(), item.row.item_uid.size());
   const auto fields = core::to_fields(p);
-  auto sealed = batch->seal(item.row.item_uid, fields);
+  // The submission id comes from the same CSPRNG call as the seal's key and
+  // nonces: one getrandom() per submission.
+  auto sealed = batch->seal_new(item.row.item_uid, fields);
   if (!sealed) {
     spdlog::error("intake: sealing failed ({})", errc_name(sealed.error().code));
     done(false);

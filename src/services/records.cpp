@@ -42,6 +42,19 @@ Result<void> seal_into(const crypto::KeeperKeyring& keys, store::SupporterRow& r
   return {};
 }
 
+// For a new row: draws its id in the same CSPRNG call as the seal's data
+// key and nonces (the id is bound into the ciphertexts' AD).
+Result<void> seal_new_into(const crypto::KeeperKeyring& keys, store::SupporterRow& row, const core::Person& p) {
+  const auto fields = record_fields(p);
+  row.id.resize(kRecordIdBytes);
+  auto sealed = crypto::seal_new_record(keys, row.id, fields);
+  if (!sealed) return std::unexpected(sealed.error());
+  row.key_version = sealed->key_version;
+  row.wrapped_key = std::move(sealed->wrapped_key);
+  row.fields = std::move(sealed->fields);
+  return {};
+}
+
 Result<core::Person> open_row(const crypto::KeeperKeyring& keys, const store::SupporterRow& row) {
   crypto::SealedRecord sealed{row.key_version, row.wrapped_key, row.fields};
   auto fields = crypto::open_record(keys, row.id, sealed);
@@ -64,12 +77,31 @@ std::int64_t unix_now() {
       .count();
 }
 
+PreparedUpsert RecordWriter::prepare(const core::Person& p) const {
+  const crypto::KeySet& ks = keys_.current();
+  PreparedUpsert out;
+  if (!p.email.empty()) out.email_index = index_of(ks, "email", p.email);
+  if (!p.phone.empty()) out.phone_index = index_of(ks, "phone", p.phone);
+  store::SupporterRow row;
+  if (seal_new_into(keys_, row, p)) out.fresh = std::move(row);
+  return out;
+}
+
 Result<Upsert> RecordWriter::upsert(store::KeeperTx& tx, const core::Person& p, std::int64_t now,
                                     store::Bytes* record_id) const {
+  // Without a prepared record: only the indexes up front, the sealing where
+  // it is needed.
   const crypto::KeySet& ks = keys_.current();
-  std::optional<store::Bytes> email_idx, phone_idx;
-  if (!p.email.empty()) email_idx = index_of(ks, "email", p.email);
-  if (!p.phone.empty()) phone_idx = index_of(ks, "phone", p.phone);
+  PreparedUpsert prepared;
+  if (!p.email.empty()) prepared.email_index = index_of(ks, "email", p.email);
+  if (!p.phone.empty()) prepared.phone_index = index_of(ks, "phone", p.phone);
+  return upsert(tx, p, prepared, now, record_id);
+}
+
+Result<Upsert> RecordWriter::upsert(store::KeeperTx& tx, const core::Person& p, const PreparedUpsert& prepared,
+                                    std::int64_t now, store::Bytes* record_id) const {
+  const std::optional<store::Bytes>& email_idx = prepared.email_index;
+  const std::optional<store::Bytes>& phone_idx = prepared.phone_index;
 
   std::optional<store::SupporterRow> existing;
   if (email_idx) {
@@ -92,11 +124,15 @@ Result<Upsert> RecordWriter::upsert(store::KeeperTx& tx, const core::Person& p, 
 
   if (!existing) {
     store::SupporterRow row;
-    row.id.resize(kRecordIdBytes);
-    randombytes_buf(row.id.data(), row.id.size());
     core::Person stored = p;
     if (phone_taken) stored.phone.clear();
-    if (auto r = seal_into(keys_, row, stored); !r) return std::unexpected(r.error());
+    // The prepared record holds the phone: usable unless the phone stays
+    // with another record.
+    if (prepared.fresh && !phone_taken) {
+      row = *prepared.fresh;
+    } else if (auto r = seal_new_into(keys_, row, stored); !r) {
+      return std::unexpected(r.error());
+    }
     row.email_index = email_idx;
     if (!stored.phone.empty()) row.phone_index = phone_idx;
     if (p.consent.email) row.consent_email_at = now;

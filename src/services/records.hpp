@@ -22,6 +22,19 @@ struct FoldCounts {
   void add(Upsert u);
 };
 
+// The CPU work of one upsert that needs no database: the blind indexes and,
+// in case the person turns out to be new, a record sealed under a fresh id
+// and data key. Made before the transaction (RecordWriter::prepare) so that
+// the write lock is held for the SQL only. Holds no secret: ciphertexts and
+// keyed hashes. Valid for the keyring that made it, until its current key
+// version changes.
+struct PreparedUpsert {
+  std::optional<store::Bytes> email_index, phone_index;
+  // Record id, key version, wrapped key and fields for a creation that keeps
+  // the phone; nullopt if sealing failed (upsert then reports the error).
+  std::optional<store::SupporterRow> fresh;
+};
+
 class RecordWriter {
  public:
   // `keys` must outlive the writer.
@@ -36,6 +49,15 @@ class RecordWriter {
   // caller writes in the same transaction). Thread-compatible.
   Result<Upsert> upsert(store::KeeperTx& tx, const core::Person& p, std::int64_t now,
                         store::Bytes* record_id = nullptr) const;
+
+  // The same in two steps: `prepare` outside any transaction (thread-safe,
+  // no I/O), then `upsert` inside it with what prepare made for the same
+  // `p`. A creation then costs no crypto in the transaction; a merge, or a
+  // creation whose phone belongs to another record, seals there as before
+  // (the prepared record is dropped unused).
+  PreparedUpsert prepare(const core::Person& p) const;
+  Result<Upsert> upsert(store::KeeperTx& tx, const core::Person& p, const PreparedUpsert& prepared,
+                        std::int64_t now, store::Bytes* record_id = nullptr) const;
 
  private:
   const crypto::KeeperKeyring& keys_;

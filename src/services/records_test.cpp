@@ -80,6 +80,54 @@ TEST_F(Records, APhoneHeldByAnotherRecordStaysWithIt) {
   EXPECT_TRUE(find("email", "a@example.org")->person.phone.empty());
 }
 
+TEST_F(Records, PreparedCreationStoresThePreparedRecord) {
+  auto p = person("c@example.org", "+33199000004");
+  p.consent.email = true;
+  const auto prepared = writer.prepare(p);
+  ASSERT_TRUE(prepared.fresh);
+  ASSERT_TRUE(prepared.email_index && prepared.phone_index);
+  store::Bytes id;
+  auto r = st->transact([&](store::KeeperTx& tx) -> Result<void> {
+    auto u = writer.upsert(tx, p, prepared, 1000, &id);
+    if (!u) return std::unexpected(u.error());
+    EXPECT_EQ(*u, Upsert::created);
+    return {};
+  });
+  ASSERT_TRUE(r) << (r ? "" : r.error().internal);
+  EXPECT_EQ(id, prepared.fresh->id);
+  auto s = find("phone", "+33199000004");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->id, prepared.fresh->id);
+  EXPECT_EQ(s->person.email, "c@example.org");
+  EXPECT_TRUE(s->person.consent.email);
+}
+
+TEST_F(Records, PreparedUpsertStillMergesIntoKnownRecords) {
+  EXPECT_EQ(upsert(person("d@example.org")), Upsert::created);
+  EXPECT_EQ(upsert(person("e@example.org", "+33199000005")), Upsert::created);
+  auto run = [&](const core::Person& p) {
+    const auto prepared = writer.prepare(p);
+    Upsert out{};
+    auto r = st->transact([&](store::KeeperTx& tx) -> Result<void> {
+      auto u = writer.upsert(tx, p, prepared, 2000);
+      if (!u) return std::unexpected(u.error());
+      out = *u;
+      return {};
+    });
+    EXPECT_TRUE(r);
+    return out;
+  };
+  auto more = person("d@example.org");
+  more.family_name = "Ferrand";
+  EXPECT_EQ(run(more), Upsert::merged);  // the prepared record is not used
+  EXPECT_EQ(find("email", "d@example.org")->person.family_name, "Ferrand");
+  // New e-mail, known phone: the person is e, the prepared creation unused.
+  EXPECT_EQ(run(person("f@example.org", "+33199000005")), Upsert::unchanged);
+  EXPECT_FALSE(find("email", "f@example.org"));
+  EXPECT_EQ(find("phone", "+33199000005")->person.email, "e@example.org");
+  EXPECT_EQ(st->count_supporters().value(), 2);
+}
+
 TEST_F(Records, SyntheticPersonsAreValidAndStable) {
   core::IntakeOptions opts;
   for (std::uint64_t i = 0; i < 200; ++i) {

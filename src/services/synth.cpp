@@ -2,6 +2,7 @@
 
 #include <array>
 #include <string_view>
+#include <vector>
 
 #include "audit/chain.hpp"
 
@@ -96,14 +97,24 @@ Result<FoldCounts> synth_supporters(store::KeeperStore& store, const crypto::Kee
   FoldCounts total;
   for (std::uint64_t start = 0; start < opts.count; start += opts.rows_per_transaction) {
     const std::uint64_t end = std::min<std::uint64_t>(opts.count, start + opts.rows_per_transaction);
+    // People, blind indexes and sealing outside the transaction (see
+    // RecordWriter::prepare).
+    std::vector<core::Person> people;
+    std::vector<PreparedUpsert> prepared;
+    people.reserve(end - start);
+    prepared.reserve(end - start);
+    for (std::uint64_t i = start; i < end; ++i) {
+      people.push_back(synth_person(opts.seed, i, i < opts.phones));
+      prepared.push_back(writer.prepare(people.back()));
+    }
     const std::int64_t now = unix_now();
     const std::int64_t now_us = audit::now_us();
     auto r = store.transact([&](store::KeeperTx& tx) -> Result<void> {
       auto log = audit::Appender::begin(tx, keys);
       if (!log) return std::unexpected(log.error());
-      for (std::uint64_t i = start; i < end; ++i) {
+      for (std::size_t k = 0; k < people.size(); ++k) {
         store::Bytes id;
-        auto u = writer.upsert(tx, synth_person(opts.seed, i, i < opts.phones), now, &id);
+        auto u = writer.upsert(tx, people[k], prepared[k], now, &id);
         if (!u) return std::unexpected(u.error());
         total.add(*u);
         auto e = log->append(

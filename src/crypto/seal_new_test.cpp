@@ -1,0 +1,118 @@
+// seal_new and seal_new_record: the item id comes from the same CSPRNG call
+// as the data key and nonces. These check that the id is fresh, bound into
+// the ciphertexts, and that nothing repeats between items or fields.
+#include <gtest/gtest.h>
+#include <sodium.h>
+
+#include <optional>
+#include <set>
+
+#include "crypto/field_codec.hpp"
+#include "crypto/seal.hpp"
+#include "crypto/test_support.hpp"
+
+namespace rempart::crypto {
+namespace {
+
+std::vector<core::Field> fields() {
+  return {{"given_name", "Louise"}, {"email", "louise.michel@example.org"}, {"postal_code", "75018"}};
+}
+
+// The 24-byte nonces of a fields blob (format in field_codec.hpp), and the
+// nonce of a wrapped key.
+std::vector<Bytes> nonces_of(const Bytes& blob) {
+  std::vector<Bytes> out;
+  std::size_t at = 3;
+  while (at < blob.size()) {
+    const std::size_t name_len = blob[at] | (blob[at + 1] << 8);
+    at += 2 + name_len;
+    const std::size_t ct_len = blob[at] | (blob[at + 1] << 8) | (blob[at + 2] << 16);
+    at += 4;
+    out.emplace_back(blob.begin() + static_cast<std::ptrdiff_t>(at), blob.begin() + static_cast<std::ptrdiff_t>(at + 24));
+    at += 24 + ct_len;
+  }
+  return out;
+}
+Bytes wrap_nonce_of(const Bytes& wrapped) { return Bytes(wrapped.begin() + 1, wrapped.begin() + 25); }
+
+class SealNew : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto kr = KeeperKeyring::generate();
+    ASSERT_TRUE(kr);
+    keeper = std::make_unique<KeeperKeyring>(std::move(*kr));
+    auto s = BatchSealer::create(keeper->intake());
+    ASSERT_TRUE(s) << s.error().internal;
+    sealer = *s;
+  }
+  std::unique_ptr<KeeperKeyring> keeper;
+  std::shared_ptr<const BatchSealer> sealer;
+};
+
+TEST_F(SealNew, SubmissionGetsAFreshIdBoundIntoItsCiphertexts) {
+  Bytes id(16, 0);
+  auto sealed = sealer->seal_new(id, fields());
+  ASSERT_TRUE(sealed) << sealed.error().internal;
+  EXPECT_FALSE(sodium_is_zero(id.data(), id.size()));
+  auto opener = BatchOpener::create(*keeper, sealer->key_version(), sealer->ephemeral_public());
+  ASSERT_TRUE(opener);
+  auto opened = opener->open(id, *sealed);
+  ASSERT_TRUE(opened) << opened.error().internal;
+  EXPECT_EQ(*opened, fields());
+  Bytes other = id;
+  other[0] ^= 1;
+  EXPECT_EQ(test::code_of(opener->open(other, *sealed)), Errc::crypto);
+}
+
+TEST_F(SealNew, RecordGetsAFreshIdBoundIntoItsCiphertexts) {
+  Bytes id(16, 0);
+  auto sealed = seal_new_record(*keeper, id, fields());
+  ASSERT_TRUE(sealed) << sealed.error().internal;
+  EXPECT_FALSE(sodium_is_zero(id.data(), id.size()));
+  EXPECT_EQ(sealed->key_version, keeper->current().version);
+  auto opened = open_record(*keeper, id, *sealed);
+  ASSERT_TRUE(opened) << opened.error().internal;
+  EXPECT_EQ(*opened, fields());
+  Bytes other = id;
+  other[15] ^= 0x80;
+  EXPECT_EQ(test::code_of(open_record(*keeper, other, *sealed)), Errc::crypto);
+}
+
+TEST_F(SealNew, IdsKeysAndNoncesNeverRepeat) {
+  std::set<Bytes> ids, nonces, wrapped;
+  constexpr int kItems = 200;
+  for (int i = 0; i < kItems; ++i) {
+    Bytes id(16, 0);
+    std::optional<Sealed> s;
+    if (i % 2 == 0) {
+      auto r = sealer->seal_new(id, fields());
+      ASSERT_TRUE(r);
+      s = std::move(*r);
+    } else {
+      auto r = seal_new_record(*keeper, id, fields());
+      ASSERT_TRUE(r);
+      s = Sealed{std::move(r->wrapped_key), std::move(r->fields)};
+    }
+    EXPECT_TRUE(ids.insert(id).second);
+    EXPECT_TRUE(wrapped.insert(s->wrapped_key).second);
+    EXPECT_TRUE(nonces.insert(wrap_nonce_of(s->wrapped_key)).second);
+    const auto ns = nonces_of(s->fields);
+    ASSERT_EQ(ns.size(), fields().size());
+    for (const auto& n : ns) EXPECT_TRUE(nonces.insert(n).second);
+  }
+  EXPECT_EQ(nonces.size(), static_cast<std::size_t>(kItems) * (fields().size() + 1));
+}
+
+TEST_F(SealNew, RefusesBadIdsAndTooManyFields) {
+  Bytes empty;
+  EXPECT_EQ(test::code_of(sealer->seal_new(empty, fields())), Errc::invalid_input);
+  EXPECT_EQ(test::code_of(seal_new_record(*keeper, empty, fields())), Errc::invalid_input);
+  Bytes id(16, 0);
+  std::vector<core::Field> many;
+  for (std::size_t i = 0; i <= detail::kMaxFields; ++i) many.push_back({"f" + std::to_string(i), "v"});
+  EXPECT_EQ(test::code_of(sealer->seal_new(id, many)), Errc::invalid_input);
+  EXPECT_EQ(test::code_of(seal_new_record(*keeper, id, many)), Errc::invalid_input);
+}
+
+}  // namespace
+}  // namespace rempart::crypto
