@@ -408,7 +408,7 @@ class Bench:
                     exe = cand
                     break
         if exe is None:
-            self.notes.append("audit: no audit_bench target in this build (audit log not there yet)")
+            self.notes.append("audit: no audit_bench in this build")
             return
         r = subprocess.run([exe, str(self.o.audit_entries)], capture_output=True, text=True, cwd=self.root)
         f = figures(r.stdout)

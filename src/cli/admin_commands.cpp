@@ -28,17 +28,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-int report(const Error& e) {
-  std::cerr << "rempart: " << e.internal << "\n";
-  return e.code == Errc::invalid_input || e.code == Errc::config ? 2 : 1;
-}
-
-std::string operator_actor() {
-  const passwd* pw = ::getpwuid(::geteuid());
-  return "operator:" + (pw != nullptr && pw->pw_name != nullptr ? std::string(pw->pw_name)
-                                                                  : std::to_string(::geteuid()));
-}
-
 // What every admin command needs: the keyring, the keeper store and the
 // account service over them. Members are not moved once built (the service
 // and the checkpointer keep references), hence the unique_ptr.

@@ -42,11 +42,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-int report(const Error& e) {
-  std::cerr << "rempart: " << e.internal << "\n";
-  return e.code == Errc::invalid_input || e.code == Errc::config ? 2 : 1;
-}
-
 // Key files must never sit where a copy of the data directory (a backup, a
 // stolen disk image of the data volume) would take them along.
 Result<void> check_layout(const Config& c) {
@@ -70,13 +65,6 @@ Result<void> check_data_dir(const fs::path& dir) {
     return fail(Errc::permission, "data directory " + dir.string() + " is open to group or others: chmod 700 it");
   }
   return {};
-}
-
-// "operator:<unix user>": who runs a CLI command, for the audit log.
-std::string operator_actor() {
-  const passwd* pw = ::getpwuid(::geteuid());
-  return "operator:" + (pw != nullptr && pw->pw_name != nullptr ? std::string(pw->pw_name)
-                                                                  : std::to_string(::geteuid()));
 }
 
 std::unique_ptr<audit::Checkpointer> make_checkpointer(const Config& c, const crypto::KeeperKeyring& keys,
@@ -169,6 +157,18 @@ class ProgressBar {
 };
 
 }  // namespace
+
+int report(const Error& e) {
+  std::cerr << "rempart: " << e.internal << "\n";
+  return e.code == Errc::invalid_input || e.code == Errc::config ? 2 : 1;
+}
+
+// "operator:<unix user>": who runs a CLI command, for the audit log.
+std::string operator_actor() {
+  const passwd* pw = ::getpwuid(::geteuid());
+  return "operator:" + (pw != nullptr && pw->pw_name != nullptr ? std::string(pw->pw_name)
+                                                                  : std::to_string(::geteuid()));
+}
 
 void setup_logging(const std::string& level) {
   static bool done = false;

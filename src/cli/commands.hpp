@@ -7,6 +7,8 @@
 #include <optional>
 #include <string>
 
+#include "core/error.hpp"
+
 namespace rempart::cli {
 
 struct InitArgs {
@@ -85,5 +87,12 @@ std::optional<std::int64_t> parse_time(const std::string& text);
 std::string format_time(std::int64_t at_us);
 
 void setup_logging(const std::string& level);
+
+// Prints an error's internal message (never personal data) and returns the
+// exit code: 2 for a bad argument or configuration, 1 otherwise.
+int report(const Error& e);
+
+// "operator:<unix user>": who runs a CLI command, for the audit log.
+std::string operator_actor();
 
 }  // namespace rempart::cli

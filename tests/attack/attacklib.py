@@ -210,6 +210,15 @@ class Instance:
             return None
         return json.loads(r.stdout)
 
+    def stop_and_check(self, tally: "Tally") -> None:
+        """Stops the server and records that it stopped cleanly and that the
+        sanitizers reported nothing."""
+        code = self.stop()
+        tally.check(code == 0, "server stops cleanly", f"exit {code}")
+        log = self.log()
+        tally.check("AddressSanitizer" not in log and "runtime error:" not in log, "no sanitizer report",
+                    log[-3000:])
+
     def cleanup(self) -> None:
         self.stop()
         if os.environ.get("REMPART_ATTACK_KEEP"):

@@ -370,11 +370,7 @@ def main() -> int:
                 break
         tally.check(a.fivexx == 0, "no 5xx anywhere", str(a.fivexx))
         tally.note(f"{a.responses} answers inspected")
-        code = inst.stop()
-        tally.check(code == 0, "server stops cleanly", f"exit {code}")
-        log = inst.log()
-        tally.check("AddressSanitizer" not in log and "runtime error:" not in log, "no sanitizer report",
-                    log[-3000:])
+        inst.stop_and_check(tally)
     finally:
         inst.cleanup()
     return tally.finish()

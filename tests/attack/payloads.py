@@ -239,11 +239,7 @@ def main() -> int:
         tally.note(f"verified {len(accepted)} records in {time.monotonic() - t0:.1f} s")
 
         tally.check(inst.alive(), "server still running")
-        code = inst.stop()
-        tally.check(code == 0, "server stops cleanly", f"exit {code}")
-        log = inst.log()
-        tally.check("AddressSanitizer" not in log and "runtime error:" not in log, "no sanitizer report",
-                    log[-2000:])
+        inst.stop_and_check(tally)
     finally:
         inst.cleanup()
     return tally.finish()

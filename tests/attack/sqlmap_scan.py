@@ -153,11 +153,7 @@ def main() -> int:
             tally.note("no `rempart audit` yet: audit verify skipped")
         r = al.request(port, "GET", "/")
         tally.check(r is not None and r.status == 200, "server still answers")
-        code = inst.stop()
-        tally.check(code == 0, "server stops cleanly", f"exit {code}")
-        log = inst.log()
-        tally.check("AddressSanitizer" not in log and "runtime error:" not in log, "no sanitizer report",
-                    log[-2000:])
+        inst.stop_and_check(tally)
     finally:
         inst.cleanup()
     return tally.finish()
