@@ -88,7 +88,7 @@ class Instance:
         os.makedirs(self.dir)
         subprocess.run([rempart, "init", "--data", os.path.join(self.dir, "data"), "--keys",
                         os.path.join(self.dir, "keys"), "--config", self.config, "--region", "FR",
-                        "--listen", f"127.0.0.1:{self.port}"], check=True, stdout=subprocess.DEVNULL)
+                        "--listen", f"127.0.0.1:{self.port}", "--console-listen", "127.0.0.1:0"], check=True, stdout=subprocess.DEVNULL)
         with open(self.config, encoding="utf-8") as f:
             text = f.read()
         # One client address (wrk on loopback) sends everything: lift the

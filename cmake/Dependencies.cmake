@@ -10,6 +10,8 @@ find_package(CLI11 REQUIRED)
 find_package(spdlog REQUIRED)
 pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
 pkg_check_modules(IDN2 REQUIRED IMPORTED_TARGET libidn2)
+find_package(OpenSSL 3 REQUIRED)
+find_package(CURL REQUIRED)
 
 find_path(PHONENUMBER_INCLUDE_DIR phonenumbers/phonenumberutil.h REQUIRED)
 find_library(PHONENUMBER_LIBRARY phonenumber REQUIRED)

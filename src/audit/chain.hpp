@@ -34,6 +34,7 @@ inline constexpr std::string_view supporter_reveal = "supporter.reveal";        
 inline constexpr std::string_view supporter_export = "supporter.export";        // personal data written out in bulk
 inline constexpr std::string_view supporter_list = "supporter.list";            // records shown masked
 inline constexpr std::string_view supporter_lookup_miss = "supporter.lookup_miss";
+inline constexpr std::string_view supporter_tag = "supporter.tag";                  // tags added to or removed from a record
 inline constexpr std::string_view intake_reject = "intake.reject";              // a submission dropped on folding
 inline constexpr std::string_view import_run = "import.run";
 inline constexpr std::string_view synth_run = "synth.run";

@@ -31,6 +31,8 @@
 #include "crypto/secret.hpp"
 #include "http/intake_routes.hpp"
 #include "http/server.hpp"
+#include "console/console.hpp"
+#include "services/directory.hpp"
 #include "services/folder.hpp"
 #include "services/importer.hpp"
 #include "services/intake_writer.hpp"
@@ -224,6 +226,9 @@ int run_init(const InitArgs& a) {
   auto listen = parse_listen(a.listen);
   if (!listen) return report(listen.error());
   c.intake_listen = *listen;
+  auto console_listen = parse_listen(a.console_listen);
+  if (!console_listen) return report(console_listen.error());
+  c.console.listen = *console_listen;
   c.audit.checkpoint_file = a.checkpoints.empty() ? c.keys_dir.parent_path() / "rempart-audit.checkpoints"
                                                   : fs::absolute(a.checkpoints).lexically_normal();
   if (auto r = check_layout(c); !r) return report(r.error());
@@ -283,6 +288,11 @@ int run_serve(const ServeArgs& a) {
     if (!l) return report(l.error());
     c->intake_listen = *l;
   }
+  if (a.console_listen) {
+    auto l = parse_listen(*a.console_listen);
+    if (!l) return report(l.error());
+    c->console.listen = *l;
+  }
   if (auto r = check_layout(*c); !r) return report(r.error());
   if (auto r = check_data_dir(c->data_dir); !r) return report(r.error());
   if (auto r = crypto::init(); !r) return report(r.error());
@@ -322,6 +332,45 @@ int run_serve(const ServeArgs& a) {
     spdlog::info("keeper: folding the inbox every {} ms", c->fold_interval_ms);
   }
 
+  // The console: keeper side only, on its own address.
+  std::unique_ptr<console::Console> console;
+  std::unique_ptr<http::Server> console_server;
+  if (keeper && c->console.enabled) {
+    console::ConsoleOptions co;
+    co.hostnames = c->console.hostnames;
+    co.listen_host = c->console.listen.host;
+    co.tls = c->console.tls.enabled();
+    co.default_region = c->intake.default_region;
+    co.workers = c->console.workers;
+    co.checkpoint_file = c->audit.checkpoint_file.string();
+    auth::AuthOptions ao;
+    ao.session_idle_seconds = c->console.session_idle_minutes * 60;
+    ao.session_absolute_seconds = c->console.session_absolute_hours * 3600;
+    const auto db = c->database();
+    const crypto::KeeperKeyring* keys = &*keeper_keys;
+    auto made = console::Console::start(co, *keeper_keys, [db, keys, ao]() -> Result<std::unique_ptr<console::Worker>> {
+      auto st = store::open_sqlite_keeper(db);
+      if (!st) return std::unexpected(st.error());
+      auto w = std::make_unique<console::Worker>();
+      w->store = std::move(*st);
+      w->accounts = std::make_unique<auth::AccountService>(*w->store, *keys, ao);
+      w->directory = std::make_unique<services::Directory>(*w->store, *keys);
+      return w;
+    });
+    if (!made) return report(made.error());
+    console = std::move(*made);
+    http::ServerOptions so;
+    so.address = c->console.listen.host;
+    so.port = c->console.listen.port;
+    so.threads = 2;
+    if (c->console.tls.enabled()) so.tls = http::TlsOptions{c->console.tls.certificate, c->console.tls.key};
+    auto s = http::Server::start(so, console->handler(), console->error_renderer());
+    if (!s) return report(s.error());
+    console_server = std::move(*s);
+    spdlog::info("console listening on {}:{}{}", c->console.listen.host, console_server->port(),
+                 c->console.tls.enabled() ? " (TLS)" : "");
+  }
+
   // Intake side: holds the public sealing key and a write-only store.
   std::unique_ptr<services::IntakeWriter> writer;
   std::unique_ptr<http::IntakeRoutes> routes;
@@ -346,6 +395,7 @@ int run_serve(const ServeArgs& a) {
     so.address = c->intake_listen.host;
     so.port = c->intake_listen.port;
     so.threads = c->threads;
+    if (c->intake_tls.enabled()) so.tls = http::TlsOptions{c->intake_tls.certificate, c->intake_tls.key};
     auto s = http::Server::start(so, routes->handler(), routes->error_renderer());
     if (!s) return report(s.error());
     server = std::move(*s);
@@ -356,6 +406,8 @@ int run_serve(const ServeArgs& a) {
   sigwait(&signals, &sig);
   spdlog::info("stopping: finishing in-flight work");
   if (server) server->stop();
+  if (console_server) console_server->stop();
+  if (console) console->stop();
   if (writer) writer->stop();
   if (fold_loop) fold_loop->stop();
   if (checkpointer) {

@@ -17,6 +17,7 @@ struct InitArgs {
   std::filesystem::path config = "rempart.toml";
   std::string region = "FR";
   std::string listen = "127.0.0.1:8080";
+  std::string console_listen = "127.0.0.1:8081";
   // Where audit checkpoints are appended; empty: next to the key directory.
   // Refused inside the data directory.
   std::filesystem::path checkpoints;
@@ -27,7 +28,8 @@ enum class Role { all, intake, keeper };
 struct ServeArgs {
   std::filesystem::path config = "rempart.toml";
   Role role = Role::all;
-  std::optional<std::string> listen;  // overrides [intake].listen
+  std::optional<std::string> listen;          // overrides [intake].listen
+  std::optional<std::string> console_listen;  // overrides [console].listen
 };
 int run_serve(const ServeArgs& a);
 

@@ -98,6 +98,19 @@ Result<ListenAddress> parse_listen(std::string_view text) {
   return a;
 }
 
+// tls_certificate and tls_key of a listener's table: both or neither.
+static Result<void> read_tls(const toml::table& t, const char* table, TlsFiles& out) {
+  std::string cert, key;
+  if (auto r = read(t, table, "tls_certificate", cert); !r) return r;
+  if (auto r = read(t, table, "tls_key", key); !r) return r;
+  if (cert.empty() != key.empty()) {
+    return fail(Errc::config, std::string("[") + table + "] needs both tls_certificate and tls_key, or neither");
+  }
+  out.certificate = cert;
+  out.key = key;
+  return {};
+}
+
 Result<Config> parse_config(std::string_view toml_text, const std::filesystem::path& origin) {
   toml::table root;
   try {
@@ -128,7 +141,7 @@ Result<Config> parse_config(std::string_view toml_text, const std::filesystem::p
   }
   if (const auto* t = sub(root, "intake")) {
     if (auto r = refuse_unknown(*t, {"listen", "threads", "default_region", "collect", "allowed_origins",
-                                     "rate_per_minute", "burst", "max_tags"},
+                                     "rate_per_minute", "burst", "max_tags", "tls_certificate", "tls_key"},
                                 "intake");
         !r) {
       return std::unexpected(r.error());
@@ -141,6 +154,7 @@ Result<Config> parse_config(std::string_view toml_text, const std::filesystem::p
     if (auto r = read(*t, "intake", "rate_per_minute", c.rate_per_minute); !r) return std::unexpected(r.error());
     if (auto r = read(*t, "intake", "burst", c.burst); !r) return std::unexpected(r.error());
     if (auto r = read(*t, "intake", "max_tags", max_tags); !r) return std::unexpected(r.error());
+    if (auto r = read_tls(*t, "intake", c.intake_tls); !r) return std::unexpected(r.error());
   }
   if (const auto* t = sub(root, "keeper")) {
     if (auto r = refuse_unknown(*t, {"fold_interval_ms", "fold_batch"}, "keeper"); !r) return std::unexpected(r.error());
@@ -208,10 +222,18 @@ Result<Config> parse_config(std::string_view toml_text, const std::filesystem::p
     }
   }
   std::string console_listen = "127.0.0.1:8081";
+  int64_t console_workers = c.console.workers;
   if (const auto* t = sub(root, "console")) {
-    if (auto r = refuse_unknown(*t, {"listen", "session_idle_minutes", "session_absolute_hours"}, "console"); !r) {
+    if (auto r = refuse_unknown(*t, {"listen", "session_idle_minutes", "session_absolute_hours", "enabled",
+                                     "hostnames", "workers", "tls_certificate", "tls_key"},
+                                "console");
+        !r) {
       return std::unexpected(r.error());
     }
+    if (auto r = read(*t, "console", "enabled", c.console.enabled); !r) return std::unexpected(r.error());
+    if (auto r = read_strings(*t, "console", "hostnames", c.console.hostnames); !r) return std::unexpected(r.error());
+    if (auto r = read(*t, "console", "workers", console_workers); !r) return std::unexpected(r.error());
+    if (auto r = read_tls(*t, "console", c.console.tls); !r) return std::unexpected(r.error());
     if (auto r = read(*t, "console", "listen", console_listen); !r) return std::unexpected(r.error());
     if (auto r = read(*t, "console", "session_idle_minutes", c.console.session_idle_minutes); !r) {
       return std::unexpected(r.error());
@@ -231,6 +253,18 @@ Result<Config> parse_config(std::string_view toml_text, const std::filesystem::p
   }
   if (c.console.session_idle_minutes > c.console.session_absolute_hours * 60) {
     return fail(Errc::config, "[console].session_idle_minutes must not exceed session_absolute_hours");
+  }
+  if (console_workers < 1 || console_workers > 64) return fail(Errc::config, "[console].workers must be 1..64");
+  c.console.workers = static_cast<unsigned>(console_workers);
+  if (c.console.enabled && c.console.listen.port != 0 && c.console.listen.host == c.intake_listen.host &&
+      c.console.listen.port == c.intake_listen.port) {
+    return fail(Errc::config, "[console].listen must differ from [intake].listen: the console is never served "
+                              "on the public address");
+  }
+  for (const auto& h : c.console.hostnames) {
+    if (h.empty() || h.size() > 253 || h.find_first_of(":/ ") != std::string::npos) {
+      return fail(Errc::config, "[console].hostnames entries must be bare host names");
+    }
   }
   static const Keys levels = {"trace", "debug", "info", "warn", "error", "critical", "off"};
   if (!levels.contains(c.log_level)) return fail(Errc::config, "[log].level is not a known level");
@@ -262,7 +296,9 @@ std::string render_config(const Config& c) {
     << "allowed_origins = " << quote_list(c.allowed_origins) << "   # websites that may post sign-ups by JavaScript\n"
     << "rate_per_minute = " << c.rate_per_minute << "   # sign-ups per client address\n"
     << "burst = " << c.burst << "\n"
-    << "max_tags = " << c.intake.max_tags << "\n\n"
+    << "max_tags = " << c.intake.max_tags << "\n"
+    << "tls_certificate = " << quote(c.intake_tls.certificate.string()) << "   # PEM; \"\" = plain HTTP (behind a TLS proxy)\n"
+    << "tls_key = " << quote(c.intake_tls.key.string()) << "\n\n"
     << "[keeper]\n"
     << "fold_interval_ms = " << c.fold_interval_ms << "\n"
     << "fold_batch = " << c.fold_batch << "\n\n"
@@ -278,7 +314,12 @@ std::string render_config(const Config& c) {
     << "listen = " << quote(c.console.listen.host + ":" + std::to_string(c.console.listen.port))
     << "   # admin console (keeper role only); never the intake address\n"
     << "session_idle_minutes = " << c.console.session_idle_minutes << "\n"
-    << "session_absolute_hours = " << c.console.session_absolute_hours << "\n";
+    << "session_absolute_hours = " << c.console.session_absolute_hours << "\n"
+    << "enabled = " << (c.console.enabled ? "true" : "false") << "   # serve the console with the keeper role\n"
+    << "hostnames = " << quote_list(c.console.hostnames) << "   # Host names accepted besides localhost\n"
+    << "workers = " << c.console.workers << "   # threads for sign-ins and database work\n"
+    << "tls_certificate = " << quote(c.console.tls.certificate.string()) << "   # PEM; \"\" = plain HTTP (loopback only)\n"
+    << "tls_key = " << quote(c.console.tls.key.string()) << "\n";
   return o.str();
 }
 

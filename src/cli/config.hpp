@@ -17,6 +17,13 @@ struct ListenAddress {
   std::uint16_t port = 8080;
 };
 
+// TLS for a listener: both paths set, or neither (plain HTTP).
+struct TlsFiles {
+  std::filesystem::path certificate;  // PEM chain
+  std::filesystem::path key;          // PEM private key, mode 0600
+  bool enabled() const { return !certificate.empty(); }
+};
+
 // [audit]: when the head of the audit log is signed and where the
 // checkpoints go besides the database.
 struct AuditConfig {
@@ -32,6 +39,10 @@ struct ConsoleConfig {
   ListenAddress listen{"127.0.0.1", 8081};
   std::int64_t session_idle_minutes = 15;
   std::int64_t session_absolute_hours = 8;
+  bool enabled = true;
+  std::vector<std::string> hostnames;  // Host names accepted besides localhost and the listen host
+  unsigned workers = 2;                // threads for sign-ins (Argon2id) and database work
+  TlsFiles tls;
 };
 
 struct Config {
@@ -41,6 +52,7 @@ struct Config {
   unsigned threads = 0;  // 0 = one per core
   core::IntakeOptions intake;
   std::vector<std::string> allowed_origins;
+  TlsFiles intake_tls;
   double rate_per_minute = 30;  // sustained sign-ups per client address
   double burst = 10;
   unsigned fold_interval_ms = 200;

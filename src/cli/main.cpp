@@ -17,6 +17,8 @@ int main(int argc, char** argv) {
   init_cmd->add_option("--config", init.config, "Configuration file to write")->capture_default_str();
   init_cmd->add_option("--region", init.region, "Default region for phone numbers")->capture_default_str();
   init_cmd->add_option("--listen", init.listen, "Intake address HOST:PORT")->capture_default_str();
+  init_cmd->add_option("--console-listen", init.console_listen, "Console address HOST:PORT (keeper role)")
+      ->capture_default_str();
   init_cmd->add_option("--checkpoints", init.checkpoints,
                        "Audit checkpoint file, outside the data directory (default: next to the key directory)");
 
@@ -28,6 +30,8 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"all", "intake", "keeper"}))
       ->capture_default_str();
   serve_cmd->add_option("--listen", serve.listen, "Override the intake address HOST:PORT (port 0: any free port)");
+  serve_cmd->add_option("--console-listen", serve.console_listen,
+                        "Override the console address HOST:PORT (port 0: any free port)");
 
   auto* sup = app.add_subcommand("supporters", "Operator access to supporter records (needs the keeper keyring)");
   sup->require_subcommand(1);

@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "core/text.hpp"
+#include "core/urlencoded.hpp"
 #include "core/validate.hpp"
 
 namespace rempart::core {
@@ -21,7 +22,13 @@ int hex_value(char c) noexcept {
   return -1;
 }
 
-// Decodes '+' and %XX; nullopt on a truncated or non-hex escape.
+bool checkbox_on(std::string_view v) {
+  const std::string s = text::ascii_lower(text::trim_ascii(v));
+  return s == "on" || s == "1" || s == "true" || s == "yes";
+}
+
+}  // namespace
+
 std::optional<std::string> form_decode(std::string_view in) {
   std::string out;
   out.reserve(in.size());
@@ -43,12 +50,25 @@ std::optional<std::string> form_decode(std::string_view in) {
   return out;
 }
 
-bool checkbox_on(std::string_view v) {
-  const std::string s = text::ascii_lower(text::trim_ascii(v));
-  return s == "on" || s == "1" || s == "true" || s == "yes";
-}
 
-}  // namespace
+std::optional<std::vector<std::pair<std::string, std::string>>> parse_urlencoded(std::string_view body,
+                                                                                 std::size_t max_pairs) {
+  std::vector<std::pair<std::string, std::string>> out;
+  std::string_view rest = body;
+  while (!rest.empty()) {
+    const auto amp = rest.find('&');
+    const std::string_view pair = rest.substr(0, amp);
+    rest = amp == std::string_view::npos ? std::string_view{} : rest.substr(amp + 1);
+    if (pair.empty()) continue;
+    if (out.size() >= max_pairs) return std::nullopt;
+    const auto eq = pair.find('=');
+    auto name = form_decode(pair.substr(0, eq));
+    auto value = form_decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1));
+    if (!name || !value) return std::nullopt;
+    out.emplace_back(std::move(*name), std::move(*value));
+  }
+  return out;
+}
 
 std::expected<RawSubmission, FieldErrors> parse_signup_form(std::string_view body) {
   RawSubmission raw;

@@ -1,6 +1,12 @@
 #include "http/server.hpp"
 
+#include <fcntl.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -9,6 +15,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core/bind_handler.hpp>
@@ -21,12 +28,18 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+#include <cerrno>
 #include <condition_variable>
 #include <cstdint>
+#include <filesystem>
 #include <limits>
 #include <mutex>
 #include <optional>
+#include <string>
+#include <system_error>
 #include <thread>
+#include <type_traits>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -41,7 +54,20 @@ using error_code = boost::system::error_code;
 
 namespace {
 
-class Session;
+using PlainStream = beast::tcp_stream;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+// What the server and the responders need from a connection, whatever its
+// stream. Every method must be called on the connection's strand, except
+// executor().
+class SessionBase {
+ public:
+  virtual ~SessionBase() = default;
+  virtual net::any_io_executor executor() = 0;
+  virtual void begin_shutdown() = 0;
+  virtual void on_response(Response res) = 0;
+  virtual void on_abandoned() = 0;
+};
 
 // Lets responders that outlive the server find out, under a lock, that the
 // io_context is gone, instead of posting into freed memory.
@@ -53,8 +79,22 @@ struct Gate {
 // After answering a protocol error we half-close and read what the client
 // still sends for a short while, so that closing with unread input does not
 // turn into a TCP reset that destroys the answer before the client reads it.
+// The same bound applies to sending a TLS close_notify.
 constexpr std::size_t kDrainLimit = 64 * 1024;
 constexpr std::chrono::seconds kDrainTimeout{2};
+
+// A PEM private key is a few kilobytes at most; anything larger is not one.
+constexpr off_t kMaxKeyFileSize = 1 << 20;
+
+// For TLS 1.2 only: forward secrecy and AEAD, nothing else. TLS 1.3 suites
+// are all AEAD; they are listed to pin the set.
+constexpr const char* kTls12Ciphers =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+constexpr const char* kTls13Suites =
+    "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256";
+constexpr const char* kTlsGroups = "X25519:P-256:P-384";
 
 const char* error_name(ProtocolError e) noexcept {
   switch (e) {
@@ -66,12 +106,116 @@ const char* error_name(ProtocolError e) noexcept {
   return "unknown";
 }
 
+// The reason of the oldest queued OpenSSL error (a fixed library string,
+// never data), and an empty queue afterwards.
+std::string openssl_reason() {
+  const unsigned long e = ERR_peek_error();
+  std::string out = "unknown reason";
+  if (e != 0 && ERR_SYSTEM_ERROR(e)) {
+    out = std::error_code(ERR_GET_REASON(e), std::generic_category()).message();
+  } else if (const char* r = e != 0 ? ERR_reason_error_string(e) : nullptr; r != nullptr) {
+    out = r;
+  }
+  ERR_clear_error();
+  return out;
+}
+
+// Never asks for a passphrase: the server runs unattended, and OpenSSL's
+// default would prompt on the terminal.
+int refuse_passphrase(char*, int, int, void*) { return 0; }
+
+struct FdCloser {
+  int fd;
+  ~FdCloser() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+// Reads the key file after checking that only its owner can read it, and
+// installs the key. The key bytes are wiped from our memory before return.
+Result<void> load_private_key(SSL_CTX* ctx, const std::filesystem::path& path) {
+  const std::string name = "tls key file " + path.string();
+  FdCloser fd{::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY)};
+  if (fd.fd < 0) {
+    const std::error_code e(errno, std::generic_category());
+    return fail(Errc::config, name + " cannot be opened: " + e.message());
+  }
+  struct stat st {};
+  if (::fstat(fd.fd, &st) != 0) return fail(Errc::config, name + " cannot be examined");
+  if (!S_ISREG(st.st_mode)) return fail(Errc::config, name + " is not a regular file");
+  if ((st.st_mode & 077) != 0) {
+    return fail(Errc::config, name + " is accessible by group or others; restrict it with: chmod 600 " +
+                                  path.string());
+  }
+  if (st.st_size <= 0 || st.st_size > kMaxKeyFileSize) {
+    return fail(Errc::config, name + " has an implausible size");
+  }
+  std::vector<char> pem(static_cast<std::size_t>(st.st_size));
+  struct Wipe {
+    std::vector<char>& v;
+    ~Wipe() { OPENSSL_cleanse(v.data(), v.size()); }
+  } wipe{pem};
+  std::size_t got = 0;
+  while (got < pem.size()) {
+    const ssize_t n = ::read(fd.fd, pem.data() + got, pem.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return fail(Errc::config, name + " cannot be read");
+    got += static_cast<std::size_t>(n);
+  }
+  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+  if (bio == nullptr) return fail(Errc::internal, "tls could not allocate a buffer");
+  EVP_PKEY* key = PEM_read_bio_PrivateKey(bio, nullptr, refuse_passphrase, nullptr);
+  BIO_free(bio);
+  if (key == nullptr) {
+    return fail(Errc::config, name + " holds no usable unencrypted PEM private key: " + openssl_reason());
+  }
+  const int ok = SSL_CTX_use_PrivateKey(ctx, key);
+  EVP_PKEY_free(key);
+  if (ok != 1 || SSL_CTX_check_private_key(ctx) != 1) {
+    return fail(Errc::config, name + " does not match the certificate: " + openssl_reason());
+  }
+  return {};
+}
+
+Result<net::ssl::context> make_tls_context(const TlsOptions& o) {
+  ERR_clear_error();
+  std::optional<net::ssl::context> ctx;
+  try {
+    ctx.emplace(net::ssl::context::tls_server);
+  } catch (const std::exception&) {
+    return fail(Errc::internal, "tls could not create a context: " + openssl_reason());
+  }
+  SSL_CTX* h = ctx->native_handle();
+  SSL_CTX_set_default_passwd_cb(h, refuse_passphrase);
+  if (SSL_CTX_set_min_proto_version(h, TLS1_2_VERSION) != 1) {
+    return fail(Errc::internal, "tls could not set the minimum version: " + openssl_reason());
+  }
+  SSL_CTX_clear_options(h, SSL_OP_ALLOW_CLIENT_RENEGOTIATION);
+  SSL_CTX_set_options(h, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+  if (SSL_CTX_set_cipher_list(h, kTls12Ciphers) != 1 || SSL_CTX_set_ciphersuites(h, kTls13Suites) != 1 ||
+      SSL_CTX_set1_groups_list(h, kTlsGroups) != 1) {
+    return fail(Errc::internal, "tls could not set the cipher suites: " + openssl_reason());
+  }
+  if (SSL_CTX_use_certificate_chain_file(h, o.certificate_file.c_str()) != 1) {
+    return fail(Errc::config, "tls certificate file " + o.certificate_file.string() +
+                                  " could not be loaded: " + openssl_reason());
+  }
+  auto key = load_private_key(h, o.key_file);
+  if (!key) return std::unexpected(std::move(key.error()));
+  ERR_clear_error();
+  return std::move(*ctx);
+}
+
 }  // namespace
 
 struct Server::State {
   ServerOptions opts;
   Handler handler;
   ErrorRenderer render_error;
+  // Set for a TLS listener. OpenSSL counts references from each connection,
+  // but it is still kept above the io_context so that it outlives every
+  // socket.
+  std::optional<net::ssl::context> tls;
 
   // Declared before everything holding sockets so that it is destroyed last.
   net::io_context ioc;
@@ -88,20 +232,21 @@ struct Server::State {
   // Strong references to every live connection (guarded by m): a connection
   // waiting for its Handler has no pending I/O to keep it alive, and the
   // server must be able to cut every connection on stop.
-  std::unordered_map<Session*, std::shared_ptr<Session>> sessions;
+  std::unordered_map<SessionBase*, std::shared_ptr<SessionBase>> sessions;
   bool stopping = false;  // guarded by m
   bool stopped = false;   // guarded by m
 
-  State(ServerOptions o, Handler h, ErrorRenderer r)
+  State(ServerOptions o, Handler h, ErrorRenderer r, std::optional<net::ssl::context> t)
       : opts(std::move(o)),
         handler(std::move(h)),
         render_error(std::move(r)),
+        tls(std::move(t)),
         ioc(static_cast<int>(opts.threads)),
         accept_strand(net::make_strand(ioc)),
         acceptor(accept_strand),
         accept_retry(accept_strand) {}
 
-  void remove(Session* s) {
+  void remove(SessionBase* s) {
     std::lock_guard lock(m);
     sessions.erase(s);
     if (sessions.empty()) drained.notify_all();
@@ -124,76 +269,112 @@ struct Server::State {
 
 namespace {
 
-class Session : public std::enable_shared_from_this<Session> {
+// One connection, over a plain or a TLS stream. The protocol logic exists
+// once; the few places where TLS differs (the handshake, close_notify, where
+// raw bytes are drained) are chosen at compile time.
+template <class Stream>
+class Session final : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+
  public:
-  Session(Server::State& st, tcp::socket&& socket) : st_(st), stream_(std::move(socket)) {
+  template <class... Args>
+  Session(Server::State& st, Args&&... args) : st_(st), stream_(std::forward<Args>(args)...) {
     error_code ec;
-    auto ep = stream_.socket().remote_endpoint(ec);
+    auto ep = tcp().socket().remote_endpoint(ec);
     if (!ec) ctx_.client = ep.address();
   }
 
-  net::any_io_executor executor() { return stream_.get_executor(); }
+  net::any_io_executor executor() override { return stream_.get_executor(); }
 
   void start() {
-    net::dispatch(stream_.get_executor(),
-                  beast::bind_front_handler(&Session::begin_request, shared_from_this()));
+    if constexpr (kTls) {
+      net::dispatch(stream_.get_executor(), beast::bind_front_handler(&Session::handshake, self()));
+    } else {
+      net::dispatch(stream_.get_executor(), beast::bind_front_handler(&Session::begin_request, self()));
+    }
   }
 
   // On the strand. Connections that are between requests are cut now; the
   // others finish their current request and then close.
-  void begin_shutdown() {
+  void begin_shutdown() override {
     stopping_ = true;
-    if (phase_ == Phase::idle || phase_ == Phase::header || phase_ == Phase::draining) {
-      stream_.cancel();
+    if (phase_ == Phase::handshake || phase_ == Phase::idle || phase_ == Phase::header ||
+        phase_ == Phase::draining) {
+      tcp().cancel();
     }
   }
 
   // On the strand: the Handler's answer arrived.
-  void on_response(Response res) {
+  void on_response(Response res) override {
     if (phase_ != Phase::handling) return;
     send(std::move(res), /*force_close=*/false);
   }
 
   // On the strand: the Handler dropped its Responder without answering.
-  void on_abandoned() {
+  void on_abandoned() override {
     if (phase_ != Phase::handling) return;
     spdlog::warn("http handler dropped a request without answering");
-    close();
+    finish(/*then_drain=*/false);
   }
 
  private:
-  enum class Phase { idle, header, body, handling, writing, draining, closed };
+  enum class Phase { handshake, idle, header, body, handling, writing, closing, draining, closed };
+
+  std::shared_ptr<Session> self() { return this->shared_from_this(); }
+
+  // The TCP layer, which carries the deadlines.
+  beast::tcp_stream& tcp() { return beast::get_lowest_layer(stream_); }
+
+  void handshake() {
+    if constexpr (kTls) {
+      if (stopping_) return close();
+      phase_ = Phase::handshake;
+      tcp().expires_after(st_.opts.read_timeout);
+      stream_.async_handshake(net::ssl::stream_base::server,
+                              beast::bind_front_handler(&Session::on_handshake, self()));
+    }
+  }
+
+  void on_handshake(error_code ec) {
+    if (ec) {
+      // Plain HTTP on this port, a scanner, an old client, a deadline: no
+      // answer is possible or owed. Only the library's reason is logged.
+      if (!stopping_) spdlog::debug("http tls handshake failed: {}", ec.message());
+      return close();
+    }
+    begin_request();
+  }
 
   void begin_request() {
-    if (stopping_) return close();
+    if (stopping_) return finish(/*then_drain=*/false);
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(
         std::min<std::size_t>(st_.opts.header_limit, std::numeric_limits<std::uint32_t>::max())));
     parser_->body_limit(static_cast<std::uint64_t>(st_.opts.body_limit));
     if (fresh_ || buffer_.size() > 0) {
-      stream_.expires_after(st_.opts.read_timeout);
+      tcp().expires_after(st_.opts.read_timeout);
       return read_header();
     }
     // Keep-alive: wait up to idle_timeout for the next request's first
     // bytes; from then on the whole request gets read_timeout, so a client
     // trickling its header one byte at a time is still cut.
     phase_ = Phase::idle;
-    stream_.expires_after(st_.opts.idle_timeout);
+    tcp().expires_after(st_.opts.idle_timeout);
     stream_.async_read_some(buffer_.prepare(1024),
-                            beast::bind_front_handler(&Session::on_first_bytes, shared_from_this()));
+                            beast::bind_front_handler(&Session::on_first_bytes, self()));
   }
 
   void on_first_bytes(error_code ec, std::size_t n) {
-    if (ec) return close();
+    if (ec) return on_read_error(ec);
     buffer_.commit(n);
-    stream_.expires_after(st_.opts.read_timeout);
+    tcp().expires_after(st_.opts.read_timeout);
     read_header();
   }
 
   void read_header() {
     phase_ = Phase::header;
     bhttp::async_read_header(stream_, buffer_, *parser_,
-                             beast::bind_front_handler(&Session::on_header, shared_from_this()));
+                             beast::bind_front_handler(&Session::on_header, self()));
   }
 
   void on_header(error_code ec, std::size_t) {
@@ -223,7 +404,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (beast::iequals(h[bhttp::field::expect], "100-continue")) {
       continue_.emplace(bhttp::status::continue_, h.version());
       return bhttp::async_write(stream_, *continue_,
-                                beast::bind_front_handler(&Session::on_continue, shared_from_this()));
+                                beast::bind_front_handler(&Session::on_continue, self()));
     }
     read_body();
   }
@@ -234,8 +415,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void read_body() {
-    bhttp::async_read(stream_, buffer_, *parser_,
-                      beast::bind_front_handler(&Session::on_body, shared_from_this()));
+    bhttp::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::on_body, self()));
   }
 
   void on_body(error_code ec, std::size_t) {
@@ -254,12 +434,14 @@ class Session : public std::enable_shared_from_this<Session> {
       return fail(ProtocolError::malformed);
     }
     if (ec == beast::error::timeout) spdlog::debug("http read deadline expired");
+    // Cancelled by stop(): the stream is still sound, so TLS can say goodbye.
+    if (stopping_ && ec == net::error::operation_aborted) return finish(/*then_drain=*/false);
     close();
   }
 
   void dispatch() {
     phase_ = Phase::handling;
-    stream_.expires_never();
+    tcp().expires_never();
     Request req = parser_->release();
     head_ = req.method() == bhttp::verb::head;
     version_ = req.version();
@@ -305,35 +487,55 @@ class Session : public std::enable_shared_from_this<Session> {
       return close();
     }
     res_.emplace(std::move(res));
-    stream_.expires_after(st_.opts.read_timeout);
-    bhttp::async_write(stream_, *res_,
-                       beast::bind_front_handler(&Session::on_write, shared_from_this()));
+    tcp().expires_after(st_.opts.read_timeout);
+    bhttp::async_write(stream_, *res_, beast::bind_front_handler(&Session::on_write, self()));
   }
 
   void on_write(error_code ec, std::size_t) {
     res_.reset();
     if (ec) return close();
-    if (close_after_) return graceful_close();
+    if (close_after_) return finish(/*then_drain=*/!stopping_);
     begin_request();
   }
 
-  void graceful_close() {
-    if (stopping_) return close();
+  // Ends a sound connection. TLS first sends close_notify (without waiting
+  // for the client's; bounded by the drain deadline). With then_drain, we
+  // half-close and read what still comes (see kDrainLimit) before closing.
+  void finish(bool then_drain) {
+    if constexpr (kTls) {
+      if (phase_ == Phase::closed || phase_ == Phase::closing) return;
+      phase_ = Phase::closing;
+      // Marking the client's close_notify as received makes the shutdown
+      // complete once ours is written; the drain below covers the rest.
+      SSL* ssl = stream_.native_handle();
+      SSL_set_shutdown(ssl, SSL_get_shutdown(ssl) | SSL_RECEIVED_SHUTDOWN);
+      tcp().expires_after(std::min<std::chrono::seconds>(kDrainTimeout, st_.opts.read_timeout));
+      stream_.async_shutdown([me = self(), then_drain](error_code ec) {
+        if (ec || !then_drain || me->stopping_) return me->close();
+        me->begin_drain();
+      });
+    } else {
+      if (then_drain) return begin_drain();
+      close();
+    }
+  }
+
+  void begin_drain() {
     phase_ = Phase::draining;
     error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    tcp().socket().shutdown(tcp::socket::shutdown_send, ec);
     if (ec) return close();
     buffer_.consume(buffer_.size());
-    stream_.expires_after(std::min<std::chrono::seconds>(kDrainTimeout, st_.opts.read_timeout));
+    tcp().expires_after(std::min<std::chrono::seconds>(kDrainTimeout, st_.opts.read_timeout));
     drain();
   }
 
+  // Reads raw bytes below any TLS layer: they are discarded unread.
   void drain() {
-    stream_.async_read_some(buffer_.prepare(4096), [self = shared_from_this()](error_code ec,
-                                                                                std::size_t n) {
-      self->drained_ += n;
-      if (ec || self->drained_ >= kDrainLimit) return self->close();
-      self->drain();
+    tcp().async_read_some(buffer_.prepare(4096), [me = self()](error_code ec, std::size_t n) {
+      me->drained_ += n;
+      if (ec || me->drained_ >= kDrainLimit) return me->close();
+      me->drain();
     });
   }
 
@@ -341,19 +543,19 @@ class Session : public std::enable_shared_from_this<Session> {
     if (phase_ == Phase::closed) return;
     phase_ = Phase::closed;
     error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
-    stream_.close();
+    tcp().socket().shutdown(tcp::socket::shutdown_both, ec);
+    tcp().close();
     st_.remove(this);
   }
 
   Server::State& st_;
-  beast::tcp_stream stream_;
+  Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::optional<bhttp::response<bhttp::empty_body>> continue_;
   std::optional<Response> res_;
   RequestContext ctx_;
-  Phase phase_ = Phase::header;
+  Phase phase_ = kTls ? Phase::handshake : Phase::header;
   bool fresh_ = true;  // no complete request header seen yet
   bool stopping_ = false;
   bool head_ = false;
@@ -366,7 +568,7 @@ class Session : public std::enable_shared_from_this<Session> {
 // Shared by the copies of one Responder. Posting happens under the gate's
 // lock so that it never reaches an io_context that stop() has finished with.
 struct ResponderState {
-  std::weak_ptr<Session> session;
+  std::weak_ptr<SessionBase> session;
   std::shared_ptr<Gate> gate;
   std::atomic<bool> called{false};
 
@@ -387,9 +589,10 @@ struct ResponderState {
   }
 };
 
-Responder Session::make_responder() {
+template <class Stream>
+Responder Session<Stream>::make_responder() {
   auto rs = std::make_shared<ResponderState>();
-  rs->session = weak_from_this();
+  rs->session = this->weak_from_this();
   rs->gate = st_.gate;
   return [rs](Response res) {
     if (rs->called.exchange(true)) return;
@@ -416,13 +619,19 @@ void Server::State::on_accept(error_code ec, tcp::socket socket) {
     });
     return;
   }
-  auto session = std::make_shared<Session>(*this, std::move(socket));
-  {
-    std::lock_guard lock(m);
-    if (stopping) return;  // the socket closes with `session`
-    sessions.emplace(session.get(), session);
+  auto admit = [this](auto session) {
+    {
+      std::lock_guard lock(m);
+      if (stopping) return;  // the socket closes with `session`
+      sessions.emplace(session.get(), session);
+    }
+    session->start();
+  };
+  if (tls) {
+    admit(std::make_shared<Session<TlsStream>>(*this, std::move(socket), *tls));
+  } else {
+    admit(std::make_shared<Session<PlainStream>>(*this, std::move(socket)));
   }
-  session->start();
   do_accept();
 }
 
@@ -464,7 +673,15 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions options, Handler han
   const auto address = net::ip::make_address(options.address, ec);
   if (ec) return fail(Errc::config, "http listen address is not an IP address");
 
-  auto st = std::make_unique<State>(std::move(options), std::move(handler), std::move(render_error));
+  std::optional<net::ssl::context> tls;
+  if (options.tls) {
+    auto ctx = make_tls_context(*options.tls);
+    if (!ctx) return std::unexpected(std::move(ctx.error()));
+    tls.emplace(std::move(*ctx));
+  }
+
+  auto st = std::make_unique<State>(std::move(options), std::move(handler), std::move(render_error),
+                                    std::move(tls));
   const tcp::endpoint endpoint(address, st->opts.port);
   st->acceptor.open(endpoint.protocol(), ec);
   if (!ec) st->acceptor.set_option(net::socket_base::reuse_address(true), ec);
@@ -491,7 +708,7 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions options, Handler han
       }
     });
   }
-  spdlog::info("http listening port={} threads={}", st->port, st->opts.threads);
+  spdlog::info("http listening port={} threads={} tls={}", st->port, st->opts.threads, st->tls.has_value());
   return std::unique_ptr<Server>(new Server(std::shared_ptr<State>(std::move(st))));
 }
 
@@ -501,9 +718,11 @@ Server::~Server() { stop(); }
 
 unsigned short Server::port() const noexcept { return state_->port; }
 
+bool Server::tls() const noexcept { return state_->tls.has_value(); }
+
 void Server::stop() {
   State& st = *state_;
-  std::vector<std::shared_ptr<Session>> live;
+  std::vector<std::shared_ptr<SessionBase>> live;
   {
     std::lock_guard lock(st.m);
     if (st.stopped) return;
@@ -534,7 +753,7 @@ void Server::stop() {
   for (auto& t : st.threads) t.join();
   st.threads.clear();
   // Sockets must close while their io_context still exists.
-  std::unordered_map<Session*, std::shared_ptr<Session>> rest;
+  std::unordered_map<SessionBase*, std::shared_ptr<SessionBase>> rest;
   {
     std::lock_guard lock(st.m);
     rest.swap(st.sessions);

@@ -8,14 +8,20 @@
 // connection runs on its own strand, so a connection's handlers never run
 // concurrently. The Handler is called on that strand and may answer later,
 // from any thread, through its Responder.
+//
+// TLS is optional (ServerOptions::tls). Plain and TLS connections share one
+// copy of the protocol code; every limit, deadline and smuggling check below
+// applies identically to both.
 #include <boost/asio/ip/address.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/status.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <chrono>
 #include <cstddef>
+#include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "core/error.hpp"
@@ -24,6 +30,15 @@ namespace rempart::http {
 
 using Request = boost::beast::http::request<boost::beast::http::string_body>;
 using Response = boost::beast::http::response<boost::beast::http::string_body>;
+
+// PEM files for a TLS listener. The certificate file holds the server
+// certificate first, then any intermediates. The key file must be readable by
+// its owner only (like a keyring) and must not be encrypted (the server runs
+// unattended and never prompts).
+struct TlsOptions {
+  std::filesystem::path certificate_file;
+  std::filesystem::path key_file;
+};
 
 struct ServerOptions {
   std::string address = "127.0.0.1";
@@ -40,6 +55,12 @@ struct ServerOptions {
   // stop() waits at most this long for in-flight requests before cutting
   // every connection.
   std::chrono::seconds drain_timeout{5};
+  // Set: the listener speaks only TLS (1.2 minimum, 1.3 preferred; for 1.2
+  // only ECDHE with AES-GCM or ChaCha20-Poly1305; no compression, no
+  // renegotiation). The handshake must finish within read_timeout; the
+  // first request then gets read_timeout of its own. A failed handshake
+  // closes the connection without any answer.
+  std::optional<TlsOptions> tls{};
 };
 
 // Facts about the connection a request came on. Not personal data in the
@@ -81,7 +102,10 @@ Response default_protocol_error_response(ProtocolError e);
 class Server {
  public:
   // Binds, listens and starts the threads. Errors: Errc::config for a bad
-  // address, Errc::io when binding or listening fails. The handler and the
+  // address, and with TLS for a certificate or key file that cannot be read
+  // or parsed, a key file open to group or others, a key that does not match
+  // the certificate (the message names the file, never its content);
+  // Errc::io when binding or listening fails. The handler and the
   // renderer must stay valid until stop() returns (or the Server is
   // destroyed).
   static Result<std::unique_ptr<Server>> start(ServerOptions options, Handler handler,
@@ -95,8 +119,12 @@ class Server {
   // The bound port (useful with ServerOptions::port == 0). Thread-safe.
   unsigned short port() const noexcept;
 
-  // Graceful stop: stops accepting, closes connections waiting for a request,
-  // lets requests already being read or handled finish (their answer carries
+  // Whether the listener speaks TLS (ServerOptions::tls was set). Thread-safe.
+  bool tls() const noexcept;
+
+  // Graceful stop: stops accepting, closes connections waiting for a request
+  // (TLS ones get a close_notify first, best effort and bounded), lets
+  // requests already being read or handled finish (their answer carries
   // `Connection: close`) for at most drain_timeout, then cuts what remains and
   // joins the threads. Idempotent. Must not be called from a server thread.
   void stop();

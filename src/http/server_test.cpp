@@ -1,6 +1,8 @@
 #include "http/server.hpp"
 
 #include <gtest/gtest.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include <atomic>
 #include <future>
@@ -8,6 +10,7 @@
 #include <thread>
 
 #include "http/test_client.hpp"
+#include "http/tls_test_support.hpp"
 
 namespace rempart::http {
 namespace {
@@ -18,6 +21,8 @@ using testing::Client;
 using testing::exchange;
 using testing::make_request;
 using testing::send;
+using testing::TestCertificate;
+using testing::TlsClientOptions;
 
 ServerOptions test_options() {
   ServerOptions o;
@@ -48,6 +53,7 @@ std::unique_ptr<Server> start_server(Handler h = describe_request,
 TEST(Server, AnswersOnAKernelChosenPortWithoutServerHeader) {
   auto server = start_server();
   ASSERT_NE(server->port(), 0);
+  EXPECT_FALSE(server->tls());
   const auto res = send(server->port(), make_request(bhttp::verb::get, "/a?b=c"));
   EXPECT_EQ(res.result(), bhttp::status::ok);
   EXPECT_EQ(res.body(), "GET /a?b=c 0 lo");
@@ -323,6 +329,199 @@ TEST(Server, StopIsBoundedAndALateResponderIsHarmless) {
   EXPECT_TRUE(busy.read_until_close(2s).closed);
   server.reset();
   parked.release_all();  // after the server is gone: dropped, no crash
+}
+
+// ---- TLS ----------------------------------------------------------------
+
+class TlsServer : public ::testing::Test {
+ protected:
+  ServerOptions tls_options() {
+    ServerOptions o = test_options();
+    o.tls = TlsOptions{cert_.cert, cert_.key};
+    return o;
+  }
+  TlsClientOptions client() const {
+    TlsClientOptions o;
+    o.trust = cert_.cert;
+    return o;
+  }
+
+  // A client that only speaks the versions and ciphers given, whatever the
+  // system's OpenSSL policy says, so that the refusal comes from the server.
+  TlsClientOptions legacy_client(int max_version, std::string ciphers) const {
+    TlsClientOptions o = client();
+    o.min_version = TLS1_VERSION;
+    o.max_version = max_version;
+    o.ciphers = std::move(ciphers) + ":@SECLEVEL=0";
+    o.security_level = 0;
+    return o;
+  }
+
+  static boost::system::error_code handshake_error(unsigned short port, const TlsClientOptions& o) {
+    try {
+      Client c(port, o);
+    } catch (const boost::system::system_error& e) {
+      return e.code();
+    }
+    return {};
+  }
+
+  TestCertificate cert_;
+};
+
+TEST_F(TlsServer, AnswersOverTls13) {
+  auto server = start_server(describe_request, tls_options());
+  EXPECT_TRUE(server->tls());
+  Client c(server->port(), client());
+  EXPECT_EQ(c.tls_version(), "TLSv1.3");
+  c.write(make_request(bhttp::verb::get, "/secure?x=1"));
+  const auto res = c.read_response();
+  EXPECT_EQ(res.result(), bhttp::status::ok);
+  EXPECT_EQ(res.body(), "GET /secure?x=1 0 lo");
+  EXPECT_EQ(res.count(bhttp::field::server), 0u);
+}
+
+TEST_F(TlsServer, KeepAliveWorksOverTls) {
+  auto server = start_server(describe_request, tls_options());
+  Client c(server->port(), client());
+  for (int i = 0; i < 3; ++i) {
+    c.write(make_request(bhttp::verb::post, "/k" + std::to_string(i), "abcd", "text/plain"));
+    const auto res = c.read_response();
+    EXPECT_EQ(res.body(), "POST /k" + std::to_string(i) + " 4 lo");
+    EXPECT_TRUE(res.keep_alive());
+  }
+  // Connection: close ends with the server's close_notify.
+  c.write("GET /last HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(c.read_response().body(), "GET /last 0 lo");
+  const auto end = c.read_until_close(2s);
+  EXPECT_TRUE(end.closed);
+  EXPECT_TRUE(end.orderly);
+}
+
+TEST_F(TlsServer, PlainHttpOnTheTlsPortIsClosedWithoutAnAnswer) {
+  auto server = start_server(describe_request, tls_options());
+  Client plain(server->port());
+  plain.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  const auto out = plain.read_until_close(3s);
+  EXPECT_TRUE(out.closed);
+  EXPECT_EQ(out.bytes.find("HTTP/"), std::string::npos) << out.bytes;
+  EXPECT_EQ(send(server->port(), client(), make_request(bhttp::verb::get, "/after")).body(), "GET /after 0 lo");
+}
+
+TEST_F(TlsServer, Tls11IsRefusedAndTls12GetsAnAeadSuite) {
+  auto server = start_server(describe_request, tls_options());
+  const auto refused = handshake_error(server->port(), legacy_client(TLS1_1_VERSION, "DEFAULT"));
+  ASSERT_TRUE(refused);
+  // The server's alert, not the client refusing to try.
+  EXPECT_EQ(ERR_GET_REASON(static_cast<unsigned long>(refused.value())), SSL_R_TLSV1_ALERT_PROTOCOL_VERSION)
+      << refused.message();
+
+  Client tls12(server->port(), legacy_client(TLS1_2_VERSION, "DEFAULT"));
+  EXPECT_EQ(tls12.tls_version(), "TLSv1.2");
+  const std::string cipher = tls12.tls_cipher();  // the client offered every DEFAULT suite
+  EXPECT_TRUE(cipher.starts_with("ECDHE-")) << cipher;
+  EXPECT_TRUE(cipher.find("GCM") != std::string::npos || cipher.find("CHACHA20") != std::string::npos) << cipher;
+  tls12.write(make_request(bhttp::verb::get, "/v12"));
+  EXPECT_EQ(tls12.read_response().body(), "GET /v12 0 lo");
+}
+
+TEST_F(TlsServer, Tls12WithoutForwardSecrecyOrAeadIsRefused) {
+  auto server = start_server(describe_request, tls_options());
+  for (const char* weak : {"ECDHE-ECDSA-AES128-SHA256", "ECDHE-ECDSA-AES128-SHA", "AES128-GCM-SHA256"}) {
+    const auto refused = handshake_error(server->port(), legacy_client(TLS1_2_VERSION, weak));
+    ASSERT_TRUE(refused) << weak;
+    // No shared suite: the server's handshake_failure alert.
+    EXPECT_EQ(ERR_GET_REASON(static_cast<unsigned long>(refused.value())), SSL_R_SSLV3_ALERT_HANDSHAKE_FAILURE)
+        << weak << ": " << refused.message();
+  }
+  // The server still serves a sound client afterwards.
+  EXPECT_EQ(send(server->port(), client(), make_request(bhttp::verb::get, "/ok")).body(), "GET /ok 0 lo");
+}
+
+TEST_F(TlsServer, AHandshakeThatNeverCompletesIsCutAfterReadTimeout) {
+  auto server = start_server(describe_request, tls_options());
+  Client stalled(server->port());
+  const auto started = std::chrono::steady_clock::now();
+  stalled.write(std::string_view("\x16\x03\x01", 3));  // the start of a record header, then nothing
+  EXPECT_EQ(send(server->port(), client(), make_request(bhttp::verb::get, "/meanwhile")).body(),
+            "GET /meanwhile 0 lo");
+  const auto out = stalled.read_until_close(4s);
+  const auto waited = std::chrono::steady_clock::now() - started;
+  EXPECT_TRUE(out.closed);
+  EXPECT_GT(waited, 800ms);   // read_timeout is 1 s
+  EXPECT_LT(waited, 2500ms);
+}
+
+TEST_F(TlsServer, OversizedHeaderIs431OverTls) {
+  auto server = start_server(describe_request, tls_options());
+  Client c(server->port(), client());
+  c.write("GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(9000, 'a') + "\r\n\r\n");
+  const auto out = c.read_until_close();
+  EXPECT_TRUE(out.bytes.starts_with("HTTP/1.1 431 ")) << out.bytes.substr(0, 40);
+  EXPECT_NE(out.bytes.find("Connection: close"), std::string::npos);
+  EXPECT_TRUE(out.orderly) << "the answer ends with close_notify";
+}
+
+TEST_F(TlsServer, SmugglingIsRefusedOverTls) {
+  auto server = start_server(describe_request, tls_options());
+  Client c(server->port(), client());
+  c.write(
+      "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n");
+  const auto out = c.read_until_close();
+  EXPECT_TRUE(out.bytes.starts_with("HTTP/1.1 400 ")) << out.bytes.substr(0, 40);
+  EXPECT_EQ(out.bytes.find("smuggled"), std::string::npos);
+}
+
+TEST_F(TlsServer, StopWithTlsConnectionsOpenIsPromptAndSaysCloseNotify) {
+  auto server = start_server(describe_request, tls_options());
+  Client served(server->port(), client());  // between requests
+  served.write(make_request(bhttp::verb::get, "/"));
+  served.read_response();
+  Client quiet(server->port(), client());  // handshake done, no request yet
+  Client raw(server->port());              // TCP only, in the handshake
+  std::this_thread::sleep_for(100ms);      // let the server reach every read
+  const auto started = std::chrono::steady_clock::now();
+  server->stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 1s);  // drain_timeout is 3 s
+  for (Client* c : {&served, &quiet}) {
+    const auto out = c->read_until_close(2s);
+    EXPECT_TRUE(out.closed);
+    EXPECT_TRUE(out.orderly) << "close_notify expected";
+    EXPECT_EQ(out.bytes, "");
+  }
+  EXPECT_TRUE(raw.read_until_close(2s).closed);
+}
+
+TEST_F(TlsServer, RefusesUnusableCertificateOrKeyFiles) {
+  auto expect_config = [&](TlsOptions t, const std::string& named) {
+    ServerOptions o = test_options();
+    o.tls = std::move(t);
+    auto s = Server::start(o, describe_request);
+    ASSERT_FALSE(s) << named;
+    EXPECT_EQ(s.error().code, Errc::config) << s.error().internal;
+    EXPECT_NE(s.error().internal.find(named), std::string::npos) << s.error().internal;
+    EXPECT_EQ(s.error().internal.find("PRIVATE KEY"), std::string::npos);
+  };
+  const auto dir = cert_.dir.path();
+  expect_config({dir / "missing.pem", cert_.key}, "missing.pem");
+  expect_config({cert_.cert, dir / "nokey.pem"}, "nokey.pem");
+
+  // The right key, readable by everyone: refused for its mode alone.
+  auto open_key = dir / "open.pem";
+  std::filesystem::copy_file(cert_.key, open_key);
+  std::filesystem::permissions(open_key, std::filesystem::perms(0644));
+  expect_config({cert_.cert, open_key}, "open.pem is accessible by group or others");
+
+  auto other_key = dir / "other.pem";
+  testing::write_key(other_key, testing::make_p256_key().get());
+  expect_config({cert_.cert, other_key}, "other.pem does not match the certificate");
+
+  // A certificate file that holds a key instead is refused too.
+  expect_config({cert_.key, cert_.key}, "key.pem");
+  // And the sound pair starts.
+  ServerOptions o = tls_options();
+  EXPECT_TRUE(Server::start(o, describe_request));
 }
 
 }  // namespace

@@ -203,6 +203,10 @@ Result<Upsert> RecordWriter::upsert(store::KeeperTx& tx, const core::Person& p, 
   return Upsert::merged;
 }
 
+Result<core::Person> open_supporter(const crypto::KeeperKeyring& keys, const store::SupporterRow& row) {
+  return open_row(keys, row);
+}
+
 std::string_view audit_action(Upsert u) {
   switch (u) {
     case Upsert::created: return audit::action::supporter_create;

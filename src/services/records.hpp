@@ -82,6 +82,13 @@ Result<std::optional<Supporter>> reveal_supporter(store::KeeperStore& store, con
                                                   const std::string& actor, std::string_view kind,
                                                   std::string_view normalised, const std::string& reason);
 
+// Opens a stored record's sealed fields (names, e-mail, phone, postal code,
+// locality, country). Tags and consents are not sealed — the supporter_tags
+// table and the consent columns are their only copy — so they come back
+// empty. For services that show records (directory.cpp); the caller writes
+// the audit entry. Errc::crypto if the record does not open. Thread-safe.
+Result<core::Person> open_supporter(const crypto::KeeperKeyring& keys, const store::SupporterRow& row);
+
 // The audit action of an upsert outcome.
 std::string_view audit_action(Upsert u);
 

@@ -135,6 +135,44 @@ struct LoginThrottleRow {
   std::int64_t last_failure_at = 0;
 };
 
+// ---- Directory reads -----------------------------------------------------------
+
+// A place in the directory order (created_at, then id, both descending).
+struct SupporterPosition {
+  std::int64_t created_at = 0;
+  Bytes id;
+
+  bool operator==(const SupporterPosition&) const = default;
+};
+
+// One page request of KeeperStore::supporter_page.
+struct SupporterPageQuery {
+  std::string tag;  // only supporters with this tag; "" for all
+  std::optional<SupporterPosition> after;  // rows strictly after this place; nullopt from the top
+  std::size_t limit = 50;  // rows at most; 0 reads no row (the total is still counted)
+};
+
+// A supporter row with its tags.
+struct SupporterListing {
+  SupporterRow row;
+  std::vector<std::string> tags;  // sorted
+
+  bool operator==(const SupporterListing&) const = default;
+};
+
+struct SupporterPage {
+  std::vector<SupporterListing> items;  // newest first by (created_at, id)
+  std::int64_t total = 0;  // supporters matching the tag (or all), whatever the position
+};
+
+// A tag in use and how many supporters carry it.
+struct TagCountRow {
+  std::string tag;
+  std::int64_t supporters = 0;
+
+  bool operator==(const TagCountRow&) const = default;
+};
+
 // The last entry of the chain: what the next entry links to.
 struct AuditHead {
   std::int64_t seq = 0;
@@ -215,6 +253,9 @@ class KeeperTx {
   // added_at is kept). Errc::not_found if there is no such supporter.
   virtual Result<void> add_tags(const Bytes& supporter_id, std::span<const std::string> tags,
                                 std::int64_t now) = 0;
+  // Removes tags from a supporter. Tags it does not have, and a supporter
+  // that does not exist, are not errors: nothing is removed for them.
+  virtual Result<void> remove_tags(const Bytes& supporter_id, std::span<const std::string> tags) = 0;
   // The supporter's tags, sorted; empty if none or no such supporter.
   virtual Result<std::vector<std::string>> tags(const Bytes& supporter_id) = 0;
 
@@ -305,6 +346,18 @@ class KeeperStore {
   virtual Result<std::optional<SupporterRow>> find_supporter_by_email_index(const Bytes& index) = 0;
   virtual Result<std::optional<SupporterRow>> find_supporter_by_phone_index(const Bytes& index) = 0;
   virtual Result<std::vector<std::string>> tags(const Bytes& supporter_id) = 0;
+
+  // ---- Directory, read side (each call reads one consistent snapshot; called
+  // inside a transact callback, it reads that transaction's state).
+  // nullopt when no supporter has this id.
+  virtual Result<std::optional<SupporterRow>> find_supporter(const Bytes& id) = 0;
+  // A keyset page: up to `q.limit` supporters (with `q.tag`, if given)
+  // strictly after `q.after` in (created_at DESC, id DESC) order, each with
+  // its tags, and the number of supporters matching the tag (or all). The
+  // cost of a page does not grow with its depth.
+  virtual Result<SupporterPage> supporter_page(const SupporterPageQuery& q) = 0;
+  // Every tag in use with its number of supporters, by tag.
+  virtual Result<std::vector<TagCountRow>> tag_counts() = 0;
 
   // ---- Audit log, read side (each call reads one consistent snapshot).
   virtual Result<std::optional<AuditHead>> audit_head() = 0;

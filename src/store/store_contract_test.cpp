@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <stdexcept>
@@ -283,6 +284,185 @@ TEST_P(StoreContract, Tags) {
   auto unknown = keeper_->transact([&](KeeperTx& tx) { return tx.add_tags(bytes("nobody"), first, 10); });
   ASSERT_FALSE(unknown.has_value());
   EXPECT_EQ(unknown.error().code, Errc::not_found);
+}
+
+TEST_P(StoreContract, RemoveTags) {
+  const auto s = supporter("s1", "e1", std::nullopt);
+  ASSERT_TRUE(insert(*keeper_, s).has_value());
+  const std::vector<std::string> all{"a", "b", "c"};
+  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) { return tx.add_tags(s.id, all, 10); }).has_value());
+
+  // "zz" is not carried: ignored. Visible inside the transaction at once.
+  const std::vector<std::string> drop{"b", "zz"};
+  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) -> Result<void> {
+    if (auto r = tx.remove_tags(s.id, drop); !r) return r;
+    auto inside = tx.tags(s.id);
+    if (!inside) return std::unexpected(inside.error());
+    if (*inside != std::vector<std::string>{"a", "c"}) return fail(Errc::internal, "removal not visible");
+    return {};
+  }).has_value());
+  EXPECT_EQ(*keeper_->tags(s.id), (std::vector<std::string>{"a", "c"}));
+
+  // An unknown supporter is not an error and touches nobody else.
+  EXPECT_TRUE(keeper_->transact([&](KeeperTx& tx) { return tx.remove_tags(bytes("nobody"), all); }).has_value());
+  EXPECT_EQ(*keeper_->tags(s.id), (std::vector<std::string>{"a", "c"}));
+
+  // A rolled-back removal leaves the tags.
+  auto rolled = keeper_->transact([&](KeeperTx& tx) -> Result<void> {
+    if (auto r = tx.remove_tags(s.id, all); !r) return r;
+    return fail(Errc::internal, "roll back");
+  });
+  ASSERT_FALSE(rolled.has_value());
+  EXPECT_EQ(*keeper_->tags(s.id), (std::vector<std::string>{"a", "c"}));
+}
+
+TEST_P(StoreContract, FindSupporterById) {
+  const auto s = supporter("s1", "e1", "p1");
+  ASSERT_TRUE(insert(*keeper_, s).has_value());
+  auto found = keeper_->find_supporter(s.id);
+  ASSERT_TRUE(found.has_value()) << found.error().internal;
+  ASSERT_TRUE(found->has_value());
+  EXPECT_EQ(**found, s);
+  EXPECT_EQ(*keeper_->find_supporter(bytes("nobody")), std::nullopt);
+}
+
+// Supporters created at `at`, ids "<prefix><n>" in three timestamps, so
+// ties on created_at are broken by id.
+std::vector<SupporterRow> seed_directory(KeeperStore& k, int n) {
+  std::vector<SupporterRow> rows;
+  for (int i = 0; i < n; ++i) {
+    SupporterRow s = supporter("id-" + std::to_string(100 + i), "e" + std::to_string(i), std::nullopt);
+    s.created_at = 1000 + i / 3;
+    rows.push_back(s);
+  }
+  EXPECT_TRUE(k.transact([&](KeeperTx& tx) -> Result<void> {
+    for (const auto& r : rows) {
+      if (auto x = tx.insert_supporter(r); !x) return x;
+    }
+    return {};
+  }).has_value());
+  // Newest first: created_at descending, then id descending.
+  std::sort(rows.begin(), rows.end(), [](const SupporterRow& a, const SupporterRow& b) {
+    return a.created_at != b.created_at ? a.created_at > b.created_at : a.id > b.id;
+  });
+  return rows;
+}
+
+TEST_P(StoreContract, SupporterPagesWalkEveryRowOnceNewestFirst) {
+  const auto expected = seed_directory(*keeper_, 23);
+  for (std::size_t limit : {1u, 4u, 7u, 23u, 50u}) {
+    std::vector<SupporterRow> seen;
+    SupporterPageQuery q;
+    q.limit = limit;
+    for (int guard = 0; guard < 100; ++guard) {
+      auto page = keeper_->supporter_page(q);
+      ASSERT_TRUE(page.has_value()) << page.error().internal;
+      EXPECT_EQ(page->total, 23);
+      EXPECT_LE(page->items.size(), limit);
+      for (const auto& it : page->items) {
+        seen.push_back(it.row);
+        EXPECT_TRUE(it.tags.empty());
+      }
+      if (page->items.size() < limit) break;
+      q.after = SupporterPosition{page->items.back().row.created_at, page->items.back().row.id};
+    }
+    EXPECT_EQ(seen, expected) << "limit " << limit;
+  }
+
+  // A position between rows, and one past the oldest.
+  SupporterPageQuery mid;
+  mid.after = SupporterPosition{expected[4].created_at, expected[4].id};
+  mid.limit = 2;
+  auto p = keeper_->supporter_page(mid);
+  ASSERT_TRUE(p.has_value());
+  ASSERT_EQ(p->items.size(), 2u);
+  EXPECT_EQ(p->items[0].row, expected[5]);
+  EXPECT_EQ(p->items[1].row, expected[6]);
+  SupporterPageQuery end;
+  end.after = SupporterPosition{expected.back().created_at, expected.back().id};
+  EXPECT_TRUE(keeper_->supporter_page(end)->items.empty());
+
+  // Limit 0 still counts.
+  SupporterPageQuery none;
+  none.limit = 0;
+  auto z = keeper_->supporter_page(none);
+  ASSERT_TRUE(z.has_value());
+  EXPECT_TRUE(z->items.empty());
+  EXPECT_EQ(z->total, 23);
+}
+
+TEST_P(StoreContract, SupporterPagesByTagCarryTags) {
+  const auto rows = seed_directory(*keeper_, 12);
+  // Every third row (in newest-first order) is tagged "red"; all get "x,y"
+  // (a comma inside a tag must survive the page's tag column).
+  const std::vector<std::string> red{"red"};
+  const std::vector<std::string> odd{"x,y", "\xc3\xa9t\xc3\xa9"};
+  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) -> Result<void> {
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      if (auto r = tx.add_tags(rows[i].id, odd, 5); !r) return r;
+      if (i % 3 == 0) {
+        if (auto r = tx.add_tags(rows[i].id, red, 5); !r) return r;
+      }
+    }
+    return {};
+  }).has_value());
+
+  std::vector<SupporterRow> seen;
+  SupporterPageQuery q;
+  q.tag = "red";
+  q.limit = 3;
+  for (int guard = 0; guard < 10; ++guard) {
+    auto page = keeper_->supporter_page(q);
+    ASSERT_TRUE(page.has_value()) << page.error().internal;
+    EXPECT_EQ(page->total, 4);
+    for (const auto& it : page->items) {
+      seen.push_back(it.row);
+      EXPECT_EQ(it.tags, (std::vector<std::string>{"red", "x,y", "\xc3\xa9t\xc3\xa9"}));
+    }
+    if (page->items.size() < q.limit) break;
+    q.after = SupporterPosition{page->items.back().row.created_at, page->items.back().row.id};
+  }
+  EXPECT_EQ(seen, (std::vector<SupporterRow>{rows[0], rows[3], rows[6], rows[9]}));
+
+  SupporterPageQuery all;
+  all.limit = 100;
+  auto everyone = keeper_->supporter_page(all);
+  ASSERT_TRUE(everyone.has_value());
+  ASSERT_EQ(everyone->items.size(), 12u);
+  EXPECT_EQ(everyone->items[1].tags, (std::vector<std::string>{"x,y", "\xc3\xa9t\xc3\xa9"}));
+
+  SupporterPageQuery unknown;
+  unknown.tag = "nobody-has-it";
+  auto u = keeper_->supporter_page(unknown);
+  ASSERT_TRUE(u.has_value());
+  EXPECT_TRUE(u->items.empty());
+  EXPECT_EQ(u->total, 0);
+}
+
+TEST_P(StoreContract, SupporterPageReadsInsideATransaction) {
+  seed_directory(*keeper_, 3);
+  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) -> Result<void> {
+    if (auto r = tx.insert_supporter(supporter("new", "e-new", std::nullopt)); !r) return r;
+    auto page = keeper_->supporter_page(SupporterPageQuery{});
+    if (!page) return std::unexpected(page.error());
+    if (page->total != 4 || page->items.size() != 4) return fail(Errc::internal, "the transaction's row is missing");
+    return {};
+  }).has_value());
+}
+
+TEST_P(StoreContract, TagCounts) {
+  EXPECT_TRUE(keeper_->tag_counts()->empty());
+  const auto rows = seed_directory(*keeper_, 3);
+  const std::vector<std::string> ab{"b", "a"};
+  const std::vector<std::string> b{"b"};
+  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) -> Result<void> {
+    if (auto r = tx.add_tags(rows[0].id, ab, 1); !r) return r;
+    if (auto r = tx.add_tags(rows[1].id, b, 1); !r) return r;
+    return tx.add_tags(rows[2].id, b, 1);
+  }).has_value());
+  auto counts = keeper_->tag_counts();
+  ASSERT_TRUE(counts.has_value()) << counts.error().internal;
+  EXPECT_EQ(*counts, (std::vector<TagCountRow>{{"a", 1}, {"b", 3}}));
 }
 
 TEST_P(StoreContract, DeleteUnreferencedBatches) {

@@ -105,7 +105,8 @@ class Instance:
         self.config = self.dir / "rempart.toml"
         self.log_path = self.dir / "serve.log"
         r = self.cli(["init", "--data", str(self.dir / "data"), "--keys", str(self.dir / "keys"),
-                      "--config", str(self.config), "--listen", "127.0.0.1:0"], with_config=False)
+                      "--config", str(self.config), "--listen", "127.0.0.1:0",
+                      "--console-listen", "127.0.0.1:0"], with_config=False)
         if r.returncode != 0:
             raise RuntimeError(f"rempart init failed: {r.stderr}")
         if self.intake:

@@ -9,8 +9,8 @@ import { chromium } from 'playwright-core';
 export const binary = process.env.REMPART_BINARY;
 if (!binary) throw new Error('set REMPART_BINARY to the rempart executable');
 
-export function rempart(args) {
-  const r = spawnSync(binary, args, { encoding: 'utf8', timeout: 60_000 });
+export function rempart(args, input) {
+  const r = spawnSync(binary, args, { encoding: 'utf8', timeout: 60_000, input });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -18,22 +18,24 @@ export async function startInstance() {
   const dir = mkdtempSync(join(tmpdir(), 'rempart-browser-'));
   const config = join(dir, 'rempart.toml');
   const init = rempart(['init', '--data', join(dir, 'data'), '--keys', join(dir, 'keys'), '--config', config,
-                        '--listen', '127.0.0.1:0']);
+                        '--listen', '127.0.0.1:0', '--console-listen', '127.0.0.1:0']);
   if (init.code !== 0) throw new Error('init failed: ' + init.err);
   const log = [];
   const proc = spawn(binary, ['serve', '--config', config], { stdio: ['ignore', 'ignore', 'pipe'] });
   proc.stderr.setEncoding('utf8');
-  const port = await new Promise((resolve, reject) => {
+  const [port, consolePort] = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('server did not start')), 30_000);
     proc.stderr.on('data', (chunk) => {
       log.push(chunk);
-      const m = /intake listening on [^ ]*:(\d+)/.exec(log.join(''));
-      if (m) { clearTimeout(timer); resolve(Number(m[1])); }
+      const text = log.join('');
+      const m = /intake listening on [^ ]*:(\d+)\s/.exec(text);
+      const c = /console listening on [^ ]*:(\d+)\s/.exec(text);
+      if (m && c) { clearTimeout(timer); resolve([Number(m[1]), Number(c[1])]); }
     });
     proc.on('exit', () => reject(new Error('server exited: ' + log.join(''))));
   });
   return {
-    dir, config, port, url: `http://127.0.0.1:${port}`,
+    dir, config, port, url: `http://127.0.0.1:${port}`, consoleUrl: `http://127.0.0.1:${consolePort}`,
     log: () => log.join(''),
     async stop() {
       const exited = new Promise((resolve) => proc.on('exit', (code) => resolve(code)));
@@ -68,3 +70,22 @@ export async function waitForSupporter(config, email, timeoutMs = 20_000) {
 }
 
 export function read(path) { return readFileSync(path, 'utf8'); }
+
+// Creates a console account; returns its TOTP secret (base32) from the
+// one-time set-up that `admin add` prints.
+export function addAccount(config, name, role, password) {
+  const r = rempart(['admin', 'add', name, '--role', role, '--password-stdin', '--config', config], password + '\n');
+  if (r.code !== 0) throw new Error('admin add failed: ' + r.err);
+  const m = /secret=([A-Z2-7]+)/.exec(r.out);
+  if (!m) throw new Error('admin add printed no otpauth URI');
+  return m[1];
+}
+
+// The current TOTP code of `secret`, computed by oathtool (liboath), so the
+// test does not re-implement RFC 6238.
+export function totp(secret, offsetSteps = 0) {
+  const now = new Date(Date.now() + offsetSteps * 30_000).toISOString().replace(/\.\d+Z$/, 'Z');
+  const r = spawnSync('oathtool', ['--totp', '-b', '--now', now, secret], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error('oathtool failed');
+  return r.stdout.trim();
+}

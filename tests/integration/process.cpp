@@ -179,7 +179,7 @@ Instance::Instance() {
   keys = dir.path() / "keys";
   config = dir.path() / "rempart.toml";
   auto r = run_rempart({"init", "--data", data.string(), "--keys", keys.string(), "--config", config.string(),
-                        "--listen", "127.0.0.1:0"});
+                        "--listen", "127.0.0.1:0", "--console-listen", "127.0.0.1:0"});
   if (r.exit_code != 0) throw std::runtime_error("rempart init failed: " + r.err);
 }
 

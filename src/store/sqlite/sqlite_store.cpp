@@ -245,6 +245,61 @@ Result<std::vector<std::string>> select_tags(Connection& conn, const Bytes& supp
   }
 }
 
+// Runs `body` inside one read transaction, so its reads share a snapshot.
+// Inside an open transaction (a transact callback) it runs there: that
+// transaction is already one snapshot.
+template <typename Body>
+auto in_read_snapshot(Connection& conn, Body&& body) -> decltype(body()) {
+  if (conn.in_transaction()) return std::forward<Body>(body)();
+  if (auto r = conn.exec(sql::kBeginDeferred); !r) return std::unexpected(std::move(r.error()));
+  decltype(body()) result;
+  try {
+    result = std::forward<Body>(body)();
+  } catch (...) {
+    conn.rollback_if_open();
+    throw;
+  }
+  // Ending a read transaction writes nothing; a failure here still means the
+  // reads themselves were consistent, but report it rather than guess.
+  if (result) {
+    if (auto c = conn.exec(sql::kCommit); !c) result = std::unexpected(std::move(c.error()));
+  }
+  conn.rollback_if_open();
+  return result;
+}
+
+int hex_value(char c) noexcept {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+
+// The tags column of kSelectSupporterPage*: comma-joined hex of each tag.
+Result<std::vector<std::string>> decode_hex_tags(std::string_view joined, std::string_view stmt) {
+  std::vector<std::string> tags;
+  if (joined.empty()) return tags;
+  std::size_t start = 0;
+  for (;;) {
+    const std::size_t comma = joined.find(',', start);
+    const std::string_view h = joined.substr(start, comma == std::string_view::npos ? comma : comma - start);
+    if (h.size() % 2 != 0) return fail(Errc::storage, "sqlite " + std::string(stmt) + ": malformed tag list");
+    std::string tag;
+    tag.reserve(h.size() / 2);
+    for (std::size_t i = 0; i < h.size(); i += 2) {
+      const int hi = hex_value(h[i]), lo = hex_value(h[i + 1]);
+      if (hi < 0 || lo < 0) return fail(Errc::storage, "sqlite " + std::string(stmt) + ": malformed tag list");
+      tag.push_back(static_cast<char>(hi * 16 + lo));
+    }
+    tags.push_back(std::move(tag));
+    if (comma == std::string_view::npos) break;
+    start = comma + 1;
+  }
+  // group_concat's order is unspecified; callers get them sorted.
+  std::sort(tags.begin(), tags.end());
+  return tags;
+}
+
 Result<std::int64_t> count(Connection& conn, const sqlite::Sql& stmt) {
   auto q = conn.query(stmt);
   if (!q) return propagate(q);
@@ -483,6 +538,16 @@ class SqliteKeeperTx final : public KeeperTx {
         if (r.error().code == Errc::invalid_input) return fail(Errc::not_found, "add_tags: no such supporter");
         return r;
       }
+    }
+    return {};
+  }
+
+  Result<void> remove_tags(const Bytes& supporter_id, std::span<const std::string> tags) override {
+    for (const std::string& tag : tags) {
+      auto q = conn_.query(sql::kDeleteTag);
+      if (!q) return propagate(q);
+      q->bind_blob(1, supporter_id).bind_text(2, tag);
+      if (auto r = q->run(); !r) return r;
     }
     return {};
   }
@@ -750,6 +815,54 @@ class SqliteKeeperStore final : public KeeperStore {
     return select_tags(conn_, supporter_id);
   }
 
+  Result<std::optional<SupporterRow>> find_supporter(const Bytes& id) override {
+    return select_supporter(conn_, sql::kSelectSupporterById, id);
+  }
+
+  Result<SupporterPage> supporter_page(const SupporterPageQuery& pq) override {
+    return in_read_snapshot(conn_, [&]() -> Result<SupporterPage> {
+      SupporterPage page;
+      auto total = pq.tag.empty() ? count(conn_, sql::kCountSupporters) : count_with_tag(pq.tag);
+      if (!total) return propagate(total);
+      page.total = *total;
+      if (pq.limit == 0) return page;
+
+      const bool tagged = !pq.tag.empty();
+      const sqlite::Sql& stmt =
+          pq.after ? (tagged ? sql::kSelectSupporterPageTaggedAfter : sql::kSelectSupporterPageAfter)
+                   : (tagged ? sql::kSelectSupporterPageTagged : sql::kSelectSupporterPage);
+      auto q = conn_.query(stmt);
+      if (!q) return propagate(q);
+      const auto max = static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max());
+      q->bind_int(1, static_cast<std::int64_t>(pq.limit < max ? pq.limit : max));
+      if (pq.after) q->bind_int(2, pq.after->created_at).bind_blob(3, pq.after->id);
+      if (tagged) q->bind_text(4, pq.tag);
+      for (;;) {
+        auto more = q->step();
+        if (!more) return propagate(more);
+        if (!*more) break;
+        auto row = read_supporter(*q);
+        if (!row) return propagate(row);
+        auto tags = decode_hex_tags(q->text_view(10), stmt.name);
+        if (!tags) return propagate(tags);
+        page.items.push_back(SupporterListing{std::move(*row), std::move(*tags)});
+      }
+      return page;
+    });
+  }
+
+  Result<std::vector<TagCountRow>> tag_counts() override {
+    auto q = conn_.query(sql::kSelectTagCounts);
+    if (!q) return propagate(q);
+    std::vector<TagCountRow> out;
+    for (;;) {
+      auto row = q->step();
+      if (!row) return propagate(row);
+      if (!*row) return out;
+      out.push_back(TagCountRow{q->text(0), q->int64(1)});
+    }
+  }
+
   Result<std::optional<AuditHead>> audit_head() override { return select_audit_head(conn_); }
   Result<std::optional<AuditCheckpointRow>> last_audit_checkpoint() override { return select_last_checkpoint(conn_); }
 
@@ -819,6 +932,16 @@ class SqliteKeeperStore final : public KeeperStore {
   sqlite3* raw() const noexcept { return conn_.handle(); }
 
  private:
+  Result<std::int64_t> count_with_tag(const std::string& tag) {
+    auto q = conn_.query(sql::kCountSupportersWithTag);
+    if (!q) return propagate(q);
+    q->bind_text(1, tag);
+    auto row = q->step();
+    if (!row) return propagate(row);
+    if (!*row) return fail(Errc::storage, "sqlite kCountSupportersWithTag returned no row");
+    return q->int64(0);
+  }
+
   Connection conn_;
 };
 

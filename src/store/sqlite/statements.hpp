@@ -37,6 +37,9 @@ inline constexpr Sql kPragmaTrustedSchema{"kPragmaTrustedSchema", "PRAGMA truste
 // IMMEDIATE takes the write lock at once, so a transaction never fails half
 // way through for want of it (it waits up to the busy timeout instead).
 inline constexpr Sql kBeginImmediate{"kBeginImmediate", "BEGIN IMMEDIATE"};
+// A read transaction: the snapshot is taken by its first read and held to
+// COMMIT, so several reads of one call see the same database state.
+inline constexpr Sql kBeginDeferred{"kBeginDeferred", "BEGIN DEFERRED"};
 inline constexpr Sql kCommit{"kCommit", "COMMIT"};
 inline constexpr Sql kRollback{"kRollback", "ROLLBACK"};
 
@@ -114,6 +117,44 @@ inline constexpr Sql kUpdateSupporter{
     " updated_at = ?9 WHERE id = ?1"};
 inline constexpr Sql kCountSupporters{"kCountSupporters", "SELECT count(*) FROM supporters"};
 
+// Keyset pages of the directory, newest first by (created_at, id). Columns:
+// those of kSelectSupporterById, then the supporter's tags as comma-joined
+// hex (hex() output never holds a comma, so any tag text splits back
+// exactly; NULL when none), read through the supporter_tags primary key.
+// The (created_at, id) order is served by supporters_created_id (migration
+// 0004), scanned backwards: a page costs its own rows, however deep it is.
+// ?1 limit; the *After forms take the position ?2 created_at, ?3 id (rows
+// strictly after it); the *Tagged forms take the tag as ?4.
+#define REMPART_PAGE_COLUMNS                                                  \
+  "SELECT s.id, s.key_version, s.wrapped_key, s.fields, s.email_index, s.phone_index," \
+  " s.consent_email_at, s.consent_sms_at, s.created_at, s.updated_at,"      \
+  " (SELECT group_concat(hex(t.tag), ',') FROM supporter_tags t WHERE t.supporter_id = s.id)" \
+  " FROM supporters s"
+inline constexpr Sql kSelectSupporterPage{
+    "kSelectSupporterPage",
+    REMPART_PAGE_COLUMNS " ORDER BY s.created_at DESC, s.id DESC LIMIT ?1"};
+inline constexpr Sql kSelectSupporterPageAfter{
+    "kSelectSupporterPageAfter",
+    REMPART_PAGE_COLUMNS " WHERE (s.created_at, s.id) < (?2, ?3) ORDER BY s.created_at DESC, s.id DESC LIMIT ?1"};
+// With a tag: walks the same index and probes supporter_tags per row, so a
+// page of a common tag stops after its last row; a rare tag reads further.
+inline constexpr Sql kSelectSupporterPageTagged{
+    "kSelectSupporterPageTagged",
+    REMPART_PAGE_COLUMNS
+    " WHERE EXISTS (SELECT 1 FROM supporter_tags w WHERE w.supporter_id = s.id AND w.tag = ?4)"
+    " ORDER BY s.created_at DESC, s.id DESC LIMIT ?1"};
+inline constexpr Sql kSelectSupporterPageTaggedAfter{
+    "kSelectSupporterPageTaggedAfter",
+    REMPART_PAGE_COLUMNS
+    " WHERE (s.created_at, s.id) < (?2, ?3)"
+    " AND EXISTS (SELECT 1 FROM supporter_tags w WHERE w.supporter_id = s.id AND w.tag = ?4)"
+    " ORDER BY s.created_at DESC, s.id DESC LIMIT ?1"};
+#undef REMPART_PAGE_COLUMNS
+// Every tag row references a supporter (foreign key, ON DELETE CASCADE), so
+// counting tag rows counts supporters; served by supporter_tags_tag.
+inline constexpr Sql kCountSupportersWithTag{
+    "kCountSupportersWithTag", "SELECT count(*) FROM supporter_tags WHERE tag = ?1"};
+
 // ---- Keeper: tags ----------------------------------------------------------------
 
 inline constexpr Sql kInsertTag{
@@ -122,6 +163,10 @@ inline constexpr Sql kInsertTag{
     " ON CONFLICT (supporter_id, tag) DO NOTHING"};
 inline constexpr Sql kSelectTags{
     "kSelectTags", "SELECT tag FROM supporter_tags WHERE supporter_id = ?1 ORDER BY tag"};
+inline constexpr Sql kDeleteTag{
+    "kDeleteTag", "DELETE FROM supporter_tags WHERE supporter_id = ?1 AND tag = ?2"};
+inline constexpr Sql kSelectTagCounts{
+    "kSelectTagCounts", "SELECT tag, count(*) FROM supporter_tags GROUP BY tag ORDER BY tag"};
 
 // ---- Keeper: audit log -------------------------------------------------------------
 // Entry selects return columns in the order read by the store's

@@ -1,0 +1,63 @@
+#pragma once
+// The admin console and its JSON API, served by the keeper role on its own
+// address (never the intake one). Server-rendered pages over plain forms —
+// no script at all, so the CSP can forbid every script — and /api/v1/ for
+// programs, with session cookies (plus CSRF token) or API tokens.
+//
+// Every request is answered in three steps: a cheap check on the HTTP thread
+// (Host, route, method, size), then on a worker thread the principal
+// (session or token), the one permission check (auth::permits /
+// auth::token_permits against the route's Action), CSRF for state changes,
+// and the handler. Answers carry fixed texts: never the request target,
+// never what was typed, except a page showing a person's own masked or
+// revealed data to an allowed principal.
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "auth/accounts.hpp"
+#include "console/worker_pool.hpp"
+#include "crypto/keyring.hpp"
+#include "crypto/secret.hpp"
+#include "http/server.hpp"
+
+namespace rempart::console {
+
+struct ConsoleOptions {
+  // Host names the console answers to (the Host header, port ignored);
+  // "localhost" and the listen host are always accepted. Guards against DNS
+  // rebinding.
+  std::vector<std::string> hostnames;
+  std::string listen_host = "127.0.0.1";
+  bool tls = false;  // cookies get Secure and the __Host- prefix, HSTS is sent
+  std::string default_region = "FR";  // phone numbers typed without +country
+  std::size_t workers = 2;
+  std::size_t max_queued = 256;
+  // Where `auditor` pages find the outside checkpoint file; empty: none.
+  std::string checkpoint_file;
+};
+
+class Console {
+ public:
+  // Starts the worker pool; `make_worker` opens one store and services per
+  // worker. `keys` must outlive the console.
+  static Result<std::unique_ptr<Console>> start(ConsoleOptions options, const crypto::KeeperKeyring& keys,
+                                                const WorkerFactory& make_worker);
+  ~Console();
+
+  http::Handler handler();
+  http::ErrorRenderer error_renderer() const;
+  // Finishes queued work and joins the workers. Stop the Server first.
+  void stop();
+
+  struct Impl;
+
+ private:
+  explicit Console(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace rempart::console

@@ -1,0 +1,502 @@
+// The console over real HTTP on a loopback port, a real SQLite file, a real
+// keyring and real TOTP codes.
+#include "console/console.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/beast/http/field.hpp>
+#include <boost/beast/http/verb.hpp>
+#include <chrono>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "audit/chain.hpp"
+#include "audit/verify.hpp"
+#include "auth/totp.hpp"
+#include "core/person.hpp"
+#include "http/server.hpp"
+#include "http/test_client.hpp"
+#include "services/records.hpp"
+#include "services/test_support.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+
+namespace rempart::console {
+namespace {
+
+namespace bhttp = boost::beast::http;
+using bhttp::verb;
+using http::testing::make_request;
+
+constexpr char kPassword[] = "Vert-Galet-Quinze-42";
+
+struct TestPerson {
+  const char* given;
+  const char* family;
+  const char* email;
+  const char* phone;
+  const char* postcode;
+};
+const TestPerson kPeople[] = {
+    {"Gwenaëlle", "Kerhervé", "gwenaelle.kerherve@exemple.org", "+33199000101", "29200"},
+    {"Thibault", "Vasseur-Lemoine", "thibault.vasseur@exemple.net", "+33199000102", "59000"},
+    {"Ondine", "Marchetti", "ondine.marchetti@exemple.fr", "+33199000103", "13001"},
+};
+
+struct Session {
+  std::string cookie;  // "rempart_session=…"
+  std::string csrf;
+};
+
+class ConsoleTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    keys_.emplace(fx_.keeper_keys());
+    auto st = store::open_sqlite_keeper(fx_.db);
+    ASSERT_TRUE(st) << st.error().internal;
+    store_ = std::move(*st);
+    auth::AuthOptions ao;
+    ao.pwhash = auth::PwhashLimits::for_tests();
+    ao.clock = [this] { return now_.load(); };
+    auth_options_ = ao;
+    ops_.emplace(*store_, *keys_, ao);
+    seed();
+
+    ConsoleOptions co;
+    co.workers = 2;
+    auto c = Console::start(co, *keys_, [this]() -> Result<std::unique_ptr<Worker>> {
+      auto s = store::open_sqlite_keeper(fx_.db);
+      if (!s) return std::unexpected(s.error());
+      auto w = std::make_unique<Worker>();
+      w->store = std::move(*s);
+      w->accounts = std::make_unique<auth::AccountService>(*w->store, *keys_, auth_options_);
+      w->directory = std::make_unique<services::Directory>(*w->store, *keys_);
+      return w;
+    });
+    ASSERT_TRUE(c) << c.error().internal;
+    console_ = std::move(*c);
+    http::ServerOptions so;
+    so.threads = 2;
+    auto s = http::Server::start(so, console_->handler(), console_->error_renderer());
+    ASSERT_TRUE(s) << s.error().internal;
+    server_ = std::move(*s);
+  }
+
+  void TearDown() override {
+    if (server_) server_->stop();
+    if (console_) console_->stop();
+  }
+
+  void seed() {
+    services::RecordWriter writer(*keys_);
+    for (const auto& tp : kPeople) {
+      core::Person p;
+      p.given_name = tp.given;
+      p.family_name = tp.family;
+      p.email = tp.email;
+      p.phone = tp.phone;
+      p.postal_code = tp.postcode;
+      p.tags = {"volunteer"};
+      store::Bytes id;
+      auto r = store_->transact([&](store::KeeperTx& tx) -> Result<void> {
+        auto u = writer.upsert(tx, p, now_.load(), &id);
+        if (!u) return std::unexpected(u.error());
+        return {};
+      });
+      ASSERT_TRUE(r) << r.error().internal;
+      ids_.push_back(audit::to_hex(id));
+    }
+  }
+
+  auth::Enrolment add(const std::string& name, auth::Role role) {
+    auto e = ops_->create_account("operator:test", name, role, kPassword);
+    EXPECT_TRUE(e) << (e ? "" : e.error().internal);
+    return std::move(*e);
+  }
+
+  http::Response send(http::Request req) {
+    req.prepare_payload();
+    return http::testing::send(server_->port(), std::move(req));
+  }
+
+  http::Request req(verb v, const std::string& target, const Session* s = nullptr, std::string body = {},
+                    std::string type = {}) {
+    auto r = make_request(v, target, std::move(body), std::move(type));
+    if (s) r.set(bhttp::field::cookie, s->cookie);
+    return r;
+  }
+
+  http::Response form(const std::string& target, const std::string& body, const Session* s = nullptr) {
+    return send(req(verb::post, target, s, body, "application/x-www-form-urlencoded"));
+  }
+
+  static std::string pending_of(const http::Response& r) {
+    std::smatch m;
+    static const std::regex re("name=\"pending\" value=\"([A-Za-z0-9_-]+)\"");
+    const std::string body = r.body();
+    return std::regex_search(body, m, re) ? m[1].str() : std::string();
+  }
+
+  // The two steps of the sign-in page.
+  http::Response login_raw(const std::string& name, const std::string& password, const std::string& code) {
+    auto first = form("/login", "name=" + name + "&password=" + password);
+    EXPECT_EQ(first.result(), bhttp::status::ok);
+    return form("/login/code", "pending=" + pending_of(first) + "&code=" + code);
+  }
+
+  std::optional<Session> login(const std::string& name, const auth::Enrolment& e) {
+    // Each test step uses the next TOTP step, so no code is a replay.
+    now_ += 30;
+    auto r = login_raw(name, kPassword, auth::totp_code(e.totp_secret.span(), now_.load()));
+    if (r.result() != bhttp::status::see_other) return std::nullopt;
+    const std::string set = std::string(r[bhttp::field::set_cookie]);
+    Session s;
+    s.cookie = set.substr(0, set.find(';'));
+    auto me = send(req(verb::get, "/api/v1/me", &s));
+    if (me.result() != bhttp::status::ok) return std::nullopt;
+    s.csrf = nlohmann::json::parse(me.body())["csrf_token"].get<std::string>();
+    return s;
+  }
+
+  std::vector<std::pair<std::string, std::string>> audit_actions() {
+    std::vector<std::pair<std::string, std::string>> out;
+    auto r = store_->scan_audit(1, [&](const store::AuditEntryRow& row) {
+      out.emplace_back(row.action, row.details);
+      return true;
+    });
+    EXPECT_TRUE(r);
+    return out;
+  }
+
+  static void expect_no_pii(const std::string& body) {
+    for (const auto& p : kPeople) {
+      for (const char* v : {p.given, p.family, p.email, p.phone, p.postcode}) {
+        EXPECT_EQ(body.find(v), std::string::npos) << "a full value leaked into a masked answer";
+      }
+    }
+  }
+
+  services::testing::Fixture fx_;
+  std::optional<crypto::KeeperKeyring> keys_;
+  std::unique_ptr<store::KeeperStore> store_;
+  std::atomic<std::int64_t> now_{services::unix_now()};
+  auth::AuthOptions auth_options_;
+  std::optional<auth::AccountService> ops_;
+  std::vector<std::string> ids_;
+  std::unique_ptr<Console> console_;
+  std::unique_ptr<http::Server> server_;
+};
+
+TEST_F(ConsoleTest, SignInThenMaskedListThenRevealOneField) {
+  auto e = add("orga", auth::Role::organiser);
+  auto s = login("orga", e);
+  ASSERT_TRUE(s);
+
+  auto list = send(req(verb::get, "/supporters", &*s));
+  ASSERT_EQ(list.result(), bhttp::status::ok);
+  EXPECT_NE(list.body().find("g•••@e•••.org"), std::string::npos);
+  expect_no_pii(list.body());
+  EXPECT_EQ(list[bhttp::field::cache_control], "no-store");
+  EXPECT_NE(std::string(list["Content-Security-Policy"]).find("default-src 'none'"), std::string::npos);
+
+  auto rec = send(req(verb::get, "/supporters/" + ids_[0], &*s));
+  ASSERT_EQ(rec.result(), bhttp::status::ok);
+  expect_no_pii(rec.body());
+
+  auto shown = form("/supporters/" + ids_[0] + "/reveal", "csrf=" + s->csrf + "&kind=email&reason=call+back", &*s);
+  ASSERT_EQ(shown.result(), bhttp::status::ok);
+  EXPECT_NE(shown.body().find(kPeople[0].email), std::string::npos);
+  EXPECT_EQ(shown.body().find(kPeople[0].phone), std::string::npos);  // only the field asked for
+
+  bool revealed = false;
+  for (const auto& [action, details] : audit_actions()) {
+    if (action == "supporter.reveal" && details.find("call back") != std::string::npos) revealed = true;
+    EXPECT_EQ(details.find(kPeople[0].email), std::string::npos);
+  }
+  EXPECT_TRUE(revealed);
+}
+
+TEST_F(ConsoleTest, SessionCookieIsHttpOnlyStrictAndNotInBody) {
+  auto e = add("orga", auth::Role::organiser);
+  now_ += 30;
+  auto r = login_raw("orga", kPassword, auth::totp_code(e.totp_secret.span(), now_.load()));
+  ASSERT_EQ(r.result(), bhttp::status::see_other);
+  const std::string set = std::string(r[bhttp::field::set_cookie]);
+  EXPECT_NE(set.find("HttpOnly"), std::string::npos);
+  EXPECT_NE(set.find("SameSite=Strict"), std::string::npos);
+  EXPECT_NE(set.find("Path=/"), std::string::npos);
+  const auto token = set.substr(set.find('=') + 1, set.find(';') - set.find('=') - 1);
+  EXPECT_GE(token.size(), 43u);  // 256 bits in base64url
+  EXPECT_EQ(r.body().find(token), std::string::npos);
+}
+
+TEST_F(ConsoleTest, FailedSignInsAllLookTheSame) {
+  auto e = add("orga", auth::Role::organiser);
+  now_ += 30;
+  const auto good = auth::totp_code(e.totp_secret.span(), now_.load());
+  std::vector<http::Response> answers;
+  answers.push_back(login_raw("orga", "Wrong-Password-123", good));  // wrong password
+  now_ += 30;
+  answers.push_back(login_raw("orga", kPassword, "000000"));  // wrong code
+  answers.push_back(login_raw("nobody", kPassword, auth::totp_code(e.totp_secret.span(), now_.load())));  // unknown
+  for (const auto& a : answers) {
+    EXPECT_EQ(a.result(), bhttp::status::unauthorized);
+    EXPECT_EQ(a.body(), answers[0].body());
+    EXPECT_TRUE(a[bhttp::field::set_cookie].empty());
+  }
+  // A code already used is refused (replay), even with the right password.
+  now_ += 30;
+  const auto code = auth::totp_code(e.totp_secret.span(), now_.load());
+  EXPECT_EQ(login_raw("orga", kPassword, code).result(), bhttp::status::see_other);
+  auto replay = login_raw("orga", kPassword, code);
+  EXPECT_EQ(replay.result(), bhttp::status::unauthorized);
+  EXPECT_EQ(replay.body(), answers[0].body());
+}
+
+TEST_F(ConsoleTest, PendingSignInIsSingleUseAndBoundToTheClient) {
+  auto e = add("orga", auth::Role::organiser);
+  auto first = form("/login", std::string("name=orga&password=") + kPassword);
+  const auto pending = pending_of(first);
+  ASSERT_FALSE(pending.empty());
+  now_ += 30;
+  const auto code = auth::totp_code(e.totp_secret.span(), now_.load());
+  EXPECT_EQ(form("/login/code", "pending=" + pending + "&code=" + code).result(), bhttp::status::see_other);
+  EXPECT_EQ(form("/login/code", "pending=" + pending + "&code=" + code).result(), bhttp::status::bad_request);
+  EXPECT_EQ(form("/login/code", "pending=forged&code=" + code).result(), bhttp::status::bad_request);
+}
+
+TEST_F(ConsoleTest, WithoutSessionPagesRedirectAndApiAnswers401) {
+  auto page = send(req(verb::get, "/supporters"));
+  EXPECT_EQ(page.result(), bhttp::status::see_other);
+  EXPECT_EQ(page[bhttp::field::location], "/login");
+  EXPECT_EQ(send(req(verb::get, "/api/v1/supporters")).result(), bhttp::status::unauthorized);
+  Session forged{"rempart_session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", ""};
+  EXPECT_EQ(send(req(verb::get, "/api/v1/supporters", &forged)).result(), bhttp::status::unauthorized);
+}
+
+TEST_F(ConsoleTest, RevokedAndExpiredSessionsEnd) {
+  auto e = add("orga", auth::Role::organiser);
+  auto s = login("orga", e);
+  ASSERT_TRUE(s);
+  ASSERT_TRUE(ops_->revoke_sessions("operator:test", "orga"));
+  EXPECT_EQ(send(req(verb::get, "/api/v1/supporters", &*s)).result(), bhttp::status::unauthorized);
+
+  auto s2 = login("orga", e);
+  ASSERT_TRUE(s2);
+  now_ += 16 * 60;  // idle timeout is 15 minutes
+  EXPECT_EQ(send(req(verb::get, "/api/v1/supporters", &*s2)).result(), bhttp::status::unauthorized);
+
+  auto s3 = login("orga", e);
+  ASSERT_TRUE(s3);
+  for (int i = 0; i < 40; ++i) {  // active all along, but past the 8-hour absolute limit
+    now_ += 14 * 60;
+    if (send(req(verb::get, "/api/v1/me", &*s3)).result() != bhttp::status::ok) break;
+  }
+  EXPECT_EQ(send(req(verb::get, "/api/v1/me", &*s3)).result(), bhttp::status::unauthorized);
+}
+
+TEST_F(ConsoleTest, LogoutEndsTheSession) {
+  auto e = add("orga", auth::Role::organiser);
+  auto s = login("orga", e);
+  ASSERT_TRUE(s);
+  auto out = form("/logout", "csrf=" + s->csrf, &*s);
+  EXPECT_EQ(out.result(), bhttp::status::see_other);
+  EXPECT_NE(std::string(out[bhttp::field::set_cookie]).find("Max-Age=0"), std::string::npos);
+  EXPECT_EQ(send(req(verb::get, "/api/v1/me", &*s)).result(), bhttp::status::unauthorized);
+}
+
+TEST_F(ConsoleTest, StateChangesNeedTheCsrfToken) {
+  auto e = add("orga", auth::Role::organiser);
+  auto s = login("orga", e);
+  ASSERT_TRUE(s);
+  const auto before = audit_actions().size();
+  const auto target = "/supporters/" + ids_[0] + "/tags";
+  EXPECT_EQ(form(target, "add=vip", &*s).result(), bhttp::status::forbidden);
+  EXPECT_EQ(form(target, "csrf=wrong&add=vip", &*s).result(), bhttp::status::forbidden);
+  auto api = req(verb::post, "/api/v1/supporters/" + ids_[0] + "/tags", &*s, R"({"add":["vip"]})", "application/json");
+  EXPECT_EQ(send(api).result(), bhttp::status::forbidden);
+  EXPECT_EQ(audit_actions().size(), before);  // nothing happened
+  EXPECT_EQ(form(target, "csrf=" + s->csrf + "&add=vip", &*s).result(), bhttp::status::see_other);
+  api.set("X-CSRF-Token", s->csrf);
+  EXPECT_EQ(send(api).result(), bhttp::status::ok);
+}
+
+TEST_F(ConsoleTest, CrossSitePostsAndForeignHostsAreRefused) {
+  auto evil = req(verb::post, "/login", nullptr, "name=a&password=b", "application/x-www-form-urlencoded");
+  evil.set(bhttp::field::origin, "https://attacker.example");
+  EXPECT_EQ(send(evil).result(), bhttp::status::forbidden);
+  auto site = req(verb::post, "/login", nullptr, "name=a&password=b", "application/x-www-form-urlencoded");
+  site.set("Sec-Fetch-Site", "cross-site");
+  EXPECT_EQ(send(site).result(), bhttp::status::forbidden);
+  auto rebound = req(verb::get, "/login");
+  rebound.set(bhttp::field::host, "attacker.example");
+  EXPECT_EQ(send(rebound).result(), bhttp::status::misdirected_request);
+}
+
+// Every role against every endpoint: allowed ones never answer 403, the
+// others always do, and the table is auth::permits.
+TEST_F(ConsoleTest, RoleMatrix) {
+  struct Endpoint {
+    verb method;
+    std::string target;
+    std::optional<auth::Action> action;  // nullopt: any signed-in account
+    std::string body;                    // form body without csrf, or JSON
+    bool api;
+  };
+  const std::string id = ids_[1];
+  const std::vector<Endpoint> endpoints = {
+      {verb::get, "/supporters", auth::Action::list_masked, "", false},
+      {verb::get, "/search", auth::Action::search, "", false},
+      {verb::post, "/search", auth::Action::search, "kind=email&q=nobody%40exemple.org", false},
+      {verb::get, "/supporters/" + id, auth::Action::list_masked, "", false},
+      {verb::post, "/supporters/" + id + "/reveal", auth::Action::reveal, "kind=phone&reason=matrix", false},
+      {verb::post, "/supporters/" + id + "/tags", auth::Action::tags, "add=matrix", false},
+      {verb::get, "/tags", auth::Action::list_masked, "", false},
+      {verb::get, "/accounts", auth::Action::manage_accounts, "", false},
+      {verb::post, "/accounts/target/revoke-sessions", auth::Action::manage_accounts, "", false},
+      {verb::get, "/tokens", auth::Action::manage_tokens, "", false},
+      {verb::get, "/audit", auth::Action::read_audit, "", false},
+      {verb::get, "/sessions", std::nullopt, "", false},
+      {verb::get, "/api/v1/me", std::nullopt, "", true},
+      {verb::get, "/api/v1/supporters", auth::Action::list_masked, "", true},
+      {verb::post, "/api/v1/supporters/search", auth::Action::search, R"({"kind":"phone","value":"+33199000999"})",
+       true},
+      {verb::get, "/api/v1/supporters/" + id, auth::Action::list_masked, "", true},
+      {verb::post, "/api/v1/supporters/" + id + "/reveal", auth::Action::reveal,
+       R"({"fields":["name"],"reason":"matrix"})", true},
+      {verb::post, "/api/v1/supporters/" + id + "/tags", auth::Action::tags, R"({"remove":["matrix"]})", true},
+      {verb::get, "/api/v1/tags", auth::Action::list_masked, "", true},
+  };
+  add("target", auth::Role::viewer);
+  for (const auto role : auth::kAllRoles) {
+    const std::string name = "m-" + std::string(auth::role_name(role));
+    auto e = add(name, role);
+    auto s = login(name, e);
+    ASSERT_TRUE(s);
+    for (const auto& ep : endpoints) {
+      http::Request r;
+      if (ep.method == verb::get) {
+        r = req(verb::get, ep.target, &*s);
+      } else if (ep.api) {
+        r = req(verb::post, ep.target, &*s, ep.body, "application/json");
+        r.set("X-CSRF-Token", s->csrf);
+      } else {
+        r = req(verb::post, ep.target, &*s, "csrf=" + s->csrf + (ep.body.empty() ? "" : "&" + ep.body),
+                "application/x-www-form-urlencoded");
+      }
+      const auto res = send(r);
+      const bool may = !ep.action || auth::permits(role, *ep.action);
+      if (may) {
+        EXPECT_LT(res.result_int(), 400u) << auth::role_name(role) << " " << ep.target;
+      } else {
+        EXPECT_EQ(res.result(), bhttp::status::forbidden) << auth::role_name(role) << " " << ep.target;
+      }
+      if (ep.target.find("/reveal") == std::string::npos) expect_no_pii(res.body());
+    }
+  }
+}
+
+TEST_F(ConsoleTest, ApiTokenScopes) {
+  std::map<auth::Scope, std::string> tokens;
+  for (const auto scope : auth::kAllScopes) {
+    auto t = ops_->create_api_token("operator:test", "t", scope, 30);
+    ASSERT_TRUE(t);
+    tokens[scope] = t->token;
+  }
+  const auto call = [&](auth::Scope scope, verb v, const std::string& target, std::string body = {}) {
+    auto r = make_request(v, target, std::move(body), v == verb::post ? "application/json" : "");
+    r.set(bhttp::field::authorization, "Bearer " + tokens[scope]);
+    return send(r);
+  };
+  const std::string id = ids_[2];
+  // An intake token reads nothing at all.
+  for (const auto& target : {"/api/v1/supporters", "/api/v1/tags", "/api/v1/supporters/"}) {
+    const std::string t = std::string(target) == "/api/v1/supporters/" ? "/api/v1/supporters/" + id : target;
+    EXPECT_EQ(call(auth::Scope::intake, verb::get, t).result(), bhttp::status::forbidden) << t;
+  }
+  EXPECT_EQ(call(auth::Scope::intake, verb::post, "/api/v1/supporters/search",
+                 R"({"kind":"email","value":"ondine.marchetti@exemple.fr"})")
+                .result(),
+            bhttp::status::forbidden);
+  const std::string reveal = R"({"fields":["email"],"reason":"api test"})";
+  EXPECT_EQ(call(auth::Scope::intake, verb::post, "/api/v1/supporters/" + id + "/reveal", reveal).result(),
+            bhttp::status::forbidden);
+  // read-masked lists and searches, masked; it cannot reveal.
+  auto list = call(auth::Scope::read_masked, verb::get, "/api/v1/supporters");
+  EXPECT_EQ(list.result(), bhttp::status::ok);
+  expect_no_pii(list.body());
+  EXPECT_EQ(nlohmann::json::parse(list.body())["total"], 3);
+  auto found = call(auth::Scope::read_masked, verb::post, "/api/v1/supporters/search",
+                    R"({"kind":"email","value":"Ondine.Marchetti@exemple.fr"})");
+  EXPECT_EQ(found.result(), bhttp::status::ok);
+  EXPECT_EQ(nlohmann::json::parse(found.body())["items"].size(), 1u);
+  expect_no_pii(found.body());
+  EXPECT_EQ(call(auth::Scope::read_masked, verb::post, "/api/v1/supporters/" + id + "/reveal", reveal).result(),
+            bhttp::status::forbidden);
+  // reveal reveals, and is recorded under the token's actor.
+  auto shown = call(auth::Scope::reveal, verb::post, "/api/v1/supporters/" + id + "/reveal", reveal);
+  ASSERT_EQ(shown.result(), bhttp::status::ok);
+  EXPECT_EQ(nlohmann::json::parse(shown.body())["fields"]["email"], kPeople[2].email);
+  // No token manages anything, and pages do not take tokens.
+  auto pages = make_request(verb::get, "/accounts");
+  pages.set(bhttp::field::authorization, "Bearer " + tokens[auth::Scope::reveal]);
+  EXPECT_EQ(send(pages).result(), bhttp::status::see_other);
+  auto bad = make_request(verb::get, "/api/v1/supporters");
+  bad.set(bhttp::field::authorization, "Bearer rmp_nothing_here");
+  EXPECT_EQ(send(bad).result(), bhttp::status::unauthorized);
+}
+
+TEST_F(ConsoleTest, AdminCreatesAnAccountThatCanSignIn) {
+  auto e = add("boss", auth::Role::admin);
+  auto s = login("boss", e);
+  ASSERT_TRUE(s);
+  auto created = form("/accounts", "csrf=" + s->csrf + "&name=newbie&role=viewer&password=Autre-Galet-Seize-43", &*s);
+  ASSERT_EQ(created.result(), bhttp::status::ok);
+  std::smatch m;
+  const std::string body = created.body();
+  ASSERT_TRUE(std::regex_search(body, m, std::regex("secret=([A-Z2-7]+)")));
+  EXPECT_NE(body.find("<svg"), std::string::npos);
+  // An admin may not change their own account from the console.
+  EXPECT_EQ(form("/accounts/boss/disable", "csrf=" + s->csrf, &*s).result(), bhttp::status::forbidden);
+  EXPECT_EQ(form("/accounts/newbie/disable", "csrf=" + s->csrf, &*s).result(), bhttp::status::see_other);
+}
+
+TEST_F(ConsoleTest, AuditorSeesTheLogAndNoPersonalData) {
+  auto e = add("aud", auth::Role::auditor);
+  auto s = login("aud", e);
+  ASSERT_TRUE(s);
+  auto page = send(req(verb::get, "/audit", &*s));
+  ASSERT_EQ(page.result(), bhttp::status::ok);
+  EXPECT_NE(page.body().find("Chain verified"), std::string::npos);
+  EXPECT_NE(page.body().find("login.success"), std::string::npos);
+  expect_no_pii(page.body());
+  EXPECT_EQ(send(req(verb::get, "/supporters", &*s)).result(), bhttp::status::forbidden);
+}
+
+TEST_F(ConsoleTest, BadRequestsChangeNothingAndEchoNothing) {
+  auto e = add("orga", auth::Role::organiser);
+  auto s = login("orga", e);
+  ASSERT_TRUE(s);
+  const std::string marker = "zz%3Cscript%3Ealert(1)%3C%2Fscript%3E";
+  auto r1 = form("/supporters/" + ids_[0] + "/reveal", "csrf=" + s->csrf + "&kind=" + marker + "&reason=x", &*s);
+  EXPECT_EQ(r1.result(), bhttp::status::bad_request);
+  EXPECT_EQ(r1.body().find("<script>"), std::string::npos);
+  auto r2 = send(req(verb::get, "/supporters?cursor=" + marker, &*s));
+  EXPECT_EQ(r2.result(), bhttp::status::bad_request);
+  EXPECT_EQ(r2.body().find("<script>"), std::string::npos);
+  auto r3 = send(req(verb::get, "/supporters/../../etc/passwd", &*s));
+  EXPECT_EQ(r3.result(), bhttp::status::not_found);
+  auto r4 = send(req(verb::post, "/api/v1/supporters/search", &*s, "{not json", "application/json"));
+  EXPECT_NE(r4.result(), bhttp::status::ok);
+  auto r5 = send(req(verb::delete_, "/supporters", &*s));
+  EXPECT_EQ(r5.result(), bhttp::status::method_not_allowed);
+  auto v = audit::verify(*store_, *keys_, {});
+  ASSERT_TRUE(v);
+  EXPECT_TRUE(v->ok());
+}
+
+}  // namespace
+}  // namespace rempart::console

@@ -1,0 +1,409 @@
+#include "console/pages.hpp"
+
+#include <qrencode.h>
+
+#include <ctime>
+#include <memory>
+#include <string>
+
+#include "audit/chain.hpp"
+
+namespace rempart::console {
+
+namespace {
+
+std::string when(std::int64_t unix_seconds) {
+  if (unix_seconds <= 0) return "—";
+  const std::time_t t = static_cast<std::time_t>(unix_seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M UTC", &tm);
+  return buf;
+}
+
+std::string csrf_field(const Viewer& v) {
+  return "<input type=\"hidden\" name=\"csrf\" value=\"" + esc(v.csrf) + "\">";
+}
+
+// A POST form holding one button (and hidden fields), for actions.
+std::string button_form(const Viewer& v, std::string_view action, std::string_view label,
+                        std::string_view extra = {}) {
+  std::string s = "<form method=\"post\" action=\"" + esc(action) + "\" class=\"inline\">" + csrf_field(v);
+  s += extra;
+  s += "<button type=\"submit\">" + esc(label) + "</button></form>";
+  return s;
+}
+
+std::string notice_html(std::string_view notice) {
+  if (notice.empty()) return {};
+  return "<p class=\"notice\" role=\"status\">" + esc(notice) + "</p>";
+}
+
+std::string qr_svg(std::string_view text) {
+  const std::string s(text);
+  std::unique_ptr<QRcode, void (*)(QRcode*)> qr(QRcode_encodeString(s.c_str(), 0, QR_ECLEVEL_M, QR_MODE_8, 1),
+                                                QRcode_free);
+  if (!qr) return {};
+  const int w = qr->width;
+  const int size = w + 8;  // quiet zone of 4 modules
+  std::string out = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"qr\" viewBox=\"0 0 " + std::to_string(size) +
+                    " " + std::to_string(size) + "\" role=\"img\" aria-label=\"QR code of the authenticator set-up\">";
+  out += "<rect width=\"100%\" height=\"100%\" fill=\"#fff\"/><path fill=\"#000\" d=\"";
+  for (int y = 0; y < w; ++y) {
+    for (int x = 0; x < w; ++x) {
+      if (qr->data[y * w + x] & 1) {
+        out += "M" + std::to_string(x + 4) + " " + std::to_string(y + 4) + "h1v1h-1z";
+      }
+    }
+  }
+  out += "\"/></svg>";
+  return out;
+}
+
+std::string masked_table(const std::vector<services::MaskedSupporter>& items) {
+  std::string s =
+      "<table><thead><tr><th scope=\"col\">Name</th><th scope=\"col\">E-mail</th><th scope=\"col\">Phone</th>"
+      "<th scope=\"col\">Postcode</th><th scope=\"col\">Tags</th><th scope=\"col\">Added</th></tr></thead><tbody>";
+  for (const auto& m : items) {
+    s += "<tr><td><a href=\"/supporters/" + esc(m.id) + "\">" + (m.name.empty() ? std::string("(no name)") : esc(m.name)) +
+         "</a></td><td>" + esc(m.email) + "</td><td>" + esc(m.phone) + "</td><td>" + esc(m.postal_code) + "</td><td>";
+    for (std::size_t i = 0; i < m.tags.size(); ++i) s += (i ? ", " : "") + esc(m.tags[i]);
+    s += "</td><td>" + when(m.created_at) + "</td></tr>";
+  }
+  s += "</tbody></table>";
+  return s;
+}
+
+std::string search_form(const Viewer& v) {
+  return "<form method=\"post\" action=\"/search\" class=\"search\" role=\"search\">" + csrf_field(v) +
+         "<label for=\"kind\">Search by</label><select id=\"kind\" name=\"kind\"><option value=\"email\">exact "
+         "e-mail</option><option value=\"phone\">exact phone</option></select>"
+         "<label for=\"q\" class=\"visually-hidden\">Value</label><input id=\"q\" name=\"q\" type=\"search\" "
+         "required maxlength=\"320\" autocomplete=\"off\"><button type=\"submit\">Search</button></form>";
+}
+
+}  // namespace
+
+std::string esc(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (const char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+std::string document(const Viewer* viewer, std::string_view title, std::string_view body) {
+  std::string s =
+      "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+      "<title>" + esc(title) + " · rempart console</title>"
+      "<link rel=\"stylesheet\" href=\"/static/console.css\"></head><body>"
+      "<a class=\"skip\" href=\"#main\">Skip to content</a><header><span class=\"brand\">rempart</span>";
+  if (viewer) {
+    using auth::Action;
+    s += "<nav aria-label=\"Main\"><ul>";
+    if (auth::permits(viewer->role, Action::list_masked)) {
+      s += "<li><a href=\"/supporters\">Supporters</a></li><li><a href=\"/search\">Search</a></li>"
+           "<li><a href=\"/tags\">Tags</a></li>";
+    }
+    if (auth::permits(viewer->role, Action::manage_accounts)) s += "<li><a href=\"/accounts\">Accounts</a></li>";
+    if (auth::permits(viewer->role, Action::manage_tokens)) s += "<li><a href=\"/tokens\">API tokens</a></li>";
+    if (auth::permits(viewer->role, Action::read_audit)) s += "<li><a href=\"/audit\">Audit log</a></li>";
+    s += "<li><a href=\"/sessions\">" + esc(viewer->name) + " (" + esc(auth::role_name(viewer->role)) +
+         ")</a></li><li>" + button_form(*viewer, "/logout", "Sign out") + "</li></ul></nav>";
+  }
+  s += "</header><main id=\"main\"><h1>" + esc(title) + "</h1>";
+  s += body;
+  s += "</main></body></html>";
+  return s;
+}
+
+std::string login_page(std::string_view message) {
+  std::string b = notice_html(message);
+  b += "<form method=\"post\" action=\"/login\" class=\"stack\">"
+       "<label for=\"name\">Account name</label><input id=\"name\" name=\"name\" required maxlength=\"64\" "
+       "autocomplete=\"username\" autocapitalize=\"none\" spellcheck=\"false\" autofocus>"
+       "<label for=\"password\">Password</label><input id=\"password\" name=\"password\" type=\"password\" required "
+       "maxlength=\"1024\" autocomplete=\"current-password\">"
+       "<button type=\"submit\">Continue</button></form>";
+  return document(nullptr, "Sign in", b);
+}
+
+std::string code_page(std::string_view pending, std::string_view message) {
+  std::string b = notice_html(message);
+  b += "<form method=\"post\" action=\"/login/code\" class=\"stack\">"
+       "<input type=\"hidden\" name=\"pending\" value=\"" + esc(pending) + "\">"
+       "<label for=\"code\">Code from your authenticator app (or a recovery code)</label>"
+       "<input id=\"code\" name=\"code\" required maxlength=\"32\" inputmode=\"numeric\" "
+       "autocomplete=\"one-time-code\" autofocus>"
+       "<button type=\"submit\">Sign in</button></form>";
+  return document(nullptr, "Sign in: second step", b);
+}
+
+std::string message_page(const Viewer* viewer, std::string_view title, std::string_view message) {
+  return document(viewer, title, "<p>" + esc(message) + "</p>");
+}
+
+std::string supporters_page(const Viewer& v, const services::MaskedPage& page, std::string_view tag,
+                            const std::vector<services::TagCount>& tags) {
+  std::string b = "<form method=\"get\" action=\"/supporters\" class=\"filter\"><label for=\"tag\">Tag</label>"
+                  "<select id=\"tag\" name=\"tag\"><option value=\"\">all supporters</option>";
+  for (const auto& t : tags) {
+    b += "<option value=\"" + esc(t.tag) + "\"" + (t.tag == tag ? " selected" : "") + ">" + esc(t.tag) + " (" +
+         std::to_string(t.supporters) + ")</option>";
+  }
+  b += "</select><button type=\"submit\">Filter</button></form>";
+  b += "<p>" + std::to_string(page.total) + " supporters" + (tag.empty() ? "" : " tagged " + esc(tag)) +
+       ". Values are masked; open a record to reveal one field, with a reason.</p>";
+  b += masked_table(page.items);
+  if (!page.next_cursor.empty()) {
+    std::string href = "/supporters?cursor=" + esc(page.next_cursor);
+    if (!tag.empty()) href += "&amp;tag=" + esc(tag);
+    b += "<p><a rel=\"next\" href=\"" + href + "\">Next page</a></p>";
+  }
+  return document(&v, "Supporters", b);
+}
+
+std::string search_page(const Viewer& v, const std::vector<services::MaskedSupporter>& found, bool searched,
+                        std::string_view message) {
+  std::string b = notice_html(message) + search_form(v);
+  if (searched) {
+    b += found.empty() ? std::string("<p role=\"status\">No supporter has this exact value.</p>") : masked_table(found);
+  }
+  return document(&v, "Search", b);
+}
+
+std::string record_page(const Viewer& v, const services::MaskedSupporter& s,
+                        const std::vector<services::RevealedField>& revealed, std::string_view message) {
+  const bool can_reveal = auth::permits(v.role, auth::Action::reveal);
+  const bool can_tag = auth::permits(v.role, auth::Action::tags);
+  const auto shown = [&](services::FieldKind k) -> const services::RevealedField* {
+    for (const auto& r : revealed) {
+      if (r.kind == k) return &r;
+    }
+    return nullptr;
+  };
+  std::string b = notice_html(message);
+  b += "<dl class=\"record\">";
+  const struct {
+    services::FieldKind kind;
+    const char* label;
+    std::string masked;
+  } rows[] = {
+      {services::FieldKind::name, "Name", s.name},
+      {services::FieldKind::email, "E-mail", s.email},
+      {services::FieldKind::phone, "Phone", s.phone},
+      {services::FieldKind::address, "Postcode and locality",
+       s.postal_code + (s.locality.empty() ? "" : " " + s.locality)},
+  };
+  for (const auto& r : rows) {
+    const std::string kind(services::field_kind_name(r.kind));
+    b += "<dt>" + std::string(r.label) + "</dt><dd>";
+    if (const auto* f = shown(r.kind)) {
+      b += "<strong class=\"revealed\" data-field=\"" + kind + "\">" +
+           (f->value.empty() ? std::string("(none)") : esc(f->value)) + "</strong> <span class=\"hint\">(revealed, "
+           "recorded in the audit log)</span>";
+    } else {
+      b += "<span data-field=\"" + kind + "\">" + (r.masked.empty() ? std::string("(none)") : esc(r.masked)) +
+           "</span>";
+      if (can_reveal && !r.masked.empty()) {
+        b += "<form method=\"post\" action=\"/supporters/" + esc(s.id) + "/reveal\" class=\"reveal\">" +
+             csrf_field(v) + "<input type=\"hidden\" name=\"kind\" value=\"" + kind + "\">"
+             "<label for=\"reason-" + kind + "\">Reason</label><input id=\"reason-" + kind +
+             "\" name=\"reason\" required maxlength=\"200\" placeholder=\"why you need it\">"
+             "<button type=\"submit\" aria-label=\"Reveal " + std::string(r.label) + "\">Reveal</button></form>";
+      }
+    }
+    b += "</dd>";
+  }
+  b += "<dt>Country</dt><dd>" + (s.country.empty() ? std::string("—") : esc(s.country)) + "</dd>";
+  b += "<dt>Consent</dt><dd>e-mail: " + std::string(s.consent_email ? "yes" : "no") +
+       ", text messages: " + (s.consent_sms ? "yes" : "no") + "</dd>";
+  b += "<dt>Added</dt><dd>" + when(s.created_at) + "</dd><dt>Updated</dt><dd>" + when(s.updated_at) + "</dd>";
+  b += "<dt>Tags</dt><dd><ul class=\"tags\">";
+  for (const auto& t : s.tags) {
+    b += "<li>" + esc(t);
+    if (can_tag) {
+      b += " " + button_form(v, "/supporters/" + s.id + "/tags", "Remove",
+                             "<input type=\"hidden\" name=\"remove\" value=\"" + esc(t) + "\">");
+    }
+    b += "</li>";
+  }
+  b += "</ul>";
+  if (can_tag) {
+    b += "<form method=\"post\" action=\"/supporters/" + esc(s.id) + "/tags\" class=\"inline\">" + csrf_field(v) +
+         "<label for=\"add-tag\">Add tag</label><input id=\"add-tag\" name=\"add\" required maxlength=\"64\">"
+         "<button type=\"submit\">Add</button></form>";
+  }
+  b += "</dd></dl>";
+  b += "<p class=\"hint\">Record id <code>" + esc(s.id) + "</code></p>";
+  return document(&v, "Supporter", b);
+}
+
+std::string tags_page(const Viewer& v, const std::vector<services::TagCount>& tags) {
+  std::string b = "<table><thead><tr><th scope=\"col\">Tag</th><th scope=\"col\">Supporters</th></tr></thead><tbody>";
+  for (const auto& t : tags) {
+    b += "<tr><td><a href=\"/supporters?tag=" + esc(t.tag) + "\">" + esc(t.tag) + "</a></td><td>" +
+         std::to_string(t.supporters) + "</td></tr>";
+  }
+  b += "</tbody></table>";
+  return document(&v, "Tags", b);
+}
+
+std::string accounts_page(const Viewer& v, const std::vector<auth::AccountInfo>& accounts, std::string_view notice) {
+  std::string b = notice_html(notice);
+  b += "<table><thead><tr><th scope=\"col\">Account</th><th scope=\"col\">Role</th><th scope=\"col\">State</th>"
+       "<th scope=\"col\">Recovery codes</th><th scope=\"col\">Actions</th></tr></thead><tbody>";
+  for (const auto& a : accounts) {
+    const std::string base = "/accounts/" + a.name;
+    std::string state = a.disabled ? "disabled" : a.locked ? "locked" : "active";
+    b += "<tr><td>" + esc(a.name) + "</td><td>" + esc(auth::role_name(a.role)) + "</td><td>" + state + "</td><td>" +
+         std::to_string(a.recovery_codes_left) + "</td><td class=\"actions\">";
+    if (a.name != v.name) {
+      std::string roles = "<label for=\"role-" + esc(a.name) + "\" class=\"visually-hidden\">Role</label><select id=\"role-" +
+                          esc(a.name) + "\" name=\"role\">";
+      for (const auto r : auth::kAllRoles) {
+        roles += "<option" + std::string(r == a.role ? " selected" : "") + ">" + std::string(auth::role_name(r)) +
+                 "</option>";
+      }
+      roles += "</select>";
+      b += button_form(v, base + "/role", "Set role", roles);
+      if (!a.disabled) b += button_form(v, base + "/disable", "Disable");
+      b += button_form(v, base + "/reset-mfa", "Reset authenticator");
+      if (a.locked) {
+        b += button_form(v, base + "/unlock", "Unlock",
+                         "<label for=\"why-" + esc(a.name) + "\">Reason</label><input id=\"why-" + esc(a.name) +
+                             "\" name=\"reason\" required maxlength=\"200\">");
+      }
+    }
+    b += button_form(v, base + "/revoke-sessions", "End sessions");
+    b += "</td></tr>";
+  }
+  b += "</tbody></table>";
+  b += "<h2>New account</h2><form method=\"post\" action=\"/accounts\" class=\"stack\">" + csrf_field(v) +
+       "<label for=\"new-name\">Account name (a-z, 0-9, . _ -)</label><input id=\"new-name\" name=\"name\" required "
+       "maxlength=\"64\" autocomplete=\"off\" autocapitalize=\"none\">"
+       "<label for=\"new-role\">Role</label><select id=\"new-role\" name=\"role\">"
+       "<option>viewer</option><option>organiser</option><option>admin</option><option>auditor</option></select>"
+       "<label for=\"new-password\">Initial password (at least 12 characters)</label><input id=\"new-password\" "
+       "name=\"password\" type=\"password\" required minlength=\"12\" maxlength=\"1024\" autocomplete=\"new-password\">"
+       "<button type=\"submit\">Create</button></form>";
+  return document(&v, "Accounts", b);
+}
+
+std::string enrolment_page(const Viewer& v, std::string_view name, const auth::Enrolment& e) {
+  std::string b = "<p>Give these to <strong>" + esc(name) +
+                  "</strong> in person. They are shown once and cannot be shown again.</p>";
+  b += "<h2>Authenticator</h2>" + qr_svg(e.otpauth_uri) + "<p>Or enter this set-up address: <code class=\"secret\">" +
+       esc(e.otpauth_uri) + "</code></p>";
+  b += "<h2>Recovery codes</h2><ul class=\"codes\">";
+  for (const auto& c : e.recovery_codes) b += "<li><code>" + esc(c) + "</code></li>";
+  b += "</ul><p><a href=\"/accounts\">Back to accounts</a></p>";
+  return document(&v, "Account set-up", b);
+}
+
+std::string tokens_page(const Viewer& v, const std::vector<auth::ApiTokenInfo>& tokens, std::string_view notice) {
+  std::string b = notice_html(notice);
+  b += "<table><thead><tr><th scope=\"col\">Id</th><th scope=\"col\">Label</th><th scope=\"col\">Scope</th>"
+       "<th scope=\"col\">Prefix</th><th scope=\"col\">Expires</th><th scope=\"col\">State</th><th scope=\"col\">"
+       "Actions</th></tr></thead><tbody>";
+  for (const auto& t : tokens) {
+    b += "<tr><td>" + std::to_string(t.id) + "</td><td>" + esc(t.label) + "</td><td>" + esc(auth::scope_name(t.scope)) +
+         "</td><td><code>" + esc(t.prefix) + "</code></td><td>" + when(t.expires_at) + "</td><td>" +
+         (t.revoked_at ? "revoked " + when(*t.revoked_at) : std::string("active")) + "</td><td>";
+    if (!t.revoked_at) b += button_form(v, "/tokens/" + std::to_string(t.id) + "/revoke", "Revoke");
+    b += "</td></tr>";
+  }
+  b += "</tbody></table>";
+  b += "<h2>New token</h2><form method=\"post\" action=\"/tokens\" class=\"stack\">" + csrf_field(v) +
+       "<label for=\"label\">Label</label><input id=\"label\" name=\"label\" required maxlength=\"100\">"
+       "<label for=\"scope\">Scope</label><select id=\"scope\" name=\"scope\"><option value=\"intake\">intake "
+       "(sign-ups only, reads nothing)</option><option value=\"read-masked\">read-masked</option><option "
+       "value=\"reveal\">reveal</option></select>"
+       "<label for=\"days\">Valid for (days)</label><input id=\"days\" name=\"days\" type=\"number\" min=\"1\" "
+       "max=\"3650\" value=\"90\" required><button type=\"submit\">Create</button></form>";
+  return document(&v, "API tokens", b);
+}
+
+std::string token_created_page(const Viewer& v, const auth::NewApiToken& t) {
+  std::string b = "<p>Copy this token now: it is shown once and stored only as a hash.</p><p><code class=\"secret\">" +
+                  esc(t.token) + "</code></p><p>Scope " + esc(auth::scope_name(t.info.scope)) + ", expires " +
+                  when(t.info.expires_at) + ".</p><p><a href=\"/tokens\">Back to tokens</a></p>";
+  return document(&v, "Token created", b);
+}
+
+std::string sessions_page(const Viewer& v, const auth::SessionInfo& s, std::string_view notice) {
+  std::string b = notice_html(notice);
+  b += "<dl><dt>Account</dt><dd>" + esc(s.name) + "</dd><dt>Role</dt><dd>" + esc(auth::role_name(s.role)) +
+       "</dd><dt>This session began</dt><dd>" + when(s.created_at) + "</dd><dt>Last activity</dt><dd>" +
+       when(s.last_seen_at) + "</dd></dl>";
+  b += "<p>If you signed in somewhere you no longer control, end every session of your account, this one "
+       "included.</p>" +
+       button_form(v, "/sessions/revoke", "Sign out everywhere");
+  return document(&v, "Your sessions", b);
+}
+
+std::string audit_page(const Viewer& v, const AuditView& a) {
+  std::string b;
+  if (a.verify) {
+    const auto& r = *a.verify;
+    if (r.ok()) {
+      b += "<p class=\"ok\" role=\"status\">Chain verified: " + std::to_string(r.entries) +
+           " entries, signed up to entry " + std::to_string(r.covered_seq) +
+           (r.file_read ? " (outside checkpoint file read)." : " (no outside checkpoint file configured).") + "</p>";
+    } else {
+      b += "<p class=\"alert\" role=\"alert\">The audit log does not verify: " + std::to_string(r.fault_count) +
+           " faults, first at entry " + std::to_string(r.first() ? r.first()->seq : 0) + ".</p>";
+    }
+  }
+  b += "<form method=\"get\" action=\"/audit\" class=\"filter\"><label for=\"actor\">Actor</label><input id=\"actor\" "
+       "name=\"actor\" maxlength=\"100\" value=\"" + esc(a.actor) + "\"><label for=\"action\">Action</label><input "
+       "id=\"action\" name=\"action\" maxlength=\"64\" value=\"" + esc(a.action) +
+       "\"><button type=\"submit\">Filter</button></form>";
+  if (a.blast) {
+    b += "<h2>Blast radius of " + esc(a.actor) + "</h2><p>" + esc(a.blast_summary) + "</p>";
+  }
+  b += "<h2>Latest entries</h2><table><thead><tr><th scope=\"col\">#</th><th scope=\"col\">When (UTC)</th><th "
+       "scope=\"col\">Actor</th><th scope=\"col\">Action</th><th scope=\"col\">Subject</th><th scope=\"col\">"
+       "Details</th></tr></thead><tbody>";
+  for (const auto& e : a.entries) {
+    b += "<tr><td>" + std::to_string(e.seq) + "</td><td>" + when(e.at / 1000000) + "</td><td>" + esc(e.actor) +
+         "</td><td>" + esc(e.action) + "</td><td><code>" + esc(e.subject) + "</code></td><td><code>" +
+         esc(e.details) + "</code></td></tr>";
+  }
+  b += "</tbody></table>";
+  return document(&v, "Audit log", b);
+}
+
+std::string_view stylesheet() {
+  return R"css(:root{color-scheme:light dark;--fg:#1b1b1f;--bg:#fbfbfd;--muted:#5d5d68;--accent:#8a1538;--line:#d7d7de}
+@media (prefers-color-scheme:dark){:root{--fg:#ececf1;--bg:#16161a;--muted:#a8a8b3;--accent:#ff7aa2;--line:#3a3a44}}
+*{box-sizing:border-box}body{margin:0;font:16px/1.5 system-ui,sans-serif;color:var(--fg);background:var(--bg)}
+header{display:flex;flex-wrap:wrap;gap:1rem;align-items:center;padding:.5rem 1rem;border-bottom:1px solid var(--line)}
+.brand{font-weight:700;color:var(--accent)}nav ul{display:flex;flex-wrap:wrap;gap:.25rem 1rem;list-style:none;margin:0;padding:0;align-items:center}
+main{padding:1rem;max-width:72rem;margin:auto}a{color:var(--accent)}
+a:focus,button:focus,input:focus,select:focus{outline:3px solid var(--accent);outline-offset:2px}
+table{border-collapse:collapse;width:100%;display:block;overflow-x:auto}th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid var(--line);vertical-align:top}
+form.stack{display:grid;gap:.4rem;max-width:24rem}form.inline,form.reveal,form.filter,form.search{display:inline-flex;flex-wrap:wrap;gap:.4rem;align-items:center;margin:.2rem 0}
+input,select,button{font:inherit;padding:.35rem .5rem;border:1px solid var(--line);border-radius:4px;background:var(--bg);color:var(--fg)}
+button{background:var(--accent);color:#fff;border-color:var(--accent);cursor:pointer}
+.notice{padding:.5rem;border-left:4px solid var(--accent)}.alert{color:#fff;background:#a00;padding:.5rem}.ok{border-left:4px solid #2a7;padding:.5rem}
+.hint{color:var(--muted);font-size:.9em}.revealed{font-size:1.1em}.secret{word-break:break-all}
+dl.record dd>span[data-field]{margin-right:1rem}dl.record{display:grid;grid-template-columns:minmax(8rem,max-content) 1fr;gap:.4rem 1rem}dl.record dd{margin:0}
+ul.tags,ul.codes{list-style:none;padding:0;margin:0}.qr{width:14rem;height:14rem}
+.visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
+.skip{position:absolute;left:-999px}.skip:focus{left:1rem;top:1rem;background:var(--bg);padding:.5rem}
+@media (max-width:40rem){dl.record{grid-template-columns:1fr}main{padding:.5rem}}
+)css";
+}
+
+}  // namespace rempart::console

@@ -1,0 +1,59 @@
+#pragma once
+// HTML of the console pages. Every text from outside (stored values, names,
+// query parameters) goes through esc(); the page carries no script and no
+// inline style, so the CSP can forbid both. Pure functions; thread-safe.
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "audit/blast_radius.hpp"
+#include "audit/verify.hpp"
+#include "auth/accounts.hpp"
+#include "services/directory.hpp"
+#include "store/store.hpp"
+
+namespace rempart::console {
+
+// Who is looking, for the navigation and the CSRF field of every form.
+struct Viewer {
+  std::string name;
+  auth::Role role = auth::Role::viewer;
+  std::string csrf;
+};
+
+std::string esc(std::string_view s);
+
+// A whole document. `viewer` null: signed-out layout (no navigation).
+std::string document(const Viewer* viewer, std::string_view title, std::string_view body);
+
+std::string login_page(std::string_view message);
+std::string code_page(std::string_view pending, std::string_view message);
+std::string message_page(const Viewer* viewer, std::string_view title, std::string_view message);
+
+std::string supporters_page(const Viewer& v, const services::MaskedPage& page, std::string_view tag,
+                            const std::vector<services::TagCount>& tags);
+std::string search_page(const Viewer& v, const std::vector<services::MaskedSupporter>& found, bool searched,
+                        std::string_view message);
+std::string record_page(const Viewer& v, const services::MaskedSupporter& s,
+                        const std::vector<services::RevealedField>& revealed, std::string_view message);
+std::string tags_page(const Viewer& v, const std::vector<services::TagCount>& tags);
+
+std::string accounts_page(const Viewer& v, const std::vector<auth::AccountInfo>& accounts, std::string_view notice);
+std::string enrolment_page(const Viewer& v, std::string_view name, const auth::Enrolment& e);
+std::string tokens_page(const Viewer& v, const std::vector<auth::ApiTokenInfo>& tokens, std::string_view notice);
+std::string token_created_page(const Viewer& v, const auth::NewApiToken& t);
+std::string sessions_page(const Viewer& v, const auth::SessionInfo& s, std::string_view notice);
+
+struct AuditView {
+  const audit::VerifyReport* verify = nullptr;
+  std::vector<store::AuditEntryRow> entries;  // newest first
+  std::string actor, action;                  // the filter as given
+  const audit::BlastRadius* blast = nullptr;  // when an actor was given
+  std::string blast_summary;
+};
+std::string audit_page(const Viewer& v, const AuditView& a);
+
+// The console stylesheet (served as /static/console.css).
+std::string_view stylesheet();
+
+}  // namespace rempart::console

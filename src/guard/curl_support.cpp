@@ -1,0 +1,108 @@
+#include "guard/curl_support.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <condition_variable>
+#include <mutex>
+
+namespace rempart::guard::detail {
+
+Result<void> curl_init() {
+  static std::once_flag once;
+  static CURLcode outcome = CURLE_OK;
+  std::call_once(once, [] { outcome = curl_global_init(CURL_GLOBAL_DEFAULT); });
+  if (outcome != CURLE_OK) return fail(Errc::internal, std::string("libcurl did not initialise: ") + curl_easy_strerror(outcome));
+  return {};
+}
+
+Result<void> slist_append(CurlSlist& list, const std::string& item) {
+  curl_slist* grown = curl_slist_append(list.get(), item.c_str());
+  if (grown == nullptr) return fail(Errc::internal, "out of memory building a libcurl list");
+  (void)list.release();  // `grown` now heads the same list
+  list.reset(grown);
+  return {};
+}
+
+CURLcode perform_interruptible(CURL* easy, std::stop_token stop) {
+  if (stop.stop_requested()) return CURLE_ABORTED_BY_CALLBACK;
+  CURLM* multi = curl_multi_init();
+  if (multi == nullptr) return CURLE_OUT_OF_MEMORY;
+  if (curl_multi_add_handle(multi, easy) != CURLM_OK) {
+    curl_multi_cleanup(multi);
+    return CURLE_FAILED_INIT;
+  }
+  CURLcode result = CURLE_GOT_NOTHING;
+  {
+    // curl_multi_wakeup may be called from any thread; the callback's
+    // destructor waits for a concurrent run to end before the handle goes.
+    std::stop_callback wake(stop, [multi] { curl_multi_wakeup(multi); });
+    for (;;) {
+      int running = 0;
+      if (curl_multi_perform(multi, &running) != CURLM_OK) {
+        result = CURLE_FAILED_INIT;
+        break;
+      }
+      bool done = false;
+      int left = 0;
+      while (CURLMsg* msg = curl_multi_info_read(multi, &left)) {
+        if (msg->msg == CURLMSG_DONE && msg->easy_handle == easy) {
+          result = msg->data.result;
+          done = true;
+        }
+      }
+      if (done || running == 0) break;
+      if (stop.stop_requested()) {
+        result = CURLE_ABORTED_BY_CALLBACK;
+        break;
+      }
+      if (curl_multi_poll(multi, nullptr, 0, 1000, nullptr) != CURLM_OK) {
+        result = CURLE_FAILED_INIT;
+        break;
+      }
+      if (stop.stop_requested()) {
+        result = CURLE_ABORTED_BY_CALLBACK;
+        break;
+      }
+    }
+  }
+  curl_multi_remove_handle(multi, easy);
+  curl_multi_cleanup(multi);
+  return result;
+}
+
+bool sleep_interruptible(std::stop_token stop, std::chrono::milliseconds d) {
+  std::mutex mu;
+  std::condition_variable_any cv;
+  std::unique_lock lock(mu);
+  (void)cv.wait_for(lock, stop, d, [] { return false; });  // nobody notifies: only time or stop end it
+  return !stop.stop_requested();
+}
+
+std::chrono::milliseconds backoff_before(std::chrono::milliseconds first, int attempt) {
+  constexpr std::chrono::milliseconds cap{60'000};
+  std::chrono::milliseconds d = std::max(first, std::chrono::milliseconds{0});
+  for (int i = 2; i < attempt && d < cap; ++i) d *= 2;
+  return std::min(d, cap);
+}
+
+Result<std::string> url_scheme(const std::string& url) {
+  CURLU* h = curl_url();
+  if (h == nullptr) return fail(Errc::internal, "out of memory parsing a URL");
+  std::string scheme;
+  char* part = nullptr;
+  bool ok = curl_url_set(h, CURLUPART_URL, url.c_str(), CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK &&
+            curl_url_get(h, CURLUPART_SCHEME, &part, 0) == CURLUE_OK;
+  if (ok) {
+    scheme = part;
+    curl_free(part);
+    part = nullptr;
+    ok = curl_url_get(h, CURLUPART_HOST, &part, 0) == CURLUE_OK;
+    if (ok) curl_free(part);
+  }
+  curl_url_cleanup(h);
+  if (!ok) return fail(Errc::config, "the URL is malformed or has no scheme or host");
+  std::ranges::transform(scheme, scheme.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return scheme;
+}
+
+}  // namespace rempart::guard::detail

@@ -1,0 +1,378 @@
+#include "services/directory.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+#include "audit/chain.hpp"
+#include "auth/mask.hpp"
+#include "core/text.hpp"
+#include "core/validate.hpp"
+#include "crypto/blind_index.hpp"
+#include "services/records.hpp"
+
+namespace rempart::services {
+namespace {
+
+constexpr std::size_t kMaxLimit = 200;
+constexpr std::size_t kMaxTagsPerCall = 20;
+constexpr std::size_t kMaxReasonBytes = 200;
+constexpr std::size_t kIdBytes = 16;
+constexpr std::string_view kHidden = "\u2022\u2022\u2022";  // "•••"
+// A version label, so the format can change without old cursors being
+// misread: they are then refused, and the console starts from the top.
+constexpr std::string_view kCursorLabel = "v1.";
+
+int hex_digit(char c) noexcept {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// 32 hex digits (either case) -> 16 bytes; nullopt for anything else.
+std::optional<store::Bytes> parse_id(std::string_view hex) {
+  if (hex.size() != kIdBytes * 2) return std::nullopt;
+  store::Bytes id(kIdBytes);
+  for (std::size_t i = 0; i < kIdBytes; ++i) {
+    const int hi = hex_digit(hex[2 * i]), lo = hex_digit(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    id[i] = static_cast<std::uint8_t>(hi * 16 + lo);
+  }
+  return id;
+}
+
+// "v1.<created_at>.<id as 32 lower-case hex digits>". The cursor shows
+// nothing the page did not (both values are in MaskedSupporter), so it
+// needs no MAC: a forged one only moves the start of a list the caller may
+// read anyway.
+std::string encode_cursor(const store::SupporterRow& row) {
+  return std::string(kCursorLabel) + std::to_string(row.created_at) + "." + audit::to_hex(row.id);
+}
+
+// Accepts exactly what encode_cursor writes: canonical decimal (no sign
+// other than '-', no leading zero, no "-0"), lower-case hex, nothing else.
+std::optional<store::SupporterPosition> parse_cursor(std::string_view c) {
+  if (!c.starts_with(kCursorLabel)) return std::nullopt;
+  c.remove_prefix(kCursorLabel.size());
+  const std::size_t dot = c.find('.');
+  if (dot == std::string_view::npos) return std::nullopt;
+  const std::string_view number = c.substr(0, dot), hex = c.substr(dot + 1);
+  std::int64_t at = 0;
+  const auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), at);
+  if (ec != std::errc{} || end != number.data() + number.size() || std::to_string(at) != number) {
+    return std::nullopt;
+  }
+  if (std::any_of(hex.begin(), hex.end(), [](char ch) { return ch >= 'A' && ch <= 'F'; })) return std::nullopt;
+  auto id = parse_id(hex);
+  if (!id) return std::nullopt;
+  return store::SupporterPosition{at, std::move(*id)};
+}
+
+// `a` and `b` joined by one space, either may be empty.
+std::string join(const std::string& a, const std::string& b) {
+  if (a.empty()) return b;
+  if (b.empty()) return a;
+  return a + " " + b;
+}
+
+// The first `keep` code points of `s` then "•••", keeping fewer when `s`
+// is that short so at least one code point is always hidden ("" stays "").
+std::string keep_prefix(std::string_view s, std::size_t keep) {
+  if (s.empty()) return {};
+  const std::size_t total = core::text::count_code_points(s);
+  keep = std::min(keep, total > 0 ? total - 1 : 0);
+  std::size_t i = 0;
+  for (std::size_t n = 0; n < keep; ++n) {
+    // Stored text is well-formed UTF-8; should it not be, show less.
+    if (!core::text::decode_one(s, i)) break;
+  }
+  return std::string(s.substr(0, i)) + std::string(kHidden);
+}
+
+MaskedSupporter mask(const store::SupporterRow& row, const core::Person& p, std::vector<std::string> tags) {
+  MaskedSupporter m;
+  m.id = audit::to_hex(row.id);
+  const std::string name = join(p.given_name, p.family_name);
+  if (!name.empty()) m.name = auth::initials(name);
+  if (!p.email.empty()) m.email = auth::mask_email(p.email);
+  if (!p.phone.empty()) m.phone = auth::mask_phone(p.phone);
+  m.postal_code = keep_prefix(p.postal_code, 2);
+  m.locality = keep_prefix(p.locality, 1);
+  m.country = p.country;
+  m.tags = std::move(tags);
+  m.consent_email = row.consent_email_at.has_value();
+  m.consent_sms = row.consent_sms_at.has_value();
+  m.created_at = row.created_at;
+  m.updated_at = row.updated_at;
+  return m;
+}
+
+Result<MaskedSupporter> open_masked(const crypto::KeeperKeyring& keys, const store::SupporterRow& row,
+                                    std::vector<std::string> tags) {
+  auto person = open_supporter(keys, row);
+  if (!person) return std::unexpected(person.error());
+  return mask(row, *person, std::move(tags));
+}
+
+// Validates and normalises a tag list for add/remove: 1..20 tags, each as
+// intake accepts them; returns them sorted and unique.
+Result<std::vector<std::string>> normalise_tags(const std::vector<std::string>& tags, std::string_view op) {
+  if (tags.empty()) return fail(Errc::invalid_input, std::string(op) + ": no tag given");
+  if (tags.size() > kMaxTagsPerCall) return fail(Errc::invalid_input, std::string(op) + ": more than 20 tags");
+  std::vector<std::string> out;
+  out.reserve(tags.size());
+  for (const std::string& t : tags) {
+    auto n = core::normalize_tag(t);
+    if (!n) return fail(Errc::invalid_input, std::string(op) + ": invalid tag");
+    out.push_back(std::move(*n));
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+// A reason is recorded as given and read back in the console and reports:
+// well-formed UTF-8 without control or bidi characters, 1..200 bytes.
+bool valid_reason(std::string_view r) {
+  if (r.empty() || r.size() > kMaxReasonBytes || !core::text::is_valid_utf8(r)) return false;
+  for (std::size_t i = 0; i < r.size();) {
+    const auto c = core::text::decode_one(r, i);
+    if (!c || core::text::is_control(*c) || core::text::is_bidi_control(*c)) return false;
+  }
+  return true;
+}
+
+std::string revealed_value(FieldKind k, const core::Person& p) {
+  switch (k) {
+    case FieldKind::name: return join(p.given_name, p.family_name);
+    case FieldKind::email: return p.email;
+    case FieldKind::phone: return p.phone;
+    case FieldKind::address: return join(p.postal_code, p.locality);
+  }
+  return {};
+}
+
+}  // namespace
+
+std::string_view field_kind_name(FieldKind k) noexcept {
+  switch (k) {
+    case FieldKind::name: return "name";
+    case FieldKind::email: return "email";
+    case FieldKind::phone: return "phone";
+    case FieldKind::address: return "address";
+  }
+  return "name";
+}
+
+std::optional<FieldKind> parse_field_kind(std::string_view s) noexcept {
+  for (FieldKind k : kAllFieldKinds) {
+    if (field_kind_name(k) == s) return k;
+  }
+  return std::nullopt;
+}
+
+Directory::Directory(store::KeeperStore& store, const crypto::KeeperKeyring& keys) : store_(&store), keys_(&keys) {}
+
+namespace {
+
+// Commits one `supporter.list` entry: records were shown masked.
+Result<void> record_shown(store::KeeperStore& store, const crypto::KeeperKeyring& keys, const Asker& who,
+                          std::string_view subject, nlohmann::json details) {
+  return store.transact([&](store::KeeperTx& tx) -> Result<void> {
+    auto e = audit::record(tx, keys,
+                           audit::Event{who.actor, std::string(audit::action::supporter_list), std::string(subject),
+                                        std::move(details), who.client});
+    if (!e) return std::unexpected(e.error());
+    return {};
+  });
+}
+
+// Adds (`add`) or removes tags and commits the `supporter.tag` entry in the
+// same transaction.
+Result<void> change_tags(store::KeeperStore& store, const crypto::KeeperKeyring& keys, const Asker& who,
+                         std::string_view id_hex, const std::vector<std::string>& tags, bool add) {
+  const std::string_view op = add ? "add_tags" : "remove_tags";
+  auto id = parse_id(id_hex);
+  if (!id) return fail(Errc::invalid_input, std::string(op) + ": invalid id");
+  auto clean = normalise_tags(tags, op);
+  if (!clean) return std::unexpected(clean.error());
+  return store.transact([&](store::KeeperTx& tx) -> Result<void> {
+    auto row = tx.find_supporter(*id);
+    if (!row) return std::unexpected(row.error());
+    if (!*row) return fail(Errc::not_found, std::string(op) + ": no such record");
+    // The supporter_tags table is the only copy of a record's tags: they
+    // are not sealed with its fields (records.cpp, record_fields), so there
+    // is no ciphertext to keep in step.
+    auto changed = add ? tx.add_tags(*id, *clean, unix_now()) : tx.remove_tags(*id, *clean);
+    if (!changed) return changed;
+    nlohmann::json details = {{add ? "added" : "removed", *clean}};
+    auto e = audit::record(tx, keys,
+                           audit::Event{who.actor, std::string(audit::action::supporter_tag), audit::to_hex(*id),
+                                        std::move(details), who.client});
+    if (!e) return std::unexpected(e.error());
+    return {};
+  });
+}
+
+}  // namespace
+
+Result<MaskedPage> Directory::list(const Asker& who, const ListQuery& q) {
+  if (q.limit < 1 || q.limit > kMaxLimit) return fail(Errc::invalid_input, "list: limit out of 1..200");
+  store::SupporterPageQuery sq;
+  if (!q.tag.empty()) {
+    auto t = core::normalize_tag(q.tag);
+    if (!t) return fail(Errc::invalid_input, "list: invalid tag");
+    sq.tag = std::move(*t);
+  }
+  if (!q.cursor.empty()) {
+    auto pos = parse_cursor(q.cursor);
+    if (!pos) return fail(Errc::invalid_input, "list: invalid cursor");
+    sq.after = std::move(*pos);
+  }
+  // One row more than shown tells whether a next page exists, so the last
+  // page has no cursor and never leads to an empty one.
+  sq.limit = q.limit + 1;
+  auto page = store_->supporter_page(sq);
+  if (!page) return std::unexpected(page.error());
+
+  MaskedPage out;
+  out.total = page->total;
+  const bool more = page->items.size() > q.limit;
+  if (more) page->items.resize(q.limit);
+  out.items.reserve(page->items.size());
+  nlohmann::json ids = nlohmann::json::array();
+  for (auto& item : page->items) {
+    auto m = open_masked(*keys_, item.row, std::move(item.tags));
+    if (!m) return std::unexpected(m.error());
+    ids.push_back(m->id);
+    out.items.push_back(std::move(*m));
+  }
+  if (more) out.next_cursor = encode_cursor(page->items.back().row);
+
+  nlohmann::json details = {{"records", std::move(ids)}};
+  if (!sq.tag.empty()) details["tag"] = sq.tag;
+  if (auto r = record_shown(*store_, *keys_, who, "", std::move(details)); !r) return std::unexpected(r.error());
+  return out;
+}
+
+Result<std::vector<MaskedSupporter>> Directory::search(const Asker& who, std::string_view kind,
+                                                       std::string_view value, std::string_view default_region) {
+  std::expected<std::string, std::string> normalised = std::unexpected(std::string());
+  if (kind == crypto::kBlindIndexEmail) {
+    normalised = core::normalize_email(value);
+  } else if (kind == crypto::kBlindIndexPhone) {
+    normalised = core::normalize_phone(value, default_region);
+  } else {
+    return fail(Errc::invalid_input, "search: unknown kind");
+  }
+  if (!normalised) return fail(Errc::invalid_input, "search: the value is not a valid " + std::string(kind));
+  const auto idx = crypto::blind_index(keys_->current(), kind, *normalised);
+  const store::Bytes index(idx.begin(), idx.end());
+
+  auto row = kind == crypto::kBlindIndexEmail ? store_->find_supporter_by_email_index(index)
+                                              : store_->find_supporter_by_phone_index(index);
+  if (!row) return std::unexpected(row.error());
+  std::vector<MaskedSupporter> found;
+  if (!*row) {
+    // Asking whether someone is a supporter is itself worth recording.
+    auto r = store_->transact([&](store::KeeperTx& tx) -> Result<void> {
+      auto e = audit::record(tx, *keys_,
+                             audit::Event{who.actor, std::string(audit::action::supporter_lookup_miss), "",
+                                          nlohmann::json{{"by", kind}}, who.client});
+      if (!e) return std::unexpected(e.error());
+      return {};
+    });
+    if (!r) return std::unexpected(r.error());
+    return found;
+  }
+  auto tags = store_->tags((*row)->id);
+  if (!tags) return std::unexpected(tags.error());
+  auto m = open_masked(*keys_, **row, std::move(*tags));
+  if (!m) return std::unexpected(m.error());
+  nlohmann::json details = {{"records", nlohmann::json::array({m->id})}, {"by", kind}};
+  if (auto r = record_shown(*store_, *keys_, who, m->id, std::move(details)); !r) return std::unexpected(r.error());
+  found.push_back(std::move(*m));
+  return found;
+}
+
+Result<std::optional<MaskedSupporter>> Directory::record(const Asker& who, std::string_view id_hex) {
+  auto id = parse_id(id_hex);
+  if (!id) return fail(Errc::invalid_input, "record: invalid id");
+  auto row = store_->find_supporter(*id);
+  if (!row) return std::unexpected(row.error());
+  if (!*row) return std::optional<MaskedSupporter>{};
+  auto tags = store_->tags(*id);
+  if (!tags) return std::unexpected(tags.error());
+  auto m = open_masked(*keys_, **row, std::move(*tags));
+  if (!m) return std::unexpected(m.error());
+  nlohmann::json details = {{"records", nlohmann::json::array({m->id})}, {"view", "record"}};
+  if (auto r = record_shown(*store_, *keys_, who, m->id, std::move(details)); !r) return std::unexpected(r.error());
+  return std::optional<MaskedSupporter>{std::move(*m)};
+}
+
+Result<std::optional<std::vector<RevealedField>>> Directory::reveal(const Asker& who, std::string_view id_hex,
+                                                                    const std::vector<FieldKind>& kinds,
+                                                                    std::string_view reason) {
+  auto id = parse_id(id_hex);
+  if (!id) return fail(Errc::invalid_input, "reveal: invalid id");
+  if (kinds.empty() || kinds.size() > std::size(kAllFieldKinds)) {
+    return fail(Errc::invalid_input, "reveal: between 1 and 4 field kinds");
+  }
+  for (std::size_t i = 0; i < kinds.size(); ++i) {
+    if (std::find(std::begin(kAllFieldKinds), std::end(kAllFieldKinds), kinds[i]) == std::end(kAllFieldKinds)) {
+      return fail(Errc::invalid_input, "reveal: unknown field kind");
+    }
+    if (std::find(kinds.begin() + static_cast<std::ptrdiff_t>(i) + 1, kinds.end(), kinds[i]) != kinds.end()) {
+      return fail(Errc::invalid_input, "reveal: repeated field kind");
+    }
+  }
+  if (!valid_reason(reason)) return fail(Errc::invalid_input, "reveal: invalid reason");
+
+  std::optional<std::vector<RevealedField>> shown;
+  auto r = store_->transact([&](store::KeeperTx& tx) -> Result<void> {
+    auto row = tx.find_supporter(*id);
+    if (!row) return std::unexpected(row.error());
+    if (!*row) return {};  // nothing to show, nothing to record
+    auto person = open_supporter(*keys_, **row);
+    if (!person) return std::unexpected(person.error());
+    nlohmann::json fields = nlohmann::json::array();
+    std::vector<RevealedField> values;
+    values.reserve(kinds.size());
+    for (FieldKind k : kinds) {
+      fields.push_back(field_kind_name(k));
+      values.push_back(RevealedField{k, revealed_value(k, *person)});
+    }
+    nlohmann::json details = {{"fields", std::move(fields)}, {"reason", reason}, {"by", "id"}};
+    auto e = audit::record(tx, *keys_,
+                           audit::Event{who.actor, std::string(audit::action::supporter_reveal),
+                                        audit::to_hex((*row)->id), std::move(details), who.client});
+    if (!e) return std::unexpected(e.error());
+    shown = std::move(values);
+    return {};
+  });
+  // Only after the commit: if the entry cannot be written, nothing is shown.
+  if (!r) return std::unexpected(r.error());
+  return shown;
+}
+
+Result<void> Directory::add_tags(const Asker& who, std::string_view id_hex, const std::vector<std::string>& tags) {
+  return change_tags(*store_, *keys_, who, id_hex, tags, true);
+}
+
+Result<void> Directory::remove_tags(const Asker& who, std::string_view id_hex, const std::vector<std::string>& tags) {
+  return change_tags(*store_, *keys_, who, id_hex, tags, false);
+}
+
+Result<std::vector<TagCount>> Directory::tags() {
+  auto rows = store_->tag_counts();
+  if (!rows) return std::unexpected(rows.error());
+  std::vector<TagCount> out;
+  out.reserve(rows->size());
+  for (auto& r : *rows) out.push_back(TagCount{std::move(r.tag), r.supporters});
+  return out;
+}
+
+}  // namespace rempart::services

@@ -1,0 +1,151 @@
+#pragma once
+// The supporter directory as people see it through the console and the API:
+// masked pages, exact search through the blind index, a masked record, the
+// per-field reveal, and tags. Every read that shows anything about a record,
+// even masked, commits an audit entry naming the records shown before the
+// answer is returned; a reveal commits its `supporter.reveal` entry (record,
+// fields, reason) before any value leaves this class, and if that write
+// fails nothing is returned.
+//
+// Masked values keep just enough to tell two people apart at a glance
+// (auth/mask.hpp); they are computed by opening the record inside the
+// keeper and never stored. A record that does not open (Errc::crypto) fails
+// the whole call rather than being skipped: a damaged or tampered record
+// must be seen.
+//
+// Tags live in the supporter_tags table only (they are not sealed with the
+// record's fields), so tag changes touch no ciphertext.
+//
+// Audit entries name record ids, field kind names, tag names and the
+// reveal reason, never a value; errors never carry personal data.
+//
+// Thread-compatible: a Directory uses one KeeperStore, which belongs to one
+// thread at a time. Open one per worker thread.
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/error.hpp"
+#include "crypto/keyring.hpp"
+#include "store/store.hpp"
+
+namespace rempart::services {
+
+// Who asks, for the audit entry: actor ("account:<hex>", "token:<id>",
+// "operator:<user>") and client address (may be empty).
+struct Asker {
+  std::string actor;
+  std::string client;
+};
+
+// A record as lists and search results show it. No field holds a full value.
+struct MaskedSupporter {
+  std::string id;           // record id, lower-case hex
+  std::string name;         // initials, "J. D."; "" if no name
+  std::string email;        // "j•••@e•••.org"; "" if none
+  std::string phone;        // "+33 6•• •• •• 42"; "" if none
+  std::string postal_code;  // first two characters (code points) then "•••"; "" if none
+  std::string locality;     // first character (code point) then "•••"; "" if none
+                            // (both keep fewer when the value is that short:
+                            // at least one character is always hidden)
+  std::string country;      // ISO code as stored (not identifying)
+  std::vector<std::string> tags;
+  bool consent_email = false;
+  bool consent_sms = false;
+  std::int64_t created_at = 0;  // unix seconds
+  std::int64_t updated_at = 0;
+};
+
+struct ListQuery {
+  std::string tag;     // only supporters with this tag (normalised as intake does); "" for all
+  std::string cursor;  // "" for the first page, else next_cursor of a previous page
+                       // (a cursor is a position, not bound to the tag)
+  std::size_t limit = 50;  // 1..200
+};
+
+// Newest first (created_at, then id, both descending).
+struct MaskedPage {
+  std::vector<MaskedSupporter> items;
+  std::string next_cursor;  // "" on the last page (never leads to an empty page); opaque to callers
+  std::int64_t total = 0;   // supporters matching the query
+};
+
+// What a reveal can show; one kind at a time is how budgets count them.
+enum class FieldKind { name, email, phone, address };
+inline constexpr FieldKind kAllFieldKinds[] = {FieldKind::name, FieldKind::email, FieldKind::phone,
+                                               FieldKind::address};
+std::string_view field_kind_name(FieldKind k) noexcept;  // "name" | "email" | "phone" | "address"
+std::optional<FieldKind> parse_field_kind(std::string_view s) noexcept;
+
+// A revealed value. Personal data: show it, never log it.
+struct RevealedField {
+  FieldKind kind;
+  std::string value;  // name: "given family"; address: "postal_code locality"; "" if the record has none
+};
+
+// A tag as lists show it.
+struct TagCount {
+  std::string tag;
+  std::int64_t supporters = 0;
+};
+
+class Directory {
+ public:
+  // `store` and `keys` must outlive the directory.
+  Directory(store::KeeperStore& store, const crypto::KeeperKeyring& keys);
+
+  // One page of masked supporters, read from one snapshot. Audit:
+  // `supporter.list` with details {"records": [ids shown], "tag": tag if
+  // any} (written for an empty page too). Errc::invalid_input for a bad
+  // cursor, tag or limit (nothing is written then).
+  Result<MaskedPage> list(const Asker& who, const ListQuery& q);
+
+  // Exact search by e-mail or phone (`kind` "email" | "phone"; `value` as
+  // typed, normalised here the way intake does; a phone without a country
+  // code is read in `default_region`). Zero or one result. Audit:
+  // `supporter.list` {"records": [id], "by": kind}, subject = id, on a hit;
+  // `supporter.lookup_miss` {"by": kind}, no subject, on a miss.
+  // Errc::invalid_input for another kind or when the value cannot be an
+  // e-mail or phone (nothing is written then).
+  Result<std::vector<MaskedSupporter>> search(const Asker& who, std::string_view kind, std::string_view value,
+                                              std::string_view default_region);
+
+  // One record, masked. Audit: `supporter.list` {"records": [id], "view":
+  // "record"}, subject = id. nullopt (and no entry) if there is no such
+  // record; Errc::invalid_input for an id that is not 32 hex digits (either
+  // case).
+  Result<std::optional<MaskedSupporter>> record(const Asker& who, std::string_view id_hex);
+
+  // Reveals `kinds` (1..4, no repeats) of one record, for `reason`
+  // (1..200 bytes, no control characters; recorded as given, so it must
+  // hold no personal data). Audit, committed before returning:
+  // `supporter.reveal`, subject = id, details {"fields": [kind names],
+  // "reason": reason, "by": "id"}, fields in the order asked; the values
+  // come back in that order too. nullopt if no such record (no entry).
+  // Errc::invalid_input for a bad id, kinds or reason (no entry).
+  Result<std::optional<std::vector<RevealedField>>> reveal(const Asker& who, std::string_view id_hex,
+                                                           const std::vector<FieldKind>& kinds,
+                                                           std::string_view reason);
+
+  // Adds or removes 1..20 tags (validated and normalised like intake tags;
+  // repeats collapse). Audit, same transaction: `supporter.tag` subject =
+  // id, details {"added": [...]} or {"removed": [...]} (normalised, sorted,
+  // as asked). Errc::invalid_input for a bad id or tag list,
+  // Errc::not_found if no such record (nothing written either way);
+  // adding a tag the record has, or removing one it lacks, is not an error.
+  Result<void> add_tags(const Asker& who, std::string_view id_hex, const std::vector<std::string>& tags);
+  Result<void> remove_tags(const Asker& who, std::string_view id_hex, const std::vector<std::string>& tags);
+
+  // Every tag in use with its number of supporters, by tag. Not audited:
+  // tag names and counts show nobody.
+  Result<std::vector<TagCount>> tags();
+
+ private:
+  store::KeeperStore* store_;
+  const crypto::KeeperKeyring* keys_;
+};
+
+}  // namespace rempart::services

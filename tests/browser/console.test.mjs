@@ -1,0 +1,137 @@
+// The admin console in a real Chromium: sign in with a password and a TOTP
+// code, search, open a record, reveal one field with a reason. No script runs
+// on these pages, the CSP holds, every field has a label, and a screenshot is
+// kept for people to look at.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { addAccount, launchBrowser, rempart, startInstance, totp } from './rempart.mjs';
+
+const PASSWORD = 'Ardoise-Mistral-Quarante-7';
+const PEOPLE = [
+  ['Maëlys', 'Quéméner', 'maelys.quemener@exemple.org', '+33199000201', '29000'],
+  ['Aurélien', 'Castagnède', 'aurelien.castagnede@exemple.org', '+33199000202', '64100'],
+  ['Salomé', 'Vandenbussche', 'salome.vandenbussche@exemple.org', '+33199000203', '59100'],
+];
+const screenshots = process.env.REMPART_ARTIFACTS || join(process.cwd(), 'artifacts');
+
+let instance;
+let browser;
+let secret;
+
+before(async () => {
+  instance = await startInstance();
+  const csv = join(instance.dir, 'people.csv');
+  writeFileSync(csv, 'given_name,family_name,email,phone,postal_code,tags\n' +
+    PEOPLE.map((p) => p.join(',') + ',volunteer').join('\n') + '\n');
+  const imp = rempart(['supporters', 'import', csv, '--config', instance.config, '--no-progress']);
+  assert.equal(imp.code, 0, imp.err);
+  secret = addAccount(instance.config, 'camille', 'organiser', PASSWORD);
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  if (instance) {
+    const log = instance.log();
+    for (const p of PEOPLE) for (const v of p) assert.ok(!log.includes(v), 'no personal data in the log');
+    assert.equal(await instance.stop(), 0, 'serve exits 0 on SIGTERM');
+  }
+});
+
+async function openPage() {
+  const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+  const page = await context.newPage();
+  const problems = [];
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
+  page.on('pageerror', (e) => problems.push(String(e)));
+  return { context, page, problems };
+}
+
+async function signIn(page, code) {
+  await page.goto(instance.consoleUrl + '/login');
+  await page.getByLabel('Account name').fill('camille');
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.getByLabel(/authenticator/).fill(code);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+test('sign in, search, reveal one field with a reason', async () => {
+  const { context, page, problems } = await openPage();
+  const login = await page.goto(instance.consoleUrl + '/login');
+  assert.match(login.headers()['content-security-policy'], /default-src 'none'/);
+  // Keyboard only: the name field has focus; Tab reaches the password.
+  await page.keyboard.type('camille');
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'password');
+  await page.keyboard.type(PASSWORD);
+  await page.keyboard.press('Enter');
+  await page.getByLabel(/authenticator/).fill(totp(secret));
+  await page.keyboard.press('Enter');
+  await page.waitForURL('**/supporters');
+
+  const cookies = await context.cookies();
+  const session = cookies.find((c) => c.name.includes('rempart_session'));
+  assert.ok(session, 'a session cookie');
+  assert.equal(session.httpOnly, true);
+  assert.equal(session.sameSite, 'Strict');
+  assert.equal(await page.evaluate(() => document.cookie), '', 'scripts cannot read the session');
+
+  const list = await page.textContent('main');
+  assert.match(list, /3 supporters/);
+  for (const p of PEOPLE) for (const v of p) assert.ok(!list.includes(v), 'the list is masked');
+  assert.ok(list.includes('m•••@e•••.org'));
+
+  await page.getByRole('link', { name: 'Search' }).click();
+  await page.getByLabel('Search by').selectOption('email');
+  await page.getByLabel('Value').fill('Aurelien.Castagnede@exemple.org');
+  await page.getByRole('button', { name: 'Search' }).click();
+  const found = await page.textContent('main');
+  assert.ok(found.includes('a•••@e•••.org'));
+  assert.ok(!found.includes('Castagnède'));
+  await page.getByRole('link', { name: 'A. C.' }).click();
+
+  await page.getByLabel('Reason').nth(1).fill('calling back about the rally');
+  await page.getByRole('button', { name: 'Reveal E-mail' }).click();
+  const revealed = await page.locator('[data-field=email]').textContent();
+  assert.equal(revealed, 'aurelien.castagnede@exemple.org');
+  assert.equal(await page.locator('[data-field=phone]').textContent(), '+33 1•• •• •• 02');
+  const shot = await page.screenshot({ fullPage: true });
+  mkdirSync(screenshots, { recursive: true });
+  writeFileSync(join(screenshots, 'console-reveal.png'), shot);
+
+  // Every input has a label; no script, no CSP violation.
+  const unlabeled = await page.$$eval('input:not([type=hidden]), select',
+    (els) => els.filter((e) => e.labels.length === 0).map((e) => e.name));
+  assert.deepEqual(unlabeled, []);
+  assert.equal(await page.$$eval('script', (s) => s.length), 0);
+  assert.deepEqual(problems, []);
+
+  // The reveal is in the audit log, with its reason and without the value.
+  const q = rempart(['audit', 'query', '--config', instance.config, '--action', 'supporter.reveal', '--format', 'jsonl']);
+  assert.equal(q.code, 0, q.err);
+  assert.match(q.out, /calling back about the rally/);
+  assert.ok(!q.out.includes('castagnede@'));
+  await context.close();
+});
+
+test('a wrong code fails without saying which factor was wrong', async () => {
+  const { context, page } = await openPage();
+  await signIn(page, '000000');
+  const text = await page.textContent('main');
+  assert.match(text, /Sign-in failed/);
+  assert.ok(!/password is wrong|code is wrong|unknown/i.test(text));
+  assert.equal((await context.cookies()).length, 0);
+  await context.close();
+});
+
+test('readable on a phone', async () => {
+  const context = await browser.newContext({ viewport: { width: 375, height: 740 }, isMobile: true });
+  const page = await context.newPage();
+  await page.goto(instance.consoleUrl + '/login');
+  const width = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(width <= 375, 'no horizontal scrolling on a narrow screen');
+  await context.close();
+});
