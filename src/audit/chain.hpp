@@ -42,6 +42,8 @@ inline constexpr std::string_view audit_query = "audit.query";
 inline constexpr std::string_view audit_blast_radius = "audit.blast_radius";
 inline constexpr std::string_view service_start = "service.start";
 inline constexpr std::string_view service_stop = "service.stop";
+inline constexpr std::string_view guard_lock = "guard.lock";                  // the exfiltration guard locked an actor
+inline constexpr std::string_view honeytoken_plant = "honeytoken.plant";      // decoy records planted (count only)
 }  // namespace action
 
 // Who acts. "keeper" for the folding service, "operator:<unix user>" for the

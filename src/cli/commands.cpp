@@ -335,7 +335,11 @@ int run_serve(const ServeArgs& a) {
   // The console: keeper side only, on its own address.
   std::unique_ptr<console::Console> console;
   std::unique_ptr<http::Server> console_server;
+  std::unique_ptr<guard::Alerter> alerter;
   if (keeper && c->console.enabled) {
+    auto al = guard::Alerter::start(c->alerts);
+    if (!al) return report(al.error());
+    alerter = std::move(*al);
     console::ConsoleOptions co;
     co.hostnames = c->console.hostnames;
     co.listen_host = c->console.listen.host;
@@ -343,18 +347,21 @@ int run_serve(const ServeArgs& a) {
     co.default_region = c->intake.default_region;
     co.workers = c->console.workers;
     co.checkpoint_file = c->audit.checkpoint_file.string();
+    co.alerter = alerter.get();
     auth::AuthOptions ao;
     ao.session_idle_seconds = c->console.session_idle_minutes * 60;
     ao.session_absolute_seconds = c->console.session_absolute_hours * 3600;
     const auto db = c->database();
     const crypto::KeeperKeyring* keys = &*keeper_keys;
-    auto made = console::Console::start(co, *keeper_keys, [db, keys, ao]() -> Result<std::unique_ptr<console::Worker>> {
+    const guard::Budgets* budgets = &c->budgets;
+    auto made = console::Console::start(co, *keeper_keys,
+                                        [db, keys, ao, budgets]() -> Result<std::unique_ptr<console::Worker>> {
       auto st = store::open_sqlite_keeper(db);
       if (!st) return std::unexpected(st.error());
       auto w = std::make_unique<console::Worker>();
       w->store = std::move(*st);
       w->accounts = std::make_unique<auth::AccountService>(*w->store, *keys, ao);
-      w->directory = std::make_unique<services::Directory>(*w->store, *keys);
+      w->directory = std::make_unique<services::Directory>(*w->store, *keys, budgets);
       return w;
     });
     if (!made) return report(made.error());
@@ -408,6 +415,7 @@ int run_serve(const ServeArgs& a) {
   if (server) server->stop();
   if (console_server) console_server->stop();
   if (console) console->stop();
+  if (alerter) alerter->stop();
   if (writer) writer->stop();
   if (fold_loop) fold_loop->stop();
   if (checkpointer) {

@@ -1,6 +1,7 @@
 #include "cli/config.hpp"
 
 #include <charconv>
+#include <chrono>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -111,6 +112,103 @@ static Result<void> read_tls(const toml::table& t, const char* table, TlsFiles& 
   return {};
 }
 
+// [guard]: <kind>_per_hour / <kind>_per_day for the reveal kinds, and
+// masked_per_minute / masked_per_hour for masked views. 0 = no limit.
+static Result<void> read_guard(const toml::table& t, guard::Budgets& b) {
+  using guard::Counted;
+  Keys allowed;
+  for (const auto c : {Counted::name, Counted::email, Counted::phone, Counted::address}) {
+    allowed.insert(std::string(guard::counted_name(c)) + "_per_hour");
+    allowed.insert(std::string(guard::counted_name(c)) + "_per_day");
+  }
+  allowed.insert("masked_per_minute");
+  allowed.insert("masked_per_hour");
+  if (auto r = refuse_unknown(t, allowed, "guard"); !r) return r;
+  const auto get = [&](const std::string& key, std::int64_t& out) -> Result<void> {
+    if (auto r = read(t, "guard", key, out); !r) return r;
+    if (out < 0 || out > 1000000) return fail(Errc::config, "[guard]." + key + " must be 0..1000000");
+    return {};
+  };
+  for (const auto c : {Counted::name, Counted::email, Counted::phone, Counted::address}) {
+    const std::string k(guard::counted_name(c));
+    if (auto r = get(k + "_per_hour", b.of(c).per_hour); !r) return r;
+    if (auto r = get(k + "_per_day", b.of(c).per_day); !r) return r;
+  }
+  if (auto r = get("masked_per_minute", b.of(Counted::masked).per_minute); !r) return r;
+  return get("masked_per_hour", b.of(Counted::masked).per_hour);
+}
+
+static Result<void> read_ms(const toml::table& t, const char* table, const char* key, std::chrono::milliseconds& out) {
+  std::int64_t ms = out.count();
+  if (auto r = read(t, table, key, ms); !r) return r;
+  if (ms < 1 || ms > 600000) return fail(Errc::config, std::string("[") + table + "]." + key + " must be 1..600000");
+  out = std::chrono::milliseconds(ms);
+  return {};
+}
+
+static Result<void> read_attempts(const toml::table& t, const char* table, int& out) {
+  std::int64_t n = out;
+  if (auto r = read(t, table, "max_attempts", n); !r) return r;
+  if (n < 1 || n > 20) return fail(Errc::config, std::string("[") + table + "].max_attempts must be 1..20");
+  out = static_cast<int>(n);
+  return {};
+}
+
+// [alerts] and its sub-tables. Secrets are never in the file: only the
+// paths of files (mode 0600) that hold them.
+static Result<void> read_alerts(const toml::table& t, guard::AlertOptions& a) {
+  if (auto r = refuse_unknown(t, {"stderr_json", "file", "queue_capacity", "webhook", "smtp"}, "alerts"); !r) return r;
+  if (auto r = read(t, "alerts", "stderr_json", a.stderr_json); !r) return r;
+  std::string file;
+  if (auto r = read(t, "alerts", "file", file); !r) return r;
+  a.file = file;
+  std::int64_t cap = static_cast<std::int64_t>(a.queue_capacity);
+  if (auto r = read(t, "alerts", "queue_capacity", cap); !r) return r;
+  if (cap < 1 || cap > 1000000) return fail(Errc::config, "[alerts].queue_capacity must be 1..1000000");
+  a.queue_capacity = static_cast<std::size_t>(cap);
+  if (const auto* w = sub(t, "webhook")) {
+    if (auto r = refuse_unknown(*w, {"url", "secret_file", "max_attempts", "first_backoff_ms", "timeout_ms"},
+                                "alerts.webhook");
+        !r) {
+      return r;
+    }
+    guard::WebhookSinkOptions o;
+    std::string secret;
+    if (auto r = read(*w, "alerts.webhook", "url", o.url); !r) return r;
+    if (auto r = read(*w, "alerts.webhook", "secret_file", secret); !r) return r;
+    o.secret_file = secret;
+    if (auto r = read_attempts(*w, "alerts.webhook", o.max_attempts); !r) return r;
+    if (auto r = read_ms(*w, "alerts.webhook", "first_backoff_ms", o.first_backoff); !r) return r;
+    if (auto r = read_ms(*w, "alerts.webhook", "timeout_ms", o.timeout); !r) return r;
+    if (o.url.empty() || secret.empty()) return fail(Errc::config, "[alerts.webhook] needs url and secret_file");
+    a.webhook = std::move(o);
+  }
+  if (const auto* m = sub(t, "smtp")) {
+    if (auto r = refuse_unknown(*m, {"url", "from", "to", "username", "password_file", "require_tls", "timeout_ms",
+                                     "max_attempts"},
+                                "alerts.smtp");
+        !r) {
+      return r;
+    }
+    guard::SmtpSinkOptions o;
+    std::string pw;
+    if (auto r = read(*m, "alerts.smtp", "url", o.url); !r) return r;
+    if (auto r = read(*m, "alerts.smtp", "from", o.from); !r) return r;
+    if (auto r = read_strings(*m, "alerts.smtp", "to", o.to); !r) return r;
+    if (auto r = read(*m, "alerts.smtp", "username", o.username); !r) return r;
+    if (auto r = read(*m, "alerts.smtp", "password_file", pw); !r) return r;
+    o.password_file = pw;
+    if (auto r = read(*m, "alerts.smtp", "require_tls", o.require_tls); !r) return r;
+    if (auto r = read_ms(*m, "alerts.smtp", "timeout_ms", o.timeout); !r) return r;
+    if (auto r = read_attempts(*m, "alerts.smtp", o.max_attempts); !r) return r;
+    if (o.url.empty() || o.from.empty() || o.to.empty()) {
+      return fail(Errc::config, "[alerts.smtp] needs url, from and to");
+    }
+    a.smtp = std::move(o);
+  }
+  return {};
+}
+
 Result<Config> parse_config(std::string_view toml_text, const std::filesystem::path& origin) {
   toml::table root;
   try {
@@ -120,7 +218,9 @@ Result<Config> parse_config(std::string_view toml_text, const std::filesystem::p
     msg << "configuration is not valid TOML (line " << e.source().begin.line << ")";
     return fail(Errc::config, msg.str());
   }
-  if (auto r = refuse_unknown(root, {"storage", "keys", "intake", "keeper", "log", "audit", "console"}, "top level"); !r) {
+  if (auto r = refuse_unknown(root, {"storage", "keys", "intake", "keeper", "log", "audit", "console", "guard", "alerts"},
+                              "top level");
+      !r) {
     return std::unexpected(r.error());
   }
   Config c;
@@ -266,6 +366,12 @@ Result<Config> parse_config(std::string_view toml_text, const std::filesystem::p
       return fail(Errc::config, "[console].hostnames entries must be bare host names");
     }
   }
+  if (const auto* t = sub(root, "guard")) {
+    if (auto r = read_guard(*t, c.budgets); !r) return std::unexpected(r.error());
+  }
+  if (const auto* t = sub(root, "alerts")) {
+    if (auto r = read_alerts(*t, c.alerts); !r) return std::unexpected(r.error());
+  }
   static const Keys levels = {"trace", "debug", "info", "warn", "error", "critical", "off"};
   if (!levels.contains(c.log_level)) return fail(Errc::config, "[log].level is not a known level");
   return c;
@@ -319,7 +425,18 @@ std::string render_config(const Config& c) {
     << "hostnames = " << quote_list(c.console.hostnames) << "   # Host names accepted besides localhost\n"
     << "workers = " << c.console.workers << "   # threads for sign-ins and database work\n"
     << "tls_certificate = " << quote(c.console.tls.certificate.string()) << "   # PEM; \"\" = plain HTTP (loopback only)\n"
-    << "tls_key = " << quote(c.console.tls.key.string()) << "\n";
+    << "tls_key = " << quote(c.console.tls.key.string()) << "\n\n"
+    << "[guard]   # reveal budgets per account or API token; crossing one locks it at once (0 = no limit)\n";
+  for (const auto k : {guard::Counted::name, guard::Counted::email, guard::Counted::phone, guard::Counted::address}) {
+    const std::string n(guard::counted_name(k));
+    o << n << "_per_hour = " << c.budgets.of(k).per_hour << "\n" << n << "_per_day = " << c.budgets.of(k).per_day << "\n";
+  }
+  o << "masked_per_minute = " << c.budgets.of(guard::Counted::masked).per_minute
+    << "   # pages showing masked records (lists, searches, records)\n"
+    << "masked_per_hour = " << c.budgets.of(guard::Counted::masked).per_hour << "\n\n"
+    << "[alerts]   # where the guard reports locks; see docs/guard.md for [alerts.webhook] and [alerts.smtp]\n"
+    << "stderr_json = " << (c.alerts.stderr_json ? "true" : "false") << "\n"
+    << "file = " << quote(c.alerts.file.string()) << "   # append-only JSON lines; \"\" = none\n";
   return o.str();
 }
 

@@ -9,6 +9,8 @@
 
 #include "core/error.hpp"
 #include "core/validate.hpp"
+#include "guard/alerts.hpp"
+#include "guard/budget.hpp"
 
 namespace rempart::cli {
 
@@ -60,6 +62,8 @@ struct Config {
   std::string log_level = "info";
   AuditConfig audit;
   ConsoleConfig console;
+  guard::Budgets budgets;      // [guard]
+  guard::AlertOptions alerts;  // [alerts], [alerts.webhook], [alerts.smtp]
 
   std::filesystem::path database() const { return data_dir / "rempart.db"; }
 };

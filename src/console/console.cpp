@@ -75,6 +75,21 @@ std::string random_token(std::size_t bytes) {
   return out;
 }
 
+// A short, non-secret name for a session in alerts and logs: the first 8
+// bytes of BLAKE2b of the token (the token itself never leaves the cookie).
+std::string session_label(std::string_view token) {
+  if (token.empty()) return {};
+  unsigned char h[16];
+  crypto_generichash(h, sizeof h, reinterpret_cast<const unsigned char*>(token.data()), token.size(), nullptr, 0);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (std::size_t i = 0; i < 8; ++i) {
+    out += kHex[h[i] >> 4];
+    out += kHex[h[i] & 15];
+  }
+  return out;
+}
+
 std::int64_t now_seconds() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
@@ -265,7 +280,33 @@ Response problem(const Call& c, const Problem& p) {
   return html(p.status, message_page(c.who && !c.who->via_token ? &v : nullptr, p.title, p.message));
 }
 
+// The guard locked the asker: tell whoever watches, end the session here.
+Response locked(const Call& c, const Error& e) {
+  spdlog::warn("console: guard locked {} ({})", c.who ? c.who->actor : std::string("-"), e.internal);
+  if (c.impl.opt.alerter) {
+    guard::Alert a;
+    a.severity = guard::Severity::critical;
+    a.kind = e.internal;  // "reveal_budget" | "list_budget" | "honeytoken"
+    a.actor = c.who ? c.who->actor : std::string();
+    a.session = c.who ? session_label(c.who->session_token) : std::string();
+    a.client = c.client;
+    a.reason = "account locked by the exfiltration guard";
+    a.details = {{"route", std::string(c.route.pattern)}};
+    c.impl.opt.alerter->raise(std::move(a));
+  }
+  Response res = c.route.kind == Kind::api
+                     ? json_answer(bhttp::status::forbidden, {{"error", "locked"}})
+                     : html(bhttp::status::forbidden,
+                            message_page(nullptr, "Account locked",
+                                         "This account has been locked and its sessions ended. An administrator "
+                                         "has been alerted and can unlock it."));
+  res.set(bhttp::field::set_cookie, c.impl.cookie_name() + "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0" +
+                                        (c.impl.opt.tls ? "; Secure" : ""));
+  return res;
+}
+
 Response failure(const Call& c, const Error& e) {
+  if (e.code == Errc::locked) return locked(c, e);
   if (e.code != Errc::invalid_input && e.code != Errc::not_found && e.code != Errc::conflict &&
       e.code != Errc::permission) {
     spdlog::error("console: {} failed ({}): {}", c.route.pattern, errc_name(e.code), e.internal);

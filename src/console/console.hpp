@@ -22,6 +22,7 @@
 #include "console/worker_pool.hpp"
 #include "crypto/keyring.hpp"
 #include "crypto/secret.hpp"
+#include "guard/alerts.hpp"
 #include "http/server.hpp"
 
 namespace rempart::console {
@@ -38,6 +39,9 @@ struct ConsoleOptions {
   std::size_t max_queued = 256;
   // Where `auditor` pages find the outside checkpoint file; empty: none.
   std::string checkpoint_file;
+  // Where the guard's alerts go when it locks someone (borrowed; may be
+  // null). The lock itself never waits for it.
+  guard::Alerter* alerter = nullptr;
 };
 
 class Console {

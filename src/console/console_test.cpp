@@ -7,6 +7,7 @@
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/verb.hpp>
 #include <chrono>
+#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -18,6 +19,8 @@
 #include "audit/verify.hpp"
 #include "auth/totp.hpp"
 #include "core/person.hpp"
+#include "guard/alerts.hpp"
+#include "guard/test_receiver.hpp"
 #include "http/server.hpp"
 #include "http/test_client.hpp"
 #include "services/records.hpp"
@@ -65,15 +68,29 @@ class ConsoleTest : public ::testing::Test {
     ops_.emplace(*store_, *keys_, ao);
     seed();
 
+    alerter_secret_ = fx_.dir / "webhook.secret";
+    {
+      std::ofstream(alerter_secret_) << "console-test-webhook-secret\n";
+      std::filesystem::permissions(alerter_secret_, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
+                                   std::filesystem::perm_options::replace);
+    }
+    guard::AlertOptions ao2;
+    ao2.stderr_json = false;
+    ao2.webhook = guard::WebhookSinkOptions{receiver_.url(), alerter_secret_};
+    auto al = guard::Alerter::start(ao2);
+    ASSERT_TRUE(al) << al.error().internal;
+    alerter_ = std::move(*al);
+
     ConsoleOptions co;
     co.workers = 2;
+    co.alerter = alerter_.get();
     auto c = Console::start(co, *keys_, [this]() -> Result<std::unique_ptr<Worker>> {
       auto s = store::open_sqlite_keeper(fx_.db);
       if (!s) return std::unexpected(s.error());
       auto w = std::make_unique<Worker>();
       w->store = std::move(*s);
       w->accounts = std::make_unique<auth::AccountService>(*w->store, *keys_, auth_options_);
-      w->directory = std::make_unique<services::Directory>(*w->store, *keys_);
+      w->directory = std::make_unique<services::Directory>(*w->store, *keys_, &budgets_);
       return w;
     });
     ASSERT_TRUE(c) << c.error().internal;
@@ -88,6 +105,7 @@ class ConsoleTest : public ::testing::Test {
   void TearDown() override {
     if (server_) server_->stop();
     if (console_) console_->stop();
+    if (alerter_) alerter_->stop();
   }
 
   void seed() {
@@ -186,6 +204,10 @@ class ConsoleTest : public ::testing::Test {
   auth::AuthOptions auth_options_;
   std::optional<auth::AccountService> ops_;
   std::vector<std::string> ids_;
+  guard::Budgets budgets_;
+  guard::testing::Receiver receiver_{{200}};
+  std::filesystem::path alerter_secret_;
+  std::unique_ptr<guard::Alerter> alerter_;
   std::unique_ptr<Console> console_;
   std::unique_ptr<http::Server> server_;
 };
@@ -496,6 +518,78 @@ TEST_F(ConsoleTest, BadRequestsChangeNothingAndEchoNothing) {
   auto v = audit::verify(*store_, *keys_, {});
   ASSERT_TRUE(v);
   EXPECT_TRUE(v->ok());
+}
+
+// A stolen organiser session reads records as fast as it can: it gets its
+// budget and no more, the account is locked at once, and the alert reaches
+// the webhook within a second.
+TEST_F(ConsoleTest, StolenSessionGetsItsBudgetThenIsLockedAndAlerted) {
+  budgets_.of(guard::Counted::email).per_hour = 5;
+  auto e = add("orga", auth::Role::organiser);
+  auto s = login("orga", e);
+  ASSERT_TRUE(s);
+  int served = 0;
+  std::chrono::steady_clock::time_point locked_at;
+  for (int i = 0; i < 50; ++i) {
+    auto r = req(verb::post, "/api/v1/supporters/" + ids_[static_cast<std::size_t>(i) % ids_.size()] + "/reveal", &*s,
+                 R"({"fields":["email"],"reason":"bulk"})", "application/json");
+    r.set("X-CSRF-Token", s->csrf);
+    const auto res = send(r);
+    if (res.result() == bhttp::status::ok) {
+      ++served;
+      continue;
+    }
+    locked_at = std::chrono::steady_clock::now();
+    EXPECT_EQ(res.result(), bhttp::status::forbidden);
+    EXPECT_NE(res.body().find("locked"), std::string::npos);
+    expect_no_pii(res.body());
+    break;
+  }
+  EXPECT_EQ(served, 5);
+  ASSERT_TRUE(receiver_.wait_for(1, std::chrono::seconds(1))) << "the alert reached the webhook within 1 s";
+  EXPECT_LT(std::chrono::steady_clock::now() - locked_at, std::chrono::seconds(1));
+  const auto alert = nlohmann::json::parse(receiver_.requests().at(0).body);
+  EXPECT_EQ(alert["kind"], "reveal_budget");
+  EXPECT_EQ(alert["severity"], "critical");
+  EXPECT_EQ(alert["actor"].get<std::string>().rfind("account:", 0), 0u);
+  expect_no_pii(receiver_.requests().at(0).body);
+  // Everything after that is refused, and a new sign-in too.
+  EXPECT_EQ(send(req(verb::get, "/api/v1/me", &*s)).result(), bhttp::status::unauthorized);
+  EXPECT_FALSE(login("orga", e));
+  auto info = ops_->account("orga");
+  ASSERT_TRUE(info);
+  EXPECT_TRUE(info->locked);
+  // Only another admin unlocks, with a reason.
+  ASSERT_TRUE(ops_->unlock("operator:test", "orga", "checked with the organiser"));
+  EXPECT_TRUE(login("orga", e));
+}
+
+TEST_F(ConsoleTest, RevealingOrFindingAHoneytokenLocksAtOnce) {
+  ASSERT_TRUE(store_->transact([&](store::KeeperTx& tx) -> Result<void> {
+    auto id = std::vector<std::uint8_t>(16);
+    for (std::size_t i = 0; i < 16; ++i) id[i] = static_cast<std::uint8_t>(std::stoi(ids_[2].substr(2 * i, 2), nullptr, 16));
+    return tx.insert_honeytoken(id, now_.load(), "operator:test");
+  }));
+  auto e = add("orga", auth::Role::organiser);
+  auto s = login("orga", e);
+  ASSERT_TRUE(s);
+  // Masked views show it like any other record.
+  EXPECT_EQ(send(req(verb::get, "/supporters/" + ids_[2], &*s)).result(), bhttp::status::ok);
+  auto shown = form("/supporters/" + ids_[2] + "/reveal", "csrf=" + s->csrf + "&kind=name&reason=curious", &*s);
+  EXPECT_EQ(shown.result(), bhttp::status::forbidden);
+  expect_no_pii(shown.body());
+  ASSERT_TRUE(receiver_.wait_for(1, std::chrono::seconds(1)));
+  EXPECT_EQ(nlohmann::json::parse(receiver_.requests().at(0).body)["kind"], "honeytoken");
+  EXPECT_EQ(send(req(verb::get, "/api/v1/me", &*s)).result(), bhttp::status::unauthorized);
+
+  // An exact search that finds one (a stolen list being checked) too.
+  auto e2 = add("orga2", auth::Role::organiser);
+  auto s2 = login("orga2", e2);
+  ASSERT_TRUE(s2);
+  auto found = form("/search", "csrf=" + s2->csrf + "&kind=email&q=" + std::string(kPeople[2].email), &*s2);
+  EXPECT_EQ(found.result(), bhttp::status::forbidden);
+  EXPECT_EQ(send(req(verb::get, "/api/v1/me", &*s2)).result(), bhttp::status::unauthorized);
+  ASSERT_TRUE(receiver_.wait_for(2, std::chrono::seconds(1)));
 }
 
 }  // namespace

@@ -13,6 +13,7 @@ const char* errc_name(Errc c) noexcept {
     case Errc::config: return "config";
     case Errc::permission: return "permission";
     case Errc::busy: return "busy";
+    case Errc::locked: return "locked";
     case Errc::internal: return "internal";
   }
   return "internal";

@@ -19,6 +19,7 @@ enum class Errc {
   config,           // configuration refused
   permission,       // file permissions, roles
   busy,             // overloaded or shutting down
+  locked,           // the exfiltration guard locked the caller (budget crossed, honeytoken touched)
   internal,
 };
 

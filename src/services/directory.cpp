@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "audit/chain.hpp"
+#include "guard/budget.hpp"
 #include "auth/mask.hpp"
 #include "core/text.hpp"
 #include "core/validate.hpp"
@@ -174,20 +175,57 @@ std::optional<FieldKind> parse_field_kind(std::string_view s) noexcept {
   return std::nullopt;
 }
 
-Directory::Directory(store::KeeperStore& store, const crypto::KeeperKeyring& keys) : store_(&store), keys_(&keys) {}
+Directory::Directory(store::KeeperStore& store, const crypto::KeeperKeyring& keys, const guard::Budgets* budgets)
+    : store_(&store), keys_(&keys), budgets_(budgets) {}
 
 namespace {
 
-// Commits one `supporter.list` entry: records were shown masked.
-Result<void> record_shown(store::KeeperStore& store, const crypto::KeeperKeyring& keys, const Asker& who,
-                          std::string_view subject, nlohmann::json details) {
-  return store.transact([&](store::KeeperTx& tx) -> Result<void> {
+guard::Counted counted(FieldKind k) {
+  switch (k) {
+    case FieldKind::name: return guard::Counted::name;
+    case FieldKind::email: return guard::Counted::email;
+    case FieldKind::phone: return guard::Counted::phone;
+    case FieldKind::address: return guard::Counted::address;
+  }
+  return guard::Counted::name;
+}
+
+}  // namespace
+
+namespace {
+
+// Commits one `supporter.list` entry: records were shown masked. The view
+// is charged to the asker's masked budget in the same transaction; with
+// `honeytoken_id` set (an exact search hit), touching a honeytoken locks the
+// asker. Returns Errc::locked (after committing the lock) when the view must
+// not be served.
+Result<void> record_shown(store::KeeperStore& store, const crypto::KeeperKeyring& keys,
+                          const guard::Budgets* budgets, const Asker& who, std::string_view subject,
+                          nlohmann::json details, const store::Bytes* honeytoken_id = nullptr) {
+  guard::Verdict verdict;
+  auto r = store.transact([&](store::KeeperTx& tx) -> Result<void> {
     auto e = audit::record(tx, keys,
                            audit::Event{who.actor, std::string(audit::action::supporter_list), std::string(subject),
                                         std::move(details), who.client});
     if (!e) return std::unexpected(e.error());
+    if (!budgets) return {};
+    if (honeytoken_id) {
+      auto h = tx.is_honeytoken(*honeytoken_id);
+      if (!h) return std::unexpected(h.error());
+      if (*h) {
+        verdict = {true, std::string(guard::kReasonHoneytoken)};
+        return guard::lock_actor(tx, keys, who.actor, verdict.reason, who.client,
+                                 {{"record", audit::to_hex(*honeytoken_id)}, {"by", "search"}});
+      }
+    }
+    auto v = guard::charge(tx, keys, *budgets, who.actor, guard::Counted::masked, 1, unix_now(), who.client);
+    if (!v) return std::unexpected(v.error());
+    verdict = std::move(*v);
     return {};
   });
+  if (!r) return r;
+  if (verdict.locked) return fail(Errc::locked, verdict.reason);
+  return {};
 }
 
 // Adds (`add`) or removes tags and commits the `supporter.tag` entry in the
@@ -254,7 +292,9 @@ Result<MaskedPage> Directory::list(const Asker& who, const ListQuery& q) {
 
   nlohmann::json details = {{"records", std::move(ids)}};
   if (!sq.tag.empty()) details["tag"] = sq.tag;
-  if (auto r = record_shown(*store_, *keys_, who, "", std::move(details)); !r) return std::unexpected(r.error());
+  if (auto r = record_shown(*store_, *keys_, budgets_, who, "", std::move(details)); !r) {
+    return std::unexpected(r.error());
+  }
   return out;
 }
 
@@ -293,7 +333,9 @@ Result<std::vector<MaskedSupporter>> Directory::search(const Asker& who, std::st
   auto m = open_masked(*keys_, **row, std::move(*tags));
   if (!m) return std::unexpected(m.error());
   nlohmann::json details = {{"records", nlohmann::json::array({m->id})}, {"by", kind}};
-  if (auto r = record_shown(*store_, *keys_, who, m->id, std::move(details)); !r) return std::unexpected(r.error());
+  if (auto r = record_shown(*store_, *keys_, budgets_, who, m->id, std::move(details), &(*row)->id); !r) {
+    return std::unexpected(r.error());
+  }
   found.push_back(std::move(*m));
   return found;
 }
@@ -309,7 +351,9 @@ Result<std::optional<MaskedSupporter>> Directory::record(const Asker& who, std::
   auto m = open_masked(*keys_, **row, std::move(*tags));
   if (!m) return std::unexpected(m.error());
   nlohmann::json details = {{"records", nlohmann::json::array({m->id})}, {"view", "record"}};
-  if (auto r = record_shown(*store_, *keys_, who, m->id, std::move(details)); !r) return std::unexpected(r.error());
+  if (auto r = record_shown(*store_, *keys_, budgets_, who, m->id, std::move(details)); !r) {
+    return std::unexpected(r.error());
+  }
   return std::optional<MaskedSupporter>{std::move(*m)};
 }
 
@@ -332,10 +376,30 @@ Result<std::optional<std::vector<RevealedField>>> Directory::reveal(const Asker&
   if (!valid_reason(reason)) return fail(Errc::invalid_input, "reveal: invalid reason");
 
   std::optional<std::vector<RevealedField>> shown;
+  guard::Verdict verdict;
   auto r = store_->transact([&](store::KeeperTx& tx) -> Result<void> {
     auto row = tx.find_supporter(*id);
     if (!row) return std::unexpected(row.error());
     if (!*row) return {};  // nothing to show, nothing to record
+    if (budgets_) {
+      // The guard first, in this transaction: a honeytoken or a crossed
+      // budget locks the asker, the lock is committed, nothing is opened.
+      auto h = tx.is_honeytoken(*id);
+      if (!h) return std::unexpected(h.error());
+      if (*h) {
+        verdict = {true, std::string(guard::kReasonHoneytoken)};
+        return guard::lock_actor(tx, *keys_, who.actor, verdict.reason, who.client,
+                                 {{"record", audit::to_hex(*id)}, {"by", "reveal"}});
+      }
+      for (FieldKind k : kinds) {
+        auto v = guard::charge(tx, *keys_, *budgets_, who.actor, counted(k), 1, unix_now(), who.client);
+        if (!v) return std::unexpected(v.error());
+        if (v->locked) {
+          verdict = std::move(*v);
+          return {};
+        }
+      }
+    }
     auto person = open_supporter(*keys_, **row);
     if (!person) return std::unexpected(person.error());
     nlohmann::json fields = nlohmann::json::array();
@@ -355,6 +419,7 @@ Result<std::optional<std::vector<RevealedField>>> Directory::reveal(const Asker&
   });
   // Only after the commit: if the entry cannot be written, nothing is shown.
   if (!r) return std::unexpected(r.error());
+  if (verdict.locked) return fail(Errc::locked, verdict.reason);
   return shown;
 }
 

@@ -30,6 +30,7 @@
 
 #include "core/error.hpp"
 #include "crypto/keyring.hpp"
+#include "guard/budget.hpp"
 #include "store/store.hpp"
 
 namespace rempart::services {
@@ -94,8 +95,15 @@ struct TagCount {
 
 class Directory {
  public:
-  // `store` and `keys` must outlive the directory.
-  Directory(store::KeeperStore& store, const crypto::KeeperKeyring& keys);
+  // `store` and `keys` must outlive the directory, and so must `budgets`
+  // when given. With budgets, every view and reveal is charged to the
+  // asker (guard/budget.hpp) and honeytokens are watched: a reveal of one,
+  // or an exact search that finds one, locks the asker. A call that locks
+  // commits the lock and its audit entry, serves nothing and returns
+  // Errc::locked with the reason ("reveal_budget", "list_budget",
+  // "honeytoken") as its message. Without budgets (operator tools) nothing
+  // is charged.
+  Directory(store::KeeperStore& store, const crypto::KeeperKeyring& keys, const guard::Budgets* budgets = nullptr);
 
   // One page of masked supporters, read from one snapshot. Audit:
   // `supporter.list` with details {"records": [ids shown], "tag": tag if
@@ -146,6 +154,7 @@ class Directory {
  private:
   store::KeeperStore* store_;
   const crypto::KeeperKeyring* keys_;
+  const guard::Budgets* budgets_;
 };
 
 }  // namespace rempart::services

@@ -64,6 +64,10 @@ std::string ascii_fold(std::string_view s) {
 
 }  // namespace
 
+std::span<const std::string_view> synth_given_names() noexcept { return kGiven; }
+std::span<const std::string_view> synth_family_names() noexcept { return kFamily; }
+std::string synth_ascii_fold(std::string_view name) { return ascii_fold(name); }
+
 core::Person synth_person(std::uint64_t seed, std::uint64_t i, bool with_phone) {
   const std::uint64_t h = mix(seed ^ mix(i));
   core::Person p;

@@ -5,7 +5,9 @@
 // generated record can ever reach a real person.
 #include <cstdint>
 #include <functional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/person.hpp"
@@ -14,6 +16,14 @@
 #include "store/store.hpp"
 
 namespace rempart::services {
+
+// The given and family names synth_person draws from (UTF-8, one word
+// each), for other generators of plausible records (honeytokens.cpp).
+std::span<const std::string_view> synth_given_names() noexcept;
+std::span<const std::string_view> synth_family_names() noexcept;
+// A name from those lists as synthetic e-mail local parts spell it:
+// lower-case ASCII, accents dropped.
+std::string synth_ascii_fold(std::string_view name);
 
 // Deterministic for a given seed: person `i` is the same on every run.
 // Persons [0, phones) have a phone number; phones <= 50000.

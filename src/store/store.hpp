@@ -161,11 +161,12 @@ struct SupporterListing {
 };
 
 struct SupporterPage {
-  std::vector<SupporterListing> items;  // newest first by (created_at, id)
-  std::int64_t total = 0;  // supporters matching the tag (or all), whatever the position
+  std::vector<SupporterListing> items;  // newest first by (created_at, id); honeytokens included
+  std::int64_t total = 0;  // supporters matching the tag (or all), whatever the position;
+                           // honeytokens are not counted
 };
 
-// A tag in use and how many supporters carry it.
+// A tag in use and how many supporters (honeytokens not counted) carry it.
 struct TagCountRow {
   std::string tag;
   std::int64_t supporters = 0;
@@ -313,6 +314,21 @@ class KeeperTx {
   virtual Result<void> put_login_throttle(const std::string& client, const LoginThrottleRow& row) = 0;
   virtual Result<void> clear_login_throttle(const std::string& client) = 0;
 
+  // ---- Exfiltration guard (docs/honeytokens.md).
+  // Marks an existing supporter as a honeytoken. Errc::not_found if there
+  // is no such supporter, Errc::conflict if it is marked already.
+  virtual Result<void> insert_honeytoken(const Bytes& supporter_id, std::int64_t now,
+                                         const std::string& planted_by) = 0;
+  virtual Result<bool> is_honeytoken(const Bytes& supporter_id) = 0;
+  // Adds `delta` to the counter (actor, kind, window_start), creating it at
+  // `delta` if absent, and returns the count after the change. One
+  // statement: concurrent keepers never lose an increment.
+  virtual Result<std::int64_t> add_to_counter(const std::string& actor, const std::string& kind,
+                                              std::int64_t window_start, std::int64_t delta) = 0;
+  // Deletes every counter whose window started before `window_start`;
+  // returns how many.
+  virtual Result<std::int64_t> delete_counters_before(std::int64_t window_start) = 0;
+
  protected:
   KeeperTx() = default;
   KeeperTx(const KeeperTx&) = default;
@@ -340,8 +356,17 @@ class KeeperStore {
   // Errc::internal if called from inside `fn`.
   virtual Result<void> transact(const std::function<Result<void>(KeeperTx&)>& fn) = 0;
 
+  // Every supporter row, honeytokens included (operator tools); what people
+  // are shown is count_supporters() - count_honeytokens().
   virtual Result<std::int64_t> count_supporters() = 0;
   virtual Result<std::int64_t> count_inbox() = 0;
+
+  // ---- Exfiltration guard, read side (docs/honeytokens.md).
+  virtual Result<std::int64_t> count_honeytokens() = 0;
+  virtual Result<bool> is_honeytoken(const Bytes& id) = 0;
+  // The count of (actor, kind, window_start); 0 when there is none.
+  virtual Result<std::int64_t> counter(const std::string& actor, const std::string& kind,
+                                       std::int64_t window_start) = 0;
 
   virtual Result<std::optional<SupporterRow>> find_supporter_by_email_index(const Bytes& index) = 0;
   virtual Result<std::optional<SupporterRow>> find_supporter_by_phone_index(const Bytes& index) = 0;
@@ -354,9 +379,11 @@ class KeeperStore {
   // A keyset page: up to `q.limit` supporters (with `q.tag`, if given)
   // strictly after `q.after` in (created_at DESC, id DESC) order, each with
   // its tags, and the number of supporters matching the tag (or all). The
+  // rows include honeytokens in their place; the total leaves them out. The
   // cost of a page does not grow with its depth.
   virtual Result<SupporterPage> supporter_page(const SupporterPageQuery& q) = 0;
-  // Every tag in use with its number of supporters, by tag.
+  // Every tag in use with its number of supporters, by tag; honeytokens
+  // are not counted (a tag only they carry is not listed).
   virtual Result<std::vector<TagCountRow>> tag_counts() = 0;
 
   // ---- Audit log, read side (each call reads one consistent snapshot).

@@ -465,6 +465,143 @@ TEST_P(StoreContract, TagCounts) {
   EXPECT_EQ(*counts, (std::vector<TagCountRow>{{"a", 1}, {"b", 3}}));
 }
 
+// ---- Exfiltration guard -----------------------------------------------------------
+
+Result<void> plant(KeeperStore& k, const Bytes& id, std::int64_t now = 500) {
+  return k.transact([&](KeeperTx& tx) { return tx.insert_honeytoken(id, now, "operator:test"); });
+}
+
+TEST_P(StoreContract, InsertHoneytokenMarksOnlyThatSupporter) {
+  const auto rows = seed_directory(*keeper_, 3);
+  EXPECT_EQ(*keeper_->count_honeytokens(), 0);
+  EXPECT_FALSE(*keeper_->is_honeytoken(rows[1].id));
+  ASSERT_TRUE(plant(*keeper_, rows[1].id).has_value());
+  EXPECT_EQ(*keeper_->count_honeytokens(), 1);
+  EXPECT_TRUE(*keeper_->is_honeytoken(rows[1].id));
+  EXPECT_FALSE(*keeper_->is_honeytoken(rows[0].id));
+  EXPECT_FALSE(*keeper_->is_honeytoken(bytes("nobody")));
+  // The transaction sees it too, before and after its own insert.
+  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) -> Result<void> {
+    auto a = tx.is_honeytoken(rows[1].id);
+    auto b = tx.is_honeytoken(rows[2].id);
+    if (!a || !b) return fail(Errc::internal, "is_honeytoken failed");
+    if (!*a || *b) return fail(Errc::internal, "wrong answer before the insert");
+    if (auto r = tx.insert_honeytoken(rows[2].id, 600, "operator:test"); !r) return r;
+    auto c = tx.is_honeytoken(rows[2].id);
+    if (!c || !*c) return fail(Errc::internal, "own insert not seen");
+    return {};
+  }).has_value());
+  EXPECT_EQ(*keeper_->count_honeytokens(), 2);
+  // count_supporters still counts every row.
+  EXPECT_EQ(*keeper_->count_supporters(), 3);
+}
+
+TEST_P(StoreContract, InsertHoneytokenErrors) {
+  const auto rows = seed_directory(*keeper_, 1);
+  auto missing = plant(*keeper_, bytes("nobody"));
+  ASSERT_FALSE(missing.has_value());
+  EXPECT_EQ(missing.error().code, Errc::not_found);
+  ASSERT_TRUE(plant(*keeper_, rows[0].id).has_value());
+  auto again = plant(*keeper_, rows[0].id, 700);
+  ASSERT_FALSE(again.has_value());
+  EXPECT_EQ(again.error().code, Errc::conflict);
+  EXPECT_EQ(*keeper_->count_honeytokens(), 1);
+  // A failed transaction plants nothing.
+  const auto other = supporter("other", "e-other", std::nullopt);
+  ASSERT_TRUE(insert(*keeper_, other).has_value());
+  auto rolled = keeper_->transact([&](KeeperTx& tx) -> Result<void> {
+    if (auto r = tx.insert_honeytoken(other.id, 1, "operator:test"); !r) return r;
+    return fail(Errc::internal, "abort");
+  });
+  ASSERT_FALSE(rolled.has_value());
+  EXPECT_EQ(rolled.error().code, Errc::internal);
+  EXPECT_FALSE(*keeper_->is_honeytoken(other.id));
+}
+
+TEST_P(StoreContract, HoneytokensAreListedButNotCounted) {
+  const auto rows = seed_directory(*keeper_, 9);
+  const std::vector<std::string> red{"red"};
+  const std::vector<std::string> decoy_only{"decoy-only"};
+  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) -> Result<void> {
+    for (std::size_t i = 0; i < rows.size(); i += 2) {
+      if (auto r = tx.add_tags(rows[i].id, red, 5); !r) return r;  // rows 0 2 4 6 8
+    }
+    if (auto r = tx.add_tags(rows[3].id, decoy_only, 5); !r) return r;
+    if (auto r = tx.insert_honeytoken(rows[2].id, 9, "operator:test"); !r) return r;
+    return tx.insert_honeytoken(rows[3].id, 9, "operator:test");
+  }).has_value());
+
+  SupporterPageQuery all;
+  all.limit = 100;
+  auto page = keeper_->supporter_page(all);
+  ASSERT_TRUE(page.has_value()) << page.error().internal;
+  EXPECT_EQ(page->total, 7);
+  ASSERT_EQ(page->items.size(), 9u);  // in their place, in the usual order
+  for (std::size_t i = 0; i < rows.size(); ++i) EXPECT_EQ(page->items[i].row, rows[i]);
+
+  SupporterPageQuery tagged;
+  tagged.tag = "red";
+  tagged.limit = 100;
+  auto t = keeper_->supporter_page(tagged);
+  ASSERT_TRUE(t.has_value());
+  EXPECT_EQ(t->total, 4);
+  EXPECT_EQ(t->items.size(), 5u);
+
+  SupporterPageQuery none;
+  none.limit = 0;
+  EXPECT_EQ(keeper_->supporter_page(none)->total, 7);
+
+  auto counts = keeper_->tag_counts();
+  ASSERT_TRUE(counts.has_value()) << counts.error().internal;
+  EXPECT_EQ(*counts, (std::vector<TagCountRow>{{"red", 4}}));
+  EXPECT_EQ(*keeper_->count_supporters(), 9);
+  EXPECT_EQ(*keeper_->count_honeytokens(), 2);
+}
+
+TEST_P(StoreContract, GuardCounters) {
+  EXPECT_EQ(*keeper_->counter("account:a", "reveal", 3600), 0);
+  auto add = [&](const std::string& actor, const std::string& kind, std::int64_t w, std::int64_t d) {
+    std::int64_t got = -1;
+    EXPECT_TRUE(keeper_->transact([&](KeeperTx& tx) -> Result<void> {
+      auto n = tx.add_to_counter(actor, kind, w, d);
+      if (!n) return std::unexpected(n.error());
+      got = *n;
+      return {};
+    }).has_value());
+    return got;
+  };
+  EXPECT_EQ(add("account:a", "reveal", 3600, 1), 1);
+  EXPECT_EQ(add("account:a", "reveal", 3600, 4), 5);
+  EXPECT_EQ(add("account:a", "search", 3600, 2), 2);
+  EXPECT_EQ(add("account:b", "reveal", 3600, 7), 7);
+  EXPECT_EQ(add("account:a", "reveal", 7200, 3), 3);
+  EXPECT_EQ(*keeper_->counter("account:a", "reveal", 3600), 5);
+  EXPECT_EQ(*keeper_->counter("account:a", "search", 3600), 2);
+  EXPECT_EQ(*keeper_->counter("account:b", "reveal", 3600), 7);
+  EXPECT_EQ(*keeper_->counter("account:a", "reveal", 7200), 3);
+  EXPECT_EQ(*keeper_->counter("account:a", "reveal", 0), 0);
+
+  // Rolled back with its transaction.
+  auto rolled = keeper_->transact([&](KeeperTx& tx) -> Result<void> {
+    if (auto n = tx.add_to_counter("account:a", "reveal", 3600, 100); !n) return std::unexpected(n.error());
+    return fail(Errc::internal, "abort");
+  });
+  ASSERT_FALSE(rolled.has_value());
+  EXPECT_EQ(*keeper_->counter("account:a", "reveal", 3600), 5);
+
+  std::int64_t deleted = -1;
+  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) -> Result<void> {
+    auto n = tx.delete_counters_before(7200);
+    if (!n) return std::unexpected(n.error());
+    deleted = *n;
+    return {};
+  }).has_value());
+  EXPECT_EQ(deleted, 3);  // the three counters of window 3600
+  EXPECT_EQ(*keeper_->counter("account:a", "reveal", 3600), 0);
+  EXPECT_EQ(*keeper_->counter("account:a", "reveal", 7200), 3);
+  EXPECT_EQ(add("account:a", "reveal", 3600, 1), 1);  // starts afresh
+}
+
 TEST_P(StoreContract, DeleteUnreferencedBatches) {
   const std::vector<BatchRow> batches{batch_row("b1"), batch_row("b2"), batch_row("b3")};
   const std::vector<InboxRow> items{item("b1", "i1"), item("b1", "i2"), item("b2", "i3")};

@@ -43,6 +43,12 @@ bool append_only_table(const char* table) noexcept {
   return equals(table, "audit_entries") || equals(table, "audit_checkpoints");
 }
 
+// Tables whose rows are written once and never changed: a honeytoken mark
+// is only ever added or, with its record, erased. (DELETE cannot be refused
+// here: an erasure's ON DELETE CASCADE reaches the authorizer exactly like
+// a DELETE statement would.)
+bool write_once_table(const char* table) noexcept { return equals(table, "honeytokens"); }
+
 }  // namespace
 
 int intake_authorizer(void*, int action, const char* arg1, const char* arg2, const char* db_name,
@@ -85,6 +91,9 @@ int keeper_authorizer(void*, int action, const char* arg1, const char*, const ch
     case SQLITE_INSERT:
       return in_main(db_name) && !internal_table(arg1) ? SQLITE_OK : SQLITE_DENY;
     case SQLITE_UPDATE:
+      return in_main(db_name) && !internal_table(arg1) && !append_only_table(arg1) && !write_once_table(arg1)
+                 ? SQLITE_OK
+                 : SQLITE_DENY;
     case SQLITE_DELETE:
       return in_main(db_name) && !internal_table(arg1) && !append_only_table(arg1) ? SQLITE_OK : SQLITE_DENY;
     default:
@@ -307,6 +316,16 @@ Result<std::int64_t> count(Connection& conn, const sqlite::Sql& stmt) {
   if (!row) return propagate(row);
   if (!*row) return fail(Errc::storage, "sqlite " + std::string(stmt.name) + " returned no row");
   return q->int64(0);
+}
+
+Result<bool> select_is_honeytoken(Connection& conn, const Bytes& id) {
+  auto q = conn.query(sql::kSelectIsHoneytoken);
+  if (!q) return propagate(q);
+  q->bind_blob(1, id);
+  auto row = q->step();
+  if (!row) return propagate(row);
+  if (!*row) return fail(Errc::storage, "sqlite kSelectIsHoneytoken returned no row");
+  return q->int64(0) != 0;
 }
 
 // Binds ?1..?10 of kInsertSupporter, or ?1..?9 of kUpdateSupporter.
@@ -761,6 +780,37 @@ class SqliteKeeperTx final : public KeeperTx {
     return {};
   }
 
+  // ---- Exfiltration guard.
+
+  Result<void> insert_honeytoken(const Bytes& supporter_id, std::int64_t now, const std::string& planted_by) override {
+    auto q = conn_.query(sql::kInsertHoneytoken);
+    if (!q) return propagate(q);
+    q->bind_blob(1, supporter_id).bind_int(2, now).bind_text(3, planted_by);
+    if (auto r = q->run(); !r) {
+      // Past the primary key (conflict), the only constraint left is the
+      // reference to the supporter.
+      if (r.error().code == Errc::invalid_input) return fail(Errc::not_found, "insert_honeytoken: no such supporter");
+      return r;
+    }
+    return {};
+  }
+  Result<bool> is_honeytoken(const Bytes& supporter_id) override { return select_is_honeytoken(conn_, supporter_id); }
+  Result<std::int64_t> add_to_counter(const std::string& actor, const std::string& kind, std::int64_t window_start,
+                                      std::int64_t delta) override {
+    auto q = conn_.query(sql::kAddToGuardCounter);
+    if (!q) return propagate(q);
+    q->bind_text(1, actor).bind_text(2, kind).bind_int(3, window_start).bind_int(4, delta);
+    auto step = q->step();
+    if (!step) return propagate(step);
+    if (!*step) return fail(Errc::storage, "sqlite kAddToGuardCounter returned no count");
+    const std::int64_t n = q->int64(0);
+    if (auto r = q->run(); !r) return propagate(r);  // finish the statement
+    return n;
+  }
+  Result<std::int64_t> delete_counters_before(std::int64_t window_start) override {
+    return run_counting(conn_, sql::kDeleteGuardCountersBefore, [&](Query& q) { q.bind_int(1, window_start); });
+  }
+
  private:
   Connection& conn_;
 };
@@ -805,6 +855,17 @@ class SqliteKeeperStore final : public KeeperStore {
   Result<std::int64_t> count_supporters() override { return count(conn_, sql::kCountSupporters); }
   Result<std::int64_t> count_inbox() override { return count(conn_, sql::kCountInbox); }
 
+  Result<std::int64_t> count_honeytokens() override { return count(conn_, sql::kCountHoneytokens); }
+  Result<bool> is_honeytoken(const Bytes& id) override { return select_is_honeytoken(conn_, id); }
+  Result<std::int64_t> counter(const std::string& actor, const std::string& kind, std::int64_t window_start) override {
+    auto q = conn_.query(sql::kSelectGuardCounter);
+    if (!q) return propagate(q);
+    q->bind_text(1, actor).bind_text(2, kind).bind_int(3, window_start);
+    auto row = q->step();
+    if (!row) return propagate(row);
+    return *row ? q->int64(0) : 0;
+  }
+
   Result<std::optional<SupporterRow>> find_supporter_by_email_index(const Bytes& index) override {
     return select_supporter(conn_, sql::kSelectSupporterByEmailIndex, index);
   }
@@ -822,7 +883,7 @@ class SqliteKeeperStore final : public KeeperStore {
   Result<SupporterPage> supporter_page(const SupporterPageQuery& pq) override {
     return in_read_snapshot(conn_, [&]() -> Result<SupporterPage> {
       SupporterPage page;
-      auto total = pq.tag.empty() ? count(conn_, sql::kCountSupporters) : count_with_tag(pq.tag);
+      auto total = pq.tag.empty() ? count(conn_, sql::kCountVisibleSupporters) : count_with_tag(pq.tag);
       if (!total) return propagate(total);
       page.total = *total;
       if (pq.limit == 0) return page;
@@ -958,7 +1019,8 @@ Result<std::unique_ptr<KeeperStore>> open_sqlite_keeper(const std::filesystem::p
   auto conn = open_store_connection(db, sqlite::keeper_authorizer,
                                     {&sql::kBeginImmediate, &sql::kCommit, &sql::kPeekInbox, &sql::kSelectBatch,
                                      &sql::kInsertSupporter, &sql::kUpdateSupporter, &sql::kDeleteInboxItem,
-                                     &sql::kSelectAuditHead, &sql::kInsertAuditEntry, &sql::kInsertAuditCheckpoint});
+                                     &sql::kSelectAuditHead, &sql::kInsertAuditEntry, &sql::kInsertAuditCheckpoint,
+                                     &sql::kInsertHoneytoken, &sql::kSelectIsHoneytoken, &sql::kAddToGuardCounter});
   if (!conn) return propagate(conn);
   return std::make_unique<SqliteKeeperStore>(std::move(*conn));
 }

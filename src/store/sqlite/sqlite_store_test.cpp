@@ -207,6 +207,11 @@ TEST_F(SqliteStore, IntakeConnectionCannotReadOrChangeAnything) {
       "SELECT name FROM sqlite_schema",
       "SELECT 1",
       "SELECT uid FROM intake_batches",
+      "SELECT supporter_id FROM honeytokens",
+      "SELECT count FROM guard_counters",
+      "INSERT INTO honeytokens (supporter_id, planted_at, planted_by) VALUES (x'01', 0, 'x')",
+      "DELETE FROM honeytokens",
+      "DELETE FROM guard_counters",
       "INSERT INTO inbox (batch_uid, item_uid, wrapped_key, fields, received_at)"
       " VALUES ((SELECT uid FROM intake_batches LIMIT 1), x'01', x'00', x'00', 0)",
       // Exfiltration through an allowed INSERT: the sub-select is refused.
@@ -255,8 +260,43 @@ TEST_F(SqliteStore, KeeperConnectionCannotChangeSchemaOrSettings) {
       "ATTACH DATABASE ':memory:' AS other",
       "DELETE FROM schema_migrations",
       "INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, 'x', 0)",
+      // A honeytoken mark is never moved to another record nor edited.
+      "UPDATE honeytokens SET supporter_id = x'01'",
+      "UPDATE honeytokens SET planted_by = 'x'",
   };
   for (const char* text : refused) EXPECT_EQ(try_prepare(kp, text), SQLITE_AUTH) << text;
+}
+
+// The guard's statements pass the keeper's authorizer, and erasing a
+// record (cascading to its honeytoken mark) is still possible.
+TEST_F(SqliteStore, KeeperConnectionMayUseTheGuardTables) {
+  sqlite3* kp = sqlite::test_hooks::raw_handle(*keeper_);
+  ASSERT_NE(kp, nullptr);
+  namespace sql = sqlite::sql;
+  for (const sqlite::Sql* s : {&sql::kInsertHoneytoken, &sql::kSelectIsHoneytoken, &sql::kCountHoneytokens,
+                               &sql::kAddToGuardCounter, &sql::kSelectGuardCounter, &sql::kDeleteGuardCountersBefore,
+                               &sql::kCountVisibleSupporters}) {
+    EXPECT_EQ(try_prepare(kp, std::string(s->text).c_str()), SQLITE_OK) << s->name;
+  }
+  add_supporter("s1", "e1");
+  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) { return tx.insert_honeytoken(bytes("s1"), 1, "operator:t"); })
+                  .has_value());
+  EXPECT_EQ(sqlite3_exec(kp, "DELETE FROM supporters WHERE id = CAST('s1' AS BLOB)", nullptr, nullptr, nullptr),
+            SQLITE_OK)
+      << sqlite3_errmsg(kp);
+  EXPECT_EQ(*keeper_->count_honeytokens(), 0);
+  EXPECT_EQ(*keeper_->count_supporters(), 0);
+}
+
+TEST(SqliteAuthorizer, KeeperPolicyForTheGuardTables) {
+  using sqlite::keeper_authorizer;
+  EXPECT_EQ(keeper_authorizer(nullptr, SQLITE_INSERT, "honeytokens", nullptr, "main", nullptr), SQLITE_OK);
+  EXPECT_EQ(keeper_authorizer(nullptr, SQLITE_UPDATE, "honeytokens", "planted_by", "main", nullptr), SQLITE_DENY);
+  EXPECT_EQ(keeper_authorizer(nullptr, SQLITE_DELETE, "honeytokens", nullptr, "main", nullptr), SQLITE_OK);
+  EXPECT_EQ(keeper_authorizer(nullptr, SQLITE_INSERT, "guard_counters", nullptr, "main", nullptr), SQLITE_OK);
+  EXPECT_EQ(keeper_authorizer(nullptr, SQLITE_UPDATE, "guard_counters", "count", "main", nullptr), SQLITE_OK);
+  EXPECT_EQ(keeper_authorizer(nullptr, SQLITE_DELETE, "guard_counters", nullptr, "main", nullptr), SQLITE_OK);
+  EXPECT_EQ(keeper_authorizer(nullptr, SQLITE_INSERT, "honeytokens", nullptr, "temp", nullptr), SQLITE_DENY);
 }
 
 TEST(SqliteAuthorizer, IntakePolicy) {

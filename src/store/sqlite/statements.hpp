@@ -152,8 +152,17 @@ inline constexpr Sql kSelectSupporterPageTaggedAfter{
 #undef REMPART_PAGE_COLUMNS
 // Every tag row references a supporter (foreign key, ON DELETE CASCADE), so
 // counting tag rows counts supporters; served by supporter_tags_tag.
+// Honeytokens (migration 0005) are left out of every count people see: they
+// are in the pages' rows, never in a total (docs/honeytokens.md).
 inline constexpr Sql kCountSupportersWithTag{
-    "kCountSupportersWithTag", "SELECT count(*) FROM supporter_tags WHERE tag = ?1"};
+    "kCountSupportersWithTag",
+    "SELECT count(*) FROM supporter_tags t WHERE t.tag = ?1"
+    " AND NOT EXISTS (SELECT 1 FROM honeytokens h WHERE h.supporter_id = t.supporter_id)"};
+// Every honeytoken row references a supporter (foreign key, ON DELETE
+// CASCADE), so the difference counts the real supporters without a join.
+inline constexpr Sql kCountVisibleSupporters{
+    "kCountVisibleSupporters",
+    "SELECT (SELECT count(*) FROM supporters) - (SELECT count(*) FROM honeytokens)"};
 
 // ---- Keeper: tags ----------------------------------------------------------------
 
@@ -165,8 +174,34 @@ inline constexpr Sql kSelectTags{
     "kSelectTags", "SELECT tag FROM supporter_tags WHERE supporter_id = ?1 ORDER BY tag"};
 inline constexpr Sql kDeleteTag{
     "kDeleteTag", "DELETE FROM supporter_tags WHERE supporter_id = ?1 AND tag = ?2"};
+// Honeytokens left out, as in kCountSupportersWithTag; a tag only
+// honeytokens carry is not listed.
 inline constexpr Sql kSelectTagCounts{
-    "kSelectTagCounts", "SELECT tag, count(*) FROM supporter_tags GROUP BY tag ORDER BY tag"};
+    "kSelectTagCounts",
+    "SELECT t.tag, count(*) FROM supporter_tags t"
+    " WHERE NOT EXISTS (SELECT 1 FROM honeytokens h WHERE h.supporter_id = t.supporter_id)"
+    " GROUP BY t.tag ORDER BY t.tag"};
+
+// ---- Keeper: exfiltration guard (migration 0005) ---------------------------------
+
+inline constexpr Sql kInsertHoneytoken{
+    "kInsertHoneytoken",
+    "INSERT INTO honeytokens (supporter_id, planted_at, planted_by) VALUES (?1, ?2, ?3)"};
+inline constexpr Sql kSelectIsHoneytoken{
+    "kSelectIsHoneytoken", "SELECT EXISTS (SELECT 1 FROM honeytokens WHERE supporter_id = ?1)"};
+inline constexpr Sql kCountHoneytokens{"kCountHoneytokens", "SELECT count(*) FROM honeytokens"};
+// One statement for "create at delta or add delta", so two keepers adding
+// at once never lose an increment; returns the count after the change.
+inline constexpr Sql kAddToGuardCounter{
+    "kAddToGuardCounter",
+    "INSERT INTO guard_counters (actor, kind, window_start, count) VALUES (?1, ?2, ?3, ?4)"
+    " ON CONFLICT (actor, kind, window_start) DO UPDATE SET count = guard_counters.count + excluded.count"
+    " RETURNING count"};
+inline constexpr Sql kSelectGuardCounter{
+    "kSelectGuardCounter",
+    "SELECT count FROM guard_counters WHERE actor = ?1 AND kind = ?2 AND window_start = ?3"};
+inline constexpr Sql kDeleteGuardCountersBefore{
+    "kDeleteGuardCountersBefore", "DELETE FROM guard_counters WHERE window_start < ?1"};
 
 // ---- Keeper: audit log -------------------------------------------------------------
 // Entry selects return columns in the order read by the store's

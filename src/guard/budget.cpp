@@ -1,0 +1,110 @@
+#include "guard/budget.hpp"
+
+#include <charconv>
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "audit/chain.hpp"
+
+namespace rempart::guard {
+
+namespace {
+
+std::optional<store::Bytes> parse_hex(std::string_view hex) {
+  if (hex.size() % 2 != 0 || hex.empty()) return std::nullopt;
+  store::Bytes out(hex.size() / 2);
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    unsigned v = 0;
+    const auto [p, ec] = std::from_chars(hex.data() + 2 * i, hex.data() + 2 * i + 2, v, 16);
+    if (ec != std::errc{} || p != hex.data() + 2 * i + 2) return std::nullopt;
+    out[i] = static_cast<std::uint8_t>(v);
+  }
+  return out;
+}
+
+struct Window {
+  const char* suffix;
+  std::int64_t seconds;
+  std::int64_t Limit::*limit;
+};
+constexpr Window kWindows[] = {{"/m", 60, &Limit::per_minute}, {"/h", 3600, &Limit::per_hour},
+                               {"/d", 86400, &Limit::per_day}};
+
+}  // namespace
+
+std::string_view counted_name(Counted c) noexcept {
+  switch (c) {
+    case Counted::name: return "name";
+    case Counted::email: return "email";
+    case Counted::phone: return "phone";
+    case Counted::address: return "address";
+    case Counted::masked: return "masked";
+  }
+  return "masked";
+}
+
+Result<void> lock_actor(store::KeeperTx& tx, const crypto::KeeperKeyring& keys, const std::string& actor,
+                        std::string_view reason, const std::string& client, const nlohmann::json& extra) {
+  const std::int64_t now_s = audit::now_us() / 1000000;
+  nlohmann::json details = extra.is_object() ? extra : nlohmann::json::object();
+  details["reason"] = reason;
+  if (actor.starts_with("account:")) {
+    auto id = parse_hex(std::string_view(actor).substr(8));
+    if (!id) return fail(Errc::invalid_input, "guard: malformed account actor");
+    auto acct = tx.find_account(*id);
+    if (!acct) return std::unexpected(acct.error());
+    if (*acct) {
+      store::AccountRow row = **acct;
+      row.locked = true;
+      row.lock_reason = "guard: " + std::string(reason);
+      row.updated_at = now_s;
+      if (auto r = tx.update_account(row); !r) return r;
+      auto n = tx.delete_sessions_of(*id);
+      if (!n) return std::unexpected(n.error());
+      details["sessions_ended"] = *n;
+      details["account"] = row.name;
+    }
+  } else if (actor.starts_with("token:")) {
+    std::int64_t id = 0;
+    const auto digits = std::string_view(actor).substr(6);
+    const auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), id);
+    if (ec != std::errc{} || p != digits.data() + digits.size()) {
+      return fail(Errc::invalid_input, "guard: malformed token actor");
+    }
+    auto revoked = tx.revoke_api_token(id, now_s);
+    if (!revoked) return std::unexpected(revoked.error());
+    details["token_revoked"] = *revoked;
+  }
+  auto e = audit::record(tx, keys, audit::Event{actor, std::string(audit::action::guard_lock), "", std::move(details),
+                                                client});
+  if (!e) return std::unexpected(e.error());
+  return {};
+}
+
+Result<Verdict> charge(store::KeeperTx& tx, const crypto::KeeperKeyring& keys, const Budgets& budgets,
+                       const std::string& actor, Counted what, std::int64_t n, std::int64_t now,
+                       const std::string& client) {
+  const Limit& limit = budgets.of(what);
+  const std::string base(counted_name(what));
+  Verdict v;
+  nlohmann::json crossed;
+  for (const auto& w : kWindows) {
+    const std::int64_t max = limit.*(w.limit);
+    if (max <= 0) continue;
+    const std::int64_t start = now - now % w.seconds;
+    auto count = tx.add_to_counter(actor, base + w.suffix, start, n);
+    if (!count) return std::unexpected(count.error());
+    if (*count > max && !v.locked) {
+      v.locked = true;
+      v.reason = std::string(what == Counted::masked ? kReasonListBudget : kReasonRevealBudget);
+      crossed = {{"counted", base}, {"window", w.suffix + 1}, {"limit", max}};
+    }
+  }
+  if (v.locked) {
+    if (!actor.starts_with("account:") && !actor.starts_with("token:")) return Verdict{};
+    if (auto r = lock_actor(tx, keys, actor, v.reason, client, crossed); !r) return std::unexpected(r.error());
+  }
+  return v;
+}
+
+}  // namespace rempart::guard

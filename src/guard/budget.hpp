@@ -1,0 +1,70 @@
+#pragma once
+// Reveal and listing budgets, and the automatic lock (docs/guard.md).
+//
+// Every reveal, and every page that shows records even masked, is charged to
+// its actor ("account:<hex>" or "token:<id>") in counters stored in the
+// database, in the same transaction as the read's audit entry, so budgets
+// hold across restarts and across keeper processes. Crossing a budget — or
+// touching a honeytoken — locks the actor in that same transaction: the
+// account is locked and its sessions deleted (only another admin unlocks it,
+// with a reason), a token is revoked; a `guard.lock` entry says why. The read
+// that crossed the line is not served.
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.hpp"
+#include "crypto/keyring.hpp"
+#include "store/store.hpp"
+
+namespace rempart::guard {
+
+// Counted kinds: the four reveal field kinds, and masked views.
+enum class Counted { name, email, phone, address, masked };
+std::string_view counted_name(Counted c) noexcept;
+
+struct Limit {
+  std::int64_t per_minute = 0;  // 0: no limit at this scale
+  std::int64_t per_hour = 0;
+  std::int64_t per_day = 0;
+};
+
+struct Budgets {
+  // Indexed by Counted. Defaults: name 30/h 120/d, email 20/h 60/d, phone
+  // 10/h 30/d, address 10/h 30/d; masked pages 30/min 600/h.
+  std::array<Limit, 5> limits = {Limit{0, 30, 120}, Limit{0, 20, 60}, Limit{0, 10, 30}, Limit{0, 10, 30},
+                                 Limit{30, 600, 0}};
+  const Limit& of(Counted c) const { return limits[static_cast<std::size_t>(c)]; }
+  Limit& of(Counted c) { return limits[static_cast<std::size_t>(c)]; }
+};
+
+// Why an actor was locked; also the alert's kind.
+inline constexpr std::string_view kReasonRevealBudget = "reveal_budget";
+inline constexpr std::string_view kReasonListBudget = "list_budget";
+inline constexpr std::string_view kReasonHoneytoken = "honeytoken";
+
+struct Verdict {
+  bool locked = false;
+  std::string reason;  // one of the kReason… when locked
+};
+
+// Counts `n` uses of `what` by `actor` at `now` (unix seconds) inside `tx`.
+// When a limit is crossed, locks the actor (lock_actor) and returns
+// locked; the caller must then commit the transaction and serve nothing. An
+// actor that is neither an account nor a token (the CLI's operator) is
+// counted but never locked: operators are bounded by file permissions.
+Result<Verdict> charge(store::KeeperTx& tx, const crypto::KeeperKeyring& keys, const Budgets& budgets,
+                       const std::string& actor, Counted what, std::int64_t n, std::int64_t now,
+                       const std::string& client);
+
+// Locks `actor` at once inside `tx`: an account is locked with `reason` and
+// every session of it deleted; a token is revoked. Writes a `guard.lock`
+// audit entry (details: reason, and `extra` fields, ids only).
+Result<void> lock_actor(store::KeeperTx& tx, const crypto::KeeperKeyring& keys, const std::string& actor,
+                        std::string_view reason, const std::string& client, const nlohmann::json& extra = {});
+
+}  // namespace rempart::guard
