@@ -108,5 +108,55 @@ TEST(Config, ConsoleTableDefaultsParsesAndRefusesNonsense) {
   EXPECT_FALSE(parse_config(std::string(kMinimal) + "[console]\ncookie = 1\n", "t.toml"));
 }
 
+TEST(Config, ConsoleNeverSharesTheIntakeAddressAndTlsNeedsBothFiles) {
+  const std::string m(kMinimal);
+  EXPECT_FALSE(parse_config(m + "[intake]\nlisten = \"127.0.0.1:9000\"\n[console]\nlisten = \"127.0.0.1:9000\"\n", "t"));
+  EXPECT_TRUE(parse_config(m + "[intake]\nlisten = \"127.0.0.1:0\"\n[console]\nlisten = \"127.0.0.1:0\"\n", "t"));
+  EXPECT_FALSE(parse_config(m + "[console]\ntls_certificate = \"/etc/c.pem\"\n", "t"));
+  EXPECT_FALSE(parse_config(m + "[intake]\ntls_key = \"/etc/k.pem\"\n", "t"));
+  EXPECT_FALSE(parse_config(m + "[console]\nworkers = 0\n", "t"));
+  EXPECT_FALSE(parse_config(m + "[console]\nhostnames = [\"a.example:80\"]\n", "t"));
+  auto c = parse_config(m + "[console]\ntls_certificate = \"/etc/c.pem\"\ntls_key = \"/etc/k.pem\"\n"
+                            "hostnames = [\"admin.example.org\"]\nworkers = 3\n",
+                        "t");
+  ASSERT_TRUE(c) << c.error().internal;
+  EXPECT_TRUE(c->console.tls.enabled());
+  EXPECT_EQ(c->console.workers, 3u);
+  auto back = parse_config(render_config(*c), "r");
+  ASSERT_TRUE(back) << back.error().internal;
+  EXPECT_EQ(back->console.tls.key, "/etc/k.pem");
+  EXPECT_EQ(back->console.hostnames, std::vector<std::string>{"admin.example.org"});
+}
+
+TEST(Config, GuardBudgetsAndAlertSinks) {
+  const std::string m(kMinimal);
+  auto d = parse_config(m, "t");
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->budgets.of(guard::Counted::email).per_hour, 20);
+  EXPECT_FALSE(d->alerts.webhook);
+  auto c = parse_config(m + "[guard]\nemail_per_hour = 3\nmasked_per_minute = 0\n"
+                            "[alerts]\nstderr_json = false\nfile = \"/var/log/a.jsonl\"\n"
+                            "[alerts.webhook]\nurl = \"https://hooks.example.org/x\"\nsecret_file = \"/etc/s\"\n"
+                            "timeout_ms = 500\n"
+                            "[alerts.smtp]\nurl = \"smtp://127.0.0.1:25\"\nfrom = \"r@example.org\"\n"
+                            "to = [\"o@example.org\"]\n",
+                        "t");
+  ASSERT_TRUE(c) << c.error().internal;
+  EXPECT_EQ(c->budgets.of(guard::Counted::email).per_hour, 3);
+  EXPECT_EQ(c->budgets.of(guard::Counted::masked).per_minute, 0);
+  EXPECT_FALSE(c->alerts.stderr_json);
+  ASSERT_TRUE(c->alerts.webhook);
+  EXPECT_EQ(c->alerts.webhook->timeout.count(), 500);
+  ASSERT_TRUE(c->alerts.smtp);
+  EXPECT_EQ(c->alerts.smtp->to.size(), 1u);
+  auto back = parse_config(render_config(*c), "r");
+  ASSERT_TRUE(back) << back.error().internal;
+  EXPECT_EQ(back->budgets.of(guard::Counted::email).per_hour, 3);
+  EXPECT_FALSE(parse_config(m + "[guard]\nemail_per_week = 3\n", "t"));
+  EXPECT_FALSE(parse_config(m + "[guard]\nemail_per_hour = -1\n", "t"));
+  EXPECT_FALSE(parse_config(m + "[alerts.webhook]\nurl = \"https://x\"\n", "t"));
+  EXPECT_FALSE(parse_config(m + "[alerts]\nsecret = \"inline\"\n", "t"));
+}
+
 }  // namespace
 }  // namespace rempart::cli

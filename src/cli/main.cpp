@@ -3,6 +3,7 @@
 
 #include "cli/admin_commands.hpp"
 #include "cli/commands.hpp"
+#include "cli/guard_commands.hpp"
 
 int main(int argc, char** argv) {
   using namespace rempart::cli;
@@ -136,6 +137,15 @@ int main(int argc, char** argv) {
   auto* token_revoke_cmd = tok->add_subcommand("revoke", "Revoke a token");
   token_revoke_cmd->add_option("id", token_id, "Token id (see `admin token list`)")->required();
 
+  auto* honey = app.add_subcommand("honeytokens", "Decoy records that trip the exfiltration guard (keeper keyring)");
+  honey->require_subcommand(1);
+  honey->fallthrough();
+  HoneytokensPlantArgs honey_plant;
+  honey->add_option("--config", honey_plant.config, "Configuration file")->capture_default_str();
+  auto* honey_plant_cmd = honey->add_subcommand("plant", "Plant N honeytokens shaped like the real supporters");
+  honey_plant_cmd->add_option("count", honey_plant.count, "How many (1..10000)")->required();
+  auto* honey_count_cmd = honey->add_subcommand("count", "Print the number of honeytokens");
+
   CLI11_PARSE(app, argc, argv);
 
   if (*admin_add_cmd) {
@@ -155,6 +165,8 @@ int main(int argc, char** argv) {
   if (*token_list_cmd) return run_admin_token_list(admin_config);
   if (*token_revoke_cmd) return run_admin_token_revoke(admin_config, token_id);
 
+  if (*honey_plant_cmd) return run_honeytokens_plant(honey_plant);
+  if (*honey_count_cmd) return run_honeytokens_count(honey_plant.config);
   if (*init_cmd) return run_init(init);
   if (*serve_cmd) {
     serve.role = role == "intake" ? Role::intake : role == "keeper" ? Role::keeper : Role::all;

@@ -4,9 +4,11 @@ Each attack script starts its own fresh `rempart serve` in a temporary
 directory (Instance), talks to it over loopback only, counts its checks in a
 Tally and ends with the plain closing line `N passed, N failed`.
 
-Adding an endpoint to attack (the admin console, later) means adding an
-Endpoint to ENDPOINTS below: the payload corpus, the leak scanner and the
-sqlmap stage all iterate over that list.
+Adding an intake endpoint to attack means adding an Endpoint to ENDPOINTS
+below: the payload corpus, the leak scanner and the sqlmap stage all iterate
+over that list. The admin console has its own stage (console_scan.py) built on
+the helpers at the end: accounts and tokens through the CLI, the two-step
+sign-in over HTTP, requests carrying a session.
 """
 
 from __future__ import annotations
@@ -93,7 +95,8 @@ class Instance:
     dir: Path = field(init=False)
     config: Path = field(init=False)
     proc: subprocess.Popen | None = field(init=False, default=None)
-    port: int = field(init=False, default=0)
+    port: int = field(init=False, default=0)  # intake (0 when the role serves none)
+    console_port: int = field(init=False, default=0)  # console (0 when the role serves none)
     log_path: Path = field(init=False)
 
     def __post_init__(self) -> None:
@@ -124,7 +127,7 @@ class Instance:
                     done.add(k)
 
         for line in lines:
-            m = re.match(r"^\s*\[([^\]]+)\]\s*$", line)
+            m = re.match(r"^\s*\[([^\]]+)\]\s*(?:#.*)?$", line)  # a header may carry a comment
             if m:
                 if current == section:
                     flush_missing()
@@ -144,22 +147,79 @@ class Instance:
             flush_missing()
         self.config.write_text("\n".join(out) + "\n")
 
-    def cli(self, args: list[str], with_config: bool = True, timeout: float = 120) -> subprocess.CompletedProcess:
+    def cli(self, args: list[str], with_config: bool = True, timeout: float = 120,
+            stdin: str | None = None) -> subprocess.CompletedProcess:
         cmd = [str(cli_binary())] + args
         if with_config:
             cmd += ["--config", str(self.config)]
-        return subprocess.run(cmd, capture_output=True, timeout=timeout, text=True,
+        return subprocess.run(cmd, capture_output=True, timeout=timeout, text=True, input=stdin,
+                              stdin=None if stdin is not None else subprocess.DEVNULL,
                               encoding="utf-8", errors="replace")
 
+    # -- console accounts, tokens and seed records (through the operator CLI) --
+
+    def add_account(self, name: str, role: str, password: str | None = None) -> "Account":
+        """`admin add NAME --role ROLE --password-stdin`; the account with its
+        TOTP secret and recovery codes as printed (once) by the CLI."""
+        password = password or "Zq-" + os.urandom(9).hex() + "-battery-staple"
+        r = self.cli(["admin", "add", name, "--role", role, "--password-stdin"], stdin=password + "\n")
+        if r.returncode != 0:
+            raise RuntimeError(f"admin add {name} failed: {r.stderr}")
+        m = re.search(r"otpauth://\S*[?&]secret=([A-Z2-7]+)", r.stdout)
+        if not m:
+            raise RuntimeError(f"admin add {name}: no otpauth URI in the output")
+        recovery = re.findall(r"^\s+([a-z0-9]{4}(?:-[a-z0-9]{4}){3})\s*$", r.stdout, re.M)
+        return Account(name, role, password, m.group(1), recovery)
+
+    def create_token(self, scope: str, label: str = "attack", days: int = 30) -> str:
+        """`admin token create`; the bearer token (rmp_...) printed once."""
+        r = self.cli(["admin", "token", "create", "--scope", scope, "--name", label, "--expires-days", str(days)])
+        m = re.search(r"\b(rmp_\S+)", r.stdout)
+        if r.returncode != 0 or not m:
+            raise RuntimeError(f"admin token create failed: {r.stderr}")
+        return m.group(1)
+
+    def import_supporters(self, rows: list[dict]) -> None:
+        """Writes rows (given_name, family_name, email, phone, postal_code,
+        tags) to a CSV file and imports it with `supporters import`."""
+        import csv
+        path = self.dir / f"import-{time.monotonic_ns()}.csv"
+        cols = ["given_name", "family_name", "email", "phone", "postal_code", "tags"]
+        with open(path, "w", newline="", encoding="utf-8") as f:
+            w = csv.writer(f)
+            w.writerow(cols)
+            for row in rows:
+                w.writerow([row.get(c, "") for c in cols])
+        r = self.cli(["supporters", "import", str(path), "--no-progress"])
+        if r.returncode != 0:
+            raise RuntimeError(f"supporters import failed: {r.stderr[-500:]}")
+
+    def console_enabled(self) -> bool:
+        import tomllib
+        try:
+            conf = tomllib.loads(self.config.read_text())
+        except (OSError, tomllib.TOMLDecodeError):
+            return True
+        return bool(conf.get("console", {}).get("enabled", True))
+
     def start(self, timeout: float = 60) -> int:
+        """Starts `serve` and waits for every listener its role opens; the
+        intake port (console_port is set too when the console is served)."""
+        want_intake = self.role in ("all", "intake")
+        want_console = self.role in ("all", "keeper") and self.console_enabled()
         log = open(self.log_path, "wb")
         self.proc = subprocess.Popen([str(binary()), "serve", "--config", str(self.config), "--role", self.role],
                                      stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            m = re.search(r"intake listening on 127\.0\.0\.1:(\d+)", self.log())
+            text = self.log()
+            m = re.search(r"intake listening on 127\.0\.0\.1:(\d+)", text)
             if m:
                 self.port = int(m.group(1))
+            m = re.search(r"console listening on 127\.0\.0\.1:(\d+)", text)
+            if m:
+                self.console_port = int(m.group(1))
+            if (self.port or not want_intake) and (self.console_port or not want_console):
                 return self.port
             if self.proc.poll() is not None:
                 break
@@ -540,6 +600,94 @@ ENDPOINTS: list[Endpoint] = [
         accepted=(200,),
     ),
 ]
+
+
+# ---------------------------------------------------------------------------
+# The admin console (docs/console.md): accounts, two-step sign-in, sessions
+
+
+@dataclass
+class Account:
+    name: str
+    role: str
+    password: str
+    secret: str  # base32 TOTP secret from the otpauth:// URI
+    recovery: list[str]
+    last_step: int = -1  # the server refuses a TOTP step it has already seen
+
+
+@dataclass
+class Session:
+    account: Account
+    cookie: str  # "rempart_session=VALUE", ready for a Cookie header
+    csrf: str  # form field `csrf` / header X-CSRF-Token
+
+    @property
+    def value(self) -> str:
+        return self.cookie.partition("=")[2]
+
+
+def totp(secret: str, at: float | None = None) -> str:
+    """The TOTP code of secret at time `at` (now), computed by oathtool."""
+    cmd = ["oathtool", "--totp", "-b", secret]
+    if at is not None:
+        cmd += ["--now", time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(at))]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=10)
+    if r.returncode != 0:
+        raise RuntimeError("oathtool failed: " + r.stderr)
+    return r.stdout.strip()
+
+
+def console_request(port: int, method: str, target: str, body: bytes = b"", content_type: str | None = None,
+                    session: Session | None = None, headers: dict | None = None, source: str | None = None,
+                    timeout: float = 30) -> Response | None:
+    """A request to the console, with the session cookie when given (and its
+    X-CSRF-Token on API posts; forms carry `csrf` in their body)."""
+    h = {}
+    if session is not None:
+        h["Cookie"] = session.cookie
+        if method == "POST" and target.startswith("/api/"):
+            h["X-CSRF-Token"] = session.csrf
+    h.update(headers or {})
+    return request(port, method, target, body, content_type, h, source, timeout)
+
+
+PENDING_RE = re.compile(rb'name="pending" value="([^"]+)"')
+
+
+def login_pending(port: int, name: str, password: str, source: str | None = None) -> str | None:
+    """Step one of the sign-in: the hidden `pending` id of the code form."""
+    r = request(port, "POST", "/login", form_body({"name": name.encode(), "password": password.encode()}),
+                FORM_TYPE, source=source, timeout=30)
+    if r is None or r.status != 200:
+        return None
+    m = PENDING_RE.search(r.body)
+    return m.group(1).decode() if m else None
+
+
+def sign_in(port: int, account: Account, source: str | None = None) -> Session:
+    """Both sign-in steps over HTTP, then GET /api/v1/me for the CSRF token.
+    Waits for a fresh TOTP step when this account already used the current one."""
+    step = int(time.time()) // 30
+    if step <= account.last_step:
+        time.sleep((account.last_step + 1) * 30 - time.time() + 0.5)
+        step = int(time.time()) // 30
+    pending = login_pending(port, account.name, account.password, source)
+    if pending is None:
+        raise RuntimeError(f"sign-in of {account.name}: no code form")
+    r = request(port, "POST", "/login/code", form_body({"pending": pending.encode(),
+                                                         "code": totp(account.secret).encode()}),
+                FORM_TYPE, source=source, timeout=30)
+    account.last_step = step
+    cookie = (r.header("set-cookie") or "").split(";")[0] if r is not None else ""
+    if r is None or r.status != 303 or not cookie.startswith("rempart_session="):
+        raise RuntimeError(f"sign-in of {account.name} failed: {r.status if r else 'no answer'}")
+    session = Session(account, cookie, "")
+    me = console_request(port, "GET", "/api/v1/me", session=session, source=source)
+    if me is None or me.status != 200:
+        raise RuntimeError(f"sign-in of {account.name}: /api/v1/me answered {me.status if me else 'nothing'}")
+    session.csrf = json.loads(me.body)["csrf_token"]
+    return session
 
 
 def die_unless_binary() -> None:

@@ -1,19 +1,21 @@
 #!/usr/bin/env bash
 # The attack stages of scripts/test, after the unit and end-to-end tests:
-# Release build + hardening check, HTTP abuse, payload corpus, sqlmap, fuzz.
+# Release build + hardening check, HTTP abuse, payload corpus, sqlmap, the
+# admin console (signed-in sqlmap and raw checks), fuzz.
 # Every stage runs even if an earlier one failed; a summary with each
 # stage's time closes the output, and the exit code is non-zero if any
 # stage failed. Usage: tests/attack/run.sh [ASAN_BUILD_DIR]   (from the
 # repository root; default build/asan). FUZZ_SECONDS (default 10) sets the
-# time per fuzz target; REMPART_ATTACK_STAGES="abuse payloads" runs a subset.
+# time per fuzz target; REMPART_ATTACK_STAGES="abuse payloads" runs a subset;
+# REMPART_RELEASE_DIR (default build/release) is where the Release CLI is built.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 
 asan="${1:-build/asan}"
-release=build/release
+release="${REMPART_RELEASE_DIR:-build/release}"
 py=/usr/bin/python3
 export PYTHONDONTWRITEBYTECODE=1
-stages="release ${REMPART_ATTACK_STAGES:-hardening abuse payloads sqlmap fuzz}"
+stages="release ${REMPART_ATTACK_STAGES:-hardening abuse payloads sqlmap console fuzz}"
 export REMPART_BIN="$PWD/$asan/src/cli/rempart"
 export REMPART_CLI_BIN="$PWD/$release/src/cli/rempart"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1}"
@@ -49,6 +51,7 @@ stage hardening "$py" tests/attack/check_hardening.py "$release/src/cli/rempart"
 stage abuse timeout -k 10 600 "$py" tests/attack/http_abuse.py
 stage payloads timeout -k 10 600 "$py" tests/attack/payloads.py
 stage sqlmap timeout -k 10 900 "$py" tests/attack/sqlmap_scan.py
+stage console timeout -k 10 600 "$py" tests/attack/console_scan.py
 stage fuzz timeout -k 10 900 scripts/fuzz "${FUZZ_SECONDS:-10}"
 
 echo "=== attack stages"
