@@ -44,6 +44,12 @@ inline constexpr std::string_view service_start = "service.start";
 inline constexpr std::string_view service_stop = "service.stop";
 inline constexpr std::string_view guard_lock = "guard.lock";                  // the exfiltration guard locked an actor
 inline constexpr std::string_view honeytoken_plant = "honeytoken.plant";      // decoy records planted (count only)
+inline constexpr std::string_view export_request = "export.request";          // a bulk export asked for (docs/exports.md)
+inline constexpr std::string_view export_approve = "export.approve";          // a second person approved it; file built
+inline constexpr std::string_view export_approve_refused = "export.approve_refused";  // approval refused (bad code)
+inline constexpr std::string_view export_expire = "export.expire";            // a pending request ran out of time
+inline constexpr std::string_view export_download = "export.download";        // the sealed file handed to its requester
+inline constexpr std::string_view canary_trace = "canary.trace";              // a leaked value checked against canaries
 }  // namespace action
 
 // Who acts. "keeper" for the folding service, "operator:<unix user>" for the

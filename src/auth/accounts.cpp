@@ -182,6 +182,27 @@ ApiTokenInfo token_info(const store::ApiTokenRow& r) {
                       r.created_by, r.created_at, r.expires_at,                                r.revoked_at};
 }
 
+// A fresh export key pair: the secret goes into `e` as text, the public
+// key into `public_key`. The secret's bytes are wiped once encoded.
+void make_export_key(Enrolment& e, Bytes& public_key) {
+  public_key.assign(crypto_box_PUBLICKEYBYTES, 0);
+  std::array<std::uint8_t, crypto_box_SECRETKEYBYTES> secret{};
+  crypto_box_keypair(public_key.data(), secret.data());
+  e.export_secret_key = std::string(kExportSecretKeyPrefix) + base64url(secret);
+  sodium_memzero(secret.data(), secret.size());
+}
+
+std::optional<Bytes> parse_account_id(std::string_view hex) {
+  if (hex.size() != kAccountIdSize * 2) return std::nullopt;
+  Bytes out(kAccountIdSize);
+  std::size_t len = 0;
+  if (sodium_hex2bin(out.data(), out.size(), hex.data(), hex.size(), nullptr, &len, nullptr) != 0 ||
+      len != kAccountIdSize) {
+    return std::nullopt;
+  }
+  return out;
+}
+
 }  // namespace
 
 std::int64_t system_now() {
@@ -266,11 +287,14 @@ Result<Enrolment> AccountService::create_account(const std::string& actor, const
   std::vector<Bytes> codes;
   auto e = enrol(row.id, name, row.totp_sealed, codes);
   if (!e) return e;
+  Bytes export_public;
+  make_export_key(*e, export_public);
   auto r = store_->transact([&](store::KeeperTx& tx) -> Result<void> {
     if (auto i = tx.insert_account(row); !i) {
       if (i.error().code == Errc::conflict) return fail(Errc::conflict, "an account of that name exists");
       return i;
     }
+    if (auto k = tx.set_export_public_key(row.id, export_public); !k) return k;
     if (auto i = tx.insert_recovery_codes(row.id, codes); !i) return i;
     auto a = write_audit(tx, *keys_, actor, action::account_create,
                          {{"account", name}, {"account_id", e->account_id}, {"role", row.role}});
@@ -360,6 +384,9 @@ Result<Enrolment> AccountService::reset_mfa(const std::string& actor, const std:
                     std::vector<Bytes> codes;
                     auto en = enrol(a.id, a.name, a.totp_sealed, codes);
                     if (!en) return std::unexpected(en.error());
+                    Bytes export_public;
+                    make_export_key(*en, export_public);
+                    if (auto k = tx.set_export_public_key(a.id, export_public); !k) return k;
                     a.totp_last_step = -1;
                     if (auto x = tx.delete_recovery_codes(a.id); !x) return x;
                     if (auto x = tx.insert_recovery_codes(a.id, codes); !x) return x;
@@ -564,6 +591,81 @@ Result<LoginOutcome> AccountService::authenticate(const std::string& name, std::
     auto w = write_audit(tx, *keys_, actor, action::login_failure, std::move(details), client);
     if (!w) return propagate(w);
     out.retry_after_seconds = delay;
+    return {};
+  });
+  if (!r) return std::unexpected(r.error());
+  return out;
+}
+
+Result<bool> AccountService::check_second_factor(const std::string& account_id_hex, std::string_view code) {
+  auto id = parse_account_id(account_id_hex);
+  if (!id) return fail(Errc::invalid_input, "check_second_factor: invalid account id");
+  if (auto r = crypto::init(); !r) return std::unexpected(r.error());
+  const std::int64_t now = opt_.clock();
+  bool ok = false;
+  auto r = store_->transact([&](store::KeeperTx& tx) -> Result<void> {
+    auto found = tx.find_account(*id);
+    if (!found) return propagate(found);
+    if (!*found) return fail(Errc::not_found, "check_second_factor: no such account");
+    store::AccountRow& a = **found;
+    std::string cause;
+    std::optional<std::int64_t> step;
+    if (a.disabled) {
+      cause = "disabled";
+    } else if (a.locked) {
+      cause = "locked";
+    } else {
+      const bool looks_totp = code.size() == kTotpDigits &&
+                              std::all_of(code.begin(), code.end(), [](char c) { return c >= '0' && c <= '9'; });
+      if (looks_totp) {
+        auto secret = open_totp(*keys_, a.id, a.totp_sealed);
+        if (!secret) return propagate(secret);
+        step = totp_check(secret->span(), code, now, a.totp_last_step);
+      }
+      if (!step) cause = "second_factor";
+    }
+    nlohmann::json details = {{"account", a.name}};
+    if (step) {
+      ok = true;
+      a.totp_last_step = *step;
+      a.failures = 0;
+      a.last_failure_at = 0;
+      details["result"] = "success";
+    } else {
+      // Counted like a failed login: whoever holds a session but not the
+      // second factor gets no more guesses here than at the sign-in form.
+      if (!a.locked && !a.disabled) {
+        a.failures += 1;
+        a.last_failure_at = now;
+        if (a.failures >= opt_.lock_after_failures) {
+          a.locked = true;
+          a.lock_reason = std::string(kLockReasonFailures);
+          details["locked"] = true;
+          if (auto n = tx.delete_sessions_of(a.id); !n) return propagate(n);
+        }
+        details["failures"] = a.failures;
+      }
+      details["result"] = "failure";
+      details["cause"] = cause;
+    }
+    a.updated_at = now;
+    if (auto u = tx.update_account(a); !u) return u;
+    auto w = write_audit(tx, *keys_, account_actor(audit::to_hex(*id)), action::mfa_check, std::move(details));
+    if (!w) return propagate(w);
+    return {};
+  });
+  if (!r) return std::unexpected(r.error());
+  return ok;
+}
+
+Result<std::optional<store::Bytes>> AccountService::export_public_key(const std::string& account_id_hex) {
+  auto id = parse_account_id(account_id_hex);
+  if (!id) return fail(Errc::invalid_input, "export_public_key: invalid account id");
+  std::optional<Bytes> out;
+  auto r = store_->transact([&](store::KeeperTx& tx) -> Result<void> {
+    auto k = tx.export_public_key(*id);
+    if (!k) return propagate(k);
+    out = std::move(*k);
     return {};
   });
   if (!r) return std::unexpected(r.error());

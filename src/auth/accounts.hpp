@@ -43,6 +43,7 @@ inline constexpr std::string_view account_reset_mfa = "account.reset_mfa";
 inline constexpr std::string_view account_unlock = "account.unlock";
 inline constexpr std::string_view token_create = "token.create";
 inline constexpr std::string_view token_revoke = "token.revoke";
+inline constexpr std::string_view mfa_check = "mfa.check";  // a TOTP code checked outside login (export approval)
 }  // namespace action
 
 // Unix seconds. Injected so tests can move time.
@@ -76,7 +77,15 @@ struct Enrolment {
   crypto::SecretBytes totp_secret;
   std::string otpauth_uri;
   std::vector<std::string> recovery_codes;  // "xxxx-xxxx-xxxx-xxxx"
+  // The X25519 secret key export files are sealed to (docs/exports.md),
+  // as "rmpx1_<base64url of 32 bytes>". Only its public key is stored: it
+  // cannot be shown again, and a new one (from reset_mfa) cannot open
+  // files sealed to the old one.
+  std::string export_secret_key;
 };
+
+// The text prefix of an export secret key.
+inline constexpr std::string_view kExportSecretKeyPrefix = "rmpx1_";
 
 struct AccountInfo {
   std::string id;  // hex
@@ -158,7 +167,8 @@ class AccountService {
   // Disables the account and ends its sessions. Errc::not_found if unknown.
   Result<void> disable_account(const std::string& actor, const std::string& name);
   Result<void> set_role(const std::string& actor, const std::string& name, Role role);
-  // Replaces the TOTP secret and every recovery code; ends its sessions.
+  // Replaces the TOTP secret, every recovery code and the export key pair;
+  // ends its sessions.
   Result<Enrolment> reset_mfa(const std::string& actor, const std::string& name);
   // Clears the lock and the failure count. `reason` (1..200 bytes, no
   // personal data) is recorded.
@@ -194,6 +204,24 @@ class AccountService {
   Result<void> revoke_api_token(const std::string& actor, std::int64_t id);
   // The token's info if it is known, unexpired and unrevoked; else nullopt.
   Result<std::optional<ApiTokenInfo>> check_api_token(std::string_view token);
+
+  // ---- Step-up checks (export approval, docs/exports.md).
+
+  // Checks a 6-digit TOTP code of the account (±1 time step; recovery
+  // codes are not accepted here). A success spends the code's time step
+  // like a login does, so the same code is refused afterwards, by login
+  // too. A failure (wrong, malformed or replayed code, disabled or locked
+  // account) counts against the account like a failed login, and locks it
+  // at lock_after_failures. Audited `mfa.check` {"account", "result":
+  // "success"|"failure", "cause" on failure}, actor the account, in the
+  // same transaction. Returns false on a failure; Errc::invalid_input for
+  // an id that is not 32 hex digits, Errc::not_found for an unknown
+  // account (nothing written then); store errors otherwise.
+  Result<bool> check_second_factor(const std::string& account_id_hex, std::string_view code);
+  // The account's export public key (32 bytes), nullopt for an account
+  // made before exports existed and not reset since. Errc::invalid_input
+  // for a bad id, Errc::not_found for an unknown account.
+  Result<std::optional<store::Bytes>> export_public_key(const std::string& account_id_hex);
 
  private:
   Result<Enrolment> enrol(const store::Bytes& account_id, const std::string& name, store::Bytes& sealed,

@@ -1,5 +1,6 @@
 #include "auth/accounts.hpp"
 
+#include <sodium.h>
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -409,5 +410,85 @@ TEST_F(AccountsTest, SealedTotpSecretIsBoundToItsAccount) {
   (void)a;
 }
 
+
+TEST_F(AccountsTest, CheckSecondFactorAcceptsOnceAndCountsFailures) {
+  const auto e = add("alice");
+  now_ += 60;
+  const std::string good = code(e, now_);
+  auto ok = svc_->check_second_factor(e.account_id, good);
+  ASSERT_TRUE(ok.has_value()) << ok.error().internal;
+  EXPECT_TRUE(*ok);
+  // The same code again: a replay, refused, here and at login.
+  auto replay = svc_->check_second_factor(e.account_id, good);
+  ASSERT_TRUE(replay.has_value());
+  EXPECT_FALSE(*replay);
+  EXPECT_FALSE(login("alice", kPassword, good).session);
+  // A code one step old is accepted only if newer than the last one used.
+  now_ += 30;
+  EXPECT_TRUE(*svc_->check_second_factor(e.account_id, code(e, now_)));
+  // Recovery codes and garbage are refused.
+  EXPECT_FALSE(*svc_->check_second_factor(e.account_id, e.recovery_codes[0]));
+  EXPECT_FALSE(*svc_->check_second_factor(e.account_id, "12345"));
+  const auto checks = audit(std::string(action::mfa_check));
+  ASSERT_EQ(checks.size(), 5u);
+  EXPECT_EQ(checks[0].actor, account_actor(e.account_id));
+  EXPECT_NE(checks[0].details.find("\"success\""), std::string::npos);
+  EXPECT_NE(checks[1].details.find("\"failure\""), std::string::npos);
+  for (const auto& c : checks) EXPECT_EQ(c.details.find(good), std::string::npos);
+
+  // Failures lock the account at lock_after_failures (10), like logins.
+  auto info = svc_->account("alice");
+  ASSERT_TRUE(info);
+  const std::int64_t before = info->failures;
+  EXPECT_GT(before, 0);
+  for (std::int64_t i = before; i < 10; ++i) EXPECT_FALSE(*svc_->check_second_factor(e.account_id, "000000x"));
+  info = svc_->account("alice");
+  ASSERT_TRUE(info);
+  EXPECT_TRUE(info->locked);
+  now_ += 30;
+  EXPECT_FALSE(*svc_->check_second_factor(e.account_id, code(e, now_)));  // locked: even a good code fails
+
+  auto bad = svc_->check_second_factor("zz", "123456");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, Errc::invalid_input);
+  auto unknown = svc_->check_second_factor(std::string(32, '0'), "123456");
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().code, Errc::not_found);
+}
+
+TEST_F(AccountsTest, ExportKeyIsMadeAtCreationAndResetAndOnlyItsPublicHalfIsStored) {
+  const auto e = add("alice");
+  ASSERT_TRUE(e.export_secret_key.starts_with(kExportSecretKeyPrefix));
+  std::vector<unsigned char> secret(32);
+  std::size_t len = 0;
+  const std::string b64 = e.export_secret_key.substr(kExportSecretKeyPrefix.size());
+  ASSERT_EQ(sodium_base642bin(secret.data(), secret.size(), b64.data(), b64.size(), nullptr, &len, nullptr,
+                              sodium_base64_VARIANT_URLSAFE_NO_PADDING),
+            0);
+  ASSERT_EQ(len, 32u);
+  std::vector<unsigned char> derived(32);
+  ASSERT_EQ(crypto_scalarmult_base(derived.data(), secret.data()), 0);
+  auto pk = svc_->export_public_key(e.account_id);
+  ASSERT_TRUE(pk.has_value()) << pk.error().internal;
+  ASSERT_TRUE(pk->has_value());
+  EXPECT_EQ(**pk, derived);
+
+  const auto db = db_bytes();
+  EXPECT_FALSE(store::test_support::contains(db, secret));
+  EXPECT_FALSE(store::test_support::contains(db, bytes(b64)));
+
+  auto reset = svc_->reset_mfa(kOperator, "alice");
+  ASSERT_TRUE(reset);
+  EXPECT_NE(reset->export_secret_key, e.export_secret_key);
+  auto pk2 = svc_->export_public_key(e.account_id);
+  ASSERT_TRUE(pk2 && pk2->has_value());
+  EXPECT_NE(**pk2, **pk);
+
+  const auto other = add("bob");
+  EXPECT_NE(other.export_secret_key, e.export_secret_key);
+  auto unknown = svc_->export_public_key(std::string(32, 'a'));
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().code, Errc::not_found);
+}
 }  // namespace
 }  // namespace rempart::auth

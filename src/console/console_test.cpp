@@ -23,6 +23,7 @@
 #include "guard/test_receiver.hpp"
 #include "http/server.hpp"
 #include "http/test_client.hpp"
+#include "http/tls_test_support.hpp"
 #include "services/records.hpp"
 #include "services/test_support.hpp"
 #include "store/sqlite/sqlite_store.hpp"
@@ -83,6 +84,10 @@ class ConsoleTest : public ::testing::Test {
 
     ConsoleOptions co;
     co.workers = 2;
+    if (use_tls()) {
+      cert_.emplace();
+      co.tls = true;
+    }
     co.alerter = alerter_.get();
     auto c = Console::start(co, *keys_, [this]() -> Result<std::unique_ptr<Worker>> {
       auto s = store::open_sqlite_keeper(fx_.db);
@@ -97,6 +102,7 @@ class ConsoleTest : public ::testing::Test {
     console_ = std::move(*c);
     http::ServerOptions so;
     so.threads = 2;
+    if (cert_) so.tls = http::TlsOptions{cert_->cert, cert_->key};
     auto s = http::Server::start(so, console_->handler(), console_->error_renderer());
     ASSERT_TRUE(s) << s.error().internal;
     server_ = std::move(*s);
@@ -135,8 +141,15 @@ class ConsoleTest : public ::testing::Test {
     return std::move(*e);
   }
 
+  virtual bool use_tls() const { return false; }
+
   http::Response send(http::Request req) {
     req.prepare_payload();
+    if (cert_) {
+      http::testing::TlsClientOptions tls;
+      tls.trust = cert_->cert;
+      return http::testing::send(server_->port(), tls, std::move(req));
+    }
     return http::testing::send(server_->port(), std::move(req));
   }
 
@@ -204,6 +217,7 @@ class ConsoleTest : public ::testing::Test {
   auth::AuthOptions auth_options_;
   std::optional<auth::AccountService> ops_;
   std::vector<std::string> ids_;
+  std::optional<http::testing::TestCertificate> cert_;
   guard::Budgets budgets_;
   guard::testing::Receiver receiver_{{200}};
   std::filesystem::path alerter_secret_;
@@ -590,6 +604,29 @@ TEST_F(ConsoleTest, RevealingOrFindingAHoneytokenLocksAtOnce) {
   EXPECT_EQ(found.result(), bhttp::status::forbidden);
   EXPECT_EQ(send(req(verb::get, "/api/v1/me", &*s2)).result(), bhttp::status::unauthorized);
   ASSERT_TRUE(receiver_.wait_for(2, std::chrono::seconds(1)));
+}
+
+class ConsoleTlsTest : public ConsoleTest {
+ protected:
+  bool use_tls() const override { return true; }
+};
+
+// Over TLS the cookie takes the __Host- prefix and Secure, and HSTS is sent.
+TEST_F(ConsoleTlsTest, CookieIsHostPrefixedAndSecureAndHstsIsSent) {
+  auto e = add("orga", auth::Role::organiser);
+  now_ += 30;
+  auto r = login_raw("orga", kPassword, auth::totp_code(e.totp_secret.span(), now_.load()));
+  ASSERT_EQ(r.result(), bhttp::status::see_other);
+  const std::string set = std::string(r[bhttp::field::set_cookie]);
+  EXPECT_EQ(set.rfind("__Host-rempart_session=", 0), 0u) << set;
+  EXPECT_NE(set.find("; Secure"), std::string::npos);
+  EXPECT_NE(set.find("HttpOnly"), std::string::npos);
+  EXPECT_NE(std::string(r[bhttp::field::strict_transport_security]).find("max-age="), std::string::npos);
+  Session s{set.substr(0, set.find(';')), ""};
+  EXPECT_EQ(send(req(verb::get, "/api/v1/me", &s)).result(), bhttp::status::ok);
+  // The plain-HTTP cookie name is not accepted over TLS.
+  Session plain{"rempart_session=" + set.substr(set.find('=') + 1, set.find(';') - set.find('=') - 1), ""};
+  EXPECT_EQ(send(req(verb::get, "/api/v1/me", &plain)).result(), bhttp::status::unauthorized);
 }
 
 }  // namespace

@@ -135,6 +135,38 @@ struct LoginThrottleRow {
   std::int64_t last_failure_at = 0;
 };
 
+// ---- Exports (docs/exports.md, migration 0006) ------------------------------
+
+// One two-person bulk export request.
+struct ExportRow {
+  std::int64_t id = 0;  // assigned by the store on insert
+  Bytes requester_id;   // account id
+  std::string tag;      // "" for every supporter
+  std::string fields;   // field kind names, comma-joined
+  std::string reason;
+  std::string status;   // pending | approved | expired | downloaded
+  std::int64_t created_at = 0;  // unix seconds
+  std::int64_t expires_at = 0;
+  std::optional<Bytes> approver_id;
+  std::optional<std::int64_t> approved_at;
+  std::int64_t rows = 0;  // real records written into the file
+
+  bool operator==(const ExportRow&) const = default;
+};
+
+// A canary value planted in one export, found again by its blind index.
+struct CanaryRow {
+  Bytes blind_index;
+  std::uint32_t key_version = 0;  // keyring version the blind index was made with
+  std::string kind;               // email | phone
+  std::int64_t export_id = 0;
+
+  bool operator==(const CanaryRow&) const = default;
+};
+
+// Visits supporter rows one at a time; return false to stop early.
+using SupporterVisitor = std::function<bool(const SupporterRow&)>;
+
 // ---- Directory reads -----------------------------------------------------------
 
 // A place in the directory order (created_at, then id, both descending).
@@ -328,6 +360,31 @@ class KeeperTx {
   // Deletes every counter whose window started before `window_start`;
   // returns how many.
   virtual Result<std::int64_t> delete_counters_before(std::int64_t window_start) = 0;
+
+  // ---- Exports (docs/exports.md).
+  // Sets (or, with nullopt, clears) the account's export public key.
+  // Errc::not_found if there is no such account.
+  virtual Result<void> set_export_public_key(const Bytes& account_id, const std::optional<Bytes>& public_key) = 0;
+  // The account's export public key; nullopt when it has none.
+  // Errc::not_found if there is no such account.
+  virtual Result<std::optional<Bytes>> export_public_key(const Bytes& account_id) = 0;
+  // Returns the id assigned (row.id is ignored). Errc::invalid_input if the
+  // requester (or a set approver) is not an account.
+  virtual Result<std::int64_t> insert_export(const ExportRow& row) = 0;
+  virtual Result<std::optional<ExportRow>> find_export(std::int64_t id) = 0;
+  // Replaces status, approver_id, approved_at and rows of export `row.id`.
+  // Errc::not_found if there is no such export.
+  virtual Result<void> update_export(const ExportRow& row) = 0;
+  // Every export (of one requester when `requester_id` is given), newest first.
+  virtual Result<std::vector<ExportRow>> exports(const std::optional<Bytes>& requester_id) = 0;
+  // Streams every supporter that is not a honeytoken (with tag `tag`, or
+  // all when ""), oldest first by (created_at, id). The visitor must not
+  // call scan_real_supporters again.
+  virtual Result<void> scan_real_supporters(const std::string& tag, const SupporterVisitor& visit) = 0;
+  // Errc::conflict if the blind index is taken, Errc::invalid_input if the
+  // export does not exist.
+  virtual Result<void> insert_canary(const CanaryRow& row) = 0;
+  virtual Result<std::optional<CanaryRow>> find_canary(const Bytes& blind_index) = 0;
 
  protected:
   KeeperTx() = default;

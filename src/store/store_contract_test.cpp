@@ -697,5 +697,216 @@ TEST_P(StoreContract, IntakeAndKeeperConcurrently) {
   EXPECT_EQ(*keeper_->count_inbox(), 0);
 }
 
+
+// ---- Exports (migration 0006).
+
+AccountRow account_row(const std::string& id, const std::string& name) {
+  AccountRow a;
+  a.id = bytes(id);
+  a.name = name;
+  a.role = "organiser";
+  a.password_hash = "hash";
+  a.totp_sealed = bytes("sealed");
+  a.created_at = a.updated_at = 10;
+  return a;
+}
+
+TEST_P(StoreContract, ExportPublicKeyIsSetReadAndCleared) {
+  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) { return tx.insert_account(account_row("acct-1", "alice")); }));
+  std::optional<Bytes> key;
+  auto read = [&]() {
+    return keeper_->transact([&](KeeperTx& tx) -> Result<void> {
+      auto k = tx.export_public_key(bytes("acct-1"));
+      if (!k) return std::unexpected(k.error());
+      key = *k;
+      return {};
+    });
+  };
+  ASSERT_TRUE(read());
+  EXPECT_EQ(key, std::nullopt);  // older accounts have none
+  ASSERT_TRUE(keeper_->transact(
+      [&](KeeperTx& tx) { return tx.set_export_public_key(bytes("acct-1"), bytes("public-key")); }));
+  ASSERT_TRUE(read());
+  EXPECT_EQ(key, bytes("public-key"));
+  // The key survives an update of the account's other columns.
+  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) -> Result<void> {
+    auto a = account_row("acct-1", "alice");
+    a.failures = 2;
+    return tx.update_account(a);
+  }));
+  ASSERT_TRUE(read());
+  EXPECT_EQ(key, bytes("public-key"));
+  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) { return tx.set_export_public_key(bytes("acct-1"), std::nullopt); }));
+  ASSERT_TRUE(read());
+  EXPECT_EQ(key, std::nullopt);
+
+  auto missing = keeper_->transact([&](KeeperTx& tx) { return tx.set_export_public_key(bytes("nobody"), bytes("k")); });
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, Errc::not_found);
+  auto missing_read = keeper_->transact([&](KeeperTx& tx) -> Result<void> {
+    auto k = tx.export_public_key(bytes("nobody"));
+    if (!k) return std::unexpected(k.error());
+    return {};
+  });
+  ASSERT_FALSE(missing_read);
+  EXPECT_EQ(missing_read.error().code, Errc::not_found);
+}
+
+TEST_P(StoreContract, ExportsRoundTripAndUpdate) {
+  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) -> Result<void> {
+    if (auto r = tx.insert_account(account_row("acct-1", "alice")); !r) return r;
+    return tx.insert_account(account_row("acct-2", "bob"));
+  }));
+  ExportRow e;
+  e.requester_id = bytes("acct-1");
+  e.tag = "volunteers";
+  e.fields = "name,email";
+  e.reason = "mailing";
+  e.status = "pending";
+  e.created_at = 100;
+  e.expires_at = 200;
+  std::int64_t id1 = 0, id2 = 0;
+  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) -> Result<void> {
+    auto a = tx.insert_export(e);
+    if (!a) return std::unexpected(a.error());
+    id1 = *a;
+    ExportRow other = e;
+    other.requester_id = bytes("acct-2");
+    auto b = tx.insert_export(other);
+    if (!b) return std::unexpected(b.error());
+    id2 = *b;
+    return {};
+  }));
+  EXPECT_LT(id1, id2);
+  std::optional<ExportRow> found;
+  std::vector<ExportRow> all, mine;
+  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) -> Result<void> {
+    auto f = tx.find_export(id1);
+    if (!f) return std::unexpected(f.error());
+    found = *f;
+    auto a = tx.exports(std::nullopt);
+    if (!a) return std::unexpected(a.error());
+    all = *a;
+    auto m = tx.exports(bytes("acct-1"));
+    if (!m) return std::unexpected(m.error());
+    mine = *m;
+    auto none = tx.find_export(id2 + 100);
+    if (!none) return std::unexpected(none.error());
+    if (*none) return fail(Errc::internal, "found an export that does not exist");
+    return {};
+  }));
+  ASSERT_TRUE(found.has_value());
+  ExportRow expected = e;
+  expected.id = id1;
+  EXPECT_EQ(*found, expected);
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].id, id2);  // newest first
+  ASSERT_EQ(mine.size(), 1u);
+  EXPECT_EQ(mine[0].id, id1);
+
+  expected.status = "approved";
+  expected.approver_id = bytes("acct-2");
+  expected.approved_at = 150;
+  expected.rows = 42;
+  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) { return tx.update_export(expected); }));
+  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) -> Result<void> {
+    auto f = tx.find_export(id1);
+    if (!f) return std::unexpected(f.error());
+    found = *f;
+    return {};
+  }));
+  EXPECT_EQ(*found, expected);
+
+  ExportRow ghost = expected;
+  ghost.id = id2 + 100;
+  auto missing = keeper_->transact([&](KeeperTx& tx) { return tx.update_export(ghost); });
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, Errc::not_found);
+  ExportRow bad_status = expected;
+  bad_status.status = "stolen";
+  EXPECT_FALSE(keeper_->transact([&](KeeperTx& tx) { return tx.update_export(bad_status); }));
+  ExportRow orphan = e;
+  orphan.requester_id = bytes("nobody");
+  auto refused = keeper_->transact([&](KeeperTx& tx) -> Result<void> {
+    auto r = tx.insert_export(orphan);
+    if (!r) return std::unexpected(r.error());
+    return {};
+  });
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, Errc::invalid_input);
+}
+
+TEST_P(StoreContract, ScanRealSupportersLeavesHoneytokensOutAndFiltersByTag) {
+  std::vector<SupporterRow> rows;
+  for (int i = 0; i < 5; ++i) {
+    auto s = supporter("s" + std::to_string(i), std::nullopt, std::nullopt);
+    s.created_at = 100 + i;
+    rows.push_back(s);
+    ASSERT_TRUE(insert(*keeper_, s));
+  }
+  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) -> Result<void> {
+    const std::vector<std::string> tag{"t"};
+    if (auto r = tx.add_tags(rows[1].id, tag, 1); !r) return r;
+    if (auto r = tx.add_tags(rows[2].id, tag, 1); !r) return r;
+    if (auto r = tx.add_tags(rows[3].id, tag, 1); !r) return r;
+    return tx.insert_honeytoken(rows[2].id, 1, "operator:test");
+  }));
+  auto scan = [&](const std::string& tag) {
+    std::vector<Bytes> ids;
+    auto r = keeper_->transact([&](KeeperTx& tx) {
+      return tx.scan_real_supporters(tag, [&](const SupporterRow& row) {
+        ids.push_back(row.id);
+        return true;
+      });
+    });
+    EXPECT_TRUE(r);
+    return ids;
+  };
+  EXPECT_EQ(scan(""), (std::vector<Bytes>{rows[0].id, rows[1].id, rows[3].id, rows[4].id}));
+  EXPECT_EQ(scan("t"), (std::vector<Bytes>{rows[1].id, rows[3].id}));
+  EXPECT_TRUE(scan("none").empty());
+  // Stopping early.
+  std::size_t seen = 0;
+  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) {
+    return tx.scan_real_supporters("", [&](const SupporterRow&) { return ++seen < 2; });
+  }));
+  EXPECT_EQ(seen, 2u);
+}
+
+TEST_P(StoreContract, CanariesAreFoundByBlindIndex) {
+  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) { return tx.insert_account(account_row("acct-1", "alice")); }));
+  std::int64_t id = 0;
+  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) -> Result<void> {
+    ExportRow e;
+    e.requester_id = bytes("acct-1");
+    e.fields = "email";
+    e.reason = "r";
+    e.status = "pending";
+    auto a = tx.insert_export(e);
+    if (!a) return std::unexpected(a.error());
+    id = *a;
+    return {};
+  }));
+  const CanaryRow c{bytes("index-1"), 2, "email", id};
+  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) { return tx.insert_canary(c); }));
+  std::optional<CanaryRow> found, missing;
+  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) -> Result<void> {
+    auto f = tx.find_canary(bytes("index-1"));
+    if (!f) return std::unexpected(f.error());
+    found = *f;
+    auto m = tx.find_canary(bytes("index-2"));
+    if (!m) return std::unexpected(m.error());
+    missing = *m;
+    return {};
+  }));
+  EXPECT_EQ(found, c);
+  EXPECT_EQ(missing, std::nullopt);
+  auto dup = keeper_->transact([&](KeeperTx& tx) { return tx.insert_canary(c); });
+  ASSERT_FALSE(dup);
+  EXPECT_EQ(dup.error().code, Errc::conflict);
+  auto orphan = keeper_->transact([&](KeeperTx& tx) { return tx.insert_canary(CanaryRow{bytes("i3"), 1, "phone", id + 9}); });
+  ASSERT_FALSE(orphan);
+  EXPECT_EQ(orphan.error().code, Errc::invalid_input);
+}
 }  // namespace
 }  // namespace rempart::store::test_support

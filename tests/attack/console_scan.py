@@ -430,6 +430,34 @@ def check_host_and_origin(c: Console) -> None:
     c.t.check(r is not None and b"csrf-was-bypassed" not in r.body, "no CSRF-less post changed the record")
 
 
+def check_sign_in(c: Console) -> None:
+    """The pending sign-in is bound to its address and single use, and a
+    failure says nothing about which factor was wrong. Other loopback
+    addresses than the scan's, so its sign-in throttle plays no part."""
+    acct = c.accounts["auditor"]
+    pending = al.login_pending(c.port, acct.name, acct.password, source="127.0.0.2")
+    if not c.t.check(pending is not None, "sign-in step one from 127.0.0.2"):
+        return
+    body = al.form_body({"pending": pending.encode(), "code": al.totp(acct.secret).encode()})
+    r = al.request(c.port, "POST", "/login/code", body, al.FORM_TYPE, source="127.0.0.3", timeout=30)
+    if c.look("pending id used from another address", r, (400,)):
+        c.t.check(r.header("set-cookie") is None, "pending id from another address: no session")
+    r = al.request(c.port, "POST", "/login/code", body, al.FORM_TYPE, source="127.0.0.2", timeout=30)
+    if c.look("pending id used again from its own address", r, (400,)):
+        c.t.check(r.header("set-cookie") is None, "pending id is single use")
+    answers = []
+    for name, password, src in ((acct.name, acct.password, "127.0.0.4"), ("nobody", "not-the-password-1", "127.0.0.5"),
+                                (acct.name, "not-the-password-1", "127.0.0.6")):
+        pending = al.login_pending(c.port, name, password, source=src)
+        r = al.request(c.port, "POST", "/login/code", al.form_body({"pending": (pending or "").encode(),
+                                                                     "code": b"000000"}),
+                       al.FORM_TYPE, source=src, timeout=30)
+        if c.look(f"wrong code ({'known' if name == acct.name else 'unknown'} account)", r, (401,)):
+            c.t.check(r.header("set-cookie") is None, "a failed sign-in sets no cookie")
+            answers.append(r.body)
+    c.t.check(len(set(answers)) == 1, "every failed sign-in gets the same page", str(len(set(answers))))
+
+
 def check_ports(c: Console) -> None:
     for method, path, body, ctype in (("POST", "/signup", al.form_body(al.base_person(1)), al.FORM_TYPE),
                                       ("POST", al.OSDI_PATH, al.osdi_body(al.osdi_base(1)), al.JSON_TYPE),
@@ -577,6 +605,7 @@ def main() -> int:
             check_intake_token(c)
             check_host_and_origin(c)
             check_ports(c)
+            check_sign_in(c)
             check_corpus(c)
             tally.note(f"socket checks took {time.monotonic() - t0:.0f} s")
 

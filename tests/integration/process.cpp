@@ -112,8 +112,10 @@ bool Server::running() {
   return true;
 }
 
-unsigned short Server::wait_for_port(std::chrono::seconds timeout) {
-  static const std::regex re("intake listening on [^ ]*:([0-9]+)");
+unsigned short Server::wait_for_port(std::chrono::seconds timeout, const std::string& listener) {
+  // The digits must be followed by the end of the line (or " (TLS)"): a
+  // line half-written to the log must not give half a port number.
+  const std::regex re(listener + " listening on [^ ]*:([0-9]+)[ \n]");
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
     std::smatch m;

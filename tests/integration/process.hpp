@@ -42,8 +42,10 @@ class Server {
  public:
   Server(const std::vector<std::string>& args, const fs::path& log);
   ~Server();  // SIGKILL if still running
-  // Waits for "intake listening on HOST:PORT" in the log; 0 if it never came.
-  unsigned short wait_for_port(std::chrono::seconds timeout = std::chrono::seconds(30));
+  // Waits for "<listener> listening on HOST:PORT" in the log ("intake" or
+  // "console"); 0 if it never came.
+  unsigned short wait_for_port(std::chrono::seconds timeout = std::chrono::seconds(30),
+                               const std::string& listener = "intake");
   // Waits for a log line containing `text`.
   bool wait_for_log(const std::string& text, std::chrono::seconds timeout = std::chrono::seconds(30));
   // SIGTERM, then waits; returns the exit code (-1 on a signal or timeout).

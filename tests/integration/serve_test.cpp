@@ -200,8 +200,35 @@ TEST(Serve, IntakeWithoutAnySecretKeyIsFoldedByAKeeperLater) {
   auto show = run_rempart({"supporters", "show", "--config", in.config.string(), "--email", kEmail, "--json"});
   EXPECT_NE(show.out.find(kGiven), std::string::npos) << show.err;
   EXPECT_EQ(keeper.terminate(), 0) << keeper.log();
-  // The keeper serves no HTTP at all in this issue.
+  // The keeper serves its console, never the intake routes.
   EXPECT_EQ(keeper.log().find("intake listening"), std::string::npos);
+}
+
+// The console is the keeper's: `--role intake` serves none of it, and the
+// two listeners never answer each other's routes.
+TEST(Serve, ConsoleOnlyOnTheKeeperAndOnItsOwnAddress) {
+  Instance in;
+  {
+    Server intake({"serve", "--config", in.config.string(), "--role", "intake"}, in.dir.path() / "intake.log");
+    const auto port = intake.wait_for_port();
+    ASSERT_NE(port, 0) << intake.log();
+    EXPECT_EQ(http_request(port, "GET", "/login").status, 404);
+    EXPECT_EQ(http_request(port, "GET", "/api/v1/me").status, 404);
+    EXPECT_EQ(intake.terminate(), 0) << intake.log();
+    EXPECT_EQ(intake.log().find("console listening"), std::string::npos);
+  }
+  Server all({"serve", "--config", in.config.string()}, in.dir.path() / "all.log");
+  const auto intake_port = all.wait_for_port();
+  const auto console_port = all.wait_for_port(std::chrono::seconds(30), "console");
+  ASSERT_NE(intake_port, 0) << all.log();
+  ASSERT_NE(console_port, 0) << all.log();
+  EXPECT_NE(intake_port, console_port);
+  EXPECT_EQ(http_request(console_port, "GET", "/login").status, 200);
+  EXPECT_EQ(http_request(console_port, "GET", "/api/v1/me").status, 401);
+  EXPECT_EQ(http_request(console_port, "POST", "/signup", "application/x-www-form-urlencoded", form_body()).status,
+            404);
+  EXPECT_EQ(http_request(intake_port, "GET", "/login").status, 404);
+  EXPECT_EQ(all.terminate(), 0) << all.log();
 }
 
 TEST(Serve, RefusesKeyFilesOpenToOthers) {

@@ -480,6 +480,25 @@ Result<std::int64_t> run_counting(Connection& conn, const sqlite::Sql& stmt, aut
   return q->changes();
 }
 
+// ---- Exports ---------------------------------------------------------------------
+
+// Column order of REMPART_EXPORT_COLUMNS.
+ExportRow read_export(const Query& q) {
+  ExportRow e;
+  e.id = q.int64(0);
+  e.requester_id = q.blob(1);
+  e.tag = q.text(2);
+  e.fields = q.text(3);
+  e.reason = q.text(4);
+  e.status = q.text(5);
+  e.created_at = q.int64(6);
+  e.expires_at = q.int64(7);
+  e.approver_id = q.optional_blob(8);
+  e.approved_at = q.optional_int(9);
+  e.rows = q.int64(10);
+  return e;
+}
+
 // ---- Intake ------------------------------------------------------------------
 
 class SqliteIntakeStore final : public IntakeStore {
@@ -809,6 +828,108 @@ class SqliteKeeperTx final : public KeeperTx {
   }
   Result<std::int64_t> delete_counters_before(std::int64_t window_start) override {
     return run_counting(conn_, sql::kDeleteGuardCountersBefore, [&](Query& q) { q.bind_int(1, window_start); });
+  }
+
+  // ---- Exports.
+
+  Result<void> set_export_public_key(const Bytes& account_id, const std::optional<Bytes>& public_key) override {
+    auto n = run_counting(conn_, sql::kUpdateAccountExportKey,
+                          [&](Query& q) { q.bind_blob(1, account_id).bind_optional_blob(2, public_key); });
+    if (!n) return propagate(n);
+    if (*n == 0) return fail(Errc::not_found, "set_export_public_key: no such account");
+    return {};
+  }
+  Result<std::optional<Bytes>> export_public_key(const Bytes& account_id) override {
+    auto q = conn_.query(sql::kSelectAccountExportKey);
+    if (!q) return propagate(q);
+    q->bind_blob(1, account_id);
+    auto row = q->step();
+    if (!row) return propagate(row);
+    if (!*row) return fail(Errc::not_found, "export_public_key: no such account");
+    return q->optional_blob(0);
+  }
+  Result<std::int64_t> insert_export(const ExportRow& row) override {
+    auto q = conn_.query(sql::kInsertExport);
+    if (!q) return propagate(q);
+    q->bind_blob(1, row.requester_id)
+        .bind_text(2, row.tag)
+        .bind_text(3, row.fields)
+        .bind_text(4, row.reason)
+        .bind_text(5, row.status)
+        .bind_int(6, row.created_at)
+        .bind_int(7, row.expires_at)
+        .bind_optional_blob(8, row.approver_id)
+        .bind_optional_int(9, row.approved_at)
+        .bind_int(10, row.rows);
+    auto step = q->step();
+    if (!step) return propagate(step);
+    if (!*step) return fail(Errc::storage, "sqlite kInsertExport returned no id");
+    const std::int64_t id = q->int64(0);
+    if (auto r = q->run(); !r) return propagate(r);  // finish the statement
+    return id;
+  }
+  Result<std::optional<ExportRow>> find_export(std::int64_t id) override {
+    auto q = conn_.query(sql::kSelectExport);
+    if (!q) return propagate(q);
+    q->bind_int(1, id);
+    auto row = q->step();
+    if (!row) return propagate(row);
+    if (!*row) return std::optional<ExportRow>{};
+    return std::optional<ExportRow>{read_export(*q)};
+  }
+  Result<void> update_export(const ExportRow& row) override {
+    auto n = run_counting(conn_, sql::kUpdateExport, [&](Query& q) {
+      q.bind_int(1, row.id)
+          .bind_text(2, row.status)
+          .bind_optional_blob(3, row.approver_id)
+          .bind_optional_int(4, row.approved_at)
+          .bind_int(5, row.rows);
+    });
+    if (!n) return propagate(n);
+    if (*n == 0) return fail(Errc::not_found, "update_export: no such export");
+    return {};
+  }
+  Result<std::vector<ExportRow>> exports(const std::optional<Bytes>& requester_id) override {
+    auto q = conn_.query(requester_id ? sql::kSelectExportsOf : sql::kSelectExports);
+    if (!q) return propagate(q);
+    if (requester_id) q->bind_blob(1, *requester_id);
+    std::vector<ExportRow> out;
+    for (;;) {
+      auto row = q->step();
+      if (!row) return propagate(row);
+      if (!*row) return out;
+      out.push_back(read_export(*q));
+    }
+  }
+  Result<void> scan_real_supporters(const std::string& tag, const SupporterVisitor& visit) override {
+    auto q = conn_.query(sql::kScanRealSupporters);
+    if (!q) return propagate(q);
+    q->bind_text(1, tag);
+    for (;;) {
+      auto more = q->step();
+      if (!more) return propagate(more);
+      if (!*more) return {};
+      auto row = read_supporter(*q);
+      if (!row) return propagate(row);
+      if (!visit(*row)) return {};
+    }
+  }
+  Result<void> insert_canary(const CanaryRow& row) override {
+    auto q = conn_.query(sql::kInsertCanary);
+    if (!q) return propagate(q);
+    q->bind_blob(1, row.blind_index).bind_int(2, row.key_version).bind_text(3, row.kind).bind_int(4, row.export_id);
+    return q->run();
+  }
+  Result<std::optional<CanaryRow>> find_canary(const Bytes& blind_index) override {
+    auto q = conn_.query(sql::kSelectCanary);
+    if (!q) return propagate(q);
+    q->bind_blob(1, blind_index);
+    auto row = q->step();
+    if (!row) return propagate(row);
+    if (!*row) return std::optional<CanaryRow>{};
+    auto kv = key_version_of(*q, 1);
+    if (!kv) return propagate(kv);
+    return std::optional<CanaryRow>{CanaryRow{q->blob(0), *kv, q->text(2), q->int64(3)}};
   }
 
  private:

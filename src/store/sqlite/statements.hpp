@@ -323,5 +323,41 @@ inline constexpr Sql kUpsertLoginThrottle{
     " ON CONFLICT (client) DO UPDATE SET failures = excluded.failures, last_failure_at = excluded.last_failure_at"};
 inline constexpr Sql kDeleteLoginThrottle{"kDeleteLoginThrottle", "DELETE FROM login_throttle WHERE client = ?1"};
 
+// ---- Keeper: exports (migration 0006) -----------------------------------------
+
+inline constexpr Sql kUpdateAccountExportKey{
+    "kUpdateAccountExportKey", "UPDATE accounts SET export_public_key = ?2 WHERE id = ?1"};
+inline constexpr Sql kSelectAccountExportKey{
+    "kSelectAccountExportKey", "SELECT export_public_key FROM accounts WHERE id = ?1"};
+#define REMPART_EXPORT_COLUMNS \
+  "id, requester_id, tag, fields, reason, status, created_at, expires_at, approver_id, approved_at, rows"
+inline constexpr Sql kInsertExport{
+    "kInsertExport",
+    "INSERT INTO exports (requester_id, tag, fields, reason, status, created_at, expires_at, approver_id,"
+    " approved_at, rows) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) RETURNING id"};
+inline constexpr Sql kSelectExport{
+    "kSelectExport", "SELECT " REMPART_EXPORT_COLUMNS " FROM exports WHERE id = ?1"};
+inline constexpr Sql kSelectExports{
+    "kSelectExports", "SELECT " REMPART_EXPORT_COLUMNS " FROM exports ORDER BY id DESC"};
+inline constexpr Sql kSelectExportsOf{
+    "kSelectExportsOf", "SELECT " REMPART_EXPORT_COLUMNS " FROM exports WHERE requester_id = ?1 ORDER BY id DESC"};
+#undef REMPART_EXPORT_COLUMNS
+inline constexpr Sql kUpdateExport{
+    "kUpdateExport",
+    "UPDATE exports SET status = ?2, approver_id = ?3, approved_at = ?4, rows = ?5 WHERE id = ?1"};
+// Columns of kSelectSupporterById; ?1 tag ('' = every supporter).
+inline constexpr Sql kScanRealSupporters{
+    "kScanRealSupporters",
+    "SELECT s.id, s.key_version, s.wrapped_key, s.fields, s.email_index, s.phone_index,"
+    " s.consent_email_at, s.consent_sms_at, s.created_at, s.updated_at FROM supporters s"
+    " WHERE NOT EXISTS (SELECT 1 FROM honeytokens h WHERE h.supporter_id = s.id)"
+    " AND (?1 = '' OR EXISTS (SELECT 1 FROM supporter_tags w WHERE w.supporter_id = s.id AND w.tag = ?1))"
+    " ORDER BY s.created_at, s.id"};
+inline constexpr Sql kInsertCanary{
+    "kInsertCanary",
+    "INSERT INTO export_canaries (blind_index, key_version, kind, export_id) VALUES (?1, ?2, ?3, ?4)"};
+inline constexpr Sql kSelectCanary{
+    "kSelectCanary", "SELECT blind_index, key_version, kind, export_id FROM export_canaries WHERE blind_index = ?1"};
+
 }  // namespace sql
 }  // namespace rempart::store::sqlite

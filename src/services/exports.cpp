@@ -1,0 +1,839 @@
+#include "services/exports.hpp"
+
+#include <fcntl.h>
+#include <sodium.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <set>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+#include "audit/chain.hpp"
+#include "core/text.hpp"
+#include "core/validate.hpp"
+#include "crypto/blind_index.hpp"
+#include "services/records.hpp"
+#include "services/synth.hpp"
+
+namespace rempart::services {
+namespace {
+
+using store::Bytes;
+
+constexpr std::size_t kIdBytes = 16;
+constexpr std::size_t kMaxReasonBytes = 200;
+constexpr std::size_t kMaxCanaries = 100;
+constexpr std::string_view kStatusPending = "pending";
+constexpr std::string_view kStatusApproved = "approved";
+constexpr std::string_view kStatusExpired = "expired";
+constexpr std::string_view kStatusDownloaded = "downloaded";
+
+// File format (docs/exports.md):
+//   "RMPX1" | u8 format version (1) | u64 export id (LE)          = header
+//   crypto_box_seal(file key) (80 bytes)
+//   secretstream header (24 bytes)
+//   chunks: u32 ciphertext length (LE) | ciphertext, the last tagged FINAL
+// Every chunk carries the 14-byte header as associated data.
+constexpr std::string_view kMagic = "RMPX1";
+constexpr std::uint8_t kFormatVersion = 1;
+constexpr std::size_t kHeaderSize = 5 + 1 + 8;
+constexpr std::size_t kSealedKeySize = crypto_box_SEALBYTES + crypto_secretstream_xchacha20poly1305_KEYBYTES;
+constexpr std::size_t kChunkPlain = 64 * 1024;
+constexpr std::size_t kMaxChunkCipher = kChunkPlain + crypto_secretstream_xchacha20poly1305_ABYTES;
+
+// Canary phones: the fiction blocks synth uses (ARCEP's ranges reserved for
+// audiovisual works), so a canary number rings nobody.
+constexpr std::array<std::string_view, 5> kFictionBlocks = {"+3319900", "+3326191", "+3335320", "+3346571",
+                                                             "+3353649"};
+
+template <typename T>
+std::unexpected<Error> propagate(Result<T>& r) {
+  return std::unexpected(std::move(r.error()));
+}
+
+std::optional<Bytes> parse_id(std::string_view hex) {
+  if (hex.size() != kIdBytes * 2) return std::nullopt;
+  Bytes out(kIdBytes);
+  std::size_t len = 0;
+  if (sodium_hex2bin(out.data(), out.size(), hex.data(), hex.size(), nullptr, &len, nullptr) != 0 || len != kIdBytes) {
+    return std::nullopt;
+  }
+  return out;
+}
+
+bool valid_reason(std::string_view r) {
+  if (r.empty() || r.size() > kMaxReasonBytes || !core::text::is_valid_utf8(r)) return false;
+  for (std::size_t i = 0; i < r.size();) {
+    const auto c = core::text::decode_one(r, i);
+    if (!c || core::text::is_control(*c) || core::text::is_bidi_control(*c)) return false;
+  }
+  return true;
+}
+
+Result<void> check_fields(const std::vector<FieldKind>& fields) {
+  if (fields.empty() || fields.size() > std::size(kAllFieldKinds)) {
+    return fail(Errc::invalid_input, "export: between 1 and 4 field kinds");
+  }
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    if (std::find(std::begin(kAllFieldKinds), std::end(kAllFieldKinds), fields[i]) == std::end(kAllFieldKinds)) {
+      return fail(Errc::invalid_input, "export: unknown field kind");
+    }
+    if (std::find(fields.begin() + static_cast<std::ptrdiff_t>(i) + 1, fields.end(), fields[i]) != fields.end()) {
+      return fail(Errc::invalid_input, "export: repeated field kind");
+    }
+  }
+  return {};
+}
+
+std::string join_fields(const std::vector<FieldKind>& fields) {
+  std::string out;
+  for (FieldKind k : fields) {
+    if (!out.empty()) out += ',';
+    out += field_kind_name(k);
+  }
+  return out;
+}
+
+std::vector<FieldKind> split_fields(std::string_view s) {
+  std::vector<FieldKind> out;
+  while (!s.empty()) {
+    const std::size_t comma = s.find(',');
+    if (auto k = parse_field_kind(s.substr(0, comma))) out.push_back(*k);
+    if (comma == std::string_view::npos) break;
+    s.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
+nlohmann::json field_names(const std::vector<FieldKind>& fields) {
+  nlohmann::json a = nlohmann::json::array();
+  for (FieldKind k : fields) a.push_back(field_kind_name(k));
+  return a;
+}
+
+bool has(const std::vector<FieldKind>& fields, FieldKind k) {
+  return std::find(fields.begin(), fields.end(), k) != fields.end();
+}
+
+// ---- CSV -----------------------------------------------------------------------
+
+void csv_field(std::string& out, std::string_view v) {
+  if (v.find_first_of(",\"\r\n") == std::string_view::npos) {
+    out += v;
+    return;
+  }
+  out += '"';
+  for (char c : v) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  out += '"';
+}
+
+void csv_header(std::string& out, const std::vector<FieldKind>& fields) {
+  bool first = true;
+  auto col = [&](std::string_view name) {
+    if (!first) out += ',';
+    first = false;
+    out += name;
+  };
+  for (FieldKind k : fields) {
+    switch (k) {
+      case FieldKind::name: col("given_name"); col("family_name"); break;
+      case FieldKind::email: col("email"); break;
+      case FieldKind::phone: col("phone"); break;
+      case FieldKind::address: col("postal_code"); col("locality"); break;
+    }
+  }
+  out += "\r\n";
+}
+
+void csv_row(std::string& out, const std::vector<FieldKind>& fields, const core::Person& p) {
+  bool first = true;
+  auto col = [&](std::string_view v) {
+    if (!first) out += ',';
+    first = false;
+    csv_field(out, v);
+  };
+  for (FieldKind k : fields) {
+    switch (k) {
+      case FieldKind::name: col(p.given_name); col(p.family_name); break;
+      case FieldKind::email: col(p.email); break;
+      case FieldKind::phone: col(p.phone); break;
+      case FieldKind::address: col(p.postal_code); col(p.locality); break;
+    }
+  }
+  out += "\r\n";
+}
+
+void wipe(std::string& s) {
+  if (!s.empty()) sodium_memzero(s.data(), s.size());
+  s.clear();
+}
+
+void wipe(core::Person& p) {
+  wipe(p.given_name);
+  wipe(p.family_name);
+  wipe(p.email);
+  wipe(p.phone);
+  wipe(p.postal_code);
+  wipe(p.locality);
+}
+
+// ---- Sealing -----------------------------------------------------------------------
+
+void put_u32(std::string& out, std::uint32_t v) {
+  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+
+std::array<std::uint8_t, kHeaderSize> file_header(std::int64_t export_id) {
+  std::array<std::uint8_t, kHeaderSize> h{};
+  std::memcpy(h.data(), kMagic.data(), kMagic.size());
+  h[5] = kFormatVersion;
+  const auto id = static_cast<std::uint64_t>(export_id);
+  for (int i = 0; i < 8; ++i) h[6 + static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(id >> (8 * i));
+  return h;
+}
+
+Result<std::string> seal_file(std::string_view plain, std::span<const std::uint8_t> public_key, std::int64_t export_id) {
+  if (public_key.size() != crypto_box_PUBLICKEYBYTES) return fail(Errc::crypto, "export public key has the wrong size");
+  const auto header = file_header(export_id);
+  std::string out(reinterpret_cast<const char*>(header.data()), header.size());
+
+  std::array<std::uint8_t, crypto_secretstream_xchacha20poly1305_KEYBYTES> key{};
+  crypto_secretstream_xchacha20poly1305_keygen(key.data());
+  std::array<std::uint8_t, kSealedKeySize> sealed{};
+  const int sr = crypto_box_seal(sealed.data(), key.data(), key.size(), public_key.data());
+  if (sr != 0) {
+    sodium_memzero(key.data(), key.size());
+    return fail(Errc::crypto, "sealing the export file key failed");
+  }
+  out.append(reinterpret_cast<const char*>(sealed.data()), sealed.size());
+
+  crypto_secretstream_xchacha20poly1305_state st;
+  std::array<std::uint8_t, crypto_secretstream_xchacha20poly1305_HEADERBYTES> ss_header{};
+  crypto_secretstream_xchacha20poly1305_init_push(&st, ss_header.data(), key.data());
+  sodium_memzero(key.data(), key.size());
+  out.append(reinterpret_cast<const char*>(ss_header.data()), ss_header.size());
+
+  std::vector<std::uint8_t> chunk(kMaxChunkCipher);
+  std::size_t pos = 0;
+  do {
+    const std::size_t n = std::min(kChunkPlain, plain.size() - pos);
+    const bool last = pos + n == plain.size();
+    unsigned long long clen = 0;
+    crypto_secretstream_xchacha20poly1305_push(
+        &st, chunk.data(), &clen, reinterpret_cast<const unsigned char*>(plain.data()) + pos, n, header.data(),
+        header.size(),
+        last ? crypto_secretstream_xchacha20poly1305_TAG_FINAL : crypto_secretstream_xchacha20poly1305_TAG_MESSAGE);
+    put_u32(out, static_cast<std::uint32_t>(clen));
+    out.append(reinterpret_cast<const char*>(chunk.data()), static_cast<std::size_t>(clen));
+    pos += n;
+  } while (pos < plain.size());
+  sodium_memzero(&st, sizeof st);
+  return out;
+}
+
+// ---- Files ---------------------------------------------------------------------------
+
+Result<void> ensure_dir(const std::filesystem::path& dir) {
+  if (dir.empty()) return fail(Errc::config, "export directory is not configured");
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0) {
+    if (errno != ENOENT) return fail(Errc::io, std::string("cannot stat the export directory: ") + std::strerror(errno));
+    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+      return fail(Errc::io, std::string("cannot create the export directory: ") + std::strerror(errno));
+    }
+    if (::stat(dir.c_str(), &st) != 0) {
+      return fail(Errc::io, std::string("cannot stat the export directory: ") + std::strerror(errno));
+    }
+  }
+  if (!S_ISDIR(st.st_mode)) return fail(Errc::io, "the export path is not a directory");
+  if ((st.st_mode & 077) != 0) return fail(Errc::permission, "the export directory is open to group or others (chmod 700)");
+  return {};
+}
+
+std::filesystem::path file_of(const std::filesystem::path& dir, std::int64_t id) {
+  return dir / (std::to_string(id) + ".rmpx");
+}
+
+// Writes `bytes` to `path` through a temporary file in the same directory
+// (0600, fsynced, renamed over, directory fsynced): readers see the whole
+// file or none.
+Result<void> write_atomically(const std::filesystem::path& path, std::string_view bytes) {
+  const std::filesystem::path tmp = path.string() + ".tmp";
+  ::unlink(tmp.c_str());
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return fail(Errc::io, std::string("cannot create the export file: ") + std::strerror(errno));
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t w = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      const int err = errno;
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      return fail(Errc::io, std::string("cannot write the export file: ") + std::strerror(err));
+    }
+    done += static_cast<std::size_t>(w);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    ::unlink(tmp.c_str());
+    return fail(Errc::io, "cannot flush the export file");
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    return fail(Errc::io, std::string("cannot move the export file in place: ") + std::strerror(err));
+  }
+  const int dfd = ::open(path.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    (void)::fsync(dfd);
+    ::close(dfd);
+  }
+  return {};
+}
+
+Result<std::string> read_whole(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return fail(Errc::io, "the export file is missing");
+  std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) return fail(Errc::io, "cannot read the export file");
+  return s;
+}
+
+// ---- Canaries ------------------------------------------------------------------------
+
+std::uint32_t pick(std::size_t n) { return randombytes_uniform(static_cast<std::uint32_t>(n)); }
+
+template <typename T>
+const T& any_of(std::span<const T> list) {
+  return list[pick(list.size())];
+}
+
+struct Canary {
+  core::Person person;
+  std::vector<store::CanaryRow> marks;
+};
+
+// Whether `index` names a record or a canary already (or one of this file).
+Result<bool> index_taken(store::KeeperTx& tx, std::string_view kind, const Bytes& index,
+                         const std::set<Bytes>& this_file) {
+  if (this_file.contains(index)) return true;
+  auto c = tx.find_canary(index);
+  if (!c) return propagate(c);
+  if (*c) return true;
+  auto s = kind == crypto::kBlindIndexEmail ? tx.find_supporter_by_email_index(index)
+                                            : tx.find_supporter_by_phone_index(index);
+  if (!s) return propagate(s);
+  return s->has_value();
+}
+
+Result<Canary> make_canary(store::KeeperTx& tx, const crypto::KeeperKeyring& keys, const ExportOptions& opt,
+                           const std::vector<FieldKind>& fields, std::int64_t export_id,
+                           const std::vector<std::pair<std::string, std::string>>& places, std::set<Bytes>& taken) {
+  const crypto::KeySet& ks = keys.current();
+  Canary c;
+  c.person.given_name = std::string(any_of(synth_given_names()));
+  c.person.family_name = std::string(any_of(synth_family_names()));
+  if (!places.empty()) {
+    const auto& [postal, locality] = places[pick(places.size())];
+    c.person.postal_code = postal;
+    c.person.locality = locality;
+  }
+  constexpr int kAttempts = 50;
+  if (has(fields, FieldKind::email)) {
+    bool done = false;
+    for (int attempt = 0; attempt < kAttempts && !done; ++attempt) {
+      const std::uint32_t width = 2 + pick(3);  // 2..4 digits, like people's own
+      std::string digits;
+      for (std::uint32_t i = 0; i < width; ++i) digits.push_back(static_cast<char>('0' + pick(10)));
+      const std::string raw = synth_ascii_fold(c.person.given_name) + "." + synth_ascii_fold(c.person.family_name) +
+                              digits + "@" + opt.canary_domain;
+      auto norm = core::normalize_email(raw);
+      if (!norm) return fail(Errc::config, "the canary e-mail domain is not valid");
+      const auto idx = crypto::blind_index(ks, crypto::kBlindIndexEmail, *norm);
+      const Bytes index(idx.begin(), idx.end());
+      auto t = index_taken(tx, crypto::kBlindIndexEmail, index, taken);
+      if (!t) return propagate(t);
+      if (*t) continue;
+      taken.insert(index);
+      c.person.email = *norm;
+      c.marks.push_back(store::CanaryRow{index, ks.version, std::string(crypto::kBlindIndexEmail), export_id});
+      done = true;
+    }
+    if (!done) return fail(Errc::conflict, "no free canary e-mail address found");
+  }
+  if (has(fields, FieldKind::phone)) {
+    bool done = false;
+    for (int attempt = 0; attempt < kAttempts && !done; ++attempt) {
+      std::string raw(kFictionBlocks[pick(kFictionBlocks.size())]);
+      for (int i = 0; i < 4; ++i) raw.push_back(static_cast<char>('0' + pick(10)));
+      auto norm = core::normalize_phone(raw, "FR");
+      if (!norm) continue;
+      const auto idx = crypto::blind_index(ks, crypto::kBlindIndexPhone, *norm);
+      const Bytes index(idx.begin(), idx.end());
+      auto t = index_taken(tx, crypto::kBlindIndexPhone, index, taken);
+      if (!t) return propagate(t);
+      if (*t) continue;
+      taken.insert(index);
+      c.person.phone = *norm;
+      c.marks.push_back(store::CanaryRow{index, ks.version, std::string(crypto::kBlindIndexPhone), export_id});
+      done = true;
+    }
+    if (!done) return fail(Errc::conflict, "no free canary phone number found");
+  }
+  return c;
+}
+
+// ---- Requests ------------------------------------------------------------------------
+
+// Account names by id, read once per call.
+class Names {
+ public:
+  explicit Names(store::KeeperTx& tx) : tx_(&tx) {}
+  Result<std::string> of(const Bytes& id) {
+    if (auto it = cache_.find(id); it != cache_.end()) return it->second;
+    auto a = tx_->find_account(id);
+    if (!a) return propagate(a);
+    std::string name = *a ? (*a)->name : std::string();
+    cache_.emplace(id, name);
+    return name;
+  }
+
+ private:
+  store::KeeperTx* tx_;
+  std::map<Bytes, std::string> cache_;
+};
+
+Result<ExportRequest> to_request(const store::ExportRow& row, Names& names) {
+  ExportRequest r;
+  r.id = row.id;
+  r.requester_id = audit::to_hex(row.requester_id);
+  auto rn = names.of(row.requester_id);
+  if (!rn) return propagate(rn);
+  r.requester = std::move(*rn);
+  r.tag = row.tag;
+  r.fields = split_fields(row.fields);
+  r.reason = row.reason;
+  r.status = row.status;
+  r.created_at = row.created_at;
+  r.expires_at = row.expires_at;
+  if (row.approver_id) {
+    auto an = names.of(*row.approver_id);
+    if (!an) return propagate(an);
+    r.approver = std::move(*an);
+  }
+  r.approved_at = row.approved_at;
+  r.rows = row.rows;
+  return r;
+}
+
+Result<std::int64_t> write_entry(store::KeeperTx& tx, const crypto::KeeperKeyring& keys, const std::string& actor,
+                                 std::string_view act, nlohmann::json details, const std::string& client) {
+  return audit::record(tx, keys, audit::Event{actor, std::string(act), "", std::move(details), client});
+}
+
+}  // namespace
+
+Exports::Exports(store::KeeperStore& store, const crypto::KeeperKeyring& keys, ExportOptions options)
+    : store_(&store), keys_(&keys), opt_(std::move(options)) {
+  if (!opt_.clock) opt_.clock = auth::system_now;
+}
+
+Result<std::int64_t> Exports::request(const Asker& who, const std::string& requester_id_hex, std::string_view tag,
+                                      const std::vector<FieldKind>& fields, std::string_view reason) {
+  auto requester = parse_id(requester_id_hex);
+  if (!requester) return fail(Errc::invalid_input, "export request: invalid account id");
+  std::string clean_tag;
+  if (!tag.empty()) {
+    auto t = core::normalize_tag(tag);
+    if (!t) return fail(Errc::invalid_input, "export request: invalid tag");
+    clean_tag = std::move(*t);
+  }
+  if (auto f = check_fields(fields); !f) return std::unexpected(f.error());
+  if (!valid_reason(reason)) return fail(Errc::invalid_input, "export request: invalid reason");
+  const std::int64_t now = opt_.clock();
+  std::int64_t id = 0;
+  auto r = store_->transact([&](store::KeeperTx& tx) -> Result<void> {
+    auto key = tx.export_public_key(*requester);
+    if (!key) return propagate(key);
+    if (!*key) {
+      return fail(Errc::invalid_input, "export request: the requester has no export key (reset its MFA to make one)");
+    }
+    store::ExportRow row;
+    row.requester_id = *requester;
+    row.tag = clean_tag;
+    row.fields = join_fields(fields);
+    row.reason = std::string(reason);
+    row.status = std::string(kStatusPending);
+    row.created_at = now;
+    row.expires_at = now + opt_.ttl_seconds;
+    auto n = tx.insert_export(row);
+    if (!n) return propagate(n);
+    id = *n;
+    nlohmann::json details = {{"export", id},
+                              {"requester", auth::account_actor(audit::to_hex(*requester))},
+                              {"tag", clean_tag},
+                              {"fields", field_names(fields)},
+                              {"reason", reason}};
+    auto w = write_entry(tx, *keys_, who.actor, audit::action::export_request, std::move(details), who.client);
+    if (!w) return propagate(w);
+    return {};
+  });
+  if (!r) return std::unexpected(r.error());
+  return id;
+}
+
+Result<std::vector<ExportRequest>> Exports::list(const std::string& requester_id_hex) {
+  std::optional<Bytes> requester;
+  if (!requester_id_hex.empty()) {
+    requester = parse_id(requester_id_hex);
+    if (!requester) return fail(Errc::invalid_input, "export list: invalid account id");
+  }
+  std::vector<ExportRequest> out;
+  auto r = store_->transact([&](store::KeeperTx& tx) -> Result<void> {
+    auto rows = tx.exports(requester);
+    if (!rows) return propagate(rows);
+    Names names(tx);
+    for (const auto& row : *rows) {
+      auto x = to_request(row, names);
+      if (!x) return propagate(x);
+      out.push_back(std::move(*x));
+    }
+    return {};
+  });
+  if (!r) return std::unexpected(r.error());
+  return out;
+}
+
+Result<ExportRequest> Exports::approve(const Asker& who, const std::string& approver_id_hex, std::int64_t id,
+                                       auth::AccountService& accounts, std::string_view totp_code) {
+  auto approver = parse_id(approver_id_hex);
+  if (!approver) return fail(Errc::invalid_input, "export approve: invalid account id");
+  if (opt_.canaries > kMaxCanaries) return fail(Errc::config, "export: at most 100 canaries per file");
+
+  // 1. The request as it stands: cheap refusals before a code is spent.
+  bool expired_now = false;
+  auto first = store_->transact([&](store::KeeperTx& tx) -> Result<void> {
+    auto row = tx.find_export(id);
+    if (!row) return propagate(row);
+    if (!*row) return fail(Errc::not_found, "export approve: no such request");
+    if ((*row)->requester_id == *approver) return fail(Errc::permission, "export approve: the requester cannot approve");
+    if ((*row)->status != kStatusPending) return fail(Errc::conflict, "export approve: the request is not pending");
+    if (opt_.clock() >= (*row)->expires_at) {
+      (*row)->status = std::string(kStatusExpired);
+      if (auto u = tx.update_export(**row); !u) return u;
+      auto w = write_entry(tx, *keys_, who.actor, audit::action::export_expire, {{"export", id}}, who.client);
+      if (!w) return propagate(w);
+      expired_now = true;
+    }
+    return {};
+  });
+  if (!first) return std::unexpected(first.error());
+  if (expired_now) return fail(Errc::conflict, "export approve: the request has expired");
+
+  // 2. The second factor, now: a stolen session alone approves nothing.
+  auto ok = accounts.check_second_factor(audit::to_hex(*approver), totp_code);
+  if (!ok) return std::unexpected(ok.error());
+  if (!*ok) {
+    auto w = store_->transact([&](store::KeeperTx& tx) -> Result<void> {
+      auto e = write_entry(tx, *keys_, who.actor, audit::action::export_approve_refused,
+                           {{"export", id}, {"cause", "second_factor"}}, who.client);
+      if (!e) return propagate(e);
+      return {};
+    });
+    if (!w) return std::unexpected(w.error());
+    return fail(Errc::permission, "export approve: the second factor was refused");
+  }
+
+  if (auto d = ensure_dir(opt_.dir); !d) return std::unexpected(d.error());
+  const std::filesystem::path path = file_of(opt_.dir, id);
+
+  // 3. Build, seal, write and record in one transaction.
+  ExportRequest result;
+  bool file_written = false;
+  auto r = store_->transact([&](store::KeeperTx& tx) -> Result<void> {
+    auto found = tx.find_export(id);
+    if (!found) return propagate(found);
+    if (!*found) return fail(Errc::not_found, "export approve: no such request");
+    store::ExportRow row = std::move(**found);
+    if (row.status != kStatusPending) return fail(Errc::conflict, "export approve: the request is not pending");
+    if (row.requester_id == *approver) return fail(Errc::permission, "export approve: the requester cannot approve");
+    const std::int64_t now = opt_.clock();
+    if (now >= row.expires_at) return fail(Errc::conflict, "export approve: the request has expired");
+    auto key = tx.export_public_key(row.requester_id);
+    if (!key) return propagate(key);
+    if (!*key) return fail(Errc::invalid_input, "export approve: the requester has no export key");
+    const std::vector<FieldKind> fields = split_fields(row.fields);
+
+    // Real rows first, in memory only.
+    std::vector<std::string> lines;
+    std::vector<std::pair<std::string, std::string>> places;
+    nlohmann::json ids = nlohmann::json::array();
+    Result<void> opened;
+    auto scan = tx.scan_real_supporters(row.tag, [&](const store::SupporterRow& s) {
+      auto p = open_supporter(*keys_, s);
+      if (!p) {
+        opened = std::unexpected(p.error());
+        return false;
+      }
+      std::string line;
+      csv_row(line, fields, *p);
+      lines.push_back(std::move(line));
+      if (has(fields, FieldKind::address) && !p->postal_code.empty()) places.emplace_back(p->postal_code, p->locality);
+      ids.push_back(audit::to_hex(s.id));
+      wipe(*p);
+      return true;
+    });
+    auto clear_lines = [&] {
+      for (auto& l : lines) wipe(l);
+      for (auto& [a, b] : places) {
+        wipe(a);
+        wipe(b);
+      }
+    };
+    if (!scan || !opened) {
+      clear_lines();
+      return !scan ? scan : opened;
+    }
+    const std::size_t real_rows = lines.size();
+
+    // Canaries at random places among them.
+    std::set<Bytes> taken;
+    std::vector<store::CanaryRow> marks;
+    for (std::size_t i = 0; i < opt_.canaries; ++i) {
+      auto c = make_canary(tx, *keys_, opt_, fields, id, places, taken);
+      if (!c) {
+        clear_lines();
+        return propagate(c);
+      }
+      std::string line;
+      csv_row(line, fields, c->person);
+      const std::size_t at = pick(lines.size() + 1);
+      lines.insert(lines.begin() + static_cast<std::ptrdiff_t>(at), std::move(line));
+      marks.insert(marks.end(), c->marks.begin(), c->marks.end());
+      wipe(c->person);
+    }
+    std::string csv;
+    csv_header(csv, fields);
+    for (const auto& l : lines) csv += l;
+    clear_lines();
+    auto sealed = seal_file(csv, **key, id);
+    wipe(csv);
+    if (!sealed) return propagate(sealed);
+
+    for (const auto& m : marks) {
+      if (auto i = tx.insert_canary(m); !i) return i;
+    }
+    row.status = std::string(kStatusApproved);
+    row.approver_id = *approver;
+    row.approved_at = now;
+    row.rows = static_cast<std::int64_t>(real_rows);
+    if (auto u = tx.update_export(row); !u) return u;
+
+    auto log = audit::Appender::begin(tx, *keys_);
+    if (!log) return propagate(log);
+    const std::int64_t at_us = audit::now_us();
+    const std::string requester_actor = auth::account_actor(audit::to_hex(row.requester_id));
+    auto a = log->append(audit::Event{who.actor, std::string(audit::action::export_approve), "",
+                                      {{"export", id},
+                                       {"requester", requester_actor},
+                                       {"rows", real_rows},
+                                       {"canaries", opt_.canaries},
+                                       {"tag", row.tag},
+                                       {"fields", field_names(fields)}},
+                                      who.client},
+                         at_us);
+    if (!a) return propagate(a);
+    auto e = log->append(audit::Event{requester_actor, std::string(audit::action::supporter_export), "",
+                                      {{"records", std::move(ids)},
+                                       {"export", id},
+                                       {"fields", field_names(fields)},
+                                       {"approver", who.actor}},
+                                      who.client},
+                         at_us);
+    if (!e) return propagate(e);
+
+    // Last, so a failure above leaves no file; the commit can still fail
+    // (then the file is removed below).
+    if (auto w = write_atomically(path, *sealed); !w) return w;
+    file_written = true;
+    Names names(tx);
+    auto x = to_request(row, names);
+    if (!x) return propagate(x);
+    result = std::move(*x);
+    return {};
+  });
+  if (!r) {
+    if (file_written) ::unlink(path.c_str());
+    return std::unexpected(r.error());
+  }
+  return result;
+}
+
+Result<std::string> Exports::download(const Asker& who, const std::string& account_id_hex, std::int64_t id) {
+  auto account = parse_id(account_id_hex);
+  if (!account) return fail(Errc::invalid_input, "export download: invalid account id");
+  std::string bytes;
+  auto r = store_->transact([&](store::KeeperTx& tx) -> Result<void> {
+    auto found = tx.find_export(id);
+    if (!found) return propagate(found);
+    if (!*found) return fail(Errc::not_found, "export download: no such request");
+    store::ExportRow& row = **found;
+    if (row.requester_id != *account) return fail(Errc::permission, "export download: only the requester may download");
+    if (row.status != kStatusApproved && row.status != kStatusDownloaded) {
+      return fail(Errc::conflict, "export download: the request is not approved");
+    }
+    auto file = read_whole(file_of(opt_.dir, id));
+    if (!file) return propagate(file);
+    bytes = std::move(*file);
+    if (row.status != kStatusDownloaded) {
+      row.status = std::string(kStatusDownloaded);
+      if (auto u = tx.update_export(row); !u) return u;
+    }
+    auto w = write_entry(tx, *keys_, who.actor, audit::action::export_download,
+                         {{"export", id}, {"bytes", bytes.size()}}, who.client);
+    if (!w) return propagate(w);
+    return {};
+  });
+  if (!r) return std::unexpected(r.error());
+  return bytes;
+}
+
+Result<std::string> decrypt_export(std::span<const std::uint8_t> file, std::string_view secret_key_text) {
+  if (auto r = crypto::init(); !r) return std::unexpected(r.error());
+  while (!secret_key_text.empty() && std::string_view(" \t\r\n").find(secret_key_text.back()) != std::string_view::npos) {
+    secret_key_text.remove_suffix(1);
+  }
+  while (!secret_key_text.empty() && std::string_view(" \t\r\n").find(secret_key_text.front()) != std::string_view::npos) {
+    secret_key_text.remove_prefix(1);
+  }
+  if (!secret_key_text.starts_with(auth::kExportSecretKeyPrefix)) {
+    return fail(Errc::invalid_input, "not an export secret key (rmpx1_…)");
+  }
+  const std::string_view b64 = secret_key_text.substr(auth::kExportSecretKeyPrefix.size());
+  std::array<std::uint8_t, crypto_box_SECRETKEYBYTES> sk{};
+  std::array<std::uint8_t, crypto_box_PUBLICKEYBYTES> pk{};
+  std::size_t len = 0;
+  if (sodium_base642bin(sk.data(), sk.size(), b64.data(), b64.size(), nullptr, &len, nullptr,
+                        sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+      len != sk.size()) {
+    sodium_memzero(sk.data(), sk.size());
+    return fail(Errc::invalid_input, "not an export secret key (rmpx1_…)");
+  }
+  crypto_scalarmult_base(pk.data(), sk.data());
+
+  auto done_with_keys = [&] { sodium_memzero(sk.data(), sk.size()); };
+  const std::size_t prefix = kHeaderSize + kSealedKeySize + crypto_secretstream_xchacha20poly1305_HEADERBYTES;
+  if (file.size() < prefix || std::memcmp(file.data(), kMagic.data(), kMagic.size()) != 0) {
+    done_with_keys();
+    return fail(Errc::invalid_input, "not an export file");
+  }
+  if (file[5] != kFormatVersion) {
+    done_with_keys();
+    return fail(Errc::invalid_input, "unknown export file version");
+  }
+  std::array<std::uint8_t, crypto_secretstream_xchacha20poly1305_KEYBYTES> key{};
+  const int opened = crypto_box_seal_open(key.data(), file.data() + kHeaderSize, kSealedKeySize, pk.data(), sk.data());
+  done_with_keys();
+  if (opened != 0) return fail(Errc::crypto, "the export file does not open with this key");
+
+  crypto_secretstream_xchacha20poly1305_state st;
+  const int init = crypto_secretstream_xchacha20poly1305_init_pull(&st, file.data() + kHeaderSize + kSealedKeySize,
+                                                                   key.data());
+  sodium_memzero(key.data(), key.size());
+  if (init != 0) return fail(Errc::crypto, "the export file header is damaged");
+
+  std::string out;
+  std::vector<std::uint8_t> chunk(kChunkPlain);
+  std::size_t pos = prefix;
+  bool final_seen = false;
+  while (pos < file.size()) {
+    if (final_seen || file.size() - pos < 4) {
+      wipe(out);
+      return fail(Errc::crypto, "the export file has been altered");
+    }
+    std::uint32_t clen = 0;
+    for (int i = 0; i < 4; ++i) clen |= static_cast<std::uint32_t>(file[pos + static_cast<std::size_t>(i)]) << (8 * i);
+    pos += 4;
+    if (clen < crypto_secretstream_xchacha20poly1305_ABYTES || clen > kMaxChunkCipher || file.size() - pos < clen) {
+      wipe(out);
+      return fail(Errc::crypto, "the export file has been altered");
+    }
+    unsigned long long mlen = 0;
+    unsigned char tag = 0;
+    if (crypto_secretstream_xchacha20poly1305_pull(&st, chunk.data(), &mlen, &tag, file.data() + pos, clen,
+                                                   file.data(), kHeaderSize) != 0) {
+      wipe(out);
+      return fail(Errc::crypto, "the export file has been altered");
+    }
+    out.append(reinterpret_cast<const char*>(chunk.data()), static_cast<std::size_t>(mlen));
+    pos += clen;
+    if (tag == crypto_secretstream_xchacha20poly1305_TAG_FINAL) final_seen = true;
+  }
+  sodium_memzero(chunk.data(), chunk.size());
+  sodium_memzero(&st, sizeof st);
+  if (!final_seen) {
+    wipe(out);
+    return fail(Errc::crypto, "the export file is truncated");
+  }
+  return out;
+}
+
+Result<std::optional<CanaryTrace>> trace_canary(store::KeeperStore& store, const crypto::KeeperKeyring& keys,
+                                                std::string_view value, std::string_view default_region) {
+  std::string_view kind;
+  std::expected<std::string, std::string> norm = std::unexpected(std::string());
+  if (value.find('@') != std::string_view::npos) {
+    kind = crypto::kBlindIndexEmail;
+    norm = core::normalize_email(value);
+  } else {
+    kind = crypto::kBlindIndexPhone;
+    norm = core::normalize_phone(value, default_region);
+  }
+  if (!norm) return std::optional<CanaryTrace>{};
+  std::optional<CanaryTrace> out;
+  auto r = store.transact([&](store::KeeperTx& tx) -> Result<void> {
+    // Every key version: a canary keeps the index it was made with.
+    for (const crypto::KeySet& ks : keys.all()) {
+      const auto idx = crypto::blind_index(ks, kind, *norm);
+      auto c = tx.find_canary(Bytes(idx.begin(), idx.end()));
+      if (!c) return propagate(c);
+      if (!*c || (*c)->key_version != ks.version || (*c)->kind != kind) continue;
+      auto e = tx.find_export((*c)->export_id);
+      if (!e) return propagate(e);
+      if (!*e) return fail(Errc::storage, "a canary names a missing export");
+      Names names(tx);
+      CanaryTrace t;
+      t.export_id = (*e)->id;
+      auto rn = names.of((*e)->requester_id);
+      if (!rn) return propagate(rn);
+      t.requester = std::move(*rn);
+      if ((*e)->approver_id) {
+        auto an = names.of(*(*e)->approver_id);
+        if (!an) return propagate(an);
+        t.approver = std::move(*an);
+      }
+      t.approved_at = (*e)->approved_at.value_or(0);
+      t.kind = std::string(kind);
+      out = std::move(t);
+      return {};
+    }
+    return {};
+  });
+  wipe(*norm);
+  if (!r) return std::unexpected(r.error());
+  return out;
+}
+
+}  // namespace rempart::services
