@@ -47,6 +47,10 @@ Result<BlastRadius> blast_radius(store::KeeperStore& store, const BlastQuery& q)
       ++out.malformed;
       return true;
     }
+    if (!q.session.empty()) {
+      const auto s = details.find("session");
+      if (s == details.end() || !s->is_string() || s->get<std::string>() != q.session) return true;
+    }
     ++out.entries;
     if (row.action == action::supporter_list) {
       for (const auto& id : strings(details, "records")) note(masked[id], id, row.actor, row.at);

@@ -23,6 +23,9 @@ struct BlastQuery {
   std::string actor;  // empty: every actor (then a window is expected)
   std::int64_t since = std::numeric_limits<std::int64_t>::min();  // unix µs, inclusive
   std::int64_t until = std::numeric_limits<std::int64_t>::max();  // unix µs, exclusive
+  // Only what one console session did: the short label the console puts in
+  // each entry's details ("session") and in its alerts. Empty: any.
+  std::string session{};
 };
 
 struct Exposure {

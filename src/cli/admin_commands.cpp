@@ -114,6 +114,12 @@ void print_enrolment(const std::string& name, const auth::Enrolment& e) {
             << e.otpauth_uri << "\n\n"
             << "Recovery codes (each works once; keep them offline):\n";
   for (const auto& c : e.recovery_codes) std::cout << "  " << c << "\n";
+  if (!e.export_secret_key.empty()) {
+    std::cout << "\nExport key (opens the bulk exports this account requests; shown once, never stored):\n  "
+              << e.export_secret_key << "\n"
+              << "Save it to a file only its owner can read, e.g. "
+                 "`umask 077; cat > ~/.rempart-export.key` (chmod 600), and keep it off shared disks.\n";
+  }
 }
 
 std::string when(std::int64_t unix_seconds) { return format_time(unix_seconds * 1'000'000).substr(0, 19) + "Z"; }

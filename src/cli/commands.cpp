@@ -706,8 +706,8 @@ int run_audit_blast_radius(const AuditBlastArgs& a) {
     return 2;
   }
   const std::string actor = !a.token.empty() ? "token:" + a.token : a.actor;
-  if (actor.empty() && a.since.empty()) {
-    std::cerr << "rempart: give --actor, --token or --since\n";
+  if (actor.empty() && a.since.empty() && a.session.empty()) {
+    std::cerr << "rempart: give --actor, --token, --session or --since\n";
     return 2;
   }
   auto w = window(a.since, a.until);
@@ -715,13 +715,14 @@ int run_audit_blast_radius(const AuditBlastArgs& a) {
   auto k = open_keeper(a.config);
   if (!k) return report(k.error());
   const auto started = std::chrono::steady_clock::now();
-  auto b = audit::blast_radius(*k->store, {actor, w->first, w->second});
+  auto b = audit::blast_radius(*k->store, {actor, w->first, w->second, a.session});
   if (!b) return report(b.error());
   const double ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
 
   // Reading who was exposed is itself recorded (counts only).
   nlohmann::json details = {{"actor", actor},
+                            {"session", a.session},
                             {"revealed", b->revealed.size()},
                             {"masked_only", b->masked_only.size()},
                             {"csv", a.csv.has_value()}};

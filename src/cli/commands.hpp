@@ -77,7 +77,7 @@ int run_audit_query(const AuditQueryArgs& a);
 
 struct AuditBlastArgs {
   std::filesystem::path config = "rempart.toml";
-  std::string actor, token, since, until;
+  std::string actor, token, since, until, session;
   std::optional<std::filesystem::path> csv;
 };
 int run_audit_blast_radius(const AuditBlastArgs& a);

@@ -3,6 +3,7 @@
 
 #include "cli/admin_commands.hpp"
 #include "cli/commands.hpp"
+#include "cli/export_commands.hpp"
 #include "cli/guard_commands.hpp"
 
 int main(int argc, char** argv) {
@@ -90,6 +91,8 @@ int main(int argc, char** argv) {
                                         "Supporters whose data an actor or a time window revealed, exported or listed");
   blast_cmd->add_option("--actor", blast.actor, "Whose accesses");
   blast_cmd->add_option("--token", blast.token, "An API token's accesses (actor token:ID)");
+  blast_cmd->add_option("--session", blast.session,
+                        "One console session's accesses (the label shown in alerts and in entries' details)");
   blast_cmd->add_option("--since", blast.since, "From (inclusive), UTC");
   blast_cmd->add_option("--until", blast.until, "To (exclusive), UTC");
   blast_cmd->add_option("--csv", blast.csv, "Write the record ids to this CSV file");
@@ -146,7 +149,26 @@ int main(int argc, char** argv) {
   honey_plant_cmd->add_option("count", honey_plant.count, "How many (1..10000)")->required();
   auto* honey_count_cmd = honey->add_subcommand("count", "Print the number of honeytokens");
 
+  auto* exp = app.add_subcommand("export", "Two-person bulk exports (docs/exports.md)");
+  exp->require_subcommand(1);
+  ExportDecryptArgs export_decrypt;
+  auto* export_decrypt_cmd = exp->add_subcommand("decrypt", "Open a sealed export file with your export key (offline)");
+  export_decrypt_cmd->add_option("file", export_decrypt.file, "The .rmpx file")->required();
+  export_decrypt_cmd->add_option("--key", export_decrypt.key, "File holding your rmpx1_ key (chmod 600)")->required();
+  export_decrypt_cmd->add_option("--out", export_decrypt.out, "Write the CSV here (mode 0600; default: stdout)");
+
+  auto* canary = app.add_subcommand("canary", "Canary rows of exports (keeper keyring)");
+  canary->require_subcommand(1);
+  canary->fallthrough();
+  CanaryTraceArgs canary_trace;
+  canary->add_option("--config", canary_trace.config, "Configuration file")->capture_default_str();
+  auto* canary_trace_cmd = canary->add_subcommand("trace", "Which export a leaked e-mail or phone came from");
+  canary_trace_cmd->add_option("value", canary_trace.value, "The e-mail address or phone number")->required();
+
   CLI11_PARSE(app, argc, argv);
+
+  if (*export_decrypt_cmd) return run_export_decrypt(export_decrypt);
+  if (*canary_trace_cmd) return run_canary_trace(canary_trace);
 
   if (*admin_add_cmd) {
     admin_add.config = admin_config;

@@ -36,6 +36,7 @@ constexpr std::string_view kCsp =
 constexpr std::size_t kMaxFormPairs = 32;
 constexpr std::int64_t kPendingSeconds = 300;
 constexpr std::size_t kMaxPending = 4096;
+constexpr std::size_t kMaxPendingPerClient = 16;  // an office behind one NAT address
 
 enum class Kind { page, api };
 enum class Access { anyone, signed_in, action };
@@ -196,7 +197,9 @@ struct Call {
   Form form;
   nlohmann::json body;
 
-  services::Asker asker() const { return {who ? who->actor : std::string(), client}; }
+  services::Asker asker() const {
+    return {who ? who->actor : std::string(), client, who ? session_label(who->session_token) : std::string()};
+  }
   Viewer viewer() const {
     if (!who || who->via_token) return {};
     return {who->name, who->role, who->session.csrf_token};
@@ -330,7 +333,12 @@ Response post_login(Call& c) {
   // Nothing is checked yet: the second step checks both factors at once, so
   // this step tells nobody whether the name or the password is right.
   const auto id = c.impl.new_pending(*name, *password, c.client);
-  if (id.empty()) return html(bhttp::status::service_unavailable, login_page("Too many sign-ins at once. Try again."));
+  if (id.empty()) {
+    auto res = html(bhttp::status::too_many_requests,
+                    login_page("Too many sign-ins from your address. Wait a minute and try again."));
+    res.set(bhttp::field::retry_after, "60");
+    return res;
+  }
   return html(bhttp::status::ok, code_page(id, ""));
 }
 
@@ -670,7 +678,9 @@ Response get_audit(Call& c) {
 
   std::optional<audit::BlastRadius> blast;
   if (!view.actor.empty()) {
-    auto b = audit::blast_radius(*c.w.store, {view.actor});
+    audit::BlastQuery bq;
+    bq.actor = view.actor;
+    auto b = audit::blast_radius(*c.w.store, bq);
     if (!b) return failure(c, b.error());
     blast = std::move(*b);
     view.blast = &*blast;
@@ -753,9 +763,20 @@ bool matches(std::string_view pattern, const std::vector<std::string_view>& path
 std::string Console::Impl::new_pending(const std::string& name, std::string_view password, const std::string& client) {
   const auto now = now_seconds();
   std::lock_guard lock(pending_mu);
+  std::erase_if(pending, [&](const auto& kv) { return kv.second.expires <= now; });
+  // A few sign-ins in flight per address; past that this address waits,
+  // and no other address is affected.
+  std::size_t mine = 0;
+  for (const auto& [id, p] : pending) mine += p.client == client ? 1 : 0;
+  if (mine >= kMaxPendingPerClient) return {};
+  // Full (many addresses at once): the oldest pending sign-in gives way, so
+  // nobody can block every sign-in by filling the table.
   if (pending.size() >= kMaxPending) {
-    std::erase_if(pending, [&](const auto& kv) { return kv.second.expires <= now; });
-    if (pending.size() >= kMaxPending) return {};
+    auto oldest = pending.begin();
+    for (auto it = pending.begin(); it != pending.end(); ++it) {
+      if (it->second.expires < oldest->second.expires) oldest = it;
+    }
+    pending.erase(oldest);
   }
   auto secret = crypto::SecretBytes::copy_of(
       {reinterpret_cast<const std::uint8_t*>(password.data()), password.size()});

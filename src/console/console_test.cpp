@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "audit/blast_radius.hpp"
 #include "audit/chain.hpp"
 #include "audit/verify.hpp"
 #include "auth/totp.hpp"
@@ -304,6 +305,22 @@ TEST_F(ConsoleTest, PendingSignInIsSingleUseAndBoundToTheClient) {
   EXPECT_EQ(form("/login/code", "pending=forged&code=" + code).result(), bhttp::status::bad_request);
 }
 
+// Nobody can fill the pending sign-ins and lock everyone else out: one
+// address gets a few first steps in flight, then 429 with Retry-After.
+// (That other addresses still sign in meanwhile needs a second source
+// address: the console attack stage checks it from 127.0.0.66.)
+TEST_F(ConsoleTest, FirstStepsFromOneAddressAreCapped) {
+  int refused = 0;
+  for (int i = 0; i < 30; ++i) {
+    auto res = form("/login", "name=x&password=y");
+    if (res.result() == bhttp::status::too_many_requests) {
+      ++refused;
+      EXPECT_EQ(res[bhttp::field::retry_after], "60");
+    }
+  }
+  EXPECT_EQ(refused, 14);
+}
+
 TEST_F(ConsoleTest, WithoutSessionPagesRedirectAndApiAnswers401) {
   auto page = send(req(verb::get, "/supporters"));
   EXPECT_EQ(page.result(), bhttp::status::see_other);
@@ -567,6 +584,17 @@ TEST_F(ConsoleTest, StolenSessionGetsItsBudgetThenIsLockedAndAlerted) {
   EXPECT_EQ(alert["severity"], "critical");
   EXPECT_EQ(alert["actor"].get<std::string>().rfind("account:", 0), 0u);
   expect_no_pii(receiver_.requests().at(0).body);
+  // The alert's session label finds exactly what that session saw.
+  const std::string label = alert["session"].get<std::string>();
+  ASSERT_EQ(label.size(), 16u);
+  auto blast = audit::blast_radius(*store_, {"", std::numeric_limits<std::int64_t>::min(),
+                                             std::numeric_limits<std::int64_t>::max(), label});
+  ASSERT_TRUE(blast);
+  EXPECT_EQ(blast->revealed.size(), 3u);
+  auto other = audit::blast_radius(*store_, {"", std::numeric_limits<std::int64_t>::min(),
+                                             std::numeric_limits<std::int64_t>::max(), "0000000000000000"});
+  ASSERT_TRUE(other);
+  EXPECT_EQ(other->revealed.size(), 0u);
   // Everything after that is refused, and a new sign-in too.
   EXPECT_EQ(send(req(verb::get, "/api/v1/me", &*s)).result(), bhttp::status::unauthorized);
   EXPECT_FALSE(login("orga", e));

@@ -203,6 +203,7 @@ Result<void> record_shown(store::KeeperStore& store, const crypto::KeeperKeyring
                           const guard::Budgets* budgets, const Asker& who, std::string_view subject,
                           nlohmann::json details, const store::Bytes* honeytoken_id = nullptr) {
   guard::Verdict verdict;
+  if (!who.session.empty()) details["session"] = who.session;
   auto r = store.transact([&](store::KeeperTx& tx) -> Result<void> {
     auto e = audit::record(tx, keys,
                            audit::Event{who.actor, std::string(audit::action::supporter_list), std::string(subject),
@@ -410,6 +411,7 @@ Result<std::optional<std::vector<RevealedField>>> Directory::reveal(const Asker&
       values.push_back(RevealedField{k, revealed_value(k, *person)});
     }
     nlohmann::json details = {{"fields", std::move(fields)}, {"reason", reason}, {"by", "id"}};
+    if (!who.session.empty()) details["session"] = who.session;
     auto e = audit::record(tx, *keys_,
                            audit::Event{who.actor, std::string(audit::action::supporter_reveal),
                                         audit::to_hex((*row)->id), std::move(details), who.client});

@@ -76,7 +76,12 @@ struct ExportsTest : ::testing::Test {
     return std::move(*e);
   }
 
-  Asker as(const auth::Enrolment& e) { return Asker{auth::account_actor(e.account_id), "192.0.2.9"}; }
+  Asker as(const auth::Enrolment& e) {
+    Asker a;
+    a.actor = auth::account_actor(e.account_id);
+    a.client = "192.0.2.9";
+    return a;
+  }
   std::string code(const auth::Enrolment& e) { return auth::totp_code(e.totp_secret.span(), now_); }
 
   // `n` people; every third (from 0) carries the tag "red".
@@ -162,8 +167,6 @@ TEST_F(ExportsTest, WithoutApprovalNothingCanBeDownloaded) {
 TEST_F(ExportsTest, RequestNeedsAnExportKeyAndValidArguments) {
   // An account made before exports existed has no key.
   ASSERT_TRUE(st->transact([&](store::KeeperTx& tx) {
-    auto id = *accounts->export_public_key(carol->account_id);
-    (void)id;
     std::vector<std::uint8_t> raw(16);
     for (std::size_t i = 0; i < 16; ++i) raw[i] = static_cast<std::uint8_t>(std::stoi(carol->account_id.substr(2 * i, 2), nullptr, 16));
     return tx.set_export_public_key(raw, std::nullopt);
@@ -379,7 +382,9 @@ TEST_F(ExportsTest, ApprovedExportHoldsTheTaggedRealRowsAndCanariesSealedToTheRe
 
   // Blast radius: the requester's accesses cover every exported record, and
   // so does the window of the approval (whoever the investigator starts from).
-  auto blast = audit::blast_radius(*st, audit::BlastQuery{auth::account_actor(alice->account_id)});
+  audit::BlastQuery by_requester;
+  by_requester.actor = auth::account_actor(alice->account_id);
+  auto blast = audit::blast_radius(*st, by_requester);
   ASSERT_TRUE(blast);
   std::set<std::string> exposed;
   for (const auto& x : blast->revealed) {

@@ -458,6 +458,23 @@ def check_sign_in(c: Console) -> None:
     c.t.check(len(set(answers)) == 1, "every failed sign-in gets the same page", str(len(set(answers))))
 
 
+def check_pending_flood(c: Console) -> None:
+    """One address flooding sign-in step one gets 429 after a few, and a
+    sign-in from another address still goes through (the pending table is
+    capped per address, and gives way oldest-first when full)."""
+    refused = 0
+    for _ in range(40):
+        r = al.request(c.port, "POST", "/login", al.form_body({"name": b"flood", "password": b"flood-password-1"}),
+                       al.FORM_TYPE, source="127.0.0.66", timeout=30)
+        if r is not None and r.status == 429:
+            refused += 1
+            c.t.check(r.header("retry-after") is not None, "a refused first step says when to retry")
+    c.t.check(refused >= 20, "a flood of first steps from one address is refused", str(refused))
+    acct = c.accounts["viewer"] if "viewer" in c.accounts else c.accounts["auditor"]
+    pending = al.login_pending(c.port, acct.name, acct.password, source="127.0.0.67")
+    c.t.check(pending is not None, "another address still gets its first step during the flood")
+
+
 def check_ports(c: Console) -> None:
     for method, path, body, ctype in (("POST", "/signup", al.form_body(al.base_person(1)), al.FORM_TYPE),
                                       ("POST", al.OSDI_PATH, al.osdi_body(al.osdi_base(1)), al.JSON_TYPE),
@@ -553,10 +570,14 @@ def check_corpus(c: Console) -> None:
                                         al.form_body({"remove": payload, "csrf": csrf}), al.FORM_TYPE, session=org)
                 c.look(f"{what}: tag removed", r2, (303,))
         # The code step: a fresh pending id each time, the payload as the code.
-        pending = al.login_pending(c.port, "someone", "some-password-1")
+        # Each from its own loopback address: a payload refused before the
+        # code is read leaves its pending sign-in behind, and the console
+        # caps those per address.
+        src = f"127.0.2.{sent % 250 + 1}"
+        pending = al.login_pending(c.port, "someone", "some-password-1", source=src)
         if c.t.check(pending is not None, f"login.code {stem}: step one answered"):
             r = al.request(c.port, "POST", "/login/code", al.form_body({"pending": pending.encode(), "code": payload}),
-                           al.FORM_TYPE, timeout=30)
+                           al.FORM_TYPE, source=src, timeout=30)
             sent += 2
             what = f"login.code {stem}: {payload[:40]!r}"
             if c.look(what, r, (400, 401, 413)):
@@ -569,8 +590,8 @@ def check_corpus(c: Console) -> None:
     c.t.note(f"payload corpus: {len(corpus)} payloads, {sent} requests, {refused} refused with a 4xx")
     r = al.console_request(c.port, "GET", f"/api/v1/supporters/{rid}", session=org)
     ok = r is not None and r.status == 200
-    c.t.check(ok and json.loads(r.body).get("tags") == ["alpha"] or ok and "alpha" in json.loads(r.body).get("tags", []),
-              "the aimed-at record still holds its tag", r.body[:300].decode("utf-8", "replace") if r else "")
+    c.t.check(ok and "alpha" in json.loads(r.body).get("tags", []), "the aimed-at record still holds its tag",
+              r.body[:300].decode("utf-8", "replace") if r else "")
 
 
 # ---------------------------------------------------------------------------
@@ -606,6 +627,7 @@ def main() -> int:
             check_host_and_origin(c)
             check_ports(c)
             check_sign_in(c)
+            check_pending_flood(c)
             check_corpus(c)
             tally.note(f"socket checks took {time.monotonic() - t0:.0f} s")
 

@@ -1,0 +1,133 @@
+#include "cli/export_commands.hpp"
+
+#include <fcntl.h>
+#include <sodium.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <optional>
+#include <span>
+
+#include "audit/chain.hpp"
+#include "cli/commands.hpp"
+#include "cli/config.hpp"
+#include "crypto/keyring.hpp"
+#include "services/exports.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+
+namespace rempart::cli {
+namespace {
+
+Result<std::string> read_file(const std::filesystem::path& p, const char* what) {
+  std::ifstream in(p, std::ios::binary);
+  if (!in) return fail(Errc::invalid_input, std::string("cannot open the ") + what);
+  std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) return fail(Errc::io, std::string("cannot read the ") + what);
+  return s;
+}
+
+void wipe(std::string& s) {
+  if (!s.empty()) sodium_memzero(s.data(), s.size());
+  s.clear();
+}
+
+Result<void> write_private(const std::filesystem::path& p, const std::string& bytes) {
+  const int fd = ::open(p.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) {
+    return fail(errno == EEXIST ? Errc::invalid_input : Errc::io,
+                std::string("cannot create the output file: ") + std::strerror(errno));
+  }
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t w = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      ::close(fd);
+      return fail(Errc::io, std::string("cannot write the output file: ") + std::strerror(errno));
+    }
+    done += static_cast<std::size_t>(w);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) return fail(Errc::io, "cannot flush the output file");
+  return {};
+}
+
+}  // namespace
+
+int run_export_decrypt(const ExportDecryptArgs& a) {
+  struct stat st {};
+  if (::stat(a.key.c_str(), &st) != 0) return report(Error{Errc::invalid_input, "cannot open the key file"});
+  if (!S_ISREG(st.st_mode)) return report(Error{Errc::invalid_input, "the key file is not a regular file"});
+  if ((st.st_mode & 077) != 0) {
+    (void)report(Error{Errc::permission, "the key file is readable by group or others: chmod 600 it"});
+    return 2;
+  }
+  auto key = read_file(a.key, "key file");
+  if (!key) return report(key.error());
+  auto file = read_file(a.file, "export file");
+  if (!file) {
+    wipe(*key);
+    return report(file.error());
+  }
+  auto csv = services::decrypt_export(
+      std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(file->data()), file->size()), *key);
+  wipe(*key);
+  if (!csv) {
+    // A wrong key and an altered file are one failure, exit 1.
+    if (csv.error().code == Errc::crypto) {
+      std::cerr << "rempart: " << csv.error().internal << "\n";
+      return 1;
+    }
+    return report(csv.error());
+  }
+  int rc = 0;
+  if (a.out.empty()) {
+    std::cout.write(csv->data(), static_cast<std::streamsize>(csv->size()));
+    std::cout.flush();
+    if (!std::cout) rc = 1;
+  } else if (auto w = write_private(a.out, *csv); !w) {
+    rc = report(w.error());
+  }
+  wipe(*csv);
+  return rc;
+}
+
+int run_canary_trace(const CanaryTraceArgs& a) {
+  auto c = load_config(a.config);
+  if (!c) return report(c.error());
+  setup_logging(c->log_level);
+  if (auto r = crypto::init(); !r) return report(r.error());
+  auto keys = crypto::load_keeper_keyring(c->keys_dir);
+  if (!keys) return report(keys.error());
+  auto store = store::open_sqlite_keeper(c->database());
+  if (!store) return report(store.error());
+  auto t = services::trace_canary(**store, *keys, a.value, c->intake.default_region);
+  if (!t) return report(t.error());
+  const std::string kind = a.value.find('@') != std::string::npos ? "email" : "phone";
+  nlohmann::json details = {{"kind", kind}, {"found", t->has_value()}};
+  if (*t) details["export"] = (*t)->export_id;
+  auto w = (*store)->transact([&](store::KeeperTx& tx) -> Result<void> {
+    auto e = audit::record(tx, *keys, audit::Event{operator_actor(), std::string(audit::action::canary_trace), "",
+                                                   std::move(details), ""});
+    if (!e) return std::unexpected(e.error());
+    return {};
+  });
+  if (!w) return report(w.error());
+  if (!*t) {
+    std::cout << "not a canary of any export\n";
+    return 1;
+  }
+  const auto& x = **t;
+  std::cout << "export    " << x.export_id << "\n"
+            << "requester " << x.requester << "\n"
+            << "approver  " << x.approver << "\n"
+            << "approved  " << format_time(x.approved_at * 1'000'000).substr(0, 19) << "Z\n"
+            << "kind      " << x.kind << "\n";
+  return 0;
+}
+
+}  // namespace rempart::cli
