@@ -1,5 +1,6 @@
 // In-process figures: per-record crypto beside the libsodium primitives it is
-// made of, audited reveals per second on a real instance, and the generators
+// made of, lookups per second on a real instance (read-only, audited search,
+// audited reveal), and the generators
 // the driver needs (a plausible CSV export, e-mails of synthetic supporters).
 #include <sodium.h>
 
@@ -15,6 +16,7 @@
 #include "crypto/blind_index.hpp"
 #include "crypto/keyring.hpp"
 #include "crypto/seal.hpp"
+#include "services/directory.hpp"
 #include "services/records.hpp"
 #include "services/synth.hpp"
 #include "store/sqlite/sqlite_store.hpp"
@@ -148,6 +150,16 @@ int crypto_costs(const Args& a) {
   return 0;
 }
 
+// Three ways to find one supporter by e-mail on a real instance, each timed
+// for `seconds` on the same keys:
+//  - read: what every lookup costs before anything is recorded (normalise,
+//    blind index, indexed SELECT, tags, open the record), no write at all;
+//  - search: services::Directory::search, what the admin API's search runs
+//    (the read, masking, and a durable `supporter.list` audit entry);
+//  - reveal: services::reveal_supporter (open in full, durable
+//    `supporter.reveal` entry), what `supporters show` runs.
+// The two audited ones commit a transaction each (one fsync), so they are
+// bound by the disk, not by the lookup.
 int lookup_inprocess(const Args& a) {
   const std::string config = a.str("config");
   if (config.empty()) die("--config is required");
@@ -155,6 +167,7 @@ int lookup_inprocess(const Args& a) {
   const auto phones = static_cast<std::uint64_t>(a.num("phones", 0));
   const auto seed = static_cast<std::uint64_t>(a.num("seed", 2026));
   const double seconds = a.num("seconds", 3);
+  const std::string modes = a.str("modes", "read,search,reveal");
   auto c = cli::load_config(config);
   if (!c) die("config: " + c.error().internal);
   if (sodium_init() < 0) die("libsodium");
@@ -171,17 +184,47 @@ int lookup_inprocess(const Args& a) {
     if (!e) die("synthetic e-mail refused");
     emails.push_back(*e);
   }
-  std::uint64_t n = 0;
-  Stopwatch w;
-  while (w.seconds() < seconds) {
-    for (int k = 0; k < 64; ++k, ++n) {
-      auto s = services::reveal_supporter(**st, *keys, "operator:bench", "email", emails[n % emails.size()], "benchmark");
-      if (!s || !*s) die("a synthetic supporter was not found (was the base made with the same seed?)");
+  const auto timed = [&](std::string_view name, auto&& one) {
+    std::uint64_t n = 0;
+    Stopwatch w;
+    while (w.seconds() < seconds) {
+      for (int k = 0; k < 64; ++k, ++n) {
+        if (!one(emails[n % emails.size()])) {
+          die("a synthetic supporter was not found (was the base made with the same seed?)");
+        }
+      }
     }
+    const double elapsed = w.seconds();
+    const std::string prefix = name.empty() ? std::string("lookup.") : "lookup." + std::string(name) + "_";
+    emit(prefix + "per_s", static_cast<double>(n) / elapsed, "lookups/s");
+    emit(prefix + "mean_us", elapsed * 1e6 / static_cast<double>(n), "us");
+  };
+  if (modes.find("read") != std::string::npos) {
+    timed("read", [&](const std::string& typed) {
+      auto e = core::normalize_email(typed);
+      if (!e) return false;
+      const auto idx = crypto::blind_index(keys->current(), crypto::kBlindIndexEmail, *e);
+      auto row = (*st)->find_supporter_by_email_index(store::Bytes(idx.begin(), idx.end()));
+      if (!row || !*row) return false;
+      auto tags = (*st)->tags((*row)->id);
+      auto person = services::open_supporter(*keys, **row);
+      return tags.has_value() && person.has_value();
+    });
   }
-  const double elapsed = w.seconds();
-  emit("lookup.per_s", static_cast<double>(n) / elapsed, "lookups/s");
-  emit("lookup.mean_us", elapsed * 1e6 / static_cast<double>(n), "us");
+  if (modes.find("search") != std::string::npos) {
+    services::Directory dir(**st, *keys);  // no budgets: operator-style, nothing charged
+    const services::Asker who{"operator:bench", "", ""};
+    timed("search", [&](const std::string& typed) {
+      auto found = dir.search(who, crypto::kBlindIndexEmail, typed, "FR");
+      return found.has_value() && found->size() == 1;
+    });
+  }
+  if (modes.find("reveal") != std::string::npos) {
+    timed("", [&](const std::string& e) {
+      auto s = services::reveal_supporter(**st, *keys, "operator:bench", "email", e, "benchmark");
+      return s.has_value() && s->has_value();
+    });
+  }
   return 0;
 }
 

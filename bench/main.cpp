@@ -72,7 +72,8 @@ int main(int argc, char** argv) {
       "  import-baseline  --csv F --db F [--tx N]           CSV parse alone; bare inserts of the rows\n"
       "  lookup-baseline  --db F [--seconds S]              bare indexed blob lookups on supporters\n"
       "  crypto           [--seconds S]                     per-record costs beside libsodium primitives\n"
-      "  lookup           --config F --count N [--seed S]   audited reveals per second, in process\n"
+      "  lookup           --config F --count N [--seed S] [--modes read,search,reveal]\n"
+      "                                                    lookups per second, in process (read-only, audited)\n"
       "  gen-csv          --out F --rows N --phones P       plausible CSV export (fiction numbers)\n"
       "  fold             --config F [--count N] [--batch B] fills the inbox, then times the keeper's folds\n"
       "  emails           --count N --sample K [--seed S]   e-mails of synthetic supporters\n";

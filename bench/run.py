@@ -23,6 +23,8 @@ import tempfile
 import time
 
 OSDI_PATH = "/api/v1/people/person_signup_helper"
+SEARCH_PATH = "/api/v1/supporters/search"
+HERE = os.path.dirname(os.path.abspath(__file__))
 APPENDED = "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'inbox'), 0)"
 IMPORT_MAP = ("given_name=Prénom,family_name=Nom,email=Courriel,phone=Téléphone,"
               "postal_code=Code postal,locality=Ville,country=Pays")
@@ -85,19 +87,38 @@ class Instance:
         self.dir = os.path.join(root, name)
         self.config = os.path.join(self.dir, "rempart.toml")
         self.port = free_port()
+        self.console_port = free_port()
         os.makedirs(self.dir)
         subprocess.run([rempart, "init", "--data", os.path.join(self.dir, "data"), "--keys",
                         os.path.join(self.dir, "keys"), "--config", self.config, "--region", "FR",
-                        "--listen", f"127.0.0.1:{self.port}", "--console-listen", "127.0.0.1:0"], check=True, stdout=subprocess.DEVNULL)
+                        "--listen", f"127.0.0.1:{self.port}", "--console-listen",
+                        f"127.0.0.1:{self.console_port}"], check=True, stdout=subprocess.DEVNULL)
         with open(self.config, encoding="utf-8") as f:
             text = f.read()
         # One client address (wrk on loopback) sends everything: lift the
         # per-address limit, which is what is measured here, not the limiter.
         text = re.sub(r"(?m)^rate_per_minute = .*$", "rate_per_minute = 1000000000", text)
         text = re.sub(r"(?m)^burst = .*$", "burst = 1000000000", text)
+        # The exfiltration guard budgets masked views per actor (30 a minute
+        # by default) and revokes past that: the API lookup load is one
+        # token doing thousands of searches, so the budget is lifted (0 = no
+        # limit); every search is still audited.
+        text, k = re.subn(r"(?m)^masked_per_minute = \d+", "masked_per_minute = 0", text)
+        text, h = re.subn(r"(?m)^masked_per_hour = \d+", "masked_per_hour = 0", text)
+        if k != 1 or h != 1:
+            raise RuntimeError("rempart init wrote no [guard] masked_per_minute/masked_per_hour to lift")
         with open(self.config, "w", encoding="utf-8") as f:
             f.write(text)
         self.db = os.path.join(self.dir, "data", "rempart.db")
+
+    def token(self):
+        """A read-masked API token (the scope that may search)."""
+        r = subprocess.run([self.rempart, "admin", "token", "create", "--scope", "read-masked", "--name", "bench",
+                            "--expires-days", "1", "--config", self.config], capture_output=True, text=True)
+        m = re.search(r"(rmp_\S+)", r.stdout)
+        if r.returncode != 0 or not m:
+            raise RuntimeError(f"admin token create failed ({r.returncode}): {r.stderr.strip()[-300:]}")
+        return m.group(1)
 
     def query(self, sql):
         c = sqlite3.connect(f"file:{self.db}?mode=ro", uri=True, timeout=30)
@@ -134,29 +155,45 @@ class Bench:
         return r.returncode == 0 and "not supported" not in r.stderr and "<not" not in r.stderr
 
     def wrk(self, port, seconds, prefix):
-        env = dict(os.environ, BENCH_PREFIX=prefix)
-        cmd = ["wrk", f"-t{self.o.wrk_threads}", f"-c{self.o.connections}", f"-d{seconds}s", "--timeout", "10s",
-               "-s", os.path.join(os.path.dirname(os.path.abspath(__file__)), "signup.lua"),
-               f"http://127.0.0.1:{port}{OSDI_PATH}"]
-        r = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True)
-        for line in r.stdout.splitlines():
+        return self.wrk_result(self.wrk_start(port, seconds, prefix))
+
+    def wrk_start(self, port, seconds, prefix, script="signup.lua", path=OSDI_PATH, connections=None,
+                  threads=None, env=None):
+        """Starts wrk in the background; wrk_result waits for its summary."""
+        env = dict(os.environ, BENCH_PREFIX=prefix, **(env or {}))
+        cmd = ["wrk", f"-t{threads or self.o.wrk_threads}", f"-c{connections or self.o.connections}",
+               f"-d{seconds}s", "--timeout", "10s", "-s", os.path.join(HERE, script),
+               f"http://127.0.0.1:{port}{path}"]
+        return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+
+    def wrk_result(self, p):
+        out, err = p.communicate()
+        if p.returncode != 0:
+            raise RuntimeError(f"wrk failed ({p.returncode}): {err.strip()[-300:]}")
+        for line in out.splitlines():
             if line.startswith('{"wrk"'):
                 j = json.loads(line)
                 j["rps"] = j["requests"] / (j["duration_us"] / 1e6)
                 j["ok"] = j["requests"] - j["status_errors"]
                 return j
-        raise RuntimeError("wrk printed no summary: " + r.stderr[-300:])
+        raise RuntimeError("wrk printed no summary: " + err[-300:])
 
     def start(self, cmd):
-        return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        # The log goes to a file: the console logs one line per request, which
+        # would fill a pipe nobody reads during the load and stall the server.
+        log_file = open(os.path.join(self.root, f"serve-{len(self.raw)}-{time.monotonic_ns()}.log"), "w")
+        p = subprocess.Popen(cmd, stdout=log_file, stderr=subprocess.STDOUT, text=True)
+        p.log_file = log_file
+        return p
 
     def stop(self, p):
         p.send_signal(signal.SIGTERM)
         try:
-            p.communicate(timeout=60)
+            p.wait(timeout=60)
         except subprocess.TimeoutExpired:
             p.kill()
-            p.communicate()
+            p.wait()
+        p.log_file.close()
 
     # -- figures ---------------------------------------------------------------
     def http_ceiling(self):
@@ -224,8 +261,7 @@ class Bench:
                         raise RuntimeError("the inbox did not drain within 10 minutes")
                     time.sleep(0.02)
                 drain_s = time.monotonic() - t0
-            with open(f"/proc/{p.pid}/status", encoding="utf-8") as f:
-                hwm = int(re.search(r"VmHWM:\s+(\d+)", f.read()).group(1)) / 1024.0
+            hwm = vm_hwm_mib(p.pid)
         finally:
             self.stop(p)
         w["backlog"] = backlog
@@ -377,14 +413,82 @@ class Bench:
         self.row("  peak RSS of synth", srss, "MiB")
         return sinst
 
+    def inprocess_lookups(self, inst, n, phones, label=""):
+        secs = "1" if self.o.quick else "3"
+        lk = self.tool_figures("lookup", "--config", inst.config, "--count", str(n), "--phones", str(phones),
+                               "--seconds", secs)
+        lb = self.tool_figures("lookup-baseline", "--db", inst.db, "--seconds", secs)
+        self.raw[f"lookup{label}"] = {**lk, **lb}
+        self.row(f"lookup by e-mail, in process, read-only ({n:,} supporters)", lk["lookup.read_per_s"], "/s",
+                 "bare SQLite indexed blob lookup", lb["lookup_base.per_s"], goal="≥ 100,000/s",
+                 ok=lk["lookup.read_per_s"] >= 100000)
+        self.row("  same, audited search (what the API runs: masked, one commit each)", lk["lookup.search_per_s"],
+                 "/s", "read-only lookup", lk["lookup.read_per_s"])
+        self.row("  same, audited reveal (`supporters show`)", lk["lookup.per_s"], "/s", "read-only lookup",
+                 lk["lookup.read_per_s"])
+        return lk
+
+    def emails_file(self, n, name):
+        path = os.path.join(self.root, f"emails-{name}.txt")
+        with open(path, "w", encoding="utf-8") as f:
+            subprocess.run([self.tool, "emails", "--count", str(n), "--sample", str(min(n, 5000))], stdout=f,
+                           check=True)
+        return path
+
+    def check_search(self, inst, token, email):
+        """One search by hand before the load: the token works, the guard
+        lets it through and the supporter is found (wrk only counts statuses)."""
+        import urllib.request
+        req = urllib.request.Request(f"http://127.0.0.1:{inst.console_port}{SEARCH_PATH}", method="POST",
+                                     data=json.dumps({"kind": "email", "value": email}).encode(),
+                                     headers={"Content-Type": "application/json",
+                                              "Authorization": f"Bearer {token}"})
+        with urllib.request.urlopen(req, timeout=10) as r:
+            items = json.loads(r.read())["items"]
+        if len(items) != 1:
+            raise RuntimeError(f"an API search for a synthetic supporter found {len(items)} records")
+
+    def api_lookups(self, inst, n, seconds, token, emails, connections):
+        """Searches over the admin API against `serve --role keeper`."""
+        p = self.start([self.rempart, "serve", "--config", inst.config, "--role", "keeper"])
+        try:
+            wait_port(inst.console_port)
+            with open(emails, encoding="utf-8") as f:
+                self.check_search(inst, token, f.readline().strip())
+            env = {"BENCH_TOKEN": token, "BENCH_EMAILS": emails}
+            self.wrk_result(self.wrk_start(inst.console_port, 1, "s", "search.lua", SEARCH_PATH, connections,
+                                           1, env))  # warm-up
+            cpu0 = cpu_seconds(p.pid)
+            w = self.wrk_result(self.wrk_start(inst.console_port, seconds, "s", "search.lua", SEARCH_PATH,
+                                               connections, 1, env))
+            w["cpu_cores"] = (cpu_seconds(p.pid) - cpu0) / (w["duration_us"] / 1e6)
+            w["rss_mib"] = vm_hwm_mib(p.pid)
+        finally:
+            self.stop(p)
+        w["errors"] = w["status_errors"] + w["timeouts"] + w["read_errors"] + w["connect_errors"]
+        log(f"API search ({n:,}): {w['rps']:.0f}/s, p50 {w['p50_us'] / 1000:.1f} ms, "
+            f"p99 {w['p99_us'] / 1000:.1f} ms, errors {w['errors']}")
+        return w
+
+    def api_rows(self, w, n, lk, connections):
+        self.row(f"lookup by e-mail over the admin API ({n:,} supporters, {connections} connections)", w["rps"],
+                 "/s", "in process, audited search", lk["lookup.search_per_s"])
+        self.row("  same, beside the in-process read-only lookup", w["rps"], "/s", "read-only lookup",
+                 lk["lookup.read_per_s"])
+        self.row("  p50 latency, API search", w["p50_us"] / 1000, "ms", "in process, audited search, mean",
+                 lk["lookup.search_mean_us"] / 1000)
+        self.row("  p99 latency, API search", w["p99_us"] / 1000, "ms")
+        self.row("  non-2xx answers / socket errors, API search", w["errors"], "", goal="0", ok=w["errors"] == 0)
+        self.row("  CPU used by serve --role keeper during the searches", w["cpu_cores"], "cores",
+                 "cores on the machine", os.cpu_count())
+
     def lookups(self, inst):
         n, phones = self.o.rows, self.o.phones
-        lk = self.tool_figures("lookup", "--config", inst.config, "--count", str(n), "--phones", str(phones),
-                               "--seconds", "1" if self.o.quick else "3")
-        lb = self.tool_figures("lookup-baseline", "--db", inst.db, "--seconds", "1" if self.o.quick else "3")
-        self.row(f"lookup by e-mail, in process ({n:,} supporters)", lk["lookup.per_s"], "/s",
-                 "bare SQLite indexed blob lookup", lb["lookup_base.per_s"], goal="≥ 100,000/s",
-                 ok=lk["lookup.per_s"] >= 100000)
+        lk = self.inprocess_lookups(inst, n, phones)
+        conns = self.o.api_connections
+        w = self.api_lookups(inst, n, self.o.duration, inst.token(), self.emails_file(n, "synth"), conns)
+        self.raw["api_search"] = w
+        self.api_rows(w, n, lk, conns)
         emails = subprocess.run([self.tool, "emails", "--count", str(n), "--sample", str(self.o.shows)],
                                 capture_output=True, text=True, check=True).stdout.split()
         show_ms = []
@@ -398,6 +502,59 @@ class Bench:
         self.raw.update({"show.ms": show_ms, "start.ms": start_ms})
         self.row("supporters show --email (process start included)", statistics.median(show_ms), "ms",
                  "rempart --help (process start)", statistics.median(start_ms))
+
+    def big(self):
+        """The large-base figures (full mode): synth, in-process and API
+        lookups, and the peak RSS of serve holding the base while wrk drives
+        sign-ups and API searches at once."""
+        n = self.o.big_rows
+        phones = min(50000, n // 6)
+        inst = Instance(self.rempart, self.root, "big")
+        log(f"synth {n:,} ...")
+        secs, srss, _ = run_measured([self.rempart, "supporters", "synth", str(n), "--phones", str(phones),
+                                      "--config", inst.config])
+        self.raw.update({"big.synth_seconds": secs, "big.synth_rss_mib": srss,
+                         "big.db_mib": os.path.getsize(inst.db) / 2**20})
+        self.row(f"synth {n:,} supporters", secs, "s")
+        self.row("  same, rate", n / secs, "rows/s")
+        log(f"lookups at {n:,} ...")
+        lk = self.inprocess_lookups(inst, n, phones, "_big")
+        conns = self.o.api_connections
+        token = inst.token()
+        emails = self.emails_file(n, "big")
+        w = self.api_lookups(inst, n, max(2, self.o.duration // 2), token, emails, conns)
+        self.raw["api_search_big"] = w
+        self.api_rows(w, n, lk, conns)
+
+        log(f"serve --role all holding {n:,}, sign-ups and API searches at once ...")
+        p = self.start([self.rempart, "serve", "--config", inst.config, "--role", "all"])
+        try:
+            wait_port(inst.port)
+            wait_port(inst.console_port)
+            env = {"BENCH_TOKEN": token, "BENCH_EMAILS": emails}
+            before = inst.query(APPENDED)
+            sw = self.wrk_start(inst.port, self.o.duration, "b")
+            lw = self.wrk_start(inst.console_port, self.o.duration, "s", "search.lua", SEARCH_PATH, conns, 1, env)
+            su, se = self.wrk_result(sw), self.wrk_result(lw)
+            t0 = time.monotonic()
+            while inst.query("SELECT count(*) FROM inbox") > 0 and time.monotonic() - t0 < 120:
+                time.sleep(0.05)
+            hwm = vm_hwm_mib(p.pid)
+        finally:
+            self.stop(p)
+        stored = inst.query(APPENDED) - before
+        errors = sum(x["status_errors"] + x["timeouts"] + x["read_errors"] + x["connect_errors"] for x in (su, se))
+        self.raw["big_mixed"] = {"signups": su, "search": se, "rss_mib": hwm, "stored": stored}
+        log(f"mixed: sign-ups {su['rps']:.0f}/s, searches {se['rps']:.0f}/s, VmHWM {hwm:.1f} MiB")
+        self.row(f"peak RSS of serve --role all holding {n:,} supporters, under load", hwm, "MiB",
+                 goal="≤ 200 MiB", ok=hwm <= 200)
+        self.row("  sign-ups/s during it", su["rps"], "/s")
+        self.row("  API searches/s during it", se["rps"], "/s")
+        self.row("  p99 latency of sign-ups / API searches", su["p99_us"] / 1000, "ms", "API search p99",
+                 se["p99_us"] / 1000)
+        self.row("  non-2xx answers / socket errors; accepted but not stored", errors + max(0, su["ok"] - stored),
+                 "", goal="0", ok=errors == 0 and su["ok"] <= stored)
+        self.row("  size of the database file", self.raw["big.db_mib"], "MiB")
 
     def audit(self):
         exe = None
@@ -453,6 +610,8 @@ class Bench:
         synth_inst = self.import_and_synth()
         log("lookups ...")
         self.lookups(synth_inst)
+        if self.o.big_rows:
+            self.big()
         self.audit()
         elapsed = time.monotonic() - started
         meta = {
@@ -463,6 +622,7 @@ class Bench:
             "kernel": platform.release(),
             "wrk": f"-t{self.o.wrk_threads} -c{self.o.connections} -d{self.o.duration}s",
             "rows": self.o.rows,
+            "big_rows": self.o.big_rows,
             "seconds": round(elapsed, 1),
             "loadavg_at_start": self.load_at_start,
             "perf_group_size": self.perf,
@@ -491,6 +651,12 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def vm_hwm_mib(pid):
+    """Peak resident set of a live process."""
+    with open(f"/proc/{pid}/status", encoding="utf-8") as f:
+        return int(re.search(r"VmHWM:\s+(\d+)", f.read()).group(1)) / 1024.0
+
+
 def cpu_model():
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as f:
@@ -510,7 +676,11 @@ def main():
     ap.add_argument("--duration", type=int, help="seconds of each HTTP load (default 20, quick 4)")
     ap.add_argument("--rows", type=int, help="rows imported / synthesised (default 120000, quick 10000)")
     ap.add_argument("--phones", type=int, help="how many of them have a phone (default rows/6)")
+    ap.add_argument("--big-rows", type=int,
+                    help="supporters of the large base (synth, lookups, RSS of serve under load); "
+                         "default 1000000 in full mode, 0 (skipped) in quick and smoke")
     ap.add_argument("--connections", type=int, default=64)
+    ap.add_argument("--api-connections", type=int, default=16, help="wrk connections of the admin API searches")
     ap.add_argument("--wrk-threads", type=int, default=2)
     ap.add_argument("--shows", type=int, help="`supporters show` runs (default 20, quick 5)")
     ap.add_argument("--keep", action="store_true", help="keep the temporary instances")
@@ -525,6 +695,8 @@ def main():
     o.rows = o.rows or (10000 if o.quick else 120000)
     o.phones = o.phones if o.phones is not None else min(50000, o.rows // 6)
     o.shows = o.shows or (5 if o.quick else 20)
+    if o.big_rows is None:
+        o.big_rows = 0 if o.quick else 1000000
     b = Bench(o)
     try:
         b.run()

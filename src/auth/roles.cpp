@@ -8,11 +8,11 @@ bool permits(Role role, Action action) noexcept {
       return action == Action::list_masked || action == Action::search;
     case Role::organiser:
       return action == Action::list_masked || action == Action::search || action == Action::reveal ||
-             action == Action::tags;
+             action == Action::tags || action == Action::request_export;
     case Role::admin:
       // Admins run the system; they do not read personal data by role.
       return action == Action::manage_accounts || action == Action::manage_tokens ||
-             action == Action::approve_export;
+             action == Action::request_export || action == Action::approve_export;
     case Role::auditor:
       return action == Action::read_audit;
   }
@@ -56,6 +56,7 @@ std::string_view action_name(Action a) noexcept {
     case Action::tags: return "tags";
     case Action::manage_accounts: return "manage_accounts";
     case Action::manage_tokens: return "manage_tokens";
+    case Action::request_export: return "request_export";
     case Action::approve_export: return "approve_export";
     case Action::read_audit: return "read_audit";
     case Action::submit_intake: return "submit_intake";

@@ -15,14 +15,16 @@ enum class Action {
   tags,             // add/remove tags
   manage_accounts,  // create, disable, set role, reset MFA, unlock, revoke sessions
   manage_tokens,    // create, list, revoke API tokens
+  request_export,   // ask for a bulk export (approved by another admin)
   approve_export,   // second person of the two-person export rule
   read_audit,       // read the audit log
   submit_intake,    // post sign-ups (API tokens of scope intake only)
 };
 
-inline constexpr Action kAllActions[] = {Action::list_masked,    Action::search,        Action::reveal,
+inline constexpr Action kAllActions[] = {Action::list_masked,    Action::search,         Action::reveal,
                                          Action::tags,           Action::manage_accounts, Action::manage_tokens,
-                                         Action::approve_export, Action::read_audit,    Action::submit_intake};
+                                         Action::request_export, Action::approve_export, Action::read_audit,
+                                         Action::submit_intake};
 inline constexpr Role kAllRoles[] = {Role::viewer, Role::organiser, Role::admin, Role::auditor};
 
 // Scopes of API tokens.

@@ -354,14 +354,16 @@ int run_serve(const ServeArgs& a) {
     const auto db = c->database();
     const crypto::KeeperKeyring* keys = &*keeper_keys;
     const guard::Budgets* budgets = &c->budgets;
+    const services::ExportOptions xo = c->exports;
     auto made = console::Console::start(co, *keeper_keys,
-                                        [db, keys, ao, budgets]() -> Result<std::unique_ptr<console::Worker>> {
+                                        [db, keys, ao, budgets, xo]() -> Result<std::unique_ptr<console::Worker>> {
       auto st = store::open_sqlite_keeper(db);
       if (!st) return std::unexpected(st.error());
       auto w = std::make_unique<console::Worker>();
       w->store = std::move(*st);
       w->accounts = std::make_unique<auth::AccountService>(*w->store, *keys, ao);
       w->directory = std::make_unique<services::Directory>(*w->store, *keys, budgets);
+      w->exports = std::make_unique<services::Exports>(*w->store, *keys, xo);
       return w;
     });
     if (!made) return report(made.error());

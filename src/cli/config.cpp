@@ -218,7 +218,8 @@ Result<Config> parse_config(std::string_view toml_text, const std::filesystem::p
     msg << "configuration is not valid TOML (line " << e.source().begin.line << ")";
     return fail(Errc::config, msg.str());
   }
-  if (auto r = refuse_unknown(root, {"storage", "keys", "intake", "keeper", "log", "audit", "console", "guard", "alerts"},
+  if (auto r = refuse_unknown(root, {"storage", "keys", "intake", "keeper", "log", "audit", "console", "guard", "alerts",
+                               "exports"},
                               "top level");
       !r) {
     return std::unexpected(r.error());
@@ -372,6 +373,26 @@ Result<Config> parse_config(std::string_view toml_text, const std::filesystem::p
   if (const auto* t = sub(root, "alerts")) {
     if (auto r = read_alerts(*t, c.alerts); !r) return std::unexpected(r.error());
   }
+  if (const auto* t = sub(root, "exports")) {
+    if (auto r = refuse_unknown(*t, {"dir", "canary_domain", "canaries", "request_hours"}, "exports"); !r) {
+      return std::unexpected(r.error());
+    }
+    std::string dir;
+    std::int64_t canaries = static_cast<std::int64_t>(c.exports.canaries), hours = c.exports.ttl_seconds / 3600;
+    if (auto r = read(*t, "exports", "dir", dir); !r) return std::unexpected(r.error());
+    if (auto r = read(*t, "exports", "canary_domain", c.exports.canary_domain); !r) return std::unexpected(r.error());
+    if (auto r = read(*t, "exports", "canaries", canaries); !r) return std::unexpected(r.error());
+    if (auto r = read(*t, "exports", "request_hours", hours); !r) return std::unexpected(r.error());
+    if (canaries < 1 || canaries > 100) return fail(Errc::config, "[exports].canaries must be 1..100");
+    if (hours < 1 || hours > 24 * 7) return fail(Errc::config, "[exports].request_hours must be 1..168");
+    if (c.exports.canary_domain.empty() || c.exports.canary_domain.find_first_of("@/ :") != std::string::npos) {
+      return fail(Errc::config, "[exports].canary_domain must be a bare domain");
+    }
+    c.exports.dir = dir;
+    c.exports.canaries = static_cast<std::size_t>(canaries);
+    c.exports.ttl_seconds = hours * 3600;
+  }
+  if (c.exports.dir.empty() && !c.data_dir.empty()) c.exports.dir = c.data_dir / "exports";
   static const Keys levels = {"trace", "debug", "info", "warn", "error", "critical", "off"};
   if (!levels.contains(c.log_level)) return fail(Errc::config, "[log].level is not a known level");
   return c;
@@ -436,7 +457,13 @@ std::string render_config(const Config& c) {
     << "masked_per_hour = " << c.budgets.of(guard::Counted::masked).per_hour << "\n\n"
     << "[alerts]   # where the guard reports locks; see docs/guard.md for [alerts.webhook] and [alerts.smtp]\n"
     << "stderr_json = " << (c.alerts.stderr_json ? "true" : "false") << "\n"
-    << "file = " << quote(c.alerts.file.string()) << "   # append-only JSON lines; \"\" = none\n";
+    << "file = " << quote(c.alerts.file.string()) << "   # append-only JSON lines; \"\" = none\n\n"
+    << "[exports]   # two-person bulk exports, encrypted to the requester (docs/exports.md)\n"
+    << "dir = " << quote(c.exports.dir.string()) << "   # encrypted files only\n"
+    << "canary_domain = " << quote(c.exports.canary_domain)
+    << "   # a domain you receive mail for: canary rows use it, so a leak is noticed\n"
+    << "canaries = " << c.exports.canaries << "   # canary rows per export\n"
+    << "request_hours = " << c.exports.ttl_seconds / 3600 << "   # an unapproved request expires after this\n";
   return o.str();
 }
 

@@ -11,6 +11,7 @@
 #include "core/validate.hpp"
 #include "guard/alerts.hpp"
 #include "guard/budget.hpp"
+#include "services/exports.hpp"
 
 namespace rempart::cli {
 
@@ -64,6 +65,7 @@ struct Config {
   ConsoleConfig console;
   guard::Budgets budgets;      // [guard]
   guard::AlertOptions alerts;  // [alerts], [alerts.webhook], [alerts.smtp]
+  services::ExportOptions exports;  // [exports]; dir defaults to data_dir/exports
 
   std::filesystem::path database() const { return data_dir / "rempart.db"; }
 };

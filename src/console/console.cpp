@@ -650,6 +650,56 @@ Response post_sessions_revoke(Call& c) {
   return res;
 }
 
+// ---- Routes: exports -------------------------------------------------------
+
+std::string account_hex(const Principal& p) { return p.session.account_id; }
+
+Response get_exports(Call& c) {
+  auto all = c.w.exports->list(auth::permits(c.who->role, auth::Action::approve_export) ? "" : account_hex(*c.who));
+  if (!all) return failure(c, all.error());
+  auto tags = c.w.directory->tags();
+  if (!tags) return failure(c, tags.error());
+  const auto done = query_param(c.req.target(), "done").value_or("");
+  const std::string notice = done == "requested"  ? "Requested. Another admin must approve it."
+                             : done == "approved" ? "Approved: the requester can now download the file."
+                                                  : "";
+  return html(bhttp::status::ok, exports_page(c.viewer(), account_hex(*c.who), *all, *tags, notice));
+}
+
+Response post_export_request(Call& c) {
+  std::vector<services::FieldKind> fields;
+  for (const auto& [k, v] : c.form.pairs) {
+    if (k != "field") continue;
+    auto f = services::parse_field_kind(v);
+    if (!f) return problem(c, problem_of(Errc::invalid_input));
+    fields.push_back(*f);
+  }
+  auto id = c.w.exports->request(c.asker(), account_hex(*c.who), c.form.get("tag").value_or(""), fields,
+                                 c.form.get("reason").value_or(""));
+  if (!id) return failure(c, id.error());
+  return redirect("/exports?done=requested");
+}
+
+Response post_export_approve(Call& c) {
+  std::int64_t id = 0;
+  std::from_chars(c.params[0].data(), c.params[0].data() + c.params[0].size(), id);
+  auto r = c.w.exports->approve(c.asker(), account_hex(*c.who), id, *c.w.accounts, c.form.get("code").value_or(""));
+  if (!r) return failure(c, r.error());
+  return redirect("/exports?done=approved");
+}
+
+Response get_export_download(Call& c) {
+  std::int64_t id = 0;
+  std::from_chars(c.params[0].data(), c.params[0].data() + c.params[0].size(), id);
+  auto bytes = c.w.exports->download(c.asker(), account_hex(*c.who), id);
+  if (!bytes) return failure(c, bytes.error());
+  auto res = base(bhttp::status::ok);
+  res.set(bhttp::field::content_type, "application/octet-stream");
+  res.set(bhttp::field::content_disposition, "attachment; filename=\"rempart-export-" + c.params[0] + ".rmpx\"");
+  res.body() = std::move(*bytes);
+  return res;
+}
+
 // ---- Routes: audit ---------------------------------------------------------
 
 Response get_audit(Call& c) {
@@ -724,6 +774,10 @@ const RouteDef kRoutes[] = {
     {verb::get, "/sessions", Kind::page, Access::signed_in, Action::list_masked, get_sessions},
     {verb::post, "/sessions/revoke", Kind::page, Access::signed_in, Action::list_masked, post_sessions_revoke},
     {verb::get, "/audit", Kind::page, Access::action, Action::read_audit, get_audit},
+    {verb::get, "/exports", Kind::page, Access::action, Action::request_export, get_exports},
+    {verb::post, "/exports", Kind::page, Access::action, Action::request_export, post_export_request},
+    {verb::post, "/exports/:n/approve", Kind::page, Access::action, Action::approve_export, post_export_approve},
+    {verb::get, "/exports/:n/download", Kind::page, Access::action, Action::request_export, get_export_download},
     {verb::get, "/api/v1/me", Kind::api, Access::signed_in, Action::list_masked, get_me},
     {verb::get, "/api/v1/supporters", Kind::api, Access::action, Action::list_masked, get_supporters},
     {verb::post, "/api/v1/supporters/search", Kind::api, Access::action, Action::search, post_search},

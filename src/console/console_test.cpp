@@ -6,6 +6,7 @@
 
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/verb.hpp>
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <map>
@@ -25,6 +26,7 @@
 #include "http/server.hpp"
 #include "http/test_client.hpp"
 #include "http/tls_test_support.hpp"
+#include "services/exports.hpp"
 #include "services/records.hpp"
 #include "services/test_support.hpp"
 #include "store/sqlite/sqlite_store.hpp"
@@ -97,6 +99,10 @@ class ConsoleTest : public ::testing::Test {
       w->store = std::move(*s);
       w->accounts = std::make_unique<auth::AccountService>(*w->store, *keys_, auth_options_);
       w->directory = std::make_unique<services::Directory>(*w->store, *keys_, &budgets_);
+      services::ExportOptions xo;
+      xo.dir = fx_.dir / "exports";
+      xo.clock = [this] { return now_.load(); };
+      w->exports = std::make_unique<services::Exports>(*w->store, *keys_, xo);
       return w;
     });
     ASSERT_TRUE(c) << c.error().internal;
@@ -411,6 +417,8 @@ TEST_F(ConsoleTest, RoleMatrix) {
       {verb::get, "/accounts", auth::Action::manage_accounts, "", false},
       {verb::post, "/accounts/target/revoke-sessions", auth::Action::manage_accounts, "", false},
       {verb::get, "/tokens", auth::Action::manage_tokens, "", false},
+      {verb::get, "/exports", auth::Action::request_export, "", false},
+      {verb::post, "/exports", auth::Action::request_export, "tag=volunteer&field=email&reason=matrix", false},
       {verb::get, "/audit", auth::Action::read_audit, "", false},
       {verb::get, "/sessions", std::nullopt, "", false},
       {verb::get, "/api/v1/me", std::nullopt, "", true},
@@ -632,6 +640,39 @@ TEST_F(ConsoleTest, RevealingOrFindingAHoneytokenLocksAtOnce) {
   EXPECT_EQ(found.result(), bhttp::status::forbidden);
   EXPECT_EQ(send(req(verb::get, "/api/v1/me", &*s2)).result(), bhttp::status::unauthorized);
   ASSERT_TRUE(receiver_.wait_for(2, std::chrono::seconds(1)));
+}
+
+// The two-person export through the console: an organiser asks, the
+// organiser cannot approve, an admin approves with a fresh TOTP code, the
+// organiser downloads a file only their export key opens, holding the
+// tagged supporters and the canary rows.
+TEST_F(ConsoleTest, ExportNeedsAnotherAdminsCodeAndOpensOnlyWithTheRequestersKey) {
+  auto orga = add("orga", auth::Role::organiser);
+  auto boss = add("boss", auth::Role::admin);
+  auto so = login("orga", orga);
+  auto sb = login("boss", boss);
+  ASSERT_TRUE(so && sb);
+  EXPECT_EQ(form("/exports", "csrf=" + so->csrf + "&tag=volunteer&field=email&field=name&reason=phone+bank", &*so).result(),
+            bhttp::status::see_other);
+  // Not before approval, and never by the requester.
+  EXPECT_NE(send(req(verb::get, "/exports/1/download", &*so)).result(), bhttp::status::ok);
+  EXPECT_EQ(form("/exports/1/approve", "csrf=" + so->csrf + "&code=123456", &*so).result(), bhttp::status::forbidden);
+  EXPECT_EQ(form("/exports/1/approve", "csrf=" + sb->csrf + "&code=000000", &*sb).result(), bhttp::status::forbidden);
+  now_ += 30;
+  const auto code = auth::totp_code(boss.totp_secret.span(), now_.load());
+  EXPECT_EQ(form("/exports/1/approve", "csrf=" + sb->csrf + "&code=" + code, &*sb).result(), bhttp::status::see_other);
+  // The admin does not get the file; the organiser does.
+  EXPECT_EQ(send(req(verb::get, "/exports/1/download", &*sb)).result(), bhttp::status::forbidden);
+  auto file = send(req(verb::get, "/exports/1/download", &*so));
+  ASSERT_EQ(file.result(), bhttp::status::ok);
+  expect_no_pii(file.body());
+  const auto& body = file.body();
+  const std::span<const std::uint8_t> bytes(reinterpret_cast<const std::uint8_t*>(body.data()), body.size());
+  EXPECT_FALSE(services::decrypt_export(bytes, boss.export_secret_key));
+  auto csv = services::decrypt_export(bytes, orga.export_secret_key);
+  ASSERT_TRUE(csv) << csv.error().internal;
+  for (const auto& p : kPeople) EXPECT_NE(csv->find(p.email), std::string::npos);
+  EXPECT_EQ(std::count(csv->begin(), csv->end(), '\n'), 1 + 3 + 3);  // header, people, canaries
 }
 
 class ConsoleTlsTest : public ConsoleTest {

@@ -117,6 +117,7 @@ std::string document(const Viewer* viewer, std::string_view title, std::string_v
     }
     if (auth::permits(viewer->role, Action::manage_accounts)) s += "<li><a href=\"/accounts\">Accounts</a></li>";
     if (auth::permits(viewer->role, Action::manage_tokens)) s += "<li><a href=\"/tokens\">API tokens</a></li>";
+    if (auth::permits(viewer->role, Action::request_export)) s += "<li><a href=\"/exports\">Exports</a></li>";
     if (auth::permits(viewer->role, Action::read_audit)) s += "<li><a href=\"/audit\">Audit log</a></li>";
     s += "<li><a href=\"/sessions\">" + esc(viewer->name) + " (" + esc(auth::role_name(viewer->role)) +
          ")</a></li><li>" + button_form(*viewer, "/logout", "Sign out") + "</li></ul></nav>";
@@ -247,6 +248,54 @@ std::string record_page(const Viewer& v, const services::MaskedSupporter& s,
   b += "</dd></dl>";
   b += "<p class=\"hint\">Record id <code>" + esc(s.id) + "</code></p>";
   return document(&v, "Supporter", b);
+}
+
+std::string exports_page(const Viewer& v, const std::string& viewer_id, const std::vector<services::ExportRequest>& all,
+                         const std::vector<services::TagCount>& tags, std::string_view notice) {
+  const bool can_approve = auth::permits(v.role, auth::Action::approve_export);
+  const auto fields_of = [](const services::ExportRequest& r) {
+    std::string f;
+    for (std::size_t i = 0; i < r.fields.size(); ++i) f += (i ? ", " : "") + std::string(services::field_kind_name(r.fields[i]));
+    return f;
+  };
+  std::string b = notice_html(notice);
+  b += "<p>An export is the only way to take many records out. Another admin must approve it with their "
+       "authenticator code; the file is encrypted to your own export key and carries traceable canary rows.</p>";
+  b += "<h2>Request an export</h2><form method=\"post\" action=\"/exports\" class=\"stack\">" + csrf_field(v) +
+       "<label for=\"x-tag\">Supporters</label><select id=\"x-tag\" name=\"tag\"><option value=\"\">all "
+       "supporters</option>";
+  for (const auto& t : tags) b += "<option value=\"" + esc(t.tag) + "\">tagged " + esc(t.tag) + "</option>";
+  b += "</select><fieldset><legend>Fields</legend>";
+  for (const auto k : services::kAllFieldKinds) {
+    const std::string n(services::field_kind_name(k));
+    b += "<label><input type=\"checkbox\" name=\"field\" value=\"" + n + "\"> " + n + "</label>";
+  }
+  b += "</fieldset><label for=\"x-reason\">Reason</label><input id=\"x-reason\" name=\"reason\" required "
+       "maxlength=\"200\"><button type=\"submit\">Request</button></form>";
+  b += "<h2>Requests</h2><table><thead><tr><th scope=\"col\">#</th><th scope=\"col\">Requested by</th><th "
+       "scope=\"col\">Supporters</th><th scope=\"col\">Fields</th><th scope=\"col\">Reason</th><th "
+       "scope=\"col\">State</th><th scope=\"col\">Actions</th></tr></thead><tbody>";
+  for (const auto& r : all) {
+    const bool mine = r.requester_id == viewer_id;
+    if (!mine && !can_approve) continue;
+    const std::string id = std::to_string(r.id);
+    b += "<tr><td>" + id + "</td><td>" + esc(r.requester) + "</td><td>" +
+         (r.tag.empty() ? std::string("all") : "tagged " + esc(r.tag)) + "</td><td>" + esc(fields_of(r)) + "</td><td>" +
+         esc(r.reason) + "</td><td>" + esc(r.status) +
+         (r.approver.empty() ? std::string() : " by " + esc(r.approver)) + "</td><td>";
+    if (r.status == "pending" && !mine && can_approve) {
+      b += button_form(v, "/exports/" + id + "/approve", "Approve",
+                       "<label for=\"code-" + id + "\">Your authenticator code</label><input id=\"code-" + id +
+                           "\" name=\"code\" required maxlength=\"8\" inputmode=\"numeric\" "
+                           "autocomplete=\"one-time-code\">");
+    }
+    if (mine && (r.status == "approved" || r.status == "downloaded")) {
+      b += "<a href=\"/exports/" + id + "/download\" download>Download (encrypted)</a>";
+    }
+    b += "</td></tr>";
+  }
+  b += "</tbody></table>";
+  return document(&v, "Exports", b);
 }
 
 std::string tags_page(const Viewer& v, const std::vector<services::TagCount>& tags) {

@@ -10,6 +10,7 @@
 #include "audit/verify.hpp"
 #include "auth/accounts.hpp"
 #include "services/directory.hpp"
+#include "services/exports.hpp"
 #include "store/store.hpp"
 
 namespace rempart::console {
@@ -43,6 +44,11 @@ std::string enrolment_page(const Viewer& v, std::string_view name, const auth::E
 std::string tokens_page(const Viewer& v, const std::vector<auth::ApiTokenInfo>& tokens, std::string_view notice);
 std::string token_created_page(const Viewer& v, const auth::NewApiToken& t);
 std::string sessions_page(const Viewer& v, const auth::SessionInfo& s, std::string_view notice);
+
+// Export requests: the viewer's own, and (for admins) others' awaiting a
+// second person.
+std::string exports_page(const Viewer& v, const std::string& viewer_id, const std::vector<services::ExportRequest>& all,
+                         const std::vector<services::TagCount>& tags, std::string_view notice);
 
 struct AuditView {
   const audit::VerifyReport* verify = nullptr;

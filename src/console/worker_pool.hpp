@@ -15,6 +15,7 @@
 #include "auth/accounts.hpp"
 #include "core/error.hpp"
 #include "services/directory.hpp"
+#include "services/exports.hpp"
 #include "store/store.hpp"
 
 namespace rempart::console {
@@ -23,6 +24,7 @@ struct Worker {
   std::unique_ptr<store::KeeperStore> store;
   std::unique_ptr<auth::AccountService> accounts;
   std::unique_ptr<services::Directory> directory;
+  std::unique_ptr<services::Exports> exports;
 };
 
 using WorkerFactory = std::function<Result<std::unique_ptr<Worker>>()>;
