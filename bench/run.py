@@ -685,6 +685,7 @@ def main():
     ap.add_argument("--shows", type=int, help="`supporters show` runs (default 20, quick 5)")
     ap.add_argument("--keep", action="store_true", help="keep the temporary instances")
     o = ap.parse_args()
+    o.build = os.path.abspath(o.build)  # programs run with other working directories
     if o.smoke:
         o.quick = True
         o.duration = o.duration or 2

@@ -40,7 +40,7 @@ namespace rempart::services {
 struct Asker {
   std::string actor;
   std::string client;
-  std::string session;  // short non-secret label of the console session, or ""; recorded in details
+  std::string session{};  // short non-secret label of the console session, or ""; recorded in details
 };
 
 // A record as lists and search results show it. No field holds a full value.

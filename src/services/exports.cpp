@@ -126,7 +126,23 @@ bool has(const std::vector<FieldKind>& fields, FieldKind k) {
 
 // ---- CSV -----------------------------------------------------------------------
 
+// Whether a spreadsheet would read `v` as a formula: it starts with = - @
+// tab or CR, or with + not followed by digits only (an E.164 number such as
+// +33612345678 stays as it is: a spreadsheet reads it as a number, no
+// formula runs).
+bool formula_like(std::string_view v) {
+  if (v.empty()) return false;
+  const char c = v.front();
+  if (c == '=' || c == '-' || c == '@' || c == '\t' || c == '\r') return true;
+  if (c == '+') return v.size() == 1 || v.find_first_not_of("0123456789", 1) != std::string_view::npos;
+  return false;
+}
+
 void csv_field(std::string& out, std::string_view v) {
+  // A leading apostrophe keeps a spreadsheet from running a formula a
+  // supporter typed into a name (CSV injection).
+  const std::string guarded = formula_like(v) ? "'" + std::string(v) : std::string();
+  if (!guarded.empty()) v = guarded;
   if (v.find_first_of(",\"\r\n") == std::string_view::npos) {
     out += v;
     return;

@@ -418,5 +418,28 @@ TEST_F(ExportsTest, UntaggedExportHoldsEveryRealRecordWithTheChosenColumns) {
   EXPECT_FALSE(contains(*csv, "+33"));
 }
 
+// A name typed as a spreadsheet formula reaches the file defused (leading
+// apostrophe); phone numbers in E.164 stay as they are.
+TEST_F(ExportsTest, FormulaLikeCellsAreDefusedAndPhonesKept) {
+  RecordWriter writer(keys);
+  core::Person p;
+  p.given_name = "=HYPERLINK(\"http://x.example\")";
+  p.family_name = "@SUM(1)";
+  p.email = "formula@exemple.org";
+  p.phone = "+33199000777";
+  auto r = st->transact([&](store::KeeperTx& tx) -> Result<void> {
+    auto u = writer.upsert(tx, p, 1'700'000'000, nullptr);
+    if (!u) return std::unexpected(u.error());
+    return {};
+  });
+  ASSERT_TRUE(r) << r.error().internal;
+  const auto id = request("", {FieldKind::name, FieldKind::phone});
+  ASSERT_TRUE(exports->approve(as(*bob), bob->account_id, id, *accounts, code(*bob)));
+  auto csv = decrypt_export(span(*exports->download(as(*alice), alice->account_id, id)), alice->export_secret_key);
+  ASSERT_TRUE(csv);
+  EXPECT_TRUE(contains(*csv, "\"'=HYPERLINK(\"\"http://x.example\"\")\",'@SUM(1),+33199000777"));
+  EXPECT_FALSE(contains(*csv, "\n=")) << "no line starts with a formula";
+}
+
 }  // namespace
 }  // namespace rempart::services

@@ -105,7 +105,10 @@ TEST_F(ConnectionTest, AStatementIsBorrowedOnceAtATime) {
 TEST_F(ConnectionTest, ConfigureSetsThePragmas) {
   constexpr Sql kJournal{"kJournal", "PRAGMA journal_mode"};
   constexpr Sql kSecureDelete{"kSecureDelete", "PRAGMA secure_delete"};
-  for (auto [sql, want] : {std::pair{&kJournal, "wal"}, std::pair{&kSecureDelete, "1"}}) {
+  constexpr Sql kCacheSize{"kCacheSize", "PRAGMA cache_size"};
+  constexpr Sql kAutocheckpoint{"kAutocheckpoint", "PRAGMA wal_autocheckpoint"};
+  for (auto [sql, want] : {std::pair{&kJournal, "wal"}, std::pair{&kSecureDelete, "1"},
+                           std::pair{&kCacheSize, "-65536"}, std::pair{&kAutocheckpoint, "8000"}}) {
     auto q = conn_->query(*sql);
     ASSERT_TRUE(q.has_value());
     ASSERT_TRUE(*q->step());
