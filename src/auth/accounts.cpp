@@ -713,6 +713,27 @@ Result<void> AccountService::logout(std::string_view token, const std::string& c
   });
 }
 
+Result<std::vector<SessionSummary>> AccountService::sessions(std::string_view token) {
+  const std::int64_t now = opt_.clock();
+  const Bytes h = hash_token("rempart/session/v1", token);
+  std::vector<SessionSummary> out;
+  auto r = store_->transact([&](store::KeeperTx& tx) -> Result<void> {
+    auto s = tx.find_session(h);
+    if (!s) return propagate(s);
+    if (!*s) return {};
+    auto all = tx.sessions_of((*s)->account_id);
+    if (!all) return propagate(all);
+    for (const auto& row : *all) {
+      const bool live = now - row.last_seen_at <= opt_.session_idle_seconds &&
+                        now - row.created_at <= opt_.session_absolute_seconds;
+      if (live) out.push_back(SessionSummary{row.created_at, row.last_seen_at, row.client, row.token_hash == h});
+    }
+    return {};
+  });
+  if (!r) return std::unexpected(r.error());
+  return out;
+}
+
 Result<NewApiToken> AccountService::create_api_token(const std::string& actor, const std::string& label, Scope scope,
                                                      std::int64_t expires_days) {
   if (label.empty() || label.size() > 100) return fail(Errc::invalid_input, "token label must be 1..100 bytes");

@@ -110,6 +110,14 @@ struct SessionInfo {
   std::int64_t last_seen_at = 0;
 };
 
+// One of an account's sessions, as its owner sees them. No token, no hash.
+struct SessionSummary {
+  std::int64_t created_at = 0;
+  std::int64_t last_seen_at = 0;
+  std::string client;
+  bool current = false;
+};
+
 // A new session: the token goes into the cookie, never anywhere else.
 struct NewSession {
   std::string token;  // 256-bit random, base64url
@@ -193,6 +201,9 @@ class AccountService {
   Result<std::optional<SessionInfo>> validate_session(std::string_view token);
   // Ends the session (no-op if unknown).
   Result<void> logout(std::string_view token, const std::string& client);
+  // The live sessions of the account behind `token` (idle or too old ones
+  // are left out), most recent first; `current` marks the caller's own.
+  Result<std::vector<SessionSummary>> sessions(std::string_view token);
 
   // ---- API tokens.
   // Errc::invalid_input if the label is empty or over 100 bytes, or

@@ -280,6 +280,28 @@ TEST_F(AccountsTest, LogoutAndRevokeAll) {
   EXPECT_EQ(audit("session.revoke").size(), 2u);
 }
 
+TEST_F(AccountsTest, SessionsListsTheLiveOnesOfTheSameAccountOnly) {
+  const auto e = add("alice");
+  const auto f = add("bob");
+  auto a = login("alice", kPassword, code(e, now_));
+  auto other = login("bob", kPassword, code(f, now_));
+  now_ += 30;
+  auto b = login("alice", kPassword, code(e, now_));
+  ASSERT_TRUE(a.session && b.session && other.session);
+  auto list = svc_->sessions(b.session->token);
+  ASSERT_TRUE(list);
+  ASSERT_EQ(list->size(), 2u);
+  EXPECT_EQ(std::count_if(list->begin(), list->end(), [](const SessionSummary& x) { return x.current; }), 1);
+  EXPECT_EQ(list->front().client, "192.0.2.1");
+  now_ += 10 * 60;
+  ASSERT_TRUE(*svc_->validate_session(b.session->token));  // b stays active, a goes idle
+  now_ += 6 * 60;
+  list = svc_->sessions(b.session->token);
+  ASSERT_TRUE(list);
+  EXPECT_EQ(list->size(), 1u);
+  EXPECT_TRUE(svc_->sessions("not-a-session")->empty());
+}
+
 TEST_F(AccountsTest, CsrfTokenIsBoundToItsSession) {
   const auto e = add("alice");
   auto a = login("alice", kPassword, code(e, now_));

@@ -639,7 +639,9 @@ Response post_token_revoke(Call& c) {
 
 Response get_sessions(Call& c) {
   if (c.who->via_token) return problem(c, problem_of(Errc::not_found));
-  return html(bhttp::status::ok, sessions_page(c.viewer(), c.who->session, ""));
+  auto all = c.w.accounts->sessions(c.who->session_token);
+  if (!all) return failure(c, all.error());
+  return html(bhttp::status::ok, sessions_page(c.viewer(), c.who->session, *all, ""));
 }
 
 Response post_sessions_revoke(Call& c) {

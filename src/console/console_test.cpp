@@ -357,6 +357,21 @@ TEST_F(ConsoleTest, RevokedAndExpiredSessionsEnd) {
   EXPECT_EQ(send(req(verb::get, "/api/v1/me", &*s3)).result(), bhttp::status::unauthorized);
 }
 
+TEST_F(ConsoleTest, SessionsPageListsEveryLiveSessionOfTheAccount) {
+  auto e = add("orga", auth::Role::organiser);
+  auto s1 = login("orga", e);
+  auto s2 = login("orga", e);
+  ASSERT_TRUE(s1 && s2);
+  auto page = send(req(verb::get, "/sessions", &*s2));
+  ASSERT_EQ(page.result(), bhttp::status::ok);
+  const std::string body = page.body();
+  std::size_t rows = 0;
+  for (auto p = body.find("<tr><td>"); p != std::string::npos; p = body.find("<tr><td>", p + 1)) ++rows;
+  EXPECT_EQ(rows, 2u);
+  EXPECT_NE(body.find("this session"), std::string::npos);
+  EXPECT_EQ(body.find(s1->cookie.substr(s1->cookie.find('=') + 1)), std::string::npos);
+}
+
 TEST_F(ConsoleTest, LogoutEndsTheSession) {
   auto e = add("orga", auth::Role::organiser);
   auto s = login("orga", e);

@@ -390,11 +390,17 @@ std::string token_created_page(const Viewer& v, const auth::NewApiToken& t) {
   return document(&v, "Token created", b);
 }
 
-std::string sessions_page(const Viewer& v, const auth::SessionInfo& s, std::string_view notice) {
+std::string sessions_page(const Viewer& v, const auth::SessionInfo& s, const std::vector<auth::SessionSummary>& all,
+                          std::string_view notice) {
   std::string b = notice_html(notice);
-  b += "<dl><dt>Account</dt><dd>" + esc(s.name) + "</dd><dt>Role</dt><dd>" + esc(auth::role_name(s.role)) +
-       "</dd><dt>This session began</dt><dd>" + when(s.created_at) + "</dd><dt>Last activity</dt><dd>" +
-       when(s.last_seen_at) + "</dd></dl>";
+  b += "<dl><dt>Account</dt><dd>" + esc(s.name) + "</dd><dt>Role</dt><dd>" + esc(auth::role_name(s.role)) + "</dd></dl>";
+  b += "<table><thead><tr><th scope=\"col\">Began</th><th scope=\"col\">Last activity</th><th scope=\"col\">"
+       "From</th><th scope=\"col\"></th></tr></thead><tbody>";
+  for (const auto& x : all) {
+    b += "<tr><td>" + when(x.created_at) + "</td><td>" + when(x.last_seen_at) + "</td><td>" + esc(x.client) +
+         "</td><td>" + (x.current ? "this session" : "") + "</td></tr>";
+  }
+  b += "</tbody></table>";
   b += "<p>If you signed in somewhere you no longer control, end every session of your account, this one "
        "included.</p>" +
        button_form(v, "/sessions/revoke", "Sign out everywhere");

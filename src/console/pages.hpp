@@ -43,7 +43,8 @@ std::string accounts_page(const Viewer& v, const std::vector<auth::AccountInfo>&
 std::string enrolment_page(const Viewer& v, std::string_view name, const auth::Enrolment& e);
 std::string tokens_page(const Viewer& v, const std::vector<auth::ApiTokenInfo>& tokens, std::string_view notice);
 std::string token_created_page(const Viewer& v, const auth::NewApiToken& t);
-std::string sessions_page(const Viewer& v, const auth::SessionInfo& s, std::string_view notice);
+std::string sessions_page(const Viewer& v, const auth::SessionInfo& s, const std::vector<auth::SessionSummary>& all,
+                          std::string_view notice);
 
 // Export requests: the viewer's own, and (for admins) others' awaiting a
 // second person.

@@ -328,6 +328,8 @@ class KeeperTx {
 
   virtual Result<void> insert_session(const SessionRow& row) = 0;
   virtual Result<std::optional<SessionRow>> find_session(const Bytes& token_hash) = 0;
+  // The account's sessions, most recently used first.
+  virtual Result<std::vector<SessionRow>> sessions_of(const Bytes& account_id) = 0;
   virtual Result<void> touch_session(const Bytes& token_hash, std::int64_t now) = 0;
   // Returns how many sessions were deleted (0 or 1).
   virtual Result<std::int64_t> delete_session(const Bytes& token_hash) = 0;

@@ -722,6 +722,18 @@ class SqliteKeeperTx final : public KeeperTx {
     if (!*row) return std::optional<SessionRow>{};
     return std::optional<SessionRow>{SessionRow{q->blob(0), q->blob(1), q->int64(2), q->int64(3), q->text(4)}};
   }
+  Result<std::vector<SessionRow>> sessions_of(const Bytes& account_id) override {
+    auto q = conn_.query(sql::kSelectSessionsOfAccount);
+    if (!q) return propagate(q);
+    q->bind_blob(1, account_id);
+    std::vector<SessionRow> out;
+    for (;;) {
+      auto row = q->step();
+      if (!row) return propagate(row);
+      if (!*row) return out;
+      out.push_back(SessionRow{q->blob(0), q->blob(1), q->int64(2), q->int64(3), q->text(4)});
+    }
+  }
   Result<void> touch_session(const Bytes& token_hash, std::int64_t now) override {
     auto n = run_counting(conn_, sql::kTouchSession, [&](Query& q) { q.bind_blob(1, token_hash).bind_int(2, now); });
     if (!n) return propagate(n);

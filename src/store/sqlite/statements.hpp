@@ -296,6 +296,10 @@ inline constexpr Sql kInsertSession{
 inline constexpr Sql kSelectSession{
     "kSelectSession",
     "SELECT token_hash, account_id, created_at, last_seen_at, client FROM sessions WHERE token_hash = ?1"};
+inline constexpr Sql kSelectSessionsOfAccount{
+    "kSelectSessionsOfAccount",
+    "SELECT token_hash, account_id, created_at, last_seen_at, client FROM sessions WHERE account_id = ?1"
+    " ORDER BY last_seen_at DESC"};
 inline constexpr Sql kTouchSession{
     "kTouchSession", "UPDATE sessions SET last_seen_at = ?2 WHERE token_hash = ?1"};
 inline constexpr Sql kDeleteSession{"kDeleteSession", "DELETE FROM sessions WHERE token_hash = ?1"};
