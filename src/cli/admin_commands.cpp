@@ -19,6 +19,7 @@
 #include "auth/accounts.hpp"
 #include "auth/totp.hpp"
 #include "cli/commands.hpp"
+#include "cli/keeper_access.hpp"
 #include "cli/config.hpp"
 #include "crypto/keyring.hpp"
 #include "store/sqlite/sqlite_store.hpp"
@@ -28,56 +29,33 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// What every admin command needs: the keyring, the keeper store and the
-// account service over them. Members are not moved once built (the service
-// and the checkpointer keep references), hence the unique_ptr.
+// What every admin command needs: the keeper keyring and store, and the
+// account service over them. Built on the heap and never moved: the
+// service keeps references to the keeper's members.
 struct Admin {
-  Config config;
-  std::optional<crypto::KeeperKeyring> keys;
-  std::unique_ptr<store::KeeperStore> store;
+  Keeper keeper;
   std::optional<auth::AccountService> accounts;
 
+  explicit Admin(Keeper k) : keeper(std::move(k)) {
+    auth::AuthOptions o;
+    o.session_idle_seconds = keeper.config.console.session_idle_minutes * 60;
+    o.session_absolute_seconds = keeper.config.console.session_absolute_hours * 3600;
+    accounts.emplace(*keeper.store, keeper.keys, o);
+  }
+  Admin(const Admin&) = delete;
+  Admin& operator=(const Admin&) = delete;
   // Signs the head so what this command recorded is covered outside the
-  // database at once; the entries are durable already, so only a warning.
+  // database at once.
   ~Admin() {
-    if (!store || !keys) return;
-    std::vector<std::unique_ptr<audit::CheckpointSink>> sinks;
-    if (!config.audit.checkpoint_file.empty()) {
-      sinks.push_back(std::make_unique<audit::FileCheckpointSink>(config.audit.checkpoint_file));
-    }
-    if (config.audit.checkpoint_syslog) sinks.push_back(std::make_unique<audit::SyslogCheckpointSink>());
-    audit::Checkpointer cp(*keys, *store,
-                           audit::CheckpointPolicy{config.audit.checkpoint_every, config.audit.checkpoint_seconds},
-                           std::move(sinks));
-    auto r = cp.force(audit::now_us());
-    if (!r) std::cerr << "rempart: warning: audit checkpoint not published: " << r.error().internal << "\n";
+    accounts.reset();
+    keeper.checkpoint_on_exit();
   }
 };
 
 Result<std::unique_ptr<Admin>> open_admin(const fs::path& config_file) {
-  auto c = load_config(config_file);
-  if (!c) return std::unexpected(c.error());
-  setup_logging(c->log_level);
-  if (crypto::path_is_within(c->keys_dir, c->data_dir) || crypto::path_is_within(c->data_dir, c->keys_dir)) {
-    return fail(Errc::config, "the key directory must not be inside the data directory (nor the reverse)");
-  }
-  struct stat st {};
-  if (::stat(c->data_dir.c_str(), &st) != 0) return fail(Errc::not_found, "data directory is missing: run `rempart init`");
-  if ((st.st_mode & 077) != 0) return fail(Errc::permission, "data directory is open to group or others: chmod 700 it");
-  if (auto r = crypto::init(); !r) return std::unexpected(r.error());
-  auto keys = crypto::load_keeper_keyring(c->keys_dir);
-  if (!keys) return std::unexpected(keys.error());
-  auto s = store::open_sqlite_keeper(c->database());
-  if (!s) return std::unexpected(s.error());
-  auto a = std::make_unique<Admin>();
-  a->config = std::move(*c);
-  a->keys.emplace(std::move(*keys));
-  a->store = std::move(*s);
-  auth::AuthOptions o;
-  o.session_idle_seconds = a->config.console.session_idle_minutes * 60;
-  o.session_absolute_seconds = a->config.console.session_absolute_hours * 3600;
-  a->accounts.emplace(*a->store, *a->keys, o);
-  return a;
+  auto k = open_keeper(config_file);
+  if (!k) return std::unexpected(k.error());
+  return std::make_unique<Admin>(std::move(*k));
 }
 
 // Reads a line without echo when stdin is a terminal.

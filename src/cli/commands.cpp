@@ -26,6 +26,7 @@
 #include "audit/checkpoint.hpp"
 #include "audit/verify.hpp"
 #include "cli/config.hpp"
+#include "cli/keeper_access.hpp"
 #include "core/validate.hpp"
 #include "crypto/keyring.hpp"
 #include "crypto/secret.hpp"
@@ -43,72 +44,6 @@ namespace rempart::cli {
 namespace {
 
 namespace fs = std::filesystem;
-
-// Key files must never sit where a copy of the data directory (a backup, a
-// stolen disk image of the data volume) would take them along.
-Result<void> check_layout(const Config& c) {
-  if (crypto::path_is_within(c.keys_dir, c.data_dir) || crypto::path_is_within(c.data_dir, c.keys_dir)) {
-    return fail(Errc::config, "the key directory must not be inside the data directory (nor the reverse): keys " +
-                                  c.keys_dir.string() + ", data " + c.data_dir.string());
-  }
-  // A copy of the data directory must never carry the checkpoints that
-  // would expose its rollback.
-  if (!c.audit.checkpoint_file.empty() && crypto::path_is_within(c.audit.checkpoint_file, c.data_dir)) {
-    return fail(Errc::config, "[audit].checkpoint_file must be outside the data directory: " +
-                                  c.audit.checkpoint_file.string());
-  }
-  return {};
-}
-
-Result<void> check_data_dir(const fs::path& dir) {
-  struct stat st {};
-  if (::stat(dir.c_str(), &st) != 0) return fail(Errc::not_found, "data directory " + dir.string() + " is missing: run `rempart init`");
-  if ((st.st_mode & 077) != 0) {
-    return fail(Errc::permission, "data directory " + dir.string() + " is open to group or others: chmod 700 it");
-  }
-  return {};
-}
-
-std::unique_ptr<audit::Checkpointer> make_checkpointer(const Config& c, const crypto::KeeperKeyring& keys,
-                                                       store::KeeperStore& st) {
-  std::vector<std::unique_ptr<audit::CheckpointSink>> sinks;
-  if (!c.audit.checkpoint_file.empty()) sinks.push_back(std::make_unique<audit::FileCheckpointSink>(c.audit.checkpoint_file));
-  if (c.audit.checkpoint_syslog) sinks.push_back(std::make_unique<audit::SyslogCheckpointSink>());
-  return std::make_unique<audit::Checkpointer>(
-      keys, st, audit::CheckpointPolicy{c.audit.checkpoint_every, c.audit.checkpoint_seconds}, std::move(sinks));
-}
-
-struct Keeper {
-  Config config;
-  crypto::KeeperKeyring keys;
-  std::unique_ptr<store::KeeperStore> store;
-
-  // Built on use, never in open_keeper: it keeps references to `keys` and
-  // `store`, which must not move afterwards.
-  std::unique_ptr<audit::Checkpointer> checkpointer() { return make_checkpointer(config, keys, *store); }
-
-  // A CLI command that wrote entries signs the head before it exits, so
-  // what it recorded is covered outside the database at once. The entries
-  // are already durable: a failure here is reported, not fatal.
-  void checkpoint_on_exit() {
-    auto r = checkpointer()->force(audit::now_us());
-    if (!r) std::cerr << "rempart: warning: audit checkpoint not published: " << r.error().internal << "\n";
-  }
-};
-
-Result<Keeper> open_keeper(const fs::path& config_file) {
-  auto c = load_config(config_file);
-  if (!c) return std::unexpected(c.error());
-  setup_logging(c->log_level);
-  if (auto r = check_layout(*c); !r) return std::unexpected(r.error());
-  if (auto r = check_data_dir(c->data_dir); !r) return std::unexpected(r.error());
-  if (auto r = crypto::init(); !r) return std::unexpected(r.error());
-  auto keys = crypto::load_keeper_keyring(c->keys_dir);
-  if (!keys) return std::unexpected(keys.error());
-  auto st = store::open_sqlite_keeper(c->database());
-  if (!st) return std::unexpected(st.error());
-  return Keeper{std::move(*c), std::move(*keys), std::move(*st)};
-}
 
 void print_person(const services::Supporter& s, bool json) {
   const auto& p = s.person;

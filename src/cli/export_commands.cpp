@@ -15,6 +15,7 @@
 
 #include "audit/chain.hpp"
 #include "cli/commands.hpp"
+#include "cli/keeper_access.hpp"
 #include "cli/config.hpp"
 #include "crypto/keyring.hpp"
 #include "services/exports.hpp"
@@ -97,21 +98,15 @@ int run_export_decrypt(const ExportDecryptArgs& a) {
 }
 
 int run_canary_trace(const CanaryTraceArgs& a) {
-  auto c = load_config(a.config);
-  if (!c) return report(c.error());
-  setup_logging(c->log_level);
-  if (auto r = crypto::init(); !r) return report(r.error());
-  auto keys = crypto::load_keeper_keyring(c->keys_dir);
-  if (!keys) return report(keys.error());
-  auto store = store::open_sqlite_keeper(c->database());
-  if (!store) return report(store.error());
-  auto t = services::trace_canary(**store, *keys, a.value, c->intake.default_region);
+  auto k = open_keeper(a.config);
+  if (!k) return report(k.error());
+  auto t = services::trace_canary(*k->store, k->keys, a.value, k->config.intake.default_region);
   if (!t) return report(t.error());
   const std::string kind = a.value.find('@') != std::string::npos ? "email" : "phone";
   nlohmann::json details = {{"kind", kind}, {"found", t->has_value()}};
   if (*t) details["export"] = (*t)->export_id;
-  auto w = (*store)->transact([&](store::KeeperTx& tx) -> Result<void> {
-    auto e = audit::record(tx, *keys, audit::Event{operator_actor(), std::string(audit::action::canary_trace), "",
+  auto w = k->store->transact([&](store::KeeperTx& tx) -> Result<void> {
+    auto e = audit::record(tx, k->keys, audit::Event{operator_actor(), std::string(audit::action::canary_trace), "",
                                                    std::move(details), ""});
     if (!e) return std::unexpected(e.error());
     return {};

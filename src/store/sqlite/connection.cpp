@@ -345,14 +345,16 @@ namespace {
 constexpr int kWalRetryMs = 10;
 
 // Throughput settings, measured with `rempart_bench fold` (docs/benchmarks.md:
-// together about +30 % fold rate). A page cache of up to 64 MiB per
+// together about +30 % fold rate). A page cache of up to 16 MiB per
 // connection (negative = KiB; the default is 2 MiB) keeps the blind-index and
 // supporter B-tree pages a fold or a lookup touches in memory across
-// transactions; it only grows as pages are read. Checkpointing the WAL every
+// transactions; it only grows as pages are read. Not more: serve holds one
+// connection per console worker besides the keeper's and the intake's, and
+// its resident memory must stay well under 200 MiB on a large base. Checkpointing the WAL every
 // 8,000 pages (32 MiB of 4 KiB pages) instead of every 1,000 copies each hot
 // page back into the database file less often. The WAL is reused from its
 // start after a checkpoint but not shrunk, so it keeps up to ~32 MiB on disk.
-constexpr Sql kPragmaCacheSize{"kPragmaCacheSize", "PRAGMA cache_size=-65536"};
+constexpr Sql kPragmaCacheSize{"kPragmaCacheSize", "PRAGMA cache_size=-16384"};
 constexpr Sql kPragmaCacheSizeGet{"kPragmaCacheSizeGet", "PRAGMA cache_size"};
 constexpr Sql kPragmaWalAutocheckpoint{"kPragmaWalAutocheckpoint", "PRAGMA wal_autocheckpoint=8000"};
 constexpr Sql kPragmaWalAutocheckpointGet{"kPragmaWalAutocheckpointGet", "PRAGMA wal_autocheckpoint"};
@@ -395,7 +397,7 @@ Result<void> configure(Connection& conn) {
   if (auto r = expect(conn, sql::kPragmaForeignKeys, "1"); !r) return r;
   if (auto r = expect(conn, sql::kPragmaTrustedSchema, "0"); !r) return r;
   if (auto r = conn.exec(kPragmaCacheSize); !r) return r;
-  if (auto r = expect(conn, kPragmaCacheSizeGet, "-65536"); !r) return r;
+  if (auto r = expect(conn, kPragmaCacheSizeGet, "-16384"); !r) return r;
   if (auto r = conn.exec(kPragmaWalAutocheckpoint); !r) return r;
   if (auto r = expect(conn, kPragmaWalAutocheckpointGet, "8000"); !r) return r;
   return {};

@@ -108,7 +108,7 @@ TEST_F(ConnectionTest, ConfigureSetsThePragmas) {
   constexpr Sql kCacheSize{"kCacheSize", "PRAGMA cache_size"};
   constexpr Sql kAutocheckpoint{"kAutocheckpoint", "PRAGMA wal_autocheckpoint"};
   for (auto [sql, want] : {std::pair{&kJournal, "wal"}, std::pair{&kSecureDelete, "1"},
-                           std::pair{&kCacheSize, "-65536"}, std::pair{&kAutocheckpoint, "8000"}}) {
+                           std::pair{&kCacheSize, "-16384"}, std::pair{&kAutocheckpoint, "8000"}}) {
     auto q = conn_->query(*sql);
     ASSERT_TRUE(q.has_value());
     ASSERT_TRUE(*q->step());

@@ -1,0 +1,46 @@
+#pragma once
+// How every keeper-side CLI command opens what it needs: the configuration,
+// checked (keys outside the data directory, data directory 0700), the
+// keeper keyring and the keeper store; and how it signs the audit head
+// before it exits.
+#include <filesystem>
+#include <memory>
+
+#include "audit/checkpoint.hpp"
+#include "cli/config.hpp"
+#include "core/error.hpp"
+#include "crypto/keyring.hpp"
+#include "store/store.hpp"
+
+namespace rempart::cli {
+
+// Key files must never sit where a copy of the data directory (a backup, a
+// stolen disk image of the data volume) would take them along, nor the
+// outside checkpoints that would expose a rollback of it.
+Result<void> check_layout(const Config& c);
+// The data directory exists and is closed to group and others.
+Result<void> check_data_dir(const std::filesystem::path& dir);
+
+std::unique_ptr<audit::Checkpointer> make_checkpointer(const Config& c, const crypto::KeeperKeyring& keys,
+                                                       store::KeeperStore& st);
+
+struct Keeper {
+  Config config;
+  crypto::KeeperKeyring keys;
+  std::unique_ptr<store::KeeperStore> store;
+
+  // Built on use, never in open_keeper: it keeps references to `keys` and
+  // `store`, which must not move afterwards.
+  std::unique_ptr<audit::Checkpointer> checkpointer() { return make_checkpointer(config, keys, *store); }
+
+  // A CLI command that wrote entries signs the head before it exits, so
+  // what it recorded is covered outside the database at once. The entries
+  // are already durable: a failure here is reported, not fatal.
+  void checkpoint_on_exit();
+};
+
+// Loads and checks the configuration, sets up logging, loads the keeper
+// keyring and opens the keeper store.
+Result<Keeper> open_keeper(const std::filesystem::path& config_file);
+
+}  // namespace rempart::cli
