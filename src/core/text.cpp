@@ -75,6 +75,15 @@ bool is_ascii_space(char c) noexcept {
 }
 }  // namespace
 
+bool is_plain_line(std::string_view s, std::size_t max_bytes) noexcept {
+  if (s.empty() || s.size() > max_bytes || !is_valid_utf8(s)) return false;
+  for (std::size_t i = 0; i < s.size();) {
+    const auto c = decode_one(s, i);
+    if (!c || is_control(*c) || is_bidi_control(*c)) return false;
+  }
+  return true;
+}
+
 std::string_view trim_ascii(std::string_view s) noexcept {
   while (!s.empty() && is_ascii_space(s.front())) s.remove_prefix(1);
   while (!s.empty() && is_ascii_space(s.back())) s.remove_suffix(1);

@@ -27,6 +27,11 @@ bool is_control(char32_t c) noexcept;
 // console, so they are refused in stored text.
 bool is_bidi_control(char32_t c) noexcept;
 
+// Free text recorded as typed and shown back later (a reveal's or an
+// export's reason): 1..max_bytes of well-formed UTF-8 without control or
+// bidi characters.
+bool is_plain_line(std::string_view s, std::size_t max_bytes) noexcept;
+
 // Strips ASCII whitespace (space, tab, CR, LF, VT, FF) at both ends.
 std::string_view trim_ascii(std::string_view s) noexcept;
 

@@ -83,3 +83,20 @@ TEST(Text, AsciiCase) {
 
 }  // namespace
 }  // namespace rempart::core::text
+
+namespace rempart::core::text {
+namespace {
+
+TEST(Text, PlainLineRefusesEmptyLongControlAndBidi) {
+  EXPECT_TRUE(is_plain_line("calling back about the rally", 200));
+  EXPECT_TRUE(is_plain_line("réunion à 18 h", 200));
+  EXPECT_FALSE(is_plain_line("", 200));
+  EXPECT_FALSE(is_plain_line(std::string(201, 'a'), 200));
+  EXPECT_FALSE(is_plain_line("two\nlines", 200));
+  EXPECT_FALSE(is_plain_line("tab\there", 200));
+  EXPECT_FALSE(is_plain_line("\xe2\x80\xaeevil", 200));  // U+202E right-to-left override
+  EXPECT_FALSE(is_plain_line("\xff", 200));
+}
+
+}  // namespace
+}  // namespace rempart::core::text

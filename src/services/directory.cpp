@@ -135,16 +135,7 @@ Result<std::vector<std::string>> normalise_tags(const std::vector<std::string>& 
   return out;
 }
 
-// A reason is recorded as given and read back in the console and reports:
-// well-formed UTF-8 without control or bidi characters, 1..200 bytes.
-bool valid_reason(std::string_view r) {
-  if (r.empty() || r.size() > kMaxReasonBytes || !core::text::is_valid_utf8(r)) return false;
-  for (std::size_t i = 0; i < r.size();) {
-    const auto c = core::text::decode_one(r, i);
-    if (!c || core::text::is_control(*c) || core::text::is_bidi_control(*c)) return false;
-  }
-  return true;
-}
+bool valid_reason(std::string_view r) { return core::text::is_plain_line(r, kMaxReasonBytes); }
 
 std::string revealed_value(FieldKind k, const core::Person& p) {
   switch (k) {

@@ -70,14 +70,7 @@ std::optional<Bytes> parse_id(std::string_view hex) {
   return out;
 }
 
-bool valid_reason(std::string_view r) {
-  if (r.empty() || r.size() > kMaxReasonBytes || !core::text::is_valid_utf8(r)) return false;
-  for (std::size_t i = 0; i < r.size();) {
-    const auto c = core::text::decode_one(r, i);
-    if (!c || core::text::is_control(*c) || core::text::is_bidi_control(*c)) return false;
-  }
-  return true;
-}
+bool valid_reason(std::string_view r) { return core::text::is_plain_line(r, kMaxReasonBytes); }
 
 Result<void> check_fields(const std::vector<FieldKind>& fields) {
   if (fields.empty() || fields.size() > std::size(kAllFieldKinds)) {
