@@ -94,7 +94,7 @@ TEST(Text, PlainLineRefusesEmptyLongControlAndBidi) {
   EXPECT_FALSE(is_plain_line(std::string(201, 'a'), 200));
   EXPECT_FALSE(is_plain_line("two\nlines", 200));
   EXPECT_FALSE(is_plain_line("tab\there", 200));
-  EXPECT_FALSE(is_plain_line("\xe2\x80\xaeevil", 200));  // U+202E right-to-left override
+  EXPECT_FALSE(is_plain_line("\xe2\x80\xae" "evil", 200));  // U+202E right-to-left override
   EXPECT_FALSE(is_plain_line("\xff", 200));
 }
 
