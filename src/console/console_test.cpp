@@ -535,6 +535,7 @@ TEST_F(ConsoleTest, AdminCreatesAnAccountThatCanSignIn) {
   const std::string body = created.body();
   ASSERT_TRUE(std::regex_search(body, m, std::regex("secret=([A-Z2-7]+)")));
   EXPECT_NE(body.find("<svg"), std::string::npos);
+  EXPECT_NE(body.find("rmpx1_"), std::string::npos) << "the export key is shown once";
   // An admin may not change their own account from the console.
   EXPECT_EQ(form("/accounts/boss/disable", "csrf=" + s->csrf, &*s).result(), bhttp::status::forbidden);
   EXPECT_EQ(form("/accounts/newbie/disable", "csrf=" + s->csrf, &*s).result(), bhttp::status::see_other);

@@ -356,7 +356,13 @@ std::string enrolment_page(const Viewer& v, std::string_view name, const auth::E
        esc(e.otpauth_uri) + "</code></p>";
   b += "<h2>Recovery codes</h2><ul class=\"codes\">";
   for (const auto& c : e.recovery_codes) b += "<li><code>" + esc(c) + "</code></li>";
-  b += "</ul><p><a href=\"/accounts\">Back to accounts</a></p>";
+  b += "</ul>";
+  if (!e.export_secret_key.empty()) {
+    b += "<h2>Export key</h2><p>Opens the exports this account asks for. Save it in a file only its owner can "
+         "read (chmod 600); rempart keeps only its public half.</p><p><code class=\"secret\">" +
+         esc(e.export_secret_key) + "</code></p>";
+  }
+  b += "<p><a href=\"/accounts\">Back to accounts</a></p>";
   return document(&v, "Account set-up", b);
 }
 
