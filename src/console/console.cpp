@@ -820,20 +820,22 @@ std::string Console::Impl::new_pending(const std::string& name, std::string_view
   const auto now = now_seconds();
   std::lock_guard lock(pending_mu);
   std::erase_if(pending, [&](const auto& kv) { return kv.second.expires <= now; });
-  // A few sign-ins in flight per address; past that this address waits,
-  // and no other address is affected.
+  // A few sign-ins in flight per address: past that, this address's oldest
+  // gives way, so one address can neither fill the table nor touch another
+  // address's sign-ins.
+  const auto oldest_of = [&](const auto& keep) {
+    auto found = pending.end();
+    for (auto it = pending.begin(); it != pending.end(); ++it) {
+      if (keep(it->second) && (found == pending.end() || it->second.expires < found->second.expires)) found = it;
+    }
+    return found;
+  };
   std::size_t mine = 0;
   for (const auto& [id, p] : pending) mine += p.client == client ? 1 : 0;
-  if (mine >= kMaxPendingPerClient) return {};
+  if (mine >= kMaxPendingPerClient) pending.erase(oldest_of([&](const Pending& p) { return p.client == client; }));
   // Full (many addresses at once): the oldest pending sign-in gives way, so
   // nobody can block every sign-in by filling the table.
-  if (pending.size() >= kMaxPending) {
-    auto oldest = pending.begin();
-    for (auto it = pending.begin(); it != pending.end(); ++it) {
-      if (it->second.expires < oldest->second.expires) oldest = it;
-    }
-    pending.erase(oldest);
-  }
+  if (pending.size() >= kMaxPending) pending.erase(oldest_of([](const Pending&) { return true; }));
   auto secret = crypto::SecretBytes::copy_of(
       {reinterpret_cast<const std::uint8_t*>(password.data()), password.size()});
   if (!secret) return {};
