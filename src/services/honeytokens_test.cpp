@@ -292,6 +292,9 @@ TEST_F(PlantedDirectory, MaskedViewsDoNotTellHoneytokensApartNorCountThem) {
   std::vector<int> split(rows.size());
   for (auto& s : split) s = static_cast<int>(gen() % 2);
   const Scores s = naive_bayes(rows, token, split);
+  // The figures the docs quote come from here.
+  RecordProperty("naive_bayes_auc", std::to_string(s.auc));
+  RecordProperty("naive_bayes_balanced_accuracy", std::to_string(s.balanced_accuracy));
   EXPECT_LT(s.auc, 0.6);
   EXPECT_GT(s.auc, 0.4);
   EXPECT_LT(s.balanced_accuracy, 0.6);
