@@ -9,6 +9,7 @@
 #include <fstream>
 #include <iostream>
 #include <random>
+#include <thread>
 
 #include "bench.hpp"
 #include "cli/config.hpp"
@@ -168,6 +169,7 @@ int lookup_inprocess(const Args& a) {
   const auto seed = static_cast<std::uint64_t>(a.num("seed", 2026));
   const double seconds = a.num("seconds", 3);
   const std::string modes = a.str("modes", "read,search,reveal");
+  const auto threads = static_cast<unsigned>(std::max(1.0, a.num("threads", 1)));
   auto c = cli::load_config(config);
   if (!c) die("config: " + c.error().internal);
   if (sodium_init() < 0) die("libsodium");
@@ -199,17 +201,56 @@ int lookup_inprocess(const Args& a) {
     emit(prefix + "per_s", static_cast<double>(n) / elapsed, "lookups/s");
     emit(prefix + "mean_us", elapsed * 1e6 / static_cast<double>(n), "us");
   };
+  const auto read_one = [&](store::KeeperStore& s, const std::string& typed) {
+    auto e = core::normalize_email(typed);
+    if (!e) return false;
+    const auto idx = crypto::blind_index(keys->current(), crypto::kBlindIndexEmail, *e);
+    auto row = s.find_supporter_by_email_index(store::Bytes(idx.begin(), idx.end()));
+    if (!row || !*row) return false;
+    auto tags = s.tags((*row)->id);
+    auto person = services::open_supporter(*keys, **row);
+    return tags.has_value() && person.has_value();
+  };
   if (modes.find("read") != std::string::npos) {
-    timed("read", [&](const std::string& typed) {
-      auto e = core::normalize_email(typed);
-      if (!e) return false;
-      const auto idx = crypto::blind_index(keys->current(), crypto::kBlindIndexEmail, *e);
-      auto row = (*st)->find_supporter_by_email_index(store::Bytes(idx.begin(), idx.end()));
-      if (!row || !*row) return false;
-      auto tags = (*st)->tags((*row)->id);
-      auto person = services::open_supporter(*keys, **row);
-      return tags.has_value() && person.has_value();
-    });
+    timed("read", [&](const std::string& typed) { return read_one(**st, typed); });
+  }
+  // The same read-only lookup on every core at once, one keeper connection
+  // per thread (as the console's workers each hold their own).
+  if (threads > 1 && modes.find("read") != std::string::npos) {
+    std::vector<std::uint64_t> done(threads, 0);
+    std::vector<char> failed(threads, 0);
+    Stopwatch w;
+    {
+      std::vector<std::jthread> pool;
+      for (unsigned t = 0; t < threads; ++t) {
+        pool.emplace_back([&, t] {
+          auto mine = store::open_sqlite_keeper(c->database());
+          if (!mine) {
+            failed[t] = 1;
+            return;
+          }
+          const std::size_t offset = emails.size() * t / threads;
+          std::uint64_t n = 0;
+          while (w.seconds() < seconds) {
+            for (int k = 0; k < 64; ++k, ++n) {
+              if (!read_one(**mine, emails[(offset + n) % emails.size()])) {
+                failed[t] = 1;
+                return;
+              }
+            }
+          }
+          done[t] = n;
+        });
+      }
+    }
+    const double elapsed = w.seconds();
+    std::uint64_t n = 0;
+    for (unsigned t = 0; t < threads; ++t) {
+      if (failed[t] != 0) die("a threaded lookup failed or found nothing");
+      n += done[t];
+    }
+    emit("lookup.read_threads", threads, "threads");
+    emit("lookup.read_mt_per_s", static_cast<double>(n) / elapsed, "lookups/s");
   }
   if (modes.find("search") != std::string::npos) {
     services::Directory dir(**st, *keys);  // no budgets: operator-style, nothing charged

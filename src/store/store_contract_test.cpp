@@ -108,13 +108,13 @@ TEST_P(StoreContract, AppendIsAtomic) {
   const std::vector<InboxRow> first{item("b1", "i1"), item("b1", "i2")};
   ASSERT_TRUE(intake_->append(b1, first).has_value());
 
-  // The second item repeats an item_uid: nothing of this append may remain,
-  // neither its new batch nor its first, valid item.
+  // The second item names a batch that does not exist: nothing of this
+  // append may remain, neither its new batch nor its first, valid item.
   const std::vector<BatchRow> b2{batch_row("b2")};
-  const std::vector<InboxRow> second{item("b2", "i3"), item("b2", "i1")};
+  const std::vector<InboxRow> second{item("b2", "i3"), item("ghost", "i4")};
   auto r = intake_->append(b2, second);
   ASSERT_FALSE(r.has_value());
-  EXPECT_EQ(r.error().code, Errc::conflict);
+  EXPECT_EQ(r.error().code, Errc::invalid_input);
 
   EXPECT_EQ(*keeper_->count_inbox(), 2);
   EXPECT_EQ(*keeper_->batch(bytes("b2")), std::nullopt);

@@ -130,5 +130,50 @@ TEST_F(MigrationsTest, LaterMigrationsApplyOnTopOfEarlierOnes) {
   EXPECT_EQ(*schema_version(*conn_), 2);
 }
 
+
+// 0007 rebuilds the inbox without the unique index on item_uid: the rows
+// waiting to be folded survive it, and the AUTOINCREMENT high-water mark is
+// kept, so an id handed out before the upgrade is never handed out again.
+constexpr Sql kSeedInbox{
+    "kSeedInbox",
+    "INSERT INTO intake_batches (uid, key_version, ephemeral_public, created_at) VALUES (x'b1', 1, x'e1', 1);"
+    "INSERT INTO inbox (id, batch_uid, item_uid, wrapped_key, fields, received_at)"
+    " VALUES (40, x'b1', x'0101', x'aa', x'bb', 7), (41, x'b1', x'0202', x'cc', x'dd', 8);"
+    "UPDATE sqlite_sequence SET seq = 90 WHERE name = 'inbox';"};
+constexpr Sql kInboxDigest{"kInboxDigest",
+                           "SELECT group_concat(id || ':' || hex(item_uid) || ':' || hex(fields) || ':' || received_at, ',')"
+                           " FROM (SELECT * FROM inbox ORDER BY id)"};
+constexpr Sql kInboxSeq{"kInboxSeq", "SELECT seq FROM sqlite_sequence WHERE name = 'inbox'"};
+constexpr Sql kInboxUniqueIndexes{
+    "kInboxUniqueIndexes",
+    "SELECT count(*) FROM pragma_index_list('inbox') WHERE \"unique\" = 1"};
+constexpr Sql kRepeatUid{
+    "kRepeatUid",
+    "INSERT INTO inbox (batch_uid, item_uid, wrapped_key, fields, received_at) VALUES (x'b1', x'0101', x'', x'', 9)"};
+constexpr Sql kLastId{"kLastId", "SELECT max(id) FROM inbox"};
+
+TEST_F(MigrationsTest, InboxRebuildKeepsItemsAndTheIdHighWaterMark) {
+  const auto all = embedded_migrations();
+  ASSERT_GE(all.size(), 7u);
+  ASSERT_EQ(all[6].name, "0007_inbox_item_uid.sql");
+  ASSERT_TRUE(apply_migrations(*conn_, all.first(6), 1).has_value());
+  ASSERT_TRUE(conn_->exec_script(kSeedInbox.name, kSeedInbox.text).has_value());
+  EXPECT_EQ(scalar(kInboxUniqueIndexes), 1);
+  EXPECT_EQ(scalar(kInboxSeq), 90);
+
+  ASSERT_TRUE(apply_migrations(*conn_, all, 2).has_value());
+  EXPECT_EQ(*schema_version(*conn_), static_cast<std::int64_t>(all.size()));
+  {
+    auto q = conn_->query(kInboxDigest);
+    ASSERT_TRUE(q.has_value());
+    ASSERT_TRUE(*q->step());
+    EXPECT_EQ(q->text(0), "40:0101:BB:7,41:0202:DD:8");
+  }
+  EXPECT_EQ(scalar(kInboxSeq), 90);
+  EXPECT_EQ(scalar(kInboxUniqueIndexes), 0);
+  ASSERT_TRUE(conn_->exec(kRepeatUid).has_value());
+  EXPECT_EQ(scalar(kLastId), 91);  // after the old high-water mark, not after 41
+}
+
 }  // namespace
 }  // namespace rempart::store::sqlite
