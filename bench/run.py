@@ -25,6 +25,10 @@ import time
 OSDI_PATH = "/api/v1/people/person_signup_helper"
 SEARCH_PATH = "/api/v1/supporters/search"
 HERE = os.path.dirname(os.path.abspath(__file__))
+# Seeds of the synthetic supporters: `supporters synth` and `rempart_bench
+# gen-csv` (services/synth) make different people from different seeds.
+SYNTH_SEED = 2026
+CSV_SEED = 2027
 AUDIT_HEAD = "SELECT coalesce(max(seq), 0) FROM audit_entries"
 APPENDED = "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'inbox'), 0)"
 IMPORT_MAP = ("given_name=Prénom,family_name=Nom,email=Courriel,phone=Téléphone,"
@@ -421,26 +425,32 @@ class Bench:
         self.row("  peak RSS of synth", srss, "MiB")
         return sinst
 
-    def inprocess_lookups(self, inst, n, phones, label=""):
+    def inprocess_lookups(self, inst, n, phones, label="", seed=SYNTH_SEED):
         secs = "1" if self.o.quick else "3"
+        threads = str(max(1, os.cpu_count() or 1))
         lk = self.tool_figures("lookup", "--config", inst.config, "--count", str(n), "--phones", str(phones),
-                               "--seconds", secs)
+                               "--seconds", secs, "--threads", threads, "--seed", str(seed))
         lb = self.tool_figures("lookup-baseline", "--db", inst.db, "--seconds", secs)
-        self.raw[f"lookup{label}"] = {**lk, **lb}
-        self.row(f"lookup by e-mail, in process, read-only ({n:,} supporters)", lk["lookup.read_per_s"], "/s",
-                 "bare SQLite indexed blob lookup", lb["lookup_base.per_s"], goal="≥ 100,000/s",
-                 ok=lk["lookup.read_per_s"] >= 100000)
+        lbt = self.tool_figures("lookup-baseline", "--db", inst.db, "--seconds", secs, "--threads", threads)
+        self.raw[f"lookup{label}"] = {**lk, **lb, "lookup_base_threads.per_s": lbt["lookup_base.per_s"]}
+        best = max(lk["lookup.read_per_s"], lk.get("lookup.read_mt_per_s", 0))
+        self.row(f"lookup by e-mail, in process, read-only ({n:,} supporters), one thread", lk["lookup.read_per_s"],
+                 "/s", "bare SQLite indexed blob lookup, one thread", lb["lookup_base.per_s"])
+        if "lookup.read_mt_per_s" in lk:
+            self.row(f"  same, {threads} threads (one connection each)", lk["lookup.read_mt_per_s"], "/s",
+                     f"bare lookup, {threads} threads", lbt["lookup_base.per_s"], goal="≥ 100,000/s",
+                     ok=best >= 100000)
         self.row("  same, audited search (what the API runs: masked, one commit each)", lk["lookup.search_per_s"],
-                 "/s", "read-only lookup", lk["lookup.read_per_s"])
-        self.row("  same, audited reveal (`supporters show`)", lk["lookup.per_s"], "/s", "read-only lookup",
+                 "/s", "read-only lookup, one thread", lk["lookup.read_per_s"])
+        self.row("  same, audited reveal (`supporters show`)", lk["lookup.per_s"], "/s", "read-only lookup, one thread",
                  lk["lookup.read_per_s"])
         return lk
 
-    def emails_file(self, n, name):
+    def emails_file(self, n, name, seed=SYNTH_SEED):
         path = os.path.join(self.root, f"emails-{name}.txt")
         with open(path, "w", encoding="utf-8") as f:
-            subprocess.run([self.tool, "emails", "--count", str(n), "--sample", str(min(n, 5000))], stdout=f,
-                           check=True)
+            subprocess.run([self.tool, "emails", "--count", str(n), "--sample", str(min(n, 5000)), "--seed",
+                            str(seed)], stdout=f, check=True)
         return path
 
     def check_search(self, inst, token, email):
@@ -518,18 +528,34 @@ class Bench:
         n = self.o.big_rows
         phones = min(50000, n // 6)
         inst = Instance(self.rempart, self.root, "big")
-        log(f"synth {n:,} ...")
-        secs, srss, _ = run_measured([self.rempart, "supporters", "synth", str(n), "--phones", str(phones),
-                                      "--config", inst.config])
-        self.raw.update({"big.synth_seconds": secs, "big.synth_rss_mib": srss,
-                         "big.db_mib": os.path.getsize(inst.db) / 2**20})
-        self.row(f"synth {n:,} supporters", secs, "s")
-        self.row("  same, rate", n / secs, "rows/s")
+        # The large base is an import of a generated CSV export, so the same
+        # step measures the import of n rows beside bare inserts of its cells.
+        csv_path = os.path.join(self.root, "export-big.csv")
+        subprocess.run([self.tool, "gen-csv", "--out", csv_path, "--rows", str(n), "--phones", str(phones),
+                        "--seed", str(CSV_SEED)], check=True)
+        log(f"bare inserts of {n:,} rows ...")
+        base = self.tool_figures("import-baseline", "--csv", csv_path, "--db",
+                                 os.path.join(self.root, "bare-big.db"), "--tx", "10000")
+        os.remove(os.path.join(self.root, "bare-big.db"))
+        log(f"import {n:,} ...")
+        secs, rss, _ = run_measured([self.rempart, "supporters", "import", csv_path, "--map", IMPORT_MAP,
+                                     "--no-progress", "--config", inst.config])
+        os.remove(csv_path)
+        stored = inst.query("SELECT count(*) FROM supporters")
+        if stored != n:
+            self.notes.append(f"the large import stored {stored} supporters out of {n} rows")
+        self.raw.update({"big.import_seconds": secs, "big.import_rss_mib": rss,
+                         "big.db_mib": os.path.getsize(inst.db) / 2**20, "big.import_base": base})
+        self.row(f"import {n:,} CSV rows (process start included)", n / secs, "rows/s",
+                 "bare SQLite inserts, 10k-row tx", base["import_base.insert_rows_per_s"], goal="≥ 0.5",
+                 ok=n / secs >= 0.5 * base["import_base.insert_rows_per_s"])
+        self.row("  same, wall time", secs, "s")
+        self.row("  peak RSS of import", rss, "MiB")
         log(f"lookups at {n:,} ...")
-        lk = self.inprocess_lookups(inst, n, phones, "_big")
+        lk = self.inprocess_lookups(inst, n, phones, "_big", CSV_SEED)
         conns = self.o.api_connections
         token = inst.token()
-        emails = self.emails_file(n, "big")
+        emails = self.emails_file(n, "big", CSV_SEED)
         w = self.api_lookups(inst, n, max(2, self.o.duration // 2), token, emails, conns)
         self.raw["api_search_big"] = w
         self.api_rows(w, n, lk, conns)
