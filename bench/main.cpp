@@ -6,6 +6,8 @@
 #include <iostream>
 #include <string>
 
+#include <sqlite3.h>
+
 #include "bench.hpp"
 
 namespace rempart::bench {
@@ -70,9 +72,10 @@ int main(int argc, char** argv) {
       "  http-ceiling     [--threads N]                     trivial 200 handler on the product's Server\n"
       "  storage-ceiling  --db F [--seconds S] [--group G]  bare SQLite group commit of inbox-size rows\n"
       "  import-baseline  --csv F --db F [--tx N]           CSV parse alone; bare inserts of the rows\n"
-      "  lookup-baseline  --db F [--seconds S]              bare indexed blob lookups on supporters\n"
+      "  lookup-baseline  --db F [--seconds S] [--threads T] [--mmap-mib M] [--cache-kib K]\n"
+      "                                                    bare indexed blob lookups on supporters\n"
       "  crypto           [--seconds S]                     per-record costs beside libsodium primitives\n"
-      "  lookup           --config F --count N [--seed S] [--modes read,search,reveal]\n"
+      "  lookup           --config F --count N [--seed S] [--modes read,search,reveal] [--threads T]\n"
       "                                                    lookups per second, in process (read-only, audited)\n"
       "  gen-csv          --out F --rows N --phones P       plausible CSV export (fiction numbers)\n"
       "  fold             --config F [--count N] [--batch B] fills the inbox, then times the keeper's folds\n"
@@ -83,6 +86,13 @@ int main(int argc, char** argv) {
   }
   const std::string cmd = argv[1];
   const Args a(argc, argv, 2);
+  // --mmap-mib M on any command: SQLite's process-wide default memory map
+  // for every connection opened afterwards (the product's included), to
+  // measure what reading through a map instead of pread() changes.
+  if (a.has("mmap-mib")) {
+    const auto bytes = static_cast<sqlite3_int64>(a.num("mmap-mib", 0)) * 1024 * 1024;
+    if (sqlite3_config(SQLITE_CONFIG_MMAP_SIZE, bytes, bytes) != SQLITE_OK) die("sqlite3_config(MMAP_SIZE) refused");
+  }
   if (cmd == "http-ceiling") return http_ceiling(a);
   if (cmd == "storage-ceiling") return storage_ceiling(a);
   if (cmd == "import-baseline") return import_baseline(a);

@@ -14,6 +14,7 @@
 #include <string_view>
 #include <utility>
 
+#include "store/sqlite/checkpointer.hpp"
 #include "store/sqlite/connection.hpp"
 #include "store/sqlite/migrations.hpp"
 #include "store/sqlite/statements.hpp"
@@ -503,7 +504,12 @@ ExportRow read_export(const Query& q) {
 
 class SqliteIntakeStore final : public IntakeStore {
  public:
-  explicit SqliteIntakeStore(Connection conn) : conn_(std::move(conn)) {}
+  // Checkpoints of what this connection commits run on `checkpointer`'s
+  // thread, never inside the intake's group commits.
+  SqliteIntakeStore(Connection conn, std::unique_ptr<sqlite::Checkpointer> checkpointer)
+      : checkpointer_(std::move(checkpointer)), conn_(std::move(conn)) {
+    checkpointer_->attach(conn_.handle());
+  }
 
   Result<void> append(std::span<const BatchRow> batches, std::span<const InboxRow> items) override {
     if (batches.empty() && items.empty()) return {};
@@ -529,8 +535,12 @@ class SqliteIntakeStore final : public IntakeStore {
   }
 
   sqlite3* raw() const noexcept { return conn_.handle(); }
+  sqlite::CheckpointStats checkpoints() const { return checkpointer_->stats(); }
 
  private:
+  // Declared before the connection, so the connection (whose WAL hook points
+  // at it) is closed first.
+  std::unique_ptr<sqlite::Checkpointer> checkpointer_;
   Connection conn_;
 };
 
@@ -1141,11 +1151,12 @@ class SqliteKeeperStore final : public KeeperStore {
 
 }  // namespace
 
-Result<std::unique_ptr<IntakeStore>> open_sqlite_intake(const std::filesystem::path& db) {
+Result<std::unique_ptr<IntakeStore>> open_sqlite_intake(const std::filesystem::path& db, int checkpoint_wal_pages) {
   auto conn = open_store_connection(db, sqlite::intake_authorizer,
                                     {&sql::kBeginImmediate, &sql::kCommit, &sql::kInsertBatch, &sql::kInsertInboxItem});
   if (!conn) return propagate(conn);
-  return std::make_unique<SqliteIntakeStore>(std::move(*conn));
+  return std::make_unique<SqliteIntakeStore>(std::move(*conn),
+                                             std::make_unique<sqlite::Checkpointer>(db, checkpoint_wal_pages));
 }
 
 Result<std::unique_ptr<KeeperStore>> open_sqlite_keeper(const std::filesystem::path& db) {
@@ -1163,6 +1174,11 @@ namespace sqlite::test_hooks {
 sqlite3* raw_handle(IntakeStore& store) noexcept {
   auto* s = dynamic_cast<SqliteIntakeStore*>(&store);
   return s != nullptr ? s->raw() : nullptr;
+}
+
+CheckpointStats checkpoints(IntakeStore& store) {
+  auto* s = dynamic_cast<SqliteIntakeStore*>(&store);
+  return s != nullptr ? s->checkpoints() : CheckpointStats{};
 }
 
 sqlite3* raw_handle(KeeperStore& store) noexcept {

@@ -12,6 +12,7 @@
 #include <memory>
 
 #include "core/error.hpp"
+#include "store/sqlite/checkpointer.hpp"
 #include "store/store.hpp"
 
 struct sqlite3;
@@ -26,8 +27,13 @@ namespace rempart::store {
 // Errors: Errc::io if the file cannot be created or opened, Errc::permission
 // if it is accessible to group or others, Errc::config if its schema is newer
 // than this binary, Errc::busy / Errc::storage from SQLite.
+// Its commits never checkpoint the WAL themselves: once the WAL holds
+// `checkpoint_wal_pages` pages, a thread of the store copies it back into
+// the database file (sqlite/checkpointer.hpp), so a group commit never
+// waits for a checkpoint.
 // Thread-safety: the store must be used by one thread at a time.
-Result<std::unique_ptr<IntakeStore>> open_sqlite_intake(const std::filesystem::path& db);
+Result<std::unique_ptr<IntakeStore>> open_sqlite_intake(const std::filesystem::path& db,
+                                                        int checkpoint_wal_pages = sqlite::kWalCheckpointPages);
 
 // Opens the keeper side of the database at `db`, creating and migrating it
 // as open_sqlite_intake does. Its connection may read and write rows but an
@@ -45,6 +51,9 @@ int keeper_authorizer(void* unused, int action, const char* arg1, const char* ar
                       const char* db_name, const char* trigger) noexcept;
 
 namespace test_hooks {
+// Test-only: the background checkpoints of a store returned by
+// open_sqlite_intake (zeros for any other store).
+CheckpointStats checkpoints(IntakeStore& store);
 // Test-only: the raw connection behind a store returned by
 // open_sqlite_intake / open_sqlite_keeper (nullptr for any other store), so
 // tests can try statements an attacker might inject on it. Never use it in

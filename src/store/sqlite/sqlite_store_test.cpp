@@ -172,6 +172,48 @@ TEST_F(SqliteStore, PragmasAreInForceOnBothConnections) {
   }
 }
 
+// The intake's group commits never checkpoint the WAL themselves (a
+// checkpoint inside a commit stalled every sign-up of the group): past the
+// threshold, the store's own thread copies the WAL into the database file.
+TEST(SqliteIntakeCheckpoints, RunOnTheStoresOwnThreadPastTheThreshold) {
+  for (const int threshold : {16, 1 << 30}) {
+    SCOPED_TRACE(threshold);
+    TempDir dir;
+    const auto file = dir.file("rempart.db");
+    auto in = open_sqlite_intake(file, threshold);
+    ASSERT_TRUE(in.has_value()) << in.error().internal;
+    const auto initial = std::filesystem::file_size(file);
+    // About 300 pages of 4 KiB in 30 group commits.
+    const Bytes fields(4000, 0x5a);
+    for (int g = 0; g < 30; ++g) {
+      const std::string b = "batch-" + std::to_string(g);
+      const std::vector<BatchRow> batches{BatchRow{bytes(b), 1, bytes("k"), 1}};
+      std::vector<InboxRow> items;
+      for (int i = 0; i < 10; ++i) {
+        items.push_back(InboxRow{0, bytes(b), bytes(b + "-" + std::to_string(i)), bytes("w"), fields, 1});
+      }
+      ASSERT_TRUE((*in)->append(batches, items).has_value());
+    }
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    if (threshold == 16) {
+      while (sqlite::test_hooks::checkpoints(**in).completed == 0 && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
+      const auto stats = sqlite::test_hooks::checkpoints(**in);
+      EXPECT_GE(stats.requested, 1u);
+      EXPECT_GE(stats.completed, 1u);
+      EXPECT_GT(std::filesystem::file_size(file), initial + 100 * 4096);  // the pages reached the file
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      const auto stats = sqlite::test_hooks::checkpoints(**in);
+      EXPECT_EQ(stats.requested, 0u);
+      EXPECT_EQ(stats.completed, 0u);
+      EXPECT_EQ(std::filesystem::file_size(file), initial);  // everything is still in the WAL
+    }
+    in->reset();  // closes the connection, then stops the thread
+  }
+}
+
 TEST_F(SqliteStore, AWriterWaitsForTheLockInsteadOfFailing) {
   // The keeper holds the write lock for a while; the intake's append waits
   // for it (busy handler) and then succeeds.
