@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -91,10 +92,15 @@ struct DirectoryTest : ::testing::Test {
   }
 };
 
-// Every text an entry holds, checked against the people's data.
+// Every text an entry holds, checked against the people's data. Record ids
+// (32 hex digits, random) are taken out first: among the 120 of them the
+// entries name, a digit string such as "9900" turns up by chance in about
+// one run in twenty.
 void expect_no_personal_data(const std::vector<store::AuditEntryRow>& rows) {
+  const std::regex record_id("[0-9a-f]{32}");
   for (const auto& r : rows) {
-    for (const std::string& text : {r.actor, r.action, r.client, r.subject, r.details}) {
+    for (const std::string& field : {r.actor, r.action, r.client, r.subject, r.details}) {
+      const std::string text = std::regex_replace(field, record_id, "<id>");
       for (const char* pii : {kGiven, kFamily, "philibertine", "example.org", "9900", kPostal, kLocality}) {
         EXPECT_EQ(text.find(pii), std::string::npos) << "entry " << r.seq << " holds personal data";
       }

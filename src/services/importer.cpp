@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <iterator>
 #include <optional>
 
 #include "audit/chain.hpp"
 #include "core/csv.hpp"
+#include "services/prepare_pipeline.hpp"
 
 namespace rempart::services {
 namespace {
@@ -98,23 +100,82 @@ Result<ImportReport> import_csv(std::istream& in, const ColumnMap& map, store::K
     return fail(Errc::invalid_input, "no column for email or phone: use --map email=Header");
   }
 
+  // Reading, validation, blind indexes and sealing of chunk k+1 run on a
+  // worker while chunk k's transaction runs here (see run_pipelined). The
+  // worker alone touches `reader` and `in`; only this thread touches the
+  // store and `report`. Creation versus merge is still decided by upsert in
+  // the transaction, so a row duplicating one of an earlier chunk merges.
   RecordWriter writer(keys);
-  std::vector<std::pair<std::size_t, core::Person>> chunk;
-  auto flush = [&]() -> Result<void> {
-    if (chunk.empty()) return {};
+  struct Chunk {
+    std::vector<core::Person> people;
+    std::vector<PreparedUpsert> prepared;  // prepared[k] for people[k]
+    std::vector<RowProblem> problems;      // skipped rows read for this chunk
+    std::size_t rows = 0;                  // data rows read for this chunk, skipped included
+    std::uint64_t bytes = 0;               // stream position after the chunk
+  };
+  bool at_end = false;
+  auto produce = [&]() -> Result<std::optional<Chunk>> {
+    if (at_end) return std::optional<Chunk>{};
+    Chunk chunk;
+    for (;;) {
+      auto row = reader.next();
+      if (!row) {
+        ++chunk.rows;
+        chunk.problems.push_back({reader.last_error_line(), "row", "malformed"});
+        continue;
+      }
+      if (!*row) {
+        at_end = true;
+        break;
+      }
+      const auto& cells = (*row)->fields;
+      if (cells.size() == 1 && trim(cells[0]).empty()) continue;  // blank line
+      ++chunk.rows;
+      auto cell = [&](const char* name) -> std::string {
+        const auto it = column.find(name);
+        if (it == column.end() || it->second >= cells.size()) return {};
+        return cells[it->second];
+      };
+      core::RawSubmission raw;
+      raw.given_name = cell("given_name");
+      raw.family_name = cell("family_name");
+      raw.email = cell("email");
+      raw.phone = cell("phone");
+      raw.postal_code = cell("postal_code");
+      raw.locality = cell("locality");
+      raw.country = cell("country");
+      raw.tags = split_tags(cell("tags"));
+      raw.consent.email = truthy(cell("consent_email"));
+      raw.consent.sms = truthy(cell("consent_sms"));
+      auto person = core::validate_submission(raw, opts.intake);
+      if (!person) {
+        for (const auto& e : person.error()) chunk.problems.push_back({(*row)->line, e.field, e.code});
+        continue;
+      }
+      chunk.prepared.push_back(writer.prepare(*person));
+      chunk.people.push_back(std::move(*person));
+      if (chunk.people.size() >= opts.rows_per_transaction) break;
+    }
+    // Taken where the single-threaded import took it (after the chunk's last
+    // row, or at the end of input), so progress reports the same positions.
+    const auto pos = in.tellg();
+    chunk.bytes = pos < 0 ? 0 : static_cast<std::uint64_t>(pos);
+    return std::optional<Chunk>{std::move(chunk)};
+  };
+  auto consume = [&](Chunk& chunk) -> Result<void> {
+    report.rows += chunk.rows;
+    report.problems.insert(report.problems.end(), std::make_move_iterator(chunk.problems.begin()),
+                           std::make_move_iterator(chunk.problems.end()));
+    if (chunk.people.empty()) return {};
     FoldCounts counts;
-    // Blind indexes and sealing outside the transaction (see RecordWriter::prepare).
-    std::vector<PreparedUpsert> prepared;
-    prepared.reserve(chunk.size());
-    for (const auto& entry : chunk) prepared.push_back(writer.prepare(entry.second));
     const std::int64_t now = unix_now();
     const std::int64_t now_us = audit::now_us();
     auto r = store.transact([&](store::KeeperTx& tx) -> Result<void> {
       auto log = audit::Appender::begin(tx, keys);
       if (!log) return std::unexpected(log.error());
-      for (std::size_t k = 0; k < chunk.size(); ++k) {
+      for (std::size_t k = 0; k < chunk.people.size(); ++k) {
         store::Bytes id;
-        auto u = writer.upsert(tx, chunk[k].second, prepared[k], now, &id);
+        auto u = writer.upsert(tx, chunk.people[k], chunk.prepared[k], now, &id);
         if (!u) return std::unexpected(u.error());
         counts.add(*u);
         auto e = log->append(audit::Event{opts.actor, std::string(audit_action(*u)), audit::to_hex(id),
@@ -128,52 +189,10 @@ Result<ImportReport> import_csv(std::istream& in, const ColumnMap& map, store::K
     report.counts.created += counts.created;
     report.counts.merged += counts.merged;
     report.counts.unchanged += counts.unchanged;
-    chunk.clear();
-    if (opts.progress) {
-      const auto pos = in.tellg();
-      opts.progress(pos < 0 ? 0 : static_cast<std::uint64_t>(pos), report.rows);
-    }
+    if (opts.progress) opts.progress(chunk.bytes, report.rows);
     return {};
   };
-
-  for (;;) {
-    auto row = reader.next();
-    if (!row) {
-      ++report.rows;
-      report.problems.push_back({reader.last_error_line(), "row", "malformed"});
-      continue;
-    }
-    if (!*row) break;
-    const auto& cells = (*row)->fields;
-    if (cells.size() == 1 && trim(cells[0]).empty()) continue;  // blank line
-    ++report.rows;
-    auto cell = [&](const char* name) -> std::string {
-      const auto it = column.find(name);
-      if (it == column.end() || it->second >= cells.size()) return {};
-      return cells[it->second];
-    };
-    core::RawSubmission raw;
-    raw.given_name = cell("given_name");
-    raw.family_name = cell("family_name");
-    raw.email = cell("email");
-    raw.phone = cell("phone");
-    raw.postal_code = cell("postal_code");
-    raw.locality = cell("locality");
-    raw.country = cell("country");
-    raw.tags = split_tags(cell("tags"));
-    raw.consent.email = truthy(cell("consent_email"));
-    raw.consent.sms = truthy(cell("consent_sms"));
-    auto person = core::validate_submission(raw, opts.intake);
-    if (!person) {
-      for (const auto& e : person.error()) report.problems.push_back({(*row)->line, e.field, e.code});
-      continue;
-    }
-    chunk.emplace_back((*row)->line, std::move(*person));
-    if (chunk.size() >= opts.rows_per_transaction) {
-      if (auto r = flush(); !r) return std::unexpected(r.error());
-    }
-  }
-  if (auto r = flush(); !r) return std::unexpected(r.error());
+  if (auto r = run_pipelined<Chunk>(produce, consume); !r) return std::unexpected(r.error());
   std::size_t skipped = 0, last_line = 0;
   for (const auto& p : report.problems) {
     if (p.line != last_line) ++skipped;

@@ -1,10 +1,13 @@
 #include "services/synth.hpp"
 
+#include <algorithm>
 #include <array>
+#include <optional>
 #include <string_view>
 #include <vector>
 
 #include "audit/chain.hpp"
+#include "services/prepare_pipeline.hpp"
 
 namespace rempart::services {
 namespace {
@@ -97,28 +100,39 @@ Result<FoldCounts> synth_supporters(store::KeeperStore& store, const crypto::Kee
   if (opts.phones > 10000 * kFictionBlocks.size()) {
     return fail(Errc::invalid_input, "at most 50000 synthetic phone numbers exist in the fiction ranges");
   }
+  // People, blind indexes and sealing of chunk k+1 on a worker while chunk
+  // k's transaction runs here (see run_pipelined, RecordWriter::prepare).
   RecordWriter writer(keys);
   FoldCounts total;
-  for (std::uint64_t start = 0; start < opts.count; start += opts.rows_per_transaction) {
-    const std::uint64_t end = std::min<std::uint64_t>(opts.count, start + opts.rows_per_transaction);
-    // People, blind indexes and sealing outside the transaction (see
-    // RecordWriter::prepare).
+  struct Chunk {
     std::vector<core::Person> people;
-    std::vector<PreparedUpsert> prepared;
-    people.reserve(end - start);
-    prepared.reserve(end - start);
-    for (std::uint64_t i = start; i < end; ++i) {
-      people.push_back(synth_person(opts.seed, i, i < opts.phones));
-      prepared.push_back(writer.prepare(people.back()));
+    std::vector<PreparedUpsert> prepared;  // prepared[k] for people[k]
+    std::uint64_t end = 0;                 // index after the chunk's last person
+  };
+  const std::uint64_t step = std::max<std::uint64_t>(1, opts.rows_per_transaction);
+  std::uint64_t start = 0;
+  auto produce = [&]() -> Result<std::optional<Chunk>> {
+    if (start >= opts.count) return std::optional<Chunk>{};
+    Chunk chunk;
+    chunk.end = std::min<std::uint64_t>(opts.count, start + step);
+    chunk.people.reserve(chunk.end - start);
+    chunk.prepared.reserve(chunk.end - start);
+    for (std::uint64_t i = start; i < chunk.end; ++i) {
+      chunk.people.push_back(synth_person(opts.seed, i, i < opts.phones));
+      chunk.prepared.push_back(writer.prepare(chunk.people.back()));
     }
+    start = chunk.end;
+    return std::optional<Chunk>{std::move(chunk)};
+  };
+  auto consume = [&](Chunk& chunk) -> Result<void> {
     const std::int64_t now = unix_now();
     const std::int64_t now_us = audit::now_us();
     auto r = store.transact([&](store::KeeperTx& tx) -> Result<void> {
       auto log = audit::Appender::begin(tx, keys);
       if (!log) return std::unexpected(log.error());
-      for (std::size_t k = 0; k < people.size(); ++k) {
+      for (std::size_t k = 0; k < chunk.people.size(); ++k) {
         store::Bytes id;
-        auto u = writer.upsert(tx, people[k], prepared[k], now, &id);
+        auto u = writer.upsert(tx, chunk.people[k], chunk.prepared[k], now, &id);
         if (!u) return std::unexpected(u.error());
         total.add(*u);
         auto e = log->append(
@@ -128,9 +142,11 @@ Result<FoldCounts> synth_supporters(store::KeeperStore& store, const crypto::Kee
       }
       return {};
     });
-    if (!r) return std::unexpected(r.error());
-    if (opts.progress) opts.progress(end);
-  }
+    if (!r) return r;
+    if (opts.progress) opts.progress(chunk.end);
+    return {};
+  };
+  if (auto r = run_pipelined<Chunk>(produce, consume); !r) return std::unexpected(r.error());
   auto done = store.transact([&](store::KeeperTx& tx) -> Result<void> {
     auto e = audit::record(tx, keys,
                            audit::Event{opts.actor, std::string(audit::action::synth_run), "",

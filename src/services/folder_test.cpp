@@ -1,0 +1,112 @@
+#include "services/folder.hpp"
+
+#include <gtest/gtest.h>
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include <sqlite3.h>
+
+#include "services/intake_writer.hpp"
+#include "services/test_support.hpp"
+
+namespace rempart::services {
+namespace {
+
+core::Person person(int i, bool with_phone) {
+  core::Person p;
+  p.given_name = "Quentinella";
+  p.email = "fold." + std::to_string(i) + "@example.org";
+  if (with_phone) p.phone = "+3319900" + std::to_string(2000 + i);
+  p.consent.email = true;
+  return p;
+}
+
+void flip_a_byte_of_item(const std::filesystem::path& db_path, int offset) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(db_path.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* read = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT id, fields FROM inbox ORDER BY id LIMIT 1 OFFSET ?1", -1, &read, nullptr),
+            SQLITE_OK);
+  sqlite3_bind_int(read, 1, offset);
+  ASSERT_EQ(sqlite3_step(read), SQLITE_ROW);
+  const auto id = sqlite3_column_int64(read, 0);
+  const auto* blob = static_cast<const unsigned char*>(sqlite3_column_blob(read, 1));
+  std::vector<unsigned char> fields(blob, blob + sqlite3_column_bytes(read, 1));
+  sqlite3_finalize(read);
+  fields[fields.size() / 2] ^= 0x01;
+  sqlite3_stmt* write = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "UPDATE inbox SET fields = ?1 WHERE id = ?2", -1, &write, nullptr), SQLITE_OK);
+  sqlite3_bind_blob(write, 1, fields.data(), static_cast<int>(fields.size()), SQLITE_TRANSIENT);
+  sqlite3_bind_int64(write, 2, id);
+  ASSERT_EQ(sqlite3_step(write), SQLITE_DONE);
+  sqlite3_finalize(write);
+  sqlite3_close(db);
+}
+
+// A batch large enough to be opened in two halves (one on a worker) is
+// folded in inbox order: duplicates in the second half of people first seen
+// in the first half merge or are unchanged, rejects land where they were.
+TEST(Folder, ALargeBatchFoldsInInboxOrder) {
+  constexpr int kItems = 150;
+  const std::set<int> invalid = {10, 120};
+  const std::set<int> tampered = {5, 140};
+  testing::Fixture fx;
+  {
+    auto writer = IntakeWriter::start(fx.intake_keys(), std::move(store::open_sqlite_intake(fx.db).value()));
+    ASSERT_TRUE(writer);
+    for (int i = 0; i < kItems; ++i) {
+      // Items 100.. repeat people 0..49; every third of them adds a phone.
+      auto p = person(i % 100, i >= 100 && i % 3 == 0);
+      if (invalid.contains(i)) p.email = "not an email";
+      (*writer)->submit(p, [](bool) {});
+    }
+    (*writer)->stop();
+  }
+  for (int i : tampered) flip_a_byte_of_item(fx.db, i);
+
+  // What single-threaded folding in inbox order gives.
+  std::vector<std::string> want;
+  std::set<int> known;
+  for (int i = 0; i < kItems; ++i) {
+    if (invalid.contains(i) || tampered.contains(i)) {
+      want.push_back("intake.reject");
+    } else if (!known.insert(i % 100).second) {
+      want.push_back(i % 3 == 0 ? "supporter.merge" : "supporter.unchanged");
+    } else {
+      want.push_back("supporter.create");
+    }
+  }
+
+  auto keys = fx.keeper_keys();
+  auto st = std::move(store::open_sqlite_keeper(fx.db).value());
+  Folder folder(keys, *st, core::IntakeOptions{});
+  auto r = folder.fold_once(1000);
+  ASSERT_TRUE(r) << r.error().internal;
+  EXPECT_EQ(r->rejected, 4u);
+  EXPECT_EQ(r->created, 100u);  // 0..99 less 5 and 10, plus 105 and 110
+  EXPECT_EQ(r->created + r->merged + r->unchanged + r->rejected, static_cast<std::size_t>(kItems));
+  EXPECT_EQ(st->count_inbox().value(), 0);
+  EXPECT_EQ(st->count_supporters().value(), 100);
+
+  std::vector<std::string> got;
+  std::vector<std::string> reasons;
+  ASSERT_TRUE(st->scan_audit(1, [&](const store::AuditEntryRow& e) {
+    got.push_back(e.action);
+    if (e.action == "intake.reject") {
+      reasons.push_back(e.details.find("authentication") != std::string::npos ? "authentication" : "validation");
+    }
+    return true;
+  }));
+  EXPECT_EQ(got, want);
+  EXPECT_EQ(reasons, (std::vector<std::string>{"authentication", "validation", "validation", "authentication"}));
+
+  // A merge from the second half reached the record made in the first.
+  auto s = reveal_supporter(*st, keys, "operator:test", "email", "fold.2@example.org", "test");
+  ASSERT_TRUE(s && *s);
+  EXPECT_EQ((*s)->person.phone, "+33199002002");
+}
+
+}  // namespace
+}  // namespace rempart::services

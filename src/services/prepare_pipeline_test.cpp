@@ -1,0 +1,180 @@
+#include "services/prepare_pipeline.hpp"
+
+#include <gtest/gtest.h>
+
+#include <dirent.h>
+
+#include <atomic>
+#include <chrono>
+#include <stdexcept>
+#include <vector>
+
+namespace rempart::services {
+namespace {
+
+// Threads of this process, from /proc: a task left running shows here.
+std::size_t thread_count() {
+  std::size_t n = 0;
+  DIR* d = ::opendir("/proc/self/task");
+  if (d == nullptr) return 0;
+  while (const dirent* e = ::readdir(d)) {
+    if (e->d_name[0] != '.') ++n;
+  }
+  ::closedir(d);
+  return n;
+}
+
+TEST(BackgroundTask, RunsOnAnotherThreadAndHandsBackItsException) {
+  const auto caller = std::this_thread::get_id();
+  std::thread::id ran_on;
+  BackgroundTask ok([&] { ran_on = std::this_thread::get_id(); });
+  EXPECT_EQ(ok.wait(), nullptr);
+  EXPECT_NE(ran_on, caller);
+  EXPECT_EQ(ok.wait(), nullptr) << "a second wait returns at once";
+
+  BackgroundTask bad([] { throw std::runtime_error("boom"); });
+  auto e = bad.wait();
+  ASSERT_NE(e, nullptr);
+  EXPECT_THROW(std::rethrow_exception(e), std::runtime_error);
+}
+
+TEST(BackgroundTask, DestructorJoins) {
+  const auto before = thread_count();
+  std::atomic<bool> finished{false};
+  {
+    BackgroundTask t([&] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      finished = true;
+    });
+  }
+  EXPECT_TRUE(finished.load());
+  EXPECT_EQ(thread_count(), before);
+  {
+    BackgroundTask t([] { throw std::logic_error("never collected"); });
+  }  // dropped, not std::terminate
+  EXPECT_EQ(thread_count(), before);
+}
+
+TEST(RunPipelined, ConsumesEveryChunkInOrderWhileTheNextIsMade) {
+  const auto caller = std::this_thread::get_id();
+  int next = 0;
+  std::vector<int> seen;
+  std::atomic<int> in_produce{0};
+  bool overlapped = false;
+  std::size_t produced_elsewhere = 0;
+  auto produce = [&]() -> Result<std::optional<int>> {
+    if (std::this_thread::get_id() != caller) ++produced_elsewhere;
+    if (next == 20) return std::optional<int>{};
+    ++in_produce;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    --in_produce;
+    return std::optional<int>{next++};
+  };
+  auto consume = [&](int& v) -> Result<void> {
+    EXPECT_EQ(std::this_thread::get_id(), caller);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    if (in_produce.load() != 0) overlapped = true;
+    seen.push_back(v);
+    return {};
+  };
+  const auto before = thread_count();
+  ASSERT_TRUE((run_pipelined<int>(produce, consume)));
+  std::vector<int> want(20);
+  for (int i = 0; i < 20; ++i) want[static_cast<std::size_t>(i)] = i;
+  EXPECT_EQ(seen, want);
+  EXPECT_EQ(produced_elsewhere, 20u) << "every chunk after the first is made on the worker";
+  EXPECT_TRUE(overlapped) << "no consume ever ran while the next chunk was being made";
+  EXPECT_EQ(thread_count(), before);
+}
+
+TEST(RunPipelined, EmptyInputConsumesNothing) {
+  int consumed = 0;
+  auto r = run_pipelined<int>([]() -> Result<std::optional<int>> { return std::optional<int>{}; },
+                              [&](int&) -> Result<void> {
+                                ++consumed;
+                                return {};
+                              });
+  EXPECT_TRUE(r);
+  EXPECT_EQ(consumed, 0);
+}
+
+TEST(RunPipelined, AConsumeErrorStopsAndIsReturned) {
+  const auto before = thread_count();
+  int next = 0, produced = 0;
+  std::vector<int> seen;
+  auto r = run_pipelined<int>(
+      [&]() -> Result<std::optional<int>> {
+        ++produced;
+        return std::optional<int>{next++};
+      },
+      [&](int& v) -> Result<void> {
+        seen.push_back(v);
+        if (v == 3) return fail(Errc::io, "disk full");
+        return {};
+      });
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Errc::io);
+  EXPECT_EQ(seen, (std::vector<int>{0, 1, 2, 3}));
+  EXPECT_EQ(produced, 5) << "one chunk ahead at most";
+  EXPECT_EQ(thread_count(), before);
+}
+
+TEST(RunPipelined, AProduceErrorStopsAfterTheChunksBeforeIt) {
+  int next = 0;
+  std::vector<int> seen;
+  auto r = run_pipelined<int>(
+      [&]() -> Result<std::optional<int>> {
+        if (next == 2) return fail(Errc::invalid_input, "bad chunk");
+        return std::optional<int>{next++};
+      },
+      [&](int& v) -> Result<void> {
+        seen.push_back(v);
+        return {};
+      });
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Errc::invalid_input);
+  EXPECT_EQ(seen, (std::vector<int>{0, 1}));
+}
+
+TEST(RunPipelined, AnExceptionOnTheWorkerReachesTheCaller) {
+  const auto before = thread_count();
+  int next = 0;
+  std::vector<int> seen;
+  auto run = [&] {
+    return run_pipelined<int>(
+        [&]() -> Result<std::optional<int>> {
+          if (next == 2) throw std::runtime_error("out of memory, say");
+          return std::optional<int>{next++};
+        },
+        [&](int& v) -> Result<void> {
+          seen.push_back(v);
+          return {};
+        });
+  };
+  EXPECT_THROW(run(), std::runtime_error);
+  EXPECT_EQ(seen, (std::vector<int>{0, 1}));
+  EXPECT_EQ(thread_count(), before);
+}
+
+TEST(RunPipelined, AnExceptionInConsumeJoinsTheWorker) {
+  const auto before = thread_count();
+  std::atomic<bool> worker_done{false};
+  int next = 0;
+  auto run = [&] {
+    return run_pipelined<int>(
+        [&]() -> Result<std::optional<int>> {
+          if (next == 1) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(30));
+            worker_done = true;
+          }
+          return std::optional<int>{next++};
+        },
+        [&](int&) -> Result<void> { throw std::runtime_error("consume"); });
+  };
+  EXPECT_THROW(run(), std::runtime_error);
+  EXPECT_TRUE(worker_done.load()) << "the look-ahead was joined before the exception left";
+  EXPECT_EQ(thread_count(), before);
+}
+
+}  // namespace
+}  // namespace rempart::services
