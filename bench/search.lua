@@ -2,16 +2,13 @@
 -- (POST /api/v1/supporters/search with an API token), each for a supporter
 -- that exists: the e-mails come from BENCH_EMAILS, a file of one e-mail a line
 -- written by `rempart_bench emails` for the synthetic base being searched.
--- The token comes from BENCH_TOKEN. done() prints one JSON line that
--- bench/run.py reads (the same shape as signup.lua's).
-local threads = {}
-local counter = 1
-
-function setup(thread)
-  thread:set("tid", counter)
-  counter = counter + 1
-  table.insert(threads, thread)
-end
+-- The token comes from BENCH_TOKEN. The summary line comes from
+-- wrk_common.lua.
+local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
+package.path = here .. "?.lua;" .. package.path
+local common = require("wrk_common")
+setup = common.setup
+done = common.done
 
 function init(args)
   n = tid * 7919
@@ -31,15 +28,4 @@ function request()
   n = n + 1
   local body = string.format('{"kind":"email","value":"%s"}', emails[(n % #emails) + 1])
   return wrk.format(nil, nil, nil, body)
-end
-
-function done(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format(
-    '{"wrk": true, "requests": %d, "duration_us": %d, "bytes": %d, ' ..
-    '"connect_errors": %d, "read_errors": %d, "write_errors": %d, "status_errors": %d, "timeouts": %d, ' ..
-    '"p50_us": %d, "p90_us": %d, "p99_us": %d, "max_us": %d, "mean_us": %.1f}\n',
-    summary.requests, summary.duration, summary.bytes,
-    e.connect, e.read, e.write, e.status, e.timeout,
-    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max, latency.mean))
 end
