@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/person.hpp"
+#include "representative.hpp"  // representative_signup(i): the sign-up the HTTP load posts
 
 namespace rempart::bench {
 
@@ -44,17 +45,12 @@ class Stopwatch {
 // Value at quantile q (0..1) of `v` (sorted in place).
 double quantile(std::vector<double>& v, double q);
 
-// The sign-up the HTTP load posts (bench/signup.lua builds the same one):
-// used to size and cost one submission outside HTTP.
-core::Person representative_signup(std::uint64_t i);
-
 [[noreturn]] void die(const std::string& what);
 
 int http_ceiling(const Args& a);
 int storage_ceiling(const Args& a);
 int import_baseline(const Args& a);
 int lookup_baseline(const Args& a);
-int crypto_costs(const Args& a);
 int lookup_inprocess(const Args& a);
 int gen_csv(const Args& a);
 int synth_emails(const Args& a);

@@ -1,11 +1,10 @@
-// In-process figures: per-record crypto beside the libsodium primitives it is
-// made of, lookups per second on a real instance (read-only, audited search,
-// audited reveal), and the generators
-// the driver needs (a plausible CSV export, e-mails of synthetic supporters).
+// In-process figures: lookups per second on a real instance (read-only,
+// audited search, audited reveal), and the generators the driver needs (a
+// plausible CSV export, e-mails of synthetic supporters). The per-record
+// crypto costs are in crypto_gbench.cpp (rempart_crypto_bench).
 #include <sodium.h>
 
 #include <algorithm>
-#include <array>
 #include <fstream>
 #include <iostream>
 #include <random>
@@ -16,140 +15,12 @@
 #include "core/validate.hpp"
 #include "crypto/blind_index.hpp"
 #include "crypto/keyring.hpp"
-#include "crypto/seal.hpp"
 #include "services/directory.hpp"
 #include "services/records.hpp"
 #include "services/synth.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
 namespace rempart::bench {
-
-core::Person representative_signup(std::uint64_t i) {
-  core::Person p;
-  p.given_name = "Camille";
-  p.family_name = "Martin";
-  p.email = "camille.martin.1." + std::to_string(i) + "@example.org";
-  if (i % 6 == 0) p.phone = "+3319900" + std::to_string(1000 + i % 9000);
-  p.postal_code = "75011";
-  p.locality = "Paris";
-  p.country = "FR";
-  p.tags = {"bench"};
-  p.consent.email = true;
-  return p;
-}
-
-namespace {
-
-// Runs `fn` repeatedly for about `seconds`; returns the mean cost in µs.
-template <typename Fn>
-double time_us(double seconds, Fn&& fn) {
-  std::uint64_t n = 0;
-  Stopwatch w;
-  while (w.seconds() < seconds) {
-    for (int k = 0; k < 64; ++k, ++n) fn(n);
-  }
-  return w.seconds() * 1e6 / static_cast<double>(n);
-}
-
-std::string osdi_body(std::uint64_t i) {
-  const auto p = representative_signup(i);
-  std::string b = R"({"person":{"given_name":")" + p.given_name + R"(","family_name":")" + p.family_name +
-                  R"(","email_addresses":[{"address":")" + p.email + R"("}],)";
-  if (!p.phone.empty()) b += R"("phone_numbers":[{"number":")" + p.phone + R"("}],)";
-  b += R"("postal_addresses":[{"postal_code":"75011","locality":"Paris","country":"FR"}]},)"
-       R"("add_tags":["bench"],"consent":{"email":true}})";
-  return b;
-}
-
-}  // namespace
-
-int crypto_costs(const Args& a) {
-  const double s = a.num("seconds", 0.5);
-  if (sodium_init() < 0) die("libsodium");
-  auto keyring = crypto::KeeperKeyring::generate();
-  if (!keyring) die("keyring");
-  const crypto::KeySet& ks = keyring->current();
-  auto sealer = crypto::BatchSealer::create(keyring->intake());
-  if (!sealer) die("sealer");
-  auto opener = crypto::BatchOpener::create(*keyring, (*sealer)->key_version(), (*sealer)->ephemeral_public());
-  if (!opener) die("opener");
-  const core::IntakeOptions opts;
-
-  // Baselines: the primitives a record is made of.
-  std::array<std::uint8_t, 64> msg{};
-  std::array<std::uint8_t, 64 + crypto_aead_xchacha20poly1305_ietf_ABYTES> ct{};
-  std::array<std::uint8_t, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES> nonce{};
-  std::array<std::uint8_t, 32> key{}, out{};
-  randombytes_buf(key.data(), key.size());
-  emit("crypto.random_24B_us", time_us(s, [&](std::uint64_t) { randombytes_buf(nonce.data(), nonce.size()); }),
-       "us");
-  emit("crypto.aead_64B_us", time_us(s, [&](std::uint64_t i) {
-         nonce[0] = static_cast<std::uint8_t>(i);
-         crypto_aead_xchacha20poly1305_ietf_encrypt(ct.data(), nullptr, msg.data(), msg.size(), nullptr, 0, nullptr,
-                                                    nonce.data(), key.data());
-       }), "us");
-  emit("crypto.blake2b_keyed_us", time_us(s, [&](std::uint64_t) {
-         crypto_generichash(out.data(), out.size(), msg.data(), 32, key.data(), key.size());
-       }), "us");
-  std::array<std::uint8_t, 32 + crypto_box_SEALBYTES> boxed{};
-  emit("crypto.box_seal_us", time_us(s / 2, [&](std::uint64_t) {
-         crypto_box_seal(boxed.data(), key.data(), key.size(), ks.seal_public.data());
-       }), "us");
-
-  // Intake, per request: parse + validate the OSDI body, then seal it.
-  std::vector<std::string> bodies;
-  for (std::uint64_t i = 0; i < 600; ++i) bodies.push_back(osdi_body(i));
-  emit("intake.parse_validate_us", time_us(s, [&](std::uint64_t i) {
-         auto raw = core::parse_osdi_signup(bodies[i % bodies.size()]);
-         if (!raw) die("representative body refused");
-         auto v = core::validate_submission(*raw, opts);
-         if (!v) die("representative body invalid");
-       }), "us");
-  std::vector<std::vector<core::Field>> fields;
-  for (std::uint64_t i = 0; i < 600; ++i) fields.push_back(core::to_fields(representative_signup(i)));
-  std::vector<std::uint8_t> uid(16);
-  emit("intake.seal_us", time_us(s, [&](std::uint64_t i) {
-         randombytes_buf(uid.data(), uid.size());
-         if (!(*sealer)->seal(uid, fields[i % fields.size()])) die("seal");
-       }), "us");
-  // What the intake does since submissions are sealed with seal_new: the id
-  // comes from the seal's own random draw.
-  emit("intake.seal_new_us", time_us(s, [&](std::uint64_t i) {
-         if (!(*sealer)->seal_new(uid, fields[i % fields.size()])) die("seal");
-       }), "us");
-  emit("intake.batch_create_us", time_us(s / 2, [&](std::uint64_t) {
-         if (!crypto::BatchSealer::create(keyring->intake())) die("batch");
-       }), "us");
-
-  // Keeper, per folded item: open, validate again, two blind indexes,
-  // re-seal under the record's own key (the store work is not included).
-  std::vector<std::pair<std::vector<std::uint8_t>, crypto::Sealed>> items;
-  for (std::uint64_t i = 0; i < 600; ++i) {
-    std::vector<std::uint8_t> id(16);
-    randombytes_buf(id.data(), id.size());
-    auto sealed = (*sealer)->seal(id, fields[i]);
-    if (!sealed) die("seal");
-    items.emplace_back(std::move(id), std::move(*sealed));
-  }
-  emit("keeper.open_validate_index_reseal_us", time_us(s, [&](std::uint64_t i) {
-         const auto& [id, sealed] = items[i % items.size()];
-         auto f = opener->open(id, sealed);
-         if (!f) die("open");
-         auto person = core::validate_submission(core::to_raw(core::to_person(*f)), opts);
-         if (!person) die("revalidate");
-         (void)crypto::blind_index(ks, crypto::kBlindIndexEmail, person->email);
-         if (!person->phone.empty()) (void)crypto::blind_index(ks, crypto::kBlindIndexPhone, person->phone);
-         if (!crypto::seal_record(*keyring, id, *f)) die("reseal");
-       }), "us");
-  emit("keeper.open_only_us", time_us(s, [&](std::uint64_t i) {
-         const auto& [id, sealed] = items[i % items.size()];
-         if (!opener->open(id, sealed)) die("open");
-       }), "us");
-  emit("keeper.revalidate_only_us", time_us(s, [&](std::uint64_t i) {
-         if (!core::validate_submission(core::to_raw(representative_signup(i)), opts)) die("revalidate");
-       }), "us");
-  return 0;
-}
 
 // Three ways to find one supporter by e-mail on a real instance, each timed
 // for `seconds` on the same keys:

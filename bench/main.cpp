@@ -74,7 +74,6 @@ int main(int argc, char** argv) {
       "  import-baseline  --csv F --db F [--tx N]           CSV parse alone; bare inserts of the rows\n"
       "  lookup-baseline  --db F [--seconds S] [--threads T] [--mmap-mib M] [--cache-kib K]\n"
       "                                                    bare indexed blob lookups on supporters\n"
-      "  crypto           [--seconds S]                     per-record costs beside libsodium primitives\n"
       "  lookup           --config F --count N [--seed S] [--modes read,search,reveal] [--threads T]\n"
       "                                                    lookups per second, in process (read-only, audited)\n"
       "  gen-csv          --out F --rows N --phones P       plausible CSV export (fiction numbers)\n"
@@ -97,7 +96,6 @@ int main(int argc, char** argv) {
   if (cmd == "storage-ceiling") return storage_ceiling(a);
   if (cmd == "import-baseline") return import_baseline(a);
   if (cmd == "lookup-baseline") return lookup_baseline(a);
-  if (cmd == "crypto") return crypto_costs(a);
   if (cmd == "lookup") return lookup_inprocess(a);
   if (cmd == "gen-csv") return gen_csv(a);
   if (cmd == "fold") return fold_inprocess(a);
