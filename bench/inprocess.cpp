@@ -76,11 +76,19 @@ int lookup_inprocess(const Args& a) {
     auto e = core::normalize_email(typed);
     if (!e) return false;
     const auto idx = crypto::blind_index(keys->current(), crypto::kBlindIndexEmail, *e);
-    auto row = s.find_supporter_by_email_index(store::Bytes(idx.begin(), idx.end()));
-    if (!row || !*row) return false;
-    auto tags = s.tags((*row)->id);
-    auto person = services::open_supporter(*keys, **row);
-    return tags.has_value() && person.has_value();
+    // The supporter and its tags in one read transaction, as the console's
+    // search and record views read them.
+    std::optional<store::SupporterRow> row;
+    bool tagged = false;
+    auto read = s.snapshot([&]() -> Result<void> {
+      auto r = s.find_supporter_by_email_index(store::Bytes(idx.begin(), idx.end()));
+      if (!r) return std::unexpected(r.error());
+      row = std::move(*r);
+      if (row) tagged = s.tags(row->id).has_value();
+      return {};
+    });
+    if (!read || !row || !tagged) return false;
+    return services::open_supporter(*keys, *row).has_value();
   };
   if (modes.find("read") != std::string::npos) {
     timed("read", [&](const std::string& typed) { return read_one(**st, typed); });

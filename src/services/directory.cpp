@@ -304,11 +304,24 @@ Result<std::vector<MaskedSupporter>> Directory::search(const Asker& who, std::st
   const auto idx = crypto::blind_index(keys_->current(), kind, *normalised);
   const store::Bytes index(idx.begin(), idx.end());
 
-  auto row = kind == crypto::kBlindIndexEmail ? store_->find_supporter_by_email_index(index)
+  // The supporter and its tags in one read transaction (one snapshot, the
+  // read lock taken once).
+  std::optional<store::SupporterRow> row;
+  std::vector<std::string> tags;
+  auto read = store_->snapshot([&]() -> Result<void> {
+    auto r = kind == crypto::kBlindIndexEmail ? store_->find_supporter_by_email_index(index)
                                               : store_->find_supporter_by_phone_index(index);
-  if (!row) return std::unexpected(row.error());
+    if (!r) return std::unexpected(r.error());
+    row = std::move(*r);
+    if (!row) return {};
+    auto t = store_->tags(row->id);
+    if (!t) return std::unexpected(t.error());
+    tags = std::move(*t);
+    return {};
+  });
+  if (!read) return std::unexpected(read.error());
   std::vector<MaskedSupporter> found;
-  if (!*row) {
+  if (!row) {
     // Asking whether someone is a supporter is itself worth recording.
     auto r = store_->transact([&](store::KeeperTx& tx) -> Result<void> {
       auto e = audit::record(tx, *keys_,
@@ -320,12 +333,10 @@ Result<std::vector<MaskedSupporter>> Directory::search(const Asker& who, std::st
     if (!r) return std::unexpected(r.error());
     return found;
   }
-  auto tags = store_->tags((*row)->id);
-  if (!tags) return std::unexpected(tags.error());
-  auto m = open_masked(*keys_, **row, std::move(*tags));
+  auto m = open_masked(*keys_, *row, std::move(tags));
   if (!m) return std::unexpected(m.error());
   nlohmann::json details = {{"records", nlohmann::json::array({m->id})}, {"by", kind}};
-  if (auto r = record_shown(*store_, *keys_, budgets_, who, m->id, std::move(details), &(*row)->id); !r) {
+  if (auto r = record_shown(*store_, *keys_, budgets_, who, m->id, std::move(details), &row->id); !r) {
     return std::unexpected(r.error());
   }
   found.push_back(std::move(*m));
@@ -335,12 +346,21 @@ Result<std::vector<MaskedSupporter>> Directory::search(const Asker& who, std::st
 Result<std::optional<MaskedSupporter>> Directory::record(const Asker& who, std::string_view id_hex) {
   auto id = parse_id(id_hex);
   if (!id) return fail(Errc::invalid_input, "record: invalid id");
-  auto row = store_->find_supporter(*id);
-  if (!row) return std::unexpected(row.error());
-  if (!*row) return std::optional<MaskedSupporter>{};
-  auto tags = store_->tags(*id);
-  if (!tags) return std::unexpected(tags.error());
-  auto m = open_masked(*keys_, **row, std::move(*tags));
+  std::optional<store::SupporterRow> row;
+  std::vector<std::string> tags;
+  auto read = store_->snapshot([&]() -> Result<void> {
+    auto r = store_->find_supporter(*id);
+    if (!r) return std::unexpected(r.error());
+    row = std::move(*r);
+    if (!row) return {};
+    auto t = store_->tags(*id);
+    if (!t) return std::unexpected(t.error());
+    tags = std::move(*t);
+    return {};
+  });
+  if (!read) return std::unexpected(read.error());
+  if (!row) return std::optional<MaskedSupporter>{};
+  auto m = open_masked(*keys_, *row, std::move(tags));
   if (!m) return std::unexpected(m.error());
   nlohmann::json details = {{"records", nlohmann::json::array({m->id})}, {"view", "record"}};
   if (auto r = record_shown(*store_, *keys_, budgets_, who, m->id, std::move(details)); !r) {

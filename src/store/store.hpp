@@ -415,6 +415,15 @@ class KeeperStore {
   // Errc::internal if called from inside `fn`.
   virtual Result<void> transact(const std::function<Result<void>(KeeperTx&)>& fn) = 0;
 
+  // Runs `fn` inside one read transaction: the reads it makes through this
+  // store's own methods see one consistent snapshot, and the database's
+  // read lock is taken once for all of them instead of once each (a lookup
+  // reads a supporter and its tags). `fn` gets no KeeperTx: it cannot
+  // write, and a transact() inside it fails with Errc::internal. Inside a
+  // transact callback, `fn` simply runs in that transaction. Returns `fn`'s
+  // error unchanged, or Errc::busy / Errc::storage from the store.
+  virtual Result<void> snapshot(const std::function<Result<void>()>& fn) = 0;
+
   // Every supporter row, honeytokens included (operator tools); what people
   // are shown is count_supporters() - count_honeytokens().
   virtual Result<std::int64_t> count_supporters() = 0;

@@ -450,6 +450,45 @@ TEST_P(StoreContract, SupporterPageReadsInsideATransaction) {
   }).has_value());
 }
 
+// Reads inside one snapshot see the database as it was when the snapshot
+// began, whatever another connection commits meanwhile; the next reads see
+// the commit. A snapshot cannot write.
+TEST_P(StoreContract, SnapshotReadsOneStateAndCannotWrite) {
+  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) { return tx.insert_supporter(supporter("s1", "e1", std::nullopt)); })
+                  .has_value());
+  auto other = db_->open_keeper();
+  ASSERT_TRUE(other.has_value()) << other.error().internal;
+  std::int64_t first = -1, second = -1;
+  std::optional<SupporterRow> late;
+  auto r = keeper_->snapshot([&]() -> Result<void> {
+    auto n = keeper_->count_supporters();
+    if (!n) return std::unexpected(n.error());
+    first = *n;
+    auto w = (*other)->transact([&](KeeperTx& tx) { return tx.insert_supporter(supporter("s2", "e2", std::nullopt)); });
+    if (!w) return w;
+    auto m = keeper_->count_supporters();
+    if (!m) return std::unexpected(m.error());
+    second = *m;
+    auto row = keeper_->find_supporter_by_email_index(bytes("e2"));
+    if (!row) return std::unexpected(row.error());
+    late = *row;
+    return {};
+  });
+  ASSERT_TRUE(r.has_value()) << r.error().internal;
+  EXPECT_EQ(first, 1);
+  EXPECT_EQ(second, 1);
+  EXPECT_FALSE(late.has_value());
+  EXPECT_EQ(*keeper_->count_supporters(), 2);
+  EXPECT_TRUE((*keeper_->find_supporter_by_email_index(bytes("e2"))).has_value());
+
+  auto nested = keeper_->snapshot([&]() -> Result<void> {
+    return keeper_->transact([&](KeeperTx& tx) { return tx.insert_supporter(supporter("s3", "e3", std::nullopt)); });
+  });
+  ASSERT_FALSE(nested.has_value());
+  EXPECT_EQ(nested.error().code, Errc::internal);
+  EXPECT_EQ(*keeper_->count_supporters(), 2);
+}
+
 TEST_P(StoreContract, TagCounts) {
   EXPECT_TRUE(keeper_->tag_counts()->empty());
   const auto rows = seed_directory(*keeper_, 3);

@@ -995,6 +995,8 @@ class SqliteKeeperStore final : public KeeperStore {
     });
   }
 
+  Result<void> snapshot(const std::function<Result<void>()>& fn) override { return in_read_snapshot(conn_, fn); }
+
   Result<std::int64_t> count_supporters() override { return count(conn_, sql::kCountSupporters); }
   Result<std::int64_t> count_inbox() override { return count(conn_, sql::kCountInbox); }
 
