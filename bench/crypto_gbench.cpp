@@ -119,24 +119,30 @@ void box_seal_32B(benchmark::State& state) {
   }
 }
 
-// -- intake, per request: parse + validate the OSDI body, then seal it -------
+// -- the product's per-record paths --------------------------------------------
 
-void intake_parse_validate(benchmark::State& state) {
-  const World& w = *world;
+// Runs `op(i)` once per iteration, i = 0, 1, 2, ...; the first result that
+// converts to false ends the case with `what` as its error.
+template <class Op>
+void each(benchmark::State& state, const char* what, Op&& op) {
   std::uint64_t i = 0;
   for (auto _ : state) {
-    auto raw = core::parse_osdi_signup(w.bodies[i++ % kSamples]);
-    if (!raw) {
-      state.SkipWithError("representative body refused");
+    auto r = op(i++);
+    if (!r) {
+      state.SkipWithError(what);
       break;
     }
-    auto v = core::validate_submission(*raw, w.opts);
-    if (!v) {
-      state.SkipWithError("representative body invalid");
-      break;
-    }
-    benchmark::DoNotOptimize(v);
+    benchmark::DoNotOptimize(r);
   }
+}
+
+// Intake, per request: parse + validate the OSDI body, then seal it.
+void intake_parse_validate(benchmark::State& state) {
+  const World& w = *world;
+  each(state, "representative body refused or invalid", [&](std::uint64_t i) {
+    auto raw = core::parse_osdi_signup(w.bodies[i % kSamples]);
+    return raw ? core::validate_submission(*raw, w.opts).has_value() : false;
+  });
 }
 
 // Random item id drawn apart from the seal (what the intake did before
@@ -144,16 +150,10 @@ void intake_parse_validate(benchmark::State& state) {
 void intake_seal(benchmark::State& state) {
   const World& w = *world;
   std::vector<std::uint8_t> uid(16);
-  std::uint64_t i = 0;
-  for (auto _ : state) {
+  each(state, "seal", [&](std::uint64_t i) {
     randombytes_buf(uid.data(), uid.size());
-    auto sealed = w.sealer->seal(uid, w.fields[i++ % kSamples]);
-    if (!sealed) {
-      state.SkipWithError("seal");
-      break;
-    }
-    benchmark::DoNotOptimize(sealed);
-  }
+    return w.sealer->seal(uid, w.fields[i % kSamples]);
+  });
 }
 
 // What the intake writer runs per submission: the id comes from the seal's
@@ -161,48 +161,26 @@ void intake_seal(benchmark::State& state) {
 void intake_seal_new(benchmark::State& state) {
   const World& w = *world;
   std::vector<std::uint8_t> uid(16);
-  std::uint64_t i = 0;
-  for (auto _ : state) {
-    auto sealed = w.sealer->seal_new(uid, w.fields[i++ % kSamples]);
-    if (!sealed) {
-      state.SkipWithError("seal_new");
-      break;
-    }
-    benchmark::DoNotOptimize(sealed);
-  }
+  each(state, "seal_new", [&](std::uint64_t i) { return w.sealer->seal_new(uid, w.fields[i % kSamples]); });
 }
 
 // Once per group commit, not per record.
 void intake_batch_create(benchmark::State& state) {
   const World& w = *world;
-  for (auto _ : state) {
-    auto batch = crypto::BatchSealer::create(w.keyring.intake());
-    if (!batch) {
-      state.SkipWithError("batch");
-      break;
-    }
-    benchmark::DoNotOptimize(batch);
-  }
+  each(state, "batch", [&](std::uint64_t) { return crypto::BatchSealer::create(w.keyring.intake()); });
 }
 
-// -- keeper, per folded item (the store work is not included) ----------------
-
+// Keeper, per folded item (the store work is not included): open, validate
+// again, two blind indexes, re-seal under the record's own key.
 void keeper_fold_item(benchmark::State& state) {
   const World& w = *world;
   const crypto::KeySet& ks = w.keyring.current();
-  std::uint64_t i = 0;
-  for (auto _ : state) {
-    const auto& [id, sealed] = w.items[i++ % kSamples];
+  each(state, "open, revalidate or reseal", [&](std::uint64_t i) -> bool {
+    const auto& [id, sealed] = w.items[i % kSamples];
     auto f = w.opener.open(id, sealed);
-    if (!f) {
-      state.SkipWithError("open");
-      break;
-    }
+    if (!f) return false;
     auto person = core::validate_submission(core::to_raw(core::to_person(*f)), w.opts);
-    if (!person) {
-      state.SkipWithError("revalidate");
-      break;
-    }
+    if (!person) return false;
     auto email_idx = crypto::blind_index(ks, crypto::kBlindIndexEmail, person->email);
     benchmark::DoNotOptimize(email_idx);
     if (!person->phone.empty()) {
@@ -210,39 +188,24 @@ void keeper_fold_item(benchmark::State& state) {
       benchmark::DoNotOptimize(phone_idx);
     }
     auto record = crypto::seal_record(w.keyring, id, *f);
-    if (!record) {
-      state.SkipWithError("reseal");
-      break;
-    }
     benchmark::DoNotOptimize(record);
-  }
+    return record.has_value();
+  });
 }
 
 void keeper_open(benchmark::State& state) {
   const World& w = *world;
-  std::uint64_t i = 0;
-  for (auto _ : state) {
-    const auto& [id, sealed] = w.items[i++ % kSamples];
-    auto f = w.opener.open(id, sealed);
-    if (!f) {
-      state.SkipWithError("open");
-      break;
-    }
-    benchmark::DoNotOptimize(f);
-  }
+  each(state, "open", [&](std::uint64_t i) {
+    const auto& [id, sealed] = w.items[i % kSamples];
+    return w.opener.open(id, sealed);
+  });
 }
 
 void keeper_revalidate(benchmark::State& state) {
   const World& w = *world;
-  std::uint64_t i = 0;
-  for (auto _ : state) {
-    auto person = core::validate_submission(core::to_raw(representative_signup(i++)), w.opts);
-    if (!person) {
-      state.SkipWithError("revalidate");
-      break;
-    }
-    benchmark::DoNotOptimize(person);
-  }
+  each(state, "revalidate", [&](std::uint64_t i) {
+    return core::validate_submission(core::to_raw(representative_signup(i)), w.opts);
+  });
 }
 
 void register_all() {

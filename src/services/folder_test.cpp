@@ -23,27 +23,6 @@ core::Person person(int i, bool with_phone) {
   return p;
 }
 
-void flip_a_byte_of_item(const std::filesystem::path& db_path, int offset) {
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(db_path.c_str(), &db), SQLITE_OK);
-  sqlite3_stmt* read = nullptr;
-  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT id, fields FROM inbox ORDER BY id LIMIT 1 OFFSET ?1", -1, &read, nullptr),
-            SQLITE_OK);
-  sqlite3_bind_int(read, 1, offset);
-  ASSERT_EQ(sqlite3_step(read), SQLITE_ROW);
-  const auto id = sqlite3_column_int64(read, 0);
-  const auto* blob = static_cast<const unsigned char*>(sqlite3_column_blob(read, 1));
-  std::vector<unsigned char> fields(blob, blob + sqlite3_column_bytes(read, 1));
-  sqlite3_finalize(read);
-  fields[fields.size() / 2] ^= 0x01;
-  sqlite3_stmt* write = nullptr;
-  ASSERT_EQ(sqlite3_prepare_v2(db, "UPDATE inbox SET fields = ?1 WHERE id = ?2", -1, &write, nullptr), SQLITE_OK);
-  sqlite3_bind_blob(write, 1, fields.data(), static_cast<int>(fields.size()), SQLITE_TRANSIENT);
-  sqlite3_bind_int64(write, 2, id);
-  ASSERT_EQ(sqlite3_step(write), SQLITE_DONE);
-  sqlite3_finalize(write);
-  sqlite3_close(db);
-}
 
 // A batch large enough to be opened in two halves (one on a worker) is
 // folded in inbox order: duplicates in the second half of people first seen
@@ -64,7 +43,7 @@ TEST(Folder, ALargeBatchFoldsInInboxOrder) {
     }
     (*writer)->stop();
   }
-  for (int i : tampered) flip_a_byte_of_item(fx.db, i);
+  for (int i : tampered) testing::flip_a_byte_of_item(fx.db, i);
 
   // What single-threaded folding in inbox order gives.
   std::vector<std::string> want;

@@ -107,23 +107,7 @@ TEST(Folder, TamperedOrInvalidSubmissionsAreDroppedNotFolded) {
   }
   // Flip one byte of the first submission's ciphertext, as an intruder with
   // write access to the database file could.
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(fx.db.c_str(), &db), SQLITE_OK);
-  sqlite3_stmt* read = nullptr;
-  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT id, fields FROM inbox ORDER BY id LIMIT 1", -1, &read, nullptr), SQLITE_OK);
-  ASSERT_EQ(sqlite3_step(read), SQLITE_ROW);
-  const auto id = sqlite3_column_int64(read, 0);
-  const auto* blob = static_cast<const unsigned char*>(sqlite3_column_blob(read, 1));
-  std::vector<unsigned char> fields(blob, blob + sqlite3_column_bytes(read, 1));
-  sqlite3_finalize(read);
-  fields[fields.size() / 2] ^= 0x01;
-  sqlite3_stmt* write = nullptr;
-  ASSERT_EQ(sqlite3_prepare_v2(db, "UPDATE inbox SET fields = ?1 WHERE id = ?2", -1, &write, nullptr), SQLITE_OK);
-  sqlite3_bind_blob(write, 1, fields.data(), static_cast<int>(fields.size()), SQLITE_TRANSIENT);
-  sqlite3_bind_int64(write, 2, id);
-  ASSERT_EQ(sqlite3_step(write), SQLITE_DONE);
-  sqlite3_finalize(write);
-  sqlite3_close(db);
+  testing::flip_a_byte_of_item(fx.db);
 
   auto keys = fx.keeper_keys();
   auto st = std::move(store::open_sqlite_keeper(fx.db).value());

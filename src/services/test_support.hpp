@@ -1,10 +1,19 @@
 #pragma once
-// Test-only: a keyring and a SQLite store in a fresh temporary directory.
+// Test-only: a keyring and a SQLite store in a fresh temporary directory,
+// and helpers several services tests share.
+#include <dirent.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstddef>
 #include <filesystem>
 #include <random>
 #include <string>
+#include <thread>
+#include <vector>
 
-#include <unistd.h>
+#include <gtest/gtest.h>
 
 #include "crypto/keyring.hpp"
 #include "crypto/secret.hpp"
@@ -33,5 +42,54 @@ struct Fixture {
   crypto::KeeperKeyring keeper_keys() const { return std::move(crypto::load_keeper_keyring(keys).value()); }
   crypto::IntakeKeyring intake_keys() const { return crypto::load_intake_keyring(keys).value(); }
 };
+
+// Threads of this process, from /proc: a worker left running shows here.
+inline std::size_t thread_count() {
+  std::size_t n = 0;
+  DIR* d = ::opendir("/proc/self/task");
+  if (d == nullptr) return 0;
+  while (const dirent* e = ::readdir(d)) {
+    if (e->d_name[0] != '.') ++n;
+  }
+  ::closedir(d);
+  return n;
+}
+
+// Whether the threads of this process come down to at most `n` within two
+// seconds: a joined thread can stay listed in /proc for a moment after join
+// returns, until the kernel has reaped it (and `n`, counted before, may
+// still have included such a thread of an earlier test). A thread left
+// running never leaves the list.
+inline bool thread_count_at_most(std::size_t n) {
+  for (int i = 0; i < 400; ++i) {
+    if (thread_count() <= n) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return thread_count() <= n;
+}
+
+// Flips one byte in the middle of the sealed fields of the inbox item at
+// `offset` (by id), as an intruder with write access to the file could.
+inline void flip_a_byte_of_item(const std::filesystem::path& db_path, int offset = 0) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(db_path.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* read = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT id, fields FROM inbox ORDER BY id LIMIT 1 OFFSET ?1", -1, &read, nullptr),
+            SQLITE_OK);
+  sqlite3_bind_int(read, 1, offset);
+  ASSERT_EQ(sqlite3_step(read), SQLITE_ROW);
+  const auto id = sqlite3_column_int64(read, 0);
+  const auto* blob = static_cast<const unsigned char*>(sqlite3_column_blob(read, 1));
+  std::vector<unsigned char> fields(blob, blob + sqlite3_column_bytes(read, 1));
+  sqlite3_finalize(read);
+  fields[fields.size() / 2] ^= 0x01;
+  sqlite3_stmt* write = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "UPDATE inbox SET fields = ?1 WHERE id = ?2", -1, &write, nullptr), SQLITE_OK);
+  sqlite3_bind_blob(write, 1, fields.data(), static_cast<int>(fields.size()), SQLITE_TRANSIENT);
+  sqlite3_bind_int64(write, 2, id);
+  ASSERT_EQ(sqlite3_step(write), SQLITE_DONE);
+  sqlite3_finalize(write);
+  sqlite3_close(db);
+}
 
 }  // namespace rempart::services::testing
