@@ -49,6 +49,21 @@ async function openPage() {
   return { context, page, problems };
 }
 
+// Waits for the console's first page after a sign-in. If it does not come,
+// fails with what the browser shows and what serve logged (neither holds
+// personal data: the `after` hook checks the log), so a rare failure can be
+// told apart: a refused code, an expired step one, or a store error.
+async function signedIn(page) {
+  try {
+    await page.waitForURL('**/supporters', { timeout: 30_000 });
+  } catch (e) {
+    const shown = await page.textContent('main').catch(() => '(no page)');
+    const logged = instance.log().split('\n').filter((l) => /console|sign|login|auth|error|warn/i.test(l));
+    throw new Error(`no sign-in at ${page.url()}: page says ${JSON.stringify(shown?.trim())}; ` +
+                    `serve logged:\n${logged.slice(-20).join('\n')}\n${e.message}`);
+  }
+}
+
 async function signIn(page, code) {
   await page.goto(instance.consoleUrl + '/login');
   await page.getByLabel('Account name').fill('camille');
@@ -70,7 +85,7 @@ test('sign in, search, reveal one field with a reason', async () => {
   await page.keyboard.press('Enter');
   await page.getByLabel(/authenticator/).fill(totp(secret));
   await page.keyboard.press('Enter');
-  await page.waitForURL('**/supporters');
+  await signedIn(page);
 
   const cookies = await context.cookies();
   const session = cookies.find((c) => c.name.includes('rempart_session'));
