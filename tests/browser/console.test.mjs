@@ -59,7 +59,12 @@ async function signedIn(page) {
   } catch (e) {
     const shown = await page.textContent('main').catch(() => '(no page)');
     const logged = instance.log().split('\n').filter((l) => /console|sign|login|auth|error|warn/i.test(l));
+    // The audit log names the refusal's cause (password, second_factor,
+    // throttled, ...) without the values that were typed.
+    const q = rempart(['audit', 'query', '--config', instance.config, '--action', 'login.failure', '--format', 'jsonl']);
+    const causes = q.out.split('\n').filter(Boolean).map((l) => JSON.parse(l).details?.cause ?? '?');
     throw new Error(`no sign-in at ${page.url()}: page says ${JSON.stringify(shown?.trim())}; ` +
+                    `login failures in the audit log: ${JSON.stringify(causes)}; ` +
                     `serve logged:\n${logged.slice(-20).join('\n')}\n${e.message}`);
   }
 }
@@ -78,6 +83,9 @@ test('sign in, search, reveal one field with a reason', async () => {
   const login = await page.goto(instance.consoleUrl + '/login');
   assert.match(login.headers()['content-security-policy'], /default-src 'none'/);
   // Keyboard only: the name field has focus; Tab reaches the password.
+  // Chromium applies autofocus at a rendering update that may come after the
+  // load event, so keys typed before it would go to the page, not the field.
+  await page.waitForFunction(() => document.activeElement?.id === 'name', null, { timeout: 10_000 });
   await page.keyboard.type('camille');
   await page.keyboard.press('Tab');
   assert.equal(await page.evaluate(() => document.activeElement.id), 'password');
