@@ -185,11 +185,16 @@ Result<SealedRecord> seal_record(const KeeperKeyring& keyring, std::span<const s
 }
 
 Result<SealedRecord> seal_new_record(const KeeperKeyring& keyring, std::span<std::uint8_t> new_record_id,
-                                     std::span<const core::Field> fields) {
+                                     std::span<const core::Field> fields, std::size_t kept_prefix) {
   if (auto ok = detail::check_item_id(new_record_id); !ok) return std::unexpected(ok.error());
+  // Fewer random bytes than this and two records made in the same
+  // millisecond could share an id.
+  constexpr std::size_t kMinDrawn = 8;
+  if (kept_prefix > new_record_id.size() || new_record_id.size() - kept_prefix < kMinDrawn)
+    return fail(Errc::invalid_input, "a new record id needs at least 8 random bytes after its prefix");
   const KeySet& set = keyring.current();
   const Binding b{detail::kRecordContext, new_record_id, set.version, {}};
-  auto sealed = seal_item(set.record_wrap.span(), b, new_record_id, fields);
+  auto sealed = seal_item(set.record_wrap.span(), b, new_record_id.subspan(kept_prefix), fields);
   if (!sealed) return std::unexpected(sealed.error());
   return SealedRecord{set.version, std::move(sealed->wrapped_key), std::move(sealed->fields)};
 }

@@ -113,10 +113,14 @@ Result<SealedRecord> seal_record(const KeeperKeyring& keyring, std::span<const s
                                  std::span<const core::Field> fields);
 
 // Same for a new record: first fills `new_record_id` (1..1024 bytes) with
-// fresh random bytes from the same CSPRNG call as its data key and nonces.
-// On error `new_record_id` holds unspecified bytes. Thread-safe.
+// fresh random bytes from the same CSPRNG call as its data key and nonces,
+// except its first `kept_prefix` bytes, which the caller has set (a record
+// id starts with its creation time, see services/records.hpp) and which are
+// bound into the ciphertexts like the rest. At least 8 bytes must be drawn:
+// Errc::invalid_input otherwise. On error `new_record_id` holds unspecified
+// bytes after the prefix. Thread-safe.
 Result<SealedRecord> seal_new_record(const KeeperKeyring& keyring, std::span<std::uint8_t> new_record_id,
-                                     std::span<const core::Field> fields);
+                                     std::span<const core::Field> fields, std::size_t kept_prefix = 0);
 
 // Opens a record sealed under any version the keyring still holds.
 // Errc::not_found if that version is gone, otherwise as BatchOpener::open.

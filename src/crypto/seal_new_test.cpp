@@ -78,6 +78,32 @@ TEST_F(SealNew, RecordGetsAFreshIdBoundIntoItsCiphertexts) {
   EXPECT_EQ(test::code_of(open_record(*keeper, other, *sealed)), Errc::crypto);
 }
 
+TEST_F(SealNew, RecordKeepsTheCallersPrefixAndBindsIt) {
+  Bytes id(16, 0);
+  const Bytes prefix{0x01, 0x93, 0x5e, 0x2a, 0x7c, 0x10};
+  std::copy(prefix.begin(), prefix.end(), id.begin());
+  auto sealed = seal_new_record(*keeper, id, fields(), prefix.size());
+  ASSERT_TRUE(sealed) << sealed.error().internal;
+  EXPECT_TRUE(std::equal(prefix.begin(), prefix.end(), id.begin()));
+  EXPECT_FALSE(sodium_is_zero(id.data() + prefix.size(), id.size() - prefix.size()));
+  auto opened = open_record(*keeper, id, *sealed);
+  ASSERT_TRUE(opened) << opened.error().internal;
+  EXPECT_EQ(*opened, fields());
+  // The prefix is part of the id the ciphertexts are bound to.
+  Bytes moved = id;
+  moved[5] ^= 1;
+  EXPECT_EQ(test::code_of(open_record(*keeper, moved, *sealed)), Errc::crypto);
+  // Two records made with the same prefix still get different ids.
+  Bytes twin(16, 0);
+  std::copy(prefix.begin(), prefix.end(), twin.begin());
+  ASSERT_TRUE(seal_new_record(*keeper, twin, fields(), prefix.size()));
+  EXPECT_NE(twin, id);
+  // Too few random bytes left after the prefix: refused.
+  Bytes short_id(12, 0);
+  EXPECT_EQ(test::code_of(seal_new_record(*keeper, short_id, fields(), 6)), Errc::invalid_input);
+  EXPECT_EQ(test::code_of(seal_new_record(*keeper, id, fields(), 17)), Errc::invalid_input);
+}
+
 TEST_F(SealNew, IdsKeysAndNoncesNeverRepeat) {
   std::set<Bytes> ids, nonces, wrapped;
   constexpr int kItems = 200;

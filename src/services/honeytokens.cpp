@@ -410,6 +410,13 @@ bool redraw_contacts(Rng& rng, Plan& plan) {
   return true;
 }
 
+// Sealed under an id that names the invented creation time (a millisecond
+// within that second, as a real record's id names the moment it was made):
+// an id made now would set every honeytoken of a planting apart.
+PreparedUpsert prepare_plan(const RecordWriter& writer, Rng& rng, const Plan& plan) {
+  return writer.prepare(plan.person, plan.created_at * 1000 + rng.between(0, 999));
+}
+
 Result<void> write_plan(store::KeeperTx& tx, const RecordWriter& writer, Rng& rng, Plan& plan, std::int64_t now,
                         const std::string& actor) {
   for (int attempt = 0;; ++attempt) {
@@ -419,7 +426,7 @@ Result<void> write_plan(store::KeeperTx& tx, const RecordWriter& writer, Rng& rn
     if (attempt + 1 >= kFreeContactAttempts || !redraw_contacts(rng, plan)) {
       return fail(Errc::conflict, "plant: no free e-mail or phone found for a honeytoken");
     }
-    plan.prepared = writer.prepare(plan.person);
+    plan.prepared = prepare_plan(writer, rng, plan);
   }
   store::Bytes id;
   auto u = writer.upsert(tx, plan.person, plan.prepared, plan.created_at, &id);
@@ -470,7 +477,7 @@ Result<std::size_t> plant_honeytokens(store::KeeperStore& store, const crypto::K
       wipe((*src)->person);
     }
     if (!plan) return fail(Errc::internal, "plant: no record to copy a shape from");
-    plan->prepared = writer.prepare(plan->person);
+    plan->prepared = prepare_plan(writer, rng, *plan);
     plans.push_back(std::move(*plan));
   }
 

@@ -89,7 +89,9 @@ class PlantedDirectory : public ::testing::Test {
         real_tag_count_["donateur"] += std::count(p.tags.begin(), p.tags.end(), "donateur");
         created.push_back(at);
         updated.push_back(uniform(0, 9) < 3 ? at + uniform(3600, 30 * 86400) : at);
-        prepared.push_back(writer.prepare(p));
+        // Made at `at`, as a record signing up then would have been: its id
+        // names that moment.
+        prepared.push_back(writer.prepare(p, at * 1000 + uniform(0, 999)));
         people.push_back(std::move(p));
       }
       auto r = store_->transact([&](store::KeeperTx& tx) -> Result<void> {
@@ -360,6 +362,9 @@ TEST_F(PlantedDirectory, HoneytokensAreWellFormedOwnTheirContactsAndAreAuditedOn
       if (!p->phone.empty()) {
         EXPECT_TRUE(phones.insert(p->phone).second);
       }
+      // Every id, a honeytoken's included, names the second its record says
+      // it was created in: ids do not set honeytokens apart either.
+      EXPECT_EQ(record_id_millis(item.row.id).value_or(-1000) / 1000, item.row.created_at);
       if (!*store_->is_honeytoken(item.row.id)) continue;
       ++tokens;
       // What intake would accept, stored as intake would store it.

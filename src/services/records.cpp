@@ -12,8 +12,6 @@
 namespace rempart::services {
 namespace {
 
-constexpr std::size_t kRecordIdBytes = 16;
-
 store::Bytes index_of(const crypto::KeySet& ks, std::string_view kind, const std::string& value) {
   const auto idx = crypto::blind_index(ks, kind, value);
   return store::Bytes(idx.begin(), idx.end());
@@ -42,12 +40,22 @@ Result<void> seal_into(const crypto::KeeperKeyring& keys, store::SupporterRow& r
   return {};
 }
 
-// For a new row: draws its id in the same CSPRNG call as the seal's data
-// key and nonces (the id is bound into the ciphertexts' AD).
-Result<void> seal_new_into(const crypto::KeeperKeyring& keys, store::SupporterRow& row, const core::Person& p) {
+std::int64_t unix_now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// For a new row: its id starts with `created_ms`; the rest is drawn in the
+// same CSPRNG call as the seal's data key and nonces (the whole id is bound
+// into the ciphertexts' AD).
+Result<void> seal_new_into(const crypto::KeeperKeyring& keys, store::SupporterRow& row, const core::Person& p,
+                           std::int64_t created_ms) {
   const auto fields = record_fields(p);
-  row.id.resize(kRecordIdBytes);
-  auto sealed = crypto::seal_new_record(keys, row.id, fields);
+  constexpr std::int64_t kMaxMillis = (std::int64_t{1} << (8 * kRecordIdTimeBytes)) - 1;
+  auto t = static_cast<std::uint64_t>(std::clamp<std::int64_t>(created_ms, 0, kMaxMillis));
+  row.id.assign(kRecordIdBytes, 0);
+  for (std::size_t i = kRecordIdTimeBytes; i-- > 0; t >>= 8) row.id[i] = static_cast<std::uint8_t>(t & 0xff);
+  auto sealed = crypto::seal_new_record(keys, row.id, fields, kRecordIdTimeBytes);
   if (!sealed) return std::unexpected(sealed.error());
   row.key_version = sealed->key_version;
   row.wrapped_key = std::move(sealed->wrapped_key);
@@ -64,6 +72,13 @@ Result<core::Person> open_row(const crypto::KeeperKeyring& keys, const store::Su
 
 }  // namespace
 
+std::optional<std::int64_t> record_id_millis(std::span<const std::uint8_t> id) {
+  if (id.size() != kRecordIdBytes) return std::nullopt;
+  std::int64_t t = 0;
+  for (std::size_t i = 0; i < kRecordIdTimeBytes; ++i) t = (t << 8) | id[i];
+  return t;
+}
+
 void FoldCounts::add(Upsert u) {
   switch (u) {
     case Upsert::created: ++created; break;
@@ -77,13 +92,15 @@ std::int64_t unix_now() {
       .count();
 }
 
-PreparedUpsert RecordWriter::prepare(const core::Person& p) const {
+PreparedUpsert RecordWriter::prepare(const core::Person& p) const { return prepare(p, unix_now_ms()); }
+
+PreparedUpsert RecordWriter::prepare(const core::Person& p, std::int64_t created_ms) const {
   const crypto::KeySet& ks = keys_.current();
   PreparedUpsert out;
   if (!p.email.empty()) out.email_index = index_of(ks, "email", p.email);
   if (!p.phone.empty()) out.phone_index = index_of(ks, "phone", p.phone);
   store::SupporterRow row;
-  if (seal_new_into(keys_, row, p)) out.fresh = std::move(row);
+  if (seal_new_into(keys_, row, p, created_ms)) out.fresh = std::move(row);
   return out;
 }
 
@@ -128,21 +145,25 @@ Result<Upsert> RecordWriter::upsert(store::KeeperTx& tx, const core::Person& p, 
     if (phone_taken) stored.phone.clear();
     // The prepared record holds the phone: usable unless the phone stays
     // with another record.
+    // The record's times are the second its id names, so created_at and the
+    // id never disagree (a prepared id was made a moment before `now`).
+    std::int64_t created = now;
     if (prepared.fresh && !phone_taken) {
       row = *prepared.fresh;
-    } else if (auto r = seal_new_into(keys_, row, stored); !r) {
+      created = std::min(now, record_id_millis(row.id).value_or(now * 1000) / 1000);
+    } else if (auto r = seal_new_into(keys_, row, stored, now * 1000 + unix_now_ms() % 1000); !r) {
       return std::unexpected(r.error());
     }
     row.email_index = email_idx;
     if (!stored.phone.empty()) row.phone_index = phone_idx;
-    if (p.consent.email) row.consent_email_at = now;
-    if (p.consent.sms) row.consent_sms_at = now;
-    row.created_at = now;
-    row.updated_at = now;
+    if (p.consent.email) row.consent_email_at = created;
+    if (p.consent.sms) row.consent_sms_at = created;
+    row.created_at = created;
+    row.updated_at = created;
     if (auto r = tx.insert_supporter(row); !r) return std::unexpected(r.error());
     if (record_id != nullptr) *record_id = row.id;
     if (!p.tags.empty()) {
-      if (auto r = tx.add_tags(row.id, p.tags, now); !r) return std::unexpected(r.error());
+      if (auto r = tx.add_tags(row.id, p.tags, created); !r) return std::unexpected(r.error());
     }
     return Upsert::created;
   }

@@ -4,6 +4,7 @@
 // synthetic data, so that dedup and merge rules are the same everywhere.
 #include <cstdint>
 #include <optional>
+#include <span>
 
 #include "core/error.hpp"
 #include "core/person.hpp"
@@ -13,6 +14,19 @@
 namespace rempart::services {
 
 enum class Upsert { created, merged, unchanged };
+
+// A record id is 16 bytes: the record's creation time in unix milliseconds
+// (48 bits, big-endian), then 80 random bits. New records therefore land at
+// the end of the id index and of the audit log's subject index instead of
+// on a random page of each (bulk writes: see docs/benchmarks.md), and two
+// records made in the same millisecond still differ. The time says nothing
+// the record's own created_at does not already show; a honeytoken's id
+// carries its invented creation time (honeytokens.cpp).
+inline constexpr std::size_t kRecordIdBytes = 16;
+inline constexpr std::size_t kRecordIdTimeBytes = 6;
+// The creation time in an id made as above; nullopt for an id of another
+// size. Ids made before this layout hold random bytes there.
+std::optional<std::int64_t> record_id_millis(std::span<const std::uint8_t> id);
 
 struct FoldCounts {
   std::size_t created = 0;
@@ -56,6 +70,9 @@ class RecordWriter {
   // creation whose phone belongs to another record, seals there as before
   // (the prepared record is dropped unused).
   PreparedUpsert prepare(const core::Person& p) const;
+  // The same, the new record's id made as if created at `created_ms` (unix
+  // milliseconds, clamped to what 48 bits hold) instead of now.
+  PreparedUpsert prepare(const core::Person& p, std::int64_t created_ms) const;
   Result<Upsert> upsert(store::KeeperTx& tx, const core::Person& p, const PreparedUpsert& prepared,
                         std::int64_t now, store::Bytes* record_id = nullptr) const;
 

@@ -102,6 +102,49 @@ TEST_F(Records, PreparedCreationStoresThePreparedRecord) {
   EXPECT_TRUE(s->person.consent.email);
 }
 
+TEST_F(Records, IdsStartWithTheCreationTimeAndFollowEachOther) {
+  // Made by upsert itself: the id names `now`'s second.
+  store::Bytes first;
+  ASSERT_TRUE(st->transact([&](store::KeeperTx& tx) -> Result<void> {
+    auto u = writer.upsert(tx, person("g@example.org"), 1'790'000'000, &first);
+    if (!u) return std::unexpected(u.error());
+    return {};
+  }));
+  ASSERT_EQ(first.size(), kRecordIdBytes);
+  EXPECT_EQ(record_id_millis(first).value() / 1000, 1'790'000'000);
+  EXPECT_EQ(find("email", "g@example.org")->created_at, 1'790'000'000);
+
+  // Prepared for a given moment: the id names it, and the record's times are
+  // that second even if the transaction runs later.
+  auto p = person("h@example.org");
+  p.consent.email = true;
+  const auto prepared = writer.prepare(p, 1'790'000'100'250);
+  ASSERT_TRUE(prepared.fresh);
+  EXPECT_EQ(record_id_millis(prepared.fresh->id), 1'790'000'100'250);
+  store::Bytes second;
+  ASSERT_TRUE(st->transact([&](store::KeeperTx& tx) -> Result<void> {
+    auto u = writer.upsert(tx, p, prepared, 1'790'000'101, &second);
+    if (!u) return std::unexpected(u.error());
+    return {};
+  }));
+  EXPECT_EQ(second, prepared.fresh->id);
+  auto s = find("email", "h@example.org");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->created_at, 1'790'000'100);
+  EXPECT_EQ(s->updated_at, 1'790'000'100);
+  EXPECT_LT(first, second);  // later records sort after earlier ones
+
+  // Made now: ids follow each other in creation order, and the 80 random
+  // bits keep ids made in the same millisecond apart.
+  std::vector<store::Bytes> ids;
+  for (int i = 0; i < 200; ++i) ids.push_back(writer.prepare(person("i@example.org")).fresh->id);
+  for (std::size_t i = 1; i < ids.size(); ++i) {
+    EXPECT_LE(record_id_millis(ids[i - 1]), record_id_millis(ids[i]));
+    EXPECT_NE(ids[i - 1], ids[i]);
+  }
+  EXPECT_EQ(record_id_millis(store::Bytes(15, 0)), std::nullopt);
+}
+
 TEST_F(Records, PreparedUpsertStillMergesIntoKnownRecords) {
   EXPECT_EQ(upsert(person("d@example.org")), Upsert::created);
   EXPECT_EQ(upsert(person("e@example.org", "+33199000005")), Upsert::created);
