@@ -44,16 +44,19 @@ int fold_inprocess(const Args& a) {
     if (!ist) die("intake store: " + ist.error().internal);
     auto w = services::IntakeWriter::start(*ikeys, std::move(*ist));
     if (!w) die("intake writer: " + w.error().internal);
-    std::atomic<std::uint64_t> ok{0};
+    std::atomic<std::uint64_t> ok{0}, refused{0};
     Stopwatch sw;
     for (std::uint64_t i = 0; i < count; ++i) {
-      (*w)->submit(representative_signup(i), [&](bool durable) {
-        if (durable) ok.fetch_add(1);
-      });
-      // Stay well under the writer's queue bound.
-      while (i - ok.load() > 32768) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      (*w)->submit(representative_signup(i), [&](bool durable) { (durable ? ok : refused).fetch_add(1); });
+      // Stay well under the writer's queue bound; a refusal ends the run
+      // (waiting for it to be stored would never end).
+      while (i + 1 - ok.load() - refused.load() > 32768 && refused.load() == 0) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+      if (refused.load() != 0) break;
     }
     (*w)->stop();
+    if (refused.load() != 0) die("the intake writer refused a submission (queue full or store error)");
     if (ok.load() != count) die("not every submission was stored");
     emit("fold.fill_per_s", static_cast<double>(count) / sw.seconds(), "submissions/s");
   }
