@@ -27,17 +27,17 @@ using Key32 = detail::WipedKey<32>;
 // X25519 shared secret || ephemeral public key || sealing public key.
 // Hashing both public keys in binds the key to this exact pair, as
 // crypto_kx and crypto_box_seal do.
-Result<SecretBytes> derive_wrapping_key(const Key32& shared, std::span<const std::uint8_t, 32> ephemeral_public,
-                                        std::span<const std::uint8_t, 32> seal_public) {
-  auto key = SecretBytes::allocate(detail::kDataKeySize);
-  if (!key) return key;
+detail::BatchKey derive_wrapping_key(const Key32& shared, std::span<const std::uint8_t, 32> ephemeral_public,
+                                     std::span<const std::uint8_t, 32> seal_public) {
+  detail::BatchKey key;
+  const auto out = key.span();
   crypto_generichash_blake2b_state st;
-  crypto_generichash_blake2b_init_salt_personal(&st, nullptr, 0, key->size(), nullptr,
+  crypto_generichash_blake2b_init_salt_personal(&st, nullptr, 0, out.size(), nullptr,
                                                 reinterpret_cast<const unsigned char*>(kBatchPersonal));
   crypto_generichash_blake2b_update(&st, shared.data(), shared.bytes.size());
   crypto_generichash_blake2b_update(&st, ephemeral_public.data(), ephemeral_public.size());
   crypto_generichash_blake2b_update(&st, seal_public.data(), seal_public.size());
-  crypto_generichash_blake2b_final(&st, key->data(), key->size());
+  crypto_generichash_blake2b_final(&st, out.data(), out.size());
   sodium_memzero(&st, sizeof st);  // the state has absorbed the shared secret
   return key;
 }
@@ -111,7 +111,11 @@ Result<Sealed> seal_item(std::span<const std::uint8_t> wrapping_key, const Bindi
 
 }  // namespace
 
-BatchSealer::BatchSealer(SecretBytes wrapping_key, std::array<std::uint8_t, 32> ephemeral_public,
+detail::BatchKey::~BatchKey() {
+  if (bytes_) sodium_memzero(bytes_->data(), bytes_->size());
+}
+
+BatchSealer::BatchSealer(detail::BatchKey wrapping_key, std::array<std::uint8_t, 32> ephemeral_public,
                          std::uint32_t version) noexcept
     : wrapping_key_(std::move(wrapping_key)), ephemeral_public_(ephemeral_public), key_version_(version) {}
 
@@ -128,10 +132,8 @@ Result<std::shared_ptr<const BatchSealer>> BatchSealer::create(const IntakeKeyri
     if (auto ok = shared_secret(ephemeral_secret.data(), keyring.seal_public, shared); !ok)
       return std::unexpected(ok.error());
   }
-  auto wrapping = derive_wrapping_key(shared, ephemeral_public, keyring.seal_public);
-  if (!wrapping) return std::unexpected(wrapping.error());
-  return std::shared_ptr<const BatchSealer>(
-      new BatchSealer(std::move(*wrapping), ephemeral_public, keyring.version));
+  return std::shared_ptr<const BatchSealer>(new BatchSealer(
+      derive_wrapping_key(shared, ephemeral_public, keyring.seal_public), ephemeral_public, keyring.version));
 }
 
 Result<Sealed> BatchSealer::seal(std::span<const std::uint8_t> item_id, std::span<const core::Field> fields) const {
@@ -147,7 +149,7 @@ Result<Sealed> BatchSealer::seal_new(std::span<std::uint8_t> new_item_id, std::s
   return seal_item(wrapping_key_.span(), b, new_item_id, fields);
 }
 
-BatchOpener::BatchOpener(SecretBytes wrapping_key, std::array<std::uint8_t, 32> ephemeral_public,
+BatchOpener::BatchOpener(detail::BatchKey wrapping_key, std::array<std::uint8_t, 32> ephemeral_public,
                          std::uint32_t version) noexcept
     : wrapping_key_(std::move(wrapping_key)), ephemeral_public_(ephemeral_public), key_version_(version) {}
 
@@ -160,9 +162,7 @@ Result<BatchOpener> BatchOpener::create(const KeeperKeyring& keyring, std::uint3
   std::copy(ephemeral_public.begin(), ephemeral_public.end(), eph.begin());
   Key32 shared;
   if (auto ok = shared_secret(set->seal_secret.data(), eph, shared); !ok) return std::unexpected(ok.error());
-  auto wrapping = derive_wrapping_key(shared, eph, set->seal_public);
-  if (!wrapping) return std::unexpected(wrapping.error());
-  return BatchOpener(std::move(*wrapping), eph, key_version);
+  return BatchOpener(derive_wrapping_key(shared, eph, set->seal_public), eph, key_version);
 }
 
 Result<std::vector<core::Field>> BatchOpener::open(std::span<const std::uint8_t> item_id, const Sealed& sealed) const {

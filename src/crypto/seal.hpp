@@ -36,6 +36,29 @@ struct Sealed {
   Bytes fields;       // all fields encrypted under the data key
 };
 
+namespace detail {
+// A batch wrapping key: 32 bytes on the heap, wiped when dropped. Not in
+// SecretBytes: sodium_malloc's guard pages and mlock cost ~150 µs of system
+// calls per batch here (mmap, mprotect, mlock and back), and unmapping makes
+// every core flush its TLB, while the key lives for one group commit (the
+// per-item data keys are kept the same way, see field_codec.hpp). Movable,
+// not assignable (an assignment could drop a key unwiped).
+class BatchKey {
+ public:
+  BatchKey() : bytes_(std::make_unique<std::array<std::uint8_t, 32>>()) {}
+  BatchKey(BatchKey&&) noexcept = default;
+  BatchKey& operator=(BatchKey&&) = delete;
+  BatchKey(const BatchKey&) = delete;
+  BatchKey& operator=(const BatchKey&) = delete;
+  ~BatchKey();
+  std::span<std::uint8_t> span() noexcept { return *bytes_; }
+  std::span<const std::uint8_t> span() const noexcept { return *bytes_; }
+
+ private:
+  std::unique_ptr<std::array<std::uint8_t, 32>> bytes_;
+};
+}  // namespace detail
+
 // Intake side. Holds the batch wrapping key and the ephemeral public key;
 // the ephemeral secret and the X25519 shared secret are wiped inside create().
 // A process holding a BatchSealer can seal items of its batch, and (being
@@ -68,9 +91,10 @@ class BatchSealer {
   Result<Sealed> seal_new(std::span<std::uint8_t> new_item_id, std::span<const core::Field> fields) const;
 
  private:
-  BatchSealer(SecretBytes wrapping_key, std::array<std::uint8_t, 32> ephemeral_public, std::uint32_t version) noexcept;
+  BatchSealer(detail::BatchKey wrapping_key, std::array<std::uint8_t, 32> ephemeral_public,
+              std::uint32_t version) noexcept;
 
-  SecretBytes wrapping_key_;
+  detail::BatchKey wrapping_key_;
   std::array<std::uint8_t, 32> ephemeral_public_;
   std::uint32_t key_version_;
 };
@@ -92,9 +116,10 @@ class BatchOpener {
   Result<std::vector<core::Field>> open(std::span<const std::uint8_t> item_id, const Sealed& sealed) const;
 
  private:
-  BatchOpener(SecretBytes wrapping_key, std::array<std::uint8_t, 32> ephemeral_public, std::uint32_t version) noexcept;
+  BatchOpener(detail::BatchKey wrapping_key, std::array<std::uint8_t, 32> ephemeral_public,
+              std::uint32_t version) noexcept;
 
-  SecretBytes wrapping_key_;
+  detail::BatchKey wrapping_key_;
   std::array<std::uint8_t, 32> ephemeral_public_;
   std::uint32_t key_version_;
 };
