@@ -144,9 +144,9 @@ Result<Upsert> RecordWriter::upsert(store::KeeperTx& tx, const core::Person& p, 
     core::Person stored = p;
     if (phone_taken) stored.phone.clear();
     // The prepared record holds the phone: usable unless the phone stays
-    // with another record.
-    // The record's times are the second its id names, so created_at and the
-    // id never disagree (a prepared id was made a moment before `now`).
+    // with another record. The record's times are the second its id names
+    // (a prepared id was made a moment before `now`), so created_at and the
+    // id agree; should the clock have stepped back since, `now` is kept.
     std::int64_t created = now;
     if (prepared.fresh && !phone_taken) {
       row = *prepared.fresh;
