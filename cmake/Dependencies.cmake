@@ -23,6 +23,22 @@ add_library(rempart_boost INTERFACE)
 target_link_libraries(rempart_boost INTERFACE Boost::headers Threads::Threads)
 target_compile_definitions(rempart_boost INTERFACE BOOST_BEAST_USE_STD_STRING_VIEW BOOST_ASIO_NO_DEPRECATED)
 
+# The executables' allocator: jemalloc (Debian libjemalloc-dev) in builds
+# without the sanitizers, which bring their own. Under the sign-up load glibc's
+# malloc/free were ~12 % of serve's samples, and its per-thread heaps grow
+# and shrink with mprotect calls; jemalloc's thread caches avoid both
+# (docs/benchmarks.md has the side-by-side runs). `rempart_use_allocator`
+# links it into one executable; libraries and tests keep the default.
+option(REMPART_JEMALLOC "Link the executables against jemalloc (not with REMPART_SANITIZE)" ON)
+if(REMPART_JEMALLOC AND NOT REMPART_SANITIZE)
+  pkg_check_modules(JEMALLOC REQUIRED IMPORTED_TARGET jemalloc)
+endif()
+function(rempart_use_allocator target)
+  if(TARGET PkgConfig::JEMALLOC)
+    target_link_libraries(${target} PRIVATE PkgConfig::JEMALLOC)
+  endif()
+endfunction()
+
 if(REMPART_TESTS)
   find_package(GTest REQUIRED)
 endif()
