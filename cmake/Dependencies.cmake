@@ -25,7 +25,7 @@ target_compile_definitions(rempart_boost INTERFACE BOOST_BEAST_USE_STD_STRING_VI
 
 # The executables' allocator: jemalloc (Debian libjemalloc-dev) in builds
 # without the sanitizers, which bring their own. Under the sign-up load glibc's
-# malloc/free were ~12 % of serve's samples, and its per-thread heaps grow
+# malloc/free were ~15 % of serve's samples, and its per-thread heaps grow
 # and shrink with mprotect calls; jemalloc's thread caches avoid both
 # (docs/benchmarks.md has the side-by-side runs). `rempart_use_allocator`
 # links it into one executable; libraries and tests keep the default.
