@@ -8,16 +8,30 @@
 namespace rempart::crypto::detail {
 namespace {
 
-constexpr std::uint8_t kFormat = 1;
+constexpr std::uint8_t kWrapFormat = 1;
+constexpr std::uint8_t kFieldsFormatPerField = 1;  // opened, no longer written
+constexpr std::uint8_t kFieldsFormat = 2;
 static_assert(kNonceSize == crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
 constexpr std::size_t kTagSize = crypto_aead_xchacha20poly1305_ietf_ABYTES;
-// Smallest possible encoded field: u16 + 1-byte name + u32 + nonce + tag.
-constexpr std::size_t kMinFieldEntry = 2 + 1 + 4 + kNonceSize + kTagSize;
+// Smallest possible encoded field of format 1: u16 + 1-byte name + u32 + nonce + tag.
+constexpr std::size_t kMinFieldEntryV1 = 2 + 1 + 4 + kNonceSize + kTagSize;
+// Smallest possible field in a format-2 plaintext: u16 + 1-byte name + u32.
+constexpr std::size_t kMinFieldEntry = 2 + 1 + 4;
 
 static_assert(crypto_aead_xchacha20poly1305_ietf_KEYBYTES == kDataKeySize);
 
-// The part of a field's AD that every field of an item shares; field_ad
-// appends the name. Built once per item rather than once per field.
+Bytes fields_ad(const Binding& b) {
+  Bytes ad;
+  ad.reserve(64 + b.item_id.size());
+  put_lp(ad, std::string_view("rempart/fields/v2"));
+  put_lp(ad, b.context);
+  put_lp(ad, b.item_id);
+  put_u32(ad, b.key_version);
+  return ad;
+}
+
+// Format 1: the part of a field's AD that every field of an item shares;
+// field_ad appends the name.
 Bytes field_ad_prefix(const Binding& b) {
   Bytes ad;
   ad.reserve(64 + b.item_id.size() + kMaxFieldNameSize);
@@ -50,69 +64,67 @@ void wipe(std::vector<core::Field>& fields) {
   fields.clear();
 }
 
-}  // namespace
+// Plaintext that is wiped when it goes out of scope, whatever the path.
+struct WipedBuffer {
+  Bytes bytes;
+  explicit WipedBuffer(std::size_t n) : bytes(n) {}
+  WipedBuffer(const WipedBuffer&) = delete;
+  WipedBuffer& operator=(const WipedBuffer&) = delete;
+  ~WipedBuffer() { sodium_memzero(bytes.data(), bytes.size()); }
+};
 
-Result<void> check_item_id(std::span<const std::uint8_t> item_id) {
-  if (item_id.empty() || item_id.size() > kMaxItemIdSize)
-    return fail(Errc::invalid_input, "item id must be 1.." + std::to_string(kMaxItemIdSize) + " bytes");
-  return {};
-}
+Result<std::vector<core::Field>> malformed() { return fail(Errc::invalid_input, "sealed fields are malformed"); }
 
-Result<Bytes> encrypt_fields(const DataKey& key, const Binding& b, std::span<const core::Field> fields) {
-  if (fields.size() > kMaxFields) return fail(Errc::invalid_input, "too many fields to seal");
-  // One CSPRNG call for all nonces: libsodium's default generator here is a
-  // getrandom() system call per request, which dominated the cost of a seal.
-  Bytes nonces(fields.size() * kNonceSize);
-  if (!nonces.empty()) randombytes_buf(nonces.data(), nonces.size());
-  return encrypt_fields(key, b, fields, nonces);
-}
-
-Result<Bytes> encrypt_fields(const DataKey& key, const Binding& b, std::span<const core::Field> fields,
-                             std::span<const std::uint8_t> nonces) {
-  if (fields.size() > kMaxFields) return fail(Errc::invalid_input, "too many fields to seal");
-  if (nonces.size() != fields.size() * kNonceSize) return fail(Errc::internal, "one nonce per field is needed");
-  std::size_t total = 1 + 2;
-  for (std::size_t i = 0; i < fields.size(); ++i) {
-    const auto& f = fields[i];
-    if (f.name.empty() || f.name.size() > kMaxFieldNameSize)
-      return fail(Errc::invalid_input, "field name must be 1.." + std::to_string(kMaxFieldNameSize) + " bytes");
-    if (f.value.size() > kMaxFieldValueSize) return fail(Errc::invalid_input, "field '" + f.name + "' is too long");
-    for (std::size_t j = 0; j < i; ++j)
-      if (fields[j].name == f.name) return fail(Errc::invalid_input, "field '" + f.name + "' appears twice");
-    total += 2 + f.name.size() + 4 + kNonceSize + f.value.size() + kTagSize;
+// Format 2: one AEAD over the encoded list.
+Result<std::vector<core::Field>> decrypt_fields_v2(const DataKey& key, const Binding& b,
+                                                   std::span<const std::uint8_t> blob) {
+  if (blob.size() < 1 + kNonceSize + kTagSize + 2) return malformed();
+  const std::uint8_t* nonce = blob.data() + 1;
+  const auto ct = blob.subspan(1 + kNonceSize);
+  WipedBuffer plain(ct.size() - kTagSize);
+  const Bytes ad = fields_ad(b);
+  unsigned long long mlen = 0;
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt(plain.bytes.data(), &mlen, nullptr, ct.data(), ct.size(), ad.data(),
+                                                 ad.size(), nonce, key.data()) != 0 ||
+      mlen != plain.bytes.size())
+    return fail(Errc::crypto, "sealed fields failed authentication");
+  // Authenticated, so written by a holder of the data key; parsed with the
+  // same care as hostile input all the same.
+  ByteReader r(plain.bytes);
+  const std::size_t count = r.u16();
+  if (!r.ok() || count > kMaxFields || count * kMinFieldEntry > r.remaining()) return malformed();
+  std::vector<core::Field> out;
+  out.reserve(count);
+  const auto refuse = [&] {
+    wipe(out);
+    return malformed();
+  };
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::size_t name_len = r.u16();
+    if (!r.ok() || name_len == 0 || name_len > kMaxFieldNameSize) return refuse();
+    const auto name = r.take(name_len);
+    const std::size_t value_len = r.u32();
+    if (!r.ok() || value_len > kMaxFieldValueSize) return refuse();
+    const auto value = r.take(value_len);
+    if (!r.ok()) return refuse();
+    core::Field f;
+    f.name.assign(name.begin(), name.end());
+    for (const auto& prev : out)
+      if (prev.name == f.name) return refuse();
+    f.value.assign(value.begin(), value.end());
+    out.push_back(std::move(f));
   }
-  Bytes ad = field_ad_prefix(b);
-  const std::size_t prefix = ad.size();
-  Bytes out;
-  out.reserve(total);
-  put_u8(out, kFormat);
-  put_u16(out, static_cast<std::uint16_t>(fields.size()));
-  for (std::size_t i = 0; i < fields.size(); ++i) {
-    const auto& f = fields[i];
-    put_u16(out, static_cast<std::uint16_t>(f.name.size()));
-    put_bytes(out, std::string_view(f.name));
-    const std::size_t ct_len = f.value.size() + kTagSize;
-    put_u32(out, static_cast<std::uint32_t>(ct_len));
-    const std::size_t nonce_at = out.size();
-    out.resize(out.size() + kNonceSize + ct_len);
-    std::uint8_t* nonce = out.data() + nonce_at;
-    std::copy_n(nonces.data() + i * kNonceSize, kNonceSize, nonce);
-    field_ad(ad, prefix, f.name);
-    unsigned long long written = 0;
-    crypto_aead_xchacha20poly1305_ietf_encrypt(nonce + kNonceSize, &written, as_bytes(f.value).data(),
-                                               f.value.size(), ad.data(), ad.size(), nullptr, nonce, key.data());
-    if (written != ct_len) return fail(Errc::internal, "field encryption produced an unexpected length");
-  }
+  if (!r.at_end()) return refuse();
   return out;
 }
 
-Result<std::vector<core::Field>> decrypt_fields(const DataKey& key, const Binding& b,
-                                                std::span<const std::uint8_t> blob) {
+// Format 1: one AEAD per field.
+Result<std::vector<core::Field>> decrypt_fields_v1(const DataKey& key, const Binding& b,
+                                                   std::span<const std::uint8_t> blob) {
   ByteReader r(blob);
-  const auto malformed = [] { return fail(Errc::invalid_input, "sealed fields are malformed"); };
-  if (r.u8() != kFormat || !r.ok()) return malformed();
+  r.u8();  // the format, checked by the caller
   const std::size_t count = r.u16();
-  if (!r.ok() || count > kMaxFields || count * kMinFieldEntry > r.remaining()) return malformed();
+  if (!r.ok() || count > kMaxFields || count * kMinFieldEntryV1 > r.remaining()) return malformed();
   std::vector<core::Field> out;
   out.reserve(count);
   Bytes ad = field_ad_prefix(b);
@@ -150,6 +162,63 @@ Result<std::vector<core::Field>> decrypt_fields(const DataKey& key, const Bindin
   return out;
 }
 
+}  // namespace
+
+Result<void> check_item_id(std::span<const std::uint8_t> item_id) {
+  if (item_id.empty() || item_id.size() > kMaxItemIdSize)
+    return fail(Errc::invalid_input, "item id must be 1.." + std::to_string(kMaxItemIdSize) + " bytes");
+  return {};
+}
+
+Result<Bytes> encrypt_fields(const DataKey& key, const Binding& b, std::span<const core::Field> fields) {
+  std::array<std::uint8_t, kNonceSize> nonce{};
+  randombytes_buf(nonce.data(), nonce.size());
+  return encrypt_fields(key, b, fields, nonce);
+}
+
+Result<Bytes> encrypt_fields(const DataKey& key, const Binding& b, std::span<const core::Field> fields,
+                             std::span<const std::uint8_t, kNonceSize> fresh_nonce) {
+  if (fields.size() > kMaxFields) return fail(Errc::invalid_input, "too many fields to seal");
+  std::size_t plain_size = 2;
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    const auto& f = fields[i];
+    if (f.name.empty() || f.name.size() > kMaxFieldNameSize)
+      return fail(Errc::invalid_input, "field name must be 1.." + std::to_string(kMaxFieldNameSize) + " bytes");
+    if (f.value.size() > kMaxFieldValueSize) return fail(Errc::invalid_input, "field '" + f.name + "' is too long");
+    for (std::size_t j = 0; j < i; ++j)
+      if (fields[j].name == f.name) return fail(Errc::invalid_input, "field '" + f.name + "' appears twice");
+    plain_size += 2 + f.name.size() + 4 + f.value.size();
+  }
+  WipedBuffer plain(0);
+  plain.bytes.reserve(plain_size);
+  put_u16(plain.bytes, static_cast<std::uint16_t>(fields.size()));
+  for (const auto& f : fields) {
+    put_u16(plain.bytes, static_cast<std::uint16_t>(f.name.size()));
+    put_bytes(plain.bytes, std::string_view(f.name));
+    put_u32(plain.bytes, static_cast<std::uint32_t>(f.value.size()));
+    put_bytes(plain.bytes, std::string_view(f.value));
+  }
+  if (plain.bytes.size() != plain_size) return fail(Errc::internal, "field encoding produced an unexpected length");
+  Bytes out(1 + kNonceSize + plain_size + kTagSize);
+  out[0] = kFieldsFormat;
+  std::uint8_t* nonce = out.data() + 1;
+  std::copy_n(fresh_nonce.data(), kNonceSize, nonce);
+  const Bytes ad = fields_ad(b);
+  unsigned long long written = 0;
+  crypto_aead_xchacha20poly1305_ietf_encrypt(nonce + kNonceSize, &written, plain.bytes.data(), plain.bytes.size(),
+                                             ad.data(), ad.size(), nullptr, nonce, key.data());
+  if (written != plain_size + kTagSize) return fail(Errc::internal, "field encryption produced an unexpected length");
+  return out;
+}
+
+Result<std::vector<core::Field>> decrypt_fields(const DataKey& key, const Binding& b,
+                                                std::span<const std::uint8_t> blob) {
+  if (blob.empty()) return malformed();
+  if (blob[0] == kFieldsFormat) return decrypt_fields_v2(key, b, blob);
+  if (blob[0] == kFieldsFormatPerField) return decrypt_fields_v1(key, b, blob);
+  return malformed();
+}
+
 Bytes wrap_key(std::span<const std::uint8_t> wrapping_key, const DataKey& data_key, const Binding& b) {
   std::array<std::uint8_t, kNonceSize> nonce{};
   randombytes_buf(nonce.data(), nonce.size());
@@ -159,7 +228,7 @@ Bytes wrap_key(std::span<const std::uint8_t> wrapping_key, const DataKey& data_k
 Bytes wrap_key(std::span<const std::uint8_t> wrapping_key, const DataKey& data_key, const Binding& b,
                std::span<const std::uint8_t, kNonceSize> fresh_nonce) {
   Bytes out(kWrappedKeySize);
-  out[0] = kFormat;
+  out[0] = kWrapFormat;
   std::uint8_t* nonce = out.data() + 1;
   std::copy_n(fresh_nonce.data(), kNonceSize, nonce);
   const Bytes ad = wrap_ad(b);
@@ -170,7 +239,7 @@ Bytes wrap_key(std::span<const std::uint8_t> wrapping_key, const DataKey& data_k
 
 Result<void> unwrap_key(std::span<const std::uint8_t> wrapping_key, std::span<const std::uint8_t> wrapped,
                         const Binding& b, DataKey& out) {
-  if (wrapped.size() != kWrappedKeySize || wrapped[0] != kFormat)
+  if (wrapped.size() != kWrappedKeySize || wrapped[0] != kWrapFormat)
     return fail(Errc::invalid_input, "wrapped data key is malformed");
   const std::uint8_t* nonce = wrapped.data() + 1;
   const Bytes ad = wrap_ad(b);

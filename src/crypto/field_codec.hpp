@@ -4,14 +4,25 @@
 //
 // Every ciphertext is XChaCha20-Poly1305-IETF with a fresh random 24-byte
 // nonce. Its associated data binds it to where it belongs, so moving a
-// ciphertext to another item, field, key version or batch fails to open:
-//   field AD: lp("rempart/field/v1") lp(context) lp(item_id) u32(key_version) lp(field name)
-//   wrap AD:  lp("rempart/wrap/v1")  lp(context) lp(item_id) u32(key_version) lp(binding)
+// ciphertext to another item, key version or batch fails to open:
+//   fields AD: lp("rempart/fields/v2") lp(context) lp(item_id) u32(key_version)
+//   wrap AD:   lp("rempart/wrap/v1")   lp(context) lp(item_id) u32(key_version) lp(binding)
 // where lp(x) = u32 little-endian length || x, and binding is the batch's
 // ephemeral public key for submissions, empty for records.
 //
-// Fields blob (all integers little-endian):
+// Fields blob, format 2 (all integers little-endian): one AEAD over all of
+// an item's fields, names included:
+//   u8 format=2, nonce[24], AEAD(plaintext)
+//   plaintext: u16 count, count x { u16 name_len, name, u32 value_len, value }
+// Format 1 (one AEAD per field, written before format 2) is still opened,
+// never written:
 //   u8 format=1, u16 count, count x { u16 name_len, name, u32 ct_len, nonce[24], ct[ct_len] }
+//   with field AD lp("rempart/field/v1") lp(context) lp(item_id) u32(key_version) lp(field name)
+// Every item has its own fresh data key, which only ever encrypts that
+// item's fields, so one AEAD binds each value to its name and its item as
+// the per-field AEADs did, hides which fields an item has, and costs one
+// AEAD call instead of one per field (docs/architecture.md, "Sealing").
+//
 // Wrapped key: u8 format=1, nonce[24], ct[32 + 16].
 #include <array>
 #include <cstdint>
@@ -64,20 +75,19 @@ using DataKey = WipedKey<kDataKeySize>;
 // Refuses (Errc::invalid_input) an empty or oversized item id.
 Result<void> check_item_id(std::span<const std::uint8_t> item_id);
 
-// Encrypts every field under `key`. Refuses (Errc::invalid_input) more than
-// kMaxFields fields, an empty, oversized or duplicate field name, or an
-// oversized value. Thread-safe (no shared state).
+// Encrypts every field under `key` (format 2). Refuses (Errc::invalid_input)
+// more than kMaxFields fields, an empty, oversized or duplicate field name,
+// or an oversized value. Thread-safe (no shared state).
 Result<Bytes> encrypt_fields(const DataKey& key, const Binding& b, std::span<const core::Field> fields);
-// Same, with nonces the caller drew: `nonces` must be fields.size() *
-// kNonceSize fresh random bytes (Errc::internal otherwise), never reused.
-// Lets a caller draw an item's data key and all its nonces in one CSPRNG
-// call: each call is a getrandom() system call here.
+// Same, with a fresh random nonce the caller drew, never reused. Lets a
+// caller draw an item's data key and its nonces in one CSPRNG call: each
+// call is a getrandom() system call here.
 Result<Bytes> encrypt_fields(const DataKey& key, const Binding& b, std::span<const core::Field> fields,
-                             std::span<const std::uint8_t> nonces);
+                             std::span<const std::uint8_t, kNonceSize> nonce);
 
-// Decodes and decrypts a fields blob. Any malformation is Errc::invalid_input,
-// any authentication failure Errc::crypto; partially decrypted values are
-// wiped before returning an error. Safe on arbitrary input.
+// Decodes and decrypts a fields blob of format 2 or 1. Any malformation is
+// Errc::invalid_input, any authentication failure Errc::crypto; decrypted
+// bytes are wiped before returning an error. Safe on arbitrary input.
 Result<std::vector<core::Field>> decrypt_fields(const DataKey& key, const Binding& b,
                                                 std::span<const std::uint8_t> blob);
 

@@ -54,20 +54,19 @@ Result<void> shared_secret(const std::uint8_t* secret, std::span<const std::uint
 // All the randomness one sealed item needs, from one CSPRNG call (each
 // call is a getrandom() system call here, ~1.3 µs or more, and an item used
 // to make four): an optional new item id, the data key, the nonce that wraps
-// it and one nonce per field. Every part is fresh: nothing is reused across
-// items or fields. The data key is moved into `key` and its copy in the
-// buffer wiped at once; the rest is public once stored.
+// it and the nonce of its fields. Every part is fresh: nothing is reused
+// across items. The data key is moved into `key` and its copy in the buffer
+// wiped at once; the rest is public once stored.
 class ItemRandomness {
  public:
-  // `new_id` (may be empty) receives fresh random bytes. `fields` must not
-  // exceed kMaxFields (checked by the caller, before allocating).
-  ItemRandomness(std::span<std::uint8_t> new_id, std::size_t fields)
-      : buf_(new_id.size() + detail::kDataKeySize + detail::kNonceSize * (1 + fields)) {
+  // `new_id` (may be empty) receives fresh random bytes.
+  explicit ItemRandomness(std::span<std::uint8_t> new_id)
+      : buf_(new_id.size() + detail::kDataKeySize + 2 * detail::kNonceSize) {
     // One 32-byte getrandom() seed expanded with ChaCha20 (libsodium's
     // deterministic generator, the construction the kernel's own generator
-    // uses): libsodium splits requests over 256 bytes into several
-    // system calls, and an item with 8 or more fields needs more. The seed
-    // is fresh per item and wiped at once, so every part stays fresh.
+    // uses): libsodium splits requests over 256 bytes into several system
+    // calls, and a long item id makes the request longer. The seed is fresh
+    // per item and wiped at once, so every part stays fresh.
     detail::WipedKey<randombytes_SEEDBYTES> seed;
     randombytes_buf(seed.data(), seed.bytes.size());
     randombytes_buf_deterministic(buf_.data(), buf_.size(), seed.data());
@@ -84,8 +83,9 @@ class ItemRandomness {
   std::span<const std::uint8_t, detail::kNonceSize> wrap_nonce() const {
     return std::span<const std::uint8_t, detail::kNonceSize>(buf_.data() + wrap_nonce_at_, detail::kNonceSize);
   }
-  std::span<const std::uint8_t> field_nonces() const {
-    return std::span<const std::uint8_t>(buf_).subspan(wrap_nonce_at_ + detail::kNonceSize);
+  std::span<const std::uint8_t, detail::kNonceSize> fields_nonce() const {
+    return std::span<const std::uint8_t, detail::kNonceSize>(buf_.data() + wrap_nonce_at_ + detail::kNonceSize,
+                                                             detail::kNonceSize);
   }
 
  private:
@@ -93,18 +93,13 @@ class ItemRandomness {
   std::size_t wrap_nonce_at_ = 0;
 };
 
-Result<void> check_field_count(std::span<const core::Field> fields) {
-  if (fields.size() > detail::kMaxFields) return fail(Errc::invalid_input, "too many fields to seal");
-  return {};
-}
-
 // Seals `fields` under a fresh data key wrapped with `wrapping_key`; `b`
 // names the item whose id `new_id` receives (if not empty) fresh bytes first.
 Result<Sealed> seal_item(std::span<const std::uint8_t> wrapping_key, const Binding& b,
                          std::span<std::uint8_t> new_id, std::span<const core::Field> fields) {
-  if (auto ok = check_field_count(fields); !ok) return std::unexpected(ok.error());
-  ItemRandomness rnd(new_id, fields.size());
-  auto blob = detail::encrypt_fields(rnd.key, b, fields, rnd.field_nonces());
+  if (fields.size() > detail::kMaxFields) return fail(Errc::invalid_input, "too many fields to seal");
+  ItemRandomness rnd(new_id);
+  auto blob = detail::encrypt_fields(rnd.key, b, fields, rnd.fields_nonce());
   if (!blob) return std::unexpected(blob.error());
   return Sealed{detail::wrap_key(wrapping_key, rnd.key, b, rnd.wrap_nonce()), std::move(*blob)};
 }
