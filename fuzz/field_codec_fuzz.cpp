@@ -1,7 +1,8 @@
 // The sealed-field decoder and the wrapped-key decoder on arbitrary bytes
 // (what a tampered database file would hand the keeper): never a crash,
 // only Errc::invalid_input or Errc::crypto. A blob that does open must
-// re-encrypt and open to the same fields.
+// re-encrypt and open to the same fields. The seed corpus holds a blob of
+// each format (1: one AEAD per field; 2: one for the item) that opens.
 #include <array>
 #include <cstddef>
 #include <cstdint>
