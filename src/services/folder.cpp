@@ -108,8 +108,21 @@ Result<FoldCounts> Folder::fold_once(std::size_t limit) {
       if (auto e = log->append(event, now_us); !e) return std::unexpected(e.error());
       if (auto d = tx.delete_inbox_item(item->id); !d) return std::unexpected(d.error());
     }
-    auto gone = tx.delete_unreferenced_batches();
-    if (!gone) return std::unexpected(gone.error());
+    // The batches this pass emptied. A backlog made under load holds
+    // thousands of small batches (one per group commit), and visiting all
+    // of them on every pass was about a quarter of the keeper's samples
+    // (index probes of the inbox), so a full pass only visits its own (the
+    // keeper alone drained 8,842 / 11,292 sign-ups/s before, 11,554 / 13,878
+    // after, in alternated runs); the pass that empties the inbox also
+    // sweeps whatever else is left (few batches by then).
+    if (items->size() < limit) {
+      auto gone = tx.delete_unreferenced_batches();
+      if (!gone) return std::unexpected(gone.error());
+    } else {
+      for (const auto& entry : openers) {
+        if (auto gone = tx.delete_batch_if_unreferenced(entry.first); !gone) return std::unexpected(gone.error());
+      }
+    }
     return {};
   });
   if (!r) return std::unexpected(r.error());

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <future>
 #include <set>
 #include <string>
 #include <vector>
@@ -85,6 +86,70 @@ TEST(Folder, ALargeBatchFoldsInInboxOrder) {
   auto s = reveal_supporter(*st, keys, "operator:test", "email", "fold.2@example.org", "test");
   ASSERT_TRUE(s && *s);
   EXPECT_EQ((*s)->person.phone, "+33199002002");
+}
+
+std::int64_t count_rows(const std::filesystem::path& db_path, const char* sql) {
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open(db_path.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* q = nullptr;
+  EXPECT_EQ(sqlite3_prepare_v2(db, sql, -1, &q, nullptr), SQLITE_OK);
+  EXPECT_EQ(sqlite3_step(q), SQLITE_ROW);
+  const auto n = sqlite3_column_int64(q, 0);
+  sqlite3_finalize(q);
+  sqlite3_close(db);
+  return n;
+}
+
+// A full pass deletes the batches it emptied and keeps those that still
+// have items; the pass that empties the inbox leaves no batch behind.
+TEST(Folder, PassesDeleteTheBatchesTheyEmpty) {
+  constexpr int kBatches = 6;
+  constexpr int kPerBatch = 5;
+  testing::Fixture fx;
+  {
+    auto writer = IntakeWriter::start(fx.intake_keys(), std::move(store::open_sqlite_intake(fx.db).value()));
+    ASSERT_TRUE(writer);
+    for (int b = 0; b < kBatches; ++b) {
+      // Waiting for each group to be stored gives it a batch of its own.
+      std::promise<void> stored;
+      int left = kPerBatch;
+      for (int i = 0; i < kPerBatch; ++i) {
+        (*writer)->submit(person(b * kPerBatch + i, false), [&](bool durable) {
+          EXPECT_TRUE(durable);
+          if (--left == 0) stored.set_value();
+        });
+      }
+      stored.get_future().wait();
+    }
+    (*writer)->stop();
+  }
+  // The writer may split a group over two commits, so the number of batches
+  // is read, not assumed.
+  const auto batches = [&] { return count_rows(fx.db, "SELECT count(*) FROM intake_batches"); };
+  const auto in_use = [&] { return count_rows(fx.db, "SELECT count(DISTINCT batch_uid) FROM inbox"); };
+  const auto made = batches();
+  ASSERT_GE(made, kBatches);
+  ASSERT_EQ(in_use(), made);
+
+  auto keys = fx.keeper_keys();
+  auto st = std::move(store::open_sqlite_keeper(fx.db).value());
+  Folder folder(keys, *st, core::IntakeOptions{});
+  // Two full passes (each takes as many items as it asks for): every batch
+  // they emptied is gone, every batch with items left is kept.
+  for (const std::size_t limit : {12u, 15u}) {
+    const auto before = batches();
+    auto r = folder.fold_once(limit);
+    ASSERT_TRUE(r) << r.error().internal;
+    EXPECT_EQ(r->created, limit);
+    EXPECT_LT(batches(), before);
+    EXPECT_EQ(batches(), in_use());
+  }
+  auto r = folder.fold_once(15);  // the last 3: the inbox is empty
+  ASSERT_TRUE(r) << r.error().internal;
+  EXPECT_EQ(r->created, 3u);
+  EXPECT_EQ(batches(), 0);
+  EXPECT_EQ(st->count_inbox().value(), 0);
+  EXPECT_EQ(st->count_supporters().value(), kBatches * kPerBatch);
 }
 
 }  // namespace

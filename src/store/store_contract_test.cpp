@@ -670,6 +670,31 @@ TEST_P(StoreContract, DeleteUnreferencedBatches) {
   EXPECT_TRUE(keeper_->batch(bytes("b2"))->has_value());
 }
 
+TEST_P(StoreContract, DeleteOneBatchIfUnreferenced) {
+  const std::vector<BatchRow> batches{batch_row("b1"), batch_row("b2"), batch_row("b3")};
+  const std::vector<InboxRow> items{item("b1", "i1"), item("b2", "i2")};
+  ASSERT_TRUE(intake_->append(batches, items).has_value());
+  auto peeked = keeper_->peek_inbox(10);
+  ASSERT_TRUE(peeked.has_value());
+  ASSERT_EQ(peeked->size(), 2u);
+  const std::int64_t b2_item = (*peeked)[1].id;
+  std::vector<bool> deleted;
+  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) -> Result<void> {
+    if (auto r = tx.delete_inbox_item(b2_item); !r) return r;
+    for (const char* uid : {"b1", "b2", "b2", "b3", "nope"}) {
+      auto d = tx.delete_batch_if_unreferenced(bytes(uid));
+      if (!d) return std::unexpected(d.error());
+      deleted.push_back(*d);
+    }
+    return {};
+  }).has_value());
+  // b1 still has an item; b2 goes once; b3 (never used) goes; no such batch.
+  EXPECT_EQ(deleted, (std::vector<bool>{false, true, false, true, false}));
+  EXPECT_TRUE(keeper_->batch(bytes("b1"))->has_value());
+  EXPECT_FALSE(keeper_->batch(bytes("b2"))->has_value());
+  EXPECT_FALSE(keeper_->batch(bytes("b3"))->has_value());
+}
+
 // The intake writer and the keeper's folding loop run at once on the same
 // database, as they do in one process.
 TEST_P(StoreContract, IntakeAndKeeperConcurrently) {

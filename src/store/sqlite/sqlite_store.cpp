@@ -620,6 +620,14 @@ class SqliteKeeperTx final : public KeeperTx {
     return static_cast<std::size_t>(q->changes());
   }
 
+  Result<bool> delete_batch_if_unreferenced(const Bytes& uid) override {
+    auto q = conn_.query(sql::kDeleteBatchIfUnreferenced);
+    if (!q) return propagate(q);
+    q->bind_blob(1, uid);
+    if (auto r = q->run(); !r) return propagate(r);
+    return q->changes() != 0;
+  }
+
   Result<std::optional<AuditHead>> audit_head() override { return select_audit_head(conn_); }
 
   Result<void> append_audit_entry(const AuditEntryRow& row) override {
@@ -1165,7 +1173,7 @@ Result<std::unique_ptr<KeeperStore>> open_sqlite_keeper(const std::filesystem::p
   auto conn = open_store_connection(db, sqlite::keeper_authorizer,
                                     {&sql::kBeginImmediate, &sql::kCommit, &sql::kPeekInbox, &sql::kSelectBatch,
                                      &sql::kInsertSupporter, &sql::kUpdateSupporter, &sql::kDeleteInboxItem,
-                                     &sql::kSelectAuditHead, &sql::kInsertAuditEntry, &sql::kInsertAuditCheckpoint,
+                                     &sql::kDeleteBatchIfUnreferenced, &sql::kSelectAuditHead, &sql::kInsertAuditEntry, &sql::kInsertAuditCheckpoint,
                                      &sql::kInsertHoneytoken, &sql::kSelectIsHoneytoken, &sql::kAddToGuardCounter});
   if (!conn) return propagate(conn);
   return std::make_unique<SqliteKeeperStore>(std::move(*conn));

@@ -85,6 +85,10 @@ inline constexpr Sql kDeleteUnreferencedBatches{
     "kDeleteUnreferencedBatches",
     "DELETE FROM intake_batches"
     " WHERE NOT EXISTS (SELECT 1 FROM inbox WHERE inbox.batch_uid = intake_batches.uid)"};
+inline constexpr Sql kDeleteBatchIfUnreferenced{
+    "kDeleteBatchIfUnreferenced",
+    "DELETE FROM intake_batches"
+    " WHERE uid = ?1 AND NOT EXISTS (SELECT 1 FROM inbox WHERE inbox.batch_uid = ?1)"};
 
 // ---- Keeper: supporters ------------------------------------------------------
 // The three lookups return columns in the order read by the store's
