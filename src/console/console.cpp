@@ -164,6 +164,9 @@ struct Pending {
   crypto::SecretBytes password;
   std::string client;
   std::int64_t expires = 0;
+  // Order of arrival: many first steps share one second, so the expiry alone
+  // cannot say which is oldest.
+  std::uint64_t arrival = 0;
 };
 
 }  // namespace
@@ -214,6 +217,7 @@ struct Console::Impl {
   std::unique_ptr<WorkerPool> pool;
   std::mutex pending_mu;
   std::unordered_map<std::string, Pending> pending;
+  std::uint64_t pending_arrivals = 0;
 
   Impl(ConsoleOptions o, const crypto::KeeperKeyring& k) : opt(std::move(o)), keys(k) {}
 
@@ -826,7 +830,7 @@ std::string Console::Impl::new_pending(const std::string& name, std::string_view
   const auto oldest_of = [&](const auto& keep) {
     auto found = pending.end();
     for (auto it = pending.begin(); it != pending.end(); ++it) {
-      if (keep(it->second) && (found == pending.end() || it->second.expires < found->second.expires)) found = it;
+      if (keep(it->second) && (found == pending.end() || it->second.arrival < found->second.arrival)) found = it;
     }
     return found;
   };
@@ -844,6 +848,7 @@ std::string Console::Impl::new_pending(const std::string& name, std::string_view
   p.password = std::move(*secret);
   p.client = client;
   p.expires = now + kPendingSeconds;
+  p.arrival = ++pending_arrivals;
   auto id = random_token(32);
   pending.emplace(id, std::move(p));
   return id;
