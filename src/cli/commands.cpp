@@ -431,6 +431,7 @@ int run_import(const ImportArgs& a) {
   opts.intake = k->config.intake;
   opts.intake.collect = {"given_name", "family_name", "email", "phone", "postal_code", "locality", "country"};
   opts.actor = operator_actor();
+  opts.rows_per_transaction = a.rows_per_transaction;
   opts.progress = [&](std::uint64_t bytes, std::size_t rows) {
     bar.draw(total == 0 || ec ? 1.0 : static_cast<double>(bytes) / static_cast<double>(total),
              std::to_string(rows) + " rows");

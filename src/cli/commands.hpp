@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/error.hpp"
+#include "services/importer.hpp"
 
 namespace rempart::cli {
 
@@ -48,6 +49,7 @@ struct ImportArgs {
   std::filesystem::path file;
   std::string map;
   bool progress = true;
+  std::size_t rows_per_transaction = services::kImportRowsPerTransaction;
 };
 int run_import(const ImportArgs& a);
 

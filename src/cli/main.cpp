@@ -55,6 +55,11 @@ int main(int argc, char** argv) {
   import_cmd->add_option("--map", imp.map, "Columns, e.g. given_name=Prénom,email=Courriel");
   bool no_progress = false;
   import_cmd->add_flag("--no-progress", no_progress, "Do not draw a progress bar");
+  import_cmd
+      ->add_option("--rows-per-transaction", imp.rows_per_transaction,
+                   "Rows committed together (fewer: shorter waits for a keeper serving at the same time)")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
 
   SynthArgs synth;
   auto* synth_cmd = sup->add_subcommand("synth", "Create synthetic supporters for benchmarks and drills");

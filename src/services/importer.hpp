@@ -37,9 +37,19 @@ struct ImportReport {
   std::vector<RowProblem> problems;  // skipped rows, in file order
 };
 
+// Rows per transaction unless told otherwise. The blind indexes are random
+// keys, so each commit writes again nearly every page of the e-mail index
+// that its rows touched: larger transactions write less. 120,000 rows took
+// 3.45-3.98 s in 1,000-row transactions, 2.74-3.84 s in 4,000 and
+// 2.74-3.20 s in 8,000 (alternated runs, docs/benchmarks.md). A transaction
+// holds the database's write lock (~100 ms at 5,000 rows), so a keeper or an
+// intake serving the same database waits that long at most; an import
+// during a surge can ask for less (`--rows-per-transaction`).
+inline constexpr std::size_t kImportRowsPerTransaction = 5000;
+
 struct ImportOptions {
   core::IntakeOptions intake;  // validation rules (collect: all fields)
-  std::size_t rows_per_transaction = 1000;
+  std::size_t rows_per_transaction = kImportRowsPerTransaction;
   // Who runs the import, for the audit log ("operator:<unix user>").
   std::string actor = "operator:unknown";
   // Called after each committed transaction with the bytes consumed so far.

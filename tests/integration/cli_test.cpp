@@ -85,6 +85,39 @@ TEST(Import, LandsGoodRowsSkipsBadOnesAndIsIdempotent) {
   EXPECT_NE(show.out.find(R"(Denis \"Dédé\")"), std::string::npos) << show.out;
 }
 
+// The size of the import's transactions changes how often it commits, not
+// what lands: a duplicate two chunks later still merges; nonsense sizes are
+// refused before anything is read.
+TEST(Import, TransactionSizeChangesOnlyHowOftenItCommits) {
+  Instance in;
+  const auto csv = in.dir.path() / "export.csv";
+  {
+    std::ofstream out(csv, std::ios::binary);
+    out << "Courriel,Téléphone\n"
+        << "a.one@example.org,\n"
+        << "b.two@example.org,+33 1 99 00 12 35\n"
+        << "c.three@example.org,\n"
+        << "A.ONE@example.org,01 99 00 12 36\n"  // row 1 again, a chunk later, with a phone
+        << ",+33199001235\n";                    // the phone of row 2, two chunks later
+  }
+  const auto import = [&](const std::string& rows) {
+    return run_rempart({"supporters", "import", csv.string(), "--config", in.config.string(), "--no-progress",
+                        "--rows-per-transaction", rows, "--map", "email=Courriel,phone=Téléphone"});
+  };
+  for (const char* bad : {"0", "-3", "100001", "many"}) {
+    auto r = import(bad);
+    EXPECT_NE(r.exit_code, 0) << bad;
+    EXPECT_EQ(run_rempart({"supporters", "count", "--config", in.config.string()}).out, "0\n") << bad;
+  }
+  auto r = import("2");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("5 rows read: 3 new, 1 merged, 1 already known"), std::string::npos) << r.out;
+  EXPECT_EQ(run_rempart({"supporters", "count", "--config", in.config.string()}).out, "3\n");
+  auto show = run_rempart({"supporters", "show", "--config", in.config.string(), "--phone", "+33199001236", "--json"});
+  ASSERT_EQ(show.exit_code, 0) << show.err;
+  EXPECT_NE(show.out.find("a.one@example.org"), std::string::npos) << show.out;
+}
+
 TEST(Synth, CreatesTheRequestedNumberOfSupporters) {
   Instance in;
   auto r = run_rempart({"supporters", "synth", "300", "--phones", "50", "--config", in.config.string()});
