@@ -40,8 +40,9 @@ struct ImportReport {
 // Rows per transaction unless told otherwise. The blind indexes are random
 // keys, so each commit writes again nearly every page of the e-mail index
 // that its rows touched: larger transactions write less. 120,000 rows took
-// 3.45-3.98 s in 1,000-row transactions, 2.74-3.84 s in 4,000 and
-// 2.74-3.20 s in 8,000 (alternated runs, docs/benchmarks.md). A transaction
+// 3.76 / 3.91 / 3.86 s in 1,000-row transactions and 2.99 / 2.78 / 2.77 s
+// in 5,000-row ones (alternated runs; WAL writes 177,887 -> 80,355 `pwrite`s,
+// docs/benchmarks.md); 4,000 and 8,000 were no better. A transaction
 // holds the database's write lock (~100 ms at 5,000 rows), so a keeper or an
 // intake serving the same database waits that long at most; an import
 // during a surge can ask for less (`--rows-per-transaction`).
