@@ -457,9 +457,14 @@ class Bench:
         csv_path = os.path.join(self.root, "export.csv")
         subprocess.run([self.tool, "gen-csv", "--out", csv_path, "--rows", str(n), "--phones", str(phones)],
                        check=True)
+        # Each timed write starts with the disk quiet: without the sync, the
+        # kernel writes back the previous step's dirty pages (the CSV, the
+        # bare database) during the next one's commits.
+        os.sync()
         base = self.tool_figures("import-baseline", "--csv", csv_path, "--db", os.path.join(self.root, "bare.db"),
                                  "--tx", "10000")
         inst = Instance(self.rempart, self.root, "import")
+        os.sync()
         secs, rss, out = run_measured([self.rempart, "supporters", "import", csv_path, "--map", IMPORT_MAP,
                                        "--no-progress", "--config", inst.config])
         stored = inst.query("SELECT count(*) FROM supporters")
@@ -477,6 +482,7 @@ class Bench:
         self.row("  peak RSS of import", rss, "MiB")
 
         sinst = Instance(self.rempart, self.root, "synth")
+        os.sync()
         secs, srss, _ = run_measured([self.rempart, "supporters", "synth", str(n), "--phones", str(phones),
                                       "--config", sinst.config])
         self.raw.update({"synth.seconds": secs, "synth.rss_mib": srss})
@@ -595,10 +601,12 @@ class Bench:
         subprocess.run([self.tool, "gen-csv", "--out", csv_path, "--rows", str(n), "--phones", str(phones),
                         "--seed", str(CSV_SEED)], check=True)
         log(f"bare inserts of {n:,} rows ...")
+        os.sync()  # as in import_and_synth: each timed write starts with the disk quiet
         base = self.tool_figures("import-baseline", "--csv", csv_path, "--db",
                                  os.path.join(self.root, "bare-big.db"), "--tx", "10000")
         os.remove(os.path.join(self.root, "bare-big.db"))
         log(f"import {n:,} ...")
+        os.sync()
         secs, rss, _ = run_measured([self.rempart, "supporters", "import", csv_path, "--map", IMPORT_MAP,
                                      "--no-progress", "--config", inst.config])
         os.remove(csv_path)
