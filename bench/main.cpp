@@ -9,6 +9,7 @@
 #include <sqlite3.h>
 
 #include "bench.hpp"
+#include "store/sqlite/connection.hpp"
 
 namespace rempart::bench {
 
@@ -92,6 +93,8 @@ int main(int argc, char** argv) {
     const auto bytes = static_cast<sqlite3_int64>(a.num("mmap-mib", 0)) * 1024 * 1024;
     if (sqlite3_config(SQLITE_CONFIG_MMAP_SIZE, bytes, bytes) != SQLITE_OK) die("sqlite3_config(MMAP_SIZE) refused");
   }
+  // The library settings the product makes, for the bare baselines too.
+  rempart::store::sqlite::configure_library();
   if (cmd == "http-ceiling") return http_ceiling(a);
   if (cmd == "storage-ceiling") return storage_ceiling(a);
   if (cmd == "import-baseline") return import_baseline(a);

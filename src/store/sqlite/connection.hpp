@@ -35,6 +35,11 @@ Error sqlite_error(int rc, std::string_view what, std::string_view name);
 
 class Connection;
 
+// Process-wide settings of the SQLite library, applied once, before the
+// first connection opens (Connection::open calls it; a program opening
+// connections of its own first should too): memory statistics off.
+void configure_library() noexcept;
+
 // One execution of a cached prepared statement, borrowed from its Connection.
 // Bound values are copied into SQLite. On destruction the statement is reset
 // (releasing any read snapshot it holds) and its bindings cleared (dropping
