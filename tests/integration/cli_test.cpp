@@ -86,8 +86,9 @@ TEST(Import, LandsGoodRowsSkipsBadOnesAndIsIdempotent) {
 }
 
 // The size of the import's transactions changes how often it commits, not
-// what lands: a duplicate two chunks later still merges; nonsense sizes are
-// refused before anything is read.
+// what lands: a duplicate one transaction later still merges, one two
+// transactions later is already known; nonsense sizes are refused before
+// anything is read.
 TEST(Import, TransactionSizeChangesOnlyHowOftenItCommits) {
   Instance in;
   const auto csv = in.dir.path() / "export.csv";
@@ -97,8 +98,8 @@ TEST(Import, TransactionSizeChangesOnlyHowOftenItCommits) {
         << "a.one@example.org,\n"
         << "b.two@example.org,+33 1 99 00 12 35\n"
         << "c.three@example.org,\n"
-        << "A.ONE@example.org,01 99 00 12 36\n"  // row 1 again, a chunk later, with a phone
-        << ",+33199001235\n";                    // the phone of row 2, two chunks later
+        << "A.ONE@example.org,01 99 00 12 36\n"  // row 1 again, one transaction later, with a phone
+        << ",+33199001235\n";                    // the phone of row 2, two transactions later
   }
   const auto import = [&](const std::string& rows) {
     return run_rempart({"supporters", "import", csv.string(), "--config", in.config.string(), "--no-progress",
