@@ -43,9 +43,11 @@ struct ImportReport {
 // 3.76 / 3.91 / 3.86 s in 1,000-row transactions and 2.99 / 2.78 / 2.77 s
 // in 5,000-row ones (alternated runs; WAL writes 177,887 -> 80,355 `pwrite`s,
 // docs/benchmarks.md); 4,000 and 8,000 were no better. A transaction
-// holds the database's write lock (~100 ms at 5,000 rows), so a keeper or an
-// intake serving the same database waits that long at most; an import
-// during a surge can ask for less (`--rows-per-transaction`).
+// holds the database's write lock that long (under strace, which slows the
+// import 2.3-2.7 times: 74-78 ms median, 146 ms at most at 5,000 rows;
+// 30 ms and 43 ms at 1,000), so a keeper or an intake serving the same
+// database waits up to that; an import during a surge can ask for less
+// (`--rows-per-transaction`).
 inline constexpr std::size_t kImportRowsPerTransaction = 5000;
 
 struct ImportOptions {
