@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
 #include <vector>
 
@@ -110,6 +111,73 @@ TEST(NormalizeEmail, WholeAddressBoundedAt254) {
   const auto r = normalize_email(local + "@" + "x" + dom189);
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error(), "too_long");
+}
+
+// The shortcut past libidn2 for plain ASCII domains must give what libidn2
+// gives, value or error, on every domain: the edge cases by name, then
+// 50,000 random domains over an alphabet that makes labels at the edges
+// (hyphens in every place, "xn--" prefixes, empty labels, lengths around 63
+// and 253) common.
+TEST(NormalizeEmail, AsciiShortcutAgreesWithIdna) {
+  const auto same = [](const std::string& d) {
+    const auto fast = detail::domain_to_a_labels(d, true);
+    const auto slow = detail::domain_to_a_labels(d, false);
+    EXPECT_EQ(fast.has_value(), slow.has_value()) << d;
+    if (fast && slow) {
+      EXPECT_EQ(*fast, *slow) << d;
+    } else if (!fast && !slow) {
+      EXPECT_EQ(fast.error(), slow.error()) << d;
+    }
+    return fast.has_value();
+  };
+  EXPECT_TRUE(same("example.com"));
+  EXPECT_TRUE(same("Example.COM"));
+  EXPECT_TRUE(same("xn--exmple-cua.fr"));
+  EXPECT_FALSE(same("xn--zz.com"));
+  EXPECT_FALSE(same("xn--.com"));
+  same("ab--cd.com");
+  same("a--b.com");
+  same("-ab.com");
+  same("ab-.com");
+  same("a..com");
+  same(".com");
+  same("com.");
+  same(std::string(63, 'a') + ".com");
+  same(std::string(64, 'a') + ".com");
+  same(std::string(63, 'a') + "." + std::string(63, 'b') + "." + std::string(63, 'c') + "." + std::string(61, 'd'));
+  same(std::string(63, 'a') + "." + std::string(63, 'b') + "." + std::string(63, 'c') + "." + std::string(62, 'd'));
+
+  std::mt19937 rng(20261124);
+  const std::string alphabet = "abxnXN09-.-.";
+  int accepted = 0;
+  for (int i = 0; i < 50000; ++i) {
+    std::string d;
+    const int shape = static_cast<int>(rng() % 4);
+    if (shape == 0) {
+      // Short random strings: hyphens and dots in every place.
+      const std::size_t n = 1 + rng() % 12;
+      for (std::size_t k = 0; k < n; ++k) d += alphabet[rng() % alphabet.size()];
+    } else if (shape == 1) {
+      // Labels that may start "xn--" or carry "--" in their third place.
+      const int labels = 1 + static_cast<int>(rng() % 3);
+      for (int k = 0; k < labels; ++k) {
+        if (k > 0) d += '.';
+        d += (rng() % 2 == 0) ? "xn--" : "ab--";
+        for (int m = static_cast<int>(rng() % 8); m > 0; --m) d += alphabet[rng() % 6];
+      }
+    } else {
+      // Long labels and long names around the 63- and 253-octet limits.
+      const int labels = 1 + static_cast<int>(rng() % 5);
+      for (int k = 0; k < labels; ++k) {
+        if (k > 0) d += '.';
+        d += std::string(58 + rng() % 8, static_cast<char>('a' + rng() % 3));
+      }
+    }
+    if (same(d)) ++accepted;
+    if (::testing::Test::HasFailure()) break;
+  }
+  // The random domains reach both outcomes.
+  EXPECT_GT(accepted, 500);
 }
 
 // ---- phone ----------------------------------------------------------------
