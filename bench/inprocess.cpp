@@ -25,7 +25,8 @@ namespace rempart::bench {
 // Three ways to find one supporter by e-mail on a real instance, each timed
 // for `seconds` on the same keys:
 //  - read: what every lookup costs before anything is recorded (normalise,
-//    blind index, indexed SELECT, tags, open the record), no write at all;
+//    blind index, one indexed SELECT of the record and its tags, open the
+//    record), no write at all;
 //  - search: services::Directory::search, what the admin API's search runs
 //    (the read, masking, and a durable `supporter.list` audit entry);
 //  - reveal: services::reveal_supporter (open in full, durable
@@ -76,19 +77,11 @@ int lookup_inprocess(const Args& a) {
     auto e = core::normalize_email(typed);
     if (!e) return false;
     const auto idx = crypto::blind_index(keys->current(), crypto::kBlindIndexEmail, *e);
-    // The supporter and its tags in one read transaction, as the console's
-    // search and record views read them.
-    std::optional<store::SupporterRow> row;
-    bool tagged = false;
-    auto read = s.snapshot([&]() -> Result<void> {
-      auto r = s.find_supporter_by_email_index(store::Bytes(idx.begin(), idx.end()));
-      if (!r) return std::unexpected(r.error());
-      row = std::move(*r);
-      if (row) tagged = s.tags(row->id).has_value();
-      return {};
-    });
-    if (!read || !row || !tagged) return false;
-    return services::open_supporter(*keys, *row).has_value();
+    // The supporter and its tags in one statement, as the console's search
+    // and record views read them.
+    auto listed = s.find_listing_by_email_index(store::Bytes(idx.begin(), idx.end()));
+    if (!listed || !*listed) return false;
+    return services::open_supporter(*keys, (*listed)->row).has_value();
   };
   if (modes.find("read") != std::string::npos) {
     timed("read", [&](const std::string& typed) { return read_one(**st, typed); });

@@ -304,24 +304,12 @@ Result<std::vector<MaskedSupporter>> Directory::search(const Asker& who, std::st
   const auto idx = crypto::blind_index(keys_->current(), kind, *normalised);
   const store::Bytes index(idx.begin(), idx.end());
 
-  // The supporter and its tags in one read transaction (one snapshot, the
-  // read lock taken once).
-  std::optional<store::SupporterRow> row;
-  std::vector<std::string> tags;
-  auto read = store_->snapshot([&]() -> Result<void> {
-    auto r = kind == crypto::kBlindIndexEmail ? store_->find_supporter_by_email_index(index)
-                                              : store_->find_supporter_by_phone_index(index);
-    if (!r) return std::unexpected(r.error());
-    row = std::move(*r);
-    if (!row) return {};
-    auto t = store_->tags(row->id);
-    if (!t) return std::unexpected(t.error());
-    tags = std::move(*t);
-    return {};
-  });
-  if (!read) return std::unexpected(read.error());
+  // The supporter and its tags in one statement (one snapshot).
+  auto listed = kind == crypto::kBlindIndexEmail ? store_->find_listing_by_email_index(index)
+                                                 : store_->find_listing_by_phone_index(index);
+  if (!listed) return std::unexpected(listed.error());
   std::vector<MaskedSupporter> found;
-  if (!row) {
+  if (!*listed) {
     // Asking whether someone is a supporter is itself worth recording.
     auto r = store_->transact([&](store::KeeperTx& tx) -> Result<void> {
       auto e = audit::record(tx, *keys_,
@@ -333,10 +321,11 @@ Result<std::vector<MaskedSupporter>> Directory::search(const Asker& who, std::st
     if (!r) return std::unexpected(r.error());
     return found;
   }
-  auto m = open_masked(*keys_, *row, std::move(tags));
+  store::SupporterListing& hit = **listed;
+  auto m = open_masked(*keys_, hit.row, std::move(hit.tags));
   if (!m) return std::unexpected(m.error());
   nlohmann::json details = {{"records", nlohmann::json::array({m->id})}, {"by", kind}};
-  if (auto r = record_shown(*store_, *keys_, budgets_, who, m->id, std::move(details), &row->id); !r) {
+  if (auto r = record_shown(*store_, *keys_, budgets_, who, m->id, std::move(details), &hit.row.id); !r) {
     return std::unexpected(r.error());
   }
   found.push_back(std::move(*m));
@@ -346,21 +335,10 @@ Result<std::vector<MaskedSupporter>> Directory::search(const Asker& who, std::st
 Result<std::optional<MaskedSupporter>> Directory::record(const Asker& who, std::string_view id_hex) {
   auto id = parse_id(id_hex);
   if (!id) return fail(Errc::invalid_input, "record: invalid id");
-  std::optional<store::SupporterRow> row;
-  std::vector<std::string> tags;
-  auto read = store_->snapshot([&]() -> Result<void> {
-    auto r = store_->find_supporter(*id);
-    if (!r) return std::unexpected(r.error());
-    row = std::move(*r);
-    if (!row) return {};
-    auto t = store_->tags(*id);
-    if (!t) return std::unexpected(t.error());
-    tags = std::move(*t);
-    return {};
-  });
-  if (!read) return std::unexpected(read.error());
-  if (!row) return std::optional<MaskedSupporter>{};
-  auto m = open_masked(*keys_, *row, std::move(tags));
+  auto listed = store_->find_listing(*id);
+  if (!listed) return std::unexpected(listed.error());
+  if (!*listed) return std::optional<MaskedSupporter>{};
+  auto m = open_masked(*keys_, (*listed)->row, std::move((*listed)->tags));
   if (!m) return std::unexpected(m.error());
   nlohmann::json details = {{"records", nlohmann::json::array({m->id})}, {"view", "record"}};
   if (auto r = record_shown(*store_, *keys_, budgets_, who, m->id, std::move(details)); !r) {

@@ -449,6 +449,13 @@ class KeeperStore {
   // inside a transact callback, it reads that transaction's state).
   // nullopt when no supporter has this id.
   virtual Result<std::optional<SupporterRow>> find_supporter(const Bytes& id) = 0;
+  // The supporter with this e-mail blind index (phone blind index, id) and
+  // its tags, read by one statement: one snapshot without a transaction to
+  // open and close (what the console's search and record views read).
+  // nullopt when there is none.
+  virtual Result<std::optional<SupporterListing>> find_listing_by_email_index(const Bytes& index) = 0;
+  virtual Result<std::optional<SupporterListing>> find_listing_by_phone_index(const Bytes& index) = 0;
+  virtual Result<std::optional<SupporterListing>> find_listing(const Bytes& id) = 0;
   // A keyset page: up to `q.limit` supporters (with `q.tag`, if given)
   // strictly after `q.after` in (created_at DESC, id DESC) order, each with
   // its tags, and the number of supporters matching the tag (or all). The

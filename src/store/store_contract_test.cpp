@@ -326,6 +326,46 @@ TEST_P(StoreContract, FindSupporterById) {
   EXPECT_EQ(*keeper_->find_supporter(bytes("nobody")), std::nullopt);
 }
 
+// One supporter with its tags by e-mail index, phone index or id: the row
+// as stored, the tags sorted (a tag with a comma or bytes hex() would spell
+// differently round-trips), none for an untagged one, nullopt for nobody;
+// inside a transaction, that transaction's state.
+TEST_P(StoreContract, FindListingReadsTheRowAndItsTags) {
+  const auto a = supporter("s1", "e1", "p1");
+  const auto b = supporter("s2", "e2", std::nullopt);
+  ASSERT_TRUE(insert(*keeper_, a).has_value());
+  ASSERT_TRUE(insert(*keeper_, b).has_value());
+  const std::vector<std::string> tags{"zeta", "alpha", "a,b", std::string("x\x01y")};
+  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) { return tx.add_tags(a.id, tags, 10); }).has_value());
+  const std::vector<std::string> sorted{"a,b", "alpha", std::string("x\x01y"), "zeta"};
+
+  for (auto found : {keeper_->find_listing_by_email_index(bytes("e1")),
+                     keeper_->find_listing_by_phone_index(bytes("p1")), keeper_->find_listing(a.id)}) {
+    ASSERT_TRUE(found.has_value()) << found.error().internal;
+    ASSERT_TRUE(found->has_value());
+    EXPECT_EQ((*found)->row, a);
+    EXPECT_EQ((*found)->tags, sorted);
+  }
+  auto untagged = keeper_->find_listing_by_email_index(bytes("e2"));
+  ASSERT_TRUE(untagged.has_value());
+  ASSERT_TRUE(untagged->has_value());
+  EXPECT_EQ((*untagged)->row, b);
+  EXPECT_TRUE((*untagged)->tags.empty());
+  EXPECT_EQ(*keeper_->find_listing_by_email_index(bytes("e9")), std::nullopt);
+  EXPECT_EQ(*keeper_->find_listing_by_phone_index(bytes("p9")), std::nullopt);
+  EXPECT_EQ(*keeper_->find_listing(bytes("nobody")), std::nullopt);
+
+  // Inside a transaction it reads that transaction's writes.
+  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) -> Result<void> {
+    const std::vector<std::string> more{"new"};
+    if (auto r = tx.add_tags(b.id, more, 20); !r) return r;
+    auto inside = keeper_->find_listing(b.id);
+    if (!inside || !*inside) return fail(Errc::internal, "listing not found inside the transaction");
+    if ((*inside)->tags != more) return fail(Errc::internal, "the transaction's tag is not visible");
+    return {};
+  }).has_value());
+}
+
 // Supporters created at `at`, ids "<prefix><n>" in three timestamps, so
 // ties on created_at are broken by id.
 std::vector<SupporterRow> seed_directory(KeeperStore& k, int n) {

@@ -310,6 +310,21 @@ Result<std::vector<std::string>> decode_hex_tags(std::string_view joined, std::s
   return tags;
 }
 
+// A supporter and its tags from one of the kSelectListing* statements.
+Result<std::optional<SupporterListing>> select_listing(Connection& conn, const sqlite::Sql& stmt, const Bytes& key) {
+  auto q = conn.query(stmt);
+  if (!q) return propagate(q);
+  q->bind_blob(1, key);
+  auto more = q->step();
+  if (!more) return propagate(more);
+  if (!*more) return std::optional<SupporterListing>{};
+  auto row = read_supporter(*q);
+  if (!row) return propagate(row);
+  auto tags = decode_hex_tags(q->text_view(10), stmt.name);
+  if (!tags) return propagate(tags);
+  return std::optional<SupporterListing>{SupporterListing{std::move(*row), std::move(*tags)}};
+}
+
 Result<std::int64_t> count(Connection& conn, const sqlite::Sql& stmt) {
   auto q = conn.query(stmt);
   if (!q) return propagate(q);
@@ -1031,6 +1046,16 @@ class SqliteKeeperStore final : public KeeperStore {
 
   Result<std::optional<SupporterRow>> find_supporter(const Bytes& id) override {
     return select_supporter(conn_, sql::kSelectSupporterById, id);
+  }
+
+  Result<std::optional<SupporterListing>> find_listing_by_email_index(const Bytes& index) override {
+    return select_listing(conn_, sql::kSelectListingByEmailIndex, index);
+  }
+  Result<std::optional<SupporterListing>> find_listing_by_phone_index(const Bytes& index) override {
+    return select_listing(conn_, sql::kSelectListingByPhoneIndex, index);
+  }
+  Result<std::optional<SupporterListing>> find_listing(const Bytes& id) override {
+    return select_listing(conn_, sql::kSelectListingById, id);
   }
 
   Result<SupporterPage> supporter_page(const SupporterPageQuery& pq) override {

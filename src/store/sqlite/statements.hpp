@@ -153,6 +153,14 @@ inline constexpr Sql kSelectSupporterPageTaggedAfter{
     " WHERE (s.created_at, s.id) < (?2, ?3)"
     " AND EXISTS (SELECT 1 FROM supporter_tags w WHERE w.supporter_id = s.id AND w.tag = ?4)"
     " ORDER BY s.created_at DESC, s.id DESC LIMIT ?1"};
+// One supporter and its tags, by blind index or id, in one statement (one
+// snapshot, no transaction around it): what the console's search and record
+// views read. Columns as the pages'.
+inline constexpr Sql kSelectListingByEmailIndex{"kSelectListingByEmailIndex",
+                                                REMPART_PAGE_COLUMNS " WHERE s.email_index = ?1"};
+inline constexpr Sql kSelectListingByPhoneIndex{"kSelectListingByPhoneIndex",
+                                                REMPART_PAGE_COLUMNS " WHERE s.phone_index = ?1"};
+inline constexpr Sql kSelectListingById{"kSelectListingById", REMPART_PAGE_COLUMNS " WHERE s.id = ?1"};
 #undef REMPART_PAGE_COLUMNS
 // Every tag row references a supporter (foreign key, ON DELETE CASCADE), so
 // counting tag rows counts supporters; served by supporter_tags_tag.
