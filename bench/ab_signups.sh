@@ -7,6 +7,10 @@
 #
 # Usage: bench/ab_signups.sh BINARY [ROLE=intake] [SECONDS=8]
 #   FOLD_BATCH=N  sets [keeper].fold_batch of the instance (role all/keeper)
+#   BASE=DIR      starts from a copy of an existing instance instead of an
+#                 empty one: DIR made by `rempart init --data DIR/data --keys
+#                 DIR/keys --config DIR/rempart.toml` and filled (e.g. by
+#                 `supporters import`); DIR itself is not touched
 # Example (old and new copies of build/bench-release/src/cli/rempart):
 #   for i in 1 2 3; do bench/ab_signups.sh /tmp/rempart.old; bench/ab_signups.sh /tmp/rempart.new; done
 set -euo pipefail
@@ -25,8 +29,22 @@ trap cleanup EXIT
 
 port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 console="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-"$bin" init --data "$dir/data" --keys "$dir/keys" --config "$dir/rempart.toml" --region FR \
-  --listen "127.0.0.1:$port" --console-listen "127.0.0.1:$console" >/dev/null
+if [ -n "${BASE:-}" ]; then
+  base="$(cd "$BASE" && pwd)"
+  cp -r "$base/data" "$base/keys" "$dir/"
+  # The copy's paths, and the listen addresses of its [intake] and [console].
+  awk -v base="$base/" -v dir="$dir/" -v intake="127.0.0.1:$port" -v console="127.0.0.1:$console" '
+    /^\[/ { section = $1 }
+    { out = ""; rest = $0
+      while ((i = index(rest, base)) > 0) { out = out substr(rest, 1, i - 1) dir; rest = substr(rest, i + length(base)) }
+      $0 = out rest }
+    /^listen = / && section == "[intake]" { $0 = "listen = \"" intake "\"" }
+    /^listen = / && section == "[console]" { $0 = "listen = \"" console "\"" }
+    { print }' "$base/rempart.toml" >"$dir/rempart.toml"
+else
+  "$bin" init --data "$dir/data" --keys "$dir/keys" --config "$dir/rempart.toml" --region FR \
+    --listen "127.0.0.1:$port" --console-listen "127.0.0.1:$console" >/dev/null
+fi
 sed -i 's/^rate_per_minute = .*/rate_per_minute = 1000000000/; s/^burst = .*/burst = 1000000000/' "$dir/rempart.toml"
 if [ -n "${FOLD_BATCH:-}" ]; then sed -i "s/^fold_batch = .*/fold_batch = $FOLD_BATCH/" "$dir/rempart.toml"; fi
 

@@ -428,7 +428,7 @@ std::string render_config(const Config& c) {
     << "tls_key = " << quote(c.intake_tls.key.string()) << "\n\n"
     << "[keeper]\n"
     << "fold_interval_ms = " << c.fold_interval_ms << "\n"
-    << "fold_batch = " << c.fold_batch << "   # submissions per fold pass at most; passes are sized to hold the write lock ~5 ms\n\n"
+    << "fold_batch = " << c.fold_batch << "\n\n"
     << "[log]\n"
     << "level = " << quote(c.log_level) << "\n\n"
     << "[audit]\n"

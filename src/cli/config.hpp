@@ -59,7 +59,7 @@ struct Config {
   double rate_per_minute = 30;  // sustained sign-ups per client address
   double burst = 10;
   unsigned fold_interval_ms = 200;
-  std::size_t fold_batch = 250;  // submissions per fold pass at most (services::FoldLoop sizes each pass)
+  std::size_t fold_batch = 250;  // submissions per fold transaction: short, so intake commits wait little
   std::string log_level = "info";
   AuditConfig audit;
   ConsoleConfig console;

@@ -1,6 +1,5 @@
 #include "services/folder.hpp"
 
-#include <algorithm>
 #include <iterator>
 #include <map>
 
@@ -138,21 +137,9 @@ Result<FoldCounts> Folder::fold_once(std::size_t limit) {
   return counts;
 }
 
-std::size_t FoldLoop::next_pass(std::size_t asked, std::size_t n, std::chrono::microseconds held,
-                                std::size_t batch) {
-  const std::size_t floor = std::min(kMinPass, batch);
-  if (n == 0 || held.count() <= 0) return batch;
-  const double fits = static_cast<double>(n) * static_cast<double>(kHoldTarget.count()) /
-                      static_cast<double>(held.count());
-  const double next = (static_cast<double>(asked) + fits) / 2;
-  if (next >= static_cast<double>(batch)) return batch;
-  if (next <= static_cast<double>(floor)) return floor;
-  return static_cast<std::size_t>(next);
-}
-
 FoldLoop::FoldLoop(Folder& folder, std::chrono::milliseconds interval, std::size_t batch,
                    std::function<void()> after_pass)
-    : folder_(folder), interval_(interval), batch_(batch), after_pass_(std::move(after_pass)), pass_(batch) {
+    : folder_(folder), interval_(interval), batch_(batch), after_pass_(std::move(after_pass)) {
   thread_ = std::thread([this] { run(); });
 }
 
@@ -178,8 +165,7 @@ void FoldLoop::stop() {
 void FoldLoop::run() {
   bool last_pass = false;
   for (;;) {
-    const std::size_t asked = pass_.load();
-    auto r = folder_.fold_once(asked);
+    auto r = folder_.fold_once(batch_);
     std::size_t n = 0;
     if (r) {
       n = r->created + r->merged + r->unchanged + r->rejected;
@@ -188,14 +174,13 @@ void FoldLoop::run() {
         const auto held = folder_.last_hold();
         spdlog::info("keeper: folded {} submissions ({} new, {} merged, {} unchanged, {} rejected), write lock held {:.1f} ms",
                      n, r->created, r->merged, r->unchanged, r->rejected, static_cast<double>(held.count()) / 1000);
-        pass_ = next_pass(asked, n, held, batch_);
       }
     } else {
       spdlog::error("keeper: fold failed ({}): {}", errc_name(r.error().code), r.error().internal);
     }
     if (after_pass_) after_pass_();
-    if (last_pass && n < asked) return;
-    if (r && n == asked) continue;  // more waiting: keep up with intake
+    if (last_pass && n < batch_) return;
+    if (r && n == batch_) continue;  // more waiting: keep up with intake
     std::unique_lock lock(mu_);
     cv_.wait_for(lock, interval_, [&] { return stopping_ || poked_; });
     poked_ = false;

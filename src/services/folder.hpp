@@ -46,24 +46,8 @@ class Folder {
 };
 
 // Runs a Folder on its own thread until stopped.
-//
-// The intake's group commits wait for the write lock a fold transaction
-// holds, so a pass is sized to hold it for about kHoldTarget: each pass
-// takes the rate its last transaction ran at (submissions per microsecond
-// of lock) and sizes the next from it, between kMinPass and `batch`. On a
-// small base that is `batch` (250 items hold it for a few milliseconds);
-// on a large one, where each upsert reads and dirties index pages of its
-// own, passes get smaller instead of the intake's tail getting longer.
 class FoldLoop {
  public:
-  static constexpr std::chrono::microseconds kHoldTarget{5000};
-  static constexpr std::size_t kMinPass = 16;
-  // The size of the pass after one that folded `n` submissions under a
-  // lock held `held`, when it was asked for `asked`: half way from `asked`
-  // to what kHoldTarget allows at that rate, within [kMinPass, batch] (and
-  // `batch` when nothing was measured).
-  static std::size_t next_pass(std::size_t asked, std::size_t n, std::chrono::microseconds held, std::size_t batch);
-
   // `after_pass` (optional) runs on the loop's thread after every pass,
   // the last one included: the keeper signs audit checkpoints there, with
   // the same store the folder uses from that thread.
@@ -76,8 +60,6 @@ class FoldLoop {
   // Asks for a fold pass now instead of at the next interval.
   void poke();
   std::uint64_t folded() const { return folded_.load(); }
-  // The size of the next pass (see kHoldTarget).
-  std::size_t pass_size() const { return pass_.load(); }
 
  private:
   void run();
@@ -90,7 +72,6 @@ class FoldLoop {
   bool stopping_ = false;  // guarded by mu_
   bool poked_ = false;     // guarded by mu_
   std::atomic<std::uint64_t> folded_{0};
-  std::atomic<std::size_t> pass_{0};
   std::thread thread_;
 };
 

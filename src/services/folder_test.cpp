@@ -154,37 +154,9 @@ TEST(Folder, PassesDeleteTheBatchesTheyEmpty) {
   EXPECT_EQ(st->count_supporters().value(), kBatches * kPerBatch);
 }
 
-// A pass sizes the next from how long its write transaction held the lock:
-// `batch` while that is short, smaller when it is long, never below
-// kMinPass (or `batch`, when that is smaller), and at a steady cost per
-// item it settles where the hold is about kHoldTarget.
-TEST(FoldLoop, PassSizeFollowsTheLockHold) {
-  using std::chrono::microseconds;
-  constexpr std::size_t kBatch = 250;
-  // Nothing folded or nothing measured: the configured size.
-  EXPECT_EQ(FoldLoop::next_pass(40, 0, microseconds(3000), kBatch), kBatch);
-  EXPECT_EQ(FoldLoop::next_pass(40, 10, microseconds(0), kBatch), kBatch);
-  // 250 items in 2 ms: the target would allow 625; capped at the batch.
-  EXPECT_EQ(FoldLoop::next_pass(kBatch, kBatch, microseconds(2000), kBatch), kBatch);
-  // 250 items in 20 ms: half way to the 62 the target allows.
-  EXPECT_EQ(FoldLoop::next_pass(kBatch, kBatch, microseconds(20000), kBatch), 156u);
-  // Very slow passes stop at the floor.
-  EXPECT_EQ(FoldLoop::next_pass(16, 16, microseconds(400000), kBatch), FoldLoop::kMinPass);
-  EXPECT_EQ(FoldLoop::next_pass(4, 4, microseconds(400000), 4), 4u);
-  // A steady 200 µs per item settles at 25 items (5 ms), from either side;
-  // a steady 10 µs per item grows back to the batch.
-  for (std::size_t start : {kBatch, FoldLoop::kMinPass}) {
-    std::size_t pass = start;
-    for (int i = 0; i < 20; ++i) pass = FoldLoop::next_pass(pass, pass, microseconds(200 * pass), kBatch);
-    EXPECT_NEAR(static_cast<double>(pass), 25.0, 1.0) << start;
-    for (int i = 0; i < 20; ++i) pass = FoldLoop::next_pass(pass, pass, microseconds(10 * pass), kBatch);
-    EXPECT_EQ(pass, kBatch);
-  }
-}
-
 // The hold a pass reports is its write transaction's: some time for a pass
 // that folded, none for a pass that found nothing; and a running loop folds
-// everything whatever size its passes take.
+// everything in passes of its batch.
 TEST(FoldLoop, MeasuresItsPassesAndFoldsEverything) {
   constexpr int kItems = 120;
   testing::Fixture fx;
@@ -209,8 +181,6 @@ TEST(FoldLoop, MeasuresItsPassesAndFoldsEverything) {
     }
     loop.stop();
     EXPECT_EQ(loop.folded(), static_cast<std::uint64_t>(kItems - 20));
-    EXPECT_GE(loop.pass_size(), FoldLoop::kMinPass);
-    EXPECT_LE(loop.pass_size(), 50u);
   }
   EXPECT_EQ(st->count_inbox().value(), 0);
   EXPECT_EQ(st->count_supporters().value(), kItems);
