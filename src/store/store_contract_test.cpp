@@ -327,8 +327,8 @@ TEST_P(StoreContract, FindSupporterById) {
 }
 
 // One supporter with its tags by e-mail index, phone index or id: the row
-// as stored, the tags sorted (a tag with a comma or bytes hex() would spell
-// differently round-trips), none for an untagged one, nullopt for nobody;
+// as stored, the tags sorted (tags holding a comma or a control byte come
+// back as they went in), none for an untagged one, nullopt for nobody;
 // inside a transaction, that transaction's state.
 TEST_P(StoreContract, FindListingReadsTheRowAndItsTags) {
   const auto a = supporter("s1", "e1", "p1");
