@@ -70,13 +70,6 @@ std::expected<Person, FieldErrors> validate_submission(const RawSubmission& raw,
 std::expected<std::string, std::string> normalize_email(std::string_view in);
 std::expected<std::string, std::string> normalize_phone(std::string_view in,
                                                          std::string_view default_region);
-
-namespace detail {
-// The domain's conversion to lower-case A-labels that normalize_email makes,
-// with or without its shortcut past libidn2 for domains IDNA leaves as they
-// are; exposed for the test that holds the two equal.
-std::expected<std::string, std::string> domain_to_a_labels(std::string_view domain, bool shortcut);
-}  // namespace detail
 std::expected<std::string, std::string> normalize_name(std::string_view in);
 std::expected<std::string, std::string> normalize_postal_code(std::string_view in);
 std::expected<std::string, std::string> normalize_country(std::string_view in);
@@ -84,5 +77,12 @@ std::expected<std::string, std::string> normalize_tag(std::string_view in);
 
 // Raw form of a Person, for re-validation by the keeper.
 RawSubmission to_raw(const Person& p);
+
+namespace detail {
+// The domain's conversion to lower-case A-labels that normalize_email makes,
+// with or without its shortcut past libidn2 for domains IDNA leaves as they
+// are; exposed for the test that holds the two equal.
+std::expected<std::string, std::string> domain_to_a_labels(std::string_view domain, bool shortcut);
+}  // namespace detail
 
 }  // namespace rempart::core

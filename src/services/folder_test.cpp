@@ -174,9 +174,12 @@ TEST(FoldLoop, MeasuresItsPassesAndFoldsEverything) {
   EXPECT_EQ(first->created, 20u);
   EXPECT_GT(folder.last_hold().count(), 0);
   {
+    // The loop's thread owns `st` while it runs: watch through another
+    // connection.
+    auto watch = std::move(store::open_sqlite_keeper(fx.db).value());
     FoldLoop loop(folder, std::chrono::milliseconds(10), 50);
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (st->count_inbox().value() != 0 && std::chrono::steady_clock::now() < deadline) {
+    while (watch->count_inbox().value() != 0 && std::chrono::steady_clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
     loop.stop();
