@@ -331,11 +331,21 @@ class Abuse:
         self.t.check(allowed >= 1, "the first sign-ups of the burst pass")
         self.t.check(statuses.get(429, 0) + allowed == sent, "every other burst request got 429", str(statuses))
         self.t.check(retry_ok, "every 429 carries Retry-After")
+        burst_end = time.monotonic()
         for i in range(3):
             r = self.post_signup(source=f"127.0.0.{20 + i}")
             self.t.check(r is not None and r.status == 303, f"address 127.0.0.{20 + i} still signs up")
-        r = self.post_signup(source=source)
-        self.t.check(r is not None and r.status == 429, "the bursting address is still limited")
+        # The bucket refills RATE_PER_MINUTE a minute: of a few quick tries
+        # from the bursting address, only what was left of a token at the end
+        # of the burst (under one) plus what refilled since may pass, and the
+        # rest get 429. (A single try passes whenever a token refilled in the
+        # meantime, which a slow machine makes likely.)
+        tries = [self.post_signup(source=source) for _ in range(5)]
+        gap = time.monotonic() - burst_end
+        passed = sum(1 for r in tries if r is not None and r.status == 303)
+        limited = sum(1 for r in tries if r is not None and r.status == 429)
+        self.t.check(passed + limited == len(tries) and limited >= 1 and passed <= 1 + RATE_PER_MINUTE * gap / 60,
+                     "the bursting address is still limited", f"{passed} of {len(tries)} passed {gap:.2f} s after the burst")
 
 
 def main() -> int:
