@@ -142,14 +142,15 @@ struct Source {
 // nullopt if the record went away since its position was read.
 Result<std::optional<Source>> open_source(store::KeeperStore& store, const crypto::KeeperKeyring& keys,
                                           const std::vector<store::SupporterPosition>& positions, std::size_t rank) {
-  auto row = store.find_supporter(positions[rank].id);
-  if (!row) return std::unexpected(row.error());
-  if (!*row) return std::optional<Source>{};
-  auto person = open_supporter(keys, **row);
+  // The record and its tags in one statement: one snapshot, so the tags are
+  // the record's as it was read.
+  auto listed = store.find_listing(positions[rank].id);
+  if (!listed) return std::unexpected(listed.error());
+  if (!*listed) return std::optional<Source>{};
+  auto person = open_supporter(keys, (*listed)->row);
   if (!person) return std::unexpected(person.error());
-  auto tags = store.tags((*row)->id);
-  if (!tags) return std::unexpected(tags.error());
-  return std::optional<Source>{Source{rank, std::move(**row), std::move(*person), std::move(*tags)}};
+  return std::optional<Source>{
+      Source{rank, std::move((*listed)->row), std::move(*person), std::move((*listed)->tags)}};
 }
 
 // How many sampled records use each e-mail domain.

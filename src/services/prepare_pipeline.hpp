@@ -2,10 +2,12 @@
 // Overlaps the CPU-bound preparation of a bulk write (parsing, validation,
 // blind indexes, sealing) with the transaction of the chunk before it, on a
 // 2-core keeper. Transactions stay on the calling thread and in order; one
-// worker thread prepares at most one chunk ahead. Not a thread pool: each
-// look-ahead is one short-lived thread, joined before the next starts.
+// worker thread prepares at most one chunk ahead. Not a thread pool: one
+// thread runs the look-aheads of a pipeline one after another.
+#include <condition_variable>
 #include <exception>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <thread>
 #include <utility>
@@ -14,16 +16,53 @@
 
 namespace rempart::services {
 
-// Runs one function on a thread of its own. The thread is always joined:
-// by wait() or, on every other path (early return, exception), by the
-// destructor. An exception thrown by the function is caught on its thread
-// (none escapes it) and handed back by wait().
+// One thread kept for many background tasks, run one at a time. A thread
+// started per task costs its creation and, when it ends, the allocator
+// handing back that thread's caches (an madvise, so a TLB shootdown on
+// every core): the keeper's fold paid that on every pass. The thread starts
+// with the first task and is joined by the destructor, which first lets a
+// task still running finish. Tasks are given to it through BackgroundTask.
+// Not thread-safe: one owning thread posts and waits.
+class Worker {
+ public:
+  Worker() = default;
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+ private:
+  friend class BackgroundTask;
+  // Hands `fn` to the thread (starting it if need be). Throws
+  // std::logic_error if the task posted before has not been waited for,
+  // std::system_error if the thread cannot be started; nothing runs then.
+  void post(std::function<void()> fn);
+  // Blocks until the task posted last has returned; gives what it threw.
+  std::exception_ptr wait() noexcept;
+  void loop() noexcept;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::function<void()> task_;  // guarded by mu_: posted, not yet taken
+  bool busy_ = false;           // guarded by mu_: posted, not yet returned
+  bool stopping_ = false;       // guarded by mu_
+  std::exception_ptr error_;    // guarded by mu_: what the last task threw
+  std::thread thread_;
+};
+
+// Runs one function in the background: on a thread of its own, or on a
+// Worker. The function has always returned once the task is gone: wait()
+// or, on every other path (early return, exception), the destructor waits
+// for it. An exception thrown by the function is caught where it runs (none
+// escapes) and handed back by wait().
 class BackgroundTask {
  public:
-  // Starts `fn` at once. Throws std::system_error if no thread can be
-  // started (nothing then runs).
+  // Starts `fn` at once on a new thread. Throws std::system_error if no
+  // thread can be started (nothing then runs).
   explicit BackgroundTask(std::function<void()> fn);
-  // Joins; an exception not collected by wait() is dropped.
+  // Starts `fn` at once on `worker`, which must outlive the task and have
+  // no other task running (std::logic_error otherwise; nothing then runs).
+  BackgroundTask(Worker& worker, std::function<void()> fn);
+  // Waits; an exception not collected by wait() is dropped.
   ~BackgroundTask();
   BackgroundTask(const BackgroundTask&) = delete;
   BackgroundTask& operator=(const BackgroundTask&) = delete;
@@ -34,12 +73,13 @@ class BackgroundTask {
   std::exception_ptr wait() noexcept;
 
  private:
-  std::exception_ptr error_;  // written by the worker, read after join
+  Worker* worker_ = nullptr;  // set while a task on a worker is not waited for
+  std::exception_ptr error_;  // written by the thread, read after join
   std::thread thread_;
 };
 
 // Feeds chunks from `produce` to `consume` in order, making chunk k+1 on a
-// worker thread while `consume` handles chunk k on the calling thread.
+// worker thread (one for the whole run) while `consume` handles chunk k on the calling thread.
 //
 //  - produce: () -> Result<std::optional<Chunk>>; nullopt at the end. Runs
 //    on the calling thread for the first chunk and on a worker after that,
@@ -53,12 +93,13 @@ class BackgroundTask {
 // consume already failed. No thread is left running on any return or throw.
 template <class Chunk, class Produce, class Consume>
 Result<void> run_pipelined(Produce&& produce, Consume&& consume) {
+  Worker worker;  // one thread for every look-ahead of this pipeline
   Result<std::optional<Chunk>> current = produce();
   for (;;) {
     if (!current) return std::unexpected(current.error());
     if (!*current) return {};
     Result<std::optional<Chunk>> next{std::nullopt};
-    BackgroundTask ahead([&] { next = produce(); });
+    BackgroundTask ahead(worker, [&] { next = produce(); });
     Result<void> r = consume(**current);
     std::exception_ptr thrown = ahead.wait();
     if (!r) return r;

@@ -46,6 +46,63 @@ TEST(BackgroundTask, DestructorJoins) {
   EXPECT_TRUE(testing::thread_count_at_most(before));
 }
 
+TEST(Worker, RunsTasksOneAfterAnotherOnOneThreadOfItsOwn) {
+  const auto caller = std::this_thread::get_id();
+  const auto before = testing::thread_count();
+  std::vector<std::thread::id> ran_on;
+  {
+    Worker worker;
+    EXPECT_TRUE(testing::thread_count_at_most(before)) << "no thread before the first task";
+    for (int i = 0; i < 3; ++i) {
+      BackgroundTask t(worker, [&] { ran_on.push_back(std::this_thread::get_id()); });
+      EXPECT_EQ(t.wait(), nullptr);
+      EXPECT_EQ(t.wait(), nullptr) << "a second wait returns at once";
+    }
+    ASSERT_EQ(ran_on.size(), 3u);
+    EXPECT_NE(ran_on[0], caller);
+    EXPECT_EQ(ran_on[1], ran_on[0]) << "the same thread, kept between tasks";
+    EXPECT_EQ(ran_on[2], ran_on[0]);
+
+    BackgroundTask bad(worker, [] { throw std::runtime_error("boom"); });
+    auto e = bad.wait();
+    ASSERT_NE(e, nullptr);
+    EXPECT_THROW(std::rethrow_exception(e), std::runtime_error);
+    BackgroundTask after(worker, [] {});
+    EXPECT_EQ(after.wait(), nullptr) << "a task's exception is handed back once, not to the next";
+  }
+  EXPECT_TRUE(testing::thread_count_at_most(before)) << "the destructor joins the thread";
+}
+
+TEST(Worker, ATaskIsWaitedForByItsDestructorAndOneRunsAtATime) {
+  Worker worker;
+  std::atomic<bool> finished{false};
+  {
+    BackgroundTask t(worker, [&] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      finished = true;
+    });
+    // The first task still runs: a second one is refused and nothing of it runs.
+    std::atomic<bool> second_ran{false};
+    EXPECT_THROW(BackgroundTask(worker, [&] { second_ran = true; }), std::logic_error);
+    EXPECT_EQ(t.wait(), nullptr);
+    EXPECT_FALSE(second_ran.load());
+  }
+  EXPECT_TRUE(finished.load());
+  finished = false;
+  {
+    BackgroundTask t(worker, [&] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      finished = true;
+    });
+  }  // not waited for: the destructor waits
+  EXPECT_TRUE(finished.load());
+  {
+    BackgroundTask t(worker, [] { throw std::logic_error("never collected"); });
+  }  // dropped, not std::terminate
+  BackgroundTask next(worker, [] {});
+  EXPECT_EQ(next.wait(), nullptr);
+}
+
 TEST(RunPipelined, ConsumesEveryChunkInOrderWhileTheNextIsMade) {
   const auto caller = std::this_thread::get_id();
   int next = 0;
