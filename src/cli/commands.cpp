@@ -245,6 +245,12 @@ int run_serve(const ServeArgs& a) {
     auto keys = crypto::load_keeper_keyring(c->keys_dir);
     if (!keys) return report(keys.error());
     keeper_keys.emplace(std::move(*keys));
+    // The fold's own commits checkpoint the WAL when due, pausing the fold
+    // (not the intake: a checkpoint holds no write lock). Handed to a
+    // thread of the store instead (open_sqlite_keeper_writer), the fold
+    // went on committing while the checkpoint's writes and sync competed
+    // with its own, and the sign-ups' p99 under `serve --role all` rose
+    // from 23.9-25.5 ms to 33.8-36.3 ms (docs/benchmarks.md, eighth pass).
     auto st = store::open_sqlite_keeper(c->database());
     if (!st) return report(st.error());
     keeper_store = std::move(*st);
@@ -418,7 +424,7 @@ int run_show(const ShowArgs& a) {
 }
 
 int run_import(const ImportArgs& a) {
-  auto k = open_keeper(a.config);
+  auto k = open_keeper(a.config, KeeperUse::bulk);
   if (!k) return report(k.error());
   auto map = services::parse_column_map(a.map);
   if (!map) return report(map.error());
@@ -455,7 +461,7 @@ int run_import(const ImportArgs& a) {
 }
 
 int run_synth(const SynthArgs& a) {
-  auto k = open_keeper(a.config);
+  auto k = open_keeper(a.config, KeeperUse::bulk);
   if (!k) return report(k.error());
   ProgressBar bar(true);
   services::SynthOptions opts;

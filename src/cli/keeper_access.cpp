@@ -53,7 +53,7 @@ void Keeper::checkpoint_on_exit() {
   if (!r) std::cerr << "rempart: warning: audit checkpoint not published: " << r.error().internal << "\n";
 }
 
-Result<Keeper> open_keeper(const fs::path& config_file) {
+Result<Keeper> open_keeper(const fs::path& config_file, KeeperUse use) {
   auto c = load_config(config_file);
   if (!c) return std::unexpected(c.error());
   setup_logging(c->log_level);
@@ -62,7 +62,8 @@ Result<Keeper> open_keeper(const fs::path& config_file) {
   if (auto r = crypto::init(); !r) return std::unexpected(r.error());
   auto keys = crypto::load_keeper_keyring(c->keys_dir);
   if (!keys) return std::unexpected(keys.error());
-  auto st = store::open_sqlite_keeper(c->database());
+  auto st = use == KeeperUse::bulk ? store::open_sqlite_keeper_writer(c->database())
+                                   : store::open_sqlite_keeper(c->database());
   if (!st) return std::unexpected(st.error());
   return Keeper{std::move(*c), std::move(*keys), std::move(*st)};
 }

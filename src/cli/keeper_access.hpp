@@ -39,8 +39,14 @@ struct Keeper {
   void checkpoint_on_exit();
 };
 
+// How a command will use the keeper store.
+enum class KeeperUse {
+  brief,  // a few statements: its commits checkpoint the WAL themselves when due
+  bulk,   // commits all the time (import, synth): a thread of the store checkpoints
+};
+
 // Loads and checks the configuration, sets up logging, loads the keeper
 // keyring and opens the keeper store.
-Result<Keeper> open_keeper(const std::filesystem::path& config_file);
+Result<Keeper> open_keeper(const std::filesystem::path& config_file, KeeperUse use = KeeperUse::brief);
 
 }  // namespace rempart::cli

@@ -983,7 +983,12 @@ class SqliteKeeperTx final : public KeeperTx {
 
 class SqliteKeeperStore final : public KeeperStore {
  public:
-  explicit SqliteKeeperStore(Connection conn) : conn_(std::move(conn)) {}
+  // With a `checkpointer`, checkpoints of what this connection commits run
+  // on its thread, never inside this store's commits.
+  explicit SqliteKeeperStore(Connection conn, std::unique_ptr<sqlite::Checkpointer> checkpointer = nullptr)
+      : checkpointer_(std::move(checkpointer)), conn_(std::move(conn)) {
+    if (checkpointer_) checkpointer_->attach(conn_.handle());
+  }
 
   Result<std::vector<InboxRow>> peek_inbox(std::size_t limit) override {
     auto q = conn_.query(sql::kPeekInbox);
@@ -1169,6 +1174,9 @@ class SqliteKeeperStore final : public KeeperStore {
   }
 
   sqlite3* raw() const noexcept { return conn_.handle(); }
+  sqlite::CheckpointStats checkpoints() const {
+    return checkpointer_ ? checkpointer_->stats() : sqlite::CheckpointStats{};
+  }
 
  private:
   Result<std::int64_t> count_with_tag(const std::string& tag) {
@@ -1181,6 +1189,7 @@ class SqliteKeeperStore final : public KeeperStore {
     return q->int64(0);
   }
 
+  std::unique_ptr<sqlite::Checkpointer> checkpointer_;  // may be null; outlives conn_ (declared first)
   Connection conn_;
 };
 
@@ -1194,14 +1203,31 @@ Result<std::unique_ptr<IntakeStore>> open_sqlite_intake(const std::filesystem::p
                                              std::make_unique<sqlite::Checkpointer>(db, checkpoint_wal_pages));
 }
 
+namespace {
+
+Result<Connection> open_keeper_connection(const std::filesystem::path& db) {
+  return open_store_connection(db, sqlite::keeper_authorizer,
+                               {&sql::kBeginImmediate, &sql::kCommit, &sql::kPeekInbox, &sql::kSelectBatch,
+                                &sql::kInsertSupporter, &sql::kUpdateSupporter, &sql::kDeleteInboxItem,
+                                &sql::kDeleteBatchIfUnreferenced, &sql::kSelectAuditHead, &sql::kInsertAuditEntry,
+                                &sql::kInsertAuditCheckpoint, &sql::kInsertHoneytoken, &sql::kSelectIsHoneytoken,
+                                &sql::kAddToGuardCounter});
+}
+
+}  // namespace
+
 Result<std::unique_ptr<KeeperStore>> open_sqlite_keeper(const std::filesystem::path& db) {
-  auto conn = open_store_connection(db, sqlite::keeper_authorizer,
-                                    {&sql::kBeginImmediate, &sql::kCommit, &sql::kPeekInbox, &sql::kSelectBatch,
-                                     &sql::kInsertSupporter, &sql::kUpdateSupporter, &sql::kDeleteInboxItem,
-                                     &sql::kDeleteBatchIfUnreferenced, &sql::kSelectAuditHead, &sql::kInsertAuditEntry, &sql::kInsertAuditCheckpoint,
-                                     &sql::kInsertHoneytoken, &sql::kSelectIsHoneytoken, &sql::kAddToGuardCounter});
+  auto conn = open_keeper_connection(db);
   if (!conn) return propagate(conn);
   return std::make_unique<SqliteKeeperStore>(std::move(*conn));
+}
+
+Result<std::unique_ptr<KeeperStore>> open_sqlite_keeper_writer(const std::filesystem::path& db,
+                                                               int checkpoint_wal_pages) {
+  auto conn = open_keeper_connection(db);
+  if (!conn) return propagate(conn);
+  return std::make_unique<SqliteKeeperStore>(std::move(*conn),
+                                             std::make_unique<sqlite::Checkpointer>(db, checkpoint_wal_pages));
 }
 
 namespace sqlite::test_hooks {
@@ -1213,6 +1239,11 @@ sqlite3* raw_handle(IntakeStore& store) noexcept {
 
 CheckpointStats checkpoints(IntakeStore& store) {
   auto* s = dynamic_cast<SqliteIntakeStore*>(&store);
+  return s != nullptr ? s->checkpoints() : CheckpointStats{};
+}
+
+CheckpointStats checkpoints(KeeperStore& store) {
+  auto* s = dynamic_cast<SqliteKeeperStore*>(&store);
   return s != nullptr ? s->checkpoints() : CheckpointStats{};
 }
 

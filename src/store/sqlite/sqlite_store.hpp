@@ -41,6 +41,17 @@ Result<std::unique_ptr<IntakeStore>> open_sqlite_intake(const std::filesystem::p
 // Thread-safety: the store must be used by one thread at a time.
 Result<std::unique_ptr<KeeperStore>> open_sqlite_keeper(const std::filesystem::path& db);
 
+// The same keeper store for a bulk writer that commits all the time and
+// runs alone (an import, a synthetic fill): its commits never checkpoint the
+// WAL themselves; past `checkpoint_wal_pages`, a thread of the store does
+// (as open_sqlite_intake's does), so the writer goes on while the WAL is
+// copied back. Every other keeper store, the fold loop's included (see
+// cli/commands.cpp), checkpoints inside the commit that takes the WAL past
+// the threshold, as SQLite does by default. Same errors.
+// Thread-safety: the store must be used by one thread at a time.
+Result<std::unique_ptr<KeeperStore>> open_sqlite_keeper_writer(const std::filesystem::path& db,
+                                                               int checkpoint_wal_pages = sqlite::kWalCheckpointPages);
+
 namespace sqlite {
 
 // The authorizers installed on intake and keeper connections, in the shape
@@ -52,8 +63,9 @@ int keeper_authorizer(void* unused, int action, const char* arg1, const char* ar
 
 namespace test_hooks {
 // Test-only: the background checkpoints of a store returned by
-// open_sqlite_intake (zeros for any other store).
+// open_sqlite_intake or open_sqlite_keeper_writer (zeros for any other store).
 CheckpointStats checkpoints(IntakeStore& store);
+CheckpointStats checkpoints(KeeperStore& store);
 // Test-only: the raw connection behind a store returned by
 // open_sqlite_intake / open_sqlite_keeper (nullptr for any other store), so
 // tests can try statements an attacker might inject on it. Never use it in

@@ -214,6 +214,56 @@ TEST(SqliteIntakeCheckpoints, RunOnTheStoresOwnThreadPastTheThreshold) {
   }
 }
 
+// An import's store (open_sqlite_keeper_writer) hands its checkpoints to a
+// thread of its own too; a plain keeper store checkpoints inside its own
+// commits, as SQLite does.
+TEST(SqliteKeeperWriterCheckpoints, RunOnTheStoresOwnThreadPastTheThreshold) {
+  for (const int threshold : {16, 1 << 30}) {
+    SCOPED_TRACE(threshold);
+    TempDir dir;
+    const auto file = dir.file("rempart.db");
+    auto keeper = open_sqlite_keeper_writer(file, threshold);
+    ASSERT_TRUE(keeper.has_value()) << keeper.error().internal;
+    const auto initial = std::filesystem::file_size(file);
+    // About 300 pages of 4 KiB in 30 commits.
+    for (int c = 0; c < 30; ++c) {
+      auto r = (*keeper)->transact([&](KeeperTx& tx) -> Result<void> {
+        for (int i = 0; i < 10; ++i) {
+          SupporterRow row;
+          row.id = bytes("s-" + std::to_string(c) + "-" + std::to_string(i));
+          row.wrapped_key = bytes("wk");
+          row.fields = Bytes(4000, 0x5a);
+          if (auto e = tx.insert_supporter(row); !e) return e;
+        }
+        return {};
+      });
+      ASSERT_TRUE(r.has_value()) << r.error().internal;
+    }
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    if (threshold == 16) {
+      while (sqlite::test_hooks::checkpoints(**keeper).completed == 0 &&
+             std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
+      const auto stats = sqlite::test_hooks::checkpoints(**keeper);
+      EXPECT_GE(stats.requested, 1u);
+      EXPECT_GE(stats.completed, 1u);
+      EXPECT_GT(std::filesystem::file_size(file), initial + 100 * 4096);  // the pages reached the file
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      const auto stats = sqlite::test_hooks::checkpoints(**keeper);
+      EXPECT_EQ(stats.requested, 0u);
+      EXPECT_EQ(stats.completed, 0u);
+      EXPECT_EQ(std::filesystem::file_size(file), initial);  // everything is still in the WAL
+    }
+    keeper->reset();  // closes the connection, then stops the thread
+  }
+  TempDir dir;
+  auto plain = open_sqlite_keeper(dir.file("rempart.db"));
+  ASSERT_TRUE(plain.has_value());
+  EXPECT_EQ(sqlite::test_hooks::checkpoints(**plain).requested, 0u) << "no thread of its own";
+}
+
 TEST_F(SqliteStore, AWriterWaitsForTheLockInsteadOfFailing) {
   // The keeper holds the write lock for a while; the intake's append waits
   // for it (busy handler) and then succeeds.
