@@ -67,20 +67,24 @@ Result<FoldCounts> Folder::fold_once(std::size_t limit) {
     }
     return out;
   };
-  // With enough items, the second half is opened on the folder's worker
-  // thread (both cores of a small keeper); the halves are joined back in
-  // inbox order. Everything used there is const and thread-safe
+  // With enough items, the second half is opened on a thread of its own
+  // (both cores of a small keeper); the halves are joined back in inbox
+  // order. Everything used there is const and thread-safe
   // (BatchOpener::open, validation, RecordWriter::prepare); `openers` is
-  // only read. The thread is kept from pass to pass: one started and ended
-  // per pass cost 3.6 % of the keeper's samples (`perf record --call-graph
-  // dwarf` of `serve --role keeper` draining a backlog), mostly the
-  // allocator's madvise at the thread's exit.
+  // only read. A thread per pass costs the keeper about 3.6 % of its
+  // samples (mostly the allocator's madvise at the thread's exit), and a
+  // Worker kept from pass to pass folded 6 % faster alone; but under
+  // `serve --role all`, where the intake's threads share the cores, it cost
+  // the sign-ups' p99 (median 25.0 → 29.2 ms) and rate (7,666 → 7,284 /s)
+  // over 17 alternated runs: woken from sleep each pass, it seemingly
+  // preempts the intake's threads, where a new thread waits its turn
+  // (docs/benchmarks.md, eighth pass).
   constexpr std::size_t kSplitAt = 64;
   const std::size_t n = items->size();
   std::vector<Opened> opened;
   if (n >= kSplitAt) {
     std::vector<Opened> second;
-    BackgroundTask worker(worker_, [&] { second = open_range(n / 2, n); });
+    BackgroundTask worker([&] { second = open_range(n / 2, n); });
     opened = open_range(0, n / 2);
     if (auto thrown = worker.wait()) std::rethrow_exception(thrown);
     opened.insert(opened.end(), std::make_move_iterator(second.begin()), std::make_move_iterator(second.end()));

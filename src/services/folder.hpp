@@ -13,7 +13,6 @@
 
 #include "core/validate.hpp"
 #include "crypto/keyring.hpp"
-#include "services/prepare_pipeline.hpp"
 #include "services/records.hpp"
 #include "store/store.hpp"
 
@@ -44,7 +43,6 @@ class Folder {
   core::IntakeOptions opts_;
   RecordWriter writer_;
   std::chrono::microseconds last_hold_{0};
-  Worker worker_;  // opens the second half of a large pass
 };
 
 // Runs a Folder on its own thread until stopped.

@@ -19,7 +19,9 @@ namespace rempart::services {
 // One thread kept for many background tasks, run one at a time. A thread
 // started per task costs its creation and, when it ends, the allocator
 // handing back that thread's caches (an madvise, so a TLB shootdown on
-// every core): the keeper's fold paid that on every pass. The thread starts
+// every core): a pipelined import paid that for every chunk. (The keeper's
+// fold still starts one per pass, for the reason given in folder.cpp.)
+// The thread starts
 // with the first task and is joined by the destructor, which first lets a
 // task still running finish. Tasks are given to it through BackgroundTask.
 // Not thread-safe: one owning thread posts and waits.
