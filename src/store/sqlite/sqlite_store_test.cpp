@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <fstream>
 #include <string>
 #include <thread>
@@ -172,6 +173,31 @@ TEST_F(SqliteStore, PragmasAreInForceOnBothConnections) {
   }
 }
 
+// After about 300 pages were committed to `file` (first `initial` bytes
+// long) by a store whose checkpoints run on its own thread past
+// `threshold` WAL pages: with a threshold of 16 that thread has copied them
+// into the file; with a huge one nothing was asked or copied.
+template <class Store>
+void expect_background_checkpoints(Store& store, const std::filesystem::path& file,
+                                   std::uintmax_t initial, int threshold) {
+  if (threshold == 16) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (sqlite::test_hooks::checkpoints(store).completed == 0 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    const auto stats = sqlite::test_hooks::checkpoints(store);
+    EXPECT_GE(stats.requested, 1u);
+    EXPECT_GE(stats.completed, 1u);
+    EXPECT_GT(std::filesystem::file_size(file), initial + 100 * 4096);  // the pages reached the file
+  } else {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    const auto stats = sqlite::test_hooks::checkpoints(store);
+    EXPECT_EQ(stats.requested, 0u);
+    EXPECT_EQ(stats.completed, 0u);
+    EXPECT_EQ(std::filesystem::file_size(file), initial);  // everything is still in the WAL
+  }
+}
+
 // The intake's group commits never checkpoint the WAL themselves (a
 // checkpoint inside a commit stalled every sign-up of the group): past the
 // threshold, the store's own thread copies the WAL into the database file.
@@ -194,22 +220,7 @@ TEST(SqliteIntakeCheckpoints, RunOnTheStoresOwnThreadPastTheThreshold) {
       }
       ASSERT_TRUE((*in)->append(batches, items).has_value());
     }
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    if (threshold == 16) {
-      while (sqlite::test_hooks::checkpoints(**in).completed == 0 && std::chrono::steady_clock::now() < deadline) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-      }
-      const auto stats = sqlite::test_hooks::checkpoints(**in);
-      EXPECT_GE(stats.requested, 1u);
-      EXPECT_GE(stats.completed, 1u);
-      EXPECT_GT(std::filesystem::file_size(file), initial + 100 * 4096);  // the pages reached the file
-    } else {
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
-      const auto stats = sqlite::test_hooks::checkpoints(**in);
-      EXPECT_EQ(stats.requested, 0u);
-      EXPECT_EQ(stats.completed, 0u);
-      EXPECT_EQ(std::filesystem::file_size(file), initial);  // everything is still in the WAL
-    }
+    expect_background_checkpoints(**in, file, initial, threshold);
     in->reset();  // closes the connection, then stops the thread
   }
 }
@@ -239,23 +250,7 @@ TEST(SqliteKeeperWriterCheckpoints, RunOnTheStoresOwnThreadPastTheThreshold) {
       });
       ASSERT_TRUE(r.has_value()) << r.error().internal;
     }
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    if (threshold == 16) {
-      while (sqlite::test_hooks::checkpoints(**keeper).completed == 0 &&
-             std::chrono::steady_clock::now() < deadline) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-      }
-      const auto stats = sqlite::test_hooks::checkpoints(**keeper);
-      EXPECT_GE(stats.requested, 1u);
-      EXPECT_GE(stats.completed, 1u);
-      EXPECT_GT(std::filesystem::file_size(file), initial + 100 * 4096);  // the pages reached the file
-    } else {
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
-      const auto stats = sqlite::test_hooks::checkpoints(**keeper);
-      EXPECT_EQ(stats.requested, 0u);
-      EXPECT_EQ(stats.completed, 0u);
-      EXPECT_EQ(std::filesystem::file_size(file), initial);  // everything is still in the WAL
-    }
+    expect_background_checkpoints(**keeper, file, initial, threshold);
     keeper->reset();  // closes the connection, then stops the thread
   }
   TempDir dir;
