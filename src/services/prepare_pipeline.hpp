@@ -20,11 +20,10 @@ namespace rempart::services {
 // started per task costs its creation and, when it ends, the allocator
 // handing back that thread's caches (an madvise, so a TLB shootdown on
 // every core): a pipelined import paid that for every chunk. (The keeper's
-// fold still starts one per pass, for the reason given in folder.cpp.)
-// The thread starts
-// with the first task and is joined by the destructor, which first lets a
-// task still running finish. Tasks are given to it through BackgroundTask.
-// Not thread-safe: one owning thread posts and waits.
+// fold still starts one per pass, for the reason given in folder.cpp.) The
+// thread starts with the first task and is joined by the destructor, which
+// first lets a task still running finish. Tasks are given to it through
+// BackgroundTask. Not thread-safe: one owning thread posts and waits.
 class Worker {
  public:
   Worker() = default;
@@ -81,7 +80,8 @@ class BackgroundTask {
 };
 
 // Feeds chunks from `produce` to `consume` in order, making chunk k+1 on a
-// worker thread (one for the whole run) while `consume` handles chunk k on the calling thread.
+// worker thread (one for the whole run) while `consume` handles chunk k on
+// the calling thread.
 //
 //  - produce: () -> Result<std::optional<Chunk>>; nullopt at the end. Runs
 //    on the calling thread for the first chunk and on a worker after that,

@@ -41,11 +41,11 @@ Result<std::unique_ptr<IntakeStore>> open_sqlite_intake(const std::filesystem::p
 // Thread-safety: the store must be used by one thread at a time.
 Result<std::unique_ptr<KeeperStore>> open_sqlite_keeper(const std::filesystem::path& db);
 
-// The same keeper store for a bulk writer that commits all the time and
-// runs alone (an import, a synthetic fill): its commits never checkpoint the
-// WAL themselves; past `checkpoint_wal_pages`, a thread of the store does
-// (as open_sqlite_intake's does), so the writer goes on while the WAL is
-// copied back. Every other keeper store, the fold loop's included (see
+// The same keeper store for a bulk writer that commits all the time (an
+// import, a synthetic fill): its commits never checkpoint the WAL
+// themselves; past `checkpoint_wal_pages`, a thread of the store does (as
+// open_sqlite_intake's does), so the writer goes on while the WAL is copied
+// back. Every other keeper store, the fold loop's included (see
 // cli/commands.cpp), checkpoints inside the commit that takes the WAL past
 // the threshold, as SQLite does by default. Same errors.
 // Thread-safety: the store must be used by one thread at a time.
