@@ -40,7 +40,7 @@ int fold_inprocess(const Args& a) {
   {
     auto ikeys = crypto::load_intake_keyring(c->keys_dir);
     if (!ikeys) die("intake keyring: " + ikeys.error().internal);
-    auto ist = store::open_sqlite_intake(c->database());
+    auto ist = store::open_sqlite_intake(c->inbox_database());
     if (!ist) die("intake store: " + ist.error().internal);
     auto w = services::IntakeWriter::start(*ikeys, std::move(*ist));
     if (!w) die("intake writer: " + w.error().internal);
@@ -65,7 +65,9 @@ int fold_inprocess(const Args& a) {
   if (!keys) die("keyring: " + keys.error().internal);
   auto st = store::open_sqlite_keeper(c->database());
   if (!st) die("store: " + st.error().internal);
-  services::Folder folder(*keys, **st, c->intake);
+  auto inbox = store::open_sqlite_inbox(c->inbox_database());
+  if (!inbox) die("inbox: " + inbox.error().internal);
+  services::Folder folder(*keys, **st, **inbox, c->intake);
   std::uint64_t folded = 0;
   Stopwatch sw;
   const double cpu0 = cpu_seconds();

@@ -132,8 +132,12 @@ TEST_F(AuditFixture, KeeperConnectionCannotEditOrDeleteEntries) {
   EXPECT_EQ(test::run_statements(h, "SELECT count(*) FROM audit_entries"), SQLITE_OK);
 }
 
-TEST_F(AuditFixture, IntakeConnectionCannotTouchTheLog) {
-  auto intake = store::open_sqlite_intake(db());
+// The intake's connection is to the inbox file, which holds no log: the
+// log's tables are not there to reach, and its authorizer refuses the
+// statements anyway.
+TEST_F(AuditFixture, IntakeConnectionCannotReachTheLog) {
+  const auto inbox = db().parent_path() / "inbox.db";
+  auto intake = store::open_sqlite_intake(inbox);
   ASSERT_TRUE(intake.has_value());
   sqlite3* h = store::sqlite::test_hooks::raw_handle(**intake);
   for (const char* sql : {"SELECT count(*) FROM audit_entries",
@@ -142,6 +146,16 @@ TEST_F(AuditFixture, IntakeConnectionCannotTouchTheLog) {
                           "INSERT INTO audit_checkpoints VALUES (1, x'', 0, 1, x'')"}) {
     EXPECT_NE(test::run_statements(h, sql), SQLITE_OK) << sql;
   }
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(inbox.c_str(), &raw, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  sqlite3_stmt* q = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(raw, "SELECT count(*) FROM sqlite_schema WHERE name LIKE 'audit%' OR name = 'supporters'",
+                               -1, &q, nullptr),
+            SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(q), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(q, 0), 0);
+  sqlite3_finalize(q);
+  sqlite3_close(raw);
 }
 
 TEST_F(AuditFixture, ConcurrentWritersNeverForkTheChain) {

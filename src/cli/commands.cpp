@@ -183,6 +183,7 @@ int run_init(const InitArgs& a) {
   if (auto r = crypto::create_keyrings(c.keys_dir); !r) return report(r.error());
   // Create the schema now so that an intake-only node can start on it.
   if (auto st = store::open_sqlite_keeper(c.database()); !st) return report(st.error());
+  if (auto st = store::open_sqlite_inbox(c.inbox_database()); !st) return report(st.error());
   {
     // The checkpoint file exists from the start, so `audit verify` can
     // tell "never written" from "deleted".
@@ -238,6 +239,7 @@ int run_serve(const ServeArgs& a) {
   // Keeper side: the only place the private keys are loaded.
   std::optional<crypto::KeeperKeyring> keeper_keys;
   std::unique_ptr<store::KeeperStore> keeper_store;
+  std::unique_ptr<store::InboxStore> keeper_inbox;
   std::unique_ptr<services::Folder> folder;
   std::unique_ptr<services::FoldLoop> fold_loop;
   std::unique_ptr<audit::Checkpointer> checkpointer;
@@ -254,7 +256,20 @@ int run_serve(const ServeArgs& a) {
     auto st = store::open_sqlite_keeper(c->database());
     if (!st) return report(st.error());
     keeper_store = std::move(*st);
-    folder = std::make_unique<services::Folder>(*keeper_keys, *keeper_store, c->intake);
+    auto inbox = store::open_sqlite_inbox(c->inbox_database());
+    if (!inbox) return report(inbox.error());
+    keeper_inbox = std::move(*inbox);
+    if (auto legacy = keeper_store->count_inbox(); !legacy) {
+      return report(legacy.error());
+    } else if (*legacy != 0) {
+      // Left by a version that kept the inbox in the records' file.
+      auto appender = store::open_sqlite_intake(c->inbox_database());
+      if (!appender) return report(appender.error());
+      auto moved = services::move_legacy_inbox(*keeper_store, **appender);
+      if (!moved) return report(moved.error());
+      spdlog::info("keeper: moved {} waiting submissions into the inbox file", *moved);
+    }
+    folder = std::make_unique<services::Folder>(*keeper_keys, *keeper_store, *keeper_inbox, c->intake);
     checkpointer = make_checkpointer(*c, *keeper_keys, *keeper_store);
     if (c->audit.checkpoint_file.empty()) {
       spdlog::warn("keeper: no [audit].checkpoint_file: a truncated or rolled-back audit log would go unnoticed");
@@ -328,7 +343,7 @@ int run_serve(const ServeArgs& a) {
   if (intake) {
     auto keys = crypto::load_intake_keyring(c->keys_dir);
     if (!keys) return report(keys.error());
-    auto st = store::open_sqlite_intake(c->database());
+    auto st = store::open_sqlite_intake(c->inbox_database());
     if (!st) return report(st.error());
     auto w = services::IntakeWriter::start(*keys, std::move(*st));
     if (!w) return report(w.error());
@@ -379,8 +394,13 @@ int run_count(const fs::path& config) {
   if (!k) return report(k.error());
   auto n = k->store->count_supporters();
   if (!n) return report(n.error());
-  auto inbox = k->store->count_inbox();
+  auto legacy = k->store->count_inbox();
+  if (!legacy) return report(legacy.error());
+  auto inbox_store = store::open_sqlite_inbox(k->config.inbox_database());
+  if (!inbox_store) return report(inbox_store.error());
+  auto inbox = (*inbox_store)->count();
   if (!inbox) return report(inbox.error());
+  *inbox += *legacy;
   std::cout << *n << "\n";
   if (*inbox != 0) std::cerr << "rempart: " << *inbox << " submissions are still waiting in the inbox\n";
   return 0;

@@ -67,7 +67,10 @@ struct Config {
   guard::AlertOptions alerts;  // [alerts], [alerts.webhook], [alerts.smtp]
   services::ExportOptions exports;  // [exports]; dir defaults to data_dir/exports
 
+  // The records' file (keeper only) and the inbox file (the intake's one
+  // file; the keeper reads and empties it).
   std::filesystem::path database() const { return data_dir / "rempart.db"; }
+  std::filesystem::path inbox_database() const { return data_dir / "inbox.db"; }
 };
 
 // Parses and checks a configuration file. Errors name the offending key.

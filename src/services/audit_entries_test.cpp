@@ -49,7 +49,7 @@ void expect_no_pii(const std::vector<store::AuditEntryRow>& rows) {
 TEST(AuditEntries, FoldWritesOneEntryPerFoldedSubmission) {
   testing::Fixture fx;
   {
-    auto writer = IntakeWriter::start(fx.intake_keys(), std::move(store::open_sqlite_intake(fx.db).value()));
+    auto writer = IntakeWriter::start(fx.intake_keys(), std::move(store::open_sqlite_intake(fx.inbox).value()));
     ASSERT_TRUE(writer);
     // Three people, one of them twice (merge: the second adds a phone),
     // and the third exactly again (unchanged).
@@ -63,7 +63,8 @@ TEST(AuditEntries, FoldWritesOneEntryPerFoldedSubmission) {
   }
   auto keys = fx.keeper_keys();
   auto st = std::move(store::open_sqlite_keeper(fx.db).value());
-  Folder folder(keys, *st, core::IntakeOptions{});
+  auto inbox = std::move(store::open_sqlite_inbox(fx.inbox).value());
+  Folder folder(keys, *st, *inbox, core::IntakeOptions{});
   auto r = folder.fold_once(100);
   ASSERT_TRUE(r) << r.error().internal;
   EXPECT_EQ(r->created, 2u);

@@ -2,6 +2,7 @@
 
 #include <iterator>
 #include <map>
+#include <set>
 
 #include <spdlog/spdlog.h>
 
@@ -11,9 +12,33 @@
 
 namespace rempart::services {
 
+Result<void> Folder::start() {
+  auto uid = inbox_.file_uid();
+  if (!uid) return std::unexpected(uid.error());
+  auto mark = store_.fold_mark(*uid);
+  if (!mark) return std::unexpected(mark.error());
+  auto last = inbox_.last_assigned_id();
+  if (!last) return std::unexpected(last.error());
+  if (*last < *mark) {
+    // The inbox file is older than the records (a copy put back): its next
+    // ids could fall below the mark and never be folded. Fold it from its
+    // first item; an item folded before changes no record the second time.
+    spdlog::warn("keeper: the inbox file is older than the records' fold mark; folding it from its first item");
+    *mark = 0;
+  } else if (*mark > 0) {
+    if (auto r = inbox_.remove({}, *mark, {}); !r) return std::unexpected(r.error());
+  }
+  inbox_uid_ = std::move(*uid);
+  mark_ = *mark;
+  return {};
+}
+
 Result<FoldCounts> Folder::fold_once(std::size_t limit) {
   last_hold_ = std::chrono::microseconds{0};
-  auto items = store_.peek_inbox(limit);
+  if (!inbox_uid_) {
+    if (auto r = start(); !r) return std::unexpected(r.error());
+  }
+  auto items = inbox_.peek(limit, mark_);
   if (!items) return std::unexpected(items.error());
   FoldCounts counts;
   if (items->empty()) return counts;
@@ -22,7 +47,7 @@ Result<FoldCounts> Folder::fold_once(std::size_t limit) {
   std::map<store::Bytes, std::optional<crypto::BatchOpener>> openers;
   for (const auto& item : *items) {
     if (openers.contains(item.batch_uid)) continue;
-    auto batch = store_.batch(item.batch_uid);
+    auto batch = inbox_.batch(item.batch_uid);
     if (!batch) return std::unexpected(batch.error());
     std::optional<crypto::BatchOpener> opener;
     if (*batch) {
@@ -92,6 +117,28 @@ Result<FoldCounts> Folder::fold_once(std::size_t limit) {
     opened = open_range(0, n);
   }
 
+  // The new mark: the last item before the first one left in the inbox
+  // (a batch that could not be opened). Items handled after that one are
+  // deleted by id.
+  std::int64_t new_mark = mark_;
+  std::vector<std::int64_t> past_mark;
+  std::vector<store::Bytes> batches;
+  bool left_one = false;
+  for (const auto& item : *items) {
+    if (!openers.at(item.batch_uid)) {
+      left_one = true;
+      continue;
+    }
+    if (left_one) {
+      past_mark.push_back(item.id);
+    } else {
+      new_mark = item.id;
+    }
+  }
+  for (const auto& entry : openers) {
+    if (entry.second) batches.push_back(entry.first);
+  }
+
   const std::int64_t now = unix_now();
   const std::int64_t now_us = audit::now_us();
   std::chrono::steady_clock::time_point locked;
@@ -117,32 +164,51 @@ Result<FoldCounts> Folder::fold_once(std::size_t limit) {
         event.details = {{"via", "intake"}, {"reason", authentic ? "validation" : "authentication"}};
       }
       if (auto e = log->append(event, now_us); !e) return std::unexpected(e.error());
-      if (auto d = tx.delete_inbox_item(item->id); !d) return std::unexpected(d.error());
     }
-    // The batches this pass emptied. A backlog made under load holds
-    // thousands of small batches (one per group commit), and visiting all
-    // of them on every pass was about a fifth of the keeper's samples
-    // (index probes of the inbox: B-tree seeks and memcmp fell by 17-18
-    // points of its profile), so a full pass only visits its own (the
-    // keeper alone drained 8,842 / 11,292 sign-ups/s before, 11,554 / 13,878
-    // after, in alternated runs); the pass that empties the inbox also
-    // sweeps whatever else is left (few batches by then).
-    if (items->size() < limit) {
-      auto gone = tx.delete_unreferenced_batches();
-      if (!gone) return std::unexpected(gone.error());
-    } else {
-      for (const auto& entry : openers) {
-        if (auto gone = tx.delete_batch_if_unreferenced(entry.first); !gone) return std::unexpected(gone.error());
-      }
-    }
-    return {};
+    return tx.set_fold_mark(*inbox_uid_, new_mark);
   });
   if (!r) return std::unexpected(r.error());
   last_hold_ = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - locked);
+  mark_ = new_mark;
+  // Folded: out of the inbox. If this fails, the items at or below the mark
+  // are never read again and go with the next pass's delete.
+  if (auto gone = inbox_.remove(past_mark, mark_, batches); !gone) {
+    spdlog::error("keeper: folded submissions could not be deleted from the inbox yet ({}): {}",
+                  errc_name(gone.error().code), gone.error().internal);
+  }
   if (counts.rejected != 0) {
     spdlog::warn("keeper: {} submissions failed authentication or validation and were dropped", counts.rejected);
   }
   return counts;
+}
+
+Result<std::size_t> move_legacy_inbox(store::KeeperStore& records, store::IntakeStore& inbox) {
+  constexpr std::size_t kChunk = 1000;
+  std::size_t moved = 0;
+  for (;;) {
+    auto items = records.peek_inbox(kChunk);
+    if (!items) return std::unexpected(items.error());
+    if (items->empty()) return moved;
+    std::vector<store::BatchRow> batches;
+    std::set<store::Bytes> seen;
+    for (const auto& item : *items) {
+      if (!seen.insert(item.batch_uid).second) continue;
+      auto b = records.batch(item.batch_uid);
+      if (!b) return std::unexpected(b.error());
+      if (*b) batches.push_back(std::move(**b));
+    }
+    if (auto r = inbox.append(batches, *items); !r) return std::unexpected(r.error());
+    auto r = records.transact([&](store::KeeperTx& tx) -> Result<void> {
+      for (const auto& item : *items) {
+        if (auto d = tx.delete_inbox_item(item.id); !d) return d;
+      }
+      auto gone = tx.delete_unreferenced_batches();
+      if (!gone) return std::unexpected(gone.error());
+      return {};
+    });
+    if (!r) return std::unexpected(r.error());
+    moved += items->size();
+  }
 }
 
 FoldLoop::FoldLoop(Folder& folder, std::chrono::milliseconds interval, std::size_t batch,

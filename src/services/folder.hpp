@@ -1,14 +1,17 @@
 #pragma once
-// The keeper's folding step: opens sealed submissions from the inbox only to
-// store them, validates them again (the intake role is not trusted), and
-// creates or merges supporter records in the same transaction that deletes
-// the submission.
+// The keeper's folding step: opens sealed submissions from the inbox file
+// only to store them, validates them again (the intake role is not trusted),
+// and creates or merges supporter records in one transaction of the records'
+// file that also moves the fold mark past them; then deletes them from the
+// inbox file in a second, short transaction (the only one of a pass that
+// the intake's commits can wait for).
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "core/validate.hpp"
@@ -20,30 +23,52 @@ namespace rempart::services {
 
 class Folder {
  public:
-  // `keys` and `store` must outlive the folder. Not thread-safe: one thread
-  // folds at a time.
-  Folder(const crypto::KeeperKeyring& keys, store::KeeperStore& store, core::IntakeOptions opts)
-      : keys_(keys), store_(store), opts_(std::move(opts)), writer_(keys) {}
+  // `keys`, `store` (the records) and `inbox` must outlive the folder. Not
+  // thread-safe: one thread folds at a time.
+  Folder(const crypto::KeeperKeyring& keys, store::KeeperStore& store, store::InboxStore& inbox,
+         core::IntakeOptions opts)
+      : keys_(keys), store_(store), inbox_(inbox), opts_(std::move(opts)), writer_(keys) {}
 
-  // Folds up to `limit` of the oldest submissions in one transaction.
+  // Folds up to `limit` of the oldest submissions past the fold mark in one
+  // transaction of the records, then deletes them from the inbox.
   // Submissions that fail authentication or re-validation are deleted and
   // counted as rejected; a batch whose key version is unknown is left in the
-  // inbox (and logged) so that a keyring mistake loses nothing. Each folded
-  // submission writes one audit entry (actor "keeper": supporter.create,
-  // supporter.merge, supporter.unchanged or intake.reject) in the same
-  // transaction.
+  // inbox (and logged) so that a keyring mistake loses nothing, and the mark
+  // stays below it. Each folded submission writes one audit entry (actor
+  // "keeper": supporter.create, supporter.merge, supporter.unchanged or
+  // intake.reject) in the records' transaction.
+  //
+  // A stop between the two commits leaves folded items in the inbox at or
+  // below the mark: the first pass deletes them without folding them again.
+  // (Items after one left for its key version are deleted by id; if that
+  // delete is lost, they are folded again, which changes no record.)
   Result<FoldCounts> fold_once(std::size_t limit);
   // How long the last pass's write transaction ran, from the write lock
   // taken to the commit done (zero for a pass that wrote nothing).
   std::chrono::microseconds last_hold() const { return last_hold_; }
 
  private:
+  // Reads the inbox file's identity and the records' mark for it, and
+  // deletes what a stop left folded in the inbox; once per folder.
+  Result<void> start();
+
   const crypto::KeeperKeyring& keys_;
   store::KeeperStore& store_;
+  store::InboxStore& inbox_;
   core::IntakeOptions opts_;
+  std::optional<store::Bytes> inbox_uid_;  // set by start()
+  std::int64_t mark_ = 0;                  // every item up to it is folded
   RecordWriter writer_;
   std::chrono::microseconds last_hold_{0};
 };
+
+// Moves the submissions an older version left in the records' file's own
+// inbox (KeeperStore::peek_inbox) into the inbox file, batches with them,
+// and deletes them there; returns how many moved. Run by the keeper before
+// it folds. A stop between the append to the inbox file and the delete from
+// the records' file leaves them in both: they move again and are folded
+// twice, which changes no record the second time.
+Result<std::size_t> move_legacy_inbox(store::KeeperStore& records, store::IntakeStore& inbox);
 
 // Runs a Folder on its own thread until stopped.
 class FoldLoop {

@@ -36,7 +36,7 @@ TEST(Folder, ALargeBatchFoldsInInboxOrder) {
   const std::set<int> tampered = {5, 140};
   testing::Fixture fx;
   {
-    auto writer = IntakeWriter::start(fx.intake_keys(), std::move(store::open_sqlite_intake(fx.db).value()));
+    auto writer = IntakeWriter::start(fx.intake_keys(), std::move(store::open_sqlite_intake(fx.inbox).value()));
     ASSERT_TRUE(writer);
     for (int i = 0; i < kItems; ++i) {
       // Items 100.. repeat people 0..49; every third of them adds a phone.
@@ -46,7 +46,7 @@ TEST(Folder, ALargeBatchFoldsInInboxOrder) {
     }
     (*writer)->stop();
   }
-  for (int i : tampered) testing::flip_a_byte_of_item(fx.db, i);
+  for (int i : tampered) testing::flip_a_byte_of_item(fx.inbox, i);
 
   // What single-threaded folding in inbox order gives.
   std::vector<std::string> want;
@@ -63,13 +63,14 @@ TEST(Folder, ALargeBatchFoldsInInboxOrder) {
 
   auto keys = fx.keeper_keys();
   auto st = std::move(store::open_sqlite_keeper(fx.db).value());
-  Folder folder(keys, *st, core::IntakeOptions{});
+  auto inbox = std::move(store::open_sqlite_inbox(fx.inbox).value());
+  Folder folder(keys, *st, *inbox, core::IntakeOptions{});
   auto r = folder.fold_once(1000);
   ASSERT_TRUE(r) << r.error().internal;
   EXPECT_EQ(r->rejected, 4u);
   EXPECT_EQ(r->created, 100u);  // 0..99 less 5 and 10, plus 105 and 110
   EXPECT_EQ(r->created + r->merged + r->unchanged + r->rejected, static_cast<std::size_t>(kItems));
-  EXPECT_EQ(st->count_inbox().value(), 0);
+  EXPECT_EQ(inbox->count().value(), 0);
   EXPECT_EQ(st->count_supporters().value(), 100);
 
   std::vector<std::string> got;
@@ -109,7 +110,7 @@ TEST(Folder, PassesDeleteTheBatchesTheyEmpty) {
   constexpr int kPerBatch = 5;
   testing::Fixture fx;
   {
-    auto writer = IntakeWriter::start(fx.intake_keys(), std::move(store::open_sqlite_intake(fx.db).value()));
+    auto writer = IntakeWriter::start(fx.intake_keys(), std::move(store::open_sqlite_intake(fx.inbox).value()));
     ASSERT_TRUE(writer);
     for (int b = 0; b < kBatches; ++b) {
       // Waiting for each group to be stored gives it a batch of its own.
@@ -127,15 +128,16 @@ TEST(Folder, PassesDeleteTheBatchesTheyEmpty) {
   }
   // The writer may split a group over two commits, so the number of batches
   // is read, not assumed.
-  const auto batches = [&] { return count_rows(fx.db, "SELECT count(*) FROM intake_batches"); };
-  const auto in_use = [&] { return count_rows(fx.db, "SELECT count(DISTINCT batch_uid) FROM inbox"); };
+  const auto batches = [&] { return count_rows(fx.inbox, "SELECT count(*) FROM intake_batches"); };
+  const auto in_use = [&] { return count_rows(fx.inbox, "SELECT count(DISTINCT batch_uid) FROM inbox"); };
   const auto made = batches();
   ASSERT_GE(made, kBatches);
   ASSERT_EQ(in_use(), made);
 
   auto keys = fx.keeper_keys();
   auto st = std::move(store::open_sqlite_keeper(fx.db).value());
-  Folder folder(keys, *st, core::IntakeOptions{});
+  auto inbox = std::move(store::open_sqlite_inbox(fx.inbox).value());
+  Folder folder(keys, *st, *inbox, core::IntakeOptions{});
   // Two full passes (each takes as many items as it asks for): every batch
   // they emptied is gone, every batch with items left is kept.
   for (const std::size_t limit : {12u, 15u}) {
@@ -150,7 +152,7 @@ TEST(Folder, PassesDeleteTheBatchesTheyEmpty) {
   ASSERT_TRUE(r) << r.error().internal;
   EXPECT_EQ(r->created, 3u);
   EXPECT_EQ(batches(), 0);
-  EXPECT_EQ(st->count_inbox().value(), 0);
+  EXPECT_EQ(inbox->count().value(), 0);
   EXPECT_EQ(st->count_supporters().value(), kBatches * kPerBatch);
 }
 
@@ -161,14 +163,15 @@ TEST(FoldLoop, MeasuresItsPassesAndFoldsEverything) {
   constexpr int kItems = 120;
   testing::Fixture fx;
   {
-    auto writer = IntakeWriter::start(fx.intake_keys(), std::move(store::open_sqlite_intake(fx.db).value()));
+    auto writer = IntakeWriter::start(fx.intake_keys(), std::move(store::open_sqlite_intake(fx.inbox).value()));
     ASSERT_TRUE(writer);
     for (int i = 0; i < kItems; ++i) (*writer)->submit(person(i, i % 4 == 0), [](bool) {});
     (*writer)->stop();
   }
   auto keys = fx.keeper_keys();
   auto st = std::move(store::open_sqlite_keeper(fx.db).value());
-  Folder folder(keys, *st, core::IntakeOptions{});
+  auto inbox = std::move(store::open_sqlite_inbox(fx.inbox).value());
+  Folder folder(keys, *st, *inbox, core::IntakeOptions{});
   auto first = folder.fold_once(20);
   ASSERT_TRUE(first) << first.error().internal;
   EXPECT_EQ(first->created, 20u);
@@ -176,20 +179,176 @@ TEST(FoldLoop, MeasuresItsPassesAndFoldsEverything) {
   {
     // The loop's thread owns `st` while it runs: watch through another
     // connection.
-    auto watch = std::move(store::open_sqlite_keeper(fx.db).value());
+    auto watch = std::move(store::open_sqlite_inbox(fx.inbox).value());
     FoldLoop loop(folder, std::chrono::milliseconds(10), 50);
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (watch->count_inbox().value() != 0 && std::chrono::steady_clock::now() < deadline) {
+    while (watch->count().value() != 0 && std::chrono::steady_clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
     loop.stop();
     EXPECT_EQ(loop.folded(), static_cast<std::uint64_t>(kItems - 20));
   }
-  EXPECT_EQ(st->count_inbox().value(), 0);
+  EXPECT_EQ(inbox->count().value(), 0);
   EXPECT_EQ(st->count_supporters().value(), kItems);
   auto empty = folder.fold_once(20);
   ASSERT_TRUE(empty);
   EXPECT_EQ(folder.last_hold().count(), 0);
+}
+
+// Writes `n` sign-ups (people first..first+n-1) to the inbox file at `inbox`.
+void sign_up(const testing::Fixture& fx, const std::filesystem::path& inbox, int first, int n) {
+  auto writer = IntakeWriter::start(fx.intake_keys(), std::move(store::open_sqlite_intake(inbox).value()));
+  ASSERT_TRUE(writer);
+  for (int i = first; i < first + n; ++i) (*writer)->submit(person(i, false), [](bool durable) { EXPECT_TRUE(durable); });
+  (*writer)->stop();
+}
+
+// Copies the inbox file (every store on it closed, its WAL folded in).
+void copy_inbox(const std::filesystem::path& from, const std::filesystem::path& to) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(from.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  for (const char* suffix : {"-wal", "-shm"}) std::filesystem::remove(to.string() + suffix);
+  std::filesystem::copy_file(from, to, std::filesystem::copy_options::overwrite_existing);
+}
+
+// A stop between a pass's commit on the records and its delete from the
+// inbox (here: the inbox file as it was before the pass, put back) leaves
+// folded items in the inbox: the next folder deletes them without folding
+// them again (no second audit entry, no change).
+TEST(Folder, ItemsFoldedBeforeAStopAreNotFoldedAgain) {
+  testing::Fixture fx;
+  sign_up(fx, fx.inbox, 0, 10);
+  const auto saved = fx.dir / "inbox-before.db";
+  copy_inbox(fx.inbox, saved);
+  auto keys = fx.keeper_keys();
+  const auto entries = [&] { return count_rows(fx.db, "SELECT count(*) FROM audit_entries"); };
+  std::int64_t after_fold = 0;
+  {
+    auto st = std::move(store::open_sqlite_keeper(fx.db).value());
+    auto inbox = std::move(store::open_sqlite_inbox(fx.inbox).value());
+    Folder folder(keys, *st, *inbox, core::IntakeOptions{});
+    auto r = folder.fold_once(50);
+    ASSERT_TRUE(r) << r.error().internal;
+    EXPECT_EQ(r->created, 10u);
+    EXPECT_EQ(inbox->count().value(), 0);
+    after_fold = entries();
+  }
+  copy_inbox(saved, fx.inbox);
+  auto st = std::move(store::open_sqlite_keeper(fx.db).value());
+  auto inbox = std::move(store::open_sqlite_inbox(fx.inbox).value());
+  ASSERT_EQ(inbox->count().value(), 10);
+  Folder folder(keys, *st, *inbox, core::IntakeOptions{});
+  auto r = folder.fold_once(50);
+  ASSERT_TRUE(r) << r.error().internal;
+  EXPECT_EQ(r->created + r->merged + r->unchanged + r->rejected, 0u);
+  EXPECT_EQ(inbox->count().value(), 0);
+  EXPECT_EQ(count_rows(fx.inbox, "SELECT count(*) FROM intake_batches"), 0);
+  EXPECT_EQ(entries(), after_fold);
+  EXPECT_EQ(st->count_supporters().value(), 10);
+  // What comes next is folded.
+  sign_up(fx, fx.inbox, 10, 3);
+  r = folder.fold_once(50);
+  ASSERT_TRUE(r) << r.error().internal;
+  EXPECT_EQ(r->created, 3u);
+}
+
+// An inbox file older than the records' mark (a copy put back after later
+// items were folded) would give its next items ids at or below the mark:
+// the folder folds it from its first item instead, so none is skipped.
+TEST(Folder, AnInboxOlderThanTheMarkIsFoldedFromItsFirstItem) {
+  testing::Fixture fx;
+  sign_up(fx, fx.inbox, 0, 4);
+  const auto saved = fx.dir / "inbox-older.db";
+  copy_inbox(fx.inbox, saved);
+  sign_up(fx, fx.inbox, 4, 4);
+  auto keys = fx.keeper_keys();
+  {
+    auto st = std::move(store::open_sqlite_keeper(fx.db).value());
+    auto inbox = std::move(store::open_sqlite_inbox(fx.inbox).value());
+    Folder folder(keys, *st, *inbox, core::IntakeOptions{});
+    ASSERT_EQ(folder.fold_once(50).value().created, 8u);
+  }
+  copy_inbox(saved, fx.inbox);       // ids 1-4, the mark is 8
+  sign_up(fx, fx.inbox, 100, 2);     // ids 5-6: below the mark
+  auto st = std::move(store::open_sqlite_keeper(fx.db).value());
+  auto inbox = std::move(store::open_sqlite_inbox(fx.inbox).value());
+  Folder folder(keys, *st, *inbox, core::IntakeOptions{});
+  auto r = folder.fold_once(50);
+  ASSERT_TRUE(r) << r.error().internal;
+  EXPECT_EQ(r->unchanged, 4u);  // folded before: nothing changes
+  EXPECT_EQ(r->created, 2u);    // new: not skipped
+  EXPECT_EQ(inbox->count().value(), 0);
+  EXPECT_EQ(st->count_supporters().value(), 10);
+}
+
+// Items of a batch the keyring cannot open stay in the inbox and the mark
+// stays below them; the items after them are folded and deleted.
+TEST(Folder, ItemsLeftForTheirKeyKeepTheMarkBelowThem) {
+  testing::Fixture fx;
+  sign_up(fx, fx.inbox, 0, 2);
+  {
+    auto in = std::move(store::open_sqlite_intake(fx.inbox).value());
+    const store::Bytes uid(16, 0x42);
+    const std::vector<store::BatchRow> batch{store::BatchRow{uid, 99, store::Bytes(32, 1), 1}};
+    const std::vector<store::InboxRow> item{store::InboxRow{0, uid, store::Bytes(16, 7), store::Bytes(72, 3),
+                                                            store::Bytes(80, 4), 1}};
+    ASSERT_TRUE(in->append(batch, item).has_value());
+  }
+  sign_up(fx, fx.inbox, 2, 3);
+  auto keys = fx.keeper_keys();
+  auto st = std::move(store::open_sqlite_keeper(fx.db).value());
+  auto inbox = std::move(store::open_sqlite_inbox(fx.inbox).value());
+  Folder folder(keys, *st, *inbox, core::IntakeOptions{});
+  for (int pass = 0; pass < 2; ++pass) {
+    auto r = folder.fold_once(50);
+    ASSERT_TRUE(r) << r.error().internal;
+    EXPECT_EQ(r->created, pass == 0 ? 5u : 0u);
+    EXPECT_EQ(inbox->count().value(), 1);  // the one of key version 99
+  }
+  const auto uid = inbox->file_uid().value();
+  EXPECT_EQ(st->fold_mark(uid).value(), 2);  // the last item before it
+  EXPECT_EQ(st->count_supporters().value(), 5);
+}
+
+// What a version that kept the inbox in the records' file left there is
+// moved into the inbox file, then folded like the rest.
+TEST(Folder, TheRecordsOldInboxIsMovedIntoTheInboxFile) {
+  testing::Fixture fx;
+  // Real sealed items, written to a scratch inbox file and copied into the
+  // records' file's own inbox tables, as an older version wrote them.
+  const auto scratch = fx.dir / "scratch-inbox.db";
+  sign_up(fx, scratch, 0, 6);
+  { auto st = store::open_sqlite_keeper(fx.db); ASSERT_TRUE(st); }  // the records' file, migrated
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(fx.db.c_str(), &db), SQLITE_OK);
+    const std::string sql = "ATTACH '" + scratch.string() + "' AS scratch;"
+                            " INSERT INTO main.intake_batches SELECT * FROM scratch.intake_batches;"
+                            " INSERT INTO main.inbox SELECT * FROM scratch.inbox;";
+    ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+    sqlite3_close(db);
+  }
+  auto keys = fx.keeper_keys();
+  auto st = std::move(store::open_sqlite_keeper(fx.db).value());
+  ASSERT_EQ(st->count_inbox().value(), 6);
+  sign_up(fx, fx.inbox, 6, 2);  // the new intake already wrote to the inbox file
+  {
+    auto appender = std::move(store::open_sqlite_intake(fx.inbox).value());
+    auto moved = move_legacy_inbox(*st, *appender);
+    ASSERT_TRUE(moved) << moved.error().internal;
+    EXPECT_EQ(*moved, 6u);
+  }
+  EXPECT_EQ(st->count_inbox().value(), 0);
+  EXPECT_EQ(count_rows(fx.db, "SELECT count(*) FROM intake_batches"), 0);
+  auto inbox = std::move(store::open_sqlite_inbox(fx.inbox).value());
+  EXPECT_EQ(inbox->count().value(), 8);
+  Folder folder(keys, *st, *inbox, core::IntakeOptions{});
+  auto r = folder.fold_once(50);
+  ASSERT_TRUE(r) << r.error().internal;
+  EXPECT_EQ(r->created, 8u);
+  EXPECT_EQ(inbox->count().value(), 0);
 }
 
 }  // namespace

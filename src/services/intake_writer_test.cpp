@@ -33,7 +33,7 @@ std::string slurp(const std::filesystem::path& p) {
 
 TEST(IntakeWriter, ConcurrentSubmissionsAreDurableThenFolded) {
   testing::Fixture fx;
-  auto writer = IntakeWriter::start(fx.intake_keys(), std::move(store::open_sqlite_intake(fx.db).value()));
+  auto writer = IntakeWriter::start(fx.intake_keys(), std::move(store::open_sqlite_intake(fx.inbox).value()));
   ASSERT_TRUE(writer);
   constexpr int kThreads = 4, kEach = 250;
   std::atomic<int> ok{0}, done{0};
@@ -57,14 +57,15 @@ TEST(IntakeWriter, ConcurrentSubmissionsAreDurableThenFolded) {
   EXPECT_LT(stats.commits, stats.committed) << "group commit should share commits";
 
   // The inbox holds ciphertext only.
-  const auto raw = slurp(fx.db) + slurp(fx.db.string() + "-wal");
+  const auto raw = slurp(fx.inbox) + slurp(fx.inbox.string() + "-wal");
   EXPECT_EQ(raw.find("Quentinella"), std::string::npos);
   EXPECT_EQ(raw.find("marchedouce"), std::string::npos);
 
   auto keys = fx.keeper_keys();
   auto st = std::move(store::open_sqlite_keeper(fx.db).value());
-  EXPECT_EQ(st->count_inbox().value(), kThreads * kEach);
-  Folder folder(keys, *st, core::IntakeOptions{});
+  auto inbox = std::move(store::open_sqlite_inbox(fx.inbox).value());
+  EXPECT_EQ(inbox->count().value(), kThreads * kEach);
+  Folder folder(keys, *st, *inbox, core::IntakeOptions{});
   std::size_t created = 0;
   for (;;) {
     auto r = folder.fold_once(300);
@@ -74,7 +75,7 @@ TEST(IntakeWriter, ConcurrentSubmissionsAreDurableThenFolded) {
     EXPECT_EQ(r->rejected, 0u);
   }
   EXPECT_EQ(created, static_cast<std::size_t>(kThreads * kEach));
-  EXPECT_EQ(st->count_inbox().value(), 0);
+  EXPECT_EQ(inbox->count().value(), 0);
   EXPECT_EQ(st->count_supporters().value(), kThreads * kEach);
   auto s = reveal_supporter(*st, keys, "operator:test", "email", "quentinella.marchedouce.17@example.org", "test");
   ASSERT_TRUE(s && *s);
@@ -84,7 +85,7 @@ TEST(IntakeWriter, ConcurrentSubmissionsAreDurableThenFolded) {
 
 TEST(IntakeWriter, SubmitAfterStopIsRefused) {
   testing::Fixture fx;
-  auto writer = IntakeWriter::start(fx.intake_keys(), std::move(store::open_sqlite_intake(fx.db).value()));
+  auto writer = IntakeWriter::start(fx.intake_keys(), std::move(store::open_sqlite_intake(fx.inbox).value()));
   ASSERT_TRUE(writer);
   (*writer)->stop();
   std::promise<bool> result;
@@ -95,7 +96,7 @@ TEST(IntakeWriter, SubmitAfterStopIsRefused) {
 TEST(Folder, TamperedOrInvalidSubmissionsAreDroppedNotFolded) {
   testing::Fixture fx;
   {
-    auto writer = IntakeWriter::start(fx.intake_keys(), std::move(store::open_sqlite_intake(fx.db).value()));
+    auto writer = IntakeWriter::start(fx.intake_keys(), std::move(store::open_sqlite_intake(fx.inbox).value()));
     ASSERT_TRUE(writer);
     for (int i = 0; i < 3; ++i) (*writer)->submit(person(i), [](bool) {});
     // The intake is not trusted: a person that does not validate is refused
@@ -107,16 +108,17 @@ TEST(Folder, TamperedOrInvalidSubmissionsAreDroppedNotFolded) {
   }
   // Flip one byte of the first submission's ciphertext, as an intruder with
   // write access to the database file could.
-  testing::flip_a_byte_of_item(fx.db);
+  testing::flip_a_byte_of_item(fx.inbox);
 
   auto keys = fx.keeper_keys();
   auto st = std::move(store::open_sqlite_keeper(fx.db).value());
-  Folder folder(keys, *st, core::IntakeOptions{});
+  auto inbox = std::move(store::open_sqlite_inbox(fx.inbox).value());
+  Folder folder(keys, *st, *inbox, core::IntakeOptions{});
   auto r = folder.fold_once(100);
   ASSERT_TRUE(r) << r.error().internal;
   EXPECT_EQ(r->created, 2u);
   EXPECT_EQ(r->rejected, 2u);
-  EXPECT_EQ(st->count_inbox().value(), 0);
+  EXPECT_EQ(inbox->count().value(), 0);
   EXPECT_EQ(st->count_supporters().value(), 2);
 }
 

@@ -23,7 +23,8 @@ namespace rempart::services::testing {
 
 struct Fixture {
   std::filesystem::path dir;
-  std::filesystem::path db;
+  std::filesystem::path db;     // the records' file
+  std::filesystem::path inbox;  // the inbox file
   std::filesystem::path keys;
 
   Fixture() {
@@ -32,6 +33,7 @@ struct Fixture {
           ("rempart-services-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
     std::filesystem::create_directories(dir / "data");
     db = dir / "data" / "rempart.db";
+    inbox = dir / "data" / "inbox.db";
     keys = dir / "keys";
     if (!crypto::init() || !crypto::create_keyrings(keys)) throw std::runtime_error("keyring set-up failed");
   }

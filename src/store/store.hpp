@@ -261,6 +261,38 @@ class IntakeStore {
   IntakeStore& operator=(const IntakeStore&) = default;
 };
 
+// The keeper's side of the inbox file, the one file the intake writes to:
+// read what is waiting, delete what is folded. Nothing here writes a record;
+// the records live in the KeeperStore's file.
+class InboxStore {
+ public:
+  virtual ~InboxStore();
+
+  // The random identity made with the file (16 bytes); fold marks are kept
+  // under it.
+  virtual Result<Bytes> file_uid() = 0;
+  // The highest id the file ever assigned (0 if none): AUTOINCREMENT, so
+  // every later item has a higher one.
+  virtual Result<std::int64_t> last_assigned_id() = 0;
+  // Up to `limit` items with an id above `after`, oldest first.
+  virtual Result<std::vector<InboxRow>> peek(std::size_t limit, std::int64_t after) = 0;
+  // The batch with this uid, or nullopt.
+  virtual Result<std::optional<BatchRow>> batch(const Bytes& uid) = 0;
+  virtual Result<std::int64_t> count() = 0;
+  // In one durable transaction, deletes the items `ids` and every item with
+  // an id up to `through` (either may be empty / 0), then each of `batches`
+  // no item refers to any more; once the inbox is empty, every batch.
+  // Returns how many items were deleted. Ids that are gone already are not
+  // errors.
+  virtual Result<std::int64_t> remove(std::span<const std::int64_t> ids, std::int64_t through,
+                                      std::span<const Bytes> batches) = 0;
+
+ protected:
+  InboxStore() = default;
+  InboxStore(const InboxStore&) = default;
+  InboxStore& operator=(const InboxStore&) = default;
+};
+
 // Operations inside one open keeper transaction. A KeeperTx is only valid
 // during the KeeperStore::transact call that hands it out; do not keep it.
 // Any error returned here leaves the transaction open: return it from the
@@ -292,6 +324,17 @@ class KeeperTx {
   // The supporter's tags, sorted; empty if none or no such supporter.
   virtual Result<std::vector<std::string>> tags(const Bytes& supporter_id) = 0;
 
+  // ---- Fold marks: per inbox file (its uid), the highest inbox id up to
+  // which every item is folded or rejected; 0 for an inbox never folded.
+  // Written in the transaction that folds the items, so a fold whose
+  // inbox deletes were lost (a stop between the two commits) is not
+  // folded twice. Setting it lower than it is is allowed.
+  virtual Result<std::int64_t> fold_mark(const Bytes& inbox_uid) = 0;
+  virtual Result<void> set_fold_mark(const Bytes& inbox_uid, std::int64_t last_id) = 0;
+
+  // ---- The inbox tables of the records' file, where versions before the
+  // inbox file kept submissions: only emptied into the inbox file
+  // (services::move_legacy_inbox).
   // Errc::not_found if no inbox item has this id (e.g. already folded).
   virtual Result<void> delete_inbox_item(std::int64_t id) = 0;
   // Deletes batches no inbox item refers to any more; returns how many.
@@ -405,10 +448,10 @@ class KeeperStore {
  public:
   virtual ~KeeperStore();
 
-  // Up to `limit` inbox items, oldest first. They stay in the inbox until a
-  // transaction deletes them.
+  // The inbox tables of the records' file, left by versions before the
+  // inbox file (see KeeperTx): up to `limit` items, oldest first, and a
+  // batch by uid (nullopt if none).
   virtual Result<std::vector<InboxRow>> peek_inbox(std::size_t limit) = 0;
-  // The batch with this uid, or nullopt.
   virtual Result<std::optional<BatchRow>> batch(const Bytes& uid) = 0;
 
   // Runs `fn` inside one write transaction (BEGIN IMMEDIATE … COMMIT in
@@ -432,7 +475,10 @@ class KeeperStore {
   // Every supporter row, honeytokens included (operator tools); what people
   // are shown is count_supporters() - count_honeytokens().
   virtual Result<std::int64_t> count_supporters() = 0;
+  // Items in the records' file's own (legacy) inbox; see peek_inbox.
   virtual Result<std::int64_t> count_inbox() = 0;
+  // KeeperTx::fold_mark outside a transaction.
+  virtual Result<std::int64_t> fold_mark(const Bytes& inbox_uid) = 0;
 
   // ---- Exfiltration guard, read side (docs/honeytokens.md).
   virtual Result<std::int64_t> count_honeytokens() = 0;

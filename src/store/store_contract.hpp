@@ -16,12 +16,13 @@
 
 namespace rempart::store::test_support {
 
-// One fresh, empty database of a backend. Every open_* call opens a new store
-// on that same database.
+// One fresh, empty database of a backend (its records and its inbox). Every
+// open_* call opens a new store on that same database.
 class BackendDatabase {
  public:
   virtual ~BackendDatabase() = default;
   virtual Result<std::unique_ptr<IntakeStore>> open_intake() = 0;
+  virtual Result<std::unique_ptr<InboxStore>> open_inbox() = 0;
   virtual Result<std::unique_ptr<KeeperStore>> open_keeper() = 0;
 };
 
@@ -41,6 +42,9 @@ class StoreContract : public ::testing::TestWithParam<Backend> {
     auto in = db_->open_intake();
     ASSERT_TRUE(in.has_value()) << in.error().internal;
     intake_ = std::move(*in);
+    auto ib = db_->open_inbox();
+    ASSERT_TRUE(ib.has_value()) << ib.error().internal;
+    inbox_ = std::move(*ib);
     auto kp = db_->open_keeper();
     ASSERT_TRUE(kp.has_value()) << kp.error().internal;
     keeper_ = std::move(*kp);
@@ -48,6 +52,7 @@ class StoreContract : public ::testing::TestWithParam<Backend> {
 
   std::unique_ptr<BackendDatabase> db_;
   std::unique_ptr<IntakeStore> intake_;
+  std::unique_ptr<InboxStore> inbox_;
   std::unique_ptr<KeeperStore> keeper_;
 };
 

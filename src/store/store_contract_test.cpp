@@ -54,50 +54,100 @@ TEST_P(StoreContract, AppendPeekDeleteRoundTrip) {
   const std::vector<InboxRow> items{item("b1", "i1", 10), item("b1", "i2", 11), item("b1", "i3", 12)};
   ASSERT_TRUE(intake_->append(batches, items).has_value());
 
-  auto peeked = keeper_->peek_inbox(10);
+  auto peeked = inbox_->peek(10, 0);
   ASSERT_TRUE(peeked.has_value()) << peeked.error().internal;
   ASSERT_EQ(peeked->size(), 3u);
   for (std::size_t i = 0; i < 3; ++i) EXPECT_EQ(without_id((*peeked)[i]), items[i]);
   EXPECT_LT((*peeked)[0].id, (*peeked)[1].id);
   EXPECT_LT((*peeked)[1].id, (*peeked)[2].id);
 
-  auto b = keeper_->batch(bytes("b1"));
+  auto b = inbox_->batch(bytes("b1"));
   ASSERT_TRUE(b.has_value());
   ASSERT_TRUE(b->has_value());
   EXPECT_EQ(**b, batches[0]);
-  EXPECT_EQ(*keeper_->batch(bytes("nope")), std::nullopt);
+  EXPECT_EQ(*inbox_->batch(bytes("nope")), std::nullopt);
 
   // Peeking does not remove.
-  EXPECT_EQ(*keeper_->count_inbox(), 3);
-  auto limited = keeper_->peek_inbox(2);
+  EXPECT_EQ(*inbox_->count(), 3);
+  auto limited = inbox_->peek(2, 0);
   ASSERT_TRUE(limited.has_value());
   ASSERT_EQ(limited->size(), 2u);
   EXPECT_EQ((*limited)[0], (*peeked)[0]);
 
+  // Only what comes after an id.
+  auto later = inbox_->peek(10, (*peeked)[0].id);
+  ASSERT_TRUE(later.has_value());
+  ASSERT_EQ(later->size(), 2u);
+  EXPECT_EQ((*later)[0], (*peeked)[1]);
+  EXPECT_EQ(*inbox_->last_assigned_id(), (*peeked)[2].id);
+
   const std::int64_t first = (*peeked)[0].id;
-  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) { return tx.delete_inbox_item(first); }).has_value());
-  EXPECT_EQ(*keeper_->count_inbox(), 2);
-  auto after = keeper_->peek_inbox(10);
+  EXPECT_EQ(*inbox_->remove(std::span(&first, 1), 0, {}), 1);
+  EXPECT_EQ(*inbox_->count(), 2);
+  auto after = inbox_->peek(10, 0);
   ASSERT_TRUE(after.has_value());
   ASSERT_EQ(after->size(), 2u);
   EXPECT_EQ((*after)[0], (*peeked)[1]);
 
-  // A second delete of the same item finds nothing.
-  auto again = keeper_->transact([&](KeeperTx& tx) { return tx.delete_inbox_item(first); });
-  ASSERT_FALSE(again.has_value());
-  EXPECT_EQ(again.error().code, Errc::not_found);
+  // A second delete of the same item finds nothing, and is no error.
+  EXPECT_EQ(*inbox_->remove(std::span(&first, 1), 0, {}), 0);
+  // Everything up to an id; the batch goes with the last item.
+  EXPECT_EQ(*inbox_->remove({}, (*peeked)[2].id, {}), 2);
+  EXPECT_EQ(*inbox_->count(), 0);
+  EXPECT_EQ(*inbox_->batch(bytes("b1")), std::nullopt);
+  // Ids are never reused.
+  const std::vector<InboxRow> next{item("b1", "i4", 13)};
+  ASSERT_TRUE(intake_->append(batches, next).has_value());
+  EXPECT_GT((*inbox_->peek(1, 0))[0].id, (*peeked)[2].id);
+}
+
+TEST_P(StoreContract, TheInboxFileHasAnIdentityOfItsOwn) {
+  auto uid = inbox_->file_uid();
+  ASSERT_TRUE(uid.has_value()) << uid.error().internal;
+  EXPECT_EQ(uid->size(), 16u);
+  auto again = db_->open_inbox();
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(*(*again)->file_uid(), *uid);
+  auto other = GetParam().make();
+  auto other_inbox = other->open_inbox();
+  ASSERT_TRUE(other_inbox.has_value());
+  EXPECT_NE(*(*other_inbox)->file_uid(), *uid);
+  EXPECT_EQ(*inbox_->last_assigned_id(), 0);
+}
+
+TEST_P(StoreContract, FoldMarksAreKeptPerInboxAndRolledBackWithTheirTransaction) {
+  EXPECT_EQ(*keeper_->fold_mark(bytes("u1")), 0);
+  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) -> Result<void> {
+    if (auto r = tx.set_fold_mark(bytes("u1"), 40); !r) return r;
+    auto m = tx.fold_mark(bytes("u1"));
+    if (!m || *m != 40) return fail(Errc::internal, "not visible inside the transaction");
+    return {};
+  }).has_value());
+  EXPECT_EQ(*keeper_->fold_mark(bytes("u1")), 40);
+  EXPECT_EQ(*keeper_->fold_mark(bytes("u2")), 0);
+  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) { return tx.set_fold_mark(bytes("u1"), 7); }).has_value());
+  EXPECT_EQ(*keeper_->fold_mark(bytes("u1")), 7);  // lowering is allowed
+  auto r = keeper_->transact([&](KeeperTx& tx) -> Result<void> {
+    if (auto x = tx.set_fold_mark(bytes("u1"), 90); !x) return x;
+    return fail(Errc::crypto, "opening failed");
+  });
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(*keeper_->fold_mark(bytes("u1")), 7);
+  auto negative = keeper_->transact([&](KeeperTx& tx) { return tx.set_fold_mark(bytes("u1"), -1); });
+  ASSERT_FALSE(negative.has_value());
+  EXPECT_EQ(negative.error().code, Errc::invalid_input);
 }
 
 TEST_P(StoreContract, EmptyAppendIsANoOp) {
   EXPECT_TRUE(intake_->append({}, {}).has_value());
-  EXPECT_EQ(*keeper_->count_inbox(), 0);
+  EXPECT_EQ(*inbox_->count(), 0);
 }
 
 TEST_P(StoreContract, EmptyByteStringsRoundTripAsEmpty) {
   InboxRow empty{0, bytes("b1"), bytes("i1"), {}, {}, 5};
   const std::vector<BatchRow> batches{BatchRow{bytes("b1"), 0, {}, 0}};
   ASSERT_TRUE(intake_->append(batches, std::span(&empty, 1)).has_value());
-  auto peeked = keeper_->peek_inbox(1);
+  auto peeked = inbox_->peek(1, 0);
   ASSERT_TRUE(peeked.has_value());
   ASSERT_EQ(peeked->size(), 1u);
   EXPECT_EQ(without_id((*peeked)[0]), empty);
@@ -116,13 +166,13 @@ TEST_P(StoreContract, AppendIsAtomic) {
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code, Errc::invalid_input);
 
-  EXPECT_EQ(*keeper_->count_inbox(), 2);
-  EXPECT_EQ(*keeper_->batch(bytes("b2")), std::nullopt);
+  EXPECT_EQ(*inbox_->count(), 2);
+  EXPECT_EQ(*inbox_->batch(bytes("b2")), std::nullopt);
 
   // The intake store is still usable afterwards.
   const std::vector<InboxRow> third{item("b2", "i3")};
   EXPECT_TRUE(intake_->append(b2, third).has_value());
-  EXPECT_EQ(*keeper_->count_inbox(), 3);
+  EXPECT_EQ(*inbox_->count(), 3);
 }
 
 TEST_P(StoreContract, ItemOfUnknownBatchIsRefused) {
@@ -130,7 +180,7 @@ TEST_P(StoreContract, ItemOfUnknownBatchIsRefused) {
   auto r = intake_->append({}, orphan);
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code, Errc::invalid_input);
-  EXPECT_EQ(*keeper_->count_inbox(), 0);
+  EXPECT_EQ(*inbox_->count(), 0);
 }
 
 TEST_P(StoreContract, DuplicateBatchUidIsIgnored) {
@@ -142,8 +192,8 @@ TEST_P(StoreContract, DuplicateBatchUidIsIgnored) {
   const std::vector<InboxRow> i2{item("b1", "i2")};
   ASSERT_TRUE(intake_->append(again, i2).has_value());
 
-  EXPECT_EQ((*keeper_->batch(bytes("b1")))->key_version, 1u);
-  EXPECT_EQ(*keeper_->count_inbox(), 2);
+  EXPECT_EQ((*inbox_->batch(bytes("b1")))->key_version, 1u);
+  EXPECT_EQ(*inbox_->count(), 2);
 }
 
 TEST_P(StoreContract, TransactCommits) {
@@ -172,18 +222,19 @@ TEST_P(StoreContract, TransactRollsBackWhenFnFails) {
   const std::vector<BatchRow> b{batch_row("b1")};
   const std::vector<InboxRow> items{item("b1", "i1")};
   ASSERT_TRUE(intake_->append(b, items).has_value());
-  const std::int64_t id = (*keeper_->peek_inbox(1))[0].id;
+  const std::int64_t id = (*inbox_->peek(1, 0))[0].id;
 
   auto r = keeper_->transact([&](KeeperTx& tx) -> Result<void> {
     if (auto x = tx.insert_supporter(supporter("s1", "e1", std::nullopt)); !x) return x;
-    if (auto x = tx.delete_inbox_item(id); !x) return x;
+    if (auto x = tx.set_fold_mark(bytes("u1"), id); !x) return x;
     return fail(Errc::crypto, "opening failed");
   });
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code, Errc::crypto);  // fn's own error, unchanged
   EXPECT_EQ(r.error().internal, "opening failed");
   EXPECT_EQ(*keeper_->count_supporters(), 0);
-  EXPECT_EQ(*keeper_->count_inbox(), 1);
+  EXPECT_EQ(*keeper_->fold_mark(bytes("u1")), 0);
+  EXPECT_EQ(*inbox_->count(), 1);
 }
 
 TEST_P(StoreContract, TransactRollsBackWhenFnThrows) {
@@ -681,62 +732,38 @@ TEST_P(StoreContract, GuardCounters) {
   EXPECT_EQ(add("account:a", "reveal", 3600, 1), 1);  // starts afresh
 }
 
-TEST_P(StoreContract, DeleteUnreferencedBatches) {
+TEST_P(StoreContract, RemovingItemsDeletesTheBatchesTheyEmpty) {
   const std::vector<BatchRow> batches{batch_row("b1"), batch_row("b2"), batch_row("b3")};
   const std::vector<InboxRow> items{item("b1", "i1"), item("b1", "i2"), item("b2", "i3")};
   ASSERT_TRUE(intake_->append(batches, items).has_value());
 
-  auto peeked = keeper_->peek_inbox(10);
+  auto peeked = inbox_->peek(10, 0);
   ASSERT_TRUE(peeked.has_value());
   const std::int64_t b2_item = (*peeked)[2].id;
-  std::size_t deleted = 0;
-  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) -> Result<void> {
-    if (auto r = tx.delete_inbox_item(b2_item); !r) return r;
-    auto n = tx.delete_unreferenced_batches();
-    if (!n) return std::unexpected(n.error());
-    deleted = *n;
-    return {};
-  }).has_value());
-  EXPECT_EQ(deleted, 2u);  // b2 (now empty) and b3 (never used)
-  EXPECT_TRUE(keeper_->batch(bytes("b1"))->has_value());
-  EXPECT_FALSE(keeper_->batch(bytes("b2"))->has_value());
-  EXPECT_FALSE(keeper_->batch(bytes("b3"))->has_value());
+  // Only the batches named are visited while items are left: b1 still has
+  // items, b2 is emptied, b3 (never used) is not named.
+  const std::vector<Bytes> named{bytes("b1"), bytes("b2"), bytes("nope")};
+  EXPECT_EQ(*inbox_->remove(std::span(&b2_item, 1), 0, named), 1);
+  EXPECT_TRUE(inbox_->batch(bytes("b1"))->has_value());
+  EXPECT_FALSE(inbox_->batch(bytes("b2"))->has_value());
+  EXPECT_TRUE(inbox_->batch(bytes("b3"))->has_value());
 
   // The intake side re-sends a batch with every append, so a batch deleted
   // meanwhile comes back with its new items.
   const std::vector<BatchRow> b2{batch_row("b2")};
   const std::vector<InboxRow> more{item("b2", "i4")};
   EXPECT_TRUE(intake_->append(b2, more).has_value());
-  EXPECT_TRUE(keeper_->batch(bytes("b2"))->has_value());
-}
+  EXPECT_TRUE(inbox_->batch(bytes("b2"))->has_value());
 
-TEST_P(StoreContract, DeleteOneBatchIfUnreferenced) {
-  const std::vector<BatchRow> batches{batch_row("b1"), batch_row("b2"), batch_row("b3")};
-  const std::vector<InboxRow> items{item("b1", "i1"), item("b2", "i2")};
-  ASSERT_TRUE(intake_->append(batches, items).has_value());
-  auto peeked = keeper_->peek_inbox(10);
-  ASSERT_TRUE(peeked.has_value());
-  ASSERT_EQ(peeked->size(), 2u);
-  const std::int64_t b2_item = (*peeked)[1].id;
-  std::vector<bool> deleted;
-  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) -> Result<void> {
-    if (auto r = tx.delete_inbox_item(b2_item); !r) return r;
-    for (const char* uid : {"b1", "b2", "b2", "b3", "nope"}) {
-      auto d = tx.delete_batch_if_unreferenced(bytes(uid));
-      if (!d) return std::unexpected(d.error());
-      deleted.push_back(*d);
-    }
-    return {};
-  }).has_value());
-  // b1 still has an item; b2 goes once; b3 (never used) goes; no such batch.
-  EXPECT_EQ(deleted, (std::vector<bool>{false, true, false, true, false}));
-  EXPECT_TRUE(keeper_->batch(bytes("b1"))->has_value());
-  EXPECT_FALSE(keeper_->batch(bytes("b2"))->has_value());
-  EXPECT_FALSE(keeper_->batch(bytes("b3"))->has_value());
+  // Once the inbox is empty, every batch goes, named or not.
+  EXPECT_EQ(*inbox_->remove({}, *inbox_->last_assigned_id(), {}), 3);
+  EXPECT_FALSE(inbox_->batch(bytes("b1"))->has_value());
+  EXPECT_FALSE(inbox_->batch(bytes("b2"))->has_value());
+  EXPECT_FALSE(inbox_->batch(bytes("b3"))->has_value());
 }
 
 // The intake writer and the keeper's folding loop run at once on the same
-// database, as they do in one process.
+// inbox, as they do in one process.
 TEST_P(StoreContract, IntakeAndKeeperConcurrently) {
   constexpr int kAppends = 30;
   constexpr int kPerAppend = 4;
@@ -762,7 +789,7 @@ TEST_P(StoreContract, IntakeAndKeeperConcurrently) {
   std::string keeper_error;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   while (folded < kTotal && std::chrono::steady_clock::now() < deadline && keeper_error.empty()) {
-    auto peeked = keeper_->peek_inbox(8);
+    auto peeked = inbox_->peek(8, 0);
     if (!peeked) {
       keeper_error = peeked.error().internal;
       break;
@@ -780,14 +807,15 @@ TEST_P(StoreContract, IntakeAndKeeperConcurrently) {
         s.fields = row.fields;
         s.email_index = row.item_uid;
         if (auto x = tx.insert_supporter(s); !x) return x;
-        if (auto x = tx.delete_inbox_item(row.id); !x) return x;
       }
-      auto n = tx.delete_unreferenced_batches();
-      if (!n) return std::unexpected(n.error());
-      return {};
+      return tx.set_fold_mark(bytes("u"), peeked->back().id);
     });
     if (!r) {
       keeper_error = r.error().internal;
+      break;
+    }
+    if (auto gone = inbox_->remove({}, peeked->back().id, {}); !gone) {
+      keeper_error = gone.error().internal;
       break;
     }
     folded += static_cast<int>(peeked->size());
@@ -798,7 +826,7 @@ TEST_P(StoreContract, IntakeAndKeeperConcurrently) {
   EXPECT_TRUE(keeper_error.empty()) << keeper_error;
   EXPECT_EQ(folded, kTotal);
   EXPECT_EQ(*keeper_->count_supporters(), kTotal);
-  EXPECT_EQ(*keeper_->count_inbox(), 0);
+  EXPECT_EQ(*inbox_->count(), 0);
 }
 
 

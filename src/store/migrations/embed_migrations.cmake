@@ -1,9 +1,11 @@
 # Generates a C++ file holding every migration of INPUT_DIR as a raw string
 # constant, so the binary carries its schema and needs no files at run time.
-#   cmake -DINPUT_DIR=<dir of NNNN_name.sql> -DOUTPUT=<file.cpp> -P embed_migrations.cmake
+#   cmake -DINPUT_DIR=<dir of NNNN_name.sql> -DOUTPUT=<file.cpp> -DFUNCTION=<name> -P embed_migrations.cmake
+# FUNCTION names the accessor the file defines (declared in
+# store/sqlite/migrations.hpp); one database file's schema per directory.
 # File names must be NNNN_lowercase_name.sql, numbered from 0001 without gaps.
-if(NOT INPUT_DIR OR NOT OUTPUT)
-  message(FATAL_ERROR "embed_migrations.cmake needs INPUT_DIR and OUTPUT")
+if(NOT INPUT_DIR OR NOT OUTPUT OR NOT FUNCTION)
+  message(FATAL_ERROR "embed_migrations.cmake needs INPUT_DIR, OUTPUT and FUNCTION")
 endif()
 
 file(GLOB files LIST_DIRECTORIES false "${INPUT_DIR}/*.sql")
@@ -43,7 +45,7 @@ constexpr Migration kMigrations[] = {
 ${entries}};
 }  // namespace
 
-std::span<const Migration> embedded_migrations() noexcept { return kMigrations; }
+std::span<const Migration> ${FUNCTION}() noexcept { return kMigrations; }
 
 }  // namespace rempart::store::sqlite
 ")

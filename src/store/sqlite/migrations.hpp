@@ -17,9 +17,11 @@ struct Migration {
   std::string_view sql;   // the file's contents
 };
 
-// The embedded migrations, in version order. Defined in the generated
-// embedded_migrations.cpp.
+// The embedded migrations, in version order: those of the records' file
+// (migrations/sqlite/, generated embedded_migrations.cpp) and those of the
+// inbox file (migrations/sqlite_inbox/, embedded_inbox_migrations.cpp).
 std::span<const Migration> embedded_migrations() noexcept;
+std::span<const Migration> embedded_inbox_migrations() noexcept;
 
 // Applies, inside one BEGIN IMMEDIATE transaction, every migration of
 // `migrations` whose version is above the recorded schema version; on any

@@ -76,9 +76,28 @@ TEST_F(MigrationsTest, ApplyingAgainChangesNothing) {
   for (int i = 0; i < 2; ++i) {
     auto k = open_sqlite_keeper(file_);
     ASSERT_TRUE(k.has_value()) << k.error().internal;
-    auto in = open_sqlite_intake(file_);
+  }
+}
+
+// The inbox file has a schema of its own: only what the intake writes, and
+// a random identity made once with the file.
+TEST_F(MigrationsTest, TheInboxFileGetsItsOwnMigrations) {
+  const auto inbox = file_.parent_path() / "inbox.db";
+  {
+    auto in = open_sqlite_intake(inbox);
     ASSERT_TRUE(in.has_value()) << in.error().internal;
   }
+  auto conn = Connection::open(inbox);
+  ASSERT_TRUE(conn.has_value());
+  EXPECT_EQ(*schema_version(*conn), static_cast<int>(embedded_inbox_migrations().size()));
+  auto first = open_sqlite_inbox(inbox);
+  ASSERT_TRUE(first.has_value()) << first.error().internal;
+  const auto uid = (*first)->file_uid();
+  ASSERT_TRUE(uid.has_value());
+  first->reset();
+  auto again = open_sqlite_inbox(inbox);  // migrates nothing more: the same identity
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(*(*again)->file_uid(), *uid);
 }
 
 TEST_F(MigrationsTest, NewerSchemaIsRefused) {

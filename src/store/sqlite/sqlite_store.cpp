@@ -103,6 +103,26 @@ int keeper_authorizer(void*, int action, const char* arg1, const char*, const ch
   }
 }
 
+int inbox_keeper_authorizer(void*, int action, const char* arg1, const char*, const char* db_name,
+                            const char* trigger) noexcept {
+  switch (action) {
+    case SQLITE_TRANSACTION:
+    case SQLITE_SELECT:
+    case SQLITE_FUNCTION:
+      return SQLITE_OK;
+    case SQLITE_READ:
+      return db_name == nullptr || in_main(db_name) ? SQLITE_OK : SQLITE_DENY;
+    case SQLITE_DELETE:
+      return in_main(db_name) && trigger == nullptr && (equals(arg1, "inbox") || equals(arg1, "intake_batches"))
+                 ? SQLITE_OK
+                 : SQLITE_DENY;
+    default:
+      // No INSERT or UPDATE (only the intake adds items), no schema change,
+      // PRAGMA, ATTACH.
+      return SQLITE_DENY;
+  }
+}
+
 }  // namespace sqlite
 
 namespace {
@@ -157,19 +177,24 @@ Result<void> ensure_private_file(const std::filesystem::path& db) {
 
 // Creates and migrates on a connection of its own, closed before the store's
 // connection opens, so the store's connection never carries DDL rights.
-Result<void> prepare_database(const std::filesystem::path& db) {
+Result<void> prepare_database(const std::filesystem::path& db, std::span<const sqlite::Migration> migrations) {
   if (auto r = ensure_private_file(db); !r) return r;
   auto conn = Connection::open(db);
   if (!conn) return propagate(conn);
   if (auto r = sqlite::configure(*conn); !r) return r;
-  return sqlite::apply_migrations(*conn, sqlite::embedded_migrations(), unix_now());
+  return sqlite::apply_migrations(*conn, migrations, unix_now());
 }
 
-Result<Connection> open_store_connection(const std::filesystem::path& db,
+// Which file a connection is for: the records' file or the inbox file.
+enum class FileKind { records, inbox };
+
+Result<Connection> open_store_connection(const std::filesystem::path& db, FileKind kind,
                                          int (*authorizer)(void*, int, const char*, const char*,
                                                            const char*, const char*) noexcept,
                                          std::initializer_list<const sqlite::Sql*> warm) {
-  if (auto r = prepare_database(db); !r) return propagate(r);
+  const auto migrations =
+      kind == FileKind::inbox ? sqlite::embedded_inbox_migrations() : sqlite::embedded_migrations();
+  if (auto r = prepare_database(db, migrations); !r) return propagate(r);
   auto conn = Connection::open(db);
   if (!conn) return conn;
   if (auto r = sqlite::configure(*conn); !r) return propagate(r);
@@ -517,6 +542,42 @@ ExportRow read_export(const Query& q) {
 
 // ---- Intake ------------------------------------------------------------------
 
+Result<std::int64_t> select_fold_mark(Connection& conn, const Bytes& inbox_uid) {
+  auto q = conn.query(sql::kSelectFoldMark);
+  if (!q) return propagate(q);
+  q->bind_blob(1, inbox_uid);
+  auto row = q->step();
+  if (!row) return propagate(row);
+  return *row ? q->int64(0) : std::int64_t{0};
+}
+
+Result<std::vector<InboxRow>> read_inbox_rows(Query& q) {
+  std::vector<InboxRow> rows;
+  for (;;) {
+    auto row = q.step();
+    if (!row) return propagate(row);
+    if (!*row) return rows;
+    rows.push_back(InboxRow{q.int64(0), q.blob(1), q.blob(2), q.blob(3), q.blob(4), q.int64(5)});
+  }
+}
+
+Result<std::optional<BatchRow>> select_batch(Connection& conn, const Bytes& uid) {
+  auto q = conn.query(sql::kSelectBatch);
+  if (!q) return propagate(q);
+  q->bind_blob(1, uid);
+  auto row = q->step();
+  if (!row) return propagate(row);
+  if (!*row) return std::optional<BatchRow>{};
+  auto kv = key_version_of(*q, 1);
+  if (!kv) return propagate(kv);
+  return std::optional<BatchRow>{BatchRow{q->blob(0), *kv, q->blob(2), q->int64(3)}};
+}
+
+std::int64_t sql_limit(std::size_t limit) {
+  const auto max = static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max());
+  return static_cast<std::int64_t>(limit < max ? limit : max);
+}
+
 class SqliteIntakeStore final : public IntakeStore {
  public:
   // Checkpoints of what this connection commits run on `checkpointer`'s
@@ -556,6 +617,80 @@ class SqliteIntakeStore final : public IntakeStore {
   // Declared before the connection, so the connection (whose WAL hook points
   // at it) is closed first.
   std::unique_ptr<sqlite::Checkpointer> checkpointer_;
+  Connection conn_;
+};
+
+// ---- Keeper's side of the inbox file ------------------------------------------
+
+class SqliteInboxStore final : public InboxStore {
+ public:
+  explicit SqliteInboxStore(Connection conn) : conn_(std::move(conn)) {}
+
+  Result<Bytes> file_uid() override {
+    auto q = conn_.query(sql::kSelectInboxFileUid);
+    if (!q) return propagate(q);
+    auto row = q->step();
+    if (!row) return propagate(row);
+    if (!*row) return fail(Errc::storage, "the inbox file has no identity");
+    return q->blob(0);
+  }
+
+  Result<std::int64_t> last_assigned_id() override { return rempart::store::count(conn_, sql::kSelectInboxLastId); }
+
+  Result<std::vector<InboxRow>> peek(std::size_t limit, std::int64_t after) override {
+    auto q = conn_.query(sql::kPeekInboxAfter);
+    if (!q) return propagate(q);
+    q->bind_int(1, sql_limit(limit)).bind_int(2, after);
+    return read_inbox_rows(*q);
+  }
+
+  Result<std::optional<BatchRow>> batch(const Bytes& uid) override { return select_batch(conn_, uid); }
+
+  Result<std::int64_t> count() override { return rempart::store::count(conn_, sql::kCountInbox); }
+
+  Result<std::int64_t> remove(std::span<const std::int64_t> ids, std::int64_t through,
+                              std::span<const Bytes> batches) override {
+    std::int64_t removed = 0;
+    auto r = in_transaction(conn_, [&]() -> Result<void> {
+      if (through > 0) {
+        auto q = conn_.query(sql::kDeleteInboxThrough);
+        if (!q) return propagate(q);
+        q->bind_int(1, through);
+        if (auto d = q->run(); !d) return d;
+        removed += q->changes();
+      }
+      for (const std::int64_t id : ids) {
+        auto q = conn_.query(sql::kDeleteInboxItem);
+        if (!q) return propagate(q);
+        q->bind_int(1, id);
+        if (auto d = q->run(); !d) return d;
+        removed += q->changes();
+      }
+      for (const Bytes& uid : batches) {
+        auto q = conn_.query(sql::kDeleteBatchIfUnreferenced);
+        if (!q) return propagate(q);
+        q->bind_blob(1, uid);
+        if (auto d = q->run(); !d) return d;
+      }
+      // Once the inbox is empty, batches left by an earlier stop go too
+      // (few by then; with a backlog, visiting every batch would cost each
+      // pass an index probe per batch).
+      auto is_empty = rempart::store::count(conn_, sql::kInboxIsEmpty);
+      if (!is_empty) return propagate(is_empty);
+      if (*is_empty != 0) {
+        auto q = conn_.query(sql::kDeleteUnreferencedBatches);
+        if (!q) return propagate(q);
+        if (auto d = q->run(); !d) return d;
+      }
+      return {};
+    });
+    if (!r) return propagate(r);
+    return removed;
+  }
+
+  sqlite3* raw() const noexcept { return conn_.handle(); }
+
+ private:
   Connection conn_;
 };
 
@@ -617,6 +752,16 @@ class SqliteKeeperTx final : public KeeperTx {
 
   Result<std::vector<std::string>> tags(const Bytes& supporter_id) override {
     return select_tags(conn_, supporter_id);
+  }
+
+  Result<std::int64_t> fold_mark(const Bytes& inbox_uid) override { return select_fold_mark(conn_, inbox_uid); }
+
+  Result<void> set_fold_mark(const Bytes& inbox_uid, std::int64_t last_id) override {
+    if (last_id < 0) return fail(Errc::invalid_input, "set_fold_mark: negative id");
+    auto q = conn_.query(sql::kUpsertFoldMark);
+    if (!q) return propagate(q);
+    q->bind_blob(1, inbox_uid).bind_int(2, last_id);
+    return q->run();
   }
 
   Result<void> delete_inbox_item(std::int64_t id) override {
@@ -993,28 +1138,11 @@ class SqliteKeeperStore final : public KeeperStore {
   Result<std::vector<InboxRow>> peek_inbox(std::size_t limit) override {
     auto q = conn_.query(sql::kPeekInbox);
     if (!q) return propagate(q);
-    const auto max = static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max());
-    q->bind_int(1, static_cast<std::int64_t>(limit < max ? limit : max));
-    std::vector<InboxRow> rows;
-    for (;;) {
-      auto row = q->step();
-      if (!row) return propagate(row);
-      if (!*row) return rows;
-      rows.push_back(InboxRow{q->int64(0), q->blob(1), q->blob(2), q->blob(3), q->blob(4), q->int64(5)});
-    }
+    q->bind_int(1, sql_limit(limit));
+    return read_inbox_rows(*q);
   }
 
-  Result<std::optional<BatchRow>> batch(const Bytes& uid) override {
-    auto q = conn_.query(sql::kSelectBatch);
-    if (!q) return propagate(q);
-    q->bind_blob(1, uid);
-    auto row = q->step();
-    if (!row) return propagate(row);
-    if (!*row) return std::optional<BatchRow>{};
-    auto kv = key_version_of(*q, 1);
-    if (!kv) return propagate(kv);
-    return std::optional<BatchRow>{BatchRow{q->blob(0), *kv, q->blob(2), q->int64(3)}};
-  }
+  Result<std::optional<BatchRow>> batch(const Bytes& uid) override { return select_batch(conn_, uid); }
 
   Result<void> transact(const std::function<Result<void>(KeeperTx&)>& fn) override {
     return in_transaction(conn_, [&]() -> Result<void> {
@@ -1027,6 +1155,7 @@ class SqliteKeeperStore final : public KeeperStore {
 
   Result<std::int64_t> count_supporters() override { return count(conn_, sql::kCountSupporters); }
   Result<std::int64_t> count_inbox() override { return count(conn_, sql::kCountInbox); }
+  Result<std::int64_t> fold_mark(const Bytes& inbox_uid) override { return select_fold_mark(conn_, inbox_uid); }
 
   Result<std::int64_t> count_honeytokens() override { return count(conn_, sql::kCountHoneytokens); }
   Result<bool> is_honeytoken(const Bytes& id) override { return select_is_honeytoken(conn_, id); }
@@ -1195,23 +1324,34 @@ class SqliteKeeperStore final : public KeeperStore {
 
 }  // namespace
 
-Result<std::unique_ptr<IntakeStore>> open_sqlite_intake(const std::filesystem::path& db, int checkpoint_wal_pages) {
-  auto conn = open_store_connection(db, sqlite::intake_authorizer,
+Result<std::unique_ptr<IntakeStore>> open_sqlite_intake(const std::filesystem::path& inbox, int checkpoint_wal_pages) {
+  auto conn = open_store_connection(inbox, FileKind::inbox, sqlite::intake_authorizer,
                                     {&sql::kBeginImmediate, &sql::kCommit, &sql::kInsertBatch, &sql::kInsertInboxItem});
   if (!conn) return propagate(conn);
   return std::make_unique<SqliteIntakeStore>(std::move(*conn),
-                                             std::make_unique<sqlite::Checkpointer>(db, checkpoint_wal_pages));
+                                             std::make_unique<sqlite::Checkpointer>(inbox, checkpoint_wal_pages));
+}
+
+Result<std::unique_ptr<InboxStore>> open_sqlite_inbox(const std::filesystem::path& inbox) {
+  auto conn = open_store_connection(inbox, FileKind::inbox, sqlite::inbox_keeper_authorizer,
+                                    {&sql::kBeginImmediate, &sql::kCommit, &sql::kSelectInboxFileUid,
+                                     &sql::kSelectInboxLastId, &sql::kPeekInboxAfter, &sql::kSelectBatch,
+                                     &sql::kDeleteInboxThrough, &sql::kDeleteInboxItem,
+                                     &sql::kDeleteBatchIfUnreferenced, &sql::kInboxIsEmpty,
+                                     &sql::kDeleteUnreferencedBatches, &sql::kCountInbox});
+  if (!conn) return propagate(conn);
+  return std::make_unique<SqliteInboxStore>(std::move(*conn));
 }
 
 namespace {
 
 Result<Connection> open_keeper_connection(const std::filesystem::path& db) {
-  return open_store_connection(db, sqlite::keeper_authorizer,
+  return open_store_connection(db, FileKind::records, sqlite::keeper_authorizer,
                                {&sql::kBeginImmediate, &sql::kCommit, &sql::kPeekInbox, &sql::kSelectBatch,
                                 &sql::kInsertSupporter, &sql::kUpdateSupporter, &sql::kDeleteInboxItem,
                                 &sql::kDeleteBatchIfUnreferenced, &sql::kSelectAuditHead, &sql::kInsertAuditEntry,
                                 &sql::kInsertAuditCheckpoint, &sql::kInsertHoneytoken, &sql::kSelectIsHoneytoken,
-                                &sql::kAddToGuardCounter});
+                                &sql::kAddToGuardCounter, &sql::kSelectFoldMark, &sql::kUpsertFoldMark});
 }
 
 }  // namespace
@@ -1245,6 +1385,11 @@ CheckpointStats checkpoints(IntakeStore& store) {
 CheckpointStats checkpoints(KeeperStore& store) {
   auto* s = dynamic_cast<SqliteKeeperStore*>(&store);
   return s != nullptr ? s->checkpoints() : CheckpointStats{};
+}
+
+sqlite3* raw_handle(InboxStore& store) noexcept {
+  auto* s = dynamic_cast<SqliteInboxStore*>(&store);
+  return s != nullptr ? s->raw() : nullptr;
 }
 
 sqlite3* raw_handle(KeeperStore& store) noexcept {

@@ -1,8 +1,10 @@
 #pragma once
-// The SQLite implementations of the store interfaces. One database file holds
-// everything; the intake role and the keeper role each open their own
-// connection to it (in one process or two), and SQLite's WAL mode lets the
-// keeper read while the intake writes.
+// The SQLite implementations of the store interfaces, over two files: the
+// records' file, which only the keeper opens, and the inbox file, where the
+// intake appends and the keeper reads and deletes (each on a connection of
+// its own, in one process or two; SQLite's WAL mode lets the keeper read
+// while the intake writes). A fold's commit on the records' file never
+// holds the lock the intake's commits need.
 //
 // Every connection runs with journal_mode=WAL, synchronous=FULL (a commit is
 // durable when it returns), secure_delete=ON (deleted rows are zeroed in the
@@ -19,7 +21,11 @@ struct sqlite3;
 
 namespace rempart::store {
 
-// Opens the intake side of the database at `db`. Creates the file if missing
+// Two files: the records' file (rempart.db: supporters, audit log, accounts,
+// everything the keeper owns) and the inbox file (inbox.db: sealed
+// submissions waiting to be folded). The intake opens the inbox file only.
+//
+// Opens the intake side of the inbox file at `inbox`. Creates the file if missing
 // (mode 0600) and applies pending migrations on a separate, short-lived
 // connection first. The returned store's connection is bound to an authorizer
 // that lets it insert into the inbox and intake_batches and nothing else: no
@@ -32,11 +38,18 @@ namespace rempart::store {
 // the database file (sqlite/checkpointer.hpp), so a group commit never
 // waits for a checkpoint.
 // Thread-safety: the store must be used by one thread at a time.
-Result<std::unique_ptr<IntakeStore>> open_sqlite_intake(const std::filesystem::path& db,
+Result<std::unique_ptr<IntakeStore>> open_sqlite_intake(const std::filesystem::path& inbox,
                                                         int checkpoint_wal_pages = sqlite::kWalCheckpointPages);
 
-// Opens the keeper side of the database at `db`, creating and migrating it
-// as open_sqlite_intake does. Its connection may read and write rows but an
+// Opens the keeper's side of the inbox file at `inbox`, creating and
+// migrating it as open_sqlite_intake does. An authorizer lets its connection
+// read the inbox and delete from it, nothing else (no insert, update,
+// schema change, pragma or attach). Same errors.
+// Thread-safety: the store must be used by one thread at a time.
+Result<std::unique_ptr<InboxStore>> open_sqlite_inbox(const std::filesystem::path& inbox);
+
+// Opens the keeper side of the records' file at `db`, creating and
+// migrating it as open_sqlite_intake does the inbox file. Its connection may read and write rows but an
 // authorizer refuses schema changes, pragmas and attach. Same errors.
 // Thread-safety: the store must be used by one thread at a time.
 Result<std::unique_ptr<KeeperStore>> open_sqlite_keeper(const std::filesystem::path& db);
@@ -60,6 +73,8 @@ int intake_authorizer(void* unused, int action, const char* arg1, const char* ar
                       const char* db_name, const char* trigger) noexcept;
 int keeper_authorizer(void* unused, int action, const char* arg1, const char* arg2,
                       const char* db_name, const char* trigger) noexcept;
+int inbox_keeper_authorizer(void* unused, int action, const char* arg1, const char* arg2,
+                            const char* db_name, const char* trigger) noexcept;
 
 namespace test_hooks {
 // Test-only: the background checkpoints of a store returned by
@@ -72,6 +87,7 @@ CheckpointStats checkpoints(KeeperStore& store);
 // production code: it bypasses every contract of the store.
 sqlite3* raw_handle(IntakeStore& store) noexcept;
 sqlite3* raw_handle(KeeperStore& store) noexcept;
+sqlite3* raw_handle(InboxStore& store) noexcept;
 }  // namespace test_hooks
 
 }  // namespace sqlite

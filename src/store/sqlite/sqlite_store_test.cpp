@@ -23,12 +23,14 @@ Bytes bytes(const std::string& s) { return Bytes(s.begin(), s.end()); }
 
 class SqliteDatabase final : public BackendDatabase {
  public:
-  Result<std::unique_ptr<IntakeStore>> open_intake() override { return open_sqlite_intake(file_); }
+  Result<std::unique_ptr<IntakeStore>> open_intake() override { return open_sqlite_intake(inbox_); }
+  Result<std::unique_ptr<InboxStore>> open_inbox() override { return open_sqlite_inbox(inbox_); }
   Result<std::unique_ptr<KeeperStore>> open_keeper() override { return open_sqlite_keeper(file_); }
 
  private:
   TempDir dir_;
   std::filesystem::path file_ = dir_.file("rempart.db");
+  std::filesystem::path inbox_ = dir_.file("inbox.db");
 };
 
 const Backend kSqlite{"Sqlite", [] { return std::make_unique<SqliteDatabase>(); }};
@@ -82,9 +84,12 @@ void checkpoint(const std::filesystem::path& db) {
 class SqliteStore : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto in = open_sqlite_intake(file_);
+    auto in = open_sqlite_intake(inbox_file_);
     ASSERT_TRUE(in.has_value()) << in.error().internal;
     intake_ = std::move(*in);
+    auto ib = open_sqlite_inbox(inbox_file_);
+    ASSERT_TRUE(ib.has_value()) << ib.error().internal;
+    inbox_ = std::move(*ib);
     auto kp = open_sqlite_keeper(file_);
     ASSERT_TRUE(kp.has_value()) << kp.error().internal;
     keeper_ = std::move(*kp);
@@ -101,20 +106,50 @@ class SqliteStore : public ::testing::Test {
 
   TempDir dir_;
   std::filesystem::path file_ = dir_.file("rempart.db");
+  std::filesystem::path inbox_file_ = dir_.file("inbox.db");
   std::unique_ptr<IntakeStore> intake_;
+  std::unique_ptr<InboxStore> inbox_;
   std::unique_ptr<KeeperStore> keeper_;
 };
 
 TEST_F(SqliteStore, FilesAreCreatedPrivate) {
-  struct stat st {};
-  ASSERT_EQ(::stat(file_.c_str(), &st), 0);
-  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  for (const auto& file : {file_, inbox_file_}) {
+    SCOPED_TRACE(file.filename().string());
+    struct stat st {};
+    ASSERT_EQ(::stat(file.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u);
+  }
   // The WAL exists while stores are open and inherits the mode.
   const std::vector<BatchRow> b{BatchRow{bytes("b"), 1, bytes("k"), 1}};
   ASSERT_TRUE(intake_->append(b, {}).has_value());
-  const auto wal = std::filesystem::path(file_.string() + "-wal");
+  const auto wal = std::filesystem::path(inbox_file_.string() + "-wal");
+  struct stat st {};
   ASSERT_EQ(::stat(wal.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
+}
+
+// The intake's file holds the inbox and nothing of the records; the
+// records' file is never touched by it.
+TEST_F(SqliteStore, TheIntakesFileHoldsOnlyTheInbox) {
+  sqlite3* in = sqlite::test_hooks::raw_handle(*intake_);
+  ASSERT_NE(in, nullptr);
+  EXPECT_EQ(query_text(in,
+                       "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_schema WHERE type = 'table'"
+                       " AND name NOT LIKE 'sqlite_%' ORDER BY name)",
+                       &sqlite::intake_authorizer),
+            "inbox,inbox_file,intake_batches,schema_migrations");
+  // The keeper's inbox connection reads and deletes, and writes nothing else.
+  sqlite3* ib = sqlite::test_hooks::raw_handle(*inbox_);
+  ASSERT_NE(ib, nullptr);
+  EXPECT_EQ(try_prepare(ib, "SELECT count(*) FROM inbox"), SQLITE_OK);
+  EXPECT_EQ(try_prepare(ib, "DELETE FROM inbox WHERE id = 1"), SQLITE_OK);
+  for (const char* sql : {"INSERT INTO inbox (batch_uid, item_uid, wrapped_key, fields, received_at)"
+                          " VALUES (x'00', x'00', x'00', x'00', 1)",
+                          "UPDATE inbox SET fields = x'00'", "UPDATE inbox_file SET uid = randomblob(16)",
+                          "DELETE FROM inbox_file", "DROP TABLE inbox", "PRAGMA writable_schema = 1",
+                          "ATTACH 'x.db' AS x", "DELETE FROM schema_migrations"}) {
+    EXPECT_EQ(try_prepare(ib, sql), SQLITE_AUTH) << sql;
+  }
 }
 
 TEST(SqliteStoreOpen, RefusesAFileOthersCanRead) {
@@ -129,24 +164,27 @@ TEST(SqliteStoreOpen, RefusesAFileOthersCanRead) {
   auto keeper = open_sqlite_keeper(file);
   ASSERT_FALSE(keeper.has_value());
   EXPECT_EQ(keeper.error().code, Errc::permission);
+  auto inbox = open_sqlite_inbox(file);
+  ASSERT_FALSE(inbox.has_value());
+  EXPECT_EQ(inbox.error().code, Errc::permission);
 }
 
-// The intake writer and the keeper may start at the same moment on a file
-// that does not exist yet: both create, migrate and switch it to WAL.
+// The intake writer and the keeper may start at the same moment on an inbox
+// file that does not exist yet: both create, migrate and switch it to WAL.
 TEST(SqliteStoreOpen, BothRolesOpeningAFreshFileAtOnce) {
   for (int round = 0; round < 3; ++round) {
     TempDir dir;
     const auto file = dir.file("fresh.db");
     Result<std::unique_ptr<IntakeStore>> intake = fail(Errc::internal, "not run");
     std::thread t([&] { intake = open_sqlite_intake(file); });
-    auto keeper = open_sqlite_keeper(file);
+    auto keeper = open_sqlite_inbox(file);
     t.join();
     ASSERT_TRUE(intake.has_value()) << intake.error().internal;
     ASSERT_TRUE(keeper.has_value()) << keeper.error().internal;
     const std::vector<BatchRow> b{BatchRow{bytes("b"), 1, bytes("k"), 1}};
     const std::vector<InboxRow> items{InboxRow{0, bytes("b"), bytes("i"), bytes("w"), bytes("f"), 1}};
     ASSERT_TRUE((*intake)->append(b, items).has_value());
-    EXPECT_EQ(*(*keeper)->count_inbox(), 1);
+    EXPECT_EQ(*(*keeper)->count(), 1);
   }
 }
 
@@ -162,9 +200,12 @@ TEST_F(SqliteStore, PragmasAreInForceOnBothConnections) {
   using sqlite::keeper_authorizer;
   sqlite3* in = sqlite::test_hooks::raw_handle(*intake_);
   sqlite3* kp = sqlite::test_hooks::raw_handle(*keeper_);
+  sqlite3* ib = sqlite::test_hooks::raw_handle(*inbox_);
   ASSERT_NE(in, nullptr);
   ASSERT_NE(kp, nullptr);
-  for (auto [db, auth] : {std::pair{in, &intake_authorizer}, std::pair{kp, &keeper_authorizer}}) {
+  ASSERT_NE(ib, nullptr);
+  for (auto [db, auth] : {std::pair{in, &intake_authorizer}, std::pair{kp, &keeper_authorizer},
+                          std::pair{ib, &sqlite::inbox_keeper_authorizer}}) {
     EXPECT_EQ(query_text(db, "PRAGMA journal_mode", auth), "wal");
     EXPECT_EQ(query_text(db, "PRAGMA synchronous", auth), "2");  // FULL
     EXPECT_EQ(query_text(db, "PRAGMA secure_delete", auth), "1");
@@ -260,16 +301,18 @@ TEST(SqliteKeeperWriterCheckpoints, RunOnTheStoresOwnThreadPastTheThreshold) {
 }
 
 TEST_F(SqliteStore, AWriterWaitsForTheLockInsteadOfFailing) {
-  // The keeper holds the write lock for a while; the intake's append waits
-  // for it (busy handler) and then succeeds.
+  // The keeper deletes folded items from the inbox (here: another
+  // connection holds the inbox file's write lock for a while); the intake's
+  // append waits for it (busy handler) and then succeeds.
   std::atomic<bool> holding{false};
   std::thread holder([&] {
-    auto r = keeper_->transact([&](KeeperTx&) -> Result<void> {
-      holding = true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(300));
-      return {};
-    });
-    EXPECT_TRUE(r.has_value());
+    sqlite3* raw = nullptr;
+    ASSERT_EQ(sqlite3_open_v2(inbox_file_.c_str(), &raw, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(raw, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+    holding = true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    EXPECT_EQ(sqlite3_exec(raw, "COMMIT", nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(raw);
   });
   while (!holding) std::this_thread::yield();
   const std::vector<BatchRow> b{BatchRow{bytes("wb"), 1, bytes("k"), 1}};
@@ -277,57 +320,94 @@ TEST_F(SqliteStore, AWriterWaitsForTheLockInsteadOfFailing) {
   auto appended = intake_->append(b, items);
   holder.join();
   ASSERT_TRUE(appended.has_value()) << appended.error().internal;
-  EXPECT_EQ(*keeper_->count_inbox(), 1);
+  EXPECT_EQ(*inbox_->count(), 1);
+}
+
+// A fold's transaction on the records' file takes no lock the intake needs:
+// an append commits while the keeper holds the records' write lock.
+TEST_F(SqliteStore, AnAppendDoesNotWaitForTheRecordsWriteLock) {
+  std::atomic<bool> holding{false};
+  std::atomic<bool> appended{false};
+  bool released_by_append = false;
+  std::thread holder([&] {
+    auto r = keeper_->transact([&](KeeperTx& tx) -> Result<void> {
+      if (auto m = tx.set_fold_mark(bytes("u"), 1); !m) return m;  // the write lock is taken
+      holding = true;
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+      while (!appended && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+      released_by_append = appended;
+      return {};
+    });
+    EXPECT_TRUE(r.has_value());
+  });
+  while (!holding) std::this_thread::yield();
+  const std::vector<BatchRow> b{BatchRow{bytes("wb"), 1, bytes("k"), 1}};
+  const std::vector<InboxRow> items{InboxRow{0, bytes("wb"), bytes("wi"), bytes("w"), bytes("f"), 1}};
+  auto r = intake_->append(b, items);
+  appended = true;
+  holder.join();
+  ASSERT_TRUE(r.has_value()) << r.error().internal;
+  EXPECT_TRUE(released_by_append) << "the append waited for the records' transaction";
+  EXPECT_EQ(*inbox_->count(), 1);
 }
 
 TEST_F(SqliteStore, IntakeConnectionCannotReadOrChangeAnything) {
   add_supporter("s1", "e1");
   sqlite3* in = sqlite::test_hooks::raw_handle(*intake_);
   ASSERT_NE(in, nullptr);
+  // On the inbox file's own tables: refused by the authorizer.
   const char* injected[] = {
-      "SELECT * FROM supporters",
-      "SELECT email_index FROM supporters",
-      "SELECT count(*) FROM supporters",
-      "SELECT tag FROM supporter_tags",
       "SELECT fields FROM inbox",
       "SELECT * FROM intake_batches",
+      "SELECT uid FROM inbox_file",
       "SELECT name FROM sqlite_schema",
       "SELECT 1",
       "SELECT uid FROM intake_batches",
-      "SELECT supporter_id FROM honeytokens",
-      "SELECT count FROM guard_counters",
-      "INSERT INTO honeytokens (supporter_id, planted_at, planted_by) VALUES (x'01', 0, 'x')",
-      "DELETE FROM honeytokens",
-      "DELETE FROM guard_counters",
       "INSERT INTO inbox (batch_uid, item_uid, wrapped_key, fields, received_at)"
       " VALUES ((SELECT uid FROM intake_batches LIMIT 1), x'01', x'00', x'00', 0)",
       // Exfiltration through an allowed INSERT: the sub-select is refused.
       "INSERT INTO inbox (batch_uid, item_uid, wrapped_key, fields, received_at)"
-      " SELECT id, id, wrapped_key, fields, 0 FROM supporters",
+      " SELECT batch_uid, item_uid, wrapped_key, fields, 0 FROM inbox",
       "INSERT INTO intake_batches (uid, key_version, ephemeral_public, created_at)"
-      " VALUES ((SELECT email_index FROM supporters LIMIT 1), 1, x'00', 0)",
-      "INSERT INTO supporters (id, key_version, wrapped_key, fields, created_at, updated_at)"
-      " VALUES (x'01', 1, x'00', x'00', 0, 0)",
-      "INSERT INTO supporter_tags (supporter_id, tag, added_at) VALUES (x'01', 'x', 0)",
+      " VALUES ((SELECT uid FROM inbox_file LIMIT 1), 1, x'00', 0)",
       "UPDATE inbox SET fields = x'00'",
-      "UPDATE supporters SET fields = x'00'",
+      "UPDATE inbox_file SET uid = x'00'",
       "DELETE FROM inbox",
-      "DELETE FROM supporters",
-      "DROP TABLE supporters",
+      "DELETE FROM intake_batches",
+      "DROP TABLE inbox",
       "CREATE TABLE leak (x BLOB)",
       "CREATE TEMP TABLE leak (x BLOB)",
       "PRAGMA secure_delete=OFF",
-      "PRAGMA table_info(supporters)",
+      "PRAGMA table_info(inbox)",
       "ATTACH DATABASE ':memory:' AS other",
       "SAVEPOINT s",
   };
   for (const char* text : injected) EXPECT_EQ(try_prepare(in, text), SQLITE_AUTH) << text;
+  // The records are in another file, which this connection cannot attach:
+  // none of their tables is there to name.
+  const char* records[] = {
+      "SELECT * FROM supporters",
+      "SELECT email_index FROM supporters",
+      "SELECT tag FROM supporter_tags",
+      "SELECT supporter_id FROM honeytokens",
+      "SELECT count FROM guard_counters",
+      "INSERT INTO honeytokens (supporter_id, planted_at, planted_by) VALUES (x'01', 0, 'x')",
+      "DELETE FROM guard_counters",
+      "INSERT INTO supporters (id, key_version, wrapped_key, fields, created_at, updated_at)"
+      " VALUES (x'01', 1, x'00', x'00', 0, 0)",
+      "UPDATE supporters SET fields = x'00'",
+      "DELETE FROM supporters",
+      "ATTACH DATABASE 'rempart.db' AS records",
+  };
+  for (const char* text : records) EXPECT_NE(try_prepare(in, text), SQLITE_OK) << text;
 
-  // The same statements are not refused for lack of a table: the keeper's
-  // connection, which may read, prepares the reads.
-  sqlite3* kp = sqlite::test_hooks::raw_handle(*keeper_);
-  EXPECT_EQ(try_prepare(kp, "SELECT * FROM supporters"), SQLITE_OK);
-  EXPECT_EQ(try_prepare(kp, "SELECT fields FROM inbox"), SQLITE_OK);
+  // The first statements are not refused for lack of a table: the keeper's
+  // inbox connection, which may read, prepares the reads.
+  sqlite3* ib = sqlite::test_hooks::raw_handle(*inbox_);
+  EXPECT_EQ(try_prepare(ib, "SELECT * FROM intake_batches"), SQLITE_OK);
+  EXPECT_EQ(try_prepare(ib, "SELECT fields FROM inbox"), SQLITE_OK);
 
   // And the intake store still does its one job.
   const std::vector<BatchRow> b{BatchRow{bytes("b"), 1, bytes("k"), 1}};
@@ -417,25 +497,25 @@ TEST_F(SqliteStore, DeletedContentIsZeroedInTheFile) {
   const std::vector<InboxRow> items{InboxRow{0, bytes("b"), bytes("i1"), small_marker, big_marker, 1}};
   ASSERT_TRUE(intake_->append(b, items).has_value());
 
-  checkpoint(file_);
+  checkpoint(inbox_file_);
   const std::vector<unsigned char> small(small_marker.begin(), small_marker.end());
   const std::vector<unsigned char> big_head(big_marker.begin(), big_marker.begin() + 40);
   const std::vector<unsigned char> big_tail(big_marker.end() - 40, big_marker.end());
   // The markers are in the file now: the check below can fail.
-  auto before = read_file(file_);
+  auto before = read_file(inbox_file_);
   ASSERT_TRUE(contains(before, small));
   ASSERT_TRUE(contains(before, big_head));
   ASSERT_TRUE(contains(before, big_tail));
 
-  const std::int64_t id = (*keeper_->peek_inbox(1))[0].id;
-  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) { return tx.delete_inbox_item(id); }).has_value());
-  checkpoint(file_);
+  const std::int64_t id = (*inbox_->peek(1, 0))[0].id;
+  ASSERT_EQ(*inbox_->remove(std::span(&id, 1), 0, {}), 1);
+  checkpoint(inbox_file_);
 
-  auto after = read_file(file_);
+  auto after = read_file(inbox_file_);
   EXPECT_FALSE(contains(after, small));
   EXPECT_FALSE(contains(after, big_head));
   EXPECT_FALSE(contains(after, big_tail));
-  auto wal = read_file(file_.string() + "-wal");
+  auto wal = read_file(inbox_file_.string() + "-wal");
   EXPECT_FALSE(contains(wal, small));
   EXPECT_FALSE(contains(wal, big_head));
 }

@@ -90,6 +90,26 @@ inline constexpr Sql kDeleteBatchIfUnreferenced{
     "DELETE FROM intake_batches"
     " WHERE uid = ?1 AND NOT EXISTS (SELECT 1 FROM inbox WHERE inbox.batch_uid = ?1)"};
 
+// ---- Keeper: the inbox file (its own connection) ------------------------------
+
+inline constexpr Sql kSelectInboxFileUid{"kSelectInboxFileUid", "SELECT uid FROM inbox_file WHERE only_row = 1"};
+inline constexpr Sql kSelectInboxLastId{
+    "kSelectInboxLastId", "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'inbox'), 0)"};
+inline constexpr Sql kPeekInboxAfter{
+    "kPeekInboxAfter",
+    "SELECT id, batch_uid, item_uid, wrapped_key, fields, received_at"
+    " FROM inbox WHERE id > ?2 ORDER BY id LIMIT ?1"};
+inline constexpr Sql kDeleteInboxThrough{"kDeleteInboxThrough", "DELETE FROM inbox WHERE id <= ?1"};
+inline constexpr Sql kInboxIsEmpty{"kInboxIsEmpty", "SELECT NOT EXISTS (SELECT 1 FROM inbox)"};
+
+// ---- Keeper: fold marks (records' file) ----------------------------------------
+
+inline constexpr Sql kSelectFoldMark{"kSelectFoldMark", "SELECT last_id FROM fold_marks WHERE inbox_uid = ?1"};
+inline constexpr Sql kUpsertFoldMark{
+    "kUpsertFoldMark",
+    "INSERT INTO fold_marks (inbox_uid, last_id) VALUES (?1, ?2)"
+    " ON CONFLICT (inbox_uid) DO UPDATE SET last_id = excluded.last_id"};
+
 // ---- Keeper: supporters ------------------------------------------------------
 // The three lookups return columns in the order read by the store's
 // read_supporter(): keep them identical.
