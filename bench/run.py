@@ -115,6 +115,7 @@ class Instance:
         with open(self.config, "w", encoding="utf-8") as f:
             f.write(text)
         self.db = os.path.join(self.dir, "data", "rempart.db")
+        self.inbox_db = os.path.join(self.dir, "data", "inbox.db")
 
     def token(self):
         """A read-masked API token (the scope that may search)."""
@@ -125,12 +126,16 @@ class Instance:
             raise RuntimeError(f"admin token create failed ({r.returncode}): {r.stderr.strip()[-300:]}")
         return m.group(1)
 
-    def query(self, sql):
-        c = sqlite3.connect(f"file:{self.db}?mode=ro", uri=True, timeout=30)
+    def query(self, sql, db=None):
+        c = sqlite3.connect(f"file:{db or self.db}?mode=ro", uri=True, timeout=30)
         try:
             return c.execute(sql).fetchone()[0]
         finally:
             c.close()
+
+    def query_inbox(self, sql):
+        """A query of the inbox file (the intake's one file)."""
+        return self.query(sql, self.inbox_db)
 
 
 class Bench:
@@ -253,7 +258,7 @@ class Bench:
             self.wrk(inst.port, 1, prefix + "w")  # warm-up: connections, first batch, page cache
             # Every committed submission took an inbox id (AUTOINCREMENT, never
             # reused), folded or not: the sequence counts durable appends.
-            before = inst.query(APPENDED)
+            before = inst.query_inbox(APPENDED)
             audit_before = inst.query(AUDIT_HEAD)
             handle = self.count_fsyncs(p.pid)
             cpu0 = cpu_seconds(p.pid)
@@ -263,11 +268,11 @@ class Bench:
             # Audit entries committed during the load: one per folded
             # sign-up (role all), each in the fold's transaction.
             w["audit_entries"] = inst.query(AUDIT_HEAD) - audit_before
-            backlog = inst.query("SELECT count(*) FROM inbox")
+            backlog = inst.query_inbox("SELECT count(*) FROM inbox")
             drain_s = None
             if role == "all":
                 t0 = time.monotonic()
-                while inst.query("SELECT count(*) FROM inbox") > 0:
+                while inst.query_inbox("SELECT count(*) FROM inbox") > 0:
                     if time.monotonic() - t0 > 600:
                         raise RuntimeError("the inbox did not drain within 10 minutes")
                     time.sleep(0.02)
@@ -278,7 +283,7 @@ class Bench:
         w["backlog"] = backlog
         w["drain_s"] = drain_s
         w["rss_mib"] = hwm
-        w["stored"] = inst.query(APPENDED) - before
+        w["stored"] = inst.query_inbox(APPENDED) - before
         if fsyncs:
             # The writer thread commits far more often than the fold loop
             # (one commit per group vs. one per fold_batch items), so the
@@ -296,7 +301,7 @@ class Bench:
         """Starts the keeper alone on an instance whose inbox holds a backlog
         and measures how fast it folds (open, validate, blind-index, merge,
         re-seal, commit), for at most limit_s seconds."""
-        backlog = inst.query("SELECT count(*) FROM inbox")
+        backlog = inst.query_inbox("SELECT count(*) FROM inbox")
         if backlog == 0:
             return None
         p = self.start([self.rempart, "serve", "--config", inst.config, "--role", "keeper"])
@@ -305,7 +310,7 @@ class Bench:
             left = backlog
             while left > 0 and time.monotonic() - t0 < limit_s:
                 time.sleep(0.25)
-                left = inst.query("SELECT count(*) FROM inbox")
+                left = inst.query_inbox("SELECT count(*) FROM inbox")
             elapsed = time.monotonic() - t0
         finally:
             self.stop(p)
@@ -635,17 +640,17 @@ class Bench:
             wait_port(inst.port)
             wait_port(inst.console_port)
             env = {"BENCH_TOKEN": token, "BENCH_EMAILS": emails}
-            before = inst.query(APPENDED)
+            before = inst.query_inbox(APPENDED)
             sw = self.wrk_start(inst.port, self.o.duration, "b")
             lw = self.wrk_start(inst.console_port, self.o.duration, "s", "search.lua", SEARCH_PATH, conns, 1, env)
             su, se = self.wrk_result(sw), self.wrk_result(lw)
             t0 = time.monotonic()
-            while inst.query("SELECT count(*) FROM inbox") > 0 and time.monotonic() - t0 < 120:
+            while inst.query_inbox("SELECT count(*) FROM inbox") > 0 and time.monotonic() - t0 < 120:
                 time.sleep(0.05)
             hwm = vm_hwm_mib(p.pid)
         finally:
             self.stop(p)
-        stored = inst.query(APPENDED) - before
+        stored = inst.query_inbox(APPENDED) - before
         errors = sum(x["status_errors"] + x["timeouts"] + x["read_errors"] + x["connect_errors"] for x in (su, se))
         self.raw["big_mixed"] = {"signups": su, "search": se, "rss_mib": hwm, "stored": stored}
         log(f"mixed: sign-ups {su['rps']:.0f}/s, searches {se['rps']:.0f}/s, VmHWM {hwm:.1f} MiB")

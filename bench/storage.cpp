@@ -228,7 +228,7 @@ int lookup_baseline(const Args& a) {
     std::vector<std::jthread> pool;
     for (unsigned t = 0; t < threads; ++t) {
       pool.emplace_back([&, t] {
-        Db db(path, getenv("RW") == nullptr);
+        Db db(path, true);
         db.exec(("PRAGMA cache_size=-" + std::to_string(cache_kib)).c_str());
         db.exec(("PRAGMA mmap_size=" + std::to_string(mmap_mib * 1024 * 1024)).c_str());
         sqlite3_stmt* q = db.prepare(
