@@ -188,16 +188,24 @@ Result<void> prepare_database(const std::filesystem::path& db, std::span<const s
 // Which file a connection is for: the records' file or the inbox file.
 enum class FileKind { records, inbox };
 
+// The keeper's inbox connection reads one pass of items at a time (about
+// 250 rows, a hundred KiB) and deletes them: a small page cache is enough.
+constexpr sqlite::Sql kPragmaInboxReaderCache{"kPragmaInboxReaderCache", "PRAGMA cache_size=-2048"};
+
 Result<Connection> open_store_connection(const std::filesystem::path& db, FileKind kind,
                                          int (*authorizer)(void*, int, const char*, const char*,
                                                            const char*, const char*) noexcept,
-                                         std::initializer_list<const sqlite::Sql*> warm) {
+                                         std::initializer_list<const sqlite::Sql*> warm,
+                                         const sqlite::Sql* setting = nullptr) {
   const auto migrations =
       kind == FileKind::inbox ? sqlite::embedded_inbox_migrations() : sqlite::embedded_migrations();
   if (auto r = prepare_database(db, migrations); !r) return propagate(r);
   auto conn = Connection::open(db);
   if (!conn) return conn;
   if (auto r = sqlite::configure(*conn); !r) return propagate(r);
+  if (setting != nullptr) {
+    if (auto r = conn->exec(*setting); !r) return propagate(r);
+  }
   conn->forget_statements();
   if (int rc = sqlite3_set_authorizer(conn->handle(), authorizer, nullptr); rc != SQLITE_OK) {
     return std::unexpected(sqlite::sqlite_error(rc, "configure", "authorizer"));
@@ -1338,7 +1346,8 @@ Result<std::unique_ptr<InboxStore>> open_sqlite_inbox(const std::filesystem::pat
                                      &sql::kSelectInboxLastId, &sql::kPeekInboxAfter, &sql::kSelectBatch,
                                      &sql::kDeleteInboxThrough, &sql::kDeleteInboxItem,
                                      &sql::kDeleteBatchIfUnreferenced, &sql::kInboxIsEmpty,
-                                     &sql::kDeleteUnreferencedBatches, &sql::kCountInbox});
+                                     &sql::kDeleteUnreferencedBatches, &sql::kCountInbox},
+                                    &kPragmaInboxReaderCache);
   if (!conn) return propagate(conn);
   return std::make_unique<SqliteInboxStore>(std::move(*conn));
 }

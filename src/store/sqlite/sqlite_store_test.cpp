@@ -195,7 +195,7 @@ TEST(SqliteStoreOpen, MissingDirectoryIsAnIoError) {
   EXPECT_EQ(intake.error().code, Errc::io);
 }
 
-TEST_F(SqliteStore, PragmasAreInForceOnBothConnections) {
+TEST_F(SqliteStore, PragmasAreInForceOnEveryConnection) {
   using sqlite::intake_authorizer;
   using sqlite::keeper_authorizer;
   sqlite3* in = sqlite::test_hooks::raw_handle(*intake_);
@@ -212,6 +212,8 @@ TEST_F(SqliteStore, PragmasAreInForceOnBothConnections) {
     EXPECT_EQ(query_text(db, "PRAGMA foreign_keys", auth), "1");
     EXPECT_EQ(query_text(db, "PRAGMA trusted_schema", auth), "0");
   }
+  EXPECT_EQ(query_text(kp, "PRAGMA cache_size", &keeper_authorizer), "-16384");
+  EXPECT_EQ(query_text(ib, "PRAGMA cache_size", &sqlite::inbox_keeper_authorizer), "-2048");
 }
 
 // After about 300 pages were committed to `file` (first `initial` bytes
