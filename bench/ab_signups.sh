@@ -65,5 +65,17 @@ rps = j["requests"] / (j["duration_us"] / 1e6)
 bad = j["status_errors"] + j["timeouts"] + j["read_errors"] + j["connect_errors"]
 p50, p99 = j["p50_us"] / 1000, j["p99_us"] / 1000
 print(f"{sys.argv[1]} role={sys.argv[2]} fold_batch={sys.argv[3]}: {rps:,.0f}/s, "
-      f"p50 {p50:.1f} ms, p99 {p99:.1f} ms, errors {bad}")
+      f"p50 {p50:.1f} ms, p99 {p99:.1f} ms, errors {bad}", end="")
 ' "$(basename "$bin")" "$role" "${FOLD_BATCH:-default}"
+# What is still waiting to be folded when the load ends (the inbox file;
+# the records' file for a version that kept the inbox there).
+python3 -c '
+import os, sqlite3, sys
+data = sys.argv[1]
+path = os.path.join(data, "inbox.db")
+if not os.path.exists(path):
+    path = os.path.join(data, "rempart.db")
+c = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+n = c.execute("SELECT count(*) FROM inbox").fetchone()[0]
+print(f", inbox at the end {n:,}")
+' "$dir/data"

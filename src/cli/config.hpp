@@ -59,7 +59,7 @@ struct Config {
   double rate_per_minute = 30;  // sustained sign-ups per client address
   double burst = 10;
   unsigned fold_interval_ms = 200;
-  std::size_t fold_batch = 250;  // submissions per fold transaction: short, so intake commits wait little
+  std::size_t fold_batch = 1000;  // submissions per fold transaction (see docs/operations.md)
   std::string log_level = "info";
   AuditConfig audit;
   ConsoleConfig console;
