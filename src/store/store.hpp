@@ -338,12 +338,7 @@ class KeeperTx {
   // Errc::not_found if no inbox item has this id (e.g. already folded).
   virtual Result<void> delete_inbox_item(std::int64_t id) = 0;
   // Deletes batches no inbox item refers to any more; returns how many.
-  // Visits every batch: with a backlog of thousands of small batches, a
-  // fold pass should use delete_batch_if_unreferenced on its own batches.
   virtual Result<std::size_t> delete_unreferenced_batches() = 0;
-  // Deletes the batch `uid` if no inbox item refers to it any more; returns
-  // whether it did (false too if there is no such batch).
-  virtual Result<bool> delete_batch_if_unreferenced(const Bytes& uid) = 0;
 
   // ---- Audit log. Reading the head and appending in the same transaction
   // is what keeps concurrent writers from forking the chain.

@@ -788,14 +788,6 @@ class SqliteKeeperTx final : public KeeperTx {
     return static_cast<std::size_t>(q->changes());
   }
 
-  Result<bool> delete_batch_if_unreferenced(const Bytes& uid) override {
-    auto q = conn_.query(sql::kDeleteBatchIfUnreferenced);
-    if (!q) return propagate(q);
-    q->bind_blob(1, uid);
-    if (auto r = q->run(); !r) return propagate(r);
-    return q->changes() != 0;
-  }
-
   Result<std::optional<AuditHead>> audit_head() override { return select_audit_head(conn_); }
 
   Result<void> append_audit_entry(const AuditEntryRow& row) override {
@@ -1356,9 +1348,8 @@ namespace {
 
 Result<Connection> open_keeper_connection(const std::filesystem::path& db) {
   return open_store_connection(db, FileKind::records, sqlite::keeper_authorizer,
-                               {&sql::kBeginImmediate, &sql::kCommit, &sql::kPeekInbox, &sql::kSelectBatch,
-                                &sql::kInsertSupporter, &sql::kUpdateSupporter, &sql::kDeleteInboxItem,
-                                &sql::kDeleteBatchIfUnreferenced, &sql::kSelectAuditHead, &sql::kInsertAuditEntry,
+                               {&sql::kBeginImmediate, &sql::kCommit, &sql::kInsertSupporter, &sql::kUpdateSupporter,
+                                &sql::kSelectAuditHead, &sql::kInsertAuditEntry,
                                 &sql::kInsertAuditCheckpoint, &sql::kInsertHoneytoken, &sql::kSelectIsHoneytoken,
                                 &sql::kAddToGuardCounter, &sql::kSelectFoldMark, &sql::kUpsertFoldMark});
 }

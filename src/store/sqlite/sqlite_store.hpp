@@ -49,8 +49,9 @@ Result<std::unique_ptr<IntakeStore>> open_sqlite_intake(const std::filesystem::p
 Result<std::unique_ptr<InboxStore>> open_sqlite_inbox(const std::filesystem::path& inbox);
 
 // Opens the keeper side of the records' file at `db`, creating and
-// migrating it as open_sqlite_intake does the inbox file. Its connection may read and write rows but an
-// authorizer refuses schema changes, pragmas and attach. Same errors.
+// migrating it as open_sqlite_intake does the inbox file. Its connection may
+// read and write rows but an authorizer refuses schema changes, pragmas and
+// attach. Same errors.
 // Thread-safety: the store must be used by one thread at a time.
 Result<std::unique_ptr<KeeperStore>> open_sqlite_keeper(const std::filesystem::path& db);
 
