@@ -188,8 +188,9 @@ Result<void> prepare_database(const std::filesystem::path& db, std::span<const s
 // Which file a connection is for: the records' file or the inbox file.
 enum class FileKind { records, inbox };
 
-// The keeper's inbox connection reads one pass of items at a time (about
-// 250 rows, a hundred KiB) and deletes them: a small page cache is enough.
+// The keeper's inbox connection reads one fold pass of items at a time
+// (`[keeper] fold_batch`, 1,000 by default: a few hundred KiB) and deletes
+// them: a small page cache is enough.
 constexpr sqlite::Sql kPragmaInboxReaderCache{"kPragmaInboxReaderCache", "PRAGMA cache_size=-2048"};
 
 Result<Connection> open_store_connection(const std::filesystem::path& db, FileKind kind,
