@@ -324,10 +324,17 @@ TEST(Folder, TheRecordsOldInboxIsMovedIntoTheInboxFile) {
   {
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(fx.db.c_str(), &db), SQLITE_OK);
-    const std::string sql = "ATTACH '" + scratch.string() + "' AS scratch;"
-                            " INSERT INTO main.intake_batches SELECT * FROM scratch.intake_batches;"
-                            " INSERT INTO main.inbox SELECT * FROM scratch.inbox;";
-    ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+    sqlite3_stmt* attach = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(db, "ATTACH ?1 AS scratch", -1, &attach, nullptr), SQLITE_OK);
+    sqlite3_bind_text(attach, 1, scratch.c_str(), -1, SQLITE_TRANSIENT);
+    ASSERT_EQ(sqlite3_step(attach), SQLITE_DONE) << sqlite3_errmsg(db);
+    sqlite3_finalize(attach);
+    ASSERT_EQ(sqlite3_exec(db,
+                           "INSERT INTO main.intake_batches SELECT * FROM scratch.intake_batches;"
+                           " INSERT INTO main.inbox SELECT * FROM scratch.inbox;",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK)
+        << sqlite3_errmsg(db);
     sqlite3_close(db);
   }
   auto keys = fx.keeper_keys();
