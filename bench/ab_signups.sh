@@ -32,6 +32,7 @@ console="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 
 if [ -n "${BASE:-}" ]; then
   base="$(cd "$BASE" && pwd)"
   cp -r "$base/data" "$base/keys" "$dir/"
+  sync  # the copy written out, so its writeback does not stall the load's commits
   # The copy's paths, and the listen addresses of its [intake] and [console].
   awk -v base="$base/" -v dir="$dir/" -v intake="127.0.0.1:$port" -v console="127.0.0.1:$console" '
     /^\[/ { section = $1 }
@@ -77,5 +78,17 @@ if not os.path.exists(path):
     path = os.path.join(data, "rempart.db")
 c = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
 n = c.execute("SELECT count(*) FROM inbox").fetchone()[0]
-print(f", inbox at the end {n:,}")
-' "$dir/data"
+print(f", inbox at the end {n:,}", end="")
+# The write-lock hold time of each fold pass, from the log of the keeper.
+import re
+with open(sys.argv[2]) as f:
+    passes = [(float(m.group(1)), float(m.group(2) or "nan")) for m in
+              re.finditer(r"write lock held ([0-9.]+) ms(?: \(commit ([0-9.]+) ms\))?", f.read())]
+holds = sorted(h for h, _ in passes)
+commits = sorted(c for _, c in passes)
+if holds:
+    print(f"; {len(holds)} passes, hold mean {sum(holds) / len(holds):.1f} ms, "
+          f"p90 {holds[int(len(holds) * 0.9)]:.1f}, max {holds[-1]:.1f}, "
+          f"commit mean {sum(commits) / len(commits):.1f}", end="")
+print()
+' "$dir/data" "$dir/serve.log"

@@ -35,6 +35,7 @@ Result<void> Folder::start() {
 
 Result<FoldCounts> Folder::fold_once(std::size_t limit) {
   last_hold_ = std::chrono::microseconds{0};
+  last_commit_ = std::chrono::microseconds{0};
   if (!inbox_uid_) {
     if (auto r = start(); !r) return std::unexpected(r.error());
   }
@@ -142,6 +143,7 @@ Result<FoldCounts> Folder::fold_once(std::size_t limit) {
   const std::int64_t now = unix_now();
   const std::int64_t now_us = audit::now_us();
   std::chrono::steady_clock::time_point locked;
+  std::chrono::steady_clock::time_point written;  // the statements done, COMMIT next
   auto r = store_.transact([&](store::KeeperTx& tx) -> Result<void> {
     locked = std::chrono::steady_clock::now();  // the write lock is held from here to the commit
     // One entry per folded submission, in this transaction: the fold and
@@ -165,10 +167,14 @@ Result<FoldCounts> Folder::fold_once(std::size_t limit) {
       }
       if (auto e = log->append(event, now_us); !e) return std::unexpected(e.error());
     }
-    return tx.set_fold_mark(*inbox_uid_, new_mark);
+    auto marked = tx.set_fold_mark(*inbox_uid_, new_mark);
+    written = std::chrono::steady_clock::now();
+    return marked;
   });
   if (!r) return std::unexpected(r.error());
-  last_hold_ = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - locked);
+  const auto committed = std::chrono::steady_clock::now();
+  last_hold_ = std::chrono::duration_cast<std::chrono::microseconds>(committed - locked);
+  last_commit_ = std::chrono::duration_cast<std::chrono::microseconds>(committed - written);
   mark_ = new_mark;
   // Folded: out of the inbox. If this fails, the items at or below the mark
   // are never read again and go with the next pass's delete.
@@ -246,8 +252,10 @@ void FoldLoop::run() {
       folded_ += n;
       if (n != 0) {
         const auto held = folder_.last_hold();
-        spdlog::info("keeper: folded {} submissions ({} new, {} merged, {} unchanged, {} rejected), write lock held {:.1f} ms",
-                     n, r->created, r->merged, r->unchanged, r->rejected, static_cast<double>(held.count()) / 1000);
+        spdlog::info("keeper: folded {} submissions ({} new, {} merged, {} unchanged, {} rejected), "
+                     "write lock held {:.1f} ms (commit {:.1f} ms)",
+                     n, r->created, r->merged, r->unchanged, r->rejected, static_cast<double>(held.count()) / 1000,
+                     static_cast<double>(folder_.last_commit().count()) / 1000);
       }
     } else {
       spdlog::error("keeper: fold failed ({}): {}", errc_name(r.error().code), r.error().internal);

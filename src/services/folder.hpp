@@ -46,6 +46,8 @@ class Folder {
   // How long the last pass's write transaction ran, from the write lock
   // taken to the commit done (zero for a pass that wrote nothing).
   std::chrono::microseconds last_hold() const { return last_hold_; }
+  // The part of it spent in COMMIT (writing the pages and syncing the file).
+  std::chrono::microseconds last_commit() const { return last_commit_; }
 
  private:
   // Reads the inbox file's identity and the records' mark for it, and
@@ -60,6 +62,7 @@ class Folder {
   std::int64_t mark_ = 0;                  // every item up to it is folded
   RecordWriter writer_;
   std::chrono::microseconds last_hold_{0};
+  std::chrono::microseconds last_commit_{0};
 };
 
 // Moves the submissions an older version left in the records' file's own

@@ -176,6 +176,9 @@ TEST(FoldLoop, MeasuresItsPassesAndFoldsEverything) {
   ASSERT_TRUE(first) << first.error().internal;
   EXPECT_EQ(first->created, 20u);
   EXPECT_GT(folder.last_hold().count(), 0);
+  // The commit (a sync of the file, synchronous=FULL) is part of the hold.
+  EXPECT_GT(folder.last_commit().count(), 0);
+  EXPECT_LE(folder.last_commit(), folder.last_hold());
   {
     // The loop's thread owns `st` while it runs: watch through another
     // connection.
@@ -193,6 +196,7 @@ TEST(FoldLoop, MeasuresItsPassesAndFoldsEverything) {
   auto empty = folder.fold_once(20);
   ASSERT_TRUE(empty);
   EXPECT_EQ(folder.last_hold().count(), 0);
+  EXPECT_EQ(folder.last_commit().count(), 0);
 }
 
 // Writes `n` sign-ups (people first..first+n-1) to the inbox file at `inbox`.
