@@ -3,6 +3,7 @@
 #include <iterator>
 #include <map>
 #include <set>
+#include <thread>
 
 #include <spdlog/spdlog.h>
 
@@ -36,6 +37,7 @@ Result<void> Folder::start() {
 Result<FoldCounts> Folder::fold_once(std::size_t limit) {
   last_hold_ = std::chrono::microseconds{0};
   last_commit_ = std::chrono::microseconds{0};
+  last_commits_ = 0;
   if (!inbox_uid_) {
     if (auto r = start(); !r) return std::unexpected(r.error());
   }
@@ -142,40 +144,73 @@ Result<FoldCounts> Folder::fold_once(std::size_t limit) {
 
   const std::int64_t now = unix_now();
   const std::int64_t now_us = audit::now_us();
-  std::chrono::steady_clock::time_point locked;
-  std::chrono::steady_clock::time_point written;  // the statements done, COMMIT next
-  auto r = store_.transact([&](store::KeeperTx& tx) -> Result<void> {
-    locked = std::chrono::steady_clock::now();  // the write lock is held from here to the commit
-    // One entry per folded submission, in this transaction: the fold and
-    // its entries commit together or not at all.
-    auto log = audit::Appender::begin(tx, keys_);
-    if (!log) return std::unexpected(log.error());
-    for (const auto& [item, person, authentic, prepared] : opened) {
-      audit::Event event{std::string(audit::kKeeperActor), "", "", nlohmann::json::object(), ""};
-      if (person) {
-        store::Bytes id;
-        auto u = writer_.upsert(tx, *person, prepared, now, &id);
-        if (!u) return std::unexpected(u.error());
-        counts.add(*u);
-        event.action = audit_action(*u);
-        event.subject = audit::to_hex(id);
-        event.details = {{"via", "intake"}};
-      } else {
-        ++counts.rejected;
-        event.action = audit::action::intake_reject;
-        event.details = {{"via", "intake"}, {"reason", authentic ? "validation" : "authentication"}};
+  // One transaction, or several when another writer waits (see fold_once in
+  // folder.hpp). A transaction that ends early moves the mark to its last
+  // item: with no item left for its key, `opened` holds every item of the
+  // pass in inbox order.
+  const bool may_yield = !left_one;
+  std::size_t next = 0;
+  while (next < opened.size()) {
+    std::size_t end = opened.size();
+    std::int64_t tx_mark = new_mark;
+    std::chrono::steady_clock::time_point locked;
+    std::chrono::steady_clock::time_point written;  // the statements done, COMMIT next
+    auto r = store_.transact([&](store::KeeperTx& tx) -> Result<void> {
+      locked = std::chrono::steady_clock::now();  // the write lock is held from here to the commit
+      // One entry per folded submission, in this transaction: the fold and
+      // its entries commit together or not at all.
+      auto log = audit::Appender::begin(tx, keys_);
+      if (!log) return std::unexpected(log.error());
+      for (std::size_t i = next; i < opened.size(); ++i) {
+        const auto& [item, person, authentic, prepared] = opened[i];
+        audit::Event event{std::string(audit::kKeeperActor), "", "", nlohmann::json::object(), ""};
+        if (person) {
+          store::Bytes id;
+          auto u = writer_.upsert(tx, *person, prepared, now, &id);
+          if (!u) return std::unexpected(u.error());
+          counts.add(*u);
+          event.action = audit_action(*u);
+          event.subject = audit::to_hex(id);
+          event.details = {{"via", "intake"}};
+        } else {
+          ++counts.rejected;
+          event.action = audit::action::intake_reject;
+          event.details = {{"via", "intake"}, {"reason", authentic ? "validation" : "authentication"}};
+        }
+        if (auto e = log->append(event, now_us); !e) return std::unexpected(e.error());
+        if (i == next && hook_) hook_(tx);
+        if (may_yield && i + 1 < opened.size() && tx.others_wait_to_write() &&
+            std::chrono::steady_clock::now() - locked >= yield_after_) {
+          end = i + 1;
+          tx_mark = item->id;
+          break;
+        }
       }
-      if (auto e = log->append(event, now_us); !e) return std::unexpected(e.error());
+      auto marked = tx.set_fold_mark(*inbox_uid_, tx_mark);
+      written = std::chrono::steady_clock::now();
+      return marked;
+    });
+    if (!r) return std::unexpected(r.error());
+    const auto committed = std::chrono::steady_clock::now();
+    const auto held = std::chrono::duration_cast<std::chrono::microseconds>(committed - locked);
+    if (held > last_hold_) {
+      last_hold_ = held;
+      last_commit_ = std::chrono::duration_cast<std::chrono::microseconds>(committed - written);
     }
-    auto marked = tx.set_fold_mark(*inbox_uid_, new_mark);
-    written = std::chrono::steady_clock::now();
-    return marked;
-  });
-  if (!r) return std::unexpected(r.error());
-  const auto committed = std::chrono::steady_clock::now();
-  last_hold_ = std::chrono::duration_cast<std::chrono::microseconds>(committed - locked);
-  last_commit_ = std::chrono::duration_cast<std::chrono::microseconds>(committed - written);
-  mark_ = new_mark;
+    ++last_commits_;
+    mark_ = tx_mark;
+    next = end;
+    if (next < opened.size()) {
+      // Let the writers that waited take the lock (SQLite's lock is not
+      // fair: the next BEGIN here would win it back at once); each one
+      // stops counting as waiting once its BEGIN has the lock. Bounded, in
+      // case one is slow to wake.
+      const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(100);
+      while (store_.others_wait_to_write() && std::chrono::steady_clock::now() < until) {
+        std::this_thread::sleep_for(std::chrono::microseconds(100));
+      }
+    }
+  }
   // Folded: out of the inbox. If this fails, the items at or below the mark
   // are never read again and go with the next pass's delete.
   if (auto gone = inbox_.remove(past_mark, mark_, batches); !gone) {
@@ -253,9 +288,9 @@ void FoldLoop::run() {
       if (n != 0) {
         const auto held = folder_.last_hold();
         spdlog::info("keeper: folded {} submissions ({} new, {} merged, {} unchanged, {} rejected), "
-                     "write lock held {:.1f} ms (commit {:.1f} ms)",
+                     "write lock held {:.1f} ms (commit {:.1f} ms), {} transaction(s)",
                      n, r->created, r->merged, r->unchanged, r->rejected, static_cast<double>(held.count()) / 1000,
-                     static_cast<double>(folder_.last_commit().count()) / 1000);
+                     static_cast<double>(folder_.last_commit().count()) / 1000, folder_.last_commits());
       }
     } else {
       spdlog::error("keeper: fold failed ({}): {}", errc_name(r.error().code), r.error().internal);

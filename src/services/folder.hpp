@@ -42,12 +42,28 @@ class Folder {
   // below the mark: the first pass deletes them without folding them again.
   // (Items after one left for its key version are deleted by id; if that
   // delete is lost, they are folded again, which changes no record.)
+  //
+  // Another writer of the records' file in this process (the console
+  // appending an audit entry) waits for the pass's write lock: once a
+  // transaction has held it for `yield_after` and someone waits, the pass
+  // commits what it folded so far (records, audit entries and the mark
+  // past them), lets the other writer in, and goes on in a new transaction.
+  // Not when an item of the pass was left for its key version (the mark
+  // then stays below it, so the pass keeps one transaction).
   Result<FoldCounts> fold_once(std::size_t limit);
-  // How long the last pass's write transaction ran, from the write lock
-  // taken to the commit done (zero for a pass that wrote nothing).
+  // How long the last pass held the write lock at most, from the lock taken
+  // to the commit done, over its transactions (zero for a pass that wrote
+  // nothing), and the COMMIT's part of that transaction (writing the pages
+  // and syncing the file).
   std::chrono::microseconds last_hold() const { return last_hold_; }
-  // The part of it spent in COMMIT (writing the pages and syncing the file).
   std::chrono::microseconds last_commit() const { return last_commit_; }
+  // How many transactions of the records' file the last pass committed.
+  std::size_t last_commits() const { return last_commits_; }
+  // See fold_once; 20 ms unless set.
+  void set_yield_after(std::chrono::microseconds d) { yield_after_ = d; }
+  // For tests: runs inside each transaction of a pass after its first item,
+  // with that transaction (e.g. to make another writer wait).
+  void set_in_transaction_hook(std::function<void(store::KeeperTx&)> hook) { hook_ = std::move(hook); }
 
  private:
   // Reads the inbox file's identity and the records' mark for it, and
@@ -63,6 +79,9 @@ class Folder {
   RecordWriter writer_;
   std::chrono::microseconds last_hold_{0};
   std::chrono::microseconds last_commit_{0};
+  std::size_t last_commits_ = 0;
+  std::chrono::microseconds yield_after_{20'000};
+  std::function<void(store::KeeperTx&)> hook_;
 };
 
 // Moves the submissions an older version left in the records' file's own

@@ -179,6 +179,7 @@ TEST(FoldLoop, MeasuresItsPassesAndFoldsEverything) {
   // The commit (a sync of the file, synchronous=FULL) is part of the hold.
   EXPECT_GT(folder.last_commit().count(), 0);
   EXPECT_LE(folder.last_commit(), folder.last_hold());
+  EXPECT_EQ(folder.last_commits(), 1u);  // nobody waited: one transaction
   {
     // The loop's thread owns `st` while it runs: watch through another
     // connection.
@@ -215,6 +216,60 @@ void copy_inbox(const std::filesystem::path& from, const std::filesystem::path& 
   sqlite3_close(db);
   for (const char* suffix : {"-wal", "-shm"}) std::filesystem::remove(to.string() + suffix);
   std::filesystem::copy_file(from, to, std::filesystem::copy_options::overwrite_existing);
+}
+
+// Another writer of the records' file waiting for a pass's write lock (the
+// console appending an audit entry) goes in between two transactions of
+// the pass, which then folds the rest; every item is folded once and the
+// mark ends past the last one.
+TEST(Folder, AWriterWaitingForAPassGoesInBetweenItsTransactions) {
+  testing::Fixture fx;
+  sign_up(fx, fx.inbox, 0, 30);
+  auto keys = fx.keeper_keys();
+  auto st = std::move(store::open_sqlite_keeper(fx.db).value());
+  auto other = std::move(store::open_sqlite_keeper(fx.db).value());
+  auto inbox = std::move(store::open_sqlite_inbox(fx.inbox).value());
+  const auto entries = [&] { return count_rows(fx.db, "SELECT count(*) FROM audit_entries"); };
+  const std::int64_t entries_before = entries();
+  const store::Bytes other_uid(16, 9);
+  Folder folder(keys, *st, *inbox, core::IntakeOptions{});
+  folder.set_yield_after(std::chrono::microseconds{0});
+  std::thread writer;
+  int transactions = 0;
+  bool waited = false;
+  std::int64_t seen_by_the_second = -1;
+  folder.set_in_transaction_hook([&](store::KeeperTx& tx) {
+    if (++transactions == 1) {
+      writer = std::thread([&] {
+        auto w = other->transact([&](store::KeeperTx& t) { return t.set_fold_mark(other_uid, 7); });
+        EXPECT_TRUE(w.has_value());
+      });
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+      while (!tx.others_wait_to_write() && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+      waited = tx.others_wait_to_write();
+    } else {
+      seen_by_the_second = tx.fold_mark(other_uid).value_or(-1);
+    }
+  });
+  auto r = folder.fold_once(50);
+  if (writer.joinable()) writer.join();
+  ASSERT_TRUE(r) << r.error().internal;
+  ASSERT_TRUE(waited);
+  EXPECT_EQ(r->created, 30u);
+  EXPECT_EQ(folder.last_commits(), 2u);
+  EXPECT_EQ(transactions, 2);
+  EXPECT_EQ(seen_by_the_second, 7) << "the waiting writer did not commit between the pass's transactions";
+  EXPECT_EQ(inbox->count().value(), 0);
+  EXPECT_EQ(st->count_supporters().value(), 30);
+  EXPECT_EQ(entries() - entries_before, 30);
+  // The mark is past every item: a new folder on the same files finds
+  // nothing to fold.
+  Folder again(keys, *st, *inbox, core::IntakeOptions{});
+  auto none = again.fold_once(50);
+  ASSERT_TRUE(none) << none.error().internal;
+  EXPECT_EQ(none->created + none->merged + none->unchanged + none->rejected, 0u);
 }
 
 // A stop between a pass's commit on the records and its delete from the

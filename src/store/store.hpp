@@ -332,6 +332,11 @@ class KeeperTx {
   virtual Result<std::int64_t> fold_mark(const Bytes& inbox_uid) = 0;
   virtual Result<void> set_fold_mark(const Bytes& inbox_uid, std::int64_t last_id) = 0;
 
+  // True if another connection of this process is waiting to start a write
+  // transaction on the same records' file (it waits for this one to end).
+  // A long transaction may commit what it did and carry on in a new one.
+  virtual bool others_wait_to_write() const = 0;
+
   // ---- The inbox tables of the records' file, where versions before the
   // inbox file kept submissions: only emptied into the inbox file
   // (services::move_legacy_inbox).
@@ -457,6 +462,9 @@ class KeeperStore {
   // database stayed locked, Errc::storage if begin or commit failed, and
   // Errc::internal if called from inside `fn`.
   virtual Result<void> transact(const std::function<Result<void>(KeeperTx&)>& fn) = 0;
+  // True while another connection of this process waits to start a write
+  // transaction on this file (KeeperTx::others_wait_to_write, outside one).
+  virtual bool others_wait_to_write() const = 0;
 
   // Runs `fn` inside one read transaction: the reads it makes through this
   // store's own methods see one consistent snapshot, and the database's

@@ -2,6 +2,9 @@
 
 #include <chrono>
 #include <limits>
+#include <map>
+#include <mutex>
+#include <string>
 #include <thread>
 #include <utility>
 
@@ -212,6 +215,32 @@ void configure_library() noexcept {
   (void)configured;
 }
 
+namespace {
+
+// The writers-starting counter of `file`, shared by every connection of
+// this process to it (keyed by the file's absolute, normalised path; a
+// counter lives as long as a connection uses it).
+std::shared_ptr<std::atomic<int>> writers_starting_for(const std::filesystem::path& file) {
+  static std::mutex mu;
+  static std::map<std::string, std::weak_ptr<std::atomic<int>>> counters;
+  std::error_code ec;
+  auto key = std::filesystem::weakly_canonical(file, ec);
+  if (ec) key = std::filesystem::absolute(file, ec).lexically_normal();
+  std::lock_guard lock(mu);
+  for (auto it = counters.begin(); it != counters.end();) {
+    it = it->second.expired() ? counters.erase(it) : std::next(it);
+  }
+  auto& slot = counters[key.string()];
+  auto counter = slot.lock();
+  if (!counter) {
+    counter = std::make_shared<std::atomic<int>>(0);
+    slot = counter;
+  }
+  return counter;
+}
+
+}  // namespace
+
 Result<Connection> Connection::open(const std::filesystem::path& file) {
   configure_library();
   sqlite3* db = nullptr;
@@ -219,7 +248,7 @@ Result<Connection> Connection::open(const std::filesystem::path& file) {
   // NOMUTEX: a connection is used by one thread at a time by contract.
   const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
   const int rc = sqlite3_open_v2(file.c_str(), &db, flags, nullptr);
-  Connection conn(db);  // closes db on every return path, even on open failure
+  Connection conn(db, writers_starting_for(file));  // closes db on every return path, even on open failure
   if (rc != SQLITE_OK) return std::unexpected(sqlite_error(rc, "open", "database"));
 
   sqlite3_extended_result_codes(db, 1);
@@ -254,7 +283,9 @@ Result<Connection> Connection::open(const std::filesystem::path& file) {
 }
 
 Connection::Connection(Connection&& other) noexcept
-    : db_(std::exchange(other.db_, nullptr)), cache_(std::move(other.cache_)) {
+    : db_(std::exchange(other.db_, nullptr)),
+      cache_(std::move(other.cache_)),
+      writers_starting_(other.writers_starting_) {  // copied: a moved-from connection keeps a counter
   other.cache_.clear();
 }
 
@@ -264,6 +295,7 @@ Connection& Connection::operator=(Connection&& other) noexcept {
     db_ = std::exchange(other.db_, nullptr);
     cache_ = std::move(other.cache_);
     other.cache_.clear();
+    writers_starting_ = other.writers_starting_;
   }
   return *this;
 }

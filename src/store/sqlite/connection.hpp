@@ -9,6 +9,7 @@
 // by one thread at a time (the connection is opened without SQLite's mutex).
 #include <sqlite3.h>
 
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -134,16 +135,24 @@ class Connection {
 
   sqlite3* handle() const noexcept { return db_; }
 
+  // How many connections of this process to the same file are starting a
+  // write transaction now (BEGIN IMMEDIATE sent, not yet returned). Read
+  // while this connection holds the file's write lock, it counts the others
+  // waiting for that lock. One counter per file, shared by its connections.
+  std::atomic<int>& writers_starting() const noexcept { return *writers_starting_; }
+
  private:
   struct Cached {
     sqlite3_stmt* stmt = nullptr;
     bool in_use = false;
   };
-  explicit Connection(sqlite3* db) noexcept : db_(db) {}
+  Connection(sqlite3* db, std::shared_ptr<std::atomic<int>> writers_starting) noexcept
+      : db_(db), writers_starting_(std::move(writers_starting)) {}
   void close() noexcept;
 
   sqlite3* db_ = nullptr;
   std::unordered_map<const Sql*, Cached> cache_;
+  std::shared_ptr<std::atomic<int>> writers_starting_;  // never null
 };
 
 // Sets and checks the pragmas every rempart connection runs with:

@@ -238,7 +238,14 @@ Result<Connection> open_store_connection(const std::filesystem::path& db, FileKi
 template <typename Body>
 Result<void> in_transaction(Connection& conn, Body&& body) {
   if (conn.in_transaction()) return fail(Errc::internal, "transaction requested inside a transaction");
-  if (auto r = conn.exec(sql::kBeginImmediate); !r) return r;
+  {
+    // Counted while waiting for the write lock, so that the connection
+    // holding it can see that others wait (KeeperTx::others_wait_to_write).
+    conn.writers_starting().fetch_add(1, std::memory_order_relaxed);
+    auto begun = conn.exec(sql::kBeginImmediate);
+    conn.writers_starting().fetch_sub(1, std::memory_order_relaxed);
+    if (!begun) return begun;
+  }
   Result<void> result;
   try {
     result = std::forward<Body>(body)();
@@ -722,6 +729,10 @@ class SqliteKeeperTx final : public KeeperTx {
  public:
   explicit SqliteKeeperTx(Connection& conn) : conn_(conn) {}
 
+  bool others_wait_to_write() const override {
+    return conn_.writers_starting().load(std::memory_order_relaxed) > 0;
+  }
+
   Result<std::optional<SupporterRow>> find_supporter_by_email_index(const Bytes& index) override {
     return select_supporter(conn_, sql::kSelectSupporterByEmailIndex, index);
   }
@@ -1163,6 +1174,10 @@ class SqliteKeeperStore final : public KeeperStore {
       SqliteKeeperTx tx(conn_);
       return fn(tx);
     });
+  }
+
+  bool others_wait_to_write() const override {
+    return conn_.writers_starting().load(std::memory_order_relaxed) > 0;
   }
 
   Result<void> snapshot(const std::function<Result<void>()>& fn) override { return in_read_snapshot(conn_, fn); }

@@ -359,6 +359,61 @@ TEST_F(SqliteStore, AnAppendDoesNotWaitForTheRecordsWriteLock) {
   EXPECT_EQ(*inbox_->count(), 1);
 }
 
+// Inside a write transaction of the records' file, the keeper sees whether
+// another connection of the process waits to write that file; a writer
+// waiting for the inbox file's lock is not counted.
+TEST_F(SqliteStore, AWriterSeesOthersWaitingForItsLock) {
+  auto other = open_sqlite_keeper(file_);
+  ASSERT_TRUE(other.has_value()) << other.error().internal;
+  // The inbox file's write lock, held by a connection of its own.
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(inbox_file_.c_str(), &raw, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(raw, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+
+  bool alone_at_first = false;
+  bool saw_the_records_writer = false;
+  std::thread records_writer;
+  std::thread inbox_writer;
+  std::atomic<bool> appending{false};
+  auto r = keeper_->transact([&](KeeperTx& tx) -> Result<void> {
+    if (auto m = tx.set_fold_mark(bytes("u"), 1); !m) return m;
+    // An append waits for the inbox file's lock: not a writer of this file.
+    inbox_writer = std::thread([&] {
+      appending = true;
+      const std::vector<BatchRow> b{BatchRow{bytes("wb"), 1, bytes("k"), 1}};
+      const std::vector<InboxRow> items{InboxRow{0, bytes("wb"), bytes("wi"), bytes("w"), bytes("f"), 1}};
+      EXPECT_TRUE(intake_->append(b, items).has_value());
+    });
+    while (!appending) std::this_thread::yield();
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // well inside its BEGIN by now
+    alone_at_first = !tx.others_wait_to_write();
+    records_writer = std::thread([&] {
+      auto w = (*other)->transact([](KeeperTx& t) { return t.set_fold_mark(bytes("v"), 2); });
+      EXPECT_TRUE(w.has_value());
+    });
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (!tx.others_wait_to_write() && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    saw_the_records_writer = tx.others_wait_to_write() && keeper_->others_wait_to_write();
+    return {};
+  });
+  ASSERT_TRUE(r.has_value()) << r.error().internal;
+  records_writer.join();
+  EXPECT_EQ(sqlite3_exec(raw, "COMMIT", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(raw);
+  inbox_writer.join();
+  EXPECT_TRUE(alone_at_first) << "a writer of the inbox file was counted";
+  EXPECT_TRUE(saw_the_records_writer);
+  EXPECT_EQ(*keeper_->fold_mark(bytes("v")), 2);  // the other writer went in after the commit
+  auto idle = keeper_->transact([&](KeeperTx& tx) -> Result<void> {
+    EXPECT_FALSE(tx.others_wait_to_write());
+    return {};
+  });
+  EXPECT_TRUE(idle.has_value());
+  EXPECT_FALSE(keeper_->others_wait_to_write());
+}
+
 TEST_F(SqliteStore, IntakeConnectionCannotReadOrChangeAnything) {
   add_supporter("s1", "e1");
   sqlite3* in = sqlite::test_hooks::raw_handle(*intake_);
