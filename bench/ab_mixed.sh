@@ -24,36 +24,17 @@ bin="$1"
 base="$(cd "$2" && pwd)"
 seconds="${3:-10}"
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-dir="$(mktemp -d "${TMPDIR:-/tmp}/rempart-abm.XXXXXX")"
-server=""
-cleanup() {
-  if [ -n "$server" ]; then kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; fi
-  rm -rf "$dir"
-}
-trap cleanup EXIT
+. "$here/ab_common.sh"
 
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 port="$(free_port)"
 console="$(free_port)"
-cp -r "$base/data" "$base/keys" "$dir/"
-sync  # the copy written out, so its writeback does not stall the load's commits
+copy_instance "$base" "$port" "$console"
 cat "$dir/data/rempart.db" >/dev/null  # the file in the page cache, as after the import in scripts/bench
-awk -v base="$base/" -v dir="$dir/" -v intake="127.0.0.1:$port" -v console="127.0.0.1:$console" '
-  /^\[/ { section = $1 }
-  { out = ""; rest = $0
-    while ((i = index(rest, base)) > 0) { out = out substr(rest, 1, i - 1) dir; rest = substr(rest, i + length(base)) }
-    $0 = out rest }
-  /^listen = / && section == "[intake]" { $0 = "listen = \"" intake "\"" }
-  /^listen = / && section == "[console]" { $0 = "listen = \"" console "\"" }
-  { print }' "$base/rempart.toml" >"$dir/rempart.toml"
 if [ -n "${FOLD_BATCH:-}" ]; then sed -i "s/^fold_batch = .*/fold_batch = $FOLD_BATCH/" "$dir/rempart.toml"; fi
 
 "$bin" serve --role all --config "$dir/rempart.toml" >"$dir/serve.log" 2>&1 &
 server=$!
-for _ in $(seq 100); do
-  if (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null && (echo >"/dev/tcp/127.0.0.1/$console") 2>/dev/null; then break; fi
-  sleep 0.1
-done
+wait_for_port "$port" "$console"
 
 BENCH_PREFIX=b wrk -t2 -c64 -d"${seconds}s" --timeout 10s -s "$here/signup.lua" \
   "http://127.0.0.1:$port/api/v1/people/person_signup_helper" >"$dir/signups.out" &
@@ -62,9 +43,9 @@ BENCH_TOKEN="$(cat "$base/token")" BENCH_EMAILS="$base/emails.txt" BENCH_PREFIX=
   wrk -t1 -c16 -d"${seconds}s" --timeout 10s -s "$here/search.lua" \
   "http://127.0.0.1:$console/api/v1/supporters/search" >"$dir/search.out"
 wait "$signups"
-python3 - "$dir" "$server" "$(basename "$bin")" "${FOLD_BATCH:-default}" <<'EOF'
-import json, os, re, sqlite3, sys, time
-d, pid, name, batch = sys.argv[1:5]
+python3 - "$dir" "$server" "$(basename "$bin")" "${FOLD_BATCH:-default}" "$here" <<'EOF'
+import json, os, re, sqlite3, subprocess, sys, time
+d, pid, name, batch, here = sys.argv[1:6]
 c = sqlite3.connect(f"file:{os.path.join(d, 'data', 'inbox.db')}?mode=ro", uri=True, timeout=30)
 left = c.execute("SELECT count(*) FROM inbox").fetchone()[0]
 t0 = time.monotonic()
@@ -80,14 +61,8 @@ def wrk(path):
     j["bad"] = j["status_errors"] + j["timeouts"] + j["read_errors"] + j["connect_errors"]
     return j
 s, q = wrk(os.path.join(d, "signups.out")), wrk(os.path.join(d, "search.out"))
-with open(os.path.join(d, "serve.log")) as f:
-    passes = [(float(m.group(1)), float(m.group(2) or "nan")) for m in
-              re.finditer(r"write lock held ([0-9.]+) ms(?: \(commit ([0-9.]+) ms\))?", f.read())]
-holds = sorted(h for h, _ in passes)
-commits = sorted(c for _, c in passes)
-hold = (f"{len(holds)} passes, hold mean {sum(holds) / len(holds):.1f} ms, "
-        f"p90 {holds[int(len(holds) * 0.9)]:.1f}, max {holds[-1]:.1f}, commit mean {sum(commits) / len(commits):.1f}"
-        ) if holds else "no passes"
+hold = subprocess.run([sys.executable, os.path.join(here, "fold_holds.py"), os.path.join(d, "serve.log")],
+                      capture_output=True, text=True, check=True).stdout.strip() or "no passes"
 print(f"{name} fold_batch={batch}: sign-ups {s['rps']:,.0f}/s p99 {s['p99_us'] / 1000:.1f} ms; "
       f"searches {q['rps']:,.1f}/s p99 {q['p99_us'] / 1000:.1f} ms; errors {s['bad'] + q['bad']}; "
       f"inbox at the end {left:,} (drained in {drained:.1f} s); VmHWM {hwm:.1f} MiB; {hold}")

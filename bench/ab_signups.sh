@@ -19,29 +19,12 @@ bin="$1"
 role="${2:-intake}"
 seconds="${3:-8}"
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-dir="$(mktemp -d "${TMPDIR:-/tmp}/rempart-ab.XXXXXX")"
-server=""
-cleanup() {
-  if [ -n "$server" ]; then kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; fi
-  rm -rf "$dir"
-}
-trap cleanup EXIT
+. "$here/ab_common.sh"
 
-port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-console="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+port="$(free_port)"
+console="$(free_port)"
 if [ -n "${BASE:-}" ]; then
-  base="$(cd "$BASE" && pwd)"
-  cp -r "$base/data" "$base/keys" "$dir/"
-  sync  # the copy written out, so its writeback does not stall the load's commits
-  # The copy's paths, and the listen addresses of its [intake] and [console].
-  awk -v base="$base/" -v dir="$dir/" -v intake="127.0.0.1:$port" -v console="127.0.0.1:$console" '
-    /^\[/ { section = $1 }
-    { out = ""; rest = $0
-      while ((i = index(rest, base)) > 0) { out = out substr(rest, 1, i - 1) dir; rest = substr(rest, i + length(base)) }
-      $0 = out rest }
-    /^listen = / && section == "[intake]" { $0 = "listen = \"" intake "\"" }
-    /^listen = / && section == "[console]" { $0 = "listen = \"" console "\"" }
-    { print }' "$base/rempart.toml" >"$dir/rempart.toml"
+  copy_instance "$BASE" "$port" "$console"
 else
   "$bin" init --data "$dir/data" --keys "$dir/keys" --config "$dir/rempart.toml" --region FR \
     --listen "127.0.0.1:$port" --console-listen "127.0.0.1:$console" >/dev/null
@@ -51,10 +34,7 @@ if [ -n "${FOLD_BATCH:-}" ]; then sed -i "s/^fold_batch = .*/fold_batch = $FOLD_
 
 "$bin" serve --role "$role" --config "$dir/rempart.toml" >"$dir/serve.log" 2>&1 &
 server=$!
-for _ in $(seq 100); do
-  if (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then break; fi
-  sleep 0.1
-done
+wait_for_port "$port"
 
 url="http://127.0.0.1:$port/api/v1/people/person_signup_helper"
 BENCH_PREFIX=w wrk -t2 -c64 -d1s -s "$here/signup.lua" "$url" >/dev/null
@@ -79,16 +59,6 @@ if not os.path.exists(path):
 c = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
 n = c.execute("SELECT count(*) FROM inbox").fetchone()[0]
 print(f", inbox at the end {n:,}", end="")
-# The write-lock hold time of each fold pass, from the log of the keeper.
-import re
-with open(sys.argv[2]) as f:
-    passes = [(float(m.group(1)), float(m.group(2) or "nan")) for m in
-              re.finditer(r"write lock held ([0-9.]+) ms(?: \(commit ([0-9.]+) ms\))?", f.read())]
-holds = sorted(h for h, _ in passes)
-commits = sorted(c for _, c in passes)
-if holds:
-    print(f"; {len(holds)} passes, hold mean {sum(holds) / len(holds):.1f} ms, "
-          f"p90 {holds[int(len(holds) * 0.9)]:.1f}, max {holds[-1]:.1f}, "
-          f"commit mean {sum(commits) / len(commits):.1f}", end="")
-print()
-' "$dir/data" "$dir/serve.log"
+' "$dir/data"
+holds="$(python3 "$here/fold_holds.py" "$dir/serve.log")"
+if [ -n "$holds" ]; then echo "; $holds"; else echo; fi
