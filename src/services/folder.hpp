@@ -2,9 +2,10 @@
 // The keeper's folding step: opens sealed submissions from the inbox file
 // only to store them, validates them again (the intake role is not trusted),
 // and creates or merges supporter records in one transaction of the records'
-// file that also moves the fold mark past them; then deletes them from the
-// inbox file in a second, short transaction (the only one of a pass that
-// the intake's commits can wait for).
+// file that also moves the fold mark past them (or in several, when a
+// console write waits for the lock: see Folder::fold_once); then deletes
+// them from the inbox file in a short transaction of its own (the only one
+// of a pass that the intake's commits can wait for).
 #include <atomic>
 #include <chrono>
 #include <condition_variable>

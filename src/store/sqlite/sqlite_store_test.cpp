@@ -375,6 +375,8 @@ TEST_F(SqliteStore, AWriterSeesOthersWaitingForItsLock) {
   std::thread records_writer;
   std::thread inbox_writer;
   std::atomic<bool> appending{false};
+  std::atomic<bool> appended{false};
+  bool append_was_waiting = false;
   auto r = keeper_->transact([&](KeeperTx& tx) -> Result<void> {
     if (auto m = tx.set_fold_mark(bytes("u"), 1); !m) return m;
     // An append waits for the inbox file's lock: not a writer of this file.
@@ -383,9 +385,12 @@ TEST_F(SqliteStore, AWriterSeesOthersWaitingForItsLock) {
       const std::vector<BatchRow> b{BatchRow{bytes("wb"), 1, bytes("k"), 1}};
       const std::vector<InboxRow> items{InboxRow{0, bytes("wb"), bytes("wi"), bytes("w"), bytes("f"), 1}};
       EXPECT_TRUE(intake_->append(b, items).has_value());
+      appended = true;
     });
     while (!appending) std::this_thread::yield();
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // well inside its BEGIN by now
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    // Still inside the append: its BEGIN IMMEDIATE waits for the inbox lock.
+    append_was_waiting = !appended;
     alone_at_first = !tx.others_wait_to_write();
     records_writer = std::thread([&] {
       auto w = (*other)->transact([](KeeperTx& t) { return t.set_fold_mark(bytes("v"), 2); });
@@ -403,6 +408,7 @@ TEST_F(SqliteStore, AWriterSeesOthersWaitingForItsLock) {
   EXPECT_EQ(sqlite3_exec(raw, "COMMIT", nullptr, nullptr, nullptr), SQLITE_OK);
   sqlite3_close(raw);
   inbox_writer.join();
+  EXPECT_TRUE(append_was_waiting);
   EXPECT_TRUE(alone_at_first) << "a writer of the inbox file was counted";
   EXPECT_TRUE(saw_the_records_writer);
   EXPECT_EQ(*keeper_->fold_mark(bytes("v")), 2);  // the other writer went in after the commit
