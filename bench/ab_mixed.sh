@@ -44,7 +44,7 @@ BENCH_TOKEN="$(cat "$base/token")" BENCH_EMAILS="$base/emails.txt" BENCH_PREFIX=
   "http://127.0.0.1:$console/api/v1/supporters/search" >"$dir/search.out"
 wait "$signups"
 python3 - "$dir" "$server" "$(basename "$bin")" "${FOLD_BATCH:-default}" "$here" <<'EOF'
-import json, os, re, sqlite3, subprocess, sys, time
+import os, re, sqlite3, subprocess, sys, time
 d, pid, name, batch, here = sys.argv[1:6]
 c = sqlite3.connect(f"file:{os.path.join(d, 'data', 'inbox.db')}?mode=ro", uri=True, timeout=30)
 left = c.execute("SELECT count(*) FROM inbox").fetchone()[0]
@@ -54,13 +54,9 @@ while c.execute("SELECT count(*) FROM inbox").fetchone()[0] > 0 and time.monoton
 drained = time.monotonic() - t0
 with open(f"/proc/{pid}/status") as f:
     hwm = int(re.search(r"VmHWM:\s+(\d+)", f.read()).group(1)) / 1024
-def wrk(path):
-    with open(path) as f:
-        j = json.loads(next(l for l in f if l.startswith('{"wrk"')))
-    j["rps"] = j["requests"] / (j["duration_us"] / 1e6)
-    j["bad"] = j["status_errors"] + j["timeouts"] + j["read_errors"] + j["connect_errors"]
-    return j
-s, q = wrk(os.path.join(d, "signups.out")), wrk(os.path.join(d, "search.out"))
+sys.path.insert(0, here)
+from loadstats import wrk_summary
+s, q = wrk_summary(os.path.join(d, "signups.out")), wrk_summary(os.path.join(d, "search.out"))
 hold = subprocess.run([sys.executable, os.path.join(here, "fold_holds.py"), os.path.join(d, "serve.log")],
                       capture_output=True, text=True, check=True).stdout.strip() or "no passes"
 print(f"{name} fold_batch={batch}: sign-ups {s['rps']:,.0f}/s p99 {s['p99_us'] / 1000:.1f} ms; "

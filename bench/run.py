@@ -22,6 +22,8 @@ import sys
 import tempfile
 import time
 
+from loadstats import trend
+
 OSDI_PATH = "/api/v1/people/person_signup_helper"
 SEARCH_PATH = "/api/v1/supporters/search"
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -818,16 +820,6 @@ def vm_hwm_mib(pid):
     """Peak resident set of a live process."""
     with open(f"/proc/{pid}/status", encoding="utf-8") as f:
         return int(re.search(r"VmHWM:\s+(\d+)", f.read()).group(1)) / 1024.0
-
-
-def trend(samples):
-    """Least-squares slope of (t, n) samples, in n per second."""
-    if len(samples) < 2:
-        return None
-    mt = sum(t for t, _ in samples) / len(samples)
-    mn = sum(n for _, n in samples) / len(samples)
-    var = sum((t - mt) ** 2 for t, _ in samples)
-    return sum((t - mt) * (n - mn) for t, n in samples) / var if var else None
 
 
 def cpu_model():

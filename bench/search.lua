@@ -9,6 +9,7 @@ package.path = here .. "?.lua;" .. package.path
 local common = require("wrk_common")
 setup = common.setup
 done = common.done
+delay = common.delay
 
 function init(args)
   n = tid * 7919

@@ -11,6 +11,15 @@ function M.setup(thread)
   counter = counter + 1
 end
 
+-- BENCH_DELAY_MS=D: each connection waits D ms before each request (a
+-- paced load, for bench/soak.sh); unset, wrk sends as fast as it can.
+local pause = tonumber(os.getenv("BENCH_DELAY_MS") or "")
+if pause then
+  function M.delay()
+    return pause
+  end
+end
+
 function M.done(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(

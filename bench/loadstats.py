@@ -1,0 +1,26 @@
+"""What the load scripts of bench/ share: the summary line that
+bench/wrk_common.lua makes wrk print, read back from a file, and the
+least-squares trend of a series of samples. Used by bench/run.py,
+bench/ab_mixed.sh and bench/soak.sh."""
+import json
+
+
+def wrk_summary(path):
+    """The wrk summary in `path` as a dict, with `rps` (requests per second)
+    and `bad` (non-2xx answers and socket errors) added."""
+    with open(path, encoding="utf-8") as f:
+        j = json.loads(next(line for line in f if line.startswith('{"wrk"')))
+    j["rps"] = j["requests"] / (j["duration_us"] / 1e6)
+    j["bad"] = j["status_errors"] + j["timeouts"] + j["read_errors"] + j["connect_errors"]
+    return j
+
+
+def trend(samples):
+    """Least-squares slope of (t, n) samples, in n per unit of t; None with
+    fewer than two samples or a single instant."""
+    if len(samples) < 2:
+        return None
+    mt = sum(t for t, _ in samples) / len(samples)
+    mn = sum(n for _, n in samples) / len(samples)
+    var = sum((t - mt) ** 2 for t, _ in samples)
+    return sum((t - mt) * (n - mn) for t, n in samples) / var if var else None
