@@ -1,7 +1,7 @@
-# What bench/ab_signups.sh and bench/ab_mixed.sh share; sourced, not run.
+# What bench/ab_signups.sh, bench/ab_mixed.sh and bench/soak.sh share; sourced, not run.
 # Defines `dir` (a fresh temporary directory, removed on exit with the
-# server whose pid is in `server`), free_port, copy_instance and
-# wait_for_port.
+# server whose pid is in `server`), free_port, copy_instance,
+# copy_on_free_ports, serve_all and wait_for_port.
 
 dir="$(mktemp -d "${TMPDIR:-/tmp}/rempart-ab.XXXXXX")"
 server=""
@@ -31,6 +31,22 @@ copy_instance() {
     /^listen = / && section == "[intake]" { $0 = "listen = \"" intake "\"" }
     /^listen = / && section == "[console]" { $0 = "listen = \"" console "\"" }
     { print }' "$base/rempart.toml" >"$dir/rempart.toml"
+}
+
+# copy_on_free_ports BASE: copy_instance on two free ports, kept in `port`
+# (the intake) and `console`.
+copy_on_free_ports() {
+  port="$(free_port)"
+  console="$(free_port)"
+  copy_instance "$1" "$port" "$console"
+}
+
+# serve_all BINARY: `BINARY serve --role all` on the copy, its pid in
+# `server`, its log in $dir/serve.log; returns once both ports accept.
+serve_all() {
+  "$1" serve --role all --config "$dir/rempart.toml" >"$dir/serve.log" 2>&1 &
+  server=$!
+  wait_for_port "$port" "$console"
 }
 
 # wait_for_port PORT...: until each accepts a connection (10 s at most).

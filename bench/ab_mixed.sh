@@ -26,15 +26,11 @@ seconds="${3:-10}"
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 . "$here/ab_common.sh"
 
-port="$(free_port)"
-console="$(free_port)"
-copy_instance "$base" "$port" "$console"
+copy_on_free_ports "$base"
 cat "$dir/data/rempart.db" >/dev/null  # the file in the page cache, as after the import in scripts/bench
 if [ -n "${FOLD_BATCH:-}" ]; then sed -i "s/^fold_batch = .*/fold_batch = $FOLD_BATCH/" "$dir/rempart.toml"; fi
 
-"$bin" serve --role all --config "$dir/rempart.toml" >"$dir/serve.log" 2>&1 &
-server=$!
-wait_for_port "$port" "$console"
+serve_all "$bin"
 
 BENCH_PREFIX=b wrk -t2 -c64 -d"${seconds}s" --timeout 10s -s "$here/signup.lua" \
   "http://127.0.0.1:$port/api/v1/people/person_signup_helper" >"$dir/signups.out" &

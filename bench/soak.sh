@@ -29,13 +29,9 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 . "$here/ab_common.sh"
 seconds=$((minutes * 60))
 
-port="$(free_port)"
-console="$(free_port)"
-copy_instance "$base" "$port" "$console"
+copy_on_free_ports "$base"
 
-"$bin" serve --role all --config "$dir/rempart.toml" >"$dir/serve.log" 2>&1 &
-server=$!
-wait_for_port "$port" "$console"
+serve_all "$bin"
 
 BENCH_PREFIX=k BENCH_DELAY_MS="${SIGNUP_DELAY_MS:-8}" \
   wrk -t1 -c"${SIGNUP_CONNECTIONS:-4}" -d"${seconds}s" --timeout 10s -s "$here/signup.lua" \
