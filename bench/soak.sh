@@ -3,8 +3,8 @@
 # paced mixed load (sign-ups and API searches by e-mail at a steady rate,
 # not as fast as possible), sampling serve's memory every SAMPLE seconds:
 # what `scripts/bench` cannot show in its seconds-long loads, the resident
-# set once every connection's page cache has filled and whether it keeps
-# growing. Prints a line per sample, then a summary: the resident set at
+# set after a long run (every connection's page cache at its steady size)
+# and whether it keeps growing. Prints a line per sample, then a summary: the resident set at
 # marks through the run, its largest value, its trend over the run's second
 # half (MiB per hour, least squares), both loads' rates and latencies, what
 # the load left in the inbox, and what serve wrote (bytes handed to write
@@ -15,9 +15,9 @@
 #   BASE as for bench/ab_mixed.sh (filled, masked budgets 0, BASE/token,
 #   BASE/emails.txt); not touched, the run works on a copy.
 #   SIGNUP_CONNECTIONS (4) and SIGNUP_DELAY_MS (8): wrk connections posting
-#     sign-ups, each pausing that long before each request (~500/s);
+#     sign-ups, each pausing that long before each request (~400/s);
 #   SEARCH_CONNECTIONS (2) and SEARCH_DELAY_MS (40): the same for searches
-#     (~50/s);
+#     (~45/s);
 #   SAMPLE (30): seconds between samples;
 #   SOAK_OUT: also write the samples and the summary there as JSON.
 set -euo pipefail
