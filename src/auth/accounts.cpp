@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "audit/chain.hpp"
+#include "auth/account_internal.hpp"
 #include "auth/totp.hpp"
 
 namespace rempart::auth {
@@ -15,10 +16,8 @@ namespace {
 
 using store::Bytes;
 
-constexpr std::size_t kAccountIdSize = 16;
 constexpr std::size_t kTokenBytes = 32;  // 256-bit session and API secrets
 constexpr std::int64_t kIpFailureMemorySeconds = 24 * 3600;
-constexpr std::string_view kLockReasonFailures = "too many failed logins";
 
 // crypto_kdf context and subkey ids: distinct from every other use of the
 // record_wrap key, which itself only ever wraps keys with XChaCha20-Poly1305.
@@ -29,11 +28,6 @@ constexpr std::uint64_t kSubkeyRecoveryHash = 2;
 // Sealed TOTP secret: u32 key version (little-endian) || nonce || ciphertext.
 constexpr std::size_t kSealHeader = 4 + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
 constexpr std::string_view kTotpAdLabel = "rempart/totp/v1";
-
-template <typename T>
-std::unexpected<Error> propagate(Result<T>& r) {
-  return std::unexpected(std::move(r.error()));
-}
 
 struct SubKey {
   std::array<std::uint8_t, 32> bytes{};
@@ -56,6 +50,10 @@ Bytes totp_ad(const Bytes& account_id) {
   ad.insert(ad.end(), account_id.begin(), account_id.end());
   return ad;
 }
+
+}  // namespace
+
+namespace internal {
 
 Result<Bytes> seal_totp(const crypto::KeeperKeyring& keys, const Bytes& account_id,
                         std::span<const std::uint8_t> secret) {
@@ -172,14 +170,14 @@ Bytes random_bytes(std::size_t n) {
 Role role_of(const store::AccountRow& a) { return parse_role(a.role).value_or(Role::viewer); }
 
 Result<std::int64_t> write_audit(store::KeeperTx& tx, const crypto::KeeperKeyring& keys, std::string actor,
-                                 std::string_view act, nlohmann::json details, std::string client = {}) {
+                                 std::string_view act, nlohmann::json details, std::string client) {
   return audit::record(tx, keys, audit::Event{std::move(actor), std::string(act), "", std::move(details),
                                               std::move(client)});
 }
 
 ApiTokenInfo token_info(const store::ApiTokenRow& r) {
   return ApiTokenInfo{r.id,         r.label,      parse_scope(r.scope).value_or(Scope::intake), r.prefix,
-                      r.created_by, r.created_at, r.expires_at,                                r.revoked_at};
+                      r.created_by, r.created_at, r.expires_at,                                r.revoked_at, std::nullopt};
 }
 
 // A fresh export key pair: the secret goes into `e` as text, the public
@@ -203,7 +201,9 @@ std::optional<Bytes> parse_account_id(std::string_view hex) {
   return out;
 }
 
-}  // namespace
+}  // namespace internal
+
+using namespace internal;
 
 std::int64_t system_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -270,8 +270,22 @@ Result<Enrolment> AccountService::enrol(const Bytes& account_id, const std::stri
   return e;
 }
 
+bool internal::is_operator_actor(const std::string& actor) { return actor.starts_with("operator:"); }
+
+namespace {
+
+Result<void> operator_only(const std::string& actor) {
+  if (!is_operator_actor(actor)) {
+    return fail(Errc::permission, "this change is requested in the console and approved by another admin");
+  }
+  return {};
+}
+
+}  // namespace
+
 Result<Enrolment> AccountService::create_account(const std::string& actor, const std::string& name, Role role,
                                                  std::string_view password) {
+  if (auto r = operator_only(actor); !r) return std::unexpected(r.error());
   if (!valid_account_name(name)) return fail(Errc::invalid_input, "account name must match [a-z0-9._-]{1,64}");
   if (auto r = check_password_policy(password, name); !r) return std::unexpected(r.error());
   if (auto r = crypto::init(); !r) return std::unexpected(r.error());
@@ -284,6 +298,8 @@ Result<Enrolment> AccountService::create_account(const std::string& actor, const
   row.role = std::string(role_name(role));
   row.password_hash = std::move(*hash);
   row.created_at = row.updated_at = now;
+  row.created_by = actor;
+  if (role == Role::admin) row.admin_since = now;
   std::vector<Bytes> codes;
   auto e = enrol(row.id, name, row.totp_sealed, codes);
   if (!e) return e;
@@ -314,7 +330,8 @@ Result<std::vector<AccountInfo>> AccountService::list_accounts() {
       auto left = tx.count_unused_recovery_codes(a.id);
       if (!left) return propagate(left);
       out.push_back(AccountInfo{audit::to_hex(a.id), a.name, role_of(a), a.disabled, a.locked, a.lock_reason,
-                                a.failures, *left, a.created_at, a.updated_at});
+                                a.failures, *left, a.created_at, a.updated_at, a.state == "enrolling",
+                                a.admin_since});
     }
     return {};
   });
@@ -364,10 +381,16 @@ Result<void> AccountService::disable_account(const std::string& actor, const std
 }
 
 Result<void> AccountService::set_role(const std::string& actor, const std::string& name, Role role) {
+  if (auto r = operator_only(actor); !r) return r;
   return modify(actor, name, action::account_role,
                 [&](store::KeeperTx& tx, store::AccountRow& a, nlohmann::json& d) -> Result<void> {
                   d["from"] = a.role;
                   d["to"] = std::string(role_name(role));
+                  if (role != Role::admin) {
+                    a.admin_since.reset();
+                  } else if (a.role != "admin") {
+                    a.admin_since = opt_.clock();
+                  }
                   a.role = std::string(role_name(role));
                   // Sessions carry the role they were opened with in
                   // nobody's mind but the user's: end them so it shows.
@@ -378,6 +401,7 @@ Result<void> AccountService::set_role(const std::string& actor, const std::strin
 }
 
 Result<Enrolment> AccountService::reset_mfa(const std::string& actor, const std::string& name) {
+  if (auto r = operator_only(actor); !r) return std::unexpected(r.error());
   std::optional<Enrolment> e;
   auto r = modify(actor, name, action::account_reset_mfa,
                   [&](store::KeeperTx& tx, store::AccountRow& a, nlohmann::json& d) -> Result<void> {
@@ -388,6 +412,8 @@ Result<Enrolment> AccountService::reset_mfa(const std::string& actor, const std:
                     make_export_key(*en, export_public);
                     if (auto k = tx.set_export_public_key(a.id, export_public); !k) return k;
                     a.totp_last_step = -1;
+                    a.state = "active";
+                    a.enrol_hash.reset();
                     if (auto x = tx.delete_recovery_codes(a.id); !x) return x;
                     if (auto x = tx.insert_recovery_codes(a.id, codes); !x) return x;
                     auto n = tx.delete_sessions_of(a.id);
@@ -401,6 +427,7 @@ Result<Enrolment> AccountService::reset_mfa(const std::string& actor, const std:
 }
 
 Result<void> AccountService::unlock(const std::string& actor, const std::string& name, const std::string& reason) {
+  if (auto r = operator_only(actor); !r) return r;
   if (reason.empty() || reason.size() > 200) return fail(Errc::invalid_input, "unlock reason must be 1..200 bytes");
   return modify(actor, name, action::account_unlock,
                 [&](store::KeeperTx&, store::AccountRow& a, nlohmann::json& d) -> Result<void> {
@@ -482,7 +509,7 @@ Result<LoginOutcome> AccountService::authenticate(const std::string& name, std::
   // not tell a known name from an unknown one either.
   const std::string& dummy = dummy_hash();
   bool password_ok = false;
-  if (before) {
+  if (before && !before->password_hash.empty()) {
     password_ok = verify_password(password, before->password_hash);
   } else {
     (void)verify_password(password, dummy);
@@ -507,6 +534,8 @@ Result<LoginOutcome> AccountService::authenticate(const std::string& name, std::
       cause = "disabled";
     } else if (acct->locked) {
       cause = "locked";
+    } else if (acct->state != "active") {
+      cause = "enrolling";
     } else if (password_ok) {
       cause = "second_factor";
       const bool looks_totp = second_factor.size() == kTotpDigits &&
@@ -597,12 +626,22 @@ Result<LoginOutcome> AccountService::authenticate(const std::string& name, std::
   return out;
 }
 
-Result<bool> AccountService::check_second_factor(const std::string& account_id_hex, std::string_view code) {
+Result<void> AccountService::require_step_up(const std::string& account_id_hex, std::string_view code) {
+  auto s = check_second_factor(account_id_hex, code);
+  if (!s) return std::unexpected(s.error());
+  if (*s == StepUp::replayed) {
+    return fail(Errc::retry_later, "step-up: this code was already used; wait for the next one");
+  }
+  if (*s == StepUp::failed) return fail(Errc::permission, "step-up: the code is not right");
+  return {};
+}
+
+Result<StepUp> AccountService::check_second_factor(const std::string& account_id_hex, std::string_view code) {
   auto id = parse_account_id(account_id_hex);
   if (!id) return fail(Errc::invalid_input, "check_second_factor: invalid account id");
   if (auto r = crypto::init(); !r) return std::unexpected(r.error());
   const std::int64_t now = opt_.clock();
-  bool ok = false;
+  StepUp out = StepUp::failed;
   auto r = store_->transact([&](store::KeeperTx& tx) -> Result<void> {
     auto found = tx.find_account(*id);
     if (!found) return propagate(found);
@@ -610,23 +649,37 @@ Result<bool> AccountService::check_second_factor(const std::string& account_id_h
     store::AccountRow& a = **found;
     std::string cause;
     std::optional<std::int64_t> step;
+    bool replayed = false;
     if (a.disabled) {
       cause = "disabled";
     } else if (a.locked) {
       cause = "locked";
+    } else if (a.state != "active") {
+      cause = "enrolling";
     } else {
       const bool looks_totp = code.size() == kTotpDigits &&
                               std::all_of(code.begin(), code.end(), [](char c) { return c >= '0' && c <= '9'; });
       if (looks_totp) {
         auto secret = open_totp(*keys_, a.id, a.totp_sealed);
         if (!secret) return propagate(secret);
-        step = totp_check(secret->span(), code, now, a.totp_last_step);
+        const TotpVerdict v = totp_verify(secret->span(), code, now, a.totp_last_step);
+        step = v.step;
+        replayed = v.replayed;
       }
       if (!step) cause = "second_factor";
     }
     nlohmann::json details = {{"account", a.name}};
+    if (replayed) {
+      // The person typed the code they have just used: nothing guessed,
+      // nothing counted. They wait for the next code.
+      out = StepUp::replayed;
+      details["result"] = "replayed";
+      auto w = write_audit(tx, *keys_, account_actor(audit::to_hex(*id)), action::mfa_check, std::move(details));
+      if (!w) return propagate(w);
+      return {};
+    }
     if (step) {
-      ok = true;
+      out = StepUp::ok;
       a.totp_last_step = *step;
       a.failures = 0;
       a.last_failure_at = 0;
@@ -655,7 +708,7 @@ Result<bool> AccountService::check_second_factor(const std::string& account_id_h
     return {};
   });
   if (!r) return std::unexpected(r.error());
-  return ok;
+  return out;
 }
 
 Result<std::optional<store::Bytes>> AccountService::export_public_key(const std::string& account_id_hex) {
@@ -684,7 +737,7 @@ Result<std::optional<SessionInfo>> AccountService::validate_session(std::string_
     if (!a) return propagate(a);
     const bool expired = now - (*s)->last_seen_at > opt_.session_idle_seconds ||
                          now - (*s)->created_at > opt_.session_absolute_seconds;
-    if (!*a || (*a)->disabled || (*a)->locked || expired) {
+    if (!*a || (*a)->disabled || (*a)->locked || (*a)->state != "active" || expired) {
       auto d = tx.delete_session(h);
       if (!d) return propagate(d);
       return {};
@@ -738,6 +791,11 @@ Result<NewApiToken> AccountService::create_api_token(const std::string& actor, c
                                                      std::int64_t expires_days) {
   if (label.empty() || label.size() > 100) return fail(Errc::invalid_input, "token label must be 1..100 bytes");
   if (expires_days < 1 || expires_days > 3650) return fail(Errc::invalid_input, "token expiry must be 1..3650 days");
+  // A token that reveals is a privilege: from an account it is a request
+  // another admin approves (request_privilege, reveal_token).
+  if (scope == Scope::reveal) {
+    if (auto r = operator_only(actor); !r) return std::unexpected(r.error());
+  }
   if (auto r = crypto::init(); !r) return std::unexpected(r.error());
   const std::int64_t now = opt_.clock();
   std::array<std::uint8_t, 5> p{};
@@ -793,7 +851,19 @@ Result<std::optional<ApiTokenInfo>> AccountService::check_api_token(std::string_
     auto row = tx.find_api_token(hash_token("rempart/api/v1", token));
     if (!row) return propagate(row);
     if (!*row || (*row)->revoked_at || now >= (*row)->expires_at || !parse_scope((*row)->scope)) return {};
-    out = token_info(**row);
+    ApiTokenInfo info = token_info(**row);
+    const std::string& by = (*row)->created_by;
+    if (by.starts_with("account:")) {
+      // A token acts for the account that made it: it stops the moment that
+      // account is disabled, locked or re-enrolling, and spends its budgets.
+      auto id = parse_account_id(std::string_view(by).substr(8));
+      if (!id) return {};
+      auto a = tx.find_account(*id);
+      if (!a) return propagate(a);
+      if (!*a || (*a)->disabled || (*a)->locked || (*a)->state != "active") return {};
+      info.creator_role = role_of(**a);
+    }
+    out = std::move(info);
     return {};
   });
   if (!r) return std::unexpected(r.error());

@@ -43,7 +43,15 @@ inline constexpr std::string_view account_reset_mfa = "account.reset_mfa";
 inline constexpr std::string_view account_unlock = "account.unlock";
 inline constexpr std::string_view token_create = "token.create";
 inline constexpr std::string_view token_revoke = "token.revoke";
-inline constexpr std::string_view mfa_check = "mfa.check";  // a TOTP code checked outside login (export approval)
+inline constexpr std::string_view mfa_check = "mfa.check";  // a TOTP code checked outside login (step-up)
+inline constexpr std::string_view privilege_request = "privilege.request";
+inline constexpr std::string_view privilege_approve = "privilege.approve";
+inline constexpr std::string_view privilege_refuse = "privilege.refuse";
+inline constexpr std::string_view privilege_expire = "privilege.expire";
+inline constexpr std::string_view account_invite = "account.invite";    // an enrolment code made for an account
+inline constexpr std::string_view account_enrol = "account.enrol";      // its owner set a password and TOTP
+inline constexpr std::string_view account_enrolled = "account.enrolled";  // and confirmed with a first code
+inline constexpr std::string_view account_budget = "account.budget";    // a raised budget took effect
 }  // namespace action
 
 // Unix seconds. Injected so tests can move time.
@@ -55,6 +63,11 @@ struct AuthOptions {
   std::int64_t session_idle_seconds = 15 * 60;
   std::int64_t session_absolute_seconds = 8 * 3600;
   std::int64_t lock_after_failures = 10;
+  // Two-person privilege changes (docs/accounts.md): an approver must have
+  // held the admin role this long before the request was made.
+  std::int64_t approver_cooling_seconds = 24 * 3600;
+  std::int64_t request_ttl_seconds = 72 * 3600;  // a request not decided by then expires
+  std::int64_t enrolment_seconds = 72 * 3600;    // an enrolment code works this long once in force
   Clock clock = system_now;
 };
 
@@ -98,6 +111,63 @@ struct AccountInfo {
   std::int64_t recovery_codes_left = 0;
   std::int64_t created_at = 0;
   std::int64_t updated_at = 0;
+  bool enrolling = false;  // waits for its owner to set a password and TOTP
+  std::optional<std::int64_t> admin_since;
+};
+
+// What a privilege request asks for. Each kind reads its own fields.
+enum class PrivilegeKind { create_account, set_role, unlock, reset_mfa, reveal_token, raise_budget };
+inline constexpr PrivilegeKind kAllPrivilegeKinds[] = {PrivilegeKind::create_account, PrivilegeKind::set_role,
+                                                       PrivilegeKind::unlock,         PrivilegeKind::reset_mfa,
+                                                       PrivilegeKind::reveal_token,   PrivilegeKind::raise_budget};
+std::string_view privilege_kind_name(PrivilegeKind k) noexcept;
+std::optional<PrivilegeKind> parse_privilege_kind(std::string_view s) noexcept;
+
+struct PrivilegeAsk {
+  PrivilegeKind kind = PrivilegeKind::create_account;
+  std::string target;        // the account's name; for reveal_token the token's label
+  Role role = Role::viewer;  // create_account, set_role
+  std::string reason;        // unlock (required); 0..200 bytes otherwise, no personal data
+  std::int64_t days = 90;    // reveal_token: 1..3650
+  std::string counted;       // raise_budget: name | email | phone | address | masked | miss
+  std::int64_t per_minute = 0, per_hour = 0, per_day = 0;  // raise_budget: 0..1,000,000 (0 = no limit)
+  std::int64_t hours = 8;    // raise_budget: how long the raise lasts, 1..168
+};
+
+// What the requester gets back. `secret` (create_account and reset_mfa: the
+// enrolment code to hand to the person; reveal_token: the token) is shown
+// once and works only after another admin approves.
+struct PrivilegeReceipt {
+  std::int64_t id = 0;
+  std::string secret;
+};
+
+struct PrivilegeRequestInfo {
+  std::int64_t id = 0;
+  PrivilegeKind kind = PrivilegeKind::create_account;
+  std::string requester;     // account name
+  std::string requester_id;  // hex
+  std::string target;
+  nlohmann::json params;     // role, reason, scope, days, counted, limits (no secret)
+  std::string status;        // pending | approved | refused | expired
+  std::int64_t created_at = 0;
+  std::int64_t expires_at = 0;
+  std::string decided_by;    // account name, "" while pending
+  std::optional<std::int64_t> decided_at;
+};
+
+// The result of a step-up check (a TOTP code asked again before a
+// sensitive action).
+enum class StepUp {
+  ok,        // a fresh code: its time step is now spent
+  replayed,  // a right code already used (at sign-in or an earlier step-up): wait for the next; not a failure
+  failed,    // wrong or malformed code, or a disabled or locked account: counted like a failed login
+};
+
+// The account an enrolment code opens, for the enrolment page.
+struct EnrolmentInvite {
+  std::string account_name;
+  Role role = Role::viewer;
 };
 
 // A session as the console sees it.
@@ -143,6 +213,9 @@ struct ApiTokenInfo {
   std::int64_t created_at = 0;
   std::int64_t expires_at = 0;
   std::optional<std::int64_t> revoked_at;
+  // Set by check_api_token for a token an account made: that account's
+  // role. Its uses are charged to that account's budgets.
+  std::optional<Role> creator_role;
 };
 
 struct NewApiToken {
@@ -162,14 +235,26 @@ class AccountService {
   AccountService(store::KeeperStore& store, const crypto::KeeperKeyring& keys, AuthOptions options = {});
 
   // ---- Administration. `actor` is the audit actor ("operator:<user>" on the
-  // CLI, account_actor(id) in the console). In the console an admin may not
-  // change, disable, reset or unlock their own account: Errc::permission.
+  // CLI, account_actor(id) in the console). Nobody may change, disable,
+  // reset or unlock their own account: Errc::permission.
+  //
+  // create_account, set_role, reset_mfa, unlock and reveal tokens are the
+  // operator's direct paths (the keeper host's CLI: the first admin and
+  // break-glass); an account actor gets Errc::permission and must use
+  // request_privilege, which another admin approves.
 
-  // Creates an account with a fresh TOTP secret and ten recovery codes.
+  // Creates an account with a fresh TOTP secret and ten recovery codes, for
+  // its owner sitting at the keeper host (the set-up is printed to them).
   // Errc::invalid_input for a bad name or a password failing the policy,
   // Errc::conflict if the name is taken; store errors otherwise.
   Result<Enrolment> create_account(const std::string& actor, const std::string& name, Role role,
                                    std::string_view password);
+  // Creates an account that its owner enrols themselves with the returned
+  // single-use code (enrol_self); operator only.
+  Result<std::string> invite_account(const std::string& actor, const std::string& name, Role role);
+  // Ends the account's sessions, clears its password, TOTP, recovery codes
+  // and export key, and returns a new enrolment code for its owner; operator only.
+  Result<std::string> reset_enrolment(const std::string& actor, const std::string& name);
   Result<std::vector<AccountInfo>> list_accounts();
   Result<AccountInfo> account(const std::string& name);
   // Disables the account and ends its sessions. Errc::not_found if unknown.
@@ -216,19 +301,70 @@ class AccountService {
   // The token's info if it is known, unexpired and unrevoked; else nullopt.
   Result<std::optional<ApiTokenInfo>> check_api_token(std::string_view token);
 
-  // ---- Step-up checks (export approval, docs/exports.md).
+  // ---- Step-up checks (approvals, privilege requests, tokens, exports).
 
   // Checks a 6-digit TOTP code of the account (±1 time step; recovery
   // codes are not accepted here). A success spends the code's time step
   // like a login does, so the same code is refused afterwards, by login
-  // too. A failure (wrong, malformed or replayed code, disabled or locked
-  // account) counts against the account like a failed login, and locks it
-  // at lock_after_failures. Audited `mfa.check` {"account", "result":
-  // "success"|"failure", "cause" on failure}, actor the account, in the
-  // same transaction. Returns false on a failure; Errc::invalid_input for
-  // an id that is not 32 hex digits, Errc::not_found for an unknown
-  // account (nothing written then); store errors otherwise.
-  Result<bool> check_second_factor(const std::string& account_id_hex, std::string_view code);
+  // too. A right code whose step is already spent is `replayed`: not
+  // counted, the person waits for the next code. A failure (wrong or
+  // malformed code, disabled or locked account) counts against the account
+  // like a failed login, and locks it at lock_after_failures. Audited
+  // `mfa.check` {"account", "result": "success"|"replayed"|"failure",
+  // "cause" on failure}, actor the account, in the same transaction.
+  // Errc::invalid_input for an id that is not 32 hex digits,
+  // Errc::not_found for an unknown account (nothing written then).
+  Result<StepUp> check_second_factor(const std::string& account_id_hex, std::string_view code);
+  // check_second_factor as an Error: Errc::retry_later for a replayed
+  // code, Errc::permission for a failed one.
+  Result<void> require_step_up(const std::string& account_id_hex, std::string_view code);
+
+  // Whether `approver` may be the second person of what `requester` asked
+  // at `requested_at`: another account, active, unlocked, admin since at
+  // least approver_cooling_seconds before the request, and not an account
+  // the requester requested or approved the creation or role of (nor the
+  // other way round). Errc::permission with the rule broken otherwise.
+  Result<void> check_approver(store::KeeperTx& tx, const store::Bytes& approver_id, const store::Bytes& requester_id,
+                              std::int64_t requested_at);
+
+  // ---- Privilege changes (two people; docs/accounts.md).
+
+  // Files a request after a step-up of the requester (a fresh TOTP code).
+  // Errc::invalid_input for a malformed ask, Errc::not_found for an unknown
+  // target account, Errc::permission for one's own account, Errc::conflict
+  // for a taken name or a pending request of the same kind and target.
+  // Audited `privilege.request`.
+  Result<PrivilegeReceipt> request_privilege(const std::string& requester_hex, const PrivilegeAsk& ask,
+                                             std::string_view code, const std::string& client);
+  // The newest requests, newest first; pending ones past their time are
+  // shown expired.
+  Result<std::vector<PrivilegeRequestInfo>> privilege_requests(std::size_t limit = 100);
+  // Approves and applies a request, in one transaction, after
+  // check_approver and a step-up of the approver. Errc::conflict when it is
+  // no longer pending (or has expired: then marked so), Errc::permission
+  // for an approver the rules refuse (before any code is checked),
+  // Errc::retry_later for a replayed code. Audited `privilege.approve` and
+  // the change's own entry (account.create, account.role, …).
+  Result<PrivilegeRequestInfo> approve_privilege(const std::string& approver_hex, std::int64_t id,
+                                                 std::string_view code, const std::string& client);
+  // Refuses (or, by its requester, withdraws) a pending request.
+  Result<PrivilegeRequestInfo> refuse_privilege(const std::string& actor_hex, std::int64_t id,
+                                                const std::string& client);
+
+  // ---- Self-enrolment (docs/accounts.md).
+
+  // The account a valid, unexpired enrolment code opens; nullopt otherwise.
+  Result<std::optional<EnrolmentInvite>> enrolment_for(std::string_view code);
+  // Sets the owner's password, a new TOTP secret, recovery codes and export
+  // key (returned once, to the owner only). The account stays enrolling
+  // until confirm_enrolment; calling again starts over. Errc::not_found for
+  // an unknown or expired code, Errc::invalid_input for a password failing
+  // the policy.
+  Result<Enrolment> enrol_self(std::string_view code, std::string_view password, const std::string& client);
+  // The first TOTP code from the owner's app: the account becomes active
+  // and the enrolment code is spent. False for a wrong code (nothing
+  // changes); Errc::not_found for an unknown or expired code.
+  Result<bool> confirm_enrolment(std::string_view code, std::string_view totp, const std::string& client);
   // The account's export public key (32 bytes), nullopt for an account
   // made before exports existed and not reset since. Errc::invalid_input
   // for a bad id, Errc::not_found for an unknown account.
@@ -237,6 +373,9 @@ class AccountService {
  private:
   Result<Enrolment> enrol(const store::Bytes& account_id, const std::string& name, store::Bytes& sealed,
                           std::vector<store::Bytes>& code_hashes);
+  Result<void> apply_privilege(store::KeeperTx& tx, const store::PrivilegeRequestRow& req,
+                               const store::AccountRow& approver, std::int64_t now, nlohmann::json& done);
+  Result<PrivilegeRequestInfo> request_info(store::KeeperTx& tx, const store::PrivilegeRequestRow& row);
   Result<void> modify(const std::string& actor, const std::string& name, std::string_view audit_action,
                       const std::function<Result<void>(store::KeeperTx&, store::AccountRow&, nlohmann::json&)>&
                           change);

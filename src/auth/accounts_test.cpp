@@ -439,36 +439,43 @@ TEST_F(AccountsTest, CheckSecondFactorAcceptsOnceAndCountsFailures) {
   const std::string good = code(e, now_);
   auto ok = svc_->check_second_factor(e.account_id, good);
   ASSERT_TRUE(ok.has_value()) << ok.error().internal;
-  EXPECT_TRUE(*ok);
-  // The same code again: a replay, refused, here and at login.
+  EXPECT_EQ(*ok, StepUp::ok);
+  // The same code again: a replay, refused here and at login, but not
+  // counted as a failure: the person is told to wait for the next code.
   auto replay = svc_->check_second_factor(e.account_id, good);
   ASSERT_TRUE(replay.has_value());
-  EXPECT_FALSE(*replay);
+  EXPECT_EQ(*replay, StepUp::replayed);
+  EXPECT_EQ(svc_->account("alice")->failures, 0);
+  EXPECT_EQ(svc_->require_step_up(e.account_id, good).error().code, Errc::retry_later);
   EXPECT_FALSE(login("alice", kPassword, good).session);
   // A code one step old is accepted only if newer than the last one used.
   now_ += 30;
-  EXPECT_TRUE(*svc_->check_second_factor(e.account_id, code(e, now_)));
+  EXPECT_EQ(*svc_->check_second_factor(e.account_id, code(e, now_)), StepUp::ok);
   // Recovery codes and garbage are refused.
-  EXPECT_FALSE(*svc_->check_second_factor(e.account_id, e.recovery_codes[0]));
-  EXPECT_FALSE(*svc_->check_second_factor(e.account_id, "12345"));
+  EXPECT_EQ(*svc_->check_second_factor(e.account_id, e.recovery_codes[0]), StepUp::failed);
+  EXPECT_EQ(*svc_->check_second_factor(e.account_id, "12345"), StepUp::failed);
+  EXPECT_EQ(svc_->require_step_up(e.account_id, "12345").error().code, Errc::permission);
   const auto checks = audit(std::string(action::mfa_check));
-  ASSERT_EQ(checks.size(), 5u);
+  ASSERT_EQ(checks.size(), 7u);
   EXPECT_EQ(checks[0].actor, account_actor(e.account_id));
   EXPECT_NE(checks[0].details.find("\"success\""), std::string::npos);
-  EXPECT_NE(checks[1].details.find("\"failure\""), std::string::npos);
+  EXPECT_NE(checks[1].details.find("\"replayed\""), std::string::npos);
+  EXPECT_NE(checks[4].details.find("\"failure\""), std::string::npos);
   for (const auto& c : checks) EXPECT_EQ(c.details.find(good), std::string::npos);
 
   // Failures lock the account at lock_after_failures (10), like logins.
   auto info = svc_->account("alice");
   ASSERT_TRUE(info);
   const std::int64_t before = info->failures;
-  EXPECT_GT(before, 0);
-  for (std::int64_t i = before; i < 10; ++i) EXPECT_FALSE(*svc_->check_second_factor(e.account_id, "000000x"));
+  EXPECT_EQ(before, 3);
+  for (std::int64_t i = before; i < 10; ++i) {
+    EXPECT_EQ(*svc_->check_second_factor(e.account_id, "000000x"), StepUp::failed);
+  }
   info = svc_->account("alice");
   ASSERT_TRUE(info);
   EXPECT_TRUE(info->locked);
   now_ += 30;
-  EXPECT_FALSE(*svc_->check_second_factor(e.account_id, code(e, now_)));  // locked: even a good code fails
+  EXPECT_EQ(*svc_->check_second_factor(e.account_id, code(e, now_)), StepUp::failed);  // locked: even a good code
 
   auto bad = svc_->check_second_factor("zz", "123456");
   ASSERT_FALSE(bad);

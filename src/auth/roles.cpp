@@ -11,8 +11,9 @@ bool permits(Role role, Action action) noexcept {
              action == Action::tags || action == Action::request_export;
     case Role::admin:
       // Admins run the system; they do not read personal data by role.
-      return action == Action::manage_accounts || action == Action::manage_tokens ||
-             action == Action::request_export || action == Action::approve_export;
+      return action == Action::manage_accounts || action == Action::approve_privilege ||
+             action == Action::manage_tokens || action == Action::request_export ||
+             action == Action::approve_export;
     case Role::auditor:
       return action == Action::read_audit;
   }
@@ -55,6 +56,7 @@ std::string_view action_name(Action a) noexcept {
     case Action::reveal: return "reveal";
     case Action::tags: return "tags";
     case Action::manage_accounts: return "manage_accounts";
+    case Action::approve_privilege: return "approve_privilege";
     case Action::manage_tokens: return "manage_tokens";
     case Action::request_export: return "request_export";
     case Action::approve_export: return "approve_export";

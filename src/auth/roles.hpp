@@ -13,7 +13,8 @@ enum class Action {
   search,           // search by exact e-mail or phone (blind index), masked results
   reveal,           // see a full field (audited, within quotas)
   tags,             // add/remove tags
-  manage_accounts,  // create, disable, set role, reset MFA, unlock, revoke sessions
+  manage_accounts,  // request account changes (create, role, unlock, reset MFA, budget); disable; end sessions
+  approve_privilege,  // second person of a privilege change (docs/accounts.md)
   manage_tokens,    // create, list, revoke API tokens
   request_export,   // ask for a bulk export (approved by another admin)
   approve_export,   // second person of the two-person export rule
@@ -22,7 +23,8 @@ enum class Action {
 };
 
 inline constexpr Action kAllActions[] = {Action::list_masked,    Action::search,         Action::reveal,
-                                         Action::tags,           Action::manage_accounts, Action::manage_tokens,
+                                         Action::tags,           Action::manage_accounts, Action::approve_privilege,
+                                         Action::manage_tokens,
                                          Action::request_export, Action::approve_export, Action::read_audit,
                                          Action::submit_intake};
 inline constexpr Role kAllRoles[] = {Role::viewer, Role::organiser, Role::admin, Role::auditor};

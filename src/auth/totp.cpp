@@ -67,24 +67,33 @@ std::string totp_code(std::span<const std::uint8_t> secret, std::int64_t now) {
   return std::string(out.data(), kTotpDigits);
 }
 
-std::optional<std::int64_t> totp_check(std::span<const std::uint8_t> secret, std::string_view code,
-                                       std::int64_t now, std::int64_t last_step) {
-  if (code.size() != kTotpDigits || now < 0) return std::nullopt;
+TotpVerdict totp_verify(std::span<const std::uint8_t> secret, std::string_view code, std::int64_t now,
+                        std::int64_t last_step) {
+  TotpVerdict v;
+  if (code.size() != kTotpDigits || now < 0) return v;
   for (char c : code) {
-    if (c < '0' || c > '9') return std::nullopt;
+    if (c < '0' || c > '9') return v;
   }
   const std::int64_t step = now / kTotpStepSeconds;
-  std::optional<std::int64_t> matched;
+  bool old_match = false;
   // Every candidate is computed and compared, so timing does not tell which
   // step (if any) matched.
   for (std::int64_t d = -kTotpWindow; d <= kTotpWindow; ++d) {
     const std::int64_t s = step + d;
     if (s < 0) continue;
     const std::string expected = totp_code(secret, s * kTotpStepSeconds);
-    if (expected.size() != kTotpDigits) return std::nullopt;
-    if (sodium_memcmp(expected.data(), code.data(), kTotpDigits) == 0 && s > last_step && !matched) matched = s;
+    if (expected.size() != kTotpDigits) return TotpVerdict{};
+    const bool same = sodium_memcmp(expected.data(), code.data(), kTotpDigits) == 0;
+    if (same && s > last_step && !v.step) v.step = s;
+    if (same && s <= last_step) old_match = true;
   }
-  return matched;
+  v.replayed = !v.step && old_match;
+  return v;
+}
+
+std::optional<std::int64_t> totp_check(std::span<const std::uint8_t> secret, std::string_view code,
+                                       std::int64_t now, std::int64_t last_step) {
+  return totp_verify(secret, code, now, last_step).step;
 }
 
 std::string qr_terminal(std::string_view text) {

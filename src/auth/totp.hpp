@@ -33,6 +33,18 @@ std::string totp_code(std::span<const std::uint8_t> secret, std::int64_t now);
 std::optional<std::int64_t> totp_check(std::span<const std::uint8_t> secret, std::string_view code,
                                        std::int64_t now, std::int64_t last_step);
 
+// What totp_verify found: the step a fresh code matched, or whether the code
+// is right but was already used (its step is <= last_step).
+struct TotpVerdict {
+  std::optional<std::int64_t> step;  // a fresh match
+  bool replayed = false;              // a correct code of a step already used
+};
+// totp_check that also tells a replayed code from a wrong one, so a person
+// who reuses the code they just signed in with can be told to wait for the
+// next one. Constant time over the candidate steps. Thread-safe.
+TotpVerdict totp_verify(std::span<const std::uint8_t> secret, std::string_view code, std::int64_t now,
+                        std::int64_t last_step);
+
 // `text` as a QR code (error correction M) drawn with Unicode half blocks,
 // two modules per character cell, with a quiet zone; light modules are
 // drawn, so it reads on a dark terminal. Empty if encoding fails.

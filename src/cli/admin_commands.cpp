@@ -22,6 +22,7 @@
 #include "cli/keeper_access.hpp"
 #include "cli/config.hpp"
 #include "crypto/keyring.hpp"
+#include "guard/alerts.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
 namespace rempart::cli {
@@ -35,20 +36,47 @@ namespace fs = std::filesystem;
 struct Admin {
   Keeper keeper;
   std::optional<auth::AccountService> accounts;
+  std::unique_ptr<guard::Alerter> alerter;
 
   explicit Admin(Keeper k) : keeper(std::move(k)) {
-    auth::AuthOptions o;
-    o.session_idle_seconds = keeper.config.console.session_idle_minutes * 60;
-    o.session_absolute_seconds = keeper.config.console.session_absolute_hours * 3600;
-    accounts.emplace(*keeper.store, keeper.keys, o);
+    accounts.emplace(*keeper.store, keeper.keys, auth_options(keeper.config));
   }
   Admin(const Admin&) = delete;
   Admin& operator=(const Admin&) = delete;
   // Signs the head so what this command recorded is covered outside the
-  // database at once.
+  // database at once, and delivers the alerts raised.
   ~Admin() {
     accounts.reset();
     keeper.checkpoint_on_exit();
+    if (alerter) alerter->stop();
+  }
+
+  // The operator's privilege changes bypass the two-person rule (first
+  // admin, break-glass): whoever watches the alerts hears of each one.
+  void alert(std::string_view kind, std::string_view reason, nlohmann::json details) {
+    if (!alerter) {
+      auto a = guard::Alerter::start(keeper.config.alerts);
+      if (!a) {
+        std::cerr << "rempart: could not start the alert sinks (" << a.error().internal << ")\n";
+        return;
+      }
+      alerter = std::move(*a);
+    }
+    guard::Alert x;
+    x.severity = guard::Severity::warning;
+    x.kind = std::string(kind);
+    x.actor = operator_actor();
+    x.reason = std::string(reason);
+    x.details = std::move(details);
+    alerter->raise(std::move(x));
+  }
+
+  // Where a person opens an enrolment code.
+  std::string enrol_url(const std::string& code) const {
+    const auto& c = keeper.config.console;
+    const std::string host = c.hostnames.empty() ? c.listen.host : c.hostnames.front();
+    return std::string(c.tls.enabled() ? "https://" : "http://") + host + ":" + std::to_string(c.listen.port) +
+           "/enrol?code=" + code;
   }
 };
 
@@ -138,7 +166,29 @@ int run_admin_add(const AdminAddArgs& a) {
   auto e = (*admin)->accounts->create_account(operator_actor(), a.name, *role, *pw);
   wipe(*pw);
   if (!e) return report(e.error());
+  (*admin)->alert("operator_account_created", "an account was created on the keeper host (no second person)",
+                  {{"account", a.name}, {"role", a.role}});
   print_enrolment(a.name, *e);
+  return 0;
+}
+
+void print_invite(const Admin& admin, const std::string& name, const std::string& code) {
+  std::cout << "Hand this enrolment link to " << name << " yourself (in person or over a channel you trust).\n"
+            << "It works once, for " << admin.keeper.config.accounts.enrolment_hours
+            << " hours; with it they choose their own password and set up their own authenticator.\n"
+            << "It is shown once.\n\n  " << admin.enrol_url(code) << "\n";
+}
+
+int run_admin_invite(const fs::path& config, const std::string& name, const std::string& role) {
+  const auto r = auth::parse_role(role);
+  if (!r) return report(Error{Errc::invalid_input, "role must be viewer, organiser, admin or auditor"});
+  auto admin = open_admin(config);
+  if (!admin) return report(admin.error());
+  auto code = (*admin)->accounts->invite_account(operator_actor(), name, *r);
+  if (!code) return report(code.error());
+  (*admin)->alert("operator_account_created", "an account was created on the keeper host (no second person)",
+                  {{"account", name}, {"role", role}});
+  print_invite(**admin, name, *code);
   return 0;
 }
 
@@ -150,7 +200,7 @@ int run_admin_list(const fs::path& config) {
   std::cout << std::left << std::setw(24) << "NAME" << std::setw(11) << "ROLE" << std::setw(10) << "STATE"
             << std::setw(9) << "FAILURES" << std::setw(10) << "RECOVERY" << "CREATED\n";
   for (const auto& x : *list) {
-    const std::string state = x.disabled ? "disabled" : x.locked ? "locked" : "active";
+    const std::string state = x.disabled ? "disabled" : x.locked ? "locked" : x.enrolling ? "enrolling" : "active";
     std::cout << std::left << std::setw(24) << x.name << std::setw(11) << auth::role_name(x.role) << std::setw(10)
               << state << std::setw(9) << x.failures << std::setw(10) << x.recovery_codes_left << when(x.created_at);
     if (x.locked && !x.lock_reason.empty()) std::cout << "  (" << x.lock_reason << ")";
@@ -173,6 +223,8 @@ int run_admin_set_role(const fs::path& config, const std::string& name, const st
   auto admin = open_admin(config);
   if (!admin) return report(admin.error());
   if (auto x = (*admin)->accounts->set_role(operator_actor(), name, *r); !x) return report(x.error());
+  (*admin)->alert("operator_role_changed", "a role was changed on the keeper host (no second person)",
+                  {{"account", name}, {"role", role}});
   std::cout << name << " is now " << role << "; its sessions are ended\n";
   return 0;
 }
@@ -180,9 +232,13 @@ int run_admin_set_role(const fs::path& config, const std::string& name, const st
 int run_admin_reset_mfa(const fs::path& config, const std::string& name) {
   auto admin = open_admin(config);
   if (!admin) return report(admin.error());
-  auto e = (*admin)->accounts->reset_mfa(operator_actor(), name);
-  if (!e) return report(e.error());
-  print_enrolment(name, *e);
+  auto code = (*admin)->accounts->reset_enrolment(operator_actor(), name);
+  if (!code) return report(code.error());
+  (*admin)->alert("operator_mfa_reset", "an authenticator was reset on the keeper host (no second person)",
+                  {{"account", name}});
+  std::cout << "The sessions, password, authenticator, recovery codes and export key of " << name
+            << " are cleared.\n";
+  print_invite(**admin, name, *code);
   return 0;
 }
 
@@ -190,6 +246,8 @@ int run_admin_unlock(const fs::path& config, const std::string& name, const std:
   auto admin = open_admin(config);
   if (!admin) return report(admin.error());
   if (auto r = (*admin)->accounts->unlock(operator_actor(), name, reason); !r) return report(r.error());
+  (*admin)->alert("operator_unlock", "an account was unlocked on the keeper host (no second person)",
+                  {{"account", name}});
   std::cout << "unlocked " << name << "\n";
   return 0;
 }
@@ -210,6 +268,8 @@ int run_admin_token_create(const AdminTokenCreateArgs& a) {
   if (!admin) return report(admin.error());
   auto t = (*admin)->accounts->create_api_token(operator_actor(), a.label, *scope, a.expires_days);
   if (!t) return report(t.error());
+  (*admin)->alert("token_created", "an API token was created on the keeper host",
+                  {{"token_id", t->info.id}, {"scope", a.scope}, {"prefix", t->info.prefix}});
   std::cout << "token " << t->info.id << " (" << a.scope << ", expires " << when(t->info.expires_at) << "):\n"
             << t->token << "\n"
             << "It is shown once and cannot be shown again.\n";

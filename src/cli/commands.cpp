@@ -304,9 +304,7 @@ int run_serve(const ServeArgs& a) {
     co.workers = c->console.workers;
     co.checkpoint_file = c->audit.checkpoint_file.string();
     co.alerter = alerter.get();
-    auth::AuthOptions ao;
-    ao.session_idle_seconds = c->console.session_idle_minutes * 60;
-    ao.session_absolute_seconds = c->console.session_absolute_hours * 3600;
+    const auth::AuthOptions ao = auth_options(*c);
     const auto db = c->database();
     const crypto::KeeperKeyring* keys = &*keeper_keys;
     const guard::Budgets* budgets = &c->budgets;

@@ -112,17 +112,43 @@ static Result<void> read_tls(const toml::table& t, const char* table, TlsFiles& 
   return {};
 }
 
-// [guard]: <kind>_per_hour / <kind>_per_day for the reveal kinds, and
-// masked_per_minute / masked_per_hour for masked views. 0 = no limit.
+// The masked-rows keys of [guard] and of its per-role tables.
+static Result<void> read_masked_rows(const toml::table& t, const std::string& table, guard::Limit& l) {
+  const auto get = [&](const char* key, std::int64_t& out) -> Result<void> {
+    if (auto r = read(t, table.c_str(), key, out); !r) return r;
+    if (out < 0 || out > 1000000) return fail(Errc::config, "[" + table + "]." + key + " must be 0..1000000");
+    return {};
+  };
+  if (auto r = get("masked_rows_per_minute", l.per_minute); !r) return r;
+  if (auto r = get("masked_rows_per_hour", l.per_hour); !r) return r;
+  return get("masked_rows_per_day", l.per_day);
+}
+
+// [guard]: <kind>_per_hour / <kind>_per_day for the reveal kinds,
+// masked_rows_per_minute / _per_hour / _per_day for rows shown masked,
+// search_misses_per_minute / _per_hour / _per_day for searches that found
+// nobody; [guard.<role>] overrides the masked rows of one role. 0 = no limit.
 static Result<void> read_guard(const toml::table& t, guard::Budgets& b) {
   using guard::Counted;
+  // The page counts of earlier versions: refused by name, since rows are
+  // not pages and a silent reading would change the limit 50-fold.
+  for (const char* old : {"masked_per_minute", "masked_per_hour"}) {
+    if (t.contains(old)) {
+      return fail(Errc::config, std::string("[guard].") + old +
+                                    " counted pages; budgets now count rows: use masked_rows_per_minute, "
+                                    "masked_rows_per_hour and masked_rows_per_day");
+    }
+  }
   Keys allowed;
   for (const auto c : {Counted::name, Counted::email, Counted::phone, Counted::address}) {
     allowed.insert(std::string(guard::counted_name(c)) + "_per_hour");
     allowed.insert(std::string(guard::counted_name(c)) + "_per_day");
   }
-  allowed.insert("masked_per_minute");
-  allowed.insert("masked_per_hour");
+  for (const char* k : {"masked_rows_per_minute", "masked_rows_per_hour", "masked_rows_per_day",
+                        "search_misses_per_minute", "search_misses_per_hour", "search_misses_per_day"}) {
+    allowed.insert(k);
+  }
+  for (const auto role : guard::kBudgetRoles) allowed.insert(std::string(role));
   if (auto r = refuse_unknown(t, allowed, "guard"); !r) return r;
   const auto get = [&](const std::string& key, std::int64_t& out) -> Result<void> {
     if (auto r = read(t, "guard", key, out); !r) return r;
@@ -134,8 +160,44 @@ static Result<void> read_guard(const toml::table& t, guard::Budgets& b) {
     if (auto r = get(k + "_per_hour", b.of(c).per_hour); !r) return r;
     if (auto r = get(k + "_per_day", b.of(c).per_day); !r) return r;
   }
-  if (auto r = get("masked_per_minute", b.of(Counted::masked).per_minute); !r) return r;
-  return get("masked_per_hour", b.of(Counted::masked).per_hour);
+  if (auto r = read_masked_rows(t, "guard", b.of(Counted::masked)); !r) return r;
+  if (auto r = get("search_misses_per_minute", b.of(Counted::miss).per_minute); !r) return r;
+  if (auto r = get("search_misses_per_hour", b.of(Counted::miss).per_hour); !r) return r;
+  if (auto r = get("search_misses_per_day", b.of(Counted::miss).per_day); !r) return r;
+  for (std::size_t i = 0; i < std::size(guard::kBudgetRoles); ++i) {
+    const std::string role(guard::kBudgetRoles[i]);
+    const auto* rt = t[role].as_table();
+    if (t.contains(role) && !rt) return fail(Errc::config, "[guard]." + role + " must be a table");
+    if (!rt) continue;
+    const std::string table = "guard." + role;
+    if (auto r = refuse_unknown(*rt, {"masked_rows_per_minute", "masked_rows_per_hour", "masked_rows_per_day"},
+                                table.c_str());
+        !r) {
+      return r;
+    }
+    guard::Limit l = b.masked_by_role[i].value_or(b.of(Counted::masked));
+    if (auto r = read_masked_rows(*rt, table, l); !r) return r;
+    b.masked_by_role[i] = l;
+  }
+  return {};
+}
+
+// [accounts]: the two-person rule's timings.
+static Result<void> read_accounts(const toml::table& t, AccountsConfig& a) {
+  if (auto r = refuse_unknown(t, {"approver_cooling_hours", "request_hours", "enrolment_hours"}, "accounts"); !r) {
+    return r;
+  }
+  if (auto r = read(t, "accounts", "approver_cooling_hours", a.approver_cooling_hours); !r) return r;
+  if (auto r = read(t, "accounts", "request_hours", a.request_hours); !r) return r;
+  if (auto r = read(t, "accounts", "enrolment_hours", a.enrolment_hours); !r) return r;
+  if (a.approver_cooling_hours < 0 || a.approver_cooling_hours > 720) {
+    return fail(Errc::config, "[accounts].approver_cooling_hours must be 0..720");
+  }
+  if (a.request_hours < 1 || a.request_hours > 720) return fail(Errc::config, "[accounts].request_hours must be 1..720");
+  if (a.enrolment_hours < 1 || a.enrolment_hours > 720) {
+    return fail(Errc::config, "[accounts].enrolment_hours must be 1..720");
+  }
+  return {};
 }
 
 static Result<void> read_ms(const toml::table& t, const char* table, const char* key, std::chrono::milliseconds& out) {
@@ -219,7 +281,7 @@ Result<Config> parse_config(std::string_view toml_text, const std::filesystem::p
     return fail(Errc::config, msg.str());
   }
   if (auto r = refuse_unknown(root, {"storage", "keys", "intake", "keeper", "log", "audit", "console", "guard", "alerts",
-                               "exports"},
+                               "exports", "accounts"},
                               "top level");
       !r) {
     return std::unexpected(r.error());
@@ -373,6 +435,9 @@ Result<Config> parse_config(std::string_view toml_text, const std::filesystem::p
   if (const auto* t = sub(root, "alerts")) {
     if (auto r = read_alerts(*t, c.alerts); !r) return std::unexpected(r.error());
   }
+  if (const auto* t = sub(root, "accounts")) {
+    if (auto r = read_accounts(*t, c.accounts); !r) return std::unexpected(r.error());
+  }
   if (const auto* t = sub(root, "exports")) {
     if (auto r = refuse_unknown(*t, {"dir", "canary_domain", "canaries", "request_hours"}, "exports"); !r) {
       return std::unexpected(r.error());
@@ -396,6 +461,16 @@ Result<Config> parse_config(std::string_view toml_text, const std::filesystem::p
   static const Keys levels = {"trace", "debug", "info", "warn", "error", "critical", "off"};
   if (!levels.contains(c.log_level)) return fail(Errc::config, "[log].level is not a known level");
   return c;
+}
+
+auth::AuthOptions auth_options(const Config& c) {
+  auth::AuthOptions o;
+  o.session_idle_seconds = c.console.session_idle_minutes * 60;
+  o.session_absolute_seconds = c.console.session_absolute_hours * 3600;
+  o.approver_cooling_seconds = c.accounts.approver_cooling_hours * 3600;
+  o.request_ttl_seconds = c.accounts.request_hours * 3600;
+  o.enrolment_seconds = c.accounts.enrolment_hours * 3600;
+  return o;
 }
 
 Result<Config> load_config(const std::filesystem::path& file) {
@@ -452,9 +527,28 @@ std::string render_config(const Config& c) {
     const std::string n(guard::counted_name(k));
     o << n << "_per_hour = " << c.budgets.of(k).per_hour << "\n" << n << "_per_day = " << c.budgets.of(k).per_day << "\n";
   }
-  o << "masked_per_minute = " << c.budgets.of(guard::Counted::masked).per_minute
-    << "   # pages showing masked records (lists, searches, records)\n"
-    << "masked_per_hour = " << c.budgets.of(guard::Counted::masked).per_hour << "\n\n"
+  const auto& rows = c.budgets.of(guard::Counted::masked);
+  const auto& misses = c.budgets.of(guard::Counted::miss);
+  o << "masked_rows_per_minute = " << rows.per_minute
+    << "   # rows shown masked (lists, records, every search, hit or miss)\n"
+    << "masked_rows_per_hour = " << rows.per_hour << "\n"
+    << "masked_rows_per_day = " << rows.per_day << "\n"
+    << "search_misses_per_minute = " << misses.per_minute << "   # searches that found nobody\n"
+    << "search_misses_per_hour = " << misses.per_hour << "\n"
+    << "search_misses_per_day = " << misses.per_day << "\n";
+  for (std::size_t i = 0; i < std::size(guard::kBudgetRoles); ++i) {
+    if (!c.budgets.masked_by_role[i]) continue;
+    const auto& l = *c.budgets.masked_by_role[i];
+    o << "\n[guard." << guard::kBudgetRoles[i] << "]   # masked rows of this role\n"
+      << "masked_rows_per_minute = " << l.per_minute << "\n"
+      << "masked_rows_per_hour = " << l.per_hour << "\n"
+      << "masked_rows_per_day = " << l.per_day << "\n";
+  }
+  o << "\n[accounts]   # two-person privilege changes (docs/accounts.md)\n"
+    << "approver_cooling_hours = " << c.accounts.approver_cooling_hours
+    << "   # an approver must have been an admin this long before the request\n"
+    << "request_hours = " << c.accounts.request_hours << "   # an undecided request expires after this\n"
+    << "enrolment_hours = " << c.accounts.enrolment_hours << "   # an enrolment link works this long\n\n"
     << "[alerts]   # where the guard reports locks; see docs/guard.md for [alerts.webhook] and [alerts.smtp]\n"
     << "stderr_json = " << (c.alerts.stderr_json ? "true" : "false") << "\n"
     << "file = " << quote(c.alerts.file.string()) << "   # append-only JSON lines; \"\" = none\n\n"

@@ -9,6 +9,7 @@
 
 #include "core/error.hpp"
 #include "core/validate.hpp"
+#include "auth/accounts.hpp"
 #include "guard/alerts.hpp"
 #include "guard/budget.hpp"
 #include "services/exports.hpp"
@@ -48,6 +49,13 @@ struct ConsoleConfig {
   TlsFiles tls;
 };
 
+// [accounts]: the two-person rule (docs/accounts.md).
+struct AccountsConfig {
+  std::int64_t approver_cooling_hours = 24;
+  std::int64_t request_hours = 72;
+  std::int64_t enrolment_hours = 72;
+};
+
 struct Config {
   std::filesystem::path data_dir;  // holds the database; 0700
   std::filesystem::path keys_dir;  // holds the keyrings; never inside data_dir
@@ -64,6 +72,7 @@ struct Config {
   AuditConfig audit;
   ConsoleConfig console;
   guard::Budgets budgets;      // [guard]
+  AccountsConfig accounts;     // [accounts]
   guard::AlertOptions alerts;  // [alerts], [alerts.webhook], [alerts.smtp]
   services::ExportOptions exports;  // [exports]; dir defaults to data_dir/exports
 
@@ -72,6 +81,9 @@ struct Config {
   std::filesystem::path database() const { return data_dir / "rempart.db"; }
   std::filesystem::path inbox_database() const { return data_dir / "inbox.db"; }
 };
+
+// The account service's options from the configuration.
+auth::AuthOptions auth_options(const Config& c);
 
 // Parses and checks a configuration file. Errors name the offending key.
 Result<Config> load_config(const std::filesystem::path& file);

@@ -134,7 +134,13 @@ TEST(Config, GuardBudgetsAndAlertSinks) {
   ASSERT_TRUE(d);
   EXPECT_EQ(d->budgets.of(guard::Counted::email).per_hour, 20);
   EXPECT_FALSE(d->alerts.webhook);
-  auto c = parse_config(m + "[guard]\nemail_per_hour = 3\nmasked_per_minute = 0\n"
+  EXPECT_EQ(d->budgets.of(guard::Counted::masked).per_day, 2000);
+  EXPECT_EQ(d->budgets.of(guard::Counted::masked, "viewer").per_day, 1000);
+  EXPECT_EQ(d->budgets.of(guard::Counted::miss).per_minute, 10);
+  EXPECT_EQ(d->accounts.approver_cooling_hours, 24);
+  auto c = parse_config(m + "[guard]\nemail_per_hour = 3\nmasked_rows_per_minute = 0\nsearch_misses_per_hour = 7\n"
+                            "[guard.organiser]\nmasked_rows_per_day = 500\n"
+                            "[accounts]\napprover_cooling_hours = 48\n"
                             "[alerts]\nstderr_json = false\nfile = \"/var/log/a.jsonl\"\n"
                             "[alerts.webhook]\nurl = \"https://hooks.example.org/x\"\nsecret_file = \"/etc/s\"\n"
                             "timeout_ms = 500\n"
@@ -144,6 +150,12 @@ TEST(Config, GuardBudgetsAndAlertSinks) {
   ASSERT_TRUE(c) << c.error().internal;
   EXPECT_EQ(c->budgets.of(guard::Counted::email).per_hour, 3);
   EXPECT_EQ(c->budgets.of(guard::Counted::masked).per_minute, 0);
+  EXPECT_EQ(c->budgets.of(guard::Counted::miss).per_hour, 7);
+  EXPECT_EQ(c->budgets.of(guard::Counted::masked, "organiser").per_day, 500);
+  EXPECT_EQ(c->budgets.of(guard::Counted::masked, "organiser").per_minute, 0);  // the base, then the role's keys
+  EXPECT_EQ(c->budgets.of(guard::Counted::masked, "admin").per_day, 2000);
+  EXPECT_EQ(c->accounts.approver_cooling_hours, 48);
+  EXPECT_EQ(auth_options(*c).approver_cooling_seconds, 48 * 3600);
   EXPECT_FALSE(c->alerts.stderr_json);
   ASSERT_TRUE(c->alerts.webhook);
   EXPECT_EQ(c->alerts.webhook->timeout.count(), 500);
@@ -152,6 +164,15 @@ TEST(Config, GuardBudgetsAndAlertSinks) {
   auto back = parse_config(render_config(*c), "r");
   ASSERT_TRUE(back) << back.error().internal;
   EXPECT_EQ(back->budgets.of(guard::Counted::email).per_hour, 3);
+  EXPECT_EQ(back->budgets.of(guard::Counted::masked, "organiser").per_day, 500);
+  EXPECT_EQ(back->budgets.of(guard::Counted::masked, "viewer").per_day, 1000);
+  EXPECT_EQ(back->accounts.approver_cooling_hours, 48);
+  // Page counts of earlier versions are refused by name, not read as rows.
+  auto old = parse_config(m + "[guard]\nmasked_per_hour = 600\n", "t");
+  ASSERT_FALSE(old);
+  EXPECT_NE(old.error().internal.find("masked_rows_per_hour"), std::string::npos);
+  EXPECT_FALSE(parse_config(m + "[guard.viewer]\nemail_per_hour = 3\n", "t"));
+  EXPECT_FALSE(parse_config(m + "[accounts]\napprover_cooling_hours = -1\n", "t"));
   EXPECT_FALSE(parse_config(m + "[guard]\nemail_per_week = 3\n", "t"));
   EXPECT_FALSE(parse_config(m + "[guard]\nemail_per_hour = -1\n", "t"));
   EXPECT_FALSE(parse_config(m + "[alerts.webhook]\nurl = \"https://x\"\n", "t"));

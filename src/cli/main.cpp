@@ -110,18 +110,22 @@ int main(int argc, char** argv) {
   const auto roles = CLI::IsMember({"viewer", "organiser", "admin", "auditor"});
 
   AdminAddArgs admin_add;
-  auto* admin_add_cmd = adm->add_subcommand("add", "Create an account; prints its TOTP set-up and recovery codes once");
+  auto* admin_add_cmd = adm->add_subcommand("add", "Create an account for its owner at this host: prints its TOTP set-up and recovery codes once");
   admin_add_cmd->add_option("name", admin_add.name, "Account name ([a-z0-9._-], up to 64)")->required();
   admin_add_cmd->add_option("--role", admin_add.role, "viewer | organiser | admin | auditor")->required()->check(roles);
   admin_add_cmd->add_flag("--password-stdin", admin_add.password_stdin, "Read the password from stdin (one line)");
   auto* admin_list_cmd = adm->add_subcommand("list", "List accounts");
   std::string admin_name, admin_role, admin_reason;
+  auto* admin_invite_cmd = adm->add_subcommand(
+      "invite", "Create an account its owner sets up with a single-use link (password and TOTP of their own)");
+  admin_invite_cmd->add_option("name", admin_name, "Account name ([a-z0-9._-], up to 64)")->required();
+  admin_invite_cmd->add_option("--role", admin_role, "viewer | organiser | admin | auditor")->required()->check(roles);
   auto* admin_disable_cmd = adm->add_subcommand("disable", "Disable an account and end its sessions");
   admin_disable_cmd->add_option("name", admin_name, "Account name")->required();
   auto* admin_role_cmd = adm->add_subcommand("set-role", "Change an account's role");
   admin_role_cmd->add_option("name", admin_name, "Account name")->required();
   admin_role_cmd->add_option("role", admin_role, "viewer | organiser | admin | auditor")->required()->check(roles);
-  auto* admin_mfa_cmd = adm->add_subcommand("reset-mfa", "New TOTP secret and recovery codes (printed once)");
+  auto* admin_mfa_cmd = adm->add_subcommand("reset-mfa", "Clear an account's password and authenticator; prints a link its owner enrols again with");
   admin_mfa_cmd->add_option("name", admin_name, "Account name")->required();
   auto* admin_unlock_cmd = adm->add_subcommand("unlock", "Unlock an account locked after failed logins");
   admin_unlock_cmd->add_option("name", admin_name, "Account name")->required();
@@ -180,6 +184,7 @@ int main(int argc, char** argv) {
     return run_admin_add(admin_add);
   }
   if (*admin_list_cmd) return run_admin_list(admin_config);
+  if (*admin_invite_cmd) return run_admin_invite(admin_config, admin_name, admin_role);
   if (*admin_disable_cmd) return run_admin_disable(admin_config, admin_name);
   if (*admin_role_cmd) return run_admin_set_role(admin_config, admin_name, admin_role);
   if (*admin_mfa_cmd) return run_admin_reset_mfa(admin_config, admin_name);

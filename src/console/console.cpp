@@ -50,6 +50,10 @@ struct Principal {
   auth::Scope scope = auth::Scope::intake;
   std::string session_token;
   auth::SessionInfo session;
+  // Whose budgets this principal spends: a token spends the account that
+  // made it ("" = its own); with that account's role.
+  std::string charged;
+  std::string budget_role;
 };
 
 bool allowed(const Principal& p, auth::Action a) {
@@ -201,7 +205,13 @@ struct Call {
   nlohmann::json body;
 
   services::Asker asker() const {
-    return {who ? who->actor : std::string(), client, who ? session_label(who->session_token) : std::string()};
+    services::Asker a{who ? who->actor : std::string(), client,
+                      who ? session_label(who->session_token) : std::string()};
+    if (who) {
+      a.charged = who->charged;
+      a.role = who->budget_role;
+    }
+    return a;
   }
   Viewer viewer() const {
     if (!who || who->via_token) return {};
@@ -291,14 +301,18 @@ Response problem(const Call& c, const Problem& p) {
 Response locked(const Call& c, const Error& e) {
   spdlog::warn("console: guard locked {} ({})", c.who ? c.who->actor : std::string("-"), e.internal);
   if (c.impl.opt.alerter) {
+    // The directory's reason, then ":<record id>" for a honeytoken.
+    const auto colon = e.internal.find(':');
     guard::Alert a;
     a.severity = guard::Severity::critical;
-    a.kind = e.internal;  // "reveal_budget" | "list_budget" | "honeytoken"
+    a.kind = e.internal.substr(0, colon);  // "reveal_budget" | "list_budget" | "search_misses" | "honeytoken"
     a.actor = c.who ? c.who->actor : std::string();
     a.session = c.who ? session_label(c.who->session_token) : std::string();
     a.client = c.client;
     a.reason = "account locked by the exfiltration guard";
     a.details = {{"route", std::string(c.route.pattern)}};
+    if (c.who && !c.who->charged.empty()) a.details["account"] = c.who->charged;
+    if (colon != std::string::npos) a.details["records"] = nlohmann::json::array({e.internal.substr(colon + 1)});
     c.impl.opt.alerter->raise(std::move(a));
   }
   Response res = c.route.kind == Kind::api
@@ -312,8 +326,73 @@ Response locked(const Call& c, const Error& e) {
   return res;
 }
 
+// Raises a warning alert for a change people must hear about (privilege
+// requests and approvals, tokens, exports). Ids only.
+void notify(const Call& c, std::string_view kind, std::string_view reason, nlohmann::json details) {
+  if (!c.impl.opt.alerter) return;
+  guard::Alert a;
+  a.severity = guard::Severity::warning;
+  a.kind = std::string(kind);
+  a.actor = c.who ? c.who->actor : std::string();
+  a.session = c.who ? session_label(c.who->session_token) : std::string();
+  a.client = c.client;
+  a.reason = std::string(reason);
+  a.details = std::move(details);
+  c.impl.opt.alerter->raise(std::move(a));
+}
+
+// Fixed explanations for the refusals a person can act on. The services'
+// internal messages are fixed texts too, but only these leave the server.
+struct Explained {
+  std::string_view internal;
+  bhttp::status status;
+  const char* title;
+  const char* message;
+};
+constexpr Explained kExplained[] = {
+    {"step-up: the code is not right", bhttp::status::forbidden, "Code not accepted",
+     "That code is not right. Enter the code your authenticator app shows now."},
+    {"approval: nobody approves their own request", bhttp::status::forbidden, "Not yours to approve",
+     "You asked for this: another admin must approve it."},
+    {"export approve: the requester cannot approve", bhttp::status::forbidden, "Not yours to approve",
+     "You asked for this: another admin must approve it."},
+    {"approval: the approver was not an admin long enough before the request", bhttp::status::forbidden,
+     "Too recent to approve",
+     "Your account became an admin too recently to approve this: an approver must have been an admin for the "
+     "cooling period before the request was made."},
+    {"approval: the requester made or promoted the approver, or the other way round", bhttp::status::forbidden,
+     "Not independent",
+     "The requester created or promoted your account, or you theirs: an independent admin must approve."},
+    {"approval: only an active admin approves", bhttp::status::forbidden, "Not allowed",
+     "Only an active admin approves requests."},
+    {"approval: not for one's own account", bhttp::status::forbidden, "Not allowed",
+     "Another admin must approve changes to your own account."},
+    {"privilege request: not for one's own account", bhttp::status::forbidden, "Not allowed",
+     "Another admin must ask for changes to your own account."},
+    {"privilege request: the same request is pending", bhttp::status::conflict, "Already asked",
+     "The same request is already waiting for approval."},
+    {"privilege request: an account of that name exists", bhttp::status::conflict, "Name taken",
+     "An account of that name exists already."},
+    {"privilege request: the account is not locked", bhttp::status::conflict, "Not locked",
+     "That account is not locked."},
+    {"privilege request: the account has that role", bhttp::status::conflict, "Nothing to change",
+     "That account has that role already."},
+    {"approval: the request is no longer pending", bhttp::status::conflict, "Already decided",
+     "That request has already been approved, refused or withdrawn."},
+    {"approval: the request has expired", bhttp::status::conflict, "Expired",
+     "That request has expired; ask again."},
+};
+
 Response failure(const Call& c, const Error& e) {
   if (e.code == Errc::locked) return locked(c, e);
+  if (e.code == Errc::retry_later) {
+    return problem(c, {bhttp::status::conflict, "code_used", "Wait for the next code",
+                       "That code was already used (to sign in, or for an earlier step). Wait for your "
+                       "authenticator app to show the next one, at most 30 seconds, and try again."});
+  }
+  for (const auto& x : kExplained) {
+    if (e.internal == x.internal) return problem(c, {x.status, "refused", x.title, x.message});
+  }
   if (e.code != Errc::invalid_input && e.code != Errc::not_found && e.code != Errc::conflict &&
       e.code != Errc::permission) {
     spdlog::error("console: {} failed ({}): {}", c.route.pattern, errc_name(e.code), e.internal);
@@ -321,11 +400,23 @@ Response failure(const Call& c, const Error& e) {
   return problem(c, problem_of(e.code));
 }
 
+// Where each role starts: the first page it may use.
+std::string_view home_of(auth::Role r) {
+  switch (r) {
+    case auth::Role::auditor: return "/audit";
+    case auth::Role::admin: return "/accounts";
+    case auth::Role::viewer:
+    case auth::Role::organiser: return "/supporters";
+  }
+  return "/supporters";
+}
+
 // ---- Routes: sign-in -------------------------------------------------------
 
 Response get_login(Call& c) {
   if (c.who) return redirect("/");
-  return html(bhttp::status::ok, login_page(""));
+  const bool enrolled = query_param(c.req.target(), "enrolled").value_or("") == "1";
+  return html(bhttp::status::ok, login_page(enrolled ? "Your account is ready. Sign in with it." : ""));
 }
 
 Response post_login(Call& c) {
@@ -361,7 +452,7 @@ Response post_login_code(Call& c) {
     if (wait > 0) res.set(bhttp::field::retry_after, std::to_string(wait));
     return res;
   }
-  auto res = redirect(out->session->info.role == auth::Role::auditor ? "/audit" : "/supporters");
+  auto res = redirect(home_of(out->session->info.role));
   std::string cookie_value = c.impl.cookie_name() + "=" + out->session->token +
                              "; Path=/; HttpOnly; SameSite=Strict" + (c.impl.opt.tls ? "; Secure" : "");
   res.set(bhttp::field::set_cookie, cookie_value);
@@ -378,9 +469,7 @@ Response post_logout(Call& c) {
   return res;
 }
 
-Response get_root(Call& c) {
-  return redirect(c.who->role == auth::Role::auditor ? "/audit" : "/supporters");
-}
+Response get_root(Call& c) { return redirect(home_of(c.who->role)); }
 
 // ---- Routes: supporters ----------------------------------------------------
 
@@ -562,48 +651,88 @@ Response get_accounts(Call& c) {
   return html(bhttp::status::ok, accounts_page(c.viewer(), *list, notice_text(c)));
 }
 
-Response post_account_create(Call& c) {
-  const auto name = c.form.get("name").value_or("");
-  const auto role = auth::parse_role(c.form.get("role").value_or(""));
-  const auto password = c.form.get("password").value_or("");
-  if (!role) return problem(c, problem_of(Errc::invalid_input));
-  auto e = c.w.accounts->create_account(c.who->actor, name, *role, password);
-  if (!e) {
-    if (e.error().code == Errc::invalid_input) {
-      auto list = c.w.accounts->list_accounts();
-      if (!list) return failure(c, list.error());
-      return html(bhttp::status::bad_request,
-                  accounts_page(c.viewer(), *list,
-                                "Not created: the name must be a-z, 0-9, . _ - and the password at least 12 "
-                                "characters, not a common one, not the name."));
+// The console's own address, for links handed to people (enrolment).
+std::string own_origin(const Call& c) {
+  return std::string(c.impl.opt.tls ? "https://" : "http://") + std::string(c.req[bhttp::field::host]);
+}
+
+std::string code_of(const Call& c) { return c.form.get("code").value_or(""); }
+
+// Files a privilege request and shows its receipt once.
+Response file_request(Call& c, const auth::PrivilegeAsk& ask) {
+  auto r = c.w.accounts->request_privilege(c.who->session.account_id, ask, code_of(c), c.client);
+  if (!r) {
+    if (r.error().code == Errc::invalid_input) {
+      return problem(c, {bhttp::status::bad_request, "invalid_input", "Check the form",
+                         "Something you entered is not valid: account names are a-z, 0-9, . _ - (up to 64), "
+                         "reasons up to 200 characters, limits 0 to 1,000,000, hours 1 to 168."});
     }
-    return failure(c, e.error());
+    return failure(c, r.error());
   }
-  return html(bhttp::status::ok, enrolment_page(c.viewer(), name, *e));
+  notify(c, "privilege_request", "a privilege change was requested",
+         {{"request", r->id}, {"kind", std::string(auth::privilege_kind_name(ask.kind))}, {"target", ask.target}});
+  const bool enrols = ask.kind == auth::PrivilegeKind::create_account || ask.kind == auth::PrivilegeKind::reset_mfa;
+  const std::string url = enrols ? own_origin(c) + "/enrol?code=" + r->secret : std::string();
+  return html(bhttp::status::ok, request_filed_page(c.viewer(), ask, *r, url));
+}
+
+std::optional<std::int64_t> form_int(const Call& c, std::string_view key) {
+  const auto text = c.form.get(key);
+  if (!text) return std::nullopt;
+  std::int64_t v = 0;
+  const auto [p, ec] = std::from_chars(text->data(), text->data() + text->size(), v);
+  if (ec != std::errc{} || p != text->data() + text->size()) return std::nullopt;
+  return v;
+}
+
+Response post_account_create(Call& c) {
+  const auto role = auth::parse_role(c.form.get("role").value_or(""));
+  if (!role) return problem(c, problem_of(Errc::invalid_input));
+  auth::PrivilegeAsk ask;
+  ask.kind = auth::PrivilegeKind::create_account;
+  ask.target = c.form.get("name").value_or("");
+  ask.role = *role;
+  return file_request(c, ask);
 }
 
 Response post_account_action(Call& c) {
   const auto& name = c.params.at(0);
   const auto verb = c.params.at(1);
   const auto& actor = c.who->actor;
+  auth::PrivilegeAsk ask;
+  ask.target = name;
+  if (verb == "role") {
+    auto role = auth::parse_role(c.form.get("role").value_or(""));
+    if (!role) return problem(c, problem_of(Errc::invalid_input));
+    ask.kind = auth::PrivilegeKind::set_role;
+    ask.role = *role;
+    return file_request(c, ask);
+  }
+  if (verb == "unlock") {
+    ask.kind = auth::PrivilegeKind::unlock;
+    ask.reason = c.form.get("reason").value_or("");
+    return file_request(c, ask);
+  }
   if (verb == "reset-mfa") {
-    auto e = c.w.accounts->reset_mfa(actor, name);
-    if (!e) return failure(c, e.error());
-    return html(bhttp::status::ok, enrolment_page(c.viewer(), name, *e));
+    ask.kind = auth::PrivilegeKind::reset_mfa;
+    return file_request(c, ask);
+  }
+  if (verb == "budget") {
+    const auto per_hour = form_int(c, "per_hour"), per_day = form_int(c, "per_day"), hours = form_int(c, "hours");
+    if (!per_hour || !per_day || !hours) return problem(c, problem_of(Errc::invalid_input));
+    ask.kind = auth::PrivilegeKind::raise_budget;
+    ask.counted = c.form.get("counted").value_or("");
+    ask.per_minute = form_int(c, "per_minute").value_or(0);
+    ask.per_hour = *per_hour;
+    ask.per_day = *per_day;
+    ask.hours = *hours;
+    return file_request(c, ask);
   }
   Result<void> r;
   std::string done;
   if (verb == "disable") {
     r = c.w.accounts->disable_account(actor, name);
     done = "disabled";
-  } else if (verb == "role") {
-    auto role = auth::parse_role(c.form.get("role").value_or(""));
-    if (!role) return problem(c, problem_of(Errc::invalid_input));
-    r = c.w.accounts->set_role(actor, name, *role);
-    done = "role";
-  } else if (verb == "unlock") {
-    r = c.w.accounts->unlock(actor, name, c.form.get("reason").value_or(""));
-    done = "unlocked";
   } else if (verb == "revoke-sessions") {
     auto n = c.w.accounts->revoke_sessions(actor, name);
     r = n ? Result<void>{} : Result<void>{std::unexpected(n.error())};
@@ -612,7 +741,98 @@ Response post_account_action(Call& c) {
     return problem(c, problem_of(Errc::not_found));
   }
   if (!r) return failure(c, r.error());
+  if (verb == "disable") notify(c, "account_disabled", "an account was disabled", {{"account", name}});
   return redirect("/accounts?done=" + done);
+}
+
+Response get_requests(Call& c) {
+  auto all = c.w.accounts->privilege_requests();
+  if (!all) return failure(c, all.error());
+  const auto done = query_param(c.req.target(), "done").value_or("");
+  const std::string notice = done == "approved"  ? "Approved: the change is in force."
+                             : done == "refused" ? "Refused."
+                                                 : "";
+  return html(bhttp::status::ok, requests_page(c.viewer(), c.who->session.account_id, *all, notice));
+}
+
+std::int64_t number_param(const Call& c) {
+  std::int64_t id = 0;
+  std::from_chars(c.params[0].data(), c.params[0].data() + c.params[0].size(), id);
+  return id;
+}
+
+Response post_request_approve(Call& c) {
+  auto r = c.w.accounts->approve_privilege(c.who->session.account_id, number_param(c), code_of(c), c.client);
+  if (!r) return failure(c, r.error());
+  notify(c, "privilege_approved", "a privilege change was approved and is in force",
+         {{"request", r->id},
+          {"kind", std::string(auth::privilege_kind_name(r->kind))},
+          {"target", r->target},
+          {"requester", r->requester}});
+  return redirect("/requests?done=approved");
+}
+
+Response post_request_refuse(Call& c) {
+  auto r = c.w.accounts->refuse_privilege(c.who->session.account_id, number_param(c), c.client);
+  if (!r) return failure(c, r.error());
+  return redirect("/requests?done=refused");
+}
+
+// ---- Routes: self-enrolment (signed out; the code is the credential) -------
+
+constexpr std::string_view kEnrolGone =
+    "This enrolment link is not valid: it was used already, has expired, or its request was not approved yet. "
+    "Ask an administrator for a new one.";
+
+Response get_enrol(Call& c) {
+  const auto code = query_param(c.req.target(), "code").value_or("");
+  auto invite = c.w.accounts->enrolment_for(code);
+  if (!invite) return failure(c, invite.error());
+  if (!*invite) return html(bhttp::status::not_found, message_page(nullptr, "Link not valid", kEnrolGone));
+  return html(bhttp::status::ok, enrol_page(code, **invite, ""));
+}
+
+Response post_enrol(Call& c) {
+  const auto code = c.form.get("code").value_or("");
+  const auto password = c.form.get("password").value_or("");
+  auto invite = c.w.accounts->enrolment_for(code);
+  if (!invite) return failure(c, invite.error());
+  if (!*invite) return html(bhttp::status::not_found, message_page(nullptr, "Link not valid", kEnrolGone));
+  if (password != c.form.get("password2").value_or("")) {
+    return html(bhttp::status::bad_request, enrol_page(code, **invite, "The two passwords differ. Type them again."));
+  }
+  auto e = c.w.accounts->enrol_self(code, password, c.client);
+  if (!e) {
+    if (e.error().code == Errc::invalid_input) {
+      return html(bhttp::status::bad_request,
+                  enrol_page(code, **invite,
+                             "Choose another password: at least 12 characters, not a common one, and not your "
+                             "account name."));
+    }
+    if (e.error().code == Errc::not_found) {
+      return html(bhttp::status::not_found, message_page(nullptr, "Link not valid", kEnrolGone));
+    }
+    return failure(c, e.error());
+  }
+  return html(bhttp::status::ok, enrol_setup_page(code, (*invite)->account_name, *e, ""));
+}
+
+Response post_enrol_confirm(Call& c) {
+  const auto code = c.form.get("code").value_or("");
+  auto ok = c.w.accounts->confirm_enrolment(code, c.form.get("totp").value_or(""), c.client);
+  if (!ok) {
+    if (ok.error().code == Errc::not_found) {
+      return html(bhttp::status::not_found, message_page(nullptr, "Link not valid", kEnrolGone));
+    }
+    return failure(c, ok.error());
+  }
+  if (!*ok) {
+    return html(bhttp::status::bad_request,
+                enrol_confirm_page(code, "That code did not match. Check that your phone's clock is right and enter "
+                                         "the code your app shows now."));
+  }
+  notify(c, "account_enrolled", "an account finished its enrolment", nlohmann::json::object());
+  return redirect("/login?enrolled=1");
 }
 
 Response get_tokens(Call& c) {
@@ -629,8 +849,19 @@ Response post_token_create(Call& c) {
   if (!scope || ec != std::errc{} || p != days_text.data() + days_text.size()) {
     return problem(c, problem_of(Errc::invalid_input));
   }
+  if (*scope == auth::Scope::reveal) {
+    // A token that reveals is a privilege: another admin approves it.
+    auth::PrivilegeAsk ask;
+    ask.kind = auth::PrivilegeKind::reveal_token;
+    ask.target = c.form.get("label").value_or("");
+    ask.days = days;
+    return file_request(c, ask);
+  }
+  if (auto r = c.w.accounts->require_step_up(c.who->session.account_id, code_of(c)); !r) return failure(c, r.error());
   auto t = c.w.accounts->create_api_token(c.who->actor, c.form.get("label").value_or(""), *scope, days);
   if (!t) return failure(c, t.error());
+  notify(c, "token_created", "an API token was created",
+         {{"token_id", t->info.id}, {"scope", std::string(auth::scope_name(t->info.scope))}, {"prefix", t->info.prefix}});
   return html(bhttp::status::ok, token_created_page(c.viewer(), *t));
 }
 
@@ -680,9 +911,11 @@ Response post_export_request(Call& c) {
     if (!f) return problem(c, problem_of(Errc::invalid_input));
     fields.push_back(*f);
   }
+  if (auto r = c.w.accounts->require_step_up(account_hex(*c.who), code_of(c)); !r) return failure(c, r.error());
   auto id = c.w.exports->request(c.asker(), account_hex(*c.who), c.form.get("tag").value_or(""), fields,
                                  c.form.get("reason").value_or(""));
   if (!id) return failure(c, id.error());
+  notify(c, "export_requested", "a bulk export was requested", {{"export", *id}});
   return redirect("/exports?done=requested");
 }
 
@@ -691,6 +924,8 @@ Response post_export_approve(Call& c) {
   std::from_chars(c.params[0].data(), c.params[0].data() + c.params[0].size(), id);
   auto r = c.w.exports->approve(c.asker(), account_hex(*c.who), id, *c.w.accounts, c.form.get("code").value_or(""));
   if (!r) return failure(c, r.error());
+  notify(c, "export_approved", "a bulk export was approved and written",
+         {{"export", id}, {"rows", r->rows}, {"requester", r->requester}});
   return redirect("/exports?done=approved");
 }
 
@@ -774,6 +1009,12 @@ const RouteDef kRoutes[] = {
     {verb::get, "/accounts", Kind::page, Access::action, Action::manage_accounts, get_accounts},
     {verb::post, "/accounts", Kind::page, Access::action, Action::manage_accounts, post_account_create},
     {verb::post, "/accounts/:name/:verb", Kind::page, Access::action, Action::manage_accounts, post_account_action},
+    {verb::get, "/requests", Kind::page, Access::action, Action::manage_accounts, get_requests},
+    {verb::post, "/requests/:n/approve", Kind::page, Access::action, Action::approve_privilege, post_request_approve},
+    {verb::post, "/requests/:n/refuse", Kind::page, Access::action, Action::manage_accounts, post_request_refuse},
+    {verb::get, "/enrol", Kind::page, Access::anyone, Action::list_masked, get_enrol},
+    {verb::post, "/enrol", Kind::page, Access::anyone, Action::list_masked, post_enrol},
+    {verb::post, "/enrol/confirm", Kind::page, Access::anyone, Action::list_masked, post_enrol_confirm},
     {verb::get, "/tokens", Kind::page, Access::action, Action::manage_tokens, get_tokens},
     {verb::post, "/tokens", Kind::page, Access::action, Action::manage_tokens, post_token_create},
     {verb::post, "/tokens/:n/revoke", Kind::page, Access::action, Action::manage_tokens, post_token_revoke},
@@ -808,7 +1049,7 @@ bool matches(std::string_view pattern, const std::vector<std::string_view>& path
     if (p == ":name" && !auth::valid_account_name(path[i])) return false;
     if (p == ":n" && !is_number(path[i])) return false;
     if (p == ":verb" && path[i] != "disable" && path[i] != "role" && path[i] != "unlock" &&
-        path[i] != "revoke-sessions" && path[i] != "reset-mfa") {
+        path[i] != "revoke-sessions" && path[i] != "reset-mfa" && path[i] != "budget") {
       return false;
     }
     params.emplace_back(path[i]);
@@ -920,6 +1161,10 @@ Response Console::Impl::dispatch(Worker& w, const Request& req, const std::strin
     p.actor = "token:" + std::to_string((*t)->id);
     p.name = (*t)->label;
     p.scope = (*t)->scope;
+    if ((*t)->creator_role) {
+      p.charged = (*t)->created_by;
+      p.budget_role = std::string(auth::role_name(*(*t)->creator_role));
+    }
     c.who = std::move(p);
   } else if (auto token = cookie(req, cookie_name())) {
     auto s = w.accounts->validate_session(*token);
@@ -931,6 +1176,7 @@ Response Console::Impl::dispatch(Worker& w, const Request& req, const std::strin
       p.role = (*s)->role;
       p.session_token = *token;
       p.session = **s;
+      p.budget_role = std::string(auth::role_name((*s)->role));
       c.who = std::move(p);
     }
   }

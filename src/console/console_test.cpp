@@ -14,6 +14,7 @@
 #include <optional>
 #include <regex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "audit/blast_radius.hpp"
@@ -183,6 +184,42 @@ class ConsoleTest : public ::testing::Test {
     auto first = form("/login", "name=" + name + "&password=" + password);
     EXPECT_EQ(first.result(), bhttp::status::ok);
     return form("/login/code", "pending=" + pending_of(first) + "&code=" + code);
+  }
+
+  // A code of the next TOTP step: what a person types for a step-up after
+  // signing in (the sign-in's own code is spent).
+  std::string fresh_code(const auth::Enrolment& e) {
+    now_ += 30;
+    return auth::totp_code(e.totp_secret.span(), now_.load());
+  }
+  std::string fresh_code(const crypto::SecretBytes& secret) {
+    now_ += 30;
+    return auth::totp_code(secret.span(), now_.load());
+  }
+
+  // Past the approvers' cooling period (sessions opened before it end).
+  void let_a_day_pass() { now_ += auth_options_.approver_cooling_seconds + 60; }
+
+  // The alerts the webhook received so far, as JSON.
+  std::vector<nlohmann::json> alerts() {
+    std::vector<nlohmann::json> out;
+    for (const auto& r : receiver_.requests()) out.push_back(nlohmann::json::parse(r.body));
+    return out;
+  }
+  bool alerted(std::string_view kind, std::chrono::milliseconds limit = std::chrono::seconds(2)) {
+    const auto until = std::chrono::steady_clock::now() + limit;
+    do {
+      for (const auto& a : alerts()) {
+        if (a["kind"] == kind) return true;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    } while (std::chrono::steady_clock::now() < until);
+    return false;
+  }
+
+  // POSTs a console form as `s`, with its CSRF token.
+  http::Response post(const Session& s, const std::string& target, const std::string& fields = {}) {
+    return form(target, "csrf=" + s.csrf + (fields.empty() ? "" : "&" + fields), &s);
   }
 
   std::optional<Session> login(const std::string& name, const auth::Enrolment& e) {
@@ -422,6 +459,10 @@ TEST_F(ConsoleTest, RoleMatrix) {
     std::optional<auth::Action> action;  // nullopt: any signed-in account
     std::string body;                    // form body without csrf, or JSON
     bool api;
+    bool step_up = false;  // the form takes a fresh authenticator code
+    // The route may refuse on its own rules (no such request): a permitted
+    // role gets anything but 403 and 5xx.
+    bool may_refuse = false;
   };
   const std::string id = ids_[1];
   const std::vector<Endpoint> endpoints = {
@@ -434,9 +475,17 @@ TEST_F(ConsoleTest, RoleMatrix) {
       {verb::get, "/tags", auth::Action::list_masked, "", false},
       {verb::get, "/accounts", auth::Action::manage_accounts, "", false},
       {verb::post, "/accounts/target/revoke-sessions", auth::Action::manage_accounts, "", false},
+      {verb::post, "/accounts", auth::Action::manage_accounts, "name=matrix-new&role=viewer", false, true},
+      {verb::post, "/accounts/target/role", auth::Action::manage_accounts, "role=organiser", false, true},
+      {verb::post, "/accounts/target/budget", auth::Action::manage_accounts,
+       "counted=email&per_hour=30&per_day=60&hours=8", false, true},
+      {verb::get, "/requests", auth::Action::manage_accounts, "", false},
+      {verb::post, "/requests/999/approve", auth::Action::approve_privilege, "", false, true, true},
+      {verb::post, "/requests/999/refuse", auth::Action::manage_accounts, "", false, false, true},
       {verb::get, "/tokens", auth::Action::manage_tokens, "", false},
+      {verb::post, "/tokens", auth::Action::manage_tokens, "label=matrix&scope=read-masked&days=1", false, true},
       {verb::get, "/exports", auth::Action::request_export, "", false},
-      {verb::post, "/exports", auth::Action::request_export, "tag=volunteer&field=email&reason=matrix", false},
+      {verb::post, "/exports", auth::Action::request_export, "tag=volunteer&field=email&reason=matrix", false, true},
       {verb::get, "/audit", auth::Action::read_audit, "", false},
       {verb::get, "/sessions", std::nullopt, "", false},
       {verb::get, "/api/v1/me", std::nullopt, "", true},
@@ -463,12 +512,16 @@ TEST_F(ConsoleTest, RoleMatrix) {
         r = req(verb::post, ep.target, &*s, ep.body, "application/json");
         r.set("X-CSRF-Token", s->csrf);
       } else {
-        r = req(verb::post, ep.target, &*s, "csrf=" + s->csrf + (ep.body.empty() ? "" : "&" + ep.body),
-                "application/x-www-form-urlencoded");
+        std::string body = "csrf=" + s->csrf + (ep.body.empty() ? "" : "&" + ep.body);
+        if (ep.step_up) body += "&code=" + fresh_code(e);
+        r = req(verb::post, ep.target, &*s, body, "application/x-www-form-urlencoded");
       }
       const auto res = send(r);
       const bool may = !ep.action || auth::permits(role, *ep.action);
-      if (may) {
+      if (may && ep.may_refuse) {
+        EXPECT_NE(res.result(), bhttp::status::forbidden) << auth::role_name(role) << " " << ep.target;
+        EXPECT_LT(res.result_int(), 500u) << auth::role_name(role) << " " << ep.target;
+      } else if (may) {
         EXPECT_LT(res.result_int(), 400u) << auth::role_name(role) << " " << ep.target;
       } else {
         EXPECT_EQ(res.result(), bhttp::status::forbidden) << auth::role_name(role) << " " << ep.target;
@@ -528,20 +581,253 @@ TEST_F(ConsoleTest, ApiTokenScopes) {
   EXPECT_EQ(send(bad).result(), bhttp::status::unauthorized);
 }
 
-TEST_F(ConsoleTest, AdminCreatesAnAccountThatCanSignIn) {
-  auto e = add("boss", auth::Role::admin);
-  auto s = login("boss", e);
-  ASSERT_TRUE(s);
-  auto created = form("/accounts", "csrf=" + s->csrf + "&name=newbie&role=viewer&password=Autre-Galet-Seize-43", &*s);
-  ASSERT_EQ(created.result(), bhttp::status::ok);
+// The way an account comes to be: one admin asks, an independent admin of
+// long standing approves with a fresh code, and the new account's owner
+// sets their own password and authenticator with a single-use link. The
+// requester never sees the owner's TOTP secret, recovery codes or export key.
+TEST_F(ConsoleTest, AccountsComeFromTwoAdminsAndTheirOwnersEnrolThemselves) {
+  auto boss = add("boss", auth::Role::admin);
+  auto peer = add("peer", auth::Role::admin);
+  let_a_day_pass();
+  auto sb = login("boss", boss);
+  ASSERT_TRUE(sb);
+  auto asked = post(*sb, "/accounts", "name=newbie&role=viewer&code=" + fresh_code(boss));
+  ASSERT_EQ(asked.result(), bhttp::status::ok) << asked.body();
   std::smatch m;
-  const std::string body = created.body();
-  ASSERT_TRUE(std::regex_search(body, m, std::regex("secret=([A-Z2-7]+)")));
-  EXPECT_NE(body.find("<svg"), std::string::npos);
-  EXPECT_NE(body.find("rmpx1_"), std::string::npos) << "the export key is shown once";
+  const std::string page = asked.body();
+  ASSERT_TRUE(std::regex_search(page, m, std::regex("/enrol\\?code=(rmpe_[A-Za-z0-9_-]+)")));
+  const std::string link_code = m[1].str();
+  EXPECT_EQ(page.find("otpauth"), std::string::npos) << "nobody but the owner sees the TOTP set-up";
+  EXPECT_EQ(page.find("rmpx1_"), std::string::npos);
+  EXPECT_TRUE(alerted("privilege_request"));
+  // Not before approval; never by the requester.
+  EXPECT_EQ(send(req(verb::get, "/enrol?code=" + link_code)).result(), bhttp::status::not_found);
+  auto self = post(*sb, "/requests/1/approve", "code=" + fresh_code(boss));
+  EXPECT_EQ(self.result(), bhttp::status::forbidden);
+  EXPECT_NE(self.body().find("another admin must approve"), std::string::npos);
   // An admin may not change their own account from the console.
-  EXPECT_EQ(form("/accounts/boss/disable", "csrf=" + s->csrf, &*s).result(), bhttp::status::forbidden);
-  EXPECT_EQ(form("/accounts/newbie/disable", "csrf=" + s->csrf, &*s).result(), bhttp::status::see_other);
+  EXPECT_EQ(post(*sb, "/accounts/boss/disable").result(), bhttp::status::forbidden);
+
+  auto sp = login("peer", peer);
+  ASSERT_TRUE(sp);
+  auto list = send(req(verb::get, "/requests", &*sp));
+  ASSERT_EQ(list.result(), bhttp::status::ok);
+  EXPECT_NE(list.body().find("newbie"), std::string::npos);
+  // The code peer just signed in with is spent: a clear wait, not a failure.
+  const auto reused = auth::totp_code(peer.totp_secret.span(), now_.load());
+  auto early = post(*sp, "/requests/1/approve", "code=" + reused);
+  EXPECT_EQ(early.result(), bhttp::status::conflict);
+  EXPECT_NE(early.body().find("Wait for"), std::string::npos);
+  EXPECT_EQ(ops_->account("peer")->failures, 0);
+  ASSERT_EQ(post(*sp, "/requests/1/approve", "code=" + fresh_code(peer)).result(), bhttp::status::see_other);
+  EXPECT_TRUE(alerted("privilege_approved"));
+  auto info = ops_->account("newbie");
+  ASSERT_TRUE(info);
+  EXPECT_TRUE(info->enrolling);
+
+  // The owner enrols: password twice, then the authenticator and a first code.
+  auto open = send(req(verb::get, "/enrol?code=" + link_code));
+  ASSERT_EQ(open.result(), bhttp::status::ok);
+  EXPECT_NE(open.body().find("newbie"), std::string::npos);
+  EXPECT_EQ(form("/enrol", "code=" + link_code + "&password=Autre-Galet-Seize-43&password2=Autre-Galet-Seize-44").result(),
+            bhttp::status::bad_request);
+  EXPECT_EQ(form("/enrol", "code=" + link_code + "&password=newbie-newbie-newbie&password2=newbie-newbie-newbie").result(),
+            bhttp::status::bad_request);
+  auto setup = form("/enrol", "code=" + link_code + "&password=Autre-Galet-Seize-43&password2=Autre-Galet-Seize-43");
+  ASSERT_EQ(setup.result(), bhttp::status::ok);
+  const std::string sbody = setup.body();
+  ASSERT_TRUE(std::regex_search(sbody, m, std::regex("secret=([A-Z2-7]+)")));
+  EXPECT_NE(sbody.find("<svg"), std::string::npos);
+  EXPECT_NE(sbody.find("rmpx1_"), std::string::npos) << "the owner receives their own export key";
+  const std::string b32 = m[1].str();
+  // base32 -> bytes, to compute codes as the owner's app would.
+  std::vector<std::uint8_t> secret;
+  unsigned buf = 0;
+  int bits = 0;
+  for (const char ch : b32) {
+    buf = (buf << 5) | static_cast<unsigned>(ch >= 'A' ? ch - 'A' : ch - '2' + 26);
+    bits += 5;
+    if (bits >= 8) {
+      secret.push_back(static_cast<std::uint8_t>(buf >> (bits - 8)));
+      bits -= 8;
+    }
+  }
+  auto owner = crypto::SecretBytes::copy_of(secret);
+  ASSERT_TRUE(owner);
+  // Not usable before the first code confirms the set-up.
+  now_ += 30;
+  EXPECT_EQ(login_raw("newbie", "Autre-Galet-Seize-43", auth::totp_code(owner->span(), now_.load())).result(),
+            bhttp::status::unauthorized);
+  EXPECT_EQ(form("/enrol/confirm", "code=" + link_code + "&totp=000000").result(), bhttp::status::bad_request);
+  auto done = form("/enrol/confirm", "code=" + link_code + "&totp=" + fresh_code(*owner));
+  ASSERT_EQ(done.result(), bhttp::status::see_other);
+  EXPECT_EQ(std::string(done[bhttp::field::location]), "/login?enrolled=1");
+  now_ += 30;
+  EXPECT_EQ(login_raw("newbie", "Autre-Galet-Seize-43", auth::totp_code(owner->span(), now_.load())).result(),
+            bhttp::status::see_other);
+  // The link is spent.
+  EXPECT_EQ(send(req(verb::get, "/enrol?code=" + link_code)).result(), bhttp::status::not_found);
+  EXPECT_EQ(post(*sp, "/accounts/newbie/disable").result(), bhttp::status::see_other);
+}
+
+// Finding 1 as the attacker's script ran it: one admin session, alone,
+// tries to make the accounts that would approve its own export. Every step
+// ends in a refusal, and every request raises an alert.
+TEST_F(ConsoleTest, OneAdminAloneCannotMakeTheSecondPerson) {
+  auto mallory = add("mallory", auth::Role::admin);
+  auto honest = add("honest", auth::Role::admin);
+  let_a_day_pass();
+  auto sm = login("mallory", mallory);
+  ASSERT_TRUE(sm);
+  // A second admin, and an organiser to export with: requests only.
+  ASSERT_EQ(post(*sm, "/accounts", "name=puppet&role=admin&code=" + fresh_code(mallory)).result(), bhttp::status::ok);
+  ASSERT_EQ(post(*sm, "/accounts", "name=puppet2&role=organiser&code=" + fresh_code(mallory)).result(),
+            bhttp::status::ok);
+  EXPECT_FALSE(ops_->account("puppet")) << "no account exists before a second admin approves";
+  for (const char* id : {"1", "2"}) {
+    EXPECT_EQ(post(*sm, std::string("/requests/") + id + "/approve", "code=" + fresh_code(mallory)).result(),
+              bhttp::status::forbidden);
+  }
+  // Without a code, or with a wrong one, nothing is filed either.
+  EXPECT_EQ(post(*sm, "/accounts", "name=puppet3&role=admin").result(), bhttp::status::forbidden);
+  EXPECT_EQ(post(*sm, "/accounts/honest/role", "role=viewer&code=000000").result(), bhttp::status::forbidden);
+  // Even if an honest admin lets the puppet in, the puppet is no second
+  // person for mallory: not on the day it is made, not ever.
+  auto sh = login("honest", honest);
+  ASSERT_TRUE(sh);
+  ASSERT_EQ(post(*sh, "/requests/1/approve", "code=" + fresh_code(honest)).result(), bhttp::status::see_other);
+  ASSERT_TRUE(store_->transact([&](store::KeeperTx& tx) -> Result<void> {
+    auto a = tx.find_account_by_name("puppet");
+    if (!a || !*a) return fail(Errc::internal, "puppet");
+    store::AccountRow row = **a;
+    row.state = "active";  // as if enrolled
+    row.password_hash = *auth::hash_password(kPassword, auth::PwhashLimits::for_tests());
+    return tx.update_account(row);
+  }));
+  auto reset = ops_->reset_mfa("operator:test", "puppet");  // gives the test the puppet's TOTP
+  ASSERT_TRUE(reset);
+  now_ += 3 * 86400;
+  sm = login("mallory", mallory);
+  ASSERT_TRUE(sm);
+  ASSERT_EQ(post(*sm, "/accounts/honest/role", "role=viewer&code=" + fresh_code(mallory)).result(),
+            bhttp::status::ok);
+  auto sp = login("puppet", *reset);
+  ASSERT_TRUE(sp);
+  auto refused = post(*sp, "/requests/3/approve", "code=" + fresh_code(*reset));
+  EXPECT_EQ(refused.result(), bhttp::status::forbidden);
+  EXPECT_NE(refused.body().find("independent"), std::string::npos);
+  EXPECT_EQ(ops_->account("honest")->role, auth::Role::admin);
+  EXPECT_TRUE(alerted("privilege_request"));
+  EXPECT_TRUE(alerted("privilege_approved"));
+  for (const auto& a : alerts()) expect_no_pii(a.dump());
+}
+
+// Finding 2: reveal tokens no longer multiply the budget. A token that
+// reveals needs a second admin, works for its creator's account and spends
+// that account's budget: three tokens together get one budget, then the
+// account is locked, every token of it stops and an alert goes out.
+TEST_F(ConsoleTest, TokensShareTheirCreatorsBudget) {
+  budgets_.of(guard::Counted::email).per_hour = 4;
+  auto mallory = add("mallory", auth::Role::admin);
+  auto honest = add("honest", auth::Role::admin);
+  let_a_day_pass();
+  auto sm = login("mallory", mallory);
+  ASSERT_TRUE(sm);
+  std::vector<std::string> tokens;
+  for (int i = 0; i < 3; ++i) {
+    auto r = post(*sm, "/tokens",
+                  "label=bulk" + std::to_string(i) + "&scope=reveal&days=1&code=" + fresh_code(mallory));
+    ASSERT_EQ(r.result(), bhttp::status::ok);
+    std::smatch m;
+    const std::string body = r.body();
+    ASSERT_TRUE(std::regex_search(body, m, std::regex("(rmp_[a-z2-7]+_[A-Za-z0-9_-]+)")));
+    tokens.push_back(m[1].str());
+  }
+  const auto call = [&](const std::string& token, const std::string& id) {
+    auto r = make_request(verb::post, "/api/v1/supporters/" + id + "/reveal", R"({"fields":["email"],"reason":"x"})",
+                          "application/json");
+    r.set(bhttp::field::authorization, "Bearer " + token);
+    return send(r);
+  };
+  // Pending: the tokens open nothing.
+  EXPECT_EQ(call(tokens[0], ids_[0]).result(), bhttp::status::unauthorized);
+  auto sh = login("honest", honest);
+  ASSERT_TRUE(sh);
+  for (const char* id : {"1", "2", "3"}) {
+    ASSERT_EQ(post(*sh, std::string("/requests/") + id + "/approve", "code=" + fresh_code(honest)).result(),
+              bhttp::status::see_other);
+  }
+  int served = 0;
+  for (int i = 0; i < 12; ++i) {
+    const auto res = call(tokens[static_cast<std::size_t>(i) % 3], ids_[static_cast<std::size_t>(i) % 3]);
+    if (res.result() != bhttp::status::ok) {
+      EXPECT_EQ(res.result(), bhttp::status::forbidden);
+      break;
+    }
+    ++served;
+  }
+  EXPECT_EQ(served, 4) << "one budget for the account, whatever the number of tokens";
+  EXPECT_TRUE(ops_->account("mallory")->locked);
+  for (const auto& t : tokens) EXPECT_EQ(call(t, ids_[0]).result(), bhttp::status::unauthorized);
+  ASSERT_TRUE(alerted("reveal_budget"));
+  for (const auto& a : alerts()) {
+    if (a["kind"] == "reveal_budget") {
+      EXPECT_EQ(a["details"]["account"], auth::account_actor(mallory.account_id));
+    }
+  }
+}
+
+// Finding 3: searches that find nobody are charged, and a burst of them
+// (someone checking a leaked list against ours) locks at once.
+TEST_F(ConsoleTest, ABurstOfFailedSearchesLocksAndAlerts) {
+  auto e = add("view", auth::Role::viewer);
+  auto s = login("view", e);
+  ASSERT_TRUE(s);
+  int answered = 0;
+  bhttp::status last = bhttp::status::ok;
+  for (int i = 0; i < 100; ++i) {
+    auto r = req(verb::post, "/api/v1/supporters/search", &*s,
+                 R"({"kind":"email","value":"nobody)" + std::to_string(i) + R"(@leak.example"})", "application/json");
+    r.set("X-CSRF-Token", s->csrf);
+    const auto res = send(r);
+    last = res.result();
+    if (last != bhttp::status::ok) break;
+    ++answered;
+  }
+  EXPECT_EQ(last, bhttp::status::forbidden);
+  EXPECT_EQ(answered, static_cast<int>(budgets_.of(guard::Counted::miss).per_minute));
+  EXPECT_TRUE(ops_->account("view")->locked);
+  EXPECT_TRUE(alerted("search_misses"));
+  // Each miss was charged as a masked row too.
+  std::int64_t rows = 0;
+  ASSERT_TRUE(store_->snapshot([&]() -> Result<void> {
+    const auto today = services::unix_now() - services::unix_now() % 86400;  // the guard counts on the real clock
+    auto n = store_->counter(auth::account_actor(e.account_id), "masked/d", today);
+    if (!n) return std::unexpected(n.error());
+    rows = *n;
+    return {};
+  }));
+  EXPECT_GE(rows, answered);
+}
+
+// Finding 4: masked listing is budgeted in rows: a viewer paging through
+// the directory is stopped after its rows, not its pages.
+TEST_F(ConsoleTest, MaskedListingIsBudgetedInRows) {
+  budgets_.masked_by_role[0] = guard::Limit{0, 10, 0};  // viewers: 10 rows an hour
+  auto e = add("view", auth::Role::viewer);
+  auto s = login("view", e);
+  ASSERT_TRUE(s);
+  std::size_t rows = 0;
+  bhttp::status last = bhttp::status::ok;
+  for (int i = 0; i < 20; ++i) {
+    const auto res = send(req(verb::get, "/api/v1/supporters?limit=200", &*s));
+    last = res.result();
+    if (last != bhttp::status::ok) break;
+    rows += nlohmann::json::parse(res.body())["items"].size();
+  }
+  EXPECT_EQ(last, bhttp::status::forbidden);
+  EXPECT_EQ(rows, 9u) << "three pages of three rows; the fourth would make 12";
+  EXPECT_TRUE(alerted("list_budget"));
 }
 
 TEST_F(ConsoleTest, AuditorSeesTheLogAndNoPersonalData) {
@@ -668,10 +954,15 @@ TEST_F(ConsoleTest, RevealingOrFindingAHoneytokenLocksAtOnce) {
 TEST_F(ConsoleTest, ExportNeedsAnotherAdminsCodeAndOpensOnlyWithTheRequestersKey) {
   auto orga = add("orga", auth::Role::organiser);
   auto boss = add("boss", auth::Role::admin);
+  let_a_day_pass();
   auto so = login("orga", orga);
   auto sb = login("boss", boss);
   ASSERT_TRUE(so && sb);
-  EXPECT_EQ(form("/exports", "csrf=" + so->csrf + "&tag=volunteer&field=email&field=name&reason=phone+bank", &*so).result(),
+  // The request itself asks for a fresh code.
+  EXPECT_EQ(post(*so, "/exports", "tag=volunteer&field=email&field=name&reason=phone+bank").result(),
+            bhttp::status::forbidden);
+  EXPECT_EQ(post(*so, "/exports", "tag=volunteer&field=email&field=name&reason=phone+bank&code=" + fresh_code(orga))
+                .result(),
             bhttp::status::see_other);
   // Not before approval, and never by the requester.
   EXPECT_NE(send(req(verb::get, "/exports/1/download", &*so)).result(), bhttp::status::ok);
@@ -680,6 +971,7 @@ TEST_F(ConsoleTest, ExportNeedsAnotherAdminsCodeAndOpensOnlyWithTheRequestersKey
   now_ += 30;
   const auto code = auth::totp_code(boss.totp_secret.span(), now_.load());
   EXPECT_EQ(form("/exports/1/approve", "csrf=" + sb->csrf + "&code=" + code, &*sb).result(), bhttp::status::see_other);
+  EXPECT_TRUE(alerted("export_approved"));
   // The admin does not get the file; the organiser does.
   EXPECT_EQ(send(req(verb::get, "/exports/1/download", &*sb)).result(), bhttp::status::forbidden);
   auto file = send(req(verb::get, "/exports/1/download", &*so));

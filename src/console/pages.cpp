@@ -7,10 +7,9 @@
 #include <string>
 
 #include "audit/chain.hpp"
+#include "console/page_parts.hpp"
 
 namespace rempart::console {
-
-namespace {
 
 std::string when(std::int64_t unix_seconds) {
   if (unix_seconds <= 0) return "—";
@@ -28,7 +27,7 @@ std::string csrf_field(const Viewer& v) {
 
 // A POST form holding one button (and hidden fields), for actions.
 std::string button_form(const Viewer& v, std::string_view action, std::string_view label,
-                        std::string_view extra = {}) {
+                        std::string_view extra) {
   std::string s = "<form method=\"post\" action=\"" + esc(action) + "\" class=\"inline\">" + csrf_field(v);
   s += extra;
   s += "<button type=\"submit\">" + esc(label) + "</button></form>";
@@ -60,6 +59,14 @@ std::string qr_svg(std::string_view text) {
   out += "\"/></svg>";
   return out;
 }
+
+std::string code_input(std::string_view id) {
+  return "<label for=\"code-" + esc(id) + "\">A new code from your authenticator app</label><input id=\"code-" +
+         esc(id) + "\" name=\"code\" required maxlength=\"8\" inputmode=\"numeric\" pattern=\"[0-9]{6}\" "
+         "autocomplete=\"one-time-code\">";
+}
+
+namespace {
 
 std::string masked_table(const std::vector<services::MaskedSupporter>& items) {
   std::string s =
@@ -115,7 +122,9 @@ std::string document(const Viewer* viewer, std::string_view title, std::string_v
       s += "<li><a href=\"/supporters\">Supporters</a></li><li><a href=\"/search\">Search</a></li>"
            "<li><a href=\"/tags\">Tags</a></li>";
     }
-    if (auth::permits(viewer->role, Action::manage_accounts)) s += "<li><a href=\"/accounts\">Accounts</a></li>";
+    if (auth::permits(viewer->role, Action::manage_accounts)) {
+      s += "<li><a href=\"/accounts\">Accounts</a></li><li><a href=\"/requests\">Requests</a></li>";
+    }
     if (auth::permits(viewer->role, Action::manage_tokens)) s += "<li><a href=\"/tokens\">API tokens</a></li>";
     if (auth::permits(viewer->role, Action::request_export)) s += "<li><a href=\"/exports\">Exports</a></li>";
     if (auth::permits(viewer->role, Action::read_audit)) s += "<li><a href=\"/audit\">Audit log</a></li>";
@@ -271,7 +280,7 @@ std::string exports_page(const Viewer& v, const std::string& viewer_id, const st
     b += "<label><input type=\"checkbox\" name=\"field\" value=\"" + n + "\"> " + n + "</label>";
   }
   b += "</fieldset><label for=\"x-reason\">Reason</label><input id=\"x-reason\" name=\"reason\" required "
-       "maxlength=\"200\"><button type=\"submit\">Request</button></form>";
+       "maxlength=\"200\">" + code_input("x-request") + "<button type=\"submit\">Request</button></form>";
   b += "<h2>Requests</h2><table><thead><tr><th scope=\"col\">#</th><th scope=\"col\">Requested by</th><th "
        "scope=\"col\">Supporters</th><th scope=\"col\">Fields</th><th scope=\"col\">Reason</th><th "
        "scope=\"col\">State</th><th scope=\"col\">Actions</th></tr></thead><tbody>";
@@ -284,10 +293,7 @@ std::string exports_page(const Viewer& v, const std::string& viewer_id, const st
          esc(r.reason) + "</td><td>" + esc(r.status) +
          (r.approver.empty() ? std::string() : " by " + esc(r.approver)) + "</td><td>";
     if (r.status == "pending" && !mine && can_approve) {
-      b += button_form(v, "/exports/" + id + "/approve", "Approve",
-                       "<label for=\"code-" + id + "\">Your authenticator code</label><input id=\"code-" + id +
-                           "\" name=\"code\" required maxlength=\"8\" inputmode=\"numeric\" "
-                           "autocomplete=\"one-time-code\">");
+      b += button_form(v, "/exports/" + id + "/approve", "Approve", code_input("x" + id));
     }
     if (mine && (r.status == "approved" || r.status == "downloaded")) {
       b += "<a href=\"/exports/" + id + "/download\" download>Download (encrypted)</a>";
@@ -306,94 +312,6 @@ std::string tags_page(const Viewer& v, const std::vector<services::TagCount>& ta
   }
   b += "</tbody></table>";
   return document(&v, "Tags", b);
-}
-
-std::string accounts_page(const Viewer& v, const std::vector<auth::AccountInfo>& accounts, std::string_view notice) {
-  std::string b = notice_html(notice);
-  b += "<table><thead><tr><th scope=\"col\">Account</th><th scope=\"col\">Role</th><th scope=\"col\">State</th>"
-       "<th scope=\"col\">Recovery codes</th><th scope=\"col\">Actions</th></tr></thead><tbody>";
-  for (const auto& a : accounts) {
-    const std::string base = "/accounts/" + a.name;
-    std::string state = a.disabled ? "disabled" : a.locked ? "locked" : "active";
-    b += "<tr><td>" + esc(a.name) + "</td><td>" + esc(auth::role_name(a.role)) + "</td><td>" + state + "</td><td>" +
-         std::to_string(a.recovery_codes_left) + "</td><td class=\"actions\">";
-    if (a.name != v.name) {
-      std::string roles = "<label for=\"role-" + esc(a.name) + "\" class=\"visually-hidden\">Role</label><select id=\"role-" +
-                          esc(a.name) + "\" name=\"role\">";
-      for (const auto r : auth::kAllRoles) {
-        roles += "<option" + std::string(r == a.role ? " selected" : "") + ">" + std::string(auth::role_name(r)) +
-                 "</option>";
-      }
-      roles += "</select>";
-      b += button_form(v, base + "/role", "Set role", roles);
-      if (!a.disabled) b += button_form(v, base + "/disable", "Disable");
-      b += button_form(v, base + "/reset-mfa", "Reset authenticator");
-      if (a.locked) {
-        b += button_form(v, base + "/unlock", "Unlock",
-                         "<label for=\"why-" + esc(a.name) + "\">Reason</label><input id=\"why-" + esc(a.name) +
-                             "\" name=\"reason\" required maxlength=\"200\">");
-      }
-    }
-    b += button_form(v, base + "/revoke-sessions", "End sessions");
-    b += "</td></tr>";
-  }
-  b += "</tbody></table>";
-  b += "<h2>New account</h2><form method=\"post\" action=\"/accounts\" class=\"stack\">" + csrf_field(v) +
-       "<label for=\"new-name\">Account name (a-z, 0-9, . _ -)</label><input id=\"new-name\" name=\"name\" required "
-       "maxlength=\"64\" autocomplete=\"off\" autocapitalize=\"none\">"
-       "<label for=\"new-role\">Role</label><select id=\"new-role\" name=\"role\">"
-       "<option>viewer</option><option>organiser</option><option>admin</option><option>auditor</option></select>"
-       "<label for=\"new-password\">Initial password (at least 12 characters)</label><input id=\"new-password\" "
-       "name=\"password\" type=\"password\" required minlength=\"12\" maxlength=\"1024\" autocomplete=\"new-password\">"
-       "<button type=\"submit\">Create</button></form>";
-  return document(&v, "Accounts", b);
-}
-
-std::string enrolment_page(const Viewer& v, std::string_view name, const auth::Enrolment& e) {
-  std::string b = "<p>Give these to <strong>" + esc(name) +
-                  "</strong> in person. They are shown once and cannot be shown again.</p>";
-  b += "<h2>Authenticator</h2>" + qr_svg(e.otpauth_uri) + "<p>Or enter this set-up address: <code class=\"secret\">" +
-       esc(e.otpauth_uri) + "</code></p>";
-  b += "<h2>Recovery codes</h2><ul class=\"codes\">";
-  for (const auto& c : e.recovery_codes) b += "<li><code>" + esc(c) + "</code></li>";
-  b += "</ul>";
-  if (!e.export_secret_key.empty()) {
-    b += "<h2>Export key</h2><p>Opens the exports this account asks for. Save it in a file only its owner can "
-         "read (chmod 600); rempart keeps only its public half.</p><p><code class=\"secret\">" +
-         esc(e.export_secret_key) + "</code></p>";
-  }
-  b += "<p><a href=\"/accounts\">Back to accounts</a></p>";
-  return document(&v, "Account set-up", b);
-}
-
-std::string tokens_page(const Viewer& v, const std::vector<auth::ApiTokenInfo>& tokens, std::string_view notice) {
-  std::string b = notice_html(notice);
-  b += "<table><thead><tr><th scope=\"col\">Id</th><th scope=\"col\">Label</th><th scope=\"col\">Scope</th>"
-       "<th scope=\"col\">Prefix</th><th scope=\"col\">Expires</th><th scope=\"col\">State</th><th scope=\"col\">"
-       "Actions</th></tr></thead><tbody>";
-  for (const auto& t : tokens) {
-    b += "<tr><td>" + std::to_string(t.id) + "</td><td>" + esc(t.label) + "</td><td>" + esc(auth::scope_name(t.scope)) +
-         "</td><td><code>" + esc(t.prefix) + "</code></td><td>" + when(t.expires_at) + "</td><td>" +
-         (t.revoked_at ? "revoked " + when(*t.revoked_at) : std::string("active")) + "</td><td>";
-    if (!t.revoked_at) b += button_form(v, "/tokens/" + std::to_string(t.id) + "/revoke", "Revoke");
-    b += "</td></tr>";
-  }
-  b += "</tbody></table>";
-  b += "<h2>New token</h2><form method=\"post\" action=\"/tokens\" class=\"stack\">" + csrf_field(v) +
-       "<label for=\"label\">Label</label><input id=\"label\" name=\"label\" required maxlength=\"100\">"
-       "<label for=\"scope\">Scope</label><select id=\"scope\" name=\"scope\"><option value=\"intake\">intake "
-       "(sign-ups only, reads nothing)</option><option value=\"read-masked\">read-masked</option><option "
-       "value=\"reveal\">reveal</option></select>"
-       "<label for=\"days\">Valid for (days)</label><input id=\"days\" name=\"days\" type=\"number\" min=\"1\" "
-       "max=\"3650\" value=\"90\" required><button type=\"submit\">Create</button></form>";
-  return document(&v, "API tokens", b);
-}
-
-std::string token_created_page(const Viewer& v, const auth::NewApiToken& t) {
-  std::string b = "<p>Copy this token now: it is shown once and stored only as a hash.</p><p><code class=\"secret\">" +
-                  esc(t.token) + "</code></p><p>Scope " + esc(auth::scope_name(t.info.scope)) + ", expires " +
-                  when(t.info.expires_at) + ".</p><p><a href=\"/tokens\">Back to tokens</a></p>";
-  return document(&v, "Token created", b);
 }
 
 std::string sessions_page(const Viewer& v, const auth::SessionInfo& s, const std::vector<auth::SessionSummary>& all,

@@ -39,10 +39,25 @@ std::string record_page(const Viewer& v, const services::MaskedSupporter& s,
                         const std::vector<services::RevealedField>& revealed, std::string_view message);
 std::string tags_page(const Viewer& v, const std::vector<services::TagCount>& tags);
 
+// Accounts, privilege requests, tokens and self-enrolment (account_pages.cpp).
 std::string accounts_page(const Viewer& v, const std::vector<auth::AccountInfo>& accounts, std::string_view notice);
-std::string enrolment_page(const Viewer& v, std::string_view name, const auth::Enrolment& e);
+// What a requester sees once after filing a request: its number and, for a
+// new account or an authenticator reset, the enrolment link to hand over
+// (`enrol_url`); for a reveal token, the token. Shown once.
+std::string request_filed_page(const Viewer& v, const auth::PrivilegeAsk& ask, const auth::PrivilegeReceipt& r,
+                               std::string_view enrol_url);
+std::string requests_page(const Viewer& v, const std::string& viewer_id,
+                          const std::vector<auth::PrivilegeRequestInfo>& all, std::string_view notice);
 std::string tokens_page(const Viewer& v, const std::vector<auth::ApiTokenInfo>& tokens, std::string_view notice);
 std::string token_created_page(const Viewer& v, const auth::NewApiToken& t);
+// Self-enrolment, signed out: choose a password, then the authenticator
+// set-up and a first code.
+std::string enrol_page(std::string_view code, const auth::EnrolmentInvite& invite, std::string_view message);
+std::string enrol_setup_page(std::string_view code, std::string_view name, const auth::Enrolment& e,
+                             std::string_view message);
+std::string enrol_confirm_page(std::string_view code, std::string_view message);
+// Human words for a privilege kind ("new account", "role change", …).
+std::string_view privilege_kind_text(auth::PrivilegeKind k);
 std::string sessions_page(const Viewer& v, const auth::SessionInfo& s, const std::vector<auth::SessionSummary>& all,
                           std::string_view notice);
 

@@ -14,6 +14,7 @@ const char* errc_name(Errc c) noexcept {
     case Errc::permission: return "permission";
     case Errc::busy: return "busy";
     case Errc::locked: return "locked";
+    case Errc::retry_later: return "retry_later";
     case Errc::internal: return "internal";
   }
   return "internal";

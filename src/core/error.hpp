@@ -20,6 +20,7 @@ enum class Errc {
   permission,       // file permissions, roles
   busy,             // overloaded or shutting down
   locked,           // the exfiltration guard locked the caller (budget crossed, honeytoken touched)
+  retry_later,      // nothing wrong, but not now: e.g. a TOTP code already used (wait for the next one)
   internal,
 };
 

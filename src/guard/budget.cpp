@@ -39,8 +39,25 @@ std::string_view counted_name(Counted c) noexcept {
     case Counted::phone: return "phone";
     case Counted::address: return "address";
     case Counted::masked: return "masked";
+    case Counted::miss: return "miss";
   }
   return "masked";
+}
+
+std::optional<Counted> parse_counted(std::string_view s) noexcept {
+  for (const Counted c : kAllCounted) {
+    if (counted_name(c) == s) return c;
+  }
+  return std::nullopt;
+}
+
+const Limit& Budgets::of(Counted c, std::string_view role) const {
+  if (c == Counted::masked) {
+    for (std::size_t i = 0; i < std::size(kBudgetRoles); ++i) {
+      if (kBudgetRoles[i] == role && masked_by_role[i]) return *masked_by_role[i];
+    }
+  }
+  return of(c);
 }
 
 Result<void> lock_actor(store::KeeperTx& tx, const crypto::KeeperKeyring& keys, const std::string& actor,
@@ -83,9 +100,19 @@ Result<void> lock_actor(store::KeeperTx& tx, const crypto::KeeperKeyring& keys, 
 
 Result<Verdict> charge(store::KeeperTx& tx, const crypto::KeeperKeyring& keys, const Budgets& budgets,
                        const std::string& actor, Counted what, std::int64_t n, std::int64_t now,
-                       const std::string& client) {
-  const Limit& limit = budgets.of(what);
+                       const std::string& client, std::string_view role) {
+  Limit limit = budgets.of(what, role);
   const std::string base(counted_name(what));
+  if (actor.starts_with("account:")) {
+    // A raise another admin approved replaces the role's limit until it ends.
+    if (auto id = parse_hex(std::string_view(actor).substr(8))) {
+      auto raised = tx.account_budget(*id, base);
+      if (!raised) return std::unexpected(raised.error());
+      if (*raised && (*raised)->expires_at > now) {
+        limit = Limit{(*raised)->per_minute, (*raised)->per_hour, (*raised)->per_day};
+      }
+    }
+  }
   Verdict v;
   nlohmann::json crossed;
   for (const auto& w : kWindows) {
@@ -96,7 +123,9 @@ Result<Verdict> charge(store::KeeperTx& tx, const crypto::KeeperKeyring& keys, c
     if (!count) return std::unexpected(count.error());
     if (*count > max && !v.locked) {
       v.locked = true;
-      v.reason = std::string(what == Counted::masked ? kReasonListBudget : kReasonRevealBudget);
+      v.reason = std::string(what == Counted::masked ? kReasonListBudget
+                             : what == Counted::miss ? kReasonSearchMisses
+                                                     : kReasonRevealBudget);
       crossed = {{"counted", base}, {"window", w.suffix + 1}, {"limit", max}};
     }
   }

@@ -23,9 +23,13 @@
 
 namespace rempart::guard {
 
-// Counted kinds: the four reveal field kinds, and masked views.
-enum class Counted { name, email, phone, address, masked };
-std::string_view counted_name(Counted c) noexcept;
+// Counted kinds: the four reveal field kinds, rows shown masked (lists,
+// records and search results), and searches that found nobody.
+enum class Counted { name, email, phone, address, masked, miss };
+inline constexpr Counted kAllCounted[] = {Counted::name,    Counted::email,  Counted::phone,
+                                          Counted::address, Counted::masked, Counted::miss};
+std::string_view counted_name(Counted c) noexcept;  // "name" … "masked", "miss"
+std::optional<Counted> parse_counted(std::string_view s) noexcept;
 
 struct Limit {
   std::int64_t per_minute = 0;  // 0: no limit at this scale
@@ -33,33 +37,47 @@ struct Limit {
   std::int64_t per_day = 0;
 };
 
+// Role names as budgets know them, in the order of Budgets::masked_by_role.
+inline constexpr std::string_view kBudgetRoles[] = {"viewer", "organiser", "admin", "auditor"};
+
 struct Budgets {
   // Indexed by Counted. Defaults: name 30/h 120/d, email 20/h 60/d, phone
-  // 10/h 30/d, address 10/h 30/d; masked pages 30/min 600/h.
-  std::array<Limit, 5> limits = {Limit{0, 30, 120}, Limit{0, 20, 60}, Limit{0, 10, 30}, Limit{0, 10, 30},
-                                 Limit{30, 600, 0}};
+  // 10/h 30/d, address 10/h 30/d; masked rows 100/min 600/h 2,000/d;
+  // searches that find nobody 10/min 30/h 60/d.
+  std::array<Limit, 6> limits = {Limit{0, 30, 120}, Limit{0, 20, 60},    Limit{0, 10, 30},
+                                 Limit{0, 10, 30},  Limit{100, 600, 2000}, Limit{10, 30, 60}};
+  // Masked rows of one role, where set (indexed as kBudgetRoles); the
+  // others use limits[masked]. Default: a viewer lists at most 50 rows a
+  // minute, 300 an hour and 1,000 a day.
+  std::array<std::optional<Limit>, 4> masked_by_role = {Limit{50, 300, 1000}, std::nullopt, std::nullopt,
+                                                        std::nullopt};
   const Limit& of(Counted c) const { return limits[static_cast<std::size_t>(c)]; }
   Limit& of(Counted c) { return limits[static_cast<std::size_t>(c)]; }
+  // The limit of `c` for an actor of `role` ("" or an unknown name: the base).
+  const Limit& of(Counted c, std::string_view role) const;
 };
 
 // Why an actor was locked; also the alert's kind.
 inline constexpr std::string_view kReasonRevealBudget = "reveal_budget";
 inline constexpr std::string_view kReasonListBudget = "list_budget";
 inline constexpr std::string_view kReasonHoneytoken = "honeytoken";
+inline constexpr std::string_view kReasonSearchMisses = "search_misses";
 
 struct Verdict {
   bool locked = false;
   std::string reason;  // one of the kReason… when locked
 };
 
-// Counts `n` uses of `what` by `actor` at `now` (unix seconds) inside `tx`.
+// Counts `n` uses of `what` by `actor` at `now` (unix seconds) inside `tx`,
+// against the limits of `role` (Budgets::of) or, for an account with an
+// approved raise of `what` still in force (account_budgets), that raise.
 // When a limit is crossed, locks the actor (lock_actor) and returns
 // locked; the caller must then commit the transaction and serve nothing. An
 // actor that is neither an account nor a token (the CLI's operator) is
 // counted but never locked: operators are bounded by file permissions.
 Result<Verdict> charge(store::KeeperTx& tx, const crypto::KeeperKeyring& keys, const Budgets& budgets,
                        const std::string& actor, Counted what, std::int64_t n, std::int64_t now,
-                       const std::string& client);
+                       const std::string& client, std::string_view role = {});
 
 // Locks `actor` at once inside `tx`: an account is locked with `reason` and
 // every session of it deleted; a token is revoked. Writes a `guard.lock`

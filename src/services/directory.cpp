@@ -190,15 +190,50 @@ namespace {
 // `honeytoken_id` set (an exact search hit), touching a honeytoken locks the
 // asker. Returns Errc::locked (after committing the lock) when the view must
 // not be served.
+// Locks the asker's budget actor for `reason` and, when a token acted for
+// it, revokes that token too.
+Result<void> lock_asker(store::KeeperTx& tx, const crypto::KeeperKeyring& keys, const Asker& who,
+                        std::string_view reason, const nlohmann::json& extra) {
+  if (auto r = guard::lock_actor(tx, keys, who.budget_actor(), reason, who.client, extra); !r) return r;
+  if (who.budget_actor() != who.actor) return guard::lock_actor(tx, keys, who.actor, reason, who.client, extra);
+  return {};
+}
+
+// Charges `n` of `what` to the asker's budget actor; a crossing locks it
+// (and the token acting for it). Returns the verdict.
+Result<guard::Verdict> charge_asker(store::KeeperTx& tx, const crypto::KeeperKeyring& keys,
+                                    const guard::Budgets& budgets, const Asker& who, guard::Counted what,
+                                    std::int64_t n) {
+  auto v = guard::charge(tx, keys, budgets, who.budget_actor(), what, n, unix_now(), who.client, who.role);
+  if (!v) return v;
+  if (v->locked && who.budget_actor() != who.actor) {
+    if (auto r = guard::lock_actor(tx, keys, who.actor, v->reason, who.client, {{"for", who.budget_actor()}}); !r) {
+      return std::unexpected(r.error());
+    }
+  }
+  return v;
+}
+
+Result<void> locked_error(const guard::Verdict& v, const std::string& record = {}) {
+  return fail(Errc::locked, record.empty() ? v.reason : v.reason + ":" + record);
+}
+
+// Commits one audit entry of a read (`act`: supporter.list or
+// supporter.lookup_miss) and charges it: `rows` masked rows (at least one),
+// and one `miss` when nothing was found. With `honeytoken_id` set (an exact
+// search hit), touching a honeytoken locks the asker. Returns Errc::locked
+// (after committing the lock) when the view must not be served.
 Result<void> record_shown(store::KeeperStore& store, const crypto::KeeperKeyring& keys,
                           const guard::Budgets* budgets, const Asker& who, std::string_view subject,
-                          nlohmann::json details, const store::Bytes* honeytoken_id = nullptr) {
+                          nlohmann::json details, std::int64_t rows, const store::Bytes* honeytoken_id = nullptr,
+                          std::string_view act = audit::action::supporter_list) {
   guard::Verdict verdict;
+  std::string record;
   if (!who.session.empty()) details["session"] = who.session;
   auto r = store.transact([&](store::KeeperTx& tx) -> Result<void> {
     auto e = audit::record(tx, keys,
-                           audit::Event{who.actor, std::string(audit::action::supporter_list), std::string(subject),
-                                        std::move(details), who.client});
+                           audit::Event{who.actor, std::string(act), std::string(subject), std::move(details),
+                                        who.client});
     if (!e) return std::unexpected(e.error());
     if (!budgets) return {};
     if (honeytoken_id) {
@@ -206,17 +241,22 @@ Result<void> record_shown(store::KeeperStore& store, const crypto::KeeperKeyring
       if (!h) return std::unexpected(h.error());
       if (*h) {
         verdict = {true, std::string(guard::kReasonHoneytoken)};
-        return guard::lock_actor(tx, keys, who.actor, verdict.reason, who.client,
-                                 {{"record", audit::to_hex(*honeytoken_id)}, {"by", "search"}});
+        record = audit::to_hex(*honeytoken_id);
+        return lock_asker(tx, keys, who, verdict.reason, {{"record", record}, {"by", "search"}});
       }
     }
-    auto v = guard::charge(tx, keys, *budgets, who.actor, guard::Counted::masked, 1, unix_now(), who.client);
+    auto v = charge_asker(tx, keys, *budgets, who, guard::Counted::masked, std::max<std::int64_t>(rows, 1));
     if (!v) return std::unexpected(v.error());
     verdict = std::move(*v);
+    if (!verdict.locked && act == audit::action::supporter_lookup_miss) {
+      auto m = charge_asker(tx, keys, *budgets, who, guard::Counted::miss, 1);
+      if (!m) return std::unexpected(m.error());
+      verdict = std::move(*m);
+    }
     return {};
   });
   if (!r) return r;
-  if (verdict.locked) return fail(Errc::locked, verdict.reason);
+  if (verdict.locked) return locked_error(verdict, record);
   return {};
 }
 
@@ -284,7 +324,8 @@ Result<MaskedPage> Directory::list(const Asker& who, const ListQuery& q) {
 
   nlohmann::json details = {{"records", std::move(ids)}};
   if (!sq.tag.empty()) details["tag"] = sq.tag;
-  if (auto r = record_shown(*store_, *keys_, budgets_, who, "", std::move(details)); !r) {
+  const auto rows = static_cast<std::int64_t>(out.items.size());
+  if (auto r = record_shown(*store_, *keys_, budgets_, who, "", std::move(details), rows); !r) {
     return std::unexpected(r.error());
   }
   return out;
@@ -310,22 +351,21 @@ Result<std::vector<MaskedSupporter>> Directory::search(const Asker& who, std::st
   if (!listed) return std::unexpected(listed.error());
   std::vector<MaskedSupporter> found;
   if (!*listed) {
-    // Asking whether someone is a supporter is itself worth recording.
-    auto r = store_->transact([&](store::KeeperTx& tx) -> Result<void> {
-      auto e = audit::record(tx, *keys_,
-                             audit::Event{who.actor, std::string(audit::action::supporter_lookup_miss), "",
-                                          nlohmann::json{{"by", kind}}, who.client});
-      if (!e) return std::unexpected(e.error());
-      return {};
-    });
-    if (!r) return std::unexpected(r.error());
+    // Asking whether someone is a supporter is itself worth recording, and
+    // it costs what a hit costs: otherwise checking a leaked list against
+    // the directory would be free.
+    if (auto r = record_shown(*store_, *keys_, budgets_, who, "", nlohmann::json{{"by", kind}}, 1, nullptr,
+                              audit::action::supporter_lookup_miss);
+        !r) {
+      return std::unexpected(r.error());
+    }
     return found;
   }
   store::SupporterListing& hit = **listed;
   auto m = open_masked(*keys_, hit.row, std::move(hit.tags));
   if (!m) return std::unexpected(m.error());
   nlohmann::json details = {{"records", nlohmann::json::array({m->id})}, {"by", kind}};
-  if (auto r = record_shown(*store_, *keys_, budgets_, who, m->id, std::move(details), &hit.row.id); !r) {
+  if (auto r = record_shown(*store_, *keys_, budgets_, who, m->id, std::move(details), 1, &hit.row.id); !r) {
     return std::unexpected(r.error());
   }
   found.push_back(std::move(*m));
@@ -341,7 +381,7 @@ Result<std::optional<MaskedSupporter>> Directory::record(const Asker& who, std::
   auto m = open_masked(*keys_, (*listed)->row, std::move((*listed)->tags));
   if (!m) return std::unexpected(m.error());
   nlohmann::json details = {{"records", nlohmann::json::array({m->id})}, {"view", "record"}};
-  if (auto r = record_shown(*store_, *keys_, budgets_, who, m->id, std::move(details)); !r) {
+  if (auto r = record_shown(*store_, *keys_, budgets_, who, m->id, std::move(details), 1); !r) {
     return std::unexpected(r.error());
   }
   return std::optional<MaskedSupporter>{std::move(*m)};
@@ -367,6 +407,7 @@ Result<std::optional<std::vector<RevealedField>>> Directory::reveal(const Asker&
 
   std::optional<std::vector<RevealedField>> shown;
   guard::Verdict verdict;
+  std::string honey;
   auto r = store_->transact([&](store::KeeperTx& tx) -> Result<void> {
     auto row = tx.find_supporter(*id);
     if (!row) return std::unexpected(row.error());
@@ -378,11 +419,11 @@ Result<std::optional<std::vector<RevealedField>>> Directory::reveal(const Asker&
       if (!h) return std::unexpected(h.error());
       if (*h) {
         verdict = {true, std::string(guard::kReasonHoneytoken)};
-        return guard::lock_actor(tx, *keys_, who.actor, verdict.reason, who.client,
-                                 {{"record", audit::to_hex(*id)}, {"by", "reveal"}});
+        honey = audit::to_hex(*id);
+        return lock_asker(tx, *keys_, who, verdict.reason, {{"record", honey}, {"by", "reveal"}});
       }
       for (FieldKind k : kinds) {
-        auto v = guard::charge(tx, *keys_, *budgets_, who.actor, counted(k), 1, unix_now(), who.client);
+        auto v = charge_asker(tx, *keys_, *budgets_, who, counted(k), 1);
         if (!v) return std::unexpected(v.error());
         if (v->locked) {
           verdict = std::move(*v);
@@ -410,7 +451,7 @@ Result<std::optional<std::vector<RevealedField>>> Directory::reveal(const Asker&
   });
   // Only after the commit: if the entry cannot be written, nothing is shown.
   if (!r) return std::unexpected(r.error());
-  if (verdict.locked) return fail(Errc::locked, verdict.reason);
+  if (verdict.locked) return std::unexpected(locked_error(verdict, honey).error());
   return shown;
 }
 

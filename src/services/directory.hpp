@@ -41,6 +41,12 @@ struct Asker {
   std::string actor;
   std::string client;
   std::string session{};  // short non-secret label of the console session, or ""; recorded in details
+  // Whose budgets the reads spend: a token spends the account that made it
+  // ("account:<hex>"); "" means the actor's own. `role` picks the role's
+  // limits (guard::Budgets::of); "" the base ones.
+  std::string charged{};
+  std::string role{};
+  const std::string& budget_actor() const { return charged.empty() ? actor : charged; }
 };
 
 // A record as lists and search results show it. No field holds a full value.
@@ -102,11 +108,14 @@ class Directory {
   // or an exact search that finds one, locks the asker. A call that locks
   // commits the lock and its audit entry, serves nothing and returns
   // Errc::locked with the reason ("reveal_budget", "list_budget",
-  // "honeytoken") as its message. Without budgets (operator tools) nothing
+  // "search_misses", "honeytoken") as its message, followed by ":<record
+  // id>" for a honeytoken. The budget actor (Asker::budget_actor) is locked;
+  // a token acting for it is revoked as well. Without budgets (operator tools) nothing
   // is charged.
   Directory(store::KeeperStore& store, const crypto::KeeperKeyring& keys, const guard::Budgets* budgets = nullptr);
 
-  // One page of masked supporters, read from one snapshot. Audit:
+  // One page of masked supporters, read from one snapshot, charged as as
+  // many masked rows as it shows (at least one). Audit:
   // `supporter.list` with details {"records": [ids shown], "tag": tag if
   // any} (written for an empty page too). Errc::invalid_input for a bad
   // cursor, tag or limit (nothing is written then).
@@ -116,7 +125,10 @@ class Directory {
   // typed, normalised here the way intake does; a phone without a country
   // code is read in `default_region`). Zero or one result. Audit:
   // `supporter.list` {"records": [id], "by": kind}, subject = id, on a hit;
-  // `supporter.lookup_miss` {"by": kind}, no subject, on a miss.
+  // `supporter.lookup_miss` {"by": kind}, no subject, on a miss. Every
+  // search is charged as one masked row, hit or miss; a miss is also
+  // charged to the `miss` budget, whose crossing locks (a burst of
+  // searches that find nobody is someone checking a list against ours).
   // Errc::invalid_input for another kind or when the value cannot be an
   // e-mail or phone (nothing is written then).
   Result<std::vector<MaskedSupporter>> search(const Asker& who, std::string_view kind, std::string_view value,

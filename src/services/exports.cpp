@@ -539,6 +539,9 @@ Result<ExportRequest> Exports::approve(const Asker& who, const std::string& appr
     if (!*row) return fail(Errc::not_found, "export approve: no such request");
     if ((*row)->requester_id == *approver) return fail(Errc::permission, "export approve: the requester cannot approve");
     if ((*row)->status != kStatusPending) return fail(Errc::conflict, "export approve: the request is not pending");
+    // The same second person as for privilege changes: an admin long
+    // enough, whom the requester did not make or promote.
+    if (auto c = accounts.check_approver(tx, *approver, (*row)->requester_id, (*row)->created_at); !c) return c;
     if (opt_.clock() >= (*row)->expires_at) {
       (*row)->status = std::string(kStatusExpired);
       if (auto u = tx.update_export(**row); !u) return u;
@@ -554,7 +557,10 @@ Result<ExportRequest> Exports::approve(const Asker& who, const std::string& appr
   // 2. The second factor, now: a stolen session alone approves nothing.
   auto ok = accounts.check_second_factor(audit::to_hex(*approver), totp_code);
   if (!ok) return std::unexpected(ok.error());
-  if (!*ok) {
+  if (*ok == auth::StepUp::replayed) {
+    return fail(Errc::retry_later, "export approve: this code was already used; wait for the next one");
+  }
+  if (*ok != auth::StepUp::ok) {
     auto w = store_->transact([&](store::KeeperTx& tx) -> Result<void> {
       auto e = write_entry(tx, *keys_, who.actor, audit::action::export_approve_refused,
                            {{"export", id}, {"cause", "second_factor"}}, who.client);

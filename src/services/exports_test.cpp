@@ -51,6 +51,7 @@ struct ExportsTest : ::testing::Test {
   crypto::KeeperKeyring keys = fx.keeper_keys();
   std::unique_ptr<store::KeeperStore> st = std::move(store::open_sqlite_keeper(fx.db).value());
   std::int64_t now_ = kT0;
+  std::int64_t t0 = kT0;  // when each test starts
   std::optional<auth::AccountService> accounts;
   std::optional<Exports> exports;
   std::optional<auth::Enrolment> alice, bob, carol;
@@ -68,6 +69,9 @@ struct ExportsTest : ::testing::Test {
     alice = add("alice", auth::Role::organiser);
     bob = add("bob", auth::Role::admin);
     carol = add("carol", auth::Role::organiser);
+    // Bob has been an admin for longer than the approvers' cooling period.
+    now_ += o.approver_cooling_seconds + 60;
+    t0 = now_;
   }
 
   auth::Enrolment add(const std::string& name, auth::Role role) {
@@ -147,7 +151,7 @@ TEST_F(ExportsTest, WithoutApprovalNothingCanBeDownloaded) {
   EXPECT_EQ((*l)[0].status, "pending");
   EXPECT_EQ((*l)[0].requester, "alice");
   EXPECT_EQ((*l)[0].tag, "");
-  EXPECT_EQ((*l)[0].expires_at, kT0 + 86400);
+  EXPECT_EQ((*l)[0].expires_at, t0 + 86400);
   EXPECT_EQ(entries(audit::action::export_request).size(), 1u);
   EXPECT_TRUE(entries(audit::action::export_download).empty());
 
@@ -215,11 +219,42 @@ TEST_F(ExportsTest, WrongOrReplayedCodeIsRefused) {
   EXPECT_EQ(again.error().code, Errc::conflict);  // no longer pending
 
   const auto id2 = request("");
+  // The code just used again: refused with "wait for the next code", and
+  // not counted as a failure (a person, not a guess).
   auto replay = exports->approve(as(*bob), bob->account_id, id2, *accounts, good);
   ASSERT_FALSE(replay);
-  EXPECT_EQ(replay.error().code, Errc::permission);
-  EXPECT_EQ(entries(audit::action::export_approve_refused).size(), 2u);
+  EXPECT_EQ(replay.error().code, Errc::retry_later);
+  EXPECT_EQ(entries(audit::action::export_approve_refused).size(), 1u);
+  EXPECT_EQ(accounts->account("bob")->failures, 0);
   EXPECT_EQ((*exports->list(alice->account_id))[0].status, "pending");
+}
+
+TEST_F(ExportsTest, ApproverMustBeAnIndependentAdminOfLongStanding) {
+  seed(2);
+  // An admin made just now cannot approve a request made now, with a good
+  // code or without: refused before any code is spent.
+  const auto dave = add("dave", auth::Role::admin);
+  const auto id = request("");
+  auto fresh = exports->approve(as(dave), dave.account_id, id, *accounts, code(dave));
+  ASSERT_FALSE(fresh);
+  EXPECT_EQ(fresh.error().code, Errc::permission);
+  EXPECT_TRUE(entries(auth::action::mfa_check).empty());
+  // An admin whose creation the requester asked for is never independent
+  // of them, however long ago.
+  auto sponsored = st->transact([&](store::KeeperTx& tx) -> Result<void> {
+    auto d = tx.find_account_by_name("dave");
+    auto a = tx.find_account_by_name("alice");
+    if (!d || !*d || !a || !*a) return fail(Errc::internal, "accounts");
+    return tx.insert_sponsor((*d)->id, (*a)->id);
+  });
+  ASSERT_TRUE(sponsored) << sponsored.error().internal;
+  now_ += 2 * 86400;
+  const auto id2 = request("");
+  auto owed = exports->approve(as(dave), dave.account_id, id2, *accounts, code(dave));
+  ASSERT_FALSE(owed);
+  EXPECT_EQ(owed.error().code, Errc::permission);
+  // Bob, an admin long before and not made by alice, approves.
+  ASSERT_TRUE(exports->approve(as(*bob), bob->account_id, id2, *accounts, code(*bob)));
 }
 
 TEST_F(ExportsTest, ExpiredRequestIsRefused) {
@@ -268,7 +303,7 @@ TEST_F(ExportsTest, ApprovedExportHoldsTheTaggedRealRowsAndCanariesSealedToTheRe
   EXPECT_EQ(approved->status, "approved");
   EXPECT_EQ(approved->approver, "bob");
   EXPECT_EQ(approved->rows, 3);
-  EXPECT_EQ(approved->approved_at, kT0);
+  EXPECT_EQ(approved->approved_at, t0);
 
   struct stat sb {};
   const auto path = fx.dir / "data" / "exports" / (std::to_string(id) + ".rmpx");
@@ -321,7 +356,7 @@ TEST_F(ExportsTest, ApprovedExportHoldsTheTaggedRealRowsAndCanariesSealedToTheRe
     EXPECT_EQ((*t)->export_id, id);
     EXPECT_EQ((*t)->requester, "alice");
     EXPECT_EQ((*t)->approver, "bob");
-    EXPECT_EQ((*t)->approved_at, kT0);
+    EXPECT_EQ((*t)->approved_at, t0);
     EXPECT_EQ((*t)->kind, "email");
   }
   for (const auto& v : canary_phones) {

@@ -101,8 +101,42 @@ struct AccountRow {
   std::int64_t last_failure_at = 0;  // unix seconds
   std::int64_t created_at = 0;
   std::int64_t updated_at = 0;
+  std::string state = "active";         // active | enrolling (waits for its owner to set password and TOTP)
+  std::string created_by;               // audit actor that asked for the account
+  std::optional<std::int64_t> admin_since;  // unix seconds the admin role was granted; nullopt unless admin
+  std::optional<Bytes> enrol_hash;      // BLAKE2b of the single-use enrolment code while enrolling
+  std::int64_t enrol_expires_at = 0;    // unix seconds
 
   bool operator==(const AccountRow&) const = default;
+};
+
+// A request for a privilege change (docs/accounts.md, migration 0009).
+struct PrivilegeRequestRow {
+  std::int64_t id = 0;  // assigned by the store on insert
+  std::string kind;     // create_account | set_role | unlock | reset_mfa | reveal_token | raise_budget
+  Bytes requester_id;   // account id
+  std::string target;   // account name, or the token's label
+  std::string params;   // JSON, no secret
+  std::optional<Bytes> secret_hash;  // hash of the enrolment code or token handed to the requester
+  std::string status;   // pending | approved | refused | expired
+  std::int64_t created_at = 0;
+  std::int64_t expires_at = 0;
+  std::optional<Bytes> decided_by;
+  std::optional<std::int64_t> decided_at;
+
+  bool operator==(const PrivilegeRequestRow&) const = default;
+};
+
+// A raised budget of one account for one counted kind.
+struct AccountBudgetRow {
+  Bytes account_id;
+  std::string counted;
+  std::int64_t per_minute = 0;
+  std::int64_t per_hour = 0;
+  std::int64_t per_day = 0;
+  std::int64_t expires_at = 0;
+
+  bool operator==(const AccountBudgetRow&) const = default;
 };
 
 struct SessionRow {
@@ -390,6 +424,27 @@ class KeeperTx {
   virtual Result<std::vector<ApiTokenRow>> api_tokens() = 0;
   // False if there is no such token or it is already revoked.
   virtual Result<bool> revoke_api_token(std::int64_t id, std::int64_t now) = 0;
+
+  // The account whose enrolment code hashes to `enrol_hash`, or nullopt.
+  virtual Result<std::optional<AccountRow>> find_account_by_enrol_hash(const Bytes& enrol_hash) = 0;
+  // Records that `sponsor_id` requested or approved a privilege of
+  // `account_id` (a repeat is not an error).
+  virtual Result<void> insert_sponsor(const Bytes& account_id, const Bytes& sponsor_id) = 0;
+  virtual Result<bool> is_sponsor(const Bytes& account_id, const Bytes& sponsor_id) = 0;
+
+  // ---- Privilege requests (migration 0009).
+  // Returns the id assigned (row.id is ignored).
+  virtual Result<std::int64_t> insert_privilege_request(const PrivilegeRequestRow& row) = 0;
+  virtual Result<std::optional<PrivilegeRequestRow>> find_privilege_request(std::int64_t id) = 0;
+  // The newest `limit` requests, newest first.
+  virtual Result<std::vector<PrivilegeRequestRow>> privilege_requests(std::size_t limit) = 0;
+  // Replaces status, decided_by and decided_at. Errc::not_found if there is no such request.
+  virtual Result<void> update_privilege_request(const PrivilegeRequestRow& row) = 0;
+  // Inserts or replaces the raised budget of (account, counted).
+  virtual Result<void> put_account_budget(const AccountBudgetRow& row) = 0;
+  // The raised budget of (account, counted), nullopt when none.
+  virtual Result<std::optional<AccountBudgetRow>> account_budget(const Bytes& account_id,
+                                                                 const std::string& counted) = 0;
 
   // nullopt when the client has no recorded failure.
   virtual Result<std::optional<LoginThrottleRow>> login_throttle(const std::string& client) = 0;

@@ -490,6 +490,11 @@ AccountRow read_account(const Query& q) {
   a.last_failure_at = q.int64(10);
   a.created_at = q.int64(11);
   a.updated_at = q.int64(12);
+  a.state = q.text(13);
+  a.created_by = q.text(14);
+  a.admin_since = q.optional_int(15);
+  a.enrol_hash = q.optional_blob(16);
+  a.enrol_expires_at = q.int64(17);
   return a;
 }
 
@@ -506,7 +511,29 @@ void bind_account(Query& q, const AccountRow& a) {
       .bind_int(10, a.failures)
       .bind_int(11, a.last_failure_at)
       .bind_int(12, a.created_at)
-      .bind_int(13, a.updated_at);
+      .bind_int(13, a.updated_at)
+      .bind_text(14, a.state)
+      .bind_text(15, a.created_by)
+      .bind_optional_int(16, a.admin_since)
+      .bind_optional_blob(17, a.enrol_hash)
+      .bind_int(18, a.enrol_expires_at);
+}
+
+// Column order of REMPART_PRIVILEGE_COLUMNS.
+PrivilegeRequestRow read_privilege_request(const Query& q) {
+  PrivilegeRequestRow r;
+  r.id = q.int64(0);
+  r.kind = q.text(1);
+  r.requester_id = q.blob(2);
+  r.target = q.text(3);
+  r.params = q.text(4);
+  r.secret_hash = q.optional_blob(5);
+  r.status = q.text(6);
+  r.created_at = q.int64(7);
+  r.expires_at = q.int64(8);
+  r.decided_by = q.optional_blob(9);
+  r.decided_at = q.optional_int(10);
+  return r;
 }
 
 Result<std::optional<AccountRow>> select_account(Connection& conn, const sqlite::Sql& stmt, auto&& bind) {
@@ -982,6 +1009,95 @@ class SqliteKeeperTx final : public KeeperTx {
     auto n = run_counting(conn_, sql::kRevokeApiToken, [&](Query& q) { q.bind_int(1, id).bind_int(2, now); });
     if (!n) return propagate(n);
     return *n == 1;
+  }
+
+  Result<std::optional<AccountRow>> find_account_by_enrol_hash(const Bytes& enrol_hash) override {
+    return select_account(conn_, sql::kSelectAccountByEnrolHash, [&](Query& q) { q.bind_blob(1, enrol_hash); });
+  }
+  Result<void> insert_sponsor(const Bytes& account_id, const Bytes& sponsor_id) override {
+    auto q = conn_.query(sql::kInsertSponsor);
+    if (!q) return propagate(q);
+    q->bind_blob(1, account_id).bind_blob(2, sponsor_id);
+    return q->run();
+  }
+  Result<bool> is_sponsor(const Bytes& account_id, const Bytes& sponsor_id) override {
+    auto q = conn_.query(sql::kSelectSponsor);
+    if (!q) return propagate(q);
+    q->bind_blob(1, account_id).bind_blob(2, sponsor_id);
+    auto row = q->step();
+    if (!row) return propagate(row);
+    return *row;
+  }
+
+  Result<std::int64_t> insert_privilege_request(const PrivilegeRequestRow& row) override {
+    auto q = conn_.query(sql::kInsertPrivilegeRequest);
+    if (!q) return propagate(q);
+    q->bind_text(1, row.kind)
+        .bind_blob(2, row.requester_id)
+        .bind_text(3, row.target)
+        .bind_text(4, row.params)
+        .bind_optional_blob(5, row.secret_hash)
+        .bind_text(6, row.status)
+        .bind_int(7, row.created_at)
+        .bind_int(8, row.expires_at)
+        .bind_optional_blob(9, row.decided_by)
+        .bind_optional_int(10, row.decided_at);
+    auto step = q->step();
+    if (!step) return propagate(step);
+    if (!*step) return fail(Errc::storage, "sqlite kInsertPrivilegeRequest returned no id");
+    const std::int64_t id = q->int64(0);
+    if (auto r = q->run(); !r) return propagate(r);  // finish the statement
+    return id;
+  }
+  Result<std::optional<PrivilegeRequestRow>> find_privilege_request(std::int64_t id) override {
+    auto q = conn_.query(sql::kSelectPrivilegeRequest);
+    if (!q) return propagate(q);
+    q->bind_int(1, id);
+    auto row = q->step();
+    if (!row) return propagate(row);
+    if (!*row) return std::optional<PrivilegeRequestRow>{};
+    return std::optional<PrivilegeRequestRow>{read_privilege_request(*q)};
+  }
+  Result<std::vector<PrivilegeRequestRow>> privilege_requests(std::size_t limit) override {
+    auto q = conn_.query(sql::kSelectPrivilegeRequests);
+    if (!q) return propagate(q);
+    q->bind_int(1, static_cast<std::int64_t>(limit));
+    std::vector<PrivilegeRequestRow> out;
+    for (;;) {
+      auto row = q->step();
+      if (!row) return propagate(row);
+      if (!*row) return out;
+      out.push_back(read_privilege_request(*q));
+    }
+  }
+  Result<void> update_privilege_request(const PrivilegeRequestRow& row) override {
+    auto n = run_counting(conn_, sql::kUpdatePrivilegeRequest, [&](Query& q) {
+      q.bind_int(1, row.id).bind_text(2, row.status).bind_optional_blob(3, row.decided_by).bind_optional_int(4, row.decided_at);
+    });
+    if (!n) return propagate(n);
+    if (*n == 0) return fail(Errc::not_found, "update_privilege_request: no such request");
+    return {};
+  }
+  Result<void> put_account_budget(const AccountBudgetRow& row) override {
+    auto q = conn_.query(sql::kUpsertAccountBudget);
+    if (!q) return propagate(q);
+    q->bind_blob(1, row.account_id)
+        .bind_text(2, row.counted)
+        .bind_int(3, row.per_minute)
+        .bind_int(4, row.per_hour)
+        .bind_int(5, row.per_day)
+        .bind_int(6, row.expires_at);
+    return q->run();
+  }
+  Result<std::optional<AccountBudgetRow>> account_budget(const Bytes& account_id, const std::string& counted) override {
+    auto q = conn_.query(sql::kSelectAccountBudget);
+    if (!q) return propagate(q);
+    q->bind_blob(1, account_id).bind_text(2, counted);
+    auto row = q->step();
+    if (!row) return propagate(row);
+    if (!*row) return std::optional<AccountBudgetRow>{};
+    return std::optional<AccountBudgetRow>{
+        AccountBudgetRow{q->blob(0), q->text(1), q->int64(2), q->int64(3), q->int64(4), q->int64(5)}};
   }
 
   Result<std::optional<LoginThrottleRow>> login_throttle(const std::string& client) override {

@@ -289,12 +289,12 @@ inline constexpr Sql kScanAuditByTime{
 
 #define REMPART_ACCOUNT_COLUMNS                                                              \
   "id, name, role, password_hash, totp_sealed, totp_last_step, disabled, locked, lock_reason," \
-  " failures, last_failure_at, created_at, updated_at"
+  " failures, last_failure_at, created_at, updated_at, state, created_by, admin_since, enrol_hash, enrol_expires_at"
 
 inline constexpr Sql kInsertAccount{
     "kInsertAccount",
     "INSERT INTO accounts (" REMPART_ACCOUNT_COLUMNS ")"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"};
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"};
 inline constexpr Sql kSelectAccountById{
     "kSelectAccountById", "SELECT " REMPART_ACCOUNT_COLUMNS " FROM accounts WHERE id = ?1"};
 inline constexpr Sql kSelectAccountByName{
@@ -304,8 +304,11 @@ inline constexpr Sql kSelectAccounts{
 inline constexpr Sql kUpdateAccount{
     "kUpdateAccount",
     "UPDATE accounts SET role = ?3, password_hash = ?4, totp_sealed = ?5, totp_last_step = ?6,"
-    " disabled = ?7, locked = ?8, lock_reason = ?9, failures = ?10, last_failure_at = ?11, updated_at = ?13"
+    " disabled = ?7, locked = ?8, lock_reason = ?9, failures = ?10, last_failure_at = ?11, updated_at = ?13,"
+    " state = ?14, created_by = ?15, admin_since = ?16, enrol_hash = ?17, enrol_expires_at = ?18"
     " WHERE id = ?1 AND name = ?2 AND created_at = ?12"};
+inline constexpr Sql kSelectAccountByEnrolHash{
+    "kSelectAccountByEnrolHash", "SELECT " REMPART_ACCOUNT_COLUMNS " FROM accounts WHERE enrol_hash = ?1"};
 
 #undef REMPART_ACCOUNT_COLUMNS
 
@@ -358,6 +361,39 @@ inline constexpr Sql kUpsertLoginThrottle{
     "INSERT INTO login_throttle (client, failures, last_failure_at) VALUES (?1, ?2, ?3)"
     " ON CONFLICT (client) DO UPDATE SET failures = excluded.failures, last_failure_at = excluded.last_failure_at"};
 inline constexpr Sql kDeleteLoginThrottle{"kDeleteLoginThrottle", "DELETE FROM login_throttle WHERE client = ?1"};
+
+// ---- Keeper: privilege requests, sponsors, raised budgets (migration 0009) ------
+
+inline constexpr Sql kInsertSponsor{
+    "kInsertSponsor",
+    "INSERT INTO account_sponsors (account_id, sponsor_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING"};
+inline constexpr Sql kSelectSponsor{
+    "kSelectSponsor", "SELECT 1 FROM account_sponsors WHERE account_id = ?1 AND sponsor_id = ?2"};
+#define REMPART_PRIVILEGE_COLUMNS \
+  "id, kind, requester_id, target, params, secret_hash, status, created_at, expires_at, decided_by, decided_at"
+inline constexpr Sql kInsertPrivilegeRequest{
+    "kInsertPrivilegeRequest",
+    "INSERT INTO privilege_requests (kind, requester_id, target, params, secret_hash, status, created_at,"
+    " expires_at, decided_by, decided_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) RETURNING id"};
+inline constexpr Sql kSelectPrivilegeRequest{
+    "kSelectPrivilegeRequest", "SELECT " REMPART_PRIVILEGE_COLUMNS " FROM privilege_requests WHERE id = ?1"};
+inline constexpr Sql kSelectPrivilegeRequests{
+    "kSelectPrivilegeRequests",
+    "SELECT " REMPART_PRIVILEGE_COLUMNS " FROM privilege_requests ORDER BY id DESC LIMIT ?1"};
+#undef REMPART_PRIVILEGE_COLUMNS
+inline constexpr Sql kUpdatePrivilegeRequest{
+    "kUpdatePrivilegeRequest",
+    "UPDATE privilege_requests SET status = ?2, decided_by = ?3, decided_at = ?4 WHERE id = ?1"};
+inline constexpr Sql kUpsertAccountBudget{
+    "kUpsertAccountBudget",
+    "INSERT INTO account_budgets (account_id, counted, per_minute, per_hour, per_day, expires_at)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (account_id, counted) DO UPDATE SET"
+    " per_minute = excluded.per_minute, per_hour = excluded.per_hour, per_day = excluded.per_day,"
+    " expires_at = excluded.expires_at"};
+inline constexpr Sql kSelectAccountBudget{
+    "kSelectAccountBudget",
+    "SELECT account_id, counted, per_minute, per_hour, per_day, expires_at FROM account_budgets"
+    " WHERE account_id = ?1 AND counted = ?2"};
 
 // ---- Keeper: exports (migration 0006) -----------------------------------------
 

@@ -1,0 +1,49 @@
+#pragma once
+// Helpers the account service's files share (accounts.cpp, privileges.cpp,
+// enrolment.cpp). Not part of the auth layer's interface.
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "auth/accounts.hpp"
+#include "crypto/keyring.hpp"
+#include "crypto/secret.hpp"
+#include "store/store.hpp"
+
+namespace rempart::auth::internal {
+
+inline constexpr std::size_t kAccountIdSize = 16;
+inline constexpr std::string_view kLockReasonFailures = "too many failed logins";
+
+Result<store::Bytes> seal_totp(const crypto::KeeperKeyring& keys, const store::Bytes& account_id,
+                               std::span<const std::uint8_t> secret);
+Result<crypto::SecretBytes> open_totp(const crypto::KeeperKeyring& keys, const store::Bytes& account_id,
+                                      const store::Bytes& sealed);
+std::uint32_t sealed_version(const store::Bytes& sealed);
+Result<store::Bytes> recovery_hash(const crypto::KeeperKeyring& keys, std::uint32_t version,
+                                   const store::Bytes& account_id, std::string_view normalised_code);
+std::string normalise_code(std::string_view code);
+std::string new_recovery_code();
+std::string base64url(std::span<const std::uint8_t> bytes);
+std::string random_token();  // 256-bit, base64url
+store::Bytes hash_token(std::string_view label, std::string_view token);
+store::Bytes random_bytes(std::size_t n);
+Role role_of(const store::AccountRow& a);
+Result<std::int64_t> write_audit(store::KeeperTx& tx, const crypto::KeeperKeyring& keys, std::string actor,
+                                 std::string_view act, nlohmann::json details, std::string client = {});
+ApiTokenInfo token_info(const store::ApiTokenRow& r);
+void make_export_key(Enrolment& e, store::Bytes& public_key);
+std::optional<store::Bytes> parse_account_id(std::string_view hex);
+// The CLI's operator ("operator:<user>"), who holds the keyring on the keeper host.
+bool is_operator_actor(const std::string& actor);
+
+template <typename T>
+std::unexpected<Error> propagate(Result<T>& r) {
+  return std::unexpected(std::move(r.error()));
+}
+
+}  // namespace rempart::auth::internal
