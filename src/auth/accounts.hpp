@@ -233,6 +233,7 @@ class AccountService {
  public:
   // `store` and `keys` must outlive the service.
   AccountService(store::KeeperStore& store, const crypto::KeeperKeyring& keys, AuthOptions options = {});
+  const AuthOptions& options() const noexcept { return opt_; }
 
   // ---- Administration. `actor` is the audit actor ("operator:<user>" on the
   // CLI, account_actor(id) in the console). Nobody may change, disable,

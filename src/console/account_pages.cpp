@@ -68,45 +68,47 @@ std::string accounts_page(const Viewer& v, const std::vector<auth::AccountInfo>&
   b += "<p>Creating an account, changing a role, unlocking, resetting an authenticator and raising a budget are "
        "requests: another admin approves them on the <a href=\"/requests\">Requests</a> page with their own "
        "authenticator code. Disabling an account and ending its sessions take effect at once.</p>";
-  b += "<table><thead><tr><th scope=\"col\">Account</th><th scope=\"col\">Role</th><th scope=\"col\">State</th>"
-       "<th scope=\"col\">Recovery codes</th><th scope=\"col\">Actions</th></tr></thead><tbody>";
+  // One card per account: readable on a phone, where a wide table of forms
+  // would hide the account's name behind a horizontal scroll.
+  b += "<ul class=\"cards\">";
   for (const auto& a : accounts) {
     const std::string base = "/accounts/" + a.name;
     const std::string n = esc(a.name);
-    b += "<tr><td>" + n + "</td><td>" + esc(auth::role_name(a.role)) + "</td><td>" + esc(state_text(a)) + "</td><td>" +
-         std::to_string(a.recovery_codes_left) + "</td><td class=\"actions\">";
+    b += "<li><h2 class=\"card-title\">" + n + (a.name == v.name ? " (you)" : "") + "</h2><p>" +
+         esc(auth::role_name(a.role)) + " · " + esc(state_text(a)) + " · " + std::to_string(a.recovery_codes_left) +
+         " recovery codes left</p><div class=\"actions\">";
+    if (a.name != v.name && !a.disabled) b += button_form(v, base + "/disable", "Disable");
+    b += button_form(v, base + "/revoke-sessions", "End sessions");
+    b += "</div>";
     if (a.name != v.name) {
-      if (!a.disabled) b += button_form(v, base + "/disable", "Disable");
-      b += button_form(v, base + "/revoke-sessions", "End sessions");
-      b += "<details><summary>Request a change</summary>";
-      b += button_form(v, base + "/role", "Request role change", role_select("role-" + a.name, a.role) +
-                                                                   code_input("role-" + a.name));
+      b += "<details><summary>Request a change for " + n + "</summary>";
+      b += "<form method=\"post\" action=\"" + esc(base) + "/role\" class=\"stack\">" + csrf_field(v) +
+           role_select("role-" + a.name, a.role) + code_input("role-" + a.name) +
+           "<button type=\"submit\">Request role change</button></form>";
       if (a.locked) {
-        b += button_form(v, base + "/unlock", "Request unlock",
-                         "<label for=\"why-" + n + "\">Reason (no personal data)</label><input id=\"why-" + n +
-                             "\" name=\"reason\" required maxlength=\"200\">" + code_input("unlock-" + a.name));
+        b += "<form method=\"post\" action=\"" + esc(base) + "/unlock\" class=\"stack\">" + csrf_field(v) +
+             "<label for=\"why-" + n + "\">Reason to unlock (no personal data)</label><input id=\"why-" + n +
+             "\" name=\"reason\" required maxlength=\"200\">" + code_input("unlock-" + a.name) +
+             "<button type=\"submit\">Request unlock</button></form>";
       }
-      b += button_form(v, base + "/reset-mfa", "Request authenticator reset", code_input("mfa-" + a.name));
-      std::string budget = "<label for=\"bk-" + n + "\">Budget</label><select id=\"bk-" + n + "\" name=\"counted\">";
-      for (const auto c : guard::kAllCounted) {
-        const std::string cn(guard::counted_name(c));
-        budget += "<option>" + cn + "</option>";
-      }
+      b += "<form method=\"post\" action=\"" + esc(base) + "/reset-mfa\" class=\"stack\">" + csrf_field(v) +
+           code_input("mfa-" + a.name) + "<button type=\"submit\">Request authenticator reset</button></form>";
+      std::string budget = "<label for=\"bk-" + n + "\">Budget to raise</label><select id=\"bk-" + n +
+                           "\" name=\"counted\">";
+      for (const auto c : guard::kAllCounted) budget += "<option>" + std::string(guard::counted_name(c)) + "</option>";
       budget += "</select><label for=\"bh-" + n + "\">Per hour</label><input id=\"bh-" + n +
                 "\" name=\"per_hour\" type=\"number\" min=\"0\" max=\"1000000\" required><label for=\"bd-" + n +
                 "\">Per day</label><input id=\"bd-" + n +
                 "\" name=\"per_day\" type=\"number\" min=\"0\" max=\"1000000\" required><label for=\"bt-" + n +
                 "\">For (hours)</label><input id=\"bt-" + n +
-                "\" name=\"hours\" type=\"number\" min=\"1\" max=\"168\" value=\"8\" required>" +
-                code_input("budget-" + a.name);
-      b += button_form(v, base + "/budget", "Request a raised budget", budget);
+                "\" name=\"hours\" type=\"number\" min=\"1\" max=\"168\" value=\"8\" required>";
+      b += "<form method=\"post\" action=\"" + esc(base) + "/budget\" class=\"stack\">" + csrf_field(v) + budget +
+           code_input("budget-" + a.name) + "<button type=\"submit\">Request a raised budget</button></form>";
       b += "</details>";
-    } else {
-      b += button_form(v, base + "/revoke-sessions", "End sessions");
     }
-    b += "</td></tr>";
+    b += "</li>";
   }
-  b += "</tbody></table>";
+  b += "</ul>";
   b += "<h2>Invite someone</h2><p>The new account's owner sets their own password and authenticator with a "
        "single-use link that you hand to them once another admin has approved.</p>"
        "<form method=\"post\" action=\"/accounts\" class=\"stack\">" +
@@ -119,14 +121,14 @@ std::string accounts_page(const Viewer& v, const std::vector<auth::AccountInfo>&
 }
 
 std::string request_filed_page(const Viewer& v, const auth::PrivilegeAsk& ask, const auth::PrivilegeReceipt& r,
-                               std::string_view enrol_url) {
+                               std::string_view enrol_url, std::int64_t enrol_hours) {
   std::string b = "<p class=\"notice\" role=\"status\">Request #" + std::to_string(r.id) + " (" +
                   std::string(privilege_kind_text(ask.kind)) + " for " + esc(ask.target) +
                   ") is waiting for another admin, who approves it with their own authenticator code.</p>";
   if (!enrol_url.empty()) {
     b += "<h2>Enrolment link for " + esc(ask.target) + "</h2><p>Hand this link to " + esc(ask.target) +
-         " yourself (in person, or over a channel you trust). It works once the request is approved, once, for 72 "
-         "hours. With it they choose their own password and set up their own authenticator: nobody else ever sees "
+         " yourself (in person, or over a channel you trust). It works once the request is approved, once, for " +
+         std::to_string(enrol_hours) + " hours. With it they choose their own password and set up their own authenticator: nobody else ever sees "
          "either. It is shown only now.</p><p><code class=\"secret\">" +
          esc(enrol_url) + "</code></p>";
   } else if (!r.secret.empty()) {

@@ -673,7 +673,8 @@ Response file_request(Call& c, const auth::PrivilegeAsk& ask) {
          {{"request", r->id}, {"kind", std::string(auth::privilege_kind_name(ask.kind))}, {"target", ask.target}});
   const bool enrols = ask.kind == auth::PrivilegeKind::create_account || ask.kind == auth::PrivilegeKind::reset_mfa;
   const std::string url = enrols ? own_origin(c) + "/enrol?code=" + r->secret : std::string();
-  return html(bhttp::status::ok, request_filed_page(c.viewer(), ask, *r, url));
+  return html(bhttp::status::ok,
+              request_filed_page(c.viewer(), ask, *r, url, c.w.accounts->options().enrolment_seconds / 3600));
 }
 
 std::optional<std::int64_t> form_int(const Call& c, std::string_view key) {

@@ -378,7 +378,9 @@ button{background:var(--accent);color:#fff;border-color:var(--accent);cursor:poi
 .notice{padding:.5rem;border-left:4px solid var(--accent)}.alert{color:#fff;background:#a00;padding:.5rem}.ok{border-left:4px solid #2a7;padding:.5rem}
 .hint{color:var(--muted);font-size:.9em}.revealed{font-size:1.1em}.secret{word-break:break-all}
 dl.record dd>span[data-field]{margin-right:1rem}dl.record{display:grid;grid-template-columns:minmax(8rem,max-content) 1fr;gap:.4rem 1rem}dl.record dd{margin:0}
-ul.tags,ul.codes{list-style:none;padding:0;margin:0}.qr{width:14rem;height:14rem}
+ul.tags,ul.codes{list-style:none;padding:0;margin:0}
+ul.cards{list-style:none;padding:0;margin:0}ul.cards>li{border-bottom:1px solid var(--line);padding:.5rem 0}
+.card-title{font-size:1.1rem;margin:0}ul.cards p{margin:.2rem 0}details form.stack{margin:.6rem 0}.qr{width:14rem;height:14rem}
 .visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
 .skip{position:absolute;left:-999px}.skip:focus{left:1rem;top:1rem;background:var(--bg);padding:.5rem}
 @media (max-width:40rem){dl.record{grid-template-columns:1fr}main{padding:.5rem}}

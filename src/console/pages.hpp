@@ -45,7 +45,7 @@ std::string accounts_page(const Viewer& v, const std::vector<auth::AccountInfo>&
 // new account or an authenticator reset, the enrolment link to hand over
 // (`enrol_url`); for a reveal token, the token. Shown once.
 std::string request_filed_page(const Viewer& v, const auth::PrivilegeAsk& ask, const auth::PrivilegeReceipt& r,
-                               std::string_view enrol_url);
+                               std::string_view enrol_url, std::int64_t enrol_hours);
 std::string requests_page(const Viewer& v, const std::string& viewer_id,
                           const std::vector<auth::PrivilegeRequestInfo>& all, std::string_view notice);
 std::string tokens_page(const Viewer& v, const std::vector<auth::ApiTokenInfo>& tokens, std::string_view notice);

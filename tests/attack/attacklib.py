@@ -280,6 +280,55 @@ class Instance:
         tally.check("AddressSanitizer" not in log and "runtime error:" not in log, "no sanitizer report",
                     log[-3000:])
 
+    def alert_file(self) -> Path:
+        """Adds a JSONL file sink to [alerts] (the serve and CLI alerts both
+        land there); its path."""
+        path = self.dir / "alerts.jsonl"
+        self.edit_section("alerts", {"file": str(path)})
+        return path
+
+    def alerts(self) -> list[tuple[str, dict | None]]:
+        """Every line of the alert file: (raw line, parsed JSON or None)."""
+        path = self.dir / "alerts.jsonl"
+        try:
+            lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+        except FileNotFoundError:
+            return []
+        out = []
+        for line in lines:
+            try:
+                out.append((line, json.loads(line)))
+            except ValueError:
+                out.append((line, None))
+        return out
+
+    def wait_alert(self, match: Callable[[dict], bool], timeout: float = 5) -> dict | None:
+        """The first alert `match` accepts, waiting up to `timeout` seconds
+        (sinks deliver on their own threads)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for _, a in self.alerts():
+                if a is not None and match(a):
+                    return a
+            if time.monotonic() > deadline:
+                return None
+            time.sleep(0.1)
+
+    def accounts(self) -> dict[str, dict]:
+        """`admin list` as name -> {role, state, failures, reason}."""
+        r = self.cli(["admin", "list"])
+        if r.returncode != 0:
+            raise RuntimeError("admin list failed: " + r.stderr[-500:])
+        out = {}
+        for line in r.stdout.splitlines()[1:]:
+            parts = line.split()
+            if len(parts) < 5:
+                continue
+            m = re.search(r"\(([^)]*)\)\s*$", line)
+            out[parts[0]] = {"role": parts[1], "state": parts[2], "failures": int(parts[3]),
+                             "reason": m.group(1) if m else ""}
+        return out
+
     def cleanup(self) -> None:
         self.stop()
         if os.environ.get("REMPART_ATTACK_KEEP"):
@@ -613,7 +662,9 @@ class Account:
     password: str
     secret: str  # base32 TOTP secret from the otpauth:// URI
     recovery: list[str]
-    last_step: int = -1  # the server refuses a TOTP step it has already seen
+    # The server refuses a TOTP step it has already seen (sign-in and step-up
+    # alike): the latest step this account may have spent, kept conservatively.
+    last_step: int = -1
 
 
 @dataclass
@@ -621,6 +672,10 @@ class Session:
     account: Account
     cookie: str  # "rempart_session=VALUE", ready for a Cookie header
     csrf: str  # form field `csrf` / header X-CSRF-Token
+    home: str = ""  # where the sign-in sent the account (Location of the 303)
+    actor: str = ""  # "account:<hex>" from /api/v1/me
+    signin_step: int = -1  # the TOTP step the sign-in spent
+    source: str | None = None  # the loopback address it signed in from
 
     @property
     def value(self) -> str:
@@ -636,6 +691,70 @@ def totp(secret: str, at: float | None = None) -> str:
     if r.returncode != 0:
         raise RuntimeError("oathtool failed: " + r.stderr)
     return r.stdout.strip()
+
+
+TOTP_STEP = 30
+
+
+def totp_step(secret: str, step: int) -> str:
+    """RFC 6238 (HMAC-SHA1, 6 digits) for one 30 s step, in Python: what an
+    attacker's script (and sqlmap's --eval, TOTP_EVAL) computes. The stage
+    checks it against oathtool once."""
+    import base64
+    import hashlib
+    import hmac
+    import struct
+    key = base64.b32decode(secret + "=" * (-len(secret) % 8))
+    d = hmac.new(key, struct.pack(">Q", step), hashlib.sha1).digest()
+    o = d[-1] & 15
+    return "%06d" % ((struct.unpack(">I", d[o:o + 4])[0] & 0x7FFFFFFF) % 1000000)
+
+
+def current_step(at: float | None = None) -> int:
+    return int(time.time() if at is None else at) // TOTP_STEP
+
+
+def totp_eval(secret: str, variable: str = "code", placeholder: str = "CODE") -> str:
+    """sqlmap --eval code that puts the code of the current step into
+    `variable` when it holds `placeholder` (an injected value stays). The
+    current step's code is always inside the server's +-1 window, so it is
+    either accepted (once per step) or a replay (409, not counted): sqlmap's
+    hundreds of requests never count toward the account's lock."""
+    return ("import hmac as _h, hashlib as _hl, base64 as _b, struct as _s, time as _t; "
+            f"_d = _h.new(_b.b32decode('{secret}'), _s.pack('>Q', int(_t.time()) // {TOTP_STEP}), _hl.sha1).digest(); "
+            "_o = _d[-1] & 15; "
+            f"{variable} = ('%06d' % ((_s.unpack('>I', _d[_o:_o + 4])[0] & 0x7fffffff) % 1000000)) "
+            f"if {variable} == '{placeholder}' else {variable}")
+
+
+def fresh_code(account: Account, margin: float = 5.0, earliest: bool = True) -> str:
+    """A code the server accepts for `account` now: of a step later than any
+    it may have spent, inside the server's +-1 step window for the next
+    `margin` seconds (how long the request may take to be checked). With
+    `earliest`, the step before the current one when it is still safely in
+    the window, so up to three codes are usable at once; otherwise the
+    current step or later. Sleeps (at most one step) when none is usable yet.
+    Marks the step spent."""
+    while True:
+        now = time.time()
+        low = current_step(now + margin) - (1 if earliest else 0)
+        high = current_step(now) + 1
+        step = max(account.last_step + 1, low)
+        if step <= high:
+            account.last_step = step
+            return totp_step(account.secret, step)
+        time.sleep(max(0.05, (step - 1) * TOTP_STEP - now + 0.05))
+
+
+def wrong_code(account: Account) -> str:
+    """Six digits that are no code of `account` anywhere near now."""
+    near = {totp_step(account.secret, current_step() + d) for d in range(-3, 4)}
+    n = int(totp_step(account.secret, current_step()))
+    while True:
+        n = (n + 500009) % 1000000
+        code = "%06d" % n
+        if code not in near:
+            return code
 
 
 def console_request(port: int, method: str, target: str, body: bytes = b"", content_type: str | None = None,
@@ -665,29 +784,83 @@ def login_pending(port: int, name: str, password: str, source: str | None = None
     return m.group(1).decode() if m else None
 
 
-def sign_in(port: int, account: Account, source: str | None = None) -> Session:
+def sign_in(port: int, account: Account, source: str | None = None, earliest: bool = True) -> Session:
     """Both sign-in steps over HTTP, then GET /api/v1/me for the CSRF token.
-    Waits for a fresh TOTP step when this account already used the current one."""
-    step = int(time.time()) // 30
-    if step <= account.last_step:
-        time.sleep((account.last_step + 1) * 30 - time.time() + 0.5)
-        step = int(time.time()) // 30
+    The code is of a step this account has not spent (fresh_code; waits when
+    needed); the sign-in itself runs Argon2id under the sanitizers, hence the
+    wide margin."""
     pending = login_pending(port, account.name, account.password, source)
     if pending is None:
         raise RuntimeError(f"sign-in of {account.name}: no code form")
-    r = request(port, "POST", "/login/code", form_body({"pending": pending.encode(),
-                                                         "code": totp(account.secret).encode()}),
+    code = fresh_code(account, margin=15.0, earliest=earliest)
+    step = account.last_step
+    r = request(port, "POST", "/login/code", form_body({"pending": pending.encode(), "code": code.encode()}),
                 FORM_TYPE, source=source, timeout=30)
-    account.last_step = step
     cookie = (r.header("set-cookie") or "").split(";")[0] if r is not None else ""
     if r is None or r.status != 303 or not cookie.startswith("rempart_session="):
         raise RuntimeError(f"sign-in of {account.name} failed: {r.status if r else 'no answer'}")
-    session = Session(account, cookie, "")
+    session = Session(account, cookie, "", home=r.header("location") or "", signin_step=step, source=source)
     me = console_request(port, "GET", "/api/v1/me", session=session, source=source)
     if me is None or me.status != 200:
         raise RuntimeError(f"sign-in of {account.name}: /api/v1/me answered {me.status if me else 'nothing'}")
-    session.csrf = json.loads(me.body)["csrf_token"]
+    j = json.loads(me.body)
+    session.csrf = j["csrf_token"]
+    session.actor = j.get("actor", "")
     return session
+
+
+def post_form(port: int, session: Session, target: str, fields: dict | None = None, code: str | None = None,
+              timeout: float = 30) -> Response | None:
+    """A console form post as `session` (from its own address), with its
+    `csrf` field and, when given, the step-up `code`."""
+    values = {k: (v if isinstance(v, bytes) else str(v).encode()) for k, v in (fields or {}).items()}
+    values["csrf"] = session.csrf.encode()
+    if code is not None:
+        values["code"] = code.encode()
+    return console_request(port, "POST", target, form_body(values), FORM_TYPE, session=session,
+                           source=session.source, timeout=timeout)
+
+
+def api_call(port: int, method: str, target: str, body: dict | None = None, session: Session | None = None,
+             token: str | None = None, source: str | None = None, timeout: float = 30) -> Response | None:
+    """A JSON API call with a session (and its X-CSRF-Token) or a bearer token."""
+    data = json.dumps(body).encode() if body is not None else b""
+    headers = {"Authorization": f"Bearer {token}"} if token else None
+    src = source if source is not None else (session.source if session else None)
+    return console_request(port, method, target, data, JSON_TYPE if body is not None else None, session=session,
+                           headers=headers, source=src, timeout=timeout)
+
+
+ENROL_LINK_RE = re.compile(rb"/enrol\?code=(rmpe_[A-Za-z0-9_-]+)")
+OTPAUTH_SECRET_RE = re.compile(rb"otpauth://[^\s\"<]*?[?&](?:amp;)?secret=([A-Z2-7]+)")
+
+
+def enrol(port: int, link_code: str, name: str, role: str, source: str | None = None,
+          password: str | None = None) -> tuple[Account | None, list[Response]]:
+    """Self-enrolment with a link, as its owner would: the password twice,
+    then the first code of the new authenticator. The account (None if any
+    step failed) and the answers of the three steps."""
+    password = password or "Zq-" + os.urandom(9).hex() + "-owner-chosen"
+    answers = []
+    r = request(port, "GET", "/enrol?code=" + link_code, source=source, timeout=30)
+    answers.append(r)
+    if r is None or r.status != 200:
+        return None, answers
+    r = request(port, "POST", "/enrol", form_body({"code": link_code.encode(), "password": password.encode(),
+                                                   "password2": password.encode()}),
+                FORM_TYPE, source=source, timeout=60)
+    answers.append(r)
+    m = OTPAUTH_SECRET_RE.search(r.body) if r is not None and r.status == 200 else None
+    if m is None:
+        return None, answers
+    acct = Account(name, role, password, m.group(1).decode(), [])
+    r = request(port, "POST", "/enrol/confirm", form_body({"code": link_code.encode(),
+                                                           "totp": fresh_code(acct).encode()}),
+                FORM_TYPE, source=source, timeout=30)
+    answers.append(r)
+    if r is None or r.status != 303:
+        return None, answers
+    return acct, answers
 
 
 def die_unless_binary() -> None:

@@ -1,7 +1,7 @@
 // Test-only helpers: a fresh rempart instance in a temporary directory and a
 // headless Debian Chromium, both on this machine only.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -14,12 +14,17 @@ export function rempart(args, input) {
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
-export async function startInstance() {
+// `configEdit`, if given, rewrites the configuration text before serve
+// starts. Alerts go to DIR/alerts.jsonl.
+export async function startInstance({ configEdit } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'rempart-browser-'));
   const config = join(dir, 'rempart.toml');
   const init = rempart(['init', '--data', join(dir, 'data'), '--keys', join(dir, 'keys'), '--config', config,
                         '--listen', '127.0.0.1:0', '--console-listen', '127.0.0.1:0']);
   if (init.code !== 0) throw new Error('init failed: ' + init.err);
+  let text = readFileSync(config, 'utf8').replace(/^file = .*$/m, `file = ${JSON.stringify(join(dir, 'alerts.jsonl'))}`);
+  if (configEdit) text = configEdit(text);
+  writeFileSync(config, text);
   const log = [];
   const proc = spawn(binary, ['serve', '--config', config], { stdio: ['ignore', 'ignore', 'pipe'] });
   proc.stderr.setEncoding('utf8');
