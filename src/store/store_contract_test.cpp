@@ -884,6 +884,159 @@ TEST_P(StoreContract, ExportPublicKeyIsSetReadAndCleared) {
   EXPECT_EQ(missing_read.error().code, Errc::not_found);
 }
 
+// ---- Privilege requests, sponsors, raised budgets, enrolment (migration 0009).
+
+TEST_P(StoreContract, AccountEnrolmentColumnsRoundTripAndFindByEnrolHash) {
+  AccountRow a = account_row("acct-1", "alice");
+  a.state = "enrolling";
+  a.created_by = "account:0102";
+  a.admin_since = 42;
+  a.enrol_hash = bytes("enrol-hash");
+  a.enrol_expires_at = 99;
+  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) { return tx.insert_account(a); }));
+  std::optional<AccountRow> got;
+  auto by_hash = [&](const Bytes& h) {
+    return keeper_->transact([&](KeeperTx& tx) -> Result<void> {
+      auto r = tx.find_account_by_enrol_hash(h);
+      if (!r) return std::unexpected(r.error());
+      got = *r;
+      return {};
+    });
+  };
+  ASSERT_TRUE(by_hash(bytes("enrol-hash")));
+  ASSERT_TRUE(got);
+  EXPECT_EQ(*got, a);
+  ASSERT_TRUE(by_hash(bytes("other")));
+  EXPECT_FALSE(got);
+  // Enrolled: the hash is cleared, the account active, no longer found by it.
+  a.state = "active";
+  a.enrol_hash.reset();
+  a.admin_since.reset();
+  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) { return tx.update_account(a); }));
+  ASSERT_TRUE(by_hash(bytes("enrol-hash")));
+  EXPECT_FALSE(got);
+  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) -> Result<void> {
+    auto r = tx.find_account(bytes("acct-1"));
+    if (!r) return std::unexpected(r.error());
+    got = *r;
+    return {};
+  }));
+  ASSERT_TRUE(got);
+  EXPECT_EQ(*got, a);
+  // Two accounts cannot share an enrolment hash.
+  AccountRow b = account_row("acct-2", "bob");
+  b.enrol_hash = bytes("same");
+  AccountRow c = account_row("acct-3", "carol");
+  c.enrol_hash = bytes("same");
+  auto dup = keeper_->transact([&](KeeperTx& tx) -> Result<void> {
+    if (auto r = tx.insert_account(b); !r) return r;
+    return tx.insert_account(c);
+  });
+  ASSERT_FALSE(dup);
+  EXPECT_EQ(dup.error().code, Errc::conflict);
+}
+
+TEST_P(StoreContract, SponsorsArePairsAndRepeatsAreNoErrors) {
+  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) -> Result<void> {
+    if (auto r = tx.insert_account(account_row("acct-1", "alice")); !r) return r;
+    if (auto r = tx.insert_sponsor(bytes("acct-1"), bytes("acct-9")); !r) return r;
+    return tx.insert_sponsor(bytes("acct-1"), bytes("acct-9"));
+  }));
+  bool yes = false, no = true, reverse = true;
+  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) -> Result<void> {
+    auto a = tx.is_sponsor(bytes("acct-1"), bytes("acct-9"));
+    auto b = tx.is_sponsor(bytes("acct-1"), bytes("acct-8"));
+    auto c = tx.is_sponsor(bytes("acct-9"), bytes("acct-1"));
+    if (!a || !b || !c) return fail(Errc::internal, "read");
+    yes = *a;
+    no = *b;
+    reverse = *c;
+    return {};
+  }));
+  EXPECT_TRUE(yes);
+  EXPECT_FALSE(no);
+  EXPECT_FALSE(reverse);
+}
+
+TEST_P(StoreContract, PrivilegeRequestsRoundTripNewestFirstAndUpdate) {
+  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) { return tx.insert_account(account_row("acct-1", "alice")); }));
+  PrivilegeRequestRow r1{0, "create_account", bytes("acct-1"), "newbie", R"({"role":"viewer"})", bytes("h1"),
+                         "pending", 100, 200, std::nullopt, std::nullopt};
+  PrivilegeRequestRow r2{0, "unlock", bytes("acct-1"), "bob", R"({"reason":"x"})", std::nullopt, "pending", 101, 201,
+                         std::nullopt, std::nullopt};
+  std::int64_t id1 = 0, id2 = 0;
+  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) -> Result<void> {
+    auto a = tx.insert_privilege_request(r1);
+    auto b = tx.insert_privilege_request(r2);
+    if (!a || !b) return fail(Errc::internal, "insert");
+    id1 = *a;
+    id2 = *b;
+    return {};
+  }));
+  EXPECT_NE(id1, id2);
+  r1.id = id1;
+  r2.id = id2;
+  std::vector<PrivilegeRequestRow> all;
+  std::optional<PrivilegeRequestRow> one;
+  auto read = [&] {
+    return keeper_->transact([&](KeeperTx& tx) -> Result<void> {
+      auto l = tx.privilege_requests(10);
+      auto f = tx.find_privilege_request(id1);
+      if (!l || !f) return fail(Errc::internal, "read");
+      all = *l;
+      one = *f;
+      return {};
+    });
+  };
+  ASSERT_TRUE(read());
+  EXPECT_EQ(all, (std::vector<PrivilegeRequestRow>{r2, r1}));
+  EXPECT_EQ(one, r1);
+  r1.status = "approved";
+  r1.decided_by = bytes("acct-2");
+  r1.decided_at = 150;
+  r1.target = "ignored";  // only the decision's columns change
+  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) { return tx.update_privilege_request(r1); }));
+  ASSERT_TRUE(read());
+  r1.target = "newbie";
+  EXPECT_EQ(one, r1);
+  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) -> Result<void> {
+    auto l = tx.privilege_requests(1);
+    if (!l) return std::unexpected(l.error());
+    all = *l;
+    return {};
+  }));
+  EXPECT_EQ(all.size(), 1u);
+  PrivilegeRequestRow ghost = r1;
+  ghost.id = id2 + 100;
+  auto missing = keeper_->transact([&](KeeperTx& tx) { return tx.update_privilege_request(ghost); });
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, Errc::not_found);
+}
+
+TEST_P(StoreContract, RaisedBudgetsAreKeptPerAccountAndKind) {
+  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) { return tx.insert_account(account_row("acct-1", "alice")); }));
+  const AccountBudgetRow email{bytes("acct-1"), "email", 0, 40, 80, 1000};
+  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) { return tx.put_account_budget(email); }));
+  std::optional<AccountBudgetRow> got, none;
+  auto read = [&] {
+    return keeper_->transact([&](KeeperTx& tx) -> Result<void> {
+      auto a = tx.account_budget(bytes("acct-1"), "email");
+      auto b = tx.account_budget(bytes("acct-1"), "phone");
+      if (!a || !b) return fail(Errc::internal, "read");
+      got = *a;
+      none = *b;
+      return {};
+    });
+  };
+  ASSERT_TRUE(read());
+  EXPECT_EQ(got, email);
+  EXPECT_FALSE(none);
+  const AccountBudgetRow again{bytes("acct-1"), "email", 5, 50, 90, 2000};
+  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) { return tx.put_account_budget(again); }));
+  ASSERT_TRUE(read());
+  EXPECT_EQ(got, again);
+}
+
 TEST_P(StoreContract, ExportsRoundTripAndUpdate) {
   ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) -> Result<void> {
     if (auto r = tx.insert_account(account_row("acct-1", "alice")); !r) return r;
