@@ -386,6 +386,12 @@ Result<PrivilegeRequestInfo> AccountService::approve_privilege(const std::string
     if (auto c = check_approver(tx, *approver, (*req)->requester_id, (*req)->created_at); !c) {
       return std::unexpected(c.error());
     }
+    const auto kind = parse_privilege_kind((*req)->kind);
+    if (kind && *kind != PrivilegeKind::create_account && targets_account(*kind)) {
+      auto target = tx.find_account_by_name((*req)->target);
+      if (!target) return propagate(target);
+      if (*target && (*target)->id == *approver) return fail(Errc::permission, "approval: not for one's own account");
+    }
     return std::move(**req);
   };
   bool expired = false;

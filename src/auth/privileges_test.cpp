@@ -182,6 +182,17 @@ TEST_F(PrivilegesTest, TheApproverIsAnotherIndependentAdminOfLongStanding) {
   ASSERT_TRUE(svc_->approve_privilege(late.account_id, role->id, fresh(late), ""));
 }
 
+TEST_F(PrivilegesTest, NobodyApprovesAChangeToTheirOwnAccount) {
+  auto r = ask(alice_, of(PrivilegeKind::set_role, "bob", Role::viewer));
+  ASSERT_TRUE(r);
+  const auto checks = audit(action::mfa_check).size();
+  auto own = svc_->approve_privilege(bob_.account_id, r->id, fresh(bob_), "");
+  ASSERT_FALSE(own);
+  EXPECT_EQ(own.error().code, Errc::permission);
+  EXPECT_EQ(audit(action::mfa_check).size(), checks) << "refused before the code is checked";
+  EXPECT_EQ(svc_->account("bob")->role, Role::admin);
+}
+
 TEST_F(PrivilegesTest, EachKindTakesEffectOnlyWhenApproved) {
   const auto orga = add("orga", Role::organiser);
   // Role: nothing changes while pending; admin_since starts at approval.
