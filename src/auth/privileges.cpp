@@ -79,6 +79,41 @@ Result<nlohmann::json> ask_params(const PrivilegeAsk& a) {
   return p;
 }
 
+// A new account that waits for its owner to enrol with `enrol_hash`.
+store::AccountRow new_enrolling_account(const std::string& name, Role role, const std::string& created_by,
+                                        const Bytes& enrol_hash, std::int64_t now, std::int64_t expires_at) {
+  store::AccountRow a;
+  a.id = random_bytes(kAccountIdSize);
+  a.name = name;
+  a.role = std::string(role_name(role));
+  a.created_at = a.updated_at = now;
+  a.state = "enrolling";
+  a.created_by = created_by;
+  if (role == Role::admin) a.admin_since = now;
+  a.enrol_hash = enrol_hash;
+  a.enrol_expires_at = expires_at;
+  return a;
+}
+
+// Clears what signs `a` in (password, TOTP, recovery codes, export key,
+// sessions) so its owner enrols again with `enrol_hash`; the caller writes
+// `a` back.
+Result<void> back_to_enrolment(store::KeeperTx& tx, store::AccountRow& a, const Bytes& enrol_hash,
+                               std::int64_t expires_at, nlohmann::json& details) {
+  a.state = "enrolling";
+  a.password_hash.clear();
+  a.totp_sealed.clear();
+  a.totp_last_step = -1;
+  a.enrol_hash = enrol_hash;
+  a.enrol_expires_at = expires_at;
+  if (auto x = tx.delete_recovery_codes(a.id); !x) return x;
+  if (auto k = tx.set_export_public_key(a.id, std::nullopt); !k) return k;
+  auto n = tx.delete_sessions_of(a.id);
+  if (!n) return propagate(n);
+  details["sessions_revoked"] = *n;
+  return {};
+}
+
 std::int64_t param_int(const nlohmann::json& p, const char* key) {
   return p.contains(key) && p[key].is_number_integer() ? p[key].get<std::int64_t>() : 0;
 }
@@ -270,16 +305,8 @@ Result<void> AccountService::apply_privilege(store::KeeperTx& tx, const store::P
     if (!taken) return propagate(taken);
     if (*taken) return fail(Errc::conflict, "approval: an account of that name exists");
     const auto role = parse_role(param_text(params, "role")).value_or(Role::viewer);
-    store::AccountRow a;
-    a.id = random_bytes(kAccountIdSize);
-    a.name = req.target;
-    a.role = std::string(role_name(role));
-    a.created_at = a.updated_at = now;
-    a.state = "enrolling";
-    a.created_by = requester_actor;
-    if (role == Role::admin) a.admin_since = now;
-    a.enrol_hash = req.secret_hash;
-    a.enrol_expires_at = now + opt_.enrolment_seconds;
+    const store::AccountRow a = new_enrolling_account(req.target, role, requester_actor, req.secret_hash.value_or(Bytes{}),
+                                                      now, now + opt_.enrolment_seconds);
     if (auto i = tx.insert_account(a); !i) return i;
     for (const Bytes* s : {&req.requester_id, &approver.id}) {
       if (auto i = tx.insert_sponsor(a.id, *s); !i) return i;
@@ -329,17 +356,10 @@ Result<void> AccountService::apply_privilege(store::KeeperTx& tx, const store::P
     case PrivilegeKind::reset_mfa: {
       // The owner enrols again with the code the requester handed them;
       // until then the account cannot sign in and its tokens stop.
-      a.state = "enrolling";
-      a.password_hash.clear();
-      a.totp_sealed.clear();
-      a.totp_last_step = -1;
-      a.enrol_hash = req.secret_hash;
-      a.enrol_expires_at = now + opt_.enrolment_seconds;
-      if (auto x = tx.delete_recovery_codes(a.id); !x) return x;
-      if (auto k = tx.set_export_public_key(a.id, std::nullopt); !k) return k;
-      auto n = tx.delete_sessions_of(a.id);
-      if (!n) return propagate(n);
-      done["sessions_revoked"] = *n;
+      if (auto e = back_to_enrolment(tx, a, req.secret_hash.value_or(Bytes{}), now + opt_.enrolment_seconds, done);
+          !e) {
+        return e;
+      }
       act = action::account_reset_mfa;
       break;
     }
@@ -501,16 +521,8 @@ Result<std::string> AccountService::invite_account(const std::string& actor, con
   if (auto r = crypto::init(); !r) return std::unexpected(r.error());
   const std::int64_t now = opt_.clock();
   const std::string code = new_enrolment_code();
-  store::AccountRow a;
-  a.id = random_bytes(kAccountIdSize);
-  a.name = name;
-  a.role = std::string(role_name(role));
-  a.created_at = a.updated_at = now;
-  a.state = "enrolling";
-  a.created_by = actor;
-  if (role == Role::admin) a.admin_since = now;
-  a.enrol_hash = enrolment_hash(code);
-  a.enrol_expires_at = now + opt_.enrolment_seconds;
+  const store::AccountRow a =
+      new_enrolling_account(name, role, actor, enrolment_hash(code), now, now + opt_.enrolment_seconds);
   auto r = store_->transact([&](store::KeeperTx& tx) -> Result<void> {
     if (auto i = tx.insert_account(a); !i) {
       if (i.error().code == Errc::conflict) return fail(Errc::conflict, "an account of that name exists");
@@ -532,19 +544,8 @@ Result<std::string> AccountService::reset_enrolment(const std::string& actor, co
   const std::int64_t now = opt_.clock();
   auto r = modify(actor, name, action::account_reset_mfa,
                   [&](store::KeeperTx& tx, store::AccountRow& a, nlohmann::json& d) -> Result<void> {
-                    a.state = "enrolling";
-                    a.password_hash.clear();
-                    a.totp_sealed.clear();
-                    a.totp_last_step = -1;
-                    a.enrol_hash = enrolment_hash(code);
-                    a.enrol_expires_at = now + opt_.enrolment_seconds;
-                    if (auto x = tx.delete_recovery_codes(a.id); !x) return x;
-                    if (auto k = tx.set_export_public_key(a.id, std::nullopt); !k) return k;
-                    auto n = tx.delete_sessions_of(a.id);
-                    if (!n) return propagate(n);
-                    d["sessions_revoked"] = *n;
                     d["invite"] = true;
-                    return {};
+                    return back_to_enrolment(tx, a, enrolment_hash(code), now + opt_.enrolment_seconds, d);
                   });
   if (!r) return std::unexpected(r.error());
   return code;

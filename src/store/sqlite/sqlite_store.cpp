@@ -569,6 +569,19 @@ Result<std::int64_t> run_counting(Connection& conn, const sqlite::Sql& stmt, aut
   return q->changes();
 }
 
+// Runs an INSERT … RETURNING id and returns the id.
+Result<std::int64_t> insert_returning_id(Connection& conn, const sqlite::Sql& stmt, auto&& bind) {
+  auto q = conn.query(stmt);
+  if (!q) return propagate(q);
+  bind(*q);
+  auto step = q->step();
+  if (!step) return propagate(step);
+  if (!*step) return fail(Errc::storage, "sqlite " + std::string(stmt.name) + " returned no id");
+  const std::int64_t id = q->int64(0);
+  if (auto r = q->run(); !r) return propagate(r);  // finish the statement
+  return id;
+}
+
 // ---- Exports ---------------------------------------------------------------------
 
 // Column order of REMPART_EXPORT_COLUMNS.
@@ -969,21 +982,15 @@ class SqliteKeeperTx final : public KeeperTx {
   }
 
   Result<std::int64_t> insert_api_token(const ApiTokenRow& row) override {
-    auto q = conn_.query(sql::kInsertApiToken);
-    if (!q) return propagate(q);
-    q->bind_text(1, row.label)
-        .bind_text(2, row.scope)
-        .bind_text(3, row.prefix)
-        .bind_blob(4, row.token_hash)
-        .bind_text(5, row.created_by)
-        .bind_int(6, row.created_at)
-        .bind_int(7, row.expires_at);
-    auto step = q->step();
-    if (!step) return propagate(step);
-    if (!*step) return fail(Errc::storage, "sqlite kInsertApiToken returned no id");
-    const std::int64_t id = q->int64(0);
-    if (auto r = q->run(); !r) return propagate(r);  // finish the statement
-    return id;
+    return insert_returning_id(conn_, sql::kInsertApiToken, [&](Query& q) {
+      q.bind_text(1, row.label)
+          .bind_text(2, row.scope)
+          .bind_text(3, row.prefix)
+          .bind_blob(4, row.token_hash)
+          .bind_text(5, row.created_by)
+          .bind_int(6, row.created_at)
+          .bind_int(7, row.expires_at);
+    });
   }
   Result<std::optional<ApiTokenRow>> find_api_token(const Bytes& token_hash) override {
     auto q = conn_.query(sql::kSelectApiTokenByHash);
@@ -1030,24 +1037,18 @@ class SqliteKeeperTx final : public KeeperTx {
   }
 
   Result<std::int64_t> insert_privilege_request(const PrivilegeRequestRow& row) override {
-    auto q = conn_.query(sql::kInsertPrivilegeRequest);
-    if (!q) return propagate(q);
-    q->bind_text(1, row.kind)
-        .bind_blob(2, row.requester_id)
-        .bind_text(3, row.target)
-        .bind_text(4, row.params)
-        .bind_optional_blob(5, row.secret_hash)
-        .bind_text(6, row.status)
-        .bind_int(7, row.created_at)
-        .bind_int(8, row.expires_at)
-        .bind_optional_blob(9, row.decided_by)
-        .bind_optional_int(10, row.decided_at);
-    auto step = q->step();
-    if (!step) return propagate(step);
-    if (!*step) return fail(Errc::storage, "sqlite kInsertPrivilegeRequest returned no id");
-    const std::int64_t id = q->int64(0);
-    if (auto r = q->run(); !r) return propagate(r);  // finish the statement
-    return id;
+    return insert_returning_id(conn_, sql::kInsertPrivilegeRequest, [&](Query& q) {
+      q.bind_text(1, row.kind)
+          .bind_blob(2, row.requester_id)
+          .bind_text(3, row.target)
+          .bind_text(4, row.params)
+          .bind_optional_blob(5, row.secret_hash)
+          .bind_text(6, row.status)
+          .bind_int(7, row.created_at)
+          .bind_int(8, row.expires_at)
+          .bind_optional_blob(9, row.decided_by)
+          .bind_optional_int(10, row.decided_at);
+    });
   }
   Result<std::optional<PrivilegeRequestRow>> find_privilege_request(std::int64_t id) override {
     auto q = conn_.query(sql::kSelectPrivilegeRequest);
@@ -1172,24 +1173,18 @@ class SqliteKeeperTx final : public KeeperTx {
     return q->optional_blob(0);
   }
   Result<std::int64_t> insert_export(const ExportRow& row) override {
-    auto q = conn_.query(sql::kInsertExport);
-    if (!q) return propagate(q);
-    q->bind_blob(1, row.requester_id)
-        .bind_text(2, row.tag)
-        .bind_text(3, row.fields)
-        .bind_text(4, row.reason)
-        .bind_text(5, row.status)
-        .bind_int(6, row.created_at)
-        .bind_int(7, row.expires_at)
-        .bind_optional_blob(8, row.approver_id)
-        .bind_optional_int(9, row.approved_at)
-        .bind_int(10, row.rows);
-    auto step = q->step();
-    if (!step) return propagate(step);
-    if (!*step) return fail(Errc::storage, "sqlite kInsertExport returned no id");
-    const std::int64_t id = q->int64(0);
-    if (auto r = q->run(); !r) return propagate(r);  // finish the statement
-    return id;
+    return insert_returning_id(conn_, sql::kInsertExport, [&](Query& q) {
+      q.bind_blob(1, row.requester_id)
+          .bind_text(2, row.tag)
+          .bind_text(3, row.fields)
+          .bind_text(4, row.reason)
+          .bind_text(5, row.status)
+          .bind_int(6, row.created_at)
+          .bind_int(7, row.expires_at)
+          .bind_optional_blob(8, row.approver_id)
+          .bind_optional_int(9, row.approved_at)
+          .bind_int(10, row.rows);
+    });
   }
   Result<std::optional<ExportRow>> find_export(std::int64_t id) override {
     auto q = conn_.query(sql::kSelectExport);
