@@ -1,5 +1,7 @@
 #include "audit/chain.hpp"
 
+#include "core/hex.hpp"
+
 #include <chrono>
 
 #include <sodium.h>
@@ -30,16 +32,7 @@ void put_lp(std::string& out, std::span<const std::uint8_t> b) {
 
 }  // namespace
 
-std::string to_hex(std::span<const std::uint8_t> bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (std::uint8_t b : bytes) {
-    out.push_back(kDigits[b >> 4]);
-    out.push_back(kDigits[b & 0xf]);
-  }
-  return out;
-}
+std::string to_hex(std::span<const std::uint8_t> bytes) { return core::to_hex(bytes); }
 
 void encode_entry(const store::AuditEntryRow& row, std::string& out) {
   out.clear();

@@ -1,5 +1,7 @@
 #include "audit/checkpoint.hpp"
 
+#include "core/hex.hpp"
+
 #include <fcntl.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -33,12 +35,9 @@ std::string message(const Checkpoint& c) {
 }
 
 Result<store::Bytes> from_hex(std::string_view hex, std::size_t want) {
-  if (hex.size() != want * 2) return fail(Errc::invalid_input, "hex field of the wrong length");
-  store::Bytes out(want);
-  if (sodium_hex2bin(out.data(), out.size(), hex.data(), hex.size(), nullptr, nullptr, nullptr) != 0) {
-    return fail(Errc::invalid_input, "hex field is not hex");
-  }
-  return out;
+  auto out = core::from_hex(hex, want);
+  if (!out) return fail(Errc::invalid_input, "hex field of the wrong length or not hex");
+  return std::move(*out);
 }
 
 template <typename T>

@@ -41,9 +41,5 @@ std::optional<store::Bytes> parse_account_id(std::string_view hex);
 // The CLI's operator ("operator:<user>"), who holds the keyring on the keeper host.
 bool is_operator_actor(const std::string& actor);
 
-template <typename T>
-std::unexpected<Error> propagate(Result<T>& r) {
-  return std::unexpected(std::move(r.error()));
-}
 
 }  // namespace rempart::auth::internal

@@ -10,6 +10,7 @@
 #include "audit/chain.hpp"
 #include "auth/account_internal.hpp"
 #include "auth/totp.hpp"
+#include "core/hex.hpp"
 
 namespace rempart::auth {
 namespace {
@@ -190,16 +191,7 @@ void make_export_key(Enrolment& e, Bytes& public_key) {
   sodium_memzero(secret.data(), secret.size());
 }
 
-std::optional<Bytes> parse_account_id(std::string_view hex) {
-  if (hex.size() != kAccountIdSize * 2) return std::nullopt;
-  Bytes out(kAccountIdSize);
-  std::size_t len = 0;
-  if (sodium_hex2bin(out.data(), out.size(), hex.data(), hex.size(), nullptr, &len, nullptr) != 0 ||
-      len != kAccountIdSize) {
-    return std::nullopt;
-  }
-  return out;
-}
+std::optional<Bytes> parse_account_id(std::string_view hex) { return core::from_hex(hex, kAccountIdSize); }
 
 }  // namespace internal
 

@@ -252,7 +252,7 @@ int run_serve(const ServeArgs& a) {
     // thread of the store instead (open_sqlite_keeper_writer), the fold
     // went on committing while the checkpoint's writes and sync competed
     // with its own, and the sign-ups' p99 under `serve --role all` rose
-    // from 23.9-25.5 ms to 33.8-36.3 ms (docs/benchmarks.md, eighth pass).
+    // from 23.9-25.5 ms to 33.8-36.3 ms (docs/benchmarks.md, "Checkpoints").
     auto st = store::open_sqlite_keeper(c->database());
     if (!st) return report(st.error());
     keeper_store = std::move(*st);

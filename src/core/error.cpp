@@ -1,6 +1,13 @@
 #include "core/error.hpp"
 
+#include <chrono>
+
 namespace rempart {
+
+std::int64_t unix_now() noexcept {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 const char* errc_name(Errc c) noexcept {
   switch (c) {

@@ -3,6 +3,7 @@
 // callers and an internal message for operators' logs. The internal message
 // must never contain personal data, SQL text or key material: it names what
 // failed, not the values involved.
+#include <cstdint>
 #include <expected>
 #include <string>
 #include <utility>
@@ -40,5 +41,14 @@ using Result = std::expected<T, Error>;
 inline std::unexpected<Error> fail(Errc c, std::string msg) {
   return std::unexpected<Error>(Error{c, std::move(msg)});
 }
+
+// Passes a failed result's error up unchanged (moved out of `r`).
+template <typename T>
+std::unexpected<Error> propagate(Result<T>& r) {
+  return std::unexpected(std::move(r.error()));
+}
+
+// Unix time in seconds, from the system clock.
+std::int64_t unix_now() noexcept;
 
 }  // namespace rempart

@@ -5,21 +5,15 @@
 #include <vector>
 
 #include "audit/chain.hpp"
+#include "core/hex.hpp"
 
 namespace rempart::guard {
 
 namespace {
 
 std::optional<store::Bytes> parse_hex(std::string_view hex) {
-  if (hex.size() % 2 != 0 || hex.empty()) return std::nullopt;
-  store::Bytes out(hex.size() / 2);
-  for (std::size_t i = 0; i < out.size(); ++i) {
-    unsigned v = 0;
-    const auto [p, ec] = std::from_chars(hex.data() + 2 * i, hex.data() + 2 * i + 2, v, 16);
-    if (ec != std::errc{} || p != hex.data() + 2 * i + 2) return std::nullopt;
-    out[i] = static_cast<std::uint8_t>(v);
-  }
-  return out;
+  if (hex.empty()) return std::nullopt;
+  return core::from_hex(hex);
 }
 
 struct Window {

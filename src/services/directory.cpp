@@ -9,6 +9,7 @@
 #include "audit/chain.hpp"
 #include "guard/budget.hpp"
 #include "auth/mask.hpp"
+#include "core/hex.hpp"
 #include "core/text.hpp"
 #include "core/validate.hpp"
 #include "crypto/blind_index.hpp"
@@ -26,24 +27,8 @@ constexpr std::string_view kHidden = "\u2022\u2022\u2022";  // "•••"
 // misread: they are then refused, and the console starts from the top.
 constexpr std::string_view kCursorLabel = "v1.";
 
-int hex_digit(char c) noexcept {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // 32 hex digits (either case) -> 16 bytes; nullopt for anything else.
-std::optional<store::Bytes> parse_id(std::string_view hex) {
-  if (hex.size() != kIdBytes * 2) return std::nullopt;
-  store::Bytes id(kIdBytes);
-  for (std::size_t i = 0; i < kIdBytes; ++i) {
-    const int hi = hex_digit(hex[2 * i]), lo = hex_digit(hex[2 * i + 1]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    id[i] = static_cast<std::uint8_t>(hi * 16 + lo);
-  }
-  return id;
-}
+std::optional<store::Bytes> parse_id(std::string_view hex) { return core::from_hex(hex, kIdBytes); }
 
 // "v1.<created_at>.<id as 32 lower-case hex digits>". The cursor shows
 // nothing the page did not (both values are in MaskedSupporter), so it

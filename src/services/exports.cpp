@@ -1,5 +1,7 @@
 #include "services/exports.hpp"
 
+#include "core/hex.hpp"
+
 #include <fcntl.h>
 #include <sodium.h>
 #include <sys/stat.h>
@@ -55,20 +57,7 @@ constexpr std::size_t kMaxChunkCipher = kChunkPlain + crypto_secretstream_xchach
 constexpr std::array<std::string_view, 5> kFictionBlocks = {"+3319900", "+3326191", "+3335320", "+3346571",
                                                              "+3353649"};
 
-template <typename T>
-std::unexpected<Error> propagate(Result<T>& r) {
-  return std::unexpected(std::move(r.error()));
-}
-
-std::optional<Bytes> parse_id(std::string_view hex) {
-  if (hex.size() != kIdBytes * 2) return std::nullopt;
-  Bytes out(kIdBytes);
-  std::size_t len = 0;
-  if (sodium_hex2bin(out.data(), out.size(), hex.data(), hex.size(), nullptr, &len, nullptr) != 0 || len != kIdBytes) {
-    return std::nullopt;
-  }
-  return out;
-}
+std::optional<Bytes> parse_id(std::string_view hex) { return core::from_hex(hex, kIdBytes); }
 
 bool valid_reason(std::string_view r) { return core::text::is_plain_line(r, kMaxReasonBytes); }
 

@@ -106,7 +106,7 @@ Result<FoldCounts> Folder::fold_once(std::size_t limit) {
   // the sign-ups' p99 (median 25.0 → 29.2 ms) and rate (7,666 → 7,284 /s)
   // over 17 alternated runs: woken from sleep each pass, it seemingly
   // preempts the intake's threads, where a new thread waits its turn
-  // (docs/benchmarks.md, eighth pass).
+  // (docs/benchmarks.md, "A thread per fold pass, not a persistent worker").
   constexpr std::size_t kSplitAt = 64;
   const std::size_t n = items->size();
   std::vector<Opened> opened;

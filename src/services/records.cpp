@@ -87,10 +87,6 @@ void FoldCounts::add(Upsert u) {
   }
 }
 
-std::int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 PreparedUpsert RecordWriter::prepare(const core::Person& p) const { return prepare(p, unix_now_ms()); }
 

@@ -109,6 +109,7 @@ Result<core::Person> open_supporter(const crypto::KeeperKeyring& keys, const sto
 // The audit action of an upsert outcome.
 std::string_view audit_action(Upsert u);
 
-std::int64_t unix_now();
+// Seconds since the Unix epoch: core's, named here too.
+using ::rempart::unix_now;
 
 }  // namespace rempart::services

@@ -131,17 +131,6 @@ using sqlite::Connection;
 using sqlite::Query;
 namespace sql = sqlite::sql;
 
-std::int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-template <typename T>
-std::unexpected<Error> propagate(Result<T>& r) {
-  return std::unexpected(std::move(r.error()));
-}
-
 // Creates the database file with mode 0600 if missing and refuses one that
 // group or others may access: the file holds ciphertext only, but its
 // metadata (how many supporters, when they signed up) is still sensitive.
@@ -180,7 +169,7 @@ Result<void> ensure_private_file(const std::filesystem::path& db) {
 // Both files keep SQLite's 4 KiB pages: 16 KiB pages for the inbox wrote
 // twice the bytes per sign-up at a steady 780 a second and 26-30 % more at
 // saturation, for no clear gain in rate or p99 with the fold running
-// (docs/benchmarks.md, eleventh pass). A file made with other pages keeps
+// (docs/benchmarks.md, "Inbox pages are 4 KiB"). A file made with other pages keeps
 // them (SQLite ignores the setting once a file has pages).
 Result<void> prepare_database(const std::filesystem::path& db, std::span<const sqlite::Migration> migrations) {
   if (auto r = ensure_private_file(db); !r) return r;
