@@ -38,8 +38,8 @@ std::vector<std::string> strings(const nlohmann::json& j, const char* key) {
 
 Result<BlastRadius> blast_radius(store::KeeperStore& store, const BlastQuery& q) {
   const std::string actions[] = {std::string(action::supporter_reveal), std::string(action::supporter_export),
-                                 std::string(action::supporter_list)};
-  std::unordered_map<std::string, Exposure> revealed, masked;
+                                 std::string(action::supporter_list), std::string(action::supporter_sample)};
+  std::unordered_map<std::string, Exposure> revealed, masked, opened;
   BlastRadius out;
   auto r = store.scan_audit_actions(actions, q.actor, q.since, q.until, [&](const store::AuditEntryRow& row) {
     const auto details = nlohmann::json::parse(row.details, nullptr, false);
@@ -54,6 +54,10 @@ Result<BlastRadius> blast_radius(store::KeeperStore& store, const BlastQuery& q)
     ++out.entries;
     if (row.action == action::supporter_list) {
       for (const auto& id : strings(details, "records")) note(masked[id], id, row.actor, row.at);
+      return true;
+    }
+    if (row.action == action::supporter_sample) {
+      for (const auto& id : strings(details, "records")) note(opened[id], id, row.actor, row.at);
       return true;
     }
     auto records = strings(details, "records");
@@ -71,9 +75,13 @@ Result<BlastRadius> blast_radius(store::KeeperStore& store, const BlastQuery& q)
   for (auto& [id, e] : masked) {
     if (!revealed.contains(id)) out.masked_only.push_back(std::move(e));
   }
+  for (auto& [id, e] : opened) {
+    if (!revealed.contains(id) && !masked.contains(id)) out.opened_only.push_back(std::move(e));
+  }
   auto by_record = [](const Exposure& a, const Exposure& b) { return a.record < b.record; };
   std::sort(out.revealed.begin(), out.revealed.end(), by_record);
   std::sort(out.masked_only.begin(), out.masked_only.end(), by_record);
+  std::sort(out.opened_only.begin(), out.opened_only.end(), by_record);
   return out;
 }
 
@@ -94,6 +102,9 @@ std::string summary(const BlastRadius& b) {
     }
   }
   if (!b.masked_only.empty()) s += "; " + std::to_string(b.masked_only.size()) + " more seen masked only";
+  if (!b.opened_only.empty()) {
+    s += "; " + std::to_string(b.opened_only.size()) + " more opened inside the keeper, shown to nobody";
+  }
   return s;
 }
 

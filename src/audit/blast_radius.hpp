@@ -40,6 +40,7 @@ struct Exposure {
 struct BlastRadius {
   std::vector<Exposure> revealed;     // by record id
   std::vector<Exposure> masked_only;  // seen masked, never revealed in the window
+  std::vector<Exposure> opened_only;  // opened inside the keeper and shown to nobody (supporter.sample)
   std::size_t entries = 0;            // audit entries that named any record
   std::size_t malformed = 0;          // entries whose details could not be read
 };

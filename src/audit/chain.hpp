@@ -34,6 +34,9 @@ inline constexpr std::string_view supporter_reveal = "supporter.reveal";        
 inline constexpr std::string_view supporter_export = "supporter.export";        // personal data written out in bulk
 inline constexpr std::string_view supporter_list = "supporter.list";            // records shown masked
 inline constexpr std::string_view supporter_lookup_miss = "supporter.lookup_miss";
+// Records opened inside the keeper to move data, shown to nobody (details:
+// "records", "purpose"): e.g. the real records whose shape honeytokens copy.
+inline constexpr std::string_view supporter_sample = "supporter.sample";
 inline constexpr std::string_view supporter_tag = "supporter.tag";                  // tags added to or removed from a record
 inline constexpr std::string_view intake_reject = "intake.reject";              // a submission dropped on folding
 inline constexpr std::string_view import_run = "import.run";

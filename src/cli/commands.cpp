@@ -687,6 +687,7 @@ int run_audit_blast_radius(const AuditBlastArgs& a) {
                             {"session", a.session},
                             {"revealed", b->revealed.size()},
                             {"masked_only", b->masked_only.size()},
+                            {"opened_only", b->opened_only.size()},
                             {"csv", a.csv.has_value()}};
   if (!a.since.empty()) details["since_us"] = w->first;
   if (!a.until.empty()) details["until_us"] = w->second;
@@ -723,6 +724,11 @@ int run_audit_blast_radius(const AuditBlastArgs& a) {
     std::cout << "  " << e.record << "  " << format_time(e.first_at) << " .. " << format_time(e.last_at) << "  x"
               << e.times << "  " << printable(actors_of(e)) << "\n";
   }
+  if (!b->opened_only.empty()) std::cout << "\nopened inside the keeper, shown to nobody:\n";
+  for (const auto& e : b->opened_only) {
+    std::cout << "  " << e.record << "  " << format_time(e.first_at) << " .. " << format_time(e.last_at) << "  x"
+              << e.times << "  " << printable(actors_of(e)) << "\n";
+  }
   if (b->malformed != 0) std::cout << "warning: " << b->malformed << " entries had unreadable details\n";
   if (a.csv) {
     std::ofstream out(*a.csv, std::ios::trunc);
@@ -734,8 +740,12 @@ int run_audit_blast_radius(const AuditBlastArgs& a) {
     for (const auto& e : b->masked_only) {
       out << e.record << ",masked,," << format_time(e.first_at) << "," << format_time(e.last_at) << "\n";
     }
+    for (const auto& e : b->opened_only) {
+      out << e.record << ",opened,," << format_time(e.first_at) << "," << format_time(e.last_at) << "\n";
+    }
     if (!out) return report(Error{Errc::io, "cannot write " + a.csv->string()});
-    std::cout << "rempart: wrote " << b->revealed.size() + b->masked_only.size() << " record ids to "
+    std::cout << "rempart: wrote " << b->revealed.size() + b->masked_only.size() + b->opened_only.size()
+              << " record ids to "
               << a.csv->string() << "\n";
   }
   std::cerr << "rempart: answered in " << std::fixed << std::setprecision(1) << ms << " ms\n";

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <limits>
 #include <map>
+#include <set>
 #include <optional>
 #include <random>
 #include <span>
@@ -140,13 +141,16 @@ struct Source {
 };
 
 // nullopt if the record went away since its position was read.
+// Every record opened is added to `opened` (ids), for the audit entry.
 Result<std::optional<Source>> open_source(store::KeeperStore& store, const crypto::KeeperKeyring& keys,
-                                          const std::vector<store::SupporterPosition>& positions, std::size_t rank) {
+                                          const std::vector<store::SupporterPosition>& positions, std::size_t rank,
+                                          std::set<std::string>& opened) {
   // The record and its tags in one statement: one snapshot, so the tags are
   // the record's as it was read.
   auto listed = store.find_listing(positions[rank].id);
   if (!listed) return std::unexpected(listed.error());
   if (!*listed) return std::optional<Source>{};
+  opened.insert(audit::to_hex((*listed)->row.id));
   auto person = open_supporter(keys, (*listed)->row);
   if (!person) return std::unexpected(person.error());
   return std::optional<Source>{
@@ -189,12 +193,13 @@ struct DomainStats {
 };
 
 Result<DomainStats> domain_stats(store::KeeperStore& store, const crypto::KeeperKeyring& keys,
-                                 const std::vector<store::SupporterPosition>& positions, std::size_t want, Rng& rng) {
+                                 const std::vector<store::SupporterPosition>& positions, std::size_t want, Rng& rng,
+                                 std::set<std::string>& opened) {
   DomainStats stats;
   const bool everyone = positions.size() <= want;
   const std::size_t m = everyone ? positions.size() : want;
   for (std::size_t k = 0; k < m; ++k) {
-    auto s = open_source(store, keys, positions, everyone ? k : rng.index(positions.size()));
+    auto s = open_source(store, keys, positions, everyone ? k : rng.index(positions.size()), opened);
     if (!s) return std::unexpected(s.error());
     if (!*s) continue;
     stats.add(domain_of((*s)->person.email));
@@ -459,7 +464,10 @@ Result<std::size_t> plant_honeytokens(store::KeeperStore& store, const crypto::K
   if (!positions) return std::unexpected(positions.error());
   if (positions->empty()) return fail(Errc::invalid_input, "plant after importing supporters");
 
-  auto stats = domain_stats(store, keys, *positions, std::max(n, kMinStatsSample), rng);
+  // Every real record opened here is named in a `supporter.sample` entry,
+  // so that blast-radius reports show what planting read.
+  std::set<std::string> opened;
+  auto stats = domain_stats(store, keys, *positions, std::max(n, kMinStatsSample), rng, opened);
   if (!stats) return std::unexpected(stats.error());
 
   // Shapes, names and sealing outside the transaction: the write lock is
@@ -471,7 +479,7 @@ Result<std::size_t> plant_honeytokens(store::KeeperStore& store, const crypto::K
   for (std::size_t k = 0; k < n; ++k) {
     std::optional<Plan> plan;
     for (int attempt = 0; attempt < kSourceAttempts && !plan; ++attempt) {
-      auto src = open_source(store, keys, *positions, rng.index(positions->size()));
+      auto src = open_source(store, keys, *positions, rng.index(positions->size()), opened);
       if (!src) return std::unexpected(src.error());
       if (!*src) continue;
       plan = make_plan(rng, **src, *stats, *positions, now);
@@ -486,6 +494,10 @@ Result<std::size_t> plant_honeytokens(store::KeeperStore& store, const crypto::K
     for (Plan& plan : plans) {
       if (auto w = write_plan(tx, writer, rng, plan, now, actor); !w) return w;
     }
+    auto s = audit::record(tx, keys,
+                           audit::Event{actor, std::string(audit::action::supporter_sample), "",
+                                        nlohmann::json{{"records", opened}, {"purpose", "honeytoken_shapes"}}, ""});
+    if (!s) return std::unexpected(s.error());
     auto e = audit::record(tx, keys,
                            audit::Event{actor, std::string(audit::action::honeytoken_plant), "",
                                         nlohmann::json{{"count", n}}, ""});

@@ -7,12 +7,14 @@
 #include <cmath>
 #include <map>
 #include <random>
+#include <limits>
 #include <set>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "audit/blast_radius.hpp"
 #include "audit/chain.hpp"
 #include "core/validate.hpp"
 #include "services/directory.hpp"
@@ -394,6 +396,29 @@ TEST_F(PlantedDirectory, HoneytokensAreWellFormedOwnTheirContactsAndAreAuditedOn
   EXPECT_EQ(plants[0].actor, "operator:test");
   EXPECT_EQ(plants[0].subject, "");
   EXPECT_EQ(nlohmann::json::parse(plants[0].details), (nlohmann::json{{"count", kTokens}}));
+
+  // Every real record opened to copy shapes from is named, in one
+  // `supporter.sample` entry, and only real records: blast radius sees what
+  // planting read, and the entry tells no honeytoken apart.
+  std::vector<std::string> sampled;
+  ASSERT_TRUE(store_->scan_audit(1, [&](const store::AuditEntryRow& r) {
+    if (r.action == audit::action::supporter_sample) {
+      const auto details = nlohmann::json::parse(r.details);
+      for (const auto& id : details["records"]) sampled.push_back(id.get<std::string>());
+    }
+    return true;
+  }));
+  ASSERT_FALSE(sampled.empty());
+  for (const auto& id : sampled) {
+    store::Bytes raw;
+    for (std::size_t i = 0; i < id.size(); i += 2) raw.push_back(static_cast<std::uint8_t>(std::stoi(id.substr(i, 2), nullptr, 16)));
+    EXPECT_FALSE(*store_->is_honeytoken(raw));
+  }
+  auto blast = audit::blast_radius(*store_, {"operator:test", std::numeric_limits<std::int64_t>::min(),
+                                             std::numeric_limits<std::int64_t>::max(), ""});
+  ASSERT_TRUE(blast);
+  EXPECT_EQ(blast->opened_only.size(), sampled.size());
+  EXPECT_TRUE(blast->revealed.empty());
 }
 
 // ---- Refusals ---------------------------------------------------------------------

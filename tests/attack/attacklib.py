@@ -7,8 +7,12 @@ Tally and ends with the plain closing line `N passed, N failed`.
 Adding an intake endpoint to attack means adding an Endpoint to ENDPOINTS
 below: the payload corpus, the leak scanner and the sqlmap stage all iterate
 over that list. The admin console has its own stage (console_scan.py) built on
-the helpers at the end: accounts and tokens through the CLI, the two-step
-sign-in over HTTP, requests carrying a session.
+the helpers at the end: accounts and tokens through the CLI, TOTP codes of
+steps an account has not used yet (fresh_code), the two-step sign-in over
+HTTP, form posts and API calls carrying a session or a bearer token,
+self-enrolment by link, and the instance's alerts read back from a JSONL
+file sink (Instance.alert_file, alerts, wait_alert) and its accounts from
+`admin list` (Instance.accounts).
 """
 
 from __future__ import annotations
@@ -727,21 +731,23 @@ def totp_eval(secret: str, variable: str = "code", placeholder: str = "CODE") ->
             f"if {variable} == '{placeholder}' else {variable}")
 
 
-def fresh_code(account: Account, margin: float = 5.0, earliest: bool = True) -> str:
+def fresh_code(account: Account, margin: float = 5.0, earliest: bool = True, spend: bool = True) -> str:
     """A code the server accepts for `account` now: of a step later than any
     it may have spent, inside the server's +-1 step window for the next
     `margin` seconds (how long the request may take to be checked). With
     `earliest`, the step before the current one when it is still safely in
     the window, so up to three codes are usable at once; otherwise the
     current step or later. Sleeps (at most one step) when none is usable yet.
-    Marks the step spent."""
+    Marks the step spent, unless `spend` is false (for a request the server
+    must refuse before it reads the code: the same code then stays usable)."""
     while True:
         now = time.time()
         low = current_step(now + margin) - (1 if earliest else 0)
         high = current_step(now) + 1
         step = max(account.last_step + 1, low)
         if step <= high:
-            account.last_step = step
+            if spend:
+                account.last_step = step
             return totp_step(account.secret, step)
         time.sleep(max(0.05, (step - 1) * TOTP_STEP - now + 0.05))
 

@@ -4,28 +4,56 @@
 
 Set-up: a few supporters imported with the CLI, an organiser, an admin and an
 auditor created with `admin add` and signed in over HTTP (name + password,
-then the TOTP code), and an `intake` API token. The exfiltration guard's
-budgets are off ([guard] all 0): the scan sends thousands of list, search and
-reveal requests, and the point here is injection, not the guard locking the
-scanner out (its own tests cover that).
+then the TOTP code), two more admins (one made "today", inside the approvers'
+cooling period, and the insider of check 3a), an `intake` API token, and a
+JSONL alert file. The exfiltration guard's budgets are off ([guard] and
+[guard.viewer] all 0): the scan sends thousands of list, search and reveal
+requests, and the point here is injection, not the guard locking the
+scanner out (part 4 turns it on). TOTP codes are computed in Python
+(attacklib.totp_step, checked against oathtool): a step-up code must be of a
+step the account has not used yet (sign-in included), so the scripts take
+the earliest unused step inside the server's +-1 window (fresh_code).
 
 1. sqlmap with each account's session cookie (and the CSRF token as a fixed
    parameter, never tested) on every console input that reaches the store:
    search (page and API), the masked list, reveal, tags, the audit filter,
-   account creation, and both sign-in steps unauthenticated (the code step
-   gets a fresh `pending` id before each request through sqlmap's --eval).
+   token creation, account creation and unlock requests, request approval,
+   self-enrolment (signed out, GET and POST), and both sign-in steps
+   unauthenticated (the code step gets a fresh `pending` id before each
+   request through sqlmap's --eval; the admin's forms get the current TOTP
+   code the same way, so sqlmap never counts toward the admin's lock).
    `--batch --level 2 --risk 2 --dbms SQLite`, bounded as sqlmap_scan.py is.
    Fails on any finding or hint, a 5xx, a dead server, key material, or SQL
    or database text in a response (other than the escaped echo of what the
    request sent, which the audit page legitimately shows as its filter).
 2. Raw-socket checks: every route without a session (303 /login or 401), an
-   intake token on every API read (403), foreign Host (421), cross-site posts
-   (403), the console and intake ports serving nothing of each other (404),
-   and the payload corpus into the search, reveal reason, tag and sign-in
-   fields: a 2xx/3xx/4xx, nothing leaked, nothing reflected.
-3. `rempart audit verify` passes, the server stops cleanly, no sanitizer report.
+   intake token on every API read (403), foreign Host on every route (421),
+   cross-site posts (403), the console and intake ports serving nothing of
+   each other (404), the payload corpus into the search, reveal reason, tag
+   and sign-in fields (a 2xx/3xx/4xx, nothing leaked, nothing reflected), and
+   /enrol answering signed out with one fixed page that reveals nothing.
+3. The insider's paths, each ending in a refusal and an alert read back from
+   the alert file: (a) sock-puppet: one admin alone asks for a new admin and
+   an organiser and tries to approve them itself (without a code, with a
+   wrong one, with a fresh one; an admin made today tries too): nothing is
+   created (`admin list`), privilege_request alerts; the sign-in's own code
+   replayed as a step-up code is a 409 and no failure.
+4. A second instance with the guard on ([guard] email_per_hour 4, viewers 450
+   masked rows an hour, 10 search misses a minute) and no cooling period:
+   (b) token multiplication: three reveal tokens, 401 while pending, approved
+   by another admin (after a replayed and a wrong code), then e-mails
+   revealed round-robin: one budget in total, 403, the creator locked, all
+   three tokens 401, a critical reveal_budget alert naming the account; on
+   the way an admin made on a colleague's request enrols by its link and may
+   not approve that colleague's request; (c) failed-search oracle: a viewer's
+   11th miss in a minute is refused, locked, search_misses alert; (d) listing
+   enumeration: a viewer paging 200 rows at a time sees at most its row
+   budget, then 403, locked, list_budget alert.
+5. No personal data in any alert line or refusal; `rempart audit verify`
+   passes, the servers stop cleanly, no sanitizer report.
 
 Usage: console_scan.py [--skip-sqlmap] [endpoint ...]
+  (naming endpoints runs only those sqlmap targets, nothing else)
   CONSOLE_SQLMAP_LIMIT=seconds per endpoint (default 120).
 """
 
@@ -48,9 +76,13 @@ import payloads as corpus_mod  # noqa: E402
 import sqlmap_scan as sm  # noqa: E402
 
 LIMIT = int(os.environ.get("CONSOLE_SQLMAP_LIMIT", "120"))
+WINDOWS = ("per_minute", "per_hour", "per_day")
 GUARD_OFF = {f"{k}_{p}": 0 for k in ("name", "email", "phone", "address") for p in ("per_hour", "per_day")}
-GUARD_OFF.update({"masked_per_minute": 0, "masked_per_hour": 0})
+GUARD_OFF.update({f"masked_rows_{w}": 0 for w in WINDOWS})
+GUARD_OFF.update({f"search_misses_{w}": 0 for w in WINDOWS})
+VIEWER_OFF = {f"masked_rows_{w}": 0 for w in WINDOWS}  # [guard.viewer]
 SEED_EMAIL = "ann.lee@example.org"
+ENROL_PROBE = "rmpe_" + "A" * 43  # the shape of an enrolment code, known to nobody
 
 
 # ---------------------------------------------------------------------------
@@ -80,16 +112,25 @@ class Console:
             "admin": inst.add_account("adm", "admin"),
             "auditor": inst.add_account("aud", "auditor"),
         }
+        # An admin the operator made minutes ago: inside the approvers'
+        # cooling period ([accounts] approver_cooling_hours, default 24).
+        self.recent_admin = inst.add_account("adm2", "admin")
+        # The insider of the sock-puppet check: an admin of its own, whose
+        # TOTP steps sqlmap does not spend.
+        self.mallory = inst.add_account("mallory", "admin")
         self.token = inst.create_token("intake", "website")
         self.sessions: dict[str, al.Session] = {}
         self.record_id = ""
         self.cursor = ""
 
     def sign_in_all(self) -> None:
+        homes = {"organiser": "/supporters", "admin": "/accounts", "auditor": "/audit"}
         for role, acct in self.accounts.items():
             try:
                 self.sessions[role] = al.sign_in(self.port, acct)
                 self.t.check(True, f"{role} signs in over HTTP")
+                self.t.check(self.sessions[role].home == homes[role], f"{role} lands on {homes[role]}",
+                             self.sessions[role].home)
             except RuntimeError as e:
                 self.t.check(False, f"{role} signs in over HTTP", str(e))
         org = self.sessions.get("organiser")
@@ -144,6 +185,7 @@ def targets(c: Console) -> list[Target]:
     rid = c.record_id or "00000000000000000000000000000000"
     csrf = {role: quote(s.csrf, safe="") for role, s in c.sessions.items()}
     audit_actor = quote(f"account:{c.accounts['organiser'].name}", safe="")
+    code_eval = al.totp_eval(c.accounts["admin"].secret)
     pending_eval = (
         "import urllib.request as _u, re as _r; "
         "pending = _r.search(b'name=\"pending\" value=\"([^\"]+)\"', _u.build_opener(_u.ProxyHandler({})).open("
@@ -172,12 +214,30 @@ def targets(c: Console) -> list[Target]:
                json.dumps({"fields": ["email"], "reason": "checking a bounce"}), json_body=True),
         Target("api-tags", "POST", f"/api/v1/supporters/{rid}/tags", ["add"], "organiser",
                json.dumps({"add": ["volunteer"]}), json_body=True),
+        # The admin's forms take a step-up code: `code=CODE` becomes the code
+        # of the current TOTP step in sqlmap's --eval (al.totp_eval), which
+        # the server either accepts (once a step) or answers 409 "wait for
+        # the next code"; neither counts toward the account's lock, so the
+        # admin survives hundreds of requests. A tested `code` stays a
+        # payload: those targets are refused before any code is read (the
+        # name exists, orga is not locked, no request #1), or a payload
+        # would count as a wrong code.
         Target("tokens", "POST", "/tokens", ["label", "scope", "days"], "admin",
-               f"label=website&scope=intake&days=30&csrf={csrf.get('admin', '')}"),
-        Target("unlock", "POST", "/accounts/orga/unlock", ["reason"], "admin",
-               f"reason=locked+by+mistake&csrf={csrf.get('admin', '')}"),
-        Target("accounts", "POST", "/accounts", ["name", "role", "password"], "admin",
-               f"name=newacct&role=viewer&password=Zq-long-enough-battery-staple-7&csrf={csrf.get('admin', '')}"),
+               f"label=website&scope=intake&days=30&code=CODE&csrf={csrf.get('admin', '')}",
+               extra=["--eval", code_eval]),
+        Target("unlock", "POST", "/accounts/orga/unlock", ["reason", "code"], "admin",
+               f"reason=locked+by+mistake&code=CODE&csrf={csrf.get('admin', '')}", extra=["--eval", code_eval]),
+        Target("approve", "POST", "/requests/1/approve", ["code"], "admin",
+               f"code=CODE&csrf={csrf.get('admin', '')}", extra=["--eval", code_eval, "--ignore-code", "404"]),
+        Target("accounts", "POST", "/accounts", ["name", "role", "code"], "admin",
+               f"name={c.accounts['auditor'].name}&role=viewer&code=CODE&csrf={csrf.get('admin', '')}",
+               extra=["--eval", code_eval]),
+        # Self-enrolment is signed out by design: the link's code is the only
+        # credential, looked up by its hash (404 for anything unknown).
+        Target("enrol", "GET", f"/enrol?code={ENROL_PROBE}", ["code"], None, extra=["--ignore-code", "404"]),
+        Target("enrol-post", "POST", "/enrol", ["code"], None,
+               f"code={ENROL_PROBE}&password=Zq-long-enough-battery-staple-7&password2=Zq-long-enough-battery-staple-7",
+               extra=["--ignore-code", "404"]),
         # Sign-in last: its failures throttle 127.0.0.1, which would slow any
         # later sign-in from here (none follows).
         Target("login", "POST", "/login", ["name", "password"], None, "name=orga&password=not-the-password-1"),
@@ -309,10 +369,16 @@ def run_sqlmap(c: Console, wanted: set[str]) -> None:
             t.check(not bad, f"{tg.name}: no {what} in any response", repr(bad[:2]))
         raw = traffic.read_bytes() if traffic.exists() else b""
         t.check(not any(s in raw for s in c.secrets), f"{tg.name}: no key material in any response")
+    # sqlmap's --eval may have spent the admin's current step.
+    adm = c.accounts["admin"]
+    adm.last_step = max(adm.last_step, al.current_step())
     # The sessions survived the scan (sqlmap tampered with the cookie, never ended it).
     for role, s in c.sessions.items():
         r = al.console_request(c.port, "GET", "/api/v1/me", session=s)
         t.check(r is not None and r.status == 200, f"{role} session still valid after sqlmap")
+    info = c.inst.accounts().get(adm.name, {})
+    t.check(info.get("state") == "active" and info.get("failures") == 0,
+            "sqlmap's step-up codes counted no failure against the admin", str(info))
 
 
 # ---------------------------------------------------------------------------
@@ -322,15 +388,22 @@ def run_sqlmap(c: Console, wanted: set[str]) -> None:
 def route_list(c: Console) -> list[tuple[str, str, str]]:
     """(method, path, kind) of every route that needs a session."""
     rid = c.record_id or "00000000000000000000000000000000"
-    pages_get = ["/", "/supporters", "/search", f"/supporters/{rid}", "/tags", "/accounts", "/tokens", "/sessions",
-                 "/audit"]
+    pages_get = ["/", "/supporters", "/search", f"/supporters/{rid}", "/tags", "/accounts", "/requests", "/tokens",
+                 "/sessions", "/audit", "/exports", "/exports/1/download"]
     pages_post = ["/logout", "/search", f"/supporters/{rid}/reveal", f"/supporters/{rid}/tags", "/accounts",
                   "/accounts/orga/disable", "/accounts/orga/role", "/accounts/orga/unlock", "/accounts/orga/reset-mfa",
-                  "/accounts/orga/revoke-sessions", "/tokens", "/tokens/1/revoke", "/sessions/revoke"]
+                  "/accounts/orga/revoke-sessions", "/accounts/orga/budget", "/requests/1/approve",
+                  "/requests/1/refuse", "/tokens", "/tokens/1/revoke", "/sessions/revoke", "/exports",
+                  "/exports/1/approve"]
     api_get = ["/api/v1/me", "/api/v1/supporters", f"/api/v1/supporters/{rid}", "/api/v1/tags"]
     api_post = ["/api/v1/supporters/search", f"/api/v1/supporters/{rid}/reveal", f"/api/v1/supporters/{rid}/tags"]
     return ([("GET", p, "page") for p in pages_get] + [("POST", p, "page") for p in pages_post] +
             [("GET", p, "api") for p in api_get] + [("POST", p, "api") for p in api_post])
+
+
+# Signed out by design: the enrolment link's code is the credential.
+ENROL_ROUTES = [("GET", "/enrol", "public"), ("GET", f"/enrol?code={ENROL_PROBE}", "public"),
+                ("POST", "/enrol", "public"), ("POST", "/enrol/confirm", "public")]
 
 
 def check_no_session(c: Console) -> None:
@@ -391,6 +464,16 @@ def check_host_and_origin(c: Console) -> None:
     for host in ("localhost", f"localhost:{c.port}", f"127.0.0.1:{c.port}", "LocalHost"):
         r = al.console_request(c.port, "GET", "/api/v1/me", session=org, headers={"Host": host})
         c.look(f"Host {host!r} accepted", r, (200,))
+    # Every route, the public enrolment ones included, refuses a foreign
+    # Host before anything else (DNS rebinding).
+    admin = c.sessions.get("admin") or org
+    for method, path, kind in route_list(c) + ENROL_ROUTES:
+        body, ctype = (b"", None)
+        if method == "POST":
+            body, ctype = (b"{}", al.JSON_TYPE) if kind == "api" else (b"csrf=x", al.FORM_TYPE)
+        r = al.console_request(c.port, method, path, body, ctype, session=admin if kind != "public" else None,
+                               headers={"Host": "rebind.evil.example"})
+        c.look(f"{method} {path} with a foreign Host", r, (421,))
     if org is None:
         return
     body = al.form_body({"kind": b"email", "q": SEED_EMAIL.encode(), "csrf": org.csrf.encode()})
@@ -472,7 +555,7 @@ def check_pending_flood(c: Console) -> None:
     c.t.check(ok == 2000, "every first step of the flood is answered (its own oldest give way)", str(ok))
     c.t.check(pending is not None, "another address got its first step")
     if pending is not None:
-        body = al.form_body({"pending": pending.encode(), "code": al.totp(acct.secret).encode()})
+        body = al.form_body({"pending": pending.encode(), "code": al.fresh_code(acct, margin=15).encode()})
         r = al.request(c.port, "POST", "/login/code", body, al.FORM_TYPE, source="127.0.0.67", timeout=30)
         c.look("another address's pending sign-in survives the flood", r, (303,))
 
@@ -597,6 +680,520 @@ def check_corpus(c: Console) -> None:
 
 
 # ---------------------------------------------------------------------------
+# 3. Insider paths, as the attacker's scripts ran them (each ends in a
+# refusal and an alert read back from the instance's JSONL alert sink)
+
+REQUEST_RE = re.compile(rb"Request #(\d+)")
+TOKEN_RE = re.compile(rb"\b(rmp_[A-Za-z2-7]{8}_[A-Za-z0-9_-]{20,})")
+
+
+def pii_of(rows: list[dict]) -> list[bytes]:
+    """The personal data of seeded rows as it could appear in a line: full
+    names, e-mail addresses, phone numbers (E.164 and national)."""
+    out = []
+    for r in rows:
+        out.append(f"{r['given_name']} {r['family_name']}".encode())
+        out.append(r["email"].encode())
+        out.append(r["phone"].encode())
+        if r["phone"].startswith("+33"):
+            out.append(("0" + r["phone"][3:]).encode())
+    return out
+
+
+def no_pii(t: al.Tally, what: str, data: bytes, pii: list[bytes]) -> bool:
+    hits = [p for p in pii if p in data]
+    return t.check(not hits, f"{what}: no personal data", repr(hits[:3]))
+
+
+def check_alert_lines(t: al.Tally, inst: al.Instance, label: str, pii: list[bytes]) -> None:
+    """Every alert line (the JSONL file and the stderr JSON in the serve
+    log) is JSON and carries no personal data."""
+    lines = inst.alerts()
+    t.check(bool(lines), f"{label}: the alert file holds alerts")
+    t.check(all(a is not None for _, a in lines), f"{label}: every alert line is JSON",
+            repr([raw[:200] for raw, a in lines if a is None][:2]))
+    no_pii(t, f"{label}: alert file", "\n".join(raw for raw, _ in lines).encode(), pii)
+    stderr_alerts = [ln for ln in inst.log().splitlines() if ln.startswith('{"actor"')]
+    no_pii(t, f"{label}: stderr alerts", "\n".join(stderr_alerts).encode(), pii)
+
+
+def alert_of(inst: al.Instance, kind: str, timeout: float = 5, **details) -> dict | None:
+    """The first alert of `kind` whose details hold every given value."""
+    def match(a: dict) -> bool:
+        d = a.get("details") or {}
+        return a.get("kind") == kind and all(d.get(k) == v for k, v in details.items())
+    return inst.wait_alert(match, timeout)
+
+
+def file_request(c_port: int, s: al.Session, target: str, fields: dict, code: str | None) -> tuple[al.Response | None, int]:
+    """Posts a privilege request form; the answer and the request number
+    its receipt shows (0 when none)."""
+    r = al.post_form(c_port, s, target, fields, code=code)
+    m = REQUEST_RE.search(r.body) if r is not None and r.status == 200 else None
+    return r, int(m.group(1)) if m else 0
+
+
+def check_sock_puppet(c: Console) -> None:
+    """Finding a: one admin session alone tries to make the second person
+    its own exports and reveals need (a new admin, an organiser) and to
+    approve its own requests. Also: the code the admin just signed in with,
+    replayed as a step-up code, is a clear 409 and no failure."""
+    t, inst, port = c.t, c.inst, c.port
+    adm = c.mallory
+    pii = pii_of(seed_rows())
+    try:
+        s = al.sign_in(port, adm, source="127.0.0.21")
+    except RuntimeError as e:
+        t.check(False, "sock-puppet: the admin signs in", str(e))
+        return
+    t.check(s.home == "/accounts", "sock-puppet: an admin lands on /accounts", s.home)
+
+    # The sign-in's own code, typed again for a step-up.
+    r = al.post_form(port, s, "/tokens", {"label": "replayed-code", "scope": "intake", "days": 1},
+                     code=al.totp_step(adm.secret, s.signin_step))
+    if c.look("step-up with the code just used to sign in", r, (409,)):
+        t.check(b"Wait for the next code" in r.body, "replayed code: told to wait for the next code")
+    t.check(inst.accounts()[adm.name]["failures"] == 0, "a replayed code does not count as a failure",
+            str(inst.accounts()[adm.name]))
+
+    def refused(what: str, r: al.Response | None, status: int, text: bytes) -> None:
+        if c.look(what, r, (status,)):
+            t.check(text in r.body, f"{what}: explained", r.body[-400:].decode("utf-8", "replace"))
+            no_pii(t, what, r.raw, pii)
+
+    # Filing without a code, and with a wrong one: refused, counted.
+    r, n = file_request(port, s, "/accounts", {"name": "puppet", "role": "admin"}, None)
+    refused("sock-puppet: a new admin requested without a code", r, 403, b"Code not accepted")
+    r, n = file_request(port, s, "/accounts", {"name": "puppet", "role": "admin"}, al.wrong_code(adm))
+    refused("sock-puppet: a new admin requested with a wrong code", r, 403, b"Code not accepted")
+    t.check(inst.accounts()[adm.name]["failures"] == 2, "a missing and a wrong step-up code count toward the lock",
+            str(inst.accounts()[adm.name]))
+    # Changes to its own account: refused before any code is read.
+    for verb, fields in (("role", {"role": "organiser"}), ("unlock", {"reason": "self service"}), ("reset-mfa", {}),
+                         ("budget", {"counted": "email", "per_hour": 1000, "per_day": 1000, "hours": 168})):
+        r, n = file_request(port, s, f"/accounts/{adm.name}/{verb}", fields, None)
+        refused(f"sock-puppet: {verb} of its own account", r, 403, b"Another admin must ask")
+    t.check(inst.accounts()[adm.name]["failures"] == 2, "own-account requests are refused before the code")
+
+    # With fresh codes: requests only, each shown with its number.
+    r, puppet = file_request(port, s, "/accounts", {"name": "puppet", "role": "admin"}, al.fresh_code(adm))
+    link = al.ENROL_LINK_RE.search(r.body) if r is not None else None
+    if c.look("sock-puppet: a new admin requested with a fresh code", r, (200,)):
+        t.check(puppet > 0 and b"Request filed" in r.body, "the new admin is a request", r.body[:300])
+        t.check(link is not None, "the request shows its enrolment link once")
+        t.check(b"otpauth" not in r.body and b"rmpx1_" not in r.body,
+                "the requester sees no TOTP set-up and no export key")
+    t.check(inst.accounts()[adm.name]["failures"] == 0, "a code accepted clears the failures")
+    # Approving its own request with the next fresh code: refused before
+    # the code is read, so the same code still files the next request.
+    r = al.post_form(port, s, f"/requests/{puppet}/approve", code=al.fresh_code(adm, spend=False))
+    refused(f"sock-puppet: approving its own request #{puppet} with a fresh code", r, 403,
+            b"another admin must approve")
+    r, puppet2 = file_request(port, s, "/accounts", {"name": "puppet2", "role": "organiser"}, al.fresh_code(adm))
+    if c.look("sock-puppet: a new organiser requested (with the code the approval did not spend)", r, (200,)):
+        t.check(puppet2 > 0 and b"Request filed" in r.body, "the new organiser is a request")
+    r = al.post_form(port, s, f"/requests/{puppet2}/approve", code=al.wrong_code(adm))
+    refused(f"sock-puppet: approving its own request #{puppet2} with a wrong code", r, 403,
+            b"another admin must approve")
+    t.check(inst.accounts()[adm.name]["failures"] == 0, "a refused approver spends no guess")
+
+    # The link opens nothing before another admin approves: the same page
+    # as a code nobody issued.
+    probe = al.request(port, "GET", f"/enrol?code={ENROL_PROBE}", source="127.0.0.21")
+    if link is not None:
+        r = al.request(port, "GET", "/enrol?code=" + link.group(1).decode(), source="127.0.0.21")
+        if c.look("sock-puppet: the enrolment link before approval", r, (404,)):
+            t.check(probe is not None and r.body == probe.body and b"puppet" not in r.body,
+                    "a pending link looks like an unknown one")
+    # Its own requests are listed without an approve form.
+    r = al.console_request(port, "GET", "/requests", session=s, source=s.source)
+    if c.look("sock-puppet: the requests page", r, (200,)):
+        t.check(b"puppet" in r.body and b"puppet2" in r.body, "both requests are listed")
+        t.check(f"/requests/{puppet}/approve".encode() not in r.body and
+                f"/requests/{puppet2}/approve".encode() not in r.body, "no approve form on one's own requests")
+
+    # An admin the operator made today is no second person either.
+    try:
+        s2 = al.sign_in(port, c.recent_admin, source="127.0.0.22")
+        r = al.post_form(port, s2, f"/requests/{puppet}/approve", code=al.fresh_code(c.recent_admin))
+        refused("an admin inside the cooling period approves", r, 403, b"Too recent to approve")
+    except RuntimeError as e:
+        t.check(False, "the recent admin signs in", str(e))
+
+    accounts = inst.accounts()
+    t.check("puppet" not in accounts and "puppet2" not in accounts, "admin list: no new account exists",
+            str(sorted(accounts)))
+    t.check(accounts.get("orga", {}).get("role") == "organiser" and accounts[adm.name]["state"] == "active",
+            "admin list: nothing else changed", str(accounts))
+    for n, what in ((puppet, "admin"), (puppet2, "organiser")):
+        a = alert_of(inst, "privilege_request", request=n)
+        t.check(a is not None and a.get("severity") == "warning" and a.get("actor") == s.actor and
+                (a.get("details") or {}).get("kind") == "create_account",
+                f"sock-puppet: a privilege_request alert for the new {what}", str(a))
+        t.check(alert_of(inst, "privilege_approved", timeout=0, request=n) is None,
+                f"sock-puppet: nothing approved the new {what}")
+    # Withdrawn; the link stays dead.
+    for n in (puppet, puppet2):
+        r = al.post_form(port, s, f"/requests/{n}/refuse")
+        c.look(f"sock-puppet: request #{n} withdrawn", r, (303,))
+    if link is not None:
+        r = al.request(port, "GET", "/enrol?code=" + link.group(1).decode(), source="127.0.0.21")
+        c.look("sock-puppet: the enrolment link after withdrawal", r, (404,))
+    t.note(f"sock-puppet: requests #{puppet} (admin) and #{puppet2} (organiser) filed, every self-approval refused, "
+           f"accounts now {sorted(accounts)}")
+
+
+def check_enrol_public(c: Console) -> None:
+    """/enrol answers without a session (the link's code is the credential)
+    and shows nothing for a code it does not know: one fixed page."""
+    t, port = c.t, c.port
+    names = [a.name.encode() for a in list(c.accounts.values()) + [c.recent_admin, c.mallory]]
+    pages = []
+    cases = [("GET", "/enrol", b"", None), ("GET", "/enrol?code=", b"", None),
+             ("GET", f"/enrol?code={ENROL_PROBE}", b"", None), ("GET", "/enrol?code=not-an-enrolment-code", b"", None),
+             ("GET", f"/enrol?code={ENROL_PROBE}&code=rmpe_x", b"", None),
+             ("POST", "/enrol", al.form_body({"code": ENROL_PROBE.encode(), "password": b"Zq-long-enough-staple-7",
+                                              "password2": b"Zq-long-enough-staple-7"}), al.FORM_TYPE),
+             ("POST", "/enrol", al.form_body({"code": c.token.encode(), "password": b"Zq-long-enough-staple-7",
+                                              "password2": b"Zq-long-enough-staple-7"}), al.FORM_TYPE),
+             ("POST", "/enrol/confirm", al.form_body({"code": ENROL_PROBE.encode(), "totp": b"123456"}), al.FORM_TYPE),
+             ("POST", "/enrol/confirm", b"", al.FORM_TYPE)]
+    for method, target, body, ctype in cases:
+        for label, headers in (("signed out", {}), ("forged cookie", {"Cookie": "rempart_session=AAAAAAAAAAAAAAAA"}),
+                               ("an intake token", {"Authorization": f"Bearer {c.token}"})):
+            r = al.console_request(port, method, target, body, ctype, headers=headers)
+            what = f"{method} {target[:40]} ({label})"
+            if c.look(what, r, (404,)):
+                t.check(r.header("set-cookie") is None, f"{what}: no cookie")
+                named = [n for n in names if re.search(rb"\b" + re.escape(n) + rb"\b", r.body)]
+                t.check(not named and b"otpauth" not in r.body and b"rmpe_" not in r.body
+                        and c.token.encode() not in r.body, f"{what}: reveals nothing", f"{named} {r.body[-400:]!r}")
+                pages.append(r.body)
+    t.check(len(set(pages)) == 1, "every unknown enrolment code gets the same page", str(len(set(pages))))
+
+
+# --- the guard instance: budgets on, no cooling period ----------------------
+
+G_EMAIL_PER_HOUR = 4
+G_VIEWER_ROWS_PER_HOUR = 450
+G_ROWS = 250
+G_MISSES_PER_MINUTE = 10  # the default
+
+
+def guard_rows() -> list[dict]:
+    return [{"given_name": f"Quill{i:03d}", "family_name": f"Marrow{i:03d}",
+             "email": f"quill{i:03d}.marrow@example.org", "phone": f"+3361990{i:04d}",
+             "postal_code": "33000", "tags": "gamma"} for i in range(G_ROWS)]
+
+
+def wait_for_window(seconds: int, room: float) -> None:
+    """Sleeps into the next budget window when fewer than `room` seconds
+    are left in this one (counters are per aligned minute, hour, day)."""
+    left = seconds - time.time() % seconds
+    if left < room:
+        time.sleep(left + 0.5)
+
+
+class Guarded:
+    """A second instance as an insider would meet it in production:
+    budgets on ([guard] email_per_hour 4, [guard.viewer] 450 rows an hour,
+    search misses 10 a minute), approvers without a cooling period so two
+    admins can approve each other's requests, alerts to a JSONL file."""
+
+    def __init__(self, tally: al.Tally):
+        self.t = tally
+        self.inst = al.Instance()
+        try:
+            self.set_up()
+        except BaseException:
+            self.inst.cleanup()  # stops a server that started but is not usable
+            raise
+
+    def set_up(self) -> None:
+        inst = self.inst
+        inst.alert_file()
+        inst.edit_section("guard", {"email_per_hour": G_EMAIL_PER_HOUR, "email_per_day": 60,
+                                    "search_misses_per_minute": G_MISSES_PER_MINUTE})
+        inst.edit_section("guard.viewer", {"masked_rows_per_minute": 0, "masked_rows_per_hour": G_VIEWER_ROWS_PER_HOUR,
+                                           "masked_rows_per_day": 1000})
+        inst.edit_section("accounts", {"approver_cooling_hours": 0})
+        inst.edit_section("console", {"session_idle_minutes": 120})
+        self.rows = guard_rows()
+        self.pii = pii_of(self.rows)
+        inst.import_supporters(self.rows)
+        self.acct = {name: inst.add_account(name, role) for name, role in
+                     (("boss", "admin"), ("rogue", "admin"), ("peer", "admin"), ("ally", "admin"),
+                      ("vsearch", "viewer"), ("vlist", "viewer"))}
+        inst.start()
+        self.port = inst.console_port
+        self.secrets = inst.secrets()
+
+    def look(self, what: str, r: al.Response | None, statuses: tuple) -> bool:
+        """Present, no 5xx, nothing leaked, no personal data on a refusal;
+        then the status."""
+        if not self.t.check(r is not None, f"{what}: answered"):
+            return False
+        self.t.check(r.status < 500, f"{what}: no 5xx", str(r.status))
+        bad = [b for b in al.leaks(r, self.secrets) if b != "version string" or not loopback_only(r.raw)]
+        self.t.check(not bad, f"{what}: nothing leaked", f"{bad}: {r.raw[:300]!r}")
+        if r.status >= 300:
+            no_pii(self.t, what, r.raw, self.pii)
+        return self.t.check(r.status in statuses, f"{what}: status", f"{r.status} not in {statuses}")
+
+    def sign_in(self, name: str, source: str) -> al.Session | None:
+        try:
+            return al.sign_in(self.port, self.acct[name], source=source)
+        except RuntimeError as e:
+            self.t.check(False, f"{name} signs in", str(e))
+            return None
+
+
+def check_token_multiplication(g: Guarded) -> None:
+    """Finding b: an admin asks for three reveal tokens to triple its
+    budget. They open nothing while pending; once another admin approves,
+    all three spend the one budget of the account that made them: exactly
+    one budget is served, then 403, the account is locked, every token
+    stops and a critical reveal_budget alert names the account. On the way:
+    a wrong approval code is refused and changes nothing, and an admin made
+    on a colleague's request cannot approve that colleague's requests."""
+    t, inst, port = g.t, g.inst, g.port
+    rs = g.sign_in("rogue", "127.0.0.31")
+    if rs is None:
+        return
+    rogue, boss = g.acct["rogue"], g.acct["boss"]
+    tokens: list[str] = []
+    requests: list[int] = []
+
+    def ask(i: int) -> None:
+        r, n = file_request(port, rs, "/tokens", {"label": f"bulk{i}", "scope": "reveal", "days": 1},
+                            al.fresh_code(rogue))
+        m = TOKEN_RE.search(r.body) if r is not None else None
+        if g.look(f"reveal token {i} requested", r, (200,)) and t.check(n > 0 and m is not None,
+                                                                      f"reveal token {i}: a request and its token"):
+            tokens.append(m.group(1).decode())
+            requests.append(n)
+
+    def me(token: str) -> al.Response | None:
+        return al.api_call(port, "GET", "/api/v1/me", token=token, source="127.0.0.36")
+
+    def approve(n: int) -> None:
+        r = al.post_form(port, bs, f"/requests/{n}/approve", code=al.fresh_code(boss))
+        g.look(f"request #{n} approved by another admin", r, (303,))
+
+    ask(0)
+    ask(1)
+    for i, tok in enumerate(tokens):
+        r = me(tok)
+        g.look(f"pending reveal token {i} on /api/v1/me", r, (401,))
+    if tokens:
+        r = al.api_call(port, "GET", "/api/v1/supporters?limit=5", token=tokens[0], source="127.0.0.36")
+        g.look("pending reveal token lists", r, (401,))
+    bs = g.sign_in("boss", "127.0.0.32")
+    if bs is None or not requests:
+        return
+    # The approver types the code it has just signed in with: a clear wait,
+    # no failure. Then a wrong code: refused, counted, nothing applied.
+    r = al.post_form(port, bs, f"/requests/{requests[0]}/approve", code=al.totp_step(boss.secret, bs.signin_step))
+    if g.look("approval with the code the approver just signed in with", r, (409,)):
+        t.check(b"Wait for the next code" in r.body, "approval with a replayed code: told to wait")
+    t.check(inst.accounts()["boss"]["failures"] == 0, "a replayed approval code is no failure",
+            str(inst.accounts()["boss"]))
+    r = al.post_form(port, bs, f"/requests/{requests[0]}/approve", code=al.wrong_code(boss))
+    if g.look("approval with a wrong code", r, (403,)):
+        t.check(b"Code not accepted" in r.body, "approval with a wrong code: explained")
+    t.check(inst.accounts()["boss"]["failures"] == 1, "a wrong approval code counts toward the lock",
+            str(inst.accounts()["boss"]))
+    g.look("the token after a replayed and a wrong approval code", me(tokens[0]), (401,))
+    for n in requests:
+        approve(n)
+    check_puppet_is_no_second_person(g)  # fills the wait for rogue's next code
+    ask(2)
+    if len(requests) == 3:
+        approve(requests[2])
+    if not t.check(len(tokens) == 3, "three reveal tokens approved", str(len(tokens))):
+        return
+    for i, tok in enumerate(tokens):
+        r = me(tok)
+        if g.look(f"approved reveal token {i} on /api/v1/me", r, (200,)):
+            t.check(json.loads(r.body).get("scope") == "reveal", f"token {i} has scope reveal")
+    for n in requests:
+        a = alert_of(inst, "privilege_request", request=n)
+        t.check(a is not None and (a.get("details") or {}).get("kind") == "reveal_token",
+                f"privilege_request alert for token request #{n}", str(a))
+        t.check(alert_of(inst, "privilege_approved", request=n) is not None, f"privilege_approved alert for #{n}")
+
+    r = al.api_call(port, "GET", "/api/v1/supporters?limit=20", token=tokens[0], source="127.0.0.36")
+    ids = [x["id"] for x in json.loads(r.body)["items"]] if r is not None and r.status == 200 else []
+    if not t.check(len(ids) == 20, "the token lists 20 records to reveal", str(r.status if r else None)):
+        return
+    wait_for_window(3600, 60)
+    served, last = 0, None
+    for i in range(4 * G_EMAIL_PER_HOUR):
+        r = al.api_call(port, "POST", f"/api/v1/supporters/{ids[i]}/reveal",
+                        {"fields": ["email"], "reason": "checking a bounce"}, token=tokens[i % 3], source="127.0.0.36")
+        last = r
+        if r is None or r.status != 200:
+            break
+        served += 1
+    t.check(served == G_EMAIL_PER_HOUR, "three tokens get one budget between them",
+            f"{served} e-mails served, budget {G_EMAIL_PER_HOUR}")
+    t.note(f"token multiplication: {served} e-mails served over 3 tokens (email_per_hour {G_EMAIL_PER_HOUR}), "
+           f"then {last.status if last else None}")
+    if g.look("the reveal past the budget", last, (403,)):
+        t.check(json.loads(last.body).get("error") == "locked", "the reveal past the budget: locked")
+    info = inst.accounts().get("rogue", {})
+    t.check(info.get("state") == "locked" and "reveal_budget" in info.get("reason", ""),
+            "admin list: the tokens' creator is locked", str(info))
+    for i, tok in enumerate(tokens):
+        g.look(f"reveal token {i} after the lock", me(tok), (401,))
+        r = al.api_call(port, "POST", f"/api/v1/supporters/{ids[-1]}/reveal",
+                        {"fields": ["email"], "reason": "checking a bounce"}, token=tok, source="127.0.0.36")
+        g.look(f"reveal token {i} reveals after the lock", r, (401,))
+    r = al.console_request(port, "GET", "/api/v1/me", session=rs, source=rs.source)
+    g.look("the creator's session after the lock", r, (401,))
+    a = alert_of(inst, "reveal_budget")
+    t.check(a is not None and a.get("severity") == "critical" and (a.get("details") or {}).get("account") == rs.actor
+            and str(a.get("actor", "")).startswith("token:"),
+            "a critical reveal_budget alert names the creator account", str(a))
+
+
+def check_puppet_is_no_second_person(g: Guarded) -> None:
+    """Even when an honest admin approves a colleague's new admin, that
+    admin (enrolled by the link, over HTTP, as its owner would) can never
+    approve the colleague's requests."""
+    t, inst, port = g.t, g.inst, g.port
+    ps = g.sign_in("peer", "127.0.0.33")
+    al_s = g.sign_in("ally", "127.0.0.34")
+    if ps is None or al_s is None:
+        return
+    peer, ally = g.acct["peer"], g.acct["ally"]
+    r, n = file_request(port, ps, "/accounts", {"name": "puppet", "role": "admin"}, al.fresh_code(peer))
+    link = al.ENROL_LINK_RE.search(r.body) if r is not None else None
+    if not (g.look("peer asks for a new admin", r, (200,)) and t.check(link is not None and n > 0,
+                                                                        "the receipt holds the enrolment link")):
+        return
+    r = al.post_form(port, al_s, f"/requests/{n}/approve", code=al.fresh_code(ally))
+    g.look("ally approves the new admin", r, (303,))
+    code = link.group(1).decode()
+    puppet, answers = al.enrol(port, code, "puppet", "admin", source="127.0.0.35")
+    t.check(puppet is not None, "the new admin enrols with the link (password, authenticator, first code)",
+            str([(x.status if x else None) for x in answers]))
+    if puppet is None:
+        return
+    t.check(answers[-1].header("location") == "/login?enrolled=1", "enrolment ends on /login?enrolled=1")
+    t.check(alert_of(inst, "account_enrolled") is not None, "an account_enrolled alert")
+    r = al.request(port, "GET", "/enrol?code=" + code, source="127.0.0.35")
+    g.look("the enrolment link once used", r, (404,))
+    # peer asks for something; the admin made on peer's request may not approve it.
+    r, m = file_request(port, ps, "/accounts/vlist/budget",
+                        {"counted": "masked", "per_minute": 0, "per_hour": 100000, "per_day": 100000, "hours": 8},
+                        al.fresh_code(peer))
+    g.look("peer asks to raise a viewer's row budget", r, (200,))
+    try:
+        pus = al.sign_in(port, puppet, source="127.0.0.35")
+    except RuntimeError as e:
+        t.check(False, "the enrolled admin signs in", str(e))
+        return
+    r = al.post_form(port, pus, f"/requests/{m}/approve", code=al.fresh_code(puppet))
+    if g.look("the colleague's new admin approves the colleague's request", r, (403,)):
+        t.check(b"independent" in r.body, "refused as not independent", r.body[-300:])
+    r = al.post_form(port, ps, f"/requests/{m}/refuse")
+    g.look("peer withdraws the budget request", r, (303,))
+
+
+def check_search_misses(g: Guarded) -> None:
+    """Finding c: a viewer checks a leaked list against the directory by
+    exact search, as fast as it can. After search_misses_per_minute misses
+    the next search is refused, the account is locked, an alert goes out."""
+    t, inst, port = g.t, g.inst, g.port
+    s = g.sign_in("vsearch", "127.0.0.41")
+    if s is None:
+        return
+    t.check(s.home == "/supporters", "a viewer lands on /supporters", s.home)
+    wait_for_window(60, 15)
+    answered, last = 0, None
+    for i in range(5 * G_MISSES_PER_MINUTE):
+        r = al.api_call(port, "POST", "/api/v1/supporters/search",
+                        {"kind": "email", "value": f"leaked{i:03d}@list.example"}, session=s)
+        last = r
+        if r is None or r.status != 200:
+            break
+        t.check(json.loads(r.body).get("items") == [], f"miss {i}: nobody found")
+        answered += 1
+    t.check(answered == G_MISSES_PER_MINUTE, "failed searches answered up to the minute's budget",
+            f"{answered} answered, budget {G_MISSES_PER_MINUTE}")
+    t.note(f"failed-search oracle: {answered} misses answered, then {last.status if last else None}")
+    if g.look("the search past the miss budget", last, (403,)):
+        t.check(json.loads(last.body).get("error") == "locked", "the search past the miss budget: locked")
+    r = al.api_call(port, "POST", "/api/v1/supporters/search", {"kind": "email", "value": "quill000.marrow@example.org"},
+                    session=s)
+    g.look("a search after the lock", r, (401,))
+    info = inst.accounts().get("vsearch", {})
+    t.check(info.get("state") == "locked" and "search_misses" in info.get("reason", ""),
+            "admin list: the searching viewer is locked", str(info))
+    a = alert_of(inst, "search_misses")
+    t.check(a is not None and a.get("severity") == "critical" and a.get("actor") == s.actor,
+            "a critical search_misses alert names the viewer", str(a))
+
+
+def check_listing(g: Guarded) -> None:
+    """Finding d: a viewer pages the masked list 200 rows at a time (and
+    starts again at the end). It sees at most its row budget, then 403, is
+    locked, and a list_budget alert goes out."""
+    t, inst, port = g.t, g.inst, g.port
+    s = g.sign_in("vlist", "127.0.0.42")
+    if s is None:
+        return
+    wait_for_window(3600, 60)
+    seen, cursor, last, pages = 0, "", None, 0
+    for _ in range(20):
+        r = al.api_call(port, "GET", "/api/v1/supporters?limit=200" + (f"&cursor={quote(cursor, safe='')}" if cursor else ""),
+                        session=s)
+        last = r
+        if r is None or r.status != 200:
+            break
+        page = json.loads(r.body)
+        seen += len(page["items"])
+        cursor = page.get("next_cursor") or ""
+        pages += 1
+    t.check(G_VIEWER_ROWS_PER_HOUR - 200 < seen <= G_VIEWER_ROWS_PER_HOUR,
+            "the viewer sees no more rows than its budget (and is served up to it)",
+            f"{seen} rows in {pages} pages, budget {G_VIEWER_ROWS_PER_HOUR}")
+    t.note(f"listing: {seen} rows in {pages} pages of 200 (viewer budget {G_VIEWER_ROWS_PER_HOUR} an hour), "
+           f"then {last.status if last else None}")
+    if g.look("the page past the row budget", last, (403,)):
+        t.check(json.loads(last.body).get("error") == "locked", "the page past the row budget: locked")
+    g.look("a page after the lock", al.api_call(port, "GET", "/api/v1/supporters?limit=1", session=s), (401,))
+    info = inst.accounts().get("vlist", {})
+    t.check(info.get("state") == "locked" and "list_budget" in info.get("reason", ""),
+            "admin list: the listing viewer is locked", str(info))
+    a = alert_of(inst, "list_budget")
+    t.check(a is not None and a.get("severity") == "critical" and a.get("actor") == s.actor,
+            "a critical list_budget alert names the viewer", str(a))
+
+
+def run_guarded(tally: al.Tally) -> None:
+    t0 = time.monotonic()
+    try:
+        g = Guarded(tally)
+    except RuntimeError as e:
+        tally.check(False, "the guard instance starts", str(e))
+        return
+    try:
+        check_token_multiplication(g)
+        check_search_misses(g)
+        check_listing(g)
+        check_alert_lines(tally, g.inst, "guard instance", g.pii)
+        tally.check(g.inst.alive(), "guard instance still running", g.inst.log()[-2000:])
+        v = g.inst.cli(["audit", "verify"])
+        tally.check(v.returncode == 0, "guard instance: audit verify passes", v.stdout[-500:] + v.stderr[-500:])
+        g.inst.stop_and_check(tally)
+    finally:
+        g.inst.cleanup()
+    tally.note(f"guard instance took {time.monotonic() - t0:.0f} s")
+
+
+# ---------------------------------------------------------------------------
 
 
 def main() -> int:
@@ -605,9 +1202,14 @@ def main() -> int:
     wanted = {a for a in args if not a.startswith("--")}
     al.die_unless_binary()
     tally = al.Tally("console")
+    oath = al.totp("JBSWY3DPEHPK3PXP", at=1_700_000_000)
+    tally.check(al.totp_step("JBSWY3DPEHPK3PXP", 1_700_000_000 // al.TOTP_STEP) == oath,
+                "the scripts' TOTP agrees with oathtool", oath)
     inst = al.Instance(intake={"rate_per_minute": 1000000, "burst": 1000000})
     try:
+        inst.alert_file()
         inst.edit_section("guard", GUARD_OFF)
+        inst.edit_section("guard.viewer", VIEWER_OFF)
         # Long enough for the whole stage on a slow machine.
         inst.edit_section("console", {"session_idle_minutes": 120})
         inst.import_supporters(seed_rows())
@@ -615,6 +1217,11 @@ def main() -> int:
         tally.check(inst.console_port != 0 and inst.console_port != inst.port,
                     "the console listens on its own port", f"{inst.console_port} / {inst.port}")
         c = Console(tally, inst)
+        for name in ("orga", "adm", "aud", "adm2", "mallory"):
+            a = alert_of(inst, "operator_account_created", account=name)
+            tally.check(a is not None and a.get("severity") == "warning" and
+                        str(a.get("actor", "")).startswith("operator:"),
+                        f"the operator's admin add {name} raised a warning alert", str(a))
         c.sign_in_all()
 
         t0 = time.monotonic()
@@ -631,14 +1238,21 @@ def main() -> int:
             check_sign_in(c)
             check_pending_flood(c)
             check_corpus(c)
+            check_enrol_public(c)
             tally.note(f"socket checks took {time.monotonic() - t0:.0f} s")
+            t0 = time.monotonic()
+            check_sock_puppet(c)
+            tally.note(f"sock-puppet check took {time.monotonic() - t0:.0f} s")
 
         tally.check(inst.alive(), "server still running", inst.log()[-2000:])
         v = inst.cli(["audit", "verify"])
         tally.check(v.returncode == 0, "audit verify passes after the scan", v.stdout[-500:] + v.stderr[-500:])
         inst.stop_and_check(tally)
+        check_alert_lines(tally, inst, "console instance", pii_of(seed_rows()))
     finally:
         inst.cleanup()
+    if not wanted:
+        run_guarded(tally)
     return tally.finish()
 
 

@@ -1,0 +1,29 @@
+// The auditor's page (`GET /audit?actor=&action=`): parses the filter and
+// renders what services::read_audit returns (chain verification, the newest
+// matching entries, an actor's blast radius; the viewing itself audited).
+#include "console/console_internal.hpp"
+#include "services/audit_reader.hpp"
+
+namespace rempart::console::detail {
+
+Response get_audit(Call& c) {
+  services::AuditReadFilter filter;
+  filter.actor = query_param(c.req.target(), "actor").value_or("");
+  filter.action = query_param(c.req.target(), "action").value_or("");
+  if (filter.actor.size() > 100 || filter.action.size() > 64) return problem(c, problem_of(Errc::invalid_input));
+  auto reading = services::read_audit(*c.w.store, c.impl.keys, filter, c.impl.opt.checkpoint_file, c.asker());
+  if (!reading) return failure(c, reading.error());
+
+  AuditView view;
+  view.actor = filter.actor;
+  view.action = filter.action;
+  view.verify = &reading->verify;
+  view.entries = std::move(reading->entries);
+  if (reading->blast) {
+    view.blast = &*reading->blast;
+    view.blast_summary = std::move(reading->blast_summary);
+  }
+  return html(bhttp::status::ok, audit_page(c.viewer(), view));
+}
+
+}  // namespace rempart::console::detail

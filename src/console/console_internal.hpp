@@ -1,0 +1,206 @@
+#pragma once
+// Not a public header: what the console's own files share (console.cpp,
+// routes.cpp, answers.cpp and the *_routes.cpp files). The request's
+// principal and body (Principal, Form, Call), the route table's row
+// (RouteDef), Console::Impl, the helpers that build answers and turn errors
+// into HTTP (answers.cpp), the request readers (routes.cpp) and every route
+// handler, each defined in the file named after its pages.
+#include <boost/beast/http/field.hpp>
+#include <boost/beast/http/status.hpp>
+#include <boost/beast/http/verb.hpp>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "auth/accounts.hpp"
+#include "auth/roles.hpp"
+#include "console/console.hpp"
+#include "console/pages.hpp"
+#include "console/pending_signins.hpp"
+#include "console/worker_pool.hpp"
+#include "core/error.hpp"
+#include "crypto/keyring.hpp"
+#include "http/server.hpp"
+#include "services/directory.hpp"
+
+namespace rempart::console {
+
+namespace bhttp = boost::beast::http;
+using http::Request;
+using http::Response;
+
+namespace detail {
+
+enum class Kind { page, api };
+enum class Access { anyone, signed_in, action };
+
+// Who makes a request once their session or token checked out.
+struct Principal {
+  bool via_token = false;
+  std::string actor;  // account:<hex> | token:<id>
+  std::string name;   // account name or token label
+  auth::Role role = auth::Role::viewer;
+  auth::Scope scope = auth::Scope::intake;
+  std::string session_token;
+  auth::SessionInfo session;
+  // Whose budgets this principal spends: a token spends the account that
+  // made it ("" = its own); with that account's role.
+  std::string charged;
+  std::string budget_role;
+};
+
+struct Form {
+  std::vector<std::pair<std::string, std::string>> pairs;
+  std::optional<std::string> get(std::string_view name) const {
+    for (const auto& [k, v] : pairs) {
+      if (k == name) return v;
+    }
+    return std::nullopt;
+  }
+};
+
+struct Call;
+using RouteFn = Response (*)(Call&);
+
+struct RouteDef {
+  bhttp::verb method;
+  std::string_view pattern;
+  Kind kind;
+  Access access;
+  auth::Action action;
+  RouteFn fn;
+};
+
+// A short, non-secret name for a session in alerts and logs: the first 8
+// bytes of BLAKE2b of the token (the token itself never leaves the cookie).
+// (answers.cpp)
+std::string session_label(std::string_view token);
+
+struct Call {
+  Console::Impl& impl;
+  Worker& w;
+  const Request& req;
+  const RouteDef& route;
+  std::string client;
+  std::vector<std::string> params;
+  std::optional<Principal> who;
+  Form form;
+  nlohmann::json body;
+
+  services::Asker asker() const {
+    services::Asker a{who ? who->actor : std::string(), client,
+                      who ? session_label(who->session_token) : std::string()};
+    if (who) {
+      a.charged = who->charged;
+      a.role = who->budget_role;
+    }
+    return a;
+  }
+  Viewer viewer() const {
+    if (!who || who->via_token) return {};
+    return {who->name, who->role, who->session.csrf_token};
+  }
+};
+
+// ---- Reading a request (routes.cpp) ----------------------------------------
+
+std::optional<std::string> query_param(std::string_view target, std::string_view name);
+// The form field "code" (a fresh authenticator code for a step-up), or "".
+std::string code_of(const Call& c);
+
+// ---- Answers (answers.cpp) -------------------------------------------------
+
+Response base(bhttp::status status);
+Response html(bhttp::status status, std::string body);
+Response json_answer(bhttp::status status, const nlohmann::json& j);
+Response redirect(std::string_view to);
+
+struct Problem {
+  bhttp::status status;
+  const char* code;
+  const char* title;
+  const char* message;
+};
+
+Problem problem_of(Errc e);
+// A fixed page (or, on the API, {"error": code}) for `p`.
+Response problem(const Call& c, const Problem& p);
+// The guard locked the asker: tell whoever watches, end the session here.
+Response locked(const Call& c, const Error& e);
+// Raises a warning alert for a change people must hear about (privilege
+// requests and approvals, tokens, exports). Ids only.
+void notify(const Call& c, std::string_view kind, std::string_view reason, nlohmann::json details);
+// The one place a service's error becomes an answer: the guard's lock, a
+// used code, the fixed explanations people can act on, else problem_of.
+Response failure(const Call& c, const Error& e);
+
+// ---- Route handlers (named in the route table, routes.cpp) -----------------
+
+// Sign-in (signin_routes.cpp).
+Response get_login(Call& c);
+Response post_login(Call& c);
+Response post_login_code(Call& c);
+Response post_logout(Call& c);
+Response get_root(Call& c);
+
+// Supporters, pages and API (supporter_routes.cpp).
+Response get_supporters(Call& c);
+Response get_search(Call& c);
+Response post_search(Call& c);
+Response get_record(Call& c);
+Response post_reveal(Call& c);
+Response post_tags(Call& c);
+Response get_tags(Call& c);
+Response get_me(Call& c);
+
+// Accounts, privilege requests, self-enrolment, tokens, sessions
+// (account_routes.cpp).
+Response get_accounts(Call& c);
+Response post_account_create(Call& c);
+Response post_account_action(Call& c);
+Response get_requests(Call& c);
+Response post_request_approve(Call& c);
+Response post_request_refuse(Call& c);
+Response get_enrol(Call& c);
+Response post_enrol(Call& c);
+Response post_enrol_confirm(Call& c);
+Response get_tokens(Call& c);
+Response post_token_create(Call& c);
+Response post_token_revoke(Call& c);
+Response get_sessions(Call& c);
+Response post_sessions_revoke(Call& c);
+
+// Exports (export_routes.cpp).
+Response get_exports(Call& c);
+Response post_export_request(Call& c);
+Response post_export_approve(Call& c);
+Response get_export_download(Call& c);
+
+// The auditor's page (audit_routes.cpp).
+Response get_audit(Call& c);
+
+}  // namespace detail
+
+struct Console::Impl {
+  ConsoleOptions opt;
+  const crypto::KeeperKeyring& keys;
+  std::unique_ptr<WorkerPool> pool;
+  detail::PendingSignins pending;
+
+  Impl(ConsoleOptions o, const crypto::KeeperKeyring& k) : opt(std::move(o)), keys(k) {}
+
+  std::string cookie_name() const { return opt.tls ? "__Host-rempart_session" : "rempart_session"; }
+
+  // Cheap refusals on the I/O thread, then the worker pool (console.cpp).
+  void handle(Request&& req, const http::RequestContext& ctx, http::Responder respond);
+  // On a worker: route, principal, permission, body, CSRF, handler (routes.cpp).
+  Response dispatch(Worker& w, const Request& req, const std::string& client);
+  // The security headers every answer carries (console.cpp).
+  Response finish(Response res) const;
+};
+
+}  // namespace rempart::console

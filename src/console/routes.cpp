@@ -1,0 +1,270 @@
+// How a request reaches its handler: the route table (the one place that
+// says who may call what), matching the path against it, reading the query,
+// cookie and body, and Console::Impl::dispatch (the principal from a session
+// or API token, the one permission check, bodies and CSRF).
+#include <boost/beast/http/field.hpp>
+#include <boost/beast/http/verb.hpp>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string_view>
+#include <utility>
+
+#include "auth/roles.hpp"
+#include "console/console_internal.hpp"
+#include "core/text.hpp"
+#include "core/urlencoded.hpp"
+
+namespace rempart::console {
+
+namespace detail {
+
+namespace {
+
+constexpr std::size_t kMaxFormPairs = 32;
+
+bool allowed(const Principal& p, auth::Action a) {
+  return p.via_token ? auth::token_permits(p.scope, a) : auth::permits(p.role, a);
+}
+
+bool is_hex_id(std::string_view s) {
+  if (s.size() != 32) return false;
+  for (const char c : s) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+bool is_number(std::string_view s) {
+  if (s.empty() || s.size() > 18) return false;
+  for (const char c : s) {
+    if (c < '0' || c > '9') return false;
+  }
+  return true;
+}
+
+// Splits "/a/b/c" into segments; nullopt for "//", a trailing "/" (other
+// than "/" itself) or a dot segment.
+std::optional<std::vector<std::string_view>> segments(std::string_view path) {
+  std::vector<std::string_view> out;
+  if (path.empty() || path.front() != '/') return std::nullopt;
+  if (path == "/") return out;
+  std::string_view rest = path.substr(1);
+  while (true) {
+    const auto slash = rest.find('/');
+    const auto seg = rest.substr(0, slash);
+    if (seg.empty() || seg == "." || seg == "..") return std::nullopt;
+    out.push_back(seg);
+    if (slash == std::string_view::npos) break;
+    rest = rest.substr(slash + 1);
+  }
+  return out;
+}
+
+std::optional<std::string> cookie(const Request& req, std::string_view name) {
+  const auto it = req.find(bhttp::field::cookie);
+  if (it == req.end()) return std::nullopt;
+  std::string_view rest = it->value();
+  while (!rest.empty()) {
+    const auto semi = rest.find(';');
+    std::string_view item = core::text::trim_ascii(rest.substr(0, semi));
+    rest = semi == std::string_view::npos ? std::string_view{} : rest.substr(semi + 1);
+    const auto eq = item.find('=');
+    if (eq != std::string_view::npos && item.substr(0, eq) == name) return std::string(item.substr(eq + 1));
+  }
+  return std::nullopt;
+}
+
+std::string_view content_type(const Request& req) {
+  const auto v = req[bhttp::field::content_type];
+  return v.substr(0, v.find(';'));
+}
+
+using auth::Action;
+using bhttp::verb;
+
+// The route table: the one place that says who may call what.
+const RouteDef kRoutes[] = {
+    {verb::get, "/login", Kind::page, Access::anyone, Action::list_masked, get_login},
+    {verb::post, "/login", Kind::page, Access::anyone, Action::list_masked, post_login},
+    {verb::post, "/login/code", Kind::page, Access::anyone, Action::list_masked, post_login_code},
+    {verb::post, "/logout", Kind::page, Access::signed_in, Action::list_masked, post_logout},
+    {verb::get, "/", Kind::page, Access::signed_in, Action::list_masked, get_root},
+    {verb::get, "/supporters", Kind::page, Access::action, Action::list_masked, get_supporters},
+    {verb::get, "/search", Kind::page, Access::action, Action::search, get_search},
+    {verb::post, "/search", Kind::page, Access::action, Action::search, post_search},
+    {verb::get, "/supporters/:id", Kind::page, Access::action, Action::list_masked, get_record},
+    {verb::post, "/supporters/:id/reveal", Kind::page, Access::action, Action::reveal, post_reveal},
+    {verb::post, "/supporters/:id/tags", Kind::page, Access::action, Action::tags, post_tags},
+    {verb::get, "/tags", Kind::page, Access::action, Action::list_masked, get_tags},
+    {verb::get, "/accounts", Kind::page, Access::action, Action::manage_accounts, get_accounts},
+    {verb::post, "/accounts", Kind::page, Access::action, Action::manage_accounts, post_account_create},
+    {verb::post, "/accounts/:name/:verb", Kind::page, Access::action, Action::manage_accounts, post_account_action},
+    {verb::get, "/requests", Kind::page, Access::action, Action::manage_accounts, get_requests},
+    {verb::post, "/requests/:n/approve", Kind::page, Access::action, Action::approve_privilege, post_request_approve},
+    {verb::post, "/requests/:n/refuse", Kind::page, Access::action, Action::manage_accounts, post_request_refuse},
+    {verb::get, "/enrol", Kind::page, Access::anyone, Action::list_masked, get_enrol},
+    {verb::post, "/enrol", Kind::page, Access::anyone, Action::list_masked, post_enrol},
+    {verb::post, "/enrol/confirm", Kind::page, Access::anyone, Action::list_masked, post_enrol_confirm},
+    {verb::get, "/tokens", Kind::page, Access::action, Action::manage_tokens, get_tokens},
+    {verb::post, "/tokens", Kind::page, Access::action, Action::manage_tokens, post_token_create},
+    {verb::post, "/tokens/:n/revoke", Kind::page, Access::action, Action::manage_tokens, post_token_revoke},
+    {verb::get, "/sessions", Kind::page, Access::signed_in, Action::list_masked, get_sessions},
+    {verb::post, "/sessions/revoke", Kind::page, Access::signed_in, Action::list_masked, post_sessions_revoke},
+    {verb::get, "/audit", Kind::page, Access::action, Action::read_audit, get_audit},
+    {verb::get, "/exports", Kind::page, Access::action, Action::request_export, get_exports},
+    {verb::post, "/exports", Kind::page, Access::action, Action::request_export, post_export_request},
+    {verb::post, "/exports/:n/approve", Kind::page, Access::action, Action::approve_export, post_export_approve},
+    {verb::get, "/exports/:n/download", Kind::page, Access::action, Action::request_export, get_export_download},
+    {verb::get, "/api/v1/me", Kind::api, Access::signed_in, Action::list_masked, get_me},
+    {verb::get, "/api/v1/supporters", Kind::api, Access::action, Action::list_masked, get_supporters},
+    {verb::post, "/api/v1/supporters/search", Kind::api, Access::action, Action::search, post_search},
+    {verb::get, "/api/v1/supporters/:id", Kind::api, Access::action, Action::list_masked, get_record},
+    {verb::post, "/api/v1/supporters/:id/reveal", Kind::api, Access::action, Action::reveal, post_reveal},
+    {verb::post, "/api/v1/supporters/:id/tags", Kind::api, Access::action, Action::tags, post_tags},
+    {verb::get, "/api/v1/tags", Kind::api, Access::action, Action::list_masked, get_tags},
+};
+
+// Matches `path` against a pattern; fills `params` with the :parts.
+bool matches(std::string_view pattern, const std::vector<std::string_view>& path, std::vector<std::string>& params) {
+  auto pat = segments(pattern);
+  if (!pat || pat->size() != path.size()) return false;
+  params.clear();
+  for (std::size_t i = 0; i < path.size(); ++i) {
+    const auto p = (*pat)[i];
+    if (p.front() != ':') {
+      if (p != path[i]) return false;
+      continue;
+    }
+    if (p == ":id" && !is_hex_id(path[i])) return false;
+    if (p == ":name" && !auth::valid_account_name(path[i])) return false;
+    if (p == ":n" && !is_number(path[i])) return false;
+    if (p == ":verb" && path[i] != "disable" && path[i] != "role" && path[i] != "unlock" &&
+        path[i] != "revoke-sessions" && path[i] != "reset-mfa" && path[i] != "budget") {
+      return false;
+    }
+    params.emplace_back(path[i]);
+  }
+  return true;
+}
+
+}  // namespace
+
+std::optional<std::string> query_param(std::string_view target, std::string_view name) {
+  const auto q = target.find('?');
+  if (q == std::string_view::npos) return std::nullopt;
+  auto pairs = core::parse_urlencoded(target.substr(q + 1), kMaxFormPairs);
+  if (!pairs) return std::nullopt;
+  for (auto& [k, v] : *pairs) {
+    if (k == name) return std::move(v);
+  }
+  return std::nullopt;
+}
+
+std::string code_of(const Call& c) { return c.form.get("code").value_or(""); }
+
+}  // namespace detail
+
+Response Console::Impl::dispatch(Worker& w, const Request& req, const std::string& client) {
+  using namespace detail;
+  const std::string_view target = req.target();
+  const std::string_view path = target.substr(0, target.find('?'));
+  const bool api = path.starts_with("/api/");
+  auto segs = segments(path);
+  const RouteDef* route = nullptr;
+  bool path_known = false;
+  std::vector<std::string> params;
+  if (segs) {
+    for (const auto& r : kRoutes) {
+      if (!matches(r.pattern, *segs, params)) continue;
+      path_known = true;
+      if (r.method == req.method() || (req.method() == verb::head && r.method == verb::get)) {
+        route = &r;
+        break;
+      }
+    }
+  }
+  static const RouteDef kNone{verb::get, "-", Kind::page, Access::anyone, Action::list_masked, nullptr};
+  static const RouteDef kNoneApi{verb::get, "-", Kind::api, Access::anyone, Action::list_masked, nullptr};
+  Call c{*this, w, req, route ? *route : (api ? kNoneApi : kNone), client, {}, std::nullopt, {}, {}};
+  if (!route) {
+    if (path_known) return problem(c, {bhttp::status::method_not_allowed, "method_not_allowed", "Method not allowed",
+                                       "This address does not accept this method."});
+    return problem(c, problem_of(Errc::not_found));
+  }
+  matches(route->pattern, *segs, params);
+  c.params = std::move(params);
+
+  // 1. Who is asking. Programs: a bearer API token, on /api/ only. People: the
+  // session cookie.
+  const auto authz = req[bhttp::field::authorization];
+  if (api && authz.starts_with("Bearer ")) {
+    auto t = w.accounts->check_api_token(authz.substr(7));
+    if (!t) return failure(c, t.error());
+    if (!*t) return json_answer(bhttp::status::unauthorized, {{"error", "unauthenticated"}});
+    Principal p;
+    p.via_token = true;
+    p.actor = "token:" + std::to_string((*t)->id);
+    p.name = (*t)->label;
+    p.scope = (*t)->scope;
+    if ((*t)->creator_role) {
+      p.charged = (*t)->created_by;
+      p.budget_role = std::string(auth::role_name(*(*t)->creator_role));
+    }
+    c.who = std::move(p);
+  } else if (auto token = cookie(req, cookie_name())) {
+    auto s = w.accounts->validate_session(*token);
+    if (!s) return failure(c, s.error());
+    if (*s) {
+      Principal p;
+      p.actor = auth::account_actor((*s)->account_id);
+      p.name = (*s)->name;
+      p.role = (*s)->role;
+      p.session_token = *token;
+      p.session = **s;
+      p.budget_role = std::string(auth::role_name((*s)->role));
+      c.who = std::move(p);
+    }
+  }
+
+  // 2. The one permission check.
+  if (route->access != Access::anyone) {
+    if (!c.who) {
+      if (route->kind == Kind::api) return json_answer(bhttp::status::unauthorized, {{"error", "unauthenticated"}});
+      return redirect("/login");
+    }
+    if (route->access == Access::action && !allowed(*c.who, route->action)) {
+      return problem(c, problem_of(Errc::permission));
+    }
+  }
+
+  // 3. Bodies and CSRF for state changes.
+  if (req.method() == verb::post) {
+    if (route->kind == Kind::page) {
+      if (content_type(req) != "application/x-www-form-urlencoded") {
+        return problem(c, {bhttp::status::unsupported_media_type, "unsupported_media_type", "Unsupported content type",
+                           "This address takes form posts only."});
+      }
+      auto pairs = core::parse_urlencoded(req.body(), kMaxFormPairs);
+      if (!pairs) return problem(c, problem_of(Errc::invalid_input));
+      c.form.pairs = std::move(*pairs);
+    } else {
+      if (content_type(req) != "application/json") {
+        return problem(c, {bhttp::status::unsupported_media_type, "unsupported_media_type", "Unsupported content type",
+                           "This address takes JSON only."});
+      }
+      c.body = nlohmann::json::parse(req.body(), nullptr, false);
+      if (c.body.is_discarded() || !c.body.is_object()) return problem(c, problem_of(Errc::invalid_input));
+    }
+    if (c.who && !c.who->via_token) {
+      const std::string csrf = route->kind == Kind::page ? c.form.get("csrf").value_or("")
+                                                         : std::string(req["X-CSRF-Token"]);
+      if (!auth::check_csrf(c.who->session_token, csrf)) {
+        return problem(c, {bhttp::status::forbidden, "csrf", "Form expired",
+                           "This form is out of date. Go back, reload the page and try again."});
+      }
+    }
+  }
+  return route->fn(c);
+}
+
+}  // namespace rempart::console

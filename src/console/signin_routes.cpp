@@ -1,0 +1,83 @@
+// The console's sign-in routes: the two steps (account name and password,
+// then the code), sign-out, and "/" sending each role to its first page
+// (docs/console.md, "Sign-in").
+#include <spdlog/spdlog.h>
+
+#include "console/console_internal.hpp"
+
+namespace rempart::console::detail {
+
+namespace {
+
+// Where each role starts: the first page it may use.
+std::string_view home_of(auth::Role r) {
+  switch (r) {
+    case auth::Role::auditor: return "/audit";
+    case auth::Role::admin: return "/accounts";
+    case auth::Role::viewer:
+    case auth::Role::organiser: return "/supporters";
+  }
+  return "/supporters";
+}
+
+}  // namespace
+
+Response get_login(Call& c) {
+  if (c.who) return redirect("/");
+  const bool enrolled = query_param(c.req.target(), "enrolled").value_or("") == "1";
+  return html(bhttp::status::ok, login_page(enrolled ? "Your account is ready. Sign in with it." : ""));
+}
+
+Response post_login(Call& c) {
+  const auto name = c.form.get("name");
+  const auto password = c.form.get("password");
+  if (!name || !password || name->empty() || name->size() > 64 || password->empty() || password->size() > 1024) {
+    return html(bhttp::status::bad_request, login_page("Enter your account name and password."));
+  }
+  // Nothing is checked yet: the second step checks both factors at once, so
+  // this step tells nobody whether the name or the password is right.
+  const auto id = c.impl.pending.add(*name, *password, c.client);
+  if (id.empty()) {
+    auto res = html(bhttp::status::too_many_requests,
+                    login_page("Too many sign-ins from your address. Wait a minute and try again."));
+    res.set(bhttp::field::retry_after, "60");
+    return res;
+  }
+  return html(bhttp::status::ok, code_page(id, ""));
+}
+
+Response post_login_code(Call& c) {
+  const auto id = c.form.get("pending");
+  const auto code = c.form.get("code");
+  auto p = id ? c.impl.pending.take(*id, c.client) : std::nullopt;
+  if (!p) return html(bhttp::status::bad_request, login_page("The sign-in took too long. Start again."));
+  const std::string_view password(reinterpret_cast<const char*>(p->password.data()), p->password.size());
+  auto out = c.w.accounts->authenticate(p->name, password, code ? *code : std::string(), c.client);
+  if (!out || !out->session) {
+    if (!out) spdlog::error("console: sign-in could not be checked ({})", errc_name(out.error().code));
+    auto res = html(bhttp::status::unauthorized,
+                    login_page("Sign-in failed. Check the account name, password and code, then start again."));
+    const auto wait = out ? out->retry_after_seconds : 1;
+    if (wait > 0) res.set(bhttp::field::retry_after, std::to_string(wait));
+    return res;
+  }
+  auto res = redirect(home_of(out->session->info.role));
+  std::string cookie_value = c.impl.cookie_name() + "=" + out->session->token +
+                             "; Path=/; HttpOnly; SameSite=Strict" + (c.impl.opt.tls ? "; Secure" : "");
+  res.set(bhttp::field::set_cookie, cookie_value);
+  return res;
+}
+
+Response post_logout(Call& c) {
+  if (c.who && !c.who->via_token) {
+    if (auto r = c.w.accounts->logout(c.who->session_token, c.client); !r) return failure(c, r.error());
+  }
+  auto res = redirect("/login");
+  res.set(bhttp::field::set_cookie, c.impl.cookie_name() + "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0" +
+                                        (c.impl.opt.tls ? "; Secure" : ""));
+  return res;
+}
+
+Response get_root(Call& c) { return redirect(home_of(c.who->role)); }
+
+}  // namespace rempart::console::detail

@@ -1,0 +1,178 @@
+// The console's supporter routes, as pages and as /api/v1/: the masked
+// list, exact search, a masked record, the per-field reveal, tags, and
+// /api/v1/me. What is shown and audited comes from services::Directory.
+#include <charconv>
+
+#include "console/console_internal.hpp"
+
+namespace rempart::console::detail {
+
+namespace {
+
+nlohmann::json to_json(const services::MaskedSupporter& m) {
+  return {{"id", m.id},           {"name", m.name},
+          {"email", m.email},     {"phone", m.phone},
+          {"postal_code", m.postal_code}, {"locality", m.locality},
+          {"country", m.country}, {"tags", m.tags},
+          {"consent_email", m.consent_email}, {"consent_sms", m.consent_sms},
+          {"created_at", m.created_at}, {"updated_at", m.updated_at}};
+}
+
+services::ListQuery list_query(const Call& c) {
+  services::ListQuery q;
+  q.tag = query_param(c.req.target(), "tag").value_or("");
+  q.cursor = query_param(c.req.target(), "cursor").value_or("");
+  if (auto l = query_param(c.req.target(), "limit")) {
+    std::size_t n = 0;
+    const auto [p, ec] = std::from_chars(l->data(), l->data() + l->size(), n);
+    q.limit = (ec == std::errc{} && p == l->data() + l->size()) ? n : 0;  // 0 is refused by the directory
+  }
+  return q;
+}
+
+}  // namespace
+
+Response get_supporters(Call& c) {
+  const auto q = list_query(c);
+  auto page = c.w.directory->list(c.asker(), q);
+  if (!page) return failure(c, page.error());
+  if (c.route.kind == Kind::api) {
+    nlohmann::json items = nlohmann::json::array();
+    for (const auto& m : page->items) items.push_back(to_json(m));
+    return json_answer(bhttp::status::ok, {{"items", items}, {"next_cursor", page->next_cursor}, {"total", page->total}});
+  }
+  auto tags = c.w.directory->tags();
+  if (!tags) return failure(c, tags.error());
+  return html(bhttp::status::ok, supporters_page(c.viewer(), *page, q.tag, *tags));
+}
+
+Response get_search(Call& c) { return html(bhttp::status::ok, search_page(c.viewer(), {}, false, "")); }
+
+Response post_search(Call& c) {
+  std::string kind, value;
+  if (c.route.kind == Kind::api) {
+    if (!c.body.contains("kind") || !c.body["kind"].is_string() || !c.body.contains("value") ||
+        !c.body["value"].is_string()) {
+      return problem(c, problem_of(Errc::invalid_input));
+    }
+    kind = c.body["kind"].get<std::string>();
+    value = c.body["value"].get<std::string>();
+  } else {
+    kind = c.form.get("kind").value_or("");
+    value = c.form.get("q").value_or("");
+  }
+  auto found = c.w.directory->search(c.asker(), kind, value, c.impl.opt.default_region);
+  if (!found) {
+    if (found.error().code == Errc::invalid_input && c.route.kind == Kind::page) {
+      return html(bhttp::status::bad_request,
+                  search_page(c.viewer(), {}, false, "That is not a valid e-mail address or phone number."));
+    }
+    return failure(c, found.error());
+  }
+  if (c.route.kind == Kind::api) {
+    nlohmann::json items = nlohmann::json::array();
+    for (const auto& m : *found) items.push_back(to_json(m));
+    return json_answer(bhttp::status::ok, {{"items", items}});
+  }
+  return html(bhttp::status::ok, search_page(c.viewer(), *found, true, ""));
+}
+
+namespace {
+
+Response show_record(Call& c, const std::vector<services::RevealedField>& revealed, std::string_view message) {
+  auto rec = c.w.directory->record(c.asker(), c.params.at(0));
+  if (!rec) return failure(c, rec.error());
+  if (!*rec) return problem(c, problem_of(Errc::not_found));
+  if (c.route.kind == Kind::api) return json_answer(bhttp::status::ok, to_json(**rec));
+  return html(bhttp::status::ok, record_page(c.viewer(), **rec, revealed, message));
+}
+
+}  // namespace
+
+Response get_record(Call& c) { return show_record(c, {}, ""); }
+
+Response post_reveal(Call& c) {
+  std::vector<services::FieldKind> kinds;
+  std::string reason;
+  if (c.route.kind == Kind::api) {
+    if (!c.body.contains("fields") || !c.body["fields"].is_array() || !c.body.contains("reason") ||
+        !c.body["reason"].is_string()) {
+      return problem(c, problem_of(Errc::invalid_input));
+    }
+    for (const auto& f : c.body["fields"]) {
+      auto k = f.is_string() ? services::parse_field_kind(f.get<std::string>()) : std::nullopt;
+      if (!k) return problem(c, problem_of(Errc::invalid_input));
+      kinds.push_back(*k);
+    }
+    reason = c.body["reason"].get<std::string>();
+  } else {
+    auto k = services::parse_field_kind(c.form.get("kind").value_or(""));
+    if (!k) return problem(c, problem_of(Errc::invalid_input));
+    kinds.push_back(*k);
+    reason = c.form.get("reason").value_or("");
+  }
+  auto shown = c.w.directory->reveal(c.asker(), c.params.at(0), kinds, reason);
+  if (!shown) {
+    if (shown.error().code == Errc::invalid_input && c.route.kind == Kind::page) {
+      return show_record(c, {}, "Give a short reason (up to 200 characters, no personal data) to reveal a field.");
+    }
+    return failure(c, shown.error());
+  }
+  if (!*shown) return problem(c, problem_of(Errc::not_found));
+  if (c.route.kind == Kind::api) {
+    nlohmann::json fields = nlohmann::json::object();
+    for (const auto& f : **shown) fields[std::string(services::field_kind_name(f.kind))] = f.value;
+    return json_answer(bhttp::status::ok, {{"id", c.params.at(0)}, {"fields", fields}});
+  }
+  return show_record(c, **shown, "");
+}
+
+Response post_tags(Call& c) {
+  std::vector<std::string> add, remove;
+  if (c.route.kind == Kind::api) {
+    for (const char* key : {"add", "remove"}) {
+      if (!c.body.contains(key)) continue;
+      if (!c.body[key].is_array()) return problem(c, problem_of(Errc::invalid_input));
+      for (const auto& t : c.body[key]) {
+        if (!t.is_string()) return problem(c, problem_of(Errc::invalid_input));
+        (std::string_view(key) == "add" ? add : remove).push_back(t.get<std::string>());
+      }
+    }
+  } else {
+    if (auto a = c.form.get("add")) add.push_back(*a);
+    if (auto r = c.form.get("remove")) remove.push_back(*r);
+  }
+  if (add.empty() && remove.empty()) return problem(c, problem_of(Errc::invalid_input));
+  if (!add.empty()) {
+    if (auto r = c.w.directory->add_tags(c.asker(), c.params.at(0), add); !r) return failure(c, r.error());
+  }
+  if (!remove.empty()) {
+    if (auto r = c.w.directory->remove_tags(c.asker(), c.params.at(0), remove); !r) return failure(c, r.error());
+  }
+  if (c.route.kind == Kind::api) return json_answer(bhttp::status::ok, {{"ok", true}});
+  return redirect("/supporters/" + c.params.at(0));
+}
+
+Response get_tags(Call& c) {
+  auto tags = c.w.directory->tags();
+  if (!tags) return failure(c, tags.error());
+  if (c.route.kind == Kind::api) {
+    nlohmann::json items = nlohmann::json::array();
+    for (const auto& t : *tags) items.push_back({{"tag", t.tag}, {"supporters", t.supporters}});
+    return json_answer(bhttp::status::ok, {{"items", items}});
+  }
+  return html(bhttp::status::ok, tags_page(c.viewer(), *tags));
+}
+
+Response get_me(Call& c) {
+  nlohmann::json j = {{"actor", c.who->actor}, {"name", c.who->name}};
+  if (c.who->via_token) {
+    j["scope"] = auth::scope_name(c.who->scope);
+  } else {
+    j["role"] = auth::role_name(c.who->role);
+    j["csrf_token"] = c.who->session.csrf_token;
+  }
+  return json_answer(bhttp::status::ok, j);
+}
+
+}  // namespace rempart::console::detail

@@ -1,0 +1,49 @@
+#pragma once
+// What the auditor's console page shows (docs/console.md, `GET /audit`):
+// the whole chain verified, the newest matching entries, the blast radius of
+// one actor, and the reading itself recorded as an `audit.query` entry.
+// The console only parses the filter and renders the result.
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "audit/blast_radius.hpp"
+#include "audit/verify.hpp"
+#include "core/error.hpp"
+#include "crypto/keyring.hpp"
+#include "services/directory.hpp"
+#include "store/store.hpp"
+
+namespace rempart::services {
+
+// Entries a reading returns at most (the newest that match).
+inline constexpr std::size_t kAuditReadEntries = 100;
+
+// The filter as given, passed to KeeperStore::scan_audit_filtered; empty
+// strings do not filter.
+struct AuditReadFilter {
+  std::string actor;   // also whose blast radius is shown
+  std::string action;
+};
+
+struct AuditReading {
+  audit::VerifyReport verify;
+  std::vector<store::AuditEntryRow> entries;  // newest first, at most kAuditReadEntries
+  std::optional<audit::BlastRadius> blast;    // when the filter names an actor
+  std::string blast_summary;                  // audit::summary(*blast), or ""
+};
+
+// Verifies the whole chain (against `checkpoint_file` too unless it is
+// empty), reads the newest kAuditReadEntries entries matching `filter`, the
+// blast radius of `filter.actor` when one is given, then commits one
+// `audit.query` entry by `asker.actor` from `asker.client` (details: the
+// filter and how many entries are shown). Any error ends the reading and is
+// returned as it comes from the store or the audit layer; a chain that does
+// not verify is not an error (see `verify.faults`). Reads the whole log on
+// each call. Thread-compatible: `store` is used from this thread.
+Result<AuditReading> read_audit(store::KeeperStore& store, const crypto::KeeperKeyring& keys,
+                                const AuditReadFilter& filter, const std::string& checkpoint_file,
+                                const Asker& asker);
+
+}  // namespace rempart::services
