@@ -625,6 +625,7 @@ Result<void> AccountService::require_step_up(const std::string& account_id_hex, 
     return fail(Errc::retry_later, "step-up: this code was already used; wait for the next one");
   }
   if (*s == StepUp::failed) return fail(Errc::permission, "step-up: the code is not right");
+  if (*s == StepUp::locked) return fail(Errc::locked, "mfa_failures");
   return {};
 }
 
@@ -686,6 +687,7 @@ Result<StepUp> AccountService::check_second_factor(const std::string& account_id
           a.locked = true;
           a.lock_reason = std::string(kLockReasonFailures);
           details["locked"] = true;
+          out = StepUp::locked;
           if (auto n = tx.delete_sessions_of(a.id); !n) return propagate(n);
         }
         details["failures"] = a.failures;

@@ -162,6 +162,7 @@ enum class StepUp {
   ok,        // a fresh code: its time step is now spent
   replayed,  // a right code already used (at sign-in or an earlier step-up): wait for the next; not a failure
   failed,    // wrong or malformed code, or a disabled or locked account: counted like a failed login
+  locked,    // a failure that has just locked the account (lock_after_failures): its sessions are ended
 };
 
 // The account an enrolment code opens, for the enrolment page.
@@ -317,7 +318,8 @@ class AccountService {
   // Errc::not_found for an unknown account (nothing written then).
   Result<StepUp> check_second_factor(const std::string& account_id_hex, std::string_view code);
   // check_second_factor as an Error: Errc::retry_later for a replayed
-  // code, Errc::permission for a failed one.
+  // code, Errc::permission for a failed one, Errc::locked ("mfa_failures")
+  // for the failure that locked the account.
   Result<void> require_step_up(const std::string& account_id_hex, std::string_view code);
 
   // Whether `approver` may be the second person of what `requester` asked

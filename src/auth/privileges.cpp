@@ -62,8 +62,11 @@ Result<nlohmann::json> ask_params(const PrivilegeAsk& a) {
       break;
     case PrivilegeKind::raise_budget: {
       if (!guard::parse_counted(a.counted)) return fail(Errc::invalid_input, "privilege request: unknown budget");
-      for (const std::int64_t v : {a.per_minute, a.per_hour, a.per_day}) {
-        if (v < 0 || v > 1000000) return fail(Errc::invalid_input, "privilege request: a limit must be 0..1000000");
+      // A raise is a number: 0 would read as "no limit", which no request
+      // grants (per minute 0 keeps the role's).
+      if (a.per_minute < 0 || a.per_minute > 1000000 || a.per_hour < 1 || a.per_hour > 1000000 || a.per_day < 1 ||
+          a.per_day > 1000000) {
+        return fail(Errc::invalid_input, "privilege request: limits must be 1..1000000 (per minute 0..1000000)");
       }
       if (a.hours < 1 || a.hours > 168) return fail(Errc::invalid_input, "privilege request: hours must be 1..168");
       p["counted"] = a.counted;

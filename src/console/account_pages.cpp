@@ -97,9 +97,9 @@ std::string accounts_page(const Viewer& v, const std::vector<auth::AccountInfo>&
                            "\" name=\"counted\">";
       for (const auto c : guard::kAllCounted) budget += "<option>" + std::string(guard::counted_name(c)) + "</option>";
       budget += "</select><label for=\"bh-" + n + "\">Per hour</label><input id=\"bh-" + n +
-                "\" name=\"per_hour\" type=\"number\" min=\"0\" max=\"1000000\" required><label for=\"bd-" + n +
+                "\" name=\"per_hour\" type=\"number\" min=\"1\" max=\"1000000\" required><label for=\"bd-" + n +
                 "\">Per day</label><input id=\"bd-" + n +
-                "\" name=\"per_day\" type=\"number\" min=\"0\" max=\"1000000\" required><label for=\"bt-" + n +
+                "\" name=\"per_day\" type=\"number\" min=\"1\" max=\"1000000\" required><label for=\"bt-" + n +
                 "\">For (hours)</label><input id=\"bt-" + n +
                 "\" name=\"hours\" type=\"number\" min=\"1\" max=\"168\" value=\"8\" required>";
       b += "<form method=\"post\" action=\"" + esc(base) + "/budget\" class=\"stack\">" + csrf_field(v) + budget +

@@ -31,12 +31,14 @@ Response file_request(Call& c, const auth::PrivilegeAsk& ask) {
     if (r.error().code == Errc::invalid_input) {
       return problem(c, {bhttp::status::bad_request, "invalid_input", "Check the form",
                          "Something you entered is not valid: account names are a-z, 0-9, . _ - (up to 64), "
-                         "reasons up to 200 characters, limits 0 to 1,000,000, hours 1 to 168."});
+                         "reasons up to 200 characters, limits 1 to 1,000,000, hours 1 to 168."});
     }
     return failure(c, r.error());
   }
-  notify(c, "privilege_request", "a privilege change was requested",
-         {{"request", r->id}, {"kind", std::string(auth::privilege_kind_name(ask.kind))}, {"target", ask.target}});
+  // Ids only: an account name, never a token's free-text label.
+  nlohmann::json details = {{"request", r->id}, {"kind", std::string(auth::privilege_kind_name(ask.kind))}};
+  if (ask.kind != auth::PrivilegeKind::reveal_token) details["account"] = ask.target;
+  notify(c, "privilege_request", "a privilege change was requested", std::move(details));
   const bool enrols = ask.kind == auth::PrivilegeKind::create_account || ask.kind == auth::PrivilegeKind::reset_mfa;
   const std::string url = enrols ? own_origin(c) + "/enrol?code=" + r->secret : std::string();
   return html(bhttp::status::ok,
@@ -60,7 +62,7 @@ std::int64_t number_param(const Call& c) {
 
 }  // namespace
 
-// ---- Accounts and privilege requests --------------------------------------
+// ---- Accounts and privilege requests ---------------------------------------
 
 Response get_accounts(Call& c) {
   auto list = c.w.accounts->list_accounts();
@@ -141,11 +143,10 @@ Response get_requests(Call& c) {
 Response post_request_approve(Call& c) {
   auto r = c.w.accounts->approve_privilege(c.who->session.account_id, number_param(c), code_of(c), c.client);
   if (!r) return failure(c, r.error());
-  notify(c, "privilege_approved", "a privilege change was approved and is in force",
-         {{"request", r->id},
-          {"kind", std::string(auth::privilege_kind_name(r->kind))},
-          {"target", r->target},
-          {"requester", r->requester}});
+  nlohmann::json details = {
+      {"request", r->id}, {"kind", std::string(auth::privilege_kind_name(r->kind))}, {"requester", r->requester}};
+  if (r->kind != auth::PrivilegeKind::reveal_token) details["account"] = r->target;
+  notify(c, "privilege_approved", "a privilege change was approved and is in force", std::move(details));
   return redirect("/requests?done=approved");
 }
 
@@ -155,7 +156,7 @@ Response post_request_refuse(Call& c) {
   return redirect("/requests?done=refused");
 }
 
-// ---- Self-enrolment (signed out; the code is the credential) --------------
+// ---- Self-enrolment (signed out; the code is the credential) ---------------
 
 namespace {
 
@@ -216,7 +217,7 @@ Response post_enrol_confirm(Call& c) {
   return redirect("/login?enrolled=1");
 }
 
-// ---- Tokens and sessions -------------------------------------------------
+// ---- Tokens and sessions ---------------------------------------------------
 
 Response get_tokens(Call& c) {
   auto list = c.w.accounts->list_api_tokens();

@@ -770,6 +770,9 @@ TEST_F(ConsoleTest, TokensShareTheirCreatorsBudget) {
   EXPECT_TRUE(ops_->account("mallory")->locked);
   for (const auto& t : tokens) EXPECT_EQ(call(t, ids_[0]).result(), bhttp::status::unauthorized);
   ASSERT_TRUE(alerted("reveal_budget"));
+  // Unlocking brings back the person, not the tokens: they were revoked.
+  ASSERT_TRUE(ops_->unlock("operator:test", "mallory", "spoke with her"));
+  for (const auto& t : tokens) EXPECT_EQ(call(t, ids_[0]).result(), bhttp::status::unauthorized);
   for (const auto& a : alerts()) {
     if (a["kind"] == "reveal_budget") {
       EXPECT_EQ(a["details"]["account"], auth::account_actor(mallory.account_id));

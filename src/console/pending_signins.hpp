@@ -5,7 +5,8 @@
 // the code. Nothing here checks a password; AccountService::authenticate
 // checks both factors at once in the second step.
 //
-// Thread-safe: every method takes the table's mutex.
+// Not a public header (console::detail). Thread-safe: every method takes the
+// table's mutex.
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
@@ -35,10 +36,11 @@ class PendingSignins {
   static constexpr std::size_t kMaxPendingPerClient = 16;  // an office behind one NAT address
 
   // Keeps `name` and a guarded copy of `password` for `client` for
-  // kPendingSeconds and returns the 256-bit id (URL-safe base64) that the
-  // code form carries; "" when the password could not be copied into guarded
-  // memory. Drops expired entries first; past kMaxPendingPerClient the
-  // client's own oldest entry gives way, past kMaxPending the oldest of all.
+  // kPendingSeconds and returns the single-use 256-bit id (URL-safe base64)
+  // the code form carries; "" when the password could not be copied into
+  // guarded memory. Drops expired entries first; when kMaxPendingPerClient of
+  // `client`'s are waiting its own oldest gives way, and when kMaxPending are
+  // waiting the oldest of all, so nobody can lock the others out.
   std::string add(const std::string& name, std::string_view password, const std::string& client);
   // The entry under `id`, removed whatever happens next (single use);
   // nullopt when there is none, it expired, or it belongs to another client.

@@ -74,6 +74,11 @@ Result<void> lock_actor(store::KeeperTx& tx, const crypto::KeeperKeyring& keys, 
       if (!n) return std::unexpected(n.error());
       details["sessions_ended"] = *n;
       details["account"] = row.name;
+      // Its tokens are revoked, not only stopped while it is locked: an
+      // unlock brings back the person, never a token that may be stolen.
+      auto t = tx.revoke_api_tokens_of(actor, now_s);
+      if (!t) return std::unexpected(t.error());
+      details["tokens_revoked"] = *t;
     }
   } else if (actor.starts_with("token:")) {
     std::int64_t id = 0;
@@ -103,7 +108,13 @@ Result<Verdict> charge(store::KeeperTx& tx, const crypto::KeeperKeyring& keys, c
       auto raised = tx.account_budget(*id, base);
       if (!raised) return std::unexpected(raised.error());
       if (*raised && (*raised)->expires_at > now) {
-        limit = Limit{(*raised)->per_minute, (*raised)->per_hour, (*raised)->per_day};
+        // A raise only raises: a window the role leaves unlimited stays so,
+        // and a raised value of 0 (or one below the role's) keeps the role's.
+        const auto raise = [](std::int64_t base_limit, std::int64_t raised_limit) {
+          return base_limit == 0 ? 0 : std::max(base_limit, raised_limit);
+        };
+        limit = Limit{raise(limit.per_minute, (*raised)->per_minute), raise(limit.per_hour, (*raised)->per_hour),
+                      raise(limit.per_day, (*raised)->per_day)};
       }
     }
   }

@@ -69,8 +69,9 @@ struct Verdict {
 };
 
 // Counts `n` uses of `what` by `actor` at `now` (unix seconds) inside `tx`,
-// against the limits of `role` (Budgets::of) or, for an account with an
-// approved raise of `what` still in force (account_budgets), that raise.
+// against the limits of `role` (Budgets::of), each window raised, never
+// lowered nor lifted, by an approved raise of `what` still in force for an
+// account (account_budgets).
 // When a limit is crossed, locks the actor (lock_actor) and returns
 // locked; the caller must then commit the transaction and serve nothing. An
 // actor that is neither an account nor a token (the CLI's operator) is
@@ -79,8 +80,9 @@ Result<Verdict> charge(store::KeeperTx& tx, const crypto::KeeperKeyring& keys, c
                        const std::string& actor, Counted what, std::int64_t n, std::int64_t now,
                        const std::string& client, std::string_view role = {});
 
-// Locks `actor` at once inside `tx`: an account is locked with `reason` and
-// every session of it deleted; a token is revoked. Writes a `guard.lock`
+// Locks `actor` at once inside `tx`: an account is locked with `reason`,
+// every session of it deleted and every API token it made revoked; a token
+// is revoked. Writes a `guard.lock`
 // audit entry (details: reason, and `extra` fields, ids only).
 Result<void> lock_actor(store::KeeperTx& tx, const crypto::KeeperKeyring& keys, const std::string& actor,
                         std::string_view reason, const std::string& client, const nlohmann::json& extra = {});

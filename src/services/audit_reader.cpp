@@ -19,7 +19,8 @@ Result<AuditReading> read_audit(store::KeeperStore& store, const crypto::KeeperK
   if (!report) return std::unexpected(report.error());
   out.verify = std::move(*report);
 
-  // The newest matching entries: scan in order, keep a ring of the last.
+  // The newest kAuditReadEntries matching entries: scan in order, keep a
+  // ring of the last.
   store::AuditFilter f;
   f.actor = filter.actor;
   f.action = filter.action;
@@ -42,9 +43,10 @@ Result<AuditReading> read_audit(store::KeeperStore& store, const crypto::KeeperK
   }
   // Reading the log is itself recorded.
   auto rec = store.transact([&](store::KeeperTx& tx) -> Result<void> {
-    nlohmann::json d = {{"filter_actor", filter.actor}, {"filter_action", filter.action}, {"shown", out.entries.size()}};
-    auto e = audit::record(tx, keys,
-                           audit::Event{asker.actor, std::string(audit::action::audit_query), "", std::move(d), asker.client});
+    nlohmann::json d = {
+        {"filter_actor", filter.actor}, {"filter_action", filter.action}, {"shown", out.entries.size()}};
+    auto e = audit::record(
+        tx, keys, audit::Event{asker.actor, std::string(audit::action::audit_query), "", std::move(d), asker.client});
     if (!e) return std::unexpected(e.error());
     return {};
   });

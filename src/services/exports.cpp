@@ -557,6 +557,7 @@ Result<ExportRequest> Exports::approve(const Asker& who, const std::string& appr
       return {};
     });
     if (!w) return std::unexpected(w.error());
+    if (*ok == auth::StepUp::locked) return fail(Errc::locked, "mfa_failures");
     return fail(Errc::permission, "export approve: the second factor was refused");
   }
 

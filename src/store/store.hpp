@@ -424,6 +424,8 @@ class KeeperTx {
   virtual Result<std::vector<ApiTokenRow>> api_tokens() = 0;
   // False if there is no such token or it is already revoked.
   virtual Result<bool> revoke_api_token(std::int64_t id, std::int64_t now) = 0;
+  // Revokes every unrevoked token whose created_by is `created_by`; returns how many.
+  virtual Result<std::int64_t> revoke_api_tokens_of(const std::string& created_by, std::int64_t now) = 0;
 
   // The account whose enrolment code hashes to `enrol_hash`, or nullopt.
   virtual Result<std::optional<AccountRow>> find_account_by_enrol_hash(const Bytes& enrol_hash) = 0;

@@ -936,6 +936,38 @@ TEST_P(StoreContract, AccountEnrolmentColumnsRoundTripAndFindByEnrolHash) {
   EXPECT_EQ(dup.error().code, Errc::conflict);
 }
 
+TEST_P(StoreContract, TokensOfOneCreatorAreRevokedTogether) {
+  const auto token = [](const std::string& label, const std::string& by) {
+    return ApiTokenRow{0, label, "reveal", "rmp_x", bytes("hash-" + label), by, 10, 1000, std::nullopt};
+  };
+  std::int64_t revoked = -1;
+  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) -> Result<void> {
+    for (const auto& t : {token("a", "account:aa"), token("b", "account:aa"), token("c", "account:bb")}) {
+      if (auto id = tx.insert_api_token(t); !id) return std::unexpected(id.error());
+    }
+    auto n = tx.revoke_api_tokens_of("account:aa", 50);
+    if (!n) return std::unexpected(n.error());
+    revoked = *n;
+    return {};
+  }));
+  EXPECT_EQ(revoked, 2);
+  std::vector<ApiTokenRow> all;
+  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) -> Result<void> {
+    auto l = tx.api_tokens();
+    if (!l) return std::unexpected(l.error());
+    all = *l;
+    auto again = tx.revoke_api_tokens_of("account:aa", 60);
+    if (!again) return std::unexpected(again.error());
+    revoked = *again;
+    return {};
+  }));
+  EXPECT_EQ(revoked, 0) << "already revoked ones are left as they are";
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[0].revoked_at, 50);
+  EXPECT_EQ(all[1].revoked_at, 50);
+  EXPECT_EQ(all[2].revoked_at, std::nullopt);
+}
+
 TEST_P(StoreContract, SponsorsArePairsAndRepeatsAreNoErrors) {
   ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) -> Result<void> {
     if (auto r = tx.insert_account(account_row("acct-1", "alice")); !r) return r;

@@ -1006,6 +1006,10 @@ class SqliteKeeperTx final : public KeeperTx {
     if (!n) return propagate(n);
     return *n == 1;
   }
+  Result<std::int64_t> revoke_api_tokens_of(const std::string& created_by, std::int64_t now) override {
+    return run_counting(conn_, sql::kRevokeApiTokensOf,
+                        [&](Query& q) { q.bind_text(1, created_by).bind_int(2, now); });
+  }
 
   Result<std::optional<AccountRow>> find_account_by_enrol_hash(const Bytes& enrol_hash) override {
     return select_account(conn_, sql::kSelectAccountByEnrolHash, [&](Query& q) { q.bind_blob(1, enrol_hash); });

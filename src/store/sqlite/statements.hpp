@@ -353,6 +353,8 @@ inline constexpr Sql kSelectApiTokens{
 #undef REMPART_TOKEN_COLUMNS
 inline constexpr Sql kRevokeApiToken{
     "kRevokeApiToken", "UPDATE api_tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL"};
+inline constexpr Sql kRevokeApiTokensOf{
+    "kRevokeApiTokensOf", "UPDATE api_tokens SET revoked_at = ?2 WHERE created_by = ?1 AND revoked_at IS NULL"};
 
 inline constexpr Sql kSelectLoginThrottle{
     "kSelectLoginThrottle", "SELECT failures, last_failure_at FROM login_throttle WHERE client = ?1"};

@@ -1,0 +1,96 @@
+// read_audit: what the auditor's page shows, and the reading recorded.
+#include "services/audit_reader.hpp"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "audit/chain.hpp"
+#include "services/test_support.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+
+namespace rempart::services {
+namespace {
+
+void write_entries(store::KeeperStore& st, const crypto::KeeperKeyring& keys, const std::string& actor,
+                   std::string_view action, int n) {
+  for (int i = 0; i < n; ++i) {
+    ASSERT_TRUE(st.transact([&](store::KeeperTx& tx) -> Result<void> {
+      auto e = audit::record(tx, keys, audit::Event{actor, std::string(action), "", nlohmann::json::object(), ""});
+      if (!e) return std::unexpected(e.error());
+      return {};
+    }));
+  }
+}
+
+std::vector<store::AuditEntryRow> all_entries(store::KeeperStore& st) {
+  std::vector<store::AuditEntryRow> out;
+  EXPECT_TRUE(st.scan_audit(1, [&](const store::AuditEntryRow& r) {
+    out.push_back(r);
+    return true;
+  }));
+  return out;
+}
+
+TEST(AuditReader, NewestMatchingEntriesFirstAtMostAHundredAndTheReadingRecorded) {
+  testing::Fixture fx;
+  const auto keys = fx.keeper_keys();
+  auto st = std::move(store::open_sqlite_keeper(fx.db).value());
+  write_entries(*st, keys, "operator:alice", audit::action::supporter_list, 105);
+  write_entries(*st, keys, "operator:bob", audit::action::import_run, 3);
+
+  const Asker asker{"account:00112233445566778899aabbccddeeff", "192.0.2.7"};
+  auto r = read_audit(*st, keys, AuditReadFilter{"operator:alice", ""}, "", asker);
+  ASSERT_TRUE(r) << r.error().internal;
+  EXPECT_TRUE(r->verify.ok());
+  EXPECT_EQ(r->verify.entries, 108);
+  ASSERT_EQ(r->entries.size(), kAuditReadEntries);
+  EXPECT_EQ(r->entries.front().seq, 105);
+  EXPECT_EQ(r->entries.back().seq, 6);
+  for (std::size_t i = 0; i < r->entries.size(); ++i) {
+    EXPECT_EQ(r->entries[i].actor, "operator:alice");
+    if (i > 0) {
+      EXPECT_LT(r->entries[i].seq, r->entries[i - 1].seq);
+    }
+  }
+  ASSERT_TRUE(r->blast.has_value());
+  EXPECT_EQ(r->blast_summary, audit::summary(*r->blast));
+
+  const auto log = all_entries(*st);
+  ASSERT_EQ(log.size(), 109u);
+  const auto& q = log.back();
+  EXPECT_EQ(q.actor, asker.actor);
+  EXPECT_EQ(q.action, audit::action::audit_query);
+  EXPECT_EQ(q.client, asker.client);
+  EXPECT_EQ(q.subject, "");
+  EXPECT_EQ(nlohmann::json::parse(q.details),
+            (nlohmann::json{{"filter_actor", "operator:alice"}, {"filter_action", ""}, {"shown", 100}}));
+}
+
+TEST(AuditReader, ByActionWithoutActorHasNoBlastRadiusAndSeesEarlierReadings) {
+  testing::Fixture fx;
+  const auto keys = fx.keeper_keys();
+  auto st = std::move(store::open_sqlite_keeper(fx.db).value());
+  write_entries(*st, keys, "operator:alice", audit::action::supporter_list, 2);
+  write_entries(*st, keys, "operator:bob", audit::action::import_run, 1);
+  const Asker asker{"account:00112233445566778899aabbccddeeff", ""};
+
+  auto first = read_audit(*st, keys, AuditReadFilter{"", std::string(audit::action::import_run)}, "", asker);
+  ASSERT_TRUE(first) << first.error().internal;
+  ASSERT_EQ(first->entries.size(), 1u);
+  EXPECT_EQ(first->entries.front().actor, "operator:bob");
+  EXPECT_FALSE(first->blast.has_value());
+  EXPECT_EQ(first->blast_summary, "");
+
+  auto second = read_audit(*st, keys, AuditReadFilter{"", std::string(audit::action::audit_query)}, "", asker);
+  ASSERT_TRUE(second) << second.error().internal;
+  ASSERT_EQ(second->entries.size(), 1u);  // the first reading, not this one
+  EXPECT_EQ(second->entries.front().seq, 4);
+  EXPECT_TRUE(second->verify.ok());
+  EXPECT_EQ(all_entries(*st).size(), 5u);
+}
+
+}  // namespace
+}  // namespace rempart::services
