@@ -241,6 +241,10 @@ TEST_F(PrivilegesTest, EachKindTakesEffectOnlyWhenApproved) {
     }));
     return locked;
   };
+  // A raise is never 0 (which would read as "no limit").
+  PrivilegeAsk zero = raise;
+  zero.per_hour = 0;
+  EXPECT_EQ(ask(alice_, zero).error().code, Errc::invalid_input);
   EXPECT_FALSE(charge(50, now_)) << "within the raise (the role allows 10 an hour)";
   EXPECT_TRUE(charge(11, now_ + 3 * 3600)) << "the raise has ended: the role's limits again";
 

@@ -780,6 +780,25 @@ TEST_F(ConsoleTest, TokensShareTheirCreatorsBudget) {
   }
 }
 
+// Guessing step-up codes ends like guessing sign-in codes: the tenth wrong
+// one locks the account, ends the session and raises an alert.
+TEST_F(ConsoleTest, GuessingStepUpCodesLocksAndAlerts) {
+  auto boss = add("boss", auth::Role::admin);
+  auto s = login("boss", boss);
+  ASSERT_TRUE(s);
+  const std::string wrong = fresh_code(boss) == "000000" ? "111111" : "000000";
+  http::Response last;
+  for (int i = 0; i < 10; ++i) {
+    last = post(*s, "/tokens", "label=guess&scope=intake&days=1&code=" + wrong);
+    if (last.result() != bhttp::status::forbidden || last.body().find("locked") != std::string::npos) break;
+  }
+  EXPECT_EQ(last.result(), bhttp::status::forbidden);
+  EXPECT_NE(last.body().find("Account locked"), std::string::npos);
+  EXPECT_TRUE(ops_->account("boss")->locked);
+  EXPECT_TRUE(alerted("mfa_failures"));
+  EXPECT_EQ(send(req(verb::get, "/api/v1/me", &*s)).result(), bhttp::status::unauthorized);
+}
+
 // Finding 3: searches that find nobody are charged, and a burst of them
 // (someone checking a leaked list against ours) locks at once.
 TEST_F(ConsoleTest, ABurstOfFailedSearchesLocksAndAlerts) {
