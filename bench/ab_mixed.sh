@@ -11,8 +11,8 @@
 # Usage: bench/ab_mixed.sh BINARY BASE [SECONDS=10]
 #   BASE is an instance made by `rempart init --data BASE/data --keys
 #   BASE/keys --config BASE/rempart.toml`, filled (e.g. `supporters import`
-#   of `rempart_bench gen-csv` rows), with [guard] masked_per_minute and
-#   masked_per_hour set to 0 (the searches are one token's), holding
+#   of `rempart_bench gen-csv` rows), with [guard] masked_rows_* and
+#   search_misses_* set to 0 (the searches are one token's), holding
 #   BASE/token (an API token of scope read-masked, from `admin token create`)
 #   and BASE/emails.txt (`rempart_bench emails` for that base). BASE itself is
 #   not touched: each run works on a copy.

@@ -106,14 +106,16 @@ class Instance:
         # per-address limit, which is what is measured here, not the limiter.
         text = re.sub(r"(?m)^rate_per_minute = .*$", "rate_per_minute = 1000000000", text)
         text = re.sub(r"(?m)^burst = .*$", "burst = 1000000000", text)
-        # The exfiltration guard budgets masked views per actor (30 a minute
-        # by default) and revokes past that: the API lookup load is one
-        # token doing thousands of searches, so the budget is lifted (0 = no
-        # limit); every search is still audited.
-        text, k = re.subn(r"(?m)^masked_per_minute = \d+", "masked_per_minute = 0", text)
-        text, h = re.subn(r"(?m)^masked_per_hour = \d+", "masked_per_hour = 0", text)
-        if k != 1 or h != 1:
-            raise RuntimeError("rempart init wrote no [guard] masked_per_minute/masked_per_hour to lift")
+        # The exfiltration guard budgets the rows an actor sees masked and
+        # the searches that find nobody, and locks past that: the API lookup
+        # load is one token doing thousands of searches, so those budgets are
+        # lifted (0 = no limit, every role's table too); every search is
+        # still audited.
+        for key in ("masked_rows_per_minute", "masked_rows_per_hour", "masked_rows_per_day",
+                    "search_misses_per_minute", "search_misses_per_hour", "search_misses_per_day"):
+            text, n = re.subn(rf"(?m)^{key} = \d+", f"{key} = 0", text)
+            if n < 1:
+                raise RuntimeError(f"rempart init wrote no [guard] {key} to lift")
         with open(self.config, "w", encoding="utf-8") as f:
             f.write(text)
         self.db = os.path.join(self.dir, "data", "rempart.db")
