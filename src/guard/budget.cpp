@@ -103,7 +103,7 @@ Result<Verdict> charge(store::KeeperTx& tx, const crypto::KeeperKeyring& keys, c
   Limit limit = budgets.of(what, role);
   const std::string base(counted_name(what));
   if (actor.starts_with("account:")) {
-    // A raise another admin approved replaces the role's limit until it ends.
+    // A raise another admin approved lifts the role's limits until it ends.
     if (auto id = parse_hex(std::string_view(actor).substr(8))) {
       auto raised = tx.account_budget(*id, base);
       if (!raised) return std::unexpected(raised.error());
