@@ -139,7 +139,7 @@ struct PrivilegeAsk {
 // once and works only after another admin approves.
 struct PrivilegeReceipt {
   std::int64_t id = 0;
-  std::string secret;
+  crypto::SecretBytes secret;  // text (secret.text()); empty for kinds that hand nothing over
 };
 
 struct PrivilegeRequestInfo {

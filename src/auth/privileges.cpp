@@ -239,14 +239,21 @@ Result<PrivilegeReceipt> AccountService::request_privilege(const std::string& re
   row.kind = std::string(privilege_kind_name(ask.kind));
   row.requester_id = *requester;
   row.target = ask.target;
+  std::string secret;
   if (ask.kind == PrivilegeKind::create_account || ask.kind == PrivilegeKind::reset_mfa) {
-    out.secret = new_enrolment_code();
-    row.secret_hash = enrolment_hash(out.secret);
+    secret = new_enrolment_code();
+    row.secret_hash = enrolment_hash(secret);
   } else if (ask.kind == PrivilegeKind::reveal_token) {
     const std::string prefix = new_token_prefix();
-    out.secret = prefix + "_" + random_token();
-    row.secret_hash = hash_token("rempart/api/v1", out.secret);
+    secret = prefix + "_" + random_token();
+    row.secret_hash = hash_token("rempart/api/v1", secret);
     (*params)["prefix"] = prefix;
+  }
+  if (!secret.empty()) {
+    auto held = crypto::SecretBytes::copy_of_text(secret);
+    sodium_memzero(secret.data(), secret.size());
+    if (!held) return std::unexpected(held.error());
+    out.secret = std::move(*held);
   }
   row.params = params->dump();
   row.status = "pending";

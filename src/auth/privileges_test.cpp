@@ -84,7 +84,7 @@ class PrivilegesTest : public ::testing::Test {
   }
 
   // Takes an enrolment code through enrol_self and confirm_enrolment.
-  crypto::SecretBytes enrol(const std::string& code) {
+  crypto::SecretBytes enrol(std::string_view code) {
     auto e = svc_->enrol_self(code, kNewPassword, "192.0.2.2");
     EXPECT_TRUE(e) << (e ? "" : e.error().internal);
     auto c = svc_->confirm_enrolment(code, fresh(e->totp_secret.span()), "192.0.2.2");
@@ -157,7 +157,7 @@ TEST_F(PrivilegesTest, TheApproverIsAnotherIndependentAdminOfLongStanding) {
   EXPECT_EQ(audit(action::mfa_check).size(), checks) << "refused before any code is checked";
   ASSERT_TRUE(svc_->approve_privilege(bob_.account_id, r->id, fresh(bob_), ""));
   const std::int64_t approved_at = now_;
-  const auto totp = enrol(r->secret);
+  const auto totp = enrol(r->secret.text());
   auto puppet = svc_->account("puppet");
   ASSERT_TRUE(puppet);
   EXPECT_FALSE(puppet->enrolling);
@@ -253,13 +253,13 @@ TEST_F(PrivilegesTest, EachKindTakesEffectOnlyWhenApproved) {
   auto reset = ask(alice_, of(PrivilegeKind::reset_mfa, "carol"));
   ASSERT_TRUE(reset);
   ASSERT_FALSE(reset->secret.empty());
-  EXPECT_FALSE(svc_->enrolment_for(reset->secret).value()) << "not before approval";
+  EXPECT_FALSE(svc_->enrolment_for(reset->secret.text()).value()) << "not before approval";
   ASSERT_TRUE(svc_->approve_privilege(bob_.account_id, reset->id, fresh(bob_), ""));
   EXPECT_TRUE(svc_->account("carol")->enrolling);
   auto old = svc_->authenticate("carol", kPassword, fresh(carol), "192.0.2.3");
   ASSERT_TRUE(old);
   EXPECT_FALSE(old->session);
-  const auto totp = enrol(reset->secret);
+  const auto totp = enrol(reset->secret.text());
   auto fresh_login = svc_->authenticate("carol", kNewPassword, fresh(totp.span()), "192.0.2.3");
   ASSERT_TRUE(fresh_login);
   EXPECT_TRUE(fresh_login->session);
@@ -270,19 +270,19 @@ TEST_F(PrivilegesTest, EachKindTakesEffectOnlyWhenApproved) {
   tok.days = 7;
   auto t = ask(alice_, tok);
   ASSERT_TRUE(t);
-  EXPECT_FALSE(svc_->check_api_token(t->secret).value());
+  EXPECT_FALSE(svc_->check_api_token(t->secret.text()).value());
   ASSERT_TRUE(svc_->approve_privilege(bob_.account_id, t->id, fresh(bob_), ""));
-  auto info = svc_->check_api_token(t->secret);
+  auto info = svc_->check_api_token(t->secret.text());
   ASSERT_TRUE(info && *info);
   EXPECT_EQ((*info)->scope, Scope::reveal);
   EXPECT_EQ((*info)->created_by, account_actor(alice_.account_id));
   EXPECT_EQ((*info)->creator_role, Role::admin);
   ASSERT_TRUE(svc_->disable_account(kOperator, "alice"));
-  EXPECT_FALSE(svc_->check_api_token(t->secret).value()) << "a disabled account's tokens stop at once";
+  EXPECT_FALSE(svc_->check_api_token(t->secret.text()).value()) << "a disabled account's tokens stop at once";
 
   // No secret in the audit log.
   const std::string text = all_audit_text();
-  for (const auto* s : {&reset->secret, &t->secret}) EXPECT_EQ(text.find(*s), std::string::npos);
+  for (const auto* s : {&reset->secret, &t->secret}) EXPECT_EQ(text.find(s->text()), std::string::npos);
 }
 
 TEST_F(PrivilegesTest, RequestsExpireAndCanBeRefusedOrWithdrawn) {

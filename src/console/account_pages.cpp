@@ -134,7 +134,7 @@ std::string request_filed_page(const Viewer& v, const auth::PrivilegeAsk& ask, c
   } else if (!r.secret.empty()) {
     b += "<h2>The token</h2><p>Copy it now: it is shown once, stored only as a hash, and works once the request "
          "is approved. Its reveals are counted against your own budgets.</p><p><code class=\"secret\">" +
-         esc(r.secret) + "</code></p>";
+         esc(r.secret.text()) + "</code></p>";
   }
   b += "<p><a href=\"/requests\">See the requests</a></p>";
   return document(&v, "Request filed", b);

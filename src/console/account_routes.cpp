@@ -1,7 +1,6 @@
 // The console's routes about the people who use it (docs/accounts.md):
 // accounts, privilege requests and their approval, self-enrolment, API
 // tokens, and one's own sessions.
-#include <charconv>
 
 #include "console/console_internal.hpp"
 
@@ -40,24 +39,9 @@ Response file_request(Call& c, const auth::PrivilegeAsk& ask) {
   if (ask.kind != auth::PrivilegeKind::reveal_token) details["account"] = ask.target;
   notify(c, "privilege_request", "a privilege change was requested", std::move(details));
   const bool enrols = ask.kind == auth::PrivilegeKind::create_account || ask.kind == auth::PrivilegeKind::reset_mfa;
-  const std::string url = enrols ? own_origin(c) + "/enrol?code=" + r->secret : std::string();
+  const std::string url = enrols ? own_origin(c) + "/enrol?code=" + std::string(r->secret.text()) : std::string();
   return html(bhttp::status::ok,
               request_filed_page(c.viewer(), ask, *r, url, c.w.accounts->options().enrolment_seconds / 3600));
-}
-
-std::optional<std::int64_t> form_int(const Call& c, std::string_view key) {
-  const auto text = c.form.get(key);
-  if (!text) return std::nullopt;
-  std::int64_t v = 0;
-  const auto [p, ec] = std::from_chars(text->data(), text->data() + text->size(), v);
-  if (ec != std::errc{} || p != text->data() + text->size()) return std::nullopt;
-  return v;
-}
-
-std::int64_t number_param(const Call& c) {
-  std::int64_t id = 0;
-  std::from_chars(c.params[0].data(), c.params[0].data() + c.params[0].size(), id);
-  return id;
 }
 
 }  // namespace
@@ -227,22 +211,18 @@ Response get_tokens(Call& c) {
 
 Response post_token_create(Call& c) {
   const auto scope = auth::parse_scope(c.form.get("scope").value_or(""));
-  const auto days_text = c.form.get("days").value_or("");
-  std::int64_t days = 0;
-  const auto [p, ec] = std::from_chars(days_text.data(), days_text.data() + days_text.size(), days);
-  if (!scope || ec != std::errc{} || p != days_text.data() + days_text.size()) {
-    return problem(c, problem_of(Errc::invalid_input));
-  }
+  const auto days = form_int(c, "days");
+  if (!scope || !days) return problem(c, problem_of(Errc::invalid_input));
   if (*scope == auth::Scope::reveal) {
     // A token that reveals is a privilege: another admin approves it.
     auth::PrivilegeAsk ask;
     ask.kind = auth::PrivilegeKind::reveal_token;
     ask.target = c.form.get("label").value_or("");
-    ask.days = days;
+    ask.days = *days;
     return file_request(c, ask);
   }
   if (auto r = c.w.accounts->require_step_up(c.who->session.account_id, code_of(c)); !r) return failure(c, r.error());
-  auto t = c.w.accounts->create_api_token(c.who->actor, c.form.get("label").value_or(""), *scope, days);
+  auto t = c.w.accounts->create_api_token(c.who->actor, c.form.get("label").value_or(""), *scope, *days);
   if (!t) return failure(c, t.error());
   notify(c, "token_created", "an API token was created",
          {{"token_id", t->info.id}, {"scope", std::string(auth::scope_name(t->info.scope))}, {"prefix", t->info.prefix}});
@@ -250,9 +230,7 @@ Response post_token_create(Call& c) {
 }
 
 Response post_token_revoke(Call& c) {
-  std::int64_t id = 0;
-  std::from_chars(c.params[0].data(), c.params[0].data() + c.params[0].size(), id);
-  if (auto r = c.w.accounts->revoke_api_token(c.who->actor, id); !r) return failure(c, r.error());
+  if (auto r = c.w.accounts->revoke_api_token(c.who->actor, number_param(c)); !r) return failure(c, r.error());
   return redirect("/tokens?done=revoked");
 }
 

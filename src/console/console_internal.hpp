@@ -111,6 +111,10 @@ struct Call {
 std::optional<std::string> query_param(std::string_view target, std::string_view name);
 // The form field "code" (a fresh authenticator code for a step-up), or "".
 std::string code_of(const Call& c);
+// A form field that is a whole number, all of it; nullopt otherwise.
+std::optional<std::int64_t> form_int(const Call& c, std::string_view key);
+// The route's first parameter, which the route's ":n" pattern made digits.
+std::int64_t number_param(const Call& c);
 
 // ---- Answers (answers.cpp) -------------------------------------------------
 

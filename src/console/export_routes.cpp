@@ -1,7 +1,6 @@
 // The console's export routes (docs/exports.md): request a bulk export with
 // a fresh code, another admin's approval, and the requester's download of the
 // sealed file. The work and its rules are services::Exports'.
-#include <charconv>
 
 #include "console/console_internal.hpp"
 
@@ -42,9 +41,8 @@ Response post_export_request(Call& c) {
 }
 
 Response post_export_approve(Call& c) {
-  std::int64_t id = 0;
-  std::from_chars(c.params[0].data(), c.params[0].data() + c.params[0].size(), id);
-  auto r = c.w.exports->approve(c.asker(), account_hex(*c.who), id, *c.w.accounts, c.form.get("code").value_or(""));
+  const std::int64_t id = number_param(c);
+  auto r = c.w.exports->approve(c.asker(), account_hex(*c.who), id, *c.w.accounts, code_of(c));
   if (!r) return failure(c, r.error());
   notify(c, "export_approved", "a bulk export was approved and written",
          {{"export", id}, {"rows", r->rows}, {"requester", r->requester}});
@@ -52,8 +50,7 @@ Response post_export_approve(Call& c) {
 }
 
 Response get_export_download(Call& c) {
-  std::int64_t id = 0;
-  std::from_chars(c.params[0].data(), c.params[0].data() + c.params[0].size(), id);
+  const std::int64_t id = number_param(c);
   auto bytes = c.w.exports->download(c.asker(), account_hex(*c.who), id);
   if (!bytes) return failure(c, bytes.error());
   auto res = base(bhttp::status::ok);

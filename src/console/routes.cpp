@@ -3,6 +3,7 @@
 // cookie and body, and Console::Impl::dispatch (the principal from a session
 // or API token, the one permission check, bodies and CSRF).
 #include <boost/beast/http/field.hpp>
+#include <charconv>
 #include <boost/beast/http/verb.hpp>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -161,6 +162,21 @@ std::optional<std::string> query_param(std::string_view target, std::string_view
 }
 
 std::string code_of(const Call& c) { return c.form.get("code").value_or(""); }
+
+std::optional<std::int64_t> form_int(const Call& c, std::string_view key) {
+  const auto text = c.form.get(key);
+  if (!text) return std::nullopt;
+  std::int64_t v = 0;
+  const auto [p, ec] = std::from_chars(text->data(), text->data() + text->size(), v);
+  if (ec != std::errc{} || p != text->data() + text->size()) return std::nullopt;
+  return v;
+}
+
+std::int64_t number_param(const Call& c) {
+  std::int64_t id = 0;
+  std::from_chars(c.params[0].data(), c.params[0].data() + c.params[0].size(), id);
+  return id;
+}
 
 }  // namespace detail
 

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string_view>
 #include <vector>
 
 #include "core/error.hpp"
@@ -48,6 +49,14 @@ class SecretBytes {
   bool empty() const noexcept { return size_ == 0; }
   std::span<std::uint8_t> span() noexcept { return {data_, size_}; }
   std::span<const std::uint8_t> span() const noexcept { return {data_, size_}; }
+
+  // The bytes as text, for secrets that are text (tokens, codes). The view
+  // lives as long as this object; copy it only into what is shown once.
+  std::string_view text() const noexcept { return {reinterpret_cast<const char*>(data_), size_}; }
+  // `s` copied into fresh guarded memory (then wipe `s`).
+  static Result<SecretBytes> copy_of_text(std::string_view s) {
+    return copy_of({reinterpret_cast<const std::uint8_t*>(s.data()), s.size()});
+  }
 
   // Constant-time comparison of contents; sizes are not secret.
   bool equals(std::span<const std::uint8_t> other) const noexcept;

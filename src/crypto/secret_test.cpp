@@ -81,5 +81,13 @@ TEST(SecretBytes, MoveAssignmentReleasesPreviousAndTransfers) {
   EXPECT_EQ(b->data(), pa);
 }
 
+TEST(SecretBytes, HoldsTextAndShowsItBack) {
+  auto s = SecretBytes::copy_of_text("rmpe_not-a-real-code");
+  ASSERT_TRUE(s.has_value());
+  EXPECT_EQ(s->text(), "rmpe_not-a-real-code");
+  EXPECT_EQ(s->size(), 20u);
+  EXPECT_TRUE(SecretBytes{}.text().empty());
+}
+
 }  // namespace
 }  // namespace rempart::crypto
