@@ -10,9 +10,7 @@ namespace {
 
 std::string notice_text(const Call& c) {
   const auto done = query_param(c.req.target(), "done").value_or("");
-  if (done == "role") return "Role changed.";
   if (done == "disabled") return "Account disabled; its sessions ended.";
-  if (done == "unlocked") return "Account unlocked.";
   if (done == "sessions") return "Sessions ended.";
   if (done == "revoked") return "Token revoked.";
   return "";
