@@ -40,7 +40,7 @@ int fold_inprocess(const Args& a) {
   {
     auto ikeys = crypto::load_intake_keyring(c->keys_dir);
     if (!ikeys) die("intake keyring: " + ikeys.error().internal);
-    auto ist = store::open_sqlite_intake(c->inbox_database());
+    auto ist = store::open_sqlite_intake((c->data_dir / store::sqlite::kInboxFile));
     if (!ist) die("intake store: " + ist.error().internal);
     auto w = services::IntakeWriter::start(*ikeys, std::move(*ist));
     if (!w) die("intake writer: " + w.error().internal);
@@ -63,9 +63,9 @@ int fold_inprocess(const Args& a) {
 
   auto keys = crypto::load_keeper_keyring(c->keys_dir);
   if (!keys) die("keyring: " + keys.error().internal);
-  auto st = store::open_sqlite_keeper(c->database());
+  auto st = store::open_sqlite_keeper((c->data_dir / store::sqlite::kRecordsFile));
   if (!st) die("store: " + st.error().internal);
-  auto inbox = store::open_sqlite_inbox(c->inbox_database());
+  auto inbox = store::open_sqlite_inbox((c->data_dir / store::sqlite::kInboxFile));
   if (!inbox) die("inbox: " + inbox.error().internal);
   services::Folder folder(*keys, **st, **inbox, c->intake);
   std::uint64_t folded = 0;

@@ -47,7 +47,7 @@ int lookup_inprocess(const Args& a) {
   if (sodium_init() < 0) die("libsodium");
   auto keys = crypto::load_keeper_keyring(c->keys_dir);
   if (!keys) die("keyring: " + keys.error().internal);
-  auto st = store::open_sqlite_keeper(c->database());
+  auto st = store::open_sqlite_keeper((c->data_dir / store::sqlite::kRecordsFile));
   if (!st) die("store: " + st.error().internal);
 
   // 200,000 random draws, as many as lookup-baseline's sample, so that both
@@ -100,7 +100,7 @@ int lookup_inprocess(const Args& a) {
       std::vector<std::jthread> pool;
       for (unsigned t = 0; t < threads; ++t) {
         pool.emplace_back([&, t] {
-          auto mine = store::open_sqlite_keeper(c->database());
+          auto mine = store::open_sqlite_keeper((c->data_dir / store::sqlite::kRecordsFile));
           if (!mine) {
             failed[t] = 1;
             return;

@@ -23,7 +23,6 @@
 #include "cli/config.hpp"
 #include "crypto/keyring.hpp"
 #include "guard/alerts.hpp"
-#include "store/sqlite/sqlite_store.hpp"
 
 namespace rempart::cli {
 namespace {

@@ -38,7 +38,7 @@
 #include "services/importer.hpp"
 #include "services/intake_writer.hpp"
 #include "services/synth.hpp"
-#include "store/sqlite/sqlite_store.hpp"
+#include "store/backends.hpp"
 
 namespace rempart::cli {
 namespace {
@@ -182,8 +182,12 @@ int run_init(const InitArgs& a) {
   if (ec) return report(Error{Errc::io, "cannot set mode 0700 on " + c.data_dir.string()});
   if (auto r = crypto::create_keyrings(c.keys_dir); !r) return report(r.error());
   // Create the schema now so that an intake-only node can start on it.
-  if (auto st = store::open_sqlite_keeper(c.database()); !st) return report(st.error());
-  if (auto st = store::open_sqlite_inbox(c.inbox_database()); !st) return report(st.error());
+  {
+    auto backend = store::open_backend(c.storage());
+    if (!backend) return report(backend.error());
+    if (auto st = (*backend)->open_keeper(); !st) return report(st.error());
+    if (auto st = (*backend)->open_inbox(); !st) return report(st.error());
+  }
   {
     // The checkpoint file exists from the start, so `audit verify` can
     // tell "never written" from "deleted".
@@ -235,6 +239,9 @@ int run_serve(const ServeArgs& a) {
 
   const bool intake = a.role != Role::keeper;
   const bool keeper = a.role != Role::intake;
+  auto opened = store::open_backend(c->storage());
+  if (!opened) return report(opened.error());
+  const std::unique_ptr<store::Backend> backend = std::move(*opened);
 
   // Keeper side: the only place the private keys are loaded.
   std::optional<crypto::KeeperKeyring> keeper_keys;
@@ -249,26 +256,18 @@ int run_serve(const ServeArgs& a) {
     keeper_keys.emplace(std::move(*keys));
     // The fold's own commits checkpoint the WAL when due, pausing the fold
     // (not the intake: a checkpoint holds no write lock). Handed to a
-    // thread of the store instead (open_sqlite_keeper_writer), the fold
+    // thread of the store instead (store::KeeperUse::bulk), the fold
     // went on committing while the checkpoint's writes and sync competed
     // with its own, and the sign-ups' p99 under `serve --role all` rose
     // from 23.9-25.5 ms to 33.8-36.3 ms (docs/benchmarks.md, "Checkpoints").
-    auto st = store::open_sqlite_keeper(c->database());
+    std::size_t moved = 0;
+    auto st = backend->open_keeper(store::KeeperUse::serve, &moved);
     if (!st) return report(st.error());
     keeper_store = std::move(*st);
-    auto inbox = store::open_sqlite_inbox(c->inbox_database());
+    if (moved != 0) spdlog::info("keeper: moved {} waiting submissions an older version left into the inbox", moved);
+    auto inbox = backend->open_inbox();
     if (!inbox) return report(inbox.error());
     keeper_inbox = std::move(*inbox);
-    if (auto legacy = keeper_store->count_inbox(); !legacy) {
-      return report(legacy.error());
-    } else if (*legacy != 0) {
-      // Left by a version that kept the inbox in the records' file.
-      auto appender = store::open_sqlite_intake(c->inbox_database());
-      if (!appender) return report(appender.error());
-      auto moved = services::move_legacy_inbox(*keeper_store, **appender);
-      if (!moved) return report(moved.error());
-      spdlog::info("keeper: moved {} waiting submissions into the inbox file", *moved);
-    }
     folder = std::make_unique<services::Folder>(*keeper_keys, *keeper_store, *keeper_inbox, c->intake);
     checkpointer = make_checkpointer(*c, *keeper_keys, *keeper_store);
     if (c->audit.checkpoint_file.empty()) {
@@ -305,13 +304,13 @@ int run_serve(const ServeArgs& a) {
     co.checkpoint_file = c->audit.checkpoint_file.string();
     co.alerter = alerter.get();
     const auth::AuthOptions ao = auth_options(*c);
-    const auto db = c->database();
+    store::Backend* stores = backend.get();
     const crypto::KeeperKeyring* keys = &*keeper_keys;
     const guard::Budgets* budgets = &c->budgets;
     const services::ExportOptions xo = c->exports;
     auto made = console::Console::start(co, *keeper_keys,
-                                        [db, keys, ao, budgets, xo]() -> Result<std::unique_ptr<console::Worker>> {
-      auto st = store::open_sqlite_keeper(db);
+                                        [stores, keys, ao, budgets, xo]() -> Result<std::unique_ptr<console::Worker>> {
+      auto st = stores->open_keeper();
       if (!st) return std::unexpected(st.error());
       auto w = std::make_unique<console::Worker>();
       w->store = std::move(*st);
@@ -341,7 +340,7 @@ int run_serve(const ServeArgs& a) {
   if (intake) {
     auto keys = crypto::load_intake_keyring(c->keys_dir);
     if (!keys) return report(keys.error());
-    auto st = store::open_sqlite_intake(c->inbox_database());
+    auto st = backend->open_intake();
     if (!st) return report(st.error());
     auto w = services::IntakeWriter::start(*keys, std::move(*st));
     if (!w) return report(w.error());
@@ -392,13 +391,10 @@ int run_count(const fs::path& config) {
   if (!k) return report(k.error());
   auto n = k->store->count_supporters();
   if (!n) return report(n.error());
-  auto legacy = k->store->count_inbox();
-  if (!legacy) return report(legacy.error());
-  auto inbox_store = store::open_sqlite_inbox(k->config.inbox_database());
+  auto inbox_store = k->backend->open_inbox();
   if (!inbox_store) return report(inbox_store.error());
   auto inbox = (*inbox_store)->count();
   if (!inbox) return report(inbox.error());
-  *inbox += *legacy;
   std::cout << *n << "\n";
   if (*inbox != 0) std::cerr << "rempart: " << *inbox << " submissions are still waiting in the inbox\n";
   return 0;

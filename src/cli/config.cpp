@@ -1,5 +1,6 @@
 #include "cli/config.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <fstream>
@@ -7,6 +8,8 @@
 #include <sstream>
 
 #include <toml++/toml.h>
+
+#include "store/backends.hpp"
 
 namespace rempart::cli {
 namespace {
@@ -293,9 +296,13 @@ Result<Config> parse_config(std::string_view toml_text, const std::filesystem::p
 
   if (const auto* t = sub(root, "storage")) {
     if (auto r = refuse_unknown(*t, {"backend", "data_dir"}, "storage"); !r) return std::unexpected(r.error());
-    std::string backend = "sqlite";
-    if (auto r = read(*t, "storage", "backend", backend); !r) return std::unexpected(r.error());
-    if (backend != "sqlite") return fail(Errc::config, "[storage].backend must be \"sqlite\"");
+    if (auto r = read(*t, "storage", "backend", c.backend); !r) return std::unexpected(r.error());
+    const auto names = store::backend_names();
+    if (std::find(names.begin(), names.end(), c.backend) == names.end()) {
+      std::string known;
+      for (const auto n : names) known += (known.empty() ? "\"" : ", \"") + std::string(n) + "\"";
+      return fail(Errc::config, "[storage].backend must be one of " + known);
+    }
     if (auto r = read(*t, "storage", "data_dir", data_dir); !r) return std::unexpected(r.error());
   }
   if (const auto* t = sub(root, "keys")) {
@@ -486,7 +493,7 @@ std::string render_config(const Config& c) {
   o << "# rempart configuration. Every key is listed; unknown keys are refused.\n"
     << "# This file holds no secret: the keys live in [keys].dir.\n\n"
     << "[storage]\n"
-    << "backend = \"sqlite\"\n"
+    << "backend = " << quote(c.backend) << "\n"
     << "data_dir = " << quote(c.data_dir.string()) << "   # database; mode 0700\n\n"
     << "[keys]\n"
     << "dir = " << quote(c.keys_dir.string()) << "   # keyrings; must not be inside data_dir\n\n"

@@ -13,6 +13,7 @@
 #include "guard/alerts.hpp"
 #include "guard/budget.hpp"
 #include "services/exports.hpp"
+#include "store/backend.hpp"
 
 namespace rempart::cli {
 
@@ -76,10 +77,10 @@ struct Config {
   guard::AlertOptions alerts;  // [alerts], [alerts.webhook], [alerts.smtp]
   services::ExportOptions exports;  // [exports]; dir defaults to data_dir/exports
 
-  // The records' file (keeper only) and the inbox file (the intake's one
-  // file; the keeper reads and empties it).
-  std::filesystem::path database() const { return data_dir / "rempart.db"; }
-  std::filesystem::path inbox_database() const { return data_dir / "inbox.db"; }
+  std::string backend = "sqlite";  // [storage].backend: see store/backends.hpp
+
+  // What store::open_backend opens.
+  store::StorageOptions storage() const { return {backend, data_dir}; }
 };
 
 // The account service's options from the configuration.

@@ -16,7 +16,8 @@ TEST(Config, MinimalFileGetsDefaults) {
   auto c = parse_config(kMinimal, "t.toml");
   ASSERT_TRUE(c) << c.error().internal;
   EXPECT_EQ(c->data_dir, "/srv/rempart/data");
-  EXPECT_EQ(c->database(), "/srv/rempart/data/rempart.db");
+  EXPECT_EQ(c->data_dir, "/srv/rempart/data");
+  EXPECT_EQ(c->backend, "sqlite");
   EXPECT_EQ(c->intake_listen.host, "127.0.0.1");
   EXPECT_EQ(c->intake_listen.port, 8080);
   EXPECT_EQ(c->intake.default_region, "FR");

@@ -19,7 +19,6 @@
 #include "cli/config.hpp"
 #include "crypto/keyring.hpp"
 #include "services/exports.hpp"
-#include "store/sqlite/sqlite_store.hpp"
 
 namespace rempart::cli {
 namespace {

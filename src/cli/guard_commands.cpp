@@ -15,7 +15,6 @@
 #include "cli/keeper_access.hpp"
 #include "crypto/keyring.hpp"
 #include "services/honeytokens.hpp"
-#include "store/sqlite/sqlite_store.hpp"
 
 namespace rempart::cli {
 

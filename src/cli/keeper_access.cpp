@@ -8,7 +8,7 @@
 #include "audit/chain.hpp"
 #include "cli/commands.hpp"
 #include "crypto/secret.hpp"
-#include "store/sqlite/sqlite_store.hpp"
+#include "store/backends.hpp"
 
 namespace rempart::cli {
 
@@ -62,10 +62,11 @@ Result<Keeper> open_keeper(const fs::path& config_file, KeeperUse use) {
   if (auto r = crypto::init(); !r) return std::unexpected(r.error());
   auto keys = crypto::load_keeper_keyring(c->keys_dir);
   if (!keys) return std::unexpected(keys.error());
-  auto st = use == KeeperUse::bulk ? store::open_sqlite_keeper_writer(c->database())
-                                   : store::open_sqlite_keeper(c->database());
+  auto backend = store::open_backend(c->storage());
+  if (!backend) return std::unexpected(backend.error());
+  auto st = (*backend)->open_keeper(use == KeeperUse::bulk ? store::KeeperUse::bulk : store::KeeperUse::serve);
   if (!st) return std::unexpected(st.error());
-  return Keeper{std::move(*c), std::move(*keys), std::move(*st)};
+  return Keeper{std::move(*c), std::move(*keys), std::move(*backend), std::move(*st)};
 }
 
 }  // namespace rempart::cli

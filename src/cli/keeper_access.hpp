@@ -10,6 +10,7 @@
 #include "cli/config.hpp"
 #include "core/error.hpp"
 #include "crypto/keyring.hpp"
+#include "store/backend.hpp"
 #include "store/store.hpp"
 
 namespace rempart::cli {
@@ -27,6 +28,7 @@ std::unique_ptr<audit::Checkpointer> make_checkpointer(const Config& c, const cr
 struct Keeper {
   Config config;
   crypto::KeeperKeyring keys;
+  std::unique_ptr<store::Backend> backend;
   std::unique_ptr<store::KeeperStore> store;
 
   // Built on use, never in open_keeper: it keeps references to `keys` and

@@ -2,7 +2,6 @@
 
 #include <iterator>
 #include <map>
-#include <set>
 #include <thread>
 
 #include <spdlog/spdlog.h>
@@ -14,23 +13,26 @@
 namespace rempart::services {
 
 Result<void> Folder::start() {
-  auto uid = inbox_.file_uid();
-  if (!uid) return std::unexpected(uid.error());
-  auto mark = store_.fold_mark(*uid);
-  if (!mark) return std::unexpected(mark.error());
-  auto last = inbox_.last_assigned_id();
-  if (!last) return std::unexpected(last.error());
-  if (*last < *mark) {
-    // The inbox file is older than the records (a copy put back): its next
-    // ids could fall below the mark and never be folded. Fold it from its
-    // first item; an item folded before changes no record the second time.
-    spdlog::warn("keeper: the inbox file is older than the records' fold mark; folding it from its first item");
-    *mark = 0;
-  } else if (*mark > 0) {
-    if (auto r = inbox_.remove({}, *mark, {}); !r) return std::unexpected(r.error());
+  // What a stop left between a pass's commit and its inbox delete: folded,
+  // maybe still in the inbox. Deleted there (by a scan of the inbox), then
+  // forgotten; a chunk at a time, as few as a pass folds.
+  constexpr std::size_t kChunk = 10'000;
+  for (;;) {
+    std::vector<store::Bytes> uids;
+    auto read = store_.transact([&](store::KeeperTx& tx) -> Result<void> {
+      auto u = tx.folded_items(kChunk);
+      if (!u) return std::unexpected(u.error());
+      uids = std::move(*u);
+      return {};
+    });
+    if (!read) return read;
+    if (uids.empty()) break;
+    if (auto r = inbox_.remove_by_uid(uids); !r) return std::unexpected(r.error());
+    auto gone = store_.transact([&](store::KeeperTx& tx) { return tx.forget_folded(uids); });
+    if (!gone) return gone;
+    if (uids.size() < kChunk) break;
   }
-  inbox_uid_ = std::move(*uid);
-  mark_ = *mark;
+  started_ = true;
   return {};
 }
 
@@ -38,13 +40,17 @@ Result<FoldCounts> Folder::fold_once(std::size_t limit) {
   last_hold_ = std::chrono::microseconds{0};
   last_commit_ = std::chrono::microseconds{0};
   last_commits_ = 0;
-  if (!inbox_uid_) {
+  if (!started_) {
     if (auto r = start(); !r) return std::unexpected(r.error());
   }
-  auto items = inbox_.peek(limit, mark_);
+  auto items = inbox_.peek(limit, cursor_);
   if (!items) return std::unexpected(items.error());
+  // The next pass goes on after this one; once one reaches the end, the
+  // next starts again from the first id, which finds items that committed
+  // late below the ones seen, and items left for their key version.
+  cursor_ = items->size() < limit || items->empty() ? 0 : items->back().id;
   FoldCounts counts;
-  if (items->empty()) return counts;
+  if (items->empty() && to_forget_.empty() && undeleted_.empty()) return counts;
 
   // One opener per batch: a single X25519 per batch on this side too.
   std::map<store::Bytes, std::optional<crypto::BatchOpener>> openers;
@@ -120,75 +126,64 @@ Result<FoldCounts> Folder::fold_once(std::size_t limit) {
     opened = open_range(0, n);
   }
 
-  // The new mark: the last item before the first one left in the inbox
-  // (a batch that could not be opened). Items handled after that one are
-  // deleted by id.
-  std::int64_t new_mark = mark_;
-  std::vector<std::int64_t> past_mark;
   std::vector<store::Bytes> batches;
-  bool left_one = false;
-  for (const auto& item : *items) {
-    if (!openers.at(item.batch_uid)) {
-      left_one = true;
-      continue;
-    }
-    if (left_one) {
-      past_mark.push_back(item.id);
-    } else {
-      new_mark = item.id;
-    }
-  }
   for (const auto& entry : openers) {
     if (entry.second) batches.push_back(entry.first);
   }
 
   const std::int64_t now = unix_now();
   const std::int64_t now_us = audit::now_us();
-  // One transaction, or several when another writer waits (see fold_once in
-  // folder.hpp). A transaction that ends early moves the mark to its last
-  // item: with no item left for its key, `opened` holds every item of the
-  // pass in inbox order.
-  const bool may_yield = !left_one;
+  // One transaction, or several when the store asks for room (see fold_once
+  // in folder.hpp). Each item is recorded in the fold ledger in the
+  // transaction that folds it: one recorded already (folded by a pass whose
+  // inbox delete did not happen) is only deleted.
   std::size_t next = 0;
-  while (next < opened.size()) {
+  bool first = true;
+  while (next < opened.size() || (first && !to_forget_.empty())) {
     std::size_t end = opened.size();
-    std::int64_t tx_mark = new_mark;
     std::chrono::steady_clock::time_point locked;
     std::chrono::steady_clock::time_point written;  // the statements done, COMMIT next
+    FoldCounts tx_counts;
     auto r = store_.transact([&](store::KeeperTx& tx) -> Result<void> {
       locked = std::chrono::steady_clock::now();  // the write lock is held from here to the commit
+      tx_counts = {};
+      if (first && !to_forget_.empty()) {
+        if (auto f = tx.forget_folded(to_forget_); !f) return f;
+      }
       // One entry per folded submission, in this transaction: the fold and
       // its entries commit together or not at all.
       auto log = audit::Appender::begin(tx, keys_);
       if (!log) return std::unexpected(log.error());
       for (std::size_t i = next; i < opened.size(); ++i) {
         const auto& [item, person, authentic, prepared] = opened[i];
-        audit::Event event{std::string(audit::kKeeperActor), "", "", nlohmann::json::object(), ""};
-        if (person) {
-          store::Bytes id;
-          auto u = writer_.upsert(tx, *person, prepared, now, &id);
-          if (!u) return std::unexpected(u.error());
-          counts.add(*u);
-          event.action = audit_action(*u);
-          event.subject = audit::to_hex(id);
-          event.details = {{"via", "intake"}};
-        } else {
-          ++counts.rejected;
-          event.action = audit::action::intake_reject;
-          event.details = {{"via", "intake"}, {"reason", authentic ? "validation" : "authentication"}};
+        auto fresh = tx.record_folded(item->item_uid, now);
+        if (!fresh) return std::unexpected(fresh.error());
+        if (*fresh) {
+          audit::Event event{std::string(audit::kKeeperActor), "", "", nlohmann::json::object(), ""};
+          if (person) {
+            store::Bytes id;
+            auto u = writer_.upsert(tx, *person, prepared, now, &id);
+            if (!u) return std::unexpected(u.error());
+            tx_counts.add(*u);
+            event.action = audit_action(*u);
+            event.subject = audit::to_hex(id);
+            event.details = {{"via", "intake"}};
+          } else {
+            ++tx_counts.rejected;
+            event.action = audit::action::intake_reject;
+            event.details = {{"via", "intake"}, {"reason", authentic ? "validation" : "authentication"}};
+          }
+          if (auto e = log->append(event, now_us); !e) return std::unexpected(e.error());
         }
-        if (auto e = log->append(event, now_us); !e) return std::unexpected(e.error());
         if (i == next && hook_) hook_(tx);
-        if (may_yield && i + 1 < opened.size() && tx.others_wait_to_write() &&
+        if (i + 1 < opened.size() && tx.yield_requested() &&
             std::chrono::steady_clock::now() - locked >= yield_after_) {
           end = i + 1;
-          tx_mark = item->id;
           break;
         }
       }
-      auto marked = tx.set_fold_mark(*inbox_uid_, tx_mark);
       written = std::chrono::steady_clock::now();
-      return marked;
+      return {};
     });
     if (!r) return std::unexpected(r.error());
     const auto committed = std::chrono::steady_clock::now();
@@ -198,58 +193,32 @@ Result<FoldCounts> Folder::fold_once(std::size_t limit) {
       last_commit_ = std::chrono::duration_cast<std::chrono::microseconds>(committed - written);
     }
     ++last_commits_;
-    mark_ = tx_mark;
+    if (first) to_forget_.clear();
+    first = false;
+    counts.created += tx_counts.created;
+    counts.merged += tx_counts.merged;
+    counts.unchanged += tx_counts.unchanged;
+    counts.rejected += tx_counts.rejected;
+    for (std::size_t i = next; i < end; ++i) undeleted_.emplace_back(opened[i].item->id, opened[i].item->item_uid);
     next = end;
-    if (next < opened.size()) {
-      // Let the writers that waited take the lock (SQLite's lock is not
-      // fair: the next BEGIN here would win it back at once); each one
-      // stops counting as waiting once its BEGIN has the lock. Bounded, in
-      // case one is slow to wake.
-      const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(100);
-      while (store_.others_wait_to_write() && std::chrono::steady_clock::now() < until) {
-        std::this_thread::sleep_for(std::chrono::microseconds(100));
-      }
-    }
+    if (next < opened.size()) store_.make_way();
   }
-  // Folded: out of the inbox. If this fails, the items at or below the mark
-  // are never read again and go with the next pass's delete.
-  if (auto gone = inbox_.remove(past_mark, mark_, batches); !gone) {
+  // Folded: out of the inbox, then out of the ledger (in the next pass's
+  // first transaction). If the delete fails, it is tried again next pass.
+  std::vector<std::int64_t> ids;
+  ids.reserve(undeleted_.size());
+  for (const auto& [id, uid] : undeleted_) ids.push_back(id);
+  if (auto gone = inbox_.remove(ids, batches); !gone) {
     spdlog::error("keeper: folded submissions could not be deleted from the inbox yet ({}): {}",
                   errc_name(gone.error().code), gone.error().internal);
+  } else {
+    for (auto& [id, uid] : undeleted_) to_forget_.push_back(std::move(uid));
+    undeleted_.clear();
   }
   if (counts.rejected != 0) {
     spdlog::warn("keeper: {} submissions failed authentication or validation and were dropped", counts.rejected);
   }
   return counts;
-}
-
-Result<std::size_t> move_legacy_inbox(store::KeeperStore& records, store::IntakeStore& inbox) {
-  constexpr std::size_t kChunk = 1000;
-  std::size_t moved = 0;
-  for (;;) {
-    auto items = records.peek_inbox(kChunk);
-    if (!items) return std::unexpected(items.error());
-    if (items->empty()) return moved;
-    std::vector<store::BatchRow> batches;
-    std::set<store::Bytes> seen;
-    for (const auto& item : *items) {
-      if (!seen.insert(item.batch_uid).second) continue;
-      auto b = records.batch(item.batch_uid);
-      if (!b) return std::unexpected(b.error());
-      if (*b) batches.push_back(std::move(**b));
-    }
-    if (auto r = inbox.append(batches, *items); !r) return std::unexpected(r.error());
-    auto r = records.transact([&](store::KeeperTx& tx) -> Result<void> {
-      for (const auto& item : *items) {
-        if (auto d = tx.delete_inbox_item(item.id); !d) return d;
-      }
-      auto gone = tx.delete_unreferenced_batches();
-      if (!gone) return std::unexpected(gone.error());
-      return {};
-    });
-    if (!r) return std::unexpected(r.error());
-    moved += items->size();
-  }
 }
 
 FoldLoop::FoldLoop(Folder& folder, std::chrono::milliseconds interval, std::size_t batch,

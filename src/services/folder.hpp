@@ -1,11 +1,12 @@
 #pragma once
 // The keeper's folding step: opens sealed submissions from the inbox file
 // only to store them, validates them again (the intake role is not trusted),
-// and creates or merges supporter records in one transaction of the records'
-// file that also moves the fold mark past them (or in several, when a
-// console write waits for the lock: see Folder::fold_once); then deletes
-// them from the inbox file in a short transaction of its own (the only one
-// of a pass that the intake's commits can wait for).
+// and creates or merges supporter records in one transaction of the keeper's
+// store that also records each item in the fold ledger (or in several, when
+// a console write waits for the lock: see Folder::fold_once); then deletes
+// them from the inbox in a short transaction of its own (the only one of a
+// pass that the intake's commits can wait for). Each item is folded exactly
+// once, by its item uid, whatever order the inbox commits items in.
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -14,6 +15,8 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "core/validate.hpp"
 #include "crypto/keyring.hpp"
@@ -30,27 +33,29 @@ class Folder {
          core::IntakeOptions opts)
       : keys_(keys), store_(store), inbox_(inbox), opts_(std::move(opts)), writer_(keys) {}
 
-  // Folds up to `limit` of the oldest submissions past the fold mark in one
-  // transaction of the records, then deletes them from the inbox.
-  // Submissions that fail authentication or re-validation are deleted and
-  // counted as rejected; a batch whose key version is unknown is left in the
-  // inbox (and logged) so that a keyring mistake loses nothing, and the mark
-  // stays below it. Each folded submission writes one audit entry (actor
-  // "keeper": supporter.create, supporter.merge, supporter.unchanged or
-  // intake.reject) in the records' transaction.
+  // Folds up to `limit` submissions of the inbox in one transaction of the
+  // keeper's store, then deletes them from the inbox. Each pass reads on
+  // from where the last one stopped, and from the first item again once a
+  // pass reached the end: an item that committed late, below ids already
+  // read, is folded by a later pass. Submissions that fail authentication
+  // or re-validation are deleted and counted as rejected; a batch whose key
+  // version is unknown is left in the inbox (and logged) so that a keyring
+  // mistake loses nothing. Each folded submission writes one audit entry
+  // (actor "keeper": supporter.create, supporter.merge, supporter.unchanged
+  // or intake.reject) in the same transaction, which also records its uid
+  // in the fold ledger (store::FoldLedger).
   //
-  // A stop between the two commits leaves folded items in the inbox at or
-  // below the mark: the first pass deletes them without folding them again.
-  // (Items after one left for its key version are deleted by id; if that
-  // delete is lost, they are folded again, which changes no record.)
+  // An item found in the ledger already (a stop came between a pass's
+  // commit and its inbox delete, or the delete failed) is deleted without
+  // being folded again. The ledger forgets an item in the transaction after
+  // its inbox delete; the first pass of a folder deletes, by uid, whatever
+  // a stop left recorded, then forgets it.
   //
-  // Another writer of the records' file in this process (the console
-  // appending an audit entry) waits for the pass's write lock: once a
-  // transaction has held it for `yield_after` and someone waits, the pass
-  // commits what it folded so far (records, audit entries and the mark
-  // past them), lets the other writer in, and goes on in a new transaction.
-  // Not when an item of the pass was left for its key version (the mark
-  // then stays below it, so the pass keeps one transaction).
+  // When the store asks for room (KeeperTx::yield_requested: another
+  // writer, such as the console appending an audit entry, waits for the
+  // pass's write lock) once a transaction has held it for `yield_after`,
+  // the pass commits what it folded so far, lets the other writer in
+  // (KeeperStore::make_way) and goes on in a new transaction.
   Result<FoldCounts> fold_once(std::size_t limit);
   // How long the last pass held the write lock at most, from the lock taken
   // to the commit done, over its transactions (zero for a pass that wrote
@@ -67,16 +72,20 @@ class Folder {
   void set_in_transaction_hook(std::function<void(store::KeeperTx&)> hook) { hook_ = std::move(hook); }
 
  private:
-  // Reads the inbox file's identity and the records' mark for it, and
-  // deletes what a stop left folded in the inbox; once per folder.
+  // Deletes from the inbox what a stop left folded there, and forgets it;
+  // once per folder.
   Result<void> start();
 
   const crypto::KeeperKeyring& keys_;
   store::KeeperStore& store_;
   store::InboxStore& inbox_;
   core::IntakeOptions opts_;
-  std::optional<store::Bytes> inbox_uid_;  // set by start()
-  std::int64_t mark_ = 0;                  // every item up to it is folded
+  bool started_ = false;
+  std::int64_t cursor_ = 0;  // the next pass peeks after this id
+  // Folded items whose inbox delete is still to do (id, item uid), and
+  // those deleted whose ledger entry the next transaction forgets.
+  std::vector<std::pair<std::int64_t, store::Bytes>> undeleted_;
+  std::vector<store::Bytes> to_forget_;
   RecordWriter writer_;
   std::chrono::microseconds last_hold_{0};
   std::chrono::microseconds last_commit_{0};
@@ -84,14 +93,6 @@ class Folder {
   std::chrono::microseconds yield_after_{20'000};
   std::function<void(store::KeeperTx&)> hook_;
 };
-
-// Moves the submissions an older version left in the records' file's own
-// inbox (KeeperStore::peek_inbox) into the inbox file, batches with them,
-// and deletes them there; returns how many moved. Run by the keeper before
-// it folds. A stop between the append to the inbox file and the delete from
-// the records' file leaves them in both: they move again and are folded
-// twice, which changes no record the second time.
-Result<std::size_t> move_legacy_inbox(store::KeeperStore& records, store::IntakeStore& inbox);
 
 // Runs a Folder on its own thread until stopped.
 class FoldLoop {

@@ -13,6 +13,7 @@
 
 #include "services/intake_writer.hpp"
 #include "services/test_support.hpp"
+#include "store/sqlite/sqlite_store.hpp"
 
 namespace rempart::services {
 namespace {
@@ -218,6 +219,18 @@ void copy_inbox(const std::filesystem::path& from, const std::filesystem::path& 
   std::filesystem::copy_file(from, to, std::filesystem::copy_options::overwrite_existing);
 }
 
+// How many items the fold ledger holds.
+std::size_t ledger(store::KeeperStore& st) {
+  std::size_t n = 0;
+  EXPECT_TRUE(st.transact([&](store::KeeperTx& tx) -> Result<void> {
+    auto items = tx.folded_items(100000);
+    if (!items) return std::unexpected(items.error());
+    n = items->size();
+    return {};
+  }));
+  return n;
+}
+
 // Another writer of the records' file waiting for a pass's write lock (the
 // console appending an audit entry) goes in between two transactions of
 // the pass, which then folds the rest; every item is folded once and the
@@ -231,7 +244,6 @@ TEST(Folder, AWriterWaitingForAPassGoesInBetweenItsTransactions) {
   auto inbox = std::move(store::open_sqlite_inbox(fx.inbox).value());
   const auto entries = [&] { return count_rows(fx.db, "SELECT count(*) FROM audit_entries"); };
   const std::int64_t entries_before = entries();
-  const store::Bytes other_uid(16, 9);
   Folder folder(keys, *st, *inbox, core::IntakeOptions{});
   folder.set_yield_after(std::chrono::microseconds{0});
   std::thread writer;
@@ -241,16 +253,20 @@ TEST(Folder, AWriterWaitingForAPassGoesInBetweenItsTransactions) {
   folder.set_in_transaction_hook([&](store::KeeperTx& tx) {
     if (++transactions == 1) {
       writer = std::thread([&] {
-        auto w = other->transact([&](store::KeeperTx& t) { return t.set_fold_mark(other_uid, 7); });
+        auto w = other->transact([&](store::KeeperTx& t) -> Result<void> {
+          auto n = t.add_to_counter("other", "writes", 0, 7);
+          if (!n) return std::unexpected(n.error());
+          return {};
+        });
         EXPECT_TRUE(w.has_value());
       });
       const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-      while (!tx.others_wait_to_write() && std::chrono::steady_clock::now() < deadline) {
+      while (!tx.yield_requested() && std::chrono::steady_clock::now() < deadline) {
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
       }
-      waited = tx.others_wait_to_write();
+      waited = tx.yield_requested();
     } else {
-      seen_by_the_second = tx.fold_mark(other_uid).value_or(-1);
+      seen_by_the_second = tx.counter("other", "writes", 0).value_or(-1);
     }
   });
   auto r = folder.fold_once(50);
@@ -264,8 +280,11 @@ TEST(Folder, AWriterWaitingForAPassGoesInBetweenItsTransactions) {
   EXPECT_EQ(inbox->count().value(), 0);
   EXPECT_EQ(st->count_supporters().value(), 30);
   EXPECT_EQ(entries() - entries_before, 30);
-  // The mark ends at the last item, past the first transaction's.
-  EXPECT_EQ(st->fold_mark(inbox->file_uid().value()).value(), inbox->last_assigned_id().value());
+  // Every item is in the ledger until its inbox delete is done; the next
+  // pass forgets them.
+  EXPECT_EQ(ledger(*st), 30u);
+  ASSERT_TRUE(folder.fold_once(50));
+  EXPECT_EQ(ledger(*st), 0u);
 }
 
 // A stop between a pass's commit on the records and its delete from the
@@ -309,10 +328,10 @@ TEST(Folder, ItemsFoldedBeforeAStopAreNotFoldedAgain) {
   EXPECT_EQ(r->created, 3u);
 }
 
-// An inbox file older than the records' mark (a copy put back after later
-// items were folded) would give its next items ids at or below the mark:
-// the folder folds it from its first item instead, so none is skipped.
-TEST(Folder, AnInboxOlderThanTheMarkIsFoldedFromItsFirstItem) {
+// An inbox file put back from a copy gives its next items ids that were
+// used and folded before: none of them is skipped, and the old items fold
+// again as no-ops.
+TEST(Folder, AnInboxPutBackFromACopyLosesNoNewItem) {
   testing::Fixture fx;
   sign_up(fx, fx.inbox, 0, 4);
   const auto saved = fx.dir / "inbox-older.db";
@@ -324,9 +343,10 @@ TEST(Folder, AnInboxOlderThanTheMarkIsFoldedFromItsFirstItem) {
     auto inbox = std::move(store::open_sqlite_inbox(fx.inbox).value());
     Folder folder(keys, *st, *inbox, core::IntakeOptions{});
     ASSERT_EQ(folder.fold_once(50).value().created, 8u);
+    ASSERT_TRUE(folder.fold_once(50));  // forgets them
   }
-  copy_inbox(saved, fx.inbox);       // ids 1-4, the mark is 8
-  sign_up(fx, fx.inbox, 100, 2);     // ids 5-6: below the mark
+  copy_inbox(saved, fx.inbox);       // ids 1-4
+  sign_up(fx, fx.inbox, 100, 2);     // ids 5-6, used before
   auto st = std::move(store::open_sqlite_keeper(fx.db).value());
   auto inbox = std::move(store::open_sqlite_inbox(fx.inbox).value());
   Folder folder(keys, *st, *inbox, core::IntakeOptions{});
@@ -338,9 +358,9 @@ TEST(Folder, AnInboxOlderThanTheMarkIsFoldedFromItsFirstItem) {
   EXPECT_EQ(st->count_supporters().value(), 10);
 }
 
-// Items of a batch the keyring cannot open stay in the inbox and the mark
-// stays below them; the items after them are folded and deleted.
-TEST(Folder, ItemsLeftForTheirKeyKeepTheMarkBelowThem) {
+// Items of a batch the keyring cannot open stay in the inbox; the items
+// after them are folded and deleted.
+TEST(Folder, ItemsLeftForTheirKeyStayWhileTheOthersAreFolded) {
   testing::Fixture fx;
   sign_up(fx, fx.inbox, 0, 2);
   {
@@ -362,55 +382,102 @@ TEST(Folder, ItemsLeftForTheirKeyKeepTheMarkBelowThem) {
     EXPECT_EQ(r->created, pass == 0 ? 5u : 0u);
     EXPECT_EQ(inbox->count().value(), 1);  // the one of key version 99
   }
-  const auto uid = inbox->file_uid().value();
-  EXPECT_EQ(st->fold_mark(uid).value(), 2);  // the last item before it
   EXPECT_EQ(st->count_supporters().value(), 5);
+  EXPECT_EQ(ledger(*st), 0u);
 }
 
-// What a version that kept the inbox in the records' file left there is
-// moved into the inbox file, then folded like the rest.
-TEST(Folder, TheRecordsOldInboxIsMovedIntoTheInboxFile) {
+// Copies the items (and their batches) of one inbox file into `table` and
+// `batches` of another SQLite file, giving them ids from `first_id` on.
+void copy_items(const std::filesystem::path& from, const std::filesystem::path& to, const char* table,
+                const char* batches, std::int64_t first_id) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(to.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* attach = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "ATTACH ?1 AS scratch", -1, &attach, nullptr), SQLITE_OK);
+  sqlite3_bind_text(attach, 1, from.c_str(), -1, SQLITE_TRANSIENT);
+  ASSERT_EQ(sqlite3_step(attach), SQLITE_DONE) << sqlite3_errmsg(db);
+  sqlite3_finalize(attach);
+  const std::string sql = "INSERT INTO main." + std::string(batches) + " SELECT * FROM scratch.intake_batches;" +
+                          " INSERT INTO main." + table +
+                          " (id, batch_uid, item_uid, wrapped_key, fields, received_at)"
+                          " SELECT id - 1 + " + std::to_string(first_id) +
+                          ", batch_uid, item_uid, wrapped_key, fields, received_at FROM scratch.inbox;";
+  ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+  sqlite3_close(db);
+}
+
+// With several intake writers, an item may commit after items with higher
+// ids were read and folded. It is folded by a later pass, exactly once,
+// and nothing else is folded twice.
+TEST(Folder, AnItemCommittedLateBelowTheIdsReadIsFoldedOnce) {
   testing::Fixture fx;
-  // Real sealed items, written to a scratch inbox file and copied into the
-  // records' file's own inbox tables, as an older version wrote them.
+  sign_up(fx, fx.inbox, 0, 5);  // ids 1-5
+  auto keys = fx.keeper_keys();
+  auto st = std::move(store::open_sqlite_keeper(fx.db).value());
+  auto inbox = std::move(store::open_sqlite_inbox(fx.inbox).value());
+  const auto entries = [&] { return count_rows(fx.db, "SELECT count(*) FROM audit_entries"); };
+  const std::int64_t entries_before = entries();
+  Folder folder(keys, *st, *inbox, core::IntakeOptions{});
+  auto first = folder.fold_once(3);  // ids 1-3
+  ASSERT_TRUE(first) << first.error().internal;
+  EXPECT_EQ(first->created, 3u);
+  // Committed now, with id 2: below every id the pass read.
+  const auto late = fx.dir / "late-inbox.db";
+  sign_up(fx, late, 50, 1);
+  copy_items(late, fx.inbox, "inbox", "intake_batches", 2);
+  std::size_t created = first->created;
+  for (int pass = 0; pass < 4; ++pass) {
+    auto r = folder.fold_once(3);
+    ASSERT_TRUE(r) << r.error().internal;
+    created += r->created;
+    EXPECT_EQ(r->merged + r->unchanged + r->rejected, 0u);
+  }
+  EXPECT_EQ(created, 6u);
+  EXPECT_EQ(inbox->count().value(), 0);
+  EXPECT_EQ(st->count_supporters().value(), 6);
+  EXPECT_EQ(entries() - entries_before, 6);
+}
+
+// What an older version left is brought up to date when the backend opens
+// its first keeper store: the submissions it kept in the records' file move
+// into the inbox file, and inbox items at or below its fold mark (folded
+// already) are deleted, not folded again.
+TEST(Folder, WhatAnOlderVersionLeftIsFoldedOnce) {
+  testing::Fixture fx;
   const auto scratch = fx.dir / "scratch-inbox.db";
   sign_up(fx, scratch, 0, 6);
   { auto st = store::open_sqlite_keeper(fx.db); ASSERT_TRUE(st); }  // the records' file, migrated
+  copy_items(scratch, fx.db, "inbox", "intake_batches", 1);
+  sign_up(fx, fx.inbox, 6, 2);  // ids 1-2 of the inbox file; the older version folded id 1
   {
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(fx.db.c_str(), &db), SQLITE_OK);
-    sqlite3_stmt* attach = nullptr;
-    ASSERT_EQ(sqlite3_prepare_v2(db, "ATTACH ?1 AS scratch", -1, &attach, nullptr), SQLITE_OK);
-    sqlite3_bind_text(attach, 1, scratch.c_str(), -1, SQLITE_TRANSIENT);
-    ASSERT_EQ(sqlite3_step(attach), SQLITE_DONE) << sqlite3_errmsg(db);
-    sqlite3_finalize(attach);
-    ASSERT_EQ(sqlite3_exec(db,
-                           "INSERT INTO main.intake_batches SELECT * FROM scratch.intake_batches;"
-                           " INSERT INTO main.inbox SELECT * FROM scratch.inbox;",
-                           nullptr, nullptr, nullptr),
-              SQLITE_OK)
-        << sqlite3_errmsg(db);
+    const std::string sql = "ATTACH '" + fx.inbox.string() +
+                            "' AS ib; INSERT INTO fold_marks SELECT uid, 1 FROM ib.inbox_file; DETACH ib;";
+    ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
     sqlite3_close(db);
   }
-  auto keys = fx.keeper_keys();
-  auto st = std::move(store::open_sqlite_keeper(fx.db).value());
-  ASSERT_EQ(st->count_inbox().value(), 6);
-  sign_up(fx, fx.inbox, 6, 2);  // the new intake already wrote to the inbox file
-  {
-    auto appender = std::move(store::open_sqlite_intake(fx.inbox).value());
-    auto moved = move_legacy_inbox(*st, *appender);
-    ASSERT_TRUE(moved) << moved.error().internal;
-    EXPECT_EQ(*moved, 6u);
-  }
-  EXPECT_EQ(st->count_inbox().value(), 0);
+  auto backend = store::open_sqlite_backend(fx.db.parent_path());
+  ASSERT_TRUE(backend) << backend.error().internal;
+  std::size_t moved = 0;
+  auto st = (*backend)->open_keeper(store::KeeperUse::serve, &moved);
+  ASSERT_TRUE(st) << st.error().internal;
+  EXPECT_EQ(moved, 6u);
+  EXPECT_EQ(count_rows(fx.db, "SELECT count(*) FROM inbox"), 0);
   EXPECT_EQ(count_rows(fx.db, "SELECT count(*) FROM intake_batches"), 0);
-  auto inbox = std::move(store::open_sqlite_inbox(fx.inbox).value());
-  EXPECT_EQ(inbox->count().value(), 8);
-  Folder folder(keys, *st, *inbox, core::IntakeOptions{});
+  EXPECT_EQ(count_rows(fx.db, "SELECT count(*) FROM fold_marks"), 0);
+  auto inbox = std::move((*backend)->open_inbox().value());
+  EXPECT_EQ(inbox->count().value(), 7);
+  auto keys = fx.keeper_keys();
+  Folder folder(keys, **st, *inbox, core::IntakeOptions{});
   auto r = folder.fold_once(50);
   ASSERT_TRUE(r) << r.error().internal;
-  EXPECT_EQ(r->created, 8u);
+  EXPECT_EQ(r->created, 7u);
   EXPECT_EQ(inbox->count().value(), 0);
+  // Once done, a second keeper store moves nothing.
+  auto again = (*backend)->open_keeper(store::KeeperUse::serve, &moved);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(moved, 0u);
 }
 
 }  // namespace

@@ -295,31 +295,33 @@ class IntakeStore {
   IntakeStore& operator=(const IntakeStore&) = default;
 };
 
-// The keeper's side of the inbox file, the one file the intake writes to:
-// read what is waiting, delete what is folded. Nothing here writes a record;
-// the records live in the KeeperStore's file.
+// The keeper's side of the inbox: read what is waiting, delete what is
+// folded. Nothing here writes a record.
+//
+// No order of ids may be assumed: with several intake writers, an item may
+// commit after items with higher ids. The keeper folds each item exactly
+// once by its item_uid (FoldLedger), never by an id range.
 class InboxStore {
  public:
   virtual ~InboxStore();
 
-  // The random identity made with the file (16 bytes); fold marks are kept
-  // under it.
-  virtual Result<Bytes> file_uid() = 0;
-  // The highest id the file ever assigned (0 if none): AUTOINCREMENT, so
-  // every later item has a higher one.
-  virtual Result<std::int64_t> last_assigned_id() = 0;
-  // Up to `limit` items with an id above `after`, oldest first.
+  // Up to `limit` items with an id above `after`, by id. An item that
+  // commits later may have an id below the last one returned: a caller that
+  // wants every item starts again from 0 once a call returns fewer than
+  // `limit`.
   virtual Result<std::vector<InboxRow>> peek(std::size_t limit, std::int64_t after) = 0;
   // The batch with this uid, or nullopt.
   virtual Result<std::optional<BatchRow>> batch(const Bytes& uid) = 0;
   virtual Result<std::int64_t> count() = 0;
-  // In one durable transaction, deletes the items `ids` and every item with
-  // an id up to `through` (either may be empty / 0), then each of `batches`
-  // no item refers to any more; once the inbox is empty, every batch.
-  // Returns how many items were deleted. Ids that are gone already are not
-  // errors.
-  virtual Result<std::int64_t> remove(std::span<const std::int64_t> ids, std::int64_t through,
-                                      std::span<const Bytes> batches) = 0;
+  // In one durable transaction, deletes the items `ids`, then each of
+  // `batches` no item refers to any more; once the inbox is empty, every
+  // batch. Returns how many items were deleted. Ids that are gone already
+  // are not errors.
+  virtual Result<std::int64_t> remove(std::span<const std::int64_t> ids, std::span<const Bytes> batches) = 0;
+  // Deletes, by a scan of the inbox, the items whose item_uid is one of
+  // `item_uids` (what a stop left folded but not deleted), then every batch
+  // no item refers to any more; returns how many items were deleted.
+  virtual Result<std::int64_t> remove_by_uid(std::span<const Bytes> item_uids) = 0;
 
  protected:
   InboxStore() = default;
@@ -327,18 +329,65 @@ class InboxStore {
   InboxStore& operator=(const InboxStore&) = default;
 };
 
-// Operations inside one open keeper transaction. A KeeperTx is only valid
-// during the KeeperStore::transact call that hands it out; do not keep it.
-// Any error returned here leaves the transaction open: return it from the
-// transact callback to roll everything back.
-class KeeperTx {
+// ---- Keeper ports ----------------------------------------------------------------
+// The keeper's store is cut by aggregate. Each read is declared once, in a
+// *Reads port that both a transaction (KeeperTx) and the store outside one
+// (KeeperStore) offer; writes are only in a transaction. A KeeperTx is only
+// valid during the KeeperStore::transact call that hands it out; do not keep
+// it. Any error returned by a port leaves the transaction open: return it
+// from the transact callback to roll everything back.
+//
+// Outside a transaction, each read sees one consistent snapshot of its own
+// (KeeperStore::snapshot shares one between several); inside, it reads the
+// transaction's state.
+
+// Supporters, their tags and the honeytoken marks, read side.
+class SupporterReads {
  public:
-  virtual ~KeeperTx();
+  virtual ~SupporterReads();
 
   // Lookups; nullopt when no supporter matches.
   virtual Result<std::optional<SupporterRow>> find_supporter_by_email_index(const Bytes& index) = 0;
   virtual Result<std::optional<SupporterRow>> find_supporter_by_phone_index(const Bytes& index) = 0;
   virtual Result<std::optional<SupporterRow>> find_supporter(const Bytes& id) = 0;
+  // The supporter's tags, sorted; empty if none or no such supporter.
+  virtual Result<std::vector<std::string>> tags(const Bytes& supporter_id) = 0;
+  // The supporter with this e-mail blind index (phone blind index, id) and
+  // its tags, read by one statement (what the console's search and record
+  // views read). nullopt when there is none.
+  virtual Result<std::optional<SupporterListing>> find_listing_by_email_index(const Bytes& index) = 0;
+  virtual Result<std::optional<SupporterListing>> find_listing_by_phone_index(const Bytes& index) = 0;
+  virtual Result<std::optional<SupporterListing>> find_listing(const Bytes& id) = 0;
+  // A keyset page: up to `q.limit` supporters (with `q.tag`, if given)
+  // strictly after `q.after` in (created_at DESC, id DESC) order, each with
+  // its tags, and the number of supporters matching the tag (or all). The
+  // rows include honeytokens in their place; the total leaves them out. The
+  // cost of a page does not grow with its depth.
+  virtual Result<SupporterPage> supporter_page(const SupporterPageQuery& q) = 0;
+  // Every tag in use with its number of supporters, by tag; honeytokens
+  // are not counted (a tag only they carry is not listed).
+  virtual Result<std::vector<TagCountRow>> tag_counts() = 0;
+  // Streams every supporter that is not a honeytoken (with tag `tag`, or
+  // all when ""), oldest first by (created_at, id). The visitor must not
+  // call scan_real_supporters again.
+  virtual Result<void> scan_real_supporters(const std::string& tag, const SupporterVisitor& visit) = 0;
+
+  // Every supporter row, honeytokens included (operator tools); what people
+  // are shown is count_supporters() - count_honeytokens().
+  virtual Result<std::int64_t> count_supporters() = 0;
+  virtual Result<std::int64_t> count_honeytokens() = 0;
+  virtual Result<bool> is_honeytoken(const Bytes& supporter_id) = 0;
+
+ protected:
+  SupporterReads() = default;
+  SupporterReads(const SupporterReads&) = default;
+  SupporterReads& operator=(const SupporterReads&) = default;
+};
+
+// Supporters, write side.
+class SupporterWrites {
+ public:
+  virtual ~SupporterWrites();
 
   // Errc::conflict if the id, email_index or phone_index is already taken.
   virtual Result<void> insert_supporter(const SupporterRow& row) = 0;
@@ -347,7 +396,6 @@ class KeeperTx {
   // Errc::not_found if there is no such supporter, Errc::conflict if an
   // index is taken by another supporter.
   virtual Result<void> update_supporter(const SupporterRow& row) = 0;
-
   // Adds tags to a supporter; tags it already has are ignored (their
   // added_at is kept). Errc::not_found if there is no such supporter.
   virtual Result<void> add_tags(const Bytes& supporter_id, std::span<const std::string> tags,
@@ -355,46 +403,102 @@ class KeeperTx {
   // Removes tags from a supporter. Tags it does not have, and a supporter
   // that does not exist, are not errors: nothing is removed for them.
   virtual Result<void> remove_tags(const Bytes& supporter_id, std::span<const std::string> tags) = 0;
-  // The supporter's tags, sorted; empty if none or no such supporter.
-  virtual Result<std::vector<std::string>> tags(const Bytes& supporter_id) = 0;
+  // Marks an existing supporter as a honeytoken (docs/honeytokens.md).
+  // Errc::not_found if there is no such supporter, Errc::conflict if it is
+  // marked already.
+  virtual Result<void> insert_honeytoken(const Bytes& supporter_id, std::int64_t now,
+                                         const std::string& planted_by) = 0;
 
-  // ---- Fold marks: per inbox file (its uid), the highest inbox id up to
-  // which every item is folded or rejected; 0 for an inbox never folded.
-  // Written in the transaction that folds the items, so a fold whose
-  // inbox deletes were lost (a stop between the two commits) is not
-  // folded twice. Setting it lower than it is is allowed.
-  virtual Result<std::int64_t> fold_mark(const Bytes& inbox_uid) = 0;
-  virtual Result<void> set_fold_mark(const Bytes& inbox_uid, std::int64_t last_id) = 0;
+ protected:
+  SupporterWrites() = default;
+  SupporterWrites(const SupporterWrites&) = default;
+  SupporterWrites& operator=(const SupporterWrites&) = default;
+};
 
-  // True if another connection of this process is waiting to start a write
-  // transaction on the same records' file (it waits for this one to end).
-  // A long transaction may commit what it did and carry on in a new one.
-  virtual bool others_wait_to_write() const = 0;
+// Which inbox items are folded: each item exactly once, by its item_uid,
+// whatever order the inbox commits them in. The fold records an item in the
+// transaction that folds it; once the inbox has deleted the item, the record
+// is forgotten.
+class FoldLedger {
+ public:
+  virtual ~FoldLedger();
 
-  // ---- The inbox tables of the records' file, where versions before the
-  // inbox file kept submissions: only emptied into the inbox file
-  // (services::move_legacy_inbox).
-  // Errc::not_found if no inbox item has this id (e.g. already folded).
-  virtual Result<void> delete_inbox_item(std::int64_t id) = 0;
-  // Deletes batches no inbox item refers to any more; returns how many.
-  virtual Result<std::size_t> delete_unreferenced_batches() = 0;
+  // Records `item_uid` as folded at `now`; false (and nothing written) if it
+  // is recorded already: the item was folded before and must not be again.
+  virtual Result<bool> record_folded(const Bytes& item_uid, std::int64_t now) = 0;
+  // Forgets these items (their inbox delete is done). Unknown uids are not
+  // errors.
+  virtual Result<void> forget_folded(std::span<const Bytes> item_uids) = 0;
+  // Up to `limit` recorded items, oldest first: after a stop, those whose
+  // inbox delete may not have happened.
+  virtual Result<std::vector<Bytes>> folded_items(std::size_t limit) = 0;
 
-  // ---- Audit log. Reading the head and appending in the same transaction
-  // is what keeps concurrent writers from forking the chain.
+ protected:
+  FoldLedger() = default;
+  FoldLedger(const FoldLedger&) = default;
+  FoldLedger& operator=(const FoldLedger&) = default;
+};
+
+// The audit log, read side (docs/audit.md).
+class AuditReads {
+ public:
+  virtual ~AuditReads();
+
   // The last entry, nullopt while the log is empty.
   virtual Result<std::optional<AuditHead>> audit_head() = 0;
-  // Errc::conflict if the seq is taken.
-  virtual Result<void> append_audit_entry(const AuditEntryRow& row) = 0;
   // The checkpoint with the highest seq, or nullopt.
   virtual Result<std::optional<AuditCheckpointRow>> last_audit_checkpoint() = 0;
+  // Every checkpoint, by seq.
+  virtual Result<std::vector<AuditCheckpointRow>> audit_checkpoints() = 0;
+  // Streams the entries with seq >= from_seq in seq order, without loading
+  // them all. Errors of the store end the scan.
+  virtual Result<void> scan_audit(std::int64_t from_seq, const AuditVisitor& visit) = 0;
+  // Streams the entries matching `f`: by (at, seq) when an actor is given,
+  // otherwise by seq. Uses the actor, action or subject index when one of
+  // them is given.
+  virtual Result<void> scan_audit_filtered(const AuditFilter& f, const AuditVisitor& visit) = 0;
+  // Streams the entries whose action is one of `actions` (at most 8) in
+  // [since, until), optionally of one actor: the blast-radius read.
+  virtual Result<void> scan_audit_actions(std::span<const std::string> actions, const std::string& actor,
+                                          std::int64_t since, std::int64_t until, const AuditVisitor& visit) = 0;
+
+ protected:
+  AuditReads() = default;
+  AuditReads(const AuditReads&) = default;
+  AuditReads& operator=(const AuditReads&) = default;
+};
+
+// The audit log, write side. Every backend serialises the transactions that
+// append: reading the head and appending in one transaction never forks the
+// chain, whatever number of keepers append at once.
+class AuditWrites {
+ public:
+  virtual ~AuditWrites();
+
+  // Errc::conflict if the seq is taken.
+  virtual Result<void> append_audit_entry(const AuditEntryRow& row) = 0;
   // Errc::conflict if a checkpoint for that seq exists.
   virtual Result<void> insert_audit_checkpoint(const AuditCheckpointRow& row) = 0;
 
-  // ---- Accounts, sessions, API tokens (docs/accounts.md).
+ protected:
+  AuditWrites() = default;
+  AuditWrites(const AuditWrites&) = default;
+  AuditWrites& operator=(const AuditWrites&) = default;
+};
+
+// Accounts, sessions, API tokens, privilege requests and raised budgets
+// (docs/accounts.md). The store keeps hashes and sealed blobs only; the auth
+// layer makes them.
+class AccountPort {
+ public:
+  virtual ~AccountPort();
+
   // Errc::conflict if the id or name is taken.
   virtual Result<void> insert_account(const AccountRow& row) = 0;
   virtual Result<std::optional<AccountRow>> find_account(const Bytes& id) = 0;
   virtual Result<std::optional<AccountRow>> find_account_by_name(const std::string& name) = 0;
+  // The account whose enrolment code hashes to `enrol_hash`, or nullopt.
+  virtual Result<std::optional<AccountRow>> find_account_by_enrol_hash(const Bytes& enrol_hash) = 0;
   // Every account, by name.
   virtual Result<std::vector<AccountRow>> accounts() = 0;
   // Replaces every mutable column (all but id, name, created_at) of the
@@ -427,15 +531,12 @@ class KeeperTx {
   // Revokes every unrevoked token whose created_by is `created_by`; returns how many.
   virtual Result<std::int64_t> revoke_api_tokens_of(const std::string& created_by, std::int64_t now) = 0;
 
-  // The account whose enrolment code hashes to `enrol_hash`, or nullopt.
-  virtual Result<std::optional<AccountRow>> find_account_by_enrol_hash(const Bytes& enrol_hash) = 0;
   // Records that `sponsor_id` requested or approved a privilege of
   // `account_id` (a repeat is not an error).
   virtual Result<void> insert_sponsor(const Bytes& account_id, const Bytes& sponsor_id) = 0;
   virtual Result<bool> is_sponsor(const Bytes& account_id, const Bytes& sponsor_id) = 0;
 
-  // ---- Privilege requests (migration 0009).
-  // Returns the id assigned (row.id is ignored).
+  // Privilege requests (migration 0009). Returns the id assigned (row.id is ignored).
   virtual Result<std::int64_t> insert_privilege_request(const PrivilegeRequestRow& row) = 0;
   virtual Result<std::optional<PrivilegeRequestRow>> find_privilege_request(std::int64_t id) = 0;
   // The newest `limit` requests, newest first.
@@ -448,17 +549,38 @@ class KeeperTx {
   virtual Result<std::optional<AccountBudgetRow>> account_budget(const Bytes& account_id,
                                                                  const std::string& counted) = 0;
 
-  // nullopt when the client has no recorded failure.
+  // Failed logins from one client address; nullopt when the client has no
+  // recorded failure.
   virtual Result<std::optional<LoginThrottleRow>> login_throttle(const std::string& client) = 0;
   virtual Result<void> put_login_throttle(const std::string& client, const LoginThrottleRow& row) = 0;
   virtual Result<void> clear_login_throttle(const std::string& client) = 0;
 
-  // ---- Exfiltration guard (docs/honeytokens.md).
-  // Marks an existing supporter as a honeytoken. Errc::not_found if there
-  // is no such supporter, Errc::conflict if it is marked already.
-  virtual Result<void> insert_honeytoken(const Bytes& supporter_id, std::int64_t now,
-                                         const std::string& planted_by) = 0;
-  virtual Result<bool> is_honeytoken(const Bytes& supporter_id) = 0;
+ protected:
+  AccountPort() = default;
+  AccountPort(const AccountPort&) = default;
+  AccountPort& operator=(const AccountPort&) = default;
+};
+
+// The exfiltration guard's counters (docs/guard.md), read side.
+class GuardReads {
+ public:
+  virtual ~GuardReads();
+
+  // The count of (actor, kind, window_start); 0 when there is none.
+  virtual Result<std::int64_t> counter(const std::string& actor, const std::string& kind,
+                                       std::int64_t window_start) = 0;
+
+ protected:
+  GuardReads() = default;
+  GuardReads(const GuardReads&) = default;
+  GuardReads& operator=(const GuardReads&) = default;
+};
+
+// The exfiltration guard's counters, write side.
+class GuardWrites {
+ public:
+  virtual ~GuardWrites();
+
   // Adds `delta` to the counter (actor, kind, window_start), creating it at
   // `delta` if absent, and returns the count after the change. One
   // statement: concurrent keepers never lose an increment.
@@ -468,30 +590,74 @@ class KeeperTx {
   // returns how many.
   virtual Result<std::int64_t> delete_counters_before(std::int64_t window_start) = 0;
 
-  // ---- Exports (docs/exports.md).
-  // Sets (or, with nullopt, clears) the account's export public key.
-  // Errc::not_found if there is no such account.
-  virtual Result<void> set_export_public_key(const Bytes& account_id, const std::optional<Bytes>& public_key) = 0;
+ protected:
+  GuardWrites() = default;
+  GuardWrites(const GuardWrites&) = default;
+  GuardWrites& operator=(const GuardWrites&) = default;
+};
+
+// Two-person exports and their canaries (docs/exports.md), read side.
+class ExportReads {
+ public:
+  virtual ~ExportReads();
+
+  virtual Result<std::optional<ExportRow>> find_export(std::int64_t id) = 0;
+  // Every export (of one requester when `requester_id` is given), newest first.
+  virtual Result<std::vector<ExportRow>> exports(const std::optional<Bytes>& requester_id) = 0;
   // The account's export public key; nullopt when it has none.
   // Errc::not_found if there is no such account.
   virtual Result<std::optional<Bytes>> export_public_key(const Bytes& account_id) = 0;
+  virtual Result<std::optional<CanaryRow>> find_canary(const Bytes& blind_index) = 0;
+
+ protected:
+  ExportReads() = default;
+  ExportReads(const ExportReads&) = default;
+  ExportReads& operator=(const ExportReads&) = default;
+};
+
+// Two-person exports and their canaries, write side.
+class ExportWrites {
+ public:
+  virtual ~ExportWrites();
+
+  // Sets (or, with nullopt, clears) the account's export public key.
+  // Errc::not_found if there is no such account.
+  virtual Result<void> set_export_public_key(const Bytes& account_id, const std::optional<Bytes>& public_key) = 0;
   // Returns the id assigned (row.id is ignored). Errc::invalid_input if the
   // requester (or a set approver) is not an account.
   virtual Result<std::int64_t> insert_export(const ExportRow& row) = 0;
-  virtual Result<std::optional<ExportRow>> find_export(std::int64_t id) = 0;
   // Replaces status, approver_id, approved_at and rows of export `row.id`.
   // Errc::not_found if there is no such export.
   virtual Result<void> update_export(const ExportRow& row) = 0;
-  // Every export (of one requester when `requester_id` is given), newest first.
-  virtual Result<std::vector<ExportRow>> exports(const std::optional<Bytes>& requester_id) = 0;
-  // Streams every supporter that is not a honeytoken (with tag `tag`, or
-  // all when ""), oldest first by (created_at, id). The visitor must not
-  // call scan_real_supporters again.
-  virtual Result<void> scan_real_supporters(const std::string& tag, const SupporterVisitor& visit) = 0;
   // Errc::conflict if the blind index is taken, Errc::invalid_input if the
   // export does not exist.
   virtual Result<void> insert_canary(const CanaryRow& row) = 0;
-  virtual Result<std::optional<CanaryRow>> find_canary(const Bytes& blind_index) = 0;
+
+ protected:
+  ExportWrites() = default;
+  ExportWrites(const ExportWrites&) = default;
+  ExportWrites& operator=(const ExportWrites&) = default;
+};
+
+// Every port inside one open keeper transaction.
+class KeeperTx : public SupporterReads,
+                 public SupporterWrites,
+                 public FoldLedger,
+                 public AuditReads,
+                 public AuditWrites,
+                 public AccountPort,
+                 public GuardReads,
+                 public GuardWrites,
+                 public ExportReads,
+                 public ExportWrites {
+ public:
+  ~KeeperTx() override;
+
+  // True when the backend asks this transaction to end early: others wait
+  // to write and would wait for all of it (a backend whose writers do not
+  // queue behind one lock always answers false). A long transaction may
+  // commit what it did, call KeeperStore::make_way, and carry on in a new one.
+  virtual bool yield_requested() const = 0;
 
  protected:
   KeeperTx() = default;
@@ -499,95 +665,33 @@ class KeeperTx {
   KeeperTx& operator=(const KeeperTx&) = default;
 };
 
-// The keeper role's store. Reads of supporters outside a transaction are
-// meant for read-only operator commands.
-class KeeperStore {
+// The keeper role's store: the read ports outside a transaction, and
+// transactions for everything else.
+class KeeperStore : public SupporterReads, public AuditReads, public GuardReads, public ExportReads {
  public:
-  virtual ~KeeperStore();
+  ~KeeperStore() override;
 
-  // The inbox tables of the records' file, left by versions before the
-  // inbox file (see KeeperTx): up to `limit` items, oldest first, and a
-  // batch by uid (nullopt if none).
-  virtual Result<std::vector<InboxRow>> peek_inbox(std::size_t limit) = 0;
-  virtual Result<std::optional<BatchRow>> batch(const Bytes& uid) = 0;
-
-  // Runs `fn` inside one write transaction (BEGIN IMMEDIATE … COMMIT in
-  // SQLite: it waits for other writers up to the busy timeout). Commits if
-  // `fn` succeeds; the commit is durable when this returns. Rolls back if
-  // `fn` returns an error (which is then returned unchanged) or throws (the
-  // exception propagates after the rollback). Returns Errc::busy if the
-  // database stayed locked, Errc::storage if begin or commit failed, and
-  // Errc::internal if called from inside `fn`.
+  // Runs `fn` inside one write transaction. Commits if `fn` succeeds; the
+  // commit is durable when this returns. Rolls back if `fn` returns an error
+  // (which is then returned unchanged) or throws (the exception propagates
+  // after the rollback). Returns Errc::busy if the database stayed locked,
+  // Errc::storage if begin or commit failed, and Errc::internal if called
+  // from inside `fn`. Transactions that append to the audit log are
+  // serialised (AuditWrites).
   virtual Result<void> transact(const std::function<Result<void>(KeeperTx&)>& fn) = 0;
-  // True while another connection of this process waits to start a write
-  // transaction on this file (KeeperTx::others_wait_to_write, outside one).
-  virtual bool others_wait_to_write() const = 0;
+
+  // Called after a transaction ended early because KeeperTx::yield_requested
+  // said so: returns once the writers that waited have had their turn, or
+  // after a short bound; at once where writers do not queue.
+  virtual void make_way() = 0;
 
   // Runs `fn` inside one read transaction: the reads it makes through this
-  // store's own methods see one consistent snapshot, and the database's
-  // read lock is taken once for all of them instead of once each (a lookup
-  // reads a supporter and its tags). `fn` gets no KeeperTx: it cannot
-  // write, and a transact() inside it fails with Errc::internal. Inside a
-  // transact callback, `fn` simply runs in that transaction. Returns `fn`'s
-  // error unchanged, or Errc::busy / Errc::storage from the store.
+  // store's own methods see one consistent snapshot (a lookup reads a
+  // supporter and its tags). `fn` gets no KeeperTx: it cannot write, and a
+  // transact() inside it fails with Errc::internal. Inside a transact
+  // callback, `fn` simply runs in that transaction. Returns `fn`'s error
+  // unchanged, or Errc::busy / Errc::storage from the store.
   virtual Result<void> snapshot(const std::function<Result<void>()>& fn) = 0;
-
-  // Every supporter row, honeytokens included (operator tools); what people
-  // are shown is count_supporters() - count_honeytokens().
-  virtual Result<std::int64_t> count_supporters() = 0;
-  // Items in the records' file's own (legacy) inbox; see peek_inbox.
-  virtual Result<std::int64_t> count_inbox() = 0;
-  // KeeperTx::fold_mark outside a transaction.
-  virtual Result<std::int64_t> fold_mark(const Bytes& inbox_uid) = 0;
-
-  // ---- Exfiltration guard, read side (docs/honeytokens.md).
-  virtual Result<std::int64_t> count_honeytokens() = 0;
-  virtual Result<bool> is_honeytoken(const Bytes& id) = 0;
-  // The count of (actor, kind, window_start); 0 when there is none.
-  virtual Result<std::int64_t> counter(const std::string& actor, const std::string& kind,
-                                       std::int64_t window_start) = 0;
-
-  virtual Result<std::optional<SupporterRow>> find_supporter_by_email_index(const Bytes& index) = 0;
-  virtual Result<std::optional<SupporterRow>> find_supporter_by_phone_index(const Bytes& index) = 0;
-  virtual Result<std::vector<std::string>> tags(const Bytes& supporter_id) = 0;
-
-  // ---- Directory, read side (each call reads one consistent snapshot; called
-  // inside a transact callback, it reads that transaction's state).
-  // nullopt when no supporter has this id.
-  virtual Result<std::optional<SupporterRow>> find_supporter(const Bytes& id) = 0;
-  // The supporter with this e-mail blind index (phone blind index, id) and
-  // its tags, read by one statement: one snapshot without a transaction to
-  // open and close (what the console's search and record views read).
-  // nullopt when there is none.
-  virtual Result<std::optional<SupporterListing>> find_listing_by_email_index(const Bytes& index) = 0;
-  virtual Result<std::optional<SupporterListing>> find_listing_by_phone_index(const Bytes& index) = 0;
-  virtual Result<std::optional<SupporterListing>> find_listing(const Bytes& id) = 0;
-  // A keyset page: up to `q.limit` supporters (with `q.tag`, if given)
-  // strictly after `q.after` in (created_at DESC, id DESC) order, each with
-  // its tags, and the number of supporters matching the tag (or all). The
-  // rows include honeytokens in their place; the total leaves them out. The
-  // cost of a page does not grow with its depth.
-  virtual Result<SupporterPage> supporter_page(const SupporterPageQuery& q) = 0;
-  // Every tag in use with its number of supporters, by tag; honeytokens
-  // are not counted (a tag only they carry is not listed).
-  virtual Result<std::vector<TagCountRow>> tag_counts() = 0;
-
-  // ---- Audit log, read side (each call reads one consistent snapshot).
-  virtual Result<std::optional<AuditHead>> audit_head() = 0;
-  virtual Result<std::optional<AuditCheckpointRow>> last_audit_checkpoint() = 0;
-  // Every checkpoint, by seq.
-  virtual Result<std::vector<AuditCheckpointRow>> audit_checkpoints() = 0;
-  // Streams the entries with seq >= from_seq in seq order, without loading
-  // them all. Errors of the store end the scan.
-  virtual Result<void> scan_audit(std::int64_t from_seq, const AuditVisitor& visit) = 0;
-  // Streams the entries matching `f`: by (at, seq) when an actor is given,
-  // otherwise by seq. Uses the actor, action or subject index when one of
-  // them is given.
-  virtual Result<void> scan_audit_filtered(const AuditFilter& f, const AuditVisitor& visit) = 0;
-  // Streams the entries whose action is one of `actions` (at most 8) in
-  // [since, until), optionally of one actor: the blast-radius read.
-  virtual Result<void> scan_audit_actions(std::span<const std::string> actions, const std::string& actor,
-                                          std::int64_t since, std::int64_t until, const AuditVisitor& visit) = 0;
 
  protected:
   KeeperStore() = default;

@@ -12,29 +12,23 @@
 #include <ostream>
 #include <string>
 
+#include "store/backend.hpp"
 #include "store/store.hpp"
 
 namespace rempart::store::test_support {
 
-// One fresh, empty database of a backend (its records and its inbox). Every
-// open_* call opens a new store on that same database.
-class BackendDatabase {
- public:
-  virtual ~BackendDatabase() = default;
-  virtual Result<std::unique_ptr<IntakeStore>> open_intake() = 0;
-  virtual Result<std::unique_ptr<InboxStore>> open_inbox() = 0;
-  virtual Result<std::unique_ptr<KeeperStore>> open_keeper() = 0;
-};
-
-struct Backend {
+// A backend under test: `make` gives a fresh, empty database of it (its
+// records and its inbox) each call. Every open_* call opens a new store on
+// that same database.
+struct BackendCase {
   std::string name;
-  std::function<std::unique_ptr<BackendDatabase>()> make;  // a fresh database per call
+  std::function<std::unique_ptr<Backend>()> make;
 };
 
-inline void PrintTo(const Backend& b, std::ostream* os) { *os << b.name; }
-inline std::string backend_name(const ::testing::TestParamInfo<Backend>& info) { return info.param.name; }
+inline void PrintTo(const BackendCase& b, std::ostream* os) { *os << b.name; }
+inline std::string backend_name(const ::testing::TestParamInfo<BackendCase>& info) { return info.param.name; }
 
-class StoreContract : public ::testing::TestWithParam<Backend> {
+class StoreContract : public ::testing::TestWithParam<BackendCase> {
  protected:
   void SetUp() override {
     db_ = GetParam().make();
@@ -50,7 +44,7 @@ class StoreContract : public ::testing::TestWithParam<Backend> {
     keeper_ = std::move(*kp);
   }
 
-  std::unique_ptr<BackendDatabase> db_;
+  std::unique_ptr<Backend> db_;
   std::unique_ptr<IntakeStore> intake_;
   std::unique_ptr<InboxStore> inbox_;
   std::unique_ptr<KeeperStore> keeper_;

@@ -79,10 +79,9 @@ TEST_P(StoreContract, AppendPeekDeleteRoundTrip) {
   ASSERT_TRUE(later.has_value());
   ASSERT_EQ(later->size(), 2u);
   EXPECT_EQ((*later)[0], (*peeked)[1]);
-  EXPECT_EQ(*inbox_->last_assigned_id(), (*peeked)[2].id);
 
   const std::int64_t first = (*peeked)[0].id;
-  EXPECT_EQ(*inbox_->remove(std::span(&first, 1), 0, {}), 1);
+  EXPECT_EQ(*inbox_->remove(std::span(&first, 1), {}), 1);
   EXPECT_EQ(*inbox_->count(), 2);
   auto after = inbox_->peek(10, 0);
   ASSERT_TRUE(after.has_value());
@@ -90,9 +89,10 @@ TEST_P(StoreContract, AppendPeekDeleteRoundTrip) {
   EXPECT_EQ((*after)[0], (*peeked)[1]);
 
   // A second delete of the same item finds nothing, and is no error.
-  EXPECT_EQ(*inbox_->remove(std::span(&first, 1), 0, {}), 0);
-  // Everything up to an id; the batch goes with the last item.
-  EXPECT_EQ(*inbox_->remove({}, (*peeked)[2].id, {}), 2);
+  EXPECT_EQ(*inbox_->remove(std::span(&first, 1), {}), 0);
+  // The batch goes with the last item.
+  const std::vector<std::int64_t> rest{(*peeked)[1].id, (*peeked)[2].id};
+  EXPECT_EQ(*inbox_->remove(rest, {}), 2);
   EXPECT_EQ(*inbox_->count(), 0);
   EXPECT_EQ(*inbox_->batch(bytes("b1")), std::nullopt);
   // Ids are never reused.
@@ -101,41 +101,83 @@ TEST_P(StoreContract, AppendPeekDeleteRoundTrip) {
   EXPECT_GT((*inbox_->peek(1, 0))[0].id, (*peeked)[2].id);
 }
 
-TEST_P(StoreContract, TheInboxFileHasAnIdentityOfItsOwn) {
-  auto uid = inbox_->file_uid();
-  ASSERT_TRUE(uid.has_value()) << uid.error().internal;
-  EXPECT_EQ(uid->size(), 16u);
-  auto again = db_->open_inbox();
-  ASSERT_TRUE(again.has_value());
-  EXPECT_EQ(*(*again)->file_uid(), *uid);
-  auto other = GetParam().make();
-  auto other_inbox = other->open_inbox();
-  ASSERT_TRUE(other_inbox.has_value());
-  EXPECT_NE(*(*other_inbox)->file_uid(), *uid);
-  EXPECT_EQ(*inbox_->last_assigned_id(), 0);
+TEST_P(StoreContract, ItemsAreRemovedByTheirUid) {
+  const std::vector<BatchRow> batches{batch_row("b1")};
+  const std::vector<InboxRow> items{item("b1", "i1"), item("b1", "i2"), item("b1", "i3")};
+  ASSERT_TRUE(intake_->append(batches, items).has_value());
+  const std::vector<Bytes> uids{bytes("i1"), bytes("i3"), bytes("gone")};
+  EXPECT_EQ(*inbox_->remove_by_uid(uids), 2);
+  auto left = inbox_->peek(10, 0);
+  ASSERT_TRUE(left.has_value());
+  ASSERT_EQ(left->size(), 1u);
+  EXPECT_EQ(without_id((*left)[0]), items[1]);
+  EXPECT_EQ(*inbox_->remove_by_uid(uids), 0);
+  EXPECT_TRUE(inbox_->batch(bytes("b1"))->has_value());  // i2 still refers to it
+  const std::vector<Bytes> last{bytes("i2")};
+  EXPECT_EQ(*inbox_->remove_by_uid(last), 1);
+  EXPECT_FALSE(inbox_->batch(bytes("b1"))->has_value());
 }
 
-TEST_P(StoreContract, FoldMarksAreKeptPerInboxAndRolledBackWithTheirTransaction) {
-  EXPECT_EQ(*keeper_->fold_mark(bytes("u1")), 0);
-  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) -> Result<void> {
-    if (auto r = tx.set_fold_mark(bytes("u1"), 40); !r) return r;
-    auto m = tx.fold_mark(bytes("u1"));
-    if (!m || *m != 40) return fail(Errc::internal, "not visible inside the transaction");
-    return {};
-  }).has_value());
-  EXPECT_EQ(*keeper_->fold_mark(bytes("u1")), 40);
-  EXPECT_EQ(*keeper_->fold_mark(bytes("u2")), 0);
-  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) { return tx.set_fold_mark(bytes("u1"), 7); }).has_value());
-  EXPECT_EQ(*keeper_->fold_mark(bytes("u1")), 7);  // lowering is allowed
-  auto r = keeper_->transact([&](KeeperTx& tx) -> Result<void> {
-    if (auto x = tx.set_fold_mark(bytes("u1"), 90); !x) return x;
+// The fold ledger records each item once, in the transaction that folds it:
+// a second record of the same uid says "folded already", a rollback takes
+// the record back, and forgetting makes room again.
+TEST_P(StoreContract, TheFoldLedgerRecordsEachItemOnce) {
+  const auto record = [&](const std::string& uid, std::int64_t at) {
+    bool fresh = false;
+    auto r = keeper_->transact([&](KeeperTx& tx) -> Result<void> {
+      auto f = tx.record_folded(bytes(uid), at);
+      if (!f) return std::unexpected(f.error());
+      fresh = *f;
+      return {};
+    });
+    EXPECT_TRUE(r.has_value());
+    return fresh;
+  };
+  const auto recorded = [&] {
+    std::vector<Bytes> out;
+    EXPECT_TRUE(keeper_->transact([&](KeeperTx& tx) -> Result<void> {
+      auto f = tx.folded_items(100);
+      if (!f) return std::unexpected(f.error());
+      out = std::move(*f);
+      return {};
+    }).has_value());
+    return out;
+  };
+  EXPECT_TRUE(record("i2", 20));
+  EXPECT_TRUE(record("i1", 10));
+  EXPECT_FALSE(record("i1", 30));  // folded already
+  EXPECT_EQ(recorded(), (std::vector<Bytes>{bytes("i1"), bytes("i2")}));  // oldest first
+
+  auto rolled_back = keeper_->transact([&](KeeperTx& tx) -> Result<void> {
+    auto f = tx.record_folded(bytes("i3"), 40);
+    if (!f || !*f) return fail(Errc::internal, "not recorded");
     return fail(Errc::crypto, "opening failed");
   });
-  ASSERT_FALSE(r.has_value());
-  EXPECT_EQ(*keeper_->fold_mark(bytes("u1")), 7);
-  auto negative = keeper_->transact([&](KeeperTx& tx) { return tx.set_fold_mark(bytes("u1"), -1); });
-  ASSERT_FALSE(negative.has_value());
-  EXPECT_EQ(negative.error().code, Errc::invalid_input);
+  ASSERT_FALSE(rolled_back.has_value());
+  EXPECT_EQ(rolled_back.error().code, Errc::crypto);
+  EXPECT_EQ(recorded().size(), 2u);
+
+  const std::vector<Bytes> forget{bytes("i1"), bytes("unknown")};
+  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) { return tx.forget_folded(forget); }).has_value());
+  EXPECT_EQ(recorded(), (std::vector<Bytes>{bytes("i2")}));
+  EXPECT_TRUE(record("i1", 50));
+}
+
+// Reads are the same port inside a transaction and outside one: inside,
+// they see what the transaction wrote.
+TEST_P(StoreContract, ReadsInsideATransactionSeeItsWrites) {
+  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) -> Result<void> {
+    if (auto r = tx.insert_supporter(supporter("s1", "e1", std::nullopt)); !r) return r;
+    if (auto r = tx.add_tags(bytes("s1"), std::vector<std::string>{"north"}, 5); !r) return r;
+    SupporterReads& reads = tx;
+    auto page = reads.supporter_page(SupporterPageQuery{"north", std::nullopt, 10});
+    if (!page || page->total != 1 || page->items.size() != 1) return fail(Errc::internal, "page");
+    auto counted = reads.count_supporters();
+    if (!counted || *counted != 1) return fail(Errc::internal, "count");
+    return {};
+  }).has_value());
+  SupporterReads& outside = *keeper_;
+  EXPECT_EQ(*outside.count_supporters(), 1);
 }
 
 TEST_P(StoreContract, EmptyAppendIsANoOp) {
@@ -226,14 +268,19 @@ TEST_P(StoreContract, TransactRollsBackWhenFnFails) {
 
   auto r = keeper_->transact([&](KeeperTx& tx) -> Result<void> {
     if (auto x = tx.insert_supporter(supporter("s1", "e1", std::nullopt)); !x) return x;
-    if (auto x = tx.set_fold_mark(bytes("u1"), id); !x) return x;
+    auto f = tx.record_folded(bytes("i1"), id);
+    if (!f) return std::unexpected(f.error());
     return fail(Errc::crypto, "opening failed");
   });
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code, Errc::crypto);  // fn's own error, unchanged
   EXPECT_EQ(r.error().internal, "opening failed");
   EXPECT_EQ(*keeper_->count_supporters(), 0);
-  EXPECT_EQ(*keeper_->fold_mark(bytes("u1")), 0);
+  EXPECT_TRUE(keeper_->transact([&](KeeperTx& tx) -> Result<void> {
+    auto f = tx.folded_items(10);
+    if (!f || !f->empty()) return fail(Errc::internal, "the ledger kept a rolled-back record");
+    return {};
+  }).has_value());
   EXPECT_EQ(*inbox_->count(), 1);
 }
 
@@ -743,7 +790,7 @@ TEST_P(StoreContract, RemovingItemsDeletesTheBatchesTheyEmpty) {
   // Only the batches named are visited while items are left: b1 still has
   // items, b2 is emptied, b3 (never used) is not named.
   const std::vector<Bytes> named{bytes("b1"), bytes("b2"), bytes("nope")};
-  EXPECT_EQ(*inbox_->remove(std::span(&b2_item, 1), 0, named), 1);
+  EXPECT_EQ(*inbox_->remove(std::span(&b2_item, 1), named), 1);
   EXPECT_TRUE(inbox_->batch(bytes("b1"))->has_value());
   EXPECT_FALSE(inbox_->batch(bytes("b2"))->has_value());
   EXPECT_TRUE(inbox_->batch(bytes("b3"))->has_value());
@@ -756,10 +803,62 @@ TEST_P(StoreContract, RemovingItemsDeletesTheBatchesTheyEmpty) {
   EXPECT_TRUE(inbox_->batch(bytes("b2"))->has_value());
 
   // Once the inbox is empty, every batch goes, named or not.
-  EXPECT_EQ(*inbox_->remove({}, *inbox_->last_assigned_id(), {}), 3);
+  std::vector<std::int64_t> all;
+  auto left = inbox_->peek(10, 0);
+  ASSERT_TRUE(left.has_value());
+  for (const auto& row : *left) all.push_back(row.id);
+  EXPECT_EQ(*inbox_->remove(all, {}), 3);
   EXPECT_FALSE(inbox_->batch(bytes("b1"))->has_value());
   EXPECT_FALSE(inbox_->batch(bytes("b2"))->has_value());
   EXPECT_FALSE(inbox_->batch(bytes("b3"))->has_value());
+}
+
+// N keepers appending to the audit log at once, each reading the head and
+// linking to it in one transaction: the backend serialises them, so every
+// append succeeds and the chain never forks.
+TEST_P(StoreContract, ConcurrentAuditAppendsKeepOneChain) {
+  constexpr int kThreads = 4;
+  constexpr int kEach = 25;
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      auto st = db_->open_keeper();
+      if (!st) {
+        ++failures;
+        return;
+      }
+      for (int i = 0; i < kEach; ++i) {
+        auto r = (*st)->transact([&](KeeperTx& tx) -> Result<void> {
+          auto head = tx.audit_head();
+          if (!head) return std::unexpected(head.error());
+          AuditEntryRow row;
+          row.seq = *head ? (*head)->seq + 1 : 1;
+          row.at = row.seq;
+          row.actor = "keeper-" + std::to_string(t);
+          row.action = "test.append";
+          row.details = "{}";
+          row.prev_hash = *head ? (*head)->hash : Bytes(32, 0);
+          row.hash = bytes("h" + std::to_string(row.seq));
+          row.mac = bytes("m");
+          return tx.append_audit_entry(row);
+        });
+        if (!r) ++failures;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  std::int64_t n = 0;
+  Bytes prev(32, 0);
+  ASSERT_TRUE(keeper_->scan_audit(1, [&](const AuditEntryRow& r) {
+    ++n;
+    EXPECT_EQ(r.seq, n);
+    EXPECT_EQ(r.prev_hash, prev);
+    prev = r.hash;
+    return true;
+  }).has_value());
+  EXPECT_EQ(n, kThreads * kEach);
 }
 
 // The intake writer and the keeper's folding loop run at once on the same
@@ -807,14 +906,18 @@ TEST_P(StoreContract, IntakeAndKeeperConcurrently) {
         s.fields = row.fields;
         s.email_index = row.item_uid;
         if (auto x = tx.insert_supporter(s); !x) return x;
+        auto f = tx.record_folded(row.item_uid, 1);
+        if (!f) return std::unexpected(f.error());
       }
-      return tx.set_fold_mark(bytes("u"), peeked->back().id);
+      return {};
     });
     if (!r) {
       keeper_error = r.error().internal;
       break;
     }
-    if (auto gone = inbox_->remove({}, peeked->back().id, {}); !gone) {
+    std::vector<std::int64_t> ids;
+    for (const InboxRow& row : *peeked) ids.push_back(row.id);
+    if (auto gone = inbox_->remove(ids, {}); !gone) {
       keeper_error = gone.error().internal;
       break;
     }

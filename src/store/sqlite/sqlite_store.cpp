@@ -10,8 +10,11 @@
 #include <cstring>
 #include <initializer_list>
 #include <limits>
+#include <mutex>
+#include <set>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 
 #include "store/sqlite/checkpointer.hpp"
@@ -592,15 +595,6 @@ ExportRow read_export(const Query& q) {
 
 // ---- Intake ------------------------------------------------------------------
 
-Result<std::int64_t> select_fold_mark(Connection& conn, const Bytes& inbox_uid) {
-  auto q = conn.query(sql::kSelectFoldMark);
-  if (!q) return propagate(q);
-  q->bind_blob(1, inbox_uid);
-  auto row = q->step();
-  if (!row) return propagate(row);
-  return *row ? q->int64(0) : std::int64_t{0};
-}
-
 Result<std::vector<InboxRow>> read_inbox_rows(Query& q) {
   std::vector<InboxRow> rows;
   for (;;) {
@@ -676,17 +670,6 @@ class SqliteInboxStore final : public InboxStore {
  public:
   explicit SqliteInboxStore(Connection conn) : conn_(std::move(conn)) {}
 
-  Result<Bytes> file_uid() override {
-    auto q = conn_.query(sql::kSelectInboxFileUid);
-    if (!q) return propagate(q);
-    auto row = q->step();
-    if (!row) return propagate(row);
-    if (!*row) return fail(Errc::storage, "the inbox file has no identity");
-    return q->blob(0);
-  }
-
-  Result<std::int64_t> last_assigned_id() override { return rempart::store::count(conn_, sql::kSelectInboxLastId); }
-
   Result<std::vector<InboxRow>> peek(std::size_t limit, std::int64_t after) override {
     auto q = conn_.query(sql::kPeekInboxAfter);
     if (!q) return propagate(q);
@@ -698,17 +681,9 @@ class SqliteInboxStore final : public InboxStore {
 
   Result<std::int64_t> count() override { return rempart::store::count(conn_, sql::kCountInbox); }
 
-  Result<std::int64_t> remove(std::span<const std::int64_t> ids, std::int64_t through,
-                              std::span<const Bytes> batches) override {
+  Result<std::int64_t> remove(std::span<const std::int64_t> ids, std::span<const Bytes> batches) override {
     std::int64_t removed = 0;
     auto r = in_transaction(conn_, [&]() -> Result<void> {
-      if (through > 0) {
-        auto q = conn_.query(sql::kDeleteInboxThrough);
-        if (!q) return propagate(q);
-        q->bind_int(1, through);
-        if (auto d = q->run(); !d) return d;
-        removed += q->changes();
-      }
       for (const std::int64_t id : ids) {
         auto q = conn_.query(sql::kDeleteInboxItem);
         if (!q) return propagate(q);
@@ -738,6 +713,24 @@ class SqliteInboxStore final : public InboxStore {
     return removed;
   }
 
+  Result<std::int64_t> remove_by_uid(std::span<const Bytes> item_uids) override {
+    std::int64_t removed = 0;
+    auto r = in_transaction(conn_, [&]() -> Result<void> {
+      for (const Bytes& uid : item_uids) {
+        auto q = conn_.query(sql::kDeleteInboxItemByUid);
+        if (!q) return propagate(q);
+        q->bind_blob(1, uid);
+        if (auto d = q->run(); !d) return d;
+        removed += q->changes();
+      }
+      auto q = conn_.query(sql::kDeleteUnreferencedBatches);
+      if (!q) return propagate(q);
+      return q->run();
+    });
+    if (!r) return propagate(r);
+    return removed;
+  }
+
   sqlite3* raw() const noexcept { return conn_.handle(); }
 
  private:
@@ -746,23 +739,254 @@ class SqliteInboxStore final : public InboxStore {
 
 // ---- Keeper --------------------------------------------------------------------
 
-class SqliteKeeperTx final : public KeeperTx {
+// Every read port, over the connection of a store or of its open
+// transaction: each read is written once for both.
+template <class Base>
+class SqliteReads : public Base {
  public:
-  explicit SqliteKeeperTx(Connection& conn) : conn_(conn) {}
-
-  bool others_wait_to_write() const override {
-    return conn_.writers_starting().load(std::memory_order_relaxed) > 0;
-  }
-
   Result<std::optional<SupporterRow>> find_supporter_by_email_index(const Bytes& index) override {
-    return select_supporter(conn_, sql::kSelectSupporterByEmailIndex, index);
+    return select_supporter(conn(), sql::kSelectSupporterByEmailIndex, index);
   }
   Result<std::optional<SupporterRow>> find_supporter_by_phone_index(const Bytes& index) override {
-    return select_supporter(conn_, sql::kSelectSupporterByPhoneIndex, index);
+    return select_supporter(conn(), sql::kSelectSupporterByPhoneIndex, index);
   }
   Result<std::optional<SupporterRow>> find_supporter(const Bytes& id) override {
-    return select_supporter(conn_, sql::kSelectSupporterById, id);
+    return select_supporter(conn(), sql::kSelectSupporterById, id);
   }
+  Result<std::vector<std::string>> tags(const Bytes& supporter_id) override {
+    return select_tags(conn(), supporter_id);
+  }
+  Result<std::optional<SupporterListing>> find_listing_by_email_index(const Bytes& index) override {
+    return select_listing(conn(), sql::kSelectListingByEmailIndex, index);
+  }
+  Result<std::optional<SupporterListing>> find_listing_by_phone_index(const Bytes& index) override {
+    return select_listing(conn(), sql::kSelectListingByPhoneIndex, index);
+  }
+  Result<std::optional<SupporterListing>> find_listing(const Bytes& id) override {
+    return select_listing(conn(), sql::kSelectListingById, id);
+  }
+  Result<SupporterPage> supporter_page(const SupporterPageQuery& pq) override {
+    return in_read_snapshot(conn(), [&]() -> Result<SupporterPage> {
+      SupporterPage page;
+      auto total = pq.tag.empty() ? count(conn(), sql::kCountVisibleSupporters) : count_with_tag(pq.tag);
+      if (!total) return propagate(total);
+      page.total = *total;
+      if (pq.limit == 0) return page;
+
+      const bool tagged = !pq.tag.empty();
+      const sqlite::Sql& stmt =
+          pq.after ? (tagged ? sql::kSelectSupporterPageTaggedAfter : sql::kSelectSupporterPageAfter)
+                   : (tagged ? sql::kSelectSupporterPageTagged : sql::kSelectSupporterPage);
+      auto q = conn().query(stmt);
+      if (!q) return propagate(q);
+      const auto max = static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max());
+      q->bind_int(1, static_cast<std::int64_t>(pq.limit < max ? pq.limit : max));
+      if (pq.after) q->bind_int(2, pq.after->created_at).bind_blob(3, pq.after->id);
+      if (tagged) q->bind_text(4, pq.tag);
+      for (;;) {
+        auto more = q->step();
+        if (!more) return propagate(more);
+        if (!*more) break;
+        auto row = read_supporter(*q);
+        if (!row) return propagate(row);
+        auto tags = decode_hex_tags(q->text_view(10), stmt.name);
+        if (!tags) return propagate(tags);
+        page.items.push_back(SupporterListing{std::move(*row), std::move(*tags)});
+      }
+      return page;
+    });
+  }
+  Result<std::vector<TagCountRow>> tag_counts() override {
+    auto q = conn().query(sql::kSelectTagCounts);
+    if (!q) return propagate(q);
+    std::vector<TagCountRow> out;
+    for (;;) {
+      auto row = q->step();
+      if (!row) return propagate(row);
+      if (!*row) return out;
+      out.push_back(TagCountRow{q->text(0), q->int64(1)});
+    }
+  }
+  Result<void> scan_real_supporters(const std::string& tag, const SupporterVisitor& visit) override {
+    auto q = conn().query(sql::kScanRealSupporters);
+    if (!q) return propagate(q);
+    q->bind_text(1, tag);
+    for (;;) {
+      auto more = q->step();
+      if (!more) return propagate(more);
+      if (!*more) return {};
+      auto row = read_supporter(*q);
+      if (!row) return propagate(row);
+      if (!visit(*row)) return {};
+    }
+  }
+  Result<std::int64_t> count_supporters() override { return count(conn(), sql::kCountSupporters); }
+  Result<std::int64_t> count_honeytokens() override { return count(conn(), sql::kCountHoneytokens); }
+  Result<bool> is_honeytoken(const Bytes& supporter_id) override { return select_is_honeytoken(conn(), supporter_id); }
+  Result<std::optional<AuditHead>> audit_head() override { return select_audit_head(conn()); }
+  Result<std::optional<AuditCheckpointRow>> last_audit_checkpoint() override { return select_last_checkpoint(conn()); }
+  Result<std::vector<AuditCheckpointRow>> audit_checkpoints() override {
+    auto q = conn().query(sql::kSelectAuditCheckpoints);
+    if (!q) return propagate(q);
+    std::vector<AuditCheckpointRow> out;
+    for (;;) {
+      auto row = q->step();
+      if (!row) return propagate(row);
+      if (!*row) return out;
+      auto c = read_checkpoint(*q);
+      if (!c) return propagate(c);
+      out.push_back(std::move(*c));
+    }
+  }
+  Result<void> scan_audit(std::int64_t from_seq, const AuditVisitor& visit) override {
+    auto q = conn().query(sql::kScanAudit);
+    if (!q) return propagate(q);
+    q->bind_int(1, from_seq);
+    return stream_audit(*q, visit);
+  }
+  Result<void> scan_audit_filtered(const AuditFilter& f, const AuditVisitor& visit) override {
+    const sqlite::Sql& stmt = !f.actor.empty()     ? sql::kScanAuditByActor
+                              : !f.subject.empty() ? sql::kScanAuditBySubject
+                              : !f.action.empty()  ? sql::kScanAuditByAction
+                                                   : sql::kScanAuditByTime;
+    auto q = conn().query(stmt);
+    if (!q) return propagate(q);
+    bind_audit_filter(*q, f.actor, f.action, f.subject, f.since, f.until);
+    return stream_audit(*q, visit);
+  }
+  Result<void> scan_audit_actions(std::span<const std::string> actions, const std::string& actor,
+                                  std::int64_t since, std::int64_t until, const AuditVisitor& visit) override {
+    if (actions.size() > 8) return fail(Errc::invalid_input, "scan_audit_actions: at most 8 actions");
+    if (!actor.empty()) {
+      // One pass over the actor's window; the actions are picked here.
+      auto q = conn().query(sql::kScanAuditByActor);
+      if (!q) return propagate(q);
+      bind_audit_filter(*q, actor, "", "", since, until);
+      bool stopped = false;
+      auto r = stream_audit(*q, [&](const AuditEntryRow& row) {
+        if (std::find(actions.begin(), actions.end(), row.action) == actions.end()) return true;
+        if (!visit(row)) stopped = true;
+        return !stopped;
+      });
+      return r;
+    }
+    // Every actor: one index range per action.
+    for (const std::string& action : actions) {
+      auto q = conn().query(sql::kScanAuditByAction);
+      if (!q) return propagate(q);
+      bind_audit_filter(*q, "", action, "", since, until);
+      bool stopped = false;
+      auto r = stream_audit(*q, [&](const AuditEntryRow& row) {
+        if (!visit(row)) stopped = true;
+        return !stopped;
+      });
+      if (!r || stopped) return r;
+    }
+    return {};
+  }
+  Result<std::int64_t> counter(const std::string& actor, const std::string& kind, std::int64_t window_start) override {
+    auto q = conn().query(sql::kSelectGuardCounter);
+    if (!q) return propagate(q);
+    q->bind_text(1, actor).bind_text(2, kind).bind_int(3, window_start);
+    auto row = q->step();
+    if (!row) return propagate(row);
+    return *row ? q->int64(0) : 0;
+  }
+  Result<std::optional<Bytes>> export_public_key(const Bytes& account_id) override {
+    auto q = conn().query(sql::kSelectAccountExportKey);
+    if (!q) return propagate(q);
+    q->bind_blob(1, account_id);
+    auto row = q->step();
+    if (!row) return propagate(row);
+    if (!*row) return fail(Errc::not_found, "export_public_key: no such account");
+    return q->optional_blob(0);
+  }
+  Result<std::optional<ExportRow>> find_export(std::int64_t id) override {
+    auto q = conn().query(sql::kSelectExport);
+    if (!q) return propagate(q);
+    q->bind_int(1, id);
+    auto row = q->step();
+    if (!row) return propagate(row);
+    if (!*row) return std::optional<ExportRow>{};
+    return std::optional<ExportRow>{read_export(*q)};
+  }
+  Result<std::vector<ExportRow>> exports(const std::optional<Bytes>& requester_id) override {
+    auto q = conn().query(requester_id ? sql::kSelectExportsOf : sql::kSelectExports);
+    if (!q) return propagate(q);
+    if (requester_id) q->bind_blob(1, *requester_id);
+    std::vector<ExportRow> out;
+    for (;;) {
+      auto row = q->step();
+      if (!row) return propagate(row);
+      if (!*row) return out;
+      out.push_back(read_export(*q));
+    }
+  }
+  Result<std::optional<CanaryRow>> find_canary(const Bytes& blind_index) override {
+    auto q = conn().query(sql::kSelectCanary);
+    if (!q) return propagate(q);
+    q->bind_blob(1, blind_index);
+    auto row = q->step();
+    if (!row) return propagate(row);
+    if (!*row) return std::optional<CanaryRow>{};
+    auto kv = key_version_of(*q, 1);
+    if (!kv) return propagate(kv);
+    return std::optional<CanaryRow>{CanaryRow{q->blob(0), *kv, q->text(2), q->int64(3)}};
+  }
+ protected:
+  explicit SqliteReads(Connection& conn) : conn_(conn) {}
+  Connection& conn() const noexcept { return conn_; }
+
+ private:
+  Result<std::int64_t> count_with_tag(const std::string& tag) {
+    auto q = conn().query(sql::kCountSupportersWithTag);
+    if (!q) return propagate(q);
+    q->bind_text(1, tag);
+    auto row = q->step();
+    if (!row) return propagate(row);
+    if (!*row) return fail(Errc::storage, "sqlite kCountSupportersWithTag returned no row");
+    return q->int64(0);
+  }
+
+  Connection& conn_;
+};
+
+class SqliteKeeperTx final : public SqliteReads<KeeperTx> {
+ public:
+  explicit SqliteKeeperTx(Connection& conn) : SqliteReads<KeeperTx>(conn), conn_(conn) {}
+
+  // Another connection of this process waits to start a write transaction
+  // on the same file (it waits for this one to end).
+  bool yield_requested() const override { return conn_.writers_starting().load(std::memory_order_relaxed) > 0; }
+
+  // ---- Fold ledger.
+
+  Result<bool> record_folded(const Bytes& item_uid, std::int64_t now) override {
+    auto n = run_counting(conn_, sql::kInsertFoldedItem, [&](Query& q) { q.bind_blob(1, item_uid).bind_int(2, now); });
+    if (!n) return propagate(n);
+    return *n == 1;
+  }
+  Result<void> forget_folded(std::span<const Bytes> item_uids) override {
+    for (const Bytes& uid : item_uids) {
+      auto n = run_counting(conn_, sql::kDeleteFoldedItem, [&](Query& q) { q.bind_blob(1, uid); });
+      if (!n) return propagate(n);
+    }
+    return {};
+  }
+  Result<std::vector<Bytes>> folded_items(std::size_t limit) override {
+    auto q = conn_.query(sql::kSelectFoldedItems);
+    if (!q) return propagate(q);
+    q->bind_int(1, sql_limit(limit));
+    std::vector<Bytes> out;
+    for (;;) {
+      auto row = q->step();
+      if (!row) return propagate(row);
+      if (!*row) return out;
+      out.push_back(q->blob(0));
+    }
+  }
+
+
 
   Result<void> insert_supporter(const SupporterRow& row) override {
     auto q = conn_.query(sql::kInsertSupporter);
@@ -804,37 +1028,11 @@ class SqliteKeeperTx final : public KeeperTx {
     return {};
   }
 
-  Result<std::vector<std::string>> tags(const Bytes& supporter_id) override {
-    return select_tags(conn_, supporter_id);
-  }
 
-  Result<std::int64_t> fold_mark(const Bytes& inbox_uid) override { return select_fold_mark(conn_, inbox_uid); }
 
-  Result<void> set_fold_mark(const Bytes& inbox_uid, std::int64_t last_id) override {
-    if (last_id < 0) return fail(Errc::invalid_input, "set_fold_mark: negative id");
-    auto q = conn_.query(sql::kUpsertFoldMark);
-    if (!q) return propagate(q);
-    q->bind_blob(1, inbox_uid).bind_int(2, last_id);
-    return q->run();
-  }
 
-  Result<void> delete_inbox_item(std::int64_t id) override {
-    auto q = conn_.query(sql::kDeleteInboxItem);
-    if (!q) return propagate(q);
-    q->bind_int(1, id);
-    if (auto r = q->run(); !r) return r;
-    if (q->changes() == 0) return fail(Errc::not_found, "delete_inbox_item: no such item");
-    return {};
-  }
 
-  Result<std::size_t> delete_unreferenced_batches() override {
-    auto q = conn_.query(sql::kDeleteUnreferencedBatches);
-    if (!q) return propagate(q);
-    if (auto r = q->run(); !r) return propagate(r);
-    return static_cast<std::size_t>(q->changes());
-  }
 
-  Result<std::optional<AuditHead>> audit_head() override { return select_audit_head(conn_); }
 
   Result<void> append_audit_entry(const AuditEntryRow& row) override {
     auto q = conn_.query(sql::kInsertAuditEntry);
@@ -853,7 +1051,6 @@ class SqliteKeeperTx final : public KeeperTx {
     return q->run();
   }
 
-  Result<std::optional<AuditCheckpointRow>> last_audit_checkpoint() override { return select_last_checkpoint(conn_); }
 
   Result<void> insert_audit_checkpoint(const AuditCheckpointRow& row) override {
     auto q = conn_.query(sql::kInsertAuditCheckpoint);
@@ -1130,7 +1327,6 @@ class SqliteKeeperTx final : public KeeperTx {
     }
     return {};
   }
-  Result<bool> is_honeytoken(const Bytes& supporter_id) override { return select_is_honeytoken(conn_, supporter_id); }
   Result<std::int64_t> add_to_counter(const std::string& actor, const std::string& kind, std::int64_t window_start,
                                       std::int64_t delta) override {
     auto q = conn_.query(sql::kAddToGuardCounter);
@@ -1156,15 +1352,6 @@ class SqliteKeeperTx final : public KeeperTx {
     if (*n == 0) return fail(Errc::not_found, "set_export_public_key: no such account");
     return {};
   }
-  Result<std::optional<Bytes>> export_public_key(const Bytes& account_id) override {
-    auto q = conn_.query(sql::kSelectAccountExportKey);
-    if (!q) return propagate(q);
-    q->bind_blob(1, account_id);
-    auto row = q->step();
-    if (!row) return propagate(row);
-    if (!*row) return fail(Errc::not_found, "export_public_key: no such account");
-    return q->optional_blob(0);
-  }
   Result<std::int64_t> insert_export(const ExportRow& row) override {
     return insert_returning_id(conn_, sql::kInsertExport, [&](Query& q) {
       q.bind_blob(1, row.requester_id)
@@ -1179,15 +1366,6 @@ class SqliteKeeperTx final : public KeeperTx {
           .bind_int(10, row.rows);
     });
   }
-  Result<std::optional<ExportRow>> find_export(std::int64_t id) override {
-    auto q = conn_.query(sql::kSelectExport);
-    if (!q) return propagate(q);
-    q->bind_int(1, id);
-    auto row = q->step();
-    if (!row) return propagate(row);
-    if (!*row) return std::optional<ExportRow>{};
-    return std::optional<ExportRow>{read_export(*q)};
-  }
   Result<void> update_export(const ExportRow& row) override {
     auto n = run_counting(conn_, sql::kUpdateExport, [&](Query& q) {
       q.bind_int(1, row.id)
@@ -1200,251 +1378,58 @@ class SqliteKeeperTx final : public KeeperTx {
     if (*n == 0) return fail(Errc::not_found, "update_export: no such export");
     return {};
   }
-  Result<std::vector<ExportRow>> exports(const std::optional<Bytes>& requester_id) override {
-    auto q = conn_.query(requester_id ? sql::kSelectExportsOf : sql::kSelectExports);
-    if (!q) return propagate(q);
-    if (requester_id) q->bind_blob(1, *requester_id);
-    std::vector<ExportRow> out;
-    for (;;) {
-      auto row = q->step();
-      if (!row) return propagate(row);
-      if (!*row) return out;
-      out.push_back(read_export(*q));
-    }
-  }
-  Result<void> scan_real_supporters(const std::string& tag, const SupporterVisitor& visit) override {
-    auto q = conn_.query(sql::kScanRealSupporters);
-    if (!q) return propagate(q);
-    q->bind_text(1, tag);
-    for (;;) {
-      auto more = q->step();
-      if (!more) return propagate(more);
-      if (!*more) return {};
-      auto row = read_supporter(*q);
-      if (!row) return propagate(row);
-      if (!visit(*row)) return {};
-    }
-  }
   Result<void> insert_canary(const CanaryRow& row) override {
     auto q = conn_.query(sql::kInsertCanary);
     if (!q) return propagate(q);
     q->bind_blob(1, row.blind_index).bind_int(2, row.key_version).bind_text(3, row.kind).bind_int(4, row.export_id);
     return q->run();
   }
-  Result<std::optional<CanaryRow>> find_canary(const Bytes& blind_index) override {
-    auto q = conn_.query(sql::kSelectCanary);
-    if (!q) return propagate(q);
-    q->bind_blob(1, blind_index);
-    auto row = q->step();
-    if (!row) return propagate(row);
-    if (!*row) return std::optional<CanaryRow>{};
-    auto kv = key_version_of(*q, 1);
-    if (!kv) return propagate(kv);
-    return std::optional<CanaryRow>{CanaryRow{q->blob(0), *kv, q->text(2), q->int64(3)}};
-  }
 
  private:
   Connection& conn_;
 };
 
-class SqliteKeeperStore final : public KeeperStore {
+// Owns the store's connection, so that it is made before the read ports
+// that refer to it (a base is built before the next one).
+struct KeeperConnection {
+  KeeperConnection(Connection c, std::unique_ptr<sqlite::Checkpointer> cp)
+      : checkpointer(std::move(cp)), db_(std::move(c)) {
+    if (checkpointer) checkpointer->attach(db_.handle());
+  }
+  std::unique_ptr<sqlite::Checkpointer> checkpointer;  // may be null; outlives db_ (declared first)
+  Connection db_;
+};
+
+class SqliteKeeperStore final : private KeeperConnection, public SqliteReads<KeeperStore> {
  public:
   // With a `checkpointer`, checkpoints of what this connection commits run
   // on its thread, never inside this store's commits.
-  explicit SqliteKeeperStore(Connection conn, std::unique_ptr<sqlite::Checkpointer> checkpointer = nullptr)
-      : checkpointer_(std::move(checkpointer)), conn_(std::move(conn)) {
-    if (checkpointer_) checkpointer_->attach(conn_.handle());
-  }
-
-  Result<std::vector<InboxRow>> peek_inbox(std::size_t limit) override {
-    auto q = conn_.query(sql::kPeekInbox);
-    if (!q) return propagate(q);
-    q->bind_int(1, sql_limit(limit));
-    return read_inbox_rows(*q);
-  }
-
-  Result<std::optional<BatchRow>> batch(const Bytes& uid) override { return select_batch(conn_, uid); }
+  explicit SqliteKeeperStore(Connection c, std::unique_ptr<sqlite::Checkpointer> cp = nullptr)
+      : KeeperConnection(std::move(c), std::move(cp)), SqliteReads<KeeperStore>(db_) {}
 
   Result<void> transact(const std::function<Result<void>(KeeperTx&)>& fn) override {
-    return in_transaction(conn_, [&]() -> Result<void> {
-      SqliteKeeperTx tx(conn_);
+    return in_transaction(db_, [&]() -> Result<void> {
+      SqliteKeeperTx tx(db_);
       return fn(tx);
     });
   }
 
-  bool others_wait_to_write() const override {
-    return conn_.writers_starting().load(std::memory_order_relaxed) > 0;
-  }
-
-  Result<void> snapshot(const std::function<Result<void>()>& fn) override { return in_read_snapshot(conn_, fn); }
-
-  Result<std::int64_t> count_supporters() override { return count(conn_, sql::kCountSupporters); }
-  Result<std::int64_t> count_inbox() override { return count(conn_, sql::kCountInbox); }
-  Result<std::int64_t> fold_mark(const Bytes& inbox_uid) override { return select_fold_mark(conn_, inbox_uid); }
-
-  Result<std::int64_t> count_honeytokens() override { return count(conn_, sql::kCountHoneytokens); }
-  Result<bool> is_honeytoken(const Bytes& id) override { return select_is_honeytoken(conn_, id); }
-  Result<std::int64_t> counter(const std::string& actor, const std::string& kind, std::int64_t window_start) override {
-    auto q = conn_.query(sql::kSelectGuardCounter);
-    if (!q) return propagate(q);
-    q->bind_text(1, actor).bind_text(2, kind).bind_int(3, window_start);
-    auto row = q->step();
-    if (!row) return propagate(row);
-    return *row ? q->int64(0) : 0;
-  }
-
-  Result<std::optional<SupporterRow>> find_supporter_by_email_index(const Bytes& index) override {
-    return select_supporter(conn_, sql::kSelectSupporterByEmailIndex, index);
-  }
-  Result<std::optional<SupporterRow>> find_supporter_by_phone_index(const Bytes& index) override {
-    return select_supporter(conn_, sql::kSelectSupporterByPhoneIndex, index);
-  }
-  Result<std::vector<std::string>> tags(const Bytes& supporter_id) override {
-    return select_tags(conn_, supporter_id);
-  }
-
-  Result<std::optional<SupporterRow>> find_supporter(const Bytes& id) override {
-    return select_supporter(conn_, sql::kSelectSupporterById, id);
-  }
-
-  Result<std::optional<SupporterListing>> find_listing_by_email_index(const Bytes& index) override {
-    return select_listing(conn_, sql::kSelectListingByEmailIndex, index);
-  }
-  Result<std::optional<SupporterListing>> find_listing_by_phone_index(const Bytes& index) override {
-    return select_listing(conn_, sql::kSelectListingByPhoneIndex, index);
-  }
-  Result<std::optional<SupporterListing>> find_listing(const Bytes& id) override {
-    return select_listing(conn_, sql::kSelectListingById, id);
-  }
-
-  Result<SupporterPage> supporter_page(const SupporterPageQuery& pq) override {
-    return in_read_snapshot(conn_, [&]() -> Result<SupporterPage> {
-      SupporterPage page;
-      auto total = pq.tag.empty() ? count(conn_, sql::kCountVisibleSupporters) : count_with_tag(pq.tag);
-      if (!total) return propagate(total);
-      page.total = *total;
-      if (pq.limit == 0) return page;
-
-      const bool tagged = !pq.tag.empty();
-      const sqlite::Sql& stmt =
-          pq.after ? (tagged ? sql::kSelectSupporterPageTaggedAfter : sql::kSelectSupporterPageAfter)
-                   : (tagged ? sql::kSelectSupporterPageTagged : sql::kSelectSupporterPage);
-      auto q = conn_.query(stmt);
-      if (!q) return propagate(q);
-      const auto max = static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max());
-      q->bind_int(1, static_cast<std::int64_t>(pq.limit < max ? pq.limit : max));
-      if (pq.after) q->bind_int(2, pq.after->created_at).bind_blob(3, pq.after->id);
-      if (tagged) q->bind_text(4, pq.tag);
-      for (;;) {
-        auto more = q->step();
-        if (!more) return propagate(more);
-        if (!*more) break;
-        auto row = read_supporter(*q);
-        if (!row) return propagate(row);
-        auto tags = decode_hex_tags(q->text_view(10), stmt.name);
-        if (!tags) return propagate(tags);
-        page.items.push_back(SupporterListing{std::move(*row), std::move(*tags)});
-      }
-      return page;
-    });
-  }
-
-  Result<std::vector<TagCountRow>> tag_counts() override {
-    auto q = conn_.query(sql::kSelectTagCounts);
-    if (!q) return propagate(q);
-    std::vector<TagCountRow> out;
-    for (;;) {
-      auto row = q->step();
-      if (!row) return propagate(row);
-      if (!*row) return out;
-      out.push_back(TagCountRow{q->text(0), q->int64(1)});
+  // SQLite's write lock is not fair: the next BEGIN here would win it back
+  // at once. Each writer that waited stops counting as waiting once its
+  // BEGIN has the lock; bounded, in case one is slow to wake.
+  void make_way() override {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(100);
+    while (db_.writers_starting().load(std::memory_order_relaxed) > 0 && std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(std::chrono::microseconds(100));
     }
   }
 
-  Result<std::optional<AuditHead>> audit_head() override { return select_audit_head(conn_); }
-  Result<std::optional<AuditCheckpointRow>> last_audit_checkpoint() override { return select_last_checkpoint(conn_); }
+  Result<void> snapshot(const std::function<Result<void>()>& fn) override { return in_read_snapshot(db_, fn); }
 
-  Result<std::vector<AuditCheckpointRow>> audit_checkpoints() override {
-    auto q = conn_.query(sql::kSelectAuditCheckpoints);
-    if (!q) return propagate(q);
-    std::vector<AuditCheckpointRow> out;
-    for (;;) {
-      auto row = q->step();
-      if (!row) return propagate(row);
-      if (!*row) return out;
-      auto c = read_checkpoint(*q);
-      if (!c) return propagate(c);
-      out.push_back(std::move(*c));
-    }
-  }
-
-  Result<void> scan_audit(std::int64_t from_seq, const AuditVisitor& visit) override {
-    auto q = conn_.query(sql::kScanAudit);
-    if (!q) return propagate(q);
-    q->bind_int(1, from_seq);
-    return stream_audit(*q, visit);
-  }
-
-  Result<void> scan_audit_filtered(const AuditFilter& f, const AuditVisitor& visit) override {
-    const sqlite::Sql& stmt = !f.actor.empty()     ? sql::kScanAuditByActor
-                              : !f.subject.empty() ? sql::kScanAuditBySubject
-                              : !f.action.empty()  ? sql::kScanAuditByAction
-                                                   : sql::kScanAuditByTime;
-    auto q = conn_.query(stmt);
-    if (!q) return propagate(q);
-    bind_audit_filter(*q, f.actor, f.action, f.subject, f.since, f.until);
-    return stream_audit(*q, visit);
-  }
-
-  Result<void> scan_audit_actions(std::span<const std::string> actions, const std::string& actor,
-                                  std::int64_t since, std::int64_t until, const AuditVisitor& visit) override {
-    if (actions.size() > 8) return fail(Errc::invalid_input, "scan_audit_actions: at most 8 actions");
-    if (!actor.empty()) {
-      // One pass over the actor's window; the actions are picked here.
-      auto q = conn_.query(sql::kScanAuditByActor);
-      if (!q) return propagate(q);
-      bind_audit_filter(*q, actor, "", "", since, until);
-      bool stopped = false;
-      auto r = stream_audit(*q, [&](const AuditEntryRow& row) {
-        if (std::find(actions.begin(), actions.end(), row.action) == actions.end()) return true;
-        if (!visit(row)) stopped = true;
-        return !stopped;
-      });
-      return r;
-    }
-    // Every actor: one index range per action.
-    for (const std::string& action : actions) {
-      auto q = conn_.query(sql::kScanAuditByAction);
-      if (!q) return propagate(q);
-      bind_audit_filter(*q, "", action, "", since, until);
-      bool stopped = false;
-      auto r = stream_audit(*q, [&](const AuditEntryRow& row) {
-        if (!visit(row)) stopped = true;
-        return !stopped;
-      });
-      if (!r || stopped) return r;
-    }
-    return {};
-  }
-
-  sqlite3* raw() const noexcept { return conn_.handle(); }
+  sqlite3* raw() const noexcept { return db_.handle(); }
   sqlite::CheckpointStats checkpoints() const {
-    return checkpointer_ ? checkpointer_->stats() : sqlite::CheckpointStats{};
+    return checkpointer ? checkpointer->stats() : sqlite::CheckpointStats{};
   }
-
- private:
-  Result<std::int64_t> count_with_tag(const std::string& tag) {
-    auto q = conn_.query(sql::kCountSupportersWithTag);
-    if (!q) return propagate(q);
-    q->bind_text(1, tag);
-    auto row = q->step();
-    if (!row) return propagate(row);
-    if (!*row) return fail(Errc::storage, "sqlite kCountSupportersWithTag returned no row");
-    return q->int64(0);
-  }
-
-  std::unique_ptr<sqlite::Checkpointer> checkpointer_;  // may be null; outlives conn_ (declared first)
-  Connection conn_;
 };
 
 }  // namespace
@@ -1459,10 +1444,8 @@ Result<std::unique_ptr<IntakeStore>> open_sqlite_intake(const std::filesystem::p
 
 Result<std::unique_ptr<InboxStore>> open_sqlite_inbox(const std::filesystem::path& inbox) {
   auto conn = open_store_connection(inbox, FileKind::inbox, sqlite::inbox_keeper_authorizer,
-                                    {&sql::kBeginImmediate, &sql::kCommit, &sql::kSelectInboxFileUid,
-                                     &sql::kSelectInboxLastId, &sql::kPeekInboxAfter, &sql::kSelectBatch,
-                                     &sql::kDeleteInboxThrough, &sql::kDeleteInboxItem,
-                                     &sql::kDeleteBatchIfUnreferenced, &sql::kInboxIsEmpty,
+                                    {&sql::kBeginImmediate, &sql::kCommit, &sql::kPeekInboxAfter, &sql::kSelectBatch,
+                                     &sql::kDeleteInboxItem, &sql::kDeleteBatchIfUnreferenced, &sql::kInboxIsEmpty,
                                      &sql::kDeleteUnreferencedBatches, &sql::kCountInbox},
                                     &kPragmaInboxReaderCache);
   if (!conn) return propagate(conn);
@@ -1476,7 +1459,7 @@ Result<Connection> open_keeper_connection(const std::filesystem::path& db) {
                                {&sql::kBeginImmediate, &sql::kCommit, &sql::kInsertSupporter, &sql::kUpdateSupporter,
                                 &sql::kSelectAuditHead, &sql::kInsertAuditEntry,
                                 &sql::kInsertAuditCheckpoint, &sql::kInsertHoneytoken, &sql::kSelectIsHoneytoken,
-                                &sql::kAddToGuardCounter, &sql::kSelectFoldMark, &sql::kUpsertFoldMark});
+                                &sql::kAddToGuardCounter, &sql::kInsertFoldedItem, &sql::kDeleteFoldedItem});
 }
 
 }  // namespace
@@ -1493,6 +1476,137 @@ Result<std::unique_ptr<KeeperStore>> open_sqlite_keeper_writer(const std::filesy
   if (!conn) return propagate(conn);
   return std::make_unique<SqliteKeeperStore>(std::move(*conn),
                                              std::make_unique<sqlite::Checkpointer>(db, checkpoint_wal_pages));
+}
+
+namespace {
+
+// Submissions an older version kept in the records' file's own inbox move
+// into the inbox file, a chunk at a time. A stop between the append and the
+// delete leaves a chunk in both: it moves again and is folded twice, which
+// changes no record the second time.
+Result<std::size_t> move_legacy_inbox(Connection& records, IntakeStore& inbox) {
+  constexpr std::size_t kChunk = 1000;
+  std::size_t moved = 0;
+  for (;;) {
+    auto q = records.query(sql::kPeekLegacyInbox);
+    if (!q) return propagate(q);
+    q->bind_int(1, static_cast<std::int64_t>(kChunk));
+    auto items = read_inbox_rows(*q);
+    if (!items) return propagate(items);
+    if (items->empty()) return moved;
+    std::vector<BatchRow> batches;
+    std::set<Bytes> seen;
+    for (const auto& item : *items) {
+      if (!seen.insert(item.batch_uid).second) continue;
+      auto b = select_batch(records, item.batch_uid);
+      if (!b) return propagate(b);
+      if (*b) batches.push_back(std::move(**b));
+    }
+    if (auto r = inbox.append(batches, *items); !r) return propagate(r);
+    auto r = in_transaction(records, [&]() -> Result<void> {
+      for (const auto& item : *items) {
+        auto d = records.query(sql::kDeleteInboxItem);
+        if (!d) return propagate(d);
+        d->bind_int(1, item.id);
+        if (auto e = d->run(); !e) return e;
+      }
+      auto d = records.query(sql::kDeleteUnreferencedBatches);
+      if (!d) return propagate(d);
+      return d->run();
+    });
+    if (!r) return propagate(r);
+    moved += items->size();
+  }
+}
+
+// Items at or below the records' fold mark for this inbox file are folded
+// already (an older version deleted them by id range after its commit):
+// they go, then every mark.
+Result<void> retire_fold_marks(Connection& records, Connection& inbox) {
+  auto marks = count(records, sql::kCountFoldMarks);
+  if (!marks) return propagate(marks);
+  if (*marks == 0) return {};
+  auto u = inbox.query(sql::kSelectInboxFileUid);
+  if (!u) return propagate(u);
+  auto has = u->step();
+  if (!has) return propagate(has);
+  if (*has) {
+    const Bytes uid = u->blob(0);
+    auto m = records.query(sql::kSelectFoldMark);
+    if (!m) return propagate(m);
+    m->bind_blob(1, uid);
+    auto row = m->step();
+    if (!row) return propagate(row);
+    const std::int64_t mark = *row ? m->int64(0) : 0;
+    if (mark > 0) {
+      auto r = in_transaction(inbox, [&]() -> Result<void> {
+        auto d = inbox.query(sql::kDeleteInboxThrough);
+        if (!d) return propagate(d);
+        d->bind_int(1, mark);
+        return d->run();
+      });
+      if (!r) return propagate(r);
+    }
+  }
+  return in_transaction(records, [&]() -> Result<void> { return records.exec(sql::kDeleteFoldMarks); });
+}
+
+}  // namespace
+
+Result<std::size_t> sqlite::upgrade_keeper_files(const std::filesystem::path& db, const std::filesystem::path& inbox) {
+  auto records = open_keeper_connection(db);
+  if (!records) return propagate(records);
+  auto reader = open_store_connection(inbox, FileKind::inbox, sqlite::inbox_keeper_authorizer, {});
+  if (!reader) return propagate(reader);
+  if (auto r = retire_fold_marks(*records, *reader); !r) return propagate(r);
+  auto legacy = count(*records, sql::kCountLegacyInbox);
+  if (!legacy) return propagate(legacy);
+  if (*legacy == 0) return std::size_t{0};
+  auto appender = open_sqlite_intake(inbox);
+  if (!appender) return propagate(appender);
+  return move_legacy_inbox(*records, **appender);
+}
+
+namespace {
+
+class SqliteBackend final : public Backend {
+ public:
+  explicit SqliteBackend(std::filesystem::path dir) : dir_(std::move(dir)) {}
+
+  Result<std::unique_ptr<IntakeStore>> open_intake() override { return open_sqlite_intake(inbox()); }
+  Result<std::unique_ptr<InboxStore>> open_inbox() override { return open_sqlite_inbox(inbox()); }
+  Result<std::unique_ptr<KeeperStore>> open_keeper(KeeperUse use, std::size_t* upgraded) override {
+    {
+      std::lock_guard lock(mu_);
+      if (!upgraded_) {
+        auto moved = sqlite::upgrade_keeper_files(records(), inbox());
+        if (!moved) return propagate(moved);
+        upgraded_ = true;
+        if (upgraded != nullptr) *upgraded = *moved;
+      } else if (upgraded != nullptr) {
+        *upgraded = 0;
+      }
+    }
+    return use == KeeperUse::bulk ? open_sqlite_keeper_writer(records()) : open_sqlite_keeper(records());
+  }
+
+ private:
+  std::filesystem::path records() const { return dir_ / sqlite::kRecordsFile; }
+  std::filesystem::path inbox() const { return dir_ / sqlite::kInboxFile; }
+
+  const std::filesystem::path dir_;
+  std::mutex mu_;
+  bool upgraded_ = false;  // guarded by mu_
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Backend>> open_sqlite_backend(const std::filesystem::path& data_dir) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(data_dir, ec)) {
+    return fail(Errc::io, "the data directory " + data_dir.string() + " does not exist");
+  }
+  return std::make_unique<SqliteBackend>(data_dir);
 }
 
 namespace sqlite::test_hooks {

@@ -14,6 +14,7 @@
 #include <memory>
 
 #include "core/error.hpp"
+#include "store/backend.hpp"
 #include "store/sqlite/checkpointer.hpp"
 #include "store/store.hpp"
 
@@ -66,7 +67,22 @@ Result<std::unique_ptr<KeeperStore>> open_sqlite_keeper(const std::filesystem::p
 Result<std::unique_ptr<KeeperStore>> open_sqlite_keeper_writer(const std::filesystem::path& db,
                                                                int checkpoint_wal_pages = sqlite::kWalCheckpointPages);
 
+// The sqlite backend: the records' file and the inbox file in `data_dir`
+// (which must exist). Its first keeper store of a process runs
+// sqlite::upgrade_keeper_files.
+Result<std::unique_ptr<Backend>> open_sqlite_backend(const std::filesystem::path& data_dir);
+
 namespace sqlite {
+
+inline constexpr const char* kRecordsFile = "rempart.db";
+inline constexpr const char* kInboxFile = "inbox.db";
+
+// Brings what an older version left in the two files up to date, before
+// the keeper folds: inbox items at or below a fold mark (folded already)
+// are deleted and the marks go; submissions kept in the records' file's own
+// inbox move into the inbox file. Returns how many submissions moved.
+// Idempotent; a stop part-way is finished by the next call.
+Result<std::size_t> upgrade_keeper_files(const std::filesystem::path& db, const std::filesystem::path& inbox);
 
 // The authorizers installed on intake and keeper connections, in the shape
 // sqlite3_set_authorizer expects. Exposed so tests can check them.

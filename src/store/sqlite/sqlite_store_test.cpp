@@ -21,19 +21,22 @@ namespace {
 
 Bytes bytes(const std::string& s) { return Bytes(s.begin(), s.end()); }
 
-class SqliteDatabase final : public BackendDatabase {
+// The sqlite backend on a directory of its own, removed with it.
+class SqliteDatabase final : public Backend {
  public:
-  Result<std::unique_ptr<IntakeStore>> open_intake() override { return open_sqlite_intake(inbox_); }
-  Result<std::unique_ptr<InboxStore>> open_inbox() override { return open_sqlite_inbox(inbox_); }
-  Result<std::unique_ptr<KeeperStore>> open_keeper() override { return open_sqlite_keeper(file_); }
+  SqliteDatabase() : backend_(std::move(open_sqlite_backend(dir_.path()).value())) {}
+  Result<std::unique_ptr<IntakeStore>> open_intake() override { return backend_->open_intake(); }
+  Result<std::unique_ptr<InboxStore>> open_inbox() override { return backend_->open_inbox(); }
+  Result<std::unique_ptr<KeeperStore>> open_keeper(KeeperUse use, std::size_t* upgraded) override {
+    return backend_->open_keeper(use, upgraded);
+  }
 
  private:
   TempDir dir_;
-  std::filesystem::path file_ = dir_.file("rempart.db");
-  std::filesystem::path inbox_ = dir_.file("inbox.db");
+  std::unique_ptr<Backend> backend_;
 };
 
-const Backend kSqlite{"Sqlite", [] { return std::make_unique<SqliteDatabase>(); }};
+const BackendCase kSqlite{"Sqlite", [] { return std::make_unique<SqliteDatabase>(); }};
 
 }  // namespace
 
@@ -338,7 +341,7 @@ TEST_F(SqliteStore, AnAppendDoesNotWaitForTheRecordsWriteLock) {
   bool released_by_append = false;
   std::thread holder([&] {
     auto r = keeper_->transact([&](KeeperTx& tx) -> Result<void> {
-      if (auto m = tx.set_fold_mark(bytes("u"), 1); !m) return m;  // the write lock is taken
+      if (auto m = tx.forget_folded(std::vector<Bytes>{bytes("u")}); !m) return m;  // BEGIN IMMEDIATE took the write lock
       holding = true;
       const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
       while (!appended && std::chrono::steady_clock::now() < deadline) {
@@ -379,7 +382,7 @@ TEST_F(SqliteStore, AWriterSeesOthersWaitingForItsLock) {
   std::atomic<bool> appended{false};
   bool append_was_waiting = false;
   auto r = keeper_->transact([&](KeeperTx& tx) -> Result<void> {
-    if (auto m = tx.set_fold_mark(bytes("u"), 1); !m) return m;
+    if (auto m = tx.forget_folded(std::vector<Bytes>{bytes("u")}); !m) return m;
     // An append waits for the inbox file's lock: not a writer of this file.
     inbox_writer = std::thread([&] {
       appending = true;
@@ -392,16 +395,20 @@ TEST_F(SqliteStore, AWriterSeesOthersWaitingForItsLock) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     // Still inside the append: its BEGIN IMMEDIATE waits for the inbox lock.
     append_was_waiting = !appended;
-    alone_at_first = !tx.others_wait_to_write();
+    alone_at_first = !tx.yield_requested();
     records_writer = std::thread([&] {
-      auto w = (*other)->transact([](KeeperTx& t) { return t.set_fold_mark(bytes("v"), 2); });
+      auto w = (*other)->transact([](KeeperTx& t) -> Result<void> {
+        auto n = t.add_to_counter("other", "writes", 0, 2);
+        if (!n) return std::unexpected(n.error());
+        return {};
+      });
       EXPECT_TRUE(w.has_value());
     });
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (!tx.others_wait_to_write() && std::chrono::steady_clock::now() < deadline) {
+    while (!tx.yield_requested() && std::chrono::steady_clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
-    saw_the_records_writer = tx.others_wait_to_write() && keeper_->others_wait_to_write();
+    saw_the_records_writer = tx.yield_requested();
     return {};
   });
   ASSERT_TRUE(r.has_value()) << r.error().internal;
@@ -412,13 +419,12 @@ TEST_F(SqliteStore, AWriterSeesOthersWaitingForItsLock) {
   EXPECT_TRUE(append_was_waiting);
   EXPECT_TRUE(alone_at_first) << "a writer of the inbox file was counted";
   EXPECT_TRUE(saw_the_records_writer);
-  EXPECT_EQ(*keeper_->fold_mark(bytes("v")), 2);  // the other writer went in after the commit
+  EXPECT_EQ(*keeper_->counter("other", "writes", 0), 2);  // the other writer went in after the commit
   auto idle = keeper_->transact([&](KeeperTx& tx) -> Result<void> {
-    EXPECT_FALSE(tx.others_wait_to_write());
+    EXPECT_FALSE(tx.yield_requested());
     return {};
   });
   EXPECT_TRUE(idle.has_value());
-  EXPECT_FALSE(keeper_->others_wait_to_write());
 }
 
 TEST_F(SqliteStore, IntakeConnectionCannotReadOrChangeAnything) {
@@ -576,7 +582,7 @@ TEST_F(SqliteStore, DeletedContentIsZeroedInTheFile) {
   ASSERT_TRUE(contains(before, big_tail));
 
   const std::int64_t id = (*inbox_->peek(1, 0))[0].id;
-  ASSERT_EQ(*inbox_->remove(std::span(&id, 1), 0, {}), 1);
+  ASSERT_EQ(*inbox_->remove(std::span(&id, 1), {}), 1);
   checkpoint(inbox_file_);
 
   auto after = read_file(inbox_file_);

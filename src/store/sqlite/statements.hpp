@@ -69,14 +69,17 @@ inline constexpr Sql kInsertInboxItem{
     "INSERT INTO inbox (batch_uid, item_uid, wrapped_key, fields, received_at)"
     " VALUES (?1, ?2, ?3, ?4, ?5)"};
 
-// ---- Keeper: inbox -------------------------------------------------------------
+// ---- Keeper: the inbox file (its own connection) ------------------------------
 
-inline constexpr Sql kPeekInbox{
-    "kPeekInbox",
+inline constexpr Sql kPeekInboxAfter{
+    "kPeekInboxAfter",
     "SELECT id, batch_uid, item_uid, wrapped_key, fields, received_at"
-    " FROM inbox ORDER BY id LIMIT ?1"};
+    " FROM inbox WHERE id > ?2 ORDER BY id LIMIT ?1"};
 inline constexpr Sql kCountInbox{"kCountInbox", "SELECT count(*) FROM inbox"};
 inline constexpr Sql kDeleteInboxItem{"kDeleteInboxItem", "DELETE FROM inbox WHERE id = ?1"};
+// A scan: the inbox has no index on item_uid (migration 0007 of the
+// records' file); run only at start-up, on what a stop left.
+inline constexpr Sql kDeleteInboxItemByUid{"kDeleteInboxItemByUid", "DELETE FROM inbox WHERE item_uid = ?1"};
 inline constexpr Sql kSelectBatch{
     "kSelectBatch",
     "SELECT uid, key_version, ephemeral_public, created_at"
@@ -89,26 +92,31 @@ inline constexpr Sql kDeleteBatchIfUnreferenced{
     "kDeleteBatchIfUnreferenced",
     "DELETE FROM intake_batches"
     " WHERE uid = ?1 AND NOT EXISTS (SELECT 1 FROM inbox WHERE inbox.batch_uid = ?1)"};
-
-// ---- Keeper: the inbox file (its own connection) ------------------------------
-
-inline constexpr Sql kSelectInboxFileUid{"kSelectInboxFileUid", "SELECT uid FROM inbox_file WHERE only_row = 1"};
-inline constexpr Sql kSelectInboxLastId{
-    "kSelectInboxLastId", "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'inbox'), 0)"};
-inline constexpr Sql kPeekInboxAfter{
-    "kPeekInboxAfter",
-    "SELECT id, batch_uid, item_uid, wrapped_key, fields, received_at"
-    " FROM inbox WHERE id > ?2 ORDER BY id LIMIT ?1"};
-inline constexpr Sql kDeleteInboxThrough{"kDeleteInboxThrough", "DELETE FROM inbox WHERE id <= ?1"};
 inline constexpr Sql kInboxIsEmpty{"kInboxIsEmpty", "SELECT NOT EXISTS (SELECT 1 FROM inbox)"};
 
-// ---- Keeper: fold marks (records' file) ----------------------------------------
+// ---- Keeper: the fold ledger (records' file) ------------------------------------
 
+inline constexpr Sql kInsertFoldedItem{
+    "kInsertFoldedItem",
+    "INSERT INTO folded_items (item_uid, folded_at) VALUES (?1, ?2) ON CONFLICT (item_uid) DO NOTHING"};
+inline constexpr Sql kDeleteFoldedItem{"kDeleteFoldedItem", "DELETE FROM folded_items WHERE item_uid = ?1"};
+inline constexpr Sql kSelectFoldedItems{
+    "kSelectFoldedItems", "SELECT item_uid FROM folded_items ORDER BY folded_at, item_uid LIMIT ?1"};
+
+// ---- Upgrade of files an older version left (sqlite_store.cpp) -----------------
+// The records' file once held the inbox (peeked and emptied into the inbox
+// file), and fold marks (the highest inbox id folded, per inbox file).
+
+inline constexpr Sql kPeekLegacyInbox{
+    "kPeekLegacyInbox",
+    "SELECT id, batch_uid, item_uid, wrapped_key, fields, received_at"
+    " FROM inbox ORDER BY id LIMIT ?1"};
+inline constexpr Sql kCountLegacyInbox{"kCountLegacyInbox", "SELECT count(*) FROM inbox"};
+inline constexpr Sql kSelectInboxFileUid{"kSelectInboxFileUid", "SELECT uid FROM inbox_file WHERE only_row = 1"};
 inline constexpr Sql kSelectFoldMark{"kSelectFoldMark", "SELECT last_id FROM fold_marks WHERE inbox_uid = ?1"};
-inline constexpr Sql kUpsertFoldMark{
-    "kUpsertFoldMark",
-    "INSERT INTO fold_marks (inbox_uid, last_id) VALUES (?1, ?2)"
-    " ON CONFLICT (inbox_uid) DO UPDATE SET last_id = excluded.last_id"};
+inline constexpr Sql kCountFoldMarks{"kCountFoldMarks", "SELECT count(*) FROM fold_marks"};
+inline constexpr Sql kDeleteFoldMarks{"kDeleteFoldMarks", "DELETE FROM fold_marks"};
+inline constexpr Sql kDeleteInboxThrough{"kDeleteInboxThrough", "DELETE FROM inbox WHERE id <= ?1"};
 
 // ---- Keeper: supporters ------------------------------------------------------
 // The three lookups return columns in the order read by the store's
