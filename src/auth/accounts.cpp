@@ -10,6 +10,7 @@
 #include "audit/chain.hpp"
 #include "auth/account_internal.hpp"
 #include "auth/totp.hpp"
+#include "crypto/export_box.hpp"
 #include "core/hex.hpp"
 
 namespace rempart::auth {
@@ -20,31 +21,7 @@ using store::Bytes;
 constexpr std::size_t kTokenBytes = 32;  // 256-bit session and API secrets
 constexpr std::int64_t kIpFailureMemorySeconds = 24 * 3600;
 
-// crypto_kdf context and subkey ids: distinct from every other use of the
-// record_wrap key, which itself only ever wraps keys with XChaCha20-Poly1305.
-constexpr char kKdfContext[crypto_kdf_CONTEXTBYTES + 1] = "rmpauth1";
-constexpr std::uint64_t kSubkeyTotpSeal = 1;
-constexpr std::uint64_t kSubkeyRecoveryHash = 2;
-
-// Sealed TOTP secret: u32 key version (little-endian) || nonce || ciphertext.
-constexpr std::size_t kSealHeader = 4 + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
 constexpr std::string_view kTotpAdLabel = "rempart/totp/v1";
-
-struct SubKey {
-  std::array<std::uint8_t, 32> bytes{};
-  SubKey() = default;
-  SubKey(const SubKey&) = delete;
-  SubKey& operator=(const SubKey&) = delete;
-  ~SubKey() { sodium_memzero(bytes.data(), bytes.size()); }
-};
-
-Result<void> derive(const crypto::KeySet& ks, std::uint64_t id, SubKey& out) {
-  if (ks.record_wrap.size() != crypto_kdf_KEYBYTES) return fail(Errc::crypto, "record_wrap key has the wrong size");
-  if (crypto_kdf_derive_from_key(out.bytes.data(), out.bytes.size(), id, kKdfContext, ks.record_wrap.data()) != 0) {
-    return fail(Errc::crypto, "key derivation failed");
-  }
-  return {};
-}
 
 Bytes totp_ad(const Bytes& account_id) {
   Bytes ad(kTotpAdLabel.begin(), kTotpAdLabel.end());
@@ -58,64 +35,36 @@ namespace internal {
 
 Result<Bytes> seal_totp(const crypto::KeeperKeyring& keys, const Bytes& account_id,
                         std::span<const std::uint8_t> secret) {
-  const crypto::KeySet& ks = keys.current();
-  SubKey k;
-  if (auto r = derive(ks, kSubkeyTotpSeal, k); !r) return std::unexpected(r.error());
-  Bytes out(kSealHeader + secret.size() + crypto_aead_xchacha20poly1305_ietf_ABYTES);
-  for (int i = 0; i < 4; ++i) out[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(ks.version >> (8 * i));
-  randombytes_buf(out.data() + 4, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
-  const Bytes ad = totp_ad(account_id);
-  unsigned long long len = 0;
-  crypto_aead_xchacha20poly1305_ietf_encrypt(out.data() + kSealHeader, &len, secret.data(), secret.size(), ad.data(),
-                                             ad.size(), nullptr, out.data() + 4, k.bytes.data());
-  return out;
+  auto sealer = crypto::TotpSealer::current(keys);
+  if (!sealer) return std::unexpected(sealer.error());
+  return sealer->seal(secret, totp_ad(account_id));
 }
 
-std::uint32_t sealed_version(const Bytes& sealed) {
-  std::uint32_t v = 0;
-  for (int i = 0; i < 4 && static_cast<std::size_t>(i) < sealed.size(); ++i) {
-    v |= static_cast<std::uint32_t>(sealed[static_cast<std::size_t>(i)]) << (8 * i);
-  }
-  return v;
-}
+std::uint32_t sealed_version(const Bytes& sealed) { return crypto::TotpSealer::version_of(sealed); }
 
 Result<crypto::SecretBytes> open_totp(const crypto::KeeperKeyring& keys, const Bytes& account_id,
                                       const Bytes& sealed) {
-  if (sealed.size() != kSealHeader + kTotpSecretSize + crypto_aead_xchacha20poly1305_ietf_ABYTES) {
+  if (sealed.size() != crypto::TotpSealer::kOverhead + kTotpSecretSize) {
     return fail(Errc::invalid_input, "sealed TOTP secret is malformed");
   }
-  const crypto::KeySet* ks = keys.version(sealed_version(sealed));
-  if (ks == nullptr) return fail(Errc::crypto, "sealed TOTP secret names an unknown key version");
-  SubKey k;
-  if (auto r = derive(*ks, kSubkeyTotpSeal, k); !r) return std::unexpected(r.error());
-  auto out = crypto::SecretBytes::allocate(kTotpSecretSize);
-  if (!out) return out;
-  const Bytes ad = totp_ad(account_id);
-  unsigned long long len = 0;
-  if (crypto_aead_xchacha20poly1305_ietf_decrypt(out->data(), &len, nullptr, sealed.data() + kSealHeader,
-                                                 sealed.size() - kSealHeader, ad.data(), ad.size(),
-                                                 sealed.data() + 4, k.bytes.data()) != 0) {
-    return fail(Errc::crypto, "sealed TOTP secret does not authenticate");
+  auto sealer = crypto::TotpSealer::of(keys, sealed_version(sealed));
+  if (!sealer) {
+    if (sealer.error().code == Errc::not_found) {
+      return fail(Errc::crypto, "sealed TOTP secret names an unknown key version");
+    }
+    return std::unexpected(sealer.error());
   }
+  auto out = sealer->open(sealed, totp_ad(account_id));
+  if (!out && out.error().code == Errc::crypto) return fail(Errc::crypto, "sealed TOTP secret does not authenticate");
   return out;
 }
 
 // Recovery codes are hashed under the key version of the TOTP seal made at
 // the same enrolment, so a key rotation does not strand them.
-Result<Bytes> recovery_hash(const crypto::KeeperKeyring& keys, std::uint32_t version, const Bytes& account_id,
-                            std::string_view normalised_code) {
-  const crypto::KeySet* ks = keys.version(version);
-  if (ks == nullptr) return fail(Errc::crypto, "recovery codes name an unknown key version");
-  SubKey k;
-  if (auto r = derive(*ks, kSubkeyRecoveryHash, k); !r) return std::unexpected(r.error());
-  Bytes out(32);
-  crypto_generichash_state st;
-  crypto_generichash_init(&st, k.bytes.data(), k.bytes.size(), out.size());
-  crypto_generichash_update(&st, account_id.data(), account_id.size());
-  crypto_generichash_update(&st, reinterpret_cast<const unsigned char*>(normalised_code.data()),
-                            normalised_code.size());
-  crypto_generichash_final(&st, out.data(), out.size());
-  return out;
+Result<crypto::RecoveryCodeHasher> recovery_hasher(const crypto::KeeperKeyring& keys, std::uint32_t version) {
+  auto h = crypto::RecoveryCodeHasher::of(keys, version);
+  if (!h && h.error().code == Errc::not_found) return fail(Errc::crypto, "recovery codes name an unknown key version");
+  return h;
 }
 
 // Lower-case letters and digits only: what a person may type with dashes or
@@ -182,13 +131,13 @@ ApiTokenInfo token_info(const store::ApiTokenRow& r) {
 }
 
 // A fresh export key pair: the secret goes into `e` as text, the public
-// key into `public_key`. The secret's bytes are wiped once encoded.
-void make_export_key(Enrolment& e, Bytes& public_key) {
-  public_key.assign(crypto_box_PUBLICKEYBYTES, 0);
-  std::array<std::uint8_t, crypto_box_SECRETKEYBYTES> secret{};
-  crypto_box_keypair(public_key.data(), secret.data());
-  e.export_secret_key = std::string(kExportSecretKeyPrefix) + base64url(secret);
-  sodium_memzero(secret.data(), secret.size());
+// key into `public_key`.
+Result<void> make_export_key(Enrolment& e, Bytes& public_key) {
+  auto kp = crypto::generate_export_key_pair();
+  if (!kp) return std::unexpected(kp.error());
+  public_key = std::move(kp->public_key);
+  e.export_secret_key = std::move(kp->secret_key_text);
+  return {};
 }
 
 std::optional<Bytes> parse_account_id(std::string_view hex) { return core::from_hex(hex, kAccountIdSize); }
@@ -250,12 +199,12 @@ Result<Enrolment> AccountService::enrol(const Bytes& account_id, const std::stri
   Enrolment e;
   e.account_id = audit::to_hex(account_id);
   e.otpauth_uri = otpauth_uri(name, secret->span());
+  auto hasher = recovery_hasher(*keys_, sealed_version(sealed));
+  if (!hasher) return std::unexpected(hasher.error());
   code_hashes.clear();
   for (std::size_t i = 0; i < kRecoveryCodeCount; ++i) {
     std::string code = new_recovery_code();
-    auto h = recovery_hash(*keys_, sealed_version(sealed), account_id, normalise_code(code));
-    if (!h) return std::unexpected(h.error());
-    code_hashes.push_back(std::move(*h));
+    code_hashes.push_back(hasher->hash(account_id, normalise_code(code)));
     e.recovery_codes.push_back(std::move(code));
   }
   e.totp_secret = std::move(*secret);
@@ -296,7 +245,7 @@ Result<Enrolment> AccountService::create_account(const std::string& actor, const
   auto e = enrol(row.id, name, row.totp_sealed, codes);
   if (!e) return e;
   Bytes export_public;
-  make_export_key(*e, export_public);
+  if (auto k = make_export_key(*e, export_public); !k) return std::unexpected(k.error());
   auto r = store_->transact([&](store::KeeperTx& tx) -> Result<void> {
     if (auto i = tx.insert_account(row); !i) {
       if (i.error().code == Errc::conflict) return fail(Errc::conflict, "an account of that name exists");
@@ -401,7 +350,7 @@ Result<Enrolment> AccountService::reset_mfa(const std::string& actor, const std:
                     auto en = enrol(a.id, a.name, a.totp_sealed, codes);
                     if (!en) return std::unexpected(en.error());
                     Bytes export_public;
-                    make_export_key(*en, export_public);
+                    if (auto k = make_export_key(*en, export_public); !k) return k;
                     if (auto k = tx.set_export_public_key(a.id, export_public); !k) return k;
                     a.totp_last_step = -1;
                     a.state = "active";
@@ -539,9 +488,9 @@ Result<LoginOutcome> AccountService::authenticate(const std::string& name, std::
         step = totp_check(secret->span(), second_factor, now, acct->totp_last_step);
         ok = step.has_value();
       } else if (!second_factor.empty() && second_factor.size() <= 64) {
-        auto h = recovery_hash(*keys_, sealed_version(acct->totp_sealed), acct->id, normalise_code(second_factor));
-        if (!h) return propagate(h);
-        auto used = tx.use_recovery_code(acct->id, *h, now);
+        auto hasher = recovery_hasher(*keys_, sealed_version(acct->totp_sealed));
+        if (!hasher) return propagate(hasher);
+        auto used = tx.use_recovery_code(acct->id, hasher->hash(acct->id, normalise_code(second_factor)), now);
         if (!used) return propagate(used);
         ok = used_recovery = *used;
       }

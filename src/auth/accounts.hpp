@@ -6,9 +6,9 @@
 // security event written in the same transaction as the change.
 //
 // Secrets at rest: the password as an Argon2id hash, the TOTP secret sealed
-// (XChaCha20-Poly1305 under a key derived from the keyring's record_wrap key,
-// associated data = account id), recovery codes as keyed BLAKE2b, session and
-// API tokens as BLAKE2b. Nothing secret enters an audit entry or an Error.
+// with crypto::TotpSealer (associated data = a label and the account id),
+// recovery codes hashed with crypto::RecoveryCodeHasher, session and API
+// tokens as BLAKE2b. Nothing secret enters an audit entry or an Error.
 //
 // Thread-safety: an AccountService uses one KeeperStore, which is used by one
 // thread at a time; so is the service. Open one per thread.
@@ -24,6 +24,7 @@
 #include "auth/password.hpp"
 #include "auth/roles.hpp"
 #include "core/error.hpp"
+#include "crypto/export_box.hpp"
 #include "crypto/keyring.hpp"
 #include "crypto/secret.hpp"
 #include "store/store.hpp"
@@ -91,14 +92,15 @@ struct Enrolment {
   std::string otpauth_uri;
   std::vector<std::string> recovery_codes;  // "xxxx-xxxx-xxxx-xxxx"
   // The X25519 secret key export files are sealed to (docs/exports.md),
-  // as "rmpx1_<base64url of 32 bytes>". Only its public key is stored: it
+  // as text (export_secret_key.text()): "rmpx1_<base64url of 32 bytes>",
+  // from crypto::generate_export_key_pair. Only its public key is stored: it
   // cannot be shown again, and a new one (from reset_mfa) cannot open
   // files sealed to the old one.
-  std::string export_secret_key;
+  crypto::SecretBytes export_secret_key;
 };
 
 // The text prefix of an export secret key.
-inline constexpr std::string_view kExportSecretKeyPrefix = "rmpx1_";
+inline constexpr std::string_view kExportSecretKeyPrefix = crypto::kExportSecretKeyPrefix;
 
 struct AccountInfo {
   std::string id;  // hex

@@ -489,10 +489,10 @@ TEST_F(AccountsTest, CheckSecondFactorAcceptsOnceAndCountsFailures) {
 
 TEST_F(AccountsTest, ExportKeyIsMadeAtCreationAndResetAndOnlyItsPublicHalfIsStored) {
   const auto e = add("alice");
-  ASSERT_TRUE(e.export_secret_key.starts_with(kExportSecretKeyPrefix));
+  ASSERT_TRUE(e.export_secret_key.text().starts_with(kExportSecretKeyPrefix));
   std::vector<unsigned char> secret(32);
   std::size_t len = 0;
-  const std::string b64 = e.export_secret_key.substr(kExportSecretKeyPrefix.size());
+  const std::string_view b64 = e.export_secret_key.text().substr(kExportSecretKeyPrefix.size());
   ASSERT_EQ(sodium_base642bin(secret.data(), secret.size(), b64.data(), b64.size(), nullptr, &len, nullptr,
                               sodium_base64_VARIANT_URLSAFE_NO_PADDING),
             0);
@@ -510,13 +510,13 @@ TEST_F(AccountsTest, ExportKeyIsMadeAtCreationAndResetAndOnlyItsPublicHalfIsStor
 
   auto reset = svc_->reset_mfa(kOperator, "alice");
   ASSERT_TRUE(reset);
-  EXPECT_NE(reset->export_secret_key, e.export_secret_key);
+  EXPECT_NE(reset->export_secret_key.text(), e.export_secret_key.text());
   auto pk2 = svc_->export_public_key(e.account_id);
   ASSERT_TRUE(pk2 && pk2->has_value());
   EXPECT_NE(**pk2, **pk);
 
   const auto other = add("bob");
-  EXPECT_NE(other.export_secret_key, e.export_secret_key);
+  EXPECT_NE(other.export_secret_key.text(), e.export_secret_key.text());
   auto unknown = svc_->export_public_key(std::string(32, 'a'));
   ASSERT_FALSE(unknown);
   EXPECT_EQ(unknown.error().code, Errc::not_found);

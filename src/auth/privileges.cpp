@@ -601,7 +601,7 @@ Result<Enrolment> AccountService::enrol_self(std::string_view code, std::string_
     auto e = enrol(row.id, row.name, row.totp_sealed, codes);
     if (!e) return std::unexpected(e.error());
     Bytes export_public;
-    make_export_key(*e, export_public);
+    if (auto k = make_export_key(*e, export_public); !k) return k;
     row.password_hash = *hash;
     row.totp_last_step = -1;
     row.failures = 0;

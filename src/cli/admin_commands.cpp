@@ -122,7 +122,7 @@ void print_enrolment(const std::string& name, const auth::Enrolment& e) {
   for (const auto& c : e.recovery_codes) std::cout << "  " << c << "\n";
   if (!e.export_secret_key.empty()) {
     std::cout << "\nExport key (opens the bulk exports this account requests; shown once, never stored):\n  "
-              << e.export_secret_key << "\n"
+              << e.export_secret_key.text() << "\n"
               << "Save it to a file only its owner can read, e.g. "
                  "`umask 077; cat > ~/.rempart-export.key` (chmod 600), and keep it off shared disks.\n";
   }

@@ -230,7 +230,7 @@ std::string enrol_setup_page(std::string_view code, std::string_view name, const
   if (!e.export_secret_key.empty()) {
     b += "<h2>3. Export key</h2><p>Opens the bulk exports you ask for, if you ever do. Save it in a file only you "
          "can read (chmod 600); rempart keeps only its public half.</p><p><code class=\"secret\">" +
-         esc(e.export_secret_key) + "</code></p>";
+         esc(e.export_secret_key.text()) + "</code></p>";
   }
   b += "<h2>Finish</h2><form method=\"post\" action=\"/enrol/confirm\" class=\"stack\"><input type=\"hidden\" "
        "name=\"code\" value=\"" +
