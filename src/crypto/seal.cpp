@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "crypto/field_codec.hpp"
+#include "crypto/key_access.hpp"
 
 namespace rempart::crypto {
 namespace {
@@ -156,7 +157,7 @@ Result<BatchOpener> BatchOpener::create(const KeeperKeyring& keyring, std::uint3
   std::array<std::uint8_t, 32> eph{};
   std::copy(ephemeral_public.begin(), ephemeral_public.end(), eph.begin());
   Key32 shared;
-  if (auto ok = shared_secret(set->seal_secret.data(), eph, shared); !ok) return std::unexpected(ok.error());
+  if (auto ok = shared_secret(detail::KeyAccess::seal_secret(*set).data(), eph, shared); !ok) return std::unexpected(ok.error());
   return BatchOpener(derive_wrapping_key(shared, eph, set->seal_public), eph, key_version);
 }
 
@@ -174,7 +175,7 @@ Result<SealedRecord> seal_record(const KeeperKeyring& keyring, std::span<const s
   if (auto ok = detail::check_item_id(record_id); !ok) return std::unexpected(ok.error());
   const KeySet& set = keyring.current();
   const Binding b{detail::kRecordContext, record_id, set.version, {}};
-  auto sealed = seal_item(set.record_wrap.span(), b, {}, fields);
+  auto sealed = seal_item(detail::KeyAccess::record_wrap(set).span(), b, {}, fields);
   if (!sealed) return std::unexpected(sealed.error());
   return SealedRecord{set.version, std::move(sealed->wrapped_key), std::move(sealed->fields)};
 }
@@ -189,7 +190,7 @@ Result<SealedRecord> seal_new_record(const KeeperKeyring& keyring, std::span<std
     return fail(Errc::invalid_input, "a new record id needs at least 8 random bytes after its prefix");
   const KeySet& set = keyring.current();
   const Binding b{detail::kRecordContext, new_record_id, set.version, {}};
-  auto sealed = seal_item(set.record_wrap.span(), b, new_record_id.subspan(kept_prefix), fields);
+  auto sealed = seal_item(detail::KeyAccess::record_wrap(set).span(), b, new_record_id.subspan(kept_prefix), fields);
   if (!sealed) return std::unexpected(sealed.error());
   return SealedRecord{set.version, std::move(sealed->wrapped_key), std::move(sealed->fields)};
 }
@@ -202,7 +203,7 @@ Result<std::vector<core::Field>> open_record(const KeeperKeyring& keyring, std::
     return fail(Errc::not_found, "no record wrapping key of version " + std::to_string(sealed.key_version));
   const Binding b{detail::kRecordContext, record_id, sealed.key_version, {}};
   DataKey data_key;
-  if (auto ok = detail::unwrap_key(set->record_wrap.span(), sealed.wrapped_key, b, data_key); !ok)
+  if (auto ok = detail::unwrap_key(detail::KeyAccess::record_wrap(*set).span(), sealed.wrapped_key, b, data_key); !ok)
     return std::unexpected(ok.error());
   return detail::decrypt_fields(data_key, b, sealed.fields);
 }
