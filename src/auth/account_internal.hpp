@@ -28,9 +28,14 @@ std::uint32_t sealed_version(const store::Bytes& sealed);
 // The recovery code hasher of `version`; Errc::crypto if the keyring lacks it.
 Result<crypto::RecoveryCodeHasher> recovery_hasher(const crypto::KeeperKeyring& keys, std::uint32_t version);
 std::string normalise_code(std::string_view code);
-std::string new_recovery_code();
+// The same for a code that is a secret (a recovery code).
+Result<crypto::SecretBytes> normalise_secret_code(std::string_view code);
+Result<crypto::SecretBytes> new_recovery_code();  // text
 std::string base64url(std::span<const std::uint8_t> bytes);
-std::string random_token();  // 256-bit, base64url
+// `prefix` then base64url of `bytes`, as text.
+Result<crypto::SecretBytes> base64url_secret(std::string_view prefix, std::span<const std::uint8_t> bytes);
+// `prefix` then 256 random bits in base64url, as text.
+Result<crypto::SecretBytes> random_token(std::string_view prefix = {});
 store::Bytes hash_token(std::string_view label, std::string_view token);
 store::Bytes random_bytes(std::size_t n);
 Role role_of(const store::AccountRow& a);

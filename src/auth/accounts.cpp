@@ -78,12 +78,34 @@ std::string normalise_code(std::string_view code) {
   return out;
 }
 
-std::string new_recovery_code() {
+Result<crypto::SecretBytes> normalise_secret_code(std::string_view code) {
+  const auto kept = [](char c) { return c != '-' && c != ' '; };
+  auto out = crypto::SecretBytes::allocate(static_cast<std::size_t>(std::count_if(code.begin(), code.end(), kept)));
+  if (!out) return out;
+  std::size_t i = 0;
+  for (char c : code) {
+    if (!kept(c)) continue;
+    out->data()[i++] = static_cast<std::uint8_t>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  }
+  return out;
+}
+
+Result<crypto::SecretBytes> new_recovery_code() {
   std::array<std::uint8_t, 10> raw{};  // 80 bits -> 16 base32 characters
   randombytes_buf(raw.data(), raw.size());
-  std::string b = normalise_code(base32(raw));
+  std::string b = base32(raw);  // wiped below
   sodium_memzero(raw.data(), raw.size());
-  return b.substr(0, 4) + "-" + b.substr(4, 4) + "-" + b.substr(8, 4) + "-" + b.substr(12, 4);
+  auto out = crypto::SecretBytes::allocate(16 + 3);
+  if (out) {
+    std::size_t at = 0;
+    for (std::size_t i = 0; i < 16; ++i) {
+      if (i > 0 && i % 4 == 0) out->data()[at++] = '-';
+      const char c = b[i];
+      out->data()[at++] = static_cast<std::uint8_t>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+    }
+  }
+  sodium_memzero(b.data(), b.size());
+  return out;
 }
 
 std::string base64url(std::span<const std::uint8_t> bytes) {
@@ -93,10 +115,24 @@ std::string base64url(std::span<const std::uint8_t> bytes) {
   return out;
 }
 
-std::string random_token() {
+Result<crypto::SecretBytes> base64url_secret(std::string_view prefix, std::span<const std::uint8_t> bytes) {
+  constexpr int kVariant = sodium_base64_VARIANT_URLSAFE_NO_PADDING;
+  // sodium_bin2base64 writes a terminating NUL, which the text leaves out.
+  auto b64 = crypto::SecretBytes::allocate(sodium_base64_ENCODED_LEN(bytes.size(), kVariant));
+  if (!b64) return b64;
+  sodium_bin2base64(reinterpret_cast<char*>(b64->data()), b64->size(), bytes.data(), bytes.size(), kVariant);
+  const std::size_t len = b64->size() - 1;
+  auto out = crypto::SecretBytes::allocate(prefix.size() + len);
+  if (!out) return out;
+  std::copy(prefix.begin(), prefix.end(), out->data());
+  std::copy_n(b64->data(), len, out->data() + prefix.size());
+  return out;
+}
+
+Result<crypto::SecretBytes> random_token(std::string_view prefix) {
   std::array<std::uint8_t, kTokenBytes> raw{};
   randombytes_buf(raw.data(), raw.size());
-  std::string t = base64url(raw);
+  auto t = base64url_secret(prefix, raw);
   sodium_memzero(raw.data(), raw.size());
   return t;
 }
@@ -166,14 +202,17 @@ std::int64_t throttle_delay(std::int64_t failures) noexcept {
 
 std::string account_actor(std::string_view account_id_hex) { return "account:" + std::string(account_id_hex); }
 
-std::string csrf_token_for(std::string_view session_token) {
-  const Bytes h = hash_token("rempart/csrf/v1", session_token);
-  return base64url(h);
+Result<crypto::SecretBytes> csrf_token_for(std::string_view session_token) {
+  Bytes h = hash_token("rempart/csrf/v1", session_token);
+  auto out = base64url_secret({}, h);
+  sodium_memzero(h.data(), h.size());
+  return out;
 }
 
 bool check_csrf(std::string_view session_token, std::string_view csrf) {
-  const std::string expected = csrf_token_for(session_token);
-  return csrf.size() == expected.size() && sodium_memcmp(expected.data(), csrf.data(), expected.size()) == 0;
+  const auto expected = csrf_token_for(session_token);
+  if (!expected) return false;
+  return expected->equals({reinterpret_cast<const std::uint8_t*>(csrf.data()), csrf.size()});
 }
 
 AccountService::AccountService(store::KeeperStore& store, const crypto::KeeperKeyring& keys, AuthOptions options)
@@ -183,8 +222,9 @@ const std::string& AccountService::dummy_hash() {
   if (dummy_hash_.empty()) {
     // A random password nobody knows: verifying against it costs what a
     // real verification costs and never succeeds.
-    auto h = hash_password(random_token(), opt_.pwhash);
-    if (h) dummy_hash_ = std::move(*h);
+    if (auto password = random_token()) {
+      if (auto h = hash_password(password->text(), opt_.pwhash)) dummy_hash_ = std::move(*h);
+    }
   }
   return dummy_hash_;
 }
@@ -198,14 +238,19 @@ Result<Enrolment> AccountService::enrol(const Bytes& account_id, const std::stri
   sealed = std::move(*s);
   Enrolment e;
   e.account_id = audit::to_hex(account_id);
-  e.otpauth_uri = otpauth_uri(name, secret->span());
+  auto uri = otpauth_uri(name, secret->span());
+  if (!uri) return std::unexpected(uri.error());
+  e.otpauth_uri = std::move(*uri);
   auto hasher = recovery_hasher(*keys_, sealed_version(sealed));
   if (!hasher) return std::unexpected(hasher.error());
   code_hashes.clear();
   for (std::size_t i = 0; i < kRecoveryCodeCount; ++i) {
-    std::string code = new_recovery_code();
-    code_hashes.push_back(hasher->hash(account_id, normalise_code(code)));
-    e.recovery_codes.push_back(std::move(code));
+    auto code = new_recovery_code();
+    if (!code) return std::unexpected(code.error());
+    auto normalised = normalise_secret_code(code->text());
+    if (!normalised) return std::unexpected(normalised.error());
+    code_hashes.push_back(hasher->hash(account_id, normalised->text()));
+    e.recovery_codes.push_back(std::move(*code));
   }
   e.totp_secret = std::move(*secret);
   return e;
@@ -490,7 +535,9 @@ Result<LoginOutcome> AccountService::authenticate(const std::string& name, std::
       } else if (!second_factor.empty() && second_factor.size() <= 64) {
         auto hasher = recovery_hasher(*keys_, sealed_version(acct->totp_sealed));
         if (!hasher) return propagate(hasher);
-        auto used = tx.use_recovery_code(acct->id, hasher->hash(acct->id, normalise_code(second_factor)), now);
+        auto normalised = normalise_secret_code(second_factor);
+        if (!normalised) return propagate(normalised);
+        auto used = tx.use_recovery_code(acct->id, hasher->hash(acct->id, normalised->text()), now);
         if (!used) return propagate(used);
         ok = used_recovery = *used;
       }
@@ -504,10 +551,14 @@ Result<LoginOutcome> AccountService::authenticate(const std::string& name, std::
       if (auto u = tx.update_account(*acct); !u) return u;
       if (auto c = tx.clear_login_throttle(client); !c) return c;
       NewSession s;
-      s.token = random_token();
+      auto token = random_token();
+      if (!token) return propagate(token);
+      s.token = std::move(*token);
+      auto csrf = csrf_token_for(s.token.text());
+      if (!csrf) return propagate(csrf);
       const std::string id_hex = audit::to_hex(acct->id);
-      s.info = SessionInfo{id_hex, acct->name, role_of(*acct), csrf_token_for(s.token), now, now};
-      if (auto i = tx.insert_session(store::SessionRow{hash_token("rempart/session/v1", s.token), acct->id, now, now,
+      s.info = SessionInfo{id_hex, acct->name, role_of(*acct), std::move(*csrf), now, now};
+      if (auto i = tx.insert_session(store::SessionRow{hash_token("rempart/session/v1", s.token.text()), acct->id, now, now,
                                                        client});
           !i) {
         return i;
@@ -686,7 +737,9 @@ Result<std::optional<SessionInfo>> AccountService::validate_session(std::string_
       return {};
     }
     if (auto t = tx.touch_session(h, now); !t) return t;
-    out = SessionInfo{audit::to_hex((*a)->id), (*a)->name, role_of(**a), csrf_token_for(token), (*s)->created_at, now};
+    auto csrf = csrf_token_for(token);
+    if (!csrf) return propagate(csrf);
+    out = SessionInfo{audit::to_hex((*a)->id), (*a)->name, role_of(**a), std::move(*csrf), (*s)->created_at, now};
     return {};
   });
   if (!r) return std::unexpected(r.error());
@@ -745,8 +798,10 @@ Result<NewApiToken> AccountService::create_api_token(const std::string& actor, c
   randombytes_buf(p.data(), p.size());
   NewApiToken t;
   const std::string prefix = "rmp_" + normalise_code(base32(p));
-  t.token = prefix + "_" + random_token();
-  store::ApiTokenRow row{0, label, std::string(scope_name(scope)), prefix, hash_token("rempart/api/v1", t.token),
+  auto token = random_token(prefix + "_");
+  if (!token) return std::unexpected(token.error());
+  t.token = std::move(*token);
+  store::ApiTokenRow row{0, label, std::string(scope_name(scope)), prefix, hash_token("rempart/api/v1", t.token.text()),
                          actor, now, now + expires_days * 86400, std::nullopt};
   auto r = store_->transact([&](store::KeeperTx& tx) -> Result<void> {
     auto id = tx.insert_api_token(row);

@@ -89,8 +89,8 @@ std::string account_actor(std::string_view account_id_hex);
 struct Enrolment {
   std::string account_id;  // hex
   crypto::SecretBytes totp_secret;
-  std::string otpauth_uri;
-  std::vector<std::string> recovery_codes;  // "xxxx-xxxx-xxxx-xxxx"
+  crypto::SecretBytes otpauth_uri;                  // text
+  std::vector<crypto::SecretBytes> recovery_codes;  // text, "xxxx-xxxx-xxxx-xxxx"
   // The X25519 secret key export files are sealed to (docs/exports.md),
   // as text (export_secret_key.text()): "rmpx1_<base64url of 32 bytes>",
   // from crypto::generate_export_key_pair. Only its public key is stored: it
@@ -178,7 +178,7 @@ struct SessionInfo {
   std::string account_id;  // hex
   std::string name;
   Role role = Role::viewer;
-  std::string csrf_token;  // send with every state-changing request
+  crypto::SecretBytes csrf_token;  // text; send with every state-changing request
   std::int64_t created_at = 0;
   std::int64_t last_seen_at = 0;
 };
@@ -193,7 +193,7 @@ struct SessionSummary {
 
 // A new session: the token goes into the cookie, never anywhere else.
 struct NewSession {
-  std::string token;  // 256-bit random, base64url
+  crypto::SecretBytes token;  // text: 256-bit random, base64url
   SessionInfo info;
 };
 
@@ -222,13 +222,14 @@ struct ApiTokenInfo {
 };
 
 struct NewApiToken {
-  std::string token;  // shown once; "rmp_<prefix>_<secret>"
+  crypto::SecretBytes token;  // text, shown once: "rmp_<prefix>_<secret>"
   ApiTokenInfo info;
 };
 
 // CSRF token of a session token: a one-way function of it, so the server
 // stores nothing more and a leaked CSRF token does not reveal the session.
-std::string csrf_token_for(std::string_view session_token);
+// Fails only if guarded memory is unavailable.
+Result<crypto::SecretBytes> csrf_token_for(std::string_view session_token);
 // Constant-time check of `csrf` against the session token's CSRF token.
 bool check_csrf(std::string_view session_token, std::string_view csrf);
 
@@ -255,10 +256,10 @@ class AccountService {
                                    std::string_view password);
   // Creates an account that its owner enrols themselves with the returned
   // single-use code (enrol_self); operator only.
-  Result<std::string> invite_account(const std::string& actor, const std::string& name, Role role);
+  Result<crypto::SecretBytes> invite_account(const std::string& actor, const std::string& name, Role role);
   // Ends the account's sessions, clears its password, TOTP, recovery codes
   // and export key, and returns a new enrolment code for its owner; operator only.
-  Result<std::string> reset_enrolment(const std::string& actor, const std::string& name);
+  Result<crypto::SecretBytes> reset_enrolment(const std::string& actor, const std::string& name);
   Result<std::vector<AccountInfo>> list_accounts();
   Result<AccountInfo> account(const std::string& name);
   // Disables the account and ends its sessions. Errc::not_found if unknown.

@@ -536,7 +536,7 @@ TEST_F(ConsoleTest, ApiTokenScopes) {
   for (const auto scope : auth::kAllScopes) {
     auto t = ops_->create_api_token("operator:test", "t", scope, 30);
     ASSERT_TRUE(t);
-    tokens[scope] = t->token;
+    tokens[scope] = std::string(t->token.text());
   }
   const auto call = [&](auth::Scope scope, verb v, const std::string& target, std::string body = {}) {
     auto r = make_request(v, target, std::move(body), v == verb::post ? "application/json" : "");
