@@ -3,6 +3,7 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <memory>
 #include <string>
 #include <utility>
 
@@ -20,8 +21,9 @@ constexpr char kBatchPersonal[] = "rempart-batch-v1";
 static_assert(sizeof kBatchPersonal - 1 == crypto_generichash_blake2b_PERSONALBYTES);
 
 // The ephemeral secret and the shared secret live on the stack in WipedKey
-// (wiped on scope exit) rather than in SecretBytes: each sodium_malloc costs
-// ~150 µs here (mmap, mprotect, mlock), and they exist for microseconds.
+// (secret.hpp, wiped on scope exit) rather than in SecretBytes: each
+// sodium_malloc costs ~150 µs here (mmap, mprotect, mlock), and they exist
+// for microseconds.
 using Key32 = detail::WipedKey<32>;
 
 // Batch wrapping key = BLAKE2b-256, personalised, over
@@ -30,8 +32,8 @@ using Key32 = detail::WipedKey<32>;
 // crypto_kx and crypto_box_seal do.
 detail::BatchKey derive_wrapping_key(const Key32& shared, std::span<const std::uint8_t, 32> ephemeral_public,
                                      std::span<const std::uint8_t, 32> seal_public) {
-  detail::BatchKey key;
-  const auto out = key.span();
+  auto key = std::make_unique<Key32>();
+  const auto out = key->span();
   crypto_generichash_blake2b_state st;
   crypto_generichash_blake2b_init_salt_personal(&st, nullptr, 0, out.size(), nullptr,
                                                 reinterpret_cast<const unsigned char*>(kBatchPersonal));
@@ -107,10 +109,6 @@ Result<Sealed> seal_item(std::span<const std::uint8_t> wrapping_key, const Bindi
 
 }  // namespace
 
-detail::BatchKey::~BatchKey() {
-  if (bytes_) sodium_memzero(bytes_->data(), bytes_->size());
-}
-
 BatchSealer::BatchSealer(detail::BatchKey wrapping_key, std::array<std::uint8_t, 32> ephemeral_public,
                          std::uint32_t version) noexcept
     : wrapping_key_(std::move(wrapping_key)), ephemeral_public_(ephemeral_public), key_version_(version) {}
@@ -135,14 +133,14 @@ Result<std::shared_ptr<const BatchSealer>> BatchSealer::create(const IntakeKeyri
 Result<Sealed> BatchSealer::seal(std::span<const std::uint8_t> item_id, std::span<const core::Field> fields) const {
   if (auto ok = detail::check_item_id(item_id); !ok) return std::unexpected(ok.error());
   const Binding b{detail::kSubmissionContext, item_id, key_version_, ephemeral_public_};
-  return seal_item(wrapping_key_.span(), b, {}, fields);
+  return seal_item(wrapping_key_->span(), b, {}, fields);
 }
 
 Result<Sealed> BatchSealer::seal_new(std::span<std::uint8_t> new_item_id, std::span<const core::Field> fields) const {
   if (auto ok = detail::check_item_id(new_item_id); !ok) return std::unexpected(ok.error());
   // The binding views new_item_id, which seal_item fills before any use.
   const Binding b{detail::kSubmissionContext, new_item_id, key_version_, ephemeral_public_};
-  return seal_item(wrapping_key_.span(), b, new_item_id, fields);
+  return seal_item(wrapping_key_->span(), b, new_item_id, fields);
 }
 
 BatchOpener::BatchOpener(detail::BatchKey wrapping_key, std::array<std::uint8_t, 32> ephemeral_public,
@@ -165,7 +163,7 @@ Result<std::vector<core::Field>> BatchOpener::open(std::span<const std::uint8_t>
   if (auto ok = detail::check_item_id(item_id); !ok) return std::unexpected(ok.error());
   const Binding b{detail::kSubmissionContext, item_id, key_version_, ephemeral_public_};
   DataKey data_key;
-  if (auto ok = detail::unwrap_key(wrapping_key_.span(), sealed.wrapped_key, b, data_key); !ok)
+  if (auto ok = detail::unwrap_key(wrapping_key_->span(), sealed.wrapped_key, b, data_key); !ok)
     return std::unexpected(ok.error());
   return detail::decrypt_fields(data_key, b, sealed.fields);
 }
