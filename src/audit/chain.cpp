@@ -56,14 +56,32 @@ Digest entry_hash(const store::AuditEntryRow& row, std::string& scratch) {
   return d;
 }
 
-Digest entry_mac(std::span<const std::uint8_t> mac_key, std::span<const std::uint8_t> hash) {
-  std::array<std::uint8_t, kMacDomain.size() + kDigestSize> in{};
+namespace {
+
+using MacInput = std::array<std::uint8_t, kMacDomain.size() + kDigestSize>;
+
+// kMacDomain || hash (at most kDigestSize bytes of it); returns the length used.
+std::size_t mac_input(std::span<const std::uint8_t> hash, MacInput& in) {
   std::copy(kMacDomain.begin(), kMacDomain.end(), in.begin());
   const std::size_t n = std::min(hash.size(), kDigestSize);
   std::copy_n(hash.begin(), n, in.begin() + static_cast<std::ptrdiff_t>(kMacDomain.size()));
-  Digest d{};
-  crypto_generichash(d.data(), d.size(), in.data(), kMacDomain.size() + n, mac_key.data(), mac_key.size());
-  return d;
+  return kMacDomain.size() + n;
+}
+
+}  // namespace
+
+Digest entry_mac(const crypto::AuditMac& mac, std::span<const std::uint8_t> hash) {
+  static_assert(crypto::AuditMac::kTagSize == kDigestSize);
+  MacInput in{};
+  const std::size_t n = mac_input(hash, in);
+  return mac.mac(std::span(in).first(n));
+}
+
+bool entry_mac_valid(const crypto::AuditMac& mac, std::span<const std::uint8_t> hash,
+                     std::span<const std::uint8_t> tag) {
+  MacInput in{};
+  const std::size_t n = mac_input(hash, in);
+  return mac.verify(std::span(in).first(n), tag);
 }
 
 std::int64_t now_us() {
@@ -85,8 +103,8 @@ Result<Appender> Appender::begin(store::KeeperTx& tx, const crypto::KeeperKeyrin
 Result<std::int64_t> Appender::append(const Event& e, std::int64_t at_us) {
   if (e.actor.empty() || e.action.empty()) return fail(Errc::invalid_input, "audit entry without actor or action");
   if (!e.details.is_object() && !e.details.is_null()) return fail(Errc::invalid_input, "audit entry details must be a JSON object");
-  const crypto::KeySet& ks = keys_->current();
-  if (ks.audit_mac.size() != kDigestSize) return fail(Errc::crypto, "audit MAC key has the wrong size");
+  auto mac = crypto::AuditMac::current(*keys_);
+  if (!mac) return std::unexpected(mac.error());
   row_.seq = seq_ + 1;
   row_.at = at_us;
   row_.actor = e.actor;
@@ -96,10 +114,10 @@ Result<std::int64_t> Appender::append(const Event& e, std::int64_t at_us) {
   // nlohmann::json keeps object keys sorted, so equal details dump equally.
   row_.details = e.details.is_null() ? std::string("{}")
                                      : e.details.dump(-1, ' ', true, nlohmann::json::error_handler_t::replace);
-  row_.key_version = ks.version;
+  row_.key_version = mac->version();
   row_.prev_hash = prev_;
   const Digest h = entry_hash(row_, scratch_);
-  const Digest m = entry_mac(ks.audit_mac.span(), h);
+  const Digest m = entry_mac(*mac, h);
   row_.hash.assign(h.begin(), h.end());
   row_.mac.assign(m.begin(), m.end());
   if (auto r = tx_->append_audit_entry(row_); !r) return std::unexpected(r.error());

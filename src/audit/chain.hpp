@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
+#include "crypto/audit_keys.hpp"
 #include "crypto/keyring.hpp"
 #include "store/store.hpp"
 
@@ -76,8 +77,12 @@ std::string to_hex(std::span<const std::uint8_t> bytes);
 void encode_entry(const store::AuditEntryRow& row, std::string& out);
 // BLAKE2b-256 of the encoding; `scratch` is reused between calls.
 Digest entry_hash(const store::AuditEntryRow& row, std::string& scratch);
-// Keyed BLAKE2b-256 of the entry hash under `mac_key` (32 bytes).
-Digest entry_mac(std::span<const std::uint8_t> mac_key, std::span<const std::uint8_t> hash);
+// The MAC of an entry: `mac` (keyed BLAKE2b-256) over a domain label and the
+// entry hash.
+Digest entry_mac(const crypto::AuditMac& mac, std::span<const std::uint8_t> hash);
+// Whether `tag` is the entry MAC of `hash`; constant time.
+bool entry_mac_valid(const crypto::AuditMac& mac, std::span<const std::uint8_t> hash,
+                     std::span<const std::uint8_t> tag);
 
 // Appends entries inside one keeper transaction. It reads the chain head
 // once, in that transaction: the write lock (BEGIN IMMEDIATE) is held from

@@ -1,6 +1,7 @@
 #include "audit/chain.hpp"
 
 #include <gtest/gtest.h>
+#include <sodium.h>
 
 #include <thread>
 
@@ -68,10 +69,37 @@ TEST(Encoding, EveryFieldIsCovered) {
 
 TEST(Mac, DependsOnTheKey) {
   const Digest h{};
-  std::array<std::uint8_t, 32> k1{}, k2{};
-  k2[0] = 1;
-  EXPECT_NE(entry_mac(k1, h), entry_mac(k2, h));
-  EXPECT_EQ(entry_mac(k1, h), entry_mac(k1, h));
+  std::array<std::uint8_t, 32> b1{}, b2{};
+  b2[0] = 1;
+  auto k1 = crypto::SecretBytes::copy_of(b1);
+  auto k2 = crypto::SecretBytes::copy_of(b2);
+  ASSERT_TRUE(k1 && k2);
+  const auto m1 = crypto::AuditMac::over(*k1);
+  const auto m2 = crypto::AuditMac::over(*k2);
+  ASSERT_TRUE(m1 && m2);
+  EXPECT_NE(entry_mac(*m1, h), entry_mac(*m2, h));
+  EXPECT_EQ(entry_mac(*m1, h), entry_mac(*m1, h));
+  EXPECT_TRUE(entry_mac_valid(*m1, h, entry_mac(*m1, h)));
+  EXPECT_FALSE(entry_mac_valid(*m2, h, entry_mac(*m1, h)));
+}
+
+// The MAC is keyed BLAKE2b-256 over the domain label and the hash: the same
+// bytes as before the key moved behind crypto::AuditMac.
+TEST(Mac, KnownAnswer) {
+  std::array<std::uint8_t, 32> raw{};
+  for (std::size_t i = 0; i < raw.size(); ++i) raw[i] = static_cast<std::uint8_t>(i);
+  auto key = crypto::SecretBytes::copy_of(raw);
+  ASSERT_TRUE(key);
+  const auto mac = crypto::AuditMac::over(*key);
+  ASSERT_TRUE(mac);
+  Digest h{};
+  h.fill(0xab);
+  std::string in = "rempart/audit/mac/v1";
+  in.append(reinterpret_cast<const char*>(h.data()), h.size());
+  Digest want{};
+  crypto_generichash(want.data(), want.size(), reinterpret_cast<const unsigned char*>(in.data()), in.size(),
+                     raw.data(), raw.size());
+  EXPECT_EQ(entry_mac(*mac, h), want);
 }
 
 TEST_F(AuditFixture, AppendsLinkedEntriesAcrossTransactions) {
@@ -92,7 +120,9 @@ TEST_F(AuditFixture, AppendsLinkedEntriesAcrossTransactions) {
     }
     const auto h = entry_hash(rows[i], scratch);
     EXPECT_EQ(store::Bytes(h.begin(), h.end()), rows[i].hash);
-    const auto m = entry_mac(keys_->current().audit_mac.span(), h);
+    const auto mac = crypto::AuditMac::of(*keys_, rows[i].key_version);
+    ASSERT_TRUE(mac.has_value());
+    const auto m = entry_mac(*mac, h);
     EXPECT_EQ(store::Bytes(m.begin(), m.end()), rows[i].mac);
   }
   EXPECT_EQ(rows[1].details, R"({"n":1,"via":"test"})");

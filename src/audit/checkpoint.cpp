@@ -11,8 +11,6 @@
 #include <cstring>
 #include <fstream>
 
-#include <sodium.h>
-
 #include "audit/chain.hpp"
 
 namespace rempart::audit {
@@ -32,6 +30,10 @@ std::string message(const Checkpoint& c) {
   put(static_cast<std::uint64_t>(c.at), 8);
   put(c.key_version, 4);
   return m;
+}
+
+std::span<const std::uint8_t> as_bytes(std::string_view s) {
+  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
 }
 
 Result<store::Bytes> from_hex(std::string_view hex, std::size_t want) {
@@ -62,31 +64,24 @@ Result<void> write_all(int fd, std::string_view data) {
 
 }  // namespace
 
-Result<Checkpoint> sign_checkpoint(const crypto::KeySet& keys, std::int64_t seq,
+Result<Checkpoint> sign_checkpoint(const crypto::AuditSigner& signer, std::int64_t seq,
                                    std::span<const std::uint8_t> head_hash, std::int64_t at_us) {
-  if (keys.audit_sign_secret.size() != crypto_sign_SECRETKEYBYTES) {
-    return fail(Errc::crypto, "audit signing key has the wrong size");
-  }
   Checkpoint c;
   c.seq = seq;
   c.head_hash.assign(head_hash.begin(), head_hash.end());
   c.at = at_us;
-  c.key_version = keys.version;
+  c.key_version = signer.version();
   const std::string m = message(c);
-  c.signature.resize(crypto_sign_BYTES);
-  if (crypto_sign_detached(c.signature.data(), nullptr, reinterpret_cast<const unsigned char*>(m.data()), m.size(),
-                           keys.audit_sign_secret.data()) != 0) {
-    return fail(Errc::crypto, "cannot sign the audit checkpoint");
-  }
+  auto sig = signer.sign(as_bytes(m));
+  if (!sig) return std::unexpected(sig.error());
+  c.signature.assign(sig->begin(), sig->end());
   return c;
 }
 
 bool checkpoint_valid(const crypto::KeeperKeyring& keys, const Checkpoint& c) {
-  const crypto::KeySet* ks = keys.version(c.key_version);
-  if (ks == nullptr || c.signature.size() != crypto_sign_BYTES) return false;
-  const std::string m = message(c);
-  return crypto_sign_verify_detached(c.signature.data(), reinterpret_cast<const unsigned char*>(m.data()), m.size(),
-                                     ks->audit_sign_public.data()) == 0;
+  auto verifier = crypto::AuditVerifier::of(keys, c.key_version);
+  if (!verifier || c.signature.size() != crypto::kSignatureSize) return false;
+  return verifier->verify(as_bytes(message(c)), c.signature);
 }
 
 std::string format_checkpoint(const Checkpoint& c) {
@@ -113,7 +108,7 @@ Result<Checkpoint> parse_checkpoint(std::string_view line) {
   auto head = from_hex(values[1], kDigestSize);
   auto at = number<std::int64_t>(values[2]);
   auto key = number<std::uint32_t>(values[3]);
-  auto sig = from_hex(values[4], crypto_sign_BYTES);
+  auto sig = from_hex(values[4], crypto::kSignatureSize);
   if (!seq || !head || !at || !key || !sig || *seq < 1) return fail(Errc::invalid_input, "malformed checkpoint line");
   c.seq = *seq;
   c.head_hash = std::move(*head);
@@ -204,7 +199,9 @@ Result<std::optional<Checkpoint>> Checkpointer::sign(std::int64_t now_us, bool f
     auto last = tx.last_audit_checkpoint();
     if (!last) return std::unexpected(last.error());
     if (!due(*head, *last)) return {};  // another process signed it meanwhile
-    auto c = sign_checkpoint(keys_.current(), (*head)->seq, (*head)->hash, now_us);
+    auto signer = crypto::AuditSigner::current(keys_);
+    if (!signer) return std::unexpected(signer.error());
+    auto c = sign_checkpoint(*signer, (*head)->seq, (*head)->hash, now_us);
     if (!c) return std::unexpected(c.error());
     if (auto w = tx.insert_audit_checkpoint(*c); !w) return w;
     made = std::move(*c);

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "crypto/audit_keys.hpp"
 #include "crypto/keyring.hpp"
 #include "store/store.hpp"
 
@@ -21,9 +22,10 @@ namespace rempart::audit {
 
 using Checkpoint = store::AuditCheckpointRow;
 
-// Signs the head (`seq`, `head_hash`) at `at_us` with `keys`' signing key.
-Result<Checkpoint> sign_checkpoint(const crypto::KeySet& keys, std::int64_t seq, std::span<const std::uint8_t> head_hash,
-                                   std::int64_t at_us);
+// Signs the head (`seq`, `head_hash`) at `at_us` with `signer`, naming its
+// key version.
+Result<Checkpoint> sign_checkpoint(const crypto::AuditSigner& signer, std::int64_t seq,
+                                   std::span<const std::uint8_t> head_hash, std::int64_t at_us);
 // True if the signature verifies under the public signing key of the
 // checkpoint's key version (false if the keyring lacks that version).
 bool checkpoint_valid(const crypto::KeeperKeyring& keys, const Checkpoint& c);

@@ -15,7 +15,9 @@ using test::AuditFixture;
 
 TEST_F(AuditFixture, CheckpointLineRoundTripsAndVerifies) {
   const store::Bytes head(32, 0xab);
-  auto c = sign_checkpoint(keys_->current(), 42, head, 1'700'000'000'123'456);
+  auto signer = crypto::AuditSigner::current(*keys_);
+  ASSERT_TRUE(signer.has_value());
+  auto c = sign_checkpoint(*signer, 42, head, 1'700'000'000'123'456);
   ASSERT_TRUE(c.has_value());
   EXPECT_TRUE(checkpoint_valid(*keys_, *c));
   const auto line = format_checkpoint(*c);

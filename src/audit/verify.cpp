@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 
 #include <sodium.h>
 
@@ -77,7 +78,7 @@ Result<VerifyReport> verify(store::KeeperStore& store, const crypto::KeeperKeyri
   std::int64_t expected = 1;
   store::Bytes prev(kDigestSize, 0);
   std::string scratch;
-  const crypto::KeySet* ks = nullptr;
+  std::optional<crypto::AuditMac> mac;
   auto scanned = store.scan_audit(1, [&](const store::AuditEntryRow& row) {
     ++report.entries;
     report.last_seq = row.seq;
@@ -99,11 +100,14 @@ Result<VerifyReport> verify(store::KeeperStore& store, const crypto::KeeperKeyri
       if (!same(h, row.hash)) {
         faults.add(row.seq, "entry " + std::to_string(row.seq) + ": content does not match its hash (edited)");
       } else {
-        if (ks == nullptr || ks->version != row.key_version) ks = keys.version(row.key_version);
-        if (ks == nullptr) {
+        if (!mac || mac->version() != row.key_version) {
+          auto m = crypto::AuditMac::of(keys, row.key_version);
+          mac = m ? std::optional(*m) : std::nullopt;
+        }
+        if (!mac) {
           faults.add(row.seq, "entry " + std::to_string(row.seq) + ": MAC key version " +
                                   std::to_string(row.key_version) + " is not in the keyring");
-        } else if (!same(entry_mac(ks->audit_mac.span(), h), row.mac)) {
+        } else if (!entry_mac_valid(*mac, h, row.mac)) {
           faults.add(row.seq, "entry " + std::to_string(row.seq) +
                                   ": MAC does not verify (forged or rewritten without the audit key)");
         }

@@ -82,17 +82,17 @@ class VerifyTest : public test::AuditFixture {
   }
 
   // Recomputes seq, links and hashes from index `from` on; MACs are made
-  // with `mac_key` when given (a stolen key), left as they were otherwise.
+  // with `mac` when given (a stolen key), left as they were otherwise.
   static void rechain(std::vector<store::AuditEntryRow>& rs, std::size_t from,
-                      std::optional<std::span<const std::uint8_t>> mac_key = std::nullopt) {
+                      std::optional<crypto::AuditMac> mac = std::nullopt) {
     std::string scratch;
     for (std::size_t i = from; i < rs.size(); ++i) {
       rs[i].seq = static_cast<std::int64_t>(i) + 1;
       rs[i].prev_hash = i == 0 ? store::Bytes(32, 0) : rs[i - 1].hash;
       const auto h = entry_hash(rs[i], scratch);
       rs[i].hash.assign(h.begin(), h.end());
-      if (mac_key) {
-        const auto m = entry_mac(*mac_key, h);
+      if (mac) {
+        const auto m = entry_mac(*mac, h);
         rs[i].mac.assign(m.begin(), m.end());
       }
     }
@@ -163,8 +163,9 @@ TEST_F(VerifyTest, WholeChainRebuiltWithoutTheMacKey) {
   tamper("DELETE FROM audit_checkpoints");
   auto rs = rows();
   rs[4].details = R"({"n":4,"via":"nothing to see"})";
-  std::array<std::uint8_t, 32> guess{};
-  rechain(rs, 0, guess);  // every hash and link consistent, MACs under a guessed key
+  auto guess = crypto::SecretBytes::copy_of(std::array<std::uint8_t, 32>{});
+  ASSERT_TRUE(guess);
+  rechain(rs, 0, *crypto::AuditMac::over(*guess));  // every hash and link consistent, MACs under a guessed key
   rewrite(rs);
   const auto r = check(false);
   expect_first(r, 1, "MAC does not verify");
@@ -175,7 +176,7 @@ TEST_F(VerifyTest, ChainRebuiltWithAStolenMacKeyIsCaughtByTheOutsideCheckpoints)
   tamper("DELETE FROM audit_checkpoints");
   auto rs = rows();
   rs[14].details = R"({"n":4,"via":"nothing to see"})";
-  rechain(rs, 14, keys_->current().audit_mac.span());
+  rechain(rs, 14, *crypto::AuditMac::current(*keys_));
   rewrite(rs);
   EXPECT_TRUE(check(false).ok()) << "the chain itself is consistent";
   expect_first(check(), 20, "checkpoint");
@@ -200,7 +201,7 @@ TEST_F(VerifyTest, DatabaseRolledBackToAnOlderCopy) {
 }
 
 TEST_F(VerifyTest, ForgedCheckpointLineIsAFault) {
-  auto c = sign_checkpoint(keys_->current(), 30, store::Bytes(32, 7), 1);
+  auto c = sign_checkpoint(*crypto::AuditSigner::current(*keys_), 30, store::Bytes(32, 7), 1);
   ASSERT_TRUE(c.has_value());
   c->signature[0] ^= 1;
   FileCheckpointSink(outside()).publish(*c);

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "auth/accounts.hpp"
+#include "crypto/account_keys.hpp"
 #include "crypto/keyring.hpp"
 #include "crypto/secret.hpp"
 #include "store/store.hpp"
@@ -24,19 +25,24 @@ Result<store::Bytes> seal_totp(const crypto::KeeperKeyring& keys, const store::B
 Result<crypto::SecretBytes> open_totp(const crypto::KeeperKeyring& keys, const store::Bytes& account_id,
                                       const store::Bytes& sealed);
 std::uint32_t sealed_version(const store::Bytes& sealed);
-Result<store::Bytes> recovery_hash(const crypto::KeeperKeyring& keys, std::uint32_t version,
-                                   const store::Bytes& account_id, std::string_view normalised_code);
+// The recovery code hasher of `version`; Errc::crypto if the keyring lacks it.
+Result<crypto::RecoveryCodeHasher> recovery_hasher(const crypto::KeeperKeyring& keys, std::uint32_t version);
 std::string normalise_code(std::string_view code);
-std::string new_recovery_code();
+// The same for a code that is a secret (a recovery code).
+Result<crypto::SecretBytes> normalise_secret_code(std::string_view code);
+Result<crypto::SecretBytes> new_recovery_code();  // text
 std::string base64url(std::span<const std::uint8_t> bytes);
-std::string random_token();  // 256-bit, base64url
+// `prefix` then base64url of `bytes`, as text.
+Result<crypto::SecretBytes> base64url_secret(std::string_view prefix, std::span<const std::uint8_t> bytes);
+// `prefix` then 256 random bits in base64url, as text.
+Result<crypto::SecretBytes> random_token(std::string_view prefix = {});
 store::Bytes hash_token(std::string_view label, std::string_view token);
 store::Bytes random_bytes(std::size_t n);
 Role role_of(const store::AccountRow& a);
 Result<std::int64_t> write_audit(store::KeeperTx& tx, const crypto::KeeperKeyring& keys, std::string actor,
                                  std::string_view act, nlohmann::json details, std::string client = {});
 ApiTokenInfo token_info(const store::ApiTokenRow& r);
-void make_export_key(Enrolment& e, store::Bytes& public_key);
+Result<void> make_export_key(Enrolment& e, store::Bytes& public_key);
 std::optional<store::Bytes> parse_account_id(std::string_view hex);
 // The CLI's operator ("operator:<user>"), who holds the keyring on the keeper host.
 bool is_operator_actor(const std::string& actor);

@@ -10,6 +10,7 @@
 #include "audit/chain.hpp"
 #include "auth/account_internal.hpp"
 #include "auth/totp.hpp"
+#include "crypto/export_box.hpp"
 #include "core/hex.hpp"
 
 namespace rempart::auth {
@@ -20,31 +21,7 @@ using store::Bytes;
 constexpr std::size_t kTokenBytes = 32;  // 256-bit session and API secrets
 constexpr std::int64_t kIpFailureMemorySeconds = 24 * 3600;
 
-// crypto_kdf context and subkey ids: distinct from every other use of the
-// record_wrap key, which itself only ever wraps keys with XChaCha20-Poly1305.
-constexpr char kKdfContext[crypto_kdf_CONTEXTBYTES + 1] = "rmpauth1";
-constexpr std::uint64_t kSubkeyTotpSeal = 1;
-constexpr std::uint64_t kSubkeyRecoveryHash = 2;
-
-// Sealed TOTP secret: u32 key version (little-endian) || nonce || ciphertext.
-constexpr std::size_t kSealHeader = 4 + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
 constexpr std::string_view kTotpAdLabel = "rempart/totp/v1";
-
-struct SubKey {
-  std::array<std::uint8_t, 32> bytes{};
-  SubKey() = default;
-  SubKey(const SubKey&) = delete;
-  SubKey& operator=(const SubKey&) = delete;
-  ~SubKey() { sodium_memzero(bytes.data(), bytes.size()); }
-};
-
-Result<void> derive(const crypto::KeySet& ks, std::uint64_t id, SubKey& out) {
-  if (ks.record_wrap.size() != crypto_kdf_KEYBYTES) return fail(Errc::crypto, "record_wrap key has the wrong size");
-  if (crypto_kdf_derive_from_key(out.bytes.data(), out.bytes.size(), id, kKdfContext, ks.record_wrap.data()) != 0) {
-    return fail(Errc::crypto, "key derivation failed");
-  }
-  return {};
-}
 
 Bytes totp_ad(const Bytes& account_id) {
   Bytes ad(kTotpAdLabel.begin(), kTotpAdLabel.end());
@@ -58,64 +35,36 @@ namespace internal {
 
 Result<Bytes> seal_totp(const crypto::KeeperKeyring& keys, const Bytes& account_id,
                         std::span<const std::uint8_t> secret) {
-  const crypto::KeySet& ks = keys.current();
-  SubKey k;
-  if (auto r = derive(ks, kSubkeyTotpSeal, k); !r) return std::unexpected(r.error());
-  Bytes out(kSealHeader + secret.size() + crypto_aead_xchacha20poly1305_ietf_ABYTES);
-  for (int i = 0; i < 4; ++i) out[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(ks.version >> (8 * i));
-  randombytes_buf(out.data() + 4, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
-  const Bytes ad = totp_ad(account_id);
-  unsigned long long len = 0;
-  crypto_aead_xchacha20poly1305_ietf_encrypt(out.data() + kSealHeader, &len, secret.data(), secret.size(), ad.data(),
-                                             ad.size(), nullptr, out.data() + 4, k.bytes.data());
-  return out;
+  auto sealer = crypto::TotpSealer::current(keys);
+  if (!sealer) return std::unexpected(sealer.error());
+  return sealer->seal(secret, totp_ad(account_id));
 }
 
-std::uint32_t sealed_version(const Bytes& sealed) {
-  std::uint32_t v = 0;
-  for (int i = 0; i < 4 && static_cast<std::size_t>(i) < sealed.size(); ++i) {
-    v |= static_cast<std::uint32_t>(sealed[static_cast<std::size_t>(i)]) << (8 * i);
-  }
-  return v;
-}
+std::uint32_t sealed_version(const Bytes& sealed) { return crypto::TotpSealer::version_of(sealed); }
 
 Result<crypto::SecretBytes> open_totp(const crypto::KeeperKeyring& keys, const Bytes& account_id,
                                       const Bytes& sealed) {
-  if (sealed.size() != kSealHeader + kTotpSecretSize + crypto_aead_xchacha20poly1305_ietf_ABYTES) {
+  if (sealed.size() != crypto::TotpSealer::kOverhead + kTotpSecretSize) {
     return fail(Errc::invalid_input, "sealed TOTP secret is malformed");
   }
-  const crypto::KeySet* ks = keys.version(sealed_version(sealed));
-  if (ks == nullptr) return fail(Errc::crypto, "sealed TOTP secret names an unknown key version");
-  SubKey k;
-  if (auto r = derive(*ks, kSubkeyTotpSeal, k); !r) return std::unexpected(r.error());
-  auto out = crypto::SecretBytes::allocate(kTotpSecretSize);
-  if (!out) return out;
-  const Bytes ad = totp_ad(account_id);
-  unsigned long long len = 0;
-  if (crypto_aead_xchacha20poly1305_ietf_decrypt(out->data(), &len, nullptr, sealed.data() + kSealHeader,
-                                                 sealed.size() - kSealHeader, ad.data(), ad.size(),
-                                                 sealed.data() + 4, k.bytes.data()) != 0) {
-    return fail(Errc::crypto, "sealed TOTP secret does not authenticate");
+  auto sealer = crypto::TotpSealer::of(keys, sealed_version(sealed));
+  if (!sealer) {
+    if (sealer.error().code == Errc::not_found) {
+      return fail(Errc::crypto, "sealed TOTP secret names an unknown key version");
+    }
+    return std::unexpected(sealer.error());
   }
+  auto out = sealer->open(sealed, totp_ad(account_id));
+  if (!out && out.error().code == Errc::crypto) return fail(Errc::crypto, "sealed TOTP secret does not authenticate");
   return out;
 }
 
 // Recovery codes are hashed under the key version of the TOTP seal made at
 // the same enrolment, so a key rotation does not strand them.
-Result<Bytes> recovery_hash(const crypto::KeeperKeyring& keys, std::uint32_t version, const Bytes& account_id,
-                            std::string_view normalised_code) {
-  const crypto::KeySet* ks = keys.version(version);
-  if (ks == nullptr) return fail(Errc::crypto, "recovery codes name an unknown key version");
-  SubKey k;
-  if (auto r = derive(*ks, kSubkeyRecoveryHash, k); !r) return std::unexpected(r.error());
-  Bytes out(32);
-  crypto_generichash_state st;
-  crypto_generichash_init(&st, k.bytes.data(), k.bytes.size(), out.size());
-  crypto_generichash_update(&st, account_id.data(), account_id.size());
-  crypto_generichash_update(&st, reinterpret_cast<const unsigned char*>(normalised_code.data()),
-                            normalised_code.size());
-  crypto_generichash_final(&st, out.data(), out.size());
-  return out;
+Result<crypto::RecoveryCodeHasher> recovery_hasher(const crypto::KeeperKeyring& keys, std::uint32_t version) {
+  auto h = crypto::RecoveryCodeHasher::of(keys, version);
+  if (!h && h.error().code == Errc::not_found) return fail(Errc::crypto, "recovery codes name an unknown key version");
+  return h;
 }
 
 // Lower-case letters and digits only: what a person may type with dashes or
@@ -129,12 +78,34 @@ std::string normalise_code(std::string_view code) {
   return out;
 }
 
-std::string new_recovery_code() {
+Result<crypto::SecretBytes> normalise_secret_code(std::string_view code) {
+  const auto kept = [](char c) { return c != '-' && c != ' '; };
+  auto out = crypto::SecretBytes::allocate(static_cast<std::size_t>(std::count_if(code.begin(), code.end(), kept)));
+  if (!out) return out;
+  std::size_t i = 0;
+  for (char c : code) {
+    if (!kept(c)) continue;
+    out->data()[i++] = static_cast<std::uint8_t>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  }
+  return out;
+}
+
+Result<crypto::SecretBytes> new_recovery_code() {
   std::array<std::uint8_t, 10> raw{};  // 80 bits -> 16 base32 characters
   randombytes_buf(raw.data(), raw.size());
-  std::string b = normalise_code(base32(raw));
+  std::string b = base32(raw);  // wiped below
   sodium_memzero(raw.data(), raw.size());
-  return b.substr(0, 4) + "-" + b.substr(4, 4) + "-" + b.substr(8, 4) + "-" + b.substr(12, 4);
+  auto out = crypto::SecretBytes::allocate(16 + 3);
+  if (out) {
+    std::size_t at = 0;
+    for (std::size_t i = 0; i < 16; ++i) {
+      if (i > 0 && i % 4 == 0) out->data()[at++] = '-';
+      const char c = b[i];
+      out->data()[at++] = static_cast<std::uint8_t>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+    }
+  }
+  sodium_memzero(b.data(), b.size());
+  return out;
 }
 
 std::string base64url(std::span<const std::uint8_t> bytes) {
@@ -144,10 +115,24 @@ std::string base64url(std::span<const std::uint8_t> bytes) {
   return out;
 }
 
-std::string random_token() {
+Result<crypto::SecretBytes> base64url_secret(std::string_view prefix, std::span<const std::uint8_t> bytes) {
+  constexpr int kVariant = sodium_base64_VARIANT_URLSAFE_NO_PADDING;
+  // sodium_bin2base64 writes a terminating NUL, which the text leaves out.
+  auto b64 = crypto::SecretBytes::allocate(sodium_base64_ENCODED_LEN(bytes.size(), kVariant));
+  if (!b64) return b64;
+  sodium_bin2base64(reinterpret_cast<char*>(b64->data()), b64->size(), bytes.data(), bytes.size(), kVariant);
+  const std::size_t len = b64->size() - 1;
+  auto out = crypto::SecretBytes::allocate(prefix.size() + len);
+  if (!out) return out;
+  std::copy(prefix.begin(), prefix.end(), out->data());
+  std::copy_n(b64->data(), len, out->data() + prefix.size());
+  return out;
+}
+
+Result<crypto::SecretBytes> random_token(std::string_view prefix) {
   std::array<std::uint8_t, kTokenBytes> raw{};
   randombytes_buf(raw.data(), raw.size());
-  std::string t = base64url(raw);
+  auto t = base64url_secret(prefix, raw);
   sodium_memzero(raw.data(), raw.size());
   return t;
 }
@@ -182,13 +167,13 @@ ApiTokenInfo token_info(const store::ApiTokenRow& r) {
 }
 
 // A fresh export key pair: the secret goes into `e` as text, the public
-// key into `public_key`. The secret's bytes are wiped once encoded.
-void make_export_key(Enrolment& e, Bytes& public_key) {
-  public_key.assign(crypto_box_PUBLICKEYBYTES, 0);
-  std::array<std::uint8_t, crypto_box_SECRETKEYBYTES> secret{};
-  crypto_box_keypair(public_key.data(), secret.data());
-  e.export_secret_key = std::string(kExportSecretKeyPrefix) + base64url(secret);
-  sodium_memzero(secret.data(), secret.size());
+// key into `public_key`.
+Result<void> make_export_key(Enrolment& e, Bytes& public_key) {
+  auto kp = crypto::generate_export_key_pair();
+  if (!kp) return std::unexpected(kp.error());
+  public_key = std::move(kp->public_key);
+  e.export_secret_key = std::move(kp->secret_key_text);
+  return {};
 }
 
 std::optional<Bytes> parse_account_id(std::string_view hex) { return core::from_hex(hex, kAccountIdSize); }
@@ -217,14 +202,17 @@ std::int64_t throttle_delay(std::int64_t failures) noexcept {
 
 std::string account_actor(std::string_view account_id_hex) { return "account:" + std::string(account_id_hex); }
 
-std::string csrf_token_for(std::string_view session_token) {
-  const Bytes h = hash_token("rempart/csrf/v1", session_token);
-  return base64url(h);
+Result<crypto::SecretBytes> csrf_token_for(std::string_view session_token) {
+  Bytes h = hash_token("rempart/csrf/v1", session_token);
+  auto out = base64url_secret({}, h);
+  sodium_memzero(h.data(), h.size());
+  return out;
 }
 
 bool check_csrf(std::string_view session_token, std::string_view csrf) {
-  const std::string expected = csrf_token_for(session_token);
-  return csrf.size() == expected.size() && sodium_memcmp(expected.data(), csrf.data(), expected.size()) == 0;
+  const auto expected = csrf_token_for(session_token);
+  if (!expected) return false;
+  return expected->equals({reinterpret_cast<const std::uint8_t*>(csrf.data()), csrf.size()});
 }
 
 AccountService::AccountService(store::KeeperStore& store, const crypto::KeeperKeyring& keys, AuthOptions options)
@@ -234,8 +222,9 @@ const std::string& AccountService::dummy_hash() {
   if (dummy_hash_.empty()) {
     // A random password nobody knows: verifying against it costs what a
     // real verification costs and never succeeds.
-    auto h = hash_password(random_token(), opt_.pwhash);
-    if (h) dummy_hash_ = std::move(*h);
+    if (auto password = random_token()) {
+      if (auto h = hash_password(password->text(), opt_.pwhash)) dummy_hash_ = std::move(*h);
+    }
   }
   return dummy_hash_;
 }
@@ -249,14 +238,19 @@ Result<Enrolment> AccountService::enrol(const Bytes& account_id, const std::stri
   sealed = std::move(*s);
   Enrolment e;
   e.account_id = audit::to_hex(account_id);
-  e.otpauth_uri = otpauth_uri(name, secret->span());
+  auto uri = otpauth_uri(name, secret->span());
+  if (!uri) return std::unexpected(uri.error());
+  e.otpauth_uri = std::move(*uri);
+  auto hasher = recovery_hasher(*keys_, sealed_version(sealed));
+  if (!hasher) return std::unexpected(hasher.error());
   code_hashes.clear();
   for (std::size_t i = 0; i < kRecoveryCodeCount; ++i) {
-    std::string code = new_recovery_code();
-    auto h = recovery_hash(*keys_, sealed_version(sealed), account_id, normalise_code(code));
-    if (!h) return std::unexpected(h.error());
-    code_hashes.push_back(std::move(*h));
-    e.recovery_codes.push_back(std::move(code));
+    auto code = new_recovery_code();
+    if (!code) return std::unexpected(code.error());
+    auto normalised = normalise_secret_code(code->text());
+    if (!normalised) return std::unexpected(normalised.error());
+    code_hashes.push_back(hasher->hash(account_id, normalised->text()));
+    e.recovery_codes.push_back(std::move(*code));
   }
   e.totp_secret = std::move(*secret);
   return e;
@@ -296,7 +290,7 @@ Result<Enrolment> AccountService::create_account(const std::string& actor, const
   auto e = enrol(row.id, name, row.totp_sealed, codes);
   if (!e) return e;
   Bytes export_public;
-  make_export_key(*e, export_public);
+  if (auto k = make_export_key(*e, export_public); !k) return std::unexpected(k.error());
   auto r = store_->transact([&](store::KeeperTx& tx) -> Result<void> {
     if (auto i = tx.insert_account(row); !i) {
       if (i.error().code == Errc::conflict) return fail(Errc::conflict, "an account of that name exists");
@@ -401,7 +395,7 @@ Result<Enrolment> AccountService::reset_mfa(const std::string& actor, const std:
                     auto en = enrol(a.id, a.name, a.totp_sealed, codes);
                     if (!en) return std::unexpected(en.error());
                     Bytes export_public;
-                    make_export_key(*en, export_public);
+                    if (auto k = make_export_key(*en, export_public); !k) return k;
                     if (auto k = tx.set_export_public_key(a.id, export_public); !k) return k;
                     a.totp_last_step = -1;
                     a.state = "active";
@@ -539,9 +533,11 @@ Result<LoginOutcome> AccountService::authenticate(const std::string& name, std::
         step = totp_check(secret->span(), second_factor, now, acct->totp_last_step);
         ok = step.has_value();
       } else if (!second_factor.empty() && second_factor.size() <= 64) {
-        auto h = recovery_hash(*keys_, sealed_version(acct->totp_sealed), acct->id, normalise_code(second_factor));
-        if (!h) return propagate(h);
-        auto used = tx.use_recovery_code(acct->id, *h, now);
+        auto hasher = recovery_hasher(*keys_, sealed_version(acct->totp_sealed));
+        if (!hasher) return propagate(hasher);
+        auto normalised = normalise_secret_code(second_factor);
+        if (!normalised) return propagate(normalised);
+        auto used = tx.use_recovery_code(acct->id, hasher->hash(acct->id, normalised->text()), now);
         if (!used) return propagate(used);
         ok = used_recovery = *used;
       }
@@ -555,10 +551,14 @@ Result<LoginOutcome> AccountService::authenticate(const std::string& name, std::
       if (auto u = tx.update_account(*acct); !u) return u;
       if (auto c = tx.clear_login_throttle(client); !c) return c;
       NewSession s;
-      s.token = random_token();
+      auto token = random_token();
+      if (!token) return propagate(token);
+      s.token = std::move(*token);
+      auto csrf = csrf_token_for(s.token.text());
+      if (!csrf) return propagate(csrf);
       const std::string id_hex = audit::to_hex(acct->id);
-      s.info = SessionInfo{id_hex, acct->name, role_of(*acct), csrf_token_for(s.token), now, now};
-      if (auto i = tx.insert_session(store::SessionRow{hash_token("rempart/session/v1", s.token), acct->id, now, now,
+      s.info = SessionInfo{id_hex, acct->name, role_of(*acct), std::move(*csrf), now, now};
+      if (auto i = tx.insert_session(store::SessionRow{hash_token("rempart/session/v1", s.token.text()), acct->id, now, now,
                                                        client});
           !i) {
         return i;
@@ -737,7 +737,9 @@ Result<std::optional<SessionInfo>> AccountService::validate_session(std::string_
       return {};
     }
     if (auto t = tx.touch_session(h, now); !t) return t;
-    out = SessionInfo{audit::to_hex((*a)->id), (*a)->name, role_of(**a), csrf_token_for(token), (*s)->created_at, now};
+    auto csrf = csrf_token_for(token);
+    if (!csrf) return propagate(csrf);
+    out = SessionInfo{audit::to_hex((*a)->id), (*a)->name, role_of(**a), std::move(*csrf), (*s)->created_at, now};
     return {};
   });
   if (!r) return std::unexpected(r.error());
@@ -796,8 +798,10 @@ Result<NewApiToken> AccountService::create_api_token(const std::string& actor, c
   randombytes_buf(p.data(), p.size());
   NewApiToken t;
   const std::string prefix = "rmp_" + normalise_code(base32(p));
-  t.token = prefix + "_" + random_token();
-  store::ApiTokenRow row{0, label, std::string(scope_name(scope)), prefix, hash_token("rempart/api/v1", t.token),
+  auto token = random_token(prefix + "_");
+  if (!token) return std::unexpected(token.error());
+  t.token = std::move(*token);
+  store::ApiTokenRow row{0, label, std::string(scope_name(scope)), prefix, hash_token("rempart/api/v1", t.token.text()),
                          actor, now, now + expires_days * 86400, std::nullopt};
   auto r = store_->transact([&](store::KeeperTx& tx) -> Result<void> {
     auto id = tx.insert_api_token(row);

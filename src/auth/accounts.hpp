@@ -6,9 +6,9 @@
 // security event written in the same transaction as the change.
 //
 // Secrets at rest: the password as an Argon2id hash, the TOTP secret sealed
-// (XChaCha20-Poly1305 under a key derived from the keyring's record_wrap key,
-// associated data = account id), recovery codes as keyed BLAKE2b, session and
-// API tokens as BLAKE2b. Nothing secret enters an audit entry or an Error.
+// with crypto::TotpSealer (associated data = a label and the account id),
+// recovery codes hashed with crypto::RecoveryCodeHasher, session and API
+// tokens as BLAKE2b. Nothing secret enters an audit entry or an Error.
 //
 // Thread-safety: an AccountService uses one KeeperStore, which is used by one
 // thread at a time; so is the service. Open one per thread.
@@ -24,6 +24,7 @@
 #include "auth/password.hpp"
 #include "auth/roles.hpp"
 #include "core/error.hpp"
+#include "crypto/export_box.hpp"
 #include "crypto/keyring.hpp"
 #include "crypto/secret.hpp"
 #include "store/store.hpp"
@@ -88,17 +89,18 @@ std::string account_actor(std::string_view account_id_hex);
 struct Enrolment {
   std::string account_id;  // hex
   crypto::SecretBytes totp_secret;
-  std::string otpauth_uri;
-  std::vector<std::string> recovery_codes;  // "xxxx-xxxx-xxxx-xxxx"
+  crypto::SecretBytes otpauth_uri;                  // text
+  std::vector<crypto::SecretBytes> recovery_codes;  // text, "xxxx-xxxx-xxxx-xxxx"
   // The X25519 secret key export files are sealed to (docs/exports.md),
-  // as "rmpx1_<base64url of 32 bytes>". Only its public key is stored: it
+  // as text (export_secret_key.text()): "rmpx1_<base64url of 32 bytes>",
+  // from crypto::generate_export_key_pair. Only its public key is stored: it
   // cannot be shown again, and a new one (from reset_mfa) cannot open
   // files sealed to the old one.
-  std::string export_secret_key;
+  crypto::SecretBytes export_secret_key;
 };
 
 // The text prefix of an export secret key.
-inline constexpr std::string_view kExportSecretKeyPrefix = "rmpx1_";
+inline constexpr std::string_view kExportSecretKeyPrefix = crypto::kExportSecretKeyPrefix;
 
 struct AccountInfo {
   std::string id;  // hex
@@ -176,7 +178,7 @@ struct SessionInfo {
   std::string account_id;  // hex
   std::string name;
   Role role = Role::viewer;
-  std::string csrf_token;  // send with every state-changing request
+  crypto::SecretBytes csrf_token;  // text; send with every state-changing request
   std::int64_t created_at = 0;
   std::int64_t last_seen_at = 0;
 };
@@ -191,7 +193,7 @@ struct SessionSummary {
 
 // A new session: the token goes into the cookie, never anywhere else.
 struct NewSession {
-  std::string token;  // 256-bit random, base64url
+  crypto::SecretBytes token;  // text: 256-bit random, base64url
   SessionInfo info;
 };
 
@@ -220,13 +222,14 @@ struct ApiTokenInfo {
 };
 
 struct NewApiToken {
-  std::string token;  // shown once; "rmp_<prefix>_<secret>"
+  crypto::SecretBytes token;  // text, shown once: "rmp_<prefix>_<secret>"
   ApiTokenInfo info;
 };
 
 // CSRF token of a session token: a one-way function of it, so the server
 // stores nothing more and a leaked CSRF token does not reveal the session.
-std::string csrf_token_for(std::string_view session_token);
+// Fails only if guarded memory is unavailable.
+Result<crypto::SecretBytes> csrf_token_for(std::string_view session_token);
 // Constant-time check of `csrf` against the session token's CSRF token.
 bool check_csrf(std::string_view session_token, std::string_view csrf);
 
@@ -253,10 +256,10 @@ class AccountService {
                                    std::string_view password);
   // Creates an account that its owner enrols themselves with the returned
   // single-use code (enrol_self); operator only.
-  Result<std::string> invite_account(const std::string& actor, const std::string& name, Role role);
+  Result<crypto::SecretBytes> invite_account(const std::string& actor, const std::string& name, Role role);
   // Ends the account's sessions, clears its password, TOTP, recovery codes
   // and export key, and returns a new enrolment code for its owner; operator only.
-  Result<std::string> reset_enrolment(const std::string& actor, const std::string& name);
+  Result<crypto::SecretBytes> reset_enrolment(const std::string& actor, const std::string& name);
   Result<std::vector<AccountInfo>> list_accounts();
   Result<AccountInfo> account(const std::string& name);
   // Disables the account and ends its sessions. Errc::not_found if unknown.

@@ -30,7 +30,7 @@ bool valid_reason(std::string_view r, bool required) {
 bool targets_account(PrivilegeKind k) { return k != PrivilegeKind::reveal_token; }
 
 // The enrolment code handed to a person: "rmpe_" + 256 random bits.
-std::string new_enrolment_code() { return std::string(kEnrolPrefix) + random_token(); }
+Result<crypto::SecretBytes> new_enrolment_code() { return random_token(kEnrolPrefix); }
 
 Bytes enrolment_hash(std::string_view code) { return hash_token("rempart/enrol/v1", code); }
 
@@ -239,21 +239,18 @@ Result<PrivilegeReceipt> AccountService::request_privilege(const std::string& re
   row.kind = std::string(privilege_kind_name(ask.kind));
   row.requester_id = *requester;
   row.target = ask.target;
-  std::string secret;
   if (ask.kind == PrivilegeKind::create_account || ask.kind == PrivilegeKind::reset_mfa) {
-    secret = new_enrolment_code();
-    row.secret_hash = enrolment_hash(secret);
+    auto secret = new_enrolment_code();
+    if (!secret) return std::unexpected(secret.error());
+    out.secret = std::move(*secret);
+    row.secret_hash = enrolment_hash(out.secret.text());
   } else if (ask.kind == PrivilegeKind::reveal_token) {
     const std::string prefix = new_token_prefix();
-    secret = prefix + "_" + random_token();
-    row.secret_hash = hash_token("rempart/api/v1", secret);
+    auto secret = random_token(prefix + "_");
+    if (!secret) return std::unexpected(secret.error());
+    out.secret = std::move(*secret);
+    row.secret_hash = hash_token("rempart/api/v1", out.secret.text());
     (*params)["prefix"] = prefix;
-  }
-  if (!secret.empty()) {
-    auto held = crypto::SecretBytes::copy_of_text(secret);
-    sodium_memzero(secret.data(), secret.size());
-    if (!held) return std::unexpected(held.error());
-    out.secret = std::move(*held);
   }
   row.params = params->dump();
   row.status = "pending";
@@ -525,14 +522,16 @@ Result<std::optional<store::AccountRow>> enrolling_account(store::KeeperTx& tx, 
 
 }  // namespace
 
-Result<std::string> AccountService::invite_account(const std::string& actor, const std::string& name, Role role) {
+Result<crypto::SecretBytes> AccountService::invite_account(const std::string& actor, const std::string& name,
+                                                           Role role) {
   if (!is_operator_actor(actor)) return fail(Errc::permission, "invite: operator only");
   if (!valid_account_name(name)) return fail(Errc::invalid_input, "account name must match [a-z0-9._-]{1,64}");
   if (auto r = crypto::init(); !r) return std::unexpected(r.error());
   const std::int64_t now = opt_.clock();
-  const std::string code = new_enrolment_code();
+  auto code = new_enrolment_code();
+  if (!code) return code;
   const store::AccountRow a =
-      new_enrolling_account(name, role, actor, enrolment_hash(code), now, now + opt_.enrolment_seconds);
+      new_enrolling_account(name, role, actor, enrolment_hash(code->text()), now, now + opt_.enrolment_seconds);
   auto r = store_->transact([&](store::KeeperTx& tx) -> Result<void> {
     if (auto i = tx.insert_account(a); !i) {
       if (i.error().code == Errc::conflict) return fail(Errc::conflict, "an account of that name exists");
@@ -547,15 +546,16 @@ Result<std::string> AccountService::invite_account(const std::string& actor, con
   return code;
 }
 
-Result<std::string> AccountService::reset_enrolment(const std::string& actor, const std::string& name) {
+Result<crypto::SecretBytes> AccountService::reset_enrolment(const std::string& actor, const std::string& name) {
   if (!is_operator_actor(actor)) return fail(Errc::permission, "reset: operator only");
   if (auto r = crypto::init(); !r) return std::unexpected(r.error());
-  const std::string code = new_enrolment_code();
+  auto code = new_enrolment_code();
+  if (!code) return code;
   const std::int64_t now = opt_.clock();
   auto r = modify(actor, name, action::account_reset_mfa,
                   [&](store::KeeperTx& tx, store::AccountRow& a, nlohmann::json& d) -> Result<void> {
                     d["invite"] = true;
-                    return back_to_enrolment(tx, a, enrolment_hash(code), now + opt_.enrolment_seconds, d);
+                    return back_to_enrolment(tx, a, enrolment_hash(code->text()), now + opt_.enrolment_seconds, d);
                   });
   if (!r) return std::unexpected(r.error());
   return code;
@@ -601,7 +601,7 @@ Result<Enrolment> AccountService::enrol_self(std::string_view code, std::string_
     auto e = enrol(row.id, row.name, row.totp_sealed, codes);
     if (!e) return std::unexpected(e.error());
     Bytes export_public;
-    make_export_key(*e, export_public);
+    if (auto k = make_export_key(*e, export_public); !k) return k;
     row.password_hash = *hash;
     row.totp_last_step = -1;
     row.failures = 0;

@@ -4,6 +4,7 @@
 #include <qrencode.h>
 #include <sodium.h>
 
+#include <algorithm>
 #include <array>
 #include <memory>
 #include <mutex>
@@ -51,10 +52,20 @@ std::string base32(std::span<const std::uint8_t> bytes) {
   return out;
 }
 
-std::string otpauth_uri(std::string_view account_name, std::span<const std::uint8_t> secret) {
-  return "otpauth://totp/rempart:" + percent_encode(account_name) + "?secret=" + base32(secret) +
-         "&issuer=rempart&algorithm=SHA1&digits=" + std::to_string(kTotpDigits) +
-         "&period=" + std::to_string(kTotpStepSeconds);
+Result<crypto::SecretBytes> otpauth_uri(std::string_view account_name, std::span<const std::uint8_t> secret) {
+  const std::string head = "otpauth://totp/rempart:" + percent_encode(account_name) + "?secret=";
+  const std::string tail = "&issuer=rempart&algorithm=SHA1&digits=" + std::to_string(kTotpDigits) +
+                           "&period=" + std::to_string(kTotpStepSeconds);
+  std::string b32 = base32(secret);  // wiped below
+  auto out = crypto::SecretBytes::allocate(head.size() + b32.size() + tail.size());
+  if (out) {
+    auto* p = reinterpret_cast<char*>(out->data());
+    p = std::copy(head.begin(), head.end(), p);
+    p = std::copy(b32.begin(), b32.end(), p);
+    std::copy(tail.begin(), tail.end(), p);
+  }
+  sodium_memzero(b32.data(), b32.size());
+  return out;
 }
 
 std::string totp_code(std::span<const std::uint8_t> secret, std::int64_t now) {

@@ -9,6 +9,9 @@
 #include <string>
 #include <string_view>
 
+#include "core/error.hpp"
+#include "crypto/secret.hpp"
+
 namespace rempart::auth {
 
 inline constexpr std::size_t kTotpSecretSize = 20;
@@ -20,8 +23,9 @@ inline constexpr std::int64_t kTotpWindow = 1;  // steps either side
 std::string base32(std::span<const std::uint8_t> bytes);
 
 // otpauth://totp/rempart:NAME?secret=…&issuer=rempart&algorithm=SHA1&digits=6&period=30
-// The result holds the secret: show it once, never log it.
-std::string otpauth_uri(std::string_view account_name, std::span<const std::uint8_t> secret);
+// The result (text) holds the secret: show it once, never log it. Fails only
+// if guarded memory is unavailable.
+Result<crypto::SecretBytes> otpauth_uri(std::string_view account_name, std::span<const std::uint8_t> secret);
 
 // The code for unix time `now`; empty if liboath fails. For tests and tools.
 std::string totp_code(std::span<const std::uint8_t> secret, std::int64_t now);

@@ -57,7 +57,7 @@ TEST(Totp, Base32AndUri) {
   EXPECT_EQ(base32(std::span<const std::uint8_t>(kSecret)), "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ");
   const std::array<std::uint8_t, 1> f = {'f'};
   EXPECT_EQ(base32(f), "MY");  // RFC 4648 "f" -> "MY======"
-  EXPECT_EQ(otpauth_uri("alice.b", kSecret),
+  EXPECT_EQ(otpauth_uri("alice.b", kSecret)->text(),
             "otpauth://totp/rempart:alice.b?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=rempart&algorithm=SHA1"
             "&digits=6&period=30");
 }

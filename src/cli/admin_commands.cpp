@@ -70,12 +70,12 @@ struct Admin {
     alerter->raise(std::move(x));
   }
 
-  // Where a person opens an enrolment code.
-  std::string enrol_url(const std::string& code) const {
+  // Where a person opens an enrolment code: this, then the code.
+  std::string enrol_url_before_code() const {
     const auto& c = keeper.config.console;
     const std::string host = c.hostnames.empty() ? c.listen.host : c.hostnames.front();
     return std::string(c.tls.enabled() ? "https://" : "http://") + host + ":" + std::to_string(c.listen.port) +
-           "/enrol?code=" + code;
+           "/enrol?code=";
   }
 };
 
@@ -85,8 +85,8 @@ Result<std::unique_ptr<Admin>> open_admin(const fs::path& config_file) {
   return std::make_unique<Admin>(std::move(*k));
 }
 
-// Reads a line without echo when stdin is a terminal.
-std::optional<std::string> read_secret_line(const char* prompt, bool tty) {
+// Reads a line without echo when stdin is a terminal, into guarded memory.
+std::optional<crypto::SecretBytes> read_secret_line(const char* prompt, bool tty) {
   termios old {};
   if (tty) {
     std::cerr << prompt << std::flush;
@@ -102,26 +102,25 @@ std::optional<std::string> read_secret_line(const char* prompt, bool tty) {
     std::cerr << "\n";
   }
   if (!ok) return std::nullopt;
-  if (!line.empty() && line.back() == '\r') line.pop_back();
-  return line;
-}
-
-void wipe(std::string& s) {
-  if (!s.empty()) sodium_memzero(s.data(), s.size());
-  s.clear();
+  std::string_view text = line;
+  if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
+  auto held = crypto::SecretBytes::copy_of_text(text);
+  if (!line.empty()) sodium_memzero(line.data(), line.size());
+  if (!held) return std::nullopt;
+  return std::move(*held);
 }
 
 void print_enrolment(const std::string& name, const auth::Enrolment& e) {
   std::cout << "Account " << name << " (id " << e.account_id << ")\n\n"
             << "Scan this code with an authenticator app, or enter the URI by hand.\n"
             << "It is shown once and cannot be shown again.\n\n"
-            << auth::qr_terminal(e.otpauth_uri) << "\n"
-            << e.otpauth_uri << "\n\n"
+            << auth::qr_terminal(e.otpauth_uri.text()) << "\n"
+            << e.otpauth_uri.text() << "\n\n"
             << "Recovery codes (each works once; keep them offline):\n";
-  for (const auto& c : e.recovery_codes) std::cout << "  " << c << "\n";
+  for (const auto& c : e.recovery_codes) std::cout << "  " << c.text() << "\n";
   if (!e.export_secret_key.empty()) {
     std::cout << "\nExport key (opens the bulk exports this account requests; shown once, never stored):\n  "
-              << e.export_secret_key << "\n"
+              << e.export_secret_key.text() << "\n"
               << "Save it to a file only its owner can read, e.g. "
                  "`umask 077; cat > ~/.rempart-export.key` (chmod 600), and keep it off shared disks.\n";
   }
@@ -145,25 +144,13 @@ int run_admin_add(const AdminAddArgs& a) {
   if (!pw) return report(Error{Errc::invalid_input, "no password given"});
   if (!a.password_stdin) {
     auto again = read_secret_line("Same password again: ", true);
-    const bool same = again && *again == *pw;
-    if (again) wipe(*again);
-    if (!same) {
-      wipe(*pw);
-      return report(Error{Errc::invalid_input, "the two passwords differ"});
-    }
+    if (!again || again->text() != pw->text()) return report(Error{Errc::invalid_input, "the two passwords differ"});
   }
   // Fail on the policy before asking for the keyring.
-  if (auto r = auth::check_password_policy(*pw, a.name); !r) {
-    wipe(*pw);
-    return report(r.error());
-  }
+  if (auto r = auth::check_password_policy(pw->text(), a.name); !r) return report(r.error());
   auto admin = open_admin(a.config);
-  if (!admin) {
-    wipe(*pw);
-    return report(admin.error());
-  }
-  auto e = (*admin)->accounts->create_account(operator_actor(), a.name, *role, *pw);
-  wipe(*pw);
+  if (!admin) return report(admin.error());
+  auto e = (*admin)->accounts->create_account(operator_actor(), a.name, *role, pw->text());
   if (!e) return report(e.error());
   (*admin)->alert("operator_account_created", "an account was created on the keeper host (no second person)",
                   {{"account", a.name}, {"role", a.role}});
@@ -171,11 +158,11 @@ int run_admin_add(const AdminAddArgs& a) {
   return 0;
 }
 
-void print_invite(const Admin& admin, const std::string& name, const std::string& code) {
+void print_invite(const Admin& admin, const std::string& name, const crypto::SecretBytes& code) {
   std::cout << "Hand this enrolment link to " << name << " yourself (in person or over a channel you trust).\n"
             << "It works once, for " << admin.keeper.config.accounts.enrolment_hours
             << " hours; with it they choose their own password and set up their own authenticator.\n"
-            << "It is shown once.\n\n  " << admin.enrol_url(code) << "\n";
+            << "It is shown once.\n\n  " << admin.enrol_url_before_code() << code.text() << "\n";
 }
 
 int run_admin_invite(const fs::path& config, const std::string& name, const std::string& role) {
@@ -270,7 +257,7 @@ int run_admin_token_create(const AdminTokenCreateArgs& a) {
   (*admin)->alert("token_created", "an API token was created on the keeper host",
                   {{"token_id", t->info.id}, {"scope", a.scope}, {"prefix", t->info.prefix}});
   std::cout << "token " << t->info.id << " (" << a.scope << ", expires " << when(t->info.expires_at) << "):\n"
-            << t->token << "\n"
+            << t->token.text() << "\n"
             << "It is shown once and cannot be shown again.\n";
   return 0;
 }

@@ -31,6 +31,29 @@ Result<std::string> read_file(const std::filesystem::path& p, const char* what) 
   return s;
 }
 
+// The key file, read straight into guarded memory (`size` from its stat).
+Result<crypto::SecretBytes> read_key_file(const std::filesystem::path& p, std::size_t size) {
+  const int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return fail(Errc::invalid_input, "cannot open the key file");
+  auto key = crypto::SecretBytes::allocate(size);
+  if (!key) {
+    ::close(fd);
+    return key;
+  }
+  std::size_t got = 0;
+  while (got < key->size()) {
+    const ssize_t n = ::read(fd, key->data() + got, key->size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      ::close(fd);
+      return fail(Errc::io, "cannot read the key file");
+    }
+    got += static_cast<std::size_t>(n);
+  }
+  ::close(fd);
+  return key;
+}
+
 void wipe(std::string& s) {
   if (!s.empty()) sodium_memzero(s.data(), s.size());
   s.clear();
@@ -66,16 +89,13 @@ int run_export_decrypt(const ExportDecryptArgs& a) {
     (void)report(Error{Errc::permission, "the key file is readable by group or others: chmod 600 it"});
     return 2;
   }
-  auto key = read_file(a.key, "key file");
+  auto key = read_key_file(a.key, static_cast<std::size_t>(st.st_size));
   if (!key) return report(key.error());
   auto file = read_file(a.file, "export file");
-  if (!file) {
-    wipe(*key);
-    return report(file.error());
-  }
+  if (!file) return report(file.error());
   auto csv = services::decrypt_export(
-      std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(file->data()), file->size()), *key);
-  wipe(*key);
+      std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(file->data()), file->size()), key->text());
+  key = crypto::SecretBytes{};
   if (!csv) {
     // A wrong key and an altered file are one failure, exit 1.
     if (csv.error().code == Errc::crypto) {

@@ -195,7 +195,7 @@ std::string tokens_page(const Viewer& v, const std::vector<auth::ApiTokenInfo>& 
 
 std::string token_created_page(const Viewer& v, const auth::NewApiToken& t) {
   std::string b = "<p>Copy this token now: it is shown once and stored only as a hash.</p><p><code class=\"secret\">" +
-                  esc(t.token) + "</code></p><p>Scope " + esc(auth::scope_name(t.info.scope)) + ", expires " +
+                  esc(t.token.text()) + "</code></p><p>Scope " + esc(auth::scope_name(t.info.scope)) + ", expires " +
                   when(t.info.expires_at) + ".</p><p><a href=\"/tokens\">Back to tokens</a></p>";
   return document(&v, "Token created", b);
 }
@@ -222,15 +222,15 @@ std::string enrol_setup_page(std::string_view code, std::string_view name, const
   std::string b = notice_html(message);
   b += "<p>These are for you alone (<strong>" + esc(name) +
        "</strong>) and are shown once. Nobody else, administrators included, has seen them.</p>";
-  b += "<h2>1. Authenticator</h2><p>Scan this code with an authenticator app.</p>" + qr_svg(e.otpauth_uri) +
-       "<p>Or enter this set-up address: <code class=\"secret\">" + esc(e.otpauth_uri) + "</code></p>";
+  b += "<h2>1. Authenticator</h2><p>Scan this code with an authenticator app.</p>" + qr_svg(e.otpauth_uri.text()) +
+       "<p>Or enter this set-up address: <code class=\"secret\">" + esc(e.otpauth_uri.text()) + "</code></p>";
   b += "<h2>2. Recovery codes</h2><p>Each works once if you lose your phone. Keep them offline.</p><ul class=\"codes\">";
-  for (const auto& c : e.recovery_codes) b += "<li><code>" + esc(c) + "</code></li>";
+  for (const auto& c : e.recovery_codes) b += "<li><code>" + esc(c.text()) + "</code></li>";
   b += "</ul>";
   if (!e.export_secret_key.empty()) {
     b += "<h2>3. Export key</h2><p>Opens the bulk exports you ask for, if you ever do. Save it in a file only you "
          "can read (chmod 600); rempart keeps only its public half.</p><p><code class=\"secret\">" +
-         esc(e.export_secret_key) + "</code></p>";
+         esc(e.export_secret_key.text()) + "</code></p>";
   }
   b += "<h2>Finish</h2><form method=\"post\" action=\"/enrol/confirm\" class=\"stack\"><input type=\"hidden\" "
        "name=\"code\" value=\"" +

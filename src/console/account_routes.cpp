@@ -158,14 +158,16 @@ Response get_enrol(Call& c) {
 
 Response post_enrol(Call& c) {
   const auto code = c.form.get("code").value_or("");
-  const auto password = c.form.get("password").value_or("");
+  const auto password = c.form.secret("password");
+  const auto password2 = c.form.secret("password2");
   auto invite = c.w.accounts->enrolment_for(code);
   if (!invite) return failure(c, invite.error());
   if (!*invite) return html(bhttp::status::not_found, message_page(nullptr, "Link not valid", kEnrolGone));
-  if (password != c.form.get("password2").value_or("")) {
+  const std::string_view typed = password ? password->text() : std::string_view();
+  if (typed != (password2 ? password2->text() : std::string_view())) {
     return html(bhttp::status::bad_request, enrol_page(code, **invite, "The two passwords differ. Type them again."));
   }
-  auto e = c.w.accounts->enrol_self(code, password, c.client);
+  auto e = c.w.accounts->enrol_self(code, typed, c.client);
   if (!e) {
     if (e.error().code == Errc::invalid_input) {
       return html(bhttp::status::bad_request,
@@ -234,7 +236,7 @@ Response post_token_revoke(Call& c) {
 
 Response get_sessions(Call& c) {
   if (c.who->via_token) return problem(c, problem_of(Errc::not_found));
-  auto all = c.w.accounts->sessions(c.who->session_token);
+  auto all = c.w.accounts->sessions(c.who->session_token.text());
   if (!all) return failure(c, all.error());
   return html(bhttp::status::ok, sessions_page(c.viewer(), c.who->session, *all, ""));
 }

@@ -77,7 +77,7 @@ Response locked(const Call& c, const Error& e) {
     a.severity = guard::Severity::critical;
     a.kind = e.internal.substr(0, colon);  // "reveal_budget" | "list_budget" | "search_misses" | "honeytoken"
     a.actor = c.who ? c.who->actor : std::string();
-    a.session = c.who ? session_label(c.who->session_token) : std::string();
+    a.session = c.who ? session_label(c.who->session_token.text()) : std::string();
     a.client = c.client;
     a.reason = "account locked by the exfiltration guard";
     a.details = {{"route", std::string(c.route.pattern)}};
@@ -102,7 +102,7 @@ void notify(const Call& c, std::string_view kind, std::string_view reason, nlohm
   a.severity = guard::Severity::warning;
   a.kind = std::string(kind);
   a.actor = c.who ? c.who->actor : std::string();
-  a.session = c.who ? session_label(c.who->session_token) : std::string();
+  a.session = c.who ? session_label(c.who->session_token.text()) : std::string();
   a.client = c.client;
   a.reason = std::string(reason);
   a.details = std::move(details);

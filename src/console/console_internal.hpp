@@ -24,6 +24,7 @@
 #include "console/worker_pool.hpp"
 #include "core/error.hpp"
 #include "crypto/keyring.hpp"
+#include "crypto/secret.hpp"
 #include "http/server.hpp"
 #include "services/directory.hpp"
 
@@ -45,7 +46,7 @@ struct Principal {
   std::string name;   // account name or token label
   auth::Role role = auth::Role::viewer;
   auth::Scope scope = auth::Scope::intake;
-  std::string session_token;
+  crypto::SecretBytes session_token;  // text, from the cookie
   auth::SessionInfo session;
   // Whose budgets this principal spends: a token spends the account that
   // made it ("" = its own); with that account's role.
@@ -53,14 +54,25 @@ struct Principal {
   std::string budget_role;
 };
 
+// A posted form. Its values may hold secrets (passwords, codes, the CSRF
+// token): they are wiped when the form goes (routes.cpp).
 struct Form {
   std::vector<std::pair<std::string, std::string>> pairs;
+
+  Form() = default;
+  Form(const Form&) = delete;
+  Form& operator=(const Form&) = delete;
+  ~Form();
+
   std::optional<std::string> get(std::string_view name) const {
     for (const auto& [k, v] : pairs) {
       if (k == name) return v;
     }
     return std::nullopt;
   }
+  // A secret value (a password), copied into guarded memory; nullopt if the
+  // form has no such field or guarded memory is unavailable.
+  std::optional<crypto::SecretBytes> secret(std::string_view name) const;
 };
 
 struct Call;
@@ -93,7 +105,7 @@ struct Call {
 
   services::Asker asker() const {
     services::Asker a{who ? who->actor : std::string(), client,
-                      who ? session_label(who->session_token) : std::string()};
+                      who ? session_label(who->session_token.text()) : std::string()};
     if (who) {
       a.charged = who->charged;
       a.role = who->budget_role;
@@ -102,7 +114,7 @@ struct Call {
   }
   Viewer viewer() const {
     if (!who || who->via_token) return {};
-    return {who->name, who->role, who->session.csrf_token};
+    return {who->name, who->role, who->session.csrf_token.text()};
   }
 };
 

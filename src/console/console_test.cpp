@@ -536,7 +536,7 @@ TEST_F(ConsoleTest, ApiTokenScopes) {
   for (const auto scope : auth::kAllScopes) {
     auto t = ops_->create_api_token("operator:test", "t", scope, 30);
     ASSERT_TRUE(t);
-    tokens[scope] = t->token;
+    tokens[scope] = std::string(t->token.text());
   }
   const auto call = [&](auth::Scope scope, verb v, const std::string& target, std::string body = {}) {
     auto r = make_request(v, target, std::move(body), v == verb::post ? "application/json" : "");
@@ -1001,8 +1001,8 @@ TEST_F(ConsoleTest, ExportNeedsAnotherAdminsCodeAndOpensOnlyWithTheRequestersKey
   expect_no_pii(file.body());
   const auto& body = file.body();
   const std::span<const std::uint8_t> bytes(reinterpret_cast<const std::uint8_t*>(body.data()), body.size());
-  EXPECT_FALSE(services::decrypt_export(bytes, boss.export_secret_key));
-  auto csv = services::decrypt_export(bytes, orga.export_secret_key);
+  EXPECT_FALSE(services::decrypt_export(bytes, boss.export_secret_key.text()));
+  auto csv = services::decrypt_export(bytes, orga.export_secret_key.text());
   ASSERT_TRUE(csv) << csv.error().internal;
   for (const auto& p : kPeople) EXPECT_NE(csv->find(p.email), std::string::npos);
   EXPECT_EQ(std::count(csv->begin(), csv->end(), '\n'), 1 + 3 + 3);  // header, people, canaries

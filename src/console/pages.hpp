@@ -19,7 +19,7 @@ namespace rempart::console {
 struct Viewer {
   std::string name;
   auth::Role role = auth::Role::viewer;
-  std::string csrf;
+  std::string_view csrf;  // the session's CSRF token; valid while the request is handled
 };
 
 std::string esc(std::string_view s);

@@ -3,6 +3,7 @@
 // cookie and body, and Console::Impl::dispatch (the principal from a session
 // or API token, the one permission check, bodies and CSRF).
 #include <boost/beast/http/field.hpp>
+#include <sodium.h>
 #include <charconv>
 #include <boost/beast/http/verb.hpp>
 #include <nlohmann/json.hpp>
@@ -178,6 +179,22 @@ std::int64_t number_param(const Call& c) {
   return id;
 }
 
+Form::~Form() {
+  for (auto& [k, v] : pairs) {
+    if (!v.empty()) sodium_memzero(v.data(), v.size());
+  }
+}
+
+std::optional<crypto::SecretBytes> Form::secret(std::string_view name) const {
+  for (const auto& [k, v] : pairs) {
+    if (k != name) continue;
+    auto held = crypto::SecretBytes::copy_of_text(v);
+    if (!held) return std::nullopt;
+    return std::move(*held);
+  }
+  return std::nullopt;
+}
+
 }  // namespace detail
 
 Response Console::Impl::dispatch(Worker& w, const Request& req, const std::string& client) {
@@ -235,8 +252,10 @@ Response Console::Impl::dispatch(Worker& w, const Request& req, const std::strin
       p.actor = auth::account_actor((*s)->account_id);
       p.name = (*s)->name;
       p.role = (*s)->role;
-      p.session_token = *token;
-      p.session = **s;
+      auto held = crypto::SecretBytes::copy_of_text(*token);
+      if (!held) return failure(c, held.error());
+      p.session_token = std::move(*held);
+      p.session = std::move(**s);
       p.budget_role = std::string(auth::role_name((*s)->role));
       c.who = std::move(p);
     }
@@ -272,9 +291,11 @@ Response Console::Impl::dispatch(Worker& w, const Request& req, const std::strin
       if (c.body.is_discarded() || !c.body.is_object()) return problem(c, problem_of(Errc::invalid_input));
     }
     if (c.who && !c.who->via_token) {
-      const std::string csrf = route->kind == Kind::page ? c.form.get("csrf").value_or("")
-                                                         : std::string(req["X-CSRF-Token"]);
-      if (!auth::check_csrf(c.who->session_token, csrf)) {
+      std::optional<crypto::SecretBytes> form_csrf;
+      if (route->kind == Kind::page) form_csrf = c.form.secret("csrf");
+      const std::string_view csrf = route->kind == Kind::page ? (form_csrf ? form_csrf->text() : std::string_view())
+                                                              : std::string_view(req["X-CSRF-Token"]);
+      if (!auth::check_csrf(c.who->session_token.text(), csrf)) {
         return problem(c, {bhttp::status::forbidden, "csrf", "Form expired",
                            "This form is out of date. Go back, reload the page and try again."});
       }

@@ -1,6 +1,7 @@
 // The console's sign-in routes: the two steps (account name and password,
 // then the code), sign-out, and "/" sending each role to its first page
 // (docs/console.md, "Sign-in").
+#include <sodium.h>
 #include <spdlog/spdlog.h>
 
 #include "console/console_internal.hpp"
@@ -30,13 +31,13 @@ Response get_login(Call& c) {
 
 Response post_login(Call& c) {
   const auto name = c.form.get("name");
-  const auto password = c.form.get("password");
+  const auto password = c.form.secret("password");
   if (!name || !password || name->empty() || name->size() > 64 || password->empty() || password->size() > 1024) {
     return html(bhttp::status::bad_request, login_page("Enter your account name and password."));
   }
   // Nothing is checked yet: the second step checks both factors at once, so
   // this step tells nobody whether the name or the password is right.
-  const auto id = c.impl.pending.add(*name, *password, c.client);
+  const auto id = c.impl.pending.add(*name, password->text(), c.client);
   if (id.empty()) {
     auto res = html(bhttp::status::too_many_requests,
                     login_page("Too many sign-ins from your address. Wait a minute and try again."));
@@ -62,15 +63,18 @@ Response post_login_code(Call& c) {
     return res;
   }
   auto res = redirect(home_of(out->session->info.role));
-  std::string cookie_value = c.impl.cookie_name() + "=" + out->session->token +
+  // The header value is the edge where the token becomes an ordinary
+  // string: it lives until the response is written.
+  std::string cookie_value = c.impl.cookie_name() + "=" + std::string(out->session->token.text()) +
                              "; Path=/; HttpOnly; SameSite=Strict" + (c.impl.opt.tls ? "; Secure" : "");
   res.set(bhttp::field::set_cookie, cookie_value);
+  sodium_memzero(cookie_value.data(), cookie_value.size());
   return res;
 }
 
 Response post_logout(Call& c) {
   if (c.who && !c.who->via_token) {
-    if (auto r = c.w.accounts->logout(c.who->session_token, c.client); !r) return failure(c, r.error());
+    if (auto r = c.w.accounts->logout(c.who->session_token.text(), c.client); !r) return failure(c, r.error());
   }
   auto res = redirect("/login");
   res.set(bhttp::field::set_cookie, c.impl.cookie_name() + "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0" +

@@ -170,7 +170,7 @@ Response get_me(Call& c) {
     j["scope"] = auth::scope_name(c.who->scope);
   } else {
     j["role"] = auth::role_name(c.who->role);
-    j["csrf_token"] = c.who->session.csrf_token;
+    j["csrf_token"] = c.who->session.csrf_token.text();  // the response body is the edge
   }
   return json_answer(bhttp::status::ok, j);
 }

@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "crypto/byte_io.hpp"
+#include "crypto/key_access.hpp"
 
 namespace rempart::crypto {
 namespace {
@@ -22,10 +23,11 @@ void absorb_lp(crypto_generichash_blake2b_state& st, std::string_view s) {
 }  // namespace
 
 std::array<std::uint8_t, 32> blind_index(const KeySet& keys, std::string_view kind, std::string_view normalised) {
-  if (keys.blind_index.size() != kKeySize) std::abort();
+  const SecretBytes& key = detail::KeyAccess::blind_index(keys);
+  if (key.size() != kKeySize) std::abort();
   std::array<std::uint8_t, 32> out{};
   crypto_generichash_blake2b_state st;
-  crypto_generichash_blake2b_init_salt_personal(&st, keys.blind_index.data(), keys.blind_index.size(), out.size(),
+  crypto_generichash_blake2b_init_salt_personal(&st, key.data(), key.size(), out.size(),
                                                 nullptr, reinterpret_cast<const unsigned char*>(kPersonal));
   absorb_lp(st, kind);
   absorb_lp(st, normalised);

@@ -14,7 +14,7 @@ namespace rempart::crypto {
 inline constexpr std::string_view kBlindIndexEmail = "email";
 inline constexpr std::string_view kBlindIndexPhone = "phone";
 
-// BLAKE2b-256 keyed with `keys.blind_index`, personalised for this use, over
+// BLAKE2b-256 keyed with the blind-index key of `keys`, personalised for this use, over
 // lp(kind) || lp(normalised) (u32 little-endian length prefixes), so that the
 // same string under two kinds, or under two key versions, gives unrelated
 // indexes. `normalised` must already be normalised (core layer); it is

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <sodium.h>
 
+#include "crypto/key_access.hpp"
+
 namespace rempart::crypto {
 namespace {
 
@@ -10,7 +12,7 @@ KeySet with_blind_key(std::uint8_t first_byte) {
   KeySet k;
   std::array<std::uint8_t, 32> key{};
   for (std::size_t i = 0; i < key.size(); ++i) key[i] = static_cast<std::uint8_t>(first_byte + i);
-  k.blind_index = *SecretBytes::copy_of(key);
+  detail::KeyAccess::blind_index(k) = *SecretBytes::copy_of(key);
   return k;
 }
 
@@ -37,7 +39,8 @@ TEST(BlindIndex, IsKeyedBlake2bOfLengthPrefixedInput) {
   std::array<std::uint8_t, 32> expected{};
   const unsigned char input[] = {5, 0, 0, 0, 'p', 'h', 'o', 'n', 'e', 3, 0, 0, 0, '+', '3', '3'};
   crypto_generichash_blake2b_salt_personal(expected.data(), expected.size(), input, sizeof input,
-                                           k.blind_index.data(), k.blind_index.size(), nullptr,
+                                           detail::KeyAccess::blind_index(k).data(),
+                                           detail::KeyAccess::blind_index(k).size(), nullptr,
                                            reinterpret_cast<const unsigned char*>("rempart-bindex-1"));
   EXPECT_EQ(blind_index(k, kBlindIndexPhone, "+33"), expected);
   // Not the unkeyed hash.

@@ -57,19 +57,7 @@ struct Binding {
   std::span<const std::uint8_t> batch{};   // ephemeral public key, or empty
 };
 
-// A fixed-size key on the stack, wiped when it goes out of scope. Per-item
-// data keys live here rather than in SecretBytes because sodium_malloc costs
-// several system calls (mmap, mprotect, mlock) per item on the intake path.
-template <std::size_t N>
-struct WipedKey {
-  std::array<std::uint8_t, N> bytes{};
-  WipedKey() = default;
-  WipedKey(const WipedKey&) = delete;
-  WipedKey& operator=(const WipedKey&) = delete;
-  ~WipedKey() { sodium_memzero(bytes.data(), bytes.size()); }
-  std::uint8_t* data() noexcept { return bytes.data(); }
-  const std::uint8_t* data() const noexcept { return bytes.data(); }
-};
+// A per-item data key: on the stack, wiped when it goes (WipedKey, secret.hpp).
 using DataKey = WipedKey<kDataKeySize>;
 
 // Refuses (Errc::invalid_input) an empty or oversized item id.

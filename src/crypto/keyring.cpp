@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "crypto/byte_io.hpp"
+#include "crypto/key_access.hpp"
 
 namespace rempart::crypto {
 namespace {
@@ -21,6 +22,7 @@ namespace {
 namespace fs = std::filesystem;
 using detail::ByteReader;
 using detail::FixedWriter;
+using detail::KeyAccess;
 
 // File formats, all integers little-endian:
 //   keeper: "RMPKEEPR" u32 format=1 u32 count, count x KeySet record, checksum
@@ -71,15 +73,18 @@ bool checksum_ok(std::span<const std::uint8_t> file) {
 
 Result<void> check_keyset(const KeySet& s) {
   if (s.version == 0) return fail(Errc::invalid_input, "key set version 0 is not allowed");
-  if (s.seal_secret.size() != kKeySize || s.blind_index.size() != kKeySize || s.record_wrap.size() != kKeySize ||
-      s.audit_mac.size() != kKeySize || s.audit_sign_secret.size() != kSignSecretSize)
+  const SecretBytes& seal_secret = KeyAccess::seal_secret(s);
+  const SecretBytes& sign_secret = KeyAccess::audit_sign_secret(s);
+  if (seal_secret.size() != kKeySize || KeyAccess::blind_index(s).size() != kKeySize ||
+      KeyAccess::record_wrap(s).size() != kKeySize || KeyAccess::audit_mac(s).size() != kKeySize ||
+      sign_secret.size() != kSignSecretSize)
     return fail(Errc::invalid_input, "key set " + std::to_string(s.version) + " has a key of the wrong size");
   std::array<std::uint8_t, 32> pub{};
-  if (crypto_scalarmult_base(pub.data(), s.seal_secret.data()) != 0 ||
+  if (crypto_scalarmult_base(pub.data(), seal_secret.data()) != 0 ||
       sodium_memcmp(pub.data(), s.seal_public.data(), pub.size()) != 0)
     return fail(Errc::invalid_input,
                 "key set " + std::to_string(s.version) + ": sealing public key does not match its secret");
-  crypto_sign_ed25519_sk_to_pk(pub.data(), s.audit_sign_secret.data());
+  crypto_sign_ed25519_sk_to_pk(pub.data(), sign_secret.data());
   if (sodium_memcmp(pub.data(), s.audit_sign_public.data(), pub.size()) != 0)
     return fail(Errc::invalid_input,
                 "key set " + std::to_string(s.version) + ": audit signing public key does not match its secret");
@@ -151,16 +156,16 @@ Result<KeeperKeyring> parse_keeper(std::span<const std::uint8_t> file, const fs:
     s.version = r.u32();
     auto seal = take_secret(r, kKeySize);
     if (!seal) return std::unexpected(seal.error());
-    s.seal_secret = std::move(*seal);
+    KeyAccess::seal_secret(s) = std::move(*seal);
     take_array(r, s.seal_public);
-    for (SecretBytes* k : {&s.blind_index, &s.record_wrap, &s.audit_mac}) {
+    for (SecretBytes* k : {&KeyAccess::blind_index(s), &KeyAccess::record_wrap(s), &KeyAccess::audit_mac(s)}) {
       auto key = take_secret(r, kKeySize);
       if (!key) return std::unexpected(key.error());
       *k = std::move(*key);
     }
     auto sign = take_secret(r, kSignSecretSize);
     if (!sign) return std::unexpected(sign.error());
-    s.audit_sign_secret = std::move(*sign);
+    KeyAccess::audit_sign_secret(s) = std::move(*sign);
     take_array(r, s.audit_sign_public);
     if (!r.ok()) return corrupt("file is truncated");
     sets.push_back(std::move(s));
@@ -180,12 +185,12 @@ Result<SecretBytes> serialise_keeper(const KeeperKeyring& kr) {
   w.u32(static_cast<std::uint32_t>(sets.size()));
   for (const KeySet& s : sets) {
     w.u32(s.version);
-    w.bytes(s.seal_secret.span());
+    w.bytes(KeyAccess::seal_secret(s).span());
     w.bytes(s.seal_public);
-    w.bytes(s.blind_index.span());
-    w.bytes(s.record_wrap.span());
-    w.bytes(s.audit_mac.span());
-    w.bytes(s.audit_sign_secret.span());
+    w.bytes(KeyAccess::blind_index(s).span());
+    w.bytes(KeyAccess::record_wrap(s).span());
+    w.bytes(KeyAccess::audit_mac(s).span());
+    w.bytes(KeyAccess::audit_sign_secret(s).span());
     w.bytes(s.audit_sign_public);
   }
   if (!w.ok() || w.written() != buf->size() - kChecksumSize)
@@ -313,13 +318,13 @@ Result<KeySet> KeySet::generate(std::uint32_t version) {
   auto sign = SecretBytes::allocate(kSignSecretSize);
   for (auto* r : {&seal, &blind, &wrap, &mac, &sign})
     if (!*r) return std::unexpected(r->error());
-  s.seal_secret = std::move(*seal);
-  s.blind_index = std::move(*blind);
-  s.record_wrap = std::move(*wrap);
-  s.audit_mac = std::move(*mac);
-  s.audit_sign_secret = std::move(*sign);
-  if (crypto_scalarmult_base(s.seal_public.data(), s.seal_secret.data()) != 0 ||
-      crypto_sign_keypair(s.audit_sign_public.data(), s.audit_sign_secret.data()) != 0)
+  s.seal_secret_ = std::move(*seal);
+  s.blind_index_ = std::move(*blind);
+  s.record_wrap_ = std::move(*wrap);
+  s.audit_mac_ = std::move(*mac);
+  s.audit_sign_secret_ = std::move(*sign);
+  if (crypto_scalarmult_base(s.seal_public.data(), s.seal_secret_.data()) != 0 ||
+      crypto_sign_keypair(s.audit_sign_public.data(), s.audit_sign_secret_.data()) != 0)
     return fail(Errc::crypto, "key pair generation failed");
   return s;
 }

@@ -23,20 +23,34 @@ namespace rempart::crypto {
 inline constexpr std::size_t kKeySize = 32;
 inline constexpr std::size_t kSignSecretSize = 64;  // Ed25519 seed || public key
 
-// One version of every keeper key. Move-only because of its secrets.
-struct KeySet {
+namespace detail {
+struct KeyAccess;
+}  // namespace detail
+
+// One version of every keeper key. Move-only because of its secrets. The
+// secret keys are reachable only inside the crypto layer (detail::KeyAccess);
+// other layers use them through the primitives made from a keyring:
+// BatchOpener and the record functions (seal.hpp), blind_index
+// (blind_index.hpp), AuditMac, AuditSigner and AuditVerifier
+// (audit_keys.hpp), TotpSealer and RecoveryCodeHasher (account_keys.hpp).
+class KeySet {
+ public:
   std::uint32_t version = 0;
-  SecretBytes seal_secret;                         // X25519, 32 bytes
-  std::array<std::uint8_t, 32> seal_public{};      // X25519
-  SecretBytes blind_index;                         // BLAKE2b key, 32 bytes
-  SecretBytes record_wrap;                         // wraps record data keys, 32 bytes
-  SecretBytes audit_mac;                           // 32 bytes
-  SecretBytes audit_sign_secret;                   // Ed25519, 64 bytes
+  std::array<std::uint8_t, 32> seal_public{};        // X25519
   std::array<std::uint8_t, 32> audit_sign_public{};  // Ed25519
 
   // A fresh set of random keys. Fails with Errc::crypto/internal only if
   // libsodium or guarded memory is unavailable.
   static Result<KeySet> generate(std::uint32_t version);
+
+ private:
+  friend struct detail::KeyAccess;
+
+  SecretBytes seal_secret_;        // X25519, 32 bytes
+  SecretBytes blind_index_;        // BLAKE2b key, 32 bytes
+  SecretBytes record_wrap_;        // wraps record data keys, 32 bytes
+  SecretBytes audit_mac_;          // 32 bytes
+  SecretBytes audit_sign_secret_;  // Ed25519, 64 bytes
 };
 
 // The public half, all the intake role ever gets. Holds no secret at all.

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <type_traits>
 
+#include "crypto/key_access.hpp"
 #include "crypto/test_support.hpp"
 
 namespace rempart::crypto {
@@ -16,6 +17,7 @@ namespace fs = std::filesystem;
 using test::read_all;
 using test::TempDir;
 using test::write_all;
+using K = detail::KeyAccess;
 
 // The intake role's key material must be plain public data.
 static_assert(std::is_trivially_copyable_v<IntakeKeyring>);
@@ -28,10 +30,10 @@ unsigned mode_of(const fs::path& p) {
 }
 
 bool same_keys(const KeySet& a, const KeySet& b) {
-  return a.version == b.version && a.seal_secret.equals(b.seal_secret.span()) && a.seal_public == b.seal_public &&
-         a.blind_index.equals(b.blind_index.span()) && a.record_wrap.equals(b.record_wrap.span()) &&
-         a.audit_mac.equals(b.audit_mac.span()) && a.audit_sign_secret.equals(b.audit_sign_secret.span()) &&
-         a.audit_sign_public == b.audit_sign_public;
+  return a.version == b.version && K::seal_secret(a).equals(K::seal_secret(b).span()) &&
+         a.seal_public == b.seal_public && K::blind_index(a).equals(K::blind_index(b).span()) &&
+         K::record_wrap(a).equals(K::record_wrap(b).span()) && K::audit_mac(a).equals(K::audit_mac(b).span()) &&
+         K::audit_sign_secret(a).equals(K::audit_sign_secret(b).span()) && a.audit_sign_public == b.audit_sign_public;
 }
 
 // The error of a load expected to fail; a successful load becomes an
@@ -68,11 +70,11 @@ TEST_F(KeyringFiles, CreateThenLoadRoundTrip) {
   EXPECT_EQ(intake->seal_public, cur.seal_public);
   EXPECT_EQ(keeper->version(1), &cur);
   EXPECT_EQ(keeper->version(2), nullptr);
-  EXPECT_EQ(cur.seal_secret.size(), 32u);
-  EXPECT_EQ(cur.audit_sign_secret.size(), 64u);
+  EXPECT_EQ(K::seal_secret(cur).size(), 32u);
+  EXPECT_EQ(K::audit_sign_secret(cur).size(), 64u);
   // Distinct keys, not one key copied into every slot.
-  EXPECT_FALSE(cur.blind_index.equals(cur.record_wrap.span()));
-  EXPECT_FALSE(cur.record_wrap.equals(cur.audit_mac.span()));
+  EXPECT_FALSE(K::blind_index(cur).equals(K::record_wrap(cur).span()));
+  EXPECT_FALSE(K::record_wrap(cur).equals(K::audit_mac(cur).span()));
 }
 
 TEST_F(KeyringFiles, MultiVersionRoundTripKeepsEveryKey) {
@@ -210,8 +212,8 @@ TEST_F(KeyringFiles, IntakeFileHoldsNoSecret) {
   const KeySet& s = keeper->current();
   // No 8-byte window of any secret occurs anywhere in the intake file; the
   // Ed25519 secret includes its (public) last 32 bytes, so only its seed counts.
-  for (auto secret : {s.seal_secret.span(), s.blind_index.span(), s.record_wrap.span(), s.audit_mac.span(),
-                      s.audit_sign_secret.span().first(32)}) {
+  for (auto secret : {K::seal_secret(s).span(), K::blind_index(s).span(), K::record_wrap(s).span(),
+                      K::audit_mac(s).span(), K::audit_sign_secret(s).span().first(32)}) {
     ASSERT_GE(secret.size(), 32u);
     for (std::size_t at = 0; at + 8 <= secret.size(); ++at) {
       auto window = secret.subspan(at, 8);
@@ -237,7 +239,7 @@ TEST(KeeperKeyring, FromSetsRefusesBadSets) {
 
   std::vector<KeySet> short_key;
   short_key.push_back(*KeySet::generate(1));
-  short_key[0].audit_mac = *SecretBytes::random(16);
+  K::audit_mac(short_key[0]) = *SecretBytes::random(16);
   EXPECT_EQ(error_of(KeeperKeyring::from_sets(std::move(short_key))).code, Errc::invalid_input);
 
   EXPECT_FALSE(KeySet::generate(0));

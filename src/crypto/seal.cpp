@@ -3,10 +3,12 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <memory>
 #include <string>
 #include <utility>
 
 #include "crypto/field_codec.hpp"
+#include "crypto/key_access.hpp"
 
 namespace rempart::crypto {
 namespace {
@@ -19,8 +21,9 @@ constexpr char kBatchPersonal[] = "rempart-batch-v1";
 static_assert(sizeof kBatchPersonal - 1 == crypto_generichash_blake2b_PERSONALBYTES);
 
 // The ephemeral secret and the shared secret live on the stack in WipedKey
-// (wiped on scope exit) rather than in SecretBytes: each sodium_malloc costs
-// ~150 µs here (mmap, mprotect, mlock), and they exist for microseconds.
+// (secret.hpp, wiped on scope exit) rather than in SecretBytes: each
+// sodium_malloc costs ~150 µs here (mmap, mprotect, mlock), and they exist
+// for microseconds.
 using Key32 = detail::WipedKey<32>;
 
 // Batch wrapping key = BLAKE2b-256, personalised, over
@@ -29,8 +32,8 @@ using Key32 = detail::WipedKey<32>;
 // crypto_kx and crypto_box_seal do.
 detail::BatchKey derive_wrapping_key(const Key32& shared, std::span<const std::uint8_t, 32> ephemeral_public,
                                      std::span<const std::uint8_t, 32> seal_public) {
-  detail::BatchKey key;
-  const auto out = key.span();
+  auto key = std::make_unique<Key32>();
+  const auto out = key->span();
   crypto_generichash_blake2b_state st;
   crypto_generichash_blake2b_init_salt_personal(&st, nullptr, 0, out.size(), nullptr,
                                                 reinterpret_cast<const unsigned char*>(kBatchPersonal));
@@ -106,10 +109,6 @@ Result<Sealed> seal_item(std::span<const std::uint8_t> wrapping_key, const Bindi
 
 }  // namespace
 
-detail::BatchKey::~BatchKey() {
-  if (bytes_) sodium_memzero(bytes_->data(), bytes_->size());
-}
-
 BatchSealer::BatchSealer(detail::BatchKey wrapping_key, std::array<std::uint8_t, 32> ephemeral_public,
                          std::uint32_t version) noexcept
     : wrapping_key_(std::move(wrapping_key)), ephemeral_public_(ephemeral_public), key_version_(version) {}
@@ -134,14 +133,14 @@ Result<std::shared_ptr<const BatchSealer>> BatchSealer::create(const IntakeKeyri
 Result<Sealed> BatchSealer::seal(std::span<const std::uint8_t> item_id, std::span<const core::Field> fields) const {
   if (auto ok = detail::check_item_id(item_id); !ok) return std::unexpected(ok.error());
   const Binding b{detail::kSubmissionContext, item_id, key_version_, ephemeral_public_};
-  return seal_item(wrapping_key_.span(), b, {}, fields);
+  return seal_item(wrapping_key_->span(), b, {}, fields);
 }
 
 Result<Sealed> BatchSealer::seal_new(std::span<std::uint8_t> new_item_id, std::span<const core::Field> fields) const {
   if (auto ok = detail::check_item_id(new_item_id); !ok) return std::unexpected(ok.error());
   // The binding views new_item_id, which seal_item fills before any use.
   const Binding b{detail::kSubmissionContext, new_item_id, key_version_, ephemeral_public_};
-  return seal_item(wrapping_key_.span(), b, new_item_id, fields);
+  return seal_item(wrapping_key_->span(), b, new_item_id, fields);
 }
 
 BatchOpener::BatchOpener(detail::BatchKey wrapping_key, std::array<std::uint8_t, 32> ephemeral_public,
@@ -156,7 +155,7 @@ Result<BatchOpener> BatchOpener::create(const KeeperKeyring& keyring, std::uint3
   std::array<std::uint8_t, 32> eph{};
   std::copy(ephemeral_public.begin(), ephemeral_public.end(), eph.begin());
   Key32 shared;
-  if (auto ok = shared_secret(set->seal_secret.data(), eph, shared); !ok) return std::unexpected(ok.error());
+  if (auto ok = shared_secret(detail::KeyAccess::seal_secret(*set).data(), eph, shared); !ok) return std::unexpected(ok.error());
   return BatchOpener(derive_wrapping_key(shared, eph, set->seal_public), eph, key_version);
 }
 
@@ -164,7 +163,7 @@ Result<std::vector<core::Field>> BatchOpener::open(std::span<const std::uint8_t>
   if (auto ok = detail::check_item_id(item_id); !ok) return std::unexpected(ok.error());
   const Binding b{detail::kSubmissionContext, item_id, key_version_, ephemeral_public_};
   DataKey data_key;
-  if (auto ok = detail::unwrap_key(wrapping_key_.span(), sealed.wrapped_key, b, data_key); !ok)
+  if (auto ok = detail::unwrap_key(wrapping_key_->span(), sealed.wrapped_key, b, data_key); !ok)
     return std::unexpected(ok.error());
   return detail::decrypt_fields(data_key, b, sealed.fields);
 }
@@ -174,7 +173,7 @@ Result<SealedRecord> seal_record(const KeeperKeyring& keyring, std::span<const s
   if (auto ok = detail::check_item_id(record_id); !ok) return std::unexpected(ok.error());
   const KeySet& set = keyring.current();
   const Binding b{detail::kRecordContext, record_id, set.version, {}};
-  auto sealed = seal_item(set.record_wrap.span(), b, {}, fields);
+  auto sealed = seal_item(detail::KeyAccess::record_wrap(set).span(), b, {}, fields);
   if (!sealed) return std::unexpected(sealed.error());
   return SealedRecord{set.version, std::move(sealed->wrapped_key), std::move(sealed->fields)};
 }
@@ -189,7 +188,7 @@ Result<SealedRecord> seal_new_record(const KeeperKeyring& keyring, std::span<std
     return fail(Errc::invalid_input, "a new record id needs at least 8 random bytes after its prefix");
   const KeySet& set = keyring.current();
   const Binding b{detail::kRecordContext, new_record_id, set.version, {}};
-  auto sealed = seal_item(set.record_wrap.span(), b, new_record_id.subspan(kept_prefix), fields);
+  auto sealed = seal_item(detail::KeyAccess::record_wrap(set).span(), b, new_record_id.subspan(kept_prefix), fields);
   if (!sealed) return std::unexpected(sealed.error());
   return SealedRecord{set.version, std::move(sealed->wrapped_key), std::move(sealed->fields)};
 }
@@ -202,7 +201,7 @@ Result<std::vector<core::Field>> open_record(const KeeperKeyring& keyring, std::
     return fail(Errc::not_found, "no record wrapping key of version " + std::to_string(sealed.key_version));
   const Binding b{detail::kRecordContext, record_id, sealed.key_version, {}};
   DataKey data_key;
-  if (auto ok = detail::unwrap_key(set->record_wrap.span(), sealed.wrapped_key, b, data_key); !ok)
+  if (auto ok = detail::unwrap_key(detail::KeyAccess::record_wrap(*set).span(), sealed.wrapped_key, b, data_key); !ok)
     return std::unexpected(ok.error());
   return detail::decrypt_fields(data_key, b, sealed.fields);
 }

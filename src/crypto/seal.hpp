@@ -37,27 +37,13 @@ struct Sealed {
 };
 
 namespace detail {
-// A batch wrapping key: 32 bytes on the heap, wiped when dropped. Not in
-// SecretBytes: sodium_malloc's guard pages and mlock cost system calls per
-// batch (mmap, mprotect, mlock and back; a new batch took 121.6 µs with them
-// and 64.7-70.1 µs without in rempart_crypto_bench), and unmapping makes
-// every core flush its TLB, while the key lives for one group commit (the
-// per-item data keys are kept the same way, see field_codec.hpp). Movable,
-// not assignable (an assignment could drop a key unwiped).
-class BatchKey {
- public:
-  BatchKey() : bytes_(std::make_unique<std::array<std::uint8_t, 32>>()) {}
-  BatchKey(BatchKey&&) noexcept = default;
-  BatchKey& operator=(BatchKey&&) = delete;
-  BatchKey(const BatchKey&) = delete;
-  BatchKey& operator=(const BatchKey&) = delete;
-  ~BatchKey();
-  std::span<std::uint8_t> span() noexcept { return *bytes_; }
-  std::span<const std::uint8_t> span() const noexcept { return *bytes_; }
-
- private:
-  std::unique_ptr<std::array<std::uint8_t, 32>> bytes_;
-};
+// A batch wrapping key: a WipedKey (secret.hpp) on the heap, wiped when
+// dropped. Not in SecretBytes: sodium_malloc's guard pages and mlock cost
+// system calls per batch (mmap, mprotect, mlock and back; a new batch took
+// 121.6 µs with them and 64.7-70.1 µs without in rempart_crypto_bench), and
+// unmapping makes every core flush its TLB, while the key lives for one group
+// commit (the per-item data keys are kept the same way, see field_codec.hpp).
+using BatchKey = std::unique_ptr<WipedKey<32>>;
 }  // namespace detail
 
 // Intake side. Holds the batch wrapping key and the ephemeral public key;

@@ -9,6 +9,7 @@
 #include <random>
 #include <thread>
 
+#include "crypto/key_access.hpp"
 #include "crypto/test_support.hpp"
 
 namespace rempart::crypto {
@@ -128,7 +129,8 @@ TEST_F(Sealing, OpenerRefusesWrongEphemeralKeyOrVersion) {
   auto sealed = sealer->seal(kItemA, person_fields());
   ASSERT_TRUE(sealed);
   std::array<std::uint8_t, 32> random_pub{};
-  crypto_scalarmult_base(random_pub.data(), keeper->current().blind_index.data());  // some valid point
+  // Some valid point.
+  crypto_scalarmult_base(random_pub.data(), detail::KeyAccess::blind_index(keeper->current()).data());
   auto wrong = BatchOpener::create(*keeper, sealer->key_version(), random_pub);
   ASSERT_TRUE(wrong);
   EXPECT_EQ(code_of(wrong->open(kItemA, *sealed)), Errc::crypto);

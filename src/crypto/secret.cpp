@@ -55,6 +55,10 @@ void SecretBytes::release() noexcept {
   size_ = 0;
 }
 
+void detail::wipe(std::span<std::uint8_t> bytes) noexcept {
+  if (!bytes.empty()) sodium_memzero(bytes.data(), bytes.size());
+}
+
 bool SecretBytes::equals(std::span<const std::uint8_t> other) const noexcept {
   if (other.size() != size_) return false;
   if (size_ == 0) return true;

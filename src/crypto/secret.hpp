@@ -3,6 +3,7 @@
 // logs or ordinary heap memory by accident. SecretBytes owns a buffer from
 // sodium_malloc: guard pages on both sides, mlocked where the system allows
 // (so it is not swapped out), excluded from core dumps, and wiped when freed.
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -68,5 +69,31 @@ class SecretBytes {
   std::uint8_t* data_ = nullptr;
   std::size_t size_ = 0;
 };
+
+namespace detail {
+
+// sodium_memzero: a wipe the compiler does not drop.
+void wipe(std::span<std::uint8_t> bytes) noexcept;
+
+// A fixed-size key in ordinary memory (on the stack, or on the heap behind a
+// unique_ptr), wiped when it goes. Only for keys on the intake path that live
+// from microseconds to one group commit (per-item data keys, batch wrapping
+// keys, an X25519 exchange): there sodium_malloc's system calls (mmap,
+// mprotect, mlock and back) cost more than the work they guard
+// (docs/architecture.md, "Batches"). Every other secret is a SecretBytes.
+template <std::size_t N>
+struct WipedKey {
+  std::array<std::uint8_t, N> bytes{};
+  WipedKey() = default;
+  WipedKey(const WipedKey&) = delete;
+  WipedKey& operator=(const WipedKey&) = delete;
+  ~WipedKey() { wipe(bytes); }
+  std::uint8_t* data() noexcept { return bytes.data(); }
+  const std::uint8_t* data() const noexcept { return bytes.data(); }
+  std::span<std::uint8_t, N> span() noexcept { return bytes; }
+  std::span<const std::uint8_t, N> span() const noexcept { return bytes; }
+};
+
+}  // namespace detail
 
 }  // namespace rempart::crypto

@@ -23,6 +23,7 @@
 #include "core/text.hpp"
 #include "core/validate.hpp"
 #include "crypto/blind_index.hpp"
+#include "crypto/export_box.hpp"
 #include "services/records.hpp"
 #include "services/synth.hpp"
 
@@ -41,16 +42,10 @@ constexpr std::string_view kStatusDownloaded = "downloaded";
 
 // File format (docs/exports.md):
 //   "RMPX1" | u8 format version (1) | u64 export id (LE)          = header
-//   crypto_box_seal(file key) (80 bytes)
-//   secretstream header (24 bytes)
-//   chunks: u32 ciphertext length (LE) | ciphertext, the last tagged FINAL
-// Every chunk carries the 14-byte header as associated data.
+//   the body sealed by crypto::seal_export, bound to the header
 constexpr std::string_view kMagic = "RMPX1";
 constexpr std::uint8_t kFormatVersion = 1;
 constexpr std::size_t kHeaderSize = 5 + 1 + 8;
-constexpr std::size_t kSealedKeySize = crypto_box_SEALBYTES + crypto_secretstream_xchacha20poly1305_KEYBYTES;
-constexpr std::size_t kChunkPlain = 64 * 1024;
-constexpr std::size_t kMaxChunkCipher = kChunkPlain + crypto_secretstream_xchacha20poly1305_ABYTES;
 
 // Canary phones: the fiction blocks synth uses (ARCEP's ranges reserved for
 // audiovisual works), so a canary number rings nobody.
@@ -189,10 +184,6 @@ void wipe(core::Person& p) {
 
 // ---- Sealing -----------------------------------------------------------------------
 
-void put_u32(std::string& out, std::uint32_t v) {
-  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
-
 std::array<std::uint8_t, kHeaderSize> file_header(std::int64_t export_id) {
   std::array<std::uint8_t, kHeaderSize> h{};
   std::memcpy(h.data(), kMagic.data(), kMagic.size());
@@ -203,41 +194,9 @@ std::array<std::uint8_t, kHeaderSize> file_header(std::int64_t export_id) {
 }
 
 Result<std::string> seal_file(std::string_view plain, std::span<const std::uint8_t> public_key, std::int64_t export_id) {
-  if (public_key.size() != crypto_box_PUBLICKEYBYTES) return fail(Errc::crypto, "export public key has the wrong size");
   const auto header = file_header(export_id);
   std::string out(reinterpret_cast<const char*>(header.data()), header.size());
-
-  std::array<std::uint8_t, crypto_secretstream_xchacha20poly1305_KEYBYTES> key{};
-  crypto_secretstream_xchacha20poly1305_keygen(key.data());
-  std::array<std::uint8_t, kSealedKeySize> sealed{};
-  const int sr = crypto_box_seal(sealed.data(), key.data(), key.size(), public_key.data());
-  if (sr != 0) {
-    sodium_memzero(key.data(), key.size());
-    return fail(Errc::crypto, "sealing the export file key failed");
-  }
-  out.append(reinterpret_cast<const char*>(sealed.data()), sealed.size());
-
-  crypto_secretstream_xchacha20poly1305_state st;
-  std::array<std::uint8_t, crypto_secretstream_xchacha20poly1305_HEADERBYTES> ss_header{};
-  crypto_secretstream_xchacha20poly1305_init_push(&st, ss_header.data(), key.data());
-  sodium_memzero(key.data(), key.size());
-  out.append(reinterpret_cast<const char*>(ss_header.data()), ss_header.size());
-
-  std::vector<std::uint8_t> chunk(kMaxChunkCipher);
-  std::size_t pos = 0;
-  do {
-    const std::size_t n = std::min(kChunkPlain, plain.size() - pos);
-    const bool last = pos + n == plain.size();
-    unsigned long long clen = 0;
-    crypto_secretstream_xchacha20poly1305_push(
-        &st, chunk.data(), &clen, reinterpret_cast<const unsigned char*>(plain.data()) + pos, n, header.data(),
-        header.size(),
-        last ? crypto_secretstream_xchacha20poly1305_TAG_FINAL : crypto_secretstream_xchacha20poly1305_TAG_MESSAGE);
-    put_u32(out, static_cast<std::uint32_t>(clen));
-    out.append(reinterpret_cast<const char*>(chunk.data()), static_cast<std::size_t>(clen));
-    pos += n;
-  } while (pos < plain.size());
-  sodium_memzero(&st, sizeof st);
+  if (auto r = crypto::seal_export(out, plain, public_key, header); !r) return std::unexpected(r.error());
   return out;
 }
 
@@ -716,83 +675,14 @@ Result<std::string> Exports::download(const Asker& who, const std::string& accou
 }
 
 Result<std::string> decrypt_export(std::span<const std::uint8_t> file, std::string_view secret_key_text) {
-  if (auto r = crypto::init(); !r) return std::unexpected(r.error());
-  while (!secret_key_text.empty() && std::string_view(" \t\r\n").find(secret_key_text.back()) != std::string_view::npos) {
-    secret_key_text.remove_suffix(1);
-  }
-  while (!secret_key_text.empty() && std::string_view(" \t\r\n").find(secret_key_text.front()) != std::string_view::npos) {
-    secret_key_text.remove_prefix(1);
-  }
-  if (!secret_key_text.starts_with(auth::kExportSecretKeyPrefix)) {
-    return fail(Errc::invalid_input, "not an export secret key (rmpx1_…)");
-  }
-  const std::string_view b64 = secret_key_text.substr(auth::kExportSecretKeyPrefix.size());
-  std::array<std::uint8_t, crypto_box_SECRETKEYBYTES> sk{};
-  std::array<std::uint8_t, crypto_box_PUBLICKEYBYTES> pk{};
-  std::size_t len = 0;
-  if (sodium_base642bin(sk.data(), sk.size(), b64.data(), b64.size(), nullptr, &len, nullptr,
-                        sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
-      len != sk.size()) {
-    sodium_memzero(sk.data(), sk.size());
-    return fail(Errc::invalid_input, "not an export secret key (rmpx1_…)");
-  }
-  crypto_scalarmult_base(pk.data(), sk.data());
-
-  auto done_with_keys = [&] { sodium_memzero(sk.data(), sk.size()); };
-  const std::size_t prefix = kHeaderSize + kSealedKeySize + crypto_secretstream_xchacha20poly1305_HEADERBYTES;
-  if (file.size() < prefix || std::memcmp(file.data(), kMagic.data(), kMagic.size()) != 0) {
-    done_with_keys();
+  auto opener = crypto::ExportOpener::from_text(secret_key_text);
+  if (!opener) return std::unexpected(opener.error());
+  if (file.size() < kHeaderSize + crypto::kExportSealPrefixSize ||
+      std::memcmp(file.data(), kMagic.data(), kMagic.size()) != 0) {
     return fail(Errc::invalid_input, "not an export file");
   }
-  if (file[5] != kFormatVersion) {
-    done_with_keys();
-    return fail(Errc::invalid_input, "unknown export file version");
-  }
-  std::array<std::uint8_t, crypto_secretstream_xchacha20poly1305_KEYBYTES> key{};
-  const int opened = crypto_box_seal_open(key.data(), file.data() + kHeaderSize, kSealedKeySize, pk.data(), sk.data());
-  done_with_keys();
-  if (opened != 0) return fail(Errc::crypto, "the export file does not open with this key");
-
-  crypto_secretstream_xchacha20poly1305_state st;
-  const int init = crypto_secretstream_xchacha20poly1305_init_pull(&st, file.data() + kHeaderSize + kSealedKeySize,
-                                                                   key.data());
-  sodium_memzero(key.data(), key.size());
-  if (init != 0) return fail(Errc::crypto, "the export file header is damaged");
-
-  std::string out;
-  std::vector<std::uint8_t> chunk(kChunkPlain);
-  std::size_t pos = prefix;
-  bool final_seen = false;
-  while (pos < file.size()) {
-    if (final_seen || file.size() - pos < 4) {
-      wipe(out);
-      return fail(Errc::crypto, "the export file has been altered");
-    }
-    std::uint32_t clen = 0;
-    for (int i = 0; i < 4; ++i) clen |= static_cast<std::uint32_t>(file[pos + static_cast<std::size_t>(i)]) << (8 * i);
-    pos += 4;
-    if (clen < crypto_secretstream_xchacha20poly1305_ABYTES || clen > kMaxChunkCipher || file.size() - pos < clen) {
-      wipe(out);
-      return fail(Errc::crypto, "the export file has been altered");
-    }
-    unsigned long long mlen = 0;
-    unsigned char tag = 0;
-    if (crypto_secretstream_xchacha20poly1305_pull(&st, chunk.data(), &mlen, &tag, file.data() + pos, clen,
-                                                   file.data(), kHeaderSize) != 0) {
-      wipe(out);
-      return fail(Errc::crypto, "the export file has been altered");
-    }
-    out.append(reinterpret_cast<const char*>(chunk.data()), static_cast<std::size_t>(mlen));
-    pos += clen;
-    if (tag == crypto_secretstream_xchacha20poly1305_TAG_FINAL) final_seen = true;
-  }
-  sodium_memzero(chunk.data(), chunk.size());
-  sodium_memzero(&st, sizeof st);
-  if (!final_seen) {
-    wipe(out);
-    return fail(Errc::crypto, "the export file is truncated");
-  }
-  return out;
+  if (file[5] != kFormatVersion) return fail(Errc::invalid_input, "unknown export file version");
+  return opener->open(file.subspan(kHeaderSize), file.first(kHeaderSize));
 }
 
 Result<std::optional<CanaryTrace>> trace_canary(store::KeeperStore& store, const crypto::KeeperKeyring& keys,

@@ -317,9 +317,9 @@ TEST_F(ExportsTest, ApprovedExportHoldsTheTaggedRealRowsAndCanariesSealedToTheRe
   EXPECT_EQ(*file, file_bytes(id));
   EXPECT_TRUE(file->starts_with("RMPX1"));
 
-  auto csv = decrypt_export(span(*file), alice->export_secret_key + "\n");
+  auto csv = decrypt_export(span(*file), std::string(alice->export_secret_key.text()) + "\n");
   ASSERT_TRUE(csv) << csv.error().internal;
-  auto wrong = decrypt_export(span(*file), carol->export_secret_key);
+  auto wrong = decrypt_export(span(*file), carol->export_secret_key.text());
   ASSERT_FALSE(wrong);
   EXPECT_EQ(wrong.error().code, Errc::crypto);
   EXPECT_EQ(decrypt_export(span(*file), "not a key").error().code, Errc::invalid_input);
@@ -376,9 +376,9 @@ TEST_F(ExportsTest, ApprovedExportHoldsTheTaggedRealRowsAndCanariesSealedToTheRe
   for (std::size_t at : {std::size_t{3}, std::size_t{20}, file->size() / 2, file->size() - 1}) {
     std::string bad = *file;
     bad[at] = static_cast<char>(bad[at] ^ 0x01);
-    EXPECT_FALSE(decrypt_export(span(bad), alice->export_secret_key)) << at;
+    EXPECT_FALSE(decrypt_export(span(bad), alice->export_secret_key.text())) << at;
   }
-  EXPECT_EQ(decrypt_export(span(file->substr(0, file->size() - 20)), alice->export_secret_key).error().code,
+  EXPECT_EQ(decrypt_export(span(file->substr(0, file->size() - 20)), alice->export_secret_key.text()).error().code,
             Errc::crypto);
 
   // The file holds no value in the clear.
@@ -442,7 +442,7 @@ TEST_F(ExportsTest, UntaggedExportHoldsEveryRealRecordWithTheChosenColumns) {
   auto approved = exports->approve(as(*bob), bob->account_id, id, *accounts, code(*bob));
   ASSERT_TRUE(approved) << approved.error().internal;
   EXPECT_EQ(approved->rows, 5);
-  auto csv = decrypt_export(span(*exports->download(as(*alice), alice->account_id, id)), alice->export_secret_key);
+  auto csv = decrypt_export(span(*exports->download(as(*alice), alice->account_id, id)), alice->export_secret_key.text());
   ASSERT_TRUE(csv);
   auto lines = split(*csv, "\r\n");
   lines.pop_back();
@@ -470,7 +470,7 @@ TEST_F(ExportsTest, FormulaLikeCellsAreDefusedAndPhonesKept) {
   ASSERT_TRUE(r) << r.error().internal;
   const auto id = request("", {FieldKind::name, FieldKind::phone});
   ASSERT_TRUE(exports->approve(as(*bob), bob->account_id, id, *accounts, code(*bob)));
-  auto csv = decrypt_export(span(*exports->download(as(*alice), alice->account_id, id)), alice->export_secret_key);
+  auto csv = decrypt_export(span(*exports->download(as(*alice), alice->account_id, id)), alice->export_secret_key.text());
   ASSERT_TRUE(csv);
   EXPECT_TRUE(contains(*csv, "\"'=HYPERLINK(\"\"http://x.example\"\")\",'@SUM(1),+33199000777"));
   EXPECT_FALSE(contains(*csv, "\n=")) << "no line starts with a formula";
