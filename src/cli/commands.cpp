@@ -38,6 +38,7 @@
 #include "services/importer.hpp"
 #include "services/intake_writer.hpp"
 #include "services/synth.hpp"
+#include "services/vault.hpp"
 #include "store/backends.hpp"
 
 namespace rempart::cli {
@@ -245,6 +246,7 @@ int run_serve(const ServeArgs& a) {
 
   // Keeper side: the only place the private keys are loaded.
   std::optional<crypto::KeeperKeyring> keeper_keys;
+  std::optional<services::Vault> keeper_vault;  // the one unseal point, over keeper_keys
   std::unique_ptr<store::KeeperStore> keeper_store;
   std::unique_ptr<store::InboxStore> keeper_inbox;
   std::unique_ptr<services::Folder> folder;
@@ -254,6 +256,7 @@ int run_serve(const ServeArgs& a) {
     auto keys = crypto::load_keeper_keyring(c->keys_dir);
     if (!keys) return report(keys.error());
     keeper_keys.emplace(std::move(*keys));
+    keeper_vault.emplace(*keeper_keys);
     // The fold's own commits checkpoint the WAL when due, pausing the fold
     // (not the intake: a checkpoint holds no write lock). Handed to a
     // thread of the store instead (store::KeeperUse::bulk), the fold
@@ -306,17 +309,18 @@ int run_serve(const ServeArgs& a) {
     const auth::AuthOptions ao = auth_options(*c);
     store::Backend* stores = backend.get();
     const crypto::KeeperKeyring* keys = &*keeper_keys;
+    const services::Vault* vault = &*keeper_vault;
     const guard::Budgets* budgets = &c->budgets;
     const services::ExportOptions xo = c->exports;
     auto made = console::Console::start(co, *keeper_keys,
-                                        [stores, keys, ao, budgets, xo]() -> Result<std::unique_ptr<console::Worker>> {
+                                        [stores, keys, vault, ao, budgets, xo]() -> Result<std::unique_ptr<console::Worker>> {
       auto st = stores->open_keeper();
       if (!st) return std::unexpected(st.error());
       auto w = std::make_unique<console::Worker>();
       w->store = std::move(*st);
       w->accounts = std::make_unique<auth::AccountService>(*w->store, *keys, ao);
-      w->directory = std::make_unique<services::Directory>(*w->store, *keys, budgets);
-      w->exports = std::make_unique<services::Exports>(*w->store, *keys, xo);
+      w->directory = std::make_unique<services::Directory>(*w->store, *vault, budgets);
+      w->exports = std::make_unique<services::Exports>(*w->store, *vault, xo);
       return w;
     });
     if (!made) return report(made.error());
@@ -426,7 +430,7 @@ int run_show(const ShowArgs& a) {
     value = *p;
   }
   // The reveal's audit entry is committed before anything is printed.
-  auto s = services::reveal_supporter(*k->store, k->keys, operator_actor(), kind, value, a.reason);
+  auto s = k->vault().reveal_by_contact(*k->store, operator_actor(), kind, value, a.reason);
   if (!s) return report(s.error());
   k->checkpoint_on_exit();
   if (!*s) {

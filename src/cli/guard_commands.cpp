@@ -27,7 +27,7 @@ int run_honeytokens_plant(const HoneytokensPlantArgs& a) {
   }
   auto k = open_keeper(a.config);
   if (!k) return report(k.error());
-  auto n = services::plant_honeytokens(*k->store, k->keys, static_cast<std::size_t>(a.count), operator_actor(), 0);
+  auto n = services::plant_honeytokens(*k->store, k->vault(), static_cast<std::size_t>(a.count), operator_actor(), 0);
   if (!n) return report(n.error());
   k->checkpoint_on_exit();
   auto total = k->store->count_honeytokens();

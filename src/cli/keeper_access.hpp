@@ -10,6 +10,7 @@
 #include "cli/config.hpp"
 #include "core/error.hpp"
 #include "crypto/keyring.hpp"
+#include "services/vault.hpp"
 #include "store/backend.hpp"
 #include "store/store.hpp"
 
@@ -34,6 +35,9 @@ struct Keeper {
   // Built on use, never in open_keeper: it keeps references to `keys` and
   // `store`, which must not move afterwards.
   std::unique_ptr<audit::Checkpointer> checkpointer() { return make_checkpointer(config, keys, *store); }
+  // The one unseal point (services/vault.hpp); built on use for the same
+  // reason: it keeps a reference to `keys`.
+  services::Vault vault() const { return services::Vault(keys); }
 
   // A CLI command that wrote entries signs the head before it exits, so
   // what it recorded is covered outside the database at once. The entries

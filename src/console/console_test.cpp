@@ -63,6 +63,7 @@ class ConsoleTest : public ::testing::Test {
  protected:
   void SetUp() override {
     keys_.emplace(fx_.keeper_keys());
+    vault_.emplace(*keys_);
     auto st = store::open_sqlite_keeper(fx_.db);
     ASSERT_TRUE(st) << st.error().internal;
     store_ = std::move(*st);
@@ -99,11 +100,11 @@ class ConsoleTest : public ::testing::Test {
       auto w = std::make_unique<Worker>();
       w->store = std::move(*s);
       w->accounts = std::make_unique<auth::AccountService>(*w->store, *keys_, auth_options_);
-      w->directory = std::make_unique<services::Directory>(*w->store, *keys_, &budgets_);
+      w->directory = std::make_unique<services::Directory>(*w->store, *vault_, &budgets_);
       services::ExportOptions xo;
       xo.dir = fx_.dir / "exports";
       xo.clock = [this] { return now_.load(); };
-      w->exports = std::make_unique<services::Exports>(*w->store, *keys_, xo);
+      w->exports = std::make_unique<services::Exports>(*w->store, *vault_, xo);
       return w;
     });
     ASSERT_TRUE(c) << c.error().internal;
@@ -256,6 +257,7 @@ class ConsoleTest : public ::testing::Test {
 
   services::testing::Fixture fx_;
   std::optional<crypto::KeeperKeyring> keys_;
+  std::optional<services::Vault> vault_;  // over keys_
   std::unique_ptr<store::KeeperStore> store_;
   std::atomic<std::int64_t> now_{services::unix_now()};
   auth::AuthOptions auth_options_;

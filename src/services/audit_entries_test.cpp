@@ -101,10 +101,10 @@ TEST(AuditEntries, RevealCommitsItsEntryAndAMissIsRecordedToo) {
     if (!u) return std::unexpected(u.error());
     return {};
   }));
-  auto s = reveal_supporter(*st, keys, "operator:test", "email", "philibertine@example.org", "callback request");
+  auto s = Vault(keys).reveal_by_contact(*st, "operator:test", "email", "philibertine@example.org", "callback request");
   ASSERT_TRUE(s && *s);
   EXPECT_EQ((*s)->person.family_name, "Gravelotte");
-  auto miss = reveal_supporter(*st, keys, "operator:test", "phone", "+33199000000", "");
+  auto miss = Vault(keys).reveal_by_contact(*st, "operator:test", "phone", "+33199000000", "");
   ASSERT_TRUE(miss);
   EXPECT_FALSE(*miss);
 

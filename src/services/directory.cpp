@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <charconv>
+#include <span>
 #include <utility>
 
 #include <nlohmann/json.hpp>
+#include <sodium.h>
 
 #include "audit/chain.hpp"
 #include "guard/budget.hpp"
@@ -14,6 +16,7 @@
 #include "core/validate.hpp"
 #include "crypto/blind_index.hpp"
 #include "services/records.hpp"
+#include "services/vault.hpp"
 
 namespace rempart::services {
 namespace {
@@ -96,11 +99,11 @@ MaskedSupporter mask(const store::SupporterRow& row, const core::Person& p, std:
   return m;
 }
 
-Result<MaskedSupporter> open_masked(const crypto::KeeperKeyring& keys, const store::SupporterRow& row,
-                                    std::vector<std::string> tags) {
-  auto person = open_supporter(keys, row);
-  if (!person) return std::unexpected(person.error());
-  return mask(row, *person, std::move(tags));
+void wipe(core::Person& p) {
+  for (std::string* s : {&p.given_name, &p.family_name, &p.email, &p.phone, &p.postal_code, &p.locality, &p.country}) {
+    if (!s->empty()) sodium_memzero(s->data(), s->size());
+    s->clear();
+  }
 }
 
 // Validates and normalises a tag list for add/remove: 1..20 tags, each as
@@ -151,8 +154,8 @@ std::optional<FieldKind> parse_field_kind(std::string_view s) noexcept {
   return std::nullopt;
 }
 
-Directory::Directory(store::KeeperStore& store, const crypto::KeeperKeyring& keys, const guard::Budgets* budgets)
-    : store_(&store), keys_(&keys), budgets_(budgets) {}
+Directory::Directory(store::KeeperStore& store, const Vault& vault, const guard::Budgets* budgets)
+    : store_(&store), vault_(&vault), keys_(&vault.keyring()), budgets_(budgets) {}
 
 namespace {
 
@@ -170,11 +173,6 @@ guard::Counted counted(FieldKind k) {
 
 namespace {
 
-// Commits one `supporter.list` entry: records were shown masked. The view
-// is charged to the asker's masked budget in the same transaction; with
-// `honeytoken_id` set (an exact search hit), touching a honeytoken locks the
-// asker. Returns Errc::locked (after committing the lock) when the view must
-// not be served.
 // Locks the asker's budget actor for `reason` and, when a token acted for
 // it, revokes that token too.
 Result<void> lock_asker(store::KeeperTx& tx, const crypto::KeeperKeyring& keys, const Asker& who,
@@ -203,46 +201,84 @@ Result<void> locked_error(const guard::Verdict& v, const std::string& record = {
   return fail(Errc::locked, record.empty() ? v.reason : v.reason + ":" + record);
 }
 
-// Commits one audit entry of a read (`act`: supporter.list or
-// supporter.lookup_miss) and charges it: `rows` masked rows (at least one),
-// and one `miss` when nothing was found. With `honeytoken_id` set (an exact
-// search hit), touching a honeytoken locks the asker. Returns Errc::locked
-// (after committing the lock) when the view must not be served.
-Result<void> record_shown(store::KeeperStore& store, const crypto::KeeperKeyring& keys,
-                          const guard::Budgets* budgets, const Asker& who, std::string_view subject,
-                          nlohmann::json details, std::int64_t rows, const store::Bytes* honeytoken_id = nullptr,
-                          std::string_view act = audit::action::supporter_list) {
+// The audit entry of a read (`act`: supporter.list or supporter.lookup_miss).
+audit::Event read_entry(const Asker& who, std::string_view act, std::string_view subject, nlohmann::json details) {
+  if (!who.session.empty()) details["session"] = who.session;
+  return audit::Event{who.actor, std::string(act), std::string(subject), std::move(details), who.client};
+}
+
+// What a read costs, in the transaction of its audit entry: `rows` masked
+// rows (at least one), and one `miss` when nothing was found (`act`
+// supporter.lookup_miss). With `honeytoken_id` set (an exact search hit),
+// touching a honeytoken locks the asker. Sets `verdict` (and `record`, the
+// honeytoken's id) when the view must not be served.
+Result<void> charge_read(store::KeeperTx& tx, const crypto::KeeperKeyring& keys, const guard::Budgets* budgets,
+                         const Asker& who, std::int64_t rows, const store::Bytes* honeytoken_id,
+                         std::string_view act, guard::Verdict& verdict, std::string& record) {
+  if (!budgets) return {};
+  if (honeytoken_id) {
+    auto h = tx.is_honeytoken(*honeytoken_id);
+    if (!h) return std::unexpected(h.error());
+    if (*h) {
+      verdict = {true, std::string(guard::kReasonHoneytoken)};
+      record = audit::to_hex(*honeytoken_id);
+      return lock_asker(tx, keys, who, verdict.reason, {{"record", record}, {"by", "search"}});
+    }
+  }
+  auto v = charge_asker(tx, keys, *budgets, who, guard::Counted::masked, std::max<std::int64_t>(rows, 1));
+  if (!v) return std::unexpected(v.error());
+  verdict = std::move(*v);
+  if (!verdict.locked && act == audit::action::supporter_lookup_miss) {
+    auto m = charge_asker(tx, keys, *budgets, who, guard::Counted::miss, 1);
+    if (!m) return std::unexpected(m.error());
+    verdict = std::move(*m);
+  }
+  return {};
+}
+
+// Commits the `supporter.lookup_miss` entry of a search that found nobody,
+// and charges it. Returns Errc::locked (after committing the lock) when the
+// asker crossed a budget.
+Result<void> record_miss(store::KeeperStore& store, const crypto::KeeperKeyring& keys, const guard::Budgets* budgets,
+                         const Asker& who, nlohmann::json details) {
   guard::Verdict verdict;
   std::string record;
-  if (!who.session.empty()) details["session"] = who.session;
+  const auto act = audit::action::supporter_lookup_miss;
   auto r = store.transact([&](store::KeeperTx& tx) -> Result<void> {
-    auto e = audit::record(tx, keys,
-                           audit::Event{who.actor, std::string(act), std::string(subject), std::move(details),
-                                        who.client});
+    auto e = audit::record(tx, keys, read_entry(who, act, "", std::move(details)));
     if (!e) return std::unexpected(e.error());
-    if (!budgets) return {};
-    if (honeytoken_id) {
-      auto h = tx.is_honeytoken(*honeytoken_id);
-      if (!h) return std::unexpected(h.error());
-      if (*h) {
-        verdict = {true, std::string(guard::kReasonHoneytoken)};
-        record = audit::to_hex(*honeytoken_id);
-        return lock_asker(tx, keys, who, verdict.reason, {{"record", record}, {"by", "search"}});
-      }
-    }
-    auto v = charge_asker(tx, keys, *budgets, who, guard::Counted::masked, std::max<std::int64_t>(rows, 1));
-    if (!v) return std::unexpected(v.error());
-    verdict = std::move(*v);
-    if (!verdict.locked && act == audit::action::supporter_lookup_miss) {
-      auto m = charge_asker(tx, keys, *budgets, who, guard::Counted::miss, 1);
-      if (!m) return std::unexpected(m.error());
-      verdict = std::move(*m);
-    }
-    return {};
+    return charge_read(tx, keys, budgets, who, 1, nullptr, act, verdict, record);
   });
   if (!r) return r;
   if (verdict.locked) return locked_error(verdict, record);
   return {};
+}
+
+// Opens `rows` through the vault for a masked view and commits one
+// `supporter.list` entry (details: `details` plus the session) with the
+// read's charges; see charge_read for `honeytoken_id`. Returns the opened
+// records, or Errc::locked (after committing the lock) when the view must
+// not be served.
+Result<std::vector<core::Person>> open_shown(const Vault& vault, store::KeeperStore& store,
+                                             const guard::Budgets* budgets, const Asker& who,
+                                             std::span<const store::SupporterRow* const> rows,
+                                             std::string_view subject, nlohmann::json details,
+                                             const store::Bytes* honeytoken_id = nullptr) {
+  guard::Verdict verdict;
+  std::string record;
+  const auto act = audit::action::supporter_list;
+  const auto n = static_cast<std::int64_t>(rows.size());
+  auto opened = vault.view(store, rows, read_entry(who, act, subject, std::move(details)),
+                           [&](store::KeeperTx& tx) -> Result<void> {
+                             return charge_read(tx, vault.keyring(), budgets, who, n, honeytoken_id, act, verdict,
+                                                record);
+                           });
+  if (!opened) return opened;
+  if (verdict.locked) {
+    for (auto& p : *opened) wipe(p);
+    return std::unexpected(locked_error(verdict, record).error());
+  }
+  return opened;
 }
 
 // Adds (`add`) or removes tags and commits the `supporter.tag` entry in the
@@ -297,22 +333,23 @@ Result<MaskedPage> Directory::list(const Asker& who, const ListQuery& q) {
   out.total = page->total;
   const bool more = page->items.size() > q.limit;
   if (more) page->items.resize(q.limit);
-  out.items.reserve(page->items.size());
+  std::vector<const store::SupporterRow*> rows;
+  rows.reserve(page->items.size());
   nlohmann::json ids = nlohmann::json::array();
-  for (auto& item : page->items) {
-    auto m = open_masked(*keys_, item.row, std::move(item.tags));
-    if (!m) return std::unexpected(m.error());
-    ids.push_back(m->id);
-    out.items.push_back(std::move(*m));
+  for (const auto& item : page->items) {
+    rows.push_back(&item.row);
+    ids.push_back(audit::to_hex(item.row.id));
   }
-  if (more) out.next_cursor = encode_cursor(page->items.back().row);
-
   nlohmann::json details = {{"records", std::move(ids)}};
   if (!sq.tag.empty()) details["tag"] = sq.tag;
-  const auto rows = static_cast<std::int64_t>(out.items.size());
-  if (auto r = record_shown(*store_, *keys_, budgets_, who, "", std::move(details), rows); !r) {
-    return std::unexpected(r.error());
+  auto opened = open_shown(*vault_, *store_, budgets_, who, rows, "", std::move(details));
+  if (!opened) return std::unexpected(opened.error());
+  out.items.reserve(page->items.size());
+  for (std::size_t i = 0; i < page->items.size(); ++i) {
+    out.items.push_back(mask(page->items[i].row, (*opened)[i], std::move(page->items[i].tags)));
+    wipe((*opened)[i]);
   }
+  if (more) out.next_cursor = encode_cursor(page->items.back().row);
   return out;
 }
 
@@ -339,21 +376,19 @@ Result<std::vector<MaskedSupporter>> Directory::search(const Asker& who, std::st
     // Asking whether someone is a supporter is itself worth recording, and
     // it costs what a hit costs: otherwise checking a leaked list against
     // the directory would be free.
-    if (auto r = record_shown(*store_, *keys_, budgets_, who, "", nlohmann::json{{"by", kind}}, 1, nullptr,
-                              audit::action::supporter_lookup_miss);
-        !r) {
+    if (auto r = record_miss(*store_, *keys_, budgets_, who, nlohmann::json{{"by", kind}}); !r) {
       return std::unexpected(r.error());
     }
     return found;
   }
   store::SupporterListing& hit = **listed;
-  auto m = open_masked(*keys_, hit.row, std::move(hit.tags));
-  if (!m) return std::unexpected(m.error());
-  nlohmann::json details = {{"records", nlohmann::json::array({m->id})}, {"by", kind}};
-  if (auto r = record_shown(*store_, *keys_, budgets_, who, m->id, std::move(details), 1, &hit.row.id); !r) {
-    return std::unexpected(r.error());
-  }
-  found.push_back(std::move(*m));
+  const std::string id = audit::to_hex(hit.row.id);
+  const store::SupporterRow* rows[] = {&hit.row};
+  nlohmann::json details = {{"records", nlohmann::json::array({id})}, {"by", kind}};
+  auto opened = open_shown(*vault_, *store_, budgets_, who, rows, id, std::move(details), &hit.row.id);
+  if (!opened) return std::unexpected(opened.error());
+  found.push_back(mask(hit.row, opened->front(), std::move(hit.tags)));
+  wipe(opened->front());
   return found;
 }
 
@@ -363,13 +398,15 @@ Result<std::optional<MaskedSupporter>> Directory::record(const Asker& who, std::
   auto listed = store_->find_listing(*id);
   if (!listed) return std::unexpected(listed.error());
   if (!*listed) return std::optional<MaskedSupporter>{};
-  auto m = open_masked(*keys_, (*listed)->row, std::move((*listed)->tags));
-  if (!m) return std::unexpected(m.error());
-  nlohmann::json details = {{"records", nlohmann::json::array({m->id})}, {"view", "record"}};
-  if (auto r = record_shown(*store_, *keys_, budgets_, who, m->id, std::move(details), 1); !r) {
-    return std::unexpected(r.error());
-  }
-  return std::optional<MaskedSupporter>{std::move(*m)};
+  const store::SupporterRow& row = (*listed)->row;
+  const std::string hex = audit::to_hex(row.id);
+  const store::SupporterRow* rows[] = {&row};
+  nlohmann::json details = {{"records", nlohmann::json::array({hex})}, {"view", "record"}};
+  auto opened = open_shown(*vault_, *store_, budgets_, who, rows, hex, std::move(details));
+  if (!opened) return std::unexpected(opened.error());
+  std::optional<MaskedSupporter> m = mask(row, opened->front(), std::move((*listed)->tags));
+  wipe(opened->front());
+  return m;
 }
 
 Result<std::optional<std::vector<RevealedField>>> Directory::reveal(const Asker& who, std::string_view id_hex,
@@ -416,21 +453,17 @@ Result<std::optional<std::vector<RevealedField>>> Directory::reveal(const Asker&
         }
       }
     }
-    auto person = open_supporter(*keys_, **row);
+    std::vector<std::string> names;
+    names.reserve(kinds.size());
+    for (FieldKind k : kinds) names.emplace_back(field_kind_name(k));
+    nlohmann::json details = {{"reason", reason}, {"by", "id"}};
+    if (!who.session.empty()) details["session"] = who.session;
+    auto person = vault_->reveal(tx, **row, RevealEntry{who.actor, who.client, std::move(details), std::move(names)});
     if (!person) return std::unexpected(person.error());
-    nlohmann::json fields = nlohmann::json::array();
     std::vector<RevealedField> values;
     values.reserve(kinds.size());
-    for (FieldKind k : kinds) {
-      fields.push_back(field_kind_name(k));
-      values.push_back(RevealedField{k, revealed_value(k, *person)});
-    }
-    nlohmann::json details = {{"fields", std::move(fields)}, {"reason", reason}, {"by", "id"}};
-    if (!who.session.empty()) details["session"] = who.session;
-    auto e = audit::record(tx, *keys_,
-                           audit::Event{who.actor, std::string(audit::action::supporter_reveal),
-                                        audit::to_hex((*row)->id), std::move(details), who.client});
-    if (!e) return std::unexpected(e.error());
+    for (FieldKind k : kinds) values.push_back(RevealedField{k, revealed_value(k, *person)});
+    wipe(*person);
     shown = std::move(values);
     return {};
   });

@@ -8,8 +8,9 @@
 // fails nothing is returned.
 //
 // Masked values keep just enough to tell two people apart at a glance
-// (auth/mask.hpp); they are computed by opening the record inside the
-// keeper and never stored. A record that does not open (Errc::crypto) fails
+// (auth/mask.hpp); they are computed from records opened by the Vault
+// (vault.hpp: `view` for masked pages, `reveal` for reveals) and never
+// stored. A record that does not open (Errc::crypto) fails
 // the whole call rather than being skipped: a damaged or tampered record
 // must be seen.
 //
@@ -29,8 +30,8 @@
 #include <vector>
 
 #include "core/error.hpp"
-#include "crypto/keyring.hpp"
 #include "guard/budget.hpp"
+#include "services/vault.hpp"
 #include "store/store.hpp"
 
 namespace rempart::services {
@@ -102,7 +103,7 @@ struct TagCount {
 
 class Directory {
  public:
-  // `store` and `keys` must outlive the directory, and so must `budgets`
+  // `store` and `vault` must outlive the directory, and so must `budgets`
   // when given. With budgets, every view and reveal is charged to the
   // asker (guard/budget.hpp) and honeytokens are watched: a reveal of one,
   // or an exact search that finds one, locks the asker. A call that locks
@@ -112,7 +113,7 @@ class Directory {
   // id>" for a honeytoken. The budget actor (Asker::budget_actor) is locked;
   // a token acting for it is revoked as well. Without budgets (operator tools) nothing
   // is charged.
-  Directory(store::KeeperStore& store, const crypto::KeeperKeyring& keys, const guard::Budgets* budgets = nullptr);
+  Directory(store::KeeperStore& store, const Vault& vault, const guard::Budgets* budgets = nullptr);
 
   // One page of masked supporters, read from one snapshot, charged as as
   // many masked rows as it shows (at least one). Audit:
@@ -166,7 +167,8 @@ class Directory {
 
  private:
   store::KeeperStore* store_;
-  const crypto::KeeperKeyring* keys_;
+  const Vault* vault_;
+  const crypto::KeeperKeyring* keys_;  // the vault's: blind indexes and audit entries
   const guard::Budgets* budgets_;
 };
 

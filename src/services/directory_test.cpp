@@ -37,7 +37,8 @@ struct DirectoryTest : ::testing::Test {
   testing::Fixture fx;
   crypto::KeeperKeyring keys = fx.keeper_keys();
   std::unique_ptr<store::KeeperStore> st = std::move(store::open_sqlite_keeper(fx.db).value());
-  Directory dir{*st, keys};
+  Vault vault{keys};
+  Directory dir{*st, vault};
   Asker who{"operator:test", "192.0.2.7"};
 
   // `n` people; every third (from 0) carries the tag "red"; four per

@@ -26,6 +26,7 @@
 #include "crypto/export_box.hpp"
 #include "services/records.hpp"
 #include "services/synth.hpp"
+#include "services/vault.hpp"
 
 namespace rempart::services {
 namespace {
@@ -402,8 +403,8 @@ Result<std::int64_t> write_entry(store::KeeperTx& tx, const crypto::KeeperKeyrin
 
 }  // namespace
 
-Exports::Exports(store::KeeperStore& store, const crypto::KeeperKeyring& keys, ExportOptions options)
-    : store_(&store), keys_(&keys), opt_(std::move(options)) {
+Exports::Exports(store::KeeperStore& store, const Vault& vault, ExportOptions options)
+    : store_(&store), vault_(&vault), keys_(&vault.keyring()), opt_(std::move(options)) {
   if (!opt_.clock) opt_.clock = auth::system_now;
 }
 
@@ -546,7 +547,7 @@ Result<ExportRequest> Exports::approve(const Asker& who, const std::string& appr
     nlohmann::json ids = nlohmann::json::array();
     Result<void> opened;
     auto scan = tx.scan_real_supporters(row.tag, [&](const store::SupporterRow& s) {
-      auto p = open_supporter(*keys_, s);
+      auto p = vault_->open_for_export(s);
       if (!p) {
         opened = std::unexpected(p.error());
         return false;

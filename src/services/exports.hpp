@@ -35,6 +35,7 @@
 #include "core/error.hpp"
 #include "crypto/keyring.hpp"
 #include "services/directory.hpp"
+#include "services/vault.hpp"
 #include "store/store.hpp"
 
 namespace rempart::services {
@@ -66,8 +67,9 @@ struct ExportRequest {
 
 class Exports {
  public:
-  // `store` and `keys` must outlive the object.
-  Exports(store::KeeperStore& store, const crypto::KeeperKeyring& keys, ExportOptions options);
+  // `store` and `vault` must outlive the object. Records are opened by
+  // Vault::open_for_export only.
+  Exports(store::KeeperStore& store, const Vault& vault, ExportOptions options);
 
   // Records a pending request by account `requester_id_hex` for `fields`
   // (1..4 kinds, no repeats) of every supporter with `tag` ("" all), for
@@ -107,7 +109,8 @@ class Exports {
 
  private:
   store::KeeperStore* store_;
-  const crypto::KeeperKeyring* keys_;
+  const Vault* vault_;
+  const crypto::KeeperKeyring* keys_;  // the vault's: sealing canaries, blind indexes, audit entries
   ExportOptions opt_;
 };
 

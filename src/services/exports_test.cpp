@@ -49,6 +49,7 @@ bool contains(const std::string& hay, const std::string& needle) { return hay.fi
 struct ExportsTest : ::testing::Test {
   testing::Fixture fx;
   crypto::KeeperKeyring keys = fx.keeper_keys();
+  Vault vault{keys};
   std::unique_ptr<store::KeeperStore> st = std::move(store::open_sqlite_keeper(fx.db).value());
   std::int64_t now_ = kT0;
   std::int64_t t0 = kT0;  // when each test starts
@@ -65,7 +66,7 @@ struct ExportsTest : ::testing::Test {
     ExportOptions eo;
     eo.dir = fx.dir / "data" / "exports";
     eo.clock = [this] { return now_; };
-    exports.emplace(*st, keys, eo);
+    exports.emplace(*st, vault, eo);
     alice = add("alice", auth::Role::organiser);
     bob = add("bob", auth::Role::admin);
     carol = add("carol", auth::Role::organiser);
@@ -272,7 +273,7 @@ TEST_F(ExportsTest, ExpiredRequestIsRefused) {
 
 TEST_F(ExportsTest, ApprovedExportHoldsTheTaggedRealRowsAndCanariesSealedToTheRequester) {
   seed(9);  // "red": people 0, 3, 6
-  auto planted = plant_honeytokens(*st, keys, 3, kOperator, 7);
+  auto planted = plant_honeytokens(*st, vault, 3, kOperator, 7);
   ASSERT_TRUE(planted) << planted.error().internal;
   std::vector<std::string> honey_emails;
   {
@@ -280,7 +281,7 @@ TEST_F(ExportsTest, ApprovedExportHoldsTheTaggedRealRowsAndCanariesSealedToTheRe
     auto page = st->supporter_page(store::SupporterPageQuery{"", std::nullopt, 100});
     ASSERT_TRUE(page);
     for (const auto& item : page->items) {
-      if (*st->is_honeytoken(item.row.id)) honey_emails.push_back(open_supporter(keys, item.row)->email);
+      if (*st->is_honeytoken(item.row.id)) honey_emails.push_back(testing::inspect_record(keys, item.row)->email);
     }
     ASSERT_EQ(honey_emails.size(), 3u);
   }
@@ -437,7 +438,7 @@ TEST_F(ExportsTest, ApprovedExportHoldsTheTaggedRealRowsAndCanariesSealedToTheRe
 
 TEST_F(ExportsTest, UntaggedExportHoldsEveryRealRecordWithTheChosenColumns) {
   seed(5);
-  ASSERT_TRUE(plant_honeytokens(*st, keys, 2, kOperator, 3));
+  ASSERT_TRUE(plant_honeytokens(*st, vault, 2, kOperator, 3));
   const auto id = request("", {FieldKind::address, FieldKind::email});
   auto approved = exports->approve(as(*bob), bob->account_id, id, *accounts, code(*bob));
   ASSERT_TRUE(approved) << approved.error().internal;

@@ -87,7 +87,7 @@ TEST(Folder, ALargeBatchFoldsInInboxOrder) {
   EXPECT_EQ(reasons, (std::vector<std::string>{"authentication", "validation", "validation", "authentication"}));
 
   // A merge from the second half reached the record made in the first.
-  auto s = reveal_supporter(*st, keys, "operator:test", "email", "fold.2@example.org", "test");
+  auto s = Vault(keys).reveal_by_contact(*st, "operator:test", "email", "fold.2@example.org", "test");
   ASSERT_TRUE(s && *s);
   EXPECT_EQ((*s)->person.phone, "+33199002002");
 }

@@ -20,6 +20,7 @@
 #include "core/validate.hpp"
 #include "services/records.hpp"
 #include "services/synth.hpp"
+#include "services/vault.hpp"
 
 namespace rempart::services {
 namespace {
@@ -142,7 +143,7 @@ struct Source {
 
 // nullopt if the record went away since its position was read.
 // Every record opened is added to `opened` (ids), for the audit entry.
-Result<std::optional<Source>> open_source(store::KeeperStore& store, const crypto::KeeperKeyring& keys,
+Result<std::optional<Source>> open_source(store::KeeperStore& store, const Vault& vault,
                                           const std::vector<store::SupporterPosition>& positions, std::size_t rank,
                                           std::set<std::string>& opened) {
   // The record and its tags in one statement: one snapshot, so the tags are
@@ -151,7 +152,7 @@ Result<std::optional<Source>> open_source(store::KeeperStore& store, const crypt
   if (!listed) return std::unexpected(listed.error());
   if (!*listed) return std::optional<Source>{};
   opened.insert(audit::to_hex((*listed)->row.id));
-  auto person = open_supporter(keys, (*listed)->row);
+  auto person = vault.open_for_honeytoken_shape((*listed)->row);
   if (!person) return std::unexpected(person.error());
   return std::optional<Source>{
       Source{rank, std::move((*listed)->row), std::move(*person), std::move((*listed)->tags)}};
@@ -192,14 +193,14 @@ struct DomainStats {
   }
 };
 
-Result<DomainStats> domain_stats(store::KeeperStore& store, const crypto::KeeperKeyring& keys,
+Result<DomainStats> domain_stats(store::KeeperStore& store, const Vault& vault,
                                  const std::vector<store::SupporterPosition>& positions, std::size_t want, Rng& rng,
                                  std::set<std::string>& opened) {
   DomainStats stats;
   const bool everyone = positions.size() <= want;
   const std::size_t m = everyone ? positions.size() : want;
   for (std::size_t k = 0; k < m; ++k) {
-    auto s = open_source(store, keys, positions, everyone ? k : rng.index(positions.size()), opened);
+    auto s = open_source(store, vault, positions, everyone ? k : rng.index(positions.size()), opened);
     if (!s) return std::unexpected(s.error());
     if (!*s) continue;
     stats.add(domain_of((*s)->person.email));
@@ -456,8 +457,9 @@ Result<void> write_plan(store::KeeperTx& tx, const RecordWriter& writer, Rng& rn
 
 }  // namespace
 
-Result<std::size_t> plant_honeytokens(store::KeeperStore& store, const crypto::KeeperKeyring& keys, std::size_t n,
+Result<std::size_t> plant_honeytokens(store::KeeperStore& store, const Vault& vault, std::size_t n,
                                       const std::string& actor, std::uint64_t seed_or_0) {
+  const crypto::KeeperKeyring& keys = vault.keyring();
   if (n < 1 || n > kMaxHoneytokensPerPlant) return fail(Errc::invalid_input, "plant: between 1 and 10000 honeytokens");
   Rng rng(seed_or_0);
   auto positions = real_positions(store);
@@ -467,7 +469,7 @@ Result<std::size_t> plant_honeytokens(store::KeeperStore& store, const crypto::K
   // Every real record opened here is named in a `supporter.sample` entry,
   // so that blast-radius reports show what planting read.
   std::set<std::string> opened;
-  auto stats = domain_stats(store, keys, *positions, std::max(n, kMinStatsSample), rng, opened);
+  auto stats = domain_stats(store, vault, *positions, std::max(n, kMinStatsSample), rng, opened);
   if (!stats) return std::unexpected(stats.error());
 
   // Shapes, names and sealing outside the transaction: the write lock is
@@ -479,7 +481,7 @@ Result<std::size_t> plant_honeytokens(store::KeeperStore& store, const crypto::K
   for (std::size_t k = 0; k < n; ++k) {
     std::optional<Plan> plan;
     for (int attempt = 0; attempt < kSourceAttempts && !plan; ++attempt) {
-      auto src = open_source(store, keys, *positions, rng.index(positions->size()), opened);
+      auto src = open_source(store, vault, *positions, rng.index(positions->size()), opened);
       if (!src) return std::unexpected(src.error());
       if (!*src) continue;
       plan = make_plan(rng, **src, *stats, *positions, now);

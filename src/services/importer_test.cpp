@@ -46,7 +46,7 @@ TEST(Import, ChunksCommitWholeRowsAndDedupAcrossChunks) {
   EXPECT_TRUE(r->problems.empty());
   EXPECT_EQ(calls, 4u);
   EXPECT_EQ(st->count_supporters().value(), 20);
-  auto s = reveal_supporter(*st, keys, "operator:test", "email", "p3@example.org", "test").value();
+  auto s = Vault(keys).reveal_by_contact(*st, "operator:test", "email", "p3@example.org", "test").value();
   ASSERT_TRUE(s);
   EXPECT_EQ(s->person.tags, (std::vector<std::string>{"a", "b"}));
   EXPECT_TRUE(s->person.consent.email);
@@ -110,7 +110,7 @@ ImportRun run_import(const std::string& text, std::size_t rows_per_transaction) 
   }));
   for (int i = 0; i < 13; ++i) {
     const auto email = "p" + std::to_string(i) + "@example.org";
-    auto s = reveal_supporter(*st, keys, "operator:test", "email", email, "test");
+    auto s = Vault(keys).reveal_by_contact(*st, "operator:test", "email", email, "test");
     EXPECT_TRUE(s && *s) << email;
     if (s && *s) run.people[email] = (*s)->person;
   }

@@ -77,7 +77,7 @@ TEST(IntakeWriter, ConcurrentSubmissionsAreDurableThenFolded) {
   EXPECT_EQ(created, static_cast<std::size_t>(kThreads * kEach));
   EXPECT_EQ(inbox->count().value(), 0);
   EXPECT_EQ(st->count_supporters().value(), kThreads * kEach);
-  auto s = reveal_supporter(*st, keys, "operator:test", "email", "quentinella.marchedouce.17@example.org", "test");
+  auto s = Vault(keys).reveal_by_contact(*st, "operator:test", "email", "quentinella.marchedouce.17@example.org", "test");
   ASSERT_TRUE(s && *s);
   EXPECT_EQ((*s)->person.family_name, "Marchedouce");
   EXPECT_TRUE((*s)->person.consent.email);

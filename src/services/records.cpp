@@ -17,21 +17,8 @@ store::Bytes index_of(const crypto::KeySet& ks, std::string_view kind, const std
   return store::Bytes(idx.begin(), idx.end());
 }
 
-// The sealed part of a record: personal fields only. Tags and consents live
-// in their own columns and tables.
-std::vector<core::Field> record_fields(const core::Person& p) {
-  core::Person only = p;
-  only.tags.clear();
-  only.consent = {};
-  auto fields = core::to_fields(only);
-  std::erase_if(fields, [](const core::Field& f) {
-    return f.name == core::field::consent_email || f.name == core::field::consent_sms;
-  });
-  return fields;
-}
-
 Result<void> seal_into(const crypto::KeeperKeyring& keys, store::SupporterRow& row, const core::Person& p) {
-  const auto fields = record_fields(p);
+  const auto fields = sealed_fields(p);
   auto sealed = crypto::seal_record(keys, row.id, fields);
   if (!sealed) return std::unexpected(sealed.error());
   row.key_version = sealed->key_version;
@@ -50,7 +37,7 @@ std::int64_t unix_now_ms() {
 // into the ciphertexts' AD).
 Result<void> seal_new_into(const crypto::KeeperKeyring& keys, store::SupporterRow& row, const core::Person& p,
                            std::int64_t created_ms) {
-  const auto fields = record_fields(p);
+  const auto fields = sealed_fields(p);
   constexpr std::int64_t kMaxMillis = (std::int64_t{1} << (8 * kRecordIdTimeBytes)) - 1;
   auto t = static_cast<std::uint64_t>(std::clamp<std::int64_t>(created_ms, 0, kMaxMillis));
   row.id.assign(kRecordIdBytes, 0);
@@ -63,14 +50,18 @@ Result<void> seal_new_into(const crypto::KeeperKeyring& keys, store::SupporterRo
   return {};
 }
 
-Result<core::Person> open_row(const crypto::KeeperKeyring& keys, const store::SupporterRow& row) {
-  crypto::SealedRecord sealed{row.key_version, row.wrapped_key, row.fields};
-  auto fields = crypto::open_record(keys, row.id, sealed);
-  if (!fields) return std::unexpected(fields.error());
-  return core::to_person(*fields);
-}
-
 }  // namespace
+
+std::vector<core::Field> sealed_fields(const core::Person& p) {
+  core::Person only = p;
+  only.tags.clear();
+  only.consent = {};
+  auto fields = core::to_fields(only);
+  std::erase_if(fields, [](const core::Field& f) {
+    return f.name == core::field::consent_email || f.name == core::field::consent_sms;
+  });
+  return fields;
+}
 
 std::optional<std::int64_t> record_id_millis(std::span<const std::uint8_t> id) {
   if (id.size() != kRecordIdBytes) return std::nullopt;
@@ -166,7 +157,7 @@ Result<Upsert> RecordWriter::upsert(store::KeeperTx& tx, const core::Person& p, 
 
   store::SupporterRow row = std::move(*existing);
   if (record_id != nullptr) *record_id = row.id;
-  auto current = open_row(keys_, row);
+  auto current = vault_.open_for_merge(row);
   if (!current) return std::unexpected(current.error());
   core::Person merged = *current;
   auto fill = [](std::string& have, const std::string& given) {
@@ -208,7 +199,7 @@ Result<Upsert> RecordWriter::upsert(store::KeeperTx& tx, const core::Person& p, 
       if (auto r = tx.add_tags(row.id, p.tags, now); !r) return std::unexpected(r.error());
     }
   }
-  const bool fields_changed = record_fields(merged) != record_fields(*current);
+  const bool fields_changed = sealed_fields(merged) != sealed_fields(*current);
   if (!fields_changed && !indexes_changed && !consent_changed && !tags_changed) return Upsert::unchanged;
   if (fields_changed) {
     // A fresh data key for the new contents: the old ciphertext and its key
@@ -220,10 +211,6 @@ Result<Upsert> RecordWriter::upsert(store::KeeperTx& tx, const core::Person& p, 
   return Upsert::merged;
 }
 
-Result<core::Person> open_supporter(const crypto::KeeperKeyring& keys, const store::SupporterRow& row) {
-  return open_row(keys, row);
-}
-
 std::string_view audit_action(Upsert u) {
   switch (u) {
     case Upsert::created: return audit::action::supporter_create;
@@ -231,47 +218,6 @@ std::string_view audit_action(Upsert u) {
     case Upsert::unchanged: return audit::action::supporter_unchanged;
   }
   return audit::action::supporter_unchanged;
-}
-
-Result<std::optional<Supporter>> reveal_supporter(store::KeeperStore& store, const crypto::KeeperKeyring& keys,
-                                                  const std::string& actor, std::string_view kind,
-                                                  std::string_view normalised, const std::string& reason) {
-  if (kind != "email" && kind != "phone") return fail(Errc::invalid_input, "reveal: unknown lookup kind");
-  const auto idx = index_of(keys.current(), kind, std::string(normalised));
-  std::optional<Supporter> found;
-  auto r = store.transact([&](store::KeeperTx& tx) -> Result<void> {
-    auto row = kind == "email" ? tx.find_supporter_by_email_index(idx) : tx.find_supporter_by_phone_index(idx);
-    if (!row) return std::unexpected(row.error());
-    nlohmann::json details = {{"by", kind}};
-    if (!reason.empty()) details["reason"] = reason;
-    if (!*row) {
-      auto e = audit::record(tx, keys, audit::Event{actor, std::string(audit::action::supporter_lookup_miss), "",
-                                                    std::move(details), ""});
-      if (!e) return std::unexpected(e.error());
-      return {};
-    }
-    auto person = open_row(keys, **row);
-    if (!person) return std::unexpected(person.error());
-    auto tags = tx.tags((*row)->id);
-    if (!tags) return std::unexpected(tags.error());
-    // The names of the fields shown, never their values.
-    nlohmann::json fields = nlohmann::json::array();
-    for (const auto& f : record_fields(*person)) {
-      if (!f.value.empty()) fields.push_back(f.name);
-    }
-    details["fields"] = std::move(fields);
-    auto e = audit::record(tx, keys, audit::Event{actor, std::string(audit::action::supporter_reveal),
-                                                  audit::to_hex((*row)->id), std::move(details), ""});
-    if (!e) return std::unexpected(e.error());
-    found = Supporter{(*row)->id, std::move(*person), (*row)->created_at, (*row)->updated_at};
-    found->person.tags = std::move(*tags);
-    found->person.consent.email = (*row)->consent_email_at.has_value();
-    found->person.consent.sms = (*row)->consent_sms_at.has_value();
-    return {};
-  });
-  // Only after the commit: if the entry cannot be written, nothing is shown.
-  if (!r) return std::unexpected(r.error());
-  return found;
 }
 
 }  // namespace rempart::services

@@ -9,6 +9,7 @@
 #include "core/error.hpp"
 #include "core/person.hpp"
 #include "crypto/keyring.hpp"
+#include "services/vault.hpp"
 #include "store/store.hpp"
 
 namespace rempart::services {
@@ -51,8 +52,9 @@ struct PreparedUpsert {
 
 class RecordWriter {
  public:
-  // `keys` must outlive the writer.
-  explicit RecordWriter(const crypto::KeeperKeyring& keys) : keys_(keys) {}
+  // `keys` must outlive the writer. A merge opens the known record through
+  // the writer's Vault (Vault::open_for_merge).
+  explicit RecordWriter(const crypto::KeeperKeyring& keys) : keys_(keys), vault_(keys) {}
 
   // Creates a supporter for `p`, or merges `p` into the supporter already
   // known by its e-mail (first) or phone. Merging adds consents given now,
@@ -78,33 +80,14 @@ class RecordWriter {
 
  private:
   const crypto::KeeperKeyring& keys_;
+  Vault vault_;
 };
 
-// A record opened for a person to see; only reveal_supporter makes one.
-struct Supporter {
-  store::Bytes id;
-  core::Person person;  // tags and consents included
-  std::int64_t created_at = 0;
-  std::int64_t updated_at = 0;
-};
-// The one way for a person to see a record in full: finds the record by
-// exact e-mail or phone (already normalised), opens it, and commits a
-// `supporter.reveal` audit entry (subject: record id; details: the fields
-// the record holds, how it was looked up, `reason`) before returning it, so
-// the entry is durable before any value leaves this function. A miss writes
-// `supporter.lookup_miss` instead (asking whether someone is a supporter is
-// itself worth recording). `actor` names who asks; `reason` must hold no
-// personal data. Thread-compatible; `store` is used from this thread.
-Result<std::optional<Supporter>> reveal_supporter(store::KeeperStore& store, const crypto::KeeperKeyring& keys,
-                                                  const std::string& actor, std::string_view kind,
-                                                  std::string_view normalised, const std::string& reason);
-
-// Opens a stored record's sealed fields (names, e-mail, phone, postal code,
-// locality, country). Tags and consents are not sealed — the supporter_tags
-// table and the consent columns are their only copy — so they come back
-// empty. For services that show records (directory.cpp); the caller writes
-// the audit entry. Errc::crypto if the record does not open. Thread-safe.
-Result<core::Person> open_supporter(const crypto::KeeperKeyring& keys, const store::SupporterRow& row);
+// The sealed part of a record: its personal fields (names, e-mail, phone,
+// postal code, locality, country), empty ones left out. Tags and consents
+// are not sealed: the supporter_tags table and the consent columns are
+// their only copy.
+std::vector<core::Field> sealed_fields(const core::Person& p);
 
 // The audit action of an upsert outcome.
 std::string_view audit_action(Upsert u);

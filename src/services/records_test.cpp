@@ -35,7 +35,7 @@ struct Records : ::testing::Test {
     return out;
   }
   std::optional<Supporter> find(std::string_view kind, std::string_view v) {
-    return reveal_supporter(*st, keys, "operator:test", kind, v, "test").value();
+    return Vault(keys).reveal_by_contact(*st, "operator:test", kind, v, "test").value();
   }
 };
 

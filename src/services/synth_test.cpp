@@ -41,7 +41,7 @@ SynthRun run_synth(std::size_t rows_per_transaction, std::size_t repeat) {
   }));
   for (std::uint64_t i = 0; i < so.count; ++i) {
     const auto email = synth_person(so.seed, i, i < so.phones).email;
-    auto s = reveal_supporter(*st, keys, "operator:test", "email", email, "test");
+    auto s = Vault(keys).reveal_by_contact(*st, "operator:test", "email", email, "test");
     EXPECT_TRUE(s && *s) << "person " << i;
     if (s && *s) run.people[email] = (*s)->person;
   }

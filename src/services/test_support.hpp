@@ -15,7 +15,9 @@
 
 #include <gtest/gtest.h>
 
+#include "core/person.hpp"
 #include "crypto/keyring.hpp"
+#include "crypto/seal.hpp"
 #include "crypto/secret.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
@@ -44,6 +46,15 @@ struct Fixture {
   crypto::KeeperKeyring keeper_keys() const { return std::move(crypto::load_keeper_keyring(keys).value()); }
   crypto::IntakeKeyring intake_keys() const { return crypto::load_intake_keyring(keys).value(); }
 };
+
+// Opens a stored record's sealed fields with no audit entry, so a test can
+// check what was written. Test-only: production code opens records through
+// services::Vault alone.
+inline Result<core::Person> inspect_record(const crypto::KeeperKeyring& keys, const store::SupporterRow& row) {
+  auto fields = crypto::open_record(keys, row.id, crypto::SealedRecord{row.key_version, row.wrapped_key, row.fields});
+  if (!fields) return std::unexpected(fields.error());
+  return core::to_person(*fields);
+}
 
 // Threads of this process, from /proc: a worker left running shows here.
 inline std::size_t thread_count() {

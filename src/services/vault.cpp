@@ -1,0 +1,133 @@
+#include "services/vault.hpp"
+
+#include <sodium.h>
+
+#include <utility>
+
+#include "crypto/blind_index.hpp"
+#include "crypto/seal.hpp"
+#include "services/records.hpp"
+
+namespace rempart::services {
+namespace {
+
+void wipe(core::Person& p) {
+  for (std::string* s : {&p.given_name, &p.family_name, &p.email, &p.phone, &p.postal_code, &p.locality, &p.country}) {
+    if (!s->empty()) sodium_memzero(s->data(), s->size());
+    s->clear();
+  }
+}
+
+}  // namespace
+
+Result<core::Person> Vault::open(const store::SupporterRow& row) const {
+  crypto::SealedRecord sealed{row.key_version, row.wrapped_key, row.fields};
+  auto fields = crypto::open_record(*keys_, row.id, sealed);
+  if (!fields) return std::unexpected(fields.error());
+  return core::to_person(*fields);
+}
+
+Result<core::Person> Vault::reveal(store::KeeperTx& tx, const store::SupporterRow& row, RevealEntry entry) const {
+  auto person = open(row);
+  if (!person) return person;
+  // The names of the fields shown, never their values.
+  nlohmann::json fields = nlohmann::json::array();
+  if (entry.fields) {
+    for (auto& f : *entry.fields) fields.push_back(std::move(f));
+  } else {
+    for (const auto& f : sealed_fields(*person)) {
+      if (!f.value.empty()) fields.push_back(f.name);
+    }
+  }
+  entry.details["fields"] = std::move(fields);
+  auto e = audit::record(tx, *keys_,
+                         audit::Event{std::move(entry.actor), std::string(audit::action::supporter_reveal),
+                                      audit::to_hex(row.id), std::move(entry.details), std::move(entry.client)});
+  if (!e) {
+    wipe(*person);
+    return std::unexpected(e.error());
+  }
+  return person;
+}
+
+Result<std::optional<Supporter>> Vault::reveal_by_contact(store::KeeperStore& store, const std::string& actor,
+                                                          std::string_view kind, std::string_view normalised,
+                                                          const std::string& reason) const {
+  if (kind != crypto::kBlindIndexEmail && kind != crypto::kBlindIndexPhone) {
+    return fail(Errc::invalid_input, "reveal: unknown lookup kind");
+  }
+  const auto index = crypto::blind_index(keys_->current(), kind, std::string(normalised));
+  const store::Bytes idx(index.begin(), index.end());
+  std::optional<Supporter> found;
+  auto r = store.transact([&](store::KeeperTx& tx) -> Result<void> {
+    auto row = kind == crypto::kBlindIndexEmail ? tx.find_supporter_by_email_index(idx)
+                                                : tx.find_supporter_by_phone_index(idx);
+    if (!row) return std::unexpected(row.error());
+    nlohmann::json details = {{"by", kind}};
+    if (!reason.empty()) details["reason"] = reason;
+    if (!*row) {
+      auto e = audit::record(tx, *keys_,
+                             audit::Event{actor, std::string(audit::action::supporter_lookup_miss), "",
+                                          std::move(details), ""});
+      if (!e) return std::unexpected(e.error());
+      return {};
+    }
+    auto person = reveal(tx, **row, RevealEntry{actor, "", std::move(details), std::nullopt});
+    if (!person) return std::unexpected(person.error());
+    auto tags = tx.tags((*row)->id);
+    if (!tags) {
+      wipe(*person);
+      return std::unexpected(tags.error());
+    }
+    found = Supporter{(*row)->id, std::move(*person), (*row)->created_at, (*row)->updated_at};
+    found->person.tags = std::move(*tags);
+    found->person.consent.email = (*row)->consent_email_at.has_value();
+    found->person.consent.sms = (*row)->consent_sms_at.has_value();
+    return {};
+  });
+  // Only after the commit: if the entry cannot be written, nothing is shown.
+  if (!r) {
+    if (found) wipe(found->person);
+    return std::unexpected(r.error());
+  }
+  return found;
+}
+
+Result<std::vector<core::Person>> Vault::view(store::KeeperStore& store,
+                                              std::span<const store::SupporterRow* const> rows,
+                                              const audit::Event& entry,
+                                              const std::function<Result<void>(store::KeeperTx&)>& also) const {
+  std::vector<core::Person> opened;
+  opened.reserve(rows.size());
+  auto wipe_all = [&] {
+    for (auto& p : opened) wipe(p);
+  };
+  for (const store::SupporterRow* row : rows) {
+    auto p = open(*row);
+    if (!p) {
+      wipe_all();
+      return std::unexpected(p.error());
+    }
+    opened.push_back(std::move(*p));
+  }
+  auto r = store.transact([&](store::KeeperTx& tx) -> Result<void> {
+    auto e = audit::record(tx, *keys_, entry);
+    if (!e) return std::unexpected(e.error());
+    if (also) return also(tx);
+    return {};
+  });
+  // Only after the commit: if the entry cannot be written, nothing is shown.
+  if (!r) {
+    wipe_all();
+    return std::unexpected(r.error());
+  }
+  return opened;
+}
+
+Result<core::Person> Vault::open_for_merge(const store::SupporterRow& row) const { return open(row); }
+
+Result<core::Person> Vault::open_for_export(const store::SupporterRow& row) const { return open(row); }
+
+Result<core::Person> Vault::open_for_honeytoken_shape(const store::SupporterRow& row) const { return open(row); }
+
+}  // namespace rempart::services

@@ -1,0 +1,136 @@
+#pragma once
+// The vault: the one place in the keeper that opens a supporter record.
+//
+// Every open goes through a method of this class, and its name says what
+// the open is for:
+//
+// - Opens that serve a person — a full reveal (`reveal`, `reveal_by_contact`)
+//   or a masked view (`view`) — write their audit entry in a store
+//   transaction, and the values leave the vault only once that transaction
+//   has committed: if the entry cannot be written, nothing is shown.
+// - Opens that only move data are named for the move, and the caller
+//   records them as the move's own entry: `open_for_merge` (a sign-up, an
+//   import or synthetic data merged into a known record: RecordWriter),
+//   `open_for_export` (an approved export's rows, each named in its
+//   `supporter.export` entry: exports.cpp) and `open_for_honeytoken_shape`
+//   (the real records whose shape honeytokens copy, each named in a
+//   `supporter.sample` entry: honeytokens.cpp).
+//
+// The fold opens sealed submissions, not records: crypto::BatchOpener in
+// folder.cpp, a data-moving open whose outcome the fold records per item
+// (supporter.create / merge / unchanged, intake.reject).
+//
+// The vault holds the keeper keyring by reference; whoever loads the
+// keyring (the CLI's open_keeper, `serve`, test fixtures) constructs the
+// vault beside it, and the keyring must outlive it. `keyring()` is there
+// for sealing, blind indexes and the audit chain, never for opening a
+// record: crypto::open_record is called in vault.cpp only.
+//
+// Thread-safe: a Vault holds no state of its own; the stores handed to its
+// methods are used from the calling thread.
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "audit/chain.hpp"
+#include "core/error.hpp"
+#include "core/person.hpp"
+#include "crypto/keyring.hpp"
+#include "store/store.hpp"
+
+namespace rempart::services {
+
+// A record opened in full for a person to see (reveal_by_contact).
+struct Supporter {
+  store::Bytes id;
+  core::Person person;  // tags and consents included
+  std::int64_t created_at = 0;
+  std::int64_t updated_at = 0;
+};
+
+// What the `supporter.reveal` entry of a reveal records, besides the
+// record id (its subject). No personal data anywhere.
+struct RevealEntry {
+  std::string actor;
+  std::string client;  // client address, or ""
+  // "by", "reason", "session", …: as the caller records them. "fields" is
+  // set here.
+  nlohmann::json details = nlohmann::json::object();
+  // The names recorded under "fields": those the person asked for, in that
+  // order; nullopt records the names of every sealed field the record
+  // holds (core::field names).
+  std::optional<std::vector<std::string>> fields;
+};
+
+class Vault {
+ public:
+  // `keys` must outlive the vault.
+  explicit Vault(const crypto::KeeperKeyring& keys) : keys_(&keys) {}
+
+  // For sealing, blind indexes and the audit chain; never to open a record.
+  const crypto::KeeperKeyring& keyring() const noexcept { return *keys_; }
+
+  // ---- Opens that serve a person ----------------------------------------------
+
+  // The one full reveal: opens `row` (read in `tx`) and appends its
+  // `supporter.reveal` entry (subject: the record id; details: `entry`'s,
+  // with "fields") in `tx`. The caller returns the values only after `tx`
+  // commits, and returns the error of this call to roll `tx` back. Tags and
+  // consents are not sealed (they come back empty): read them from the row
+  // and its tags. Errc::crypto if the record does not open (nothing is
+  // appended).
+  Result<core::Person> reveal(store::KeeperTx& tx, const store::SupporterRow& row, RevealEntry entry) const;
+
+  // A full reveal by exact e-mail or phone (`kind` "email" | "phone",
+  // `normalised` already normalised): the CLI's. Finds the record, reveals
+  // it as above with details {"by": kind, "reason": reason (left out when
+  // empty), "fields": the fields the record holds}, and returns it, tags and
+  // consents included, once the entry has committed. A miss commits
+  // `supporter.lookup_miss` {"by", "reason"} instead (asking whether someone
+  // is a supporter is itself worth recording) and returns nullopt. `actor`
+  // names who asks; `reason` must hold no personal data. Errc::invalid_input
+  // for another kind.
+  Result<std::optional<Supporter>> reveal_by_contact(store::KeeperStore& store, const std::string& actor,
+                                                     std::string_view kind, std::string_view normalised,
+                                                     const std::string& reason) const;
+
+  // A masked view (the directory's lists, searches and record page): opens
+  // `rows`, then commits `entry` followed by whatever `also` writes (the
+  // guard's charges) in one transaction, and only then returns the opened
+  // records, in the order of `rows`. A record that does not open fails the
+  // call before anything is written (Errc::crypto); an error from `also`
+  // rolls the entry back and is returned. The caller masks what it shows.
+  // Tags and consents come back empty, as from `reveal`.
+  Result<std::vector<core::Person>> view(store::KeeperStore& store,
+                                         std::span<const store::SupporterRow* const> rows, const audit::Event& entry,
+                                         const std::function<Result<void>(store::KeeperTx&)>& also) const;
+
+  // ---- Opens that only move data ------------------------------------------------
+
+  // A known record opened to merge a sign-up, an import row or a synthetic
+  // person into it (RecordWriter::upsert), inside the transaction that
+  // writes the merge (and the fold's supporter.merge entry).
+  Result<core::Person> open_for_merge(const store::SupporterRow& row) const;
+
+  // A record opened to write it into an approved export, inside the
+  // transaction that names it in the export's `supporter.export` entry.
+  Result<core::Person> open_for_export(const store::SupporterRow& row) const;
+
+  // A real record opened to copy its shape into honeytokens; the planting
+  // names it in a `supporter.sample` entry. The caller wipes the values
+  // once the shape is taken.
+  Result<core::Person> open_for_honeytoken_shape(const store::SupporterRow& row) const;
+
+ private:
+  Result<core::Person> open(const store::SupporterRow& row) const;
+
+  const crypto::KeeperKeyring* keys_;
+};
+
+}  // namespace rempart::services
