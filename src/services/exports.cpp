@@ -18,6 +18,7 @@
 #include <utility>
 
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
 
 #include "audit/chain.hpp"
 #include "core/text.hpp"
@@ -261,6 +262,26 @@ Result<void> write_atomically(const std::filesystem::path& path, std::string_vie
   return {};
 }
 
+// Renames a written file to its final name, then syncs the directory.
+Result<void> move_into_place(const std::filesystem::path& from, const std::filesystem::path& to) {
+  if (::rename(from.c_str(), to.c_str()) != 0) {
+    return fail(Errc::io, std::string("cannot move the export file in place: ") + std::strerror(errno));
+  }
+  const int dfd = ::open(to.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    (void)::fsync(dfd);
+    ::close(dfd);
+  }
+  return {};
+}
+
+// `n` random bytes as hex, for names no other writer picks.
+std::string random_hex(std::size_t n) {
+  Bytes b(n);
+  randombytes_buf(b.data(), b.size());
+  return core::to_hex(b);
+}
+
 Result<std::string> read_whole(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return fail(Errc::io, "the export file is missing");
@@ -284,8 +305,10 @@ struct Canary {
 };
 
 // Whether `index` names a record or a canary already (or one of this file).
-Result<bool> index_taken(store::KeeperTx& tx, std::string_view kind, const Bytes& index,
-                         const std::set<Bytes>& this_file) {
+// `tx` reads the canaries and the supporters: a transaction, or the store
+// inside a snapshot.
+template <class Reads>
+Result<bool> index_taken(Reads& tx, std::string_view kind, const Bytes& index, const std::set<Bytes>& this_file) {
   if (this_file.contains(index)) return true;
   auto c = tx.find_canary(index);
   if (!c) return propagate(c);
@@ -296,7 +319,8 @@ Result<bool> index_taken(store::KeeperTx& tx, std::string_view kind, const Bytes
   return s->has_value();
 }
 
-Result<Canary> make_canary(store::KeeperTx& tx, const crypto::KeeperKeyring& keys, const ExportOptions& opt,
+template <class Reads>
+Result<Canary> make_canary(Reads& tx, const crypto::KeeperKeyring& keys, const ExportOptions& opt,
                            const std::vector<FieldKind>& fields, std::int64_t export_id,
                            const std::vector<std::pair<std::string, std::string>>& places, std::set<Bytes>& taken) {
   const crypto::KeySet& ks = keys.current();
@@ -524,29 +548,33 @@ Result<ExportRequest> Exports::approve(const Asker& who, const std::string& appr
   if (auto d = ensure_dir(opt_.dir); !d) return std::unexpected(d.error());
   const std::filesystem::path path = file_of(opt_.dir, id);
 
-  // 3. Build, seal, write and record in one transaction.
-  ExportRequest result;
-  bool file_written = false;
-  auto r = store_->transact([&](store::KeeperTx& tx) -> Result<void> {
-    auto found = tx.find_export(id);
+  // 3. Build and seal the file from one snapshot, outside the write lock:
+  // the fold and the console's writes go on while every record is opened,
+  // written out and sealed.
+  store::ExportRow row;
+  std::vector<FieldKind> fields;
+  std::vector<store::CanaryRow> marks;
+  nlohmann::json ids = nlohmann::json::array();
+  std::size_t real_rows = 0;
+  std::string sealed;
+  auto built = store_->snapshot([&]() -> Result<void> {
+    auto found = store_->find_export(id);
     if (!found) return propagate(found);
     if (!*found) return fail(Errc::not_found, "export approve: no such request");
-    store::ExportRow row = std::move(**found);
+    row = std::move(**found);
     if (row.status != kStatusPending) return fail(Errc::conflict, "export approve: the request is not pending");
     if (row.requester_id == *approver) return fail(Errc::permission, "export approve: the requester cannot approve");
-    const std::int64_t now = opt_.clock();
-    if (now >= row.expires_at) return fail(Errc::conflict, "export approve: the request has expired");
-    auto key = tx.export_public_key(row.requester_id);
+    if (opt_.clock() >= row.expires_at) return fail(Errc::conflict, "export approve: the request has expired");
+    auto key = store_->export_public_key(row.requester_id);
     if (!key) return propagate(key);
     if (!*key) return fail(Errc::invalid_input, "export approve: the requester has no export key");
-    const std::vector<FieldKind> fields = split_fields(row.fields);
+    fields = split_fields(row.fields);
 
     // Real rows first, in memory only.
     std::vector<std::string> lines;
     std::vector<std::pair<std::string, std::string>> places;
-    nlohmann::json ids = nlohmann::json::array();
     Result<void> opened;
-    auto scan = tx.scan_real_supporters(row.tag, [&](const store::SupporterRow& s) {
+    auto scan = store_->scan_real_supporters(row.tag, [&](const store::SupporterRow& s) {
       auto p = vault_->open_for_export(s);
       if (!p) {
         opened = std::unexpected(p.error());
@@ -571,13 +599,12 @@ Result<ExportRequest> Exports::approve(const Asker& who, const std::string& appr
       clear_lines();
       return !scan ? scan : opened;
     }
-    const std::size_t real_rows = lines.size();
+    real_rows = lines.size();
 
     // Canaries at random places among them.
     std::set<Bytes> taken;
-    std::vector<store::CanaryRow> marks;
     for (std::size_t i = 0; i < opt_.canaries; ++i) {
-      auto c = make_canary(tx, *keys_, opt_, fields, id, places, taken);
+      auto c = make_canary(*store_, *keys_, opt_, fields, id, places, taken);
       if (!c) {
         clear_lines();
         return propagate(c);
@@ -593,11 +620,33 @@ Result<ExportRequest> Exports::approve(const Asker& who, const std::string& appr
     csv_header(csv, fields);
     for (const auto& l : lines) csv += l;
     clear_lines();
-    auto sealed = seal_file(csv, **key, id);
+    auto s = seal_file(csv, **key, id);
     wipe(csv);
-    if (!sealed) return propagate(sealed);
+    if (!s) return propagate(s);
+    sealed = std::move(*s);
+    return {};
+  });
+  if (!built) return std::unexpected(built.error());
 
+  // 4. The file, under a name of this approval's own: a concurrent approval
+  // of the same request (which will fail to record) cannot touch it.
+  const std::filesystem::path pending = path.string() + ".pending-" + random_hex(8);
+  if (auto w = write_atomically(pending, sealed); !w) return std::unexpected(w.error());
+
+  // 5. Record, in one short transaction: the request must still be pending
+  // and no canary value may have been taken since the snapshot.
+  ExportRequest result;
+  auto r = store_->transact([&](store::KeeperTx& tx) -> Result<void> {
+    auto found = tx.find_export(id);
+    if (!found) return propagate(found);
+    if (!*found) return fail(Errc::not_found, "export approve: no such request");
+    if ((*found)->status != kStatusPending) return fail(Errc::conflict, "export approve: the request is not pending");
+    const std::int64_t now = opt_.clock();
+    if (now >= (*found)->expires_at) return fail(Errc::conflict, "export approve: the request has expired");
     for (const auto& m : marks) {
+      auto t = index_taken(tx, m.kind, m.blind_index, {});
+      if (!t) return propagate(t);
+      if (*t) return fail(Errc::retry_later, "export approve: a canary value was taken meanwhile; approve again");
       if (auto i = tx.insert_canary(m); !i) return i;
     }
     row.status = std::string(kStatusApproved);
@@ -628,11 +677,6 @@ Result<ExportRequest> Exports::approve(const Asker& who, const std::string& appr
                                       who.client},
                          at_us);
     if (!e) return propagate(e);
-
-    // Last, so a failure above leaves no file; the commit can still fail
-    // (then the file is removed below).
-    if (auto w = write_atomically(path, *sealed); !w) return w;
-    file_written = true;
     Names names(tx);
     auto x = to_request(row, names);
     if (!x) return propagate(x);
@@ -640,8 +684,15 @@ Result<ExportRequest> Exports::approve(const Asker& who, const std::string& appr
     return {};
   });
   if (!r) {
-    if (file_written) ::unlink(path.c_str());
+    ::unlink(pending.c_str());
     return std::unexpected(r.error());
+  }
+  // Recorded: the file takes its name. Should that fail, the approval
+  // stands and the download reports the file missing.
+  if (auto m = move_into_place(pending, path); !m) {
+    spdlog::error("export {}: the sealed file could not take its name ({})", id, errc_name(m.error().code));
+    ::unlink(pending.c_str());
+    return std::unexpected(m.error());
   }
   return result;
 }

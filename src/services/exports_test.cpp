@@ -230,6 +230,33 @@ TEST_F(ExportsTest, WrongOrReplayedCodeIsRefused) {
   EXPECT_EQ((*exports->list(alice->account_id))[0].status, "pending");
 }
 
+// The file is built from a snapshot, then recorded in a transaction of its
+// own: a request that expires in between is not recorded, and neither its
+// file nor a file under its pending name is left behind.
+TEST_F(ExportsTest, ARequestThatExpiresWhileItsFileIsBuiltIsNotRecorded) {
+  seed(3);
+  const auto id = request("");
+  ExportOptions eo;
+  eo.dir = fx.dir / "data" / "exports";
+  int calls = 0;
+  // The first check and the snapshot see the request live; the record
+  // step, a week later.
+  eo.clock = [&] { return ++calls <= 2 ? now_ : now_ + 7 * 86'400; };
+  Exports late(*st, vault, eo);
+  auto r = late.approve(as(*bob), bob->account_id, id, *accounts, code(*bob));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Errc::conflict);
+  EXPECT_EQ(calls, 3);
+  EXPECT_EQ((*exports->list(""))[0].status, "pending");
+  EXPECT_TRUE(entries(audit::action::export_approve).empty());
+  EXPECT_TRUE(entries(audit::action::supporter_export).empty());
+  std::size_t files = 0;
+  if (std::filesystem::exists(eo.dir)) {
+    for ([[maybe_unused]] const auto& f : std::filesystem::directory_iterator(eo.dir)) ++files;
+  }
+  EXPECT_EQ(files, 0u);
+}
+
 TEST_F(ExportsTest, ApproverMustBeAnIndependentAdminOfLongStanding) {
   seed(2);
   // An admin made just now cannot approve a request made now, with a good
