@@ -29,26 +29,27 @@ std::int64_t now_seconds() {
 
 std::string PendingSignins::add(const std::string& name, std::string_view password, const std::string& client) {
   const auto now = now_seconds();
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   std::erase_if(pending_, [&](const auto& kv) { return kv.second.expires <= now; });
   // A few sign-ins in flight per address: past that, this address's oldest
   // gives way, so one address can neither fill the table nor touch another
   // address's sign-ins.
-  const auto oldest_of = [&](const auto& keep) {
-    auto found = pending_.end();
-    for (auto it = pending_.begin(); it != pending_.end(); ++it) {
-      if (keep(it->second) && (found == pending_.end() || it->second.arrival < found->second.arrival)) found = it;
+  // The table is passed in, so the lambda reads nothing the lock guards.
+  const auto oldest_of = [](auto& table, const auto& keep) {
+    auto found = table.end();
+    for (auto it = table.begin(); it != table.end(); ++it) {
+      if (keep(it->second) && (found == table.end() || it->second.arrival < found->second.arrival)) found = it;
     }
     return found;
   };
   std::size_t mine = 0;
   for (const auto& [id, p] : pending_) mine += p.client == client ? 1 : 0;
   if (mine >= kMaxPendingPerClient) {
-    pending_.erase(oldest_of([&](const PendingSignin& p) { return p.client == client; }));
+    pending_.erase(oldest_of(pending_, [&](const PendingSignin& p) { return p.client == client; }));
   }
   // Full (many addresses at once): the oldest pending sign-in gives way, so
   // nobody can block every sign-in by filling the table.
-  if (pending_.size() >= kMaxPending) pending_.erase(oldest_of([](const PendingSignin&) { return true; }));
+  if (pending_.size() >= kMaxPending) pending_.erase(oldest_of(pending_, [](const PendingSignin&) { return true; }));
   auto secret = crypto::SecretBytes::copy_of(
       {reinterpret_cast<const std::uint8_t*>(password.data()), password.size()});
   if (!secret) return {};
@@ -64,7 +65,7 @@ std::string PendingSignins::add(const std::string& name, std::string_view passwo
 }
 
 std::optional<PendingSignin> PendingSignins::take(const std::string& id, const std::string& client) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   const auto it = pending_.find(id);
   if (it == pending_.end()) return std::nullopt;
   PendingSignin p = std::move(it->second);

@@ -15,6 +15,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "core/mutex.hpp"
 #include "crypto/secret.hpp"
 
 namespace rempart::console::detail {
@@ -47,9 +48,9 @@ class PendingSignins {
   std::optional<PendingSignin> take(const std::string& id, const std::string& client);
 
  private:
-  std::mutex mu_;
-  std::unordered_map<std::string, PendingSignin> pending_;  // guarded by mu_
-  std::uint64_t arrivals_ = 0;                               // guarded by mu_
+  Mutex mu_;
+  std::unordered_map<std::string, PendingSignin> pending_ REMPART_GUARDED_BY(mu_);
+  std::uint64_t arrivals_ REMPART_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace rempart::console::detail

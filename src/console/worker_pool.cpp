@@ -27,7 +27,7 @@ WorkerPool::~WorkerPool() { stop(); }
 
 bool WorkerPool::post(Job job) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (stopping_ || queue_.size() >= max_queued_) return false;
     queue_.push_back(std::move(job));
   }
@@ -37,7 +37,7 @@ bool WorkerPool::post(Job job) {
 
 void WorkerPool::stop() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (stopping_ && threads_.empty()) return;
     stopping_ = true;
   }
@@ -52,8 +52,8 @@ void WorkerPool::run(Worker& w) {
   for (;;) {
     Job job;
     {
-      std::unique_lock lock(mu_);
-      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      MutexLock lock(mu_);
+      while (!stopping_ && queue_.empty()) lock.wait(cv_);
       if (queue_.empty()) return;  // stopping and drained
       job = std::move(queue_.front());
       queue_.pop_front();

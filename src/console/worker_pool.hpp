@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/mutex.hpp"
 #include "auth/accounts.hpp"
 #include "core/error.hpp"
 #include "services/directory.hpp"
@@ -53,11 +54,11 @@ class WorkerPool {
   WorkerPool() = default;
   void run(Worker& w);
 
-  std::mutex mu_;
+  Mutex mu_;
   std::condition_variable cv_;
-  std::deque<Job> queue_;
-  std::size_t max_queued_ = 0;
-  bool stopping_ = false;
+  std::deque<Job> queue_ REMPART_GUARDED_BY(mu_);
+  std::size_t max_queued_ = 0;  // set before the threads start
+  bool stopping_ REMPART_GUARDED_BY(mu_) = false;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::thread> threads_;
 };

@@ -31,7 +31,7 @@ void RateLimiter::evict_refilled(Clock::time_point now) {
 }
 
 RateDecision RateLimiter::acquire(std::string_view key, Clock::time_point now) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   evict_refilled(now);
   auto it = index_.find(key);
   if (it == index_.end()) {
@@ -60,7 +60,7 @@ RateDecision RateLimiter::acquire(std::string_view key, Clock::time_point now) {
 }
 
 std::size_t RateLimiter::size() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return lru_.size();
 }
 

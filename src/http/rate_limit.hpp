@@ -14,6 +14,7 @@
 #include <unordered_map>
 
 #include "core/error.hpp"
+#include "core/mutex.hpp"
 
 namespace rempart::http {
 
@@ -54,12 +55,12 @@ class RateLimiter {
   };
   using Lru = std::list<Bucket>;  // most recently used first
 
-  void evict_refilled(Clock::time_point now);  // requires mu_
+  void evict_refilled(Clock::time_point now) REMPART_REQUIRES(mu_);
 
   const RateLimiterOptions opts_;
-  mutable std::mutex mu_;
-  Lru lru_;                                                        // guarded by mu_
-  std::unordered_map<std::string_view, Lru::iterator> index_;      // guarded by mu_; views into lru_
+  mutable Mutex mu_;
+  Lru lru_ REMPART_GUARDED_BY(mu_);
+  std::unordered_map<std::string_view, Lru::iterator> index_ REMPART_GUARDED_BY(mu_);  // views into lru_
 };
 
 // The rate-limiting key for a client address: IPv4 addresses (also when

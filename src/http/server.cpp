@@ -44,6 +44,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/mutex.hpp"
+
 namespace rempart::http {
 
 namespace net = boost::asio;
@@ -72,8 +74,8 @@ class SessionBase {
 // Lets responders that outlive the server find out, under a lock, that the
 // io_context is gone, instead of posting into freed memory.
 struct Gate {
-  std::mutex m;
-  bool closed = false;  // guarded by m
+  Mutex m;
+  bool closed REMPART_GUARDED_BY(m) = false;
 };
 
 // After answering a protocol error we half-close and read what the client
@@ -227,14 +229,14 @@ struct Server::State {
   std::vector<std::thread> threads;
   std::shared_ptr<Gate> gate = std::make_shared<Gate>();
 
-  std::mutex m;
+  Mutex m;
   std::condition_variable drained;
-  // Strong references to every live connection (guarded by m): a connection
-  // waiting for its Handler has no pending I/O to keep it alive, and the
-  // server must be able to cut every connection on stop.
-  std::unordered_map<SessionBase*, std::shared_ptr<SessionBase>> sessions;
-  bool stopping = false;  // guarded by m
-  bool stopped = false;   // guarded by m
+  // Strong references to every live connection: a connection waiting for
+  // its Handler has no pending I/O to keep it alive, and the server must be
+  // able to cut every connection on stop.
+  std::unordered_map<SessionBase*, std::shared_ptr<SessionBase>> sessions REMPART_GUARDED_BY(m);
+  bool stopping REMPART_GUARDED_BY(m) = false;
+  bool stopped REMPART_GUARDED_BY(m) = false;
 
   State(ServerOptions o, Handler h, ErrorRenderer r, std::optional<net::ssl::context> t)
       : opts(std::move(o)),
@@ -247,7 +249,7 @@ struct Server::State {
         accept_retry(accept_strand) {}
 
   void remove(SessionBase* s) {
-    std::lock_guard lock(m);
+    MutexLock lock(m);
     sessions.erase(s);
     if (sessions.empty()) drained.notify_all();
   }
@@ -573,7 +575,7 @@ struct ResponderState {
   std::atomic<bool> called{false};
 
   void deliver(std::optional<Response> res) {
-    std::lock_guard lock(gate->m);
+    MutexLock lock(gate->m);
     if (gate->closed) return;
     auto s = session.lock();
     if (!s) return;
@@ -621,7 +623,7 @@ void Server::State::on_accept(error_code ec, tcp::socket socket) {
   }
   auto admit = [this](auto session) {
     {
-      std::lock_guard lock(m);
+      MutexLock lock(m);
       if (stopping) return;  // the socket closes with `session`
       sessions.emplace(session.get(), session);
     }
@@ -724,7 +726,7 @@ void Server::stop() {
   State& st = *state_;
   std::vector<std::shared_ptr<SessionBase>> live;
   {
-    std::lock_guard lock(st.m);
+    MutexLock lock(st.m);
     if (st.stopped) return;
     st.stopped = true;
     st.stopping = true;
@@ -739,13 +741,17 @@ void Server::stop() {
   for (auto& s : live) net::post(s->executor(), [s] { s->begin_shutdown(); });
   live.clear();
   {
-    std::unique_lock lock(st.m);
-    if (!st.drained.wait_for(lock, st.opts.drain_timeout, [&] { return st.sessions.empty(); })) {
+    MutexLock lock(st.m);
+    const auto until = std::chrono::steady_clock::now() + st.opts.drain_timeout;
+    while (!st.sessions.empty()) {
+      if (!lock.wait_until(st.drained, until)) break;
+    }
+    if (!st.sessions.empty()) {
       spdlog::warn("http stop: {} connection(s) cut after the drain timeout", st.sessions.size());
     }
   }
   {
-    std::lock_guard lock(st.gate->m);
+    MutexLock lock(st.gate->m);
     st.gate->closed = true;
   }
   st.work.reset();
@@ -755,7 +761,7 @@ void Server::stop() {
   // Sockets must close while their io_context still exists.
   std::unordered_map<SessionBase*, std::shared_ptr<SessionBase>> rest;
   {
-    std::lock_guard lock(st.m);
+    MutexLock lock(st.m);
     rest.swap(st.sessions);
   }
   rest.clear();

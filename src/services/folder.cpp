@@ -231,7 +231,7 @@ FoldLoop::~FoldLoop() { stop(); }
 
 void FoldLoop::poke() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     poked_ = true;
   }
   cv_.notify_one();
@@ -239,7 +239,7 @@ void FoldLoop::poke() {
 
 void FoldLoop::stop() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     stopping_ = true;
   }
   cv_.notify_one();
@@ -267,8 +267,11 @@ void FoldLoop::run() {
     if (after_pass_) after_pass_();
     if (last_pass && n < batch_) return;
     if (r && n == batch_) continue;  // more waiting: keep up with intake
-    std::unique_lock lock(mu_);
-    cv_.wait_for(lock, interval_, [&] { return stopping_ || poked_; });
+    MutexLock lock(mu_);
+    const auto until = std::chrono::steady_clock::now() + interval_;
+    while (!stopping_ && !poked_) {
+      if (!lock.wait_until(cv_, until)) break;
+    }
     poked_ = false;
     if (stopping_) last_pass = true;
   }

@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/mutex.hpp"
 #include "core/validate.hpp"
 #include "crypto/keyring.hpp"
 #include "services/records.hpp"
@@ -116,10 +117,10 @@ class FoldLoop {
   std::chrono::milliseconds interval_;
   std::size_t batch_;
   std::function<void()> after_pass_;
-  std::mutex mu_;
+  Mutex mu_;
   std::condition_variable cv_;
-  bool stopping_ = false;  // guarded by mu_
-  bool poked_ = false;     // guarded by mu_
+  bool stopping_ REMPART_GUARDED_BY(mu_) = false;
+  bool poked_ REMPART_GUARDED_BY(mu_) = false;
   std::atomic<std::uint64_t> folded_{0};
   std::thread thread_;
 };

@@ -18,8 +18,11 @@ Result<std::unique_ptr<IntakeWriter>> IntakeWriter::start(const crypto::IntakeKe
   std::unique_ptr<IntakeWriter> w(new IntakeWriter(keys, std::move(store), opts));
   auto first = crypto::BatchSealer::create(w->keys_);
   if (!first) return std::unexpected(first.error());
-  w->batch_ = std::move(*first);
-  w->batch_born_ = std::chrono::steady_clock::now();
+  {
+    MutexLock lock(w->mu_);
+    w->batch_ = std::move(*first);
+    w->batch_born_ = std::chrono::steady_clock::now();
+  }
   w->thread_ = std::thread([p = w.get()] { p->run(); });
   return w;
 }
@@ -31,7 +34,7 @@ IntakeWriter::IntakeWriter(const crypto::IntakeKeyring& keys, std::unique_ptr<st
 IntakeWriter::~IntakeWriter() { stop(); }
 
 std::shared_ptr<const crypto::BatchSealer> IntakeWriter::current_batch() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   batch_used_ = true;
   return batch_;
 }
@@ -59,7 +62,7 @@ void IntakeWriter::submit(core::Person p, std::function<void(bool)> done) {
   item.batch = std::move(batch);
   item.done = std::move(done);
   {
-    std::unique_lock lock(mu_);
+    MutexLock lock(mu_);
     if (stopping_ || queue_.size() >= opts_.max_queue) {
       ++stats_.failed;
       lock.unlock();
@@ -87,9 +90,11 @@ void IntakeWriter::run() {
       }
     }
     {
-      std::unique_lock lock(mu_);
+      MutexLock lock(mu_);
       const auto deadline = batch_born_ + opts_.batch_lifetime;
-      cv_.wait_until(lock, deadline, [&] { return stopping_ || !queue_.empty(); });
+      while (!stopping_ && queue_.empty()) {
+        if (!lock.wait_until(cv_, deadline)) break;
+      }
       if (queue_.empty() && stopping_) return;
       const std::size_t n = std::min(queue_.size(), opts_.max_group);
       group.clear();
@@ -137,7 +142,7 @@ void IntakeWriter::commit(std::vector<Pending>& group) {
   auto r = store_->append(batches, rows);
   if (!r) spdlog::error("intake: commit of {} submissions failed ({})", group.size(), errc_name(r.error().code));
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (r) {
       stats_.committed += group.size();
       ++stats_.commits;
@@ -152,18 +157,18 @@ void IntakeWriter::commit(std::vector<Pending>& group) {
 
 void IntakeWriter::stop() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (stopping_ && !thread_.joinable()) return;
     stopping_ = true;
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   batch_.reset();
 }
 
 IntakeWriterStats IntakeWriter::stats() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return stats_;
 }
 

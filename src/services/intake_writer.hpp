@@ -11,6 +11,7 @@
 #include <mutex>
 #include <thread>
 
+#include "core/mutex.hpp"
 #include "crypto/keyring.hpp"
 #include "crypto/seal.hpp"
 #include "services/submission_sink.hpp"
@@ -67,14 +68,14 @@ class IntakeWriter final : public SubmissionSink {
   std::unique_ptr<store::IntakeStore> store_;  // used by the writer thread only
   IntakeWriterOptions opts_;
 
-  mutable std::mutex mu_;
+  mutable Mutex mu_;
   std::condition_variable cv_;
-  std::deque<Pending> queue_;                          // guarded by mu_
-  std::shared_ptr<const crypto::BatchSealer> batch_;   // guarded by mu_
-  std::chrono::steady_clock::time_point batch_born_;   // guarded by mu_
-  bool batch_used_ = false;                            // guarded by mu_
-  bool stopping_ = false;                              // guarded by mu_
-  IntakeWriterStats stats_;                            // guarded by mu_
+  std::deque<Pending> queue_ REMPART_GUARDED_BY(mu_);
+  std::shared_ptr<const crypto::BatchSealer> batch_ REMPART_GUARDED_BY(mu_);
+  std::chrono::steady_clock::time_point batch_born_ REMPART_GUARDED_BY(mu_);
+  bool batch_used_ REMPART_GUARDED_BY(mu_) = false;
+  bool stopping_ REMPART_GUARDED_BY(mu_) = false;
+  IntakeWriterStats stats_ REMPART_GUARDED_BY(mu_);
   std::thread thread_;
 };
 

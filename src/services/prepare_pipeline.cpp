@@ -6,7 +6,7 @@ namespace rempart::services {
 
 Worker::~Worker() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     stopping_ = true;
   }
   cv_.notify_all();
@@ -14,7 +14,7 @@ Worker::~Worker() {
 }
 
 void Worker::post(std::function<void()> fn) {
-  std::unique_lock lock(mu_);
+  MutexLock lock(mu_);
   if (busy_) throw std::logic_error("Worker::post: the previous task was not waited for");
   if (!thread_.joinable()) thread_ = std::thread([this] { loop(); });  // may throw: nothing posted yet
   task_ = std::move(fn);
@@ -25,16 +25,16 @@ void Worker::post(std::function<void()> fn) {
 }
 
 std::exception_ptr Worker::wait() noexcept {
-  std::unique_lock lock(mu_);
-  cv_.wait(lock, [&] { return !busy_; });
+  MutexLock lock(mu_);
+  while (busy_) lock.wait(cv_);
   return std::exchange(error_, nullptr);
 }
 
 void Worker::loop() noexcept {
-  std::unique_lock lock(mu_);
+  MutexLock lock(mu_);
   for (;;) {
     // A task posted before the destructor ran is still run.
-    cv_.wait(lock, [&] { return task_ != nullptr || stopping_; });
+    while (task_ == nullptr && !stopping_) lock.wait(cv_);
     if (task_ == nullptr) return;
     std::function<void()> fn = std::exchange(task_, nullptr);
     lock.unlock();

@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "core/error.hpp"
+#include "core/mutex.hpp"
 
 namespace rempart::services {
 
@@ -41,12 +42,12 @@ class Worker {
   std::exception_ptr wait() noexcept;
   void loop() noexcept;
 
-  std::mutex mu_;
+  Mutex mu_;
   std::condition_variable cv_;
-  std::function<void()> task_;  // guarded by mu_: posted, not yet taken
-  bool busy_ = false;           // guarded by mu_: posted, not yet returned
-  bool stopping_ = false;       // guarded by mu_
-  std::exception_ptr error_;    // guarded by mu_: what the last task threw
+  std::function<void()> task_ REMPART_GUARDED_BY(mu_);  // posted, not yet taken
+  bool busy_ REMPART_GUARDED_BY(mu_) = false;  // posted, not yet returned
+  bool stopping_ REMPART_GUARDED_BY(mu_) = false;
+  std::exception_ptr error_ REMPART_GUARDED_BY(mu_);  // what the last task threw
   std::thread thread_;
 };
 

@@ -12,7 +12,7 @@ Checkpointer::Checkpointer(std::filesystem::path db, int wal_pages)
 
 Checkpointer::~Checkpointer() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     stopping_ = true;
   }
   cv_.notify_one();
@@ -22,7 +22,7 @@ Checkpointer::~Checkpointer() {
 void Checkpointer::attach(sqlite3* conn) noexcept { sqlite3_wal_hook(conn, &Checkpointer::on_commit, this); }
 
 CheckpointStats Checkpointer::stats() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return stats_;
 }
 
@@ -33,7 +33,7 @@ int Checkpointer::on_commit(void* self, sqlite3*, const char*, int wal_pages) no
   auto* c = static_cast<Checkpointer*>(self);
   if (wal_pages < c->wal_pages_) return SQLITE_OK;
   {
-    std::lock_guard lock(c->mu_);
+    MutexLock lock(c->mu_);
     ++c->stats_.requested;
     if (c->pending_) return SQLITE_OK;
     c->pending_ = true;
@@ -46,8 +46,8 @@ void Checkpointer::run() {
   std::optional<Connection> conn;
   for (;;) {
     {
-      std::unique_lock lock(mu_);
-      cv_.wait(lock, [&] { return pending_ || stopping_; });
+      MutexLock lock(mu_);
+      while (!pending_ && !stopping_) lock.wait(cv_);
       if (stopping_) return;
       pending_ = false;
     }
@@ -60,7 +60,7 @@ void Checkpointer::run() {
     const int rc = conn ? sqlite3_wal_checkpoint_v2(conn->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
                                                     nullptr)
                         : SQLITE_CANTOPEN;
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (rc == SQLITE_OK) {
       ++stats_.completed;
     } else {

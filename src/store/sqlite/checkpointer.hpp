@@ -18,6 +18,8 @@
 #include <mutex>
 #include <thread>
 
+#include "core/mutex.hpp"
+
 namespace rempart::store::sqlite {
 
 // The WAL size, in pages, past which a checkpoint is due: the same 8,000 as
@@ -56,11 +58,11 @@ class Checkpointer {
 
   const std::filesystem::path db_;
   const int wal_pages_;
-  mutable std::mutex mu_;
+  mutable Mutex mu_;
   std::condition_variable cv_;
-  bool pending_ = false;
-  bool stopping_ = false;
-  CheckpointStats stats_;
+  bool pending_ REMPART_GUARDED_BY(mu_) = false;
+  bool stopping_ REMPART_GUARDED_BY(mu_) = false;
+  CheckpointStats stats_ REMPART_GUARDED_BY(mu_);
   std::thread thread_;  // last: started once every member above exists
 };
 

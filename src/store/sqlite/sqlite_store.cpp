@@ -17,6 +17,7 @@
 #include <thread>
 #include <utility>
 
+#include "core/mutex.hpp"
 #include "store/sqlite/checkpointer.hpp"
 #include "store/sqlite/connection.hpp"
 #include "store/sqlite/migrations.hpp"
@@ -1577,7 +1578,7 @@ class SqliteBackend final : public Backend {
   Result<std::unique_ptr<InboxStore>> open_inbox() override { return open_sqlite_inbox(inbox()); }
   Result<std::unique_ptr<KeeperStore>> open_keeper(KeeperUse use, std::size_t* upgraded) override {
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       if (!upgraded_) {
         auto moved = sqlite::upgrade_keeper_files(records(), inbox());
         if (!moved) return propagate(moved);
@@ -1595,8 +1596,8 @@ class SqliteBackend final : public Backend {
   std::filesystem::path inbox() const { return dir_ / sqlite::kInboxFile; }
 
   const std::filesystem::path dir_;
-  std::mutex mu_;
-  bool upgraded_ = false;  // guarded by mu_
+  Mutex mu_;
+  bool upgraded_ REMPART_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace
