@@ -228,6 +228,19 @@ std::filesystem::path file_of(const std::filesystem::path& dir, std::int64_t id)
 // Writes `bytes` to `path` through a temporary file in the same directory
 // (0600, fsynced, renamed over, directory fsynced): readers see the whole
 // file or none.
+// Renames a written file to its final name, then syncs the directory.
+Result<void> move_into_place(const std::filesystem::path& from, const std::filesystem::path& to) {
+  if (::rename(from.c_str(), to.c_str()) != 0) {
+    return fail(Errc::io, std::string("cannot move the export file in place: ") + std::strerror(errno));
+  }
+  const int dfd = ::open(to.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    (void)::fsync(dfd);
+    ::close(dfd);
+  }
+  return {};
+}
+
 Result<void> write_atomically(const std::filesystem::path& path, std::string_view bytes) {
   const std::filesystem::path tmp = path.string() + ".tmp";
   ::unlink(tmp.c_str());
@@ -249,28 +262,9 @@ Result<void> write_atomically(const std::filesystem::path& path, std::string_vie
     ::unlink(tmp.c_str());
     return fail(Errc::io, "cannot flush the export file");
   }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int err = errno;
+  if (auto m = move_into_place(tmp, path); !m) {
     ::unlink(tmp.c_str());
-    return fail(Errc::io, std::string("cannot move the export file in place: ") + std::strerror(err));
-  }
-  const int dfd = ::open(path.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    (void)::fsync(dfd);
-    ::close(dfd);
-  }
-  return {};
-}
-
-// Renames a written file to its final name, then syncs the directory.
-Result<void> move_into_place(const std::filesystem::path& from, const std::filesystem::path& to) {
-  if (::rename(from.c_str(), to.c_str()) != 0) {
-    return fail(Errc::io, std::string("cannot move the export file in place: ") + std::strerror(errno));
-  }
-  const int dfd = ::open(to.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    (void)::fsync(dfd);
-    ::close(dfd);
+    return m;
   }
   return {};
 }
