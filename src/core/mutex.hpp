@@ -10,6 +10,8 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <stop_token>
+#include <utility>
 
 #if defined(__clang__)
 #define REMPART_TSA(x) __attribute__((x))
@@ -50,15 +52,20 @@ class REMPART_SCOPED_CAPABILITY MutexLock {
   MutexLock& operator=(const MutexLock&) = delete;
 
   // Releases the mutex until `cv` is notified (or wakes spuriously), then
-  // holds it again.
-  void wait(std::condition_variable& cv) { cv.wait(lock_); }
-  // The same, for at most `d`; false if the time ran out.
-  template <class Rep, class Period>
-  bool wait_for(std::condition_variable& cv, std::chrono::duration<Rep, Period> d) {
-    return cv.wait_for(lock_, d) == std::cv_status::no_timeout;
+  // holds it again. `cv` is a std::condition_variable or _any.
+  template <class CV>
+  void wait(CV& cv) {
+    cv.wait(lock_);
   }
-  template <class Clock, class Duration>
-  bool wait_until(std::condition_variable& cv, std::chrono::time_point<Clock, Duration> t) {
+  // The same on a condition_variable_any, returning early once `stop` is
+  // requested.
+  void wait(std::condition_variable_any& cv, std::stop_token stop) {
+    bool woke = false;  // the predicate holds after one wait: a wait, not a loop
+    cv.wait(lock_, std::move(stop), [&woke] { return std::exchange(woke, true); });
+  }
+  // The same, until `t` at the latest; false if the time ran out.
+  template <class CV, class Clock, class Duration>
+  bool wait_until(CV& cv, std::chrono::time_point<Clock, Duration> t) {
     return cv.wait_until(lock_, t) == std::cv_status::no_timeout;
   }
   // Lets go of the mutex before the scope ends, and takes it back.

@@ -127,11 +127,11 @@ struct Alerter::Worker {
   SinkStats Stats::*slot = nullptr;
   std::unique_ptr<AlertSink> sink;
 
-  std::mutex mu;
-  std::condition_variable_any cv;                        // queue grew, stopping set, or done set
-  std::deque<std::shared_ptr<const StampedAlert>> queue;  // guarded by mu
-  bool stopping = false;                                 // guarded by mu
-  bool done = false;                                     // guarded by mu
+  Mutex mu;
+  std::condition_variable_any cv;  // queue grew, stopping set, or done set
+  std::deque<std::shared_ptr<const StampedAlert>> queue REMPART_GUARDED_BY(mu);
+  bool stopping REMPART_GUARDED_BY(mu) = false;
+  bool done REMPART_GUARDED_BY(mu) = false;
 
   std::atomic<std::uint64_t> delivered{0}, failed{0}, dropped{0};
   std::jthread thread;  // its stop token means "give up now", set by stop() after the drain
@@ -147,8 +147,8 @@ struct Alerter::Worker {
     for (;;) {
       std::shared_ptr<const StampedAlert> item;
       {
-        std::unique_lock lock(mu);
-        cv.wait(lock, abort, [&] { return !queue.empty() || stopping; });
+        MutexLock lock(mu);
+        while (queue.empty() && !stopping && !abort.stop_requested()) lock.wait(cv, abort);
         if (abort.stop_requested() || queue.empty()) break;
         item = std::move(queue.front());
         queue.pop_front();
@@ -160,7 +160,7 @@ struct Alerter::Worker {
         spdlog::warn("alert not delivered: {}", r.error().internal);
       }
     }
-    std::lock_guard lock(mu);
+    MutexLock lock(mu);
     if (!queue.empty()) {
       spdlog::warn("alert sink {}: {} alert(s) left undelivered at shutdown", name, queue.size());
       dropped.fetch_add(queue.size(), std::memory_order_relaxed);
@@ -213,7 +213,7 @@ Result<std::unique_ptr<Alerter>> Alerter::start(AlertOptions options) {
       // Workers never started count as finished, so that the destructor's
       // stop() joins the others without waiting out its drain.
       for (auto& idle : a->workers_) {
-        std::lock_guard lock(idle->mu);
+        MutexLock lock(idle->mu);
         if (!idle->thread.joinable()) idle->done = true;
       }
       return fail(Errc::internal, "alerts: a sink thread could not start");
@@ -235,7 +235,7 @@ void Alerter::raise(Alert alert) noexcept {
   }
   for (auto& w : workers_) {
     {
-      std::lock_guard lock(w->mu);
+      MutexLock lock(w->mu);
       if (w->stopping) {
         w->dropped.fetch_add(1, std::memory_order_relaxed);
         continue;
@@ -256,20 +256,22 @@ void Alerter::raise(Alert alert) noexcept {
 }
 
 void Alerter::stop(std::chrono::milliseconds drain) {
-  std::lock_guard guard(stop_mu_);
+  MutexLock guard(stop_mu_);
   if (stopped_) return;
   stopped_ = true;
   for (auto& w : workers_) {
     {
-      std::lock_guard lock(w->mu);
+      MutexLock lock(w->mu);
       w->stopping = true;
     }
     w->cv.notify_all();
   }
   const auto deadline = std::chrono::steady_clock::now() + drain;
   for (auto& w : workers_) {
-    std::unique_lock lock(w->mu);
-    w->cv.wait_until(lock, deadline, [&] { return w->done; });
+    MutexLock lock(w->mu);
+    while (!w->done) {
+      if (!lock.wait_until(w->cv, deadline)) break;
+    }
   }
   for (auto& w : workers_) w->thread.request_stop();
   for (auto& w : workers_) {

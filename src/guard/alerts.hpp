@@ -22,6 +22,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
+#include "core/mutex.hpp"
 
 namespace rempart::guard {
 
@@ -135,8 +136,8 @@ class Alerter {
 
   std::vector<std::unique_ptr<Worker>> workers_;  // fixed after start()
   std::size_t capacity_ = 0;
-  std::mutex stop_mu_;   // serialises stop()
-  bool stopped_ = false;  // guarded by stop_mu_
+  Mutex stop_mu_;  // serialises stop()
+  bool stopped_ REMPART_GUARDED_BY(stop_mu_) = false;
 };
 
 }  // namespace rempart::guard
