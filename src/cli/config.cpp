@@ -238,14 +238,14 @@ static Result<void> read_alerts(const toml::table& t, guard::AlertOptions& a) {
       return r;
     }
     guard::WebhookSinkOptions o;
-    std::string secret;
+    std::string secret_path;
     if (auto r = read(*w, "alerts.webhook", "url", o.url); !r) return r;
-    if (auto r = read(*w, "alerts.webhook", "secret_file", secret); !r) return r;
-    o.secret_file = secret;
+    if (auto r = read(*w, "alerts.webhook", "secret_file", secret_path); !r) return r;
+    o.secret_file = secret_path;
     if (auto r = read_attempts(*w, "alerts.webhook", o.max_attempts); !r) return r;
     if (auto r = read_ms(*w, "alerts.webhook", "first_backoff_ms", o.first_backoff); !r) return r;
     if (auto r = read_ms(*w, "alerts.webhook", "timeout_ms", o.timeout); !r) return r;
-    if (o.url.empty() || secret.empty()) return fail(Errc::config, "[alerts.webhook] needs url and secret_file");
+    if (o.url.empty() || secret_path.empty()) return fail(Errc::config, "[alerts.webhook] needs url and secret_file");
     a.webhook = std::move(o);
   }
   if (const auto* m = sub(t, "smtp")) {

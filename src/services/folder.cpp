@@ -195,10 +195,7 @@ Result<FoldCounts> Folder::fold_once(std::size_t limit) {
     ++last_commits_;
     if (first) to_forget_.clear();
     first = false;
-    counts.created += tx_counts.created;
-    counts.merged += tx_counts.merged;
-    counts.unchanged += tx_counts.unchanged;
-    counts.rejected += tx_counts.rejected;
+    counts.add(tx_counts);
     for (std::size_t i = next; i < end; ++i) undeleted_.emplace_back(opened[i].item->id, opened[i].item->item_uid);
     next = end;
     if (next < opened.size()) store_.make_way();

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <functional>
 #include <future>
 #include <set>
 #include <string>
@@ -386,23 +387,33 @@ TEST(Folder, ItemsLeftForTheirKeyStayWhileTheOthersAreFolded) {
   EXPECT_EQ(ledger(*st), 0u);
 }
 
-// Copies the items (and their batches) of one inbox file into `table` and
-// `batches` of another SQLite file, giving them ids from `first_id` on.
-void copy_items(const std::filesystem::path& from, const std::filesystem::path& to, const char* table,
-                const char* batches, std::int64_t first_id) {
+// Runs one fixed statement on `db`, its parameters set by `bind`.
+void run_statement(sqlite3* db, const char* sql, const std::function<void(sqlite3_stmt*)>& bind = {}) {
+  sqlite3_stmt* stmt = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+  if (bind) bind(stmt);
+  EXPECT_EQ(sqlite3_step(stmt), SQLITE_DONE) << sqlite3_errmsg(db);
+  sqlite3_finalize(stmt);
+}
+
+// Attaches the SQLite file `path` to `db` as "other".
+void attach_other(sqlite3* db, const std::filesystem::path& path) {
+  run_statement(db, "ATTACH ?1 AS other",
+                [&](sqlite3_stmt* s) { sqlite3_bind_text(s, 1, path.c_str(), -1, SQLITE_TRANSIENT); });
+}
+
+// Copies the items (and their batches) of one inbox file into the inbox
+// tables of another SQLite file (an inbox file, or the records' file as an
+// older version kept them), giving them ids from `first_id` on.
+void copy_items(const std::filesystem::path& from, const std::filesystem::path& to, std::int64_t first_id) {
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(to.c_str(), &db), SQLITE_OK);
-  sqlite3_stmt* attach = nullptr;
-  ASSERT_EQ(sqlite3_prepare_v2(db, "ATTACH ?1 AS scratch", -1, &attach, nullptr), SQLITE_OK);
-  sqlite3_bind_text(attach, 1, from.c_str(), -1, SQLITE_TRANSIENT);
-  ASSERT_EQ(sqlite3_step(attach), SQLITE_DONE) << sqlite3_errmsg(db);
-  sqlite3_finalize(attach);
-  const std::string sql = "INSERT INTO main." + std::string(batches) + " SELECT * FROM scratch.intake_batches;" +
-                          " INSERT INTO main." + table +
-                          " (id, batch_uid, item_uid, wrapped_key, fields, received_at)"
-                          " SELECT id - 1 + " + std::to_string(first_id) +
-                          ", batch_uid, item_uid, wrapped_key, fields, received_at FROM scratch.inbox;";
-  ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+  attach_other(db, from);
+  run_statement(db, "INSERT INTO main.intake_batches SELECT * FROM other.intake_batches");
+  run_statement(db,
+                "INSERT INTO main.inbox (id, batch_uid, item_uid, wrapped_key, fields, received_at)"
+                " SELECT id - 1 + ?1, batch_uid, item_uid, wrapped_key, fields, received_at FROM other.inbox",
+                [&](sqlite3_stmt* s) { sqlite3_bind_int64(s, 1, first_id); });
   sqlite3_close(db);
 }
 
@@ -424,7 +435,7 @@ TEST(Folder, AnItemCommittedLateBelowTheIdsReadIsFoldedOnce) {
   // Committed now, with id 2: below every id the pass read.
   const auto late = fx.dir / "late-inbox.db";
   sign_up(fx, late, 50, 1);
-  copy_items(late, fx.inbox, "inbox", "intake_batches", 2);
+  copy_items(late, fx.inbox, 2);
   std::size_t created = first->created;
   for (int pass = 0; pass < 4; ++pass) {
     auto r = folder.fold_once(3);
@@ -447,14 +458,13 @@ TEST(Folder, WhatAnOlderVersionLeftIsFoldedOnce) {
   const auto scratch = fx.dir / "scratch-inbox.db";
   sign_up(fx, scratch, 0, 6);
   { auto st = store::open_sqlite_keeper(fx.db); ASSERT_TRUE(st); }  // the records' file, migrated
-  copy_items(scratch, fx.db, "inbox", "intake_batches", 1);
+  copy_items(scratch, fx.db, 1);
   sign_up(fx, fx.inbox, 6, 2);  // ids 1-2 of the inbox file; the older version folded id 1
   {
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(fx.db.c_str(), &db), SQLITE_OK);
-    const std::string sql = "ATTACH '" + fx.inbox.string() +
-                            "' AS ib; INSERT INTO fold_marks SELECT uid, 1 FROM ib.inbox_file; DETACH ib;";
-    ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+    attach_other(db, fx.inbox);
+    run_statement(db, "INSERT INTO fold_marks SELECT uid, 1 FROM other.inbox_file");
     sqlite3_close(db);
   }
   auto backend = store::open_sqlite_backend(fx.db.parent_path());

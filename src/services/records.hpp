@@ -35,6 +35,12 @@ struct FoldCounts {
   std::size_t unchanged = 0;
   std::size_t rejected = 0;  // invalid on re-validation or failed to open
   void add(Upsert u);
+  void add(const FoldCounts& o) {
+    created += o.created;
+    merged += o.merged;
+    unchanged += o.unchanged;
+    rejected += o.rejected;
+  }
 };
 
 // The CPU work of one upsert that needs no database: the blind indexes and,
