@@ -737,6 +737,9 @@ class Bench:
                  ok=(f.get("audit_verify_per_s") or 0) >= 200000)
         self.row("  same, beside reading the entries alone", f.get("audit_verify_per_s"), "entries/s",
                  "scan of the entries", f.get("audit_scan_per_s"))
+        if "audit_verify_resumed_100_ms" in f:
+            self.row(f"  resumed after the {n:,} verified, 100 entries appended since (the auditor's page)",
+                     f["audit_verify_resumed_100_ms"], "ms")
         for key, label in (("blast_radius_actor_ms", "one organiser"), ("blast_radius_ms_1M", "one organiser"),
                            ("blast_radius_window_ms", "one hour, everyone"),
                            ("blast_radius_window_ms_1M", "one hour, everyone")):

@@ -73,13 +73,50 @@ Result<VerifyReport> verify(store::KeeperStore& store, const crypto::KeeperKeyri
   }
   std::stable_sort(claims.begin(), claims.end(), [](const Claim& a, const Claim& b) { return a.c.seq < b.c.seq; });
 
-  // 2. The chain, in one streaming pass.
+  // 2. Resuming after a verified prefix: its last entry must be unchanged.
+  // When it is not, the whole chain is verified to say where it broke.
   std::size_t next_claim = 0;
   std::int64_t expected = 1;
   store::Bytes prev(kDigestSize, 0);
+  if (opts.after && opts.after->seq > 0) {
+    const VerifiedPrefix& a = *opts.after;
+    std::optional<store::AuditEntryRow> anchor;
+    auto read = store.scan_audit(a.seq, [&](const store::AuditEntryRow& row) {
+      anchor = row;
+      return false;
+    });
+    if (!read) return std::unexpected(read.error());
+    if (!anchor || anchor->seq != a.seq) {
+      faults.add(a.seq, "entry " + std::to_string(a.seq) +
+                            ", found whole by an earlier verification, is missing (truncated or rolled back)");
+    } else if (!same(anchor->hash, a.hash)) {
+      faults.add(a.seq, "entry " + std::to_string(a.seq) +
+                            ": hash differs from the one an earlier verification found (log rewritten)");
+    } else {
+      report.from_seq = a.seq + 1;
+      report.last_seq = a.seq;
+      report.last_hash = a.hash;
+      report.covered_seq = a.covered_seq;
+      // Checkpoints below the anchor were held against the prefix when it
+      // was verified; those naming the anchor are held against it now.
+      while (next_claim < claims.size() && claims[next_claim].c.seq < a.seq) ++next_claim;
+      for (; next_claim < claims.size() && claims[next_claim].c.seq == a.seq; ++next_claim) {
+        if (same(claims[next_claim].c.head_hash, a.hash)) {
+          report.covered_seq = a.seq;
+        } else {
+          faults.add(a.seq, "entry " + std::to_string(a.seq) + ": hash differs from the one signed in the " +
+                                claims[next_claim].source + " checkpoint (log rewritten or rolled back)");
+        }
+      }
+      expected = a.seq + 1;
+      prev = a.hash;
+    }
+  }
+
+  // 3. The chain, in one streaming pass.
   std::string scratch;
   std::optional<crypto::AuditMac> mac;
-  auto scanned = store.scan_audit(1, [&](const store::AuditEntryRow& row) {
+  auto scanned = store.scan_audit(expected, [&](const store::AuditEntryRow& row) {
     ++report.entries;
     report.last_seq = row.seq;
     bool linked = true;
@@ -130,12 +167,13 @@ Result<VerifyReport> verify(store::KeeperStore& store, const crypto::KeeperKeyri
       ++next_claim;
     }
     prev = row.hash;
+    report.last_hash = row.hash;
     expected = row.seq + 1;
     return true;
   });
   if (!scanned) return std::unexpected(scanned.error());
 
-  // 3. Checkpoints beyond the end: the tail was cut or the file rolled back.
+  // 4. Checkpoints beyond the end: the tail was cut or the file rolled back.
   if (next_claim < claims.size()) {
     const Claim& cl = claims.back();
     faults.add(report.last_seq + 1, "entries " + std::to_string(report.last_seq + 1) + ".." +

@@ -22,14 +22,33 @@ struct Fault {
   std::string reason;  // names fields and seqs, never an entry's content
 };
 
+// A prefix of the chain that an earlier verification found whole: entries
+// 1..seq, the last one's hash, and the highest seq a valid checkpoint
+// confirmed in it.
+struct VerifiedPrefix {
+  std::int64_t seq = 0;
+  store::Bytes hash;
+  std::int64_t covered_seq = 0;
+};
+
 struct VerifyOptions {
   // Checkpoints published outside the database. Without one, truncation of
   // the tail and a rollback of the whole file cannot be detected.
   std::optional<std::filesystem::path> checkpoint_file;
   std::size_t max_faults = 100;  // faults kept (the count goes on)
+  // Verify only what follows this prefix: the entry at `after.seq` must
+  // still be there with the same hash (which a relinked rewrite of any
+  // earlier entry, a truncation or a swapped database changes), then the
+  // entries after it are checked as in a whole verification, linked to that
+  // hash. An in-place edit of an entry below `after.seq` whose successors
+  // keep their links is not seen: only a whole verification reads it.
+  // Checkpoints at or below `after.seq` have their signatures checked but
+  // are not held against the entries again.
+  std::optional<VerifiedPrefix> after;
 };
 
 struct VerifyReport {
+  std::int64_t from_seq = 1;         // first entry verified (after.seq + 1, or 1)
   std::int64_t entries = 0;          // entries read
   std::int64_t last_seq = 0;         // highest seq in the database
   std::size_t db_checkpoints = 0;
@@ -39,8 +58,10 @@ struct VerifyReport {
   std::vector<Fault> faults;         // sorted by seq, at most max_faults
   std::size_t fault_count = 0;       // all faults, kept or not
   double seconds = 0;                // wall time of the check
+  store::Bytes last_hash;            // hash of entry last_seq as stored
 
   bool ok() const noexcept { return fault_count == 0; }
+  bool whole() const noexcept { return from_seq == 1; }
   // The fault with the lowest seq: the first bad entry.
   const Fault* first() const noexcept { return faults.empty() ? nullptr : &faults.front(); }
 };

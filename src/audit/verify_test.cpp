@@ -218,5 +218,84 @@ TEST_F(VerifyTest, UnknownKeyVersionIsAFault) {
   expect_first(check(), 3, "does not match its hash");  // the version is hashed
 }
 
+// ---- Resuming after a verified prefix (VerifyOptions::after) ----
+
+class ResumedVerifyTest : public VerifyTest {
+ protected:
+  // The prefix a whole verification of the 50 entries leaves.
+  VerifiedPrefix prefix() {
+    const auto r = check();
+    EXPECT_TRUE(r.ok() && r.whole());
+    return VerifiedPrefix{r.last_seq, r.last_hash, r.covered_seq};
+  }
+  VerifyReport resume(const VerifiedPrefix& p) {
+    VerifyOptions o;
+    o.checkpoint_file = outside();
+    o.after = p;
+    auto r = verify(*store_, *keys_, o);
+    EXPECT_TRUE(r.has_value());
+    return r ? *r : VerifyReport{};
+  }
+};
+
+TEST_F(ResumedVerifyTest, ReadsOnlyTheEntriesAfterThePrefix) {
+  const auto p = prefix();
+  ASSERT_EQ(p.seq, 50);
+  ASSERT_EQ(p.covered_seq, 50);
+  build(1);  // seq 51..60, signed at 60
+  const auto r = resume(p);
+  EXPECT_TRUE(r.ok()) << (r.first() ? r.first()->reason : "");
+  EXPECT_FALSE(r.whole());
+  EXPECT_EQ(r.from_seq, 51);
+  EXPECT_EQ(r.entries, 10);
+  EXPECT_EQ(r.last_seq, 60);
+  EXPECT_EQ(r.covered_seq, 60);
+  EXPECT_EQ(r.last_hash, rows().back().hash);
+
+  const auto idle = resume(VerifiedPrefix{r.last_seq, r.last_hash, r.covered_seq});
+  EXPECT_TRUE(idle.ok());
+  EXPECT_EQ(idle.entries, 0);
+  EXPECT_EQ(idle.last_seq, 60);
+  EXPECT_EQ(idle.covered_seq, 60);
+}
+
+TEST_F(ResumedVerifyTest, AFaultAfterThePrefixIsFound) {
+  const auto p = prefix();
+  build(1);
+  tamper("UPDATE audit_entries SET details = replace(details, 'test', 'tesu') WHERE seq = 55");
+  expect_first(resume(p), 55, "does not match its hash");
+}
+
+TEST_F(ResumedVerifyTest, ARelinkedRewriteBelowThePrefixTurnsItIntoAWholeVerification) {
+  const auto p = prefix();
+  tamper("DELETE FROM audit_checkpoints");
+  auto rs = rows();
+  rs[14].details = R"({"n":4,"via":"nothing to see"})";
+  rechain(rs, 14, *crypto::AuditMac::current(*keys_));  // even with the MAC key
+  rewrite(rs);
+  const auto r = resume(p);
+  EXPECT_TRUE(r.whole());
+  expect_first(r, 20, "checkpoint");  // the outside file, read by the whole verification
+  bool anchor = false;
+  for (const auto& f : r.faults) anchor = anchor || (f.seq == 50 && f.reason.find("earlier verification") != std::string::npos);
+  EXPECT_TRUE(anchor);
+}
+
+TEST_F(ResumedVerifyTest, ATruncationBelowThePrefixIsFound) {
+  const auto p = prefix();
+  tamper("DELETE FROM audit_entries WHERE seq > 40; DELETE FROM audit_checkpoints WHERE seq > 40");
+  const auto r = resume(p);
+  EXPECT_TRUE(r.whole());
+  expect_first(r, 41, "truncated");
+}
+
+TEST_F(ResumedVerifyTest, AnInPlaceEditBelowThePrefixNeedsAWholeVerification) {
+  // The limit VerifyOptions::after states: the edited entry is not read.
+  const auto p = prefix();
+  tamper("UPDATE audit_entries SET details = replace(details, 'test', 'tesu') WHERE seq = 17");
+  EXPECT_TRUE(resume(p).ok());
+  expect_first(check(), 17, "does not match its hash");
+}
+
 }  // namespace
 }  // namespace rempart::audit

@@ -23,6 +23,7 @@
 
 #include "audit/blast_radius.hpp"
 #include "audit/chain.hpp"
+#include "audit/chain_watch.hpp"
 #include "audit/checkpoint.hpp"
 #include "audit/verify.hpp"
 #include "cli/config.hpp"
@@ -141,6 +142,7 @@ Result<void> record_service_event(store::KeeperStore& st, const crypto::KeeperKe
     details["config_blake2b"] = config_fingerprint(a.config);
     details["checkpoint_file"] = !c.audit.checkpoint_file.empty();
     details["checkpoint_syslog"] = c.audit.checkpoint_syslog;
+    details["verify_seconds"] = c.audit.verify_seconds;
     details["key_version"] = keys.current().version;
   }
   return st.transact([&](store::KeeperTx& tx) -> Result<void> {
@@ -252,6 +254,9 @@ int run_serve(const ServeArgs& a) {
   std::unique_ptr<services::Folder> folder;
   std::unique_ptr<services::FoldLoop> fold_loop;
   std::unique_ptr<audit::Checkpointer> checkpointer;
+  std::unique_ptr<guard::Alerter> alerter;
+  std::unique_ptr<audit::ChainWatch> chain_watch;
+  std::unique_ptr<audit::ChainPatrol> chain_patrol;
   if (keeper) {
     auto keys = crypto::load_keeper_keyring(c->keys_dir);
     if (!keys) return report(keys.error());
@@ -288,16 +293,37 @@ int run_serve(const ServeArgs& a) {
     fold_loop = std::make_unique<services::FoldLoop>(*folder, std::chrono::milliseconds(c->fold_interval_ms),
                                                      c->fold_batch, after_pass);
     spdlog::info("keeper: folding the inbox every {} ms", c->fold_interval_ms);
+
+    auto al = guard::Alerter::start(c->alerts);
+    if (!al) return report(al.error());
+    alerter = std::move(*al);
+    // The whole audit chain, read again in the background on its own store;
+    // a fault is a critical alert (seqs and counts only).
+    const std::chrono::seconds verify_every(c->audit.verify_seconds);
+    chain_watch = std::make_unique<audit::ChainWatch>(verify_every);
+    auto patrol_store = backend->open_keeper();
+    if (!patrol_store) return report(patrol_store.error());
+    audit::VerifyOptions vo;
+    if (!c->audit.checkpoint_file.empty()) vo.checkpoint_file = c->audit.checkpoint_file;
+    chain_patrol = std::make_unique<audit::ChainPatrol>(
+        *chain_watch, std::move(*patrol_store), *keeper_keys, vo, verify_every,
+        [al = alerter.get()](const audit::VerifyReport& r) {
+          guard::Alert alert;
+          alert.severity = guard::Severity::critical;
+          alert.kind = "audit_chain";
+          alert.actor = std::string(audit::kKeeperActor);
+          alert.reason = "the audit log does not verify: entries edited, removed or rolled back";
+          alert.details = {{"faults", r.fault_count}, {"first_seq", r.first() ? r.first()->seq : 0},
+                           {"last_seq", r.last_seq}};
+          al->raise(std::move(alert));
+        });
+    spdlog::info("keeper: reading the whole audit chain every {} s", c->audit.verify_seconds);
   }
 
   // The console: keeper side only, on its own address.
   std::unique_ptr<console::Console> console;
   std::unique_ptr<http::Server> console_server;
-  std::unique_ptr<guard::Alerter> alerter;
   if (keeper && c->console.enabled) {
-    auto al = guard::Alerter::start(c->alerts);
-    if (!al) return report(al.error());
-    alerter = std::move(*al);
     console::ConsoleOptions co;
     co.hostnames = c->console.hostnames;
     co.listen_host = c->console.listen.host;
@@ -306,6 +332,7 @@ int run_serve(const ServeArgs& a) {
     co.workers = c->console.workers;
     co.checkpoint_file = c->audit.checkpoint_file.string();
     co.alerter = alerter.get();
+    co.chain_watch = chain_watch.get();
     const auth::AuthOptions ao = auth_options(*c);
     store::Backend* stores = backend.get();
     const crypto::KeeperKeyring* keys = &*keeper_keys;
@@ -374,6 +401,7 @@ int run_serve(const ServeArgs& a) {
   if (server) server->stop();
   if (console_server) console_server->stop();
   if (console) console->stop();
+  chain_patrol.reset();
   if (alerter) alerter->stop();
   if (writer) writer->stop();
   if (fold_loop) fold_loop->stop();

@@ -338,7 +338,8 @@ Result<Config> parse_config(std::string_view toml_text, const std::filesystem::p
 
   std::string checkpoint_file;
   if (const auto* t = sub(root, "audit")) {
-    if (auto r = refuse_unknown(*t, {"checkpoint_every", "checkpoint_seconds", "checkpoint_file", "checkpoint_syslog"},
+    if (auto r = refuse_unknown(*t, {"checkpoint_every", "checkpoint_seconds", "checkpoint_file", "checkpoint_syslog",
+                                     "verify_seconds"},
                                 "audit");
         !r) {
       return std::unexpected(r.error());
@@ -351,6 +352,10 @@ Result<Config> parse_config(std::string_view toml_text, const std::filesystem::p
     if (auto r = read(*t, "audit", "checkpoint_syslog", c.audit.checkpoint_syslog); !r) {
       return std::unexpected(r.error());
     }
+    if (auto r = read(*t, "audit", "verify_seconds", c.audit.verify_seconds); !r) return std::unexpected(r.error());
+  }
+  if (c.audit.verify_seconds < 60 || c.audit.verify_seconds > 7 * 86400) {
+    return fail(Errc::config, "[audit].verify_seconds must be 60..604800");
   }
   if (c.audit.checkpoint_every < 1 || c.audit.checkpoint_every > 1'000'000) {
     return fail(Errc::config, "[audit].checkpoint_every must be 1..1000000");
@@ -518,7 +523,9 @@ std::string render_config(const Config& c) {
     << "checkpoint_seconds = " << c.audit.checkpoint_seconds << "   # ... or every T seconds\n"
     << "checkpoint_file = " << quote(c.audit.checkpoint_file.string())
     << "   # append-only, outside data_dir; \"\" = none\n"
-    << "checkpoint_syslog = " << (c.audit.checkpoint_syslog ? "true" : "false") << "   # also log each checkpoint\n\n"
+    << "checkpoint_syslog = " << (c.audit.checkpoint_syslog ? "true" : "false") << "   # also log each checkpoint\n"
+    << "verify_seconds = " << c.audit.verify_seconds
+    << "   # read the whole chain in the background this often; alert on a fault\n\n"
     << "[console]\n"
     << "listen = " << quote(c.console.listen.host + ":" + std::to_string(c.console.listen.port))
     << "   # admin console (keeper role only); never the intake address\n"

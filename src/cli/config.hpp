@@ -36,6 +36,10 @@ struct AuditConfig {
   std::int64_t checkpoint_seconds = 60;
   std::filesystem::path checkpoint_file;  // outside data_dir; empty: none (verify then cannot see truncation)
   bool checkpoint_syslog = false;
+  // A running keeper reads the whole chain this often in the background
+  // (and the console's page when its last whole read is older); between
+  // two, the page reads only what was appended (docs/audit.md).
+  std::int64_t verify_seconds = 3600;
 };
 
 // [console]: the keeper's admin console (served on its own address, never

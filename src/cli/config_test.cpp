@@ -36,6 +36,7 @@ TEST(Config, RenderedConfigParsesBackToTheSameValues) {
   c.audit.checkpoint_seconds = 5;
   c.audit.checkpoint_file = "/var/lib/rempart-audit/checkpoints";
   c.audit.checkpoint_syslog = true;
+  c.audit.verify_seconds = 600;
   auto back = parse_config(render_config(c), "r.toml");
   ASSERT_TRUE(back) << back.error().internal;
   EXPECT_EQ(back->keys_dir, c.keys_dir);
@@ -48,6 +49,7 @@ TEST(Config, RenderedConfigParsesBackToTheSameValues) {
   EXPECT_EQ(back->audit.checkpoint_seconds, 5);
   EXPECT_EQ(back->audit.checkpoint_file, c.audit.checkpoint_file);
   EXPECT_TRUE(back->audit.checkpoint_syslog);
+  EXPECT_EQ(back->audit.verify_seconds, 600);
 }
 
 TEST(Config, AuditDefaults) {
@@ -57,6 +59,7 @@ TEST(Config, AuditDefaults) {
   EXPECT_EQ(c->audit.checkpoint_seconds, 60);
   EXPECT_TRUE(c->audit.checkpoint_file.empty());
   EXPECT_FALSE(c->audit.checkpoint_syslog);
+  EXPECT_EQ(c->audit.verify_seconds, 3600);
 }
 
 TEST(Config, RefusesWhatIsNotInTheSchema) {
@@ -72,6 +75,8 @@ TEST(Config, RefusesWhatIsNotInTheSchema) {
            base + "[log]\nlevel = \"loud\"\n",
            base + "[audit]\ncheckpoint_every = 0\n",
            base + "[audit]\ncheckpoint_seconds = -1\n",
+           base + "[audit]\nverify_seconds = 59\n",
+           base + "[audit]\nverify_seconds = 604801\n",
            base + "[audit]\ncheckpoint_file = \"relative/path\"\n",
            base + "[audit]\ncheckpoint_sink = true\n",
            std::string("[storage]\ndata_dir = \"/d\"\n"),

@@ -22,6 +22,7 @@
 #include "console/worker_pool.hpp"
 #include "crypto/keyring.hpp"
 #include "crypto/secret.hpp"
+#include "audit/chain_watch.hpp"
 #include "guard/alerts.hpp"
 #include "http/server.hpp"
 
@@ -42,6 +43,10 @@ struct ConsoleOptions {
   // Where the guard's alerts go when it locks someone (borrowed; may be
   // null). The lock itself never waits for it.
   guard::Alerter* alerter = nullptr;
+  // What the keeper knows of its audit chain, shared with its background
+  // verification (borrowed; null: the console keeps its own, which reads
+  // the whole chain again once an hour).
+  audit::ChainWatch* chain_watch = nullptr;
 };
 
 class Console {

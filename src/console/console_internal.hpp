@@ -198,6 +198,7 @@ Response get_export_download(Call& c);
 
 // The auditor's page (audit_routes.cpp).
 Response get_audit(Call& c);
+Response post_audit_verify(Call& c);
 
 }  // namespace detail
 
@@ -207,7 +208,13 @@ struct Console::Impl {
   std::unique_ptr<WorkerPool> pool;
   detail::PendingSignins pending;
 
-  Impl(ConsoleOptions o, const crypto::KeeperKeyring& k) : opt(std::move(o)), keys(k) {}
+  std::unique_ptr<audit::ChainWatch> own_watch;  // when opt.chain_watch is null
+  audit::ChainWatch* chain_watch;
+
+  Impl(ConsoleOptions o, const crypto::KeeperKeyring& k) : opt(std::move(o)), keys(k) {
+    if (opt.chain_watch == nullptr) own_watch = std::make_unique<audit::ChainWatch>(std::chrono::hours(1));
+    chain_watch = opt.chain_watch != nullptr ? opt.chain_watch : own_watch.get();
+  }
 
   std::string cookie_name() const { return opt.tls ? "__Host-rempart_session" : "rempart_session"; }
 

@@ -2,6 +2,8 @@
 // keyring and real TOTP codes.
 #include "console/console.hpp"
 
+#include <sqlite3.h>
+
 #include <gtest/gtest.h>
 
 #include <boost/beast/http/field.hpp>
@@ -489,6 +491,7 @@ TEST_F(ConsoleTest, RoleMatrix) {
       {verb::get, "/exports", auth::Action::request_export, "", false},
       {verb::post, "/exports", auth::Action::request_export, "tag=volunteer&field=email&reason=matrix", false, true},
       {verb::get, "/audit", auth::Action::read_audit, "", false},
+      {verb::post, "/audit/verify", auth::Action::read_audit, "", false},
       {verb::get, "/sessions", std::nullopt, "", false},
       {verb::get, "/api/v1/me", std::nullopt, "", true},
       {verb::get, "/api/v1/supporters", auth::Action::list_masked, "", true},
@@ -864,6 +867,33 @@ TEST_F(ConsoleTest, AuditorSeesTheLogAndNoPersonalData) {
   EXPECT_NE(page.body().find("login.success"), std::string::npos);
   expect_no_pii(page.body());
   EXPECT_EQ(send(req(verb::get, "/supporters", &*s)).result(), bhttp::status::forbidden);
+
+  // The next view reads only what was appended since; asked, the whole chain.
+  auto again = send(req(verb::get, "/audit", &*s));
+  ASSERT_EQ(again.result(), bhttp::status::ok);
+  EXPECT_NE(again.body().find("were read for this view; the ones before were read in full"), std::string::npos);
+  auto whole = form("/audit/verify", "csrf=" + s->csrf + "&actor=&action=", &*s);
+  ASSERT_EQ(whole.result(), bhttp::status::ok);
+  EXPECT_NE(whole.body().find("entries were read for this view."), std::string::npos);
+
+  // An entry edited in place, below what the page already verified: the
+  // resumed view cannot see it; the whole verification does, and says so.
+  {
+    sqlite3* h = nullptr;
+    ASSERT_EQ(sqlite3_open(fx_.db.c_str(), &h), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(h, "UPDATE audit_entries SET client = 'ip:198.51.100.1' WHERE seq = 2", nullptr, nullptr,
+                           nullptr),
+              SQLITE_OK);
+    sqlite3_close(h);
+  }
+  EXPECT_NE(send(req(verb::get, "/audit", &*s)).body().find("Chain verified"), std::string::npos);
+  auto found = form("/audit/verify", "csrf=" + s->csrf, &*s);
+  ASSERT_EQ(found.result(), bhttp::status::ok);
+  EXPECT_NE(found.body().find("The audit log does not verify:</strong> 1 fault, the first at entry 2."),
+            std::string::npos);
+  EXPECT_NE(found.body().find("entry 2: content does not match its hash (edited)"), std::string::npos);
+  // From then on every view reads the whole chain, so the fault stays in sight.
+  EXPECT_NE(send(req(verb::get, "/audit", &*s)).body().find("does not verify"), std::string::npos);
 }
 
 TEST_F(ConsoleTest, BadRequestsChangeNothingAndEchoNothing) {

@@ -68,6 +68,8 @@ std::string exports_page(const Viewer& v, const std::string& viewer_id, const st
 
 struct AuditView {
   const audit::VerifyReport* verify = nullptr;
+  std::int64_t whole_at = 0;  // unix seconds of the last whole verification without a fault; 0: none
+  std::int64_t now = 0;       // unix seconds
   std::vector<store::AuditEntryRow> entries;  // newest first
   std::string actor, action;                  // the filter as given
   const audit::BlastRadius* blast = nullptr;  // when an actor was given

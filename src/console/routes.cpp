@@ -113,6 +113,7 @@ const RouteDef kRoutes[] = {
     {verb::get, "/sessions", Kind::page, Access::signed_in, Action::list_masked, get_sessions},
     {verb::post, "/sessions/revoke", Kind::page, Access::signed_in, Action::list_masked, post_sessions_revoke},
     {verb::get, "/audit", Kind::page, Access::action, Action::read_audit, get_audit},
+    {verb::post, "/audit/verify", Kind::page, Access::action, Action::read_audit, post_audit_verify},
     {verb::get, "/exports", Kind::page, Access::action, Action::request_export, get_exports},
     {verb::post, "/exports", Kind::page, Access::action, Action::request_export, post_export_request},
     {verb::post, "/exports/:n/approve", Kind::page, Access::action, Action::approve_export, post_export_approve},

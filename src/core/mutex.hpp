@@ -63,6 +63,13 @@ class REMPART_SCOPED_CAPABILITY MutexLock {
     bool woke = false;  // the predicate holds after one wait: a wait, not a loop
     cv.wait(lock_, std::move(stop), [&woke] { return std::exchange(woke, true); });
   }
+  // Sleeps until `t`, or until `stop` is requested (`cv` is notified by the
+  // stop request itself).
+  template <class Clock, class Duration>
+  void sleep_until(std::condition_variable_any& cv, std::stop_token stop,
+                   std::chrono::time_point<Clock, Duration> t) {
+    cv.wait_until(lock_, std::move(stop), t, [] { return false; });
+  }
   // The same, until `t` at the latest; false if the time ran out.
   template <class CV, class Clock, class Duration>
   bool wait_until(CV& cv, std::chrono::time_point<Clock, Duration> t) {

@@ -1,7 +1,6 @@
 // The auditor's reading of the log (audit_reader.hpp).
 #include "services/audit_reader.hpp"
 
-#include <deque>
 #include <nlohmann/json.hpp>
 #include <utility>
 
@@ -10,28 +9,24 @@
 namespace rempart::services {
 
 Result<AuditReading> read_audit(store::KeeperStore& store, const crypto::KeeperKeyring& keys,
-                                const AuditReadFilter& filter, const std::string& checkpoint_file,
-                                const Asker& asker) {
+                                audit::ChainWatch& watch, const AuditReadFilter& filter,
+                                const std::string& checkpoint_file, bool whole, const Asker& asker) {
   AuditReading out;
   audit::VerifyOptions vo;
   if (!checkpoint_file.empty()) vo.checkpoint_file = checkpoint_file;
-  auto report = audit::verify(store, keys, vo);
-  if (!report) return std::unexpected(report.error());
-  out.verify = std::move(*report);
+  auto checked = watch.check(store, keys, vo, whole, audit::now_us());
+  if (!checked) return std::unexpected(checked.error());
+  out.verify = std::move(checked->report);
+  out.whole_at_us = checked->whole_at_us;
 
-  // The newest kAuditReadEntries matching entries: scan in order, keep a
-  // ring of the last.
   store::AuditFilter f;
   f.actor = filter.actor;
   f.action = filter.action;
-  std::deque<store::AuditEntryRow> last;
-  auto s = store.scan_audit_filtered(f, [&](const store::AuditEntryRow& row) {
-    last.push_back(row);
-    if (last.size() > kAuditReadEntries) last.pop_front();
+  auto s = store.scan_audit_newest(f, kAuditReadEntries, [&](const store::AuditEntryRow& row) {
+    out.entries.push_back(row);
     return true;
   });
   if (!s) return std::unexpected(s.error());
-  out.entries.assign(last.rbegin(), last.rend());
 
   if (!filter.actor.empty()) {
     audit::BlastQuery bq;
@@ -45,6 +40,7 @@ Result<AuditReading> read_audit(store::KeeperStore& store, const crypto::KeeperK
   auto rec = store.transact([&](store::KeeperTx& tx) -> Result<void> {
     nlohmann::json d = {
         {"filter_actor", filter.actor}, {"filter_action", filter.action}, {"shown", out.entries.size()}};
+    if (whole) d["whole"] = true;
     auto e = audit::record(
         tx, keys, audit::Event{asker.actor, std::string(audit::action::audit_query), "", std::move(d), asker.client});
     if (!e) return std::unexpected(e.error());

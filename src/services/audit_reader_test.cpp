@@ -42,10 +42,13 @@ TEST(AuditReader, NewestMatchingEntriesFirstAtMostAHundredAndTheReadingRecorded)
   write_entries(*st, keys, "operator:bob", audit::action::import_run, 3);
 
   const Asker asker{"account:00112233445566778899aabbccddeeff", "192.0.2.7"};
-  auto r = read_audit(*st, keys, AuditReadFilter{"operator:alice", ""}, "", asker);
+  audit::ChainWatch watch(std::chrono::hours(1));
+  auto r = read_audit(*st, keys, watch, AuditReadFilter{"operator:alice", ""}, "", false, asker);
   ASSERT_TRUE(r) << r.error().internal;
   EXPECT_TRUE(r->verify.ok());
+  EXPECT_TRUE(r->verify.whole());
   EXPECT_EQ(r->verify.entries, 108);
+  EXPECT_GT(r->whole_at_us, 0);
   ASSERT_EQ(r->entries.size(), kAuditReadEntries);
   EXPECT_EQ(r->entries.front().seq, 105);
   EXPECT_EQ(r->entries.back().seq, 6);
@@ -77,19 +80,44 @@ TEST(AuditReader, ByActionWithoutActorHasNoBlastRadiusAndSeesEarlierReadings) {
   write_entries(*st, keys, "operator:bob", audit::action::import_run, 1);
   const Asker asker{"account:00112233445566778899aabbccddeeff", ""};
 
-  auto first = read_audit(*st, keys, AuditReadFilter{"", std::string(audit::action::import_run)}, "", asker);
+  audit::ChainWatch watch(std::chrono::hours(1));
+  auto first =
+      read_audit(*st, keys, watch, AuditReadFilter{"", std::string(audit::action::import_run)}, "", false, asker);
   ASSERT_TRUE(first) << first.error().internal;
   ASSERT_EQ(first->entries.size(), 1u);
   EXPECT_EQ(first->entries.front().actor, "operator:bob");
   EXPECT_FALSE(first->blast.has_value());
   EXPECT_EQ(first->blast_summary, "");
 
-  auto second = read_audit(*st, keys, AuditReadFilter{"", std::string(audit::action::audit_query)}, "", asker);
+  auto second =
+      read_audit(*st, keys, watch, AuditReadFilter{"", std::string(audit::action::audit_query)}, "", false, asker);
   ASSERT_TRUE(second) << second.error().internal;
   ASSERT_EQ(second->entries.size(), 1u);  // the first reading, not this one
   EXPECT_EQ(second->entries.front().seq, 4);
   EXPECT_TRUE(second->verify.ok());
+  // The first reading verified entries 1-3; this one reads only entry 4, its record.
+  EXPECT_FALSE(second->verify.whole());
+  EXPECT_EQ(second->verify.from_seq, 4);
+  EXPECT_EQ(second->verify.entries, 1);
   EXPECT_EQ(all_entries(*st).size(), 5u);
+}
+
+TEST(AuditReader, AWholeVerificationAskedForIsWholeAndRecordedAsSuch) {
+  testing::Fixture fx;
+  const auto keys = fx.keeper_keys();
+  auto st = std::move(store::open_sqlite_keeper(fx.db).value());
+  write_entries(*st, keys, "operator:alice", audit::action::supporter_list, 3);
+  const Asker asker{"account:00112233445566778899aabbccddeeff", ""};
+  audit::ChainWatch watch(std::chrono::hours(1));
+  ASSERT_TRUE(read_audit(*st, keys, watch, AuditReadFilter{}, "", false, asker));
+  auto r = read_audit(*st, keys, watch, AuditReadFilter{}, "", true, asker);
+  ASSERT_TRUE(r) << r.error().internal;
+  EXPECT_TRUE(r->verify.whole());
+  EXPECT_EQ(r->verify.entries, 4);
+  const auto log = all_entries(*st);
+  ASSERT_EQ(log.size(), 5u);
+  EXPECT_EQ(nlohmann::json::parse(log.back().details),
+            (nlohmann::json{{"filter_actor", ""}, {"filter_action", ""}, {"shown", 4}, {"whole", true}}));
 }
 
 }  // namespace

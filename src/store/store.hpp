@@ -457,6 +457,9 @@ class AuditReads {
   // otherwise by seq. Uses the actor, action or subject index when one of
   // them is given.
   virtual Result<void> scan_audit_filtered(const AuditFilter& f, const AuditVisitor& visit) = 0;
+  // Streams the newest `limit` entries matching `f`, newest first: the
+  // reverse of scan_audit_filtered's order, reading no more than it returns.
+  virtual Result<void> scan_audit_newest(const AuditFilter& f, std::size_t limit, const AuditVisitor& visit) = 0;
   // Streams the entries whose action is one of `actions` (at most 8) in
   // [since, until), optionally of one actor: the blast-radius read.
   virtual Result<void> scan_audit_actions(std::span<const std::string> actions, const std::string& actor,

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -859,6 +860,57 @@ TEST_P(StoreContract, ConcurrentAuditAppendsKeepOneChain) {
     return true;
   }).has_value());
   EXPECT_EQ(n, kThreads * kEach);
+}
+
+// The newest entries matching a filter, newest first, at most the limit:
+// the reverse of scan_audit_filtered's order, for each index it may use.
+TEST_P(StoreContract, NewestAuditEntriesAreTheFilteredScanReversed) {
+  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) -> Result<void> {
+    Bytes prev(32, 0);
+    for (int i = 1; i <= 30; ++i) {
+      AuditEntryRow row;
+      row.seq = i;
+      row.at = 1000 + i;
+      row.actor = i % 3 == 0 ? "alice" : "bob";
+      row.action = i % 2 == 0 ? "supporter.reveal" : "supporter.list";
+      row.subject = i % 5 == 0 ? "s5" : "";
+      row.details = "{}";
+      row.prev_hash = prev;
+      row.hash = bytes("h" + std::to_string(i));
+      row.mac = bytes("m");
+      if (auto r = tx.append_audit_entry(row); !r) return r;
+      prev = row.hash;
+    }
+    return {};
+  }).has_value());
+  auto seqs = [&](const AuditFilter& f, std::optional<std::size_t> limit) {
+    std::vector<std::int64_t> out;
+    auto visit = [&](const AuditEntryRow& r) {
+      out.push_back(r.seq);
+      return true;
+    };
+    EXPECT_TRUE(limit ? keeper_->scan_audit_newest(f, *limit, visit) : keeper_->scan_audit_filtered(f, visit));
+    return out;
+  };
+  AuditFilter by_actor;
+  by_actor.actor = "alice";
+  AuditFilter by_action;
+  by_action.action = "supporter.reveal";
+  AuditFilter by_subject;
+  by_subject.subject = "s5";
+  AuditFilter window;
+  window.since = 1005;
+  window.until = 1025;
+  for (const AuditFilter& f : {AuditFilter{}, by_actor, by_action, by_subject, window}) {
+    auto all = seqs(f, std::nullopt);
+    std::reverse(all.begin(), all.end());
+    ASSERT_FALSE(all.empty());
+    EXPECT_EQ(seqs(f, 1000), all);
+    const std::vector<std::int64_t> first3(all.begin(), all.begin() + std::min<std::size_t>(3, all.size()));
+    EXPECT_EQ(seqs(f, 3), first3);
+    EXPECT_TRUE(seqs(f, 0).empty());
+  }
+  EXPECT_EQ(seqs(by_actor, 2), (std::vector<std::int64_t>{30, 27}));
 }
 
 // The intake writer and the keeper's folding loop run at once on the same

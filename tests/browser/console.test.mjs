@@ -158,3 +158,34 @@ test('readable on a phone', async () => {
   assert.ok(width <= 375, 'no horizontal scrolling on a narrow screen');
   await context.close();
 });
+
+test('an auditor on a phone: the chain verified, the whole of it on demand', async () => {
+  const auditorSecret = addAccount(instance.config, 'aude', 'auditor', PASSWORD);
+  const context = await browser.newContext({ viewport: { width: 375, height: 740 }, isMobile: true });
+  const page = await context.newPage();
+  const problems = [];
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
+  await page.goto(instance.consoleUrl + '/login');
+  await page.getByLabel('Account name').fill('aude');
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.getByLabel(/authenticator/).fill(totp(auditorSecret));
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL('**/audit', { timeout: 30_000 });
+  assert.match(await page.textContent('[role=status]'), /Chain verified through entry \d+/);
+
+  // A second view reads only what was appended since the first.
+  await page.reload();
+  assert.match(await page.textContent('[role=status]'), /were read for this view; the ones before were read in full/);
+  await page.getByRole('button', { name: 'Verify the whole chain now' }).click();
+  const status = await page.textContent('[role=status]');
+  assert.match(status, /All \d+ entries were read for this view\./);
+  const width = await page.evaluate(() => document.documentElement.scrollWidth);
+  mkdirSync(screenshots, { recursive: true });
+  writeFileSync(join(screenshots, 'console-audit-phone.png'), await page.screenshot({ fullPage: true }));
+  assert.ok(width <= 375, `no horizontal scrolling on a narrow screen (${width} px)`);
+  const text = await page.textContent('main');
+  for (const p of PEOPLE) for (const v of p.slice(2)) assert.ok(!text.includes(v), 'no personal data on the audit page');
+  assert.deepEqual(problems, []);
+  await context.close();
+});

@@ -855,6 +855,17 @@ class SqliteReads : public Base {
     bind_audit_filter(*q, f.actor, f.action, f.subject, f.since, f.until);
     return stream_audit(*q, visit);
   }
+  Result<void> scan_audit_newest(const AuditFilter& f, std::size_t limit, const AuditVisitor& visit) override {
+    const sqlite::Sql& stmt = !f.actor.empty()     ? sql::kNewestAuditByActor
+                              : !f.subject.empty() ? sql::kNewestAuditBySubject
+                              : !f.action.empty()  ? sql::kNewestAuditByAction
+                                                   : sql::kNewestAuditByTime;
+    auto q = conn().query(stmt);
+    if (!q) return propagate(q);
+    bind_audit_filter(*q, f.actor, f.action, f.subject, f.since, f.until);
+    q->bind_int(6, static_cast<std::int64_t>(std::min<std::size_t>(limit, std::numeric_limits<std::int64_t>::max())));
+    return stream_audit(*q, visit);
+  }
   Result<void> scan_audit_actions(std::span<const std::string> actions, const std::string& actor,
                                   std::int64_t since, std::int64_t until, const AuditVisitor& visit) override {
     if (actions.size() > 8) return fail(Errc::invalid_input, "scan_audit_actions: at most 8 actions");
@@ -1496,9 +1507,9 @@ Result<std::size_t> move_legacy_inbox(Connection& records, IntakeStore& inbox) {
     if (!items) return propagate(items);
     if (items->empty()) return moved;
     std::vector<BatchRow> batches;
-    std::set<Bytes> seen;
+    std::set<std::string> seen;  // a set of Bytes trips GCC 12's -Wstringop-overread at -O2
     for (const auto& item : *items) {
-      if (!seen.insert(item.batch_uid).second) continue;
+      if (!seen.emplace(item.batch_uid.begin(), item.batch_uid.end()).second) continue;
       auto b = select_batch(records, item.batch_uid);
       if (!b) return propagate(b);
       if (*b) batches.push_back(std::move(**b));

@@ -288,6 +288,27 @@ inline constexpr Sql kScanAuditByTime{
     "SELECT " REMPART_AUDIT_COLUMNS " FROM audit_entries"
     " WHERE at >= ?4 AND at < ?5 AND (?1 = '' OR actor = ?1) AND (?2 = '' OR action = ?2)"
     " AND (?3 = '' OR subject = ?3) ORDER BY seq"};
+// The newest `?6` of the same, in the reverse order (scan_audit_newest).
+inline constexpr Sql kNewestAuditByActor{
+    "kNewestAuditByActor",
+    "SELECT " REMPART_AUDIT_COLUMNS " FROM audit_entries"
+    " WHERE actor = ?1 AND at >= ?4 AND at < ?5 AND (?2 = '' OR action = ?2) AND (?3 = '' OR subject = ?3)"
+    " ORDER BY at DESC, seq DESC LIMIT ?6"};
+inline constexpr Sql kNewestAuditBySubject{
+    "kNewestAuditBySubject",
+    "SELECT " REMPART_AUDIT_COLUMNS " FROM audit_entries"
+    " WHERE subject = ?3 AND subject <> '' AND at >= ?4 AND at < ?5 AND (?1 = '' OR actor = ?1)"
+    " AND (?2 = '' OR action = ?2) ORDER BY seq DESC LIMIT ?6"};
+inline constexpr Sql kNewestAuditByAction{
+    "kNewestAuditByAction",
+    "SELECT " REMPART_AUDIT_COLUMNS " FROM audit_entries"
+    " WHERE action = ?2 AND at >= ?4 AND at < ?5 AND (?1 = '' OR actor = ?1) AND (?3 = '' OR subject = ?3)"
+    " ORDER BY at DESC, seq DESC LIMIT ?6"};
+inline constexpr Sql kNewestAuditByTime{
+    "kNewestAuditByTime",
+    "SELECT " REMPART_AUDIT_COLUMNS " FROM audit_entries"
+    " WHERE at >= ?4 AND at < ?5 AND (?1 = '' OR actor = ?1) AND (?2 = '' OR action = ?2)"
+    " AND (?3 = '' OR subject = ?3) ORDER BY seq DESC LIMIT ?6"};
 
 #undef REMPART_AUDIT_COLUMNS
 
