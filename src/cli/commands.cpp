@@ -28,6 +28,7 @@
 #include "audit/verify.hpp"
 #include "cli/config.hpp"
 #include "cli/keeper_access.hpp"
+#include "cli/progress.hpp"
 #include "core/validate.hpp"
 #include "crypto/keyring.hpp"
 #include "crypto/secret.hpp"
@@ -75,25 +76,6 @@ void print_person(const services::Supporter& s, bool json) {
             << "\n";
 }
 
-class ProgressBar {
- public:
-  explicit ProgressBar(bool enabled) : enabled_(enabled && ::isatty(STDERR_FILENO) == 1) {}
-  void draw(double fraction, const std::string& suffix) {
-    if (!enabled_) return;
-    constexpr int width = 30;
-    const int filled = static_cast<int>(fraction * width);
-    std::string bar(static_cast<std::size_t>(std::clamp(filled, 0, width)), '#');
-    bar.resize(width, ' ');
-    std::fprintf(stderr, "\r[%s] %3d%% %s", bar.c_str(), static_cast<int>(fraction * 100), suffix.c_str());
-    std::fflush(stderr);
-  }
-  void finish() {
-    if (enabled_) std::fprintf(stderr, "\n");
-  }
-
- private:
-  bool enabled_;
-};
 
 }  // namespace
 
@@ -466,43 +448,6 @@ int run_show(const ShowArgs& a) {
     return 3;
   }
   print_person(**s, a.json);
-  return 0;
-}
-
-int run_import(const ImportArgs& a) {
-  auto k = open_keeper(a.config, KeeperUse::bulk);
-  if (!k) return report(k.error());
-  auto map = services::parse_column_map(a.map);
-  if (!map) return report(map.error());
-  std::ifstream in(a.file, std::ios::binary);
-  if (!in) return report(Error{Errc::not_found, "cannot read " + a.file.string()});
-  std::error_code ec;
-  const auto total = fs::file_size(a.file, ec);
-  ProgressBar bar(a.progress);
-  services::ImportOptions opts;
-  opts.intake = k->config.intake;
-  opts.intake.collect = {"given_name", "family_name", "email", "phone", "postal_code", "locality", "country"};
-  opts.actor = operator_actor();
-  opts.rows_per_transaction = a.rows_per_transaction;
-  opts.progress = [&](std::uint64_t bytes, std::size_t rows) {
-    bar.draw(total == 0 || ec ? 1.0 : static_cast<double>(bytes) / static_cast<double>(total),
-             std::to_string(rows) + " rows");
-  };
-  auto r = services::import_csv(in, *map, *k->store, k->keys, opts);
-  bar.finish();
-  k->checkpoint_on_exit();
-  if (!r) return report(r.error());
-  for (const auto& p : r->problems) {
-    std::cerr << a.file.filename().string() << ":" << p.line << ": skipped: " << p.field << ": " << p.code << "\n";
-  }
-  std::size_t bad_rows = 0;
-  std::size_t last = 0;
-  for (const auto& p : r->problems) {
-    if (p.line != last) ++bad_rows;
-    last = p.line;
-  }
-  std::cout << "rempart: " << r->rows << " rows read: " << r->counts.created << " new, " << r->counts.merged
-            << " merged, " << r->counts.unchanged << " already known, " << bad_rows << " skipped\n";
   return 0;
 }
 

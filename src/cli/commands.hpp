@@ -47,7 +47,13 @@ int run_show(const ShowArgs& a);
 struct ImportArgs {
   std::filesystem::path config = "rempart.toml";
   std::filesystem::path file;
-  std::string map;
+  std::string preset;                    // action-network | nationbuilder | civicrm
+  std::vector<std::string> map;          // each "field=Header,field=Header"
+  std::vector<std::string> ignore;       // headers
+  std::vector<std::string> yes_values, no_values;
+  std::vector<std::string> invert;       // consent_email | consent_sms
+  bool dry_run = false;
+  std::filesystem::path report_file;     // CSV: line,column,code,reason,other_line
   bool progress = true;
   std::size_t rows_per_transaction = services::kImportRowsPerTransaction;
 };

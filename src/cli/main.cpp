@@ -52,7 +52,17 @@ int main(int argc, char** argv) {
   ImportArgs imp;
   auto* import_cmd = sup->add_subcommand("import", "Import supporters from a CSV file");
   import_cmd->add_option("file", imp.file, "CSV file (header line first; ',' or ';')")->required();
-  import_cmd->add_option("--map", imp.map, "Columns, e.g. given_name=Prénom,email=Courriel");
+  import_cmd->add_option("--preset", imp.preset, "The tool the file was exported from")
+      ->check(CLI::IsMember({"action-network", "nationbuilder", "civicrm"}));
+  import_cmd->add_option("--map", imp.map,
+                         "Columns, e.g. given_name=Prénom,email=Courriel; FIELD= reads nothing for FIELD");
+  import_cmd->add_option("--ignore", imp.ignore, "A column not to read (repeatable)");
+  import_cmd->add_option("--yes-value", imp.yes_values, "A consent value meaning yes (repeatable)");
+  import_cmd->add_option("--no-value", imp.no_values, "A consent value meaning no (repeatable)");
+  import_cmd->add_option("--invert", imp.invert, "A consent field whose column says \"do not contact\" (1 = no)")
+      ->check(CLI::IsMember({"consent_email", "consent_sms"}));
+  import_cmd->add_flag("--dry-run", imp.dry_run, "Read and report; write no record");
+  import_cmd->add_option("--report", imp.report_file, "Write every issue to this CSV file (line, column, reason)");
   bool no_progress = false;
   import_cmd->add_flag("--no-progress", no_progress, "Do not draw a progress bar");
   import_cmd

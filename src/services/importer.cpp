@@ -5,23 +5,18 @@
 #include <cctype>
 #include <iterator>
 #include <optional>
+#include <unordered_map>
+#include <unordered_set>
+
+#include <nlohmann/json.hpp>
 
 #include "audit/chain.hpp"
 #include "core/csv.hpp"
+#include "core/validate.hpp"
 #include "services/prepare_pipeline.hpp"
 
 namespace rempart::services {
 namespace {
-
-constexpr std::array<std::string_view, 10> kTargets = {
-    "given_name", "family_name", "email", "phone", "postal_code",
-    "locality", "country", "tags", "consent_email", "consent_sms"};
-
-std::string lower_ascii(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -29,75 +24,187 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-bool truthy(std::string_view v) {
-  const auto l = lower_ascii(trim(v));
-  return l == "1" || l == "true" || l == "yes" || l == "y" || l == "x" || l == "oui" || l == "on";
+// Countries whose postcodes are French five-digit ones.
+bool french_postcodes(std::string_view country) {
+  static constexpr std::array<std::string_view, 9> kFrench = {"FR", "GP", "MQ", "GF", "RE", "YT", "PM", "BL", "MF"};
+  return std::find(kFrench.begin(), kFrench.end(), country) != kFrench.end();
 }
 
-std::vector<std::string> split_tags(std::string_view v) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  for (std::size_t i = 0; i <= v.size(); ++i) {
-    if (i == v.size() || v[i] == ',' || v[i] == ';' || v[i] == '|') {
-      auto t = trim(v.substr(start, i - start));
-      if (!t.empty()) out.emplace_back(t);
-      start = i + 1;
-    }
+bool all_digits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// The field of a FieldError -> the target it came from.
+const char* target_of(std::string_view field) {
+  for (const auto t : import_targets()) {
+    if (field == t) return t.data();
   }
-  return out;
+  return nullptr;
 }
 
 }  // namespace
 
-Result<ColumnMap> parse_column_map(std::string_view spec) {
-  ColumnMap map;
-  std::size_t start = 0;
-  while (start <= spec.size()) {
-    auto end = spec.find(',', start);
-    if (end == std::string_view::npos) end = spec.size();
-    const auto pair = trim(spec.substr(start, end - start));
-    start = end + 1;
-    if (pair.empty()) continue;
-    const auto eq = pair.find('=');
-    if (eq == std::string_view::npos) return fail(Errc::invalid_input, "--map entries must be field=Header");
-    const auto target = std::string(trim(pair.substr(0, eq)));
-    const auto header = std::string(trim(pair.substr(eq + 1)));
-    if (std::find(kTargets.begin(), kTargets.end(), target) == kTargets.end()) {
-      return fail(Errc::invalid_input, "--map names an unknown field '" + target + "'");
-    }
-    if (header.empty()) return fail(Errc::invalid_input, "--map gives no header for '" + target + "'");
-    map[target] = header;
-  }
-  return map;
+std::size_t ImportReport::rejections() const {
+  return static_cast<std::size_t>(std::count_if(issues.begin(), issues.end(), [](const ImportIssue& i) { return i.rejects; }));
 }
 
-Result<ImportReport> import_csv(std::istream& in, const ColumnMap& map, store::KeeperStore& store,
+std::optional<core::Person> read_row(const ImportPlan& plan, const std::vector<std::string>& cells,
+                                     std::size_t line, const core::IntakeOptions& intake,
+                                     std::vector<ImportIssue>& issues, std::map<std::string, Choice>* consent_read) {
+  // The first non-empty cell of the columns read for `t`, and its header.
+  auto cell = [&](std::string_view t, std::string* header = nullptr) -> std::string {
+    const auto it = plan.by_target.find(std::string(t));
+    if (it == plan.by_target.end()) return {};
+    for (const std::size_t i : it->second) {
+      if (i < cells.size() && !trim(cells[i]).empty()) {
+        if (header != nullptr) *header = plan.columns[i].header;
+        return cells[i];
+      }
+    }
+    if (header != nullptr && !it->second.empty()) *header = plan.columns[it->second.front()].header;
+    return {};
+  };
+  auto warn = [&](const std::string& column, std::string code) {
+    issues.push_back(ImportIssue{line, column, std::move(code), false, 0});
+  };
+
+  core::RawSubmission raw;
+  std::map<std::string, std::string> header_of;  // target -> the header its value came from
+  auto take = [&](std::string_view t, std::string& dest) { dest = cell(t, &header_of[std::string(t)]); };
+  take(target::given_name, raw.given_name);
+  take(target::family_name, raw.family_name);
+  take(target::email, raw.email);
+  take(target::phone, raw.phone);
+  if (trim(raw.phone).empty()) take(target::phone_alt, raw.phone), header_of[target::phone] = header_of[target::phone_alt];
+  take(target::postal_code, raw.postal_code);
+  take(target::locality, raw.locality);
+  take(target::country, raw.country);
+
+  // The country first: the postcode and the phone are read by it.
+  std::string country = intake.default_region;
+  if (!trim(raw.country).empty()) {
+    auto c = core::normalize_country(raw.country);
+    if (c) {
+      country = *c;
+    } else {
+      warn(header_of[target::country], c.error());
+      raw.country.clear();
+    }
+  }
+  // A spreadsheet reads "01000" as a number and writes "1000".
+  if (french_postcodes(country)) {
+    const auto pc = trim(raw.postal_code);
+    if (pc.size() == 4 && all_digits(pc)) {
+      raw.postal_code = "0" + std::string(pc);
+      warn(header_of[target::postal_code], "leading_zero_restored");
+    }
+  }
+
+  // Tags one by one: a bad one is left out, the others kept.
+  if (const auto it = plan.by_target.find(target::tags); it != plan.by_target.end()) {
+    for (const std::size_t i : it->second) {
+      if (i >= cells.size()) continue;
+      std::string_view rest = cells[i];
+      bool bad = false;
+      while (!rest.empty()) {
+        const auto cut = rest.find_first_of(plan.tag_separators);
+        const auto one = trim(rest.substr(0, cut));
+        rest = cut == std::string_view::npos ? std::string_view{} : rest.substr(cut + 1);
+        if (one.empty()) continue;
+        auto t = core::normalize_tag(one);
+        if (!t) {
+          bad = true;
+        } else if (std::find(raw.tags.begin(), raw.tags.end(), *t) == raw.tags.end()) {
+          raw.tags.push_back(std::move(*t));
+        }
+      }
+      if (bad) warn(plan.columns[i].header, "invalid_tag");
+    }
+    if (raw.tags.size() > intake.max_tags) {
+      raw.tags.resize(intake.max_tags);
+      warn(plan.columns[it->second.front()].header, "too_many_tags");
+    }
+  }
+
+  // Consent: a "no" in any of a target's columns wins, then a "yes".
+  for (const char* t : {target::consent_email, target::consent_sms}) {
+    const auto it = plan.by_target.find(t);
+    if (it == plan.by_target.end()) continue;
+    Choice choice = Choice::unknown;
+    for (const std::size_t i : it->second) {
+      if (i >= cells.size()) continue;
+      bool recognised = true;
+      const Choice c = plan.vocabulary.read(cells[i], plan.columns[i].inverted, &recognised);
+      if (!recognised) warn(plan.columns[i].header, "unrecognised_consent");
+      if (c == Choice::no || (c == Choice::yes && choice == Choice::unknown)) choice = c;
+    }
+    (std::string_view(t) == target::consent_email ? raw.consent.email : raw.consent.sms) = choice == Choice::yes;
+    if (consent_read != nullptr) (*consent_read)[t] = choice;
+  }
+
+  // Validation as for a sign-up, the row's country as the phone's region;
+  // each field it refuses is left out and the row validated again.
+  core::IntakeOptions rules = intake;
+  rules.default_region = country;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    auto person = core::validate_submission(raw, rules);
+    if (person) return std::move(*person);
+    bool dropped = false;
+    bool no_contact = false;
+    for (const auto& e : person.error()) {
+      if (e.code == "required") {
+        no_contact = true;  // neither e-mail nor phone is left
+        continue;
+      }
+      const char* t = target_of(e.field);
+      if (t == nullptr) continue;
+      const std::string header = header_of[t];
+      std::string* dest = e.field == target::given_name    ? &raw.given_name
+                          : e.field == target::family_name ? &raw.family_name
+                          : e.field == target::email       ? &raw.email
+                          : e.field == target::phone       ? &raw.phone
+                          : e.field == target::postal_code ? &raw.postal_code
+                          : e.field == target::locality    ? &raw.locality
+                          : e.field == target::country     ? &raw.country
+                                                           : nullptr;
+      if (dest != nullptr && !dest->empty()) {
+        dest->clear();
+        dropped = true;
+        warn(header, e.code);
+      } else if (e.field == target::tags) {
+        raw.tags.clear();
+        dropped = true;
+        warn(header_of[target::tags], e.code);
+      }
+    }
+    if (!dropped || no_contact) break;
+  }
+  // What is left has no usable e-mail or phone: the warnings above said why.
+  bool any = false;
+  for (auto& i : issues) {
+    if (i.line == line && (i.code == "invalid_email" || i.code == "invalid_phone" || i.code == "too_long")) any = true;
+  }
+  issues.push_back(ImportIssue{line, "", any ? "no_usable_contact" : "no_email_or_phone", true, 0});
+  return std::nullopt;
+}
+
+Result<ImportReport> import_csv(std::istream& in, const ImportSpec& spec, store::KeeperStore& store,
                                 const crypto::KeeperKeyring& keys, const ImportOptions& opts) {
   ImportReport report;
+  report.dry_run = opts.dry_run;
   core::CsvReader reader(in);
   auto header = reader.next();
   if (!header) return fail(Errc::invalid_input, "the header line could not be read: " + header.error().internal);
   if (!*header) return fail(Errc::invalid_input, "the file is empty");
-
-  // Column index of each target field.
-  std::map<std::string, std::size_t> column;
-  const auto& names = (*header)->fields;
-  for (auto target : kTargets) {
-    const std::string t(target);
-    const auto mapped = map.find(t);
-    const std::string want = lower_ascii(trim(mapped != map.end() ? mapped->second : t));
-    for (std::size_t i = 0; i < names.size(); ++i) {
-      if (lower_ascii(trim(names[i])) == want) {
-        column[t] = i;
-        break;
-      }
-    }
-    if (mapped != map.end() && !column.contains(t)) {
-      return fail(Errc::invalid_input, "the header has no column mapped to '" + t + "'");
-    }
+  auto planned = plan_import((*header)->fields, spec);
+  if (!planned) return std::unexpected(planned.error());
+  const ImportPlan plan = std::move(*planned);
+  report.columns = plan.columns;
+  for (const char* t : {target::consent_email, target::consent_sms}) {
+    if (plan.reads(t)) report.consent[t] = {{"yes", 0}, {"no", 0}, {"unknown", 0}};
   }
-  if (!column.contains("email") && !column.contains("phone")) {
-    return fail(Errc::invalid_input, "no column for email or phone: use --map email=Header");
+  if (opts.on_plan) {
+    if (auto r = opts.on_plan(plan); !r) return std::unexpected(r.error());
   }
 
   // Reading, validation, blind indexes and sealing of chunk k+1 run on a
@@ -108,20 +215,25 @@ Result<ImportReport> import_csv(std::istream& in, const ColumnMap& map, store::K
   RecordWriter writer(keys);
   struct Chunk {
     std::vector<core::Person> people;
+    std::vector<std::size_t> lines;        // lines[k] for people[k]
     std::vector<PreparedUpsert> prepared;  // prepared[k] for people[k]
-    std::vector<RowProblem> problems;      // skipped rows read for this chunk
-    std::size_t rows = 0;                  // data rows read for this chunk, skipped included
+    std::vector<ImportIssue> issues;       // found reading this chunk's rows
+    std::map<std::string, std::map<std::string, std::size_t>> consent;
+    std::size_t rows = 0;                  // data rows read for this chunk, rejected included
+    std::size_t rejected = 0;
     std::uint64_t bytes = 0;               // stream position after the chunk
   };
   bool at_end = false;
   auto produce = [&]() -> Result<std::optional<Chunk>> {
     if (at_end) return std::optional<Chunk>{};
     Chunk chunk;
+    std::map<std::string, Choice> consent_read;
     for (;;) {
       auto row = reader.next();
       if (!row) {
         ++chunk.rows;
-        chunk.problems.push_back({reader.last_error_line(), "row", "malformed"});
+        ++chunk.rejected;
+        chunk.issues.push_back({reader.last_error_line(), "", "malformed_row", true, 0});
         continue;
       }
       if (!*row) {
@@ -131,29 +243,16 @@ Result<ImportReport> import_csv(std::istream& in, const ColumnMap& map, store::K
       const auto& cells = (*row)->fields;
       if (cells.size() == 1 && trim(cells[0]).empty()) continue;  // blank line
       ++chunk.rows;
-      auto cell = [&](const char* name) -> std::string {
-        const auto it = column.find(name);
-        if (it == column.end() || it->second >= cells.size()) return {};
-        return cells[it->second];
-      };
-      core::RawSubmission raw;
-      raw.given_name = cell("given_name");
-      raw.family_name = cell("family_name");
-      raw.email = cell("email");
-      raw.phone = cell("phone");
-      raw.postal_code = cell("postal_code");
-      raw.locality = cell("locality");
-      raw.country = cell("country");
-      raw.tags = split_tags(cell("tags"));
-      raw.consent.email = truthy(cell("consent_email"));
-      raw.consent.sms = truthy(cell("consent_sms"));
-      auto person = core::validate_submission(raw, opts.intake);
+      consent_read.clear();
+      auto person = read_row(plan, cells, (*row)->line, opts.intake, chunk.issues, &consent_read);
       if (!person) {
-        for (const auto& e : person.error()) chunk.problems.push_back({(*row)->line, e.field, e.code});
+        ++chunk.rejected;
         continue;
       }
-      chunk.prepared.push_back(writer.prepare(*person));
+      for (const auto& [t, c] : consent_read) ++chunk.consent[t][std::string(choice_name(c))];
+      chunk.prepared.push_back(opts.dry_run ? writer.indexes(*person) : writer.prepare(*person));
       chunk.people.push_back(std::move(*person));
+      chunk.lines.push_back((*row)->line);
       if (chunk.people.size() >= opts.rows_per_transaction) break;
     }
     // Taken where the single-threaded import took it (after the chunk's last
@@ -162,51 +261,112 @@ Result<ImportReport> import_csv(std::istream& in, const ColumnMap& map, store::K
     chunk.bytes = pos < 0 ? 0 : static_cast<std::uint64_t>(pos);
     return std::optional<Chunk>{std::move(chunk)};
   };
+
+  // The line each record of this file was first written from, by 8 of its
+  // id's random bytes: to name both lines of a merge whose names differ.
+  std::unordered_map<std::uint64_t, std::uint32_t> first_line;
+  auto id_key = [](const store::Bytes& id) {
+    std::uint64_t k = 0;
+    for (std::size_t i = kRecordIdTimeBytes; i < kRecordIdTimeBytes + 8 && i < id.size(); ++i) k = (k << 8) | id[i];
+    return k;
+  };
+  // Dry run: the blind indexes seen so far in the file, by 8 of their bytes.
+  std::unordered_set<std::uint64_t> seen;
+  auto index_key = [](const store::Bytes& idx) {
+    std::uint64_t k = 0;
+    for (std::size_t i = 0; i < 8 && i < idx.size(); ++i) k = (k << 8) | idx[i];
+    return k;
+  };
+
   auto consume = [&](Chunk& chunk) -> Result<void> {
     report.rows += chunk.rows;
-    report.problems.insert(report.problems.end(), std::make_move_iterator(chunk.problems.begin()),
-                           std::make_move_iterator(chunk.problems.end()));
-    if (chunk.people.empty()) return {};
-    FoldCounts counts;
-    const std::int64_t now = unix_now();
-    const std::int64_t now_us = audit::now_us();
-    auto r = store.transact([&](store::KeeperTx& tx) -> Result<void> {
-      auto log = audit::Appender::begin(tx, keys);
-      if (!log) return std::unexpected(log.error());
+    report.rejected += chunk.rejected;
+    for (const auto& [t, counts] : chunk.consent) {
+      for (const auto& [c, n] : counts) report.consent[t][c] += n;
+    }
+    std::vector<ImportIssue> issues = std::move(chunk.issues);
+    if (opts.dry_run) {
       for (std::size_t k = 0; k < chunk.people.size(); ++k) {
-        store::Bytes id;
-        auto u = writer.upsert(tx, chunk.people[k], chunk.prepared[k], now, &id);
-        if (!u) return std::unexpected(u.error());
-        counts.add(*u);
-        auto e = log->append(audit::Event{opts.actor, std::string(audit_action(*u)), audit::to_hex(id),
-                                          {{"via", "import"}}, ""},
-                             now_us);
-        if (!e) return std::unexpected(e.error());
+        const PreparedUpsert& p = chunk.prepared[k];
+        bool known = false;
+        for (const auto* idx : {&p.email_index, &p.phone_index}) {
+          if (!*idx) continue;
+          if (seen.contains(index_key(**idx))) known = true;
+          if (!known) {
+            auto found = idx == &p.email_index ? store.find_listing_by_email_index(**idx)
+                                               : store.find_listing_by_phone_index(**idx);
+            if (!found) return std::unexpected(found.error());
+            known = found->has_value();
+          }
+        }
+        for (const auto* idx : {&p.email_index, &p.phone_index}) {
+          if (*idx) seen.insert(index_key(**idx));
+        }
+        if (known) {
+          ++report.counts.merged;
+        } else {
+          ++report.counts.created;
+        }
       }
-      return {};
-    });
-    if (!r) return r;
-    report.counts.created += counts.created;
-    report.counts.merged += counts.merged;
-    report.counts.unchanged += counts.unchanged;
-    if (opts.progress) opts.progress(chunk.bytes, report.rows);
+    } else if (!chunk.people.empty()) {
+      FoldCounts counts;
+      std::vector<ImportIssue> conflicts;
+      std::vector<std::pair<std::uint64_t, std::uint32_t>> created;
+      const std::int64_t now = unix_now();
+      const std::int64_t now_us = audit::now_us();
+      auto r = store.transact([&](store::KeeperTx& tx) -> Result<void> {
+        counts = {};
+        conflicts.clear();
+        created.clear();
+        auto log = audit::Appender::begin(tx, keys);
+        if (!log) return std::unexpected(log.error());
+        for (std::size_t k = 0; k < chunk.people.size(); ++k) {
+          store::Bytes id;
+          UpsertNote note;
+          auto u = writer.upsert(tx, chunk.people[k], chunk.prepared[k], now, &id, &note);
+          if (!u) return std::unexpected(u.error());
+          counts.add(*u);
+          const auto key = id_key(id);
+          if (*u == Upsert::created) {
+            created.emplace_back(key, static_cast<std::uint32_t>(chunk.lines[k]));
+          } else if (note.name_differs) {
+            std::size_t other = 0;
+            if (const auto it = first_line.find(key); it != first_line.end()) other = it->second;
+            for (const auto& [ck, cl] : created) {
+              if (ck == key) other = cl;
+            }
+            conflicts.push_back(ImportIssue{chunk.lines[k], "", "name_differs", false, other});
+          }
+          auto e = log->append(audit::Event{opts.actor, std::string(audit_action(*u)), audit::to_hex(id),
+                                            {{"via", "import"}}, ""},
+                               now_us);
+          if (!e) return std::unexpected(e.error());
+        }
+        return {};
+      });
+      if (!r) return r;
+      report.counts.add(counts);
+      for (const auto& [k, l] : created) first_line.emplace(k, l);
+      issues.insert(issues.end(), conflicts.begin(), conflicts.end());
+      std::stable_sort(issues.begin(), issues.end(),
+                       [](const ImportIssue& a, const ImportIssue& b) { return a.line < b.line; });
+    }
+    report.issues.insert(report.issues.end(), std::make_move_iterator(issues.begin()),
+                         std::make_move_iterator(issues.end()));
+    if (opts.progress && !chunk.people.empty()) opts.progress(chunk.bytes, report.rows);
     return {};
   };
   if (auto r = run_pipelined<Chunk>(produce, consume); !r) return std::unexpected(r.error());
-  std::size_t skipped = 0, last_line = 0;
-  for (const auto& p : report.problems) {
-    if (p.line != last_line) ++skipped;
-    last_line = p.line;
-  }
   auto done = store.transact([&](store::KeeperTx& tx) -> Result<void> {
-    auto e = audit::record(tx, keys,
-                           audit::Event{opts.actor, std::string(audit::action::import_run), "",
-                                        {{"rows", report.rows},
-                                         {"created", report.counts.created},
-                                         {"merged", report.counts.merged},
-                                         {"unchanged", report.counts.unchanged},
-                                         {"skipped", skipped}},
-                                        ""});
+    nlohmann::json d = {{"rows", report.rows},
+                        {"created", report.counts.created},
+                        {"merged", report.counts.merged},
+                        {"unchanged", report.counts.unchanged},
+                        {"skipped", report.rejected},
+                        {"warnings", report.warnings()},
+                        {"preset", preset_name(spec.preset)}};
+    if (opts.dry_run) d["dry_run"] = true;
+    auto e = audit::record(tx, keys, audit::Event{opts.actor, std::string(audit::action::import_run), "", std::move(d), ""});
     if (!e) return std::unexpected(e.error());
     return {};
   });

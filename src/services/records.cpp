@@ -1,5 +1,8 @@
 #include "services/records.hpp"
 
+#include <unicode/uchar.h>
+#include <unicode/unistr.h>
+
 #include <algorithm>
 #include <chrono>
 
@@ -95,15 +98,19 @@ Result<Upsert> RecordWriter::upsert(store::KeeperTx& tx, const core::Person& p, 
                                     store::Bytes* record_id) const {
   // Without a prepared record: only the indexes up front, the sealing where
   // it is needed.
+  return upsert(tx, p, indexes(p), now, record_id);
+}
+
+PreparedUpsert RecordWriter::indexes(const core::Person& p) const {
   const crypto::KeySet& ks = keys_.current();
-  PreparedUpsert prepared;
-  if (!p.email.empty()) prepared.email_index = index_of(ks, "email", p.email);
-  if (!p.phone.empty()) prepared.phone_index = index_of(ks, "phone", p.phone);
-  return upsert(tx, p, prepared, now, record_id);
+  PreparedUpsert out;
+  if (!p.email.empty()) out.email_index = index_of(ks, "email", p.email);
+  if (!p.phone.empty()) out.phone_index = index_of(ks, "phone", p.phone);
+  return out;
 }
 
 Result<Upsert> RecordWriter::upsert(store::KeeperTx& tx, const core::Person& p, const PreparedUpsert& prepared,
-                                    std::int64_t now, store::Bytes* record_id) const {
+                                    std::int64_t now, store::Bytes* record_id, UpsertNote* note) const {
   const std::optional<store::Bytes>& email_idx = prepared.email_index;
   const std::optional<store::Bytes>& phone_idx = prepared.phone_index;
 
@@ -160,6 +167,15 @@ Result<Upsert> RecordWriter::upsert(store::KeeperTx& tx, const core::Person& p, 
   auto current = vault_.open_for_merge(row);
   if (!current) return std::unexpected(current.error());
   core::Person merged = *current;
+  if (note != nullptr) {
+    // "JEAN" and "Jean" are one name; "Jean" and "Jeanne" are two people.
+    auto differs = [](const std::string& have, const std::string& given) {
+      return !have.empty() && !given.empty() &&
+             icu::UnicodeString::fromUTF8(have).caseCompare(icu::UnicodeString::fromUTF8(given),
+                                                            U_FOLD_CASE_DEFAULT) != 0;
+    };
+    note->name_differs = differs(current->given_name, p.given_name) || differs(current->family_name, p.family_name);
+  }
   auto fill = [](std::string& have, const std::string& given) {
     if (have.empty() && !given.empty()) have = given;
   };

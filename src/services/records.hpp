@@ -56,6 +56,13 @@ struct PreparedUpsert {
   std::optional<store::SupporterRow> fresh;
 };
 
+// What a merge found besides its outcome.
+struct UpsertNote {
+  // The record merged into holds a given or family name, and `p` another one
+  // (the record's is kept): two people may share an e-mail or a phone.
+  bool name_differs = false;
+};
+
 class RecordWriter {
  public:
   // `keys` must outlive the writer. A merge opens the known record through
@@ -82,7 +89,10 @@ class RecordWriter {
   // milliseconds, clamped to what 48 bits hold) instead of now.
   PreparedUpsert prepare(const core::Person& p, std::int64_t created_ms) const;
   Result<Upsert> upsert(store::KeeperTx& tx, const core::Person& p, const PreparedUpsert& prepared,
-                        std::int64_t now, store::Bytes* record_id = nullptr) const;
+                        std::int64_t now, store::Bytes* record_id = nullptr,
+                        UpsertNote* note = nullptr) const;
+  // The blind indexes alone (no record sealed): to look a person up.
+  PreparedUpsert indexes(const core::Person& p) const;
 
  private:
   const crypto::KeeperKeyring& keys_;
