@@ -25,8 +25,9 @@ std::vector<Field> to_fields(const Person& p) {
     }
     out.push_back(Field{field::tags, std::move(joined)});
   }
-  out.push_back(Field{field::consent_email, p.consent.email ? "1" : "0"});
-  out.push_back(Field{field::consent_sms, p.consent.sms ? "1" : "0"});
+  auto consent = [](bool yes, bool refused) { return yes ? "1" : refused ? "no" : "0"; };
+  out.push_back(Field{field::consent_email, consent(p.consent.email, p.consent.email_refused)});
+  out.push_back(Field{field::consent_sms, consent(p.consent.sms, p.consent.sms_refused)});
   return out;
 }
 
@@ -41,8 +42,13 @@ Person to_person(const std::vector<Field>& fields) {
     else if (n == field::postal_code) p.postal_code = f.value;
     else if (n == field::locality) p.locality = f.value;
     else if (n == field::country) p.country = f.value;
-    else if (n == field::consent_email) p.consent.email = f.value == "1";
-    else if (n == field::consent_sms) p.consent.sms = f.value == "1";
+    else if (n == field::consent_email) {
+      p.consent.email = f.value == "1";
+      p.consent.email_refused = f.value == "no";
+    } else if (n == field::consent_sms) {
+      p.consent.sms = f.value == "1";
+      p.consent.sms_refused = f.value == "no";
+    }
     else if (n == field::tags) {
       std::string_view rest = f.value;
       while (!rest.empty()) {

@@ -8,9 +8,13 @@
 
 namespace rempart::core {
 
+// What the submission or row says of consent, per channel: agreed, refused,
+// or (both false) nothing, which is not a refusal. Never both.
 struct Consent {
   bool email = false;  // agreed to receive e-mail
   bool sms = false;    // agreed to receive text messages
+  bool email_refused = false;  // said no, e.g. "unsubscribed" in the tool an import comes from
+  bool sms_refused = false;
   bool operator==(const Consent&) const = default;
 };
 
@@ -45,8 +49,8 @@ inline constexpr const char* postal_code = "postal_code";
 inline constexpr const char* locality = "locality";
 inline constexpr const char* country = "country";
 inline constexpr const char* tags = "tags";              // '\n'-joined
-inline constexpr const char* consent_email = "consent_email";  // "1" or "0"
-inline constexpr const char* consent_sms = "consent_sms";      // "1" or "0"
+inline constexpr const char* consent_email = "consent_email";  // "1" agreed, "no" refused, "0" nothing said
+inline constexpr const char* consent_sms = "consent_sms";      // the same
 }  // namespace field
 
 // Person <-> fields, so that sealing code deals with named byte strings only.

@@ -51,8 +51,7 @@ inline void expect_code_no_echo(const std::string& code, std::string_view hostil
 inline bool same_person(const Person& a, const Person& b) {
   return a.given_name == b.given_name && a.family_name == b.family_name && a.email == b.email &&
          a.phone == b.phone && a.postal_code == b.postal_code && a.locality == b.locality &&
-         a.country == b.country && a.tags == b.tags && a.consent.email == b.consent.email &&
-         a.consent.sms == b.consent.sms;
+         a.country == b.country && a.tags == b.tags && a.consent == b.consent;
 }
 
 }  // namespace rempart::core::testing

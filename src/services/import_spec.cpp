@@ -40,7 +40,7 @@ const std::vector<PresetDef>& presets() {
   static const std::vector<PresetDef> all = {
       {Preset::action_network,
        "action-network",
-       {{"uuid", "", "the source system's id"},
+       {{"uuid", target::source_id, ""},
         {"first_name", target::given_name, ""},
         {"last_name", target::family_name, ""},
         {"email", target::email, ""},
@@ -53,12 +53,12 @@ const std::vector<PresetDef>& presets() {
         {"can2_user_tags", target::tags, ""},
         {"can2_subscription_status", target::consent_email, ""},
         {"can2_sms_status", target::consent_sms, ""},
-        {"created_date", "", "sign-up date"},
-        {"can2_created_date", "", "sign-up date"}},
+        {"created_date", target::joined_at, ""},
+        {"can2_created_date", target::joined_at, ""}},
        ","},
       {Preset::nationbuilder,
        "nationbuilder",
-       {{"nationbuilder_id", "", "the source system's id"},
+       {{"nationbuilder_id", target::source_id, ""},
         {"first_name", target::given_name, ""},
         {"last_name", target::family_name, ""},
         {"email", target::email, ""},
@@ -72,11 +72,11 @@ const std::vector<PresetDef>& presets() {
         {"primary_zip", target::postal_code, ""},
         {"primary_country_code", target::country, ""},
         {"tag_list", target::tags, ""},
-        {"created_at", "", "sign-up date"}},
+        {"created_at", target::joined_at, ""}},
        ","},
       {Preset::civicrm,
        "civicrm",
-       {{"contact id", "", "the source system's id"},
+       {{"contact id", target::source_id, ""},
         {"contact type", "", "contact type"},
         {"first name", target::given_name, ""},
         {"last name", target::family_name, ""},
@@ -111,7 +111,7 @@ const std::vector<std::string_view>& import_targets() {
   static const std::vector<std::string_view> all = {
       target::given_name, target::family_name, target::email,         target::phone,
       target::phone_alt,  target::postal_code, target::locality,      target::country,
-      target::tags,       target::consent_email, target::consent_sms};
+      target::tags,       target::consent_email, target::consent_sms, target::source_id, target::joined_at};
   return all;
 }
 

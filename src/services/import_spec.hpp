@@ -29,6 +29,8 @@ inline constexpr const char* country = "country";
 inline constexpr const char* tags = "tags";
 inline constexpr const char* consent_email = "consent_email";
 inline constexpr const char* consent_sms = "consent_sms";
+inline constexpr const char* source_id = "source_id";  // the source system's id of the person
+inline constexpr const char* joined_at = "joined_at";  // the sign-up date the source system recorded
 }  // namespace target
 
 // Every target a column may be mapped to.

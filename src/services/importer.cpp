@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <ctime>
 #include <iterator>
 #include <optional>
 #include <unordered_map>
@@ -48,9 +49,42 @@ std::size_t ImportReport::rejections() const {
   return static_cast<std::size_t>(std::count_if(issues.begin(), issues.end(), [](const ImportIssue& i) { return i.rejects; }));
 }
 
+std::optional<std::int64_t> parse_export_date(std::string_view text) {
+  const std::string t(trim(text));
+  if (t.empty() || t.size() > 40) return std::nullopt;
+  std::tm tm{};
+  const char* end = nullptr;
+  for (const char* fmt : {"%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d",
+                          "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y"}) {
+    tm = std::tm{};
+    end = ::strptime(t.c_str(), fmt, &tm);
+    if (end != nullptr) break;
+  }
+  if (end == nullptr) return std::nullopt;
+  std::int64_t offset = 0;
+  std::string_view rest(end);
+  if (!rest.empty() && rest.front() == '.') {  // fractions of a second
+    rest.remove_prefix(1);
+    while (!rest.empty() && rest.front() >= '0' && rest.front() <= '9') rest.remove_prefix(1);
+  }
+  rest = trim(rest);
+  if (rest == "Z" || rest == "UTC" || rest.empty()) {
+  } else if ((rest.front() == '+' || rest.front() == '-') && (rest.size() == 6 || rest.size() == 5)) {
+    const std::string_view hm = rest.size() == 6 ? rest.substr(1, 2) : rest.substr(1, 2);
+    const std::string_view mm = rest.size() == 6 ? rest.substr(4, 2) : rest.substr(3, 2);
+    if ((rest.size() == 6 && rest[3] != ':') || !all_digits(hm) || !all_digits(mm)) return std::nullopt;
+    offset = ((hm[0] - '0') * 10 + (hm[1] - '0')) * 3600 + ((mm[0] - '0') * 10 + (mm[1] - '0')) * 60;
+    if (rest.front() == '+') offset = -offset;
+  } else {
+    return std::nullopt;
+  }
+  if (tm.tm_year < 70 || tm.tm_year > 200) return std::nullopt;  // 1970..2100
+  return static_cast<std::int64_t>(::timegm(&tm)) + offset;
+}
+
 std::optional<core::Person> read_row(const ImportPlan& plan, const std::vector<std::string>& cells,
                                      std::size_t line, const core::IntakeOptions& intake,
-                                     std::vector<ImportIssue>& issues, std::map<std::string, Choice>* consent_read) {
+                                     std::vector<ImportIssue>& issues, RowSource* source) {
   // The first non-empty cell of the columns read for `t`, and its header.
   auto cell = [&](std::string_view t, std::string* header = nullptr) -> std::string {
     const auto it = plan.by_target.find(std::string(t));
@@ -138,8 +172,24 @@ std::optional<core::Person> read_row(const ImportPlan& plan, const std::vector<s
       if (!recognised) warn(plan.columns[i].header, "unrecognised_consent");
       if (c == Choice::no || (c == Choice::yes && choice == Choice::unknown)) choice = c;
     }
-    (std::string_view(t) == target::consent_email ? raw.consent.email : raw.consent.sms) = choice == Choice::yes;
-    if (consent_read != nullptr) (*consent_read)[t] = choice;
+    const bool email = std::string_view(t) == target::consent_email;
+    (email ? raw.consent.email : raw.consent.sms) = choice == Choice::yes;
+    (email ? raw.consent.email_refused : raw.consent.sms_refused) = choice == Choice::no;
+    if (source != nullptr) source->consent[t] = choice;
+  }
+  if (source != nullptr) {
+    std::string header;
+    const auto id = trim(cell(target::source_id, &header));
+    if (id.size() > 200) {
+      warn(header, "too_long");
+    } else {
+      source->id = std::string(id);
+    }
+    const std::string date = cell(target::joined_at, &header);
+    if (!trim(date).empty()) {
+      source->joined_at = parse_export_date(date);
+      if (!source->joined_at) warn(header, "invalid_date");
+    }
   }
 
   // Validation as for a sign-up, the row's country as the phone's region;
@@ -213,10 +263,16 @@ Result<ImportReport> import_csv(std::istream& in, const ImportSpec& spec, store:
   // store and `report`. Creation versus merge is still decided by upsert in
   // the transaction, so a row duplicating one of an earlier chunk merges.
   RecordWriter writer(keys);
+  // Source ids live in the tool's namespace: "action-network:<uuid>".
+  const std::string tool = spec.preset == Preset::none ? std::string("csv") : std::string(preset_name(spec.preset));
+  const std::string consent_source =
+      "import:" + tool + (opts.file_fingerprint.empty() ? std::string() : ":" + opts.file_fingerprint);
   struct Chunk {
     std::vector<core::Person> people;
     std::vector<std::size_t> lines;        // lines[k] for people[k]
     std::vector<PreparedUpsert> prepared;  // prepared[k] for people[k]
+    std::vector<RowSource> sources;        // sources[k] for people[k]
+    std::vector<std::optional<store::Bytes>> source_indexes;  // of sources[k].id
     std::vector<ImportIssue> issues;       // found reading this chunk's rows
     std::map<std::string, std::map<std::string, std::size_t>> consent;
     std::size_t rows = 0;                  // data rows read for this chunk, rejected included
@@ -227,7 +283,6 @@ Result<ImportReport> import_csv(std::istream& in, const ImportSpec& spec, store:
   auto produce = [&]() -> Result<std::optional<Chunk>> {
     if (at_end) return std::optional<Chunk>{};
     Chunk chunk;
-    std::map<std::string, Choice> consent_read;
     for (;;) {
       auto row = reader.next();
       if (!row) {
@@ -243,13 +298,16 @@ Result<ImportReport> import_csv(std::istream& in, const ImportSpec& spec, store:
       const auto& cells = (*row)->fields;
       if (cells.size() == 1 && trim(cells[0]).empty()) continue;  // blank line
       ++chunk.rows;
-      consent_read.clear();
-      auto person = read_row(plan, cells, (*row)->line, opts.intake, chunk.issues, &consent_read);
+      RowSource source;
+      auto person = read_row(plan, cells, (*row)->line, opts.intake, chunk.issues, &source);
       if (!person) {
         ++chunk.rejected;
         continue;
       }
-      for (const auto& [t, c] : consent_read) ++chunk.consent[t][std::string(choice_name(c))];
+      for (const auto& [t, c] : source.consent) ++chunk.consent[t][std::string(choice_name(c))];
+      chunk.source_indexes.push_back(source.id.empty() ? std::nullopt
+                                                       : std::optional(writer.source_index(tool + ":" + source.id)));
+      chunk.sources.push_back(std::move(source));
       chunk.prepared.push_back(opts.dry_run ? writer.indexes(*person) : writer.prepare(*person));
       chunk.people.push_back(std::move(*person));
       chunk.lines.push_back((*row)->line);
@@ -289,6 +347,15 @@ Result<ImportReport> import_csv(std::istream& in, const ImportSpec& spec, store:
       for (std::size_t k = 0; k < chunk.people.size(); ++k) {
         const PreparedUpsert& p = chunk.prepared[k];
         bool known = false;
+        if (const auto& si = chunk.source_indexes[k]) {
+          known = seen.contains(index_key(*si));
+          if (!known) {
+            auto found = store.find_supporter_by_source_index(*si);
+            if (!found) return std::unexpected(found.error());
+            known = found->has_value();
+          }
+          seen.insert(index_key(*si));
+        }
         for (const auto* idx : {&p.email_index, &p.phone_index}) {
           if (!*idx) continue;
           if (seen.contains(index_key(**idx))) known = true;
@@ -323,7 +390,12 @@ Result<ImportReport> import_csv(std::istream& in, const ImportSpec& spec, store:
         for (std::size_t k = 0; k < chunk.people.size(); ++k) {
           store::Bytes id;
           UpsertNote note;
-          auto u = writer.upsert(tx, chunk.people[k], chunk.prepared[k], now, &id, &note);
+          Provenance from;
+          from.consent_source = consent_source;
+          from.from_the_person = false;
+          from.joined_at = chunk.sources[k].joined_at;
+          from.source_index = chunk.source_indexes[k];
+          auto u = writer.upsert(tx, chunk.people[k], chunk.prepared[k], now, &id, &note, from);
           if (!u) return std::unexpected(u.error());
           counts.add(*u);
           const auto key = id_key(id);

@@ -66,6 +66,9 @@ struct ImportOptions {
   // Read and report without writing a record: rows that would land, merge
   // (into a record from before or an earlier row) or be rejected.
   bool dry_run = false;
+  // Recorded with each consent statement the file makes: "import:<tool>:<its
+  // fingerprint>" (ImportSpec's preset names the tool; "csv" without one).
+  std::string file_fingerprint;
   // Called once the header is read and the columns matched, before any
   // record is written; an error returned stops the import there.
   std::function<Result<void>(const ImportPlan&)> on_plan;
@@ -79,10 +82,21 @@ struct ImportOptions {
 // whose leading zero a spreadsheet dropped restored with a warning. The
 // row is rejected (nullopt) only when no usable e-mail or phone remains.
 // `issues` receives what was found, in column order.
+// What a row says besides the person.
+struct RowSource {
+  std::string id;                        // the source system's id ("" when none)
+  std::optional<std::int64_t> joined_at; // its sign-up date, unix seconds
+  std::map<std::string, Choice> consent; // per consent target read
+};
+
 std::optional<core::Person> read_row(const ImportPlan& plan, const std::vector<std::string>& cells,
                                      std::size_t line, const core::IntakeOptions& intake,
-                                     std::vector<ImportIssue>& issues,
-                                     std::map<std::string, Choice>* consent_read = nullptr);
+                                     std::vector<ImportIssue>& issues, RowSource* source = nullptr);
+
+// A date as exports write it: 2019-03-04, 2019-03-04T10:00:00Z or with an
+// offset (-05:00), "2019-03-04 10:00:00", 04/03/2019 (day first). Unix
+// seconds, or nullopt.
+std::optional<std::int64_t> parse_export_date(std::string_view text);
 
 // Every created, merged or unchanged row writes one audit entry (subject:
 // the record id; details: {"via":"import"}) in the transaction that stores

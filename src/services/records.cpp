@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <tuple>
 
 #include <sodium.h>
 
@@ -109,16 +110,58 @@ PreparedUpsert RecordWriter::indexes(const core::Person& p) const {
   return out;
 }
 
+store::Bytes RecordWriter::source_index(std::string_view key) const {
+  return index_of(keys_.current(), "source", std::string(key));
+}
+
+namespace {
+
+// Applies one channel's statement to the row's consent columns; appends the
+// consent log entry when the state changes. Returns whether it changed.
+Result<bool> apply_consent(store::KeeperTx& tx, const store::Bytes& id, const char* channel, bool yes, bool refused,
+                           std::optional<std::int64_t>& given_at, std::optional<std::int64_t>& refused_at,
+                           std::int64_t now, const Provenance& from) {
+  const char* choice = nullptr;
+  if (refused) {
+    if (refused_at) return false;
+    refused_at = now;
+    given_at.reset();
+    choice = "no";
+  } else if (yes) {
+    if (given_at) return false;
+    if (refused_at && !from.from_the_person) return false;  // a refusal stands until the person says otherwise
+    refused_at.reset();
+    given_at = now;
+    choice = "yes";
+  } else {
+    return false;
+  }
+  if (auto r = tx.append_consent_event(id, store::ConsentEventRow{channel, choice, now, std::string(from.consent_source)});
+      !r) {
+    return std::unexpected(r.error());
+  }
+  return true;
+}
+
+}  // namespace
+
 Result<Upsert> RecordWriter::upsert(store::KeeperTx& tx, const core::Person& p, const PreparedUpsert& prepared,
-                                    std::int64_t now, store::Bytes* record_id, UpsertNote* note) const {
+                                    std::int64_t now, store::Bytes* record_id, UpsertNote* note,
+                                    const Provenance& from) const {
   const std::optional<store::Bytes>& email_idx = prepared.email_index;
   const std::optional<store::Bytes>& phone_idx = prepared.phone_index;
 
-  std::optional<store::SupporterRow> existing;
+  std::optional<store::SupporterRow> by_source;
+  if (from.source_index) {
+    auto found = tx.find_supporter_by_source_index(*from.source_index);
+    if (!found) return std::unexpected(found.error());
+    by_source = std::move(*found);
+  }
+  std::optional<store::SupporterRow> email_owner;
   if (email_idx) {
     auto found = tx.find_supporter_by_email_index(*email_idx);
     if (!found) return std::unexpected(found.error());
-    existing = std::move(*found);
+    email_owner = std::move(*found);
   }
   std::optional<store::SupporterRow> phone_owner;
   if (phone_idx) {
@@ -126,11 +169,13 @@ Result<Upsert> RecordWriter::upsert(store::KeeperTx& tx, const core::Person& p, 
     if (!found) return std::unexpected(found.error());
     phone_owner = std::move(*found);
   }
-  if (!existing && phone_owner) {
-    existing = std::move(phone_owner);
-    phone_owner.reset();
-  }
-  // A phone already held by another record stays with it.
+  // The record found by its source id is the one its source system updates.
+  const bool authoritative = by_source.has_value();
+  std::optional<store::SupporterRow> existing = authoritative ? std::move(by_source)
+                                                : email_owner  ? email_owner
+                                                               : phone_owner;
+  // An e-mail or phone already held by another record stays with it.
+  const bool email_taken = email_owner && (!existing || email_owner->id != existing->id);
   const bool phone_taken = phone_owner && (!existing || phone_owner->id != existing->id);
 
   if (!existing) {
@@ -150,12 +195,25 @@ Result<Upsert> RecordWriter::upsert(store::KeeperTx& tx, const core::Person& p, 
     }
     row.email_index = email_idx;
     if (!stored.phone.empty()) row.phone_index = phone_idx;
-    if (p.consent.email) row.consent_email_at = created;
-    if (p.consent.sms) row.consent_sms_at = created;
     row.created_at = created;
     row.updated_at = created;
+    row.joined_at = from.joined_at;
+    row.source_index = from.source_index;
+    if (p.consent.email) row.consent_email_at = created;
+    if (p.consent.sms) row.consent_sms_at = created;
+    if (p.consent.email_refused && !p.consent.email) row.consent_email_refused_at = created;
+    if (p.consent.sms_refused && !p.consent.sms) row.consent_sms_refused_at = created;
     if (auto r = tx.insert_supporter(row); !r) return std::unexpected(r.error());
     if (record_id != nullptr) *record_id = row.id;
+    for (const auto& [channel, yes, no] : {std::tuple{"email", row.consent_email_at.has_value(), row.consent_email_refused_at.has_value()},
+                                          std::tuple{"sms", row.consent_sms_at.has_value(), row.consent_sms_refused_at.has_value()}}) {
+      if (!yes && !no) continue;
+      if (auto r = tx.append_consent_event(
+              row.id, store::ConsentEventRow{channel, yes ? "yes" : "no", created, std::string(from.consent_source)});
+          !r) {
+        return std::unexpected(r.error());
+      }
+    }
     if (!p.tags.empty()) {
       if (auto r = tx.add_tags(row.id, p.tags, created); !r) return std::unexpected(r.error());
     }
@@ -167,7 +225,7 @@ Result<Upsert> RecordWriter::upsert(store::KeeperTx& tx, const core::Person& p, 
   auto current = vault_.open_for_merge(row);
   if (!current) return std::unexpected(current.error());
   core::Person merged = *current;
-  if (note != nullptr) {
+  if (note != nullptr && !authoritative) {
     // "JEAN" and "Jean" are one name; "Jean" and "Jeanne" are two people.
     auto differs = [](const std::string& have, const std::string& given) {
       return !have.empty() && !given.empty() &&
@@ -176,34 +234,42 @@ Result<Upsert> RecordWriter::upsert(store::KeeperTx& tx, const core::Person& p, 
     };
     note->name_differs = differs(current->given_name, p.given_name) || differs(current->family_name, p.family_name);
   }
-  auto fill = [](std::string& have, const std::string& given) {
-    if (have.empty() && !given.empty()) have = given;
+  // Filled where empty; replaced when the record's own source says so.
+  auto take = [&](std::string& have, const std::string& given) {
+    if (!given.empty() && (have.empty() || authoritative)) have = given;
   };
-  fill(merged.given_name, p.given_name);
-  fill(merged.family_name, p.family_name);
-  fill(merged.postal_code, p.postal_code);
-  fill(merged.locality, p.locality);
-  fill(merged.country, p.country);
+  take(merged.given_name, p.given_name);
+  take(merged.family_name, p.family_name);
+  take(merged.postal_code, p.postal_code);
+  take(merged.locality, p.locality);
+  take(merged.country, p.country);
   bool indexes_changed = false;
-  if (merged.email.empty() && !p.email.empty()) {
+  if (!p.email.empty() && p.email != merged.email && !email_taken && (merged.email.empty() || authoritative)) {
     merged.email = p.email;
     row.email_index = email_idx;
     indexes_changed = true;
   }
-  if (merged.phone.empty() && !p.phone.empty() && !phone_taken) {
+  if (!p.phone.empty() && p.phone != merged.phone && !phone_taken && (merged.phone.empty() || authoritative)) {
     merged.phone = p.phone;
     row.phone_index = phone_idx;
     indexes_changed = true;
   }
-  bool consent_changed = false;
-  if (p.consent.email && !row.consent_email_at) {
-    row.consent_email_at = now;
-    consent_changed = true;
+  if (from.source_index && !row.source_index) {
+    row.source_index = from.source_index;
+    indexes_changed = true;
   }
-  if (p.consent.sms && !row.consent_sms_at) {
-    row.consent_sms_at = now;
-    consent_changed = true;
+  bool other_changed = false;
+  if (from.joined_at && (!row.joined_at || *from.joined_at < *row.joined_at)) {
+    row.joined_at = from.joined_at;  // the earliest sign-up any source knows of
+    other_changed = true;
   }
+  auto email_consent = apply_consent(tx, row.id, "email", p.consent.email, p.consent.email_refused,
+                                     row.consent_email_at, row.consent_email_refused_at, now, from);
+  if (!email_consent) return std::unexpected(email_consent.error());
+  auto sms_consent = apply_consent(tx, row.id, "sms", p.consent.sms, p.consent.sms_refused, row.consent_sms_at,
+                                   row.consent_sms_refused_at, now, from);
+  if (!sms_consent) return std::unexpected(sms_consent.error());
+  const bool consent_changed = *email_consent || *sms_consent;
   bool tags_changed = false;
   if (!p.tags.empty()) {
     auto have = tx.tags(row.id);
@@ -216,7 +282,9 @@ Result<Upsert> RecordWriter::upsert(store::KeeperTx& tx, const core::Person& p, 
     }
   }
   const bool fields_changed = sealed_fields(merged) != sealed_fields(*current);
-  if (!fields_changed && !indexes_changed && !consent_changed && !tags_changed) return Upsert::unchanged;
+  if (!fields_changed && !indexes_changed && !consent_changed && !tags_changed && !other_changed) {
+    return Upsert::unchanged;
+  }
   if (fields_changed) {
     // A fresh data key for the new contents: the old ciphertext and its key
     // are both replaced.

@@ -3,6 +3,7 @@
 // validated Person into a sealed supporter row. Used by folding, import and
 // synthetic data, so that dedup and merge rules are the same everywhere.
 #include <cstdint>
+#include <string_view>
 #include <optional>
 #include <span>
 
@@ -56,6 +57,22 @@ struct PreparedUpsert {
   std::optional<store::SupporterRow> fresh;
 };
 
+// Where a person's data comes from, beyond the data itself.
+struct Provenance {
+  // Recorded with each consent statement in the consent log.
+  std::string_view consent_source = "signup";
+  // The person acted themself (a sign-up): their yes replaces an earlier
+  // no. An import's yes does not: a refusal stands until the person says
+  // otherwise. A no, from anyone, always stands.
+  bool from_the_person = true;
+  // The sign-up date the source system recorded (unix seconds).
+  std::optional<std::int64_t> joined_at;
+  // RecordWriter::source_index of "<tool>:<its id>": the record it names is
+  // updated (its fields replaced by the row's non-empty ones) rather than a
+  // record of the same e-mail or phone merged into.
+  std::optional<store::Bytes> source_index;
+};
+
 // What a merge found besides its outcome.
 struct UpsertNote {
   // The record merged into holds a given or family name, and `p` another one
@@ -70,9 +87,13 @@ class RecordWriter {
   explicit RecordWriter(const crypto::KeeperKeyring& keys) : keys_(keys), vault_(keys) {}
 
   // Creates a supporter for `p`, or merges `p` into the supporter already
-  // known by its e-mail (first) or phone. Merging adds consents given now,
-  // tags and fields the record lacks; it never overwrites a stored value and
-  // never moves an e-mail or phone that belongs to another record. Runs
+  // known by its source id (Provenance::source_index), e-mail or phone, in
+  // that order. Merging adds tags and the fields the record lacks; it never
+  // overwrites a stored value (except for a record found by its source id,
+  // whose source is authoritative) and never moves an e-mail or phone that
+  // belongs to another record. Consent follows Provenance: a no always
+  // stands, a yes replaces a no only from the person; each change of consent
+  // is logged with its source. Runs
   // inside the caller's transaction. When `record_id` is given it receives
   // the id of the record created or merged into (for the audit entry the
   // caller writes in the same transaction). Thread-compatible.
@@ -89,10 +110,12 @@ class RecordWriter {
   // milliseconds, clamped to what 48 bits hold) instead of now.
   PreparedUpsert prepare(const core::Person& p, std::int64_t created_ms) const;
   Result<Upsert> upsert(store::KeeperTx& tx, const core::Person& p, const PreparedUpsert& prepared,
-                        std::int64_t now, store::Bytes* record_id = nullptr,
-                        UpsertNote* note = nullptr) const;
+                        std::int64_t now, store::Bytes* record_id = nullptr, UpsertNote* note = nullptr,
+                        const Provenance& from = {}) const;
   // The blind indexes alone (no record sealed): to look a person up.
   PreparedUpsert indexes(const core::Person& p) const;
+  // The blind index of a source system's id ("action-network:<uuid>").
+  store::Bytes source_index(std::string_view key) const;
 
  private:
   const crypto::KeeperKeyring& keys_;

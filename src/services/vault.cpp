@@ -83,6 +83,8 @@ Result<std::optional<Supporter>> Vault::reveal_by_contact(store::KeeperStore& st
     found->person.tags = std::move(*tags);
     found->person.consent.email = (*row)->consent_email_at.has_value();
     found->person.consent.sms = (*row)->consent_sms_at.has_value();
+    found->person.consent.email_refused = (*row)->consent_email_refused_at.has_value();
+    found->person.consent.sms_refused = (*row)->consent_sms_refused_at.has_value();
     return {};
   });
   // Only after the commit: if the entry cannot be written, nothing is shown.

@@ -58,12 +58,26 @@ struct SupporterRow {
   Bytes fields;
   std::optional<Bytes> email_index;  // blind index; unique when present
   std::optional<Bytes> phone_index;  // blind index; unique when present
-  std::optional<std::int64_t> consent_email_at;
+  std::optional<std::int64_t> consent_email_at;  // consent given, since (unix seconds)
   std::optional<std::int64_t> consent_sms_at;
   std::int64_t created_at = 0;
   std::int64_t updated_at = 0;
+  std::optional<std::int64_t> consent_email_refused_at;  // consent refused or withdrawn, since
+  std::optional<std::int64_t> consent_sms_refused_at;    // (neither this nor *_at: unknown)
+  std::optional<std::int64_t> joined_at;  // sign-up date a source system recorded (unix seconds)
+  std::optional<Bytes> source_index;      // blind index of "<tool>:<its id>"; unique when present
 
   bool operator==(const SupporterRow&) const = default;
+};
+
+// One statement of consent, as the consent log keeps it.
+struct ConsentEventRow {
+  std::string channel;  // "email" | "sms"
+  std::string choice;   // "yes" | "no"
+  std::int64_t at = 0;  // unix seconds
+  std::string source;   // "signup", "import:<tool>:<file fingerprint>", ...
+
+  bool operator==(const ConsentEventRow&) const = default;
 };
 
 // One entry of the audit log (see docs/audit.md). The store keeps and
@@ -350,6 +364,9 @@ class SupporterReads {
   virtual Result<std::optional<SupporterRow>> find_supporter_by_email_index(const Bytes& index) = 0;
   virtual Result<std::optional<SupporterRow>> find_supporter_by_phone_index(const Bytes& index) = 0;
   virtual Result<std::optional<SupporterRow>> find_supporter(const Bytes& id) = 0;
+  virtual Result<std::optional<SupporterRow>> find_supporter_by_source_index(const Bytes& index) = 0;
+  // The consent log of one supporter, oldest first.
+  virtual Result<std::vector<ConsentEventRow>> consent_events(const Bytes& supporter_id) = 0;
   // The supporter's tags, sorted; empty if none or no such supporter.
   virtual Result<std::vector<std::string>> tags(const Bytes& supporter_id) = 0;
   // The supporter with this e-mail blind index (phone blind index, id) and
@@ -396,6 +413,8 @@ class SupporterWrites {
   // Errc::not_found if there is no such supporter, Errc::conflict if an
   // index is taken by another supporter.
   virtual Result<void> update_supporter(const SupporterRow& row) = 0;
+  // Appends one statement to the supporter's consent log.
+  virtual Result<void> append_consent_event(const Bytes& supporter_id, const ConsentEventRow& e) = 0;
   // Adds tags to a supporter; tags it already has are ignored (their
   // added_at is kept). Errc::not_found if there is no such supporter.
   virtual Result<void> add_tags(const Bytes& supporter_id, std::span<const std::string> tags,

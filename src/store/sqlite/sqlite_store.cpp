@@ -266,6 +266,10 @@ Result<SupporterRow> read_supporter(const Query& q) {
   row.consent_sms_at = q.optional_int(7);
   row.created_at = q.int64(8);
   row.updated_at = q.int64(9);
+  row.consent_email_refused_at = q.optional_int(10);
+  row.consent_sms_refused_at = q.optional_int(11);
+  row.joined_at = q.optional_int(12);
+  row.source_index = q.optional_blob(13);
   return row;
 }
 
@@ -359,7 +363,7 @@ Result<std::optional<SupporterListing>> select_listing(Connection& conn, const s
   if (!*more) return std::optional<SupporterListing>{};
   auto row = read_supporter(*q);
   if (!row) return propagate(row);
-  auto tags = decode_hex_tags(q->text_view(10), stmt.name);
+  auto tags = decode_hex_tags(q->text_view(14), stmt.name);
   if (!tags) return propagate(tags);
   return std::optional<SupporterListing>{SupporterListing{std::move(*row), std::move(*tags)}};
 }
@@ -383,7 +387,7 @@ Result<bool> select_is_honeytoken(Connection& conn, const Bytes& id) {
   return q->int64(0) != 0;
 }
 
-// Binds ?1..?10 of kInsertSupporter, or ?1..?9 of kUpdateSupporter.
+// Binds ?1..?14 of kInsertSupporter, or ?1..?13 of kUpdateSupporter.
 void bind_supporter(Query& q, const SupporterRow& row, bool for_insert) {
   q.bind_blob(1, row.id)
       .bind_int(2, row.key_version)
@@ -394,9 +398,18 @@ void bind_supporter(Query& q, const SupporterRow& row, bool for_insert) {
       .bind_optional_int(7, row.consent_email_at)
       .bind_optional_int(8, row.consent_sms_at);
   if (for_insert) {
-    q.bind_int(9, row.created_at).bind_int(10, row.updated_at);
+    q.bind_int(9, row.created_at)
+        .bind_int(10, row.updated_at)
+        .bind_optional_int(11, row.consent_email_refused_at)
+        .bind_optional_int(12, row.consent_sms_refused_at)
+        .bind_optional_int(13, row.joined_at)
+        .bind_optional_blob(14, row.source_index);
   } else {
-    q.bind_int(9, row.updated_at);
+    q.bind_int(9, row.updated_at)
+        .bind_optional_int(10, row.consent_email_refused_at)
+        .bind_optional_int(11, row.consent_sms_refused_at)
+        .bind_optional_int(12, row.joined_at)
+        .bind_optional_blob(13, row.source_index);
   }
 }
 
@@ -754,6 +767,22 @@ class SqliteReads : public Base {
   Result<std::optional<SupporterRow>> find_supporter(const Bytes& id) override {
     return select_supporter(conn(), sql::kSelectSupporterById, id);
   }
+  Result<std::optional<SupporterRow>> find_supporter_by_source_index(const Bytes& index) override {
+    return select_supporter(conn(), sql::kSelectSupporterBySourceIndex, index);
+  }
+  Result<std::vector<ConsentEventRow>> consent_events(const Bytes& supporter_id) override {
+    auto q = conn().query(sql::kSelectConsentEvents);
+    if (!q) return propagate(q);
+    q->bind_blob(1, supporter_id);
+    std::vector<ConsentEventRow> out;
+    for (;;) {
+      auto more = q->step();
+      if (!more) return propagate(more);
+      if (!*more) break;
+      out.push_back(ConsentEventRow{q->text(0), q->text(1), q->int64(2), q->text(3)});
+    }
+    return out;
+  }
   Result<std::vector<std::string>> tags(const Bytes& supporter_id) override {
     return select_tags(conn(), supporter_id);
   }
@@ -790,7 +819,7 @@ class SqliteReads : public Base {
         if (!*more) break;
         auto row = read_supporter(*q);
         if (!row) return propagate(row);
-        auto tags = decode_hex_tags(q->text_view(10), stmt.name);
+        auto tags = decode_hex_tags(q->text_view(14), stmt.name);
         if (!tags) return propagate(tags);
         page.items.push_back(SupporterListing{std::move(*row), std::move(*tags)});
       }
@@ -1004,6 +1033,13 @@ class SqliteKeeperTx final : public SqliteReads<KeeperTx> {
     auto q = conn_.query(sql::kInsertSupporter);
     if (!q) return propagate(q);
     bind_supporter(*q, row, true);
+    return q->run();
+  }
+
+  Result<void> append_consent_event(const Bytes& supporter_id, const ConsentEventRow& e) override {
+    auto q = conn_.query(sql::kInsertConsentEvent);
+    if (!q) return propagate(q);
+    q->bind_blob(1, supporter_id).bind_text(2, e.channel).bind_text(3, e.choice).bind_int(4, e.at).bind_text(5, e.source);
     return q->run();
   }
 

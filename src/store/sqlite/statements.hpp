@@ -125,29 +125,46 @@ inline constexpr Sql kDeleteInboxThrough{"kDeleteInboxThrough", "DELETE FROM inb
 inline constexpr Sql kSelectSupporterById{
     "kSelectSupporterById",
     "SELECT id, key_version, wrapped_key, fields, email_index, phone_index,"
-    " consent_email_at, consent_sms_at, created_at, updated_at"
+    " consent_email_at, consent_sms_at, created_at, updated_at,"
+    " consent_email_refused_at, consent_sms_refused_at, joined_at, source_index"
     " FROM supporters WHERE id = ?1"};
 inline constexpr Sql kSelectSupporterByEmailIndex{
     "kSelectSupporterByEmailIndex",
     "SELECT id, key_version, wrapped_key, fields, email_index, phone_index,"
-    " consent_email_at, consent_sms_at, created_at, updated_at"
+    " consent_email_at, consent_sms_at, created_at, updated_at,"
+    " consent_email_refused_at, consent_sms_refused_at, joined_at, source_index"
     " FROM supporters WHERE email_index = ?1"};
 inline constexpr Sql kSelectSupporterByPhoneIndex{
     "kSelectSupporterByPhoneIndex",
     "SELECT id, key_version, wrapped_key, fields, email_index, phone_index,"
-    " consent_email_at, consent_sms_at, created_at, updated_at"
+    " consent_email_at, consent_sms_at, created_at, updated_at,"
+    " consent_email_refused_at, consent_sms_refused_at, joined_at, source_index"
     " FROM supporters WHERE phone_index = ?1"};
 inline constexpr Sql kInsertSupporter{
     "kInsertSupporter",
     "INSERT INTO supporters (id, key_version, wrapped_key, fields, email_index, phone_index,"
-    " consent_email_at, consent_sms_at, created_at, updated_at)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"};
+    " consent_email_at, consent_sms_at, created_at, updated_at,"
+    " consent_email_refused_at, consent_sms_refused_at, joined_at, source_index)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"};
 inline constexpr Sql kUpdateSupporter{
     "kUpdateSupporter",
     "UPDATE supporters SET key_version = ?2, wrapped_key = ?3, fields = ?4,"
     " email_index = ?5, phone_index = ?6, consent_email_at = ?7, consent_sms_at = ?8,"
-    " updated_at = ?9 WHERE id = ?1"};
+    " updated_at = ?9, consent_email_refused_at = ?10, consent_sms_refused_at = ?11, joined_at = ?12,"
+    " source_index = ?13 WHERE id = ?1"};
 inline constexpr Sql kCountSupporters{"kCountSupporters", "SELECT count(*) FROM supporters"};
+inline constexpr Sql kSelectSupporterBySourceIndex{
+    "kSelectSupporterBySourceIndex",
+    "SELECT id, key_version, wrapped_key, fields, email_index, phone_index,"
+    " consent_email_at, consent_sms_at, created_at, updated_at,"
+    " consent_email_refused_at, consent_sms_refused_at, joined_at, source_index"
+    " FROM supporters WHERE source_index = ?1"};
+inline constexpr Sql kInsertConsentEvent{
+    "kInsertConsentEvent",
+    "INSERT INTO consent_events (supporter_id, channel, choice, at, source) VALUES (?1, ?2, ?3, ?4, ?5)"};
+inline constexpr Sql kSelectConsentEvents{
+    "kSelectConsentEvents",
+    "SELECT channel, choice, at, source FROM consent_events WHERE supporter_id = ?1 ORDER BY id"};
 
 // Keyset pages of the directory, newest first by (created_at, id). Columns:
 // those of kSelectSupporterById, then the supporter's tags as comma-joined
@@ -160,6 +177,7 @@ inline constexpr Sql kCountSupporters{"kCountSupporters", "SELECT count(*) FROM 
 #define REMPART_PAGE_COLUMNS                                                  \
   "SELECT s.id, s.key_version, s.wrapped_key, s.fields, s.email_index, s.phone_index," \
   " s.consent_email_at, s.consent_sms_at, s.created_at, s.updated_at,"      \
+  " s.consent_email_refused_at, s.consent_sms_refused_at, s.joined_at, s.source_index," \
   " (SELECT group_concat(hex(t.tag), ',') FROM supporter_tags t WHERE t.supporter_id = s.id)" \
   " FROM supporters s"
 inline constexpr Sql kSelectSupporterPage{
@@ -452,7 +470,8 @@ inline constexpr Sql kUpdateExport{
 inline constexpr Sql kScanRealSupporters{
     "kScanRealSupporters",
     "SELECT s.id, s.key_version, s.wrapped_key, s.fields, s.email_index, s.phone_index,"
-    " s.consent_email_at, s.consent_sms_at, s.created_at, s.updated_at FROM supporters s"
+    " s.consent_email_at, s.consent_sms_at, s.created_at, s.updated_at,"
+    " s.consent_email_refused_at, s.consent_sms_refused_at, s.joined_at, s.source_index FROM supporters s"
     " WHERE NOT EXISTS (SELECT 1 FROM honeytokens h WHERE h.supporter_id = s.id)"
     " AND (?1 = '' OR EXISTS (SELECT 1 FROM supporter_tags w WHERE w.supporter_id = s.id AND w.tag = ?1))"
     " ORDER BY s.created_at, s.id"};
