@@ -24,6 +24,7 @@
 #include "audit/verify.hpp"
 #include "auth/totp.hpp"
 #include "core/person.hpp"
+#include "core/urlencoded.hpp"
 #include "guard/alerts.hpp"
 #include "guard/test_receiver.hpp"
 #include "http/server.hpp"
@@ -440,6 +441,62 @@ TEST_F(ConsoleTest, StateChangesNeedTheCsrfToken) {
   EXPECT_EQ(form(target, "csrf=" + s->csrf + "&add=vip", &*s).result(), bhttp::status::see_other);
   api.set("X-CSRF-Token", s->csrf);
   EXPECT_EQ(send(api).result(), bhttp::status::ok);
+}
+
+// A tag as people write it, accents and punctuation included, goes in
+// through the record page's form, shows escaped, is listed with a link that
+// leads back to its supporter, and comes off again whatever its case.
+TEST_F(ConsoleTest, TagsAsPeopleWriteThemRoundTripThroughTheForms) {
+  auto e = add("orga", auth::Role::organiser);
+  auto s = login("orga", e);
+  ASSERT_TRUE(s);
+  const std::string target = "/supporters/" + ids_[0] + "/tags";
+  const std::string odd = "pêche & <b>\"nature\"</b> #1 + c'est ça";
+  // As a browser sends the form: "Comité Paris 2" and the odd tag typed in capitals.
+  ASSERT_EQ(post(*s, target, "add=Comit%C3%A9+Paris+2").result(), bhttp::status::see_other);
+  ASSERT_EQ(post(*s, target, "add=" + core::form_encode("P\xC3\x8A" "CHE & <b>\"Nature\"</b>  #1 + C'est ça"))
+                .result(),
+            bhttp::status::see_other);
+  EXPECT_EQ(post(*s, target, "add=a%2Cb").result(), bhttp::status::bad_request);  // a CSV separator
+
+  auto rec = send(req(verb::get, "/supporters/" + ids_[0], &*s));
+  ASSERT_EQ(rec.result(), bhttp::status::ok);
+  const std::string page = rec.body();
+  EXPECT_NE(page.find("<li>comité paris 2 "), std::string::npos);
+  EXPECT_NE(page.find("name=\"remove\" value=\"comité paris 2\""), std::string::npos);
+  const std::string shown = "pêche &amp; &lt;b&gt;&quot;nature&quot;&lt;/b&gt; #1 + c&#39;est ça";
+  EXPECT_NE(page.find("<li>" + shown + " "), std::string::npos);
+  EXPECT_NE(page.find("name=\"remove\" value=\"" + shown + "\""), std::string::npos);
+  EXPECT_EQ(page.find("<b>"), std::string::npos);
+
+  auto api = send(req(verb::get, "/api/v1/supporters/" + ids_[0], &*s));
+  ASSERT_EQ(api.result(), bhttp::status::ok);
+  EXPECT_EQ(nlohmann::json::parse(api.body())["tags"],
+            (nlohmann::json{"comité paris 2", odd, "volunteer"}));
+
+  // The tags page links each tag percent-encoded, and the link finds its supporter.
+  auto tags = send(req(verb::get, "/tags", &*s));
+  ASSERT_EQ(tags.result(), bhttp::status::ok);
+  const std::string href = "/supporters?tag=" + core::form_encode(odd);
+  EXPECT_NE(tags.body().find("href=\"" + href + "\""), std::string::npos);
+  EXPECT_NE(tags.body().find(">" + shown + "</a>"), std::string::npos);
+  auto listed = send(req(verb::get, href, &*s));
+  ASSERT_EQ(listed.result(), bhttp::status::ok);
+  EXPECT_NE(listed.body().find("<p>1 supporters tagged " + shown + "."), std::string::npos);
+  auto by_api = send(req(verb::get, "/api/v1/supporters?tag=Comit%C3%89%20PARIS%202", &*s));
+  ASSERT_EQ(by_api.result(), bhttp::status::ok);
+  const auto found = nlohmann::json::parse(by_api.body());
+  EXPECT_EQ(found["total"], 1);
+  ASSERT_EQ(found["items"].size(), 1u);
+  EXPECT_EQ(found["items"][0]["id"], ids_[0]);
+
+  // Removed through the API, written another way.
+  auto rm = req(verb::post, "/api/v1/supporters/" + ids_[0] + "/tags", &*s,
+                R"({"remove":["  COMITÉ  Paris 2"]})", "application/json");
+  rm.set("X-CSRF-Token", s->csrf);
+  EXPECT_EQ(send(rm).result(), bhttp::status::ok);
+  api = send(req(verb::get, "/api/v1/supporters/" + ids_[0], &*s));
+  EXPECT_EQ(nlohmann::json::parse(api.body())["tags"], (nlohmann::json{odd, "volunteer"}));
 }
 
 TEST_F(ConsoleTest, CrossSitePostsAndForeignHostsAreRefused) {

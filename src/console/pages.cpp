@@ -8,6 +8,7 @@
 
 #include "audit/chain.hpp"
 #include "console/page_parts.hpp"
+#include "core/urlencoded.hpp"
 
 namespace rempart::console {
 
@@ -177,7 +178,7 @@ std::string supporters_page(const Viewer& v, const services::MaskedPage& page, s
   b += masked_table(page.items);
   if (!page.next_cursor.empty()) {
     std::string href = "/supporters?cursor=" + esc(page.next_cursor);
-    if (!tag.empty()) href += "&amp;tag=" + esc(tag);
+    if (!tag.empty()) href += "&amp;tag=" + core::form_encode(tag);
     b += "<p><a rel=\"next\" href=\"" + href + "\">Next page</a></p>";
   }
   return document(&v, "Supporters", b);
@@ -251,7 +252,9 @@ std::string record_page(const Viewer& v, const services::MaskedSupporter& s,
   b += "</ul>";
   if (can_tag) {
     b += "<form method=\"post\" action=\"/supporters/" + esc(s.id) + "/tags\" class=\"inline\">" + csrf_field(v) +
-         "<label for=\"add-tag\">Add tag</label><input id=\"add-tag\" name=\"add\" required maxlength=\"64\">"
+         // A tag is up to 64 code points; maxlength counts UTF-16 units, so
+         // 128 lets 64 emoji through and the server judges the rest.
+         "<label for=\"add-tag\">Add tag</label><input id=\"add-tag\" name=\"add\" required maxlength=\"128\">"
          "<button type=\"submit\">Add</button></form>";
   }
   b += "</dd></dl>";
@@ -307,7 +310,7 @@ std::string exports_page(const Viewer& v, const std::string& viewer_id, const st
 std::string tags_page(const Viewer& v, const std::vector<services::TagCount>& tags) {
   std::string b = "<table><thead><tr><th scope=\"col\">Tag</th><th scope=\"col\">Supporters</th></tr></thead><tbody>";
   for (const auto& t : tags) {
-    b += "<tr><td><a href=\"/supporters?tag=" + esc(t.tag) + "\">" + esc(t.tag) + "</a></td><td>" +
+    b += "<tr><td><a href=\"/supporters?tag=" + core::form_encode(t.tag) + "\">" + esc(t.tag) + "</a></td><td>" +
          std::to_string(t.supporters) + "</td></tr>";
   }
   b += "</tbody></table>";

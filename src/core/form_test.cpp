@@ -1,8 +1,10 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include "core/test_support.hpp"
+#include "core/urlencoded.hpp"
 #include "core/validate.hpp"
 
 namespace rempart::core {
@@ -118,6 +120,27 @@ TEST(SignupForm, HugeFieldIsParsedThenRefusedCheaply) {
   const auto p = validate_submission(*r, IntakeOptions{});
   ASSERT_FALSE(p.has_value());
   EXPECT_EQ(p.error(), (FieldErrors{{"given_name", "too_long"}}));
+}
+
+}  // namespace
+}  // namespace rempart::core
+
+namespace rempart::core {
+namespace {
+
+TEST(FormEncode, RoundTripsThroughFormDecode) {
+  const std::vector<std::string> cases = {"volunteer", "comité paris 2", "a&b=c#d?e+f%g/h", "<b>\"x\"</b>",
+                                          "\xF0\x9F\x8C\xBB ok", std::string("a\0b", 3), "-._~"};
+  for (const std::string& in : cases) {
+    const std::string enc = form_encode(in);
+    for (const char c : enc) {
+      const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+                         c == '.' || c == '_' || c == '~' || c == '%';
+      EXPECT_TRUE(plain) << enc;
+    }
+    EXPECT_EQ(form_decode(enc), in);
+  }
+  EXPECT_EQ(form_encode("comité paris+2"), "comit%C3%A9%20paris%2B2");
 }
 
 }  // namespace

@@ -3,11 +3,20 @@
 #include <idn2.h>
 #include <phonenumbers/phonenumber.pb.h>
 #include <phonenumbers/phonenumberutil.h>
+#include <unicode/locid.h>
+#include <unicode/normalizer2.h>
+#include <unicode/uchar.h>
+#include <unicode/uloc.h>
+#include <unicode/unistr.h>
+#include <unicode/utf16.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdlib>
 #include <memory>
 #include <set>
+#include <unordered_map>
+#include <utility>
 
 #include "core/text.hpp"
 #include "core/validate.hpp"
@@ -31,7 +40,11 @@ constexpr std::size_t kMaxNameCodePoints = 100;
 constexpr std::size_t kMaxNameInput = 4 * kMaxNameCodePoints;
 constexpr std::size_t kMaxPostalCode = 16;
 constexpr std::size_t kMaxPostalInput = 64;
-constexpr std::size_t kMaxTag = 64;
+constexpr std::size_t kMaxTagCodePoints = 64;
+// Room for 64 code points of four bytes plus spaces to collapse and
+// decomposed accents to compose.
+constexpr std::size_t kMaxTagInput = 1024;
+constexpr std::size_t kMaxCountryInput = 128;
 // More raw tags than this is refused before normalising any of them.
 constexpr std::size_t kMaxRawTags = 256;
 
@@ -126,9 +139,138 @@ const std::set<std::string>& supported_regions() {
   return regions;
 }
 
-bool is_tag_char(char c) noexcept {
-  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == ':' ||
-         c == '.';
+// A line break inside a tag is refused rather than collapsed: a tag is one
+// line, and '\n' separates tags in a record's stored joined form.
+bool is_line_break(UChar32 c) noexcept {
+  return (c >= 0x0A && c <= 0x0D) || c == 0x85 || c == 0x2028 || c == 0x2029;
+}
+
+bool tag_char_refused(UChar32 c) noexcept {
+  // Tags travel as ',' ';' or '|' separated lists in CSV files.
+  if (c == ',' || c == ';' || c == '|') return true;
+  switch (u_charType(c)) {
+    case U_CONTROL_CHAR:        // Cc
+    case U_FORMAT_CHAR:         // Cf: bidi controls, zero-width joiners, tag characters
+    case U_UNASSIGNED:          // Cn, noncharacters included
+    case U_PRIVATE_USE_CHAR:    // Co
+    case U_SURROGATE:           // Cs
+    case U_LINE_SEPARATOR:      // Zl
+    case U_PARAGRAPH_SEPARATOR: // Zp
+      return true;
+    default:
+      return false;
+  }
+}
+
+// ---- country names --------------------------------------------------------------
+
+// Names that exports carry and CLDR's French and English names miss. Each
+// goes through country_key like the CLDR names, so it is written as people
+// write it.
+constexpr std::array<std::pair<const char*, const char*>, 19> kCountryAliases{{
+    {"USA", "US"},
+    {"U.S.A.", "US"},
+    {"United States of America", "US"},
+    {"États-Unis d'Amérique", "US"},
+    {"UK", "GB"},
+    {"U.K.", "GB"},
+    {"Great Britain", "GB"},
+    {"Grande-Bretagne", "GB"},
+    // The nations of the United Kingdom share its numbering plan (+44).
+    {"England", "GB"},
+    {"Angleterre", "GB"},
+    {"Scotland", "GB"},
+    {"Écosse", "GB"},
+    {"Wales", "GB"},
+    {"Pays de Galles", "GB"},
+    {"Northern Ireland", "GB"},
+    {"Irlande du Nord", "GB"},
+    // The département's own name; CLDR's French name is "Guyane française".
+    {"Guyane", "GF"},
+    // The names CLDR gave before "Czechia" and "Tchéquie".
+    {"Czech Republic", "CZ"},
+    {"République tchèque", "CZ"},
+}};
+
+// The lookup key of a country name: NFKC case folding, accents dropped
+// (marks removed after NFD), every run of anything but letters and digits
+// made one space, no space at either end, and one leading article removed.
+// "La Réunion", "REUNION" and "réunion." share the key "reunion".
+std::optional<std::string> country_key(std::string_view utf8) {
+  UErrorCode status = U_ZERO_ERROR;
+  const icu::Normalizer2* fold = icu::Normalizer2::getNFKCCasefoldInstance(status);
+  const icu::Normalizer2* nfd = icu::Normalizer2::getNFDInstance(status);
+  if (U_FAILURE(status) || fold == nullptr || nfd == nullptr) return std::nullopt;
+  const icu::UnicodeString in =
+      icu::UnicodeString::fromUTF8(icu::StringPiece(utf8.data(), static_cast<int32_t>(utf8.size())));
+  const icu::UnicodeString decomposed = nfd->normalize(fold->normalize(in, status), status);
+  if (U_FAILURE(status)) return std::nullopt;
+  icu::UnicodeString key;
+  bool gap = false;
+  for (int32_t i = 0; i < decomposed.length();) {
+    const UChar32 c = decomposed.char32At(i);
+    i += U16_LENGTH(c);
+    if ((U_GET_GC_MASK(c) & U_GC_M_MASK) != 0) continue;
+    if (!u_isalnum(c)) {
+      gap = true;
+      continue;
+    }
+    if (gap && !key.isEmpty()) key.append(static_cast<UChar>(u' '));
+    gap = false;
+    key.append(c);
+  }
+  std::string out;
+  key.toUTF8String(out);
+  for (const std::string_view article : {"la ", "le ", "les ", "l ", "the "}) {
+    if (out.size() > article.size() && out.starts_with(article)) {
+      out.erase(0, article.size());
+      break;
+    }
+  }
+  return out;
+}
+
+using CountryNames = std::unordered_map<std::string, std::string>;
+
+// Every region the phone library supports, by the keys of its French and
+// English CLDR names and of kCountryAliases. A key two regions share maps
+// to "" and matches nothing (NormalizeCountry.EveryCldrNameRoundTrips checks
+// that no CLDR name is lost so).
+CountryNames build_country_names() {
+  CountryNames names;
+  const auto add = [&](std::string_view name, const std::string& code) {
+    auto key = country_key(name);
+    if (!key || key->empty()) return;
+    auto [it, fresh] = names.try_emplace(std::move(*key), code);
+    if (!fresh && it->second != code) it->second.clear();
+  };
+  for (const char* const* c = uloc_getISOCountries(); *c != nullptr; ++c) {
+    const std::string code = *c;
+    if (!supported_regions().contains(code)) continue;
+    // "und_XX": a locale whose only part is the region, named in `lang`.
+    const std::string locale = "und_" + code;
+    for (const char* lang : {"fr", "en"}) {
+      std::array<UChar, 128> buf{};
+      UErrorCode status = U_ZERO_ERROR;
+      const int32_t len =
+          uloc_getDisplayCountry(locale.c_str(), lang, buf.data(), static_cast<int32_t>(buf.size()), &status);
+      // ICU warns (U_USING_DEFAULT_WARNING) when it falls back to the code itself.
+      if (U_FAILURE(status) || status == U_USING_DEFAULT_WARNING || len <= 0) continue;
+      std::string utf8;
+      icu::UnicodeString(buf.data(), len).toUTF8String(utf8);
+      add(utf8, code);
+    }
+  }
+  for (const auto& [alias, code] : kCountryAliases) {
+    if (supported_regions().contains(code)) add(alias, code);
+  }
+  return names;
+}
+
+const CountryNames& country_names() {
+  // Built once; thread-safe initialisation of a function-local static.
+  static const CountryNames names = build_country_names();
+  return names;
 }
 
 bool blank(std::string_view s) noexcept { return text::trim_ascii(s).empty(); }
@@ -258,21 +400,65 @@ std::expected<std::string, std::string> normalize_postal_code(std::string_view i
 }
 
 std::expected<std::string, std::string> normalize_country(std::string_view in) {
-  const std::string_view s = text::trim_ascii(in);
+  if (in.size() > kMaxCountryInput) return bad("too_long");
+  if (!text::is_valid_utf8(in)) return bad("invalid_utf8");
+  const std::string_view s = text::trim_unicode(in);
   if (s.empty()) return bad("required");
-  if (s.size() != 2) return bad("invalid_country");
-  const std::string up = text::ascii_upper(s);
-  if (up[0] < 'A' || up[0] > 'Z' || up[1] < 'A' || up[1] > 'Z') return bad("invalid_country");
-  if (!supported_regions().contains(up)) return bad("invalid_country");
-  return up;
+  if (s.size() == 2) {
+    const std::string up = text::ascii_upper(s);
+    const bool letters = up[0] >= 'A' && up[0] <= 'Z' && up[1] >= 'A' && up[1] <= 'Z';
+    if (letters && supported_regions().contains(up)) return up;
+    // Not a code the phone library knows; it may still be a name ("UK").
+  }
+  const auto key = country_key(s);
+  if (!key) return bad("invalid_country");
+  const CountryNames& names = country_names();
+  const auto it = names.find(*key);
+  if (it == names.end() || it->second.empty()) return bad("invalid_country");
+  return it->second;
 }
 
 std::expected<std::string, std::string> normalize_tag(std::string_view in) {
-  const std::string_view s = text::trim_ascii(in);
-  if (s.empty() || s.size() > kMaxTag) return bad("invalid_tag");
-  std::string out = text::ascii_lower(s);
-  if (!std::all_of(out.begin(), out.end(), is_tag_char)) return bad("invalid_tag");
-  return out;
+  if (in.size() > kMaxTagInput) return bad("invalid_tag");
+  if (!text::is_valid_utf8(in)) return bad("invalid_tag");
+  const std::string_view s = text::trim_unicode(in);
+  if (s.empty()) return bad("invalid_tag");
+  UErrorCode status = U_ZERO_ERROR;
+  const icu::Normalizer2* nfc = icu::Normalizer2::getNFCInstance(status);
+  if (U_FAILURE(status) || nfc == nullptr) return bad("invalid_tag");
+  icu::UnicodeString u = nfc->normalize(
+      icu::UnicodeString::fromUTF8(icu::StringPiece(s.data(), static_cast<int32_t>(s.size()))), status);
+  if (U_FAILURE(status)) return bad("invalid_tag");
+  // Root-locale lower-casing, the same whatever the server's locale. Its
+  // result is not always NFC (e.g. U+0130 gives i + U+0307), hence NFC again.
+  u.toLower(icu::Locale::getRoot());
+  u = nfc->normalize(u, status);
+  if (U_FAILURE(status)) return bad("invalid_tag");
+
+  icu::UnicodeString out;
+  std::size_t code_points = 0;
+  bool pending_space = false;
+  for (int32_t i = 0; i < u.length();) {
+    const UChar32 c = u.char32At(i);
+    i += U16_LENGTH(c);
+    if (u_isUWhiteSpace(c)) {
+      if (is_line_break(c)) return bad("invalid_tag");
+      pending_space = true;
+      continue;
+    }
+    if (tag_char_refused(c)) return bad("invalid_tag");
+    if (pending_space && !out.isEmpty()) {
+      out.append(static_cast<UChar>(u' '));
+      ++code_points;
+    }
+    pending_space = false;
+    out.append(c);
+    if (++code_points > kMaxTagCodePoints) return bad("invalid_tag");
+  }
+  if (out.isEmpty()) return bad("invalid_tag");
+  std::string result;
+  out.toUTF8String(result);
+  return result;
 }
 
 std::expected<Person, FieldErrors> validate_submission(const RawSubmission& raw,
@@ -299,12 +485,27 @@ std::expected<Person, FieldErrors> validate_submission(const RawSubmission& raw,
   const bool has_email = collected(field::email) && !blank(raw.email);
   const bool has_phone = collected(field::phone) && !blank(raw.phone);
   if (!has_email && !has_phone) errors.push_back(FieldError{field::email, "required"});
+  // A number without +country is read in the row's own country when it has
+  // a valid one: "0692 12 34 56" from La Réunion is +262 692..., not a bad
+  // French number. One that is no number there is read in the default
+  // region: people keep their mobile when they move. A country not collected
+  // is not read for this either.
+  std::optional<Checked> country;
+  if (collected(field::country) && !blank(raw.country)) country = normalize_country(raw.country);
+  const std::string region = country && country->has_value() ? **country : opts.default_region;
+  const auto phone_in_region = [&](std::string_view v) {
+    auto r = normalize_phone(v, region);
+    if (!r && r.error() == "invalid_phone" && region != text::ascii_upper(opts.default_region)) {
+      r = normalize_phone(v, opts.default_region);
+    }
+    return r;
+  };
   apply(field::email, raw.email, p.email, normalize_email);
-  apply(field::phone, raw.phone, p.phone,
-        [&](std::string_view v) { return normalize_phone(v, opts.default_region); });
+  apply(field::phone, raw.phone, p.phone, phone_in_region);
   apply(field::postal_code, raw.postal_code, p.postal_code, normalize_postal_code);
   apply(field::locality, raw.locality, p.locality, normalize_name);
-  apply(field::country, raw.country, p.country, normalize_country);
+  // Reached only when collected and not blank, that is when `country` is set.
+  apply(field::country, raw.country, p.country, [&](std::string_view) { return *country; });
 
   // Tags are the organisation's labels (from its own form or API client),
   // not personal data, so they are kept whatever opts.collect says.

@@ -61,18 +61,41 @@ std::expected<RawSubmission, FieldErrors> parse_signup_form(std::string_view bod
 std::expected<RawSubmission, FieldErrors> parse_osdi_signup(std::string_view body);
 
 // Validates and normalises. Requires at least one of email or phone.
-// Fields not in opts.collect are dropped. Idempotent: validating the fields
-// of a returned Person again yields the same Person.
+// Fields not in opts.collect are dropped. A phone number without +country is
+// read in the submission's own country when it is collected and valid, else
+// in opts.default_region. Idempotent: validating the fields of a returned
+// Person again yields the same Person.
 std::expected<Person, FieldErrors> validate_submission(const RawSubmission& raw,
                                                        const IntakeOptions& opts);
 
 // Field validators, each returning the normalised value or an error code.
+// All are pure and thread-safe.
 std::expected<std::string, std::string> normalize_email(std::string_view in);
 std::expected<std::string, std::string> normalize_phone(std::string_view in,
                                                          std::string_view default_region);
 std::expected<std::string, std::string> normalize_name(std::string_view in);
 std::expected<std::string, std::string> normalize_postal_code(std::string_view in);
+
+// An ISO 3166-1 alpha-2 code (any case), or the country's name in French or
+// English as CLDR gives it through ICU ("Allemagne", "Germany", "La
+// Réunion"), or one of a few names exports carry that CLDR's do not ("USA",
+// "UK", "Great Britain", "Guyane", ...: kCountryAliases in validate.cpp).
+// Names match whatever their case, accents, spacing and punctuation, with or
+// without a leading article ("la", "le", "les", "l'", "the"). Returns the
+// upper-case alpha-2 code of a region the phone library knows; otherwise
+// "invalid_country" ("required" when blank, "too_long" past 128 bytes,
+// "invalid_utf8").
 std::expected<std::string, std::string> normalize_country(std::string_view in);
+
+// A tag as people write it: white space trimmed at both ends and each run of
+// spaces or tabs inside made one U+0020; NFC; lower-cased with ICU's root
+// locale (not case folding: "ß" stays "ß"), so tags stored as lower-case
+// ASCII before keep matching. 1..64 code points of letters, marks, digits,
+// punctuation, symbols and spaces. Refused, all with "invalid_tag": control
+// and format characters (bidi controls, zero-width joiners), unassigned,
+// private-use and surrogate code points, line breaks inside the tag, the
+// list separators ',' ';' '|' (CSV exports and imports join tags with
+// them), malformed UTF-8, more than 64 code points. Idempotent.
 std::expected<std::string, std::string> normalize_tag(std::string_view in);
 
 // Raw form of a Person, for re-validation by the keeper.

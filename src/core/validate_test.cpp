@@ -1,8 +1,14 @@
 #include "core/validate.hpp"
 
 #include <gtest/gtest.h>
+#include <phonenumbers/phonenumber.pb.h>
+#include <phonenumbers/phonenumberutil.h>
+#include <unicode/uloc.h>
+#include <unicode/unistr.h>
 
+#include <array>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -359,17 +365,259 @@ TEST(NormalizeCountry, Table) {
   EXPECT_EQ(normalize_country("").error(), "required");
 }
 
+TEST(NormalizeCountry, FrenchAndEnglishNames) {
+  const std::vector<Ok> cases = {
+      {"France", "FR"},
+      {"france", "FR"},
+      {"FRANCE", "FR"},
+      {"  France.", "FR"},
+      {"La Réunion", "RE"},
+      {"Réunion", "RE"},
+      {"Reunion", "RE"},
+      {"la reunion", "RE"},
+      {"Re\xCC\x81union", "RE"},  // NFD
+      {"Guadeloupe", "GP"},
+      {"Martinique", "MQ"},
+      {"Guyane française", "GF"},
+      {"Guyane francaise", "GF"},
+      {"French Guiana", "GF"},
+      {"Guyane", "GF"},
+      {"Mayotte", "YT"},
+      {"Saint-Pierre-et-Miquelon", "PM"},
+      {"Saint Pierre et Miquelon", "PM"},
+      {"Nouvelle-Calédonie", "NC"},
+      {"Nouvelle Caledonie", "NC"},
+      {"Polynésie française", "PF"},
+      {"Wallis-et-Futuna", "WF"},
+      {"Belgique", "BE"},
+      {"Belgium", "BE"},
+      {"Allemagne", "DE"},
+      {"Germany", "DE"},
+      {"Royaume-Uni", "GB"},
+      {"United Kingdom", "GB"},
+      {"UK", "GB"},
+      {"U.K.", "GB"},
+      {"Great Britain", "GB"},
+      {"Angleterre", "GB"},
+      {"États-Unis", "US"},
+      {"Etats-Unis", "US"},
+      {"ETATS UNIS", "US"},
+      {"USA", "US"},
+      {"U.S.A.", "US"},
+      {"United States", "US"},
+      {"United States of America", "US"},
+      {"The United States", "US"},
+      {"Côte d'Ivoire", "CI"},  // CLDR writes U+2019
+      {"Cote d’Ivoire", "CI"},
+      {"Czech Republic", "CZ"},
+      {"Suisse", "CH"},
+      {"Switzerland", "CH"},
+      {"Sénégal", "SN"},
+      {"Maroc", "MA"},
+      {"Algérie", "DZ"},
+  };
+  for (const auto& c : cases) {
+    const auto r = normalize_country(c.in);
+    ASSERT_TRUE(r.has_value()) << c.in << ": " << r.error();
+    EXPECT_EQ(*r, c.out) << c.in;
+    EXPECT_EQ(normalize_country(*r), r) << c.in;  // the code is a fixed point
+  }
+}
+
+TEST(NormalizeCountry, RefusesUnknownNamesWithFixedCodes) {
+  const std::vector<Bad> cases = {
+      {"Narnia", "invalid_country"},
+      {"Les", "invalid_country"},  // an article alone ("La" is Laos)
+      {"the", "invalid_country"},
+      {"...", "invalid_country"},
+      {"France Narnia", "invalid_country"},
+      {"<script>France</script>", "invalid_country"},
+      {"\xFF" "France", "invalid_utf8"},
+      {std::string(129, 'a'), "too_long"},
+      {" \t ", "required"},
+  };
+  for (const auto& c : cases) {
+    const auto r = normalize_country(c.in);
+    ASSERT_FALSE(r.has_value()) << "expected " << c.code;
+    EXPECT_EQ(r.error(), c.code);
+    expect_code_no_echo(r.error(), c.in);
+  }
+}
+
+// Every French and English CLDR name of every region the phone library
+// knows leads back to its code (no name is shared by two regions), and
+// regions it does not know are refused by name as by code.
+TEST(NormalizeCountry, EveryCldrNameRoundTrips) {
+  std::set<std::string> phone_regions;
+  i18n::phonenumbers::PhoneNumberUtil::GetInstance()->GetSupportedRegions(&phone_regions);
+  std::size_t names = 0;
+  for (const char* const* c = uloc_getISOCountries(); *c != nullptr; ++c) {
+    const std::string code = *c;
+    const bool known = phone_regions.contains(code);
+    EXPECT_EQ(normalize_country(code).has_value(), known) << code;
+    for (const char* lang : {"fr", "en"}) {
+      std::array<UChar, 128> buf{};
+      UErrorCode status = U_ZERO_ERROR;
+      const int32_t len = uloc_getDisplayCountry(("und_" + code).c_str(), lang, buf.data(),
+                                                 static_cast<int32_t>(buf.size()), &status);
+      ASSERT_TRUE(U_SUCCESS(status)) << code;
+      std::string name;
+      icu::UnicodeString(buf.data(), len).toUTF8String(name);
+      const auto r = normalize_country(name);
+      if (known) {
+        ++names;
+        EXPECT_EQ(r, code) << name;
+      } else if (name.size() != 2) {  // ICU names a region it has no name for by its code
+        EXPECT_FALSE(r.has_value()) << name;
+      }
+    }
+  }
+  EXPECT_GT(names, 400u);
+}
+
 TEST(NormalizeTag, Table) {
   EXPECT_EQ(normalize_tag("Volunteer"), "volunteer");
   EXPECT_EQ(normalize_tag("region:idf.paris_75-1"), "region:idf.paris_75-1");
   EXPECT_EQ(normalize_tag(std::string(64, 'a')), std::string(64, 'a'));
-  for (const std::string& bad : {std::string(""), std::string("a b"), std::string(65, 'a'),
-                                 std::string("tag;drop"), std::string("\xC3\xA9t\xC3\xA9"),
-                                 std::string("' OR 1=1 --"), std::string("a\0b", 3)}) {
+  for (const std::string& bad : {std::string(""), std::string(" \t "), std::string(65, 'a'),
+                                 std::string("tag;drop"), std::string("a,b"), std::string("a|b"),
+                                 std::string("a\0b", 3), std::string("\xFF"), std::string("a\nb"),
+                                 std::string(1025, ' ') + "a"}) {
     const auto r = normalize_tag(bad);
     ASSERT_FALSE(r.has_value());
     EXPECT_EQ(r.error(), "invalid_tag");
+    expect_code_no_echo(r.error(), bad);
   }
+}
+
+TEST(NormalizeTag, LabelsAsPeopleWriteThem) {
+  const std::vector<Ok> cases = {
+      {"Comité Paris 2", "comité paris 2"},
+      {"  Comité   Paris\t2 ", "comité paris 2"},
+      // No-break space, em space, ideographic space, a final line break.
+      {"\xC2\xA0" "Comité\xE2\x80\x83Paris\xE3\x80\x80" "2\n", "comité paris 2"},
+      {"Come\xCC\x80" "te", "comète"},                                             // NFD in, NFC out
+      {"STRASSE", "strasse"},
+      {"Straße", "straße"},  // lower-cased, not case-folded
+      {"ÉTÉ 2024", "été 2024"},
+      {"a b", "a b"},
+      {"' OR 1=1 --", "' or 1=1 --"},  // a label, stored as a bound parameter
+      {"Pêche & Nature (Jura)", "pêche & nature (jura)"},
+      {"«Marche» #1 / 2024: ok? ok! + c’est ça", "«marche» #1 / 2024: ok? ok! + c’est ça"},
+      {"<b>\"x\"</b>", "<b>\"x\"</b>"},
+      {"Αθήνα", "αθήνα"},
+      {"Москва", "москва"},
+      {"東京", "東京"},
+      {"القاهرة", "القاهرة"},
+      {"\xF0\x9F\x8C\xBB Tournesol", "\xF0\x9F\x8C\xBB tournesol"},  // 🌻
+      {"\xE2\x9D\xA4\xEF\xB8\x8F", "\xE2\x9D\xA4\xEF\xB8\x8F"},          // ❤️ with its variation selector
+      {"\xC4\xB0stanbul", "i\xCC\x87stanbul"},  // root lower-casing of İ, not Turkish
+  };
+  for (const auto& c : cases) {
+    const auto r = normalize_tag(c.in);
+    ASSERT_TRUE(r.has_value()) << c.out;
+    EXPECT_EQ(*r, c.out);
+    EXPECT_EQ(normalize_tag(*r), r) << c.out;  // idempotent
+  }
+}
+
+TEST(NormalizeTag, LengthCountsCodePointsAfterNormalising) {
+  std::string e64, e65, nfd64, emoji64;
+  for (int i = 0; i < 64; ++i) {
+    e64 += "é";
+    nfd64 += "e\xCC\x81";
+    emoji64 += "\xF0\x9F\x8C\xBB";
+  }
+  e65 = e64 + "é";
+  ASSERT_EQ(e64.size(), 128u);
+  EXPECT_EQ(normalize_tag(e64), e64);
+  EXPECT_EQ(normalize_tag(nfd64), e64);  // 128 code points in, 64 after NFC
+  EXPECT_EQ(normalize_tag(emoji64), emoji64);
+  EXPECT_EQ(normalize_tag(e65).error(), "invalid_tag");
+  EXPECT_EQ(normalize_tag(e64 + " x").error(), "invalid_tag");  // the space counts
+  EXPECT_EQ(normalize_tag(e64 + "   \t "), e64);                 // trailing space does not
+  EXPECT_EQ(normalize_tag(std::string(63, 'a') + "\xC3\x89"), std::string(63, 'a') + "é");
+}
+
+TEST(NormalizeTag, RefusesInvisibleAndSeparatorCharacters) {
+  const std::vector<std::string> cases = {
+      "abc\xE2\x80\xAE" "def",         // U+202E right-to-left override
+      "\xE2\x80\xAA" "abc",            // U+202A
+      "abc\xE2\x81\xA6" "d",           // U+2066 left-to-right isolate
+      "abc\xE2\x81\xA9",               // U+2069 pop directional isolate
+      "a\xE2\x80\x8E" "b",             // U+200E left-to-right mark
+      "a\xE2\x80\x8F" "b",             // U+200F right-to-left mark
+      "a\xE2\x80\x8D" "b",             // U+200D zero-width joiner
+      "a\xE2\x80\x8C" "b",             // U+200C zero-width non-joiner
+      "a\xE2\x80\x8B" "b",             // U+200B zero-width space
+      "a\xEF\xBB\xBF" "b",             // U+FEFF
+      "a\xC2\xAD" "b",                 // U+00AD soft hyphen
+      "a\xE2\x80\xA8" "b",             // U+2028 line separator
+      "a\xE2\x80\xA9" "b",             // U+2029 paragraph separator
+      "a\r\nb",                        // a line break inside
+      "a\xC2\x85" "b",                 // U+0085 next line
+      "a\x07" "b",                     // Cc
+      "a\xC2\x9B" "b",                 // C1 control
+      "a\xEE\x80\x80" "b",             // U+E000 private use
+      "a\xF3\xB0\x80\x80" "b",         // U+F0000 private use
+      "a\xED\xA0\x80" "b",             // a surrogate, as UTF-8
+      "a\xEF\xB7\x90" "b",             // U+FDD0 noncharacter
+      "a\xF4\x8F\xBF\xBF",             // U+10FFFF noncharacter
+      "a\xF0\xAF\xBF\xBF",             // U+2FFFF unassigned
+      "a\xF3\xA0\x80\x81",             // U+E0001 language tag
+      "a, b", "a;b", "a|b", "a\xEF\xBC\x8C" "b",  // full-width comma: NFC keeps it, allowed
+  };
+  for (std::size_t i = 0; i + 1 < cases.size(); ++i) {
+    const auto r = normalize_tag(cases[i]);
+    ASSERT_FALSE(r.has_value()) << "case " << i;
+    EXPECT_EQ(r.error(), "invalid_tag");
+  }
+  // U+FF0C FULLWIDTH COMMA is punctuation, not one of the CSV separators.
+  EXPECT_TRUE(normalize_tag(cases.back()).has_value());
+}
+
+TEST(NormalizeTag, IdempotentOnRandomText) {
+  // Code points from the ranges that case mapping and normalisation touch.
+  const std::vector<std::pair<char32_t, char32_t>> ranges = {
+      {0x20, 0x7E}, {0xA0, 0x24F}, {0x300, 0x36F}, {0x370, 0x3FF}, {0x400, 0x4FF}, {0x1E00, 0x1FFF},
+      {0x2000, 0x206F}, {0x2160, 0x218F}, {0x24B6, 0x24E9}, {0x3000, 0x303F}, {0xAC00, 0xAC40},
+      {0xFB00, 0xFB4F}, {0xFF00, 0xFF60}, {0x1F300, 0x1F64F}, {0x10400, 0x1044F}};
+  std::mt19937 rng(20240601);
+  const auto utf8 = [](char32_t c) {
+    std::string o;
+    if (c < 0x80) {
+      o += static_cast<char>(c);
+    } else if (c < 0x800) {
+      o += static_cast<char>(0xC0 | (c >> 6));
+      o += static_cast<char>(0x80 | (c & 0x3F));
+    } else if (c < 0x10000) {
+      o += static_cast<char>(0xE0 | (c >> 12));
+      o += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+      o += static_cast<char>(0x80 | (c & 0x3F));
+    } else {
+      o += static_cast<char>(0xF0 | (c >> 18));
+      o += static_cast<char>(0x80 | ((c >> 12) & 0x3F));
+      o += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+      o += static_cast<char>(0x80 | (c & 0x3F));
+    }
+    return o;
+  };
+  std::size_t accepted = 0;
+  for (int n = 0; n < 20000; ++n) {
+    std::string in;
+    const int len = 1 + static_cast<int>(rng() % 12);
+    for (int k = 0; k < len; ++k) {
+      const auto& [lo, hi] = ranges[rng() % ranges.size()];
+      in += utf8(lo + static_cast<char32_t>(rng() % (hi - lo + 1)));
+    }
+    const auto once = normalize_tag(in);
+    if (!once) continue;
+    ++accepted;
+    const auto twice = normalize_tag(*once);
+    ASSERT_TRUE(twice.has_value()) << "accepted once, refused after";
+    ASSERT_EQ(*twice, *once);
+  }
+  EXPECT_GT(accepted, 1000u);
 }
 
 // ---- validate_submission ------------------------------------------------------
@@ -411,7 +659,7 @@ TEST(ValidateSubmission, CollectsAllErrors) {
   r.postal_code = "<script>alert(1)</script>";
   r.locality = std::string(100000, 'x');
   r.country = "XX";
-  r.tags = {"ok", "bad tag"};
+  r.tags = {"ok", "bad\xE2\x80\xAEtag"};
   const auto p = validate_submission(r, IntakeOptions{});
   ASSERT_FALSE(p.has_value());
   const FieldErrors expected = {
@@ -489,6 +737,94 @@ TEST(ValidateSubmission, TagsSortedUniqueAndBounded) {
   p = validate_submission(r, opts);
   ASSERT_FALSE(p.has_value());
   EXPECT_EQ(p.error(), (FieldErrors{{"tags", "too_many"}}));
+}
+
+// Numbers chosen invalid in France: read in France they are refused, so
+// these pass only because the row's country is the region.
+TEST(ValidateSubmission, PhoneIsReadInTheRowsCountry) {
+  struct Case {
+    const char* phone;
+    const char* country;
+    const char* region;
+    const char* e164;
+  };
+  const std::vector<Case> cases = {
+      {"0692 12 34 56", "RE", "RE", "+262692123456"},
+      {"0693 40 12 34", "La Réunion", "RE", "+262693401234"},
+      {"0690 12 34 56", "GP", "GP", "+590690123456"},
+      {"0691 22 34 56", "Guadeloupe", "GP", "+590691223456"},
+      {"0696 12 34 56", "MQ", "MQ", "+596696123456"},
+      {"0697 27 12 34", "martinique", "MQ", "+596697271234"},
+      {"0694 20 12 34", "Guyane", "GF", "+594694201234"},
+      {"0639 01 23 45", "YT", "YT", "+262639012345"},
+      {"55 12 34", "Saint-Pierre-et-Miquelon", "PM", "+508551234"},
+      {"75 12 34", "NC", "NC", "+687751234"},
+      {"87 12 34 56", "Polynésie française", "PF", "+68987123456"},
+  };
+  using i18n::phonenumbers::PhoneNumber;
+  using i18n::phonenumbers::PhoneNumberUtil;
+  const PhoneNumberUtil* util = PhoneNumberUtil::GetInstance();
+  for (const auto& c : cases) {
+    // libphonenumber's own view of the expected number: a mobile of that region.
+    PhoneNumber n;
+    ASSERT_EQ(util->Parse(c.e164, "ZZ", &n), PhoneNumberUtil::NO_PARSING_ERROR) << c.e164;
+    EXPECT_TRUE(util->IsValidNumberForRegion(n, c.region)) << c.e164;
+    EXPECT_EQ(util->GetNumberType(n), PhoneNumberUtil::MOBILE) << c.e164;
+    EXPECT_FALSE(normalize_phone(c.phone, "FR").has_value()) << c.phone;
+
+    RawSubmission r;
+    r.phone = c.phone;
+    r.country = c.country;
+    const auto p = validate_submission(r, IntakeOptions{});
+    ASSERT_TRUE(p.has_value()) << c.phone << " in " << c.country;
+    EXPECT_EQ(p->phone, c.e164);
+    EXPECT_EQ(p->country, c.region);
+    // Read back from E.164, the row's country no longer matters.
+    const auto again = validate_submission(to_raw(*p), IntakeOptions{});
+    ASSERT_TRUE(again.has_value());
+    EXPECT_TRUE(testing::same_person(*again, *p));
+  }
+}
+
+TEST(ValidateSubmission, PhoneFallsBackToTheDefaultRegion) {
+  RawSubmission r;
+  r.phone = "06 12 34 56 78";  // a metropolitan mobile, from a row in La Réunion
+  r.country = "RE";
+  auto p = validate_submission(r, IntakeOptions{});
+  ASSERT_TRUE(p.has_value());
+  EXPECT_EQ(p->phone, "+33612345678");
+  EXPECT_EQ(p->country, "RE");
+
+  // Without a valid country, or with the country not collected, the
+  // default region alone reads the number.
+  r.phone = "0692 12 34 56";
+  r.country = "Narnia";
+  p = validate_submission(r, IntakeOptions{});
+  ASSERT_FALSE(p.has_value());
+  EXPECT_EQ(p.error(), (FieldErrors{{"phone", "invalid_phone"}, {"country", "invalid_country"}}));
+  r.country = "RE";
+  IntakeOptions no_country;
+  no_country.collect = {"phone"};
+  p = validate_submission(r, no_country);
+  ASSERT_FALSE(p.has_value());
+  EXPECT_EQ(p.error(), (FieldErrors{{"phone", "invalid_phone"}}));
+  r.country = "";
+  EXPECT_FALSE(validate_submission(r, IntakeOptions{}).has_value());
+}
+
+TEST(ValidateSubmission, PhonesThatAreNotNumbersStayRefused) {
+  for (const char* country : {"FR", "RE", ""}) {
+    for (const char* phone : {"06 71 42 20 18 ext 2", "12345", "0692 12 34 56 x2"}) {
+      RawSubmission r;
+      r.email = "a@example.org";
+      r.phone = phone;
+      r.country = country;
+      const auto p = validate_submission(r, IntakeOptions{});
+      ASSERT_FALSE(p.has_value()) << phone << " in " << country;
+      EXPECT_EQ(p.error(), (FieldErrors{{"phone", "invalid_phone"}}));
+      expect_no_echo(p.error(), phone);
+    }
+  }
 }
 
 TEST(ValidateSubmission, IsIdempotent) {

@@ -240,6 +240,31 @@ TEST_F(IntakeRoutesTest, OsdiPostWithNumericPhoneAndSeveralAddressesIsAccepted) 
   EXPECT_TRUE(people[0].consent.sms);
 }
 
+// What Action Network or NationBuilder sends for someone in La Réunion: a
+// tag with an accent, the country by name, the mobile in national form.
+TEST_F(IntakeRoutesTest, OsdiPostWithAccentedTagAndCountryNameIsAccepted) {
+  start();
+  const std::string body = R"({"person":{"given_name":"Maëlys","email_addresses":[{"address":"maelys@example.org"}],
+    "phone_numbers":[{"number":"0692 12 34 56"}],
+    "postal_addresses":[{"postal_code":"97400","locality":"Saint-Denis","country":"La R\u00e9union"}]},
+    "add_tags":["Comité Paris 2","  comité   PARIS 2 ","Bénévoles 🌻"]})";
+  const auto res = post(kOsdi, body, kJson);
+  EXPECT_EQ(res.result(), bhttp::status::accepted);
+  EXPECT_EQ(res.body(), R"({"status":"accepted"})");
+  const auto people = sink_.people();
+  ASSERT_EQ(people.size(), 1u);
+  EXPECT_EQ(people[0].tags, (std::vector<std::string>{"bénévoles 🌻", "comité paris 2"}));
+  EXPECT_EQ(people[0].country, "RE");
+  EXPECT_EQ(people[0].phone, "+262692123456");
+
+  // A tag that would break a CSV list is still refused, naming no value.
+  const auto bad = post(kOsdi, R"({"person":{"email_addresses":[{"address":"x@example.org"}]},"add_tags":["a,b"]})",
+                        kJson);
+  EXPECT_EQ(bad.result(), bhttp::status::bad_request);
+  EXPECT_EQ(bad.body(), R"({"errors":[{"code":"invalid_tag","field":"tags"}]})");
+  EXPECT_EQ(sink_.people().size(), 1u);
+}
+
 TEST_F(IntakeRoutesTest, TheSamePersonTwiceGetsByteIdenticalAnswers) {
   start();
   const std::string body = R"({"person":{"email_addresses":[{"address":"same@example.org"}]}})";

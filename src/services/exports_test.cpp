@@ -182,7 +182,7 @@ TEST_F(ExportsTest, RequestNeedsAnExportKeyAndValidArguments) {
   EXPECT_FALSE(exports->request(as(*alice), alice->account_id, "", {}, "r"));
   EXPECT_FALSE(exports->request(as(*alice), alice->account_id, "", {FieldKind::email, FieldKind::email}, "r"));
   EXPECT_FALSE(exports->request(as(*alice), alice->account_id, "", {FieldKind::email}, ""));
-  EXPECT_FALSE(exports->request(as(*alice), alice->account_id, "bad tag\n", {FieldKind::email}, "r"));
+  EXPECT_FALSE(exports->request(as(*alice), alice->account_id, "bad\ntag", {FieldKind::email}, "r"));
   auto unknown = exports->request(as(*alice), std::string(32, 'a'), "", {FieldKind::email}, "r");
   ASSERT_FALSE(unknown);
   EXPECT_EQ(unknown.error().code, Errc::not_found);
