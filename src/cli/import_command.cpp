@@ -5,6 +5,7 @@
 // column headers and codes only.
 #include <sodium.h>
 
+#include <algorithm>
 #include <array>
 #include <fstream>
 #include <iostream>
@@ -83,26 +84,32 @@ Result<std::string> file_fingerprint(const fs::path& file) {
   return audit::to_hex(h);
 }
 
+// Characters of a UTF-8 header (not bytes), to line the columns up.
+std::size_t chars(std::string_view s) {
+  return static_cast<std::size_t>(
+      std::count_if(s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+}
+
+std::string padded(const std::string& h, std::size_t width) {
+  const std::size_t n = chars(h);
+  return n >= width ? h : h + std::string(width - n, ' ');
+}
+
 void print_plan(const services::ImportPlan& plan, const std::string& file) {
   std::cout << "rempart: reading " << file << (plan.preset == services::Preset::none ? "" : " as ")
             << (plan.preset == services::Preset::none ? "" : services::preset_name(plan.preset)) << "\n";
   std::size_t width = 0;
-  for (const auto& c : plan.columns) width = std::max(width, c.header.size());
+  for (const auto& c : plan.columns) width = std::max(width, chars(c.header));
   width = std::min<std::size_t>(width, 32);
   for (const auto& c : plan.columns) {
-    std::string h = c.header;
-    if (h.size() < width) h.resize(width, ' ');
     if (!c.target.empty()) {
-      std::cout << "  " << h << "  -> " << c.target << (c.inverted ? " (inverted: 1 means no)" : "") << "\n";
+      std::cout << "  " << padded(c.header, width) << "  -> " << c.target
+                << (c.inverted ? " (inverted: 1 means no)" : "") << "\n";
     }
   }
   const auto unused = plan.unused();
   if (!unused.empty()) std::cout << "rempart: " << unused.size() << " columns will not be imported:\n";
-  for (const auto* c : unused) {
-    std::string h = c->header;
-    if (h.size() < width) h.resize(width, ' ');
-    std::cout << "  " << h << "  " << c->why << "\n";
-  }
+  for (const auto* c : unused) std::cout << "  " << padded(c->header, width) << "  " << c->why << "\n";
 }
 
 }  // namespace

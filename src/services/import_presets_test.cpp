@@ -83,7 +83,7 @@ const std::string kActionNetwork =
     "an-2,Aurélien,Castagnède,aurelien.castagnede@exemple.org,64100,,Bayonne,,FR,12345,volunteer,unsubscribed,\r\n"
     "an-3,Salomé,Vandenbussche,salome.vandenbussche@exemple.org,1000,,Bourg-en-Bresse,,FR,"
     "06 71 42 20 18 ext 2,,bouncing,\r\n"
-    "an-4,Éloïse,Kerhervé,eloise.kerherve@exemple.org,75011,,Paris,,FR,,,spam complaint,\r\n"
+    "an-4,Éloïse,Kerhervé,eloise.kerherve@exemple.org,75011,,Paris,,France,,Comité Paris 2,spam complaint,\r\n"
     "an-5,Noé,Lagarde,,75012,,Paris,,FR,,,subscribed,\r\n"
     "an-6,Inès,Bouchard,ines.bouchard@exemple.org,13001,,Marseille,,FR,,\"" + std::string(70, 'x') +
     ",marche\",désabonné,\r\n";
@@ -110,7 +110,18 @@ TEST_F(ImportPresets, ActionNetworkKeepsEveryPersonAndTheirConsent) {
   EXPECT_EQ(ines->tags, (std::vector<std::string>{"marche"}));
   EXPECT_EQ(codes_of(r, 8), (std::vector<std::string>{"can2_user_tags:invalid_tag"}));
 
-  // Consent in Action Network's words.
+  // A tag as people write it, a country by its name.
+  const auto eloise = person("eloise.kerherve@exemple.org");
+  ASSERT_TRUE(eloise);
+  EXPECT_EQ(eloise->tags, (std::vector<std::string>{"comité paris 2"}));
+  EXPECT_EQ(eloise->country, "FR");
+  EXPECT_TRUE(codes_of(r, 6).empty());
+
+  // Consent in Action Network's words: a refusal is kept as such, a
+  // "bouncing" says nothing.
+  EXPECT_TRUE(eloise->consent.email_refused);
+  EXPECT_TRUE(person("aurelien.castagnede@exemple.org")->consent.email_refused);
+  EXPECT_FALSE(salome->consent.email_refused);
   const auto maelys = person("maelys.quemener@exemple.org");
   ASSERT_TRUE(maelys);
   EXPECT_TRUE(maelys->consent.email);
@@ -128,8 +139,7 @@ TEST_F(ImportPresets, ActionNetworkKeepsEveryPersonAndTheirConsent) {
   for (const auto& c : r.columns) {
     if (c.target.empty()) unused.push_back(c.header + ": " + c.why);
   }
-  EXPECT_EQ(unused, (std::vector<std::string>{"uuid: not kept by rempart: the source system's id",
-                                              "can2_user_address: not kept by rempart: street address",
+  EXPECT_EQ(unused, (std::vector<std::string>{"can2_user_address: not kept by rempart: street address",
                                               "can2_state_abbreviated: not kept by rempart: state or region"}));
   expect_no_values(r, {"Maëlys", "Quéméner", "maelys", "12345", "71 42", "1000", "Castagnède", "xxxx"});
 }
@@ -172,6 +182,65 @@ TEST_F(ImportPresets, NationBuilderReadsItsOptInsAndFallsBackToTheLandline) {
   EXPECT_TRUE(said);
 }
 
+TEST_F(ImportPresets, ALaterExportOfTheSameToolUpdatesItsRecords) {
+  const std::string first =
+      "uuid,first_name,last_name,email,can2_subscription_status,created_date\n"
+      "an-1,Maëlys,Quéméner,maelys.old@exemple.org,subscribed,2019-03-04T10:00:00-05:00\n"
+      "an-2,Noé,Lagarde,noe.lagarde@exemple.org,subscribed,04/05/2021\n";
+  auto r = run(first, preset(Preset::action_network));
+  EXPECT_EQ(r.counts.created, 2u);
+  // Months later: Maëlys changed her address and unsubscribed; a third person joined.
+  const std::string later =
+      "uuid,first_name,last_name,email,can2_subscription_status,created_date\n"
+      "an-1,Maëlys,Quéméner-Le Goff,maelys.new@exemple.org,unsubscribed,2019-03-04T10:00:00-05:00\n"
+      "an-2,Noé,Lagarde,noe.lagarde@exemple.org,subscribed,04/05/2021\n"
+      "an-3,Inès,Bouchard,ines.bouchard@exemple.org,subscribed,not a date\n";
+  r = run(later, preset(Preset::action_network));
+  EXPECT_EQ(r.counts.created, 1u);
+  EXPECT_EQ(r.counts.merged, 1u);
+  EXPECT_EQ(r.counts.unchanged, 1u);
+  EXPECT_EQ(store_->count_supporters().value(), 3);
+  EXPECT_FALSE(person("maelys.old@exemple.org"));
+  const auto maelys = person("maelys.new@exemple.org");
+  ASSERT_TRUE(maelys);
+  EXPECT_EQ(maelys->family_name, "Quéméner-Le Goff") << "the record's own source replaces its fields";
+  EXPECT_FALSE(maelys->consent.email);
+  EXPECT_TRUE(maelys->consent.email_refused);
+  EXPECT_EQ(codes_of(r, 4), (std::vector<std::string>{"created_date:invalid_date"}));
+
+  // The sign-up date of the source, and the consent log with its source.
+  store::Bytes id;
+  ASSERT_TRUE(store_->scan_real_supporters("", [&](const store::SupporterRow& row) {
+    if (row.joined_at == 1551711600) id = row.id;  // 2019-03-04 15:00 UTC
+    return true;
+  }));
+  ASSERT_FALSE(id.empty());
+  auto log = store_->consent_events(id);
+  ASSERT_TRUE(log);
+  ASSERT_EQ(log->size(), 2u);
+  EXPECT_EQ((*log)[0].choice, "yes");
+  EXPECT_EQ((*log)[1].choice, "no");
+  EXPECT_EQ((*log)[1].channel, "email");
+  EXPECT_EQ((*log)[1].source.rfind("import:action-network", 0), 0u);
+
+  // An import's yes does not undo a refusal.
+  run("uuid,email,can2_subscription_status\nan-1,maelys.new@exemple.org,subscribed\n", preset(Preset::action_network));
+  EXPECT_TRUE(person("maelys.new@exemple.org")->consent.email_refused);
+  EXPECT_EQ(store_->consent_events(id)->size(), 2u);
+}
+
+TEST(ImportDates, ExportDateShapes) {
+  EXPECT_EQ(parse_export_date("2019-03-04"), 1551657600);
+  EXPECT_EQ(parse_export_date("2019-03-04T10:00:00Z"), 1551693600);
+  EXPECT_EQ(parse_export_date("2019-03-04T10:00:00-05:00"), 1551711600);
+  EXPECT_EQ(parse_export_date("2019-03-04T10:00:00.250+01:00"), 1551690000);
+  EXPECT_EQ(parse_export_date("2019-03-04 10:00:00"), 1551693600);
+  EXPECT_EQ(parse_export_date("04/03/2019"), 1551657600);
+  EXPECT_FALSE(parse_export_date("yesterday"));
+  EXPECT_FALSE(parse_export_date("2019-03-04T10:00:00 nope"));
+  EXPECT_FALSE(parse_export_date(""));
+}
+
 TEST_F(ImportPresets, CiviCrmDoNotEmailMeansNo) {
   // French Excel's save of a CiviCRM export: ';' and CRLF.
   const std::string civi =
@@ -185,6 +254,8 @@ TEST_F(ImportPresets, CiviCrmDoNotEmailMeansNo) {
   EXPECT_EQ(r.counts.created, 4u);
   EXPECT_TRUE(person("claire.fontaine@exemple.org")->consent.email);
   EXPECT_FALSE(person("marc.leroy@exemple.org")->consent.email);
+  EXPECT_TRUE(person("marc.leroy@exemple.org")->consent.email_refused);
+  EXPECT_FALSE(person("hugo.roux@exemple.org")->consent.email_refused) << "nothing said is not a refusal";
   EXPECT_FALSE(person("zoe.garnier@exemple.org")->consent.email);
   EXPECT_EQ(person("claire.fontaine@exemple.org")->tags, (std::vector<std::string>{"comite", "lille"}));
   EXPECT_EQ(r.consent.at("consent_email").at("yes"), 1u);

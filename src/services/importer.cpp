@@ -179,7 +179,8 @@ std::optional<core::Person> read_row(const ImportPlan& plan, const std::vector<s
   }
   if (source != nullptr) {
     std::string header;
-    const auto id = trim(cell(target::source_id, &header));
+    const std::string id_cell = cell(target::source_id, &header);
+    const std::string_view id = trim(id_cell);
     if (id.size() > 200) {
       warn(header, "too_long");
     } else {

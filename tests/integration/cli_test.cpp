@@ -61,24 +61,30 @@ TEST(Import, LandsGoodRowsSkipsBadOnesAndIsIdempotent) {
                                          "--map",
                                          "given_name=Prénom,family_name=Nom,email=Courriel,phone=Téléphone,"
                                          "postal_code=Code postal"};
+  // A bad optional field costs that field, not the person; a row without a
+  // usable e-mail or phone is rejected, and then the exit status says so.
   auto r = run_rempart(args);
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.out.find("2 new"), std::string::npos) << r.out;
-  EXPECT_NE(r.err.find(":3: skipped: email"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find(":4: skipped: phone"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find(":7: skipped"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find(":8: skipped"), std::string::npos) << r.err;
-  EXPECT_EQ(r.err.find(":2: skipped"), std::string::npos) << r.err;
-  EXPECT_EQ(r.err.find(":5: skipped"), std::string::npos) << r.err;
+  ASSERT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_NE(r.out.find("7 rows: 4 imported (3 new, 0 merged, 1 already known), 3 rejected"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("  Prénom       -> given_name"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find(":3: Courriel: not an e-mail address"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(":3: rejected: no usable e-mail or phone"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(":4: Téléphone: not a phone number"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(":7: rejected"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(":8: rejected: neither an e-mail nor a phone"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find(":2:"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find(":5:"), std::string::npos) << r.err;
   EXPECT_EQ(r.err.find("not-an-email"), std::string::npos) << "a report must not echo cell contents";
+  EXPECT_EQ(r.out.find("not-an-email"), std::string::npos);
   auto n = run_rempart({"supporters", "count", "--config", in.config.string()});
-  EXPECT_EQ(n.out, "2\n");
+  EXPECT_EQ(n.out, "3\n");
 
   auto again = run_rempart(args);
-  ASSERT_EQ(again.exit_code, 0) << again.err;
+  ASSERT_EQ(again.exit_code, 3) << again.err;
   EXPECT_NE(again.out.find("0 new"), std::string::npos) << again.out;
   n = run_rempart({"supporters", "count", "--config", in.config.string()});
-  EXPECT_EQ(n.out, "2\n");
+  EXPECT_EQ(n.out, "3\n");
 
   auto show = run_rempart({"supporters", "show", "--config", in.config.string(), "--phone", "+33199001234", "--json"});
   ASSERT_EQ(show.exit_code, 0) << show.err;
@@ -112,7 +118,8 @@ TEST(Import, TransactionSizeChangesOnlyHowOftenItCommits) {
   }
   auto r = import("2");
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.out.find("5 rows read: 3 new, 1 merged, 1 already known"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("5 rows: 5 imported (3 new, 1 merged, 1 already known), 0 rejected"), std::string::npos)
+      << r.out;
   EXPECT_EQ(run_rempart({"supporters", "count", "--config", in.config.string()}).out, "3\n");
   auto show = run_rempart({"supporters", "show", "--config", in.config.string(), "--phone", "+33199001236", "--json"});
   ASSERT_EQ(show.exit_code, 0) << show.err;
