@@ -1,5 +1,5 @@
-// CSV import rows: the reader must end, resynchronise after bad rows, and
-// hand out only well-formed UTF-8 within its row size limit.
+// CSV import rows: the reader must end, resynchronise after bad rows, hand
+// out only well-formed UTF-8 within its row size limit, and do linear work.
 #include <cstddef>
 #include <cstdint>
 #include <sstream>
@@ -27,5 +27,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     rempart::fuzz::require(bytes <= rempart::core::CsvReader::kMaxRowBytes, "rows respect the size limit");
   }
+  // Hostile input must not make the reader rescan the same bytes over and
+  // over (core/csv.hpp promises linear work).
+  rempart::fuzz::require(reader.bytes_examined() <= 8 * (size + 1), "the reader's work is linear");
   return 0;
 }

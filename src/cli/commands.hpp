@@ -48,6 +48,7 @@ struct ImportArgs {
   std::filesystem::path config = "rempart.toml";
   std::filesystem::path file;
   std::string preset;                    // action-network | nationbuilder | civicrm
+  std::string encoding;                  // utf-8 | windows-1252 | latin-1; "" = detected
   std::vector<std::string> map;          // each "field=Header,field=Header"
   std::vector<std::string> ignore;       // headers
   std::vector<std::string> yes_values, no_values;

@@ -15,6 +15,7 @@
 #include "cli/commands.hpp"
 #include "cli/keeper_access.hpp"
 #include "cli/progress.hpp"
+#include "core/encoding.hpp"
 #include "services/importer.hpp"
 
 namespace rempart::cli {
@@ -95,8 +96,9 @@ std::string padded(const std::string& h, std::size_t width) {
   return n >= width ? h : h + std::string(width - n, ' ');
 }
 
-void print_plan(const services::ImportPlan& plan, const std::string& file) {
-  std::cout << "rempart: reading " << file << (plan.preset == services::Preset::none ? "" : " as ")
+void print_plan(const services::ImportPlan& plan, const std::string& file, std::string_view encoding) {
+  std::cout << "rempart: reading " << file << " (" << encoding << ")"
+            << (plan.preset == services::Preset::none ? "" : " as ")
             << (plan.preset == services::Preset::none ? "" : services::preset_name(plan.preset)) << "\n";
   std::size_t width = 0;
   for (const auto& c : plan.columns) width = std::max(width, chars(c.header));
@@ -131,6 +133,27 @@ int run_import(const ImportArgs& a) {
 
   std::ifstream in(a.file, std::ios::binary);
   if (!in) return report(Error{Errc::not_found, "cannot read " + a.file.string()});
+  // The encoding: chosen, or read from the first MiB. A file that is UTF-8
+  // for a while and then is not could be either: the operator says which.
+  auto sample = core::read_sample(in);
+  if (!sample) return report(sample.error());
+  core::Encoding encoding = core::Encoding::utf8;
+  if (!a.encoding.empty()) {
+    const auto chosen = core::parse_encoding(a.encoding);
+    if (!chosen) return report(Error{Errc::invalid_input, "unknown --encoding '" + a.encoding + "': use utf-8, windows-1252 or latin-1"});
+    encoding = *chosen;
+  } else if (const auto bad = core::first_invalid_utf8(*sample)) {
+    const std::string_view before = std::string_view(*sample).substr(0, bad->offset);
+    const bool utf8_before = std::any_of(before.begin(), before.end(), [](char c) { return (static_cast<unsigned char>(c) & 0x80) != 0; });
+    if (utf8_before) {
+      return report(Error{Errc::invalid_input, "the file is UTF-8 up to line " + std::to_string(bad->line) +
+                                                   ", then not: choose --encoding utf-8 (those rows are rejected) or "
+                                                   "--encoding windows-1252"});
+    }
+    encoding = core::detect_encoding(*sample);
+  }
+  auto input = core::Utf8Input::open(in, encoding);
+  if (!input) return report(input.error());
   std::ofstream report_out;
   if (!a.report_file.empty()) {
     report_out.open(a.report_file, std::ios::binary | std::ios::trunc);
@@ -152,16 +175,18 @@ int run_import(const ImportArgs& a) {
   opts.file_fingerprint = *fp;
   const std::string name = a.file.filename().string();
   opts.on_plan = [&](const services::ImportPlan& plan) -> Result<void> {
-    print_plan(plan, name);
+    print_plan(plan, name, core::encoding_name(encoding));
     if (a.dry_run) std::cout << "rempart: dry run: nothing will be written\n";
     std::cout.flush();
     return {};
   };
   opts.progress = [&](std::uint64_t bytes, std::size_t rows) {
-    bar.draw(total == 0 || ec ? 1.0 : static_cast<double>(bytes) / static_cast<double>(total),
+    const auto* converter = (*input)->converter();
+    const auto read = converter != nullptr ? converter->source_offset() : bytes;  // of the file, not of its UTF-8
+    bar.draw(total == 0 || ec ? 1.0 : std::min(1.0, static_cast<double>(read) / static_cast<double>(total)),
              std::to_string(rows) + " rows");
   };
-  auto r = services::import_csv(in, spec, *k->store, k->keys, opts);
+  auto r = services::import_csv((*input)->stream(), spec, *k->store, k->keys, opts);
   bar.finish();
   k->checkpoint_on_exit();
   if (!r) return report(r.error());

@@ -1,6 +1,8 @@
 #include "core/csv.hpp"
 
-#include <string_view>
+#include <algorithm>
+#include <cstring>
+#include <utility>
 
 #include "core/text.hpp"
 
@@ -8,75 +10,256 @@ namespace rempart::core {
 
 namespace {
 constexpr int kEof = std::char_traits<char>::eof();
-}
+constexpr std::size_t kBlock = 64 * 1024;
+}  // namespace
 
 CsvReader::CsvReader(std::istream& in) : in_(in) {}
 
+// --- input window -------------------------------------------------------------
+
+void CsvReader::compact() {
+  // Nothing before pos_ is read again; dropping it only once a block has
+  // piled up keeps the copying linear.
+  if (pos_ - base_ < kBlock) return;
+  buf_.erase(0, static_cast<std::size_t>(pos_ - base_));
+  base_ = pos_;
+}
+
+bool CsvReader::fill(std::uint64_t pos) {
+  while (pos >= base_ + buf_.size()) {
+    if (at_eof_) return false;
+    compact();
+    const std::size_t old = buf_.size();
+    buf_.resize(old + kBlock);
+    std::streamsize n = 0;
+    try {
+      if (auto* sb = in_.rdbuf()) n = sb->sgetn(buf_.data() + old, static_cast<std::streamsize>(kBlock));
+    } catch (...) {
+      // A stream buffer reports a read or conversion failure by throwing.
+      broken_ = true;
+      try {
+        in_.setstate(std::ios::badbit);
+      } catch (...) {  // the stream's exception mask asks for a throw; the error is reported anyway
+      }
+    }
+    buf_.resize(old + static_cast<std::size_t>(std::max<std::streamsize>(n, 0)));
+    if (in_.bad()) broken_ = true;
+    if (n <= 0 || broken_) at_eof_ = true;
+  }
+  return true;
+}
+
+int CsvReader::byte_at(std::uint64_t pos) {
+  if (pos >= base_ + buf_.size() && !fill(pos)) return kEof;
+  return static_cast<unsigned char>(buf_[static_cast<std::size_t>(pos - base_)]);
+}
+
+std::uint64_t CsvReader::count_breaks(std::uint64_t from, std::uint64_t to) {
+  const char* b = buf_.data() + (from - base_);
+  examined_ += to - from;
+  return static_cast<std::uint64_t>(std::count(b, b + (to - from), '\n'));
+}
+
+CsvReader::Skip CsvReader::skip_line(std::uint64_t from) {
+  std::uint64_t p = from;
+  for (;;) {
+    // The line may be far longer than a row: let the window slide over it.
+    pos_ = p;
+    if (byte_at(p) == kEof) return Skip{p, false};
+    const char* b = buf_.data() + (p - base_);
+    const std::size_t n = buf_.size() - static_cast<std::size_t>(p - base_);
+    const void* nl = std::memchr(b, '\n', n);
+    if (nl != nullptr) {
+      const auto k = static_cast<std::size_t>(static_cast<const char*>(nl) - b);
+      examined_ += k + 1;
+      return Skip{p + k + 1, true};
+    }
+    examined_ += n;
+    p += n;
+  }
+}
+
+// --- header -------------------------------------------------------------------
+
 void CsvReader::start() {
   started_ = true;
-  std::string head;
-  while (head.size() <= kMaxRowBytes) {
-    const int c = in_.get();
-    if (c == kEof) break;
-    head += static_cast<char>(c);
-    if (c == '\n') break;
-  }
-  if (std::string_view(head).starts_with("\xEF\xBB\xBF")) head.erase(0, 3);
+  if (byte_at(0) == 0xEF && byte_at(1) == 0xBB && byte_at(2) == 0xBF) pos_ = 3;
   std::size_t commas = 0;
   std::size_t semicolons = 0;
   bool quoted = false;
-  for (const char c : head) {
+  for (std::uint64_t p = pos_; p - pos_ <= kMaxRowBytes; ++p) {
+    const int c = byte_at(p);
+    if (c == kEof || c == '\n') break;
+    ++examined_;
     if (c == '"') quoted = !quoted;
     else if (!quoted && c == ',') ++commas;
     else if (!quoted && c == ';') ++semicolons;
   }
   delim_ = semicolons > commas ? ';' : ',';
-  pending_ = std::move(head);
-  pending_pos_ = 0;
 }
 
-int CsvReader::get() {
-  int c = kEof;
-  if (pending_pos_ < pending_.size()) {
-    c = static_cast<unsigned char>(pending_[pending_pos_++]);
-    if (pending_pos_ == pending_.size()) {
-      pending_.clear();
-      pending_pos_ = 0;
+// --- one row ------------------------------------------------------------------
+
+std::uint64_t CsvReader::path_end(std::uint64_t node) {
+  std::uint64_t last = node;
+  for (auto it = paths_.find(last); it->second.next != 0; it = paths_.find(last)) last = it->second.next;
+  for (std::uint64_t q = node; q != last;) {
+    auto& n = paths_.find(q)->second;
+    q = std::exchange(n.next, last);
+  }
+  return last;
+}
+
+void CsvReader::record(std::uint64_t tail, const Scan& scan) {
+  if (tail == 0) return;
+  Node& n = paths_.find(tail)->second;
+  n.at = scan.at;
+  switch (scan.end) {
+    case End::unterminated: n.outcome = Outcome::unterminated; break;
+    case End::after_quote: n.outcome = Outcome::after_quote; break;
+    case End::quoted_limit: n.outcome = Outcome::quoted_limit; break;
+    // The row is consumed whole: no later row starts inside it.
+    case End::row:
+    case End::overlong: n.outcome = Outcome::open; break;
+  }
+}
+
+CsvReader::Jump CsvReader::visit(std::uint64_t line_start, Trail& trail) {
+  if (!trail.on) return {};
+  if (trail.tail != 0) paths_.find(trail.tail)->second.next = line_start;
+  if (!paths_.contains(line_start)) {
+    paths_.emplace(line_start, Node{});
+    trail.tail = line_start;
+    return {};
+  }
+  // Every scan that gets here goes on the same way, so the last one that
+  // did tells how this one ends.
+  const std::uint64_t last = path_end(line_start);
+  const Node& n = paths_.find(last)->second;
+  switch (n.outcome) {
+    case Outcome::unterminated:
+      trail.tail = 0;  // the path already holds the outcome
+      return Jump{Jump::Kind::ends, End::unterminated, n.at};
+    case Outcome::after_quote:
+      trail.tail = 0;
+      return Jump{Jump::Kind::ends, End::after_quote, n.at};
+    case Outcome::quoted_limit:
+      // That scan stopped at its row's limit, still quoted; this row started
+      // later, so its own limit is further on.
+      trail.tail = last;
+      return Jump{Jump::Kind::resumes, End::quoted_limit, n.at};
+    case Outcome::open:
+      // Left by a row read whole, which no later row starts inside; never
+      // met, but scanning on is right in any case.
+      trail = Trail{0, false};
+      return {};
+  }
+  return {};
+}
+
+CsvReader::Scan CsvReader::scan_row(std::uint64_t start) {
+  Scan r;
+  std::uint64_t p = start;
+  State st = State::field_start;
+  Trail trail;
+  auto finish = [&](End end, std::uint64_t at) {
+    r.end = end;
+    r.at = at;
+    record(trail.tail, r);
+    return r;
+  };
+  auto row_end = [&](std::uint64_t content_end, std::uint64_t at) {
+    r.content_end = content_end;
+    return finish(End::row, at);
+  };
+  for (;;) {
+    const int c = byte_at(p);
+    if (c != kEof && p - start >= kMaxRowBytes) {
+      return finish(st == State::quoted ? End::quoted_limit : End::overlong, p);
     }
-  } else {
-    c = in_.get();
-    if (c == kEof) return kEof;
+    ++examined_;
+    switch (st) {
+      case State::quoted: {
+        if (c == kEof) return finish(End::unterminated, p);
+        if (c == '"') {
+          if (byte_at(p + 1) == '"') {
+            ++examined_;
+            p += 2;
+          } else {
+            ++p;
+            st = State::after_quote;
+          }
+          break;
+        }
+        ++p;
+        if (c != '\n') break;
+        if (r.second_line == 0) r.second_line = p;
+        const Jump jump = visit(p, trail);
+        if (jump.kind == Jump::Kind::ends) return finish(jump.end, jump.at);
+        if (jump.kind == Jump::Kind::resumes) p = jump.at;
+        break;
+      }
+      case State::after_quote:
+        if (c == kEof) return row_end(p, p);
+        if (c == '\n') return row_end(p, p + 1);
+        if (c == delim_) {
+          ++p;
+          st = State::field_start;
+        } else if (c == '\r' && byte_at(p + 1) == '\n') {
+          return row_end(p, p + 2);
+        } else {
+          return finish(End::after_quote, p);
+        }
+        break;
+      case State::field_start:
+        if (c == '"') {
+          ++p;
+          st = State::quoted;
+          break;
+        }
+        [[fallthrough]];
+      case State::unquoted:
+        if (c == kEof) return row_end(p, p);
+        if (c == '\n') return row_end(p, p + 1);
+        if (c == '\r' && byte_at(p + 1) == '\n') return row_end(p, p + 2);
+        ++p;
+        st = c == delim_ ? State::field_start : State::unquoted;
+        break;
+    }
   }
-  if (raw_.size() <= kMaxRowBytes) raw_ += static_cast<char>(c);
-  if (c == '\n') ++line_;
-  return c;
 }
 
-int CsvReader::peek() {
-  if (pending_pos_ < pending_.size()) return static_cast<unsigned char>(pending_[pending_pos_]);
-  return in_.peek();
-}
-
-void CsvReader::skip_line() {
-  int c = kEof;
-  do {
-    c = get();
-  } while (c != kEof && c != '\n');
-}
-
-void CsvReader::resync_after_first_line(std::size_t start_line) {
-  const auto nl = raw_.find('\n');
-  if (nl == std::string::npos) {
-    skip_line();  // the error is on the row's first line: drop the rest of it
-    return;
+std::vector<std::string> CsvReader::split(std::uint64_t start, std::uint64_t end) {
+  // scan_row() has checked the row's shape: every quoted field closes and is
+  // followed by a delimiter or the end.
+  const std::string_view row(buf_.data() + (start - base_), static_cast<std::size_t>(end - start));
+  examined_ += row.size();
+  std::vector<std::string> fields;
+  std::size_t i = 0;
+  for (;;) {
+    std::string field;
+    if (i < row.size() && row[i] == '"') {
+      ++i;
+      for (;;) {
+        const std::size_t q = row.find('"', i);
+        field.append(row, i, q - i);
+        if (q + 1 < row.size() && row[q + 1] == '"') {
+          field += '"';
+          i = q + 2;
+        } else {
+          i = q + 1;
+          break;
+        }
+      }
+    } else {
+      const std::size_t d = std::min(row.find(delim_, i), row.size());
+      field.assign(row, i, d - i);
+      i = d;
+    }
+    fields.push_back(std::move(field));
+    if (i >= row.size()) return fields;
+    ++i;  // the delimiter
   }
-  // Re-read everything after the row's first line; raw_ holds all of it
-  // because the row stayed under kMaxRowBytes.
-  std::string again = raw_.substr(nl + 1);
-  again.append(pending_, pending_pos_, std::string::npos);
-  pending_ = std::move(again);
-  pending_pos_ = 0;
-  line_ = start_line + 1;
 }
 
 std::unexpected<Error> CsvReader::row_error(std::size_t start_line, const char* what) {
@@ -85,99 +268,56 @@ std::unexpected<Error> CsvReader::row_error(std::size_t start_line, const char* 
               std::string("csv: ") + what + " in row starting at line " + std::to_string(start_line));
 }
 
+std::unexpected<Error> CsvReader::io_error() {
+  failed_ = true;
+  return fail(Errc::io, "csv: read error after line " + std::to_string(line_));
+}
+
 Result<std::optional<CsvRow>> CsvReader::next() {
   if (failed_) return std::optional<CsvRow>{};
   if (!started_) start();
-  enum class State { field_start, unquoted, quoted, after_quote };
-  while (true) {
-    if (peek() == kEof) {
-      if (in_.bad()) {
-        failed_ = true;
-        return fail(Errc::io, "csv: read error after line " + std::to_string(line_));
-      }
+  for (;;) {
+    if (broken_ || in_.bad()) return io_error();
+    paths_.erase(paths_.begin(), paths_.lower_bound(pos_));
+    if (byte_at(pos_) == kEof) {
+      if (broken_ || in_.bad()) return io_error();
       return std::optional<CsvRow>{};
     }
-    raw_.clear();
+    const std::uint64_t start = pos_;
     const std::size_t start_line = line_;
-    CsvRow row;
-    row.line = start_line;
-    std::string field;
-    bool quoted_any = false;
-    std::size_t bytes = 0;
-    State st = State::field_start;
-    bool done = false;
-    while (!done) {
-      const int c = get();
-      if (c != kEof && ++bytes > kMaxRowBytes) {
-        if (c != '\n') skip_line();
+    const Scan scan = scan_row(start);
+    if (broken_) return io_error();  // the row may be cut short
+    switch (scan.end) {
+      case End::row: {
+        const bool blank = scan.content_end == start;
+        std::vector<std::string> fields;
+        if (!blank) fields = split(start, scan.content_end);
+        line_ += count_breaks(start, scan.at);
+        pos_ = scan.at;
+        if (blank) continue;
+        for (const auto& f : fields) {
+          if (!text::is_valid_utf8(f)) return row_error(start_line, "invalid UTF-8");
+        }
+        return std::optional<CsvRow>{CsvRow{start_line, std::move(fields)}};
+      }
+      case End::overlong: {
+        const std::uint64_t breaks = count_breaks(start, scan.at);
+        const Skip skip = skip_line(scan.at);
+        pos_ = skip.to;
+        line_ = start_line + breaks + (skip.found ? 1 : 0);
         return row_error(start_line, "row longer than 65536 bytes");
       }
-      switch (st) {
-        case State::quoted:
-          if (c == kEof) {
-            resync_after_first_line(start_line);
-            return row_error(start_line, "unterminated quoted field");
-          }
-          if (c == '"') {
-            if (peek() == '"') {
-              get();
-              ++bytes;
-              field += '"';
-            } else {
-              st = State::after_quote;
-            }
-          } else {
-            field += static_cast<char>(c);
-          }
-          break;
-        case State::after_quote:
-          if (c == kEof || c == '\n') {
-            row.fields.push_back(std::move(field));
-            done = true;
-          } else if (c == delim_) {
-            row.fields.push_back(std::move(field));
-            field.clear();
-            st = State::field_start;
-          } else if (c == '\r' && peek() == '\n') {
-            get();
-            row.fields.push_back(std::move(field));
-            done = true;
-          } else {
-            resync_after_first_line(start_line);
-            return row_error(start_line, "unexpected character after closing quote");
-          }
-          break;
-        case State::field_start:
-          if (c == '"') {
-            st = State::quoted;
-            quoted_any = true;
-            break;
-          }
-          [[fallthrough]];
-        case State::unquoted:
-          if (c == kEof || c == '\n') {
-            row.fields.push_back(std::move(field));
-            done = true;
-          } else if (c == delim_) {
-            row.fields.push_back(std::move(field));
-            field.clear();
-            st = State::field_start;
-          } else if (c == '\r' && peek() == '\n') {
-            get();
-            row.fields.push_back(std::move(field));
-            done = true;
-          } else {
-            field += static_cast<char>(c);
-            st = State::unquoted;
-          }
-          break;
-      }
+      case End::unterminated:
+      case End::after_quote:
+      case End::quoted_limit:
+        // Resume at the row's second line; if the scan never got there, the
+        // error is on the first line: drop the rest of it.
+        pos_ = scan.second_line != 0 ? scan.second_line : skip_line(scan.at).to;
+        line_ = start_line + 1;
+        if (scan.end == End::after_quote) return row_error(start_line, "unexpected character after closing quote");
+        if (scan.end == End::unterminated) return row_error(start_line, "unterminated quoted field");
+        return row_error(start_line, "quoted field still open after 65536 bytes");
     }
-    if (row.fields.size() == 1 && row.fields[0].empty() && !quoted_any) continue;  // blank line
-    for (const auto& f : row.fields) {
-      if (!text::is_valid_utf8(f)) return row_error(start_line, "invalid UTF-8");
-    }
-    return std::optional<CsvRow>{std::move(row)};
   }
 }
 

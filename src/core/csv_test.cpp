@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -129,9 +130,145 @@ TEST(CsvReader, OverlongRowIsSkipped) {
 
   // An unterminated quote on a huge input stops at the row limit too.
   const auto q = read_all("a,b\n\"" + big + "\nok,2\n");
-  ASSERT_GE(q.size(), 2u);
+  ASSERT_EQ(q.size(), 3u);
   expect_error(q[1], 2, "zzzz");
-  expect_row(q.back(), 3, {"ok", "2"});
+  expect_row(q[2], 3, {"ok", "2"});
+}
+
+TEST(CsvReader, QuoteOpenPastTheRowLimitResumesAtTheNextLine) {
+  // The rows after an unclosed quote are read, however much of the file the
+  // quote would swallow.
+  std::string csv = "email,name\n\"zorglub@example.com,Zorg\n";
+  const std::size_t good = CsvReader::kMaxRowBytes / 10 + 100;
+  for (std::size_t i = 0; i < good; ++i) csv += "p" + std::to_string(i) + "@example.org,P\n";
+  const auto steps = read_all(csv);
+  ASSERT_EQ(steps.size(), good + 2);
+  expect_error(steps[1], 2, "zorglub");
+  expect_row(steps[2], 3, {"p0@example.org", "P"});
+  expect_row(steps.back(), good + 2, {"p" + std::to_string(good - 1) + "@example.org", "P"});
+}
+
+TEST(CsvReader, BomThenSemicolonHeader) {
+  char delim = 0;
+  const auto steps = read_all("\xEF\xBB\xBF" "email;name\r\na@example.com;Ada, Countess\r\n", &delim);
+  EXPECT_EQ(delim, ';');
+  ASSERT_EQ(steps.size(), 2u);
+  expect_row(steps[0], 1, {"email", "name"});
+  expect_row(steps[1], 2, {"a@example.com", "Ada, Countess"});
+}
+
+TEST(CsvReader, OffsetIsWhereTheNextRowStarts) {
+  const std::string csv = "\xEF\xBB\xBF" "a,b\r\n\n\"x\ny\",1\n\"z\"q,2\nlast,3";
+  std::istringstream in(csv);
+  CsvReader reader(in);
+  EXPECT_EQ(reader.offset(), 0u);
+  ASSERT_TRUE(reader.next());
+  EXPECT_EQ(reader.offset(), csv.find("\n\"x"));
+  ASSERT_TRUE(reader.next());  // the blank line goes with the row after it
+  EXPECT_EQ(reader.offset(), csv.find("\"z\"q"));
+  EXPECT_FALSE(reader.next());  // a character after a closing quote
+  EXPECT_EQ(reader.offset(), csv.find("last"));
+  ASSERT_TRUE(reader.next());
+  EXPECT_EQ(reader.offset(), csv.size());
+  auto end = reader.next();
+  ASSERT_TRUE(end);
+  EXPECT_FALSE(*end);
+}
+
+// Counts the bytes the reader takes from its stream.
+class CountingBuf : public std::stringbuf {
+ public:
+  explicit CountingBuf(const std::string& s) : std::stringbuf(s, std::ios::in) {}
+  std::uint64_t taken = 0;
+
+ protected:
+  std::streamsize xsgetn(char* s, std::streamsize n) override {
+    const auto got = std::stringbuf::xsgetn(s, n);
+    taken += static_cast<std::uint64_t>(got);
+    return got;
+  }
+  int_type uflow() override {
+    const auto c = std::stringbuf::uflow();
+    if (c != traits_type::eof()) ++taken;
+    return c;
+  }
+};
+
+struct Tally {
+  std::vector<std::size_t> error_lines;
+  std::vector<CsvRow> rows;
+  std::uint64_t taken = 0;
+  std::uint64_t examined = 0;
+};
+
+Tally tally(const std::string& input) {
+  CountingBuf buf(input);
+  std::istream in(&buf);
+  CsvReader reader(in);
+  Tally t;
+  for (;;) {
+    auto r = reader.next();
+    if (!r) {
+      EXPECT_EQ(r.error().code, Errc::invalid_input);
+      t.error_lines.push_back(reader.last_error_line());
+      continue;
+    }
+    if (!r->has_value()) break;
+    t.rows.push_back(std::move(**r));
+  }
+  t.taken = buf.taken;
+  t.examined = reader.bytes_examined();
+  return t;
+}
+
+TEST(CsvReader, ManyUnterminatedQuotesCostLinearWork) {
+  // Each line's quote is closed by the next line's, and the character after
+  // that is an error: one error per line, each found after two lines.
+  std::string csv = "a,b\n";
+  constexpr std::size_t kBad = 20000;
+  for (std::size_t i = 0; i < kBad; ++i) csv += "\"unterminated,x\n";
+  csv += "ok,1\nok,2\n";
+  const auto t = tally(csv);
+  ASSERT_EQ(t.error_lines.size(), kBad);
+  EXPECT_EQ(t.error_lines.front(), 2u);
+  EXPECT_EQ(t.error_lines.back(), kBad + 1);
+  ASSERT_EQ(t.rows.size(), 3u);
+  EXPECT_EQ(t.rows[1], (CsvRow{kBad + 2, {"ok", "1"}}));
+  EXPECT_EQ(t.rows[2], (CsvRow{kBad + 3, {"ok", "2"}}));
+  EXPECT_EQ(t.taken, csv.size()) << "each byte is read from the stream once";
+  EXPECT_LE(t.examined, 4 * csv.size());
+}
+
+TEST(CsvReader, QuotedFieldsRunningPastTheLimitOnEveryLineCostLinearWork) {
+  // From any of these lines a quoted field opens, closes and reopens on each
+  // following line, and is still open at the row limit, 64 KiB on: every
+  // line is a bad row whose scan would cover the same 64 KiB again.
+  std::string csv = "a,b\n";
+  constexpr std::size_t kBad = 40000;
+  for (std::size_t i = 0; i < kBad; ++i) csv += "x\",\"\n";
+  csv += "ok,1\n";
+  ASSERT_GT(csv.size(), 2 * CsvReader::kMaxRowBytes);
+  const auto t = tally(csv);
+  ASSERT_EQ(t.error_lines.size(), kBad);
+  for (std::size_t i = 0; i < kBad; ++i) ASSERT_EQ(t.error_lines[i], i + 2);
+  ASSERT_EQ(t.rows.size(), 2u);
+  EXPECT_EQ(t.rows[1], (CsvRow{kBad + 2, {"ok", "1"}}));
+  EXPECT_EQ(t.taken, csv.size());
+  EXPECT_LE(t.examined, 4 * csv.size());
+}
+
+TEST(CsvReader, LongValidQuotedCellsCostLinearWork) {
+  // Multi-line cells that close are read once, whatever their length.
+  std::string note;
+  for (int i = 0; i < 2000; ++i) note += "line " + std::to_string(i) + ", with a comma\n";
+  std::string csv = "email,note\n";
+  for (int i = 0; i < 20; ++i) csv += "n" + std::to_string(i) + "@example.org,\"" + note + "\"\r\n";
+  const auto t = tally(csv);
+  EXPECT_TRUE(t.error_lines.empty());
+  ASSERT_EQ(t.rows.size(), 21u);
+  EXPECT_EQ(t.rows[20].fields[1], note);
+  EXPECT_EQ(t.rows[20].line, 2 + 19 * 2001u);
+  EXPECT_LE(t.examined, 4 * csv.size());
 }
 
 TEST(CsvReader, InvalidUtf8RowIsSkipped) {

@@ -278,7 +278,7 @@ Result<ImportReport> import_csv(std::istream& in, const ImportSpec& spec, store:
     std::map<std::string, std::map<std::string, std::size_t>> consent;
     std::size_t rows = 0;                  // data rows read for this chunk, rejected included
     std::size_t rejected = 0;
-    std::uint64_t bytes = 0;               // stream position after the chunk
+    std::uint64_t bytes = 0;               // input offset after the chunk
   };
   bool at_end = false;
   auto produce = [&]() -> Result<std::optional<Chunk>> {
@@ -316,8 +316,8 @@ Result<ImportReport> import_csv(std::istream& in, const ImportSpec& spec, store:
     }
     // Taken where the single-threaded import took it (after the chunk's last
     // row, or at the end of input), so progress reports the same positions.
-    const auto pos = in.tellg();
-    chunk.bytes = pos < 0 ? 0 : static_cast<std::uint64_t>(pos);
+    // The reader's offset, not in.tellg(): the reader reads ahead.
+    chunk.bytes = reader.offset();
     return std::optional<Chunk>{std::move(chunk)};
   };
 

@@ -57,10 +57,18 @@ TEST(Import, LandsGoodRowsSkipsBadOnesAndIsIdempotent) {
         << "Eve;\xff\xfe;eve@example.com;;\n"                                      // line 7: bad UTF-8
         << ";;;;\n";                                                               // line 8: no email nor phone
   }
-  const std::vector<std::string> args = {"supporters", "import", csv.string(), "--config", in.config.string(),
-                                         "--map",
+  std::vector<std::string> args = {"supporters", "import", csv.string(), "--config", in.config.string(),
+                                   "--map",
                                          "given_name=Prénom,family_name=Nom,email=Courriel,phone=Téléphone,"
                                          "postal_code=Code postal"};
+  // UTF-8, then a byte that is not: the operator chooses how to read it.
+  auto mixed = run_rempart(args);
+  EXPECT_EQ(mixed.exit_code, 2);
+  EXPECT_NE(mixed.err.find("the file is UTF-8 up to line 7, then not"), std::string::npos) << mixed.err;
+  EXPECT_EQ(run_rempart({"supporters", "count", "--config", in.config.string()}).out, "0\n");
+  args.push_back("--encoding");
+  args.push_back("utf-8");
+
   // A bad optional field costs that field, not the person; a row without a
   // usable e-mail or phone is rejected, and then the exit status says so.
   auto r = run_rempart(args);
