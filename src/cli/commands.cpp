@@ -48,13 +48,18 @@ namespace {
 
 namespace fs = std::filesystem;
 
+const char* consent_word(bool yes, bool refused) { return yes ? "yes" : refused ? "no" : "unknown"; }
+
 void print_person(const services::Supporter& s, bool json) {
   const auto& p = s.person;
+  const char* email_consent = consent_word(p.consent.email, p.consent.email_refused);
+  const char* sms_consent = consent_word(p.consent.sms, p.consent.sms_refused);
   if (json) {
     nlohmann::json j = {{"given_name", p.given_name}, {"family_name", p.family_name}, {"email", p.email},
                         {"phone", p.phone},           {"postal_code", p.postal_code}, {"locality", p.locality},
                         {"country", p.country},       {"tags", p.tags},
                         {"consent", {{"email", p.consent.email}, {"sms", p.consent.sms}}},
+                        {"consent_state", {{"email", email_consent}, {"sms", sms_consent}}},
                         {"created_at", s.created_at}, {"updated_at", s.updated_at}};
     std::cout << j.dump() << "\n";
     return;
@@ -72,8 +77,7 @@ void print_person(const services::Supporter& s, bool json) {
   std::string tags;
   for (const auto& t : p.tags) tags += (tags.empty() ? "" : ", ") + t;
   line("tags:        ", tags);
-  std::cout << "consent:     email " << (p.consent.email ? "yes" : "no") << ", sms " << (p.consent.sms ? "yes" : "no")
-            << "\n";
+  std::cout << "consent:     email " << email_consent << ", sms " << sms_consent << "\n";
 }
 
 
