@@ -159,7 +159,7 @@ constexpr FormField kFormFields[] = {
      "For a number from another country, start with + and the country code.", true},
     {"postal_code", "Postcode", "text", "postal-code", nullptr, nullptr, false},
     {"locality", "Town or city", "text", "address-level2", nullptr, nullptr, false},
-    {"country", "Country", "text", "country", nullptr, "Two-letter code, for example FR.", false},
+    {"country", "Country", "text", "country", nullptr, "A code or a name, for example FR or France.", false},
 };
 
 const char* field_message(std::string_view field, std::string_view code) {
@@ -170,7 +170,7 @@ const char* field_message(std::string_view field, std::string_view code) {
   if (code == "invalid_email") return "Enter an e-mail address in the form name@example.org.";
   if (code == "invalid_phone") return "Enter a phone number, with + and the country code if it is from another country.";
   if (code == "invalid_postal_code") return "Enter a postcode using letters, digits and hyphens only.";
-  if (code == "invalid_country") return "Enter a two-letter country code, for example FR.";
+  if (code == "invalid_country") return "Enter a country code or name, for example FR or France.";
   if (code == "too_long") return "This is too long.";
   if (code == "forbidden_characters" || code == "invalid_utf8") {
     return "This contains characters we cannot accept.";
@@ -259,7 +259,7 @@ void render_input(std::string& h, const FormField& f, const core::FieldErrors* e
     h += "\"";
   }
   if (std::string_view(f.type) == "email") h += " autocapitalize=\"off\" spellcheck=\"false\"";
-  if (std::string_view(f.name) == "country") h += " maxlength=\"2\" autocapitalize=\"characters\"";
+  if (std::string_view(f.name) == "country") h += " maxlength=\"60\"";
   if (!described.empty()) h += " aria-describedby=\"" + described + "\"";
   if (err) h += " aria-invalid=\"true\"";
   h += ">\n</div>\n";

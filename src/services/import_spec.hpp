@@ -13,22 +13,24 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/person.hpp"
 
 namespace rempart::services {
 
 // Where a column's values go.
 namespace target {
-inline constexpr const char* given_name = "given_name";
-inline constexpr const char* family_name = "family_name";
-inline constexpr const char* email = "email";
-inline constexpr const char* phone = "phone";
+// The record's own fields, by the names core::field gives them.
+using core::field::consent_email;
+using core::field::consent_sms;
+using core::field::country;
+using core::field::email;
+using core::field::family_name;
+using core::field::given_name;
+using core::field::locality;
+using core::field::phone;
+using core::field::postal_code;
+using core::field::tags;
 inline constexpr const char* phone_alt = "phone_alt";  // used when `phone` is empty (a landline)
-inline constexpr const char* postal_code = "postal_code";
-inline constexpr const char* locality = "locality";
-inline constexpr const char* country = "country";
-inline constexpr const char* tags = "tags";
-inline constexpr const char* consent_email = "consent_email";
-inline constexpr const char* consent_sms = "consent_sms";
 inline constexpr const char* source_id = "source_id";  // the source system's id of the person
 inline constexpr const char* joined_at = "joined_at";  // the sign-up date the source system recorded
 }  // namespace target

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <iterator>
 
 #include "integration/process.hpp"
 
@@ -97,6 +98,71 @@ TEST(Import, LandsGoodRowsSkipsBadOnesAndIsIdempotent) {
   auto show = run_rempart({"supporters", "show", "--config", in.config.string(), "--phone", "+33199001234", "--json"});
   ASSERT_EQ(show.exit_code, 0) << show.err;
   EXPECT_NE(show.out.find(R"(Denis \"Dédé\")"), std::string::npos) << show.out;
+}
+
+// A French Excel save of a CiviCRM export (Windows-1252, ';', CRLF): read
+// in its encoding, by the preset, with a dry run first; nothing of a person
+// in what the command prints or the report it writes.
+TEST(Import, AWindows1252CiviCrmFileWithADryRunAndAReport) {
+  Instance in;
+  const auto csv = in.dir.path() / "civicrm.csv";
+  const std::vector<std::string> values = {"Hélène", "Lefèvre", "helene.lefevre@exemple.org", "0692 12 34 56",
+                                           "Saint-Denis", "François", "Œillet", "francois.oeillet@exemple.org",
+                                           "06 71 42 20 18 ext 2", "Comité Réunion", "3 rue de l'Église"};
+  {
+    // Windows-1252 bytes: é E9, è E8, ç E7, Œ 8C, É C9.
+    std::ofstream out(csv, std::ios::binary);
+    out << "Contact ID;Contact Type;First Name;Last Name;Email;Phone;Street Address;City;Postal Code;Country;"
+           "Do Not Email;Is Opt Out;Tag(s)\r\n"
+        << "11;Individual;H\xe9l\xe8ne;Lef\xe8vre;helene.lefevre@exemple.org;0692 12 34 56;3 rue de l'\xc9glise;"
+           "Saint-Denis;97400;La R\xe9union;0;0;Comit\xe9 R\xe9union\r\n"
+        << "12;Individual;Fran\xe7ois;\x8cillet;francois.oeillet@exemple.org;06 71 42 20 18 ext 2;;Bourg;1000;"
+           "France;1;0;\r\n"
+        << "13;Individual;;;;;;;;;0;0;\r\n";
+  }
+  const auto report = in.dir.path() / "report.csv";
+  std::vector<std::string> args = {"supporters", "import", csv.string(), "--config", in.config.string(),
+                                   "--preset", "civicrm", "--no-progress", "--report", report.string()};
+  auto dry = args;
+  dry.push_back("--dry-run");
+  auto d = run_rempart(dry);
+  EXPECT_EQ(d.exit_code, 3) << d.err;
+  EXPECT_NE(d.out.find("reading civicrm.csv (windows-1252) as civicrm"), std::string::npos) << d.out;
+  EXPECT_NE(d.out.find("dry run: 3 rows: 2 would be new, 0 would merge, 1 would be rejected"), std::string::npos)
+      << d.out;
+  EXPECT_EQ(run_rempart({"supporters", "count", "--config", in.config.string()}).out, "0\n");
+
+  auto r = run_rempart(args);
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_NE(r.out.find("Street Address  not kept by rempart: street address"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("consent_email: 1 yes, 1 no, 0 unknown"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("3 rows: 2 imported (2 new, 0 merged, 0 already known), 1 rejected; 2 warnings"),
+            std::string::npos)
+      << r.out;
+  std::ifstream rep(report);
+  const std::string written((std::istreambuf_iterator<char>(rep)), std::istreambuf_iterator<char>());
+  EXPECT_NE(written.find("3,Postal Code,leading_zero_restored,"), std::string::npos) << written;
+  EXPECT_NE(written.find("3,Phone,invalid_phone,"), std::string::npos) << written;
+  EXPECT_NE(written.find("4,,no_email_or_phone,"), std::string::npos) << written;
+  for (const auto& v : values) {
+    EXPECT_EQ(r.out.find(v), std::string::npos) << v;
+    EXPECT_EQ(r.err.find(v), std::string::npos) << v;
+    EXPECT_EQ(d.out.find(v), std::string::npos) << v;
+    EXPECT_EQ(written.find(v), std::string::npos) << v;
+  }
+  auto show = run_rempart({"supporters", "show", "--config", in.config.string(), "--email",
+                           "helene.lefevre@exemple.org", "--reason", "test", "--json"});
+  ASSERT_EQ(show.exit_code, 0) << show.err;
+  EXPECT_NE(show.out.find("\"given_name\":\"Hélène\""), std::string::npos) << show.out;
+  EXPECT_NE(show.out.find("\"phone\":\"+262692123456\""), std::string::npos) << show.out;
+  EXPECT_NE(show.out.find("\"country\":\"RE\""), std::string::npos) << show.out;
+  EXPECT_NE(show.out.find("\"comité réunion\""), std::string::npos) << show.out;
+  show = run_rempart({"supporters", "show", "--config", in.config.string(), "--email",
+                      "francois.oeillet@exemple.org", "--reason", "test", "--json"});
+  EXPECT_NE(show.out.find("\"family_name\":\"Œillet\""), std::string::npos) << show.out;
+  EXPECT_NE(show.out.find("\"postal_code\":\"01000\""), std::string::npos) << show.out;
+  EXPECT_NE(show.out.find("\"consent_state\":{\"email\":\"no\",\"sms\":\"unknown\"}"), std::string::npos)
+      << show.out;
 }
 
 // The size of the import's transactions changes how often it commits, not
