@@ -229,6 +229,30 @@ TEST_F(ImportPresets, ALaterExportOfTheSameToolUpdatesItsRecords) {
   EXPECT_EQ(store_->consent_events(id)->size(), 2u);
 }
 
+TEST_F(ImportPresets, TheirOwnSignUpReplacesARefusalAnImportRecorded) {
+  run("email,can2_subscription_status\nnoe.lagarde@exemple.org,unsubscribed\n", preset(Preset::action_network));
+  ASSERT_TRUE(person("noe.lagarde@exemple.org")->consent.email_refused);
+  core::Person p;
+  p.email = "noe.lagarde@exemple.org";
+  p.consent.email = true;
+  const RecordWriter writer(*keys_);
+  store::Bytes id;
+  ASSERT_TRUE(store_->transact([&](store::KeeperTx& tx) -> Result<void> {
+    auto u = writer.upsert(tx, p, unix_now(), &id);  // a sign-up: Provenance's defaults
+    if (!u) return std::unexpected(u.error());
+    EXPECT_EQ(*u, Upsert::merged);
+    return {};
+  }));
+  const auto after = person("noe.lagarde@exemple.org");
+  EXPECT_TRUE(after->consent.email);
+  EXPECT_FALSE(after->consent.email_refused);
+  auto log = store_->consent_events(id);
+  ASSERT_TRUE(log);
+  ASSERT_EQ(log->size(), 2u);
+  EXPECT_EQ((*log)[1].choice, "yes");
+  EXPECT_EQ((*log)[1].source, "signup");
+}
+
 TEST(ImportDates, ExportDateShapes) {
   EXPECT_EQ(parse_export_date("2019-03-04"), 1551657600);
   EXPECT_EQ(parse_export_date("2019-03-04T10:00:00Z"), 1551693600);

@@ -80,12 +80,12 @@ struct ConsentVocabulary {
 
 struct ImportPlan {
   std::vector<ColumnUse> columns;         // one per header, in file order
-  std::map<std::string, std::vector<std::size_t>> by_target;  // target -> column indexes
+  std::map<std::string, std::vector<std::size_t>, std::less<>> by_target;  // target -> column indexes
   ConsentVocabulary vocabulary;
   std::string tag_separators = ",;|";
   Preset preset = Preset::none;
 
-  bool reads(std::string_view t) const { return by_target.contains(std::string(t)); }
+  bool reads(std::string_view t) const { return by_target.find(t) != by_target.end(); }
   // Columns not imported, for the report printed before anything is written.
   std::vector<const ColumnUse*> unused() const;
 };

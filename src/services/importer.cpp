@@ -85,31 +85,47 @@ std::optional<std::int64_t> parse_export_date(std::string_view text) {
 std::optional<core::Person> read_row(const ImportPlan& plan, const std::vector<std::string>& cells,
                                      std::size_t line, const core::IntakeOptions& intake,
                                      std::vector<ImportIssue>& issues, RowSource* source) {
-  // The first non-empty cell of the columns read for `t`, and its header.
-  auto cell = [&](std::string_view t, std::string* header = nullptr) -> std::string {
-    const auto it = plan.by_target.find(std::string(t));
+  // The first non-empty cell of the columns read for `t`; `column` gets its
+  // index (the first column read for `t` when all are empty).
+  constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+  auto cell = [&](std::string_view t, std::size_t* column = nullptr) -> std::string {
+    const auto it = plan.by_target.find(t);
     if (it == plan.by_target.end()) return {};
     for (const std::size_t i : it->second) {
       if (i < cells.size() && !trim(cells[i]).empty()) {
-        if (header != nullptr) *header = plan.columns[i].header;
+        if (column != nullptr) *column = i;
         return cells[i];
       }
     }
-    if (header != nullptr && !it->second.empty()) *header = plan.columns[it->second.front()].header;
+    if (column != nullptr && !it->second.empty()) *column = it->second.front();
     return {};
+  };
+  auto header = [&](std::size_t column) -> std::string {
+    return column < plan.columns.size() ? plan.columns[column].header : std::string();
   };
   auto warn = [&](const std::string& column, std::string code) {
     issues.push_back(ImportIssue{line, column, std::move(code), false, 0});
   };
 
+  // The column each field's value came from, by the field's place in
+  // import_targets(): only a warning needs its header.
+  const auto& targets = import_targets();
+  std::vector<std::size_t> from(targets.size(), kNone);
+  auto slot = [&](std::string_view t) {
+    return static_cast<std::size_t>(std::find(targets.begin(), targets.end(), t) - targets.begin());
+  };
+  auto header_of = [&](std::string_view t) { return header(from[slot(t)]); };
+
   core::RawSubmission raw;
-  std::map<std::string, std::string> header_of;  // target -> the header its value came from
-  auto take = [&](std::string_view t, std::string& dest) { dest = cell(t, &header_of[std::string(t)]); };
+  auto take = [&](std::string_view t, std::string& dest) { dest = cell(t, &from[slot(t)]); };
   take(target::given_name, raw.given_name);
   take(target::family_name, raw.family_name);
   take(target::email, raw.email);
   take(target::phone, raw.phone);
-  if (trim(raw.phone).empty()) take(target::phone_alt, raw.phone), header_of[target::phone] = header_of[target::phone_alt];
+  if (trim(raw.phone).empty()) {
+    take(target::phone_alt, raw.phone);
+    from[slot(target::phone)] = from[slot(target::phone_alt)];
+  }
   take(target::postal_code, raw.postal_code);
   take(target::locality, raw.locality);
   take(target::country, raw.country);
@@ -121,7 +137,7 @@ std::optional<core::Person> read_row(const ImportPlan& plan, const std::vector<s
     if (c) {
       country = *c;
     } else {
-      warn(header_of[target::country], c.error());
+      warn(header_of(target::country), c.error());
       raw.country.clear();
     }
   }
@@ -130,7 +146,7 @@ std::optional<core::Person> read_row(const ImportPlan& plan, const std::vector<s
     const auto pc = trim(raw.postal_code);
     if (pc.size() == 4 && all_digits(pc)) {
       raw.postal_code = "0" + std::string(pc);
-      warn(header_of[target::postal_code], "leading_zero_restored");
+      warn(header_of(target::postal_code), "leading_zero_restored");
     }
   }
 
@@ -178,27 +194,25 @@ std::optional<core::Person> read_row(const ImportPlan& plan, const std::vector<s
     if (source != nullptr) source->consent[t] = choice;
   }
   if (source != nullptr) {
-    std::string header;
-    const std::string id_cell = cell(target::source_id, &header);
+    std::size_t column = kNone;
+    const std::string id_cell = cell(target::source_id, &column);
     const std::string_view id = trim(id_cell);
     if (id.size() > 200) {
-      warn(header, "too_long");
+      warn(header(column), "too_long");
     } else {
       source->id = std::string(id);
     }
-    const std::string date = cell(target::joined_at, &header);
+    const std::string date = cell(target::joined_at, &column);
     if (!trim(date).empty()) {
       source->joined_at = parse_export_date(date);
-      if (!source->joined_at) warn(header, "invalid_date");
+      if (!source->joined_at) warn(header(column), "invalid_date");
     }
   }
 
-  // Validation as for a sign-up, the row's country as the phone's region;
+  // Validation as for a sign-up (a phone read in the row's country first);
   // each field it refuses is left out and the row validated again.
-  core::IntakeOptions rules = intake;
-  rules.default_region = country;
   for (int attempt = 0; attempt < 3; ++attempt) {
-    auto person = core::validate_submission(raw, rules);
+    auto person = core::validate_submission(raw, intake);
     if (person) return std::move(*person);
     bool dropped = false;
     bool no_contact = false;
@@ -209,7 +223,7 @@ std::optional<core::Person> read_row(const ImportPlan& plan, const std::vector<s
       }
       const char* t = target_of(e.field);
       if (t == nullptr) continue;
-      const std::string header = header_of[t];
+      const std::string column = header_of(t);
       std::string* dest = e.field == target::given_name    ? &raw.given_name
                           : e.field == target::family_name ? &raw.family_name
                           : e.field == target::email       ? &raw.email
@@ -221,11 +235,12 @@ std::optional<core::Person> read_row(const ImportPlan& plan, const std::vector<s
       if (dest != nullptr && !dest->empty()) {
         dest->clear();
         dropped = true;
-        warn(header, e.code);
+        warn(column, e.code);
       } else if (e.field == target::tags) {
         raw.tags.clear();
         dropped = true;
-        warn(header_of[target::tags], e.code);
+        const auto it = plan.by_target.find(target::tags);
+        warn(it != plan.by_target.end() && !it->second.empty() ? header(it->second.front()) : std::string(), e.code);
       }
     }
     if (!dropped || no_contact) break;

@@ -10,6 +10,9 @@
 #include "services/prepare_pipeline.hpp"
 
 namespace rempart::services {
+
+// Synthetic people's consent is logged as such.
+const Provenance kSynthetic{.consent_source = "synth", .from_the_person = false, .joined_at = {}, .source_index = {}};
 namespace {
 
 constexpr std::array<std::string_view, 40> kGiven = {
@@ -132,7 +135,7 @@ Result<FoldCounts> synth_supporters(store::KeeperStore& store, const crypto::Kee
       if (!log) return std::unexpected(log.error());
       for (std::size_t k = 0; k < chunk.people.size(); ++k) {
         store::Bytes id;
-        auto u = writer.upsert(tx, chunk.people[k], chunk.prepared[k], now, &id);
+        auto u = writer.upsert(tx, chunk.people[k], chunk.prepared[k], now, &id, nullptr, kSynthetic);
         if (!u) return std::unexpected(u.error());
         total.add(*u);
         auto e = log->append(
