@@ -89,6 +89,22 @@ ENROL_PROBE = "rmpe_" + "A" * 43  # the shape of an enrolment code, known to nob
 # Set-up
 
 
+def without_tag(resp: al.Response | None, tag: bytes) -> al.Response | None:
+    """`resp` with an accepted tag's own text taken out, in each form the
+    console shows it: as normalised (trimmed, spaces collapsed, lower-cased),
+    HTML-escaped, and form-encoded in links."""
+    if resp is None:
+        return None
+    label = " ".join(tag.decode("utf-8", "replace").split()).lower()
+    shown = {label, html.escape(label, quote=True).replace("&#x27;", "&#39;"), quote(label, safe=""),
+             quote(label, safe="").replace("%20", "+")}
+    raw, body = resp.raw, resp.body
+    for form in sorted(shown, key=len, reverse=True):
+        if form:
+            raw = raw.replace(form.encode(), b"")
+            body = body.replace(form.encode(), b"")
+    return al.Response(resp.status, resp.reason, resp.headers, body, raw)
+
 def seed_rows() -> list[dict]:
     rows = [{"given_name": "Ann", "family_name": "Lee", "email": SEED_EMAIL, "phone": "+33612345678",
              "postal_code": "75011", "tags": "alpha"}]
@@ -646,9 +662,12 @@ def check_corpus(c: Console) -> None:
             c.t.check(not why, f"{what}: not reflected", why)
             if label == "tags.add" and r.status == 303:
                 # Accepted: the record page shows the tag, escaped, and is
-                # otherwise the page it was; then the tag goes again.
+                # otherwise the page it was; then the tag goes again. A tag
+                # is a label the organiser wrote ("../etc" or "select … from"
+                # are labels too): its own text, as the page shows it, is
+                # taken out before the page is searched for leaks.
                 page = al.console_request(c.port, "GET", f"/supporters/{rid}", session=org)
-                if c.look(f"{what}: record page", page, (200,)):
+                if c.look(f"{what}: record page", without_tag(page, payload), (200,)):
                     why = reflected(payload, page.body, record_base, True)
                     c.t.check(not why, f"{what}: record page shows the tag safely", why)
                 r2 = al.console_request(c.port, "POST", f"/supporters/{rid}/tags",
