@@ -186,7 +186,12 @@ int main(int argc, char** argv) {
   auto* canary_trace_cmd = canary->add_subcommand("trace", "Which export a leaked e-mail or phone came from");
   canary_trace_cmd->add_option("value", canary_trace.value, "The e-mail address or phone number")->required();
 
-  CLI11_PARSE(app, argc, argv);
+  // A bad command line exits 2, as every other usage error (CLI11 prints why).
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
 
   if (*export_decrypt_cmd) return run_export_decrypt(export_decrypt);
   if (*canary_trace_cmd) return run_canary_trace(canary_trace);
