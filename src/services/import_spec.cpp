@@ -1,25 +1,14 @@
 #include "services/import_spec.hpp"
 
 #include <algorithm>
-#include <cctype>
+
+#include "core/text.hpp"
 
 namespace rempart::services {
 namespace {
 
-std::string lower_ascii(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 // A header as compared: trimmed, ASCII lower-cased.
-std::string key(std::string_view header) { return lower_ascii(trim(header)); }
+std::string key(std::string_view header) { return core::text::ascii_lower(core::text::trim_ascii(header)); }
 
 struct PresetColumn {
   std::string_view header;
@@ -144,13 +133,13 @@ Result<ColumnMap> parse_column_map(std::string_view spec) {
   while (start <= spec.size()) {
     auto end = spec.find(',', start);
     if (end == std::string_view::npos) end = spec.size();
-    const auto pair = trim(spec.substr(start, end - start));
+    const auto pair = core::text::trim_ascii(spec.substr(start, end - start));
     start = end + 1;
     if (pair.empty()) continue;
     const auto eq = pair.find('=');
     if (eq == std::string_view::npos) return fail(Errc::invalid_input, "--map entries must be field=Header");
-    const auto t = std::string(trim(pair.substr(0, eq)));
-    const auto header = std::string(trim(pair.substr(eq + 1)));
+    const auto t = std::string(core::text::trim_ascii(pair.substr(0, eq)));
+    const auto header = std::string(core::text::trim_ascii(pair.substr(eq + 1)));
     const auto& targets = import_targets();
     if (std::find(targets.begin(), targets.end(), t) == targets.end()) {
       return fail(Errc::invalid_input, "--map names an unknown field '" + t + "'");
@@ -161,7 +150,7 @@ Result<ColumnMap> parse_column_map(std::string_view spec) {
 }
 
 Choice ConsentVocabulary::read(std::string_view cell, bool inverted, bool* recognised) const {
-  const std::string v = lower_ascii(trim(cell));
+  const std::string v = key(cell);
   if (recognised != nullptr) *recognised = true;
   if (v.empty()) return Choice::unknown;
   auto in = [&](const std::vector<std::string>& words) { return std::find(words.begin(), words.end(), v) != words.end(); };

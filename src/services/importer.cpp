@@ -13,16 +13,21 @@
 
 #include "audit/chain.hpp"
 #include "core/csv.hpp"
+#include "core/text.hpp"
 #include "core/validate.hpp"
 #include "services/prepare_pipeline.hpp"
 
 namespace rempart::services {
 namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
+using core::text::trim_ascii;
+
+// Eight bytes of `b` from `at` (fewer if it is shorter), as a key for a set
+// or map of things that differ there (random or keyed-hash bytes).
+std::uint64_t eight_bytes(const store::Bytes& b, std::size_t at) {
+  std::uint64_t k = 0;
+  for (std::size_t i = at; i < at + 8 && i < b.size(); ++i) k = (k << 8) | b[i];
+  return k;
 }
 
 // Countries whose postcodes are French five-digit ones.
@@ -50,7 +55,7 @@ std::size_t ImportReport::rejections() const {
 }
 
 std::optional<std::int64_t> parse_export_date(std::string_view text) {
-  const std::string t(trim(text));
+  const std::string t(trim_ascii(text));
   if (t.empty() || t.size() > 40) return std::nullopt;
   std::tm tm{};
   const char* end = nullptr;
@@ -67,10 +72,10 @@ std::optional<std::int64_t> parse_export_date(std::string_view text) {
     rest.remove_prefix(1);
     while (!rest.empty() && rest.front() >= '0' && rest.front() <= '9') rest.remove_prefix(1);
   }
-  rest = trim(rest);
+  rest = trim_ascii(rest);
   if (rest == "Z" || rest == "UTC" || rest.empty()) {
   } else if ((rest.front() == '+' || rest.front() == '-') && (rest.size() == 6 || rest.size() == 5)) {
-    const std::string_view hm = rest.size() == 6 ? rest.substr(1, 2) : rest.substr(1, 2);
+    const std::string_view hm = rest.substr(1, 2);
     const std::string_view mm = rest.size() == 6 ? rest.substr(4, 2) : rest.substr(3, 2);
     if ((rest.size() == 6 && rest[3] != ':') || !all_digits(hm) || !all_digits(mm)) return std::nullopt;
     offset = ((hm[0] - '0') * 10 + (hm[1] - '0')) * 3600 + ((mm[0] - '0') * 10 + (mm[1] - '0')) * 60;
@@ -92,7 +97,7 @@ std::optional<core::Person> read_row(const ImportPlan& plan, const std::vector<s
     const auto it = plan.by_target.find(t);
     if (it == plan.by_target.end()) return {};
     for (const std::size_t i : it->second) {
-      if (i < cells.size() && !trim(cells[i]).empty()) {
+      if (i < cells.size() && !trim_ascii(cells[i]).empty()) {
         if (column != nullptr) *column = i;
         return cells[i];
       }
@@ -122,7 +127,7 @@ std::optional<core::Person> read_row(const ImportPlan& plan, const std::vector<s
   take(target::family_name, raw.family_name);
   take(target::email, raw.email);
   take(target::phone, raw.phone);
-  if (trim(raw.phone).empty()) {
+  if (trim_ascii(raw.phone).empty()) {
     take(target::phone_alt, raw.phone);
     from[slot(target::phone)] = from[slot(target::phone_alt)];
   }
@@ -132,7 +137,7 @@ std::optional<core::Person> read_row(const ImportPlan& plan, const std::vector<s
 
   // The country first: the postcode and the phone are read by it.
   std::string country = intake.default_region;
-  if (!trim(raw.country).empty()) {
+  if (!trim_ascii(raw.country).empty()) {
     auto c = core::normalize_country(raw.country);
     if (c) {
       country = *c;
@@ -143,7 +148,7 @@ std::optional<core::Person> read_row(const ImportPlan& plan, const std::vector<s
   }
   // A spreadsheet reads "01000" as a number and writes "1000".
   if (french_postcodes(country)) {
-    const auto pc = trim(raw.postal_code);
+    const auto pc = trim_ascii(raw.postal_code);
     if (pc.size() == 4 && all_digits(pc)) {
       raw.postal_code = "0" + std::string(pc);
       warn(header_of(target::postal_code), "leading_zero_restored");
@@ -158,7 +163,7 @@ std::optional<core::Person> read_row(const ImportPlan& plan, const std::vector<s
       bool bad = false;
       while (!rest.empty()) {
         const auto cut = rest.find_first_of(plan.tag_separators);
-        const auto one = trim(rest.substr(0, cut));
+        const auto one = trim_ascii(rest.substr(0, cut));
         rest = cut == std::string_view::npos ? std::string_view{} : rest.substr(cut + 1);
         if (one.empty()) continue;
         auto t = core::normalize_tag(one);
@@ -196,14 +201,14 @@ std::optional<core::Person> read_row(const ImportPlan& plan, const std::vector<s
   if (source != nullptr) {
     std::size_t column = kNone;
     const std::string id_cell = cell(target::source_id, &column);
-    const std::string_view id = trim(id_cell);
+    const std::string_view id = trim_ascii(id_cell);
     if (id.size() > 200) {
       warn(header(column), "too_long");
     } else {
       source->id = std::string(id);
     }
     const std::string date = cell(target::joined_at, &column);
-    if (!trim(date).empty()) {
+    if (!trim_ascii(date).empty()) {
       source->joined_at = parse_export_date(date);
       if (!source->joined_at) warn(header(column), "invalid_date");
     }
@@ -312,7 +317,7 @@ Result<ImportReport> import_csv(std::istream& in, const ImportSpec& spec, store:
         break;
       }
       const auto& cells = (*row)->fields;
-      if (cells.size() == 1 && trim(cells[0]).empty()) continue;  // blank line
+      if (cells.size() == 1 && trim_ascii(cells[0]).empty()) continue;  // blank line
       ++chunk.rows;
       RowSource source;
       auto person = read_row(plan, cells, (*row)->line, opts.intake, chunk.issues, &source);
@@ -339,18 +344,10 @@ Result<ImportReport> import_csv(std::istream& in, const ImportSpec& spec, store:
   // The line each record of this file was first written from, by 8 of its
   // id's random bytes: to name both lines of a merge whose names differ.
   std::unordered_map<std::uint64_t, std::uint32_t> first_line;
-  auto id_key = [](const store::Bytes& id) {
-    std::uint64_t k = 0;
-    for (std::size_t i = kRecordIdTimeBytes; i < kRecordIdTimeBytes + 8 && i < id.size(); ++i) k = (k << 8) | id[i];
-    return k;
-  };
+  auto id_key = [](const store::Bytes& id) { return eight_bytes(id, kRecordIdTimeBytes); };
   // Dry run: the blind indexes seen so far in the file, by 8 of their bytes.
   std::unordered_set<std::uint64_t> seen;
-  auto index_key = [](const store::Bytes& idx) {
-    std::uint64_t k = 0;
-    for (std::size_t i = 0; i < 8 && i < idx.size(); ++i) k = (k << 8) | idx[i];
-    return k;
-  };
+  auto index_key = [](const store::Bytes& idx) { return eight_bytes(idx, 0); };
 
   auto consume = [&](Chunk& chunk) -> Result<void> {
     report.rows += chunk.rows;

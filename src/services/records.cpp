@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <tuple>
 
 #include <sodium.h>
 
@@ -116,31 +115,34 @@ store::Bytes RecordWriter::source_index(std::string_view key) const {
 
 namespace {
 
-// Applies one channel's statement to the row's consent columns; appends the
-// consent log entry when the state changes. Returns whether it changed.
-Result<bool> apply_consent(store::KeeperTx& tx, const store::Bytes& id, const char* channel, bool yes, bool refused,
-                           std::optional<std::int64_t>& given_at, std::optional<std::int64_t>& refused_at,
-                           std::int64_t now, const Provenance& from) {
-  const char* choice = nullptr;
+// What one channel's statement changes in the row's consent columns: "yes",
+// "no", or nullptr for nothing. A no always stands; a yes replaces a no only
+// when the person gives it.
+const char* change_consent(bool yes, bool refused, std::optional<std::int64_t>& given_at,
+                           std::optional<std::int64_t>& refused_at, std::int64_t now, const Provenance& from) {
   if (refused) {
-    if (refused_at) return false;
+    if (refused_at) return nullptr;
     refused_at = now;
     given_at.reset();
-    choice = "no";
-  } else if (yes) {
-    if (given_at) return false;
-    if (refused_at && !from.from_the_person) return false;  // a refusal stands until the person says otherwise
-    refused_at.reset();
-    given_at = now;
-    choice = "yes";
-  } else {
-    return false;
+    return "no";
   }
-  if (auto r = tx.append_consent_event(id, store::ConsentEventRow{channel, choice, now, std::string(from.consent_source)});
-      !r) {
-    return std::unexpected(r.error());
+  if (!yes || given_at || (refused_at && !from.from_the_person)) return nullptr;
+  refused_at.reset();
+  given_at = now;
+  return "yes";
+}
+
+// Appends to the consent log the changes change_consent made (null: none).
+Result<void> log_consent(store::KeeperTx& tx, const store::Bytes& id, const char* email, const char* sms,
+                         std::int64_t at, const Provenance& from) {
+  for (const auto& [channel, choice] : {std::pair{"email", email}, std::pair{"sms", sms}}) {
+    if (choice == nullptr) continue;
+    if (auto r = tx.append_consent_event(id, store::ConsentEventRow{channel, choice, at, std::string(from.consent_source)});
+        !r) {
+      return r;
+    }
   }
-  return true;
+  return {};
 }
 
 }  // namespace
@@ -199,20 +201,14 @@ Result<Upsert> RecordWriter::upsert(store::KeeperTx& tx, const core::Person& p, 
     row.updated_at = created;
     row.joined_at = from.joined_at;
     row.source_index = from.source_index;
-    if (p.consent.email) row.consent_email_at = created;
-    if (p.consent.sms) row.consent_sms_at = created;
-    if (p.consent.email_refused && !p.consent.email) row.consent_email_refused_at = created;
-    if (p.consent.sms_refused && !p.consent.sms) row.consent_sms_refused_at = created;
+    const char* email_choice = change_consent(p.consent.email, p.consent.email_refused, row.consent_email_at,
+                                              row.consent_email_refused_at, created, from);
+    const char* sms_choice = change_consent(p.consent.sms, p.consent.sms_refused, row.consent_sms_at,
+                                            row.consent_sms_refused_at, created, from);
     if (auto r = tx.insert_supporter(row); !r) return std::unexpected(r.error());
     if (record_id != nullptr) *record_id = row.id;
-    for (const auto& [channel, yes, no] : {std::tuple{"email", row.consent_email_at.has_value(), row.consent_email_refused_at.has_value()},
-                                          std::tuple{"sms", row.consent_sms_at.has_value(), row.consent_sms_refused_at.has_value()}}) {
-      if (!yes && !no) continue;
-      if (auto r = tx.append_consent_event(
-              row.id, store::ConsentEventRow{channel, yes ? "yes" : "no", created, std::string(from.consent_source)});
-          !r) {
-        return std::unexpected(r.error());
-      }
+    if (auto r = log_consent(tx, row.id, email_choice, sms_choice, created, from); !r) {
+      return std::unexpected(r.error());
     }
     if (!p.tags.empty()) {
       if (auto r = tx.add_tags(row.id, p.tags, created); !r) return std::unexpected(r.error());
@@ -263,13 +259,12 @@ Result<Upsert> RecordWriter::upsert(store::KeeperTx& tx, const core::Person& p, 
     row.joined_at = from.joined_at;  // the earliest sign-up any source knows of
     other_changed = true;
   }
-  auto email_consent = apply_consent(tx, row.id, "email", p.consent.email, p.consent.email_refused,
-                                     row.consent_email_at, row.consent_email_refused_at, now, from);
-  if (!email_consent) return std::unexpected(email_consent.error());
-  auto sms_consent = apply_consent(tx, row.id, "sms", p.consent.sms, p.consent.sms_refused, row.consent_sms_at,
-                                   row.consent_sms_refused_at, now, from);
-  if (!sms_consent) return std::unexpected(sms_consent.error());
-  const bool consent_changed = *email_consent || *sms_consent;
+  const char* email_choice = change_consent(p.consent.email, p.consent.email_refused, row.consent_email_at,
+                                            row.consent_email_refused_at, now, from);
+  const char* sms_choice =
+      change_consent(p.consent.sms, p.consent.sms_refused, row.consent_sms_at, row.consent_sms_refused_at, now, from);
+  if (auto r = log_consent(tx, row.id, email_choice, sms_choice, now, from); !r) return std::unexpected(r.error());
+  const bool consent_changed = email_choice != nullptr || sms_choice != nullptr;
   bool tags_changed = false;
   if (!p.tags.empty()) {
     auto have = tx.tags(row.id);
