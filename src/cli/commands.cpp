@@ -56,7 +56,8 @@ void print_person(const services::Supporter& s, bool json) {
   const char* sms_consent = consent_word(p.consent.sms, p.consent.sms_refused);
   if (json) {
     nlohmann::json j = {{"given_name", p.given_name}, {"family_name", p.family_name}, {"email", p.email},
-                        {"phone", p.phone},           {"postal_code", p.postal_code}, {"locality", p.locality},
+                        {"phone", p.phone},           {"street", p.street},
+                        {"postal_code", p.postal_code}, {"locality", p.locality},
                         {"country", p.country},       {"tags", p.tags},
                         {"consent", {{"email", p.consent.email}, {"sms", p.consent.sms}}},
                         {"consent_state", {{"email", email_consent}, {"sms", sms_consent}}},
@@ -71,6 +72,14 @@ void print_person(const services::Supporter& s, bool json) {
   line("family name: ", p.family_name);
   line("email:       ", p.email);
   line("phone:       ", p.phone);
+  {
+    std::string_view rest = p.street;  // lines, '\n'-joined
+    for (const char* k = "street:      "; !rest.empty(); k = "             ") {
+      const auto nl = rest.find('\n');
+      line(k, std::string(rest.substr(0, nl)));
+      rest = nl == std::string_view::npos ? std::string_view{} : rest.substr(nl + 1);
+    }
+  }
   line("postal code: ", p.postal_code);
   line("locality:    ", p.locality);
   line("country:     ", p.country);

@@ -387,7 +387,7 @@ Result<Config> parse_config(std::string_view toml_text, const std::filesystem::p
     return fail(Errc::config, "[intake].rate_per_minute must be > 0 and burst >= 1");
   }
   if (c.intake.default_region.size() != 2) return fail(Errc::config, "[intake].default_region must be a two-letter region");
-  static const Keys known_fields = {"given_name", "family_name", "email", "phone", "postal_code", "locality", "country"};
+  static const Keys known_fields = {"given_name", "family_name", "email", "phone", "street", "postal_code", "locality", "country"};
   for (const auto& f : c.intake.collect) {
     if (!known_fields.contains(f)) return fail(Errc::config, "[intake].collect names an unknown field '" + f + "'");
   }

@@ -165,8 +165,8 @@ int run_import(const ImportArgs& a) {
   const auto total = fs::file_size(a.file, ec);
   ProgressBar bar(a.progress);
   services::ImportOptions opts;
-  opts.intake = k->config.intake;
-  opts.intake.collect = {"given_name", "family_name", "email", "phone", "postal_code", "locality", "country"};
+  opts.intake.default_region = k->config.intake.default_region;
+  opts.intake.max_tags = k->config.intake.max_tags;
   opts.actor = operator_actor();
   opts.rows_per_transaction = a.rows_per_transaction;
   opts.dry_run = a.dry_run;

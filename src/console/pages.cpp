@@ -213,8 +213,11 @@ std::string record_page(const Viewer& v, const services::MaskedSupporter& s,
       {services::FieldKind::name, "Name", s.name},
       {services::FieldKind::email, "E-mail", s.email},
       {services::FieldKind::phone, "Phone", s.phone},
-      {services::FieldKind::address, "Postcode and locality",
-       s.postal_code + (s.locality.empty() ? "" : " " + s.locality)},
+      {services::FieldKind::address, "Address",
+       [&] {
+         std::string place = s.postal_code + (s.postal_code.empty() || s.locality.empty() ? "" : " ") + s.locality;
+         return s.street.empty() ? place : place.empty() ? s.street : s.street + ", " + place;
+       }()},
   };
   for (const auto& r : rows) {
     const std::string kind(services::field_kind_name(r.kind));

@@ -12,7 +12,7 @@ namespace {
 nlohmann::json to_json(const services::MaskedSupporter& m) {
   return {{"id", m.id},           {"name", m.name},
           {"email", m.email},     {"phone", m.phone},
-          {"postal_code", m.postal_code}, {"locality", m.locality},
+          {"street", m.street},   {"postal_code", m.postal_code}, {"locality", m.locality},
           {"country", m.country}, {"tags", m.tags},
           {"consent_email", m.consent_email}, {"consent_sms", m.consent_sms},
           {"created_at", m.created_at}, {"updated_at", m.updated_at}};

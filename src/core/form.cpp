@@ -101,11 +101,12 @@ std::expected<RawSubmission, FieldErrors> parse_signup_form(std::string_view bod
     std::string* dest;
     bool seen = false;
   };
-  std::array<Single, 7> singles{{
+  std::array<Single, 8> singles{{
       {field::given_name, &raw.given_name},
       {field::family_name, &raw.family_name},
       {field::email, &raw.email},
       {field::phone, &raw.phone},
+      {field::street, &raw.street},
       {field::postal_code, &raw.postal_code},
       {field::locality, &raw.locality},
       {field::country, &raw.country},

@@ -512,6 +512,13 @@ std::expected<RawSubmission, FieldErrors> parse_osdi_signup(std::string_view bod
     raw.phone = n.is_string() ? n.get<std::string>() : "+" + std::to_string(n.get<std::uint64_t>());
   }
   if (const json* a = choose(person, "postal_addresses", nullptr)) {
+    if (const json* lines = member(*a, "address_lines")) {
+      for (const auto& l : *lines) {
+        if (!l.is_string()) continue;
+        if (!raw.street.empty()) raw.street += '\n';
+        raw.street += l.get<std::string>();
+      }
+    }
     raw.postal_code = string_member(*a, "postal_code");
     raw.locality = string_member(*a, "locality");
     raw.country = string_member(*a, "country");

@@ -58,6 +58,7 @@ TEST(OsdiSignup, SpecExample) {
   EXPECT_EQ(r->phone, "+33612345678");
   EXPECT_EQ(r->postal_code, "17678");
   EXPECT_EQ(r->locality, "New Dudley");
+  EXPECT_EQ(r->street, "935 Ed Lock");
   EXPECT_EQ(r->country, "RU");
   EXPECT_EQ(r->tags, (std::vector<std::string>{"volunteer", "donor"}));
   EXPECT_FALSE(r->consent.email);
@@ -128,6 +129,7 @@ TEST(OsdiSignup, AcceptsTheWholeSchema) {
   EXPECT_EQ(r->phone, "12015550123");
   EXPECT_EQ(r->postal_code, "20009");
   EXPECT_EQ(r->locality, "Washington");
+  EXPECT_EQ(r->street, "1900 Pennsylvania Ave") << "the chosen address's lines, not the employer's";
   EXPECT_EQ(r->country, "US");
   EXPECT_TRUE(r->consent.email);
   EXPECT_FALSE(r->consent.sms);

@@ -14,6 +14,7 @@ std::vector<Field> to_fields(const Person& p) {
   add(field::family_name, p.family_name);
   add(field::email, p.email);
   add(field::phone, p.phone);
+  add(field::street, p.street);
   add(field::postal_code, p.postal_code);
   add(field::locality, p.locality);
   add(field::country, p.country);
@@ -39,6 +40,7 @@ Person to_person(const std::vector<Field>& fields) {
     else if (n == field::family_name) p.family_name = f.value;
     else if (n == field::email) p.email = f.value;
     else if (n == field::phone) p.phone = f.value;
+    else if (n == field::street) p.street = f.value;
     else if (n == field::postal_code) p.postal_code = f.value;
     else if (n == field::locality) p.locality = f.value;
     else if (n == field::country) p.country = f.value;

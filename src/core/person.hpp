@@ -23,6 +23,7 @@ struct Person {
   std::string family_name;  // NFC, trimmed, may be empty
   std::string email;        // normalised (lower-cased, A-label domain), may be empty
   std::string phone;        // E.164, may be empty
+  std::string street;       // street address, up to 3 lines joined by '\n', NFC, may be empty
   std::string postal_code;  // upper-cased, may be empty
   std::string locality;     // NFC, may be empty
   std::string country;      // ISO 3166-1 alpha-2, may be empty
@@ -45,6 +46,7 @@ inline constexpr const char* given_name = "given_name";
 inline constexpr const char* family_name = "family_name";
 inline constexpr const char* email = "email";
 inline constexpr const char* phone = "phone";
+inline constexpr const char* street = "street";            // address lines, '\n'-joined
 inline constexpr const char* postal_code = "postal_code";
 inline constexpr const char* locality = "locality";
 inline constexpr const char* country = "country";

@@ -375,6 +375,28 @@ std::expected<std::string, std::string> normalize_name(std::string_view in) {
   return out;
 }
 
+std::expected<std::string, std::string> normalize_street(std::string_view in) {
+  constexpr std::size_t kMaxStreetLines = 3;
+  if (in.size() > kMaxStreetLines * (kMaxNameInput + 2)) return bad("too_long");
+  std::string out;
+  std::size_t lines = 0;
+  std::string_view rest = in;
+  while (!rest.empty()) {
+    const auto nl = rest.find('\n');
+    std::string_view line = rest.substr(0, nl);
+    rest = nl == std::string_view::npos ? std::string_view{} : rest.substr(nl + 1);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (text::trim_unicode(line).empty()) continue;
+    auto n = normalize_name(line);
+    if (!n) return n;
+    if (++lines > kMaxStreetLines) return bad("too_long");
+    if (!out.empty()) out += '\n';
+    out += *n;
+  }
+  if (out.empty()) return bad("required");
+  return out;
+}
+
 std::expected<std::string, std::string> normalize_postal_code(std::string_view in) {
   if (in.size() > kMaxPostalInput) return bad("too_long");
   const std::string_view s = text::trim_ascii(in);
@@ -423,6 +445,22 @@ std::expected<std::string, std::string> normalize_tag(std::string_view in) {
   if (!text::is_valid_utf8(in)) return bad("invalid_tag");
   const std::string_view s = text::trim_unicode(in);
   if (s.empty()) return bad("invalid_tag");
+  // Printable ASCII, most tags: the same rules without ICU (lower-cased,
+  // runs of spaces made one; no control or line break can occur here).
+  if (std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x20 && c <= 0x7E; })) {
+    std::string out;
+    out.reserve(s.size());
+    for (const char c : s) {
+      if (c == ',' || c == ';' || c == '|') return bad("invalid_tag");
+      if (c == ' ') {
+        if (out.back() != ' ') out.push_back(' ');  // s is trimmed: out is not empty here
+        continue;
+      }
+      out.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c);
+    }
+    if (out.size() > kMaxTagCodePoints) return bad("invalid_tag");
+    return out;
+  }
   UErrorCode status = U_ZERO_ERROR;
   const icu::Normalizer2* nfc = icu::Normalizer2::getNFCInstance(status);
   if (U_FAILURE(status) || nfc == nullptr) return bad("invalid_tag");
@@ -502,6 +540,7 @@ std::expected<Person, FieldErrors> validate_submission(const RawSubmission& raw,
   };
   apply(field::email, raw.email, p.email, normalize_email);
   apply(field::phone, raw.phone, p.phone, phone_in_region);
+  apply(field::street, raw.street, p.street, normalize_street);
   apply(field::postal_code, raw.postal_code, p.postal_code, normalize_postal_code);
   apply(field::locality, raw.locality, p.locality, normalize_name);
   // Reached only when collected and not blank, that is when `country` is set.
@@ -538,6 +577,7 @@ RawSubmission to_raw(const Person& p) {
   r.family_name = p.family_name;
   r.email = p.email;
   r.phone = p.phone;
+  r.street = p.street;
   r.postal_code = p.postal_code;
   r.locality = p.locality;
   r.country = p.country;

@@ -32,6 +32,7 @@ struct RawSubmission {
   std::string family_name;
   std::string email;
   std::string phone;
+  std::string street;  // address lines separated by '\n'
   std::string postal_code;
   std::string locality;
   std::string country;
@@ -42,7 +43,8 @@ struct RawSubmission {
 struct IntakeOptions {
   std::string default_region = "FR";  // region for phone numbers without +CC
   // Which fields this organisation's form collects; others are dropped
-  // (data minimisation), never stored. Names as in core::field.
+  // (data minimisation), never stored. Names as in core::field; "street"
+  // is collected only when the organisation asks for it.
   std::vector<std::string> collect = {"given_name", "family_name", "email", "phone",
                                       "postal_code", "locality", "country"};
   std::size_t max_tags = 20;
@@ -75,6 +77,10 @@ std::expected<std::string, std::string> normalize_phone(std::string_view in,
                                                          std::string_view default_region);
 std::expected<std::string, std::string> normalize_name(std::string_view in);
 std::expected<std::string, std::string> normalize_postal_code(std::string_view in);
+// Street address lines separated by '\n' (or "\r\n"): each line as a name
+// is (NFC, trimmed, spaces collapsed, no control or bidi characters, at most
+// 100 code points); blank lines dropped; at most 3 lines.
+std::expected<std::string, std::string> normalize_street(std::string_view in);
 
 // An ISO 3166-1 alpha-2 code (any case), or the country's name in French or
 // English as CLDR gives it through ICU ("Allemagne", "Germany", "La

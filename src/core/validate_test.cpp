@@ -328,6 +328,40 @@ TEST(NormalizeName, LimitCountsCodePointsAfterNfc) {
   EXPECT_EQ(normalize_name(std::string(100, 'a')), std::string(100, 'a'));
 }
 
+// ---- street, postal code, country, tag ------------------------------------------
+
+TEST(NormalizeStreet, LinesAreNamesAndAtMostThree) {
+  EXPECT_EQ(normalize_street("  12 rue de la Paix "), "12 rue de la Paix");
+  EXPECT_EQ(normalize_street("12 rue de la Paix\r\n\r\n  Bâtiment B\n"), "12 rue de la Paix\nBâtiment B");
+  EXPECT_EQ(normalize_street("3 rue de l'E\xCC\x81glise"), "3 rue de l'Église");  // NFD in, NFC out
+  const auto three = normalize_street("a\nb\nc");
+  EXPECT_EQ(three, "a\nb\nc");
+  EXPECT_EQ(normalize_street(*three), *three) << "a fixed point";
+  for (const Bad& c : std::vector<Bad>{
+           {"a\nb\nc\nd", "too_long"},
+           {std::string(101, 'x'), "too_long"},
+           {std::string(4000, 'x'), "too_long"},
+           {"1 rue\x07", "forbidden_characters"},
+           {"\xE2\x80\xAE" "1 rue", "forbidden_characters"},
+           {"1 rue \xC3", "invalid_utf8"},
+           {"\n \n", "required"},
+       }) {
+    const auto r = normalize_street(c.in);
+    ASSERT_FALSE(r.has_value()) << c.code;
+    EXPECT_EQ(r.error(), c.code);
+  }
+}
+
+TEST(ValidateSubmission, AStreetIsKeptOnlyWhenCollected) {
+  RawSubmission raw;
+  raw.email = "anouk@example.org";
+  raw.street = "5 impasse des Lilas";
+  IntakeOptions o;
+  EXPECT_EQ(validate_submission(raw, o)->street, "") << "not collected by default";
+  o.collect.push_back("street");
+  EXPECT_EQ(validate_submission(raw, o)->street, "5 impasse des Lilas");
+}
+
 // ---- postal code, country, tag ------------------------------------------------
 
 TEST(NormalizePostalCode, Table) {
@@ -518,6 +552,20 @@ TEST(NormalizeTag, LabelsAsPeopleWriteThem) {
     ASSERT_TRUE(r.has_value()) << c.out;
     EXPECT_EQ(*r, c.out);
     EXPECT_EQ(normalize_tag(*r), r) << c.out;  // idempotent
+  }
+}
+
+// Printable ASCII takes a path without ICU; it must read as ICU reads it.
+TEST(NormalizeTag, PrintableAsciiReadsAsTheUnicodePathDoes) {
+  for (const std::string& in : {std::string("A   B"), std::string("Comite Paris 2"), std::string("X;y"),
+                                std::string("a|b"), std::string("(Jura) & CO"), std::string(63, 'Q'),
+                                std::string(64, 'Q')}) {
+    const auto ascii = normalize_tag(in);
+    const auto unicode = normalize_tag("\xC3\xA9" + in);  // "é" first: the ICU path
+    ASSERT_EQ(ascii.has_value(), unicode.has_value() || in.size() == 64) << in;
+    if (ascii && unicode) {
+      EXPECT_EQ("\xC3\xA9" + *ascii, *unicode) << in;
+    }
   }
 }
 

@@ -157,6 +157,7 @@ constexpr FormField kFormFields[] = {
     {"email", "E-mail address", "email", "email", "email", nullptr, true},
     {"phone", "Phone number", "tel", "tel", "tel",
      "For a number from another country, start with + and the country code.", true},
+    {"street", "Street address", "text", "address-line1", nullptr, nullptr, false},
     {"postal_code", "Postcode", "text", "postal-code", nullptr, nullptr, false},
     {"locality", "Town or city", "text", "address-level2", nullptr, nullptr, false},
     {"country", "Country", "text", "country", nullptr, "A code or a name, for example FR or France.", false},

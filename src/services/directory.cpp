@@ -88,6 +88,7 @@ MaskedSupporter mask(const store::SupporterRow& row, const core::Person& p, std:
   if (!name.empty()) m.name = auth::initials(name);
   if (!p.email.empty()) m.email = auth::mask_email(p.email);
   if (!p.phone.empty()) m.phone = auth::mask_phone(p.phone);
+  if (!p.street.empty()) m.street = std::string(kHidden);
   m.postal_code = keep_prefix(p.postal_code, 2);
   m.locality = keep_prefix(p.locality, 1);
   m.country = p.country;
@@ -97,13 +98,6 @@ MaskedSupporter mask(const store::SupporterRow& row, const core::Person& p, std:
   m.created_at = row.created_at;
   m.updated_at = row.updated_at;
   return m;
-}
-
-void wipe(core::Person& p) {
-  for (std::string* s : {&p.given_name, &p.family_name, &p.email, &p.phone, &p.postal_code, &p.locality, &p.country}) {
-    if (!s->empty()) sodium_memzero(s->data(), s->size());
-    s->clear();
-  }
 }
 
 // Validates and normalises a tag list for add/remove: 1..20 tags, each as
@@ -130,7 +124,18 @@ std::string revealed_value(FieldKind k, const core::Person& p) {
     case FieldKind::name: return join(p.given_name, p.family_name);
     case FieldKind::email: return p.email;
     case FieldKind::phone: return p.phone;
-    case FieldKind::address: return join(p.postal_code, p.locality);
+    case FieldKind::address: {
+      std::string out;
+      std::string_view rest = p.street;  // lines, '\n'-joined
+      while (!rest.empty()) {
+        const auto nl = rest.find('\n');
+        out.append(rest.substr(0, nl)).append(", ");
+        rest = nl == std::string_view::npos ? std::string_view{} : rest.substr(nl + 1);
+      }
+      out += join(p.postal_code, p.locality);
+      if (out.ends_with(", ")) out.resize(out.size() - 2);
+      return out;
+    }
   }
   return {};
 }
@@ -275,7 +280,7 @@ Result<std::vector<core::Person>> open_shown(const Vault& vault, store::KeeperSt
                            });
   if (!opened) return opened;
   if (verdict.locked) {
-    for (auto& p : *opened) wipe(p);
+    for (auto& p : *opened) wipe_person(p);
     return std::unexpected(locked_error(verdict, record).error());
   }
   return opened;
@@ -347,7 +352,7 @@ Result<MaskedPage> Directory::list(const Asker& who, const ListQuery& q) {
   out.items.reserve(page->items.size());
   for (std::size_t i = 0; i < page->items.size(); ++i) {
     out.items.push_back(mask(page->items[i].row, (*opened)[i], std::move(page->items[i].tags)));
-    wipe((*opened)[i]);
+    wipe_person((*opened)[i]);
   }
   if (more) out.next_cursor = encode_cursor(page->items.back().row);
   return out;
@@ -388,7 +393,7 @@ Result<std::vector<MaskedSupporter>> Directory::search(const Asker& who, std::st
   auto opened = open_shown(*vault_, *store_, budgets_, who, rows, id, std::move(details), &hit.row.id);
   if (!opened) return std::unexpected(opened.error());
   found.push_back(mask(hit.row, opened->front(), std::move(hit.tags)));
-  wipe(opened->front());
+  wipe_person(opened->front());
   return found;
 }
 
@@ -405,7 +410,7 @@ Result<std::optional<MaskedSupporter>> Directory::record(const Asker& who, std::
   auto opened = open_shown(*vault_, *store_, budgets_, who, rows, hex, std::move(details));
   if (!opened) return std::unexpected(opened.error());
   std::optional<MaskedSupporter> m = mask(row, opened->front(), std::move((*listed)->tags));
-  wipe(opened->front());
+  wipe_person(opened->front());
   return m;
 }
 
@@ -463,7 +468,7 @@ Result<std::optional<std::vector<RevealedField>>> Directory::reveal(const Asker&
     std::vector<RevealedField> values;
     values.reserve(kinds.size());
     for (FieldKind k : kinds) values.push_back(RevealedField{k, revealed_value(k, *person)});
-    wipe(*person);
+    wipe_person(*person);
     shown = std::move(values);
     return {};
   });

@@ -56,6 +56,7 @@ struct MaskedSupporter {
   std::string name;         // initials, "J. D."; "" if no name
   std::string email;        // "j•••@e•••.org"; "" if none
   std::string phone;        // "+33 6•• •• •• 42"; "" if none
+  std::string street;       // "•••" when the record has a street address, else ""
   std::string postal_code;  // first two characters (code points) then "•••"; "" if none
   std::string locality;     // first character (code point) then "•••"; "" if none
                             // (both keep fewer when the value is that short:
@@ -92,7 +93,8 @@ std::optional<FieldKind> parse_field_kind(std::string_view s) noexcept;
 // A revealed value. Personal data: show it, never log it.
 struct RevealedField {
   FieldKind kind;
-  std::string value;  // name: "given family"; address: "postal_code locality"; "" if the record has none
+  std::string value;  // name: "given family"; address: "street lines, postal_code locality"
+                      // (lines joined by ", "); "" if the record has none
 };
 
 // A tag as lists show it.

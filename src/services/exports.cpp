@@ -146,7 +146,7 @@ void csv_header(std::string& out, const std::vector<FieldKind>& fields) {
       case FieldKind::name: col("given_name"); col("family_name"); break;
       case FieldKind::email: col("email"); break;
       case FieldKind::phone: col("phone"); break;
-      case FieldKind::address: col("postal_code"); col("locality"); break;
+      case FieldKind::address: col("street"); col("postal_code"); col("locality"); break;
     }
   }
   out += "\r\n";
@@ -164,7 +164,7 @@ void csv_row(std::string& out, const std::vector<FieldKind>& fields, const core:
       case FieldKind::name: col(p.given_name); col(p.family_name); break;
       case FieldKind::email: col(p.email); break;
       case FieldKind::phone: col(p.phone); break;
-      case FieldKind::address: col(p.postal_code); col(p.locality); break;
+      case FieldKind::address: col(p.street); col(p.postal_code); col(p.locality); break;
     }
   }
   out += "\r\n";
@@ -175,14 +175,6 @@ void wipe(std::string& s) {
   s.clear();
 }
 
-void wipe(core::Person& p) {
-  wipe(p.given_name);
-  wipe(p.family_name);
-  wipe(p.email);
-  wipe(p.phone);
-  wipe(p.postal_code);
-  wipe(p.locality);
-}
 
 // ---- Sealing -----------------------------------------------------------------------
 
@@ -313,18 +305,31 @@ Result<bool> index_taken(Reads& tx, std::string_view kind, const Bytes& index, c
   return s->has_value();
 }
 
+// The address of a real row of the file, for a canary to copy: postcode
+// and town (shared by many), and whether it has a street line (the canary
+// gets a made-up one).
+struct Place {
+  std::string postal_code, locality;
+  bool street = false;
+};
+
 template <class Reads>
 Result<Canary> make_canary(Reads& tx, const crypto::KeeperKeyring& keys, const ExportOptions& opt,
                            const std::vector<FieldKind>& fields, std::int64_t export_id,
-                           const std::vector<std::pair<std::string, std::string>>& places, std::set<Bytes>& taken) {
+                           const std::vector<Place>& places, std::set<Bytes>& taken) {
   const crypto::KeySet& ks = keys.current();
   Canary c;
   c.person.given_name = std::string(any_of(synth_given_names()));
   c.person.family_name = std::string(any_of(synth_family_names()));
   if (!places.empty()) {
-    const auto& [postal, locality] = places[pick(places.size())];
-    c.person.postal_code = postal;
-    c.person.locality = locality;
+    const Place& at = places[pick(places.size())];
+    c.person.postal_code = at.postal_code;
+    c.person.locality = at.locality;
+    if (at.street) {
+      std::uint64_t draw = 0;
+      randombytes_buf(&draw, sizeof draw);
+      c.person.street = synth_street(draw);
+    }
   }
   constexpr int kAttempts = 50;
   if (has(fields, FieldKind::email)) {
@@ -566,7 +571,7 @@ Result<ExportRequest> Exports::approve(const Asker& who, const std::string& appr
 
     // Real rows first, in memory only.
     std::vector<std::string> lines;
-    std::vector<std::pair<std::string, std::string>> places;
+    std::vector<Place> places;
     Result<void> opened;
     auto scan = store_->scan_real_supporters(row.tag, [&](const store::SupporterRow& s) {
       auto p = vault_->open_for_export(s);
@@ -577,14 +582,16 @@ Result<ExportRequest> Exports::approve(const Asker& who, const std::string& appr
       std::string line;
       csv_row(line, fields, *p);
       lines.push_back(std::move(line));
-      if (has(fields, FieldKind::address) && !p->postal_code.empty()) places.emplace_back(p->postal_code, p->locality);
+      if (has(fields, FieldKind::address) && (!p->postal_code.empty() || !p->street.empty())) {
+        places.push_back(Place{p->postal_code, p->locality, !p->street.empty()});
+      }
       ids.push_back(audit::to_hex(s.id));
-      wipe(*p);
+      wipe_person(*p);
       return true;
     });
     auto clear_lines = [&] {
       for (auto& l : lines) wipe(l);
-      for (auto& [a, b] : places) {
+      for (auto& [a, b, street] : places) {
         wipe(a);
         wipe(b);
       }
@@ -608,7 +615,7 @@ Result<ExportRequest> Exports::approve(const Asker& who, const std::string& appr
       const std::size_t at = pick(lines.size() + 1);
       lines.insert(lines.begin() + static_cast<std::ptrdiff_t>(at), std::move(line));
       marks.insert(marks.end(), c->marks.begin(), c->marks.end());
-      wipe(c->person);
+      wipe_person(c->person);
     }
     std::string csv;
     csv_header(csv, fields);

@@ -90,7 +90,7 @@ struct ExportsTest : ::testing::Test {
   std::string code(const auth::Enrolment& e) { return auth::totp_code(e.totp_secret.span(), now_); }
 
   // `n` people; every third (from 0) carries the tag "red".
-  void seed(int n) {
+  void seed(int n, const std::string& street = "") {
     RecordWriter writer(keys);
     for (int i = 0; i < n; ++i) {
       core::Person p;
@@ -98,6 +98,7 @@ struct ExportsTest : ::testing::Test {
       p.family_name = std::string(kFamily) + static_cast<char>('a' + i);
       p.email = email_of(i);
       p.phone = phone_of(i);
+      p.street = street;
       p.postal_code = "75011";
       p.locality = "Paris";
       p.country = "FR";
@@ -475,10 +476,35 @@ TEST_F(ExportsTest, UntaggedExportHoldsEveryRealRecordWithTheChosenColumns) {
   auto lines = split(*csv, "\r\n");
   lines.pop_back();
   ASSERT_EQ(lines.size(), 1u + 5u + 3u);
-  EXPECT_EQ(lines[0], "postal_code,locality,email");
-  for (std::size_t i = 1; i < lines.size(); ++i) EXPECT_TRUE(lines[i].starts_with("75011,Paris,")) << lines[i];
+  EXPECT_EQ(lines[0], "street,postal_code,locality,email");
+  for (std::size_t i = 1; i < lines.size(); ++i) EXPECT_TRUE(lines[i].starts_with(",75011,Paris,")) << lines[i];
   EXPECT_FALSE(contains(*csv, kFamily));  // names not asked for
   EXPECT_FALSE(contains(*csv, "+33"));
+}
+
+// A street is exported with its lines; canaries among streets have one of
+// their own, made up, so that they do not stand out by its absence.
+TEST_F(ExportsTest, AddressesCarryTheirStreetAndCanariesGetAMadeUpOne) {
+  seed(4, "8 rue Oberkampf\nEsc. B");
+  const auto id = request("", {FieldKind::address});
+  auto approved = exports->approve(as(*bob), bob->account_id, id, *accounts, code(*bob));
+  ASSERT_TRUE(approved) << approved.error().internal;
+  auto csv = decrypt_export(span(*exports->download(as(*alice), alice->account_id, id)), alice->export_secret_key.text());
+  ASSERT_TRUE(csv);
+  auto lines = split(*csv, "\r\n");
+  lines.pop_back();
+  ASSERT_GT(lines.size(), 1u + 4u);
+  EXPECT_EQ(lines[0], "street,postal_code,locality");
+  std::size_t real = 0;
+  for (std::size_t i = 1; i < lines.size(); ++i) {
+    if (lines[i] == "\"8 rue Oberkampf\nEsc. B\",75011,Paris") {
+      ++real;
+    } else {
+      EXPECT_FALSE(lines[i].starts_with(",")) << "a canary without a street: " << lines[i];
+      EXPECT_TRUE(lines[i].ends_with(",75011,Paris")) << lines[i];
+    }
+  }
+  EXPECT_EQ(real, 4u);
 }
 
 // A name typed as a spreadsheet formula reaches the file defused (leading

@@ -78,11 +78,6 @@ void wipe(std::string& s) {
   s.clear();
 }
 
-void wipe(core::Person& p) {
-  for (std::string* s : {&p.given_name, &p.family_name, &p.email, &p.phone, &p.postal_code, &p.locality, &p.country}) {
-    wipe(*s);
-  }
-}
 
 std::string_view first_code_point(std::string_view s) {
   if (s.empty()) return {};
@@ -204,7 +199,7 @@ Result<DomainStats> domain_stats(store::KeeperStore& store, const Vault& vault,
     if (!s) return std::unexpected(s.error());
     if (!*s) continue;
     stats.add(domain_of((*s)->person.email));
-    wipe((*s)->person);
+    wipe_person((*s)->person);
   }
   return stats;
 }
@@ -367,6 +362,7 @@ std::optional<Plan> make_plan(Rng& rng, Source& src, const DomainStats& stats,
   // A town is shared by many and must agree with the postcode's first
   // characters, so it is kept as it is.
   p.locality = real.locality;
+  if (!real.street.empty()) p.street = synth_street(rng.below(std::uint64_t{1} << 40));
   p.country = real.country;
   p.tags = src.tags;
   p.consent.email = src.row.consent_email_at.has_value();
@@ -485,7 +481,7 @@ Result<std::size_t> plant_honeytokens(store::KeeperStore& store, const Vault& va
       if (!src) return std::unexpected(src.error());
       if (!*src) continue;
       plan = make_plan(rng, **src, *stats, *positions, now);
-      wipe((*src)->person);
+      wipe_person((*src)->person);
     }
     if (!plan) return fail(Errc::internal, "plant: no record to copy a shape from");
     plan->prepared = prepare_plan(writer, rng, *plan);
@@ -507,7 +503,7 @@ Result<std::size_t> plant_honeytokens(store::KeeperStore& store, const Vault& va
     return {};
   });
   for (Plan& plan : plans) {
-    wipe(plan.person);
+    wipe_person(plan.person);
     wipe(plan.shape.domain);
     wipe(plan.shape.phone_block);
   }

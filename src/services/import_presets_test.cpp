@@ -139,20 +139,22 @@ TEST_F(ImportPresets, ActionNetworkKeepsEveryPersonAndTheirConsent) {
   for (const auto& c : r.columns) {
     if (c.target.empty()) unused.push_back(c.header + ": " + c.why);
   }
-  EXPECT_EQ(unused, (std::vector<std::string>{"can2_user_address: not kept by rempart: street address",
-                                              "can2_state_abbreviated: not kept by rempart: state or region"}));
-  expect_no_values(r, {"Maëlys", "Quéméner", "maelys", "12345", "71 42", "1000", "Castagnède", "xxxx"});
+  EXPECT_EQ(unused, (std::vector<std::string>{"can2_state_abbreviated: not kept by rempart: state or region"}));
+  // A street address over two lines of one cell keeps both lines.
+  EXPECT_EQ(maelys->street, "12 rue de Brest\nBâtiment B");
+  expect_no_values(r, {"Maëlys", "Quéméner", "maelys", "12345", "71 42", "1000", "Castagnède", "xxxx", "Brest"});
 }
 
 TEST_F(ImportPresets, NationBuilderReadsItsOptInsAndFallsBackToTheLandline) {
   const std::string nb =
       "nationbuilder_id,first_name,last_name,email,email_opt_in,mobile_number,mobile_opt_in,phone_number,"
-      "primary_address1,primary_city,primary_zip,primary_country_code,tag_list,created_at\n"
-      "101,Jeanne,Martin,jeanne.martin@exemple.org,true,0671422018,TRUE,,1 place,Lyon,69001,FR,\"Lyon, tractage\","
+      "primary_address1,primary_address2,primary_city,primary_zip,primary_country_code,tag_list,created_at\n"
+      "101,Jeanne,Martin,jeanne.martin@exemple.org,true,0671422018,TRUE,,1 place Bellecour,Esc. C,Lyon,69001,FR,"
+      "\"Lyon, tractage\","
       "2019-03-04T10:00:00-05:00\n"
-      "102,Paul,Durand,paul.durand@exemple.org,FALSE,,false,01 99 00 02 01,,Paris,75001,FR,,2020-01-01\n"
-      "103,Léa,Petit,lea.petit@exemple.org,Y,,N,,,Nantes,44000,FR,,\n"
-      "104,Jean,Martin,jeanne.martin@exemple.org,,,,,,,,,,\n";
+      "102,Paul,Durand,paul.durand@exemple.org,FALSE,,false,01 99 00 02 01,,,Paris,75001,FR,,2020-01-01\n"
+      "103,Léa,Petit,lea.petit@exemple.org,Y,,N,,,\u202e4 rue,Nantes,44000,FR,,\n"
+      "104,Jean,Martin,jeanne.martin@exemple.org,,,,,,,,,,,\n";
   const auto r = run(nb, preset(Preset::nationbuilder));
   EXPECT_EQ(r.rows, 4u);
   EXPECT_EQ(r.counts.created, 3u);
@@ -168,6 +170,11 @@ TEST_F(ImportPresets, NationBuilderReadsItsOptInsAndFallsBackToTheLandline) {
   EXPECT_FALSE(paul->consent.email);
   EXPECT_EQ(paul->phone, "+33199000201") << "the landline when there is no mobile";
   EXPECT_TRUE(person("lea.petit@exemple.org")->consent.email);
+  // Address lines from two columns; a line with a bidi control is left out, the person kept.
+  EXPECT_EQ(jeanne->street, "1 place Bellecour\nEsc. C");
+  EXPECT_EQ(paul->street, "");
+  EXPECT_EQ(person("lea.petit@exemple.org")->street, "");
+  EXPECT_EQ(codes_of(r, 4), (std::vector<std::string>{"primary_address2:forbidden_characters"}));
   EXPECT_EQ(r.consent.at("consent_email").at("no"), 1u);
   EXPECT_EQ(r.consent.at("consent_sms").at("no"), 2u);
   // Two people sharing an e-mail: merged, and said so with both lines.

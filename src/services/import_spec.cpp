@@ -34,7 +34,7 @@ const std::vector<PresetDef>& presets() {
         {"last_name", target::family_name, ""},
         {"email", target::email, ""},
         {"zip_code", target::postal_code, ""},
-        {"can2_user_address", "", "street address"},
+        {"can2_user_address", target::street, ""},
         {"can2_user_city", target::locality, ""},
         {"can2_state_abbreviated", "", "state or region"},
         {"can2_country", target::country, ""},
@@ -55,8 +55,9 @@ const std::vector<PresetDef>& presets() {
         {"mobile_number", target::phone, ""},
         {"mobile_opt_in", target::consent_sms, ""},
         {"phone_number", target::phone_alt, ""},
-        {"primary_address1", "", "street address"},
-        {"primary_address2", "", "street address"},
+        {"primary_address1", target::street, ""},
+        {"primary_address2", target::street, ""},
+        {"primary_address3", target::street, ""},
         {"primary_city", target::locality, ""},
         {"primary_zip", target::postal_code, ""},
         {"primary_country_code", target::country, ""},
@@ -71,7 +72,9 @@ const std::vector<PresetDef>& presets() {
         {"last name", target::family_name, ""},
         {"email", target::email, ""},
         {"phone", target::phone, ""},
-        {"street address", "", "street address"},
+        {"street address", target::street, ""},
+        {"supplemental address 1", target::street, ""},
+        {"supplemental address 2", target::street, ""},
         {"city", target::locality, ""},
         {"postal code", target::postal_code, ""},
         {"country", target::country, ""},
@@ -99,7 +102,7 @@ bool is_consent(std::string_view t) { return t == target::consent_email || t == 
 const std::vector<std::string_view>& import_targets() {
   static const std::vector<std::string_view> all = {
       target::given_name, target::family_name, target::email,         target::phone,
-      target::phone_alt,  target::postal_code, target::locality,      target::country,
+      target::phone_alt,  target::street,      target::postal_code,   target::locality,  target::country,
       target::tags,       target::consent_email, target::consent_sms, target::source_id, target::joined_at};
   return all;
 }

@@ -29,6 +29,7 @@ using core::field::given_name;
 using core::field::locality;
 using core::field::phone;
 using core::field::postal_code;
+using core::field::street;
 using core::field::tags;
 inline constexpr const char* phone_alt = "phone_alt";  // used when `phone` is empty (a landline)
 inline constexpr const char* source_id = "source_id";  // the source system's id of the person

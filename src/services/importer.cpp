@@ -131,6 +131,16 @@ std::optional<core::Person> read_row(const ImportPlan& plan, const std::vector<s
     take(target::phone_alt, raw.phone);
     from[slot(target::phone)] = from[slot(target::phone_alt)];
   }
+  // Address lines may come from several columns ("address1", "address2"):
+  // each non-empty one is a line.
+  if (const auto it = plan.by_target.find(target::street); it != plan.by_target.end()) {
+    for (const std::size_t i : it->second) {
+      if (i >= cells.size() || trim_ascii(cells[i]).empty()) continue;
+      if (from[slot(target::street)] == kNone) from[slot(target::street)] = i;
+      if (!raw.street.empty()) raw.street += '\n';
+      raw.street += cells[i];
+    }
+  }
   take(target::postal_code, raw.postal_code);
   take(target::locality, raw.locality);
   take(target::country, raw.country);
@@ -222,7 +232,7 @@ std::optional<core::Person> read_row(const ImportPlan& plan, const std::vector<s
     bool dropped = false;
     bool no_contact = false;
     for (const auto& e : person.error()) {
-      if (e.code == "required") {
+      if (e.code == "required" && e.field == target::email && trim_ascii(raw.email).empty()) {
         no_contact = true;  // neither e-mail nor phone is left
         continue;
       }
@@ -233,6 +243,7 @@ std::optional<core::Person> read_row(const ImportPlan& plan, const std::vector<s
                           : e.field == target::family_name ? &raw.family_name
                           : e.field == target::email       ? &raw.email
                           : e.field == target::phone       ? &raw.phone
+                          : e.field == target::street      ? &raw.street
                           : e.field == target::postal_code ? &raw.postal_code
                           : e.field == target::locality    ? &raw.locality
                           : e.field == target::country     ? &raw.country

@@ -59,7 +59,10 @@ struct ImportReport {
 inline constexpr std::size_t kImportRowsPerTransaction = 5000;
 
 struct ImportOptions {
-  core::IntakeOptions intake;  // validation rules (collect: all fields)
+  // Validation rules. An import keeps every field the file has, street
+  // included, whatever the sign-up form collects.
+  core::IntakeOptions intake{.collect = {"given_name", "family_name", "email", "phone", "street", "postal_code",
+                                         "locality", "country"}};
   std::size_t rows_per_transaction = kImportRowsPerTransaction;
   // Who runs the import, for the audit log ("operator:<unix user>").
   std::string actor = "operator:unknown";

@@ -236,6 +236,12 @@ Result<Upsert> RecordWriter::upsert(store::KeeperTx& tx, const core::Person& p, 
   };
   take(merged.given_name, p.given_name);
   take(merged.family_name, p.family_name);
+  // A street goes with its postcode: one given for another postcode than
+  // the record's is not mixed into the record's address.
+  if (!p.street.empty() && (authoritative || (merged.street.empty() && (merged.postal_code.empty() ||
+                                                                         merged.postal_code == p.postal_code)))) {
+    merged.street = p.street;
+  }
   take(merged.postal_code, p.postal_code);
   take(merged.locality, p.locality);
   take(merged.country, p.country);

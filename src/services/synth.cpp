@@ -74,6 +74,16 @@ std::span<const std::string_view> synth_given_names() noexcept { return kGiven; 
 std::span<const std::string_view> synth_family_names() noexcept { return kFamily; }
 std::string synth_ascii_fold(std::string_view name) { return ascii_fold(name); }
 
+std::string synth_street(std::uint64_t draw) {
+  static constexpr std::string_view kWays[] = {"rue", "rue", "rue", "avenue", "boulevard", "allée", "impasse", "chemin", "place"};
+  const std::uint64_t number = 1 + draw % 150;
+  draw /= 150;
+  const std::string_view way = kWays[draw % std::size(kWays)];
+  draw /= std::size(kWays);
+  const std::string_view name = kFamily[draw % std::size(kFamily)];
+  return std::to_string(number) + " " + std::string(way) + " " + std::string(name);
+}
+
 core::Person synth_person(std::uint64_t seed, std::uint64_t i, bool with_phone) {
   const std::uint64_t h = mix(seed ^ mix(i));
   core::Person p;

@@ -24,6 +24,10 @@ std::span<const std::string_view> synth_family_names() noexcept;
 // A name from those lists as synthetic e-mail local parts spell it:
 // lower-case ASCII, accents dropped.
 std::string synth_ascii_fold(std::string_view name);
+// A street address line as French ones read ("12 rue Martin"), chosen by
+// `draw` (any random number): for honeytokens and canaries whose real
+// neighbours have one.
+std::string synth_street(std::uint64_t draw);
 
 // Deterministic for a given seed: person `i` is the same on every run.
 // Persons [0, phones) have a phone number; phones <= 50000.

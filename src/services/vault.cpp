@@ -9,16 +9,13 @@
 #include "services/records.hpp"
 
 namespace rempart::services {
-namespace {
-
-void wipe(core::Person& p) {
-  for (std::string* s : {&p.given_name, &p.family_name, &p.email, &p.phone, &p.postal_code, &p.locality, &p.country}) {
+void wipe_person(core::Person& p) noexcept {
+  for (std::string* s :
+       {&p.given_name, &p.family_name, &p.email, &p.phone, &p.street, &p.postal_code, &p.locality, &p.country}) {
     if (!s->empty()) sodium_memzero(s->data(), s->size());
     s->clear();
   }
 }
-
-}  // namespace
 
 Result<core::Person> Vault::open(const store::SupporterRow& row) const {
   crypto::SealedRecord sealed{row.key_version, row.wrapped_key, row.fields};
@@ -44,7 +41,7 @@ Result<core::Person> Vault::reveal(store::KeeperTx& tx, const store::SupporterRo
                          audit::Event{std::move(entry.actor), std::string(audit::action::supporter_reveal),
                                       audit::to_hex(row.id), std::move(entry.details), std::move(entry.client)});
   if (!e) {
-    wipe(*person);
+    wipe_person(*person);
     return std::unexpected(e.error());
   }
   return person;
@@ -76,7 +73,7 @@ Result<std::optional<Supporter>> Vault::reveal_by_contact(store::KeeperStore& st
     if (!person) return std::unexpected(person.error());
     auto tags = tx.tags((*row)->id);
     if (!tags) {
-      wipe(*person);
+      wipe_person(*person);
       return std::unexpected(tags.error());
     }
     found = Supporter{(*row)->id, std::move(*person), (*row)->created_at, (*row)->updated_at};
@@ -89,7 +86,7 @@ Result<std::optional<Supporter>> Vault::reveal_by_contact(store::KeeperStore& st
   });
   // Only after the commit: if the entry cannot be written, nothing is shown.
   if (!r) {
-    if (found) wipe(found->person);
+    if (found) wipe_person(found->person);
     return std::unexpected(r.error());
   }
   return found;
@@ -102,7 +99,7 @@ Result<std::vector<core::Person>> Vault::view(store::KeeperStore& store,
   std::vector<core::Person> opened;
   opened.reserve(rows.size());
   auto wipe_all = [&] {
-    for (auto& p : opened) wipe(p);
+    for (auto& p : opened) wipe_person(p);
   };
   for (const store::SupporterRow* row : rows) {
     auto p = open(*row);

@@ -68,6 +68,10 @@ struct RevealEntry {
   std::optional<std::vector<std::string>> fields;
 };
 
+// Zeroes and clears every field of an opened person (sodium_memzero), for
+// callers done with the plaintext.
+void wipe_person(core::Person& p) noexcept;
+
 class Vault {
  public:
   // `keys` must outlive the vault.
