@@ -140,17 +140,21 @@ int run_import(const ImportArgs& a) {
   core::Encoding encoding = core::Encoding::utf8;
   if (!a.encoding.empty()) {
     const auto chosen = core::parse_encoding(a.encoding);
-    if (!chosen) return report(Error{Errc::invalid_input, "unknown --encoding '" + a.encoding + "': use utf-8, windows-1252 or latin-1"});
+    if (!chosen) return report(Error{Errc::invalid_input, "unknown --encoding '" + a.encoding + "': use utf-8, windows-1252, latin-1, utf-16le or utf-16be"});
     encoding = *chosen;
-  } else if (const auto bad = core::first_invalid_utf8(*sample)) {
-    const std::string_view before = std::string_view(*sample).substr(0, bad->offset);
-    const bool utf8_before = std::any_of(before.begin(), before.end(), [](char c) { return (static_cast<unsigned char>(c) & 0x80) != 0; });
-    if (utf8_before) {
-      return report(Error{Errc::invalid_input, "the file is UTF-8 up to line " + std::to_string(bad->line) +
-                                                   ", then not: choose --encoding utf-8 (those rows are rejected) or "
-                                                   "--encoding windows-1252"});
-    }
+  } else {
     encoding = core::detect_encoding(*sample);
+    const auto bad = core::first_invalid_utf8(*sample);
+    if (encoding == core::Encoding::windows1252 && bad) {
+      const std::string_view before = std::string_view(*sample).substr(0, bad->offset);
+      const bool utf8_before =
+          std::any_of(before.begin(), before.end(), [](char c) { return (static_cast<unsigned char>(c) & 0x80) != 0; });
+      if (utf8_before) {
+        return report(Error{Errc::invalid_input, "the file is UTF-8 up to line " + std::to_string(bad->line) +
+                                                     ", then not: choose --encoding utf-8 (those rows are rejected) or "
+                                                     "--encoding windows-1252"});
+      }
+    }
   }
   auto input = core::Utf8Input::open(in, encoding);
   if (!input) return report(input.error());

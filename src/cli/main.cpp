@@ -62,7 +62,7 @@ int main(int argc, char** argv) {
   import_cmd->add_option("--invert", imp.invert, "A consent field whose column says \"do not contact\" (1 = no)")
       ->check(CLI::IsMember({"consent_email", "consent_sms"}));
   import_cmd->add_option("--encoding", imp.encoding,
-                         "utf-8, windows-1252 or latin-1 (default: UTF-8 with or without BOM, else windows-1252)");
+                         "utf-8, windows-1252, latin-1, utf-16le or utf-16be (default: detected; UTF-16 by its byte order mark or its NUL bytes, then UTF-8 with or without BOM, else windows-1252)");
   import_cmd->add_flag("--dry-run", imp.dry_run, "Read and report; write no record");
   import_cmd->add_option("--report", imp.report_file, "Write every issue to this CSV file (line, column, reason)");
   bool no_progress = false;

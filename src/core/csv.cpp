@@ -86,6 +86,7 @@ void CsvReader::start() {
   if (byte_at(0) == 0xEF && byte_at(1) == 0xBB && byte_at(2) == 0xBF) pos_ = 3;
   std::size_t commas = 0;
   std::size_t semicolons = 0;
+  std::size_t tabs = 0;
   bool quoted = false;
   for (std::uint64_t p = pos_; p - pos_ <= kMaxRowBytes; ++p) {
     const int c = byte_at(p);
@@ -94,8 +95,9 @@ void CsvReader::start() {
     if (c == '"') quoted = !quoted;
     else if (!quoted && c == ',') ++commas;
     else if (!quoted && c == ';') ++semicolons;
+    else if (!quoted && c == '\t') ++tabs;
   }
-  delim_ = semicolons > commas ? ';' : ',';
+  delim_ = tabs > commas && tabs > semicolons ? '\t' : semicolons > commas ? ';' : ',';
 }
 
 // --- one row ------------------------------------------------------------------

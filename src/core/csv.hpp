@@ -21,8 +21,9 @@ struct CsvRow {
   bool operator==(const CsvRow&) const = default;
 };
 
-// Reads ',' or ';' separated values: the delimiter is whichever of the two
-// occurs more often (outside quotes) in the header line, ',' on a tie.
+// Reads ',', ';' or tab separated values: the delimiter is whichever of the
+// three occurs most often (outside quotes) in the header line, ',' on a tie
+// (then ';').
 // Accepts quoted fields with "" escapes and embedded newlines, CRLF or LF
 // line ends, a leading UTF-8 BOM; skips blank lines. The header is returned
 // as the first row. Input that is not UTF-8 goes through Utf8Input

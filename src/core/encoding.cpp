@@ -13,7 +13,8 @@ namespace rempart::core {
 namespace {
 
 // Chunk sizes: a source chunk decodes to at most as many UTF-16 units (the
-// supported encodings are single-byte), which encode to at most 3 bytes each.
+// supported encodings use one byte or more per unit), which encode to at
+// most 3 bytes each (a surrogate pair, 2 units, to 4).
 constexpr std::size_t kSourceChunk = 16 * 1024;
 constexpr std::size_t kPivotUnits = kSourceChunk;
 constexpr std::size_t kOutBytes = 3 * kPivotUnits;
@@ -23,6 +24,8 @@ const char* icu_name(Encoding e) noexcept {
     case Encoding::utf8: return "UTF-8";
     case Encoding::windows1252: return "windows-1252";
     case Encoding::latin1: return "ISO-8859-1";
+    case Encoding::utf16le: return "UTF-16LE";
+    case Encoding::utf16be: return "UTF-16BE";
   }
   return "UTF-8";
 }
@@ -54,7 +57,7 @@ Result<ConverterPtr> open_converter(const char* name) {
 }  // namespace
 
 std::optional<Encoding> parse_encoding(std::string_view name) noexcept {
-  static constexpr std::array<std::pair<std::string_view, Encoding>, 7> kNames{{
+  static constexpr std::array<std::pair<std::string_view, Encoding>, 11> kNames{{
       {"utf-8", Encoding::utf8},
       {"utf8", Encoding::utf8},
       {"windows-1252", Encoding::windows1252},
@@ -62,6 +65,10 @@ std::optional<Encoding> parse_encoding(std::string_view name) noexcept {
       {"latin-1", Encoding::latin1},
       {"latin1", Encoding::latin1},
       {"iso-8859-1", Encoding::latin1},
+      {"utf-16le", Encoding::utf16le},
+      {"utf16le", Encoding::utf16le},
+      {"utf-16be", Encoding::utf16be},
+      {"utf16be", Encoding::utf16be},
   }};
   for (const auto& [n, e] : kNames) {
     if (equals_ignoring_ascii_case(name, n)) return e;
@@ -74,6 +81,8 @@ const char* encoding_name(Encoding e) noexcept {
     case Encoding::utf8: return "utf-8";
     case Encoding::windows1252: return "windows-1252";
     case Encoding::latin1: return "iso-8859-1";
+    case Encoding::utf16le: return "utf-16le";
+    case Encoding::utf16be: return "utf-16be";
   }
   return "utf-8";
 }
@@ -103,6 +112,17 @@ std::optional<Utf8Fault> first_invalid_utf8(std::string_view sample) noexcept {
 }
 
 Encoding detect_encoding(std::string_view sample) noexcept {
+  const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(sample[i]); };
+  if (sample.size() >= 2 && byte(0) == 0xFF && byte(1) == 0xFE) return Encoding::utf16le;
+  if (sample.size() >= 2 && byte(0) == 0xFE && byte(1) == 0xFF) return Encoding::utf16be;
+  std::size_t even_nul = 0;
+  std::size_t odd_nul = 0;
+  for (std::size_t i = 0; i < sample.size(); ++i) {
+    if (sample[i] == '\0') ++(i % 2 == 0 ? even_nul : odd_nul);
+  }
+  // Text has no NUL; UTF-16 of mostly-ASCII text has one every other byte.
+  if (odd_nul >= 2 && odd_nul > sample.size() / 8 && odd_nul > 4 * even_nul) return Encoding::utf16le;
+  if (even_nul >= 2 && even_nul > sample.size() / 8 && even_nul > 4 * odd_nul) return Encoding::utf16be;
   return first_invalid_utf8(sample) ? Encoding::windows1252 : Encoding::utf8;
 }
 

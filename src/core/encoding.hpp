@@ -19,13 +19,13 @@ struct UConverter;
 
 namespace rempart::core {
 
-enum class Encoding { utf8, windows1252, latin1 };
+enum class Encoding { utf8, windows1252, latin1, utf16le, utf16be };
 
 // "utf-8"/"utf8", "windows-1252"/"cp1252", "latin-1"/"latin1"/"iso-8859-1",
-// in any case; nullopt for anything else.
+// "utf-16le", "utf-16be", in any case; nullopt for anything else.
 std::optional<Encoding> parse_encoding(std::string_view name) noexcept;
 
-// "utf-8", "windows-1252" or "iso-8859-1".
+// "utf-8", "windows-1252", "iso-8859-1", "utf-16le" or "utf-16be".
 const char* encoding_name(Encoding e) noexcept;
 
 // How much of a file detect_encoding() looks at.
@@ -43,9 +43,11 @@ struct Utf8Fault {
 // first 2 GiB of `sample` are looked at.
 std::optional<Utf8Fault> first_invalid_utf8(std::string_view sample) noexcept;
 
-// utf8 if `sample` (the start of a file, a UTF-8 BOM allowed) is well-formed
-// UTF-8 as defined by first_invalid_utf8(), windows1252 otherwise: the other
-// encoding that spreadsheet exports use here. A file whose first
+// utf16le or utf16be for a sample that starts with that byte order mark, or
+// whose NUL bytes fall on odd (LE) or even (BE) offsets as ASCII text in
+// UTF-16 does (Excel's "Unicode text"); else utf8 if `sample` (a UTF-8 BOM
+// allowed) is well-formed UTF-8 as defined by first_invalid_utf8(),
+// windows1252 otherwise: the other encoding that spreadsheet exports use here. A file whose first
 // kEncodingSampleBytes are ASCII is utf8 even if bytes beyond are not; the
 // CSV reader then refuses those rows one by one as invalid UTF-8.
 Encoding detect_encoding(std::string_view sample) noexcept;

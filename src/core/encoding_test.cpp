@@ -37,9 +37,11 @@ TEST(Encoding, ParseNamesInAnyCase) {
   EXPECT_EQ(parse_encoding("Latin1"), Encoding::latin1);
   EXPECT_EQ(parse_encoding("ISO-8859-1"), Encoding::latin1);
   EXPECT_EQ(parse_encoding(""), std::nullopt);
+  EXPECT_EQ(parse_encoding("UTF-16LE"), Encoding::utf16le);
+  EXPECT_EQ(parse_encoding("utf-16be"), Encoding::utf16be);
   EXPECT_EQ(parse_encoding("utf-16"), std::nullopt);
   EXPECT_EQ(parse_encoding("utf-8 "), std::nullopt);
-  for (auto e : {Encoding::utf8, Encoding::windows1252, Encoding::latin1}) {
+  for (auto e : {Encoding::utf8, Encoding::windows1252, Encoding::latin1, Encoding::utf16le, Encoding::utf16be}) {
     EXPECT_EQ(parse_encoding(encoding_name(e)), e);
   }
 }
@@ -158,6 +160,42 @@ TEST(Encoding, TellgReportsSourceBytesConsumed) {
   in.clear();
   EXPECT_EQ(in.tellg(), static_cast<std::streamoff>(bytes.size()));
   EXPECT_FALSE(in.seekg(0)) << "seeking is refused";
+}
+
+// UTF-16 as ICU writes it from UTF-8 text, for the tests.
+std::string utf16(const std::string& utf8, const char* name) {
+  UErrorCode err = U_ZERO_ERROR;
+  std::string out(utf8.size() * 4 + 8, '\0');
+  const int32_t n = ucnv_convert(name, "UTF-8", out.data(), static_cast<int32_t>(out.size()), utf8.data(),
+                                 static_cast<int32_t>(utf8.size()), &err);
+  EXPECT_TRUE(U_SUCCESS(err)) << u_errorName(err);
+  out.resize(static_cast<std::size_t>(n));
+  return out;
+}
+
+// Excel's "Unicode text": UTF-16LE with a byte order mark, tab separated.
+TEST(Encoding, Utf16IsDetectedConvertedAndReadAsTabSeparated) {
+  const std::string text = "email\tnom\r\nzoe@example.org\tZo\xC3\xA9 \xF0\x9F\x8C\xBB\r\n";
+  const std::string le = "\xFF\xFE" + utf16(text, "UTF-16LE");
+  const std::string be_no_bom = utf16(text, "UTF-16BE");
+  EXPECT_EQ(detect_encoding(le), Encoding::utf16le);
+  EXPECT_EQ(detect_encoding(le.substr(2)), Encoding::utf16le) << "without its byte order mark";
+  EXPECT_EQ(detect_encoding(be_no_bom), Encoding::utf16be);
+  EXPECT_EQ(detect_encoding("\xFE\xFF"), Encoding::utf16be);
+  EXPECT_EQ(detect_encoding(std::string("a\0b", 3)), Encoding::utf8) << "one stray NUL is no UTF-16";
+  EXPECT_EQ(convert(be_no_bom, Encoding::utf16be), text);
+
+  std::istringstream src(le);
+  auto input = Utf8Input::open(src, Encoding::utf16le);
+  ASSERT_TRUE(input);
+  CsvReader reader((*input)->stream());
+  auto header = reader.next();
+  ASSERT_TRUE(header && *header);
+  EXPECT_EQ((*header)->fields, (std::vector<std::string>{"email", "nom"})) << "the byte order mark is not a header";
+  EXPECT_EQ(reader.delimiter(), '\t');
+  auto row = reader.next();
+  ASSERT_TRUE(row && *row);
+  EXPECT_EQ((*row)->fields, (std::vector<std::string>{"zoe@example.org", "Zo\xC3\xA9 \xF0\x9F\x8C\xBB"}));
 }
 
 TEST(Encoding, CsvReadThroughTheConverter) {

@@ -166,6 +166,32 @@ TEST(Import, AWindows1252CiviCrmFileWithADryRunAndAReport) {
       << show.out;
 }
 
+// Excel's "Texte Unicode" save: UTF-16LE with a byte order mark, tabs
+// between the cells; found as such without --encoding.
+TEST(Import, AnExcelUnicodeTextFileIsReadWithoutBeingNamed) {
+  Instance in;
+  const auto file = in.dir.path() / "contacts.txt";
+  {
+    const std::u16string text =
+        u"\uFEFFemail\tpr\u00E9nom\tnom\r\n"
+        u"ysaline.querne@exemple.org\tYsaline\tQu\u00E9rn\u00E9\r\n"
+        u"theo.paix@exemple.org\tTh\u00E9o\tPaix\r\n";
+    std::ofstream out(file, std::ios::binary);
+    for (const char16_t u : text) {  // little-endian, whatever the machine
+      out.put(static_cast<char>(u & 0xFF));
+      out.put(static_cast<char>(u >> 8));
+    }
+  }
+  auto r = run_rempart({"supporters", "import", file.string(), "--config", in.config.string(), "--no-progress",
+                        "--map", "given_name=prénom,family_name=nom"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("(utf-16le)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("2 rows: 2 imported (2 new"), std::string::npos) << r.out;
+  auto show = run_rempart({"supporters", "show", "--config", in.config.string(), "--email",
+                           "ysaline.querne@exemple.org", "--reason", "test", "--json"});
+  EXPECT_NE(show.out.find("\"family_name\":\"Quérné\""), std::string::npos) << show.out;
+}
+
 // The size of the import's transactions changes how often it commits, not
 // what lands: a duplicate one transaction later still merges, one two
 // transactions later is already known; nonsense sizes are refused before
