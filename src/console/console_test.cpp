@@ -296,6 +296,19 @@ TEST_F(ConsoleTest, SignInThenMaskedListThenRevealOneField) {
   EXPECT_NE(shown.body().find(kPeople[0].email), std::string::npos);
   EXPECT_EQ(shown.body().find(kPeople[0].phone), std::string::npos);  // only the field asked for
 
+  // A name and a phone together, in one form with one reason.
+  shown = form("/supporters/" + ids_[0] + "/reveal",
+               "csrf=" + s->csrf + "&kind=name&kind=phone&reason=phone+bank", &*s);
+  ASSERT_EQ(shown.result(), bhttp::status::ok);
+  EXPECT_NE(shown.body().find(kPeople[0].phone), std::string::npos);
+  EXPECT_NE(shown.body().find(kPeople[0].given), std::string::npos);
+  EXPECT_EQ(shown.body().find(kPeople[0].email), std::string::npos);
+  // None ticked: the record again with a word, nothing revealed.
+  shown = form("/supporters/" + ids_[0] + "/reveal", "csrf=" + s->csrf + "&reason=phone+bank", &*s);
+  ASSERT_EQ(shown.result(), bhttp::status::ok);
+  EXPECT_NE(shown.body().find("Tick the fields to reveal."), std::string::npos);
+  expect_no_pii(shown.body());
+
   bool revealed = false;
   for (const auto& [action, details] : audit_actions()) {
     if (action == "supporter.reveal" && details.find("call back") != std::string::npos) revealed = true;

@@ -205,6 +205,7 @@ std::string record_page(const Viewer& v, const services::MaskedSupporter& s,
   };
   std::string b = notice_html(message);
   b += "<dl class=\"record\">";
+  std::string choices;  // a checkbox per masked field that can be revealed
   const struct {
     services::FieldKind kind;
     const char* label;
@@ -230,18 +231,15 @@ std::string record_page(const Viewer& v, const services::MaskedSupporter& s,
       b += "<span data-field=\"" + kind + "\">" + (r.masked.empty() ? std::string("(none)") : esc(r.masked)) +
            "</span>";
       if (can_reveal && !r.masked.empty()) {
-        b += "<form method=\"post\" action=\"/supporters/" + esc(s.id) + "/reveal\" class=\"reveal\">" +
-             csrf_field(v) + "<input type=\"hidden\" name=\"kind\" value=\"" + kind + "\">"
-             "<label for=\"reason-" + kind + "\">Reason</label><input id=\"reason-" + kind +
-             "\" name=\"reason\" required maxlength=\"200\" placeholder=\"why you need it\">"
-             "<button type=\"submit\" aria-label=\"Reveal " + std::string(r.label) + "\">Reveal</button></form>";
+        choices += "<label><input type=\"checkbox\" name=\"kind\" value=\"" + kind + "\"> " + r.label + "</label>";
       }
     }
     b += "</dd>";
   }
   b += "<dt>Country</dt><dd>" + (s.country.empty() ? std::string("—") : esc(s.country)) + "</dd>";
-  b += "<dt>Consent</dt><dd>e-mail: " + std::string(s.consent_email ? "yes" : "no") +
-       ", text messages: " + (s.consent_sms ? "yes" : "no") + "</dd>";
+  const auto consent = [](bool yes, bool refused) { return yes ? "yes" : refused ? "no" : "not asked"; };
+  b += "<dt>Consent</dt><dd>e-mail: " + std::string(consent(s.consent_email, s.consent_email_refused)) +
+       ", text messages: " + consent(s.consent_sms, s.consent_sms_refused) + "</dd>";
   b += "<dt>Added</dt><dd>" + when(s.created_at) + "</dd><dt>Updated</dt><dd>" + when(s.updated_at) + "</dd>";
   b += "<dt>Tags</dt><dd><ul class=\"tags\">";
   for (const auto& t : s.tags) {
@@ -261,6 +259,15 @@ std::string record_page(const Viewer& v, const services::MaskedSupporter& s,
          "<button type=\"submit\">Add</button></form>";
   }
   b += "</dd></dl>";
+  // One form for every field: a caller reveals a name and a phone together,
+  // with one reason, in one audit entry.
+  if (!choices.empty()) {
+    b += "<form method=\"post\" action=\"/supporters/" + esc(s.id) + "/reveal\" class=\"stack\">" + csrf_field(v) +
+         "<fieldset><legend>Reveal</legend>" + choices + "</fieldset><label for=\"reveal-reason\">Reason</label>"
+         "<input id=\"reveal-reason\" name=\"reason\" required maxlength=\"200\" placeholder=\"why you need it\">"
+         "<button type=\"submit\">Reveal</button><p class=\"hint\">Each revealed field counts against your budget "
+         "and is recorded in the audit log with your reason.</p></form>";
+  }
   b += "<p class=\"hint\">Record id <code>" + esc(s.id) + "</code></p>";
   return document(&v, "Supporter", b);
 }

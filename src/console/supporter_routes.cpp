@@ -9,12 +9,16 @@ namespace rempart::console::detail {
 
 namespace {
 
+const char* state(bool yes, bool refused) { return yes ? "yes" : refused ? "no" : "unknown"; }
+
 nlohmann::json to_json(const services::MaskedSupporter& m) {
   return {{"id", m.id},           {"name", m.name},
           {"email", m.email},     {"phone", m.phone},
           {"street", m.street},   {"postal_code", m.postal_code}, {"locality", m.locality},
           {"country", m.country}, {"tags", m.tags},
           {"consent_email", m.consent_email}, {"consent_sms", m.consent_sms},
+          {"consent_state", {{"email", state(m.consent_email, m.consent_email_refused)},
+                             {"sms", state(m.consent_sms, m.consent_sms_refused)}}},
           {"created_at", m.created_at}, {"updated_at", m.updated_at}};
 }
 
@@ -106,10 +110,14 @@ Response post_reveal(Call& c) {
     }
     reason = c.body["reason"].get<std::string>();
   } else {
-    auto k = services::parse_field_kind(c.form.get("kind").value_or(""));
-    if (!k) return problem(c, problem_of(Errc::invalid_input));
-    kinds.push_back(*k);
+    for (const auto& [name, value] : c.form.pairs) {
+      if (name != "kind") continue;
+      auto k = services::parse_field_kind(value);
+      if (!k) return problem(c, problem_of(Errc::invalid_input));
+      kinds.push_back(*k);
+    }
     reason = c.form.get("reason").value_or("");
+    if (kinds.empty()) return show_record(c, {}, "Tick the fields to reveal.");
   }
   auto shown = c.w.directory->reveal(c.asker(), c.params.at(0), kinds, reason);
   if (!shown) {

@@ -95,6 +95,8 @@ MaskedSupporter mask(const store::SupporterRow& row, const core::Person& p, std:
   m.tags = std::move(tags);
   m.consent_email = row.consent_email_at.has_value();
   m.consent_sms = row.consent_sms_at.has_value();
+  m.consent_email_refused = row.consent_email_refused_at.has_value();
+  m.consent_sms_refused = row.consent_sms_refused_at.has_value();
   m.created_at = row.created_at;
   m.updated_at = row.updated_at;
   return m;

@@ -63,8 +63,10 @@ struct MaskedSupporter {
                             // at least one character is always hidden)
   std::string country;      // ISO code as stored (not identifying)
   std::vector<std::string> tags;
-  bool consent_email = false;
+  bool consent_email = false;          // agreed
   bool consent_sms = false;
+  bool consent_email_refused = false;  // refused or withdrawn (neither: never asked)
+  bool consent_sms_refused = false;
   std::int64_t created_at = 0;  // unix seconds
   std::int64_t updated_at = 0;
 };
