@@ -53,11 +53,12 @@ bool looks_like_id(const std::string& s) {
 
 std::string value_html(const AuditView& a, const nlohmann::json& v, int depth);
 
-// An object's members as labelled values: one line each, wrapping.
+// An object's members as labelled values: one line each ("reason: …", the
+// colon in the text so that it is read and copied too), wrapping.
 std::string members_html(const AuditView& a, const nlohmann::json& obj, int depth) {
   std::string s = "<dl class=\"kv\">";
   for (const auto& [k, v] : obj.items()) {
-    s += "<div><dt>" + esc(k) + "</dt><dd>" + value_html(a, v, depth + 1) + "</dd></div>";
+    s += "<div><dt>" + esc(k) + ":</dt> <dd>" + value_html(a, v, depth + 1) + "</dd></div>";
   }
   return s + "</dl>";
 }

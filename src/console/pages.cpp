@@ -354,11 +354,13 @@ ul.cards{list-style:none;padding:0;margin:0}ul.cards>li{border-bottom:1px solid 
 .visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
 .skip{position:absolute;left:-999px}.skip:focus{left:1rem;top:1rem;background:var(--bg);padding:.5rem}
 table.entries{display:table}table.entries code{word-break:break-all}table.entries td[data-label=When]{white-space:nowrap}
-dl.kv{margin:0}dl.kv dt,dl.kv dd{display:inline;margin:0}dl.kv dt{color:var(--muted)}dl.kv dt::after{content:": "}dl.kv dd{overflow-wrap:anywhere}dl.kv dl.kv{padding-left:1rem}
+table.entries td[data-label=Actor] code{word-break:normal}
+dl.kv{margin:0}dl.kv dt,dl.kv dd{display:inline;margin:0}dl.kv dt{color:var(--muted)}dl.kv dd{overflow-wrap:anywhere}dl.kv dl.kv{padding-left:1rem}
 @media (max-width:40rem){dl.record{grid-template-columns:1fr}main{padding:.5rem}
 table.entries,table.entries tbody,table.entries tr,table.entries td{display:block}table.entries thead{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
 table.entries tr{border-bottom:1px solid var(--line);padding:.4rem 0}table.entries td{border:0;padding:.1rem 0}table.entries td:empty{display:none}
-table.entries td::before{content:attr(data-label) ": ";color:var(--muted)}table.entries td[data-label=When]{white-space:normal}}
+table.entries td::before{content:attr(data-label) ": ";color:var(--muted)}table.entries td[data-label=When]{white-space:normal}
+table.entries td[data-label=Actor] code{word-break:break-all}table.entries dl.kv{padding-left:.8rem;border-left:2px solid var(--line)}}
 )css";
 }
 
