@@ -23,6 +23,7 @@
 #include "audit/chain.hpp"
 #include "audit/verify.hpp"
 #include "auth/totp.hpp"
+#include "console/pages.hpp"
 #include "core/person.hpp"
 #include "core/urlencoded.hpp"
 #include "guard/alerts.hpp"
@@ -1272,6 +1273,72 @@ TEST_F(ConsoleTlsTest, CookieIsHostPrefixedAndSecureAndHstsIsSent) {
   // The plain-HTTP cookie name is not accepted over TLS.
   Session plain{"rempart_session=" + set.substr(set.find('=') + 1, set.find(';') - set.find('=') - 1), ""};
   EXPECT_EQ(send(req(verb::get, "/api/v1/me", &plain)).result(), bhttp::status::unauthorized);
+}
+
+// The page alone (a pure function): details of every shape read as labelled
+// values, long lists cut with a count, account ids by name, text that is not
+// a JSON object shown as stored, everything escaped.
+TEST(AuditPage, DetailsOfEveryShapeReadAsLabelledValues) {
+  const std::string camille_id = "0c8aa8" + std::string(26, '1');
+  AuditView a;
+  audit::VerifyReport report;
+  report.last_seq = report.covered_seq = 3;
+  report.entries = 3;
+  a.verify = &report;
+  a.names = {{"account:" + camille_id, "camille"}};
+  nlohmann::json records = nlohmann::json::array();
+  for (int i = 0; i < 25; ++i) records.push_back(std::string(32, static_cast<char>('a' + i % 6)));
+  store::AuditEntryRow export_entry;
+  export_entry.seq = 3;
+  export_entry.actor = "account:" + camille_id;
+  export_entry.action = "supporter.export";
+  export_entry.details =
+      nlohmann::json{{"records", records}, {"fields", {"email", "phone"}}, {"approved", true}}.dump();
+  store::AuditEntryRow approval;
+  approval.seq = 2;
+  approval.actor = "operator:alice";
+  approval.action = "privilege.approve";
+  approval.details = nlohmann::json{{"requester_id", camille_id},
+                                    {"applied", {{"role", "admin"}, {"previous", {{"role", "organiser"}}}}},
+                                    {"note", "<b>&"}}
+                         .dump();
+  store::AuditEntryRow odd;
+  odd.seq = 1;
+  odd.actor = "token:7";
+  odd.action = "x.y";
+  odd.details = "not json <i>";
+  a.entries = {export_entry, approval, odd};
+  const std::string page = audit_page(Viewer{"aude", auth::Role::auditor, "csrf"}, a);
+
+  EXPECT_NE(page.find("<a href=\"/audit?actor=camille\" title=\"account:" + camille_id + "\">camille</a>"),
+            std::string::npos);
+  EXPECT_NE(page.find("<dt>fields:</dt> <dd>email, phone</dd>"), std::string::npos);
+  EXPECT_NE(page.find("<dt>approved:</dt> <dd>yes</dd>"), std::string::npos);
+  EXPECT_NE(page.find(", … and 15 more</dd>"), std::string::npos);
+  EXPECT_NE(page.find("<dt>records:</dt> <dd><code>" + std::string(32, 'a') + "</code>, <code>" +
+                      std::string(32, 'b') + "</code>, <code>"),
+            std::string::npos)
+      << "the list in its stored order";
+  EXPECT_NE(page.find("<dt>requester_id:</dt> <dd><span title=\"" + camille_id + "\">camille</span></dd>"),
+            std::string::npos);
+  EXPECT_NE(page.find("<dt>applied:</dt> <dd><dl class=\"kv\"><div><dt>previous:</dt> <dd><dl class=\"kv\"><div>"
+                      "<dt>role:</dt> <dd>organiser</dd></div></dl></dd></div><div><dt>role:</dt> <dd>admin</dd>"),
+            std::string::npos);
+  EXPECT_NE(page.find("<dt>note:</dt> <dd>&lt;b&gt;&amp;</dd>"), std::string::npos);
+  EXPECT_NE(page.find("<code>not json &lt;i&gt;</code>"), std::string::npos);
+  EXPECT_NE(page.find("<code>token:7</code>"), std::string::npos);
+  EXPECT_NE(page.find("<code>operator:alice</code>"), std::string::npos);
+  EXPECT_EQ(page.find("<b>"), std::string::npos);
+  EXPECT_EQ(page.find("<script"), std::string::npos);
+
+  // A refused filter: the notice and the form, nothing else.
+  AuditView refused;
+  refused.actor = "nobody";
+  refused.notice = "No account has that name.";
+  const std::string r = audit_page(Viewer{"aude", auth::Role::auditor, "csrf"}, refused);
+  EXPECT_NE(r.find("<p class=\"notice\" role=\"status\">No account has that name.</p>"), std::string::npos);
+  EXPECT_NE(r.find("value=\"nobody\""), std::string::npos);
+  EXPECT_EQ(r.find("<table"), std::string::npos);
 }
 
 }  // namespace
