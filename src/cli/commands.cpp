@@ -35,6 +35,7 @@
 #include "http/intake_routes.hpp"
 #include "http/server.hpp"
 #include "console/console.hpp"
+#include "services/audit_reader.hpp"
 #include "services/directory.hpp"
 #include "services/folder.hpp"
 #include "services/importer.hpp"
@@ -552,6 +553,25 @@ std::string printable(const std::string& v) {
   return out;
 }
 
+// The actor an --actor option names (services::resolve_audit_actor), or the
+// refusal as a usage error naming the option, never the text given unless
+// it is a valid account name.
+Result<std::string> actor_option(store::KeeperStore& st, const std::string& given) {
+  auto r = services::resolve_audit_actor(st, given);
+  if (r || r.error().code != Errc::invalid_input) return r;
+  if (r.error().internal == services::kAuditActorUnknown) {
+    return fail(Errc::invalid_input, "--actor: no account is named '" + given +
+                                         "' (give an account name, or the actor as the log writes it: "
+                                         "account:<id>, token:<n>, operator:<user>, keeper)");
+  }
+  if (r.error().internal == services::kAuditActorInvalid) {
+    return fail(Errc::invalid_input,
+                "--actor must be an account name ([a-z0-9._-]{1,64}) or the actor as the log writes it "
+                "(account:<id>, token:<n>, operator:<user>, keeper)");
+  }
+  return r;
+}
+
 }  // namespace
 
 int run_audit_verify(const AuditVerifyArgs& a) {
@@ -617,7 +637,15 @@ int run_audit_query(const AuditQueryArgs& a) {
   if (!w) return report(w.error());
   auto k = open_keeper(a.config);
   if (!k) return report(k.error());
-  store::AuditFilter f{a.actor, a.action, a.record, w->first, w->second};
+  auto actor = actor_option(*k->store, a.actor);
+  if (!actor) return report(actor.error());
+  auto names = services::account_names(*k->store);
+  if (!names) return report(names.error());
+  const auto name_of = [&](const std::string& who) -> const std::string* {
+    const auto it = names->find(who);
+    return it == names->end() ? nullptr : &it->second;
+  };
+  store::AuditFilter f{*actor, a.action, a.record, w->first, w->second};
   if (a.format == "csv") std::cout << "seq,time,actor,action,client,subject,details\n";
   if (a.format == "table") {
     std::cout << std::left << std::setw(8) << "seq" << "  " << std::setw(27) << "time" << "  " << std::setw(24)
@@ -629,6 +657,8 @@ int run_audit_query(const AuditQueryArgs& a) {
       nlohmann::json j = {{"seq", e.seq},         {"time", format_time(e.at)}, {"at_us", e.at},
                           {"actor", e.actor},     {"action", e.action},        {"client", e.client},
                           {"subject", e.subject}, {"key_version", e.key_version}};
+      const auto* name = name_of(e.actor);
+      j["actor_name"] = name ? nlohmann::json(*name) : nlohmann::json(nullptr);
       auto d = nlohmann::json::parse(e.details, nullptr, false);
       j["details"] = d.is_discarded() ? nlohmann::json(e.details) : d;
       std::cout << j.dump(-1, ' ', true, nlohmann::json::error_handler_t::replace) << "\n";
@@ -637,7 +667,8 @@ int run_audit_query(const AuditQueryArgs& a) {
                 << csv_cell(e.client) << "," << csv_cell(e.subject) << "," << csv_cell(e.details) << "\n";
     } else {
       std::cout << std::left << std::setw(8) << e.seq << "  " << std::setw(27) << format_time(e.at) << "  "
-                << std::setw(24) << printable(e.actor) << "  " << std::setw(22) << printable(e.action) << "  "
+                << std::setw(24) << printable(name_of(e.actor) ? *name_of(e.actor) : e.actor) << "  "
+                << std::setw(22) << printable(e.action) << "  "
                 << std::setw(32) << printable(e.subject) << "  " << printable(e.details) << "\n";
     }
     ++n;
@@ -653,8 +684,7 @@ int run_audit_blast_radius(const AuditBlastArgs& a) {
     std::cerr << "rempart: give --actor or --token, not both\n";
     return 2;
   }
-  const std::string actor = !a.token.empty() ? "token:" + a.token : a.actor;
-  if (actor.empty() && a.since.empty() && a.session.empty()) {
+  if (a.token.empty() && a.actor.empty() && a.since.empty() && a.session.empty()) {
     std::cerr << "rempart: give --actor, --token, --session or --since\n";
     return 2;
   }
@@ -662,6 +692,12 @@ int run_audit_blast_radius(const AuditBlastArgs& a) {
   if (!w) return report(w.error());
   auto k = open_keeper(a.config);
   if (!k) return report(k.error());
+  std::string actor = "token:" + a.token;
+  if (a.token.empty()) {
+    auto named = actor_option(*k->store, a.actor);
+    if (!named) return report(named.error());
+    actor = std::move(*named);
+  }
   const auto started = std::chrono::steady_clock::now();
   auto b = audit::blast_radius(*k->store, {actor, w->first, w->second, a.session});
   if (!b) return report(b.error());

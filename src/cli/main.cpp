@@ -93,7 +93,9 @@ int main(int argc, char** argv) {
 
   AuditQueryArgs query;
   auto* query_cmd = aud->add_subcommand("query", "List audit entries");
-  query_cmd->add_option("--actor", query.actor, "e.g. keeper, operator:alice, account:ID, token:ID");
+  query_cmd->add_option("--actor", query.actor,
+                        "An account name (camille), or as the log writes it: keeper, operator:alice, account:ID, "
+                        "token:ID");
   query_cmd->add_option("--action", query.action, "e.g. supporter.reveal");
   query_cmd->add_option("--since", query.since, "From (inclusive): unix seconds or YYYY-MM-DD[THH:MM[:SS]][Z], UTC");
   query_cmd->add_option("--until", query.until, "To (exclusive), same forms");
@@ -106,7 +108,7 @@ int main(int argc, char** argv) {
   AuditBlastArgs blast;
   auto* blast_cmd = aud->add_subcommand("blast-radius",
                                         "Supporters whose data an actor or a time window revealed, exported or listed");
-  blast_cmd->add_option("--actor", blast.actor, "Whose accesses");
+  blast_cmd->add_option("--actor", blast.actor, "Whose accesses: an account name, or as the log writes it");
   blast_cmd->add_option("--token", blast.token, "An API token's accesses (actor token:ID)");
   blast_cmd->add_option("--session", blast.session,
                         "One console session's accesses (the label shown in alerts and in entries' details)");

@@ -23,6 +23,7 @@
 #include "audit/chain.hpp"
 #include "audit/verify.hpp"
 #include "auth/totp.hpp"
+#include "console/pages.hpp"
 #include "core/person.hpp"
 #include "core/urlencoded.hpp"
 #include "guard/alerts.hpp"
@@ -572,6 +573,8 @@ TEST_F(ConsoleTest, RoleMatrix) {
        R"({"fields":["name"],"reason":"matrix"})", true},
       {verb::post, "/api/v1/supporters/" + id + "/tags", auth::Action::tags, R"({"remove":["matrix"]})", true},
       {verb::get, "/api/v1/tags", auth::Action::list_masked, "", true},
+      {verb::get, "/api/v1/audit", auth::Action::read_audit, "", true},
+      {verb::post, "/api/v1/audit/verify", auth::Action::read_audit, R"({"actor":"","action":""})", true},
   };
   add("target", auth::Role::viewer);
   for (const auto role : auth::kAllRoles) {
@@ -647,6 +650,10 @@ TEST_F(ConsoleTest, ApiTokenScopes) {
   auto shown = call(auth::Scope::reveal, verb::post, "/api/v1/supporters/" + id + "/reveal", reveal);
   ASSERT_EQ(shown.result(), bhttp::status::ok);
   EXPECT_EQ(nlohmann::json::parse(shown.body())["fields"]["email"], kPeople[2].email);
+  // No token reads the audit log.
+  for (const auto scope : auth::kAllScopes) {
+    EXPECT_EQ(call(scope, verb::get, "/api/v1/audit").result(), bhttp::status::forbidden);
+  }
   // No token manages anything, and pages do not take tokens.
   auto pages = make_request(verb::get, "/accounts");
   pages.set(bhttp::field::authorization, "Bearer " + tokens[auth::Scope::reveal]);
@@ -966,6 +973,154 @@ TEST_F(ConsoleTest, AuditorSeesTheLogAndNoPersonalData) {
   EXPECT_NE(send(req(verb::get, "/audit", &*s)).body().find("does not verify"), std::string::npos);
 }
 
+// The log read by people: actors by account name, details as labelled
+// values, a filter by name (page and API), and a name nobody has refused
+// without reading or recording anything.
+TEST_F(ConsoleTest, AuditorReadsActorsByNameAndFiltersByAccountName) {
+  auto ce = add("camille", auth::Role::organiser);
+  const std::string camille = "account:" + ce.account_id;
+  auto cs = login("camille", ce);
+  ASSERT_TRUE(cs);
+  auto shown = req(verb::post, "/api/v1/supporters/" + ids_[0] + "/reveal", &*cs,
+                   R"({"fields":["email"],"reason":"checking a bounce"})", "application/json");
+  shown.set("X-CSRF-Token", cs->csrf);
+  ASSERT_EQ(send(shown).result(), bhttp::status::ok);
+  auto ae = add("aud", auth::Role::auditor);
+  auto s = login("aud", ae);
+  ASSERT_TRUE(s);
+  const auto entry_count = [&] {
+    std::size_t n = 0;
+    EXPECT_TRUE(store_->scan_audit(1, [&](const store::AuditEntryRow&) {
+      ++n;
+      return true;
+    }));
+    return n;
+  };
+  const auto actors_shown = [](const std::string& body) {
+    std::vector<std::string> out;
+    static const std::regex re("<td data-label=\"Actor\">(.*?)</td>");
+    for (std::sregex_iterator it(body.begin(), body.end(), re), end; it != end; ++it) out.push_back((*it)[1].str());
+    return out;
+  };
+  const std::string camille_link = "<a href=\"/audit?actor=camille\" title=\"" + camille + "\">camille</a>";
+
+  // Unfiltered: actors by name, details as labelled values, no raw JSON.
+  auto page = send(req(verb::get, "/audit", &*s));
+  ASSERT_EQ(page.result(), bhttp::status::ok);
+  const std::string body = page.body();
+  EXPECT_NE(body.find(camille_link), std::string::npos);
+  EXPECT_NE(body.find("<dt>reason:</dt> <dd>checking a bounce</dd>"), std::string::npos);
+  EXPECT_NE(body.find("<dt>fields:</dt> <dd>email</dd>"), std::string::npos);
+  EXPECT_EQ(body.find("{&quot;"), std::string::npos) << "details are not shown as JSON text";
+  EXPECT_NE(body.find("<datalist id=\"account-names\">"), std::string::npos);
+  EXPECT_NE(body.find("<option value=\"camille\">"), std::string::npos);
+  EXPECT_EQ(body.find("<script"), std::string::npos);
+  expect_no_pii(body);
+
+  // By name and by id: camille's entries only, the same ones.
+  const std::size_t before = entry_count();
+  auto by_name = send(req(verb::get, "/audit?actor=camille&action=", &*s));
+  ASSERT_EQ(by_name.result(), bhttp::status::ok);
+  const auto named = actors_shown(by_name.body());
+  ASSERT_GE(named.size(), 2u);  // the sign-in and the reveal, at least
+  for (const auto& a : named) EXPECT_EQ(a, camille_link);
+  EXPECT_NE(by_name.body().find("<h2>Blast radius of camille</h2>"), std::string::npos);
+  EXPECT_NE(by_name.body().find("value=\"camille\""), std::string::npos);
+  auto by_id = send(req(verb::get, "/audit?actor=" + core::form_encode(camille), &*s));
+  ASSERT_EQ(by_id.result(), bhttp::status::ok);
+  EXPECT_EQ(actors_shown(by_id.body()), named);
+  auto with_action = send(req(verb::get, "/audit?actor=camille&action=supporter.reveal", &*s));
+  ASSERT_EQ(with_action.result(), bhttp::status::ok);
+  EXPECT_EQ(actors_shown(with_action.body()).size(), 1u);
+  EXPECT_EQ(entry_count(), before + 3);  // each reading recorded
+  {
+    std::string last;
+    ASSERT_TRUE(store_->scan_audit_newest({}, 1, [&](const store::AuditEntryRow& r) {
+      last = r.details;
+      return true;
+    }));
+    EXPECT_EQ(nlohmann::json::parse(last), (nlohmann::json{{"filter_actor", camille},
+                                                           {"filter_account", "camille"},
+                                                           {"filter_action", "supporter.reveal"},
+                                                           {"shown", 1}}));
+  }
+
+  // A name nobody has, and text that is no name: a clear refusal, the filter
+  // kept in the form (escaped), nothing read or recorded.
+  const std::size_t refused_from = entry_count();
+  auto unknown = send(req(verb::get, "/audit?actor=nobody", &*s));
+  EXPECT_EQ(unknown.result(), bhttp::status::bad_request);
+  EXPECT_NE(unknown.body().find("No account has that name."), std::string::npos);
+  EXPECT_NE(unknown.body().find("value=\"nobody\""), std::string::npos);
+  EXPECT_EQ(unknown.body().find("Chain verified"), std::string::npos);
+  auto hostile = send(req(verb::get, "/audit?actor=%3Cscript%3Ealert(1)%3C%2Fscript%3E", &*s));
+  EXPECT_EQ(hostile.result(), bhttp::status::bad_request);
+  EXPECT_NE(hostile.body().find("neither an account name"), std::string::npos);
+  EXPECT_EQ(hostile.body().find("<script>"), std::string::npos);
+  auto unknown_post = form("/audit/verify", "csrf=" + s->csrf + "&actor=nobody", &*s);
+  EXPECT_EQ(unknown_post.result(), bhttp::status::bad_request);
+  EXPECT_EQ(entry_count(), refused_from);
+
+  // The JSON API: the same filter, entries carrying the actor's name.
+  const auto api_pii_free = [&](const nlohmann::json& j) {
+    nlohmann::json copy = j;
+    for (auto& e : copy["entries"]) e.erase("at_us");  // microseconds may hold a postcode's digits
+    expect_no_pii(copy.dump());
+  };
+  auto api = send(req(verb::get, "/api/v1/audit?actor=camille", &*s));
+  ASSERT_EQ(api.result(), bhttp::status::ok) << api.body();
+  const auto j = nlohmann::json::parse(api.body());
+  EXPECT_EQ(j["filter"]["actor"], camille);
+  EXPECT_EQ(j["filter"]["actor_name"], "camille");
+  EXPECT_TRUE(j["chain"]["ok"].get<bool>());
+  ASSERT_EQ(j["entries"].size(), named.size());
+  bool saw_reveal = false;
+  for (const auto& e : j["entries"]) {
+    EXPECT_EQ(e["actor"], camille);
+    EXPECT_EQ(e["actor_name"], "camille");
+    EXPECT_TRUE(e["details"].is_object());
+    if (e["action"] == "supporter.reveal") {
+      saw_reveal = true;
+      EXPECT_EQ(e["details"]["reason"], "checking a bounce");
+      EXPECT_EQ(e["subject"], ids_[0]);
+    }
+  }
+  EXPECT_TRUE(saw_reveal);
+  EXPECT_TRUE(j.contains("blast_summary"));
+  api_pii_free(j);
+  auto all = nlohmann::json::parse(send(req(verb::get, "/api/v1/audit", &*s)).body());
+  bool operator_unnamed = true;
+  for (const auto& e : all["entries"]) {
+    if (e["actor"] == "operator:test") operator_unnamed = operator_unnamed && e["actor_name"].is_null();
+    if (e["actor"] == "account:" + ae.account_id) {
+      EXPECT_EQ(e["actor_name"], "aud");
+    }
+  }
+  EXPECT_TRUE(operator_unnamed);
+  api_pii_free(all);
+
+  auto whole = req(verb::post, "/api/v1/audit/verify", &*s, R"({"actor":"camille","action":"supporter.reveal"})",
+                   "application/json");
+  whole.set("X-CSRF-Token", s->csrf);
+  auto w = send(whole);
+  ASSERT_EQ(w.result(), bhttp::status::ok) << w.body();
+  const auto wj = nlohmann::json::parse(w.body());
+  EXPECT_TRUE(wj["chain"]["whole"].get<bool>());
+  EXPECT_EQ(wj["entries"].size(), 1u);
+
+  const std::size_t api_refused_from = entry_count();
+  auto api_unknown = send(req(verb::get, "/api/v1/audit?actor=nobody", &*s));
+  EXPECT_EQ(api_unknown.result(), bhttp::status::bad_request);
+  EXPECT_EQ(nlohmann::json::parse(api_unknown.body()), (nlohmann::json{{"error", "unknown_account"}}));
+  auto api_invalid = send(req(verb::get, "/api/v1/audit?actor=Camille%20D", &*s));
+  EXPECT_EQ(api_invalid.result(), bhttp::status::bad_request);
+  EXPECT_EQ(nlohmann::json::parse(api_invalid.body()), (nlohmann::json{{"error", "invalid_actor"}}));
+  auto not_text = req(verb::post, "/api/v1/audit/verify", &*s, R"({"actor":5})", "application/json");
+  not_text.set("X-CSRF-Token", s->csrf);
+  EXPECT_EQ(send(not_text).result(), bhttp::status::bad_request);
+  EXPECT_EQ(entry_count(), api_refused_from);
+}
+
 TEST_F(ConsoleTest, BadRequestsChangeNothingAndEchoNothing) {
   auto e = add("orga", auth::Role::organiser);
   auto s = login("orga", e);
@@ -1131,6 +1286,72 @@ TEST_F(ConsoleTlsTest, CookieIsHostPrefixedAndSecureAndHstsIsSent) {
   // The plain-HTTP cookie name is not accepted over TLS.
   Session plain{"rempart_session=" + set.substr(set.find('=') + 1, set.find(';') - set.find('=') - 1), ""};
   EXPECT_EQ(send(req(verb::get, "/api/v1/me", &plain)).result(), bhttp::status::unauthorized);
+}
+
+// The page alone (a pure function): details of every shape read as labelled
+// values, long lists cut with a count, account ids by name, text that is not
+// a JSON object shown as stored, everything escaped.
+TEST(AuditPage, DetailsOfEveryShapeReadAsLabelledValues) {
+  const std::string camille_id = "0c8aa8" + std::string(26, '1');
+  AuditView a;
+  audit::VerifyReport report;
+  report.last_seq = report.covered_seq = 3;
+  report.entries = 3;
+  a.verify = &report;
+  a.names = {{"account:" + camille_id, "camille"}};
+  nlohmann::json records = nlohmann::json::array();
+  for (int i = 0; i < 25; ++i) records.push_back(std::string(32, static_cast<char>('a' + i % 6)));
+  store::AuditEntryRow export_entry;
+  export_entry.seq = 3;
+  export_entry.actor = "account:" + camille_id;
+  export_entry.action = "supporter.export";
+  export_entry.details =
+      nlohmann::json{{"records", records}, {"fields", {"email", "phone"}}, {"approved", true}}.dump();
+  store::AuditEntryRow approval;
+  approval.seq = 2;
+  approval.actor = "operator:alice";
+  approval.action = "privilege.approve";
+  approval.details = nlohmann::json{{"requester_id", camille_id},
+                                    {"applied", {{"role", "admin"}, {"previous", {{"role", "organiser"}}}}},
+                                    {"note", "<b>&"}}
+                         .dump();
+  store::AuditEntryRow odd;
+  odd.seq = 1;
+  odd.actor = "token:7";
+  odd.action = "x.y";
+  odd.details = "not json <i>";
+  a.entries = {export_entry, approval, odd};
+  const std::string page = audit_page(Viewer{"aude", auth::Role::auditor, "csrf"}, a);
+
+  EXPECT_NE(page.find("<a href=\"/audit?actor=camille\" title=\"account:" + camille_id + "\">camille</a>"),
+            std::string::npos);
+  EXPECT_NE(page.find("<dt>fields:</dt> <dd>email, phone</dd>"), std::string::npos);
+  EXPECT_NE(page.find("<dt>approved:</dt> <dd>yes</dd>"), std::string::npos);
+  EXPECT_NE(page.find(", … and 15 more</dd>"), std::string::npos);
+  EXPECT_NE(page.find("<dt>records:</dt> <dd><code>" + std::string(32, 'a') + "</code>, <code>" +
+                      std::string(32, 'b') + "</code>, <code>"),
+            std::string::npos)
+      << "the list in its stored order";
+  EXPECT_NE(page.find("<dt>requester_id:</dt> <dd><span title=\"" + camille_id + "\">camille</span></dd>"),
+            std::string::npos);
+  EXPECT_NE(page.find("<dt>applied:</dt> <dd><dl class=\"kv\"><div><dt>previous:</dt> <dd><dl class=\"kv\"><div>"
+                      "<dt>role:</dt> <dd>organiser</dd></div></dl></dd></div><div><dt>role:</dt> <dd>admin</dd>"),
+            std::string::npos);
+  EXPECT_NE(page.find("<dt>note:</dt> <dd>&lt;b&gt;&amp;</dd>"), std::string::npos);
+  EXPECT_NE(page.find("<code>not json &lt;i&gt;</code>"), std::string::npos);
+  EXPECT_NE(page.find("<code>token:7</code>"), std::string::npos);
+  EXPECT_NE(page.find("<code>operator:alice</code>"), std::string::npos);
+  EXPECT_EQ(page.find("<b>"), std::string::npos);
+  EXPECT_EQ(page.find("<script"), std::string::npos);
+
+  // A refused filter: the notice and the form, nothing else.
+  AuditView refused;
+  refused.actor = "nobody";
+  refused.notice = "No account has that name.";
+  const std::string r = audit_page(Viewer{"aude", auth::Role::auditor, "csrf"}, refused);
+  EXPECT_NE(r.find("<p class=\"notice\" role=\"status\">No account has that name.</p>"), std::string::npos);
+  EXPECT_NE(r.find("value=\"nobody\""), std::string::npos);
+  EXPECT_EQ(r.find("<table"), std::string::npos);
 }
 
 }  // namespace

@@ -6,7 +6,6 @@
 #include <memory>
 #include <string>
 
-#include "audit/chain.hpp"
 #include "console/page_parts.hpp"
 #include "core/urlencoded.hpp"
 
@@ -344,75 +343,6 @@ std::string sessions_page(const Viewer& v, const auth::SessionInfo& s, const std
   return document(&v, "Your sessions", b);
 }
 
-namespace {
-
-std::string ago(std::int64_t seconds) {
-  if (seconds < 60) return "less than a minute ago";
-  if (seconds < 3600) return std::to_string(seconds / 60) + " min ago";
-  if (seconds < 86400) return std::to_string(seconds / 3600) + " h ago";
-  return std::to_string(seconds / 86400) + " days ago";
-}
-
-// What the chain's verification found, and how much of it this view read.
-std::string chain_status(const Viewer& v, const AuditView& a) {
-  const auto& r = *a.verify;
-  std::string b;
-  const std::string hidden = "<input type=\"hidden\" name=\"actor\" value=\"" + esc(a.actor) +
-                             "\"><input type=\"hidden\" name=\"action\" value=\"" + esc(a.action) + "\">";
-  if (!r.ok()) {
-    b += "<div class=\"alert\" role=\"alert\"><p><strong>The audit log does not verify:</strong> " +
-         std::to_string(r.fault_count) + (r.fault_count == 1 ? " fault" : " faults") + ", the first at entry " +
-         std::to_string(r.first() ? r.first()->seq : 0) +
-         ". Entries may have been edited, removed or rolled back. Keep this database as it is and follow the "
-         "incident procedure (docs/audit.md, \"When verification fails\").</p><ul>";
-    for (std::size_t i = 0; i < r.faults.size() && i < 10; ++i) b += "<li>" + esc(r.faults[i].reason) + "</li>";
-    if (r.fault_count > 10) b += "<li>… and " + std::to_string(r.fault_count - 10) + " more (rempart audit verify)</li>";
-    b += "</ul></div>";
-    return b;
-  }
-  b += "<div class=\"ok\" role=\"status\"><p><strong>Chain verified</strong> through entry " +
-       std::to_string(r.last_seq) + ", signed up to entry " + std::to_string(r.covered_seq) +
-       (r.file_read ? " (outside checkpoint file read)." : " (no outside checkpoint file configured).") + "</p><p>";
-  if (r.whole()) {
-    b += "All " + std::to_string(r.entries) + " entries were read for this view.";
-  } else {
-    b += r.entries == 0 ? std::string("No entry since the last check.")
-                        : "Entries " + std::to_string(r.from_seq) + " to " + std::to_string(r.last_seq) +
-                              " were read for this view; the ones before were read in full " +
-                              (a.whole_at > 0 ? when(a.whole_at) + " (" + ago(a.now - a.whole_at) + ")" : "earlier") +
-                              ".";
-  }
-  b += "</p>" + button_form(v, "/audit/verify", "Verify the whole chain now", hidden) + "</div>";
-  return b;
-}
-
-}  // namespace
-
-std::string audit_page(const Viewer& v, const AuditView& a) {
-  std::string b;
-  if (a.verify) b += chain_status(v, a);
-  b += "<form method=\"get\" action=\"/audit\" class=\"filter\"><label for=\"actor\">Actor</label><input id=\"actor\" "
-       "name=\"actor\" maxlength=\"100\" value=\"" + esc(a.actor) + "\"><label for=\"action\">Action</label><input "
-       "id=\"action\" name=\"action\" maxlength=\"64\" value=\"" + esc(a.action) +
-       "\"><button type=\"submit\">Filter</button></form>";
-  if (a.blast) {
-    b += "<h2>Blast radius of " + esc(a.actor) + "</h2><p>" + esc(a.blast_summary) + "</p>";
-  }
-  // On a narrow screen each entry becomes a block of labelled lines
-  // (table.entries in the stylesheet) instead of a table to scroll sideways.
-  b += "<h2>Latest entries</h2><table class=\"entries\"><thead><tr><th scope=\"col\">#</th><th scope=\"col\">"
-       "When (UTC)</th><th scope=\"col\">Actor</th><th scope=\"col\">Action</th><th scope=\"col\">Subject</th>"
-       "<th scope=\"col\">Details</th></tr></thead><tbody>";
-  for (const auto& e : a.entries) {
-    b += "<tr><td data-label=\"Entry\">" + std::to_string(e.seq) + "</td><td data-label=\"When\">" + when(e.at / 1000000) +
-         "</td><td data-label=\"Actor\"><code>" + esc(e.actor) + "</code></td><td data-label=\"Action\">" +
-         esc(e.action) + "</td><td data-label=\"Subject\">" + (e.subject.empty() ? "" : "<code>" + esc(e.subject) + "</code>") +
-         "</td><td data-label=\"Details\"><code>" + esc(e.details) + "</code></td></tr>";
-  }
-  b += "</tbody></table>";
-  return document(&v, "Audit log", b);
-}
-
 std::string_view stylesheet() {
   return R"css(:root{color-scheme:light dark;--fg:#1b1b1f;--bg:#fbfbfd;--muted:#5d5d68;--accent:#8a1538;--line:#d7d7de}
 @media (prefers-color-scheme:dark){:root{--fg:#ececf1;--bg:#16161a;--muted:#a8a8b3;--accent:#ff7aa2;--line:#3a3a44}}
@@ -433,11 +363,14 @@ ul.cards{list-style:none;padding:0;margin:0}ul.cards>li{border-bottom:1px solid 
 .card-title{font-size:1.1rem;margin:0}ul.cards p{margin:.2rem 0}details form.stack{margin:.6rem 0}.qr{width:14rem;height:14rem}
 .visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
 .skip{position:absolute;left:-999px}.skip:focus{left:1rem;top:1rem;background:var(--bg);padding:.5rem}
-table.entries code{word-break:break-all}
+table.entries{display:table}table.entries code{word-break:break-all}table.entries td[data-label=When]{white-space:nowrap}
+table.entries td[data-label=Actor] code{word-break:normal}
+dl.kv{margin:0}dl.kv dt,dl.kv dd{display:inline;margin:0}dl.kv dt{color:var(--muted)}dl.kv dd{overflow-wrap:anywhere}dl.kv dl.kv{padding-left:1rem}
 @media (max-width:40rem){dl.record{grid-template-columns:1fr}main{padding:.5rem}
 table.entries,table.entries tbody,table.entries tr,table.entries td{display:block}table.entries thead{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
 table.entries tr{border-bottom:1px solid var(--line);padding:.4rem 0}table.entries td{border:0;padding:.1rem 0}table.entries td:empty{display:none}
-table.entries td::before{content:attr(data-label) ": ";color:var(--muted)}}
+table.entries td::before{content:attr(data-label) ": ";color:var(--muted)}table.entries td[data-label=When]{white-space:normal}
+table.entries td[data-label=Actor] code{word-break:break-all}table.entries dl.kv{padding-left:.8rem;border-left:2px solid var(--line)}}
 )css";
 }
 

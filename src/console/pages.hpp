@@ -2,6 +2,7 @@
 // HTML of the console pages. Every text from outside (stored values, names,
 // query parameters) goes through esc(); the page carries no script and no
 // inline style, so the CSP can forbid both. Pure functions; thread-safe.
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -66,14 +67,19 @@ std::string sessions_page(const Viewer& v, const auth::SessionInfo& s, const std
 std::string exports_page(const Viewer& v, const std::string& viewer_id, const std::vector<services::ExportRequest>& all,
                          const std::vector<services::TagCount>& tags, std::string_view notice);
 
+// The auditor's page (audit_pages.cpp). Without `verify` (a refused
+// filter) it shows the filter form and `notice` only.
 struct AuditView {
   const audit::VerifyReport* verify = nullptr;
   std::int64_t whole_at = 0;  // unix seconds of the last whole verification without a fault; 0: none
   std::int64_t now = 0;       // unix seconds
   std::vector<store::AuditEntryRow> entries;  // newest first
   std::string actor, action;                  // the filter as given
+  std::string actor_id;                       // the filter's actor as the log writes it, or ""
+  std::map<std::string, std::string> names;   // "account:<hex>" -> account name, for every account
   const audit::BlastRadius* blast = nullptr;  // when an actor was given
   std::string blast_summary;
+  std::string notice;  // why the filter was refused, or ""
 };
 std::string audit_page(const Viewer& v, const AuditView& a);
 

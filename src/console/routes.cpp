@@ -125,6 +125,8 @@ const RouteDef kRoutes[] = {
     {verb::post, "/api/v1/supporters/:id/reveal", Kind::api, Access::action, Action::reveal, post_reveal},
     {verb::post, "/api/v1/supporters/:id/tags", Kind::api, Access::action, Action::tags, post_tags},
     {verb::get, "/api/v1/tags", Kind::api, Access::action, Action::list_masked, get_tags},
+    {verb::get, "/api/v1/audit", Kind::api, Access::action, Action::read_audit, get_audit},
+    {verb::post, "/api/v1/audit/verify", Kind::api, Access::action, Action::read_audit, post_audit_verify},
 };
 
 // Matches `path` against a pattern; fills `params` with the :parts.

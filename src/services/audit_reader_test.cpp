@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "audit/chain.hpp"
+#include "auth/accounts.hpp"
 #include "services/test_support.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
@@ -32,6 +33,19 @@ std::vector<store::AuditEntryRow> all_entries(store::KeeperStore& st) {
     return true;
   }));
   return out;
+}
+
+// A console account of that name, as the auth layer stores it; returns its
+// actor ("account:<hex>").
+std::string add_account(store::KeeperStore& st, const std::string& name, std::uint8_t tag) {
+  store::AccountRow a;
+  a.id = store::Bytes(16, tag);
+  a.name = name;
+  a.role = "organiser";
+  a.created_at = a.updated_at = 1;
+  a.created_by = "operator:root";
+  EXPECT_TRUE(st.transact([&](store::KeeperTx& tx) { return tx.insert_account(a); }));
+  return auth::account_actor(audit::to_hex(a.id));
 }
 
 TEST(AuditReader, NewestMatchingEntriesFirstAtMostAHundredAndTheReadingRecorded) {
@@ -118,6 +132,83 @@ TEST(AuditReader, AWholeVerificationAskedForIsWholeAndRecordedAsSuch) {
   ASSERT_EQ(log.size(), 5u);
   EXPECT_EQ(nlohmann::json::parse(log.back().details),
             (nlohmann::json{{"filter_actor", ""}, {"filter_action", ""}, {"shown", 4}, {"whole", true}}));
+}
+
+TEST(AuditReader, AnActorGivenByAccountNameReadsThatAccountsEntriesAndEveryActorHasItsName) {
+  testing::Fixture fx;
+  const auto keys = fx.keeper_keys();
+  auto st = std::move(store::open_sqlite_keeper(fx.db).value());
+  const auto camille = add_account(*st, "camille", 0x0c);
+  const auto dom = add_account(*st, "dom", 0x0d);
+  write_entries(*st, keys, camille, audit::action::supporter_list, 3);
+  write_entries(*st, keys, dom, audit::action::supporter_list, 2);
+  write_entries(*st, keys, "operator:alice", audit::action::import_run, 1);
+
+  const Asker asker{"account:00112233445566778899aabbccddeeff", ""};
+  audit::ChainWatch watch(std::chrono::hours(1));
+  auto r = read_audit(*st, keys, watch, AuditReadFilter{"camille", ""}, "", false, asker);
+  ASSERT_TRUE(r) << r.error().internal;
+  EXPECT_EQ(r->actor, camille);
+  ASSERT_EQ(r->entries.size(), 3u);
+  for (const auto& e : r->entries) EXPECT_EQ(e.actor, camille);
+  ASSERT_TRUE(r->blast.has_value());
+  EXPECT_EQ(r->names, (std::map<std::string, std::string>{{camille, "camille"}, {dom, "dom"}}));
+
+  // The reading names the actor as the log writes it, and the name given.
+  const auto log = all_entries(*st);
+  ASSERT_EQ(log.size(), 7u);
+  EXPECT_EQ(nlohmann::json::parse(log.back().details),
+            (nlohmann::json{{"filter_actor", camille}, {"filter_account", "camille"}, {"filter_action", ""},
+                            {"shown", 3}}));
+
+  // The id form reads the same entries, and records no name.
+  auto by_id = read_audit(*st, keys, watch, AuditReadFilter{camille, ""}, "", false, asker);
+  ASSERT_TRUE(by_id) << by_id.error().internal;
+  EXPECT_EQ(by_id->entries.size(), 3u);
+  EXPECT_EQ(nlohmann::json::parse(all_entries(*st).back().details),
+            (nlohmann::json{{"filter_actor", camille}, {"filter_action", ""}, {"shown", 3}}));
+}
+
+TEST(AuditReader, AnUnknownOrMalformedActorIsRefusedAndNothingIsRecorded) {
+  testing::Fixture fx;
+  const auto keys = fx.keeper_keys();
+  auto st = std::move(store::open_sqlite_keeper(fx.db).value());
+  add_account(*st, "camille", 0x0c);
+  write_entries(*st, keys, "operator:alice", audit::action::import_run, 2);
+  const Asker asker{"account:00112233445566778899aabbccddeeff", ""};
+  audit::ChainWatch watch(std::chrono::hours(1));
+
+  auto unknown = read_audit(*st, keys, watch, AuditReadFilter{"nobody", ""}, "", false, asker);
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().code, Errc::invalid_input);
+  EXPECT_EQ(unknown.error().internal, kAuditActorUnknown);
+  EXPECT_EQ(unknown.error().internal.find("nobody"), std::string::npos);
+
+  const std::vector<std::string> bad_ones = {"Camille Dupont", "camille\n", "caMILLE", "x'; drop table accounts; --",
+                                            std::string(101, 'a') + ":"};
+  for (const auto& bad : bad_ones) {
+    auto r = read_audit(*st, keys, watch, AuditReadFilter{bad, ""}, "", false, asker);
+    ASSERT_FALSE(r) << bad;
+    EXPECT_EQ(r.error().code, Errc::invalid_input) << bad;
+    EXPECT_EQ(r.error().internal, kAuditActorInvalid) << bad;
+  }
+  EXPECT_EQ(all_entries(*st).size(), 2u);  // no reading recorded
+}
+
+TEST(AuditReader, ResolvingAnActorTakesTheLogsFormsAsTheyAreAndNamesByLookUp) {
+  testing::Fixture fx;
+  auto st = std::move(store::open_sqlite_keeper(fx.db).value());
+  const auto camille = add_account(*st, "camille", 0x0c);
+  EXPECT_EQ(resolve_audit_actor(*st, "").value(), "");
+  EXPECT_EQ(resolve_audit_actor(*st, "camille").value(), camille);
+  EXPECT_EQ(resolve_audit_actor(*st, camille).value(), camille);
+  EXPECT_EQ(resolve_audit_actor(*st, "token:3").value(), "token:3");
+  EXPECT_EQ(resolve_audit_actor(*st, "operator:alice").value(), "operator:alice");
+  EXPECT_EQ(resolve_audit_actor(*st, "keeper").value(), "keeper");
+  EXPECT_EQ(resolve_audit_actor(*st, "anonymous").value(), "anonymous");
+  EXPECT_EQ(resolve_audit_actor(*st, "dom").error().internal, kAuditActorUnknown);
+  EXPECT_EQ(resolve_audit_actor(*st, "tab\there:x").error().internal, kAuditActorInvalid);
+  EXPECT_EQ(account_names(*st).value(), (std::map<std::string, std::string>{{camille, "camille"}}));
 }
 
 }  // namespace

@@ -16,7 +16,8 @@ the earliest unused step inside the server's +-1 window (fresh_code).
 
 1. sqlmap with each account's session cookie (and the CSRF token as a fixed
    parameter, never tested) on every console input that reaches the store:
-   search (page and API), the masked list, reveal, tags, the audit filter,
+   search (page and API), the masked list, reveal, tags, the audit filter
+   (page, an actor as the log writes it and by account name; and the API),
    token creation, account creation and unlock requests, request approval,
    self-enrolment (signed out, GET and POST), and both sign-in steps
    unauthenticated (the code step gets a fresh `pending` id before each
@@ -211,6 +212,11 @@ def targets(c: Console) -> list[Target]:
         # The audit filter first, while the log is short: every GET /audit
         # verifies the whole chain.
         Target("audit", "GET", f"/audit?actor={audit_actor}&action=supporter.reveal", ["actor", "action"], "auditor"),
+        Target("audit-name", "GET", f"/audit?actor={quote(c.accounts['organiser'].name, safe='')}", ["actor"],
+               "auditor"),
+        Target("api-audit", "GET",
+               f"/api/v1/audit?actor={quote(c.accounts['organiser'].name, safe='')}&action=supporter.reveal",
+               ["actor", "action"], "auditor"),
         Target("search", "POST", "/search", ["kind", "q"], "organiser",
                f"kind=email&q={quote(SEED_EMAIL)}&csrf={csrf.get('organiser', '')}"),
         Target("api-search", "POST", "/api/v1/supporters/search", ["kind", "value"], "organiser",
@@ -410,9 +416,10 @@ def route_list(c: Console) -> list[tuple[str, str, str]]:
                   "/accounts/orga/disable", "/accounts/orga/role", "/accounts/orga/unlock", "/accounts/orga/reset-mfa",
                   "/accounts/orga/revoke-sessions", "/accounts/orga/budget", "/requests/1/approve",
                   "/requests/1/refuse", "/tokens", "/tokens/1/revoke", "/sessions/revoke", "/exports",
-                  "/exports/1/approve"]
-    api_get = ["/api/v1/me", "/api/v1/supporters", f"/api/v1/supporters/{rid}", "/api/v1/tags"]
-    api_post = ["/api/v1/supporters/search", f"/api/v1/supporters/{rid}/reveal", f"/api/v1/supporters/{rid}/tags"]
+                  "/exports/1/approve", "/audit/verify"]
+    api_get = ["/api/v1/me", "/api/v1/supporters", f"/api/v1/supporters/{rid}", "/api/v1/tags", "/api/v1/audit"]
+    api_post = ["/api/v1/supporters/search", f"/api/v1/supporters/{rid}/reveal", f"/api/v1/supporters/{rid}/tags",
+                "/api/v1/audit/verify"]
     return ([("GET", p, "page") for p in pages_get] + [("POST", p, "page") for p in pages_post] +
             [("GET", p, "api") for p in api_get] + [("POST", p, "api") for p in api_post])
 
@@ -450,7 +457,8 @@ def check_intake_token(c: Console) -> None:
              ("GET", f"/api/v1/supporters/{rid}", b""), ("GET", "/api/v1/tags", b""),
              ("POST", "/api/v1/supporters/search", json.dumps({"kind": "email", "value": SEED_EMAIL}).encode()),
              ("POST", f"/api/v1/supporters/{rid}/reveal", b'{"fields":["email"],"reason":"checking a bounce"}'),
-             ("POST", f"/api/v1/supporters/{rid}/tags", b'{"add":["intake-was-here"]}')]
+             ("POST", f"/api/v1/supporters/{rid}/tags", b'{"add":["intake-was-here"]}'),
+             ("GET", "/api/v1/audit", b""), ("POST", "/api/v1/audit/verify", b'{"actor":""}')]
     for method, path, body in reads:
         r = al.console_request(c.port, method, path, body, al.JSON_TYPE if body else None, headers=auth)
         if c.look(f"intake token {method} {path}", r, (403,)):

@@ -164,12 +164,13 @@ test('readable on a phone', async () => {
   await context.close();
 });
 
-test('an auditor on a phone: the chain verified, the whole of it on demand', async () => {
+test('an auditor on a phone: the chain verified, the whole of it on demand, the log read by name', async () => {
   const auditorSecret = addAccount(instance.config, 'aude', 'auditor', PASSWORD);
-  const context = await browser.newContext({ viewport: { width: 375, height: 740 }, isMobile: true });
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true });
   const page = await context.newPage();
   const problems = [];
   page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
+  page.on('pageerror', (e) => problems.push(String(e)));
   await page.goto(instance.consoleUrl + '/login');
   await page.getByLabel('Account name').fill('aude');
   await page.getByLabel('Password').fill(PASSWORD);
@@ -185,12 +186,55 @@ test('an auditor on a phone: the chain verified, the whole of it on demand', asy
   await page.getByRole('button', { name: 'Verify the whole chain now' }).click();
   const status = await page.textContent('[role=status]');
   assert.match(status, /All \d+ entries were read for this view\./);
+
+  // Filtered by camille's account name: her entries only, shown by name,
+  // the reveal's details as labelled values.
+  await page.getByLabel('Actor').fill('camille');
+  await page.getByRole('button', { name: 'Filter' }).click();
+  await page.waitForURL(/\/audit\?actor=camille/);
+  const actors = await page.$$eval('table.entries td[data-label=Actor]', (tds) => tds.map((t) => t.textContent));
+  assert.ok(actors.length >= 2, `camille's sign-in and reveal at least (${actors.length})`);
+  assert.deepEqual([...new Set(actors)], ['camille']);
+  const details = await page.$$eval('table.entries td[data-label=Details]', (tds) => tds.map((t) => t.innerText));
+  assert.ok(details.some((d) => /reason:\s*calling back about the rally/.test(d)), JSON.stringify(details));
+  assert.ok(details.every((d) => !d.includes('{"')), 'details are not JSON text');
+  assert.match(await page.textContent('main'), /Blast radius of camille/);
   const width = await page.evaluate(() => document.documentElement.scrollWidth);
   mkdirSync(screenshots, { recursive: true });
   writeFileSync(join(screenshots, 'console-audit-phone.png'), await page.screenshot({ fullPage: true }));
-  assert.ok(width <= 375, `no horizontal scrolling on a narrow screen (${width} px)`);
+  assert.ok(width <= 390, `no horizontal scrolling on a narrow screen (${width} px)`);
   const text = await page.textContent('main');
   for (const p of PEOPLE) for (const v of p.slice(2)) assert.ok(!text.includes(v), 'no personal data on the audit page');
+
   assert.deepEqual(problems, []);
+
+  // A name nobody has: said plainly (a 400, which the browser reports), the
+  // filter kept to correct.
+  await page.getByLabel('Actor').fill('nobody');
+  await page.getByRole('button', { name: 'Filter' }).click();
+  assert.match(await page.textContent('.notice'), /No account has that name/);
+  assert.deepEqual(problems.splice(0), ['Failed to load resource: the server responded with a status of 400 (Bad Request)']);
+  assert.equal(await page.getByLabel('Actor').inputValue(), 'nobody');
+  assert.equal(await page.$$eval('table.entries', (t) => t.length), 0);
+
+  // The same session on a desktop screen: the whole log, nothing cut at the
+  // right edge.
+  const wide = await browser.newContext({ viewport: { width: 1280, height: 900 },
+                                          storageState: await context.storageState() });
+  const desk = await wide.newPage();
+  desk.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
+  await desk.goto(instance.consoleUrl + '/audit');
+  const deskActors = await desk.$$eval('table.entries td[data-label=Actor]', (tds) => tds.map((t) => t.textContent));
+  assert.ok(deskActors.includes('camille') && deskActors.includes('aude'), JSON.stringify(deskActors));
+  assert.ok(deskActors.every((a) => !a.startsWith('account:')), 'accounts by name');
+  const overflow = await desk.evaluate(() => {
+    const t = document.querySelector('table.entries');
+    return { doc: document.documentElement.scrollWidth, table: t.scrollWidth, box: t.clientWidth };
+  });
+  assert.ok(overflow.doc <= 1280 && overflow.table <= overflow.box, JSON.stringify(overflow));
+  writeFileSync(join(screenshots, 'console-audit.png'), await desk.screenshot({ fullPage: true }));
+  assert.equal(await desk.$$eval('script', (s) => s.length), 0);
+  assert.deepEqual(problems, []);
+  await wide.close();
   await context.close();
 });

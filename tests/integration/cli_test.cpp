@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <fstream>
 #include <iterator>
+#include <regex>
 
 #include "integration/process.hpp"
 
@@ -278,6 +279,68 @@ TEST(Audit, ShowIsARecordedRevealAndTheLogVerifies) {
   EXPECT_NE(v.out.find("audit log OK"), std::string::npos) << v.out;
   EXPECT_NE(v.out.find("entries/s"), std::string::npos) << v.out;
   EXPECT_FALSE(read_file(checkpoints).empty()) << "each command signs what it wrote";
+}
+
+// `audit query --actor` takes an account's name as well as the actor as the
+// log writes it; a name nobody has is a usage error, not an empty answer.
+TEST(Audit, QueryTakesAnAccountNameAndRefusesOneNobodyHas) {
+  Instance in;
+  const auto cfg = in.config.string();
+  auto invite = run_rempart({"admin", "invite", "camille", "--role", "organiser", "--config", cfg});
+  ASSERT_EQ(invite.exit_code, 0) << invite.err;
+  {
+    // A failed sign-in is an entry whose actor is camille's account.
+    Server s({"serve", "--config", cfg}, in.dir.path() / "serve.log");
+    const auto port = s.wait_for_port(std::chrono::seconds(30), "console");
+    ASSERT_NE(port, 0) << s.log();
+    auto first = http_request(port, "POST", "/login", "application/x-www-form-urlencoded",
+                              "name=camille&password=not-the-password-1");
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(first.body, m, std::regex("name=\"pending\" value=\"([A-Za-z0-9_-]+)\"")))
+        << first.body;
+    auto second = http_request(port, "POST", "/login/code", "application/x-www-form-urlencoded",
+                               "pending=" + m[1].str() + "&code=123456");
+    EXPECT_EQ(second.status, 401);
+    EXPECT_EQ(s.terminate(), 0) << s.log();
+  }
+  auto created = run_rempart({"audit", "query", "--config", cfg, "--action", "account.create", "--format", "jsonl"});
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  std::smatch id;
+  ASSERT_TRUE(std::regex_search(created.out, id, std::regex("\"account_id\":\"([0-9a-f]{32})\""))) << created.out;
+  const std::string actor = "account:" + id[1].str();
+
+  auto by_name = run_rempart({"audit", "query", "--config", cfg, "--actor", "camille", "--format", "jsonl"});
+  ASSERT_EQ(by_name.exit_code, 0) << by_name.err;
+  EXPECT_EQ(std::count(by_name.out.begin(), by_name.out.end(), '\n'), 1) << by_name.out;
+  EXPECT_NE(by_name.out.find("\"action\":\"login.failure\""), std::string::npos) << by_name.out;
+  EXPECT_NE(by_name.out.find("\"actor\":\"" + actor + "\""), std::string::npos) << by_name.out;
+  EXPECT_NE(by_name.out.find("\"actor_name\":\"camille\""), std::string::npos) << by_name.out;
+  auto by_id = run_rempart({"audit", "query", "--config", cfg, "--actor", actor, "--format", "jsonl"});
+  ASSERT_EQ(by_id.exit_code, 0) << by_id.err;
+  EXPECT_EQ(by_id.out, by_name.out);
+  // The table shows the account's name; an operator as the log writes it.
+  auto table = run_rempart({"audit", "query", "--config", cfg, "--actor", "camille"});
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_NE(table.out.find("  camille "), std::string::npos) << table.out;
+  EXPECT_EQ(table.out.find(actor), std::string::npos) << table.out;
+  auto ops = run_rempart({"audit", "query", "--config", cfg, "--action", "account.create", "--format", "csv"});
+  EXPECT_NE(ops.out.find(",operator:"), std::string::npos) << ops.out;
+
+  auto unknown = run_rempart({"audit", "query", "--config", cfg, "--actor", "nobody"});
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_EQ(unknown.out, "");
+  EXPECT_NE(unknown.err.find("no account is named 'nobody'"), std::string::npos) << unknown.err;
+  auto malformed = run_rempart({"audit", "query", "--config", cfg, "--actor", "Camille D"});
+  EXPECT_EQ(malformed.exit_code, 2);
+  EXPECT_EQ(malformed.out, "");
+  EXPECT_NE(malformed.err.find("--actor must be an account name"), std::string::npos) << malformed.err;
+  EXPECT_EQ(malformed.err.find("Camille D"), std::string::npos) << "what was typed is not echoed";
+  // blast-radius takes the name too, and refuses one nobody has.
+  auto blast = run_rempart({"audit", "blast-radius", "--config", cfg, "--actor", "camille"});
+  EXPECT_EQ(blast.exit_code, 0) << blast.err;
+  EXPECT_NE(blast.out.find("blast radius of " + actor), std::string::npos) << blast.out;
+  EXPECT_EQ(run_rempart({"audit", "blast-radius", "--config", cfg, "--actor", "nobody"}).exit_code, 2);
+  EXPECT_EQ(run_rempart({"audit", "verify", "--config", cfg}).exit_code, 0);
 }
 
 TEST(Audit, VerifyCatchesADatabaseRolledBackToAnOlderCopy) {
