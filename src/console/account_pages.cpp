@@ -105,7 +105,7 @@ std::string accounts_page(const Viewer& v, const std::vector<auth::AccountInfo>&
                           std::string_view notice) {
   std::string b = notice_html(notice);
   b += awaiting_html(v, awaiting);
-  b += "<h2>Accounts</h2>";
+  b += "<h2>Every account</h2>";
   b += "<p>Creating an account, changing a role, unlocking, resetting an authenticator and raising a budget are "
        "requests: another admin approves them on the <a href=\"/requests\">Requests</a> page with their own "
        "authenticator code. Disabling an account, enabling it again and ending its sessions take effect at "
