@@ -242,7 +242,7 @@ std::string lock_description(const AccountInfo& a) {
   const std::string& r = a.lock_reason;
   if (r == internal::kLockReasonFailures) {
     out = "too many failed sign-ins or codes";
-    if (!number("failures").empty()) out += " (" + number("failures") + " in a row)";
+    if (!number("failures").empty()) out += ": " + number("failures") + " in a row";
   } else if (r == "guard: reveal_budget") {
     out = "reveal budget exceeded";
     const std::string c = crossed(text("counted"));
@@ -257,7 +257,7 @@ std::string lock_description(const AccountInfo& a) {
     if (!c.empty()) out += ": " + c;
   } else if (r == "guard: honeytoken") {
     out = "a honeytoken record was touched";
-    if (!text("by").empty()) out += " (by " + text("by") + ")";
+    if (!text("by").empty()) out += ", by " + text("by");
   } else {
     out = r.empty() ? std::string("no reason recorded") : r;
   }

@@ -139,8 +139,9 @@ struct AuthenticatorChange {
 inline constexpr std::int64_t kAuthenticatorChangeSeconds = 10 * 60;
 
 // Why the account is locked, in words for the admins who decide to unlock it
-// ("reveal budget exceeded: email, per hour, limit 20"); "" when it is not
-// locked. Built from lock_reason and lock_detail only: no personal data.
+// ("reveal budget exceeded: email, per hour, limit 20"; never a parenthesis,
+// so it sits in one in `admin list`); "" when it is not locked. Built from
+// lock_reason and lock_detail only: no personal data.
 std::string lock_description(const AccountInfo& a);
 
 // What a privilege request asks for. Each kind reads its own fields.

@@ -171,6 +171,7 @@ TEST_F(SelfServiceTest, WrongProofsLockTheAccountLikeFailedSignIns) {
   EXPECT_EQ(a->lock_reason, "too many failed logins");
   EXPECT_EQ(a->locked_at, now_);
   EXPECT_EQ(a->lock_detail.value("failures", 0), 4);
+  EXPECT_EQ(lock_description(*a), "too many failed sign-ins or codes: 4 in a row");
   // Unlocked by the operator: the reason and its details go.
   ASSERT_TRUE(svc_->unlock(kOperator, "alice", "checked with alice"));
   const auto b = svc_->account("alice");
@@ -272,6 +273,30 @@ TEST_F(SelfServiceTest, EnablingADisabledAccountBringsBackThePersonNotItsTokens)
   ASSERT_EQ(entries.size(), 1u);
   EXPECT_NE(entries[0].find("\"tokens_revoked\":1"), std::string::npos);
   EXPECT_EQ(svc_->enable_account(boss, "alice").error().code, Errc::conflict);
+}
+
+TEST(LockDescription, SaysWhyInWordsWithoutParentheses) {
+  AccountInfo a;
+  EXPECT_EQ(lock_description(a), "") << "not locked";
+  a.locked = true;
+  const auto says = [&](std::string reason, nlohmann::json detail) {
+    a.lock_reason = std::move(reason);
+    a.lock_detail = std::move(detail);
+    const std::string out = lock_description(a);
+    EXPECT_EQ(out.find_first_of("()"), std::string::npos) << out;
+    return out;
+  };
+  EXPECT_EQ(says("guard: reveal_budget", {{"counted", "phone"}, {"window", "d"}, {"limit", 30}}),
+            "reveal budget exceeded: phone, per day, limit 30");
+  EXPECT_EQ(says("guard: list_budget", {{"counted", "masked"}, {"window", "m"}, {"limit", 50}}),
+            "listing budget exceeded: masked rows, per minute, limit 50");
+  EXPECT_EQ(says("guard: search_misses", {{"counted", "miss"}, {"window", "h"}, {"limit", 30}}),
+            "too many searches that found nobody: per hour, limit 30");
+  EXPECT_EQ(says("guard: honeytoken", {{"by", "reveal"}}), "a honeytoken record was touched, by reveal");
+  EXPECT_EQ(says("too many failed logins", {{"failures", 10}}), "too many failed sign-ins or codes: 10 in a row");
+  // Locks older than their details: the reason alone.
+  EXPECT_EQ(says("guard: reveal_budget", nlohmann::json::object()), "reveal budget exceeded");
+  EXPECT_EQ(says("", nlohmann::json::object()), "no reason recorded");
 }
 
 }  // namespace

@@ -190,8 +190,10 @@ int run_admin_list(const fs::path& config) {
     std::cout << std::left << std::setw(24) << x.name << std::setw(11) << auth::role_name(x.role) << std::setw(10)
               << state << std::setw(9) << x.failures << std::setw(10) << x.recovery_codes_left << when(x.created_at);
     if (x.locked) {
-      std::cout << "  (" << auth::lock_description(x);
-      if (x.locked_at) std::cout << ", since " << when(*x.locked_at);
+      // The reason's code first, for scripts; then the same in words.
+      std::cout << "  (" << (x.lock_reason.empty() ? std::string("-") : x.lock_reason) << "; "
+                << auth::lock_description(x);
+      if (x.locked_at) std::cout << "; since " << when(*x.locked_at);
       std::cout << ")";
     }
     std::cout << "\n";
