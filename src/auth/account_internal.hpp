@@ -24,6 +24,9 @@ Result<store::Bytes> seal_totp(const crypto::KeeperKeyring& keys, const store::B
                                std::span<const std::uint8_t> secret);
 Result<crypto::SecretBytes> open_totp(const crypto::KeeperKeyring& keys, const store::Bytes& account_id,
                                       const store::Bytes& sealed);
+// seal_totp under the keyring's `version` instead of the current one.
+Result<store::Bytes> seal_totp_version(const crypto::KeeperKeyring& keys, std::uint32_t version,
+                                       const store::Bytes& account_id, std::span<const std::uint8_t> secret);
 std::uint32_t sealed_version(const store::Bytes& sealed);
 // The recovery code hasher of `version`; Errc::crypto if the keyring lacks it.
 Result<crypto::RecoveryCodeHasher> recovery_hasher(const crypto::KeeperKeyring& keys, std::uint32_t version);
@@ -46,6 +49,11 @@ Result<void> make_export_key(Enrolment& e, store::Bytes& public_key);
 std::optional<store::Bytes> parse_account_id(std::string_view hex);
 // The CLI's operator ("operator:<user>"), who holds the keyring on the keeper host.
 bool is_operator_actor(const std::string& actor);
+// Locks `a` for too many failed sign-ins or codes at `now`, recording why
+// (lock_reason, locked_at, lock_detail {"failures": n}).
+void lock_for_failures(store::AccountRow& a, std::int64_t now);
+// Clears the lock, its reason and details, and the failure count.
+void clear_lock(store::AccountRow& a);
 
 
 }  // namespace rempart::auth::internal

@@ -40,6 +40,13 @@ Result<Bytes> seal_totp(const crypto::KeeperKeyring& keys, const Bytes& account_
   return sealer->seal(secret, totp_ad(account_id));
 }
 
+Result<Bytes> seal_totp_version(const crypto::KeeperKeyring& keys, std::uint32_t version, const Bytes& account_id,
+                                std::span<const std::uint8_t> secret) {
+  auto sealer = crypto::TotpSealer::of(keys, version);
+  if (!sealer) return std::unexpected(sealer.error());
+  return sealer->seal(secret, totp_ad(account_id));
+}
+
 std::uint32_t sealed_version(const Bytes& sealed) { return crypto::TotpSealer::version_of(sealed); }
 
 Result<crypto::SecretBytes> open_totp(const crypto::KeeperKeyring& keys, const Bytes& account_id,
@@ -178,6 +185,22 @@ Result<void> make_export_key(Enrolment& e, Bytes& public_key) {
 
 std::optional<Bytes> parse_account_id(std::string_view hex) { return core::from_hex(hex, kAccountIdSize); }
 
+void lock_for_failures(store::AccountRow& a, std::int64_t now) {
+  a.locked = true;
+  a.lock_reason = std::string(kLockReasonFailures);
+  a.locked_at = now;
+  a.lock_detail = nlohmann::json{{"failures", a.failures}}.dump();
+}
+
+void clear_lock(store::AccountRow& a) {
+  a.locked = false;
+  a.lock_reason.clear();
+  a.locked_at.reset();
+  a.lock_detail.clear();
+  a.failures = 0;
+  a.last_failure_at = 0;
+}
+
 }  // namespace internal
 
 using namespace internal;
@@ -198,6 +221,47 @@ std::int64_t throttle_delay(std::int64_t failures) noexcept {
   if (failures < 3) return 0;
   const std::int64_t shift = std::min<std::int64_t>(failures - 3, 10);
   return std::min<std::int64_t>(std::int64_t{1} << shift, 900);
+}
+
+std::string lock_description(const AccountInfo& a) {
+  if (!a.locked) return {};
+  const auto& d = a.lock_detail;
+  const auto text = [&](const char* k) { return d.contains(k) && d[k].is_string() ? d[k].get<std::string>() : std::string(); };
+  const auto number = [&](const char* k) {
+    return d.contains(k) && d[k].is_number_integer() ? std::to_string(d[k].get<std::int64_t>()) : std::string();
+  };
+  const std::string w = text("window");
+  const std::string window = w == "m" ? "per minute" : w == "h" ? "per hour" : w == "d" ? "per day" : "";
+  // ", per hour, limit 20" from what is known.
+  const auto crossed = [&](std::string out) {
+    if (!window.empty()) out += (out.empty() ? "" : ", ") + window;
+    if (!number("limit").empty()) out += (out.empty() ? "limit " : ", limit ") + number("limit");
+    return out;
+  };
+  std::string out;
+  const std::string& r = a.lock_reason;
+  if (r == internal::kLockReasonFailures) {
+    out = "too many failed sign-ins or codes";
+    if (!number("failures").empty()) out += ": " + number("failures") + " in a row";
+  } else if (r == "guard: reveal_budget") {
+    out = "reveal budget exceeded";
+    const std::string c = crossed(text("counted"));
+    if (!c.empty()) out += ": " + c;
+  } else if (r == "guard: list_budget") {
+    out = "listing budget exceeded";
+    const std::string c = crossed("masked rows");
+    out += ": " + c;
+  } else if (r == "guard: search_misses") {
+    out = "too many searches that found nobody";
+    const std::string c = crossed({});
+    if (!c.empty()) out += ": " + c;
+  } else if (r == "guard: honeytoken") {
+    out = "a honeytoken record was touched";
+    if (!text("by").empty()) out += ", by " + text("by");
+  } else {
+    out = r.empty() ? std::string("no reason recorded") : r;
+  }
+  return out;
 }
 
 std::string account_actor(std::string_view account_id_hex) { return "account:" + std::string(account_id_hex); }
@@ -315,9 +379,16 @@ Result<std::vector<AccountInfo>> AccountService::list_accounts() {
     for (const auto& a : *rows) {
       auto left = tx.count_unused_recovery_codes(a.id);
       if (!left) return propagate(left);
-      out.push_back(AccountInfo{audit::to_hex(a.id), a.name, role_of(a), a.disabled, a.locked, a.lock_reason,
-                                a.failures, *left, a.created_at, a.updated_at, a.state == "enrolling",
-                                a.admin_since});
+      AccountInfo info{audit::to_hex(a.id), a.name, role_of(a), a.disabled, a.locked, a.lock_reason,
+                       a.failures, *left, a.created_at, a.updated_at, a.state == "enrolling",
+                       a.admin_since, std::nullopt, nlohmann::json::object()};
+      if (a.locked) {
+        info.locked_at = a.locked_at;
+        // Written by this program as an object; anything else is shown as no detail.
+        auto detail = nlohmann::json::parse(a.lock_detail, nullptr, false);
+        if (!detail.is_discarded() && detail.is_object()) info.lock_detail = std::move(detail);
+      }
+      out.push_back(std::move(info));
     }
     return {};
   });
@@ -362,6 +433,22 @@ Result<void> AccountService::disable_account(const std::string& actor, const std
                   auto n = tx.delete_sessions_of(a.id);
                   if (!n) return propagate(n);
                   d["sessions_revoked"] = *n;
+                  return {};
+                });
+}
+
+Result<void> AccountService::enable_account(const std::string& actor, const std::string& name) {
+  const std::int64_t now = opt_.clock();
+  return modify(actor, name, action::account_enable,
+                [&](store::KeeperTx& tx, store::AccountRow& a, nlohmann::json& d) -> Result<void> {
+                  if (!a.disabled) return fail(Errc::conflict, "enable: the account is not disabled");
+                  a.disabled = false;
+                  // The person comes back, not what was made in their name
+                  // before: tokens that may have been copied stay dead.
+                  auto t = tx.revoke_api_tokens_of(account_actor(audit::to_hex(a.id)), now);
+                  if (!t) return propagate(t);
+                  d["tokens_revoked"] = *t;
+                  if (a.locked) d["still_locked"] = true;
                   return {};
                 });
 }
@@ -420,10 +507,7 @@ Result<void> AccountService::unlock(const std::string& actor, const std::string&
                   d["was_locked"] = a.locked;
                   d["previous_reason"] = a.lock_reason;
                   d["reason"] = reason;
-                  a.locked = false;
-                  a.lock_reason.clear();
-                  a.failures = 0;
-                  a.last_failure_at = 0;
+                  clear_lock(a);
                   return {};
                 });
 }
@@ -592,8 +676,7 @@ Result<LoginOutcome> AccountService::authenticate(const std::string& name, std::
       acct->failures += 1;
       acct->last_failure_at = now;
       if (!acct->locked && acct->failures >= opt_.lock_after_failures) {
-        acct->locked = true;
-        acct->lock_reason = std::string(kLockReasonFailures);
+        lock_for_failures(*acct, now);
         details["locked"] = true;
       }
       acct->updated_at = now;
@@ -684,8 +767,7 @@ Result<StepUp> AccountService::check_second_factor(const std::string& account_id
         a.failures += 1;
         a.last_failure_at = now;
         if (a.failures >= opt_.lock_after_failures) {
-          a.locked = true;
-          a.lock_reason = std::string(kLockReasonFailures);
+          lock_for_failures(a, now);
           details["locked"] = true;
           out = StepUp::locked;
           if (auto n = tx.delete_sessions_of(a.id); !n) return propagate(n);

@@ -53,6 +53,9 @@ inline constexpr std::string_view account_invite = "account.invite";    // an en
 inline constexpr std::string_view account_enrol = "account.enrol";      // its owner set a password and TOTP
 inline constexpr std::string_view account_enrolled = "account.enrolled";  // and confirmed with a first code
 inline constexpr std::string_view account_budget = "account.budget";    // a raised budget took effect
+inline constexpr std::string_view account_enable = "account.enable";    // a disabled account enabled again
+inline constexpr std::string_view account_password = "account.password";  // its owner changed (or failed to) the password
+inline constexpr std::string_view account_authenticator = "account.authenticator";  // its owner replaced the authenticator
 }  // namespace action
 
 // Unix seconds. Injected so tests can move time.
@@ -115,7 +118,31 @@ struct AccountInfo {
   std::int64_t updated_at = 0;
   bool enrolling = false;  // waits for its owner to set a password and TOTP
   std::optional<std::int64_t> admin_since;
+  // While locked: since when (nullopt for locks older than the column) and
+  // what crossed, as the guard or the sign-in recorded it, without personal
+  // data: {"counted", "window" (m|h|d), "limit"} for a budget, {"by"} for a
+  // honeytoken, {"failures"} for failed sign-ins or codes; {} if unknown.
+  std::optional<std::int64_t> locked_at;
+  nlohmann::json lock_detail = nlohmann::json::object();
 };
+
+// A new authenticator waiting for its first code (begin_authenticator_change).
+// `otpauth_uri` is secret (shown to the owner once, never logged); `pending`
+// is the new secret sealed under the keeper's keys and bound to the account,
+// the session and `issued_at`: the page carries it to the confirmation,
+// which is refused after kAuthenticatorChangeSeconds.
+struct AuthenticatorChange {
+  crypto::SecretBytes otpauth_uri;  // text
+  std::string pending;              // base64url, opaque
+  std::int64_t issued_at = 0;       // unix seconds
+};
+inline constexpr std::int64_t kAuthenticatorChangeSeconds = 10 * 60;
+
+// Why the account is locked, in words for the admins who decide to unlock it
+// ("reveal budget exceeded: email, per hour, limit 20"; never a parenthesis,
+// so it sits in one in `admin list`); "" when it is not locked. Built from
+// lock_reason and lock_detail only: no personal data.
+std::string lock_description(const AccountInfo& a);
 
 // What a privilege request asks for. Each kind reads its own fields.
 enum class PrivilegeKind { create_account, set_role, unlock, reset_mfa, reveal_token, raise_budget };
@@ -264,6 +291,14 @@ class AccountService {
   Result<AccountInfo> account(const std::string& name);
   // Disables the account and ends its sessions. Errc::not_found if unknown.
   Result<void> disable_account(const std::string& actor, const std::string& name);
+  // Enables a disabled account again (the inverse of disable_account; one
+  // admin, like disabling). Its owner signs in with the password and
+  // authenticator they had; a lock stays until unlocked; API tokens the
+  // account made are revoked, not revived. Audited `account.enable`
+  // {"account", "account_id", "tokens_revoked"}. Errc::not_found if
+  // unknown, Errc::conflict if not disabled, Errc::permission for one's
+  // own account.
+  Result<void> enable_account(const std::string& actor, const std::string& name);
   Result<void> set_role(const std::string& actor, const std::string& name, Role role);
   // Replaces the TOTP secret, every recovery code and the export key pair;
   // ends its sessions.
@@ -294,6 +329,39 @@ class AccountService {
   // The live sessions of the account behind `token` (idle or too old ones
   // are left out), most recent first; `current` marks the caller's own.
   Result<std::vector<SessionSummary>> sessions(std::string_view token);
+
+  // ---- Self-service: the owner of the session behind `session_token`
+  // (self_service.cpp). Each proves the person with the current password
+  // and a fresh TOTP code (its time step is then spent). A wrong password or
+  // code counts against the account like a failed sign-in and locks it at
+  // lock_after_failures (Errc::locked "mfa_failures", sessions ended);
+  // otherwise Errc::permission "self-service: the password or code is not
+  // right". A right code already used: Errc::retry_later, nothing counted.
+  // Errc::not_found when the session is not live. Nothing changes on any
+  // error. Audited (never a secret) with the account as actor.
+
+  // Replaces the password after checking `new_password` against the
+  // policy (Errc::invalid_input, nothing counted) and the proofs above;
+  // ends every other session of the account. Audited `account.password`
+  // {"account", "result": "changed"|"failure", "sessions_ended"|"cause"}.
+  Result<void> change_password(std::string_view session_token, std::string_view current_password,
+                               std::string_view new_password, std::string_view code, const std::string& client);
+  // Checks the proofs and makes a new TOTP secret, returned for the owner
+  // to scan; nothing is stored yet. Audited `account.authenticator`
+  // {"result": "started"|"failure"}.
+  Result<AuthenticatorChange> begin_authenticator_change(std::string_view session_token,
+                                                         std::string_view current_password, std::string_view code,
+                                                         const std::string& client);
+  // The first code of the new authenticator: the new secret replaces the
+  // old (recovery codes stay valid), every other session ends. Errc::permission
+  // "authenticator change: the code is not right" for a wrong code (not
+  // counted: the person holds this secret already), Errc::not_found
+  // "authenticator change: expired" for a pending value that is stale,
+  // malformed or not this session's. Audited `account.authenticator`
+  // {"result": "changed", "sessions_ended"}.
+  Result<void> confirm_authenticator_change(std::string_view session_token, std::string_view pending,
+                                            std::int64_t issued_at, std::string_view new_code,
+                                            const std::string& client);
 
   // ---- API tokens.
   // Errc::invalid_input if the label is empty or over 100 bytes, or
@@ -386,6 +454,10 @@ class AccountService {
                       const std::function<Result<void>(store::KeeperTx&, store::AccountRow&, nlohmann::json&)>&
                           change);
   const std::string& dummy_hash();
+  // The owner's proofs for self-service (self_service.cpp).
+  Result<store::AccountRow> prove_owner(std::string_view session_token, std::string_view password,
+                                        std::string_view code, std::string_view audit_action,
+                                        const std::string& client);
 
   store::KeeperStore* store_;
   const crypto::KeeperKeyring* keys_;

@@ -354,10 +354,7 @@ Result<void> AccountService::apply_privilege(store::KeeperTx& tx, const store::P
       done["was_locked"] = a.locked;
       done["previous_reason"] = a.lock_reason;
       done["reason"] = param_text(params, "reason");
-      a.locked = false;
-      a.lock_reason.clear();
-      a.failures = 0;
-      a.last_failure_at = 0;
+      clear_lock(a);
       act = action::account_unlock;
       break;
     case PrivilegeKind::reset_mfa: {

@@ -13,7 +13,7 @@ enum class Action {
   search,           // search by exact e-mail or phone (blind index), masked results
   reveal,           // see a full field (audited, within quotas)
   tags,             // add/remove tags
-  manage_accounts,  // request account changes (create, role, unlock, reset MFA, budget); disable; end sessions
+  manage_accounts,  // request account changes (create, role, unlock, reset MFA, budget); disable, enable; end sessions
   approve_privilege,  // second person of a privilege change (docs/accounts.md)
   manage_tokens,    // create, list, revoke API tokens
   request_export,   // ask for a bulk export (approved by another admin)

@@ -189,7 +189,13 @@ int run_admin_list(const fs::path& config) {
     const std::string state = x.disabled ? "disabled" : x.locked ? "locked" : x.enrolling ? "enrolling" : "active";
     std::cout << std::left << std::setw(24) << x.name << std::setw(11) << auth::role_name(x.role) << std::setw(10)
               << state << std::setw(9) << x.failures << std::setw(10) << x.recovery_codes_left << when(x.created_at);
-    if (x.locked && !x.lock_reason.empty()) std::cout << "  (" << x.lock_reason << ")";
+    if (x.locked) {
+      // The reason's code first, for scripts; then the same in words.
+      std::cout << "  (" << (x.lock_reason.empty() ? std::string("-") : x.lock_reason) << "; "
+                << auth::lock_description(x);
+      if (x.locked_at) std::cout << "; since " << when(*x.locked_at);
+      std::cout << ")";
+    }
     std::cout << "\n";
   }
   return 0;
@@ -200,6 +206,15 @@ int run_admin_disable(const fs::path& config, const std::string& name) {
   if (!admin) return report(admin.error());
   if (auto r = (*admin)->accounts->disable_account(operator_actor(), name); !r) return report(r.error());
   std::cout << "disabled " << name << "; its sessions are ended\n";
+  return 0;
+}
+
+int run_admin_enable(const fs::path& config, const std::string& name) {
+  auto admin = open_admin(config);
+  if (!admin) return report(admin.error());
+  if (auto r = (*admin)->accounts->enable_account(operator_actor(), name); !r) return report(r.error());
+  (*admin)->alert("account_enabled", "a disabled account was enabled again", {{"account", name}});
+  std::cout << "enabled " << name << "; API tokens it made before are revoked\n";
   return 0;
 }
 

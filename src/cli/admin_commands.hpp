@@ -19,6 +19,7 @@ int run_admin_add(const AdminAddArgs& a);
 int run_admin_list(const std::filesystem::path& config);
 int run_admin_invite(const std::filesystem::path& config, const std::string& name, const std::string& role);
 int run_admin_disable(const std::filesystem::path& config, const std::string& name);
+int run_admin_enable(const std::filesystem::path& config, const std::string& name);
 int run_admin_set_role(const std::filesystem::path& config, const std::string& name, const std::string& role);
 int run_admin_reset_mfa(const std::filesystem::path& config, const std::string& name);
 int run_admin_unlock(const std::filesystem::path& config, const std::string& name, const std::string& reason);

@@ -136,6 +136,8 @@ int main(int argc, char** argv) {
   admin_invite_cmd->add_option("--role", admin_role, "viewer | organiser | admin | auditor")->required()->check(roles);
   auto* admin_disable_cmd = adm->add_subcommand("disable", "Disable an account and end its sessions");
   admin_disable_cmd->add_option("name", admin_name, "Account name")->required();
+  auto* admin_enable_cmd = adm->add_subcommand("enable", "Enable a disabled account again (its API tokens stay revoked)");
+  admin_enable_cmd->add_option("name", admin_name, "Account name")->required();
   auto* admin_role_cmd = adm->add_subcommand("set-role", "Change an account's role");
   admin_role_cmd->add_option("name", admin_name, "Account name")->required();
   admin_role_cmd->add_option("role", admin_role, "viewer | organiser | admin | auditor")->required()->check(roles);
@@ -205,6 +207,7 @@ int main(int argc, char** argv) {
   if (*admin_list_cmd) return run_admin_list(admin_config);
   if (*admin_invite_cmd) return run_admin_invite(admin_config, admin_name, admin_role);
   if (*admin_disable_cmd) return run_admin_disable(admin_config, admin_name);
+  if (*admin_enable_cmd) return run_admin_enable(admin_config, admin_name);
   if (*admin_role_cmd) return run_admin_set_role(admin_config, admin_name, admin_role);
   if (*admin_mfa_cmd) return run_admin_reset_mfa(admin_config, admin_name);
   if (*admin_unlock_cmd) return run_admin_unlock(admin_config, admin_name, admin_reason);

@@ -10,10 +10,48 @@ namespace rempart::console {
 namespace {
 
 std::string state_text(const auth::AccountInfo& a) {
-  if (a.disabled) return "disabled";
-  if (a.locked) return "locked" + (a.lock_reason.empty() ? std::string() : " (" + a.lock_reason + ")");
+  if (a.disabled) return a.locked ? "disabled, and locked" : "disabled";
+  if (a.locked) return "locked";
   if (a.enrolling) return "waiting for its owner to enrol";
   return "active";
+}
+
+// Why the account is locked and since when, as a line of its card.
+std::string lock_html(const auth::AccountInfo& a) {
+  if (!a.locked) return {};
+  std::string s = "<p class=\"lock\"><strong>Locked:</strong> " + esc(auth::lock_description(a));
+  if (a.locked_at) s += ", since " + when(*a.locked_at);
+  return s + ".</p>";
+}
+
+std::string fields_text(const services::ExportRequest& r) {
+  std::string f;
+  for (std::size_t i = 0; i < r.fields.size(); ++i) f += (i ? ", " : "") + std::string(services::field_kind_name(r.fields[i]));
+  return f;
+}
+
+// Others' requests that wait for the viewer as the second person.
+std::string awaiting_html(const Viewer& v, const Awaiting& w) {
+  const bool approves_exports = auth::permits(v.role, auth::Action::approve_export);
+  const bool approves_privileges = auth::permits(v.role, auth::Action::approve_privilege);
+  if (!approves_exports && !approves_privileges) return {};
+  std::string b = "<section aria-labelledby=\"awaiting\"><h2 id=\"awaiting\">Waiting for your approval</h2>";
+  if (w.exports.empty() && w.requests.empty()) return b + "<p>Nothing waits for you.</p></section>";
+  b += "<ul class=\"cards\">";
+  for (const auto& x : w.exports) {
+    const std::string id = std::to_string(x.id);
+    b += "<li><h3 class=\"card-title\">Export #" + id + "</h3><p>Asked by " + esc(x.requester) + " " +
+         when(x.created_at) + ": " + (x.tag.empty() ? std::string("all supporters") : "supporters tagged " + esc(x.tag)) +
+         "; " + esc(fields_text(x)) + ". Reason: " + esc(x.reason) + "</p><div class=\"actions\">" +
+         button_form(v, "/exports/" + id + "/approve", "Approve export #" + id, code_input("aw-x" + id)) +
+         "</div></li>";
+  }
+  for (const auto& r : w.requests) {
+    b += "<li><h3 class=\"card-title\">Request #" + std::to_string(r.id) + ": " +
+         std::string(privilege_kind_text(r.kind)) + " for " + esc(r.target) + "</h3><p>Asked by " + esc(r.requester) +
+         " " + when(r.created_at) + ". <a href=\"/requests\">Decide on the Requests page</a></p></li>";
+  }
+  return b + "</ul><p><a href=\"/exports\">All exports</a></p></section>";
 }
 
 std::string role_select(std::string_view id, auth::Role selected) {
@@ -63,11 +101,15 @@ std::string_view privilege_kind_text(auth::PrivilegeKind k) {
   return "";
 }
 
-std::string accounts_page(const Viewer& v, const std::vector<auth::AccountInfo>& accounts, std::string_view notice) {
+std::string accounts_page(const Viewer& v, const std::vector<auth::AccountInfo>& accounts, const Awaiting& awaiting,
+                          std::string_view notice) {
   std::string b = notice_html(notice);
+  b += awaiting_html(v, awaiting);
+  b += "<h2>Every account</h2>";
   b += "<p>Creating an account, changing a role, unlocking, resetting an authenticator and raising a budget are "
        "requests: another admin approves them on the <a href=\"/requests\">Requests</a> page with their own "
-       "authenticator code. Disabling an account and ending its sessions take effect at once.</p>";
+       "authenticator code. Disabling an account, enabling it again and ending its sessions take effect at "
+       "once.</p>";
   // One card per account: readable on a phone, where a wide table of forms
   // would hide the account's name behind a horizontal scroll.
   b += "<ul class=\"cards\">";
@@ -76,8 +118,9 @@ std::string accounts_page(const Viewer& v, const std::vector<auth::AccountInfo>&
     const std::string n = esc(a.name);
     b += "<li><h2 class=\"card-title\">" + n + (a.name == v.name ? " (you)" : "") + "</h2><p>" +
          esc(auth::role_name(a.role)) + " · " + esc(state_text(a)) + " · " + std::to_string(a.recovery_codes_left) +
-         " recovery codes left</p><div class=\"actions\">";
-    if (a.name != v.name && !a.disabled) b += button_form(v, base + "/disable", "Disable");
+         " recovery codes left</p>" + lock_html(a) + "<div class=\"actions\">";
+    if (a.name != v.name && !a.disabled) b += button_form(v, base + "/disable", "Disable " + a.name);
+    if (a.name != v.name && a.disabled) b += button_form(v, base + "/enable", "Enable " + a.name);
     b += button_form(v, base + "/revoke-sessions", "End sessions");
     b += "</div>";
     if (a.name != v.name) {

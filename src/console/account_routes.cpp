@@ -11,6 +11,7 @@ namespace {
 std::string notice_text(const Call& c) {
   const auto done = query_param(c.req.target(), "done").value_or("");
   if (done == "disabled") return "Account disabled; its sessions ended.";
+  if (done == "enabled") return "Account enabled again. API tokens it made before stay revoked.";
   if (done == "sessions") return "Sessions ended.";
   if (done == "revoked") return "Token revoked.";
   return "";
@@ -49,7 +50,24 @@ Response file_request(Call& c, const auth::PrivilegeAsk& ask) {
 Response get_accounts(Call& c) {
   auto list = c.w.accounts->list_accounts();
   if (!list) return failure(c, list.error());
-  return html(bhttp::status::ok, accounts_page(c.viewer(), *list, notice_text(c)));
+  // The admins' landing page: what waits for them as the second person.
+  Awaiting awaiting;
+  const std::string& me = c.who->session.account_id;
+  if (auth::permits(c.who->role, auth::Action::approve_export)) {
+    auto exports = c.w.exports->list("");
+    if (!exports) return failure(c, exports.error());
+    for (auto& x : *exports) {
+      if (x.status == "pending" && x.requester_id != me) awaiting.exports.push_back(std::move(x));
+    }
+  }
+  if (auth::permits(c.who->role, auth::Action::approve_privilege)) {
+    auto requests = c.w.accounts->privilege_requests();
+    if (!requests) return failure(c, requests.error());
+    for (auto& r : *requests) {
+      if (r.status == "pending" && r.requester_id != me) awaiting.requests.push_back(std::move(r));
+    }
+  }
+  return html(bhttp::status::ok, accounts_page(c.viewer(), *list, awaiting, notice_text(c)));
 }
 
 Response post_account_create(Call& c) {
@@ -100,6 +118,9 @@ Response post_account_action(Call& c) {
   if (verb == "disable") {
     r = c.w.accounts->disable_account(actor, name);
     done = "disabled";
+  } else if (verb == "enable") {
+    r = c.w.accounts->enable_account(actor, name);
+    done = "enabled";
   } else if (verb == "revoke-sessions") {
     auto n = c.w.accounts->revoke_sessions(actor, name);
     r = n ? Result<void>{} : Result<void>{std::unexpected(n.error())};
@@ -109,8 +130,59 @@ Response post_account_action(Call& c) {
   }
   if (!r) return failure(c, r.error());
   if (verb == "disable") notify(c, "account_disabled", "an account was disabled", {{"account", name}});
+  if (verb == "enable") notify(c, "account_enabled", "a disabled account was enabled again", {{"account", name}});
   return redirect("/accounts?done=" + done);
 }
+
+// ---- The same on the JSON API (a session with its X-CSRF-Token; no API
+// token manages accounts) ------------------------------------------------
+
+namespace {
+
+nlohmann::json account_json(const auth::AccountInfo& a) {
+  nlohmann::json j = {{"name", a.name},
+                      {"role", std::string(auth::role_name(a.role))},
+                      {"state", a.disabled ? "disabled" : a.locked ? "locked" : a.enrolling ? "enrolling" : "active"},
+                      {"disabled", a.disabled},
+                      {"locked", a.locked},
+                      {"recovery_codes_left", a.recovery_codes_left}};
+  if (a.locked) {
+    j["lock"] = {{"reason", a.lock_reason}, {"detail", a.lock_detail}, {"description", auth::lock_description(a)}};
+    if (a.locked_at) j["lock"]["since"] = *a.locked_at;
+  }
+  return j;
+}
+
+Response account_state_api(Call& c, bool enable) {
+  const auto& name = c.params.at(0);
+  auto r = enable ? c.w.accounts->enable_account(c.who->actor, name)
+                  : c.w.accounts->disable_account(c.who->actor, name);
+  if (!r) {
+    if (r.error().code == Errc::conflict) return json_answer(bhttp::status::conflict, {{"error", "not_disabled"}});
+    return failure(c, r.error());
+  }
+  if (enable) {
+    notify(c, "account_enabled", "a disabled account was enabled again", {{"account", name}});
+  } else {
+    notify(c, "account_disabled", "an account was disabled", {{"account", name}});
+  }
+  auto info = c.w.accounts->account(name);
+  if (!info) return failure(c, info.error());
+  return json_answer(bhttp::status::ok, account_json(*info));
+}
+
+}  // namespace
+
+Response get_accounts_api(Call& c) {
+  auto list = c.w.accounts->list_accounts();
+  if (!list) return failure(c, list.error());
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& a : *list) out.push_back(account_json(a));
+  return json_answer(bhttp::status::ok, {{"accounts", std::move(out)}});
+}
+
+Response post_account_enable_api(Call& c) { return account_state_api(c, true); }
+Response post_account_disable_api(Call& c) { return account_state_api(c, false); }
 
 Response get_requests(Call& c) {
   auto all = c.w.accounts->privilege_requests();

@@ -151,6 +151,8 @@ constexpr Explained kExplained[] = {
      "That request has already been approved, refused or withdrawn."},
     {"approval: the request has expired", bhttp::status::conflict, "Expired",
      "That request has expired; ask again."},
+    {"enable: the account is not disabled", bhttp::status::conflict, "Not disabled",
+     "That account is not disabled: there is nothing to enable."},
 };
 
 }  // namespace

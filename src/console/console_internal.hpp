@@ -127,6 +127,9 @@ std::string code_of(const Call& c);
 std::optional<std::int64_t> form_int(const Call& c, std::string_view key);
 // The route's first parameter, which the route's ":n" pattern made digits.
 std::int64_t number_param(const Call& c);
+// Where `role` lands after signing in: the first of the console's main
+// pages the route table lets it open (routes.cpp).
+std::string_view landing_of(auth::Role role);
 
 // ---- Answers (answers.cpp) -------------------------------------------------
 
@@ -189,6 +192,15 @@ Response post_token_create(Call& c);
 Response post_token_revoke(Call& c);
 Response get_sessions(Call& c);
 Response post_sessions_revoke(Call& c);
+Response get_accounts_api(Call& c);
+Response post_account_enable_api(Call& c);
+Response post_account_disable_api(Call& c);
+
+// One's own account: password and authenticator (own_account_routes.cpp).
+Response get_own_account(Call& c);
+Response post_own_password(Call& c);
+Response post_own_authenticator(Call& c);
+Response post_own_authenticator_confirm(Call& c);
 
 // Exports (export_routes.cpp).
 Response get_exports(Call& c);

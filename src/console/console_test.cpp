@@ -563,7 +563,16 @@ TEST_F(ConsoleTest, RoleMatrix) {
       {verb::post, "/exports", auth::Action::request_export, "tag=volunteer&field=email&reason=matrix", false, true},
       {verb::get, "/audit", auth::Action::read_audit, "", false},
       {verb::post, "/audit/verify", auth::Action::read_audit, "", false},
+      {verb::post, "/accounts/target/disable", auth::Action::manage_accounts, "", false},
+      {verb::post, "/accounts/target/enable", auth::Action::manage_accounts, "", false, false, true},
       {verb::get, "/sessions", std::nullopt, "", false},
+      {verb::get, "/account", std::nullopt, "", false},
+      {verb::post, "/account/authenticator", std::nullopt, std::string("current=") + kPassword, false, true},
+      {verb::post, "/account/authenticator/confirm", std::nullopt, "pending=AAAA&issued=1&code=123456", false, false,
+       true},
+      {verb::post, "/account/password", std::nullopt,
+       std::string("current=") + kPassword + "&password=Autre-Galet-Seize-43&password2=Autre-Galet-Seize-43", false,
+       true},
       {verb::get, "/api/v1/me", std::nullopt, "", true},
       {verb::get, "/api/v1/supporters", auth::Action::list_masked, "", true},
       {verb::post, "/api/v1/supporters/search", auth::Action::search, R"({"kind":"phone","value":"+33199000999"})",
@@ -575,6 +584,9 @@ TEST_F(ConsoleTest, RoleMatrix) {
       {verb::get, "/api/v1/tags", auth::Action::list_masked, "", true},
       {verb::get, "/api/v1/audit", auth::Action::read_audit, "", true},
       {verb::post, "/api/v1/audit/verify", auth::Action::read_audit, R"({"actor":"","action":""})", true},
+      {verb::get, "/api/v1/accounts", auth::Action::manage_accounts, "", true},
+      {verb::post, "/api/v1/accounts/target/disable", auth::Action::manage_accounts, "{}", true},
+      {verb::post, "/api/v1/accounts/target/enable", auth::Action::manage_accounts, "{}", true},
   };
   add("target", auth::Role::viewer);
   for (const auto role : auth::kAllRoles) {
@@ -1263,6 +1275,302 @@ TEST_F(ConsoleTest, ExportNeedsAnotherAdminsCodeAndOpensOnlyWithTheRequestersKey
   ASSERT_TRUE(csv) << csv.error().internal;
   for (const auto& p : kPeople) EXPECT_NE(csv->find(p.email), std::string::npos);
   EXPECT_EQ(std::count(csv->begin(), csv->end(), '\n'), 1 + 3 + 3);  // header, people, canaries
+}
+
+// ---- The console for daily work: one's own account, landing pages, enabling
+// accounts, lock reasons.
+
+namespace {
+
+std::vector<std::uint8_t> from_base32(std::string_view b32) {
+  std::vector<std::uint8_t> out;
+  unsigned buf = 0;
+  int bits = 0;
+  for (const char ch : b32) {
+    buf = (buf << 5) | static_cast<unsigned>(ch >= 'A' ? ch - 'A' : ch - '2' + 26);
+    bits += 5;
+    if (bits >= 8) {
+      out.push_back(static_cast<std::uint8_t>(buf >> (bits - 8)));
+      bits -= 8;
+    }
+  }
+  return out;
+}
+
+std::string field_of(const std::string& body, const std::string& name) {
+  std::smatch m;
+  const std::regex re("name=\"" + name + "\" value=\"([^\"]*)\"");
+  return std::regex_search(body, m, re) ? m[1].str() : std::string();
+}
+
+}  // namespace
+
+TEST_F(ConsoleTest, EveryRoleLandsOnAPageItMaySee) {
+  for (const auto role : auth::kAllRoles) {
+    const std::string name = "land-" + std::string(auth::role_name(role));
+    auto e = add(name, role);
+    now_ += 30;
+    auto r = login_raw(name, kPassword, auth::totp_code(e.totp_secret.span(), now_.load()));
+    ASSERT_EQ(r.result(), bhttp::status::see_other) << name;
+    const std::string landing(r[bhttp::field::location]);
+    const std::string set = std::string(r[bhttp::field::set_cookie]);
+    Session s{set.substr(0, set.find(';')), ""};
+    auto page = send(req(verb::get, landing, &s));
+    EXPECT_EQ(page.result(), bhttp::status::ok) << name << " lands on " << landing;
+    // "/" sends the role to the same page.
+    auto root = send(req(verb::get, "/", &s));
+    EXPECT_EQ(std::string(root[bhttp::field::location]), landing) << name;
+  }
+}
+
+TEST_F(ConsoleTest, ApproversSeeWhatWaitsForThemOnTheirLandingPage) {
+  auto orga = add("orga", auth::Role::organiser);
+  auto boss = add("boss", auth::Role::admin);
+  auto peer = add("peer", auth::Role::admin);
+  let_a_day_pass();
+  auto so = login("orga", orga);
+  ASSERT_TRUE(so);
+  ASSERT_EQ(post(*so, "/exports", "tag=volunteer&field=email&reason=phone+bank&code=" + fresh_code(orga)).result(),
+            bhttp::status::see_other);
+  auto sp = login("peer", peer);
+  ASSERT_TRUE(sp);
+  ASSERT_EQ(post(*sp, "/accounts", "name=newbie&role=viewer&code=" + fresh_code(peer)).result(), bhttp::status::ok);
+
+  now_ += 30;
+  auto r = login_raw("boss", kPassword, auth::totp_code(boss.totp_secret.span(), now_.load()));
+  ASSERT_EQ(r.result(), bhttp::status::see_other);
+  const std::string landing(r[bhttp::field::location]);
+  const std::string set = std::string(r[bhttp::field::set_cookie]);
+  Session sb{set.substr(0, set.find(';')), ""};
+  auto page = send(req(verb::get, landing, &sb));
+  ASSERT_EQ(page.result(), bhttp::status::ok);
+  const std::string body = page.body();
+  EXPECT_NE(body.find("Waiting for your approval"), std::string::npos);
+  EXPECT_NE(body.find("Export #1"), std::string::npos);
+  EXPECT_NE(body.find("action=\"/exports/1/approve\""), std::string::npos);
+  EXPECT_NE(body.find("new account for newbie"), std::string::npos);
+  expect_no_pii(body);
+  // The requester of the account does not see their own request as waiting.
+  auto peers = send(req(verb::get, "/accounts", &*sp));
+  ASSERT_EQ(peers.result(), bhttp::status::ok);
+  EXPECT_NE(peers.body().find("Export #1"), std::string::npos);
+  EXPECT_EQ(peers.body().find("new account for newbie"), std::string::npos);
+  // An organiser (who may not approve) lands on the supporters.
+  now_ += 30;
+  auto ro = login_raw("orga", kPassword, auth::totp_code(orga.totp_secret.span(), now_.load()));
+  EXPECT_EQ(std::string(ro[bhttp::field::location]), "/supporters");
+}
+
+TEST_F(ConsoleTest, EveryoneChangesTheirOwnPassword) {
+  auto e = add("viewer1", auth::Role::viewer);
+  auto here = login("viewer1", e);
+  auto there = login("viewer1", e);
+  ASSERT_TRUE(here && there);
+  auto page = send(req(verb::get, "/account", &*here));
+  ASSERT_EQ(page.result(), bhttp::status::ok);
+  EXPECT_NE(page.body().find("action=\"/account/password\""), std::string::npos);
+  EXPECT_EQ(page.body().find("<script"), std::string::npos);
+  const std::string fresh = "Autre-Galet-Seize-43";
+  const std::string change = "password=" + fresh + "&password2=" + fresh;
+  const auto before = audit_actions().size();
+  // Refusals: wrong current password, wrong code, no code, two different
+  // new passwords, a weak one. Each changes nothing and echoes nothing.
+  for (const auto& [fields, status] : std::vector<std::pair<std::string, bhttp::status>>{
+           {"current=Not-My-Password-9&" + change + "&code=" + fresh_code(e), bhttp::status::forbidden},
+           {std::string("current=") + kPassword + "&" + change + "&code=000000", bhttp::status::forbidden},
+           {std::string("current=") + kPassword + "&" + change, bhttp::status::forbidden},
+           {std::string("current=") + kPassword + "&password=" + fresh + "&password2=" + fresh + "x&code=" +
+                fresh_code(e),
+            bhttp::status::bad_request},
+           {std::string("current=") + kPassword + "&password=password1234&password2=password1234&code=" +
+                fresh_code(e),
+            bhttp::status::bad_request},
+       }) {
+    auto r = post(*here, "/account/password", fields);
+    EXPECT_EQ(r.result(), status) << fields;
+    EXPECT_EQ(r.body().find(kPassword), std::string::npos);
+    EXPECT_EQ(r.body().find(fresh), std::string::npos);
+    EXPECT_EQ(r.body().find("Not-My-Password-9"), std::string::npos);
+  }
+  EXPECT_EQ(send(req(verb::get, "/api/v1/me", &*there)).result(), bhttp::status::ok) << "nothing changed";
+  EXPECT_EQ(ops_->account("viewer1")->failures, 3);
+  // Without the CSRF token: refused before anything.
+  EXPECT_EQ(form("/account/password", std::string("current=") + kPassword + "&" + change + "&code=" + fresh_code(e),
+                 &*here)
+                .result(),
+            bhttp::status::forbidden);
+
+  auto ok = post(*here, "/account/password", std::string("current=") + kPassword + "&" + change + "&code=" + fresh_code(e));
+  ASSERT_EQ(ok.result(), bhttp::status::see_other) << ok.body();
+  EXPECT_EQ(std::string(ok[bhttp::field::location]), "/account?done=password");
+  EXPECT_EQ(send(req(verb::get, "/api/v1/me", &*here)).result(), bhttp::status::ok);
+  EXPECT_EQ(send(req(verb::get, "/api/v1/me", &*there)).result(), bhttp::status::unauthorized);
+  EXPECT_TRUE(alerted("password_changed"));
+  // The old password no longer signs in; the new one does.
+  now_ += 30;
+  EXPECT_EQ(login_raw("viewer1", kPassword, auth::totp_code(e.totp_secret.span(), now_.load())).result(),
+            bhttp::status::unauthorized);
+  now_ += 30;
+  EXPECT_EQ(login_raw("viewer1", fresh, auth::totp_code(e.totp_secret.span(), now_.load())).result(),
+            bhttp::status::see_other);
+  bool changed = false;
+  const auto all = audit_actions();
+  for (std::size_t i = before; i < all.size(); ++i) {
+    const auto& [action, details] = all[i];
+    if (action == "account.password" && details.find("\"changed\"") != std::string::npos) changed = true;
+    EXPECT_EQ(details.find(kPassword), std::string::npos);
+    EXPECT_EQ(details.find(fresh), std::string::npos);
+  }
+  EXPECT_TRUE(changed);
+}
+
+TEST_F(ConsoleTest, EveryoneReplacesTheirOwnAuthenticatorAfterItsFirstCode) {
+  auto e = add("audi", auth::Role::auditor);
+  auto here = login("audi", e);
+  auto there = login("audi", e);
+  ASSERT_TRUE(here && there);
+  // Refused without the right password or code.
+  auto wrong = post(*here, "/account/authenticator", "current=Not-My-Password-9&code=" + fresh_code(e));
+  EXPECT_EQ(wrong.result(), bhttp::status::forbidden);
+  EXPECT_EQ(wrong.body().find("otpauth"), std::string::npos);
+  EXPECT_EQ(post(*here, "/account/authenticator", std::string("current=") + kPassword + "&code=000000").result(),
+            bhttp::status::forbidden);
+
+  auto setup = post(*here, "/account/authenticator", std::string("current=") + kPassword + "&code=" + fresh_code(e));
+  ASSERT_EQ(setup.result(), bhttp::status::ok);
+  const std::string body = setup.body();
+  EXPECT_NE(body.find("<svg"), std::string::npos);
+  EXPECT_EQ(body.find("<script"), std::string::npos);
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(body, m, std::regex("secret=([A-Z2-7]+)")));
+  auto fresh = crypto::SecretBytes::copy_of(from_base32(m[1].str()));
+  ASSERT_TRUE(fresh);
+  const std::string pending = field_of(body, "pending");
+  const std::string issued = field_of(body, "issued");
+  ASSERT_FALSE(pending.empty());
+  ASSERT_FALSE(issued.empty());
+  // A wrong first code: the old authenticator stays, the form comes back.
+  auto bad = post(*here, "/account/authenticator/confirm", "pending=" + pending + "&issued=" + issued + "&code=000000");
+  EXPECT_EQ(bad.result(), bhttp::status::bad_request);
+  EXPECT_EQ(bad.body().find("otpauth"), std::string::npos) << "the set-up is shown once";
+  EXPECT_EQ(field_of(bad.body(), "pending"), pending);
+  // Another session cannot confirm it.
+  EXPECT_EQ(post(*there, "/account/authenticator/confirm",
+                 "pending=" + pending + "&issued=" + issued + "&code=" + fresh_code(*fresh))
+                .result(),
+            bhttp::status::bad_request);
+  EXPECT_EQ(send(req(verb::get, "/api/v1/me", &*there)).result(), bhttp::status::ok);
+
+  auto ok = post(*here, "/account/authenticator/confirm",
+                 "pending=" + pending + "&issued=" + issued + "&code=" + fresh_code(*fresh));
+  ASSERT_EQ(ok.result(), bhttp::status::see_other) << ok.body();
+  EXPECT_EQ(std::string(ok[bhttp::field::location]), "/account?done=authenticator");
+  EXPECT_EQ(send(req(verb::get, "/api/v1/me", &*there)).result(), bhttp::status::unauthorized);
+  // The old authenticator no longer signs in; the new one does.
+  now_ += 30;
+  EXPECT_EQ(login_raw("audi", kPassword, auth::totp_code(e.totp_secret.span(), now_.load())).result(),
+            bhttp::status::unauthorized);
+  now_ += 30;
+  EXPECT_EQ(login_raw("audi", kPassword, auth::totp_code(fresh->span(), now_.load())).result(),
+            bhttp::status::see_other);
+  for (const auto& [action, details] : audit_actions()) {
+    EXPECT_EQ(details.find(m[1].str()), std::string::npos) << "no secret in the audit log";
+    EXPECT_EQ(details.find(pending), std::string::npos);
+  }
+}
+
+TEST_F(ConsoleTest, AdminsEnableDisabledAccountsOthersCannot) {
+  auto boss = add("boss", auth::Role::admin);
+  auto orga = add("orga", auth::Role::organiser);
+  auto target = add("target", auth::Role::viewer);
+  auto sb = login("boss", boss);
+  auto so = login("orga", orga);
+  ASSERT_TRUE(sb && so);
+  ASSERT_EQ(post(*sb, "/accounts/target/disable").result(), bhttp::status::see_other);
+  EXPECT_FALSE(login("target", target));
+  auto list = send(req(verb::get, "/accounts", &*sb));
+  EXPECT_NE(list.body().find("action=\"/accounts/target/enable\""), std::string::npos);
+  // Not by an organiser, on the page or the API; not by an API token.
+  EXPECT_EQ(post(*so, "/accounts/target/enable").result(), bhttp::status::forbidden);
+  auto api = req(verb::post, "/api/v1/accounts/target/enable", &*so, "{}", "application/json");
+  api.set("X-CSRF-Token", so->csrf);
+  EXPECT_EQ(send(api).result(), bhttp::status::forbidden);
+  auto t = ops_->create_api_token("operator:test", "script", auth::Scope::reveal, 30);
+  ASSERT_TRUE(t);
+  auto by_token = make_request(verb::post, "/api/v1/accounts/target/enable", "{}", "application/json");
+  by_token.set(bhttp::field::authorization, "Bearer " + std::string(t->token.text()));
+  EXPECT_EQ(send(by_token).result(), bhttp::status::forbidden);
+  // Not without the CSRF token.
+  auto no_csrf = req(verb::post, "/api/v1/accounts/target/enable", &*sb, "{}", "application/json");
+  EXPECT_EQ(send(no_csrf).result(), bhttp::status::forbidden);
+  // Not one's own account (an admin cannot enable or disable themselves).
+  EXPECT_EQ(post(*sb, "/accounts/boss/enable").result(), bhttp::status::forbidden);
+  EXPECT_TRUE(ops_->account("target")->disabled);
+
+  ASSERT_EQ(post(*sb, "/accounts/target/enable").result(), bhttp::status::see_other);
+  EXPECT_FALSE(ops_->account("target")->disabled);
+  EXPECT_TRUE(alerted("account_enabled"));
+  EXPECT_TRUE(login("target", target));
+  // Enabling what is not disabled: a clear refusal.
+  auto again = post(*sb, "/accounts/target/enable");
+  EXPECT_EQ(again.result(), bhttp::status::conflict);
+  EXPECT_NE(again.body().find("not disabled"), std::string::npos);
+  // The same on the JSON API.
+  auto dis = req(verb::post, "/api/v1/accounts/target/disable", &*sb, "{}", "application/json");
+  dis.set("X-CSRF-Token", sb->csrf);
+  auto d = send(dis);
+  ASSERT_EQ(d.result(), bhttp::status::ok) << d.body();
+  EXPECT_EQ(nlohmann::json::parse(d.body())["state"], "disabled");
+  auto en = req(verb::post, "/api/v1/accounts/target/enable", &*sb, "{}", "application/json");
+  en.set("X-CSRF-Token", sb->csrf);
+  auto e2 = send(en);
+  ASSERT_EQ(e2.result(), bhttp::status::ok) << e2.body();
+  EXPECT_EQ(nlohmann::json::parse(e2.body())["state"], "active");
+  auto e3 = send(en);
+  EXPECT_EQ(e3.result(), bhttp::status::conflict);
+  EXPECT_EQ(nlohmann::json::parse(e3.body())["error"], "not_disabled");
+  auto unknown = req(verb::post, "/api/v1/accounts/nobody/enable", &*sb, "{}", "application/json");
+  unknown.set("X-CSRF-Token", sb->csrf);
+  EXPECT_EQ(send(unknown).result(), bhttp::status::not_found);
+  std::size_t enables = 0;
+  for (const auto& [action, details] : audit_actions()) enables += action == "account.enable" ? 1 : 0;
+  EXPECT_EQ(enables, 2u);
+}
+
+TEST_F(ConsoleTest, TheAccountsPageSaysWhyAnAccountIsLocked) {
+  budgets_.of(guard::Counted::email).per_hour = 2;
+  auto boss = add("boss", auth::Role::admin);
+  auto orga = add("orga", auth::Role::organiser);
+  auto so = login("orga", orga);
+  ASSERT_TRUE(so);
+  for (int i = 0; i < 3; ++i) {
+    auto r = req(verb::post, "/api/v1/supporters/" + ids_[static_cast<std::size_t>(i)] + "/reveal", &*so,
+                 R"({"fields":["email"],"reason":"calls"})", "application/json");
+    r.set("X-CSRF-Token", so->csrf);
+    (void)send(r);
+  }
+  ASSERT_TRUE(ops_->account("orga")->locked);
+  auto sb = login("boss", boss);
+  ASSERT_TRUE(sb);
+  auto page = send(req(verb::get, "/accounts", &*sb));
+  ASSERT_EQ(page.result(), bhttp::status::ok);
+  EXPECT_NE(page.body().find("reveal budget exceeded: email, per hour, limit 2, since "), std::string::npos)
+      << page.body();
+  expect_no_pii(page.body());
+  auto api = send(req(verb::get, "/api/v1/accounts", &*sb));
+  ASSERT_EQ(api.result(), bhttp::status::ok);
+  const auto j = nlohmann::json::parse(api.body());
+  bool seen = false;
+  for (const auto& a : j["accounts"]) {
+    if (a["name"] != "orga") continue;
+    seen = true;
+    EXPECT_EQ(a["state"], "locked");
+    EXPECT_EQ(a["lock"]["reason"], "guard: reveal_budget");
+    EXPECT_EQ(a["lock"]["detail"]["counted"], "email");
+    EXPECT_TRUE(a["lock"]["since"].is_number_integer());
+  }
+  EXPECT_TRUE(seen);
+  expect_no_pii(api.body());
 }
 
 class ConsoleTlsTest : public ConsoleTest {

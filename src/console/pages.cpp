@@ -128,7 +128,7 @@ std::string document(const Viewer* viewer, std::string_view title, std::string_v
     if (auth::permits(viewer->role, Action::manage_tokens)) s += "<li><a href=\"/tokens\">API tokens</a></li>";
     if (auth::permits(viewer->role, Action::request_export)) s += "<li><a href=\"/exports\">Exports</a></li>";
     if (auth::permits(viewer->role, Action::read_audit)) s += "<li><a href=\"/audit\">Audit log</a></li>";
-    s += "<li><a href=\"/sessions\">" + esc(viewer->name) + " (" + esc(auth::role_name(viewer->role)) +
+    s += "<li><a href=\"/account\">" + esc(viewer->name) + " (" + esc(auth::role_name(viewer->role)) +
          ")</a></li><li>" + button_form(*viewer, "/logout", "Sign out") + "</li></ul></nav>";
   }
   s += "</header><main id=\"main\"><h1>" + esc(title) + "</h1>";
@@ -337,6 +337,7 @@ std::string sessions_page(const Viewer& v, const auth::SessionInfo& s, const std
          "</td><td>" + (x.current ? "this session" : "") + "</td></tr>";
   }
   b += "</tbody></table>";
+  b += "<p><a href=\"/account\">Change your password or authenticator</a></p>";
   b += "<p>If you signed in somewhere you no longer control, end every session of your account, this one "
        "included.</p>" +
        button_form(v, "/sessions/revoke", "Sign out everywhere");

@@ -40,8 +40,27 @@ std::string record_page(const Viewer& v, const services::MaskedSupporter& s,
                         const std::vector<services::RevealedField>& revealed, std::string_view message);
 std::string tags_page(const Viewer& v, const std::vector<services::TagCount>& tags);
 
+// What waits for the viewer as the second person: others' pending export
+// and privilege requests (empty for a viewer who may not approve them).
+struct Awaiting {
+  std::vector<services::ExportRequest> exports;
+  std::vector<auth::PrivilegeRequestInfo> requests;
+};
+
 // Accounts, privilege requests, tokens and self-enrolment (account_pages.cpp).
-std::string accounts_page(const Viewer& v, const std::vector<auth::AccountInfo>& accounts, std::string_view notice);
+// The admins' landing page: what awaits them first, then every account
+// with why it is locked.
+std::string accounts_page(const Viewer& v, const std::vector<auth::AccountInfo>& accounts, const Awaiting& awaiting,
+                          std::string_view notice);
+// One's own account (own_account_pages.cpp): change the password, replace
+// the authenticator. `password_message` / `authenticator_message` show
+// above their form (a refusal to act on).
+std::string own_account_page(const Viewer& v, std::string_view notice, std::string_view password_message,
+                             std::string_view authenticator_message);
+// The new authenticator to scan (QR and otpauth URI, shown once) and the
+// form for its first code.
+std::string authenticator_setup_page(const Viewer& v, const auth::AuthenticatorChange& change,
+                                     std::string_view message);
 // What a requester sees once after filing a request: its number and, for a
 // new account or an authenticator reset, the enrolment link to hand over
 // (`enrol_url`); for a reveal token, the token. Shown once.

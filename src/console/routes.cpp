@@ -112,6 +112,11 @@ const RouteDef kRoutes[] = {
     {verb::post, "/tokens/:n/revoke", Kind::page, Access::action, Action::manage_tokens, post_token_revoke},
     {verb::get, "/sessions", Kind::page, Access::signed_in, Action::list_masked, get_sessions},
     {verb::post, "/sessions/revoke", Kind::page, Access::signed_in, Action::list_masked, post_sessions_revoke},
+    {verb::get, "/account", Kind::page, Access::signed_in, Action::list_masked, get_own_account},
+    {verb::post, "/account/password", Kind::page, Access::signed_in, Action::list_masked, post_own_password},
+    {verb::post, "/account/authenticator", Kind::page, Access::signed_in, Action::list_masked, post_own_authenticator},
+    {verb::post, "/account/authenticator/confirm", Kind::page, Access::signed_in, Action::list_masked,
+     post_own_authenticator_confirm},
     {verb::get, "/audit", Kind::page, Access::action, Action::read_audit, get_audit},
     {verb::post, "/audit/verify", Kind::page, Access::action, Action::read_audit, post_audit_verify},
     {verb::get, "/exports", Kind::page, Access::action, Action::request_export, get_exports},
@@ -127,6 +132,11 @@ const RouteDef kRoutes[] = {
     {verb::get, "/api/v1/tags", Kind::api, Access::action, Action::list_masked, get_tags},
     {verb::get, "/api/v1/audit", Kind::api, Access::action, Action::read_audit, get_audit},
     {verb::post, "/api/v1/audit/verify", Kind::api, Access::action, Action::read_audit, post_audit_verify},
+    {verb::get, "/api/v1/accounts", Kind::api, Access::action, Action::manage_accounts, get_accounts_api},
+    {verb::post, "/api/v1/accounts/:name/enable", Kind::api, Access::action, Action::manage_accounts,
+     post_account_enable_api},
+    {verb::post, "/api/v1/accounts/:name/disable", Kind::api, Access::action, Action::manage_accounts,
+     post_account_disable_api},
 };
 
 // Matches `path` against a pattern; fills `params` with the :parts.
@@ -143,7 +153,7 @@ bool matches(std::string_view pattern, const std::vector<std::string_view>& path
     if (p == ":id" && !is_hex_id(path[i])) return false;
     if (p == ":name" && !auth::valid_account_name(path[i])) return false;
     if (p == ":n" && !is_number(path[i])) return false;
-    if (p == ":verb" && path[i] != "disable" && path[i] != "role" && path[i] != "unlock" &&
+    if (p == ":verb" && path[i] != "disable" && path[i] != "enable" && path[i] != "role" && path[i] != "unlock" &&
         path[i] != "revoke-sessions" && path[i] != "reset-mfa" && path[i] != "budget") {
       return false;
     }
@@ -152,7 +162,22 @@ bool matches(std::string_view pattern, const std::vector<std::string_view>& path
   return true;
 }
 
+// The console's main pages, in the order a person landing after sign-in
+// is offered them: the first one their role may open wins.
+constexpr std::string_view kLandingPages[] = {"/supporters", "/accounts", "/exports", "/audit"};
+
 }  // namespace
+
+std::string_view landing_of(auth::Role role) {
+  for (const auto page : kLandingPages) {
+    for (const auto& r : kRoutes) {
+      if (r.method != verb::get || r.pattern != page) continue;
+      if (r.access != Access::action || auth::permits(role, r.action)) return page;
+    }
+  }
+  // Every signed-in person may see their own account.
+  return "/account";
+}
 
 std::optional<std::string> query_param(std::string_view target, std::string_view name) {
   const auto q = target.find('?');

@@ -1,5 +1,5 @@
 // The console's sign-in routes: the two steps (account name and password,
-// then the code), sign-out, and "/" sending each role to its first page
+// then the code), sign-out, and "/" sending each role to its landing page
 // (docs/console.md, "Sign-in").
 #include <sodium.h>
 #include <spdlog/spdlog.h>
@@ -7,21 +7,6 @@
 #include "console/console_internal.hpp"
 
 namespace rempart::console::detail {
-
-namespace {
-
-// Where each role starts: the first page it may use.
-std::string_view home_of(auth::Role r) {
-  switch (r) {
-    case auth::Role::auditor: return "/audit";
-    case auth::Role::admin: return "/accounts";
-    case auth::Role::viewer:
-    case auth::Role::organiser: return "/supporters";
-  }
-  return "/supporters";
-}
-
-}  // namespace
 
 Response get_login(Call& c) {
   if (c.who) return redirect("/");
@@ -62,7 +47,7 @@ Response post_login_code(Call& c) {
     if (wait > 0) res.set(bhttp::field::retry_after, std::to_string(wait));
     return res;
   }
-  auto res = redirect(home_of(out->session->info.role));
+  auto res = redirect(landing_of(out->session->info.role));
   // The header value is the edge where the token becomes an ordinary
   // string: it lives until the response is written.
   std::string cookie_value = c.impl.cookie_name() + "=" + std::string(out->session->token.text()) +
@@ -82,6 +67,6 @@ Response post_logout(Call& c) {
   return res;
 }
 
-Response get_root(Call& c) { return redirect(home_of(c.who->role)); }
+Response get_root(Call& c) { return redirect(landing_of(c.who->role)); }
 
 }  // namespace rempart::console::detail

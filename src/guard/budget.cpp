@@ -68,6 +68,15 @@ Result<void> lock_actor(store::KeeperTx& tx, const crypto::KeeperKeyring& keys, 
       store::AccountRow row = **acct;
       row.locked = true;
       row.lock_reason = "guard: " + std::string(reason);
+      row.locked_at = now_s;
+      // What crossed, for the admins who read the accounts page: the
+      // counted kind, its window and limit, or how a honeytoken was
+      // reached. Named keys only: never a record id or anything personal.
+      nlohmann::json detail = nlohmann::json::object();
+      for (const char* k : {"counted", "window", "limit", "by"}) {
+        if (details.contains(k)) detail[k] = details[k];
+      }
+      row.lock_detail = detail.dump();
       row.updated_at = now_s;
       if (auto r = tx.update_account(row); !r) return r;
       auto n = tx.delete_sessions_of(*id);

@@ -110,7 +110,9 @@ struct AccountRow {
   std::int64_t totp_last_step = -1;  // last accepted time step; -1: none yet
   bool disabled = false;
   bool locked = false;
-  std::string lock_reason;
+  std::string lock_reason;           // a code: "too many failed logins", "guard: <reason>"; "" while unlocked
+  std::optional<std::int64_t> locked_at;  // unix seconds; nullopt while unlocked (and for locks before 0012)
+  std::string lock_detail;           // JSON object, no personal data: what crossed (counted, window, limit); "" if none
   std::int64_t failures = 0;         // consecutive failed logins
   std::int64_t last_failure_at = 0;  // unix seconds
   std::int64_t created_at = 0;

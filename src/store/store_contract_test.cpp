@@ -1091,6 +1091,66 @@ TEST_P(StoreContract, AccountEnrolmentColumnsRoundTripAndFindByEnrolHash) {
   EXPECT_EQ(dup.error().code, Errc::conflict);
 }
 
+// ---- Lock details (migration 0012).
+
+TEST_P(StoreContract, AccountLockDetailsRoundTripAndClear) {
+  const auto find = [&](const std::string& id) {
+    std::optional<AccountRow> got;
+    EXPECT_TRUE(keeper_->transact([&](KeeperTx& tx) -> Result<void> {
+      auto r = tx.find_account(bytes(id));
+      if (!r) return std::unexpected(r.error());
+      got = *r;
+      return {};
+    }));
+    return got;
+  };
+  // An account made unlocked has no lock details.
+  AccountRow a = account_row("acct-1", "alice");
+  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) { return tx.insert_account(a); }));
+  auto got = find("acct-1");
+  ASSERT_TRUE(got);
+  EXPECT_FALSE(got->locked_at);
+  EXPECT_EQ(got->lock_detail, "");
+  // Locked by an update: the reason, the time and the detail come back as written.
+  a.locked = true;
+  a.lock_reason = "guard: reveal_budget";
+  a.locked_at = 1700000000;
+  a.lock_detail = R"({"counted":"email","limit":20,"window":"hour"})";
+  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) { return tx.update_account(a); }));
+  got = find("acct-1");
+  ASSERT_TRUE(got);
+  EXPECT_EQ(*got, a);
+  // In the list of every account too.
+  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) -> Result<void> {
+    auto all = tx.accounts();
+    if (!all) return std::unexpected(all.error());
+    EXPECT_EQ(all->size(), 1u);
+    if (!all->empty()) {
+      EXPECT_EQ(all->front(), a);
+    }
+    return {};
+  }));
+  // Unlocked: cleared.
+  a.locked = false;
+  a.lock_reason.clear();
+  a.locked_at.reset();
+  a.lock_detail.clear();
+  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) { return tx.update_account(a); }));
+  got = find("acct-1");
+  ASSERT_TRUE(got);
+  EXPECT_EQ(*got, a);
+  // Inserted locked (an import of accounts, a test): kept as well.
+  AccountRow b = account_row("acct-2", "bob");
+  b.locked = true;
+  b.lock_reason = "too many failed logins";
+  b.locked_at = 5;
+  b.lock_detail = R"({"failures":10})";
+  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) { return tx.insert_account(b); }));
+  got = find("acct-2");
+  ASSERT_TRUE(got);
+  EXPECT_EQ(*got, b);
+}
+
 TEST_P(StoreContract, TokensOfOneCreatorAreRevokedTogether) {
   const auto token = [](const std::string& label, const std::string& by) {
     return ApiTokenRow{0, label, "reveal", "rmp_x", bytes("hash-" + label), by, 10, 1000, std::nullopt};

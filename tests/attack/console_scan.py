@@ -254,6 +254,12 @@ def targets(c: Console) -> list[Target]:
         Target("accounts", "POST", "/accounts", ["name", "role", "code"], "admin",
                f"name={c.accounts['auditor'].name}&role=viewer&code=CODE&csrf={csrf.get('admin', '')}",
                extra=["--eval", code_eval]),
+        # One's own authenticator: the pending set-up is opened with the
+        # keeper's key, never looked up; a wrong one is refused (400) without
+        # counting against the account.
+        Target("own-authenticator", "POST", "/account/authenticator/confirm", ["pending", "issued", "code"],
+               "organiser", f"pending=AAAA&issued=1&code=123456&csrf={csrf.get('organiser', '')}",
+               extra=["--ignore-code", "400"]),
         # Self-enrolment is signed out by design: the link's code is the only
         # credential, looked up by its hash (404 for anything unknown).
         Target("enrol", "GET", f"/enrol?code={ENROL_PROBE}", ["code"], None, extra=["--ignore-code", "404"]),
@@ -411,15 +417,17 @@ def route_list(c: Console) -> list[tuple[str, str, str]]:
     """(method, path, kind) of every route that needs a session."""
     rid = c.record_id or "00000000000000000000000000000000"
     pages_get = ["/", "/supporters", "/search", f"/supporters/{rid}", "/tags", "/accounts", "/requests", "/tokens",
-                 "/sessions", "/audit", "/exports", "/exports/1/download"]
+                 "/sessions", "/account", "/audit", "/exports", "/exports/1/download"]
     pages_post = ["/logout", "/search", f"/supporters/{rid}/reveal", f"/supporters/{rid}/tags", "/accounts",
                   "/accounts/orga/disable", "/accounts/orga/role", "/accounts/orga/unlock", "/accounts/orga/reset-mfa",
                   "/accounts/orga/revoke-sessions", "/accounts/orga/budget", "/requests/1/approve",
                   "/requests/1/refuse", "/tokens", "/tokens/1/revoke", "/sessions/revoke", "/exports",
-                  "/exports/1/approve", "/audit/verify"]
-    api_get = ["/api/v1/me", "/api/v1/supporters", f"/api/v1/supporters/{rid}", "/api/v1/tags", "/api/v1/audit"]
+                  "/exports/1/approve", "/audit/verify", "/accounts/orga/enable", "/account/password",
+                  "/account/authenticator", "/account/authenticator/confirm"]
+    api_get = ["/api/v1/me", "/api/v1/supporters", f"/api/v1/supporters/{rid}", "/api/v1/tags", "/api/v1/audit",
+               "/api/v1/accounts"]
     api_post = ["/api/v1/supporters/search", f"/api/v1/supporters/{rid}/reveal", f"/api/v1/supporters/{rid}/tags",
-                "/api/v1/audit/verify"]
+                "/api/v1/audit/verify", "/api/v1/accounts/orga/enable", "/api/v1/accounts/orga/disable"]
     return ([("GET", p, "page") for p in pages_get] + [("POST", p, "page") for p in pages_post] +
             [("GET", p, "api") for p in api_get] + [("POST", p, "api") for p in api_post])
 
@@ -637,6 +645,14 @@ def check_corpus(c: Console) -> None:
     login_base = baseline("POST", "/login", b"name=someone&password=some-password-1", al.FORM_TYPE, None)
     api_base = baseline("POST", "/api/v1/supporters/search", b'{"kind":"email","value":"nobody@example.org"}',
                         al.JSON_TYPE, org)
+    # One's own account: two different new passwords are refused before any
+    # password or code is checked, so no payload counts towards a lock.
+    account_base = baseline("POST", "/account/password",
+                            al.form_body({"current": b"x", "password": b"a", "password2": b"b", "csrf": csrf}),
+                            al.FORM_TYPE, org)
+    confirm_base = baseline("POST", "/account/authenticator/confirm",
+                            al.form_body({"pending": b"AAAA", "issued": b"1", "code": b"123456", "csrf": csrf}),
+                            al.FORM_TYPE, org)
 
     for stem, payload in corpus:
         cases = [
@@ -652,6 +668,18 @@ def check_corpus(c: Console) -> None:
              al.form_body({"kind": b"email", "reason": payload, "csrf": csrf}), al.FORM_TYPE, org, record_base, False),
             ("tags.add", "POST", f"/supporters/{rid}/tags", al.form_body({"add": payload, "csrf": csrf}),
              al.FORM_TYPE, org, record_base, True),
+            ("password.current", "POST", "/account/password",
+             al.form_body({"current": payload, "password": b"Zq-long-enough-1", "password2": b"Zq-long-enough-2",
+                           "csrf": csrf}), al.FORM_TYPE, org, account_base, False),
+            ("password.new", "POST", "/account/password",
+             al.form_body({"current": b"x", "password": payload, "password2": payload + b"-", "csrf": csrf}),
+             al.FORM_TYPE, org, account_base, False),
+            ("authenticator.pending", "POST", "/account/authenticator/confirm",
+             al.form_body({"pending": payload, "issued": b"1", "code": b"123456", "csrf": csrf}), al.FORM_TYPE, org,
+             confirm_base, False),
+            ("authenticator.code", "POST", "/account/authenticator/confirm",
+             al.form_body({"pending": b"AAAA", "issued": payload, "code": payload, "csrf": csrf}), al.FORM_TYPE, org,
+             confirm_base, False),
             ("login.name", "POST", "/login", al.form_body({"name": payload, "password": b"some-password-1"}),
              al.FORM_TYPE, None, login_base, False),
             ("login.password", "POST", "/login", al.form_body({"name": b"someone", "password": payload}),

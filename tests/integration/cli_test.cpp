@@ -362,12 +362,38 @@ TEST(Audit, VerifyCatchesADatabaseRolledBackToAnOlderCopy) {
   EXPECT_EQ(blind.exit_code, 1) << "a missing checkpoint file is itself a fault once checkpoints exist";
 }
 
+TEST(Admin, DisableThenEnableAnAccount) {
+  Instance in;
+  const auto cfg = in.config.string();
+  ASSERT_EQ(run_rempart({"admin", "invite", "dana", "--role", "viewer", "--config", cfg}).exit_code, 0);
+  // Nothing to enable while it is not disabled: a clear refusal.
+  auto early = run_rempart({"admin", "enable", "dana", "--config", cfg});
+  EXPECT_EQ(early.exit_code, 1);
+  EXPECT_NE(early.err.find("not disabled"), std::string::npos) << early.err;
+  ASSERT_EQ(run_rempart({"admin", "disable", "dana", "--config", cfg}).exit_code, 0);
+  auto list = run_rempart({"admin", "list", "--config", cfg});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_NE(list.out.find("disabled"), std::string::npos) << list.out;
+  auto enable = run_rempart({"admin", "enable", "dana", "--config", cfg});
+  ASSERT_EQ(enable.exit_code, 0) << enable.err;
+  EXPECT_NE(enable.out.find("enabled dana"), std::string::npos) << enable.out;
+  list = run_rempart({"admin", "list", "--config", cfg});
+  EXPECT_EQ(list.out.find("disabled"), std::string::npos) << list.out;
+  auto unknown = run_rempart({"admin", "enable", "nobody", "--config", cfg});
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_NE(unknown.err.find("no such account"), std::string::npos) << unknown.err;
+  auto q = run_rempart({"audit", "query", "--config", cfg, "--action", "account.enable", "--format", "jsonl"});
+  ASSERT_EQ(q.exit_code, 0) << q.err;
+  EXPECT_EQ(std::count(q.out.begin(), q.out.end(), '\n'), 1) << q.out;
+}
+
 TEST(Cli, EveryCommandHasHelp) {
   for (const std::vector<std::string>& cmd :
        {std::vector<std::string>{"--help"}, {"init", "--help"}, {"serve", "--help"}, {"supporters", "--help"},
         {"supporters", "count", "--help"}, {"supporters", "show", "--help"}, {"supporters", "import", "--help"},
         {"supporters", "synth", "--help"}, {"audit", "--help"}, {"audit", "verify", "--help"},
-        {"audit", "query", "--help"}, {"audit", "blast-radius", "--help"}, {"audit", "checkpoint", "--help"}}) {
+        {"audit", "query", "--help"}, {"audit", "blast-radius", "--help"}, {"audit", "checkpoint", "--help"},
+        {"admin", "enable", "--help"}}) {
     auto r = run_rempart(cmd);
     EXPECT_EQ(r.exit_code, 0);
     EXPECT_NE(r.out.find("Usage"), std::string::npos);

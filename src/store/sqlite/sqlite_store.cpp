@@ -501,6 +501,8 @@ AccountRow read_account(const Query& q) {
   a.admin_since = q.optional_int(15);
   a.enrol_hash = q.optional_blob(16);
   a.enrol_expires_at = q.int64(17);
+  a.locked_at = q.optional_int(18);
+  a.lock_detail = q.text(19);
   return a;
 }
 
@@ -522,7 +524,9 @@ void bind_account(Query& q, const AccountRow& a) {
       .bind_text(15, a.created_by)
       .bind_optional_int(16, a.admin_since)
       .bind_optional_blob(17, a.enrol_hash)
-      .bind_int(18, a.enrol_expires_at);
+      .bind_int(18, a.enrol_expires_at)
+      .bind_optional_int(19, a.locked_at)
+      .bind_text(20, a.lock_detail);
 }
 
 // Column order of REMPART_PRIVILEGE_COLUMNS.

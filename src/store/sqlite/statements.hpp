@@ -336,12 +336,13 @@ inline constexpr Sql kNewestAuditByTime{
 
 #define REMPART_ACCOUNT_COLUMNS                                                              \
   "id, name, role, password_hash, totp_sealed, totp_last_step, disabled, locked, lock_reason," \
-  " failures, last_failure_at, created_at, updated_at, state, created_by, admin_since, enrol_hash, enrol_expires_at"
+  " failures, last_failure_at, created_at, updated_at, state, created_by, admin_since, enrol_hash, enrol_expires_at," \
+  " locked_at, lock_detail"
 
 inline constexpr Sql kInsertAccount{
     "kInsertAccount",
     "INSERT INTO accounts (" REMPART_ACCOUNT_COLUMNS ")"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"};
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)"};
 inline constexpr Sql kSelectAccountById{
     "kSelectAccountById", "SELECT " REMPART_ACCOUNT_COLUMNS " FROM accounts WHERE id = ?1"};
 inline constexpr Sql kSelectAccountByName{
@@ -352,7 +353,8 @@ inline constexpr Sql kUpdateAccount{
     "kUpdateAccount",
     "UPDATE accounts SET role = ?3, password_hash = ?4, totp_sealed = ?5, totp_last_step = ?6,"
     " disabled = ?7, locked = ?8, lock_reason = ?9, failures = ?10, last_failure_at = ?11, updated_at = ?13,"
-    " state = ?14, created_by = ?15, admin_since = ?16, enrol_hash = ?17, enrol_expires_at = ?18"
+    " state = ?14, created_by = ?15, admin_since = ?16, enrol_hash = ?17, enrol_expires_at = ?18,"
+    " locked_at = ?19, lock_detail = ?20"
     " WHERE id = ?1 AND name = ?2 AND created_at = ?12"};
 inline constexpr Sql kSelectAccountByEnrolHash{
     "kSelectAccountByEnrolHash", "SELECT " REMPART_ACCOUNT_COLUMNS " FROM accounts WHERE enrol_hash = ?1"};
