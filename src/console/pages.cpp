@@ -357,7 +357,7 @@ form.stack{display:grid;gap:.4rem;max-width:24rem}form.inline,form.reveal,form.f
 input,select,button{font:inherit;padding:.35rem .5rem;border:1px solid var(--line);border-radius:4px;background:var(--bg);color:var(--fg)}
 button{background:var(--accent);color:#fff;border-color:var(--accent);cursor:pointer}
 .notice{padding:.5rem;border-left:4px solid var(--accent)}.alert{color:#fff;background:#a00;padding:.5rem}.ok{border-left:4px solid #2a7;padding:.5rem}
-.hint{color:var(--muted);font-size:.9em}.revealed{font-size:1.1em}.secret{word-break:break-all}
+fieldset label{display:inline-flex;gap:.35rem;align-items:center;margin:.2rem 1.2rem .2rem 0}.hint{color:var(--muted);font-size:.9em}.revealed{font-size:1.1em}.secret{word-break:break-all}
 dl.record dd>span[data-field]{margin-right:1rem}dl.record{display:grid;grid-template-columns:minmax(8rem,max-content) 1fr;gap:.4rem 1rem}dl.record dd{margin:0}
 ul.tags,ul.codes{list-style:none;padding:0;margin:0}
 ul.cards{list-style:none;padding:0;margin:0}ul.cards>li{border-bottom:1px solid var(--line);padding:.5rem 0}
