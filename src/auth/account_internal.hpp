@@ -52,8 +52,10 @@ bool is_operator_actor(const std::string& actor);
 // Locks `a` for too many failed sign-ins or codes at `now`, recording why
 // (lock_reason, locked_at, lock_detail {"failures": n}).
 void lock_for_failures(store::AccountRow& a, std::int64_t now);
-// Clears the lock, its reason and details, and the failure count.
-void clear_lock(store::AccountRow& a);
+// Clears the lock, its reason and details, and the failure count; and, in
+// `tx`, the account's budget counters: an admin who unlocks judged what was
+// counted, so the next reveal does not cross the same line again.
+Result<void> clear_lock(store::KeeperTx& tx, store::AccountRow& a);
 
 
 }  // namespace rempart::auth::internal

@@ -192,13 +192,16 @@ void lock_for_failures(store::AccountRow& a, std::int64_t now) {
   a.lock_detail = nlohmann::json{{"failures", a.failures}}.dump();
 }
 
-void clear_lock(store::AccountRow& a) {
+Result<void> clear_lock(store::KeeperTx& tx, store::AccountRow& a) {
   a.locked = false;
   a.lock_reason.clear();
   a.locked_at.reset();
   a.lock_detail.clear();
   a.failures = 0;
   a.last_failure_at = 0;
+  auto n = tx.delete_counters_of(account_actor(audit::to_hex(a.id)));
+  if (!n) return propagate(n);
+  return {};
 }
 
 }  // namespace internal
@@ -503,12 +506,11 @@ Result<void> AccountService::unlock(const std::string& actor, const std::string&
   if (auto r = operator_only(actor); !r) return r;
   if (reason.empty() || reason.size() > 200) return fail(Errc::invalid_input, "unlock reason must be 1..200 bytes");
   return modify(actor, name, action::account_unlock,
-                [&](store::KeeperTx&, store::AccountRow& a, nlohmann::json& d) -> Result<void> {
+                [&](store::KeeperTx& tx, store::AccountRow& a, nlohmann::json& d) -> Result<void> {
                   d["was_locked"] = a.locked;
                   d["previous_reason"] = a.lock_reason;
                   d["reason"] = reason;
-                  clear_lock(a);
-                  return {};
+                  return clear_lock(tx, a);
                 });
 }
 

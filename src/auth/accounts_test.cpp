@@ -12,6 +12,7 @@
 
 #include <gtest/gtest.h>
 
+#include "auth/test_support.hpp"
 #include "auth/totp.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "store/test_support.hpp"
@@ -27,19 +28,11 @@ struct AuditSeen {
   std::string actor, action, client, details;
 };
 
-class AccountsTest : public ::testing::Test {
+class AccountsTest : public test_support::AccountServiceTest {
  protected:
   void SetUp() override {
-    auto k = crypto::KeeperKeyring::generate();
-    ASSERT_TRUE(k.has_value());
-    keys_.emplace(std::move(*k));
-    auto s = store::open_sqlite_keeper(dir_.file("rempart.db"));
-    ASSERT_TRUE(s.has_value()) << s.error().internal;
-    store_ = std::move(*s);
-    AuthOptions o;
-    o.pwhash = PwhashLimits::for_tests();
-    o.clock = [this] { return now_; };
-    svc_.emplace(*store_, *keys_, o);
+    now_ = kT0;
+    open_service();
   }
 
   Enrolment add(const std::string& name, Role role = Role::organiser) {
@@ -76,11 +69,6 @@ class AccountsTest : public ::testing::Test {
   }
   static std::vector<unsigned char> bytes(std::string_view s) { return {s.begin(), s.end()}; }
 
-  store::test_support::TempDir dir_;
-  std::optional<crypto::KeeperKeyring> keys_;
-  std::unique_ptr<store::KeeperStore> store_;
-  std::optional<AccountService> svc_;
-  std::int64_t now_ = kT0;
 };
 
 TEST_F(AccountsTest, CreateRefusesBadNamesWeakPasswordsAndDuplicates) {

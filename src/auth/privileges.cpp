@@ -354,7 +354,7 @@ Result<void> AccountService::apply_privilege(store::KeeperTx& tx, const store::P
       done["was_locked"] = a.locked;
       done["previous_reason"] = a.lock_reason;
       done["reason"] = param_text(params, "reason");
-      clear_lock(a);
+      if (auto c = clear_lock(tx, a); !c) return c;
       act = action::account_unlock;
       break;
     case PrivilegeKind::reset_mfa: {

@@ -9,6 +9,7 @@
 #include "auth/accounts.hpp"
 #include "auth/totp.hpp"
 #include "guard/budget.hpp"
+#include "auth/test_support.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "store/test_support.hpp"
 
@@ -21,19 +22,11 @@ constexpr char kNewPassword[] = "Brume-Ardoise-Neuf-31";
 const std::string kOperator = "operator:test";
 constexpr std::int64_t kDay = 86400;
 
-class PrivilegesTest : public ::testing::Test {
+class PrivilegesTest : public test_support::AccountServiceTest {
  protected:
   void SetUp() override {
-    auto k = crypto::KeeperKeyring::generate();
-    ASSERT_TRUE(k.has_value());
-    keys_.emplace(std::move(*k));
-    auto s = store::open_sqlite_keeper(dir_.file("rempart.db"));
-    ASSERT_TRUE(s.has_value()) << s.error().internal;
-    store_ = std::move(*s);
-    AuthOptions o;
-    o.pwhash = PwhashLimits::for_tests();
-    o.clock = [this] { return now_; };
-    svc_.emplace(*store_, *keys_, o);
+    now_ = kT0;
+    open_service();
     alice_ = add("alice", Role::admin);
     bob_ = add("bob", Role::admin);
     now_ += kDay + 60;  // both past the cooling period
@@ -92,11 +85,6 @@ class PrivilegesTest : public ::testing::Test {
     return std::move(e->totp_secret);
   }
 
-  store::test_support::TempDir dir_;
-  std::optional<crypto::KeeperKeyring> keys_;
-  std::unique_ptr<store::KeeperStore> store_;
-  std::optional<AccountService> svc_;
-  std::int64_t now_ = kT0;
   Enrolment alice_, bob_;
 };
 
@@ -283,6 +271,37 @@ TEST_F(PrivilegesTest, EachKindTakesEffectOnlyWhenApproved) {
   // No secret in the audit log.
   const std::string text = all_audit_text();
   for (const auto* s : {&reset->secret, &t->secret}) EXPECT_EQ(text.find(s->text()), std::string::npos);
+}
+
+// A caller who crossed the hourly phone budget is unlocked by two admins:
+// the next reveal is served, not counted on top of the hour that locked her.
+TEST_F(PrivilegesTest, AnUnlockStartsTheBudgetsAfresh) {
+  const auto orga = add("orga", Role::organiser);
+  guard::Budgets budgets;  // phone: 10 an hour, 30 a day
+  const std::string actor = account_actor(orga.account_id);
+  auto charge = [&](std::int64_t n) {
+    bool locked = false;
+    EXPECT_TRUE(store_->transact([&](store::KeeperTx& tx) -> Result<void> {
+      auto v = guard::charge(tx, *keys_, budgets, actor, guard::Counted::phone, n, now_, "", "organiser");
+      if (!v) return std::unexpected(v.error());
+      locked = v->locked;
+      return {};
+    }));
+    return locked;
+  };
+  EXPECT_FALSE(charge(10));
+  EXPECT_TRUE(charge(1)) << "the eleventh phone of the hour locks";
+  ASSERT_TRUE(svc_->account("orga")->locked);
+  PrivilegeAsk un = of(PrivilegeKind::unlock, "orga");
+  un.reason = "phone-banking evening";
+  auto unlock = ask(alice_, un);
+  ASSERT_TRUE(unlock);
+  ASSERT_TRUE(svc_->approve_privilege(bob_.account_id, unlock->id, fresh(bob_), ""));
+  ASSERT_FALSE(svc_->account("orga")->locked);
+  EXPECT_FALSE(charge(1)) << "the same hour, after the unlock";
+  EXPECT_FALSE(svc_->account("orga")->locked);
+  EXPECT_FALSE(charge(9));
+  EXPECT_TRUE(charge(1)) << "and the budget holds again from there";
 }
 
 TEST_F(PrivilegesTest, RequestsExpireAndCanBeRefusedOrWithdrawn) {

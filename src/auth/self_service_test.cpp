@@ -9,8 +9,7 @@
 
 #include "auth/accounts.hpp"
 #include "auth/totp.hpp"
-#include "store/sqlite/sqlite_store.hpp"
-#include "store/test_support.hpp"
+#include "auth/test_support.hpp"
 
 namespace rempart::auth {
 namespace {
@@ -20,41 +19,15 @@ constexpr char kPassword[] = "Vert-Galet-Quinze-42";
 constexpr char kNewPassword[] = "Autre-Caillou-Neuf-77";
 const std::string kOperator = "operator:test";
 
-std::vector<std::uint8_t> from_base32(std::string_view b32) {
-  std::vector<std::uint8_t> out;
-  unsigned buf = 0;
-  int bits = 0;
-  for (const char ch : b32) {
-    buf = (buf << 5) | static_cast<unsigned>(ch >= 'A' ? ch - 'A' : ch - '2' + 26);
-    bits += 5;
-    if (bits >= 8) {
-      out.push_back(static_cast<std::uint8_t>(buf >> (bits - 8)));
-      bits -= 8;
-    }
-  }
-  return out;
-}
+using test_support::secret_of;
 
-// The secret an authenticator app reads from an otpauth:// URI.
-std::vector<std::uint8_t> secret_of(std::string_view uri) {
-  const auto at = uri.find("secret=") + 7;
-  return from_base32(uri.substr(at, uri.find('&', at) - at));
-}
-
-class SelfServiceTest : public ::testing::Test {
+class SelfServiceTest : public test_support::AccountServiceTest {
  protected:
   void SetUp() override {
-    auto k = crypto::KeeperKeyring::generate();
-    ASSERT_TRUE(k.has_value());
-    keys_.emplace(std::move(*k));
-    auto s = store::open_sqlite_keeper(dir_.file("rempart.db"));
-    ASSERT_TRUE(s.has_value()) << s.error().internal;
-    store_ = std::move(*s);
+    now_ = kT0;
     AuthOptions o;
-    o.pwhash = PwhashLimits::for_tests();
     o.lock_after_failures = 4;
-    o.clock = [this] { return now_; };
-    svc_.emplace(*store_, *keys_, o);
+    open_service(o);
     auto e = svc_->create_account(kOperator, "alice", Role::organiser, kPassword);
     ASSERT_TRUE(e) << e.error().internal;
     alice_.emplace(std::move(*e));
@@ -88,12 +61,7 @@ class SelfServiceTest : public ::testing::Test {
     return out;
   }
 
-  store::test_support::TempDir dir_;
-  std::optional<crypto::KeeperKeyring> keys_;
-  std::unique_ptr<store::KeeperStore> store_;
-  std::optional<AccountService> svc_;
   std::optional<Enrolment> alice_;
-  std::int64_t now_ = kT0;
 };
 
 TEST_F(SelfServiceTest, ChangingThePasswordEndsTheOtherSessionsOnly) {

@@ -22,6 +22,7 @@
 #include "audit/blast_radius.hpp"
 #include "audit/chain.hpp"
 #include "audit/verify.hpp"
+#include "auth/test_support.hpp"
 #include "auth/totp.hpp"
 #include "console/pages.hpp"
 #include "core/person.hpp"
@@ -735,17 +736,7 @@ TEST_F(ConsoleTest, AccountsComeFromTwoAdminsAndTheirOwnersEnrolThemselves) {
   EXPECT_NE(sbody.find("rmpx1_"), std::string::npos) << "the owner receives their own export key";
   const std::string b32 = m[1].str();
   // base32 -> bytes, to compute codes as the owner's app would.
-  std::vector<std::uint8_t> secret;
-  unsigned buf = 0;
-  int bits = 0;
-  for (const char ch : b32) {
-    buf = (buf << 5) | static_cast<unsigned>(ch >= 'A' ? ch - 'A' : ch - '2' + 26);
-    bits += 5;
-    if (bits >= 8) {
-      secret.push_back(static_cast<std::uint8_t>(buf >> (bits - 8)));
-      bits -= 8;
-    }
-  }
+  const std::vector<std::uint8_t> secret = auth::test_support::from_base32(b32);
   auto owner = crypto::SecretBytes::copy_of(secret);
   ASSERT_TRUE(owner);
   // Not usable before the first code confirms the set-up.
@@ -1282,20 +1273,7 @@ TEST_F(ConsoleTest, ExportNeedsAnotherAdminsCodeAndOpensOnlyWithTheRequestersKey
 
 namespace {
 
-std::vector<std::uint8_t> from_base32(std::string_view b32) {
-  std::vector<std::uint8_t> out;
-  unsigned buf = 0;
-  int bits = 0;
-  for (const char ch : b32) {
-    buf = (buf << 5) | static_cast<unsigned>(ch >= 'A' ? ch - 'A' : ch - '2' + 26);
-    bits += 5;
-    if (bits >= 8) {
-      out.push_back(static_cast<std::uint8_t>(buf >> (bits - 8)));
-      bits -= 8;
-    }
-  }
-  return out;
-}
+using auth::test_support::from_base32;
 
 std::string field_of(const std::string& body, const std::string& name) {
   std::smatch m;

@@ -613,6 +613,9 @@ class GuardWrites {
   // Deletes every counter whose window started before `window_start`;
   // returns how many.
   virtual Result<std::int64_t> delete_counters_before(std::int64_t window_start) = 0;
+  // Deletes every counter of `actor`, in every window (an unlock starts the
+  // account afresh); returns how many.
+  virtual Result<std::int64_t> delete_counters_of(const std::string& actor) = 0;
 
  protected:
   GuardWrites() = default;

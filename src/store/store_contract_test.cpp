@@ -778,6 +778,19 @@ TEST_P(StoreContract, GuardCounters) {
   EXPECT_EQ(*keeper_->counter("account:a", "reveal", 3600), 0);
   EXPECT_EQ(*keeper_->counter("account:a", "reveal", 7200), 3);
   EXPECT_EQ(add("account:a", "reveal", 3600, 1), 1);  // starts afresh
+
+  // One actor's counters, every window, and no one else's.
+  EXPECT_EQ(add("account:b", "reveal", 7200, 2), 2);
+  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) -> Result<void> {
+    auto n = tx.delete_counters_of("account:a");
+    if (!n) return std::unexpected(n.error());
+    deleted = *n;
+    return {};
+  }).has_value());
+  EXPECT_EQ(deleted, 2);  // reveal at 3600 and at 7200
+  EXPECT_EQ(*keeper_->counter("account:a", "reveal", 7200), 0);
+  EXPECT_EQ(*keeper_->counter("account:a", "reveal", 3600), 0);
+  EXPECT_EQ(*keeper_->counter("account:b", "reveal", 7200), 2);
 }
 
 TEST_P(StoreContract, RemovingItemsDeletesTheBatchesTheyEmpty) {

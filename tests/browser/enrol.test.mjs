@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { addAccount, launchBrowser, rempart, startInstance, totp } from './rempart.mjs';
+import { addAccount, launchBrowser, rempart, startInstance, totp, signInAs } from './rempart.mjs';
 
 const PASSWORD = 'Ardoise-Mistral-Quarante-7';
 const NEWCOMER_PASSWORD = 'Galet-Brume-Sept-Lanternes';
@@ -34,14 +34,8 @@ after(async () => {
   if (instance) assert.equal(await instance.stop(), 0, 'serve exits 0 on SIGTERM');
 });
 
-async function signIn(page, name, password, code) {
-  await page.goto(instance.consoleUrl + '/login');
-  await page.getByLabel('Account name').fill(name);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Continue' }).click();
-  await page.getByLabel(/authenticator/).fill(code);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-}
+// Both steps of the console's sign-in, as a person types them.
+const signIn = (page, name, password, code) => signInAs(page, instance.consoleUrl, name, password, code);
 
 async function noScriptAndEveryFieldLabelled(page) {
   const unlabeled = await page.$$eval('input:not([type=hidden]), select',

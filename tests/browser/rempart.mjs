@@ -94,3 +94,13 @@ export function totp(secret, offsetSteps = 0) {
   if (r.status !== 0) throw new Error('oathtool failed');
   return r.stdout.trim();
 }
+
+// The console's two sign-in steps, as a person types them.
+export async function signInAs(page, consoleUrl, name, password, code) {
+  await page.goto(consoleUrl + '/login');
+  await page.getByLabel('Account name').fill(name);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.getByLabel(/authenticator/).fill(code);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}

@@ -1394,6 +1394,9 @@ class SqliteKeeperTx final : public SqliteReads<KeeperTx> {
   Result<std::int64_t> delete_counters_before(std::int64_t window_start) override {
     return run_counting(conn_, sql::kDeleteGuardCountersBefore, [&](Query& q) { q.bind_int(1, window_start); });
   }
+  Result<std::int64_t> delete_counters_of(const std::string& actor) override {
+    return run_counting(conn_, sql::kDeleteGuardCountersOf, [&](Query& q) { q.bind_text(1, actor); });
+  }
 
   // ---- Exports.
 

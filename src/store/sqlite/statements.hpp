@@ -260,6 +260,7 @@ inline constexpr Sql kSelectGuardCounter{
     "SELECT count FROM guard_counters WHERE actor = ?1 AND kind = ?2 AND window_start = ?3"};
 inline constexpr Sql kDeleteGuardCountersBefore{
     "kDeleteGuardCountersBefore", "DELETE FROM guard_counters WHERE window_start < ?1"};
+inline constexpr Sql kDeleteGuardCountersOf{"kDeleteGuardCountersOf", "DELETE FROM guard_counters WHERE actor = ?1"};
 
 // ---- Keeper: audit log -------------------------------------------------------------
 // Entry selects return columns in the order read by the store's
