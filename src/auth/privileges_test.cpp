@@ -85,6 +85,20 @@ class PrivilegesTest : public test_support::AccountServiceTest {
     return std::move(e->totp_secret);
   }
 
+  // Charges `n` phone reveals to `who` (an organiser) at `at` with the
+  // default budgets (10 an hour); whether that locked them.
+  bool charge_phone(const Enrolment& who, std::int64_t n, std::int64_t at) {
+    bool locked = false;
+    EXPECT_TRUE(store_->transact([&](store::KeeperTx& tx) -> Result<void> {
+      auto v = guard::charge(tx, *keys_, guard::Budgets{}, account_actor(who.account_id), guard::Counted::phone, n,
+                             at, "", "organiser");
+      if (!v) return std::unexpected(v.error());
+      locked = v->locked;
+      return {};
+    }));
+    return locked;
+  }
+
   Enrolment alice_, bob_;
 };
 
@@ -217,18 +231,7 @@ TEST_F(PrivilegesTest, EachKindTakesEffectOnlyWhenApproved) {
   auto rb = ask(alice_, raise);
   ASSERT_TRUE(rb);
   ASSERT_TRUE(svc_->approve_privilege(bob_.account_id, rb->id, fresh(bob_), ""));
-  guard::Budgets budgets;  // phone: 10 an hour
-  const std::string actor = account_actor(orga.account_id);
-  auto charge = [&](std::int64_t n, std::int64_t at) {
-    bool locked = false;
-    EXPECT_TRUE(store_->transact([&](store::KeeperTx& tx) -> Result<void> {
-      auto v = guard::charge(tx, *keys_, budgets, actor, guard::Counted::phone, n, at, "", "organiser");
-      if (!v) return std::unexpected(v.error());
-      locked = v->locked;
-      return {};
-    }));
-    return locked;
-  };
+  auto charge = [&](std::int64_t n, std::int64_t at) { return charge_phone(orga, n, at); };
   // A raise is never 0 (which would read as "no limit").
   PrivilegeAsk zero = raise;
   zero.per_hour = 0;
@@ -277,18 +280,7 @@ TEST_F(PrivilegesTest, EachKindTakesEffectOnlyWhenApproved) {
 // the next reveal is served, not counted on top of the hour that locked her.
 TEST_F(PrivilegesTest, AnUnlockStartsTheBudgetsAfresh) {
   const auto orga = add("orga", Role::organiser);
-  guard::Budgets budgets;  // phone: 10 an hour, 30 a day
-  const std::string actor = account_actor(orga.account_id);
-  auto charge = [&](std::int64_t n) {
-    bool locked = false;
-    EXPECT_TRUE(store_->transact([&](store::KeeperTx& tx) -> Result<void> {
-      auto v = guard::charge(tx, *keys_, budgets, actor, guard::Counted::phone, n, now_, "", "organiser");
-      if (!v) return std::unexpected(v.error());
-      locked = v->locked;
-      return {};
-    }));
-    return locked;
-  };
+  auto charge = [&](std::int64_t n) { return charge_phone(orga, n, now_); };
   EXPECT_FALSE(charge(10));
   EXPECT_TRUE(charge(1)) << "the eleventh phone of the hour locks";
   ASSERT_TRUE(svc_->account("orga")->locked);
