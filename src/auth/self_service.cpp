@@ -75,6 +75,19 @@ Result<std::int64_t> end_other_sessions(store::KeeperTx& tx, const Bytes& accoun
   return *n - 1;
 }
 
+// Saves the owner's change to `a`, ends their other sessions (all but the
+// one hashed `keep`) and records `act` with how many ended.
+Result<void> save_own_change(store::KeeperTx& tx, const crypto::KeeperKeyring& keys, const store::AccountRow& a,
+                             const Bytes& keep, std::string_view act, const std::string& client) {
+  if (auto u = tx.update_account(a); !u) return u;
+  auto n = end_other_sessions(tx, a.id, keep);
+  if (!n) return propagate(n);
+  auto w = write_audit(tx, keys, account_actor(audit::to_hex(a.id)), act,
+                       {{"account", a.name}, {"result", "changed"}, {"sessions_ended", *n}}, client);
+  if (!w) return propagate(w);
+  return {};
+}
+
 }  // namespace
 
 // Checks the password (Argon2id, outside any transaction) and the code, then
@@ -193,13 +206,7 @@ Result<void> AccountService::change_password(std::string_view session_token, std
     store::AccountRow& a = **found;
     a.password_hash = std::move(*hash);
     a.updated_at = now;
-    if (auto u = tx.update_account(a); !u) return u;
-    auto n = end_other_sessions(tx, a.id, h);
-    if (!n) return propagate(n);
-    auto w = write_audit(tx, *keys_, account_actor(audit::to_hex(a.id)), action::account_password,
-                         {{"account", a.name}, {"result", "changed"}, {"sessions_ended", *n}}, client);
-    if (!w) return propagate(w);
-    return {};
+    return save_own_change(tx, *keys_, a, h, action::account_password, client);
   });
 }
 
@@ -274,13 +281,7 @@ Result<void> AccountService::confirm_authenticator_change(std::string_view sessi
     a.totp_sealed = std::move(*resealed);
     a.totp_last_step = std::max(a.totp_last_step, *step);
     a.updated_at = now;
-    if (auto u = tx.update_account(a); !u) return u;
-    auto n = end_other_sessions(tx, a.id, h);
-    if (!n) return propagate(n);
-    auto w = write_audit(tx, *keys_, account_actor(audit::to_hex(a.id)), action::account_authenticator,
-                         {{"account", a.name}, {"result", "changed"}, {"sessions_ended", *n}}, client);
-    if (!w) return propagate(w);
-    return {};
+    return save_own_change(tx, *keys_, a, h, action::account_authenticator, client);
   });
   if (!r) return r;
   if (wrong) return fail(Errc::permission, "authenticator change: the code is not right");

@@ -591,9 +591,9 @@ Result<ExportRequest> Exports::approve(const Asker& who, const std::string& appr
     });
     auto clear_lines = [&] {
       for (auto& l : lines) wipe(l);
-      for (auto& [a, b, street] : places) {
-        wipe(a);
-        wipe(b);
+      for (auto& at : places) {
+        wipe(at.postal_code);
+        wipe(at.locality);
       }
     };
     if (!scan || !opened) {
