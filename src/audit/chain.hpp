@@ -42,6 +42,7 @@ inline constexpr std::string_view supporter_tag = "supporter.tag";              
 inline constexpr std::string_view intake_reject = "intake.reject";              // a submission dropped on folding
 inline constexpr std::string_view import_run = "import.run";
 inline constexpr std::string_view synth_run = "synth.run";
+inline constexpr std::string_view search_index = "search.index";          // records opened to compute their search tokens (count only)
 inline constexpr std::string_view audit_query = "audit.query";
 inline constexpr std::string_view audit_blast_radius = "audit.blast_radius";
 inline constexpr std::string_view service_start = "service.start";
