@@ -18,6 +18,7 @@
 #include "crypto/seal.hpp"
 #include "services/directory.hpp"
 #include "services/records.hpp"
+#include "services/search_tokens.hpp"
 #include "services/synth.hpp"
 #include "services/vault.hpp"
 #include "store/sqlite/sqlite_store.hpp"
@@ -134,6 +135,34 @@ int lookup_inprocess(const Args& a) {
     }
     emit("lookup.read_threads", threads, "threads");
     emit("lookup.read_mt_per_s", static_cast<double>(n) / elapsed, "lookups/s");
+  }
+  // Name search, read-only: the query's tokens and the ids of every record
+  // holding all of them (services::match_ids), no record opened, nothing
+  // written: what a name search costs before its one page is opened and
+  // recorded. `name2` searches given and family name, `name1` the family
+  // name alone.
+  for (const std::string_view mode : {std::string_view("name1"), std::string_view("name2")}) {
+    if (modes.find(mode) == std::string::npos) continue;
+    std::vector<std::string> names;
+    for (int k = 0; k < 20000; ++k) {
+      const std::uint64_t i = rng() % count;
+      const auto p = services::synth_person(seed, i, false);
+      names.push_back(mode == "name1" ? p.family_name : p.given_name + " " + p.family_name);
+    }
+    std::uint64_t n = 0, matched = 0;
+    Stopwatch w;
+    while (w.seconds() < seconds) {
+      for (int k = 0; k < 16; ++k, ++n) {
+        auto q = services::name_query(keys->current(), names[n % names.size()]);
+        if (!q) die("a synthetic name was refused");
+        auto ids = services::match_ids(**st, *q);
+        if (!ids || ids->empty()) die("a synthetic name found nobody (was the base made with the same seed?)");
+        matched += ids->size();
+      }
+    }
+    const double elapsed = w.seconds();
+    emit("lookup." + std::string(mode) + "_per_s", static_cast<double>(n) / elapsed, "searches/s");
+    emit("lookup." + std::string(mode) + "_matches", static_cast<double>(matched) / static_cast<double>(n), "records");
   }
   if (modes.find("search") != std::string::npos) {
     services::Directory dir(**st, vault);  // no budgets: operator-style, nothing charged

@@ -75,7 +75,7 @@ int main(int argc, char** argv) {
       "  import-baseline  --csv F --db F [--tx N]           CSV parse alone; bare inserts of the rows\n"
       "  lookup-baseline  --db F [--seconds S] [--threads T] [--mmap-mib M] [--cache-kib K]\n"
       "                                                    bare indexed blob lookups on supporters\n"
-      "  lookup           --config F --count N [--seed S] [--modes read,search,reveal] [--threads T]\n"
+      "  lookup           --config F --count N [--seed S] [--modes read,search,reveal,name1,name2] [--threads T]\n"
       "                                                    lookups per second, in process (read-only, audited)\n"
       "  gen-csv          --out F --rows N --phones P       plausible CSV export (fiction numbers)\n"
       "  fold             --config F [--count N] [--batch B] fills the inbox, then times the keeper's folds\n"

@@ -250,6 +250,7 @@ int run_serve(const ServeArgs& a) {
   std::unique_ptr<store::InboxStore> keeper_inbox;
   std::unique_ptr<services::Folder> folder;
   std::unique_ptr<services::FoldLoop> fold_loop;
+  std::atomic<std::int64_t> inbox_backlog{-1};  // the fold loop's last count, for the dashboard
   std::unique_ptr<audit::Checkpointer> checkpointer;
   std::unique_ptr<guard::Alerter> alerter;
   std::unique_ptr<audit::ChainWatch> chain_watch;
@@ -283,8 +284,9 @@ int run_serve(const ServeArgs& a) {
     }
     // Runs on the fold loop's thread, which owns keeper_store from here on.
     // Records older than their search tokens get them a chunk per pass.
-    auto after_pass = [cp = checkpointer.get(), st = keeper_store.get(),
-                       indexer = services::RecordWriter(*keeper_keys)] {
+    auto after_pass = [cp = checkpointer.get(), st = keeper_store.get(), inbox = keeper_inbox.get(),
+                       backlog = &inbox_backlog, indexer = services::RecordWriter(*keeper_keys)] {
+      if (auto n = inbox->count(); n) backlog->store(*n, std::memory_order_relaxed);
       if (auto r = cp->maybe(audit::now_us()); !r) {
         spdlog::error("keeper: audit checkpoint failed ({}): {}", errc_name(r.error().code), r.error().internal);
       }
@@ -338,6 +340,7 @@ int run_serve(const ServeArgs& a) {
     co.checkpoint_file = c->audit.checkpoint_file.string();
     co.alerter = alerter.get();
     co.chain_watch = chain_watch.get();
+    co.inbox_backlog = &inbox_backlog;
     const auth::AuthOptions ao = auth_options(*c);
     store::Backend* stores = backend.get();
     const crypto::KeeperKeyring* keys = &*keeper_keys;

@@ -11,6 +11,7 @@
 // and the handler. Answers carry fixed texts: never the request target,
 // never what was typed, except a page showing a person's own masked or
 // revealed data to an allowed principal.
+#include <atomic>
 #include <cstddef>
 #include <memory>
 #include <mutex>
@@ -47,6 +48,9 @@ struct ConsoleOptions {
   // verification (borrowed; null: the console keeps its own, which reads
   // the whole chain again once an hour).
   audit::ChainWatch* chain_watch = nullptr;
+  // Sign-ups waiting in the inbox, as the keeper's fold loop last counted
+  // them (borrowed; null, or a negative value: not known here).
+  const std::atomic<std::int64_t>* inbox_backlog = nullptr;
 };
 
 class Console {

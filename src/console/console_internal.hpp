@@ -174,6 +174,7 @@ Response get_record(Call& c);
 Response post_reveal(Call& c);
 Response post_tags(Call& c);
 Response get_tags(Call& c);
+Response get_dashboard(Call& c);
 Response get_me(Call& c);
 
 // Accounts, privilege requests, self-enrolment, tokens, sessions

@@ -133,8 +133,8 @@ std::string document(const Viewer* viewer, std::string_view title, std::string_v
     using auth::Action;
     s += "<nav aria-label=\"Main\"><ul>";
     if (auth::permits(viewer->role, Action::list_masked)) {
-      s += "<li><a href=\"/supporters\">Supporters</a></li><li><a href=\"/search\">Search</a></li>"
-           "<li><a href=\"/tags\">Tags</a></li>";
+      s += "<li><a href=\"/dashboard\">Dashboard</a></li><li><a href=\"/supporters\">Supporters</a></li>"
+           "<li><a href=\"/search\">Search</a></li><li><a href=\"/tags\">Tags</a></li>";
     }
     if (auth::permits(viewer->role, Action::manage_accounts)) {
       s += "<li><a href=\"/accounts\">Accounts</a></li><li><a href=\"/requests\">Requests</a></li>";
@@ -388,7 +388,7 @@ header{display:flex;flex-wrap:wrap;gap:1rem;align-items:center;padding:.5rem 1re
 main{padding:1rem;max-width:72rem;margin:auto}a{color:var(--accent)}
 a:focus,button:focus,input:focus,select:focus{outline:3px solid var(--accent);outline-offset:2px}
 table{border-collapse:collapse;width:100%;display:block;overflow-x:auto}th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid var(--line);vertical-align:top}
-form.stack{display:grid;gap:.4rem;max-width:24rem}form.inline,form.reveal,form.filter,form.search{display:inline-flex;flex-wrap:wrap;gap:.4rem;align-items:center;margin:.2rem 0}
+svg.chart{width:100%;max-width:40rem;height:auto;display:block}form.stack{display:grid;gap:.4rem;max-width:24rem}form.inline,form.reveal,form.filter,form.search{display:inline-flex;flex-wrap:wrap;gap:.4rem;align-items:center;margin:.2rem 0}
 input,select,button{font:inherit;padding:.35rem .5rem;border:1px solid var(--line);border-radius:4px;background:var(--bg);color:var(--fg)}
 button{background:var(--accent);color:#fff;border-color:var(--accent);cursor:pointer}
 .notice{padding:.5rem;border-left:4px solid var(--accent)}.alert{color:#fff;background:#a00;padding:.5rem}.ok{border-left:4px solid #2a7;padding:.5rem}

@@ -106,15 +106,17 @@ Result<void> lock_actor(store::KeeperTx& tx, const crypto::KeeperKeyring& keys, 
   return {};
 }
 
-Result<Verdict> charge(store::KeeperTx& tx, const crypto::KeeperKeyring& keys, const Budgets& budgets,
-                       const std::string& actor, Counted what, std::int64_t n, std::int64_t now,
-                       const std::string& client, std::string_view role) {
+namespace {
+
+// The limits of `what` for `actor` at `now`: its role's, raised by an
+// approved raise still in force for an account (account_budgets).
+Result<Limit> limit_of(store::KeeperTx& tx, const Budgets& budgets, const std::string& actor, Counted what,
+                       std::int64_t now, std::string_view role) {
   Limit limit = budgets.of(what, role);
-  const std::string base(counted_name(what));
   if (actor.starts_with("account:")) {
     // A raise another admin approved lifts the role's limits until it ends.
     if (auto id = parse_hex(std::string_view(actor).substr(8))) {
-      auto raised = tx.account_budget(*id, base);
+      auto raised = tx.account_budget(*id, std::string(counted_name(what)));
       if (!raised) return std::unexpected(raised.error());
       if (*raised && (*raised)->expires_at > now) {
         // A raise only raises: a window the role leaves unlimited stays so,
@@ -127,6 +129,35 @@ Result<Verdict> charge(store::KeeperTx& tx, const crypto::KeeperKeyring& keys, c
       }
     }
   }
+  return limit;
+}
+
+}  // namespace
+
+Result<std::vector<Standing>> standing(store::KeeperTx& tx, const Budgets& budgets, const std::string& actor,
+                                       std::int64_t now, std::string_view role) {
+  std::vector<Standing> out;
+  for (const Counted what : kAllCounted) {
+    auto limit = limit_of(tx, budgets, actor, what, now, role);
+    if (!limit) return std::unexpected(limit.error());
+    for (const auto& w : kWindows) {
+      const std::int64_t max = (*limit).*(w.limit);
+      if (max <= 0) continue;
+      auto used = tx.counter(actor, std::string(counted_name(what)) + w.suffix, now - now % w.seconds);
+      if (!used) return std::unexpected(used.error());
+      out.push_back(Standing{what, w.seconds, std::min(*used, max), max});
+    }
+  }
+  return out;
+}
+
+Result<Verdict> charge(store::KeeperTx& tx, const crypto::KeeperKeyring& keys, const Budgets& budgets,
+                       const std::string& actor, Counted what, std::int64_t n, std::int64_t now,
+                       const std::string& client, std::string_view role) {
+  auto lim = limit_of(tx, budgets, actor, what, now, role);
+  if (!lim) return std::unexpected(lim.error());
+  const Limit limit = *lim;
+  const std::string base(counted_name(what));
   Verdict v;
   nlohmann::json crossed;
   for (const auto& w : kWindows) {

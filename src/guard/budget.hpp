@@ -80,6 +80,19 @@ Result<Verdict> charge(store::KeeperTx& tx, const crypto::KeeperKeyring& keys, c
                        const std::string& actor, Counted what, std::int64_t n, std::int64_t now,
                        const std::string& client, std::string_view role = {});
 
+// What `actor` has used of one window of a budget, and its limit.
+struct Standing {
+  Counted what;
+  std::int64_t window_seconds = 0;  // 60, 3600 or 86400
+  std::int64_t used = 0;            // in the current window (at most `limit`)
+  std::int64_t limit = 0;           // as charge() applies it (raises included)
+};
+
+// Every limited window of every budget of `actor` (of `role`) at `now`:
+// what is used and what is allowed, read inside `tx`, written nowhere.
+Result<std::vector<Standing>> standing(store::KeeperTx& tx, const Budgets& budgets, const std::string& actor,
+                                       std::int64_t now, std::string_view role = {});
+
 // Locks `actor` at once inside `tx`: an account is locked with `reason`,
 // every session of it deleted and every API token it made revoked; a token
 // is revoked. Writes a `guard.lock`

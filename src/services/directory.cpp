@@ -484,6 +484,19 @@ Result<MaskedPage> Directory::find(const Asker& who, const FindQuery& q) {
   return out;
 }
 
+Result<std::vector<guard::Standing>> Directory::standing(const Asker& who) {
+  std::vector<guard::Standing> out;
+  if (!budgets_) return out;
+  auto r = store_->transact([&](store::KeeperTx& tx) -> Result<void> {
+    auto s = guard::standing(tx, *budgets_, who.budget_actor(), unix_now(), who.role);
+    if (!s) return std::unexpected(s.error());
+    out = std::move(*s);
+    return {};
+  });
+  if (!r) return std::unexpected(r.error());
+  return out;
+}
+
 Result<std::optional<MaskedSupporter>> Directory::record(const Asker& who, std::string_view id_hex) {
   auto id = parse_id(id_hex);
   if (!id) return fail(Errc::invalid_input, "record: invalid id");

@@ -188,6 +188,12 @@ class Directory {
   Result<void> add_tags(const Asker& who, std::string_view id_hex, const std::vector<std::string>& tags);
   Result<void> remove_tags(const Asker& who, std::string_view id_hex, const std::vector<std::string>& tags);
 
+  // What the asker's budget actor has used of each limited window of each
+  // budget, and its limits (guard::standing), for the asker to pace their
+  // work. Empty without budgets. Reads only (in a transaction, for the
+  // approved raises); not audited.
+  Result<std::vector<guard::Standing>> standing(const Asker& who);
+
   // Every tag in use with its number of supporters, by tag. Not audited:
   // tag names and counts show nobody.
   Result<std::vector<TagCount>> tags();

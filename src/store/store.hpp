@@ -400,6 +400,13 @@ class SupporterReads {
   // The ids of the supporters holding one search token (a keyed hash made
   // by services/search_tokens.hpp), in id order; honeytokens included.
   virtual Result<std::vector<Bytes>> ids_by_search_token(const Bytes& token) = 0;
+  // Supporters added per UTC day from `since` (unix seconds) on, as (day
+  // number since the epoch, count), days without any left out; honeytokens
+  // not counted.
+  virtual Result<std::vector<std::pair<std::int64_t, std::int64_t>>> added_per_day(std::int64_t since) = 0;
+  // The `limit` tags most carried by the supporters added from `since` on,
+  // most first (ties by tag); honeytokens not counted.
+  virtual Result<std::vector<TagCountRow>> tag_counts_since(std::int64_t since, std::size_t limit) = 0;
   // The ids of every honeytoken, in id order.
   virtual Result<std::vector<Bytes>> honeytoken_ids() = 0;
   // Up to `limit` supporters whose search tokens are still to be computed,

@@ -807,6 +807,30 @@ class SqliteReads : public Base {
     q->bind_blob(1, token);
     return read_blobs(*q);
   }
+  Result<std::vector<std::pair<std::int64_t, std::int64_t>>> added_per_day(std::int64_t since) override {
+    auto q = conn().query(sql::kSelectAddedPerDay);
+    if (!q) return propagate(q);
+    q->bind_int(1, since);
+    std::vector<std::pair<std::int64_t, std::int64_t>> out;
+    for (;;) {
+      auto more = q->step();
+      if (!more) return propagate(more);
+      if (!*more) return out;
+      out.emplace_back(q->int64(0), q->int64(1));
+    }
+  }
+  Result<std::vector<TagCountRow>> tag_counts_since(std::int64_t since, std::size_t limit) override {
+    auto q = conn().query(sql::kSelectTagCountsSince);
+    if (!q) return propagate(q);
+    q->bind_int(1, since).bind_int(2, static_cast<std::int64_t>(std::min<std::size_t>(limit, 1000)));
+    std::vector<TagCountRow> out;
+    for (;;) {
+      auto more = q->step();
+      if (!more) return propagate(more);
+      if (!*more) return out;
+      out.push_back(TagCountRow{q->text(0), q->int64(1)});
+    }
+  }
   Result<std::vector<Bytes>> honeytoken_ids() override {
     auto q = conn().query(sql::kSelectHoneytokenIds);
     if (!q) return propagate(q);

@@ -177,6 +177,22 @@ inline constexpr Sql kDeleteSearchTokensOf{
 // Served by the primary key: the ids holding one token, in id order.
 inline constexpr Sql kSelectIdsBySearchToken{
     "kSelectIdsBySearchToken", "SELECT supporter_id FROM supporter_search_tokens WHERE token = ?1"};
+// ---- Keeper: the dashboard's aggregates -----------------------------------------
+
+// Supporters added per UTC day since ?1 (unix seconds), honeytokens left
+// out; a range of the supporters_created_id index.
+inline constexpr Sql kSelectAddedPerDay{
+    "kSelectAddedPerDay",
+    "SELECT s.created_at / 86400, count(*) FROM supporters s WHERE s.created_at >= ?1"
+    " AND NOT EXISTS (SELECT 1 FROM honeytokens h WHERE h.supporter_id = s.id)"
+    " GROUP BY 1 ORDER BY 1"};
+// The ?2 tags most carried by the supporters added since ?1, most first.
+inline constexpr Sql kSelectTagCountsSince{
+    "kSelectTagCountsSince",
+    "SELECT t.tag, count(*) FROM supporters s JOIN supporter_tags t ON t.supporter_id = s.id"
+    " WHERE s.created_at >= ?1 AND NOT EXISTS (SELECT 1 FROM honeytokens h WHERE h.supporter_id = s.id)"
+    " GROUP BY t.tag ORDER BY 2 DESC, 1 LIMIT ?2"};
+
 inline constexpr Sql kSelectHoneytokenIds{
     "kSelectHoneytokenIds", "SELECT supporter_id FROM honeytokens ORDER BY supporter_id"};
 inline constexpr Sql kSelectSearchBacklog{

@@ -1,0 +1,196 @@
+// The dashboard (`GET /dashboard`, `GET /api/v1/dashboard`): supporters
+// added per day as a chart drawn here as SVG (no script), the tags they
+// carry, the inbox backlog, and the guard's locks of the week by account
+// name, and the viewer's own budgets. Aggregates only: not audited, nobody
+// shown (services/dashboard.hpp).
+#include <algorithm>
+#include <ctime>
+
+#include "console/console_internal.hpp"
+#include "console/page_parts.hpp"
+#include "console/pages.hpp"
+#include "core/urlencoded.hpp"
+#include "services/audit_reader.hpp"
+#include "services/dashboard.hpp"
+
+namespace rempart::console::detail {
+
+namespace {
+
+std::string day_label(std::int64_t unix_seconds, const char* format) {
+  const std::time_t t = static_cast<std::time_t>(unix_seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, format, &tm);
+  return buf;
+}
+
+std::string lock_reason_text(std::string_view reason) {
+  if (reason == "reveal_budget") return "reveal budget";
+  if (reason == "list_budget") return "masked rows budget";
+  if (reason == "search_misses") return "searches that found nobody";
+  if (reason == "honeytoken") return "a honeytoken was touched";
+  if (reason == "mfa_failures" || reason == "login_failures") return "failed sign-ins or codes";
+  return std::string(reason);
+}
+
+// Bars of the last days, drawn in a 600 × 200 box that scales with the
+// page; each bar has its day and count as a tooltip, and the numbers are
+// also in a table below for screen readers and copying.
+std::string chart(const services::Dashboard& d) {
+  constexpr int kWidth = 600, kHeight = 200, kTop = 16, kBottom = 24;
+  const int n = static_cast<int>(d.days.size());
+  std::int64_t max = 1;
+  for (const auto& day : d.days) max = std::max(max, day.added);
+  const int slot = kWidth / std::max(n, 1);
+  std::string s = "<svg class=\"chart\" viewBox=\"0 0 " + std::to_string(kWidth) + " " + std::to_string(kHeight) +
+                  "\" role=\"img\" aria-labelledby=\"chart-title\"><title id=\"chart-title\">Supporters added per "
+                  "day, last " + std::to_string(n) + " days: " + std::to_string(d.added) + " in all</title>";
+  const int plot = kHeight - kTop - kBottom;
+  s += "<line x1=\"0\" y1=\"" + std::to_string(kHeight - kBottom) + "\" x2=\"" + std::to_string(kWidth) + "\" y2=\"" +
+       std::to_string(kHeight - kBottom) + "\" stroke=\"#888\" stroke-width=\"1\"/>";
+  s += "<text x=\"0\" y=\"12\" font-size=\"12\" fill=\"#444\">" + std::to_string(max) + "</text>";
+  for (int i = 0; i < n; ++i) {
+    const auto& day = d.days[static_cast<std::size_t>(i)];
+    const int h = static_cast<int>(day.added * plot / max);
+    const int x = i * slot + 2;
+    s += "<rect x=\"" + std::to_string(x) + "\" y=\"" + std::to_string(kHeight - kBottom - h) + "\" width=\"" +
+         std::to_string(slot - 4) + "\" height=\"" + std::to_string(std::max(h, day.added > 0 ? 1 : 0)) +
+         "\" fill=\"#2f5d8a\"><title>" + day_label(day.day, "%Y-%m-%d") + ": " + std::to_string(day.added) +
+         "</title></rect>";
+    if (i == 0 || i == n - 1 || i == n / 2) {
+      const char* anchor = i == 0 ? "start" : i == n - 1 ? "end" : "middle";
+      const int tx = i == 0 ? 0 : i == n - 1 ? kWidth : x + slot / 2;
+      s += "<text x=\"" + std::to_string(tx) + "\" y=\"" + std::to_string(kHeight - 6) +
+           "\" font-size=\"12\" fill=\"#444\" text-anchor=\"" + anchor + "\">" + day_label(day.day, "%d %b") +
+           "</text>";
+    }
+  }
+  s += "</svg>";
+  return s;
+}
+
+const char* counted_label(guard::Counted c) {
+  switch (c) {
+    case guard::Counted::name: return "Names revealed";
+    case guard::Counted::email: return "E-mail addresses revealed";
+    case guard::Counted::phone: return "Phone numbers revealed";
+    case guard::Counted::address: return "Addresses revealed";
+    case guard::Counted::masked: return "Rows shown masked";
+    case guard::Counted::miss: return "Searches that found nobody";
+  }
+  return "";
+}
+
+// One row per budget: used of allowed, per minute, hour and day ("—" for
+// a window without a limit).
+std::string budgets_html(const std::vector<guard::Standing>& standing) {
+  if (standing.empty()) return {};
+  std::string b = "<section aria-labelledby=\"budgets\"><h2 id=\"budgets\">Your budgets</h2><p>What you have used "
+                  "of each; going past one locks your account until an admin unlocks it.</p><table><thead><tr>"
+                  "<th scope=\"col\">Budget</th><th scope=\"col\">This minute</th><th scope=\"col\">This hour</th>"
+                  "<th scope=\"col\">Today</th></tr></thead><tbody>";
+  for (const guard::Counted what : guard::kAllCounted) {
+    std::string cells;
+    bool any = false;
+    for (const std::int64_t window : {60, 3600, 86400}) {
+      auto it = std::find_if(standing.begin(), standing.end(), [&](const guard::Standing& s) {
+        return s.what == what && s.window_seconds == window;
+      });
+      if (it == standing.end()) {
+        cells += "<td>—</td>";
+      } else {
+        any = true;
+        cells += "<td>" + std::to_string(it->used) + " of " + std::to_string(it->limit) + "</td>";
+      }
+    }
+    if (any) b += "<tr><th scope=\"row\">" + std::string(counted_label(what)) + "</th>" + cells + "</tr>";
+  }
+  return b + "</tbody></table></section>";
+}
+
+std::string dashboard_page(const Viewer& v, const services::Dashboard& d, std::int64_t backlog,
+                           const std::map<std::string, std::string>& names,
+                           const std::vector<guard::Standing>& standing) {
+  std::string b = budgets_html(standing) + "<section aria-labelledby=\"added\"><h2 id=\"added\">Added per day</h2><p>" +
+                  std::to_string(d.added) + " supporters added in the last " + std::to_string(d.days.size()) +
+                  " days (sign-ups and imports); " + std::to_string(d.supporters) + " in all.</p>" + chart(d) +
+                  "<details><summary>The numbers</summary><table><thead><tr><th scope=\"col\">Day</th>"
+                  "<th scope=\"col\">Added</th></tr></thead><tbody>";
+  for (auto it = d.days.rbegin(); it != d.days.rend(); ++it) {
+    b += "<tr><td>" + day_label(it->day, "%Y-%m-%d") + "</td><td>" + std::to_string(it->added) + "</td></tr>";
+  }
+  b += "</tbody></table></details></section>";
+  b += "<section aria-labelledby=\"tags\"><h2 id=\"tags\">Their tags</h2>";
+  if (d.tags.empty()) {
+    b += "<p>None of them carries a tag.</p>";
+  } else {
+    b += "<table><thead><tr><th scope=\"col\">Tag</th><th scope=\"col\">Supporters</th></tr></thead><tbody>";
+    for (const auto& t : d.tags) {
+      b += "<tr><td><a href=\"/supporters?tag=" + core::form_encode(t.tag) + "\">" + esc(t.tag) + "</a></td><td>" +
+           std::to_string(t.supporters) + "</td></tr>";
+    }
+    b += "</tbody></table>";
+  }
+  b += "</section><section aria-labelledby=\"inbox\"><h2 id=\"inbox\">Inbox</h2><p>";
+  b += backlog < 0 ? std::string("Not known here (the keeper folds the inbox in another process).")
+       : backlog == 0 ? std::string("Every sign-up received is filed.")
+                      : std::to_string(backlog) + (backlog == 1 ? " sign-up waits" : " sign-ups wait") +
+                            " to be filed.";
+  b += "</p></section><section aria-labelledby=\"locks\"><h2 id=\"locks\">Locks this week</h2>";
+  if (d.locks.empty()) {
+    b += "<p>Nobody was locked in the last 7 days.</p>";
+  } else {
+    b += "<table><thead><tr><th scope=\"col\">When</th><th scope=\"col\">Who</th><th scope=\"col\">Why</th></tr>"
+         "</thead><tbody>";
+    for (const auto& l : d.locks) {
+      const auto n = names.find(l.actor);
+      b += "<tr><td>" + when(l.at_us / 1'000'000) + "</td><td>" + esc(n != names.end() ? n->second : l.actor) +
+           "</td><td>" + esc(lock_reason_text(l.reason)) + "</td></tr>";
+    }
+    b += "</tbody></table>";
+  }
+  b += "</section>";
+  return document(&v, "Dashboard", b);
+}
+
+}  // namespace
+
+Response get_dashboard(Call& c) {
+  auto d = services::read_dashboard(*c.w.store, unix_now());
+  if (!d) return failure(c, d.error());
+  const std::int64_t backlog =
+      c.impl.opt.inbox_backlog != nullptr ? c.impl.opt.inbox_backlog->load(std::memory_order_relaxed) : -1;
+  auto names = services::account_names(*c.w.store);
+  if (!names) return failure(c, names.error());
+  auto standing = c.w.directory->standing(c.asker());
+  if (!standing) return failure(c, standing.error());
+  if (c.route.kind == Kind::api) {
+    nlohmann::json days = nlohmann::json::array(), tags = nlohmann::json::array(), locks = nlohmann::json::array();
+    for (const auto& day : d->days) days.push_back(nlohmann::json{{"day", day_label(day.day, "%Y-%m-%d")}, {"added", day.added}});
+    for (const auto& t : d->tags) tags.push_back(nlohmann::json{{"tag", t.tag}, {"supporters", t.supporters}});
+    for (const auto& l : d->locks) {
+      const auto n = names->find(l.actor);
+      locks.push_back(nlohmann::json{{"actor", l.actor},
+                       {"actor_name", n != names->end() ? n->second : std::string()},
+                       {"reason", l.reason},
+                       {"at", l.at_us / 1'000'000}});
+    }
+    nlohmann::json j = {{"days", days}, {"added", d->added}, {"supporters", d->supporters}, {"tags", tags},
+                        {"locks", locks}};
+    j["inbox_backlog"] = backlog < 0 ? nlohmann::json(nullptr) : nlohmann::json(backlog);
+    nlohmann::json budgets = nlohmann::json::array();
+    for (const auto& st : *standing) {
+      budgets.push_back(nlohmann::json{{"counted", guard::counted_name(st.what)},
+                         {"window", st.window_seconds == 60 ? "minute" : st.window_seconds == 3600 ? "hour" : "day"},
+                         {"used", st.used},
+                         {"limit", st.limit}});
+    }
+    j["budgets"] = std::move(budgets);
+    return json_answer(bhttp::status::ok, j);
+  }
+  return html(bhttp::status::ok, dashboard_page(c.viewer(), *d, backlog, *names, *standing));
+}
+
+}  // namespace rempart::console::detail
