@@ -39,7 +39,7 @@ std::string lock_reason_text(std::string_view reason) {
 // page; each bar has its day and count as a tooltip, and the numbers are
 // also in a table below for screen readers and copying.
 std::string chart(const services::Dashboard& d) {
-  constexpr int kWidth = 600, kHeight = 200, kTop = 16, kBottom = 24;
+  constexpr int kWidth = 600, kHeight = 220, kTop = 22, kBottom = 28;
   const int n = static_cast<int>(d.days.size());
   std::int64_t max = 1;
   for (const auto& day : d.days) max = std::max(max, day.added);
@@ -50,7 +50,7 @@ std::string chart(const services::Dashboard& d) {
   const int plot = kHeight - kTop - kBottom;
   s += "<line x1=\"0\" y1=\"" + std::to_string(kHeight - kBottom) + "\" x2=\"" + std::to_string(kWidth) + "\" y2=\"" +
        std::to_string(kHeight - kBottom) + "\" stroke=\"#888\" stroke-width=\"1\"/>";
-  s += "<text x=\"0\" y=\"12\" font-size=\"12\" fill=\"#444\">" + std::to_string(max) + "</text>";
+  s += "<text x=\"0\" y=\"16\" font-size=\"18\" fill=\"#444\">" + std::to_string(max) + "</text>";
   for (int i = 0; i < n; ++i) {
     const auto& day = d.days[static_cast<std::size_t>(i)];
     const int h = static_cast<int>(day.added * plot / max);
@@ -63,7 +63,7 @@ std::string chart(const services::Dashboard& d) {
       const char* anchor = i == 0 ? "start" : i == n - 1 ? "end" : "middle";
       const int tx = i == 0 ? 0 : i == n - 1 ? kWidth : x + slot / 2;
       s += "<text x=\"" + std::to_string(tx) + "\" y=\"" + std::to_string(kHeight - 6) +
-           "\" font-size=\"12\" fill=\"#444\" text-anchor=\"" + anchor + "\">" + day_label(day.day, "%d %b") +
+           "\" font-size=\"18\" fill=\"#444\" text-anchor=\"" + anchor + "\">" + day_label(day.day, "%d %b") +
            "</text>";
     }
   }
@@ -113,7 +113,7 @@ std::string budgets_html(const std::vector<guard::Standing>& standing) {
 std::string dashboard_page(const Viewer& v, const services::Dashboard& d, std::int64_t backlog,
                            const std::map<std::string, std::string>& names,
                            const std::vector<guard::Standing>& standing) {
-  std::string b = budgets_html(standing) + "<section aria-labelledby=\"added\"><h2 id=\"added\">Added per day</h2><p>" +
+  std::string b = "<section aria-labelledby=\"added\"><h2 id=\"added\">Added per day</h2><p>" +
                   std::to_string(d.added) + " supporters added in the last " + std::to_string(d.days.size()) +
                   " days (sign-ups and imports); " + std::to_string(d.supporters) + " in all.</p>" + chart(d) +
                   "<details><summary>The numbers</summary><table><thead><tr><th scope=\"col\">Day</th>"
@@ -151,7 +151,7 @@ std::string dashboard_page(const Viewer& v, const services::Dashboard& d, std::i
     }
     b += "</tbody></table>";
   }
-  b += "</section>";
+  b += "</section>" + budgets_html(standing);
   return document(&v, "Dashboard", b);
 }
 

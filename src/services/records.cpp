@@ -209,7 +209,7 @@ Result<Upsert> RecordWriter::upsert(store::KeeperTx& tx, const core::Person& p, 
                                             row.consent_sms_refused_at, created, from);
     if (auto r = tx.insert_supporter(row); !r) return std::unexpected(r.error());
     if (record_id != nullptr) *record_id = row.id;
-    if (auto r = tx.put_search_tokens(row.id, prepared.search_tokens ? *prepared.search_tokens
+    if (auto r = tx.add_search_tokens(row.id, prepared.search_tokens ? *prepared.search_tokens
                                                                      : search_tokens(keys_.current(), stored));
         !r) {
       return std::unexpected(r.error());

@@ -168,14 +168,7 @@ struct FindTest : ::testing::Test {
     return audit::to_hex(id);
   }
 
-  std::vector<store::AuditEntryRow> entries() {
-    std::vector<store::AuditEntryRow> out;
-    EXPECT_TRUE(st->scan_audit(1, [&](const store::AuditEntryRow& r) {
-      out.push_back(r);
-      return true;
-    }));
-    return out;
-  }
+  std::vector<store::AuditEntryRow> entries() { return testing::audit_entries(*st); }
 };
 
 TEST_F(FindTest, FindsByNameAndPlaceCombinedNewestFirstAndRecordsNoWord) {

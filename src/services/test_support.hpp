@@ -56,6 +56,17 @@ inline Result<core::Person> inspect_record(const crypto::KeeperKeyring& keys, co
   return core::to_person(*fields);
 }
 
+// Every audit entry of `st`, oldest first.
+inline std::vector<store::AuditEntryRow> audit_entries(store::KeeperStore& st) {
+  std::vector<store::AuditEntryRow> out;
+  auto r = st.scan_audit(1, [&](const store::AuditEntryRow& row) {
+    out.push_back(row);
+    return true;
+  });
+  if (!r) throw std::runtime_error("scan_audit failed");
+  return out;
+}
+
 // Threads of this process, from /proc: a worker left running shows here.
 inline std::size_t thread_count() {
   std::size_t n = 0;

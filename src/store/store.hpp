@@ -449,6 +449,9 @@ class SupporterWrites {
   // and takes it off the search backlog. Tokens for a supporter that does
   // not exist are refused by the foreign key (an error, nothing written).
   virtual Result<void> put_search_tokens(const Bytes& supporter_id, std::span<const Bytes> tokens) = 0;
+  // The same for a supporter just inserted in this transaction, which has
+  // no tokens and is on no backlog yet: only the inserts.
+  virtual Result<void> add_search_tokens(const Bytes& supporter_id, std::span<const Bytes> tokens) = 0;
   // Puts every supporter on the search backlog (after a change of the
   // tokens' key or rules); returns how many were added.
   virtual Result<std::int64_t> queue_all_for_search_tokens() = 0;

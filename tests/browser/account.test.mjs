@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { addAccount, launchBrowser, rempart, startInstance, totp, signInAs } from './rempart.mjs';
+import { addAccount, fitsAPhone, launchBrowser, rempart, startInstance, totp, signInAs } from './rempart.mjs';
 
 const PASSWORD = 'Ardoise-Mistral-Quarante-7';
 const NEW_PASSWORD = 'Galet-Brume-Sept-Lanternes';
@@ -32,14 +32,7 @@ after(async () => {
 // Both steps of the console's sign-in, as a person types them.
 const signIn = (page, name, password, code) => signInAs(page, instance.consoleUrl, name, password, code);
 
-async function fitsAPhoneWithoutScript(page) {
-  const width = await page.evaluate(() => document.documentElement.scrollWidth);
-  assert.ok(width <= PHONE.width, `the page fits a 390 px phone (scrollWidth ${width})`);
-  assert.equal(await page.$$eval('script', (s) => s.length), 0);
-  const unlabeled = await page.$$eval('input:not([type=hidden]), select',
-    (els) => els.filter((e) => e.labels.length === 0).map((e) => e.name));
-  assert.deepEqual(unlabeled, []);
-}
+const fitsAPhoneWithoutScript = (page) => fitsAPhone(page, PHONE.width);
 
 test('a person changes their own password on a phone', async () => {
   mkdirSync(screenshots, { recursive: true });

@@ -104,3 +104,15 @@ export async function signInAs(page, consoleUrl, name, password, code) {
   await page.getByLabel(/authenticator/).fill(code);
   await page.getByRole('button', { name: 'Sign in' }).click();
 }
+
+// The page fits a phone `width` px wide, runs no script, labels every
+// field, and the browser reported no error (a CSP refusal shows there).
+export async function fitsAPhone(page, width, problems = []) {
+  const scroll = await page.evaluate(() => document.documentElement.scrollWidth);
+  if (scroll > width) throw new Error(`the page is wider than a ${width} px phone (scrollWidth ${scroll})`);
+  if ((await page.$$eval('script', (s) => s.length)) !== 0) throw new Error('the page holds a script');
+  const unlabeled = await page.$$eval('input:not([type=hidden]), select',
+    (els) => els.filter((e) => e.labels.length === 0).map((e) => e.name));
+  if (unlabeled.length !== 0) throw new Error(`fields without a label: ${unlabeled.join(', ')}`);
+  if (problems.length !== 0) throw new Error(`browser errors: ${problems.join('; ')}`);
+}

@@ -1129,6 +1129,10 @@ class SqliteKeeperTx final : public SqliteReads<KeeperTx> {
       q->bind_blob(1, supporter_id);
       if (auto r = q->run(); !r) return r;
     }
+    return add_search_tokens(supporter_id, tokens);
+  }
+
+  Result<void> add_search_tokens(const Bytes& supporter_id, std::span<const Bytes> tokens) override {
     for (const Bytes& token : tokens) {
       auto q = conn_.query(sql::kInsertSearchToken);
       if (!q) return propagate(q);
