@@ -1,0 +1,3 @@
+-- Number 0013 is reserved for the blind search tokens of names and places,
+-- which bring their own file of that number; this one only keeps the
+-- numbering without a gap until then, and changes nothing.
