@@ -1745,7 +1745,8 @@ TEST_F(ConsoleTest, RecordPageCorrectsWithdrawsNotesAndAnAdminErases) {
   auto w = post(*s, rec + "/consent/withdraw", "channel=email&source=phone_call");
   ASSERT_EQ(w.result(), bhttp::status::see_other);
   page = send(req(verb::get, rec, &*s));
-  EXPECT_NE(page.body().find("<td>E-mail</td><td>no</td>"), std::string::npos);
+  EXPECT_NE(page.body().find("<td data-label=\"Channel\">E-mail</td><td data-label=\"Choice\">no</td>"),
+            std::string::npos);
   EXPECT_NE(page.body().find("console, Phone call"), std::string::npos);
   EXPECT_EQ(post(*s, rec + "/consent/withdraw", "channel=fax&source=phone_call").result(), bhttp::status::bad_request);
   EXPECT_EQ(post(*s, rec + "/consent/withdraw", "channel=sms&source=pigeon").result(), bhttp::status::bad_request);

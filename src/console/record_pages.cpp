@@ -44,9 +44,22 @@ std::string label_of(std::span<const Labelled> all, std::string_view name) {
   return esc(name);
 }
 
+// "console, Letter", "sign-up form", "import (csv), file cbf9a1b2…": the
+// import's file fingerprint cut to what tells two files apart at a glance.
 std::string source_label(std::string_view source) {
   if (source.starts_with("console:")) return "console, " + label_of(kHowAsked, source.substr(8));
   if (source == "signup") return "sign-up form";
+  if (source.starts_with("import:")) {
+    std::string_view rest = source.substr(7);
+    const auto colon = rest.find(':');
+    const std::string_view tool = rest.substr(0, colon);
+    std::string out = "import (" + esc(tool) + ")";
+    if (colon != std::string_view::npos) {
+      const std::string_view file = rest.substr(colon + 1);
+      out += ", file " + esc(file.substr(0, 8)) + (file.size() > 8 ? "\u2026" : "");
+    }
+    return out;
+  }
   return esc(source);
 }
 
@@ -100,12 +113,14 @@ std::string record_work_html(const Viewer& v, const services::MaskedSupporter& s
   if (work.consent_log.empty()) {
     consent += "<p class=\"hint\">No consent statement recorded.</p>";
   } else {
-    consent += "<table class=\"consent-log\"><caption class=\"visually-hidden\">Consent log</caption><thead><tr>"
-               "<th scope=\"col\">Channel</th><th scope=\"col\">Choice</th><th scope=\"col\">Date</th>"
+    // Stacked on a phone, one labelled line per cell (table.entries).
+    consent += "<table class=\"entries consent-log\"><caption class=\"visually-hidden\">Consent log</caption>"
+               "<thead><tr><th scope=\"col\">Channel</th><th scope=\"col\">Choice</th><th scope=\"col\">Date</th>"
                "<th scope=\"col\">Source</th></tr></thead><tbody>";
     for (const auto& e : work.consent_log) {
-      consent += "<tr><td>" + label_of(kChannels, e.channel) + "</td><td>" + esc(e.choice) + "</td><td>" +
-                 when(e.at) + "</td><td>" + source_label(e.source) + "</td></tr>";
+      consent += "<tr><td data-label=\"Channel\">" + label_of(kChannels, e.channel) + "</td><td data-label=\"Choice\">" +
+                 esc(e.choice) + "</td><td data-label=\"Date\">" + when(e.at) + "</td><td data-label=\"Source\">" +
+                 source_label(e.source) + "</td></tr>";
     }
     consent += "</tbody></table>";
   }
