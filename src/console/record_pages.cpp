@@ -90,7 +90,7 @@ std::string record_work_html(const Viewer& v, const services::MaskedSupporter& s
                        "<input id=\"edit-value\" name=\"value\" maxlength=\"1024\" autocomplete=\"off\">"
                        "<p class=\"hint\">The current value stays hidden. The new one is checked as the sign-up form "
                        "checks it; left empty, the field is cleared.</p>"
-                       "<label for=\"edit-reason\">Reason</label><input id=\"edit-reason\" name=\"reason\" required "
+                       "<label for=\"edit-reason\">Reason for the correction</label><input id=\"edit-reason\" name=\"reason\" required "
                        "maxlength=\"200\" placeholder=\"why it changes\">"
                        "<button type=\"submit\">Save the correction</button></form>");
   }
