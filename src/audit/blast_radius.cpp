@@ -37,8 +37,11 @@ std::vector<std::string> strings(const nlohmann::json& j, const char* key) {
 }  // namespace
 
 Result<BlastRadius> blast_radius(store::KeeperStore& store, const BlastQuery& q) {
+  // A record's notes read (supporter.notes_read, "fields": ["notes"]) count
+  // as revealed: their text is personal data.
   const std::string actions[] = {std::string(action::supporter_reveal), std::string(action::supporter_export),
-                                 std::string(action::supporter_list), std::string(action::supporter_sample)};
+                                 std::string(action::supporter_list), std::string(action::supporter_sample),
+                                 std::string(action::supporter_notes_read)};
   std::unordered_map<std::string, Exposure> revealed, masked, opened;
   BlastRadius out;
   auto r = store.scan_audit_actions(actions, q.actor, q.since, q.until, [&](const store::AuditEntryRow& row) {

@@ -39,6 +39,15 @@ inline constexpr std::string_view supporter_lookup_miss = "supporter.lookup_miss
 // "records", "purpose"): e.g. the real records whose shape honeytokens copy.
 inline constexpr std::string_view supporter_sample = "supporter.sample";
 inline constexpr std::string_view supporter_tag = "supporter.tag";                  // tags added to or removed from a record
+// The record page's writes (docs/console.md, "The record page"): fields
+// corrected (names of fields, reason), a consent withdrawn for the person,
+// a note or contact written (its kind), notes opened for a person to read,
+// a record erased on the person's request (reason kind only).
+inline constexpr std::string_view supporter_edit = "supporter.edit";
+inline constexpr std::string_view supporter_consent = "supporter.consent";
+inline constexpr std::string_view supporter_note = "supporter.note";
+inline constexpr std::string_view supporter_notes_read = "supporter.notes_read";
+inline constexpr std::string_view supporter_erase = "supporter.erase";
 inline constexpr std::string_view intake_reject = "intake.reject";              // a submission dropped on folding
 inline constexpr std::string_view import_run = "import.run";
 inline constexpr std::string_view synth_run = "synth.run";

@@ -7,13 +7,22 @@ bool permits(Role role, Action action) noexcept {
     case Role::viewer:
       return action == Action::list_masked || action == Action::search;
     case Role::organiser:
+      // The daily work on a record: the organiser who sees the masked
+      // record corrects it, notes what was said, withdraws a consent asked
+      // for on the phone.
       return action == Action::list_masked || action == Action::search || action == Action::reveal ||
-             action == Action::tags || action == Action::request_export;
+             action == Action::tags || action == Action::request_export || action == Action::edit_record ||
+             action == Action::withdraw_consent || action == Action::write_note || action == Action::read_notes;
     case Role::admin:
       // Admins run the system; they do not read personal data by role.
+      // Erasure is theirs: it cannot be undone and destroys a whole record,
+      // so the many organiser sessions (the ones most exposed day to day)
+      // cannot wipe records, and the person's request passes through a
+      // second pair of hands. The admin acts on the record id alone and
+      // sees nothing of the record.
       return action == Action::manage_accounts || action == Action::approve_privilege ||
              action == Action::manage_tokens || action == Action::request_export ||
-             action == Action::approve_export;
+             action == Action::approve_export || action == Action::erase_record;
     case Role::auditor:
       return action == Action::read_audit;
   }
@@ -62,6 +71,11 @@ std::string_view action_name(Action a) noexcept {
     case Action::approve_export: return "approve_export";
     case Action::read_audit: return "read_audit";
     case Action::submit_intake: return "submit_intake";
+    case Action::edit_record: return "edit_record";
+    case Action::withdraw_consent: return "withdraw_consent";
+    case Action::write_note: return "write_note";
+    case Action::read_notes: return "read_notes";
+    case Action::erase_record: return "erase_record";
   }
   return "";
 }

@@ -20,13 +20,19 @@ enum class Action {
   approve_export,   // second person of the two-person export rule
   read_audit,       // read the audit log
   submit_intake,    // post sign-ups (API tokens of scope intake only)
+  edit_record,      // correct a supporter's field without seeing it (with a reason)
+  withdraw_consent, // withdraw a supporter's consent on their behalf
+  write_note,       // add a note or contact to a supporter's record
+  read_notes,       // read a supporter's notes and contact history (audited)
+  erase_record,     // erase a supporter's record on their request (irreversible)
 };
 
 inline constexpr Action kAllActions[] = {Action::list_masked,    Action::search,         Action::reveal,
                                          Action::tags,           Action::manage_accounts, Action::approve_privilege,
                                          Action::manage_tokens,
                                          Action::request_export, Action::approve_export, Action::read_audit,
-                                         Action::submit_intake};
+                                         Action::submit_intake,  Action::edit_record,    Action::withdraw_consent,
+                                         Action::write_note,     Action::read_notes,     Action::erase_record};
 inline constexpr Role kAllRoles[] = {Role::viewer, Role::organiser, Role::admin, Role::auditor};
 
 // Scopes of API tokens.
@@ -36,7 +42,8 @@ inline constexpr Scope kAllScopes[] = {Scope::intake, Scope::read_masked, Scope:
 // The role table. Pure; thread-safe.
 bool permits(Role role, Action action) noexcept;
 // The scope table: intake only submits; read-masked lists and searches;
-// reveal also reveals. No token manages anything.
+// reveal also reveals. No token manages anything, and none writes to or
+// erases a record, or reads its notes: the record page's work is people's.
 bool token_permits(Scope scope, Action action) noexcept;
 
 std::string_view role_name(Role r) noexcept;

@@ -13,10 +13,12 @@ namespace {
 // every action. A new action without a line here fails the test.
 const std::map<Role, std::set<Action>> kExpected = {
     {Role::viewer, {Action::list_masked, Action::search}},
-    {Role::organiser, {Action::list_masked, Action::search, Action::reveal, Action::tags, Action::request_export}},
+    {Role::organiser,
+     {Action::list_masked, Action::search, Action::reveal, Action::tags, Action::request_export, Action::edit_record,
+      Action::withdraw_consent, Action::write_note, Action::read_notes}},
     {Role::admin,
      {Action::manage_accounts, Action::approve_privilege, Action::manage_tokens, Action::request_export,
-      Action::approve_export}},
+      Action::approve_export, Action::erase_record}},
     {Role::auditor, {Action::read_audit}},
 };
 
@@ -36,6 +38,8 @@ TEST(Roles, NoRoleSubmitsIntakeAndAuditorSeesNoPersonalData) {
   EXPECT_FALSE(permits(Role::auditor, Action::list_masked));
   EXPECT_FALSE(permits(Role::auditor, Action::reveal));
   EXPECT_FALSE(permits(Role::admin, Action::reveal));
+  EXPECT_FALSE(permits(Role::admin, Action::read_notes));
+  EXPECT_FALSE(permits(Role::auditor, Action::read_notes));
 }
 
 TEST(Roles, TokenScopes) {

@@ -347,14 +347,16 @@ int run_serve(const ServeArgs& a) {
     const services::Vault* vault = &*keeper_vault;
     const guard::Budgets* budgets = &c->budgets;
     const services::ExportOptions xo = c->exports;
+    const std::string region = c->intake.default_region;
     auto made = console::Console::start(co, *keeper_keys,
-                                        [stores, keys, vault, ao, budgets, xo]() -> Result<std::unique_ptr<console::Worker>> {
+                                        [stores, keys, vault, ao, budgets, xo, region]() -> Result<std::unique_ptr<console::Worker>> {
       auto st = stores->open_keeper();
       if (!st) return std::unexpected(st.error());
       auto w = std::make_unique<console::Worker>();
       w->store = std::move(*st);
       w->accounts = std::make_unique<auth::AccountService>(*w->store, *keys, ao);
       w->directory = std::make_unique<services::Directory>(*w->store, *vault, budgets);
+      w->casework = std::make_unique<services::Casework>(*w->store, *vault, budgets, region);
       w->exports = std::make_unique<services::Exports>(*w->store, *vault, xo);
       return w;
     });

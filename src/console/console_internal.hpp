@@ -176,6 +176,21 @@ Response post_tags(Call& c);
 Response get_tags(Call& c);
 Response get_dashboard(Call& c);
 Response get_me(Call& c);
+// The masked record page (or its JSON) with `message`, answered with
+// `status` (supporter_routes.cpp).
+Response show_record(Call& c, const std::vector<services::RevealedField>& revealed, std::string_view message,
+                     bhttp::status status = bhttp::status::ok);
+// The record page's writes and an admin's erasure (record_routes.cpp).
+RecordWork record_work_of(Call& c, std::string_view id);  // the consent log only
+Result<RecordWork> record_work(Call& c, std::string_view id);  // and the notes the viewer may read
+std::string_view done_notice(const Call& c);  // the fixed word after a write's redirect, or ""
+Response post_edit(Call& c);
+Response post_consent_withdraw(Call& c);
+Response post_note(Call& c);
+Response get_notes(Call& c);
+Response get_erase_lookup(Call& c);
+Response get_erase(Call& c);
+Response post_erase(Call& c);
 
 // Accounts, privilege requests, self-enrolment, tokens, sessions
 // (account_routes.cpp).

@@ -106,6 +106,7 @@ class ConsoleTest : public ::testing::Test {
       w->store = std::move(*s);
       w->accounts = std::make_unique<auth::AccountService>(*w->store, *keys_, auth_options_);
       w->directory = std::make_unique<services::Directory>(*w->store, *vault_, &budgets_);
+      w->casework = std::make_unique<services::Casework>(*w->store, *vault_, &budgets_, "FR");
       services::ExportOptions xo;
       xo.dir = fx_.dir / "exports";
       xo.clock = [this] { return now_.load(); };
@@ -588,6 +589,25 @@ TEST_F(ConsoleTest, RoleMatrix) {
       {verb::get, "/api/v1/accounts", auth::Action::manage_accounts, "", true},
       {verb::post, "/api/v1/accounts/target/disable", auth::Action::manage_accounts, "{}", true},
       {verb::post, "/api/v1/accounts/target/enable", auth::Action::manage_accounts, "{}", true},
+      {verb::post, "/supporters/" + id + "/edit", auth::Action::edit_record,
+       "field=locality&value=Lille&reason=matrix", false},
+      {verb::post, "/api/v1/supporters/" + id + "/edit", auth::Action::edit_record,
+       R"({"fields":{"locality":"Roubaix"},"reason":"matrix"})", true},
+      {verb::post, "/supporters/" + id + "/consent/withdraw", auth::Action::withdraw_consent,
+       "channel=sms&source=letter", false},
+      {verb::post, "/api/v1/supporters/" + id + "/consent/withdraw", auth::Action::withdraw_consent,
+       R"({"channel":"email","source":"phone_call"})", true},
+      {verb::post, "/supporters/" + id + "/notes", auth::Action::write_note, "kind=called&text=matrix", false},
+      {verb::post, "/api/v1/supporters/" + id + "/notes", auth::Action::write_note,
+       R"({"kind":"note","text":"matrix"})", true},
+      {verb::get, "/api/v1/supporters/" + id + "/notes", auth::Action::read_notes, "", true},
+      // Last: the admin's erasure takes the record away (a second one is 404).
+      {verb::get, "/erase", auth::Action::erase_record, "", false},
+      {verb::get, "/supporters/" + ids_[2] + "/erase", auth::Action::erase_record, "", false},
+      {verb::post, "/supporters/" + ids_[2] + "/erase", auth::Action::erase_record, "reason=letter&confirm=erase",
+       false, false, true},
+      {verb::post, "/api/v1/supporters/" + ids_[2] + "/erase", auth::Action::erase_record,
+       R"({"reason":"email","confirm":"erase"})", true, false, true},
   };
   add("target", auth::Role::viewer);
   for (const auto role : auth::kAllRoles) {
@@ -1719,6 +1739,189 @@ TEST(AuditPage, DetailsOfEveryShapeReadAsLabelledValues) {
   EXPECT_NE(r.find("<p class=\"notice\" role=\"status\">No account has that name.</p>"), std::string::npos);
   EXPECT_NE(r.find("value=\"nobody\""), std::string::npos);
   EXPECT_EQ(r.find("<table"), std::string::npos);
+}
+
+
+// The record page's writes on a real server: an organiser corrects a field
+// without seeing it, withdraws a consent, writes notes and reads them; bad
+// input changes nothing and echoes nothing; an admin erases the record.
+TEST_F(ConsoleTest, RecordPageCorrectsWithdrawsNotesAndAnAdminErases) {
+  auto e = add("orga", auth::Role::organiser);
+  auto s = login("orga", e);
+  ASSERT_TRUE(s);
+  const std::string id = ids_[0];
+  const std::string rec = "/supporters/" + id;
+  auto page = send(req(verb::get, rec, &*s));
+  ASSERT_EQ(page.result(), bhttp::status::ok);
+  for (const char* form : {"/edit\"", "/consent/withdraw\"", "/notes\""}) {
+    EXPECT_NE(page.body().find("action=\"" + rec + form), std::string::npos) << form;
+  }
+  for (const char* label : {"for=\"edit-field\"", "for=\"edit-value\"", "for=\"edit-reason\"", "for=\"consent-channel\"",
+                            "for=\"consent-source\"", "for=\"note-kind\"", "for=\"note-text\""}) {
+    EXPECT_NE(page.body().find(label), std::string::npos) << label;
+  }
+  EXPECT_EQ(page.body().find("<script"), std::string::npos);
+  EXPECT_EQ(page.body().find("/erase"), std::string::npos);  // not the organiser's
+
+  // A correction: the new value is checked, sealed, searchable, never shown.
+  const auto before = audit_actions().size();
+  const std::string new_email = "gwen.kerherve@exemple.org";
+  auto edited = post(*s, rec + "/edit", "field=email&value=Gwen.Kerherve%40Exemple.ORG&reason=she+called");
+  ASSERT_EQ(edited.result(), bhttp::status::see_other);
+  EXPECT_EQ(edited[bhttp::field::location], rec + "?done=edit");
+  page = send(req(verb::get, rec + "?done=edit", &*s));
+  EXPECT_NE(page.body().find("The correction is saved."), std::string::npos);
+  EXPECT_EQ(page.body().find(new_email), std::string::npos);
+  auto search = req(verb::post, "/api/v1/supporters/search", &*s,
+                    nlohmann::json{{"kind", "email"}, {"value", new_email}}.dump(), "application/json");
+  search.set("X-CSRF-Token", s->csrf);
+  auto found = send(search);
+  ASSERT_EQ(found.result(), bhttp::status::ok);
+  ASSERT_EQ(nlohmann::json::parse(found.body())["items"].size(), 1u);
+  EXPECT_EQ(nlohmann::json::parse(found.body())["items"][0]["id"], id);
+  bool audited = false;
+  for (const auto& [action, details] : audit_actions()) {
+    if (action != "supporter.edit") continue;
+    audited = true;
+    EXPECT_EQ(nlohmann::json::parse(details)["fields"], nlohmann::json({"email"}));
+    EXPECT_EQ(details.find("gwen"), std::string::npos);
+  }
+  EXPECT_TRUE(audited);
+  EXPECT_GT(audit_actions().size(), before);
+
+  // Bad input changes nothing and is not echoed.
+  const auto entries_before = audit_actions().size();
+  for (const std::string& body :
+       {std::string("field=email&value=pas-une-adresse-zorglub&reason=typo"), std::string("field=phone&value=zorglub12&reason=x"),
+        std::string("field=email&value=ok%40exemple.org&reason="), std::string("field=tags&value=zorglub&reason=x"),
+        std::string("value=zorglub&reason=x")}) {
+    auto bad = post(*s, rec + "/edit", body);
+    EXPECT_EQ(bad.result(), bhttp::status::bad_request) << body;
+    EXPECT_EQ(bad.body().find("zorglub"), std::string::npos);
+    EXPECT_NE(bad.body().find("Nothing was changed."), std::string::npos);
+  }
+  auto bad = post(*s, rec + "/edit", "field=email&value=pas-une-adresse&reason=typo");
+  EXPECT_NE(bad.body().find("The new E-mail is not valid (invalid_email)."), std::string::npos);
+  // Another record's e-mail: refused, nothing changes, nothing echoed.
+  auto taken = post(*s, rec + "/edit", std::string("field=email&value=") + core::form_encode(kPeople[1].email) +
+                                           "&reason=typo");
+  EXPECT_EQ(taken.result(), bhttp::status::conflict);
+  EXPECT_NE(taken.body().find("Another record already holds this e-mail address."), std::string::npos);
+  expect_no_pii(taken.body());
+  const auto after_bad = audit_actions();
+  // The refusals wrote only the record views that answered them and the
+  // refused edit's own entry, never a change.
+  std::size_t edits = 0;
+  for (std::size_t i = entries_before; i < after_bad.size(); ++i) {
+    if (after_bad[i].first == "supporter.edit") {
+      ++edits;
+      EXPECT_EQ(nlohmann::json::parse(after_bad[i].second)["refused"], "email_taken");
+    }
+  }
+  EXPECT_EQ(edits, 1u);
+  found = send(search);
+  EXPECT_EQ(nlohmann::json::parse(found.body())["items"][0]["id"], id);
+
+  // A consent withdrawn on the person's behalf, and the log on the page.
+  auto w = post(*s, rec + "/consent/withdraw", "channel=email&source=phone_call");
+  ASSERT_EQ(w.result(), bhttp::status::see_other);
+  page = send(req(verb::get, rec, &*s));
+  EXPECT_NE(page.body().find("<td data-label=\"Channel\">E-mail</td><td data-label=\"Choice\">no</td>"),
+            std::string::npos);
+  EXPECT_NE(page.body().find("console, Phone call"), std::string::npos);
+  EXPECT_EQ(post(*s, rec + "/consent/withdraw", "channel=fax&source=phone_call").result(), bhttp::status::bad_request);
+  EXPECT_EQ(post(*s, rec + "/consent/withdraw", "channel=sms&source=pigeon").result(), bhttp::status::bad_request);
+
+  // Notes: written, shown with their author, read under an audit entry.
+  const std::string text = "Rappeler apr\xC3\xA8s 18h <b>porte</b>";
+  ASSERT_EQ(post(*s, rec + "/notes", "kind=note&text=" + core::form_encode(text)).result(), bhttp::status::see_other);
+  ASSERT_EQ(post(*s, rec + "/notes", "kind=left_message&text=").result(), bhttp::status::see_other);
+  EXPECT_EQ(post(*s, rec + "/notes", "kind=note&text=").result(), bhttp::status::bad_request);
+  EXPECT_EQ(post(*s, rec + "/notes", "kind=gossip&text=zorglub").result(), bhttp::status::bad_request);
+  page = send(req(verb::get, rec, &*s));
+  EXPECT_NE(page.body().find("<p>Rappeler apr\xC3\xA8s 18h &lt;b&gt;porte&lt;/b&gt;</p>"), std::string::npos);
+  EXPECT_NE(page.body().find("Left a message"), std::string::npos);
+  EXPECT_NE(page.body().find(", orga</span>"), std::string::npos);
+  bool read = false, noted = false;
+  for (const auto& [action, details] : audit_actions()) {
+    if (action == "supporter.notes_read") read = true;
+    if (action == "supporter.note") noted = true;
+    EXPECT_EQ(details.find("Rappeler"), std::string::npos);
+  }
+  EXPECT_TRUE(read && noted);
+
+  // The same through the API.
+  auto api = [&](verb v, const std::string& target, const nlohmann::json& body) {
+    auto r = req(v, target, &*s, v == verb::post ? body.dump() : "", v == verb::post ? "application/json" : "");
+    if (v == verb::post) r.set("X-CSRF-Token", s->csrf);
+    return send(r);
+  };
+  auto a = api(verb::post, "/api/v1" + rec + "/edit", {{"fields", {{"locality", "Quimper"}}}, {"reason", "api"}});
+  ASSERT_EQ(a.result(), bhttp::status::ok);
+  EXPECT_EQ(nlohmann::json::parse(a.body())["changed"], nlohmann::json({"locality"}));
+  a = api(verb::post, "/api/v1" + rec + "/edit", {{"fields", {{"phone", kPeople[2].phone}}}, {"reason", "api"}});
+  EXPECT_EQ(a.result(), bhttp::status::conflict);
+  EXPECT_EQ(nlohmann::json::parse(a.body()), nlohmann::json({{"error", "phone_taken"}}));
+  a = api(verb::post, "/api/v1" + rec + "/edit", {{"fields", {{"country", "Zorglubie"}}}, {"reason", "api"}});
+  EXPECT_EQ(a.result(), bhttp::status::bad_request);
+  EXPECT_EQ(nlohmann::json::parse(a.body()),
+            nlohmann::json({{"error", "invalid_input"}, {"field", "country"}, {"code", "invalid_country"}}));
+  a = api(verb::post, "/api/v1" + rec + "/consent/withdraw", {{"channel", "sms"}, {"source", "letter"}});
+  ASSERT_EQ(a.result(), bhttp::status::ok);
+  EXPECT_EQ(nlohmann::json::parse(a.body())["withdrawn"], true);
+  a = api(verb::post, "/api/v1" + rec + "/notes", {{"kind", "attended"}, {"text", "AG du 12"}});
+  ASSERT_EQ(a.result(), bhttp::status::created);
+  a = api(verb::get, "/api/v1" + rec + "/notes", {});
+  ASSERT_EQ(a.result(), bhttp::status::ok);
+  const auto notes = nlohmann::json::parse(a.body())["items"];
+  ASSERT_EQ(notes.size(), 3u);
+  EXPECT_EQ(notes[0]["kind"], "attended");
+  EXPECT_EQ(notes[0]["author"], "orga");
+  a = api(verb::get, "/api/v1" + rec, {});
+  const auto log = nlohmann::json::parse(a.body())["consent_log"];
+  ASSERT_GE(log.size(), 2u);
+  EXPECT_EQ(log.back()["source"], "console:letter");
+
+  // An admin erases it with the record id alone, after typing the word.
+  auto ae = add("admin1", auth::Role::admin);
+  auto as = login("admin1", ae);
+  ASSERT_TRUE(as);
+  auto look = send(req(verb::get, "/erase?id=" + id, &*as));
+  EXPECT_EQ(look.result(), bhttp::status::see_other);
+  EXPECT_EQ(look[bhttp::field::location], rec + "/erase");
+  EXPECT_EQ(send(req(verb::get, "/erase?id=zorglub", &*as)).result(), bhttp::status::bad_request);
+  auto confirm = send(req(verb::get, rec + "/erase", &*as));
+  ASSERT_EQ(confirm.result(), bhttp::status::ok);
+  expect_no_pii(confirm.body());
+  EXPECT_EQ(post(*as, rec + "/erase", "reason=letter&confirm=maybe").result(), bhttp::status::bad_request);
+  EXPECT_EQ(post(*as, rec + "/erase", "reason=whim&confirm=erase").result(), bhttp::status::bad_request);
+  EXPECT_EQ(send(req(verb::get, rec, &*s)).result(), bhttp::status::ok);  // still there
+  auto erased = post(*as, rec + "/erase", "reason=letter&confirm=Erase");
+  ASSERT_EQ(erased.result(), bhttp::status::ok);
+  EXPECT_NE(erased.body().find("is erased"), std::string::npos);
+  expect_no_pii(erased.body());
+  EXPECT_TRUE(alerted("record_erased"));
+  EXPECT_EQ(send(req(verb::get, rec, &*s)).result(), bhttp::status::not_found);
+  EXPECT_EQ(post(*as, rec + "/erase", "reason=letter&confirm=erase").result(), bhttp::status::not_found);
+  bool erase_entry = false;
+  for (const auto& [action, details] : audit_actions()) {
+    if (action == "supporter.erase") {
+      erase_entry = true;
+      EXPECT_EQ(nlohmann::json::parse(details)["reason"], "letter");
+    }
+  }
+  EXPECT_TRUE(erase_entry);
+  // An organiser cannot erase; a viewer neither writes nor reads notes.
+  EXPECT_EQ(post(*s, "/supporters/" + ids_[1] + "/erase", "reason=letter&confirm=erase").result(),
+            bhttp::status::forbidden);
+  auto ve = add("viewer1", auth::Role::viewer);
+  auto vs = login("viewer1", ve);
+  ASSERT_TRUE(vs);
+  page = send(req(verb::get, "/supporters/" + ids_[1], &*vs));
+  ASSERT_EQ(page.result(), bhttp::status::ok);
+  EXPECT_EQ(page.body().find("/notes\""), std::string::npos);
+  EXPECT_EQ(page.body().find("/edit\""), std::string::npos);
+  EXPECT_EQ(post(*vs, "/supporters/" + ids_[1] + "/notes", "kind=note&text=x").result(), bhttp::status::forbidden);
 }
 
 }  // namespace

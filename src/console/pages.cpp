@@ -142,6 +142,7 @@ std::string document(const Viewer* viewer, std::string_view title, std::string_v
     if (auth::permits(viewer->role, Action::manage_tokens)) s += "<li><a href=\"/tokens\">API tokens</a></li>";
     if (auth::permits(viewer->role, Action::request_export)) s += "<li><a href=\"/exports\">Exports</a></li>";
     if (auth::permits(viewer->role, Action::read_audit)) s += "<li><a href=\"/audit\">Audit log</a></li>";
+    if (auth::permits(viewer->role, Action::erase_record)) s += "<li><a href=\"/erase\">Erasure</a></li>";
     s += "<li><a href=\"/account\">" + esc(viewer->name) + " (" + esc(auth::role_name(viewer->role)) +
          ")</a></li><li>" + button_form(*viewer, "/logout", "Sign out") + "</li></ul></nav>";
   }
@@ -228,7 +229,8 @@ std::string find_page(const Viewer& v, const services::MaskedPage& found, std::s
 }
 
 std::string record_page(const Viewer& v, const services::MaskedSupporter& s,
-                        const std::vector<services::RevealedField>& revealed, std::string_view message) {
+                        const std::vector<services::RevealedField>& revealed, std::string_view message,
+                        const RecordWork& work) {
   const bool can_reveal = auth::permits(v.role, auth::Action::reveal);
   const bool can_tag = auth::permits(v.role, auth::Action::tags);
   const auto shown = [&](services::FieldKind k) -> const services::RevealedField* {
@@ -302,6 +304,7 @@ std::string record_page(const Viewer& v, const services::MaskedSupporter& s,
          "<button type=\"submit\">Reveal</button><p class=\"hint\">Each revealed field counts against your budget "
          "and is recorded in the audit log with your reason.</p></form>";
   }
+  b += record_work_html(v, s, work);
   b += "<p class=\"hint\">Record id <code>" + esc(s.id) + "</code></p>";
   return document(&v, "Supporter", b);
 }
@@ -401,6 +404,11 @@ ul.cards{list-style:none;padding:0;margin:0}ul.cards>li{border-bottom:1px solid 
 .skip{position:absolute;left:-999px}.skip:focus{left:1rem;top:1rem;background:var(--bg);padding:.5rem}
 table.entries{display:table}table.entries code{word-break:break-all}table.entries td[data-label=When]{white-space:nowrap}
 table.entries td[data-label=Actor] code{word-break:normal}
+textarea{font:inherit;padding:.35rem .5rem;border:1px solid var(--line);border-radius:4px;background:var(--bg);color:var(--fg);width:100%;max-width:100%}
+textarea:focus{outline:3px solid var(--accent);outline-offset:2px}form.stack input,form.stack select{max-width:100%}
+section.work{border-top:1px solid var(--line);margin-top:1rem}ul.notes{list-style:none;padding:0;margin:0}
+ul.notes>li{border-bottom:1px solid var(--line);padding:.5rem 0}ul.notes p{margin:.2rem 0;white-space:pre-wrap;overflow-wrap:anywhere}
+.danger{background:#a00;border-color:#a00}
 dl.kv{margin:0}dl.kv dt,dl.kv dd{display:inline;margin:0}dl.kv dt{color:var(--muted)}dl.kv dd{overflow-wrap:anywhere}dl.kv dl.kv{padding-left:1rem}
 @media (max-width:40rem){dl.record{grid-template-columns:1fr}main{padding:.5rem}
 table.entries,table.entries tbody,table.entries tr,table.entries td{display:block}table.entries thead{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}

@@ -10,6 +10,7 @@
 #include "audit/blast_radius.hpp"
 #include "audit/verify.hpp"
 #include "auth/accounts.hpp"
+#include "services/casework.hpp"
 #include "services/directory.hpp"
 #include "services/exports.hpp"
 #include "store/store.hpp"
@@ -40,8 +41,28 @@ std::string find_page(const Viewer& v, const services::MaskedPage& found, std::s
                       std::string_view place);
 std::string search_page(const Viewer& v, const std::vector<services::MaskedSupporter>& found, bool searched,
                         std::string_view message);
+// The work on one record its page shows besides the masked values
+// (record_pages.cpp): the consent log, and the notes when the viewer's
+// role may read them (nullopt otherwise).
+struct RecordWork {
+  std::vector<store::ConsentEventRow> consent_log;
+  std::optional<std::vector<services::NoteView>> notes;
+};
 std::string record_page(const Viewer& v, const services::MaskedSupporter& s,
-                        const std::vector<services::RevealedField>& revealed, std::string_view message);
+                        const std::vector<services::RevealedField>& revealed, std::string_view message,
+                        const RecordWork& work = {});
+// The record page's forms for the viewer's role (correct a field, withdraw
+// a consent, add a note) with the consent log and the notes
+// (record_pages.cpp).
+std::string record_work_html(const Viewer& v, const services::MaskedSupporter& s, const RecordWork& work);
+// An admin's erasure of one record: what it destroys, and the confirmation
+// form (the record id alone; nothing of the record is shown).
+std::string erase_page(const Viewer& v, std::string_view id, std::string_view message);
+std::string erased_page(const Viewer& v, std::string_view id);
+// The erasure's first step: the record id to erase.
+std::string erase_lookup_page(const Viewer& v, std::string_view message);
+// "E-mail", "Postcode", …: the label of a correctable field.
+std::string_view edit_field_label(std::string_view name);
 std::string tags_page(const Viewer& v, const std::vector<services::TagCount>& tags);
 
 // What waits for the viewer as the second person: others' pending export

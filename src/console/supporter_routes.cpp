@@ -137,19 +137,26 @@ Response post_search(Call& c) {
   return html(bhttp::status::ok, search_page(c.viewer(), *found, true, ""));
 }
 
-namespace {
-
-Response show_record(Call& c, const std::vector<services::RevealedField>& revealed, std::string_view message) {
+Response show_record(Call& c, const std::vector<services::RevealedField>& revealed, std::string_view message,
+                     bhttp::status status) {
   auto rec = c.w.directory->record(c.asker(), c.params.at(0));
   if (!rec) return failure(c, rec.error());
   if (!*rec) return problem(c, problem_of(Errc::not_found));
-  if (c.route.kind == Kind::api) return json_answer(bhttp::status::ok, to_json(**rec));
-  return html(bhttp::status::ok, record_page(c.viewer(), **rec, revealed, message));
+  if (c.route.kind == Kind::api) {
+    nlohmann::json j = to_json(**rec);
+    nlohmann::json log = nlohmann::json::array();
+    for (const auto& e : record_work_of(c, (*rec)->id).consent_log) {
+      log.push_back({{"channel", e.channel}, {"choice", e.choice}, {"at", e.at}, {"source", e.source}});
+    }
+    j["consent_log"] = std::move(log);
+    return json_answer(status, j);
+  }
+  auto work = record_work(c, (*rec)->id);
+  if (!work) return failure(c, work.error());
+  return html(status, record_page(c.viewer(), **rec, revealed, message, *work));
 }
 
-}  // namespace
-
-Response get_record(Call& c) { return show_record(c, {}, ""); }
+Response get_record(Call& c) { return show_record(c, {}, done_notice(c)); }
 
 Response post_reveal(Call& c) {
   std::vector<services::FieldKind> kinds;

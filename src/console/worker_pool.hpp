@@ -15,6 +15,7 @@
 #include "core/mutex.hpp"
 #include "auth/accounts.hpp"
 #include "core/error.hpp"
+#include "services/casework.hpp"
 #include "services/directory.hpp"
 #include "services/exports.hpp"
 #include "store/store.hpp"
@@ -25,6 +26,7 @@ struct Worker {
   std::unique_ptr<store::KeeperStore> store;
   std::unique_ptr<auth::AccountService> accounts;
   std::unique_ptr<services::Directory> directory;
+  std::unique_ptr<services::Casework> casework;  // the record page's writes
   std::unique_ptr<services::Exports> exports;
 };
 

@@ -206,4 +206,25 @@ Result<std::vector<core::Field>> open_record(const KeeperKeyring& keyring, std::
   return detail::decrypt_fields(data_key, b, sealed.fields);
 }
 
+Result<SealedRecord> reseal_record(const KeeperKeyring& keyring, std::span<const std::uint8_t> record_id,
+                                   const SealedRecord& sealed, std::span<const core::Field> fields) {
+  if (auto ok = detail::check_item_id(record_id); !ok) return std::unexpected(ok.error());
+  if (fields.size() > detail::kMaxFields) return fail(Errc::invalid_input, "too many fields to seal");
+  const KeySet* old_set = keyring.version(sealed.key_version);
+  if (old_set == nullptr)
+    return fail(Errc::not_found, "no record wrapping key of version " + std::to_string(sealed.key_version));
+  DataKey data_key;
+  const Binding old_b{detail::kRecordContext, record_id, sealed.key_version, {}};
+  if (auto ok = detail::unwrap_key(detail::KeyAccess::record_wrap(*old_set).span(), sealed.wrapped_key, old_b, data_key);
+      !ok) {
+    return std::unexpected(ok.error());
+  }
+  const KeySet& set = keyring.current();
+  const Binding b{detail::kRecordContext, record_id, set.version, {}};
+  auto blob = detail::encrypt_fields(data_key, b, fields);
+  if (!blob) return std::unexpected(blob.error());
+  return SealedRecord{set.version, detail::wrap_key(detail::KeyAccess::record_wrap(set).span(), data_key, b),
+                      std::move(*blob)};
+}
+
 }  // namespace rempart::crypto

@@ -134,6 +134,16 @@ Result<SealedRecord> seal_record(const KeeperKeyring& keyring, std::span<const s
 Result<SealedRecord> seal_new_record(const KeeperKeyring& keyring, std::span<std::uint8_t> new_record_id,
                                      std::span<const core::Field> fields, std::size_t kept_prefix = 0);
 
+// Seals a record's new fields under the data key it already has (unwrapped
+// from `sealed`, of any version the keyring still holds), with a fresh
+// nonce, and wraps that key again under the current version. A record keeps
+// one data key for its life: what else is sealed under it (its notes,
+// record_notes.hpp) stays openable when its fields change. Erasing the
+// wrapped key still erases all of it. Errors as open_record and
+// seal_record. Thread-safe.
+Result<SealedRecord> reseal_record(const KeeperKeyring& keyring, std::span<const std::uint8_t> record_id,
+                                   const SealedRecord& sealed, std::span<const core::Field> fields);
+
 // Opens a record sealed under any version the keyring still holds.
 // Errc::not_found if that version is gone, otherwise as BatchOpener::open.
 Result<std::vector<core::Field>> open_record(const KeeperKeyring& keyring, std::span<const std::uint8_t> record_id,

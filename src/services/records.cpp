@@ -21,9 +21,12 @@ store::Bytes index_of(const crypto::KeySet& ks, std::string_view kind, const std
   return store::Bytes(idx.begin(), idx.end());
 }
 
+// Re-seals a known row's fields under the data key it has (a record keeps
+// one data key for its life, so its notes stay openable: crypto::reseal_record).
 Result<void> seal_into(const crypto::KeeperKeyring& keys, store::SupporterRow& row, const core::Person& p) {
   const auto fields = sealed_fields(p);
-  auto sealed = crypto::seal_record(keys, row.id, fields);
+  auto sealed = crypto::reseal_record(keys, row.id, crypto::SealedRecord{row.key_version, row.wrapped_key, row.fields},
+                                      fields);
   if (!sealed) return std::unexpected(sealed.error());
   row.key_version = sealed->key_version;
   row.wrapped_key = std::move(sealed->wrapped_key);
@@ -294,8 +297,7 @@ Result<Upsert> RecordWriter::upsert(store::KeeperTx& tx, const core::Person& p, 
     return Upsert::unchanged;
   }
   if (fields_changed) {
-    // A fresh data key for the new contents: the old ciphertext and its key
-    // are both replaced.
+    // The new contents under the record's own data key, with a fresh nonce.
     if (auto r = seal_into(keys_, row, merged); !r) return std::unexpected(r.error());
   }
   row.updated_at = now;
@@ -348,6 +350,20 @@ std::string_view audit_action(Upsert u) {
     case Upsert::unchanged: return audit::action::supporter_unchanged;
   }
   return audit::action::supporter_unchanged;
+}
+
+Result<void> RecordWriter::rewrite(store::KeeperTx& tx, store::SupporterRow& row, const core::Person& p,
+                                  std::int64_t now) const {
+  const crypto::KeySet& ks = keys_.current();
+  row.email_index.reset();
+  row.phone_index.reset();
+  if (!p.email.empty()) row.email_index = index_of(ks, "email", p.email);
+  if (!p.phone.empty()) row.phone_index = index_of(ks, "phone", p.phone);
+  if (auto r = seal_into(keys_, row, p); !r) return r;
+  row.updated_at = now;
+  if (auto r = tx.update_supporter(row); !r) return r;
+  // A corrected name or place changes what finds the record.
+  return tx.put_search_tokens(row.id, search_tokens(ks, p));
 }
 
 }  // namespace rempart::services

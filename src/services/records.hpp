@@ -115,6 +115,14 @@ class RecordWriter {
   Result<Upsert> upsert(store::KeeperTx& tx, const core::Person& p, const PreparedUpsert& prepared,
                         std::int64_t now, store::Bytes* record_id = nullptr, UpsertNote* note = nullptr,
                         const Provenance& from = {}) const;
+  // Replaces the personal fields of the known record `row` (read in `tx`)
+  // by `p`'s (tags and consents are not sealed: untouched), re-sealed under
+  // the record's own data key, with both blind indexes made from `p`, and
+  // writes the row with updated_at = `now`. On success `row` is what was
+  // written. The caller checks first that no other record holds `p`'s
+  // e-mail or phone (Errc::conflict from the store otherwise), and writes
+  // the audit entry in the same transaction.
+  Result<void> rewrite(store::KeeperTx& tx, store::SupporterRow& row, const core::Person& p, std::int64_t now) const;
   // The blind indexes alone (no record sealed): to look a person up.
   PreparedUpsert indexes(const core::Person& p) const;
   // The blind index of a source system's id ("action-network:<uuid>").

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "crypto/blind_index.hpp"
+#include "crypto/record_notes.hpp"
 #include "crypto/seal.hpp"
 #include "services/records.hpp"
 
@@ -130,5 +131,41 @@ Result<core::Person> Vault::open_for_export(const store::SupporterRow& row) cons
 Result<core::Person> Vault::open_for_honeytoken_shape(const store::SupporterRow& row) const { return open(row); }
 
 Result<core::Person> Vault::open_for_indexing(const store::SupporterRow& row) const { return open(row); }
+
+Result<core::Person> Vault::open_for_edit(const store::SupporterRow& row) const { return open(row); }
+
+Result<std::vector<std::string>> Vault::read_notes(store::KeeperTx& tx, const store::SupporterRow& row,
+                                                   std::span<const store::NoteRow> notes, const std::string& actor,
+                                                   const std::string& client, nlohmann::json details) const {
+  std::vector<std::string> texts;
+  if (notes.empty()) return texts;
+  std::vector<crypto::SealedNoteView> views;
+  views.reserve(notes.size());
+  for (const auto& n : notes) views.push_back(crypto::SealedNoteView{n.id, n.kind, n.sealed});
+  auto opened = crypto::open_record_notes(*keys_, row.id, crypto::SealedRecord{row.key_version, row.wrapped_key, row.fields},
+                                          views);
+  if (!opened) return std::unexpected(opened.error());
+  texts.reserve(opened->size());
+  for (auto& fields : *opened) {
+    std::string text;
+    for (auto& f : fields) {
+      if (f.name == "text") text = std::move(f.value);
+      if (!f.value.empty()) sodium_memzero(f.value.data(), f.value.size());
+    }
+    texts.push_back(std::move(text));
+  }
+  details["notes"] = notes.size();
+  details["fields"] = nlohmann::json::array({"notes"});  // what the blast radius names as revealed
+  auto e = audit::record(tx, *keys_,
+                         audit::Event{actor, std::string(audit::action::supporter_notes_read), audit::to_hex(row.id),
+                                      std::move(details), client});
+  if (!e) {
+    for (auto& t : texts) {
+      if (!t.empty()) sodium_memzero(t.data(), t.size());
+    }
+    return std::unexpected(e.error());
+  }
+  return texts;
+}
 
 }  // namespace rempart::services

@@ -14,9 +14,14 @@
 //   `open_for_export` (an approved export's rows, each named in its
 //   `supporter.export` entry: exports.cpp) and `open_for_honeytoken_shape`
 //   (the real records whose shape honeytokens copy, each named in a
-//   `supporter.sample` entry: honeytokens.cpp) and `open_for_indexing`
+//   `supporter.sample` entry: honeytokens.cpp), `open_for_indexing`
 //   (records whose search tokens are computed from their fields, counted in
-//   a `search.index` entry: RecordWriter::index_backlog).
+//   a `search.index` entry: RecordWriter::index_backlog) and `open_for_edit`
+//   (a record whose fields a staff member corrects without seeing them, in
+//   the transaction of its `supporter.edit` entry: casework.cpp).
+// - A record's notes are opened by `read_notes`, an open that serves a
+//   person: its `supporter.notes_read` entry is appended in the caller's
+//   transaction, and the texts leave only once it has committed.
 //
 // The fold opens sealed submissions, not records: crypto::BatchOpener in
 // folder.cpp, a data-moving open whose outcome the fold records per item
@@ -117,12 +122,29 @@ class Vault {
                                          std::span<const store::SupporterRow* const> rows, const audit::Event& entry,
                                          const std::function<Result<void>(store::KeeperTx&)>& also) const;
 
+  // The notes `notes` of `row` (both read in `tx`), opened for a person to
+  // read: appends `supporter.notes_read` (subject: the record id; details:
+  // `details` with "notes": how many, and "fields": ["notes"], which the
+  // blast radius reads as revealed) in `tx` and returns the texts in the
+  // order of `notes`. The caller shows them only after `tx` commits, and
+  // returns the error of this call to roll `tx` back. Nothing is appended
+  // for an empty `notes`. Errc::crypto if one does not open (nothing is
+  // appended, nothing returned).
+  Result<std::vector<std::string>> read_notes(store::KeeperTx& tx, const store::SupporterRow& row,
+                                              std::span<const store::NoteRow> notes, const std::string& actor,
+                                              const std::string& client, nlohmann::json details) const;
+
   // ---- Opens that only move data ------------------------------------------------
 
   // A known record opened to merge a sign-up, an import row or a synthetic
   // person into it (RecordWriter::upsert), inside the transaction that
   // writes the merge (and the fold's supporter.merge entry).
   Result<core::Person> open_for_merge(const store::SupporterRow& row) const;
+
+  // A record opened so that a staff member's corrections replace some of
+  // its fields (Casework::edit), inside the transaction that re-seals it and
+  // writes its `supporter.edit` entry. Nothing opened leaves the keeper.
+  Result<core::Person> open_for_edit(const store::SupporterRow& row) const;
 
   // A record opened to write it into an approved export, inside the
   // transaction that names it in the export's `supporter.export` entry.

@@ -692,6 +692,56 @@ class ExportWrites {
   ExportWrites& operator=(const ExportWrites&) = default;
 };
 
+// ---- Notes and erasure (migration 0014) ------------------------------------------
+
+// One note or contact event of a supporter, sealed under the record's data
+// key by the services layer (crypto/record_notes.hpp).
+struct NoteRow {
+  Bytes id;            // 16 random bytes
+  Bytes supporter_id;
+  std::string kind;    // note | called | left_message | rsvp | attended | no_answer | wrong_number
+  Bytes sealed;
+  std::string author;  // audit actor
+  std::int64_t created_at = 0;  // unix seconds
+
+  bool operator==(const NoteRow&) const = default;
+};
+
+// A supporter's notes, in a transaction only: reading them is an opening
+// that the services layer audits in the same transaction.
+class NotePort {
+ public:
+  virtual ~NotePort();
+
+  // Errc::conflict if the id is taken, Errc::not_found if there is no such
+  // supporter, Errc::invalid_input for an unknown kind.
+  virtual Result<void> insert_note(const NoteRow& row) = 0;
+  // The supporter's newest `limit` notes, newest first.
+  virtual Result<std::vector<NoteRow>> notes_of(const Bytes& supporter_id, std::size_t limit) = 0;
+
+ protected:
+  NotePort() = default;
+  NotePort(const NotePort&) = default;
+  NotePort& operator=(const NotePort&) = default;
+};
+
+// Erasure on the person's request (crypto-shredding).
+class ErasurePort {
+ public:
+  virtual ~ErasurePort();
+
+  // Deletes the supporter `id` and everything that refers to it: notes,
+  // consent log, tags, honeytoken mark, and whatever else references the
+  // record (ON DELETE CASCADE). The audit log is not touched. Returns false
+  // (nothing deleted) if there is no such supporter.
+  virtual Result<bool> erase_supporter(const Bytes& id) = 0;
+
+ protected:
+  ErasurePort() = default;
+  ErasurePort(const ErasurePort&) = default;
+  ErasurePort& operator=(const ErasurePort&) = default;
+};
+
 // Every port inside one open keeper transaction.
 class KeeperTx : public SupporterReads,
                  public SupporterWrites,
@@ -702,7 +752,9 @@ class KeeperTx : public SupporterReads,
                  public GuardReads,
                  public GuardWrites,
                  public ExportReads,
-                 public ExportWrites {
+                 public ExportWrites,
+                 public NotePort,
+                 public ErasurePort {
  public:
   ~KeeperTx() override;
 

@@ -1453,5 +1453,102 @@ TEST_P(StoreContract, CanariesAreFoundByBlindIndex) {
   ASSERT_FALSE(orphan);
   EXPECT_EQ(orphan.error().code, Errc::invalid_input);
 }
+
+TEST_P(StoreContract, NotesRoundTripNewestFirstAndNeedTheirSupporter) {
+  ASSERT_TRUE(insert(*keeper_, supporter("s1", "e1", std::nullopt)));
+  const NoteRow a{bytes("note-a"), bytes("s1"), "note", bytes("sealed-a"), "account:aa", 10};
+  const NoteRow b{bytes("note-b"), bytes("s1"), "called", bytes("sealed-b"), "account:bb", 20};
+  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) -> Result<void> {
+    if (auto r = tx.insert_note(a); !r) return r;
+    return tx.insert_note(b);
+  }));
+  std::vector<NoteRow> got;
+  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) -> Result<void> {
+    auto n = tx.notes_of(bytes("s1"), 10);
+    if (!n) return std::unexpected(n.error());
+    got = std::move(*n);
+    return {};
+  }));
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0], b);
+  EXPECT_EQ(got[1], a);
+
+  auto dup = keeper_->transact([&](KeeperTx& tx) { return tx.insert_note(a); });
+  ASSERT_FALSE(dup);
+  EXPECT_EQ(dup.error().code, Errc::conflict);
+  NoteRow orphan = a;
+  orphan.id = bytes("note-c");
+  orphan.supporter_id = bytes("nobody");
+  auto none = keeper_->transact([&](KeeperTx& tx) { return tx.insert_note(orphan); });
+  ASSERT_FALSE(none);
+  EXPECT_EQ(none.error().code, Errc::not_found);
+  NoteRow odd = a;
+  odd.id = bytes("note-d");
+  odd.kind = "gossip";
+  auto refused = keeper_->transact([&](KeeperTx& tx) { return tx.insert_note(odd); });
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, Errc::invalid_input);
+}
+
+TEST_P(StoreContract, ErasureDeletesTheRecordAndEverythingReferringToIt) {
+  ASSERT_TRUE(insert(*keeper_, supporter("s1", "e1", "p1")));
+  ASSERT_TRUE(insert(*keeper_, supporter("s2", "e2", "p2")));
+  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) -> Result<void> {
+    for (const char* id : {"s1", "s2"}) {
+      const std::vector<std::string> tags{"t"};
+      if (auto r = tx.add_tags(bytes(id), tags, 5); !r) return r;
+      if (auto r = tx.append_consent_event(bytes(id), ConsentEventRow{"email", "yes", 5, "signup"}); !r) return r;
+      if (auto r = tx.insert_note(NoteRow{bytes(std::string("n-") + id), bytes(id), "note", bytes("x"), "a", 5}); !r)
+        return r;
+    }
+    return tx.insert_honeytoken(bytes("s1"), 5, "operator:test");
+  }));
+  bool erased = false;
+  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) -> Result<void> {
+    auto e = tx.erase_supporter(bytes("s1"));
+    if (!e) return std::unexpected(e.error());
+    erased = *e;
+    return {};
+  }));
+  EXPECT_TRUE(erased);
+  auto gone = keeper_->find_supporter(bytes("s1"));
+  ASSERT_TRUE(gone);
+  EXPECT_FALSE(*gone);
+  auto by_email = keeper_->find_supporter_by_email_index(bytes("e1"));
+  ASSERT_TRUE(by_email);
+  EXPECT_FALSE(*by_email);
+  auto events = keeper_->consent_events(bytes("s1"));
+  ASSERT_TRUE(events);
+  EXPECT_TRUE(events->empty());
+  auto tags = keeper_->tags(bytes("s1"));
+  ASSERT_TRUE(tags);
+  EXPECT_TRUE(tags->empty());
+  auto honey = keeper_->count_honeytokens();
+  ASSERT_TRUE(honey);
+  EXPECT_EQ(*honey, 0);
+  std::size_t notes_left = 99, other_notes = 0;
+  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) -> Result<void> {
+    auto n = tx.notes_of(bytes("s1"), 10);
+    if (!n) return std::unexpected(n.error());
+    notes_left = n->size();
+    auto o = tx.notes_of(bytes("s2"), 10);
+    if (!o) return std::unexpected(o.error());
+    other_notes = o->size();
+    return {};
+  }));
+  EXPECT_EQ(notes_left, 0u);
+  EXPECT_EQ(other_notes, 1u);
+  auto other = keeper_->tags(bytes("s2"));
+  ASSERT_TRUE(other);
+  EXPECT_EQ(other->size(), 1u);
+
+  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) -> Result<void> {
+    auto e = tx.erase_supporter(bytes("s1"));
+    if (!e) return std::unexpected(e.error());
+    erased = *e;
+    return {};
+  }));
+  EXPECT_FALSE(erased);
+}
 }  // namespace
 }  // namespace rempart::store::test_support

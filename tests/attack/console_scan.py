@@ -198,6 +198,11 @@ class Target:
         self.role, self.data, self.json_body, self.extra = role, data, json_body, extra or []
 
 
+# A record id that no record holds: the record page's writes are aimed at it
+# where a payload must not land on a record other stages read.
+NO_RECORD = "0" * 31 + "1"
+
+
 def targets(c: Console) -> list[Target]:
     rid = c.record_id or "00000000000000000000000000000000"
     csrf = {role: quote(s.csrf, safe="") for role, s in c.sessions.items()}
@@ -240,6 +245,25 @@ def targets(c: Console) -> list[Target]:
                json.dumps({"fields": ["email"], "reason": "checking a bounce"}), json_body=True),
         Target("api-tags", "POST", f"/api/v1/supporters/{rid}/tags", ["add"], "organiser",
                json.dumps({"add": ["volunteer"]}), json_body=True),
+        # The record page's writes. A correction aims at the town of the
+        # seeded record (its e-mail stays what the searches look for); notes,
+        # consents and erasures aim at a record id nobody holds, so the
+        # injected text never lands on the record page other stages read
+        # (the value is checked before the record is looked up: 400 or 404).
+        Target("edit", "POST", f"/supporters/{rid}/edit", ["field", "value", "reason"], "organiser",
+               f"field=locality&value=Lyon&reason=moved&csrf={csrf.get('organiser', '')}"),
+        Target("api-edit", "POST", f"/api/v1/supporters/{rid}/edit", ["reason"], "organiser",
+               json.dumps({"fields": {"locality": "Lyon"}, "reason": "moved"}), json_body=True),
+        Target("consent", "POST", f"/supporters/{NO_RECORD}/consent/withdraw", ["channel", "source"], "organiser",
+               f"channel=sms&source=letter&csrf={csrf.get('organiser', '')}", extra=["--ignore-code", "404"]),
+        Target("note", "POST", f"/supporters/{NO_RECORD}/notes", ["kind", "text"], "organiser",
+               f"kind=note&text=call+back+on+Tuesday&csrf={csrf.get('organiser', '')}",
+               extra=["--ignore-code", "404"]),
+        Target("api-note", "POST", f"/api/v1/supporters/{NO_RECORD}/notes", ["kind", "text"], "organiser",
+               json.dumps({"kind": "note", "text": "call back on Tuesday"}), json_body=True,
+               extra=["--ignore-code", "404"]),
+        Target("erase", "POST", f"/supporters/{NO_RECORD}/erase", ["reason", "confirm"], "admin",
+               f"reason=letter&confirm=erase&csrf={csrf.get('admin', '')}", extra=["--ignore-code", "404"]),
         # The admin's forms take a step-up code: `code=CODE` becomes the code
         # of the current TOTP step in sqlmap's --eval (al.totp_eval), which
         # the server either accepts (once a step) or answers 409 "wait for
@@ -421,17 +445,21 @@ def route_list(c: Console) -> list[tuple[str, str, str]]:
     """(method, path, kind) of every route that needs a session."""
     rid = c.record_id or "00000000000000000000000000000000"
     pages_get = ["/", "/supporters", "/search", f"/supporters/{rid}", "/tags", "/accounts", "/requests", "/tokens",
-                 "/sessions", "/account", "/audit", "/exports", "/exports/1/download"]
+                 "/sessions", "/account", "/audit", "/exports", "/exports/1/download", "/erase",
+                 f"/supporters/{rid}/erase"]
     pages_post = ["/logout", "/search", f"/supporters/{rid}/reveal", f"/supporters/{rid}/tags", "/accounts",
                   "/accounts/orga/disable", "/accounts/orga/role", "/accounts/orga/unlock", "/accounts/orga/reset-mfa",
                   "/accounts/orga/revoke-sessions", "/accounts/orga/budget", "/requests/1/approve",
                   "/requests/1/refuse", "/tokens", "/tokens/1/revoke", "/sessions/revoke", "/exports",
                   "/exports/1/approve", "/audit/verify", "/accounts/orga/enable", "/account/password",
-                  "/account/authenticator", "/account/authenticator/confirm"]
+                  "/account/authenticator", "/account/authenticator/confirm", f"/supporters/{rid}/edit",
+                  f"/supporters/{rid}/consent/withdraw", f"/supporters/{rid}/notes", f"/supporters/{rid}/erase"]
     api_get = ["/api/v1/me", "/api/v1/supporters", f"/api/v1/supporters/{rid}", "/api/v1/tags", "/api/v1/audit",
-               "/api/v1/accounts"]
+               "/api/v1/accounts", f"/api/v1/supporters/{rid}/notes"]
     api_post = ["/api/v1/supporters/search", f"/api/v1/supporters/{rid}/reveal", f"/api/v1/supporters/{rid}/tags",
-                "/api/v1/audit/verify", "/api/v1/accounts/orga/enable", "/api/v1/accounts/orga/disable"]
+                "/api/v1/audit/verify", "/api/v1/accounts/orga/enable", "/api/v1/accounts/orga/disable",
+                f"/api/v1/supporters/{rid}/edit", f"/api/v1/supporters/{rid}/consent/withdraw",
+                f"/api/v1/supporters/{rid}/notes", f"/api/v1/supporters/{rid}/erase"]
     return ([("GET", p, "page") for p in pages_get] + [("POST", p, "page") for p in pages_post] +
             [("GET", p, "api") for p in api_get] + [("POST", p, "api") for p in api_post])
 
@@ -470,6 +498,11 @@ def check_intake_token(c: Console) -> None:
              ("POST", "/api/v1/supporters/search", json.dumps({"kind": "email", "value": SEED_EMAIL}).encode()),
              ("POST", f"/api/v1/supporters/{rid}/reveal", b'{"fields":["email"],"reason":"checking a bounce"}'),
              ("POST", f"/api/v1/supporters/{rid}/tags", b'{"add":["intake-was-here"]}'),
+             ("POST", f"/api/v1/supporters/{rid}/edit", b'{"fields":{"locality":"Lyon"},"reason":"intake"}'),
+             ("POST", f"/api/v1/supporters/{rid}/consent/withdraw", b'{"channel":"sms","source":"letter"}'),
+             ("POST", f"/api/v1/supporters/{rid}/notes", b'{"kind":"note","text":"intake was here"}'),
+             ("GET", f"/api/v1/supporters/{rid}/notes", b""),
+             ("POST", f"/api/v1/supporters/{rid}/erase", b'{"reason":"letter","confirm":"erase"}'),
              ("GET", "/api/v1/audit", b""), ("POST", "/api/v1/audit/verify", b'{"actor":""}')]
     for method, path, body in reads:
         r = al.console_request(c.port, method, path, body, al.JSON_TYPE if body else None, headers=auth)
@@ -682,6 +715,23 @@ def check_corpus(c: Console) -> None:
              al.form_body({"kind": b"email", "reason": payload, "csrf": csrf}), al.FORM_TYPE, org, record_base, False),
             ("tags.add", "POST", f"/supporters/{rid}/tags", al.form_body({"add": payload, "csrf": csrf}),
              al.FORM_TYPE, org, record_base, True),
+            # The record page's writes: a correction of the seeded record's
+            # town (never shown in full) and of its reason; notes and
+            # consents on a record nobody holds (validated first: 400 or 404).
+            ("edit.value", "POST", f"/supporters/{rid}/edit",
+             al.form_body({"field": b"locality", "value": payload, "reason": b"corpus", "csrf": csrf}),
+             al.FORM_TYPE, org, record_base, False),
+            ("edit.reason", "POST", f"/supporters/{rid}/edit",
+             al.form_body({"field": b"locality", "value": b"Lyon", "reason": payload, "csrf": csrf}),
+             al.FORM_TYPE, org, record_base, False),
+            ("edit.field", "POST", f"/supporters/{rid}/edit",
+             al.form_body({"field": payload, "value": b"Lyon", "reason": b"corpus", "csrf": csrf}),
+             al.FORM_TYPE, org, record_base, False),
+            ("note.text", "POST", f"/supporters/{NO_RECORD}/notes",
+             al.form_body({"kind": b"note", "text": payload, "csrf": csrf}), al.FORM_TYPE, org, record_base, False),
+            ("consent.source", "POST", f"/supporters/{NO_RECORD}/consent/withdraw",
+             al.form_body({"channel": b"sms", "source": payload, "csrf": csrf}), al.FORM_TYPE, org, record_base,
+             False),
             ("password.current", "POST", "/account/password",
              al.form_body({"current": payload, "password": b"Zq-long-enough-1", "password2": b"Zq-long-enough-2",
                            "csrf": csrf}), al.FORM_TYPE, org, account_base, False),

@@ -1162,6 +1162,52 @@ class SqliteKeeperTx final : public SqliteReads<KeeperTx> {
 
 
 
+  // ---- Notes and erasure.
+
+  Result<void> insert_note(const NoteRow& row) override {
+    auto q = conn_.query(sql::kInsertNote);
+    if (!q) return propagate(q);
+    q->bind_blob(1, row.id)
+        .bind_blob(2, row.supporter_id)
+        .bind_text(3, row.kind)
+        .bind_blob(4, row.sealed)
+        .bind_text(5, row.author)
+        .bind_int(6, row.created_at);
+    if (auto r = q->run(); !r) {
+      // Past the unique id (conflict), a constraint is the reference to the
+      // supporter or the kind's CHECK.
+      if (r.error().code == Errc::invalid_input) {
+        auto known = select_supporter(conn_, sql::kSelectSupporterById, row.supporter_id);
+        if (!known) return propagate(known);
+        if (!*known) return fail(Errc::not_found, "insert_note: no such supporter");
+      }
+      return r;
+    }
+    return {};
+  }
+  Result<std::vector<NoteRow>> notes_of(const Bytes& supporter_id, std::size_t limit) override {
+    auto q = conn_.query(sql::kSelectNotes);
+    if (!q) return propagate(q);
+    q->bind_blob(1, supporter_id).bind_int(2, sql_limit(limit));
+    std::vector<NoteRow> out;
+    for (;;) {
+      auto more = q->step();
+      if (!more) return propagate(more);
+      if (!*more) return out;
+      out.push_back(NoteRow{q->blob(0), q->blob(1), q->text(2), q->blob(3), q->text(4), q->int64(5)});
+    }
+  }
+  Result<bool> erase_supporter(const Bytes& id) override {
+    for (const sqlite::Sql* stmt : {&sql::kDeleteNotesOf, &sql::kDeleteConsentEventsOf, &sql::kDeleteTagsOf,
+                                    &sql::kDeleteHoneytokenOf}) {
+      auto n = run_counting(conn_, *stmt, [&](Query& q) { q.bind_blob(1, id); });
+      if (!n) return propagate(n);
+    }
+    auto n = run_counting(conn_, sql::kDeleteSupporter, [&](Query& q) { q.bind_blob(1, id); });
+    if (!n) return propagate(n);
+    return *n == 1;
+  }
+
   Result<void> append_audit_entry(const AuditEntryRow& row) override {
     auto q = conn_.query(sql::kInsertAuditEntry);
     if (!q) return propagate(q);

@@ -522,5 +522,27 @@ inline constexpr Sql kInsertCanary{
 inline constexpr Sql kSelectCanary{
     "kSelectCanary", "SELECT blind_index, key_version, kind, export_id FROM export_canaries WHERE blind_index = ?1"};
 
+
+// ---- Keeper: notes and erasure (migration 0014) ------------------------------
+
+inline constexpr Sql kInsertNote{
+    "kInsertNote",
+    "INSERT INTO supporter_notes (id, supporter_id, kind, sealed, author, created_at)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)"};
+// Newest first; served by supporter_notes_supporter.
+inline constexpr Sql kSelectNotes{
+    "kSelectNotes",
+    "SELECT id, supporter_id, kind, sealed, author, created_at FROM supporter_notes"
+    " WHERE supporter_id = ?1 ORDER BY created_at DESC, rowid DESC LIMIT ?2"};
+// An erasure deletes what refers to the record first, each by name, then
+// the record; what it does not name (a table added later with ON DELETE
+// CASCADE) goes with the record.
+inline constexpr Sql kDeleteNotesOf{"kDeleteNotesOf", "DELETE FROM supporter_notes WHERE supporter_id = ?1"};
+inline constexpr Sql kDeleteConsentEventsOf{"kDeleteConsentEventsOf",
+                                            "DELETE FROM consent_events WHERE supporter_id = ?1"};
+inline constexpr Sql kDeleteTagsOf{"kDeleteTagsOf", "DELETE FROM supporter_tags WHERE supporter_id = ?1"};
+inline constexpr Sql kDeleteHoneytokenOf{"kDeleteHoneytokenOf", "DELETE FROM honeytokens WHERE supporter_id = ?1"};
+inline constexpr Sql kDeleteSupporter{"kDeleteSupporter", "DELETE FROM supporters WHERE id = ?1"};
+
 }  // namespace sql
 }  // namespace rempart::store::sqlite
