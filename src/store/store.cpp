@@ -15,6 +15,8 @@ GuardReads::~GuardReads() = default;
 GuardWrites::~GuardWrites() = default;
 ExportReads::~ExportReads() = default;
 ExportWrites::~ExportWrites() = default;
+SegmentReads::~SegmentReads() = default;
+SegmentWrites::~SegmentWrites() = default;
 KeeperTx::~KeeperTx() = default;
 KeeperStore::~KeeperStore() = default;
 

@@ -1,0 +1,3 @@
+-- Reserved: 0014 belongs to the record page (edits, notes, erasure). This
+-- file only keeps the numbers without gaps on a branch that has not merged
+-- it; the real 0014 replaces it.
