@@ -39,6 +39,11 @@ inline constexpr std::string_view supporter_lookup_miss = "supporter.lookup_miss
 // "records", "purpose"): e.g. the real records whose shape honeytokens copy.
 inline constexpr std::string_view supporter_sample = "supporter.sample";
 inline constexpr std::string_view supporter_tag = "supporter.tag";                  // tags added to or removed from a record
+inline constexpr std::string_view supporter_tag_bulk = "supporter.tag_bulk";  // one tag for a chunk of a segment's members
+inline constexpr std::string_view tag_rename = "tag.rename";                // a tag renamed on every record
+inline constexpr std::string_view tag_merge = "tag.merge";                  // a tag merged into another on every record
+inline constexpr std::string_view segment_save = "segment.save";            // a segment saved (created or changed)
+inline constexpr std::string_view segment_delete = "segment.delete";
 inline constexpr std::string_view intake_reject = "intake.reject";              // a submission dropped on folding
 inline constexpr std::string_view import_run = "import.run";
 inline constexpr std::string_view synth_run = "synth.run";
