@@ -5,10 +5,11 @@ namespace rempart::auth {
 bool permits(Role role, Action action) noexcept {
   switch (role) {
     case Role::viewer:
-      return action == Action::list_masked || action == Action::search;
+      return action == Action::list_masked || action == Action::search || action == Action::count_segments;
     case Role::organiser:
       return action == Action::list_masked || action == Action::search || action == Action::reveal ||
-             action == Action::tags || action == Action::request_export;
+             action == Action::tags || action == Action::request_export || action == Action::count_segments ||
+             action == Action::manage_segments || action == Action::bulk_tags;
     case Role::admin:
       // Admins run the system; they do not read personal data by role.
       return action == Action::manage_accounts || action == Action::approve_privilege ||
@@ -25,9 +26,10 @@ bool token_permits(Scope scope, Action action) noexcept {
     case Scope::intake:
       return action == Action::submit_intake;
     case Scope::read_masked:
-      return action == Action::list_masked || action == Action::search;
+      return action == Action::list_masked || action == Action::search || action == Action::count_segments;
     case Scope::reveal:
-      return action == Action::list_masked || action == Action::search || action == Action::reveal;
+      return action == Action::list_masked || action == Action::search || action == Action::reveal ||
+             action == Action::count_segments;
   }
   return false;
 }
@@ -62,6 +64,9 @@ std::string_view action_name(Action a) noexcept {
     case Action::approve_export: return "approve_export";
     case Action::read_audit: return "read_audit";
     case Action::submit_intake: return "submit_intake";
+    case Action::count_segments: return "count_segments";
+    case Action::manage_segments: return "manage_segments";
+    case Action::bulk_tags: return "bulk_tags";
   }
   return "";
 }

@@ -20,13 +20,17 @@ enum class Action {
   approve_export,   // second person of the two-person export rule
   read_audit,       // read the audit log
   submit_intake,    // post sign-ups (API tokens of scope intake only)
+  count_segments,   // see saved segments and how many supporters match one (aggregates only)
+  manage_segments,  // save, change and delete segments
+  bulk_tags,        // add or remove a tag for every member of a segment; rename and merge tags
 };
 
 inline constexpr Action kAllActions[] = {Action::list_masked,    Action::search,         Action::reveal,
                                          Action::tags,           Action::manage_accounts, Action::approve_privilege,
                                          Action::manage_tokens,
                                          Action::request_export, Action::approve_export, Action::read_audit,
-                                         Action::submit_intake};
+                                         Action::submit_intake,  Action::count_segments, Action::manage_segments,
+                                         Action::bulk_tags};
 inline constexpr Role kAllRoles[] = {Role::viewer, Role::organiser, Role::admin, Role::auditor};
 
 // Scopes of API tokens.
@@ -35,8 +39,8 @@ inline constexpr Scope kAllScopes[] = {Scope::intake, Scope::read_masked, Scope:
 
 // The role table. Pure; thread-safe.
 bool permits(Role role, Action action) noexcept;
-// The scope table: intake only submits; read-masked lists and searches;
-// reveal also reveals. No token manages anything.
+// The scope table: intake only submits; read-masked lists, searches and
+// counts segments; reveal also reveals. No token manages anything.
 bool token_permits(Scope scope, Action action) noexcept;
 
 std::string_view role_name(Role r) noexcept;

@@ -12,8 +12,10 @@ namespace {
 // The expected matrix, written out independently of roles.cpp: every role x
 // every action. A new action without a line here fails the test.
 const std::map<Role, std::set<Action>> kExpected = {
-    {Role::viewer, {Action::list_masked, Action::search}},
-    {Role::organiser, {Action::list_masked, Action::search, Action::reveal, Action::tags, Action::request_export}},
+    {Role::viewer, {Action::list_masked, Action::search, Action::count_segments}},
+    {Role::organiser,
+     {Action::list_masked, Action::search, Action::reveal, Action::tags, Action::request_export,
+      Action::count_segments, Action::manage_segments, Action::bulk_tags}},
     {Role::admin,
      {Action::manage_accounts, Action::approve_privilege, Action::manage_tokens, Action::request_export,
       Action::approve_export}},
@@ -41,8 +43,8 @@ TEST(Roles, NoRoleSubmitsIntakeAndAuditorSeesNoPersonalData) {
 TEST(Roles, TokenScopes) {
   const std::map<Scope, std::set<Action>> expected = {
       {Scope::intake, {Action::submit_intake}},
-      {Scope::read_masked, {Action::list_masked, Action::search}},
-      {Scope::reveal, {Action::list_masked, Action::search, Action::reveal}},
+      {Scope::read_masked, {Action::list_masked, Action::search, Action::count_segments}},
+      {Scope::reveal, {Action::list_masked, Action::search, Action::reveal, Action::count_segments}},
   };
   for (Scope s : kAllScopes) {
     for (Action a : kAllActions) {

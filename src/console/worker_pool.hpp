@@ -17,6 +17,7 @@
 #include "core/error.hpp"
 #include "services/directory.hpp"
 #include "services/exports.hpp"
+#include "services/segments.hpp"
 #include "store/store.hpp"
 
 namespace rempart::console {
@@ -26,6 +27,7 @@ struct Worker {
   std::unique_ptr<auth::AccountService> accounts;
   std::unique_ptr<services::Directory> directory;
   std::unique_ptr<services::Exports> exports;
+  std::unique_ptr<services::Segments> segments;  // made on first use (segment_routes.cpp)
 };
 
 using WorkerFactory = std::function<Result<std::unique_ptr<Worker>>()>;
