@@ -47,6 +47,7 @@ inline constexpr std::string_view segment_delete = "segment.delete";
 inline constexpr std::string_view intake_reject = "intake.reject";              // a submission dropped on folding
 inline constexpr std::string_view import_run = "import.run";
 inline constexpr std::string_view synth_run = "synth.run";
+inline constexpr std::string_view search_index = "search.index";          // records opened to compute their search tokens (count only)
 inline constexpr std::string_view audit_query = "audit.query";
 inline constexpr std::string_view audit_blast_radius = "audit.blast_radius";
 inline constexpr std::string_view service_start = "service.start";

@@ -38,6 +38,7 @@
 #include "services/audit_reader.hpp"
 #include "services/directory.hpp"
 #include "services/folder.hpp"
+#include "services/records.hpp"
 #include "services/importer.hpp"
 #include "services/intake_writer.hpp"
 #include "services/synth.hpp"
@@ -281,9 +282,17 @@ int run_serve(const ServeArgs& a) {
       return report(r.error());
     }
     // Runs on the fold loop's thread, which owns keeper_store from here on.
-    auto after_pass = [cp = checkpointer.get()] {
+    // Records older than their search tokens get them a chunk per pass.
+    auto after_pass = [cp = checkpointer.get(), st = keeper_store.get(),
+                       indexer = services::RecordWriter(*keeper_keys)] {
       if (auto r = cp->maybe(audit::now_us()); !r) {
         spdlog::error("keeper: audit checkpoint failed ({}): {}", errc_name(r.error().code), r.error().internal);
+      }
+      if (auto n = indexer.index_backlog(*st, 2000); !n) {
+        spdlog::error("keeper: computing search tokens failed ({}): {}", errc_name(n.error().code),
+                      n.error().internal);
+      } else if (*n != 0) {
+        spdlog::info("keeper: computed the search tokens of {} records", *n);
       }
     };
     fold_loop = std::make_unique<services::FoldLoop>(*folder, std::chrono::milliseconds(c->fold_interval_ms),

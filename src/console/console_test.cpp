@@ -940,6 +940,50 @@ TEST_F(ConsoleTest, ABurstOfFailedSearchesLocksAndAlerts) {
   EXPECT_GE(rows, answered);
 }
 
+// Name and place search, as a page and through the API: whole words folded
+// for case and accents, combined, answered masked; what was typed is in the
+// form again and nowhere else.
+TEST_F(ConsoleTest, FindsPeopleByNameAndPlace) {
+  auto e = add("view", auth::Role::viewer);
+  auto s = login("view", e);
+  ASSERT_TRUE(s);
+  // "Gwenaëlle Kerhervé", 29200 (Finistère, Bretagne).
+  auto page = form("/search", "csrf=" + s->csrf + "&kind=find&name=KERHERVE&place=Bretagne", &*s);
+  ASSERT_EQ(page.result(), bhttp::status::ok);
+  EXPECT_NE(page.body().find("1 supporter match."), std::string::npos);
+  EXPECT_NE(page.body().find("/supporters/" + ids_[0]), std::string::npos);
+  EXPECT_NE(page.body().find("value=\"KERHERVE\""), std::string::npos);  // the form, filled in again
+  expect_no_pii(page.body());
+
+  auto none = form("/search", "csrf=" + s->csrf + "&kind=find&name=kerherve&place=59", &*s);
+  ASSERT_EQ(none.result(), bhttp::status::ok);
+  EXPECT_NE(none.body().find("Nobody matches"), std::string::npos);
+
+  auto empty = form("/search", "csrf=" + s->csrf + "&kind=find&name=&place=", &*s);
+  EXPECT_EQ(empty.result(), bhttp::status::bad_request);
+  EXPECT_NE(empty.body().find("Type a name, a place or both"), std::string::npos);
+
+  auto api = [&](const std::string& body) {
+    auto r = req(verb::post, "/api/v1/supporters/search", &*s, body, "application/json");
+    r.set("X-CSRF-Token", s->csrf);
+    return send(r);
+  };
+  auto found = api(R"({"kind":"name","value":"Gwenaëlle"})");
+  ASSERT_EQ(found.result(), bhttp::status::ok) << found.body();
+  auto j = nlohmann::json::parse(found.body());
+  ASSERT_EQ(j["items"].size(), 1u);
+  EXPECT_EQ(j["items"][0]["id"], ids_[0]);
+  EXPECT_EQ(j["total"], 1);
+  expect_no_pii(found.body());
+  auto by_place = api(R"({"kind":"place","value":"13001","name":"marchetti"})");
+  ASSERT_EQ(by_place.result(), bhttp::status::ok);
+  EXPECT_EQ(nlohmann::json::parse(by_place.body())["items"][0]["id"], ids_[2]);
+  for (const char* bad : {R"({"kind":"name","value":""})", R"({"kind":"name","value":"x","place":7})",
+                          R"({"kind":"place","value":"x","limit":-1})", R"({"kind":"name","value":"x","cursor":"v1"})"}) {
+    EXPECT_EQ(api(bad).result(), bhttp::status::bad_request) << bad;
+  }
+}
+
 // Finding 4: masked listing is budgeted in rows: a viewer paging through
 // the directory is stopped after its rows, not its pages.
 TEST_F(ConsoleTest, MaskedListingIsBudgetedInRows) {

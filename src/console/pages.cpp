@@ -87,11 +87,25 @@ std::string masked_table(const std::vector<services::MaskedSupporter>& items) {
 }
 
 std::string search_form(const Viewer& v) {
-  return "<form method=\"post\" action=\"/search\" class=\"search\" role=\"search\">" + csrf_field(v) +
+  return "<form method=\"post\" action=\"/search\" class=\"search\" role=\"search\" aria-label=\"Exact e-mail or "
+         "phone\">" + csrf_field(v) +
          "<label for=\"kind\">Search by</label><select id=\"kind\" name=\"kind\"><option value=\"email\">exact "
          "e-mail</option><option value=\"phone\">exact phone</option></select>"
          "<label for=\"q\" class=\"visually-hidden\">Value</label><input id=\"q\" name=\"q\" type=\"search\" "
          "required maxlength=\"320\" autocomplete=\"off\"><button type=\"submit\">Search</button></form>";
+}
+
+// Name and place: either or both; whole words, no prefixes.
+std::string find_form(const Viewer& v, std::string_view name, std::string_view place) {
+  return "<form method=\"post\" action=\"/search\" class=\"search\" role=\"search\" aria-label=\"Name and "
+         "place\">" + csrf_field(v) + "<input type=\"hidden\" name=\"kind\" value=\"find\">"
+         "<label for=\"name\">Name</label><input id=\"name\" name=\"name\" type=\"search\" maxlength=\"100\" "
+         "autocomplete=\"off\" value=\"" + esc(name) + "\">"
+         "<label for=\"place\">Place</label><input id=\"place\" name=\"place\" type=\"search\" maxlength=\"100\" "
+         "autocomplete=\"off\" aria-describedby=\"place-hint\" value=\"" + esc(place) + "\">"
+         "<button type=\"submit\">Find</button>"
+         "<small id=\"place-hint\">Whole words: a given or family name; a postcode, département (69, 2A), "
+         "region or town.</small></form>";
 }
 
 }  // namespace
@@ -192,10 +206,31 @@ std::string supporters_page(const Viewer& v, const services::MaskedPage& page, s
 
 std::string search_page(const Viewer& v, const std::vector<services::MaskedSupporter>& found, bool searched,
                         std::string_view message) {
-  std::string b = notice_html(message) + search_form(v);
+  std::string b = notice_html(message) + "<h2>Name and place</h2>" + find_form(v, "", "") +
+                  "<h2>Exact e-mail or phone</h2>" + search_form(v);
   if (searched) {
     b += found.empty() ? std::string("<p role=\"status\">No supporter has this exact value.</p>") : masked_table(found);
   }
+  return document(&v, "Search", b);
+}
+
+std::string find_page(const Viewer& v, const services::MaskedPage& found, std::string_view name,
+                      std::string_view place) {
+  std::string b = "<h2>Name and place</h2>" + find_form(v, name, place);
+  if (found.items.empty()) {
+    b += "<p role=\"status\">Nobody matches. Names and places match whole words only: try one word less.</p>";
+  } else {
+    b += "<p role=\"status\">" + std::to_string(found.total) + (found.total == 1 ? " supporter" : " supporters") +
+         " match.</p>" + masked_table(found.items);
+  }
+  if (!found.next_cursor.empty()) {
+    b += "<form method=\"post\" action=\"/search\">" + csrf_field(v) +
+         "<input type=\"hidden\" name=\"kind\" value=\"find\"><input type=\"hidden\" name=\"name\" value=\"" +
+         esc(name) + "\"><input type=\"hidden\" name=\"place\" value=\"" + esc(place) +
+         "\"><input type=\"hidden\" name=\"cursor\" value=\"" + esc(found.next_cursor) +
+         "\"><button type=\"submit\">Next page</button></form>";
+  }
+  b += "<h2>Exact e-mail or phone</h2>" + search_form(v);
   return document(&v, "Search", b);
 }
 

@@ -34,6 +34,10 @@ std::string message_page(const Viewer* viewer, std::string_view title, std::stri
 
 std::string supporters_page(const Viewer& v, const services::MaskedPage& page, std::string_view tag,
                             const std::vector<services::TagCount>& tags);
+// The results of a name and place search (services::Directory::find),
+// with the form filled in again and a button for the next page.
+std::string find_page(const Viewer& v, const services::MaskedPage& found, std::string_view name,
+                      std::string_view place);
 std::string search_page(const Viewer& v, const std::vector<services::MaskedSupporter>& found, bool searched,
                         std::string_view message);
 std::string record_page(const Viewer& v, const services::MaskedSupporter& s,

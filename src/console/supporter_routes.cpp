@@ -55,6 +55,42 @@ Response get_supporters(Call& c) {
 
 Response get_search(Call& c) { return html(bhttp::status::ok, search_page(c.viewer(), {}, false, "")); }
 
+namespace {
+
+// A name and place search: the API's kinds "name" and "place" (with the
+// other one optional beside it, "place" or "name"), the console's "find".
+Response find(Call& c, services::FindQuery q) {
+  const bool api = c.route.kind == Kind::api;
+  auto found = c.w.directory->find(c.asker(), q);
+  if (!found) {
+    if (found.error().code == Errc::invalid_input && !api) {
+      return html(bhttp::status::bad_request,
+                  search_page(c.viewer(), {}, false,
+                              "Type a name, a place or both: whole words (at most 5 in a name), up to 100 "
+                              "characters each."));
+    }
+    return failure(c, found.error());
+  }
+  if (api) {
+    nlohmann::json items = nlohmann::json::array();
+    for (const auto& m : found->items) items.push_back(to_json(m));
+    return json_answer(bhttp::status::ok,
+                       {{"items", items}, {"next_cursor", found->next_cursor}, {"total", found->total}});
+  }
+  return html(bhttp::status::ok, find_page(c.viewer(), *found, q.name, q.place));
+}
+
+// An optional string member of the API's body; false when present and not
+// a string.
+bool optional_string(const nlohmann::json& body, const char* key, std::string& out) {
+  if (!body.contains(key)) return true;
+  if (!body[key].is_string()) return false;
+  out = body[key].get<std::string>();
+  return true;
+}
+
+}  // namespace
+
 Response post_search(Call& c) {
   std::string kind, value;
   if (c.route.kind == Kind::api) {
@@ -64,9 +100,29 @@ Response post_search(Call& c) {
     }
     kind = c.body["kind"].get<std::string>();
     value = c.body["value"].get<std::string>();
+    if (kind == "name" || kind == "place") {
+      services::FindQuery q;
+      (kind == "name" ? q.name : q.place) = value;
+      if (!optional_string(c.body, kind == "name" ? "place" : "name", kind == "name" ? q.place : q.name) ||
+          !optional_string(c.body, "cursor", q.cursor)) {
+        return problem(c, problem_of(Errc::invalid_input));
+      }
+      if (c.body.contains("limit")) {
+        if (!c.body["limit"].is_number_unsigned()) return problem(c, problem_of(Errc::invalid_input));
+        q.limit = c.body["limit"].get<std::size_t>();
+      }
+      return find(c, std::move(q));
+    }
   } else {
     kind = c.form.get("kind").value_or("");
     value = c.form.get("q").value_or("");
+    if (kind == "find") {
+      services::FindQuery q;
+      q.name = c.form.get("name").value_or("");
+      q.place = c.form.get("place").value_or("");
+      q.cursor = c.form.get("cursor").value_or("");
+      return find(c, std::move(q));
+    }
   }
   auto found = c.w.directory->search(c.asker(), kind, value, c.impl.opt.default_region);
   if (!found) {

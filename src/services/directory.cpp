@@ -16,6 +16,7 @@
 #include "core/validate.hpp"
 #include "crypto/blind_index.hpp"
 #include "services/records.hpp"
+#include "services/search_tokens.hpp"
 #include "services/vault.hpp"
 
 namespace rempart::services {
@@ -29,6 +30,7 @@ constexpr std::string_view kHidden = "\u2022\u2022\u2022";  // "•••"
 // A version label, so the format can change without old cursors being
 // misread: they are then refused, and the console starts from the top.
 constexpr std::string_view kCursorLabel = "v1.";
+constexpr std::string_view kFindCursorLabel = "f1.";
 
 // 32 hex digits (either case) -> 16 bytes; nullopt for anything else.
 std::optional<store::Bytes> parse_id(std::string_view hex) { return core::from_hex(hex, kIdBytes); }
@@ -399,6 +401,89 @@ Result<std::vector<MaskedSupporter>> Directory::search(const Asker& who, std::st
   found.push_back(mask(hit.row, opened->front(), std::move(hit.tags)));
   wipe_person(opened->front());
   return found;
+}
+
+Result<MaskedPage> Directory::find(const Asker& who, const FindQuery& q) {
+  if (q.limit < 1 || q.limit > kMaxLimit) return fail(Errc::invalid_input, "find: limit out of 1..200");
+  const bool by_name = !core::text::trim_unicode(q.name).empty();
+  const bool by_place = !core::text::trim_unicode(q.place).empty();
+  if (!by_name && !by_place) return fail(Errc::invalid_input, "find: a name or a place is required");
+  std::optional<store::Bytes> after;
+  if (!q.cursor.empty()) {
+    // "f1.<id>": the last record of the previous page. Like the list's
+    // cursor, it shows nothing that page did not.
+    if (!q.cursor.starts_with(kFindCursorLabel)) return fail(Errc::invalid_input, "find: invalid cursor");
+    const std::string_view hex = std::string_view(q.cursor).substr(kFindCursorLabel.size());
+    if (std::any_of(hex.begin(), hex.end(), [](char ch) { return ch >= 'A' && ch <= 'F'; })) {
+      return fail(Errc::invalid_input, "find: invalid cursor");
+    }
+    after = parse_id(hex);
+    if (!after) return fail(Errc::invalid_input, "find: invalid cursor");
+  }
+  TokenGroups groups;
+  if (by_name) {
+    auto g = name_query(keys_->current(), q.name);
+    if (!g) return std::unexpected(g.error());
+    groups = std::move(*g);
+  }
+  if (by_place) {
+    auto g = place_query(keys_->current(), q.place);
+    if (!g) return std::unexpected(g.error());
+    for (auto& group : *g) groups.push_back(std::move(group));
+  }
+  const std::string by = by_name && by_place ? "name+place" : by_name ? "name" : "place";
+
+  // The matches, their rows and tags from one snapshot.
+  MaskedPage out;
+  std::vector<store::SupporterListing> shown;
+  bool more = false;
+  auto read = store_->snapshot([&]() -> Result<void> {
+    auto ids = match_ids(*store_, groups);
+    if (!ids) return std::unexpected(ids.error());
+    auto honey = store_->honeytoken_ids();
+    if (!honey) return std::unexpected(honey.error());
+    std::int64_t decoys = 0;
+    for (const auto& id : *ids) decoys += std::binary_search(honey->begin(), honey->end(), id) ? 1 : 0;
+    out.total = static_cast<std::int64_t>(ids->size()) - decoys;
+    auto it = ids->begin();
+    if (after) {
+      // Newest first: the page starts at the first id below the cursor's.
+      it = std::upper_bound(ids->begin(), ids->end(), *after, std::greater<>());
+    }
+    for (; it != ids->end(); ++it) {
+      if (shown.size() == q.limit) {
+        more = true;
+        break;
+      }
+      auto listed = store_->find_listing(*it);
+      if (!listed) return std::unexpected(listed.error());
+      if (*listed) shown.push_back(std::move(**listed));
+    }
+    return {};
+  });
+  if (!read) return std::unexpected(read.error());
+  if (shown.empty()) {
+    if (auto r = record_miss(*store_, *keys_, budgets_, who, nlohmann::json{{"by", by}}); !r) {
+      return std::unexpected(r.error());
+    }
+    return out;
+  }
+  std::vector<const store::SupporterRow*> rows;
+  nlohmann::json ids = nlohmann::json::array();
+  for (const auto& item : shown) {
+    rows.push_back(&item.row);
+    ids.push_back(audit::to_hex(item.row.id));
+  }
+  nlohmann::json details = {{"records", std::move(ids)}, {"by", by}};
+  auto opened = open_shown(*vault_, *store_, budgets_, who, rows, "", std::move(details));
+  if (!opened) return std::unexpected(opened.error());
+  out.items.reserve(shown.size());
+  for (std::size_t i = 0; i < shown.size(); ++i) {
+    out.items.push_back(mask(shown[i].row, (*opened)[i], std::move(shown[i].tags)));
+    wipe_person((*opened)[i]);
+  }
+  if (more) out.next_cursor = std::string(kFindCursorLabel) + audit::to_hex(shown.back().row.id);
+  return out;
 }
 
 Result<std::optional<MaskedSupporter>> Directory::record(const Asker& who, std::string_view id_hex) {

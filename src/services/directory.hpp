@@ -89,6 +89,15 @@ struct MaskedPage {
   std::int64_t total = 0;   // supporters matching the query
 };
 
+// A search by name and/or place (search_tokens.hpp): exact folded words,
+// combined: every word of `name` and one reading of `place`.
+struct FindQuery {
+  std::string name{};    // "" for none
+  std::string place{};   // postcode, département, region or locality; "" for none
+  std::string cursor{};  // "" for the first page, else next_cursor of the previous page of the same query
+  std::size_t limit = 50;  // 1..200
+};
+
 // What a reveal can show; one kind at a time is how budgets count them.
 enum class FieldKind { name, email, phone, address };
 inline constexpr FieldKind kAllFieldKinds[] = {FieldKind::name, FieldKind::email, FieldKind::phone,
@@ -142,6 +151,20 @@ class Directory {
   // e-mail or phone (nothing is written then).
   Result<std::vector<MaskedSupporter>> search(const Asker& who, std::string_view kind, std::string_view value,
                                               std::string_view default_region);
+
+  // Search by name and place without decrypting the directory: the
+  // records holding every token of the query (search_tokens.hpp), newest
+  // first, one page at a time (MaskedPage; `total` counts every match,
+  // honeytokens left out). Audit: `supporter.list` {"records": [ids
+  // shown], "by": "name" | "place" | "name+place"} on a hit, never the
+  // words searched; `supporter.lookup_miss` {"by": …} when nothing
+  // matches. Charged as the rows shown (at least one), and a miss as one
+  // `miss` too, as for `search`. A honeytoken among the results is shown
+  // like any record (a name search finds decoys innocently; revealing one
+  // is what locks). Errc::invalid_input, nothing written, when both name
+  // and place are empty or either breaks search_tokens.hpp's rules, or
+  // for a bad cursor or limit.
+  Result<MaskedPage> find(const Asker& who, const FindQuery& q);
 
   // One record, masked. Audit: `supporter.list` {"records": [id], "view":
   // "record"}, subject = id. nullopt (and no entry) if there is no such

@@ -11,6 +11,7 @@
 #include "audit/chain.hpp"
 #include "crypto/blind_index.hpp"
 #include "crypto/seal.hpp"
+#include "services/search_tokens.hpp"
 
 namespace rempart::services {
 namespace {
@@ -91,6 +92,7 @@ PreparedUpsert RecordWriter::prepare(const core::Person& p, std::int64_t created
   if (!p.phone.empty()) out.phone_index = index_of(ks, "phone", p.phone);
   store::SupporterRow row;
   if (seal_new_into(keys_, row, p, created_ms)) out.fresh = std::move(row);
+  out.search_tokens = search_tokens(ks, p);
   return out;
 }
 
@@ -208,6 +210,11 @@ Result<Upsert> RecordWriter::upsert(store::KeeperTx& tx, const core::Person& p, 
                                             row.consent_sms_refused_at, created, from);
     if (auto r = tx.insert_supporter(row); !r) return std::unexpected(r.error());
     if (record_id != nullptr) *record_id = row.id;
+    if (auto r = tx.put_search_tokens(row.id, prepared.search_tokens ? *prepared.search_tokens
+                                                                     : search_tokens(keys_.current(), stored));
+        !r) {
+      return std::unexpected(r.error());
+    }
     if (auto r = log_consent(tx, row.id, email_choice, sms_choice, created, from); !r) {
       return std::unexpected(r.error());
     }
@@ -294,7 +301,45 @@ Result<Upsert> RecordWriter::upsert(store::KeeperTx& tx, const core::Person& p, 
   }
   row.updated_at = now;
   if (auto r = tx.update_supporter(row); !r) return std::unexpected(r.error());
+  if (fields_changed) {
+    if (auto r = tx.put_search_tokens(row.id, search_tokens(keys_.current(), merged)); !r) {
+      return std::unexpected(r.error());
+    }
+  }
   return Upsert::merged;
+}
+
+Result<std::size_t> RecordWriter::index_backlog(store::KeeperStore& store, std::size_t limit) const {
+  // A read first, so that an empty backlog (the usual case) takes no
+  // write lock.
+  auto waiting = store.search_backlog(1);
+  if (!waiting) return std::unexpected(waiting.error());
+  if (waiting->empty()) return 0;
+  std::size_t done = 0;
+  auto r = store.transact([&](store::KeeperTx& tx) -> Result<void> {
+    done = 0;
+    auto ids = tx.search_backlog(limit);
+    if (!ids) return std::unexpected(ids.error());
+    if (ids->empty()) return {};
+    for (const auto& id : *ids) {
+      auto row = tx.find_supporter(id);
+      if (!row) return std::unexpected(row.error());
+      if (!*row) continue;  // erased meanwhile: the backlog row went with it
+      auto person = vault_.open_for_indexing(**row);
+      if (!person) return std::unexpected(person.error());
+      auto tokens = search_tokens(keys_.current(), *person);
+      wipe_person(*person);
+      if (auto put = tx.put_search_tokens(id, tokens); !put) return put;
+      ++done;
+    }
+    auto e = audit::record(tx, keys_,
+                           audit::Event{std::string(audit::kKeeperActor), std::string(audit::action::search_index), "",
+                                        nlohmann::json{{"records", done}}, ""});
+    if (!e) return std::unexpected(e.error());
+    return {};
+  });
+  if (!r) return std::unexpected(r.error());
+  return done;
 }
 
 std::string_view audit_action(Upsert u) {

@@ -56,6 +56,9 @@ struct PreparedUpsert {
   // Record id, key version, wrapped key and fields for a creation that keeps
   // the phone; nullopt if sealing failed (upsert then reports the error).
   std::optional<store::SupporterRow> fresh;
+  // The person's search tokens (search_tokens.hpp), for a creation; nullopt
+  // when not made (upsert then makes them).
+  std::optional<std::vector<store::Bytes>> search_tokens;
 };
 
 // Where a person's data comes from, beyond the data itself.
@@ -121,6 +124,14 @@ class RecordWriter {
   PreparedUpsert indexes(const core::Person& p) const;
   // The blind index of a source system's id ("action-network:<uuid>").
   store::Bytes source_index(std::string_view key) const;
+
+  // Computes the search tokens of up to `limit` records on the search
+  // backlog (store::SupporterReads::search_backlog), in one transaction.
+  // Each record is opened through the vault for that move alone
+  // (Vault::open_for_indexing); the transaction's `search.index` entry
+  // names how many (no ids: nothing about anyone is shown). Returns how
+  // many records were indexed; 0 when the backlog is empty.
+  Result<std::size_t> index_backlog(store::KeeperStore& store, std::size_t limit) const;
 
  private:
   const crypto::KeeperKeyring& keys_;

@@ -129,4 +129,6 @@ Result<core::Person> Vault::open_for_export(const store::SupporterRow& row) cons
 
 Result<core::Person> Vault::open_for_honeytoken_shape(const store::SupporterRow& row) const { return open(row); }
 
+Result<core::Person> Vault::open_for_indexing(const store::SupporterRow& row) const { return open(row); }
+
 }  // namespace rempart::services

@@ -14,7 +14,9 @@
 //   `open_for_export` (an approved export's rows, each named in its
 //   `supporter.export` entry: exports.cpp) and `open_for_honeytoken_shape`
 //   (the real records whose shape honeytokens copy, each named in a
-//   `supporter.sample` entry: honeytokens.cpp).
+//   `supporter.sample` entry: honeytokens.cpp) and `open_for_indexing`
+//   (records whose search tokens are computed from their fields, counted in
+//   a `search.index` entry: RecordWriter::index_backlog).
 //
 // The fold opens sealed submissions, not records: crypto::BatchOpener in
 // folder.cpp, a data-moving open whose outcome the fold records per item
@@ -130,6 +132,11 @@ class Vault {
   // names it in a `supporter.sample` entry. The caller wipes the values
   // once the shape is taken.
   Result<core::Person> open_for_honeytoken_shape(const store::SupporterRow& row) const;
+
+  // A record opened to compute its search tokens (search_tokens.hpp),
+  // inside the transaction that stores them and writes the `search.index`
+  // entry. The caller wipes the values once the tokens are made.
+  Result<core::Person> open_for_indexing(const store::SupporterRow& row) const;
 
  private:
   Result<core::Person> open(const store::SupporterRow& row) const;

@@ -401,6 +401,15 @@ class SupporterReads {
   virtual Result<std::int64_t> count_honeytokens() = 0;
   virtual Result<bool> is_honeytoken(const Bytes& supporter_id) = 0;
 
+  // The ids of the supporters holding one search token (a keyed hash made
+  // by services/search_tokens.hpp), in id order; honeytokens included.
+  virtual Result<std::vector<Bytes>> ids_by_search_token(const Bytes& token) = 0;
+  // The ids of every honeytoken, in id order.
+  virtual Result<std::vector<Bytes>> honeytoken_ids() = 0;
+  // Up to `limit` supporters whose search tokens are still to be computed,
+  // in id order.
+  virtual Result<std::vector<Bytes>> search_backlog(std::size_t limit) = 0;
+
  protected:
   SupporterReads() = default;
   SupporterReads(const SupporterReads&) = default;
@@ -433,6 +442,13 @@ class SupporterWrites {
   // marked already.
   virtual Result<void> insert_honeytoken(const Bytes& supporter_id, std::int64_t now,
                                          const std::string& planted_by) = 0;
+  // Replaces the search tokens of a supporter with `tokens` (empty: none)
+  // and takes it off the search backlog. Tokens for a supporter that does
+  // not exist are refused by the foreign key (an error, nothing written).
+  virtual Result<void> put_search_tokens(const Bytes& supporter_id, std::span<const Bytes> tokens) = 0;
+  // Puts every supporter on the search backlog (after a change of the
+  // tokens' key or rules); returns how many were added.
+  virtual Result<std::int64_t> queue_all_for_search_tokens() = 0;
 
  protected:
   SupporterWrites() = default;

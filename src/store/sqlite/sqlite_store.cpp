@@ -286,6 +286,17 @@ Result<std::optional<SupporterRow>> select_supporter(Connection& conn, const sql
   return std::optional<SupporterRow>{std::move(*s)};
 }
 
+// The first column of every row, as bytes.
+Result<std::vector<Bytes>> read_blobs(Query& q) {
+  std::vector<Bytes> out;
+  for (;;) {
+    auto more = q.step();
+    if (!more) return propagate(more);
+    if (!*more) return out;
+    out.push_back(q.blob(0));
+  }
+}
+
 Result<std::vector<std::string>> select_tags(Connection& conn, const Bytes& supporter_id) {
   auto q = conn.query(sql::kSelectTags);
   if (!q) return propagate(q);
@@ -834,6 +845,23 @@ class SqliteReads : public Base {
   Result<std::vector<std::string>> tags(const Bytes& supporter_id) override {
     return select_tags(conn(), supporter_id);
   }
+  Result<std::vector<Bytes>> ids_by_search_token(const Bytes& token) override {
+    auto q = conn().query(sql::kSelectIdsBySearchToken);
+    if (!q) return propagate(q);
+    q->bind_blob(1, token);
+    return read_blobs(*q);
+  }
+  Result<std::vector<Bytes>> honeytoken_ids() override {
+    auto q = conn().query(sql::kSelectHoneytokenIds);
+    if (!q) return propagate(q);
+    return read_blobs(*q);
+  }
+  Result<std::vector<Bytes>> search_backlog(std::size_t limit) override {
+    auto q = conn().query(sql::kSelectSearchBacklog);
+    if (!q) return propagate(q);
+    q->bind_int(1, static_cast<std::int64_t>(std::min<std::size_t>(limit, 1'000'000)));
+    return read_blobs(*q);
+  }
   Result<std::optional<SupporterListing>> find_listing_by_email_index(const Bytes& index) override {
     return select_listing(conn(), sql::kSelectListingByEmailIndex, index);
   }
@@ -1171,6 +1199,26 @@ class SqliteKeeperTx final : public SqliteReads<KeeperTx> {
       }
     }
     return {};
+  }
+
+  Result<void> put_search_tokens(const Bytes& supporter_id, std::span<const Bytes> tokens) override {
+    for (const sqlite::Sql* stmt : {&sql::kDeleteSearchTokensOf, &sql::kDeleteFromSearchBacklog}) {
+      auto q = conn_.query(*stmt);
+      if (!q) return propagate(q);
+      q->bind_blob(1, supporter_id);
+      if (auto r = q->run(); !r) return r;
+    }
+    for (const Bytes& token : tokens) {
+      auto q = conn_.query(sql::kInsertSearchToken);
+      if (!q) return propagate(q);
+      q->bind_blob(1, token).bind_blob(2, supporter_id);
+      if (auto r = q->run(); !r) return r;
+    }
+    return {};
+  }
+
+  Result<std::int64_t> queue_all_for_search_tokens() override {
+    return run_counting(conn_, sql::kInsertIntoSearchBacklog, [](Query&) {});
   }
 
   Result<void> remove_tags(const Bytes& supporter_id, std::span<const std::string> tags) override {

@@ -166,6 +166,28 @@ inline constexpr Sql kSelectConsentEvents{
     "kSelectConsentEvents",
     "SELECT channel, choice, at, source FROM consent_events WHERE supporter_id = ?1 ORDER BY id"};
 
+// ---- Keeper: search tokens (migration 0013) -----------------------------------
+
+inline constexpr Sql kInsertSearchToken{
+    "kInsertSearchToken",
+    "INSERT INTO supporter_search_tokens (token, supporter_id) VALUES (?1, ?2)"
+    " ON CONFLICT (token, supporter_id) DO NOTHING"};
+inline constexpr Sql kDeleteSearchTokensOf{
+    "kDeleteSearchTokensOf", "DELETE FROM supporter_search_tokens WHERE supporter_id = ?1"};
+// Served by the primary key: the ids holding one token, in id order.
+inline constexpr Sql kSelectIdsBySearchToken{
+    "kSelectIdsBySearchToken", "SELECT supporter_id FROM supporter_search_tokens WHERE token = ?1"};
+inline constexpr Sql kSelectHoneytokenIds{
+    "kSelectHoneytokenIds", "SELECT supporter_id FROM honeytokens ORDER BY supporter_id"};
+inline constexpr Sql kSelectSearchBacklog{
+    "kSelectSearchBacklog", "SELECT supporter_id FROM search_token_backlog ORDER BY supporter_id LIMIT ?1"};
+inline constexpr Sql kDeleteFromSearchBacklog{
+    "kDeleteFromSearchBacklog", "DELETE FROM search_token_backlog WHERE supporter_id = ?1"};
+inline constexpr Sql kInsertIntoSearchBacklog{
+    "kInsertIntoSearchBacklog",
+    "INSERT INTO search_token_backlog (supporter_id) SELECT id FROM supporters WHERE true"
+    " ON CONFLICT (supporter_id) DO NOTHING"};
+
 // Keyset pages of the directory, newest first by (created_at, id). Columns:
 // those of kSelectSupporterById, then the supporter's tags as comma-joined
 // hex (hex() output never holds a comma, so any tag text splits back

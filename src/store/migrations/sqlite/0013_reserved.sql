@@ -1,3 +1,0 @@
--- Reserved: 0013 belongs to the name and place search tokens. This file
--- only keeps the numbers without gaps on a branch that has not merged it;
--- the real 0013 replaces it.
