@@ -55,5 +55,6 @@ int lookup_inprocess(const Args& a);
 int gen_csv(const Args& a);
 int synth_emails(const Args& a);
 int fold_inprocess(const Args& a);
+int segment_counts(const Args& a);
 
 }  // namespace rempart::bench

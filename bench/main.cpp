@@ -79,7 +79,8 @@ int main(int argc, char** argv) {
       "                                                    lookups per second, in process (read-only, audited)\n"
       "  gen-csv          --out F --rows N --phones P       plausible CSV export (fiction numbers)\n"
       "  fold             --config F [--count N] [--batch B] fills the inbox, then times the keeper's folds\n"
-      "  emails           --count N --sample K [--seed S]   e-mails of synthetic supporters\n";
+      "  emails           --count N --sample K [--seed S]   e-mails of synthetic supporters\n"
+      "  segments         --db F [--count N] [--runs R]     segment counts on a base of N (made if F is new)\n";
   if (argc < 2) {
     std::cerr << usage;
     return 2;
@@ -103,6 +104,7 @@ int main(int argc, char** argv) {
   if (cmd == "gen-csv") return gen_csv(a);
   if (cmd == "fold") return fold_inprocess(a);
   if (cmd == "emails") return synth_emails(a);
+  if (cmd == "segments") return segment_counts(a);
   std::cerr << usage;
   return 2;
 }

@@ -5,14 +5,15 @@ namespace rempart::auth {
 bool permits(Role role, Action action) noexcept {
   switch (role) {
     case Role::viewer:
-      return action == Action::list_masked || action == Action::search;
+      return action == Action::list_masked || action == Action::search || action == Action::count_segments;
     case Role::organiser:
       // The daily work on a record: the organiser who sees the masked
       // record corrects it, notes what was said, withdraws a consent asked
       // for on the phone.
       return action == Action::list_masked || action == Action::search || action == Action::reveal ||
              action == Action::tags || action == Action::request_export || action == Action::edit_record ||
-             action == Action::withdraw_consent || action == Action::write_note || action == Action::read_notes;
+             action == Action::withdraw_consent || action == Action::write_note || action == Action::read_notes ||
+             action == Action::count_segments || action == Action::manage_segments || action == Action::bulk_tags;
     case Role::admin:
       // Admins run the system; they do not read personal data by role.
       // Erasure is theirs: it cannot be undone and destroys a whole record,
@@ -34,9 +35,10 @@ bool token_permits(Scope scope, Action action) noexcept {
     case Scope::intake:
       return action == Action::submit_intake;
     case Scope::read_masked:
-      return action == Action::list_masked || action == Action::search;
+      return action == Action::list_masked || action == Action::search || action == Action::count_segments;
     case Scope::reveal:
-      return action == Action::list_masked || action == Action::search || action == Action::reveal;
+      return action == Action::list_masked || action == Action::search || action == Action::reveal ||
+             action == Action::count_segments;
   }
   return false;
 }
@@ -76,6 +78,9 @@ std::string_view action_name(Action a) noexcept {
     case Action::write_note: return "write_note";
     case Action::read_notes: return "read_notes";
     case Action::erase_record: return "erase_record";
+    case Action::count_segments: return "count_segments";
+    case Action::manage_segments: return "manage_segments";
+    case Action::bulk_tags: return "bulk_tags";
   }
   return "";
 }

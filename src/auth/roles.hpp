@@ -25,6 +25,9 @@ enum class Action {
   write_note,       // add a note or contact to a supporter's record
   read_notes,       // read a supporter's notes and contact history (audited)
   erase_record,     // erase a supporter's record on their request (irreversible)
+  count_segments,   // see saved segments and how many supporters match one (aggregates only)
+  manage_segments,  // save, change and delete segments
+  bulk_tags,        // add or remove a tag for every member of a segment; rename and merge tags
 };
 
 inline constexpr Action kAllActions[] = {Action::list_masked,    Action::search,         Action::reveal,
@@ -32,7 +35,8 @@ inline constexpr Action kAllActions[] = {Action::list_masked,    Action::search,
                                          Action::manage_tokens,
                                          Action::request_export, Action::approve_export, Action::read_audit,
                                          Action::submit_intake,  Action::edit_record,    Action::withdraw_consent,
-                                         Action::write_note,     Action::read_notes,     Action::erase_record};
+                                         Action::write_note,     Action::read_notes,     Action::erase_record,
+                                         Action::count_segments, Action::manage_segments, Action::bulk_tags};
 inline constexpr Role kAllRoles[] = {Role::viewer, Role::organiser, Role::admin, Role::auditor};
 
 // Scopes of API tokens.
@@ -41,9 +45,10 @@ inline constexpr Scope kAllScopes[] = {Scope::intake, Scope::read_masked, Scope:
 
 // The role table. Pure; thread-safe.
 bool permits(Role role, Action action) noexcept;
-// The scope table: intake only submits; read-masked lists and searches;
-// reveal also reveals. No token manages anything, and none writes to or
-// erases a record, or reads its notes: the record page's work is people's.
+// The scope table: intake only submits; read-masked lists, searches and
+// counts segments; reveal also reveals. No token manages anything, and none
+// writes to or erases a record, or reads its notes: the record page's work
+// is people's.
 bool token_permits(Scope scope, Action action) noexcept;
 
 std::string_view role_name(Role r) noexcept;

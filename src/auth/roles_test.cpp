@@ -12,10 +12,11 @@ namespace {
 // The expected matrix, written out independently of roles.cpp: every role x
 // every action. A new action without a line here fails the test.
 const std::map<Role, std::set<Action>> kExpected = {
-    {Role::viewer, {Action::list_masked, Action::search}},
+    {Role::viewer, {Action::list_masked, Action::search, Action::count_segments}},
     {Role::organiser,
      {Action::list_masked, Action::search, Action::reveal, Action::tags, Action::request_export, Action::edit_record,
-      Action::withdraw_consent, Action::write_note, Action::read_notes}},
+      Action::withdraw_consent, Action::write_note, Action::read_notes, Action::count_segments,
+      Action::manage_segments, Action::bulk_tags}},
     {Role::admin,
      {Action::manage_accounts, Action::approve_privilege, Action::manage_tokens, Action::request_export,
       Action::approve_export, Action::erase_record}},
@@ -45,8 +46,8 @@ TEST(Roles, NoRoleSubmitsIntakeAndAuditorSeesNoPersonalData) {
 TEST(Roles, TokenScopes) {
   const std::map<Scope, std::set<Action>> expected = {
       {Scope::intake, {Action::submit_intake}},
-      {Scope::read_masked, {Action::list_masked, Action::search}},
-      {Scope::reveal, {Action::list_masked, Action::search, Action::reveal}},
+      {Scope::read_masked, {Action::list_masked, Action::search, Action::count_segments}},
+      {Scope::reveal, {Action::list_masked, Action::search, Action::reveal, Action::count_segments}},
   };
   for (Scope s : kAllScopes) {
     for (Action a : kAllActions) {

@@ -192,6 +192,20 @@ Response get_erase_lookup(Call& c);
 Response get_erase(Call& c);
 Response post_erase(Call& c);
 
+// Segments, bulk tags, tag rename and merge, pages and API (segment_routes.cpp).
+Response get_segments(Call& c);
+Response get_segment_new(Call& c);
+Response get_segment(Call& c);
+Response get_segment_edit(Call& c);
+Response post_segments(Call& c);
+Response post_segment_count(Call& c);
+Response post_segment_delete(Call& c);
+Response post_segment_tags(Call& c);
+Response post_tag_rename(Call& c);
+// The masked members of the saved segment `name` (/supporters?segment=),
+// through the directory; Errc::not_found for no such segment.
+Result<services::MaskedPage> segment_member_page(Call& c, const std::string& name, services::ListQuery q);
+
 // Accounts, privilege requests, self-enrolment, tokens, sessions
 // (account_routes.cpp).
 Response get_accounts(Call& c);

@@ -34,6 +34,7 @@
 #include "http/tls_test_support.hpp"
 #include "services/exports.hpp"
 #include "services/records.hpp"
+#include "services/segments.hpp"
 #include "services/test_support.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
@@ -589,6 +590,24 @@ TEST_F(ConsoleTest, RoleMatrix) {
       {verb::get, "/api/v1/accounts", auth::Action::manage_accounts, "", true},
       {verb::post, "/api/v1/accounts/target/disable", auth::Action::manage_accounts, "{}", true},
       {verb::post, "/api/v1/accounts/target/enable", auth::Action::manage_accounts, "{}", true},
+      {verb::get, "/segments", auth::Action::count_segments, "", false},
+      {verb::get, "/segments/new", auth::Action::manage_segments, "", false},
+      {verb::post, "/segments", auth::Action::manage_segments, "op=count&tags_all=volunteer", false},
+      {verb::get, "/segments/matrix", auth::Action::count_segments, "", false},
+      {verb::get, "/segments/matrix/edit", auth::Action::manage_segments, "", false},
+      {verb::post, "/segments/matrix/tags", auth::Action::bulk_tags, "tag=matrix&change=add", false},
+      {verb::post, "/segments/absent/delete", auth::Action::manage_segments, "", false, false, true},
+      {verb::get, "/supporters?segment=matrix", auth::Action::list_masked, "", false},
+      {verb::post, "/tags/rename", auth::Action::bulk_tags, "from=volunteer&to=helper&op=rename", false},
+      {verb::get, "/api/v1/segments", auth::Action::count_segments, "", true},
+      {verb::post, "/api/v1/segments", auth::Action::manage_segments,
+       R"({"name":"matrix-api","definition":{"email":"given"}})", true},
+      {verb::post, "/api/v1/segments/count", auth::Action::count_segments, R"({"definition":{}})", true},
+      {verb::get, "/api/v1/segments/matrix", auth::Action::count_segments, "", true},
+      {verb::post, "/api/v1/segments/matrix/tags", auth::Action::bulk_tags, R"({"add":"matrix"})", true},
+      {verb::post, "/api/v1/segments/absent/delete", auth::Action::manage_segments, "{}", true, false, true},
+      {verb::post, "/api/v1/tags/rename", auth::Action::bulk_tags, R"({"from":"absent","to":"other"})", true, false,
+       true},
       {verb::post, "/supporters/" + id + "/edit", auth::Action::edit_record,
        "field=locality&value=Lille&reason=matrix", false},
       {verb::post, "/api/v1/supporters/" + id + "/edit", auth::Action::edit_record,
@@ -610,6 +629,10 @@ TEST_F(ConsoleTest, RoleMatrix) {
        R"({"reason":"email","confirm":"erase"})", true, false, true},
   };
   add("target", auth::Role::viewer);
+  ASSERT_TRUE(services::Segments(*store_, *keys_)
+                  .save(services::Asker{"operator:test", ""}, "matrix",
+                        services::parse_segment_definition(nlohmann::json{{"tags_any", {"volunteer"}}}).value(),
+                        false));
   for (const auto role : auth::kAllRoles) {
     const std::string name = "m-" + std::string(auth::role_name(role));
     auto e = add(name, role);
@@ -1922,6 +1945,162 @@ TEST_F(ConsoleTest, RecordPageCorrectsWithdrawsNotesAndAnAdminErases) {
   EXPECT_EQ(page.body().find("/notes\""), std::string::npos);
   EXPECT_EQ(page.body().find("/edit\""), std::string::npos);
   EXPECT_EQ(post(*vs, "/supporters/" + ids_[1] + "/notes", "kind=note&text=x").result(), bhttp::status::forbidden);
+}
+
+// Segments on the pages: build one, count it, save it, see its masked
+// members, tag every member after a confirmation, rename a tag; a viewer
+// sees counts and nothing that changes anything.
+TEST_F(ConsoleTest, SegmentsBuiltCountedSavedAndBulkTagged) {
+  services::RecordWriter writer(*keys_);
+  for (int i = 0; i < 6; ++i) {
+    core::Person p;
+    p.given_name = kPeople[0].given;
+    p.email = "segment" + std::to_string(i) + "@exemple.org";
+    p.tags = {"donor"};
+    p.consent.email = i % 2 == 0;
+    ASSERT_TRUE(store_->transact([&](store::KeeperTx& tx) -> Result<void> {
+      auto u = writer.upsert(tx, p, now_.load());
+      if (!u) return std::unexpected(u.error());
+      return {};
+    }));
+  }
+  auto e = add("orga", auth::Role::organiser);
+  auto s = login("orga", e);
+  ASSERT_TRUE(s);
+
+  auto counted = post(*s, "/segments", "op=count&name=donors&tags_all=Donor&email=any");
+  ASSERT_EQ(counted.result(), bhttp::status::ok);
+  EXPECT_NE(counted.body().find("This segment matches 6 supporters."), std::string::npos);
+  auto small = post(*s, "/segments", "op=count&tags_all=donor&email=given");
+  EXPECT_NE(small.body().find("fewer than 5 supporters"), std::string::npos);
+
+  // Hostile input: refused with fixed words, echoed nowhere, nothing saved.
+  const auto before = audit_actions().size();
+  for (const std::string bad : {"op=save&name=x&tags_all=%3Cscript%3E%2C%3Bx", "op=save&name=x&signed_up_from=2026-02-30",
+                                "op=save&name=x&email=%27+OR+1%3D1", "op=save&name=%3Cb%3E&tags_all=donor",
+                                "op=drop&name=x"}) {
+    auto r = post(*s, "/segments", bad);
+    EXPECT_EQ(r.result(), bhttp::status::bad_request) << bad;
+    EXPECT_EQ(r.body().find("<script"), std::string::npos);
+    EXPECT_EQ(r.body().find("OR 1=1"), std::string::npos);
+    EXPECT_EQ(r.body().find("<b>"), std::string::npos);
+  }
+  EXPECT_EQ(audit_actions().size(), before);
+
+  auto saved = post(*s, "/segments", "op=save&name=donors&tags_all=donor");
+  ASSERT_EQ(saved.result(), bhttp::status::see_other);
+  EXPECT_EQ(saved[bhttp::field::location], "/segments/donors");
+  EXPECT_EQ(post(*s, "/segments", "op=save&name=donors&tags_all=donor").result(), bhttp::status::conflict);
+  auto page = send(req(verb::get, "/segments/donors", &*s));
+  ASSERT_EQ(page.result(), bhttp::status::ok);
+  EXPECT_NE(page.body().find("6 supporters."), std::string::npos);
+  EXPECT_NE(page.body().find("Tag every member"), std::string::npos);
+
+  auto members = send(req(verb::get, "/supporters?segment=donors", &*s));
+  ASSERT_EQ(members.result(), bhttp::status::ok);
+  EXPECT_NE(members.body().find("class=\"people\""), std::string::npos);
+  expect_no_pii(members.body());
+  EXPECT_EQ(send(req(verb::get, "/supporters?segment=absent", &*s)).result(), bhttp::status::not_found);
+  const auto listed = audit_actions().back();
+  EXPECT_EQ(listed.first, "supporter.list");
+  EXPECT_EQ(nlohmann::json::parse(listed.second)["segment"], "donors");
+
+  auto confirm = post(*s, "/segments/donors/tags", "tag=Phoning&change=add");
+  ASSERT_EQ(confirm.result(), bhttp::status::ok);
+  EXPECT_NE(confirm.body().find("name=\"confirm\" value=\"6\""), std::string::npos);
+  EXPECT_EQ(post(*s, "/segments/donors/tags", "tag=phoning&change=add&confirm=5").result(), bhttp::status::ok);
+  EXPECT_NE(audit_actions().back().first, "supporter.tag_bulk");  // a stale count does nothing
+  auto done = post(*s, "/segments/donors/tags", "tag=phoning&change=add&confirm=6");
+  ASSERT_EQ(done.result(), bhttp::status::ok);
+  EXPECT_NE(done.body().find("Added the tag for 6 supporters."), std::string::npos);
+  const auto bulk = audit_actions().back();
+  EXPECT_EQ(bulk.first, "supporter.tag_bulk");
+  EXPECT_EQ(nlohmann::json::parse(bulk.second)["count"], 6);
+
+  auto rename = post(*s, "/tags/rename", "from=phoning&to=appels&op=rename");
+  ASSERT_EQ(rename.result(), bhttp::status::ok);
+  EXPECT_NE(rename.body().find("<strong>6</strong> supporters"), std::string::npos);
+  EXPECT_EQ(post(*s, "/tags/rename", "from=phoning&to=donor&op=rename&confirm=1").result(), bhttp::status::conflict);
+  EXPECT_EQ(post(*s, "/tags/rename", "from=phoning&to=appels&op=rename&confirm=1").result(), bhttp::status::see_other);
+  EXPECT_EQ(audit_actions().back().first, "tag.rename");
+  auto tags = send(req(verb::get, "/api/v1/tags", &*s));
+  EXPECT_NE(tags.body().find("\"appels\""), std::string::npos);
+  EXPECT_EQ(tags.body().find("\"phoning\""), std::string::npos);
+
+  auto v = add("watcher", auth::Role::viewer);
+  auto vs = login("watcher", v);
+  ASSERT_TRUE(vs);
+  auto seen = send(req(verb::get, "/segments/donors", &*vs));
+  ASSERT_EQ(seen.result(), bhttp::status::ok);
+  EXPECT_NE(seen.body().find("6 supporters."), std::string::npos);
+  EXPECT_EQ(seen.body().find("Tag every member"), std::string::npos);
+  EXPECT_EQ(seen.body().find("Delete this segment"), std::string::npos);
+  EXPECT_EQ(post(*vs, "/segments/donors/delete").result(), bhttp::status::forbidden);
+  EXPECT_EQ(post(*s, "/segments/donors/delete").result(), bhttp::status::see_other);
+  EXPECT_EQ(audit_actions().back().first, "segment.delete");
+}
+
+TEST_F(ConsoleTest, SegmentsThroughTheApi) {
+  auto e = add("orga", auth::Role::organiser);
+  auto s = login("orga", e);
+  ASSERT_TRUE(s);
+  const auto api = [&](verb v, const std::string& target, const std::string& body = {}) {
+    auto r = req(v, target, &*s, body, v == verb::post ? "application/json" : "");
+    if (v == verb::post) r.set("X-CSRF-Token", s->csrf);
+    return send(r);
+  };
+  auto made = api(verb::post, "/api/v1/segments", R"({"name":"all","definition":{"tags_any":["volunteer"]}})");
+  ASSERT_EQ(made.result(), bhttp::status::ok);
+  auto j = nlohmann::json::parse(made.body());
+  EXPECT_EQ(j["name"], "all");
+  EXPECT_TRUE(j["supporters"].is_null());  // 3 people: fewer than 5
+  EXPECT_EQ(j["fewer_than"], 5);
+  EXPECT_EQ(api(verb::post, "/api/v1/segments", R"({"name":"all","definition":{}})").result(), bhttp::status::conflict);
+  EXPECT_EQ(api(verb::post, "/api/v1/segments", R"({"name":"x","definition":{"sql":"1=1"}})").result(),
+            bhttp::status::bad_request);
+  EXPECT_EQ(api(verb::post, "/api/v1/segments", R"({"name":"x","definition":[]})").result(), bhttp::status::bad_request);
+  auto list = api(verb::get, "/api/v1/segments");
+  ASSERT_EQ(list.result(), bhttp::status::ok);
+  EXPECT_EQ(nlohmann::json::parse(list.body())["items"].size(), 1u);
+
+  auto dry = api(verb::post, "/api/v1/segments/all/tags", R"({"add":"appel"})");
+  ASSERT_EQ(dry.result(), bhttp::status::ok);
+  auto d = nlohmann::json::parse(dry.body());
+  EXPECT_EQ(d["count"], 3);
+  EXPECT_EQ(d["done"], false);
+  EXPECT_EQ(api(verb::post, "/api/v1/segments/all/tags", R"({"add":"appel","count":2})").result(),
+            bhttp::status::conflict);
+  auto done = api(verb::post, "/api/v1/segments/all/tags", R"({"add":"appel","count":3})");
+  ASSERT_EQ(done.result(), bhttp::status::ok);
+  EXPECT_EQ(nlohmann::json::parse(done.body())["done"], true);
+  EXPECT_EQ(api(verb::post, "/api/v1/segments/all/tags", R"({"add":"a","remove":"b"})").result(),
+            bhttp::status::bad_request);
+
+  auto merged = api(verb::post, "/api/v1/tags/rename", R"({"from":"appel","to":"volunteer","merge":true})");
+  ASSERT_EQ(merged.result(), bhttp::status::ok);
+  EXPECT_EQ(nlohmann::json::parse(merged.body())["count"], 3);
+  EXPECT_EQ(api(verb::post, "/api/v1/tags/rename", R"({"from":"volunteer","to":"volunteer"})").result(),
+            bhttp::status::bad_request);
+
+  auto members = api(verb::get, "/api/v1/supporters?segment=all");
+  ASSERT_EQ(members.result(), bhttp::status::ok);
+  EXPECT_EQ(nlohmann::json::parse(members.body())["items"].size(), 3u);
+  expect_no_pii(members.body());
+
+  // A read-masked token counts, and changes nothing.
+  auto t = ops_->create_api_token("operator:test", "t", auth::Scope::read_masked, 30);
+  ASSERT_TRUE(t);
+  const auto token = [&](verb v, const std::string& target, const std::string& body = {}) {
+    auto r = make_request(v, target, body, v == verb::post ? "application/json" : "");
+    r.set(bhttp::field::authorization, "Bearer " + std::string(t->token.text()));
+    return send(r);
+  };
+  EXPECT_EQ(token(verb::get, "/api/v1/segments/all").result(), bhttp::status::ok);
+  EXPECT_EQ(token(verb::post, "/api/v1/segments/count", R"({"definition":{}})").result(), bhttp::status::ok);
+  EXPECT_EQ(token(verb::post, "/api/v1/segments/all/tags", R"({"add":"x","count":3})").result(),
+            bhttp::status::forbidden);
+  EXPECT_EQ(token(verb::post, "/api/v1/segments/all/delete", "{}").result(), bhttp::status::forbidden);
+  EXPECT_EQ(api(verb::post, "/api/v1/segments/all/delete", "{}").result(), bhttp::status::ok);
 }
 
 }  // namespace

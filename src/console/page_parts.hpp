@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "console/pages.hpp"
 
@@ -18,6 +19,9 @@ std::string button_form(const Viewer& v, std::string_view action, std::string_vi
 std::string notice_html(std::string_view notice);
 // The otpauth:// URI as an inline SVG QR code.
 std::string qr_svg(std::string_view text);
+// Masked supporters as a table; on a narrow screen each row stacks its
+// cells under their labels (pages.cpp).
+std::string masked_rows(const std::vector<services::MaskedSupporter>& items);
 // A labelled input for a fresh authenticator code (step-up); `id` must be
 // unique on the page.
 std::string code_input(std::string_view id);

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "console/page_parts.hpp"
+#include "console/segment_pages.hpp"
 #include "core/urlencoded.hpp"
 
 namespace rempart::console {
@@ -70,13 +71,16 @@ namespace {
 
 std::string masked_table(const std::vector<services::MaskedSupporter>& items) {
   std::string s =
-      "<table><thead><tr><th scope=\"col\">Name</th><th scope=\"col\">E-mail</th><th scope=\"col\">Phone</th>"
-      "<th scope=\"col\">Postcode</th><th scope=\"col\">Tags</th><th scope=\"col\">Added</th></tr></thead><tbody>";
+      "<table class=\"people\"><thead><tr><th scope=\"col\">Name</th><th scope=\"col\">E-mail</th>"
+      "<th scope=\"col\">Phone</th><th scope=\"col\">Postcode</th><th scope=\"col\">Tags</th>"
+      "<th scope=\"col\">Added</th></tr></thead><tbody>";
   for (const auto& m : items) {
-    s += "<tr><td><a href=\"/supporters/" + esc(m.id) + "\">" + (m.name.empty() ? std::string("(no name)") : esc(m.name)) +
-         "</a></td><td>" + esc(m.email) + "</td><td>" + esc(m.phone) + "</td><td>" + esc(m.postal_code) + "</td><td>";
+    s += "<tr><td data-label=\"Name\"><a href=\"/supporters/" + esc(m.id) + "\">" +
+         (m.name.empty() ? std::string("(no name)") : esc(m.name)) + "</a></td><td data-label=\"E-mail\">" +
+         esc(m.email) + "</td><td data-label=\"Phone\">" + esc(m.phone) + "</td><td data-label=\"Postcode\">" +
+         esc(m.postal_code) + "</td><td data-label=\"Tags\">";
     for (std::size_t i = 0; i < m.tags.size(); ++i) s += (i ? ", " : "") + esc(m.tags[i]);
-    s += "</td><td>" + when(m.created_at) + "</td></tr>";
+    s += "</td><td data-label=\"Added\">" + when(m.created_at) + "</td></tr>";
   }
   s += "</tbody></table>";
   return s;
@@ -105,6 +109,8 @@ std::string find_form(const Viewer& v, std::string_view name, std::string_view p
 }
 
 }  // namespace
+
+std::string masked_rows(const std::vector<services::MaskedSupporter>& items) { return masked_table(items); }
 
 std::string esc(std::string_view s) {
   std::string out;
@@ -136,6 +142,7 @@ std::string document(const Viewer* viewer, std::string_view title, std::string_v
       s += "<li><a href=\"/dashboard\">Dashboard</a></li><li><a href=\"/supporters\">Supporters</a></li>"
            "<li><a href=\"/search\">Search</a></li><li><a href=\"/tags\">Tags</a></li>";
     }
+    if (auth::permits(viewer->role, Action::count_segments)) s += "<li><a href=\"/segments\">Segments</a></li>";
     if (auth::permits(viewer->role, Action::manage_accounts)) {
       s += "<li><a href=\"/accounts\">Accounts</a></li><li><a href=\"/requests\">Requests</a></li>";
     }
@@ -361,6 +368,7 @@ std::string tags_page(const Viewer& v, const std::vector<services::TagCount>& ta
          std::to_string(t.supporters) + "</td></tr>";
   }
   b += "</tbody></table>";
+  if (auth::permits(v.role, auth::Action::bulk_tags)) b += tag_rename_form(v);
   return document(&v, "Tags", b);
 }
 
@@ -410,7 +418,12 @@ section.work{border-top:1px solid var(--line);margin-top:1rem}ul.notes{list-styl
 ul.notes>li{border-bottom:1px solid var(--line);padding:.5rem 0}ul.notes p{margin:.2rem 0;white-space:pre-wrap;overflow-wrap:anywhere}
 .danger{background:#a00;border-color:#a00}
 dl.kv{margin:0}dl.kv dt,dl.kv dd{display:inline;margin:0}dl.kv dt{color:var(--muted)}dl.kv dd{overflow-wrap:anywhere}dl.kv dl.kv{padding-left:1rem}
-@media (max-width:40rem){dl.record{grid-template-columns:1fr}main{padding:.5rem}
+form.segment fieldset{display:grid;gap:.3rem;border:1px solid var(--line)}div.buttons{display:flex;flex-wrap:wrap;gap:.5rem}
+dl.segment{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}dl.segment dt{font-weight:600}dl.segment dd{margin:0;overflow-wrap:anywhere}
+@media (max-width:40rem){dl.record,dl.segment{grid-template-columns:1fr}main{padding:.5rem}
+table.people,table.people tbody,table.people tr,table.people td{display:block}table.people thead{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
+table.people tr{border-bottom:1px solid var(--line);padding:.4rem 0}table.people td{border:0;padding:.1rem 0;overflow-wrap:anywhere}table.people td:empty{display:none}
+table.people td::before{content:attr(data-label) ": ";color:var(--muted)}
 table.entries,table.entries tbody,table.entries tr,table.entries td{display:block}table.entries thead{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
 table.entries tr{border-bottom:1px solid var(--line);padding:.4rem 0}table.entries td{border:0;padding:.1rem 0}table.entries td:empty{display:none}
 table.entries td::before{content:attr(data-label) ": ";color:var(--muted)}table.entries td[data-label=When]{white-space:normal}

@@ -15,6 +15,7 @@
 #include "console/console_internal.hpp"
 #include "core/text.hpp"
 #include "core/urlencoded.hpp"
+#include "services/segments.hpp"
 
 namespace rempart::console {
 
@@ -106,6 +107,14 @@ const RouteDef kRoutes[] = {
     {verb::post, "/supporters/:id/erase", Kind::page, Access::action, Action::erase_record, post_erase},
     {verb::get, "/tags", Kind::page, Access::action, Action::list_masked, get_tags},
     {verb::get, "/dashboard", Kind::page, Access::action, Action::list_masked, get_dashboard},
+    {verb::post, "/tags/rename", Kind::page, Access::action, Action::bulk_tags, post_tag_rename},
+    {verb::get, "/segments", Kind::page, Access::action, Action::count_segments, get_segments},
+    {verb::post, "/segments", Kind::page, Access::action, Action::manage_segments, post_segments},
+    {verb::get, "/segments/new", Kind::page, Access::action, Action::manage_segments, get_segment_new},
+    {verb::get, "/segments/:seg", Kind::page, Access::action, Action::count_segments, get_segment},
+    {verb::get, "/segments/:seg/edit", Kind::page, Access::action, Action::manage_segments, get_segment_edit},
+    {verb::post, "/segments/:seg/delete", Kind::page, Access::action, Action::manage_segments, post_segment_delete},
+    {verb::post, "/segments/:seg/tags", Kind::page, Access::action, Action::bulk_tags, post_segment_tags},
     {verb::get, "/accounts", Kind::page, Access::action, Action::manage_accounts, get_accounts},
     {verb::post, "/accounts", Kind::page, Access::action, Action::manage_accounts, post_account_create},
     {verb::post, "/accounts/:name/:verb", Kind::page, Access::action, Action::manage_accounts, post_account_action},
@@ -145,6 +154,14 @@ const RouteDef kRoutes[] = {
     {verb::post, "/api/v1/supporters/:id/erase", Kind::api, Access::action, Action::erase_record, post_erase},
     {verb::get, "/api/v1/tags", Kind::api, Access::action, Action::list_masked, get_tags},
     {verb::get, "/api/v1/dashboard", Kind::api, Access::action, Action::list_masked, get_dashboard},
+    {verb::post, "/api/v1/tags/rename", Kind::api, Access::action, Action::bulk_tags, post_tag_rename},
+    {verb::get, "/api/v1/segments", Kind::api, Access::action, Action::count_segments, get_segments},
+    {verb::post, "/api/v1/segments", Kind::api, Access::action, Action::manage_segments, post_segments},
+    {verb::post, "/api/v1/segments/count", Kind::api, Access::action, Action::count_segments, post_segment_count},
+    {verb::get, "/api/v1/segments/:seg", Kind::api, Access::action, Action::count_segments, get_segment},
+    {verb::post, "/api/v1/segments/:seg/delete", Kind::api, Access::action, Action::manage_segments,
+     post_segment_delete},
+    {verb::post, "/api/v1/segments/:seg/tags", Kind::api, Access::action, Action::bulk_tags, post_segment_tags},
     {verb::get, "/api/v1/audit", Kind::api, Access::action, Action::read_audit, get_audit},
     {verb::post, "/api/v1/audit/verify", Kind::api, Access::action, Action::read_audit, post_audit_verify},
     {verb::get, "/api/v1/accounts", Kind::api, Access::action, Action::manage_accounts, get_accounts_api},
@@ -168,6 +185,7 @@ bool matches(std::string_view pattern, const std::vector<std::string_view>& path
     if (p == ":id" && !is_hex_id(path[i])) return false;
     if (p == ":name" && !auth::valid_account_name(path[i])) return false;
     if (p == ":n" && !is_number(path[i])) return false;
+    if (p == ":seg" && !services::valid_segment_name(path[i])) return false;
     if (p == ":verb" && path[i] != "disable" && path[i] != "enable" && path[i] != "role" && path[i] != "unlock" &&
         path[i] != "revoke-sessions" && path[i] != "reset-mfa" && path[i] != "budget") {
       return false;

@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "console/console_internal.hpp"
+#include "console/segment_pages.hpp"
 
 namespace rempart::console::detail {
 
@@ -38,13 +39,15 @@ services::ListQuery list_query(const Call& c) {
 
 Response get_supporters(Call& c) {
   const auto q = list_query(c);
-  auto page = c.w.directory->list(c.asker(), q);
+  const auto segment = query_param(c.req.target(), "segment");
+  auto page = segment ? segment_member_page(c, *segment, q) : c.w.directory->list(c.asker(), q);
   if (!page) return failure(c, page.error());
   if (c.route.kind == Kind::api) {
     nlohmann::json items = nlohmann::json::array();
     for (const auto& m : page->items) items.push_back(to_json(m));
     return json_answer(bhttp::status::ok, {{"items", items}, {"next_cursor", page->next_cursor}, {"total", page->total}});
   }
+  if (segment) return html(bhttp::status::ok, segment_members_page(c.viewer(), *page, *segment));
   auto tags = c.w.directory->tags();
   if (!tags) return failure(c, tags.error());
   return html(bhttp::status::ok, supporters_page(c.viewer(), *page, q.tag, *tags));

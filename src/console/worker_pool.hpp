@@ -18,6 +18,7 @@
 #include "services/casework.hpp"
 #include "services/directory.hpp"
 #include "services/exports.hpp"
+#include "services/segments.hpp"
 #include "store/store.hpp"
 
 namespace rempart::console {
@@ -28,6 +29,7 @@ struct Worker {
   std::unique_ptr<services::Directory> directory;
   std::unique_ptr<services::Casework> casework;  // the record page's writes
   std::unique_ptr<services::Exports> exports;
+  std::unique_ptr<services::Segments> segments;  // made on first use (segment_routes.cpp)
 };
 
 using WorkerFactory = std::function<Result<std::unique_ptr<Worker>>()>;

@@ -335,7 +335,8 @@ Result<MaskedPage> Directory::list(const Asker& who, const ListQuery& q) {
   // One row more than shown tells whether a next page exists, so the last
   // page has no cursor and never leads to an empty one.
   sq.limit = q.limit + 1;
-  auto page = store_->supporter_page(sq);
+  if (q.segment != nullptr && !sq.tag.empty()) return fail(Errc::invalid_input, "list: a tag and a segment");
+  auto page = q.segment != nullptr ? store_->segment_page(*q.segment, sq, true) : store_->supporter_page(sq);
   if (!page) return std::unexpected(page.error());
 
   MaskedPage out;
@@ -351,6 +352,7 @@ Result<MaskedPage> Directory::list(const Asker& who, const ListQuery& q) {
   }
   nlohmann::json details = {{"records", std::move(ids)}};
   if (!sq.tag.empty()) details["tag"] = sq.tag;
+  if (q.segment != nullptr) details["segment"] = q.segment_name;
   auto opened = open_shown(*vault_, *store_, budgets_, who, rows, "", std::move(details));
   if (!opened) return std::unexpected(opened.error());
   out.items.reserve(page->items.size());

@@ -76,6 +76,10 @@ struct ListQuery {
   std::string cursor;  // "" for the first page, else next_cursor of a previous page
                        // (a cursor is a position, not bound to the tag)
   std::size_t limit = 50;  // 1..200
+  // Only the members of this segment (services/segments.hpp; with `tag`
+  // empty), named `segment_name` in the audit entry.
+  const store::SegmentFilter* segment = nullptr;
+  std::string segment_name{};
 };
 
 // Newest first (created_at, then id, both descending).
@@ -131,7 +135,7 @@ class Directory {
   // One page of masked supporters, read from one snapshot, charged as as
   // many masked rows as it shows (at least one). Audit:
   // `supporter.list` with details {"records": [ids shown], "tag": tag if
-  // any} (written for an empty page too). Errc::invalid_input for a bad
+  // any, "segment": its name if any} (written for an empty page too). Errc::invalid_input for a bad
   // cursor, tag or limit (nothing is written then).
   Result<MaskedPage> list(const Asker& who, const ListQuery& q);
 

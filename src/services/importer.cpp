@@ -297,6 +297,7 @@ Result<ImportReport> import_csv(std::istream& in, const ImportSpec& spec, store:
   RecordWriter writer(keys);
   // Source ids live in the tool's namespace: "action-network:<uuid>".
   const std::string tool = spec.preset == Preset::none ? std::string("csv") : std::string(preset_name(spec.preset));
+  const std::string origin = "import:" + tool;
   const std::string consent_source =
       "import:" + tool + (opts.file_fingerprint.empty() ? std::string() : ":" + opts.file_fingerprint);
   struct Chunk {
@@ -419,6 +420,7 @@ Result<ImportReport> import_csv(std::istream& in, const ImportSpec& spec, store:
           from.from_the_person = false;
           from.joined_at = chunk.sources[k].joined_at;
           from.source_index = chunk.source_indexes[k];
+          from.origin = origin;
           auto u = writer.upsert(tx, chunk.people[k], chunk.prepared[k], now, &id, &note, from);
           if (!u) return std::unexpected(u.error());
           counts.add(*u);

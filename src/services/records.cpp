@@ -206,6 +206,7 @@ Result<Upsert> RecordWriter::upsert(store::KeeperTx& tx, const core::Person& p, 
     row.updated_at = created;
     row.joined_at = from.joined_at;
     row.source_index = from.source_index;
+    row.origin = from.origin;
     const char* email_choice = change_consent(p.consent.email, p.consent.email_refused, row.consent_email_at,
                                               row.consent_email_refused_at, created, from);
     const char* sms_choice = change_consent(p.consent.sms, p.consent.sms_refused, row.consent_sms_at,

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <optional>
 #include <span>
+#include <string>
 
 #include "core/error.hpp"
 #include "core/person.hpp"
@@ -74,6 +75,10 @@ struct Provenance {
   // updated (its fields replaced by the row's non-empty ones) rather than a
   // record of the same e-mail or phone merged into.
   std::optional<store::Bytes> source_index;
+  // Where a record created from this data comes from (SupporterRow::origin):
+  // "intake" for folded sign-ups (the form and the OSDI API alike),
+  // "import:<tool>", "synth". A merge keeps the record's own.
+  std::string origin = "intake";
 };
 
 // What a merge found besides its outcome.

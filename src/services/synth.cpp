@@ -12,7 +12,8 @@
 namespace rempart::services {
 
 // Synthetic people's consent is logged as such.
-const Provenance kSynthetic{.consent_source = "synth", .from_the_person = false, .joined_at = {}, .source_index = {}};
+const Provenance kSynthetic{
+    .consent_source = "synth", .from_the_person = false, .joined_at = {}, .source_index = {}, .origin = "synth"};
 namespace {
 
 constexpr std::array<std::string_view, 40> kGiven = {

@@ -17,6 +17,8 @@ ExportReads::~ExportReads() = default;
 ExportWrites::~ExportWrites() = default;
 NotePort::~NotePort() = default;
 ErasurePort::~ErasurePort() = default;
+SegmentReads::~SegmentReads() = default;
+SegmentWrites::~SegmentWrites() = default;
 KeeperTx::~KeeperTx() = default;
 KeeperStore::~KeeperStore() = default;
 

@@ -66,6 +66,10 @@ struct SupporterRow {
   std::optional<std::int64_t> consent_sms_refused_at;    // (neither this nor *_at: unknown)
   std::optional<std::int64_t> joined_at;  // sign-up date a source system recorded (unix seconds)
   std::optional<Bytes> source_index;      // blind index of "<tool>:<its id>"; unique when present
+  // Where the record was created: "intake", "import:<tool>", "synth"; ""
+  // when unknown (records older than migration 0015). Written by
+  // insert_supporter only: update_supporter keeps it.
+  std::string origin;
 
   bool operator==(const SupporterRow&) const = default;
 };
@@ -742,6 +746,84 @@ class ErasurePort {
   ErasurePort& operator=(const ErasurePort&) = default;
 };
 
+// ---- Segments (docs/console.md, migration 0015) ---------------------------------
+
+// A saved segment. `definition` is a JSON object the service validates when
+// it loads one; the store keeps it as text.
+struct SegmentRow {
+  std::int64_t id = 0;  // assigned by the store on insert
+  std::string name;     // unique
+  std::string definition;
+  std::string created_by;  // audit actor
+  std::int64_t created_at = 0;  // unix seconds
+  std::int64_t updated_at = 0;
+
+  bool operator==(const SegmentRow&) const = default;
+};
+
+// A segment as the store applies it: every part that is set must hold.
+struct SegmentFilter {
+  std::vector<std::string> tags_all{};   // normalised tags: the supporter holds every one
+  std::vector<std::string> tags_any{};   // at least one of them
+  std::vector<std::string> tags_none{};  // none of them
+  std::string email{};  // "" any | "given" | "refused" (refused or withdrawn) | "unknown" (never asked)
+  std::string sms{};    // the same
+  // The sign-up date is the earlier of created_at and joined_at (a source
+  // system's own sign-up date); unix seconds, from inclusive, before exclusive.
+  std::optional<std::int64_t> signed_from{}, signed_before{};
+  std::optional<std::int64_t> updated_from{}, updated_before{};
+  std::string origin{};  // "" any | "unknown" (no origin) | "import" (any tool) | an exact origin
+
+  bool operator==(const SegmentFilter&) const = default;
+};
+
+// Saved segments and what they match, read side.
+class SegmentReads {
+ public:
+  virtual ~SegmentReads();
+
+  // Supporters matching `f`; honeytokens are not counted. Errc::invalid_input
+  // for a tag list of more than 10 (here and in segment_page).
+  virtual Result<std::int64_t> count_segment(const SegmentFilter& f) = 0;
+  // A keyset page of the supporters matching `f`, as supporter_page (`q.tag`
+  // must be empty: Errc::invalid_input otherwise): newest first, with tags,
+  // honeytokens in their place; total = count_segment(f) when `with_total`,
+  // else 0 (a walk through every member need not count them each time).
+  virtual Result<SupporterPage> segment_page(const SegmentFilter& f, const SupporterPageQuery& q,
+                                             bool with_total) = 0;
+  virtual Result<std::optional<SegmentRow>> find_segment(const std::string& name) = 0;
+  // Every saved segment, by name.
+  virtual Result<std::vector<SegmentRow>> segments() = 0;
+
+ protected:
+  SegmentReads() = default;
+  SegmentReads(const SegmentReads&) = default;
+  SegmentReads& operator=(const SegmentReads&) = default;
+};
+
+// Saved segments and tags across records, write side.
+class SegmentWrites {
+ public:
+  virtual ~SegmentWrites();
+
+  // Returns the id assigned (row.id is ignored). Errc::conflict if the name is taken.
+  virtual Result<std::int64_t> insert_segment(const SegmentRow& row) = 0;
+  // Replaces definition and updated_at of the segment named `row.name`.
+  // Errc::not_found if there is none.
+  virtual Result<void> update_segment(const SegmentRow& row) = 0;
+  // False if there was no such segment.
+  virtual Result<bool> delete_segment(const std::string& name) = 0;
+  // Every supporter holding tag `from` holds `to` instead (one row each:
+  // a supporter holding both keeps `to` with its own added_at). Returns how
+  // many supporters held `from`, honeytokens included.
+  virtual Result<std::int64_t> move_tag(const std::string& from, const std::string& to, std::int64_t now) = 0;
+
+ protected:
+  SegmentWrites() = default;
+  SegmentWrites(const SegmentWrites&) = default;
+  SegmentWrites& operator=(const SegmentWrites&) = default;
+};
+
 // Every port inside one open keeper transaction.
 class KeeperTx : public SupporterReads,
                  public SupporterWrites,
@@ -754,7 +836,9 @@ class KeeperTx : public SupporterReads,
                  public ExportReads,
                  public ExportWrites,
                  public NotePort,
-                 public ErasurePort {
+                 public ErasurePort,
+                 public SegmentReads,
+                 public SegmentWrites {
  public:
   ~KeeperTx() override;
 
@@ -772,7 +856,11 @@ class KeeperTx : public SupporterReads,
 
 // The keeper role's store: the read ports outside a transaction, and
 // transactions for everything else.
-class KeeperStore : public SupporterReads, public AuditReads, public GuardReads, public ExportReads {
+class KeeperStore : public SupporterReads,
+                    public AuditReads,
+                    public GuardReads,
+                    public ExportReads,
+                    public SegmentReads {
  public:
   ~KeeperStore() override;
 

@@ -1550,5 +1550,91 @@ TEST_P(StoreContract, ErasureDeletesTheRecordAndEverythingReferringToIt) {
   }));
   EXPECT_FALSE(erased);
 }
+
+// Segments (migration 0015): a filter applied in the store, saved segments
+// by unique name, a tag moved across records, and the origin kept as written.
+TEST_P(StoreContract, SegmentsCountPageAndMoveTags) {
+  auto a = supporter("seg-a", "ea", std::nullopt);
+  a.origin = "import:csv";
+  auto b = supporter("seg-b", "eb", std::nullopt);
+  b.created_at = 200;
+  b.consent_email_at.reset();
+  b.consent_email_refused_at = 150;
+  auto c = supporter("seg-c", "ec", std::nullopt);
+  c.created_at = 300;
+  c.joined_at = 50;
+  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) -> Result<void> {
+    for (const auto* s : {&a, &b, &c}) {
+      if (auto r = tx.insert_supporter(*s); !r) return r;
+    }
+    if (auto r = tx.add_tags(a.id, std::vector<std::string>{"donor", "paris"}, 1); !r) return r;
+    if (auto r = tx.add_tags(b.id, std::vector<std::string>{"donor"}, 1); !r) return r;
+    if (auto r = tx.add_tags(c.id, std::vector<std::string>{"donateur"}, 1); !r) return r;
+    return tx.insert_honeytoken(c.id, 1, "test");
+  }).has_value());
+  auto read = keeper_->find_supporter(a.id);
+  ASSERT_TRUE(read && *read);
+  EXPECT_EQ(**read, a);
+  EXPECT_EQ((*keeper_->find_supporter(b.id))->origin, "");
+
+  const auto count = [&](const SegmentFilter& f) { return keeper_->count_segment(f).value(); };
+  EXPECT_EQ(count({}), 2);  // the honeytoken is never counted
+  EXPECT_EQ(count({.tags_all = {"donor", "paris"}}), 1);
+  EXPECT_EQ(count({.tags_any = {"paris", "donateur"}}), 1);
+  EXPECT_EQ(count({.tags_none = {"paris"}}), 1);
+  EXPECT_EQ(count({.email = "refused"}), 1);
+  EXPECT_EQ(count({.email = "unknown"}), 0);
+  EXPECT_EQ(count({.signed_from = 150}), 1);
+  EXPECT_EQ(count({.signed_before = 150}), 1);
+  EXPECT_EQ(count({.origin = "import"}), 1);
+  EXPECT_EQ(count({.origin = "unknown"}), 1);
+  auto page = keeper_->segment_page({}, SupporterPageQuery{"", std::nullopt, 10}, true);
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->total, 2);
+  ASSERT_EQ(page->items.size(), 3u);  // the honeytoken in its place
+  EXPECT_EQ(page->items[0].row.id, c.id);
+  auto after = keeper_->segment_page({}, SupporterPageQuery{"", SupporterPosition{200, b.id}, 10}, false);
+  ASSERT_TRUE(after);
+  ASSERT_EQ(after->items.size(), 1u);
+  EXPECT_EQ(after->items[0].tags, (std::vector<std::string>{"donor", "paris"}));
+  EXPECT_FALSE(keeper_->segment_page({}, SupporterPageQuery{"donor", std::nullopt, 10}, true));
+
+  const SegmentRow row{0, "donors", R"({"tags_all":["donor"]})", "operator:test", 5, 5};
+  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) -> Result<void> {
+    auto id = tx.insert_segment(row);
+    if (!id) return std::unexpected(id.error());
+    return {};
+  }));
+  auto dup = keeper_->transact([&](KeeperTx& tx) -> Result<void> {
+    auto id = tx.insert_segment(row);
+    if (!id) return std::unexpected(id.error());
+    return {};
+  });
+  ASSERT_FALSE(dup);
+  EXPECT_EQ(dup.error().code, Errc::conflict);
+  auto changed = row;
+  changed.definition = "{}";
+  changed.updated_at = 9;
+  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) { return tx.update_segment(changed); }));
+  auto found = keeper_->find_segment("donors");
+  ASSERT_TRUE(found && *found);
+  EXPECT_EQ((*found)->definition, "{}");
+  EXPECT_EQ((*found)->updated_at, 9);
+  EXPECT_EQ(keeper_->segments().value().size(), 1u);
+
+  std::int64_t moved = 0;
+  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) -> Result<void> {
+    auto n = tx.move_tag("donor", "donateur", 7);
+    if (!n) return std::unexpected(n.error());
+    moved = *n;
+    auto gone = tx.delete_segment("donors");
+    if (!gone) return std::unexpected(gone.error());
+    return *gone ? Result<void>{} : fail(Errc::internal, "not deleted");
+  }));
+  EXPECT_EQ(moved, 2);
+  EXPECT_EQ(keeper_->tags(a.id).value(), (std::vector<std::string>{"donateur", "paris"}));
+  EXPECT_EQ(keeper_->tags(c.id).value(), std::vector<std::string>{"donateur"});
+  EXPECT_FALSE(keeper_->find_segment("donors").value());
+}
 }  // namespace
 }  // namespace rempart::store::test_support

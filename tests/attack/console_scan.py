@@ -245,6 +245,19 @@ def targets(c: Console) -> list[Target]:
                json.dumps({"fields": ["email"], "reason": "checking a bounce"}), json_body=True),
         Target("api-tags", "POST", f"/api/v1/supporters/{rid}/tags", ["add"], "organiser",
                json.dumps({"add": ["volunteer"]}), json_body=True),
+        # Segments: every part of a definition reaches one fixed statement as
+        # a bound value (a tag list as JSON); a count changes nothing.
+        Target("segment-count", "POST", "/segments",
+               ["tags_all", "tags_any", "tags_none", "email", "sms", "signed_up_from", "updated_to", "origin"],
+               "organiser",
+               "op=count&tags_all=alpha&tags_any=alpha&tags_none=beta&email=any&sms=given"
+               f"&signed_up_from=2026-01-01&updated_to=2026-12-31&origin=intake&csrf={csrf.get('organiser', '')}"),
+        Target("segment-members", "GET", "/supporters?segment=alpha-seg&cursor=x", ["segment", "cursor"], "organiser",
+               extra=["--ignore-code", "404"]),
+        Target("tag-rename", "POST", "/tags/rename", ["from", "to", "op"], "organiser",
+               f"from=alpha&to=alpha-two&op=rename&csrf={csrf.get('organiser', '')}"),
+        Target("api-segment-count", "POST", "/api/v1/segments/count", ["definition"], "organiser",
+               json.dumps({"definition": {"tags_any": ["alpha"], "email": "given"}}), json_body=True),
         # The record page's writes. A correction aims at the town of the
         # seeded record (its e-mail stays what the searches look for); notes,
         # consents and erasures aim at a record id nobody holds, so the
@@ -446,20 +459,24 @@ def route_list(c: Console) -> list[tuple[str, str, str]]:
     rid = c.record_id or "00000000000000000000000000000000"
     pages_get = ["/", "/supporters", "/search", f"/supporters/{rid}", "/tags", "/accounts", "/requests", "/tokens",
                  "/sessions", "/account", "/audit", "/exports", "/exports/1/download", "/erase",
-                 f"/supporters/{rid}/erase"]
+                 f"/supporters/{rid}/erase", "/segments", "/segments/new", "/segments/alpha-seg",
+                 "/segments/alpha-seg/edit"]
     pages_post = ["/logout", "/search", f"/supporters/{rid}/reveal", f"/supporters/{rid}/tags", "/accounts",
                   "/accounts/orga/disable", "/accounts/orga/role", "/accounts/orga/unlock", "/accounts/orga/reset-mfa",
                   "/accounts/orga/revoke-sessions", "/accounts/orga/budget", "/requests/1/approve",
                   "/requests/1/refuse", "/tokens", "/tokens/1/revoke", "/sessions/revoke", "/exports",
                   "/exports/1/approve", "/audit/verify", "/accounts/orga/enable", "/account/password",
                   "/account/authenticator", "/account/authenticator/confirm", f"/supporters/{rid}/edit",
-                  f"/supporters/{rid}/consent/withdraw", f"/supporters/{rid}/notes", f"/supporters/{rid}/erase"]
+                  f"/supporters/{rid}/consent/withdraw", f"/supporters/{rid}/notes", f"/supporters/{rid}/erase",
+                  "/segments", "/segments/alpha-seg/tags", "/segments/alpha-seg/delete", "/tags/rename"]
     api_get = ["/api/v1/me", "/api/v1/supporters", f"/api/v1/supporters/{rid}", "/api/v1/tags", "/api/v1/audit",
-               "/api/v1/accounts", f"/api/v1/supporters/{rid}/notes"]
+               "/api/v1/accounts", f"/api/v1/supporters/{rid}/notes", "/api/v1/segments", "/api/v1/segments/alpha-seg"]
     api_post = ["/api/v1/supporters/search", f"/api/v1/supporters/{rid}/reveal", f"/api/v1/supporters/{rid}/tags",
                 "/api/v1/audit/verify", "/api/v1/accounts/orga/enable", "/api/v1/accounts/orga/disable",
                 f"/api/v1/supporters/{rid}/edit", f"/api/v1/supporters/{rid}/consent/withdraw",
-                f"/api/v1/supporters/{rid}/notes", f"/api/v1/supporters/{rid}/erase"]
+                f"/api/v1/supporters/{rid}/notes", f"/api/v1/supporters/{rid}/erase", "/api/v1/segments",
+                "/api/v1/segments/count", "/api/v1/segments/alpha-seg/tags", "/api/v1/segments/alpha-seg/delete",
+                "/api/v1/tags/rename"]
     return ([("GET", p, "page") for p in pages_get] + [("POST", p, "page") for p in pages_post] +
             [("GET", p, "api") for p in api_get] + [("POST", p, "api") for p in api_post])
 
@@ -687,6 +704,12 @@ def check_corpus(c: Console) -> None:
     account_base = baseline("POST", "/account/password",
                             al.form_body({"current": b"x", "password": b"a", "password2": b"b", "csrf": csrf}),
                             al.FORM_TYPE, org)
+    segment_base = baseline("POST", "/segments", al.form_body({"op": b"count", "tags_all": b"alpha", "csrf": csrf}),
+                            al.FORM_TYPE, org)
+    members_base = baseline("GET", "/supporters?segment=absent", b"", None, org)
+    rename_base = baseline("POST", "/tags/rename",
+                           al.form_body({"from": b"absent", "to": b"other", "op": b"rename", "csrf": csrf}),
+                           al.FORM_TYPE, org)
     confirm_base = baseline("POST", "/account/authenticator/confirm",
                             al.form_body({"pending": b"AAAA", "issued": b"1", "code": b"123456", "csrf": csrf}),
                             al.FORM_TYPE, org)
@@ -744,6 +767,19 @@ def check_corpus(c: Console) -> None:
             ("authenticator.code", "POST", "/account/authenticator/confirm",
              al.form_body({"pending": b"AAAA", "issued": payload, "code": payload, "csrf": csrf}), al.FORM_TYPE, org,
              confirm_base, False),
+            ("segment.tags_all", "POST", "/segments",
+             al.form_body({"op": b"count", "tags_all": payload, "csrf": csrf}), al.FORM_TYPE, org, segment_base, True),
+            ("segment.signed_up_from", "POST", "/segments",
+             al.form_body({"op": b"count", "signed_up_from": payload, "csrf": csrf}), al.FORM_TYPE, org, segment_base,
+             False),
+            ("segment.name", "POST", "/segments",
+             al.form_body({"op": b"count", "name": payload, "origin": payload, "csrf": csrf}), al.FORM_TYPE, org,
+             segment_base, True),
+            ("segment-members.segment", "GET", "/supporters?segment=" + quote(payload, safe=""), b"", None, org,
+             members_base, False),
+            ("tag-rename.from", "POST", "/tags/rename",
+             al.form_body({"from": payload, "to": b"other", "op": b"rename", "csrf": csrf}), al.FORM_TYPE, org,
+             rename_base, True),
             ("login.name", "POST", "/login", al.form_body({"name": payload, "password": b"some-password-1"}),
              al.FORM_TYPE, None, login_base, False),
             ("login.password", "POST", "/login", al.form_body({"name": b"someone", "password": payload}),

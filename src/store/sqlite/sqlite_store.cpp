@@ -270,6 +270,7 @@ Result<SupporterRow> read_supporter(const Query& q) {
   row.consent_sms_refused_at = q.optional_int(11);
   row.joined_at = q.optional_int(12);
   row.source_index = q.optional_blob(13);
+  row.origin = q.text(14);  // NULL (a record older than the column) reads as ""
   return row;
 }
 
@@ -374,7 +375,7 @@ Result<std::optional<SupporterListing>> select_listing(Connection& conn, const s
   if (!*more) return std::optional<SupporterListing>{};
   auto row = read_supporter(*q);
   if (!row) return propagate(row);
-  auto tags = decode_hex_tags(q->text_view(14), stmt.name);
+  auto tags = decode_hex_tags(q->text_view(15), stmt.name);
   if (!tags) return propagate(tags);
   return std::optional<SupporterListing>{SupporterListing{std::move(*row), std::move(*tags)}};
 }
@@ -398,7 +399,7 @@ Result<bool> select_is_honeytoken(Connection& conn, const Bytes& id) {
   return q->int64(0) != 0;
 }
 
-// Binds ?1..?14 of kInsertSupporter, or ?1..?13 of kUpdateSupporter.
+// Binds ?1..?15 of kInsertSupporter, or ?1..?13 of kUpdateSupporter.
 void bind_supporter(Query& q, const SupporterRow& row, bool for_insert) {
   q.bind_blob(1, row.id)
       .bind_int(2, row.key_version)
@@ -415,6 +416,11 @@ void bind_supporter(Query& q, const SupporterRow& row, bool for_insert) {
         .bind_optional_int(12, row.consent_sms_refused_at)
         .bind_optional_int(13, row.joined_at)
         .bind_optional_blob(14, row.source_index);
+    if (row.origin.empty()) {
+      q.bind_null(15);
+    } else {
+      q.bind_text(15, row.origin);
+    }
   } else {
     q.bind_int(9, row.updated_at)
         .bind_optional_int(10, row.consent_email_refused_at)
@@ -620,6 +626,44 @@ ExportRow read_export(const Query& q) {
   e.approved_at = q.optional_int(9);
   e.rows = q.int64(10);
   return e;
+}
+
+// ---- Segments ----------------------------------------------------------------------
+
+// The most tags of each list a segment statement takes (REMPART_SEGMENT_ALL…).
+constexpr std::size_t kSegmentTagSlots = 10;
+
+// Binds ?1..?10 and ?20..?49 of the segment statements (statements.hpp,
+// REMPART_SEGMENT_WHERE); Errc::invalid_input for a list of more than 10.
+Result<void> bind_segment(Query& q, const SegmentFilter& f) {
+  int slot = 20;
+  for (const auto* tags : {&f.tags_all, &f.tags_any, &f.tags_none}) {
+    if (tags->size() > kSegmentTagSlots) return fail(Errc::invalid_input, "segment: more than 10 tags in a list");
+    for (std::size_t i = 0; i < kSegmentTagSlots; ++i) {
+      if (i < tags->size()) {
+        q.bind_text(slot + static_cast<int>(i), (*tags)[i]);
+      } else {
+        q.bind_null(slot + static_cast<int>(i));
+      }
+    }
+    slot += static_cast<int>(kSegmentTagSlots);
+  }
+  q.bind_int(1, static_cast<std::int64_t>(f.tags_all.size()))
+      .bind_int(2, static_cast<std::int64_t>(f.tags_any.size()))
+      .bind_int(3, static_cast<std::int64_t>(f.tags_none.size()))
+      .bind_text(4, f.email)
+      .bind_text(5, f.sms)
+      .bind_optional_int(6, f.signed_from)
+      .bind_optional_int(7, f.signed_before)
+      .bind_optional_int(8, f.updated_from)
+      .bind_optional_int(9, f.updated_before)
+      .bind_text(10, f.origin);
+  return {};
+}
+
+// Column order of REMPART_SEGMENT_COLUMNS.
+SegmentRow read_segment(const Query& q) {
+  return SegmentRow{q.int64(0), q.text(1), q.text(2), q.text(3), q.int64(4), q.int64(5)};
 }
 
 // ---- Intake ------------------------------------------------------------------
@@ -875,7 +919,7 @@ class SqliteReads : public Base {
         if (!*more) break;
         auto row = read_supporter(*q);
         if (!row) return propagate(row);
-        auto tags = decode_hex_tags(q->text_view(14), stmt.name);
+        auto tags = decode_hex_tags(q->text_view(15), stmt.name);
         if (!tags) return propagate(tags);
         page.items.push_back(SupporterListing{std::move(*row), std::move(*tags)});
       }
@@ -904,6 +948,65 @@ class SqliteReads : public Base {
       auto row = read_supporter(*q);
       if (!row) return propagate(row);
       if (!visit(*row)) return {};
+    }
+  }
+  Result<std::int64_t> count_segment(const SegmentFilter& f) override {
+    const sqlite::Sql& stmt = f.tags_all.empty() ? sql::kCountSegment : sql::kCountSegmentTagged;
+    auto q = conn().query(stmt);
+    if (!q) return propagate(q);
+    if (auto b = bind_segment(*q, f); !b) return std::unexpected(std::move(b.error()));
+    auto row = q->step();
+    if (!row) return propagate(row);
+    if (!*row) return fail(Errc::storage, "sqlite " + std::string(stmt.name) + " returned no row");
+    return q->int64(0);
+  }
+  Result<SupporterPage> segment_page(const SegmentFilter& f, const SupporterPageQuery& pq, bool with_total) override {
+    if (!pq.tag.empty()) return fail(Errc::invalid_input, "segment_page: a tag is not part of a page query here");
+    return in_read_snapshot(conn(), [&]() -> Result<SupporterPage> {
+      SupporterPage page;
+      if (with_total) {
+        auto total = count_segment(f);
+        if (!total) return propagate(total);
+        page.total = *total;
+      }
+      if (pq.limit == 0) return page;
+      const sqlite::Sql& stmt = pq.after ? sql::kSelectSegmentPageAfter : sql::kSelectSegmentPage;
+      auto q = conn().query(stmt);
+      if (!q) return propagate(q);
+      if (auto b = bind_segment(*q, f); !b) return std::unexpected(std::move(b.error()));
+      if (pq.after) q->bind_int(11, pq.after->created_at).bind_blob(12, pq.after->id);
+      q->bind_int(13, sql_limit(pq.limit));
+      for (;;) {
+        auto more = q->step();
+        if (!more) return propagate(more);
+        if (!*more) break;
+        auto row = read_supporter(*q);
+        if (!row) return propagate(row);
+        auto tags = decode_hex_tags(q->text_view(15), stmt.name);
+        if (!tags) return propagate(tags);
+        page.items.push_back(SupporterListing{std::move(*row), std::move(*tags)});
+      }
+      return page;
+    });
+  }
+  Result<std::optional<SegmentRow>> find_segment(const std::string& name) override {
+    auto q = conn().query(sql::kSelectSegmentByName);
+    if (!q) return propagate(q);
+    q->bind_text(1, name);
+    auto row = q->step();
+    if (!row) return propagate(row);
+    if (!*row) return std::optional<SegmentRow>{};
+    return std::optional<SegmentRow>{read_segment(*q)};
+  }
+  Result<std::vector<SegmentRow>> segments() override {
+    auto q = conn().query(sql::kSelectSegments);
+    if (!q) return propagate(q);
+    std::vector<SegmentRow> out;
+    for (;;) {
+      auto row = q->step();
+      if (!row) return propagate(row);
+      if (!*row) return out;
+      out.push_back(read_segment(*q));
     }
   }
   Result<std::int64_t> count_supporters() override { return count(conn(), sql::kCountSupporters); }
@@ -1485,6 +1588,34 @@ class SqliteKeeperTx final : public SqliteReads<KeeperTx> {
     auto n = run_counting(conn_, sql::kDeleteLoginThrottle, [&](Query& q) { q.bind_text(1, client); });
     if (!n) return propagate(n);
     return {};
+  }
+
+  // ---- Saved segments, tags across records.
+
+  Result<std::int64_t> insert_segment(const SegmentRow& row) override {
+    return insert_returning_id(conn_, sql::kInsertSegment, [&](Query& q) {
+      q.bind_text(1, row.name).bind_text(2, row.definition).bind_text(3, row.created_by).bind_int(4, row.created_at)
+          .bind_int(5, row.updated_at);
+    });
+  }
+  Result<void> update_segment(const SegmentRow& row) override {
+    auto n = run_counting(conn_, sql::kUpdateSegment,
+                          [&](Query& q) { q.bind_text(1, row.name).bind_text(2, row.definition).bind_int(3, row.updated_at); });
+    if (!n) return propagate(n);
+    if (*n == 0) return fail(Errc::not_found, "update_segment: no such segment");
+    return {};
+  }
+  Result<bool> delete_segment(const std::string& name) override {
+    auto n = run_counting(conn_, sql::kDeleteSegment, [&](Query& q) { q.bind_text(1, name); });
+    if (!n) return propagate(n);
+    return *n > 0;
+  }
+  Result<std::int64_t> move_tag(const std::string& from, const std::string& to, std::int64_t now) override {
+    if (from == to) return fail(Errc::invalid_input, "move_tag: the same tag");
+    auto copied = run_counting(conn_, sql::kCopyTag,
+                               [&](Query& q) { q.bind_text(1, from).bind_text(2, to).bind_int(3, now); });
+    if (!copied) return propagate(copied);
+    return run_counting(conn_, sql::kDeleteTagEverywhere, [&](Query& q) { q.bind_text(1, from); });
   }
 
   // ---- Exfiltration guard.

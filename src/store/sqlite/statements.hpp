@@ -126,26 +126,26 @@ inline constexpr Sql kSelectSupporterById{
     "kSelectSupporterById",
     "SELECT id, key_version, wrapped_key, fields, email_index, phone_index,"
     " consent_email_at, consent_sms_at, created_at, updated_at,"
-    " consent_email_refused_at, consent_sms_refused_at, joined_at, source_index"
+    " consent_email_refused_at, consent_sms_refused_at, joined_at, source_index, origin"
     " FROM supporters WHERE id = ?1"};
 inline constexpr Sql kSelectSupporterByEmailIndex{
     "kSelectSupporterByEmailIndex",
     "SELECT id, key_version, wrapped_key, fields, email_index, phone_index,"
     " consent_email_at, consent_sms_at, created_at, updated_at,"
-    " consent_email_refused_at, consent_sms_refused_at, joined_at, source_index"
+    " consent_email_refused_at, consent_sms_refused_at, joined_at, source_index, origin"
     " FROM supporters WHERE email_index = ?1"};
 inline constexpr Sql kSelectSupporterByPhoneIndex{
     "kSelectSupporterByPhoneIndex",
     "SELECT id, key_version, wrapped_key, fields, email_index, phone_index,"
     " consent_email_at, consent_sms_at, created_at, updated_at,"
-    " consent_email_refused_at, consent_sms_refused_at, joined_at, source_index"
+    " consent_email_refused_at, consent_sms_refused_at, joined_at, source_index, origin"
     " FROM supporters WHERE phone_index = ?1"};
 inline constexpr Sql kInsertSupporter{
     "kInsertSupporter",
     "INSERT INTO supporters (id, key_version, wrapped_key, fields, email_index, phone_index,"
     " consent_email_at, consent_sms_at, created_at, updated_at,"
-    " consent_email_refused_at, consent_sms_refused_at, joined_at, source_index)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"};
+    " consent_email_refused_at, consent_sms_refused_at, joined_at, source_index, origin)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"};
 inline constexpr Sql kUpdateSupporter{
     "kUpdateSupporter",
     "UPDATE supporters SET key_version = ?2, wrapped_key = ?3, fields = ?4,"
@@ -157,7 +157,7 @@ inline constexpr Sql kSelectSupporterBySourceIndex{
     "kSelectSupporterBySourceIndex",
     "SELECT id, key_version, wrapped_key, fields, email_index, phone_index,"
     " consent_email_at, consent_sms_at, created_at, updated_at,"
-    " consent_email_refused_at, consent_sms_refused_at, joined_at, source_index"
+    " consent_email_refused_at, consent_sms_refused_at, joined_at, source_index, origin"
     " FROM supporters WHERE source_index = ?1"};
 inline constexpr Sql kInsertConsentEvent{
     "kInsertConsentEvent",
@@ -207,7 +207,7 @@ inline constexpr Sql kInsertIntoSearchBacklog{
 // Keyset pages of the directory, newest first by (created_at, id). Columns:
 // those of kSelectSupporterById, then the supporter's tags as comma-joined
 // hex (hex() output never holds a comma, so any tag text splits back
-// exactly; NULL when none), read through the supporter_tags primary key.
+// exactly; NULL when none; column 15), read through the supporter_tags primary key.
 // The (created_at, id) order is served by supporters_created_id (migration
 // 0004), scanned backwards: a page costs its own rows, however deep it is.
 // ?1 limit; the *After forms take the position ?2 created_at, ?3 id (rows
@@ -215,7 +215,7 @@ inline constexpr Sql kInsertIntoSearchBacklog{
 #define REMPART_PAGE_COLUMNS                                                  \
   "SELECT s.id, s.key_version, s.wrapped_key, s.fields, s.email_index, s.phone_index," \
   " s.consent_email_at, s.consent_sms_at, s.created_at, s.updated_at,"      \
-  " s.consent_email_refused_at, s.consent_sms_refused_at, s.joined_at, s.source_index," \
+  " s.consent_email_refused_at, s.consent_sms_refused_at, s.joined_at, s.source_index, s.origin," \
   " (SELECT group_concat(hex(t.tag), ',') FROM supporter_tags t WHERE t.supporter_id = s.id)" \
   " FROM supporters s"
 inline constexpr Sql kSelectSupporterPage{
@@ -245,6 +245,66 @@ inline constexpr Sql kSelectListingByEmailIndex{"kSelectListingByEmailIndex",
 inline constexpr Sql kSelectListingByPhoneIndex{"kSelectListingByPhoneIndex",
                                                 REMPART_PAGE_COLUMNS " WHERE s.phone_index = ?1"};
 inline constexpr Sql kSelectListingById{"kSelectListingById", REMPART_PAGE_COLUMNS " WHERE s.id = ?1"};
+// Segments (migration 0015). One WHERE for every segment, each part
+// switched off by its own parameters, so no statement is ever assembled:
+//   ?1, ?2, ?3 how many all-of, any-of, none-of tags (0: that part is off);
+//   ?4 e-mail consent, ?5 SMS consent: '' any, 'given', 'refused', 'unknown';
+//   ?6, ?7 sign-up date from (inclusive), before (exclusive), NULL: open;
+//   ?8, ?9 the same for updated_at;
+//   ?10 origin: '' any, 'unknown', 'import' (any tool), or one exactly;
+//   ?20..?29 the all-of tags, ?30..?39 the any-of, ?40..?49 the none-of
+//   (NULL where unused: at most 10 each).
+// Each IN list of bound values is built once per run. (Not json_each: its
+// first use on a connection asks to update sqlite_master, which the keeper's
+// authorizer refuses.)
+#define REMPART_SEGMENT_ALL "(?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29)"
+#define REMPART_SEGMENT_ANY "(?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39)"
+#define REMPART_SEGMENT_NONE "(?40, ?41, ?42, ?43, ?44, ?45, ?46, ?47, ?48, ?49)"
+#define REMPART_SEGMENT_WHERE                                                                          \
+  " (?1 = 0 OR (SELECT count(*) FROM supporter_tags t WHERE t.supporter_id = s.id"                    \
+  " AND t.tag IN " REMPART_SEGMENT_ALL ") = ?1)"                                                       \
+  " AND (?2 = 0 OR EXISTS (SELECT 1 FROM supporter_tags t WHERE t.supporter_id = s.id"                \
+  " AND t.tag IN " REMPART_SEGMENT_ANY "))"                                                            \
+  " AND (?3 = 0 OR NOT EXISTS (SELECT 1 FROM supporter_tags t WHERE t.supporter_id = s.id"            \
+  " AND t.tag IN " REMPART_SEGMENT_NONE "))"                                                           \
+  " AND (?4 = '' OR (?4 = 'given' AND s.consent_email_at IS NOT NULL)"                                \
+  " OR (?4 = 'refused' AND s.consent_email_at IS NULL AND s.consent_email_refused_at IS NOT NULL)"    \
+  " OR (?4 = 'unknown' AND s.consent_email_at IS NULL AND s.consent_email_refused_at IS NULL))"       \
+  " AND (?5 = '' OR (?5 = 'given' AND s.consent_sms_at IS NOT NULL)"                                  \
+  " OR (?5 = 'refused' AND s.consent_sms_at IS NULL AND s.consent_sms_refused_at IS NOT NULL)"        \
+  " OR (?5 = 'unknown' AND s.consent_sms_at IS NULL AND s.consent_sms_refused_at IS NULL))"           \
+  " AND (?6 IS NULL OR min(coalesce(s.joined_at, s.created_at), s.created_at) >= ?6)"                 \
+  " AND (?7 IS NULL OR min(coalesce(s.joined_at, s.created_at), s.created_at) < ?7)"                  \
+  " AND (?8 IS NULL OR s.updated_at >= ?8) AND (?9 IS NULL OR s.updated_at < ?9)"                     \
+  " AND (?10 = '' OR coalesce(s.origin, 'unknown') = ?10"                                              \
+  " OR (?10 = 'import' AND s.origin >= 'import:' AND s.origin < 'import;'))"
+// Counts leave honeytokens out. Both read supporters_segment_facts only
+// (it holds every column the WHERE reads; INDEXED BY, so no plan reads the
+// table): the plain count walks all of it; the *Tagged form, for a segment
+// with all-of tags, seeks it by id for the holders of the first all-of tag
+// (?20), read through supporter_tags_tag.
+inline constexpr Sql kCountSegment{
+    "kCountSegment",
+    "SELECT count(*) FROM supporters s INDEXED BY supporters_segment_facts"
+    " WHERE s.id NOT IN (SELECT supporter_id FROM honeytokens) AND" REMPART_SEGMENT_WHERE};
+inline constexpr Sql kCountSegmentTagged{
+    "kCountSegmentTagged",
+    "SELECT count(*) FROM supporters s INDEXED BY supporters_segment_facts"
+    " WHERE s.id IN (SELECT w.supporter_id FROM supporter_tags w WHERE w.tag = ?20)"
+    " AND s.id NOT IN (SELECT supporter_id FROM honeytokens) AND" REMPART_SEGMENT_WHERE};
+// Pages as kSelectSupporterPage*: ?13 limit; the *After form takes the
+// position ?11 created_at, ?12 id.
+inline constexpr Sql kSelectSegmentPage{
+    "kSelectSegmentPage",
+    REMPART_PAGE_COLUMNS " WHERE" REMPART_SEGMENT_WHERE " ORDER BY s.created_at DESC, s.id DESC LIMIT ?13"};
+inline constexpr Sql kSelectSegmentPageAfter{
+    "kSelectSegmentPageAfter",
+    REMPART_PAGE_COLUMNS " WHERE (s.created_at, s.id) < (?11, ?12) AND" REMPART_SEGMENT_WHERE
+    " ORDER BY s.created_at DESC, s.id DESC LIMIT ?13"};
+#undef REMPART_SEGMENT_WHERE
+#undef REMPART_SEGMENT_ALL
+#undef REMPART_SEGMENT_ANY
+#undef REMPART_SEGMENT_NONE
 #undef REMPART_PAGE_COLUMNS
 // Every tag row references a supporter (foreign key, ON DELETE CASCADE), so
 // counting tag rows counts supporters; served by supporter_tags_tag.
@@ -512,7 +572,8 @@ inline constexpr Sql kScanRealSupporters{
     "kScanRealSupporters",
     "SELECT s.id, s.key_version, s.wrapped_key, s.fields, s.email_index, s.phone_index,"
     " s.consent_email_at, s.consent_sms_at, s.created_at, s.updated_at,"
-    " s.consent_email_refused_at, s.consent_sms_refused_at, s.joined_at, s.source_index FROM supporters s"
+    " s.consent_email_refused_at, s.consent_sms_refused_at, s.joined_at, s.source_index, s.origin"
+    " FROM supporters s"
     " WHERE NOT EXISTS (SELECT 1 FROM honeytokens h WHERE h.supporter_id = s.id)"
     " AND (?1 = '' OR EXISTS (SELECT 1 FROM supporter_tags w WHERE w.supporter_id = s.id AND w.tag = ?1))"
     " ORDER BY s.created_at, s.id"};
@@ -543,6 +604,30 @@ inline constexpr Sql kDeleteConsentEventsOf{"kDeleteConsentEventsOf",
 inline constexpr Sql kDeleteTagsOf{"kDeleteTagsOf", "DELETE FROM supporter_tags WHERE supporter_id = ?1"};
 inline constexpr Sql kDeleteHoneytokenOf{"kDeleteHoneytokenOf", "DELETE FROM honeytokens WHERE supporter_id = ?1"};
 inline constexpr Sql kDeleteSupporter{"kDeleteSupporter", "DELETE FROM supporters WHERE id = ?1"};
+
+// ---- Keeper: saved segments, tags across records (migration 0015) ---------------
+
+#define REMPART_SEGMENT_COLUMNS "id, name, definition, created_by, created_at, updated_at"
+inline constexpr Sql kInsertSegment{
+    "kInsertSegment",
+    "INSERT INTO segments (name, definition, created_by, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)"
+    " RETURNING id"};
+inline constexpr Sql kSelectSegmentByName{
+    "kSelectSegmentByName", "SELECT " REMPART_SEGMENT_COLUMNS " FROM segments WHERE name = ?1"};
+inline constexpr Sql kSelectSegments{"kSelectSegments", "SELECT " REMPART_SEGMENT_COLUMNS " FROM segments ORDER BY name"};
+#undef REMPART_SEGMENT_COLUMNS
+inline constexpr Sql kUpdateSegment{
+    "kUpdateSegment", "UPDATE segments SET definition = ?2, updated_at = ?3 WHERE name = ?1"};
+inline constexpr Sql kDeleteSegment{"kDeleteSegment", "DELETE FROM segments WHERE name = ?1"};
+// A tag moved across records: `to` added where `from` is (kept where it
+// already is), then `from` deleted; the delete's count is the supporters
+// that held it. Both served by supporter_tags_tag.
+inline constexpr Sql kCopyTag{
+    "kCopyTag",
+    "INSERT INTO supporter_tags (supporter_id, tag, added_at)"
+    " SELECT supporter_id, ?2, ?3 FROM supporter_tags WHERE tag = ?1"
+    " ON CONFLICT (supporter_id, tag) DO NOTHING"};
+inline constexpr Sql kDeleteTagEverywhere{"kDeleteTagEverywhere", "DELETE FROM supporter_tags WHERE tag = ?1"};
 
 }  // namespace sql
 }  // namespace rempart::store::sqlite
