@@ -43,6 +43,11 @@ after(async () => {
 
 const fitsAPhoneWithoutScript = (page, problems) => fitsAPhone(page, PHONE.width, problems);
 
+// Presses Enter in the focused field and waits for the page that answers.
+async function submit(page) {
+  await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
+}
+
 // Tabs from the page's start until `selector` has the focus.
 async function tabTo(page, selector) {
   await page.evaluate(() => document.activeElement?.blur());
@@ -68,8 +73,7 @@ test('an organiser finds people by name and place, then reads the dashboard, on 
   // A family name typed without its accents finds both Quéméners.
   await tabTo(page, '#name');
   await page.keyboard.type('quemener');
-  await page.keyboard.press('Enter');
-  await page.waitForLoadState();
+  await submit(page);
   assert.match(await page.textContent('main'), /2 supporters match\./);
   await fitsAPhoneWithoutScript(page, problems);
   writeFileSync(join(screenshots, 'search-name-phone.png'), await page.screenshot({ fullPage: true }));
@@ -79,20 +83,19 @@ test('an organiser finds people by name and place, then reads the dashboard, on 
   // The same name in the Rhône only: one.
   await tabTo(page, '#place');
   await page.keyboard.type('69');
-  await page.keyboard.press('Enter');
-  await page.waitForLoadState();
+  await submit(page);
   assert.match(await page.textContent('main'), /1 supporter match\./);
   assert.equal(await page.locator('#name').inputValue(), 'quemener', 'the form keeps what was typed');
 
   // A region by its name, nobody by a prefix.
   await page.locator('#name').fill('');
   await page.locator('#place').fill('Bretagne');
-  await page.locator('#place').press('Enter');
-  await page.waitForLoadState();
+  await page.locator('#place').focus();
+  await submit(page);
   assert.match(await page.textContent('main'), /1 supporter match\./);
   await page.locator('#place').fill('Bret');
-  await page.locator('#place').press('Enter');
-  await page.waitForLoadState();
+  await page.locator('#place').focus();
+  await submit(page);
   assert.match(await page.textContent('main'), /Nobody matches/);
   writeFileSync(join(screenshots, 'search-nobody-phone.png'), await page.screenshot({ fullPage: true }));
 
