@@ -120,32 +120,6 @@ Result<void> record(store::KeeperTx& tx, const crypto::KeeperKeyring& keys, cons
   return {};
 }
 
-// Charges `n` of `what` to the asker's budget actor; a crossing locks it
-// and the token acting for it (as Directory does).
-Result<guard::Verdict> charge_asker(store::KeeperTx& tx, const crypto::KeeperKeyring& keys,
-                                    const guard::Budgets& budgets, const Asker& who, guard::Counted what,
-                                    std::int64_t n) {
-  auto v = guard::charge(tx, keys, budgets, who.budget_actor(), what, n, unix_now(), who.client, who.role);
-  if (!v) return v;
-  if (v->locked && who.budget_actor() != who.actor) {
-    if (auto r = guard::lock_actor(tx, keys, who.actor, v->reason, who.client, {{"for", who.budget_actor()}}); !r) {
-      return std::unexpected(r.error());
-    }
-  }
-  return v;
-}
-
-Result<void> lock_asker(store::KeeperTx& tx, const crypto::KeeperKeyring& keys, const Asker& who,
-                        std::string_view reason, const nlohmann::json& extra) {
-  if (auto r = guard::lock_actor(tx, keys, who.budget_actor(), reason, who.client, extra); !r) return r;
-  if (who.budget_actor() != who.actor) return guard::lock_actor(tx, keys, who.actor, reason, who.client, extra);
-  return {};
-}
-
-Result<void> locked_error(const guard::Verdict& v, const std::string& record = {}) {
-  return fail(Errc::locked, record.empty() ? v.reason : v.reason + ":" + record);
-}
-
 }  // namespace
 
 bool editable_field(std::string_view name) noexcept { return one_of(kEditableFields, name); }

@@ -180,8 +180,6 @@ guard::Counted counted(FieldKind k) {
 
 }  // namespace
 
-namespace {
-
 // Locks the asker's budget actor for `reason` and, when a token acted for
 // it, revokes that token too.
 Result<void> lock_asker(store::KeeperTx& tx, const crypto::KeeperKeyring& keys, const Asker& who,
@@ -206,9 +204,11 @@ Result<guard::Verdict> charge_asker(store::KeeperTx& tx, const crypto::KeeperKey
   return v;
 }
 
-Result<void> locked_error(const guard::Verdict& v, const std::string& record = {}) {
+Result<void> locked_error(const guard::Verdict& v, const std::string& record) {
   return fail(Errc::locked, record.empty() ? v.reason : v.reason + ":" + record);
 }
+
+namespace {
 
 // The audit entry of a read (`act`: supporter.list or supporter.lookup_miss).
 audit::Event read_entry(const Asker& who, std::string_view act, std::string_view subject, nlohmann::json details) {

@@ -29,6 +29,8 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "core/error.hpp"
 #include "guard/budget.hpp"
 #include "services/vault.hpp"
@@ -49,6 +51,21 @@ struct Asker {
   std::string role{};
   const std::string& budget_actor() const { return charged.empty() ? actor : charged; }
 };
+
+// What the services that answer people share about their budgets, inside
+// the transaction that serves them:
+// - lock_asker locks the asker's budget actor for `reason` and, when a token
+//   acted for it, that token too (guard::lock_actor; `extra` in the entry);
+// - charge_asker charges `n` of `what` to the budget actor; a crossing locks
+//   it and the token acting for it; returns the verdict;
+// - locked_error is the Errc::locked answer of a verdict: its reason, then
+//   ":<record id>" when a honeytoken was touched.
+Result<void> lock_asker(store::KeeperTx& tx, const crypto::KeeperKeyring& keys, const Asker& who,
+                        std::string_view reason, const nlohmann::json& extra);
+Result<guard::Verdict> charge_asker(store::KeeperTx& tx, const crypto::KeeperKeyring& keys,
+                                    const guard::Budgets& budgets, const Asker& who, guard::Counted what,
+                                    std::int64_t n);
+Result<void> locked_error(const guard::Verdict& v, const std::string& record = {});
 
 // A record as lists and search results show it. No field holds a full value.
 struct MaskedSupporter {

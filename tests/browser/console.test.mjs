@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { addAccount, launchBrowser, rempart, startInstance, totp } from './rempart.mjs';
+import { addAccount, importPeople, launchBrowser, rempart, startInstance, stopWithoutPersonalData, totp } from './rempart.mjs';
 
 const PASSWORD = 'Ardoise-Mistral-Quarante-7';
 const PEOPLE = [
@@ -22,22 +22,14 @@ let secret;
 
 before(async () => {
   instance = await startInstance();
-  const csv = join(instance.dir, 'people.csv');
-  writeFileSync(csv, 'given_name,family_name,email,phone,postal_code,tags\n' +
-    PEOPLE.map((p) => p.join(',') + ',volunteer').join('\n') + '\n');
-  const imp = rempart(['supporters', 'import', csv, '--config', instance.config, '--no-progress']);
-  assert.equal(imp.code, 0, imp.err);
+  importPeople(instance, 'given_name,family_name,email,phone,postal_code,tags', PEOPLE.map((p) => [...p, 'volunteer']));
   secret = addAccount(instance.config, 'camille', 'organiser', PASSWORD);
   browser = await launchBrowser();
 });
 
 after(async () => {
   await browser?.close();
-  if (instance) {
-    const log = instance.log();
-    for (const p of PEOPLE) for (const v of p) assert.ok(!log.includes(v), 'no personal data in the log');
-    assert.equal(await instance.stop(), 0, 'serve exits 0 on SIGTERM');
-  }
+  if (instance) assert.equal(await stopWithoutPersonalData(instance, PEOPLE.flat()), 0, 'serve exits 0 on SIGTERM');
 });
 
 async function openPage() {

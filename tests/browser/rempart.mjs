@@ -116,3 +116,20 @@ export async function fitsAPhone(page, width, problems = []) {
   if (unlabeled.length !== 0) throw new Error(`fields without a label: ${unlabeled.join(', ')}`);
   if (problems.length !== 0) throw new Error(`browser errors: ${problems.join('; ')}`);
 }
+
+// Imports `rows` (arrays of cells, in the order of `header`) into the
+// instance through `rempart supporters import`.
+export function importPeople(instance, header, rows) {
+  const csv = join(instance.dir, 'people.csv');
+  writeFileSync(csv, header + '\n' + rows.map((r) => r.join(',')).join('\n') + '\n');
+  const imp = rempart(['supporters', 'import', csv, '--config', instance.config, '--no-progress']);
+  if (imp.code !== 0) throw new Error(`import failed: ${imp.err}`);
+}
+
+// Stops the instance after checking that its log holds none of `values`
+// (the people's data); returns serve's exit code.
+export async function stopWithoutPersonalData(instance, values) {
+  const log = instance.log();
+  for (const v of values) if (v && log.includes(v)) throw new Error('personal data in the log');
+  return instance.stop();
+}

@@ -365,6 +365,22 @@ Result<std::vector<std::string>> decode_hex_tags(std::string_view joined, std::s
   return tags;
 }
 
+// Every row of a page statement (REMPART_PAGE_COLUMNS: a supporter, then
+// its tags), appended to `out`.
+Result<void> read_listings(Query& q, std::string_view stmt_name, std::vector<SupporterListing>& out) {
+  for (;;) {
+    auto more = q.step();
+    if (!more) return propagate(more);
+    if (!*more) return {};
+    auto row = read_supporter(q);
+    if (!row) return propagate(row);
+    auto tags = decode_hex_tags(q.text_view(15), stmt_name);
+    if (!tags) return propagate(tags);
+    out.push_back(SupporterListing{std::move(*row), std::move(*tags)});
+  }
+}
+
+
 // A supporter and its tags from one of the kSelectListing* statements.
 Result<std::optional<SupporterListing>> select_listing(Connection& conn, const sqlite::Sql& stmt, const Bytes& key) {
   auto q = conn.query(stmt);
@@ -913,16 +929,7 @@ class SqliteReads : public Base {
       q->bind_int(1, static_cast<std::int64_t>(pq.limit < max ? pq.limit : max));
       if (pq.after) q->bind_int(2, pq.after->created_at).bind_blob(3, pq.after->id);
       if (tagged) q->bind_text(4, pq.tag);
-      for (;;) {
-        auto more = q->step();
-        if (!more) return propagate(more);
-        if (!*more) break;
-        auto row = read_supporter(*q);
-        if (!row) return propagate(row);
-        auto tags = decode_hex_tags(q->text_view(15), stmt.name);
-        if (!tags) return propagate(tags);
-        page.items.push_back(SupporterListing{std::move(*row), std::move(*tags)});
-      }
+      if (auto r = read_listings(*q, stmt.name, page.items); !r) return propagate(r);
       return page;
     });
   }
@@ -976,16 +983,7 @@ class SqliteReads : public Base {
       if (auto b = bind_segment(*q, f); !b) return std::unexpected(std::move(b.error()));
       if (pq.after) q->bind_int(11, pq.after->created_at).bind_blob(12, pq.after->id);
       q->bind_int(13, sql_limit(pq.limit));
-      for (;;) {
-        auto more = q->step();
-        if (!more) return propagate(more);
-        if (!*more) break;
-        auto row = read_supporter(*q);
-        if (!row) return propagate(row);
-        auto tags = decode_hex_tags(q->text_view(15), stmt.name);
-        if (!tags) return propagate(tags);
-        page.items.push_back(SupporterListing{std::move(*row), std::move(*tags)});
-      }
+      if (auto r = read_listings(*q, stmt.name, page.items); !r) return propagate(r);
       return page;
     });
   }
