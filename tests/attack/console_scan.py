@@ -179,10 +179,10 @@ class Console:
         seen = r
         if echoed:
             # As typed, and as a list field shows it again (split at commas,
-            # trimmed, joined by ", ").
+            # trimmed, joined by ", "), each also lower-cased as a tag is.
             rejoined = b", ".join(p.strip() for p in echoed.split(b",") if p.strip())
             raw, body = r.raw, r.body
-            for form in (echoed, rejoined):
+            for form in (echoed, rejoined, echoed.lower(), rejoined.lower()):
                 if form:
                     raw = raw.replace(console_escaped(form), b"")
                     body = body.replace(console_escaped(form), b"")
