@@ -66,14 +66,7 @@ struct CaseworkTest : ::testing::Test {
     return r && *r ? **r : store::SupporterRow{};
   }
   core::Person person(const std::string& hex) { return testing::inspect_record(keys, row(hex)).value(); }
-  std::vector<store::AuditEntryRow> entries() {
-    std::vector<store::AuditEntryRow> out;
-    EXPECT_TRUE(st->scan_audit(1, [&](const store::AuditEntryRow& r) {
-      out.push_back(r);
-      return true;
-    }));
-    return out;
-  }
+  std::vector<store::AuditEntryRow> entries() { return testing::audit_entries(*st); }
   store::AuditEntryRow last() {
     auto all = entries();
     return all.empty() ? store::AuditEntryRow{} : all.back();

@@ -72,14 +72,7 @@ struct SegmentsTest : ::testing::Test {
     return n ? *n : -1;
   }
 
-  std::vector<store::AuditEntryRow> entries() {
-    std::vector<store::AuditEntryRow> out;
-    EXPECT_TRUE(st->scan_audit(1, [&](const store::AuditEntryRow& r) {
-      out.push_back(r);
-      return true;
-    }));
-    return out;
-  }
+  std::vector<store::AuditEntryRow> entries() { return testing::audit_entries(*st); }
   std::int64_t head() {
     auto h = st->audit_head();
     return h && *h ? (*h)->seq : 0;
