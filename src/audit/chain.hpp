@@ -53,6 +53,13 @@ inline constexpr std::string_view tag_rename = "tag.rename";                // a
 inline constexpr std::string_view tag_merge = "tag.merge";                  // a tag merged into another on every record
 inline constexpr std::string_view segment_save = "segment.save";            // a segment saved (created or changed)
 inline constexpr std::string_view segment_delete = "segment.delete";
+// Call lists (docs/console.md, "Call lists"): a list made from a segment
+// (name, segment, callers, size, window), closed; a call's outcome (list,
+// entry, outcome; the contact itself is a supporter.note, the opening a
+// supporter.reveal "by": "call_list").
+inline constexpr std::string_view call_list_create = "call_list.create";
+inline constexpr std::string_view call_list_close = "call_list.close";
+inline constexpr std::string_view call_outcome = "call.outcome";
 inline constexpr std::string_view intake_reject = "intake.reject";              // a submission dropped on folding
 inline constexpr std::string_view import_run = "import.run";
 inline constexpr std::string_view synth_run = "synth.run";

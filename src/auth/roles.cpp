@@ -5,7 +5,10 @@ namespace rempart::auth {
 bool permits(Role role, Action action) noexcept {
   switch (role) {
     case Role::viewer:
-      return action == Action::list_masked || action == Action::search || action == Action::count_segments;
+      // A volunteer: masked lists, and the calls of a list they were given
+      // (name and phone of their share, one person at a time).
+      return action == Action::list_masked || action == Action::search || action == Action::count_segments ||
+             action == Action::make_calls;
     case Role::organiser:
       // The daily work on a record: the organiser who sees the masked
       // record corrects it, notes what was said, withdraws a consent asked
@@ -13,7 +16,8 @@ bool permits(Role role, Action action) noexcept {
       return action == Action::list_masked || action == Action::search || action == Action::reveal ||
              action == Action::tags || action == Action::request_export || action == Action::edit_record ||
              action == Action::withdraw_consent || action == Action::write_note || action == Action::read_notes ||
-             action == Action::count_segments || action == Action::manage_segments || action == Action::bulk_tags;
+             action == Action::count_segments || action == Action::manage_segments || action == Action::bulk_tags ||
+             action == Action::manage_call_lists || action == Action::make_calls;
     case Role::admin:
       // Admins run the system; they do not read personal data by role.
       // Erasure is theirs: it cannot be undone and destroys a whole record,
@@ -81,6 +85,8 @@ std::string_view action_name(Action a) noexcept {
     case Action::count_segments: return "count_segments";
     case Action::manage_segments: return "manage_segments";
     case Action::bulk_tags: return "bulk_tags";
+    case Action::manage_call_lists: return "manage_call_lists";
+    case Action::make_calls: return "make_calls";
   }
   return "";
 }

@@ -28,6 +28,8 @@ enum class Action {
   count_segments,   // see saved segments and how many supporters match one (aggregates only)
   manage_segments,  // save, change and delete segments
   bulk_tags,        // add or remove a tag for every member of a segment; rename and merge tags
+  manage_call_lists,  // make call lists from segments, assign callers, follow and close them
+  make_calls,       // work through one's own share of a call list (name and phone, one at a time)
 };
 
 inline constexpr Action kAllActions[] = {Action::list_masked,    Action::search,         Action::reveal,
@@ -36,7 +38,8 @@ inline constexpr Action kAllActions[] = {Action::list_masked,    Action::search,
                                          Action::request_export, Action::approve_export, Action::read_audit,
                                          Action::submit_intake,  Action::edit_record,    Action::withdraw_consent,
                                          Action::write_note,     Action::read_notes,     Action::erase_record,
-                                         Action::count_segments, Action::manage_segments, Action::bulk_tags};
+                                         Action::count_segments, Action::manage_segments, Action::bulk_tags,
+                                         Action::manage_call_lists, Action::make_calls};
 inline constexpr Role kAllRoles[] = {Role::viewer, Role::organiser, Role::admin, Role::auditor};
 
 // Scopes of API tokens.

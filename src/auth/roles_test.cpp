@@ -12,11 +12,11 @@ namespace {
 // The expected matrix, written out independently of roles.cpp: every role x
 // every action. A new action without a line here fails the test.
 const std::map<Role, std::set<Action>> kExpected = {
-    {Role::viewer, {Action::list_masked, Action::search, Action::count_segments}},
+    {Role::viewer, {Action::list_masked, Action::search, Action::count_segments, Action::make_calls}},
     {Role::organiser,
      {Action::list_masked, Action::search, Action::reveal, Action::tags, Action::request_export, Action::edit_record,
       Action::withdraw_consent, Action::write_note, Action::read_notes, Action::count_segments,
-      Action::manage_segments, Action::bulk_tags}},
+      Action::manage_segments, Action::bulk_tags, Action::manage_call_lists, Action::make_calls}},
     {Role::admin,
      {Action::manage_accounts, Action::approve_privilege, Action::manage_tokens, Action::request_export,
       Action::approve_export, Action::erase_record}},

@@ -305,17 +305,46 @@ Result<std::vector<store::ConsentEventRow>> Casework::consent_log(std::string_vi
   return store_->consent_events(*id);
 }
 
-Result<std::string> Casework::add_note(const Asker& who, std::string_view id_hex, std::string_view kind,
-                                       std::string_view text) {
-  auto id = parse_id(id_hex);
-  if (!id) return fail(Errc::invalid_input, "note: invalid id");
+Result<std::string> checked_note_text(std::string_view kind, std::string_view text) {
   if (!note_kind(kind)) return fail(Errc::invalid_input, "note: unknown kind");
   const bool is_note = kind == "note";
   auto clean = clean_note_text(text, is_note ? kMaxNoteChars : kMaxContactChars);
   if (!clean) return fail(Errc::invalid_input, "note: invalid text");
-  std::vector<core::Field> fields{{"text", std::move(*clean)}};
-  auto wipe_fields = [&] { wipe(fields.front().value); };
-  if (is_note && fields.front().value.empty()) return fail(Errc::invalid_input, "note: empty text");
+  if (is_note && clean->empty()) return fail(Errc::invalid_input, "note: empty text");
+  return std::move(*clean);
+}
+
+Result<std::string> write_note(store::KeeperTx& tx, const crypto::KeeperKeyring& keys, const Asker& who,
+                               const store::SupporterRow& s, std::string_view kind, std::string& text,
+                               nlohmann::json extra) {
+  std::vector<core::Field> fields{{"text", std::move(text)}};
+  struct Wipe {
+    std::vector<core::Field>& f;
+    ~Wipe() { wipe(f.front().value); }
+  } wipe_fields{fields};
+  crypto::NoteId note_id{};
+  auto sealed = crypto::seal_record_note(keys, s.id, crypto::SealedRecord{s.key_version, s.wrapped_key, s.fields},
+                                         kind, fields, note_id);
+  if (!sealed) return std::unexpected(sealed.error());
+  store::NoteRow n{store::Bytes(note_id.begin(), note_id.end()), s.id, std::string(kind), std::move(*sealed),
+                   who.actor, unix_now()};
+  if (auto ins = tx.insert_note(n); !ins) return std::unexpected(ins.error());
+  std::string note_hex = audit::to_hex(n.id);
+  if (!extra.is_object()) extra = nlohmann::json::object();
+  extra["kind"] = kind;
+  extra["note"] = note_hex;
+  if (auto r = record(tx, keys, who, audit::action::supporter_note, audit::to_hex(s.id), std::move(extra)); !r) {
+    return std::unexpected(r.error());
+  }
+  return note_hex;
+}
+
+Result<std::string> Casework::add_note(const Asker& who, std::string_view id_hex, std::string_view kind,
+                                       std::string_view text) {
+  auto id = parse_id(id_hex);
+  if (!id) return fail(Errc::invalid_input, "note: invalid id");
+  auto clean = checked_note_text(kind, text);
+  if (!clean) return std::unexpected(clean.error());
   std::string note_hex;
   bool found = false;
   auto r = store_->transact([&](store::KeeperTx& tx) -> Result<void> {
@@ -323,19 +352,12 @@ Result<std::string> Casework::add_note(const Asker& who, std::string_view id_hex
     if (!row) return std::unexpected(row.error());
     if (!*row) return {};
     found = true;
-    const store::SupporterRow& s = **row;
-    crypto::NoteId note_id{};
-    auto sealed = crypto::seal_record_note(*keys_, s.id, crypto::SealedRecord{s.key_version, s.wrapped_key, s.fields},
-                                           kind, fields, note_id);
-    if (!sealed) return std::unexpected(sealed.error());
-    store::NoteRow n{store::Bytes(note_id.begin(), note_id.end()), s.id, std::string(kind), std::move(*sealed),
-                     who.actor, unix_now()};
-    if (auto ins = tx.insert_note(n); !ins) return ins;
-    note_hex = audit::to_hex(n.id);
-    return record(tx, *keys_, who, audit::action::supporter_note, audit::to_hex(s.id),
-                  {{"kind", kind}, {"note", note_hex}});
+    auto written = write_note(tx, *keys_, who, **row, kind, *clean, nlohmann::json::object());
+    if (!written) return std::unexpected(written.error());
+    note_hex = std::move(*written);
+    return {};
   });
-  wipe_fields();
+  wipe(*clean);
   if (!r) return std::unexpected(r.error());
   if (!found) return fail(Errc::not_found, "note: no such record");
   return note_hex;

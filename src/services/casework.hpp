@@ -70,6 +70,20 @@ struct NoteView {
   std::int64_t created_at = 0;
 };
 
+// A note's or contact's text as it is sealed, for `kind` (kNoteKinds): a
+// note's 1..2000 code points, a contact's 0..200; line breaks kept, other
+// control and bidi characters refused; NFC. Errc::invalid_input.
+Result<std::string> checked_note_text(std::string_view kind, std::string_view text);
+
+// Inside `tx`: seals `text` (from checked_note_text; wiped here) under the
+// data key of the record `s`, inserts the note, and audits `supporter.note`
+// {"kind", "note": id, "session"} plus the keys of `extra`. Returns the
+// note id (hex). For callers that write a note with other changes
+// (services/call_lists.hpp).
+Result<std::string> write_note(store::KeeperTx& tx, const crypto::KeeperKeyring& keys, const Asker& who,
+                               const store::SupporterRow& s, std::string_view kind, std::string& text,
+                               nlohmann::json extra);
+
 class Casework {
  public:
   // `store` and `vault` must outlive it, and `budgets` when given (charges

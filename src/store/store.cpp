@@ -19,6 +19,7 @@ NotePort::~NotePort() = default;
 ErasurePort::~ErasurePort() = default;
 SegmentReads::~SegmentReads() = default;
 SegmentWrites::~SegmentWrites() = default;
+CallListPort::~CallListPort() = default;
 KeeperTx::~KeeperTx() = default;
 KeeperStore::~KeeperStore() = default;
 

@@ -824,6 +824,79 @@ class SegmentWrites {
   SegmentWrites& operator=(const SegmentWrites&) = default;
 };
 
+// ---- Call lists (docs/console.md, "Call lists", migration 0016) ----------------
+
+struct CallListRow {
+  std::int64_t id = 0;   // assigned by the store on insert
+  std::string name;      // unique
+  std::string segment;   // the segment the entries came from, by name
+  std::string script;    // what callers are to say; not personal data
+  std::string created_by;  // audit actor
+  std::int64_t created_at = 0, starts_at = 0, ends_at = 0;  // unix seconds
+  std::optional<std::int64_t> closed_at;
+
+  bool operator==(const CallListRow&) const = default;
+};
+
+// One person to call, by record id.
+struct CallEntryRow {
+  std::int64_t list_id = 0;
+  std::int64_t position = 0;  // 1.. in the list
+  Bytes supporter_id;
+  std::string caller;  // audit actor of the caller's account
+  std::optional<std::int64_t> opened_at;
+  std::string outcome;  // "" until done
+  std::optional<std::int64_t> done_at;
+
+  bool operator==(const CallEntryRow&) const = default;
+};
+
+// Where one caller's share of a list stands.
+struct CallShareRow {
+  std::int64_t list_id = 0;
+  std::string caller;
+  std::int64_t entries = 0, opened = 0, done = 0;
+
+  bool operator==(const CallShareRow&) const = default;
+};
+
+// Call lists and their entries, inside a transaction.
+class CallListPort {
+ public:
+  virtual ~CallListPort();
+
+  // Returns the id assigned (row.id is ignored). Errc::conflict if the name is taken.
+  virtual Result<std::int64_t> insert_call_list(const CallListRow& row) = 0;
+  // Errc::conflict for a position taken, Errc::not_found for no such list or record.
+  virtual Result<void> insert_call_entries(std::span<const CallEntryRow> rows) = 0;
+  virtual Result<std::optional<CallListRow>> find_call_list(const std::string& name) = 0;
+  // Every list, newest first.
+  virtual Result<std::vector<CallListRow>> call_lists() = 0;
+  // Per caller, the shares of the list `list_id` (0: of every list), by
+  // list then caller.
+  virtual Result<std::vector<CallShareRow>> call_shares(std::int64_t list_id) = 0;
+  // The shares of `caller` in every list, by list.
+  virtual Result<std::vector<CallShareRow>> call_shares_of(const std::string& caller) = 0;
+  // How many entries of the list ended with each outcome, by outcome.
+  virtual Result<std::vector<std::pair<std::string, std::int64_t>>> call_outcomes(std::int64_t list_id) = 0;
+  // The caller's entry to work on: the one opened and not done if there is
+  // one, else the first not opened; nullopt when their share is done.
+  virtual Result<std::optional<CallEntryRow>> next_call_entry(std::int64_t list_id, const std::string& caller) = 0;
+  virtual Result<std::optional<CallEntryRow>> find_call_entry(std::int64_t list_id, std::int64_t position) = 0;
+  // Sets opened_at where it is not set yet.
+  virtual Result<void> open_call_entry(std::int64_t list_id, std::int64_t position, std::int64_t now) = 0;
+  // Records the outcome of an opened entry not done yet; false if there is none.
+  virtual Result<bool> finish_call_entry(std::int64_t list_id, std::int64_t position, const std::string& outcome,
+                                         std::int64_t now) = 0;
+  // False if the list was closed already (or there is none).
+  virtual Result<bool> close_call_list(std::int64_t list_id, std::int64_t now) = 0;
+
+ protected:
+  CallListPort() = default;
+  CallListPort(const CallListPort&) = default;
+  CallListPort& operator=(const CallListPort&) = default;
+};
+
 // Every port inside one open keeper transaction.
 class KeeperTx : public SupporterReads,
                  public SupporterWrites,
@@ -838,7 +911,8 @@ class KeeperTx : public SupporterReads,
                  public NotePort,
                  public ErasurePort,
                  public SegmentReads,
-                 public SegmentWrites {
+                 public SegmentWrites,
+                 public CallListPort {
  public:
   ~KeeperTx() override;
 

@@ -682,6 +682,25 @@ SegmentRow read_segment(const Query& q) {
   return SegmentRow{q.int64(0), q.text(1), q.text(2), q.text(3), q.int64(4), q.int64(5)};
 }
 
+// Column order of REMPART_CALL_LIST_COLUMNS and REMPART_CALL_ENTRY_COLUMNS.
+CallListRow read_call_list(const Query& q) {
+  return CallListRow{q.int64(0), q.text(1), q.text(2), q.text(3), q.text(4),
+                     q.int64(5), q.int64(6), q.int64(7), q.optional_int(8)};
+}
+CallEntryRow read_call_entry(const Query& q) {
+  return CallEntryRow{q.int64(0), q.int64(1), q.blob(2), q.text(3), q.optional_int(4), q.text(5), q.optional_int(6)};
+}
+
+Result<std::vector<CallShareRow>> read_call_shares(Query& q) {
+  std::vector<CallShareRow> out;
+  for (;;) {
+    auto row = q.step();
+    if (!row) return propagate(row);
+    if (!*row) return out;
+    out.push_back(CallShareRow{q.int64(0), q.text(1), q.int64(2), q.int64(3), q.int64(4)});
+  }
+}
+
 // ---- Intake ------------------------------------------------------------------
 
 Result<std::vector<InboxRow>> read_inbox_rows(Query& q) {
@@ -1300,7 +1319,7 @@ class SqliteKeeperTx final : public SqliteReads<KeeperTx> {
   }
   Result<bool> erase_supporter(const Bytes& id) override {
     for (const sqlite::Sql* stmt : {&sql::kDeleteNotesOf, &sql::kDeleteConsentEventsOf, &sql::kDeleteTagsOf,
-                                    &sql::kDeleteHoneytokenOf}) {
+                                    &sql::kDeleteHoneytokenOf, &sql::kDeleteCallEntriesOf}) {
       auto n = run_counting(conn_, *stmt, [&](Query& q) { q.bind_blob(1, id); });
       if (!n) return propagate(n);
     }
@@ -1590,6 +1609,106 @@ class SqliteKeeperTx final : public SqliteReads<KeeperTx> {
 
   // ---- Saved segments, tags across records.
 
+  Result<std::int64_t> insert_call_list(const CallListRow& row) override {
+    return insert_returning_id(conn_, sql::kInsertCallList, [&](Query& q) {
+      q.bind_text(1, row.name).bind_text(2, row.segment).bind_text(3, row.script).bind_text(4, row.created_by)
+          .bind_int(5, row.created_at).bind_int(6, row.starts_at).bind_int(7, row.ends_at);
+    });
+  }
+  Result<void> insert_call_entries(std::span<const CallEntryRow> rows) override {
+    for (const CallEntryRow& e : rows) {
+      auto q = conn_.query(sql::kInsertCallEntry);
+      if (!q) return propagate(q);
+      q->bind_int(1, e.list_id).bind_int(2, e.position).bind_blob(3, e.supporter_id).bind_text(4, e.caller);
+      if (auto r = q->run(); !r) {
+        // Past a position taken (conflict), a constraint is a reference.
+        if (r.error().code == Errc::invalid_input) return fail(Errc::not_found, "insert_call_entries: no such list or record");
+        return r;
+      }
+    }
+    return {};
+  }
+  Result<std::optional<CallListRow>> find_call_list(const std::string& name) override {
+    auto q = conn_.query(sql::kSelectCallListByName);
+    if (!q) return propagate(q);
+    q->bind_text(1, name);
+    auto row = q->step();
+    if (!row) return propagate(row);
+    if (!*row) return std::optional<CallListRow>{};
+    return std::optional<CallListRow>{read_call_list(*q)};
+  }
+  Result<std::vector<CallListRow>> call_lists() override {
+    auto q = conn_.query(sql::kSelectCallLists);
+    if (!q) return propagate(q);
+    std::vector<CallListRow> out;
+    for (;;) {
+      auto row = q->step();
+      if (!row) return propagate(row);
+      if (!*row) return out;
+      out.push_back(read_call_list(*q));
+    }
+  }
+  Result<std::vector<CallShareRow>> call_shares(std::int64_t list_id) override {
+    auto q = conn_.query(sql::kSelectCallShares);
+    if (!q) return propagate(q);
+    q->bind_int(1, list_id);
+    return read_call_shares(*q);
+  }
+  Result<std::vector<CallShareRow>> call_shares_of(const std::string& caller) override {
+    auto q = conn_.query(sql::kSelectCallSharesOf);
+    if (!q) return propagate(q);
+    q->bind_text(1, caller);
+    return read_call_shares(*q);
+  }
+  Result<std::vector<std::pair<std::string, std::int64_t>>> call_outcomes(std::int64_t list_id) override {
+    auto q = conn_.query(sql::kSelectCallOutcomes);
+    if (!q) return propagate(q);
+    q->bind_int(1, list_id);
+    std::vector<std::pair<std::string, std::int64_t>> out;
+    for (;;) {
+      auto row = q->step();
+      if (!row) return propagate(row);
+      if (!*row) return out;
+      out.emplace_back(q->text(0), q->int64(1));
+    }
+  }
+  Result<std::optional<CallEntryRow>> next_call_entry(std::int64_t list_id, const std::string& caller) override {
+    auto q = conn_.query(sql::kSelectNextCallEntry);
+    if (!q) return propagate(q);
+    q->bind_int(1, list_id).bind_text(2, caller);
+    auto row = q->step();
+    if (!row) return propagate(row);
+    if (!*row) return std::optional<CallEntryRow>{};
+    return std::optional<CallEntryRow>{read_call_entry(*q)};
+  }
+  Result<std::optional<CallEntryRow>> find_call_entry(std::int64_t list_id, std::int64_t position) override {
+    auto q = conn_.query(sql::kSelectCallEntry);
+    if (!q) return propagate(q);
+    q->bind_int(1, list_id).bind_int(2, position);
+    auto row = q->step();
+    if (!row) return propagate(row);
+    if (!*row) return std::optional<CallEntryRow>{};
+    return std::optional<CallEntryRow>{read_call_entry(*q)};
+  }
+  Result<void> open_call_entry(std::int64_t list_id, std::int64_t position, std::int64_t now) override {
+    auto n = run_counting(conn_, sql::kOpenCallEntry,
+                          [&](Query& q) { q.bind_int(1, list_id).bind_int(2, position).bind_int(3, now); });
+    if (!n) return propagate(n);
+    return {};
+  }
+  Result<bool> finish_call_entry(std::int64_t list_id, std::int64_t position, const std::string& outcome,
+                                 std::int64_t now) override {
+    auto n = run_counting(conn_, sql::kFinishCallEntry, [&](Query& q) {
+      q.bind_int(1, list_id).bind_int(2, position).bind_text(3, outcome).bind_int(4, now);
+    });
+    if (!n) return propagate(n);
+    return *n == 1;
+  }
+  Result<bool> close_call_list(std::int64_t list_id, std::int64_t now) override {
+    auto n = run_counting(conn_, sql::kCloseCallList, [&](Query& q) { q.bind_int(1, list_id).bind_int(2, now); });
+    if (!n) return propagate(n);
+    return *n == 1;
+  }
   Result<std::int64_t> insert_segment(const SegmentRow& row) override {
     return insert_returning_id(conn_, sql::kInsertSegment, [&](Query& q) {
       q.bind_text(1, row.name).bind_text(2, row.definition).bind_text(3, row.created_by).bind_int(4, row.created_at)

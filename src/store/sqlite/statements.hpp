@@ -629,5 +629,58 @@ inline constexpr Sql kCopyTag{
     " ON CONFLICT (supporter_id, tag) DO NOTHING"};
 inline constexpr Sql kDeleteTagEverywhere{"kDeleteTagEverywhere", "DELETE FROM supporter_tags WHERE tag = ?1"};
 
+
+// ---- Keeper: call lists (migration 0016) -------------------------------------------
+
+#define REMPART_CALL_LIST_COLUMNS "id, name, segment, script, created_by, created_at, starts_at, ends_at, closed_at"
+#define REMPART_CALL_ENTRY_COLUMNS "list_id, position, supporter_id, caller, opened_at, outcome, done_at"
+inline constexpr Sql kInsertCallList{
+    "kInsertCallList",
+    "INSERT INTO call_lists (name, segment, script, created_by, created_at, starts_at, ends_at)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id"};
+inline constexpr Sql kInsertCallEntry{
+    "kInsertCallEntry",
+    "INSERT INTO call_list_entries (list_id, position, supporter_id, caller) VALUES (?1, ?2, ?3, ?4)"};
+inline constexpr Sql kSelectCallListByName{
+    "kSelectCallListByName", "SELECT " REMPART_CALL_LIST_COLUMNS " FROM call_lists WHERE name = ?1"};
+inline constexpr Sql kSelectCallLists{
+    "kSelectCallLists", "SELECT " REMPART_CALL_LIST_COLUMNS " FROM call_lists ORDER BY created_at DESC, id DESC"};
+// Shares per caller: of one list (?1 > 0, its primary key) or of all.
+inline constexpr Sql kSelectCallShares{
+    "kSelectCallShares",
+    "SELECT list_id, caller, count(*), count(opened_at), count(done_at) FROM call_list_entries"
+    " WHERE ?1 = 0 OR list_id = ?1 GROUP BY list_id, caller ORDER BY list_id, caller"};
+// Served by call_list_entries_caller.
+inline constexpr Sql kSelectCallSharesOf{
+    "kSelectCallSharesOf",
+    "SELECT list_id, caller, count(*), count(opened_at), count(done_at) FROM call_list_entries"
+    " WHERE caller = ?1 GROUP BY list_id ORDER BY list_id"};
+inline constexpr Sql kSelectCallOutcomes{
+    "kSelectCallOutcomes",
+    "SELECT outcome, count(*) FROM call_list_entries WHERE list_id = ?1 AND outcome IS NOT NULL"
+    " GROUP BY outcome ORDER BY outcome"};
+// The entry opened and not done first, then the first not opened; served
+// by call_list_entries_caller (done_at IS NULL).
+inline constexpr Sql kSelectNextCallEntry{
+    "kSelectNextCallEntry",
+    "SELECT " REMPART_CALL_ENTRY_COLUMNS " FROM call_list_entries"
+    " WHERE caller = ?2 AND list_id = ?1 AND done_at IS NULL ORDER BY opened_at IS NULL, position LIMIT 1"};
+inline constexpr Sql kSelectCallEntry{
+    "kSelectCallEntry",
+    "SELECT " REMPART_CALL_ENTRY_COLUMNS " FROM call_list_entries WHERE list_id = ?1 AND position = ?2"};
+#undef REMPART_CALL_LIST_COLUMNS
+#undef REMPART_CALL_ENTRY_COLUMNS
+inline constexpr Sql kOpenCallEntry{
+    "kOpenCallEntry",
+    "UPDATE call_list_entries SET opened_at = ?3 WHERE list_id = ?1 AND position = ?2 AND opened_at IS NULL"};
+inline constexpr Sql kFinishCallEntry{
+    "kFinishCallEntry",
+    "UPDATE call_list_entries SET outcome = ?3, done_at = ?4"
+    " WHERE list_id = ?1 AND position = ?2 AND opened_at IS NOT NULL AND done_at IS NULL"};
+inline constexpr Sql kCloseCallList{
+    "kCloseCallList", "UPDATE call_lists SET closed_at = ?2 WHERE id = ?1 AND closed_at IS NULL"};
+inline constexpr Sql kDeleteCallEntriesOf{
+    "kDeleteCallEntriesOf", "DELETE FROM call_list_entries WHERE supporter_id = ?1"};
+
 }  // namespace sql
 }  // namespace rempart::store::sqlite
