@@ -357,6 +357,7 @@ int run_serve(const ServeArgs& a) {
       w->accounts = std::make_unique<auth::AccountService>(*w->store, *keys, ao);
       w->directory = std::make_unique<services::Directory>(*w->store, *vault, budgets);
       w->casework = std::make_unique<services::Casework>(*w->store, *vault, budgets, region);
+      w->calls = std::make_unique<services::CallLists>(*w->store, *vault, budgets);
       w->exports = std::make_unique<services::Exports>(*w->store, *vault, xo);
       return w;
     });

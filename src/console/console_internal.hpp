@@ -201,6 +201,13 @@ Response post_segments(Call& c);
 Response post_segment_count(Call& c);
 Response post_segment_delete(Call& c);
 Response post_segment_tags(Call& c);
+// Call lists, pages and API (call_routes.cpp).
+Response get_calls(Call& c);
+Response post_calls(Call& c);
+Response get_call_list(Call& c);
+Response post_call_list_close(Call& c);
+Response post_call_next(Call& c);
+Response post_call_outcome(Call& c);
 Response post_tag_rename(Call& c);
 // The masked members of the saved segment `name` (/supporters?segment=),
 // through the directory; Errc::not_found for no such segment.

@@ -108,6 +108,7 @@ class ConsoleTest : public ::testing::Test {
       w->accounts = std::make_unique<auth::AccountService>(*w->store, *keys_, auth_options_);
       w->directory = std::make_unique<services::Directory>(*w->store, *vault_, &budgets_);
       w->casework = std::make_unique<services::Casework>(*w->store, *vault_, &budgets_, "FR");
+      w->calls = std::make_unique<services::CallLists>(*w->store, *vault_, &budgets_);
       services::ExportOptions xo;
       xo.dir = fx_.dir / "exports";
       xo.clock = [this] { return now_.load(); };
@@ -543,6 +544,16 @@ TEST_F(ConsoleTest, RoleMatrix) {
     bool may_refuse = false;
   };
   const std::string id = ids_[1];
+  // A call list's window as the form sends it: from a minute ago, 1 h long.
+  const auto form_time = [](std::int64_t t) {
+    const std::time_t tt = static_cast<std::time_t>(t);
+    std::tm tm{};
+    gmtime_r(&tt, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M", &tm);
+    return std::string(buf);
+  };
+  const std::pair<std::string, std::string> window{form_time(now_.load() - 60), form_time(now_.load() + 3600)};
   const std::vector<Endpoint> endpoints = {
       {verb::get, "/supporters", auth::Action::list_masked, "", false},
       {verb::get, "/search", auth::Action::search, "", false},
@@ -608,6 +619,24 @@ TEST_F(ConsoleTest, RoleMatrix) {
       {verb::post, "/api/v1/segments/absent/delete", auth::Action::manage_segments, "{}", true, false, true},
       {verb::post, "/api/v1/tags/rename", auth::Action::bulk_tags, R"({"from":"absent","to":"other"})", true, false,
        true},
+      {verb::get, "/calls", auth::Action::make_calls, "", false},
+      {verb::post, "/calls", auth::Action::manage_call_lists,
+       "name=matrix&segment=matrix&caller=target&starts=" + window.first + "&ends=" + window.second, false},
+      {verb::get, "/calls/matrix", auth::Action::manage_call_lists, "", false},
+      {verb::post, "/calls/matrix/next", auth::Action::make_calls, "", false, false, true},
+      {verb::post, "/calls/matrix/outcome", auth::Action::make_calls, "entry=1&outcome=called&op=stop", false, false,
+       true},
+      {verb::post, "/calls/matrix/close", auth::Action::manage_call_lists, "", false},
+      {verb::get, "/api/v1/call-lists", auth::Action::make_calls, "", true},
+      {verb::post, "/api/v1/call-lists", auth::Action::manage_call_lists,
+       R"({"name":"matrix-api","segment":"matrix","callers":["target"],"starts_at":)" +
+           std::to_string(now_.load() - 60) + R"(,"ends_at":)" + std::to_string(now_.load() + 3600) + "}",
+       true},
+      {verb::get, "/api/v1/call-lists/matrix-api", auth::Action::manage_call_lists, "", true},
+      {verb::post, "/api/v1/call-lists/matrix-api/next", auth::Action::make_calls, "{}", true, false, true},
+      {verb::post, "/api/v1/call-lists/matrix-api/outcome", auth::Action::make_calls,
+       R"({"entry":1,"outcome":"called"})", true, false, true},
+      {verb::post, "/api/v1/call-lists/matrix-api/close", auth::Action::manage_call_lists, "{}", true},
       {verb::post, "/supporters/" + id + "/edit", auth::Action::edit_record,
        "field=locality&value=Lille&reason=matrix", false},
       {verb::post, "/api/v1/supporters/" + id + "/edit", auth::Action::edit_record,
@@ -660,6 +689,7 @@ TEST_F(ConsoleTest, RoleMatrix) {
       } else {
         EXPECT_EQ(res.result(), bhttp::status::forbidden) << auth::role_name(role) << " " << ep.target;
       }
+      SCOPED_TRACE(std::string(auth::role_name(role)) + " " + ep.target);
       if (ep.target.find("/reveal") == std::string::npos) expect_no_pii(res.body());
     }
   }
@@ -2101,6 +2131,114 @@ TEST_F(ConsoleTest, SegmentsThroughTheApi) {
             bhttp::status::forbidden);
   EXPECT_EQ(token(verb::post, "/api/v1/segments/all/delete", "{}").result(), bhttp::status::forbidden);
   EXPECT_EQ(api(verb::post, "/api/v1/segments/all/delete", "{}").result(), bhttp::status::ok);
+}
+
+// A phone-banking evening: an organiser makes a list from a segment for a
+// volunteer, who calls more people than the hourly phone budget allows,
+// each name and phone shown together, one at a time, every opening and
+// outcome audited, and is never locked.
+TEST_F(ConsoleTest, CallListsCarryAPhoneBankingEvening) {
+  services::RecordWriter writer(*keys_);
+  const std::size_t people = static_cast<std::size_t>(budgets_.of(guard::Counted::phone).per_hour) + 2;
+  for (std::size_t i = 0; i < people; ++i) {
+    core::Person p;
+    p.given_name = "Appelée";
+    p.family_name = "Numéro" + std::to_string(i);
+    p.email = "appel" + std::to_string(i) + "@exemple.org";
+    p.phone = "+331990002" + std::string(i < 10 ? "0" : "") + std::to_string(i);
+    p.tags = {"phonebank"};
+    ASSERT_TRUE(store_->transact([&](store::KeeperTx& tx) -> Result<void> {
+      auto u = writer.upsert(tx, p, now_.load());
+      if (!u) return std::unexpected(u.error());
+      return {};
+    }));
+  }
+  auto oe = add("orga", auth::Role::organiser);
+  auto o = login("orga", oe);
+  ASSERT_TRUE(o);
+  auto ve = add("vol", auth::Role::viewer);
+  auto v = login("vol", ve);
+  ASSERT_TRUE(v);
+  ASSERT_EQ(post(*o, "/segments", "op=save&name=phonebank&tags_all=phonebank").result(), bhttp::status::see_other);
+
+  auto form = send(req(verb::get, "/calls", &*o));
+  ASSERT_EQ(form.result(), bhttp::status::ok);
+  EXPECT_NE(form.body().find("Make a call list"), std::string::npos);
+  EXPECT_NE(form.body().find("value=\"vol\""), std::string::npos);
+  EXPECT_EQ(form.body().find("value=\"admin"), std::string::npos);
+  // Refusals: fixed words, nothing typed echoed unchecked, nothing written.
+  const auto before = audit_actions().size();
+  auto bad_time = post(*o, "/calls", "name=evening&segment=phonebank&caller=vol&starts=tomorrow&ends=%3Cb%3E");
+  EXPECT_EQ(bad_time.result(), bhttp::status::bad_request);
+  EXPECT_NE(bad_time.body().find("as a date and a time"), std::string::npos);
+  EXPECT_EQ(bad_time.body().find("<b>"), std::string::npos);
+  auto no_caller = post(*o, "/calls", "name=evening&segment=phonebank&starts=2026-01-01T10:00&ends=2026-01-01T12:00");
+  EXPECT_EQ(no_caller.result(), bhttp::status::bad_request);
+  EXPECT_NE(no_caller.body().find("Choose between 1 and 50 callers."), std::string::npos);
+  EXPECT_EQ(audit_actions().size(), before);
+
+  const std::int64_t now = now_.load();
+  const auto form_time = [](std::int64_t t) {
+    const std::time_t tt = static_cast<std::time_t>(t);
+    std::tm tm{};
+    gmtime_r(&tt, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M", &tm);
+    return std::string(buf);
+  };
+  auto made = post(*o, "/calls", "name=evening&segment=phonebank&caller=vol&starts=" + form_time(now - 60) +
+                                     "&ends=" + form_time(now + 7200) + "&script=Bonjour%2C+je+vous+appelle");
+  ASSERT_EQ(made.result(), bhttp::status::see_other);
+  EXPECT_EQ(made[bhttp::field::location], "/calls/evening");
+  EXPECT_EQ(audit_actions().back().first, "call_list.create");
+  auto progress = send(req(verb::get, "/calls/evening", &*o));
+  ASSERT_EQ(progress.result(), bhttp::status::ok);
+  EXPECT_NE(progress.body().find("0 of " + std::to_string(people) + " done"), std::string::npos);
+
+  auto mine = send(req(verb::get, "/calls", &*v));
+  ASSERT_EQ(mine.result(), bhttp::status::ok);
+  EXPECT_NE(mine.body().find("Start calling"), std::string::npos);
+  EXPECT_EQ(mine.body().find("Make a call list"), std::string::npos);
+  EXPECT_EQ(send(req(verb::get, "/calls/evening", &*v)).result(), bhttp::status::forbidden);
+
+  std::set<std::string> called;
+  auto page = post(*v, "/calls/evening/next");
+  for (std::size_t i = 0; i < people; ++i) {
+    ASSERT_EQ(page.result(), bhttp::status::ok) << i;
+    const std::string& b = page.body();
+    const std::string shown = "callee-name\">";
+    const auto at = b.find(shown + "Appelée Numéro");
+    ASSERT_NE(at, std::string::npos) << i;
+    const std::string name = b.substr(at + shown.size(), b.find('<', at) - at - shown.size());
+    EXPECT_TRUE(called.insert(name).second) << "the same person twice";
+    EXPECT_NE(b.find("href=\"tel:+331990002"), std::string::npos);
+    EXPECT_NE(b.find("Bonjour, je vous appelle"), std::string::npos);
+    const auto opened = audit_actions().back();
+    EXPECT_EQ(opened.first, "supporter.reveal");
+    EXPECT_EQ(nlohmann::json::parse(opened.second)["by"], "call_list");
+    const std::string marker = "name=\"entry\" value=\"";
+    const auto entry = b.find(marker);
+    ASSERT_NE(entry, std::string::npos);
+    const auto from = entry + marker.size();
+    const std::string n = b.substr(from, b.find('"', from) - from);
+    page = post(*v, "/calls/evening/outcome",
+                "entry=" + n + "&outcome=" + (i % 2 ? "no_answer" : "rsvp") + "&text=&op=next");
+  }
+  ASSERT_EQ(page.result(), bhttp::status::ok);
+  EXPECT_NE(page.body().find("has been called. Thank you."), std::string::npos);
+  EXPECT_EQ(called.size(), people);
+  auto me = send(req(verb::get, "/api/v1/me", &*v));
+  ASSERT_EQ(me.result(), bhttp::status::ok);  // never locked
+  auto done = send(req(verb::get, "/calls/evening", &*o));
+  EXPECT_NE(done.body().find(std::to_string(people) + " of " + std::to_string(people) + " done"), std::string::npos);
+  EXPECT_NE(done.body().find("Will come (RSVP)"), std::string::npos);
+  for (const auto* body : {&form.body(), &progress.body(), &mine.body(), &done.body()}) {
+    EXPECT_EQ(body->find("Appelée"), std::string::npos);
+    EXPECT_EQ(body->find("+331990002"), std::string::npos);
+  }
+  EXPECT_EQ(post(*o, "/calls/evening/close").result(), bhttp::status::see_other);
+  EXPECT_EQ(audit_actions().back().first, "call_list.close");
+  EXPECT_EQ(post(*v, "/calls/evening/next").result(), bhttp::status::conflict);
 }
 
 }  // namespace

@@ -143,6 +143,7 @@ std::string document(const Viewer* viewer, std::string_view title, std::string_v
            "<li><a href=\"/search\">Search</a></li><li><a href=\"/tags\">Tags</a></li>";
     }
     if (auth::permits(viewer->role, Action::count_segments)) s += "<li><a href=\"/segments\">Segments</a></li>";
+    if (auth::permits(viewer->role, Action::make_calls)) s += "<li><a href=\"/calls\">Calls</a></li>";
     if (auth::permits(viewer->role, Action::manage_accounts)) {
       s += "<li><a href=\"/accounts\">Accounts</a></li><li><a href=\"/requests\">Requests</a></li>";
     }
@@ -419,6 +420,10 @@ ul.notes>li{border-bottom:1px solid var(--line);padding:.5rem 0}ul.notes p{margi
 .danger{background:#a00;border-color:#a00}
 dl.kv{margin:0}dl.kv dt,dl.kv dd{display:inline;margin:0}dl.kv dt{color:var(--muted)}dl.kv dd{overflow-wrap:anywhere}dl.kv dl.kv{padding-left:1rem}
 form.segment fieldset{display:grid;gap:.3rem;border:1px solid var(--line)}div.buttons{display:flex;flex-wrap:wrap;gap:.5rem}
+section.callee{border:1px solid var(--line);border-radius:6px;padding:.5rem 1rem;margin:.5rem 0}
+.callee-name{font-size:1.5rem;font-weight:700;margin:.2rem 0;overflow-wrap:anywhere}a.callee-phone{font-size:1.6rem;font-weight:700}
+fieldset.outcomes label{display:flex;margin:.45rem 0}fieldset .hint{display:block}
+p.script{white-space:pre-wrap;overflow-wrap:anywhere;border-left:4px solid var(--line);padding:.2rem .8rem}
 dl.segment{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}dl.segment dt{font-weight:600}dl.segment dd{margin:0;overflow-wrap:anywhere}
 @media (max-width:40rem){dl.record,dl.segment{grid-template-columns:1fr}main{padding:.5rem}
 table.people,table.people tbody,table.people tr,table.people td{display:block}table.people thead{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}

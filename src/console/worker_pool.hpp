@@ -15,6 +15,7 @@
 #include "core/mutex.hpp"
 #include "auth/accounts.hpp"
 #include "core/error.hpp"
+#include "services/call_lists.hpp"
 #include "services/casework.hpp"
 #include "services/directory.hpp"
 #include "services/exports.hpp"
@@ -30,6 +31,7 @@ struct Worker {
   std::unique_ptr<services::Casework> casework;  // the record page's writes
   std::unique_ptr<services::Exports> exports;
   std::unique_ptr<services::Segments> segments;  // made on first use (segment_routes.cpp)
+  std::unique_ptr<services::CallLists> calls;
 };
 
 using WorkerFactory = std::function<Result<std::unique_ptr<Worker>>()>;

@@ -355,6 +355,17 @@ std::expected<std::string, std::string> normalize_phone(std::string_view in,
   return out;
 }
 
+std::string phone_for_display(std::string_view e164) {
+  using i18n::phonenumbers::PhoneNumber;
+  using i18n::phonenumbers::PhoneNumberUtil;
+  const PhoneNumberUtil* util = PhoneNumberUtil::GetInstance();
+  PhoneNumber parsed;
+  if (util->Parse(std::string(e164), "ZZ", &parsed) != PhoneNumberUtil::NO_PARSING_ERROR) return std::string(e164);
+  std::string out;
+  util->Format(parsed, PhoneNumberUtil::INTERNATIONAL, &out);
+  return out;
+}
+
 std::expected<std::string, std::string> normalize_name(std::string_view in) {
   if (in.size() > kMaxNameInput) return bad("too_long");
   if (!text::is_valid_utf8(in)) return bad("invalid_utf8");

@@ -75,6 +75,11 @@ std::expected<Person, FieldErrors> validate_submission(const RawSubmission& raw,
 std::expected<std::string, std::string> normalize_email(std::string_view in);
 std::expected<std::string, std::string> normalize_phone(std::string_view in,
                                                          std::string_view default_region);
+
+// A stored (E.164) number as people dial it from abroad, grouped the way
+// its country writes it: "+33612345678" -> "+33 6 12 34 56 78". `e164` is
+// returned as it is when it does not parse.
+std::string phone_for_display(std::string_view e164);
 std::expected<std::string, std::string> normalize_name(std::string_view in);
 std::expected<std::string, std::string> normalize_postal_code(std::string_view in);
 // Street address lines separated by '\n' (or "\r\n"): each line as a name

@@ -258,6 +258,12 @@ TEST(NormalizePhone, NationalFormNeedsTheRightRegion) {
   EXPECT_FALSE(normalize_phone("06 12 34 56 78", "ZZ").has_value());
 }
 
+TEST(PhoneForDisplay, GroupsAsTheCountryWritesIt) {
+  EXPECT_EQ(phone_for_display("+33612345678"), "+33 6 12 34 56 78");
+  EXPECT_EQ(phone_for_display("+12015550123"), "+1 201-555-0123");
+  EXPECT_EQ(phone_for_display("not a number"), "not a number");
+}
+
 // ---- names ------------------------------------------------------------------
 
 TEST(NormalizeName, AcceptsAllScriptsAndEmoji) {
