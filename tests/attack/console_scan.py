@@ -297,6 +297,19 @@ def targets(c: Console) -> list[Target]:
         Target("api-note", "POST", f"/api/v1/supporters/{NO_RECORD}/notes", ["kind", "text"], "organiser",
                json.dumps({"kind": "note", "text": "call back on Tuesday"}), json_body=True,
                extra=["--ignore-code", "404"]),
+        # Call lists: the form reaches the segment and account look-ups
+        # (no segment "alpha-seg" is saved: 400 / 404 after them), an
+        # outcome the look-up of a list the organiser has no share in (404).
+        Target("call-list", "POST", "/calls", ["name", "segment", "caller", "starts", "ends", "script"], "organiser",
+               "name=evening&segment=alpha-seg&caller=orga&starts=2026-01-01T18:00&ends=2026-01-01T21:00"
+               f"&script=Hello&csrf={csrf.get('organiser', '')}", extra=["--ignore-code", "400"]),
+        Target("api-call-list", "POST", "/api/v1/call-lists", ["name", "segment", "script"], "organiser",
+               json.dumps({"name": "evening", "segment": "alpha-seg", "callers": ["orga"], "starts_at": 1767290400,
+                           "ends_at": 1767301200, "script": "Hello"}), json_body=True,
+               extra=["--ignore-code", "404"]),
+        Target("call-outcome", "POST", "/calls/alpha-calls/outcome", ["entry", "outcome", "text", "op"], "organiser",
+               f"entry=1&outcome=called&text=later&op=stop&csrf={csrf.get('organiser', '')}",
+               extra=["--ignore-code", "404"]),
         Target("erase", "POST", f"/supporters/{NO_RECORD}/erase", ["reason", "confirm"], "admin",
                f"reason=letter&confirm=erase&csrf={csrf.get('admin', '')}", extra=["--ignore-code", "404"]),
         # The admin's forms take a step-up code: `code=CODE` becomes the code
@@ -482,7 +495,7 @@ def route_list(c: Console) -> list[tuple[str, str, str]]:
     pages_get = ["/", "/supporters", "/search", f"/supporters/{rid}", "/tags", "/accounts", "/requests", "/tokens",
                  "/sessions", "/account", "/audit", "/exports", "/exports/1/download", "/erase",
                  f"/supporters/{rid}/erase", "/segments", "/segments/new", "/segments/alpha-seg",
-                 "/segments/alpha-seg/edit"]
+                 "/segments/alpha-seg/edit", "/calls", "/calls/alpha-calls"]
     pages_post = ["/logout", "/search", f"/supporters/{rid}/reveal", f"/supporters/{rid}/tags", "/accounts",
                   "/accounts/orga/disable", "/accounts/orga/role", "/accounts/orga/unlock", "/accounts/orga/reset-mfa",
                   "/accounts/orga/revoke-sessions", "/accounts/orga/budget", "/requests/1/approve",
@@ -490,15 +503,18 @@ def route_list(c: Console) -> list[tuple[str, str, str]]:
                   "/exports/1/approve", "/audit/verify", "/accounts/orga/enable", "/account/password",
                   "/account/authenticator", "/account/authenticator/confirm", f"/supporters/{rid}/edit",
                   f"/supporters/{rid}/consent/withdraw", f"/supporters/{rid}/notes", f"/supporters/{rid}/erase",
-                  "/segments", "/segments/alpha-seg/tags", "/segments/alpha-seg/delete", "/tags/rename"]
+                  "/segments", "/segments/alpha-seg/tags", "/segments/alpha-seg/delete", "/tags/rename", "/calls",
+                  "/calls/alpha-calls/close", "/calls/alpha-calls/next", "/calls/alpha-calls/outcome"]
     api_get = ["/api/v1/me", "/api/v1/supporters", f"/api/v1/supporters/{rid}", "/api/v1/tags", "/api/v1/audit",
-               "/api/v1/accounts", f"/api/v1/supporters/{rid}/notes", "/api/v1/segments", "/api/v1/segments/alpha-seg"]
+               "/api/v1/accounts", f"/api/v1/supporters/{rid}/notes", "/api/v1/segments", "/api/v1/segments/alpha-seg",
+               "/api/v1/call-lists", "/api/v1/call-lists/alpha-calls"]
     api_post = ["/api/v1/supporters/search", f"/api/v1/supporters/{rid}/reveal", f"/api/v1/supporters/{rid}/tags",
                 "/api/v1/audit/verify", "/api/v1/accounts/orga/enable", "/api/v1/accounts/orga/disable",
                 f"/api/v1/supporters/{rid}/edit", f"/api/v1/supporters/{rid}/consent/withdraw",
                 f"/api/v1/supporters/{rid}/notes", f"/api/v1/supporters/{rid}/erase", "/api/v1/segments",
                 "/api/v1/segments/count", "/api/v1/segments/alpha-seg/tags", "/api/v1/segments/alpha-seg/delete",
-                "/api/v1/tags/rename"]
+                "/api/v1/tags/rename", "/api/v1/call-lists", "/api/v1/call-lists/alpha-calls/next",
+                "/api/v1/call-lists/alpha-calls/outcome", "/api/v1/call-lists/alpha-calls/close"]
     return ([("GET", p, "page") for p in pages_get] + [("POST", p, "page") for p in pages_post] +
             [("GET", p, "api") for p in api_get] + [("POST", p, "api") for p in api_post])
 
@@ -732,6 +748,11 @@ def check_corpus(c: Console) -> None:
     rename_base = baseline("POST", "/tags/rename",
                            al.form_body({"from": b"absent", "to": b"other", "op": b"rename", "csrf": csrf}),
                            al.FORM_TYPE, org)
+    calls_base = baseline("POST", "/calls", al.form_body({"name": b"evening", "segment": b"alpha-seg",
+                                                          "starts": b"x", "ends": b"x", "csrf": csrf}),
+                          al.FORM_TYPE, org)
+    outcome_base = baseline("POST", "/calls/alpha-calls/outcome",
+                            al.form_body({"entry": b"1", "outcome": b"called", "csrf": csrf}), al.FORM_TYPE, org)
     confirm_base = baseline("POST", "/account/authenticator/confirm",
                             al.form_body({"pending": b"AAAA", "issued": b"1", "code": b"123456", "csrf": csrf}),
                             al.FORM_TYPE, org)
@@ -802,6 +823,18 @@ def check_corpus(c: Console) -> None:
             ("tag-rename.from", "POST", "/tags/rename",
              al.form_body({"from": payload, "to": b"other", "op": b"rename", "csrf": csrf}), al.FORM_TYPE, org,
              rename_base, True),
+            # A call list without a caller is refused before anything is
+            # written; its name and script are filled in again (escaped).
+            ("calls.name", "POST", "/calls",
+             al.form_body({"name": payload, "segment": b"alpha-seg", "starts": b"2026-01-01T18:00",
+                           "ends": b"2026-01-01T21:00", "script": payload, "csrf": csrf}), al.FORM_TYPE, org,
+             calls_base, True),
+            ("calls.window", "POST", "/calls",
+             al.form_body({"name": b"evening", "segment": payload, "caller": payload, "starts": payload,
+                           "ends": payload, "csrf": csrf}), al.FORM_TYPE, org, calls_base, False),
+            ("calls.outcome", "POST", "/calls/alpha-calls/outcome",
+             al.form_body({"entry": payload, "outcome": payload, "text": payload, "op": b"stop", "csrf": csrf}),
+             al.FORM_TYPE, org, outcome_base, False),
             ("login.name", "POST", "/login", al.form_body({"name": payload, "password": b"some-password-1"}),
              al.FORM_TYPE, None, login_base, False),
             ("login.password", "POST", "/login", al.form_body({"name": b"someone", "password": payload}),
