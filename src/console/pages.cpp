@@ -222,8 +222,10 @@ std::string find_page(const Viewer& v, const services::MaskedPage& found, std::s
   if (found.items.empty()) {
     b += "<p role=\"status\">Nobody matches. Names and places match whole words only: try one word less.</p>";
   } else {
-    b += "<p role=\"status\">" + std::to_string(found.total) + (found.total == 1 ? " supporter" : " supporters") +
-         " match.</p>" + masked_table(found.items);
+    const std::string n = found.total_capped ? "More than " + std::to_string(found.total) + " supporters"
+                          : std::to_string(found.total) + (found.total == 1 ? " supporter" : " supporters");
+    b += "<p role=\"status\">" + n + " match" + (found.total_capped ? ": add a word or a place to narrow it" : "") +
+         ".</p>" + masked_table(found.items);
   }
   if (!found.next_cursor.empty()) {
     b += "<form method=\"post\" action=\"/search\">" + csrf_field(v) +

@@ -75,7 +75,10 @@ Response find(Call& c, services::FindQuery q) {
     nlohmann::json items = nlohmann::json::array();
     for (const auto& m : found->items) items.push_back(to_json(m));
     return json_answer(bhttp::status::ok,
-                       {{"items", items}, {"next_cursor", found->next_cursor}, {"total", found->total}});
+                       {{"items", items},
+                        {"next_cursor", found->next_cursor},
+                        {"total", found->total},
+                        {"total_capped", found->total_capped}});
   }
   return html(bhttp::status::ok, find_page(c.viewer(), *found, q.name, q.place));
 }

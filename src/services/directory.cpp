@@ -438,24 +438,13 @@ Result<MaskedPage> Directory::find(const Asker& who, const FindQuery& q) {
   std::vector<store::SupporterListing> shown;
   bool more = false;
   auto read = store_->snapshot([&]() -> Result<void> {
-    auto ids = match_ids(*store_, groups);
-    if (!ids) return std::unexpected(ids.error());
-    auto honey = store_->honeytoken_ids();
-    if (!honey) return std::unexpected(honey.error());
-    std::int64_t decoys = 0;
-    for (const auto& id : *ids) decoys += std::binary_search(honey->begin(), honey->end(), id) ? 1 : 0;
-    out.total = static_cast<std::int64_t>(ids->size()) - decoys;
-    auto it = ids->begin();
-    if (after) {
-      // Newest first: the page starts at the first id below the cursor's.
-      it = std::upper_bound(ids->begin(), ids->end(), *after, std::greater<>());
-    }
-    for (; it != ids->end(); ++it) {
-      if (shown.size() == q.limit) {
-        more = true;
-        break;
-      }
-      auto listed = store_->find_listing(*it);
+    auto page = match_page(*store_, groups, after, q.limit);
+    if (!page) return std::unexpected(page.error());
+    out.total = page->total;
+    out.total_capped = page->total_capped;
+    more = page->more;
+    for (const auto& id : page->ids) {
+      auto listed = store_->find_listing(id);
       if (!listed) return std::unexpected(listed.error());
       if (*listed) shown.push_back(std::move(**listed));
     }

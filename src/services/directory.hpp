@@ -104,6 +104,9 @@ struct MaskedPage {
   std::vector<MaskedSupporter> items;
   std::string next_cursor;  // "" on the last page (never leads to an empty page); opaque to callers
   std::int64_t total = 0;   // supporters matching the query
+  // A search's total stops at kMatchCountCap (search_tokens.hpp): true when
+  // more match than `total` says.
+  bool total_capped = false;
 };
 
 // A search by name and/or place (search_tokens.hpp): exact folded words,
@@ -171,8 +174,8 @@ class Directory {
 
   // Search by name and place without decrypting the directory: the
   // records holding every token of the query (search_tokens.hpp), newest
-  // first, one page at a time (MaskedPage; `total` counts every match,
-  // honeytokens left out). Audit: `supporter.list` {"records": [ids
+  // first, one page at a time (MaskedPage; `total` counts every match up
+  // to kMatchCountCap, honeytokens included as the pages show them). Audit: `supporter.list` {"records": [ids
   // shown], "by": "name" | "place" | "name+place"} on a hit, never the
   // words searched; `supporter.lookup_miss` {"by": …} when nothing
   // matches. Charged as the rows shown (at least one), and a miss as one

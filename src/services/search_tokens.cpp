@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <utility>
 
 #include "core/text.hpp"
@@ -21,6 +22,10 @@ constexpr std::size_t kMaxNameWords = 5;
 
 // Token kinds, each its own blind-index domain.
 constexpr std::string_view kName = "search:name";
+constexpr std::string_view kNamePair = "search:namepair";
+// A record's name words paired: the first kMaxPairedWords words of its
+// given and family names, every two distinct ones.
+constexpr std::size_t kMaxPairedWords = 6;
 constexpr std::string_view kPostcode = "search:postcode";
 constexpr std::string_view kDept = "search:dept";
 constexpr std::string_view kRegion = "search:region";
@@ -29,6 +34,12 @@ constexpr std::string_view kLocality = "search:locality";
 store::Bytes token(const crypto::KeySet& keys, std::string_view kind, std::string_view value) {
   const auto h = crypto::blind_index(keys, kind, value);
   return store::Bytes(h.begin(), h.begin() + kSearchTokenBytes);
+}
+
+// Two name words as a pair token's value, in sorted order so that either
+// order of the words gives the same token.
+std::string pair_of(const std::string& a, const std::string& b) {
+  return a < b ? a + " " + b : b + " " + a;
 }
 
 bool ascii_alnum(char c) {
@@ -190,11 +201,28 @@ std::optional<std::string_view> region_of(std::string_view departement) noexcept
 
 std::vector<store::Bytes> search_tokens(const crypto::KeySet& keys, const core::Person& p) {
   std::vector<store::Bytes> out;
+  std::vector<std::string> name_words;
   for (const std::string* name : {&p.given_name, &p.family_name}) {
     auto words = folded_words(*name);
-    for (const auto& w : words) out.push_back(token(keys, kName, w));
+    for (auto& w : words) {
+      out.push_back(token(keys, kName, w));
+      name_words.push_back(std::move(w));
+    }
     wipe(words);
   }
+  if (name_words.size() > kMaxPairedWords) {
+    for (std::size_t i = kMaxPairedWords; i < name_words.size(); ++i) wipe(name_words[i]);
+    name_words.resize(kMaxPairedWords);
+  }
+  for (std::size_t i = 0; i < name_words.size(); ++i) {
+    for (std::size_t j = i + 1; j < name_words.size(); ++j) {
+      if (name_words[i] == name_words[j]) continue;
+      std::string pair = pair_of(name_words[i], name_words[j]);
+      out.push_back(token(keys, kNamePair, pair));
+      wipe(pair);
+    }
+  }
+  wipe(name_words);
   if (!p.postal_code.empty()) {
     std::string code = compact_postcode(p.postal_code);
     if (!code.empty()) out.push_back(token(keys, kPostcode, code));
@@ -225,7 +253,16 @@ Result<TokenGroups> name_query(const crypto::KeySet& keys, std::string_view name
     return fail(Errc::invalid_input, "name search: more than 5 words");
   }
   TokenGroups groups;
-  for (const auto& w : words) groups.push_back({token(keys, kName, w)});
+  std::size_t first = 0;
+  if (words.size() >= 2 && words[0] != words[1]) {
+    // The first two words as one pair token: "jean martin" is one lookup
+    // of the records holding both, whichever is the given name.
+    std::string pair = pair_of(words[0], words[1]);
+    groups.push_back({token(keys, kNamePair, pair)});
+    wipe(pair);
+    first = 2;
+  }
+  for (std::size_t i = first; i < words.size(); ++i) groups.push_back({token(keys, kName, words[i])});
   wipe(words);
   return groups;
 }
@@ -277,6 +314,38 @@ Result<std::vector<store::Bytes>> match_ids(store::SupporterReads& reads,
   }
   std::reverse(result.begin(), result.end());
   return result;
+}
+
+Result<MatchPage> match_page(store::SupporterReads& reads, std::span<const std::vector<store::Bytes>> groups,
+                             const std::optional<store::Bytes>& after, std::size_t limit) {
+  MatchPage out;
+  if (groups.size() == 1 && groups.front().size() == 1) {
+    const store::Bytes& t = groups.front().front();
+    auto ids = reads.search_token_page(t, after, limit + 1);
+    if (!ids) return std::unexpected(ids.error());
+    out.more = ids->size() > limit;
+    if (out.more) ids->resize(limit);
+    out.ids = std::move(*ids);
+    auto n = reads.count_search_token(t, kMatchCountCap + 1);
+    if (!n) return std::unexpected(n.error());
+    out.total_capped = *n > kMatchCountCap;
+    out.total = std::min(*n, kMatchCountCap);
+    return out;
+  }
+  auto all = match_ids(reads, groups);
+  if (!all) return std::unexpected(all.error());
+  out.total_capped = static_cast<std::int64_t>(all->size()) > kMatchCountCap;
+  out.total = std::min(static_cast<std::int64_t>(all->size()), kMatchCountCap);
+  auto it = all->begin();
+  if (after) it = std::upper_bound(all->begin(), all->end(), *after, std::greater<>());
+  for (; it != all->end(); ++it) {
+    if (out.ids.size() == limit) {
+      out.more = true;
+      break;
+    }
+    out.ids.push_back(std::move(*it));
+  }
+  return out;
 }
 
 }  // namespace rempart::services

@@ -6,6 +6,9 @@
 // 16 bytes) of:
 // - each word of its given and family names ("name"), folded for case and
 //   accents: "Jean-Étienne" gives "jean" and "etienne";
+// - each pair of two different words among the first six of those, in
+//   sorted order ("namepair": "etienne jean"), so that a search by given
+//   and family name is one lookup whatever the order they are typed in;
 // - its postcode without spaces or hyphens ("postcode");
 // - for a French postcode (country FR, or none and five digits), the
 //   département it lies in ("dept": "69", "2A", "974") and that
@@ -57,8 +60,9 @@ std::vector<store::Bytes> search_tokens(const crypto::KeySet& keys, const core::
 // least one of the group's tokens.
 using TokenGroups = std::vector<std::vector<store::Bytes>>;
 
-// The groups of a name search: one group per folded word of `name`
-// (1..5 words, 1..100 bytes), each word required. Errc::invalid_input
+// The groups of a name search: the pair token of its first two folded
+// words (when they differ), then one group per further word (1..5 words,
+// 1..100 bytes), each required. Errc::invalid_input
 // otherwise; the message names the rule, never the value.
 Result<TokenGroups> name_query(const crypto::KeySet& keys, std::string_view name);
 
@@ -72,5 +76,21 @@ Result<TokenGroups> place_query(const crypto::KeySet& keys, std::string_view pla
 // first (highest id first: an id begins with its record's creation time),
 // honeytokens included. No group: no record.
 Result<std::vector<store::Bytes>> match_ids(store::SupporterReads& reads, std::span<const std::vector<store::Bytes>> groups);
+
+// Counts of matches stop here: past it a search says "more than".
+inline constexpr std::int64_t kMatchCountCap = 1000;
+
+// One page of match_ids' answer, below `after` (a record id) when given.
+struct MatchPage {
+  std::vector<store::Bytes> ids;  // at most `limit`, newest first
+  bool more = false;              // another page follows
+  std::int64_t total = 0;         // every match, at most kMatchCountCap
+  bool total_capped = false;      // there are more than kMatchCountCap
+};
+// A query of one token (a name of one or two words) reads only its page
+// and a count that stops at kMatchCountCap, from the primary key, whatever
+// how many hold the token; any other query reads every match (match_ids).
+Result<MatchPage> match_page(store::SupporterReads& reads, std::span<const std::vector<store::Bytes>> groups,
+                             const std::optional<store::Bytes>& after, std::size_t limit);
 
 }  // namespace rempart::services

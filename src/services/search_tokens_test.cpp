@@ -93,12 +93,18 @@ struct SearchTokensTest : ::testing::Test {
 
 TEST_F(SearchTokensTest, ANameOrPlaceQueryMatchesTheTokensOfItsPerson) {
   const auto tokens = search_tokens(ks, person("Jean-Étienne", "Martin", "69003", "Lyon"));
-  EXPECT_EQ(tokens.size(), 3u + 4u);  // jean, etienne, martin; postcode, dept, region, locality
+  // jean, etienne, martin; their three pairs; postcode, dept, region, locality
+  EXPECT_EQ(tokens.size(), 3u + 3u + 4u);
   for (const auto& t : tokens) EXPECT_EQ(t.size(), kSearchTokenBytes);
-  for (const char* name : {"martin", "MARTIN", "Étienne", "etienne martin", "Jean Étienne"}) {
+  for (const char* name : {"martin", "MARTIN", "Étienne", "etienne martin", "Martin Étienne", "Jean Étienne",
+                           "jean etienne martin", "martin jean etienne", "Jean Jean"}) {
     EXPECT_TRUE(holds(tokens, name_query(ks, name).value())) << name;
   }
-  for (const char* name : {"mart", "Martine", "jean paul"}) {
+  // Two words are one lookup, of their pair.
+  EXPECT_EQ(name_query(ks, "Jean Martin")->size(), 1u);
+  EXPECT_EQ(name_query(ks, "Jean Martin").value(), name_query(ks, "martin JEAN").value());
+  EXPECT_EQ(name_query(ks, "Jean Étienne Martin")->size(), 2u);
+  for (const char* name : {"mart", "Martine", "jean paul", "paul martin", "jean martin paul"}) {
     EXPECT_FALSE(holds(tokens, name_query(ks, name).value())) << name;
   }
   for (const char* place : {"69003", "69", "lyon", "LYON", "Auvergne-Rhône-Alpes", "aura"}) {
@@ -115,7 +121,7 @@ TEST_F(SearchTokensTest, TokensAreKeyedAndDomainSeparated) {
   auto other_keys = other.keeper_keys();
   const auto a = search_tokens(ks, person("Lyon", "Lyon", "", "Lyon"));
   const auto b = search_tokens(other_keys.current(), person("Lyon", "Lyon", "", "Lyon"));
-  EXPECT_EQ(a.size(), 2u);  // one name token for both names, one locality token
+  EXPECT_EQ(a.size(), 2u);  // one name token for both names (no pair of a word with itself), one locality token
   for (const auto& t : a) EXPECT_FALSE(std::binary_search(b.begin(), b.end(), t));
   // A name is not a place.
   EXPECT_FALSE(holds(search_tokens(ks, person("Lyon", "", "", "")), place_query(ks, "Lyon").value()));
@@ -253,6 +259,40 @@ TEST_F(FindTest, BadQueriesChangeNothing) {
     EXPECT_EQ(r.error().code, Errc::invalid_input);
   }
   EXPECT_EQ(entries().size(), before);
+}
+
+// A name held by more records than a count goes to: the page is still one
+// page, and the total says "more than".
+TEST_F(FindTest, ACommonNameCountsUpToTheCapAndPagesOnTheKey) {
+  RecordWriter writer(keys);
+  const int n = static_cast<int>(kMatchCountCap) + 3;
+  ASSERT_TRUE(st->transact([&](store::KeeperTx& tx) -> Result<void> {
+    for (int i = 0; i < n; ++i) {
+      core::Person p;
+      p.given_name = i % 2 ? "Ana" : "Jean";
+      p.family_name = "Lopez";
+      p.email = "lopez" + std::to_string(i) + "@example.org";
+      auto u = writer.upsert(tx, p, writer.prepare(p, 1'700'000'000'000 + i), 1'700'000'000 + i);
+      if (!u) return std::unexpected(u.error());
+    }
+    return {};
+  }));
+  auto page = dir.find(who, FindQuery{.name = "lopez", .limit = 3});
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->total, kMatchCountCap);
+  EXPECT_TRUE(page->total_capped);
+  ASSERT_EQ(page->items.size(), 3u);
+  EXPECT_EQ(page->items[0].name, "J. L.");  // the newest (i = n - 1 is even: Jean)
+  auto pair = dir.find(who, FindQuery{.name = "Lopez Ana", .limit = 40});
+  ASSERT_TRUE(pair);
+  EXPECT_EQ(pair->total, n / 2);
+  EXPECT_FALSE(pair->total_capped);
+  EXPECT_EQ(pair->items.size(), 40u);
+  for (const auto& m : pair->items) EXPECT_EQ(m.name, "A. L.");
+  auto next = dir.find(who, FindQuery{.name = "Lopez Ana", .cursor = pair->next_cursor, .limit = 40});
+  ASSERT_TRUE(next);
+  ASSERT_FALSE(next->items.empty());
+  EXPECT_LT(next->items.front().id, pair->items.back().id);
 }
 
 // Records made before search tokens existed are indexed from the backlog,

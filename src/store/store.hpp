@@ -404,6 +404,12 @@ class SupporterReads {
   // The ids of the supporters holding one search token (a keyed hash made
   // by services/search_tokens.hpp), in id order; honeytokens included.
   virtual Result<std::vector<Bytes>> ids_by_search_token(const Bytes& token) = 0;
+  // A page of the same, highest id first: at most `limit` ids, each below
+  // `before` when given.
+  virtual Result<std::vector<Bytes>> search_token_page(const Bytes& token, const std::optional<Bytes>& before,
+                                                       std::size_t limit) = 0;
+  // How many supporters hold `token`, counting no further than `cap`.
+  virtual Result<std::int64_t> count_search_token(const Bytes& token, std::int64_t cap) = 0;
   // Supporters added per UTC day from `since` (unix seconds) on, as (day
   // number since the epoch, count), days without any left out; honeytokens
   // not counted.

@@ -886,6 +886,26 @@ class SqliteReads : public Base {
     q->bind_blob(1, token);
     return read_blobs(*q);
   }
+  Result<std::vector<Bytes>> search_token_page(const Bytes& token, const std::optional<Bytes>& before,
+                                               std::size_t limit) override {
+    auto q = conn().query(before ? sql::kSelectSearchTokenPageBefore : sql::kSelectSearchTokenPage);
+    if (!q) return propagate(q);
+    q->bind_blob(1, token);
+    if (before) {
+      q->bind_blob(2, *before).bind_int(3, sql_limit(limit));
+    } else {
+      q->bind_int(2, sql_limit(limit));
+    }
+    return read_blobs(*q);
+  }
+  Result<std::int64_t> count_search_token(const Bytes& token, std::int64_t cap) override {
+    auto q = conn().query(sql::kCountSearchTokenCapped);
+    if (!q) return propagate(q);
+    q->bind_blob(1, token).bind_int(2, std::max<std::int64_t>(cap, 0));
+    auto row = q->step();
+    if (!row) return propagate(row);
+    return q->int64(0);
+  }
   Result<std::vector<std::pair<std::int64_t, std::int64_t>>> added_per_day(std::int64_t since) override {
     auto q = conn().query(sql::kSelectAddedPerDay);
     if (!q) return propagate(q);

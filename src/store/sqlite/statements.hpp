@@ -177,6 +177,19 @@ inline constexpr Sql kDeleteSearchTokensOf{
 // Served by the primary key: the ids holding one token, in id order.
 inline constexpr Sql kSelectIdsBySearchToken{
     "kSelectIdsBySearchToken", "SELECT supporter_id FROM supporter_search_tokens WHERE token = ?1"};
+// One page of a token's holders, highest id first: a range of the primary
+// key (token, supporter_id) walked backwards, never a sort.
+inline constexpr Sql kSelectSearchTokenPage{
+    "kSelectSearchTokenPage",
+    "SELECT supporter_id FROM supporter_search_tokens WHERE token = ?1 ORDER BY supporter_id DESC LIMIT ?2"};
+inline constexpr Sql kSelectSearchTokenPageBefore{
+    "kSelectSearchTokenPageBefore",
+    "SELECT supporter_id FROM supporter_search_tokens WHERE token = ?1 AND supporter_id < ?2"
+    " ORDER BY supporter_id DESC LIMIT ?3"};
+// A token's holders counted up to ?2: the walk stops there.
+inline constexpr Sql kCountSearchTokenCapped{
+    "kCountSearchTokenCapped",
+    "SELECT count(*) FROM (SELECT 1 FROM supporter_search_tokens WHERE token = ?1 LIMIT ?2)"};
 // ---- Keeper: the dashboard's aggregates -----------------------------------------
 
 // Supporters added per UTC day since ?1 (unix seconds), honeytokens left
