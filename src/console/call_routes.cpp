@@ -296,7 +296,6 @@ Response post_call_outcome(Call& c) {
   auto r = calls_of(c).outcome(c.asker(), list, *entry, outcome, text);
   if (!r) {
     const Error& e = r.error();
-    if (e.code == Errc::conflict && e.internal.ends_with("not_open")) return not_open(c);
     if (e.code == Errc::conflict) {
       if (c.route.kind == Kind::api) return json_answer(bhttp::status::conflict, {{"error", "not_in_hand"}});
       // A second submit of the same form (a reload): the call was recorded.
@@ -312,7 +311,15 @@ Response post_call_outcome(Call& c) {
     return failure(c, r.error());
   }
   if (c.route.kind == Kind::api) return json_answer(bhttp::status::ok, {{"ok", true}});
-  if (go_on) return next_person(c, list, "Saved.");
+  if (go_on) {
+    auto p = calls_of(c).next(c.asker(), list);
+    if (!p && p.error().code == Errc::conflict) {
+      return calls_view(c, std::nullopt, "Saved. The list is not open any more: nobody else opens.",
+                        bhttp::status::ok);
+    }
+    if (!p) return failure(c, p.error());
+    return person_answer(c, list, *p, "Saved.");
+  }
   return calls_view(c, std::nullopt, "Saved.", bhttp::status::ok);
 }
 

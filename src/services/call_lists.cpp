@@ -341,7 +341,8 @@ Result<void> CallLists::outcome(const Asker& who, std::string_view list, std::in
     if (!e) return std::unexpected(e.error());
     if (!*e || (*e)->caller != who.actor) return {};
     known = true;
-    if (state_of(**l, unix_now()) != "open") return fail(Errc::conflict, "call: not_open");
+    // The call in hand is recorded even once the window has ended or the
+    // list was closed: recording it opens nobody.
     if (!(*e)->opened_at || (*e)->done_at) return fail(Errc::conflict, "call: not_in_hand");
     auto row = tx.find_supporter((*e)->supporter_id);
     if (!row) return std::unexpected(row.error());

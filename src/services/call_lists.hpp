@@ -123,10 +123,11 @@ class CallLists {
 
   // Records the outcome of the asker's entry `entry` (opened, not done):
   // the contact (`outcome`, with `text`, 0..200 code points) written to the
-  // record's history, the entry done. Errc::invalid_input for a bad outcome
-  // or text, Errc::not_found for an entry that is not the asker's,
-  // Errc::conflict ("call: not_open" as for next; "call: not_in_hand" for an
-  // entry not opened or already done).
+  // record's history, the entry done; also after the window or once the
+  // list is closed (the call was made). Errc::invalid_input for a bad
+  // outcome or text, Errc::not_found for an entry that is not the asker's,
+  // Errc::conflict ("call: not_in_hand") for an entry not opened or
+  // already done.
   Result<void> outcome(const Asker& who, std::string_view list, std::int64_t entry, std::string_view outcome,
                        std::string_view text);
 

@@ -78,7 +78,7 @@ Result<TokenGroups> place_query(const crypto::KeySet& keys, std::string_view pla
 Result<std::vector<store::Bytes>> match_ids(store::SupporterReads& reads, std::span<const std::vector<store::Bytes>> groups);
 
 // Counts of matches stop here: past it a search says "more than".
-inline constexpr std::int64_t kMatchCountCap = 1000;
+inline constexpr std::int64_t kMatchCountCap = 100;
 
 // One page of match_ids' answer, below `after` (a record id) when given.
 struct MatchPage {
