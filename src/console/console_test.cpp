@@ -1957,6 +1957,8 @@ TEST_F(ConsoleTest, SegmentsBuiltCountedSavedAndBulkTagged) {
     p.given_name = kPeople[0].given;
     p.email = "segment" + std::to_string(i) + "@exemple.org";
     p.tags = {"donor"};
+    p.postal_code = "69007";
+    p.locality = "Lyon";
     p.consent.email = i % 2 == 0;
     ASSERT_TRUE(store_->transact([&](store::KeeperTx& tx) -> Result<void> {
       auto u = writer.upsert(tx, p, now_.load());
@@ -1973,12 +1975,26 @@ TEST_F(ConsoleTest, SegmentsBuiltCountedSavedAndBulkTagged) {
   EXPECT_NE(counted.body().find("This segment matches 6 supporters."), std::string::npos);
   auto small = post(*s, "/segments", "op=count&tags_all=donor&email=given");
   EXPECT_NE(small.body().find("fewer than 5 supporters"), std::string::npos);
+  auto placed = post(*s, "/segments", "op=count&tags_all=donor&place=+Lyon+");
+  ASSERT_EQ(placed.result(), bhttp::status::ok);
+  EXPECT_NE(placed.body().find("This segment matches 6 supporters."), std::string::npos);
+  EXPECT_NE(placed.body().find("id=\"place\" name=\"place\""), std::string::npos);
+  EXPECT_NE(placed.body().find("value=\"Lyon\""), std::string::npos);
+  EXPECT_NE(post(*s, "/segments", "op=count&place=Auvergne-Rh%C3%B4ne-Alpes").body().find("matches 6 supporters."),
+            std::string::npos);
+  EXPECT_NE(post(*s, "/segments", "op=count&tags_all=donor&place=29").body().find("fewer than 5"), std::string::npos);
+  // A place with words is looked up, never run: what it holds is only ever shown escaped.
+  auto odd = post(*s, "/segments", "op=count&place=%3Cscript%3Ex%27+OR+1%3D1");
+  ASSERT_EQ(odd.result(), bhttp::status::ok);
+  EXPECT_EQ(odd.body().find("<script"), std::string::npos);
+  EXPECT_NE(odd.body().find("&lt;script&gt;"), std::string::npos);
 
   // Hostile input: refused with fixed words, echoed nowhere, nothing saved.
   const auto before = audit_actions().size();
-  for (const std::string bad : {"op=save&name=x&tags_all=%3Cscript%3E%2C%3Bx", "op=save&name=x&signed_up_from=2026-02-30",
-                                "op=save&name=x&email=%27+OR+1%3D1", "op=save&name=%3Cb%3E&tags_all=donor",
-                                "op=drop&name=x"}) {
+  for (const std::string& bad : std::vector<std::string>{
+           "op=save&name=x&tags_all=%3Cscript%3E%2C%3Bx", "op=save&name=x&signed_up_from=2026-02-30",
+           "op=save&name=x&email=%27+OR+1%3D1", "op=save&name=%3Cb%3E&tags_all=donor", "op=drop&name=x",
+           "op=save&name=x&place=%3C%2F%3E%3B", "op=count&place=" + std::string(101, '7')}) {
     auto r = post(*s, "/segments", bad);
     EXPECT_EQ(r.result(), bhttp::status::bad_request) << bad;
     EXPECT_EQ(r.body().find("<script"), std::string::npos);
@@ -1986,6 +2002,17 @@ TEST_F(ConsoleTest, SegmentsBuiltCountedSavedAndBulkTagged) {
     EXPECT_EQ(r.body().find("<b>"), std::string::npos);
   }
   EXPECT_EQ(audit_actions().size(), before);
+  auto refused = post(*s, "/segments", "op=save&name=x&tags_all=donor&place=%2B%2B");
+  EXPECT_NE(refused.body().find("The place is not valid"), std::string::npos);
+  EXPECT_NE(refused.body().find("value=\"donor\""), std::string::npos);  // the valid part kept
+
+  auto in_lyon = post(*s, "/segments", "op=save&name=lyon&place=Lyon");
+  ASSERT_EQ(in_lyon.result(), bhttp::status::see_other);
+  auto lyon = send(req(verb::get, "/segments/lyon", &*s));
+  EXPECT_NE(lyon.body().find("<dt>Place</dt><dd>Lyon</dd>"), std::string::npos);
+  EXPECT_NE(lyon.body().find("6 supporters."), std::string::npos);
+  EXPECT_NE(send(req(verb::get, "/segments/lyon/edit", &*s)).body().find("value=\"Lyon\""), std::string::npos);
+  EXPECT_EQ(nlohmann::json::parse(audit_actions().back().second)["definition"]["place"], "Lyon");
 
   auto saved = post(*s, "/segments", "op=save&name=donors&tags_all=donor");
   ASSERT_EQ(saved.result(), bhttp::status::see_other);
@@ -2059,6 +2086,16 @@ TEST_F(ConsoleTest, SegmentsThroughTheApi) {
   EXPECT_EQ(api(verb::post, "/api/v1/segments", R"({"name":"x","definition":{"sql":"1=1"}})").result(),
             bhttp::status::bad_request);
   EXPECT_EQ(api(verb::post, "/api/v1/segments", R"({"name":"x","definition":[]})").result(), bhttp::status::bad_request);
+  EXPECT_EQ(api(verb::post, "/api/v1/segments", R"({"name":"x","definition":{"place":"--"}})").result(),
+            bhttp::status::bad_request);
+  EXPECT_EQ(api(verb::post, "/api/v1/segments/count", R"({"definition":{"place":["29"]}})").result(),
+            bhttp::status::bad_request);
+  auto breton = api(verb::post, "/api/v1/segments", R"({"name":"breton","definition":{"place":"Bretagne"}})");
+  ASSERT_EQ(breton.result(), bhttp::status::ok);
+  EXPECT_EQ(nlohmann::json::parse(breton.body())["definition"]["place"], "Bretagne");
+  auto breton_count = api(verb::post, "/api/v1/segments/breton/tags", R"({"add":"x"})");  // the exact count, dry
+  EXPECT_EQ(nlohmann::json::parse(breton_count.body())["count"], 1);
+  EXPECT_EQ(api(verb::post, "/api/v1/segments/breton/delete", "{}").result(), bhttp::status::ok);
   auto list = api(verb::get, "/api/v1/segments");
   ASSERT_EQ(list.result(), bhttp::status::ok);
   EXPECT_EQ(nlohmann::json::parse(list.body())["items"].size(), 1u);

@@ -773,6 +773,10 @@ struct SegmentFilter {
   std::optional<std::int64_t> signed_from{}, signed_before{};
   std::optional<std::int64_t> updated_from{}, updated_before{};
   std::string origin{};  // "" any | "unknown" (no origin) | "import" (any tool) | an exact origin
+  // Search tokens of one place (services::place_query: up to 4 readings of
+  // it): the supporter holds at least one. Empty: any place. Records still
+  // waiting for their tokens (the search backlog) hold none.
+  std::vector<Bytes> place_tokens{};
 
   bool operator==(const SegmentFilter&) const = default;
 };
@@ -783,7 +787,8 @@ class SegmentReads {
   virtual ~SegmentReads();
 
   // Supporters matching `f`; honeytokens are not counted. Errc::invalid_input
-  // for a tag list of more than 10 (here and in segment_page).
+  // for a tag list of more than 10 or more than 4 place tokens (here and in
+  // segment_page).
   virtual Result<std::int64_t> count_segment(const SegmentFilter& f) = 0;
   // A keyset page of the supporters matching `f`, as supporter_page (`q.tag`
   // must be empty: Errc::invalid_input otherwise): newest first, with tags,

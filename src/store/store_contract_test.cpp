@@ -1551,8 +1551,9 @@ TEST_P(StoreContract, ErasureDeletesTheRecordAndEverythingReferringToIt) {
   EXPECT_FALSE(erased);
 }
 
-// Segments (migration 0015): a filter applied in the store, saved segments
-// by unique name, a tag moved across records, and the origin kept as written.
+// Segments (migration 0015): a filter applied in the store (a place as its
+// search tokens), saved segments by unique name, a tag moved across
+// records, and the origin kept as written.
 TEST_P(StoreContract, SegmentsCountPageAndMoveTags) {
   auto a = supporter("seg-a", "ea", std::nullopt);
   a.origin = "import:csv";
@@ -1588,6 +1589,29 @@ TEST_P(StoreContract, SegmentsCountPageAndMoveTags) {
   EXPECT_EQ(count({.signed_before = 150}), 1);
   EXPECT_EQ(count({.origin = "import"}), 1);
   EXPECT_EQ(count({.origin = "unknown"}), 1);
+
+  // A place: the supporter holds one of its tokens (the store only compares bytes).
+  const Bytes lyon = bytes("tok-lyon-0000001"), dept = bytes("tok-dept-0000069"), brest = bytes("tok-brest-000029");
+  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) -> Result<void> {
+    if (auto r = tx.put_search_tokens(a.id, std::vector<Bytes>{lyon, dept}); !r) return r;
+    if (auto r = tx.put_search_tokens(b.id, std::vector<Bytes>{dept}); !r) return r;
+    return tx.put_search_tokens(c.id, std::vector<Bytes>{lyon, dept});  // the honeytoken
+  }).has_value());
+  EXPECT_EQ(count({.place_tokens = {lyon}}), 1);
+  EXPECT_EQ(count({.place_tokens = {dept}}), 2);
+  EXPECT_EQ(count({.place_tokens = {brest, lyon}}), 1);
+  EXPECT_EQ(count({.place_tokens = {brest}}), 0);
+  EXPECT_EQ(count({.tags_all = {"donor"}, .place_tokens = {lyon}}), 1);
+  EXPECT_EQ(count({.email = "refused", .place_tokens = {dept}}), 1);
+  auto placed = keeper_->segment_page({.place_tokens = {lyon}}, SupporterPageQuery{"", std::nullopt, 10}, true);
+  ASSERT_TRUE(placed);
+  EXPECT_EQ(placed->total, 1);
+  ASSERT_EQ(placed->items.size(), 2u);  // the honeytoken in its place
+  EXPECT_EQ(placed->items[1].row.id, a.id);
+  const auto too_many = keeper_->count_segment({.place_tokens = {lyon, dept, brest, lyon, dept}});
+  ASSERT_FALSE(too_many);
+  EXPECT_EQ(too_many.error().code, Errc::invalid_input);
+
   auto page = keeper_->segment_page({}, SupporterPageQuery{"", std::nullopt, 10}, true);
   ASSERT_TRUE(page);
   EXPECT_EQ(page->total, 2);

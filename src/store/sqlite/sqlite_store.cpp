@@ -648,10 +648,21 @@ ExportRow read_export(const Query& q) {
 
 // The most tags of each list a segment statement takes (REMPART_SEGMENT_ALL…).
 constexpr std::size_t kSegmentTagSlots = 10;
+// The most search tokens of a place (REMPART_SEGMENT_PLACE).
+constexpr std::size_t kSegmentPlaceSlots = 4;
 
-// Binds ?1..?10 and ?20..?49 of the segment statements (statements.hpp,
-// REMPART_SEGMENT_WHERE); Errc::invalid_input for a list of more than 10.
+// Binds ?1..?10, ?14 and ?20..?53 of the segment statements (statements.hpp,
+// REMPART_SEGMENT_WHERE); Errc::invalid_input for a tag list of more than
+// 10 or more than 4 place tokens.
 Result<void> bind_segment(Query& q, const SegmentFilter& f) {
+  if (f.place_tokens.size() > kSegmentPlaceSlots) return fail(Errc::invalid_input, "segment: more than 4 place tokens");
+  for (std::size_t i = 0; i < kSegmentPlaceSlots; ++i) {
+    if (i < f.place_tokens.size()) {
+      q.bind_blob(50 + static_cast<int>(i), f.place_tokens[i]);
+    } else {
+      q.bind_null(50 + static_cast<int>(i));
+    }
+  }
   int slot = 20;
   for (const auto* tags : {&f.tags_all, &f.tags_any, &f.tags_none}) {
     if (tags->size() > kSegmentTagSlots) return fail(Errc::invalid_input, "segment: more than 10 tags in a list");
@@ -673,7 +684,8 @@ Result<void> bind_segment(Query& q, const SegmentFilter& f) {
       .bind_optional_int(7, f.signed_before)
       .bind_optional_int(8, f.updated_from)
       .bind_optional_int(9, f.updated_before)
-      .bind_text(10, f.origin);
+      .bind_text(10, f.origin)
+      .bind_int(14, static_cast<std::int64_t>(f.place_tokens.size()));
   return {};
 }
 
@@ -958,7 +970,10 @@ class SqliteReads : public Base {
     }
   }
   Result<std::int64_t> count_segment(const SegmentFilter& f) override {
-    const sqlite::Sql& stmt = f.tags_all.empty() ? sql::kCountSegment : sql::kCountSegmentTagged;
+    // Seeded by the holders of the first all-of tag, else of the place.
+    const sqlite::Sql& stmt = !f.tags_all.empty()       ? sql::kCountSegmentTagged
+                              : !f.place_tokens.empty() ? sql::kCountSegmentPlaced
+                                                        : sql::kCountSegment;
     auto q = conn().query(stmt);
     if (!q) return propagate(q);
     if (auto b = bind_segment(*q, f); !b) return std::unexpected(std::move(b.error()));

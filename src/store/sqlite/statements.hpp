@@ -252,14 +252,18 @@ inline constexpr Sql kSelectListingById{"kSelectListingById", REMPART_PAGE_COLUM
 //   ?6, ?7 sign-up date from (inclusive), before (exclusive), NULL: open;
 //   ?8, ?9 the same for updated_at;
 //   ?10 origin: '' any, 'unknown', 'import' (any tool), or one exactly;
+//   ?14 how many place tokens (0: that part is off);
 //   ?20..?29 the all-of tags, ?30..?39 the any-of, ?40..?49 the none-of
-//   (NULL where unused: at most 10 each).
+//   (NULL where unused: at most 10 each);
+//   ?50..?53 the place's search tokens (migration 0013; the supporter holds
+//   one of them), NULL where unused.
 // Each IN list of bound values is built once per run. (Not json_each: its
 // first use on a connection asks to update sqlite_master, which the keeper's
 // authorizer refuses.)
 #define REMPART_SEGMENT_ALL "(?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29)"
 #define REMPART_SEGMENT_ANY "(?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39)"
 #define REMPART_SEGMENT_NONE "(?40, ?41, ?42, ?43, ?44, ?45, ?46, ?47, ?48, ?49)"
+#define REMPART_SEGMENT_PLACE "(?50, ?51, ?52, ?53)"
 #define REMPART_SEGMENT_WHERE                                                                          \
   " (?1 = 0 OR (SELECT count(*) FROM supporter_tags t WHERE t.supporter_id = s.id"                    \
   " AND t.tag IN " REMPART_SEGMENT_ALL ") = ?1)"                                                       \
@@ -277,12 +281,16 @@ inline constexpr Sql kSelectListingById{"kSelectListingById", REMPART_PAGE_COLUM
   " AND (?7 IS NULL OR min(coalesce(s.joined_at, s.created_at), s.created_at) < ?7)"                  \
   " AND (?8 IS NULL OR s.updated_at >= ?8) AND (?9 IS NULL OR s.updated_at < ?9)"                     \
   " AND (?10 = '' OR coalesce(s.origin, 'unknown') = ?10"                                              \
-  " OR (?10 = 'import' AND s.origin >= 'import:' AND s.origin < 'import;'))"
-// Counts leave honeytokens out. Both read supporters_segment_facts only
+  " OR (?10 = 'import' AND s.origin >= 'import:' AND s.origin < 'import;'))"                        \
+  " AND (?14 = 0 OR EXISTS (SELECT 1 FROM supporter_search_tokens p WHERE p.supporter_id = s.id"       \
+  " AND p.token IN " REMPART_SEGMENT_PLACE "))"
+// Counts leave honeytokens out. All read supporters_segment_facts only
 // (it holds every column the WHERE reads; INDEXED BY, so no plan reads the
 // table): the plain count walks all of it; the *Tagged form, for a segment
 // with all-of tags, seeks it by id for the holders of the first all-of tag
-// (?20), read through supporter_tags_tag.
+// (?20), read through supporter_tags_tag; the *Placed form, for a segment
+// with a place and no all-of tag, seeks it by id for the holders of the
+// place's tokens, read through the supporter_search_tokens primary key.
 inline constexpr Sql kCountSegment{
     "kCountSegment",
     "SELECT count(*) FROM supporters s INDEXED BY supporters_segment_facts"
@@ -291,6 +299,11 @@ inline constexpr Sql kCountSegmentTagged{
     "kCountSegmentTagged",
     "SELECT count(*) FROM supporters s INDEXED BY supporters_segment_facts"
     " WHERE s.id IN (SELECT w.supporter_id FROM supporter_tags w WHERE w.tag = ?20)"
+    " AND s.id NOT IN (SELECT supporter_id FROM honeytokens) AND" REMPART_SEGMENT_WHERE};
+inline constexpr Sql kCountSegmentPlaced{
+    "kCountSegmentPlaced",
+    "SELECT count(*) FROM supporters s INDEXED BY supporters_segment_facts"
+    " WHERE s.id IN (SELECT w.supporter_id FROM supporter_search_tokens w WHERE w.token IN " REMPART_SEGMENT_PLACE ")"
     " AND s.id NOT IN (SELECT supporter_id FROM honeytokens) AND" REMPART_SEGMENT_WHERE};
 // Pages as kSelectSupporterPage*: ?13 limit; the *After form takes the
 // position ?11 created_at, ?12 id.
@@ -305,6 +318,7 @@ inline constexpr Sql kSelectSegmentPageAfter{
 #undef REMPART_SEGMENT_ALL
 #undef REMPART_SEGMENT_ANY
 #undef REMPART_SEGMENT_NONE
+#undef REMPART_SEGMENT_PLACE
 #undef REMPART_PAGE_COLUMNS
 // Every tag row references a supporter (foreign key, ON DELETE CASCADE), so
 // counting tag rows counts supporters; served by supporter_tags_tag.
