@@ -1004,9 +1004,20 @@ TEST_F(ConsoleTest, FindsPeopleByNameAndPlace) {
   }
 }
 
-// The dashboard: a chart drawn as SVG, the tags of the people added, the
-// same numbers through the API, nobody's data.
+// The dashboard: a chart drawn as SVG, the tags of the people added and
+// where they came from, the same numbers through the API, nobody's data.
 TEST_F(ConsoleTest, TheDashboardDrawsTheMonthWithoutAScriptOrAPerson) {
+  services::RecordWriter writer(*keys_);
+  core::Person imported;
+  imported.email = "imported@exemple.org";
+  services::Provenance from;
+  from.origin = "import:action-network";
+  from.from_the_person = false;
+  ASSERT_TRUE(store_->transact([&](store::KeeperTx& tx) -> Result<void> {
+    auto u = writer.upsert(tx, imported, writer.prepare(imported), now_.load(), nullptr, nullptr, from);
+    if (!u) return std::unexpected(u.error());
+    return {};
+  }));
   auto e = add("view", auth::Role::viewer);
   auto s = login("view", e);
   ASSERT_TRUE(s);
@@ -1014,31 +1025,36 @@ TEST_F(ConsoleTest, TheDashboardDrawsTheMonthWithoutAScriptOrAPerson) {
   ASSERT_EQ(page.result(), bhttp::status::ok);
   const std::string body = page.body();
   EXPECT_NE(body.find("<svg class=\"chart\""), std::string::npos);
-  EXPECT_NE(body.find("3 supporters added in the last 30 days"), std::string::npos);
+  EXPECT_NE(body.find("4 supporters added in the last 30 days"), std::string::npos);
   EXPECT_NE(body.find("/supporters?tag=volunteer"), std::string::npos);
+  EXPECT_NE(body.find("<td>Sign-up form or OSDI API</td><td>3</td>"), std::string::npos);
+  EXPECT_NE(body.find("<td>Import (action-network)</td><td>1</td>"), std::string::npos);
   EXPECT_EQ(body.find("<script"), std::string::npos);
   expect_no_pii(body);
+  EXPECT_EQ(body.find(imported.email), std::string::npos);
   auto api = send(req(verb::get, "/api/v1/dashboard", &*s));
   ASSERT_EQ(api.result(), bhttp::status::ok);
   auto j = nlohmann::json::parse(api.body());
-  EXPECT_EQ(j["added"], 3);
+  EXPECT_EQ(j["added"], 4);
   EXPECT_EQ(j["days"].size(), 30u);
-  EXPECT_EQ(j["days"].back()["added"], 3);
+  EXPECT_EQ(j["days"].back()["added"], 4);
   EXPECT_EQ(j["tags"][0]["tag"], "volunteer");
+  EXPECT_EQ(j["sources"], nlohmann::json::parse(R"([{"origin":"intake","supporters":3},)"
+                                                 R"({"origin":"import:action-network","supporters":1}])"));
   EXPECT_TRUE(j["inbox_backlog"].is_null());  // no fold loop in this process
-  // The viewer's own budgets: the list of three rows shows as used.
+  // The viewer's own budgets: the list of four rows shows as used.
   ASSERT_EQ(send(req(verb::get, "/supporters", &*s)).result(), bhttp::status::ok);
   j = nlohmann::json::parse(send(req(verb::get, "/api/v1/dashboard", &*s)).body());
   bool seen = false;
   for (const auto& b : j["budgets"]) {
     if (b["counted"] == "masked" && b["window"] == "minute") {
       seen = true;
-      EXPECT_EQ(b["used"], 3);
+      EXPECT_EQ(b["used"], 4);
       EXPECT_EQ(b["limit"], budgets_.of(guard::Counted::masked, "viewer").per_minute);
     }
   }
   EXPECT_TRUE(seen);
-  EXPECT_NE(send(req(verb::get, "/dashboard", &*s)).body().find("Rows shown masked</th><td>3 of "), std::string::npos);
+  EXPECT_NE(send(req(verb::get, "/dashboard", &*s)).body().find("Rows shown masked</th><td>4 of "), std::string::npos);
 }
 
 // Finding 4: masked listing is budgeted in rows: a viewer paging through

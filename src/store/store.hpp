@@ -260,6 +260,15 @@ struct TagCountRow {
   bool operator==(const TagCountRow&) const = default;
 };
 
+// Supporters by where they came from (supporters.origin; "unknown" for
+// records made before origins were kept).
+struct OriginCountRow {
+  std::string origin;
+  std::int64_t supporters = 0;
+
+  bool operator==(const OriginCountRow&) const = default;
+};
+
 // The last entry of the chain: what the next entry links to.
 struct AuditHead {
   std::int64_t seq = 0;
@@ -411,6 +420,9 @@ class SupporterReads {
   // The `limit` tags most carried by the supporters added from `since` on,
   // most first (ties by tag); honeytokens not counted.
   virtual Result<std::vector<TagCountRow>> tag_counts_since(std::int64_t since, std::size_t limit) = 0;
+  // The supporters added from `since` on, counted by origin (NULL counted
+  // as "unknown"), most first (ties by origin); honeytokens not counted.
+  virtual Result<std::vector<OriginCountRow>> added_by_origin(std::int64_t since) = 0;
   // The ids of every honeytoken, in id order.
   virtual Result<std::vector<Bytes>> honeytoken_ids() = 0;
   // Up to `limit` supporters whose search tokens are still to be computed,

@@ -1553,7 +1553,7 @@ TEST_P(StoreContract, ErasureDeletesTheRecordAndEverythingReferringToIt) {
 
 // Segments (migration 0015): a filter applied in the store (a place as its
 // search tokens), saved segments by unique name, a tag moved across
-// records, and the origin kept as written.
+// records, and the origin kept as written and counted for the dashboard.
 TEST_P(StoreContract, SegmentsCountPageAndMoveTags) {
   auto a = supporter("seg-a", "ea", std::nullopt);
   a.origin = "import:csv";
@@ -1589,6 +1589,11 @@ TEST_P(StoreContract, SegmentsCountPageAndMoveTags) {
   EXPECT_EQ(count({.signed_before = 150}), 1);
   EXPECT_EQ(count({.origin = "import"}), 1);
   EXPECT_EQ(count({.origin = "unknown"}), 1);
+  // The dashboard's sources: by origin, none read as "unknown", the honeytoken left out.
+  EXPECT_EQ(keeper_->added_by_origin(0).value(),
+            (std::vector<OriginCountRow>{{"import:csv", 1}, {"unknown", 1}}));
+  EXPECT_EQ(keeper_->added_by_origin(150).value(), (std::vector<OriginCountRow>{{"unknown", 1}}));
+  EXPECT_TRUE(keeper_->added_by_origin(400).value().empty());
 
   // A place: the supporter holds one of its tokens (the store only compares bytes).
   const Bytes lyon = bytes("tok-lyon-0000001"), dept = bytes("tok-dept-0000069"), brest = bytes("tok-brest-000029");

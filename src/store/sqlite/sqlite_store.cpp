@@ -903,6 +903,18 @@ class SqliteReads : public Base {
       out.push_back(TagCountRow{q->text(0), q->int64(1)});
     }
   }
+  Result<std::vector<OriginCountRow>> added_by_origin(std::int64_t since) override {
+    auto q = conn().query(sql::kSelectAddedByOrigin);
+    if (!q) return propagate(q);
+    q->bind_int(1, since);
+    std::vector<OriginCountRow> out;
+    for (;;) {
+      auto more = q->step();
+      if (!more) return propagate(more);
+      if (!*more) return out;
+      out.push_back(OriginCountRow{q->text(0), q->int64(1)});
+    }
+  }
   Result<std::vector<Bytes>> honeytoken_ids() override {
     auto q = conn().query(sql::kSelectHoneytokenIds);
     if (!q) return propagate(q);

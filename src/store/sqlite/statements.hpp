@@ -192,6 +192,14 @@ inline constexpr Sql kSelectTagCountsSince{
     "SELECT t.tag, count(*) FROM supporters s JOIN supporter_tags t ON t.supporter_id = s.id"
     " WHERE s.created_at >= ?1 AND NOT EXISTS (SELECT 1 FROM honeytokens h WHERE h.supporter_id = s.id)"
     " GROUP BY t.tag ORDER BY 2 DESC, 1 LIMIT ?2"};
+// The supporters added since ?1 by origin (NULL read as 'unknown'), most
+// first; a range of supporters_created_id, each row's origin read from the
+// table (a month of sign-ups, not the directory).
+inline constexpr Sql kSelectAddedByOrigin{
+    "kSelectAddedByOrigin",
+    "SELECT coalesce(s.origin, 'unknown'), count(*) FROM supporters s WHERE s.created_at >= ?1"
+    " AND NOT EXISTS (SELECT 1 FROM honeytokens h WHERE h.supporter_id = s.id)"
+    " GROUP BY 1 ORDER BY 2 DESC, 1"};
 
 inline constexpr Sql kSelectHoneytokenIds{
     "kSelectHoneytokenIds", "SELECT supporter_id FROM honeytokens ORDER BY supporter_id"};
