@@ -202,6 +202,8 @@ Response post_segment_count(Call& c);
 Response post_segment_delete(Call& c);
 Response post_segment_tags(Call& c);
 Response post_tag_rename(Call& c);
+// The worker's services::Segments, made on first use.
+services::Segments& segments_of(Call& c);
 // The masked members of the saved segment `name` (/supporters?segment=),
 // through the directory; Errc::not_found for no such segment.
 Result<services::MaskedPage> segment_member_page(Call& c, const std::string& name, services::ListQuery q);

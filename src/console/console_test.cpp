@@ -1408,6 +1408,54 @@ TEST_F(ConsoleTest, ExportNeedsAnotherAdminsCodeAndOpensOnlyWithTheRequestersKey
   EXPECT_EQ(std::count(csv->begin(), csv->end(), '\n'), 1 + 3 + 3);  // header, people, canaries
 }
 
+// An export of a saved segment's members: offered on the form, refused
+// with a tag as well or for a segment nobody saved (nothing recorded),
+// listed by the segment's name, and holding its members only.
+TEST_F(ConsoleTest, ExportOfASavedSegmentHoldsItsMembersOnly) {
+  auto orga = add("orga", auth::Role::organiser);
+  auto boss = add("boss", auth::Role::admin);
+  let_a_day_pass();
+  auto so = login("orga", orga);
+  auto sb = login("boss", boss);
+  ASSERT_TRUE(so && sb);
+  ASSERT_EQ(post(*so, "/segments", "op=save&name=bretons&place=Bretagne").result(), bhttp::status::see_other);
+  auto page = send(req(verb::get, "/exports", &*so));
+  ASSERT_EQ(page.result(), bhttp::status::ok);
+  EXPECT_NE(page.body().find("<option value=\"bretons\">segment bretons</option>"), std::string::npos);
+  EXPECT_NE(page.body().find("<label for=\"x-segment\">"), std::string::npos);
+
+  const auto before = audit_actions().size();
+  EXPECT_EQ(
+      post(*so, "/exports", "tag=volunteer&segment=bretons&field=email&reason=r&code=" + fresh_code(orga)).result(),
+      bhttp::status::bad_request);
+  EXPECT_EQ(post(*so, "/exports", "segment=absent&field=email&reason=r&code=" + fresh_code(orga)).result(),
+            bhttp::status::not_found);
+  auto odd = post(*so, "/exports", "segment=%3Cb%3E%27&field=email&reason=r&code=" + fresh_code(orga));
+  EXPECT_EQ(odd.result(), bhttp::status::bad_request);
+  EXPECT_EQ(odd.body().find("<b>"), std::string::npos);
+  const auto after = audit_actions();
+  for (std::size_t i = before; i < after.size(); ++i) EXPECT_NE(after[i].first, "export.request");
+
+  ASSERT_EQ(post(*so, "/exports", "segment=bretons&field=email&reason=phone+bank&code=" + fresh_code(orga)).result(),
+            bhttp::status::see_other);
+  const auto asked = audit_actions().back();
+  EXPECT_EQ(asked.first, "export.request");
+  EXPECT_EQ(nlohmann::json::parse(asked.second)["segment"], "bretons");
+  EXPECT_NE(send(req(verb::get, "/exports", &*sb)).body().find("<td>segment bretons</td>"), std::string::npos);
+  const auto code = fresh_code(boss);
+  ASSERT_EQ(form("/exports/1/approve", "csrf=" + sb->csrf + "&code=" + code, &*sb).result(), bhttp::status::see_other);
+  auto file = send(req(verb::get, "/exports/1/download", &*so));
+  ASSERT_EQ(file.result(), bhttp::status::ok);
+  const auto& body = file.body();
+  auto csv = services::decrypt_export({reinterpret_cast<const std::uint8_t*>(body.data()), body.size()},
+                                      orga.export_secret_key.text());
+  ASSERT_TRUE(csv) << csv.error().internal;
+  EXPECT_NE(csv->find(kPeople[0].email), std::string::npos);  // 29200, in Brittany
+  EXPECT_EQ(csv->find(kPeople[1].email), std::string::npos);
+  EXPECT_EQ(csv->find(kPeople[2].email), std::string::npos);
+  EXPECT_EQ(std::count(csv->begin(), csv->end(), '\n'), 1 + 1 + 3);  // header, the member, canaries
+}
+
 // ---- The console for daily work: one's own account, landing pages, enabling
 // accounts, lock reasons.
 

@@ -1,8 +1,10 @@
-// The console's export routes (docs/exports.md): request a bulk export with
-// a fresh code, another admin's approval, and the requester's download of the
-// sealed file. The work and its rules are services::Exports'.
+// The console's export routes (docs/exports.md): request a bulk export (of
+// every supporter, a tag's or a saved segment's members) with a fresh code,
+// another admin's approval, and the requester's download of the sealed
+// file. The work and its rules are services::Exports'.
 
 #include "console/console_internal.hpp"
+#include "services/segments.hpp"
 
 namespace rempart::console::detail {
 
@@ -17,11 +19,15 @@ Response get_exports(Call& c) {
   if (!all) return failure(c, all.error());
   auto tags = c.w.directory->tags();
   if (!tags) return failure(c, tags.error());
+  auto saved = segments_of(c).list();
+  if (!saved) return failure(c, saved.error());
+  std::vector<std::string> segments;
+  for (const auto& s : *saved) segments.push_back(s.name);
   const auto done = query_param(c.req.target(), "done").value_or("");
   const std::string notice = done == "requested"  ? "Requested. Another admin must approve it."
                              : done == "approved" ? "Approved: the requester can now download the file."
                                                   : "";
-  return html(bhttp::status::ok, exports_page(c.viewer(), account_hex(*c.who), *all, *tags, notice));
+  return html(bhttp::status::ok, exports_page(c.viewer(), account_hex(*c.who), *all, *tags, segments, notice));
 }
 
 Response post_export_request(Call& c) {
@@ -34,7 +40,7 @@ Response post_export_request(Call& c) {
   }
   if (auto r = c.w.accounts->require_step_up(account_hex(*c.who), code_of(c)); !r) return failure(c, r.error());
   auto id = c.w.exports->request(c.asker(), account_hex(*c.who), c.form.get("tag").value_or(""), fields,
-                                 c.form.get("reason").value_or(""));
+                                 c.form.get("reason").value_or(""), c.form.get("segment").value_or(""));
   if (!id) return failure(c, id.error());
   notify(c, "export_requested", "a bulk export was requested", {{"export", *id}});
   return redirect("/exports?done=requested");

@@ -14,13 +14,13 @@
 
 namespace rempart::console::detail {
 
-namespace {
-
 services::Segments& segments_of(Call& c) {
   // One per worker, made on first use: it holds only the worker's store.
   if (!c.w.segments) c.w.segments = std::make_unique<services::Segments>(*c.w.store, c.impl.keys);
   return *c.w.segments;
 }
+
+namespace {
 
 nlohmann::json count_json(std::int64_t exact) {
   const auto n = services::shown(exact);

@@ -204,6 +204,7 @@ struct ExportRow {
   std::optional<Bytes> approver_id;
   std::optional<std::int64_t> approved_at;
   std::int64_t rows = 0;  // real records written into the file
+  std::string segment;    // the saved segment the supporters come from; "" (by tag) when none
 
   bool operator==(const ExportRow&) const = default;
 };

@@ -1317,6 +1317,8 @@ TEST_P(StoreContract, ExportsRoundTripAndUpdate) {
     id1 = *a;
     ExportRow other = e;
     other.requester_id = bytes("acct-2");
+    other.tag.clear();
+    other.segment = "rhone-donors";  // by segment (migration 0017)
     auto b = tx.insert_export(other);
     if (!b) return std::unexpected(b.error());
     id2 = *b;
@@ -1346,6 +1348,9 @@ TEST_P(StoreContract, ExportsRoundTripAndUpdate) {
   EXPECT_EQ(*found, expected);
   ASSERT_EQ(all.size(), 2u);
   EXPECT_EQ(all[0].id, id2);  // newest first
+  EXPECT_EQ(all[0].segment, "rhone-donors");
+  EXPECT_EQ(all[0].tag, "");
+  EXPECT_EQ(all[1].segment, "");
   ASSERT_EQ(mine.size(), 1u);
   EXPECT_EQ(mine[0].id, id1);
 

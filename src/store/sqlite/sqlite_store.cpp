@@ -641,6 +641,7 @@ ExportRow read_export(const Query& q) {
   e.approver_id = q.optional_blob(8);
   e.approved_at = q.optional_int(9);
   e.rows = q.int64(10);
+  e.segment = q.text(11);
   return e;
 }
 
@@ -1696,7 +1697,8 @@ class SqliteKeeperTx final : public SqliteReads<KeeperTx> {
           .bind_int(7, row.expires_at)
           .bind_optional_blob(8, row.approver_id)
           .bind_optional_int(9, row.approved_at)
-          .bind_int(10, row.rows);
+          .bind_int(10, row.rows)
+          .bind_text(11, row.segment);
     });
   }
   Result<void> update_export(const ExportRow& row) override {

@@ -573,12 +573,15 @@ inline constexpr Sql kUpdateAccountExportKey{
     "kUpdateAccountExportKey", "UPDATE accounts SET export_public_key = ?2 WHERE id = ?1"};
 inline constexpr Sql kSelectAccountExportKey{
     "kSelectAccountExportKey", "SELECT export_public_key FROM accounts WHERE id = ?1"};
-#define REMPART_EXPORT_COLUMNS \
-  "id, requester_id, tag, fields, reason, status, created_at, expires_at, approver_id, approved_at, rows"
+// The segment (migration 0017) is NULL unless a request names one: '' in
+// and out of the store.
+#define REMPART_EXPORT_COLUMNS                                                                     \
+  "id, requester_id, tag, fields, reason, status, created_at, expires_at, approver_id, approved_at, rows," \
+  " coalesce(segment, '')"
 inline constexpr Sql kInsertExport{
     "kInsertExport",
     "INSERT INTO exports (requester_id, tag, fields, reason, status, created_at, expires_at, approver_id,"
-    " approved_at, rows) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) RETURNING id"};
+    " approved_at, rows, segment) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, nullif(?11, '')) RETURNING id"};
 inline constexpr Sql kSelectExport{
     "kSelectExport", "SELECT " REMPART_EXPORT_COLUMNS " FROM exports WHERE id = ?1"};
 inline constexpr Sql kSelectExports{
