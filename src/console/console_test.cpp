@@ -1454,6 +1454,39 @@ TEST_F(ConsoleTest, ExportOfASavedSegmentHoldsItsMembersOnly) {
   EXPECT_EQ(csv->find(kPeople[1].email), std::string::npos);
   EXPECT_EQ(csv->find(kPeople[2].email), std::string::npos);
   EXPECT_EQ(std::count(csv->begin(), csv->end(), '\n'), 1 + 1 + 3);  // header, the member, canaries
+
+  // The same through the API: the fresh code in the body.
+  const auto api = [&](verb v, const std::string& target, const std::string& json = {}) {
+    auto r = req(v, target, &*so, json, v == verb::post ? "application/json" : "");
+    if (v == verb::post) r.set("X-CSRF-Token", so->csrf);
+    return send(r);
+  };
+  const auto with_code = [&](const std::string& members) {
+    return "{" + members + R"(,"fields":["email","name"],"reason":"phone bank","code":")" + fresh_code(orga) + "\"}";
+  };
+  EXPECT_EQ(api(verb::post, "/api/v1/exports", R"({"segment":"bretons","fields":["email"],"reason":"r"})").result(),
+            bhttp::status::forbidden);  // no code
+  EXPECT_EQ(api(verb::post, "/api/v1/exports", with_code(R"("tag":"volunteer","segment":"bretons")")).result(),
+            bhttp::status::bad_request);
+  EXPECT_EQ(api(verb::post, "/api/v1/exports", with_code(R"("segment":7)")).result(), bhttp::status::bad_request);
+  EXPECT_EQ(api(verb::post, "/api/v1/exports", with_code(R"("segment":"absent")")).result(), bhttp::status::not_found);
+  auto made = api(verb::post, "/api/v1/exports", with_code(R"("segment":"bretons")"));
+  ASSERT_EQ(made.result(), bhttp::status::created);
+  EXPECT_EQ(nlohmann::json::parse(made.body())["id"], 2);
+  auto listed = api(verb::get, "/api/v1/exports");
+  ASSERT_EQ(listed.result(), bhttp::status::ok);
+  const auto items = nlohmann::json::parse(listed.body())["items"];
+  ASSERT_EQ(items.size(), 2u);
+  EXPECT_EQ(items[0]["segment"], "bretons");
+  EXPECT_EQ(items[0]["status"], "pending");
+  EXPECT_EQ(items[0]["fields"], nlohmann::json({"email", "name"}));
+  EXPECT_EQ(items[1]["status"], "downloaded");
+  expect_no_pii(listed.body());
+  auto t = ops_->create_api_token("operator:test", "t", auth::Scope::reveal, 30);
+  ASSERT_TRUE(t);
+  auto by_token = make_request(verb::get, "/api/v1/exports", "", "");
+  by_token.set(bhttp::field::authorization, "Bearer " + std::string(t->token.text()));
+  EXPECT_EQ(send(by_token).result(), bhttp::status::forbidden);
 }
 
 // ---- The console for daily work: one's own account, landing pages, enabling
