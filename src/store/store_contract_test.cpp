@@ -1318,7 +1318,7 @@ TEST_P(StoreContract, ExportsRoundTripAndUpdate) {
     ExportRow other = e;
     other.requester_id = bytes("acct-2");
     other.tag.clear();
-    other.segment = "rhone-donors";  // by segment (migration 0017)
+    other.segment = "rhone-donors";  // by segment (migration 0018)
     auto b = tx.insert_export(other);
     if (!b) return std::unexpected(b.error());
     id2 = *b;

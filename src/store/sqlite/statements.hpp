@@ -573,7 +573,7 @@ inline constexpr Sql kUpdateAccountExportKey{
     "kUpdateAccountExportKey", "UPDATE accounts SET export_public_key = ?2 WHERE id = ?1"};
 inline constexpr Sql kSelectAccountExportKey{
     "kSelectAccountExportKey", "SELECT export_public_key FROM accounts WHERE id = ?1"};
-// The segment (migration 0017) is NULL unless a request names one: '' in
+// The segment (migration 0018) is NULL unless a request names one: '' in
 // and out of the store.
 #define REMPART_EXPORT_COLUMNS                                                                     \
   "id, requester_id, tag, fields, reason, status, created_at, expires_at, approver_id, approved_at, rows," \
