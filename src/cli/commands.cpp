@@ -502,6 +502,50 @@ int run_synth(const SynthArgs& a) {
   return 0;
 }
 
+int run_reindex(const ReindexArgs& a) {
+  auto k = open_keeper(a.config, KeeperUse::bulk);
+  if (!k) return report(k.error());
+  std::int64_t queued = 0;
+  auto q = k->store->transact([&](store::KeeperTx& tx) -> Result<void> {
+    auto n = tx.queue_all_for_search_tokens();
+    if (!n) return std::unexpected(n.error());
+    queued = *n;
+    return {};
+  });
+  if (!q) return report(q.error());
+  if (a.queue_only) {
+    std::cout << "rempart: " << queued << " records queued for their search tokens; serve computes them between "
+                 "folds\n";
+    return 0;
+  }
+  // Every record is on the backlog now (honeytokens too): the whole table
+  // is the amount of work, whatever was queued before.
+  auto total = k->store->count_supporters();
+  if (!total) return report(total.error());
+  ProgressBar bar(a.progress);
+  const services::RecordWriter indexer(k->keys);
+  std::int64_t done = 0;
+  for (;;) {
+    auto n = indexer.index_backlog(*k->store, kReindexChunk);
+    if (!n) {
+      bar.finish();
+      k->checkpoint_on_exit();
+      std::cerr << "rempart: computed the search tokens of " << done
+                << " records, then failed; the rest stay on the backlog for serve or another run\n";
+      return report(n.error());
+    }
+    if (*n == 0) break;
+    done += static_cast<std::int64_t>(*n);
+    bar.draw(static_cast<double>(std::min(done, *total)) / static_cast<double>(std::max<std::int64_t>(1, *total)),
+             std::to_string(done) + " records");
+    k->store->make_way();  // a serving keeper's fold gets its turn between chunks
+  }
+  bar.finish();
+  k->checkpoint_on_exit();
+  std::cout << "rempart: " << queued << " records queued, the search tokens of " << done << " records computed\n";
+  return 0;
+}
+
 // ---- audit ---------------------------------------------------------------
 
 std::optional<std::int64_t> parse_time(const std::string& text) {

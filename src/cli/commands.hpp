@@ -68,6 +68,20 @@ struct SynthArgs {
 };
 int run_synth(const SynthArgs& a);
 
+// `supporters reindex`: puts every record on the search backlog again (after
+// a change of the search tokens' rules or of the blind-index key) and,
+// unless `queue_only`, computes their tokens now, as serve's fold loop does
+// between folds: chunks of kReindexChunk records, one transaction and one
+// `search.index` entry (a count, no ids) each. docs/console.md, "Finding
+// people".
+inline constexpr std::size_t kReindexChunk = 2000;
+struct ReindexArgs {
+  std::filesystem::path config = "rempart.toml";
+  bool queue_only = false;
+  bool progress = true;
+};
+int run_reindex(const ReindexArgs& a);
+
 // `rempart audit …`: read and check the audit log (needs the keeper keyring).
 struct AuditVerifyArgs {
   std::filesystem::path config = "rempart.toml";

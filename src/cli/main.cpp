@@ -79,6 +79,14 @@ int main(int argc, char** argv) {
   synth_cmd->add_option("--phones", synth.phones, "How many of them have a phone")->capture_default_str();
   synth_cmd->add_option("--seed", synth.seed, "Generator seed")->capture_default_str();
 
+  ReindexArgs reindex;
+  auto* reindex_cmd = sup->add_subcommand(
+      "reindex", "Compute every record's search tokens again (after a change of their rules or of the key)");
+  reindex_cmd->add_flag("--queue-only", reindex.queue_only,
+                        "Only put every record on the backlog; serve computes the tokens between folds");
+  bool reindex_no_progress = false;
+  reindex_cmd->add_flag("--no-progress", reindex_no_progress, "Do not draw a progress bar");
+
   auto* aud = app.add_subcommand("audit", "Check and read the audit log (needs the keeper keyring)");
   aud->require_subcommand(1);
   aud->fallthrough();
@@ -239,6 +247,11 @@ int main(int argc, char** argv) {
   if (*synth_cmd) {
     synth.config = config;
     return run_synth(synth);
+  }
+  if (*reindex_cmd) {
+    reindex.config = config;
+    reindex.progress = !reindex_no_progress;
+    return run_reindex(reindex);
   }
   if (*verify_cmd) {
     verify.config = audit_config;

@@ -209,6 +209,8 @@ Response post_call_list_close(Call& c);
 Response post_call_next(Call& c);
 Response post_call_outcome(Call& c);
 Response post_tag_rename(Call& c);
+// The worker's services::Segments, made on first use.
+services::Segments& segments_of(Call& c);
 // The masked members of the saved segment `name` (/supporters?segment=),
 // through the directory; Errc::not_found for no such segment.
 Result<services::MaskedPage> segment_member_page(Call& c, const std::string& name, services::ListQuery q);

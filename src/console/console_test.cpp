@@ -1034,9 +1034,20 @@ TEST_F(ConsoleTest, FindsPeopleByNameAndPlace) {
   }
 }
 
-// The dashboard: a chart drawn as SVG, the tags of the people added, the
-// same numbers through the API, nobody's data.
+// The dashboard: a chart drawn as SVG, the tags of the people added and
+// where they came from, the same numbers through the API, nobody's data.
 TEST_F(ConsoleTest, TheDashboardDrawsTheMonthWithoutAScriptOrAPerson) {
+  services::RecordWriter writer(*keys_);
+  core::Person imported;
+  imported.email = "imported@exemple.org";
+  services::Provenance from;
+  from.origin = "import:action-network";
+  from.from_the_person = false;
+  ASSERT_TRUE(store_->transact([&](store::KeeperTx& tx) -> Result<void> {
+    auto u = writer.upsert(tx, imported, writer.prepare(imported), now_.load(), nullptr, nullptr, from);
+    if (!u) return std::unexpected(u.error());
+    return {};
+  }));
   auto e = add("view", auth::Role::viewer);
   auto s = login("view", e);
   ASSERT_TRUE(s);
@@ -1044,31 +1055,36 @@ TEST_F(ConsoleTest, TheDashboardDrawsTheMonthWithoutAScriptOrAPerson) {
   ASSERT_EQ(page.result(), bhttp::status::ok);
   const std::string body = page.body();
   EXPECT_NE(body.find("<svg class=\"chart\""), std::string::npos);
-  EXPECT_NE(body.find("3 supporters added in the last 30 days"), std::string::npos);
+  EXPECT_NE(body.find("4 supporters added in the last 30 days"), std::string::npos);
   EXPECT_NE(body.find("/supporters?tag=volunteer"), std::string::npos);
+  EXPECT_NE(body.find("<td>Sign-up form or OSDI API</td><td>3</td>"), std::string::npos);
+  EXPECT_NE(body.find("<td>Import (action-network)</td><td>1</td>"), std::string::npos);
   EXPECT_EQ(body.find("<script"), std::string::npos);
   expect_no_pii(body);
+  EXPECT_EQ(body.find(imported.email), std::string::npos);
   auto api = send(req(verb::get, "/api/v1/dashboard", &*s));
   ASSERT_EQ(api.result(), bhttp::status::ok);
   auto j = nlohmann::json::parse(api.body());
-  EXPECT_EQ(j["added"], 3);
+  EXPECT_EQ(j["added"], 4);
   EXPECT_EQ(j["days"].size(), 30u);
-  EXPECT_EQ(j["days"].back()["added"], 3);
+  EXPECT_EQ(j["days"].back()["added"], 4);
   EXPECT_EQ(j["tags"][0]["tag"], "volunteer");
+  EXPECT_EQ(j["sources"], nlohmann::json::parse(R"([{"origin":"intake","supporters":3},)"
+                                                 R"({"origin":"import:action-network","supporters":1}])"));
   EXPECT_TRUE(j["inbox_backlog"].is_null());  // no fold loop in this process
-  // The viewer's own budgets: the list of three rows shows as used.
+  // The viewer's own budgets: the list of four rows shows as used.
   ASSERT_EQ(send(req(verb::get, "/supporters", &*s)).result(), bhttp::status::ok);
   j = nlohmann::json::parse(send(req(verb::get, "/api/v1/dashboard", &*s)).body());
   bool seen = false;
   for (const auto& b : j["budgets"]) {
     if (b["counted"] == "masked" && b["window"] == "minute") {
       seen = true;
-      EXPECT_EQ(b["used"], 3);
+      EXPECT_EQ(b["used"], 4);
       EXPECT_EQ(b["limit"], budgets_.of(guard::Counted::masked, "viewer").per_minute);
     }
   }
   EXPECT_TRUE(seen);
-  EXPECT_NE(send(req(verb::get, "/dashboard", &*s)).body().find("Rows shown masked</th><td>3 of "), std::string::npos);
+  EXPECT_NE(send(req(verb::get, "/dashboard", &*s)).body().find("Rows shown masked</th><td>4 of "), std::string::npos);
 }
 
 // Finding 4: masked listing is budgeted in rows: a viewer paging through
@@ -1420,6 +1436,87 @@ TEST_F(ConsoleTest, ExportNeedsAnotherAdminsCodeAndOpensOnlyWithTheRequestersKey
   ASSERT_TRUE(csv) << csv.error().internal;
   for (const auto& p : kPeople) EXPECT_NE(csv->find(p.email), std::string::npos);
   EXPECT_EQ(std::count(csv->begin(), csv->end(), '\n'), 1 + 3 + 3);  // header, people, canaries
+}
+
+// An export of a saved segment's members: offered on the form, refused
+// with a tag as well or for a segment nobody saved (nothing recorded),
+// listed by the segment's name, and holding its members only.
+TEST_F(ConsoleTest, ExportOfASavedSegmentHoldsItsMembersOnly) {
+  auto orga = add("orga", auth::Role::organiser);
+  auto boss = add("boss", auth::Role::admin);
+  let_a_day_pass();
+  auto so = login("orga", orga);
+  auto sb = login("boss", boss);
+  ASSERT_TRUE(so && sb);
+  ASSERT_EQ(post(*so, "/segments", "op=save&name=bretons&place=Bretagne").result(), bhttp::status::see_other);
+  auto page = send(req(verb::get, "/exports", &*so));
+  ASSERT_EQ(page.result(), bhttp::status::ok);
+  EXPECT_NE(page.body().find("<option value=\"bretons\">segment bretons</option>"), std::string::npos);
+  EXPECT_NE(page.body().find("<label for=\"x-segment\">"), std::string::npos);
+
+  const auto before = audit_actions().size();
+  EXPECT_EQ(
+      post(*so, "/exports", "tag=volunteer&segment=bretons&field=email&reason=r&code=" + fresh_code(orga)).result(),
+      bhttp::status::bad_request);
+  EXPECT_EQ(post(*so, "/exports", "segment=absent&field=email&reason=r&code=" + fresh_code(orga)).result(),
+            bhttp::status::not_found);
+  auto odd = post(*so, "/exports", "segment=%3Cb%3E%27&field=email&reason=r&code=" + fresh_code(orga));
+  EXPECT_EQ(odd.result(), bhttp::status::bad_request);
+  EXPECT_EQ(odd.body().find("<b>"), std::string::npos);
+  const auto after = audit_actions();
+  for (std::size_t i = before; i < after.size(); ++i) EXPECT_NE(after[i].first, "export.request");
+
+  ASSERT_EQ(post(*so, "/exports", "segment=bretons&field=email&reason=phone+bank&code=" + fresh_code(orga)).result(),
+            bhttp::status::see_other);
+  const auto asked = audit_actions().back();
+  EXPECT_EQ(asked.first, "export.request");
+  EXPECT_EQ(nlohmann::json::parse(asked.second)["segment"], "bretons");
+  EXPECT_NE(send(req(verb::get, "/exports", &*sb)).body().find("<td>segment bretons</td>"), std::string::npos);
+  const auto code = fresh_code(boss);
+  ASSERT_EQ(form("/exports/1/approve", "csrf=" + sb->csrf + "&code=" + code, &*sb).result(), bhttp::status::see_other);
+  auto file = send(req(verb::get, "/exports/1/download", &*so));
+  ASSERT_EQ(file.result(), bhttp::status::ok);
+  const auto& body = file.body();
+  auto csv = services::decrypt_export({reinterpret_cast<const std::uint8_t*>(body.data()), body.size()},
+                                      orga.export_secret_key.text());
+  ASSERT_TRUE(csv) << csv.error().internal;
+  EXPECT_NE(csv->find(kPeople[0].email), std::string::npos);  // 29200, in Brittany
+  EXPECT_EQ(csv->find(kPeople[1].email), std::string::npos);
+  EXPECT_EQ(csv->find(kPeople[2].email), std::string::npos);
+  EXPECT_EQ(std::count(csv->begin(), csv->end(), '\n'), 1 + 1 + 3);  // header, the member, canaries
+
+  // The same through the API: the fresh code in the body.
+  const auto api = [&](verb v, const std::string& target, const std::string& json = {}) {
+    auto r = req(v, target, &*so, json, v == verb::post ? "application/json" : "");
+    if (v == verb::post) r.set("X-CSRF-Token", so->csrf);
+    return send(r);
+  };
+  const auto with_code = [&](const std::string& members) {
+    return "{" + members + R"(,"fields":["email","name"],"reason":"phone bank","code":")" + fresh_code(orga) + "\"}";
+  };
+  EXPECT_EQ(api(verb::post, "/api/v1/exports", R"({"segment":"bretons","fields":["email"],"reason":"r"})").result(),
+            bhttp::status::forbidden);  // no code
+  EXPECT_EQ(api(verb::post, "/api/v1/exports", with_code(R"("tag":"volunteer","segment":"bretons")")).result(),
+            bhttp::status::bad_request);
+  EXPECT_EQ(api(verb::post, "/api/v1/exports", with_code(R"("segment":7)")).result(), bhttp::status::bad_request);
+  EXPECT_EQ(api(verb::post, "/api/v1/exports", with_code(R"("segment":"absent")")).result(), bhttp::status::not_found);
+  auto made = api(verb::post, "/api/v1/exports", with_code(R"("segment":"bretons")"));
+  ASSERT_EQ(made.result(), bhttp::status::created);
+  EXPECT_EQ(nlohmann::json::parse(made.body())["id"], 2);
+  auto listed = api(verb::get, "/api/v1/exports");
+  ASSERT_EQ(listed.result(), bhttp::status::ok);
+  const auto items = nlohmann::json::parse(listed.body())["items"];
+  ASSERT_EQ(items.size(), 2u);
+  EXPECT_EQ(items[0]["segment"], "bretons");
+  EXPECT_EQ(items[0]["status"], "pending");
+  EXPECT_EQ(items[0]["fields"], nlohmann::json({"email", "name"}));
+  EXPECT_EQ(items[1]["status"], "downloaded");
+  expect_no_pii(listed.body());
+  auto t = ops_->create_api_token("operator:test", "t", auth::Scope::reveal, 30);
+  ASSERT_TRUE(t);
+  auto by_token = make_request(verb::get, "/api/v1/exports", "", "");
+  by_token.set(bhttp::field::authorization, "Bearer " + std::string(t->token.text()));
+  EXPECT_EQ(send(by_token).result(), bhttp::status::forbidden);
 }
 
 // ---- The console for daily work: one's own account, landing pages, enabling
@@ -1987,6 +2084,8 @@ TEST_F(ConsoleTest, SegmentsBuiltCountedSavedAndBulkTagged) {
     p.given_name = kPeople[0].given;
     p.email = "segment" + std::to_string(i) + "@exemple.org";
     p.tags = {"donor"};
+    p.postal_code = "69007";
+    p.locality = "Lyon";
     p.consent.email = i % 2 == 0;
     ASSERT_TRUE(store_->transact([&](store::KeeperTx& tx) -> Result<void> {
       auto u = writer.upsert(tx, p, now_.load());
@@ -2003,12 +2102,26 @@ TEST_F(ConsoleTest, SegmentsBuiltCountedSavedAndBulkTagged) {
   EXPECT_NE(counted.body().find("This segment matches 6 supporters."), std::string::npos);
   auto small = post(*s, "/segments", "op=count&tags_all=donor&email=given");
   EXPECT_NE(small.body().find("fewer than 5 supporters"), std::string::npos);
+  auto placed = post(*s, "/segments", "op=count&tags_all=donor&place=+Lyon+");
+  ASSERT_EQ(placed.result(), bhttp::status::ok);
+  EXPECT_NE(placed.body().find("This segment matches 6 supporters."), std::string::npos);
+  EXPECT_NE(placed.body().find("id=\"place\" name=\"place\""), std::string::npos);
+  EXPECT_NE(placed.body().find("value=\"Lyon\""), std::string::npos);
+  EXPECT_NE(post(*s, "/segments", "op=count&place=Auvergne-Rh%C3%B4ne-Alpes").body().find("matches 6 supporters."),
+            std::string::npos);
+  EXPECT_NE(post(*s, "/segments", "op=count&tags_all=donor&place=29").body().find("fewer than 5"), std::string::npos);
+  // A place with words is looked up, never run: what it holds is only ever shown escaped.
+  auto odd = post(*s, "/segments", "op=count&place=%3Cscript%3Ex%27+OR+1%3D1");
+  ASSERT_EQ(odd.result(), bhttp::status::ok);
+  EXPECT_EQ(odd.body().find("<script"), std::string::npos);
+  EXPECT_NE(odd.body().find("&lt;script&gt;"), std::string::npos);
 
   // Hostile input: refused with fixed words, echoed nowhere, nothing saved.
   const auto before = audit_actions().size();
-  for (const std::string bad : {"op=save&name=x&tags_all=%3Cscript%3E%2C%3Bx", "op=save&name=x&signed_up_from=2026-02-30",
-                                "op=save&name=x&email=%27+OR+1%3D1", "op=save&name=%3Cb%3E&tags_all=donor",
-                                "op=drop&name=x"}) {
+  for (const std::string& bad : std::vector<std::string>{
+           "op=save&name=x&tags_all=%3Cscript%3E%2C%3Bx", "op=save&name=x&signed_up_from=2026-02-30",
+           "op=save&name=x&email=%27+OR+1%3D1", "op=save&name=%3Cb%3E&tags_all=donor", "op=drop&name=x",
+           "op=save&name=x&place=%3C%2F%3E%3B", "op=count&place=" + std::string(101, '7')}) {
     auto r = post(*s, "/segments", bad);
     EXPECT_EQ(r.result(), bhttp::status::bad_request) << bad;
     EXPECT_EQ(r.body().find("<script"), std::string::npos);
@@ -2016,6 +2129,17 @@ TEST_F(ConsoleTest, SegmentsBuiltCountedSavedAndBulkTagged) {
     EXPECT_EQ(r.body().find("<b>"), std::string::npos);
   }
   EXPECT_EQ(audit_actions().size(), before);
+  auto refused = post(*s, "/segments", "op=save&name=x&tags_all=donor&place=%2B%2B");
+  EXPECT_NE(refused.body().find("The place is not valid"), std::string::npos);
+  EXPECT_NE(refused.body().find("value=\"donor\""), std::string::npos);  // the valid part kept
+
+  auto in_lyon = post(*s, "/segments", "op=save&name=lyon&place=Lyon");
+  ASSERT_EQ(in_lyon.result(), bhttp::status::see_other);
+  auto lyon = send(req(verb::get, "/segments/lyon", &*s));
+  EXPECT_NE(lyon.body().find("<dt>Place</dt><dd>Lyon</dd>"), std::string::npos);
+  EXPECT_NE(lyon.body().find("6 supporters."), std::string::npos);
+  EXPECT_NE(send(req(verb::get, "/segments/lyon/edit", &*s)).body().find("value=\"Lyon\""), std::string::npos);
+  EXPECT_EQ(nlohmann::json::parse(audit_actions().back().second)["definition"]["place"], "Lyon");
 
   auto saved = post(*s, "/segments", "op=save&name=donors&tags_all=donor");
   ASSERT_EQ(saved.result(), bhttp::status::see_other);
@@ -2089,6 +2213,16 @@ TEST_F(ConsoleTest, SegmentsThroughTheApi) {
   EXPECT_EQ(api(verb::post, "/api/v1/segments", R"({"name":"x","definition":{"sql":"1=1"}})").result(),
             bhttp::status::bad_request);
   EXPECT_EQ(api(verb::post, "/api/v1/segments", R"({"name":"x","definition":[]})").result(), bhttp::status::bad_request);
+  EXPECT_EQ(api(verb::post, "/api/v1/segments", R"({"name":"x","definition":{"place":"--"}})").result(),
+            bhttp::status::bad_request);
+  EXPECT_EQ(api(verb::post, "/api/v1/segments/count", R"({"definition":{"place":["29"]}})").result(),
+            bhttp::status::bad_request);
+  auto breton = api(verb::post, "/api/v1/segments", R"({"name":"breton","definition":{"place":"Bretagne"}})");
+  ASSERT_EQ(breton.result(), bhttp::status::ok);
+  EXPECT_EQ(nlohmann::json::parse(breton.body())["definition"]["place"], "Bretagne");
+  auto breton_count = api(verb::post, "/api/v1/segments/breton/tags", R"({"add":"x"})");  // the exact count, dry
+  EXPECT_EQ(nlohmann::json::parse(breton_count.body())["count"], 1);
+  EXPECT_EQ(api(verb::post, "/api/v1/segments/breton/delete", "{}").result(), bhttp::status::ok);
   auto list = api(verb::get, "/api/v1/segments");
   ASSERT_EQ(list.result(), bhttp::status::ok);
   EXPECT_EQ(nlohmann::json::parse(list.body())["items"].size(), 1u);

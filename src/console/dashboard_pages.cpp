@@ -1,6 +1,6 @@
 // The dashboard (`GET /dashboard`, `GET /api/v1/dashboard`): supporters
 // added per day as a chart drawn here as SVG (no script), the tags they
-// carry, the inbox backlog, and the guard's locks of the week by account
+// carry, where they came from, the inbox backlog, and the guard's locks of the week by account
 // name, and the viewer's own budgets. Aggregates only: not audited, nobody
 // shown (services/dashboard.hpp).
 #include <algorithm>
@@ -71,6 +71,15 @@ std::string chart(const services::Dashboard& d) {
   return s;
 }
 
+// An origin in words (supporters.origin, services/segments.hpp).
+std::string source_words(const std::string& origin) {
+  if (origin == "intake") return "Sign-up form or OSDI API";
+  if (origin == "synth") return "Synthetic test data";
+  if (origin == "unknown") return "Not recorded";
+  if (origin.starts_with("import:")) return "Import (" + origin.substr(7) + ")";
+  return origin;
+}
+
 const char* counted_label(guard::Counted c) {
   switch (c) {
     case guard::Counted::name: return "Names revealed";
@@ -133,6 +142,16 @@ std::string dashboard_page(const Viewer& v, const services::Dashboard& d, std::i
     }
     b += "</tbody></table>";
   }
+  b += "</section><section aria-labelledby=\"sources\"><h2 id=\"sources\">Where they came from</h2>";
+  if (d.sources.empty()) {
+    b += "<p>Nobody was added in these days.</p>";
+  } else {
+    b += "<table><thead><tr><th scope=\"col\">Source</th><th scope=\"col\">Supporters</th></tr></thead><tbody>";
+    for (const auto& o : d.sources) {
+      b += "<tr><td>" + esc(source_words(o.origin)) + "</td><td>" + std::to_string(o.supporters) + "</td></tr>";
+    }
+    b += "</tbody></table>";
+  }
   b += "</section><section aria-labelledby=\"inbox\"><h2 id=\"inbox\">Inbox</h2><p>";
   b += backlog < 0 ? std::string("Not known here (the keeper folds the inbox in another process).")
        : backlog == 0 ? std::string("Every sign-up received is filed.")
@@ -170,6 +189,10 @@ Response get_dashboard(Call& c) {
     nlohmann::json days = nlohmann::json::array(), tags = nlohmann::json::array(), locks = nlohmann::json::array();
     for (const auto& day : d->days) days.push_back(nlohmann::json{{"day", day_label(day.day, "%Y-%m-%d")}, {"added", day.added}});
     for (const auto& t : d->tags) tags.push_back(nlohmann::json{{"tag", t.tag}, {"supporters", t.supporters}});
+    nlohmann::json sources = nlohmann::json::array();
+    for (const auto& o : d->sources) {
+      sources.push_back(nlohmann::json{{"origin", o.origin}, {"supporters", o.supporters}});
+    }
     for (const auto& l : d->locks) {
       const auto n = names->find(l.actor);
       locks.push_back(nlohmann::json{{"actor", l.actor},
@@ -177,8 +200,8 @@ Response get_dashboard(Call& c) {
                        {"reason", l.reason},
                        {"at", l.at_us / 1'000'000}});
     }
-    nlohmann::json j = {{"days", days}, {"added", d->added}, {"supporters", d->supporters}, {"tags", tags},
-                        {"locks", locks}};
+    nlohmann::json j = {{"days", days},       {"added", d->added}, {"supporters", d->supporters},
+                        {"tags", tags},       {"sources", sources}, {"locks", locks}};
     j["inbox_backlog"] = backlog < 0 ? nlohmann::json(nullptr) : nlohmann::json(backlog);
     nlohmann::json budgets = nlohmann::json::array();
     for (const auto& st : *standing) {

@@ -320,7 +320,8 @@ std::string record_page(const Viewer& v, const services::MaskedSupporter& s,
 }
 
 std::string exports_page(const Viewer& v, const std::string& viewer_id, const std::vector<services::ExportRequest>& all,
-                         const std::vector<services::TagCount>& tags, std::string_view notice) {
+                         const std::vector<services::TagCount>& tags, const std::vector<std::string>& segments,
+                         std::string_view notice) {
   const bool can_approve = auth::permits(v.role, auth::Action::approve_export);
   const auto fields_of = [](const services::ExportRequest& r) {
     std::string f;
@@ -334,7 +335,12 @@ std::string exports_page(const Viewer& v, const std::string& viewer_id, const st
        "<label for=\"x-tag\">Supporters</label><select id=\"x-tag\" name=\"tag\"><option value=\"\">all "
        "supporters</option>";
   for (const auto& t : tags) b += "<option value=\"" + esc(t.tag) + "\">tagged " + esc(t.tag) + "</option>";
-  b += "</select><fieldset><legend>Fields</legend>";
+  b += "</select><label for=\"x-segment\">Or the members of a saved segment</label><select id=\"x-segment\" "
+       "name=\"segment\" aria-describedby=\"x-segment-hint\"><option value=\"\">no segment</option>";
+  for (const auto& name : segments) b += "<option value=\"" + esc(name) + "\">segment " + esc(name) + "</option>";
+  b += "</select><span class=\"hint\" id=\"x-segment-hint\">A segment takes the place of the choice above (choose "
+       "all supporters there); its members are taken when the export is approved, and a segment changed meanwhile "
+       "must be asked for again.</span><fieldset><legend>Fields</legend>";
   for (const auto k : services::kAllFieldKinds) {
     const std::string n(services::field_kind_name(k));
     b += "<label><input type=\"checkbox\" name=\"field\" value=\"" + n + "\"> " + n + "</label>";
@@ -349,7 +355,10 @@ std::string exports_page(const Viewer& v, const std::string& viewer_id, const st
     if (!mine && !can_approve) continue;
     const std::string id = std::to_string(r.id);
     b += "<tr><td>" + id + "</td><td>" + esc(r.requester) + "</td><td>" +
-         (r.tag.empty() ? std::string("all") : "tagged " + esc(r.tag)) + "</td><td>" + esc(fields_of(r)) + "</td><td>" +
+         (!r.segment.empty() ? "segment " + esc(r.segment)
+          : r.tag.empty()    ? std::string("all")
+                             : "tagged " + esc(r.tag)) +
+         "</td><td>" + esc(fields_of(r)) + "</td><td>" +
          esc(r.reason) + "</td><td>" + esc(r.status) +
          (r.approver.empty() ? std::string() : " by " + esc(r.approver)) + "</td><td>";
     if (r.status == "pending" && !mine && can_approve) {

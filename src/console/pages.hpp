@@ -107,9 +107,11 @@ std::string sessions_page(const Viewer& v, const auth::SessionInfo& s, const std
                           std::string_view notice);
 
 // Export requests: the viewer's own, and (for admins) others' awaiting a
-// second person.
+// second person. The form offers every tag in use and every saved segment
+// (`segments`: their names).
 std::string exports_page(const Viewer& v, const std::string& viewer_id, const std::vector<services::ExportRequest>& all,
-                         const std::vector<services::TagCount>& tags, std::string_view notice);
+                         const std::vector<services::TagCount>& tags, const std::vector<std::string>& segments,
+                         std::string_view notice);
 
 // The auditor's page (audit_pages.cpp). Without `verify` (a refused
 // filter) it shows the filter form and `notice` only.

@@ -160,6 +160,8 @@ const RouteDef kRoutes[] = {
     {verb::post, "/api/v1/supporters/:id/erase", Kind::api, Access::action, Action::erase_record, post_erase},
     {verb::get, "/api/v1/tags", Kind::api, Access::action, Action::list_masked, get_tags},
     {verb::get, "/api/v1/dashboard", Kind::api, Access::action, Action::list_masked, get_dashboard},
+    {verb::get, "/api/v1/exports", Kind::api, Access::action, Action::request_export, get_exports},
+    {verb::post, "/api/v1/exports", Kind::api, Access::action, Action::request_export, post_export_request},
     {verb::post, "/api/v1/tags/rename", Kind::api, Access::action, Action::bulk_tags, post_tag_rename},
     {verb::get, "/api/v1/segments", Kind::api, Access::action, Action::count_segments, get_segments},
     {verb::post, "/api/v1/segments", Kind::api, Access::action, Action::manage_segments, post_segments},

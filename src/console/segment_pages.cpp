@@ -63,6 +63,7 @@ std::string describe(const services::SegmentDefinition& d) {
                             (d.updated_to.empty() ? "…" : d.updated_to));
   }
   row("Came from", origin_words(d.origin));
+  if (!d.place.empty()) row("Place", d.place);
   s += "</dl>";
   return s;
 }
@@ -151,6 +152,11 @@ std::string segment_form_page(const Viewer& v, const SegmentForm& f) {
   b += date_input("updated_from", "From", d.updated_from) + date_input("updated_to", "To", d.updated_to);
   b += "</fieldset>";
   b += choice("origin", "Came from", d.origin, kOriginOptions);
+  b += "<label for=\"place\">Place</label><input id=\"place\" name=\"place\" maxlength=\"100\" autocomplete=\"off\" "
+       "aria-describedby=\"place-hint\" value=\"" +
+       esc(d.place) +
+       "\"><span class=\"hint\" id=\"place-hint\">One postcode, département (69, 2A), region (Bretagne) or town, "
+       "matched on whole words against the record's address.</span>";
   b += "<div class=\"buttons\"><button type=\"submit\" name=\"op\" value=\"count\">Count</button>"
        "<button type=\"submit\" name=\"op\" value=\"save\">Save</button></div></form>";
   b += "<p><a href=\"/segments\">Back to the segments</a></p>";

@@ -14,13 +14,13 @@
 
 namespace rempart::console::detail {
 
-namespace {
-
 services::Segments& segments_of(Call& c) {
   // One per worker, made on first use: it holds only the worker's store.
   if (!c.w.segments) c.w.segments = std::make_unique<services::Segments>(*c.w.store, c.impl.keys);
   return *c.w.segments;
 }
+
+namespace {
 
 nlohmann::json count_json(std::int64_t exact) {
   const auto n = services::shown(exact);
@@ -56,24 +56,30 @@ nlohmann::json form_definition(const Call& c) {
     auto tags = split_tags(c.form.get(key).value_or(""));
     if (!tags.empty()) j[key] = std::move(tags);
   }
-  for (const char* key : {"email", "sms", "signed_up_from", "signed_up_to", "updated_from", "updated_to", "origin"}) {
+  for (const char* key :
+       {"email", "sms", "signed_up_from", "signed_up_to", "updated_from", "updated_to", "origin", "place"}) {
     if (auto v = c.form.get(key); v && !v->empty()) j[key] = *v;
   }
   return j;
 }
 
-// What the builder form shows again after a refusal: the typed fields that
-// are well-formed enough to echo safely (escaped) are kept.
+// What the builder form shows again after a refusal: the typed tag lists
+// and place, each kept only if it validates on its own (then echoed escaped).
 services::SegmentDefinition echo_definition(const Call& c) {
-  services::SegmentDefinition d;
+  services::SegmentDefinition tags;
   const auto list = [&](const char* key) {
     std::vector<std::string> out;
     for (const auto& t : split_tags(c.form.get(key).value_or(""))) out.push_back(t.get<std::string>());
     return out;
   };
-  d.tags_all = list("tags_all");
-  d.tags_any = list("tags_any");
-  d.tags_none = list("tags_none");
+  tags.tags_all = list("tags_all");
+  tags.tags_any = list("tags_any");
+  tags.tags_none = list("tags_none");
+  services::SegmentDefinition d;
+  if (auto ok = services::parse_segment_definition(services::to_json(tags))) d = std::move(*ok);
+  if (auto place = c.form.get("place"); place && !place->empty()) {
+    if (auto ok = services::parse_segment_definition(nlohmann::json{{"place", *place}})) d.place = ok->place;
+  }
   return d;
 }
 
@@ -84,6 +90,9 @@ std::string definition_message(const Error& e) {
   }
   if (e.internal.find("signed_up") != std::string::npos || e.internal.find("updated") != std::string::npos) {
     return "A date is not valid, or a range ends before it starts.";
+  }
+  if (e.internal.ends_with("place")) {
+    return "The place is not valid: one postcode, département, region or town, up to 100 characters.";
   }
   return "Something in the segment is not valid.";
 }
@@ -176,8 +185,6 @@ Response post_segments(Call& c) {
   auto d = services::parse_segment_definition(form_definition(c));
   if (!d) {
     f.definition = echo_definition(c);
-    // Only what validated is echoed: drop the tag lists if one failed.
-    if (!services::parse_segment_definition(services::to_json(f.definition))) f.definition = {};
     f.message = definition_message(d.error());
     if (!services::valid_segment_name(f.name)) f.name.clear();
     return html(bhttp::status::bad_request, segment_form_page(c.viewer(), f));
@@ -337,7 +344,9 @@ Result<services::MaskedPage> segment_member_page(Call& c, const std::string& nam
   auto s = segments_of(c).find(name);
   if (!s) return std::unexpected(s.error());
   if (!*s) return fail(Errc::not_found, "segment: no such segment");
-  const store::SegmentFilter filter = services::segment_filter((*s)->definition);
+  auto made = services::segment_filter((*s)->definition, c.impl.keys.current());
+  if (!made) return std::unexpected(made.error());
+  const store::SegmentFilter filter = std::move(*made);
   q.segment = &filter;
   q.segment_name = name;
   return c.w.directory->list(c.asker(), q);

@@ -26,6 +26,9 @@ Result<Dashboard> read_dashboard(store::KeeperStore& store, std::int64_t now) {
     auto tags = store.tag_counts_since(first * kDay, 10);
     if (!tags) return std::unexpected(tags.error());
     d.tags = std::move(*tags);
+    auto sources = store.added_by_origin(first * kDay);
+    if (!sources) return std::unexpected(sources.error());
+    d.sources = std::move(*sources);
     const std::string actions[] = {std::string(audit::action::guard_lock)};
     d.locks.clear();
     auto scanned = store.scan_audit_actions(actions, "", (now - 7 * kDay) * 1'000'000, (now + 1) * 1'000'000,

@@ -1,6 +1,7 @@
 #pragma once
 // The console's dashboard: what a week of work looks like in numbers.
-// Aggregates only (counts per day and per tag, locks by account), so
+// Aggregates only (counts per day, per tag and per source, locks by
+// account), so
 // reading it shows nobody and is not audited; honeytokens are never
 // counted.
 #include <cstdint>
@@ -30,6 +31,9 @@ struct Dashboard {
   std::vector<DashboardDay> days;  // the last kDashboardDays days, oldest first, today last
   std::int64_t added = 0;          // their sum
   std::vector<store::TagCountRow> tags;  // the 10 tags most carried by those supporters
+  // Those supporters by where they came from ("intake", "import:<tool>",
+  // "synth", "unknown"), most first; one store read (GROUP BY origin).
+  std::vector<store::OriginCountRow> sources;
   std::vector<DashboardLock> locks;      // the last 7 days' locks, newest first (at most 50)
   std::int64_t supporters = 0;           // every supporter, honeytokens left out
 };

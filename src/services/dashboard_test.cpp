@@ -16,14 +16,17 @@ struct DashboardTest : ::testing::Test {
   std::unique_ptr<store::KeeperStore> st = std::move(store::open_sqlite_keeper(fx.db).value());
   const std::int64_t now = unix_now();  // audit entries are dated by the clock
 
-  std::string add(int n, std::int64_t at, std::vector<std::string> tags) {
+  std::string add(int n, std::int64_t at, std::vector<std::string> tags, std::string origin = "intake") {
     RecordWriter writer(keys);
     core::Person p;
     p.email = "dash" + std::to_string(n) + "@example.org";
     p.tags = std::move(tags);
+    Provenance from;
+    from.origin = std::move(origin);
+    from.from_the_person = from.origin == "intake";
     store::Bytes id;
     EXPECT_TRUE(st->transact([&](store::KeeperTx& tx) -> Result<void> {
-      auto u = writer.upsert(tx, p, at, &id);
+      auto u = writer.upsert(tx, p, writer.prepare(p), at, &id, nullptr, from);
       if (!u) return std::unexpected(u.error());
       return {};
     }));
@@ -34,9 +37,9 @@ struct DashboardTest : ::testing::Test {
 TEST_F(DashboardTest, CountsTheLastThirtyDaysTheirTagsAndTheWeeksLocks) {
   add(1, now, {"volunteer"});
   add(2, now - 60, {"volunteer", "donor"});
-  add(3, now - 86400, {"donor"});
-  add(4, now - 29 * 86400, {});
-  add(5, now - 31 * 86400, {"old"});  // before the window
+  add(3, now - 86400, {"donor"}, "import:csv");
+  add(4, now - 29 * 86400, {}, "synth");
+  add(5, now - 31 * 86400, {"old"}, "import:csv");  // before the window
   // A honeytoken added today is not counted.
   const std::string decoy = add(6, now, {"volunteer"});
   ASSERT_TRUE(st->transact([&](store::KeeperTx& tx) -> Result<void> {
@@ -67,6 +70,8 @@ TEST_F(DashboardTest, CountsTheLastThirtyDaysTheirTagsAndTheWeeksLocks) {
   ASSERT_EQ(d->tags.size(), 2u);
   EXPECT_EQ(d->tags[0], (store::TagCountRow{"donor", 2}));
   EXPECT_EQ(d->tags[1], (store::TagCountRow{"volunteer", 2}));
+  // By source, most first: the honeytoken and the record before the window are not counted.
+  EXPECT_EQ(d->sources, (std::vector<store::OriginCountRow>{{"intake", 2}, {"import:csv", 1}, {"synth", 1}}));
   ASSERT_EQ(d->locks.size(), 1u);
   EXPECT_EQ(d->locks[0].reason, "list_budget");
   EXPECT_GE(d->locks[0].at_us, now * 1'000'000);

@@ -26,6 +26,7 @@
 #include "crypto/blind_index.hpp"
 #include "crypto/export_box.hpp"
 #include "services/records.hpp"
+#include "services/segments.hpp"
 #include "services/synth.hpp"
 #include "services/vault.hpp"
 
@@ -404,6 +405,7 @@ Result<ExportRequest> to_request(const store::ExportRow& row, Names& names) {
   if (!rn) return propagate(rn);
   r.requester = std::move(*rn);
   r.tag = row.tag;
+  r.segment = row.segment;
   r.fields = split_fields(row.fields);
   r.reason = row.reason;
   r.status = row.status;
@@ -419,6 +421,30 @@ Result<ExportRequest> to_request(const store::ExportRow& row, Names& names) {
   return r;
 }
 
+// Visits every real member of a saved segment (honeytokens left out), a
+// page of kMemberPage at a time, as scan_real_supporters does for a tag;
+// `visit` returns false to stop. Runs inside the caller's snapshot.
+constexpr std::size_t kMemberPage = 500;
+Result<void> scan_segment_members(store::KeeperStore& store, const store::SegmentFilter& filter,
+                                  const std::function<bool(const store::SupporterRow&)>& visit) {
+  auto decoys = store.honeytoken_ids();
+  if (!decoys) return propagate(decoys);
+  const std::set<Bytes> honey(decoys->begin(), decoys->end());
+  store::SupporterPageQuery q;
+  q.limit = kMemberPage;
+  for (;;) {
+    auto page = store.segment_page(filter, q, false);
+    if (!page) return propagate(page);
+    for (const auto& item : page->items) {
+      if (honey.contains(item.row.id)) continue;
+      if (!visit(item.row)) return {};
+    }
+    if (page->items.size() < kMemberPage) return {};
+    const auto& tail = page->items.back().row;
+    q.after = store::SupporterPosition{tail.created_at, tail.id};
+  }
+}
+
 Result<std::int64_t> write_entry(store::KeeperTx& tx, const crypto::KeeperKeyring& keys, const std::string& actor,
                                  std::string_view act, nlohmann::json details, const std::string& client) {
   return audit::record(tx, keys, audit::Event{actor, std::string(act), "", std::move(details), client});
@@ -432,17 +458,31 @@ Exports::Exports(store::KeeperStore& store, const Vault& vault, ExportOptions op
 }
 
 Result<std::int64_t> Exports::request(const Asker& who, const std::string& requester_id_hex, std::string_view tag,
-                                      const std::vector<FieldKind>& fields, std::string_view reason) {
+                                      const std::vector<FieldKind>& fields, std::string_view reason,
+                                      std::string_view segment) {
   auto requester = parse_id(requester_id_hex);
   if (!requester) return fail(Errc::invalid_input, "export request: invalid account id");
+  if (!tag.empty() && !segment.empty()) {
+    return fail(Errc::invalid_input, "export request: a tag or a segment, not both");
+  }
   std::string clean_tag;
   if (!tag.empty()) {
     auto t = core::normalize_tag(tag);
     if (!t) return fail(Errc::invalid_input, "export request: invalid tag");
     clean_tag = std::move(*t);
   }
+  if (!segment.empty() && !valid_segment_name(segment)) {
+    return fail(Errc::invalid_input, "export request: invalid segment");
+  }
   if (auto f = check_fields(fields); !f) return std::unexpected(f.error());
   if (!valid_reason(reason)) return fail(Errc::invalid_input, "export request: invalid reason");
+  std::optional<Segment> seg;
+  if (!segment.empty()) {
+    auto found = Segments(*store_, *keys_).find(segment);
+    if (!found) return std::unexpected(found.error());
+    if (!*found) return fail(Errc::not_found, "export request: no such segment");
+    seg = std::move(**found);
+  }
   const std::int64_t now = opt_.clock();
   std::int64_t id = 0;
   auto r = store_->transact([&](store::KeeperTx& tx) -> Result<void> {
@@ -454,6 +494,7 @@ Result<std::int64_t> Exports::request(const Asker& who, const std::string& reque
     store::ExportRow row;
     row.requester_id = *requester;
     row.tag = clean_tag;
+    if (seg) row.segment = seg->name;
     row.fields = join_fields(fields);
     row.reason = std::string(reason);
     row.status = std::string(kStatusPending);
@@ -467,6 +508,10 @@ Result<std::int64_t> Exports::request(const Asker& who, const std::string& reque
                               {"tag", clean_tag},
                               {"fields", field_names(fields)},
                               {"reason", reason}};
+    if (seg) {
+      details["segment"] = seg->name;
+      details["definition"] = to_json(seg->definition);
+    }
     auto w = write_entry(tx, *keys_, who.actor, audit::action::export_request, std::move(details), who.client);
     if (!w) return propagate(w);
     return {};
@@ -573,7 +618,7 @@ Result<ExportRequest> Exports::approve(const Asker& who, const std::string& appr
     std::vector<std::string> lines;
     std::vector<Place> places;
     Result<void> opened;
-    auto scan = store_->scan_real_supporters(row.tag, [&](const store::SupporterRow& s) {
+    const auto visit = [&](const store::SupporterRow& s) {
       auto p = vault_->open_for_export(s);
       if (!p) {
         opened = std::unexpected(p.error());
@@ -588,7 +633,23 @@ Result<ExportRequest> Exports::approve(const Asker& who, const std::string& appr
       ids.push_back(audit::to_hex(s.id));
       wipe_person(*p);
       return true;
-    });
+    };
+    Result<void> scan;
+    if (row.segment.empty()) {
+      scan = store_->scan_real_supporters(row.tag, visit);
+    } else {
+      // The members as the segment stands, if it still stands as it was
+      // when the request was made.
+      auto seg = Segments(*store_, *keys_).find(row.segment);
+      if (!seg) return propagate(seg);
+      if (!*seg) return fail(Errc::conflict, "export approve: the segment was deleted since the request");
+      if ((*seg)->updated_at > row.created_at) {
+        return fail(Errc::conflict, "export approve: the segment changed since the request");
+      }
+      auto filter = segment_filter((*seg)->definition, keys_->current());
+      if (!filter) return propagate(filter);
+      scan = scan_segment_members(*store_, *filter, visit);
+    }
     auto clear_lines = [&] {
       for (auto& l : lines) wipe(l);
       for (auto& at : places) {
@@ -660,15 +721,16 @@ Result<ExportRequest> Exports::approve(const Asker& who, const std::string& appr
     if (!log) return propagate(log);
     const std::int64_t at_us = audit::now_us();
     const std::string requester_actor = auth::account_actor(audit::to_hex(row.requester_id));
-    auto a = log->append(audit::Event{who.actor, std::string(audit::action::export_approve), "",
-                                      {{"export", id},
-                                       {"requester", requester_actor},
-                                       {"rows", real_rows},
-                                       {"canaries", opt_.canaries},
-                                       {"tag", row.tag},
-                                       {"fields", field_names(fields)}},
-                                      who.client},
-                         at_us);
+    nlohmann::json approved = {{"export", id},
+                               {"requester", requester_actor},
+                               {"rows", real_rows},
+                               {"canaries", opt_.canaries},
+                               {"tag", row.tag},
+                               {"fields", field_names(fields)}};
+    if (!row.segment.empty()) approved["segment"] = row.segment;
+    auto a = log->append(
+        audit::Event{who.actor, std::string(audit::action::export_approve), "", std::move(approved), who.client},
+        at_us);
     if (!a) return propagate(a);
     auto e = log->append(audit::Event{requester_actor, std::string(audit::action::supporter_export), "",
                                       {{"records", std::move(ids)},

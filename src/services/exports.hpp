@@ -4,7 +4,8 @@
 //
 // An organiser asks (request), another account approves with a fresh TOTP
 // code (approve); only then is the file built, inside the keeper, from every
-// real supporter matching the tag (honeytokens are left out), with a few
+// real supporter matching the tag or belonging to the saved segment
+// (services/segments.hpp; honeytokens are left out), with a few
 // made-up canary rows at random places so that a leaked copy names its
 // export, requester and approver (trace_canary). The CSV never touches
 // disk in the clear: it is sealed to the requester's export public key
@@ -55,7 +56,8 @@ struct ExportRequest {
   std::int64_t id = 0;
   std::string requester_id;  // hex
   std::string requester;     // account name
-  std::string tag;           // "" for every supporter
+  std::string tag;           // "" for every supporter, or when by segment
+  std::string segment;       // the saved segment's name; "" when by tag
   std::vector<FieldKind> fields;
   std::string reason;
   std::string status;  // pending | approved | expired | downloaded
@@ -72,14 +74,18 @@ class Exports {
   Exports(store::KeeperStore& store, const Vault& vault, ExportOptions options);
 
   // Records a pending request by account `requester_id_hex` for `fields`
-  // (1..4 kinds, no repeats) of every supporter with `tag` ("" all), for
-  // `reason` (1..200 bytes, no control characters, no personal data).
-  // Audit `export.request` {"export", "tag", "fields", "reason"}. Returns
-  // the request id. Errc::invalid_input for bad arguments or a requester
-  // without an export key (made before exports existed: reset its MFA),
-  // Errc::not_found for an unknown requester.
+  // (1..4 kinds, no repeats) of every supporter with `tag`, or of the
+  // members of the saved segment named `segment` (at most one of the two;
+  // neither: every supporter), for `reason` (1..200 bytes, no control
+  // characters, no personal data). Audit `export.request` {"export",
+  // "tag", "fields", "reason"}, and with a segment "segment" and its
+  // "definition" as it stands. Returns the request id. Errc::invalid_input
+  // for bad arguments (a tag and a segment together included) or a
+  // requester without an export key (made before exports existed: reset
+  // its MFA), Errc::not_found for an unknown requester or segment.
   Result<std::int64_t> request(const Asker& who, const std::string& requester_id_hex, std::string_view tag,
-                               const std::vector<FieldKind>& fields, std::string_view reason);
+                               const std::vector<FieldKind>& fields, std::string_view reason,
+                               std::string_view segment = "");
 
   // Requests, newest first; of one requester, or all with "".
   Result<std::vector<ExportRequest>> list(const std::string& requester_id_hex);
@@ -95,7 +101,10 @@ class Exports {
   // in place (written atomically, 0600) once this returns, and the request
   // row, the canaries and the audit entries are committed together; if the
   // commit fails the file is removed. Records that do not open fail the
-  // whole call (Errc::crypto).
+  // whole call (Errc::crypto). A request by segment takes the segment's
+  // members at approval; if the segment was deleted or changed since the
+  // request, Errc::conflict and nothing is written (the approver approves
+  // what was asked for: ask again).
   Result<ExportRequest> approve(const Asker& who, const std::string& approver_id_hex, std::int64_t id,
                                 auth::AccountService& accounts, std::string_view totp_code);
 

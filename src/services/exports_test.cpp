@@ -19,6 +19,7 @@
 #include "auth/totp.hpp"
 #include "services/honeytokens.hpp"
 #include "services/records.hpp"
+#include "services/segments.hpp"
 #include "services/test_support.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
@@ -462,6 +463,98 @@ TEST_F(ExportsTest, ApprovedExportHoldsTheTaggedRealRowsAndCanariesSealedToTheRe
   auto by_time = audit::blast_radius(*st, window);
   ASSERT_TRUE(by_time);
   EXPECT_EQ(by_time->revealed.size(), 3u);
+}
+
+// By saved segment: validated at the request (never with a tag), named in
+// the request row and its entries with the definition, members taken at
+// approval with honeytokens left out; a segment changed or deleted since
+// the request writes nothing.
+TEST_F(ExportsTest, ASegmentsRealMembersAreExportedAsTheSegmentStoodWhenAsked) {
+  seed(9);  // "red": people 0, 3, 6
+  ASSERT_TRUE(plant_honeytokens(*st, vault, 2, kOperator, 7));
+  {
+    auto page = st->supporter_page(store::SupporterPageQuery{"", std::nullopt, 100});
+    ASSERT_TRUE(page);
+    for (const auto& item : page->items) {
+      if (!*st->is_honeytoken(item.row.id)) continue;
+      ASSERT_TRUE(st->transact([&](store::KeeperTx& tx) {
+        const std::vector<std::string> red{"red"};
+        return tx.add_tags(item.row.id, red, 1);
+      }));
+    }
+  }
+  Segments segs(*st, keys);
+  const auto reds = parse_segment_definition(nlohmann::json{{"tags_all", {"red"}}, {"place", "75"}}).value();
+  ASSERT_TRUE(segs.save(as(*alice), "red-list", reds, false));
+  ASSERT_TRUE(segs.save(as(*alice), "doomed", reds, false));
+
+  const std::vector<FieldKind> fields{FieldKind::email};
+  const auto before = entries(audit::action::export_request).size();
+  auto both = exports->request(as(*alice), alice->account_id, "red", fields, "r", "red-list");
+  ASSERT_FALSE(both);
+  EXPECT_EQ(both.error().code, Errc::invalid_input);
+  auto bad = exports->request(as(*alice), alice->account_id, "", fields, "r", "Red List'--");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, Errc::invalid_input);
+  EXPECT_FALSE(contains(bad.error().internal, "Red List"));
+  auto absent = exports->request(as(*alice), alice->account_id, "", fields, "r", "absent");
+  ASSERT_FALSE(absent);
+  EXPECT_EQ(absent.error().code, Errc::not_found);
+  EXPECT_EQ(entries(audit::action::export_request).size(), before);
+  EXPECT_TRUE(exports->list("").value().empty());
+
+  auto id = exports->request(as(*alice), alice->account_id, "", fields, "phone bank", "red-list");
+  ASSERT_TRUE(id) << id.error().internal;
+  auto listed = exports->list("").value();
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].segment, "red-list");
+  EXPECT_EQ(listed[0].tag, "");
+  const auto asked = nlohmann::json::parse(entries(audit::action::export_request).back().details);
+  EXPECT_EQ(asked["segment"], "red-list");
+  EXPECT_EQ(asked["definition"], to_json(reds));
+
+  auto approved = exports->approve(as(*bob), bob->account_id, *id, *accounts, code(*bob));
+  ASSERT_TRUE(approved) << approved.error().internal;
+  EXPECT_EQ(approved->rows, 3);
+  EXPECT_EQ(approved->segment, "red-list");
+  auto file = exports->download(as(*alice), alice->account_id, *id);
+  ASSERT_TRUE(file);
+  auto csv = decrypt_export(span(*file), alice->export_secret_key.text());
+  ASSERT_TRUE(csv);
+  auto lines = split(*csv, "\r\n");
+  lines.pop_back();
+  ASSERT_EQ(lines.size(), 1u + 3u + 3u);  // the header, 3 members, 3 canaries; no honeytoken
+  std::set<std::string> real;
+  for (std::size_t i = 1; i < lines.size(); ++i) {
+    if (!lines[i].ends_with("@canary.rempart.invalid")) real.insert(lines[i]);
+  }
+  EXPECT_EQ(real, (std::set<std::string>{email_of(0), email_of(3), email_of(6)}));
+  const auto exported = nlohmann::json::parse(entries(audit::action::supporter_export).back().details);
+  EXPECT_EQ(exported["records"], (nlohmann::json{ids[6], ids[3], ids[0]}));  // newest first
+  EXPECT_EQ(nlohmann::json::parse(entries(audit::action::export_approve).back().details)["segment"], "red-list");
+
+  // Changed after the request: the approver would approve something else.
+  now_ += 30;
+  auto changed = exports->request(as(*alice), alice->account_id, "", fields, "again", "red-list");
+  ASSERT_TRUE(changed);
+  ASSERT_TRUE(st->transact([&](store::KeeperTx& tx) {
+    return tx.update_segment(store::SegmentRow{0, "red-list", to_json(reds).dump(), "x", 0, now_ + 1});
+  }));
+  auto refused = exports->approve(as(*bob), bob->account_id, *changed, *accounts, code(*bob));
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, Errc::conflict);
+  EXPECT_EQ(exports->list("").value().front().status, "pending");
+  EXPECT_TRUE(file_bytes(*changed).empty());
+
+  now_ += 30;
+  auto gone = exports->request(as(*alice), alice->account_id, "", fields, "again", "doomed");
+  ASSERT_TRUE(gone);
+  ASSERT_TRUE(segs.remove(as(*alice), "doomed"));
+  auto deleted = exports->approve(as(*bob), bob->account_id, *gone, *accounts, code(*bob));
+  ASSERT_FALSE(deleted);
+  EXPECT_EQ(deleted.error().code, Errc::conflict);
+  EXPECT_TRUE(file_bytes(*gone).empty());
+  EXPECT_EQ(entries(audit::action::supporter_export).size(), 1u);
 }
 
 TEST_F(ExportsTest, UntaggedExportHoldsEveryRealRecordWithTheChosenColumns) {

@@ -267,10 +267,17 @@ Result<TokenGroups> name_query(const crypto::KeySet& keys, std::string_view name
   return groups;
 }
 
-Result<TokenGroups> place_query(const crypto::KeySet& keys, std::string_view place) {
+Result<void> check_place(std::string_view place) {
   if (place.size() > kMaxQueryBytes) return fail(Errc::invalid_input, "place search: longer than 100 bytes");
   auto words = folded_words(place);
   if (words.empty()) return fail(Errc::invalid_input, "place search: no letter or digit");
+  wipe(words);
+  return {};
+}
+
+Result<TokenGroups> place_query(const crypto::KeySet& keys, std::string_view place) {
+  if (auto ok = check_place(place); !ok) return std::unexpected(ok.error());
+  auto words = folded_words(place);
   std::vector<store::Bytes> any;
   std::string locality = joined(words);
   any.push_back(token(keys, kLocality, locality));

@@ -66,6 +66,11 @@ using TokenGroups = std::vector<std::vector<store::Bytes>>;
 // otherwise; the message names the rule, never the value.
 Result<TokenGroups> name_query(const crypto::KeySet& keys, std::string_view name);
 
+// What place_query accepts: 1..100 bytes holding at least one letter or
+// digit. Errc::invalid_input otherwise; the message names the rule, never
+// the value. Needs no key: a saved segment's place is checked with it.
+Result<void> check_place(std::string_view place);
+
 // The group of a place search (1..100 bytes): a postcode, a département
 // code ("69", "2a", "974"), a region's name ("Bretagne", "Île-de-France",
 // "PACA") or a locality ("Saint-Étienne"); one group holding each reading

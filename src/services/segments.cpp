@@ -9,6 +9,7 @@
 #include "audit/chain.hpp"
 #include "core/hex.hpp"
 #include "core/validate.hpp"
+#include "services/search_tokens.hpp"
 
 namespace rempart::services {
 namespace {
@@ -22,7 +23,7 @@ constexpr std::string_view kCursorLabel = "v1.";
 
 constexpr std::string_view kKeys[] = {"tags_all",    "tags_any",       "tags_none",    "email",
                                       "sms",         "signed_up_from", "signed_up_to", "updated_from",
-                                      "updated_to",  "origin"};
+                                      "updated_to",  "origin",         "place"};
 
 Result<void> bad(std::string_view key) { return fail(Errc::invalid_input, "segment: invalid " + std::string(key)); }
 
@@ -181,6 +182,15 @@ Result<SegmentDefinition> parse_segment_definition(const nlohmann::json& j) {
     }
     d.origin = j["origin"].get<std::string>();
   }
+  if (j.contains("place")) {
+    if (!j["place"].is_string()) return std::unexpected(bad("place").error());
+    std::string_view place = j["place"].get_ref<const std::string&>();
+    constexpr std::string_view kSpace = " \t\n\r\v\f";
+    place.remove_prefix(std::min(place.find_first_not_of(kSpace), place.size()));
+    place.remove_suffix(place.size() - std::min(place.find_last_not_of(kSpace) + 1, place.size()));
+    if (!place.empty() && !check_place(place)) return std::unexpected(bad("place").error());
+    d.place = std::string(place);
+  }
   // Both ends of a range, when given, must not cross: such a segment is a
   // mistake, not an empty set worth saving.
   if (!d.signed_up_from.empty() && !d.signed_up_to.empty() && d.signed_up_to < d.signed_up_from) {
@@ -204,11 +214,19 @@ nlohmann::json to_json(const SegmentDefinition& d) {
   if (!d.updated_from.empty()) j["updated_from"] = d.updated_from;
   if (!d.updated_to.empty()) j["updated_to"] = d.updated_to;
   if (!d.origin.empty()) j["origin"] = d.origin;
+  if (!d.place.empty()) j["place"] = d.place;
   return j;
 }
 
-store::SegmentFilter segment_filter(const SegmentDefinition& d) {
+Result<store::SegmentFilter> segment_filter(const SegmentDefinition& d, const crypto::KeySet& keys) {
   store::SegmentFilter f;
+  if (!d.place.empty()) {
+    auto groups = place_query(keys, d.place);
+    if (!groups || groups->size() != 1 || groups->front().empty()) {
+      return fail(Errc::invalid_input, "segment: invalid place");
+    }
+    f.place_tokens = std::move(groups->front());
+  }
   f.tags_all = d.tags_all;
   f.tags_any = d.tags_any;
   f.tags_none = d.tags_none;
@@ -295,7 +313,11 @@ Result<void> Segments::remove(const Asker& who, std::string_view name) {
   });
 }
 
-Result<std::int64_t> Segments::count(const SegmentDefinition& d) { return store_->count_segment(segment_filter(d)); }
+Result<std::int64_t> Segments::count(const SegmentDefinition& d) {
+  auto filter = segment_filter(d, keys_->current());
+  if (!filter) return std::unexpected(filter.error());
+  return store_->count_segment(*filter);
+}
 
 Result<SegmentIdPage> Segments::ids(const SegmentDefinition& d, std::string_view cursor, std::size_t limit) {
   if (limit < 1 || limit > kMaxIdsPage) return fail(Errc::invalid_input, "segment: limit out of 1..1000");
@@ -306,7 +328,9 @@ Result<SegmentIdPage> Segments::ids(const SegmentDefinition& d, std::string_view
     q.after = std::move(*pos);
   }
   q.limit = limit + 1;
-  auto page = store_->segment_page(segment_filter(d), q, false);
+  auto filter = segment_filter(d, keys_->current());
+  if (!filter) return std::unexpected(filter.error());
+  auto page = store_->segment_page(*filter, q, false);
   if (!page) return std::unexpected(page.error());
   SegmentIdPage out;
   const bool more = page->items.size() > limit;
@@ -323,7 +347,9 @@ Result<std::int64_t> Segments::bulk_tag(const Asker& who, std::string_view name,
   auto seg = find(name);
   if (!seg) return std::unexpected(seg.error());
   if (!*seg) return fail(Errc::not_found, "bulk_tag: no such segment");
-  const store::SegmentFilter filter = segment_filter((*seg)->definition);
+  auto made = segment_filter((*seg)->definition, keys_->current());
+  if (!made) return std::unexpected(made.error());
+  const store::SegmentFilter filter = std::move(*made);
   auto now_count = store_->count_segment(filter);
   if (!now_count) return std::unexpected(now_count.error());
   if (*now_count != expected) return fail(Errc::conflict, "bulk_tag: the segment's count changed");

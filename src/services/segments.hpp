@@ -1,7 +1,7 @@
 #pragma once
 // Segments: saved filters over the directory (tags all of / any of / none
 // of, consent per channel, sign-up and update date ranges, where records
-// came from), their counts, the record ids they match, and what acts on
+// came from, a place), their counts, the record ids they match, and what acts on
 // every member at once (a tag added or removed) or on every record (a tag
 // renamed or merged). docs/console.md, "Segments".
 //
@@ -43,6 +43,11 @@ struct SegmentDefinition {
   // "" any | "intake" (sign-up form and OSDI API) | "import" (any import tool)
   // | "import:<tool>" | "synth" | "unknown" (records older than origins)
   std::string origin;
+  // "" any, or one place as a place search takes it (search_tokens.hpp,
+  // place_query): a postcode, a département ("69", "2A"), a region's name
+  // or a locality; the record holds one of its search tokens. Kept as
+  // typed, surrounding spaces trimmed.
+  std::string place;
 
   bool operator==(const SegmentDefinition&) const = default;
 };
@@ -53,8 +58,10 @@ struct SegmentDefinition {
 // fixed message naming the key at fault.
 Result<SegmentDefinition> parse_segment_definition(const nlohmann::json& j);
 nlohmann::json to_json(const SegmentDefinition& d);  // only the parts that are set
-// The store's form of `d` (dates as unix seconds). `d` must be valid.
-store::SegmentFilter segment_filter(const SegmentDefinition& d);
+// The store's form of `d` (dates as unix seconds, the place as its search
+// tokens under `keys`, the current key set). Errc::invalid_input if `d`
+// is not valid (a place that gives no token is never read as "anywhere").
+Result<store::SegmentFilter> segment_filter(const SegmentDefinition& d, const crypto::KeySet& keys);
 
 // A segment name: 1..48 of a-z, 0-9, '-' and '_' (it appears in addresses),
 // neither "new" nor "count".

@@ -27,6 +27,7 @@ struct Person {
   std::int64_t at = kJan1;
   std::string origin = "intake";
   std::optional<std::int64_t> joined{};
+  std::string postcode{}, locality{};
 };
 
 struct SegmentsTest : ::testing::Test {
@@ -49,6 +50,8 @@ struct SegmentsTest : ::testing::Test {
     p.consent.email = x.email;
     p.consent.email_refused = x.email_no;
     p.consent.sms = x.sms;
+    p.postal_code = x.postcode;
+    p.locality = x.locality;
     Provenance from;
     from.origin = x.origin;
     from.joined_at = x.joined;
@@ -108,6 +111,11 @@ TEST_F(SegmentsTest, DefinitionsAreValidatedAndNormalised) {
       {{"origin", "import:"}},
       {{"origin", "elsewhere"}},
       {{"origin", "' OR 1=1 --"}},
+      {{"place", 69}},
+      {{"place", "-- ;"}},
+      {{"place", std::string(101, '7')}},
+      {{"place", "\xff\xfe"}},
+      {{"place", {"69"}}},
   };
   for (const auto& j : bad) {
     auto r = parse_segment_definition(j);
@@ -115,6 +123,13 @@ TEST_F(SegmentsTest, DefinitionsAreValidatedAndNormalised) {
     EXPECT_EQ(r.error().code, Errc::invalid_input);
     EXPECT_EQ(r.error().internal.find("OR 1"), std::string::npos);
   }
+  auto placed = parse_segment_definition(nlohmann::json{{"place", "  Saint-Étienne "}});
+  ASSERT_TRUE(placed);
+  EXPECT_EQ(placed->place, "Saint-Étienne");
+  EXPECT_EQ(to_json(*placed), (nlohmann::json{{"place", "Saint-Étienne"}}));
+  EXPECT_EQ(parse_segment_definition(nlohmann::json{{"place", " "}}).value(), SegmentDefinition{});
+  const auto place_error = parse_segment_definition(nlohmann::json{{"place", "' OR 1=1 --;"}});
+  ASSERT_TRUE(place_error);  // words, so a place to look up (and never SQL): it simply matches nobody
   EXPECT_TRUE(valid_segment_name("paris-donors_2026"));
   for (const char* n : {"", "new", "count", "Paris", "a b", "a/b", "é"}) EXPECT_FALSE(valid_segment_name(n)) << n;
   EXPECT_TRUE(shown(4).fewer);
@@ -151,6 +166,56 @@ TEST_F(SegmentsTest, CountsFollowEveryPartAndLeaveHoneytokensOut) {
   EXPECT_EQ(count({{"origin", "unknown"}}), 0);
   EXPECT_EQ(count({{"tags_all", {"nobody-has-this"}}}), 0);
   EXPECT_EQ(count({{"tags_any", {"' OR 1=1 --"}}}), 0);
+}
+
+// A place matches a record holding one of its readings (postcode,
+// département, region, town), with the other parts, honeytokens left out.
+TEST_F(SegmentsTest, PlacesMatchAnyReadingOfTheAddress) {
+  add({.tags = {"donor"}, .email = true, .postcode = "69003", .locality = "Lyon"});
+  add({.tags = {"donor"}, .postcode = "69120", .locality = "Vaulx-en-Velin"});
+  add({.tags = {}, .postcode = "29200", .locality = "Brest"});
+  add({.tags = {"donor"}, .postcode = "20000", .locality = "Ajaccio"});
+  add({.tags = {"donor"}});  // no address: no place matches it
+  const std::string honey = add({.tags = {"donor"}, .postcode = "69003", .locality = "Lyon"});
+  ASSERT_TRUE(st->transact([&](store::KeeperTx& tx) {
+    return tx.insert_honeytoken(*core::from_hex(honey, 16), kJan1, "test");
+  }));
+
+  EXPECT_EQ(count({{"place", "69"}}), 2);
+  EXPECT_EQ(count({{"place", "69003"}}), 1);
+  EXPECT_EQ(count({{"place", "lyon"}}), 1);
+  EXPECT_EQ(count({{"place", "VAULX EN VELIN"}}), 1);
+  EXPECT_EQ(count({{"place", "Auvergne-Rhône-Alpes"}}), 2);
+  EXPECT_EQ(count({{"place", "Bretagne"}}), 1);
+  EXPECT_EQ(count({{"place", "2a"}}), 1);
+  EXPECT_EQ(count({{"place", "Corse"}}), 1);
+  EXPECT_EQ(count({{"place", "Paris"}}), 0);
+  EXPECT_EQ(count({{"place", "' OR 1=1 --"}}), 0);
+  EXPECT_EQ(count({{"place", "69"}, {"email", "given"}}), 1);
+  EXPECT_EQ(count({{"place", "69"}, {"tags_all", {"donor"}}}), 2);
+  EXPECT_EQ(count({{"place", "29"}, {"tags_all", {"donor"}}}), 0);
+  EXPECT_EQ(count({{"tags_all", {"donor"}}}), 4);
+
+  auto d = parse_segment_definition(nlohmann::json{{"place", "Rhône"}}).value();
+  // "Rhône" is no reading of a postcode: a town of that name only.
+  EXPECT_EQ(segs.count(d).value(), 0);
+  d.place = "69";
+  auto page = segs.ids(d, "", 10);
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->ids.size(), 3u);  // the honeytoken in its place
+  // Saved as typed and recorded with the definition, like tags.
+  ASSERT_TRUE(segs.save(who, "rhone", d, false));
+  auto saved = segs.find("rhone");
+  ASSERT_TRUE(saved && *saved);
+  EXPECT_EQ((*saved)->definition.place, "69");
+  const auto entry = entries().back();
+  EXPECT_EQ(entry.action, audit::action::segment_save);
+  EXPECT_EQ(nlohmann::json::parse(entry.details)["definition"]["place"], "69");
+  // A definition that was never validated gives no filter rather than everyone.
+  SegmentDefinition unchecked;
+  unchecked.place = "--";
+  EXPECT_FALSE(segment_filter(unchecked, keys.current()));
+  EXPECT_FALSE(segs.count(unchecked));
 }
 
 TEST_F(SegmentsTest, SavedWithAUniqueNameAndAudited) {
@@ -222,7 +287,7 @@ TEST_F(SegmentsTest, IdsAndMaskedMembersWalkEveryMemberOnce) {
   EXPECT_FALSE(segs.ids(d, "v1.x", 3));
   EXPECT_FALSE(segs.ids(d, "", 0));
 
-  const auto filter = segment_filter(d);
+  const auto filter = segment_filter(d, keys.current()).value();
   ListQuery q;
   q.segment = &filter;
   q.segment_name = "donors";

@@ -204,6 +204,7 @@ struct ExportRow {
   std::optional<Bytes> approver_id;
   std::optional<std::int64_t> approved_at;
   std::int64_t rows = 0;  // real records written into the file
+  std::string segment;    // the saved segment the supporters come from; "" (by tag) when none
 
   bool operator==(const ExportRow&) const = default;
 };
@@ -258,6 +259,15 @@ struct TagCountRow {
   std::int64_t supporters = 0;
 
   bool operator==(const TagCountRow&) const = default;
+};
+
+// Supporters by where they came from (supporters.origin; "unknown" for
+// records made before origins were kept).
+struct OriginCountRow {
+  std::string origin;
+  std::int64_t supporters = 0;
+
+  bool operator==(const OriginCountRow&) const = default;
 };
 
 // The last entry of the chain: what the next entry links to.
@@ -417,6 +427,9 @@ class SupporterReads {
   // The `limit` tags most carried by the supporters added from `since` on,
   // most first (ties by tag); honeytokens not counted.
   virtual Result<std::vector<TagCountRow>> tag_counts_since(std::int64_t since, std::size_t limit) = 0;
+  // The supporters added from `since` on, counted by origin (NULL counted
+  // as "unknown"), most first (ties by origin); honeytokens not counted.
+  virtual Result<std::vector<OriginCountRow>> added_by_origin(std::int64_t since) = 0;
   // The ids of every honeytoken, in id order.
   virtual Result<std::vector<Bytes>> honeytoken_ids() = 0;
   // Up to `limit` supporters whose search tokens are still to be computed,
@@ -779,6 +792,10 @@ struct SegmentFilter {
   std::optional<std::int64_t> signed_from{}, signed_before{};
   std::optional<std::int64_t> updated_from{}, updated_before{};
   std::string origin{};  // "" any | "unknown" (no origin) | "import" (any tool) | an exact origin
+  // Search tokens of one place (services::place_query: up to 4 readings of
+  // it): the supporter holds at least one. Empty: any place. Records still
+  // waiting for their tokens (the search backlog) hold none.
+  std::vector<Bytes> place_tokens{};
 
   bool operator==(const SegmentFilter&) const = default;
 };
@@ -789,7 +806,8 @@ class SegmentReads {
   virtual ~SegmentReads();
 
   // Supporters matching `f`; honeytokens are not counted. Errc::invalid_input
-  // for a tag list of more than 10 (here and in segment_page).
+  // for a tag list of more than 10 or more than 4 place tokens (here and in
+  // segment_page).
   virtual Result<std::int64_t> count_segment(const SegmentFilter& f) = 0;
   // A keyset page of the supporters matching `f`, as supporter_page (`q.tag`
   // must be empty: Errc::invalid_input otherwise): newest first, with tags,

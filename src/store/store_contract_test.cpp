@@ -1317,6 +1317,8 @@ TEST_P(StoreContract, ExportsRoundTripAndUpdate) {
     id1 = *a;
     ExportRow other = e;
     other.requester_id = bytes("acct-2");
+    other.tag.clear();
+    other.segment = "rhone-donors";  // by segment (migration 0018)
     auto b = tx.insert_export(other);
     if (!b) return std::unexpected(b.error());
     id2 = *b;
@@ -1346,6 +1348,9 @@ TEST_P(StoreContract, ExportsRoundTripAndUpdate) {
   EXPECT_EQ(*found, expected);
   ASSERT_EQ(all.size(), 2u);
   EXPECT_EQ(all[0].id, id2);  // newest first
+  EXPECT_EQ(all[0].segment, "rhone-donors");
+  EXPECT_EQ(all[0].tag, "");
+  EXPECT_EQ(all[1].segment, "");
   ASSERT_EQ(mine.size(), 1u);
   EXPECT_EQ(mine[0].id, id1);
 
@@ -1551,8 +1556,9 @@ TEST_P(StoreContract, ErasureDeletesTheRecordAndEverythingReferringToIt) {
   EXPECT_FALSE(erased);
 }
 
-// Segments (migration 0015): a filter applied in the store, saved segments
-// by unique name, a tag moved across records, and the origin kept as written.
+// Segments (migration 0015): a filter applied in the store (a place as its
+// search tokens), saved segments by unique name, a tag moved across
+// records, and the origin kept as written and counted for the dashboard.
 TEST_P(StoreContract, SegmentsCountPageAndMoveTags) {
   auto a = supporter("seg-a", "ea", std::nullopt);
   a.origin = "import:csv";
@@ -1588,6 +1594,34 @@ TEST_P(StoreContract, SegmentsCountPageAndMoveTags) {
   EXPECT_EQ(count({.signed_before = 150}), 1);
   EXPECT_EQ(count({.origin = "import"}), 1);
   EXPECT_EQ(count({.origin = "unknown"}), 1);
+  // The dashboard's sources: by origin, none read as "unknown", the honeytoken left out.
+  EXPECT_EQ(keeper_->added_by_origin(0).value(),
+            (std::vector<OriginCountRow>{{"import:csv", 1}, {"unknown", 1}}));
+  EXPECT_EQ(keeper_->added_by_origin(150).value(), (std::vector<OriginCountRow>{{"unknown", 1}}));
+  EXPECT_TRUE(keeper_->added_by_origin(400).value().empty());
+
+  // A place: the supporter holds one of its tokens (the store only compares bytes).
+  const Bytes lyon = bytes("tok-lyon-0000001"), dept = bytes("tok-dept-0000069"), brest = bytes("tok-brest-000029");
+  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) -> Result<void> {
+    if (auto r = tx.put_search_tokens(a.id, std::vector<Bytes>{lyon, dept}); !r) return r;
+    if (auto r = tx.put_search_tokens(b.id, std::vector<Bytes>{dept}); !r) return r;
+    return tx.put_search_tokens(c.id, std::vector<Bytes>{lyon, dept});  // the honeytoken
+  }).has_value());
+  EXPECT_EQ(count({.place_tokens = {lyon}}), 1);
+  EXPECT_EQ(count({.place_tokens = {dept}}), 2);
+  EXPECT_EQ(count({.place_tokens = {brest, lyon}}), 1);
+  EXPECT_EQ(count({.place_tokens = {brest}}), 0);
+  EXPECT_EQ(count({.tags_all = {"donor"}, .place_tokens = {lyon}}), 1);
+  EXPECT_EQ(count({.email = "refused", .place_tokens = {dept}}), 1);
+  auto placed = keeper_->segment_page({.place_tokens = {lyon}}, SupporterPageQuery{"", std::nullopt, 10}, true);
+  ASSERT_TRUE(placed);
+  EXPECT_EQ(placed->total, 1);
+  ASSERT_EQ(placed->items.size(), 2u);  // the honeytoken in its place
+  EXPECT_EQ(placed->items[1].row.id, a.id);
+  const auto too_many = keeper_->count_segment({.place_tokens = {lyon, dept, brest, lyon, dept}});
+  ASSERT_FALSE(too_many);
+  EXPECT_EQ(too_many.error().code, Errc::invalid_input);
+
   auto page = keeper_->segment_page({}, SupporterPageQuery{"", std::nullopt, 10}, true);
   ASSERT_TRUE(page);
   EXPECT_EQ(page->total, 2);

@@ -269,17 +269,19 @@ def targets(c: Console) -> list[Target]:
         # Segments: every part of a definition reaches one fixed statement as
         # a bound value (a tag list as JSON); a count changes nothing.
         Target("segment-count", "POST", "/segments",
-               ["tags_all", "tags_any", "tags_none", "email", "sms", "signed_up_from", "updated_to", "origin"],
+               ["tags_all", "tags_any", "tags_none", "email", "sms", "signed_up_from", "updated_to", "origin",
+                "place"],
                "organiser",
                "op=count&tags_all=alpha&tags_any=alpha&tags_none=beta&email=any&sms=given"
-               f"&signed_up_from=2026-01-01&updated_to=2026-12-31&origin=intake&csrf={csrf.get('organiser', '')}"),
+               f"&signed_up_from=2026-01-01&updated_to=2026-12-31&origin=intake&place=69"
+               f"&csrf={csrf.get('organiser', '')}"),
         Target("segment-members", "GET", "/supporters?segment=alpha-seg&cursor=x", ["segment", "cursor"], "organiser",
                extra=["--ignore-code", "404"]),
         Target("tag-rename", "POST", "/tags/rename", ["from", "to", "op"], "organiser",
                f"from=alpha&to=alpha-two&op=rename&csrf={csrf.get('organiser', '')}"),
         # sqlmap injects into JSON string values by key, nested ones too.
-        Target("api-segment-count", "POST", "/api/v1/segments/count", ["email"], "organiser",
-               json.dumps({"definition": {"tags_any": ["alpha"], "email": "given"}}), json_body=True),
+        Target("api-segment-count", "POST", "/api/v1/segments/count", ["email", "place"], "organiser",
+               json.dumps({"definition": {"tags_any": ["alpha"], "email": "given", "place": "69"}}), json_body=True),
         # The record page's writes. A correction aims at the town of the
         # seeded record (its e-mail stays what the searches look for); notes,
         # consents and erasures aim at a record id nobody holds, so the
@@ -815,6 +817,9 @@ def check_corpus(c: Console) -> None:
             ("segment.signed_up_from", "POST", "/segments",
              al.form_body({"op": b"count", "signed_up_from": payload, "csrf": csrf}), al.FORM_TYPE, org, segment_base,
              False),
+            # A place with a letter or digit is kept and fills the form in again (escaped).
+            ("segment.place", "POST", "/segments",
+             al.form_body({"op": b"count", "place": payload, "csrf": csrf}), al.FORM_TYPE, org, segment_base, True),
             ("segment.name", "POST", "/segments",
              al.form_body({"op": b"count", "name": payload, "origin": payload, "csrf": csrf}), al.FORM_TYPE, org,
              segment_base, True),

@@ -641,6 +641,7 @@ ExportRow read_export(const Query& q) {
   e.approver_id = q.optional_blob(8);
   e.approved_at = q.optional_int(9);
   e.rows = q.int64(10);
+  e.segment = q.text(11);
   return e;
 }
 
@@ -648,10 +649,21 @@ ExportRow read_export(const Query& q) {
 
 // The most tags of each list a segment statement takes (REMPART_SEGMENT_ALL…).
 constexpr std::size_t kSegmentTagSlots = 10;
+// The most search tokens of a place (REMPART_SEGMENT_PLACE).
+constexpr std::size_t kSegmentPlaceSlots = 4;
 
-// Binds ?1..?10 and ?20..?49 of the segment statements (statements.hpp,
-// REMPART_SEGMENT_WHERE); Errc::invalid_input for a list of more than 10.
+// Binds ?1..?10, ?14 and ?20..?53 of the segment statements (statements.hpp,
+// REMPART_SEGMENT_WHERE); Errc::invalid_input for a tag list of more than
+// 10 or more than 4 place tokens.
 Result<void> bind_segment(Query& q, const SegmentFilter& f) {
+  if (f.place_tokens.size() > kSegmentPlaceSlots) return fail(Errc::invalid_input, "segment: more than 4 place tokens");
+  for (std::size_t i = 0; i < kSegmentPlaceSlots; ++i) {
+    if (i < f.place_tokens.size()) {
+      q.bind_blob(50 + static_cast<int>(i), f.place_tokens[i]);
+    } else {
+      q.bind_null(50 + static_cast<int>(i));
+    }
+  }
   int slot = 20;
   for (const auto* tags : {&f.tags_all, &f.tags_any, &f.tags_none}) {
     if (tags->size() > kSegmentTagSlots) return fail(Errc::invalid_input, "segment: more than 10 tags in a list");
@@ -673,7 +685,8 @@ Result<void> bind_segment(Query& q, const SegmentFilter& f) {
       .bind_optional_int(7, f.signed_before)
       .bind_optional_int(8, f.updated_from)
       .bind_optional_int(9, f.updated_before)
-      .bind_text(10, f.origin);
+      .bind_text(10, f.origin)
+      .bind_int(14, static_cast<std::int64_t>(f.place_tokens.size()));
   return {};
 }
 
@@ -930,6 +943,18 @@ class SqliteReads : public Base {
       out.push_back(TagCountRow{q->text(0), q->int64(1)});
     }
   }
+  Result<std::vector<OriginCountRow>> added_by_origin(std::int64_t since) override {
+    auto q = conn().query(sql::kSelectAddedByOrigin);
+    if (!q) return propagate(q);
+    q->bind_int(1, since);
+    std::vector<OriginCountRow> out;
+    for (;;) {
+      auto more = q->step();
+      if (!more) return propagate(more);
+      if (!*more) return out;
+      out.push_back(OriginCountRow{q->text(0), q->int64(1)});
+    }
+  }
   Result<std::vector<Bytes>> honeytoken_ids() override {
     auto q = conn().query(sql::kSelectHoneytokenIds);
     if (!q) return propagate(q);
@@ -997,7 +1022,10 @@ class SqliteReads : public Base {
     }
   }
   Result<std::int64_t> count_segment(const SegmentFilter& f) override {
-    const sqlite::Sql& stmt = f.tags_all.empty() ? sql::kCountSegment : sql::kCountSegmentTagged;
+    // Seeded by the holders of the first all-of tag, else of the place.
+    const sqlite::Sql& stmt = !f.tags_all.empty()       ? sql::kCountSegmentTagged
+                              : !f.place_tokens.empty() ? sql::kCountSegmentPlaced
+                                                        : sql::kCountSegment;
     auto q = conn().query(stmt);
     if (!q) return propagate(q);
     if (auto b = bind_segment(*q, f); !b) return std::unexpected(std::move(b.error()));
@@ -1808,7 +1836,8 @@ class SqliteKeeperTx final : public SqliteReads<KeeperTx> {
           .bind_int(7, row.expires_at)
           .bind_optional_blob(8, row.approver_id)
           .bind_optional_int(9, row.approved_at)
-          .bind_int(10, row.rows);
+          .bind_int(10, row.rows)
+          .bind_text(11, row.segment);
     });
   }
   Result<void> update_export(const ExportRow& row) override {

@@ -205,6 +205,14 @@ inline constexpr Sql kSelectTagCountsSince{
     "SELECT t.tag, count(*) FROM supporters s JOIN supporter_tags t ON t.supporter_id = s.id"
     " WHERE s.created_at >= ?1 AND NOT EXISTS (SELECT 1 FROM honeytokens h WHERE h.supporter_id = s.id)"
     " GROUP BY t.tag ORDER BY 2 DESC, 1 LIMIT ?2"};
+// The supporters added since ?1 by origin (NULL read as 'unknown'), most
+// first; a range of supporters_created_id, each row's origin read from the
+// table (a month of sign-ups, not the directory).
+inline constexpr Sql kSelectAddedByOrigin{
+    "kSelectAddedByOrigin",
+    "SELECT coalesce(s.origin, 'unknown'), count(*) FROM supporters s WHERE s.created_at >= ?1"
+    " AND NOT EXISTS (SELECT 1 FROM honeytokens h WHERE h.supporter_id = s.id)"
+    " GROUP BY 1 ORDER BY 2 DESC, 1"};
 
 inline constexpr Sql kSelectHoneytokenIds{
     "kSelectHoneytokenIds", "SELECT supporter_id FROM honeytokens ORDER BY supporter_id"};
@@ -265,14 +273,18 @@ inline constexpr Sql kSelectListingById{"kSelectListingById", REMPART_PAGE_COLUM
 //   ?6, ?7 sign-up date from (inclusive), before (exclusive), NULL: open;
 //   ?8, ?9 the same for updated_at;
 //   ?10 origin: '' any, 'unknown', 'import' (any tool), or one exactly;
+//   ?14 how many place tokens (0: that part is off);
 //   ?20..?29 the all-of tags, ?30..?39 the any-of, ?40..?49 the none-of
-//   (NULL where unused: at most 10 each).
+//   (NULL where unused: at most 10 each);
+//   ?50..?53 the place's search tokens (migration 0013; the supporter holds
+//   one of them), NULL where unused.
 // Each IN list of bound values is built once per run. (Not json_each: its
 // first use on a connection asks to update sqlite_master, which the keeper's
 // authorizer refuses.)
 #define REMPART_SEGMENT_ALL "(?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29)"
 #define REMPART_SEGMENT_ANY "(?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39)"
 #define REMPART_SEGMENT_NONE "(?40, ?41, ?42, ?43, ?44, ?45, ?46, ?47, ?48, ?49)"
+#define REMPART_SEGMENT_PLACE "(?50, ?51, ?52, ?53)"
 #define REMPART_SEGMENT_WHERE                                                                          \
   " (?1 = 0 OR (SELECT count(*) FROM supporter_tags t WHERE t.supporter_id = s.id"                    \
   " AND t.tag IN " REMPART_SEGMENT_ALL ") = ?1)"                                                       \
@@ -290,12 +302,16 @@ inline constexpr Sql kSelectListingById{"kSelectListingById", REMPART_PAGE_COLUM
   " AND (?7 IS NULL OR min(coalesce(s.joined_at, s.created_at), s.created_at) < ?7)"                  \
   " AND (?8 IS NULL OR s.updated_at >= ?8) AND (?9 IS NULL OR s.updated_at < ?9)"                     \
   " AND (?10 = '' OR coalesce(s.origin, 'unknown') = ?10"                                              \
-  " OR (?10 = 'import' AND s.origin >= 'import:' AND s.origin < 'import;'))"
-// Counts leave honeytokens out. Both read supporters_segment_facts only
+  " OR (?10 = 'import' AND s.origin >= 'import:' AND s.origin < 'import;'))"                        \
+  " AND (?14 = 0 OR EXISTS (SELECT 1 FROM supporter_search_tokens p WHERE p.supporter_id = s.id"       \
+  " AND p.token IN " REMPART_SEGMENT_PLACE "))"
+// Counts leave honeytokens out. All read supporters_segment_facts only
 // (it holds every column the WHERE reads; INDEXED BY, so no plan reads the
 // table): the plain count walks all of it; the *Tagged form, for a segment
 // with all-of tags, seeks it by id for the holders of the first all-of tag
-// (?20), read through supporter_tags_tag.
+// (?20), read through supporter_tags_tag; the *Placed form, for a segment
+// with a place and no all-of tag, seeks it by id for the holders of the
+// place's tokens, read through the supporter_search_tokens primary key.
 inline constexpr Sql kCountSegment{
     "kCountSegment",
     "SELECT count(*) FROM supporters s INDEXED BY supporters_segment_facts"
@@ -304,6 +320,11 @@ inline constexpr Sql kCountSegmentTagged{
     "kCountSegmentTagged",
     "SELECT count(*) FROM supporters s INDEXED BY supporters_segment_facts"
     " WHERE s.id IN (SELECT w.supporter_id FROM supporter_tags w WHERE w.tag = ?20)"
+    " AND s.id NOT IN (SELECT supporter_id FROM honeytokens) AND" REMPART_SEGMENT_WHERE};
+inline constexpr Sql kCountSegmentPlaced{
+    "kCountSegmentPlaced",
+    "SELECT count(*) FROM supporters s INDEXED BY supporters_segment_facts"
+    " WHERE s.id IN (SELECT w.supporter_id FROM supporter_search_tokens w WHERE w.token IN " REMPART_SEGMENT_PLACE ")"
     " AND s.id NOT IN (SELECT supporter_id FROM honeytokens) AND" REMPART_SEGMENT_WHERE};
 // Pages as kSelectSupporterPage*: ?13 limit; the *After form takes the
 // position ?11 created_at, ?12 id.
@@ -318,6 +339,7 @@ inline constexpr Sql kSelectSegmentPageAfter{
 #undef REMPART_SEGMENT_ALL
 #undef REMPART_SEGMENT_ANY
 #undef REMPART_SEGMENT_NONE
+#undef REMPART_SEGMENT_PLACE
 #undef REMPART_PAGE_COLUMNS
 // Every tag row references a supporter (foreign key, ON DELETE CASCADE), so
 // counting tag rows counts supporters; served by supporter_tags_tag.
@@ -564,12 +586,15 @@ inline constexpr Sql kUpdateAccountExportKey{
     "kUpdateAccountExportKey", "UPDATE accounts SET export_public_key = ?2 WHERE id = ?1"};
 inline constexpr Sql kSelectAccountExportKey{
     "kSelectAccountExportKey", "SELECT export_public_key FROM accounts WHERE id = ?1"};
-#define REMPART_EXPORT_COLUMNS \
-  "id, requester_id, tag, fields, reason, status, created_at, expires_at, approver_id, approved_at, rows"
+// The segment (migration 0018) is NULL unless a request names one: '' in
+// and out of the store.
+#define REMPART_EXPORT_COLUMNS                                                                     \
+  "id, requester_id, tag, fields, reason, status, created_at, expires_at, approver_id, approved_at, rows," \
+  " coalesce(segment, '')"
 inline constexpr Sql kInsertExport{
     "kInsertExport",
     "INSERT INTO exports (requester_id, tag, fields, reason, status, created_at, expires_at, approver_id,"
-    " approved_at, rows) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) RETURNING id"};
+    " approved_at, rows, segment) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, nullif(?11, '')) RETURNING id"};
 inline constexpr Sql kSelectExport{
     "kSelectExport", "SELECT " REMPART_EXPORT_COLUMNS " FROM exports WHERE id = ?1"};
 inline constexpr Sql kSelectExports{
