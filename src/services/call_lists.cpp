@@ -134,7 +134,9 @@ Result<CallListView> CallLists::create(const Asker& who, const CallListSpec& spe
   auto seg = Segments(*store_, *keys_).find(spec.segment);
   if (!seg) return std::unexpected(seg.error());
   if (!*seg) return fail(Errc::not_found, "call_list: no such segment");
-  const store::SegmentFilter filter = segment_filter((*seg)->definition);
+  auto made_filter = segment_filter((*seg)->definition, keys_->current());
+  if (!made_filter) return std::unexpected(made_filter.error());
+  const store::SegmentFilter& filter = *made_filter;
 
   CallListView out;
   auto r = store_->transact([&](store::KeeperTx& tx) -> Result<void> {
