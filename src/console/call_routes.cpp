@@ -5,9 +5,9 @@
 // name the part of a request at fault, never a value.
 #include <chrono>
 #include <cstdio>
-#include <ctime>
 
 #include "console/call_pages.hpp"
+#include "console/page_parts.hpp"
 #include "console/console_internal.hpp"
 #include "services/segments.hpp"
 
@@ -45,14 +45,7 @@ std::optional<std::int64_t> parse_local_time(std::string_view s) {
   return static_cast<std::int64_t>(days) * 86400 + h * 3600 + mi * 60 + sec;
 }
 
-std::string local_time(std::int64_t t) {
-  const std::time_t tt = static_cast<std::time_t>(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M", &tm);
-  return buf;
-}
+std::string local_time(std::int64_t t) { return utc_text(t, "%Y-%m-%dT%H:%M"); }
 
 nlohmann::json list_json(const services::CallListView& l) {
   nlohmann::json shares = nlohmann::json::array();

@@ -131,6 +131,26 @@ class ConsoleTest : public ::testing::Test {
     if (alerter_) alerter_->stop();
   }
 
+  // A time as a datetime-local field sends it (UTC).
+  static std::string form_time(std::int64_t t) {
+    const std::time_t tt = static_cast<std::time_t>(t);
+    std::tm tm{};
+    gmtime_r(&tt, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M", &tm);
+    return buf;
+  }
+
+  // Writes `p` as the keeper would fold it.
+  void put(const core::Person& p) {
+    services::RecordWriter writer(*keys_);
+    ASSERT_TRUE(store_->transact([&](store::KeeperTx& tx) -> Result<void> {
+      auto u = writer.upsert(tx, p, now_.load());
+      if (!u) return std::unexpected(u.error());
+      return {};
+    }));
+  }
+
   void seed() {
     services::RecordWriter writer(*keys_);
     for (const auto& tp : kPeople) {
@@ -545,14 +565,6 @@ TEST_F(ConsoleTest, RoleMatrix) {
   };
   const std::string id = ids_[1];
   // A call list's window as the form sends it: from a minute ago, 1 h long.
-  const auto form_time = [](std::int64_t t) {
-    const std::time_t tt = static_cast<std::time_t>(t);
-    std::tm tm{};
-    gmtime_r(&tt, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M", &tm);
-    return std::string(buf);
-  };
   const std::pair<std::string, std::string> window{form_time(now_.load() - 60), form_time(now_.load() + 3600)};
   const std::vector<Endpoint> endpoints = {
       {verb::get, "/supporters", auth::Action::list_masked, "", false},
@@ -2272,7 +2284,6 @@ TEST_F(ConsoleTest, SegmentsThroughTheApi) {
 // each name and phone shown together, one at a time, every opening and
 // outcome audited, and is never locked.
 TEST_F(ConsoleTest, CallListsCarryAPhoneBankingEvening) {
-  services::RecordWriter writer(*keys_);
   const std::size_t people = static_cast<std::size_t>(budgets_.of(guard::Counted::phone).per_hour) + 2;
   for (std::size_t i = 0; i < people; ++i) {
     core::Person p;
@@ -2281,11 +2292,7 @@ TEST_F(ConsoleTest, CallListsCarryAPhoneBankingEvening) {
     p.email = "appel" + std::to_string(i) + "@exemple.org";
     p.phone = "+331990002" + std::string(i < 10 ? "0" : "") + std::to_string(i);
     p.tags = {"phonebank"};
-    ASSERT_TRUE(store_->transact([&](store::KeeperTx& tx) -> Result<void> {
-      auto u = writer.upsert(tx, p, now_.load());
-      if (!u) return std::unexpected(u.error());
-      return {};
-    }));
+    put(p);
   }
   auto oe = add("orga", auth::Role::organiser);
   auto o = login("orga", oe);
@@ -2312,14 +2319,6 @@ TEST_F(ConsoleTest, CallListsCarryAPhoneBankingEvening) {
   EXPECT_EQ(audit_actions().size(), before);
 
   const std::int64_t now = now_.load();
-  const auto form_time = [](std::int64_t t) {
-    const std::time_t tt = static_cast<std::time_t>(t);
-    std::tm tm{};
-    gmtime_r(&tt, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M", &tm);
-    return std::string(buf);
-  };
   auto made = post(*o, "/calls", "name=evening&segment=phonebank&caller=vol&starts=" + form_time(now - 60) +
                                      "&ends=" + form_time(now + 7200) + "&script=Bonjour%2C+je+vous+appelle");
   ASSERT_EQ(made.result(), bhttp::status::see_other);

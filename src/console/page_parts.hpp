@@ -12,6 +12,8 @@ namespace rempart::console {
 
 // "2026-03-01 10:12 UTC", or "—" for 0.
 std::string when(std::int64_t unix_seconds);
+// `unix_seconds` in UTC through strftime's `format` (at most 63 bytes out).
+std::string utc_text(std::int64_t unix_seconds, const char* format);
 std::string csrf_field(const Viewer& v);
 // A POST form holding one button (and the hidden or visible fields in `extra`).
 std::string button_form(const Viewer& v, std::string_view action, std::string_view label,

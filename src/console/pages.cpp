@@ -12,14 +12,18 @@
 
 namespace rempart::console {
 
-std::string when(std::int64_t unix_seconds) {
-  if (unix_seconds <= 0) return "—";
+std::string utc_text(std::int64_t unix_seconds, const char* format) {
   const std::time_t t = static_cast<std::time_t>(unix_seconds);
   std::tm tm{};
   gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M UTC", &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, format, &tm);
   return buf;
+}
+
+std::string when(std::int64_t unix_seconds) {
+  if (unix_seconds <= 0) return "—";
+  return utc_text(unix_seconds, "%Y-%m-%d %H:%M UTC");
 }
 
 std::string csrf_field(const Viewer& v) {
