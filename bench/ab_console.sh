@@ -87,16 +87,11 @@ import json, os, sqlite3, subprocess, sys, time
 d, name, here, staff, staff_delay, sconn, sdelay = sys.argv[1:8]
 phases = sys.argv[8:]
 sys.path.insert(0, here)
-from loadstats import wrk_summary
+from loadstats import drain_inbox, wrk_summary
 
 left = drained = None
 if "signups" in phases:
-    c = sqlite3.connect(f"file:{os.path.join(d, 'data', 'inbox.db')}?mode=ro", uri=True, timeout=30)
-    left = c.execute("SELECT count(*) FROM inbox").fetchone()[0]
-    t0 = time.monotonic()
-    while c.execute("SELECT count(*) FROM inbox").fetchone()[0] > 0 and time.monotonic() - t0 < 120:
-        time.sleep(0.05)
-    drained = time.monotonic() - t0
+    left, drained = drain_inbox(d)
 
 ms = lambda us: f"{us / 1000:.1f}"
 print(f"{name}: {staff} staff, each pausing {staff_delay} ms before a page")

@@ -42,16 +42,11 @@ wait "$signups"
 python3 - "$dir" "$server" "$(basename "$bin")" "${FOLD_BATCH:-default}" "$here" <<'EOF'
 import os, re, sqlite3, subprocess, sys, time
 d, pid, name, batch, here = sys.argv[1:6]
-c = sqlite3.connect(f"file:{os.path.join(d, 'data', 'inbox.db')}?mode=ro", uri=True, timeout=30)
-left = c.execute("SELECT count(*) FROM inbox").fetchone()[0]
-t0 = time.monotonic()
-while c.execute("SELECT count(*) FROM inbox").fetchone()[0] > 0 and time.monotonic() - t0 < 120:
-    time.sleep(0.05)
-drained = time.monotonic() - t0
+sys.path.insert(0, here)
+from loadstats import drain_inbox, wrk_summary
+left, drained = drain_inbox(d)
 with open(f"/proc/{pid}/status") as f:
     hwm = int(re.search(r"VmHWM:\s+(\d+)", f.read()).group(1)) / 1024
-sys.path.insert(0, here)
-from loadstats import wrk_summary
 s, q = wrk_summary(os.path.join(d, "signups.out")), wrk_summary(os.path.join(d, "search.out"))
 hold = subprocess.run([sys.executable, os.path.join(here, "fold_holds.py"), os.path.join(d, "serve.log")],
                       capture_output=True, text=True, check=True).stdout.strip() or "no passes"

@@ -3,6 +3,9 @@ bench/wrk_common.lua makes wrk print, read back from a file, and the
 least-squares trend of a series of samples. Used by bench/run.py,
 bench/ab_mixed.sh and bench/soak.sh."""
 import json
+import os
+import sqlite3
+import time
 
 
 def wrk_summary(path):
@@ -24,3 +27,14 @@ def trend(samples):
     mn = sum(n for _, n in samples) / len(samples)
     var = sum((t - mt) ** 2 for t, _ in samples)
     return sum((t - mt) * (n - mn) for t, n in samples) / var if var else None
+
+
+def drain_inbox(instance_dir, bound_s=120):
+    """What the load left in the inbox of the instance at `instance_dir`,
+    and the seconds the keeper then took to fold it (at most `bound_s`)."""
+    c = sqlite3.connect(f"file:{os.path.join(instance_dir, 'data', 'inbox.db')}?mode=ro", uri=True, timeout=30)
+    left = c.execute("SELECT count(*) FROM inbox").fetchone()[0]
+    t0 = time.monotonic()
+    while c.execute("SELECT count(*) FROM inbox").fetchone()[0] > 0 and time.monotonic() - t0 < bound_s:
+        time.sleep(0.05)
+    return left, time.monotonic() - t0
