@@ -154,7 +154,7 @@ Response get_calls(Call& c) {
     if (!mine) return failure(c, mine.error());
     nlohmann::json j = {{"assignments", nlohmann::json::array()}};
     for (const auto& l : *mine) j["assignments"].push_back(list_json(l));
-    if (c.who && auth::permits(c.who->role, auth::Action::manage_call_lists)) {
+    if (can_manage(c)) {
       auto lists = calls_of(c).lists();
       if (!lists) return failure(c, lists.error());
       j["lists"] = nlohmann::json::array();

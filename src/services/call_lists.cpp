@@ -89,19 +89,26 @@ Result<void> record(store::KeeperTx& tx, const crypto::KeeperKeyring& keys, cons
   return {};
 }
 
+// A list and the asker's share of it.
+struct CallerList {
+  store::CallListRow list;
+  store::CallShareRow share;
+};
+
 // The asker's list and share: nullopt (one answer for both) when there is
 // no such list or the asker has no entry in it.
-Result<std::optional<store::CallListRow>> list_of_caller(store::KeeperTx& tx, std::string_view name,
-                                                          const std::string& caller) {
-  if (!valid_segment_name(name)) return std::optional<store::CallListRow>{};
+Result<std::optional<CallerList>> list_of_caller(store::KeeperTx& tx, std::string_view name,
+                                                 const std::string& caller) {
+  if (!valid_segment_name(name)) return std::optional<CallerList>{};
   auto l = tx.find_call_list(std::string(name));
-  if (!l || !*l) return l;
+  if (!l) return std::unexpected(l.error());
+  if (!*l) return std::optional<CallerList>{};
   auto shares = tx.call_shares_of(caller);
   if (!shares) return std::unexpected(shares.error());
-  for (const auto& s : *shares) {
-    if (s.list_id == (*l)->id) return l;
+  for (auto& s : *shares) {
+    if (s.list_id == (*l)->id) return std::optional<CallerList>{CallerList{std::move(**l), std::move(s)}};
   }
-  return std::optional<store::CallListRow>{};
+  return std::optional<CallerList>{};
 }
 
 }  // namespace
@@ -270,8 +277,9 @@ Result<std::optional<CallPerson>> CallLists::next(const Asker& who, std::string_
     if (!l) return std::unexpected(l.error());
     if (!*l) return {};
     known = true;
-    if (state_of(**l, unix_now()) != "open") return fail(Errc::conflict, "call: not_open");
-    auto entry = tx.next_call_entry((*l)->id, who.actor);
+    const store::CallListRow& l_row = (*l)->list;
+    if (state_of(l_row, unix_now()) != "open") return fail(Errc::conflict, "call: not_open");
+    auto entry = tx.next_call_entry(l_row.id, who.actor);
     if (!entry) return std::unexpected(entry.error());
     if (!*entry) return {};  // the share is done
     auto row = tx.find_listing((*entry)->supporter_id);
@@ -288,24 +296,19 @@ Result<std::optional<CallPerson>> CallLists::next(const Asker& who, std::string_
         return lock_asker(tx, *keys_, who, verdict.reason, {{"record", honey}, {"by", "call_list"}});
       }
     }
-    nlohmann::json details = {{"reason", kCallReason}, {"by", "call_list"}, {"list", (*l)->name},
+    nlohmann::json details = {{"reason", kCallReason}, {"by", "call_list"}, {"list", l_row.name},
                               {"entry", (*entry)->position}};
     if ((*entry)->opened_at) details["again"] = true;
     if (!who.session.empty()) details["session"] = who.session;
     auto person = vault_->reveal(tx, (*row)->row,
                                  RevealEntry{who.actor, who.client, std::move(details), {{"name", "phone"}}});
     if (!person) return std::unexpected(person.error());
-    if (auto o = tx.open_call_entry((*l)->id, (*entry)->position, unix_now()); !o) {
+    if (auto o = tx.open_call_entry(l_row.id, (*entry)->position, unix_now()); !o) {
       wipe_person(*person);
       return o;
     }
-    auto shares = tx.call_shares_of(who.actor);
-    if (!shares) {
-      wipe_person(*person);
-      return std::unexpected(shares.error());
-    }
     CallPerson p;
-    p.list = (*l)->name;
+    p.list = l_row.name;
     p.entry = (*entry)->position;
     p.record = id_hex;
     p.name = person->given_name.empty() || person->family_name.empty()
@@ -313,12 +316,10 @@ Result<std::optional<CallPerson>> CallLists::next(const Asker& who, std::string_
                  : person->given_name + " " + person->family_name;
     p.phone = person->phone;
     wipe_person(*person);
-    for (const auto& s : *shares) {
-      if (s.list_id != (*l)->id) continue;
-      p.share = s.entries;
-      p.left = s.entries - s.done;
-    }
-    p.script = (*l)->script;
+    // Read before the opening, which changes no entry's done.
+    p.share = (*l)->share.entries;
+    p.left = (*l)->share.entries - (*l)->share.done;
+    p.script = l_row.script;
     p.tags = std::move((*row)->tags);
     out = std::move(p);
     return {};
@@ -339,7 +340,7 @@ Result<void> CallLists::outcome(const Asker& who, std::string_view list, std::in
     auto l = list_of_caller(tx, list, who.actor);
     if (!l) return std::unexpected(l.error());
     if (!*l) return {};
-    auto e = tx.find_call_entry((*l)->id, entry);
+    auto e = tx.find_call_entry((*l)->list.id, entry);
     if (!e) return std::unexpected(e.error());
     if (!*e || (*e)->caller != who.actor) return {};
     known = true;
@@ -349,10 +350,10 @@ Result<void> CallLists::outcome(const Asker& who, std::string_view list, std::in
     auto row = tx.find_supporter((*e)->supporter_id);
     if (!row) return std::unexpected(row.error());
     if (!*row) return fail(Errc::internal, "call: entry without record");
-    const nlohmann::json where = {{"list", (*l)->name}, {"entry", entry}};
+    const nlohmann::json where = {{"list", (*l)->list.name}, {"entry", entry}};
     auto note = write_note(tx, *keys_, who, **row, outcome, *clean, where);
     if (!note) return std::unexpected(note.error());
-    auto done = tx.finish_call_entry((*l)->id, entry, std::string(outcome), unix_now());
+    auto done = tx.finish_call_entry((*l)->list.id, entry, std::string(outcome), unix_now());
     if (!done) return std::unexpected(done.error());
     if (!*done) return fail(Errc::conflict, "call: not_in_hand");
     nlohmann::json details = where;
