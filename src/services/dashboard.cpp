@@ -46,11 +46,10 @@ Result<Dashboard> read_dashboard(store::KeeperStore& store, std::int64_t now) {
     std::sort(d.locks.begin(), d.locks.end(),
               [](const DashboardLock& a, const DashboardLock& b) { return a.at_us > b.at_us; });
     if (d.locks.size() > 50) d.locks.resize(50);
-    auto all = store.count_supporters();
+    // A page of no rows: its total alone, honeytokens left out.
+    auto all = store.supporter_page(store::SupporterPageQuery{.tag = "", .after = std::nullopt, .limit = 0});
     if (!all) return std::unexpected(all.error());
-    auto decoys = store.count_honeytokens();
-    if (!decoys) return std::unexpected(decoys.error());
-    d.supporters = *all - *decoys;
+    d.supporters = all->total;
     return {};
   });
   if (!r) return std::unexpected(r.error());

@@ -420,9 +420,11 @@ class SupporterReads {
                                                        std::size_t limit) = 0;
   // How many supporters hold `token`, counting no further than `cap`.
   virtual Result<std::int64_t> count_search_token(const Bytes& token, std::int64_t cap) = 0;
-  // Supporters added per UTC day from `since` (unix seconds) on, as (day
-  // number since the epoch, count), days without any left out; honeytokens
-  // not counted.
+  // The next three count by whole UTC days: `since` (unix seconds) counts
+  // from the start of its day. They read counts kept as records come and
+  // go, not the records.
+  // Supporters added per UTC day from `since` on, as (day number since the
+  // epoch, count), days without any left out; honeytokens not counted.
   virtual Result<std::vector<std::pair<std::int64_t, std::int64_t>>> added_per_day(std::int64_t since) = 0;
   // The `limit` tags most carried by the supporters added from `since` on,
   // most first (ties by tag); honeytokens not counted.

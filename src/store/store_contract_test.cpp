@@ -1563,11 +1563,11 @@ TEST_P(StoreContract, SegmentsCountPageAndMoveTags) {
   auto a = supporter("seg-a", "ea", std::nullopt);
   a.origin = "import:csv";
   auto b = supporter("seg-b", "eb", std::nullopt);
-  b.created_at = 200;
+  b.created_at = 2 * 86400;  // two days after the others: the dashboard counts by UTC day
   b.consent_email_at.reset();
   b.consent_email_refused_at = 150;
   auto c = supporter("seg-c", "ec", std::nullopt);
-  c.created_at = 300;
+  c.created_at = 3 * 86400;
   c.joined_at = 50;
   ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) -> Result<void> {
     for (const auto* s : {&a, &b, &c}) {
@@ -1597,8 +1597,10 @@ TEST_P(StoreContract, SegmentsCountPageAndMoveTags) {
   // The dashboard's sources: by origin, none read as "unknown", the honeytoken left out.
   EXPECT_EQ(keeper_->added_by_origin(0).value(),
             (std::vector<OriginCountRow>{{"import:csv", 1}, {"unknown", 1}}));
-  EXPECT_EQ(keeper_->added_by_origin(150).value(), (std::vector<OriginCountRow>{{"unknown", 1}}));
-  EXPECT_TRUE(keeper_->added_by_origin(400).value().empty());
+  EXPECT_EQ(keeper_->added_by_origin(86400).value(), (std::vector<OriginCountRow>{{"unknown", 1}}));
+  EXPECT_EQ(keeper_->added_by_origin(2 * 86400 + 3600).value(),  // counted from the start of its day
+            (std::vector<OriginCountRow>{{"unknown", 1}}));
+  EXPECT_TRUE(keeper_->added_by_origin(3 * 86400).value().empty());
 
   // A place: the supporter holds one of its tokens (the store only compares bytes).
   const Bytes lyon = bytes("tok-lyon-0000001"), dept = bytes("tok-dept-0000069"), brest = bytes("tok-brest-000029");

@@ -20,6 +20,7 @@
 #include "core/mutex.hpp"
 #include "store/sqlite/checkpointer.hpp"
 #include "store/sqlite/connection.hpp"
+#include "store/sqlite/functions.hpp"
 #include "store/sqlite/migrations.hpp"
 #include "store/sqlite/statements.hpp"
 
@@ -206,6 +207,9 @@ Result<Connection> open_store_connection(const std::filesystem::path& db, FileKi
     if (auto r = conn->exec(*setting); !r) return propagate(r);
   }
   conn->forget_statements();
+  if (kind == FileKind::records) {
+    if (auto r = sqlite::register_functions(conn->handle()); !r) return propagate(r);
+  }
   if (int rc = sqlite3_set_authorizer(conn->handle(), authorizer, nullptr); rc != SQLITE_OK) {
     return std::unexpected(sqlite::sqlite_error(rc, "configure", "authorizer"));
   }
@@ -647,14 +651,15 @@ ExportRow read_export(const Query& q) {
 
 // ---- Segments ----------------------------------------------------------------------
 
-// The most tags of each list a segment statement takes (REMPART_SEGMENT_ALL…).
+// The most tags of each list of a segment (SegmentReads).
 constexpr std::size_t kSegmentTagSlots = 10;
 // The most search tokens of a place (REMPART_SEGMENT_PLACE).
 constexpr std::size_t kSegmentPlaceSlots = 4;
 
-// Binds ?1..?10, ?14 and ?20..?53 of the segment statements (statements.hpp,
-// REMPART_SEGMENT_WHERE); Errc::invalid_input for a tag list of more than
-// 10 or more than 4 place tokens.
+// Binds ?4..?10, ?14, ?20..?22 and ?50..?53 of the segment statements
+// (statements.hpp, REMPART_SEGMENT_WHERE); Errc::invalid_input for a tag
+// list of more than 10, a tag that holds the list separator '|' (a
+// normalised tag never does), or more than 4 place tokens.
 Result<void> bind_segment(Query& q, const SegmentFilter& f) {
   if (f.place_tokens.size() > kSegmentPlaceSlots) return fail(Errc::invalid_input, "segment: more than 4 place tokens");
   for (std::size_t i = 0; i < kSegmentPlaceSlots; ++i) {
@@ -667,19 +672,11 @@ Result<void> bind_segment(Query& q, const SegmentFilter& f) {
   int slot = 20;
   for (const auto* tags : {&f.tags_all, &f.tags_any, &f.tags_none}) {
     if (tags->size() > kSegmentTagSlots) return fail(Errc::invalid_input, "segment: more than 10 tags in a list");
-    for (std::size_t i = 0; i < kSegmentTagSlots; ++i) {
-      if (i < tags->size()) {
-        q.bind_text(slot + static_cast<int>(i), (*tags)[i]);
-      } else {
-        q.bind_null(slot + static_cast<int>(i));
-      }
-    }
-    slot += static_cast<int>(kSegmentTagSlots);
+    auto list = sqlite::tag_list(*tags);
+    if (!list) return fail(Errc::invalid_input, "segment: a tag holds '|'");
+    q.bind_text(slot++, *list);
   }
-  q.bind_int(1, static_cast<std::int64_t>(f.tags_all.size()))
-      .bind_int(2, static_cast<std::int64_t>(f.tags_any.size()))
-      .bind_int(3, static_cast<std::int64_t>(f.tags_none.size()))
-      .bind_text(4, f.email)
+  q.bind_text(4, f.email)
       .bind_text(5, f.sms)
       .bind_optional_int(6, f.signed_from)
       .bind_optional_int(7, f.signed_before)
@@ -1022,10 +1019,8 @@ class SqliteReads : public Base {
     }
   }
   Result<std::int64_t> count_segment(const SegmentFilter& f) override {
-    // Seeded by the holders of the first all-of tag, else of the place.
-    const sqlite::Sql& stmt = !f.tags_all.empty()       ? sql::kCountSegmentTagged
-                              : !f.place_tokens.empty() ? sql::kCountSegmentPlaced
-                                                        : sql::kCountSegment;
+    // Seeded by the holders of the place if there is one, else every record.
+    const sqlite::Sql& stmt = f.place_tokens.empty() ? sql::kCountSegment : sql::kCountSegmentPlaced;
     auto q = conn().query(stmt);
     if (!q) return propagate(q);
     if (auto b = bind_segment(*q, f); !b) return std::unexpected(std::move(b.error()));
@@ -1287,7 +1282,15 @@ class SqliteKeeperTx final : public SqliteReads<KeeperTx> {
         return r;
       }
     }
-    return {};
+    return tags.empty() ? Result<void>{} : refresh_tag_list(supporter_id);
+  }
+
+  // The record's tag list (migration 0019) after its tags changed.
+  Result<void> refresh_tag_list(const Bytes& supporter_id) {
+    auto q = conn_.query(sql::kRefreshTagList);
+    if (!q) return propagate(q);
+    q->bind_blob(1, supporter_id);
+    return q->run();
   }
 
   Result<void> put_search_tokens(const Bytes& supporter_id, std::span<const Bytes> tokens) override {
@@ -1321,7 +1324,7 @@ class SqliteKeeperTx final : public SqliteReads<KeeperTx> {
       q->bind_blob(1, supporter_id).bind_text(2, tag);
       if (auto r = q->run(); !r) return r;
     }
-    return {};
+    return tags.empty() ? Result<void>{} : refresh_tag_list(supporter_id);
   }
 
 
@@ -1780,7 +1783,11 @@ class SqliteKeeperTx final : public SqliteReads<KeeperTx> {
     auto copied = run_counting(conn_, sql::kCopyTag,
                                [&](Query& q) { q.bind_text(1, from).bind_text(2, to).bind_int(3, now); });
     if (!copied) return propagate(copied);
-    return run_counting(conn_, sql::kDeleteTagEverywhere, [&](Query& q) { q.bind_text(1, from); });
+    auto moved = run_counting(conn_, sql::kDeleteTagEverywhere, [&](Query& q) { q.bind_text(1, from); });
+    if (!moved) return propagate(moved);
+    auto lists = run_counting(conn_, sql::kRefreshTagListsOfTag, [&](Query& q) { q.bind_text(1, to); });
+    if (!lists) return propagate(lists);
+    return moved;
   }
 
   // ---- Exfiltration guard.

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <fstream>
+#include <functional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -638,11 +639,108 @@ TEST_F(SqliteStore, DirectoryPagesUseTheKeysetIndex) {
     EXPECT_NE(plan.find("supporters_created_id"), std::string::npos) << s->name << ":\n" << plan;
     EXPECT_EQ(plan.find("TEMP B-TREE"), std::string::npos) << s->name << ":\n" << plan;
   }
+  // Totals read the day counts (migration 0019), never the records.
   for (const sqlite::Sql* s : {&sql::kCountSupportersWithTag, &sql::kSelectTagCounts}) {
     const std::string plan = query_plan(file_, *s);
-    EXPECT_NE(plan.find("supporter_tags_tag"), std::string::npos) << s->name << ":\n" << plan;
+    EXPECT_NE(plan.find("tag_day_counts_tag"), std::string::npos) << s->name << ":\n" << plan;
     EXPECT_EQ(plan.find("TEMP B-TREE"), std::string::npos) << s->name << ":\n" << plan;
   }
+  for (const sqlite::Sql* s : {&sql::kCountVisibleSupporters, &sql::kSelectAddedPerDay}) {
+    const std::string plan = query_plan(file_, *s);
+    EXPECT_NE(plan.find("supporter_day_counts"), std::string::npos) << s->name << ":\n" << plan;
+    EXPECT_EQ(plan.find(" supporters"), std::string::npos) << s->name << ":\n" << plan;
+  }
+}
+
+// The day counts and the tag lists (migration 0019) are what the dashboard
+// and the segment counts read instead of the records: whatever writes, they
+// stay what a count of the records gives.
+TEST_F(SqliteStore, DayCountsAndTagListsFollowEveryWrite) {
+  const auto put = [&](const std::string& id, std::int64_t created_at, const std::string& origin) {
+    SupporterRow s;
+    s.id = bytes(id);
+    s.wrapped_key = bytes("wk");
+    s.fields = bytes("fields");
+    s.created_at = s.updated_at = created_at;
+    s.origin = origin;
+    ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) { return tx.insert_supporter(s); }).has_value());
+  };
+  const auto write = [&](const std::function<Result<void>(KeeperTx&)>& fn) {
+    ASSERT_TRUE(keeper_->transact(fn).has_value());
+  };
+  // Each kept table, and what a count of the records gives, as text.
+  const auto rows = [&](const char* text) {
+    sqlite3* raw = nullptr;
+    std::string out;
+    if (sqlite3_open_v2(file_.c_str(), &raw, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+      sqlite3_stmt* q = nullptr;
+      if (sqlite3_prepare_v2(raw, text, -1, &q, nullptr) == SQLITE_OK) {
+        while (sqlite3_step(q) == SQLITE_ROW) {
+          out += reinterpret_cast<const char*>(sqlite3_column_text(q, 0));
+          out += ';';
+        }
+      }
+      sqlite3_finalize(q);
+    }
+    sqlite3_close(raw);
+    return out;
+  };
+  const auto check = [&](const char* step) {
+    EXPECT_EQ(rows("SELECT day || ' ' || origin || ' ' || n FROM supporter_day_counts WHERE n != 0 ORDER BY 1"),
+              rows("SELECT (created_at / 86400) || ' ' || coalesce(origin, 'unknown') || ' ' || count(*)"
+                   " FROM supporters WHERE id NOT IN (SELECT supporter_id FROM honeytokens)"
+                   " GROUP BY created_at / 86400, origin ORDER BY 1"))
+        << step;
+    EXPECT_EQ(rows("SELECT day || ' ' || tag || ' ' || n FROM tag_day_counts WHERE n != 0 ORDER BY 1"),
+              rows("SELECT (s.created_at / 86400) || ' ' || t.tag || ' ' || count(*)"
+                   " FROM supporter_tags t JOIN supporters s ON s.id = t.supporter_id"
+                   " WHERE s.id NOT IN (SELECT supporter_id FROM honeytokens)"
+                   " GROUP BY s.created_at / 86400, t.tag ORDER BY 1"))
+        << step;
+    EXPECT_EQ(rows("SELECT hex(id) || ' ' || tag_list FROM supporters ORDER BY 1"),
+              rows("SELECT hex(s.id) || ' ' || coalesce((SELECT '|' || group_concat(tag, '|') || '|' FROM"
+                   " (SELECT tag FROM supporter_tags t WHERE t.supporter_id = s.id ORDER BY tag)), '')"
+                   " FROM supporters s ORDER BY 1"))
+        << step;
+  };
+  put("s1", 86400 + 10, "import:csv");
+  put("s2", 86400 + 20, "");
+  put("s3", 2 * 86400, "intake");
+  put("s4", 2 * 86400 + 5, "intake");
+  check("inserts");
+  EXPECT_EQ(rows("SELECT n FROM supporter_day_counts WHERE day = 2 AND origin = 'intake'"), "2;");
+  write([&](KeeperTx& tx) -> Result<void> {
+    if (auto r = tx.add_tags(bytes("s1"), std::vector<std::string>{"donor", "paris"}, 1); !r) return r;
+    if (auto r = tx.add_tags(bytes("s2"), std::vector<std::string>{"donor"}, 1); !r) return r;
+    if (auto r = tx.add_tags(bytes("s3"), std::vector<std::string>{"paris"}, 1); !r) return r;
+    return tx.add_tags(bytes("s4"), std::vector<std::string>{"donor"}, 1);
+  });
+  check("tags");
+  EXPECT_EQ(rows("SELECT tag_list FROM supporters WHERE id = CAST('s1' AS BLOB)"), "|donor|paris|;");
+  write([&](KeeperTx& tx) { return tx.insert_honeytoken(bytes("s4"), 1, "test"); });
+  check("a honeytoken");
+  EXPECT_EQ(rows("SELECT n FROM supporter_day_counts WHERE day = 2 AND origin = 'intake'"), "1;");
+  write([&](KeeperTx& tx) { return tx.remove_tags(bytes("s1"), std::vector<std::string>{"paris"}); });
+  check("a tag removed");
+  write([&](KeeperTx& tx) -> Result<void> {
+    auto n = tx.move_tag("donor", "donateur", 2);
+    if (!n) return std::unexpected(n.error());
+    return {};
+  });
+  check("a tag moved");
+  EXPECT_EQ(rows("SELECT tag_list FROM supporters WHERE id = CAST('s1' AS BLOB)"), "|donateur|;");
+  for (const char* id : {"s2", "s4"}) {
+    write([&](KeeperTx& tx) -> Result<void> {
+      auto erased = tx.erase_supporter(bytes(id));
+      if (!erased) return std::unexpected(erased.error());
+      EXPECT_TRUE(*erased);
+      return {};
+    });
+  }
+  check("erasures");
+  EXPECT_EQ(keeper_->supporter_page(SupporterPageQuery{.tag = "", .after = std::nullopt, .limit = 0})->total, 2);
+  EXPECT_EQ(keeper_->added_per_day(0).value(),
+            (std::vector<std::pair<std::int64_t, std::int64_t>>{{1, 1}, {2, 1}}));
 }
 
 TEST_F(SqliteStore, ErrorsNameTheStatementNotTheValues) {

@@ -192,27 +192,24 @@ inline constexpr Sql kCountSearchTokenCapped{
     "SELECT count(*) FROM (SELECT 1 FROM supporter_search_tokens WHERE token = ?1 LIMIT ?2)"};
 // ---- Keeper: the dashboard's aggregates -----------------------------------------
 
-// Supporters added per UTC day since ?1 (unix seconds), honeytokens left
-// out; a range of the supporters_created_id index.
+// Read from the day counts (migration 0019), honeytokens left out, by whole
+// UTC days: ?1 (unix seconds) counts from the start of its day.
+// Supporters added per UTC day since ?1.
 inline constexpr Sql kSelectAddedPerDay{
     "kSelectAddedPerDay",
-    "SELECT s.created_at / 86400, count(*) FROM supporters s WHERE s.created_at >= ?1"
-    " AND NOT EXISTS (SELECT 1 FROM honeytokens h WHERE h.supporter_id = s.id)"
-    " GROUP BY 1 ORDER BY 1"};
+    "SELECT day, sum(n) FROM supporter_day_counts WHERE day >= ?1 / 86400"
+    " GROUP BY day HAVING sum(n) > 0 ORDER BY day"};
 // The ?2 tags most carried by the supporters added since ?1, most first.
 inline constexpr Sql kSelectTagCountsSince{
     "kSelectTagCountsSince",
-    "SELECT t.tag, count(*) FROM supporters s JOIN supporter_tags t ON t.supporter_id = s.id"
-    " WHERE s.created_at >= ?1 AND NOT EXISTS (SELECT 1 FROM honeytokens h WHERE h.supporter_id = s.id)"
-    " GROUP BY t.tag ORDER BY 2 DESC, 1 LIMIT ?2"};
+    "SELECT tag, sum(n) FROM tag_day_counts WHERE day >= ?1 / 86400"
+    " GROUP BY tag HAVING sum(n) > 0 ORDER BY 2 DESC, 1 LIMIT ?2"};
 // The supporters added since ?1 by origin (NULL read as 'unknown'), most
-// first; a range of supporters_created_id, each row's origin read from the
-// table (a month of sign-ups, not the directory).
+// first.
 inline constexpr Sql kSelectAddedByOrigin{
     "kSelectAddedByOrigin",
-    "SELECT coalesce(s.origin, 'unknown'), count(*) FROM supporters s WHERE s.created_at >= ?1"
-    " AND NOT EXISTS (SELECT 1 FROM honeytokens h WHERE h.supporter_id = s.id)"
-    " GROUP BY 1 ORDER BY 2 DESC, 1"};
+    "SELECT origin, sum(n) FROM supporter_day_counts WHERE day >= ?1 / 86400"
+    " GROUP BY origin HAVING sum(n) > 0 ORDER BY 2 DESC, 1"};
 
 inline constexpr Sql kSelectHoneytokenIds{
     "kSelectHoneytokenIds", "SELECT supporter_id FROM honeytokens ORDER BY supporter_id"};
@@ -268,30 +265,23 @@ inline constexpr Sql kSelectListingByPhoneIndex{"kSelectListingByPhoneIndex",
 inline constexpr Sql kSelectListingById{"kSelectListingById", REMPART_PAGE_COLUMNS " WHERE s.id = ?1"};
 // Segments (migration 0015). One WHERE for every segment, each part
 // switched off by its own parameters, so no statement is ever assembled:
-//   ?1, ?2, ?3 how many all-of, any-of, none-of tags (0: that part is off);
 //   ?4 e-mail consent, ?5 SMS consent: '' any, 'given', 'refused', 'unknown';
 //   ?6, ?7 sign-up date from (inclusive), before (exclusive), NULL: open;
 //   ?8, ?9 the same for updated_at;
 //   ?10 origin: '' any, 'unknown', 'import' (any tool), or one exactly;
 //   ?14 how many place tokens (0: that part is off);
-//   ?20..?29 the all-of tags, ?30..?39 the any-of, ?40..?49 the none-of
-//   (NULL where unused: at most 10 each);
+//   ?20, ?21, ?22 the all-of, any-of and none-of tags, each as a tag list
+//   ('|a|b|', '' where that part is off), matched against the record's
+//   own tag list (migration 0019) by rempart_tags_match (functions.hpp):
+//   one call per record, no probe of supporter_tags;
 //   ?50..?53 the place's search tokens (migration 0013; the supporter holds
 //   one of them), NULL where unused.
-// Each IN list of bound values is built once per run. (Not json_each: its
+// The IN list of bound values is built once per run. (Not json_each: its
 // first use on a connection asks to update sqlite_master, which the keeper's
 // authorizer refuses.)
-#define REMPART_SEGMENT_ALL "(?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29)"
-#define REMPART_SEGMENT_ANY "(?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39)"
-#define REMPART_SEGMENT_NONE "(?40, ?41, ?42, ?43, ?44, ?45, ?46, ?47, ?48, ?49)"
 #define REMPART_SEGMENT_PLACE "(?50, ?51, ?52, ?53)"
 #define REMPART_SEGMENT_WHERE                                                                          \
-  " (?1 = 0 OR (SELECT count(*) FROM supporter_tags t WHERE t.supporter_id = s.id"                    \
-  " AND t.tag IN " REMPART_SEGMENT_ALL ") = ?1)"                                                       \
-  " AND (?2 = 0 OR EXISTS (SELECT 1 FROM supporter_tags t WHERE t.supporter_id = s.id"                \
-  " AND t.tag IN " REMPART_SEGMENT_ANY "))"                                                            \
-  " AND (?3 = 0 OR NOT EXISTS (SELECT 1 FROM supporter_tags t WHERE t.supporter_id = s.id"            \
-  " AND t.tag IN " REMPART_SEGMENT_NONE "))"                                                           \
+  " rempart_tags_match(s.tag_list, ?20, ?21, ?22)"                                                     \
   " AND (?4 = '' OR (?4 = 'given' AND s.consent_email_at IS NOT NULL)"                                \
   " OR (?4 = 'refused' AND s.consent_email_at IS NULL AND s.consent_email_refused_at IS NOT NULL)"    \
   " OR (?4 = 'unknown' AND s.consent_email_at IS NULL AND s.consent_email_refused_at IS NULL))"       \
@@ -305,22 +295,16 @@ inline constexpr Sql kSelectListingById{"kSelectListingById", REMPART_PAGE_COLUM
   " OR (?10 = 'import' AND s.origin >= 'import:' AND s.origin < 'import;'))"                        \
   " AND (?14 = 0 OR EXISTS (SELECT 1 FROM supporter_search_tokens p WHERE p.supporter_id = s.id"       \
   " AND p.token IN " REMPART_SEGMENT_PLACE "))"
-// Counts leave honeytokens out. All read supporters_segment_facts only
-// (it holds every column the WHERE reads; INDEXED BY, so no plan reads the
-// table): the plain count walks all of it; the *Tagged form, for a segment
-// with all-of tags, seeks it by id for the holders of the first all-of tag
-// (?20), read through supporter_tags_tag; the *Placed form, for a segment
-// with a place and no all-of tag, seeks it by id for the holders of the
-// place's tokens, read through the supporter_search_tokens primary key.
+// Counts leave honeytokens out. Both read supporters_segment_facts only
+// (it holds every column the WHERE reads, the tag list included; INDEXED
+// BY, so no plan reads the table): the plain count walks all of it, one
+// record after the other; the *Placed form, for a segment with a place,
+// seeks it by id for the holders of the place's tokens, read through the
+// supporter_search_tokens primary key.
 inline constexpr Sql kCountSegment{
     "kCountSegment",
     "SELECT count(*) FROM supporters s INDEXED BY supporters_segment_facts"
     " WHERE s.id NOT IN (SELECT supporter_id FROM honeytokens) AND" REMPART_SEGMENT_WHERE};
-inline constexpr Sql kCountSegmentTagged{
-    "kCountSegmentTagged",
-    "SELECT count(*) FROM supporters s INDEXED BY supporters_segment_facts"
-    " WHERE s.id IN (SELECT w.supporter_id FROM supporter_tags w WHERE w.tag = ?20)"
-    " AND s.id NOT IN (SELECT supporter_id FROM honeytokens) AND" REMPART_SEGMENT_WHERE};
 inline constexpr Sql kCountSegmentPlaced{
     "kCountSegmentPlaced",
     "SELECT count(*) FROM supporters s INDEXED BY supporters_segment_facts"
@@ -336,24 +320,16 @@ inline constexpr Sql kSelectSegmentPageAfter{
     REMPART_PAGE_COLUMNS " WHERE (s.created_at, s.id) < (?11, ?12) AND" REMPART_SEGMENT_WHERE
     " ORDER BY s.created_at DESC, s.id DESC LIMIT ?13"};
 #undef REMPART_SEGMENT_WHERE
-#undef REMPART_SEGMENT_ALL
-#undef REMPART_SEGMENT_ANY
-#undef REMPART_SEGMENT_NONE
 #undef REMPART_SEGMENT_PLACE
 #undef REMPART_PAGE_COLUMNS
-// Every tag row references a supporter (foreign key, ON DELETE CASCADE), so
-// counting tag rows counts supporters; served by supporter_tags_tag.
 // Honeytokens (migration 0005) are left out of every count people see: they
-// are in the pages' rows, never in a total (docs/honeytokens.md).
+// are in the pages' rows, never in a total (docs/honeytokens.md). Totals
+// are sums of the day counts (migration 0019), which leave them out: a few
+// rows a day, however many records.
 inline constexpr Sql kCountSupportersWithTag{
-    "kCountSupportersWithTag",
-    "SELECT count(*) FROM supporter_tags t WHERE t.tag = ?1"
-    " AND NOT EXISTS (SELECT 1 FROM honeytokens h WHERE h.supporter_id = t.supporter_id)"};
-// Every honeytoken row references a supporter (foreign key, ON DELETE
-// CASCADE), so the difference counts the real supporters without a join.
+    "kCountSupportersWithTag", "SELECT coalesce(sum(n), 0) FROM tag_day_counts WHERE tag = ?1"};
 inline constexpr Sql kCountVisibleSupporters{
-    "kCountVisibleSupporters",
-    "SELECT (SELECT count(*) FROM supporters) - (SELECT count(*) FROM honeytokens)"};
+    "kCountVisibleSupporters", "SELECT coalesce(sum(n), 0) FROM supporter_day_counts"};
 
 // ---- Keeper: tags ----------------------------------------------------------------
 
@@ -368,10 +344,18 @@ inline constexpr Sql kDeleteTag{
 // Honeytokens left out, as in kCountSupportersWithTag; a tag only
 // honeytokens carry is not listed.
 inline constexpr Sql kSelectTagCounts{
-    "kSelectTagCounts",
-    "SELECT t.tag, count(*) FROM supporter_tags t"
-    " WHERE NOT EXISTS (SELECT 1 FROM honeytokens h WHERE h.supporter_id = t.supporter_id)"
-    " GROUP BY t.tag ORDER BY t.tag"};
+    "kSelectTagCounts", "SELECT tag, sum(n) FROM tag_day_counts GROUP BY tag HAVING sum(n) > 0 ORDER BY tag"};
+// A record's tag list (migration 0019) made again from its tags.
+inline constexpr Sql kRefreshTagList{
+    "kRefreshTagList",
+    "UPDATE supporters SET tag_list = coalesce((SELECT '|' || group_concat(t.tag, '|') || '|'"
+    " FROM supporter_tags t WHERE t.supporter_id = ?1), '') WHERE id = ?1"};
+// The same for every holder of tag ?1.
+inline constexpr Sql kRefreshTagListsOfTag{
+    "kRefreshTagListsOfTag",
+    "UPDATE supporters SET tag_list = coalesce((SELECT '|' || group_concat(t.tag, '|') || '|'"
+    " FROM supporter_tags t WHERE t.supporter_id = supporters.id), '')"
+    " WHERE id IN (SELECT w.supporter_id FROM supporter_tags w WHERE w.tag = ?1)"};
 
 // ---- Keeper: exfiltration guard (migration 0005) ---------------------------------
 
