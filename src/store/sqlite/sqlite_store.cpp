@@ -656,7 +656,7 @@ constexpr std::size_t kSegmentTagSlots = 10;
 // The most search tokens of a place (REMPART_SEGMENT_PLACE).
 constexpr std::size_t kSegmentPlaceSlots = 4;
 
-// Binds ?4..?10, ?14, ?20..?22 and ?50..?53 of the segment statements
+// Binds ?4..?10, ?14, ?20..?23 and ?50..?53 of the segment statements
 // (statements.hpp, REMPART_SEGMENT_WHERE); Errc::invalid_input for a tag
 // list of more than 10, a tag that holds the list separator '|' (a
 // normalised tag never does), or more than 4 place tokens.
@@ -676,6 +676,7 @@ Result<void> bind_segment(Query& q, const SegmentFilter& f) {
     if (!list) return fail(Errc::invalid_input, "segment: a tag holds '|'");
     q.bind_text(slot++, *list);
   }
+  q.bind_int(23, f.tags_all.empty() && f.tags_any.empty() && f.tags_none.empty() ? 0 : 1);
   q.bind_text(4, f.email)
       .bind_text(5, f.sms)
       .bind_optional_int(6, f.signed_from)

@@ -266,14 +266,17 @@ inline constexpr Sql kSelectListingById{"kSelectListingById", REMPART_PAGE_COLUM
 // Segments (migration 0015). One WHERE for every segment, each part
 // switched off by its own parameters, so no statement is ever assembled:
 //   ?4 e-mail consent, ?5 SMS consent: '' any, 'given', 'refused', 'unknown';
-//   ?6, ?7 sign-up date from (inclusive), before (exclusive), NULL: open;
+//   ?6, ?7 sign-up date from (inclusive), before (exclusive), NULL: open
+//   (the sign-up date is the earlier of created_at and joined_at, written
+//   as comparisons with each: no function call per record);
 //   ?8, ?9 the same for updated_at;
 //   ?10 origin: '' any, 'unknown', 'import' (any tool), or one exactly;
 //   ?14 how many place tokens (0: that part is off);
 //   ?20, ?21, ?22 the all-of, any-of and none-of tags, each as a tag list
 //   ('|a|b|', '' where that part is off), matched against the record's
 //   own tag list (migration 0019) by rempart_tags_match (functions.hpp):
-//   one call per record, no probe of supporter_tags;
+//   one call per record, no probe of supporter_tags; ?23 is 0 when all
+//   three are '' (then no call at all);
 //   ?50..?53 the place's search tokens (migration 0013; the supporter holds
 //   one of them), NULL where unused.
 // The IN list of bound values is built once per run. (Not json_each: its
@@ -281,30 +284,33 @@ inline constexpr Sql kSelectListingById{"kSelectListingById", REMPART_PAGE_COLUM
 // authorizer refuses.)
 #define REMPART_SEGMENT_PLACE "(?50, ?51, ?52, ?53)"
 #define REMPART_SEGMENT_WHERE                                                                          \
-  " rempart_tags_match(s.tag_list, ?20, ?21, ?22)"                                                     \
+  " (?23 = 0 OR rempart_tags_match(s.tag_list, ?20, ?21, ?22))"                                       \
   " AND (?4 = '' OR (?4 = 'given' AND s.consent_email_at IS NOT NULL)"                                \
   " OR (?4 = 'refused' AND s.consent_email_at IS NULL AND s.consent_email_refused_at IS NOT NULL)"    \
   " OR (?4 = 'unknown' AND s.consent_email_at IS NULL AND s.consent_email_refused_at IS NULL))"       \
   " AND (?5 = '' OR (?5 = 'given' AND s.consent_sms_at IS NOT NULL)"                                  \
   " OR (?5 = 'refused' AND s.consent_sms_at IS NULL AND s.consent_sms_refused_at IS NOT NULL)"        \
   " OR (?5 = 'unknown' AND s.consent_sms_at IS NULL AND s.consent_sms_refused_at IS NULL))"           \
-  " AND (?6 IS NULL OR min(coalesce(s.joined_at, s.created_at), s.created_at) >= ?6)"                 \
-  " AND (?7 IS NULL OR min(coalesce(s.joined_at, s.created_at), s.created_at) < ?7)"                  \
+  " AND (?6 IS NULL OR (s.created_at >= ?6 AND (s.joined_at IS NULL OR s.joined_at >= ?6)))"          \
+  " AND (?7 IS NULL OR s.created_at < ?7 OR coalesce(s.joined_at < ?7, 0))"                            \
   " AND (?8 IS NULL OR s.updated_at >= ?8) AND (?9 IS NULL OR s.updated_at < ?9)"                     \
   " AND (?10 = '' OR coalesce(s.origin, 'unknown') = ?10"                                              \
   " OR (?10 = 'import' AND s.origin >= 'import:' AND s.origin < 'import;'))"                        \
   " AND (?14 = 0 OR EXISTS (SELECT 1 FROM supporter_search_tokens p WHERE p.supporter_id = s.id"       \
   " AND p.token IN " REMPART_SEGMENT_PLACE "))"
-// Counts leave honeytokens out. Both read supporters_segment_facts only
-// (it holds every column the WHERE reads, the tag list included; INDEXED
-// BY, so no plan reads the table): the plain count walks all of it, one
-// record after the other; the *Placed form, for a segment with a place,
-// seeks it by id for the holders of the place's tokens, read through the
-// supporter_search_tokens primary key.
+// Counts leave honeytokens out: the matching honeytokens (a few hundred
+// records at most, each sought by id) are subtracted, so the walk itself
+// asks nothing of each record beyond the filter. Both forms read
+// supporters_segment_facts only (it holds every column the WHERE reads, the
+// tag list included; INDEXED BY, so no plan reads the table): the plain
+// count walks all of it, one record after the other; the *Placed form, for
+// a segment with a place, seeks it by id for the holders of the place's
+// tokens, read through the supporter_search_tokens primary key.
 inline constexpr Sql kCountSegment{
     "kCountSegment",
-    "SELECT count(*) FROM supporters s INDEXED BY supporters_segment_facts"
-    " WHERE s.id NOT IN (SELECT supporter_id FROM honeytokens) AND" REMPART_SEGMENT_WHERE};
+    "SELECT (SELECT count(*) FROM supporters s INDEXED BY supporters_segment_facts WHERE" REMPART_SEGMENT_WHERE ")"
+    " - (SELECT count(*) FROM honeytokens h CROSS JOIN supporters s INDEXED BY supporters_segment_facts"
+    " ON s.id = h.supporter_id WHERE" REMPART_SEGMENT_WHERE ")"};
 inline constexpr Sql kCountSegmentPlaced{
     "kCountSegmentPlaced",
     "SELECT count(*) FROM supporters s INDEXED BY supporters_segment_facts"
