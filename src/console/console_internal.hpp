@@ -22,6 +22,7 @@
 #include "console/pages.hpp"
 #include "console/pending_signins.hpp"
 #include "console/worker_pool.hpp"
+#include "services/segments.hpp"
 #include "core/error.hpp"
 #include "crypto/keyring.hpp"
 #include "crypto/secret.hpp"
@@ -258,6 +259,7 @@ struct Console::Impl {
   const crypto::KeeperKeyring& keys;
   std::unique_ptr<WorkerPool> pool;
   detail::PendingSignins pending;
+  services::CountCache segment_counts;  // the saved segments page's counts, shared by the workers
 
   std::unique_ptr<audit::ChainWatch> own_watch;  // when opt.chain_watch is null
   audit::ChainWatch* chain_watch;

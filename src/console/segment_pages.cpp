@@ -112,11 +112,16 @@ std::string segments_page(const Viewer& v, const std::vector<SegmentLine>& lines
     return document(&v, "Segments", b);
   }
   b += "<ul class=\"cards\">";
+  std::int64_t oldest = 0;
   for (const auto& l : lines) {
     b += "<li><h2 class=\"card-title\"><a href=\"/segments/" + esc(l.segment.name) + "\">" + esc(l.segment.name) +
          "</a></h2><p>" + count_text(l.count) + "</p></li>";
+    if (oldest == 0 || l.counted_at < oldest) oldest = l.counted_at;
   }
   b += "</ul>";
+  b += "<p class=\"hint\">Counted at " + utc_text(oldest, "%H:%M UTC") +
+       " or later; these counts are made again once they are a minute old. A segment's own page counts it "
+       "now.</p>";
   return document(&v, "Segments", b);
 }
 

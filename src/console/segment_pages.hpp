@@ -15,6 +15,7 @@ namespace rempart::console {
 struct SegmentLine {
   services::Segment segment;
   services::ShownCount count;
+  std::int64_t counted_at = 0;  // unix seconds (services::CountCache)
 };
 
 // The builder's state: what was typed (shown again), and the count once asked.

@@ -133,15 +133,17 @@ Response get_segments(Call& c) {
   if (!all) return failure(c, all.error());
   std::vector<SegmentLine> lines;
   nlohmann::json items = nlohmann::json::array();
+  const std::int64_t now = unix_now();
   for (auto& s : *all) {
-    auto n = segs.count(s.definition);
+    auto n = c.impl.segment_counts.count(segs, s.definition, now);
     if (!n) return failure(c, n.error());
     if (c.route.kind == Kind::api) {
       auto j = segment_json(s);
-      j.update(count_json(*n));
+      j.update(count_json(n->supporters));
+      j["counted_at"] = n->counted_at;
       items.push_back(std::move(j));
     } else {
-      lines.push_back(SegmentLine{std::move(s), services::shown(*n)});
+      lines.push_back(SegmentLine{std::move(s), services::shown(n->supporters), n->counted_at});
     }
   }
   if (c.route.kind == Kind::api) return json_answer(bhttp::status::ok, {{"items", items}});

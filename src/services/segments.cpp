@@ -451,4 +451,23 @@ Result<std::int64_t> Segments::rename_tag(const Asker& who, std::string_view fro
   return held;
 }
 
+Result<CountAt> CountCache::count(Segments& segs, const SegmentDefinition& d, std::int64_t now) {
+  const std::string key = to_json(d).dump();
+  {
+    std::lock_guard lock(mu_);
+    Entry& e = entries_[key];
+    if (e.last && (now - e.last->counted_at < kCountMaxAge || e.counting)) return *e.last;
+    e.counting = true;
+  }
+  auto n = segs.count(d);
+  std::lock_guard lock(mu_);
+  // Definitions edited or deleted leave their entries behind: a bound, then a fresh start.
+  if (entries_.size() > 1000) entries_.clear();
+  Entry& e = entries_[key];
+  e.counting = false;
+  if (!n) return std::unexpected(n.error());
+  e.last = CountAt{*n, now};
+  return *e.last;
+}
+
 }  // namespace rempart::services

@@ -17,9 +17,11 @@
 // Thread-compatible: one Segments per thread, like the KeeperStore it uses.
 #include <cstddef>
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -139,6 +141,36 @@ class Segments {
  private:
   store::KeeperStore* store_;
   const crypto::KeeperKeyring* keys_;
+};
+
+// Counts for the page that lists every saved segment, shared by the
+// console's workers: a count is made again once it is kCountMaxAge old, by
+// the first request that finds it so, while the others meanwhile get the
+// last one. So twenty people opening the list do not each walk the
+// directory once per segment. What takes a decision (a segment's own page,
+// the builder's count, a bulk change's confirmation, a call list) counts
+// live. Aggregates only: nothing here names a person.
+inline constexpr std::int64_t kCountMaxAge = 60;  // seconds
+
+struct CountAt {
+  std::int64_t supporters = 0;
+  std::int64_t counted_at = 0;  // unix seconds
+};
+
+class CountCache {
+ public:
+  // `d`'s count, made through `segs` at `now` unless a count of the same
+  // definition is younger than kCountMaxAge (or being made by another
+  // request while an older one is at hand). Thread-safe.
+  Result<CountAt> count(Segments& segs, const SegmentDefinition& d, std::int64_t now);
+
+ private:
+  struct Entry {
+    std::optional<CountAt> last;
+    bool counting = false;
+  };
+  std::mutex mu_;
+  std::unordered_map<std::string, Entry> entries_;  // by the definition's JSON text
 };
 
 }  // namespace rempart::services

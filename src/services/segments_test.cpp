@@ -168,6 +168,35 @@ TEST_F(SegmentsTest, CountsFollowEveryPartAndLeaveHoneytokensOut) {
   EXPECT_EQ(count({{"tags_any", {"' OR 1=1 --"}}}), 0);
 }
 
+// The list page's counts (CountCache): made again once a minute old, one
+// count per definition whoever asks, an error never kept.
+TEST_F(SegmentsTest, ListedCountsAreMadeAgainOnceAMinuteOld) {
+  add({.tags = {"donor"}});
+  CountCache cache;
+  const auto donors = parse_segment_definition({{"tags_all", {"donor"}}}).value();
+  const auto everyone = parse_segment_definition(nlohmann::json::object()).value();
+  const std::int64_t t0 = 1'800'000'000;
+  auto first = cache.count(segs, donors, t0);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->supporters, 1);
+  EXPECT_EQ(first->counted_at, t0);
+
+  add({.tags = {"donor"}});
+  auto cached = cache.count(segs, donors, t0 + kCountMaxAge - 1);
+  ASSERT_TRUE(cached);
+  EXPECT_EQ(cached->supporters, 1);  // the count of a minute ago
+  EXPECT_EQ(cached->counted_at, t0);
+  auto other = cache.count(segs, everyone, t0 + kCountMaxAge - 1);  // another definition: its own count
+  ASSERT_TRUE(other);
+  EXPECT_EQ(other->supporters, 2);
+
+  auto again = cache.count(segs, donors, t0 + kCountMaxAge);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->supporters, 2);
+  EXPECT_EQ(again->counted_at, t0 + kCountMaxAge);
+  EXPECT_EQ(count({{"tags_all", {"donor"}}}), 2);  // Segments::count itself is always live
+}
+
 // A place matches a record holding one of its readings (postcode,
 // département, region, town), with the other parts, honeytokens left out.
 TEST_F(SegmentsTest, PlacesMatchAnyReadingOfTheAddress) {

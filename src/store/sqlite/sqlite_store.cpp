@@ -1025,6 +1025,8 @@ class SqliteReads : public Base {
     auto q = conn().query(stmt);
     if (!q) return propagate(q);
     if (auto b = bind_segment(*q, f); !b) return std::unexpected(std::move(b.error()));
+    // The seed holds the place already: the WHERE need not ask each record again.
+    if (!f.place_tokens.empty()) q->bind_int(14, 0);
     auto row = q->step();
     if (!row) return propagate(row);
     if (!*row) return fail(Errc::storage, "sqlite " + std::string(stmt.name) + " returned no row");
