@@ -94,6 +94,12 @@ def signin(port: int, accounts: str, out: str, segments: list[str]) -> None:
         status, _, _, _ = call(port, "POST", "/segments", fields, cookie)
         if status not in (303, 409):
             sys.exit(f"saving segment {name} ({definition}): POST /segments answered {status}")
+    # The organiser who saved them looks at the list once: its counts are
+    # made (services::CountCache) before the staff arrive, as on any day but
+    # the first minute after a start.
+    status, _, _, _ = call(port, "GET", "/segments", None, cookie)
+    if status != 200:
+        sys.exit(f"GET /segments answered {status}")
     for method, target, fields in (("GET", "/supporters", None),
                                    ("POST", "/search", {"kind": "find", "name": "Martin", "place": "", "csrf": csrf})):
         status, _, _, body = call(port, method, target, fields, cookie)

@@ -454,20 +454,26 @@ Result<std::int64_t> Segments::rename_tag(const Asker& who, std::string_view fro
 Result<CountAt> CountCache::count(Segments& segs, const SegmentDefinition& d, std::int64_t now) {
   const std::string key = to_json(d).dump();
   {
-    std::lock_guard lock(mu_);
-    Entry& e = entries_[key];
-    if (e.last && (now - e.last->counted_at < kCountMaxAge || e.counting)) return *e.last;
-    e.counting = true;
+    std::unique_lock lock(mu_);
+    for (;;) {
+      Entry& e = entries_[key];
+      if (e.last && (now - e.last->counted_at < kCountMaxAge || e.counting)) return *e.last;
+      if (!e.counting) break;
+      counted_.wait(lock);  // the first count of it, being made: wait for it (or for its failure)
+    }
+    entries_[key].counting = true;
   }
   auto n = segs.count(d);
   std::lock_guard lock(mu_);
-  // Definitions edited or deleted leave their entries behind: a bound, then a fresh start.
-  if (entries_.size() > 1000) entries_.clear();
   Entry& e = entries_[key];
   e.counting = false;
+  if (n) e.last = CountAt{*n, now};
+  CountAt made = e.last.value_or(CountAt{});
+  // Definitions edited or deleted leave their entries behind: a bound, then a fresh start.
+  if (entries_.size() > 1000) entries_.clear();
+  counted_.notify_all();
   if (!n) return std::unexpected(n.error());
-  e.last = CountAt{*n, now};
-  return *e.last;
+  return made;
 }
 
 }  // namespace rempart::services

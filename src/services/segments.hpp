@@ -16,6 +16,7 @@
 //
 // Thread-compatible: one Segments per thread, like the KeeperStore it uses.
 #include <cstddef>
+#include <condition_variable>
 #include <cstdint>
 #include <mutex>
 #include <optional>
@@ -160,8 +161,9 @@ struct CountAt {
 class CountCache {
  public:
   // `d`'s count, made through `segs` at `now` unless a count of the same
-  // definition is younger than kCountMaxAge (or being made by another
-  // request while an older one is at hand). Thread-safe.
+  // definition is younger than kCountMaxAge, or is being made by another
+  // request: then the older one if there is one, else the one being made
+  // once it is (one walk however many ask at once). Thread-safe.
   Result<CountAt> count(Segments& segs, const SegmentDefinition& d, std::int64_t now);
 
  private:
@@ -170,6 +172,7 @@ class CountCache {
     bool counting = false;
   };
   std::mutex mu_;
+  std::condition_variable counted_;
   std::unordered_map<std::string, Entry> entries_;  // by the definition's JSON text
 };
 
