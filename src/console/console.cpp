@@ -15,6 +15,7 @@
 #include "console/console_internal.hpp"
 #include "console/pages.hpp"
 #include "core/text.hpp"
+#include "http/cross_site.hpp"
 
 namespace rempart::console {
 
@@ -52,10 +53,8 @@ void Console::Impl::handle(Request&& req, const http::RequestContext& ctx, http:
   }
   if (req.method() == verb::post) {
     // Cross-site posts never reach a route, login included (login CSRF).
-    const auto site = req["Sec-Fetch-Site"];
-    const auto origin = req[bhttp::field::origin];
     const std::string own = std::string(opt.tls ? "https://" : "http://") + host;
-    if ((!site.empty() && site != "same-origin" && site != "none") || (!origin.empty() && origin != own)) {
+    if (http::from_another_site(req, {own})) {
       auto res = base(bhttp::status::forbidden);
       res.set(bhttp::field::content_type, "text/plain; charset=utf-8");
       res.body() = "Cross-site requests are refused.\n";

@@ -12,6 +12,8 @@
 #include <string_view>
 #include <utility>
 
+#include "http/cross_site.hpp"
+
 namespace rempart::http {
 
 namespace bhttp = boost::beast::http;
@@ -62,6 +64,7 @@ enum class Outcome {
   invalid_input,           // 400 with field errors
   malformed,               // 400
   forbidden_origin,        // 403, CORS preflight from another origin
+  cross_site_form,         // 403, a form post made by another site's page
   not_found,               // 404
   method_not_allowed,      // 405 with Allow
   body_too_large,          // 413
@@ -97,6 +100,10 @@ Description describe(Outcome o) {
       return {S::bad_request, "malformed", "Bad request", "The request could not be read."};
     case Outcome::forbidden_origin:
       return {S::forbidden, "origin_not_allowed", "Forbidden", "This origin may not use this API."};
+    case Outcome::cross_site_form:
+      return {S::forbidden, "cross_site_form", "Please sign up on our own page",
+              "This form was sent from another website, so nothing was kept. If you meant to sign up, "
+              "please fill in the form on our own sign-up page."};
     case Outcome::not_found:
       return {S::not_found, "not_found", "Page not found", "There is no page at this address."};
     case Outcome::method_not_allowed:
@@ -680,6 +687,16 @@ std::string client_key(const RequestContext& ctx) {
 
 void IntakeRoutes::post_signup(Request&& req, const RequestContext& ctx, Responder respond) {
   Reply reply(Route::signup);
+  // Otherwise any web page could make its visitors' browsers sign up
+  // addresses of its choosing (docs/intake-api.md). The intake does not
+  // know whether a proxy in front of it speaks TLS: its own origin is the
+  // Host header's, either way.
+  const std::string_view host = req[bhttp::field::host];
+  const std::string https = "https://" + std::string(host), http = "http://" + std::string(host);
+  if (from_another_site(req, {https, http}, opts_.allowed_origins)) {
+    reply.outcome = Outcome::cross_site_form;
+    return respond(finish(reply, opts_.intake));
+  }
   if (const auto d = limiter_->acquire(client_key(ctx)); !d.allowed) {
     reply.outcome = Outcome::rate_limited;
     reply.retry_after = d.retry_after;

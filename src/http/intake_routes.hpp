@@ -23,7 +23,9 @@ namespace rempart::http {
 
 struct IntakeRoutesOptions {
   core::IntakeOptions intake;
-  // Origins allowed to call the JSON API from a browser, each exactly
+  // Origins allowed to call the JSON API from a browser, and to post the
+  // sign-up form from their own pages (a form posted by any other site's
+  // page is refused, 403), each exactly
   // "https://host" or "http://host[:port]" as browsers send it (no path,
   // no trailing slash, lower case). "*" and "null" are refused.
   std::vector<std::string> allowed_origins;

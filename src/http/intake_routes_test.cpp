@@ -419,6 +419,40 @@ TEST_F(IntakeRoutesTest, CorsPreflightForListedOriginsOnly) {
   EXPECT_EQ(without.count(bhttp::field::access_control_allow_origin), 0u);
 }
 
+// Another site's page cannot make its visitors' browsers sign up addresses
+// of its choosing: a form post a browser says comes from elsewhere is
+// refused unless that origin is listed; one from the page itself, a listed
+// origin, or a client that is no browser (no Origin, no Sec-Fetch-Site)
+// goes through.
+TEST_F(IntakeRoutesTest, CrossSiteFormPostsAreRefused) {
+  start();
+  const auto form = [&](std::initializer_list<std::pair<const char*, const char*>> headers) {
+    Request req = make_request(bhttp::verb::post, "/signup", "email=victim%40example.org", kForm);
+    for (const auto& [name, value] : headers) req.set(name, value);
+    return send(port(), req);
+  };
+  for (const auto& refused : {form({{"Origin", "https://evil.example"}, {"Sec-Fetch-Site", "cross-site"}}),
+                              form({{"Origin", "https://evil.example"}}),
+                              form({{"Origin", "null"}}),
+                              form({{"Sec-Fetch-Site", "cross-site"}}),
+                              form({{"Origin", "https://www.example.org"}, {"Sec-Fetch-Site", "same-site"}}),
+                              form({{"Origin", "https://127.0.0.1.evil.example"}})}) {
+    EXPECT_EQ(refused.result(), bhttp::status::forbidden);
+    EXPECT_TRUE(contains(refused.body(), "sent from another website, so nothing was kept"));
+    EXPECT_FALSE(contains(serialize(refused), "evil"));
+    EXPECT_FALSE(contains(serialize(refused), "victim"));
+    expect_security_headers(refused);
+  }
+  EXPECT_TRUE(sink_.people().empty());
+
+  EXPECT_EQ(form({{"Origin", "http://127.0.0.1"}, {"Sec-Fetch-Site", "same-origin"}}).result(),
+            bhttp::status::see_other);
+  EXPECT_EQ(form({{"Origin", "http://127.0.0.1"}}).result(), bhttp::status::see_other);  // no Sec-Fetch-Site
+  EXPECT_EQ(form({{"Origin", kAllowedOrigin}, {"Sec-Fetch-Site", "cross-site"}}).result(), bhttp::status::see_other);
+  EXPECT_EQ(form({}).result(), bhttp::status::see_other);
+  EXPECT_EQ(sink_.people().size(), 4u);
+}
+
 TEST_F(IntakeRoutesTest, RefusesBadOriginSettings) {
   for (const char* bad : {"*", "null", "https://a.example/", "https://A.example",
                                 "ftp://a.example", "https://a.example/path"}) {
