@@ -9,6 +9,7 @@
 #include "console/call_pages.hpp"
 #include "console/page_parts.hpp"
 #include "console/console_internal.hpp"
+#include "services/casework.hpp"
 #include "services/segments.hpp"
 
 namespace rempart::console::detail {
@@ -214,6 +215,7 @@ Response post_calls(Call& c) {
     if (ends) typed.ends = local_time(*ends);
     if (!starts || !ends) {
       typed.message = "Give the opening and closing times as a date and a time (UTC).";
+      if (auto script = services::checked_note_text("note", spec.script); script) typed.script = std::move(*script);
       return calls_view(c, std::move(typed), "", bhttp::status::bad_request);
     }
     spec.starts_at = *starts;

@@ -2310,10 +2310,17 @@ TEST_F(ConsoleTest, CallListsCarryAPhoneBankingEvening) {
   EXPECT_EQ(form.body().find("value=\"admin-boss\""), std::string::npos);
   // Refusals: fixed words, nothing typed echoed unchecked, nothing written.
   const auto before = audit_actions().size();
-  auto bad_time = post(*o, "/calls", "name=evening&segment=phonebank&caller=vol&starts=tomorrow&ends=%3Cb%3E");
+  auto bad_time = post(*o, "/calls",
+                       "name=evening&segment=phonebank&caller=vol&starts=tomorrow&ends=%3Cb%3E"
+                       "&script=Parlez+de+la+r%C3%A9union+de+jeudi");
   EXPECT_EQ(bad_time.result(), bhttp::status::bad_request);
   EXPECT_NE(bad_time.body().find("as a date and a time"), std::string::npos);
   EXPECT_EQ(bad_time.body().find("<b>"), std::string::npos);
+  // The script typed is not lost: it validates, so it is shown again.
+  EXPECT_NE(bad_time.body().find("Parlez de la réunion de jeudi"), std::string::npos);
+  auto bad_script = post(*o, "/calls", "name=evening&segment=phonebank&caller=vol&starts=tomorrow&ends=x"
+                                       "&script=%3Cscript%3Ealert(1)%3C%2Fscript%3E");
+  EXPECT_EQ(bad_script.body().find("<script>alert"), std::string::npos);
   auto no_caller = post(*o, "/calls", "name=evening&segment=phonebank&starts=2026-01-01T10:00&ends=2026-01-01T12:00");
   EXPECT_EQ(no_caller.result(), bhttp::status::bad_request);
   EXPECT_NE(no_caller.body().find("Choose between 1 and 50 callers."), std::string::npos);
