@@ -453,7 +453,10 @@ Response render(const Reply& r, const core::IntakeOptions& opts) {
           "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
           "frame-ancestors 'none'; base-uri 'none'");
   res.set("X-Content-Type-Options", "nosniff");
-  res.set("Referrer-Policy", "no-referrer");
+  // same-origin, not no-referrer: with no-referrer browsers send "Origin:
+  // null" on form posts, and a browser without Sec-Fetch-Site could then
+  // not tell our page's posts from another site's (from_another_site).
+  res.set("Referrer-Policy", "same-origin");
   res.set("X-Frame-Options", "DENY");
   res.set(bhttp::field::cache_control,
           r.outcome == Outcome::stylesheet || r.outcome == Outcome::no_icon ? "public, max-age=3600" : "no-store");

@@ -122,6 +122,14 @@ test('an organiser builds a segment, tags its members and renames the tag, on a 
   assert.ok(members.includes('phoning'));
   await fitsAPhoneWithoutScript(page, 'segment-members-phone');
 
+  // The saved segments with their counts, and when those were made.
+  await activate(page, 'nav a[href="/segments"]');
+  await page.waitForURL('**/segments');
+  const saved = await page.textContent('main');
+  assert.match(saved, /volunteers/);
+  assert.match(saved, /Counted at \d\d:\d\d UTC or later/);
+  await fitsAPhoneWithoutScript(page, 'segments-phone');
+
   await activate(page, 'nav a[href="/tags"]');
   await page.waitForURL('**/tags');
   await typeInto(page, '#from', 'phoning');

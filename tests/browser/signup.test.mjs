@@ -2,7 +2,11 @@
 // works with and without JavaScript, never reflects what was typed.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser, startInstance, waitForSupporter } from './rempart.mjs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { launchBrowser, rempart, startInstance, waitForSupporter } from './rempart.mjs';
+
+const screenshots = process.env.REMPART_ARTIFACTS || join(process.cwd(), 'artifacts');
 
 let instance;
 let browser;
@@ -102,4 +106,30 @@ test('errors are announced per field and the typed values are not reflected', as
   assert.equal(html.includes('Zorglub'), false, 'the page does not reflect input');
   assert.equal(html.includes('not-an-address'), false);
   await context.close();
+});
+
+test('another site\'s page cannot sign its visitors up', async () => {
+  const { context, page } = await openPage();
+  // A page of another origin (here about:blank) carrying a form that posts
+  // to the sign-up route, as a hostile site would.
+  await page.setContent(`<form method="post" action="${instance.url}/signup">
+    <input name="email" value="cible.involontaire@example.org"><input name="consent_email" value="on">
+    <button type="submit">Win a prize</button></form>`);
+  const [res] = await Promise.all([page.waitForNavigation(), page.click('button')]);
+  assert.equal(res.status(), 403);
+  assert.match(await page.textContent('body'), /sent from another website, so nothing was kept/);
+  mkdirSync(screenshots, { recursive: true });
+  writeFileSync(join(screenshots, 'signup-cross-site-refused.png'), await page.screenshot({ fullPage: true }));
+  await context.close();
+
+  // A sign-up from the page itself, made after it, is folded; the other never is.
+  const own = await openPage();
+  await own.page.goto(instance.url + '/');
+  await own.page.getByLabel('E-mail address').fill('apres.refus@example.org');
+  await Promise.all([own.page.waitForURL('**/thanks'), own.page.locator('form button[type=submit]').first().click()]);
+  await own.context.close();
+  assert.ok(await waitForSupporter(instance.config, 'apres.refus@example.org'), instance.log());
+  const r = rempart(['supporters', 'show', '--config', instance.config, '--email', 'cible.involontaire@example.org',
+                     '--json']);
+  assert.notEqual(r.code, 0, 'the cross-site sign-up was not kept');
 });
