@@ -328,15 +328,23 @@ Result<MatchPage> match_page(store::SupporterReads& reads, std::span<const std::
   MatchPage out;
   if (groups.size() == 1 && groups.front().size() == 1) {
     const store::Bytes& t = groups.front().front();
-    auto ids = reads.search_token_page(t, after, limit + 1);
+    // The first page and the count come from one walk of the token's
+    // entries: as many as both need.
+    const std::size_t cap = static_cast<std::size_t>(kMatchCountCap) + 1;
+    const std::size_t wanted = after ? limit + 1 : std::max(limit + 1, cap);
+    auto ids = reads.search_token_page(t, after, wanted);
     if (!ids) return std::unexpected(ids.error());
+    std::int64_t n = static_cast<std::int64_t>(ids->size());
+    if (after) {
+      auto counted = reads.count_search_token(t, kMatchCountCap + 1);
+      if (!counted) return std::unexpected(counted.error());
+      n = *counted;
+    }
+    out.total_capped = n > kMatchCountCap;
+    out.total = std::min(n, kMatchCountCap);
     out.more = ids->size() > limit;
     if (out.more) ids->resize(limit);
     out.ids = std::move(*ids);
-    auto n = reads.count_search_token(t, kMatchCountCap + 1);
-    if (!n) return std::unexpected(n.error());
-    out.total_capped = *n > kMatchCountCap;
-    out.total = std::min(*n, kMatchCountCap);
     return out;
   }
   auto all = match_ids(reads, groups);
