@@ -229,6 +229,18 @@ class Abuse:
             self.expect(f"method {m!r}", raw, (400, 404, 405, 501), allow_silent_close=True)
         self.expect("OPTIONS from an unlisted origin", b"OPTIONS " + al.OSDI_PATH.encode() +
                     b" HTTP/1.1\r\nHost: x\r\nOrigin: https://evil.example\r\n\r\n", (403,))
+        # Another site's page posting the sign-up form (its visitors' browsers
+        # would sign up addresses of its choosing): refused, whatever the
+        # browser says of itself.
+        body = self.signup_body()
+        for label, headers in (("cross-site", b"Origin: https://evil.example\r\nSec-Fetch-Site: cross-site\r\n"),
+                               ("old browser", b"Origin: https://evil.example\r\n"),
+                               ("sandboxed", b"Origin: null\r\n"),
+                               ("same-site", b"Origin: https://x.evil.example\r\nSec-Fetch-Site: same-site\r\n"),
+                               ("two origins", b"Origin: http://x\r\nOrigin: https://evil.example\r\n")):
+            self.expect(f"form post from another site ({label})",
+                        b"POST /signup HTTP/1.1\r\nHost: x\r\nContent-Type: " + al.FORM_TYPE.encode() +
+                        f"\r\nContent-Length: {len(body)}\r\n".encode() + headers + b"\r\n" + body, (403,))
         for target in (b"*", b"http://evil.example/", b"127.0.0.1:80", b"//", b"/%00", b"/a%0d%0aX-Injected:%201",
                        b"/?" + b"%" * 100, b"/\xff\xfe", b"/a b", b"/.", b"/..", b"\\", b"/signup\x00"):
             raw = b"GET " + target + b" HTTP/1.1\r\nHost: x\r\n\r\n"

@@ -271,7 +271,8 @@ inline constexpr Sql kSelectListingById{"kSelectListingById", REMPART_PAGE_COLUM
 //   as comparisons with each: no function call per record);
 //   ?8, ?9 the same for updated_at;
 //   ?10 origin: '' any, 'unknown', 'import' (any tool), or one exactly;
-//   ?14 how many place tokens (0: that part is off);
+//   ?14 how many place tokens (0: that part is off; kCountSegmentPlaced
+//   is run with 0, its seed holding the place already);
 //   ?20, ?21, ?22 the all-of, any-of and none-of tags, each as a tag list
 //   ('|a|b|', '' where that part is off), matched against the record's
 //   own tag list (migration 0019) by rempart_tags_match (functions.hpp):
