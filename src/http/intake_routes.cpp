@@ -224,9 +224,10 @@ std::string message_page(const Description& d, bool link_home) {
 std::string thanks_page() {
   std::string h = page_head("Thank you");
   h += "<h1>Thank you</h1>\n"
-       "<p>We have received your sign-up.</p>\n"
-       "<p>If you gave an e-mail address, we will send you a message asking you to confirm it. "
-       "Nothing more happens until you do.</p>\n";
+       "<p>We have received your sign-up. It is stored encrypted: only the people who organise with us "
+       "can read it, and each time they do is recorded.</p>\n"
+       "<p>You can ask us at any time to show you, correct or erase what you gave us, or to stop "
+       "sending you news.</p>\n";
   h += kPageFoot;
   return h;
 }

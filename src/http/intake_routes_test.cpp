@@ -199,6 +199,9 @@ TEST_F(IntakeRoutesTest, FormPostReachesTheSinkNormalisedAndRedirects) {
   const auto thanks = get("/thanks");
   EXPECT_EQ(thanks.result(), bhttp::status::ok);
   EXPECT_TRUE(contains(thanks.body(), "Thank you"));
+  // It promises nothing rempart does not do: no confirmation message is sent yet.
+  EXPECT_FALSE(contains(thanks.body(), "confirm"));
+  EXPECT_TRUE(contains(thanks.body(), "correct or erase"));
   expect_security_headers(thanks);
 }
 

@@ -68,6 +68,8 @@ test('a person signs up through the page and is folded into a record', async () 
   await page.locator('input[name=consent_email]').check();
   await Promise.all([page.waitForURL('**/thanks'), page.locator('form button[type=submit], form input[type=submit]').first().click()]);
   assert.match(await page.textContent('body'), /thank/i);
+  mkdirSync(screenshots, { recursive: true });
+  writeFileSync(join(screenshots, 'signup-thanks.png'), await page.screenshot({ fullPage: true }));
   assert.deepEqual(problems, []);
   await context.close();
 
