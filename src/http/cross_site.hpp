@@ -16,9 +16,8 @@ namespace rempart::http {
 // `none` (typed or bookmarked), or, from a browser that does not send it,
 // `Origin` is there and is none of `own` (the server's own origins,
 // "https://host[:port]"): unless `Origin` is one of `allowed`, other
-// sites' pages the server lets post. Two Origin
-// headers: true. A request with neither header is not from a browser
-// another site can steer: false.
+// sites' pages the server lets post. Two Origin headers: true. A request
+// with neither header is not from a browser another site can steer: false.
 inline bool from_another_site(const Request& req, std::initializer_list<std::string_view> own,
                               std::span<const std::string> allowed = {}) {
   const auto origins = req.count(boost::beast::http::field::origin);

@@ -691,10 +691,10 @@ std::string client_key(const RequestContext& ctx) {
 
 void IntakeRoutes::post_signup(Request&& req, const RequestContext& ctx, Responder respond) {
   Reply reply(Route::signup);
-  // Otherwise any web page could make its visitors' browsers sign up
-  // addresses of its choosing (docs/intake-api.md). The intake does not
-  // know whether a proxy in front of it speaks TLS: its own origin is the
-  // Host header's, either way.
+  // A form posted by another site's page is refused: any web page could
+  // otherwise make its visitors' browsers sign up addresses of its choosing
+  // (docs/intake-api.md). The intake does not know whether a proxy in front
+  // of it speaks TLS: its own origin is the Host header's, either way.
   const std::string_view host = req[bhttp::field::host];
   const std::string https = "https://" + std::string(host), http = "http://" + std::string(host);
   if (from_another_site(req, {https, http}, opts_.allowed_origins)) {
