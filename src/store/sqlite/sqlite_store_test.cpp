@@ -604,24 +604,31 @@ TEST_F(SqliteStore, ReopeningAnExistingDatabaseKeepsItsData) {
   EXPECT_EQ(*(*kp)->count_supporters(), 1);
 }
 
-// The whole EXPLAIN QUERY PLAN of `stmt`, one detail per line, read on a
-// connection of its own (no authorizer there, and EXPLAIN binds nothing).
-std::string query_plan(const std::filesystem::path& db, const sqlite::Sql& stmt) {
+// Column `column` of every row `text` gives, each followed by `end`, read
+// on a connection of its own (read-only, no authorizer there). A statement
+// that does not prepare fails the test instead of reading as no rows.
+std::string column_of_rows(const std::filesystem::path& db, const std::string& text, int column, char end) {
   sqlite3* raw = nullptr;
-  std::string plan;
+  std::string out;
   if (sqlite3_open_v2(db.c_str(), &raw, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
-    const std::string text = "EXPLAIN QUERY PLAN " + std::string(stmt.text);
     sqlite3_stmt* q = nullptr;
     if (sqlite3_prepare_v2(raw, text.c_str(), -1, &q, nullptr) == SQLITE_OK) {
       while (sqlite3_step(q) == SQLITE_ROW) {
-        plan += reinterpret_cast<const char*>(sqlite3_column_text(q, 3));
-        plan += '\n';
+        out += reinterpret_cast<const char*>(sqlite3_column_text(q, column));
+        out += end;
       }
+    } else {
+      ADD_FAILURE() << "does not prepare: " << text;
     }
     sqlite3_finalize(q);
   }
   sqlite3_close(raw);
-  return plan;
+  return out;
+}
+
+// The whole EXPLAIN QUERY PLAN of `stmt`, one detail per line (EXPLAIN binds nothing).
+std::string query_plan(const std::filesystem::path& db, const sqlite::Sql& stmt) {
+  return column_of_rows(db, "EXPLAIN QUERY PLAN " + std::string(stmt.text), 3, '\n');
 }
 
 // Directory pages walk supporters_created_id from the resume point: no sort
@@ -669,22 +676,7 @@ TEST_F(SqliteStore, DayCountsAndTagListsFollowEveryWrite) {
     ASSERT_TRUE(keeper_->transact(fn).has_value());
   };
   // Each kept table, and what a count of the records gives, as text.
-  const auto rows = [&](const char* text) {
-    sqlite3* raw = nullptr;
-    std::string out;
-    if (sqlite3_open_v2(file_.c_str(), &raw, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
-      sqlite3_stmt* q = nullptr;
-      if (sqlite3_prepare_v2(raw, text, -1, &q, nullptr) == SQLITE_OK) {
-        while (sqlite3_step(q) == SQLITE_ROW) {
-          out += reinterpret_cast<const char*>(sqlite3_column_text(q, 0));
-          out += ';';
-        }
-      }
-      sqlite3_finalize(q);
-    }
-    sqlite3_close(raw);
-    return out;
-  };
+  const auto rows = [&](const char* text) { return column_of_rows(file_, text, 0, ';'); };
   const auto check = [&](const char* step) {
     EXPECT_EQ(rows("SELECT day || ' ' || origin || ' ' || n FROM supporter_day_counts WHERE n != 0 ORDER BY 1"),
               rows("SELECT (created_at / 86400) || ' ' || coalesce(origin, 'unknown') || ' ' || count(*)"
