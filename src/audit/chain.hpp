@@ -76,6 +76,10 @@ inline constexpr std::string_view export_approve_refused = "export.approve_refus
 inline constexpr std::string_view export_expire = "export.expire";            // a pending request ran out of time
 inline constexpr std::string_view export_download = "export.download";        // the sealed file handed to its requester
 inline constexpr std::string_view canary_trace = "canary.trace";              // a leaked value checked against canaries
+inline constexpr std::string_view supporter_mail = "supporter.mail";              // a record opened to mail the person (outbox)
+inline constexpr std::string_view supporter_confirm = "supporter.confirm";        // e-mail consent confirmed by a mailed link
+inline constexpr std::string_view supporter_unsubscribe = "supporter.unsubscribe";  // e-mail consent withdrawn by a mailed link
+inline constexpr std::string_view link_refused = "link.refused";                  // a mailed link's token unknown, expired or used
 }  // namespace action
 
 // Who acts. "keeper" for the folding service, "operator:<unix user>" for the

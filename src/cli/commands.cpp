@@ -255,6 +255,10 @@ int run_serve(const ServeArgs& a) {
   std::unique_ptr<guard::Alerter> alerter;
   std::unique_ptr<audit::ChainWatch> chain_watch;
   std::unique_ptr<audit::ChainPatrol> chain_patrol;
+  std::unique_ptr<mail::SmtpTransport> mail_transport;
+  std::unique_ptr<store::KeeperStore> mail_store;
+  std::unique_ptr<services::MailSender> mail_sender;
+  std::unique_ptr<services::MailLoop> mail_loop;
   if (keeper) {
     auto keys = crypto::load_keeper_keyring(c->keys_dir);
     if (!keys) return report(keys.error());
@@ -275,6 +279,24 @@ int run_serve(const ServeArgs& a) {
     if (!inbox) return report(inbox.error());
     keeper_inbox = std::move(*inbox);
     folder = std::make_unique<services::Folder>(*keeper_keys, *keeper_store, *keeper_inbox, c->intake);
+    if (c->mail) {
+      // Mail to supporters: its own store and thread, so that a slow relay
+      // never holds the fold up (docs/supporter-mail.md).
+      auto t = mail::SmtpTransport::create(c->mail->smtp);
+      if (!t) return report(t.error());
+      mail_transport = std::move(*t);
+      auto ms = backend->open_keeper();
+      if (!ms) return report(ms.error());
+      mail_store = std::move(*ms);
+      folder->set_mail(c->mail->supporter);
+      mail_sender = std::make_unique<services::MailSender>(*keeper_vault, *mail_store, *mail_transport,
+                                                           c->mail->supporter);
+      mail_loop = std::make_unique<services::MailLoop>(*mail_sender, *mail_store, std::chrono::seconds(1));
+      spdlog::info("keeper: mailing supporters through the [mail] relay, at most {} messages a minute",
+                   c->mail->supporter.per_minute);
+    } else {
+      spdlog::info("keeper: no [mail]: no confirmation or other mail is sent to supporters");
+    }
     checkpointer = make_checkpointer(*c, *keeper_keys, *keeper_store);
     if (c->audit.checkpoint_file.empty()) {
       spdlog::warn("keeper: no [audit].checkpoint_file: a truncated or rolled-back audit log would go unnoticed");
@@ -392,6 +414,7 @@ int run_serve(const ServeArgs& a) {
     ro.allowed_origins = c->allowed_origins;
     ro.rate_per_second = c->rate_per_minute / 60.0;
     ro.burst = c->burst;
+    ro.confirmation_mail = c->mail.has_value();
     auto rt = http::IntakeRoutes::create(ro, *writer);
     if (!rt) return report(rt.error());
     routes = std::move(*rt);
@@ -416,6 +439,7 @@ int run_serve(const ServeArgs& a) {
   if (alerter) alerter->stop();
   if (writer) writer->stop();
   if (fold_loop) fold_loop->stop();
+  if (mail_loop) mail_loop->stop();
   if (checkpointer) {
     // The loop's thread has ended: the store is this thread's again.
     if (auto r = record_service_event(*keeper_store, *keeper_keys, audit::action::service_stop, a, *c); !r) {

@@ -219,6 +219,48 @@ static Result<void> read_attempts(const toml::table& t, const char* table, int& 
   return {};
 }
 
+// [mail]: the relay and the sender of mail to supporters
+// (docs/supporter-mail.md). The relay's password is never in the file:
+// only the path of a file that holds it.
+static Result<void> read_mail(const toml::table& t, MailConfig& m) {
+  if (auto r = refuse_unknown(t, {"smtp_url", "from", "organisation", "links_base", "username", "password_file",
+                                  "require_tls", "timeout_ms", "confirm_days", "confirmations_per_day", "per_minute",
+                                  "max_attempts"},
+                              "mail");
+      !r) {
+    return r;
+  }
+  auto& o = m.supporter;
+  std::string pw;
+  std::int64_t confirm_days = o.confirm_valid.count() / 86400, per_day = o.confirmations_per_day,
+               attempts = o.max_attempts;
+  double per_minute = o.per_minute;
+  if (auto r = read(t, "mail", "smtp_url", m.smtp.url); !r) return r;
+  if (auto r = read(t, "mail", "from", o.from); !r) return r;
+  if (auto r = read(t, "mail", "organisation", o.organisation); !r) return r;
+  if (auto r = read(t, "mail", "links_base", o.links_base); !r) return r;
+  if (auto r = read(t, "mail", "username", m.smtp.username); !r) return r;
+  if (auto r = read(t, "mail", "password_file", pw); !r) return r;
+  if (auto r = read(t, "mail", "require_tls", m.smtp.require_tls); !r) return r;
+  if (auto r = read_ms(t, "mail", "timeout_ms", m.smtp.timeout); !r) return r;
+  if (auto r = read(t, "mail", "confirm_days", confirm_days); !r) return r;
+  if (auto r = read(t, "mail", "confirmations_per_day", per_day); !r) return r;
+  if (auto r = read(t, "mail", "per_minute", per_minute); !r) return r;
+  if (auto r = read(t, "mail", "max_attempts", attempts); !r) return r;
+  if (m.smtp.url.empty() || o.from.empty() || o.organisation.empty() || o.links_base.empty()) {
+    return fail(Errc::config, "[mail] needs smtp_url, from, organisation and links_base");
+  }
+  if (confirm_days < 1 || confirm_days > 90) return fail(Errc::config, "[mail].confirm_days must be 1..90");
+  if (per_day < 1 || per_day > 20) return fail(Errc::config, "[mail].confirmations_per_day must be 1..20");
+  if (attempts < 1 || attempts > 50) return fail(Errc::config, "[mail].max_attempts must be 1..50");
+  m.smtp.password_file = pw;
+  o.confirm_valid = std::chrono::seconds(confirm_days * 86400);
+  o.confirmations_per_day = static_cast<int>(per_day);
+  o.max_attempts = static_cast<int>(attempts);
+  o.per_minute = per_minute;
+  return services::check(o);
+}
+
 // [alerts] and its sub-tables. Secrets are never in the file: only the
 // paths of files (mode 0600) that hold them.
 static Result<void> read_alerts(const toml::table& t, guard::AlertOptions& a) {
@@ -284,7 +326,7 @@ Result<Config> parse_config(std::string_view toml_text, const std::filesystem::p
     return fail(Errc::config, msg.str());
   }
   if (auto r = refuse_unknown(root, {"storage", "keys", "intake", "keeper", "log", "audit", "console", "guard", "alerts",
-                               "exports", "accounts"},
+                               "exports", "accounts", "mail"},
                               "top level");
       !r) {
     return std::unexpected(r.error());
@@ -450,6 +492,11 @@ Result<Config> parse_config(std::string_view toml_text, const std::filesystem::p
   if (const auto* t = sub(root, "accounts")) {
     if (auto r = read_accounts(*t, c.accounts); !r) return std::unexpected(r.error());
   }
+  if (const auto* t = sub(root, "mail")) {
+    MailConfig m;
+    if (auto r = read_mail(*t, m); !r) return std::unexpected(r.error());
+    c.mail = std::move(m);
+  }
   if (const auto* t = sub(root, "exports")) {
     if (auto r = refuse_unknown(*t, {"dir", "canary_domain", "canaries", "request_hours"}, "exports"); !r) {
       return std::unexpected(r.error());
@@ -572,6 +619,29 @@ std::string render_config(const Config& c) {
     << "   # a domain you receive mail for: canary rows use it, so a leak is noticed\n"
     << "canaries = " << c.exports.canaries << "   # canary rows per export\n"
     << "request_hours = " << c.exports.ttl_seconds / 3600 << "   # an unapproved request expires after this\n";
+  if (c.mail) {
+    const auto& m = *c.mail;
+    o << "\n[mail]   # mail to supporters: confirmations, welcome, unsubscribe (docs/supporter-mail.md)\n"
+      << "smtp_url = " << quote(m.smtp.url) << "\n"
+      << "from = " << quote(m.supporter.from) << "\n"
+      << "organisation = " << quote(m.supporter.organisation) << "\n"
+      << "links_base = " << quote(m.supporter.links_base) << "   # the intake's public address\n"
+      << "require_tls = " << (m.smtp.require_tls ? "true" : "false") << "   # false only for a relay on the loopback\n";
+    if (!m.smtp.username.empty()) {
+      o << "username = " << quote(m.smtp.username) << "\n"
+        << "password_file = " << quote(m.smtp.password_file.string()) << "\n";
+    }
+    o << "confirm_days = " << m.supporter.confirm_valid.count() / 86400 << "\n"
+      << "confirmations_per_day = " << m.supporter.confirmations_per_day << "\n"
+      << "per_minute = " << m.supporter.per_minute << "\n"
+      << "max_attempts = " << m.supporter.max_attempts << "\n";
+  } else {
+    o << "\n# [mail]   # mail to supporters; without it nothing is mailed (docs/supporter-mail.md)\n"
+      << "# smtp_url = \"smtp://127.0.0.1:25\"\n"
+      << "# from = \"news@example.org\"\n"
+      << "# organisation = \"Our movement\"\n"
+      << "# links_base = \"https://signup.example.org\"\n";
+  }
   return o.str();
 }
 

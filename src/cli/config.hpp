@@ -4,6 +4,7 @@
 // a default. The file holds no secret; keys live in [keys].dir.
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,7 +13,9 @@
 #include "auth/accounts.hpp"
 #include "guard/alerts.hpp"
 #include "guard/budget.hpp"
+#include "mail/smtp.hpp"
 #include "services/exports.hpp"
+#include "services/supporter_mail.hpp"
 #include "store/backend.hpp"
 
 namespace rempart::cli {
@@ -61,6 +64,13 @@ struct AccountsConfig {
   std::int64_t enrolment_hours = 72;
 };
 
+// [mail]: mail to supporters (docs/supporter-mail.md). Absent: nothing is
+// mailed, e-mail consents stay unconfirmed.
+struct MailConfig {
+  mail::SmtpOptions smtp;
+  services::SupporterMailOptions supporter;
+};
+
 struct Config {
   std::filesystem::path data_dir;  // holds the database; 0700
   std::filesystem::path keys_dir;  // holds the keyrings; never inside data_dir
@@ -80,6 +90,7 @@ struct Config {
   AccountsConfig accounts;     // [accounts]
   guard::AlertOptions alerts;  // [alerts], [alerts.webhook], [alerts.smtp]
   services::ExportOptions exports;  // [exports]; dir defaults to data_dir/exports
+  std::optional<MailConfig> mail;   // [mail]
 
   std::string backend = "sqlite";  // [storage].backend: see store/backends.hpp
 

@@ -185,5 +185,42 @@ TEST(Config, GuardBudgetsAndAlertSinks) {
   EXPECT_FALSE(parse_config(m + "[alerts]\nsecret = \"inline\"\n", "t"));
 }
 
+TEST(Config, MailTableParsesRendersAndRefusesNonsense) {
+  const std::string m = kMinimal;
+  EXPECT_FALSE(parse_config(m, "t")->mail);
+  const std::string mail = "[mail]\nsmtp_url = \"smtp://127.0.0.1:2525\"\nfrom = \"news@example.org\"\n"
+                           "organisation = \"Mouvement Démo\"\nlinks_base = \"https://signup.example.org\"\n"
+                           "require_tls = false\nconfirm_days = 3\n";
+  auto c = parse_config(m + mail, "t");
+  ASSERT_TRUE(c) << c.error().internal;
+  ASSERT_TRUE(c->mail);
+  EXPECT_EQ(c->mail->smtp.url, "smtp://127.0.0.1:2525");
+  EXPECT_FALSE(c->mail->smtp.require_tls);
+  EXPECT_EQ(c->mail->supporter.organisation, "Mouvement Démo");
+  EXPECT_EQ(c->mail->supporter.confirm_valid.count(), 3 * 86400);
+  auto back = parse_config(render_config(*c), "r");
+  ASSERT_TRUE(back) << back.error().internal;
+  ASSERT_TRUE(back->mail);
+  EXPECT_EQ(back->mail->supporter.links_base, "https://signup.example.org");
+  EXPECT_EQ(back->mail->supporter.confirm_valid.count(), 3 * 86400);
+  EXPECT_FALSE(back->mail->smtp.require_tls);
+  // Without [mail], what init writes parses back without one.
+  EXPECT_FALSE(parse_config(render_config(*parse_config(m, "t")), "r")->mail);
+
+  EXPECT_FALSE(parse_config(m + "[mail]\nsmtp_url = \"smtp://127.0.0.1:25\"\n", "t"));  // from, organisation, links
+  for (const std::string bad : {"links_base = \"https://x/\"", "from = \"News <n@example.org>\"", "confirm_days = 0",
+                                "per_minute = 0.0", "password = \"inline\""}) {
+    std::string text = m + mail;
+    const auto key = bad.substr(0, bad.find(' '));
+    if (const auto at = text.find(key + " = "); at != std::string::npos) text.erase(at, text.find('\n', at) - at + 1);
+    text += bad + "\n";
+    auto r = parse_config(text, "t");
+    EXPECT_FALSE(r) << bad;
+    if (!r) {
+      EXPECT_NE(r.error().internal.find("[mail]"), std::string::npos) << r.error().internal;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace rempart::cli

@@ -528,6 +528,11 @@ std::expected<RawSubmission, FieldErrors> parse_osdi_signup(std::string_view bod
       if (t.is_string()) raw.tags.push_back(t.get<std::string>());
     }
   }
+  if (const json* t = member(root, "triggers")) {
+    if (const json* a = member(*t, "autoresponse")) {
+      if (const json* e = member(*a, "enabled"); e && e->is_boolean() && !e->get<bool>()) raw.autoresponse = false;
+    }
+  }
   if (const json* c = member(root, "consent")) {
     raw.consent.email = bool_member(*c, "email");
     raw.consent.sms = bool_member(*c, "sms");

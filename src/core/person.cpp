@@ -64,4 +64,29 @@ Person to_person(const std::vector<Field>& fields) {
   return p;
 }
 
+bool wants_autoresponse(const std::vector<Field>& fields) {
+  for (const auto& f : fields) {
+    if (f.name == field::autoresponse) return f.value != "0";
+  }
+  return true;
+}
+
+std::vector<Field> to_fields(const LinkAction& a) {
+  return {Field{field::link, a.purpose}, Field{field::token, a.token}};
+}
+
+std::optional<LinkAction> to_link_action(const std::vector<Field>& fields) {
+  std::optional<LinkAction> out;
+  for (const auto& f : fields) {
+    if (f.name == field::link) {
+      if (!out) out.emplace();
+      out->purpose = f.value;
+    } else if (f.name == field::token) {
+      if (!out) out.emplace();
+      out->token = f.value;
+    }
+  }
+  return out;
+}
+
 }  // namespace rempart::core

@@ -2,6 +2,7 @@
 // A supporter's submitted data after validation and normalisation. This is
 // what the intake role seals and what the keeper folds into a record.
 // Every string here is personal data: never log it, never put it in an Error.
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -53,11 +54,32 @@ inline constexpr const char* country = "country";
 inline constexpr const char* tags = "tags";              // '\n'-joined
 inline constexpr const char* consent_email = "consent_email";  // "1" agreed, "no" refused, "0" nothing said
 inline constexpr const char* consent_sms = "consent_sms";      // the same
+// Not part of a person: "0" when an OSDI client asked for no autoresponse
+// (no confirmation mail); absent otherwise.
+inline constexpr const char* autoresponse = "autoresponse";
+// A mailed link followed, instead of a person (LinkAction).
+inline constexpr const char* link = "link";    // "confirm" | "unsubscribe"
+inline constexpr const char* token = "token";  // the link's token, as received
 }  // namespace field
 
 // Person <-> fields, so that sealing code deals with named byte strings only.
 // Empty fields are omitted. to_person ignores unknown field names.
 std::vector<Field> to_fields(const Person& p);
 Person to_person(const std::vector<Field>& fields);
+
+// False when the fields say "autoresponse" "0" (field::autoresponse).
+bool wants_autoresponse(const std::vector<Field>& fields);
+
+// A mailed link the intake received (docs/supporter-mail.md): what it is
+// for and its token, both as received (the keeper checks them). Sealed into
+// the inbox like a sign-up, so the intake learns nothing of it.
+struct LinkAction {
+  std::string purpose;  // "confirm" | "unsubscribe" as the route says
+  std::string token;    // up to 64 bytes, unchecked
+  bool operator==(const LinkAction&) const = default;
+};
+std::vector<Field> to_fields(const LinkAction& a);
+// The link an item's fields hold, or nullopt for a sign-up.
+std::optional<LinkAction> to_link_action(const std::vector<Field>& fields);
 
 }  // namespace rempart::core

@@ -38,6 +38,10 @@ struct RawSubmission {
   std::string country;
   std::vector<std::string> tags;
   Consent consent;
+  // False when an OSDI client sent triggers.autoresponse.enabled = false:
+  // no confirmation mail (the consent stays unconfirmed). Not validated
+  // into the Person: the intake seals it beside it (field::autoresponse).
+  bool autoresponse = true;
 };
 
 struct IntakeOptions {

@@ -2,6 +2,7 @@
 // the test for the webhook, aiosmtpd (a real SMTP server, spawned) for e-mail,
 // real files for the JSONL sink.
 #include "guard/alerts.hpp"
+#include "mail/test_smtp.hpp"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -523,127 +524,60 @@ TEST(GuardAlertEmail, HeadersCannotBeInjectedAndLinesEndInCrlf) {
   }
 }
 
-// aiosmtpd, run by the test: prints every message it receives to stdout.
-class SmtpServer {
- public:
-  static std::optional<std::string> python() {
-    for (const char* p : {"/usr/bin/python3", "python3"}) {
-      if (std::system((std::string(p) + " -c 'import aiosmtpd' >/dev/null 2>&1").c_str()) == 0) return p;
-    }
-    return std::nullopt;
-  }
-
-  SmtpServer(const std::string& python, const std::filesystem::path& out) : out_(out), port_(free_port()) {
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_adddup2(&fa, 1, 2);
-    const std::string listen = "127.0.0.1:" + std::to_string(port_);
-    std::vector<std::string> args = {python, "-u", "-m", "aiosmtpd", "-n", "-l", listen};
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    if (posix_spawnp(&pid_, python.c_str(), &fa, nullptr, argv.data(), environ) != 0) pid_ = -1;
-    posix_spawn_file_actions_destroy(&fa);
-  }
-  ~SmtpServer() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGTERM);
-    for (int i = 0; i < 100; ++i) {
-      if (::waitpid(pid_, nullptr, WNOHANG) == pid_) return;
-      std::this_thread::sleep_for(20ms);
-    }
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-  }
-
-  // True once the server accepts connections (within `limit`).
-  bool wait_ready(std::chrono::milliseconds limit) {
-    if (pid_ <= 0) return false;
-    const auto end = Clock::now() + limit;
-    while (Clock::now() < end) {
-      if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {
-        pid_ = -1;
-        return false;
-      }
-      asio::io_context ioc;
-      tcp::socket s(ioc);
-      boost::system::error_code ec;
-      s.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port_), ec);
-      if (!ec) return true;
-      std::this_thread::sleep_for(50ms);
-    }
-    return false;
-  }
-
-  // What the server printed, once it holds `marker` (or after `limit`).
-  std::string output_with(std::string_view marker, std::chrono::milliseconds limit) {
-    const auto end = Clock::now() + limit;
-    std::string text;
-    do {
-      std::ifstream in(out_);
-      text.assign(std::istreambuf_iterator<char>(in), {});
-      if (text.find(marker) != std::string::npos) break;
-      std::this_thread::sleep_for(20ms);
-    } while (Clock::now() < end);
-    return text;
-  }
-
-  std::string url() const { return "smtp://127.0.0.1:" + std::to_string(port_) + "/rempart.test"; }
-
- private:
-  std::filesystem::path out_;
-  unsigned short port_;
-  pid_t pid_ = -1;
-};
+// The real SMTP server of the mail layer's tests (mail/test_smtp.hpp): the
+// one scripts/test started for the stage, or one for this binary.
+namespace mt = mail::testing;
 
 TEST_F(GuardAlerts, SmtpDeliversAPlainTextMailToARealServer) {
-  const auto python = SmtpServer::python();
-  if (!python) GTEST_SKIP() << "python3 with aiosmtpd is not installed";
-  SmtpServer server(*python, dir_.path() / "smtp.out");
-  ASSERT_TRUE(server.wait_ready(10s)) << server.output_with("", 0ms);
-
+  ASSERT_EQ(mt::smtp_server().error, "");
+  const std::string oncall = mt::unique_address("oncall"), security = mt::unique_address("security");
   AlertOptions o;
   o.stderr_json = false;
   SmtpSinkOptions s;
-  s.url = server.url();
+  s.url = mt::smtp_server().url;
   s.from = "rempart@alerts.example.org";
-  s.to = {"oncall@example.org", "security@example.org"};
+  s.to = {oncall, security};
   s.max_attempts = 2;
   o.smtp = s;
   auto alerter = Alerter::start(o);
   ASSERT_TRUE(alerter) << alerter.error().internal;
   (*alerter)->raise(sample_alert());
 
-  const std::string out = server.output_with("END MESSAGE", 5s);
-  if (std::getenv("REMPART_SHOW_MAIL") != nullptr) std::cout << out;
+  const auto saved = mt::received_for(oncall, 5s);
   (*alerter)->stop(2s);
+  ASSERT_TRUE(saved);
+  const std::string& out = *saved;
+  if (std::getenv("REMPART_SHOW_MAIL") != nullptr) std::cout << out;
   EXPECT_EQ((*alerter)->stats().smtp.delivered, 1u);
+  EXPECT_NE(out.find("X-Envelope-To: " + security + "\r\n"), std::string::npos) << out;
   EXPECT_NE(out.find("Subject: [rempart] critical: reveal_budget (account:7)"), std::string::npos) << out;
   EXPECT_NE(out.find("From: rempart@alerts.example.org"), std::string::npos) << out;
-  EXPECT_NE(out.find("To: oncall@example.org, security@example.org"), std::string::npos) << out;
+  EXPECT_NE(out.find("To: " + oncall + ", " + security), std::string::npos) << out;
   EXPECT_NE(out.find("Message-ID: <"), std::string::npos) << out;
   EXPECT_NE(out.find("Date: "), std::string::npos) << out;
-  EXPECT_NE(out.find("kind: reveal_budget"), std::string::npos) << out;
-  EXPECT_NE(out.find("actor: account:7"), std::string::npos) << out;
-  EXPECT_NE(out.find("session: s-4f2a"), std::string::npos) << out;
-  EXPECT_NE(out.find("reason: reveal budget of 50 per hour exceeded"), std::string::npos) << out;
-  EXPECT_NE(out.find("at: 2026-01-01T00:00:00.123456Z"), std::string::npos) << out;
-  EXPECT_NE(out.find(R"(details: {"budget":50,"records":[101,102]})"), std::string::npos) << out;
+  auto decoded = mt::decode(out);
+  ASSERT_TRUE(decoded && !decoded->is_discarded());
+  std::string text;
+  for (const auto& part : (*decoded)["parts"]) {
+    if (part["type"] == "text/plain") text = part["text"];
+  }
+  EXPECT_NE(text.find("kind: reveal_budget"), std::string::npos) << text;
+  EXPECT_NE(text.find("actor: account:7"), std::string::npos) << text;
+  EXPECT_NE(text.find("session: s-4f2a"), std::string::npos) << text;
+  EXPECT_NE(text.find("reason: reveal budget of 50 per hour exceeded"), std::string::npos) << text;
+  EXPECT_NE(text.find("at: 2026-01-01T00:00:00.123456Z"), std::string::npos) << text;
+  EXPECT_NE(text.find(R"(details: {"budget":50,"records":[101,102]})"), std::string::npos) << text;
 }
 
 TEST_F(GuardAlerts, SmtpWithRequireTlsRefusesAServerWithoutStarttls) {
-  const auto python = SmtpServer::python();
-  if (!python) GTEST_SKIP() << "python3 with aiosmtpd is not installed";
-  SmtpServer server(*python, dir_.path() / "smtp.out");
-  ASSERT_TRUE(server.wait_ready(10s)) << server.output_with("", 0ms);
-
+  ASSERT_EQ(mt::smtp_server().error, "");
+  const std::string oncall = mt::unique_address("oncall");
   AlertOptions o;
   o.stderr_json = false;
   SmtpSinkOptions s;
-  s.url = server.url();
+  s.url = mt::smtp_server().url;
   s.from = "rempart@alerts.example.org";
-  s.to = {"oncall@example.org"};
+  s.to = {oncall};
   s.require_tls = true;
   s.max_attempts = 3;
   o.smtp = s;
@@ -654,7 +588,7 @@ TEST_F(GuardAlerts, SmtpWithRequireTlsRefusesAServerWithoutStarttls) {
   (*alerter)->stop(1s);
   EXPECT_EQ((*alerter)->stats().smtp.failed, 1u);
   EXPECT_EQ((*alerter)->stats().smtp.delivered, 0u);
-  EXPECT_EQ(server.output_with("END MESSAGE", 0ms).find("reveal_budget"), std::string::npos);
+  EXPECT_FALSE(mt::received_for(oncall, 200ms));
 }
 
 }  // namespace

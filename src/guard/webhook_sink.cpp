@@ -5,8 +5,8 @@
 #include <chrono>
 #include <string>
 
-#include "guard/curl_support.hpp"
-#include "guard/secret_file.hpp"
+#include "mail/curl_support.hpp"
+#include "mail/secret_file.hpp"
 
 namespace rempart::guard {
 
@@ -18,9 +18,9 @@ std::size_t discard(char*, std::size_t size, std::size_t n, void*) { return size
 }  // namespace
 
 Result<std::unique_ptr<WebhookSink>> WebhookSink::create(const WebhookSinkOptions& options) {
-  if (auto r = detail::curl_init(); !r) return std::unexpected(r.error());
+  if (auto r = mail::detail::curl_init(); !r) return std::unexpected(r.error());
   if (options.url.empty()) return fail(Errc::config, "alert webhook: url is not set");
-  auto scheme = detail::url_scheme(options.url);
+  auto scheme = mail::detail::url_scheme(options.url);
   if (!scheme) return fail(Errc::config, "alert webhook: " + scheme.error().internal);
   if (*scheme != "http" && *scheme != "https") {
     return fail(Errc::config, "alert webhook: only http:// and https:// URLs are accepted");
@@ -30,7 +30,7 @@ Result<std::unique_ptr<WebhookSink>> WebhookSink::create(const WebhookSinkOption
   }
   if (options.timeout.count() <= 0) return fail(Errc::config, "alert webhook: timeout must be positive");
   if (options.first_backoff.count() < 0) return fail(Errc::config, "alert webhook: first_backoff must not be negative");
-  auto secret = detail::read_secret_file(options.secret_file, "alert webhook secret");
+  auto secret = mail::detail::read_secret_file(options.secret_file, "alert webhook secret");
   if (!secret) return std::unexpected(secret.error());
   return std::unique_ptr<WebhookSink>(new WebhookSink(options, std::move(*secret)));
 }
@@ -39,7 +39,7 @@ Result<void> WebhookSink::deliver(const StampedAlert& alert, std::stop_token sto
   const std::string signature = sign_body(secret_.span(), alert.line);
   std::string why;
   for (int n = 1; n <= options_.max_attempts; ++n) {
-    if (n > 1 && !detail::sleep_interruptible(stop, detail::backoff_before(options_.first_backoff, n))) {
+    if (n > 1 && !mail::detail::sleep_interruptible(stop, mail::detail::backoff_before(options_.first_backoff, n))) {
       return fail(Errc::busy, "alert webhook: stopped before attempt " + std::to_string(n));
     }
     switch (attempt(alert.line, signature, stop, why)) {
@@ -60,7 +60,7 @@ Result<void> WebhookSink::deliver(const StampedAlert& alert, std::stop_token sto
 
 WebhookSink::Outcome WebhookSink::attempt(const std::string& body, const std::string& signature,
                                           std::stop_token stop, std::string& why) {
-  detail::CurlEasy easy(curl_easy_init());
+  mail::detail::CurlEasy easy(curl_easy_init());
   if (!easy) {
     why = "no libcurl handle";
     return Outcome::retry;
@@ -68,13 +68,13 @@ WebhookSink::Outcome WebhookSink::attempt(const std::string& body, const std::st
   const auto now_s = std::chrono::duration_cast<std::chrono::seconds>(
                          std::chrono::system_clock::now().time_since_epoch())
                          .count();
-  detail::CurlSlist headers;
+  mail::detail::CurlSlist headers;
   for (const std::string& h : {std::string("Content-Type: application/json"),
                                "X-Rempart-Signature: " + signature,
                                "X-Rempart-Timestamp: " + std::to_string(now_s),
                                std::string("User-Agent: rempart-alerts"),
                                std::string("Expect:")}) {
-    if (!detail::slist_append(headers, h)) {
+    if (!mail::detail::slist_append(headers, h)) {
       why = "out of memory";
       return Outcome::retry;
     }
@@ -100,7 +100,7 @@ WebhookSink::Outcome WebhookSink::attempt(const std::string& body, const std::st
     why = "libcurl refused an option";
     return Outcome::refused;
   }
-  const CURLcode rc = detail::perform_interruptible(h, stop);
+  const CURLcode rc = mail::detail::perform_interruptible(h, stop);
   if (rc == CURLE_ABORTED_BY_CALLBACK) return Outcome::stopped;
   if (rc != CURLE_OK) {
     why = std::string("transport: ") + curl_easy_strerror(rc);

@@ -22,7 +22,7 @@ namespace {
 
 // Routes, by fixed name: log lines name these, never the request target
 // (a target can carry anything, e-mail addresses included).
-enum class Route { page, thanks, stylesheet, icon, signup, osdi, unknown_page, unknown_api, none };
+enum class Route { page, thanks, stylesheet, icon, signup, osdi, confirm, unsubscribe, unknown_page, unknown_api, none };
 
 const char* route_name(Route r) noexcept {
   switch (r) {
@@ -32,6 +32,8 @@ const char* route_name(Route r) noexcept {
     case Route::icon: return "icon";
     case Route::signup: return "signup";
     case Route::osdi: return "osdi_signup";
+    case Route::confirm: return "confirm";
+    case Route::unsubscribe: return "unsubscribe";
     case Route::unknown_page: return "unknown";
     case Route::unknown_api: return "unknown_api";
     case Route::none: return "-";
@@ -42,13 +44,17 @@ const char* route_name(Route r) noexcept {
 constexpr std::string_view kOsdiPath = "/api/v1/people/person_signup_helper";
 
 Route route_of(std::string_view target) {
-  const auto path = target.substr(0, target.find('?'));  // the query is never looked at
+  // Only link_token() reads a query, and only that of /confirm and
+  // /unsubscribe.
+  const auto path = target.substr(0, target.find('?'));
   if (path == "/") return Route::page;
   if (path == "/thanks") return Route::thanks;
   if (path == "/static/rempart.css") return Route::stylesheet;
   if (path == "/favicon.ico") return Route::icon;  // browsers ask for it on their own
   if (path == "/signup") return Route::signup;
   if (path == kOsdiPath) return Route::osdi;
+  if (path == "/confirm") return Route::confirm;
+  if (path == "/unsubscribe") return Route::unsubscribe;
   if (path.starts_with("/api/")) return Route::unknown_api;
   return Route::unknown_page;
 }
@@ -73,6 +79,10 @@ enum class Outcome {
   header_too_large,        // 431
   internal,                // 500: our bug, never the client's mistake
   unavailable,             // 503: the sink could not store the submission
+  confirm_page,            // 200: a confirmation link opened; a button confirms
+  confirm_done,            // 200: the confirmation posted, valid or not
+  unsubscribe_page,        // 200: an unsubscribe link opened; a button unsubscribes
+  unsubscribe_done,        // 200: the unsubscribe posted (RFC 8058 one-click, or the button), valid or not
 };
 
 struct Description {
@@ -126,8 +136,20 @@ Description describe(Outcome o) {
               "Something went wrong on our side. Please try again later."};
     case Outcome::unavailable:
       return {S::service_unavailable, "unavailable", "Please try again later",
-              "We could not record your sign-up just now. Nothing was kept. "
+              "We could not record your request just now. Nothing was kept. "
               "Please try again in a few minutes."};
+    case Outcome::confirm_page: return {S::ok, "ok", "Confirm your subscription", ""};
+    case Outcome::confirm_done:
+      return {S::ok, "ok", "Thank you",
+              "If the link was valid, your subscription is now confirmed and a welcome message is on its "
+              "way, with your personal anti-phishing phrase. If nothing arrives within the hour, the link "
+              "had expired or was used already: sign up again to receive a new one."};
+    case Outcome::unsubscribe_page: return {S::ok, "ok", "Unsubscribe", ""};
+    case Outcome::unsubscribe_done:
+      return {S::ok, "ok", "You are unsubscribed",
+              "If the link came from one of our messages, your address will receive no more news from us, "
+              "within a minute. Nothing else about you has changed; to receive, correct or erase what we "
+              "hold, write to us."};
   }
   return describe(Outcome::internal);
 }
@@ -141,6 +163,7 @@ struct Reply {
   const char* allow = nullptr;             // method_not_allowed
   std::chrono::seconds retry_after{0};     // rate_limited
   std::string cors_origin;                 // a listed origin, to be named in ACAO
+  bool confirmation_mail = false;          // thanks: a confirmation mail follows an e-mail consent
 };
 
 // ---- HTML ------------------------------------------------------------------
@@ -221,13 +244,36 @@ std::string message_page(const Description& d, bool link_home) {
   return h;
 }
 
-std::string thanks_page() {
+std::string thanks_page(bool confirmation_mail) {
   std::string h = page_head("Thank you");
   h += "<h1>Thank you</h1>\n"
        "<p>We have received your sign-up. It is stored encrypted: only the people who organise with us "
-       "can read it, and each time they do is recorded.</p>\n"
-       "<p>You can ask us at any time to show you, correct or erase what you gave us, or to stop "
+       "can read it, and each time they do is recorded.</p>\n";
+  if (confirmation_mail) {
+    h += "<p>If you agreed to receive our e-mails, we are sending you a message to confirm it: we write "
+         "to you only once you have pressed the button it leads to. Once you have, a welcome message "
+         "gives you your personal anti-phishing phrase. Every message from us quotes it: a message "
+         "without it is not from us.</p>\n";
+  }
+  h += "<p>You can ask us at any time to show you, correct or erase what you gave us, or to stop "
        "sending you news.</p>\n";
+  h += kPageFoot;
+  return h;
+}
+
+// A page reached by a mailed link: its button posts back to the page's own
+// address (a form without an action), so the token in the address is never
+// written into the page. Opening the page changes nothing: mail scanners
+// open links.
+std::string link_page(std::string_view title, std::string_view text, std::string_view button) {
+  std::string h = page_head(title);
+  h += "<h1>";
+  h += title;
+  h += "</h1>\n<p>";
+  h += text;
+  h += "</p>\n<form method=\"post\">\n<button type=\"submit\">";
+  h += button;
+  h += "</button>\n</form>\n";
   h += kPageFoot;
   return h;
 }
@@ -423,7 +469,21 @@ Response render(const Reply& r, const core::IntakeOptions& opts) {
       switch (r.outcome) {
         case Outcome::page: res.body() = form_page(opts, nullptr); break;
         case Outcome::invalid_input: res.body() = form_page(opts, &r.errors); break;
-        case Outcome::thanks: res.body() = thanks_page(); break;
+        case Outcome::thanks: res.body() = thanks_page(r.confirmation_mail); break;
+        case Outcome::confirm_page:
+          res.body() = link_page(d.title,
+                                 "You opened the link from the message we sent to confirm that you want to "
+                                 "receive our news by e-mail. Press the button to confirm.",
+                                 "Confirm my subscription");
+          break;
+        case Outcome::unsubscribe_page:
+          res.body() = link_page(d.title,
+                                 "Press the button and this address will receive no more news from us. "
+                                 "Nothing else changes.",
+                                 "Unsubscribe");
+          break;
+        case Outcome::confirm_done:
+        case Outcome::unsubscribe_done: res.body() = message_page(d, false); break;
         case Outcome::stylesheet:
           res.body() = std::string(kStylesheet);
           content_type = "text/css; charset=utf-8";
@@ -457,7 +517,7 @@ Response render(const Reply& r, const core::IntakeOptions& opts) {
   // same-origin, not no-referrer: with no-referrer browsers send "Origin:
   // null" on form posts, and a browser without Sec-Fetch-Site could then
   // not tell our page's posts from another site's (from_another_site).
-  res.set("Referrer-Policy", "same-origin");
+  res.set("Referrer-Policy", r.route == Route::confirm || r.route == Route::unsubscribe ? "no-referrer" : "same-origin");
   res.set("X-Frame-Options", "DENY");
   res.set(bhttp::field::cache_control,
           r.outcome == Outcome::stylesheet || r.outcome == Outcome::no_icon ? "public, max-age=3600" : "no-store");
@@ -606,6 +666,10 @@ bool IntakeRoutes::origin_allowed(std::string_view origin) const {
 //   POST /signup                 form post: 303 to /thanks, 400 form again, 415, 429, 503
 //   POST /api/v1/people/person_signup_helper   OSDI: 202, 400, 415, 429, 503
 //   OPTIONS (same path)          CORS preflight: 204 for a listed origin, else 403
+//   GET|HEAD /confirm?t=…        a confirmation link: a page whose button posts back
+//   POST /confirm?t=…            confirms (the keeper checks the token): 200, 429, 503
+//   GET|HEAD /unsubscribe?t=…    an unsubscribe link: a page whose button posts back
+//   POST /unsubscribe?t=…        RFC 8058 one-click or the button: 200, 429, 503
 //   anything else                404; a known path with another method 405 with Allow
 void IntakeRoutes::handle(Request&& req, const RequestContext& ctx, Responder respond) {
   const Route route = route_of(req.target());
@@ -623,6 +687,7 @@ void IntakeRoutes::handle(Request&& req, const RequestContext& ctx, Responder re
         reply.outcome = route == Route::page     ? Outcome::page
                         : route == Route::thanks ? Outcome::thanks
                                                  : Outcome::stylesheet;
+        reply.confirmation_mail = opts_.confirmation_mail;
       }
       return respond(finish(reply, opts_.intake));
     case Route::icon:
@@ -656,6 +721,16 @@ void IntakeRoutes::handle(Request&& req, const RequestContext& ctx, Responder re
       reply.allow = "OPTIONS, POST";
       return respond(finish(reply, opts_.intake));
     }
+    case Route::confirm:
+    case Route::unsubscribe:
+      if (method == bhttp::verb::post) return post_link(std::move(req), ctx, std::move(respond));
+      if (!get) {
+        reply.outcome = Outcome::method_not_allowed;
+        reply.allow = "GET, HEAD, POST";
+      } else {
+        reply.outcome = route == Route::confirm ? Outcome::confirm_page : Outcome::unsubscribe_page;
+      }
+      return respond(finish(reply, opts_.intake));
     case Route::unknown_page:
     case Route::unknown_api:
     case Route::none:
@@ -666,20 +741,44 @@ void IntakeRoutes::handle(Request&& req, const RequestContext& ctx, Responder re
 
 namespace {
 
-// Hands `person` to the sink and answers once it is durable. Both possible
-// answers are built before the hand-over, so the sink's callback touches
-// nothing but the Responder (it may run after these routes are gone).
-void submit(services::SubmissionSink& sink, core::Person person, Reply ok, Reply failed,
+// Hands `fields` (a person, or a link followed) to the sink and answers
+// once it is durable. Both possible answers are built before the hand-over,
+// so the sink's callback touches nothing but the Responder (it may run
+// after these routes are gone).
+void submit(services::SubmissionSink& sink, std::vector<core::Field> fields, Reply ok, Reply failed,
             const core::IntakeOptions& opts, Responder respond) {
   auto ok_res = render(ok, opts);
   auto failed_res = render(failed, opts);
-  sink.submit(std::move(person), [respond = std::move(respond), ok_res = std::move(ok_res),
+  sink.submit(std::move(fields), [respond = std::move(respond), ok_res = std::move(ok_res),
                                   failed_res = std::move(failed_res), route = ok.route,
                                   ok_outcome = ok.outcome,
                                   failed_outcome = failed.outcome](bool durable) mutable {
     log_reply(route, durable ? ok_outcome : failed_outcome);
     respond(durable ? std::move(ok_res) : std::move(failed_res));
   });
+}
+
+// The token of a mailed link: the value of the target's "t" parameter when
+// it has the shape of one (43 base64url characters, services::LinkToken);
+// "" otherwise. Whether it is valid only the keeper knows.
+std::string link_token(std::string_view target) {
+  const auto q = target.find('?');
+  if (q == std::string_view::npos) return "";
+  std::string_view query = target.substr(q + 1);
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    if (pair.starts_with("t=")) {
+      const std::string_view v = pair.substr(2);
+      const bool shaped = v.size() == 43 && std::all_of(v.begin(), v.end(), [](char c) {
+        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+      });
+      return shaped ? std::string(v) : "";
+    }
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return "";
 }
 
 std::string client_key(const RequestContext& ctx) {
@@ -721,8 +820,31 @@ void IntakeRoutes::post_signup(Request&& req, const RequestContext& ctx, Respond
   Reply failed = reply;
   reply.outcome = Outcome::signed_up;
   failed.outcome = Outcome::unavailable;
-  submit(sink_, std::move(*person), std::move(reply), std::move(failed), opts_.intake,
+  submit(sink_, core::to_fields(*person), std::move(reply), std::move(failed), opts_.intake,
          std::move(respond));
+}
+
+// A mailed link's button, or an RFC 8058 one-click POST from a mail client
+// (body "List-Unsubscribe=One-Click", no cookie, no Origin): the token in
+// the address is sealed into the inbox for the keeper to check, and the
+// answer is the same whatever it was. No cross-site check: a page that does
+// not know a token can do nothing with these routes. A token without the
+// shape of one is not stored (it cannot be valid), with the same answer.
+void IntakeRoutes::post_link(Request&& req, const RequestContext& ctx, Responder respond) {
+  const Route route = route_of(req.target());
+  Reply reply(route);
+  if (const auto d = limiter_->acquire(client_key(ctx)); !d.allowed) {
+    reply.outcome = Outcome::rate_limited;
+    reply.retry_after = d.retry_after;
+    return respond(finish(reply, opts_.intake));
+  }
+  reply.outcome = route == Route::confirm ? Outcome::confirm_done : Outcome::unsubscribe_done;
+  std::string token = link_token(req.target());
+  if (token.empty()) return respond(finish(reply, opts_.intake));
+  Reply failed = reply;
+  failed.outcome = Outcome::unavailable;
+  const core::LinkAction link{route == Route::confirm ? "confirm" : "unsubscribe", std::move(token)};
+  submit(sink_, core::to_fields(link), std::move(reply), std::move(failed), opts_.intake, std::move(respond));
 }
 
 void IntakeRoutes::post_osdi(Request&& req, const RequestContext& ctx, Responder respond) {
@@ -753,8 +875,9 @@ void IntakeRoutes::post_osdi(Request&& req, const RequestContext& ctx, Responder
   Reply failed = reply;
   reply.outcome = Outcome::accepted;
   failed.outcome = Outcome::unavailable;
-  submit(sink_, std::move(*person), std::move(reply), std::move(failed), opts_.intake,
-         std::move(respond));
+  auto fields = core::to_fields(*person);
+  if (!raw->autoresponse) fields.push_back(core::Field{core::field::autoresponse, "0"});
+  submit(sink_, std::move(fields), std::move(reply), std::move(failed), opts_.intake, std::move(respond));
 }
 
 }  // namespace rempart::http

@@ -1,6 +1,7 @@
 #pragma once
 // The public, internet-facing routes of the intake role: the sign-up page,
-// its form post, and the OSDI person signup helper. Validated people are
+// its form post, the OSDI person signup helper, and the pages mailed links
+// lead to (confirm an e-mail consent, unsubscribe). Validated people are
 // handed to a services::SubmissionSink; nothing here can read anyone back, and
 // every valid submission gets the same answer, so a caller never learns
 // whether a person was already known.
@@ -33,6 +34,9 @@ struct IntakeRoutesOptions {
   double rate_per_second = 0.2;
   double burst = 5.0;
   std::size_t rate_max_clients = 65536;
+  // The keeper mails a confirmation for each new e-mail consent ([mail] is
+  // configured): the thank-you page says so.
+  bool confirmation_mail = false;
 };
 
 class IntakeRoutes {
@@ -61,6 +65,7 @@ class IntakeRoutes {
 
   void post_signup(Request&& req, const RequestContext& ctx, Responder respond);
   void post_osdi(Request&& req, const RequestContext& ctx, Responder respond);
+  void post_link(Request&& req, const RequestContext& ctx, Responder respond);
   bool origin_allowed(std::string_view origin) const;
 
   IntakeRoutesOptions opts_;

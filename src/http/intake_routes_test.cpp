@@ -31,9 +31,15 @@ class RecordingSink : public services::SubmissionSink {
     for (auto& t : threads_) t.join();
   }
 
-  void submit(core::Person p, std::function<void(bool)> done) override {
+  using services::SubmissionSink::submit;
+  void submit(std::vector<core::Field> fields, std::function<void(bool)> done) override {
     std::lock_guard lock(m_);
-    people_.push_back(std::move(p));
+    if (auto link = core::to_link_action(fields)) {
+      links_.push_back(std::move(*link));
+    } else {
+      people_.push_back(core::to_person(fields));
+      autoresponse_.push_back(core::wants_autoresponse(fields));
+    }
     if (!async_) return done(durable_);
     threads_.emplace_back([done = std::move(done), durable = durable_] {
       std::this_thread::sleep_for(5ms);
@@ -45,10 +51,20 @@ class RecordingSink : public services::SubmissionSink {
     std::lock_guard lock(m_);
     return people_;
   }
+  std::vector<core::LinkAction> links() {
+    std::lock_guard lock(m_);
+    return links_;
+  }
+  std::vector<bool> autoresponse() {
+    std::lock_guard lock(m_);
+    return autoresponse_;
+  }
 
  private:
   std::mutex m_;
   std::vector<core::Person> people_;
+  std::vector<core::LinkAction> links_;
+  std::vector<bool> autoresponse_;
   std::vector<std::thread> threads_;
   bool durable_;
   bool async_;
@@ -525,6 +541,92 @@ TEST_F(IntakeRoutesTest, HostileInputIsNeverReflected) {
     EXPECT_FALSE(answers[i].starts_with("HTTP/1.1 5")) << i;
   }
   EXPECT_TRUE(sink_.people().empty());
+}
+
+// The thank-you page tells what happens next: a confirmation mail only
+// where the keeper sends one.
+TEST_F(IntakeRoutesTest, ThanksPageMentionsTheConfirmationMailOnlyWhenMailIsOn) {
+  auto o = test_routes_options();
+  o.confirmation_mail = true;
+  start(o);
+  const auto thanks = get("/thanks");
+  EXPECT_EQ(thanks.result(), bhttp::status::ok);
+  EXPECT_TRUE(contains(thanks.body(), "message to confirm it")) << thanks.body();
+  EXPECT_TRUE(contains(thanks.body(), "anti-phishing phrase")) << thanks.body();
+}
+
+const std::string kToken = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";  // 43 base64url characters
+
+// Opening a mailed link changes nothing (mail scanners open links); its
+// button posts back to the same address, and the token is never written
+// into the page.
+TEST_F(IntakeRoutesTest, ALinkOpenedShowsAButtonAndStoresNothing) {
+  start();
+  for (const char* path : {"/confirm", "/unsubscribe"}) {
+    const auto res = get(std::string(path) + "?t=" + kToken);
+    ASSERT_EQ(res.result(), bhttp::status::ok) << path;
+    EXPECT_TRUE(contains(res.body(), "<form method=\"post\">")) << res.body();
+    EXPECT_FALSE(contains(res.body(), "action=")) << res.body();
+    EXPECT_FALSE(contains(res.body(), kToken)) << res.body();
+    EXPECT_EQ(res["Referrer-Policy"], "no-referrer");
+    EXPECT_EQ(res[bhttp::field::cache_control], "no-store");
+    EXPECT_EQ(send(port(), make_request(bhttp::verb::head, std::string(path) + "?t=" + kToken)).result(),
+              bhttp::status::ok);
+  }
+  EXPECT_TRUE(sink_.links().empty());
+  EXPECT_TRUE(sink_.people().empty());
+  EXPECT_EQ(send(port(), make_request(bhttp::verb::put, "/confirm?t=" + kToken)).result(),
+            bhttp::status::method_not_allowed);
+}
+
+// The button's POST and a mail client's RFC 8058 one-click POST hand the
+// token to the sink as it came; the answer is the same for a token that
+// has the shape of one and for anything else (which is not stored).
+TEST_F(IntakeRoutesTest, ALinkPostedIsSealedWithTheSameAnswerWhateverTheToken) {
+  start();
+  const auto confirm = post("/confirm?t=" + kToken, "", kForm);
+  const auto one_click = post("/unsubscribe?x=1&t=" + kToken, "List-Unsubscribe=One-Click", kForm);
+  const auto bogus = post("/confirm?t=not-a-token", "", kForm);
+  const auto none = post("/unsubscribe", "List-Unsubscribe=One-Click", kForm);
+  for (const auto* r : {&confirm, &bogus}) {
+    EXPECT_EQ(r->result(), bhttp::status::ok);
+    EXPECT_TRUE(contains(r->body(), "If the link was valid")) << r->body();
+  }
+  EXPECT_EQ(confirm.body(), bogus.body());
+  for (const auto* r : {&one_click, &none}) {
+    EXPECT_EQ(r->result(), bhttp::status::ok);
+    EXPECT_TRUE(contains(r->body(), "You are unsubscribed")) << r->body();
+  }
+  EXPECT_EQ(one_click.body(), none.body());
+  const auto links = sink_.links();
+  ASSERT_EQ(links.size(), 2u);
+  EXPECT_EQ(links[0], (core::LinkAction{"confirm", kToken}));
+  EXPECT_EQ(links[1], (core::LinkAction{"unsubscribe", kToken}));
+  EXPECT_TRUE(sink_.people().empty());
+}
+
+// A link's POST from a storage that is down: 503, nothing promised.
+TEST_F(IntakeRoutesTest, ALinkPostedWhenTheInboxIsDownAnswers503) {
+  RecordingSink down(false);
+  start(test_routes_options(), &down);
+  const auto res = post("/unsubscribe?t=" + kToken, "List-Unsubscribe=One-Click", kForm);
+  EXPECT_EQ(res.result(), bhttp::status::service_unavailable);
+  EXPECT_TRUE(contains(res.body(), "Nothing was kept")) << res.body();
+}
+
+// OSDI's triggers.autoresponse.enabled = false travels beside the person.
+TEST_F(IntakeRoutesTest, OsdiAutoresponseOffTravelsWithTheSignUp) {
+  start();
+  const std::string quiet = R"({"person": {"email_addresses": [{"address": "quiet@example.org"}]},
+                                "triggers": {"autoresponse": {"enabled": false}}, "consent": {"email": true}})";
+  const std::string loud = R"({"person": {"email_addresses": [{"address": "loud@example.org"}]},
+                               "consent": {"email": true}})";
+  EXPECT_EQ(post(kOsdi, quiet, kJson).result(), bhttp::status::accepted);
+  EXPECT_EQ(post(kOsdi, loud, kJson).result(), bhttp::status::accepted);
+  const auto flags = sink_.autoresponse();
+  ASSERT_EQ(flags.size(), 2u);
+  EXPECT_FALSE(flags[0]);
+  EXPECT_TRUE(flags[1]);
 }
 
 }  // namespace

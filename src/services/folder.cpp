@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "audit/chain.hpp"
+#include "services/supporter_mail.hpp"
 #include "crypto/seal.hpp"
 #include "services/prepare_pipeline.hpp"
 
@@ -76,9 +77,11 @@ Result<FoldCounts> Folder::fold_once(std::size_t limit) {
   // for the SQL (and the re-sealing of merged records) only.
   struct Opened {
     const store::InboxRow* item;
-    std::optional<core::Person> person;  // nullopt: rejected
+    std::optional<core::Person> person;  // nullopt: rejected, or a link
     bool authentic = false;
     PreparedUpsert prepared;  // blind indexes and sealed record, made here
+    std::optional<core::LinkAction> link;  // a mailed link followed (supporter_mail.hpp)
+    bool autoresponse = true;  // false: the sign-up asked for no confirmation mail (OSDI)
   };
   auto open_range = [&](std::size_t begin, std::size_t end) {
     std::vector<Opened> out;
@@ -87,10 +90,16 @@ Result<FoldCounts> Folder::fold_once(std::size_t limit) {
       const auto& item = (*items)[i];
       const auto& opener = openers.at(item.batch_uid);
       if (!opener) continue;
-      Opened o{&item, std::nullopt, false, {}};
+      Opened o{&item, std::nullopt, false, {}, std::nullopt, true};
       auto fields = opener->open(item.item_uid, crypto::Sealed{item.wrapped_key, item.fields});
       if (fields) {
         o.authentic = true;
+        if (auto link = core::to_link_action(*fields)) {
+          o.link = std::move(*link);
+          out.push_back(std::move(o));
+          continue;
+        }
+        o.autoresponse = core::wants_autoresponse(*fields);
         auto valid = core::validate_submission(core::to_raw(core::to_person(*fields)), opts_);
         if (valid) {
           o.prepared = writer_.prepare(*valid);
@@ -155,12 +164,17 @@ Result<FoldCounts> Folder::fold_once(std::size_t limit) {
       auto log = audit::Appender::begin(tx, keys_);
       if (!log) return std::unexpected(log.error());
       for (std::size_t i = next; i < opened.size(); ++i) {
-        const auto& [item, person, authentic, prepared] = opened[i];
+        const auto& [item, person, authentic, prepared, link, autoresponse] = opened[i];
         auto fresh = tx.record_folded(item->item_uid, now);
         if (!fresh) return std::unexpected(fresh.error());
         if (*fresh) {
           audit::Event event{std::string(audit::kKeeperActor), "", "", nlohmann::json::object(), ""};
-          if (person) {
+          if (link) {
+            auto applied = apply_link(tx, link->purpose, link->token, now);
+            if (!applied) return std::unexpected(applied.error());
+            event = std::move(*applied);
+            ++tx_counts.links;
+          } else if (person) {
             store::Bytes id;
             auto u = writer_.upsert(tx, *person, prepared, now, &id);
             if (!u) return std::unexpected(u.error());
@@ -168,6 +182,11 @@ Result<FoldCounts> Folder::fold_once(std::size_t limit) {
             event.action = audit_action(*u);
             event.subject = audit::to_hex(id);
             event.details = {{"via", "intake"}};
+            if (mail_ && person->consent.email && autoresponse) {
+              auto q = queue_confirmation(tx, id, now, *mail_);
+              if (!q) return std::unexpected(q.error());
+              if (*q) ++tx_counts.confirmations;
+            }
           } else {
             ++tx_counts.rejected;
             event.action = audit::action::intake_reject;
@@ -249,13 +268,14 @@ void FoldLoop::run() {
     auto r = folder_.fold_once(batch_);
     std::size_t n = 0;
     if (r) {
-      n = r->created + r->merged + r->unchanged + r->rejected;
+      n = r->created + r->merged + r->unchanged + r->rejected + r->links;
       folded_ += n;
       if (n != 0) {
         const auto held = folder_.last_hold();
-        spdlog::info("keeper: folded {} submissions ({} new, {} merged, {} unchanged, {} rejected), "
-                     "write lock held {:.1f} ms (commit {:.1f} ms), {} transaction(s)",
-                     n, r->created, r->merged, r->unchanged, r->rejected, static_cast<double>(held.count()) / 1000,
+        spdlog::info("keeper: folded {} submissions ({} new, {} merged, {} unchanged, {} rejected, {} links; "
+                     "{} confirmation mails queued), write lock held {:.1f} ms (commit {:.1f} ms), {} transaction(s)",
+                     n, r->created, r->merged, r->unchanged, r->rejected, r->links, r->confirmations,
+                     static_cast<double>(held.count()) / 1000,
                      static_cast<double>(folder_.last_commit().count()) / 1000, folder_.last_commits());
       }
     } else {

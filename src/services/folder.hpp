@@ -22,6 +22,7 @@
 #include "core/validate.hpp"
 #include "crypto/keyring.hpp"
 #include "services/records.hpp"
+#include "services/supporter_mail.hpp"
 #include "store/store.hpp"
 
 namespace rempart::services {
@@ -68,6 +69,12 @@ class Folder {
   std::size_t last_commits() const { return last_commits_; }
   // See fold_once; 20 ms unless set.
   void set_yield_after(std::chrono::microseconds d) { yield_after_ = d; }
+  // With mail configured, a sign-up that gives e-mail consent not yet
+  // confirmed queues its confirmation mail in the transaction that folds it
+  // (supporter_mail.hpp: queue_confirmation, within its bounds), unless an
+  // OSDI client asked for no autoresponse. Without, consents stay
+  // unconfirmed and nothing is queued.
+  void set_mail(std::optional<SupporterMailOptions> o) { mail_ = std::move(o); }
   // For tests: runs inside each transaction of a pass after its first item,
   // with that transaction (e.g. to make another writer wait).
   void set_in_transaction_hook(std::function<void(store::KeeperTx&)> hook) { hook_ = std::move(hook); }
@@ -93,6 +100,7 @@ class Folder {
   std::size_t last_commits_ = 0;
   std::chrono::microseconds yield_after_{20'000};
   std::function<void(store::KeeperTx&)> hook_;
+  std::optional<SupporterMailOptions> mail_;
 };
 
 // Runs a Folder on its own thread until stopped.

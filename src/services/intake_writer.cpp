@@ -39,7 +39,7 @@ std::shared_ptr<const crypto::BatchSealer> IntakeWriter::current_batch() {
   return batch_;
 }
 
-void IntakeWriter::submit(core::Person p, std::function<void(bool)> done) {
+void IntakeWriter::submit(std::vector<core::Field> fields, std::function<void(bool)> done) {
   auto batch = current_batch();
   if (!batch) {  // stopped
     done(false);
@@ -47,7 +47,6 @@ void IntakeWriter::submit(core::Person p, std::function<void(bool)> done) {
   }
   Pending item;
   item.row.item_uid.resize(kItemIdBytes);
-  const auto fields = core::to_fields(p);
   // The submission id comes from the same CSPRNG call as the seal's key and
   // nonces: one getrandom() per submission.
   auto sealed = batch->seal_new(item.row.item_uid, fields);

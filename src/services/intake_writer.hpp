@@ -43,7 +43,8 @@ class IntakeWriter final : public SubmissionSink {
 
   // Seals on the caller's thread (no X25519 per item), then queues for the
   // next group commit. Thread-safe.
-  void submit(core::Person p, std::function<void(bool durable)> done) override;
+  void submit(std::vector<core::Field> fields, std::function<void(bool durable)> done) override;
+  using SubmissionSink::submit;
 
   // Commits everything queued, then stops the writer thread. Later submits
   // are answered done(false). Idempotent.

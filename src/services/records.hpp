@@ -36,12 +36,16 @@ struct FoldCounts {
   std::size_t merged = 0;
   std::size_t unchanged = 0;
   std::size_t rejected = 0;  // invalid on re-validation or failed to open
+  std::size_t links = 0;     // mailed links followed (confirm, unsubscribe), valid or not
+  std::size_t confirmations = 0;  // confirmation mails queued
   void add(Upsert u);
   void add(const FoldCounts& o) {
     created += o.created;
     merged += o.merged;
     unchanged += o.unchanged;
     rejected += o.rejected;
+    links += o.links;
+    confirmations += o.confirmations;
   }
 };
 

@@ -134,6 +134,43 @@ Result<core::Person> Vault::open_for_indexing(const store::SupporterRow& row) co
 
 Result<core::Person> Vault::open_for_edit(const store::SupporterRow& row) const { return open(row); }
 
+namespace {
+constexpr std::string_view kPhraseKind = "phrase";
+constexpr const char* kPhraseField = "phrase";
+}  // namespace
+
+Result<MailOpen> Vault::open_for_mail(const store::SupporterRow& row,
+                                      const std::optional<store::PhraseRow>& phrase) const {
+  auto person = open(row);
+  if (!person) return std::unexpected(person.error());
+  MailOpen out{std::move(*person), ""};
+  if (phrase) {
+    const crypto::SealedNoteView view{phrase->phrase_id, kPhraseKind, phrase->sealed};
+    auto opened = crypto::open_record_notes(*keys_, row.id,
+                                            crypto::SealedRecord{row.key_version, row.wrapped_key, row.fields},
+                                            std::span(&view, 1));
+    if (!opened) {
+      wipe_person(out.person);
+      return std::unexpected(opened.error());
+    }
+    for (auto& f : opened->front()) {
+      if (f.name == kPhraseField) out.phrase = std::move(f.value);
+    }
+  }
+  return out;
+}
+
+Result<store::PhraseRow> Vault::seal_phrase(const store::SupporterRow& row, std::string_view phrase,
+                                            std::int64_t now) const {
+  crypto::NoteId id{};
+  const core::Field field{kPhraseField, std::string(phrase)};
+  auto sealed = crypto::seal_record_note(*keys_, row.id,
+                                         crypto::SealedRecord{row.key_version, row.wrapped_key, row.fields},
+                                         kPhraseKind, std::span(&field, 1), id);
+  if (!sealed) return std::unexpected(sealed.error());
+  return store::PhraseRow{row.id, store::Bytes(id.begin(), id.end()), std::move(*sealed), now};
+}
+
 Result<std::vector<std::string>> Vault::read_notes(store::KeeperTx& tx, const store::SupporterRow& row,
                                                    std::span<const store::NoteRow> notes, const std::string& actor,
                                                    const std::string& client, nlohmann::json details) const {

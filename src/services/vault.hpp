@@ -19,6 +19,9 @@
 //   a `search.index` entry: RecordWriter::index_backlog) and `open_for_edit`
 //   (a record whose fields a staff member corrects without seeing them, in
 //   the transaction of its `supporter.edit` entry: casework.cpp).
+// - A record opened to mail the person (`open_for_mail`: the outbox's
+//   sender, in the transaction of its `supporter.mail` entry) serves that
+//   person alone: what opens goes to their own address.
 // - A record's notes are opened by `read_notes`, an open that serves a
 //   person: its `supporter.notes_read` entry is appended in the caller's
 //   transaction, and the texts leave only once it has committed.
@@ -73,6 +76,13 @@ struct RevealEntry {
   // order; nullopt records the names of every sealed field the record
   // holds (core::field names).
   std::optional<std::vector<std::string>> fields;
+};
+
+// A record opened to be mailed: the person, and their anti-phishing phrase
+// ("" while they have none).
+struct MailOpen {
+  core::Person person;
+  std::string phrase;
 };
 
 // Zeroes and clears every field of an opened person (sodium_memzero), for
@@ -135,6 +145,17 @@ class Vault {
                                               const std::string& client, nlohmann::json details) const;
 
   // ---- Opens that only move data ------------------------------------------------
+
+  // A record opened to mail the person (services/supporter_mail.hpp), with
+  // its anti-phishing phrase when it has one, inside the transaction that
+  // writes the message's `supporter.mail` entry. The values leave the
+  // keeper only in the mail, to the person's own address.
+  Result<MailOpen> open_for_mail(const store::SupporterRow& row, const std::optional<store::PhraseRow>& phrase) const;
+
+  // Seals `phrase` under the record's data key, as a `supporter_phrases`
+  // row made at `now` (sealing opens nothing).
+  Result<store::PhraseRow> seal_phrase(const store::SupporterRow& row, std::string_view phrase,
+                                       std::int64_t now) const;
 
   // A known record opened to merge a sign-up, an import row or a synthetic
   // person into it (RecordWriter::upsert), inside the transaction that

@@ -20,6 +20,7 @@ ErasurePort::~ErasurePort() = default;
 SegmentReads::~SegmentReads() = default;
 SegmentWrites::~SegmentWrites() = default;
 CallListPort::~CallListPort() = default;
+MailPort::~MailPort() = default;
 KeeperTx::~KeeperTx() = default;
 KeeperStore::~KeeperStore() = default;
 

@@ -923,6 +923,110 @@ class CallListPort {
   CallListPort& operator=(const CallListPort&) = default;
 };
 
+// ---- Supporter mail (docs/supporter-mail.md, migration 0020) --------------------
+
+// Mail the keeper owes a supporter: which template, for whom, and how far
+// it got. Never an address nor a text.
+struct OutboxRow {
+  std::int64_t id = 0;  // assigned by the store
+  Bytes supporter_id;
+  std::string kind;   // confirm | welcome
+  std::string state;  // queued | sending | sent | failed | dropped
+  int attempts = 0;
+  std::int64_t created_at = 0;  // unix seconds
+  std::int64_t next_at = 0;     // when to try (again)
+  std::optional<std::int64_t> done_at;  // sent, failed or dropped, since
+  int last_reply = 0;  // the relay's last SMTP reply code, 0 for none
+
+  bool operator==(const OutboxRow&) const = default;
+};
+
+// A link mailed to a supporter, by the hash of its token.
+struct LinkTokenRow {
+  Bytes hash;  // 32 bytes
+  Bytes supporter_id;
+  std::string purpose;  // confirm | unsubscribe
+  std::int64_t created_at = 0;
+  std::int64_t expires_at = 0;
+  std::optional<std::int64_t> used_at;
+
+  bool operator==(const LinkTokenRow&) const = default;
+};
+
+// A supporter's anti-phishing phrase, sealed under the record's data key.
+struct PhraseRow {
+  Bytes supporter_id;
+  Bytes phrase_id;  // 16 random bytes, bound into the seal
+  Bytes sealed;
+  std::int64_t created_at = 0;
+
+  bool operator==(const PhraseRow&) const = default;
+};
+
+// How many outbox messages are in each state.
+struct OutboxCounts {
+  std::int64_t queued = 0;
+  std::int64_t sending = 0;
+  std::int64_t sent = 0;
+  std::int64_t failed = 0;
+  std::int64_t dropped = 0;
+
+  bool operator==(const OutboxCounts&) const = default;
+};
+
+// The outbox, the mailed links and the phrases, in a transaction only: what
+// reads them either opens a record to mail it (audited in the same
+// transaction) or acts on a link.
+class MailPort {
+ public:
+  virtual ~MailPort();
+
+  // Queues a message of `kind` for the supporter, due now; returns its id.
+  // Errc::not_found if there is no such supporter, Errc::invalid_input for
+  // an unknown kind.
+  virtual Result<std::int64_t> enqueue_mail(const Bytes& supporter_id, const std::string& kind,
+                                            std::int64_t now) = 0;
+  // How many messages of `kind` were queued for the supporter at or after
+  // `since`, whatever became of them.
+  virtual Result<std::int64_t> mail_queued_since(const Bytes& supporter_id, const std::string& kind,
+                                                 std::int64_t since) = 0;
+  // Up to `limit` messages queued or sending whose next_at is at or before
+  // `now`, soonest first.
+  virtual Result<std::vector<OutboxRow>> due_mail(std::int64_t now, std::size_t limit) = 0;
+  virtual Result<std::optional<OutboxRow>> mail_by_id(std::int64_t id) = 0;
+  // Writes state, attempts, next_at, done_at and last_reply of `row.id`.
+  // Errc::not_found if there is no such message (its record was erased).
+  virtual Result<void> update_mail(const OutboxRow& row) = 0;
+  virtual Result<OutboxCounts> outbox_counts() = 0;
+
+  // Errc::conflict if the hash is taken, Errc::not_found if there is no
+  // such supporter.
+  virtual Result<void> insert_link_token(const LinkTokenRow& row) = 0;
+  virtual Result<std::optional<LinkTokenRow>> link_token(const Bytes& hash) = 0;
+  // Marks the token used at `now`; false if it was used already or is
+  // unknown (nothing written).
+  virtual Result<bool> use_link_token(const Bytes& hash, std::int64_t now) = 0;
+  // Deletes tokens whose expires_at is at or before `now`; how many.
+  virtual Result<std::int64_t> delete_expired_link_tokens(std::int64_t now) = 0;
+
+  // Marks the supporter's given e-mail consent confirmed at `at`; false
+  // (nothing written) if there is no consent to confirm, or it is
+  // confirmed already.
+  virtual Result<bool> confirm_email_consent(const Bytes& supporter_id, std::int64_t at) = 0;
+  // When the supporter's e-mail consent was confirmed; nullopt if it is
+  // not (or there is no such supporter).
+  virtual Result<std::optional<std::int64_t>> email_confirmed_at(const Bytes& supporter_id) = 0;
+
+  virtual Result<std::optional<PhraseRow>> phrase_of(const Bytes& supporter_id) = 0;
+  // Errc::conflict if the supporter has a phrase already.
+  virtual Result<void> insert_phrase(const PhraseRow& row) = 0;
+
+ protected:
+  MailPort() = default;
+  MailPort(const MailPort&) = default;
+  MailPort& operator=(const MailPort&) = default;
+};
+
 // Every port inside one open keeper transaction.
 class KeeperTx : public SupporterReads,
                  public SupporterWrites,
@@ -938,7 +1042,8 @@ class KeeperTx : public SupporterReads,
                  public ErasurePort,
                  public SegmentReads,
                  public SegmentWrites,
-                 public CallListPort {
+                 public CallListPort,
+                 public MailPort {
  public:
   ~KeeperTx() override;
 

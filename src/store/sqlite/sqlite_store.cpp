@@ -1336,6 +1336,157 @@ class SqliteKeeperTx final : public SqliteReads<KeeperTx> {
 
 
 
+  // ---- Supporter mail.
+
+  static OutboxRow outbox_row(const Query& q) {
+    return OutboxRow{q.int64(0), q.blob(1), q.text(2), q.text(3), static_cast<int>(q.int64(4)), q.int64(5),
+                     q.int64(6), q.optional_int(7), static_cast<int>(q.int64(8))};
+  }
+  Result<void> known_supporter(const Bytes& id, const char* what) {
+    auto known = select_supporter(conn_, sql::kSelectSupporterById, id);
+    if (!known) return propagate(known);
+    if (!*known) return fail(Errc::not_found, std::string(what) + ": no such supporter");
+    return {};
+  }
+  Result<std::int64_t> enqueue_mail(const Bytes& supporter_id, const std::string& kind, std::int64_t now) override {
+    auto id = insert_returning_id(conn_, sql::kInsertOutbox,
+                                  [&](Query& q) { q.bind_blob(1, supporter_id).bind_text(2, kind).bind_int(3, now); });
+    if (!id && id.error().code == Errc::invalid_input) {
+      if (auto k = known_supporter(supporter_id, "enqueue_mail"); !k) return std::unexpected(k.error());
+    }
+    return id;
+  }
+  Result<std::int64_t> mail_queued_since(const Bytes& supporter_id, const std::string& kind,
+                                         std::int64_t since) override {
+    auto q = conn_.query(sql::kCountOutboxSince);
+    if (!q) return propagate(q);
+    q->bind_blob(1, supporter_id).bind_text(2, kind).bind_int(3, since);
+    auto more = q->step();
+    if (!more) return propagate(more);
+    return *more ? q->int64(0) : 0;
+  }
+  Result<std::vector<OutboxRow>> due_mail(std::int64_t now, std::size_t limit) override {
+    auto q = conn_.query(sql::kSelectDueOutbox);
+    if (!q) return propagate(q);
+    q->bind_int(1, now).bind_int(2, sql_limit(limit));
+    std::vector<OutboxRow> out;
+    for (;;) {
+      auto more = q->step();
+      if (!more) return propagate(more);
+      if (!*more) return out;
+      out.push_back(outbox_row(*q));
+    }
+  }
+  Result<std::optional<OutboxRow>> mail_by_id(std::int64_t id) override {
+    auto q = conn_.query(sql::kSelectOutboxById);
+    if (!q) return propagate(q);
+    q->bind_int(1, id);
+    auto more = q->step();
+    if (!more) return propagate(more);
+    if (!*more) return std::optional<OutboxRow>{};
+    return std::optional<OutboxRow>{outbox_row(*q)};
+  }
+  Result<void> update_mail(const OutboxRow& row) override {
+    auto n = run_counting(conn_, sql::kUpdateOutbox, [&](Query& q) {
+      q.bind_int(1, row.id)
+          .bind_text(2, row.state)
+          .bind_int(3, row.attempts)
+          .bind_int(4, row.next_at)
+          .bind_optional_int(5, row.done_at)
+          .bind_int(6, row.last_reply);
+    });
+    if (!n) return propagate(n);
+    if (*n != 1) return fail(Errc::not_found, "update_mail: no such message");
+    return {};
+  }
+  Result<OutboxCounts> outbox_counts() override {
+    auto q = conn_.query(sql::kCountOutboxByState);
+    if (!q) return propagate(q);
+    OutboxCounts c;
+    for (;;) {
+      auto more = q->step();
+      if (!more) return propagate(more);
+      if (!*more) return c;
+      const std::string state = q->text(0);
+      const std::int64_t n = q->int64(1);
+      if (state == "queued") c.queued = n;
+      else if (state == "sending") c.sending = n;
+      else if (state == "sent") c.sent = n;
+      else if (state == "failed") c.failed = n;
+      else if (state == "dropped") c.dropped = n;
+    }
+  }
+  Result<void> insert_link_token(const LinkTokenRow& row) override {
+    auto q = conn_.query(sql::kInsertLinkToken);
+    if (!q) return propagate(q);
+    q->bind_blob(1, row.hash)
+        .bind_blob(2, row.supporter_id)
+        .bind_text(3, row.purpose)
+        .bind_int(4, row.created_at)
+        .bind_int(5, row.expires_at);
+    if (auto r = q->run(); !r) {
+      if (r.error().code == Errc::invalid_input) {
+        if (auto k = known_supporter(row.supporter_id, "insert_link_token"); !k) return k;
+      }
+      return r;
+    }
+    return {};
+  }
+  Result<std::optional<LinkTokenRow>> link_token(const Bytes& hash) override {
+    auto q = conn_.query(sql::kSelectLinkToken);
+    if (!q) return propagate(q);
+    q->bind_blob(1, hash);
+    auto more = q->step();
+    if (!more) return propagate(more);
+    if (!*more) return std::optional<LinkTokenRow>{};
+    return std::optional<LinkTokenRow>{
+        LinkTokenRow{q->blob(0), q->blob(1), q->text(2), q->int64(3), q->int64(4), q->optional_int(5)}};
+  }
+  Result<bool> use_link_token(const Bytes& hash, std::int64_t now) override {
+    auto n = run_counting(conn_, sql::kUseLinkToken, [&](Query& q) { q.bind_blob(1, hash).bind_int(2, now); });
+    if (!n) return propagate(n);
+    return *n == 1;
+  }
+  Result<std::int64_t> delete_expired_link_tokens(std::int64_t now) override {
+    return run_counting(conn_, sql::kDeleteExpiredLinkTokens, [&](Query& q) { q.bind_int(1, now); });
+  }
+  Result<bool> confirm_email_consent(const Bytes& supporter_id, std::int64_t at) override {
+    auto n = run_counting(conn_, sql::kConfirmEmailConsent,
+                          [&](Query& q) { q.bind_blob(1, supporter_id).bind_int(2, at); });
+    if (!n) return propagate(n);
+    return *n == 1;
+  }
+  Result<std::optional<std::int64_t>> email_confirmed_at(const Bytes& supporter_id) override {
+    auto q = conn_.query(sql::kSelectEmailConfirmed);
+    if (!q) return propagate(q);
+    q->bind_blob(1, supporter_id);
+    auto more = q->step();
+    if (!more) return propagate(more);
+    if (!*more) return std::optional<std::int64_t>{};
+    return q->optional_int(0);
+  }
+  Result<std::optional<PhraseRow>> phrase_of(const Bytes& supporter_id) override {
+    auto q = conn_.query(sql::kSelectPhrase);
+    if (!q) return propagate(q);
+    q->bind_blob(1, supporter_id);
+    auto more = q->step();
+    if (!more) return propagate(more);
+    if (!*more) return std::optional<PhraseRow>{};
+    return std::optional<PhraseRow>{PhraseRow{q->blob(0), q->blob(1), q->blob(2), q->int64(3)}};
+  }
+  Result<void> insert_phrase(const PhraseRow& row) override {
+    auto q = conn_.query(sql::kInsertPhrase);
+    if (!q) return propagate(q);
+    q->bind_blob(1, row.supporter_id).bind_blob(2, row.phrase_id).bind_blob(3, row.sealed).bind_int(4, row.created_at);
+    if (auto r = q->run(); !r) {
+      if (r.error().code == Errc::invalid_input) {
+        if (auto k = known_supporter(row.supporter_id, "insert_phrase"); !k) return k;
+      }
+      return r;
+    }
+    return {};
+  }
+
   // ---- Notes and erasure.
 
   Result<void> insert_note(const NoteRow& row) override {
@@ -1373,7 +1524,8 @@ class SqliteKeeperTx final : public SqliteReads<KeeperTx> {
   }
   Result<bool> erase_supporter(const Bytes& id) override {
     for (const sqlite::Sql* stmt : {&sql::kDeleteNotesOf, &sql::kDeleteConsentEventsOf, &sql::kDeleteTagsOf,
-                                    &sql::kDeleteHoneytokenOf, &sql::kDeleteCallEntriesOf}) {
+                                    &sql::kDeleteHoneytokenOf, &sql::kDeleteCallEntriesOf, &sql::kDeleteOutboxOf,
+                                    &sql::kDeleteLinkTokensOf, &sql::kDeletePhraseOf}) {
       auto n = run_counting(conn_, *stmt, [&](Query& q) { q.bind_blob(1, id); });
       if (!n) return propagate(n);
     }

@@ -634,6 +634,58 @@ inline constexpr Sql kDeleteTagsOf{"kDeleteTagsOf", "DELETE FROM supporter_tags 
 inline constexpr Sql kDeleteHoneytokenOf{"kDeleteHoneytokenOf", "DELETE FROM honeytokens WHERE supporter_id = ?1"};
 inline constexpr Sql kDeleteSupporter{"kDeleteSupporter", "DELETE FROM supporters WHERE id = ?1"};
 
+// ---- Keeper: supporter mail (migration 0020) -----------------------------------
+
+#define REMPART_OUTBOX_COLUMNS "id, supporter_id, kind, state, attempts, created_at, next_at, done_at, last_reply"
+inline constexpr Sql kInsertOutbox{
+    "kInsertOutbox",
+    "INSERT INTO outbox (supporter_id, kind, state, attempts, created_at, next_at, last_reply)"
+    " VALUES (?1, ?2, 'queued', 0, ?3, ?3, 0) RETURNING id"};
+// Served by outbox_supporter.
+inline constexpr Sql kCountOutboxSince{
+    "kCountOutboxSince",
+    "SELECT count(*) FROM outbox WHERE supporter_id = ?1 AND kind = ?2 AND created_at >= ?3"};
+// Served by outbox_due (a partial index: only what is still to send).
+inline constexpr Sql kSelectDueOutbox{
+    "kSelectDueOutbox",
+    "SELECT " REMPART_OUTBOX_COLUMNS " FROM outbox"
+    " WHERE state IN ('queued', 'sending') AND next_at <= ?1 ORDER BY next_at, id LIMIT ?2"};
+inline constexpr Sql kSelectOutboxById{"kSelectOutboxById",
+                                       "SELECT " REMPART_OUTBOX_COLUMNS " FROM outbox WHERE id = ?1"};
+inline constexpr Sql kUpdateOutbox{
+    "kUpdateOutbox",
+    "UPDATE outbox SET state = ?2, attempts = ?3, next_at = ?4, done_at = ?5, last_reply = ?6 WHERE id = ?1"};
+inline constexpr Sql kCountOutboxByState{"kCountOutboxByState",
+                                         "SELECT state, count(*) FROM outbox GROUP BY state ORDER BY state"};
+#undef REMPART_OUTBOX_COLUMNS
+inline constexpr Sql kInsertLinkToken{
+    "kInsertLinkToken",
+    "INSERT INTO link_tokens (hash, supporter_id, purpose, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)"};
+inline constexpr Sql kSelectLinkToken{
+    "kSelectLinkToken",
+    "SELECT hash, supporter_id, purpose, created_at, expires_at, used_at FROM link_tokens WHERE hash = ?1"};
+inline constexpr Sql kUseLinkToken{"kUseLinkToken",
+                                   "UPDATE link_tokens SET used_at = ?2 WHERE hash = ?1 AND used_at IS NULL"};
+// Served by link_tokens_expiry.
+inline constexpr Sql kDeleteExpiredLinkTokens{"kDeleteExpiredLinkTokens",
+                                              "DELETE FROM link_tokens WHERE expires_at <= ?1"};
+// Only a consent that is given can be confirmed.
+inline constexpr Sql kConfirmEmailConsent{
+    "kConfirmEmailConsent",
+    "UPDATE supporters SET consent_email_confirmed_at = ?2"
+    " WHERE id = ?1 AND consent_email_at IS NOT NULL AND consent_email_confirmed_at IS NULL"};
+inline constexpr Sql kSelectEmailConfirmed{"kSelectEmailConfirmed",
+                                           "SELECT consent_email_confirmed_at FROM supporters WHERE id = ?1"};
+inline constexpr Sql kInsertPhrase{
+    "kInsertPhrase",
+    "INSERT INTO supporter_phrases (supporter_id, phrase_id, sealed, created_at) VALUES (?1, ?2, ?3, ?4)"};
+inline constexpr Sql kSelectPhrase{
+    "kSelectPhrase",
+    "SELECT supporter_id, phrase_id, sealed, created_at FROM supporter_phrases WHERE supporter_id = ?1"};
+inline constexpr Sql kDeleteOutboxOf{"kDeleteOutboxOf", "DELETE FROM outbox WHERE supporter_id = ?1"};
+inline constexpr Sql kDeleteLinkTokensOf{"kDeleteLinkTokensOf", "DELETE FROM link_tokens WHERE supporter_id = ?1"};
+inline constexpr Sql kDeletePhraseOf{"kDeletePhraseOf", "DELETE FROM supporter_phrases WHERE supporter_id = ?1"};
+
 // ---- Keeper: saved segments, tags across records (migration 0015) ---------------
 
 #define REMPART_SEGMENT_COLUMNS "id, name, definition, created_by, created_at, updated_at"

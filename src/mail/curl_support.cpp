@@ -1,11 +1,14 @@
-#include "guard/curl_support.hpp"
+#include "mail/curl_support.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <algorithm>
 #include <cctype>
 #include <condition_variable>
 #include <mutex>
 
-namespace rempart::guard::detail {
+namespace rempart::mail::detail {
 
 Result<void> curl_init() {
   static std::once_flag once;
@@ -85,24 +88,50 @@ std::chrono::milliseconds backoff_before(std::chrono::milliseconds first, int at
   return std::min(d, cap);
 }
 
-Result<std::string> url_scheme(const std::string& url) {
+Result<UrlParts> url_parts(const std::string& url) {
   CURLU* h = curl_url();
   if (h == nullptr) return fail(Errc::internal, "out of memory parsing a URL");
-  std::string scheme;
+  UrlParts out;
   char* part = nullptr;
   bool ok = curl_url_set(h, CURLUPART_URL, url.c_str(), CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK &&
             curl_url_get(h, CURLUPART_SCHEME, &part, 0) == CURLUE_OK;
   if (ok) {
-    scheme = part;
+    out.scheme = part;
     curl_free(part);
     part = nullptr;
     ok = curl_url_get(h, CURLUPART_HOST, &part, 0) == CURLUE_OK;
-    if (ok) curl_free(part);
+    if (ok) {
+      out.host = part;
+      curl_free(part);
+    }
   }
   curl_url_cleanup(h);
   if (!ok) return fail(Errc::config, "the URL is malformed or has no scheme or host");
-  std::ranges::transform(scheme, scheme.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return scheme;
+  std::ranges::transform(out.scheme, out.scheme.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
 }
 
-}  // namespace rempart::guard::detail
+Result<std::string> url_scheme(const std::string& url) {
+  auto parts = url_parts(url);
+  if (!parts) return std::unexpected(std::move(parts.error()));
+  return std::move(parts->scheme);
+}
+
+bool is_loopback_host(std::string_view host) {
+  std::string h(host);
+  std::ranges::transform(h, h.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (h == "localhost") return true;
+  if (h.size() > 2 && h.front() == '[' && h.back() == ']') {
+    in6_addr a6{};
+    return ::inet_pton(AF_INET6, h.substr(1, h.size() - 2).c_str(), &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
+  }
+  in6_addr a6{};
+  if (::inet_pton(AF_INET6, h.c_str(), &a6) == 1) return IN6_IS_ADDR_LOOPBACK(&a6);
+  // Dotted quad only: inet_pton refuses the short and octal forms
+  // ("127.1", "0177.0.0.1") that resolvers would accept.
+  in_addr a{};
+  if (::inet_pton(AF_INET, h.c_str(), &a) != 1) return false;
+  return (ntohl(a.s_addr) >> 24) == 127;
+}
+
+}  // namespace rempart::mail::detail

@@ -1,16 +1,18 @@
 #pragma once
-// libcurl plumbing shared by the webhook and e-mail sinks. Internal to the
-// guard layer.
+// libcurl plumbing shared by the mail layer's SMTP transport and the guard's
+// webhook sink. Not part of the mail layer's public interface (namespace
+// detail): only rempart's own layers include it.
 #include <chrono>
 #include <memory>
 #include <stop_token>
 #include <string>
+#include <string_view>
 
 #include <curl/curl.h>
 
 #include "core/error.hpp"
 
-namespace rempart::guard::detail {
+namespace rempart::mail::detail {
 
 // curl_global_init, exactly once per process whatever the number of threads
 // calling it; later calls return the first outcome. curl_global_cleanup is
@@ -47,4 +49,17 @@ std::chrono::milliseconds backoff_before(std::chrono::milliseconds first, int at
 // token).
 Result<std::string> url_scheme(const std::string& url);
 
-}  // namespace rempart::guard::detail
+// The scheme (lowercase) and host of an absolute URL, as url_scheme() parses
+// them. An IPv6 host keeps its brackets ("[::1]"). Same errors as url_scheme().
+struct UrlParts {
+  std::string scheme;
+  std::string host;
+};
+Result<UrlParts> url_parts(const std::string& url);
+
+// True for hosts that name this machine: "localhost" (any case), IPv4
+// 127.0.0.0/8 in dotted-quad form, and ::1 (bracketed or not). Nothing is
+// resolved: a name that merely resolves to the loopback is not one.
+bool is_loopback_host(std::string_view host);
+
+}  // namespace rempart::mail::detail

@@ -1,4 +1,4 @@
-#include "guard/secret_file.hpp"
+#include "mail/secret_file.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -7,7 +7,7 @@
 #include <cerrno>
 #include <string>
 
-namespace rempart::guard::detail {
+namespace rempart::mail::detail {
 
 namespace {
 
@@ -49,4 +49,4 @@ Result<crypto::SecretBytes> read_secret_file(const std::filesystem::path& path, 
   return crypto::SecretBytes::copy_of(buf->span().first(len));
 }
 
-}  // namespace rempart::guard::detail
+}  // namespace rempart::mail::detail

@@ -1,0 +1,74 @@
+#pragma once
+// Sending one Message to one SMTP relay: the keeper's mail to supporters and
+// the guard's alert e-mail both go through SmtpTransport. One call is one
+// attempt; whoever queues the mail (the keeper's outbox, the guard's sink)
+// owns retries and backoff, and reads the outcome to decide.
+//
+// Nothing here logs. SendResult::why and every error carry libcurl's error
+// text and the SMTP reply code only: never an address, a header value, a
+// body, the URL (it may hold credentials) or the password.
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <stop_token>
+#include <string>
+
+#include "core/error.hpp"
+#include "crypto/secret.hpp"
+#include "mail/message.hpp"
+
+namespace rempart::mail {
+
+struct SmtpOptions {
+  std::string url;                      // smtp://host:port (STARTTLS) or smtps://host:port (TLS from the start)
+  std::string username;                 // optional, with password_file
+  std::filesystem::path password_file;  // mode 0600 or stricter; read into guarded memory
+  bool require_tls = true;              // STARTTLS required (CURLUSESSL_ALL) for smtp://
+  std::chrono::milliseconds timeout{10000};  // per attempt, connection included
+};
+
+enum class Delivery {
+  delivered,  // the relay accepted the message (250 after DATA)
+  retry,      // transient: a 4xx reply, a refused or cut connection, a timeout
+  refused,    // final: a 5xx reply, login denied, no TLS where it is required, a message check() refuses
+  stopped,    // the stop token was requested; the relay may or may not have the message
+};
+
+struct SendResult {
+  Delivery outcome;
+  int reply = 0;    // the relay's last SMTP reply code, 0 if none came
+  std::string why;  // libcurl's error text, and the reply code when it is 4xx or 5xx; "" when delivered
+};
+
+class SmtpTransport {
+ public:
+  // Checks the options and reads the password file. Errc::config when the
+  // URL is not smtp:// or smtps:// with a host; when require_tls is false
+  // for smtp:// to a host that is not the loopback (127.0.0.0/8, ::1,
+  // "localhost"): TLS is mandatory unless the relay is on this machine;
+  // when only one of username and password_file is set; when a password
+  // would go over smtp:// without require_tls (even on the loopback); when
+  // the password file is missing, open to group or others, empty or over
+  // 64 KiB; when the timeout is not positive. Messages never repeat the URL.
+  static Result<std::unique_ptr<SmtpTransport>> create(const SmtpOptions& options);
+
+  // One attempt to hand `m` to the relay: MAIL FROM return_path, RCPT TO
+  // `to` and every also_to, then the message built by libcurl's MIME API
+  // (mail/mime.hpp) with a Date of now. A message that check() refuses is
+  // Delivery::refused without a connection. Blocks the calling thread for
+  // at most the timeout; `stop` cuts the transfer at once (Delivery::stopped).
+  // Thread-safe: each call has its own libcurl handle, and the transport is
+  // not changed by sending.
+  SendResult send(const Message& m, std::stop_token stop) const;
+
+ private:
+  SmtpTransport(SmtpOptions options, bool use_ssl, std::optional<crypto::SecretBytes> password)
+      : options_(std::move(options)), use_ssl_(use_ssl), password_(std::move(password)) {}
+
+  SmtpOptions options_;
+  bool use_ssl_;  // CURLUSESSL_ALL: STARTTLS or fail
+  std::optional<crypto::SecretBytes> password_;  // NUL-terminated for CURLOPT_PASSWORD
+};
+
+}  // namespace rempart::mail

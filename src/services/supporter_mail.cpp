@@ -1,0 +1,566 @@
+#include "services/supporter_mail.hpp"
+
+#include <sodium.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <ctime>
+#include <utility>
+
+#include "mail/message.hpp"
+#include "mail/template.hpp"
+
+namespace rempart::services {
+namespace {
+
+constexpr std::size_t kTokenBytes = 32;
+constexpr std::size_t kTokenChars = 43;  // base64url of 32 bytes, no padding
+constexpr std::string_view kTokenDomain = "rempart/link/v1";
+constexpr std::int64_t kDay = 86400;
+constexpr std::int64_t kMaxBackoff = 6 * 3600;
+
+// 256 words: a phrase of four is 32 bits.
+constexpr std::array<std::string_view, 256> kWords = {
+"abeille", "abricot", "acier", "agneau", "aigle", "aiguille", "algue", "amande", "ananas", "ancre", 
+"anneau", "arbre", "arche", "argile", "armoire", "artichaut", "atelier", "aube", "auberge", "autruche", 
+"avion", "avoine", "badge", "balcon", "baleine", "bambou", "banane", "banc", "barque", "bassin", 
+"bateau", "berger", "betterave", "biscuit", "bison", "blason", "bleuet", "bocal", "bois", "bougie", 
+"bouleau", "boussole", "branche", "brebis", "brioche", "brouette", "brume", "bruyere", "buisson", "cabane", 
+"cactus", "cadran", "caillou", "calme", "camion", "canard", "canne", "canot", "cantine", "carafe", 
+"carotte", "carton", "cascade", "castor", "cerise", "chalet", "chameau", "champ", "chapeau", "charbon", 
+"chariot", "chateau", "chaton", "chemin", "chene", "cheval", "chevre", "ciboule", "cigale", "citron", 
+"clairiere", "clocher", "colline", "comete", "concombre", "corail", "corbeau", "corde", "costume", "coton", 
+"couronne", "crabe", "craie", "crayon", "criquet", "cuivre", "cygne", "dauphin", "dentelle", "desert", 
+"domino", "dragon", "dune", "ecureuil", "encre", "epice", "erable", "escargot", "etang", "etoile", 
+"faucon", "fenetre", "fenouil", "figue", "flamme", "fleuve", "flocon", "foret", "fougere", "fourmi", 
+"fraise", "framboise", "frene", "fromage", "fusee", "galet", "gazelle", "girafe", "glacier", "gland", 
+"gorille", "goutte", "grain", "granit", "grenier", "grenouille", "griffon", "guitare", "hamac", "harpe", 
+"hermine", "hibou", "horloge", "houblon", "ile", "iris", "jardin", "jasmin", "jonquille", "kiwi", 
+"lac", "lagune", "lampe", "lanterne", "lapin", "laurier", "lavande", "lezard", "licorne", "lierre", 
+"lilas", "lion", "loup", "loutre", "lune", "luth", "marais", "marmotte", "marron", "melon", 
+"merle", "meteore", "miel", "moineau", "montagne", "moulin", "mousse", "mouton", "muguet", "myrtille", 
+"navet", "neige", "noisette", "nuage", "oasis", "ocean", "olive", "orage", "orange", "orchidee", 
+"ortie", "ours", "paille", "palmier", "panda", "papillon", "parapluie", "pelican", "perle", "phare", 
+"piano", "pigeon", "pin", "pinceau", "pivoine", "plage", "plume", "poire", "pomme", "pont", 
+"prairie", "prune", "puits", "quartz", "radis", "raisin", "recif", "renard", "riviere", "rocher", 
+"roseau", "ruban", "ruche", "sable", "sapin", "saule", "savane", "sentier", "serpent", "silex", 
+"sirop", "soleil", "source", "tambour", "tapis", "tigre", "tilleul", "tomate", "tonneau", "tortue", 
+"toupie", "tournesol", "train", "trefle", "tulipe", "vague", "vallee", "vanille", "velo", "verger", 
+"violette", "voilier", "volcan", "yaourt", "zebre", "zephyr"};
+
+bool plain_address(std::string_view a) {
+  const auto at = a.find('@');
+  if (a.empty() || a.size() > 254 || at == std::string_view::npos || at == 0 || at + 1 == a.size()) return false;
+  return std::ranges::none_of(a, [](unsigned char c) {
+    return c <= 0x20 || c >= 0x7f || c == '<' || c == '>' || c == ',' || c == '"' || c == '(' || c == ')' ||
+           c == ';' || c == '\\';
+  });
+}
+
+void wipe(std::string& s) noexcept {
+  if (!s.empty()) sodium_memzero(s.data(), s.size());
+  s.clear();
+}
+
+std::string utc_time(std::int64_t at) {
+  const std::time_t t = static_cast<std::time_t>(at);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M UTC", &tm);
+  return buf;
+}
+
+// Where a consent statement came from, for the person's receipt.
+std::string source_words(std::string_view source) {
+  if (source == "signup") return "the sign-up form";
+  if (source == "link") return "the link in our e-mail";
+  if (source == "unsubscribe") return "the unsubscribe link";
+  if (source.starts_with("api")) return "a sign-up through our website's interface";
+  if (source.starts_with("import:")) return "our previous supporter tool";
+  if (source.starts_with("console:")) return "our staff, at your request";
+  return "our records";
+}
+
+std::string receipt(std::span<const store::ConsentEventRow> events) {
+  std::string out;
+  for (const auto& e : events) {
+    const char* channel = e.channel == "email" ? "E-mail" : "Text messages";
+    const char* what = e.choice == "yes" ? "agreed" : e.choice == "confirmed" ? "confirmed" : "declined or withdrawn";
+    out += "- " + std::string(channel) + ": " + what + " on " + utc_time(e.at) + ", through " +
+           source_words(e.source) + "\n";
+  }
+  if (out.empty()) out = "- (nothing recorded)\n";
+  return out;
+}
+
+struct Template {
+  std::string_view subject;
+  std::string_view text;
+};
+
+constexpr Template kConfirm{
+    "Please confirm your subscription to {{organisation}}",
+    "{{greeting}}\n\n"
+    "Someone, probably you, signed up to {{organisation}} with this address and agreed to receive "
+    "its e-mails. To confirm, open this link and press the button on the page:\n\n"
+    "{{confirm_link}}\n\n"
+    "The link works once, for {{confirm_days}} days. If it was not you, ignore this message: "
+    "without a confirmation we send this address nothing else.\n\n"
+    "{{organisation}}\n"};
+
+constexpr Template kWelcome{
+    "Welcome to {{organisation}}",
+    "{{greeting}}\n\n"
+    "Your subscription is confirmed. Thank you.\n\n"
+    "Your personal anti-phishing phrase is: {{phrase}}\n\n"
+    "Every message from {{organisation}} quotes this phrase. A message that claims to come from us "
+    "without it is not from us: do not open its links, do not answer it, and tell us.\n\n"
+    "Your consent receipt, what we have recorded of your choices:\n"
+    "{{receipt}}\n"
+    "To stop receiving our e-mails at any time, open this link: {{unsubscribe_link}}\n\n"
+    "{{organisation}}\n"};
+
+constexpr std::string_view kPlaceholders[] = {"organisation", "greeting",  "confirm_link", "confirm_days",
+                                              "unsubscribe_link", "phrase", "receipt"};
+
+struct Parsed {
+  mail::Template subject;
+  mail::Template text;
+};
+
+std::optional<Parsed> parse(const Template& t) {
+  auto subject = mail::Template::parse(t.subject, kPlaceholders);
+  auto text = mail::Template::parse(t.text, kPlaceholders);
+  if (!subject || !text) return std::nullopt;
+  return Parsed{std::move(*subject), std::move(*text)};
+}
+
+// The templates of each kind, parsed once; nullopt only if a template of
+// ours names an unknown placeholder (check() reports it at start-up).
+const std::optional<Parsed>& parsed(std::string_view kind) {
+  static const std::optional<Parsed> confirm = parse(kConfirm);
+  static const std::optional<Parsed> welcome = parse(kWelcome);
+  return kind == "confirm" ? confirm : welcome;
+}
+
+store::Bytes token_hash(std::span<const std::uint8_t> raw) {
+  store::Bytes h(crypto_generichash_BYTES);
+  crypto_generichash_state st;
+  crypto_generichash_init(&st, nullptr, 0, h.size());
+  crypto_generichash_update(&st, reinterpret_cast<const unsigned char*>(kTokenDomain.data()), kTokenDomain.size());
+  crypto_generichash_update(&st, raw.data(), raw.size());
+  crypto_generichash_final(&st, h.data(), h.size());
+  return h;
+}
+
+std::int64_t backoff(const SupporterMailOptions& o, int attempts) {
+  std::int64_t d = o.first_backoff.count();
+  for (int i = 1; i < attempts && d < kMaxBackoff; ++i) d *= 2;
+  return std::min(d, kMaxBackoff);
+}
+
+Result<void> mint(store::KeeperTx& tx, const store::Bytes& id, std::string_view purpose, std::int64_t now,
+                  std::chrono::seconds valid, std::string& text) {
+  auto t = new_link_token();
+  if (auto r = tx.insert_link_token(store::LinkTokenRow{t.hash, id, std::string(purpose), now, now + valid.count(),
+                                                        std::nullopt});
+      !r) {
+    return r;
+  }
+  text = std::move(t.text);
+  return {};
+}
+
+}  // namespace
+
+Result<void> check(const SupporterMailOptions& o) {
+  if (o.organisation.empty() || o.organisation.size() > 200) {
+    return fail(Errc::config, "[mail].organisation must be 1 to 200 bytes");
+  }
+  if (!plain_address(o.from)) return fail(Errc::config, "[mail].from is not a plain address");
+  if (!(o.links_base.starts_with("https://") || o.links_base.starts_with("http://")) || o.links_base.ends_with('/') ||
+      o.links_base.find_first_of(" \t\r\n\"<>?#") != std::string::npos) {
+    return fail(Errc::config, "[mail].links_base must be an http(s) address without a trailing '/', query or fragment");
+  }
+  if (o.confirm_valid.count() < 3600 || o.confirm_valid.count() > 90 * kDay) {
+    return fail(Errc::config, "[mail].confirm_days must be 1 to 90 (or confirm_hours at least 1)");
+  }
+  if (o.confirmations_per_day < 1 || o.confirmations_per_day > 20) {
+    return fail(Errc::config, "[mail].confirmations_per_day must be 1 to 20");
+  }
+  if (o.max_attempts < 1 || o.max_attempts > 50) return fail(Errc::config, "[mail].max_attempts must be 1 to 50");
+  if (!(o.per_minute > 0 && o.per_minute <= 60000)) return fail(Errc::config, "[mail].per_minute must be 1 to 60000");
+  if (!parsed("confirm") || !parsed("welcome")) return fail(Errc::internal, "supporter mail: a template does not parse");
+  return {};
+}
+
+LinkToken new_link_token() {
+  std::array<std::uint8_t, kTokenBytes> raw{};
+  randombytes_buf(raw.data(), raw.size());
+  std::string text(sodium_base64_ENCODED_LEN(kTokenBytes, sodium_base64_VARIANT_URLSAFE_NO_PADDING), '\0');
+  sodium_bin2base64(text.data(), text.size(), raw.data(), raw.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  text.resize(std::strlen(text.c_str()));
+  LinkToken t{std::move(text), token_hash(raw)};
+  sodium_memzero(raw.data(), raw.size());
+  return t;
+}
+
+std::optional<store::Bytes> link_token_hash(std::string_view text) {
+  if (text.size() != kTokenChars) return std::nullopt;
+  std::array<std::uint8_t, kTokenBytes> raw{};
+  std::size_t len = 0;
+  const char* end = nullptr;
+  if (sodium_base642bin(raw.data(), raw.size(), text.data(), text.size(), nullptr, &len, &end,
+                        sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+      len != kTokenBytes || end != text.data() + text.size()) {
+    return std::nullopt;
+  }
+  auto h = token_hash(raw);
+  sodium_memzero(raw.data(), raw.size());
+  return h;
+}
+
+std::string new_phrase() {
+  std::string out;
+  for (int i = 0; i < 4; ++i) {
+    if (i) out += ' ';
+    out += kWords[randombytes_uniform(static_cast<std::uint32_t>(kWords.size()))];
+  }
+  return out;
+}
+
+Result<bool> queue_confirmation(store::KeeperTx& tx, const store::Bytes& supporter_id, std::int64_t now,
+                                const SupporterMailOptions& o) {
+  auto confirmed = tx.email_confirmed_at(supporter_id);
+  if (!confirmed) return std::unexpected(confirmed.error());
+  if (*confirmed) return false;
+  if (o.confirmation_gap.count() > 0) {
+    auto recent = tx.mail_queued_since(supporter_id, "confirm", now - o.confirmation_gap.count() + 1);
+    if (!recent) return std::unexpected(recent.error());
+    if (*recent > 0) return false;
+  }
+  auto today = tx.mail_queued_since(supporter_id, "confirm", now - kDay);
+  if (!today) return std::unexpected(today.error());
+  if (*today >= o.confirmations_per_day) return false;
+  auto id = tx.enqueue_mail(supporter_id, "confirm", now);
+  if (!id) return std::unexpected(id.error());
+  return true;
+}
+
+Result<audit::Event> apply_link(store::KeeperTx& tx, std::string_view purpose, std::string_view token,
+                                std::int64_t now) {
+  audit::Event refused{std::string(audit::kKeeperActor), std::string(audit::action::link_refused), "",
+                       {{"purpose", purpose == "confirm" || purpose == "unsubscribe" ? purpose : "other"}}, ""};
+  auto hash = link_token_hash(token);
+  if (!hash || (purpose != "confirm" && purpose != "unsubscribe")) {
+    refused.details["reason"] = "unknown";
+    return refused;
+  }
+  auto row = tx.link_token(*hash);
+  if (!row) return std::unexpected(row.error());
+  if (!*row || (*row)->purpose != purpose) {
+    refused.details["reason"] = "unknown";
+    return refused;
+  }
+  if ((*row)->expires_at <= now) {
+    refused.details["reason"] = "expired";
+    return refused;
+  }
+  const store::Bytes id = (*row)->supporter_id;
+  audit::Event done{std::string(audit::kKeeperActor), "", audit::to_hex(id), nlohmann::json::object(), ""};
+  if (purpose == "confirm") {
+    auto used = tx.use_link_token(*hash, now);
+    if (!used) return std::unexpected(used.error());
+    if (!*used) {
+      refused.details["reason"] = "used";
+      return refused;
+    }
+    auto c = tx.confirm_email_consent(id, now);
+    if (!c) return std::unexpected(c.error());
+    done.action = audit::action::supporter_confirm;
+    done.details = {{"channel", "email"}, {"changed", *c}};
+    if (!*c) return done;  // withdrawn meanwhile, or confirmed by an earlier link
+    if (auto e = tx.append_consent_event(id, store::ConsentEventRow{"email", "confirmed", now, "link"}); !e) {
+      return std::unexpected(e.error());
+    }
+    if (auto q = tx.enqueue_mail(id, "welcome", now); !q) return std::unexpected(q.error());
+    return done;
+  }
+  // Unsubscribe: may be followed again (mail clients repeat the POST).
+  auto s = tx.find_supporter(id);
+  if (!s) return std::unexpected(s.error());
+  done.action = audit::action::supporter_unsubscribe;
+  done.details = {{"channel", "email"}, {"changed", false}};
+  if (!*s) return done;
+  store::SupporterRow& r = **s;
+  if (!r.consent_email_at && r.consent_email_refused_at) return done;  // a no stands already
+  r.consent_email_at.reset();
+  r.consent_email_refused_at = now;
+  r.updated_at = now;
+  if (auto u = tx.update_supporter(r); !u) return std::unexpected(u.error());
+  if (auto e = tx.append_consent_event(id, store::ConsentEventRow{"email", "no", now, "unsubscribe"}); !e) {
+    return std::unexpected(e.error());
+  }
+  done.details["changed"] = true;
+  return done;
+}
+
+// ---- MailSender ------------------------------------------------------------------
+
+MailSender::MailSender(const Vault& vault, store::KeeperStore& store, const mail::SmtpTransport& transport,
+                       SupporterMailOptions o)
+    : vault_(vault), store_(store), transport_(transport), o_(std::move(o)) {}
+
+Result<SendCounts> MailSender::send_due(std::int64_t now, std::size_t limit, std::stop_token stop) {
+  SendCounts counts;
+  std::vector<store::OutboxRow> due;
+  auto r = store_.transact([&](store::KeeperTx& tx) -> Result<void> {
+    auto d = tx.due_mail(now, limit);
+    if (!d) return std::unexpected(d.error());
+    due = std::move(*d);
+    return {};
+  });
+  if (!r) return std::unexpected(r.error());
+  const auto gap = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+      std::chrono::duration<double>(60.0 / o_.per_minute));
+  for (const auto& row : due) {
+    if (stop.stop_requested()) break;
+    // Pacing: one message per gap at most, across passes.
+    const auto wait_until = last_handed_ + gap;
+    while (std::chrono::steady_clock::now() < wait_until && !stop.stop_requested()) {
+      std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
+          wait_until - std::chrono::steady_clock::now(), std::chrono::milliseconds(50)));
+    }
+    if (stop.stop_requested()) break;
+    auto step = send_one(row, unix_now(), stop);
+    if (!step) return std::unexpected(step.error());
+    switch (*step) {
+      case Step::sent: ++counts.sent; break;
+      case Step::retried: ++counts.retried; break;
+      case Step::failed: ++counts.failed; break;
+      case Step::dropped: ++counts.dropped; break;
+      case Step::stopped: return counts;
+    }
+  }
+  return counts;
+}
+
+Result<MailSender::Step> MailSender::send_one(const store::OutboxRow& due, std::int64_t now, std::stop_token stop) {
+  mail::Message m;
+  store::OutboxRow row = due;
+  bool dropped = false;
+  // The opening, its entry and the links, in one transaction.
+  auto r = store_.transact([&](store::KeeperTx& tx) -> Result<void> {
+    auto current = tx.mail_by_id(due.id);
+    if (!current) return std::unexpected(current.error());
+    if (!*current || ((*current)->state != "queued" && (*current)->state != "sending")) {
+      dropped = true;  // erased with its record, or done by another pass
+      return {};
+    }
+    row = **current;
+    auto s = tx.find_supporter(row.supporter_id);
+    if (!s) return std::unexpected(s.error());
+    auto confirmed = tx.email_confirmed_at(row.supporter_id);
+    if (!confirmed) return std::unexpected(confirmed.error());
+    const bool still_due = *s && (*s)->consent_email_at && (*s)->email_index &&
+                           (row.kind == "confirm" ? !*confirmed : confirmed->has_value());
+    if (!still_due) {
+      row.state = "dropped";
+      row.done_at = now;
+      dropped = true;
+      return tx.update_mail(row);
+    }
+    const store::SupporterRow& rec = **s;
+    auto phrase = tx.phrase_of(rec.id);
+    if (!phrase) return std::unexpected(phrase.error());
+    if (!*phrase && row.kind == "welcome") {
+      auto sealed = vault_.seal_phrase(rec, new_phrase(), now);
+      if (!sealed) return std::unexpected(sealed.error());
+      if (auto i = tx.insert_phrase(*sealed); !i) return i;
+      *phrase = std::move(*sealed);
+    }
+    std::string confirm_token, unsubscribe_token;
+    if (row.kind == "confirm") {
+      if (auto t = mint(tx, rec.id, "confirm", now, o_.confirm_valid, confirm_token); !t) return t;
+    }
+    if (auto t = mint(tx, rec.id, "unsubscribe", now, o_.unsubscribe_valid, unsubscribe_token); !t) return t;
+    std::vector<store::ConsentEventRow> events;
+    if (row.kind == "welcome") {
+      auto ev = tx.consent_events(rec.id);
+      if (!ev) return std::unexpected(ev.error());
+      events = std::move(*ev);
+    }
+    auto opened = vault_.open_for_mail(rec, *phrase);
+    if (!opened) return std::unexpected(opened.error());
+    if (auto e = audit::record(tx, vault_.keyring(),
+                               audit::Event{std::string(audit::kKeeperActor), std::string(audit::action::supporter_mail),
+                                            audit::to_hex(rec.id), {{"kind", row.kind}, {"message", row.id}}, ""});
+        !e) {
+      wipe_person(opened->person);
+      wipe(opened->phrase);
+      return std::unexpected(e.error());
+    }
+    // Handed to the relay next; a crash before the answer is recorded
+    // tries again at next_at.
+    row.state = "sending";
+    row.attempts += 1;
+    row.next_at = now + backoff(o_, row.attempts);
+    if (auto u = tx.update_mail(row); !u) {
+      wipe_person(opened->person);
+      wipe(opened->phrase);
+      return u;
+    }
+
+    const std::string unsubscribe_link = o_.links_base + "/unsubscribe?t=" + unsubscribe_token;
+    mail::Vars vars{
+        {"organisation", o_.organisation},
+        {"greeting", opened->person.given_name.empty() ? "Hello," : "Hello " + opened->person.given_name + ","},
+        {"confirm_link", o_.links_base + "/confirm?t=" + confirm_token},
+        {"confirm_days", std::to_string(o_.confirm_valid.count() / kDay)},
+        {"unsubscribe_link", unsubscribe_link},
+        {"phrase", opened->phrase},
+        {"receipt", receipt(events)},
+    };
+    const auto& t = parsed(row.kind);
+    if (!t) {
+      wipe_person(opened->person);
+      wipe(opened->phrase);
+      return fail(Errc::internal, "supporter mail: a template does not parse");
+    }
+    auto subject = mail::render_text(t->subject, vars);
+    auto text = mail::render_text(t->text, vars);
+    auto html = subject ? mail::render_html(t->text, vars, "en", *subject) : subject;
+    for (auto& [k, v] : vars) wipe(v);
+    if (!subject || !text || !html) {
+      wipe_person(opened->person);
+      wipe(opened->phrase);
+      return fail(Errc::internal, "supporter mail: a template did not render");
+    }
+    const auto at = o_.from.rfind('@');
+    m.return_path = o_.from;
+    m.from_address = o_.from;
+    m.from_name = o_.organisation;
+    m.to = opened->person.email;
+    m.subject = std::move(*subject);
+    m.message_id = audit::to_hex(new_link_token().hash).substr(0, 32) + "." + row.kind + o_.from.substr(at);
+    m.headers = {{"List-Unsubscribe", "<" + unsubscribe_link + ">"},
+                 {"List-Unsubscribe-Post", "List-Unsubscribe=One-Click"},
+                 {"Auto-Submitted", "auto-generated"}};
+    m.text = std::move(*text);
+    m.html = std::move(*html);
+    wipe_person(opened->person);
+    wipe(opened->phrase);
+    return {};
+  });
+  if (!r) return std::unexpected(r.error());
+  if (dropped) return Step::dropped;
+
+  const auto result = transport_.send(m, stop);
+  last_handed_ = std::chrono::steady_clock::now();
+  wipe(m.to);
+  wipe(m.text);
+  wipe(m.html);
+  if (result.outcome == mail::Delivery::stopped) return Step::stopped;
+  const std::int64_t after = unix_now();
+  Step step = Step::sent;
+  row.last_reply = result.reply;
+  switch (result.outcome) {
+    case mail::Delivery::delivered:
+      row.state = "sent";
+      row.done_at = after;
+      break;
+    case mail::Delivery::refused:
+      row.state = "failed";
+      row.done_at = after;
+      step = Step::failed;
+      break;
+    default:
+      if (row.attempts >= o_.max_attempts) {
+        row.state = "failed";
+        row.done_at = after;
+        step = Step::failed;
+      } else {
+        row.state = "queued";
+        row.next_at = after + backoff(o_, row.attempts);
+        step = Step::retried;
+      }
+      break;
+  }
+  if (step != Step::sent) {
+    spdlog::warn("supporter mail: message {} ({}) {} after attempt {}: {}", row.id, row.kind,
+                 step == Step::failed ? "failed" : "will be tried again", row.attempts, result.why);
+  }
+  auto w = store_.transact([&](store::KeeperTx& tx) -> Result<void> {
+    auto u = tx.update_mail(row);
+    if (!u && u.error().code == Errc::not_found) return {};  // erased meanwhile
+    return u;
+  });
+  if (!w) return std::unexpected(w.error());
+  return step;
+}
+
+// ---- MailLoop ------------------------------------------------------------------------
+
+MailLoop::MailLoop(MailSender& sender, store::KeeperStore& store, std::chrono::milliseconds interval)
+    : sender_(sender), store_(store), interval_(interval), thread_([this](std::stop_token st) { run(st); }) {}
+
+MailLoop::~MailLoop() { stop(); }
+
+void MailLoop::poke() {
+  {
+    MutexLock lock(mu_);
+    poked_ = true;
+  }
+  cv_.notify_all();
+}
+
+void MailLoop::stop() {
+  if (!thread_.joinable()) return;
+  thread_.request_stop();
+  cv_.notify_all();
+  thread_.join();
+}
+
+SendCounts MailLoop::counts() const {
+  MutexLock lock(mu_);
+  return counts_;
+}
+
+void MailLoop::run(std::stop_token stop) {
+  std::int64_t next_sweep = 0;
+  while (!stop.stop_requested()) {
+    const std::int64_t now = unix_now();
+    auto c = sender_.send_due(now, 50, stop);
+    if (!c) {
+      spdlog::error("supporter mail: a pass failed ({})", errc_name(c.error().code));
+    } else {
+      MutexLock lock(mu_);
+      counts_.sent += c->sent;
+      counts_.retried += c->retried;
+      counts_.failed += c->failed;
+      counts_.dropped += c->dropped;
+    }
+    if (now >= next_sweep) {
+      auto swept = store_.transact([&](store::KeeperTx& tx) -> Result<void> {
+        auto n = tx.delete_expired_link_tokens(now);
+        if (!n) return std::unexpected(n.error());
+        return {};
+      });
+      if (!swept) spdlog::error("supporter mail: expired links not swept ({})", errc_name(swept.error().code));
+      next_sweep = now + 3600;
+    }
+    // A full pass may have left more due: go on at once.
+    if (c && c->sent + c->retried + c->failed + c->dropped >= 50) continue;
+    MutexLock lock(mu_);
+    const auto until = std::chrono::steady_clock::now() + interval_;
+    while (!poked_ && !stop.stop_requested()) {
+      if (!lock.wait_until(cv_, until)) break;
+    }
+    poked_ = false;
+  }
+}
+
+}  // namespace rempart::services

@@ -1,0 +1,150 @@
+#pragma once
+// Mail to supporters (docs/supporter-mail.md): the outbox the keeper keeps,
+// the sender that opens a record only to mail the person, and the mailed
+// links (double opt-in confirmation, one-click unsubscribe) the intake
+// hands back sealed.
+//
+// The outbox holds no address and no text: a row names a record and a
+// template. The sender opens the record through the vault in the
+// transaction that writes its `supporter.mail` entry and mints the
+// message's links (only their hashes are stored), then renders and hands
+// the message to the relay outside any transaction, then records the
+// relay's answer. A crash between the two sends the message again at its
+// next attempt: a confirmation or welcome mail may arrive twice, never
+// silently not at all.
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <stop_token>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "audit/chain.hpp"
+#include "core/error.hpp"
+#include "core/mutex.hpp"
+#include "core/person.hpp"
+#include "mail/smtp.hpp"
+#include "services/vault.hpp"
+#include "store/store.hpp"
+
+namespace rempart::services {
+
+struct SupporterMailOptions {
+  std::string organisation;  // the name mail is sent under
+  std::string from;          // plain address
+  // The intake's public address the mailed links point to, e.g.
+  // "https://signup.example.org" (no trailing slash).
+  std::string links_base;
+  std::chrono::seconds confirm_valid{std::chrono::hours(24 * 7)};
+  std::chrono::seconds unsubscribe_valid{std::chrono::hours(24 * 400)};
+  // Confirmation mails per address: at most this many a day, and none
+  // within `confirmation_gap` of the last (repeated sign-ups of one
+  // address, or someone else typing it, do not become a flood).
+  int confirmations_per_day = 3;
+  std::chrono::seconds confirmation_gap{std::chrono::minutes(10)};
+  int max_attempts = 8;
+  std::chrono::seconds first_backoff{60};  // doubled per attempt, capped at 6 h
+  double per_minute = 120;  // messages handed to the relay at most
+};
+
+// Refuses (Errc::config) options that cannot send: a sender that is not a
+// plain address, links_base not http(s) or ending in '/', counts out of
+// range. Messages name the option, never a value.
+Result<void> check(const SupporterMailOptions& o);
+
+// ---- Mailed links --------------------------------------------------------------------
+
+// A fresh link token: 32 random bytes, base64url without padding (43
+// characters), and the hash the outbox keeps.
+struct LinkToken {
+  std::string text;
+  store::Bytes hash;
+};
+LinkToken new_link_token();
+// The hash of a token as the intake received it; nullopt for anything that
+// is not 43 base64url characters (then nothing is looked up).
+std::optional<store::Bytes> link_token_hash(std::string_view text);
+
+// A fresh anti-phishing phrase: four words drawn uniformly from 256
+// (32 bits: the phrase tells a real mail from a phishing one that does not
+// know it; it is no password).
+std::string new_phrase();
+
+// ---- In the keeper's transactions -------------------------------------------------
+
+// Queues the confirmation mail of the supporter's given, unconfirmed e-mail
+// consent, unless the bounds above say not now. True when queued.
+Result<bool> queue_confirmation(store::KeeperTx& tx, const store::Bytes& supporter_id, std::int64_t now,
+                                const SupporterMailOptions& o);
+
+// What a link the intake sealed ("confirm" or "unsubscribe", and its token)
+// did, as the audit entry the fold appends for it: supporter.confirm,
+// supporter.unsubscribe, or link.refused {purpose, reason: unknown,
+// expired, used} with no subject. Whatever the token, the intake answered
+// the same.
+Result<audit::Event> apply_link(store::KeeperTx& tx, std::string_view purpose, std::string_view token,
+                                std::int64_t now);
+
+// ---- The sender ------------------------------------------------------------------
+
+struct SendCounts {
+  std::uint64_t sent = 0;
+  std::uint64_t retried = 0;
+  std::uint64_t failed = 0;   // refused by the relay, or out of attempts
+  std::uint64_t dropped = 0;  // no longer due: consent withdrawn or confirmed meanwhile, no address
+  bool operator==(const SendCounts&) const = default;
+};
+
+class MailSender {
+ public:
+  // `vault`, `store` and `transport` must outlive the sender; `store` is
+  // used from the calling thread only.
+  MailSender(const Vault& vault, store::KeeperStore& store, const mail::SmtpTransport& transport,
+             SupporterMailOptions o);
+
+  // Sends up to `limit` messages due at `now`, pacing them at per_minute.
+  // Stops early when `stop` is requested (the message in hand is tried
+  // again at its next attempt).
+  Result<SendCounts> send_due(std::int64_t now, std::size_t limit, std::stop_token stop);
+
+ private:
+  enum class Step { sent, retried, failed, dropped, stopped };
+  Result<Step> send_one(const store::OutboxRow& due, std::int64_t now, std::stop_token stop);
+
+  const Vault& vault_;
+  store::KeeperStore& store_;
+  const mail::SmtpTransport& transport_;
+  SupporterMailOptions o_;
+  std::chrono::steady_clock::time_point last_handed_{};
+};
+
+// Runs a MailSender on its own thread: a pass every `interval`, or at once
+// when poked; also forgets expired link tokens once an hour.
+class MailLoop {
+ public:
+  MailLoop(MailSender& sender, store::KeeperStore& store, std::chrono::milliseconds interval);
+  ~MailLoop();
+  void poke();
+  // Ends the pass in progress (the message in hand is tried again later)
+  // and joins. Idempotent.
+  void stop();
+  SendCounts counts() const;
+
+ private:
+  void run(std::stop_token stop);
+  MailSender& sender_;
+  store::KeeperStore& store_;
+  std::chrono::milliseconds interval_;
+  mutable Mutex mu_;
+  std::condition_variable_any cv_;
+  bool poked_ REMPART_GUARDED_BY(mu_) = false;
+  SendCounts counts_ REMPART_GUARDED_BY(mu_);
+  std::jthread thread_;
+};
+
+}  // namespace rempart::services

@@ -1,0 +1,360 @@
+#include "services/supporter_mail.hpp"
+
+#include <gtest/gtest.h>
+
+#include <regex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <sqlite3.h>
+
+#include "crypto/blind_index.hpp"
+#include "mail/test_smtp.hpp"
+#include "services/folder.hpp"
+#include "services/intake_writer.hpp"
+#include "services/test_support.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+
+namespace rempart::services {
+namespace {
+
+using namespace std::chrono_literals;
+namespace mt = mail::testing;
+
+std::int64_t count_rows(const std::filesystem::path& db_path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open(db_path.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* q = nullptr;
+  EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &q, nullptr), SQLITE_OK) << sql;
+  EXPECT_EQ(sqlite3_step(q), SQLITE_ROW);
+  const auto n = sqlite3_column_int64(q, 0);
+  sqlite3_finalize(q);
+  sqlite3_close(db);
+  return n;
+}
+
+// The first link in `text` to `path` ("/confirm", "/unsubscribe"), and its token.
+std::string token_in(const std::string& text, const std::string& path) {
+  const std::regex re("https://signup\\.example\\.org" + path + "\\?t=([A-Za-z0-9_-]{43})");
+  std::smatch m;
+  if (!std::regex_search(text, m, re)) return "";
+  return m[1];
+}
+
+class SupporterMailTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const auto& server = mt::smtp_server();
+    ASSERT_EQ(server.error, "");
+    mail::SmtpOptions so;
+    so.url = server.url;
+    so.require_tls = false;  // the test relay is on the loopback
+    so.timeout = 5s;
+    auto t = mail::SmtpTransport::create(so);
+    ASSERT_TRUE(t) << t.error().internal;
+    transport_ = std::move(*t);
+    opts_.organisation = "Mouvement Écologie Démo";
+    opts_.from = "nouvelles@mouvement.example";
+    opts_.links_base = "https://signup.example.org";
+    opts_.per_minute = 60000;
+    opts_.first_backoff = 60s;
+    ASSERT_TRUE(check(opts_));
+    store_ = std::move(store::open_sqlite_keeper(fx_.db).value());
+    inbox_ = std::move(store::open_sqlite_inbox(fx_.inbox).value());
+    folder_ = std::make_unique<Folder>(keys_, *store_, *inbox_, core::IntakeOptions{});
+    folder_->set_mail(opts_);
+    sender_ = std::make_unique<MailSender>(vault_, *store_, *transport_, opts_);
+  }
+
+  // Seals `fields` into the inbox as the intake does, then folds.
+  FoldCounts arrive(const std::vector<std::vector<core::Field>>& items) {
+    {
+      auto writer = IntakeWriter::start(fx_.intake_keys(), std::move(store::open_sqlite_intake(fx_.inbox).value()));
+      EXPECT_TRUE(writer);
+      for (const auto& f : items) (*writer)->submit(f, [](bool durable) { EXPECT_TRUE(durable); });
+      (*writer)->stop();
+    }
+    auto r = folder_->fold_once(1000);
+    EXPECT_TRUE(r) << r.error().internal;
+    return r ? *r : FoldCounts{};
+  }
+  static core::Person person(const std::string& email, bool consent = true) {
+    core::Person p;
+    p.given_name = "Adèle";
+    p.email = email;
+    p.consent.email = consent;
+    return p;
+  }
+  SendCounts send(std::int64_t now = unix_now()) {
+    auto c = sender_->send_due(now, 100, std::stop_token{});
+    EXPECT_TRUE(c) << c.error().internal;
+    return c ? *c : SendCounts{};
+  }
+  std::vector<std::string> actions() {
+    std::vector<std::string> out;
+    for (const auto& e : testing::audit_entries(*store_)) out.push_back(e.action);
+    return out;
+  }
+  store::OutboxCounts outbox() {
+    store::OutboxCounts c;
+    EXPECT_TRUE(store_->transact([&](store::KeeperTx& tx) -> Result<void> {
+      auto n = tx.outbox_counts();
+      if (!n) return std::unexpected(n.error());
+      c = *n;
+      return {};
+    }));
+    return c;
+  }
+  std::optional<store::SupporterRow> record(const std::string& email) {
+    const auto idx = crypto::blind_index(keys_.current(), crypto::kBlindIndexEmail, email);
+    return store_->find_supporter_by_email_index(store::Bytes(idx.begin(), idx.end())).value();
+  }
+  std::optional<std::int64_t> confirmed_at(const store::Bytes& id) {
+    std::optional<std::int64_t> at;
+    EXPECT_TRUE(store_->transact([&](store::KeeperTx& tx) -> Result<void> {
+      auto c = tx.email_confirmed_at(id);
+      if (!c) return std::unexpected(c.error());
+      at = *c;
+      return {};
+    }));
+    return at;
+  }
+
+  testing::Fixture fx_;
+  crypto::KeeperKeyring keys_ = fx_.keeper_keys();
+  Vault vault_{keys_};
+  std::unique_ptr<mail::SmtpTransport> transport_;
+  SupporterMailOptions opts_;
+  std::unique_ptr<store::KeeperStore> store_;
+  std::unique_ptr<store::InboxStore> inbox_;
+  std::unique_ptr<Folder> folder_;
+  std::unique_ptr<MailSender> sender_;
+};
+
+// Sign up, confirmation mail, confirm, welcome with phrase and receipt,
+// one-click unsubscribe: the whole double opt-in, on a real SMTP server.
+TEST_F(SupporterMailTest, DoubleOptInFromSignUpToUnsubscribe) {
+  const std::string to = mt::unique_address("adele");
+  auto folded = arrive({core::to_fields(person(to))});
+  EXPECT_EQ(folded.created, 1u);
+  EXPECT_EQ(folded.confirmations, 1u);
+  auto rec = record(to);
+  ASSERT_TRUE(rec);
+  EXPECT_FALSE(confirmed_at(rec->id));  // given, unconfirmed
+
+  EXPECT_EQ(send().sent, 1u);
+  auto saved = mt::received_for(to, 5s);
+  ASSERT_TRUE(saved);
+  auto mail = mt::decode(*saved);
+  ASSERT_TRUE(mail && !mail->is_discarded());
+  EXPECT_EQ((*mail)["subject"], "Please confirm your subscription to Mouvement Écologie Démo");
+  EXPECT_EQ((*mail)["from_name"], "Mouvement Écologie Démo");
+  EXPECT_EQ((*mail)["from_address"], "nouvelles@mouvement.example");
+  EXPECT_EQ((*mail)["headers"]["list-unsubscribe-post"][0]["raw"], "List-Unsubscribe=One-Click");
+  const std::string list_unsubscribe = (*mail)["headers"]["list-unsubscribe"][0]["raw"];
+  const std::string text = (*mail)["parts"][1]["text"];
+  EXPECT_NE(text.find("Hello Adèle,"), std::string::npos) << text;
+  const std::string confirm = token_in(text, "/confirm");
+  const std::string unsubscribe = token_in(list_unsubscribe, "/unsubscribe");
+  ASSERT_FALSE(confirm.empty()) << text;
+  ASSERT_FALSE(unsubscribe.empty()) << list_unsubscribe;
+  // Only the hashes are stored.
+  EXPECT_EQ(count_rows(fx_.db, "SELECT count(*) FROM link_tokens"), 2);
+  EXPECT_EQ(count_rows(fx_.db, "SELECT count(*) FROM link_tokens WHERE instr(hash, CAST('" + confirm +
+                                   "' AS BLOB)) > 0"),
+            0);
+
+  // A forged token and the real one, in one fold.
+  const auto forged = new_link_token().text;
+  folded = arrive({core::to_fields(core::LinkAction{"confirm", forged}),
+                   core::to_fields(core::LinkAction{"confirm", confirm})});
+  EXPECT_EQ(folded.links, 2u);
+  EXPECT_TRUE(confirmed_at(rec->id));
+  // The same link again: used.
+  arrive({core::to_fields(core::LinkAction{"confirm", confirm})});
+
+  EXPECT_EQ(send().sent, 1u);  // the welcome
+  std::optional<std::string> welcome;
+  for (int i = 0; i < 100 && !welcome; ++i) {
+    for (const auto& e : std::filesystem::directory_iterator(mt::smtp_server().dir)) {
+      std::ifstream in(e.path(), std::ios::binary);
+      std::string t((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      if (t.find("X-Envelope-To: " + to) != std::string::npos && t.find("Welcome") != std::string::npos) welcome = t;
+    }
+    if (!welcome) std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_TRUE(welcome);
+  auto w = mt::decode(*welcome);
+  ASSERT_TRUE(w && !w->is_discarded());
+  EXPECT_EQ((*w)["subject"], "Welcome to Mouvement Écologie Démo");
+  const std::string wtext = (*w)["parts"][1]["text"];
+  std::smatch phrase;
+  ASSERT_TRUE(std::regex_search(wtext, phrase, std::regex("anti-phishing phrase is: ([a-z]+ [a-z]+ [a-z]+ [a-z]+)")))
+      << wtext;
+  EXPECT_NE(wtext.find("E-mail: agreed on"), std::string::npos) << wtext;
+  EXPECT_NE(wtext.find("through the sign-up form"), std::string::npos) << wtext;
+  EXPECT_NE(wtext.find("E-mail: confirmed on"), std::string::npos) << wtext;
+  EXPECT_NE(wtext.find("through the link in our e-mail"), std::string::npos) << wtext;
+  const std::string html = (*w)["parts"][2]["text"];
+  EXPECT_NE(html.find("<a href=\"https://signup.example.org/unsubscribe?t="), std::string::npos) << html;
+  // The phrase is sealed, not stored in clear.
+  EXPECT_EQ(count_rows(fx_.db, "SELECT count(*) FROM supporter_phrases"), 1);
+  EXPECT_EQ(count_rows(fx_.db, "SELECT count(*) FROM supporter_phrases WHERE instr(sealed, CAST('" +
+                                   phrase[1].str() + "' AS BLOB)) > 0"),
+            0);
+
+  // RFC 8058 one-click, twice (mail clients repeat it).
+  arrive({core::to_fields(core::LinkAction{"unsubscribe", unsubscribe}),
+          core::to_fields(core::LinkAction{"unsubscribe", unsubscribe})});
+  rec = record(to);
+  EXPECT_FALSE(rec->consent_email_at);
+  EXPECT_TRUE(rec->consent_email_refused_at);
+  EXPECT_FALSE(confirmed_at(rec->id));
+
+  const std::vector<std::string> want = {"supporter.create",      "supporter.mail",        "link.refused",
+                                         "supporter.confirm",     "link.refused",          "supporter.mail",
+                                         "supporter.unsubscribe", "supporter.unsubscribe"};
+  EXPECT_EQ(actions(), want);
+  const auto entries = testing::audit_entries(*store_);
+  EXPECT_NE(entries[2].details.find("\"reason\":\"unknown\""), std::string::npos) << entries[2].details;
+  EXPECT_NE(entries[4].details.find("\"reason\":\"used\""), std::string::npos) << entries[4].details;
+  EXPECT_NE(entries[6].details.find("\"changed\":true"), std::string::npos) << entries[6].details;
+  EXPECT_NE(entries[7].details.find("\"changed\":false"), std::string::npos) << entries[7].details;
+  for (const auto& e : entries) {
+    EXPECT_EQ(e.details.find(to), std::string::npos);
+    EXPECT_EQ(e.details.find(confirm), std::string::npos);
+  }
+  EXPECT_EQ(outbox(), (store::OutboxCounts{0, 0, 2, 0, 0}));
+}
+
+// Repeated sign-ups of one address make one confirmation mail, and a day
+// holds at most confirmations_per_day of them.
+TEST_F(SupporterMailTest, ConfirmationMailsPerAddressAreBounded) {
+  const std::string to = mt::unique_address("repeat");
+  auto f = arrive({core::to_fields(person(to)), core::to_fields(person(to)), core::to_fields(person(to))});
+  EXPECT_EQ(f.confirmations, 1u);
+  opts_.confirmation_gap = 0s;
+  folder_->set_mail(opts_);
+  for (int i = 0; i < 5; ++i) arrive({core::to_fields(person(to))});
+  EXPECT_EQ(outbox().queued, 3);  // confirmations_per_day
+
+  // No consent, no mail; an OSDI client's autoresponse off, no mail.
+  auto quiet = core::to_fields(person(mt::unique_address("quiet")));
+  quiet.push_back(core::Field{core::field::autoresponse, "0"});
+  f = arrive({core::to_fields(person(mt::unique_address("none"), false)), quiet});
+  EXPECT_EQ(f.created, 2u);
+  EXPECT_EQ(f.confirmations, 0u);
+}
+
+// A relay's 451 is tried again later, a 550 is final; neither holds the
+// outbox up, and a message for an unsubscribed person is dropped.
+TEST_F(SupporterMailTest, RelayRefusalsAreRetriedOrFinal) {
+  const std::string temp = mt::unique_address("tempfail");
+  const std::string perm = mt::unique_address("permfail");
+  const std::string ok = mt::unique_address("fine");
+  arrive({core::to_fields(person(temp)), core::to_fields(person(perm)), core::to_fields(person(ok))});
+  const std::int64_t now = unix_now();
+  auto c = send(now);
+  EXPECT_EQ(c, (SendCounts{1, 1, 1, 0}));
+  EXPECT_TRUE(mt::received_for(ok, 5s));
+  // Not due again before its backoff; due after it, and failing again.
+  EXPECT_EQ(send(now + 30), (SendCounts{}));
+  EXPECT_EQ(send(now + 61).retried, 1u);
+  EXPECT_EQ(count_rows(fx_.db, "SELECT count(*) FROM outbox WHERE state = 'failed' AND last_reply = 550"), 1);
+  EXPECT_EQ(count_rows(fx_.db, "SELECT count(*) FROM outbox WHERE state = 'queued' AND last_reply = 451"
+                               " AND attempts = 2"),
+            1);
+  // Withdrawn meanwhile: dropped at its next attempt, not sent.
+  auto rec = record(temp);
+  ASSERT_TRUE(store_->transact([&](store::KeeperTx& tx) -> Result<void> {
+    store::SupporterRow r = *rec;
+    r.consent_email_at.reset();
+    r.consent_email_refused_at = now;
+    return tx.update_supporter(r);
+  }));
+  EXPECT_EQ(send(now + 10000).dropped, 1u);
+  EXPECT_EQ(outbox(), (store::OutboxCounts{0, 0, 1, 1, 1}));
+}
+
+// Expired and unknown tokens change nothing; an erased record takes its
+// outbox rows, links and phrase with it.
+TEST_F(SupporterMailTest, ExpiredLinksAndErasure) {
+  const std::string to = mt::unique_address("expiry");
+  arrive({core::to_fields(person(to))});
+  auto rec = record(to);
+  ASSERT_TRUE(rec);
+  const auto old = new_link_token();
+  ASSERT_TRUE(store_->transact([&](store::KeeperTx& tx) {
+    return tx.insert_link_token(store::LinkTokenRow{old.hash, rec->id, "confirm", 1000, 2000, std::nullopt});
+  }));
+  // A confirm token posted as an unsubscribe is unknown for that purpose.
+  arrive({core::to_fields(core::LinkAction{"confirm", old.text}),
+          core::to_fields(core::LinkAction{"unsubscribe", old.text}),
+          core::to_fields(core::LinkAction{"erase", old.text}), core::to_fields(core::LinkAction{"confirm", "short"})});
+  EXPECT_FALSE(confirmed_at(rec->id));
+  std::vector<std::string> reasons;
+  for (const auto& e : testing::audit_entries(*store_)) {
+    if (e.action == "link.refused") reasons.push_back(e.details);
+  }
+  ASSERT_EQ(reasons.size(), 4u);
+  EXPECT_NE(reasons[0].find("\"reason\":\"expired\""), std::string::npos) << reasons[0];
+  for (int i = 1; i < 4; ++i) EXPECT_NE(reasons[i].find("\"reason\":\"unknown\""), std::string::npos) << reasons[i];
+  EXPECT_NE(reasons[2].find("\"purpose\":\"other\""), std::string::npos) << reasons[2];
+
+  EXPECT_EQ(send().sent, 1u);
+  ASSERT_TRUE(store_->transact([&](store::KeeperTx& tx) -> Result<void> {
+    auto v = vault_.seal_phrase(*rec, "lune cerise granit voilier", unix_now());
+    if (!v) return std::unexpected(v.error());
+    return tx.insert_phrase(*v);
+  }));
+  ASSERT_TRUE(store_->transact([&](store::KeeperTx& tx) -> Result<void> {
+    auto e = tx.erase_supporter(rec->id);
+    if (!e) return std::unexpected(e.error());
+    return {};
+  }));
+  for (const char* table : {"outbox", "link_tokens", "supporter_phrases"}) {
+    EXPECT_EQ(count_rows(fx_.db, std::string("SELECT count(*) FROM ") + table), 0) << table;
+  }
+}
+
+// The options refuse what cannot send.
+TEST(SupporterMailOptions, CheckRefusesWhatCannotWork) {
+  SupporterMailOptions o;
+  o.organisation = "Org";
+  o.from = "news@example.org";
+  o.links_base = "https://signup.example.org";
+  EXPECT_TRUE(check(o));
+  for (const char* base : {"https://signup.example.org/", "ftp://x", "https://x/?a", "javascript:alert(1)"}) {
+    auto b = o;
+    b.links_base = base;
+    EXPECT_FALSE(check(b)) << base;
+  }
+  auto f = o;
+  f.from = "News <news@example.org>";
+  EXPECT_FALSE(check(f));
+  auto e = o;
+  e.organisation = "";
+  EXPECT_FALSE(check(e));
+}
+
+TEST(LinkTokens, ShapeAndHash) {
+  const auto a = new_link_token();
+  const auto b = new_link_token();
+  EXPECT_EQ(a.text.size(), 43u);
+  EXPECT_NE(a.text, b.text);
+  EXPECT_EQ(link_token_hash(a.text), a.hash);
+  EXPECT_FALSE(link_token_hash(a.text.substr(1)));
+  EXPECT_FALSE(link_token_hash(a.text + "A"));
+  EXPECT_FALSE(link_token_hash(std::string(43, '!')));
+  std::set<std::string> words;
+  for (int i = 0; i < 50; ++i) {
+    const auto p = new_phrase();
+    EXPECT_TRUE(std::regex_match(p, std::regex("[a-z]+ [a-z]+ [a-z]+ [a-z]+"))) << p;
+    words.insert(p);
+  }
+  EXPECT_GT(words.size(), 45u);
+}
+
+}  // namespace
+}  // namespace rempart::services
