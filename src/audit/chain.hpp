@@ -79,12 +79,17 @@ inline constexpr std::string_view canary_trace = "canary.trace";              //
 inline constexpr std::string_view supporter_mail = "supporter.mail";              // a record opened to mail the person (outbox)
 inline constexpr std::string_view supporter_confirm = "supporter.confirm";        // e-mail consent confirmed by a mailed link
 inline constexpr std::string_view supporter_unsubscribe = "supporter.unsubscribe";  // e-mail consent withdrawn by a mailed link
+inline constexpr std::string_view supporter_suppressed = "supporter.suppressed";  // an import row of a person who asked to be erased, skipped
+inline constexpr std::string_view supporter_self_service = "supporter.self_service";  // a step of a self-service link (export, withdraw)
+inline constexpr std::string_view self_service_request = "self_service.request";  // a self-service link asked for an address
 inline constexpr std::string_view link_refused = "link.refused";                  // a mailed link's token unknown, expired or used
 }  // namespace action
 
 // Who acts. "keeper" for the folding service, "operator:<unix user>" for the
 // CLI, later "account:<id>" and "token:<id>".
 inline constexpr std::string_view kKeeperActor = "keeper";
+// The person, acting through a link mailed to them (self-service).
+inline constexpr std::string_view kSupporterActor = "supporter";
 
 struct Event {
   std::string actor;

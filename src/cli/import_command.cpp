@@ -245,6 +245,11 @@ int run_import(const ImportArgs& a) {
               << with_commas(r->counts.unchanged) << " already known), " << with_commas(r->rejected)
               << " rejected; " << with_commas(r->warnings()) << " warnings\n";
   }
+  if (r->counts.suppressed != 0) {
+    std::cout << "rempart: " << with_commas(r->counts.suppressed)
+              << (a.dry_run ? " would be left out: " : " left out: ")
+              << "people who asked to be erased (a new sign-up of their own brings them back)\n";
+  }
   return r->rejected != 0 ? 3 : 0;
 }
 

@@ -1,5 +1,7 @@
 #include "core/person.hpp"
 
+#include <algorithm>
+
 #include <string_view>
 
 namespace rempart::core {
@@ -71,12 +73,27 @@ bool wants_autoresponse(const std::vector<Field>& fields) {
   return true;
 }
 
-std::vector<Field> to_fields(const LinkAction& a) {
-  return {Field{field::link, a.purpose}, Field{field::token, a.token}};
+std::vector<Field> to_fields(const LinkAction& a, const Person& corrections) {
+  std::vector<Field> out = {Field{field::link, a.purpose}};
+  if (!a.token.empty()) out.push_back(Field{field::token, a.token});
+  if (!a.step.empty()) out.push_back(Field{field::step, a.step});
+  if (!a.email.empty()) out.push_back(Field{field::email, a.email});
+  for (auto& f : to_fields(corrections)) {
+    if (f.name != field::email && f.name != field::consent_email && f.name != field::consent_sms) out.push_back(std::move(f));
+  }
+  return out;
 }
 
 std::optional<LinkAction> to_link_action(const std::vector<Field>& fields) {
   std::optional<LinkAction> out;
+  const bool is_link = std::any_of(fields.begin(), fields.end(), [](const Field& f) { return f.name == field::link; });
+  if (!is_link) return out;
+  for (const auto& f : fields) {
+    if (f.name == field::email) {
+      if (!out) out.emplace();
+      out->email = f.value;
+    }
+  }
   for (const auto& f : fields) {
     if (f.name == field::link) {
       if (!out) out.emplace();
@@ -84,6 +101,9 @@ std::optional<LinkAction> to_link_action(const std::vector<Field>& fields) {
     } else if (f.name == field::token) {
       if (!out) out.emplace();
       out->token = f.value;
+    } else if (f.name == field::step) {
+      if (!out) out.emplace();
+      out->step = f.value;
     }
   }
   return out;

@@ -58,8 +58,9 @@ inline constexpr const char* consent_sms = "consent_sms";      // the same
 // (no confirmation mail); absent otherwise.
 inline constexpr const char* autoresponse = "autoresponse";
 // A mailed link followed, instead of a person (LinkAction).
-inline constexpr const char* link = "link";    // "confirm" | "unsubscribe"
+inline constexpr const char* link = "link";    // "confirm" | "unsubscribe" | "manage" | "manage_request"
 inline constexpr const char* token = "token";  // the link's token, as received
+inline constexpr const char* step = "step";    // what a self-service link asks: export | withdraw | correct | erase
 }  // namespace field
 
 // Person <-> fields, so that sealing code deals with named byte strings only.
@@ -74,11 +75,15 @@ bool wants_autoresponse(const std::vector<Field>& fields);
 // for and its token, both as received (the keeper checks them). Sealed into
 // the inbox like a sign-up, so the intake learns nothing of it.
 struct LinkAction {
-  std::string purpose;  // "confirm" | "unsubscribe" as the route says
-  std::string token;    // up to 64 bytes, unchecked
+  std::string purpose;  // "confirm" | "unsubscribe" | "manage" as the route says, or "manage_request"
+  std::string token;    // 43 base64url characters, unchecked; "" for a manage_request
+  std::string step;     // manage: export | withdraw | correct | erase
+  std::string email;    // manage_request: the normalised address a self-service link is asked for
   bool operator==(const LinkAction&) const = default;
 };
-std::vector<Field> to_fields(const LinkAction& a);
+// The link's fields, then `corrections`' (a self-service correction: the
+// values to write, empty ones kept as they are).
+std::vector<Field> to_fields(const LinkAction& a, const Person& corrections = {});
 // The link an item's fields hold, or nullopt for a sign-up.
 std::optional<LinkAction> to_link_action(const std::vector<Field>& fields);
 

@@ -12,6 +12,8 @@
 #include <string_view>
 #include <utility>
 
+#include "core/text.hpp"
+#include "core/urlencoded.hpp"
 #include "http/cross_site.hpp"
 
 namespace rempart::http {
@@ -22,7 +24,7 @@ namespace {
 
 // Routes, by fixed name: log lines name these, never the request target
 // (a target can carry anything, e-mail addresses included).
-enum class Route { page, thanks, stylesheet, icon, signup, osdi, confirm, unsubscribe, unknown_page, unknown_api, none };
+enum class Route { page, thanks, stylesheet, icon, signup, osdi, confirm, unsubscribe, manage, unknown_page, unknown_api, none };
 
 const char* route_name(Route r) noexcept {
   switch (r) {
@@ -34,6 +36,7 @@ const char* route_name(Route r) noexcept {
     case Route::osdi: return "osdi_signup";
     case Route::confirm: return "confirm";
     case Route::unsubscribe: return "unsubscribe";
+    case Route::manage: return "manage";
     case Route::unknown_page: return "unknown";
     case Route::unknown_api: return "unknown_api";
     case Route::none: return "-";
@@ -42,6 +45,8 @@ const char* route_name(Route r) noexcept {
 }
 
 constexpr std::string_view kOsdiPath = "/api/v1/people/person_signup_helper";
+
+std::string link_token(std::string_view target);  // below
 
 Route route_of(std::string_view target) {
   // Only link_token() reads a query, and only that of /confirm and
@@ -55,6 +60,7 @@ Route route_of(std::string_view target) {
   if (path == kOsdiPath) return Route::osdi;
   if (path == "/confirm") return Route::confirm;
   if (path == "/unsubscribe") return Route::unsubscribe;
+  if (path == "/manage") return Route::manage;
   if (path.starts_with("/api/")) return Route::unknown_api;
   return Route::unknown_page;
 }
@@ -83,6 +89,12 @@ enum class Outcome {
   confirm_done,            // 200: the confirmation posted, valid or not
   unsubscribe_page,        // 200: an unsubscribe link opened; a button unsubscribes
   unsubscribe_done,        // 200: the unsubscribe posted (RFC 8058 one-click, or the button), valid or not
+  manage_page,             // 200: asks for the address to mail a self-service link to
+  manage_invalid,          // 400: that address is not one
+  manage_sent,             // 200: the request taken, whether the address is known or not
+  manage_options,          // 200: a self-service link opened: what the person may do
+  manage_options_invalid,  // 400: a correction or an erasure not confirmed; nothing kept
+  manage_done,             // 200: a self-service step posted, valid or not
 };
 
 struct Description {
@@ -145,6 +157,16 @@ Description describe(Outcome o) {
               "way, with your personal anti-phishing phrase. If nothing arrives within the hour, the link "
               "had expired or was used already: sign up again to receive a new one."};
     case Outcome::unsubscribe_page: return {S::ok, "ok", "Unsubscribe", ""};
+    case Outcome::manage_page: return {S::ok, "ok", "Your data", ""};
+    case Outcome::manage_invalid: return {S::bad_request, "invalid_input", "Error: Your data", ""};
+    case Outcome::manage_sent:
+      return {S::ok, "ok", "Check your mailbox",
+              "If this address is in our records, we have sent it a link that lets you receive, correct or "
+              "erase what we hold about you. It works once, for 30 minutes. This page never shows whether an "
+              "address is known to us, nor anything we hold: your mailbox is the only way in."};
+    case Outcome::manage_options: return {S::ok, "ok", "Your data", ""};
+    case Outcome::manage_options_invalid: return {S::bad_request, "invalid_input", "Error: Your data", ""};
+    case Outcome::manage_done: return {S::ok, "ok", "Thank you", ""};
     case Outcome::unsubscribe_done:
       return {S::ok, "ok", "You are unsubscribed",
               "If the link came from one of our messages, your address will receive no more news from us, "
@@ -164,6 +186,7 @@ struct Reply {
   std::chrono::seconds retry_after{0};     // rate_limited
   std::string cors_origin;                 // a listed origin, to be named in ACAO
   bool confirmation_mail = false;          // thanks: a confirmation mail follows an e-mail consent
+  std::string step;                        // manage_done: export | withdraw | correct | erase
 };
 
 // ---- HTML ------------------------------------------------------------------
@@ -255,8 +278,13 @@ std::string thanks_page(bool confirmation_mail) {
          "gives you your personal anti-phishing phrase. Every message from us quotes it: a message "
          "without it is not from us.</p>\n";
   }
-  h += "<p>You can ask us at any time to show you, correct or erase what you gave us, or to stop "
-       "sending you news.</p>\n";
+  if (confirmation_mail) {
+    h += "<p>At any time, on the <a href=\"/manage\">Your data</a> page, you can receive, correct or "
+         "erase what you gave us, or stop our messages: we mail you a link to do it.</p>\n";
+  } else {
+    h += "<p>You can ask us at any time to show you, correct or erase what you gave us, or to stop "
+         "sending you news.</p>\n";
+  }
   h += kPageFoot;
   return h;
 }
@@ -276,6 +304,120 @@ std::string link_page(std::string_view title, std::string_view text, std::string
   h += "</button>\n</form>\n";
   h += kPageFoot;
   return h;
+}
+
+// The address a self-service link is mailed to: asked, never shown again.
+std::string manage_request_page(const core::FieldErrors* errors) {
+  std::string h = page_head(errors ? "Error: Your data" : "Your data");
+  h += "<h1>Your data</h1>\n";
+  if (errors) {
+    h += "<div class=\"error-summary\" role=\"alert\" aria-labelledby=\"error-summary-title\">\n"
+         "<h2 id=\"error-summary-title\">There is a problem</h2>\n"
+         "<ul>\n<li><a href=\"#email\">E-mail address: Enter an e-mail address in the form "
+         "name@example.org.</a></li>\n</ul>\n</div>\n";
+  }
+  h += "<p>To receive what we hold about you, correct it, stop our messages or erase it, give the e-mail "
+       "address you signed up with. If it is in our records, we send it a link that works once, for 30 "
+       "minutes. We never show on this site whether an address is known to us, nor anything we hold.</p>\n"
+       "<form method=\"post\" action=\"/manage\" accept-charset=\"utf-8\" novalidate>\n"
+       "<div class=\"field";
+  if (errors) h += " field-error";
+  h += "\">\n<label for=\"email\">E-mail address</label>\n";
+  if (errors) {
+    h += "<p class=\"error-message\" id=\"email-error\"><span class=\"visually-hidden\">Error: </span>"
+         "Enter an e-mail address in the form name@example.org.</p>\n";
+  }
+  h += "<input id=\"email\" name=\"email\" type=\"email\" autocomplete=\"email\" inputmode=\"email\" "
+       "autocapitalize=\"off\" spellcheck=\"false\"";
+  if (errors) h += " aria-invalid=\"true\" aria-describedby=\"email-error\"";
+  h += ">\n</div>\n<button type=\"submit\">Send me a link</button>\n</form>\n";
+  h += kPageFoot;
+  return h;
+}
+
+void render_input(std::string& h, const FormField& f, const core::FieldErrors* errors);
+
+// What a self-service link offers. Each form posts back to the page's own
+// address (no action: the token is never written into the page); nothing
+// held is ever shown.
+std::string manage_options_page(const core::IntakeOptions& o, const core::FieldErrors* errors) {
+  std::string h = page_head(errors ? "Error: Your data" : "Your data");
+  h += "<h1>Your data</h1>\n";
+  if (errors) {
+    h += "<div class=\"error-summary\" role=\"alert\" aria-labelledby=\"error-summary-title\">\n"
+         "<h2 id=\"error-summary-title\">There is a problem</h2>\n"
+         "<p>Nothing was changed, and the link still works. Please try again.</p>\n<ul>\n";
+    for (const auto& e : *errors) {
+      if (e.field == "understood") {
+        h += "<li><a href=\"#understood\">Tick the box to confirm the erasure.</a></li>\n";
+        continue;
+      }
+      const auto* known = std::find_if(std::begin(kFormFields), std::end(kFormFields),
+                                       [&](const FormField& f) { return e.field == f.name; });
+      if (known == std::end(kFormFields)) {
+        h += "<li>Part of the form could not be read.</li>\n";
+        continue;
+      }
+      h += "<li><a href=\"#";
+      h += known->name;
+      h += "\">";
+      h += known->label;
+      h += ": ";
+      h += field_message(e.field, e.code);
+      h += "</a></li>\n";
+    }
+    h += "</ul>\n</div>\n";
+  }
+  h += "<p>This link works once: after one of the steps below, ask for a new link to take another. "
+       "We never show here what we hold.</p>\n"
+       "<h2>Receive what we hold about you</h2>\n"
+       "<p>We send it to your e-mail address, as a readable text and as a JSON file.</p>\n"
+       "<form method=\"post\">\n<input type=\"hidden\" name=\"step\" value=\"export\">\n"
+       "<button type=\"submit\">Send me my data</button>\n</form>\n"
+       "<h2>Stop our messages</h2>\n"
+       "<p>Withdraws your agreement to receive our e-mails and text messages. We keep your details.</p>\n"
+       "<form method=\"post\">\n<input type=\"hidden\" name=\"step\" value=\"withdraw\">\n"
+       "<button type=\"submit\">Stop all messages</button>\n</form>\n"
+       "<h2>Correct your details</h2>\n"
+       "<p>Fill in only what is wrong: an empty field keeps what we hold. To change your e-mail address, "
+       "sign up again with the new one, then erase this one.</p>\n"
+       "<form method=\"post\" accept-charset=\"utf-8\" novalidate>\n"
+       "<input type=\"hidden\" name=\"step\" value=\"correct\">\n";
+  for (const auto& f : kFormFields) {
+    const std::string_view name = f.name;
+    if (name == "email" || name == "street" || !collects(o, name)) continue;
+    FormField optional = f;
+    optional.contact = false;  // every correction is optional
+    render_input(h, optional, errors);
+  }
+  h += "<button type=\"submit\">Save my corrections</button>\n</form>\n"
+       "<h2>Erase everything</h2>\n"
+       "<p>Erases your record, your consents and our notes about you. It cannot be undone. We keep only a "
+       "one-way fingerprint of your e-mail address and phone number, so that an import of an old list "
+       "cannot bring you back; signing up again yourself lifts it.</p>\n"
+       "<form method=\"post\">\n<input type=\"hidden\" name=\"step\" value=\"erase\">\n"
+       "<div class=\"checkbox";
+  const bool unconfirmed = errors && std::any_of(errors->begin(), errors->end(),
+                                                 [](const core::FieldError& e) { return e.field == "understood"; });
+  if (unconfirmed) h += " field-error";
+  h += "\">\n<input type=\"checkbox\" id=\"understood\" name=\"understood\" required";
+  if (unconfirmed) h += " aria-invalid=\"true\"";
+  h += ">\n<label for=\"understood\">I understand that my data will be erased for good.</label>\n</div>\n"
+       "<button type=\"submit\" class=\"danger\">Erase me</button>\n</form>\n";
+  h += kPageFoot;
+  return h;
+}
+
+const char* manage_done_text(std::string_view step) {
+  if (step == "export") {
+    return "If the link was valid, what we hold about you is on its way to your e-mail address, within a few "
+           "minutes.";
+  }
+  if (step == "withdraw") {
+    return "If the link was valid, you will receive no more messages from us, within a minute.";
+  }
+  if (step == "correct") return "If the link was valid, your corrections are saved, within a minute.";
+  return "If the link was valid, your data is erased, within a minute. We will not write to you again.";
 }
 
 void render_input(std::string& h, const FormField& f, const core::FieldErrors* errors) {
@@ -418,6 +560,8 @@ input:focus, button:focus, a:focus { outline: 3px solid #f0b400; outline-offset:
 .error-summary a { color: #b00020; font-weight: 700; }
 button { font: inherit; font-weight: 700; padding: 0.625rem 1.25rem; color: #ffffff;
          background: #1d5c2e; border: 2px solid #1d5c2e; cursor: pointer; }
+button.danger { background: #b00020; border-color: #b00020; }
+h2 { font-size: 1.375rem; margin: 2rem 0 0.5rem; }
 .visually-hidden { position: absolute !important; width: 1px; height: 1px; overflow: hidden;
                    clip: rect(0 0 0 0); white-space: nowrap; }
 )css";
@@ -484,6 +628,16 @@ Response render(const Reply& r, const core::IntakeOptions& opts) {
           break;
         case Outcome::confirm_done:
         case Outcome::unsubscribe_done: res.body() = message_page(d, false); break;
+        case Outcome::manage_page: res.body() = manage_request_page(nullptr); break;
+        case Outcome::manage_invalid: res.body() = manage_request_page(&r.errors); break;
+        case Outcome::manage_sent: res.body() = message_page(d, false); break;
+        case Outcome::manage_options: res.body() = manage_options_page(opts, nullptr); break;
+        case Outcome::manage_options_invalid: res.body() = manage_options_page(opts, &r.errors); break;
+        case Outcome::manage_done: {
+          const Description done{d.status, d.code, d.title, manage_done_text(r.step)};
+          res.body() = message_page(done, false);
+          break;
+        }
         case Outcome::stylesheet:
           res.body() = std::string(kStylesheet);
           content_type = "text/css; charset=utf-8";
@@ -517,7 +671,11 @@ Response render(const Reply& r, const core::IntakeOptions& opts) {
   // same-origin, not no-referrer: with no-referrer browsers send "Origin:
   // null" on form posts, and a browser without Sec-Fetch-Site could then
   // not tell our page's posts from another site's (from_another_site).
-  res.set("Referrer-Policy", r.route == Route::confirm || r.route == Route::unsubscribe ? "no-referrer" : "same-origin");
+  // A page reached by a mailed link holds its token in its address.
+  const bool token_page = r.route == Route::confirm || r.route == Route::unsubscribe ||
+                          (r.route == Route::manage && r.outcome != Outcome::manage_page &&
+                           r.outcome != Outcome::manage_invalid && r.outcome != Outcome::manage_sent);
+  res.set("Referrer-Policy", token_page ? "no-referrer" : "same-origin");
   res.set("X-Frame-Options", "DENY");
   res.set(bhttp::field::cache_control,
           r.outcome == Outcome::stylesheet || r.outcome == Outcome::no_icon ? "public, max-age=3600" : "no-store");
@@ -670,6 +828,10 @@ bool IntakeRoutes::origin_allowed(std::string_view origin) const {
 //   POST /confirm?t=…            confirms (the keeper checks the token): 200, 429, 503
 //   GET|HEAD /unsubscribe?t=…    an unsubscribe link: a page whose button posts back
 //   POST /unsubscribe?t=…        RFC 8058 one-click or the button: 200, 429, 503
+//   GET|HEAD /manage             asks for the address to mail a self-service link to
+//   POST /manage                 that address: 200 whether known or not, 400, 403 cross-site, 429, 503
+//   GET|HEAD /manage?t=…         a self-service link: what the person may do
+//   POST /manage?t=…             one step (export, withdraw, correct, erase): 200, 400, 429, 503
 //   anything else                404; a known path with another method 405 with Allow
 void IntakeRoutes::handle(Request&& req, const RequestContext& ctx, Responder respond) {
   const Route route = route_of(req.target());
@@ -721,6 +883,19 @@ void IntakeRoutes::handle(Request&& req, const RequestContext& ctx, Responder re
       reply.allow = "OPTIONS, POST";
       return respond(finish(reply, opts_.intake));
     }
+    case Route::manage:
+      if (!opts_.confirmation_mail) {  // without mail, no link can reach anyone
+        reply.outcome = Outcome::not_found;
+        return respond(finish(reply, opts_.intake));
+      }
+      if (method == bhttp::verb::post) return post_manage(std::move(req), ctx, std::move(respond));
+      if (!get) {
+        reply.outcome = Outcome::method_not_allowed;
+        reply.allow = "GET, HEAD, POST";
+      } else {
+        reply.outcome = link_token(req.target()).empty() ? Outcome::manage_page : Outcome::manage_options;
+      }
+      return respond(finish(reply, opts_.intake));
     case Route::confirm:
     case Route::unsubscribe:
       if (method == bhttp::verb::post) return post_link(std::move(req), ctx, std::move(respond));
@@ -843,8 +1018,110 @@ void IntakeRoutes::post_link(Request&& req, const RequestContext& ctx, Responder
   if (token.empty()) return respond(finish(reply, opts_.intake));
   Reply failed = reply;
   failed.outcome = Outcome::unavailable;
-  const core::LinkAction link{route == Route::confirm ? "confirm" : "unsubscribe", std::move(token)};
+  const core::LinkAction link{route == Route::confirm ? "confirm" : "unsubscribe", std::move(token), "", ""};
   submit(sink_, core::to_fields(link), std::move(reply), std::move(failed), opts_.intake, std::move(respond));
+}
+
+// The self-service routes. Without a token: the address a link is asked
+// for (a form of our page: cross-site posts refused, as for sign-ups, since
+// it makes the keeper write to an address). With one: a step the link's
+// page posted (export, withdraw, correct, erase), sealed with the token for
+// the keeper to check; corrections are validated here first, so that the
+// person sees a mistake at once, and the answer never depends on the token.
+void IntakeRoutes::post_manage(Request&& req, const RequestContext& ctx, Responder respond) {
+  Reply reply(Route::manage);
+  std::string token = link_token(req.target());
+  if (token.empty()) {
+    const std::string_view host = req[bhttp::field::host];
+    const std::string https = "https://" + std::string(host), http = "http://" + std::string(host);
+    if (from_another_site(req, {https, http}, opts_.allowed_origins)) {
+      reply.outcome = Outcome::cross_site_form;
+      return respond(finish(reply, opts_.intake));
+    }
+  }
+  if (const auto d = limiter_->acquire(client_key(ctx)); !d.allowed) {
+    reply.outcome = Outcome::rate_limited;
+    reply.retry_after = d.retry_after;
+    return respond(finish(reply, opts_.intake));
+  }
+  if (!content_type_is(req, "application/x-www-form-urlencoded")) {
+    reply.outcome = Outcome::unsupported_media_type;
+    return respond(finish(reply, opts_.intake));
+  }
+  auto pairs = core::parse_urlencoded(req.body(), 16);
+  if (!pairs) {
+    reply.outcome = token.empty() ? Outcome::manage_invalid : Outcome::manage_options_invalid;
+    reply.errors = {core::FieldError{"body", "malformed"}};
+    return respond(finish(reply, opts_.intake));
+  }
+  auto value = [&](std::string_view name) -> const std::string* {
+    for (const auto& [k, v] : *pairs) {
+      if (k == name) return &v;
+    }
+    return nullptr;
+  };
+  Reply failed(Route::manage, Outcome::unavailable);
+  if (token.empty()) {
+    const std::string* email = value("email");
+    auto normalised = email ? core::normalize_email(*email) : std::unexpected(std::string("required"));
+    if (!normalised || pairs->size() != 1) {
+      reply.outcome = Outcome::manage_invalid;
+      reply.errors = {core::FieldError{"email", normalised ? "malformed" : normalised.error()}};
+      return respond(finish(reply, opts_.intake));
+    }
+    reply.outcome = Outcome::manage_sent;
+    core::LinkAction request{"manage_request", "", "", std::move(*normalised)};
+    return submit(sink_, core::to_fields(request), std::move(reply), std::move(failed), opts_.intake,
+                  std::move(respond));
+  }
+  const std::string* step = value("step");
+  const bool known_step = step && (*step == "export" || *step == "withdraw" || *step == "correct" || *step == "erase");
+  core::Person corrections;
+  core::FieldErrors errors;
+  if (!known_step) errors.push_back(core::FieldError{"body", "malformed"});
+  if (known_step && *step == "erase") {
+    const std::string* understood = value("understood");
+    if (!understood || *understood != "on") errors.push_back(core::FieldError{"understood", "required"});
+  }
+  if (known_step && *step == "correct") {
+    for (const auto& [k, v] : *pairs) {
+      if (k == "step") continue;
+      const bool offered = k != "email" && k != "street" && collects(opts_.intake, k) &&
+                           std::any_of(std::begin(kFormFields), std::end(kFormFields),
+                                       [&](const FormField& f) { return k == f.name; });
+      if (!offered) {
+        errors.push_back(core::FieldError{"body", "malformed"});
+        continue;
+      }
+      if (core::text::trim_unicode(v).empty()) continue;  // kept as it is
+      std::expected<std::string, std::string> n =
+          k == "phone"         ? core::normalize_phone(v, opts_.intake.default_region)
+          : k == "postal_code" ? core::normalize_postal_code(v)
+          : k == "country"     ? core::normalize_country(v)
+                               : core::normalize_name(v);
+      if (!n) {
+        errors.push_back(core::FieldError{k, n.error()});
+        continue;
+      }
+      std::string* slot = k == "given_name"    ? &corrections.given_name
+                          : k == "family_name" ? &corrections.family_name
+                          : k == "phone"       ? &corrections.phone
+                          : k == "postal_code" ? &corrections.postal_code
+                          : k == "locality"    ? &corrections.locality
+                                               : &corrections.country;
+      *slot = std::move(*n);
+    }
+  }
+  if (!errors.empty()) {
+    reply.outcome = Outcome::manage_options_invalid;
+    reply.errors = std::move(errors);
+    return respond(finish(reply, opts_.intake));
+  }
+  reply.outcome = Outcome::manage_done;
+  reply.step = *step;
+  core::LinkAction link{"manage", std::move(token), *step, ""};
+  submit(sink_, core::to_fields(link, corrections), std::move(reply), std::move(failed), opts_.intake,
+         std::move(respond));
 }
 
 void IntakeRoutes::post_osdi(Request&& req, const RequestContext& ctx, Responder respond) {

@@ -34,8 +34,9 @@ struct IntakeRoutesOptions {
   double rate_per_second = 0.2;
   double burst = 5.0;
   std::size_t rate_max_clients = 65536;
-  // The keeper mails a confirmation for each new e-mail consent ([mail] is
-  // configured): the thank-you page says so.
+  // The keeper mails supporters ([mail] is configured): the thank-you page
+  // says a confirmation follows an e-mail consent, and the self-service
+  // pages (/manage) are served; without, they are 404.
   bool confirmation_mail = false;
 };
 
@@ -66,6 +67,7 @@ class IntakeRoutes {
   void post_signup(Request&& req, const RequestContext& ctx, Responder respond);
   void post_osdi(Request&& req, const RequestContext& ctx, Responder respond);
   void post_link(Request&& req, const RequestContext& ctx, Responder respond);
+  void post_manage(Request&& req, const RequestContext& ctx, Responder respond);
   bool origin_allowed(std::string_view origin) const;
 
   IntakeRoutesOptions opts_;

@@ -36,6 +36,7 @@ class RecordingSink : public services::SubmissionSink {
     std::lock_guard lock(m_);
     if (auto link = core::to_link_action(fields)) {
       links_.push_back(std::move(*link));
+      link_values_.push_back(core::to_person(fields));
     } else {
       people_.push_back(core::to_person(fields));
       autoresponse_.push_back(core::wants_autoresponse(fields));
@@ -59,12 +60,18 @@ class RecordingSink : public services::SubmissionSink {
     std::lock_guard lock(m_);
     return autoresponse_;
   }
+  // The person fields each link carried (a self-service correction's).
+  std::vector<core::Person> link_values() {
+    std::lock_guard lock(m_);
+    return link_values_;
+  }
 
  private:
   std::mutex m_;
   std::vector<core::Person> people_;
   std::vector<core::LinkAction> links_;
   std::vector<bool> autoresponse_;
+  std::vector<core::Person> link_values_;
   std::vector<std::thread> threads_;
   bool durable_;
   bool async_;
@@ -600,8 +607,8 @@ TEST_F(IntakeRoutesTest, ALinkPostedIsSealedWithTheSameAnswerWhateverTheToken) {
   EXPECT_EQ(one_click.body(), none.body());
   const auto links = sink_.links();
   ASSERT_EQ(links.size(), 2u);
-  EXPECT_EQ(links[0], (core::LinkAction{"confirm", kToken}));
-  EXPECT_EQ(links[1], (core::LinkAction{"unsubscribe", kToken}));
+  EXPECT_EQ(links[0], (core::LinkAction{"confirm", kToken, "", ""}));
+  EXPECT_EQ(links[1], (core::LinkAction{"unsubscribe", kToken, "", ""}));
   EXPECT_TRUE(sink_.people().empty());
 }
 
@@ -627,6 +634,94 @@ TEST_F(IntakeRoutesTest, OsdiAutoresponseOffTravelsWithTheSignUp) {
   ASSERT_EQ(flags.size(), 2u);
   EXPECT_FALSE(flags[0]);
   EXPECT_TRUE(flags[1]);
+}
+
+// Self-service: without mail nothing can reach anyone, so no page.
+TEST_F(IntakeRoutesTest, SelfServicePagesNeedMail) {
+  start();
+  EXPECT_EQ(get("/manage").result(), bhttp::status::not_found);
+  EXPECT_EQ(post("/manage", "email=a%40example.org", kForm).result(), bhttp::status::not_found);
+  EXPECT_TRUE(sink_.links().empty());
+}
+
+// Asking for a self-service link: the same answer for any address, the
+// address sealed normalised; a mistyped one shown as an error; another
+// site's page refused.
+TEST_F(IntakeRoutesTest, ASelfServiceLinkIsAskedForWithTheSameAnswerForAnyAddress) {
+  auto o = test_routes_options();
+  o.confirmation_mail = true;
+  start(o);
+  const auto page = get("/manage");
+  ASSERT_EQ(page.result(), bhttp::status::ok);
+  EXPECT_TRUE(contains(page.body(), "<form method=\"post\" action=\"/manage\"")) << page.body();
+  EXPECT_TRUE(contains(page.body(), "autocomplete=\"email\""));
+  expect_security_headers(page);
+
+  const auto a = post("/manage", "email=Adele.Martin%40EXAMPLE.org", kForm);
+  const auto b = post("/manage", "email=nobody%40example.net", kForm);
+  EXPECT_EQ(a.result(), bhttp::status::ok);
+  EXPECT_EQ(a.body(), b.body());
+  EXPECT_TRUE(contains(a.body(), "If this address is in our records")) << a.body();
+  EXPECT_FALSE(contains(a.body(), "adele"));
+  auto links = sink_.links();
+  ASSERT_EQ(links.size(), 2u);
+  EXPECT_EQ(links[0], (core::LinkAction{"manage_request", "", "", "adele.martin@example.org"}));
+
+  const auto bad = post("/manage", "email=not+an+address", kForm);
+  EXPECT_EQ(bad.result(), bhttp::status::bad_request);
+  EXPECT_TRUE(contains(bad.body(), "aria-invalid=\"true\"")) << bad.body();
+  EXPECT_FALSE(contains(bad.body(), "not an address"));
+  auto cross = make_request(bhttp::verb::post, "/manage", "email=victim%40example.org", kForm);
+  cross.set(bhttp::field::origin, "https://evil.example");
+  cross.set("Sec-Fetch-Site", "cross-site");
+  EXPECT_EQ(send(port(), std::move(cross)).result(), bhttp::status::forbidden);
+  EXPECT_EQ(sink_.links().size(), 2u);
+}
+
+// A self-service link's page: every step posts back, nothing held is shown,
+// mistakes are caught before anything is sealed.
+TEST_F(IntakeRoutesTest, SelfServiceStepsAreCheckedThenSealedWithTheToken) {
+  auto o = test_routes_options();
+  o.confirmation_mail = true;
+  start(o);
+  const std::string at = "/manage?t=" + kToken;
+  const auto page = get(at);
+  ASSERT_EQ(page.result(), bhttp::status::ok);
+  EXPECT_FALSE(contains(page.body(), kToken));
+  EXPECT_FALSE(contains(page.body(), "action="));
+  EXPECT_EQ(page["Referrer-Policy"], "no-referrer");
+  for (const char* step : {"value=\"export\"", "value=\"withdraw\"", "value=\"correct\"", "value=\"erase\""}) {
+    EXPECT_TRUE(contains(page.body(), step)) << step;
+  }
+  EXPECT_FALSE(contains(page.body(), "id=\"email\""));  // an address is not corrected here
+
+  const auto bad_phone = post(at, "step=correct&phone=12", kForm);
+  EXPECT_EQ(bad_phone.result(), bhttp::status::bad_request);
+  EXPECT_TRUE(contains(bad_phone.body(), "Enter a phone number")) << bad_phone.body();
+  const auto unticked = post(at, "step=erase", kForm);
+  EXPECT_EQ(unticked.result(), bhttp::status::bad_request);
+  EXPECT_TRUE(contains(unticked.body(), "Tick the box")) << unticked.body();
+  EXPECT_EQ(post(at, "step=correct&email=x%40example.org", kForm).result(), bhttp::status::bad_request);
+  EXPECT_EQ(post(at, "step=dance", kForm).result(), bhttp::status::bad_request);
+  EXPECT_TRUE(sink_.links().empty());
+
+  const auto fixed = post(at, "step=correct&given_name=Ad%C3%A8le&family_name=&phone=06+12+34+56+78", kForm);
+  EXPECT_EQ(fixed.result(), bhttp::status::ok);
+  EXPECT_TRUE(contains(fixed.body(), "your corrections are saved")) << fixed.body();
+  const auto erase = post(at, "step=erase&understood=on", kForm);
+  EXPECT_TRUE(contains(erase.body(), "your data is erased")) << erase.body();
+  const auto other = post("/manage?t=BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB", "step=erase&understood=on", kForm);
+  EXPECT_EQ(erase.body(), other.body());
+  const auto links = sink_.links();
+  ASSERT_EQ(links.size(), 3u);
+  EXPECT_EQ(links[0], (core::LinkAction{"manage", kToken, "correct", ""}));
+  EXPECT_EQ(links[1], (core::LinkAction{"manage", kToken, "erase", ""}));
+  EXPECT_TRUE(sink_.people().empty());  // a correction travels as a link's fields, never as a sign-up
+  const auto values = sink_.link_values();
+  EXPECT_EQ(values[0].given_name, "Adèle");
+  EXPECT_EQ(values[0].family_name, "");
+  EXPECT_EQ(values[0].phone, "+33612345678");
+  EXPECT_EQ(values[1].given_name, "");
 }
 
 }  // namespace

@@ -136,8 +136,8 @@ TEST(AuditEntries, ImportAndSynthWriteOneEntryPerRowAndASummary) {
   ASSERT_EQ(rows.size(), 4u);  // 2 created, 1 unchanged, then the run
   EXPECT_EQ(rows[3].action, "import.run");
   EXPECT_EQ(nlohmann::json::parse(rows[3].details),
-            (nlohmann::json{{"rows", 4}, {"created", 2}, {"merged", 0}, {"unchanged", 1}, {"skipped", 1},
-                            {"warnings", 1}, {"preset", "none"}}));
+            (nlohmann::json{{"rows", 4}, {"created", 2}, {"merged", 0}, {"unchanged", 1}, {"suppressed", 0},
+                            {"skipped", 1}, {"warnings", 1}, {"preset", "none"}}));
   for (const auto& row : rows) EXPECT_EQ(row.actor, "operator:importer");
 
   SynthOptions so;

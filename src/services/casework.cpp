@@ -11,6 +11,7 @@
 #include "core/text.hpp"
 #include "core/validate.hpp"
 #include "crypto/record_notes.hpp"
+#include "services/records.hpp"
 
 namespace rempart::services {
 namespace {
@@ -417,13 +418,14 @@ Result<bool> Casework::erase(const Asker& who, std::string_view id_hex, std::str
   if (!request_channel(reason)) return fail(Errc::invalid_input, "erase: unknown reason");
   bool erased = false;
   auto r = store_->transact([&](store::KeeperTx& tx) -> Result<void> {
-    auto gone = tx.erase_supporter(*id);
+    auto gone = erase_and_suppress(tx, *keys_, *id, unix_now());
     if (!gone) return std::unexpected(gone.error());
     if (!*gone) return {};
     erased = true;
     return record(tx, *keys_, who, audit::action::supporter_erase, audit::to_hex(*id), {{"reason", reason}});
   });
   if (!r) return std::unexpected(r.error());
+  if (erased) flush_after_erasure(*store_);
   return erased;
 }
 

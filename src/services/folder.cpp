@@ -81,6 +81,7 @@ Result<FoldCounts> Folder::fold_once(std::size_t limit) {
     bool authentic = false;
     PreparedUpsert prepared;  // blind indexes and sealed record, made here
     std::optional<core::LinkAction> link;  // a mailed link followed (supporter_mail.hpp)
+    std::vector<core::Field> link_fields;  // the link's item as opened (a correction's values)
     bool autoresponse = true;  // false: the sign-up asked for no confirmation mail (OSDI)
   };
   auto open_range = [&](std::size_t begin, std::size_t end) {
@@ -90,12 +91,13 @@ Result<FoldCounts> Folder::fold_once(std::size_t limit) {
       const auto& item = (*items)[i];
       const auto& opener = openers.at(item.batch_uid);
       if (!opener) continue;
-      Opened o{&item, std::nullopt, false, {}, std::nullopt, true};
+      Opened o{&item, std::nullopt, false, {}, std::nullopt, {}, true};
       auto fields = opener->open(item.item_uid, crypto::Sealed{item.wrapped_key, item.fields});
       if (fields) {
         o.authentic = true;
         if (auto link = core::to_link_action(*fields)) {
           o.link = std::move(*link);
+          o.link_fields = std::move(*fields);
           out.push_back(std::move(o));
           continue;
         }
@@ -164,16 +166,19 @@ Result<FoldCounts> Folder::fold_once(std::size_t limit) {
       auto log = audit::Appender::begin(tx, keys_);
       if (!log) return std::unexpected(log.error());
       for (std::size_t i = next; i < opened.size(); ++i) {
-        const auto& [item, person, authentic, prepared, link, autoresponse] = opened[i];
+        const auto& [item, person, authentic, prepared, link, link_fields, autoresponse] = opened[i];
         auto fresh = tx.record_folded(item->item_uid, now);
         if (!fresh) return std::unexpected(fresh.error());
         if (*fresh) {
           audit::Event event{std::string(audit::kKeeperActor), "", "", nlohmann::json::object(), ""};
           if (link) {
-            auto applied = apply_link(tx, link->purpose, link->token, now);
+            const Vault vault(keys_);
+            const LinkContext context{keys_, writer_, vault, opts_, mail_ ? &*mail_ : nullptr};
+            auto applied = apply_link(tx, context, *link, link_fields, now);
             if (!applied) return std::unexpected(applied.error());
-            event = std::move(*applied);
+            event = std::move(applied->event);
             ++tx_counts.links;
+            if (applied->erased) ++tx_counts.erased;
           } else if (person) {
             store::Bytes id;
             auto u = writer_.upsert(tx, *person, prepared, now, &id);
@@ -219,6 +224,7 @@ Result<FoldCounts> Folder::fold_once(std::size_t limit) {
     next = end;
     if (next < opened.size()) store_.make_way();
   }
+  if (counts.erased != 0) flush_after_erasure(store_);
   // Folded: out of the inbox, then out of the ledger (in the next pass's
   // first transaction). If the delete fails, it is tried again next pass.
   std::vector<std::int64_t> ids;

@@ -394,7 +394,18 @@ Result<ImportReport> import_csv(std::istream& in, const ImportSpec& spec, store:
         for (const auto* idx : {&p.email_index, &p.phone_index}) {
           if (*idx) seen.insert(index_key(**idx));
         }
-        if (known) {
+        bool suppressed = false;
+        if (!known) {
+          for (const auto* idx : {&p.email_index, &p.phone_index}) {
+            if (!*idx || suppressed) continue;
+            auto s = store.suppressed(**idx);
+            if (!s) return std::unexpected(s.error());
+            suppressed = *s;
+          }
+        }
+        if (suppressed) {
+          ++report.counts.suppressed;
+        } else if (known) {
           ++report.counts.merged;
         } else {
           ++report.counts.created;
@@ -460,6 +471,7 @@ Result<ImportReport> import_csv(std::istream& in, const ImportSpec& spec, store:
                         {"created", report.counts.created},
                         {"merged", report.counts.merged},
                         {"unchanged", report.counts.unchanged},
+                        {"suppressed", report.counts.suppressed},
                         {"skipped", report.rejected},
                         {"warnings", report.warnings()},
                         {"preset", preset_name(spec.preset)}};

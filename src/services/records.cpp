@@ -1,5 +1,7 @@
 #include "services/records.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <unicode/uchar.h>
 #include <unicode/unistr.h>
 
@@ -82,6 +84,7 @@ void FoldCounts::add(Upsert u) {
     case Upsert::created: ++created; break;
     case Upsert::merged: ++merged; break;
     case Upsert::unchanged: ++unchanged; break;
+    case Upsert::suppressed: ++suppressed; break;
   }
 }
 
@@ -186,6 +189,17 @@ Result<Upsert> RecordWriter::upsert(store::KeeperTx& tx, const core::Person& p, 
   const bool phone_taken = phone_owner && (!existing || phone_owner->id != existing->id);
 
   if (!existing) {
+    // A person who asked to be erased comes back only by their own hand.
+    for (const auto* idx : {&email_idx, &phone_idx}) {
+      if (!*idx) continue;
+      if (from.from_the_person) {
+        if (auto l = tx.lift_suppression(**idx); !l) return std::unexpected(l.error());
+      } else {
+        auto s = tx.suppressed(**idx);
+        if (!s) return std::unexpected(s.error());
+        if (*s) return Upsert::suppressed;
+      }
+    }
     store::SupporterRow row;
     core::Person stored = p;
     if (phone_taken) stored.phone.clear();
@@ -344,11 +358,34 @@ Result<std::size_t> RecordWriter::index_backlog(store::KeeperStore& store, std::
   return done;
 }
 
+Result<bool> erase_and_suppress(store::KeeperTx& tx, const crypto::KeeperKeyring& keys, const store::Bytes& id,
+                                std::int64_t now) {
+  auto row = tx.find_supporter(id);
+  if (!row) return std::unexpected(row.error());
+  if (!*row) return false;
+  for (const auto* idx : {&(*row)->email_index, &(*row)->phone_index}) {
+    if (!*idx) continue;
+    if (auto s = tx.suppress(**idx, keys.current().version, now); !s) return std::unexpected(s.error());
+  }
+  return tx.erase_supporter(id);
+}
+
+void flush_after_erasure(store::KeeperStore& store) {
+  auto f = store.flush_deleted();
+  if (!f) {
+    spdlog::error("keeper: the files still hold an erased record's pages until the next checkpoint ({})",
+                  errc_name(f.error().code));
+  } else if (!*f) {
+    spdlog::warn("keeper: a reader kept part of the log back; the next checkpoint finishes the erasure");
+  }
+}
+
 std::string_view audit_action(Upsert u) {
   switch (u) {
     case Upsert::created: return audit::action::supporter_create;
     case Upsert::merged: return audit::action::supporter_merge;
     case Upsert::unchanged: return audit::action::supporter_unchanged;
+    case Upsert::suppressed: return audit::action::supporter_suppressed;
   }
   return audit::action::supporter_unchanged;
 }

@@ -16,7 +16,9 @@
 
 namespace rempart::services {
 
-enum class Upsert { created, merged, unchanged };
+// suppressed: not written, the person asked to be erased and this data is
+// not from them (an import: Provenance::from_the_person false).
+enum class Upsert { created, merged, unchanged, suppressed };
 
 // A record id is 16 bytes: the record's creation time in unix milliseconds
 // (48 bits, big-endian), then 80 random bits. New records therefore land at
@@ -36,16 +38,20 @@ struct FoldCounts {
   std::size_t merged = 0;
   std::size_t unchanged = 0;
   std::size_t rejected = 0;  // invalid on re-validation or failed to open
+  std::size_t suppressed = 0;  // people who asked to be erased, not brought back
   std::size_t links = 0;     // mailed links followed (confirm, unsubscribe), valid or not
   std::size_t confirmations = 0;  // confirmation mails queued
+  std::size_t erased = 0;         // records erased by a self-service link
   void add(Upsert u);
   void add(const FoldCounts& o) {
     created += o.created;
     merged += o.merged;
     unchanged += o.unchanged;
     rejected += o.rejected;
+    suppressed += o.suppressed;
     links += o.links;
     confirmations += o.confirmations;
+    erased += o.erased;
   }
 };
 
@@ -158,6 +164,20 @@ std::vector<core::Field> sealed_fields(const core::Person& p);
 
 // The audit action of an upsert outcome.
 std::string_view audit_action(Upsert u);
+
+// Erases the supporter `id` (ErasurePort::erase_supporter: the record, its
+// key and everything that refers to it) and keeps the blind indexes of its
+// e-mail and phone as suppressed since `now`, so that no import brings the
+// person back; a sign-up of their own lifts it (RecordWriter::upsert).
+// False (nothing done) if there is no such supporter. In the caller's
+// transaction, which writes the audit entry.
+Result<bool> erase_and_suppress(store::KeeperTx& tx, const crypto::KeeperKeyring& keys, const store::Bytes& id,
+                                std::int64_t now);
+
+// After the transaction of an erasure has committed: the store's files stop
+// holding the erased bytes (KeeperStore::flush_deleted). A reader that kept
+// part of it back is logged; the next checkpoint finishes the work.
+void flush_after_erasure(store::KeeperStore& store);
 
 // Seconds since the Unix epoch: core's, named here too.
 using ::rempart::unix_now;

@@ -1,5 +1,6 @@
 #include "services/supporter_mail.hpp"
 
+#include <nlohmann/json.hpp>
 #include <sodium.h>
 #include <spdlog/spdlog.h>
 
@@ -9,7 +10,9 @@
 #include <ctime>
 #include <utility>
 
+#include "core/validate.hpp"
 #include "mail/message.hpp"
+#include "services/records.hpp"
 #include "mail/template.hpp"
 
 namespace rempart::services {
@@ -20,6 +23,8 @@ constexpr std::size_t kTokenChars = 43;  // base64url of 32 bytes, no padding
 constexpr std::string_view kTokenDomain = "rempart/link/v1";
 constexpr std::int64_t kDay = 86400;
 constexpr std::int64_t kMaxBackoff = 6 * 3600;
+constexpr std::int64_t kManageLinksPerDay = 5;  // per address, five minutes apart at least
+constexpr std::int64_t kManageLinkSeconds = 30 * 60;
 
 // 256 words: a phrase of four is 32 bits.
 constexpr std::array<std::string_view, 256> kWords = {
@@ -78,6 +83,7 @@ std::string source_words(std::string_view source) {
   if (source == "signup") return "the sign-up form";
   if (source == "link") return "the link in our e-mail";
   if (source == "unsubscribe") return "the unsubscribe link";
+  if (source == "self_service") return "your own request, by a link we mailed you";
   if (source.starts_with("api")) return "a sign-up through our website's interface";
   if (source.starts_with("import:")) return "our previous supporter tool";
   if (source.starts_with("console:")) return "our staff, at your request";
@@ -96,6 +102,77 @@ std::string receipt(std::span<const store::ConsentEventRow> events) {
   return out;
 }
 
+std::string iso_time(std::int64_t at) {
+  const std::time_t t = static_cast<std::time_t>(at);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+// What is held about a person, for them: readable lines and JSON. Every
+// value is theirs; the caller wipes both once sent.
+struct DataCopy {
+  std::string text;
+  std::string json;
+};
+
+DataCopy data_copy(const store::SupporterRow& row, const MailOpen& opened, std::span<const std::string> tags,
+                   std::span<const store::ConsentEventRow> events, std::optional<std::int64_t> confirmed_at,
+                   const std::string& organisation) {
+  const core::Person& p = opened.person;
+  const std::pair<const char*, const std::string*> fields[] = {
+      {"First name", &p.given_name},  {"Last name", &p.family_name}, {"E-mail address", &p.email},
+      {"Phone number", &p.phone},     {"Street address", &p.street}, {"Postcode", &p.postal_code},
+      {"Town or city", &p.locality},  {"Country", &p.country}};
+  std::string text;
+  for (const auto& [label, value] : fields) {
+    if (!value->empty()) text += std::string(label) + ": " + *value + "\n";
+  }
+  std::string joined;
+  for (const auto& t : tags) joined += (joined.empty() ? "" : ", ") + t;
+  if (!joined.empty()) text += "Tags: " + joined + "\n";
+  text += "In our records since: " + utc_time(row.created_at) + "\n";
+  if (!opened.notes.empty()) {
+    text += "Notes our staff wrote about you:\n";
+    for (const auto& n : opened.notes) text += "- " + n + "\n";
+  }
+  nlohmann::json consent = nlohmann::json::object();
+  auto channel = [](std::optional<std::int64_t> given, std::optional<std::int64_t> refused) {
+    nlohmann::json c = {{"state", given ? "given" : refused ? "refused" : "unknown"}};
+    if (given) c["since"] = iso_time(*given);
+    if (refused) c["since"] = iso_time(*refused);
+    return c;
+  };
+  consent["email"] = channel(row.consent_email_at, row.consent_email_refused_at);
+  if (confirmed_at) consent["email"]["confirmed_at"] = iso_time(*confirmed_at);
+  consent["sms"] = channel(row.consent_sms_at, row.consent_sms_refused_at);
+  nlohmann::json log = nlohmann::json::array();
+  for (const auto& e : events) {
+    log.push_back({{"channel", e.channel}, {"choice", e.choice}, {"at", iso_time(e.at)}, {"source", e.source}});
+  }
+  nlohmann::json j = {{"organisation", organisation},
+                      {"record",
+                       {{"id", audit::to_hex(row.id)},
+                        {"created_at", iso_time(row.created_at)},
+                        {"updated_at", iso_time(row.updated_at)},
+                        {"given_name", p.given_name},
+                        {"family_name", p.family_name},
+                        {"email", p.email},
+                        {"phone", p.phone},
+                        {"street", p.street},
+                        {"postal_code", p.postal_code},
+                        {"locality", p.locality},
+                        {"country", p.country},
+                        {"tags", tags},
+                        {"notes", opened.notes},
+                        {"anti_phishing_phrase", opened.phrase},
+                        {"consent", std::move(consent)},
+                        {"consent_log", std::move(log)}}}};
+  return {std::move(text), j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"};
+}
+
 struct Template {
   std::string_view subject;
   std::string_view text;
@@ -109,6 +186,7 @@ constexpr Template kConfirm{
     "{{confirm_link}}\n\n"
     "The link works once, for {{confirm_days}} days. If it was not you, ignore this message: "
     "without a confirmation we send this address nothing else.\n\n"
+    "{{phrase_line}}"
     "{{organisation}}\n"};
 
 constexpr Template kWelcome{
@@ -123,8 +201,31 @@ constexpr Template kWelcome{
     "To stop receiving our e-mails at any time, open this link: {{unsubscribe_link}}\n\n"
     "{{organisation}}\n"};
 
-constexpr std::string_view kPlaceholders[] = {"organisation", "greeting",  "confirm_link", "confirm_days",
-                                              "unsubscribe_link", "phrase", "receipt"};
+constexpr Template kManage{
+    "Your data at {{organisation}}",
+    "{{greeting}}\n\n"
+    "You asked to receive, correct or erase what {{organisation}} holds about you, or to stop our "
+    "messages. Open this link: it works once, for 30 minutes.\n\n"
+    "{{manage_link}}\n\n"
+    "If you did not ask, ignore this message: nothing changes.\n\n"
+    "{{phrase_line}}"
+    "{{organisation}}\n"};
+
+constexpr Template kData{
+    "What {{organisation}} holds about you",
+    "{{greeting}}\n\n"
+    "As you asked, here is everything {{organisation}} holds about you. The attached file holds the same "
+    "in JSON, for another service to read.\n\n"
+    "{{data}}\n"
+    "Your consent record:\n"
+    "{{receipt}}\n"
+    "To correct or erase any of it, ask for a new link on our site's \"Your data\" page.\n\n"
+    "{{phrase_line}}"
+    "{{organisation}}\n"};
+
+constexpr std::string_view kPlaceholders[] = {"organisation", "greeting",    "confirm_link", "confirm_days",
+                                              "unsubscribe_link", "phrase", "receipt", "manage_link",
+                                              "phrase_line", "data"};
 
 struct Parsed {
   mail::Template subject;
@@ -143,7 +244,9 @@ std::optional<Parsed> parse(const Template& t) {
 const std::optional<Parsed>& parsed(std::string_view kind) {
   static const std::optional<Parsed> confirm = parse(kConfirm);
   static const std::optional<Parsed> welcome = parse(kWelcome);
-  return kind == "confirm" ? confirm : welcome;
+  static const std::optional<Parsed> manage = parse(kManage);
+  static const std::optional<Parsed> data = parse(kData);
+  return kind == "confirm" ? confirm : kind == "welcome" ? welcome : kind == "manage" ? manage : data;
 }
 
 store::Bytes token_hash(std::span<const std::uint8_t> raw) {
@@ -193,7 +296,9 @@ Result<void> check(const SupporterMailOptions& o) {
   }
   if (o.max_attempts < 1 || o.max_attempts > 50) return fail(Errc::config, "[mail].max_attempts must be 1 to 50");
   if (!(o.per_minute > 0 && o.per_minute <= 60000)) return fail(Errc::config, "[mail].per_minute must be 1 to 60000");
-  if (!parsed("confirm") || !parsed("welcome")) return fail(Errc::internal, "supporter mail: a template does not parse");
+  for (const char* kind : {"confirm", "welcome", "manage", "data"}) {
+    if (!parsed(kind)) return fail(Errc::internal, "supporter mail: a template does not parse");
+  }
   return {};
 }
 
@@ -250,61 +355,203 @@ Result<bool> queue_confirmation(store::KeeperTx& tx, const store::Bytes& support
   return true;
 }
 
-Result<audit::Event> apply_link(store::KeeperTx& tx, std::string_view purpose, std::string_view token,
-                                std::int64_t now) {
-  audit::Event refused{std::string(audit::kKeeperActor), std::string(audit::action::link_refused), "",
-                       {{"purpose", purpose == "confirm" || purpose == "unsubscribe" ? purpose : "other"}}, ""};
-  auto hash = link_token_hash(token);
-  if (!hash || (purpose != "confirm" && purpose != "unsubscribe")) {
+namespace {
+
+// Withdraws the consent of one channel from `r` (a no from the person);
+// false when a no stood already.
+Result<bool> withdraw(store::KeeperTx& tx, store::SupporterRow& r, std::string_view channel, std::int64_t now,
+                      const char* source) {
+  auto& given = channel == "email" ? r.consent_email_at : r.consent_sms_at;
+  auto& refused = channel == "email" ? r.consent_email_refused_at : r.consent_sms_refused_at;
+  if (!given && refused) return false;
+  given.reset();
+  refused = now;
+  r.updated_at = now;
+  if (auto e = tx.append_consent_event(r.id, store::ConsentEventRow{std::string(channel), "no", now, source}); !e) {
+    return std::unexpected(e.error());
+  }
+  return true;
+}
+
+// A self-service correction: the non-empty values of `c` replace the
+// record's, except a phone another record holds. The names of the fields
+// changed; the record is opened and re-sealed inside `tx`.
+Result<std::vector<std::string>> correct(store::KeeperTx& tx, const LinkContext& c, store::SupporterRow& row,
+                                         const core::Person& wanted, std::int64_t now) {
+  auto opened = c.vault.open_for_edit(row);
+  if (!opened) return std::unexpected(opened.error());
+  core::Person p = std::move(*opened);
+  std::vector<std::string> changed;
+  auto take = [&](const char* name, std::string& have, const std::string& want) {
+    if (want.empty() || want == have) return;
+    have = want;
+    changed.emplace_back(name);
+  };
+  take(core::field::given_name, p.given_name, wanted.given_name);
+  take(core::field::family_name, p.family_name, wanted.family_name);
+  take(core::field::postal_code, p.postal_code, wanted.postal_code);
+  take(core::field::locality, p.locality, wanted.locality);
+  take(core::field::country, p.country, wanted.country);
+  if (!wanted.phone.empty() && wanted.phone != p.phone) {
+    const auto idx = c.writer.indexes(wanted).phone_index;
+    auto owner = idx ? tx.find_supporter_by_phone_index(*idx) : Result<std::optional<store::SupporterRow>>{};
+    if (!owner) return std::unexpected(owner.error());
+    if (!*owner || (*owner)->id == row.id) {
+      p.phone = wanted.phone;
+      changed.emplace_back(core::field::phone);
+    }
+  }
+  if (!changed.empty()) {
+    // The keeper validates again what the intake checked.
+    auto valid = core::validate_submission(core::to_raw(p), c.intake);
+    if (!valid) {
+      wipe_person(p);
+      return std::vector<std::string>{};
+    }
+    if (auto w = c.writer.rewrite(tx, row, *valid, now); !w) {
+      wipe_person(p);
+      return std::unexpected(w.error());
+    }
+    core::Person v = std::move(*valid);
+    wipe_person(v);
+  }
+  wipe_person(p);
+  return changed;
+}
+
+// A self-service link asked for an address: mailed if the address is a
+// record's (and no honeytoken's), within bounds.
+Result<LinkOutcome> request_manage_link(store::KeeperTx& tx, const LinkContext& c, std::string_view email,
+                                        std::int64_t now) {
+  LinkOutcome out;
+  out.event = audit::Event{std::string(audit::kSupporterActor), std::string(audit::action::self_service_request), "",
+                           {{"known", false}}, ""};
+  auto normalised = core::normalize_email(email);
+  if (!normalised || c.mail == nullptr) return out;
+  core::Person asked;
+  asked.email = std::move(*normalised);
+  const auto idx = c.writer.indexes(asked).email_index;
+  if (!idx) return out;
+  auto row = tx.find_supporter_by_email_index(*idx);
+  if (!row) return std::unexpected(row.error());
+  if (!*row) return out;
+  const store::Bytes id = (*row)->id;
+  out.event.subject = audit::to_hex(id);
+  out.event.details = {{"known", true}, {"mailed", false}};
+  auto honeytoken = tx.is_honeytoken(id);
+  if (!honeytoken) return std::unexpected(honeytoken.error());
+  if (*honeytoken) {
+    // A decoy's address asked for: someone holds a leaked list. Nothing is
+    // mailed; the entry says so for the audit's readers.
+    out.event.details["honeytoken"] = true;
+    return out;
+  }
+  auto recent = tx.mail_queued_since(id, "manage", now - 300 + 1);
+  if (!recent) return std::unexpected(recent.error());
+  auto today = tx.mail_queued_since(id, "manage", now - kDay);
+  if (!today) return std::unexpected(today.error());
+  if (*recent > 0 || *today >= kManageLinksPerDay) return out;
+  if (auto q = tx.enqueue_mail(id, "manage", now); !q) return std::unexpected(q.error());
+  out.event.details["mailed"] = true;
+  return out;
+}
+
+}  // namespace
+
+Result<LinkOutcome> apply_link(store::KeeperTx& tx, const LinkContext& c, const core::LinkAction& link,
+                               const std::vector<core::Field>& fields, std::int64_t now) {
+  const std::string_view purpose = link.purpose;
+  if (purpose == "manage_request") return request_manage_link(tx, c, link.email, now);
+  const bool known_purpose = purpose == "confirm" || purpose == "unsubscribe" || purpose == "manage";
+  LinkOutcome out;
+  audit::Event& refused = out.event;
+  refused = audit::Event{std::string(audit::kKeeperActor), std::string(audit::action::link_refused), "",
+                         {{"purpose", known_purpose ? purpose : "other"}}, ""};
+  auto hash = link_token_hash(link.token);
+  if (!hash || !known_purpose) {
     refused.details["reason"] = "unknown";
-    return refused;
+    return out;
   }
   auto row = tx.link_token(*hash);
   if (!row) return std::unexpected(row.error());
   if (!*row || (*row)->purpose != purpose) {
     refused.details["reason"] = "unknown";
-    return refused;
+    return out;
   }
   if ((*row)->expires_at <= now) {
     refused.details["reason"] = "expired";
-    return refused;
+    return out;
   }
   const store::Bytes id = (*row)->supporter_id;
-  audit::Event done{std::string(audit::kKeeperActor), "", audit::to_hex(id), nlohmann::json::object(), ""};
-  if (purpose == "confirm") {
+  if (purpose != "unsubscribe") {  // single-use links
     auto used = tx.use_link_token(*hash, now);
     if (!used) return std::unexpected(used.error());
     if (!*used) {
       refused.details["reason"] = "used";
-      return refused;
+      return out;
     }
-    auto c = tx.confirm_email_consent(id, now);
-    if (!c) return std::unexpected(c.error());
-    done.action = audit::action::supporter_confirm;
-    done.details = {{"channel", "email"}, {"changed", *c}};
-    if (!*c) return done;  // withdrawn meanwhile, or confirmed by an earlier link
+  }
+  LinkOutcome done;
+  done.event = audit::Event{std::string(audit::kKeeperActor), "", audit::to_hex(id), nlohmann::json::object(), ""};
+  if (purpose == "confirm") {
+    auto changed = tx.confirm_email_consent(id, now);
+    if (!changed) return std::unexpected(changed.error());
+    done.event.action = audit::action::supporter_confirm;
+    done.event.details = {{"channel", "email"}, {"changed", *changed}};
+    if (!*changed) return done;  // withdrawn meanwhile, or confirmed by an earlier link
     if (auto e = tx.append_consent_event(id, store::ConsentEventRow{"email", "confirmed", now, "link"}); !e) {
       return std::unexpected(e.error());
     }
     if (auto q = tx.enqueue_mail(id, "welcome", now); !q) return std::unexpected(q.error());
     return done;
   }
-  // Unsubscribe: may be followed again (mail clients repeat the POST).
   auto s = tx.find_supporter(id);
   if (!s) return std::unexpected(s.error());
-  done.action = audit::action::supporter_unsubscribe;
-  done.details = {{"channel", "email"}, {"changed", false}};
+  if (purpose == "unsubscribe") {  // may be followed again (mail clients repeat the POST)
+    done.event.action = audit::action::supporter_unsubscribe;
+    done.event.details = {{"channel", "email"}, {"changed", false}};
+    if (!*s) return done;
+    auto w = withdraw(tx, **s, "email", now, "unsubscribe");
+    if (!w) return std::unexpected(w.error());
+    if (*w) {
+      if (auto u = tx.update_supporter(**s); !u) return std::unexpected(u.error());
+    }
+    done.event.details["changed"] = *w;
+    return done;
+  }
+  // A self-service step, the person's own act through their mailbox.
+  done.event.actor = std::string(audit::kSupporterActor);
+  done.event.action = audit::action::supporter_self_service;
+  done.event.details = {{"step", link.step}};
   if (!*s) return done;
   store::SupporterRow& r = **s;
-  if (!r.consent_email_at && r.consent_email_refused_at) return done;  // a no stands already
-  r.consent_email_at.reset();
-  r.consent_email_refused_at = now;
-  r.updated_at = now;
-  if (auto u = tx.update_supporter(r); !u) return std::unexpected(u.error());
-  if (auto e = tx.append_consent_event(id, store::ConsentEventRow{"email", "no", now, "unsubscribe"}); !e) {
-    return std::unexpected(e.error());
+  if (link.step == "export") {
+    if (auto q = tx.enqueue_mail(id, "data", now); !q) return std::unexpected(q.error());
+  } else if (link.step == "withdraw") {
+    auto e = withdraw(tx, r, "email", now, "self_service");
+    if (!e) return std::unexpected(e.error());
+    auto m = withdraw(tx, r, "sms", now, "self_service");
+    if (!m) return std::unexpected(m.error());
+    if (*e || *m) {
+      if (auto u = tx.update_supporter(r); !u) return std::unexpected(u.error());
+    }
+    done.event.details["changed"] = *e || *m;
+  } else if (link.step == "correct") {
+    core::Person wanted = core::to_person(fields);
+    auto changed = correct(tx, c, r, wanted, now);
+    wipe_person(wanted);
+    if (!changed) return std::unexpected(changed.error());
+    done.event.action = audit::action::supporter_edit;
+    done.event.details = {{"via", "self_service"}, {"fields", *changed}};
+  } else if (link.step == "erase") {
+    auto gone = erase_and_suppress(tx, c.keys, id, now);
+    if (!gone) return std::unexpected(gone.error());
+    done.event.action = audit::action::supporter_erase;
+    done.event.details = {{"reason", "self_service"}};
+    done.erased = *gone;
+  } else {
+    done.event.details["step"] = "other";
   }
-  done.details["changed"] = true;
   return done;
 }
 
@@ -365,8 +612,12 @@ Result<MailSender::Step> MailSender::send_one(const store::OutboxRow& due, std::
     if (!s) return std::unexpected(s.error());
     auto confirmed = tx.email_confirmed_at(row.supporter_id);
     if (!confirmed) return std::unexpected(confirmed.error());
-    const bool still_due = *s && (*s)->consent_email_at && (*s)->email_index &&
-                           (row.kind == "confirm" ? !*confirmed : confirmed->has_value());
+    // Confirmation and welcome follow the consent; what the person asked
+    // for (a self-service link, their data) goes whatever the consent.
+    const bool consent_kind = row.kind == "confirm" || row.kind == "welcome";
+    const bool still_due = *s && (*s)->email_index &&
+                           (!consent_kind || ((*s)->consent_email_at &&
+                                              (row.kind == "confirm" ? !*confirmed : confirmed->has_value())));
     if (!still_due) {
       row.state = "dropped";
       row.done_at = now;
@@ -382,18 +633,33 @@ Result<MailSender::Step> MailSender::send_one(const store::OutboxRow& due, std::
       if (auto i = tx.insert_phrase(*sealed); !i) return i;
       *phrase = std::move(*sealed);
     }
-    std::string confirm_token, unsubscribe_token;
+    std::string confirm_token, unsubscribe_token, manage_token;
     if (row.kind == "confirm") {
       if (auto t = mint(tx, rec.id, "confirm", now, o_.confirm_valid, confirm_token); !t) return t;
     }
+    if (row.kind == "manage") {
+      if (auto t = mint(tx, rec.id, "manage", now, std::chrono::seconds(kManageLinkSeconds), manage_token); !t) {
+        return t;
+      }
+    }
     if (auto t = mint(tx, rec.id, "unsubscribe", now, o_.unsubscribe_valid, unsubscribe_token); !t) return t;
     std::vector<store::ConsentEventRow> events;
-    if (row.kind == "welcome") {
+    std::vector<std::string> tags;
+    std::vector<store::NoteRow> notes;
+    if (row.kind == "welcome" || row.kind == "data") {
       auto ev = tx.consent_events(rec.id);
       if (!ev) return std::unexpected(ev.error());
       events = std::move(*ev);
     }
-    auto opened = vault_.open_for_mail(rec, *phrase);
+    if (row.kind == "data") {
+      auto t = tx.tags(rec.id);
+      if (!t) return std::unexpected(t.error());
+      tags = std::move(*t);
+      auto n = tx.notes_of(rec.id, 10000);
+      if (!n) return std::unexpected(n.error());
+      notes = std::move(*n);
+    }
+    auto opened = vault_.open_for_mail(rec, *phrase, notes);
     if (!opened) return std::unexpected(opened.error());
     if (auto e = audit::record(tx, vault_.keyring(),
                                audit::Event{std::string(audit::kKeeperActor), std::string(audit::action::supporter_mail),
@@ -423,7 +689,16 @@ Result<MailSender::Step> MailSender::send_one(const store::OutboxRow& due, std::
         {"unsubscribe_link", unsubscribe_link},
         {"phrase", opened->phrase},
         {"receipt", receipt(events)},
+        {"manage_link", o_.links_base + "/manage?t=" + manage_token},
+        {"phrase_line", opened->phrase.empty() ? std::string()
+                                               : "Your anti-phishing phrase: " + opened->phrase + "\n\n"},
+        {"data", ""},
     };
+    DataCopy copy;
+    if (row.kind == "data") {
+      copy = data_copy(rec, *opened, tags, events, *confirmed, o_.organisation);
+      vars["data"] = copy.text;
+    }
     const auto& t = parsed(row.kind);
     if (!t) {
       wipe_person(opened->person);
@@ -451,6 +726,10 @@ Result<MailSender::Step> MailSender::send_one(const store::OutboxRow& due, std::
                  {"Auto-Submitted", "auto-generated"}};
     m.text = std::move(*text);
     m.html = std::move(*html);
+    if (row.kind == "data") {
+      m.attachments.push_back(mail::Attachment{"my-data.json", "application/json; charset=utf-8", std::move(copy.json)});
+      wipe(copy.text);
+    }
     wipe_person(opened->person);
     wipe(opened->phrase);
     return {};
@@ -463,6 +742,7 @@ Result<MailSender::Step> MailSender::send_one(const store::OutboxRow& due, std::
   wipe(m.to);
   wipe(m.text);
   wipe(m.html);
+  for (auto& a : m.attachments) wipe(a.data);
   if (result.outcome == mail::Delivery::stopped) return Step::stopped;
   const std::int64_t after = unix_now();
   Step step = Step::sent;

@@ -29,6 +29,8 @@
 #include "core/mutex.hpp"
 #include "core/person.hpp"
 #include "mail/smtp.hpp"
+#include "core/validate.hpp"
+#include "services/records.hpp"
 #include "services/vault.hpp"
 #include "store/store.hpp"
 
@@ -82,13 +84,35 @@ std::string new_phrase();
 Result<bool> queue_confirmation(store::KeeperTx& tx, const store::Bytes& supporter_id, std::int64_t now,
                                 const SupporterMailOptions& o);
 
-// What a link the intake sealed ("confirm" or "unsubscribe", and its token)
-// did, as the audit entry the fold appends for it: supporter.confirm,
-// supporter.unsubscribe, or link.refused {purpose, reason: unknown,
-// expired, used} with no subject. Whatever the token, the intake answered
-// the same.
-Result<audit::Event> apply_link(store::KeeperTx& tx, std::string_view purpose, std::string_view token,
-                                std::int64_t now);
+// What the fold needs to act on a link the intake sealed.
+struct LinkContext {
+  const crypto::KeeperKeyring& keys;
+  const RecordWriter& writer;  // blind indexes, corrections re-sealed
+  const Vault& vault;          // the record opened for a correction
+  const core::IntakeOptions& intake;  // corrections validated again
+  const SupporterMailOptions* mail;   // nullptr: no [mail], so no self-service link is mailed
+};
+
+struct LinkOutcome {
+  audit::Event event;   // what the fold appends for the item
+  bool erased = false;  // a record was erased: flush the files after the commit
+};
+
+// Acts on a link the intake sealed (core::LinkAction), whatever its token,
+// and says what to record; the intake answered the same whatever it was.
+// - confirm: supporter.confirm, the welcome mail queued (single-use).
+// - unsubscribe: supporter.unsubscribe (may be followed again).
+// - manage_request (an address, no token): self_service.request {known,
+//   mailed}, the self-service link queued for a record's address within
+//   bounds; nothing for a honeytoken's (the entry says so).
+// - manage (single-use, 30 minutes), by its step: export (the data mail
+//   queued), withdraw (both consents), correct (supporter.edit, the
+//   record opened and re-sealed here), erase (supporter.erase, with
+//   suppression: LinkOutcome::erased).
+// A token unknown for that purpose, expired or used: link.refused
+// {purpose, reason} with no subject.
+Result<LinkOutcome> apply_link(store::KeeperTx& tx, const LinkContext& c, const core::LinkAction& link,
+                               const std::vector<core::Field>& fields, std::int64_t now);
 
 // ---- The sender ------------------------------------------------------------------
 

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
+#include <fstream>
 #include <regex>
 #include <set>
 #include <string>
@@ -167,12 +169,12 @@ TEST_F(SupporterMailTest, DoubleOptInFromSignUpToUnsubscribe) {
 
   // A forged token and the real one, in one fold.
   const auto forged = new_link_token().text;
-  folded = arrive({core::to_fields(core::LinkAction{"confirm", forged}),
-                   core::to_fields(core::LinkAction{"confirm", confirm})});
+  folded = arrive({core::to_fields(core::LinkAction{"confirm", forged, "", ""}),
+                   core::to_fields(core::LinkAction{"confirm", confirm, "", ""})});
   EXPECT_EQ(folded.links, 2u);
   EXPECT_TRUE(confirmed_at(rec->id));
   // The same link again: used.
-  arrive({core::to_fields(core::LinkAction{"confirm", confirm})});
+  arrive({core::to_fields(core::LinkAction{"confirm", confirm, "", ""})});
 
   EXPECT_EQ(send().sent, 1u);  // the welcome
   std::optional<std::string> welcome;
@@ -205,8 +207,8 @@ TEST_F(SupporterMailTest, DoubleOptInFromSignUpToUnsubscribe) {
             0);
 
   // RFC 8058 one-click, twice (mail clients repeat it).
-  arrive({core::to_fields(core::LinkAction{"unsubscribe", unsubscribe}),
-          core::to_fields(core::LinkAction{"unsubscribe", unsubscribe})});
+  arrive({core::to_fields(core::LinkAction{"unsubscribe", unsubscribe, "", ""}),
+          core::to_fields(core::LinkAction{"unsubscribe", unsubscribe, "", ""})});
   rec = record(to);
   EXPECT_FALSE(rec->consent_email_at);
   EXPECT_TRUE(rec->consent_email_refused_at);
@@ -289,9 +291,9 @@ TEST_F(SupporterMailTest, ExpiredLinksAndErasure) {
     return tx.insert_link_token(store::LinkTokenRow{old.hash, rec->id, "confirm", 1000, 2000, std::nullopt});
   }));
   // A confirm token posted as an unsubscribe is unknown for that purpose.
-  arrive({core::to_fields(core::LinkAction{"confirm", old.text}),
-          core::to_fields(core::LinkAction{"unsubscribe", old.text}),
-          core::to_fields(core::LinkAction{"erase", old.text}), core::to_fields(core::LinkAction{"confirm", "short"})});
+  arrive({core::to_fields(core::LinkAction{"confirm", old.text, "", ""}),
+          core::to_fields(core::LinkAction{"unsubscribe", old.text, "", ""}),
+          core::to_fields(core::LinkAction{"erase", old.text, "", ""}), core::to_fields(core::LinkAction{"confirm", "short", "", ""})});
   EXPECT_FALSE(confirmed_at(rec->id));
   std::vector<std::string> reasons;
   for (const auto& e : testing::audit_entries(*store_)) {
@@ -316,6 +318,168 @@ TEST_F(SupporterMailTest, ExpiredLinksAndErasure) {
   for (const char* table : {"outbox", "link_tokens", "supporter_phrases"}) {
     EXPECT_EQ(count_rows(fx_.db, std::string("SELECT count(*) FROM ") + table), 0) << table;
   }
+}
+
+// Every file of the records' database, as bytes.
+std::string database_bytes(const std::filesystem::path& db) {
+  std::string all;
+  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+    std::ifstream in(db.string() + suffix, std::ios::binary);
+    all.append(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  return all;
+}
+
+bool holds(const std::string& hay, const store::Bytes& needle) {
+  return hay.find(std::string(needle.begin(), needle.end())) != std::string::npos;
+}
+
+// The person's own rights through their mailbox: a link asked for by
+// address, their data mailed (text and JSON), a correction, consents
+// withdrawn, erasure with suppression; afterwards the record's key is in no
+// file, an import does not bring them back, a sign-up of their own does.
+TEST_F(SupporterMailTest, SelfServiceFromRequestToErasure) {
+  const std::string to = mt::unique_address("self");
+  auto p = person(to);
+  p.phone = "+33612345678";
+  p.family_name = "Martin";
+  arrive({core::to_fields(p)});
+  auto rec = record(to);
+  ASSERT_TRUE(rec);
+  EXPECT_EQ(send().sent, 1u);  // the confirmation
+
+  // Asked for by address (any case), and for an unknown one: one mail.
+  std::string upper = to;
+  for (auto& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  arrive({core::to_fields(core::LinkAction{"manage_request", "", "", upper}),
+          core::to_fields(core::LinkAction{"manage_request", "", "", "nobody.at.all@example.net"}),
+          core::to_fields(core::LinkAction{"manage_request", "", "", to})});  // again at once: bounded
+  EXPECT_EQ(send().sent, 1u);
+  std::optional<std::string> saved;
+  for (int i = 0; i < 100 && !saved; ++i) {
+    for (const auto& e : std::filesystem::directory_iterator(mt::smtp_server().dir)) {
+      std::ifstream in(e.path(), std::ios::binary);
+      std::string t((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      if (t.find("X-Envelope-To: " + to) != std::string::npos && t.find("Your data at") != std::string::npos) saved = t;
+    }
+    if (!saved) std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_TRUE(saved);
+  auto manage_mail = mt::decode(*saved);
+  ASSERT_TRUE(manage_mail && !manage_mail->is_discarded());
+  const std::string token = token_in((*manage_mail)["parts"][1]["text"], "/manage");
+  ASSERT_FALSE(token.empty()) << (*manage_mail)["parts"][1]["text"];
+
+  // Export: the data mailed, text and JSON.
+  arrive({core::to_fields(core::LinkAction{"manage", token, "export", ""})});
+  EXPECT_EQ(send().sent, 1u);
+  std::optional<nlohmann::json> data;
+  for (int i = 0; i < 100 && !data; ++i) {
+    for (const auto& e : std::filesystem::directory_iterator(mt::smtp_server().dir)) {
+      std::ifstream in(e.path(), std::ios::binary);
+      std::string t((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      if (t.find("X-Envelope-To: " + to) != std::string::npos && t.find("holds about you") != std::string::npos &&
+          t.find("Your data at") == std::string::npos) {
+        data = mt::decode(t);
+      }
+    }
+    if (!data) std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_TRUE(data && !data->is_discarded());
+  EXPECT_EQ((*data)["subject"], "What Mouvement Écologie Démo holds about you");
+  std::string text, json_text;
+  for (const auto& part : (*data)["parts"]) {
+    if (part["type"] == "text/plain") text = part["text"];
+    if (part["filename"] == "my-data.json") json_text = part["text"];
+  }
+  EXPECT_NE(text.find("E-mail address: " + to), std::string::npos) << text;
+  EXPECT_NE(text.find("Phone number: +33612345678"), std::string::npos) << text;
+  const auto copy = nlohmann::json::parse(json_text, nullptr, false);
+  ASSERT_FALSE(copy.is_discarded()) << json_text;
+  EXPECT_EQ(copy["record"]["email"], to);
+  EXPECT_EQ(copy["record"]["family_name"], "Martin");
+  EXPECT_EQ(copy["record"]["consent"]["email"]["state"], "given");
+  EXPECT_EQ(copy["record"]["consent_log"][0]["source"], "signup");
+  // The link was single-use.
+  arrive({core::to_fields(core::LinkAction{"manage", token, "withdraw", ""})});
+  EXPECT_TRUE(record(to)->consent_email_at);
+
+  auto fresh_link = [&] {
+    const auto t = new_link_token();
+    EXPECT_TRUE(store_->transact([&](store::KeeperTx& tx) {
+      return tx.insert_link_token(store::LinkTokenRow{t.hash, rec->id, "manage", unix_now(), unix_now() + 1800,
+                                                      std::nullopt});
+    }));
+    return t.text;
+  };
+  // A correction, validated again by the keeper; another record's phone
+  // stays with it.
+  const std::string other = mt::unique_address("other");
+  auto q = person(other);
+  q.phone = "+33698765432";
+  arrive({core::to_fields(q)});
+  core::Person wanted;
+  wanted.given_name = "Adélaïde";
+  wanted.phone = "+33698765432";
+  wanted.locality = "Lyon";
+  arrive({core::to_fields(core::LinkAction{"manage", fresh_link(), "correct", ""}, wanted)});
+  auto now_held = testing::inspect_record(keys_, *record(to));
+  ASSERT_TRUE(now_held);
+  EXPECT_EQ(now_held->given_name, "Adélaïde");
+  EXPECT_EQ(now_held->locality, "Lyon");
+  EXPECT_EQ(now_held->phone, "+33612345678");
+  EXPECT_EQ(now_held->family_name, "Martin");
+
+  arrive({core::to_fields(core::LinkAction{"manage", fresh_link(), "withdraw", ""})});
+  EXPECT_FALSE(record(to)->consent_email_at);
+  EXPECT_TRUE(record(to)->consent_email_refused_at);
+
+  // Erasure: the record's key leaves every file.
+  rec = record(to);
+  ASSERT_TRUE(rec);
+  ASSERT_TRUE(holds(database_bytes(fx_.db), rec->wrapped_key));
+  auto erased = arrive({core::to_fields(core::LinkAction{"manage", fresh_link(), "erase", ""})});
+  EXPECT_EQ(erased.erased, 1u);
+  EXPECT_FALSE(record(to));
+  EXPECT_EQ(store_->count_suppressions().value(), 2);
+  const std::string files = database_bytes(fx_.db);
+  EXPECT_FALSE(holds(files, rec->wrapped_key));
+  EXPECT_FALSE(holds(files, rec->fields));
+
+  std::vector<std::string> self;
+  for (const auto& e : testing::audit_entries(*store_)) {
+    if (e.actor == "supporter") self.push_back(e.action + " " + e.details);
+    EXPECT_EQ(e.details.find(to), std::string::npos);
+  }
+  ASSERT_EQ(self.size(), 7u) << ::testing::PrintToString(self);
+  EXPECT_NE(self[0].find("self_service.request {\"known\":true,\"mailed\":true}"), std::string::npos) << self[0];
+  EXPECT_NE(self[1].find("self_service.request {\"known\":false}"), std::string::npos) << self[1];
+  EXPECT_NE(self[2].find("\"mailed\":false"), std::string::npos) << self[2];
+  EXPECT_NE(self[3].find("supporter.self_service {\"step\":\"export\"}"), std::string::npos) << self[3];
+  EXPECT_NE(self[4].find("supporter.edit"), std::string::npos) << self[4];
+  EXPECT_NE(self[4].find("[\"given_name\",\"locality\"]"), std::string::npos) << self[4];
+  EXPECT_NE(self[5].find("\"changed\":true"), std::string::npos) << self[5];
+  EXPECT_NE(self[6].find("supporter.erase {\"reason\":\"self_service\"}"), std::string::npos) << self[6];
+
+  // An import of an old list does not bring the person back ...
+  Provenance imported;
+  imported.from_the_person = false;
+  imported.origin = "import:test";
+  imported.consent_source = "import:test:0";
+  RecordWriter writer(keys_);
+  Upsert got = Upsert::created;
+  ASSERT_TRUE(store_->transact([&](store::KeeperTx& tx) -> Result<void> {
+    auto u = writer.upsert(tx, p, writer.prepare(p), unix_now(), nullptr, nullptr, imported);
+    if (!u) return std::unexpected(u.error());
+    got = *u;
+    return {};
+  }));
+  EXPECT_EQ(got, Upsert::suppressed);
+  EXPECT_FALSE(record(to));
+  // ... a sign-up of their own does, and lifts the suppression of what it gives.
+  arrive({core::to_fields(person(to))});
+  EXPECT_TRUE(record(to));
+  EXPECT_EQ(store_->count_suppressions().value(), 1);  // the phone's stays: that sign-up did not give it
 }
 
 // The options refuse what cannot send.

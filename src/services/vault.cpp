@@ -139,11 +139,30 @@ constexpr std::string_view kPhraseKind = "phrase";
 constexpr const char* kPhraseField = "phrase";
 }  // namespace
 
-Result<MailOpen> Vault::open_for_mail(const store::SupporterRow& row,
-                                      const std::optional<store::PhraseRow>& phrase) const {
+Result<MailOpen> Vault::open_for_mail(const store::SupporterRow& row, const std::optional<store::PhraseRow>& phrase,
+                                      std::span<const store::NoteRow> notes) const {
   auto person = open(row);
   if (!person) return std::unexpected(person.error());
-  MailOpen out{std::move(*person), ""};
+  MailOpen out{std::move(*person), "", {}};
+  if (!notes.empty()) {
+    std::vector<crypto::SealedNoteView> views;
+    views.reserve(notes.size());
+    for (const auto& n : notes) views.push_back(crypto::SealedNoteView{n.id, n.kind, n.sealed});
+    auto opened = crypto::open_record_notes(*keys_, row.id,
+                                            crypto::SealedRecord{row.key_version, row.wrapped_key, row.fields}, views);
+    if (!opened) {
+      wipe_person(out.person);
+      return std::unexpected(opened.error());
+    }
+    for (auto& fields : *opened) {
+      std::string text;
+      for (auto& f : fields) {
+        if (f.name == "text") text = std::move(f.value);
+        if (!f.value.empty()) sodium_memzero(f.value.data(), f.value.size());
+      }
+      out.notes.push_back(std::move(text));
+    }
+  }
   if (phrase) {
     const crypto::SealedNoteView view{phrase->phrase_id, kPhraseKind, phrase->sealed};
     auto opened = crypto::open_record_notes(*keys_, row.id,

@@ -83,6 +83,7 @@ struct RevealEntry {
 struct MailOpen {
   core::Person person;
   std::string phrase;
+  std::vector<std::string> notes;  // the texts of the notes asked for, in their order
 };
 
 // Zeroes and clears every field of an opened person (sodium_memzero), for
@@ -150,7 +151,10 @@ class Vault {
   // its anti-phishing phrase when it has one, inside the transaction that
   // writes the message's `supporter.mail` entry. The values leave the
   // keeper only in the mail, to the person's own address.
-  Result<MailOpen> open_for_mail(const store::SupporterRow& row, const std::optional<store::PhraseRow>& phrase) const;
+  // `notes` (read in that transaction) are opened too: the person's copy
+  // of what is held about them includes staff's notes.
+  Result<MailOpen> open_for_mail(const store::SupporterRow& row, const std::optional<store::PhraseRow>& phrase,
+                                 std::span<const store::NoteRow> notes = {}) const;
 
   // Seals `phrase` under the record's data key, as a `supporter_phrases`
   // row made at `now` (sealing opens nothing).

@@ -381,6 +381,10 @@ class SupporterReads {
   virtual Result<std::optional<SupporterRow>> find_supporter_by_phone_index(const Bytes& index) = 0;
   virtual Result<std::optional<SupporterRow>> find_supporter(const Bytes& id) = 0;
   virtual Result<std::optional<SupporterRow>> find_supporter_by_source_index(const Bytes& index) = 0;
+  // Whether `blind_index` is suppressed (an erased person's e-mail or
+  // phone: ErasurePort::suppress).
+  virtual Result<bool> suppressed(const Bytes& blind_index) = 0;
+  virtual Result<std::int64_t> count_suppressions() = 0;
   // The consent log of one supporter, oldest first.
   virtual Result<std::vector<ConsentEventRow>> consent_events(const Bytes& supporter_id) = 0;
   // The supporter's tags, sorted; empty if none or no such supporter.
@@ -760,6 +764,13 @@ class ErasurePort {
   // record (ON DELETE CASCADE). The audit log is not touched. Returns false
   // (nothing deleted) if there is no such supporter.
   virtual Result<bool> erase_supporter(const Bytes& id) = 0;
+  // Keeps `blind_index` (of an erased person's e-mail or phone) as
+  // suppressed since `at`, so that imports do not bring the person back
+  // (migration 0021). Suppressing an index again updates the entry.
+  virtual Result<void> suppress(const Bytes& blind_index, std::uint32_t key_version, std::int64_t at) = 0;
+  // Lifts the suppression of `blind_index` (the person signed up again);
+  // false if there was none.
+  virtual Result<bool> lift_suppression(const Bytes& blind_index) = 0;
 
  protected:
   ErasurePort() = default;
@@ -1090,6 +1101,13 @@ class KeeperStore : public SupporterReads,
   // callback, `fn` simply runs in that transaction. Returns `fn`'s error
   // unchanged, or Errc::busy / Errc::storage from the store.
   virtual Result<void> snapshot(const std::function<Result<void>()>& fn) = 0;
+
+  // After an erasure: makes the backend's files stop holding what was
+  // deleted (SQLite: a TRUNCATE checkpoint of the WAL, the deleted pages
+  // having been zeroed by secure_delete). True when done in full; false
+  // when a reader kept part of it back (the next checkpoint finishes it).
+  // Outside a transaction only.
+  virtual Result<bool> flush_deleted() = 0;
 
  protected:
   KeeperStore() = default;

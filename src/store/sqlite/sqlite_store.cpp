@@ -875,6 +875,21 @@ class SqliteReads : public Base {
   Result<std::optional<SupporterRow>> find_supporter_by_source_index(const Bytes& index) override {
     return select_supporter(conn(), sql::kSelectSupporterBySourceIndex, index);
   }
+  Result<bool> suppressed(const Bytes& blind_index) override {
+    auto q = conn().query(sql::kSelectSuppressed);
+    if (!q) return propagate(q);
+    q->bind_blob(1, blind_index);
+    auto more = q->step();
+    if (!more) return propagate(more);
+    return *more;
+  }
+  Result<std::int64_t> count_suppressions() override {
+    auto q = conn().query(sql::kCountSuppressions);
+    if (!q) return propagate(q);
+    auto more = q->step();
+    if (!more) return propagate(more);
+    return *more ? q->int64(0) : 0;
+  }
   Result<std::vector<ConsentEventRow>> consent_events(const Bytes& supporter_id) override {
     auto q = conn().query(sql::kSelectConsentEvents);
     if (!q) return propagate(q);
@@ -1534,6 +1549,18 @@ class SqliteKeeperTx final : public SqliteReads<KeeperTx> {
     return *n == 1;
   }
 
+  Result<void> suppress(const Bytes& blind_index, std::uint32_t key_version, std::int64_t at) override {
+    auto q = conn_.query(sql::kInsertSuppression);
+    if (!q) return propagate(q);
+    q->bind_blob(1, blind_index).bind_int(2, key_version).bind_int(3, at);
+    return q->run();
+  }
+  Result<bool> lift_suppression(const Bytes& blind_index) override {
+    auto n = run_counting(conn_, sql::kDeleteSuppression, [&](Query& q) { q.bind_blob(1, blind_index); });
+    if (!n) return propagate(n);
+    return *n == 1;
+  }
+
   Result<void> append_audit_entry(const AuditEntryRow& row) override {
     auto q = conn_.query(sql::kInsertAuditEntry);
     if (!q) return propagate(q);
@@ -2061,6 +2088,20 @@ class SqliteKeeperStore final : private KeeperConnection, public SqliteReads<Kee
   }
 
   Result<void> snapshot(const std::function<Result<void>()>& fn) override { return in_read_snapshot(db_, fn); }
+
+  // SQLite's TRUNCATE checkpoint: every page of the WAL copied into the
+  // database file (where secure_delete has zeroed what was deleted), then
+  // the WAL cut to nothing. It waits for writers (busy timeout) but not for
+  // a reader that holds an older snapshot: then not all could be copied.
+  // (sqlite3_wal_checkpoint_v2, not the PRAGMA, which the keeper's
+  // authorizer refuses.)
+  Result<bool> flush_deleted() override {
+    int frames = 0, copied = 0;
+    const int rc = sqlite3_wal_checkpoint_v2(db_.handle(), "main", SQLITE_CHECKPOINT_TRUNCATE, &frames, &copied);
+    if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) return false;
+    if (rc != SQLITE_OK) return std::unexpected(sqlite::sqlite_error(rc, "flush_deleted", "checkpoint"));
+    return frames == copied;
+  }
 
   sqlite3* raw() const noexcept { return db_.handle(); }
   sqlite::CheckpointStats checkpoints() const {

@@ -686,6 +686,16 @@ inline constexpr Sql kDeleteOutboxOf{"kDeleteOutboxOf", "DELETE FROM outbox WHER
 inline constexpr Sql kDeleteLinkTokensOf{"kDeleteLinkTokensOf", "DELETE FROM link_tokens WHERE supporter_id = ?1"};
 inline constexpr Sql kDeletePhraseOf{"kDeletePhraseOf", "DELETE FROM supporter_phrases WHERE supporter_id = ?1"};
 
+// ---- Keeper: suppressions after erasure (migration 0021) -----------------------
+
+inline constexpr Sql kInsertSuppression{
+    "kInsertSuppression",
+    "INSERT INTO suppressions (blind_index, key_version, erased_at) VALUES (?1, ?2, ?3)"
+    " ON CONFLICT (blind_index) DO UPDATE SET key_version = excluded.key_version, erased_at = excluded.erased_at"};
+inline constexpr Sql kSelectSuppressed{"kSelectSuppressed", "SELECT 1 FROM suppressions WHERE blind_index = ?1"};
+inline constexpr Sql kDeleteSuppression{"kDeleteSuppression", "DELETE FROM suppressions WHERE blind_index = ?1"};
+inline constexpr Sql kCountSuppressions{"kCountSuppressions", "SELECT count(*) FROM suppressions"};
+
 // ---- Keeper: saved segments, tags across records (migration 0015) ---------------
 
 #define REMPART_SEGMENT_COLUMNS "id, name, definition, created_by, created_at, updated_at"

@@ -30,7 +30,8 @@ CREATE INDEX consent_events_supporter ON consent_events(supporter_id, id);
 
 -- Mail the keeper owes a supporter. Never an address nor a text: the
 -- sender opens the record when it sends, and renders then. `kind` names
--- the template; `state` is queued (waiting for next_at), sending (handed
+-- the template (confirm, welcome, manage: a self-service link, data: what
+-- is held, for the person); `state` is queued (waiting for next_at), sending (handed
 -- to the relay; a crash there sends it again at next_at), sent, failed
 -- (refused by the relay, or out of attempts) or dropped (no longer due: the
 -- consent was withdrawn or confirmed meanwhile, or the record has no
@@ -39,7 +40,7 @@ CREATE INDEX consent_events_supporter ON consent_events(supporter_id, id);
 CREATE TABLE outbox (
   id           INTEGER PRIMARY KEY,
   supporter_id BLOB    NOT NULL REFERENCES supporters(id) ON DELETE CASCADE,
-  kind         TEXT    NOT NULL CHECK (kind IN ('confirm', 'welcome')),
+  kind         TEXT    NOT NULL CHECK (kind IN ('confirm', 'welcome', 'manage', 'data')),
   state        TEXT    NOT NULL CHECK (state IN ('queued', 'sending', 'sent', 'failed', 'dropped')),
   attempts     INTEGER NOT NULL DEFAULT 0,
   created_at   INTEGER NOT NULL,
@@ -50,14 +51,15 @@ CREATE TABLE outbox (
 CREATE INDEX outbox_due ON outbox(next_at) WHERE state IN ('queued', 'sending');
 CREATE INDEX outbox_supporter ON outbox(supporter_id, kind, created_at);
 
--- Links mailed to a supporter (confirm a consent, unsubscribe), by the
--- BLAKE2b hash of their random token: the token itself is only ever in the
--- mail. A confirmation link is single-use (used_at); an unsubscribe link
--- may be followed again (mail clients repeat the one-click POST).
+-- Links mailed to a supporter (confirm a consent, unsubscribe, manage
+-- their data), by the BLAKE2b hash of their random token: the token itself
+-- is only ever in the mail. Confirmation and self-service links are
+-- single-use (used_at); an unsubscribe link may be followed again (mail
+-- clients repeat the one-click POST).
 CREATE TABLE link_tokens (
   hash         BLOB    PRIMARY KEY NOT NULL CHECK (length(hash) = 32),
   supporter_id BLOB    NOT NULL REFERENCES supporters(id) ON DELETE CASCADE,
-  purpose      TEXT    NOT NULL CHECK (purpose IN ('confirm', 'unsubscribe')),
+  purpose      TEXT    NOT NULL CHECK (purpose IN ('confirm', 'unsubscribe', 'manage')),
   created_at   INTEGER NOT NULL,
   expires_at   INTEGER NOT NULL,
   used_at      INTEGER
