@@ -98,7 +98,7 @@ std::string receipt(std::span<const store::ConsentEventRow> events) {
     out += "- " + std::string(channel) + ": " + what + " on " + utc_time(e.at) + ", through " +
            source_words(e.source) + "\n";
   }
-  if (out.empty()) out = "- (nothing recorded)\n";
+  if (out.empty()) out = "- No consent given or refused: we send you no news.\n";
   return out;
 }
 

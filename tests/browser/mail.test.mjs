@@ -11,7 +11,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { launchBrowser, rempart, startInstance, stopWithoutPersonalData, waitForSupporter } from './rempart.mjs';
+import { fitsAPhone, launchBrowser, rempart, startInstance, stopWithoutPersonalData, waitForSupporter } from './rempart.mjs';
 
 const screenshots = process.env.REMPART_ARTIFACTS || join(process.cwd(), 'artifacts');
 const here = dirname(fileURLToPath(import.meta.url));
@@ -67,8 +67,10 @@ import email, json, sys
 from email import policy
 m = email.message_from_bytes(open(sys.argv[1], 'rb').read(), policy=policy.default)
 body = lambda t: (m.get_body(preferencelist=(t,)) or {}).get_content() if m.get_body(preferencelist=(t,)) else ''
+files = {a.get_filename(): a.get_content() for a in m.iter_attachments()}
+files = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in files.items()}
 print(json.dumps({'subject': str(m['subject']), 'text': body('plain'), 'html': body('html'),
-                  'headers': {k.lower(): str(v) for k, v in m.items()}}))
+                  'headers': {k.lower(): str(v) for k, v in m.items()}, 'files': files}))
 `, join(smtp.dir, name)], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
     out.push(JSON.parse(r.stdout));
@@ -104,7 +106,10 @@ links_base = "http://127.0.0.1:${port}"
 
 after(async () => {
   await browser?.close();
-  if (instance) assert.equal(await stopWithoutPersonalData(instance, ['camille.double@example.org', 'Camille']), 0);
+  if (instance) {
+    const people = ['camille.double', 'Camille', 'alix.export', 'bao.erase', 'Alix', 'Bao'];
+    assert.equal(await stopWithoutPersonalData(instance, people), 0);
+  }
   await smtp?.stop();
 });
 
@@ -189,4 +194,91 @@ test('sign up, confirm by the mailed link, welcome with the phrase, unsubscribe 
   }
   assert.equal(actions.filter((a) => a === 'supporter.mail').length, 2, 'one opening per mail sent');
   assert.equal(audit.out.includes(to), false, 'the audit log names records, not addresses');
+});
+
+// The person's own rights, through their mailbox: ask for a link on the
+// site, receive what is held, erase it; an import of an old list then
+// leaves them out, and their own sign-up brings them back.
+test('self-service: a link by mail, my data by mail, erase me', async () => {
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
+  const page = await context.newPage();
+  const problems = [];
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
+  const alix = `alix.export.${process.pid}@example.org`;
+  const bao = `bao.erase.${process.pid}@example.org`;
+  for (const [name, address] of [['Alix', alix], ['Bao', bao]]) {
+    await page.goto(instance.url + '/');
+    await page.getByLabel('First name').fill(name);
+    await page.getByLabel('E-mail address').fill(address);
+    await Promise.all([page.waitForURL('**/thanks'), page.locator('form button[type=submit]').click()]);
+    assert.ok(await waitForSupporter(instance.config, address), instance.log());
+  }
+  assert.match(await page.textContent('main'), /Your data/);
+
+  async function askForLink(address) {
+    await page.goto(instance.url + '/manage');
+    await page.getByLabel('E-mail address').fill(address.toUpperCase());
+    await Promise.all([page.waitForLoadState(), page.getByRole('button', { name: 'Send me a link' }).click()]);
+    await page.waitForSelector('text=If this address is in our records');
+    const [mail] = (await waitForMail(address, 1)).filter((m) => m.subject.startsWith('Your data at'));
+    const link = /http:\/\/127\.0\.0\.1:\d+\/manage\?t=[A-Za-z0-9_-]{43}/.exec(mail.text)?.[0];
+    assert.ok(link, mail.text);
+    return link;
+  }
+
+  // Alix: the same answer for an unknown address, then the data by mail.
+  await page.goto(instance.url + '/manage');
+  writeFileSync(join(screenshots, 'manage-ask.png'), await page.screenshot({ fullPage: true }));
+  await page.getByLabel('E-mail address').fill('personne.inconnue@example.net');
+  await Promise.all([page.waitForLoadState(), page.getByRole('button', { name: 'Send me a link' }).click()]);
+  const unknownAnswer = await page.textContent('main');
+  writeFileSync(join(screenshots, 'manage-sent.png'), await page.screenshot({ fullPage: true }));
+  const alixLink = await askForLink(alix);
+  assert.equal(await page.textContent('main'), unknownAnswer, 'the same answer, known or not');
+  await page.goto(alixLink);
+  await fitsAPhone(page, 390, problems);
+  assert.equal((await page.content()).includes(alixLink.split('t=')[1]), false, 'the token is not in the page');
+  assert.equal((await page.content()).includes(alix), false, 'nothing held is shown');
+  writeFileSync(join(screenshots, 'manage-options.png'), await page.screenshot({ fullPage: true }));
+  await Promise.all([page.waitForLoadState(), page.getByRole('button', { name: 'Send me my data' }).click()]);
+  await page.waitForSelector('text=is on its way to your e-mail address');
+  const data = (await waitForMail(alix, 2)).find((m) => m.subject.includes('holds about you'));
+  assert.ok(data);
+  assert.match(data.text, /First name: Alix/);
+  const copy = JSON.parse(data.files['my-data.json']);
+  assert.equal(copy.record.email, alix);
+  assert.equal(copy.record.given_name, 'Alix');
+  writeFileSync(join(screenshots, 'manage-data.txt'), data.text);
+
+  // Bao: erase, confirmed by the ticked box.
+  const baoLink = await askForLink(bao);
+  await page.goto(baoLink);
+  await Promise.all([page.waitForLoadState(), page.getByRole('button', { name: 'Erase me' }).click()]);
+  // The browser itself holds the form back until the box is ticked.
+  assert.equal(page.url(), baoLink);
+  await page.getByLabel('I understand that my data will be erased for good.').check();
+  await Promise.all([page.waitForLoadState(), page.getByRole('button', { name: 'Erase me' }).click()]);
+  await page.waitForSelector('text=your data is erased');
+  writeFileSync(join(screenshots, 'manage-erased.png'), await page.screenshot({ fullPage: true }));
+  const deadline = Date.now() + 15_000;
+  let gone = false;
+  while (!gone && Date.now() < deadline) {
+    gone = rempart(['supporters', 'show', '--config', instance.config, '--email', bao, '--json']).code !== 0;
+    if (!gone) await new Promise((r) => setTimeout(r, 200));
+  }
+  assert.ok(gone, 'the record is erased');
+
+  // An import of an old list leaves Bao out; Bao's own sign-up brings them back.
+  writeFileSync(join(instance.dir, 'old.csv'), `email,first_name\n${bao},Bao\n`);
+  const again = rempart(['supporters', 'import', join(instance.dir, 'old.csv'), '--config', instance.config,
+                         '--no-progress']);
+  assert.equal(again.code, 0, again.err);
+  assert.match(again.out, /1 left out: people who asked to be erased/);
+  assert.notEqual(rempart(['supporters', 'show', '--config', instance.config, '--email', bao, '--json']).code, 0);
+  await page.goto(instance.url + '/');
+  await page.getByLabel('E-mail address').fill(bao);
+  await Promise.all([page.waitForURL('**/thanks'), page.locator('form button[type=submit]').click()]);
+  assert.ok(await waitForSupporter(instance.config, bao), 'a sign-up of their own brings them back');
+  assert.deepEqual(problems, []);
+  await context.close();
 });
