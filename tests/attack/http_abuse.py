@@ -241,6 +241,22 @@ class Abuse:
             self.expect(f"form post from another site ({label})",
                         b"POST /signup HTTP/1.1\r\nHost: x\r\nContent-Type: " + al.FORM_TYPE.encode() +
                         f"\r\nContent-Length: {len(body)}\r\n".encode() + headers + b"\r\n" + body, (403,))
+        # Mailed links' pages: whatever the token, the answer never repeats
+        # it and no header comes from it; a GET and a POST answer alike
+        # (the keeper alone can tell a valid token).
+        sources = iter(f"127.0.1.{i}" for i in range(1, 100))  # each POST its own client: no rate limit
+        for path in (b"/confirm", b"/unsubscribe"):
+            for token in (b"%3Cscript%3Ealert(1)%3C/script%3E", b"<svg/onload=alert(1)>", b"%0d%0aX-Injected:%201",
+                          b"A" * 43, b"A" * 6000, b"'%20OR%201=1--", b"x&t=" + b"B" * 43):
+                for method in (b"GET", b"POST"):
+                    raw = (method + b" " + path + b"?t=" + token + b" HTTP/1.1\r\nHost: x\r\nContent-Type: " +
+                           al.FORM_TYPE.encode() + b"\r\nContent-Length: 0\r\n\r\n")
+                    what = f"{method.decode()} {path.decode()} with the token {token[:24]!r}"
+                    rs = self.expect(what, raw, (200, 400, 414, 431), allow_silent_close=True, source=next(sources))
+                    for r in rs:
+                        self.t.check(r.header("x-injected") is None, f"{what}: no injected header")
+                        self.t.check(b"alert(1)" not in r.body and b"A" * 43 not in r.body,
+                                     f"{what}: the token is not in the page")
         for target in (b"*", b"http://evil.example/", b"127.0.0.1:80", b"//", b"/%00", b"/a%0d%0aX-Injected:%201",
                        b"/?" + b"%" * 100, b"/\xff\xfe", b"/a b", b"/.", b"/..", b"\\", b"/signup\x00"):
             raw = b"GET " + target + b" HTTP/1.1\r\nHost: x\r\n\r\n"
