@@ -82,6 +82,8 @@ inline constexpr std::string_view supporter_unsubscribe = "supporter.unsubscribe
 inline constexpr std::string_view supporter_suppressed = "supporter.suppressed";  // an import row of a person who asked to be erased, skipped
 inline constexpr std::string_view supporter_self_service = "supporter.self_service";  // a step of a self-service link (export, withdraw)
 inline constexpr std::string_view self_service_request = "self_service.request";  // a self-service link asked for an address
+inline constexpr std::string_view supporter_retention = "supporter.retention";  // a record erased or its phone dropped by a retention policy
+inline constexpr std::string_view retention_run = "retention.run";              // a retention run's counts
 inline constexpr std::string_view link_refused = "link.refused";                  // a mailed link's token unknown, expired or used
 }  // namespace action
 

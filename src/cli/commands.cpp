@@ -38,6 +38,7 @@
 #include "services/audit_reader.hpp"
 #include "services/directory.hpp"
 #include "services/folder.hpp"
+#include "services/retention.hpp"
 #include "services/records.hpp"
 #include "services/importer.hpp"
 #include "services/intake_writer.hpp"
@@ -259,6 +260,9 @@ int run_serve(const ServeArgs& a) {
   std::unique_ptr<store::KeeperStore> mail_store;
   std::unique_ptr<services::MailSender> mail_sender;
   std::unique_ptr<services::MailLoop> mail_loop;
+  std::unique_ptr<store::KeeperStore> retention_store;
+  std::unique_ptr<services::Retention> retention;
+  std::unique_ptr<services::RetentionLoop> retention_loop;
   if (keeper) {
     auto keys = crypto::load_keeper_keyring(c->keys_dir);
     if (!keys) return report(keys.error());
@@ -296,6 +300,15 @@ int run_serve(const ServeArgs& a) {
                    c->mail->supporter.per_minute);
     } else {
       spdlog::info("keeper: no [mail]: no confirmation or other mail is sent to supporters");
+    }
+    {
+      // Retention: an hour after start, then daily, on a store of its own.
+      auto rs = backend->open_keeper();
+      if (!rs) return report(rs.error());
+      retention_store = std::move(*rs);
+      retention = std::make_unique<services::Retention>(*retention_store, *keeper_keys, *keeper_vault, c->retention);
+      retention_loop = std::make_unique<services::RetentionLoop>(*retention, std::chrono::hours(1),
+                                                                 std::chrono::hours(24));
     }
     checkpointer = make_checkpointer(*c, *keeper_keys, *keeper_store);
     if (c->audit.checkpoint_file.empty()) {
@@ -440,6 +453,7 @@ int run_serve(const ServeArgs& a) {
   if (writer) writer->stop();
   if (fold_loop) fold_loop->stop();
   if (mail_loop) mail_loop->stop();
+  if (retention_loop) retention_loop->stop();
   if (checkpointer) {
     // The loop's thread has ended: the store is this thread's again.
     if (auto r = record_service_event(*keeper_store, *keeper_keys, audit::action::service_stop, a, *c); !r) {
@@ -523,6 +537,31 @@ int run_synth(const SynthArgs& a) {
   if (!r) return report(r.error());
   std::cout << "rempart: " << r->created << " synthetic supporters created, " << r->merged + r->unchanged
             << " already present\n";
+  return 0;
+}
+
+int run_retention(const RetentionArgs& a) {
+  auto k = open_keeper(a.config, a.run && !a.dry_run ? KeeperUse::bulk : KeeperUse::brief);
+  if (!k) return report(k.error());
+  const services::Vault vault = k->vault();
+  services::Retention retention(*k->store, k->keys, vault, k->config.retention);
+  const auto& o = k->config.retention;
+  auto r = a.run ? retention.run(unix_now(), operator_actor(), a.dry_run) : retention.report(unix_now());
+  k->checkpoint_on_exit();
+  if (!r) return report(r.error());
+  const char* verb = !a.run ? "would be" : a.dry_run ? "would be" : "were";
+  auto line = [&](const char* what, std::int64_t n, std::int64_t limit, const char* unit) {
+    std::cout << "rempart: " << what << ": ";
+    if (limit == 0) {
+      std::cout << "off\n";
+    } else {
+      std::cout << n << " " << verb << " " << (std::string_view(what).starts_with("phone") ? "dropped" : "erased")
+                << " (after " << limit << " " << unit << ")\n";
+    }
+  };
+  line("records without activity", r->inactive, o.record_months, "months");
+  line("phone numbers without activity", r->phone, o.phone_months, "months");
+  line("sign-ups never confirmed", r->unconfirmed, o.unconfirmed_days, "days");
   return 0;
 }
 

@@ -82,6 +82,14 @@ struct ReindexArgs {
 };
 int run_reindex(const ReindexArgs& a);
 
+// `rempart retention report|run [--dry-run]` (docs/retention.md).
+struct RetentionArgs {
+  std::filesystem::path config = "rempart.toml";
+  bool run = false;      // apply, not only report
+  bool dry_run = false;  // with run: count and record the run, change nothing
+};
+int run_retention(const RetentionArgs& a);
+
 // `rempart audit …`: read and check the audit log (needs the keeper keyring).
 struct AuditVerifyArgs {
   std::filesystem::path config = "rempart.toml";

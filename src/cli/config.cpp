@@ -326,7 +326,7 @@ Result<Config> parse_config(std::string_view toml_text, const std::filesystem::p
     return fail(Errc::config, msg.str());
   }
   if (auto r = refuse_unknown(root, {"storage", "keys", "intake", "keeper", "log", "audit", "console", "guard", "alerts",
-                               "exports", "accounts", "mail"},
+                               "exports", "accounts", "mail", "retention"},
                               "top level");
       !r) {
     return std::unexpected(r.error());
@@ -492,6 +492,23 @@ Result<Config> parse_config(std::string_view toml_text, const std::filesystem::p
   if (const auto* t = sub(root, "accounts")) {
     if (auto r = read_accounts(*t, c.accounts); !r) return std::unexpected(r.error());
   }
+  if (const auto* t = sub(root, "retention")) {
+    if (auto r = refuse_unknown(*t, {"record_months", "phone_months", "unconfirmed_days"}, "retention"); !r) {
+      return std::unexpected(r.error());
+    }
+    auto& o = c.retention;
+    if (auto r = read(*t, "retention", "record_months", o.record_months); !r) return std::unexpected(r.error());
+    if (auto r = read(*t, "retention", "phone_months", o.phone_months); !r) return std::unexpected(r.error());
+    if (auto r = read(*t, "retention", "unconfirmed_days", o.unconfirmed_days); !r) return std::unexpected(r.error());
+    if (o.record_months < 0 || o.record_months > 240) return fail(Errc::config, "[retention].record_months must be 0..240");
+    if (o.phone_months < 0 || o.phone_months > 240) return fail(Errc::config, "[retention].phone_months must be 0..240");
+    if (o.unconfirmed_days < 0 || o.unconfirmed_days > 3650) {
+      return fail(Errc::config, "[retention].unconfirmed_days must be 0..3650");
+    }
+    if (o.unconfirmed_days != 0 && o.unconfirmed_days < 8) {
+      return fail(Errc::config, "[retention].unconfirmed_days must be 0 or at least 8 (a confirmation link works 7)");
+    }
+  }
   if (const auto* t = sub(root, "mail")) {
     MailConfig m;
     if (auto r = read_mail(*t, m); !r) return std::unexpected(r.error());
@@ -619,6 +636,11 @@ std::string render_config(const Config& c) {
     << "   # a domain you receive mail for: canary rows use it, so a leak is noticed\n"
     << "canaries = " << c.exports.canaries << "   # canary rows per export\n"
     << "request_hours = " << c.exports.ttl_seconds / 3600 << "   # an unapproved request expires after this\n";
+  o << "\n[retention]   # data kept no longer than needed (docs/retention.md); 0 = never\n"
+    << "record_months = " << c.retention.record_months << "   # erase a record after this long without activity\n"
+    << "phone_months = " << c.retention.phone_months << "   # drop its phone number after this long without activity\n"
+    << "unconfirmed_days = " << c.retention.unconfirmed_days
+    << "   # erase a sign-up whose e-mail consent was never confirmed\n";
   if (c.mail) {
     const auto& m = *c.mail;
     o << "\n[mail]   # mail to supporters: confirmations, welcome, unsubscribe (docs/supporter-mail.md)\n"

@@ -15,6 +15,7 @@
 #include "guard/budget.hpp"
 #include "mail/smtp.hpp"
 #include "services/exports.hpp"
+#include "services/retention.hpp"
 #include "services/supporter_mail.hpp"
 #include "store/backend.hpp"
 
@@ -91,6 +92,7 @@ struct Config {
   guard::AlertOptions alerts;  // [alerts], [alerts.webhook], [alerts.smtp]
   services::ExportOptions exports;  // [exports]; dir defaults to data_dir/exports
   std::optional<MailConfig> mail;   // [mail]
+  services::RetentionOptions retention;  // [retention]
 
   std::string backend = "sqlite";  // [storage].backend: see store/backends.hpp
 

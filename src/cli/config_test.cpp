@@ -222,5 +222,28 @@ TEST(Config, MailTableParsesRendersAndRefusesNonsense) {
   }
 }
 
+TEST(Config, RetentionDefaultsParseAndRefuseNonsense) {
+  const std::string m = kMinimal;
+  auto c = parse_config(m, "t");
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->retention.record_months, 36);
+  EXPECT_EQ(c->retention.phone_months, 24);
+  EXPECT_EQ(c->retention.unconfirmed_days, 30);
+  auto set = parse_config(m + "[retention]\nrecord_months = 0\nphone_months = 12\nunconfirmed_days = 60\n", "t");
+  ASSERT_TRUE(set) << set.error().internal;
+  EXPECT_EQ(set->retention.record_months, 0);
+  auto back = parse_config(render_config(*set), "r");
+  ASSERT_TRUE(back) << back.error().internal;
+  EXPECT_EQ(back->retention.phone_months, 12);
+  EXPECT_EQ(back->retention.unconfirmed_days, 60);
+  for (const char* bad : {"record_months = -1", "phone_months = 1000", "unconfirmed_days = 3", "forever = true"}) {
+    auto r = parse_config(m + "[retention]\n" + bad + "\n", "t");
+    EXPECT_FALSE(r) << bad;
+    if (!r) {
+      EXPECT_NE(r.error().internal.find("retention"), std::string::npos) << r.error().internal;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace rempart::cli

@@ -87,6 +87,15 @@ int main(int argc, char** argv) {
   bool reindex_no_progress = false;
   reindex_cmd->add_flag("--no-progress", reindex_no_progress, "Do not draw a progress bar");
 
+  RetentionArgs retention;
+  auto* ret = app.add_subcommand("retention", "Data kept no longer than needed: what the policies reach, or apply them");
+  ret->require_subcommand(1);
+  ret->fallthrough();
+  ret->add_option("--config", retention.config, "Configuration file")->capture_default_str();
+  auto* ret_report = ret->add_subcommand("report", "Count what each policy reaches now (never a value)");
+  auto* ret_run = ret->add_subcommand("run", "Apply the policies now (serve applies them daily)");
+  ret_run->add_flag("--dry-run", retention.dry_run, "Count and record the run; change nothing");
+
   auto* aud = app.add_subcommand("audit", "Check and read the audit log (needs the keeper keyring)");
   aud->require_subcommand(1);
   aud->fallthrough();
@@ -252,6 +261,10 @@ int main(int argc, char** argv) {
     reindex.config = config;
     reindex.progress = !reindex_no_progress;
     return run_reindex(reindex);
+  }
+  if (*ret_report || *ret_run) {
+    retention.run = ret_run->parsed();
+    return run_retention(retention);
   }
   if (*verify_cmd) {
     verify.config = audit_config;

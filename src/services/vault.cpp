@@ -134,6 +134,8 @@ Result<core::Person> Vault::open_for_indexing(const store::SupporterRow& row) co
 
 Result<core::Person> Vault::open_for_edit(const store::SupporterRow& row) const { return open(row); }
 
+Result<core::Person> Vault::open_for_retention(const store::SupporterRow& row) const { return open(row); }
+
 namespace {
 constexpr std::string_view kPhraseKind = "phrase";
 constexpr const char* kPhraseField = "phrase";

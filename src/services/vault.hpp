@@ -171,6 +171,11 @@ class Vault {
   // writes its `supporter.edit` entry. Nothing opened leaves the keeper.
   Result<core::Person> open_for_edit(const store::SupporterRow& row) const;
 
+  // A record opened so that a retention policy drops a field (the phone)
+  // and re-seals it, inside the transaction that writes its
+  // `supporter.retention` entry (retention.cpp). Nothing leaves the keeper.
+  Result<core::Person> open_for_retention(const store::SupporterRow& row) const;
+
   // A record opened to write it into an approved export, inside the
   // transaction that names it in the export's `supporter.export` entry.
   Result<core::Person> open_for_export(const store::SupporterRow& row) const;

@@ -385,6 +385,15 @@ class SupporterReads {
   // phone: ErasurePort::suppress).
   virtual Result<bool> suppressed(const Bytes& blind_index) = 0;
   virtual Result<std::int64_t> count_suppressions() = 0;
+  // Retention (docs/retention.md): up to `limit` ids, in id order after
+  // `after` (empty: from the first), of real records (no honeytoken) that
+  // a policy reaches at `cutoff` (unix seconds): "inactive" (last activity
+  // before it), "phone" (the same, holding a phone), "unconfirmed" (a
+  // sign-up whose e-mail consent stayed unconfirmed, with no other consent,
+  // unchanged since it came before it). Errc::invalid_input for another
+  // policy.
+  virtual Result<std::vector<Bytes>> retention_candidates(std::string_view policy, std::int64_t cutoff,
+                                                          const Bytes& after, std::size_t limit) = 0;
   // The consent log of one supporter, oldest first.
   virtual Result<std::vector<ConsentEventRow>> consent_events(const Bytes& supporter_id) = 0;
   // The supporter's tags, sorted; empty if none or no such supporter.

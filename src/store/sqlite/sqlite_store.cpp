@@ -883,6 +883,24 @@ class SqliteReads : public Base {
     if (!more) return propagate(more);
     return *more;
   }
+  Result<std::vector<Bytes>> retention_candidates(std::string_view policy, std::int64_t cutoff, const Bytes& after,
+                                                  std::size_t limit) override {
+    const sqlite::Sql* stmt = policy == "inactive"      ? &sql::kRetentionInactive
+                              : policy == "phone"       ? &sql::kRetentionPhone
+                              : policy == "unconfirmed" ? &sql::kRetentionUnconfirmed
+                                                        : nullptr;
+    if (stmt == nullptr) return fail(Errc::invalid_input, "retention: unknown policy");
+    auto q = conn().query(*stmt);
+    if (!q) return propagate(q);
+    q->bind_int(1, cutoff).bind_blob(2, after).bind_int(3, sql_limit(limit));
+    std::vector<Bytes> out;
+    for (;;) {
+      auto more = q->step();
+      if (!more) return propagate(more);
+      if (!*more) return out;
+      out.push_back(q->blob(0));
+    }
+  }
   Result<std::int64_t> count_suppressions() override {
     auto q = conn().query(sql::kCountSuppressions);
     if (!q) return propagate(q);

@@ -696,6 +696,36 @@ inline constexpr Sql kSelectSuppressed{"kSelectSuppressed", "SELECT 1 FROM suppr
 inline constexpr Sql kDeleteSuppression{"kDeleteSuppression", "DELETE FROM suppressions WHERE blind_index = ?1"};
 inline constexpr Sql kCountSuppressions{"kCountSuppressions", "SELECT count(*) FROM suppressions"};
 
+// ---- Keeper: retention (docs/retention.md) ------------------------------------
+// A record's last activity: its last change (updated_at) or the last
+// statement of consent in its log, whichever is later. Honeytokens are
+// left out: they are the guard's, not people. Each takes its candidates by
+// id, after ?2, up to ?3 at a time.
+#define REMPART_LAST_ACTIVITY \
+  "max(s.updated_at, coalesce((SELECT max(c.at) FROM consent_events c WHERE c.supporter_id = s.id), 0))"
+#define REMPART_NOT_HONEYTOKEN " AND NOT EXISTS (SELECT 1 FROM honeytokens h WHERE h.supporter_id = s.id)"
+inline constexpr Sql kRetentionInactive{
+    "kRetentionInactive",
+    "SELECT s.id FROM supporters s WHERE s.id > ?2 AND " REMPART_LAST_ACTIVITY " < ?1" REMPART_NOT_HONEYTOKEN
+    " ORDER BY s.id LIMIT ?3"};
+inline constexpr Sql kRetentionPhone{
+    "kRetentionPhone",
+    "SELECT s.id FROM supporters s WHERE s.id > ?2 AND s.phone_index IS NOT NULL AND " REMPART_LAST_ACTIVITY
+    " < ?1" REMPART_NOT_HONEYTOKEN " ORDER BY s.id LIMIT ?3"};
+// A sign-up whose e-mail consent was never confirmed though a confirmation
+// mail went out (the relay took it), that gave no other consent and changed
+// nothing since it came. Records from before double opt-in, never asked,
+// are not reached.
+inline constexpr Sql kRetentionUnconfirmed{
+    "kRetentionUnconfirmed",
+    "SELECT s.id FROM supporters s WHERE s.id > ?2 AND s.origin = 'intake' AND s.consent_email_at IS NOT NULL"
+    " AND s.consent_email_confirmed_at IS NULL AND s.consent_sms_at IS NULL AND s.created_at < ?1"
+    " AND s.updated_at <= s.created_at"
+    " AND EXISTS (SELECT 1 FROM outbox o WHERE o.supporter_id = s.id AND o.kind = 'confirm' AND o.state = 'sent')"
+    REMPART_NOT_HONEYTOKEN " ORDER BY s.id LIMIT ?3"};
+#undef REMPART_LAST_ACTIVITY
+#undef REMPART_NOT_HONEYTOKEN
+
 // ---- Keeper: saved segments, tags across records (migration 0015) ---------------
 
 #define REMPART_SEGMENT_COLUMNS "id, name, definition, created_by, created_at, updated_at"
