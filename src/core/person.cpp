@@ -73,6 +73,13 @@ bool wants_autoresponse(const std::vector<Field>& fields) {
   return true;
 }
 
+std::string field_value(const std::vector<Field>& fields, std::string_view name) {
+  for (const auto& f : fields) {
+    if (f.name == name) return f.value;
+  }
+  return "";
+}
+
 std::vector<Field> to_fields(const LinkAction& a, const Person& corrections) {
   std::vector<Field> out = {Field{field::link, a.purpose}};
   if (!a.token.empty()) out.push_back(Field{field::token, a.token});

@@ -57,6 +57,10 @@ inline constexpr const char* consent_sms = "consent_sms";      // the same
 // Not part of a person: "0" when an OSDI client asked for no autoresponse
 // (no confirmation mail); absent otherwise.
 inline constexpr const char* autoresponse = "autoresponse";
+// Not part of a person: the consent wording the form showed beside a box
+// the person ticked (IntakeOptions::consent_email_text, _sms_text).
+inline constexpr const char* consent_email_text = "consent_email_text";
+inline constexpr const char* consent_sms_text = "consent_sms_text";
 // A mailed link followed, instead of a person (LinkAction).
 inline constexpr const char* link = "link";    // "confirm" | "unsubscribe" | "manage" | "manage_request"
 inline constexpr const char* token = "token";  // the link's token, as received
@@ -70,6 +74,8 @@ Person to_person(const std::vector<Field>& fields);
 
 // False when the fields say "autoresponse" "0" (field::autoresponse).
 bool wants_autoresponse(const std::vector<Field>& fields);
+// The value of the field `name`, or "" when there is none.
+std::string field_value(const std::vector<Field>& fields, std::string_view name);
 
 // A mailed link the intake received (docs/supporter-mail.md): what it is
 // for and its token, both as received (the keeper checks them). Sealed into

@@ -52,6 +52,11 @@ struct IntakeOptions {
   std::vector<std::string> collect = {"given_name", "family_name", "email", "phone",
                                       "postal_code", "locality", "country"};
   std::size_t max_tags = 20;
+  // The consent wording the sign-up form shows beside each box, sealed
+  // with each sign-up that ticks it (field::consent_email_text) and kept in
+  // the consent log by its hash: what the person agreed to, word for word.
+  std::string consent_email_text = "I agree to receive news by e-mail.";
+  std::string consent_sms_text = "I agree to receive news by text message (SMS).";
 };
 
 // Parses an application/x-www-form-urlencoded sign-up form body (the page's

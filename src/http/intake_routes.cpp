@@ -335,6 +335,22 @@ std::string manage_request_page(const core::FieldErrors* errors) {
   return h;
 }
 
+// Configuration text in a page (the consent wording): escaped, although no
+// request ever reaches it.
+std::string html_text(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
 void render_input(std::string& h, const FormField& f, const core::FieldErrors* errors);
 
 // What a self-service link offers. Each form posts back to the page's own
@@ -522,12 +538,12 @@ std::string form_page(const core::IntakeOptions& o, const core::FieldErrors* err
     if (email) {
       h += "<div class=\"checkbox\">\n<input type=\"checkbox\" id=\"consent_email\" "
            "name=\"consent_email\">\n"
-           "<label for=\"consent_email\">I agree to receive news by e-mail.</label>\n</div>\n";
+           "<label for=\"consent_email\">" + html_text(o.consent_email_text) + "</label>\n</div>\n";
     }
     if (phone) {
       h += "<div class=\"checkbox\">\n<input type=\"checkbox\" id=\"consent_sms\" "
            "name=\"consent_sms\">\n"
-           "<label for=\"consent_sms\">I agree to receive news by text message (SMS).</label>\n</div>\n";
+           "<label for=\"consent_sms\">" + html_text(o.consent_sms_text) + "</label>\n</div>\n";
     }
     h += "</fieldset>\n";
   }
@@ -995,8 +1011,11 @@ void IntakeRoutes::post_signup(Request&& req, const RequestContext& ctx, Respond
   Reply failed = reply;
   reply.outcome = Outcome::signed_up;
   failed.outcome = Outcome::unavailable;
-  submit(sink_, core::to_fields(*person), std::move(reply), std::move(failed), opts_.intake,
-         std::move(respond));
+  // The words beside each box ticked: what the person agreed to.
+  auto fields = core::to_fields(*person);
+  if (person->consent.email) fields.push_back(core::Field{core::field::consent_email_text, opts_.intake.consent_email_text});
+  if (person->consent.sms) fields.push_back(core::Field{core::field::consent_sms_text, opts_.intake.consent_sms_text});
+  submit(sink_, std::move(fields), std::move(reply), std::move(failed), opts_.intake, std::move(respond));
 }
 
 // A mailed link's button, or an RFC 8058 one-click POST from a mail client

@@ -67,7 +67,10 @@ struct CallListsTest : ::testing::Test {
     p.tags = std::move(tags);
     store::Bytes id;
     auto r = st->transact([&](store::KeeperTx& tx) -> Result<void> {
-      auto u = writer.upsert(tx, p, writer.prepare(p), at ? at : unix_now() + made, &id, nullptr, Provenance{});
+      // Each record a second apart, its id made at that second too: "newest
+      // first" never rests on two ids of one millisecond.
+      const std::int64_t when = at ? at : unix_now() + made;
+      auto u = writer.upsert(tx, p, writer.prepare(p, when * 1000), when, &id, nullptr, Provenance{});
       if (!u) return std::unexpected(u.error());
       return {};
     });

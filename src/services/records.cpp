@@ -145,7 +145,10 @@ Result<void> log_consent(store::KeeperTx& tx, const store::Bytes& id, const char
                          std::int64_t at, const Provenance& from) {
   for (const auto& [channel, choice] : {std::pair{"email", email}, std::pair{"sms", sms}}) {
     if (choice == nullptr) continue;
-    if (auto r = tx.append_consent_event(id, store::ConsentEventRow{channel, choice, at, std::string(from.consent_source)});
+    const auto& wording = std::string_view(channel) == "email" ? from.email_wording : from.sms_wording;
+    const bool yes = std::string_view(choice) == "yes";
+    if (auto r = tx.append_consent_event(id, store::ConsentEventRow{channel, choice, at, std::string(from.consent_source),
+                                                                   yes ? wording : std::nullopt});
         !r) {
       return r;
     }

@@ -89,6 +89,10 @@ struct Provenance {
   // "intake" for folded sign-ups (the form and the OSDI API alike),
   // "import:<tool>", "synth". A merge keeps the record's own.
   std::string origin = "intake";
+  // The hashes of the consent wordings the person was shown
+  // (consent_wording_hash), logged with a "yes" of that channel.
+  std::optional<store::Bytes> email_wording = std::nullopt;
+  std::optional<store::Bytes> sms_wording = std::nullopt;
 };
 
 // What a merge found besides its outcome.

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <map>
 #include <ctime>
 #include <utility>
 
@@ -90,13 +91,22 @@ std::string source_words(std::string_view source) {
   return "our records";
 }
 
-std::string receipt(std::span<const store::ConsentEventRow> events) {
+// Consent wordings by hash, as the log names them.
+using Wordings = std::map<store::Bytes, std::string>;
+
+std::string receipt(std::span<const store::ConsentEventRow> events, const Wordings& wordings) {
   std::string out;
   for (const auto& e : events) {
     const char* channel = e.channel == "email" ? "E-mail" : "Text messages";
     const char* what = e.choice == "yes" ? "agreed" : e.choice == "confirmed" ? "confirmed" : "declined or withdrawn";
     out += "- " + std::string(channel) + ": " + what + " on " + utc_time(e.at) + ", through " +
-           source_words(e.source) + "\n";
+           source_words(e.source);
+    if (e.wording) {
+      if (auto it = wordings.find(*e.wording); it != wordings.end()) {
+        out += ", to the words \u201C" + it->second + "\u201D";
+      }
+    }
+    out += "\n";
   }
   if (out.empty()) out = "- No consent given or refused: we send you no news.\n";
   return out;
@@ -119,8 +129,8 @@ struct DataCopy {
 };
 
 DataCopy data_copy(const store::SupporterRow& row, const MailOpen& opened, std::span<const std::string> tags,
-                   std::span<const store::ConsentEventRow> events, std::optional<std::int64_t> confirmed_at,
-                   const std::string& organisation) {
+                   std::span<const store::ConsentEventRow> events, const Wordings& wordings,
+                   std::optional<std::int64_t> confirmed_at, const std::string& organisation) {
   const core::Person& p = opened.person;
   const std::pair<const char*, const std::string*> fields[] = {
       {"First name", &p.given_name},  {"Last name", &p.family_name}, {"E-mail address", &p.email},
@@ -150,7 +160,11 @@ DataCopy data_copy(const store::SupporterRow& row, const MailOpen& opened, std::
   consent["sms"] = channel(row.consent_sms_at, row.consent_sms_refused_at);
   nlohmann::json log = nlohmann::json::array();
   for (const auto& e : events) {
-    log.push_back({{"channel", e.channel}, {"choice", e.choice}, {"at", iso_time(e.at)}, {"source", e.source}});
+    nlohmann::json entry = {{"channel", e.channel}, {"choice", e.choice}, {"at", iso_time(e.at)}, {"source", e.source}};
+    if (e.wording) {
+      if (auto it = wordings.find(*e.wording); it != wordings.end()) entry["wording"] = it->second;
+    }
+    log.push_back(std::move(entry));
   }
   nlohmann::json j = {{"organisation", organisation},
                       {"record",
@@ -325,6 +339,17 @@ std::optional<store::Bytes> link_token_hash(std::string_view text) {
   }
   auto h = token_hash(raw);
   sodium_memzero(raw.data(), raw.size());
+  return h;
+}
+
+store::Bytes consent_wording_hash(std::string_view text) {
+  static constexpr std::string_view kDomain = "rempart/consent-wording/v1";
+  store::Bytes h(crypto_generichash_BYTES);
+  crypto_generichash_state st;
+  crypto_generichash_init(&st, nullptr, 0, h.size());
+  crypto_generichash_update(&st, reinterpret_cast<const unsigned char*>(kDomain.data()), kDomain.size());
+  crypto_generichash_update(&st, reinterpret_cast<const unsigned char*>(text.data()), text.size());
+  crypto_generichash_final(&st, h.data(), h.size());
   return h;
 }
 
@@ -646,10 +671,17 @@ Result<MailSender::Step> MailSender::send_one(const store::OutboxRow& due, std::
     std::vector<store::ConsentEventRow> events;
     std::vector<std::string> tags;
     std::vector<store::NoteRow> notes;
+    Wordings wordings;
     if (row.kind == "welcome" || row.kind == "data") {
       auto ev = tx.consent_events(rec.id);
       if (!ev) return std::unexpected(ev.error());
       events = std::move(*ev);
+      for (const auto& e : events) {
+        if (!e.wording || wordings.contains(*e.wording)) continue;
+        auto text = tx.consent_wording(*e.wording);
+        if (!text) return std::unexpected(text.error());
+        if (*text) wordings.emplace(*e.wording, std::move(**text));
+      }
     }
     if (row.kind == "data") {
       auto t = tx.tags(rec.id);
@@ -688,7 +720,7 @@ Result<MailSender::Step> MailSender::send_one(const store::OutboxRow& due, std::
         {"confirm_days", std::to_string(o_.confirm_valid.count() / kDay)},
         {"unsubscribe_link", unsubscribe_link},
         {"phrase", opened->phrase},
-        {"receipt", receipt(events)},
+        {"receipt", receipt(events, wordings)},
         {"manage_link", o_.links_base + "/manage?t=" + manage_token},
         {"phrase_line", opened->phrase.empty() ? std::string()
                                                : "Your anti-phishing phrase: " + opened->phrase + "\n\n"},
@@ -696,7 +728,7 @@ Result<MailSender::Step> MailSender::send_one(const store::OutboxRow& due, std::
     };
     DataCopy copy;
     if (row.kind == "data") {
-      copy = data_copy(rec, *opened, tags, events, *confirmed, o_.organisation);
+      copy = data_copy(rec, *opened, tags, events, wordings, *confirmed, o_.organisation);
       vars["data"] = copy.text;
     }
     const auto& t = parsed(row.kind);

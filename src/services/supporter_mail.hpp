@@ -72,6 +72,10 @@ LinkToken new_link_token();
 // is not 43 base64url characters (then nothing is looked up).
 std::optional<store::Bytes> link_token_hash(std::string_view text);
 
+// The hash a consent wording is kept under (consent_wordings): BLAKE2b-256
+// of a domain label and the text.
+store::Bytes consent_wording_hash(std::string_view text);
+
 // A fresh anti-phishing phrase: four words drawn uniformly from 256
 // (32 bits: the phrase tells a real mail from a phishing one that does not
 // know it; it is no password).

@@ -138,7 +138,9 @@ class SupporterMailTest : public ::testing::Test {
 // one-click unsubscribe: the whole double opt-in, on a real SMTP server.
 TEST_F(SupporterMailTest, DoubleOptInFromSignUpToUnsubscribe) {
   const std::string to = mt::unique_address("adele");
-  auto folded = arrive({core::to_fields(person(to))});
+  auto signup = core::to_fields(person(to));
+  signup.push_back(core::Field{core::field::consent_email_text, "I agree to receive news by e-mail."});
+  auto folded = arrive({signup});
   EXPECT_EQ(folded.created, 1u);
   EXPECT_EQ(folded.confirmations, 1u);
   auto rec = record(to);
@@ -195,7 +197,11 @@ TEST_F(SupporterMailTest, DoubleOptInFromSignUpToUnsubscribe) {
   ASSERT_TRUE(std::regex_search(wtext, phrase, std::regex("anti-phishing phrase is: ([a-z]+ [a-z]+ [a-z]+ [a-z]+)")))
       << wtext;
   EXPECT_NE(wtext.find("E-mail: agreed on"), std::string::npos) << wtext;
-  EXPECT_NE(wtext.find("through the sign-up form"), std::string::npos) << wtext;
+  EXPECT_NE(wtext.find("through the sign-up form, to the words \u201CI agree to receive news by e-mail.\u201D"),
+            std::string::npos)
+      << wtext;
+  EXPECT_EQ(count_rows(fx_.db, "SELECT count(*) FROM consent_wordings"), 1);
+  EXPECT_EQ(count_rows(fx_.db, "SELECT count(*) FROM consent_events WHERE wording IS NOT NULL AND choice = 'yes'"), 1);
   EXPECT_NE(wtext.find("E-mail: confirmed on"), std::string::npos) << wtext;
   EXPECT_NE(wtext.find("through the link in our e-mail"), std::string::npos) << wtext;
   const std::string html = (*w)["parts"][2]["text"];

@@ -80,6 +80,9 @@ struct ConsentEventRow {
   std::string choice;   // "yes" | "no"
   std::int64_t at = 0;  // unix seconds
   std::string source;   // "signup", "import:<tool>:<file fingerprint>", ...
+  // The BLAKE2b hash of the wording the person was shown (consent_wordings),
+  // or nullopt when none is on record.
+  std::optional<Bytes> wording = std::nullopt;
 
   bool operator==(const ConsentEventRow&) const = default;
 };
@@ -396,6 +399,8 @@ class SupporterReads {
                                                           const Bytes& after, std::size_t limit) = 0;
   // The consent log of one supporter, oldest first.
   virtual Result<std::vector<ConsentEventRow>> consent_events(const Bytes& supporter_id) = 0;
+  // The text of the consent wording `hash`, or nullopt.
+  virtual Result<std::optional<std::string>> consent_wording(const Bytes& hash) = 0;
   // The supporter's tags, sorted; empty if none or no such supporter.
   virtual Result<std::vector<std::string>> tags(const Bytes& supporter_id) = 0;
   // The supporter with this e-mail blind index (phone blind index, id) and
@@ -471,6 +476,9 @@ class SupporterWrites {
   virtual Result<void> update_supporter(const SupporterRow& row) = 0;
   // Appends one statement to the supporter's consent log.
   virtual Result<void> append_consent_event(const Bytes& supporter_id, const ConsentEventRow& e) = 0;
+  // Keeps the text of a consent wording under its hash (a hash known
+  // already is left as it is).
+  virtual Result<void> put_consent_wording(const Bytes& hash, std::string_view text, std::int64_t now) = 0;
   // Adds tags to a supporter; tags it already has are ignored (their
   // added_at is kept). Errc::not_found if there is no such supporter.
   virtual Result<void> add_tags(const Bytes& supporter_id, std::span<const std::string> tags,

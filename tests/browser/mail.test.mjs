@@ -155,7 +155,7 @@ test('sign up, confirm by the mailed link, welcome with the phrase, unsubscribe 
   const welcome = (await waitForMail(to, 2)).find((m) => m.subject.startsWith('Welcome'));
   assert.ok(welcome);
   assert.match(welcome.text, /Your personal anti-phishing phrase is: [a-z]+ [a-z]+ [a-z]+ [a-z]+/);
-  assert.match(welcome.text, /E-mail: agreed on .* through the sign-up form/);
+  assert.match(welcome.text, /E-mail: agreed on .* through the sign-up form, to the words “I agree to receive news by e-mail\.”/);
   assert.match(welcome.text, /E-mail: confirmed on .* through the link in our e-mail/);
   writeFileSync(join(screenshots, 'mail-welcome.txt'), welcome.text);
 

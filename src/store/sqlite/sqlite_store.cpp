@@ -917,9 +917,18 @@ class SqliteReads : public Base {
       auto more = q->step();
       if (!more) return propagate(more);
       if (!*more) break;
-      out.push_back(ConsentEventRow{q->text(0), q->text(1), q->int64(2), q->text(3)});
+      out.push_back(ConsentEventRow{q->text(0), q->text(1), q->int64(2), q->text(3), q->optional_blob(4)});
     }
     return out;
+  }
+  Result<std::optional<std::string>> consent_wording(const Bytes& hash) override {
+    auto q = conn().query(sql::kSelectConsentWording);
+    if (!q) return propagate(q);
+    q->bind_blob(1, hash);
+    auto more = q->step();
+    if (!more) return propagate(more);
+    if (!*more) return std::optional<std::string>{};
+    return std::optional<std::string>{q->text(0)};
   }
   Result<std::vector<std::string>> tags(const Bytes& supporter_id) override {
     return select_tags(conn(), supporter_id);
@@ -1294,7 +1303,18 @@ class SqliteKeeperTx final : public SqliteReads<KeeperTx> {
   Result<void> append_consent_event(const Bytes& supporter_id, const ConsentEventRow& e) override {
     auto q = conn_.query(sql::kInsertConsentEvent);
     if (!q) return propagate(q);
-    q->bind_blob(1, supporter_id).bind_text(2, e.channel).bind_text(3, e.choice).bind_int(4, e.at).bind_text(5, e.source);
+    q->bind_blob(1, supporter_id)
+        .bind_text(2, e.channel)
+        .bind_text(3, e.choice)
+        .bind_int(4, e.at)
+        .bind_text(5, e.source)
+        .bind_optional_blob(6, e.wording);
+    return q->run();
+  }
+  Result<void> put_consent_wording(const Bytes& hash, std::string_view text, std::int64_t now) override {
+    auto q = conn_.query(sql::kInsertConsentWording);
+    if (!q) return propagate(q);
+    q->bind_blob(1, hash).bind_text(2, text).bind_int(3, now);
     return q->run();
   }
 

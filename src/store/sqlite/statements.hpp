@@ -161,10 +161,15 @@ inline constexpr Sql kSelectSupporterBySourceIndex{
     " FROM supporters WHERE source_index = ?1"};
 inline constexpr Sql kInsertConsentEvent{
     "kInsertConsentEvent",
-    "INSERT INTO consent_events (supporter_id, channel, choice, at, source) VALUES (?1, ?2, ?3, ?4, ?5)"};
+    "INSERT INTO consent_events (supporter_id, channel, choice, at, source, wording) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"};
 inline constexpr Sql kSelectConsentEvents{
     "kSelectConsentEvents",
-    "SELECT channel, choice, at, source FROM consent_events WHERE supporter_id = ?1 ORDER BY id"};
+    "SELECT channel, choice, at, source, wording FROM consent_events WHERE supporter_id = ?1 ORDER BY id"};
+inline constexpr Sql kInsertConsentWording{
+    "kInsertConsentWording",
+    "INSERT INTO consent_wordings (hash, text, first_seen) VALUES (?1, ?2, ?3) ON CONFLICT (hash) DO NOTHING"};
+inline constexpr Sql kSelectConsentWording{"kSelectConsentWording",
+                                           "SELECT text FROM consent_wordings WHERE hash = ?1"};
 
 // ---- Keeper: search tokens (migration 0013) -----------------------------------
 
