@@ -979,27 +979,42 @@ std::string client_key(const RequestContext& ctx) {
 
 }  // namespace
 
-void IntakeRoutes::post_signup(Request&& req, const RequestContext& ctx, Responder respond) {
-  Reply reply(Route::signup);
+namespace {
+
+// The checks every form post takes before its body is read: another site's
+// page (when `from_our_page_only`), the rate limit per client, the content
+// type. True (and `reply` set) when the post is refused.
+bool refuse_form(const Request& req, const RequestContext& ctx, bool from_our_page_only, RateLimiter& limiter,
+                 const std::vector<std::string>& allowed_origins, Reply& reply) {
   // A form posted by another site's page is refused: any web page could
   // otherwise make its visitors' browsers sign up addresses of its choosing
   // (docs/intake-api.md). The intake does not know whether a proxy in front
   // of it speaks TLS: its own origin is the Host header's, either way.
-  const std::string_view host = req[bhttp::field::host];
-  const std::string https = "https://" + std::string(host), http = "http://" + std::string(host);
-  if (from_another_site(req, {https, http}, opts_.allowed_origins)) {
-    reply.outcome = Outcome::cross_site_form;
-    return respond(finish(reply, opts_.intake));
+  if (from_our_page_only) {
+    const std::string_view host = req[bhttp::field::host];
+    const std::string https = "https://" + std::string(host), http = "http://" + std::string(host);
+    if (from_another_site(req, {https, http}, allowed_origins)) {
+      reply.outcome = Outcome::cross_site_form;
+      return true;
+    }
   }
-  if (const auto d = limiter_->acquire(client_key(ctx)); !d.allowed) {
+  if (const auto d = limiter.acquire(client_key(ctx)); !d.allowed) {
     reply.outcome = Outcome::rate_limited;
     reply.retry_after = d.retry_after;
-    return respond(finish(reply, opts_.intake));
+    return true;
   }
   if (!content_type_is(req, "application/x-www-form-urlencoded")) {
     reply.outcome = Outcome::unsupported_media_type;
-    return respond(finish(reply, opts_.intake));
+    return true;
   }
+  return false;
+}
+
+}  // namespace
+
+void IntakeRoutes::post_signup(Request&& req, const RequestContext& ctx, Responder respond) {
+  Reply reply(Route::signup);
+  if (refuse_form(req, ctx, true, *limiter_, opts_.allowed_origins, reply)) return respond(finish(reply, opts_.intake));
   auto raw = core::parse_signup_form(req.body());
   auto person = raw ? core::validate_submission(*raw, opts_.intake)
                     : std::expected<core::Person, core::FieldErrors>(std::unexpect, raw.error());
@@ -1050,21 +1065,7 @@ void IntakeRoutes::post_link(Request&& req, const RequestContext& ctx, Responder
 void IntakeRoutes::post_manage(Request&& req, const RequestContext& ctx, Responder respond) {
   Reply reply(Route::manage);
   std::string token = link_token(req.target());
-  if (token.empty()) {
-    const std::string_view host = req[bhttp::field::host];
-    const std::string https = "https://" + std::string(host), http = "http://" + std::string(host);
-    if (from_another_site(req, {https, http}, opts_.allowed_origins)) {
-      reply.outcome = Outcome::cross_site_form;
-      return respond(finish(reply, opts_.intake));
-    }
-  }
-  if (const auto d = limiter_->acquire(client_key(ctx)); !d.allowed) {
-    reply.outcome = Outcome::rate_limited;
-    reply.retry_after = d.retry_after;
-    return respond(finish(reply, opts_.intake));
-  }
-  if (!content_type_is(req, "application/x-www-form-urlencoded")) {
-    reply.outcome = Outcome::unsupported_media_type;
+  if (refuse_form(req, ctx, token.empty(), *limiter_, opts_.allowed_origins, reply)) {
     return respond(finish(reply, opts_.intake));
   }
   auto pairs = core::parse_urlencoded(req.body(), 16);

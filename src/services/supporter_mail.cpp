@@ -70,14 +70,17 @@ void wipe(std::string& s) noexcept {
   s.clear();
 }
 
-std::string utc_time(std::int64_t at) {
+// `at` (unix seconds) in UTC, as `format` (strftime) writes it.
+std::string utc(std::int64_t at, const char* format) {
   const std::time_t t = static_cast<std::time_t>(at);
   std::tm tm{};
   gmtime_r(&t, &tm);
   char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M UTC", &tm);
+  std::strftime(buf, sizeof buf, format, &tm);
   return buf;
 }
+std::string utc_time(std::int64_t at) { return utc(at, "%Y-%m-%d %H:%M UTC"); }
+std::string iso_time(std::int64_t at) { return utc(at, "%Y-%m-%dT%H:%M:%SZ"); }
 
 // Where a consent statement came from, for the person's receipt.
 std::string source_words(std::string_view source) {
@@ -112,14 +115,6 @@ std::string receipt(std::span<const store::ConsentEventRow> events, const Wordin
   return out;
 }
 
-std::string iso_time(std::int64_t at) {
-  const std::time_t t = static_cast<std::time_t>(at);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 // What is held about a person, for them: readable lines and JSON. Every
 // value is theirs; the caller wipes both once sent.
