@@ -17,14 +17,7 @@ namespace rempart::console::detail {
 
 namespace {
 
-std::string day_label(std::int64_t unix_seconds, const char* format) {
-  const std::time_t t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, format, &tm);
-  return buf;
-}
+std::string day_label(std::int64_t unix_seconds, const char* format) { return utc_text(unix_seconds, format); }
 
 std::string lock_reason_text(std::string_view reason) {
   if (reason == "reveal_budget") return "reveal budget";

@@ -1,4 +1,5 @@
 #include "console/pages.hpp"
+#include "core/text.hpp"
 
 #include <qrencode.h>
 
@@ -13,12 +14,7 @@
 namespace rempart::console {
 
 std::string utc_text(std::int64_t unix_seconds, const char* format) {
-  const std::time_t t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof buf, format, &tm);
-  return buf;
+  return core::text::utc_text(unix_seconds, format);
 }
 
 std::string when(std::int64_t unix_seconds) {

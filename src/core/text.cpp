@@ -1,5 +1,7 @@
 #include "core/text.hpp"
 
+#include <ctime>
+
 #include <algorithm>
 
 #include <unicode/normalizer2.h>
@@ -145,6 +147,15 @@ std::optional<std::string> to_nfc(std::string_view s) {
   std::string result;
   out.toUTF8String(result);
   return result;
+}
+
+std::string utc_text(std::int64_t unix_seconds, const char* format) {
+  const std::time_t t = static_cast<std::time_t>(unix_seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, format, &tm);
+  return buf;
 }
 
 }  // namespace rempart::core::text

@@ -2,6 +2,7 @@
 // Low-level text checks shared by the validators and the CSV reader. All
 // functions are pure and thread-safe; none of them logs or keeps its input.
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -37,6 +38,9 @@ std::string_view trim_ascii(std::string_view s) noexcept;
 
 // Strips Unicode White_Space at both ends of well-formed UTF-8 `s`.
 std::string_view trim_unicode(std::string_view s) noexcept;
+
+// `unix_seconds` in UTC through strftime's `format` (at most 63 bytes out).
+std::string utc_text(std::int64_t unix_seconds, const char* format);
 
 std::string ascii_lower(std::string_view s);
 std::string ascii_upper(std::string_view s);

@@ -11,6 +11,7 @@
 #include <ctime>
 #include <utility>
 
+#include "core/text.hpp"
 #include "core/validate.hpp"
 #include "mail/message.hpp"
 #include "services/records.hpp"
@@ -70,17 +71,8 @@ void wipe(std::string& s) noexcept {
   s.clear();
 }
 
-// `at` (unix seconds) in UTC, as `format` (strftime) writes it.
-std::string utc(std::int64_t at, const char* format) {
-  const std::time_t t = static_cast<std::time_t>(at);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, format, &tm);
-  return buf;
-}
-std::string utc_time(std::int64_t at) { return utc(at, "%Y-%m-%d %H:%M UTC"); }
-std::string iso_time(std::int64_t at) { return utc(at, "%Y-%m-%dT%H:%M:%SZ"); }
+std::string utc_time(std::int64_t at) { return core::text::utc_text(at, "%Y-%m-%d %H:%M UTC"); }
+std::string iso_time(std::int64_t at) { return core::text::utc_text(at, "%Y-%m-%dT%H:%M:%SZ"); }
 
 // Where a consent statement came from, for the person's receipt.
 std::string source_words(std::string_view source) {
