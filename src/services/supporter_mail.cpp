@@ -71,6 +71,14 @@ void wipe(std::string& s) noexcept {
   s.clear();
 }
 
+// Wipes the strings it names when it goes.
+struct WipeOnExit {
+  std::vector<std::string*> strings;
+  ~WipeOnExit() {
+    for (auto* s : strings) wipe(*s);
+  }
+};
+
 std::string utc_time(std::int64_t at) { return core::text::utc_text(at, "%Y-%m-%d %H:%M UTC"); }
 std::string iso_time(std::int64_t at) { return core::text::utc_text(at, "%Y-%m-%dT%H:%M:%SZ"); }
 
@@ -645,7 +653,10 @@ Result<MailSender::Step> MailSender::send_one(const store::OutboxRow& due, std::
       if (auto i = tx.insert_phrase(*sealed); !i) return i;
       *phrase = std::move(*sealed);
     }
+    // A link's token is the person's key to act: it lives in this
+    // transaction's memory and in the mail only, wiped on every way out.
     std::string confirm_token, unsubscribe_token, manage_token;
+    const WipeOnExit tokens{{&confirm_token, &unsubscribe_token, &manage_token}};
     if (row.kind == "confirm") {
       if (auto t = mint(tx, rec.id, "confirm", now, o_.confirm_valid, confirm_token); !t) return t;
     }
@@ -699,7 +710,8 @@ Result<MailSender::Step> MailSender::send_one(const store::OutboxRow& due, std::
       return u;
     }
 
-    const std::string unsubscribe_link = o_.links_base + "/unsubscribe?t=" + unsubscribe_token;
+    std::string unsubscribe_link = o_.links_base + "/unsubscribe?t=" + unsubscribe_token;
+    const WipeOnExit link{{&unsubscribe_link}};
     mail::Vars vars{
         {"organisation", o_.organisation},
         {"greeting", opened->person.given_name.empty() ? "Hello," : "Hello " + opened->person.given_name + ","},
@@ -761,6 +773,7 @@ Result<MailSender::Step> MailSender::send_one(const store::OutboxRow& due, std::
   wipe(m.to);
   wipe(m.text);
   wipe(m.html);
+  for (auto& [name, value] : m.headers) wipe(value);
   for (auto& a : m.attachments) wipe(a.data);
   if (result.outcome == mail::Delivery::stopped) return Step::stopped;
   const std::int64_t after = unix_now();
