@@ -603,7 +603,27 @@ Result<SendCounts> MailSender::send_due(std::int64_t now, std::size_t limit, std
     }
     if (stop.stop_requested()) break;
     auto step = send_one(row, unix_now(), stop);
-    if (!step) return std::unexpected(step.error());
+    if (!step && (step.error().code == Errc::busy || step.error().code == Errc::storage)) {
+      return std::unexpected(step.error());  // the database: the whole pass again later
+    }
+    if (!step) {
+      // This message cannot be made (a record that does not open, a
+      // template that does not render): failed, so that it holds up no
+      // other; the log names the message and the error's kind only.
+      spdlog::error("supporter mail: message {} ({}) cannot be made ({}); marked failed", row.id, row.kind,
+                    errc_name(step.error().code));
+      auto w = store_.transact([&](store::KeeperTx& tx) -> Result<void> {
+        store::OutboxRow failed = row;
+        failed.state = "failed";
+        failed.done_at = unix_now();
+        auto u = tx.update_mail(failed);
+        if (!u && u.error().code == Errc::not_found) return {};
+        return u;
+      });
+      if (!w) return std::unexpected(w.error());
+      ++counts.failed;
+      continue;
+    }
     switch (*step) {
       case Step::sent: ++counts.sent; break;
       case Step::retried: ++counts.retried; break;

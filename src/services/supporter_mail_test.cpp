@@ -285,6 +285,25 @@ TEST_F(SupporterMailTest, RelayRefusalsAreRetriedOrFinal) {
   EXPECT_EQ(outbox(), (store::OutboxCounts{0, 0, 1, 1, 1}));
 }
 
+// A message that cannot be made (its record does not open) is marked
+// failed and holds up no other.
+TEST_F(SupporterMailTest, AMessageThatCannotBeMadeHoldsUpNoOther) {
+  const std::string broken = mt::unique_address("broken");
+  const std::string fine = mt::unique_address("after");
+  arrive({core::to_fields(person(broken)), core::to_fields(person(fine))});
+  auto rec = record(broken);
+  ASSERT_TRUE(rec);
+  ASSERT_TRUE(store_->transact([&](store::KeeperTx& tx) {
+    store::SupporterRow r = *rec;
+    r.fields.back() ^= 0x01;  // its sealed fields no longer authenticate
+    return tx.update_supporter(r);
+  }));
+  EXPECT_EQ(send(), (SendCounts{1, 0, 1, 0}));
+  EXPECT_TRUE(mt::received_for(fine, 5s));
+  EXPECT_FALSE(mt::received_for(broken, 200ms));
+  EXPECT_EQ(outbox(), (store::OutboxCounts{0, 0, 1, 1, 0}));
+}
+
 // Expired and unknown tokens change nothing; an erased record takes its
 // outbox rows, links and phrase with it.
 TEST_F(SupporterMailTest, ExpiredLinksAndErasure) {
