@@ -17,6 +17,8 @@
 #include "fuzz_support.hpp"
 #include "http/intake_routes.hpp"
 #include "http/server.hpp"
+#include <vector>
+
 #include "services/submission_sink.hpp"
 
 namespace {
@@ -25,7 +27,7 @@ namespace bhttp = boost::beast::http;
 
 class NullSink final : public rempart::services::SubmissionSink {
  public:
-  void submit(rempart::core::Person, std::function<void(bool)> done) override { done(true); }
+  void submit(std::vector<rempart::core::Field>, std::function<void(bool)> done) override { done(true); }
 };
 
 rempart::http::IntakeRoutes& routes() {
@@ -35,6 +37,7 @@ rempart::http::IntakeRoutes& routes() {
     o.allowed_origins = {"https://example.org"};
     o.rate_per_second = 1e9;  // the limiter is not under test here
     o.burst = 1e9;
+    o.confirmation_mail = true;  // the self-service routes too
     auto created = rempart::http::IntakeRoutes::create(o, sink);
     if (!created) rempart::fuzz::violated("routes could not be created");
     return std::move(*created);

@@ -1106,9 +1106,10 @@ void IntakeRoutes::post_manage(Request&& req, const RequestContext& ctx, Respond
   if (known_step && *step == "correct") {
     for (const auto& [k, v] : *pairs) {
       if (k == "step") continue;
-      const bool offered = k != "email" && k != "street" && collects(opts_.intake, k) &&
+      const std::string& name = k;  // clang 14 cannot capture a structured binding
+      const bool offered = name != "email" && name != "street" && collects(opts_.intake, name) &&
                            std::any_of(std::begin(kFormFields), std::end(kFormFields),
-                                       [&](const FormField& f) { return k == f.name; });
+                                       [&](const FormField& f) { return name == f.name; });
       if (!offered) {
         errors.push_back(core::FieldError{"body", "malformed"});
         continue;

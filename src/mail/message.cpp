@@ -164,7 +164,7 @@ std::string encode_header_word(std::string_view utf8, std::size_t lead) {
   const std::size_t overhead = kWordOpen.size() + kWordClose.size();
   // Base64 turns 3 bytes into 4 characters: the longest payload that keeps a
   // word within `room` characters.
-  auto bytes_for = [overhead](std::size_t room) {
+  auto bytes_for = [&](std::size_t room) {
     const std::size_t chars = room > overhead + 4 ? room - overhead : 4;
     return chars / 4 * 3;
   };
