@@ -7,9 +7,9 @@
 #include <spdlog/spdlog.h>
 
 #include "audit/chain.hpp"
-#include "services/supporter_mail.hpp"
 #include "crypto/seal.hpp"
 #include "services/prepare_pipeline.hpp"
+#include "services/supporter_mail.hpp"
 
 namespace rempart::services {
 
@@ -83,7 +83,10 @@ Result<FoldCounts> Folder::fold_once(std::size_t limit) {
     std::optional<core::LinkAction> link;  // a mailed link followed (supporter_mail.hpp)
     std::vector<core::Field> link_fields;  // the link's item as opened (a correction's values)
     bool autoresponse = true;  // false: the sign-up asked for no confirmation mail (OSDI)
-    std::string email_wording, sms_wording;  // the consent texts the form showed beside the boxes ticked
+    // The consent wordings the form showed beside the boxes ticked, and
+    // their hashes (consent_wording_hash), made here, outside the lock.
+    std::string email_wording, sms_wording;
+    std::optional<store::Bytes> email_wording_hash, sms_wording_hash;
   };
   auto open_range = [&](std::size_t begin, std::size_t end) {
     std::vector<Opened> out;
@@ -92,7 +95,7 @@ Result<FoldCounts> Folder::fold_once(std::size_t limit) {
       const auto& item = (*items)[i];
       const auto& opener = openers.at(item.batch_uid);
       if (!opener) continue;
-      Opened o{&item, std::nullopt, false, {}, std::nullopt, {}, true, {}, {}};
+      Opened o{&item, std::nullopt, false, {}, std::nullopt, {}, true, {}, {}, std::nullopt, std::nullopt};
       auto fields = opener->open(item.item_uid, crypto::Sealed{item.wrapped_key, item.fields});
       if (fields) {
         o.authentic = true;
@@ -105,6 +108,10 @@ Result<FoldCounts> Folder::fold_once(std::size_t limit) {
         o.autoresponse = core::wants_autoresponse(*fields);
         o.email_wording = core::field_value(*fields, core::field::consent_email_text);
         o.sms_wording = core::field_value(*fields, core::field::consent_sms_text);
+        for (const auto& [text, hash] : {std::pair{&o.email_wording, &o.email_wording_hash},
+                                         std::pair{&o.sms_wording, &o.sms_wording_hash}}) {
+          if (!text->empty() && text->size() <= 1000) *hash = consent_wording_hash(*text);
+        }
         auto valid = core::validate_submission(core::to_raw(core::to_person(*fields)), opts_);
         if (valid) {
           o.prepared = writer_.prepare(*valid);
@@ -169,8 +176,8 @@ Result<FoldCounts> Folder::fold_once(std::size_t limit) {
       auto log = audit::Appender::begin(tx, keys_);
       if (!log) return std::unexpected(log.error());
       for (std::size_t i = next; i < opened.size(); ++i) {
-        const auto& [item, person, authentic, prepared, link, link_fields, autoresponse, email_wording, sms_wording] =
-            opened[i];
+        const auto& [item, person, authentic, prepared, link, link_fields, autoresponse, email_wording, sms_wording,
+                     email_wording_hash, sms_wording_hash] = opened[i];
         auto fresh = tx.record_folded(item->item_uid, now);
         if (!fresh) return std::unexpected(fresh.error());
         if (*fresh) {
@@ -186,12 +193,13 @@ Result<FoldCounts> Folder::fold_once(std::size_t limit) {
           } else if (person) {
             store::Bytes id;
             Provenance from;
+            from.email_wording = email_wording_hash;
+            from.sms_wording = sms_wording_hash;
             // The words the person ticked, kept once each by their hash.
-            for (const auto& [text, slot] : {std::pair{&email_wording, &from.email_wording},
-                                             std::pair{&sms_wording, &from.sms_wording}}) {
-              if (text->empty() || text->size() > 1000) continue;
-              *slot = consent_wording_hash(*text);
-              if (auto w = tx.put_consent_wording(**slot, *text, now); !w) return std::unexpected(w.error());
+            for (const auto& [text, hash] : {std::pair{&email_wording, &email_wording_hash},
+                                             std::pair{&sms_wording, &sms_wording_hash}}) {
+              if (!*hash) continue;
+              if (auto w = tx.put_consent_wording(**hash, *text, now); !w) return std::unexpected(w.error());
             }
             auto u = writer_.upsert(tx, *person, prepared, now, &id, nullptr, from);
             if (!u) return std::unexpected(u.error());

@@ -29,8 +29,7 @@ Result<std::int64_t> Retention::count(std::string_view policy, std::int64_t cuto
   }
 }
 
-Result<std::int64_t> Retention::apply(std::string_view policy, std::int64_t cutoff, const std::string& actor,
-                                      std::int64_t now) {
+Result<std::int64_t> Retention::apply(std::string_view policy, std::int64_t cutoff, const std::string& actor) {
   std::int64_t n = 0;
   store::Bytes after;
   for (bool more = true; more;) {
@@ -70,7 +69,6 @@ Result<std::int64_t> Retention::apply(std::string_view policy, std::int64_t cuto
     });
     if (!r) return std::unexpected(r.error());
   }
-  (void)now;
   return n;
 }
 
@@ -103,17 +101,17 @@ Result<RetentionCounts> Retention::run(std::int64_t now, const std::string& acto
   } else {
     // Erasures first: a phone is not dropped from a record about to go.
     if (o_.unconfirmed_days > 0) {
-      auto n = apply("unconfirmed", now - o_.unconfirmed_days * 86400, actor, now);
+      auto n = apply("unconfirmed", now - o_.unconfirmed_days * 86400, actor);
       if (!n) return std::unexpected(n.error());
       c.unconfirmed = *n;
     }
     if (o_.record_months > 0) {
-      auto n = apply("inactive", now - o_.record_months * kSecondsPerMonth, actor, now);
+      auto n = apply("inactive", now - o_.record_months * kSecondsPerMonth, actor);
       if (!n) return std::unexpected(n.error());
       c.inactive = *n;
     }
     if (o_.phone_months > 0) {
-      auto n = apply("phone", now - o_.phone_months * kSecondsPerMonth, actor, now);
+      auto n = apply("phone", now - o_.phone_months * kSecondsPerMonth, actor);
       if (!n) return std::unexpected(n.error());
       c.phone = *n;
     }

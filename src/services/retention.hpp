@@ -64,7 +64,7 @@ class Retention {
 
  private:
   Result<std::int64_t> count(std::string_view policy, std::int64_t cutoff);
-  Result<std::int64_t> apply(std::string_view policy, std::int64_t cutoff, const std::string& actor, std::int64_t now);
+  Result<std::int64_t> apply(std::string_view policy, std::int64_t cutoff, const std::string& actor);
 
   store::KeeperStore& store_;
   const crypto::KeeperKeyring& keys_;

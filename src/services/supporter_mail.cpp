@@ -57,15 +57,6 @@ constexpr std::array<std::string_view, 256> kWords = {
 "toupie", "tournesol", "train", "trefle", "tulipe", "vague", "vallee", "vanille", "velo", "verger", 
 "violette", "voilier", "volcan", "yaourt", "zebre", "zephyr"};
 
-bool plain_address(std::string_view a) {
-  const auto at = a.find('@');
-  if (a.empty() || a.size() > 254 || at == std::string_view::npos || at == 0 || at + 1 == a.size()) return false;
-  return std::ranges::none_of(a, [](unsigned char c) {
-    return c <= 0x20 || c >= 0x7f || c == '<' || c == '>' || c == ',' || c == '"' || c == '(' || c == ')' ||
-           c == ';' || c == '\\';
-  });
-}
-
 void wipe(std::string& s) noexcept {
   if (!s.empty()) sodium_memzero(s.data(), s.size());
   s.clear();
@@ -292,7 +283,7 @@ Result<void> check(const SupporterMailOptions& o) {
   if (o.organisation.empty() || o.organisation.size() > 200) {
     return fail(Errc::config, "[mail].organisation must be 1 to 200 bytes");
   }
-  if (!plain_address(o.from)) return fail(Errc::config, "[mail].from is not a plain address");
+  if (!mail::is_plain_address(o.from)) return fail(Errc::config, "[mail].from is not a plain address");
   if (!(o.links_base.starts_with("https://") || o.links_base.starts_with("http://")) || o.links_base.ends_with('/') ||
       o.links_base.find_first_of(" \t\r\n\"<>?#") != std::string::npos) {
     return fail(Errc::config, "[mail].links_base must be an http(s) address without a trailing '/', query or fragment");
