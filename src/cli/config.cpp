@@ -352,8 +352,9 @@ Result<Config> parse_config(std::string_view toml_text, const std::filesystem::p
     if (auto r = read(*t, "keys", "dir", keys_dir); !r) return std::unexpected(r.error());
   }
   if (const auto* t = sub(root, "intake")) {
-    if (auto r = refuse_unknown(*t, {"listen", "threads", "default_region", "collect", "allowed_origins",
-                                     "rate_per_minute", "burst", "max_tags", "tls_certificate", "tls_key"},
+    if (auto r = refuse_unknown(*t, {"listen", "threads", "default_region", "collect", "require", "sources",
+                                     "allowed_origins", "rate_per_minute", "burst", "max_tags", "tls_certificate",
+                                     "tls_key"},
                                 "intake");
         !r) {
       return std::unexpected(r.error());
@@ -362,6 +363,8 @@ Result<Config> parse_config(std::string_view toml_text, const std::filesystem::p
     if (auto r = read(*t, "intake", "threads", threads); !r) return std::unexpected(r.error());
     if (auto r = read(*t, "intake", "default_region", c.intake.default_region); !r) return std::unexpected(r.error());
     if (auto r = read_strings(*t, "intake", "collect", c.intake.collect); !r) return std::unexpected(r.error());
+    if (auto r = read_strings(*t, "intake", "require", c.intake.require); !r) return std::unexpected(r.error());
+    if (auto r = read_strings(*t, "intake", "sources", c.intake.sources); !r) return std::unexpected(r.error());
     if (auto r = read_strings(*t, "intake", "allowed_origins", c.allowed_origins); !r) return std::unexpected(r.error());
     if (auto r = read(*t, "intake", "rate_per_minute", c.rate_per_minute); !r) return std::unexpected(r.error());
     if (auto r = read(*t, "intake", "burst", c.burst); !r) return std::unexpected(r.error());
@@ -432,6 +435,21 @@ Result<Config> parse_config(std::string_view toml_text, const std::filesystem::p
   static const Keys known_fields = {"given_name", "family_name", "email", "phone", "street", "postal_code", "locality", "country"};
   for (const auto& f : c.intake.collect) {
     if (!known_fields.contains(f)) return fail(Errc::config, "[intake].collect names an unknown field '" + f + "'");
+  }
+  for (const auto& f : c.intake.require) {
+    if (std::find(c.intake.collect.begin(), c.intake.collect.end(), f) == c.intake.collect.end()) {
+      return fail(Errc::config, "[intake].require names '" + f + "', which [intake].collect does not collect");
+    }
+  }
+  if (c.intake.sources.size() > 16) return fail(Errc::config, "[intake].sources may name at most 16 fields");
+  for (const auto& f : c.intake.sources) {
+    const bool shaped = !f.empty() && f.size() <= 40 && std::all_of(f.begin(), f.end(), [](char ch) {
+      return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '-';
+    });
+    if (!shaped || known_fields.contains(f) || f == "tag" || f.starts_with("consent_")) {
+      return fail(Errc::config, "[intake].sources entries must be names of 1..40 of a-z, 0-9, _ and -, "
+                                "other than the form's own fields");
+    }
   }
   for (const auto& o : c.allowed_origins) {
     if (!(o.starts_with("https://") || o.starts_with("http://")) || o.find('/', 8) != std::string::npos) {
@@ -571,6 +589,8 @@ std::string render_config(const Config& c) {
     << "threads = " << c.threads << "   # 0 = one per core\n"
     << "default_region = " << quote(c.intake.default_region) << "   # for phone numbers without +country code\n"
     << "collect = " << quote_list(c.intake.collect) << "   # fields stored; others are dropped\n"
+    << "require = " << quote_list(c.intake.require) << "   # fields a sign-up must fill in (e-mail or phone always)\n"
+    << "sources = " << quote_list(c.intake.sources) << "   # extra names kept as where a sign-up came from\n"
     << "allowed_origins = " << quote_list(c.allowed_origins) << "   # websites that may post sign-ups by JavaScript\n"
     << "rate_per_minute = " << c.rate_per_minute << "   # sign-ups per client address\n"
     << "burst = " << c.burst << "\n"

@@ -30,6 +30,8 @@ TEST(Config, RenderedConfigParsesBackToTheSameValues) {
   c.intake_listen = {"::1", 9000};
   c.intake.default_region = "DE";
   c.intake.collect = {"email", "postal_code"};
+  c.intake.require = {"postal_code"};
+  c.intake.sources = {"source", "ref-code"};
   c.allowed_origins = {"https://example.org"};
   c.rate_per_minute = 12.5;
   c.audit.checkpoint_every = 50;
@@ -43,6 +45,8 @@ TEST(Config, RenderedConfigParsesBackToTheSameValues) {
   EXPECT_EQ(back->intake_listen.host, "::1");
   EXPECT_EQ(back->intake_listen.port, 9000);
   EXPECT_EQ(back->intake.collect, c.intake.collect);
+  EXPECT_EQ(back->intake.require, c.intake.require);
+  EXPECT_EQ(back->intake.sources, c.intake.sources);
   EXPECT_EQ(back->allowed_origins, c.allowed_origins);
   EXPECT_DOUBLE_EQ(back->rate_per_minute, 12.5);
   EXPECT_EQ(back->audit.checkpoint_every, 50);
@@ -69,6 +73,11 @@ TEST(Config, RefusesWhatIsNotInTheSchema) {
            base + "[intake]\nlisten = \"127.0.0.1:70000\"\n",
            base + "[intake]\nlistn = \"127.0.0.1:1\"\n",
            base + "[intake]\ncollect = [\"password\"]\n",
+           base + "[intake]\ncollect = [\"email\"]\nrequire = [\"given_name\"]\n",
+           base + "[intake]\nsources = [\"email\"]\n",
+           base + "[intake]\nsources = [\"consent_email\"]\n",
+           base + "[intake]\nsources = [\"Utm Source\"]\n",
+           base + "[intake]\nsources = [\"\"]\n",
            base + "[intake]\nallowed_origins = [\"https://example.org/path\"]\n",
            base + "[intake]\nthreads = \"two\"\n",
            base + "[extra]\n",

@@ -144,7 +144,7 @@ std::string record_work_html(const Viewer& v, const services::MaskedSupporter& s
       } else {
         notes += "<ul class=\"notes\">";
         for (const auto& n : *work.notes) {
-          notes += "<li data-note=\"" + esc(n.id) + "\"><strong>" + label_of(kNoteKindLabels, n.kind) +
+          notes += "<li data-note=\"" + esc(n.id) + "\"><strong>" + (n.kind == services::kSignupNoteKind ? std::string("Signed up from") : label_of(kNoteKindLabels, n.kind)) +
                    "</strong> <span class=\"hint\">" + when(n.created_at) + ", " + esc(n.author) + "</span>";
           if (!n.text.empty()) notes += "<p>" + esc(n.text) + "</p>";
           notes += "</li>";

@@ -157,7 +157,7 @@ std::expected<RawSubmission, FieldErrors> parse_signup_form(std::string_view bod
     } else if (*name == "tag") {
       raw.tags.push_back(std::move(*value));
     } else {
-      add_error("body", "unknown_field");
+      raw.extra.emplace_back(std::move(*name), std::move(*value));
     }
   }
   if (!errors.empty()) return std::unexpected(std::move(errors));

@@ -523,6 +523,15 @@ std::expected<RawSubmission, FieldErrors> parse_osdi_signup(std::string_view bod
     raw.locality = string_member(*a, "locality");
     raw.country = string_member(*a, "country");
   }
+  if (const json* custom = member(person, "custom_fields")) {
+    for (const auto& [k, v] : custom->items()) {
+      if (v.is_string()) {
+        raw.extra.emplace_back(k, v.get<std::string>());
+      } else if (v.is_number() || v.is_boolean()) {
+        raw.extra.emplace_back(k, v.dump());
+      }
+    }
+  }
   if (const json* tags = member(root, "add_tags")) {
     for (const auto& t : *tags) {
       if (t.is_string()) raw.tags.push_back(t.get<std::string>());

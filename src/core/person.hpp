@@ -61,6 +61,10 @@ inline constexpr const char* autoresponse = "autoresponse";
 // the person ticked (IntakeOptions::consent_email_text, _sms_text).
 inline constexpr const char* consent_email_text = "consent_email_text";
 inline constexpr const char* consent_sms_text = "consent_sms_text";
+// Not part of a person: where the sign-up came from (signup_source's
+// "name=value" lines), kept by the keeper as a "signup" entry of the
+// record's history, sealed under the record's key.
+inline constexpr const char* source = "source";
 // A mailed link followed, instead of a person (LinkAction).
 inline constexpr const char* link = "link";    // "confirm" | "unsubscribe" | "manage" | "manage_request"
 inline constexpr const char* token = "token";  // the link's token, as received

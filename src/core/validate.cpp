@@ -510,6 +510,25 @@ std::expected<std::string, std::string> normalize_tag(std::string_view in) {
   return result;
 }
 
+std::string signup_source(const RawSubmission& raw, const IntakeOptions& opts) {
+  std::string out;
+  for (const auto& name : opts.sources) {
+    for (const auto& [k, v] : raw.extra) {
+      if (k != name) continue;
+      const std::string_view value = text::trim_unicode(v);
+      if (!value.empty() && text::is_plain_line(value, kMaxSourceBytes)) {
+        out += name;
+        out += '=';
+        out += value;
+        out += '\n';
+      }
+      break;  // the first value of a name only
+    }
+  }
+  if (!out.empty()) out.pop_back();
+  return out;
+}
+
 std::expected<Person, FieldErrors> validate_submission(const RawSubmission& raw,
                                                        const IntakeOptions& opts) {
   Person p;
@@ -534,6 +553,19 @@ std::expected<Person, FieldErrors> validate_submission(const RawSubmission& raw,
   const bool has_email = collected(field::email) && !blank(raw.email);
   const bool has_phone = collected(field::phone) && !blank(raw.phone);
   if (!has_email && !has_phone) errors.push_back(FieldError{field::email, "required"});
+  // In the form's order, so that the page's summary follows the page.
+  for (const auto& [name, value] : {std::pair{field::given_name, &raw.given_name},
+                                    std::pair{field::family_name, &raw.family_name},
+                                    std::pair{field::email, &raw.email}, std::pair{field::phone, &raw.phone},
+                                    std::pair{field::street, &raw.street},
+                                    std::pair{field::postal_code, &raw.postal_code},
+                                    std::pair{field::locality, &raw.locality},
+                                    std::pair{field::country, &raw.country}}) {
+    const bool required = std::find(opts.require.begin(), opts.require.end(), name) != opts.require.end();
+    if (!required || !collected(name) || !blank(*value)) continue;
+    FieldError e{name, "required"};
+    if (std::find(errors.begin(), errors.end(), e) == errors.end()) errors.push_back(std::move(e));
+  }
   // A number without +country is read in the row's own country when it has
   // a valid one: "0692 12 34 56" from La Réunion is +262 692..., not a bad
   // French number. One that is no number there is read in the default

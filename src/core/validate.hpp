@@ -38,6 +38,11 @@ struct RawSubmission {
   std::string country;
   std::vector<std::string> tags;
   Consent consent;
+  // Names the schema does not know, with their values as received (a form's
+  // hidden "source" or utm_* inputs, OSDI custom_fields). Only the names
+  // IntakeOptions::sources declares are kept (signup_source); the rest are
+  // dropped, never a reason to refuse the sign-up.
+  std::vector<std::pair<std::string, std::string>> extra;
   // False when an OSDI client sent triggers.autoresponse.enabled = false:
   // no confirmation mail (the consent stays unconfirmed). Not validated
   // into the Person: the intake seals it beside it (field::autoresponse).
@@ -51,6 +56,15 @@ struct IntakeOptions {
   // is collected only when the organisation asks for it.
   std::vector<std::string> collect = {"given_name", "family_name", "email", "phone",
                                       "postal_code", "locality", "country"};
+  // Fields a sign-up must fill in (each also in `collect`). E-mail or phone
+  // is required anyway; naming one of them here requires that one.
+  std::vector<std::string> require = {};
+  // Extra names a sign-up may carry that are kept as where it came from
+  // (signup_source): a hidden "source" input of the page, the utm_*
+  // parameters of the link that led to it (copied by the page into hidden
+  // inputs), OSDI custom_fields of these names.
+  std::vector<std::string> sources = {"source",       "utm_source", "utm_medium",
+                                      "utm_campaign", "utm_term",   "utm_content"};
   std::size_t max_tags = 20;
   // The consent wording the sign-up form shows beside each box, sealed
   // with each sign-up that ticks it (field::consent_email_text) and kept in
@@ -61,8 +75,9 @@ struct IntakeOptions {
 
 // Parses an application/x-www-form-urlencoded sign-up form body (the page's
 // own form: given_name, family_name, email, phone, postal_code, locality,
-// country, consent_email, consent_sms, tag (repeatable)). Unknown names,
-// repeated single-valued names, bad percent-encoding are errors.
+// country, consent_email, consent_sms, tag (repeatable)). Other names go to
+// RawSubmission::extra, unchecked. Repeated single-valued names and bad
+// percent-encoding are errors.
 std::expected<RawSubmission, FieldErrors> parse_signup_form(std::string_view body);
 
 // Parses an OSDI Person Signup Helper JSON body, plus rempart's own
@@ -71,7 +86,17 @@ std::expected<RawSubmission, FieldErrors> parse_signup_form(std::string_view bod
 // schema, duplicate keys, wrong JSON types and malformed JSON are errors.
 std::expected<RawSubmission, FieldErrors> parse_osdi_signup(std::string_view body);
 
-// Validates and normalises. Requires at least one of email or phone.
+// Where a sign-up came from: the values of `raw.extra` whose names
+// opts.sources declares, first value of each, in the order declared, as
+// "name=value" lines. A value that is empty, longer than kMaxSourceBytes or
+// not one plain line (text::is_plain_line) is dropped, as is any undeclared
+// name. "" when nothing is kept. Not personal data by intent, but free text
+// from the network: the keeper seals it with the record (docs/intake-api.md).
+inline constexpr std::size_t kMaxSourceBytes = 200;
+std::string signup_source(const RawSubmission& raw, const IntakeOptions& opts);
+
+// Validates and normalises. Requires at least one of email or phone, and
+// every field of opts.require.
 // Fields not in opts.collect are dropped. A phone number without +country is
 // read in the submission's own country when it is collected and valid, else
 // in opts.default_region. Idempotent: validating the fields of a returned

@@ -49,8 +49,8 @@ constexpr std::string_view kOsdiPath = "/api/v1/people/person_signup_helper";
 std::string link_token(std::string_view target);  // below
 
 Route route_of(std::string_view target) {
-  // Only link_token() reads a query, and only that of /confirm and
-  // /unsubscribe.
+  // Only link_token() (/confirm, /unsubscribe, /manage) and a sign-up's
+  // sources (post_signup) read a query.
   const auto path = target.substr(0, target.find('?'));
   if (path == "/") return Route::page;
   if (path == "/thanks") return Route::thanks;
@@ -216,9 +216,11 @@ constexpr FormField kFormFields[] = {
     {"country", "Country", "text", "country", nullptr, "A code or a name, for example FR or France.", false},
 };
 
-const char* field_message(std::string_view field, std::string_view code) {
+// `either`: the field is one of the "e-mail or phone" pair, not required
+// on its own by the schema.
+const char* field_message(std::string_view field, std::string_view code, bool either = true) {
   if (code == "required") {
-    if (field == "email" || field == "phone") return "Give an e-mail address or a phone number.";
+    if (either && (field == "email" || field == "phone")) return "Give an e-mail address or a phone number.";
     return "This field cannot be empty.";
   }
   if (code == "invalid_email") return "Enter an e-mail address in the form name@example.org.";
@@ -351,7 +353,10 @@ std::string html_text(std::string_view s) {
   return out;
 }
 
-void render_input(std::string& h, const FormField& f, const core::FieldErrors* errors);
+// What the label says of a field: "(e-mail or phone)", "(required)" or
+// "(optional)".
+enum class Need { contact, required, optional };
+void render_input(std::string& h, const FormField& f, Need need, const core::FieldErrors* errors);
 
 // What a self-service link offers. Each form posts back to the page's own
 // address (no action: the token is never written into the page); nothing
@@ -402,9 +407,7 @@ std::string manage_options_page(const core::IntakeOptions& o, const core::FieldE
   for (const auto& f : kFormFields) {
     const std::string_view name = f.name;
     if (name == "email" || name == "street" || !collects(o, name)) continue;
-    FormField optional = f;
-    optional.contact = false;  // every correction is optional
-    render_input(h, optional, errors);
+    render_input(h, f, Need::optional, errors);  // every correction is optional
   }
   h += "<button type=\"submit\">Save my corrections</button>\n</form>\n"
        "<h2>Erase everything</h2>\n"
@@ -436,20 +439,21 @@ const char* manage_done_text(std::string_view step) {
   return "If the link was valid, your data is erased, within a minute. We will not write to you again.";
 }
 
-void render_input(std::string& h, const FormField& f, const core::FieldErrors* errors) {
+void render_input(std::string& h, const FormField& f, Need need, const core::FieldErrors* errors) {
   const core::FieldError* err = error_for(errors, f.name);
   const std::string name = f.name;
   std::string described;
   if (err) described += name + "-error";
   if (f.hint) described += (described.empty() ? "" : " ") + name + "-hint";
-  if (f.contact) described += std::string(described.empty() ? "" : " ") + "contact-note";
+  if (need == Need::contact) described += std::string(described.empty() ? "" : " ") + "contact-note";
 
   h += "<div class=\"field";
   if (err) h += " field-error";
   h += "\">\n<label for=\"" + name + "\">";
   h += f.label;
-  h += f.contact ? " <span class=\"marker\">(e-mail or phone)</span>"
-                 : " <span class=\"marker\">(optional)</span>";
+  h += need == Need::contact    ? " <span class=\"marker\">(e-mail or phone)</span>"
+       : need == Need::required ? " <span class=\"marker\">(required)</span>"
+                                : " <span class=\"marker\">(optional)</span>";
   h += "</label>\n";
   if (f.hint) {
     h += "<p class=\"hint\" id=\"" + name + "-hint\">";
@@ -458,7 +462,7 @@ void render_input(std::string& h, const FormField& f, const core::FieldErrors* e
   }
   if (err) {
     h += "<p class=\"error-message\" id=\"" + name + "-error\"><span class=\"visually-hidden\">Error: </span>";
-    h += field_message(err->field, err->code);
+    h += field_message(err->field, err->code, need != Need::required);
     h += "</p>\n";
   }
   h += "<input id=\"" + name + "\" name=\"" + name + "\" type=\"";
@@ -486,6 +490,18 @@ void render_input(std::string& h, const FormField& f, const core::FieldErrors* e
 std::string form_page(const core::IntakeOptions& o, const core::FieldErrors* errors) {
   std::string h = page_head(errors ? "Error: Sign up" : "Sign up");
   h += "<h1>Sign up</h1>\n";
+  const bool email = collects(o, "email");
+  const bool phone = collects(o, "phone");
+  const auto required = [&](std::string_view name) {
+    return std::find(o.require.begin(), o.require.end(), name) != o.require.end();
+  };
+  // E-mail or phone, unless the schema requires one of them: then that one.
+  const bool either = email && phone && !required("email") && !required("phone");
+  const auto need_of = [&](const FormField& f) {
+    if (required(f.name)) return Need::required;
+    if (f.contact && (either || !(email && phone))) return Need::contact;
+    return Need::optional;
+  };
   if (errors) {
     h += "<div class=\"error-summary\" role=\"alert\" aria-labelledby=\"error-summary-title\">\n"
          "<h2 id=\"error-summary-title\">There is a problem</h2>\n"
@@ -503,32 +519,33 @@ std::string form_page(const core::IntakeOptions& o, const core::FieldErrors* err
       h += "\">";
       h += known->label;
       h += ": ";
-      h += field_message(e.field, e.code);
+      h += field_message(e.field, e.code, need_of(*known) != Need::required);
       h += "</a></li>\n";
     }
     if (general) h += "<li>Part of the form could not be read.</li>\n";
     h += "</ul>\n</div>\n";
   }
-  const bool email = collects(o, "email");
-  const bool phone = collects(o, "phone");
   h += "<p id=\"contact-note\">";
-  if (email && phone) {
+  if (either) {
     h += "Give at least an e-mail address or a phone number: those two fields are marked "
-         "\xE2\x80\x9C(e-mail or phone)\xE2\x80\x9D. Every field marked \xE2\x80\x9C(optional)\xE2\x80\x9D "
-         "may be left empty.";
-  } else {
-    h += "The field marked \xE2\x80\x9C(e-mail or phone)\xE2\x80\x9D is required. Every field marked "
-         "\xE2\x80\x9C(optional)\xE2\x80\x9D may be left empty.";
+         "\xE2\x80\x9C(e-mail or phone)\xE2\x80\x9D. ";
+  } else if (!required("email") && !required("phone")) {
+    h += "The field marked \xE2\x80\x9C(e-mail or phone)\xE2\x80\x9D is required. ";
   }
-  h += "</p>\n<form method=\"post\" action=\"/signup\" accept-charset=\"utf-8\" novalidate>\n";
+  if (!o.require.empty()) h += "Fields marked \xE2\x80\x9C(required)\xE2\x80\x9D must be filled in. ";
+  h += "Every field marked \xE2\x80\x9C(optional)\xE2\x80\x9D may be left empty.";
+  // No action: the form posts back to the page's own address, so that the
+  // query that led here (utm_* and the like, IntakeOptions::sources) comes
+  // with it without this page ever writing a byte of it.
+  h += "</p>\n<form method=\"post\" accept-charset=\"utf-8\" novalidate>\n";
 
   h += "<fieldset>\n<legend>About you</legend>\n";
   for (const auto& f : kFormFields) {
-    if (!f.contact && collects(o, f.name)) render_input(h, f, errors);
+    if (!f.contact && collects(o, f.name)) render_input(h, f, need_of(f), errors);
   }
   h += "</fieldset>\n<fieldset>\n<legend>How to reach you</legend>\n";
   for (const auto& f : kFormFields) {
-    if (f.contact && collects(o, f.name)) render_input(h, f, errors);
+    if (f.contact && collects(o, f.name)) render_input(h, f, need_of(f), errors);
   }
   h += "</fieldset>\n";
   if (email || phone) {
@@ -837,7 +854,7 @@ bool IntakeRoutes::origin_allowed(std::string_view origin) const {
 //   GET|HEAD /                   sign-up page
 //   GET|HEAD /thanks             thank-you page
 //   GET|HEAD /static/rempart.css its stylesheet
-//   POST /signup                 form post: 303 to /thanks, 400 form again, 415, 429, 503
+//   POST / and POST /signup      form post: 303 to /thanks, 400 form again, 403 cross-site, 415, 429, 503
 //   POST /api/v1/people/person_signup_helper   OSDI: 202, 400, 415, 429, 503
 //   OPTIONS (same path)          CORS preflight: 204 for a listed origin, else 403
 //   GET|HEAD /confirm?t=…        a confirmation link: a page whose button posts back
@@ -858,9 +875,13 @@ void IntakeRoutes::handle(Request&& req, const RequestContext& ctx, Responder re
     case Route::page:
     case Route::thanks:
     case Route::stylesheet:
+      // The form posts back to the page's own address (form_page).
+      if (route == Route::page && method == bhttp::verb::post) {
+        return post_signup(std::move(req), ctx, std::move(respond));
+      }
       if (!get) {
         reply.outcome = Outcome::method_not_allowed;
-        reply.allow = "GET, HEAD";
+        reply.allow = route == Route::page ? "GET, HEAD, POST" : "GET, HEAD";
       } else {
         reply.outcome = route == Route::page     ? Outcome::page
                         : route == Route::thanks ? Outcome::thanks
@@ -1016,6 +1037,17 @@ void IntakeRoutes::post_signup(Request&& req, const RequestContext& ctx, Respond
   Reply reply(Route::signup);
   if (refuse_form(req, ctx, true, *limiter_, opts_.allowed_origins, reply)) return respond(finish(reply, opts_.intake));
   auto raw = core::parse_signup_form(req.body());
+  if (raw) {
+    // The page's own address carries the query of the link that led to it
+    // (form_page): declared sources there count as if posted, after those
+    // of the body. A query that cannot be read adds nothing.
+    const std::string_view target = req.target();
+    if (const auto q = target.find('?'); q != std::string_view::npos) {
+      if (auto pairs = core::parse_urlencoded(target.substr(q + 1), 16)) {
+        for (auto& pair : *pairs) raw->extra.push_back(std::move(pair));
+      }
+    }
+  }
   auto person = raw ? core::validate_submission(*raw, opts_.intake)
                     : std::expected<core::Person, core::FieldErrors>(std::unexpect, raw.error());
   if (!person) {
@@ -1030,6 +1062,9 @@ void IntakeRoutes::post_signup(Request&& req, const RequestContext& ctx, Respond
   auto fields = core::to_fields(*person);
   if (person->consent.email) fields.push_back(core::Field{core::field::consent_email_text, opts_.intake.consent_email_text});
   if (person->consent.sms) fields.push_back(core::Field{core::field::consent_sms_text, opts_.intake.consent_sms_text});
+  if (auto source = core::signup_source(*raw, opts_.intake); !source.empty()) {
+    fields.push_back(core::Field{core::field::source, std::move(source)});
+  }
   submit(sink_, std::move(fields), std::move(reply), std::move(failed), opts_.intake, std::move(respond));
 }
 
@@ -1175,6 +1210,9 @@ void IntakeRoutes::post_osdi(Request&& req, const RequestContext& ctx, Responder
   failed.outcome = Outcome::unavailable;
   auto fields = core::to_fields(*person);
   if (!raw->autoresponse) fields.push_back(core::Field{core::field::autoresponse, "0"});
+  if (auto source = core::signup_source(*raw, opts_.intake); !source.empty()) {
+    fields.push_back(core::Field{core::field::source, std::move(source)});
+  }
   submit(sink_, std::move(fields), std::move(reply), std::move(failed), opts_.intake, std::move(respond));
 }
 

@@ -40,6 +40,7 @@ class RecordingSink : public services::SubmissionSink {
     } else {
       people_.push_back(core::to_person(fields));
       autoresponse_.push_back(core::wants_autoresponse(fields));
+      sources_.push_back(core::field_value(fields, core::field::source));
     }
     if (!async_) return done(durable_);
     threads_.emplace_back([done = std::move(done), durable = durable_] {
@@ -60,6 +61,11 @@ class RecordingSink : public services::SubmissionSink {
     std::lock_guard lock(m_);
     return autoresponse_;
   }
+  // Each sign-up's core::field::source ("" when it carried none).
+  std::vector<std::string> sources() {
+    std::lock_guard lock(m_);
+    return sources_;
+  }
   // The person fields each link carried (a self-service correction's).
   std::vector<core::Person> link_values() {
     std::lock_guard lock(m_);
@@ -71,6 +77,7 @@ class RecordingSink : public services::SubmissionSink {
   std::vector<core::Person> people_;
   std::vector<core::LinkAction> links_;
   std::vector<bool> autoresponse_;
+  std::vector<std::string> sources_;
   std::vector<core::Person> link_values_;
   std::vector<std::thread> threads_;
   bool durable_;
@@ -153,7 +160,9 @@ TEST_F(IntakeRoutesTest, SignUpPageIsAccessibleAndCarriesTheHeaders) {
   EXPECT_EQ(res[bhttp::field::cache_control], "no-store");
   const std::string& html = res.body();
   EXPECT_TRUE(contains(html, "<html lang=\"en\">"));
-  EXPECT_TRUE(contains(html, "<form method=\"post\" action=\"/signup\""));
+  // No action: the form posts to the page's own address, query included.
+  EXPECT_TRUE(contains(html, "<form method=\"post\" accept-charset=\"utf-8\" novalidate>"));
+  EXPECT_FALSE(contains(html, "action="));
   EXPECT_TRUE(contains(html, "<fieldset>"));
   EXPECT_TRUE(contains(html, "<legend>"));
   for (const char* ac : {"given-name", "family-name", "email", "tel", "postal-code",
@@ -226,6 +235,52 @@ TEST_F(IntakeRoutesTest, FormPostReachesTheSinkNormalisedAndRedirects) {
   EXPECT_FALSE(contains(thanks.body(), "confirm"));
   EXPECT_TRUE(contains(thanks.body(), "correct or erase"));
   expect_security_headers(thanks);
+}
+
+// The form follows the schema: required fields are marked and refused
+// empty; a name the page does not know never fails the sign-up; the
+// declared sources are kept, from the body or from the page's own address
+// (the form has no action, so the link's utm_* come along), and nothing of
+// them is ever written into a page.
+TEST_F(IntakeRoutesTest, FormFollowsTheSchemaAndKeepsWhereTheSignUpCameFrom) {
+  auto o = test_routes_options();
+  o.intake.require = {"given_name"};
+  o.intake.collect = {"given_name", "email", "phone"};
+  start(o);
+  const auto page = get("/?utm_campaign=%3Csvg%3Ezz9");
+  ASSERT_EQ(page.result(), bhttp::status::ok);
+  EXPECT_TRUE(contains(page.body(), "First name <span class=\"marker\">(required)</span>"));
+  EXPECT_TRUE(contains(page.body(), "(e-mail or phone)"));
+  EXPECT_FALSE(contains(page.body(), "Postcode"));
+  EXPECT_FALSE(contains(page.body(), "zz9"));
+
+  const auto missing = post("/?utm_source=zz9", "email=ada%40example.org", kForm);
+  EXPECT_EQ(missing.result(), bhttp::status::bad_request);
+  EXPECT_TRUE(contains(missing.body(), "id=\"given_name-error\""));
+  EXPECT_TRUE(contains(missing.body(), "This field cannot be empty."));
+  EXPECT_FALSE(contains(missing.body(), "zz9"));
+  EXPECT_TRUE(sink_.people().empty());
+
+  const auto res = post("/?utm_campaign=rentr%C3%A9e&utm_source=newsletter&source=ignored-second&ref=x",
+                        "given_name=Ada&email=ada%40example.org&postal_code=75011&source=tract-march%C3%A9"
+                        "&unknown_thing=1",
+                        kForm);
+  EXPECT_EQ(res.result(), bhttp::status::see_other);
+  EXPECT_EQ(res[bhttp::field::location], "/thanks");
+  // And the JSON API: custom_fields of declared names.
+  const auto api = post(kOsdi,
+                        R"({"person":{"given_name":"Bo","email_addresses":[{"address":"bo@example.org"}],)"
+                        R"("custom_fields":{"utm_medium":"partner","shoe_size":43,"source":7}}})",
+                        kJson);
+  EXPECT_EQ(api.result(), bhttp::status::accepted);
+  const auto people = sink_.people();
+  ASSERT_EQ(people.size(), 2u);
+  EXPECT_EQ(people[0].given_name, "Ada");
+  EXPECT_EQ(people[0].postal_code, "");  // not collected
+  const auto sources = sink_.sources();
+  ASSERT_EQ(sources.size(), 2u);
+  EXPECT_EQ(sources[0], "source=tract-march\xC3\xA9\nutm_source=newsletter\nutm_campaign=rentr\xC3\xA9" "e");
+  EXPECT_EQ(sources[1], "source=7\nutm_medium=partner");
 }
 
 TEST_F(IntakeRoutesTest, InvalidFormComesBackEmptyWithAccessibleErrors) {
@@ -395,7 +450,7 @@ TEST_F(IntakeRoutesTest, UnknownPathsAre404AndWrongMethods405) {
 
   const auto put = send(port(), make_request(bhttp::verb::put, "/", "x", "text/plain"));
   EXPECT_EQ(put.result(), bhttp::status::method_not_allowed);
-  EXPECT_EQ(put[bhttp::field::allow], "GET, HEAD");
+  EXPECT_EQ(put[bhttp::field::allow], "GET, HEAD, POST");
   expect_security_headers(put);
   EXPECT_EQ(get("/signup")[bhttp::field::allow], "POST");
   const auto api = get(kOsdi);
@@ -522,7 +577,7 @@ TEST_F(IntakeRoutesTest, HostileInputIsNeverReflected) {
   };
   form_post("given_name=%3Cscript%3Ealert(1)%3C%2Fscript%3E&email=%22%3E%3Cimg+src%3Dx+onerror%3Dalert(1)%3E%40evil",
             kForm);
-  form_post("email=x%40example.org&%3Csvg+onload%3Dalert(1)%3E=zz9", kForm);
+  form_post("email=x%40&%3Csvg+onload%3Dalert(1)%3E=zz9&source=%3Csvg%3Ezz9", kForm);
   form_post("email=zz9'%3B+DROP+TABLE+people%3B--&phone=%3Csvg%3E", kForm);
   form_post("email=%ZZzz9", kForm);
   form_post("given_name=zz9\xC3\x28&email=a%40b.example", kForm);

@@ -340,6 +340,27 @@ Result<std::string> write_note(store::KeeperTx& tx, const crypto::KeeperKeyring&
   return note_hex;
 }
 
+Result<void> add_signup_entry(store::KeeperTx& tx, const crypto::KeeperKeyring& keys, const store::Bytes& id,
+                              std::string& text, std::int64_t now) {
+  std::vector<core::Field> fields{{"text", std::move(text)}};
+  wipe(text);
+  struct Wipe {
+    std::vector<core::Field>& f;
+    ~Wipe() { wipe(f.front().value); }
+  } wipe_fields{fields};
+  auto row = tx.find_supporter(id);
+  if (!row) return std::unexpected(row.error());
+  if (!*row) return fail(Errc::internal, "signup entry: the record just folded is not there");
+  const store::SupporterRow& s = **row;
+  crypto::NoteId note_id{};
+  auto sealed = crypto::seal_record_note(keys, s.id, crypto::SealedRecord{s.key_version, s.wrapped_key, s.fields},
+                                         kSignupNoteKind, fields, note_id);
+  if (!sealed) return std::unexpected(sealed.error());
+  store::NoteRow n{store::Bytes(note_id.begin(), note_id.end()), s.id, std::string(kSignupNoteKind),
+                   std::move(*sealed), "intake", now};
+  return tx.insert_note(n);
+}
+
 Result<std::string> Casework::add_note(const Asker& who, std::string_view id_hex, std::string_view kind,
                                        std::string_view text) {
   auto id = parse_id(id_hex);

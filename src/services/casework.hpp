@@ -70,6 +70,14 @@ struct NoteView {
   std::int64_t created_at = 0;
 };
 
+// The history entry the fold writes for a sign-up that said where it came
+// from (core::signup_source): kind "signup", author "intake", sealed under
+// the data key of the record `id` like a note. No audit entry of its own:
+// the fold's entry for the item says {"source": true}. `text` is wiped.
+inline constexpr std::string_view kSignupNoteKind = "signup";
+Result<void> add_signup_entry(store::KeeperTx& tx, const crypto::KeeperKeyring& keys, const store::Bytes& id,
+                              std::string& text, std::int64_t now);
+
 // A note's or contact's text as it is sealed, for `kind` (kNoteKinds): a
 // note's 1..2000 code points, a contact's 0..200; line breaks kept, other
 // control and bidi characters refused; NFC. Errc::invalid_input.

@@ -8,6 +8,7 @@
 
 #include "audit/chain.hpp"
 #include "crypto/seal.hpp"
+#include "services/casework.hpp"
 #include "services/prepare_pipeline.hpp"
 #include "services/supporter_mail.hpp"
 
@@ -87,6 +88,7 @@ Result<FoldCounts> Folder::fold_once(std::size_t limit) {
     // their hashes (consent_wording_hash), made here, outside the lock.
     std::string email_wording, sms_wording;
     std::optional<store::Bytes> email_wording_hash, sms_wording_hash;
+    std::string source;  // core::field::source: where the sign-up came from
   };
   auto open_range = [&](std::size_t begin, std::size_t end) {
     std::vector<Opened> out;
@@ -95,7 +97,7 @@ Result<FoldCounts> Folder::fold_once(std::size_t limit) {
       const auto& item = (*items)[i];
       const auto& opener = openers.at(item.batch_uid);
       if (!opener) continue;
-      Opened o{&item, std::nullopt, false, {}, std::nullopt, {}, true, {}, {}, std::nullopt, std::nullopt};
+      Opened o{&item, std::nullopt, false, {}, std::nullopt, {}, true, {}, {}, std::nullopt, std::nullopt, {}};
       auto fields = opener->open(item.item_uid, crypto::Sealed{item.wrapped_key, item.fields});
       if (fields) {
         o.authentic = true;
@@ -108,6 +110,7 @@ Result<FoldCounts> Folder::fold_once(std::size_t limit) {
         o.autoresponse = core::wants_autoresponse(*fields);
         o.email_wording = core::field_value(*fields, core::field::consent_email_text);
         o.sms_wording = core::field_value(*fields, core::field::consent_sms_text);
+        o.source = core::field_value(*fields, core::field::source);
         for (const auto& [text, hash] : {std::pair{&o.email_wording, &o.email_wording_hash},
                                          std::pair{&o.sms_wording, &o.sms_wording_hash}}) {
           if (!text->empty() && text->size() <= 1000) *hash = consent_wording_hash(*text);
@@ -177,7 +180,7 @@ Result<FoldCounts> Folder::fold_once(std::size_t limit) {
       if (!log) return std::unexpected(log.error());
       for (std::size_t i = next; i < opened.size(); ++i) {
         const auto& [item, person, authentic, prepared, link, link_fields, autoresponse, email_wording, sms_wording,
-                     email_wording_hash, sms_wording_hash] = opened[i];
+                     email_wording_hash, sms_wording_hash, source] = opened[i];
         auto fresh = tx.record_folded(item->item_uid, now);
         if (!fresh) return std::unexpected(fresh.error());
         if (*fresh) {
@@ -207,6 +210,12 @@ Result<FoldCounts> Folder::fold_once(std::size_t limit) {
             event.action = audit_action(*u);
             event.subject = audit::to_hex(id);
             event.details = {{"via", "intake"}};
+            if (!source.empty()) {
+              // A copy: a retried transaction needs the text again.
+              std::string text = source;
+              if (auto e = add_signup_entry(tx, keys_, id, text, now); !e) return std::unexpected(e.error());
+              event.details["source"] = true;
+            }
             if (mail_ && person->consent.email && autoresponse) {
               auto q = queue_confirmation(tx, id, now, *mail_);
               if (!q) return std::unexpected(q.error());

@@ -14,6 +14,7 @@
 #include "core/text.hpp"
 #include "core/validate.hpp"
 #include "mail/message.hpp"
+#include "services/casework.hpp"
 #include "services/records.hpp"
 #include "mail/template.hpp"
 
@@ -114,8 +115,8 @@ struct DataCopy {
   std::string json;
 };
 
-DataCopy data_copy(const store::SupporterRow& row, const MailOpen& opened, std::span<const std::string> tags,
-                   std::span<const store::ConsentEventRow> events, const Wordings& wordings,
+DataCopy data_copy(const store::SupporterRow& row, const MailOpen& opened, std::span<const store::NoteRow> notes,
+                   std::span<const std::string> tags, std::span<const store::ConsentEventRow> events, const Wordings& wordings,
                    std::optional<std::int64_t> confirmed_at, const std::string& organisation) {
   const core::Person& p = opened.person;
   const std::pair<const char*, const std::string*> fields[] = {
@@ -130,10 +131,23 @@ DataCopy data_copy(const store::SupporterRow& row, const MailOpen& opened, std::
   for (const auto& t : tags) joined += (joined.empty() ? "" : ", ") + t;
   if (!joined.empty()) text += "Tags: " + joined + "\n";
   text += "In our records since: " + utc_time(row.created_at) + "\n";
-  if (!opened.notes.empty()) {
-    text += "Notes our staff wrote about you:\n";
-    for (const auto& n : opened.notes) text += "- " + n + "\n";
+  // opened.notes are `notes` opened, in order: the sign-ups' sources
+  // (kSignupNoteKind) apart from what staff wrote.
+  nlohmann::json staff_notes = nlohmann::json::array(), signups = nlohmann::json::array();
+  std::string staff_text, signup_text;
+  for (std::size_t i = 0; i < opened.notes.size() && i < notes.size(); ++i) {
+    if (notes[i].kind == kSignupNoteKind) {
+      signups.push_back({{"at", iso_time(notes[i].created_at)}, {"source", opened.notes[i]}});
+      std::string one_line = opened.notes[i];
+      std::replace(one_line.begin(), one_line.end(), '\n', ' ');
+      signup_text += "- " + utc_time(notes[i].created_at) + ": " + one_line + "\n";
+    } else {
+      staff_notes.push_back(opened.notes[i]);
+      staff_text += "- " + opened.notes[i] + "\n";
+    }
   }
+  if (!signup_text.empty()) text += "Where you signed up from:\n" + signup_text;
+  if (!staff_text.empty()) text += "Notes our staff wrote about you:\n" + staff_text;
   nlohmann::json consent = nlohmann::json::object();
   auto channel = [](std::optional<std::int64_t> given, std::optional<std::int64_t> refused) {
     nlohmann::json c = {{"state", given ? "given" : refused ? "refused" : "unknown"}};
@@ -166,7 +180,8 @@ DataCopy data_copy(const store::SupporterRow& row, const MailOpen& opened, std::
                         {"locality", p.locality},
                         {"country", p.country},
                         {"tags", tags},
-                        {"notes", opened.notes},
+                        {"notes", std::move(staff_notes)},
+                        {"signed_up_from", std::move(signups)},
                         {"anti_phishing_phrase", opened.phrase},
                         {"consent", std::move(consent)},
                         {"consent_log", std::move(log)}}}};
@@ -738,7 +753,7 @@ Result<MailSender::Step> MailSender::send_one(const store::OutboxRow& due, std::
     };
     DataCopy copy;
     if (row.kind == "data") {
-      copy = data_copy(rec, *opened, tags, events, wordings, *confirmed, o_.organisation);
+      copy = data_copy(rec, *opened, notes, tags, events, wordings, *confirmed, o_.organisation);
       vars["data"] = copy.text;
     }
     const auto& t = parsed(row.kind);

@@ -13,6 +13,8 @@
 
 #include "crypto/blind_index.hpp"
 #include "mail/test_smtp.hpp"
+#include "audit/chain.hpp"
+#include "services/casework.hpp"
 #include "services/folder.hpp"
 #include "services/intake_writer.hpp"
 #include "services/test_support.hpp"
@@ -374,10 +376,25 @@ TEST_F(SupporterMailTest, SelfServiceFromRequestToErasure) {
   auto p = person(to);
   p.phone = "+33612345678";
   p.family_name = "Martin";
-  arrive({core::to_fields(p)});
+  // Where the sign-up came from (core::signup_source), kept sealed in the
+  // record's history.
+  const std::string source = "source=tract-zz7\nutm_campaign=rentr\xC3\xA9" "e-zz7";
+  auto signup = core::to_fields(p);
+  signup.push_back(core::Field{core::field::source, source});
+  arrive({signup});
   auto rec = record(to);
   ASSERT_TRUE(rec);
   EXPECT_EQ(send().sent, 1u);  // the confirmation
+  EXPECT_FALSE(holds(database_bytes(fx_.db), "zz7"));
+  {
+    Casework casework(*store_, vault_, nullptr, "FR");
+    auto history = casework.notes(Asker{"account:test", ""}, audit::to_hex(rec->id));
+    ASSERT_TRUE(history && *history);
+    ASSERT_EQ((*history)->size(), 1u);
+    EXPECT_EQ((**history)[0].kind, "signup");
+    EXPECT_EQ((**history)[0].author, "intake");
+    EXPECT_EQ((**history)[0].text, source);
+  }
 
   // Asked for by address (any case), and for an unknown one: one mail.
   std::string upper = to;
@@ -410,6 +427,10 @@ TEST_F(SupporterMailTest, SelfServiceFromRequestToErasure) {
   EXPECT_EQ(copy["record"]["family_name"], "Martin");
   EXPECT_EQ(copy["record"]["consent"]["email"]["state"], "given");
   EXPECT_EQ(copy["record"]["consent_log"][0]["source"], "signup");
+  ASSERT_EQ(copy["record"]["signed_up_from"].size(), 1u) << json_text;
+  EXPECT_EQ(copy["record"]["signed_up_from"][0]["source"], source);
+  EXPECT_TRUE(copy["record"]["notes"].empty());
+  EXPECT_NE(text.find("Where you signed up from:\n- "), std::string::npos) << text;
   // The link was single-use.
   arrive({core::to_fields(core::LinkAction{"manage", token, "withdraw", ""})});
   EXPECT_TRUE(record(to)->consent_email_at);
@@ -455,6 +476,7 @@ TEST_F(SupporterMailTest, SelfServiceFromRequestToErasure) {
   const std::string files = database_bytes(fx_.db);
   EXPECT_FALSE(holds(files, rec->wrapped_key));
   EXPECT_FALSE(holds(files, rec->fields));
+  EXPECT_EQ(count_rows(fx_.db, "SELECT count(*) FROM supporter_notes"), 0);
 
   std::vector<std::string> self;
   for (const auto& e : testing::audit_entries(*store_)) {

@@ -4,7 +4,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { launchBrowser, rempart, startInstance, waitForSupporter } from './rempart.mjs';
+import { addAccount, launchBrowser, rempart, signInAs, startInstance, totp, waitForSupporter } from './rempart.mjs';
 
 const screenshots = process.env.REMPART_ARTIFACTS || join(process.cwd(), 'artifacts');
 
@@ -80,6 +80,39 @@ test('a person signs up through the page and is folded into a record', async () 
   assert.equal(person.phone, '+33353207788');
   assert.equal(person.consent.email, true);
   assert.equal(person.consent.sms, false);
+});
+
+// A campaign link's utm_* and the page's own hidden source reach the
+// record's history, sealed, and an organiser reads them on the record page
+// (on a phone); the sign-up page never wrote a byte of them.
+test('where a sign-up came from reaches the record page', async () => {
+  const { context, page, problems } = await openPage();
+  const res = await page.goto(instance.url + '/?utm_source=lettre&utm_campaign=rentr%C3%A9e-2026&other=zz');
+  assert.equal((await res.text()).includes('rentr'), false, 'the page does not write its query');
+  await page.getByLabel('First name').fill('Capucine');
+  await page.getByLabel('Last name').fill('Rivesaltes');
+  await page.getByLabel('E-mail address').fill('capucine.rivesaltes@example.org');
+  await Promise.all([page.waitForURL('**/thanks'), page.locator('form button[type=submit]').first().click()]);
+  assert.deepEqual(problems, []);
+  await context.close();
+  assert.ok(await waitForSupporter(instance.config, 'capucine.rivesaltes@example.org'), instance.log());
+
+  const password = 'Garrigue-Tramontane-Onze-4';
+  const secret = addAccount(instance.config, 'solene', 'organiser', password);
+  const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true });
+  const console = await phone.newPage();
+  await signInAs(console, instance.consoleUrl, 'solene', password, totp(secret));
+  await console.waitForURL('**/supporters');
+  await console.getByRole('link', { name: 'C. R.' }).click();
+  await console.waitForURL(/\/supporters\/[0-9a-f]{32}$/);
+  const entry = console.locator('ul.notes li', { hasText: 'Signed up from' });
+  assert.equal(await entry.count(), 1);
+  const text = await entry.textContent();
+  assert.match(text, /utm_source=lettre/);
+  assert.match(text, /utm_campaign=rentrée-2026/);
+  assert.equal(text.includes('other='), false, 'an undeclared name is not kept');
+  writeFileSync(join(screenshots, 'signup-source-on-record.png'), await console.screenshot({ fullPage: true }));
+  await phone.close();
 });
 
 test('without JavaScript the form works the same', async () => {
