@@ -85,6 +85,16 @@ inline constexpr std::string_view self_service_request = "self_service.request";
 inline constexpr std::string_view supporter_retention = "supporter.retention";  // a record erased or its phone dropped by a retention policy
 inline constexpr std::string_view retention_run = "retention.run";              // a retention run's counts
 inline constexpr std::string_view link_refused = "link.refused";                  // a mailed link's token unknown, expired or used
+inline constexpr std::string_view mailing_create = "mailing.create";      // a mailing written (docs/mailings.md)
+inline constexpr std::string_view mailing_edit = "mailing.edit";          // its text or segment changed (draft only)
+inline constexpr std::string_view mailing_draw = "mailing.draw";          // its recipients drawn: the count people approve
+inline constexpr std::string_view mailing_approve = "mailing.approve";    // a second person approved it
+inline constexpr std::string_view mailing_start = "mailing.start";        // sending begun
+inline constexpr std::string_view mailing_pause = "mailing.pause";
+inline constexpr std::string_view mailing_resume = "mailing.resume";
+inline constexpr std::string_view mailing_cancel = "mailing.cancel";
+inline constexpr std::string_view mailing_batch = "mailing.batch";        // records opened to send one batch: their ids
+inline constexpr std::string_view mailing_sent = "mailing.sent";          // every recipient's turn has come: the counts
 }  // namespace action
 
 // Who acts. "keeper" for the folding service, "operator:<unix user>" for the

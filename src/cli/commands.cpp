@@ -259,6 +259,7 @@ int run_serve(const ServeArgs& a) {
   std::unique_ptr<mail::SmtpTransport> mail_transport;
   std::unique_ptr<store::KeeperStore> mail_store;
   std::unique_ptr<services::MailSender> mail_sender;
+  std::unique_ptr<services::MailingSender> mailing_sender;
   std::unique_ptr<services::MailLoop> mail_loop;
   std::unique_ptr<store::KeeperStore> retention_store;
   std::unique_ptr<services::Retention> retention;
@@ -295,7 +296,10 @@ int run_serve(const ServeArgs& a) {
       folder->set_mail(c->mail->supporter);
       mail_sender = std::make_unique<services::MailSender>(*keeper_vault, *mail_store, *mail_transport,
                                                            c->mail->supporter);
-      mail_loop = std::make_unique<services::MailLoop>(*mail_sender, *mail_store, std::chrono::seconds(1));
+      mailing_sender = std::make_unique<services::MailingSender>(*keeper_vault, *mail_store, *mail_transport,
+                                                                 c->mail->supporter, c->mailings);
+      mail_loop = std::make_unique<services::MailLoop>(*mail_sender, *mail_store, std::chrono::seconds(1),
+                                                       mailing_sender.get());
       spdlog::info("keeper: mailing supporters through the [mail] relay, at most {} messages a minute",
                    c->mail->supporter.per_minute);
     } else {

@@ -326,7 +326,7 @@ Result<Config> parse_config(std::string_view toml_text, const std::filesystem::p
     return fail(Errc::config, msg.str());
   }
   if (auto r = refuse_unknown(root, {"storage", "keys", "intake", "keeper", "log", "audit", "console", "guard", "alerts",
-                               "exports", "accounts", "mail", "retention"},
+                               "exports", "accounts", "mail", "retention", "mailings"},
                               "top level");
       !r) {
     return std::unexpected(r.error());
@@ -527,6 +527,20 @@ Result<Config> parse_config(std::string_view toml_text, const std::filesystem::p
       return fail(Errc::config, "[retention].unconfirmed_days must be 0 or at least 8 (a confirmation link works 7)");
     }
   }
+  if (const auto* t = sub(root, "mailings")) {
+    if (auto r = refuse_unknown(*t, {"approval_above", "batch", "per_hour"}, "mailings"); !r) {
+      return std::unexpected(r.error());
+    }
+    auto& o = c.mailings;
+    std::int64_t batch = static_cast<std::int64_t>(o.batch);
+    if (auto r = read(*t, "mailings", "approval_above", o.approval_above); !r) return std::unexpected(r.error());
+    if (auto r = read(*t, "mailings", "batch", batch); !r) return std::unexpected(r.error());
+    if (auto r = read(*t, "mailings", "per_hour", o.per_hour); !r) return std::unexpected(r.error());
+    if (o.approval_above < 0) return fail(Errc::config, "[mailings].approval_above must be 0 or more");
+    if (batch < 1 || batch > 1000) return fail(Errc::config, "[mailings].batch must be 1..1000");
+    if (o.per_hour < 0) return fail(Errc::config, "[mailings].per_hour must be 0 (no limit) or more");
+    o.batch = static_cast<std::size_t>(batch);
+  }
   if (const auto* t = sub(root, "mail")) {
     MailConfig m;
     if (auto r = read_mail(*t, m); !r) return std::unexpected(r.error());
@@ -661,6 +675,10 @@ std::string render_config(const Config& c) {
     << "phone_months = " << c.retention.phone_months << "   # drop its phone number after this long without activity\n"
     << "unconfirmed_days = " << c.retention.unconfirmed_days
     << "   # erase a sign-up whose e-mail consent was never confirmed\n";
+  o << "\n[mailings]   # mailings to segments, sent with [mail] (docs/mailings.md)\n"
+    << "approval_above = " << c.mailings.approval_above << "   # recipients above which a second person approves\n"
+    << "batch = " << c.mailings.batch << "   # recipients per batch: the most a crash can send twice\n"
+    << "per_hour = " << c.mailings.per_hour << "   # messages per hour at most; 0 = only [mail] per_minute\n";
   if (c.mail) {
     const auto& m = *c.mail;
     o << "\n[mail]   # mail to supporters: confirmations, welcome, unsubscribe (docs/supporter-mail.md)\n"

@@ -15,6 +15,7 @@
 #include "guard/budget.hpp"
 #include "mail/smtp.hpp"
 #include "services/exports.hpp"
+#include "services/mailings.hpp"
 #include "services/retention.hpp"
 #include "services/supporter_mail.hpp"
 #include "store/backend.hpp"
@@ -93,6 +94,7 @@ struct Config {
   services::ExportOptions exports;  // [exports]; dir defaults to data_dir/exports
   std::optional<MailConfig> mail;   // [mail]
   services::RetentionOptions retention;  // [retention]
+  services::MailingOptions mailings;     // [mailings] (sent only with [mail])
 
   std::string backend = "sqlite";  // [storage].backend: see store/backends.hpp
 

@@ -32,6 +32,9 @@ TEST(Config, RenderedConfigParsesBackToTheSameValues) {
   c.intake.collect = {"email", "postal_code"};
   c.intake.require = {"postal_code"};
   c.intake.sources = {"source", "ref-code"};
+  c.mailings.approval_above = 40;
+  c.mailings.batch = 25;
+  c.mailings.per_hour = 3000;
   c.allowed_origins = {"https://example.org"};
   c.rate_per_minute = 12.5;
   c.audit.checkpoint_every = 50;
@@ -47,6 +50,9 @@ TEST(Config, RenderedConfigParsesBackToTheSameValues) {
   EXPECT_EQ(back->intake.collect, c.intake.collect);
   EXPECT_EQ(back->intake.require, c.intake.require);
   EXPECT_EQ(back->intake.sources, c.intake.sources);
+  EXPECT_EQ(back->mailings.approval_above, 40);
+  EXPECT_EQ(back->mailings.batch, 25U);
+  EXPECT_EQ(back->mailings.per_hour, 3000);
   EXPECT_EQ(back->allowed_origins, c.allowed_origins);
   EXPECT_DOUBLE_EQ(back->rate_per_minute, 12.5);
   EXPECT_EQ(back->audit.checkpoint_every, 50);
@@ -78,6 +84,9 @@ TEST(Config, RefusesWhatIsNotInTheSchema) {
            base + "[intake]\nsources = [\"consent_email\"]\n",
            base + "[intake]\nsources = [\"Utm Source\"]\n",
            base + "[intake]\nsources = [\"\"]\n",
+           base + "[mailings]\nbatch = 0\n",
+           base + "[mailings]\nper_hour = -1\n",
+           base + "[mailings]\nthrottle = 1\n",
            base + "[intake]\nallowed_origins = [\"https://example.org/path\"]\n",
            base + "[intake]\nthreads = \"two\"\n",
            base + "[extra]\n",

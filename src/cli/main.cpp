@@ -5,6 +5,7 @@
 #include "cli/commands.hpp"
 #include "cli/export_commands.hpp"
 #include "cli/guard_commands.hpp"
+#include "cli/mailing_commands.hpp"
 
 int main(int argc, char** argv) {
   using namespace rempart::cli;
@@ -207,6 +208,26 @@ int main(int argc, char** argv) {
   auto* canary_trace_cmd = canary->add_subcommand("trace", "Which export a leaked e-mail or phone came from");
   canary_trace_cmd->add_option("value", canary_trace.value, "The e-mail address or phone number")->required();
 
+  MailingArgs mailing;
+  auto* ml = app.add_subcommand("mailing", "Mailings to segments, sent by the keeper (docs/mailings.md)");
+  ml->require_subcommand(1);
+  ml->fallthrough();
+  ml->add_option("--config", mailing.config, "Configuration file")->capture_default_str();
+  auto* ml_list = ml->add_subcommand("list", "The newest mailings: state, recipients, segment");
+  auto* ml_show = ml->add_subcommand("show", "One mailing and its progress (counts only)");
+  auto* ml_create = ml->add_subcommand("create", "Write a mailing (a draft) from a text file");
+  ml_create->add_option("--name", mailing.name, "How staff find it")->required();
+  ml_create->add_option("--subject", mailing.subject, "Its subject (placeholders as in docs/mailings.md)")->required();
+  ml_create->add_option("--body-file", mailing.body_file, "Its text, UTF-8")->required();
+  ml_create->add_option("--segment", mailing.segment, "The saved segment it goes to")->required();
+  auto* ml_send = ml->add_subcommand("send", "Draw a draft's recipients and start it (serve sends it)");
+  auto* ml_pause = ml->add_subcommand("pause", "Pause a mailing being sent");
+  auto* ml_resume = ml->add_subcommand("resume", "Resume a paused mailing");
+  auto* ml_cancel = ml->add_subcommand("cancel", "Cancel a mailing not yet sent");
+  for (auto* c : {ml_show, ml_send, ml_pause, ml_resume, ml_cancel}) {
+    c->add_option("id", mailing.id, "The mailing's number")->required();
+  }
+
   // A bad command line exits 2, as every other usage error (CLI11 prints why).
   try {
     app.parse(argc, argv);
@@ -215,6 +236,13 @@ int main(int argc, char** argv) {
   }
 
   if (*export_decrypt_cmd) return run_export_decrypt(export_decrypt);
+  if (*ml_list) return run_mailing_list(mailing);
+  if (*ml_show) return run_mailing_show(mailing);
+  if (*ml_create) return run_mailing_create(mailing);
+  if (*ml_send) return run_mailing_send(mailing);
+  if (*ml_pause) return run_mailing_pause(mailing);
+  if (*ml_resume) return run_mailing_resume(mailing);
+  if (*ml_cancel) return run_mailing_cancel(mailing);
   if (*canary_trace_cmd) return run_canary_trace(canary_trace);
 
   if (*admin_add_cmd) {

@@ -7,6 +7,11 @@
 
 namespace rempart::crypto {
 
+void wipe(std::string& s) noexcept {
+  if (!s.empty()) sodium_memzero(s.data(), s.size());
+  s.clear();
+}
+
 Result<void> init() {
   // sodium_init is itself idempotent and thread-safe; the static only saves
   // repeated calls and keeps the answer stable for the process lifetime.

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -69,6 +70,10 @@ class SecretBytes {
   std::uint8_t* data_ = nullptr;
   std::size_t size_ = 0;
 };
+
+// Zeroes a string's bytes (sodium_memzero) and clears it: plaintext
+// personal data, once used.
+void wipe(std::string& s) noexcept;
 
 namespace detail {
 

@@ -12,9 +12,11 @@
 #include <utility>
 
 #include "core/text.hpp"
+#include "crypto/blind_index.hpp"
 #include "core/validate.hpp"
 #include "mail/message.hpp"
 #include "services/casework.hpp"
+#include "services/mailings.hpp"
 #include "services/records.hpp"
 #include "mail/template.hpp"
 
@@ -328,6 +330,42 @@ LinkToken new_link_token() {
   return t;
 }
 
+namespace {
+constexpr std::string_view kStandingUnsubscribe = "unsubscribe-link";
+constexpr std::size_t kStandingIdBytes = 16;
+}  // namespace
+
+std::string standing_unsubscribe_token(const crypto::KeySet& keys, const store::Bytes& supporter_id) {
+  std::array<std::uint8_t, kTokenBytes> raw{};
+  if (supporter_id.size() != kStandingIdBytes) return "";
+  const auto mac = crypto::blind_index(keys, kStandingUnsubscribe, audit::to_hex(supporter_id));
+  std::copy(supporter_id.begin(), supporter_id.end(), raw.begin());
+  std::copy(mac.begin(), mac.begin() + (kTokenBytes - kStandingIdBytes), raw.begin() + kStandingIdBytes);
+  std::string text(sodium_base64_ENCODED_LEN(kTokenBytes, sodium_base64_VARIANT_URLSAFE_NO_PADDING), '\0');
+  sodium_bin2base64(text.data(), text.size(), raw.data(), raw.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  text.resize(std::strlen(text.c_str()));
+  return text;
+}
+
+std::optional<store::Bytes> standing_unsubscribe_id(const crypto::KeeperKeyring& keys, std::string_view token) {
+  if (token.size() != kTokenChars) return std::nullopt;
+  std::array<std::uint8_t, kTokenBytes> raw{};
+  std::size_t len = 0;
+  const char* end = nullptr;
+  if (sodium_base642bin(raw.data(), raw.size(), token.data(), token.size(), nullptr, &len, &end,
+                        sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+      len != kTokenBytes || end != token.data() + token.size()) {
+    return std::nullopt;
+  }
+  const store::Bytes id(raw.begin(), raw.begin() + kStandingIdBytes);
+  const std::string hex = audit::to_hex(id);
+  for (const auto& set : keys.all()) {
+    const auto mac = crypto::blind_index(set, kStandingUnsubscribe, hex);
+    if (sodium_memcmp(mac.data(), raw.data() + kStandingIdBytes, kTokenBytes - kStandingIdBytes) == 0) return id;
+  }
+  return std::nullopt;
+}
+
 std::optional<store::Bytes> link_token_hash(std::string_view text) {
   if (text.size() != kTokenChars) return std::nullopt;
   std::array<std::uint8_t, kTokenBytes> raw{};
@@ -500,15 +538,18 @@ Result<LinkOutcome> apply_link(store::KeeperTx& tx, const LinkContext& c, const 
   }
   auto row = tx.link_token(*hash);
   if (!row) return std::unexpected(row.error());
-  if (!*row || (*row)->purpose != purpose) {
+  // A mailing's standing unsubscribe link (nothing stored for it).
+  std::optional<store::Bytes> standing;
+  if (!*row && purpose == "unsubscribe") standing = standing_unsubscribe_id(c.keys, link.token);
+  if (!standing && (!*row || (*row)->purpose != purpose)) {
     refused.details["reason"] = "unknown";
     return out;
   }
-  if ((*row)->expires_at <= now) {
+  if (!standing && (*row)->expires_at <= now) {
     refused.details["reason"] = "expired";
     return out;
   }
-  const store::Bytes id = (*row)->supporter_id;
+  const store::Bytes id = standing ? *standing : (*row)->supporter_id;
   if (purpose != "unsubscribe") {  // single-use links
     auto used = tx.use_link_token(*hash, now);
     if (!used) return std::unexpected(used.error());
@@ -536,6 +577,7 @@ Result<LinkOutcome> apply_link(store::KeeperTx& tx, const LinkContext& c, const 
   if (purpose == "unsubscribe") {  // may be followed again (mail clients repeat the POST)
     done.event.action = audit::action::supporter_unsubscribe;
     done.event.details = {{"channel", "email"}, {"changed", false}};
+    if (standing) done.event.details["link"] = "mailing";
     if (!*s) return done;
     auto w = withdraw(tx, **s, "email", now, "unsubscribe");
     if (!w) return std::unexpected(w.error());
@@ -842,8 +884,13 @@ Result<MailSender::Step> MailSender::send_one(const store::OutboxRow& due, std::
 
 // ---- MailLoop ------------------------------------------------------------------------
 
-MailLoop::MailLoop(MailSender& sender, store::KeeperStore& store, std::chrono::milliseconds interval)
-    : sender_(sender), store_(store), interval_(interval), thread_([this](std::stop_token st) { run(st); }) {}
+MailLoop::MailLoop(MailSender& sender, store::KeeperStore& store, std::chrono::milliseconds interval,
+                   MailingSender* mailings)
+    : sender_(sender),
+      store_(store),
+      interval_(interval),
+      mailings_(mailings),
+      thread_([this](std::stop_token st) { run(st); }) {}
 
 MailLoop::~MailLoop() { stop(); }
 
@@ -892,6 +939,16 @@ void MailLoop::run(std::stop_token stop) {
     }
     // A full pass may have left more due: go on at once.
     if (c && c->sent + c->retried + c->failed + c->dropped >= 50) continue;
+    // Then one batch of a mailing being sent; another pass at once if
+    // there was one (the outbox is looked at between batches).
+    if (mailings_ != nullptr && !stop.stop_requested()) {
+      auto b = mailings_->send_batch(stop);
+      if (!b) {
+        spdlog::error("mailings: a batch failed ({})", errc_name(b.error().code));
+      } else if (b->sent + b->failed + b->skipped > 0) {
+        continue;
+      }
+    }
     MutexLock lock(mu_);
     const auto until = std::chrono::steady_clock::now() + interval_;
     while (!poked_ && !stop.stop_requested()) {

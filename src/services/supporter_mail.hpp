@@ -72,6 +72,17 @@ LinkToken new_link_token();
 // is not 43 base64url characters (then nothing is looked up).
 std::optional<store::Bytes> link_token_hash(std::string_view text);
 
+// A record's standing unsubscribe token, for mail sent to many at once
+// (mailings): the record's 16-byte id and the first 16 bytes of a keyed
+// BLAKE2b of it (crypto::blind_index under the blind-index key, kind
+// "unsubscribe-link"), 43 base64url characters like a minted token, and
+// nothing stored, so a mailing to 120,000 people writes no row per link. It
+// works while the record and that key version exist.
+std::string standing_unsubscribe_token(const crypto::KeySet& keys, const store::Bytes& supporter_id);
+// The record id a standing token names, checked against every key version;
+// nullopt for anything else (a minted token included).
+std::optional<store::Bytes> standing_unsubscribe_id(const crypto::KeeperKeyring& keys, std::string_view token);
+
 // The hash a consent wording is kept under (consent_wordings): BLAKE2b-256
 // of a domain label and the text.
 store::Bytes consent_wording_hash(std::string_view text);
@@ -151,11 +162,16 @@ class MailSender {
   std::chrono::steady_clock::time_point last_handed_{};
 };
 
+class MailingSender;
+
 // Runs a MailSender on its own thread: a pass every `interval`, or at once
-// when poked; also forgets expired link tokens once an hour.
+// when poked; also forgets expired link tokens once an hour. With a
+// MailingSender, each pass then sends mailings' batches until none is left
+// or the outbox has mail due again (the outbox's mail comes first).
 class MailLoop {
  public:
-  MailLoop(MailSender& sender, store::KeeperStore& store, std::chrono::milliseconds interval);
+  MailLoop(MailSender& sender, store::KeeperStore& store, std::chrono::milliseconds interval,
+           MailingSender* mailings = nullptr);
   ~MailLoop();
   void poke();
   // Ends the pass in progress (the message in hand is tried again later)
@@ -168,6 +184,7 @@ class MailLoop {
   MailSender& sender_;
   store::KeeperStore& store_;
   std::chrono::milliseconds interval_;
+  MailingSender* mailings_;
   mutable Mutex mu_;
   std::condition_variable_any cv_;
   bool poked_ REMPART_GUARDED_BY(mu_) = false;

@@ -16,6 +16,7 @@
 #include "audit/chain.hpp"
 #include "services/casework.hpp"
 #include "services/folder.hpp"
+#include "services/mailings.hpp"
 #include "services/intake_writer.hpp"
 #include "services/test_support.hpp"
 #include "store/sqlite/sqlite_store.hpp"
@@ -550,6 +551,161 @@ TEST(LinkTokens, ShapeAndHash) {
     words.insert(p);
   }
   EXPECT_GT(words.size(), 45u);
+}
+
+}  // namespace
+}  // namespace rempart::services
+
+namespace rempart::services {
+namespace {
+
+// How many messages the test server holds for `to` whose subject starts
+// with `subject` (no wait).
+int count_mail_to(const std::string& to, std::string_view subject) {
+  const std::string envelope = "X-Envelope-To: " + to + "\r\n";
+  int n = 0;
+  for (const auto& e : std::filesystem::directory_iterator(mt::smtp_server().dir)) {
+    if (e.path().filename().string().starts_with(".")) continue;
+    std::ifstream in(e.path(), std::ios::binary);
+    const std::string t((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (t.substr(0, t.find("\r\n\r\n")).find(envelope) == std::string::npos) continue;
+    auto d = mt::decode(t);
+    if (d && !d->is_discarded() && (*d)["subject"].get<std::string>().starts_with(subject)) ++n;
+  }
+  return n;
+}
+
+// A mailing to a segment reaches exactly its consenting, confirmed,
+// non-bouncing members, each once, each with their phrase and a working
+// one-click unsubscribe link; above the threshold a second person
+// approves; a batch left in flight by a crash goes again, and nobody else
+// gets it twice; the audit names every record opened, and no address.
+TEST_F(SupporterMailTest, AMailingReachesExactlyTheMailableMembersOnce) {
+  const std::string tag = "mailing-" + mt::unique_address("t").substr(0, 8);
+  std::vector<std::string> to;
+  std::vector<std::vector<core::Field>> signups;
+  for (int i = 0; i < 7; ++i) {
+    to.push_back(mt::unique_address("m" + std::to_string(i)));
+    auto p = person(to.back(), i != 5);  // 5: no consent
+    p.tags = {tag};
+    signups.push_back(core::to_fields(p));
+  }
+  const std::string outsider = mt::unique_address("outside");
+  signups.push_back(core::to_fields(person(outsider)));  // not in the segment
+  arrive(signups);
+  EXPECT_GT(send().sent, 0u);  // the confirmations
+  std::vector<store::Bytes> ids;
+  for (const auto& t : to) ids.push_back(record(t)->id);
+  const std::string phrase = "granit lune cerise torrent";
+  ASSERT_TRUE(store_->transact([&](store::KeeperTx& tx) -> Result<void> {
+    const std::int64_t now = unix_now();
+    for (int i : {0, 1, 2, 3, 4, 6}) {
+      if (i == 4) continue;  // 4: never confirmed
+      if (auto c = tx.confirm_email_consent(ids[i], now); !c) return std::unexpected(c.error());
+    }
+    if (auto c = tx.confirm_email_consent(record(outsider)->id, now); !c) return std::unexpected(c.error());
+    if (auto b = tx.mark_email_bouncing(ids[6], now); !b) return std::unexpected(b.error());  // 6: bouncing
+    auto row = tx.find_supporter(ids[0]);
+    if (!row) return std::unexpected(row.error());
+    auto sealed = vault_.seal_phrase(**row, phrase, now);
+    if (!sealed) return std::unexpected(sealed.error());
+    return tx.insert_phrase(*sealed);
+  }));
+  Segments segments(*store_, keys_);
+  SegmentDefinition def;
+  def.tags_all = {tag};
+  ASSERT_TRUE(segments.save(Asker{"account:author", ""}, "militants", def, false));
+
+  MailingOptions mo;
+  mo.approval_above = 2;
+  mo.batch = 2;
+  Mailings mailings(*store_, keys_, opts_, mo);
+  const Asker author{"account:author", ""}, second{"account:second", ""};
+  MailingDraft d{"Rentrée", "Des nouvelles pour {{given_name}}", "Bonjour {{given_name}},\n\nOn se retrouve samedi.",
+                 "militants"};
+  EXPECT_FALSE(mailings.create(author, MailingDraft{"x", "s", "Hello {{address}}", "militants"}));  // no such placeholder
+  auto id = mailings.create(author, d);
+  ASSERT_TRUE(id) << id.error().internal;
+  auto preview = mailings.preview(d);
+  ASSERT_TRUE(preview);
+  EXPECT_EQ(preview->subject, "Des nouvelles pour Camille");
+  EXPECT_NE(preview->text.find("To receive no more e-mail from Mouvement"), std::string::npos) << preview->text;
+
+  auto drawn = mailings.draw(author, *id);
+  ASSERT_TRUE(drawn) << drawn.error().internal;
+  EXPECT_EQ(*drawn, 4);  // 0, 1, 2, 3
+  EXPECT_EQ(mailings.start(author, *id).error().code, Errc::permission);
+  EXPECT_EQ(mailings.approve(author, *id).error().code, Errc::permission);
+  ASSERT_TRUE(mailings.approve(second, *id));
+  ASSERT_TRUE(mailings.start(author, *id));
+
+  // Recipient 1 withdraws before their turn: skipped, not opened.
+  ASSERT_TRUE(store_->transact([&](store::KeeperTx& tx) -> Result<void> {
+    auto row = tx.find_supporter(ids[1]);
+    if (!row) return std::unexpected(row.error());
+    store::SupporterRow r = **row;
+    r.consent_email_at.reset();
+    r.consent_email_refused_at = unix_now();
+    return tx.update_supporter(r);
+  }));
+  // A crash after a batch was opened and before the relay's answers were
+  // recorded: that batch is `sending`, and goes again first.
+  ASSERT_TRUE(store_->transact([&](store::KeeperTx& tx) -> Result<void> {
+    auto k = tx.mark_mailing_recipient(*id, ids[3], "sending", 1, std::nullopt, 0);
+    if (!k) return std::unexpected(k.error());
+    return {};
+  }));
+  const auto links_before = count_rows(fx_.db, "SELECT count(*) FROM link_tokens");
+  MailingSender sender(vault_, *store_, *transport_, opts_, mo);
+  MailingSendCounts total;
+  for (int pass = 0; pass < 6; ++pass) {
+    auto c = sender.send_batch(std::stop_token{});
+    ASSERT_TRUE(c) << c.error().internal;
+    total.sent += c->sent;
+    total.skipped += c->skipped;
+    total.failed += c->failed;
+  }
+  EXPECT_EQ(total, (MailingSendCounts{3, 0, 1}));
+  auto view = mailings.show(*id);
+  ASSERT_TRUE(view && *view);
+  EXPECT_EQ((*view)->row.state, "sent");
+  EXPECT_EQ((*view)->counts, (store::MailingCounts{0, 0, 3, 0, 1}));
+
+  for (int i = 0; i < 7; ++i) {
+    const bool wanted = i == 0 || i == 2 || i == 3;
+    for (int tries = 0; wanted && tries < 100 && count_mail_to(to[i], "Des nouvelles") == 0; ++tries) {
+      std::this_thread::sleep_for(50ms);
+    }
+    EXPECT_EQ(count_mail_to(to[i], "Des nouvelles"), wanted ? 1 : 0) << i;
+  }
+  EXPECT_EQ(count_mail_to(outsider, "Des nouvelles"), 0);
+  auto first = mail_to(to[0], "Des nouvelles");
+  ASSERT_TRUE(first);
+  EXPECT_EQ((*first)["subject"], "Des nouvelles pour Adèle");
+  const std::string text = (*first)["parts"][1]["text"];
+  EXPECT_NE(text.find("Bonjour Adèle,"), std::string::npos) << text;
+  EXPECT_NE(text.find("Your anti-phishing phrase: " + phrase), std::string::npos) << text;
+  EXPECT_NE(text.find("https://signup.example.org/manage"), std::string::npos) << text;
+  EXPECT_EQ((*first)["headers"]["list-unsubscribe-post"][0]["raw"], "List-Unsubscribe=One-Click");
+  const std::string unsubscribe = token_in((*first)["headers"]["list-unsubscribe"][0]["raw"], "/unsubscribe");
+  ASSERT_FALSE(unsubscribe.empty());
+  EXPECT_EQ(standing_unsubscribe_id(keys_, unsubscribe), ids[0]);
+  auto forged = unsubscribe;
+  forged[20] = forged[20] == 'A' ? 'B' : 'A';
+  EXPECT_FALSE(standing_unsubscribe_id(keys_, forged));
+  arrive({core::to_fields(core::LinkAction{"unsubscribe", unsubscribe, "", ""}),
+          core::to_fields(core::LinkAction{"unsubscribe", forged, "", ""})});
+  EXPECT_FALSE(record(to[0])->consent_email_at);
+  EXPECT_EQ(count_rows(fx_.db, "SELECT count(*) FROM link_tokens"), links_before);  // no row per mailing link
+
+  std::set<std::string> opened;
+  for (const auto& e : testing::audit_entries(*store_)) {
+    for (const auto& t : to) EXPECT_EQ(e.details.find(t), std::string::npos) << e.action;
+    if (e.action != "mailing.batch") continue;
+    const auto details = nlohmann::json::parse(e.details);
+    for (const auto& r : details["records"]) opened.insert(r.get<std::string>());
+  }
+  EXPECT_EQ(opened, (std::set<std::string>{audit::to_hex(ids[0]), audit::to_hex(ids[2]), audit::to_hex(ids[3])}));
 }
 
 }  // namespace

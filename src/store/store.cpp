@@ -21,6 +21,7 @@ SegmentReads::~SegmentReads() = default;
 SegmentWrites::~SegmentWrites() = default;
 CallListPort::~CallListPort() = default;
 MailPort::~MailPort() = default;
+MailingPort::~MailingPort() = default;
 KeeperTx::~KeeperTx() = default;
 KeeperStore::~KeeperStore() = default;
 

@@ -1055,6 +1055,82 @@ class MailPort {
   MailPort& operator=(const MailPort&) = default;
 };
 
+// A mailing (migration 0024, docs/mailings.md). Its text is the
+// organisation's, not personal data; accounts are audit actors.
+struct MailingRow {
+  std::int64_t id = 0;  // assigned by the store
+  std::string name;     // staff label
+  std::string subject;  // template (services/mailings.hpp)
+  std::string body;     // template
+  std::string segment;  // saved segment name
+  std::string state;    // draft | ready | approved | sending | paused | sent | cancelled
+  std::int64_t recipients = 0;  // drawn (ready and after)
+  std::string created_by;
+  std::int64_t created_at = 0;
+  std::int64_t updated_at = 0;
+  std::optional<std::int64_t> drawn_at = std::nullopt;
+  std::optional<std::string> approved_by = std::nullopt;
+  std::optional<std::int64_t> approved_at = std::nullopt;
+  std::optional<std::int64_t> started_at = std::nullopt;
+  std::optional<std::int64_t> finished_at = std::nullopt;
+
+  bool operator==(const MailingRow&) const = default;
+};
+
+// How many recipients of a mailing are in each state.
+struct MailingCounts {
+  std::int64_t queued = 0;
+  std::int64_t sending = 0;
+  std::int64_t sent = 0;
+  std::int64_t failed = 0;
+  std::int64_t skipped = 0;
+
+  bool operator==(const MailingCounts&) const = default;
+};
+
+// Mailings and their recipients, in a transaction only.
+class MailingPort {
+ public:
+  virtual ~MailingPort();
+
+  // Returns the new id (row.id is ignored).
+  virtual Result<std::int64_t> insert_mailing(const MailingRow& row) = 0;
+  virtual Result<std::optional<MailingRow>> mailing(std::int64_t id) = 0;
+  // The newest `limit` mailings, newest first.
+  virtual Result<std::vector<MailingRow>> mailings(std::size_t limit) = 0;
+  // Writes every column but id, created_by and created_at. Errc::not_found
+  // if there is no such mailing.
+  virtual Result<void> update_mailing(const MailingRow& row) = 0;
+
+  // Adds the supporter to the mailing's recipients, queued, if it is
+  // mailable now: an e-mail address, e-mail consent given and confirmed,
+  // the address not bouncing, not a honeytoken. False (nothing written)
+  // otherwise, or if it is a recipient already.
+  virtual Result<bool> add_mailing_recipient(std::int64_t mailing_id, const Bytes& supporter_id) = 0;
+  // Up to `limit` recipients in `state`, by supporter id.
+  virtual Result<std::vector<Bytes>> mailing_recipients(std::int64_t mailing_id, const std::string& state,
+                                                        std::size_t limit) = 0;
+  // Sets the recipient's state, batch, done_at and last_reply; false if it
+  // is no recipient (erased meanwhile).
+  virtual Result<bool> mark_mailing_recipient(std::int64_t mailing_id, const Bytes& supporter_id,
+                                              const std::string& state, std::int64_t batch,
+                                              std::optional<std::int64_t> done_at, int last_reply) = 0;
+  // Every recipient in state `from` goes to `to`; how many.
+  virtual Result<std::int64_t> move_mailing_recipients(std::int64_t mailing_id, const std::string& from,
+                                                       const std::string& to) = 0;
+  virtual Result<MailingCounts> mailing_counts(std::int64_t mailing_id) = 0;
+  // Whether the supporter is mailable now (as add_mailing_recipient asks).
+  virtual Result<bool> mailable(const Bytes& supporter_id) = 0;
+  // Marks the supporter's address bouncing at `at`; false if there is no
+  // such supporter.
+  virtual Result<bool> mark_email_bouncing(const Bytes& supporter_id, std::int64_t at) = 0;
+
+ protected:
+  MailingPort() = default;
+  MailingPort(const MailingPort&) = default;
+  MailingPort& operator=(const MailingPort&) = default;
+};
+
 // Every port inside one open keeper transaction.
 class KeeperTx : public SupporterReads,
                  public SupporterWrites,
@@ -1071,7 +1147,8 @@ class KeeperTx : public SupporterReads,
                  public SegmentReads,
                  public SegmentWrites,
                  public CallListPort,
-                 public MailPort {
+                 public MailPort,
+                 public MailingPort {
  public:
   ~KeeperTx() override;
 

@@ -116,6 +116,10 @@ Query& Query::bind_optional_int(int index, const std::optional<std::int64_t>& va
   return value ? bind_int(index, *value) : bind_null(index);
 }
 
+Query& Query::bind_optional_text(int index, const std::optional<std::string>& value) {
+  return value ? bind_text(index, *value) : bind_null(index);
+}
+
 Result<bool> Query::step() {
   if (bind_rc_ != SQLITE_OK) return std::unexpected(sqlite_error(bind_rc_, "bind", sql_->name));
   const int rc = sqlite3_step(stmt_);
@@ -179,6 +183,11 @@ std::optional<std::vector<std::uint8_t>> Query::optional_blob(int col) const {
 std::optional<std::int64_t> Query::optional_int(int col) const noexcept {
   if (is_null(col)) return std::nullopt;
   return int64(col);
+}
+
+std::optional<std::string> Query::optional_text(int col) const {
+  if (is_null(col)) return std::nullopt;
+  return text(col);
 }
 
 // ---- Connection -----------------------------------------------------------

@@ -61,6 +61,7 @@ class Query {
   Query& bind_null(int index);
   Query& bind_optional_blob(int index, const std::optional<std::vector<std::uint8_t>>& value);
   Query& bind_optional_int(int index, const std::optional<std::int64_t>& value);
+  Query& bind_optional_text(int index, const std::optional<std::string>& value);
 
   // Advances one row: true when a row is available, false when done.
   Result<bool> step();
@@ -81,6 +82,7 @@ class Query {
   std::span<const std::uint8_t> blob_view(int col) const noexcept;
   std::string_view text_view(int col) const noexcept;
   std::optional<std::int64_t> optional_int(int col) const noexcept;
+  std::optional<std::string> optional_text(int col) const;
 
   const Sql& sql() const noexcept { return *sql_; }
 

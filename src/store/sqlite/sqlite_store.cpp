@@ -1418,6 +1418,155 @@ class SqliteKeeperTx final : public SqliteReads<KeeperTx> {
     if (!more) return propagate(more);
     return *more ? q->int64(0) : 0;
   }
+  static MailingRow mailing_row(Query& q) {
+    MailingRow m;
+    m.id = q.int64(0);
+    m.name = q.text(1);
+    m.subject = q.text(2);
+    m.body = q.text(3);
+    m.segment = q.text(4);
+    m.state = q.text(5);
+    m.recipients = q.int64(6);
+    m.created_by = q.text(7);
+    m.created_at = q.int64(8);
+    m.updated_at = q.int64(9);
+    m.drawn_at = q.optional_int(10);
+    m.approved_by = q.optional_text(11);
+    m.approved_at = q.optional_int(12);
+    m.started_at = q.optional_int(13);
+    m.finished_at = q.optional_int(14);
+    return m;
+  }
+  static void bind_mailing_tail(Query& q, const MailingRow& m, int first) {
+    q.bind_optional_int(first, m.drawn_at)
+        .bind_optional_text(first + 1, m.approved_by)
+        .bind_optional_int(first + 2, m.approved_at)
+        .bind_optional_int(first + 3, m.started_at)
+        .bind_optional_int(first + 4, m.finished_at);
+  }
+  Result<std::int64_t> insert_mailing(const MailingRow& m) override {
+    return insert_returning_id(conn_, sql::kInsertMailing, [&](Query& q) {
+      q.bind_text(1, m.name)
+          .bind_text(2, m.subject)
+          .bind_text(3, m.body)
+          .bind_text(4, m.segment)
+          .bind_text(5, m.state)
+          .bind_int(6, m.recipients)
+          .bind_text(7, m.created_by)
+          .bind_int(8, m.created_at)
+          .bind_int(9, m.updated_at);
+      bind_mailing_tail(q, m, 10);
+    });
+  }
+  Result<std::optional<MailingRow>> mailing(std::int64_t id) override {
+    auto q = conn_.query(sql::kSelectMailing);
+    if (!q) return propagate(q);
+    q->bind_int(1, id);
+    auto more = q->step();
+    if (!more) return propagate(more);
+    if (!*more) return std::optional<MailingRow>{};
+    return std::optional<MailingRow>{mailing_row(*q)};
+  }
+  Result<std::vector<MailingRow>> mailings(std::size_t limit) override {
+    auto q = conn_.query(sql::kSelectMailings);
+    if (!q) return propagate(q);
+    q->bind_int(1, sql_limit(limit));
+    std::vector<MailingRow> out;
+    for (;;) {
+      auto more = q->step();
+      if (!more) return propagate(more);
+      if (!*more) return out;
+      out.push_back(mailing_row(*q));
+    }
+  }
+  Result<void> update_mailing(const MailingRow& m) override {
+    auto n = run_counting(conn_, sql::kUpdateMailing, [&](Query& q) {
+      q.bind_int(1, m.id)
+          .bind_text(2, m.name)
+          .bind_text(3, m.subject)
+          .bind_text(4, m.body)
+          .bind_text(5, m.segment)
+          .bind_text(6, m.state)
+          .bind_int(7, m.recipients)
+          .bind_int(8, m.updated_at);
+      bind_mailing_tail(q, m, 9);
+    });
+    if (!n) return propagate(n);
+    if (*n != 1) return fail(Errc::not_found, "update_mailing: no such mailing");
+    return {};
+  }
+  Result<bool> add_mailing_recipient(std::int64_t mailing_id, const Bytes& supporter_id) override {
+    auto n = run_counting(conn_, sql::kInsertMailingRecipient,
+                          [&](Query& q) { q.bind_int(1, mailing_id).bind_blob(2, supporter_id); });
+    if (!n) return propagate(n);
+    return *n == 1;
+  }
+  Result<std::vector<Bytes>> mailing_recipients(std::int64_t mailing_id, const std::string& state,
+                                                std::size_t limit) override {
+    auto q = conn_.query(sql::kSelectMailingRecipients);
+    if (!q) return propagate(q);
+    q->bind_int(1, mailing_id).bind_text(2, state).bind_int(3, sql_limit(limit));
+    std::vector<Bytes> out;
+    for (;;) {
+      auto more = q->step();
+      if (!more) return propagate(more);
+      if (!*more) return out;
+      out.push_back(q->blob(0));
+    }
+  }
+  Result<bool> mark_mailing_recipient(std::int64_t mailing_id, const Bytes& supporter_id, const std::string& state,
+                                      std::int64_t batch, std::optional<std::int64_t> done_at,
+                                      int last_reply) override {
+    auto n = run_counting(conn_, sql::kUpdateMailingRecipient, [&](Query& q) {
+      q.bind_int(1, mailing_id)
+          .bind_blob(2, supporter_id)
+          .bind_text(3, state)
+          .bind_int(4, batch)
+          .bind_optional_int(5, done_at)
+          .bind_int(6, last_reply);
+    });
+    if (!n) return propagate(n);
+    return *n == 1;
+  }
+  Result<std::int64_t> move_mailing_recipients(std::int64_t mailing_id, const std::string& from,
+                                               const std::string& to) override {
+    auto n = run_counting(conn_, sql::kMoveMailingRecipients,
+                          [&](Query& q) { q.bind_int(1, mailing_id).bind_text(2, from).bind_text(3, to); });
+    if (!n) return propagate(n);
+    return *n;
+  }
+  Result<MailingCounts> mailing_counts(std::int64_t mailing_id) override {
+    auto q = conn_.query(sql::kCountMailingRecipients);
+    if (!q) return propagate(q);
+    q->bind_int(1, mailing_id);
+    MailingCounts c;
+    for (;;) {
+      auto more = q->step();
+      if (!more) return propagate(more);
+      if (!*more) return c;
+      const std::string state = q->text(0);
+      const std::int64_t n = q->int64(1);
+      if (state == "queued") c.queued = n;
+      else if (state == "sending") c.sending = n;
+      else if (state == "sent") c.sent = n;
+      else if (state == "failed") c.failed = n;
+      else if (state == "skipped") c.skipped = n;
+    }
+  }
+  Result<bool> mailable(const Bytes& supporter_id) override {
+    auto q = conn_.query(sql::kSelectMailable);
+    if (!q) return propagate(q);
+    q->bind_blob(1, supporter_id);
+    auto more = q->step();
+    if (!more) return propagate(more);
+    return *more;
+  }
+  Result<bool> mark_email_bouncing(const Bytes& supporter_id, std::int64_t at) override {
+    auto n = run_counting(conn_, sql::kMarkEmailBouncing,
+                          [&](Query& q) { q.bind_blob(1, supporter_id).bind_int(2, at); });
+    if (!n) return propagate(n);
+    return *n == 1;
+  }
   Result<std::vector<OutboxRow>> due_mail(std::int64_t now, std::size_t limit) override {
     auto q = conn_.query(sql::kSelectDueOutbox);
     if (!q) return propagate(q);

@@ -691,6 +691,52 @@ inline constexpr Sql kDeleteOutboxOf{"kDeleteOutboxOf", "DELETE FROM outbox WHER
 inline constexpr Sql kDeleteLinkTokensOf{"kDeleteLinkTokensOf", "DELETE FROM link_tokens WHERE supporter_id = ?1"};
 inline constexpr Sql kDeletePhraseOf{"kDeletePhraseOf", "DELETE FROM supporter_phrases WHERE supporter_id = ?1"};
 
+// ---- Keeper: mailings (migration 0024) ------------------------------------------
+
+#define REMPART_MAILING_COLUMNS                                                                  \
+  "SELECT id, name, subject, body, segment, state, recipients, created_by, created_at, updated_at," \
+  " drawn_at, approved_by, approved_at, started_at, finished_at FROM mailings"
+inline constexpr Sql kInsertMailing{
+    "kInsertMailing",
+    "INSERT INTO mailings (name, subject, body, segment, state, recipients, created_by, created_at, updated_at,"
+    " drawn_at, approved_by, approved_at, started_at, finished_at)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) RETURNING id"};
+inline constexpr Sql kSelectMailing{"kSelectMailing", REMPART_MAILING_COLUMNS " WHERE id = ?1"};
+inline constexpr Sql kSelectMailings{"kSelectMailings", REMPART_MAILING_COLUMNS " ORDER BY id DESC LIMIT ?1"};
+#undef REMPART_MAILING_COLUMNS
+inline constexpr Sql kUpdateMailing{
+    "kUpdateMailing",
+    "UPDATE mailings SET name = ?2, subject = ?3, body = ?4, segment = ?5, state = ?6, recipients = ?7,"
+    " updated_at = ?8, drawn_at = ?9, approved_by = ?10, approved_at = ?11, started_at = ?12, finished_at = ?13"
+    " WHERE id = ?1"};
+// Mailable: an address, the e-mail consent given and confirmed (double
+// opt-in), the address not bouncing, not a honeytoken.
+#define REMPART_MAILABLE                                                                                   \
+  " s.email_index IS NOT NULL AND s.consent_email_at IS NOT NULL AND s.consent_email_confirmed_at IS NOT NULL" \
+  " AND s.email_bouncing_at IS NULL AND NOT EXISTS (SELECT 1 FROM honeytokens h WHERE h.supporter_id = s.id)"
+inline constexpr Sql kInsertMailingRecipient{
+    "kInsertMailingRecipient",
+    "INSERT INTO mailing_recipients (mailing_id, supporter_id, state) SELECT ?1, s.id, 'queued'"
+    " FROM supporters s WHERE s.id = ?2 AND" REMPART_MAILABLE " ON CONFLICT (mailing_id, supporter_id) DO NOTHING"};
+inline constexpr Sql kSelectMailable{"kSelectMailable", "SELECT 1 FROM supporters s WHERE s.id = ?1 AND" REMPART_MAILABLE};
+#undef REMPART_MAILABLE
+inline constexpr Sql kSelectMailingRecipients{
+    "kSelectMailingRecipients",
+    "SELECT supporter_id FROM mailing_recipients WHERE mailing_id = ?1 AND state = ?2 ORDER BY supporter_id"
+    " LIMIT ?3"};
+inline constexpr Sql kUpdateMailingRecipient{
+    "kUpdateMailingRecipient",
+    "UPDATE mailing_recipients SET state = ?3, batch = ?4, done_at = ?5, last_reply = ?6"
+    " WHERE mailing_id = ?1 AND supporter_id = ?2"};
+inline constexpr Sql kMoveMailingRecipients{
+    "kMoveMailingRecipients",
+    "UPDATE mailing_recipients SET state = ?3 WHERE mailing_id = ?1 AND state = ?2"};
+inline constexpr Sql kCountMailingRecipients{
+    "kCountMailingRecipients",
+    "SELECT state, count(*) FROM mailing_recipients WHERE mailing_id = ?1 GROUP BY state ORDER BY state"};
+inline constexpr Sql kMarkEmailBouncing{
+    "kMarkEmailBouncing", "UPDATE supporters SET email_bouncing_at = ?2 WHERE id = ?1"};
+
 // ---- Keeper: suppressions after erasure (migration 0021) -----------------------
 
 inline constexpr Sql kInsertSuppression{

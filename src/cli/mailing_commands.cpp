@@ -1,0 +1,130 @@
+#include "cli/mailing_commands.hpp"
+
+#include <fstream>
+#include <iostream>
+#include <iterator>
+
+#include "cli/commands.hpp"
+#include "cli/keeper_access.hpp"
+#include "core/text.hpp"
+#include "services/mailings.hpp"
+
+namespace rempart::cli {
+
+namespace {
+
+std::string when(const std::optional<std::int64_t>& t) {
+  return t ? core::text::utc_text(*t, "%Y-%m-%d %H:%M UTC") : std::string("-");
+}
+
+// The [mail] options mailings are sent with; without [mail] nothing is sent
+// and the commands say so.
+const services::SupporterMailOptions& mail_of(const Keeper& k) {
+  static const services::SupporterMailOptions none;
+  return k.config.mail ? k.config.mail->supporter : none;
+}
+
+template <typename Fn>
+int with_mailings(const MailingArgs& a, Fn&& fn) {
+  auto k = open_keeper(a.config);
+  if (!k) return report(k.error());
+  services::Mailings mailings(*k->store, k->keys, mail_of(*k), k->config.mailings);
+  const int rc = fn(*k, mailings);
+  k->checkpoint_on_exit();
+  return rc;
+}
+
+services::Asker asker() { return services::Asker{operator_actor(), ""}; }
+
+int state_change(const MailingArgs& a, Result<void> (services::Mailings::*change)(const services::Asker&, std::int64_t),
+                 const char* done) {
+  return with_mailings(a, [&](Keeper&, services::Mailings& m) {
+    if (auto r = (m.*change)(asker(), a.id); !r) return report(r.error());
+    std::cout << "rempart: mailing " << a.id << " " << done << "\n";
+    return 0;
+  });
+}
+
+}  // namespace
+
+int run_mailing_list(const MailingArgs& a) {
+  return with_mailings(a, [&](Keeper&, services::Mailings& m) {
+    auto list = m.list(100);
+    if (!list) return report(list.error());
+    if (list->empty()) std::cout << "rempart: no mailing yet\n";
+    for (const auto& r : *list) {
+      std::cout << r.id << "\t" << r.state << "\t" << r.recipients << " recipients\t" << r.segment << "\t" << r.name
+                << "\n";
+    }
+    return 0;
+  });
+}
+
+int run_mailing_show(const MailingArgs& a) {
+  return with_mailings(a, [&](Keeper& k, services::Mailings& m) {
+    auto v = m.show(a.id);
+    if (!v) return report(v.error());
+    if (!*v) return report(Error(Errc::not_found, "mailing: no such mailing"));
+    const auto& r = (*v)->row;
+    const auto& c = (*v)->counts;
+    std::cout << "mailing " << r.id << ": " << r.name << "\n"
+              << "  state:       " << r.state << "\n"
+              << "  segment:     " << r.segment << "\n"
+              << "  subject:     " << r.subject << "\n"
+              << "  written by:  " << r.created_by << ", " << when(r.created_at) << "\n"
+              << "  recipients:  " << r.recipients << " (drawn " << when(r.drawn_at) << ")"
+              << ((*v)->needs_second_person ? ", above [mailings].approval_above: a second person approves" : "")
+              << "\n"
+              << "  approved by: " << r.approved_by.value_or("-") << ", " << when(r.approved_at) << "\n"
+              << "  started:     " << when(r.started_at) << ", finished: " << when(r.finished_at) << "\n"
+              << "  progress:    " << c.sent << " sent, " << c.queued << " waiting, " << c.sending << " in flight, "
+              << c.failed << " refused by the relay, " << c.skipped << " no longer mailable\n";
+    if (!k.config.mail) std::cout << "  (no [mail] in the configuration: serve sends nothing)\n";
+    return 0;
+  });
+}
+
+int run_mailing_create(const MailingArgs& a) {
+  std::ifstream in(a.body_file, std::ios::binary);
+  if (!in) return report(Error(Errc::io, "mailing: cannot read the body file"));
+  const std::string body((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return with_mailings(a, [&](Keeper&, services::Mailings& m) {
+    auto id = m.create(asker(), services::MailingDraft{a.name, a.subject, body, a.segment});
+    if (!id) return report(id.error());
+    std::cout << "rempart: mailing " << *id << " written (draft); `rempart mailing send " << *id
+              << "` draws its recipients and starts it\n";
+    return 0;
+  });
+}
+
+int run_mailing_send(const MailingArgs& a) {
+  return with_mailings(a, [&](Keeper& k, services::Mailings& m) {
+    auto v = m.show(a.id);
+    if (!v) return report(v.error());
+    if (!*v) return report(Error(Errc::not_found, "mailing: no such mailing"));
+    if ((*v)->row.state == "draft") {
+      auto n = m.draw(asker(), a.id);
+      if (!n) return report(n.error());
+      std::cout << "rempart: mailing " << a.id << ": " << *n << " recipients drawn\n";
+      v = m.show(a.id);
+      if (!v) return report(v.error());
+    }
+    if ((*v)->row.state == "ready" && (*v)->needs_second_person) {
+      std::cout << "rempart: mailing " << a.id << " goes to " << (*v)->row.recipients
+                << " people, above [mailings].approval_above (" << k.config.mailings.approval_above
+                << "): a second person approves it before it starts\n";
+      return 3;
+    }
+    if (auto r = m.start(asker(), a.id); !r) return report(r.error());
+    std::cout << "rempart: mailing " << a.id << " started; serve sends it"
+              << (k.config.mail ? "" : " once [mail] is configured") << " (`rempart mailing show " << a.id
+              << "` follows it)\n";
+    return 0;
+  });
+}
+
+int run_mailing_pause(const MailingArgs& a) { return state_change(a, &services::Mailings::pause, "paused"); }
+int run_mailing_resume(const MailingArgs& a) { return state_change(a, &services::Mailings::resume, "resumed"); }
+int run_mailing_cancel(const MailingArgs& a) { return state_change(a, &services::Mailings::cancel, "cancelled"); }
+
+}  // namespace rempart::cli

@@ -1,0 +1,525 @@
+#include "services/mailings.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <thread>
+
+#include "audit/chain.hpp"
+#include "core/text.hpp"
+#include "crypto/secret.hpp"
+#include "mail/template.hpp"
+
+namespace rempart::services {
+
+namespace {
+
+constexpr std::size_t kMaxName = 80;
+constexpr std::size_t kMaxSubject = 200;
+constexpr std::size_t kMaxBody = 20000;
+constexpr std::size_t kDrawPage = 1000;
+
+// What every mailing ends with, whatever staff wrote: the phrase that tells
+// a real mail from a phishing one, and the person's ways out.
+constexpr std::string_view kFooter =
+    "\n\n-- \n"
+    "{{phrase_line}}"
+    "To receive no more e-mail from {{organisation}}: {{unsubscribe_link}}\n"
+    "To see, correct or erase what {{organisation}} holds about you: {{manage_link}}\n";
+constexpr std::string_view kFooterPlaceholders[] = {"phrase_line", "organisation", "unsubscribe_link",
+                                                    "manage_link"};
+
+std::vector<std::string_view> body_placeholders() {
+  std::vector<std::string_view> all(std::begin(kMailingPlaceholders), std::end(kMailingPlaceholders));
+  all.push_back("phrase_line");
+  return all;
+}
+
+Result<void> record(store::KeeperTx& tx, const crypto::KeeperKeyring& keys, const Asker& who, std::string_view act,
+                    nlohmann::json details) {
+  if (!who.session.empty()) details["session"] = who.session;
+  auto e = audit::record(tx, keys, audit::Event{who.actor, std::string(act), "", std::move(details), who.client});
+  if (!e) return std::unexpected(e.error());
+  return {};
+}
+
+struct Rendered {
+  std::string subject, text, html;
+};
+
+// Renders `d` with `vars` (the footer appended to the body).
+Result<Rendered> render(const MailingDraft& d, const mail::Vars& vars) {
+  const auto names = body_placeholders();
+  auto subject_t = mail::Template::parse(d.subject, kMailingPlaceholders);
+  if (!subject_t) return std::unexpected(subject_t.error());
+  auto body_t = mail::Template::parse(d.body + std::string(kFooter), names);
+  if (!body_t) return std::unexpected(body_t.error());
+  auto subject = mail::render_text(*subject_t, vars);
+  if (!subject) return std::unexpected(subject.error());
+  // A subject is one line whatever a value held.
+  std::replace(subject->begin(), subject->end(), '\n', ' ');
+  auto text = mail::render_text(*body_t, vars);
+  if (!text) return std::unexpected(text.error());
+  auto html = mail::render_html(*body_t, vars, "en", *subject);
+  if (!html) return std::unexpected(html.error());
+  return Rendered{std::move(*subject), std::move(*text), std::move(*html)};
+}
+
+mail::Vars vars_for(const SupporterMailOptions& mail, const std::string& given, const std::string& family,
+                    const std::string& phrase, const std::string& unsubscribe_link) {
+  return mail::Vars{{"given_name", given},
+                    {"family_name", family},
+                    {"organisation", mail.organisation},
+                    {"phrase", phrase},
+                    {"phrase_line", phrase.empty() ? std::string()
+                                                   : "Your anti-phishing phrase: " + phrase +
+                                                         " (a message without it is not from us)\n"},
+                    {"unsubscribe_link", unsubscribe_link},
+                    {"manage_link", mail.links_base + "/manage"}};
+}
+
+MailingDraft draft_of(const store::MailingRow& m) { return MailingDraft{m.name, m.subject, m.body, m.segment}; }
+
+}  // namespace
+
+Result<void> check_draft(const MailingDraft& d) {
+  if (!core::text::is_plain_line(d.name, kMaxName)) return fail(Errc::invalid_input, "mailing: name must be one line of 1..80 bytes");
+  if (!core::text::is_plain_line(d.subject, kMaxSubject)) {
+    return fail(Errc::invalid_input, "mailing: subject must be one line of 1..200 bytes");
+  }
+  if (d.body.empty() || d.body.size() > kMaxBody || !core::text::is_valid_utf8(d.body)) {
+    return fail(Errc::invalid_input, "mailing: body must be 1..20000 bytes of UTF-8 text");
+  }
+  if (!valid_segment_name(d.segment)) return fail(Errc::invalid_input, "mailing: invalid segment name");
+  if (auto t = mail::Template::parse(d.subject, kMailingPlaceholders); !t) {
+    return fail(Errc::invalid_input, "mailing: subject: " + t.error().internal);
+  }
+  if (auto t = mail::Template::parse(d.body, kMailingPlaceholders); !t) {
+    return fail(Errc::invalid_input, "mailing: body: " + t.error().internal);
+  }
+  return {};
+}
+
+// ---- Mailings -------------------------------------------------------------------------
+
+Mailings::Mailings(store::KeeperStore& store, const crypto::KeeperKeyring& keys, const SupporterMailOptions& mail,
+                   MailingOptions options)
+    : store_(store), keys_(keys), mail_(mail), o_(options) {}
+
+Result<std::int64_t> Mailings::create(const Asker& who, const MailingDraft& d) {
+  if (auto c = check_draft(d); !c) return std::unexpected(c.error());
+  std::int64_t id = 0;
+  auto r = store_.transact([&](store::KeeperTx& tx) -> Result<void> {
+    auto seg = tx.find_segment(d.segment);
+    if (!seg) return std::unexpected(seg.error());
+    if (!*seg) return fail(Errc::not_found, "mailing: no such segment");
+    const std::int64_t now = unix_now();
+    store::MailingRow row;
+    row.name = d.name;
+    row.subject = d.subject;
+    row.body = d.body;
+    row.segment = d.segment;
+    row.state = "draft";
+    row.created_by = who.actor;
+    row.created_at = now;
+    row.updated_at = now;
+    auto n = tx.insert_mailing(row);
+    if (!n) return std::unexpected(n.error());
+    id = *n;
+    return record(tx, keys_, who, audit::action::mailing_create,
+                  {{"mailing", id}, {"name", d.name}, {"segment", d.segment}});
+  });
+  if (!r) return std::unexpected(r.error());
+  return id;
+}
+
+Result<void> Mailings::edit(const Asker& who, std::int64_t id, const MailingDraft& d) {
+  if (auto c = check_draft(d); !c) return std::unexpected(c.error());
+  return store_.transact([&](store::KeeperTx& tx) -> Result<void> {
+    auto m = tx.mailing(id);
+    if (!m) return std::unexpected(m.error());
+    if (!*m) return fail(Errc::not_found, "mailing: no such mailing");
+    store::MailingRow row = **m;
+    if (row.state != "draft" && row.state != "ready") return fail(Errc::conflict, "mailing: only a draft can change");
+    auto seg = tx.find_segment(d.segment);
+    if (!seg) return std::unexpected(seg.error());
+    if (!*seg) return fail(Errc::not_found, "mailing: no such segment");
+    if (row.state == "ready") {  // its recipients are drawn again after the change
+      for (;;) {
+        auto ids = tx.mailing_recipients(id, "queued", 1000);
+        if (!ids) return std::unexpected(ids.error());
+        if (ids->empty()) break;
+        for (const auto& s : *ids) {
+          if (auto k = tx.mark_mailing_recipient(id, s, "skipped", -1, std::nullopt, 0); !k) {
+            return std::unexpected(k.error());
+          }
+        }
+      }
+    }
+    row.name = d.name;
+    row.subject = d.subject;
+    row.body = d.body;
+    row.segment = d.segment;
+    row.state = "draft";
+    row.recipients = 0;
+    row.drawn_at.reset();
+    row.updated_at = unix_now();
+    if (auto u = tx.update_mailing(row); !u) return u;
+    return record(tx, keys_, who, audit::action::mailing_edit, {{"mailing", id}, {"segment", d.segment}});
+  });
+}
+
+Result<std::int64_t> Mailings::draw(const Asker& who, std::int64_t id) {
+  // The segment as it stands now; its members are walked a page at a time
+  // (each page a transaction of its own), then the count is fixed.
+  std::optional<store::MailingRow> m;
+  auto got = store_.transact([&](store::KeeperTx& tx) -> Result<void> {
+    auto row = tx.mailing(id);
+    if (!row) return std::unexpected(row.error());
+    if (!*row) return fail(Errc::not_found, "mailing: no such mailing");
+    if ((*row)->state != "draft") return fail(Errc::conflict, "mailing: its recipients are drawn already");
+    m = **row;
+    return {};
+  });
+  if (!got) return std::unexpected(got.error());
+  Segments segments(store_, keys_);
+  auto seg = segments.find(m->segment);
+  if (!seg) return std::unexpected(seg.error());
+  if (!*seg) return fail(Errc::not_found, "mailing: no such segment");
+  std::string cursor;
+  for (;;) {
+    auto page = segments.ids((*seg)->definition, cursor, kDrawPage);
+    if (!page) return std::unexpected(page.error());
+    auto added = store_.transact([&](store::KeeperTx& tx) -> Result<void> {
+      for (const auto& s : page->ids) {
+        if (auto a = tx.add_mailing_recipient(id, s); !a) return std::unexpected(a.error());
+      }
+      return {};
+    });
+    if (!added) return std::unexpected(added.error());
+    if (page->next_cursor.empty()) break;
+    cursor = page->next_cursor;
+  }
+  std::int64_t count = 0;
+  auto r = store_.transact([&](store::KeeperTx& tx) -> Result<void> {
+    auto row = tx.mailing(id);
+    if (!row) return std::unexpected(row.error());
+    if (!*row || (*row)->state != "draft") return fail(Errc::conflict, "mailing: changed while its recipients were drawn");
+    auto c = tx.mailing_counts(id);
+    if (!c) return std::unexpected(c.error());
+    count = c->queued;
+    store::MailingRow next = **row;
+    next.state = "ready";
+    next.recipients = count;
+    next.drawn_at = unix_now();
+    next.updated_at = *next.drawn_at;
+    if (auto u = tx.update_mailing(next); !u) return u;
+    return record(tx, keys_, who, audit::action::mailing_draw, {{"mailing", id}, {"recipients", count}});
+  });
+  if (!r) return std::unexpected(r.error());
+  return count;
+}
+
+Result<void> Mailings::approve(const Asker& who, std::int64_t id) {
+  return store_.transact([&](store::KeeperTx& tx) -> Result<void> {
+    auto m = tx.mailing(id);
+    if (!m) return std::unexpected(m.error());
+    if (!*m) return fail(Errc::not_found, "mailing: no such mailing");
+    store::MailingRow row = **m;
+    if (row.state != "ready") return fail(Errc::conflict, "mailing: only a mailing whose recipients are drawn can be approved");
+    if (row.recipients > o_.approval_above && row.created_by == who.actor) {
+      return fail(Errc::permission, "mailing: a second person approves a mailing this large");
+    }
+    row.state = "approved";
+    row.approved_by = who.actor;
+    row.approved_at = unix_now();
+    row.updated_at = *row.approved_at;
+    if (auto u = tx.update_mailing(row); !u) return u;
+    return record(tx, keys_, who, audit::action::mailing_approve, {{"mailing", id}, {"recipients", row.recipients}});
+  });
+}
+
+Result<void> Mailings::start(const Asker& who, std::int64_t id) {
+  return store_.transact([&](store::KeeperTx& tx) -> Result<void> {
+    auto m = tx.mailing(id);
+    if (!m) return std::unexpected(m.error());
+    if (!*m) return fail(Errc::not_found, "mailing: no such mailing");
+    store::MailingRow row = **m;
+    const bool needs_approval = row.recipients > o_.approval_above;
+    if (!(row.state == "approved" || (row.state == "ready" && !needs_approval))) {
+      return fail(row.state == "ready" ? Errc::permission : Errc::conflict,
+                  row.state == "ready" ? "mailing: it needs a second person's approval first"
+                                       : "mailing: only an approved mailing can start");
+    }
+    row.state = "sending";
+    row.started_at = unix_now();
+    row.updated_at = *row.started_at;
+    if (auto u = tx.update_mailing(row); !u) return u;
+    return record(tx, keys_, who, audit::action::mailing_start, {{"mailing", id}, {"recipients", row.recipients}});
+  });
+}
+
+Result<void> Mailings::move(const Asker& who, std::int64_t id, std::initializer_list<std::string_view> from,
+                            std::string_view to, std::string_view action) {
+  return store_.transact([&](store::KeeperTx& tx) -> Result<void> {
+    auto m = tx.mailing(id);
+    if (!m) return std::unexpected(m.error());
+    if (!*m) return fail(Errc::not_found, "mailing: no such mailing");
+    store::MailingRow row = **m;
+    if (std::find(from.begin(), from.end(), row.state) == from.end()) {
+      return fail(Errc::conflict, "mailing: not in a state that allows this");
+    }
+    row.state = std::string(to);
+    row.updated_at = unix_now();
+    if (to == "cancelled") row.finished_at = row.updated_at;
+    if (auto u = tx.update_mailing(row); !u) return u;
+    return record(tx, keys_, who, action, {{"mailing", id}});
+  });
+}
+
+Result<void> Mailings::pause(const Asker& who, std::int64_t id) {
+  return move(who, id, {"sending"}, "paused", audit::action::mailing_pause);
+}
+Result<void> Mailings::resume(const Asker& who, std::int64_t id) {
+  return move(who, id, {"paused"}, "sending", audit::action::mailing_resume);
+}
+Result<void> Mailings::cancel(const Asker& who, std::int64_t id) {
+  return move(who, id, {"draft", "ready", "approved", "sending", "paused"}, "cancelled", audit::action::mailing_cancel);
+}
+
+Result<std::optional<MailingView>> Mailings::show(std::int64_t id) {
+  std::optional<MailingView> out;
+  auto r = store_.transact([&](store::KeeperTx& tx) -> Result<void> {
+    auto m = tx.mailing(id);
+    if (!m) return std::unexpected(m.error());
+    if (!*m) return {};
+    auto c = tx.mailing_counts(id);
+    if (!c) return std::unexpected(c.error());
+    out = MailingView{**m, *c, (*m)->recipients > o_.approval_above};
+    return {};
+  });
+  if (!r) return std::unexpected(r.error());
+  return out;
+}
+
+Result<std::vector<store::MailingRow>> Mailings::list(std::size_t limit) {
+  std::vector<store::MailingRow> out;
+  auto r = store_.transact([&](store::KeeperTx& tx) -> Result<void> {
+    auto l = tx.mailings(limit);
+    if (!l) return std::unexpected(l.error());
+    out = std::move(*l);
+    return {};
+  });
+  if (!r) return std::unexpected(r.error());
+  return out;
+}
+
+Result<MailingPreview> Mailings::preview(const MailingDraft& d) const {
+  if (auto c = check_draft(d); !c) return std::unexpected(c.error());
+  // A made-up person: no record is opened for a preview.
+  auto r = render(d, vars_for(mail_, "Camille", "Exemple", "lune cerise torrent granit",
+                              mail_.links_base + "/unsubscribe?t=EXAMPLE"));
+  if (!r) return std::unexpected(r.error());
+  return MailingPreview{std::move(r->subject), std::move(r->text), std::move(r->html)};
+}
+
+// ---- MailingSender --------------------------------------------------------------------
+
+MailingSender::MailingSender(const Vault& vault, store::KeeperStore& store, const mail::SmtpTransport& transport,
+                             const SupporterMailOptions& mail, MailingOptions options)
+    : vault_(vault), store_(store), transport_(transport), mail_(mail), o_(options) {}
+
+Result<MailingSendCounts> MailingSender::send_batch(std::stop_token stop) {
+  MailingSendCounts counts;
+  struct Out {
+    store::Bytes id;
+    mail::Message message;
+  };
+  std::vector<Out> out;
+  std::int64_t mailing_id = 0;
+  std::int64_t batch_no = 0;
+  bool finished = false;
+
+  // 1. The batch: its records opened, its messages made, its entry written.
+  auto r = store_.transact([&](store::KeeperTx& tx) -> Result<void> {
+    auto list = tx.mailings(50);
+    if (!list) return std::unexpected(list.error());
+    std::optional<store::MailingRow> m;
+    for (auto it = list->rbegin(); it != list->rend(); ++it) {  // the oldest first
+      if (it->state == "sending") {
+        m = *it;
+        break;
+      }
+    }
+    if (!m) return {};
+    mailing_id = m->id;
+    // A batch left in flight by a crash goes first, again.
+    auto ids = tx.mailing_recipients(m->id, "sending", o_.batch);
+    if (!ids) return std::unexpected(ids.error());
+    if (ids->empty()) {
+      ids = tx.mailing_recipients(m->id, "queued", o_.batch);
+      if (!ids) return std::unexpected(ids.error());
+    }
+    if (ids->empty()) {
+      auto c = tx.mailing_counts(m->id);
+      if (!c) return std::unexpected(c.error());
+      store::MailingRow done = *m;
+      done.state = "sent";
+      done.finished_at = unix_now();
+      done.updated_at = *done.finished_at;
+      if (auto u = tx.update_mailing(done); !u) return u;
+      finished = true;
+      auto e = audit::record(tx, vault_.keyring(),
+                             audit::Event{std::string(audit::kKeeperActor), std::string(audit::action::mailing_sent),
+                                          "",
+                                          {{"mailing", m->id},
+                                           {"recipients", m->recipients},
+                                           {"sent", c->sent},
+                                           {"failed", c->failed},
+                                           {"skipped", c->skipped}},
+                                          ""});
+      if (!e) return std::unexpected(e.error());
+      return {};
+    }
+    batch_no = audit::now_us();
+    const MailingDraft draft = draft_of(*m);
+    nlohmann::json opened_ids = nlohmann::json::array();
+    const auto at = mail_.from.rfind('@');
+    for (const auto& id : *ids) {
+      auto mailable = tx.mailable(id);
+      if (!mailable) return std::unexpected(mailable.error());
+      std::optional<store::SupporterRow> row;
+      if (*mailable) {
+        auto found = tx.find_supporter(id);
+        if (!found) return std::unexpected(found.error());
+        row = std::move(*found);
+      }
+      if (!row) {  // no longer mailable (or gone): skipped, not opened
+        if (auto k = tx.mark_mailing_recipient(m->id, id, "skipped", batch_no, unix_now(), 0); !k) {
+          return std::unexpected(k.error());
+        }
+        ++counts.skipped;
+        continue;
+      }
+      auto phrase = tx.phrase_of(id);
+      if (!phrase) return std::unexpected(phrase.error());
+      auto opened = vault_.open_for_mail(*row, *phrase);
+      if (!opened) return std::unexpected(opened.error());
+      const std::string unsubscribe_link =
+          mail_.links_base + "/unsubscribe?t=" + standing_unsubscribe_token(vault_.keyring().current(), id);
+      auto vars = vars_for(mail_, opened->person.given_name, opened->person.family_name, opened->phrase,
+                           unsubscribe_link);
+      auto rendered = render(draft, vars);
+      for (auto& [k, v] : vars) crypto::wipe(v);
+      if (!rendered) {
+        wipe_person(opened->person);
+        crypto::wipe(opened->phrase);
+        return fail(Errc::internal, "mailing: a message did not render");
+      }
+      Out o;
+      o.id = id;
+      mail::Message& msg = o.message;
+      msg.return_path = mail_.from;
+      msg.from_address = mail_.from;
+      msg.from_name = mail_.organisation;
+      msg.to = opened->person.email;
+      msg.subject = std::move(rendered->subject);
+      msg.message_id = audit::to_hex(new_link_token().hash).substr(0, 32) + ".m" + std::to_string(m->id) +
+                       mail_.from.substr(at);
+      msg.headers = {{"List-Unsubscribe", "<" + unsubscribe_link + ">"},
+                     {"List-Unsubscribe-Post", "List-Unsubscribe=One-Click"},
+                     {"Precedence", "bulk"}};
+      msg.text = std::move(rendered->text);
+      msg.html = std::move(rendered->html);
+      wipe_person(opened->person);
+      crypto::wipe(opened->phrase);
+      if (auto k = tx.mark_mailing_recipient(m->id, id, "sending", batch_no, std::nullopt, 0); !k) {
+        return std::unexpected(k.error());
+      }
+      opened_ids.push_back(audit::to_hex(id));
+      out.push_back(std::move(o));
+    }
+    if (opened_ids.empty()) return {};
+    auto e = audit::record(tx, vault_.keyring(),
+                           audit::Event{std::string(audit::kKeeperActor), std::string(audit::action::mailing_batch), "",
+                                        {{"mailing", m->id}, {"records", std::move(opened_ids)}}, ""});
+    if (!e) return std::unexpected(e.error());
+    return {};
+  });
+  const auto wipe_all = [&] {
+    for (auto& o : out) {
+      crypto::wipe(o.message.to);
+      crypto::wipe(o.message.text);
+      crypto::wipe(o.message.html);
+      crypto::wipe(o.message.subject);
+      for (auto& [name, value] : o.message.headers) crypto::wipe(value);
+    }
+  };
+  if (!r) {
+    wipe_all();
+    return std::unexpected(r.error());
+  }
+  if (finished || out.empty()) return counts;
+
+  // 2. Each message handed to the relay, paced; outside any transaction.
+  const auto gap = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+      std::chrono::duration<double>(60.0 / mail_.per_minute));
+  struct Done {
+    std::string state;
+    int reply = 0;
+  };
+  std::vector<std::optional<Done>> done(out.size());
+  bool relay_busy = false;
+  for (std::size_t i = 0; i < out.size() && !stop.stop_requested() && !relay_busy; ++i) {
+    auto wait_until = last_handed_ + gap;
+    if (o_.per_hour > 0) {
+      const auto hour_ago = std::chrono::steady_clock::now() - std::chrono::hours(1);
+      std::erase_if(last_hour_, [&](auto t) { return t < hour_ago; });
+      if (static_cast<std::int64_t>(last_hour_.size()) >= o_.per_hour) {
+        wait_until = std::max(wait_until, last_hour_.front() + std::chrono::hours(1));
+      }
+    }
+    while (std::chrono::steady_clock::now() < wait_until && !stop.stop_requested()) {
+      std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
+          wait_until - std::chrono::steady_clock::now(), std::chrono::milliseconds(50)));
+    }
+    if (stop.stop_requested()) break;
+    const auto result = transport_.send(out[i].message, stop);
+    last_handed_ = std::chrono::steady_clock::now();
+    if (o_.per_hour > 0) last_hour_.push_back(last_handed_);
+    switch (result.outcome) {
+      case mail::Delivery::delivered: done[i] = Done{"sent", result.reply}; break;
+      case mail::Delivery::refused: done[i] = Done{"failed", result.reply}; break;
+      case mail::Delivery::stopped: break;
+      default:
+        // The relay asks to wait: this and the rest go back in the queue.
+        spdlog::warn("mailing {}: the relay answered {} ({}); the batch's rest waits for the next pass", mailing_id,
+                     result.reply, result.why);
+        relay_busy = true;
+        break;
+    }
+  }
+  wipe_all();
+
+  // 3. What became of each.
+  auto w = store_.transact([&](store::KeeperTx& tx) -> Result<void> {
+    const std::int64_t now = unix_now();
+    for (std::size_t i = 0; i < out.size(); ++i) {
+      const std::string state = done[i] ? done[i]->state : "queued";
+      auto k = tx.mark_mailing_recipient(mailing_id, out[i].id, state, batch_no,
+                                         done[i] ? std::optional<std::int64_t>(now) : std::nullopt,
+                                         done[i] ? done[i]->reply : 0);
+      if (!k) return std::unexpected(k.error());
+    }
+    return {};
+  });
+  if (!w) return std::unexpected(w.error());
+  for (const auto& d : done) {
+    if (!d) continue;
+    if (d->state == "sent") ++counts.sent;
+    else ++counts.failed;
+  }
+  return counts;
+}
+
+}  // namespace rempart::services

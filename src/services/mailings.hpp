@@ -1,0 +1,156 @@
+#pragma once
+// Blind outreach (docs/mailings.md): mailings that staff write and approve
+// and the keeper sends to a saved segment's members. Staff see counts,
+// never an address: only the sender below opens records, each through
+// Vault::open_for_mail inside the transaction of the `mailing.batch` entry
+// that names every record it opens.
+//
+// A mailing's life: draft (written, edited) → ready (its recipients drawn
+// from the segment: the count people approve) → approved (by a second
+// person above MailingOptions::approval_above recipients) → sending ⇄
+// paused → sent; cancelled from any state before sent.
+//
+// Sending goes in batches of MailingOptions::batch recipients: one
+// transaction opens the batch's records, renders their messages, marks
+// them `sending` and appends the batch's entry; the messages are handed to
+// the relay outside any transaction; a second transaction marks each sent
+// or failed. A crash between the two leaves that batch `sending`: the next
+// start sends it again. So nobody gets a mailing twice, except the members
+// of the batch in flight at a crash (at most `batch` people, documented).
+//
+// Thread-compatible: one Mailings or MailingSender per thread, like the
+// KeeperStore each uses.
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <stop_token>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/error.hpp"
+#include "mail/smtp.hpp"
+#include "services/directory.hpp"
+#include "services/segments.hpp"
+#include "services/supporter_mail.hpp"
+#include "services/vault.hpp"
+#include "store/store.hpp"
+
+namespace rempart::services {
+
+struct MailingOptions {
+  // Above this many recipients a second person approves (with a fresh
+  // TOTP code, checked by the caller: the console or the CLI).
+  std::int64_t approval_above = 500;
+  // Recipients per batch: the most people a crash can send a mailing twice.
+  std::size_t batch = 100;
+  // Messages handed to the relay per hour at most, on top of [mail]
+  // per_minute; 0: no hourly limit.
+  std::int64_t per_hour = 0;
+};
+
+// What staff write. `subject` and `body` are templates (mail/template.hpp)
+// with the placeholders kMailingPlaceholders; the body's text is also its
+// HTML part (escaped, links made clickable, nothing that tracks). Every
+// message ends with rempart's footer: the person's anti-phishing phrase,
+// the one-click unsubscribe link, the self-service page.
+struct MailingDraft {
+  std::string name;     // 1..80, one plain line: how staff find it
+  std::string subject;  // 1..200, one plain line
+  std::string body;     // 1..20,000 bytes of text
+  std::string segment;  // a saved segment's name
+};
+inline constexpr std::string_view kMailingPlaceholders[] = {"given_name", "family_name", "organisation",
+                                                            "phrase", "unsubscribe_link", "manage_link"};
+// Errc::invalid_input with a fixed message naming the part at fault (and a
+// placeholder's name), never the text.
+Result<void> check_draft(const MailingDraft& d);
+
+// A mailing as staff see it: the row and its recipients' counts.
+struct MailingView {
+  store::MailingRow row;
+  store::MailingCounts counts;
+  bool needs_second_person = false;  // recipients above approval_above
+};
+
+// A message rendered for a made-up person (no record is opened).
+struct MailingPreview {
+  std::string subject;
+  std::string text;
+  std::string html;
+};
+
+class Mailings {
+ public:
+  // Everything must outlive this object.
+  Mailings(store::KeeperStore& store, const crypto::KeeperKeyring& keys, const SupporterMailOptions& mail,
+           MailingOptions options);
+
+  // Audit `mailing.create` {mailing, name, segment}. Errc::not_found for no
+  // such segment.
+  Result<std::int64_t> create(const Asker& who, const MailingDraft& d);
+  // A draft's new text or segment (a ready one goes back to draft, its
+  // recipients forgotten). Audit `mailing.edit`. Errc::conflict past ready.
+  Result<void> edit(const Asker& who, std::int64_t id, const MailingDraft& d);
+  // Draws the recipients: the segment's members who are mailable now
+  // (store::MailingPort::add_mailing_recipient). draft → ready; audit
+  // `mailing.draw` {mailing, recipients}. Returns the count.
+  Result<std::int64_t> draw(const Asker& who, std::int64_t id);
+  // ready → approved. Above approval_above recipients, by someone other
+  // than its author (Errc::permission otherwise); the caller checked that
+  // person's fresh TOTP code. Audit `mailing.approve` {mailing, recipients}.
+  Result<void> approve(const Asker& who, std::int64_t id);
+  // Starts sending: approved → sending, or ready → sending when no second
+  // person is needed. Errc::conflict otherwise. Audit `mailing.start`.
+  Result<void> start(const Asker& who, std::int64_t id);
+  Result<void> pause(const Asker& who, std::int64_t id);   // sending → paused
+  Result<void> resume(const Asker& who, std::int64_t id);  // paused → sending
+  Result<void> cancel(const Asker& who, std::int64_t id);  // any state before sent
+
+  Result<std::optional<MailingView>> show(std::int64_t id);
+  Result<std::vector<store::MailingRow>> list(std::size_t limit);
+  // The mailing's text rendered for a made-up person.
+  Result<MailingPreview> preview(const MailingDraft& d) const;
+
+ private:
+  Result<void> move(const Asker& who, std::int64_t id, std::initializer_list<std::string_view> from,
+                    std::string_view to, std::string_view action);
+
+  store::KeeperStore& store_;
+  const crypto::KeeperKeyring& keys_;
+  const SupporterMailOptions& mail_;
+  MailingOptions o_;
+};
+
+struct MailingSendCounts {
+  std::uint64_t sent = 0;
+  std::uint64_t failed = 0;   // refused by the relay, or out of tries
+  std::uint64_t skipped = 0;  // no longer mailable when their turn came
+  bool operator==(const MailingSendCounts&) const = default;
+};
+
+class MailingSender {
+ public:
+  // Everything must outlive the sender; `store` is used from the calling
+  // thread only.
+  MailingSender(const Vault& vault, store::KeeperStore& store, const mail::SmtpTransport& transport,
+                const SupporterMailOptions& mail, MailingOptions options);
+
+  // Sends one batch of the oldest mailing that is sending (first the batch
+  // a crash left in flight), pacing at per_minute and per_hour; marks the
+  // mailing sent when no recipient is left. Returns what the batch did;
+  // all zero when nothing is being sent. A relay that answers "try later"
+  // ends the batch early: what is left stays queued for the next one.
+  Result<MailingSendCounts> send_batch(std::stop_token stop);
+
+ private:
+  const Vault& vault_;
+  store::KeeperStore& store_;
+  const mail::SmtpTransport& transport_;
+  const SupporterMailOptions& mail_;
+  MailingOptions o_;
+  std::chrono::steady_clock::time_point last_handed_{};
+  std::vector<std::chrono::steady_clock::time_point> last_hour_;  // hand-overs within the last hour
+};
+
+}  // namespace rempart::services
