@@ -17,7 +17,8 @@ bool permits(Role role, Action action) noexcept {
              action == Action::tags || action == Action::request_export || action == Action::edit_record ||
              action == Action::withdraw_consent || action == Action::write_note || action == Action::read_notes ||
              action == Action::count_segments || action == Action::manage_segments || action == Action::bulk_tags ||
-             action == Action::manage_call_lists || action == Action::make_calls;
+             action == Action::manage_call_lists || action == Action::make_calls ||
+             action == Action::write_mailings || action == Action::approve_mailings;
     case Role::admin:
       // Admins run the system; they do not read personal data by role.
       // Erasure is theirs: it cannot be undone and destroys a whole record,
@@ -25,9 +26,12 @@ bool permits(Role role, Action action) noexcept {
       // cannot wipe records, and the person's request passes through a
       // second pair of hands. The admin acts on the record id alone and
       // sees nothing of the record.
+      // A mailing's second person may be an admin: approving shows counts
+      // and the organisation's own text, never a supporter.
       return action == Action::manage_accounts || action == Action::approve_privilege ||
              action == Action::manage_tokens || action == Action::request_export ||
-             action == Action::approve_export || action == Action::erase_record;
+             action == Action::approve_export || action == Action::erase_record ||
+             action == Action::approve_mailings;
     case Role::auditor:
       return action == Action::read_audit;
   }
@@ -86,6 +90,8 @@ std::string_view action_name(Action a) noexcept {
     case Action::manage_segments: return "manage_segments";
     case Action::bulk_tags: return "bulk_tags";
     case Action::manage_call_lists: return "manage_call_lists";
+    case Action::write_mailings: return "write_mailings";
+    case Action::approve_mailings: return "approve_mailings";
     case Action::make_calls: return "make_calls";
   }
   return "";

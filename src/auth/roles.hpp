@@ -30,6 +30,8 @@ enum class Action {
   bulk_tags,        // add or remove a tag for every member of a segment; rename and merge tags
   manage_call_lists,  // make call lists from segments, assign callers, follow and close them
   make_calls,       // work through one's own share of a call list (name and phone, one at a time)
+  write_mailings,   // write mailings to segments, draw their recipients, start, pause, cancel them (counts only)
+  approve_mailings, // see the mailings and their progress; be the second person of a large one
 };
 
 inline constexpr Action kAllActions[] = {Action::list_masked,    Action::search,         Action::reveal,
@@ -39,7 +41,8 @@ inline constexpr Action kAllActions[] = {Action::list_masked,    Action::search,
                                          Action::submit_intake,  Action::edit_record,    Action::withdraw_consent,
                                          Action::write_note,     Action::read_notes,     Action::erase_record,
                                          Action::count_segments, Action::manage_segments, Action::bulk_tags,
-                                         Action::manage_call_lists, Action::make_calls};
+                                         Action::manage_call_lists, Action::make_calls,
+                                         Action::write_mailings, Action::approve_mailings};
 inline constexpr Role kAllRoles[] = {Role::viewer, Role::organiser, Role::admin, Role::auditor};
 
 // Scopes of API tokens.

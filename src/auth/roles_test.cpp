@@ -16,10 +16,11 @@ const std::map<Role, std::set<Action>> kExpected = {
     {Role::organiser,
      {Action::list_masked, Action::search, Action::reveal, Action::tags, Action::request_export, Action::edit_record,
       Action::withdraw_consent, Action::write_note, Action::read_notes, Action::count_segments,
-      Action::manage_segments, Action::bulk_tags, Action::manage_call_lists, Action::make_calls}},
+      Action::manage_segments, Action::bulk_tags, Action::manage_call_lists, Action::make_calls,
+      Action::write_mailings, Action::approve_mailings}},
     {Role::admin,
      {Action::manage_accounts, Action::approve_privilege, Action::manage_tokens, Action::request_export,
-      Action::approve_export, Action::erase_record}},
+      Action::approve_export, Action::erase_record, Action::approve_mailings}},
     {Role::auditor, {Action::read_audit}},
 };
 

@@ -380,6 +380,9 @@ int run_serve(const ServeArgs& a) {
     co.alerter = alerter.get();
     co.chain_watch = chain_watch.get();
     co.inbox_backlog = &inbox_backlog;
+    if (c->mail) co.mail = c->mail->supporter;
+    co.mailings = c->mailings;
+    co.mail_configured = c->mail.has_value();
     const auth::AuthOptions ao = auth_options(*c);
     store::Backend* stores = backend.get();
     const crypto::KeeperKeyring* keys = &*keeper_keys;

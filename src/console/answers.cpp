@@ -120,6 +120,20 @@ struct Explained {
   const char* message;
 };
 constexpr Explained kExplained[] = {
+    {"mailing: a second person approves a mailing this large", bhttp::status::forbidden, "Not yours to approve",
+     "You wrote this mailing: someone else approves it."},
+    {"mailing: it needs a second person's approval first", bhttp::status::forbidden, "Approval needed",
+     "This mailing goes to more people than one person may send to alone: someone else approves it first."},
+    {"mailing: not in a state that allows this", bhttp::status::conflict, "Not now",
+     "The mailing has moved on since the page was shown. Reload it to see where it stands."},
+    {"mailing: only a draft can change", bhttp::status::conflict, "No longer a draft",
+     "This mailing is approved or being sent: it can no longer change. Cancel it and write another."},
+    {"mailing: its recipients are drawn already", bhttp::status::conflict, "Already drawn",
+     "Its recipients are drawn already. Reload the page."},
+    {"mailing: only a mailing whose recipients are drawn can be approved", bhttp::status::conflict, "Not ready",
+     "Its recipients must be drawn before it is approved. Reload the page."},
+    {"mailing: only an approved mailing can start", bhttp::status::conflict, "Not ready",
+     "The mailing cannot start from where it stands. Reload the page."},
     {"step-up: the code is not right", bhttp::status::forbidden, "Code not accepted",
      "That code is not right. Enter the code your authenticator app shows now."},
     {"approval: nobody approves their own request", bhttp::status::forbidden, "Not yours to approve",

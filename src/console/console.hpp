@@ -26,6 +26,7 @@
 #include "audit/chain_watch.hpp"
 #include "guard/alerts.hpp"
 #include "http/server.hpp"
+#include "services/mailings.hpp"
 
 namespace rempart::console {
 
@@ -51,6 +52,11 @@ struct ConsoleOptions {
   // Sign-ups waiting in the inbox, as the keeper's fold loop last counted
   // them (borrowed; null, or a negative value: not known here).
   const std::atomic<std::int64_t>* inbox_backlog = nullptr;
+  // Mailings (docs/mailings.md): how they are rendered and when a second
+  // person approves. `mail_configured` false: the pages say nothing is sent.
+  services::SupporterMailOptions mail;
+  services::MailingOptions mailings;
+  bool mail_configured = false;
 };
 
 class Console {

@@ -242,6 +242,16 @@ Response post_own_password(Call& c);
 Response post_own_authenticator(Call& c);
 Response post_own_authenticator_confirm(Call& c);
 
+// Mailings (mailing_routes.cpp).
+Response get_mailings(Call& c);
+Response get_mailing_new(Call& c);
+Response get_mailing(Call& c);
+Response get_mailing_edit(Call& c);
+Response post_mailing_save(Call& c);
+Response post_mailing_draw(Call& c);
+Response post_mailing_approve(Call& c);
+Response post_mailing_state(Call& c);  // start, pause, resume, cancel (the path's last part)
+
 // Exports (export_routes.cpp).
 Response get_exports(Call& c);
 Response post_export_request(Call& c);

@@ -144,6 +144,7 @@ std::string document(const Viewer* viewer, std::string_view title, std::string_v
     }
     if (auth::permits(viewer->role, Action::count_segments)) s += "<li><a href=\"/segments\">Segments</a></li>";
     if (auth::permits(viewer->role, Action::make_calls)) s += "<li><a href=\"/calls\">Calls</a></li>";
+    if (auth::permits(viewer->role, Action::approve_mailings)) s += "<li><a href=\"/mailings\">Mailings</a></li>";
     if (auth::permits(viewer->role, Action::manage_accounts)) {
       s += "<li><a href=\"/accounts\">Accounts</a></li><li><a href=\"/requests\">Requests</a></li>";
     }
@@ -435,6 +436,8 @@ section.callee{border:1px solid var(--line);border-radius:6px;padding:.5rem 1rem
 .callee-name{font-size:1.5rem;font-weight:700;margin:.2rem 0;overflow-wrap:anywhere}a.callee-phone{font-size:1.6rem;font-weight:700}
 fieldset.outcomes label{display:flex;margin:.45rem 0}fieldset .hint{display:block}
 p.script{white-space:pre-wrap;overflow-wrap:anywhere;border-left:4px solid var(--line);padding:.2rem .8rem}
+pre.mail{white-space:pre-wrap;overflow-wrap:anywhere;border-left:4px solid var(--line);padding:.2rem .8rem;font:inherit}
+a.button{display:inline-block;padding:.35rem .5rem;border-radius:4px;background:var(--accent);color:#fff;text-decoration:none}
 dl.segment{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}dl.segment dt{font-weight:600}dl.segment dd{margin:0;overflow-wrap:anywhere}
 @media (max-width:40rem){dl.record,dl.segment{grid-template-columns:1fr}main{padding:.5rem}
 table.people,table.people tbody,table.people tr,table.people td{display:block}table.people thead{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}

@@ -19,6 +19,7 @@
 #include "services/casework.hpp"
 #include "services/directory.hpp"
 #include "services/exports.hpp"
+#include "services/mailings.hpp"
 #include "services/segments.hpp"
 #include "store/store.hpp"
 
@@ -32,6 +33,7 @@ struct Worker {
   std::unique_ptr<services::Exports> exports;
   std::unique_ptr<services::Segments> segments;  // made on first use (segment_routes.cpp)
   std::unique_ptr<services::CallLists> calls;
+  std::unique_ptr<services::Mailings> mailings;  // made on first use (mailing_routes.cpp)
 };
 
 using WorkerFactory = std::function<Result<std::unique_ptr<Worker>>()>;

@@ -11,7 +11,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fitsAPhone, launchBrowser, rempart, startInstance, stopWithoutPersonalData, waitForSupporter } from './rempart.mjs';
+import { addAccount, fitsAPhone, launchBrowser, rempart, signInAs, startInstance, stopWithoutPersonalData, totp,
+         waitForSupporter } from './rempart.mjs';
 
 const screenshots = process.env.REMPART_ARTIFACTS || join(process.cwd(), 'artifacts');
 const here = dirname(fileURLToPath(import.meta.url));
@@ -92,7 +93,9 @@ before(async () => {
   smtp = await startSmtp();
   const port = await freePort();
   instance = await startInstance({
-    configEdit: (text) => text.replace(/^listen = "127\.0\.0\.1:0"$/m, `listen = "127.0.0.1:${port}"`) + `
+    configEdit: (text) => text.replace(/^listen = "127\.0\.0\.1:0"$/m, `listen = "127.0.0.1:${port}"`)
+      .replace(/^rate_per_minute = .*$/m, 'rate_per_minute = 6000').replace(/^burst = .*$/m, 'burst = 1000')
+      .replace(/^approval_above = .*$/m, 'approval_above = 1') + `
 [mail]
 smtp_url = "${smtp.url}"
 require_tls = false
@@ -107,7 +110,8 @@ links_base = "http://127.0.0.1:${port}"
 after(async () => {
   await browser?.close();
   if (instance) {
-    const people = ['camille.double', 'Camille', 'alix.export', 'bao.erase', 'Alix', 'Bao'];
+    const people = ['camille.double', 'Camille', 'alix.export', 'bao.erase', 'Alix', 'Bao', 'dominique.mailing',
+                    'eden.mailing', 'fanny.mailing', 'Dominique', 'Eden', 'Fanny'];
     assert.equal(await stopWithoutPersonalData(instance, people), 0);
   }
   await smtp?.stop();
@@ -281,4 +285,128 @@ test('self-service: a link by mail, my data by mail, erase me', async () => {
   assert.ok(await waitForSupporter(instance.config, bao), 'a sign-up of their own brings them back');
   assert.deepEqual(problems, []);
   await context.close();
+});
+
+// Blind outreach (docs/mailings.md) on a phone-sized screen: an organiser
+// builds a segment, writes a mailing, previews it, draws its recipients
+// (only the confirmed ones), a second person approves it with a fresh
+// code, it is sent; each confirmed member receives it once with their
+// phrase and a one-click unsubscribe, the unconfirmed one nothing, and no
+// page shows an address or a name.
+test('a mailing written, approved by a second person and sent to the confirmed members only', async () => {
+  const names = ['Dominique', 'Eden', 'Fanny'];
+  const people = ['dominique.mailing', 'eden.mailing', 'fanny.mailing'].map((n) => `${n}.${process.pid}@example.org`);
+  for (const [i, to] of people.entries()) {
+    const body = new URLSearchParams({ given_name: names[i], email: to, consent_email: 'on', tag: 'rentree' });
+    const res = await fetch(instance.url + '/signup', { method: 'POST', body, redirect: 'manual' });
+    assert.equal(res.status, 303);
+  }
+  for (const to of people.slice(0, 2)) {  // Fanny never confirms
+    const [confirmation] = await waitForMail(to, 1);
+    const link = /http:\/\/127\.0\.0\.1:\d+\/confirm\?t=[A-Za-z0-9_-]{43}/.exec(confirmation.text)[0];
+    assert.equal((await fetch(link, { method: 'POST' })).status, 200);
+  }
+  const phrases = [];
+  for (const to of people.slice(0, 2)) {
+    const welcome = (await waitForMail(to, 2)).find((m) => m.subject.startsWith('Welcome'));
+    phrases.push(/anti-phishing phrase is: ([a-z]+ [a-z]+ [a-z]+ [a-z]+)/.exec(welcome.text)[1]);
+  }
+
+  const PASSWORD = 'Lavande-Sirocco-Trente-9';
+  const alice = addAccount(instance.config, 'alice', 'organiser', PASSWORD);
+  const bruno = addAccount(instance.config, 'bruno', 'admin', PASSWORD);
+  const phone = { viewport: { width: 390, height: 844 }, isMobile: true };
+  mkdirSync(screenshots, { recursive: true });
+  const pages = [];  // every page's HTML, searched for addresses and names at the end
+  const keep = async (page, shot) => {
+    pages.push(await page.content());
+    await fitsAPhone(page, 390);
+    if (shot) writeFileSync(join(screenshots, shot), await page.screenshot({ fullPage: true }));
+  };
+
+  const a = await (await browser.newContext(phone)).newPage();
+  await signInAs(a, instance.consoleUrl, 'alice', PASSWORD, totp(alice));
+  await a.waitForURL('**/supporters');
+  await a.goto(instance.consoleUrl + '/segments/new');
+  await a.locator('#name').fill('rentree');
+  await a.locator('#tags_all').fill('rentree');
+  await Promise.all([a.waitForURL('**/segments/rentree'), a.locator('button[value=save]').click()]);
+
+  await a.getByRole('link', { name: 'Mailings' }).click();
+  await a.waitForURL('**/mailings');
+  await a.getByRole('link', { name: 'Write a mailing' }).click();
+  await a.waitForURL('**/mailings/new');
+  await a.getByLabel('Name').fill('Rentrée 2026');
+  await a.getByLabel('Subject').fill('Des nouvelles pour {{given_name}}');
+  await a.getByLabel('Text').fill('Bonjour {{given_name}},\n\nOn se retrouve samedi à 10 h, place du marché.');
+  await a.getByRole('button', { name: 'Preview' }).click();
+  await a.waitForSelector('#preview-h');
+  const preview = await a.textContent('main');
+  assert.match(preview, /Des nouvelles pour Camille/);
+  assert.match(preview, /Bonjour Camille,/);
+  assert.match(preview, /To receive no more e-mail from Mouvement Écologie Démo/);
+  await keep(a, 'mailing-preview-phone.png');
+  await Promise.all([a.waitForURL(/\/mailings\/\d+\?done=saved$/), a.getByRole('button', { name: 'Save the draft' }).click()]);
+  const mailing = /\/mailings\/(\d+)/.exec(a.url())[1];
+  await Promise.all([a.waitForURL(/done=drawn$/), a.getByRole('button', { name: 'Draw the recipients' }).click()]);
+  const drawn = await a.textContent('main');
+  assert.match(drawn, /2 recipients: more than 1, so a second person approves it/);
+  assert.match(drawn, /Waiting for someone else's approval/);
+  await keep(a, 'mailing-drawn-phone.png');
+
+  const b = await (await browser.newContext(phone)).newPage();
+  await signInAs(b, instance.consoleUrl, 'bruno', PASSWORD, totp(bruno));
+  await b.waitForURL('**/accounts');
+  await b.goto(`${instance.consoleUrl}/mailings/${mailing}`);
+  await b.getByLabel('A new code from your authenticator app').fill(totp(bruno, 1));
+  await Promise.all([b.waitForURL(/done=approved$/), b.getByRole('button', { name: 'Approve' }).click()]);
+  await keep(b, 'mailing-approved-phone.png');
+
+  await a.goto(`${instance.consoleUrl}/mailings/${mailing}`);
+  await Promise.all([a.waitForURL(/done=started$/), a.getByRole('button', { name: 'Start sending' }).click()]);
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    await a.reload();
+    const text = await a.textContent('main');
+    if (/State\s*sent/.test(text)) break;
+    if (Date.now() > deadline) throw new Error('the mailing was not sent: ' + text);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  assert.match(await a.textContent('.progress'), /Sent\s*2/);
+  await keep(a, 'mailing-sent-phone.png');
+
+  for (const [i, to] of people.slice(0, 2).entries()) {
+    const got = mailsTo(to).filter((m) => m.subject.startsWith('Des nouvelles'));
+    assert.equal(got.length, 1, 'once each');
+    assert.equal(got[0].subject, `Des nouvelles pour ${names[i]}`);
+    assert.match(got[0].text, new RegExp(`^Bonjour ${names[i]},`));
+    assert.ok(got[0].text.includes(`Your anti-phishing phrase: ${phrases[i]}`), got[0].text);
+    assert.equal(got[0].headers['list-unsubscribe-post'], 'List-Unsubscribe=One-Click');
+    assert.equal(/<img|tracking|utm_/.test(got[0].html), false, 'nothing that tracks');
+  }
+  assert.equal(mailsTo(people[2]).filter((m) => m.subject.startsWith('Des nouvelles')).length, 0, 'unconfirmed: none');
+
+  // One click from the first mail's header withdraws that consent.
+  const first = mailsTo(people[0]).find((m) => m.subject.startsWith('Des nouvelles'));
+  const unsubscribe = /<(http:[^>]+)>/.exec(first.headers['list-unsubscribe'])[1];
+  const res = await fetch(unsubscribe, { method: 'POST', body: 'List-Unsubscribe=One-Click',
+                                         headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
+  assert.equal(res.status, 200);
+  const until = Date.now() + 15_000;
+  let person;
+  do {
+    person = await waitForSupporter(instance.config, people[0]);
+    if (person && !person.consent.email) break;
+    await new Promise((r) => setTimeout(r, 200));
+  } while (Date.now() < until);
+  assert.equal(person.consent.email, false);
+
+  for (const html of pages) {
+    for (const v of [...people, ...names.filter((n) => n !== 'Camille')]) {
+      assert.equal(html.includes(v), false, `a console page holds ${v}`);
+    }
+  }
+  const shown = rempart(['mailing', 'show', mailing, '--config', instance.config]);
+  assert.equal(shown.code, 0, shown.err);
+  assert.match(shown.out, /progress: {4}2 sent, 0 waiting, 0 in flight, 0 refused by the relay, 0 no longer mailable/);
 });
