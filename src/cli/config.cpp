@@ -225,7 +225,7 @@ static Result<void> read_attempts(const toml::table& t, const char* table, int& 
 static Result<void> read_mail(const toml::table& t, MailConfig& m) {
   if (auto r = refuse_unknown(t, {"smtp_url", "from", "organisation", "links_base", "username", "password_file",
                                   "require_tls", "timeout_ms", "confirm_days", "confirmations_per_day", "per_minute",
-                                  "max_attempts"},
+                                  "max_attempts", "bounce_address"},
                               "mail");
       !r) {
     return r;
@@ -239,6 +239,7 @@ static Result<void> read_mail(const toml::table& t, MailConfig& m) {
   if (auto r = read(t, "mail", "from", o.from); !r) return r;
   if (auto r = read(t, "mail", "organisation", o.organisation); !r) return r;
   if (auto r = read(t, "mail", "links_base", o.links_base); !r) return r;
+  if (auto r = read(t, "mail", "bounce_address", o.bounce_address); !r) return r;
   if (auto r = read(t, "mail", "username", m.smtp.username); !r) return r;
   if (auto r = read(t, "mail", "password_file", pw); !r) return r;
   if (auto r = read(t, "mail", "require_tls", m.smtp.require_tls); !r) return r;
@@ -686,6 +687,8 @@ std::string render_config(const Config& c) {
       << "from = " << quote(m.supporter.from) << "\n"
       << "organisation = " << quote(m.supporter.organisation) << "\n"
       << "links_base = " << quote(m.supporter.links_base) << "   # the intake's public address\n"
+      << "bounce_address = " << quote(m.supporter.bounce_address)
+      << "   # bounces come back to its local part +a record's token (VERP); \"\" = from\n"
       << "require_tls = " << (m.smtp.require_tls ? "true" : "false") << "   # false only for a relay on the loopback\n";
     if (!m.smtp.username.empty()) {
       o << "username = " << quote(m.smtp.username) << "\n"

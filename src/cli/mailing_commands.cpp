@@ -6,6 +6,8 @@
 
 #include "cli/commands.hpp"
 #include "cli/keeper_access.hpp"
+#include "core/csv.hpp"
+#include "core/hex.hpp"
 #include "core/text.hpp"
 #include "services/mailings.hpp"
 
@@ -70,6 +72,7 @@ int run_mailing_show(const MailingArgs& a) {
     std::cout << "mailing " << r.id << ": " << r.name << "\n"
               << "  state:       " << r.state << "\n"
               << "  segment:     " << r.segment << "\n"
+              << "  consent:     " << (r.audience == "given" ? "given, confirmed or not" : "confirmed only") << "\n"
               << "  subject:     " << r.subject << "\n"
               << "  written by:  " << r.created_by << ", " << when(r.created_at) << "\n"
               << "  recipients:  " << r.recipients << " (drawn " << when(r.drawn_at) << ")"
@@ -89,7 +92,7 @@ int run_mailing_create(const MailingArgs& a) {
   if (!in) return report(Error(Errc::io, "mailing: cannot read the body file"));
   const std::string body((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   return with_mailings(a, [&](Keeper&, services::Mailings& m) {
-    auto id = m.create(asker(), services::MailingDraft{a.name, a.subject, body, a.segment});
+    auto id = m.create(asker(), services::MailingDraft{a.name, a.subject, body, a.segment, a.unconfirmed_too});
     if (!id) return report(id.error());
     std::cout << "rempart: mailing " << *id << " written (draft); `rempart mailing send " << *id
               << "` draws its recipients and starts it\n";
@@ -126,5 +129,53 @@ int run_mailing_send(const MailingArgs& a) {
 int run_mailing_pause(const MailingArgs& a) { return state_change(a, &services::Mailings::pause, "paused"); }
 int run_mailing_resume(const MailingArgs& a) { return state_change(a, &services::Mailings::resume, "resumed"); }
 int run_mailing_cancel(const MailingArgs& a) { return state_change(a, &services::Mailings::cancel, "cancelled"); }
+
+int run_notify(const NotifyArgs& a) {
+  if (a.template_name != "breach") return report(Error(Errc::invalid_input, "notify: the only template is breach"));
+  std::ifstream details_in(a.details_file, std::ios::binary);
+  if (!details_in) return report(Error(Errc::io, "notify: cannot read the details file"));
+  const std::string details((std::istreambuf_iterator<char>(details_in)), std::istreambuf_iterator<char>());
+  std::ifstream in(a.blast_radius, std::ios::binary);
+  if (!in) return report(Error(Errc::io, "notify: cannot read the blast radius file"));
+  // The record ids of `rempart audit blast-radius --csv` (column record_id).
+  core::CsvReader csv(in);
+  std::vector<store::Bytes> ids;
+  std::optional<std::size_t> column;
+  for (;;) {
+    auto row = csv.next();
+    if (!row) return report(Error(Errc::invalid_input, "notify: the blast radius file is not a CSV file"));
+    if (!*row) break;
+    if (!column) {
+      for (std::size_t i = 0; i < (*row)->fields.size(); ++i) {
+        if ((*row)->fields[i] == "record_id") column = i;
+      }
+      if (!column) return report(Error(Errc::invalid_input, "notify: the file has no record_id column"));
+      continue;
+    }
+    auto id = *column < (*row)->fields.size() ? core::from_hex((*row)->fields[*column], 16) : std::nullopt;
+    if (!id) {
+      return report(Error(Errc::invalid_input,
+                          "notify: line " + std::to_string((*row)->line) + " holds no record id; nothing was sent"));
+    }
+    ids.emplace_back(id->begin(), id->end());
+  }
+  MailingArgs m;
+  m.config = a.config;
+  return with_mailings(m, [&](Keeper& k, services::Mailings& mailings) {
+    auto n = mailings.notify(asker(), a.lang, details, ids);
+    if (!n) return report(n.error());
+    std::cout << "rempart: notice " << n->id << ": " << n->recipients << " of the " << n->listed
+              << " records listed have an e-mail address that can be written to\n";
+    if (n->recipients > k.config.mailings.approval_above) {
+      std::cout << "rempart: above [mailings].approval_above (" << k.config.mailings.approval_above
+                << "): a second person approves it in the console (/mailings/" << n->id << ") before it starts\n";
+      return 3;
+    }
+    if (auto r = mailings.start(asker(), n->id); !r) return report(r.error());
+    std::cout << "rempart: notice " << n->id << " started; serve sends it (`rempart mailing show " << n->id
+              << "` follows it)\n";
+    return 0;
+  });
+}
 
 }  // namespace rempart::cli

@@ -14,6 +14,7 @@ struct MailingArgs {
   // create
   std::string name, subject, segment;
   std::filesystem::path body_file;
+  bool unconfirmed_too = false;  // also consents never confirmed (services::MailingDraft)
 };
 
 int run_mailing_list(const MailingArgs& a);
@@ -25,5 +26,18 @@ int run_mailing_send(const MailingArgs& a);
 int run_mailing_pause(const MailingArgs& a);
 int run_mailing_resume(const MailingArgs& a);
 int run_mailing_cancel(const MailingArgs& a);
+
+// `rempart notify --from-blast-radius FILE --template breach --lang fr|en
+// --details-file FILE`: the breach notification to exactly the records the
+// blast radius CSV names (services::Mailings::notify), started at once
+// unless a second person must approve it.
+struct NotifyArgs {
+  std::filesystem::path config = "rempart.toml";
+  std::filesystem::path blast_radius;
+  std::string template_name = "breach";
+  std::string lang = "fr";
+  std::filesystem::path details_file;
+};
+int run_notify(const NotifyArgs& a);
 
 }  // namespace rempart::cli

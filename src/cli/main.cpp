@@ -220,6 +220,8 @@ int main(int argc, char** argv) {
   ml_create->add_option("--subject", mailing.subject, "Its subject (placeholders as in docs/mailings.md)")->required();
   ml_create->add_option("--body-file", mailing.body_file, "Its text, UTF-8")->required();
   ml_create->add_option("--segment", mailing.segment, "The saved segment it goes to")->required();
+  ml_create->add_flag("--include-unconfirmed", mailing.unconfirmed_too,
+                      "Also members whose e-mail consent was never confirmed (an import's)");
   auto* ml_send = ml->add_subcommand("send", "Draw a draft's recipients and start it (serve sends it)");
   auto* ml_pause = ml->add_subcommand("pause", "Pause a mailing being sent");
   auto* ml_resume = ml->add_subcommand("resume", "Resume a paused mailing");
@@ -227,6 +229,20 @@ int main(int argc, char** argv) {
   for (auto* c : {ml_show, ml_send, ml_pause, ml_resume, ml_cancel}) {
     c->add_option("id", mailing.id, "The mailing's number")->required();
   }
+
+  NotifyArgs notify;
+  auto* notify_cmd = app.add_subcommand(
+      "notify", "Send the breach notification to the records a blast radius names (docs/mailings.md)");
+  notify_cmd->add_option("--config", notify.config, "Configuration file")->capture_default_str();
+  notify_cmd->add_option("--from-blast-radius", notify.blast_radius,
+                         "The CSV `rempart audit blast-radius --csv` wrote")->required();
+  notify_cmd->add_option("--template", notify.template_name, "The notice's template")
+      ->check(CLI::IsMember({"breach"}))
+      ->capture_default_str();
+  notify_cmd->add_option("--lang", notify.lang, "Its language")->check(CLI::IsMember({"fr", "en"}))->capture_default_str();
+  notify_cmd->add_option("--details-file", notify.details_file,
+                         "What happened, what it may mean, what was done, whom to ask (UTF-8 text)")
+      ->required();
 
   // A bad command line exits 2, as every other usage error (CLI11 prints why).
   try {
@@ -236,6 +252,7 @@ int main(int argc, char** argv) {
   }
 
   if (*export_decrypt_cmd) return run_export_decrypt(export_decrypt);
+  if (*notify_cmd) return run_notify(notify);
   if (*ml_list) return run_mailing_list(mailing);
   if (*ml_show) return run_mailing_show(mailing);
   if (*ml_create) return run_mailing_create(mailing);

@@ -43,7 +43,8 @@ std::string mailings_page(const Viewer& v, const std::vector<store::MailingRow>&
        "<th scope=\"col\">State</th></tr></thead><tbody>";
   for (const auto& m : all) {
     b += "<tr><td data-label=\"Mailing\"><a href=\"/mailings/" + std::to_string(m.id) + "\">" + esc(m.name) +
-         "</a></td><td data-label=\"Segment\">" + esc(m.segment) + "</td><td data-label=\"Recipients\">" +
+         "</a></td><td data-label=\"Segment\">" + (m.audience == "notice" ? std::string("(blast radius)") : esc(m.segment)) +
+         "</td><td data-label=\"Recipients\">" +
          (m.drawn_at ? std::to_string(m.recipients) : std::string("not drawn yet")) +
          "</td><td data-label=\"State\">" +
          esc(m.state == "ready" && m.recipients > approval_above ? std::string("waiting for a second person's approval")
@@ -74,6 +75,15 @@ std::string mailing_compose_page(const Viewer& v, const MailingForm& f) {
   }
   b += "</select><span class=\"hint\" id=\"m-segment-hint\">Only its members whose e-mail consent is confirmed and "
        "whose address is not bouncing receive it.</span>";
+  b += "<label class=\"check\"><input type=\"checkbox\" name=\"unconfirmed_too\" aria-describedby=\"m-unconfirmed-hint\"" +
+       std::string(f.draft.unconfirmed_too ? " checked" : "") +
+       "> Also those whose consent was never confirmed</label><span class=\"hint\" id=\"m-unconfirmed-hint\">People "
+       "who agreed to our e-mails without confirming it by the link we sent: an imported list, sign-ups from before "
+       "mail was set up. Their consent is on record (the consent log says where it came from), but the address was "
+       "never proved to be theirs.</span>";
+  b += "<label for=\"m-lang\">Language of the footer</label><select id=\"m-lang\" name=\"lang\">"
+       "<option value=\"fr\"" + std::string(f.draft.lang == "fr" ? " selected" : "") + ">Fran\xC3\xA7" "ais</option>"
+       "<option value=\"en\"" + std::string(f.draft.lang == "fr" ? "" : " selected") + ">English</option></select>";
   b += "<label for=\"m-subject\">Subject</label><input id=\"m-subject\" name=\"subject\" required maxlength=\"200\" "
        "value=\"" +
        esc(f.draft.subject) + "\">";
@@ -98,7 +108,12 @@ std::string mailing_page(const Viewer& v, const MailingPageView& p) {
   const bool can_approve = auth::permits(v.role, auth::Action::approve_mailings);
   const bool author = m.created_by == p.viewer_actor;
   std::string b = notice_html(p.notice);
-  b += "<dl class=\"segment\"><dt>State</dt><dd>" + esc(state_words(m)) + "</dd><dt>Segment</dt><dd>" + esc(m.segment) +
+  b += "<dl class=\"segment\"><dt>State</dt><dd>" + esc(state_words(m)) + "</dd><dt>Segment</dt><dd>" +
+       (m.audience == "notice" ? std::string("the records a blast radius named (a breach notification)") : esc(m.segment)) +
+       "</dd><dt>Consent</dt><dd>" +
+       (m.audience == "given"    ? std::string("given, confirmed or not")
+        : m.audience == "notice" ? std::string("not asked: the organisation owes this notice")
+                                 : std::string("confirmed only")) +
        "</dd><dt>Subject</dt><dd>" + esc(m.subject) + "</dd><dt>Written</dt><dd>" + when(m.created_at) + "</dd>";
   if (m.drawn_at) {
     b += "<dt>Recipients</dt><dd>" + std::to_string(m.recipients) + " (drawn " + when(*m.drawn_at) + ")</dd>";
@@ -111,7 +126,7 @@ std::string mailing_page(const Viewer& v, const MailingPageView& p) {
   }
 
   std::string next;
-  if (m.state == "draft" && can_write) {
+  if (m.state == "draft" && can_write && m.audience != "notice") {
     next += "<p>Drawing the recipients fixes who receives it: the segment's members who can be mailed now. You see "
             "their number before anything is sent.</p>" +
             button_form(v, base + "/draw", "Draw the recipients") + " <a href=\"" + base + "/edit\">Edit</a>";
@@ -129,7 +144,7 @@ std::string mailing_page(const Viewer& v, const MailingPageView& p) {
       next += "<p>" + std::to_string(m.recipients) + " recipients.</p>" +
               button_form(v, base + "/start", "Start sending");
     }
-    if (can_write) next += " <a href=\"" + base + "/edit\">Edit (draws them again)</a>";
+    if (can_write && m.audience != "notice") next += " <a href=\"" + base + "/edit\">Edit (draws them again)</a>";
   }
   if (m.state == "approved" && can_write) next += button_form(v, base + "/start", "Start sending");
   if (m.state == "sending" && can_write) next += button_form(v, base + "/pause", "Pause");

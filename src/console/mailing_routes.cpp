@@ -30,7 +30,9 @@ std::vector<std::string> segment_names(Call& c) {
 
 services::MailingDraft draft_from_form(const Call& c) {
   return services::MailingDraft{c.form.get("name").value_or(""), c.form.get("subject").value_or(""),
-                                c.form.get("body").value_or(""), c.form.get("segment").value_or("")};
+                                c.form.get("body").value_or(""), c.form.get("segment").value_or(""),
+                                c.form.get("unconfirmed_too").value_or("") == "on",
+                                c.form.get("lang").value_or("en")};
 }
 
 nlohmann::json mailing_json(const services::MailingView& v) {
@@ -39,6 +41,8 @@ nlohmann::json mailing_json(const services::MailingView& v) {
   return {{"id", m.id},
           {"name", m.name},
           {"segment", m.segment},
+          {"audience", m.audience},
+          {"lang", m.lang},
           {"subject", m.subject},
           {"state", m.state},
           {"recipients", m.recipients},
@@ -85,8 +89,9 @@ Response show_mailing(Call& c, std::int64_t id, std::string_view notice) {
   if (c.route.kind == Kind::api) return json_answer(bhttp::status::ok, mailing_json(**v));
   MailingPageView p;
   p.mailing = **v;
-  auto preview = mailings_of(c).preview(services::MailingDraft{(*v)->row.name, (*v)->row.subject, (*v)->row.body,
-                                                                (*v)->row.segment});
+  const auto& row = (*v)->row;
+  auto preview = mailings_of(c).preview(
+      services::MailingDraft{row.name, row.subject, row.body, row.segment, row.audience == "given", row.lang});
   if (preview) p.preview = std::move(*preview);
   p.viewer_actor = c.who->actor;
   p.mail_configured = c.impl.opt.mail_configured;
@@ -130,7 +135,8 @@ Response get_mailing_edit(Call& c) {
   if (!v) return failure(c, v.error());
   if (!*v) return problem(c, problem_of(Errc::not_found));
   const auto& m = (*v)->row;
-  MailingForm f{id, services::MailingDraft{m.name, m.subject, m.body, m.segment}, segment_names(c), "", std::nullopt};
+  MailingForm f{id, services::MailingDraft{m.name, m.subject, m.body, m.segment, m.audience == "given", m.lang},
+                segment_names(c), "", std::nullopt};
   return html(bhttp::status::ok, mailing_compose_page(c.viewer(), f));
 }
 

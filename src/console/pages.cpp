@@ -436,6 +436,7 @@ section.callee{border:1px solid var(--line);border-radius:6px;padding:.5rem 1rem
 .callee-name{font-size:1.5rem;font-weight:700;margin:.2rem 0;overflow-wrap:anywhere}a.callee-phone{font-size:1.6rem;font-weight:700}
 fieldset.outcomes label{display:flex;margin:.45rem 0}fieldset .hint{display:block}
 p.script{white-space:pre-wrap;overflow-wrap:anywhere;border-left:4px solid var(--line);padding:.2rem .8rem}
+label.check{display:flex;gap:.4rem;align-items:flex-start}
 pre.mail{white-space:pre-wrap;overflow-wrap:anywhere;border-left:4px solid var(--line);padding:.2rem .8rem;font:inherit}
 a.button{display:inline-block;padding:.35rem .5rem;border-radius:4px;background:var(--accent);color:#fff;text-decoration:none}
 dl.segment{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}dl.segment dt{font-weight:600}dl.segment dd{margin:0;overflow-wrap:anywhere}

@@ -21,17 +21,45 @@ constexpr std::size_t kDrawPage = 1000;
 
 // What every mailing ends with, whatever staff wrote: the phrase that tells
 // a real mail from a phishing one, and the person's ways out.
-constexpr std::string_view kFooter =
+constexpr std::string_view kFooterEn =
     "\n\n-- \n"
-    "{{phrase_line}}"
+    "{{phrase_line_en}}"
     "To receive no more e-mail from {{organisation}}: {{unsubscribe_link}}\n"
     "To see, correct or erase what {{organisation}} holds about you: {{manage_link}}\n";
-constexpr std::string_view kFooterPlaceholders[] = {"phrase_line", "organisation", "unsubscribe_link",
-                                                    "manage_link"};
+constexpr std::string_view kFooterFr =
+    "\n\n-- \n"
+    "{{phrase_line_fr}}"
+    "Pour ne plus recevoir de courriel de {{organisation}} : {{unsubscribe_link}}\n"
+    "Pour consulter, corriger ou effacer ce que {{organisation}} d\xC3\xA9tient sur vous : {{manage_link}}\n";
+
+// The breach notification (Mailings::notify), {{details}} replaced by the
+// organisation's account when the notice is made.
+constexpr std::string_view kNoticeSubjectEn = "Important: a security incident and your data at {{organisation}}";
+constexpr std::string_view kNoticeBodyEn =
+    "Hello {{given_name}},\n\n"
+    "We are writing to tell you that data about you held by {{organisation}} was affected by a security "
+    "incident.\n\n"
+    "{{details}}\n\n"
+    "{{phrase_notice_en}}"
+    "Be wary of messages about this incident: do not answer one that asks for a password, a payment or your bank "
+    "details, and do not open its attachments.";
+constexpr std::string_view kNoticeSubjectFr =
+    "Important : un incident de s\xC3\xA9" "curit\xC3\xA9 et vos donn\xC3\xA9" "es chez {{organisation}}";
+constexpr std::string_view kNoticeBodyFr =
+    "Bonjour {{given_name}},\n\n"
+    "Nous vous \xC3\xA9" "crivons pour vous informer que des donn\xC3\xA9" "es vous concernant, d\xC3\xA9tenues par "
+    "{{organisation}}, ont \xC3\xA9t\xC3\xA9 touch\xC3\xA9" "es par un incident de s\xC3\xA9" "curit\xC3\xA9.\n\n"
+    "{{details}}\n\n"
+    "{{phrase_notice_fr}}"
+    "M\xC3\xA9" "fiez-vous des messages au sujet de cet incident : ne r\xC3\xA9pondez pas \xC3\xA0 un message qui vous "
+    "demanderait un mot de passe, un paiement ou vos coordonn\xC3\xA9" "es bancaires, et n'en ouvrez pas les pi\xC3\xA8" "ces "
+    "jointes.";
 
 std::vector<std::string_view> body_placeholders() {
   std::vector<std::string_view> all(std::begin(kMailingPlaceholders), std::end(kMailingPlaceholders));
-  all.push_back("phrase_line");
+  for (std::string_view internal : {"phrase_line_en", "phrase_line_fr", "phrase_notice_en", "phrase_notice_fr"}) {
+    all.push_back(internal);
+  }
   return all;
 }
 
@@ -47,12 +75,12 @@ struct Rendered {
   std::string subject, text, html;
 };
 
-// Renders `d` with `vars` (the footer appended to the body).
+// Renders `d` with `vars` (the footer of its language appended to the body).
 Result<Rendered> render(const MailingDraft& d, const mail::Vars& vars) {
   const auto names = body_placeholders();
   auto subject_t = mail::Template::parse(d.subject, kMailingPlaceholders);
   if (!subject_t) return std::unexpected(subject_t.error());
-  auto body_t = mail::Template::parse(d.body + std::string(kFooter), names);
+  auto body_t = mail::Template::parse(d.body + std::string(d.lang == "fr" ? kFooterFr : kFooterEn), names);
   if (!body_t) return std::unexpected(body_t.error());
   auto subject = mail::render_text(*subject_t, vars);
   if (!subject) return std::unexpected(subject.error());
@@ -60,29 +88,53 @@ Result<Rendered> render(const MailingDraft& d, const mail::Vars& vars) {
   std::replace(subject->begin(), subject->end(), '\n', ' ');
   auto text = mail::render_text(*body_t, vars);
   if (!text) return std::unexpected(text.error());
-  auto html = mail::render_html(*body_t, vars, "en", *subject);
+  auto html = mail::render_html(*body_t, vars, d.lang == "fr" ? "fr" : "en", *subject);
   if (!html) return std::unexpected(html.error());
   return Rendered{std::move(*subject), std::move(*text), std::move(*html)};
 }
 
 mail::Vars vars_for(const SupporterMailOptions& mail, const std::string& given, const std::string& family,
                     const std::string& phrase, const std::string& unsubscribe_link) {
-  return mail::Vars{{"given_name", given},
-                    {"family_name", family},
-                    {"organisation", mail.organisation},
-                    {"phrase", phrase},
-                    {"phrase_line", phrase.empty() ? std::string()
-                                                   : "Your anti-phishing phrase: " + phrase +
-                                                         " (a message without it is not from us)\n"},
-                    {"unsubscribe_link", unsubscribe_link},
-                    {"manage_link", mail.links_base + "/manage"}};
+  const auto when_phrase = [&](std::string text) { return phrase.empty() ? std::string() : text; };
+  return mail::Vars{
+      {"given_name", given},
+      {"family_name", family},
+      {"organisation", mail.organisation},
+      {"phrase", phrase},
+      {"phrase_line_en", when_phrase("Your anti-phishing phrase: " + phrase + " (a message without it is not from us)\n")},
+      {"phrase_line_fr",
+       when_phrase("Votre phrase anti-hame\xC3\xA7onnage : " + phrase + " (un message sans elle ne vient pas de nous)\n")},
+      {"phrase_notice_en",
+       when_phrase("This message quotes your anti-phishing phrase, " + phrase +
+                   ", so that you can tell it is from us: a message about this incident that claims to come from us "
+                   "and does not quote it is not ours.\n\n")},
+      {"phrase_notice_fr",
+       when_phrase("Ce message cite votre phrase anti-hame\xC3\xA7onnage, " + phrase +
+                   ", pour que vous sachiez qu'il vient de nous : un message au sujet de cet incident qui dit venir de "
+                   "nous sans la citer n'est pas de nous.\n\n")},
+      {"unsubscribe_link", unsubscribe_link},
+      {"manage_link", mail.links_base + "/manage"}};
 }
 
-MailingDraft draft_of(const store::MailingRow& m) { return MailingDraft{m.name, m.subject, m.body, m.segment}; }
+MailingDraft draft_of(const store::MailingRow& m) {
+  return MailingDraft{m.name, m.subject, m.body, m.segment, m.audience == "given", m.lang};
+}
+
+std::string audience_of(const MailingDraft& d) { return d.unconfirmed_too ? "given" : "confirmed"; }
 
 }  // namespace
 
+namespace {
+Result<void> check_text(const MailingDraft& d);
+}  // namespace
+
 Result<void> check_draft(const MailingDraft& d) {
+  if (!valid_segment_name(d.segment)) return fail(Errc::invalid_input, "mailing: invalid segment name");
+  return check_text(d);
+}
+
+namespace {
+Result<void> check_text(const MailingDraft& d) {
   if (!core::text::is_plain_line(d.name, kMaxName)) return fail(Errc::invalid_input, "mailing: name must be one line of 1..80 bytes");
   if (!core::text::is_plain_line(d.subject, kMaxSubject)) {
     return fail(Errc::invalid_input, "mailing: subject must be one line of 1..200 bytes");
@@ -90,7 +142,7 @@ Result<void> check_draft(const MailingDraft& d) {
   if (d.body.empty() || d.body.size() > kMaxBody || !core::text::is_valid_utf8(d.body)) {
     return fail(Errc::invalid_input, "mailing: body must be 1..20000 bytes of UTF-8 text");
   }
-  if (!valid_segment_name(d.segment)) return fail(Errc::invalid_input, "mailing: invalid segment name");
+  if (d.lang != "en" && d.lang != "fr") return fail(Errc::invalid_input, "mailing: the language is en or fr");
   if (auto t = mail::Template::parse(d.subject, kMailingPlaceholders); !t) {
     return fail(Errc::invalid_input, "mailing: subject: " + t.error().internal);
   }
@@ -99,6 +151,7 @@ Result<void> check_draft(const MailingDraft& d) {
   }
   return {};
 }
+}  // namespace
 
 // ---- Mailings -------------------------------------------------------------------------
 
@@ -119,6 +172,8 @@ Result<std::int64_t> Mailings::create(const Asker& who, const MailingDraft& d) {
     row.subject = d.subject;
     row.body = d.body;
     row.segment = d.segment;
+    row.audience = audience_of(d);
+    row.lang = d.lang;
     row.state = "draft";
     row.created_by = who.actor;
     row.created_at = now;
@@ -127,7 +182,7 @@ Result<std::int64_t> Mailings::create(const Asker& who, const MailingDraft& d) {
     if (!n) return std::unexpected(n.error());
     id = *n;
     return record(tx, keys_, who, audit::action::mailing_create,
-                  {{"mailing", id}, {"name", d.name}, {"segment", d.segment}});
+                  {{"mailing", id}, {"name", d.name}, {"segment", d.segment}, {"audience", audience_of(d)}});
   });
   if (!r) return std::unexpected(r.error());
   return id;
@@ -141,6 +196,7 @@ Result<void> Mailings::edit(const Asker& who, std::int64_t id, const MailingDraf
     if (!*m) return fail(Errc::not_found, "mailing: no such mailing");
     store::MailingRow row = **m;
     if (row.state != "draft" && row.state != "ready") return fail(Errc::conflict, "mailing: only a draft can change");
+    if (row.audience == "notice") return fail(Errc::conflict, "mailing: a notice is made again, not changed");
     auto seg = tx.find_segment(d.segment);
     if (!seg) return std::unexpected(seg.error());
     if (!*seg) return fail(Errc::not_found, "mailing: no such segment");
@@ -160,12 +216,15 @@ Result<void> Mailings::edit(const Asker& who, std::int64_t id, const MailingDraf
     row.subject = d.subject;
     row.body = d.body;
     row.segment = d.segment;
+    row.audience = audience_of(d);
+    row.lang = d.lang;
     row.state = "draft";
     row.recipients = 0;
     row.drawn_at.reset();
     row.updated_at = unix_now();
     if (auto u = tx.update_mailing(row); !u) return u;
-    return record(tx, keys_, who, audit::action::mailing_edit, {{"mailing", id}, {"segment", d.segment}});
+    return record(tx, keys_, who, audit::action::mailing_edit,
+                  {{"mailing", id}, {"segment", d.segment}, {"audience", row.audience}});
   });
 }
 
@@ -178,6 +237,7 @@ Result<std::int64_t> Mailings::draw(const Asker& who, std::int64_t id) {
     if (!row) return std::unexpected(row.error());
     if (!*row) return fail(Errc::not_found, "mailing: no such mailing");
     if ((*row)->state != "draft") return fail(Errc::conflict, "mailing: its recipients are drawn already");
+    if ((*row)->audience == "notice") return fail(Errc::conflict, "mailing: its recipients are drawn already");
     m = **row;
     return {};
   });
@@ -192,7 +252,7 @@ Result<std::int64_t> Mailings::draw(const Asker& who, std::int64_t id) {
     if (!page) return std::unexpected(page.error());
     auto added = store_.transact([&](store::KeeperTx& tx) -> Result<void> {
       for (const auto& s : page->ids) {
-        if (auto a = tx.add_mailing_recipient(id, s); !a) return std::unexpected(a.error());
+        if (auto a = tx.add_mailing_recipient(id, s, m->audience); !a) return std::unexpected(a.error());
       }
       return {};
     });
@@ -287,6 +347,55 @@ Result<void> Mailings::cancel(const Asker& who, std::int64_t id) {
   return move(who, id, {"draft", "ready", "approved", "sending", "paused"}, "cancelled", audit::action::mailing_cancel);
 }
 
+Result<Mailings::Notice> Mailings::notify(const Asker& who, std::string_view lang, std::string_view details,
+                                          const std::vector<store::Bytes>& ids) {
+  if (lang != "en" && lang != "fr") return fail(Errc::invalid_input, "notice: the language is en or fr");
+  if (details.empty() || details.size() > 10000 || !core::text::is_valid_utf8(details) ||
+      details.find("{{") != std::string_view::npos) {
+    return fail(Errc::invalid_input, "notice: the details must be 1..10000 bytes of UTF-8 text without {{");
+  }
+  const bool fr = lang == "fr";
+  std::string body(fr ? kNoticeBodyFr : kNoticeBodyEn);
+  body.replace(body.find("{{details}}"), std::string_view("{{details}}").size(), details);
+  Notice out;
+  out.listed = static_cast<std::int64_t>(ids.size());
+  auto r = store_.transact([&](store::KeeperTx& tx) -> Result<void> {
+    const std::int64_t now = unix_now();
+    store::MailingRow row;
+    row.name = fr ? "Notification de l'incident" : "Incident notification";
+    row.subject = std::string(fr ? kNoticeSubjectFr : kNoticeSubjectEn);
+    row.body = body;
+    row.segment = "";
+    row.audience = "notice";
+    row.lang = std::string(lang);
+    row.state = "draft";
+    row.created_by = who.actor;
+    row.created_at = now;
+    row.updated_at = now;
+    auto n = tx.insert_mailing(row);
+    if (!n) return std::unexpected(n.error());
+    out.id = *n;
+    if (auto e = record(tx, keys_, who, audit::action::mailing_create,
+                        {{"mailing", out.id}, {"name", row.name}, {"audience", "notice"}, {"listed", out.listed}});
+        !e) {
+      return e;
+    }
+    for (const auto& id : ids) {
+      auto a = tx.add_mailing_recipient(out.id, id, "notice");
+      if (!a) return std::unexpected(a.error());
+      if (*a) ++out.recipients;
+    }
+    row.id = out.id;
+    row.state = "ready";
+    row.recipients = out.recipients;
+    row.drawn_at = now;
+    if (auto u = tx.update_mailing(row); !u) return u;
+    return record(tx, keys_, who, audit::action::mailing_draw, {{"mailing", out.id}, {"recipients", out.recipients}});
+  });
+  if (!r) return std::unexpected(r.error());
+  return out;
+}
+
 Result<std::optional<MailingView>> Mailings::show(std::int64_t id) {
   std::optional<MailingView> out;
   auto r = store_.transact([&](store::KeeperTx& tx) -> Result<void> {
@@ -315,7 +424,7 @@ Result<std::vector<store::MailingRow>> Mailings::list(std::size_t limit) {
 }
 
 Result<MailingPreview> Mailings::preview(const MailingDraft& d) const {
-  if (auto c = check_draft(d); !c) return std::unexpected(c.error());
+  if (auto c = check_text(d); !c) return std::unexpected(c.error());
   // A made-up person: no record is opened for a preview.
   auto r = render(d, vars_for(mail_, "Camille", "Exemple", "lune cerise torrent granit",
                               mail_.links_base + "/unsubscribe?t=EXAMPLE"));
@@ -386,7 +495,7 @@ Result<MailingSendCounts> MailingSender::send_batch(std::stop_token stop) {
     nlohmann::json opened_ids = nlohmann::json::array();
     const auto at = mail_.from.rfind('@');
     for (const auto& id : *ids) {
-      auto mailable = tx.mailable(id);
+      auto mailable = tx.mailable(id, m->audience);
       if (!mailable) return std::unexpected(mailable.error());
       std::optional<store::SupporterRow> row;
       if (*mailable) {
@@ -419,7 +528,8 @@ Result<MailingSendCounts> MailingSender::send_batch(std::stop_token stop) {
       Out o;
       o.id = id;
       mail::Message& msg = o.message;
-      msg.return_path = mail_.from;
+      msg.return_path = verp_address(vault_.keyring().current(),
+                                     mail_.bounce_address.empty() ? mail_.from : mail_.bounce_address, id);
       msg.from_address = mail_.from;
       msg.from_name = mail_.organisation;
       msg.to = opened->person.email;

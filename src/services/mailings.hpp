@@ -59,6 +59,11 @@ struct MailingDraft {
   std::string subject;  // 1..200, one plain line
   std::string body;     // 1..20,000 bytes of text
   std::string segment;  // a saved segment's name
+  // Also the members whose e-mail consent was given but never confirmed
+  // by the double opt-in (an import's, a sign-up's before [mail]): an
+  // explicit choice, the default being confirmed consents only.
+  bool unconfirmed_too = false;
+  std::string lang = "en";  // rempart's own words (the footer): "en" | "fr"
 };
 inline constexpr std::string_view kMailingPlaceholders[] = {"given_name", "family_name", "organisation",
                                                             "phrase", "unsubscribe_link", "manage_link"};
@@ -107,9 +112,28 @@ class Mailings {
   Result<void> resume(const Asker& who, std::int64_t id);  // paused → sending
   Result<void> cancel(const Asker& who, std::int64_t id);  // any state before sent
 
+  // A breach notification (GDPR art. 34) to exactly the records `ids`
+  // names that have an e-mail address, whatever their consent (not
+  // bouncing, never a honeytoken): a mailing of audience "notice", its
+  // recipients drawn at once (ready), its text the built-in breach template
+  // in `lang` ("fr" | "en") with `details` in its middle: the
+  // organisation's own account of what happened, what it may mean, what
+  // was done and whom to ask (1..10,000 bytes of text, no "{{"). Each
+  // message quotes the person's anti-phishing phrase. It starts like any
+  // mailing (a second person above approval_above). Audit
+  // `mailing.create` {audience: notice} and `mailing.draw`.
+  struct Notice {
+    std::int64_t id = 0;
+    std::int64_t recipients = 0;  // drawn
+    std::int64_t listed = 0;      // ids given
+  };
+  Result<Notice> notify(const Asker& who, std::string_view lang, std::string_view details,
+                        const std::vector<store::Bytes>& ids);
+
   Result<std::optional<MailingView>> show(std::int64_t id);
   Result<std::vector<store::MailingRow>> list(std::size_t limit);
-  // The mailing's text rendered for a made-up person.
+  // The mailing's text rendered for a made-up person (its segment is not
+  // looked at).
   Result<MailingPreview> preview(const MailingDraft& d) const;
 
  private:

@@ -11,6 +11,7 @@
 #include <ctime>
 #include <utility>
 
+#include "core/hex.hpp"
 #include "core/text.hpp"
 #include "crypto/blind_index.hpp"
 #include "core/validate.hpp"
@@ -301,6 +302,15 @@ Result<void> check(const SupporterMailOptions& o) {
     return fail(Errc::config, "[mail].organisation must be 1 to 200 bytes");
   }
   if (!mail::is_plain_address(o.from)) return fail(Errc::config, "[mail].from is not a plain address");
+  if (!o.bounce_address.empty() && !mail::is_plain_address(o.bounce_address)) {
+    return fail(Errc::config, "[mail].bounce_address is not a plain address");
+  }
+  // RFC 5321 allows 64 bytes of local part: "+" and the 48 of the token.
+  const std::string& bounces = o.bounce_address.empty() ? o.from : o.bounce_address;
+  if (bounces.rfind('@') > 15) {
+    return fail(Errc::config, "[mail].bounce_address (or, without it, from) needs a local part of at most 15 "
+                              "characters, so that a record's token fits after it (VERP); e.g. bounces@your.domain");
+  }
   if (!(o.links_base.starts_with("https://") || o.links_base.starts_with("http://")) || o.links_base.ends_with('/') ||
       o.links_base.find_first_of(" \t\r\n\"<>?#") != std::string::npos) {
     return fail(Errc::config, "[mail].links_base must be an http(s) address without a trailing '/', query or fragment");
@@ -319,21 +329,38 @@ Result<void> check(const SupporterMailOptions& o) {
   return {};
 }
 
-LinkToken new_link_token() {
-  std::array<std::uint8_t, kTokenBytes> raw{};
-  randombytes_buf(raw.data(), raw.size());
+namespace {
+
+constexpr std::string_view kStandingUnsubscribe = "unsubscribe-link";  // the blind-index kind of standing tokens
+constexpr std::size_t kStandingIdBytes = 16;
+
+// A token's 32 bytes as its 43 base64url characters (no padding), and back
+// (false for anything else).
+std::string token_text(const std::array<std::uint8_t, kTokenBytes>& raw) {
   std::string text(sodium_base64_ENCODED_LEN(kTokenBytes, sodium_base64_VARIANT_URLSAFE_NO_PADDING), '\0');
   sodium_bin2base64(text.data(), text.size(), raw.data(), raw.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
   text.resize(std::strlen(text.c_str()));
-  LinkToken t{std::move(text), token_hash(raw)};
+  return text;
+}
+
+bool token_bytes(std::string_view text, std::array<std::uint8_t, kTokenBytes>& raw) {
+  if (text.size() != kTokenChars) return false;
+  std::size_t len = 0;
+  const char* end = nullptr;
+  return sodium_base642bin(raw.data(), raw.size(), text.data(), text.size(), nullptr, &len, &end,
+                           sodium_base64_VARIANT_URLSAFE_NO_PADDING) == 0 &&
+         len == kTokenBytes && end == text.data() + text.size();
+}
+
+}  // namespace
+
+LinkToken new_link_token() {
+  std::array<std::uint8_t, kTokenBytes> raw{};
+  randombytes_buf(raw.data(), raw.size());
+  LinkToken t{token_text(raw), token_hash(raw)};
   sodium_memzero(raw.data(), raw.size());
   return t;
 }
-
-namespace {
-constexpr std::string_view kStandingUnsubscribe = "unsubscribe-link";
-constexpr std::size_t kStandingIdBytes = 16;
-}  // namespace
 
 std::string standing_unsubscribe_token(const crypto::KeySet& keys, const store::Bytes& supporter_id) {
   std::array<std::uint8_t, kTokenBytes> raw{};
@@ -341,22 +368,12 @@ std::string standing_unsubscribe_token(const crypto::KeySet& keys, const store::
   const auto mac = crypto::blind_index(keys, kStandingUnsubscribe, audit::to_hex(supporter_id));
   std::copy(supporter_id.begin(), supporter_id.end(), raw.begin());
   std::copy(mac.begin(), mac.begin() + (kTokenBytes - kStandingIdBytes), raw.begin() + kStandingIdBytes);
-  std::string text(sodium_base64_ENCODED_LEN(kTokenBytes, sodium_base64_VARIANT_URLSAFE_NO_PADDING), '\0');
-  sodium_bin2base64(text.data(), text.size(), raw.data(), raw.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-  text.resize(std::strlen(text.c_str()));
-  return text;
+  return token_text(raw);
 }
 
 std::optional<store::Bytes> standing_unsubscribe_id(const crypto::KeeperKeyring& keys, std::string_view token) {
-  if (token.size() != kTokenChars) return std::nullopt;
   std::array<std::uint8_t, kTokenBytes> raw{};
-  std::size_t len = 0;
-  const char* end = nullptr;
-  if (sodium_base642bin(raw.data(), raw.size(), token.data(), token.size(), nullptr, &len, &end,
-                        sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
-      len != kTokenBytes || end != token.data() + token.size()) {
-    return std::nullopt;
-  }
+  if (!token_bytes(token, raw)) return std::nullopt;
   const store::Bytes id(raw.begin(), raw.begin() + kStandingIdBytes);
   const std::string hex = audit::to_hex(id);
   for (const auto& set : keys.all()) {
@@ -366,16 +383,44 @@ std::optional<store::Bytes> standing_unsubscribe_id(const crypto::KeeperKeyring&
   return std::nullopt;
 }
 
-std::optional<store::Bytes> link_token_hash(std::string_view text) {
-  if (text.size() != kTokenChars) return std::nullopt;
-  std::array<std::uint8_t, kTokenBytes> raw{};
-  std::size_t len = 0;
-  const char* end = nullptr;
-  if (sodium_base642bin(raw.data(), raw.size(), text.data(), text.size(), nullptr, &len, &end,
-                        sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
-      len != kTokenBytes || end != text.data() + text.size()) {
-    return std::nullopt;
+namespace {
+constexpr std::string_view kVerpKind = "bounce-address";
+constexpr std::size_t kVerpMacHex = 16;
+
+std::string verp_mac(const crypto::KeySet& keys, std::string_view id_hex) {
+  const auto mac = crypto::blind_index(keys, kVerpKind, id_hex);
+  return core::to_hex(std::span(mac.data(), kVerpMacHex / 2));
+}
+}  // namespace
+
+std::string verp_address(const crypto::KeySet& keys, std::string_view bounce_address, const store::Bytes& id) {
+  const auto at = bounce_address.rfind('@');
+  if (at == std::string_view::npos) return std::string(bounce_address);
+  const std::string hex = audit::to_hex(id);
+  return std::string(bounce_address.substr(0, at)) + "+" + hex + verp_mac(keys, hex) +
+         std::string(bounce_address.substr(at));
+}
+
+std::optional<store::Bytes> verp_record(const crypto::KeeperKeyring& keys, std::string_view address) {
+  const auto at = address.rfind('@');
+  const auto plus = address.substr(0, at == std::string_view::npos ? 0 : at).rfind('+');
+  if (at == std::string_view::npos || plus == std::string_view::npos) return std::nullopt;
+  const std::string token = core::text::ascii_lower(address.substr(plus + 1, at - plus - 1));
+  if (token.size() != 2 * kStandingIdBytes + kVerpMacHex) return std::nullopt;
+  const std::string hex = token.substr(0, 2 * kStandingIdBytes);
+  auto id = core::from_hex(hex, kStandingIdBytes);
+  if (!id) return std::nullopt;
+  const std::string_view given = std::string_view(token).substr(2 * kStandingIdBytes);
+  for (const auto& set : keys.all()) {
+    const std::string want = verp_mac(set, hex);
+    if (sodium_memcmp(want.data(), given.data(), kVerpMacHex) == 0) return store::Bytes(id->begin(), id->end());
   }
+  return std::nullopt;
+}
+
+std::optional<store::Bytes> link_token_hash(std::string_view text) {
+  std::array<std::uint8_t, kTokenBytes> raw{};
+  if (!token_bytes(text, raw)) return std::nullopt;
   auto h = token_hash(raw);
   sodium_memzero(raw.data(), raw.size());
   return h;
@@ -814,7 +859,8 @@ Result<MailSender::Step> MailSender::send_one(const store::OutboxRow& due, std::
       return fail(Errc::internal, "supporter mail: a template did not render");
     }
     const auto at = o_.from.rfind('@');
-    m.return_path = o_.from;
+    m.return_path = verp_address(vault_.keyring().current(), o_.bounce_address.empty() ? o_.from : o_.bounce_address,
+                                 rec.id);
     m.from_address = o_.from;
     m.from_name = o_.organisation;
     m.to = opened->person.email;

@@ -39,6 +39,11 @@ namespace rempart::services {
 struct SupporterMailOptions {
   std::string organisation;  // the name mail is sent under
   std::string from;          // plain address
+  // Where bounces come back (docs/mailings.md, "Bounces"): each message's
+  // envelope sender is this address with "+" and a token of the recipient's
+  // record added to its local part (VERP). "" = `from`. The mailbox behind
+  // it must take "local+anything@domain" (subaddressing).
+  std::string bounce_address;
   // The intake's public address the mailed links point to, e.g.
   // "https://signup.example.org" (no trailing slash).
   std::string links_base;
@@ -82,6 +87,18 @@ std::string standing_unsubscribe_token(const crypto::KeySet& keys, const store::
 // The record id a standing token names, checked against every key version;
 // nullopt for anything else (a minted token included).
 std::optional<store::Bytes> standing_unsubscribe_id(const crypto::KeeperKeyring& keys, std::string_view token);
+
+// The envelope sender of mail to one record (VERP): the bounce address
+// with "+" and the record's token added to its local part, e.g.
+// "bounces+3f2a…@mouvement.example", so that a bounce names the record
+// without carrying its address. The token is the record id's 32 hex digits
+// and 16 of a keyed BLAKE2b of it (crypto::blind_index, kind
+// "bounce-address"): 48 lower-case characters, which mail systems keep as
+// they are. `bounce_address` must be a plain address.
+std::string verp_address(const crypto::KeySet& keys, std::string_view bounce_address, const store::Bytes& supporter_id);
+// The record a VERP address names (any case; checked against every key
+// version), or nullopt.
+std::optional<store::Bytes> verp_record(const crypto::KeeperKeyring& keys, std::string_view address);
 
 // The hash a consent wording is kept under (consent_wordings): BLAKE2b-256
 // of a domain label and the text.

@@ -687,6 +687,19 @@ TEST_F(SupporterMailTest, AMailingReachesExactlyTheMailableMembersOnce) {
   EXPECT_NE(text.find("Your anti-phishing phrase: " + phrase), std::string::npos) << text;
   EXPECT_NE(text.find("https://signup.example.org/manage"), std::string::npos) << text;
   EXPECT_EQ((*first)["headers"]["list-unsubscribe-post"][0]["raw"], "List-Unsubscribe=One-Click");
+  // The envelope sender names the record, not the address (VERP).
+  const std::string envelope_from = (*first)["headers"]["x-envelope-from"][0]["raw"];
+  EXPECT_TRUE(envelope_from.starts_with("nouvelles+")) << envelope_from;
+  EXPECT_TRUE(envelope_from.ends_with("@mouvement.example")) << envelope_from;
+  EXPECT_EQ(envelope_from.find(to[0].substr(0, to[0].find('@'))), std::string::npos);
+  EXPECT_EQ(verp_record(keys_, envelope_from), ids[0]);
+  std::string upper = envelope_from;
+  for (auto& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  EXPECT_EQ(verp_record(keys_, upper), ids[0]);
+  auto altered = envelope_from;
+  altered[12] = altered[12] == 'a' ? 'b' : 'a';
+  EXPECT_FALSE(verp_record(keys_, altered));
+  EXPECT_FALSE(verp_record(keys_, "nouvelles@mouvement.example"));
   const std::string unsubscribe = token_in((*first)["headers"]["list-unsubscribe"][0]["raw"], "/unsubscribe");
   ASSERT_FALSE(unsubscribe.empty());
   EXPECT_EQ(standing_unsubscribe_id(keys_, unsubscribe), ids[0]);
@@ -706,6 +719,69 @@ TEST_F(SupporterMailTest, AMailingReachesExactlyTheMailableMembersOnce) {
     for (const auto& r : details["records"]) opened.insert(r.get<std::string>());
   }
   EXPECT_EQ(opened, (std::set<std::string>{audit::to_hex(ids[0]), audit::to_hex(ids[2]), audit::to_hex(ids[3])}));
+
+  // A mailing that asks for given consents, confirmed or not, also draws 4
+  // (never confirmed); 0 unsubscribed, 1 withdrew, 5 never agreed, 6 bounces.
+  MailingDraft wider = d;
+  wider.unconfirmed_too = true;
+  auto wider_id = mailings.create(author, wider);
+  ASSERT_TRUE(wider_id);
+  auto wide = mailings.draw(author, *wider_id);
+  ASSERT_TRUE(wide);
+  EXPECT_EQ(*wide, 3);
+  EXPECT_EQ((*mailings.show(*wider_id))->row.audience, "given");
+}
+
+}  // namespace
+}  // namespace rempart::services
+
+namespace rempart::services {
+namespace {
+
+// The breach notification: exactly the records a blast radius names that
+// have an address, whatever their consent, in French, each quoting the
+// person's phrase; a notice is not edited.
+TEST_F(SupporterMailTest, ABreachNoticeReachesExactlyTheNamedRecords) {
+  const std::vector<std::string> to = {mt::unique_address("notice-a"), mt::unique_address("notice-b"),
+                                       mt::unique_address("notice-c")};
+  arrive({core::to_fields(person(to[0])), core::to_fields(person(to[1], false)), core::to_fields(person(to[2]))});
+  std::vector<store::Bytes> ids = {record(to[0])->id, record(to[1])->id};
+  ids.push_back(store::Bytes(16, 0x5a));  // erased since, or never: nobody
+  const std::string phrase = "olive tonnerre barque sapin";
+  ASSERT_TRUE(store_->transact([&](store::KeeperTx& tx) -> Result<void> {
+    auto row = tx.find_supporter(ids[0]);
+    if (!row) return std::unexpected(row.error());
+    auto sealed = vault_.seal_phrase(**row, phrase, unix_now());
+    if (!sealed) return std::unexpected(sealed.error());
+    return tx.insert_phrase(*sealed);
+  }));
+  Mailings mailings(*store_, keys_, opts_, MailingOptions{});
+  const Asker op{"operator:test", ""};
+  EXPECT_FALSE(mailings.notify(op, "fr", "Voir {{given_name}}", ids));  // no placeholder in the details
+  EXPECT_FALSE(mailings.notify(op, "de", "Texte", ids));
+  auto n = mailings.notify(op, "fr", "Le 3 d\xC3\xA9" "cembre, un acc\xC3\xA8s non autoris\xC3\xA9 zz8.", ids);
+  ASSERT_TRUE(n) << n.error().internal;
+  EXPECT_EQ(n->listed, 3);
+  EXPECT_EQ(n->recipients, 2);  // b never agreed to news: notified all the same
+  EXPECT_EQ(mailings.edit(op, n->id, MailingDraft{"x", "y", "z", "militants"}).error().code, Errc::conflict);
+  ASSERT_TRUE(mailings.start(op, n->id));
+  MailingSender sender(vault_, *store_, *transport_, opts_, MailingOptions{});
+  for (int pass = 0; pass < 3; ++pass) ASSERT_TRUE(sender.send_batch(std::stop_token{}));
+  EXPECT_EQ((*mailings.show(n->id))->counts, (store::MailingCounts{0, 0, 2, 0, 0}));
+  auto a = mail_to(to[0], "Important");
+  ASSERT_TRUE(a);
+  EXPECT_EQ((*a)["subject"], "Important : un incident de s\xC3\xA9" "curit\xC3\xA9 et vos donn\xC3\xA9" "es chez "
+                             "Mouvement \xC3\x89" "cologie D\xC3\xA9mo");
+  const std::string text = (*a)["parts"][1]["text"];
+  EXPECT_NE(text.find("Bonjour Ad\xC3\xA8le,"), std::string::npos) << text;
+  EXPECT_NE(text.find("zz8"), std::string::npos) << text;
+  EXPECT_NE(text.find("cite votre phrase anti-hame\xC3\xA7onnage, " + phrase), std::string::npos) << text;
+  EXPECT_NE(text.find("Pour ne plus recevoir de courriel"), std::string::npos) << text;
+  EXPECT_NE(std::string((*a)["parts"][2]["text"]).find("<html lang=\"fr\">"), std::string::npos);
+  auto b = mail_to(to[1], "Important");
+  ASSERT_TRUE(b);
+  EXPECT_EQ(std::string((*b)["parts"][1]["text"]).find("anti-hame\xC3\xA7onnage"), std::string::npos);  // no phrase yet
+  EXPECT_FALSE(mail_to(to[2], "Important"));
 }
 
 }  // namespace

@@ -1063,6 +1063,11 @@ struct MailingRow {
   std::string subject;  // template (services/mailings.hpp)
   std::string body;     // template
   std::string segment;  // saved segment name
+  // Whose e-mail consent it needs: "confirmed" (double opt-in done),
+  // "given" (also consents never confirmed, such as an import's) or
+  // "notice" (none: a breach notification to named records).
+  std::string audience = "confirmed";
+  std::string lang = "en";  // rempart's own words in it (footer, notice): "en" | "fr"
   std::string state;    // draft | ready | approved | sending | paused | sent | cancelled
   std::int64_t recipients = 0;  // drawn (ready and after)
   std::string created_by;
@@ -1103,10 +1108,12 @@ class MailingPort {
   virtual Result<void> update_mailing(const MailingRow& row) = 0;
 
   // Adds the supporter to the mailing's recipients, queued, if it is
-  // mailable now: an e-mail address, e-mail consent given and confirmed,
-  // the address not bouncing, not a honeytoken. False (nothing written)
-  // otherwise, or if it is a recipient already.
-  virtual Result<bool> add_mailing_recipient(std::int64_t mailing_id, const Bytes& supporter_id) = 0;
+  // mailable now: an e-mail address, e-mail consent given (and confirmed
+  // unless `audience` is "given"; no consent asked for "notice"), the
+  // address not bouncing, not a honeytoken. False (nothing written) otherwise, or if it is a recipient
+  // already.
+  virtual Result<bool> add_mailing_recipient(std::int64_t mailing_id, const Bytes& supporter_id,
+                                             const std::string& audience) = 0;
   // Up to `limit` recipients in `state`, by supporter id.
   virtual Result<std::vector<Bytes>> mailing_recipients(std::int64_t mailing_id, const std::string& state,
                                                         std::size_t limit) = 0;
@@ -1120,7 +1127,7 @@ class MailingPort {
                                                        const std::string& to) = 0;
   virtual Result<MailingCounts> mailing_counts(std::int64_t mailing_id) = 0;
   // Whether the supporter is mailable now (as add_mailing_recipient asks).
-  virtual Result<bool> mailable(const Bytes& supporter_id) = 0;
+  virtual Result<bool> mailable(const Bytes& supporter_id, const std::string& audience) = 0;
   // Marks the supporter's address bouncing at `at`; false if there is no
   // such supporter.
   virtual Result<bool> mark_email_bouncing(const Bytes& supporter_id, std::int64_t at) = 0;

@@ -608,6 +608,20 @@ ApiTokenRow read_api_token(const Query& q) {
   return t;
 }
 
+// Reads the (state, count) rows of `q` into the counter each state names in
+// `slots`; a state not named there is ignored.
+Result<void> read_state_counts(Query& q, std::initializer_list<std::pair<std::string_view, std::int64_t*>> slots) {
+  for (;;) {
+    auto more = q.step();
+    if (!more) return std::unexpected(more.error());
+    if (!*more) return {};
+    const std::string_view state = q.text_view(0);
+    for (const auto& [name, slot] : slots) {
+      if (state == name) *slot = q.int64(1);
+    }
+  }
+}
+
 Result<std::int64_t> run_counting(Connection& conn, const sqlite::Sql& stmt, auto&& bind) {
   auto q = conn.query(stmt);
   if (!q) return propagate(q);
@@ -1435,6 +1449,8 @@ class SqliteKeeperTx final : public SqliteReads<KeeperTx> {
     m.approved_at = q.optional_int(12);
     m.started_at = q.optional_int(13);
     m.finished_at = q.optional_int(14);
+    m.audience = q.text(15);
+    m.lang = q.text(16);
     return m;
   }
   static void bind_mailing_tail(Query& q, const MailingRow& m, int first) {
@@ -1456,6 +1472,7 @@ class SqliteKeeperTx final : public SqliteReads<KeeperTx> {
           .bind_int(8, m.created_at)
           .bind_int(9, m.updated_at);
       bind_mailing_tail(q, m, 10);
+      q.bind_text(15, m.audience).bind_text(16, m.lang);
     });
   }
   Result<std::optional<MailingRow>> mailing(std::int64_t id) override {
@@ -1490,14 +1507,17 @@ class SqliteKeeperTx final : public SqliteReads<KeeperTx> {
           .bind_int(7, m.recipients)
           .bind_int(8, m.updated_at);
       bind_mailing_tail(q, m, 9);
+      q.bind_text(14, m.audience).bind_text(15, m.lang);
     });
     if (!n) return propagate(n);
     if (*n != 1) return fail(Errc::not_found, "update_mailing: no such mailing");
     return {};
   }
-  Result<bool> add_mailing_recipient(std::int64_t mailing_id, const Bytes& supporter_id) override {
-    auto n = run_counting(conn_, sql::kInsertMailingRecipient,
-                          [&](Query& q) { q.bind_int(1, mailing_id).bind_blob(2, supporter_id); });
+  Result<bool> add_mailing_recipient(std::int64_t mailing_id, const Bytes& supporter_id,
+                                     const std::string& audience) override {
+    auto n = run_counting(conn_, sql::kInsertMailingRecipient, [&](Query& q) {
+      q.bind_int(1, mailing_id).bind_blob(2, supporter_id).bind_text(3, audience);
+    });
     if (!n) return propagate(n);
     return *n == 1;
   }
@@ -1540,23 +1560,15 @@ class SqliteKeeperTx final : public SqliteReads<KeeperTx> {
     if (!q) return propagate(q);
     q->bind_int(1, mailing_id);
     MailingCounts c;
-    for (;;) {
-      auto more = q->step();
-      if (!more) return propagate(more);
-      if (!*more) return c;
-      const std::string state = q->text(0);
-      const std::int64_t n = q->int64(1);
-      if (state == "queued") c.queued = n;
-      else if (state == "sending") c.sending = n;
-      else if (state == "sent") c.sent = n;
-      else if (state == "failed") c.failed = n;
-      else if (state == "skipped") c.skipped = n;
-    }
+    auto r = read_state_counts(*q, {{"queued", &c.queued}, {"sending", &c.sending}, {"sent", &c.sent},
+                                    {"failed", &c.failed}, {"skipped", &c.skipped}});
+    if (!r) return std::unexpected(r.error());
+    return c;
   }
-  Result<bool> mailable(const Bytes& supporter_id) override {
+  Result<bool> mailable(const Bytes& supporter_id, const std::string& audience) override {
     auto q = conn_.query(sql::kSelectMailable);
     if (!q) return propagate(q);
-    q->bind_blob(1, supporter_id);
+    q->bind_blob(1, supporter_id).bind_text(2, audience);
     auto more = q->step();
     if (!more) return propagate(more);
     return *more;
@@ -1605,18 +1617,10 @@ class SqliteKeeperTx final : public SqliteReads<KeeperTx> {
     auto q = conn_.query(sql::kCountOutboxByState);
     if (!q) return propagate(q);
     OutboxCounts c;
-    for (;;) {
-      auto more = q->step();
-      if (!more) return propagate(more);
-      if (!*more) return c;
-      const std::string state = q->text(0);
-      const std::int64_t n = q->int64(1);
-      if (state == "queued") c.queued = n;
-      else if (state == "sending") c.sending = n;
-      else if (state == "sent") c.sent = n;
-      else if (state == "failed") c.failed = n;
-      else if (state == "dropped") c.dropped = n;
-    }
+    auto r = read_state_counts(*q, {{"queued", &c.queued}, {"sending", &c.sending}, {"sent", &c.sent},
+                                    {"failed", &c.failed}, {"dropped", &c.dropped}});
+    if (!r) return std::unexpected(r.error());
+    return c;
   }
   Result<void> insert_link_token(const LinkTokenRow& row) override {
     auto q = conn_.query(sql::kInsertLinkToken);

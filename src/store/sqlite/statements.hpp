@@ -695,30 +695,34 @@ inline constexpr Sql kDeletePhraseOf{"kDeletePhraseOf", "DELETE FROM supporter_p
 
 #define REMPART_MAILING_COLUMNS                                                                  \
   "SELECT id, name, subject, body, segment, state, recipients, created_by, created_at, updated_at," \
-  " drawn_at, approved_by, approved_at, started_at, finished_at FROM mailings"
+  " drawn_at, approved_by, approved_at, started_at, finished_at, audience, lang FROM mailings"
 inline constexpr Sql kInsertMailing{
     "kInsertMailing",
     "INSERT INTO mailings (name, subject, body, segment, state, recipients, created_by, created_at, updated_at,"
-    " drawn_at, approved_by, approved_at, started_at, finished_at)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) RETURNING id"};
+    " drawn_at, approved_by, approved_at, started_at, finished_at, audience, lang)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) RETURNING id"};
 inline constexpr Sql kSelectMailing{"kSelectMailing", REMPART_MAILING_COLUMNS " WHERE id = ?1"};
 inline constexpr Sql kSelectMailings{"kSelectMailings", REMPART_MAILING_COLUMNS " ORDER BY id DESC LIMIT ?1"};
 #undef REMPART_MAILING_COLUMNS
 inline constexpr Sql kUpdateMailing{
     "kUpdateMailing",
     "UPDATE mailings SET name = ?2, subject = ?3, body = ?4, segment = ?5, state = ?6, recipients = ?7,"
-    " updated_at = ?8, drawn_at = ?9, approved_by = ?10, approved_at = ?11, started_at = ?12, finished_at = ?13"
-    " WHERE id = ?1"};
-// Mailable: an address, the e-mail consent given and confirmed (double
-// opt-in), the address not bouncing, not a honeytoken.
-#define REMPART_MAILABLE                                                                                   \
-  " s.email_index IS NOT NULL AND s.consent_email_at IS NOT NULL AND s.consent_email_confirmed_at IS NOT NULL" \
+    " updated_at = ?8, drawn_at = ?9, approved_by = ?10, approved_at = ?11, started_at = ?12, finished_at = ?13,"
+    " audience = ?14, lang = ?15 WHERE id = ?1"};
+// Mailable: an address, the e-mail consent given and (unless the audience,
+// ?A, is 'given') confirmed by double opt-in, the address not bouncing, not
+// a honeytoken. A notice (audience 'notice') asks for no consent.
+#define REMPART_MAILABLE(A)                                                                             \
+  " s.email_index IS NOT NULL AND (" A " = 'notice' OR (s.consent_email_at IS NOT NULL"                \
+  " AND (" A " = 'given' OR s.consent_email_confirmed_at IS NOT NULL)))"                                \
   " AND s.email_bouncing_at IS NULL AND NOT EXISTS (SELECT 1 FROM honeytokens h WHERE h.supporter_id = s.id)"
 inline constexpr Sql kInsertMailingRecipient{
     "kInsertMailingRecipient",
     "INSERT INTO mailing_recipients (mailing_id, supporter_id, state) SELECT ?1, s.id, 'queued'"
-    " FROM supporters s WHERE s.id = ?2 AND" REMPART_MAILABLE " ON CONFLICT (mailing_id, supporter_id) DO NOTHING"};
-inline constexpr Sql kSelectMailable{"kSelectMailable", "SELECT 1 FROM supporters s WHERE s.id = ?1 AND" REMPART_MAILABLE};
+    " FROM supporters s WHERE s.id = ?2 AND" REMPART_MAILABLE("?3")
+    " ON CONFLICT (mailing_id, supporter_id) DO NOTHING"};
+inline constexpr Sql kSelectMailable{"kSelectMailable",
+                                     "SELECT 1 FROM supporters s WHERE s.id = ?1 AND" REMPART_MAILABLE("?2")};
 #undef REMPART_MAILABLE
 inline constexpr Sql kSelectMailingRecipients{
     "kSelectMailingRecipients",

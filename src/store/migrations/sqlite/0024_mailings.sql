@@ -13,7 +13,11 @@ BEGIN
 END;
 
 -- One mailing: its text (a template: services/mailings.hpp), the saved
--- segment it goes to, and where it stands. `state`: draft (being written),
+-- segment it goes to ('' for a notice), whose consent it needs
+-- (`audience`: confirmed, the double opt-in done; given, also consents
+-- never confirmed, such as an import's; notice, none: a breach notification
+-- the organisation owes the people a blast radius names), the language of
+-- rempart's own words in it (footer, notice), and where it stands. `state`: draft (being written),
 -- ready (its recipients drawn: `recipients` is the count people approve),
 -- approved, sending, paused, sent, cancelled. Accounts by audit actor.
 CREATE TABLE mailings (
@@ -22,6 +26,8 @@ CREATE TABLE mailings (
   subject      TEXT    NOT NULL,
   body         TEXT    NOT NULL,
   segment      TEXT    NOT NULL,
+  audience     TEXT    NOT NULL DEFAULT 'confirmed' CHECK (audience IN ('confirmed', 'given', 'notice')),
+  lang         TEXT    NOT NULL DEFAULT 'en' CHECK (lang IN ('en', 'fr')),
   state        TEXT    NOT NULL CHECK (state IN ('draft', 'ready', 'approved', 'sending', 'paused', 'sent',
                                                  'cancelled')),
   recipients   INTEGER NOT NULL DEFAULT 0,
@@ -36,8 +42,8 @@ CREATE TABLE mailings (
 ) STRICT;
 
 -- Who a mailing goes to, drawn once (state ready): the segment's members
--- whose e-mail consent is given and confirmed and whose address is not
--- bouncing, honeytokens left out. `state`: queued, sending (in the batch
+-- whose e-mail consent is given (and confirmed, unless the audience is
+-- 'given') and whose address is not bouncing, honeytokens left out. `state`: queued, sending (in the batch
 -- handed to the relay: a crash there sends that batch again, and nothing
 -- else twice), sent, failed (refused by the relay), skipped (no longer
 -- mailable when its turn came: consent withdrawn, bouncing). A recipient
