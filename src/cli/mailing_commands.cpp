@@ -71,8 +71,12 @@ int run_mailing_show(const MailingArgs& a) {
     const auto& c = (*v)->counts;
     std::cout << "mailing " << r.id << ": " << r.name << "\n"
               << "  state:       " << r.state << "\n"
-              << "  segment:     " << r.segment << "\n"
-              << "  consent:     " << (r.audience == "given" ? "given, confirmed or not" : "confirmed only") << "\n"
+              << "  segment:     " << (r.audience == "notice" ? "(the records a blast radius named)" : r.segment) << "\n"
+              << "  consent:     "
+              << (r.audience == "given"    ? "given, confirmed or not"
+                  : r.audience == "notice" ? "not asked: a notice the organisation owes"
+                                           : "confirmed only")
+              << "\n"
               << "  subject:     " << r.subject << "\n"
               << "  written by:  " << r.created_by << ", " << when(r.created_at) << "\n"
               << "  recipients:  " << r.recipients << " (drawn " << when(r.drawn_at) << ")"
@@ -166,6 +170,10 @@ int run_notify(const NotifyArgs& a) {
     if (!n) return report(n.error());
     std::cout << "rempart: notice " << n->id << ": " << n->recipients << " of the " << n->listed
               << " records listed have an e-mail address that can be written to\n";
+    if (n->recipients == 0) {
+      std::cout << "rempart: nobody to write to; notice " << n->id << " is kept, not started\n";
+      return 0;
+    }
     if (n->recipients > k.config.mailings.approval_above) {
       std::cout << "rempart: above [mailings].approval_above (" << k.config.mailings.approval_above
                 << "): a second person approves it in the console (/mailings/" << n->id << ") before it starts\n";

@@ -424,7 +424,8 @@ TEST(Cli, EveryCommandHasHelp) {
         {"supporters", "count", "--help"}, {"supporters", "show", "--help"}, {"supporters", "import", "--help"},
         {"supporters", "synth", "--help"}, {"supporters", "reindex", "--help"}, {"audit", "--help"},
         {"audit", "verify", "--help"}, {"audit", "query", "--help"}, {"audit", "blast-radius", "--help"},
-        {"audit", "checkpoint", "--help"}, {"admin", "enable", "--help"}}) {
+        {"audit", "checkpoint", "--help"}, {"admin", "enable", "--help"}, {"mailing", "--help"},
+        {"mailing", "create", "--help"}, {"mailing", "send", "--help"}, {"notify", "--help"}}) {
     auto r = run_rempart(cmd);
     EXPECT_EQ(r.exit_code, 0);
     EXPECT_NE(r.out.find("Usage"), std::string::npos);
