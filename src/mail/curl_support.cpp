@@ -30,10 +30,14 @@ CURLcode perform_interruptible(CURL* easy, std::stop_token stop) {
   if (stop.stop_requested()) return CURLE_ABORTED_BY_CALLBACK;
   CURLM* multi = curl_multi_init();
   if (multi == nullptr) return CURLE_OUT_OF_MEMORY;
-  if (curl_multi_add_handle(multi, easy) != CURLM_OK) {
-    curl_multi_cleanup(multi);
-    return CURLE_FAILED_INIT;
-  }
+  const CURLcode result = perform_interruptible(easy, stop, multi);
+  curl_multi_cleanup(multi);
+  return result;
+}
+
+CURLcode perform_interruptible(CURL* easy, std::stop_token stop, CURLM* multi) {
+  if (stop.stop_requested()) return CURLE_ABORTED_BY_CALLBACK;
+  if (curl_multi_add_handle(multi, easy) != CURLM_OK) return CURLE_FAILED_INIT;
   CURLcode result = CURLE_GOT_NOTHING;
   {
     // curl_multi_wakeup may be called from any thread; the callback's
@@ -69,7 +73,6 @@ CURLcode perform_interruptible(CURL* easy, std::stop_token stop) {
     }
   }
   curl_multi_remove_handle(multi, easy);
-  curl_multi_cleanup(multi);
   return result;
 }
 

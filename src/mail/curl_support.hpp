@@ -36,6 +36,9 @@ Result<void> slist_append(CurlSlist& list, const std::string& item);
 // CURLE_ABORTED_BY_CALLBACK as soon as `stop` is requested (the transfer is
 // cut at once, not at its next progress tick). Blocks the calling thread.
 CURLcode perform_interruptible(CURL* easy, std::stop_token stop);
+// The same on `multi`, which is kept (with its open connections, for the
+// next transfer to reuse) instead of made and cleaned up.
+CURLcode perform_interruptible(CURL* easy, std::stop_token stop, CURLM* multi);
 
 // Sleeps for `d`; returns false early when `stop` is requested.
 bool sleep_interruptible(std::stop_token stop, std::chrono::milliseconds d);

@@ -43,10 +43,33 @@ Result<std::unique_ptr<SmtpTransport>> SmtpTransport::create(const SmtpOptions& 
 }
 
 SendResult SmtpTransport::send(const Message& m, std::stop_token stop) const {
-  if (auto r = check(m); !r) return {Delivery::refused, 0, r.error().internal};
   detail::CurlEasy easy(curl_easy_init());
   if (!easy) return {Delivery::retry, 0, "no libcurl handle"};
-  CURL* h = easy.get();
+  return send_on(easy.get(), nullptr, m, stop);
+}
+
+std::unique_ptr<SmtpSession> SmtpTransport::session() const {
+  return std::unique_ptr<SmtpSession>(new SmtpSession(*this));
+}
+
+SmtpSession::SmtpSession(const SmtpTransport& t)
+    : transport_(t), easy_(curl_easy_init()), multi_(curl_multi_init()) {}
+
+SmtpSession::~SmtpSession() {
+  if (multi_ != nullptr) curl_multi_cleanup(static_cast<CURLM*>(multi_));  // closes the connection
+  if (easy_ != nullptr) curl_easy_cleanup(static_cast<CURL*>(easy_));
+}
+
+SendResult SmtpSession::send(const Message& m, std::stop_token stop) {
+  if (easy_ == nullptr || multi_ == nullptr) return {Delivery::retry, 0, "no libcurl handle"};
+  // Every option set again; the multi handle keeps the open connection.
+  curl_easy_reset(static_cast<CURL*>(easy_));
+  return transport_.send_on(easy_, multi_, m, stop);
+}
+
+SendResult SmtpTransport::send_on(void* easy, void* multi, const Message& m, std::stop_token stop) const {
+  if (auto r = check(m); !r) return {Delivery::refused, 0, r.error().internal};
+  CURL* h = static_cast<CURL*>(easy);
   auto mime = detail::build_mime(h, m, std::chrono::system_clock::now());
   if (!mime) return {Delivery::retry, 0, mime.error().internal};
   detail::CurlSlist rcpt;
@@ -73,7 +96,8 @@ SendResult SmtpTransport::send(const Message& m, std::stop_token stop) const {
   }
   if (!set) return {Delivery::refused, 0, "libcurl refused an option"};
 
-  const CURLcode rc = detail::perform_interruptible(h, stop);
+  const CURLcode rc = multi != nullptr ? detail::perform_interruptible(h, stop, static_cast<CURLM*>(multi))
+                                       : detail::perform_interruptible(h, stop);
   long code = 0;
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
   const int reply = static_cast<int>(code);

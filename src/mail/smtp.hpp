@@ -41,6 +41,8 @@ struct SendResult {
   std::string why;  // libcurl's error text, and the reply code when it is 4xx or 5xx; "" when delivered
 };
 
+class SmtpSession;
+
 class SmtpTransport {
  public:
   // Checks the options and reads the password file. Errc::config when the
@@ -62,13 +64,40 @@ class SmtpTransport {
   // not changed by sending.
   SendResult send(const Message& m, std::stop_token stop) const;
 
+  // A connection kept open from one message to the next (for mail sent in
+  // numbers: a relay sees one connection, one TLS handshake and one login,
+  // not one per message). Not thread-safe; one per sending thread. It must
+  // not outlive the transport.
+  std::unique_ptr<SmtpSession> session() const;
+
  private:
+  friend class SmtpSession;
+  // One attempt on `easy` within `multi` (whose connections it may reuse).
+  SendResult send_on(void* easy, void* multi, const Message& m, std::stop_token stop) const;
+
   SmtpTransport(SmtpOptions options, bool use_ssl, std::optional<crypto::SecretBytes> password)
       : options_(std::move(options)), use_ssl_(use_ssl), password_(std::move(password)) {}
 
   SmtpOptions options_;
   bool use_ssl_;  // CURLUSESSL_ALL: STARTTLS or fail
   std::optional<crypto::SecretBytes> password_;  // NUL-terminated for CURLOPT_PASSWORD
+};
+
+class SmtpSession {
+ public:
+  ~SmtpSession();
+  SmtpSession(const SmtpSession&) = delete;
+  SmtpSession& operator=(const SmtpSession&) = delete;
+  // As SmtpTransport::send, over the session's connection (made again when
+  // the relay closed it).
+  SendResult send(const Message& m, std::stop_token stop);
+
+ private:
+  friend class SmtpTransport;
+  explicit SmtpSession(const SmtpTransport& t);
+  const SmtpTransport& transport_;
+  void* easy_;   // CURL*
+  void* multi_;  // CURLM*
 };
 
 }  // namespace rempart::mail

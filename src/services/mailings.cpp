@@ -594,7 +594,8 @@ Result<MailingSendCounts> MailingSender::send_batch(std::stop_token stop) {
           wait_until - std::chrono::steady_clock::now(), std::chrono::milliseconds(50)));
     }
     if (stop.stop_requested()) break;
-    const auto result = transport_.send(out[i].message, stop);
+    if (!session_) session_ = transport_.session();
+    const auto result = session_->send(out[i].message, stop);
     last_handed_ = std::chrono::steady_clock::now();
     if (o_.per_hour > 0) last_hour_.push_back(last_handed_);
     switch (result.outcome) {
@@ -606,6 +607,7 @@ Result<MailingSendCounts> MailingSender::send_batch(std::stop_token stop) {
         spdlog::warn("mailing {}: the relay answered {} ({}); the batch's rest waits for the next pass", mailing_id,
                      result.reply, result.why);
         relay_busy = true;
+        session_.reset();  // a new connection next time
         break;
     }
   }

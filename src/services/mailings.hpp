@@ -22,6 +22,7 @@
 // KeeperStore each uses.
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <stop_token>
 #include <string>
@@ -173,6 +174,7 @@ class MailingSender {
   const mail::SmtpTransport& transport_;
   const SupporterMailOptions& mail_;
   MailingOptions o_;
+  std::unique_ptr<mail::SmtpSession> session_;  // one connection for batch after batch
   std::chrono::steady_clock::time_point last_handed_{};
   std::vector<std::chrono::steady_clock::time_point> last_hour_;  // hand-overs within the last hour
 };

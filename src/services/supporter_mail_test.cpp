@@ -679,6 +679,14 @@ TEST_F(SupporterMailTest, AMailingReachesExactlyTheMailableMembersOnce) {
     EXPECT_EQ(count_mail_to(to[i], "Des nouvelles"), wanted ? 1 : 0) << i;
   }
   EXPECT_EQ(count_mail_to(outsider, "Des nouvelles"), 0);
+  // One connection to the relay for the whole mailing, batch after batch.
+  std::set<std::string> connections;
+  for (int i : {0, 2, 3}) {
+    auto m = mail_to(to[i], "Des nouvelles");
+    ASSERT_TRUE(m);
+    connections.insert((*m)["headers"]["x-smtp-connection"][0]["raw"].get<std::string>());
+  }
+  EXPECT_EQ(connections.size(), 1u);
   auto first = mail_to(to[0], "Des nouvelles");
   ASSERT_TRUE(first);
   EXPECT_EQ((*first)["subject"], "Des nouvelles pour Adèle");

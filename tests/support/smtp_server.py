@@ -50,7 +50,10 @@ class Saver:
         content = envelope.original_content or envelope.content
         if isinstance(content, str):
             content = content.encode("utf-8", "surrogateescape")
-        head = "X-Envelope-From: {}\r\n".format(envelope.mail_from)
+        # The connection the message came on: a sender that keeps its
+        # connection open sends several messages under one id.
+        head = "X-Smtp-Connection: {}\r\n".format(id(session))
+        head += "X-Envelope-From: {}\r\n".format(envelope.mail_from)
         head += "".join("X-Envelope-To: {}\r\n".format(r) for r in envelope.rcpt_tos)
         n = next(self.counter)
         name = "{}-{}-{}.eml".format(os.getpid(), n, os.urandom(4).hex())
