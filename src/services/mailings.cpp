@@ -451,16 +451,10 @@ Result<MailingSendCounts> MailingSender::send_batch(std::stop_token stop) {
 
   // 1. The batch: its records opened, its messages made, its entry written.
   auto r = store_.transact([&](store::KeeperTx& tx) -> Result<void> {
-    auto list = tx.mailings(50);
-    if (!list) return std::unexpected(list.error());
-    std::optional<store::MailingRow> m;
-    for (auto it = list->rbegin(); it != list->rend(); ++it) {  // the oldest first
-      if (it->state == "sending") {
-        m = *it;
-        break;
-      }
-    }
-    if (!m) return {};
+    auto sending = tx.oldest_sending_mailing();
+    if (!sending) return std::unexpected(sending.error());
+    if (!*sending) return {};
+    const std::optional<store::MailingRow>& m = *sending;
     mailing_id = m->id;
     // A batch left in flight by a crash goes first, again.
     auto ids = tx.mailing_recipients(m->id, "sending", o_.batch);

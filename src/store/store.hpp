@@ -1103,6 +1103,8 @@ class MailingPort {
   virtual Result<std::optional<MailingRow>> mailing(std::int64_t id) = 0;
   // The newest `limit` mailings, newest first.
   virtual Result<std::vector<MailingRow>> mailings(std::size_t limit) = 0;
+  // The oldest mailing being sent (state sending), or nullopt.
+  virtual Result<std::optional<MailingRow>> oldest_sending_mailing() = 0;
   // Writes every column but id, created_by and created_at. Errc::not_found
   // if there is no such mailing.
   virtual Result<void> update_mailing(const MailingRow& row) = 0;

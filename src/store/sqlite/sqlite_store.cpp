@@ -1479,10 +1479,18 @@ class SqliteKeeperTx final : public SqliteReads<KeeperTx> {
     auto q = conn_.query(sql::kSelectMailing);
     if (!q) return propagate(q);
     q->bind_int(1, id);
-    auto more = q->step();
-    if (!more) return propagate(more);
+    return one_mailing(*q);
+  }
+  Result<std::optional<MailingRow>> oldest_sending_mailing() override {
+    auto q = conn_.query(sql::kSelectOldestSendingMailing);
+    if (!q) return propagate(q);
+    return one_mailing(*q);
+  }
+  static Result<std::optional<MailingRow>> one_mailing(Query& q) {
+    auto more = q.step();
+    if (!more) return std::unexpected(more.error());
     if (!*more) return std::optional<MailingRow>{};
-    return std::optional<MailingRow>{mailing_row(*q)};
+    return std::optional<MailingRow>{mailing_row(q)};
   }
   Result<std::vector<MailingRow>> mailings(std::size_t limit) override {
     auto q = conn_.query(sql::kSelectMailings);

@@ -703,6 +703,8 @@ inline constexpr Sql kInsertMailing{
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) RETURNING id"};
 inline constexpr Sql kSelectMailing{"kSelectMailing", REMPART_MAILING_COLUMNS " WHERE id = ?1"};
 inline constexpr Sql kSelectMailings{"kSelectMailings", REMPART_MAILING_COLUMNS " ORDER BY id DESC LIMIT ?1"};
+inline constexpr Sql kSelectOldestSendingMailing{
+    "kSelectOldestSendingMailing", REMPART_MAILING_COLUMNS " WHERE state = 'sending' ORDER BY id LIMIT 1"};
 #undef REMPART_MAILING_COLUMNS
 inline constexpr Sql kUpdateMailing{
     "kUpdateMailing",
