@@ -122,6 +122,17 @@ MailingDraft draft_of(const store::MailingRow& m) {
 
 std::string audience_of(const MailingDraft& d) { return d.unconfirmed_too ? "given" : "confirmed"; }
 
+// What staff wrote, into `row`, as a draft.
+void apply_draft(store::MailingRow& row, const MailingDraft& d) {
+  row.name = d.name;
+  row.subject = d.subject;
+  row.body = d.body;
+  row.segment = d.segment;
+  row.audience = audience_of(d);
+  row.lang = d.lang;
+  row.state = "draft";
+}
+
 }  // namespace
 
 namespace {
@@ -168,13 +179,7 @@ Result<std::int64_t> Mailings::create(const Asker& who, const MailingDraft& d) {
     if (!*seg) return fail(Errc::not_found, "mailing: no such segment");
     const std::int64_t now = unix_now();
     store::MailingRow row;
-    row.name = d.name;
-    row.subject = d.subject;
-    row.body = d.body;
-    row.segment = d.segment;
-    row.audience = audience_of(d);
-    row.lang = d.lang;
-    row.state = "draft";
+    apply_draft(row, d);
     row.created_by = who.actor;
     row.created_at = now;
     row.updated_at = now;
@@ -201,24 +206,9 @@ Result<void> Mailings::edit(const Asker& who, std::int64_t id, const MailingDraf
     if (!seg) return std::unexpected(seg.error());
     if (!*seg) return fail(Errc::not_found, "mailing: no such segment");
     if (row.state == "ready") {  // its recipients are drawn again after the change
-      for (;;) {
-        auto ids = tx.mailing_recipients(id, "queued", 1000);
-        if (!ids) return std::unexpected(ids.error());
-        if (ids->empty()) break;
-        for (const auto& s : *ids) {
-          if (auto k = tx.mark_mailing_recipient(id, s, "skipped", -1, std::nullopt, 0); !k) {
-            return std::unexpected(k.error());
-          }
-        }
-      }
+      if (auto k = tx.delete_mailing_recipients(id); !k) return std::unexpected(k.error());
     }
-    row.name = d.name;
-    row.subject = d.subject;
-    row.body = d.body;
-    row.segment = d.segment;
-    row.audience = audience_of(d);
-    row.lang = d.lang;
-    row.state = "draft";
+    apply_draft(row, d);
     row.recipients = 0;
     row.drawn_at.reset();
     row.updated_at = unix_now();

@@ -737,6 +737,14 @@ TEST_F(SupporterMailTest, AMailingReachesExactlyTheMailableMembersOnce) {
   auto wide = mailings.draw(author, *wider_id);
   ASSERT_TRUE(wide);
   EXPECT_EQ(*wide, 3);
+  // Changed once drawn: back to a draft, and drawn again from scratch.
+  wider.subject = "Encore des nouvelles";
+  ASSERT_TRUE(mailings.edit(author, *wider_id, wider));
+  EXPECT_EQ((*mailings.show(*wider_id))->row.state, "draft");
+  auto again = mailings.draw(author, *wider_id);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(*again, 3);
+  EXPECT_EQ((*mailings.show(*wider_id))->counts, (store::MailingCounts{3, 0, 0, 0, 0}));
   EXPECT_EQ((*mailings.show(*wider_id))->row.audience, "given");
 }
 

@@ -1124,6 +1124,9 @@ class MailingPort {
   virtual Result<bool> mark_mailing_recipient(std::int64_t mailing_id, const Bytes& supporter_id,
                                               const std::string& state, std::int64_t batch,
                                               std::optional<std::int64_t> done_at, int last_reply) = 0;
+  // Forgets every recipient of the mailing (its draft changed: they are
+  // drawn again); how many.
+  virtual Result<std::int64_t> delete_mailing_recipients(std::int64_t mailing_id) = 0;
   // Every recipient in state `from` goes to `to`; how many.
   virtual Result<std::int64_t> move_mailing_recipients(std::int64_t mailing_id, const std::string& from,
                                                        const std::string& to) = 0;

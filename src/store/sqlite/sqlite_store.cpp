@@ -1556,6 +1556,11 @@ class SqliteKeeperTx final : public SqliteReads<KeeperTx> {
     if (!n) return propagate(n);
     return *n == 1;
   }
+  Result<std::int64_t> delete_mailing_recipients(std::int64_t mailing_id) override {
+    auto n = run_counting(conn_, sql::kDeleteMailingRecipients, [&](Query& q) { q.bind_int(1, mailing_id); });
+    if (!n) return propagate(n);
+    return *n;
+  }
   Result<std::int64_t> move_mailing_recipients(std::int64_t mailing_id, const std::string& from,
                                                const std::string& to) override {
     auto n = run_counting(conn_, sql::kMoveMailingRecipients,

@@ -734,6 +734,8 @@ inline constexpr Sql kUpdateMailingRecipient{
     "kUpdateMailingRecipient",
     "UPDATE mailing_recipients SET state = ?3, batch = ?4, done_at = ?5, last_reply = ?6"
     " WHERE mailing_id = ?1 AND supporter_id = ?2"};
+inline constexpr Sql kDeleteMailingRecipients{"kDeleteMailingRecipients",
+                                              "DELETE FROM mailing_recipients WHERE mailing_id = ?1"};
 inline constexpr Sql kMoveMailingRecipients{
     "kMoveMailingRecipients",
     "UPDATE mailing_recipients SET state = ?3 WHERE mailing_id = ?1 AND state = ?2"};
