@@ -10,6 +10,7 @@ find_package(CLI11 REQUIRED)
 find_package(spdlog REQUIRED)
 pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
 pkg_check_modules(IDN2 REQUIRED IMPORTED_TARGET libidn2)
+pkg_check_modules(GMIME REQUIRED IMPORTED_TARGET gmime-3.0)
 find_package(OpenSSL 3 REQUIRED)
 find_package(CURL REQUIRED)
 

@@ -95,6 +95,7 @@ inline constexpr std::string_view mailing_resume = "mailing.resume";
 inline constexpr std::string_view mailing_cancel = "mailing.cancel";
 inline constexpr std::string_view mailing_batch = "mailing.batch";        // records opened to send one batch: their ids
 inline constexpr std::string_view mailing_sent = "mailing.sent";          // every recipient's turn has come: the counts
+inline constexpr std::string_view mail_report = "mail.report";            // a bounce or complaint about a record's address, counted
 }  // namespace action
 
 // Who acts. "keeper" for the folding service, "operator:<unix user>" for the

@@ -261,6 +261,9 @@ int run_serve(const ServeArgs& a) {
   std::unique_ptr<services::MailSender> mail_sender;
   std::unique_ptr<services::MailingSender> mailing_sender;
   std::unique_ptr<services::MailLoop> mail_loop;
+  std::unique_ptr<store::KeeperStore> bounce_store;
+  std::unique_ptr<services::BounceReader> bounce_reader;
+  std::unique_ptr<services::BounceLoop> bounce_loop;
   std::unique_ptr<store::KeeperStore> retention_store;
   std::unique_ptr<services::Retention> retention;
   std::unique_ptr<services::RetentionLoop> retention_loop;
@@ -302,6 +305,21 @@ int run_serve(const ServeArgs& a) {
                                                        mailing_sender.get());
       spdlog::info("keeper: mailing supporters through the [mail] relay, at most {} messages a minute",
                    c->mail->supporter.per_minute);
+      if (c->bounces) {
+        // The bounce mailbox: its own store and thread (docs/mailings.md).
+        auto box = mail::ImapMailbox::create(c->bounces->imap);
+        if (!box) return report(box.error());
+        auto bs = backend->open_keeper();
+        if (!bs) return report(bs.error());
+        bounce_store = std::move(*bs);
+        bounce_reader = std::make_unique<services::BounceReader>(*keeper_keys, *bounce_store, *c->bounces);
+        bounce_loop = std::make_unique<services::BounceLoop>(*bounce_reader, std::move(*box), std::chrono::seconds(60),
+                                                             c->bounces->poll);
+        spdlog::info("keeper: reading bounces and complaints from the [bounces] mailbox every {} s",
+                     c->bounces->poll.count());
+      } else {
+        spdlog::info("keeper: no [bounces]: bounces and complaints are not read");
+      }
     } else {
       spdlog::info("keeper: no [mail]: no confirmation or other mail is sent to supporters");
     }
@@ -460,6 +478,7 @@ int run_serve(const ServeArgs& a) {
   if (writer) writer->stop();
   if (fold_loop) fold_loop->stop();
   if (mail_loop) mail_loop->stop();
+  if (bounce_loop) bounce_loop->stop();
   if (retention_loop) retention_loop->stop();
   if (checkpointer) {
     // The loop's thread has ended: the store is this thread's again.

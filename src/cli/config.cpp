@@ -262,6 +262,41 @@ static Result<void> read_mail(const toml::table& t, MailConfig& m) {
   return services::check(o);
 }
 
+// [bounces]: the bounce mailbox read over IMAP (docs/mailings.md). Its
+// password is never in the file: only the path of a file that holds it.
+static Result<void> read_bounces(const toml::table& t, services::BounceOptions& o) {
+  if (auto r = refuse_unknown(t, {"imap_url", "username", "password_file", "require_tls", "timeout_ms",
+                                  "poll_seconds", "hard", "soft", "soft_days", "complaints"},
+                              "bounces");
+      !r) {
+    return r;
+  }
+  std::string pw;
+  std::int64_t poll = o.poll.count(), hard = o.hard, soft = o.soft, soft_days = o.soft_days,
+               complaints = o.complaints;
+  if (auto r = read(t, "bounces", "imap_url", o.imap.url); !r) return r;
+  if (auto r = read(t, "bounces", "username", o.imap.username); !r) return r;
+  if (auto r = read(t, "bounces", "password_file", pw); !r) return r;
+  if (auto r = read(t, "bounces", "require_tls", o.imap.require_tls); !r) return r;
+  if (auto r = read_ms(t, "bounces", "timeout_ms", o.imap.timeout); !r) return r;
+  if (auto r = read(t, "bounces", "poll_seconds", poll); !r) return r;
+  if (auto r = read(t, "bounces", "hard", hard); !r) return r;
+  if (auto r = read(t, "bounces", "soft", soft); !r) return r;
+  if (auto r = read(t, "bounces", "soft_days", soft_days); !r) return r;
+  if (auto r = read(t, "bounces", "complaints", complaints); !r) return r;
+  if (o.imap.url.empty() || o.imap.username.empty() || pw.empty()) {
+    return fail(Errc::config, "[bounces] needs imap_url, username and password_file");
+  }
+  const auto small = [](std::int64_t v) { return v < 0 || v > 100000 ? 0 : static_cast<int>(v); };
+  o.imap.password_file = pw;
+  o.poll = std::chrono::seconds(poll < 0 || poll > 86400 ? 0 : poll);
+  o.hard = small(hard);
+  o.soft = small(soft);
+  o.soft_days = small(soft_days);
+  o.complaints = small(complaints);
+  return services::check(o);
+}
+
 // [alerts] and its sub-tables. Secrets are never in the file: only the
 // paths of files (mode 0600) that hold them.
 static Result<void> read_alerts(const toml::table& t, guard::AlertOptions& a) {
@@ -327,7 +362,7 @@ Result<Config> parse_config(std::string_view toml_text, const std::filesystem::p
     return fail(Errc::config, msg.str());
   }
   if (auto r = refuse_unknown(root, {"storage", "keys", "intake", "keeper", "log", "audit", "console", "guard", "alerts",
-                               "exports", "accounts", "mail", "retention", "mailings"},
+                               "exports", "accounts", "mail", "retention", "mailings", "bounces"},
                               "top level");
       !r) {
     return std::unexpected(r.error());
@@ -547,6 +582,11 @@ Result<Config> parse_config(std::string_view toml_text, const std::filesystem::p
     if (auto r = read_mail(*t, m); !r) return std::unexpected(r.error());
     c.mail = std::move(m);
   }
+  if (const auto* t = sub(root, "bounces")) {
+    if (auto r = read_bounces(*t, c.bounces.emplace()); !r) return std::unexpected(r.error());
+    if (!c.mail) return fail(Errc::config, "[bounces] needs [mail]: without it nothing is sent to bounce");
+    c.mail->supporter.mailto_unsubscribe = true;  // someone reads what comes to the mailto: address
+  }
   if (const auto* t = sub(root, "exports")) {
     if (auto r = refuse_unknown(*t, {"dir", "canary_domain", "canaries", "request_hours"}, "exports"); !r) {
       return std::unexpected(r.error());
@@ -698,6 +738,24 @@ std::string render_config(const Config& c) {
       << "confirmations_per_day = " << m.supporter.confirmations_per_day << "\n"
       << "per_minute = " << m.supporter.per_minute << "\n"
       << "max_attempts = " << m.supporter.max_attempts << "\n";
+    if (c.bounces) {
+      const auto& b = *c.bounces;
+      o << "\n[bounces]   # the bounce mailbox, read over IMAP (docs/mailings.md)\n"
+        << "imap_url = " << quote(b.imap.url) << "\n"
+        << "username = " << quote(b.imap.username) << "\n"
+        << "password_file = " << quote(b.imap.password_file.string()) << "\n"
+        << "require_tls = " << (b.imap.require_tls ? "true" : "false") << "\n"
+        << "poll_seconds = " << b.poll.count() << "\n"
+        << "hard = " << b.hard << "   # hard bounces that mark an address bouncing\n"
+        << "soft = " << b.soft << "   # soft bounces within soft_days that do\n"
+        << "soft_days = " << b.soft_days << "\n"
+        << "complaints = " << b.complaints << "   # spam complaints that withdraw the e-mail consent\n";
+    } else {
+      o << "\n# [bounces]   # read bounces and complaints from a mailbox (docs/mailings.md)\n"
+        << "# imap_url = \"imaps://mail.example.org/INBOX\"\n"
+        << "# username = \"bounces@example.org\"\n"
+        << "# password_file = \"/etc/rempart/imap-password\"\n";
+    }
   } else {
     o << "\n# [mail]   # mail to supporters; without it nothing is mailed (docs/supporter-mail.md)\n"
       << "# smtp_url = \"smtp://127.0.0.1:25\"\n"

@@ -15,6 +15,7 @@
 #include "guard/budget.hpp"
 #include "mail/smtp.hpp"
 #include "services/exports.hpp"
+#include "services/bounces.hpp"
 #include "services/mailings.hpp"
 #include "services/retention.hpp"
 #include "services/supporter_mail.hpp"
@@ -95,6 +96,7 @@ struct Config {
   std::optional<MailConfig> mail;   // [mail]
   services::RetentionOptions retention;  // [retention]
   services::MailingOptions mailings;     // [mailings] (sent only with [mail])
+  std::optional<services::BounceOptions> bounces;  // [bounces] (with [mail] only)
 
   std::string backend = "sqlite";  // [storage].backend: see store/backends.hpp
 

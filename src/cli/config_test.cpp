@@ -240,6 +240,48 @@ TEST(Config, MailTableParsesRendersAndRefusesNonsense) {
   }
 }
 
+TEST(Config, BouncesTableParsesRendersAndRefusesNonsense) {
+  const std::string m = kMinimal;
+  const std::string mail = "[mail]\nsmtp_url = \"smtp://127.0.0.1:2525\"\nfrom = \"news@example.org\"\n"
+                           "organisation = \"Mouvement\"\nlinks_base = \"https://signup.example.org\"\n"
+                           "require_tls = false\n";
+  const std::string bounces = "[bounces]\nimap_url = \"imaps://mail.example.org/INBOX\"\n"
+                              "username = \"bounces@example.org\"\npassword_file = \"/etc/rempart/imap-password\"\n"
+                              "soft = 5\n";
+  EXPECT_FALSE(parse_config(m + mail, "t")->bounces);
+  auto c = parse_config(m + mail + bounces, "t");
+  ASSERT_TRUE(c) << c.error().internal;
+  ASSERT_TRUE(c->bounces);
+  EXPECT_EQ(c->bounces->imap.url, "imaps://mail.example.org/INBOX");
+  EXPECT_EQ(c->bounces->hard, 1);
+  EXPECT_EQ(c->bounces->soft, 5);
+  EXPECT_EQ(c->bounces->soft_days, 30);
+  EXPECT_EQ(c->bounces->complaints, 1);
+  EXPECT_EQ(c->bounces->poll.count(), 300);
+  auto back = parse_config(render_config(*c), "r");
+  ASSERT_TRUE(back) << back.error().internal;
+  ASSERT_TRUE(back->bounces);
+  EXPECT_EQ(back->bounces->imap.password_file, "/etc/rempart/imap-password");
+  EXPECT_EQ(back->bounces->soft, 5);
+  EXPECT_FALSE(parse_config(render_config(*parse_config(m + mail, "t")), "r")->bounces);
+
+  auto alone = parse_config(m + bounces, "t");  // nothing is sent, so nothing bounces
+  ASSERT_FALSE(alone);
+  EXPECT_NE(alone.error().internal.find("[mail]"), std::string::npos);
+  for (const std::string bad : {"hard = 0", "soft = -1", "soft_days = 0", "complaints = 1000000", "poll_seconds = 1",
+                                "password = \"inline\"", "imap_url = \"\""}) {
+    std::string b = bounces;
+    const auto key = bad.substr(0, bad.find(' '));
+    if (const auto at = b.find("\n" + key + " = "); at != std::string::npos) b.erase(at + 1, b.find('\n', at + 1) - at);
+    const std::string text = m + mail + b + bad + "\n";
+    auto r = parse_config(text, "t");
+    EXPECT_FALSE(r) << bad;
+    if (!r) {
+      EXPECT_NE(r.error().internal.find("[bounces]"), std::string::npos) << r.error().internal;
+    }
+  }
+}
+
 TEST(Config, RetentionDefaultsParseAndRefuseNonsense) {
   const std::string m = kMinimal;
   auto c = parse_config(m, "t");

@@ -9,6 +9,7 @@
 #include "core/csv.hpp"
 #include "core/hex.hpp"
 #include "core/text.hpp"
+#include "services/bounces.hpp"
 #include "services/mailings.hpp"
 
 namespace rempart::cli {
@@ -85,7 +86,9 @@ int run_mailing_show(const MailingArgs& a) {
               << "  approved by: " << r.approved_by.value_or("-") << ", " << when(r.approved_at) << "\n"
               << "  started:     " << when(r.started_at) << ", finished: " << when(r.finished_at) << "\n"
               << "  progress:    " << c.sent << " sent, " << c.queued << " waiting, " << c.sending << " in flight, "
-              << c.failed << " refused by the relay, " << c.skipped << " no longer mailable\n";
+              << c.failed << " refused by the relay, " << c.skipped << " no longer mailable\n"
+              << "  since:       " << c.bounced << " bounced, " << c.complained << " marked as spam, "
+              << c.unsubscribed << " unsubscribed\n";
     if (!k.config.mail) std::cout << "  (no [mail] in the configuration: serve sends nothing)\n";
     return 0;
   });
@@ -184,6 +187,26 @@ int run_notify(const NotifyArgs& a) {
               << "` follows it)\n";
     return 0;
   });
+}
+
+int run_mailing_bounces(const MailingArgs& a) {
+  auto k = open_keeper(a.config);
+  if (!k) return report(k.error());
+  if (!k->config.bounces) {
+    std::cerr << "rempart: no [bounces] in the configuration: there is no bounce mailbox to read\n";
+    return 2;
+  }
+  auto box = mail::ImapMailbox::create(k->config.bounces->imap);
+  if (!box) return report(box.error());
+  services::BounceReader reader(k->keys, *k->store, *k->config.bounces);
+  auto r = reader.read_once(**box, unix_now(), std::stop_token{});
+  k->checkpoint_on_exit();
+  if (!r) return report(r.error());
+  std::cout << "rempart: bounce mailbox read: " << r->hard << " hard bounces, " << r->soft << " soft, "
+            << r->complaints << " complaints, " << r->unsubscribed << " unsubscribes by mail; " << r->bouncing
+            << " addresses now bouncing, " << r->withdrawn << " e-mail consents withdrawn by complaints; "
+            << r->deleted << " messages deleted, " << r->left << " left in the mailbox for a person to read\n";
+  return 0;
 }
 
 }  // namespace rempart::cli

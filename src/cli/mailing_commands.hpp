@@ -26,6 +26,9 @@ int run_mailing_send(const MailingArgs& a);
 int run_mailing_pause(const MailingArgs& a);
 int run_mailing_resume(const MailingArgs& a);
 int run_mailing_cancel(const MailingArgs& a);
+// Reads the bounce mailbox once now, as serve does every [bounces]
+// poll_seconds, and prints the counts.
+int run_mailing_bounces(const MailingArgs& a);
 
 // `rempart notify --from-blast-radius FILE --template breach --lang fr|en
 // --details-file FILE`: the breach notification to exactly the records the

@@ -226,6 +226,7 @@ int main(int argc, char** argv) {
   auto* ml_pause = ml->add_subcommand("pause", "Pause a mailing being sent");
   auto* ml_resume = ml->add_subcommand("resume", "Resume a paused mailing");
   auto* ml_cancel = ml->add_subcommand("cancel", "Cancel a mailing not yet sent");
+  auto* ml_bounces = ml->add_subcommand("bounces", "Read the bounce mailbox ([bounces]) now, as serve does");
   for (auto* c : {ml_show, ml_send, ml_pause, ml_resume, ml_cancel}) {
     c->add_option("id", mailing.id, "The mailing's number")->required();
   }
@@ -260,6 +261,7 @@ int main(int argc, char** argv) {
   if (*ml_pause) return run_mailing_pause(mailing);
   if (*ml_resume) return run_mailing_resume(mailing);
   if (*ml_cancel) return run_mailing_cancel(mailing);
+  if (*ml_bounces) return run_mailing_bounces(mailing);
   if (*canary_trace_cmd) return run_canary_trace(canary_trace);
 
   if (*admin_add_cmd) {

@@ -161,7 +161,13 @@ std::string mailing_page(const Viewer& v, const MailingPageView& p) {
          std::to_string(c.sending) + "</dd><dt>Refused by the relay</dt><dd>" + std::to_string(c.failed) +
          "</dd><dt>No longer reachable</dt><dd>" + std::to_string(c.skipped) +
          "</dd></dl><p class=\"hint\">No longer reachable: withdrew their consent or started bouncing before "
-         "their turn. Reload the page to follow it.</p></section>";
+         "their turn. Reload the page to follow it.</p>"
+         "<h3>After sending</h3><dl class=\"segment progress\"><dt>Bounced</dt><dd>" +
+         std::to_string(c.bounced) + "</dd><dt>Marked as spam</dt><dd>" + std::to_string(c.complained) +
+         "</dd><dt>Unsubscribed</dt><dd>" + std::to_string(c.unsubscribed) +
+         "</dd></dl><p class=\"hint\">Bounces and spam complaints are read from the bounce mailbox "
+         "([bounces]); an unsubscribe counts against the last mailing the person received. Nobody counts "
+         "opens or clicks: rempart does not track them.</p></section>";
   }
   if (p.preview) b += preview_html(*p.preview);
   return document(&v, "Mailing: " + m.name, b);

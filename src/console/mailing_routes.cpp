@@ -57,7 +57,10 @@ nlohmann::json mailing_json(const services::MailingView& v) {
             {"queued", v.counts.queued},
             {"sending", v.counts.sending},
             {"failed", v.counts.failed},
-            {"skipped", v.counts.skipped}}}};
+            {"skipped", v.counts.skipped},
+            {"bounced", v.counts.bounced},
+            {"complained", v.counts.complained},
+            {"unsubscribed", v.counts.unsubscribed}}}};
 }
 
 // The compose form again with `message` (a refusal to act on).

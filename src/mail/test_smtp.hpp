@@ -82,16 +82,20 @@ struct SmtpServer {
 
 namespace detail {
 
+// A test server script (tests/support/*.py) spawned for this binary: it
+// prints its port as its first line and stops at the end of its stdin.
 class SpawnedServer {
  public:
-  SpawnedServer() {
+  // `script` is run as `python3 script --dir DIR/<subdir> --exit-with-stdin`;
+  // the URL is "<scheme>://127.0.0.1:PORT".
+  SpawnedServer(const char* script, const char* scheme, const char* subdir) {
     std::string tmpl = (std::filesystem::temp_directory_path() / "rempart-mail-XXXXXX").string();
     if (::mkdtemp(tmpl.data()) == nullptr) {
       server_.error = "mkdtemp failed";
       return;
     }
     own_dir_ = tmpl;
-    server_.dir = own_dir_ / "received";
+    server_.dir = own_dir_ / subdir;
     int in[2], out[2];
     if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0) {
       server_.error = "pipe failed";
@@ -101,7 +105,7 @@ class SpawnedServer {
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_adddup2(&fa, in[0], 0);
     posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-    std::vector<std::string> argv = {kPython, REMPART_SMTP_SERVER_SCRIPT, "--dir", server_.dir.string(),
+    std::vector<std::string> argv = {kPython, script, "--dir", server_.dir.string(),
                                      "--exit-with-stdin"};
     std::vector<char*> args;
     for (auto& a : argv) args.push_back(a.data());
@@ -130,10 +134,10 @@ class SpawnedServer {
     ::close(out[0]);
     const int port = std::atoi(line.c_str());
     if (port <= 0) {
-      server_.error = "tests/support/smtp_server.py did not start (is python3-aiosmtpd installed? scripts/deps test)";
+      server_.error = std::string(script) + " did not start (scripts/deps test installs what it needs)";
       return;
     }
-    server_.url = "smtp://127.0.0.1:" + std::to_string(port);
+    server_.url = std::string(scheme) + "://127.0.0.1:" + std::to_string(port);
   }
   ~SpawnedServer() {
     if (pid_ > 0) {
@@ -174,7 +178,7 @@ inline const SmtpServer& smtp_server() {
     static const SmtpServer given{url, dir, ""};
     return given;
   }
-  static const detail::SpawnedServer spawned;
+  static const detail::SpawnedServer spawned(REMPART_SMTP_SERVER_SCRIPT, "smtp", "received");
   return spawned.server();
 }
 

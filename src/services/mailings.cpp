@@ -520,7 +520,7 @@ Result<MailingSendCounts> MailingSender::send_batch(std::stop_token stop) {
       msg.subject = std::move(rendered->subject);
       msg.message_id = audit::to_hex(new_link_token().hash).substr(0, 32) + ".m" + std::to_string(m->id) +
                        mail_.from.substr(at);
-      msg.headers = {{"List-Unsubscribe", "<" + unsubscribe_link + ">"},
+      msg.headers = {{"List-Unsubscribe", list_unsubscribe(vault_.keyring().current(), mail_, id, unsubscribe_link)},
                      {"List-Unsubscribe-Post", "List-Unsubscribe=One-Click"},
                      {"Precedence", "bulk"}};
       msg.text = std::move(rendered->text);

@@ -385,23 +385,24 @@ std::optional<store::Bytes> standing_unsubscribe_id(const crypto::KeeperKeyring&
 
 namespace {
 constexpr std::string_view kVerpKind = "bounce-address";
+constexpr std::string_view kUnsubscribeAddressKind = "unsubscribe-address";
 constexpr std::size_t kVerpMacHex = 16;
 
-std::string verp_mac(const crypto::KeySet& keys, std::string_view id_hex) {
-  const auto mac = crypto::blind_index(keys, kVerpKind, id_hex);
+std::string address_mac(const crypto::KeySet& keys, std::string_view kind, std::string_view id_hex) {
+  const auto mac = crypto::blind_index(keys, kind, id_hex);
   return core::to_hex(std::span(mac.data(), kVerpMacHex / 2));
 }
-}  // namespace
 
-std::string verp_address(const crypto::KeySet& keys, std::string_view bounce_address, const store::Bytes& id) {
-  const auto at = bounce_address.rfind('@');
-  if (at == std::string_view::npos) return std::string(bounce_address);
+std::string record_address(const crypto::KeySet& keys, std::string_view kind, std::string_view base,
+                           const store::Bytes& id) {
+  const auto at = base.rfind('@');
+  if (at == std::string_view::npos) return std::string(base);
   const std::string hex = audit::to_hex(id);
-  return std::string(bounce_address.substr(0, at)) + "+" + hex + verp_mac(keys, hex) +
-         std::string(bounce_address.substr(at));
+  return std::string(base.substr(0, at)) + "+" + hex + address_mac(keys, kind, hex) + std::string(base.substr(at));
 }
 
-std::optional<store::Bytes> verp_record(const crypto::KeeperKeyring& keys, std::string_view address) {
+std::optional<store::Bytes> address_record(const crypto::KeeperKeyring& keys, std::string_view kind,
+                                           std::string_view address) {
   const auto at = address.rfind('@');
   const auto plus = address.substr(0, at == std::string_view::npos ? 0 : at).rfind('+');
   if (at == std::string_view::npos || plus == std::string_view::npos) return std::nullopt;
@@ -412,10 +413,37 @@ std::optional<store::Bytes> verp_record(const crypto::KeeperKeyring& keys, std::
   if (!id) return std::nullopt;
   const std::string_view given = std::string_view(token).substr(2 * kStandingIdBytes);
   for (const auto& set : keys.all()) {
-    const std::string want = verp_mac(set, hex);
+    const std::string want = address_mac(set, kind, hex);
     if (sodium_memcmp(want.data(), given.data(), kVerpMacHex) == 0) return store::Bytes(id->begin(), id->end());
   }
   return std::nullopt;
+}
+}  // namespace
+
+std::string verp_address(const crypto::KeySet& keys, std::string_view bounce_address, const store::Bytes& id) {
+  return record_address(keys, kVerpKind, bounce_address, id);
+}
+
+std::optional<store::Bytes> verp_record(const crypto::KeeperKeyring& keys, std::string_view address) {
+  return address_record(keys, kVerpKind, address);
+}
+
+std::string unsubscribe_address(const crypto::KeySet& keys, std::string_view bounce_address, const store::Bytes& id) {
+  return record_address(keys, kUnsubscribeAddressKind, bounce_address, id);
+}
+
+std::string list_unsubscribe(const crypto::KeySet& keys, const SupporterMailOptions& o, const store::Bytes& id,
+                             const std::string& https_link) {
+  std::string v = "<" + https_link + ">";
+  if (o.mailto_unsubscribe) {
+    v += ", <mailto:" + unsubscribe_address(keys, o.bounce_address.empty() ? o.from : o.bounce_address, id) +
+         "?subject=unsubscribe>";
+  }
+  return v;
+}
+
+std::optional<store::Bytes> unsubscribe_address_record(const crypto::KeeperKeyring& keys, std::string_view address) {
+  return address_record(keys, kUnsubscribeAddressKind, address);
 }
 
 std::optional<store::Bytes> link_token_hash(std::string_view text) {
@@ -464,12 +492,8 @@ Result<bool> queue_confirmation(store::KeeperTx& tx, const store::Bytes& support
   return true;
 }
 
-namespace {
-
-// Withdraws the consent of one channel from `r` (a no from the person);
-// false when a no stood already.
-Result<bool> withdraw(store::KeeperTx& tx, store::SupporterRow& r, std::string_view channel, std::int64_t now,
-                      const char* source) {
+Result<bool> withdraw_consent(store::KeeperTx& tx, store::SupporterRow& r, std::string_view channel, std::int64_t now,
+                              const char* source) {
   auto& given = channel == "email" ? r.consent_email_at : r.consent_sms_at;
   auto& refused = channel == "email" ? r.consent_email_refused_at : r.consent_sms_refused_at;
   if (!given && refused) return false;
@@ -481,6 +505,8 @@ Result<bool> withdraw(store::KeeperTx& tx, store::SupporterRow& r, std::string_v
   }
   return true;
 }
+
+namespace {
 
 // A self-service correction: the non-empty values of `c` replace the
 // record's, except a phone another record holds. The names of the fields
@@ -624,12 +650,17 @@ Result<LinkOutcome> apply_link(store::KeeperTx& tx, const LinkContext& c, const 
     done.event.details = {{"channel", "email"}, {"changed", false}};
     if (standing) done.event.details["link"] = "mailing";
     if (!*s) return done;
-    auto w = withdraw(tx, **s, "email", now, "unsubscribe");
+    auto w = withdraw_consent(tx, **s, "email", now, "unsubscribe");
     if (!w) return std::unexpected(w.error());
     if (*w) {
       if (auto u = tx.update_supporter(**s); !u) return std::unexpected(u.error());
     }
     done.event.details["changed"] = *w;
+    if (standing) {  // the statistics of the mailing it came in (the last one sent to them)
+      auto m = tx.note_mailing_outcome(id, std::nullopt, "unsubscribed", now);
+      if (!m) return std::unexpected(m.error());
+      if (*m) done.event.details["mailing"] = **m;
+    }
     return done;
   }
   // A self-service step, the person's own act through their mailbox.
@@ -641,9 +672,9 @@ Result<LinkOutcome> apply_link(store::KeeperTx& tx, const LinkContext& c, const 
   if (link.step == "export") {
     if (auto q = tx.enqueue_mail(id, "data", now); !q) return std::unexpected(q.error());
   } else if (link.step == "withdraw") {
-    auto e = withdraw(tx, r, "email", now, "self_service");
+    auto e = withdraw_consent(tx, r, "email", now, "self_service");
     if (!e) return std::unexpected(e.error());
-    auto m = withdraw(tx, r, "sms", now, "self_service");
+    auto m = withdraw_consent(tx, r, "sms", now, "self_service");
     if (!m) return std::unexpected(m.error());
     if (*e || *m) {
       if (auto u = tx.update_supporter(r); !u) return std::unexpected(u.error());
@@ -866,7 +897,7 @@ Result<MailSender::Step> MailSender::send_one(const store::OutboxRow& due, std::
     m.to = opened->person.email;
     m.subject = std::move(*subject);
     m.message_id = audit::to_hex(new_link_token().hash).substr(0, 32) + "." + row.kind + o_.from.substr(at);
-    m.headers = {{"List-Unsubscribe", "<" + unsubscribe_link + ">"},
+    m.headers = {{"List-Unsubscribe", list_unsubscribe(vault_.keyring().current(), o_, rec.id, unsubscribe_link)},
                  {"List-Unsubscribe-Post", "List-Unsubscribe=One-Click"},
                  {"Auto-Submitted", "auto-generated"}};
     m.text = std::move(*text);

@@ -44,6 +44,10 @@ struct SupporterMailOptions {
   // record added to its local part (VERP). "" = `from`. The mailbox behind
   // it must take "local+anything@domain" (subaddressing).
   std::string bounce_address;
+  // List-Unsubscribe also names a mailto: address (unsubscribe_address),
+  // beside the https link. Set when the bounce mailbox is read ([bounces]):
+  // mail to it would otherwise go unread.
+  bool mailto_unsubscribe = false;
   // The intake's public address the mailed links point to, e.g.
   // "https://signup.example.org" (no trailing slash).
   std::string links_base;
@@ -96,9 +100,28 @@ std::optional<store::Bytes> standing_unsubscribe_id(const crypto::KeeperKeyring&
 // "bounce-address"): 48 lower-case characters, which mail systems keep as
 // they are. `bounce_address` must be a plain address.
 std::string verp_address(const crypto::KeySet& keys, std::string_view bounce_address, const store::Bytes& supporter_id);
+// The List-Unsubscribe value of a message to the record: the https link,
+// and the mailto: address when `o.mailto_unsubscribe`.
+std::string list_unsubscribe(const crypto::KeySet& keys, const SupporterMailOptions& o, const store::Bytes& id,
+                             const std::string& https_link);
+
 // The record a VERP address names (any case; checked against every key
 // version), or nullopt.
 std::optional<store::Bytes> verp_record(const crypto::KeeperKeyring& keys, std::string_view address);
+
+// The address a `mailto:` List-Unsubscribe names (RFC 2369): shaped as the
+// VERP address, under another key kind ("unsubscribe-address"), so that
+// knowing a record's return path (every relay on the way sees it) does not
+// let anyone unsubscribe them. Mail to it withdraws the record's e-mail
+// consent when the keeper reads the bounce mailbox ([bounces]).
+std::string unsubscribe_address(const crypto::KeySet& keys, std::string_view bounce_address, const store::Bytes& id);
+std::optional<store::Bytes> unsubscribe_address_record(const crypto::KeeperKeyring& keys, std::string_view address);
+
+// Withdraws the consent of one channel ("email" or "sms") from `r`: a no
+// from the person, logged in the consent log with `source`. The caller
+// writes the row. False when a no stood already (nothing changed).
+Result<bool> withdraw_consent(store::KeeperTx& tx, store::SupporterRow& r, std::string_view channel, std::int64_t now,
+                              const char* source);
 
 // The hash a consent wording is kept under (consent_wordings): BLAKE2b-256
 // of a domain label and the text.

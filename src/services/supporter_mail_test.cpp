@@ -12,7 +12,10 @@
 #include <sqlite3.h>
 
 #include "crypto/blind_index.hpp"
+#include "mail/test_imap.hpp"
+#include "mail/test_reports.hpp"
 #include "mail/test_smtp.hpp"
+#include "services/bounces.hpp"
 #include "audit/chain.hpp"
 #include "services/casework.hpp"
 #include "services/folder.hpp"
@@ -798,6 +801,160 @@ TEST_F(SupporterMailTest, ABreachNoticeReachesExactlyTheNamedRecords) {
   ASSERT_TRUE(b);
   EXPECT_EQ(std::string((*b)["parts"][1]["text"]).find("anti-hame\xC3\xA7onnage"), std::string::npos);  // no phrase yet
   EXPECT_FALSE(mail_to(to[2], "Important"));
+}
+
+
+// Bounces and complaints, read from a real IMAP mailbox (Dovecot) after a
+// real mailing: each report finds its record by the VERP address or the
+// reported message's unsubscribe token, counts against the thresholds and
+// the mailing's statistics, once; what is no report is left for a person.
+TEST_F(SupporterMailTest, BouncesAndComplaintsFromTheMailboxCountOnceAndMarkTheRecord) {
+  ASSERT_TRUE(mt::imap_server().error.empty()) << mt::imap_server().error;
+  opts_.mailto_unsubscribe = true;  // as [bounces] sets it
+  const std::string tag = "bounce-" + mt::unique_address("t").substr(0, 8);
+  std::vector<std::string> to;
+  std::vector<std::vector<core::Field>> signups;
+  for (int i = 0; i < 6; ++i) {
+    to.push_back(mt::unique_address("b" + std::to_string(i)));
+    auto p = person(to.back());
+    p.tags = {tag};
+    signups.push_back(core::to_fields(p));
+  }
+  arrive(signups);
+  send();
+  std::vector<store::Bytes> ids;
+  for (const auto& t : to) ids.push_back(record(t)->id);
+  ASSERT_TRUE(store_->transact([&](store::KeeperTx& tx) -> Result<void> {
+    for (const auto& id : ids) {
+      if (auto c = tx.confirm_email_consent(id, unix_now()); !c) return std::unexpected(c.error());
+    }
+    return {};
+  }));
+  Segments segments(*store_, keys_);
+  SegmentDefinition def;
+  def.tags_all = {tag};
+  ASSERT_TRUE(segments.save(Asker{"account:author", ""}, "bounce-test", def, false));
+  Mailings mailings(*store_, keys_, opts_, MailingOptions{});
+  const Asker author{"account:author", ""};
+  auto id = mailings.create(author, MailingDraft{"Juin", "Nouvelles de juin", "Bonjour {{given_name}}.", "bounce-test"});
+  ASSERT_TRUE(id);
+  ASSERT_EQ(*mailings.draw(author, *id), 6);
+  ASSERT_TRUE(mailings.start(author, *id));
+  MailingSender sender(vault_, *store_, *transport_, opts_, MailingOptions{});
+  for (int pass = 0; pass < 3; ++pass) ASSERT_TRUE(sender.send_batch(std::stop_token{}));
+  std::vector<mt::Reported> sent;
+  for (const auto& t : to) {
+    auto m = mail_to(t, "Nouvelles de juin");
+    ASSERT_TRUE(m);
+    std::string message_id = (*m)["headers"]["message-id"][0]["raw"];
+    message_id = message_id.substr(1, message_id.size() - 2);
+    sent.push_back(mt::Reported{(*m)["headers"]["x-envelope-from"][0]["raw"], message_id,
+                                (*m)["headers"]["list-unsubscribe"][0]["raw"], t});
+  }
+
+  // 0: a hard bounce, delivered twice (the same report); 1: two soft ones
+  // (below the threshold of 3); 2: a complaint from a feedback loop, which
+  // names the record only by the reported message; 3: a hard bounce whose
+  // VERP address was tampered with; 4: nothing; 5: writes to the mailto:
+  // address of List-Unsubscribe. And an out-of-office reply.
+  const std::string user = mt::unique_imap_user("bounces");
+  const std::string hard = mt::dsn(sent[0].return_path, "failed", "5.1.1", sent[0]);
+  ASSERT_TRUE(mt::deliver(user, hard));
+  ASSERT_TRUE(mt::deliver(user, hard));
+  ASSERT_TRUE(mt::deliver(user, mt::dsn(sent[1].return_path, "delayed", "4.4.7", sent[1])));
+  ASSERT_TRUE(mt::deliver(user, mt::dsn(sent[1].return_path, "failed", "4.2.2", sent[1])));
+  mt::Reported complained = sent[2];
+  complained.return_path = "someone-else@provider.example";  // rewritten on the way: the token still names it
+  ASSERT_TRUE(mt::deliver(user, mt::arf("fbl@mouvement.example", "abuse", complained)));
+  std::string forged = sent[3].return_path;
+  forged[forged.find('+') + 3] = forged[forged.find('+') + 3] == 'a' ? 'b' : 'a';
+  mt::Reported tampered = sent[3];
+  tampered.return_path = forged;
+  tampered.list_unsubscribe.clear();
+  ASSERT_TRUE(mt::deliver(user, mt::dsn(forged, "failed", "5.1.1", tampered)));
+  ASSERT_TRUE(mt::deliver(user, "From: " + to[4] + "\r\nTo: " + sent[4].return_path +
+                                    "\r\nSubject: Absent\r\n\r\nI am away until Monday.\r\n"));
+  const std::string& lu = sent[5].list_unsubscribe;
+  ASSERT_NE(lu.find("<https://signup.example.org/unsubscribe?t="), std::string::npos) << lu;
+  const auto mailto = lu.find("<mailto:");
+  ASSERT_NE(mailto, std::string::npos) << lu;
+  const std::string unsubscribe_to = lu.substr(mailto + 8, lu.find('?', mailto) - mailto - 8);
+  EXPECT_EQ(unsubscribe_address_record(keys_, unsubscribe_to), ids[5]);
+  EXPECT_FALSE(unsubscribe_address_record(keys_, sent[5].return_path));  // a return path is no unsubscribe
+  EXPECT_FALSE(verp_record(keys_, unsubscribe_to));
+  ASSERT_TRUE(mt::deliver(user, "From: " + to[5] + "\r\nTo: " + unsubscribe_to +
+                                    "\r\nSubject: unsubscribe\r\n\r\n"));
+
+  const auto password = fx_.dir / "imap-password";
+  { std::ofstream(password) << mt::kImapPassword << "\n"; }
+  std::filesystem::permissions(password, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
+                               std::filesystem::perm_options::replace);
+  BounceOptions bo;
+  bo.imap = mail::ImapOptions{mt::imap_server().url + "/INBOX", user, password, false, 10s};
+  ASSERT_TRUE(check(bo));
+  auto box = mail::ImapMailbox::create(bo.imap);
+  ASSERT_TRUE(box) << box.error().internal;
+  BounceReader reader(keys_, *store_, bo);
+  auto c = reader.read_once(**box, unix_now(), std::stop_token{});
+  ASSERT_TRUE(c) << c.error().internal;
+  EXPECT_EQ(c->hard, 1);
+  EXPECT_EQ(c->soft, 2);
+  EXPECT_EQ(c->complaints, 1);
+  EXPECT_EQ(c->bouncing, 1);
+  EXPECT_EQ(c->withdrawn, 1);
+  EXPECT_EQ(c->unsubscribed, 1);
+  EXPECT_EQ(c->deleted, 6);  // both copies of the hard bounce, the two soft ones, the complaint, the unsubscribe
+  EXPECT_EQ(c->left, 2);     // the tampered bounce and the reply
+  auto again = reader.read_once(**box, unix_now(), std::stop_token{});
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->deleted + again->left, 0);  // what was left is not read again
+
+  const auto mailable = [&](const store::Bytes& rid) {  // consent confirmed and, then, not bouncing
+    bool yes = false;
+    EXPECT_TRUE(store_->transact([&](store::KeeperTx& tx) -> Result<void> {
+      auto m = tx.mailable(rid, "confirmed");
+      if (!m) return std::unexpected(m.error());
+      yes = *m;
+      return {};
+    }));
+    return yes;
+  };
+  EXPECT_FALSE(mailable(ids[0]));  // bouncing
+  EXPECT_TRUE(record(to[0])->consent_email_at);
+  EXPECT_TRUE(mailable(ids[1]));  // 2 soft bounces < 3
+  EXPECT_FALSE(record(to[2])->consent_email_at);  // the complaint withdrew it
+  EXPECT_TRUE(record(to[2])->consent_email_refused_at);
+  EXPECT_TRUE(mailable(ids[3]));  // a forged token names nobody
+  EXPECT_TRUE(mailable(ids[4]));
+  EXPECT_FALSE(record(to[5])->consent_email_at);
+  // 4 unsubscribes by the mailing's link: the statistics say so.
+  const std::string token = token_in(sent[4].list_unsubscribe, "/unsubscribe");
+  arrive({core::to_fields(core::LinkAction{"unsubscribe", token, "", ""})});
+  auto view = mailings.show(*id);
+  ASSERT_TRUE(view && *view);
+  EXPECT_EQ((*view)->counts, (store::MailingCounts{0, 0, 6, 0, 0, 1, 1, 2}));
+  // A third soft bounce within the window marks 1 bouncing.
+  ASSERT_TRUE(mt::deliver(user, mt::dsn(sent[1].return_path, "delayed", "4.4.1", sent[1])));
+  auto third = reader.read_once(**box, unix_now(), std::stop_token{});
+  ASSERT_TRUE(third);
+  EXPECT_EQ(third->bouncing, 1);
+  EXPECT_FALSE(mailable(ids[1]));
+  EXPECT_TRUE(record(to[1])->consent_email_at);
+  EXPECT_EQ((*mailings.show(*id))->counts.bounced, 2);
+  // The next mailing leaves out the bouncing, the complainer and the unsubscribed.
+  auto next = mailings.create(author, MailingDraft{"Juillet", "Juillet", "Bonjour.", "bounce-test"});
+  ASSERT_TRUE(next);
+  auto drawn = mailings.draw(author, *next);
+  ASSERT_TRUE(drawn) << drawn.error().internal;
+  EXPECT_EQ(*drawn, 1);  // 3
+
+  std::int64_t reports = 0;
+  for (const auto& e : testing::audit_entries(*store_)) {
+    for (const auto& t : to) EXPECT_EQ(e.details.find(t), std::string::npos) << e.action;
+    if (e.action == "mail.report") ++reports;
+  }
+  EXPECT_EQ(reports, 5);  // 0, 1 three times, 2
+  EXPECT_EQ(count_rows(fx_.db, "SELECT count(*) FROM consent_events WHERE source = 'complaint'"), 1);
 }
 
 }  // namespace

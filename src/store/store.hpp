@@ -1089,8 +1089,23 @@ struct MailingCounts {
   std::int64_t sent = 0;
   std::int64_t failed = 0;
   std::int64_t skipped = 0;
+  // Of those sent: bounced, complained of, unsubscribed by its link (or
+  // after it: an unsubscribe counts against the last mailing sent).
+  std::int64_t bounced = 0;
+  std::int64_t complained = 0;
+  std::int64_t unsubscribed = 0;
 
   bool operator==(const MailingCounts&) const = default;
+};
+
+// A report read from the bounce mailbox about a record's address
+// (migration 0025).
+struct MailEventRow {
+  Bytes supporter_id;
+  std::string kind;  // hard_bounce | soft_bounce | complaint
+  std::int64_t at = 0;
+  std::optional<std::int64_t> mailing_id = std::nullopt;  // the mailing reported, when known
+  Bytes report;  // keyed hash of the report's bytes: one event per report
 };
 
 // Mailings and their recipients, in a transaction only.
@@ -1134,8 +1149,23 @@ class MailingPort {
   // Whether the supporter is mailable now (as add_mailing_recipient asks).
   virtual Result<bool> mailable(const Bytes& supporter_id, const std::string& audience) = 0;
   // Marks the supporter's address bouncing at `at`; false if there is no
-  // such supporter.
+  // such supporter or it is marked already.
   virtual Result<bool> mark_email_bouncing(const Bytes& supporter_id, std::int64_t at) = 0;
+
+  // Bounces and complaints (migration 0025).
+  // False (nothing written) when an event of the same report is there already.
+  virtual Result<bool> add_mail_event(const MailEventRow& row) = 0;
+  // How many events of `kind` the supporter has since `since` (inclusive).
+  virtual Result<std::int64_t> count_mail_events(const Bytes& supporter_id, const std::string& kind,
+                                                 std::int64_t since) = 0;
+  // Notes what became of a message sent to the supporter: `outcome` is
+  // "bounced", "complained" or "unsubscribed"; `mailing_id` the mailing it
+  // belonged to, or nullopt for the one last sent to them. The mailing
+  // whose statistics it changed, or nullopt (not a sent recipient of it,
+  // or noted already).
+  virtual Result<std::optional<std::int64_t>> note_mailing_outcome(const Bytes& supporter_id,
+                                                                   std::optional<std::int64_t> mailing_id,
+                                                                   const std::string& outcome, std::int64_t at) = 0;
 
  protected:
   MailingPort() = default;

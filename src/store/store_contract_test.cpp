@@ -1672,5 +1672,97 @@ TEST_P(StoreContract, SegmentsCountPageAndMoveTags) {
   EXPECT_EQ(keeper_->tags(c.id).value(), std::vector<std::string>{"donateur"});
   EXPECT_FALSE(keeper_->find_segment("donors").value());
 }
+
+// Mailings (migrations 0024, 0025): recipients drawn only when mailable,
+// each once; the states counted; a report about an address counted once per
+// report, within a window; what became of a sent message noted once, against
+// the named mailing or the last one sent; and everything gone with the record.
+TEST_P(StoreContract, MailingRecipientsAndWhatBecameOfThem) {
+  for (const char* id : {"m1", "m2", "m3"}) ASSERT_TRUE(insert(*keeper_, supporter(id, std::string("e-") + id, {})));
+  std::int64_t first = 0, second = 0;
+  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) -> Result<void> {
+    MailingRow m;
+    m.name = "June";
+    m.subject = "News";
+    m.body = "Hello";
+    m.segment = "all";
+    m.state = "ready";
+    m.created_by = "account:a";
+    m.created_at = m.updated_at = 5;
+    auto a = tx.insert_mailing(m);
+    if (!a) return std::unexpected(a.error());
+    first = *a;
+    auto b = tx.insert_mailing(m);
+    if (!b) return std::unexpected(b.error());
+    second = *b;
+    for (const char* id : {"m1", "m2", "m3"}) {
+      auto added = tx.add_mailing_recipient(first, bytes(id), "given");  // confirmed: none is
+      if (!added) return std::unexpected(added.error());
+      EXPECT_TRUE(*added) << id;
+      auto confirmed = tx.add_mailing_recipient(second, bytes(id), "confirmed");
+      if (!confirmed) return std::unexpected(confirmed.error());
+      EXPECT_FALSE(*confirmed) << id;
+    }
+    auto again = tx.add_mailing_recipient(first, bytes("m1"), "given");
+    if (!again) return std::unexpected(again.error());
+    EXPECT_FALSE(*again);
+    for (const char* id : {"m1", "m2"}) {
+      if (auto k = tx.mark_mailing_recipient(first, bytes(id), "sent", 1, 10, 250); !k) return std::unexpected(k.error());
+    }
+    auto b1 = tx.mark_email_bouncing(bytes("m3"), 7);
+    if (!b1) return std::unexpected(b1.error());
+    EXPECT_TRUE(*b1);
+    auto b2 = tx.mark_email_bouncing(bytes("m3"), 8);
+    if (!b2) return std::unexpected(b2.error());
+    EXPECT_FALSE(*b2);  // marked already
+    auto mailable = tx.mailable(bytes("m3"), "given");
+    if (!mailable) return std::unexpected(mailable.error());
+    EXPECT_FALSE(*mailable);
+
+    for (std::int64_t at : {20, 30, 40}) {
+      auto e = tx.add_mail_event(MailEventRow{bytes("m1"), "soft_bounce", at, first, bytes("r" + std::to_string(at))});
+      if (!e) return std::unexpected(e.error());
+      EXPECT_TRUE(*e);
+    }
+    auto repeat = tx.add_mail_event(MailEventRow{bytes("m1"), "soft_bounce", 50, first, bytes("r20")});
+    if (!repeat) return std::unexpected(repeat.error());
+    EXPECT_FALSE(*repeat);  // the same report
+    auto n = tx.count_mail_events(bytes("m1"), "soft_bounce", 30);
+    if (!n) return std::unexpected(n.error());
+    EXPECT_EQ(*n, 2);
+    auto none = tx.count_mail_events(bytes("m1"), "complaint", 0);
+    if (!none) return std::unexpected(none.error());
+    EXPECT_EQ(*none, 0);
+
+    auto named = tx.note_mailing_outcome(bytes("m1"), first, "bounced", 60);
+    if (!named) return std::unexpected(named.error());
+    EXPECT_EQ(*named, std::optional<std::int64_t>{first});
+    auto twice = tx.note_mailing_outcome(bytes("m1"), first, "bounced", 61);
+    if (!twice) return std::unexpected(twice.error());
+    EXPECT_FALSE(*twice);
+    auto last = tx.note_mailing_outcome(bytes("m2"), std::nullopt, "unsubscribed", 62);
+    if (!last) return std::unexpected(last.error());
+    EXPECT_EQ(*last, std::optional<std::int64_t>{first});
+    auto not_sent = tx.note_mailing_outcome(bytes("m3"), std::nullopt, "complained", 63);
+    if (!not_sent) return std::unexpected(not_sent.error());
+    EXPECT_FALSE(*not_sent);
+    EXPECT_FALSE(tx.note_mailing_outcome(bytes("m2"), std::nullopt, "opened", 64));
+
+    auto c = tx.mailing_counts(first);
+    if (!c) return std::unexpected(c.error());
+    EXPECT_EQ(*c, (MailingCounts{1, 0, 2, 0, 0, 1, 0, 1}));
+
+    auto erased = tx.erase_supporter(bytes("m1"));
+    if (!erased) return std::unexpected(erased.error());
+    auto left = tx.count_mail_events(bytes("m1"), "soft_bounce", 0);
+    if (!left) return std::unexpected(left.error());
+    EXPECT_EQ(*left, 0);
+    auto after = tx.mailing_counts(first);
+    if (!after) return std::unexpected(after.error());
+    EXPECT_EQ(*after, (MailingCounts{1, 0, 1, 0, 0, 0, 0, 1}));
+    return {};
+  }));
+}
+
 }  // namespace
 }  // namespace rempart::store::test_support

@@ -2,6 +2,8 @@
 // SMTP server (aiosmtpd), the sender killed (SIGKILL) in the middle and
 // started again: everyone gets it, and nobody twice beyond the one batch
 // that was in flight (docs/mailings.md, "Sending, and what a crash can do").
+// Then a bounce and an unsubscribe by mail come back to the bounce mailbox
+// (a real Dovecot), and `rempart mailing bounces` reads them.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -9,6 +11,8 @@
 #include <thread>
 
 #include "integration/process.hpp"
+#include "mail/test_imap.hpp"
+#include "mail/test_reports.hpp"
 #include "mail/test_smtp.hpp"
 
 namespace rempart::test {
@@ -44,11 +48,18 @@ int total(const std::map<std::string, int>& n) {
 TEST(Mailing, AKilledSenderSendsNobodyTwiceBeyondTheBatchInFlight) {
   const auto& smtp = mt::smtp_server();
   ASSERT_EQ(smtp.error, "");
+  ASSERT_EQ(mt::imap_server().error, "");
   Instance in;
+  const std::string mailbox_user = mt::unique_imap_user("bounces");
+  const auto imap_password = in.dir.path() / "imap-password";
+  std::ofstream(imap_password) << mt::kImapPassword << "\n";
+  fs::permissions(imap_password, fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::replace);
   {
     std::ofstream cfg(in.config, std::ios::app);
     cfg << "\n[mail]\nsmtp_url = \"" << smtp.url << "\"\nrequire_tls = false\nfrom = \"nouvelles@mouvement.example\"\n"
-        << "organisation = \"Mouvement Exemple\"\nlinks_base = \"https://signup.example.org\"\nper_minute = 240\n";
+        << "organisation = \"Mouvement Exemple\"\nlinks_base = \"https://signup.example.org\"\nper_minute = 240\n"
+        << "\n[bounces]\nimap_url = \"" << mt::imap_server().url << "/INBOX\"\nrequire_tls = false\nusername = \""
+        << mailbox_user << "\"\npassword_file = \"" << imap_password.string() << "\"\n";
   }
   // [mailings] is in the rendered configuration: the batch made small.
   {
@@ -131,6 +142,40 @@ TEST(Mailing, AKilledSenderSendsNobodyTwiceBeyondTheBatchInFlight) {
                            << read_file(in.dir.path() / "serve1.log") << "\n---\n" << second.log();
   std::cout << "[mailing] killed after " << at_kill << " of " << kPeople << " messages; got it twice: " << twice
             << " (bound " << kBatch << ")\n";
+
+  // A hard bounce for the first person, and the second writes to the
+  // mailto: address of List-Unsubscribe.
+  std::vector<nlohmann::json> got;
+  for (int i : {0, 1}) {
+    auto raw = mt::received_for(to[i], 5s);
+    ASSERT_TRUE(raw);
+    auto m = mt::decode(*raw);
+    ASSERT_TRUE(m);
+    got.push_back(*m);
+  }
+  std::string message_id = got[0]["headers"]["message-id"][0]["raw"];
+  message_id = message_id.substr(1, message_id.size() - 2);
+  const std::string return_path = got[0]["headers"]["x-envelope-from"][0]["raw"];
+  ASSERT_TRUE(mt::deliver(mailbox_user, mt::dsn(return_path, "failed", "5.1.1",
+                                                mt::Reported{return_path, message_id, "", to[0]})));
+  const std::string lu = got[1]["headers"]["list-unsubscribe"][0]["decoded"];
+  const auto mailto = lu.find("<mailto:");
+  ASSERT_NE(mailto, std::string::npos) << lu;
+  ASSERT_TRUE(mt::deliver(mailbox_user, "From: " + to[1] + "\r\nTo: " +
+                                            lu.substr(mailto + 8, lu.find('?', mailto) - mailto - 8) +
+                                            "\r\nSubject: unsubscribe\r\n\r\n"));
+  auto read = run_rempart({"mailing", "bounces", "--config", in.config.string()});
+  ASSERT_EQ(read.exit_code, 0) << read.err;
+  EXPECT_NE(read.out.find("1 hard bounces"), std::string::npos) << read.out;
+  EXPECT_NE(read.out.find("1 unsubscribes by mail"), std::string::npos) << read.out;
+  EXPECT_NE(read.out.find("1 addresses now bouncing"), std::string::npos) << read.out;
+  const std::string stats = run_rempart({"mailing", "show", "1", "--config", in.config.string()}).out;
+  EXPECT_NE(stats.find("1 bounced, 0 marked as spam, 1 unsubscribed"), std::string::npos) << stats;
+  for (const auto& t : to) {
+    EXPECT_EQ(read.out.find(t), std::string::npos);
+    EXPECT_EQ(stats.find(t), std::string::npos);
+  }
+
   for (const auto* log : {"serve1.log", "serve2.log"}) {
     const std::string text = read_file(in.dir.path() / log);
     for (const auto& t : to) EXPECT_EQ(text.find(t), std::string::npos) << log << " names an address";

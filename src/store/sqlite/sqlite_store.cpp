@@ -1576,6 +1576,16 @@ class SqliteKeeperTx final : public SqliteReads<KeeperTx> {
     auto r = read_state_counts(*q, {{"queued", &c.queued}, {"sending", &c.sending}, {"sent", &c.sent},
                                     {"failed", &c.failed}, {"skipped", &c.skipped}});
     if (!r) return std::unexpected(r.error());
+    auto o = conn_.query(sql::kCountMailingOutcomes);
+    if (!o) return propagate(o);
+    o->bind_int(1, mailing_id);
+    auto more = o->step();
+    if (!more) return propagate(more);
+    if (*more) {
+      c.bounced = o->int64(0);
+      c.complained = o->int64(1);
+      c.unsubscribed = o->int64(2);
+    }
     return c;
   }
   Result<bool> mailable(const Bytes& supporter_id, const std::string& audience) override {
@@ -1591,6 +1601,45 @@ class SqliteKeeperTx final : public SqliteReads<KeeperTx> {
                           [&](Query& q) { q.bind_blob(1, supporter_id).bind_int(2, at); });
     if (!n) return propagate(n);
     return *n == 1;
+  }
+  Result<bool> add_mail_event(const MailEventRow& row) override {
+    auto n = run_counting(conn_, sql::kInsertMailEvent, [&](Query& q) {
+      q.bind_blob(1, row.supporter_id)
+          .bind_text(2, row.kind)
+          .bind_int(3, row.at)
+          .bind_optional_int(4, row.mailing_id)
+          .bind_blob(5, row.report);
+    });
+    if (!n) return propagate(n);
+    return *n == 1;
+  }
+  Result<std::int64_t> count_mail_events(const Bytes& supporter_id, const std::string& kind,
+                                         std::int64_t since) override {
+    auto q = conn_.query(sql::kCountMailEvents);
+    if (!q) return propagate(q);
+    q->bind_blob(1, supporter_id).bind_text(2, kind).bind_int(3, since);
+    auto more = q->step();
+    if (!more) return propagate(more);
+    return *more ? q->int64(0) : 0;
+  }
+  Result<std::optional<std::int64_t>> note_mailing_outcome(const Bytes& supporter_id,
+                                                           std::optional<std::int64_t> mailing_id,
+                                                           const std::string& outcome, std::int64_t at) override {
+    const sqlite::Sql* stmt = outcome == "bounced"      ? &sql::kMailingBounced
+                              : outcome == "complained" ? &sql::kMailingComplained
+                              : outcome == "unsubscribed" ? &sql::kMailingUnsubscribed
+                                                          : nullptr;
+    if (stmt == nullptr) return fail(Errc::invalid_input, "note_mailing_outcome: unknown outcome");
+    auto q = conn_.query(*stmt);
+    if (!q) return propagate(q);
+    q->bind_blob(1, supporter_id).bind_optional_int(2, mailing_id).bind_int(3, at);
+    auto more = q->step();
+    if (!more) return propagate(more);
+    if (!*more) return std::optional<std::int64_t>{};
+    const std::int64_t id = q->int64(0);
+    auto rest = q->step();  // finishes the statement (one row at most)
+    if (!rest) return propagate(rest);
+    return std::optional<std::int64_t>{id};
   }
   Result<std::vector<OutboxRow>> due_mail(std::int64_t now, std::size_t limit) override {
     auto q = conn_.query(sql::kSelectDueOutbox);
@@ -1744,7 +1793,8 @@ class SqliteKeeperTx final : public SqliteReads<KeeperTx> {
   Result<bool> erase_supporter(const Bytes& id) override {
     for (const sqlite::Sql* stmt : {&sql::kDeleteNotesOf, &sql::kDeleteConsentEventsOf, &sql::kDeleteTagsOf,
                                     &sql::kDeleteHoneytokenOf, &sql::kDeleteCallEntriesOf, &sql::kDeleteOutboxOf,
-                                    &sql::kDeleteLinkTokensOf, &sql::kDeletePhraseOf}) {
+                                    &sql::kDeleteLinkTokensOf, &sql::kDeletePhraseOf, &sql::kDeleteMailEventsOf,
+                                    &sql::kDeleteMailingRecipientsOf}) {
       auto n = run_counting(conn_, *stmt, [&](Query& q) { q.bind_blob(1, id); });
       if (!n) return propagate(n);
     }

@@ -743,7 +743,35 @@ inline constexpr Sql kCountMailingRecipients{
     "kCountMailingRecipients",
     "SELECT state, count(*) FROM mailing_recipients WHERE mailing_id = ?1 GROUP BY state ORDER BY state"};
 inline constexpr Sql kMarkEmailBouncing{
-    "kMarkEmailBouncing", "UPDATE supporters SET email_bouncing_at = ?2 WHERE id = ?1"};
+    "kMarkEmailBouncing",
+    "UPDATE supporters SET email_bouncing_at = ?2 WHERE id = ?1 AND email_bouncing_at IS NULL"};
+
+// ---- Keeper: bounces and complaints (migration 0025) ------------------------------
+
+inline constexpr Sql kInsertMailEvent{
+    "kInsertMailEvent",
+    "INSERT INTO mail_events (supporter_id, kind, at, mailing_id, report) VALUES (?1, ?2, ?3, ?4, ?5)"
+    " ON CONFLICT (report) DO NOTHING"};
+inline constexpr Sql kCountMailEvents{
+    "kCountMailEvents", "SELECT count(*) FROM mail_events WHERE supporter_id = ?1 AND kind = ?2 AND at >= ?3"};
+inline constexpr Sql kDeleteMailEventsOf{"kDeleteMailEventsOf", "DELETE FROM mail_events WHERE supporter_id = ?1"};
+inline constexpr Sql kDeleteMailingRecipientsOf{"kDeleteMailingRecipientsOf",
+                                                "DELETE FROM mailing_recipients WHERE supporter_id = ?1"};
+// What became of a sent message: the named mailing's (?2), or when it is
+// NULL the one last sent to the record. Once per recipient.
+#define REMPART_MAILING_OUTCOME(COLUMN)                                                                   \
+  "UPDATE mailing_recipients SET " COLUMN " = ?3 WHERE supporter_id = ?1 AND state = 'sent' AND " COLUMN \
+  " IS NULL AND mailing_id = coalesce(?2, (SELECT r.mailing_id FROM mailing_recipients r"                \
+  " WHERE r.supporter_id = ?1 AND r.state = 'sent' ORDER BY r.done_at DESC, r.mailing_id DESC LIMIT 1))" \
+  " RETURNING mailing_id"
+inline constexpr Sql kMailingBounced{"kMailingBounced", REMPART_MAILING_OUTCOME("bounced_at")};
+inline constexpr Sql kMailingComplained{"kMailingComplained", REMPART_MAILING_OUTCOME("complained_at")};
+inline constexpr Sql kMailingUnsubscribed{"kMailingUnsubscribed", REMPART_MAILING_OUTCOME("unsubscribed_at")};
+#undef REMPART_MAILING_OUTCOME
+inline constexpr Sql kCountMailingOutcomes{
+    "kCountMailingOutcomes",
+    "SELECT count(bounced_at), count(complained_at), count(unsubscribed_at) FROM mailing_recipients"
+    " WHERE mailing_id = ?1"};
 
 // ---- Keeper: suppressions after erasure (migration 0021) -----------------------
 
