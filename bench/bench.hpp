@@ -56,5 +56,8 @@ int gen_csv(const Args& a);
 int synth_emails(const Args& a);
 int fold_inprocess(const Args& a);
 int segment_counts(const Args& a);
+int mailing_prepare(const Args& a);
+int mailing_send(const Args& a);
+int smtp_baseline(const Args& a);
 
 }  // namespace rempart::bench

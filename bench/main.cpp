@@ -80,7 +80,10 @@ int main(int argc, char** argv) {
       "  gen-csv          --out F --rows N --phones P       plausible CSV export (fiction numbers)\n"
       "  fold             --config F [--count N] [--batch B] fills the inbox, then times the keeper's folds\n"
       "  emails           --count N --sample K [--seed S]   e-mails of synthetic supporters\n"
-      "  segments         --db F [--count N] [--runs R]     segment counts on a base of N (made if F is new)\n";
+      "  segments         --db F [--count N] [--runs R]     segment counts on a base of N (made if F is new)\n"
+      "  mailing-prepare  --config F                        a mailing to every synthetic consent, drawn and started\n"
+      "  mailing-send     --config F                        sends it to the end to [mail]'s relay\n"
+      "  smtp-baseline    --smtp URL --count N              N pre-rendered messages over one kept connection\n";
   if (argc < 2) {
     std::cerr << usage;
     return 2;
@@ -105,6 +108,9 @@ int main(int argc, char** argv) {
   if (cmd == "fold") return fold_inprocess(a);
   if (cmd == "emails") return synth_emails(a);
   if (cmd == "segments") return segment_counts(a);
+  if (cmd == "mailing-prepare") return mailing_prepare(a);
+  if (cmd == "mailing-send") return mailing_send(a);
+  if (cmd == "smtp-baseline") return smtp_baseline(a);
   std::cerr << usage;
   return 2;
 }

@@ -564,11 +564,14 @@ Result<Config> parse_config(std::string_view toml_text, const std::filesystem::p
     }
   }
   if (const auto* t = sub(root, "mailings")) {
-    if (auto r = refuse_unknown(*t, {"approval_above", "batch", "per_hour"}, "mailings"); !r) {
+    if (auto r = refuse_unknown(*t, {"approval_above", "batch", "per_hour", "connections"}, "mailings"); !r) {
       return std::unexpected(r.error());
     }
     auto& o = c.mailings;
-    std::int64_t batch = static_cast<std::int64_t>(o.batch);
+    std::int64_t batch = static_cast<std::int64_t>(o.batch), connections = static_cast<std::int64_t>(o.connections);
+    if (auto r = read(*t, "mailings", "connections", connections); !r) return std::unexpected(r.error());
+    if (connections < 1 || connections > 16) return fail(Errc::config, "[mailings].connections must be 1..16");
+    o.connections = static_cast<std::size_t>(connections);
     if (auto r = read(*t, "mailings", "approval_above", o.approval_above); !r) return std::unexpected(r.error());
     if (auto r = read(*t, "mailings", "batch", batch); !r) return std::unexpected(r.error());
     if (auto r = read(*t, "mailings", "per_hour", o.per_hour); !r) return std::unexpected(r.error());
@@ -719,7 +722,8 @@ std::string render_config(const Config& c) {
   o << "\n[mailings]   # mailings to segments, sent with [mail] (docs/mailings.md)\n"
     << "approval_above = " << c.mailings.approval_above << "   # recipients above which a second person approves\n"
     << "batch = " << c.mailings.batch << "   # recipients per batch: the most a crash can send twice\n"
-    << "per_hour = " << c.mailings.per_hour << "   # messages per hour at most; 0 = only [mail] per_minute\n";
+    << "per_hour = " << c.mailings.per_hour << "   # messages per hour at most; 0 = only [mail] per_minute\n"
+    << "connections = " << c.mailings.connections << "   # connections to the relay at once\n";
   if (c.mail) {
     const auto& m = *c.mail;
     o << "\n[mail]   # mail to supporters: confirmations, welcome, unsubscribe (docs/supporter-mail.md)\n"

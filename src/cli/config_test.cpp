@@ -87,6 +87,8 @@ TEST(Config, RefusesWhatIsNotInTheSchema) {
            base + "[mailings]\nbatch = 0\n",
            base + "[mailings]\nper_hour = -1\n",
            base + "[mailings]\nthrottle = 1\n",
+           base + "[mailings]\nconnections = 0\n",
+           base + "[mailings]\nconnections = 17\n",
            base + "[intake]\nallowed_origins = [\"https://example.org/path\"]\n",
            base + "[intake]\nthreads = \"two\"\n",
            base + "[extra]\n",

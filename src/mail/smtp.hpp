@@ -1,18 +1,22 @@
 #pragma once
 // Sending one Message to one SMTP relay: the keeper's mail to supporters and
-// the guard's alert e-mail both go through SmtpTransport. One call is one
-// attempt; whoever queues the mail (the keeper's outbox, the guard's sink)
-// owns retries and backoff, and reads the outcome to decide.
+// the guard's alert e-mail both go through SmtpTransport, a mailing through
+// an SmtpPool of it. One call is one attempt; whoever queues the mail (the
+// keeper's outbox, a mailing's sender, the guard's sink) owns retries and
+// backoff, and reads the outcome to decide.
 //
 // Nothing here logs. SendResult::why and every error carry libcurl's error
 // text and the SMTP reply code only: never an address, a header value, a
 // body, the URL (it may hold credentials) or the password.
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stop_token>
+#include <span>
 #include <string>
+#include <vector>
 
 #include "core/error.hpp"
 #include "crypto/secret.hpp"
@@ -41,7 +45,7 @@ struct SendResult {
   std::string why;  // libcurl's error text, and the reply code when it is 4xx or 5xx; "" when delivered
 };
 
-class SmtpSession;
+class SmtpPool;
 
 class SmtpTransport {
  public:
@@ -64,14 +68,23 @@ class SmtpTransport {
   // not changed by sending.
   SendResult send(const Message& m, std::stop_token stop) const;
 
-  // A connection kept open from one message to the next (for mail sent in
-  // numbers: a relay sees one connection, one TLS handshake and one login,
-  // not one per message). Not thread-safe; one per sending thread. It must
-  // not outlive the transport.
-  std::unique_ptr<SmtpSession> session() const;
+  // Up to `connections` (1..64) connections at once, each kept open from
+  // one message to the next (for mail sent in numbers: a relay sees a few
+  // connections, TLS handshakes and logins, not one per message), so that
+  // the relay's answers to one message do not hold up the next. Not thread-safe; one per sending
+  // thread. It must not outlive the transport.
+  std::unique_ptr<SmtpPool> pool(std::size_t connections) const;
 
  private:
-  friend class SmtpSession;
+  friend class SmtpPool;
+  // What a transfer holds on to until it ends (smtp.cpp).
+  struct Prepared;
+  // Sets `easy` up to send `m`, `p` holding what the transfer needs; the
+  // outcome when it cannot be sent at all (check() refuses it, libcurl
+  // refuses an option).
+  std::optional<SendResult> prepare(void* easy, const Message& m, Prepared& p) const;
+  // The outcome of a transfer on `easy` that ended with CURLcode `code`.
+  SendResult outcome(void* easy, int code) const;
   // One attempt on `easy` within `multi` (whose connections it may reuse).
   SendResult send_on(void* easy, void* multi, const Message& m, std::stop_token stop) const;
 
@@ -83,21 +96,34 @@ class SmtpTransport {
   std::optional<crypto::SecretBytes> password_;  // NUL-terminated for CURLOPT_PASSWORD
 };
 
-class SmtpSession {
+// When a pool may start the next message: `not_before` gives the earliest
+// time (nullptr: at once), `started` is told of each start.
+struct Pacing {
+  std::function<std::chrono::steady_clock::time_point()> not_before;
+  std::function<void()> started;
+};
+
+class SmtpPool {
  public:
-  ~SmtpSession();
-  SmtpSession(const SmtpSession&) = delete;
-  SmtpSession& operator=(const SmtpSession&) = delete;
-  // As SmtpTransport::send, over the session's connection (made again when
-  // the relay closed it).
-  SendResult send(const Message& m, std::stop_token stop);
+  ~SmtpPool();
+  SmtpPool(const SmtpPool&) = delete;
+  SmtpPool& operator=(const SmtpPool&) = delete;
+
+  // Hands each message to the relay, up to the pool's connections at once,
+  // in order of start, paced by `pacing`. The outcome of each, or nullopt
+  // for a message never started: once the relay answers "try later"
+  // (Delivery::retry), nothing more is started and the transfers under way
+  // finish; `stop` cuts them (Delivery::stopped) and starts nothing more.
+  std::vector<std::optional<SendResult>> send_all(std::span<const Message> messages, const Pacing& pacing,
+                                                  std::stop_token stop);
 
  private:
   friend class SmtpTransport;
-  explicit SmtpSession(const SmtpTransport& t);
+  struct Slot;
+  SmtpPool(const SmtpTransport& t, std::size_t connections);
   const SmtpTransport& transport_;
-  void* easy_;   // CURL*
   void* multi_;  // CURLM*
+  std::vector<std::unique_ptr<Slot>> slots_;
 };
 
 }  // namespace rempart::mail

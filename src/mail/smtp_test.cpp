@@ -14,6 +14,7 @@
 #include <chrono>
 #include <fstream>
 #include <iostream>
+#include <set>
 #include <thread>
 
 #include "mail/test_smtp.hpp"
@@ -282,6 +283,63 @@ TEST(MailSmtp, PermfailIsRefusedWith550) {
   EXPECT_EQ(r.outcome, Delivery::refused) << r.why;
   EXPECT_EQ(r.reply, 550);
   EXPECT_EQ(r.why.find('@'), std::string::npos) << r.why;
+}
+
+// A pool: every message delivered once, over no more connections than it
+// has, each used for several; a refusal fails that message only; a "try
+// later" starts nothing more; the pacing is asked before each start.
+TEST(MailSmtp, APoolSendsOverItsConnectionsAndHoldsWhenTheRelayAsksToWait) {
+  REQUIRE_SMTP_SERVER();
+  auto t = transport(smtp_server().url);
+  ASSERT_TRUE(t);
+  std::vector<Message> batch;
+  std::vector<std::string> to;
+  for (int i = 0; i < 12; ++i) {
+    to.push_back(unique_address("pool"));
+    batch.push_back(sample(to.back()));
+  }
+  auto pool = t->pool(3);
+  int starts = 0;
+  Pacing pacing;
+  pacing.not_before = [] { return std::chrono::steady_clock::now(); };
+  pacing.started = [&] { ++starts; };
+  const auto results = pool->send_all(batch, pacing, {});
+  ASSERT_EQ(results.size(), batch.size());
+  EXPECT_EQ(starts, 12);
+  std::set<std::string> connections;
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    ASSERT_TRUE(results[i]) << i;
+    EXPECT_EQ(results[i]->outcome, Delivery::delivered) << results[i]->why;
+    auto got = received_for(to[i], 5s);
+    ASSERT_TRUE(got) << i;
+    auto j = decode(*got);
+    ASSERT_TRUE(j);
+    connections.insert((*j)["headers"]["x-smtp-connection"][0]["raw"].get<std::string>());
+  }
+  EXPECT_EQ(connections.size(), 3u);  // the first three start at once; the rest reuse them
+
+  // A refusal fails its message only; the relay asks to wait at the
+  // fourth: what was under way finishes, nothing after is started.
+  std::vector<Message> second;
+  std::vector<std::string> to2;
+  for (int i = 0; i < 20; ++i) {
+    to2.push_back(unique_address(i == 3 ? "tempfail" : i == 1 ? "permfail" : "pool"));
+    second.push_back(sample(to2.back()));
+  }
+  const auto held = t->pool(2)->send_all(second, Pacing{}, {});
+  ASSERT_TRUE(held[1] && held[3]);
+  EXPECT_EQ(held[1]->outcome, Delivery::refused);
+  EXPECT_EQ(held[3]->outcome, Delivery::retry);
+  std::size_t started = 0;
+  for (const auto& r : held) started += r ? 1 : 0;
+  EXPECT_LE(started, 6u);  // 3 and at most the one beside it, plus those before
+  EXPECT_FALSE(held.back());
+
+  // Stopped before it began: nothing started.
+  std::stop_source stop;
+  stop.request_stop();
+  const auto none = t->pool(2)->send_all(batch, Pacing{}, stop.get_token());
+  for (const auto& r : none) EXPECT_FALSE(r);
 }
 
 TEST(MailSmtp, ConnectionRefusedIsRetry) {

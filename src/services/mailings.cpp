@@ -430,11 +430,8 @@ MailingSender::MailingSender(const Vault& vault, store::KeeperStore& store, cons
 
 Result<MailingSendCounts> MailingSender::send_batch(std::stop_token stop) {
   MailingSendCounts counts;
-  struct Out {
-    store::Bytes id;
-    mail::Message message;
-  };
-  std::vector<Out> out;
+  std::vector<store::Bytes> out;         // the recipients of the batch
+  std::vector<mail::Message> messages;   // and their messages, in the same order
   std::int64_t mailing_id = 0;
   std::int64_t batch_no = 0;
   bool finished = false;
@@ -475,6 +472,7 @@ Result<MailingSendCounts> MailingSender::send_batch(std::stop_token stop) {
       return {};
     }
     batch_no = audit::now_us();
+    messages.reserve(ids->size());  // never moved once made
     const MailingDraft draft = draft_of(*m);
     nlohmann::json opened_ids = nlohmann::json::array();
     const auto at = mail_.from.rfind('@');
@@ -509,9 +507,7 @@ Result<MailingSendCounts> MailingSender::send_batch(std::stop_token stop) {
         crypto::wipe(opened->phrase);
         return fail(Errc::internal, "mailing: a message did not render");
       }
-      Out o;
-      o.id = id;
-      mail::Message& msg = o.message;
+      mail::Message& msg = messages.emplace_back();
       msg.return_path = verp_address(vault_.keyring().current(),
                                      mail_.bounce_address.empty() ? mail_.from : mail_.bounce_address, id);
       msg.from_address = mail_.from;
@@ -531,7 +527,7 @@ Result<MailingSendCounts> MailingSender::send_batch(std::stop_token stop) {
         return std::unexpected(k.error());
       }
       opened_ids.push_back(audit::to_hex(id));
-      out.push_back(std::move(o));
+      out.push_back(id);
     }
     if (opened_ids.empty()) return {};
     auto e = audit::record(tx, vault_.keyring(),
@@ -541,12 +537,12 @@ Result<MailingSendCounts> MailingSender::send_batch(std::stop_token stop) {
     return {};
   });
   const auto wipe_all = [&] {
-    for (auto& o : out) {
-      crypto::wipe(o.message.to);
-      crypto::wipe(o.message.text);
-      crypto::wipe(o.message.html);
-      crypto::wipe(o.message.subject);
-      for (auto& [name, value] : o.message.headers) crypto::wipe(value);
+    for (auto& m : messages) {
+      crypto::wipe(m.to);
+      crypto::wipe(m.text);
+      crypto::wipe(m.html);
+      crypto::wipe(m.subject);
+      for (auto& [name, value] : m.headers) crypto::wipe(value);
     }
   };
   if (!r) {
@@ -563,38 +559,42 @@ Result<MailingSendCounts> MailingSender::send_batch(std::stop_token stop) {
     int reply = 0;
   };
   std::vector<std::optional<Done>> done(out.size());
-  bool relay_busy = false;
-  for (std::size_t i = 0; i < out.size() && !stop.stop_requested() && !relay_busy; ++i) {
-    auto wait_until = last_handed_ + gap;
+  mail::Pacing pacing;
+  pacing.not_before = [&] {
+    auto at = last_handed_ + gap;
     if (o_.per_hour > 0) {
       const auto hour_ago = std::chrono::steady_clock::now() - std::chrono::hours(1);
       std::erase_if(last_hour_, [&](auto t) { return t < hour_ago; });
       if (static_cast<std::int64_t>(last_hour_.size()) >= o_.per_hour) {
-        wait_until = std::max(wait_until, last_hour_.front() + std::chrono::hours(1));
+        at = std::max(at, last_hour_.front() + std::chrono::hours(1));
       }
     }
-    while (std::chrono::steady_clock::now() < wait_until && !stop.stop_requested()) {
-      std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
-          wait_until - std::chrono::steady_clock::now(), std::chrono::milliseconds(50)));
-    }
-    if (stop.stop_requested()) break;
-    if (!session_) session_ = transport_.session();
-    const auto result = session_->send(out[i].message, stop);
+    return at;
+  };
+  pacing.started = [&] {
     last_handed_ = std::chrono::steady_clock::now();
     if (o_.per_hour > 0) last_hour_.push_back(last_handed_);
-    switch (result.outcome) {
-      case mail::Delivery::delivered: done[i] = Done{"sent", result.reply}; break;
-      case mail::Delivery::refused: done[i] = Done{"failed", result.reply}; break;
+  };
+  if (!pool_) pool_ = transport_.pool(o_.connections);
+  const auto results = pool_->send_all(messages, pacing, stop);
+  bool relay_busy = false;
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    if (!results[i]) continue;  // never started: queued again
+    switch (results[i]->outcome) {
+      case mail::Delivery::delivered: done[i] = Done{"sent", results[i]->reply}; break;
+      case mail::Delivery::refused: done[i] = Done{"failed", results[i]->reply}; break;
       case mail::Delivery::stopped: break;
       default:
         // The relay asks to wait: this and the rest go back in the queue.
-        spdlog::warn("mailing {}: the relay answered {} ({}); the batch's rest waits for the next pass", mailing_id,
-                     result.reply, result.why);
+        if (!relay_busy) {
+          spdlog::warn("mailing {}: the relay answered {} ({}); the batch's rest waits for the next pass",
+                       mailing_id, results[i]->reply, results[i]->why);
+        }
         relay_busy = true;
-        session_.reset();  // a new connection next time
         break;
     }
   }
+  if (relay_busy) pool_.reset();  // new connections next time
   wipe_all();
 
   // 3. What became of each.
@@ -602,7 +602,7 @@ Result<MailingSendCounts> MailingSender::send_batch(std::stop_token stop) {
     const std::int64_t now = unix_now();
     for (std::size_t i = 0; i < out.size(); ++i) {
       const std::string state = done[i] ? done[i]->state : "queued";
-      auto k = tx.mark_mailing_recipient(mailing_id, out[i].id, state, batch_no,
+      auto k = tx.mark_mailing_recipient(mailing_id, out[i], state, batch_no,
                                          done[i] ? std::optional<std::int64_t>(now) : std::nullopt,
                                          done[i] ? done[i]->reply : 0);
       if (!k) return std::unexpected(k.error());

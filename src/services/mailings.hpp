@@ -48,6 +48,9 @@ struct MailingOptions {
   // Messages handed to the relay per hour at most, on top of [mail]
   // per_minute; 0: no hourly limit.
   std::int64_t per_hour = 0;
+  // Connections to the relay at once, each kept open from message to
+  // message: the relay's answers to one message do not hold up the next.
+  std::size_t connections = 4;
 };
 
 // What staff write. `subject` and `body` are templates (mail/template.hpp)
@@ -174,7 +177,7 @@ class MailingSender {
   const mail::SmtpTransport& transport_;
   const SupporterMailOptions& mail_;
   MailingOptions o_;
-  std::unique_ptr<mail::SmtpSession> session_;  // one connection for batch after batch
+  std::unique_ptr<mail::SmtpPool> pool_;  // connections kept for batch after batch
   std::chrono::steady_clock::time_point last_handed_{};
   std::vector<std::chrono::steady_clock::time_point> last_hour_;  // hand-overs within the last hour
 };

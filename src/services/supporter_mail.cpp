@@ -322,7 +322,9 @@ Result<void> check(const SupporterMailOptions& o) {
     return fail(Errc::config, "[mail].confirmations_per_day must be 1 to 20");
   }
   if (o.max_attempts < 1 || o.max_attempts > 50) return fail(Errc::config, "[mail].max_attempts must be 1 to 50");
-  if (!(o.per_minute > 0 && o.per_minute <= 60000)) return fail(Errc::config, "[mail].per_minute must be 1 to 60000");
+  if (!(o.per_minute > 0 && o.per_minute <= 1000000)) {
+    return fail(Errc::config, "[mail].per_minute must be 1 to 1000000");
+  }
   for (const char* kind : {"confirm", "welcome", "manage", "data"}) {
     if (!parsed(kind)) return fail(Errc::internal, "supporter mail: a template does not parse");
   }
