@@ -95,6 +95,8 @@ inline constexpr std::string_view mailing_resume = "mailing.resume";
 inline constexpr std::string_view mailing_cancel = "mailing.cancel";
 inline constexpr std::string_view mailing_batch = "mailing.batch";        // records opened to send one batch: their ids
 inline constexpr std::string_view mailing_sent = "mailing.sent";          // every recipient's turn has come: the counts
+inline constexpr std::string_view mailing_test = "mailing.test";          // a test send to its author's own address
+inline constexpr std::string_view account_test_address = "account.test_address";  // an account's test address set or cleared
 inline constexpr std::string_view mail_report = "mail.report";            // a bounce or complaint about a record's address, counted
 }  // namespace action
 

@@ -401,6 +401,7 @@ int run_serve(const ServeArgs& a) {
     if (c->mail) co.mail = c->mail->supporter;
     co.mailings = c->mailings;
     co.mail_configured = c->mail.has_value();
+    co.transport = mail_transport.get();
     const auth::AuthOptions ao = auth_options(*c);
     store::Backend* stores = backend.get();
     const crypto::KeeperKeyring* keys = &*keeper_keys;

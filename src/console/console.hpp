@@ -57,6 +57,8 @@ struct ConsoleOptions {
   services::SupporterMailOptions mail;
   services::MailingOptions mailings;
   bool mail_configured = false;
+  // The relay, for a mailing's test send (borrowed; null: no test sends).
+  const mail::SmtpTransport* transport = nullptr;
 };
 
 class Console {

@@ -251,6 +251,8 @@ Response post_mailing_save(Call& c);
 Response post_mailing_draw(Call& c);
 Response post_mailing_approve(Call& c);
 Response post_mailing_state(Call& c);  // start, pause, resume, cancel (the path's last part)
+Response post_mailing_test(Call& c);
+Response post_own_test_address(Call& c);
 
 // Exports (export_routes.cpp).
 Response get_exports(Call& c);

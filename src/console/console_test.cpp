@@ -674,6 +674,8 @@ TEST_F(ConsoleTest, RoleMatrix) {
       {verb::post, "/mailings/1/pause", auth::Action::write_mailings, "", false, false, true},
       {verb::post, "/mailings/1/resume", auth::Action::write_mailings, "", false, false, true},
       {verb::post, "/mailings/1/cancel", auth::Action::write_mailings, "", false, false, true},
+      {verb::post, "/mailings/1/test", auth::Action::write_mailings, "", false, false, true},
+      {verb::post, "/account/test-address", auth::Action::write_mailings, "test_address=matrix%40exemple.org", false},
       {verb::get, "/api/v1/mailings", auth::Action::approve_mailings, "", true},
       {verb::get, "/api/v1/mailings/1", auth::Action::approve_mailings, "", true, false, true},
       {verb::post, "/supporters/" + id + "/edit", auth::Action::edit_record,

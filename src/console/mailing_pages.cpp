@@ -153,6 +153,18 @@ std::string mailing_page(const Viewer& v, const MailingPageView& p) {
     next += button_form(v, base + "/cancel", "Cancel the mailing");
   }
   if (!next.empty()) b += "<section class=\"work\" aria-labelledby=\"next-h\"><h2 id=\"next-h\">Next</h2>" + next + "</section>";
+  if (p.can_test && can_write && m.state != "cancelled") {
+    b += "<section class=\"work\" aria-labelledby=\"test-h\"><h2 id=\"test-h\">Test</h2>";
+    if (p.test_address.empty()) {
+      b += "<p>Send yourself a test first: set your test address on <a href=\"/account#test-address\">your "
+           "account page</a>.</p>";
+    } else {
+      b += "<p>The mailing as a made-up person would receive it, to your test address <strong>" +
+           esc(p.test_address) + "</strong>, with \"[Test]\" before its subject.</p>" +
+           button_form(v, base + "/test", "Send me a test");
+    }
+    b += "</section>";
+  }
 
   if (m.drawn_at) {
     b += "<section class=\"work\" aria-labelledby=\"progress-h\"><h2 id=\"progress-h\">Progress</h2>"
@@ -161,13 +173,16 @@ std::string mailing_page(const Viewer& v, const MailingPageView& p) {
          std::to_string(c.sending) + "</dd><dt>Refused by the relay</dt><dd>" + std::to_string(c.failed) +
          "</dd><dt>No longer reachable</dt><dd>" + std::to_string(c.skipped) +
          "</dd></dl><p class=\"hint\">No longer reachable: withdrew their consent or started bouncing before "
-         "their turn. Reload the page to follow it.</p>"
-         "<h3>After sending</h3><dl class=\"segment progress\"><dt>Bounced</dt><dd>" +
-         std::to_string(c.bounced) + "</dd><dt>Marked as spam</dt><dd>" + std::to_string(c.complained) +
-         "</dd><dt>Unsubscribed</dt><dd>" + std::to_string(c.unsubscribed) +
-         "</dd></dl><p class=\"hint\">Bounces and spam complaints are read from the bounce mailbox "
-         "([bounces]); an unsubscribe counts against the last mailing the person received. Nobody counts "
-         "opens or clicks: rempart does not track them.</p></section>";
+         "their turn. Reload the page to follow it.</p>";
+    if (m.started_at) {
+      b += "<h3>After sending</h3><dl class=\"segment progress\"><dt>Bounced</dt><dd>" + std::to_string(c.bounced) +
+           "</dd><dt>Marked as spam</dt><dd>" + std::to_string(c.complained) + "</dd><dt>Unsubscribed</dt><dd>" +
+           std::to_string(c.unsubscribed) +
+           "</dd></dl><p class=\"hint\">Bounces and spam complaints are read from the bounce mailbox "
+           "([bounces]); an unsubscribe counts against the last mailing the person received. Nobody counts "
+           "opens or clicks: rempart does not track them.</p>";
+    }
+    b += "</section>";
   }
   if (p.preview) b += preview_html(*p.preview);
   return document(&v, "Mailing: " + m.name, b);

@@ -34,6 +34,8 @@ struct MailingPageView {
   std::optional<services::MailingPreview> preview;  // rendered for a made-up person
   std::string viewer_actor;  // "account:<hex>": the author may not approve a large one
   bool mail_configured = false;  // [mail]: without it nothing is sent
+  bool can_test = false;         // a test send is possible here (an account, a relay)
+  std::string test_address;      // the viewer's own, shown to them only; "" when none is set
   std::int64_t approval_above = 500;
   std::string notice;
 };

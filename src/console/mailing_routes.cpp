@@ -82,6 +82,7 @@ const char* notice_of(std::string_view done) {
   if (done == "paused") return "Paused.";
   if (done == "resumed") return "Resumed.";
   if (done == "cancelled") return "Cancelled.";
+  if (done == "tested") return "A test was sent to your test address. Check that mailbox.";
   return "";
 }
 
@@ -98,6 +99,12 @@ Response show_mailing(Call& c, std::int64_t id, std::string_view notice) {
   if (preview) p.preview = std::move(*preview);
   p.viewer_actor = c.who->actor;
   p.mail_configured = c.impl.opt.mail_configured;
+  if (p.mail_configured && c.impl.opt.transport != nullptr && !c.who->via_token) {
+    auto address = mailings_of(c).test_address(c.asker());
+    p.test_address = address ? address->value_or("") : "";
+    if (address && *address) crypto::wipe(**address);
+    p.can_test = true;
+  }
   p.approval_above = c.impl.opt.mailings.approval_above;
   // "Started" is stale once it is sent (the page is reloaded to follow it).
   p.notice = (*v)->row.state == "sent" && notice == notice_of("started") ? std::string() : std::string(notice);
@@ -199,6 +206,20 @@ Response post_mailing_state(Call& c) {
   }
   if (!r) return failure(c, r.error());
   return redirect("/mailings/" + std::to_string(id) + "?done=" + done);
+}
+
+Response post_mailing_test(Call& c) {
+  const std::int64_t id = number_param(c);
+  if (c.impl.opt.transport == nullptr) return failure(c, Error(Errc::conflict, "mailing: no mail relay to send a test"));
+  if (auto r = mailings_of(c).send_test(c.asker(), id, *c.impl.opt.transport); !r) return failure(c, r.error());
+  return redirect("/mailings/" + std::to_string(id) + "?done=tested");
+}
+
+Response post_own_test_address(Call& c) {
+  if (auto r = mailings_of(c).set_test_address(c.asker(), c.form.get("test_address").value_or("")); !r) {
+    return failure(c, r.error());
+  }
+  return redirect("/account?done=test_address");
 }
 
 }  // namespace rempart::console::detail

@@ -1,6 +1,7 @@
 // The page of one's own account (docs/console.md, "Your account"): change
 // the password, replace the authenticator. Secrets typed here go back to
 // nobody: the forms are never filled in again after a refusal.
+#include <optional>
 #include <string>
 
 #include "console/page_parts.hpp"
@@ -24,7 +25,7 @@ std::string refusal_html(std::string_view message) {
 }  // namespace
 
 std::string own_account_page(const Viewer& v, std::string_view notice, std::string_view password_message,
-                             std::string_view authenticator_message) {
+                             std::string_view authenticator_message, const std::optional<std::string>& test_address) {
   std::string b = notice_html(notice);
   b += "<dl><dt>Account</dt><dd>" + esc(v.name) + "</dd><dt>Role</dt><dd>" + esc(auth::role_name(v.role)) +
        "</dd></dl><p><a href=\"/sessions\">Your sessions</a></p>";
@@ -44,6 +45,16 @@ std::string own_account_page(const Viewer& v, std::string_view notice, std::stri
        "<form method=\"post\" action=\"/account/authenticator\" class=\"stack\">" +
        csrf_field(v) + username + password_input("au-current", "current", "Current password", "current-password") +
        code_input("au") + "<button type=\"submit\">Continue</button></form>";
+  if (test_address) {
+    b += "<h2 id=\"test-address\">Your test address</h2>"
+         "<p>Where a mailing's test goes when you send yourself one: your own mailbox, never a supporter's. "
+         "Only you see it here; it is kept encrypted.</p>"
+         "<form method=\"post\" action=\"/account/test-address\" class=\"stack\">" +
+         csrf_field(v) +
+         "<label for=\"test-address-input\">E-mail address (empty: none)</label><input id=\"test-address-input\" "
+         "name=\"test_address\" type=\"email\" maxlength=\"254\" autocomplete=\"email\" value=\"" +
+         esc(*test_address) + "\"><button type=\"submit\">Save</button></form>";
+  }
   return document(&v, "Your account", b);
 }
 

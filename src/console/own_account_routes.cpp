@@ -47,8 +47,18 @@ Response get_own_account(Call& c) {
   const auto done = query_param(c.req.target(), "done").value_or("");
   const std::string notice = done == "password"        ? "Password changed. Your other sessions are ended."
                              : done == "authenticator" ? "Authenticator replaced. Your other sessions are ended."
+                             : done == "test_address"  ? "Test address saved."
                                                        : "";
-  return html(bhttp::status::ok, own_account_page(c.viewer(), notice, "", ""));
+  std::optional<std::string> test_address;
+  if (auth::permits(c.who->role, auth::Action::write_mailings) && !c.who->via_token) {
+    services::Mailings m(*c.w.store, c.impl.keys, c.impl.opt.mail, c.impl.opt.mailings);
+    auto a = m.test_address(c.asker());
+    if (!a) return failure(c, a.error());
+    test_address = a->value_or("");
+  }
+  auto page = own_account_page(c.viewer(), notice, "", "", test_address);
+  if (test_address) crypto::wipe(*test_address);
+  return html(bhttp::status::ok, page);
 }
 
 Response post_own_password(Call& c) {

@@ -81,7 +81,8 @@ std::string accounts_page(const Viewer& v, const std::vector<auth::AccountInfo>&
 // the authenticator. `password_message` / `authenticator_message` show
 // above their form (a refusal to act on).
 std::string own_account_page(const Viewer& v, std::string_view notice, std::string_view password_message,
-                             std::string_view authenticator_message);
+                             std::string_view authenticator_message,
+                             const std::optional<std::string>& test_address = std::nullopt);
 // The new authenticator to scan (QR and otpauth URI, shown once) and the
 // form for its first code.
 std::string authenticator_setup_page(const Viewer& v, const auth::AuthenticatorChange& change,

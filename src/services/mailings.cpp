@@ -3,10 +3,15 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <map>
 #include <thread>
 
 #include "audit/chain.hpp"
 #include "core/text.hpp"
+#include "core/hex.hpp"
+#include "core/mutex.hpp"
+#include "core/validate.hpp"
+#include "crypto/account_keys.hpp"
 #include "crypto/secret.hpp"
 #include "mail/template.hpp"
 
@@ -420,6 +425,122 @@ Result<MailingPreview> Mailings::preview(const MailingDraft& d) const {
                               mail_.links_base + "/unsubscribe?t=EXAMPLE"));
   if (!r) return std::unexpected(r.error());
   return MailingPreview{std::move(r->subject), std::move(r->text), std::move(r->html)};
+}
+
+// ---- Test sends ------------------------------------------------------------------------
+
+namespace {
+
+constexpr std::string_view kTestAddressAd = "rempart/test-address/v1";
+constexpr std::size_t kTestSendsPerHour = 10;
+
+std::optional<store::Bytes> account_of(const Asker& who) {
+  constexpr std::string_view prefix = "account:";
+  if (!who.actor.starts_with(prefix)) return std::nullopt;
+  auto id = core::from_hex(std::string_view(who.actor).substr(prefix.size()));
+  if (!id || id->empty()) return std::nullopt;
+  return store::Bytes(id->begin(), id->end());
+}
+
+store::Bytes test_address_ad(const store::Bytes& account_id) {
+  store::Bytes ad(kTestAddressAd.begin(), kTestAddressAd.end());
+  ad.insert(ad.end(), account_id.begin(), account_id.end());
+  return ad;
+}
+
+// Test sends by account within the last hour, in this process (a restart
+// forgets them: the bound is against a slip, not an attack).
+bool take_test_send(const std::string& actor, std::int64_t now) {
+  static Mutex mu;
+  static std::map<std::string, std::vector<std::int64_t>> sent;
+  MutexLock lock(mu);
+  auto& times = sent[actor];
+  std::erase_if(times, [&](std::int64_t t) { return t <= now - 3600; });
+  if (times.size() >= kTestSendsPerHour) return false;
+  times.push_back(now);
+  return true;
+}
+
+}  // namespace
+
+Result<std::optional<std::string>> Mailings::test_address(const Asker& who) const {
+  auto account = account_of(who);
+  if (!account) return fail(Errc::permission, "mailing: only an account has a test address");
+  std::optional<std::string> out;
+  auto r = store_.transact([&](store::KeeperTx& tx) -> Result<void> {
+    auto sealed = tx.account_test_address(*account);
+    if (!sealed) return std::unexpected(sealed.error());
+    if (!*sealed) return {};
+    auto sealer = crypto::TotpSealer::of(keys_, crypto::TotpSealer::version_of(**sealed));
+    if (!sealer) return std::unexpected(sealer.error());
+    auto opened = sealer->open(**sealed, test_address_ad(*account));
+    if (!opened) return std::unexpected(opened.error());
+    out = std::string(reinterpret_cast<const char*>(opened->data()), opened->size());
+    return {};
+  });
+  if (!r) return std::unexpected(r.error());
+  return out;
+}
+
+Result<void> Mailings::set_test_address(const Asker& who, std::string_view address) {
+  auto account = account_of(who);
+  if (!account) return fail(Errc::permission, "mailing: only an account has a test address");
+  std::optional<store::Bytes> sealed;
+  if (!core::text::trim_ascii(address).empty()) {
+    auto email = core::normalize_email(core::text::trim_ascii(address));
+    if (!email) return fail(Errc::invalid_input, "mailing: the test address is not an e-mail address");
+    auto sealer = crypto::TotpSealer::current(keys_);
+    if (!sealer) return std::unexpected(sealer.error());
+    sealed = sealer->seal(std::span(reinterpret_cast<const std::uint8_t*>(email->data()), email->size()),
+                          test_address_ad(*account));
+    crypto::wipe(*email);
+  }
+  return store_.transact([&](store::KeeperTx& tx) -> Result<void> {
+    if (auto u = tx.set_account_test_address(*account, sealed); !u) return u;
+    return record(tx, keys_, who, audit::action::account_test_address, {{"set", sealed.has_value()}});
+  });
+}
+
+Result<void> Mailings::send_test(const Asker& who, std::int64_t id, const mail::SmtpTransport& transport) {
+  auto view = show(id);
+  if (!view) return std::unexpected(view.error());
+  if (!*view) return fail(Errc::not_found, "mailing: no such mailing");
+  auto to = test_address(who);
+  if (!to) return std::unexpected(to.error());
+  if (!*to) return fail(Errc::conflict, "mailing: no test address on this account");
+  const auto& row = (*view)->row;
+  auto rendered = preview(draft_of(row));
+  if (!rendered) {
+    crypto::wipe(**to);
+    return std::unexpected(rendered.error());
+  }
+  if (!take_test_send(who.actor, unix_now())) {
+    crypto::wipe(**to);
+    return fail(Errc::busy, "mailing: 10 test sends within the hour already");
+  }
+  const auto at = mail_.from.rfind('@');
+  mail::Message m;
+  m.return_path = mail_.bounce_address.empty() ? mail_.from : mail_.bounce_address;
+  m.from_address = mail_.from;
+  m.from_name = mail_.organisation;
+  m.to = std::move(**to);
+  m.subject = "[Test] " + rendered->subject;
+  m.message_id = audit::to_hex(new_link_token().hash).substr(0, 32) + ".t" + std::to_string(id) +
+                 (at == std::string::npos ? std::string("@rempart.invalid") : mail_.from.substr(at));
+  m.headers = {{"Auto-Submitted", "auto-generated"}};
+  m.text = std::move(rendered->text);
+  m.html = std::move(rendered->html);
+  const auto result = transport.send(m, std::stop_token{});
+  crypto::wipe(m.to);
+  auto e = store_.transact([&](store::KeeperTx& tx) -> Result<void> {
+    return record(tx, keys_, who, audit::action::mailing_test,
+                  {{"mailing", id}, {"delivered", result.outcome == mail::Delivery::delivered}});
+  });
+  if (!e) return std::unexpected(e.error());
+  if (result.outcome != mail::Delivery::delivered) {
+    return fail(Errc::io, "mailing: the relay did not take the test (" + result.why + ")");
+  }
+  return {};
 }
 
 // ---- MailingSender --------------------------------------------------------------------

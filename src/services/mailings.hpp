@@ -140,6 +140,22 @@ class Mailings {
   // looked at).
   Result<MailingPreview> preview(const MailingDraft& d) const;
 
+  // Test sends (docs/mailings.md, "Test sends"). A staff member's own
+  // address, kept on their account sealed under the keeper's key (the
+  // account id bound in) and shown to them only. `who.actor` must be an
+  // account ("account:<hex>"): Errc::permission for anyone else.
+  Result<std::optional<std::string>> test_address(const Asker& who) const;
+  // Sets it, or with "" clears it; audited (account.test_address, never
+  // the address). Errc::invalid_input for what is not one plain address.
+  Result<void> set_test_address(const Asker& who, std::string_view address);
+  // The mailing rendered for the preview's made-up person, "[Test] " before
+  // its subject, handed at once to the relay for the asker's test address;
+  // audited (mailing.test). Errc::not_found: no such mailing;
+  // Errc::conflict: no test address set; Errc::busy: 10 test sends by
+  // this account within the hour already; Errc::io: the relay did not
+  // take it.
+  Result<void> send_test(const Asker& who, std::int64_t id, const mail::SmtpTransport& transport);
+
  private:
   Result<void> move(const Asker& who, std::int64_t id, std::initializer_list<std::string_view> from,
                     std::string_view to, std::string_view action);

@@ -959,5 +959,57 @@ TEST_F(SupporterMailTest, BouncesAndComplaintsFromTheMailboxCountOnceAndMarkTheR
   EXPECT_EQ(count_rows(fx_.db, "SELECT count(*) FROM consent_events WHERE source = 'complaint'"), 1);
 }
 
+// A test send: the composer's own address, kept sealed on their account,
+// receives the mailing rendered for the made-up person; nothing else does,
+// and no log of it holds the address.
+TEST_F(SupporterMailTest, ATestSendGoesToTheComposersOwnAddressOnly) {
+  store::AccountRow a;
+  a.id = store::Bytes(16, 0x42);
+  a.name = "composer";
+  a.role = "organiser";
+  a.password_hash = "hash";
+  a.totp_sealed = store::Bytes(8, 1);
+  a.created_at = a.updated_at = unix_now();
+  ASSERT_TRUE(store_->transact([&](store::KeeperTx& tx) { return tx.insert_account(a); }));
+  const Asker composer{"account:" + audit::to_hex(a.id), ""};
+  ASSERT_TRUE(Segments(*store_, keys_).save(composer, "essai", SegmentDefinition{}, false));
+  Mailings mailings(*store_, keys_, opts_, MailingOptions{});
+  auto id = mailings.create(composer, MailingDraft{"Essai", "Nouvelles pour {{given_name}}", "Bonjour {{given_name}}.",
+                                                    "essai"});
+  ASSERT_TRUE(id) << id.error().internal;
+
+  EXPECT_EQ(mailings.send_test(composer, *id, *transport_).error().code, Errc::conflict);  // no address yet
+  EXPECT_EQ(mailings.set_test_address(composer, "not an address").error().code, Errc::invalid_input);
+  EXPECT_EQ(mailings.set_test_address(Asker{"operator:root", ""}, "x@example.org").error().code, Errc::permission);
+  const std::string mine = mt::unique_address("composer");
+  ASSERT_TRUE(mailings.set_test_address(composer, " " + mine + " "));
+  EXPECT_EQ(*mailings.test_address(composer), std::optional<std::string>(mine));
+  // Sealed: the database holds no trace of it.
+  EXPECT_EQ(count_rows(fx_.db, "SELECT count(*) FROM accounts WHERE test_address_sealed IS NOT NULL"), 1);
+  for (const auto& file : {fx_.db, std::filesystem::path(fx_.db.string() + "-wal")}) {
+    std::ifstream in(file, std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(bytes.find(mine.substr(0, mine.find('@'))), std::string::npos) << file;
+  }
+
+  ASSERT_TRUE(mailings.send_test(composer, *id, *transport_));
+  auto got = mail_to(mine, "[Test] Nouvelles pour Camille");
+  ASSERT_TRUE(got);
+  EXPECT_NE(std::string((*got)["parts"][1]["text"]).find("Bonjour Camille."), std::string::npos);
+  EXPECT_FALSE((*got)["headers"].contains("list-unsubscribe"));
+  for (int i = 1; i < 10; ++i) ASSERT_TRUE(mailings.send_test(composer, *id, *transport_)) << i;
+  EXPECT_EQ(mailings.send_test(composer, *id, *transport_).error().code, Errc::busy);  // 10 within the hour
+
+  ASSERT_TRUE(mailings.set_test_address(composer, ""));  // cleared
+  EXPECT_FALSE(*mailings.test_address(composer));
+  int tests = 0;
+  for (const auto& e : testing::audit_entries(*store_)) {
+    EXPECT_EQ(e.details.find(mine), std::string::npos) << e.action;
+    if (e.action == "mailing.test") ++tests;
+  }
+  EXPECT_EQ(tests, 10);
+  EXPECT_EQ(mailings.show(*id).value()->row.state, "draft");  // a test changes nothing of the mailing
+}
+
 }  // namespace
 }  // namespace rempart::services

@@ -1152,6 +1152,11 @@ class MailingPort {
   // such supporter or it is marked already.
   virtual Result<bool> mark_email_bouncing(const Bytes& supporter_id, std::int64_t at) = 0;
 
+  // The account's sealed test address (migration 0026); nullopt when none.
+  // Errc::not_found if there is no such account.
+  virtual Result<std::optional<Bytes>> account_test_address(const Bytes& account_id) = 0;
+  virtual Result<void> set_account_test_address(const Bytes& account_id, const std::optional<Bytes>& sealed) = 0;
+
   // Bounces and complaints (migration 0025).
   // False (nothing written) when an event of the same report is there already.
   virtual Result<bool> add_mail_event(const MailEventRow& row) = 0;

@@ -352,7 +352,25 @@ test('a mailing written, approved by a second person and sent to the confirmed m
   const drawn = await a.textContent('main');
   assert.match(drawn, /2 recipients: more than 1, so a second person approves it/);
   assert.match(drawn, /Waiting for someone else's approval/);
+  assert.match(drawn, /set your test address on your account page/);
   await keep(a, 'mailing-drawn-phone.png');
+
+  // A test to Alice's own address, kept on her account.
+  const aliceMailbox = `alice.${process.pid}@example.org`;
+  await a.getByRole('link', { name: 'your account page' }).click();
+  await a.waitForURL('**/account#test-address');
+  await a.getByLabel('E-mail address (empty: none)').fill(aliceMailbox);
+  await Promise.all([a.waitForURL(/done=test_address$/), a.getByRole('button', { name: 'Save' }).click()]);
+  assert.match(await a.textContent('main'), /Test address saved/);
+  await keep(a, 'account-test-address-phone.png');
+  await a.goto(`${instance.consoleUrl}/mailings/${mailing}`);
+  assert.match(await a.textContent('main'), new RegExp(`to your test address ${aliceMailbox.replace(/\./g, '\\.')}`));
+  await Promise.all([a.waitForURL(/done=tested$/), a.getByRole('button', { name: 'Send me a test' }).click()]);
+  assert.match(await a.textContent('main'), /A test was sent to your test address/);
+  await keep(a, 'mailing-tested-phone.png');
+  const [test] = await waitForMail(aliceMailbox, 1);
+  assert.equal(test.subject, '[Test] Des nouvelles pour Camille');
+  assert.match(test.text, /^Bonjour Camille,/);
 
   const b = await (await browser.newContext(phone)).newPage();
   await signInAs(b, instance.consoleUrl, 'bruno', PASSWORD, totp(bruno));
@@ -400,6 +418,9 @@ test('a mailing written, approved by a second person and sent to the confirmed m
     await new Promise((r) => setTimeout(r, 200));
   } while (Date.now() < until);
   assert.equal(person.consent.email, false);
+  await a.reload();
+  assert.match(await a.textContent('main'), /Unsubscribed\s*1/);
+  await keep(a, 'mailing-after-phone.png');
 
   for (const html of pages) {
     for (const v of [...people, ...names.filter((n) => n !== 'Camille')]) {

@@ -1602,6 +1602,22 @@ class SqliteKeeperTx final : public SqliteReads<KeeperTx> {
     if (!n) return propagate(n);
     return *n == 1;
   }
+  Result<std::optional<Bytes>> account_test_address(const Bytes& account_id) override {
+    auto q = conn_.query(sql::kSelectAccountTestAddress);
+    if (!q) return propagate(q);
+    q->bind_blob(1, account_id);
+    auto row = q->step();
+    if (!row) return propagate(row);
+    if (!*row) return fail(Errc::not_found, "account_test_address: no such account");
+    return q->optional_blob(0);
+  }
+  Result<void> set_account_test_address(const Bytes& account_id, const std::optional<Bytes>& sealed) override {
+    auto n = run_counting(conn_, sql::kUpdateAccountTestAddress,
+                          [&](Query& q) { q.bind_blob(1, account_id).bind_optional_blob(2, sealed); });
+    if (!n) return propagate(n);
+    if (*n == 0) return fail(Errc::not_found, "set_account_test_address: no such account");
+    return {};
+  }
   Result<bool> add_mail_event(const MailEventRow& row) override {
     auto n = run_counting(conn_, sql::kInsertMailEvent, [&](Query& q) {
       q.bind_blob(1, row.supporter_id)

@@ -746,6 +746,11 @@ inline constexpr Sql kMarkEmailBouncing{
     "kMarkEmailBouncing",
     "UPDATE supporters SET email_bouncing_at = ?2 WHERE id = ?1 AND email_bouncing_at IS NULL"};
 
+inline constexpr Sql kSelectAccountTestAddress{"kSelectAccountTestAddress",
+                                               "SELECT test_address_sealed FROM accounts WHERE id = ?1"};
+inline constexpr Sql kUpdateAccountTestAddress{"kUpdateAccountTestAddress",
+                                               "UPDATE accounts SET test_address_sealed = ?2 WHERE id = ?1"};
+
 // ---- Keeper: bounces and complaints (migration 0025) ------------------------------
 
 inline constexpr Sql kInsertMailEvent{
