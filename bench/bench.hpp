@@ -47,6 +47,10 @@ double quantile(std::vector<double>& v, double q);
 
 [[noreturn]] void die(const std::string& what);
 
+// This process's CPU time so far (user + system), and its peak resident set.
+double cpu_seconds();
+double peak_rss_mib();
+
 int http_ceiling(const Args& a);
 int storage_ceiling(const Args& a);
 int import_baseline(const Args& a);

@@ -4,8 +4,6 @@
 // keeper uses. Profiles well (no HTTP, no wrk, no polling of the inbox).
 #include <sodium.h>
 
-#include <sys/resource.h>
-
 #include <atomic>
 #include <thread>
 
@@ -17,16 +15,6 @@
 #include "store/sqlite/sqlite_store.hpp"
 
 namespace rempart::bench {
-namespace {
-
-double cpu_seconds() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
-}
-
-}  // namespace
 
 int fold_inprocess(const Args& a) {
   const std::string config = a.str("config");

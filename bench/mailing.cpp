@@ -6,8 +6,6 @@
 // cost. docs/benchmarks.md, "Mailings".
 #include <sodium.h>
 
-#include <sys/resource.h>
-
 #include "bench.hpp"
 #include "cli/config.hpp"
 #include "crypto/keyring.hpp"
@@ -19,19 +17,6 @@
 
 namespace rempart::bench {
 namespace {
-
-double cpu_seconds() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
-}
-
-double peak_rss_mib() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return static_cast<double>(u.ru_maxrss) / 1024.0;
-}
 
 // A mailing's text as an organisation writes one: a few paragraphs, the
 // person's name, the footer rempart adds.
@@ -45,11 +30,14 @@ const char* kBody =
     "vous appellera pour vous raconter.\n\n"
     "À samedi,\nL'équipe";
 
-}  // namespace
+struct Keeper {
+  cli::Config config;
+  crypto::KeeperKeyring keys;
+  std::unique_ptr<store::KeeperStore> store;
+};
 
-// Draws and starts a mailing to every synthetic supporter whose e-mail
-// consent is given (confirmed or not: synth confirms none).
-int mailing_prepare(const Args& a) {
+// The instance --config names, with [mail].
+Keeper open_keeper(const Args& a) {
   auto c = cli::load_config(a.str("config"));
   if (!c) die("config: " + c.error().internal);
   if (!c->mail) die("the configuration needs [mail]");
@@ -58,14 +46,23 @@ int mailing_prepare(const Args& a) {
   if (!keys) die("keyring: " + keys.error().internal);
   auto st = store::open_sqlite_keeper(c->data_dir / store::sqlite::kRecordsFile);
   if (!st) die("store: " + st.error().internal);
+  return Keeper{std::move(*c), std::move(*keys), std::move(*st)};
+}
+
+}  // namespace
+
+// Draws and starts a mailing to every synthetic supporter whose e-mail
+// consent is given (confirmed or not: synth confirms none).
+int mailing_prepare(const Args& a) {
+  auto [c, keys, st] = open_keeper(a);
   const services::Asker op{"operator:bench", ""};
-  services::Segments segments(**st, *keys);
+  services::Segments segments(*st, keys);
   services::SegmentDefinition all;
   all.email = "given";
   if (auto r = segments.save(op, "bench-all", all, false); !r) {
     if (r.error().code != Errc::conflict) die("segment: " + r.error().internal);
   }
-  services::Mailings mailings(**st, *keys, c->mail->supporter, c->mailings);
+  services::Mailings mailings(*st, keys, c.mail->supporter, c.mailings);
   services::MailingDraft d{"Bench", kSubject, kBody, "bench-all"};
   d.unconfirmed_too = true;
   auto id = mailings.create(op, d);
@@ -81,18 +78,11 @@ int mailing_prepare(const Args& a) {
 
 // Sends the started mailing to the end, as the keeper's mail thread does.
 int mailing_send(const Args& a) {
-  auto c = cli::load_config(a.str("config"));
-  if (!c) die("config: " + c.error().internal);
-  if (!c->mail) die("the configuration needs [mail]");
-  if (sodium_init() < 0) die("libsodium");
-  auto keys = crypto::load_keeper_keyring(c->keys_dir);
-  if (!keys) die("keyring: " + keys.error().internal);
-  auto st = store::open_sqlite_keeper(c->data_dir / store::sqlite::kRecordsFile);
-  if (!st) die("store: " + st.error().internal);
-  auto transport = mail::SmtpTransport::create(c->mail->smtp);
+  auto [c, keys, st] = open_keeper(a);
+  auto transport = mail::SmtpTransport::create(c.mail->smtp);
   if (!transport) die("smtp: " + transport.error().internal);
-  services::Vault vault(*keys);
-  services::MailingSender sender(vault, **st, **transport, c->mail->supporter, c->mailings);
+  services::Vault vault(keys);
+  services::MailingSender sender(vault, *st, **transport, c.mail->supporter, c.mailings);
   std::uint64_t sent = 0, other = 0;
   Stopwatch sw;
   const double cpu0 = cpu_seconds();

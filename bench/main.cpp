@@ -7,6 +7,7 @@
 #include <string>
 
 #include <sqlite3.h>
+#include <sys/resource.h>
 
 #include "bench.hpp"
 #include "store/sqlite/connection.hpp"
@@ -57,6 +58,19 @@ double quantile(std::vector<double>& v, double q) {
   std::sort(v.begin(), v.end());
   const auto i = static_cast<std::size_t>(q * static_cast<double>(v.size() - 1) + 0.5);
   return v[std::min(i, v.size() - 1)];
+}
+
+double cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+double peak_rss_mib() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_maxrss) / 1024.0;
 }
 
 void die(const std::string& what) {

@@ -551,7 +551,7 @@ int run_synth(const SynthArgs& a) {
   ProgressBar bar(true);
   services::SynthOptions opts;
   opts.count = a.count;
-  opts.phones = a.phones;
+  opts.phones = a.phones.value_or(std::min<std::uint64_t>(20000, a.count));
   opts.seed = a.seed;
   opts.actor = operator_actor();
   opts.progress = [&](std::uint64_t done) {

@@ -63,7 +63,7 @@ int run_import(const ImportArgs& a);
 struct SynthArgs {
   std::filesystem::path config = "rempart.toml";
   std::uint64_t count = 120000;
-  std::uint64_t phones = 20000;
+  std::optional<std::uint64_t> phones;  // default: 20,000, or every one of them when fewer
   std::uint64_t seed = 2026;
 };
 int run_synth(const SynthArgs& a);

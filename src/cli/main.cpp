@@ -77,7 +77,8 @@ int main(int argc, char** argv) {
   SynthArgs synth;
   auto* synth_cmd = sup->add_subcommand("synth", "Create synthetic supporters for benchmarks and drills");
   synth_cmd->add_option("count", synth.count, "How many")->capture_default_str();
-  synth_cmd->add_option("--phones", synth.phones, "How many of them have a phone")->capture_default_str();
+  synth_cmd->add_option("--phones", synth.phones,
+                        "How many of them have a phone (default: 20000, or all of them when fewer)");
   synth_cmd->add_option("--seed", synth.seed, "Generator seed")->capture_default_str();
 
   ReindexArgs reindex;

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "core/text.hpp"
 #include "core/validate.hpp"
 
 namespace rempart::core {
@@ -169,6 +170,9 @@ struct OsdiSchema {
   Node triggers{Type::object,
                 {{"autoresponse", &trigger}, {"sms_response", &trigger}, {"call_response", &trigger}}};
   Node consent{Type::object, {{"email", &boolean}, {"sms", &boolean}}};
+  // How the caller wants the answer; rempart always answers as if
+  // return_response were false (docs/intake-api.md).
+  Node control{Type::object, {{"return_response", &boolean}}};
   Node root{Type::object,
             {{"person", &person},
              {"add_tags", &action_strings},
@@ -182,6 +186,7 @@ struct OsdiSchema {
              {"created_date", &str},
              {"modified_date", &str},
              {"_links", &links},
+             {"osdi:control", &control},
              {"consent", &consent}}};
 
   OsdiSchema() = default;
@@ -502,10 +507,18 @@ std::expected<RawSubmission, FieldErrors> parse_osdi_signup(std::string_view bod
   const json& person = *member(root, "person");
   raw.given_name = string_member(person, "given_name");
   raw.family_name = string_member(person, "family_name");
+  // A "subscribed" status is the OSDI way to say yes to e-mail (and, on
+  // a phone number, to text messages); rempart's own consent object, when
+  // present, has the last word.
+  const auto subscribed = [](const json& entry) {
+    return text::ascii_lower(string_member(entry, "status")) == "subscribed";
+  };
   if (const json* e = choose(person, "email_addresses", "address")) {
     raw.email = string_member(*e, "address");
+    if (subscribed(*e)) raw.consent.email = true;
   }
   if (const json* ph = choose(person, "phone_numbers", "number")) {
+    if (subscribed(*ph)) raw.consent.sms = true;
     const json& n = *member(*ph, "number");
     // OSDI numbers carry their country code; as a JSON integer there is no
     // room for the '+', so it is restored here.
@@ -543,8 +556,8 @@ std::expected<RawSubmission, FieldErrors> parse_osdi_signup(std::string_view bod
     }
   }
   if (const json* c = member(root, "consent")) {
-    raw.consent.email = bool_member(*c, "email");
-    raw.consent.sms = bool_member(*c, "sms");
+    if (const json* e = member(*c, "email"); e && e->is_boolean()) raw.consent.email = e->get<bool>();
+    if (const json* m = member(*c, "sms"); m && m->is_boolean()) raw.consent.sms = m->get<bool>();
   }
   return raw;
 }

@@ -159,6 +159,38 @@ TEST(OsdiSignup, ChoosesPrimaryEntries) {
   EXPECT_EQ(f->phone, "+44 7400 123456");
 }
 
+// OSDI clients say yes to e-mail with a "subscribed" status (and to texts
+// on a phone number); rempart's own consent object has the last word.
+TEST(OsdiSignup, SubscribedStatusIsConsentUnlessTheConsentObjectSaysNo) {
+  auto sub = parse_osdi_signup(R"({"person": {"email_addresses": [{"address": "a@example.org",
+      "status": "Subscribed"}], "phone_numbers": [{"number": "+33612345678", "status": "subscribed"}]}})");
+  ASSERT_TRUE(sub.has_value());
+  EXPECT_TRUE(sub->consent.email);
+  EXPECT_TRUE(sub->consent.sms);
+  auto other = parse_osdi_signup(R"({"person": {"email_addresses": [{"address": "a@example.org",
+      "status": "unsubscribed"}]}})");
+  ASSERT_TRUE(other.has_value());
+  EXPECT_FALSE(other->consent.email);
+  auto said_no = parse_osdi_signup(R"({"person": {"email_addresses": [{"address": "a@example.org",
+      "status": "subscribed"}]}, "consent": {"email": false}})");
+  ASSERT_TRUE(said_no.has_value());
+  EXPECT_FALSE(said_no->consent.email);
+  auto only_sms = parse_osdi_signup(R"({"person": {"email_addresses": [{"address": "a@example.org",
+      "status": "subscribed"}]}, "consent": {"sms": true}})");
+  ASSERT_TRUE(only_sms.has_value());
+  EXPECT_TRUE(only_sms->consent.email);  // not overridden by a consent object silent on e-mail
+  EXPECT_TRUE(only_sms->consent.sms);
+}
+
+// osdi:control is accepted (rempart never returns the person anyway); its
+// members are checked like the rest.
+TEST(OsdiSignup, OsdiControlIsAccepted) {
+  auto r = parse_osdi_signup(R"({"person": {"given_name": "Ana"}, "osdi:control": {"return_response": false}})");
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->given_name, "Ana");
+  EXPECT_FALSE(errors_of(R"({"person": {}, "osdi:control": {"return_response": "no"}})").empty());
+}
+
 TEST(OsdiSignup, NullMeansAbsent) {
   const auto r = parse_osdi_signup(
       R"({"person": {"given_name": null, "family_name": "X", "email_addresses": [{"address": "a@example.com", "primary": null}],

@@ -239,6 +239,17 @@ TEST(Synth, CreatesTheRequestedNumberOfSupporters) {
   EXPECT_EQ(n.out, "300\n") << "the generator is deterministic: a second run merges";
 }
 
+// A small base without --phones: the default of 20,000 phones shrinks to
+// the count instead of refusing it.
+TEST(Synth, ASmallCountNeedsNoPhonesOption) {
+  Instance in;
+  auto r = run_rempart({"supporters", "synth", "40", "--config", in.config.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(run_rempart({"supporters", "count", "--config", in.config.string()}).out, "40\n");
+  auto too_many = run_rempart({"supporters", "synth", "40", "--phones", "41", "--config", in.config.string()});
+  EXPECT_NE(too_many.exit_code, 0);  // asked for explicitly: still refused
+}
+
 // Every record's search tokens computed again: queued, drained in chunks
 // with one `search.index` entry each (a count, never an id), the log still
 // verifying; with --queue-only the backlog is left to serve.
