@@ -9,6 +9,7 @@
 
 #include <toml++/toml.h>
 
+#include "core/text.hpp"
 #include "store/backends.hpp"
 
 namespace rempart::cli {
@@ -390,7 +391,7 @@ Result<Config> parse_config(std::string_view toml_text, const std::filesystem::p
   if (const auto* t = sub(root, "intake")) {
     if (auto r = refuse_unknown(*t, {"listen", "threads", "default_region", "collect", "require", "sources",
                                      "allowed_origins", "rate_per_minute", "burst", "max_tags", "tls_certificate",
-                                     "tls_key"},
+                                     "tls_key", "organisation", "privacy"},
                                 "intake");
         !r) {
       return std::unexpected(r.error());
@@ -406,6 +407,32 @@ Result<Config> parse_config(std::string_view toml_text, const std::filesystem::p
     if (auto r = read(*t, "intake", "burst", c.burst); !r) return std::unexpected(r.error());
     if (auto r = read(*t, "intake", "max_tags", max_tags); !r) return std::unexpected(r.error());
     if (auto r = read_tls(*t, "intake", c.intake_tls); !r) return std::unexpected(r.error());
+    if (auto r = read(*t, "intake", "organisation", c.intake.organisation); !r) return std::unexpected(r.error());
+    if (const auto* p = sub(*t, "privacy")) {
+      if (auto r = refuse_unknown(*p, {"controller", "purpose", "retention", "recipients", "contact"}, "intake.privacy");
+          !r) {
+        return std::unexpected(r.error());
+      }
+      auto& n = c.intake.privacy;
+      for (auto [key, out] : {std::pair<const char*, std::string*>{"controller", &n.controller},
+                              {"purpose", &n.purpose},
+                              {"retention", &n.retention},
+                              {"recipients", &n.recipients},
+                              {"contact", &n.contact}}) {
+        if (auto r = read(*p, "intake.privacy", key, *out); !r) return std::unexpected(r.error());
+      }
+      if (n.controller.empty()) return fail(Errc::config, "[intake.privacy] needs controller: who keeps the data");
+    }
+    // Text the page shows: one plain line each (the page escapes it).
+    for (const std::string* v : {&c.intake.organisation, &c.intake.privacy.controller, &c.intake.privacy.purpose,
+                                 &c.intake.privacy.retention, &c.intake.privacy.recipients,
+                                 &c.intake.privacy.contact}) {
+      if (v->size() > 500 || v->find_first_of("\r\n\t") != std::string::npos ||
+          !core::text::is_valid_utf8(*v)) {
+        return fail(Errc::config, "[intake] organisation and [intake.privacy] values must be one line of UTF-8, "
+                                  "at most 500 bytes");
+      }
+    }
   }
   if (const auto* t = sub(root, "keeper")) {
     if (auto r = refuse_unknown(*t, {"fold_interval_ms", "fold_batch"}, "keeper"); !r) return std::unexpected(r.error());
@@ -654,8 +681,25 @@ std::string render_config(const Config& c) {
     << "burst = " << c.burst << "\n"
     << "max_tags = " << c.intake.max_tags << "\n"
     << "tls_certificate = " << quote(c.intake_tls.certificate.string()) << "   # PEM; \"\" = plain HTTP (behind a TLS proxy)\n"
-    << "tls_key = " << quote(c.intake_tls.key.string()) << "\n\n"
-    << "[keeper]\n"
+    << "tls_key = " << quote(c.intake_tls.key.string()) << "\n"
+    << "organisation = " << quote(c.intake.organisation) << "   # named in the sign-up page's title\n\n";
+  const auto& pn = c.intake.privacy;
+  if (pn.controller.empty()) {
+    o << "# [intake.privacy]   # the privacy notice under the sign-up form (docs/intake-api.md); none without it\n"
+      << "# controller = \"Mouvement Exemple, 1 rue de la Paix, 75002 Paris\"\n"
+      << "# purpose = \"keep you informed of our campaigns and invite you to act with us\"\n"
+      << "# retention = \"three years after your last contact with us\"\n"
+      << "# recipients = \"\"   # \"\" = the controller and the people who work for it\n"
+      << "# contact = \"dpo@mouvement.example\"\n\n";
+  } else {
+    o << "[intake.privacy]   # the privacy notice under the sign-up form (docs/intake-api.md)\n"
+      << "controller = " << quote(pn.controller) << "\n"
+      << "purpose = " << quote(pn.purpose) << "\n"
+      << "retention = " << quote(pn.retention) << "\n"
+      << "recipients = " << quote(pn.recipients) << "   # \"\" = the controller and the people who work for it\n"
+      << "contact = " << quote(pn.contact) << "\n\n";
+  }
+  o << "[keeper]\n"
     << "fold_interval_ms = " << c.fold_interval_ms << "\n"
     << "fold_batch = " << c.fold_batch << "\n\n"
     << "[log]\n"

@@ -242,6 +242,32 @@ TEST(Config, MailTableParsesRendersAndRefusesNonsense) {
   }
 }
 
+TEST(Config, TheOrganisationAndItsPrivacyNoticeParseAndRenderBack) {
+  const std::string m = kMinimal;
+  const std::string page = "organisation = \"Mouvement Démo\"\n[intake.privacy]\ncontroller = \"Mouvement Démo\"\n"
+                           "purpose = \"vous informer\"\nretention = \"3 ans\"\ncontact = \"dpo@exemple.org\"\n";
+  auto with = [&](const std::string& extra) {
+    std::string text = m;
+    const auto at = text.find("[intake]\n");
+    if (at == std::string::npos) return parse_config(text + "[intake]\n" + extra, "t");
+    return parse_config(text.insert(text.find('\n', at) + 1, extra), "t");
+  };
+  auto c = with(page);
+  ASSERT_TRUE(c) << c.error().internal;
+  EXPECT_EQ(c->intake.organisation, "Mouvement Démo");
+  EXPECT_EQ(c->intake.privacy.retention, "3 ans");
+  auto back = parse_config(render_config(*c), "r");
+  ASSERT_TRUE(back) << back.error().internal;
+  EXPECT_EQ(back->intake.privacy.contact, "dpo@exemple.org");
+  EXPECT_EQ(back->intake.organisation, "Mouvement Démo");
+  auto none = parse_config(render_config(*parse_config(m, "t")), "r");  // commented example only
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->intake.privacy.controller.empty());
+  EXPECT_FALSE(with("[intake.privacy]\npurpose = \"x\"\n"));  // no controller
+  EXPECT_FALSE(with("[intake.privacy]\ncontroller = \"x\"\nlegal_basis = \"y\"\n"));
+  EXPECT_FALSE(with("organisation = \"two\\nlines\"\n"));
+}
+
 TEST(Config, BouncesTableParsesRendersAndRefusesNonsense) {
   const std::string m = kMinimal;
   const std::string mail = "[mail]\nsmtp_url = \"smtp://127.0.0.1:2525\"\nfrom = \"news@example.org\"\n"

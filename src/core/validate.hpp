@@ -71,6 +71,17 @@ struct IntakeOptions {
   // the consent log by its hash: what the person agreed to, word for word.
   std::string consent_email_text = "I agree to receive news by e-mail.";
   std::string consent_sms_text = "I agree to receive news by text message (SMS).";
+  // Who collects: named in the sign-up page's title and heading; "" shows
+  // "Sign up" alone.
+  std::string organisation{};
+  // The privacy notice under the form ([intake.privacy]), what the CNIL
+  // asks an organisation to tell people when it collects their data:
+  // who is responsible (controller), what for (purpose), how long it is
+  // kept (retention), who receives it (recipients; "" = the controller
+  // only) and whom to write to (contact). No notice while controller is "".
+  struct Privacy {
+    std::string controller, purpose, retention, recipients, contact;
+  } privacy{};
 };
 
 // Parses an application/x-www-form-urlencoded sign-up form body (the page's

@@ -353,6 +353,30 @@ std::string html_text(std::string_view s) {
   return out;
 }
 
+// The privacy notice under the sign-up form (IntakeOptions::privacy): who
+// keeps the data, what for, on what basis, how long, who receives it, the
+// person's rights and whom to ask. Configuration text, escaped.
+std::string privacy_notice(const core::IntakeOptions& o) {
+  const auto& p = o.privacy;
+  if (p.controller.empty()) return {};
+  std::string h = "<section class=\"privacy\" aria-labelledby=\"privacy-h\">\n"
+                  "<h2 id=\"privacy-h\">How we use your data</h2>\n<p>";
+  h += html_text(p.controller) + " keeps what you give here";
+  if (!p.purpose.empty()) h += " to " + html_text(p.purpose);
+  h += ". The messages you agree to receive rest on your consent, which you can withdraw at any time, by the "
+       "link in each message or on the Your data page.</p>\n<p>";
+  const std::string& who = o.organisation.empty() ? p.controller : o.organisation;
+  h += p.recipients.empty() ? "Only " + html_text(who) + " and the people who work for it see it."
+                            : "Who receives it: " + html_text(p.recipients) + ".";
+  if (!p.retention.empty()) h += " How long it is kept: " + html_text(p.retention) + ".";
+  h += "</p>\n<p>You may receive a copy of your data, correct it or have it erased at any time on the "
+       "<a href=\"/manage\">Your data</a> page";
+  if (!p.contact.empty()) h += ", or by writing to " + html_text(p.contact);
+  h += ". You may also lodge a complaint with the data protection authority (in France, the CNIL).</p>\n"
+       "</section>\n";
+  return h;
+}
+
 // What the label says of a field: "(e-mail or phone)", "(required)" or
 // "(optional)".
 enum class Need { contact, required, optional };
@@ -488,8 +512,10 @@ void render_input(std::string& h, const FormField& f, Need need, const core::Fie
 // carry injected markup and never shows one person's data to another. The
 // person is asked to fill it in again instead.
 std::string form_page(const core::IntakeOptions& o, const core::FieldErrors* errors) {
-  std::string h = page_head(errors ? "Error: Sign up" : "Sign up");
-  h += "<h1>Sign up</h1>\n";
+  const std::string title = o.organisation.empty() ? std::string("Sign up")
+                                                   : "Sign up \xE2\x80\x93 " + html_text(o.organisation);
+  std::string h = page_head(errors ? "Error: " + title : title);
+  h += "<h1>" + title + "</h1>\n";
   const bool email = collects(o, "email");
   const bool phone = collects(o, "phone");
   const auto required = [&](std::string_view name) {
@@ -565,6 +591,7 @@ std::string form_page(const core::IntakeOptions& o, const core::FieldErrors* err
     h += "</fieldset>\n";
   }
   h += "<button type=\"submit\">Sign up</button>\n</form>\n";
+  h += privacy_notice(o);
   h += kPageFoot;
   return h;
 }
@@ -587,6 +614,8 @@ input:focus, button:focus, a:focus { outline: 3px solid #f0b400; outline-offset:
 .checkbox { display: flex; align-items: flex-start; gap: 0.5rem; margin-bottom: 0.75rem; }
 .checkbox input { width: 1.5rem; height: 1.5rem; margin: 0.125rem 0 0; flex: none; }
 .field-error { border-left: 4px solid #b00020; padding-left: 0.75rem; }
+.privacy { border-top: 1px solid #6b6b6b; margin-top: 2rem; font-size: 1rem; }
+.privacy h2 { font-size: 1.25rem; }
 .field-error input { border-color: #b00020; }
 .error-message { color: #b00020; font-weight: 700; margin: 0.25rem 0; }
 .error-summary { border: 4px solid #b00020; padding: 1rem; margin-bottom: 1.5rem; }

@@ -283,6 +283,33 @@ TEST_F(IntakeRoutesTest, FormFollowsTheSchemaAndKeepsWhereTheSignUpCameFrom) {
   EXPECT_EQ(sources[1], "source=7\nutm_medium=partner");
 }
 
+// The page names the organisation and carries its privacy notice (escaped
+// configuration text); without a controller there is no notice.
+TEST_F(IntakeRoutesTest, ThePageNamesTheOrganisationAndCarriesItsPrivacyNotice) {
+  start();
+  const auto plain = get("/");
+  EXPECT_TRUE(contains(plain.body(), "<h1>Sign up</h1>"));
+  EXPECT_FALSE(contains(plain.body(), "How we use your data"));
+  auto o = test_routes_options();
+  o.intake.organisation = "Mouvement <Démo> & Co";
+  o.intake.privacy = {"Mouvement Démo, 1 rue de la Paix, 75002 Paris", "keep you informed of our campaigns",
+                      "three years after your last contact with us", "", "dpo@mouvement.example"};
+  start(o);
+  const auto page = get("/");
+  ASSERT_EQ(page.result(), bhttp::status::ok);
+  EXPECT_TRUE(contains(page.body(), "<title>Sign up \xE2\x80\x93 Mouvement &lt;Démo&gt; &amp; Co</title>"));
+  EXPECT_TRUE(contains(page.body(), "<h1>Sign up \xE2\x80\x93 Mouvement &lt;Démo&gt; &amp; Co</h1>"));
+  EXPECT_TRUE(contains(page.body(), "<h2 id=\"privacy-h\">How we use your data</h2>"));
+  EXPECT_TRUE(contains(page.body(), "Mouvement Démo, 1 rue de la Paix, 75002 Paris keeps what you give here to keep "
+                                    "you informed of our campaigns."));
+  EXPECT_TRUE(contains(page.body(), "How long it is kept: three years after your last contact with us."));
+  EXPECT_TRUE(contains(page.body(), "by writing to dpo@mouvement.example"));
+  EXPECT_TRUE(contains(page.body(), "the CNIL"));
+  // The error page too: the notice is where people decide.
+  const auto again = post("/signup", "email=not-an-address", kForm);
+  EXPECT_TRUE(contains(again.body(), "How we use your data"));
+}
+
 TEST_F(IntakeRoutesTest, InvalidFormComesBackEmptyWithAccessibleErrors) {
   start();
   const auto res = post("/signup", "given_name=Zo%C3%A9&email=not-an-address&phone=12", kForm);
