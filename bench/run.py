@@ -787,9 +787,7 @@ class Bench:
         finally:
             sink.terminate()
             sink.wait(timeout=10)
-        self.raw.update({f"mailing:{k}": v for k, v in f.items()})
-        self.raw.update({f"mailing:{k}": v for k, v in prep.items()})
-        self.raw.update({f"mailing:{k}": v for k, v in base.items()})
+        self.raw.update(f)  # prep and base are in already (tool_figures)
         self.raw["mailing:process_seconds"] = secs
         self.raw["mailing:rss_mib"] = rss
         per_s = f["mailing.per_s"]
