@@ -12,6 +12,7 @@
 #include "auth/totp.hpp"
 #include "crypto/export_box.hpp"
 #include "core/hex.hpp"
+#include "core/metrics.hpp"
 
 namespace rempart::auth {
 namespace {
@@ -186,6 +187,7 @@ Result<void> make_export_key(Enrolment& e, Bytes& public_key) {
 std::optional<Bytes> parse_account_id(std::string_view hex) { return core::from_hex(hex, kAccountIdSize); }
 
 void lock_for_failures(store::AccountRow& a, std::int64_t now) {
+  core::metrics::process_registry().locks[core::metrics::LockReason::login_failures].add();
   a.locked = true;
   a.lock_reason = std::string(kLockReasonFailures);
   a.locked_at = now;

@@ -47,6 +47,8 @@ bool token_permits(Scope scope, Action action) noexcept {
     case Scope::reveal:
       return action == Action::list_masked || action == Action::search || action == Action::reveal ||
              action == Action::count_segments;
+    case Scope::metrics:
+      return action == Action::read_metrics;
   }
   return false;
 }
@@ -93,6 +95,7 @@ std::string_view action_name(Action a) noexcept {
     case Action::write_mailings: return "write_mailings";
     case Action::approve_mailings: return "approve_mailings";
     case Action::make_calls: return "make_calls";
+    case Action::read_metrics: return "read_metrics";
   }
   return "";
 }
@@ -102,6 +105,7 @@ std::string_view scope_name(Scope s) noexcept {
     case Scope::intake: return "intake";
     case Scope::read_masked: return "read-masked";
     case Scope::reveal: return "reveal";
+    case Scope::metrics: return "metrics";
   }
   return "";
 }

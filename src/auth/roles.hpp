@@ -32,6 +32,7 @@ enum class Action {
   make_calls,       // work through one's own share of a call list (name and phone, one at a time)
   write_mailings,   // write mailings to segments, draw their recipients, start, pause, cancel them (counts only)
   approve_mailings, // see the mailings and their progress; be the second person of a large one
+  read_metrics,     // scrape /metrics (counts only; API tokens of scope metrics, or a loopback peer)
 };
 
 inline constexpr Action kAllActions[] = {Action::list_masked,    Action::search,         Action::reveal,
@@ -42,17 +43,19 @@ inline constexpr Action kAllActions[] = {Action::list_masked,    Action::search,
                                          Action::write_note,     Action::read_notes,     Action::erase_record,
                                          Action::count_segments, Action::manage_segments, Action::bulk_tags,
                                          Action::manage_call_lists, Action::make_calls,
-                                         Action::write_mailings, Action::approve_mailings};
+                                         Action::write_mailings, Action::approve_mailings,
+                                         Action::read_metrics};
 inline constexpr Role kAllRoles[] = {Role::viewer, Role::organiser, Role::admin, Role::auditor};
 
 // Scopes of API tokens.
-enum class Scope { intake, read_masked, reveal };
-inline constexpr Scope kAllScopes[] = {Scope::intake, Scope::read_masked, Scope::reveal};
+enum class Scope { intake, read_masked, reveal, metrics };
+inline constexpr Scope kAllScopes[] = {Scope::intake, Scope::read_masked, Scope::reveal, Scope::metrics};
 
 // The role table. Pure; thread-safe.
 bool permits(Role role, Action action) noexcept;
 // The scope table: intake only submits; read-masked lists, searches and
-// counts segments; reveal also reveals. No token manages anything, and none
+// counts segments; reveal also reveals; metrics reads /metrics and nothing
+// else (and no other scope reads it). No token manages anything, and none
 // writes to or erases a record, or reads its notes: the record page's work
 // is people's.
 bool token_permits(Scope scope, Action action) noexcept;
@@ -60,7 +63,7 @@ bool token_permits(Scope scope, Action action) noexcept;
 std::string_view role_name(Role r) noexcept;
 std::optional<Role> parse_role(std::string_view s) noexcept;
 std::string_view action_name(Action a) noexcept;
-std::string_view scope_name(Scope s) noexcept;  // "intake" | "read-masked" | "reveal"
+std::string_view scope_name(Scope s) noexcept;  // "intake" | "read-masked" | "reveal" | "metrics"
 std::optional<Scope> parse_scope(std::string_view s) noexcept;
 
 }  // namespace rempart::auth

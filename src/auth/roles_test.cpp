@@ -44,11 +44,20 @@ TEST(Roles, NoRoleSubmitsIntakeAndAuditorSeesNoPersonalData) {
   EXPECT_FALSE(permits(Role::auditor, Action::read_notes));
 }
 
+// /metrics is for programs: no role's session reads it (a loopback peer
+// may, whoever it is), and a metrics token reads nothing else.
+TEST(Roles, MetricsOnlyForTheMetricsScope) {
+  for (Role r : kAllRoles) EXPECT_FALSE(permits(r, Action::read_metrics)) << role_name(r);
+  for (Scope s : kAllScopes) EXPECT_EQ(token_permits(s, Action::read_metrics), s == Scope::metrics) << scope_name(s);
+  EXPECT_EQ(parse_scope("metrics"), Scope::metrics);
+}
+
 TEST(Roles, TokenScopes) {
   const std::map<Scope, std::set<Action>> expected = {
       {Scope::intake, {Action::submit_intake}},
       {Scope::read_masked, {Action::list_masked, Action::search, Action::count_segments}},
       {Scope::reveal, {Action::list_masked, Action::search, Action::reveal, Action::count_segments}},
+      {Scope::metrics, {Action::read_metrics}},
   };
   for (Scope s : kAllScopes) {
     for (Action a : kAllActions) {

@@ -264,7 +264,7 @@ int run_admin_revoke_sessions(const fs::path& config, const std::string& name) {
 
 int run_admin_token_create(const AdminTokenCreateArgs& a) {
   const auto scope = auth::parse_scope(a.scope);
-  if (!scope) return report(Error{Errc::invalid_input, "scope must be intake, read-masked or reveal"});
+  if (!scope) return report(Error{Errc::invalid_input, "scope must be intake, read-masked, reveal or metrics"});
   auto admin = open_admin(a.config);
   if (!admin) return report(admin.error());
   auto t = (*admin)->accounts->create_api_token(operator_actor(), a.label, *scope, a.expires_days);

@@ -27,7 +27,7 @@ int run_admin_revoke_sessions(const std::filesystem::path& config, const std::st
 
 struct AdminTokenCreateArgs {
   std::filesystem::path config = "rempart.toml";
-  std::string scope;  // intake | read-masked | reveal
+  std::string scope;  // intake | read-masked | reveal | metrics
   std::int64_t expires_days = 90;
   std::string label;
 };

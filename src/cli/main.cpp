@@ -173,9 +173,9 @@ int main(int argc, char** argv) {
   tok->fallthrough();
   AdminTokenCreateArgs token_create;
   auto* token_create_cmd = tok->add_subcommand("create", "Create a token; prints it once");
-  token_create_cmd->add_option("--scope", token_create.scope, "intake | read-masked | reveal")
+  token_create_cmd->add_option("--scope", token_create.scope, "intake | read-masked | reveal | metrics")
       ->required()
-      ->check(CLI::IsMember({"intake", "read-masked", "reveal"}));
+      ->check(CLI::IsMember({"intake", "read-masked", "reveal", "metrics"}));
   token_create_cmd->add_option("--expires-days", token_create.expires_days, "Days until it expires (1..3650)")
       ->capture_default_str();
   token_create_cmd->add_option("--name", token_create.label, "Label, e.g. the website using it")->required();

@@ -14,6 +14,7 @@
 #include <system_error>
 #include <thread>
 
+#include "core/metrics.hpp"
 #include "crypto/secret.hpp"
 #include "guard/alert_sink.hpp"
 #include "guard/file_sink.hpp"
@@ -223,6 +224,10 @@ Result<std::unique_ptr<Alerter>> Alerter::start(AlertOptions options) {
 }
 
 void Alerter::raise(Alert alert) noexcept {
+  namespace m = core::metrics;
+  m::process_registry().alerts[alert.severity == Severity::critical  ? m::AlertSeverity::critical
+                               : alert.severity == Severity::warning ? m::AlertSeverity::warning
+                                                                     : m::AlertSeverity::info].add();
   std::shared_ptr<const StampedAlert> stamped;
   try {
     auto s = std::make_shared<StampedAlert>();

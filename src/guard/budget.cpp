@@ -6,6 +6,7 @@
 
 #include "audit/chain.hpp"
 #include "core/hex.hpp"
+#include "core/metrics.hpp"
 
 namespace rempart::guard {
 
@@ -59,6 +60,7 @@ Result<void> lock_actor(store::KeeperTx& tx, const crypto::KeeperKeyring& keys, 
   const std::int64_t now_s = audit::now_us() / 1000000;
   nlohmann::json details = extra.is_object() ? extra : nlohmann::json::object();
   details["reason"] = reason;
+  core::metrics::process_registry().locks[core::metrics::lock_reason_of(reason)].add();
   if (actor.starts_with("account:")) {
     auto id = parse_hex(std::string_view(actor).substr(8));
     if (!id) return fail(Errc::invalid_input, "guard: malformed account actor");

@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "audit/chain.hpp"
+#include "core/metrics.hpp"
 #include "crypto/seal.hpp"
 #include "services/casework.hpp"
 #include "services/prepare_pipeline.hpp"
@@ -272,6 +273,25 @@ Result<FoldCounts> Folder::fold_once(std::size_t limit) {
   return counts;
 }
 
+namespace {
+
+// The pass's counts on /metrics (core/metrics.hpp).
+void count_pass(const Result<FoldCounts>& r) {
+  namespace m = core::metrics;
+  auto& reg = m::process_registry();
+  reg.fold_passes.add();
+  if (!r) return reg.fold_failures.add();
+  reg.folded[m::FoldResult::created].add(r->created);
+  reg.folded[m::FoldResult::merged].add(r->merged);
+  reg.folded[m::FoldResult::unchanged].add(r->unchanged);
+  reg.folded[m::FoldResult::rejected].add(r->rejected);
+  reg.folded[m::FoldResult::suppressed].add(r->suppressed);
+  reg.folded[m::FoldResult::link].add(r->links);
+  reg.confirmations_queued.add(r->confirmations);
+}
+
+}  // namespace
+
 FoldLoop::FoldLoop(Folder& folder, std::chrono::milliseconds interval, std::size_t batch,
                    std::function<void()> after_pass)
     : folder_(folder), interval_(interval), batch_(batch), after_pass_(std::move(after_pass)) {
@@ -301,6 +321,7 @@ void FoldLoop::run() {
   bool last_pass = false;
   for (;;) {
     auto r = folder_.fold_once(batch_);
+    count_pass(r);
     std::size_t n = 0;
     if (r) {
       n = r->created + r->merged + r->unchanged + r->rejected + r->links;

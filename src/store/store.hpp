@@ -175,7 +175,7 @@ struct SessionRow {
 struct ApiTokenRow {
   std::int64_t id = 0;  // assigned by the store on insert
   std::string label;
-  std::string scope;   // intake | read-masked | reveal
+  std::string scope;   // intake | read-masked | reveal | metrics
   std::string prefix;  // public part of the token, for lists
   Bytes token_hash;
   std::string created_by;  // audit actor
