@@ -145,7 +145,13 @@ namespace sql = sqlite::sql;
 // the database file drops every POSIX lock this process holds on it, which
 // would let another process delete a WAL that a connection here still writes
 // to (the keeper's and the intake's connections live in one process).
-Result<void> ensure_private_file(const std::filesystem::path& db) {
+//
+// The records' file is its owner's only (mode 0600). The inbox file may
+// also be shared with its group (0660): where the intake and the keeper run
+// as two users (the Debian package's units), a group of their own lets both
+// open the inbox while only the keeper can open the records' file
+// (docs/operations.md, "The Debian package"). Others: never.
+Result<void> ensure_private_file(const std::filesystem::path& db, bool group_may_share) {
   struct stat st {};
   if (::stat(db.c_str(), &st) != 0) {
     if (errno != ENOENT) {
@@ -163,8 +169,11 @@ Result<void> ensure_private_file(const std::filesystem::path& db) {
     }
   }
   if (!S_ISREG(st.st_mode)) return fail(Errc::io, "the database path is not a regular file");
-  if ((st.st_mode & 077) != 0) {
-    return fail(Errc::permission, "the database file is accessible to group or others (want mode 0600)");
+  const mode_t refused = group_may_share ? (S_IXGRP | S_IRWXO) : (S_IRWXG | S_IRWXO);
+  if ((st.st_mode & refused) != 0) {
+    return fail(Errc::permission, group_may_share
+                                      ? "the inbox file is accessible to others (want mode 0600, or 0660 shared with its group)"
+                                      : "the database file is accessible to group or others (want mode 0600)");
   }
   return {};
 }
@@ -176,8 +185,9 @@ Result<void> ensure_private_file(const std::filesystem::path& db) {
 // saturation, for no clear gain in rate or p99 with the fold running
 // (docs/benchmarks.md, "Inbox pages are 4 KiB"). A file made with other pages keeps
 // them (SQLite ignores the setting once a file has pages).
-Result<void> prepare_database(const std::filesystem::path& db, std::span<const sqlite::Migration> migrations) {
-  if (auto r = ensure_private_file(db); !r) return r;
+Result<void> prepare_database(const std::filesystem::path& db, std::span<const sqlite::Migration> migrations,
+                              bool group_may_share) {
+  if (auto r = ensure_private_file(db, group_may_share); !r) return r;
   auto conn = Connection::open(db);
   if (!conn) return propagate(conn);
   if (auto r = sqlite::configure(*conn); !r) return r;
@@ -199,7 +209,7 @@ Result<Connection> open_store_connection(const std::filesystem::path& db, FileKi
                                          const sqlite::Sql* setting = nullptr) {
   const auto migrations =
       kind == FileKind::inbox ? sqlite::embedded_inbox_migrations() : sqlite::embedded_migrations();
-  if (auto r = prepare_database(db, migrations); !r) return propagate(r);
+  if (auto r = prepare_database(db, migrations, kind == FileKind::inbox); !r) return propagate(r);
   auto conn = Connection::open(db);
   if (!conn) return conn;
   if (auto r = sqlite::configure(*conn); !r) return propagate(r);

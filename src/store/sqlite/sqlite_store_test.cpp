@@ -157,11 +157,11 @@ TEST_F(SqliteStore, TheIntakesFileHoldsOnlyTheInbox) {
 }
 
 TEST(SqliteStoreOpen, RefusesAFileOthersCanRead) {
+  using std::filesystem::perms;
   TempDir dir;
   const auto file = dir.file("shared.db");
   std::ofstream(file).close();
-  std::filesystem::permissions(file, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write |
-                                         std::filesystem::perms::group_read);
+  std::filesystem::permissions(file, perms::owner_read | perms::owner_write | perms::others_read);
   auto intake = open_sqlite_intake(file);
   ASSERT_FALSE(intake.has_value());
   EXPECT_EQ(intake.error().code, Errc::permission);
@@ -171,6 +171,40 @@ TEST(SqliteStoreOpen, RefusesAFileOthersCanRead) {
   auto inbox = open_sqlite_inbox(file);
   ASSERT_FALSE(inbox.has_value());
   EXPECT_EQ(inbox.error().code, Errc::permission);
+}
+
+// The intake and the keeper may run as two users sharing the inbox file
+// through a group (the Debian package); the records' file stays its
+// owner's only, and group execute on the inbox is refused too.
+TEST(SqliteStoreOpen, OnlyTheInboxMayBeSharedWithItsGroup) {
+  using std::filesystem::perms;
+  TempDir dir;
+  const auto shared = perms::owner_read | perms::owner_write | perms::group_read | perms::group_write;
+  const auto records = dir.file("records.db");
+  std::ofstream(records).close();
+  std::filesystem::permissions(records, shared);
+  auto keeper = open_sqlite_keeper(records);
+  ASSERT_FALSE(keeper.has_value());
+  EXPECT_EQ(keeper.error().code, Errc::permission);
+
+  const auto inbox_file = dir.file("inbox.db");
+  std::ofstream(inbox_file).close();
+  std::filesystem::permissions(inbox_file, shared);
+  auto intake = open_sqlite_intake(inbox_file);
+  ASSERT_TRUE(intake.has_value()) << intake.error().internal;
+  auto inbox = open_sqlite_inbox(inbox_file);
+  ASSERT_TRUE(inbox.has_value()) << inbox.error().internal;
+  const std::vector<BatchRow> b{BatchRow{bytes("b"), 1, bytes("k"), 1}};
+  const std::vector<InboxRow> items{InboxRow{0, bytes("b"), bytes("i"), bytes("w"), bytes("f"), 1}};
+  ASSERT_TRUE((*intake)->append(b, items).has_value());
+  EXPECT_EQ(*(*inbox)->count(), 1);
+
+  const auto odd = dir.file("odd.db");
+  std::ofstream(odd).close();
+  std::filesystem::permissions(odd, shared | perms::group_exec);
+  auto refused = open_sqlite_intake(odd);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code, Errc::permission);
 }
 
 // The intake writer and the keeper may start at the same moment on an inbox
