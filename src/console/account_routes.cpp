@@ -3,17 +3,20 @@
 // tokens, and one's own sessions.
 
 #include "console/console_internal.hpp"
+#include "i18n/i18n.hpp"
 
 namespace rempart::console::detail {
+
+using i18n::tr;
 
 namespace {
 
 std::string notice_text(const Call& c) {
   const auto done = query_param(c.req.target(), "done").value_or("");
-  if (done == "disabled") return "Account disabled; its sessions ended.";
-  if (done == "enabled") return "Account enabled again. API tokens it made before stay revoked.";
-  if (done == "sessions") return "Sessions ended.";
-  if (done == "revoked") return "Token revoked.";
+  if (done == "disabled") return tr("Account disabled; its sessions ended.");
+  if (done == "enabled") return tr("Account enabled again. API tokens it made before stay revoked.");
+  if (done == "sessions") return tr("Sessions ended.");
+  if (done == "revoked") return tr("Token revoked.");
   return "";
 }
 
@@ -27,9 +30,9 @@ Response file_request(Call& c, const auth::PrivilegeAsk& ask) {
   auto r = c.w.accounts->request_privilege(c.who->session.account_id, ask, code_of(c), c.client);
   if (!r) {
     if (r.error().code == Errc::invalid_input) {
-      return problem(c, {bhttp::status::bad_request, "invalid_input", "Check the form",
-                         "Something you entered is not valid: account names are a-z, 0-9, . _ - (up to 64), "
-                         "reasons up to 200 characters, limits 1 to 1,000,000, hours 1 to 168."});
+      return problem(c, {bhttp::status::bad_request, "invalid_input", tr("Check the form"),
+                         tr("Something you entered is not valid: account names are a-z, 0-9, . _ - (up to 64), "
+                            "reasons up to 200 characters, limits 1 to 1,000,000, hours 1 to 168.")});
     }
     return failure(c, r.error());
   }
@@ -188,8 +191,8 @@ Response get_requests(Call& c) {
   auto all = c.w.accounts->privilege_requests();
   if (!all) return failure(c, all.error());
   const auto done = query_param(c.req.target(), "done").value_or("");
-  const std::string notice = done == "approved"  ? "Approved: the change is in force."
-                             : done == "refused" ? "Refused."
+  const std::string notice = done == "approved"  ? tr("Approved: the change is in force.")
+                             : done == "refused" ? tr("Refused.")
                                                  : "";
   return html(bhttp::status::ok, requests_page(c.viewer(), c.who->session.account_id, *all, notice));
 }
@@ -214,9 +217,13 @@ Response post_request_refuse(Call& c) {
 
 namespace {
 
-constexpr std::string_view kEnrolGone =
-    "This enrolment link is not valid: it was used already, has expired, or its request was not approved yet. "
-    "Ask an administrator for a new one.";
+constexpr const char* kEnrolGone =
+    N_("This enrolment link is not valid: it was used already, has expired, or its request was not approved yet. "
+       "Ask an administrator for a new one.");
+
+Response link_not_valid() {
+  return html(bhttp::status::not_found, message_page(nullptr, tr("Link not valid"), tr(kEnrolGone)));
+}
 
 }  // namespace
 
@@ -224,7 +231,7 @@ Response get_enrol(Call& c) {
   const auto code = query_param(c.req.target(), "code").value_or("");
   auto invite = c.w.accounts->enrolment_for(code);
   if (!invite) return failure(c, invite.error());
-  if (!*invite) return html(bhttp::status::not_found, message_page(nullptr, "Link not valid", kEnrolGone));
+  if (!*invite) return link_not_valid();
   return html(bhttp::status::ok, enrol_page(code, **invite, ""));
 }
 
@@ -234,21 +241,21 @@ Response post_enrol(Call& c) {
   const auto password2 = c.form.secret("password2");
   auto invite = c.w.accounts->enrolment_for(code);
   if (!invite) return failure(c, invite.error());
-  if (!*invite) return html(bhttp::status::not_found, message_page(nullptr, "Link not valid", kEnrolGone));
+  if (!*invite) return link_not_valid();
   const std::string_view typed = password ? password->text() : std::string_view();
   if (typed != (password2 ? password2->text() : std::string_view())) {
-    return html(bhttp::status::bad_request, enrol_page(code, **invite, "The two passwords differ. Type them again."));
+    return html(bhttp::status::bad_request, enrol_page(code, **invite, tr("The two passwords differ. Type them again.")));
   }
   auto e = c.w.accounts->enrol_self(code, typed, c.client);
   if (!e) {
     if (e.error().code == Errc::invalid_input) {
       return html(bhttp::status::bad_request,
                   enrol_page(code, **invite,
-                             "Choose another password: at least 12 characters, not a common one, and not your "
-                             "account name."));
+                             tr("Choose another password: at least 12 characters, not a common one, and not "
+                                "your account name.")));
     }
     if (e.error().code == Errc::not_found) {
-      return html(bhttp::status::not_found, message_page(nullptr, "Link not valid", kEnrolGone));
+      return link_not_valid();
     }
     return failure(c, e.error());
   }
@@ -260,14 +267,14 @@ Response post_enrol_confirm(Call& c) {
   auto ok = c.w.accounts->confirm_enrolment(code, c.form.get("totp").value_or(""), c.client);
   if (!ok) {
     if (ok.error().code == Errc::not_found) {
-      return html(bhttp::status::not_found, message_page(nullptr, "Link not valid", kEnrolGone));
+      return link_not_valid();
     }
     return failure(c, ok.error());
   }
   if (!*ok) {
     return html(bhttp::status::bad_request,
-                enrol_confirm_page(code, "That code did not match. Check that your phone's clock is right and enter "
-                                         "the code your app shows now."));
+                enrol_confirm_page(code, tr("That code did not match. Check that your phone's clock is right and "
+                                            "enter the code your app shows now.")));
   }
   notify(c, "account_enrolled", "an account finished its enrolment", nlohmann::json::object());
   return redirect("/login?enrolled=1");

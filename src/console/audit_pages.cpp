@@ -8,8 +8,14 @@
 #include "console/page_parts.hpp"
 #include "console/pages.hpp"
 #include "core/urlencoded.hpp"
+#include "i18n/i18n.hpp"
 
 namespace rempart::console {
+
+using i18n::tr;
+using i18n::trf;
+using i18n::trnf;
+
 namespace {
 
 // Values shown of one list in the details (an export's record ids can be
@@ -19,10 +25,10 @@ constexpr std::size_t kListShown = 10;
 constexpr int kDepthShown = 3;
 
 std::string ago(std::int64_t seconds) {
-  if (seconds < 60) return "less than a minute ago";
-  if (seconds < 3600) return std::to_string(seconds / 60) + " min ago";
-  if (seconds < 86400) return std::to_string(seconds / 3600) + " h ago";
-  return std::to_string(seconds / 86400) + " days ago";
+  if (seconds < 60) return tr("less than a minute ago");
+  if (seconds < 3600) return trf("{} min ago", i18n::number(seconds / 60));
+  if (seconds < 86400) return trf("{} h ago", i18n::number(seconds / 3600));
+  return trnf("{} day ago", "{} days ago", seconds / 86400, i18n::number(seconds / 86400));
 }
 
 // The account name an actor (`account:<hex>`) or a bare account id stands
@@ -65,7 +71,7 @@ std::string members_html(const AuditView& a, const nlohmann::json& obj, int dept
 
 std::string value_html(const AuditView& a, const nlohmann::json& v, int depth) {
   if (v.is_null()) return "—";
-  if (v.is_boolean()) return v.get<bool>() ? "yes" : "no";
+  if (v.is_boolean()) return v.get<bool>() ? tr("yes") : tr("no");
   if (v.is_number()) return esc(v.dump());
   if (v.is_string()) {
     const auto& t = v.get_ref<const std::string&>();
@@ -78,12 +84,13 @@ std::string value_html(const AuditView& a, const nlohmann::json& v, int depth) {
   }
   if (v.is_object()) return v.empty() ? std::string("—") : members_html(a, v, depth);
   // An array.
-  if (v.empty()) return "none";
+  if (v.empty()) return tr("none");
   std::string s;
   std::size_t i = 0;
   for (const auto& x : v) {
     if (i == kListShown) {
-      s += ", … and " + std::to_string(v.size() - kListShown) + " more";
+      const auto more = static_cast<std::int64_t>(v.size() - kListShown);
+      s += trf(", … and {} more", i18n::number(more));
       break;
     }
     s += (i ? ", " : "") + value_html(a, x, depth + 1);
@@ -108,29 +115,43 @@ std::string chain_status(const Viewer& v, const AuditView& a) {
   const std::string hidden = "<input type=\"hidden\" name=\"actor\" value=\"" + esc(a.actor) +
                              "\"><input type=\"hidden\" name=\"action\" value=\"" + esc(a.action) + "\">";
   if (!r.ok()) {
-    b += "<div class=\"alert\" role=\"alert\"><p><strong>The audit log does not verify:</strong> " +
-         std::to_string(r.fault_count) + (r.fault_count == 1 ? " fault" : " faults") + ", the first at entry " +
-         std::to_string(r.first() ? r.first()->seq : 0) +
-         ". Entries may have been edited, removed or rolled back. Keep this database as it is and follow the "
-         "incident procedure (docs/audit.md, \"When verification fails\").</p><ul>";
+    const auto faults = static_cast<std::int64_t>(r.fault_count);
+    b += "<div class=\"alert\" role=\"alert\"><p><strong>" + std::string(tr("The audit log does not verify:")) +
+         "</strong> " +
+         trnf("{} fault, the first at entry {}. Entries may have been edited, removed or rolled back. Keep this "
+              "database as it is and follow the incident procedure (docs/audit.md, \"When verification fails\").",
+              "{} faults, the first at entry {}. Entries may have been edited, removed or rolled back. Keep this "
+              "database as it is and follow the incident procedure (docs/audit.md, \"When verification fails\").",
+              faults, i18n::number(faults), r.first() ? r.first()->seq : 0) +
+         "</p><ul>";
+    // The verifier's own words, as `rempart audit verify` prints them.
     for (std::size_t i = 0; i < r.faults.size() && i < 10; ++i) b += "<li>" + esc(r.faults[i].reason) + "</li>";
-    if (r.fault_count > 10) b += "<li>… and " + std::to_string(r.fault_count - 10) + " more (rempart audit verify)</li>";
+    if (r.fault_count > 10) {
+      b += "<li>" + trf("… and {} more (rempart audit verify)", i18n::number(faults - 10)) + "</li>";
+    }
     b += "</ul></div>";
     return b;
   }
-  b += "<div class=\"ok\" role=\"status\"><p><strong>Chain verified</strong> through entry " +
-       std::to_string(r.last_seq) + ", signed up to entry " + std::to_string(r.covered_seq) +
-       (r.file_read ? " (outside checkpoint file read)." : " (no outside checkpoint file configured).") + "</p><p>";
+  const std::string verified = "<strong>" + std::string(tr("Chain verified")) + "</strong>";
+  b += "<div class=\"ok\" role=\"status\"><p>" +
+       (r.file_read ? trf("{} through entry {}, signed up to entry {} (outside checkpoint file read).", verified,
+                          r.last_seq, r.covered_seq)
+                    : trf("{} through entry {}, signed up to entry {} (no outside checkpoint file configured).",
+                          verified, r.last_seq, r.covered_seq)) +
+       "</p><p>";
   if (r.whole()) {
-    b += "All " + std::to_string(r.entries) + " entries were read for this view.";
+    const auto n = static_cast<std::int64_t>(r.entries);
+    b += trnf("The {} entry was read for this view.", "All {} entries were read for this view.", n, i18n::number(n));
+  } else if (r.entries == 0) {
+    b += tr("No entry since the last check.");
+  } else if (a.whole_at > 0) {
+    b += trf("Entries {} to {} were read for this view; the ones before were read in full {} ({}).", r.from_seq,
+             r.last_seq, when(a.whole_at), ago(a.now - a.whole_at));
   } else {
-    b += r.entries == 0 ? std::string("No entry since the last check.")
-                        : "Entries " + std::to_string(r.from_seq) + " to " + std::to_string(r.last_seq) +
-                              " were read for this view; the ones before were read in full " +
-                              (a.whole_at > 0 ? when(a.whole_at) + " (" + ago(a.now - a.whole_at) + ")" : "earlier") +
-                              ".";
+    b += trf("Entries {} to {} were read for this view; the ones before were read in full earlier.", r.from_seq,
+             r.last_seq);
   }
-  b += "</p>" + button_form(v, "/audit/verify", "Verify the whole chain now", hidden) + "</div>";
+  b += "</p>" + button_form(v, "/audit/verify", tr("Verify the whole chain now"), hidden) + "</div>";
   return b;
 }
 
@@ -138,17 +159,20 @@ std::string chain_status(const Viewer& v, const AuditView& a) {
 // or as the log writes it, and an action.
 std::string filter_form(const AuditView& a) {
   std::string b =
-      "<form method=\"get\" action=\"/audit\" class=\"filter\"><label for=\"actor\">Actor</label><input id=\"actor\" "
+      "<form method=\"get\" action=\"/audit\" class=\"filter\"><label for=\"actor\">" + std::string(tr("Actor")) +
+      "</label><input id=\"actor\" "
       "name=\"actor\" maxlength=\"100\" list=\"account-names\" autocapitalize=\"none\" spellcheck=\"false\" "
       "aria-describedby=\"actor-hint\" value=\"" +
       esc(a.actor) + "\"><datalist id=\"account-names\">";
   for (const auto& [actor, name] : a.names) b += "<option value=\"" + esc(name) + "\"></option>";
-  b += "</datalist><label for=\"action\">Action</label><input id=\"action\" name=\"action\" maxlength=\"64\" "
+  b += "</datalist><label for=\"action\">" + std::string(tr("Action")) +
+       "</label><input id=\"action\" name=\"action\" maxlength=\"64\" "
        "autocapitalize=\"none\" spellcheck=\"false\" value=\"" +
-       esc(a.action) +
-       "\"><button type=\"submit\">Filter</button></form><p class=\"hint\" id=\"actor-hint\">Actor: an account "
-       "name, or as the log writes it (<code>account:…</code>, <code>token:3</code>, <code>operator:alice</code>, "
-       "<code>keeper</code>). Action: a name such as <code>supporter.reveal</code>.</p>";
+       esc(a.action) + "\"><button type=\"submit\">" + tr("Filter") +
+       "</button></form><p class=\"hint\" id=\"actor-hint\">" +
+       tr("Actor: an account name, or as the log writes it (<code>account:…</code>, <code>token:3</code>, "
+          "<code>operator:alice</code>, <code>keeper</code>). Action: a name such as <code>supporter.reveal</code>.") +
+       "</p>";
   return b;
 }
 
@@ -158,27 +182,30 @@ std::string audit_page(const Viewer& v, const AuditView& a) {
   std::string b = notice_html(a.notice);
   if (a.verify) b += chain_status(v, a);
   b += filter_form(a);
-  if (!a.verify) return document(&v, "Audit log", b);
+  if (!a.verify) return document(&v, tr("Audit log"), b);
   if (a.blast) {
     const auto* n = name_of(a, a.actor_id);
-    b += "<h2>Blast radius of " + esc(n ? *n : a.actor_id) + "</h2><p>" + esc(a.blast_summary) + "</p>";
+    b += "<h2>" + trf("Blast radius of {}", esc(n ? *n : a.actor_id)) + "</h2><p>" + esc(a.blast_summary) + "</p>";
   }
   // On a narrow screen each entry becomes a block of labelled lines
   // (table.entries in the stylesheet) instead of a table to scroll sideways.
-  b += "<h2>Latest entries</h2>";
-  if (a.entries.empty()) b += "<p role=\"status\">No entry matches this filter.</p>";
-  b += "<table class=\"entries\"><thead><tr><th scope=\"col\">#</th><th scope=\"col\">"
-       "When (UTC)</th><th scope=\"col\">Actor</th><th scope=\"col\">Action</th><th scope=\"col\">Subject</th>"
-       "<th scope=\"col\">Details</th></tr></thead><tbody>";
+  b += "<h2>" + std::string(tr("Latest entries")) + "</h2>";
+  if (a.entries.empty()) b += "<p role=\"status\">" + std::string(tr("No entry matches this filter.")) + "</p>";
+  // The labels each cell repeats on a narrow screen (data-label).
+  const std::string entry = tr("Entry"), when_label = tr("When"), actor = tr("Actor"), action = tr("Action"),
+                    subject = tr("Subject"), details = tr("Details");
+  b += "<table class=\"entries\"><thead><tr><th scope=\"col\">#</th><th scope=\"col\">" +
+       std::string(tr("When (UTC)")) + "</th><th scope=\"col\">" + actor + "</th><th scope=\"col\">" + action +
+       "</th><th scope=\"col\">" + subject + "</th><th scope=\"col\">" + details + "</th></tr></thead><tbody>";
   for (const auto& e : a.entries) {
-    b += "<tr><td data-label=\"Entry\">" + std::to_string(e.seq) + "</td><td data-label=\"When\">" +
-         when(e.at / 1000000) + "</td><td data-label=\"Actor\">" + actor_html(a, e.actor) +
-         "</td><td data-label=\"Action\">" + esc(e.action) + "</td><td data-label=\"Subject\">" +
-         (e.subject.empty() ? "" : "<code>" + esc(e.subject) + "</code>") + "</td><td data-label=\"Details\">" +
-         details_html(a, e.details) + "</td></tr>";
+    b += "<tr><td data-label=\"" + entry + "\">" + std::to_string(e.seq) + "</td><td data-label=\"" + when_label +
+         "\">" + when(e.at / 1000000) + "</td><td data-label=\"" + actor + "\">" + actor_html(a, e.actor) +
+         "</td><td data-label=\"" + action + "\">" + esc(e.action) + "</td><td data-label=\"" + subject + "\">" +
+         (e.subject.empty() ? "" : "<code>" + esc(e.subject) + "</code>") + "</td><td data-label=\"" + details +
+         "\">" + details_html(a, e.details) + "</td></tr>";
   }
   b += "</tbody></table>";
-  return document(&v, "Audit log", b);
+  return document(&v, tr("Audit log"), b);
 }
 
 }  // namespace rempart::console

@@ -7,6 +7,7 @@
 // as the log writes it; a malformed or unknown one is refused with a fixed
 // answer (the page keeps the filter form), and nothing is read or recorded.
 #include "console/console_internal.hpp"
+#include "i18n/i18n.hpp"
 #include "services/audit_reader.hpp"
 
 namespace rempart::console::detail {
@@ -90,10 +91,10 @@ Response refused_actor(Call& c, const services::AuditReadFilter& filter, const E
   view.actor = filter.actor;
   view.action = filter.action;
   view.names = std::move(*names);
-  view.notice = unknown ? "No account has that name. Choose one of the names offered, or give the actor as the log "
-                          "writes it (account:…, token:…, operator:…, keeper)."
-                        : "That is neither an account name (lower-case letters, digits, '.', '_' and '-') nor an "
-                          "actor as the log writes it (account:…, token:…, operator:…, keeper).";
+  view.notice = unknown ? i18n::tr("No account has that name. Choose one of the names offered, or give the actor "
+                                    "as the log writes it (account:…, token:…, operator:…, keeper).")
+                        : i18n::tr("That is neither an account name (lower-case letters, digits, '.', '_' and '-') "
+                                   "nor an actor as the log writes it (account:…, token:…, operator:…, keeper).");
   return html(bhttp::status::bad_request, audit_page(c.viewer(), view));
 }
 

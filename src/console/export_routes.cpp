@@ -4,6 +4,7 @@
 // file. The work and its rules are services::Exports'.
 
 #include "console/console_internal.hpp"
+#include "i18n/i18n.hpp"
 #include "services/segments.hpp"
 
 namespace rempart::console::detail {
@@ -53,8 +54,8 @@ Response get_exports(Call& c) {
   std::vector<std::string> segments;
   for (const auto& s : *saved) segments.push_back(s.name);
   const auto done = query_param(c.req.target(), "done").value_or("");
-  const std::string notice = done == "requested"  ? "Requested. Another admin must approve it."
-                             : done == "approved" ? "Approved: the requester can now download the file."
+  const std::string notice = done == "requested"  ? i18n::tr("Requested. Another admin must approve it.")
+                             : done == "approved" ? i18n::tr("Approved: the requester can now download the file.")
                                                   : "";
   return html(bhttp::status::ok, exports_page(c.viewer(), account_hex(*c.who), *all, *tags, segments, notice));
 }

@@ -5,8 +5,12 @@
 
 #include "console/console_internal.hpp"
 #include "console/mailing_pages.hpp"
+#include "i18n/i18n.hpp"
 
 namespace rempart::console::detail {
+
+using i18n::tr;
+using i18n::trf;
 
 namespace {
 
@@ -67,22 +71,23 @@ nlohmann::json mailing_json(const services::MailingView& v) {
 Response compose_again(Call& c, std::int64_t id, const services::MailingDraft& d, const Error& e) {
   const bool template_fault = e.code == Errc::invalid_input;
   MailingForm f{id, d, segment_names(c),
-                template_fault ? "Check the name, subject and text: " + e.internal.substr(e.internal.find(':') + 2)
-                : e.code == Errc::not_found ? std::string("There is no such segment.")
-                                            : std::string("This mailing can no longer be changed."),
+                // The service's reason names the field and the template word at fault.
+                template_fault ? trf("Check the name, subject and text: {}", e.internal.substr(e.internal.find(':') + 2))
+                : e.code == Errc::not_found ? std::string(tr("There is no such segment."))
+                                            : std::string(tr("This mailing can no longer be changed.")),
                 std::nullopt};
   return html(bhttp::status::bad_request, mailing_compose_page(c.viewer(), f));
 }
 
 const char* notice_of(std::string_view done) {
-  if (done == "saved") return "Saved. Draw its recipients to see how many people it reaches.";
-  if (done == "drawn") return "Recipients drawn.";
-  if (done == "approved") return "Approved: it may start now.";
-  if (done == "started") return "Started: the keeper is sending it.";
-  if (done == "paused") return "Paused.";
-  if (done == "resumed") return "Resumed.";
-  if (done == "cancelled") return "Cancelled.";
-  if (done == "tested") return "A test was sent to your test address. Check that mailbox.";
+  if (done == "saved") return tr("Saved. Draw its recipients to see how many people it reaches.");
+  if (done == "drawn") return tr("Recipients drawn.");
+  if (done == "approved") return tr("Approved: it may start now.");
+  if (done == "started") return tr("Started: the keeper is sending it.");
+  if (done == "paused") return tr("Paused.");
+  if (done == "resumed") return tr("Resumed.");
+  if (done == "cancelled") return tr("Cancelled.");
+  if (done == "tested") return tr("A test was sent to your test address. Check that mailbox.");
   return "";
 }
 

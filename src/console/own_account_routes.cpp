@@ -4,17 +4,20 @@
 // code. Typed secrets stay in guarded memory (Form::secret) and are never
 // written back into a page.
 #include "console/console_internal.hpp"
+#include "i18n/i18n.hpp"
 
 namespace rempart::console::detail {
 
+using i18n::tr;
+
 namespace {
 
-constexpr std::string_view kNotRight =
-    "The current password or the code is not right. Nothing was changed. (Failed attempts count like failed "
-    "sign-ins.)";
-constexpr std::string_view kCodeUsed =
-    "That code was already used. Wait for your authenticator app to show the next one, at most 30 seconds, and "
-    "try again. Nothing was changed.";
+constexpr const char* kNotRight =
+    N_("The current password or the code is not right. Nothing was changed. (Failed attempts count like failed "
+       "sign-ins.)");
+constexpr const char* kCodeUsed =
+    N_("That code was already used. Wait for your authenticator app to show the next one, at most 30 seconds, and "
+       "try again. Nothing was changed.");
 
 std::string_view secret_text(const std::optional<crypto::SecretBytes>& s) {
   return s ? s->text() : std::string_view();
@@ -26,13 +29,13 @@ Response refused(Call& c, const Error& e, bool password_form) {
   std::string_view message;
   bhttp::status status = bhttp::status::forbidden;
   if (e.code == Errc::permission) {
-    message = kNotRight;
+    message = tr(kNotRight);
   } else if (e.code == Errc::retry_later) {
-    message = kCodeUsed;
+    message = tr(kCodeUsed);
     status = bhttp::status::conflict;
   } else if (e.code == Errc::invalid_input) {
-    message = "Choose another new password: at least 12 characters, not a common one, and not your account name. "
-              "Nothing was changed.";
+    message = tr("Choose another new password: at least 12 characters, not a common one, and not your account "
+                 "name. Nothing was changed.");
     status = bhttp::status::bad_request;
   } else {
     return failure(c, e);
@@ -45,9 +48,9 @@ Response refused(Call& c, const Error& e, bool password_form) {
 
 Response get_own_account(Call& c) {
   const auto done = query_param(c.req.target(), "done").value_or("");
-  const std::string notice = done == "password"        ? "Password changed. Your other sessions are ended."
-                             : done == "authenticator" ? "Authenticator replaced. Your other sessions are ended."
-                             : done == "test_address"  ? "Test address saved."
+  const std::string notice = done == "password"        ? tr("Password changed. Your other sessions are ended.")
+                             : done == "authenticator" ? tr("Authenticator replaced. Your other sessions are ended.")
+                             : done == "test_address"  ? tr("Test address saved.")
                                                        : "";
   std::optional<std::string> test_address;
   if (auth::permits(c.who->role, auth::Action::write_mailings) && !c.who->via_token) {
@@ -67,11 +70,11 @@ Response post_own_password(Call& c) {
   const auto password2 = c.form.secret("password2");
   if (secret_text(current).empty() || secret_text(password).empty()) {
     return html(bhttp::status::bad_request,
-                own_account_page(c.viewer(), "", "Enter your current password, the new one twice and a code.", ""));
+                own_account_page(c.viewer(), "", tr("Enter your current password, the new one twice and a code."), ""));
   }
   if (secret_text(password) != secret_text(password2)) {
     return html(bhttp::status::bad_request,
-                own_account_page(c.viewer(), "", "The two new passwords differ. Nothing was changed.", ""));
+                own_account_page(c.viewer(), "", tr("The two new passwords differ. Nothing was changed."), ""));
   }
   auto r = c.w.accounts->change_password(c.who->session_token.text(), secret_text(current), secret_text(password),
                                          code_of(c), c.client);
@@ -84,7 +87,7 @@ Response post_own_authenticator(Call& c) {
   const auto current = c.form.secret("current");
   if (secret_text(current).empty()) {
     return html(bhttp::status::bad_request,
-                own_account_page(c.viewer(), "", "", "Enter your current password and a code."));
+                own_account_page(c.viewer(), "", "", tr("Enter your current password and a code.")));
   }
   auto change =
       c.w.accounts->begin_authenticator_change(c.who->session_token.text(), secret_text(current), code_of(c), c.client);
@@ -102,14 +105,14 @@ Response post_own_authenticator_confirm(Call& c) {
     if (r.error().code == Errc::permission) {
       return html(bhttp::status::bad_request,
                   authenticator_setup_page(c.viewer(), pending,
-                                           "That code did not match. Check that your phone's clock is right and "
-                                           "enter the code your new app shows now."));
+                                           tr("That code did not match. Check that your phone's clock is right "
+                                              "and enter the code your new app shows now.")));
     }
     if (r.error().code == Errc::not_found) {
       return html(bhttp::status::bad_request,
                   own_account_page(c.viewer(), "", "",
-                                   "That set-up has expired (10 minutes) or is not valid. Your current "
-                                   "authenticator is unchanged: start again."));
+                                   tr("That set-up has expired (10 minutes) or is not valid. Your current "
+                                      "authenticator is unchanged: start again.")));
     }
     return failure(c, r.error());
   }

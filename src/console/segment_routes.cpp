@@ -10,9 +10,13 @@
 #include "console/console_internal.hpp"
 #include "console/segment_pages.hpp"
 #include "core/validate.hpp"
+#include "i18n/i18n.hpp"
 #include "services/segments.hpp"
 
 namespace rempart::console::detail {
+
+using i18n::tr;
+using i18n::trnf;
 
 services::Segments& segments_of(Call& c) {
   // One per worker, made on first use: it holds only the worker's store.
@@ -86,15 +90,17 @@ services::SegmentDefinition echo_definition(const Call& c) {
 // Fixed words for a refused definition (the service's message names the key).
 std::string definition_message(const Error& e) {
   for (const char* key : {"tags_all", "tags_any", "tags_none"}) {
-    if (e.internal.ends_with(key)) return "A tag list holds a tag that is not valid (up to 10 tags, 64 characters each).";
+    if (e.internal.ends_with(key)) {
+      return tr("A tag list holds a tag that is not valid (up to 10 tags, 64 characters each).");
+    }
   }
   if (e.internal.find("signed_up") != std::string::npos || e.internal.find("updated") != std::string::npos) {
-    return "A date is not valid, or a range ends before it starts.";
+    return tr("A date is not valid, or a range ends before it starts.");
   }
   if (e.internal.ends_with("place")) {
-    return "The place is not valid: one postcode, département, region or town, up to 100 characters.";
+    return tr("The place is not valid: one postcode, département, region or town, up to 100 characters.");
   }
-  return "Something in the segment is not valid.";
+  return tr("Something in the segment is not valid.");
 }
 
 std::optional<std::int64_t> whole_number(std::string_view text) {
@@ -202,12 +208,12 @@ Response post_segments(Call& c) {
   if (op != "save") return problem(c, problem_of(Errc::invalid_input));
   if (!services::valid_segment_name(f.name)) {
     f.name.clear();
-    f.message = "Give the segment a name: lower-case letters, digits, - and _, up to 48 (not \"new\" or \"count\").";
+    f.message = tr("Give the segment a name: lower-case letters, digits, - and _, up to 48 (not \"new\" or \"count\").");
     return html(bhttp::status::bad_request, segment_form_page(c.viewer(), f));
   }
   if (auto r = segs.save(c.asker(), f.name, *d, f.replace); !r) {
     if (r.error().code == Errc::conflict) {
-      f.message = "A segment of that name exists. Choose another name, or change that segment from its page.";
+      f.message = tr("A segment of that name exists. Choose another name, or change that segment from its page.");
       return html(bhttp::status::conflict, segment_form_page(c.viewer(), f));
     }
     return failure(c, r.error());
@@ -278,8 +284,8 @@ Response post_segment_tags(Call& c) {
   if (!done) {
     if (done.error().code == Errc::conflict) {
       if (c.route.kind == Kind::api) return json_answer(bhttp::status::conflict, {{"error", "count_changed"}});
-      return segment_view(c, name, "The segment changed since you confirmed: nothing was done. Check the count and "
-                                   "try again.");
+      return segment_view(c, name, tr("The segment changed since you confirmed: nothing was done. Check the count "
+                                      "and try again."));
     }
     return failure(c, done.error());
   }
@@ -287,7 +293,10 @@ Response post_segment_tags(Call& c) {
     return json_answer(bhttp::status::ok, {{"segment", name}, {"tag", *normal}, {"count", *done}, {"done", true}});
   }
   return segment_view(c, name,
-                      std::string(add ? "Added " : "Removed ") + "the tag for " + std::to_string(*done) + " supporters.");
+                      add ? trnf("Added the tag for {} supporter.", "Added the tag for {} supporters.", *done,
+                                 i18n::number(*done))
+                          : trnf("Removed the tag for {} supporter.", "Removed the tag for {} supporters.", *done,
+                                 i18n::number(*done)));
 }
 
 // Page: rename or merge, after a confirmation with the count. API: {from,
@@ -330,8 +339,8 @@ Response post_tag_rename(Call& c) {
   auto n = segments_of(c).rename_tag(c.asker(), *f, *t, merge);
   if (!n) {
     if (n.error().code == Errc::conflict && c.route.kind == Kind::page) {
-      return problem(c, {bhttp::status::conflict, "tag_in_use", "The new name is in use",
-                         "Another tag already has this name. Merge into it instead, or choose another name."});
+      return problem(c, {bhttp::status::conflict, "tag_in_use", tr("The new name is in use"),
+                         tr("Another tag already has this name. Merge into it instead, or choose another name.")});
     }
     if (n.error().code == Errc::conflict) return json_answer(bhttp::status::conflict, {{"error", "tag_in_use"}});
     return failure(c, n.error());
