@@ -46,26 +46,29 @@ Response redirect(std::string_view to) {
   auto res = base(bhttp::status::see_other);
   res.set(bhttp::field::location, to);
   res.set(bhttp::field::content_type, "text/plain; charset=utf-8");
-  res.body() = "See other.\n";
+  res.body() = std::string(i18n::tr("See other.")) + "\n";
   return res;
 }
 
 Problem problem_of(Errc e) {
   using S = bhttp::status;
   switch (e) {
-    case Errc::invalid_input: return {S::bad_request, "invalid_input", "Check the form", "Something you entered is not valid."};
-    case Errc::not_found: return {S::not_found, "not_found", "Not found", "There is nothing here."};
-    case Errc::conflict: return {S::conflict, "conflict", "Already exists", "This already exists."};
-    case Errc::permission: return {S::forbidden, "forbidden", "Not allowed", "Your account may not do this."};
-    case Errc::busy: return {S::service_unavailable, "busy", "Busy", "The server is busy. Try again in a moment."};
-    default: return {S::internal_server_error, "internal", "Something went wrong", "Something went wrong on our side."};
+    case Errc::invalid_input: return {S::bad_request, "invalid_input", N_("Check the form"), N_("Something you entered is not valid.")};
+    case Errc::not_found: return {S::not_found, "not_found", N_("Not found"), N_("There is nothing here.")};
+    case Errc::conflict: return {S::conflict, "conflict", N_("Already exists"), N_("This already exists.")};
+    case Errc::permission: return {S::forbidden, "forbidden", N_("Not allowed"), N_("Your account may not do this.")};
+    case Errc::busy: return {S::service_unavailable, "busy", N_("Busy"), N_("The server is busy. Try again in a moment.")};
+    default: return {S::internal_server_error, "internal", N_("Something went wrong"), N_("Something went wrong on our side.")};
   }
 }
 
 Response problem(const Call& c, const Problem& p) {
   if (c.route.kind == Kind::api) return json_answer(p.status, {{"error", p.code}});
   const auto v = c.viewer();
-  return html(p.status, message_page(c.who && !c.who->via_token ? &v : nullptr, p.title, p.message));
+  // The title and text are English messages marked with N_() where they are
+  // chosen; here they take the request's language.
+  return html(p.status, message_page(c.who && !c.who->via_token ? &v : nullptr, i18n::tr(p.title),
+                                     i18n::tr(p.message)));
 }
 
 Response locked(const Call& c, const Error& e) {
@@ -88,9 +91,9 @@ Response locked(const Call& c, const Error& e) {
   Response res = c.route.kind == Kind::api
                      ? json_answer(bhttp::status::forbidden, {{"error", "locked"}})
                      : html(bhttp::status::forbidden,
-                            message_page(nullptr, "Account locked",
-                                         "This account has been locked and its sessions ended. An administrator "
-                                         "has been alerted and can unlock it."));
+                            message_page(nullptr, i18n::tr("Account locked"),
+                                         i18n::tr("This account has been locked and its sessions ended. An "
+                                                  "administrator has been alerted and can unlock it.")));
   res.set(bhttp::field::set_cookie, c.impl.cookie_name() + "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0" +
                                         (c.impl.opt.tls ? "; Secure" : ""));
   return res;
@@ -120,61 +123,61 @@ struct Explained {
   const char* message;
 };
 constexpr Explained kExplained[] = {
-    {"mailing: a second person approves a mailing this large", bhttp::status::forbidden, "Not yours to approve",
-     "You wrote this mailing: someone else approves it."},
-    {"mailing: it needs a second person's approval first", bhttp::status::forbidden, "Approval needed",
-     "This mailing goes to more people than one person may send to alone: someone else approves it first."},
-    {"mailing: not in a state that allows this", bhttp::status::conflict, "Not now",
-     "The mailing has moved on since the page was shown. Reload it to see where it stands."},
-    {"mailing: only a draft can change", bhttp::status::conflict, "No longer a draft",
-     "This mailing is approved or being sent: it can no longer change. Cancel it and write another."},
-    {"mailing: its recipients are drawn already", bhttp::status::conflict, "Already drawn",
-     "Its recipients are drawn already. Reload the page."},
-    {"mailing: only a mailing whose recipients are drawn can be approved", bhttp::status::conflict, "Not ready",
-     "Its recipients must be drawn before it is approved. Reload the page."},
-    {"mailing: only an approved mailing can start", bhttp::status::conflict, "Not ready",
-     "The mailing cannot start from where it stands. Reload the page."},
-    {"mailing: no test address on this account", bhttp::status::conflict, "No test address",
-     "Set your test address on your account page first: the test goes there."},
-    {"mailing: 10 test sends within the hour already", bhttp::status::too_many_requests, "Enough tests for now",
-     "You sent 10 tests within the hour. Wait a while before the next."},
-    {"mailing: the test address is not an e-mail address", bhttp::status::bad_request, "Not an address",
-     "That is not an e-mail address. Nothing was changed."},
-    {"mailing: no mail relay to send a test", bhttp::status::conflict, "No mail relay",
-     "This keeper has no mail relay configured ([mail]): it cannot send a test."},
-    {"step-up: the code is not right", bhttp::status::forbidden, "Code not accepted",
-     "That code is not right. Enter the code your authenticator app shows now."},
-    {"approval: nobody approves their own request", bhttp::status::forbidden, "Not yours to approve",
-     "You asked for this: another admin must approve it."},
-    {"export approve: the requester cannot approve", bhttp::status::forbidden, "Not yours to approve",
-     "You asked for this: another admin must approve it."},
+    {"mailing: a second person approves a mailing this large", bhttp::status::forbidden, N_("Not yours to approve"),
+     N_("You wrote this mailing: someone else approves it.")},
+    {"mailing: it needs a second person's approval first", bhttp::status::forbidden, N_("Approval needed"),
+     N_("This mailing goes to more people than one person may send to alone: someone else approves it first.")},
+    {"mailing: not in a state that allows this", bhttp::status::conflict, N_("Not now"),
+     N_("The mailing has moved on since the page was shown. Reload it to see where it stands.")},
+    {"mailing: only a draft can change", bhttp::status::conflict, N_("No longer a draft"),
+     N_("This mailing is approved or being sent: it can no longer change. Cancel it and write another.")},
+    {"mailing: its recipients are drawn already", bhttp::status::conflict, N_("Already drawn"),
+     N_("Its recipients are drawn already. Reload the page.")},
+    {"mailing: only a mailing whose recipients are drawn can be approved", bhttp::status::conflict, N_("Not ready"),
+     N_("Its recipients must be drawn before it is approved. Reload the page.")},
+    {"mailing: only an approved mailing can start", bhttp::status::conflict, N_("Not ready"),
+     N_("The mailing cannot start from where it stands. Reload the page.")},
+    {"mailing: no test address on this account", bhttp::status::conflict, N_("No test address"),
+     N_("Set your test address on your account page first: the test goes there.")},
+    {"mailing: 10 test sends within the hour already", bhttp::status::too_many_requests, N_("Enough tests for now"),
+     N_("You sent 10 tests within the hour. Wait a while before the next.")},
+    {"mailing: the test address is not an e-mail address", bhttp::status::bad_request, N_("Not an address"),
+     N_("That is not an e-mail address. Nothing was changed.")},
+    {"mailing: no mail relay to send a test", bhttp::status::conflict, N_("No mail relay"),
+     N_("This keeper has no mail relay configured ([mail]): it cannot send a test.")},
+    {"step-up: the code is not right", bhttp::status::forbidden, N_("Code not accepted"),
+     N_("That code is not right. Enter the code your authenticator app shows now.")},
+    {"approval: nobody approves their own request", bhttp::status::forbidden, N_("Not yours to approve"),
+     N_("You asked for this: another admin must approve it.")},
+    {"export approve: the requester cannot approve", bhttp::status::forbidden, N_("Not yours to approve"),
+     N_("You asked for this: another admin must approve it.")},
     {"approval: the approver was not an admin long enough before the request", bhttp::status::forbidden,
-     "Too recent to approve",
-     "Your account became an admin too recently to approve this: an approver must have been an admin for the "
-     "cooling period before the request was made."},
+     N_("Too recent to approve"),
+     N_("Your account became an admin too recently to approve this: an approver must have been an admin for the "
+        "cooling period before the request was made.")},
     {"approval: the requester made or promoted the approver, or the other way round", bhttp::status::forbidden,
-     "Not independent",
-     "The requester created or promoted your account, or you theirs: an independent admin must approve."},
-    {"approval: only an active admin approves", bhttp::status::forbidden, "Not allowed",
-     "Only an active admin approves requests."},
-    {"approval: not for one's own account", bhttp::status::forbidden, "Not allowed",
-     "Another admin must approve changes to your own account."},
-    {"privilege request: not for one's own account", bhttp::status::forbidden, "Not allowed",
-     "Another admin must ask for changes to your own account."},
-    {"privilege request: the same request is pending", bhttp::status::conflict, "Already asked",
-     "The same request is already waiting for approval."},
-    {"privilege request: an account of that name exists", bhttp::status::conflict, "Name taken",
-     "An account of that name exists already."},
-    {"privilege request: the account is not locked", bhttp::status::conflict, "Not locked",
-     "That account is not locked."},
-    {"privilege request: the account has that role", bhttp::status::conflict, "Nothing to change",
-     "That account has that role already."},
-    {"approval: the request is no longer pending", bhttp::status::conflict, "Already decided",
-     "That request has already been approved, refused or withdrawn."},
-    {"approval: the request has expired", bhttp::status::conflict, "Expired",
-     "That request has expired; ask again."},
-    {"enable: the account is not disabled", bhttp::status::conflict, "Not disabled",
-     "That account is not disabled: there is nothing to enable."},
+     N_("Not independent"),
+     N_("The requester created or promoted your account, or you theirs: an independent admin must approve.")},
+    {"approval: only an active admin approves", bhttp::status::forbidden, N_("Not allowed"),
+     N_("Only an active admin approves requests.")},
+    {"approval: not for one's own account", bhttp::status::forbidden, N_("Not allowed"),
+     N_("Another admin must approve changes to your own account.")},
+    {"privilege request: not for one's own account", bhttp::status::forbidden, N_("Not allowed"),
+     N_("Another admin must ask for changes to your own account.")},
+    {"privilege request: the same request is pending", bhttp::status::conflict, N_("Already asked"),
+     N_("The same request is already waiting for approval.")},
+    {"privilege request: an account of that name exists", bhttp::status::conflict, N_("Name taken"),
+     N_("An account of that name exists already.")},
+    {"privilege request: the account is not locked", bhttp::status::conflict, N_("Not locked"),
+     N_("That account is not locked.")},
+    {"privilege request: the account has that role", bhttp::status::conflict, N_("Nothing to change"),
+     N_("That account has that role already.")},
+    {"approval: the request is no longer pending", bhttp::status::conflict, N_("Already decided"),
+     N_("That request has already been approved, refused or withdrawn.")},
+    {"approval: the request has expired", bhttp::status::conflict, N_("Expired"),
+     N_("That request has expired; ask again.")},
+    {"enable: the account is not disabled", bhttp::status::conflict, N_("Not disabled"),
+     N_("That account is not disabled: there is nothing to enable.")},
 };
 
 }  // namespace
@@ -182,9 +185,9 @@ constexpr Explained kExplained[] = {
 Response failure(const Call& c, const Error& e) {
   if (e.code == Errc::locked) return locked(c, e);
   if (e.code == Errc::retry_later) {
-    return problem(c, {bhttp::status::conflict, "code_used", "Wait for the next code",
-                       "That code was already used (to sign in, or for an earlier step). Wait for your "
-                       "authenticator app to show the next one, at most 30 seconds, and try again."});
+    return problem(c, {bhttp::status::conflict, "code_used", N_("Wait for the next code"),
+                       N_("That code was already used (to sign in, or for an earlier step). Wait for your "
+                          "authenticator app to show the next one, at most 30 seconds, and try again.")});
   }
   for (const auto& x : kExplained) {
     if (e.internal == x.internal) return problem(c, {x.status, "refused", x.title, x.message});

@@ -16,6 +16,8 @@ namespace rempart::console::detail {
 
 namespace {
 
+using i18n::tr;
+
 services::CallLists& calls_of(Call& c) { return *c.w.calls; }
 
 bool can_manage(const Call& c) { return c.who && !c.who->via_token && auth::permits(c.who->role, auth::Action::manage_call_lists); }
@@ -101,22 +103,24 @@ Response calls_view(Call& c, std::optional<CallListForm> form, std::string_view 
 // Fixed words for a refused list (the service's message names the part).
 std::string create_message(const Error& e) {
   const std::string& m = e.internal;
-  if (e.code == Errc::conflict) return "A call list of that name exists. Choose another name.";
-  if (e.code == Errc::not_found) return "That segment does not exist any more. Choose another.";
-  if (m.ends_with(": name")) return "Give the list a name: lower-case letters, digits, - and _, up to 48.";
-  if (m.ends_with(": callers")) return "Choose between 1 and 50 callers.";
-  if (m.ends_with(": caller")) return "A caller chosen cannot make calls (disabled, not enrolled, or an admin).";
-  if (m.ends_with(": window")) return "The list must close after it opens, within 31 days, and not in the past.";
-  if (m.ends_with(": script")) return "What to say is too long (2,000 characters at most) or holds control characters.";
-  if (m.ends_with(": too_many")) return "The segment has more than 10,000 people with a phone. Narrow it first.";
-  if (m.ends_with(": empty")) return "Nobody in that segment has a phone number.";
-  return "Something in the list is not valid.";
+  if (e.code == Errc::conflict) return tr("A call list of that name exists. Choose another name.");
+  if (e.code == Errc::not_found) return tr("That segment does not exist any more. Choose another.");
+  if (m.ends_with(": name")) return tr("Give the list a name: lower-case letters, digits, - and _, up to 48.");
+  if (m.ends_with(": callers")) return tr("Choose between 1 and 50 callers.");
+  if (m.ends_with(": caller")) return tr("A caller chosen cannot make calls (disabled, not enrolled, or an admin).");
+  if (m.ends_with(": window")) return tr("The list must close after it opens, within 31 days, and not in the past.");
+  if (m.ends_with(": script")) {
+    return tr("What to say is too long (2,000 characters at most) or holds control characters.");
+  }
+  if (m.ends_with(": too_many")) return tr("The segment has more than 10,000 people with a phone. Narrow it first.");
+  if (m.ends_with(": empty")) return tr("Nobody in that segment has a phone number.");
+  return tr("Something in the list is not valid.");
 }
 
 Response not_open(Call& c) {
   if (c.route.kind == Kind::api) return json_answer(bhttp::status::conflict, {{"error", "not_open"}});
-  return problem(c, {bhttp::status::conflict, "not_open", "This list is not open",
-                     "Calls can be made only while the list is open: check its window on the calls page."});
+  return problem(c, {bhttp::status::conflict, "not_open", N_("This list is not open"),
+                     N_("Calls can be made only while the list is open: check its window on the calls page.")});
 }
 
 Response person_answer(Call& c, const std::string& list, const std::optional<services::CallPerson>& p,
@@ -214,7 +218,7 @@ Response post_calls(Call& c) {
     if (starts) typed.starts = local_time(*starts);
     if (ends) typed.ends = local_time(*ends);
     if (!starts || !ends) {
-      typed.message = "Give the opening and closing times as a date and a time (UTC).";
+      typed.message = tr("Give the opening and closing times as a date and a time (UTC).");
       if (auto script = services::checked_note_text("note", spec.script); script) typed.script = std::move(*script);
       return calls_view(c, std::move(typed), "", bhttp::status::bad_request);
     }
@@ -294,14 +298,14 @@ Response post_call_outcome(Call& c) {
     if (e.code == Errc::conflict) {
       if (c.route.kind == Kind::api) return json_answer(bhttp::status::conflict, {{"error", "not_in_hand"}});
       // A second submit of the same form (a reload): the call was recorded.
-      return next_person(c, list, "That call was recorded already.");
+      return next_person(c, list, tr("That call was recorded already."));
     }
     if (e.code == Errc::invalid_input && c.route.kind == Kind::page) {
       // The person in hand again, with what was wrong.
       return next_person(c, list,
-                         e.internal.ends_with("outcome") ? "Choose how the call went."
-                                                         : "The word left is too long (200 characters at most) or "
-                                                           "holds control characters.");
+                         e.internal.ends_with("outcome")
+                             ? tr("Choose how the call went.")
+                             : tr("The word left is too long (200 characters at most) or holds control characters."));
     }
     return failure(c, r.error());
   }
@@ -309,13 +313,13 @@ Response post_call_outcome(Call& c) {
   if (go_on) {
     auto p = calls_of(c).next(c.asker(), list);
     if (!p && p.error().code == Errc::conflict) {
-      return calls_view(c, std::nullopt, "Saved. The list is not open any more: nobody else opens.",
+      return calls_view(c, std::nullopt, tr("Saved. The list is not open any more: nobody else opens."),
                         bhttp::status::ok);
     }
     if (!p) return failure(c, p.error());
-    return person_answer(c, list, *p, "Saved.");
+    return person_answer(c, list, *p, tr("Saved."));
   }
-  return calls_view(c, std::nullopt, "Saved.", bhttp::status::ok);
+  return calls_view(c, std::nullopt, tr("Saved."), bhttp::status::ok);
 }
 
 }  // namespace rempart::console::detail

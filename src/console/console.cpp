@@ -32,6 +32,8 @@ using detail::base;
 
 void Console::Impl::handle(Request&& req, const http::RequestContext& ctx, http::Responder respond) {
   const std::string_view path = req.target().substr(0, req.target().find('?'));
+  // The plain-text refusals below are in the request's language too.
+  const i18n::Scope io_language(language_of(req));
   // Cheap refusals on the I/O thread.
   const auto host = std::string(req[bhttp::field::host]);
   std::string host_name = host;
@@ -47,7 +49,7 @@ void Console::Impl::handle(Request&& req, const http::RequestContext& ctx, http:
   if (!host_ok) {
     auto res = base(bhttp::status::misdirected_request);
     res.set(bhttp::field::content_type, "text/plain; charset=utf-8");
-    res.body() = "This host name is not served here.\n";
+    res.body() = std::string(i18n::tr("This host name is not served here.")) + "\n";
     spdlog::info("console: refused a request for another host name");
     return respond(finish(std::move(res)));
   }
@@ -57,7 +59,7 @@ void Console::Impl::handle(Request&& req, const http::RequestContext& ctx, http:
     if (http::from_another_site(req, {own})) {
       auto res = base(bhttp::status::forbidden);
       res.set(bhttp::field::content_type, "text/plain; charset=utf-8");
-      res.body() = "Cross-site requests are refused.\n";
+      res.body() = std::string(i18n::tr("Cross-site requests are refused.")) + "\n";
       return respond(finish(std::move(res)));
     }
   }
@@ -76,6 +78,8 @@ void Console::Impl::handle(Request&& req, const http::RequestContext& ctx, http:
   auto shared_respond = std::make_shared<http::Responder>(std::move(respond));
   const auto client = ctx.client.to_string();
   const bool queued = pool->post([this, shared_req, shared_respond, client](Worker& w) {
+    // Every page this request renders is in its language (pages.cpp's tr()).
+    const i18n::Scope language(language_of(*shared_req));
     auto res = finish(dispatch(w, *shared_req, client));
     spdlog::info("console: {} {}", static_cast<unsigned>(res.result_int()),
                  shared_req->target().starts_with("/api/") ? "api" : "page");
@@ -85,7 +89,7 @@ void Console::Impl::handle(Request&& req, const http::RequestContext& ctx, http:
     auto res = base(bhttp::status::service_unavailable);
     res.set(bhttp::field::retry_after, "1");
     res.set(bhttp::field::content_type, "text/plain; charset=utf-8");
-    res.body() = "Busy. Try again in a moment.\n";
+    res.body() = std::string(i18n::tr("Busy. Try again in a moment.")) + "\n";
     (*shared_respond)(finish(std::move(res)));
   }
 }

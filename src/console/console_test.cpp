@@ -13,6 +13,8 @@
 #include <algorithm>
 #include <chrono>
 #include <fstream>
+#include <functional>
+#include <initializer_list>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -34,6 +36,7 @@
 #include "http/server.hpp"
 #include "http/test_client.hpp"
 #include "http/tls_test_support.hpp"
+#include "i18n/i18n.hpp"
 #include "services/exports.hpp"
 #include "services/records.hpp"
 #include "services/segments.hpp"
@@ -531,7 +534,7 @@ TEST_F(ConsoleTest, TagsAsPeopleWriteThemRoundTripThroughTheForms) {
   EXPECT_NE(tags.body().find(">" + shown + "</a>"), std::string::npos);
   auto listed = send(req(verb::get, href, &*s));
   ASSERT_EQ(listed.result(), bhttp::status::ok);
-  EXPECT_NE(listed.body().find("<p>1 supporters tagged " + shown + "."), std::string::npos);
+  EXPECT_NE(listed.body().find("<p>1 supporter tagged " + shown + "."), std::string::npos);
   auto by_api = send(req(verb::get, "/api/v1/supporters?tag=Comit%C3%89%20PARIS%202", &*s));
   ASSERT_EQ(by_api.result(), bhttp::status::ok);
   const auto found = nlohmann::json::parse(by_api.body());
@@ -1041,7 +1044,7 @@ TEST_F(ConsoleTest, FindsPeopleByNameAndPlace) {
   // "Gwenaëlle Kerhervé", 29200 (Finistère, Bretagne).
   auto page = form("/search", "csrf=" + s->csrf + "&kind=find&name=KERHERVE&place=Bretagne", &*s);
   ASSERT_EQ(page.result(), bhttp::status::ok);
-  EXPECT_NE(page.body().find("1 supporter match."), std::string::npos);
+  EXPECT_NE(page.body().find("1 supporter matches."), std::string::npos);
   EXPECT_NE(page.body().find("/supporters/" + ids_[0]), std::string::npos);
   EXPECT_NE(page.body().find("value=\"KERHERVE\""), std::string::npos);  // the form, filled in again
   expect_no_pii(page.body());
@@ -2409,6 +2412,117 @@ TEST_F(ConsoleTest, CallListsCarryAPhoneBankingEvening) {
   EXPECT_EQ(post(*o, "/calls/evening/close").result(), bhttp::status::see_other);
   EXPECT_EQ(audit_actions().back().first, "call_list.close");
   EXPECT_EQ(post(*v, "/calls/evening/next").result(), bhttp::status::conflict);
+}
+
+// The console in French: asked for by the browser (Accept-Language), or
+// chosen with the switch (the rempart_lang cookie, which wins over the
+// browser). Texts, dates and country names follow; nothing English is left
+// of the texts checked, and English stays the default.
+TEST_F(ConsoleTest, PagesSpeakFrenchWhenAskedTo) {
+  core::Person abroad;
+  abroad.given_name = "Jördis";
+  abroad.family_name = "Brandtner";
+  abroad.email = "joerdis.brandtner@exemple.de";
+  abroad.country = "DE";
+  put(abroad);
+  auto e = add("orga", auth::Role::organiser);
+  auto s = login("orga", e);
+  ASSERT_TRUE(s);
+  auto api = send(req(verb::get, "/api/v1/supporters?limit=10", &*s));
+  ASSERT_EQ(api.result(), bhttp::status::ok);
+  std::string abroad_id;
+  std::int64_t created_at = 0;
+  const auto listed = nlohmann::json::parse(api.body());
+  for (const auto& m : listed["items"]) {
+    if (m["country"] == "DE") abroad_id = m["id"].get<std::string>();
+    created_at = m["created_at"].get<std::int64_t>();
+  }
+  ASSERT_FALSE(abroad_id.empty());
+  const auto date_in = [&](i18n::Lang l, bool with_time) {
+    const i18n::Scope language(l);
+    return with_time ? i18n::date_time(created_at) : i18n::date(created_at);
+  };
+  ASSERT_NE(date_in(i18n::Lang::fr, true), date_in(i18n::Lang::en, true));
+  ASSERT_NE(date_in(i18n::Lang::fr, false), date_in(i18n::Lang::en, false));
+
+  // `texts`: French that must be there; `english`: what they replace, gone.
+  const auto check = [](const std::string& body, std::initializer_list<const char*> texts,
+                        std::initializer_list<const char*> english) {
+    EXPECT_NE(body.find("<html lang=\"fr\">"), std::string::npos);
+    EXPECT_NE(body.find("href=\"/language?to=en\""), std::string::npos);  // the way back
+    for (const char* t : texts) EXPECT_NE(body.find(t), std::string::npos) << t;
+    for (const char* t : english) EXPECT_EQ(body.find(t), std::string::npos) << t;
+  };
+  const auto check_pages = [&](const std::function<http::Response(const std::string&)>& get) {
+    auto signin = get("/login");
+    ASSERT_EQ(signin.result(), bhttp::status::ok);
+    check(signin.body(), {"Nom du compte", "Mot de passe", "Continuer", "<title>Se connecter"},
+          {"Account name", "Password", ">Continue<", "Sign in"});
+
+    auto list = get("/supporters");
+    ASSERT_EQ(list.result(), bhttp::status::ok);
+    check(list.body(),
+          {"4 sympathisants. Les valeurs sont masquées", "data-label=\"Téléphone\"", ">Tableau de bord<",
+           ">Se déconnecter<", "tous les sympathisants"},
+          {"supporters. Values are masked", "data-label=\"Phone\"", ">Dashboard<", ">Sign out<", "all supporters"});
+    EXPECT_NE(list.body().find(date_in(i18n::Lang::fr, true)), std::string::npos);
+    EXPECT_EQ(list.body().find(date_in(i18n::Lang::en, true)), std::string::npos);
+    expect_no_pii(list.body());
+
+    auto record = get("/supporters/" + abroad_id);
+    ASSERT_EQ(record.result(), bhttp::status::ok);
+    check(record.body(),
+          {"<title>Fiche sympathisant", "<dt>Pays</dt><dd>Allemagne</dd>", "<dt>Consentement</dt>",
+           "e-mail\u00a0: non demandé", "Corriger un champ", "Retirer le consentement", ">Révéler<",
+           "Identifiant de la fiche"},
+          {"Germany", "<dt>Country</dt>", "Correct a field", "Withdraw consent", ">Reveal<", "Record id"});
+    EXPECT_NE(record.body().find(date_in(i18n::Lang::fr, true)), std::string::npos);
+
+    auto dashboard = get("/dashboard");
+    ASSERT_EQ(dashboard.result(), bhttp::status::ok);
+    check(dashboard.body(),
+          {"4 sympathisants ajoutés ces 30 derniers jours", "Ajouts par jour", "Vos quotas",
+           "Lignes affichées masquées", "Formulaire d’inscription ou API OSDI"},
+          {"supporters added in the last", "Added per day", "Your budgets", "Rows shown masked",
+           "Sign-up form or OSDI API"});
+    EXPECT_NE(dashboard.body().find("<td>" + date_in(i18n::Lang::fr, false) + "</td>"), std::string::npos);
+    EXPECT_EQ(dashboard.body().find(date_in(i18n::Lang::en, false)), std::string::npos);
+
+    // A refusal is French too (answers.cpp), its API code is not.
+    auto missing = get("/supporters/" + std::string(32, '0'));
+    EXPECT_EQ(missing.result(), bhttp::status::not_found);
+    check(missing.body(), {"Introuvable", "Il n’y a rien ici."}, {"Not found", "There is nothing here."});
+  };
+
+  // 1. The browser asks for French.
+  check_pages([&](const std::string& target) {
+    auto r = req(verb::get, target, target == "/login" ? nullptr : &*s);
+    r.set(bhttp::field::accept_language, "fr-FR,fr;q=0.9,en;q=0.5");
+    return send(std::move(r));
+  });
+
+  // 2. The switch: GET /language?to=fr sets the cookie and goes back to
+  // the page it was clicked on; the cookie wins over an English browser.
+  auto sw = req(verb::get, "/language?to=fr", &*s);
+  sw.set(bhttp::field::referer, "http://127.0.0.1/dashboard?x=1");
+  auto switched = send(std::move(sw));
+  ASSERT_EQ(switched.result(), bhttp::status::see_other);
+  EXPECT_EQ(switched[bhttp::field::location], "/dashboard");
+  const std::string set = std::string(switched[bhttp::field::set_cookie]);
+  ASSERT_TRUE(set.starts_with("rempart_lang=fr;")) << set;
+  const std::string lang_cookie = set.substr(0, set.find(';'));
+  check_pages([&](const std::string& target) {
+    auto r = req(verb::get, target);
+    r.set(bhttp::field::cookie, target == "/login" ? lang_cookie : s->cookie + "; " + lang_cookie);
+    r.set(bhttp::field::accept_language, "en-GB,en;q=0.9");
+    return send(std::move(r));
+  });
+
+  // English stays the default.
+  auto english = send(req(verb::get, "/supporters", &*s));
+  EXPECT_NE(english.body().find("<html lang=\"en\">"), std::string::npos);
+  EXPECT_NE(english.body().find("4 supporters. Values are masked"), std::string::npos);
+  EXPECT_NE(english.body().find(date_in(i18n::Lang::en, true)), std::string::npos);
 }
 
 }  // namespace

@@ -17,14 +17,19 @@ namespace rempart::console::detail {
 
 namespace {
 
+using i18n::tr;
+using i18n::trf;
+using i18n::trnf;
+
+// The API's day ("2026-12-06"); pages show i18n::date.
 std::string day_label(std::int64_t unix_seconds, const char* format) { return utc_text(unix_seconds, format); }
 
 std::string lock_reason_text(std::string_view reason) {
-  if (reason == "reveal_budget") return "reveal budget";
-  if (reason == "list_budget") return "masked rows budget";
-  if (reason == "search_misses") return "searches that found nobody";
-  if (reason == "honeytoken") return "a honeytoken was touched";
-  if (reason == "mfa_failures" || reason == "login_failures") return "failed sign-ins or codes";
+  if (reason == "reveal_budget") return tr("reveal budget");
+  if (reason == "list_budget") return tr("masked rows budget");
+  if (reason == "search_misses") return tr("searches that found nobody");
+  if (reason == "honeytoken") return tr("a honeytoken was touched");
+  if (reason == "mfa_failures" || reason == "login_failures") return tr("failed sign-ins or codes");
   return std::string(reason);
 }
 
@@ -38,25 +43,26 @@ std::string chart(const services::Dashboard& d) {
   for (const auto& day : d.days) max = std::max(max, day.added);
   const int slot = kWidth / std::max(n, 1);
   std::string s = "<svg class=\"chart\" viewBox=\"0 0 " + std::to_string(kWidth) + " " + std::to_string(kHeight) +
-                  "\" role=\"img\" aria-labelledby=\"chart-title\"><title id=\"chart-title\">Supporters added per "
-                  "day, last " + std::to_string(n) + " days: " + std::to_string(d.added) + " in all</title>";
+                  "\" role=\"img\" aria-labelledby=\"chart-title\"><title id=\"chart-title\">" +
+                  trf("Supporters added per day, last {} days: {} in all", i18n::number(n), i18n::number(d.added)) +
+                  "</title>";
   const int plot = kHeight - kTop - kBottom;
   s += "<line x1=\"0\" y1=\"" + std::to_string(kHeight - kBottom) + "\" x2=\"" + std::to_string(kWidth) + "\" y2=\"" +
        std::to_string(kHeight - kBottom) + "\" stroke=\"#888\" stroke-width=\"1\"/>";
-  s += "<text x=\"0\" y=\"16\" font-size=\"18\" fill=\"#444\">" + std::to_string(max) + "</text>";
+  s += "<text x=\"0\" y=\"16\" font-size=\"18\" fill=\"#444\">" + i18n::number(max) + "</text>";
   for (int i = 0; i < n; ++i) {
     const auto& day = d.days[static_cast<std::size_t>(i)];
     const int h = static_cast<int>(day.added * plot / max);
     const int x = i * slot + 2;
     s += "<rect x=\"" + std::to_string(x) + "\" y=\"" + std::to_string(kHeight - kBottom - h) + "\" width=\"" +
          std::to_string(slot - 4) + "\" height=\"" + std::to_string(std::max(h, day.added > 0 ? 1 : 0)) +
-         "\" fill=\"#2f5d8a\"><title>" + day_label(day.day, "%Y-%m-%d") + ": " + std::to_string(day.added) +
+         "\" fill=\"#2f5d8a\"><title>" + trf("{}: {}", i18n::date(day.day), i18n::number(day.added)) +
          "</title></rect>";
     if (i == 0 || i == n - 1 || i == n / 2) {
       const char* anchor = i == 0 ? "start" : i == n - 1 ? "end" : "middle";
       const int tx = i == 0 ? 0 : i == n - 1 ? kWidth : x + slot / 2;
       s += "<text x=\"" + std::to_string(tx) + "\" y=\"" + std::to_string(kHeight - 6) +
-           "\" font-size=\"18\" fill=\"#444\" text-anchor=\"" + anchor + "\">" + day_label(day.day, "%d %b") +
+           "\" font-size=\"18\" fill=\"#444\" text-anchor=\"" + anchor + "\">" + i18n::date(day.day) +
            "</text>";
     }
   }
@@ -66,21 +72,21 @@ std::string chart(const services::Dashboard& d) {
 
 // An origin in words (supporters.origin, services/segments.hpp).
 std::string source_words(const std::string& origin) {
-  if (origin == "intake") return "Sign-up form or OSDI API";
-  if (origin == "synth") return "Synthetic test data";
-  if (origin == "unknown") return "Not recorded";
-  if (origin.starts_with("import:")) return "Import (" + origin.substr(7) + ")";
+  if (origin == "intake") return tr("Sign-up form or OSDI API");
+  if (origin == "synth") return tr("Synthetic test data");
+  if (origin == "unknown") return tr("Not recorded");
+  if (origin.starts_with("import:")) return trf("Import ({})", origin.substr(7));
   return origin;
 }
 
 const char* counted_label(guard::Counted c) {
   switch (c) {
-    case guard::Counted::name: return "Names revealed";
-    case guard::Counted::email: return "E-mail addresses revealed";
-    case guard::Counted::phone: return "Phone numbers revealed";
-    case guard::Counted::address: return "Addresses revealed";
-    case guard::Counted::masked: return "Rows shown masked";
-    case guard::Counted::miss: return "Searches that found nobody";
+    case guard::Counted::name: return tr("Names revealed");
+    case guard::Counted::email: return tr("E-mail addresses revealed");
+    case guard::Counted::phone: return tr("Phone numbers revealed");
+    case guard::Counted::address: return tr("Addresses revealed");
+    case guard::Counted::masked: return tr("Rows shown masked");
+    case guard::Counted::miss: return tr("Searches that found nobody");
   }
   return "";
 }
@@ -89,10 +95,12 @@ const char* counted_label(guard::Counted c) {
 // a window without a limit).
 std::string budgets_html(const std::vector<guard::Standing>& standing) {
   if (standing.empty()) return {};
-  std::string b = "<section aria-labelledby=\"budgets\"><h2 id=\"budgets\">Your budgets</h2><p>What you have used "
-                  "of each; going past one locks your account until an admin unlocks it.</p><table><thead><tr>"
-                  "<th scope=\"col\">Budget</th><th scope=\"col\">This minute</th><th scope=\"col\">This hour</th>"
-                  "<th scope=\"col\">Today</th></tr></thead><tbody>";
+  std::string b = "<section aria-labelledby=\"budgets\"><h2 id=\"budgets\">" + std::string(tr("Your budgets")) +
+                  "</h2><p>" +
+                  tr("What you have used of each; going past one locks your account until an admin unlocks it.") +
+                  "</p><table><thead><tr><th scope=\"col\">" + tr("Budget") + "</th><th scope=\"col\">" +
+                  tr("This minute") + "</th><th scope=\"col\">" + tr("This hour") + "</th><th scope=\"col\">" +
+                  tr("Today") + "</th></tr></thead><tbody>";
   for (const guard::Counted what : guard::kAllCounted) {
     std::string cells;
     bool any = false;
@@ -104,7 +112,7 @@ std::string budgets_html(const std::vector<guard::Standing>& standing) {
         cells += "<td>—</td>";
       } else {
         any = true;
-        cells += "<td>" + std::to_string(it->used) + " of " + std::to_string(it->limit) + "</td>";
+        cells += "<td>" + trf("{} of {}", i18n::number(it->used), i18n::number(it->limit)) + "</td>";
       }
     }
     if (any) b += "<tr><th scope=\"row\">" + std::string(counted_label(what)) + "</th>" + cells + "</tr>";
@@ -115,47 +123,56 @@ std::string budgets_html(const std::vector<guard::Standing>& standing) {
 std::string dashboard_page(const Viewer& v, const services::Dashboard& d, std::int64_t backlog,
                            const std::map<std::string, std::string>& names,
                            const std::vector<guard::Standing>& standing) {
-  std::string b = "<section aria-labelledby=\"added\"><h2 id=\"added\">Added per day</h2><p>" +
-                  std::to_string(d.added) + " supporters added in the last " + std::to_string(d.days.size()) +
-                  " days (sign-ups and imports); " + std::to_string(d.supporters) + " in all.</p>" + chart(d) +
-                  "<details><summary>The numbers</summary><table><thead><tr><th scope=\"col\">Day</th>"
-                  "<th scope=\"col\">Added</th></tr></thead><tbody>";
+  const std::string added = i18n::number(d.added), days = i18n::number(static_cast<std::int64_t>(d.days.size())),
+                    all = i18n::number(d.supporters);
+  std::string b = "<section aria-labelledby=\"added\"><h2 id=\"added\">" + std::string(tr("Added per day")) +
+                  "</h2><p>" +
+                  trnf("{} supporter added in the last {} days (sign-ups and imports); {} in all.",
+                       "{} supporters added in the last {} days (sign-ups and imports); {} in all.", d.added, added,
+                       days, all) +
+                  "</p>" + chart(d) + "<details><summary>" + tr("The numbers") +
+                  "</summary><table><thead><tr><th scope=\"col\">" + tr("Day") + "</th><th scope=\"col\">" +
+                  tr("Added") + "</th></tr></thead><tbody>";
   for (auto it = d.days.rbegin(); it != d.days.rend(); ++it) {
-    b += "<tr><td>" + day_label(it->day, "%Y-%m-%d") + "</td><td>" + std::to_string(it->added) + "</td></tr>";
+    b += "<tr><td>" + i18n::date(it->day) + "</td><td>" + i18n::number(it->added) + "</td></tr>";
   }
   b += "</tbody></table></details></section>";
-  b += "<section aria-labelledby=\"tags\"><h2 id=\"tags\">Their tags</h2>";
+  b += "<section aria-labelledby=\"tags\"><h2 id=\"tags\">" + std::string(tr("Their tags")) + "</h2>";
   if (d.tags.empty()) {
-    b += "<p>None of them carries a tag.</p>";
+    b += "<p>" + std::string(tr("None of them carries a tag.")) + "</p>";
   } else {
-    b += "<table><thead><tr><th scope=\"col\">Tag</th><th scope=\"col\">Supporters</th></tr></thead><tbody>";
+    b += "<table><thead><tr><th scope=\"col\">" + std::string(tr("Tag")) + "</th><th scope=\"col\">" +
+         tr("Supporters") + "</th></tr></thead><tbody>";
     for (const auto& t : d.tags) {
       b += "<tr><td><a href=\"/supporters?tag=" + core::form_encode(t.tag) + "\">" + esc(t.tag) + "</a></td><td>" +
-           std::to_string(t.supporters) + "</td></tr>";
+           i18n::number(t.supporters) + "</td></tr>";
     }
     b += "</tbody></table>";
   }
-  b += "</section><section aria-labelledby=\"sources\"><h2 id=\"sources\">Where they came from</h2>";
+  b += "</section><section aria-labelledby=\"sources\"><h2 id=\"sources\">" + std::string(tr("Where they came from")) +
+       "</h2>";
   if (d.sources.empty()) {
-    b += "<p>Nobody was added in these days.</p>";
+    b += "<p>" + std::string(tr("Nobody was added in these days.")) + "</p>";
   } else {
-    b += "<table><thead><tr><th scope=\"col\">Source</th><th scope=\"col\">Supporters</th></tr></thead><tbody>";
+    b += "<table><thead><tr><th scope=\"col\">" + std::string(tr("Source")) + "</th><th scope=\"col\">" +
+         tr("Supporters") + "</th></tr></thead><tbody>";
     for (const auto& o : d.sources) {
-      b += "<tr><td>" + esc(source_words(o.origin)) + "</td><td>" + std::to_string(o.supporters) + "</td></tr>";
+      b += "<tr><td>" + esc(source_words(o.origin)) + "</td><td>" + i18n::number(o.supporters) + "</td></tr>";
     }
     b += "</tbody></table>";
   }
-  b += "</section><section aria-labelledby=\"inbox\"><h2 id=\"inbox\">Inbox</h2><p>";
-  b += backlog < 0 ? std::string("Not known here (the keeper folds the inbox in another process).")
-       : backlog == 0 ? std::string("Every sign-up received is filed.")
-                      : std::to_string(backlog) + (backlog == 1 ? " sign-up waits" : " sign-ups wait") +
-                            " to be filed.";
-  b += "</p></section><section aria-labelledby=\"locks\"><h2 id=\"locks\">Locks this week</h2>";
+  b += "</section><section aria-labelledby=\"inbox\"><h2 id=\"inbox\">" + std::string(tr("Inbox")) + "</h2><p>";
+  b += backlog < 0    ? std::string(tr("Not known here (the keeper folds the inbox in another process)."))
+       : backlog == 0 ? std::string(tr("Every sign-up received is filed."))
+                      : trnf("{} sign-up waits to be filed.", "{} sign-ups wait to be filed.", backlog,
+                             i18n::number(backlog));
+  b += "</p></section><section aria-labelledby=\"locks\"><h2 id=\"locks\">" + std::string(tr("Locks this week")) +
+       "</h2>";
   if (d.locks.empty()) {
-    b += "<p>Nobody was locked in the last 7 days.</p>";
+    b += "<p>" + std::string(tr("Nobody was locked in the last 7 days.")) + "</p>";
   } else {
-    b += "<table><thead><tr><th scope=\"col\">When</th><th scope=\"col\">Who</th><th scope=\"col\">Why</th></tr>"
-         "</thead><tbody>";
+    b += "<table><thead><tr><th scope=\"col\">" + std::string(tr("When")) + "</th><th scope=\"col\">" + tr("Who") +
+         "</th><th scope=\"col\">" + tr("Why") + "</th></tr></thead><tbody>";
     for (const auto& l : d.locks) {
       const auto n = names.find(l.actor);
       b += "<tr><td>" + when(l.at_us / 1'000'000) + "</td><td>" + esc(n != names.end() ? n->second : l.actor) +
@@ -164,7 +181,7 @@ std::string dashboard_page(const Viewer& v, const services::Dashboard& d, std::i
     b += "</tbody></table>";
   }
   b += "</section>" + budgets_html(standing);
-  return document(&v, "Dashboard", b);
+  return document(&v, tr("Dashboard"), b);
 }
 
 }  // namespace

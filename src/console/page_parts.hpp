@@ -10,7 +10,7 @@
 
 namespace rempart::console {
 
-// "2026-03-01 10:12 UTC", or "—" for 0.
+// "6 Dec 2026, 13:20 UTC" in the request's language (i18n::date_time), or "—" for 0.
 std::string when(std::int64_t unix_seconds);
 // `unix_seconds` in UTC through strftime's `format` (at most 63 bytes out).
 std::string utc_text(std::int64_t unix_seconds, const char* format);

@@ -1,5 +1,6 @@
 #include "console/pages.hpp"
 #include "core/text.hpp"
+#include "i18n/i18n.hpp"
 
 #include <qrencode.h>
 
@@ -13,13 +14,17 @@
 
 namespace rempart::console {
 
+using i18n::tr;
+using i18n::trf;
+using i18n::trnf;
+
 std::string utc_text(std::int64_t unix_seconds, const char* format) {
   return core::text::utc_text(unix_seconds, format);
 }
 
 std::string when(std::int64_t unix_seconds) {
   if (unix_seconds <= 0) return "—";
-  return utc_text(unix_seconds, "%Y-%m-%d %H:%M UTC");
+  return i18n::date_time(unix_seconds);
 }
 
 std::string csrf_field(const Viewer& v) {
@@ -48,7 +53,7 @@ std::string qr_svg(std::string_view text) {
   const int w = qr->width;
   const int size = w + 8;  // quiet zone of 4 modules
   std::string out = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"qr\" viewBox=\"0 0 " + std::to_string(size) +
-                    " " + std::to_string(size) + "\" role=\"img\" aria-label=\"QR code of the authenticator set-up\">";
+                    " " + std::to_string(size) + "\" role=\"img\" aria-label=\"" + std::string(tr("QR code of the authenticator set-up")) + "\">";
   out += "<rect width=\"100%\" height=\"100%\" fill=\"#fff\"/><path fill=\"#000\" d=\"";
   for (int y = 0; y < w; ++y) {
     for (int x = 0; x < w; ++x) {
@@ -62,7 +67,7 @@ std::string qr_svg(std::string_view text) {
 }
 
 std::string code_input(std::string_view id) {
-  return "<label for=\"code-" + esc(id) + "\">A new code from your authenticator app</label><input id=\"code-" +
+  return "<label for=\"code-" + esc(id) + "\">" + tr("A new code from your authenticator app") + "</label><input id=\"code-" +
          esc(id) + "\" name=\"code\" required maxlength=\"8\" inputmode=\"numeric\" pattern=\"[0-9]{6}\" "
          "autocomplete=\"one-time-code\">";
 }
@@ -70,42 +75,65 @@ std::string code_input(std::string_view id) {
 namespace {
 
 std::string masked_table(const std::vector<services::MaskedSupporter>& items) {
-  std::string s =
-      "<table class=\"people\"><thead><tr><th scope=\"col\">Name</th><th scope=\"col\">E-mail</th>"
-      "<th scope=\"col\">Phone</th><th scope=\"col\">Postcode</th><th scope=\"col\">Tags</th>"
-      "<th scope=\"col\">Added</th></tr></thead><tbody>";
+  const std::string name = tr("Name"), email = tr("E-mail"), phone = tr("Phone"), postcode = tr("Postcode"),
+                    tags = tr("Tags"), added = tr("Added");
+  std::string s = "<table class=\"people\"><thead><tr><th scope=\"col\">" + name + "</th><th scope=\"col\">" +
+                  email + "</th><th scope=\"col\">" + phone + "</th><th scope=\"col\">" + postcode +
+                  "</th><th scope=\"col\">" + tags + "</th><th scope=\"col\">" + added + "</th></tr></thead><tbody>";
   for (const auto& m : items) {
-    s += "<tr><td data-label=\"Name\"><a href=\"/supporters/" + esc(m.id) + "\">" +
-         (m.name.empty() ? std::string("(no name)") : esc(m.name)) + "</a></td><td data-label=\"E-mail\">" +
-         esc(m.email) + "</td><td data-label=\"Phone\">" + esc(m.phone) + "</td><td data-label=\"Postcode\">" +
-         esc(m.postal_code) + "</td><td data-label=\"Tags\">";
+    s += "<tr><td data-label=\"" + name + "\"><a href=\"/supporters/" + esc(m.id) + "\">" +
+         (m.name.empty() ? std::string(tr("(no name)")) : esc(m.name)) + "</a></td><td data-label=\"" + email +
+         "\">" + esc(m.email) + "</td><td data-label=\"" + phone + "\">" + esc(m.phone) + "</td><td data-label=\"" +
+         postcode + "\">" + esc(m.postal_code) + "</td><td data-label=\"" + tags + "\">";
     for (std::size_t i = 0; i < m.tags.size(); ++i) s += (i ? ", " : "") + esc(m.tags[i]);
-    s += "</td><td data-label=\"Added\">" + when(m.created_at) + "</td></tr>";
+    s += "</td><td data-label=\"" + added + "\">" + when(m.created_at) + "</td></tr>";
   }
   s += "</tbody></table>";
   return s;
 }
 
 std::string search_form(const Viewer& v) {
-  return "<form method=\"post\" action=\"/search\" class=\"search\" role=\"search\" aria-label=\"Exact e-mail or "
-         "phone\">" + csrf_field(v) +
-         "<label for=\"kind\">Search by</label><select id=\"kind\" name=\"kind\"><option value=\"email\">exact "
-         "e-mail</option><option value=\"phone\">exact phone</option></select>"
-         "<label for=\"q\" class=\"visually-hidden\">Value</label><input id=\"q\" name=\"q\" type=\"search\" "
-         "required maxlength=\"320\" autocomplete=\"off\"><button type=\"submit\">Search</button></form>";
+  return "<form method=\"post\" action=\"/search\" class=\"search\" role=\"search\" aria-label=\"" +
+         std::string(tr("Exact e-mail or phone")) + "\">" + csrf_field(v) + "<label for=\"kind\">" + tr("Search by") +
+         "</label><select id=\"kind\" name=\"kind\"><option value=\"email\">" + tr("exact e-mail") +
+         "</option><option value=\"phone\">" + tr("exact phone") +
+         "</option></select><label for=\"q\" class=\"visually-hidden\">" + tr("Value") +
+         "</label><input id=\"q\" name=\"q\" type=\"search\" required maxlength=\"320\" autocomplete=\"off\">"
+         "<button type=\"submit\">" + tr("Search") + "</button></form>";
 }
 
 // Name and place: either or both; whole words, no prefixes.
 std::string find_form(const Viewer& v, std::string_view name, std::string_view place) {
-  return "<form method=\"post\" action=\"/search\" class=\"search\" role=\"search\" aria-label=\"Name and "
-         "place\">" + csrf_field(v) + "<input type=\"hidden\" name=\"kind\" value=\"find\">"
-         "<label for=\"name\">Name</label><input id=\"name\" name=\"name\" type=\"search\" maxlength=\"100\" "
-         "autocomplete=\"off\" value=\"" + esc(name) + "\">"
-         "<label for=\"place\">Place</label><input id=\"place\" name=\"place\" type=\"search\" maxlength=\"100\" "
+  return "<form method=\"post\" action=\"/search\" class=\"search\" role=\"search\" aria-label=\"" +
+         std::string(tr("Name and place")) + "\">" + csrf_field(v) +
+         "<input type=\"hidden\" name=\"kind\" value=\"find\"><label for=\"name\">" + tr("Name") +
+         "</label><input id=\"name\" name=\"name\" type=\"search\" maxlength=\"100\" "
+         "autocomplete=\"off\" value=\"" + esc(name) + "\"><label for=\"place\">" + tr("Place") +
+         "</label><input id=\"place\" name=\"place\" type=\"search\" maxlength=\"100\" "
          "autocomplete=\"off\" aria-describedby=\"place-hint\" value=\"" + esc(place) + "\">"
-         "<button type=\"submit\">Find</button>"
-         "<small id=\"place-hint\">Whole words: a given or family name; a postcode, département (69, 2A), "
-         "region or town.</small></form>";
+         "<button type=\"submit\">" + tr("Find") + "</button><small id=\"place-hint\">" +
+         tr("Whole words: a given or family name; a postcode, département (69, 2A), region or town.") +
+         "</small></form>";
+}
+
+// A field kind in words ("E-mail"); its code stays in forms and the API.
+const char* field_kind_label(services::FieldKind k) {
+  switch (k) {
+    case services::FieldKind::name: return tr("Name");
+    case services::FieldKind::email: return tr("E-mail");
+    case services::FieldKind::phone: return tr("Phone");
+    case services::FieldKind::address: return tr("Address");
+  }
+  return "";
+}
+
+// An export request's state in words.
+std::string export_status_text(std::string_view status) {
+  if (status == "pending") return tr("pending");
+  if (status == "approved") return tr("approved");
+  if (status == "expired") return tr("expired");
+  if (status == "downloaded") return tr("downloaded");
+  return std::string(status);
 }
 
 }  // namespace
@@ -129,31 +157,45 @@ std::string esc(std::string_view s) {
 }
 
 std::string document(const Viewer* viewer, std::string_view title, std::string_view body) {
-  std::string s =
-      "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-      "<title>" + esc(title) + " · rempart console</title>"
-      "<link rel=\"stylesheet\" href=\"/static/console.css\"></head><body>"
-      "<a class=\"skip\" href=\"#main\">Skip to content</a><header><span class=\"brand\">rempart</span>";
+  std::string s = "<!doctype html><html lang=\"" + std::string(i18n::code(i18n::current())) +
+                  "\"><head><meta charset=\"utf-8\">"
+                  "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+                  "<title>" + esc(title) + " · " + i18n::tr("rempart console") + "</title>"
+                  "<link rel=\"stylesheet\" href=\"/static/console.css\"></head><body>"
+                  "<a class=\"skip\" href=\"#main\">" + i18n::tr("Skip to content") +
+                  "</a><header><span class=\"brand\">rempart</span>";
+  // The language switch, on every page, signed in or not (GET /language).
+  s += "<nav class=\"languages\" aria-label=\"" + std::string(i18n::tr("Language")) + "\"><ul>";
+  for (const auto l : i18n::kLanguages) {
+    if (l == i18n::current()) continue;
+    const std::string c(i18n::code(l));
+    s += "<li><a href=\"/language?to=" + c + "\" hreflang=\"" + c + "\" lang=\"" + c + "\">" +
+         std::string(i18n::own_name(l)) + "</a></li>";
+  }
+  s += "</ul></nav>";
   if (viewer) {
     using auth::Action;
-    s += "<nav aria-label=\"Main\"><ul>";
+    const auto item = [](const char* href, const char* label) {
+      return "<li><a href=\"" + std::string(href) + "\">" + label + "</a></li>";
+    };
+    s += "<nav aria-label=\"" + std::string(tr("Main")) + "\"><ul>";
     if (auth::permits(viewer->role, Action::list_masked)) {
-      s += "<li><a href=\"/dashboard\">Dashboard</a></li><li><a href=\"/supporters\">Supporters</a></li>"
-           "<li><a href=\"/search\">Search</a></li><li><a href=\"/tags\">Tags</a></li>";
+      s += item("/dashboard", tr("Dashboard")) + item("/supporters", tr("Supporters")) +
+           item("/search", tr("Search")) + item("/tags", tr("Tags"));
     }
-    if (auth::permits(viewer->role, Action::count_segments)) s += "<li><a href=\"/segments\">Segments</a></li>";
-    if (auth::permits(viewer->role, Action::make_calls)) s += "<li><a href=\"/calls\">Calls</a></li>";
-    if (auth::permits(viewer->role, Action::approve_mailings)) s += "<li><a href=\"/mailings\">Mailings</a></li>";
+    if (auth::permits(viewer->role, Action::count_segments)) s += item("/segments", tr("Segments"));
+    if (auth::permits(viewer->role, Action::make_calls)) s += item("/calls", tr("Calls"));
+    if (auth::permits(viewer->role, Action::approve_mailings)) s += item("/mailings", tr("Mailings"));
     if (auth::permits(viewer->role, Action::manage_accounts)) {
-      s += "<li><a href=\"/accounts\">Accounts</a></li><li><a href=\"/requests\">Requests</a></li>";
+      s += item("/accounts", tr("Accounts")) + item("/requests", tr("Requests"));
     }
-    if (auth::permits(viewer->role, Action::manage_tokens)) s += "<li><a href=\"/tokens\">API tokens</a></li>";
-    if (auth::permits(viewer->role, Action::request_export)) s += "<li><a href=\"/exports\">Exports</a></li>";
-    if (auth::permits(viewer->role, Action::read_audit)) s += "<li><a href=\"/audit\">Audit log</a></li>";
-    if (auth::permits(viewer->role, Action::erase_record)) s += "<li><a href=\"/erase\">Erasure</a></li>";
+    if (auth::permits(viewer->role, Action::manage_tokens)) s += item("/tokens", tr("API tokens"));
+    if (auth::permits(viewer->role, Action::request_export)) s += item("/exports", tr("Exports"));
+    if (auth::permits(viewer->role, Action::read_audit)) s += item("/audit", tr("Audit log"));
+    if (auth::permits(viewer->role, Action::erase_record)) s += item("/erase", tr("Erasure"));
+    // The role is a code, shown as it is (admin, organiser, …).
     s += "<li><a href=\"/account\">" + esc(viewer->name) + " (" + esc(auth::role_name(viewer->role)) +
-         ")</a></li><li>" + button_form(*viewer, "/logout", "Sign out") + "</li></ul></nav>";
+         ")</a></li><li>" + button_form(*viewer, "/logout", tr("Sign out")) + "</li></ul></nav>";
   }
   s += "</header><main id=\"main\"><h1>" + esc(title) + "</h1>";
   s += body;
@@ -163,24 +205,25 @@ std::string document(const Viewer* viewer, std::string_view title, std::string_v
 
 std::string login_page(std::string_view message) {
   std::string b = notice_html(message);
-  b += "<form method=\"post\" action=\"/login\" class=\"stack\">"
-       "<label for=\"name\">Account name</label><input id=\"name\" name=\"name\" required maxlength=\"64\" "
+  b += "<form method=\"post\" action=\"/login\" class=\"stack\"><label for=\"name\">" +
+       std::string(tr("Account name")) +
+       "</label><input id=\"name\" name=\"name\" required maxlength=\"64\" "
        "autocomplete=\"username\" autocapitalize=\"none\" spellcheck=\"false\" autofocus>"
-       "<label for=\"password\">Password</label><input id=\"password\" name=\"password\" type=\"password\" required "
-       "maxlength=\"1024\" autocomplete=\"current-password\">"
-       "<button type=\"submit\">Continue</button></form>";
-  return document(nullptr, "Sign in", b);
+       "<label for=\"password\">" + tr("Password") +
+       "</label><input id=\"password\" name=\"password\" type=\"password\" required "
+       "maxlength=\"1024\" autocomplete=\"current-password\"><button type=\"submit\">" + tr("Continue") +
+       "</button></form>";
+  return document(nullptr, tr("Sign in"), b);
 }
 
 std::string code_page(std::string_view pending, std::string_view message) {
   std::string b = notice_html(message);
   b += "<form method=\"post\" action=\"/login/code\" class=\"stack\">"
        "<input type=\"hidden\" name=\"pending\" value=\"" + esc(pending) + "\">"
-       "<label for=\"code\">Code from your authenticator app (or a recovery code)</label>"
-       "<input id=\"code\" name=\"code\" required maxlength=\"32\" inputmode=\"numeric\" "
-       "autocomplete=\"one-time-code\" autofocus>"
-       "<button type=\"submit\">Sign in</button></form>";
-  return document(nullptr, "Sign in: second step", b);
+       "<label for=\"code\">" + tr("Code from your authenticator app (or a recovery code)") +
+       "</label><input id=\"code\" name=\"code\" required maxlength=\"32\" inputmode=\"numeric\" "
+       "autocomplete=\"one-time-code\" autofocus><button type=\"submit\">" + tr("Sign in") + "</button></form>";
+  return document(nullptr, tr("Sign in: second step"), b);
 }
 
 std::string message_page(const Viewer* viewer, std::string_view title, std::string_view message) {
@@ -189,54 +232,67 @@ std::string message_page(const Viewer* viewer, std::string_view title, std::stri
 
 std::string supporters_page(const Viewer& v, const services::MaskedPage& page, std::string_view tag,
                             const std::vector<services::TagCount>& tags) {
-  std::string b = "<form method=\"get\" action=\"/supporters\" class=\"filter\"><label for=\"tag\">Tag</label>"
-                  "<select id=\"tag\" name=\"tag\"><option value=\"\">all supporters</option>";
+  std::string b = "<form method=\"get\" action=\"/supporters\" class=\"filter\"><label for=\"tag\">" +
+                  std::string(tr("Tag")) + "</label><select id=\"tag\" name=\"tag\"><option value=\"\">" +
+                  tr("all supporters") + "</option>";
   for (const auto& t : tags) {
     b += "<option value=\"" + esc(t.tag) + "\"" + (t.tag == tag ? " selected" : "") + ">" + esc(t.tag) + " (" +
-         std::to_string(t.supporters) + ")</option>";
+         i18n::number(t.supporters) + ")</option>";
   }
-  b += "</select><button type=\"submit\">Filter</button></form>";
-  b += "<p>" + std::to_string(page.total) + " supporters" + (tag.empty() ? "" : " tagged " + esc(tag)) +
-       ". Values are masked; open a record to reveal one field, with a reason.</p>";
+  b += "</select><button type=\"submit\">" + std::string(tr("Filter")) + "</button></form>";
+  const std::string total = i18n::number(page.total);
+  b += "<p>" +
+       (tag.empty() ? trnf("{} supporter. Values are masked; open a record to reveal one field, with a reason.",
+                           "{} supporters. Values are masked; open a record to reveal one field, with a reason.",
+                           page.total, total)
+                    : trnf("{} supporter tagged {}. Values are masked; open a record to reveal one field, with a "
+                           "reason.",
+                           "{} supporters tagged {}. Values are masked; open a record to reveal one field, with a "
+                           "reason.",
+                           page.total, total, esc(tag))) +
+       "</p>";
   b += masked_table(page.items);
   if (!page.next_cursor.empty()) {
     std::string href = "/supporters?cursor=" + esc(page.next_cursor);
     if (!tag.empty()) href += "&amp;tag=" + core::form_encode(tag);
-    b += "<p><a rel=\"next\" href=\"" + href + "\">Next page</a></p>";
+    b += "<p><a rel=\"next\" href=\"" + href + "\">" + tr("Next page") + "</a></p>";
   }
-  return document(&v, "Supporters", b);
+  return document(&v, tr("Supporters"), b);
 }
 
 std::string search_page(const Viewer& v, const std::vector<services::MaskedSupporter>& found, bool searched,
                         std::string_view message) {
-  std::string b = notice_html(message) + "<h2>Name and place</h2>" + find_form(v, "", "") +
-                  "<h2>Exact e-mail or phone</h2>" + search_form(v);
+  std::string b = notice_html(message) + "<h2>" + tr("Name and place") + "</h2>" + find_form(v, "", "") + "<h2>" +
+                  tr("Exact e-mail or phone") + "</h2>" + search_form(v);
   if (searched) {
-    b += found.empty() ? std::string("<p role=\"status\">No supporter has this exact value.</p>") : masked_table(found);
+    b += found.empty() ? "<p role=\"status\">" + std::string(tr("No supporter has this exact value.")) + "</p>"
+                       : masked_table(found);
   }
-  return document(&v, "Search", b);
+  return document(&v, tr("Search"), b);
 }
 
 std::string find_page(const Viewer& v, const services::MaskedPage& found, std::string_view name,
                       std::string_view place) {
-  std::string b = "<h2>Name and place</h2>" + find_form(v, name, place);
+  std::string b = "<h2>" + std::string(tr("Name and place")) + "</h2>" + find_form(v, name, place);
   if (found.items.empty()) {
-    b += "<p role=\"status\">Nobody matches. Names and places match whole words only: try one word less.</p>";
+    b += "<p role=\"status\">" +
+         std::string(tr("Nobody matches. Names and places match whole words only: try one word less.")) + "</p>";
   } else {
-    const std::string n = found.total_capped ? "More than " + std::to_string(found.total) + " supporters"
-                          : std::to_string(found.total) + (found.total == 1 ? " supporter" : " supporters");
-    b += "<p role=\"status\">" + n + " match" + (found.total_capped ? ": add a word or a place to narrow it" : "") +
-         ".</p>" + masked_table(found.items);
+    const std::string n = i18n::number(found.total);
+    b += "<p role=\"status\">" +
+         (found.total_capped ? trf("More than {} supporters match: add a word or a place to narrow it.", n)
+                             : trnf("{} supporter matches.", "{} supporters match.", found.total, n)) +
+         "</p>" + masked_table(found.items);
   }
   if (!found.next_cursor.empty()) {
     b += "<form method=\"post\" action=\"/search\">" + csrf_field(v) +
          "<input type=\"hidden\" name=\"kind\" value=\"find\"><input type=\"hidden\" name=\"name\" value=\"" +
          esc(name) + "\"><input type=\"hidden\" name=\"place\" value=\"" + esc(place) +
          "\"><input type=\"hidden\" name=\"cursor\" value=\"" + esc(found.next_cursor) +
-         "\"><button type=\"submit\">Next page</button></form>";
+         "\"><button type=\"submit\">" + tr("Next page") + "</button></form>";
   }
-  b += "<h2>Exact e-mail or phone</h2>" + search_form(v);
-  return document(&v, "Search", b);
+  b += "<h2>" + std::string(tr("Exact e-mail or phone")) + "</h2>" + search_form(v);
+  return document(&v, tr("Search"), b);
 }
 
 std::string record_page(const Viewer& v, const services::MaskedSupporter& s,
@@ -258,10 +314,10 @@ std::string record_page(const Viewer& v, const services::MaskedSupporter& s,
     const char* label;
     std::string masked;
   } rows[] = {
-      {services::FieldKind::name, "Name", s.name},
-      {services::FieldKind::email, "E-mail", s.email},
-      {services::FieldKind::phone, "Phone", s.phone},
-      {services::FieldKind::address, "Address",
+      {services::FieldKind::name, tr("Name"), s.name},
+      {services::FieldKind::email, tr("E-mail"), s.email},
+      {services::FieldKind::phone, tr("Phone"), s.phone},
+      {services::FieldKind::address, tr("Address"),
        [&] {
          std::string place = s.postal_code + (s.postal_code.empty() || s.locality.empty() ? "" : " ") + s.locality;
          return s.street.empty() ? place : place.empty() ? s.street : s.street + ", " + place;
@@ -272,10 +328,10 @@ std::string record_page(const Viewer& v, const services::MaskedSupporter& s,
     b += "<dt>" + std::string(r.label) + "</dt><dd>";
     if (const auto* f = shown(r.kind)) {
       b += "<strong class=\"revealed\" data-field=\"" + kind + "\">" +
-           (f->value.empty() ? std::string("(none)") : esc(f->value)) + "</strong> <span class=\"hint\">(revealed, "
-           "recorded in the audit log)</span>";
+           (f->value.empty() ? std::string(tr("(none)")) : esc(f->value)) + "</strong> <span class=\"hint\">" +
+           tr("(revealed, recorded in the audit log)") + "</span>";
     } else {
-      b += "<span data-field=\"" + kind + "\">" + (r.masked.empty() ? std::string("(none)") : esc(r.masked)) +
+      b += "<span data-field=\"" + kind + "\">" + (r.masked.empty() ? std::string(tr("(none)")) : esc(r.masked)) +
            "</span>";
       if (can_reveal && !r.masked.empty()) {
         choices += "<label><input type=\"checkbox\" name=\"kind\" value=\"" + kind + "\"> " + r.label + "</label>";
@@ -283,16 +339,20 @@ std::string record_page(const Viewer& v, const services::MaskedSupporter& s,
     }
     b += "</dd>";
   }
-  b += "<dt>Country</dt><dd>" + (s.country.empty() ? std::string("—") : esc(s.country)) + "</dd>";
-  const auto consent = [](bool yes, bool refused) { return yes ? "yes" : refused ? "no" : "not asked"; };
-  b += "<dt>Consent</dt><dd>e-mail: " + std::string(consent(s.consent_email, s.consent_email_refused)) +
-       ", text messages: " + consent(s.consent_sms, s.consent_sms_refused) + "</dd>";
-  b += "<dt>Added</dt><dd>" + when(s.created_at) + "</dd><dt>Updated</dt><dd>" + when(s.updated_at) + "</dd>";
-  b += "<dt>Tags</dt><dd><ul class=\"tags\">";
+  b += "<dt>" + std::string(tr("Country")) + "</dt><dd>" +
+       (s.country.empty() ? std::string("—") : esc(i18n::country_name(s.country))) + "</dd>";
+  const auto consent = [](bool yes, bool refused) { return yes ? tr("yes") : refused ? tr("no") : tr("not asked"); };
+  b += "<dt>" + std::string(tr("Consent")) + "</dt><dd>" +
+       trf("e-mail: {}, text messages: {}", consent(s.consent_email, s.consent_email_refused),
+           consent(s.consent_sms, s.consent_sms_refused)) +
+       "</dd>";
+  b += "<dt>" + std::string(tr("Added")) + "</dt><dd>" + when(s.created_at) + "</dd><dt>" + tr("Updated") +
+       "</dt><dd>" + when(s.updated_at) + "</dd>";
+  b += "<dt>" + std::string(tr("Tags")) + "</dt><dd><ul class=\"tags\">";
   for (const auto& t : s.tags) {
     b += "<li>" + esc(t);
     if (can_tag) {
-      b += " " + button_form(v, "/supporters/" + s.id + "/tags", "Remove",
+      b += " " + button_form(v, "/supporters/" + s.id + "/tags", tr("Remove"),
                              "<input type=\"hidden\" name=\"remove\" value=\"" + esc(t) + "\">");
     }
     b += "</li>";
@@ -302,22 +362,24 @@ std::string record_page(const Viewer& v, const services::MaskedSupporter& s,
     b += "<form method=\"post\" action=\"/supporters/" + esc(s.id) + "/tags\" class=\"inline\">" + csrf_field(v) +
          // A tag is up to 64 code points; maxlength counts UTF-16 units, so
          // 128 lets 64 emoji through and the server judges the rest.
-         "<label for=\"add-tag\">Add tag</label><input id=\"add-tag\" name=\"add\" required maxlength=\"128\">"
-         "<button type=\"submit\">Add</button></form>";
+         "<label for=\"add-tag\">" + tr("Add tag") +
+         "</label><input id=\"add-tag\" name=\"add\" required maxlength=\"128\"><button type=\"submit\">" +
+         tr("Add") + "</button></form>";
   }
   b += "</dd></dl>";
   // One form for every field: a caller reveals a name and a phone together,
   // with one reason, in one audit entry.
   if (!choices.empty()) {
     b += "<form method=\"post\" action=\"/supporters/" + esc(s.id) + "/reveal\" class=\"stack\">" + csrf_field(v) +
-         "<fieldset><legend>Reveal</legend>" + choices + "</fieldset><label for=\"reveal-reason\">Reason</label>"
-         "<input id=\"reveal-reason\" name=\"reason\" required maxlength=\"200\" placeholder=\"why you need it\">"
-         "<button type=\"submit\">Reveal</button><p class=\"hint\">Each revealed field counts against your budget "
-         "and is recorded in the audit log with your reason.</p></form>";
+         "<fieldset><legend>" + tr("Reveal") + "</legend>" + choices + "</fieldset><label for=\"reveal-reason\">" +
+         tr("Reason") + "</label><input id=\"reveal-reason\" name=\"reason\" required maxlength=\"200\" placeholder=\"" +
+         tr("why you need it") + "\"><button type=\"submit\">" + tr("Reveal") + "</button><p class=\"hint\">" +
+         tr("Each revealed field counts against your budget and is recorded in the audit log with your reason.") +
+         "</p></form>";
   }
   b += record_work_html(v, s, work);
-  b += "<p class=\"hint\">Record id <code>" + esc(s.id) + "</code></p>";
-  return document(&v, "Supporter", b);
+  b += "<p class=\"hint\">" + trf("Record id {}", "<code>" + esc(s.id) + "</code>") + "</p>";
+  return document(&v, tr("Supporter"), b);
 }
 
 std::string exports_page(const Viewer& v, const std::string& viewer_id, const std::vector<services::ExportRequest>& all,
@@ -326,81 +388,94 @@ std::string exports_page(const Viewer& v, const std::string& viewer_id, const st
   const bool can_approve = auth::permits(v.role, auth::Action::approve_export);
   const auto fields_of = [](const services::ExportRequest& r) {
     std::string f;
-    for (std::size_t i = 0; i < r.fields.size(); ++i) f += (i ? ", " : "") + std::string(services::field_kind_name(r.fields[i]));
+    for (std::size_t i = 0; i < r.fields.size(); ++i) f += (i ? ", " : "") + std::string(field_kind_label(r.fields[i]));
     return f;
   };
   std::string b = notice_html(notice);
-  b += "<p>An export is the only way to take many records out. Another admin must approve it with their "
-       "authenticator code; the file is encrypted to your own export key and carries traceable canary rows.</p>";
-  b += "<h2>Request an export</h2><form method=\"post\" action=\"/exports\" class=\"stack\">" + csrf_field(v) +
-       "<label for=\"x-tag\">Supporters</label><select id=\"x-tag\" name=\"tag\"><option value=\"\">all "
-       "supporters</option>";
-  for (const auto& t : tags) b += "<option value=\"" + esc(t.tag) + "\">tagged " + esc(t.tag) + "</option>";
-  b += "</select><label for=\"x-segment\">Or the members of a saved segment</label><select id=\"x-segment\" "
-       "name=\"segment\" aria-describedby=\"x-segment-hint\"><option value=\"\">no segment</option>";
-  for (const auto& name : segments) b += "<option value=\"" + esc(name) + "\">segment " + esc(name) + "</option>";
-  b += "</select><span class=\"hint\" id=\"x-segment-hint\">A segment takes the place of the choice above (choose "
-       "all supporters there); its members are taken when the export is approved, and a segment changed meanwhile "
-       "must be asked for again.</span><fieldset><legend>Fields</legend>";
+  b += "<p>" +
+       std::string(tr("An export is the only way to take many records out. Another admin must approve it with their "
+                      "authenticator code; the file is encrypted to your own export key and carries traceable "
+                      "canary rows.")) +
+       "</p>";
+  b += "<h2>" + std::string(tr("Request an export")) + "</h2><form method=\"post\" action=\"/exports\" class=\"stack\">" +
+       csrf_field(v) + "<label for=\"x-tag\">" + tr("Supporters") +
+       "</label><select id=\"x-tag\" name=\"tag\"><option value=\"\">" + tr("all supporters") + "</option>";
+  for (const auto& t : tags) b += "<option value=\"" + esc(t.tag) + "\">" + trf("tagged {}", esc(t.tag)) + "</option>";
+  b += "</select><label for=\"x-segment\">" + std::string(tr("Or the members of a saved segment")) +
+       "</label><select id=\"x-segment\" name=\"segment\" aria-describedby=\"x-segment-hint\"><option value=\"\">" +
+       tr("no segment") + "</option>";
+  for (const auto& name : segments) {
+    b += "<option value=\"" + esc(name) + "\">" + trf("segment {}", esc(name)) + "</option>";
+  }
+  b += "</select><span class=\"hint\" id=\"x-segment-hint\">" +
+       std::string(tr("A segment takes the place of the choice above (choose all supporters there); its members are "
+                      "taken when the export is approved, and a segment changed meanwhile must be asked for again.")) +
+       "</span><fieldset><legend>" + tr("Fields") + "</legend>";
   for (const auto k : services::kAllFieldKinds) {
     const std::string n(services::field_kind_name(k));
-    b += "<label><input type=\"checkbox\" name=\"field\" value=\"" + n + "\"> " + n + "</label>";
+    b += "<label><input type=\"checkbox\" name=\"field\" value=\"" + n + "\"> " + field_kind_label(k) + "</label>";
   }
-  b += "</fieldset><label for=\"x-reason\">Reason</label><input id=\"x-reason\" name=\"reason\" required "
-       "maxlength=\"200\">" + code_input("x-request") + "<button type=\"submit\">Request</button></form>";
-  b += "<h2>Requests</h2><table><thead><tr><th scope=\"col\">#</th><th scope=\"col\">Requested by</th><th "
-       "scope=\"col\">Supporters</th><th scope=\"col\">Fields</th><th scope=\"col\">Reason</th><th "
-       "scope=\"col\">State</th><th scope=\"col\">Actions</th></tr></thead><tbody>";
+  b += "</fieldset><label for=\"x-reason\">" + std::string(tr("Reason")) +
+       "</label><input id=\"x-reason\" name=\"reason\" required maxlength=\"200\">" + code_input("x-request") +
+       "<button type=\"submit\">" + tr("Request") + "</button></form>";
+  b += "<h2>" + std::string(tr("Requests")) + "</h2><table><thead><tr><th scope=\"col\">#</th><th scope=\"col\">" +
+       tr("Requested by") + "</th><th scope=\"col\">" + tr("Supporters") + "</th><th scope=\"col\">" + tr("Fields") +
+       "</th><th scope=\"col\">" + tr("Reason") + "</th><th scope=\"col\">" + tr("State") +
+       "</th><th scope=\"col\">" + tr("Actions") + "</th></tr></thead><tbody>";
   for (const auto& r : all) {
     const bool mine = r.requester_id == viewer_id;
     if (!mine && !can_approve) continue;
     const std::string id = std::to_string(r.id);
     b += "<tr><td>" + id + "</td><td>" + esc(r.requester) + "</td><td>" +
-         (!r.segment.empty() ? "segment " + esc(r.segment)
-          : r.tag.empty()    ? std::string("all")
-                             : "tagged " + esc(r.tag)) +
-         "</td><td>" + esc(fields_of(r)) + "</td><td>" +
-         esc(r.reason) + "</td><td>" + esc(r.status) +
-         (r.approver.empty() ? std::string() : " by " + esc(r.approver)) + "</td><td>";
+         (!r.segment.empty() ? trf("segment {}", esc(r.segment))
+          : r.tag.empty()    ? std::string(tr("all"))
+                             : trf("tagged {}", esc(r.tag))) +
+         "</td><td>" + esc(fields_of(r)) + "</td><td>" + esc(r.reason) + "</td><td>" +
+         (r.approver.empty() ? esc(export_status_text(r.status))
+                             : trf("{} by {}", esc(export_status_text(r.status)), esc(r.approver))) +
+         "</td><td>";
     if (r.status == "pending" && !mine && can_approve) {
-      b += button_form(v, "/exports/" + id + "/approve", "Approve", code_input("x" + id));
+      b += button_form(v, "/exports/" + id + "/approve", tr("Approve"), code_input("x" + id));
     }
     if (mine && (r.status == "approved" || r.status == "downloaded")) {
-      b += "<a href=\"/exports/" + id + "/download\" download>Download (encrypted)</a>";
+      b += "<a href=\"/exports/" + id + "/download\" download>" + tr("Download (encrypted)") + "</a>";
     }
     b += "</td></tr>";
   }
   b += "</tbody></table>";
-  return document(&v, "Exports", b);
+  return document(&v, tr("Exports"), b);
 }
 
 std::string tags_page(const Viewer& v, const std::vector<services::TagCount>& tags) {
-  std::string b = "<table><thead><tr><th scope=\"col\">Tag</th><th scope=\"col\">Supporters</th></tr></thead><tbody>";
+  std::string b = "<table><thead><tr><th scope=\"col\">" + std::string(tr("Tag")) + "</th><th scope=\"col\">" +
+                  tr("Supporters") + "</th></tr></thead><tbody>";
   for (const auto& t : tags) {
     b += "<tr><td><a href=\"/supporters?tag=" + core::form_encode(t.tag) + "\">" + esc(t.tag) + "</a></td><td>" +
-         std::to_string(t.supporters) + "</td></tr>";
+         i18n::number(t.supporters) + "</td></tr>";
   }
   b += "</tbody></table>";
   if (auth::permits(v.role, auth::Action::bulk_tags)) b += tag_rename_form(v);
-  return document(&v, "Tags", b);
+  return document(&v, tr("Tags"), b);
 }
 
 std::string sessions_page(const Viewer& v, const auth::SessionInfo& s, const std::vector<auth::SessionSummary>& all,
                           std::string_view notice) {
   std::string b = notice_html(notice);
-  b += "<dl><dt>Account</dt><dd>" + esc(s.name) + "</dd><dt>Role</dt><dd>" + esc(auth::role_name(s.role)) + "</dd></dl>";
-  b += "<table><thead><tr><th scope=\"col\">Began</th><th scope=\"col\">Last activity</th><th scope=\"col\">"
-       "From</th><th scope=\"col\"></th></tr></thead><tbody>";
+  b += "<dl><dt>" + std::string(tr("Account")) + "</dt><dd>" + esc(s.name) + "</dd><dt>" + tr("Role") + "</dt><dd>" +
+       esc(auth::role_name(s.role)) + "</dd></dl>";
+  b += "<table><thead><tr><th scope=\"col\">" + std::string(tr("Began")) + "</th><th scope=\"col\">" +
+       tr("Last activity") + "</th><th scope=\"col\">" + tr("From") + "</th><th scope=\"col\"></th></tr></thead><tbody>";
   for (const auto& x : all) {
     b += "<tr><td>" + when(x.created_at) + "</td><td>" + when(x.last_seen_at) + "</td><td>" + esc(x.client) +
-         "</td><td>" + (x.current ? "this session" : "") + "</td></tr>";
+         "</td><td>" + (x.current ? tr("this session") : "") + "</td></tr>";
   }
   b += "</tbody></table>";
-  b += "<p><a href=\"/account\">Change your password or authenticator</a></p>";
-  b += "<p>If you signed in somewhere you no longer control, end every session of your account, this one "
-       "included.</p>" +
-       button_form(v, "/sessions/revoke", "Sign out everywhere");
-  return document(&v, "Your sessions", b);
+  b += "<p><a href=\"/account\">" + std::string(tr("Change your password or authenticator")) + "</a></p>";
+  b += "<p>" +
+       std::string(tr("If you signed in somewhere you no longer control, end every session of your account, this one "
+                      "included.")) +
+       "</p>" + button_form(v, "/sessions/revoke", tr("Sign out everywhere"));
+  return document(&v, tr("Your sessions"), b);
 }
 
 std::string_view stylesheet() {
@@ -423,8 +498,8 @@ ul.cards{list-style:none;padding:0;margin:0}ul.cards>li{border-bottom:1px solid 
 .card-title{font-size:1.1rem;margin:0}ul.cards p{margin:.2rem 0}details form.stack{margin:.6rem 0}.qr{width:14rem;height:14rem}
 .visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
 .skip{position:absolute;left:-999px}.skip:focus{left:1rem;top:1rem;background:var(--bg);padding:.5rem}
-table.entries{display:table}table.entries code{word-break:break-all}table.entries td[data-label=When]{white-space:nowrap}
-table.entries td[data-label=Actor] code{word-break:normal}
+table.entries{display:table}table.entries code{word-break:break-all}table.entries:not(.consent-log) td:nth-child(2){white-space:nowrap}
+table.entries:not(.consent-log) td:nth-child(3) code{word-break:normal}
 textarea{font:inherit;padding:.35rem .5rem;border:1px solid var(--line);border-radius:4px;background:var(--bg);color:var(--fg);width:100%;max-width:100%}
 textarea:focus{outline:3px solid var(--accent);outline-offset:2px}form.stack input,form.stack select{max-width:100%}
 section.work{border-top:1px solid var(--line);margin-top:1rem}ul.notes{list-style:none;padding:0;margin:0}
@@ -446,8 +521,8 @@ table.people tr{border-bottom:1px solid var(--line);padding:.4rem 0}table.people
 table.people td::before{content:attr(data-label) ": ";color:var(--muted)}
 table.entries,table.entries tbody,table.entries tr,table.entries td{display:block}table.entries thead{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
 table.entries tr{border-bottom:1px solid var(--line);padding:.4rem 0}table.entries td{border:0;padding:.1rem 0}table.entries td:empty{display:none}
-table.entries td::before{content:attr(data-label) ": ";color:var(--muted)}table.entries td[data-label=When]{white-space:normal}
-table.entries td[data-label=Actor] code{word-break:break-all}table.entries dl.kv{padding-left:.8rem;border-left:2px solid var(--line)}}
+table.entries td::before{content:attr(data-label) ": ";color:var(--muted)}table.entries:not(.consent-log) td:nth-child(2){white-space:normal}
+table.entries:not(.consent-log) td:nth-child(3) code{word-break:break-all}table.entries dl.kv{padding-left:.8rem;border-left:2px solid var(--line)}}
 )css";
 }
 

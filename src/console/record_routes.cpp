@@ -13,6 +13,9 @@ namespace rempart::console::detail {
 
 namespace {
 
+using i18n::tr;
+using i18n::trf;
+
 // A string member of the API body, or nullopt when absent or not a string.
 std::optional<std::string> body_string(const Call& c, const char* key) {
   if (!c.body.contains(key) || !c.body[key].is_string()) return std::nullopt;
@@ -60,11 +63,11 @@ Result<RecordWork> record_work(Call& c, std::string_view id) {
 std::string_view done_notice(const Call& c) {
   const auto done = query_param(c.req.target(), "done");
   if (!done) return {};
-  if (*done == "edit") return "The correction is saved.";
-  if (*done == "unchanged") return "Nothing changed: that is already the record's value.";
-  if (*done == "consent") return "The consent is withdrawn and logged.";
-  if (*done == "consent-already") return "That consent was already withdrawn; nothing changed.";
-  if (*done == "note") return "Saved.";
+  if (*done == "edit") return tr("The correction is saved.");
+  if (*done == "unchanged") return tr("Nothing changed: that is already the record's value.");
+  if (*done == "consent") return tr("The consent is withdrawn and logged.");
+  if (*done == "consent-already") return tr("That consent was already withdrawn; nothing changed.");
+  if (*done == "note") return tr("Saved.");
   return {};
 }
 
@@ -102,13 +105,14 @@ Response post_edit(Call& c) {
         }
         return api_error(bhttp::status::bad_request, j);
       }
-      std::string message = "Check the form: choose a field and give a short reason (up to 200 characters, no "
-                            "personal data). Nothing was changed.";
+      std::string message = tr("Check the form: choose a field and give a short reason (up to 200 characters, no "
+                               "personal data). Nothing was changed.");
       if (fe && fe->second == "required" && (fe->first == "email" || fe->first == "phone")) {
-        message = "A record keeps an e-mail address or a phone number. Nothing was changed.";
+        message = tr("A record keeps an e-mail address or a phone number. Nothing was changed.");
       } else if (fe) {
-        message = "The new " + std::string(edit_field_label(fe->first)) +
-                  " is not valid (" + fe->second + "). Nothing was changed.";
+        // The validator's code (invalid_email, too_long, …) stays as it is:
+        // it names the rule.
+        message = trf("The new {} is not valid ({}). Nothing was changed.", edit_field_label(fe->first), fe->second);
       }
       return show_record(c, {}, message, bhttp::status::bad_request);
     }
@@ -118,8 +122,8 @@ Response post_edit(Call& c) {
         return api_error(bhttp::status::conflict, {{"error", email ? "email_taken" : "phone_taken"}});
       }
       return show_record(c, {},
-                         email ? "Another record already holds this e-mail address. Nothing was changed."
-                               : "Another record already holds this phone number. Nothing was changed.",
+                         email ? tr("Another record already holds this e-mail address. Nothing was changed.")
+                               : tr("Another record already holds this phone number. Nothing was changed."),
                          bhttp::status::conflict);
     }
     return failure(c, e);
@@ -145,7 +149,7 @@ Response post_consent_withdraw(Call& c) {
   auto w = c.w.casework->withdraw_consent(c.asker(), c.params.at(0), channel, source);
   if (!w) {
     if (w.error().code == Errc::invalid_input && c.route.kind == Kind::page) {
-      return show_record(c, {}, "Choose the consent and how the person asked. Nothing was changed.",
+      return show_record(c, {}, tr("Choose the consent and how the person asked. Nothing was changed."),
                          bhttp::status::bad_request);
     }
     return failure(c, w.error());
@@ -174,8 +178,8 @@ Response post_note(Call& c) {
   if (!id) {
     if (id.error().code == Errc::invalid_input && c.route.kind == Kind::page) {
       return show_record(c, {},
-                         "A note needs a text of up to 2,000 characters, a contact at most 200, without control "
-                         "characters. Nothing was saved.",
+                         tr("A note needs a text of up to 2,000 characters, a contact at most 200, without "
+                            "control characters. Nothing was saved."),
                          bhttp::status::bad_request);
     }
     return failure(c, id.error());
@@ -206,7 +210,7 @@ Response get_erase_lookup(Call& c) {
                    });
   if (!hex) {
     return html(bhttp::status::bad_request,
-                erase_lookup_page(c.viewer(), "A record id is 32 hexadecimal digits, as the record page shows it."));
+                erase_lookup_page(c.viewer(), tr("A record id is 32 hexadecimal digits, as the record page shows it.")));
   }
   return redirect("/supporters/" + lower + "/erase");
 }
@@ -226,7 +230,8 @@ Response post_erase(Call& c) {
   if (!confirmed(confirm) || !services::request_channel(reason)) {
     if (c.route.kind == Kind::api) return problem(c, problem_of(Errc::invalid_input));
     return html(bhttp::status::bad_request,
-                erase_page(c.viewer(), id, "Choose how the person asked and type erase to confirm. Nothing was erased."));
+                erase_page(c.viewer(), id,
+                           tr("Choose how the person asked and type erase to confirm. Nothing was erased.")));
   }
   auto erased = c.w.casework->erase(c.asker(), id, reason);
   if (!erased) return failure(c, erased.error());

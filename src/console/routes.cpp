@@ -4,6 +4,7 @@
 // or API token, the one permission check, bodies and CSRF).
 #include <boost/beast/http/field.hpp>
 #include <sodium.h>
+#include <algorithm>
 #include <charconv>
 #include <boost/beast/http/verb.hpp>
 #include <nlohmann/json.hpp>
@@ -77,6 +78,56 @@ std::optional<std::string> cookie(const Request& req, std::string_view name) {
   return std::nullopt;
 }
 
+}  // namespace
+}  // namespace detail
+
+i18n::Lang Console::Impl::language_of(const Request& req) {
+  if (const auto chosen = detail::cookie(req, "rempart_lang")) {
+    if (const auto l = i18n::parse(*chosen); l && chosen->size() <= 5) return *l;
+  }
+  return i18n::negotiate(req[bhttp::field::accept_language], i18n::default_language());
+}
+
+namespace detail {
+
+// The switch: a link on every page. The choice is kept in a cookie that
+// holds nothing but the language; the way back is the path of the page the
+// switch was on (the Referer, this origin's only), never a query or
+// another site.
+Response get_language(Call& c) {
+  const auto to = query_param(c.req.target(), "to");
+  const auto lang = to ? i18n::parse(*to) : std::nullopt;
+  if (!lang || to->size() > 5) return problem(c, problem_of(Errc::invalid_input));
+  std::string back = "/";
+  const std::string_view referer = c.req[bhttp::field::referer];
+  const std::string_view host = c.req[bhttp::field::host];
+  for (const std::string_view scheme : {"http://", "https://"}) {
+    const std::string origin = std::string(scheme) + std::string(host);
+    if (!host.empty() && referer.starts_with(origin) && referer.size() > origin.size() &&
+        referer[origin.size()] == '/') {
+      std::string_view path = referer.substr(origin.size());
+      path = path.substr(0, path.find_first_of("?#"));
+      const bool plain = path.size() <= 200 && !path.starts_with("//") &&
+                         std::all_of(path.begin(), path.end(), [](char ch) {
+                           return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+                                  ch == '/' || ch == '-' || ch == '_' || ch == '.';
+                         });
+      if (plain && path != "/language") back = std::string(path);
+    }
+  }
+  auto res = redirect(back);
+  std::string cookie_value = "rempart_lang=" + std::string(i18n::code(*lang)) +
+                             "; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly";
+  if (c.impl.opt.tls) cookie_value += "; Secure";
+  res.set(bhttp::field::set_cookie, cookie_value);
+  return res;
+}
+
+}  // namespace detail
+
+namespace detail {
+namespace {
+
 std::string_view content_type(const Request& req) {
   const auto v = req[bhttp::field::content_type];
   return v.substr(0, v.find(';'));
@@ -91,6 +142,7 @@ const RouteDef kRoutes[] = {
     {verb::post, "/login", Kind::page, Access::anyone, Action::list_masked, post_login},
     {verb::post, "/login/code", Kind::page, Access::anyone, Action::list_masked, post_login_code},
     {verb::post, "/logout", Kind::page, Access::signed_in, Action::list_masked, post_logout},
+    {verb::get, "/language", Kind::page, Access::anyone, Action::list_masked, get_language},
     {verb::get, "/", Kind::page, Access::signed_in, Action::list_masked, get_root},
     {verb::get, "/supporters", Kind::page, Access::action, Action::list_masked, get_supporters},
     {verb::get, "/search", Kind::page, Access::action, Action::search, get_search},
@@ -313,8 +365,10 @@ Response Console::Impl::dispatch(Worker& w, const Request& req, const std::strin
   static const RouteDef kNoneApi{verb::get, "-", Kind::api, Access::anyone, Action::list_masked, nullptr};
   Call c{*this, w, req, route ? *route : (api ? kNoneApi : kNone), client, {}, std::nullopt, {}, {}};
   if (!route) {
-    if (path_known) return problem(c, {bhttp::status::method_not_allowed, "method_not_allowed", "Method not allowed",
-                                       "This address does not accept this method."});
+    if (path_known) {
+      return problem(c, {bhttp::status::method_not_allowed, "method_not_allowed", N_("Method not allowed"),
+                         N_("This address does not accept this method.")});
+    }
     return problem(c, problem_of(Errc::not_found));
   }
   matches(route->pattern, *segs, params);
@@ -369,16 +423,16 @@ Response Console::Impl::dispatch(Worker& w, const Request& req, const std::strin
   if (req.method() == verb::post) {
     if (route->kind == Kind::page) {
       if (content_type(req) != "application/x-www-form-urlencoded") {
-        return problem(c, {bhttp::status::unsupported_media_type, "unsupported_media_type", "Unsupported content type",
-                           "This address takes form posts only."});
+        return problem(c, {bhttp::status::unsupported_media_type, "unsupported_media_type",
+                           N_("Unsupported content type"), N_("This address takes form posts only.")});
       }
       auto pairs = core::parse_urlencoded(req.body(), kMaxFormPairs);
       if (!pairs) return problem(c, problem_of(Errc::invalid_input));
       c.form.pairs = std::move(*pairs);
     } else {
       if (content_type(req) != "application/json") {
-        return problem(c, {bhttp::status::unsupported_media_type, "unsupported_media_type", "Unsupported content type",
-                           "This address takes JSON only."});
+        return problem(c, {bhttp::status::unsupported_media_type, "unsupported_media_type",
+                           N_("Unsupported content type"), N_("This address takes JSON only.")});
       }
       c.body = nlohmann::json::parse(req.body(), nullptr, false);
       if (c.body.is_discarded() || !c.body.is_object()) return problem(c, problem_of(Errc::invalid_input));
@@ -389,8 +443,8 @@ Response Console::Impl::dispatch(Worker& w, const Request& req, const std::strin
       const std::string_view csrf = route->kind == Kind::page ? (form_csrf ? form_csrf->text() : std::string_view())
                                                               : std::string_view(req["X-CSRF-Token"]);
       if (!auth::check_csrf(c.who->session_token.text(), csrf)) {
-        return problem(c, {bhttp::status::forbidden, "csrf", "Form expired",
-                           "This form is out of date. Go back, reload the page and try again."});
+        return problem(c, {bhttp::status::forbidden, "csrf", N_("Form expired"),
+                           N_("This form is out of date. Go back, reload the page and try again.")});
       }
     }
   }

@@ -8,24 +8,26 @@
 
 namespace rempart::console::detail {
 
+using i18n::tr;
+
 Response get_login(Call& c) {
   if (c.who) return redirect("/");
   const bool enrolled = query_param(c.req.target(), "enrolled").value_or("") == "1";
-  return html(bhttp::status::ok, login_page(enrolled ? "Your account is ready. Sign in with it." : ""));
+  return html(bhttp::status::ok, login_page(enrolled ? tr("Your account is ready. Sign in with it.") : ""));
 }
 
 Response post_login(Call& c) {
   const auto name = c.form.get("name");
   const auto password = c.form.secret("password");
   if (!name || !password || name->empty() || name->size() > 64 || password->empty() || password->size() > 1024) {
-    return html(bhttp::status::bad_request, login_page("Enter your account name and password."));
+    return html(bhttp::status::bad_request, login_page(tr("Enter your account name and password.")));
   }
   // Nothing is checked yet: the second step checks both factors at once, so
   // this step tells nobody whether the name or the password is right.
   const auto id = c.impl.pending.add(*name, password->text(), c.client);
   if (id.empty()) {
     auto res = html(bhttp::status::too_many_requests,
-                    login_page("Too many sign-ins from your address. Wait a minute and try again."));
+                    login_page(tr("Too many sign-ins from your address. Wait a minute and try again.")));
     res.set(bhttp::field::retry_after, "60");
     return res;
   }
@@ -36,13 +38,13 @@ Response post_login_code(Call& c) {
   const auto id = c.form.get("pending");
   const auto code = c.form.get("code");
   auto p = id ? c.impl.pending.take(*id, c.client) : std::nullopt;
-  if (!p) return html(bhttp::status::bad_request, login_page("The sign-in took too long. Start again."));
+  if (!p) return html(bhttp::status::bad_request, login_page(tr("The sign-in took too long. Start again.")));
   const std::string_view password(reinterpret_cast<const char*>(p->password.data()), p->password.size());
   auto out = c.w.accounts->authenticate(p->name, password, code ? *code : std::string(), c.client);
   if (!out || !out->session) {
     if (!out) spdlog::error("console: sign-in could not be checked ({})", errc_name(out.error().code));
     auto res = html(bhttp::status::unauthorized,
-                    login_page("Sign-in failed. Check the account name, password and code, then start again."));
+                    login_page(tr("Sign-in failed. Check the account name, password and code, then start again.")));
     const auto wait = out ? out->retry_after_seconds : 1;
     if (wait > 0) res.set(bhttp::field::retry_after, std::to_string(wait));
     return res;

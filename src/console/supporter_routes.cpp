@@ -8,6 +8,8 @@
 
 namespace rempart::console::detail {
 
+using i18n::tr;
+
 namespace {
 
 const char* state(bool yes, bool refused) { return yes ? "yes" : refused ? "no" : "unknown"; }
@@ -66,8 +68,8 @@ Response find(Call& c, services::FindQuery q) {
     if (found.error().code == Errc::invalid_input && !api) {
       return html(bhttp::status::bad_request,
                   search_page(c.viewer(), {}, false,
-                              "Type a name, a place or both: whole words (at most 5 in a name), up to 100 "
-                              "characters each."));
+                              tr("Type a name, a place or both: whole words (at most 5 in a name), up to 100 "
+                                 "characters each.")));
     }
     return failure(c, found.error());
   }
@@ -131,7 +133,7 @@ Response post_search(Call& c) {
   if (!found) {
     if (found.error().code == Errc::invalid_input && c.route.kind == Kind::page) {
       return html(bhttp::status::bad_request,
-                  search_page(c.viewer(), {}, false, "That is not a valid e-mail address or phone number."));
+                  search_page(c.viewer(), {}, false, tr("That is not a valid e-mail address or phone number.")));
     }
     return failure(c, found.error());
   }
@@ -186,12 +188,12 @@ Response post_reveal(Call& c) {
       kinds.push_back(*k);
     }
     reason = c.form.get("reason").value_or("");
-    if (kinds.empty()) return show_record(c, {}, "Tick the fields to reveal.");
+    if (kinds.empty()) return show_record(c, {}, tr("Tick the fields to reveal."));
   }
   auto shown = c.w.directory->reveal(c.asker(), c.params.at(0), kinds, reason);
   if (!shown) {
     if (shown.error().code == Errc::invalid_input && c.route.kind == Kind::page) {
-      return show_record(c, {}, "Give a short reason (up to 200 characters, no personal data) to reveal a field.");
+      return show_record(c, {}, tr("Give a short reason (up to 200 characters, no personal data) to reveal a field."));
     }
     return failure(c, shown.error());
   }

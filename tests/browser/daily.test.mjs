@@ -79,7 +79,7 @@ test('an organiser finds people by name and place, then reads the dashboard, on 
   await tabTo(page, '#place');
   await page.keyboard.type('69');
   await submit(page);
-  assert.match(await page.textContent('main'), /1 supporter match\./);
+  assert.match(await page.textContent('main'), /1 supporter matches\./);
   assert.equal(await page.locator('#name').inputValue(), 'quemener', 'the form keeps what was typed');
 
   // A region by its name, nobody by a prefix.
@@ -87,7 +87,7 @@ test('an organiser finds people by name and place, then reads the dashboard, on 
   await page.locator('#place').fill('Bretagne');
   await page.locator('#place').focus();
   await submit(page);
-  assert.match(await page.textContent('main'), /1 supporter match\./);
+  assert.match(await page.textContent('main'), /1 supporter matches\./);
   await page.locator('#place').fill('Bret');
   await page.locator('#place').focus();
   await submit(page);
