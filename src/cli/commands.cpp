@@ -21,6 +21,7 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "i18n/i18n.hpp"
 #include "audit/blast_radius.hpp"
 #include "audit/chain.hpp"
 #include "audit/chain_watch.hpp"
@@ -224,6 +225,7 @@ int run_serve(const ServeArgs& a) {
   auto c = load_config(a.config);
   if (!c) return report(c.error());
   setup_logging(c->log_level);
+  i18n::set_default(*i18n::parse(c->default_language));  // checked by parse_config
   if (a.listen) {
     auto l = parse_listen(*a.listen);
     if (!l) return report(l.error());

@@ -363,7 +363,7 @@ Result<Config> parse_config(std::string_view toml_text, const std::filesystem::p
     return fail(Errc::config, msg.str());
   }
   if (auto r = refuse_unknown(root, {"storage", "keys", "intake", "keeper", "log", "audit", "console", "guard", "alerts",
-                               "exports", "accounts", "mail", "retention", "mailings", "bounces"},
+                               "exports", "accounts", "mail", "retention", "mailings", "bounces", "ui"},
                               "top level");
       !r) {
     return std::unexpected(r.error());
@@ -384,6 +384,13 @@ Result<Config> parse_config(std::string_view toml_text, const std::filesystem::p
     }
     if (auto r = read(*t, "storage", "data_dir", data_dir); !r) return std::unexpected(r.error());
   }
+  if (const auto* t = sub(root, "ui")) {
+    if (auto r = refuse_unknown(*t, {"default_language"}, "ui"); !r) return std::unexpected(r.error());
+    if (auto r = read(*t, "ui", "default_language", c.default_language); !r) return std::unexpected(r.error());
+    if (c.default_language != "en" && c.default_language != "fr") {
+      return fail(Errc::config, "[ui] default_language must be \"en\" or \"fr\"");
+    }
+  }
   if (const auto* t = sub(root, "keys")) {
     if (auto r = refuse_unknown(*t, {"dir"}, "keys"); !r) return std::unexpected(r.error());
     if (auto r = read(*t, "keys", "dir", keys_dir); !r) return std::unexpected(r.error());
@@ -391,7 +398,8 @@ Result<Config> parse_config(std::string_view toml_text, const std::filesystem::p
   if (const auto* t = sub(root, "intake")) {
     if (auto r = refuse_unknown(*t, {"listen", "threads", "default_region", "collect", "require", "sources",
                                      "allowed_origins", "rate_per_minute", "burst", "max_tags", "tls_certificate",
-                                     "tls_key", "organisation", "privacy"},
+                                     "tls_key", "organisation", "privacy", "consent_email_text",
+                                     "consent_sms_text"},
                                 "intake");
         !r) {
       return std::unexpected(r.error());
@@ -408,6 +416,12 @@ Result<Config> parse_config(std::string_view toml_text, const std::filesystem::p
     if (auto r = read(*t, "intake", "max_tags", max_tags); !r) return std::unexpected(r.error());
     if (auto r = read_tls(*t, "intake", c.intake_tls); !r) return std::unexpected(r.error());
     if (auto r = read(*t, "intake", "organisation", c.intake.organisation); !r) return std::unexpected(r.error());
+    if (auto r = read(*t, "intake", "consent_email_text", c.intake.consent_email_text); !r) {
+      return std::unexpected(r.error());
+    }
+    if (auto r = read(*t, "intake", "consent_sms_text", c.intake.consent_sms_text); !r) {
+      return std::unexpected(r.error());
+    }
     if (const auto* p = sub(*t, "privacy")) {
       if (auto r = refuse_unknown(*p, {"controller", "purpose", "retention", "recipients", "contact"}, "intake.privacy");
           !r) {
@@ -426,11 +440,12 @@ Result<Config> parse_config(std::string_view toml_text, const std::filesystem::p
     // Text the page shows: one plain line each (the page escapes it).
     for (const std::string* v : {&c.intake.organisation, &c.intake.privacy.controller, &c.intake.privacy.purpose,
                                  &c.intake.privacy.retention, &c.intake.privacy.recipients,
-                                 &c.intake.privacy.contact}) {
+                                 &c.intake.privacy.contact, &c.intake.consent_email_text,
+                                 &c.intake.consent_sms_text}) {
       if (v->size() > 500 || v->find_first_of("\r\n\t") != std::string::npos ||
           !core::text::is_valid_utf8(*v)) {
-        return fail(Errc::config, "[intake] organisation and [intake.privacy] values must be one line of UTF-8, "
-                                  "at most 500 bytes");
+        return fail(Errc::config, "[intake] organisation, consent texts and [intake.privacy] values must be one "
+                                  "line of UTF-8, at most 500 bytes");
       }
     }
   }
@@ -669,6 +684,9 @@ std::string render_config(const Config& c) {
     << "data_dir = " << quote(c.data_dir.string()) << "   # database; mode 0700\n\n"
     << "[keys]\n"
     << "dir = " << quote(c.keys_dir.string()) << "   # keyrings; must not be inside data_dir\n\n"
+    << "[ui]\n"
+    << "default_language = " << quote(c.default_language)
+    << "   # \"en\" or \"fr\": pages and mails when a request names neither\n\n"
     << "[intake]\n"
     << "listen = " << quote(c.intake_listen.host + ":" + std::to_string(c.intake_listen.port)) << "\n"
     << "threads = " << c.threads << "   # 0 = one per core\n"
@@ -682,7 +700,11 @@ std::string render_config(const Config& c) {
     << "max_tags = " << c.intake.max_tags << "\n"
     << "tls_certificate = " << quote(c.intake_tls.certificate.string()) << "   # PEM; \"\" = plain HTTP (behind a TLS proxy)\n"
     << "tls_key = " << quote(c.intake_tls.key.string()) << "\n"
-    << "organisation = " << quote(c.intake.organisation) << "   # named in the sign-up page's title\n\n";
+    << "organisation = " << quote(c.intake.organisation) << "   # named in the sign-up page's title\n"
+    << "# The words beside the consent boxes, kept in the consent log by their hash. \"\" = rempart's own,\n"
+    << "# in the page's language; a text of yours is shown in every language.\n"
+    << "consent_email_text = " << quote(c.intake.consent_email_text) << "\n"
+    << "consent_sms_text = " << quote(c.intake.consent_sms_text) << "\n\n";
   const auto& pn = c.intake.privacy;
   if (pn.controller.empty()) {
     o << "# [intake.privacy]   # the privacy notice under the sign-up form (docs/intake-api.md); none without it\n"

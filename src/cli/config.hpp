@@ -99,6 +99,9 @@ struct Config {
   std::optional<services::BounceOptions> bounces;  // [bounces] (with [mail] only)
 
   std::string backend = "sqlite";  // [storage].backend: see store/backends.hpp
+  // [ui] default_language: the pages' and mails' language when a request
+  // names none of ours (Accept-Language, the switch); "en" or "fr".
+  std::string default_language = "en";
 
   // What store::open_backend opens.
   store::StorageOptions storage() const { return {backend, data_dir}; }

@@ -268,6 +268,26 @@ TEST(Config, TheOrganisationAndItsPrivacyNoticeParseAndRenderBack) {
   EXPECT_FALSE(with("organisation = \"two\\nlines\"\n"));
 }
 
+TEST(Config, TheLanguageAndTheConsentWordingParseAndRenderBack) {
+  const std::string m = kMinimal;
+  auto c = parse_config(m + "[ui]\ndefault_language = \"fr\"\n", "t");
+  ASSERT_TRUE(c) << c.error().internal;
+  EXPECT_EQ(c->default_language, "fr");
+  auto back = parse_config(render_config(*c), "r");
+  ASSERT_TRUE(back) << back.error().internal;
+  EXPECT_EQ(back->default_language, "fr");
+  EXPECT_EQ(parse_config(m, "t")->default_language, "en");
+  EXPECT_FALSE(parse_config(m + "[ui]\ndefault_language = \"de\"\n", "t"));
+  EXPECT_FALSE(parse_config(m + "[ui]\nlanguage = \"fr\"\n", "t"));
+  // The consent wording: "" is rempart's own, in the page's language.
+  auto own = parse_config(m + "[intake]\nconsent_email_text = \"J’accepte les nouvelles du mouvement.\"\n", "t");
+  ASSERT_TRUE(own) << own.error().internal;
+  EXPECT_EQ(own->intake.consent_email_text, "J’accepte les nouvelles du mouvement.");
+  EXPECT_TRUE(own->intake.consent_sms_text.empty());
+  EXPECT_EQ(parse_config(render_config(*own), "r")->intake.consent_email_text, own->intake.consent_email_text);
+  EXPECT_FALSE(parse_config(m + "[intake]\nconsent_sms_text = \"two\\nlines\"\n", "t"));
+}
+
 TEST(Config, BouncesTableParsesRendersAndRefusesNonsense) {
   const std::string m = kMinimal;
   const std::string mail = "[mail]\nsmtp_url = \"smtp://127.0.0.1:2525\"\nfrom = \"news@example.org\"\n"

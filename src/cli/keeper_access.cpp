@@ -5,6 +5,7 @@
 #include <iostream>
 #include <vector>
 
+#include "i18n/i18n.hpp"
 #include "audit/chain.hpp"
 #include "cli/commands.hpp"
 #include "crypto/secret.hpp"
@@ -57,6 +58,7 @@ Result<Keeper> open_keeper(const fs::path& config_file, KeeperUse use) {
   auto c = load_config(config_file);
   if (!c) return std::unexpected(c.error());
   setup_logging(c->log_level);
+  i18n::set_default(*i18n::parse(c->default_language));  // checked by parse_config
   if (auto r = check_layout(*c); !r) return std::unexpected(r.error());
   if (auto r = check_data_dir(c->data_dir); !r) return std::unexpected(r.error());
   if (auto r = crypto::init(); !r) return std::unexpected(r.error());

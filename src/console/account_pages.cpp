@@ -282,7 +282,8 @@ std::string tokens_page(const Viewer& v, const std::vector<auth::ApiTokenInfo>& 
        "</label><input id=\"label\" name=\"label\" required maxlength=\"100\"><label for=\"scope\">" +
        tr("Scope") + "</label><select id=\"scope\" name=\"scope\"><option value=\"intake\">" +
        tr("intake (sign-ups only, reads nothing)") + "</option><option value=\"read-masked\">read-masked</option>"
-       "<option value=\"reveal\">" + tr("reveal (needs approval)") + "</option></select><label for=\"days\">" +
+       "<option value=\"reveal\">" + tr("reveal (needs approval)") + "</option><option value=\"metrics\">" +
+       tr("metrics (reads /metrics only: counts, nothing personal)") + "</option></select><label for=\"days\">" +
        tr("Valid for (days)") + "</label><input id=\"days\" name=\"days\" type=\"number\" min=\"1\" "
        "max=\"3650\" value=\"90\" required>" +
        code_input("token") + "<button type=\"submit\">" + tr("Create") + "</button></form>";

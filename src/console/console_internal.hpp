@@ -20,6 +20,7 @@
 #include "auth/roles.hpp"
 #include "console/console.hpp"
 #include "console/pages.hpp"
+#include "i18n/i18n.hpp"
 #include "console/pending_signins.hpp"
 #include "console/worker_pool.hpp"
 #include "services/segments.hpp"
@@ -38,7 +39,9 @@ using http::Response;
 namespace detail {
 
 enum class Kind { page, api };
-enum class Access { anyone, signed_in, action };
+// local_or_action: a request without credentials from a loopback peer
+// (from_loopback), or a principal the action permits (/metrics).
+enum class Access { anyone, signed_in, action, local_or_action };
 
 // Who makes a request once their session or token checked out.
 struct Principal {
@@ -166,6 +169,9 @@ Response post_login(Call& c);
 Response post_login_code(Call& c);
 Response post_logout(Call& c);
 Response get_root(Call& c);
+// GET /language?to=fr: remembers the choice in a cookie and goes back to
+// the page it was made on (routes.cpp).
+Response get_language(Call& c);
 
 // Supporters, pages and API (supporter_routes.cpp).
 Response get_supporters(Call& c);
@@ -264,6 +270,11 @@ Response get_export_download(Call& c);
 Response get_audit(Call& c);
 Response post_audit_verify(Call& c);
 
+// /metrics (metrics_routes.cpp). Whether `client` is a loopback address
+// and the request names no proxy that forwarded it.
+bool from_loopback(const Request& req, const std::string& client);
+Response get_metrics(Call& c);
+
 }  // namespace detail
 
 struct Console::Impl {
@@ -285,6 +296,9 @@ struct Console::Impl {
 
   // Cheap refusals on the I/O thread, then the worker pool (console.cpp).
   void handle(Request&& req, const http::RequestContext& ctx, http::Responder respond);
+  // The language of a request's pages: the cookie the switch set, else
+  // Accept-Language, else the instance's default (routes.cpp).
+  static i18n::Lang language_of(const Request& req);
   // On a worker: route, principal, permission, body, CSRF, handler (routes.cpp).
   Response dispatch(Worker& w, const Request& req, const std::string& client);
   // The security headers every answer carries (console.cpp).

@@ -627,6 +627,7 @@ TEST_F(ConsoleTest, RoleMatrix) {
       {verb::get, "/api/v1/accounts", auth::Action::manage_accounts, "", true},
       {verb::post, "/api/v1/accounts/target/disable", auth::Action::manage_accounts, "{}", true},
       {verb::post, "/api/v1/accounts/target/enable", auth::Action::manage_accounts, "{}", true},
+      {verb::get, "/metrics", auth::Action::read_metrics, "", true},  // a session, even from loopback: no
       {verb::get, "/segments", auth::Action::count_segments, "", false},
       {verb::get, "/segments/new", auth::Action::manage_segments, "", false},
       {verb::post, "/segments", auth::Action::manage_segments, "op=count&tags_all=volunteer", false},

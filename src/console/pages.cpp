@@ -519,6 +519,7 @@ dl.segment{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}dl.
 table.people,table.people tbody,table.people tr,table.people td{display:block}table.people thead{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
 table.people tr{border-bottom:1px solid var(--line);padding:.4rem 0}table.people td{border:0;padding:.1rem 0;overflow-wrap:anywhere}table.people td:empty{display:none}
 table.people td::before{content:attr(data-label) ": ";color:var(--muted)}
+html:lang(fr) table.people td::before,html:lang(fr) table.entries td::before{content:attr(data-label) "\a0: "}
 table.entries,table.entries tbody,table.entries tr,table.entries td{display:block}table.entries thead{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
 table.entries tr{border-bottom:1px solid var(--line);padding:.4rem 0}table.entries td{border:0;padding:.1rem 0}table.entries td:empty{display:none}
 table.entries td::before{content:attr(data-label) ": ";color:var(--muted)}table.entries:not(.consent-log) td:nth-child(2){white-space:normal}

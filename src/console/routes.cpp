@@ -253,6 +253,7 @@ const RouteDef kRoutes[] = {
      post_account_enable_api},
     {verb::post, "/api/v1/accounts/:name/disable", Kind::api, Access::action, Action::manage_accounts,
      post_account_disable_api},
+    {verb::get, "/metrics", Kind::api, Access::local_or_action, Action::read_metrics, get_metrics},
 };
 
 // Matches `path` against a pattern; fills `params` with the :parts.
@@ -374,10 +375,10 @@ Response Console::Impl::dispatch(Worker& w, const Request& req, const std::strin
   matches(route->pattern, *segs, params);
   c.params = std::move(params);
 
-  // 1. Who is asking. Programs: a bearer API token, on /api/ only. People: the
-  // session cookie.
+  // 1. Who is asking. Programs: a bearer API token, on the API's routes only
+  // (/api/, /metrics). People: the session cookie.
   const auto authz = req[bhttp::field::authorization];
-  if (api && authz.starts_with("Bearer ")) {
+  if (route->kind == Kind::api && authz.starts_with("Bearer ")) {
     auto t = w.accounts->check_api_token(authz.substr(7));
     if (!t) return failure(c, t.error());
     if (!*t) return json_answer(bhttp::status::unauthorized, {{"error", "unauthenticated"}});
@@ -409,12 +410,13 @@ Response Console::Impl::dispatch(Worker& w, const Request& req, const std::strin
   }
 
   // 2. The one permission check.
-  if (route->access != Access::anyone) {
+  const bool local = route->access == Access::local_or_action && !c.who && from_loopback(req, client);
+  if (route->access != Access::anyone && !local) {
     if (!c.who) {
       if (route->kind == Kind::api) return json_answer(bhttp::status::unauthorized, {{"error", "unauthenticated"}});
       return redirect("/login");
     }
-    if (route->access == Access::action && !allowed(*c.who, route->action)) {
+    if (route->access != Access::signed_in && !allowed(*c.who, route->action)) {
       return problem(c, problem_of(Errc::permission));
     }
   }

@@ -69,8 +69,9 @@ struct IntakeOptions {
   // The consent wording the sign-up form shows beside each box, sealed
   // with each sign-up that ticks it (field::consent_email_text) and kept in
   // the consent log by its hash: what the person agreed to, word for word.
-  std::string consent_email_text = "I agree to receive news by e-mail.";
-  std::string consent_sms_text = "I agree to receive news by text message (SMS).";
+  // "" (the default): rempart's own wording in the page's language.
+  std::string consent_email_text{};
+  std::string consent_sms_text{};
   // Who collects: named in the sign-up page's title and heading; "" shows
   // "Sign up" alone.
   std::string organisation{};

@@ -12,8 +12,10 @@
 #include <string_view>
 #include <utility>
 
+#include "core/metrics.hpp"
 #include "core/text.hpp"
 #include "core/urlencoded.hpp"
+#include "i18n/i18n.hpp"
 #include "http/cross_site.hpp"
 
 namespace rempart::http {
@@ -108,70 +110,70 @@ struct Description {
 Description describe(Outcome o) {
   using S = bhttp::status;
   switch (o) {
-    case Outcome::page: return {S::ok, "ok", "Sign up", ""};
-    case Outcome::thanks: return {S::ok, "ok", "Thank you", ""};
+    case Outcome::page: return {S::ok, "ok", N_("Sign up"), ""};
+    case Outcome::thanks: return {S::ok, "ok", N_("Thank you"), ""};
     case Outcome::stylesheet: return {S::ok, "ok", "", ""};
     case Outcome::no_icon: return {S::no_content, "ok", "", ""};
     case Outcome::signed_up:
-      return {S::see_other, "accepted", "Thank you", "Thank you. Continue to the next page."};
-    case Outcome::accepted: return {S::accepted, "accepted", "Accepted", "Accepted."};
+      return {S::see_other, "accepted", N_("Thank you"), N_("Thank you. Continue to the next page.")};
+    case Outcome::accepted: return {S::accepted, "accepted", N_("Accepted"), N_("Accepted.")};
     case Outcome::preflight_ok: return {S::no_content, "ok", "", ""};
     case Outcome::invalid_input:
-      return {S::bad_request, "invalid_input", "Sign up", "Some fields need attention."};
+      return {S::bad_request, "invalid_input", N_("Sign up"), N_("Some fields need attention.")};
     case Outcome::malformed:
-      return {S::bad_request, "malformed", "Bad request", "The request could not be read."};
+      return {S::bad_request, "malformed", N_("Bad request"), N_("The request could not be read.")};
     case Outcome::forbidden_origin:
-      return {S::forbidden, "origin_not_allowed", "Forbidden", "This origin may not use this API."};
+      return {S::forbidden, "origin_not_allowed", N_("Forbidden"), N_("This origin may not use this API.")};
     case Outcome::cross_site_form:
-      return {S::forbidden, "cross_site_form", "Please sign up on our own page",
-              "This form was sent from another website, so nothing was kept. If you meant to sign up, "
-              "please fill in the form on our own sign-up page."};
+      return {S::forbidden, "cross_site_form", N_("Please sign up on our own page"),
+              N_("This form was sent from another website, so nothing was kept. If you meant to sign up, "
+              "please fill in the form on our own sign-up page.")};
     case Outcome::not_found:
-      return {S::not_found, "not_found", "Page not found", "There is no page at this address."};
+      return {S::not_found, "not_found", N_("Page not found"), N_("There is no page at this address.")};
     case Outcome::method_not_allowed:
-      return {S::method_not_allowed, "method_not_allowed", "Method not allowed",
-              "This address does not accept this method."};
+      return {S::method_not_allowed, "method_not_allowed", N_("Method not allowed"),
+              N_("This address does not accept this method.")};
     case Outcome::body_too_large:
-      return {S::payload_too_large, "body_too_large", "Request too large",
-              "The request body is too large."};
+      return {S::payload_too_large, "body_too_large", N_("Request too large"),
+              N_("The request body is too large.")};
     case Outcome::unsupported_media_type:
-      return {S::unsupported_media_type, "unsupported_media_type", "Unsupported content type",
-              "The request body has a content type this address does not accept."};
+      return {S::unsupported_media_type, "unsupported_media_type", N_("Unsupported content type"),
+              N_("The request body has a content type this address does not accept.")};
     case Outcome::rate_limited:
-      return {S::too_many_requests, "rate_limited", "Too many requests",
-              "Too many requests from your network. Please wait a moment and try again."};
+      return {S::too_many_requests, "rate_limited", N_("Too many requests"),
+              N_("Too many requests from your network. Please wait a moment and try again.")};
     case Outcome::header_too_large:
-      return {S::request_header_fields_too_large, "header_too_large", "Request header too large",
-              "The request header is too large."};
+      return {S::request_header_fields_too_large, "header_too_large", N_("Request header too large"),
+              N_("The request header is too large.")};
     case Outcome::internal:
-      return {S::internal_server_error, "internal", "Something went wrong",
-              "Something went wrong on our side. Please try again later."};
+      return {S::internal_server_error, "internal", N_("Something went wrong"),
+              N_("Something went wrong on our side. Please try again later.")};
     case Outcome::unavailable:
-      return {S::service_unavailable, "unavailable", "Please try again later",
-              "We could not record your request just now. Nothing was kept. "
-              "Please try again in a few minutes."};
-    case Outcome::confirm_page: return {S::ok, "ok", "Confirm your subscription", ""};
+      return {S::service_unavailable, "unavailable", N_("Please try again later"),
+              N_("We could not record your request just now. Nothing was kept. "
+              "Please try again in a few minutes.")};
+    case Outcome::confirm_page: return {S::ok, "ok", N_("Confirm your subscription"), ""};
     case Outcome::confirm_done:
-      return {S::ok, "ok", "Thank you",
-              "If the link was valid, your subscription is now confirmed and a welcome message is on its "
+      return {S::ok, "ok", N_("Thank you"),
+              N_("If the link was valid, your subscription is now confirmed and a welcome message is on its "
               "way, with your personal anti-phishing phrase. If nothing arrives within the hour, the link "
-              "had expired or was used already: sign up again to receive a new one."};
-    case Outcome::unsubscribe_page: return {S::ok, "ok", "Unsubscribe", ""};
-    case Outcome::manage_page: return {S::ok, "ok", "Your data", ""};
-    case Outcome::manage_invalid: return {S::bad_request, "invalid_input", "Error: Your data", ""};
+              "had expired or was used already: sign up again to receive a new one.")};
+    case Outcome::unsubscribe_page: return {S::ok, "ok", N_("Unsubscribe"), ""};
+    case Outcome::manage_page: return {S::ok, "ok", N_("Your data"), ""};
+    case Outcome::manage_invalid: return {S::bad_request, "invalid_input", N_("Error: Your data"), ""};
     case Outcome::manage_sent:
-      return {S::ok, "ok", "Check your mailbox",
-              "If this address is in our records, we have sent it a link that lets you receive, correct or "
+      return {S::ok, "ok", N_("Check your mailbox"),
+              N_("If this address is in our records, we have sent it a link that lets you receive, correct or "
               "erase what we hold about you. It works once, for 30 minutes. This page never shows whether an "
-              "address is known to us, nor anything we hold: your mailbox is the only way in."};
-    case Outcome::manage_options: return {S::ok, "ok", "Your data", ""};
-    case Outcome::manage_options_invalid: return {S::bad_request, "invalid_input", "Error: Your data", ""};
-    case Outcome::manage_done: return {S::ok, "ok", "Thank you", ""};
+              "address is known to us, nor anything we hold: your mailbox is the only way in.")};
+    case Outcome::manage_options: return {S::ok, "ok", N_("Your data"), ""};
+    case Outcome::manage_options_invalid: return {S::bad_request, "invalid_input", N_("Error: Your data"), ""};
+    case Outcome::manage_done: return {S::ok, "ok", N_("Thank you"), ""};
     case Outcome::unsubscribe_done:
-      return {S::ok, "ok", "You are unsubscribed",
-              "If the link came from one of our messages, your address will receive no more news from us, "
+      return {S::ok, "ok", N_("You are unsubscribed"),
+              N_("If the link came from one of our messages, your address will receive no more news from us, "
               "within a minute. Nothing else about you has changed; to receive, correct or erase what we "
-              "hold, write to us."};
+              "hold, write to us.")};
   }
   return describe(Outcome::internal);
 }
@@ -190,9 +192,13 @@ struct Reply {
 };
 
 // ---- HTML ------------------------------------------------------------------
-// Every HTML byte below is a fixed string of ours: no page ever contains any
-// part of a request, so nothing here needs escaping and nothing can be
-// reflected.
+// Every HTML byte below is a fixed string of ours or configuration text
+// (escaped): no page ever contains any part of a request, so nothing can be
+// reflected. The texts are in the request's language (i18n::Scope set by
+// IntakeRoutes::handle): tr() of English messages marked here.
+
+using i18n::tr;
+using i18n::trf;
 
 struct FormField {
   const char* name;  // as in core::field and the form post
@@ -204,34 +210,38 @@ struct FormField {
   bool contact;           // one of the "e-mail or phone" pair
 };
 
+// In the order of the page: how to reach the person first, since an
+// e-mail address or a phone number is what a sign-up needs.
 constexpr FormField kFormFields[] = {
-    {"given_name", "First name", "text", "given-name", nullptr, nullptr, false},
-    {"family_name", "Last name", "text", "family-name", nullptr, nullptr, false},
-    {"email", "E-mail address", "email", "email", "email", nullptr, true},
-    {"phone", "Phone number", "tel", "tel", "tel",
-     "For a number from another country, start with + and the country code.", true},
-    {"street", "Street address", "text", "address-line1", nullptr, nullptr, false},
-    {"postal_code", "Postcode", "text", "postal-code", nullptr, nullptr, false},
-    {"locality", "Town or city", "text", "address-level2", nullptr, nullptr, false},
-    {"country", "Country", "text", "country", nullptr, "A code or a name, for example FR or France.", false},
+    {"email", N_("E-mail address"), "email", "email", "email", nullptr, true},
+    {"phone", N_("Phone number"), "tel", "tel", "tel",
+     N_("For a number from another country, start with + and the country code."), true},
+    {"given_name", N_("First name"), "text", "given-name", nullptr, nullptr, false},
+    {"family_name", N_("Last name"), "text", "family-name", nullptr, nullptr, false},
+    {"street", N_("Street address"), "text", "address-line1", nullptr, nullptr, false},
+    {"postal_code", N_("Postcode"), "text", "postal-code", nullptr, nullptr, false},
+    {"locality", N_("Town or city"), "text", "address-level2", nullptr, nullptr, false},
+    {"country", N_("Country"), "select", "country", nullptr, nullptr, false},
 };
 
 // `either`: the field is one of the "e-mail or phone" pair, not required
 // on its own by the schema.
 const char* field_message(std::string_view field, std::string_view code, bool either = true) {
   if (code == "required") {
-    if (either && (field == "email" || field == "phone")) return "Give an e-mail address or a phone number.";
-    return "This field cannot be empty.";
+    if (either && (field == "email" || field == "phone")) return tr("Give an e-mail address or a phone number.");
+    return tr("This field cannot be empty.");
   }
-  if (code == "invalid_email") return "Enter an e-mail address in the form name@example.org.";
-  if (code == "invalid_phone") return "Enter a phone number, with + and the country code if it is from another country.";
-  if (code == "invalid_postal_code") return "Enter a postcode using letters, digits and hyphens only.";
-  if (code == "invalid_country") return "Enter a country code or name, for example FR or France.";
-  if (code == "too_long") return "This is too long.";
+  if (code == "invalid_email") return tr("Enter an e-mail address in the form name@example.org.");
+  if (code == "invalid_phone") {
+    return tr("Enter a phone number, with + and the country code if it is from another country.");
+  }
+  if (code == "invalid_postal_code") return tr("Enter a postcode using letters, digits and hyphens only.");
+  if (code == "invalid_country") return tr("Choose a country from the list.");
+  if (code == "too_long") return tr("This is too long.");
   if (code == "forbidden_characters" || code == "invalid_utf8") {
-    return "This contains characters we cannot accept.";
+    return tr("This contains characters we cannot accept.");
   }
-  return "Check this field.";
+  return tr("Check this field.");
 }
 
 bool collects(const core::IntakeOptions& o, std::string_view name) {
@@ -246,46 +256,107 @@ const core::FieldError* error_for(const core::FieldErrors* errors, std::string_v
   return nullptr;
 }
 
-std::string page_head(std::string_view title) {
+// Configuration text in a page (the organisation's name, the consent
+// wording, the privacy notice): escaped, although no request reaches it.
+std::string html_text(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+// One of our own paths in the current language: "?lang=" is added when
+// the language is not the instance's default, so a person who chose one
+// keeps it from page to page.
+std::string local_link(std::string_view path) {
+  std::string s(path);
+  if (i18n::current() != i18n::default_language()) {
+    s += "?lang=";
+    s += i18n::code(i18n::current());
+  }
+  return s;
+}
+
+// The page's top: <html lang>, the title, and the switch to the other
+// languages when the page has an address of its own to offer them at
+// (`path`; nullptr on pages reached by a token link or as an answer).
+std::string page_head(std::string_view title, const char* path = nullptr) {
   std::string h;
-  h += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
+  h += "<!DOCTYPE html>\n<html lang=\"";
+  h += i18n::code(i18n::current());
+  h += "\">\n<head>\n<meta charset=\"utf-8\">\n";
   h += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>";
   h += title;
-  h += "</title>\n<link rel=\"stylesheet\" href=\"/static/rempart.css\">\n</head>\n<body>\n<main>\n";
+  h += "</title>\n<link rel=\"stylesheet\" href=\"/static/rempart.css\">\n</head>\n<body>\n";
+  if (path) {
+    h += "<nav class=\"languages\" aria-label=\"";
+    h += tr("Language");
+    h += "\"><ul>";
+    for (const auto l : i18n::kLanguages) {
+      if (l == i18n::current()) continue;
+      h += "<li><a href=\"";
+      h += path;
+      h += "?lang=";
+      h += i18n::code(l);
+      h += "\" hreflang=\"";
+      h += i18n::code(l);
+      h += "\" lang=\"";
+      h += i18n::code(l);
+      h += "\">";
+      h += i18n::own_name(l);
+      h += "</a></li>";
+    }
+    h += "</ul></nav>\n";
+  }
+  h += "<main>\n";
   return h;
 }
 
 constexpr std::string_view kPageFoot = "</main>\n</body>\n</html>\n";
 
 std::string message_page(const Description& d, bool link_home) {
-  std::string h = page_head(d.title);
+  std::string h = page_head(tr(d.title));
   h += "<h1>";
-  h += d.title;
+  h += tr(d.title);
   h += "</h1>\n<p>";
-  h += d.message;
+  h += tr(d.message);
   h += "</p>\n";
-  if (link_home) h += "<p><a href=\"/\">Back to the sign-up form</a></p>\n";
+  if (link_home) h += "<p><a href=\"" + local_link("/") + "\">" + tr("Back to the sign-up form") + "</a></p>\n";
   h += kPageFoot;
   return h;
 }
 
 std::string thanks_page(bool confirmation_mail) {
-  std::string h = page_head("Thank you");
-  h += "<h1>Thank you</h1>\n"
-       "<p>We have received your sign-up. It is stored encrypted: only the people who organise with us "
-       "can read it, and each time they do is recorded.</p>\n";
+  std::string h = page_head(tr("Thank you"), "/thanks");
+  h += "<h1>";
+  h += tr("Thank you");
+  h += "</h1>\n<p>";
+  h += tr("We have received your sign-up. It is stored encrypted: only the people who organise with us "
+          "can read it, and each time they do is recorded.");
+  h += "</p>\n";
   if (confirmation_mail) {
-    h += "<p>If you agreed to receive our e-mails, we are sending you a message to confirm it: we write "
-         "to you only once you have pressed the button it leads to. Once you have, a welcome message "
-         "gives you your personal anti-phishing phrase. Every message from us quotes it: a message "
-         "without it is not from us.</p>\n";
-  }
-  if (confirmation_mail) {
-    h += "<p>At any time, on the <a href=\"/manage\">Your data</a> page, you can receive, correct or "
-         "erase what you gave us, or stop our messages: we mail you a link to do it.</p>\n";
+    h += "<p>";
+    h += tr("If you agreed to receive our e-mails, we are sending you a message to confirm it: we write "
+            "to you only once you have pressed the button it leads to. Once you have, a welcome message "
+            "gives you your personal anti-phishing phrase. Every message from us quotes it: a message "
+            "without it is not from us.");
+    h += "</p>\n<p>";
+    h += trf("At any time, on the <a href=\"{}\">Your data</a> page, you can receive, correct or erase what "
+             "you gave us, or stop our messages: we mail you a link to do it.",
+             local_link("/manage"));
+    h += "</p>\n";
   } else {
-    h += "<p>You can ask us at any time to show you, correct or erase what you gave us, or to stop "
-         "sending you news.</p>\n";
+    h += "<p>";
+    h += tr("You can ask us at any time to show you, correct or erase what you gave us, or to stop sending "
+            "you news.");
+    h += "</p>\n";
   }
   h += kPageFoot;
   return h;
@@ -308,49 +379,48 @@ std::string link_page(std::string_view title, std::string_view text, std::string
   return h;
 }
 
+std::string error_summary_head() {
+  return std::string("<div class=\"error-summary\" role=\"alert\" aria-labelledby=\"error-summary-title\">\n"
+                     "<h2 id=\"error-summary-title\">") +
+         tr("There is a problem") + "</h2>\n";
+}
+
+std::string error_prefix() {
+  return std::string("<span class=\"visually-hidden\">") + tr("Error:") + " </span>";
+}
+
 // The address a self-service link is mailed to: asked, never shown again.
 std::string manage_request_page(const core::FieldErrors* errors) {
-  std::string h = page_head(errors ? "Error: Your data" : "Your data");
-  h += "<h1>Your data</h1>\n";
+  std::string h = page_head(errors ? tr("Error: Your data") : tr("Your data"), "/manage");
+  h += "<h1>";
+  h += tr("Your data");
+  h += "</h1>\n";
   if (errors) {
-    h += "<div class=\"error-summary\" role=\"alert\" aria-labelledby=\"error-summary-title\">\n"
-         "<h2 id=\"error-summary-title\">There is a problem</h2>\n"
-         "<ul>\n<li><a href=\"#email\">E-mail address: Enter an e-mail address in the form "
-         "name@example.org.</a></li>\n</ul>\n</div>\n";
+    h += error_summary_head() + "<ul>\n<li><a href=\"#email\">" + tr("E-mail address") + ": " +
+         tr("Enter an e-mail address in the form name@example.org.") + "</a></li>\n</ul>\n</div>\n";
   }
-  h += "<p>To receive what we hold about you, correct it, stop our messages or erase it, give the e-mail "
-       "address you signed up with. If it is in our records, we send it a link that works once, for 30 "
-       "minutes. We never show on this site whether an address is known to us, nor anything we hold.</p>\n"
-       "<form method=\"post\" action=\"/manage\" accept-charset=\"utf-8\" novalidate>\n"
-       "<div class=\"field";
+  h += "<p>";
+  h += tr("To receive what we hold about you, correct it, stop our messages or erase it, give the e-mail "
+          "address you signed up with. If it is in our records, we send it a link that works once, for 30 "
+          "minutes. We never show on this site whether an address is known to us, nor anything we hold.");
+  h += "</p>\n<form method=\"post\" action=\"" + local_link("/manage") +
+       "\" accept-charset=\"utf-8\" novalidate>\n<div class=\"field";
   if (errors) h += " field-error";
-  h += "\">\n<label for=\"email\">E-mail address</label>\n";
+  h += "\">\n<label for=\"email\">";
+  h += tr("E-mail address");
+  h += "</label>\n";
   if (errors) {
-    h += "<p class=\"error-message\" id=\"email-error\"><span class=\"visually-hidden\">Error: </span>"
-         "Enter an e-mail address in the form name@example.org.</p>\n";
+    h += "<p class=\"error-message\" id=\"email-error\">" + error_prefix() +
+         tr("Enter an e-mail address in the form name@example.org.") + "</p>\n";
   }
   h += "<input id=\"email\" name=\"email\" type=\"email\" autocomplete=\"email\" inputmode=\"email\" "
        "autocapitalize=\"off\" spellcheck=\"false\"";
   if (errors) h += " aria-invalid=\"true\" aria-describedby=\"email-error\"";
-  h += ">\n</div>\n<button type=\"submit\">Send me a link</button>\n</form>\n";
+  h += ">\n</div>\n<button type=\"submit\">";
+  h += tr("Send me a link");
+  h += "</button>\n</form>\n";
   h += kPageFoot;
   return h;
-}
-
-// Configuration text in a page (the consent wording): escaped, although no
-// request ever reaches it.
-std::string html_text(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
 }
 
 // The privacy notice under the sign-up form (IntakeOptions::privacy): who
@@ -359,21 +429,30 @@ std::string html_text(std::string_view s) {
 std::string privacy_notice(const core::IntakeOptions& o) {
   const auto& p = o.privacy;
   if (p.controller.empty()) return {};
-  std::string h = "<section class=\"privacy\" aria-labelledby=\"privacy-h\">\n"
-                  "<h2 id=\"privacy-h\">How we use your data</h2>\n<p>";
-  h += html_text(p.controller) + " keeps what you give here";
-  if (!p.purpose.empty()) h += " to " + html_text(p.purpose);
-  h += ". The messages you agree to receive rest on your consent, which you can withdraw at any time, by the "
-       "link in each message or on the Your data page.</p>\n<p>";
+  std::string h = "<section class=\"privacy\" aria-labelledby=\"privacy-h\">\n<h2 id=\"privacy-h\">";
+  h += tr("How we use your data");
+  h += "</h2>\n<p>";
+  h += p.purpose.empty() ? trf("{} keeps what you give here.", html_text(p.controller))
+                         : trf("{} keeps what you give here to {}.", html_text(p.controller), html_text(p.purpose));
+  h += " ";
+  h += tr("The messages you agree to receive rest on your consent, which you can withdraw at any time, by the "
+          "link in each message or on the Your data page.");
+  h += "</p>\n<p>";
   const std::string& who = o.organisation.empty() ? p.controller : o.organisation;
-  h += p.recipients.empty() ? "Only " + html_text(who) + " and the people who work for it see it."
-                            : "Who receives it: " + html_text(p.recipients) + ".";
-  if (!p.retention.empty()) h += " How long it is kept: " + html_text(p.retention) + ".";
-  h += "</p>\n<p>You may receive a copy of your data, correct it or have it erased at any time on the "
-       "<a href=\"/manage\">Your data</a> page";
-  if (!p.contact.empty()) h += ", or by writing to " + html_text(p.contact);
-  h += ". You may also lodge a complaint with the data protection authority (in France, the CNIL).</p>\n"
-       "</section>\n";
+  h += p.recipients.empty() ? trf("Only {} and the people who work for it see it.", html_text(who))
+                            : trf("Who receives it: {}.", html_text(p.recipients));
+  if (!p.retention.empty()) h += " " + trf("How long it is kept: {}.", html_text(p.retention));
+  h += "</p>\n<p>";
+  h += p.contact.empty()
+           ? trf("You may receive a copy of your data, correct it or have it erased at any time on the "
+                 "<a href=\"{}\">Your data</a> page.",
+                 local_link("/manage"))
+           : trf("You may receive a copy of your data, correct it or have it erased at any time on the "
+                 "<a href=\"{}\">Your data</a> page, or by writing to {}.",
+                 local_link("/manage"), html_text(p.contact));
+  h += " ";
+  h += tr("You may also lodge a complaint with the data protection authority (in France, the CNIL).");
+  h += "</p>\n</section>\n";
   return h;
 }
 
@@ -386,81 +465,117 @@ void render_input(std::string& h, const FormField& f, Need need, const core::Fie
 // address (no action: the token is never written into the page); nothing
 // held is ever shown.
 std::string manage_options_page(const core::IntakeOptions& o, const core::FieldErrors* errors) {
-  std::string h = page_head(errors ? "Error: Your data" : "Your data");
-  h += "<h1>Your data</h1>\n";
+  std::string h = page_head(errors ? tr("Error: Your data") : tr("Your data"));
+  h += "<h1>";
+  h += tr("Your data");
+  h += "</h1>\n";
   if (errors) {
-    h += "<div class=\"error-summary\" role=\"alert\" aria-labelledby=\"error-summary-title\">\n"
-         "<h2 id=\"error-summary-title\">There is a problem</h2>\n"
-         "<p>Nothing was changed, and the link still works. Please try again.</p>\n<ul>\n";
+    h += error_summary_head() + "<p>" + tr("Nothing was changed, and the link still works. Please try again.") +
+         "</p>\n<ul>\n";
     for (const auto& e : *errors) {
       if (e.field == "understood") {
-        h += "<li><a href=\"#understood\">Tick the box to confirm the erasure.</a></li>\n";
+        h += "<li><a href=\"#understood\">";
+        h += tr("Tick the box to confirm the erasure.");
+        h += "</a></li>\n";
         continue;
       }
       const auto* known = std::find_if(std::begin(kFormFields), std::end(kFormFields),
                                        [&](const FormField& f) { return e.field == f.name; });
       if (known == std::end(kFormFields)) {
-        h += "<li>Part of the form could not be read.</li>\n";
+        h += "<li>";
+        h += tr("Part of the form could not be read.");
+        h += "</li>\n";
         continue;
       }
       h += "<li><a href=\"#";
       h += known->name;
       h += "\">";
-      h += known->label;
+      h += tr(known->label);
       h += ": ";
       h += field_message(e.field, e.code);
       h += "</a></li>\n";
     }
     h += "</ul>\n</div>\n";
   }
-  h += "<p>This link works once: after one of the steps below, ask for a new link to take another. "
-       "We never show here what we hold.</p>\n"
-       "<h2>Receive what we hold about you</h2>\n"
-       "<p>We send it to your e-mail address, as a readable text and as a JSON file.</p>\n"
-       "<form method=\"post\">\n<input type=\"hidden\" name=\"step\" value=\"export\">\n"
-       "<button type=\"submit\">Send me my data</button>\n</form>\n"
-       "<h2>Stop our messages</h2>\n"
-       "<p>Withdraws your agreement to receive our e-mails and text messages. We keep your details.</p>\n"
-       "<form method=\"post\">\n<input type=\"hidden\" name=\"step\" value=\"withdraw\">\n"
-       "<button type=\"submit\">Stop all messages</button>\n</form>\n"
-       "<h2>Correct your details</h2>\n"
-       "<p>Fill in only what is wrong: an empty field keeps what we hold. To change your e-mail address, "
-       "sign up again with the new one, then erase this one.</p>\n"
-       "<form method=\"post\" accept-charset=\"utf-8\" novalidate>\n"
+  const auto step_form = [&](const char* step, const char* heading, const char* text, const char* button) {
+    h += "<h2>";
+    h += tr(heading);
+    h += "</h2>\n<p>";
+    h += tr(text);
+    h += "</p>\n<form method=\"post\">\n<input type=\"hidden\" name=\"step\" value=\"";
+    h += step;
+    h += "\">\n<button type=\"submit\">";
+    h += tr(button);
+    h += "</button>\n</form>\n";
+  };
+  h += "<p>";
+  h += tr("This link works once: after one of the steps below, ask for a new link to take another. We never "
+          "show here what we hold.");
+  h += "</p>\n";
+  step_form("export", N_("Receive what we hold about you"),
+            N_("We send it to your e-mail address, as a readable text and as a JSON file."),
+            N_("Send me my data"));
+  step_form("withdraw", N_("Stop our messages"),
+            N_("Withdraws your agreement to receive our e-mails and text messages. We keep your details."),
+            N_("Stop all messages"));
+  h += "<h2>";
+  h += tr("Correct your details");
+  h += "</h2>\n<p>";
+  h += tr("Fill in only what is wrong: an empty field keeps what we hold. To change your e-mail address, sign up "
+          "again with the new one, then erase this one.");
+  h += "</p>\n<form method=\"post\" accept-charset=\"utf-8\" novalidate>\n"
        "<input type=\"hidden\" name=\"step\" value=\"correct\">\n";
   for (const auto& f : kFormFields) {
     const std::string_view name = f.name;
     if (name == "email" || name == "street" || !collects(o, name)) continue;
     render_input(h, f, Need::optional, errors);  // every correction is optional
   }
-  h += "<button type=\"submit\">Save my corrections</button>\n</form>\n"
-       "<h2>Erase everything</h2>\n"
-       "<p>Erases your record, your consents and our notes about you. It cannot be undone. We keep only a "
-       "one-way fingerprint of your e-mail address and phone number, so that an import of an old list "
-       "cannot bring you back; signing up again yourself lifts it.</p>\n"
-       "<form method=\"post\">\n<input type=\"hidden\" name=\"step\" value=\"erase\">\n"
-       "<div class=\"checkbox";
+  h += "<button type=\"submit\">";
+  h += tr("Save my corrections");
+  h += "</button>\n</form>\n<h2>";
+  h += tr("Erase everything");
+  h += "</h2>\n<p>";
+  h += tr("Erases your record, your consents and our notes about you. It cannot be undone. We keep only a "
+          "one-way fingerprint of your e-mail address and phone number, so that an import of an old list cannot "
+          "bring you back; signing up again yourself lifts it.");
+  h += "</p>\n<form method=\"post\">\n<input type=\"hidden\" name=\"step\" value=\"erase\">\n<div class=\"checkbox";
   const bool unconfirmed = errors && std::any_of(errors->begin(), errors->end(),
                                                  [](const core::FieldError& e) { return e.field == "understood"; });
   if (unconfirmed) h += " field-error";
   h += "\">\n<input type=\"checkbox\" id=\"understood\" name=\"understood\" required";
   if (unconfirmed) h += " aria-invalid=\"true\"";
-  h += ">\n<label for=\"understood\">I understand that my data will be erased for good.</label>\n</div>\n"
-       "<button type=\"submit\" class=\"danger\">Erase me</button>\n</form>\n";
+  h += ">\n<label for=\"understood\">";
+  h += tr("I understand that my data will be erased for good.");
+  h += "</label>\n</div>\n<button type=\"submit\" class=\"danger\">";
+  h += tr("Erase me");
+  h += "</button>\n</form>\n";
   h += kPageFoot;
   return h;
 }
 
 const char* manage_done_text(std::string_view step) {
   if (step == "export") {
-    return "If the link was valid, what we hold about you is on its way to your e-mail address, within a few "
-           "minutes.";
+    return N_("If the link was valid, what we hold about you is on its way to your e-mail address, within a few "
+              "minutes.");
   }
-  if (step == "withdraw") {
-    return "If the link was valid, you will receive no more messages from us, within a minute.";
+  if (step == "withdraw") return N_("If the link was valid, you will receive no more messages from us, within a minute.");
+  if (step == "correct") return N_("If the link was valid, your corrections are saved, within a minute.");
+  return N_("If the link was valid, your data is erased, within a minute. We will not write to you again.");
+}
+
+// The country list: every ISO 3166 country by its name in the page's
+// language (CLDR, sorted by that language's collation); the value sent is
+// the code, which the validator reads. Nothing is preselected: a country
+// is optional, and one chosen for the person would be recorded as theirs.
+void render_country_options(std::string& h, const std::string& selected) {
+  h += "<option value=\"\">";
+  h += tr("(choose a country)");
+  h += "</option>\n";
+  for (const auto& [code, name] : i18n::countries()) {
+    h += "<option value=\"" + code + "\"";
+    if (code == selected) h += " selected";
+    h += ">" + html_text(name) + "</option>\n";
   }
-  if (step == "correct") return "If the link was valid, your corrections are saved, within a minute.";
-  return "If the link was valid, your data is erased, within a minute. We will not write to you again.";
 }
 
 void render_input(std::string& h, const FormField& f, Need need, const core::FieldErrors* errors) {
@@ -474,24 +589,24 @@ void render_input(std::string& h, const FormField& f, Need need, const core::Fie
   h += "<div class=\"field";
   if (err) h += " field-error";
   h += "\">\n<label for=\"" + name + "\">";
-  h += f.label;
-  h += need == Need::contact    ? " <span class=\"marker\">(e-mail or phone)</span>"
-       : need == Need::required ? " <span class=\"marker\">(required)</span>"
-                                : " <span class=\"marker\">(optional)</span>";
-  h += "</label>\n";
+  h += tr(f.label);
+  h += " <span class=\"marker\">(";
+  h += need == Need::contact ? tr("e-mail or phone") : need == Need::required ? tr("required") : tr("optional");
+  h += ")</span></label>\n";
   if (f.hint) {
     h += "<p class=\"hint\" id=\"" + name + "-hint\">";
-    h += f.hint;
+    h += tr(f.hint);
     h += "</p>\n";
   }
   if (err) {
-    h += "<p class=\"error-message\" id=\"" + name + "-error\"><span class=\"visually-hidden\">Error: </span>";
+    h += "<p class=\"error-message\" id=\"" + name + "-error\">" + error_prefix();
     h += field_message(err->field, err->code, need != Need::required);
     h += "</p>\n";
   }
-  h += "<input id=\"" + name + "\" name=\"" + name + "\" type=\"";
-  h += f.type;
-  h += "\" autocomplete=\"";
+  const bool select = std::string_view(f.type) == "select";
+  h += select ? "<select id=\"" + name + "\" name=\"" + name + "\"" : "<input id=\"" + name + "\" name=\"" + name +
+                                                                          "\" type=\"" + f.type + "\"";
+  h += " autocomplete=\"";
   h += f.autocomplete;
   h += "\"";
   if (f.inputmode) {
@@ -500,10 +615,23 @@ void render_input(std::string& h, const FormField& f, Need need, const core::Fie
     h += "\"";
   }
   if (std::string_view(f.type) == "email") h += " autocapitalize=\"off\" spellcheck=\"false\"";
-  if (std::string_view(f.name) == "country") h += " maxlength=\"60\"";
   if (!described.empty()) h += " aria-describedby=\"" + described + "\"";
   if (err) h += " aria-invalid=\"true\"";
-  h += ">\n</div>\n";
+  h += ">\n";
+  if (select) {
+    render_country_options(h, {});
+    h += "</select>\n";
+  }
+  h += "</div>\n";
+}
+
+// The consent wording beside a box: the organisation's own when set, else
+// ours in the page's language. What is shown is what is sealed with the
+// sign-up (post_signup), so the consent log keeps the words the person saw.
+std::string consent_wording(const core::IntakeOptions& o, bool sms) {
+  const std::string& configured = sms ? o.consent_sms_text : o.consent_email_text;
+  if (!configured.empty()) return configured;
+  return sms ? tr("I agree to receive news by text message (SMS).") : tr("I agree to receive news by e-mail.");
 }
 
 // The sign-up form. When `errors` is set it is shown again with a message
@@ -512,9 +640,9 @@ void render_input(std::string& h, const FormField& f, Need need, const core::Fie
 // carry injected markup and never shows one person's data to another. The
 // person is asked to fill it in again instead.
 std::string form_page(const core::IntakeOptions& o, const core::FieldErrors* errors) {
-  const std::string title = o.organisation.empty() ? std::string("Sign up")
-                                                   : "Sign up \xE2\x80\x93 " + html_text(o.organisation);
-  std::string h = page_head(errors ? "Error: " + title : title);
+  const std::string title = o.organisation.empty() ? std::string(tr("Sign up"))
+                                                   : trf("Sign up – {}", html_text(o.organisation));
+  std::string h = page_head(errors ? tr("Error:") + std::string(" ") + title : title, "/");
   h += "<h1>" + title + "</h1>\n";
   const bool email = collects(o, "email");
   const bool phone = collects(o, "phone");
@@ -529,9 +657,8 @@ std::string form_page(const core::IntakeOptions& o, const core::FieldErrors* err
     return Need::optional;
   };
   if (errors) {
-    h += "<div class=\"error-summary\" role=\"alert\" aria-labelledby=\"error-summary-title\">\n"
-         "<h2 id=\"error-summary-title\">There is a problem</h2>\n"
-         "<p>Nothing you sent has been kept. Please fill in the form again.</p>\n<ul>\n";
+    h += error_summary_head() + "<p>" + tr("Nothing you sent has been kept. Please fill in the form again.") +
+         "</p>\n<ul>\n";
     bool general = false;
     for (const auto& e : *errors) {
       const auto* known = std::find_if(std::begin(kFormFields), std::end(kFormFields),
@@ -543,54 +670,68 @@ std::string form_page(const core::IntakeOptions& o, const core::FieldErrors* err
       h += "<li><a href=\"#";
       h += known->name;
       h += "\">";
-      h += known->label;
+      h += tr(known->label);
       h += ": ";
       h += field_message(e.field, e.code, need_of(*known) != Need::required);
       h += "</a></li>\n";
     }
-    if (general) h += "<li>Part of the form could not be read.</li>\n";
+    if (general) {
+      h += "<li>";
+      h += tr("Part of the form could not be read.");
+      h += "</li>\n";
+    }
     h += "</ul>\n</div>\n";
   }
   h += "<p id=\"contact-note\">";
   if (either) {
-    h += "Give at least an e-mail address or a phone number: those two fields are marked "
-         "\xE2\x80\x9C(e-mail or phone)\xE2\x80\x9D. ";
+    h += tr("Give at least an e-mail address or a phone number: those two fields are marked “(e-mail or phone)”.");
+    h += " ";
   } else if (!required("email") && !required("phone")) {
-    h += "The field marked \xE2\x80\x9C(e-mail or phone)\xE2\x80\x9D is required. ";
+    h += tr("The field marked “(e-mail or phone)” is required.");
+    h += " ";
   }
-  if (!o.require.empty()) h += "Fields marked \xE2\x80\x9C(required)\xE2\x80\x9D must be filled in. ";
-  h += "Every field marked \xE2\x80\x9C(optional)\xE2\x80\x9D may be left empty.";
+  if (!o.require.empty()) {
+    h += tr("Fields marked “(required)” must be filled in.");
+    h += " ";
+  }
+  h += tr("Every field marked “(optional)” may be left empty.");
   // No action: the form posts back to the page's own address, so that the
   // query that led here (utm_* and the like, IntakeOptions::sources) comes
   // with it without this page ever writing a byte of it.
   h += "</p>\n<form method=\"post\" accept-charset=\"utf-8\" novalidate>\n";
 
-  h += "<fieldset>\n<legend>About you</legend>\n";
-  for (const auto& f : kFormFields) {
-    if (!f.contact && collects(o, f.name)) render_input(h, f, need_of(f), errors);
-  }
-  h += "</fieldset>\n<fieldset>\n<legend>How to reach you</legend>\n";
+  h += "<fieldset>\n<legend>";
+  h += tr("How to reach you");
+  h += "</legend>\n";
   for (const auto& f : kFormFields) {
     if (f.contact && collects(o, f.name)) render_input(h, f, need_of(f), errors);
   }
+  h += "</fieldset>\n<fieldset>\n<legend>";
+  h += tr("About you");
+  h += "</legend>\n";
+  for (const auto& f : kFormFields) {
+    if (!f.contact && collects(o, f.name)) render_input(h, f, need_of(f), errors);
+  }
   h += "</fieldset>\n";
   if (email || phone) {
-    h += "<fieldset>\n<legend>What you agree to receive</legend>\n"
-         "<p class=\"hint\">Leave these unticked if you do not want our messages. "
-         "You can change your mind at any time.</p>\n";
+    h += "<fieldset>\n<legend>";
+    h += tr("What you agree to receive");
+    h += "</legend>\n<p class=\"hint\">";
+    h += tr("Leave these unticked if you do not want our messages. You can change your mind at any time.");
+    h += "</p>\n";
     if (email) {
-      h += "<div class=\"checkbox\">\n<input type=\"checkbox\" id=\"consent_email\" "
-           "name=\"consent_email\">\n"
-           "<label for=\"consent_email\">" + html_text(o.consent_email_text) + "</label>\n</div>\n";
+      h += "<div class=\"checkbox\">\n<input type=\"checkbox\" id=\"consent_email\" name=\"consent_email\">\n"
+           "<label for=\"consent_email\">" + html_text(consent_wording(o, false)) + "</label>\n</div>\n";
     }
     if (phone) {
-      h += "<div class=\"checkbox\">\n<input type=\"checkbox\" id=\"consent_sms\" "
-           "name=\"consent_sms\">\n"
-           "<label for=\"consent_sms\">" + html_text(o.consent_sms_text) + "</label>\n</div>\n";
+      h += "<div class=\"checkbox\">\n<input type=\"checkbox\" id=\"consent_sms\" name=\"consent_sms\">\n"
+           "<label for=\"consent_sms\">" + html_text(consent_wording(o, true)) + "</label>\n</div>\n";
     }
     h += "</fieldset>\n";
   }
-  h += "<button type=\"submit\">Sign up</button>\n</form>\n";
+  h += "<button type=\"submit\">";
+  h += tr("Sign up");
+  h += "</button>\n</form>\n";
   h += privacy_notice(o);
   h += kPageFoot;
   return h;
@@ -607,7 +748,7 @@ legend { font-weight: 700; padding: 0 0.25rem; }
 .field label { display: block; font-weight: 600; }
 .marker { font-weight: 400; }
 .hint { color: #4a4a4a; margin: 0.25rem 0; }
-input[type="text"], input[type="email"], input[type="tel"] {
+input[type="text"], input[type="email"], input[type="tel"], select {
   display: block; width: 100%; box-sizing: border-box; font: inherit;
   padding: 0.5rem; border: 2px solid #1b1b1b; border-radius: 0; }
 input:focus, button:focus, a:focus { outline: 3px solid #f0b400; outline-offset: 2px; }
@@ -624,6 +765,9 @@ button { font: inherit; font-weight: 700; padding: 0.625rem 1.25rem; color: #fff
          background: #1d5c2e; border: 2px solid #1d5c2e; cursor: pointer; }
 button.danger { background: #b00020; border-color: #b00020; }
 h2 { font-size: 1.375rem; margin: 2rem 0 0.5rem; }
+nav.languages ul { list-style: none; display: flex; justify-content: flex-end; gap: 1rem;
+                   max-width: 36rem; margin: 0 auto; padding: 0.5rem 1rem 0; }
+nav.languages a { color: #1b1b1b; }
 .visually-hidden { position: absolute !important; width: 1px; height: 1px; overflow: hidden;
                    clip: rect(0 0 0 0); white-space: nowrap; }
 )css";
@@ -677,16 +821,16 @@ Response render(const Reply& r, const core::IntakeOptions& opts) {
         case Outcome::invalid_input: res.body() = form_page(opts, &r.errors); break;
         case Outcome::thanks: res.body() = thanks_page(r.confirmation_mail); break;
         case Outcome::confirm_page:
-          res.body() = link_page(d.title,
-                                 "You opened the link from the message we sent to confirm that you want to "
-                                 "receive our news by e-mail. Press the button to confirm.",
-                                 "Confirm my subscription");
+          res.body() = link_page(tr(d.title),
+                                 tr("You opened the link from the message we sent to confirm that you want to "
+                                    "receive our news by e-mail. Press the button to confirm."),
+                                 tr("Confirm my subscription"));
           break;
         case Outcome::unsubscribe_page:
-          res.body() = link_page(d.title,
-                                 "Press the button and this address will receive no more news from us. "
-                                 "Nothing else changes.",
-                                 "Unsubscribe");
+          res.body() = link_page(tr(d.title),
+                                 tr("Press the button and this address will receive no more news from us. "
+                                    "Nothing else changes."),
+                                 tr("Unsubscribe"));
           break;
         case Outcome::confirm_done:
         case Outcome::unsubscribe_done: res.body() = message_page(d, false); break;
@@ -720,7 +864,7 @@ Response render(const Reply& r, const core::IntakeOptions& opts) {
       break;
     case Flavor::text:
       content_type = "text/plain; charset=utf-8";
-      res.body() = std::string(d.message) + "\n";
+      res.body() = std::string(tr(d.message)) + "\n";
       break;
   }
   if (!res.body().empty()) res.set(bhttp::field::content_type, content_type);
@@ -742,7 +886,7 @@ Response render(const Reply& r, const core::IntakeOptions& opts) {
   res.set(bhttp::field::cache_control,
           r.outcome == Outcome::stylesheet || r.outcome == Outcome::no_icon ? "public, max-age=3600" : "no-store");
 
-  if (r.outcome == Outcome::signed_up) res.set(bhttp::field::location, "/thanks");
+  if (r.outcome == Outcome::signed_up) res.set(bhttp::field::location, local_link("/thanks"));
   if (r.outcome == Outcome::method_not_allowed && r.allow) res.set(bhttp::field::allow, r.allow);
   if (r.outcome == Outcome::rate_limited) {
     res.set(bhttp::field::retry_after, std::to_string(std::max<long long>(1, r.retry_after.count())));
@@ -766,8 +910,39 @@ Response render(const Reply& r, const core::IntakeOptions& opts) {
   return res;
 }
 
+// The answer's count on /metrics (core/metrics.hpp): an outcome, never
+// anything the request carried.
+void count_reply(Outcome o) {
+  namespace m = core::metrics;
+  auto& r = m::process_registry();
+  switch (o) {
+    case Outcome::signed_up: return r.signups[m::SignupApi::form].add();
+    case Outcome::accepted: return r.signups[m::SignupApi::osdi].add();
+    case Outcome::confirm_done: return r.links[m::LinkKind::confirm].add();
+    case Outcome::unsubscribe_done: return r.links[m::LinkKind::unsubscribe].add();
+    case Outcome::manage_sent: return r.links[m::LinkKind::manage_request].add();
+    case Outcome::manage_done: return r.links[m::LinkKind::manage_step].add();
+    case Outcome::invalid_input:
+    case Outcome::manage_invalid:
+    case Outcome::manage_options_invalid: return r.rejected[m::Reject::validation].add();
+    case Outcome::malformed: return r.rejected[m::Reject::malformed].add();
+    case Outcome::cross_site_form: return r.rejected[m::Reject::cross_site].add();
+    case Outcome::forbidden_origin: return r.rejected[m::Reject::origin].add();
+    case Outcome::not_found: return r.rejected[m::Reject::not_found].add();
+    case Outcome::method_not_allowed: return r.rejected[m::Reject::method].add();
+    case Outcome::body_too_large: return r.rejected[m::Reject::too_large].add();
+    case Outcome::header_too_large: return r.rejected[m::Reject::header_too_large].add();
+    case Outcome::unsupported_media_type: return r.rejected[m::Reject::media_type].add();
+    case Outcome::rate_limited: return r.rejected[m::Reject::rate_limited].add();
+    case Outcome::unavailable: return r.rejected[m::Reject::unavailable].add();
+    case Outcome::internal: return r.rejected[m::Reject::internal].add();
+    default: return;  // pages, preflights: not counted
+  }
+}
+
 // Route, status and code: never a target, a header value or a body.
 void log_reply(Route route, Outcome o) {
+  count_reply(o);
   const Description d = describe(o);
   const auto status = static_cast<unsigned>(d.status);
   if (status >= 500) {
@@ -830,6 +1005,27 @@ bool valid_origin(std::string_view o) {
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == ':' ||
            c == '[' || c == ']';
   });
+}
+
+// The language of a request: "?lang=" when it names one of ours (the
+// switch on the pages, and our own links once a person chose), else the
+// best match of Accept-Language, else the instance's default.
+i18n::Lang request_language(const Request& req) {
+  const std::string_view target = req.target();
+  const auto q = target.find('?');
+  if (q != std::string_view::npos) {
+    std::string_view query = target.substr(q + 1);
+    while (!query.empty()) {
+      const auto amp = query.find('&');
+      const std::string_view pair = query.substr(0, amp);
+      if (pair.starts_with("lang=")) {
+        if (const auto l = i18n::parse(pair.substr(5)); l && pair.size() <= 10) return *l;
+      }
+      if (amp == std::string_view::npos) break;
+      query.remove_prefix(amp + 1);
+    }
+  }
+  return i18n::negotiate(req[bhttp::field::accept_language], i18n::default_language());
 }
 
 }  // namespace
@@ -896,6 +1092,9 @@ bool IntakeRoutes::origin_allowed(std::string_view origin) const {
 //   POST /manage?t=…             one step (export, withdraw, correct, erase): 200, 400, 429, 503
 //   anything else                404; a known path with another method 405 with Allow
 void IntakeRoutes::handle(Request&& req, const RequestContext& ctx, Responder respond) {
+  // Every page and message of this request in its language; the answers
+  // are rendered before this returns (submit() renders both in advance).
+  const i18n::Scope language(request_language(req));
   const Route route = route_of(req.target());
   const auto method = req.method();
   const bool get = method == bhttp::verb::get || method == bhttp::verb::head;
@@ -1089,8 +1288,8 @@ void IntakeRoutes::post_signup(Request&& req, const RequestContext& ctx, Respond
   failed.outcome = Outcome::unavailable;
   // The words beside each box ticked: what the person agreed to.
   auto fields = core::to_fields(*person);
-  if (person->consent.email) fields.push_back(core::Field{core::field::consent_email_text, opts_.intake.consent_email_text});
-  if (person->consent.sms) fields.push_back(core::Field{core::field::consent_sms_text, opts_.intake.consent_sms_text});
+  if (person->consent.email) fields.push_back(core::Field{core::field::consent_email_text, consent_wording(opts_.intake, false)});
+  if (person->consent.sms) fields.push_back(core::Field{core::field::consent_sms_text, consent_wording(opts_.intake, true)});
   if (auto source = core::signup_source(*raw, opts_.intake); !source.empty()) {
     fields.push_back(core::Field{core::field::source, std::move(source)});
   }

@@ -12,9 +12,11 @@
 #include <utility>
 
 #include "core/hex.hpp"
+#include "core/metrics.hpp"
 #include "core/text.hpp"
 #include "crypto/blind_index.hpp"
 #include "core/validate.hpp"
+#include "i18n/i18n.hpp"
 #include "mail/message.hpp"
 #include "services/casework.hpp"
 #include "services/mailings.hpp"
@@ -23,6 +25,9 @@
 
 namespace rempart::services {
 namespace {
+
+using i18n::tr;
+using i18n::trf;
 
 constexpr std::size_t kTokenBytes = 32;
 constexpr std::size_t kTokenChars = 43;  // base64url of 32 bytes, no padding
@@ -74,19 +79,21 @@ struct WipeOnExit {
   }
 };
 
-std::string utc_time(std::int64_t at) { return core::text::utc_text(at, "%Y-%m-%d %H:%M UTC"); }
+// In the mail's language (the calling thread's i18n::Scope).
+std::string utc_time(std::int64_t at) { return i18n::date_time(at); }
 std::string iso_time(std::int64_t at) { return core::text::utc_text(at, "%Y-%m-%dT%H:%M:%SZ"); }
 
 // Where a consent statement came from, for the person's receipt.
-std::string source_words(std::string_view source) {
-  if (source == "signup") return "the sign-up form";
-  if (source == "link") return "the link in our e-mail";
-  if (source == "unsubscribe") return "the unsubscribe link";
-  if (source == "self_service") return "your own request, by a link we mailed you";
-  if (source.starts_with("api")) return "a sign-up through our website's interface";
-  if (source.starts_with("import:")) return "our previous supporter tool";
-  if (source.starts_with("console:")) return "our staff, at your request";
-  return "our records";
+const char* source_words(std::string_view source) {
+  if (source == "signup") return tr("the sign-up form");
+  if (source == "link") return tr("the link in our e-mail");
+  if (source == "unsubscribe") return tr("the unsubscribe link");
+  if (source == "self_service") return tr("your own request, by a link we mailed you");
+  if (source == "complaint") return tr("your complaint to your mail provider about one of our messages");
+  if (source.starts_with("api")) return tr("a sign-up through our website's interface");
+  if (source.starts_with("import:")) return tr("our previous supporter tool");
+  if (source.starts_with("console:")) return tr("our staff, at your request");
+  return tr("our records");
 }
 
 // Consent wordings by hash, as the log names them.
@@ -95,18 +102,22 @@ using Wordings = std::map<store::Bytes, std::string>;
 std::string receipt(std::span<const store::ConsentEventRow> events, const Wordings& wordings) {
   std::string out;
   for (const auto& e : events) {
-    const char* channel = e.channel == "email" ? "E-mail" : "Text messages";
-    const char* what = e.choice == "yes" ? "agreed" : e.choice == "confirmed" ? "confirmed" : "declined or withdrawn";
-    out += "- " + std::string(channel) + ": " + what + " on " + utc_time(e.at) + ", through " +
-           source_words(e.source);
+    const bool email = e.channel == "email";
+    const char* line = e.choice == "yes"         ? (email ? N_("E-mail: agreed on {}, through {}")
+                                                          : N_("Text messages: agreed on {}, through {}"))
+                       : e.choice == "confirmed" ? (email ? N_("E-mail: confirmed on {}, through {}")
+                                                          : N_("Text messages: confirmed on {}, through {}"))
+                                                 : (email ? N_("E-mail: declined or withdrawn on {}, through {}")
+                                                          : N_("Text messages: declined or withdrawn on {}, through {}"));
+    out += "- " + trf(line, utc_time(e.at), source_words(e.source));
     if (e.wording) {
       if (auto it = wordings.find(*e.wording); it != wordings.end()) {
-        out += ", to the words \u201C" + it->second + "\u201D";
+        out += trf(", to the words \u201C{}\u201D", it->second);
       }
     }
     out += "\n";
   }
-  if (out.empty()) out = "- No consent given or refused: we send you no news.\n";
+  if (out.empty()) out = std::string("- ") + tr("No consent given or refused: we send you no news.") + "\n";
   return out;
 }
 
@@ -123,17 +134,17 @@ DataCopy data_copy(const store::SupporterRow& row, const MailOpen& opened, std::
                    std::optional<std::int64_t> confirmed_at, const std::string& organisation) {
   const core::Person& p = opened.person;
   const std::pair<const char*, const std::string*> fields[] = {
-      {"First name", &p.given_name},  {"Last name", &p.family_name}, {"E-mail address", &p.email},
-      {"Phone number", &p.phone},     {"Street address", &p.street}, {"Postcode", &p.postal_code},
-      {"Town or city", &p.locality},  {"Country", &p.country}};
+      {N_("First name"), &p.given_name},  {N_("Last name"), &p.family_name}, {N_("E-mail address"), &p.email},
+      {N_("Phone number"), &p.phone},     {N_("Street address"), &p.street}, {N_("Postcode"), &p.postal_code},
+      {N_("Town or city"), &p.locality},  {N_("Country"), &p.country}};
   std::string text;
   for (const auto& [label, value] : fields) {
-    if (!value->empty()) text += std::string(label) + ": " + *value + "\n";
+    if (!value->empty()) text += trf("{}: {}", tr(label), *value) + "\n";
   }
   std::string joined;
   for (const auto& t : tags) joined += (joined.empty() ? "" : ", ") + t;
-  if (!joined.empty()) text += "Tags: " + joined + "\n";
-  text += "In our records since: " + utc_time(row.created_at) + "\n";
+  if (!joined.empty()) text += trf("Tags: {}", joined) + "\n";
+  text += trf("In our records since: {}", utc_time(row.created_at)) + "\n";
   // opened.notes are `notes` opened, in order: the sign-ups' sources
   // (kSignupNoteKind) apart from what staff wrote.
   nlohmann::json staff_notes = nlohmann::json::array(), signups = nlohmann::json::array();
@@ -149,8 +160,8 @@ DataCopy data_copy(const store::SupporterRow& row, const MailOpen& opened, std::
       staff_text += "- " + opened.notes[i] + "\n";
     }
   }
-  if (!signup_text.empty()) text += "Where you signed up from:\n" + signup_text;
-  if (!staff_text.empty()) text += "Notes our staff wrote about you:\n" + staff_text;
+  if (!signup_text.empty()) text += std::string(tr("Where you signed up from:")) + "\n" + signup_text;
+  if (!staff_text.empty()) text += std::string(tr("Notes our staff wrote about you:")) + "\n" + staff_text;
   nlohmann::json consent = nlohmann::json::object();
   auto channel = [](std::optional<std::int64_t> given, std::optional<std::int64_t> refused) {
     nlohmann::json c = {{"state", given ? "given" : refused ? "refused" : "unknown"}};
@@ -191,25 +202,26 @@ DataCopy data_copy(const store::SupporterRow& row, const MailOpen& opened, std::
   return {std::move(text), j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"};
 }
 
+// English as written; tr() gives the mail's language (parsed() below).
 struct Template {
-  std::string_view subject;
-  std::string_view text;
+  const char* subject;
+  const char* text;
 };
 
 constexpr Template kConfirm{
-    "Please confirm your subscription to {{organisation}}",
-    "{{greeting}}\n\n"
+    N_("Please confirm your subscription to {{organisation}}"),
+    N_("{{greeting}}\n\n"
     "Someone, probably you, signed up to {{organisation}} with this address and agreed to receive "
     "its e-mails. To confirm, open this link and press the button on the page:\n\n"
     "{{confirm_link}}\n\n"
     "The link works once, for {{confirm_days}} days. If it was not you, ignore this message: "
     "without a confirmation we send this address nothing else.\n\n"
     "{{phrase_line}}"
-    "{{organisation}}\n"};
+    "{{organisation}}\n")};
 
 constexpr Template kWelcome{
-    "Welcome to {{organisation}}",
-    "{{greeting}}\n\n"
+    N_("Welcome to {{organisation}}"),
+    N_("{{greeting}}\n\n"
     "Your subscription is confirmed. Thank you.\n\n"
     "Your personal anti-phishing phrase is: {{phrase}}\n\n"
     "Every message from {{organisation}} quotes this phrase. A message that claims to come from us "
@@ -217,21 +229,21 @@ constexpr Template kWelcome{
     "Your consent receipt, what we have recorded of your choices:\n"
     "{{receipt}}\n"
     "To stop receiving our e-mails at any time, open this link: {{unsubscribe_link}}\n\n"
-    "{{organisation}}\n"};
+    "{{organisation}}\n")};
 
 constexpr Template kManage{
-    "Your data at {{organisation}}",
-    "{{greeting}}\n\n"
+    N_("Your data at {{organisation}}"),
+    N_("{{greeting}}\n\n"
     "You asked to receive, correct or erase what {{organisation}} holds about you, or to stop our "
     "messages. Open this link: it works once, for 30 minutes.\n\n"
     "{{manage_link}}\n\n"
     "If you did not ask, ignore this message: nothing changes.\n\n"
     "{{phrase_line}}"
-    "{{organisation}}\n"};
+    "{{organisation}}\n")};
 
 constexpr Template kData{
-    "What {{organisation}} holds about you",
-    "{{greeting}}\n\n"
+    N_("What {{organisation}} holds about you"),
+    N_("{{greeting}}\n\n"
     "As you asked, here is everything {{organisation}} holds about you. The attached file holds the same "
     "in JSON, for another service to read.\n\n"
     "{{data}}\n"
@@ -239,7 +251,7 @@ constexpr Template kData{
     "{{receipt}}\n"
     "To correct or erase any of it, ask for a new link on our site's \"Your data\" page.\n\n"
     "{{phrase_line}}"
-    "{{organisation}}\n"};
+    "{{organisation}}\n")};
 
 constexpr std::string_view kPlaceholders[] = {"organisation", "greeting",    "confirm_link", "confirm_days",
                                               "unsubscribe_link", "phrase", "receipt", "manage_link",
@@ -251,20 +263,32 @@ struct Parsed {
 };
 
 std::optional<Parsed> parse(const Template& t) {
-  auto subject = mail::Template::parse(t.subject, kPlaceholders);
-  auto text = mail::Template::parse(t.text, kPlaceholders);
+  auto subject = mail::Template::parse(tr(t.subject), kPlaceholders);
+  auto text = mail::Template::parse(tr(t.text), kPlaceholders);
   if (!subject || !text) return std::nullopt;
   return Parsed{std::move(*subject), std::move(*text)};
 }
 
-// The templates of each kind, parsed once; nullopt only if a template of
-// ours names an unknown placeholder (check() reports it at start-up).
+// The templates of each kind in each language, parsed once; nullopt only
+// if a template (or its translation) names an unknown placeholder
+// (check() reports it at start-up).
+using ParsedSet = std::array<std::optional<Parsed>, 4>;
+const ParsedSet& parsed_in(i18n::Lang lang) {
+  static const std::array<ParsedSet, 2> all = [] {
+    std::array<ParsedSet, 2> out;
+    for (const auto l : i18n::kLanguages) {
+      const i18n::Scope in(l);
+      out[static_cast<std::size_t>(l)] = {parse(kConfirm), parse(kWelcome), parse(kManage), parse(kData)};
+    }
+    return out;
+  }();
+  return all[static_cast<std::size_t>(lang)];
+}
+
+// The kind's template in the calling thread's language.
 const std::optional<Parsed>& parsed(std::string_view kind) {
-  static const std::optional<Parsed> confirm = parse(kConfirm);
-  static const std::optional<Parsed> welcome = parse(kWelcome);
-  static const std::optional<Parsed> manage = parse(kManage);
-  static const std::optional<Parsed> data = parse(kData);
-  return kind == "confirm" ? confirm : kind == "welcome" ? welcome : kind == "manage" ? manage : data;
+  const ParsedSet& set = parsed_in(i18n::current());
+  return kind == "confirm" ? set[0] : kind == "welcome" ? set[1] : kind == "manage" ? set[2] : set[3];
 }
 
 store::Bytes token_hash(std::span<const std::uint8_t> raw) {
@@ -325,8 +349,10 @@ Result<void> check(const SupporterMailOptions& o) {
   if (!(o.per_minute > 0 && o.per_minute <= 1000000)) {
     return fail(Errc::config, "[mail].per_minute must be 1 to 1000000");
   }
-  for (const char* kind : {"confirm", "welcome", "manage", "data"}) {
-    if (!parsed(kind)) return fail(Errc::internal, "supporter mail: a template does not parse");
+  for (const auto l : i18n::kLanguages) {
+    for (const auto& t : parsed_in(l)) {
+      if (!t) return fail(Errc::internal, "supporter mail: a template does not parse");
+    }
   }
   return {};
 }
@@ -860,7 +886,8 @@ Result<MailSender::Step> MailSender::send_one(const store::OutboxRow& due, std::
     const WipeOnExit link{{&unsubscribe_link}};
     mail::Vars vars{
         {"organisation", o_.organisation},
-        {"greeting", opened->person.given_name.empty() ? "Hello," : "Hello " + opened->person.given_name + ","},
+        {"greeting", opened->person.given_name.empty() ? std::string(tr("Hello,"))
+                                                       : trf("Hello {},", opened->person.given_name)},
         {"confirm_link", o_.links_base + "/confirm?t=" + confirm_token},
         {"confirm_days", std::to_string(o_.confirm_valid.count() / kDay)},
         {"unsubscribe_link", unsubscribe_link},
@@ -868,7 +895,7 @@ Result<MailSender::Step> MailSender::send_one(const store::OutboxRow& due, std::
         {"receipt", receipt(events, wordings)},
         {"manage_link", o_.links_base + "/manage?t=" + manage_token},
         {"phrase_line", opened->phrase.empty() ? std::string()
-                                               : "Your anti-phishing phrase: " + opened->phrase + "\n\n"},
+                                               : trf("Your anti-phishing phrase: {}", opened->phrase) + "\n\n"},
         {"data", ""},
     };
     DataCopy copy;
@@ -884,7 +911,7 @@ Result<MailSender::Step> MailSender::send_one(const store::OutboxRow& due, std::
     }
     auto subject = mail::render_text(t->subject, vars);
     auto text = mail::render_text(t->text, vars);
-    auto html = subject ? mail::render_html(t->text, vars, "en", *subject) : subject;
+    auto html = subject ? mail::render_html(t->text, vars, i18n::code(i18n::current()), *subject) : subject;
     for (auto& [k, v] : vars) wipe(v);
     if (!subject || !text || !html) {
       wipe_person(opened->person);
@@ -963,6 +990,28 @@ Result<MailSender::Step> MailSender::send_one(const store::OutboxRow& due, std::
 
 // ---- MailLoop ------------------------------------------------------------------------
 
+namespace {
+
+// A pass's counts on /metrics (core/metrics.hpp).
+void count_mail(const SendCounts& c) {
+  namespace m = core::metrics;
+  auto& reg = m::process_registry();
+  reg.mail[m::MailResult::sent].add(c.sent);
+  reg.mail[m::MailResult::retried].add(c.retried);
+  reg.mail[m::MailResult::failed].add(c.failed);
+  reg.mail[m::MailResult::dropped].add(c.dropped);
+}
+
+void count_mailing(const MailingSendCounts& c) {
+  namespace m = core::metrics;
+  auto& reg = m::process_registry();
+  reg.mailing[m::MailingResult::sent].add(c.sent);
+  reg.mailing[m::MailingResult::failed].add(c.failed);
+  reg.mailing[m::MailingResult::skipped].add(c.skipped);
+}
+
+}  // namespace
+
 MailLoop::MailLoop(MailSender& sender, store::KeeperStore& store, std::chrono::milliseconds interval,
                    MailingSender* mailings)
     : sender_(sender),
@@ -1006,6 +1055,7 @@ void MailLoop::run(std::stop_token stop) {
       counts_.retried += c->retried;
       counts_.failed += c->failed;
       counts_.dropped += c->dropped;
+      count_mail(*c);
     }
     if (now >= next_sweep) {
       auto swept = store_.transact([&](store::KeeperTx& tx) -> Result<void> {
@@ -1024,8 +1074,9 @@ void MailLoop::run(std::stop_token stop) {
       auto b = mailings_->send_batch(stop);
       if (!b) {
         spdlog::error("mailings: a batch failed ({})", errc_name(b.error().code));
-      } else if (b->sent + b->failed + b->skipped > 0) {
-        continue;
+      } else {
+        count_mailing(*b);
+        if (b->sent + b->failed + b->skipped > 0) continue;
       }
     }
     MutexLock lock(mu_);

@@ -1,3 +1,4 @@
+#include "i18n/i18n.hpp"
 #include "services/supporter_mail.hpp"
 
 #include <gtest/gtest.h>
@@ -260,6 +261,39 @@ TEST_F(SupporterMailTest, DoubleOptInFromSignUpToUnsubscribe) {
     EXPECT_EQ(e.details.find(confirm), std::string::npos);
   }
   EXPECT_EQ(outbox(), (store::OutboxCounts{0, 0, 2, 0, 0}));
+}
+
+// In an instance whose language is French ([ui] default_language: the
+// mail thread's language), the confirmation and the welcome are French,
+// dates included, and the HTML part says so.
+TEST_F(SupporterMailTest, MailsGoInTheInstancesLanguage) {
+  const i18n::Scope french(i18n::Lang::fr);
+  const std::string to = mt::unique_address("gaspard");
+  auto signup = core::to_fields(person(to));
+  signup.push_back(core::Field{core::field::consent_email_text, "J’accepte de recevoir des nouvelles par e-mail."});
+  arrive({signup});
+  EXPECT_EQ(send().sent, 1u);
+  auto mail = mail_to(to, "Confirmez");
+  ASSERT_TRUE(mail);
+  EXPECT_EQ((*mail)["subject"], "Confirmez votre inscription à Mouvement Écologie Démo");
+  const std::string text = (*mail)["parts"][1]["text"];
+  EXPECT_NE(text.find("Bonjour Adèle,"), std::string::npos) << text;
+  EXPECT_NE(text.find("Pour confirmer, ouvrez ce lien"), std::string::npos) << text;
+  EXPECT_EQ(text.find("To confirm"), std::string::npos) << text;
+  const std::string confirm = token_in(text, "/confirm");
+  ASSERT_FALSE(confirm.empty()) << text;
+  arrive({core::to_fields(core::LinkAction{"confirm", confirm, "", ""})});
+  EXPECT_EQ(send().sent, 1u);
+  auto w = mail_to(to, "Bienvenue");
+  ASSERT_TRUE(w);
+  const std::string wtext = (*w)["parts"][1]["text"];
+  EXPECT_TRUE(std::regex_search(wtext, std::regex("E-mail\u00a0: accepté le \\d{1,2} [a-zéû]+\\.? 20\\d\\d, "
+                                                  "\\d\\d:\\d\\d UTC, par le formulaire d’inscription, dans les "
+                                                  "termes «\u00a0J’accepte de recevoir des nouvelles par e-mail\\.\u00a0»")))
+      << wtext;
+  EXPECT_NE(wtext.find("Votre phrase anti-hameçonnage personnelle est\u00a0: "), std::string::npos) << wtext;
+  const std::string html = (*w)["parts"][2]["text"];
+  EXPECT_NE(html.find("<html lang=\"fr\">"), std::string::npos) << html;
 }
 
 // Repeated sign-ups of one address make one confirmation mail, and a day
