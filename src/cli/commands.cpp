@@ -226,6 +226,7 @@ int run_serve(const ServeArgs& a) {
   if (!c) return report(c.error());
   setup_logging(c->log_level);
   i18n::set_default(*i18n::parse(c->default_language));  // checked by parse_config
+  if (auto r = load_intake_logo(*c); !r) return report(r.error());
   if (a.listen) {
     auto l = parse_listen(*a.listen);
     if (!l) return report(l.error());

@@ -5,6 +5,8 @@
 #include <chrono>
 #include <fstream>
 #include <set>
+#include <cmath>
+#include <iterator>
 #include <sstream>
 
 #include <toml++/toml.h>
@@ -54,6 +56,36 @@ Result<void> read_strings(const toml::table& t, std::string_view table, std::str
       return fail(Errc::config, "[" + std::string(table) + "]." + std::string(key) + " must be an array of strings");
     }
     out.push_back(*s);
+  }
+  return {};
+}
+
+// "#rrggbb", dark enough that the sign-up button's white text on it reads
+// at WCAG's 4.5:1 contrast at least. "" is rempart's own colour.
+Result<void> check_colour(std::string_view colour) {
+  if (colour.empty()) return {};
+  const auto hex = [](char ch) -> int {
+    if (ch >= '0' && ch <= '9') return ch - '0';
+    if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
+    if (ch >= 'A' && ch <= 'F') return ch - 'A' + 10;
+    return -1;
+  };
+  if (colour.size() != 7 || colour[0] != '#' ||
+      std::any_of(colour.begin() + 1, colour.end(), [&](char ch) { return hex(ch) < 0; })) {
+    return fail(Errc::config, "[intake] colour must be a colour written \"#rrggbb\", e.g. \"#1d5c2e\"");
+  }
+  // WCAG 2 relative luminance against white's 1.0.
+  double luminance = 0;
+  const double weights[] = {0.2126, 0.7152, 0.0722};
+  for (int i = 0; i < 3; ++i) {
+    const double v = (hex(colour[1 + 2 * i]) * 16 + hex(colour[2 + 2 * i])) / 255.0;
+    luminance += weights[i] * (v <= 0.03928 ? v / 12.92 : std::pow((v + 0.055) / 1.055, 2.4));
+  }
+  const double contrast = 1.05 / (luminance + 0.05);
+  if (contrast < 4.5) {
+    return fail(Errc::config, "[intake] colour is too light for the white text of the page's buttons (contrast " +
+                                  std::to_string(contrast).substr(0, 3) + ":1, at least 4.5:1 is needed): choose a "
+                                  "darker shade");
   }
   return {};
 }
@@ -399,7 +431,7 @@ Result<Config> parse_config(std::string_view toml_text, const std::filesystem::p
     if (auto r = refuse_unknown(*t, {"listen", "threads", "default_region", "collect", "require", "sources",
                                      "allowed_origins", "rate_per_minute", "burst", "max_tags", "tls_certificate",
                                      "tls_key", "organisation", "privacy", "consent_email_text",
-                                     "consent_sms_text"},
+                                     "consent_sms_text", "logo", "colour"},
                                 "intake");
         !r) {
       return std::unexpected(r.error());
@@ -416,6 +448,14 @@ Result<Config> parse_config(std::string_view toml_text, const std::filesystem::p
     if (auto r = read(*t, "intake", "max_tags", max_tags); !r) return std::unexpected(r.error());
     if (auto r = read_tls(*t, "intake", c.intake_tls); !r) return std::unexpected(r.error());
     if (auto r = read(*t, "intake", "organisation", c.intake.organisation); !r) return std::unexpected(r.error());
+    std::string logo;
+    if (auto r = read(*t, "intake", "logo", logo); !r) return std::unexpected(r.error());
+    if (!logo.empty()) {
+      const std::filesystem::path path(logo);
+      c.intake_logo = path.is_absolute() ? path : origin.parent_path() / path;
+    }
+    if (auto r = read(*t, "intake", "colour", c.intake.colour); !r) return std::unexpected(r.error());
+    if (auto r = check_colour(c.intake.colour); !r) return std::unexpected(r.error());
     if (auto r = read(*t, "intake", "consent_email_text", c.intake.consent_email_text); !r) {
       return std::unexpected(r.error());
     }
@@ -667,6 +707,35 @@ auth::AuthOptions auth_options(const Config& c) {
   return o;
 }
 
+Result<void> load_intake_logo(Config& c) {
+  if (c.intake_logo.empty()) return {};
+  constexpr std::uintmax_t kMaxLogo = 256 * 1024;
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(c.intake_logo, ec);
+  if (ec) return fail(Errc::config, "[intake] logo: cannot read " + c.intake_logo.string());
+  if (size > kMaxLogo) return fail(Errc::config, "[intake] logo: the file is larger than 256 KiB");
+  std::ifstream in(c.intake_logo, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in.good() && !in.eof()) return fail(Errc::config, "[intake] logo: cannot read " + c.intake_logo.string());
+  // The type from the bytes, not the name: what the browser will sniff.
+  std::string type;
+  if (bytes.starts_with("\x89PNG\r\n\x1a\n")) {
+    type = "image/png";
+  } else if (bytes.starts_with("\xFF\xD8\xFF")) {
+    type = "image/jpeg";
+  } else {
+    const auto start = bytes.find_first_not_of(" \t\r\n\xEF\xBB\xBF");
+    const std::string_view head = std::string_view(bytes).substr(start == std::string::npos ? bytes.size() : start);
+    if ((head.starts_with("<svg") || head.starts_with("<?xml")) && bytes.find("<svg") != std::string::npos) {
+      type = "image/svg+xml";
+    }
+  }
+  if (type.empty()) return fail(Errc::config, "[intake] logo: the file is not a PNG, JPEG or SVG image");
+  c.intake.logo = std::move(bytes);
+  c.intake.logo_type = std::move(type);
+  return {};
+}
+
 Result<Config> load_config(const std::filesystem::path& file) {
   std::ifstream in(file, std::ios::binary);
   if (!in) return fail(Errc::not_found, "cannot read configuration file " + file.string());
@@ -703,6 +772,9 @@ std::string render_config(const Config& c) {
     << "organisation = " << quote(c.intake.organisation) << "   # named in the sign-up page's title\n"
     << "# The words beside the consent boxes, kept in the consent log by their hash. \"\" = rempart's own,\n"
     << "# in the page's language; a text of yours is shown in every language.\n"
+    << "colour = " << quote(c.intake.colour) << "   # \"#rrggbb\" of the page's buttons and links; \"\" = ours\n"
+    << "logo = " << quote(c.intake_logo.string())
+    << "   # PNG, JPEG or SVG (at most 256 KiB) above the page's heading; beside this file if relative\n"
     << "consent_email_text = " << quote(c.intake.consent_email_text) << "\n"
     << "consent_sms_text = " << quote(c.intake.consent_sms_text) << "\n\n";
   const auto& pn = c.intake.privacy;

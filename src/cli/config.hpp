@@ -82,6 +82,10 @@ struct Config {
   core::IntakeOptions intake;
   std::vector<std::string> allowed_origins;
   TlsFiles intake_tls;
+  // [intake] logo: a PNG, JPEG or SVG file of at most 256 KiB shown above
+  // the sign-up page's heading; a relative path is beside the config file.
+  // Read by load_intake_logo when the intake starts.
+  std::filesystem::path intake_logo;
   double rate_per_minute = 30;  // sustained sign-ups per client address
   double burst = 10;
   unsigned fold_interval_ms = 200;
@@ -118,5 +122,10 @@ Result<Config> parse_config(std::string_view toml_text, const std::filesystem::p
 std::string render_config(const Config& c);
 
 Result<ListenAddress> parse_listen(std::string_view text);
+
+// Reads c.intake_logo into c.intake.logo and logo_type (nothing when no
+// logo is configured). Errc::config for a file that is missing, too large
+// or not a PNG, JPEG or SVG image.
+Result<void> load_intake_logo(Config& c);
 
 }  // namespace rempart::cli

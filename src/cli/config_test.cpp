@@ -1,6 +1,9 @@
 #include "cli/config.hpp"
 
 #include <gtest/gtest.h>
+#include <filesystem>
+#include <unistd.h>
+#include <fstream>
 
 namespace rempart::cli {
 namespace {
@@ -286,6 +289,50 @@ TEST(Config, TheLanguageAndTheConsentWordingParseAndRenderBack) {
   EXPECT_TRUE(own->intake.consent_sms_text.empty());
   EXPECT_EQ(parse_config(render_config(*own), "r")->intake.consent_email_text, own->intake.consent_email_text);
   EXPECT_FALSE(parse_config(m + "[intake]\nconsent_sms_text = \"two\\nlines\"\n", "t"));
+}
+
+TEST(Config, TheColourMustCarryWhiteTextAndTheLogoMustBeAnImage) {
+  const std::string m = kMinimal;
+  auto c = parse_config(m + "[intake]\ncolour = \"#1d5c2e\"\nlogo = \"logo.svg\"\n", "/etc/rempart/rempart.toml");
+  ASSERT_TRUE(c) << c.error().internal;
+  EXPECT_EQ(c->intake.colour, "#1d5c2e");
+  EXPECT_EQ(c->intake_logo, std::filesystem::path("/etc/rempart/logo.svg"));  // beside the config file
+  auto back = parse_config(render_config(*c), "/elsewhere/r.toml");
+  ASSERT_TRUE(back) << back.error().internal;
+  EXPECT_EQ(back->intake.colour, "#1d5c2e");
+  EXPECT_EQ(back->intake_logo, c->intake_logo);
+  for (const char* bad : {"#ffff00", "#fff", "green", "#12345g", "#1d5c2e ", "1d5c2e0"}) {
+    auto r = parse_config(m + "[intake]\ncolour = \"" + bad + "\"\n", "t");
+    EXPECT_FALSE(r) << bad;
+    if (!r) {
+      EXPECT_NE(r.error().internal.find("[intake] colour"), std::string::npos);
+    }
+  }
+  // The logo is read when the intake starts: an image, by its bytes.
+  const auto dir = std::filesystem::temp_directory_path() / ("rempart-logo-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const auto write = [&](const char* name, const std::string& bytes) {
+    std::ofstream(dir / name, std::ios::binary) << bytes;
+    Config with = *c;
+    with.intake_logo = dir / name;
+    return std::pair{load_intake_logo(with), with};
+  };
+  auto [png, png_c] = write("logo.png", std::string("\x89PNG\r\n\x1a\n", 8) + "rest");
+  EXPECT_TRUE(png);
+  EXPECT_EQ(png_c.intake.logo_type, "image/png");
+  auto [svg, svg_c] = write("logo.svg", "\xEF\xBB\xBF<?xml version=\"1.0\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\"/>");
+  EXPECT_TRUE(svg);
+  EXPECT_EQ(svg_c.intake.logo_type, "image/svg+xml");
+  EXPECT_FALSE(write("logo.gif", "GIF89a....").first);
+  EXPECT_FALSE(write("logo.html", "<html><script>alert(1)</script></html>").first);
+  EXPECT_FALSE(write("big.png", std::string("\x89PNG\r\n\x1a\n", 8) + std::string(300 * 1024, 'x')).first);
+  Config missing = *c;
+  missing.intake_logo = dir / "none.png";
+  EXPECT_FALSE(load_intake_logo(missing));
+  Config none = *parse_config(m, "t");
+  EXPECT_TRUE(load_intake_logo(none));
+  EXPECT_TRUE(none.intake.logo.empty());
+  std::filesystem::remove_all(dir);
 }
 
 TEST(Config, BouncesTableParsesRendersAndRefusesNonsense) {

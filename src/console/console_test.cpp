@@ -2526,5 +2526,84 @@ TEST_F(ConsoleTest, PagesSpeakFrenchWhenAskedTo) {
   EXPECT_NE(english.body().find(date_in(i18n::Lang::en, true)), std::string::npos);
 }
 
+// The administrative pages in French (accounts, one's own account,
+// segments, mailings, the audit log): their language, French texts and
+// none of their English originals; English when asked for.
+TEST_F(ConsoleTest, AccountsSegmentsMailingsAndTheAuditLogSpeakFrench) {
+  for (const char* email : {"gwenaelle.kerherve@exemple.org", "thibault.vasseur@exemple.net"}) {
+    core::Person p;
+    p.given_name = "Ondine";
+    p.email = email;
+    p.tags = {"volunteer"};
+    put(p);
+  }
+  const auto get = [&](const Session& s, const std::string& target,
+                       const char* language = "fr-FR,fr;q=0.9,en;q=0.5") {
+    auto r = req(verb::get, target, &s);
+    r.set(bhttp::field::accept_language, language);
+    return send(std::move(r));
+  };
+  const auto expect_french = [](const http::Response& page, const std::vector<std::string>& french,
+                                const std::vector<std::string>& english) {
+    ASSERT_EQ(page.result(), bhttp::status::ok);
+    const std::string body = page.body();
+    EXPECT_NE(body.find("<html lang=\"fr\">"), std::string::npos);
+    for (const auto& f : french) EXPECT_NE(body.find(f), std::string::npos) << "missing: " << f;
+    for (const auto& e : english) EXPECT_EQ(body.find(e), std::string::npos) << "still in English: " << e;
+  };
+  auto admin = add("ines", auth::Role::admin);
+  auto organiser = add("paul", auth::Role::organiser);
+  auto auditor = add("aude", auth::Role::auditor);
+  auto a = login("ines", admin);
+  auto o = login("paul", organiser);
+  auto d = login("aude", auditor);
+  ASSERT_TRUE(a && o && d);
+
+  // The accounts page (an admin's).
+  expect_french(get(*a, "/accounts"),
+                {"<h2>Tous les comptes</h2>", "En attente de votre approbation", "ines (vous)", "Désactiver paul",
+                 "codes de secours restants", "Inviter quelqu\xE2\x80\x99un", "Demander le compte",
+                 "<title>Comptes \xC2\xB7 "},
+                {"Every account", "Waiting for your approval", "(you)", "Disable paul", "recovery codes left",
+                 "Invite someone", "Request the account"});
+
+  // One's own account (an organiser's, with the test address).
+  expect_french(get(*o, "/account"),
+                {"Changer votre mot de passe", "Mot de passe actuel", "Votre adresse de test",
+                 "Adresse e-mail (vide\xC2\xA0: aucune)", "<title>Votre compte \xC2\xB7 "},
+                {"Change your password", "Current password", "Replace your authenticator", "Your test address",
+                 "E-mail address (empty: none)"});
+
+  // The segments page, with a saved segment and its (small) count.
+  ASSERT_EQ(form("/segments", "csrf=" + o->csrf + "&op=save&name=benevoles&tags_all=volunteer", &*o).result(),
+            bhttp::status::see_other);
+  expect_french(get(*o, "/segments"),
+                {"Créer un segment", "moins de 5 sympathisants", "Comptés à ", "<title>Segments \xC2\xB7 "},
+                {"Build a segment", "fewer than", "Counted at", "or later"});
+  expect_french(get(*o, "/segments/benevoles"),
+                {"Étiqueter tous les membres", "Toutes les étiquettes", "Consentement e-mail", "indifférent",
+                 "Supprimer ce segment"},
+                {"Tag every member", "All of the tags", "E-mail consent", "Delete this segment"});
+
+  // The mailings page.
+  expect_french(get(*o, "/mailings"), {"Rédiger un envoi", "Aucun envoi pour l\xE2\x80\x99instant.", "<title>Envois"},
+                {"Write a mailing", "No mailing yet", "sends mailings itself"});
+
+  // The audit log, its table's labels included.
+  expect_french(get(*d, "/audit"),
+                {"<strong>Chaîne vérifiée</strong> jusqu\xE2\x80\x99\xC3\xA0 l\xE2\x80\x99" "entrée",
+                 "Dernières entrées", "data-label=\"Auteur\"", "Vérifier toute la chaîne maintenant",
+                 "<title>Journal d\xE2\x80\x99" "audit"},
+                {"Chain verified", "Latest entries", "data-label=\"Actor\"", "Verify the whole chain now",
+                 "<title>Audit log"});
+
+  // Asked for in English, the same page is English.
+  auto english = get(*d, "/audit", "en");
+  ASSERT_EQ(english.result(), bhttp::status::ok);
+  EXPECT_NE(english.body().find("<html lang=\"en\">"), std::string::npos);
+  EXPECT_NE(english.body().find("Chain verified"), std::string::npos);
+  EXPECT_EQ(english.body().find("Chaîne vérifiée"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace rempart::console

@@ -85,10 +85,18 @@ std::vector<Field> to_fields(const LinkAction& a, const Person& corrections) {
   if (!a.token.empty()) out.push_back(Field{field::token, a.token});
   if (!a.step.empty()) out.push_back(Field{field::step, a.step});
   if (!a.email.empty()) out.push_back(Field{field::email, a.email});
+  if (!a.lang.empty()) out.push_back(Field{field::lang, a.lang});
   for (auto& f : to_fields(corrections)) {
     if (f.name != field::email && f.name != field::consent_email && f.name != field::consent_sms) out.push_back(std::move(f));
   }
   return out;
+}
+
+std::string language_of(const std::vector<Field>& fields) {
+  for (const auto& f : fields) {
+    if (f.name == field::lang && (f.value == "en" || f.value == "fr")) return f.value;
+  }
+  return {};
 }
 
 std::optional<LinkAction> to_link_action(const std::vector<Field>& fields) {
@@ -113,6 +121,7 @@ std::optional<LinkAction> to_link_action(const std::vector<Field>& fields) {
       out->step = f.value;
     }
   }
+  if (out) out->lang = language_of(fields);
   return out;
 }
 

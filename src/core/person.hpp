@@ -65,11 +65,18 @@ inline constexpr const char* consent_sms_text = "consent_sms_text";
 // "name=value" lines), kept by the keeper as a "signup" entry of the
 // record's history, sealed under the record's key.
 inline constexpr const char* source = "source";
+// Not part of a person: the language of the page the item was sent from
+// ("en" | "fr"), that of the mails it leads to.
+inline constexpr const char* lang = "lang";
 // A mailed link followed, instead of a person (LinkAction).
 inline constexpr const char* link = "link";    // "confirm" | "unsubscribe" | "manage" | "manage_request"
 inline constexpr const char* token = "token";  // the link's token, as received
 inline constexpr const char* step = "step";    // what a self-service link asks: export | withdraw | correct | erase
 }  // namespace field
+
+// The language an item's fields name (field::lang): "en", "fr", or "" when
+// they name none of ours.
+std::string language_of(const std::vector<Field>& fields);
 
 // Person <-> fields, so that sealing code deals with named byte strings only.
 // Empty fields are omitted. to_person ignores unknown field names.
@@ -89,6 +96,7 @@ struct LinkAction {
   std::string token;    // 43 base64url characters, unchecked; "" for a manage_request
   std::string step;     // manage: export | withdraw | correct | erase
   std::string email;    // manage_request: the normalised address a self-service link is asked for
+  std::string lang{};   // the page's language ("en" | "fr"; "" = the default), that of the mail it leads to
   bool operator==(const LinkAction&) const = default;
 };
 // The link's fields, then `corrections`' (a self-service correction: the

@@ -83,6 +83,13 @@ struct IntakeOptions {
   struct Privacy {
     std::string controller, purpose, retention, recipients, contact;
   } privacy{};
+  // The page's look ([intake] colour, logo): the accent of its buttons and
+  // links ("#rrggbb", dark enough for white text; "" = rempart's green),
+  // and the organisation's logo above the heading: its bytes and media
+  // type, served at /static/logo ("" = none).
+  std::string colour{};
+  std::string logo{};
+  std::string logo_type{};
 };
 
 // Parses an application/x-www-form-urlencoded sign-up form body (the page's

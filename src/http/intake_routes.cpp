@@ -26,13 +26,14 @@ namespace {
 
 // Routes, by fixed name: log lines name these, never the request target
 // (a target can carry anything, e-mail addresses included).
-enum class Route { page, thanks, stylesheet, icon, signup, osdi, confirm, unsubscribe, manage, unknown_page, unknown_api, none };
+enum class Route { page, thanks, stylesheet, logo, icon, signup, osdi, confirm, unsubscribe, manage, unknown_page, unknown_api, none };
 
 const char* route_name(Route r) noexcept {
   switch (r) {
     case Route::page: return "page";
     case Route::thanks: return "thanks";
     case Route::stylesheet: return "stylesheet";
+    case Route::logo: return "logo";
     case Route::icon: return "icon";
     case Route::signup: return "signup";
     case Route::osdi: return "osdi_signup";
@@ -57,6 +58,7 @@ Route route_of(std::string_view target) {
   if (path == "/") return Route::page;
   if (path == "/thanks") return Route::thanks;
   if (path == "/static/rempart.css") return Route::stylesheet;
+  if (path == "/static/logo") return Route::logo;
   if (path == "/favicon.ico") return Route::icon;  // browsers ask for it on their own
   if (path == "/signup") return Route::signup;
   if (path == kOsdiPath) return Route::osdi;
@@ -71,6 +73,7 @@ enum class Outcome {
   page,                    // 200 sign-up form
   thanks,                  // 200 thank-you page
   stylesheet,              // 200 CSS
+  logo,                    // 200 the organisation's logo
   no_icon,                 // 204 for /favicon.ico: there is none, and that is not an error
   signed_up,               // 303 to /thanks
   accepted,                // 202, OSDI
@@ -113,6 +116,7 @@ Description describe(Outcome o) {
     case Outcome::page: return {S::ok, "ok", N_("Sign up"), ""};
     case Outcome::thanks: return {S::ok, "ok", N_("Thank you"), ""};
     case Outcome::stylesheet: return {S::ok, "ok", "", ""};
+    case Outcome::logo: return {S::ok, "ok", "", ""};
     case Outcome::no_icon: return {S::no_content, "ok", "", ""};
     case Outcome::signed_up:
       return {S::see_other, "accepted", N_("Thank you"), N_("Thank you. Continue to the next page.")};
@@ -287,7 +291,7 @@ std::string local_link(std::string_view path) {
 // The page's top: <html lang>, the title, and the switch to the other
 // languages when the page has an address of its own to offer them at
 // (`path`; nullptr on pages reached by a token link or as an answer).
-std::string page_head(std::string_view title, const char* path = nullptr) {
+std::string page_head(const core::IntakeOptions& o, std::string_view title, const char* path = nullptr) {
   std::string h;
   h += "<!DOCTYPE html>\n<html lang=\"";
   h += i18n::code(i18n::current());
@@ -315,14 +319,19 @@ std::string page_head(std::string_view title, const char* path = nullptr) {
     }
     h += "</ul></nav>\n";
   }
+  if (!o.logo.empty()) {
+    // The organisation's name is the logo's text; without one it is
+    // decoration (the heading names the page).
+    h += "<header class=\"site\"><img src=\"/static/logo\" alt=\"" + html_text(o.organisation) + "\"></header>\n";
+  }
   h += "<main>\n";
   return h;
 }
 
 constexpr std::string_view kPageFoot = "</main>\n</body>\n</html>\n";
 
-std::string message_page(const Description& d, bool link_home) {
-  std::string h = page_head(tr(d.title));
+std::string message_page(const core::IntakeOptions& o, const Description& d, bool link_home) {
+  std::string h = page_head(o, tr(d.title));
   h += "<h1>";
   h += tr(d.title);
   h += "</h1>\n<p>";
@@ -333,8 +342,8 @@ std::string message_page(const Description& d, bool link_home) {
   return h;
 }
 
-std::string thanks_page(bool confirmation_mail) {
-  std::string h = page_head(tr("Thank you"), "/thanks");
+std::string thanks_page(const core::IntakeOptions& o, bool confirmation_mail) {
+  std::string h = page_head(o, tr("Thank you"), "/thanks");
   h += "<h1>";
   h += tr("Thank you");
   h += "</h1>\n<p>";
@@ -366,8 +375,9 @@ std::string thanks_page(bool confirmation_mail) {
 // address (a form without an action), so the token in the address is never
 // written into the page. Opening the page changes nothing: mail scanners
 // open links.
-std::string link_page(std::string_view title, std::string_view text, std::string_view button) {
-  std::string h = page_head(title);
+std::string link_page(const core::IntakeOptions& o, std::string_view title, std::string_view text,
+                      std::string_view button) {
+  std::string h = page_head(o, title);
   h += "<h1>";
   h += title;
   h += "</h1>\n<p>";
@@ -390,8 +400,8 @@ std::string error_prefix() {
 }
 
 // The address a self-service link is mailed to: asked, never shown again.
-std::string manage_request_page(const core::FieldErrors* errors) {
-  std::string h = page_head(errors ? tr("Error: Your data") : tr("Your data"), "/manage");
+std::string manage_request_page(const core::IntakeOptions& o, const core::FieldErrors* errors) {
+  std::string h = page_head(o, errors ? tr("Error: Your data") : tr("Your data"), "/manage");
   h += "<h1>";
   h += tr("Your data");
   h += "</h1>\n";
@@ -465,7 +475,7 @@ void render_input(std::string& h, const FormField& f, Need need, const core::Fie
 // address (no action: the token is never written into the page); nothing
 // held is ever shown.
 std::string manage_options_page(const core::IntakeOptions& o, const core::FieldErrors* errors) {
-  std::string h = page_head(errors ? tr("Error: Your data") : tr("Your data"));
+  std::string h = page_head(o, errors ? tr("Error: Your data") : tr("Your data"));
   h += "<h1>";
   h += tr("Your data");
   h += "</h1>\n";
@@ -642,7 +652,7 @@ std::string consent_wording(const core::IntakeOptions& o, bool sms) {
 std::string form_page(const core::IntakeOptions& o, const core::FieldErrors* errors) {
   const std::string title = o.organisation.empty() ? std::string(tr("Sign up"))
                                                    : trf("Sign up – {}", html_text(o.organisation));
-  std::string h = page_head(errors ? tr("Error:") + std::string(" ") + title : title, "/");
+  std::string h = page_head(o, errors ? tr("Error:") + std::string(" ") + title : title, "/");
   h += "<h1>" + title + "</h1>\n";
   const bool email = collects(o, "email");
   const bool phone = collects(o, "phone");
@@ -751,7 +761,8 @@ legend { font-weight: 700; padding: 0 0.25rem; }
 input[type="text"], input[type="email"], input[type="tel"], select {
   display: block; width: 100%; box-sizing: border-box; font: inherit;
   padding: 0.5rem; border: 2px solid #1b1b1b; border-radius: 0; }
-input:focus, button:focus, a:focus { outline: 3px solid #f0b400; outline-offset: 2px; }
+select { background: #ffffff; color: #1b1b1b; }
+input:focus, select:focus, button:focus, a:focus { outline: 3px solid #f0b400; outline-offset: 2px; }
 .checkbox { display: flex; align-items: flex-start; gap: 0.5rem; margin-bottom: 0.75rem; }
 .checkbox input { width: 1.5rem; height: 1.5rem; margin: 0.125rem 0 0; flex: none; }
 .field-error { border-left: 4px solid #b00020; padding-left: 0.75rem; }
@@ -762,7 +773,10 @@ input:focus, button:focus, a:focus { outline: 3px solid #f0b400; outline-offset:
 .error-summary { border: 4px solid #b00020; padding: 1rem; margin-bottom: 1.5rem; }
 .error-summary a { color: #b00020; font-weight: 700; }
 button { font: inherit; font-weight: 700; padding: 0.625rem 1.25rem; color: #ffffff;
-         background: #1d5c2e; border: 2px solid #1d5c2e; cursor: pointer; }
+         background: var(--accent, #1d5c2e); border: 2px solid var(--accent, #1d5c2e); cursor: pointer; }
+a { color: var(--accent, #1d5c2e); }
+header.site { max-width: 36rem; margin: 0 auto; padding: 1rem 1rem 0; }
+header.site img { display: block; max-width: 100%; max-height: 5rem; height: auto; }
 button.danger { background: #b00020; border-color: #b00020; }
 h2 { font-size: 1.375rem; margin: 2rem 0 0.5rem; }
 nav.languages ul { list-style: none; display: flex; justify-content: flex-end; gap: 1rem;
@@ -819,38 +833,46 @@ Response render(const Reply& r, const core::IntakeOptions& opts) {
       switch (r.outcome) {
         case Outcome::page: res.body() = form_page(opts, nullptr); break;
         case Outcome::invalid_input: res.body() = form_page(opts, &r.errors); break;
-        case Outcome::thanks: res.body() = thanks_page(r.confirmation_mail); break;
+        case Outcome::thanks: res.body() = thanks_page(opts, r.confirmation_mail); break;
         case Outcome::confirm_page:
-          res.body() = link_page(tr(d.title),
+          res.body() = link_page(opts, tr(d.title),
                                  tr("You opened the link from the message we sent to confirm that you want to "
                                     "receive our news by e-mail. Press the button to confirm."),
                                  tr("Confirm my subscription"));
           break;
         case Outcome::unsubscribe_page:
-          res.body() = link_page(tr(d.title),
+          res.body() = link_page(opts, tr(d.title),
                                  tr("Press the button and this address will receive no more news from us. "
                                     "Nothing else changes."),
                                  tr("Unsubscribe"));
           break;
         case Outcome::confirm_done:
-        case Outcome::unsubscribe_done: res.body() = message_page(d, false); break;
-        case Outcome::manage_page: res.body() = manage_request_page(nullptr); break;
-        case Outcome::manage_invalid: res.body() = manage_request_page(&r.errors); break;
-        case Outcome::manage_sent: res.body() = message_page(d, false); break;
+        case Outcome::unsubscribe_done: res.body() = message_page(opts, d, false); break;
+        case Outcome::manage_page: res.body() = manage_request_page(opts, nullptr); break;
+        case Outcome::manage_invalid: res.body() = manage_request_page(opts, &r.errors); break;
+        case Outcome::manage_sent: res.body() = message_page(opts, d, false); break;
         case Outcome::manage_options: res.body() = manage_options_page(opts, nullptr); break;
         case Outcome::manage_options_invalid: res.body() = manage_options_page(opts, &r.errors); break;
         case Outcome::manage_done: {
           const Description done{d.status, d.code, d.title, manage_done_text(r.step)};
-          res.body() = message_page(done, false);
+          res.body() = message_page(opts, done, false);
           break;
         }
         case Outcome::stylesheet:
           res.body() = std::string(kStylesheet);
+          // The organisation's accent (checked by the configuration: a
+          // "#rrggbb" dark enough for white text), as the one variable the
+          // stylesheet reads; never anything from a request.
+          if (!opts.colour.empty()) res.body() += ":root { --accent: " + opts.colour + "; }\n";
           content_type = "text/css; charset=utf-8";
           break;
+        case Outcome::logo:
+          res.body() = opts.logo;
+          content_type = opts.logo_type.c_str();
+          break;
         case Outcome::no_icon: break;
-        case Outcome::signed_up: res.body() = message_page(d, false); break;
-        default: res.body() = message_page(d, true); break;
+        case Outcome::signed_up: res.body() = message_page(opts, d, false); break;
+        default: res.body() = message_page(opts, d, true); break;
       }
       break;
     case Flavor::json:
@@ -884,7 +906,9 @@ Response render(const Reply& r, const core::IntakeOptions& opts) {
   res.set("Referrer-Policy", token_page ? "no-referrer" : "same-origin");
   res.set("X-Frame-Options", "DENY");
   res.set(bhttp::field::cache_control,
-          r.outcome == Outcome::stylesheet || r.outcome == Outcome::no_icon ? "public, max-age=3600" : "no-store");
+          r.outcome == Outcome::stylesheet || r.outcome == Outcome::logo || r.outcome == Outcome::no_icon
+              ? "public, max-age=3600"
+              : "no-store");
 
   if (r.outcome == Outcome::signed_up) res.set(bhttp::field::location, local_link("/thanks"));
   if (r.outcome == Outcome::method_not_allowed && r.allow) res.set(bhttp::field::allow, r.allow);
@@ -1117,6 +1141,14 @@ void IntakeRoutes::handle(Request&& req, const RequestContext& ctx, Responder re
         reply.confirmation_mail = opts_.confirmation_mail;
       }
       return respond(finish(reply, opts_.intake));
+    case Route::logo:
+      if (!get) {
+        reply.outcome = Outcome::method_not_allowed;
+        reply.allow = "GET, HEAD";
+      } else {
+        reply.outcome = opts_.intake.logo.empty() ? Outcome::not_found : Outcome::logo;
+      }
+      return respond(finish(reply, opts_.intake));
     case Route::icon:
       if (!get) {
         reply.outcome = Outcome::method_not_allowed;
@@ -1187,6 +1219,9 @@ namespace {
 // after these routes are gone).
 void submit(services::SubmissionSink& sink, std::vector<core::Field> fields, Reply ok, Reply failed,
             const core::IntakeOptions& opts, Responder respond) {
+  // The request's language goes with what it asks for: the keeper writes
+  // the mails it leads to (confirmation, welcome, self-service) in it.
+  fields.push_back(core::Field{core::field::lang, std::string(i18n::code(i18n::current()))});
   auto ok_res = render(ok, opts);
   auto failed_res = render(failed, opts);
   sink.submit(std::move(fields), [respond = std::move(respond), ok_res = std::move(ok_res),

@@ -44,6 +44,7 @@ class RecordingSink : public services::SubmissionSink {
       autoresponse_.push_back(core::wants_autoresponse(fields));
       sources_.push_back(core::field_value(fields, core::field::source));
     }
+    langs_.push_back(core::language_of(fields));
     if (!async_) return done(durable_);
     threads_.emplace_back([done = std::move(done), durable = durable_] {
       std::this_thread::sleep_for(5ms);
@@ -63,6 +64,11 @@ class RecordingSink : public services::SubmissionSink {
     std::lock_guard lock(m_);
     return autoresponse_;
   }
+  // Each item's language (core::field::lang), sign-ups and links alike.
+  std::vector<std::string> langs() {
+    std::lock_guard lock(m_);
+    return langs_;
+  }
   // Each sign-up's core::field::source ("" when it carried none).
   std::vector<std::string> sources() {
     std::lock_guard lock(m_);
@@ -78,6 +84,7 @@ class RecordingSink : public services::SubmissionSink {
   std::mutex m_;
   std::vector<core::Person> people_;
   std::vector<core::LinkAction> links_;
+  std::vector<std::string> langs_;
   std::vector<bool> autoresponse_;
   std::vector<std::string> sources_;
   std::vector<core::Person> link_values_;
@@ -310,6 +317,68 @@ TEST_F(IntakeRoutesTest, ThePageNamesTheOrganisationAndCarriesItsPrivacyNotice) 
   // The error page too: the notice is where people decide.
   const auto again = post("/signup", "email=not-an-address", kForm);
   EXPECT_TRUE(contains(again.body(), "How we use your data"));
+}
+
+// The organisation's look: its logo above every page's heading, served
+// from the intake itself (the CSP allows images from 'self' only), and its
+// colour as the stylesheet's accent. Without a logo, /static/logo is 404.
+TEST_F(IntakeRoutesTest, TheOrganisationsLogoAndColourDressThePage) {
+  start();
+  EXPECT_EQ(get("/static/logo").result(), bhttp::status::not_found);
+  EXPECT_FALSE(contains(get("/").body(), "/static/logo"));
+  EXPECT_FALSE(contains(get("/static/rempart.css").body(), "--accent:"));
+  auto o = test_routes_options();
+  o.intake.organisation = "Mouvement \"Démo\"";
+  o.intake.colour = "#8a1538";
+  o.intake.logo = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 10 10\"><rect width=\"10\" height=\"10\"/></svg>";
+  o.intake.logo_type = "image/svg+xml";
+  start(o);
+  for (const char* path : {"/", "/thanks", "/no-such-page"}) {
+    EXPECT_TRUE(contains(get(path).body(),
+                         "<header class=\"site\"><img src=\"/static/logo\" alt=\"Mouvement &quot;Démo&quot;\"></header>"))
+        << path;
+  }
+  const auto logo = get("/static/logo");
+  ASSERT_EQ(logo.result(), bhttp::status::ok);
+  EXPECT_EQ(logo[bhttp::field::content_type], "image/svg+xml");
+  EXPECT_EQ(logo.body(), o.intake.logo);
+  EXPECT_EQ(logo[bhttp::field::cache_control], "public, max-age=3600");
+  EXPECT_TRUE(contains(std::string(logo["Content-Security-Policy"]), "default-src 'none'"));  // no script in an SVG
+  EXPECT_TRUE(contains(get("/static/rempart.css").body(), ":root { --accent: #8a1538; }"));
+}
+
+// The page's language: ?lang= first, then Accept-Language, then the
+// default; it goes with the sign-up, so its mails are in it too, and the
+// redirect to the thank-you page keeps a chosen language.
+TEST_F(IntakeRoutesTest, ThePagesLanguageComesFromTheAddressOrTheBrowserAndGoesWithTheSignUp) {
+  start();
+  auto fr = make_request(bhttp::verb::get, "/");
+  fr.set(bhttp::field::accept_language, "fr-FR,fr;q=0.9,en;q=0.5");
+  const auto page = send(port(), fr);
+  EXPECT_TRUE(contains(page.body(), "<html lang=\"fr\">"));
+  EXPECT_TRUE(contains(page.body(), "<h1>S’inscrire</h1>"));
+  EXPECT_TRUE(contains(page.body(), "<a href=\"/?lang=en\" hreflang=\"en\" lang=\"en\">English</a>"));
+  EXPECT_FALSE(contains(page.body(), "About you"));
+  const auto en = get("/?lang=en");
+  EXPECT_TRUE(contains(en.body(), "<html lang=\"en\">"));
+  EXPECT_TRUE(contains(en.body(), "href=\"/?lang=fr\""));
+  // A value that is none of ours is ignored, never reflected.
+  const auto odd = get("/?lang=%3Cscript%3E");
+  EXPECT_TRUE(contains(odd.body(), "<html lang=\"en\">"));
+  EXPECT_FALSE(contains(odd.body(), "script"));
+
+  auto post_fr = make_request(bhttp::verb::post, "/?lang=fr", "email=lina%40example.org", kForm);
+  const auto done = send(port(), post_fr);
+  EXPECT_EQ(done.result(), bhttp::status::see_other);
+  EXPECT_EQ(done[bhttp::field::location], "/thanks?lang=fr");
+  auto post_browser = make_request(bhttp::verb::post, "/", "email=noe%40example.org", kForm);
+  post_browser.set(bhttp::field::accept_language, "fr");
+  EXPECT_EQ(send(port(), post_browser)[bhttp::field::location], "/thanks?lang=fr");
+  EXPECT_EQ(post("/", "email=ada%40example.org", kForm)[bhttp::field::location], "/thanks");
+  EXPECT_EQ(sink_.langs(), (std::vector<std::string>{"fr", "fr", "en"}));
+  const auto thanks = get("/thanks?lang=fr");
+  EXPECT_TRUE(contains(thanks.body(), "<h1>Merci</h1>"));
+  EXPECT_TRUE(contains(thanks.body(), "href=\"/manage?lang=fr\"") || !contains(thanks.body(), "/manage"));
 }
 
 TEST_F(IntakeRoutesTest, InvalidFormComesBackEmptyWithAccessibleErrors) {
@@ -694,8 +763,8 @@ TEST_F(IntakeRoutesTest, ALinkPostedIsSealedWithTheSameAnswerWhateverTheToken) {
   EXPECT_EQ(one_click.body(), none.body());
   const auto links = sink_.links();
   ASSERT_EQ(links.size(), 2u);
-  EXPECT_EQ(links[0], (core::LinkAction{"confirm", kToken, "", ""}));
-  EXPECT_EQ(links[1], (core::LinkAction{"unsubscribe", kToken, "", ""}));
+  EXPECT_EQ(links[0], (core::LinkAction{"confirm", kToken, "", "", "en"}));
+  EXPECT_EQ(links[1], (core::LinkAction{"unsubscribe", kToken, "", "", "en"}));
   EXPECT_TRUE(sink_.people().empty());
 }
 
@@ -752,7 +821,7 @@ TEST_F(IntakeRoutesTest, ASelfServiceLinkIsAskedForWithTheSameAnswerForAnyAddres
   EXPECT_FALSE(contains(a.body(), "adele"));
   auto links = sink_.links();
   ASSERT_EQ(links.size(), 2u);
-  EXPECT_EQ(links[0], (core::LinkAction{"manage_request", "", "", "adele.martin@example.org"}));
+  EXPECT_EQ(links[0], (core::LinkAction{"manage_request", "", "", "adele.martin@example.org", "en"}));
 
   const auto bad = post("/manage", "email=not+an+address", kForm);
   EXPECT_EQ(bad.result(), bhttp::status::bad_request);
@@ -801,8 +870,8 @@ TEST_F(IntakeRoutesTest, SelfServiceStepsAreCheckedThenSealedWithTheToken) {
   EXPECT_EQ(erase.body(), other.body());
   const auto links = sink_.links();
   ASSERT_EQ(links.size(), 3u);
-  EXPECT_EQ(links[0], (core::LinkAction{"manage", kToken, "correct", ""}));
-  EXPECT_EQ(links[1], (core::LinkAction{"manage", kToken, "erase", ""}));
+  EXPECT_EQ(links[0], (core::LinkAction{"manage", kToken, "correct", "", "en"}));
+  EXPECT_EQ(links[1], (core::LinkAction{"manage", kToken, "erase", "", "en"}));
   EXPECT_TRUE(sink_.people().empty());  // a correction travels as a link's fields, never as a sign-up
   const auto values = sink_.link_values();
   EXPECT_EQ(values[0].given_name, "Adèle");

@@ -90,6 +90,7 @@ Result<FoldCounts> Folder::fold_once(std::size_t limit) {
     std::string email_wording, sms_wording;
     std::optional<store::Bytes> email_wording_hash, sms_wording_hash;
     std::string source;  // core::field::source: where the sign-up came from
+    std::string lang;    // core::field::lang: the sign-up page's language, that of its confirmation
   };
   auto open_range = [&](std::size_t begin, std::size_t end) {
     std::vector<Opened> out;
@@ -98,7 +99,7 @@ Result<FoldCounts> Folder::fold_once(std::size_t limit) {
       const auto& item = (*items)[i];
       const auto& opener = openers.at(item.batch_uid);
       if (!opener) continue;
-      Opened o{&item, std::nullopt, false, {}, std::nullopt, {}, true, {}, {}, std::nullopt, std::nullopt, {}};
+      Opened o{&item, std::nullopt, false, {}, std::nullopt, {}, true, {}, {}, std::nullopt, std::nullopt, {}, {}};
       auto fields = opener->open(item.item_uid, crypto::Sealed{item.wrapped_key, item.fields});
       if (fields) {
         o.authentic = true;
@@ -112,6 +113,7 @@ Result<FoldCounts> Folder::fold_once(std::size_t limit) {
         o.email_wording = core::field_value(*fields, core::field::consent_email_text);
         o.sms_wording = core::field_value(*fields, core::field::consent_sms_text);
         o.source = core::field_value(*fields, core::field::source);
+        o.lang = core::language_of(*fields);
         for (const auto& [text, hash] : {std::pair{&o.email_wording, &o.email_wording_hash},
                                          std::pair{&o.sms_wording, &o.sms_wording_hash}}) {
           if (!text->empty() && text->size() <= 1000) *hash = consent_wording_hash(*text);
@@ -181,7 +183,7 @@ Result<FoldCounts> Folder::fold_once(std::size_t limit) {
       if (!log) return std::unexpected(log.error());
       for (std::size_t i = next; i < opened.size(); ++i) {
         const auto& [item, person, authentic, prepared, link, link_fields, autoresponse, email_wording, sms_wording,
-                     email_wording_hash, sms_wording_hash, source] = opened[i];
+                     email_wording_hash, sms_wording_hash, source, lang] = opened[i];
         auto fresh = tx.record_folded(item->item_uid, now);
         if (!fresh) return std::unexpected(fresh.error());
         if (*fresh) {
@@ -218,7 +220,7 @@ Result<FoldCounts> Folder::fold_once(std::size_t limit) {
               event.details["source"] = true;
             }
             if (mail_ && person->consent.email && autoresponse) {
-              auto q = queue_confirmation(tx, id, now, *mail_);
+              auto q = queue_confirmation(tx, id, now, *mail_, lang);
               if (!q) return std::unexpected(q.error());
               if (*q) ++tx_counts.confirmations;
             }

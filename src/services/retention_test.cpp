@@ -59,7 +59,7 @@ TEST_F(RetentionTest, PoliciesReachWhatTheySayAndNothingElse) {
     auto c = tx.confirm_email_consent(confirmed, now - 39 * kDay);
     if (!c) return std::unexpected(c.error());
     for (const auto& asked : {pending, confirmed}) {
-      auto m = tx.enqueue_mail(asked, "confirm", now - 40 * kDay);
+      auto m = tx.enqueue_mail(asked, "confirm", now - 40 * kDay, "");
       if (!m) return std::unexpected(m.error());
       auto sent = tx.update_mail(store::OutboxRow{*m, asked, "confirm", "sent", 1, now - 40 * kDay, now - 40 * kDay,
                                                   now - 40 * kDay, 250});

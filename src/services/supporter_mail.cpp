@@ -503,7 +503,7 @@ std::string new_phrase() {
 }
 
 Result<bool> queue_confirmation(store::KeeperTx& tx, const store::Bytes& supporter_id, std::int64_t now,
-                                const SupporterMailOptions& o) {
+                                const SupporterMailOptions& o, const std::string& lang) {
   auto confirmed = tx.email_confirmed_at(supporter_id);
   if (!confirmed) return std::unexpected(confirmed.error());
   if (*confirmed) return false;
@@ -515,7 +515,7 @@ Result<bool> queue_confirmation(store::KeeperTx& tx, const store::Bytes& support
   auto today = tx.mail_queued_since(supporter_id, "confirm", now - kDay);
   if (!today) return std::unexpected(today.error());
   if (*today >= o.confirmations_per_day) return false;
-  auto id = tx.enqueue_mail(supporter_id, "confirm", now);
+  auto id = tx.enqueue_mail(supporter_id, "confirm", now, lang);
   if (!id) return std::unexpected(id.error());
   return true;
 }
@@ -585,7 +585,7 @@ Result<std::vector<std::string>> correct(store::KeeperTx& tx, const LinkContext&
 // A self-service link asked for an address: mailed if the address is a
 // record's (and no honeytoken's), within bounds.
 Result<LinkOutcome> request_manage_link(store::KeeperTx& tx, const LinkContext& c, std::string_view email,
-                                        std::int64_t now) {
+                                        const std::string& lang, std::int64_t now) {
   LinkOutcome out;
   out.event = audit::Event{std::string(audit::kSupporterActor), std::string(audit::action::self_service_request), "",
                            {{"known", false}}, ""};
@@ -614,7 +614,7 @@ Result<LinkOutcome> request_manage_link(store::KeeperTx& tx, const LinkContext& 
   auto today = tx.mail_queued_since(id, "manage", now - kDay);
   if (!today) return std::unexpected(today.error());
   if (*recent > 0 || *today >= kManageLinksPerDay) return out;
-  if (auto q = tx.enqueue_mail(id, "manage", now); !q) return std::unexpected(q.error());
+  if (auto q = tx.enqueue_mail(id, "manage", now, lang); !q) return std::unexpected(q.error());
   out.event.details["mailed"] = true;
   return out;
 }
@@ -624,7 +624,7 @@ Result<LinkOutcome> request_manage_link(store::KeeperTx& tx, const LinkContext& 
 Result<LinkOutcome> apply_link(store::KeeperTx& tx, const LinkContext& c, const core::LinkAction& link,
                                const std::vector<core::Field>& fields, std::int64_t now) {
   const std::string_view purpose = link.purpose;
-  if (purpose == "manage_request") return request_manage_link(tx, c, link.email, now);
+  if (purpose == "manage_request") return request_manage_link(tx, c, link.email, link.lang, now);
   const bool known_purpose = purpose == "confirm" || purpose == "unsubscribe" || purpose == "manage";
   LinkOutcome out;
   audit::Event& refused = out.event;
@@ -668,7 +668,7 @@ Result<LinkOutcome> apply_link(store::KeeperTx& tx, const LinkContext& c, const 
     if (auto e = tx.append_consent_event(id, store::ConsentEventRow{"email", "confirmed", now, "link"}); !e) {
       return std::unexpected(e.error());
     }
-    if (auto q = tx.enqueue_mail(id, "welcome", now); !q) return std::unexpected(q.error());
+    if (auto q = tx.enqueue_mail(id, "welcome", now, link.lang); !q) return std::unexpected(q.error());
     return done;
   }
   auto s = tx.find_supporter(id);
@@ -698,7 +698,7 @@ Result<LinkOutcome> apply_link(store::KeeperTx& tx, const LinkContext& c, const 
   if (!*s) return done;
   store::SupporterRow& r = **s;
   if (link.step == "export") {
-    if (auto q = tx.enqueue_mail(id, "data", now); !q) return std::unexpected(q.error());
+    if (auto q = tx.enqueue_mail(id, "data", now, link.lang); !q) return std::unexpected(q.error());
   } else if (link.step == "withdraw") {
     auto e = withdraw_consent(tx, r, "email", now, "self_service");
     if (!e) return std::unexpected(e.error());
@@ -788,6 +788,8 @@ Result<SendCounts> MailSender::send_due(std::int64_t now, std::size_t limit, std
 }
 
 Result<MailSender::Step> MailSender::send_one(const store::OutboxRow& due, std::int64_t now, std::stop_token stop) {
+  // In the language of the page the person acted on, else the instance's.
+  const i18n::Scope language(i18n::parse(due.lang).value_or(i18n::current()));
   mail::Message m;
   store::OutboxRow row = due;
   bool dropped = false;

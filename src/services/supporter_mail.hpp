@@ -136,8 +136,9 @@ std::string new_phrase();
 
 // Queues the confirmation mail of the supporter's given, unconfirmed e-mail
 // consent, unless the bounds above say not now. True when queued.
+// `lang`: the sign-up page's ("en", "fr"; "" = the instance's default).
 Result<bool> queue_confirmation(store::KeeperTx& tx, const store::Bytes& supporter_id, std::int64_t now,
-                                const SupporterMailOptions& o);
+                                const SupporterMailOptions& o, const std::string& lang);
 
 // What the fold needs to act on a link the intake sealed.
 struct LinkContext {

@@ -263,14 +263,15 @@ TEST_F(SupporterMailTest, DoubleOptInFromSignUpToUnsubscribe) {
   EXPECT_EQ(outbox(), (store::OutboxCounts{0, 0, 2, 0, 0}));
 }
 
-// In an instance whose language is French ([ui] default_language: the
-// mail thread's language), the confirmation and the welcome are French,
-// dates included, and the HTML part says so.
-TEST_F(SupporterMailTest, MailsGoInTheInstancesLanguage) {
-  const i18n::Scope french(i18n::Lang::fr);
+// A sign-up from the French page (its lang field) gets its confirmation
+// in French, and the confirmation link followed from a French page its
+// welcome in French, dates included; the HTML part says so. Without a
+// language, the mail thread's (the instance's default) decides.
+TEST_F(SupporterMailTest, MailsGoInTheLanguageOfThePageThePersonUsed) {
   const std::string to = mt::unique_address("gaspard");
   auto signup = core::to_fields(person(to));
   signup.push_back(core::Field{core::field::consent_email_text, "J’accepte de recevoir des nouvelles par e-mail."});
+  signup.push_back(core::Field{core::field::lang, "fr"});
   arrive({signup});
   EXPECT_EQ(send().sent, 1u);
   auto mail = mail_to(to, "Confirmez");
@@ -282,7 +283,7 @@ TEST_F(SupporterMailTest, MailsGoInTheInstancesLanguage) {
   EXPECT_EQ(text.find("To confirm"), std::string::npos) << text;
   const std::string confirm = token_in(text, "/confirm");
   ASSERT_FALSE(confirm.empty()) << text;
-  arrive({core::to_fields(core::LinkAction{"confirm", confirm, "", ""})});
+  arrive({core::to_fields(core::LinkAction{"confirm", confirm, "", "", "fr"})});
   EXPECT_EQ(send().sent, 1u);
   auto w = mail_to(to, "Bienvenue");
   ASSERT_TRUE(w);
@@ -294,6 +295,17 @@ TEST_F(SupporterMailTest, MailsGoInTheInstancesLanguage) {
   EXPECT_NE(wtext.find("Votre phrase anti-hameçonnage personnelle est\u00a0: "), std::string::npos) << wtext;
   const std::string html = (*w)["parts"][2]["text"];
   EXPECT_NE(html.find("<html lang=\"fr\">"), std::string::npos) << html;
+
+  // No language named: the instance's, here French on the mail thread.
+  const std::string other = mt::unique_address("zelie");
+  arrive({core::to_fields(person(other))});
+  {
+    const i18n::Scope french(i18n::Lang::fr);
+    EXPECT_EQ(send().sent, 1u);
+  }
+  auto plain = mail_to(other, "Confirmez");
+  ASSERT_TRUE(plain);
+  EXPECT_EQ((*plain)["subject"], "Confirmez votre inscription à Mouvement Écologie Démo");
 }
 
 // Repeated sign-ups of one address make one confirmation mail, and a day

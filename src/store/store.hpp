@@ -965,6 +965,7 @@ struct OutboxRow {
   std::int64_t next_at = 0;     // when to try (again)
   std::optional<std::int64_t> done_at;  // sent, failed or dropped, since
   int last_reply = 0;  // the relay's last SMTP reply code, 0 for none
+  std::string lang{};  // "en" | "fr" | "" (the instance's default language)
 
   bool operator==(const OutboxRow&) const = default;
 };
@@ -1009,11 +1010,12 @@ class MailPort {
  public:
   virtual ~MailPort();
 
-  // Queues a message of `kind` for the supporter, due now; returns its id.
-  // Errc::not_found if there is no such supporter, Errc::invalid_input for
-  // an unknown kind.
-  virtual Result<std::int64_t> enqueue_mail(const Bytes& supporter_id, const std::string& kind,
-                                            std::int64_t now) = 0;
+  // Queues a message of `kind` for the supporter, due now, in `lang` ("en",
+  // "fr", or "" for the instance's default); returns its id. Errc::not_found
+  // if there is no such supporter, Errc::invalid_input for an unknown kind
+  // or language.
+  virtual Result<std::int64_t> enqueue_mail(const Bytes& supporter_id, const std::string& kind, std::int64_t now,
+                                            const std::string& lang) = 0;
   // How many messages of `kind` were queued for the supporter at or after
   // `since`, whatever became of them.
   virtual Result<std::int64_t> mail_queued_since(const Bytes& supporter_id, const std::string& kind,

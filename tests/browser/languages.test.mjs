@@ -4,6 +4,8 @@
 // each language on a phone are kept in the artifacts.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { addAccount, fitsAPhone, launchBrowser, rempart, signInAs, startInstance, totp, waitForSupporter } from './rempart.mjs';
 
@@ -13,9 +15,17 @@ const phone = { width: 390, height: 844 };
 let instance;
 let browser;
 
+// The organisation's own look: a logo beside the config and its colour.
+const logoDir = mkdtempSync(join(tmpdir(), 'rempart-logo-'));
+writeFileSync(join(logoDir, 'logo.svg'),
+  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 240 60"><rect width="240" height="60" rx="8" fill="#5b2a86"/>' +
+  '<text x="120" y="39" font-family="sans-serif" font-size="24" fill="#fff" text-anchor="middle">Mouvement Démo</text></svg>');
+
 before(async () => {
   instance = await startInstance({
-    configEdit: (t) => t.replace(/^organisation = ""(.*)$/m, 'organisation = "Mouvement Démo"$1'),
+    configEdit: (t) => t.replace(/^organisation = ""(.*)$/m, 'organisation = "Mouvement Démo"$1')
+      .replace(/^colour = ""(.*)$/m, 'colour = "#5b2a86"$1')
+      .replace(/^logo = ""(.*)$/m, `logo = ${JSON.stringify(join(logoDir, 'logo.svg'))}$1`),
   });
   browser = await launchBrowser();
 });
@@ -23,6 +33,7 @@ before(async () => {
 after(async () => {
   await browser?.close();
   if (instance) assert.equal(await instance.stop(), 0, 'serve exits 0 on SIGTERM');
+  rmSync(logoDir, { recursive: true, force: true });
 });
 
 async function openPage(options = {}) {
@@ -47,6 +58,11 @@ test('a French browser gets the French page, signs up with a country chosen by i
   assert.ok(names.includes('Allemagne') && names.includes('Royaume-Uni'), 'country names in French');
   assert.ok(names.indexOf('Égypte') < names.indexOf('Espagne') && names.indexOf('Espagne') < names.indexOf('Estonie'),
             'accented names sorted in place');
+  // The organisation's logo, loaded under the CSP, named by its text, and
+  // its colour on the button.
+  const logo = await page.$eval('header.site img', (i) => ({ alt: i.alt, loaded: i.complete && i.naturalWidth > 0 }));
+  assert.deepEqual(logo, { alt: 'Mouvement Démo', loaded: true });
+  assert.equal(await page.$eval('button[type=submit]', (b) => getComputedStyle(b).backgroundColor), 'rgb(91, 42, 134)');
   await page.getByLabel('Adresse e-mail').fill('gaspard.fr@example.org');
   await page.getByLabel('Prénom').fill('Gaspard');
   await page.getByLabel('Pays').selectOption({ label: 'Allemagne' });

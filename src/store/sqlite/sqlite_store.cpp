@@ -1417,7 +1417,7 @@ class SqliteKeeperTx final : public SqliteReads<KeeperTx> {
 
   static OutboxRow outbox_row(const Query& q) {
     return OutboxRow{q.int64(0), q.blob(1), q.text(2), q.text(3), static_cast<int>(q.int64(4)), q.int64(5),
-                     q.int64(6), q.optional_int(7), static_cast<int>(q.int64(8))};
+                     q.int64(6), q.optional_int(7), static_cast<int>(q.int64(8)), q.text(9)};
   }
   Result<void> known_supporter(const Bytes& id, const char* what) {
     auto known = select_supporter(conn_, sql::kSelectSupporterById, id);
@@ -1425,9 +1425,11 @@ class SqliteKeeperTx final : public SqliteReads<KeeperTx> {
     if (!*known) return fail(Errc::not_found, std::string(what) + ": no such supporter");
     return {};
   }
-  Result<std::int64_t> enqueue_mail(const Bytes& supporter_id, const std::string& kind, std::int64_t now) override {
-    auto id = insert_returning_id(conn_, sql::kInsertOutbox,
-                                  [&](Query& q) { q.bind_blob(1, supporter_id).bind_text(2, kind).bind_int(3, now); });
+  Result<std::int64_t> enqueue_mail(const Bytes& supporter_id, const std::string& kind, std::int64_t now,
+                                    const std::string& lang) override {
+    auto id = insert_returning_id(conn_, sql::kInsertOutbox, [&](Query& q) {
+      q.bind_blob(1, supporter_id).bind_text(2, kind).bind_int(3, now).bind_text(4, lang);
+    });
     if (!id && id.error().code == Errc::invalid_input) {
       if (auto k = known_supporter(supporter_id, "enqueue_mail"); !k) return std::unexpected(k.error());
     }

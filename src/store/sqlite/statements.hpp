@@ -641,11 +641,11 @@ inline constexpr Sql kDeleteSupporter{"kDeleteSupporter", "DELETE FROM supporter
 
 // ---- Keeper: supporter mail (migration 0020) -----------------------------------
 
-#define REMPART_OUTBOX_COLUMNS "id, supporter_id, kind, state, attempts, created_at, next_at, done_at, last_reply"
+#define REMPART_OUTBOX_COLUMNS "id, supporter_id, kind, state, attempts, created_at, next_at, done_at, last_reply, lang"
 inline constexpr Sql kInsertOutbox{
     "kInsertOutbox",
-    "INSERT INTO outbox (supporter_id, kind, state, attempts, created_at, next_at, last_reply)"
-    " VALUES (?1, ?2, 'queued', 0, ?3, ?3, 0) RETURNING id"};
+    "INSERT INTO outbox (supporter_id, kind, state, attempts, created_at, next_at, last_reply, lang)"
+    " VALUES (?1, ?2, 'queued', 0, ?3, ?3, 0, ?4) RETURNING id"};
 // Served by outbox_supporter.
 inline constexpr Sql kCountOutboxSince{
     "kCountOutboxSince",
