@@ -30,6 +30,15 @@ bool from_loopback(const Request& req, const std::string& client) {
 Response get_metrics(Call& c) {
   core::metrics::Gauges g;
   if (c.impl.opt.inbox_backlog != nullptr) g.inbox_backlog = c.impl.opt.inbox_backlog->load(std::memory_order_relaxed);
+  // The outbox's backlog, read now through the index of what is due; a
+  // failed read leaves the gauge out rather than failing the scrape.
+  const auto pending = c.w.store->transact([&](store::KeeperTx& tx) -> Result<void> {
+    auto n = tx.outbox_pending();
+    if (!n) return std::unexpected(n.error());
+    g.outbox_pending = *n;
+    return {};
+  });
+  if (!pending) g.outbox_pending.reset();
   auto res = base(bhttp::status::ok);
   res.set(bhttp::field::content_type, core::metrics::kContentType);
   res.body() = core::metrics::process_registry().exposition(g);

@@ -184,6 +184,8 @@ std::string Registry::exposition(const Gauges& g) const {
   family(out, "rempart_intake_rejected_total", "Requests the intake refused, by reason.", "reason", rejected);
   gauge(out, "rempart_inbox_backlog", "Submissions waiting in the inbox, as the fold loop last counted them.",
         g.inbox_backlog);
+  gauge(out, "rempart_outbox_pending", "Mails to supporters queued or being sent, counted at this scrape.",
+        g.outbox_pending);
   counter(out, "rempart_fold_passes_total", "Passes of the keeper's fold loop.", fold_passes);
   counter(out, "rempart_fold_failures_total", "Passes of the fold loop that failed (retried on the next pass).",
           fold_failures);

@@ -85,6 +85,7 @@ LockReason lock_reason_of(std::string_view reason) noexcept;
 // What is known only when a scrape asks: read then by the console.
 struct Gauges {
   std::optional<std::int64_t> inbox_backlog;  // sign-ups waiting in the inbox (the fold loop's last count)
+  std::optional<std::int64_t> outbox_pending{};  // mails to supporters still to send, counted at the scrape
 };
 
 class Registry {

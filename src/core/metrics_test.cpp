@@ -81,8 +81,10 @@ TEST(Metrics, GaugesOnlyWhenKnown) {
   EXPECT_EQ(none.find("rempart_inbox_backlog"), std::string::npos);
   const auto unknown = r.exposition({-1});
   EXPECT_EQ(unknown.find("rempart_inbox_backlog"), std::string::npos);
-  const auto s = samples_of(r.exposition({7}));
+  EXPECT_EQ(none.find("rempart_outbox_pending"), std::string::npos);
+  const auto s = samples_of(r.exposition({7, 3}));
   EXPECT_EQ(s.at("rempart_inbox_backlog"), "7");
+  EXPECT_EQ(s.at("rempart_outbox_pending"), "3");
 }
 
 // The text format's grammar, as far as we write it: each family a HELP and

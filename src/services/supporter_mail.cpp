@@ -884,18 +884,23 @@ Result<MailSender::Step> MailSender::send_one(const store::OutboxRow& due, std::
       return u;
     }
 
-    std::string unsubscribe_link = o_.links_base + "/unsubscribe?t=" + unsubscribe_token;
+    // The pages the links open speak the mail's language when it is not
+    // the instance's default (the intake reads ?lang= beside the token).
+    const std::string lang = i18n::current() == i18n::default_language()
+                                 ? std::string()
+                                 : "&lang=" + std::string(i18n::code(i18n::current()));
+    std::string unsubscribe_link = o_.links_base + "/unsubscribe?t=" + unsubscribe_token + lang;
     const WipeOnExit link{{&unsubscribe_link}};
     mail::Vars vars{
         {"organisation", o_.organisation},
         {"greeting", opened->person.given_name.empty() ? std::string(tr("Hello,"))
                                                        : trf("Hello {},", opened->person.given_name)},
-        {"confirm_link", o_.links_base + "/confirm?t=" + confirm_token},
+        {"confirm_link", o_.links_base + "/confirm?t=" + confirm_token + lang},
         {"confirm_days", std::to_string(o_.confirm_valid.count() / kDay)},
         {"unsubscribe_link", unsubscribe_link},
         {"phrase", opened->phrase},
         {"receipt", receipt(events, wordings)},
-        {"manage_link", o_.links_base + "/manage?t=" + manage_token},
+        {"manage_link", o_.links_base + "/manage?t=" + manage_token + lang},
         {"phrase_line", opened->phrase.empty() ? std::string()
                                                : trf("Your anti-phishing phrase: {}", opened->phrase) + "\n\n"},
         {"data", ""},

@@ -283,6 +283,8 @@ TEST_F(SupporterMailTest, MailsGoInTheLanguageOfThePageThePersonUsed) {
   EXPECT_EQ(text.find("To confirm"), std::string::npos) << text;
   const std::string confirm = token_in(text, "/confirm");
   ASSERT_FALSE(confirm.empty()) << text;
+  // The page the link opens speaks French too.
+  EXPECT_NE(text.find("/confirm?t=" + confirm + "&lang=fr"), std::string::npos) << text;
   arrive({core::to_fields(core::LinkAction{"confirm", confirm, "", "", "fr"})});
   EXPECT_EQ(send().sent, 1u);
   auto w = mail_to(to, "Bienvenue");

@@ -1028,6 +1028,9 @@ class MailPort {
   // Errc::not_found if there is no such message (its record was erased).
   virtual Result<void> update_mail(const OutboxRow& row) = 0;
   virtual Result<OutboxCounts> outbox_counts() = 0;
+  // The messages still to send (queued or being sent), read through the
+  // partial index of what is due: cheap at any outbox size (/metrics).
+  virtual Result<std::int64_t> outbox_pending() = 0;
 
   // Errc::conflict if the hash is taken, Errc::not_found if there is no
   // such supporter.

@@ -166,6 +166,7 @@ TEST(Metrics, ScrapeCountsSignUpsAndHoldsNothingPersonal) {
   EXPECT_EQ(at(s, "rempart_folded_total{result=created}"), 2);
   EXPECT_EQ(at(s, "rempart_folded_total{result=rejected}"), 0);
   EXPECT_EQ(at(s, "rempart_inbox_backlog{}"), 0);
+  EXPECT_EQ(at(s, "rempart_outbox_pending{}"), 0);  // no [mail]: nothing queued
   EXPECT_GT(at(s, "rempart_fold_passes_total{}"), 0);
   EXPECT_EQ(at(s, "rempart_fold_failures_total{}"), 0);
   EXPECT_EQ(at(s, "rempart_reveals_total{}"), 0);

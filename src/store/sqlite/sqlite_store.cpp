@@ -1712,6 +1712,13 @@ class SqliteKeeperTx final : public SqliteReads<KeeperTx> {
     if (!r) return std::unexpected(r.error());
     return c;
   }
+  Result<std::int64_t> outbox_pending() override {
+    auto q = conn_.query(sql::kCountOutboxPending);
+    if (!q) return propagate(q);
+    auto more = q->step();
+    if (!more) return propagate(more);
+    return *more ? q->int64(0) : 0;
+  }
   Result<void> insert_link_token(const LinkTokenRow& row) override {
     auto q = conn_.query(sql::kInsertLinkToken);
     if (!q) return propagate(q);

@@ -660,6 +660,9 @@ inline constexpr Sql kSelectOutboxById{"kSelectOutboxById",
 inline constexpr Sql kUpdateOutbox{
     "kUpdateOutbox",
     "UPDATE outbox SET state = ?2, attempts = ?3, next_at = ?4, done_at = ?5, last_reply = ?6 WHERE id = ?1"};
+// Served by outbox_due (its WHERE is the partial index's): what is still to send.
+inline constexpr Sql kCountOutboxPending{"kCountOutboxPending",
+                                         "SELECT count(*) FROM outbox WHERE state IN ('queued', 'sending')"};
 inline constexpr Sql kCountOutboxByState{"kCountOutboxByState",
                                          "SELECT state, count(*) FROM outbox GROUP BY state ORDER BY state"};
 #undef REMPART_OUTBOX_COLUMNS
