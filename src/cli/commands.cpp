@@ -1,6 +1,8 @@
 #include "cli/commands.hpp"
 
 #include <array>
+#include <algorithm>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <ctime>
@@ -29,7 +31,10 @@
 #include "audit/verify.hpp"
 #include "cli/config.hpp"
 #include "cli/keeper_access.hpp"
+#include "cli/pg_setup.hpp"
 #include "cli/progress.hpp"
+#include "core/hex.hpp"
+#include "core/mutex.hpp"
 #include "core/validate.hpp"
 #include "crypto/keyring.hpp"
 #include "crypto/secret.hpp"
@@ -51,6 +56,63 @@ namespace rempart::cli {
 namespace {
 
 namespace fs = std::filesystem;
+
+// The sign-up rate limit all intake nodes share, where the backend keeps
+// one (store::SignupLimiter): a few connections, one per request at a time.
+// Keys (client addresses) reach the database hashed, and only for as long
+// as their bucket is not full again. If the database cannot answer, the
+// node's own bucket decides.
+class SharedSignupLimit final : public http::SharedRateLimit {
+ public:
+  // nullptr when the backend keeps no shared limit.
+  static Result<std::unique_ptr<SharedSignupLimit>> open(store::Backend& backend, double rate, double burst,
+                                                         unsigned threads) {
+    auto first = backend.open_signup_limiter();
+    if (!first) return std::unexpected(first.error());
+    if (!*first) return std::unique_ptr<SharedSignupLimit>();
+    auto out = std::unique_ptr<SharedSignupLimit>(new SharedSignupLimit(rate, burst));
+    out->free_.push_back(std::move(*first));
+    const unsigned n = std::clamp(threads == 0 ? std::thread::hardware_concurrency() : threads, 1U, 16U);
+    for (unsigned i = 1; i < n; ++i) {
+      auto more = backend.open_signup_limiter();
+      if (!more) return std::unexpected(more.error());
+      out->free_.push_back(std::move(*more));
+    }
+    return out;
+  }
+
+  std::optional<http::RateDecision> acquire(std::string_view key) override {
+    std::unique_ptr<store::SignupLimiter> limiter;
+    {
+      MutexLock lock(mu_);
+      if (free_.empty()) return std::nullopt;  // every connection busy: the node's bucket decides
+      limiter = std::move(free_.back());
+      free_.pop_back();
+    }
+    std::array<unsigned char, 16> digest{};
+    crypto_generichash(digest.data(), digest.size(), reinterpret_cast<const unsigned char*>(key.data()), key.size(),
+                       nullptr, 0);
+    auto wait = limiter->take(core::to_hex(digest), rate_, burst_);
+    {
+      MutexLock lock(mu_);
+      free_.push_back(std::move(limiter));
+    }
+    if (!wait) {
+      spdlog::warn("intake: the shared sign-up limit did not answer ({}); this node's own limit applies",
+                   errc_name(wait.error().code));
+      return std::nullopt;
+    }
+    if (*wait <= 0) return http::RateDecision{true, std::chrono::seconds{0}};
+    return http::RateDecision{false, std::chrono::seconds{std::max<long long>(1, static_cast<long long>(std::ceil(*wait)))}};
+  }
+
+ private:
+  SharedSignupLimit(double rate, double burst) : rate_(rate), burst_(burst) {}
+  const double rate_;
+  const double burst_;
+  Mutex mu_;
+  std::vector<std::unique_ptr<store::SignupLimiter>> free_ REMPART_GUARDED_BY(mu_);
+};
 
 const char* consent_word(bool yes, bool refused) { return yes ? "yes" : refused ? "no" : "unknown"; }
 
@@ -168,6 +230,23 @@ int run_init(const InitArgs& a) {
   c.console.listen = *console_listen;
   c.audit.checkpoint_file = a.checkpoints.empty() ? c.keys_dir.parent_path() / "rempart-audit.checkpoints"
                                                   : fs::absolute(a.checkpoints).lexically_normal();
+  if (a.backend == "postgresql") {
+    c.backend = a.backend;
+    c.dsn = a.dsn;
+    // Beside the key directory, as the checkpoints: outside the data.
+    c.keeper_password_file = c.keys_dir.parent_path() / "rempart-pg-keeper.pass";
+    c.intake_password_file = c.keys_dir.parent_path() / "rempart-pg-intake.pass";
+  } else if (a.backend != "sqlite") {
+    return report(Error{Errc::config, "--backend must be sqlite or postgresql"});
+  } else if (!a.dsn.empty() || a.print_sql) {
+    return report(Error{Errc::config, "--dsn and --print-sql are for --backend postgresql"});
+  }
+  if (a.print_sql) {
+    // Checked as serve would, then shown: nothing is written.
+    if (auto r = parse_config(render_config(c), a.config); !r) return report(r.error());
+    std::cout << postgres_setup_sql(c);
+    return 0;
+  }
   if (auto r = check_layout(c); !r) return report(r.error());
   if (fs::exists(a.config)) {
     std::cerr << "rempart: " << a.config.string() << " already exists; refusing to overwrite it\n";
@@ -183,7 +262,14 @@ int run_init(const InitArgs& a) {
   fs::permissions(c.data_dir, fs::perms::owner_all, ec);
   if (ec) return report(Error{Errc::io, "cannot set mode 0700 on " + c.data_dir.string()});
   if (auto r = crypto::create_keyrings(c.keys_dir); !r) return report(r.error());
-  // Create the schema now so that an intake-only node can start on it.
+  if (c.backend == "postgresql") {
+    auto v = setup_postgres(c, PgSetupArgs{a.admin_user, a.admin_password_file});
+    if (!v) return report(v.error());
+    std::cout << "rempart: the database's schema is at version " << *v << "; the keeper connects as "
+              << c.keeper_user << ", the intake as " << c.intake_user << "\n";
+  }
+  // Create the schema now so that an intake-only node can start on it
+  // (postgresql: check that both roles can connect).
   {
     auto backend = store::open_backend(c.storage());
     if (!backend) return report(backend.error());
@@ -207,8 +293,12 @@ int run_init(const InitArgs& a) {
             << "  data: " << c.data_dir.string() << " (mode 0700)\n"
             << "  keys: " << c.keys_dir.string() << " (keeper.keyring: every secret; intake.keyring: the public "
                "sealing key only)\n"
-            << "  audit checkpoints: " << c.audit.checkpoint_file.string() << " (append-only; keep a copy off this host)\n"
-            << "Back up the key directory separately from the data: without it the data cannot be read.\n";
+            << "  audit checkpoints: " << c.audit.checkpoint_file.string() << " (append-only; keep a copy off this host)\n";
+  if (c.backend == "postgresql") {
+    std::cout << "  database passwords: " << c.keeper_password_file.string() << " (keeper), "
+              << c.intake_password_file.string() << " (intake); mode 0600, give each to its role only\n";
+  }
+  std::cout << "Back up the key directory separately from the data: without it the data cannot be read.\n";
   return 0;
 }
 
@@ -440,6 +530,7 @@ int run_serve(const ServeArgs& a) {
   }
 
   // Intake side: holds the public sealing key and a write-only store.
+  std::unique_ptr<SharedSignupLimit> shared_limit;  // outlives routes
   std::unique_ptr<services::IntakeWriter> writer;
   std::unique_ptr<http::IntakeRoutes> routes;
   std::unique_ptr<http::Server> server;
@@ -457,6 +548,12 @@ int run_serve(const ServeArgs& a) {
     ro.rate_per_second = c->rate_per_minute / 60.0;
     ro.burst = c->burst;
     ro.confirmation_mail = c->mail.has_value();
+    {
+      auto shared = SharedSignupLimit::open(*backend, ro.rate_per_second, ro.burst, c->threads);
+      if (!shared) return report(shared.error());
+      shared_limit = std::move(*shared);
+      ro.shared_rate_limit = shared_limit.get();
+    }
     auto rt = http::IntakeRoutes::create(ro, *writer);
     if (!rt) return report(rt.error());
     routes = std::move(*rt);

@@ -22,6 +22,15 @@ struct InitArgs {
   // Where audit checkpoints are appended; empty: next to the key directory.
   // Refused inside the data directory.
   std::filesystem::path checkpoints;
+  // [storage]: "sqlite" (files in the data directory) or "postgresql" (the
+  // database `dsn` names, set up through an administrator's connection:
+  // admin_user, admin_password_file; docs/postgresql.md).
+  std::string backend = "sqlite";
+  std::string dsn;
+  std::string admin_user;
+  std::filesystem::path admin_password_file;
+  // postgresql: print the SQL that sets up the database, and do nothing else.
+  bool print_sql = false;
 };
 int run_init(const InitArgs& a);
 

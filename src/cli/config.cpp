@@ -7,11 +7,15 @@
 #include <set>
 #include <cmath>
 #include <iterator>
+#include <memory>
 #include <sstream>
+#include <tuple>
 
+#include <libpq-fe.h>
 #include <toml++/toml.h>
 
 #include "core/text.hpp"
+#include "crypto/keyring.hpp"
 #include "store/backends.hpp"
 
 namespace rempart::cli {
@@ -93,6 +97,70 @@ Result<void> check_colour(std::string_view colour) {
 const toml::table* sub(const toml::table& root, std::string_view name) {
   const toml::node* n = root.get(name);
   return n != nullptr ? n->as_table() : nullptr;
+}
+
+// The backend that takes [storage] dsn, the role names and the password files.
+constexpr std::string_view kPostgres = "postgresql";
+constexpr const char* kPostgresKeys[] = {"dsn", "intake_user", "keeper_user", "intake_password_file",
+                                         "keeper_password_file"};
+
+// [storage].dsn: a libpq connection string (keywords or a postgresql:// URI)
+// that names the server(s) and the database only. The roles come from
+// intake_user and keeper_user, the passwords from files: a user or a secret
+// in it is refused. No message repeats any of its text, which may hold the
+// very secret it should not (libpq's own parse errors quote it, so they are
+// not passed on either).
+Result<void> check_dsn(const std::string& dsn) {
+  if (std::all_of(dsn.begin(), dsn.end(), [](unsigned char ch) { return ch == ' ' || ch == '\t'; })) {
+    return fail(Errc::config, "[storage].dsn is required by backend = \"postgresql\": a libpq connection string "
+                              "naming the server and the database");
+  }
+  if (std::any_of(dsn.begin(), dsn.end(), [](unsigned char ch) { return (ch < 0x20 && ch != '\t') || ch == 0x7f; })) {
+    return fail(Errc::config, "[storage].dsn must be one line without control characters");
+  }
+  char* error = nullptr;
+  std::unique_ptr<PQconninfoOption, decltype(&PQconninfoFree)> options(PQconninfoParse(dsn.c_str(), &error),
+                                                                       &PQconninfoFree);
+  if (error != nullptr) PQfreemem(error);
+  if (!options) {
+    return fail(Errc::config, "[storage].dsn is not a libpq connection string (keyword = value pairs or a "
+                              "postgresql:// URI); its text is not repeated here");
+  }
+  for (const PQconninfoOption* o = options.get(); o->keyword != nullptr; ++o) {
+    if (o->val == nullptr) continue;
+    const std::string_view keyword = o->keyword, value = o->val;
+    if (keyword == "password" || keyword == "sslpassword" || keyword == "passfile") {
+      return fail(Errc::config, "[storage].dsn must not carry a password or a password file (it sets " +
+                                    std::string(keyword) +
+                                    "): name files of mode 0600 in intake_password_file and keeper_password_file");
+    }
+    if (keyword == "user") {
+      return fail(Errc::config, "[storage].dsn must not name a user (a URI's user@ does): each role connects as "
+                                "its own, intake_user and keeper_user");
+    }
+    // libpq would read a dbname holding '=' or a URI as a connection string
+    // of its own, past these checks.
+    if (keyword == "dbname" && (value.find('=') != std::string_view::npos || value.starts_with("postgres://") ||
+                                value.starts_with("postgresql://"))) {
+      return fail(Errc::config, "[storage].dsn: its dbname must be a database name, not a connection string");
+    }
+  }
+  return {};
+}
+
+// A PostgreSQL role name as rempart writes it unquoted: [a-z_][a-z0-9_]*,
+// at most 63 bytes (NAMEDATALEN - 1), not pg_..., which the server reserves.
+Result<void> check_role_name(std::string_view key, std::string_view name) {
+  const bool shaped = !name.empty() && name.size() <= 63 && !(name[0] >= '0' && name[0] <= '9') &&
+                      std::all_of(name.begin(), name.end(), [](char ch) {
+                        return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_';
+                      });
+  if (!shaped || name.starts_with("pg_")) {
+    return fail(Errc::config, "[storage]." + std::string(key) +
+                                  " must be a role name of 1..63 of a-z, 0-9 and _, not starting with a digit nor "
+                                  "with pg_");
+  }
+  return {};
 }
 
 std::string quote(std::string_view s) {
@@ -405,8 +473,14 @@ Result<Config> parse_config(std::string_view toml_text, const std::filesystem::p
   int64_t threads = 0, fold_interval = c.fold_interval_ms, fold_batch = static_cast<int64_t>(c.fold_batch),
           max_tags = static_cast<int64_t>(c.intake.max_tags);
 
+  std::string intake_password_file, keeper_password_file;
   if (const auto* t = sub(root, "storage")) {
-    if (auto r = refuse_unknown(*t, {"backend", "data_dir"}, "storage"); !r) return std::unexpected(r.error());
+    if (auto r = refuse_unknown(*t, {"backend", "data_dir", "dsn", "intake_user", "keeper_user",
+                                     "intake_password_file", "keeper_password_file"},
+                                "storage");
+        !r) {
+      return std::unexpected(r.error());
+    }
     if (auto r = read(*t, "storage", "backend", c.backend); !r) return std::unexpected(r.error());
     const auto names = store::backend_names();
     if (std::find(names.begin(), names.end(), c.backend) == names.end()) {
@@ -415,6 +489,22 @@ Result<Config> parse_config(std::string_view toml_text, const std::filesystem::p
       return fail(Errc::config, "[storage].backend must be one of " + known);
     }
     if (auto r = read(*t, "storage", "data_dir", data_dir); !r) return std::unexpected(r.error());
+    if (c.backend != kPostgres) {
+      for (const char* key : kPostgresKeys) {
+        if (t->contains(key)) {
+          return fail(Errc::config, "[storage]." + std::string(key) + " is only for backend = \"postgresql\"");
+        }
+      }
+    }
+    if (auto r = read(*t, "storage", "dsn", c.dsn); !r) return std::unexpected(r.error());
+    if (auto r = read(*t, "storage", "intake_user", c.intake_user); !r) return std::unexpected(r.error());
+    if (auto r = read(*t, "storage", "keeper_user", c.keeper_user); !r) return std::unexpected(r.error());
+    if (auto r = read(*t, "storage", "intake_password_file", intake_password_file); !r) {
+      return std::unexpected(r.error());
+    }
+    if (auto r = read(*t, "storage", "keeper_password_file", keeper_password_file); !r) {
+      return std::unexpected(r.error());
+    }
   }
   if (const auto* t = sub(root, "ui")) {
     if (auto r = refuse_unknown(*t, {"default_language"}, "ui"); !r) return std::unexpected(r.error());
@@ -535,6 +625,30 @@ Result<Config> parse_config(std::string_view toml_text, const std::filesystem::p
   if (keys_dir.empty()) return fail(Errc::config, "[keys].dir is required");
   c.data_dir = data_dir;
   c.keys_dir = keys_dir;
+  if (c.backend == kPostgres) {
+    if (auto r = check_dsn(c.dsn); !r) return std::unexpected(r.error());
+    if (auto r = check_role_name("intake_user", c.intake_user); !r) return std::unexpected(r.error());
+    if (auto r = check_role_name("keeper_user", c.keeper_user); !r) return std::unexpected(r.error());
+    if (c.intake_user == c.keeper_user) {
+      return fail(Errc::config, "[storage].intake_user and keeper_user must differ: the intake's role may only add "
+                                "to the inbox");
+    }
+    for (auto [key, text, out] : {std::tuple{"intake_password_file", &intake_password_file, &c.intake_password_file},
+                                  std::tuple{"keeper_password_file", &keeper_password_file, &c.keeper_password_file}}) {
+      if (text->empty()) continue;
+      const std::filesystem::path path(*text);
+      *out = path.is_absolute() ? path : origin.parent_path() / path;
+      // A copy of the data or of the keys must not carry a database password.
+      if (crypto::path_is_within(*out, c.data_dir) || crypto::path_is_within(*out, c.keys_dir)) {
+        return fail(Errc::config, "[storage]." + std::string(key) +
+                                      " must be outside the data directory and the key directory");
+      }
+    }
+    if (!c.intake_password_file.empty() && c.intake_password_file == c.keeper_password_file) {
+      return fail(Errc::config, "[storage].intake_password_file and keeper_password_file must differ: the intake's "
+                                "host must not hold the keeper's password");
+    }
+  }
   auto l = parse_listen(listen);
   if (!l) return std::unexpected(l.error());
   c.intake_listen = *l;
@@ -748,10 +862,28 @@ std::string render_config(const Config& c) {
   std::ostringstream o;
   o << "# rempart configuration. Every key is listed; unknown keys are refused.\n"
     << "# This file holds no secret: the keys live in [keys].dir.\n\n"
-    << "[storage]\n"
-    << "backend = " << quote(c.backend) << "\n"
-    << "data_dir = " << quote(c.data_dir.string()) << "   # database; mode 0700\n\n"
-    << "[keys]\n"
+    << "[storage]\n";
+  std::string backends;
+  for (const auto n : store::backend_names()) backends += (backends.empty() ? "" : " or ") + quote(n);
+  o << "backend = " << quote(c.backend) << "   # " << backends << " (docs/operations.md)\n";
+  if (c.backend == kPostgres) {
+    o << "data_dir = " << quote(c.data_dir.string()) << "   # local files (exports); mode 0700\n"
+      << "dsn = " << quote(c.dsn) << "   # libpq keywords or URI: server(s) and database, never a user or a password\n"
+      << "intake_user = " << quote(c.intake_user) << "   # the intake's database role: adds to the inbox only\n"
+      << "keeper_user = " << quote(c.keeper_user) << "\n"
+      << "intake_password_file = " << quote(c.intake_password_file.string())
+      << "   # one line, mode 0600; \"\" = none (peer, certificate or ~/.pgpass)\n"
+      << "keeper_password_file = " << quote(c.keeper_password_file.string()) << "\n\n";
+  } else {
+    o << "data_dir = " << quote(c.data_dir.string()) << "   # database; mode 0700\n"
+      << "# With backend = \"postgresql\", the database is on a server (docs/operations.md):\n"
+      << "# dsn = \"host=db.example.org dbname=rempart sslmode=verify-full\"   # never a user or a password\n"
+      << "# intake_user = \"rempart_intake\"\n"
+      << "# keeper_user = \"rempart_keeper\"\n"
+      << "# intake_password_file = \"/etc/rempart/intake/db-password\"   # one line, mode 0600\n"
+      << "# keeper_password_file = \"/etc/rempart/keeper/db-password\"\n\n";
+  }
+  o << "[keys]\n"
     << "dir = " << quote(c.keys_dir.string()) << "   # keyrings; must not be inside data_dir\n\n"
     << "[ui]\n"
     << "default_language = " << quote(c.default_language)

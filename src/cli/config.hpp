@@ -103,12 +103,33 @@ struct Config {
   std::optional<services::BounceOptions> bounces;  // [bounces] (with [mail] only)
 
   std::string backend = "sqlite";  // [storage].backend: see store/backends.hpp
+  // [storage] of backend = "postgresql" only (docs/operations.md, "[storage]
+  // with PostgreSQL"): a libpq connection string naming the server(s) and the
+  // database, never a user nor a password; the database role of each role;
+  // the files holding their passwords (empty: none), outside data_dir and
+  // keys_dir, beside the configuration file when relative. The files are
+  // read, and their mode checked, by the store when it connects.
+  std::string dsn;
+  std::string intake_user = store::StorageOptions{}.intake_user;
+  std::string keeper_user = store::StorageOptions{}.keeper_user;
+  std::filesystem::path intake_password_file;
+  std::filesystem::path keeper_password_file;
   // [ui] default_language: the pages' and mails' language when a request
   // names none of ours (Accept-Language, the switch); "en" or "fr".
   std::string default_language = "en";
 
   // What store::open_backend opens.
-  store::StorageOptions storage() const { return {backend, data_dir}; }
+  store::StorageOptions storage() const {
+    store::StorageOptions o;
+    o.backend = backend;
+    o.data_dir = data_dir;
+    o.dsn = dsn;
+    o.intake_user = intake_user;
+    o.keeper_user = keeper_user;
+    o.intake_password_file = intake_password_file;
+    o.keeper_password_file = keeper_password_file;
+    return o;
+  }
 };
 
 // The account service's options from the configuration.

@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <unistd.h>
 #include <fstream>
+#include <optional>
+#include <string>
 
 namespace rempart::cli {
 namespace {
@@ -398,6 +400,173 @@ TEST(Config, RetentionDefaultsParseAndRefuseNonsense) {
       EXPECT_NE(r.error().internal.find("retention"), std::string::npos) << r.error().internal;
     }
   }
+}
+
+
+// [storage] of backend = "postgresql". Every test below but the first needs
+// "postgresql" among store::backend_names() (src/store/backends.cpp).
+const char* kPostgres = R"(
+[storage]
+backend = "postgresql"
+data_dir = "/srv/rempart/data"
+dsn = "host=db.example.org port=5433 dbname=rempart sslmode=verify-full"
+[keys]
+dir = "/etc/rempart/keys"
+)";
+
+// kPostgres with its dsn line replaced (when `dsn` is set) and `extra`
+// added to [storage].
+std::string postgres_config(const std::string& extra, const std::optional<std::string>& dsn = std::nullopt) {
+  std::string text = kPostgres;
+  const auto at = text.find("dsn = ");
+  const auto end = text.find('\n', at) + 1;
+  text.replace(at, end - at, (dsn ? *dsn : text.substr(at, end - at - 1)) + "\n" + extra);
+  return text;
+}
+
+TEST(Config, PostgresqlKeysAreOnlyForThePostgresqlBackend) {
+  const std::string m = kMinimal;
+  auto d = parse_config(m, "t");
+  ASSERT_TRUE(d) << d.error().internal;
+  EXPECT_TRUE(d->dsn.empty());
+  EXPECT_EQ(d->storage().intake_user, "rempart_intake");
+  EXPECT_EQ(d->storage().keeper_user, "rempart_keeper");
+  // What init writes for SQLite shows the keys in comments only, and parses back.
+  const std::string rendered = render_config(*d);
+  EXPECT_NE(rendered.find("# dsn = "), std::string::npos);
+  auto back = parse_config(rendered, "r");
+  ASSERT_TRUE(back) << back.error().internal;
+  EXPECT_TRUE(back->dsn.empty());
+  for (const std::string key : {"dsn", "intake_user", "keeper_user", "intake_password_file", "keeper_password_file"}) {
+    std::string text = m;
+    text.insert(text.find("[keys]"), key + " = \"host=db.example.org s3cr3t\"\n");
+    auto r = parse_config(text, "t");
+    ASSERT_FALSE(r) << key;
+    EXPECT_EQ(r.error().code, Errc::config);
+    EXPECT_NE(r.error().internal.find("[storage]." + key), std::string::npos) << r.error().internal;
+    EXPECT_NE(r.error().internal.find("postgresql"), std::string::npos) << r.error().internal;
+    EXPECT_EQ(r.error().internal.find("s3cr3t"), std::string::npos) << r.error().internal;
+  }
+}
+
+TEST(Config, PostgresqlStorageParsesFillsTheStorageOptionsAndRendersBack) {
+  auto c = parse_config(postgres_config("intake_user = \"signup_node\"\nkeeper_user = \"_keeper2\"\n"
+                                        "intake_password_file = \"/etc/rempart/intake-db-password\"\n"
+                                        "keeper_password_file = \"secrets/keeper-db-password\"\n"),
+                        "/etc/rempart/rempart.toml");
+  ASSERT_TRUE(c) << c.error().internal;
+  const store::StorageOptions o = c->storage();
+  EXPECT_EQ(o.backend, "postgresql");
+  EXPECT_EQ(o.data_dir, "/srv/rempart/data");
+  EXPECT_EQ(o.dsn, "host=db.example.org port=5433 dbname=rempart sslmode=verify-full");
+  EXPECT_EQ(o.intake_user, "signup_node");
+  EXPECT_EQ(o.keeper_user, "_keeper2");
+  EXPECT_EQ(o.intake_password_file, std::filesystem::path("/etc/rempart/intake-db-password"));
+  // A relative path is beside the configuration file.
+  EXPECT_EQ(o.keeper_password_file, std::filesystem::path("/etc/rempart/secrets/keeper-db-password"));
+  auto back = parse_config(render_config(*c), "/elsewhere/r.toml");
+  ASSERT_TRUE(back) << back.error().internal;
+  const store::StorageOptions b = back->storage();
+  EXPECT_EQ(b.backend, o.backend);
+  EXPECT_EQ(b.data_dir, o.data_dir);
+  EXPECT_EQ(b.dsn, o.dsn);
+  EXPECT_EQ(b.intake_user, o.intake_user);
+  EXPECT_EQ(b.keeper_user, o.keeper_user);
+  EXPECT_EQ(b.intake_password_file, o.intake_password_file);
+  EXPECT_EQ(b.keeper_password_file, o.keeper_password_file);
+
+  // The defaults: the two roles, no password file (peer, certificate, .pgpass).
+  auto d = parse_config(kPostgres, "t");
+  ASSERT_TRUE(d) << d.error().internal;
+  EXPECT_EQ(d->storage().intake_user, "rempart_intake");
+  EXPECT_EQ(d->storage().keeper_user, "rempart_keeper");
+  EXPECT_TRUE(d->storage().intake_password_file.empty());
+  EXPECT_TRUE(d->storage().keeper_password_file.empty());
+  auto d_back = parse_config(render_config(*d), "r");
+  ASSERT_TRUE(d_back) << d_back.error().internal;
+  EXPECT_EQ(d_back->dsn, d->dsn);
+  EXPECT_TRUE(d_back->intake_password_file.empty());
+
+  // Keywords and URIs that name servers and a database only.
+  for (const std::string dsn : {"host=db1.example.org,db2.example.org port=5432,5433 dbname=rempart "
+                                "target_session_attrs=read-write connect_timeout=5",
+                                "postgresql://db.example.org:5433/rempart?sslmode=verify-full",
+                                "postgresql:///rempart?host=/run/postgresql", "service=rempart",
+                                "host=db.example.org dbname='rempart data' sslrootcert=/etc/rempart/db-ca.pem"}) {
+    auto r = parse_config(postgres_config("", "dsn = \"" + dsn + "\""), "t");
+    ASSERT_TRUE(r) << dsn << ": " << r.error().internal;
+    EXPECT_EQ(r->dsn, dsn);
+    auto again = parse_config(render_config(*r), "r");
+    ASSERT_TRUE(again) << again.error().internal;
+    EXPECT_EQ(again->dsn, dsn);
+  }
+}
+
+TEST(Config, PostgresqlDsnNamesNoUserNorPasswordAndIsNeverRepeated) {
+  for (const std::string dsn : {
+           "host=db.example.org dbname=rempart password=s3cr3t",
+           "host=db.example.org dbname=rempart password=''",
+           "postgresql://rempart:s3cr3t@db.example.org/rempart",
+           "postgresql://db.example.org/rempart?password=s3cr3t",
+           "host=db.example.org sslpassword=s3cr3t sslkey=/etc/rempart/client.key",
+           "host=db.example.org passfile=/etc/rempart/s3cr3t.pgpass",
+           "host=db.example.org user=s3cr3t",
+           "postgresql://s3cr3t@db.example.org/rempart",
+           "dbname='host=db.example.org password=s3cr3t'",
+           "dbname=postgresql://db.example.org/s3cr3t",
+           "host=db.example.org s3cr3t",
+           "host='db.example.org s3cr3t",
+           "host=db.example.org sekret=s3cr3t",
+           "host=db.example.org\\npassword=s3cr3t",
+           "",
+           "   ",
+       }) {
+    auto r = parse_config(postgres_config("", "dsn = \"" + dsn + "\""), "t");
+    ASSERT_FALSE(r) << dsn;
+    EXPECT_EQ(r.error().code, Errc::config);
+    EXPECT_NE(r.error().internal.find("[storage].dsn"), std::string::npos) << dsn << ": " << r.error().internal;
+    EXPECT_EQ(r.error().internal.find("s3cr3t"), std::string::npos) << r.error().internal;
+    EXPECT_EQ(r.error().internal.find("db.example.org"), std::string::npos) << r.error().internal;
+  }
+  auto missing = parse_config(postgres_config("", "# no dsn"), "t");  // no dsn line at all
+  ASSERT_FALSE(missing);
+  EXPECT_NE(missing.error().internal.find("[storage].dsn is required"), std::string::npos) << missing.error().internal;
+}
+
+TEST(Config, PostgresqlRoleNamesArePlainIdentifiersAndDiffer) {
+  ASSERT_TRUE(parse_config(postgres_config("intake_user = \"" + std::string(63, 'a') + "\"\n"), "t"));
+  for (const std::string key : {"intake_user", "keeper_user"}) {
+    for (const std::string& bad :
+         std::vector<std::string>{"", "Rempart", "1rempart", "pg_rempart", "rempart-intake", "rempart intake",
+                                  "rempart\\\"; drop role x; --", "rempart_é", std::string(64, 'a')}) {
+      auto r = parse_config(postgres_config(key + " = \"" + bad + "\"\n"), "t");
+      ASSERT_FALSE(r) << key << " = " << bad;
+      EXPECT_EQ(r.error().code, Errc::config);
+      EXPECT_NE(r.error().internal.find("[storage]." + key), std::string::npos) << r.error().internal;
+    }
+  }
+  auto same = parse_config(postgres_config("intake_user = \"rempart\"\nkeeper_user = \"rempart\"\n"), "t");
+  ASSERT_FALSE(same);
+  EXPECT_NE(same.error().internal.find("intake_user and keeper_user must differ"), std::string::npos)
+      << same.error().internal;
+}
+
+TEST(Config, PostgresqlPasswordFilesStayOutOfTheDataAndKeyDirectories) {
+  for (const std::string key : {"intake_password_file", "keeper_password_file"}) {
+    for (const std::string bad : {"/srv/rempart/data/db-password", "/srv/rempart/data", "/srv/rempart/data/../data/pw",
+                                  "/etc/rempart/keys/db-password", "keys/db-password"}) {
+      auto r = parse_config(postgres_config(key + " = \"" + bad + "\"\n"), "/etc/rempart/rempart.toml");
+      ASSERT_FALSE(r) << key << " = " << bad;
+      EXPECT_EQ(r.error().code, Errc::config);
+      EXPECT_NE(r.error().internal.find("[storage]." + key), std::string::npos) << r.error().internal;
+    }
+    EXPECT_TRUE(parse_config(postgres_config(key + " = \"/srv/rempart/data-password\"\n"), "/etc/rempart/r.toml"));
+  }
+  auto same = parse_config(postgres_config("intake_password_file = \"/etc/rempart/pw\"\n"
+                                           "keeper_password_file = \"pw\"\n"),
+                           "/etc/rempart/rempart.toml");
+  ASSERT_FALSE(same);
+  EXPECT_NE(same.error().internal.find("must differ"), std::string::npos) << same.error().internal;
 }
 
 }  // namespace

@@ -24,6 +24,17 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   init_cmd->add_option("--checkpoints", init.checkpoints,
                        "Audit checkpoint file, outside the data directory (default: next to the key directory)");
+  init_cmd->add_option("--backend", init.backend, "Where the records live: sqlite | postgresql")
+      ->check(CLI::IsMember({"sqlite", "postgresql"}))
+      ->capture_default_str();
+  init_cmd->add_option("--dsn", init.dsn,
+                       "postgresql: the server(s) and database, as libpq takes them (no user, no password)");
+  init_cmd->add_option("--admin-user", init.admin_user,
+                       "postgresql: the role that creates the roles and schema (default: libpq's)");
+  init_cmd->add_option("--admin-password-file", init.admin_password_file,
+                       "postgresql: a file (mode 0600) holding that role's password");
+  init_cmd->add_flag("--print-sql", init.print_sql,
+                     "postgresql: print the SQL that sets up the database, and do nothing else");
 
   ServeArgs serve;
   std::string role = "all";

@@ -1065,6 +1065,7 @@ Result<std::unique_ptr<IntakeRoutes>> IntakeRoutes::create(IntakeRoutesOptions o
   auto limiter = RateLimiter::create(RateLimiterOptions{
       options.rate_per_second, options.burst, options.rate_max_clients});
   if (!limiter) return std::unexpected(limiter.error());
+  (*limiter)->share_with(options.shared_rate_limit);
   return std::unique_ptr<IntakeRoutes>(
       new IntakeRoutes(std::move(options), sink, std::move(*limiter)));
 }

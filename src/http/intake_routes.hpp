@@ -34,6 +34,9 @@ struct IntakeRoutesOptions {
   double rate_per_second = 0.2;
   double burst = 5.0;
   std::size_t rate_max_clients = 65536;
+  // Where several intake nodes share one limit (PostgreSQL): asked too, once
+  // the node's own bucket allows (rate_limit.hpp). Borrowed; may be null.
+  SharedRateLimit* shared_rate_limit = nullptr;
   // The keeper mails supporters ([mail] is configured): the thank-you page
   // says a confirmation follows an e-mail consent, and the self-service
   // pages (/manage) are served; without, they are 404.

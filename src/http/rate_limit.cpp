@@ -31,6 +31,13 @@ void RateLimiter::evict_refilled(Clock::time_point now) {
 }
 
 RateDecision RateLimiter::acquire(std::string_view key, Clock::time_point now) {
+  RateDecision local = acquire_local(key, now);
+  if (!local.allowed || shared_ == nullptr) return local;
+  if (auto shared = shared_->acquire(key)) return *shared;
+  return local;
+}
+
+RateDecision RateLimiter::acquire_local(std::string_view key, Clock::time_point now) {
   MutexLock lock(mu_);
   evict_refilled(now);
   auto it = index_.find(key);

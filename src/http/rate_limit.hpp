@@ -9,6 +9,7 @@
 #include <list>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -30,6 +31,15 @@ struct RateDecision {
   std::chrono::seconds retry_after{0};
 };
 
+// A limit kept outside this process, which every intake node asks (the
+// database's, store::SignupLimiter): asked once the local bucket allowed.
+// Thread-safe. nullopt when it cannot answer now: the local bucket decides.
+class SharedRateLimit {
+ public:
+  virtual ~SharedRateLimit() = default;
+  virtual std::optional<RateDecision> acquire(std::string_view key) = 0;
+};
+
 class RateLimiter {
  public:
   using Clock = std::chrono::steady_clock;
@@ -45,6 +55,11 @@ class RateLimiter {
   // Number of live buckets. Thread-safe.
   std::size_t size() const;
 
+  // From now on, a request the local bucket allows is also counted by
+  // `shared` (which must outlive this limiter), and refused if it refuses.
+  // Call before any acquire().
+  void share_with(SharedRateLimit* shared) noexcept { shared_ = shared; }
+
  private:
   explicit RateLimiter(RateLimiterOptions options) : opts_(options) {}
 
@@ -57,7 +72,10 @@ class RateLimiter {
 
   void evict_refilled(Clock::time_point now) REMPART_REQUIRES(mu_);
 
+  RateDecision acquire_local(std::string_view key, Clock::time_point now);
+
   const RateLimiterOptions opts_;
+  SharedRateLimit* shared_ = nullptr;
   mutable Mutex mu_;
   Lru lru_ REMPART_GUARDED_BY(mu_);
   std::unordered_map<std::string_view, Lru::iterator> index_ REMPART_GUARDED_BY(mu_);  // views into lru_

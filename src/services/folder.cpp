@@ -39,27 +39,29 @@ Result<void> Folder::start() {
   return {};
 }
 
-Result<FoldCounts> Folder::fold_once(std::size_t limit) {
-  last_hold_ = std::chrono::microseconds{0};
-  last_commit_ = std::chrono::microseconds{0};
-  last_commits_ = 0;
-  if (!started_) {
-    if (auto r = start(); !r) return std::unexpected(r.error());
-  }
-  auto items = inbox_.peek(limit, cursor_);
-  if (!items) return std::unexpected(items.error());
-  // The next pass goes on after this one; once one reaches the end, the
-  // next starts again from the first id, which finds items that committed
-  // late below the ones seen, and items left for their key version.
-  cursor_ = items->size() < limit || items->empty() ? 0 : items->back().id;
-  FoldCounts counts;
-  if (items->empty() && to_forget_.empty() && undeleted_.empty()) return counts;
+struct Folder::Opened {
+  const store::InboxRow* item;
+  std::optional<core::Person> person;  // nullopt: rejected, or a link
+  bool authentic = false;
+  PreparedUpsert prepared;  // blind indexes and sealed record, made here
+  std::optional<core::LinkAction> link;  // a mailed link followed (supporter_mail.hpp)
+  std::vector<core::Field> link_fields;  // the link's item as opened (a correction's values)
+  bool autoresponse = true;  // false: the sign-up asked for no confirmation mail (OSDI)
+  // The consent wordings the form showed beside the boxes ticked, and
+  // their hashes (consent_wording_hash), made here, outside the lock.
+  std::string email_wording, sms_wording;
+  std::optional<store::Bytes> email_wording_hash, sms_wording_hash;
+  std::string source;  // core::field::source: where the sign-up came from
+  std::string lang;    // core::field::lang: the sign-up page's language, that of its confirmation
+};
 
+Result<Folder::OpenedPass> Folder::open_items(const std::vector<store::InboxRow>& items,
+                                               const std::function<Result<std::optional<store::BatchRow>>(const store::Bytes&)>& batch_of) {
   // One opener per batch: a single X25519 per batch on this side too.
   std::map<store::Bytes, std::optional<crypto::BatchOpener>> openers;
-  for (const auto& item : *items) {
+  for (const auto& item : items) {
     if (openers.contains(item.batch_uid)) continue;
-    auto batch = inbox_.batch(item.batch_uid);
+    auto batch = batch_of(item.batch_uid);
     if (!batch) return std::unexpected(batch.error());
     std::optional<crypto::BatchOpener> opener;
     if (*batch) {
@@ -77,26 +79,11 @@ Result<FoldCounts> Folder::fold_once(std::size_t limit) {
   // Open, validate, blind-index and seal new records before taking the
   // write lock: the intake's group commits wait on that lock, so it is held
   // for the SQL (and the re-sealing of merged records) only.
-  struct Opened {
-    const store::InboxRow* item;
-    std::optional<core::Person> person;  // nullopt: rejected, or a link
-    bool authentic = false;
-    PreparedUpsert prepared;  // blind indexes and sealed record, made here
-    std::optional<core::LinkAction> link;  // a mailed link followed (supporter_mail.hpp)
-    std::vector<core::Field> link_fields;  // the link's item as opened (a correction's values)
-    bool autoresponse = true;  // false: the sign-up asked for no confirmation mail (OSDI)
-    // The consent wordings the form showed beside the boxes ticked, and
-    // their hashes (consent_wording_hash), made here, outside the lock.
-    std::string email_wording, sms_wording;
-    std::optional<store::Bytes> email_wording_hash, sms_wording_hash;
-    std::string source;  // core::field::source: where the sign-up came from
-    std::string lang;    // core::field::lang: the sign-up page's language, that of its confirmation
-  };
   auto open_range = [&](std::size_t begin, std::size_t end) {
     std::vector<Opened> out;
     out.reserve(end - begin);
     for (std::size_t i = begin; i < end; ++i) {
-      const auto& item = (*items)[i];
+      const auto& item = items[i];
       const auto& opener = openers.at(item.batch_uid);
       if (!opener) continue;
       Opened o{&item, std::nullopt, false, {}, std::nullopt, {}, true, {}, {}, std::nullopt, std::nullopt, {}, {}};
@@ -141,7 +128,7 @@ Result<FoldCounts> Folder::fold_once(std::size_t limit) {
   // preempts the intake's threads, where a new thread waits its turn
   // (docs/benchmarks.md, "A thread per fold pass, not a persistent worker").
   constexpr std::size_t kSplitAt = 64;
-  const std::size_t n = items->size();
+  const std::size_t n = items.size();
   std::vector<Opened> opened;
   if (n >= kSplitAt) {
     std::vector<Opened> second;
@@ -157,6 +144,97 @@ Result<FoldCounts> Folder::fold_once(std::size_t limit) {
   for (const auto& entry : openers) {
     if (entry.second) batches.push_back(entry.first);
   }
+  return OpenedPass{std::move(opened), std::move(batches)};
+}
+
+Result<void> Folder::write_items(store::KeeperTx& tx, const std::vector<Opened>& opened, std::size_t next,
+                                 std::size_t& end, FoldCounts& tx_counts, std::int64_t now, std::int64_t now_us,
+                                 std::chrono::steady_clock::time_point locked, bool ledger) {
+  // One entry per folded submission, in this transaction: the fold and
+  // its entries commit together or not at all.
+  auto log = audit::Appender::begin(tx, keys_);
+  if (!log) return std::unexpected(log.error());
+  for (std::size_t i = next; i < opened.size(); ++i) {
+    const auto& [item, person, authentic, prepared, link, link_fields, autoresponse, email_wording, sms_wording,
+                 email_wording_hash, sms_wording_hash, source, lang] = opened[i];
+    auto fresh = ledger ? tx.record_folded(item->item_uid, now) : Result<bool>(true);
+    if (!fresh) return std::unexpected(fresh.error());
+    if (*fresh) {
+      audit::Event event{std::string(audit::kKeeperActor), "", "", nlohmann::json::object(), ""};
+      if (link) {
+        const Vault vault(keys_);
+        const LinkContext context{keys_, writer_, vault, opts_, mail_ ? &*mail_ : nullptr};
+        auto applied = apply_link(tx, context, *link, link_fields, now);
+        if (!applied) return std::unexpected(applied.error());
+        event = std::move(applied->event);
+        ++tx_counts.links;
+        if (applied->erased) ++tx_counts.erased;
+      } else if (person) {
+        store::Bytes id;
+        Provenance from;
+        from.email_wording = email_wording_hash;
+        from.sms_wording = sms_wording_hash;
+        // The words the person ticked, kept once each by their hash.
+        for (const auto& [text, hash] : {std::pair{&email_wording, &email_wording_hash},
+                                         std::pair{&sms_wording, &sms_wording_hash}}) {
+          if (!*hash) continue;
+          if (auto w = tx.put_consent_wording(**hash, *text, now); !w) return std::unexpected(w.error());
+        }
+        auto u = writer_.upsert(tx, *person, prepared, now, &id, nullptr, from);
+        if (!u) return std::unexpected(u.error());
+        tx_counts.add(*u);
+        event.action = audit_action(*u);
+        event.subject = audit::to_hex(id);
+        event.details = {{"via", "intake"}};
+        if (!source.empty()) {
+          // A copy: a retried transaction needs the text again.
+          std::string text = source;
+          if (auto e = add_signup_entry(tx, keys_, id, text, now); !e) return std::unexpected(e.error());
+          event.details["source"] = true;
+        }
+        if (mail_ && person->consent.email && autoresponse) {
+          auto q = queue_confirmation(tx, id, now, *mail_, lang);
+          if (!q) return std::unexpected(q.error());
+          if (*q) ++tx_counts.confirmations;
+        }
+      } else {
+        ++tx_counts.rejected;
+        event.action = audit::action::intake_reject;
+        event.details = {{"via", "intake"}, {"reason", authentic ? "validation" : "authentication"}};
+      }
+      if (auto e = log->append(event, now_us); !e) return std::unexpected(e.error());
+    }
+    if (i == next && hook_) hook_(tx);
+    if (i + 1 < opened.size() && tx.yield_requested() &&
+        std::chrono::steady_clock::now() - locked >= yield_after_) {
+      end = i + 1;
+      break;
+    }
+  }
+  return {};
+}
+
+Result<FoldCounts> Folder::fold_once(std::size_t limit) {
+  last_hold_ = std::chrono::microseconds{0};
+  last_commit_ = std::chrono::microseconds{0};
+  last_commits_ = 0;
+  if (store_.claims_inbox()) return fold_claimed(limit);
+  if (!started_) {
+    if (auto r = start(); !r) return std::unexpected(r.error());
+  }
+  auto items = inbox_.peek(limit, cursor_);
+  if (!items) return std::unexpected(items.error());
+  // The next pass goes on after this one; once one reaches the end, the
+  // next starts again from the first id, which finds items that committed
+  // late below the ones seen, and items left for their key version.
+  cursor_ = items->size() < limit || items->empty() ? 0 : items->back().id;
+  FoldCounts counts;
+  if (items->empty() && to_forget_.empty() && undeleted_.empty()) return counts;
+
+  auto pass = open_items(*items, [&](const store::Bytes& uid) { return inbox_.batch(uid); });
+  if (!pass) return std::unexpected(pass.error());
+  auto& opened = pass->opened;
+  auto& batches = pass->batches;
 
   const std::int64_t now = unix_now();
   const std::int64_t now_us = audit::now_us();
@@ -177,67 +255,7 @@ Result<FoldCounts> Folder::fold_once(std::size_t limit) {
       if (first && !to_forget_.empty()) {
         if (auto f = tx.forget_folded(to_forget_); !f) return f;
       }
-      // One entry per folded submission, in this transaction: the fold and
-      // its entries commit together or not at all.
-      auto log = audit::Appender::begin(tx, keys_);
-      if (!log) return std::unexpected(log.error());
-      for (std::size_t i = next; i < opened.size(); ++i) {
-        const auto& [item, person, authentic, prepared, link, link_fields, autoresponse, email_wording, sms_wording,
-                     email_wording_hash, sms_wording_hash, source, lang] = opened[i];
-        auto fresh = tx.record_folded(item->item_uid, now);
-        if (!fresh) return std::unexpected(fresh.error());
-        if (*fresh) {
-          audit::Event event{std::string(audit::kKeeperActor), "", "", nlohmann::json::object(), ""};
-          if (link) {
-            const Vault vault(keys_);
-            const LinkContext context{keys_, writer_, vault, opts_, mail_ ? &*mail_ : nullptr};
-            auto applied = apply_link(tx, context, *link, link_fields, now);
-            if (!applied) return std::unexpected(applied.error());
-            event = std::move(applied->event);
-            ++tx_counts.links;
-            if (applied->erased) ++tx_counts.erased;
-          } else if (person) {
-            store::Bytes id;
-            Provenance from;
-            from.email_wording = email_wording_hash;
-            from.sms_wording = sms_wording_hash;
-            // The words the person ticked, kept once each by their hash.
-            for (const auto& [text, hash] : {std::pair{&email_wording, &email_wording_hash},
-                                             std::pair{&sms_wording, &sms_wording_hash}}) {
-              if (!*hash) continue;
-              if (auto w = tx.put_consent_wording(**hash, *text, now); !w) return std::unexpected(w.error());
-            }
-            auto u = writer_.upsert(tx, *person, prepared, now, &id, nullptr, from);
-            if (!u) return std::unexpected(u.error());
-            tx_counts.add(*u);
-            event.action = audit_action(*u);
-            event.subject = audit::to_hex(id);
-            event.details = {{"via", "intake"}};
-            if (!source.empty()) {
-              // A copy: a retried transaction needs the text again.
-              std::string text = source;
-              if (auto e = add_signup_entry(tx, keys_, id, text, now); !e) return std::unexpected(e.error());
-              event.details["source"] = true;
-            }
-            if (mail_ && person->consent.email && autoresponse) {
-              auto q = queue_confirmation(tx, id, now, *mail_, lang);
-              if (!q) return std::unexpected(q.error());
-              if (*q) ++tx_counts.confirmations;
-            }
-          } else {
-            ++tx_counts.rejected;
-            event.action = audit::action::intake_reject;
-            event.details = {{"via", "intake"}, {"reason", authentic ? "validation" : "authentication"}};
-          }
-          if (auto e = log->append(event, now_us); !e) return std::unexpected(e.error());
-        }
-        if (i == next && hook_) hook_(tx);
-        if (i + 1 < opened.size() && tx.yield_requested() &&
-            std::chrono::steady_clock::now() - locked >= yield_after_) {
-          end = i + 1;
-          break;
-        }
-      }
+      if (auto w = write_items(tx, opened, next, end, tx_counts, now, now_us, locked, true); !w) return w;
       written = std::chrono::steady_clock::now();
       return {};
     });
@@ -269,6 +287,53 @@ Result<FoldCounts> Folder::fold_once(std::size_t limit) {
     for (auto& [id, uid] : undeleted_) to_forget_.push_back(std::move(uid));
     undeleted_.clear();
   }
+  if (counts.rejected != 0) {
+    spdlog::warn("keeper: {} submissions failed authentication or validation and were dropped", counts.rejected);
+  }
+  return counts;
+}
+
+// The inbox in the keeper's database (PostgreSQL): one transaction claims
+// the oldest items no other keeper holds, opens them (no lock but the
+// items' own rows is held meanwhile: other keepers claim and open other
+// items), writes the records and their audit entries (the chain's lock is
+// taken at the first entry), and deletes the items; it all commits at once
+// or not at all. The fold ledger is not used: an item is gone from the
+// inbox in the commit that folds it.
+Result<FoldCounts> Folder::fold_claimed(std::size_t limit) {
+  FoldCounts counts;
+  std::chrono::steady_clock::time_point locked;
+  std::chrono::steady_clock::time_point written;
+  std::size_t erased = 0;
+  auto r = store_.transact_fold([&](store::KeeperTx& tx) -> Result<void> {
+    counts = {};
+    auto items = tx.claim_inbox(limit);
+    if (!items) return std::unexpected(items.error());
+    if (items->empty()) return {};
+    auto pass = open_items(*items, [&](const store::Bytes& uid) { return tx.inbox_batch(uid); });
+    if (!pass) return std::unexpected(pass.error());
+    locked = std::chrono::steady_clock::now();
+    const std::int64_t now = unix_now();
+    const std::int64_t now_us = audit::now_us();
+    std::size_t end = pass->opened.size();
+    if (auto w = write_items(tx, pass->opened, 0, end, counts, now, now_us, locked, false); !w) return w;
+    // Folded, and those of a batch no key here opens stay (as on SQLite).
+    std::vector<std::int64_t> ids;
+    ids.reserve(pass->opened.size());
+    for (const auto& o : pass->opened) ids.push_back(o.item->id);
+    if (auto d = tx.delete_inbox(ids, pass->batches); !d) return std::unexpected(d.error());
+    written = std::chrono::steady_clock::now();
+    erased = counts.erased;
+    return {};
+  });
+  if (!r) return std::unexpected(r.error());
+  if (written != std::chrono::steady_clock::time_point{}) {
+    const auto committed = std::chrono::steady_clock::now();
+    last_hold_ = std::chrono::duration_cast<std::chrono::microseconds>(committed - locked);
+    last_commit_ = std::chrono::duration_cast<std::chrono::microseconds>(committed - written);
+    last_commits_ = 1;
+  }
+  if (erased != 0) flush_after_erasure(store_);
   if (counts.rejected != 0) {
     spdlog::warn("keeper: {} submissions failed authentication or validation and were dropped", counts.rejected);
   }

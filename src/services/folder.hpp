@@ -84,6 +84,25 @@ class Folder {
   // once per folder.
   Result<void> start();
 
+  // A pass's items opened, validated and prepared (outside any lock), and
+  // the batches that could be opened.
+  struct Opened;
+  struct OpenedPass {
+    std::vector<Opened> opened;
+    std::vector<store::Bytes> batches;
+  };
+  Result<OpenedPass> open_items(
+      const std::vector<store::InboxRow>& items,
+      const std::function<Result<std::optional<store::BatchRow>>(const store::Bytes&)>& batch_of);
+  // Writes opened[next..] in `tx` with one audit entry each; stops early
+  // (setting `end`) when the store asks for room. With `ledger`, each item
+  // is recorded in the fold ledger and one recorded already is skipped.
+  Result<void> write_items(store::KeeperTx& tx, const std::vector<Opened>& opened, std::size_t next, std::size_t& end,
+                           FoldCounts& tx_counts, std::int64_t now, std::int64_t now_us,
+                           std::chrono::steady_clock::time_point locked, bool ledger);
+  // fold_once where the store claims inbox items in its transactions.
+  Result<FoldCounts> fold_claimed(std::size_t limit);
+
   const crypto::KeeperKeyring& keys_;
   store::KeeperStore& store_;
   store::InboxStore& inbox_;

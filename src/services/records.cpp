@@ -379,7 +379,8 @@ void flush_after_erasure(store::KeeperStore& store) {
     spdlog::error("keeper: the files still hold an erased record's pages until the next checkpoint ({})",
                   errc_name(f.error().code));
   } else if (!*f) {
-    spdlog::warn("keeper: a reader kept part of the log back; the next checkpoint finishes the erasure");
+    spdlog::warn("keeper: the store's files still hold part of what was erased (SQLite: a reader kept the log "
+                 "back, the next checkpoint finishes it; PostgreSQL: until VACUUM, see docs/postgresql.md)");
   }
 }
 

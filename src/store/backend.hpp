@@ -17,6 +17,15 @@ namespace rempart::store {
 struct StorageOptions {
   std::string backend = "sqlite";
   std::filesystem::path data_dir;  // the files of an embedded engine; 0700
+  // postgresql: a libpq connection string (keywords or URI) naming the
+  // server(s) and the database, never a user nor a password; each role
+  // connects as its own database role, with the password (if any) read
+  // from a file of mode 0600 outside the data dir.
+  std::string dsn;
+  std::string intake_user = "rempart_intake";
+  std::string keeper_user = "rempart_keeper";
+  std::filesystem::path intake_password_file;  // empty: none (peer, cert or .pgpass)
+  std::filesystem::path keeper_password_file;
 };
 
 // What a keeper store is opened for.
@@ -42,6 +51,10 @@ class Backend {
   // many submissions moved.
   virtual Result<std::unique_ptr<KeeperStore>> open_keeper(KeeperUse use = KeeperUse::serve,
                                                            std::size_t* upgraded = nullptr) = 0;
+  // The sign-up rate limit every intake node shares, on the intake's
+  // credentials; nullptr where each node keeps its own in memory (SQLite:
+  // one node).
+  virtual Result<std::unique_ptr<SignupLimiter>> open_signup_limiter() { return nullptr; }
 
  protected:
   Backend() = default;

@@ -304,6 +304,23 @@ struct AuditFilter {
 // between calls: copy what must outlive the call.
 using AuditVisitor = std::function<bool(const AuditEntryRow&)>;
 
+// The sign-up rate limit that every intake node of a deployment shares
+// (PostgreSQL): one token bucket per key, kept by the database. Used by one
+// thread at a time.
+class SignupLimiter {
+ public:
+  virtual ~SignupLimiter();
+  // Takes a token from `key`'s bucket, which refills at `rate` tokens a
+  // second up to `burst` (every caller passes the same two): 0 when taken,
+  // else the seconds until one is back.
+  virtual Result<double> take(std::string_view key, double rate, double burst) = 0;
+
+ protected:
+  SignupLimiter() = default;
+  SignupLimiter(const SignupLimiter&) = default;
+  SignupLimiter& operator=(const SignupLimiter&) = default;
+};
+
 // The only store the internet-facing intake role holds. Write-only by
 // construction: there is no method that reads anything back, and the SQLite
 // implementation's connection is additionally refused every read of the
@@ -1210,6 +1227,19 @@ class KeeperTx : public SupporterReads,
   // commit what it did, call KeeperStore::make_way, and carry on in a new one.
   virtual bool yield_requested() const = 0;
 
+  // Where the inbox lives in the keeper's own database (PostgreSQL), a fold
+  // takes its items inside its transaction: claim_inbox returns up to
+  // `limit` of the oldest items that no other transaction holds, locked
+  // until this one ends (another keeper skips them), and delete_inbox
+  // deletes them, and the batches no item refers to any more, in it: an
+  // item is folded and deleted in one commit, by one keeper, whichever
+  // keeper dies when. Backends whose inbox is a store of its own (SQLite)
+  // answer false, and Errc::internal to the others.
+  virtual bool claims_inbox() const { return false; }
+  virtual Result<std::vector<InboxRow>> claim_inbox(std::size_t limit);
+  virtual Result<std::optional<BatchRow>> inbox_batch(const Bytes& uid);
+  virtual Result<std::int64_t> delete_inbox(std::span<const std::int64_t> ids, std::span<const Bytes> batches);
+
  protected:
   KeeperTx() = default;
   KeeperTx(const KeeperTx&) = default;
@@ -1235,6 +1265,12 @@ class KeeperStore : public SupporterReads,
   // serialised (AuditWrites).
   virtual Result<void> transact(const std::function<Result<void>(KeeperTx&)>& fn) = 0;
 
+  // transact() for a fold pass, whose writes all come after its first
+  // audit_head (the chain's tail it appends to): a backend may let such
+  // transactions claim and read in parallel and serialise them from there.
+  // By default, transact().
+  virtual Result<void> transact_fold(const std::function<Result<void>(KeeperTx&)>& fn) { return transact(fn); }
+
   // Called after a transaction ended early because KeeperTx::yield_requested
   // said so: returns once the writers that waited have had their turn, or
   // after a short bound; at once where writers do not queue.
@@ -1254,6 +1290,9 @@ class KeeperStore : public SupporterReads,
   // when a reader kept part of it back (the next checkpoint finishes it).
   // Outside a transaction only.
   virtual Result<bool> flush_deleted() = 0;
+
+  // Whether this store's transactions claim inbox items (KeeperTx::claim_inbox).
+  virtual bool claims_inbox() const { return false; }
 
  protected:
   KeeperStore() = default;

@@ -42,17 +42,6 @@ void tags_match_sql(sqlite3_context* ctx, int, sqlite3_value** argv) noexcept {
 
 }  // namespace
 
-std::optional<std::string> tag_list(std::span<const std::string> tags) {
-  if (tags.empty()) return std::string();
-  std::string out(1, kSep);
-  for (const std::string& t : tags) {
-    if (t.empty() || t.find(kSep) != std::string::npos) return std::nullopt;
-    out += t;
-    out += kSep;
-  }
-  return out;
-}
-
 bool tags_match(std::string_view list, std::string_view all, std::string_view any, std::string_view none) noexcept {
   if (!each_tag(all, [&](std::string_view t) { return holds(list, t); })) return false;
   if (!any.empty() && each_tag(any, [&](std::string_view t) { return !holds(list, t); })) return false;

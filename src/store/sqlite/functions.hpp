@@ -9,13 +9,11 @@
 #include <string_view>
 
 #include "core/error.hpp"
+#include "store/tag_list.hpp"
 
 namespace rempart::store::sqlite {
 
-// A record's tags as one text (migration 0019, supporters.tag_list):
-// '|' before and after each tag, '' for none; nullopt if a tag holds '|'
-// (a normalised tag never does) or is empty.
-std::optional<std::string> tag_list(std::span<const std::string> tags);
+using store::tag_list;
 
 // Whether `list` (a tag list) holds every tag of `all`, at least one of
 // `any` unless it is empty, and none of `none` (each a tag list too).
