@@ -221,7 +221,6 @@ Result<void> Query::execute() {
   const ExecStatusType st = result_ ? PQresultStatus(result_.get()) : PGRES_FATAL_ERROR;
   if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
     Error e = pg_error(result_.get(), conn_->handle(), "step", sql_->name);
-    state_ = sqlstate(result_.get());
     result_.reset();
     return std::unexpected(std::move(e));
   }

@@ -109,10 +109,6 @@ class Query {
   std::optional<std::string> optional_text(int col) const;
 
   const Sql& sql() const noexcept { return *sql_; }
-  // The SQLSTATE of the statement's failure ("" if it ran, or has not).
-  // Inside a transaction, a failed statement aborts it: a caller tells
-  // failures apart by this, it cannot query to find out.
-  std::string_view state() const noexcept { return state_; }
 
  private:
   friend class Connection;
@@ -131,7 +127,6 @@ class Query {
   bool bad_index_ = false;
   ResultPtr result_;
   int row_ = -1;
-  std::string state_;
 };
 
 class Connection {

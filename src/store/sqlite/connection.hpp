@@ -137,6 +137,11 @@ class Connection {
 
   sqlite3* handle() const noexcept { return db_; }
 
+  // A connection to a file stays open: always succeeds (the stores written
+  // for every engine call it where a server's connection may have to be
+  // opened again: store/keeper_ports.inc).
+  Result<void> ensure_open() const noexcept { return {}; }
+
   // How many connections of this process to the same file are starting a
   // write transaction now (BEGIN IMMEDIATE sent, not yet returned). Read
   // while this connection holds the file's write lock, it counts the others
