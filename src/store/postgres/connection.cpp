@@ -336,9 +336,19 @@ std::optional<std::string> Query::optional_text(int col) const {
 
 // ---- Connection -------------------------------------------------------------
 
+// Every session: rempart's schema first; literals as the standard says; a
+// commit that returns is durable (a server or database default of `off`
+// would let a sign-up be acknowledged that a crash then loses: each session
+// sets `on`, which still waits for a synchronous standby where one is
+// configured); a session left idle inside a transaction (a hung process
+// holding claimed items or the writers' lock) is ended after a minute.
+constexpr const char* kSessionOptions =
+    "-c search_path=rempart -c standard_conforming_strings=on -c synchronous_commit=on"
+    " -c idle_in_transaction_session_timeout=60000";
+
 Result<Connection> Connection::open(const ConnectOptions& o) {
   std::vector<const char*> keys{"dbname", "client_encoding", "options", "application_name", "connect_timeout"};
-  std::vector<const char*> values{o.dsn.c_str(), "UTF8", "-c search_path=rempart -c standard_conforming_strings=on",
+  std::vector<const char*> values{o.dsn.c_str(), "UTF8", kSessionOptions,
                                   o.application_name.c_str(), "10"};
   if (!o.user.empty()) {
     keys.push_back("user");

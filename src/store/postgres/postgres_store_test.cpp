@@ -98,6 +98,31 @@ TEST(PostgresRoles, TheKeeperRoleCannotRewriteTheAuditLogNorChangeTheSchema) {
   }
 }
 
+// The one value of a one-row query on `conn` ("" if it failed).
+std::string value_of(PGconn* conn, const char* text) {
+  PGresult* r = PQexec(conn, text);
+  std::string out;
+  if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) out = PQgetvalue(r, 0, 0);
+  PQclear(r);
+  return out;
+}
+
+TEST(PostgresConnection, EverySessionCommitsDurablyWhateverTheServersDefault) {
+  TestDatabase db = fresh_database();
+  ASSERT_EQ(exec_as(db.admin(), "ALTER ROLE rempart_intake SET synchronous_commit = off"), "");
+  ASSERT_EQ(exec_as(db.admin(), "ALTER ROLE rempart_keeper SET synchronous_commit = off"), "");
+  auto backend = open_postgres_backend(db.options());
+  ASSERT_TRUE(backend.has_value());
+  auto intake = (*backend)->open_intake();
+  auto keeper = (*backend)->open_keeper();
+  ASSERT_TRUE(intake.has_value() && keeper.has_value());
+  EXPECT_EQ(value_of(postgres::test_hooks::raw_handle(**intake), "SHOW synchronous_commit"), "on");
+  EXPECT_EQ(value_of(postgres::test_hooks::raw_handle(**keeper), "SHOW synchronous_commit"), "on");
+  EXPECT_EQ(value_of(postgres::test_hooks::raw_handle(**keeper), "SHOW idle_in_transaction_session_timeout"), "1min");
+  EXPECT_EQ(exec_as(db.admin(), "ALTER ROLE rempart_intake RESET synchronous_commit"), "");
+  EXPECT_EQ(exec_as(db.admin(), "ALTER ROLE rempart_keeper RESET synchronous_commit"), "");
+}
+
 TEST(PostgresRoles, AStoreRefusesASchemaOlderThanItsBinary) {
   TestDatabase db = fresh_database();
   ASSERT_EQ(exec_as(db.admin(), "DELETE FROM rempart.schema_migrations WHERE version = "
