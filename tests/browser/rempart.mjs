@@ -14,13 +14,40 @@ export function rempart(args, input) {
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
+// With REMPART_BROWSER_BACKEND=postgresql, each instance keeps its records
+// in a database of its own on the test cluster of scripts/test
+// (REMPART_TEST_PG, REMPART_TEST_PG_PASSWORD_FILE), made here and dropped
+// by stop(); otherwise in SQLite files.
+const postgres = process.env.REMPART_BROWSER_BACKEND === 'postgresql';
+
+function pgAdmin(args) {
+  const dsn = process.env.REMPART_TEST_PG || '';
+  const host = /host=(\S+)/.exec(dsn)?.[1];
+  const port = /port=(\S+)/.exec(dsn)?.[1];
+  const password = readFileSync(process.env.REMPART_TEST_PG_PASSWORD_FILE, 'utf8').split('\n')[0];
+  const r = spawnSync(args[0], args.slice(1), {
+    encoding: 'utf8', timeout: 60_000,
+    env: { ...process.env, PGHOST: host, PGPORT: port, PGUSER: 'postgres', PGPASSWORD: password },
+  });
+  if (r.status !== 0) throw new Error(`${args[0]} failed: ${r.stderr}`);
+  return { host, port };
+}
+
 // `configEdit`, if given, rewrites the configuration text before serve
 // starts. Alerts go to DIR/alerts.jsonl.
 export async function startInstance({ configEdit } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'rempart-browser-'));
   const config = join(dir, 'rempart.toml');
+  const backend = [];
+  let database = null;
+  if (postgres) {
+    database = 'rempart_browser_' + dir.slice(-6).toLowerCase().replace(/[^a-z0-9]/g, '_');
+    const { host, port } = pgAdmin(['createdb', '-E', 'UTF8', '-T', 'template0', database]);
+    backend.push('--backend', 'postgresql', '--dsn', `host=${host} port=${port} dbname=${database}`,
+                 '--admin-user', 'postgres', '--admin-password-file', process.env.REMPART_TEST_PG_PASSWORD_FILE);
+  }
   const init = rempart(['init', '--data', join(dir, 'data'), '--keys', join(dir, 'keys'), '--config', config,
-                        '--listen', '127.0.0.1:0', '--console-listen', '127.0.0.1:0']);
+                        '--listen', '127.0.0.1:0', '--console-listen', '127.0.0.1:0', ...backend]);
   if (init.code !== 0) throw new Error('init failed: ' + init.err);
   let text = readFileSync(config, 'utf8').replace(/^file = .*$/m, `file = ${JSON.stringify(join(dir, 'alerts.jsonl'))}`);
   if (configEdit) text = configEdit(text);
@@ -47,6 +74,7 @@ export async function startInstance({ configEdit } = {}) {
       proc.kill('SIGTERM');
       const code = await exited;
       rmSync(dir, { recursive: true, force: true });
+      if (database) pgAdmin(['dropdb', '--force', database]);
       return code;
     },
   };
