@@ -2,6 +2,7 @@
 
 #include <array>
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <csignal>
 #include <cstdio>
@@ -82,6 +83,9 @@ class SharedSignupLimit final : public http::SharedRateLimit {
   }
 
   std::optional<http::RateDecision> acquire(std::string_view key) override {
+    // After a failure, the node's own bucket decides for a few seconds: a
+    // server that does not answer is not waited for by every sign-up.
+    if (std::chrono::steady_clock::now().time_since_epoch().count() < skip_until_.load()) return std::nullopt;
     std::unique_ptr<store::SignupLimiter> limiter;
     {
       MutexLock lock(mu_);
@@ -98,7 +102,9 @@ class SharedSignupLimit final : public http::SharedRateLimit {
       free_.push_back(std::move(limiter));
     }
     if (!wait) {
-      spdlog::warn("intake: the shared sign-up limit did not answer ({}); this node's own limit applies",
+      const auto now = std::chrono::steady_clock::now();
+      skip_until_.store((now + std::chrono::seconds(5)).time_since_epoch().count());
+      spdlog::warn("intake: the shared sign-up limit did not answer ({}); this node's own limit applies for 5 s",
                    errc_name(wait.error().code));
       return std::nullopt;
     }
@@ -110,6 +116,7 @@ class SharedSignupLimit final : public http::SharedRateLimit {
   SharedSignupLimit(double rate, double burst) : rate_(rate), burst_(burst) {}
   const double rate_;
   const double burst_;
+  std::atomic<std::int64_t> skip_until_{0};  // steady_clock ticks
   Mutex mu_;
   std::vector<std::unique_ptr<store::SignupLimiter>> free_ REMPART_GUARDED_BY(mu_);
 };

@@ -797,8 +797,12 @@ Result<MailSender::Step> MailSender::send_one(const store::OutboxRow& due, std::
   auto r = store_.transact([&](store::KeeperTx& tx) -> Result<void> {
     auto current = tx.mail_by_id(due.id);
     if (!current) return std::unexpected(current.error());
-    if (!*current || ((*current)->state != "queued" && (*current)->state != "sending")) {
-      dropped = true;  // erased with its record, or done by another pass
+    // Erased with its record, done by another pass, or being sent by one
+    // (another keeper took it since this pass read it as due: its next
+    // try is in the future).
+    if (!*current || ((*current)->state != "queued" && (*current)->state != "sending") ||
+        (*current)->next_at > now) {
+      dropped = true;
       return {};
     }
     row = **current;
@@ -1053,6 +1057,18 @@ void MailLoop::run(std::stop_token stop) {
   std::int64_t next_sweep = 0;
   while (!stop.stop_requested()) {
     const std::int64_t now = unix_now();
+    // Where keepers share the database, one sends at a time; the others
+    // wait their turn (their leader's session ends: it stopped or died).
+    if (auto lead = store_.lead_mail(); !lead || !*lead) {
+      if (!lead) spdlog::error("supporter mail: cannot tell which keeper sends ({})", errc_name(lead.error().code));
+      MutexLock lock(mu_);
+      const auto until = std::chrono::steady_clock::now() + interval_;
+      while (!poked_ && !stop.stop_requested()) {
+        if (!lock.wait_until(cv_, until)) break;
+      }
+      poked_ = false;
+      continue;
+    }
     auto c = sender_.send_due(now, 50, stop);
     if (!c) {
       spdlog::error("supporter mail: a pass failed ({})", errc_name(c.error().code));

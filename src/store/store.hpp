@@ -1294,6 +1294,14 @@ class KeeperStore : public SupporterReads,
   // Whether this store's transactions claim inbox items (KeeperTx::claim_inbox).
   virtual bool claims_inbox() const { return false; }
 
+  // Whether this store's keeper is, for now, the one of the keepers sharing
+  // the database that sends the mail (supporter mail and mailings: a batch
+  // another keeper has in flight must not be taken for one a crash left).
+  // Asked before each pass; the lead lasts as long as the store's
+  // connection, and passes to the next keeper that asks once it ends. Where
+  // one keeper is all there can be (SQLite): true.
+  virtual Result<bool> lead_mail() { return true; }
+
  protected:
   KeeperStore() = default;
   KeeperStore(const KeeperStore&) = default;

@@ -1,6 +1,7 @@
 #include "store/postgres/connection.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -70,6 +71,53 @@ std::uint64_t be_bytes(const char* p, int n) noexcept {
 }
 
 }  // namespace
+
+bool Connection::wait_input(std::chrono::steady_clock::time_point deadline) {
+  PGconn* c = conn_.get();
+  while (PQisBusy(c) != 0) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      // A server that holds the socket open and says nothing (hung, or
+      // stopped): this session is given up; the next transaction opens
+      // another, on whichever server is writable then.
+      broken_ = true;
+      return false;
+    }
+    pollfd pfd{PQsocket(c), POLLIN, 0};
+    const int r = ::poll(&pfd, 1, static_cast<int>(std::min<std::int64_t>(left.count(), 1000)));
+    if (r < 0 && errno != EINTR) {
+      broken_ = true;
+      return false;
+    }
+    if (PQconsumeInput(c) == 0) return true;  // the connection failed: PQgetResult reports it
+  }
+  return true;
+}
+
+Result<ResultPtr> Connection::await(std::string_view what, std::string_view name) {
+  PGconn* c = conn_.get();
+  const auto deadline = std::chrono::steady_clock::now() + options_.answer_within;
+  ResultPtr first;
+  for (;;) {
+    if (!wait_input(deadline)) {
+      return fail(Errc::busy, "postgresql " + std::string(what) + " " + std::string(name) + ": no answer within " +
+                                  std::to_string(options_.answer_within.count()) + " ms");
+    }
+    PGresult* r = PQgetResult(c);
+    if (r == nullptr) break;
+    if (!first) {
+      first.reset(r);
+    } else {
+      PQclear(r);  // a command sends one result; anything after it is dropped
+    }
+    if (PQstatus(c) != CONNECTION_OK) break;
+  }
+  if (!first) {
+    broken_ = broken_ || PQstatus(c) != CONNECTION_OK;
+    return std::unexpected(pg_error(nullptr, c, what, name));
+  }
+  return first;
+}
 
 std::string_view sqlstate(const PGresult* res) noexcept {
   if (res == nullptr) return {};
@@ -217,7 +265,13 @@ Result<void> Query::execute() {
     formats[i] = p.binary ? 1 : 0;
   }
   const std::string name(sql_->name);
-  result_.reset(PQexecPrepared(conn_->handle(), name.c_str(), n, values.data(), lengths.data(), formats.data(), 1));
+  if (PQsendQueryPrepared(conn_->handle(), name.c_str(), n, values.data(), lengths.data(), formats.data(), 1) != 1) {
+    conn_->broken_ = PQstatus(conn_->handle()) != CONNECTION_OK;
+    return std::unexpected(pg_error(nullptr, conn_->handle(), "step", sql_->name));
+  }
+  auto got = conn_->await("step", sql_->name);
+  if (!got) return propagate(got);
+  result_ = std::move(*got);
   const ExecStatusType st = result_ ? PQresultStatus(result_.get()) : PGRES_FATAL_ERROR;
   if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
     Error e = pg_error(result_.get(), conn_->handle(), "step", sql_->name);
@@ -347,9 +401,13 @@ constexpr const char* kSessionOptions =
     " -c idle_in_transaction_session_timeout=60000";
 
 Result<Connection> Connection::open(const ConnectOptions& o) {
-  std::vector<const char*> keys{"dbname", "client_encoding", "options", "application_name", "connect_timeout"};
-  std::vector<const char*> values{o.dsn.c_str(), "UTF8", kSessionOptions,
-                                  o.application_name.c_str(), "10"};
+  // Defaults first, which the dsn may change (a later keyword wins); then
+  // the dsn; then what rempart does not leave to it.
+  std::vector<const char*> keys{"connect_timeout", "keepalives", "keepalives_idle", "keepalives_interval",
+                                "keepalives_count", "tcp_user_timeout",
+                                "dbname", "client_encoding", "options", "application_name"};
+  std::vector<const char*> values{"10", "1", "10", "5", "3", "20000",
+                                  o.dsn.c_str(), "UTF8", kSessionOptions, o.application_name.c_str()};
   if (!o.user.empty()) {
     keys.push_back("user");
     values.push_back(o.user.c_str());
@@ -363,8 +421,19 @@ Result<Connection> Connection::open(const ConnectOptions& o) {
   std::unique_ptr<PGconn, ConnDeleter> conn(PQconnectdbParams(keys.data(), values.data(), 1));
   if (!conn) return fail(Errc::storage, "postgresql connect: out of memory");
   // The server's notices (NOTICE, WARNING) would go to stderr as they come:
-  // their text is the server's, and may quote anything. Dropped.
-  PQsetNoticeProcessor(conn.get(), [](void*, const char*) {}, nullptr);
+  // their text is the server's, and may quote anything. Not shown; the
+  // warnings are counted (pipeline_transaction does not acknowledge a
+  // commit the server warned about).
+  auto notices = std::make_unique<Notices>();
+  PQsetNoticeReceiver(
+      conn.get(),
+      [](void* arg, const PGresult* res) {
+        const char* severity = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+        if (severity != nullptr && std::string_view(severity) == "WARNING") {
+          static_cast<Notices*>(arg)->warnings.fetch_add(1);
+        }
+      },
+      notices.get());
   if (PQstatus(conn.get()) != CONNECTION_OK) {
     // libpq's message may name the host and the user, never a password;
     // it is not passed on all the same: only what kind of failure it was.
@@ -379,6 +448,7 @@ Result<Connection> Connection::open(const ConnectOptions& o) {
     return fail(Errc::busy, "postgresql connect: the server cannot be reached");
   }
   Connection out(std::move(conn), o);
+  out.notices_ = std::move(notices);
   // libpq keeps its own copy for reconnecting; this one is not needed.
   ::explicit_bzero(out.options_.password.data(), out.options_.password.size());
   out.options_.password.clear();
@@ -389,22 +459,37 @@ Result<const Connection::Prepared*> Connection::prepared(const Sql& sql) {
   if (auto it = cache_.find(&sql); it != cache_.end()) return &it->second;
   const std::string name(sql.name);
   const std::string text(sql.text);
-  ResultPtr r(PQprepare(conn_.get(), name.c_str(), text.c_str(), 0, nullptr));
-  if (!r || PQresultStatus(r.get()) != PGRES_COMMAND_OK) {
+  if (PQsendPrepare(conn_.get(), name.c_str(), text.c_str(), 0, nullptr) != 1) {
+    broken_ = PQstatus(conn_.get()) != CONNECTION_OK;
+    return std::unexpected(pg_error(nullptr, conn_.get(), "prepare", sql.name));
+  }
+  auto r = await("prepare", sql.name);
+  if (!r) return propagate(r);
+  if (PQresultStatus(r->get()) != PGRES_COMMAND_OK) {
     // A statement of that name prepared by an earlier Connection object on
     // this very session (after a move) is fine: describe it instead.
-    if (sqlstate(r.get()) != "42P05") return std::unexpected(pg_error(r.get(), conn_.get(), "prepare", sql.name));
+    if (sqlstate(r->get()) != "42P05") return std::unexpected(pg_error(r->get(), conn_.get(), "prepare", sql.name));
   }
-  ResultPtr d(PQdescribePrepared(conn_.get(), name.c_str()));
-  if (!d || PQresultStatus(d.get()) != PGRES_COMMAND_OK) {
-    return std::unexpected(pg_error(d.get(), conn_.get(), "describe", sql.name));
+  if (PQsendDescribePrepared(conn_.get(), name.c_str()) != 1) {
+    broken_ = PQstatus(conn_.get()) != CONNECTION_OK;
+    return std::unexpected(pg_error(nullptr, conn_.get(), "describe", sql.name));
   }
-  auto [it, _] = cache_.emplace(&sql, Prepared{PQnparams(d.get())});
+  auto d = await("describe", sql.name);
+  if (!d) return propagate(d);
+  if (PQresultStatus(d->get()) != PGRES_COMMAND_OK) {
+    return std::unexpected(pg_error(d->get(), conn_.get(), "describe", sql.name));
+  }
+  auto [it, _] = cache_.emplace(&sql, Prepared{PQnparams(d->get())});
   return &it->second;
 }
 
 Result<Query> Connection::query(const Sql& sql) {
   if (!conn_) return fail(Errc::internal, "postgresql: query on a closed connection");
+  // Outside a transaction, a read reconnects as a transaction does (inside
+  // one, a lost session fails the transaction).
+  if (!in_transaction()) {
+    if (auto ok = ensure_open(); !ok) return propagate(ok);
+  }
   return Query(this, &sql);
 }
 
@@ -464,8 +549,16 @@ Result<void> Connection::pipeline_transaction(std::span<const Piped> statements)
   const bool synced = PQpipelineSync(c) == 1;
   Result<void> outcome;
   std::size_t done = 0;
-  // Read every result up to the sync (or until the connection fails).
+  const auto deadline = std::chrono::steady_clock::now() + options_.answer_within;
+  const std::uint64_t warnings_before = notices_->warnings.load();
+  // Read every result up to the sync (or until the connection fails, or
+  // the server stops answering).
   for (bool finished = !synced && sent == 0; !finished;) {
+    if (!wait_input(deadline)) {
+      PQexitPipelineMode(c);
+      return fail(Errc::busy, "postgresql pipeline: no answer within " +
+                                  std::to_string(options_.answer_within.count()) + " ms; not acknowledged");
+    }
     PGresult* raw = PQgetResult(c);
     if (raw == nullptr) {
       if (PQstatus(c) != CONNECTION_OK) break;
@@ -494,30 +587,42 @@ Result<void> Connection::pipeline_transaction(std::span<const Piped> statements)
   PQexitPipelineMode(c);
   if (!outcome) return outcome;
   if (send_failed || !synced || done != statements.size()) {
+    broken_ = broken_ || PQstatus(c) != CONNECTION_OK;
     return fail(Errc::busy, "postgresql pipeline: the connection failed before the commit was confirmed");
+  }
+  // A commit the server reports with a warning may not be where it should
+  // be: "committed locally, but might not have been replicated" when the
+  // wait for a synchronous standby was cancelled. Not acknowledged (the
+  // client sends it again; the fold merges the two).
+  if (notices_->warnings.load() != warnings_before) {
+    return fail(Errc::busy, "postgresql pipeline: the server warned at the commit (its replication in doubt); "
+                            "not acknowledged");
   }
   return {};
 }
 
 bool Connection::in_transaction() const noexcept {
-  if (!conn_) return false;
+  if (!conn_ || broken_) return false;
   const PGTransactionStatusType t = PQtransactionStatus(conn_.get());
   return t == PQTRANS_INTRANS || t == PQTRANS_INERROR || t == PQTRANS_ACTIVE;
 }
 
 void Connection::rollback_if_open() noexcept {
-  if (!in_transaction()) return;
-  ResultPtr r(PQexec(conn_.get(), "ROLLBACK"));
+  if (!in_transaction()) return;  // a broken session is not asked: it may not answer
+  if (PQsendQuery(conn_.get(), std::string(sql::kRollback.text).c_str()) != 1) return;
+  (void)await("rollback", sql::kRollback.name);
 }
 
 Result<void> Connection::ensure_open() {
   if (!conn_) return fail(Errc::internal, "postgresql: closed connection");
-  if (PQstatus(conn_.get()) == CONNECTION_OK) return {};
+  if (!broken_ && PQstatus(conn_.get()) == CONNECTION_OK) return {};
   const auto now = std::chrono::steady_clock::now();
   if (now < next_attempt_) return fail(Errc::busy, "postgresql: the server cannot be reached (waiting to retry)");
   PQreset(conn_.get());
   cache_.clear();  // a new session knows no prepared statement
   if (PQstatus(conn_.get()) == CONNECTION_OK) {
+    broken_ = false;
+    ++session_;
     backoff_ = std::chrono::milliseconds(100);
     next_attempt_ = {};
     return {};

@@ -16,6 +16,7 @@
 #include <libpq-fe.h>
 #include <string.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -40,6 +41,11 @@ struct ConnectOptions {
   std::string user;      // empty: libpq's default
   std::string password;  // empty: none (peer, certificate or .pgpass); wiped on destruction
   std::string application_name = "rempart";
+  // How long a statement, a prepare or a pipelined commit may wait for the
+  // server's answer: past it the session is given up as hung (its server
+  // stopped, or cut off without a word) and the next transaction opens
+  // another, on whichever server is writable then.
+  std::chrono::milliseconds answer_within{15'000};
   ~ConnectOptions() { ::explicit_bzero(password.data(), password.size()); }
 };
 
@@ -179,6 +185,9 @@ class Connection {
   Result<void> ensure_open();
 
   PGconn* handle() const noexcept { return conn_.get(); }
+  // Counts the sessions this connection opened: what a session holds (an
+  // advisory lock) is gone once this changes.
+  std::uint64_t session() const noexcept { return session_; }
 
  private:
   friend class Query;
@@ -190,12 +199,23 @@ class Connection {
   };
   Connection(std::unique_ptr<PGconn, ConnDeleter> c, ConnectOptions o) : conn_(std::move(c)), options_(std::move(o)) {}
   Result<const Prepared*> prepared(const Sql& sql);
+  // Waits, until `deadline`, for the server's answer to be readable: false
+  // (the session marked broken) if it did not come.
+  bool wait_input(std::chrono::steady_clock::time_point deadline);
+  // The result of the command just sent, read within answer_within.
+  Result<ResultPtr> await(std::string_view what, std::string_view name);
 
+  struct Notices {
+    std::atomic<std::uint64_t> warnings{0};
+  };
   std::unique_ptr<PGconn, ConnDeleter> conn_;
   ConnectOptions options_;
   std::unordered_map<const Sql*, Prepared> cache_;
   std::chrono::steady_clock::time_point next_attempt_{};
   std::chrono::milliseconds backoff_{100};
+  std::uint64_t session_ = 1;
+  bool broken_ = false;  // given up (no answer in time): reconnect before any use
+  std::unique_ptr<Notices> notices_;  // where the notice receiver counts (stable across moves)
 };
 
 // Runs `body` between BEGIN and COMMIT on `conn`, rolling back if it fails

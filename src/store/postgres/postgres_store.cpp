@@ -188,7 +188,24 @@ class PgKeeperStore final : private KeeperConnection, public StoreReads<KeeperSt
 
   bool claims_inbox() const override { return true; }
 
+  // A session-level advisory lock: asked once per session (a second ask
+  // would stack it), kept until the session ends.
+  Result<bool> lead_mail() override {
+    if (auto ok = db_.ensure_open(); !ok) return propagate(ok);
+    if (leading_session_ == db_.session()) return true;
+    auto q = db_.query(sql::kTryLeadMail);
+    if (!q) return propagate(q);
+    auto row = q->step();
+    if (!row) return propagate(row);
+    if (!*row || q->int64(0) == 0) return false;
+    leading_session_ = db_.session();
+    return true;
+  }
+
   PGconn* raw() const noexcept { return db_.handle(); }
+
+ private:
+  std::uint64_t leading_session_ = 0;
 };
 
 // The statements each role prepares at connect time: a schema or grant
@@ -248,6 +265,9 @@ class PgBackend final : public Backend {
   Result<std::unique_ptr<IntakeStore>> open_intake() override {
     auto c = connect(o_.intake_user, o_.intake_password_file, "rempart-intake");
     if (!c) return propagate(c);
+    // Inserts wait for no lock: a commit not answered in 5 s is a server
+    // gone quiet (the sign-ups get 503 and the next group reconnects).
+    c->answer_within = std::chrono::milliseconds(5'000);
     return open_postgres_intake(*c);
   }
   Result<std::unique_ptr<InboxStore>> open_inbox() override {
@@ -258,6 +278,9 @@ class PgBackend final : public Backend {
   Result<std::unique_ptr<SignupLimiter>> open_signup_limiter() override {
     auto c = connect(o_.intake_user, o_.intake_password_file, "rempart-intake");
     if (!c) return propagate(c);
+    // On a sign-up's path: a server slow to answer is not waited for long
+    // (the intake node's own bucket decides meanwhile).
+    c->answer_within = std::chrono::milliseconds(2'000);
     auto conn = open_role_connection(*c, kLimiterStatements, false);
     if (!conn) return propagate(conn);
     return std::make_unique<PgSignupLimiter>(std::move(*conn));

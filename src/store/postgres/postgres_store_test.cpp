@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <fstream>
@@ -121,6 +122,25 @@ TEST(PostgresConnection, EverySessionCommitsDurablyWhateverTheServersDefault) {
   EXPECT_EQ(value_of(postgres::test_hooks::raw_handle(**keeper), "SHOW idle_in_transaction_session_timeout"), "1min");
   EXPECT_EQ(exec_as(db.admin(), "ALTER ROLE rempart_intake RESET synchronous_commit"), "");
   EXPECT_EQ(exec_as(db.admin(), "ALTER ROLE rempart_keeper RESET synchronous_commit"), "");
+}
+
+TEST(PostgresKeepers, OneKeeperSendsTheMailAtATimeAndTheNextTakesOverWhenItGoes) {
+  TestDatabase db = fresh_database();
+  auto backend = open_postgres_backend(db.options());
+  ASSERT_TRUE(backend.has_value());
+  auto first = (*backend)->open_keeper();
+  auto second = (*backend)->open_keeper();
+  ASSERT_TRUE(first.has_value() && second.has_value());
+  EXPECT_EQ((*first)->lead_mail().value(), true);
+  EXPECT_EQ((*first)->lead_mail().value(), true);  // still, and not stacked
+  EXPECT_EQ((*second)->lead_mail().value(), false);
+  first->reset();  // that keeper stops, or dies: its session ends
+  bool took_over = false;
+  for (int i = 0; i < 50 && !took_over; ++i) {  // the server sees the session end at once, or nearly
+    took_over = (*second)->lead_mail().value();
+    if (!took_over) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_TRUE(took_over);
 }
 
 TEST(PostgresRoles, AStoreRefusesASchemaOlderThanItsBinary) {

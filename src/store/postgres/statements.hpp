@@ -21,7 +21,7 @@
 //     unbound parameter.
 //   - LIMIT takes no negative number (SQLite reads one as "no limit"): send
 //     a limit >= 0, or NULL for none.
-//   - A few statements are new (kClaimInbox, kAuditAppendLock,
+//   - A few statements are new (kClaimInbox, kAuditAppendLock, kTryLeadMail,
 //     kTakeSignupToken, kInboxDeadTuples, kMigrationLock, kSetupSettings,
 //     kSchemaMigrationsExists) and a few SQLite ones have none here: see
 //     the list at the end of this file.
@@ -159,6 +159,13 @@ inline constexpr Sql kSelectFoldedItems{
 // one left. One row: 1.
 inline constexpr Sql kAuditAppendLock{"kAuditAppendLock",
                                       "SELECT 1::bigint FROM pg_advisory_xact_lock(8243115022410216513)"};
+
+// Held by the session until it ends (no unlock): the keeper whose session
+// holds it sends the mail (supporter mail and mailings), the others do not;
+// when that keeper's session ends, the next to ask takes it. One row: 1 if
+// this session holds it (now or already), else 0.
+inline constexpr Sql kTryLeadMail{"kTryLeadMail",
+                                  "SELECT pg_try_advisory_lock(8243115022410216514)::int::bigint"};
 
 // ---- Keeper: supporters ------------------------------------------------------
 // The lookups return columns in the order read by the store's
