@@ -7,6 +7,7 @@
 
 #include "console/console_internal.hpp"
 #include "guard/alerts.hpp"
+#include "guard/budget.hpp"
 
 namespace rempart::console::detail {
 
@@ -73,7 +74,10 @@ Response problem(const Call& c, const Problem& p) {
 
 Response locked(const Call& c, const Error& e) {
   spdlog::warn("console: guard locked {} ({})", c.who ? c.who->actor : std::string("-"), e.internal);
-  if (c.impl.opt.alerter) {
+  // A request in flight when its account was locked: that lock raised its
+  // alert already.
+  const bool already = e.internal.starts_with(guard::kReasonAlreadyLocked);
+  if (c.impl.opt.alerter && !already) {
     // The directory's reason, then ":<record id>" for a honeytoken.
     const auto colon = e.internal.find(':');
     guard::Alert a;

@@ -156,6 +156,13 @@ Result<std::vector<Standing>> standing(store::KeeperTx& tx, const Budgets& budge
 Result<Verdict> charge(store::KeeperTx& tx, const crypto::KeeperKeyring& keys, const Budgets& budgets,
                        const std::string& actor, Counted what, std::int64_t n, std::int64_t now,
                        const std::string& client, std::string_view role) {
+  if (actor.starts_with("account:")) {
+    auto id = parse_hex(std::string_view(actor).substr(8));
+    if (!id) return fail(Errc::invalid_input, "guard: malformed account actor");
+    auto acct = tx.find_account(*id);
+    if (!acct) return std::unexpected(acct.error());
+    if (*acct && (*acct)->locked) return Verdict{true, std::string(kReasonAlreadyLocked)};
+  }
   auto lim = limit_of(tx, budgets, actor, what, now, role);
   if (!lim) return std::unexpected(lim.error());
   const Limit limit = *lim;

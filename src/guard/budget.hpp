@@ -62,6 +62,9 @@ inline constexpr std::string_view kReasonRevealBudget = "reveal_budget";
 inline constexpr std::string_view kReasonListBudget = "list_budget";
 inline constexpr std::string_view kReasonHoneytoken = "honeytoken";
 inline constexpr std::string_view kReasonSearchMisses = "search_misses";
+// Not a new lock: the account was locked already when the request reached
+// the transaction that charges it (one of several in flight at the lock).
+inline constexpr std::string_view kReasonAlreadyLocked = "account_locked";
 
 struct Verdict {
   bool locked = false;
@@ -73,7 +76,11 @@ struct Verdict {
 // lowered nor lifted, by an approved raise of `what` still in force for an
 // account (account_budgets).
 // When a limit is crossed, locks the actor (lock_actor) and returns
-// locked; the caller must then commit the transaction and serve nothing. An
+// locked; the caller must then commit the transaction and serve nothing.
+// An account locked already (by a request served a moment before, whose
+// lock this transaction now sees) is refused the same way, counted and
+// locked no further (kReasonAlreadyLocked): requests that passed the
+// session check before the lock are not served after it. An
 // actor that is neither an account nor a token (the CLI's operator) is
 // counted but never locked: operators are bounded by file permissions.
 Result<Verdict> charge(store::KeeperTx& tx, const crypto::KeeperKeyring& keys, const Budgets& budgets,

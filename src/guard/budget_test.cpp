@@ -124,6 +124,20 @@ TEST_F(BudgetTest, CrossingTheHourlyBudgetLocksTheAccountAndEndsItsSessions) {
   EXPECT_NE(l[0].details.find("\"window\":\"h\""), std::string::npos);
 }
 
+// Requests that passed the session check before the lock and reach their
+// transaction after it: refused, not counted, not locked again.
+TEST_F(BudgetTest, ALockedAccountIsRefusedEveryChargeAfterItsLock) {
+  const auto limit = Budgets{}.of(Counted::email).per_hour;
+  for (std::int64_t i = 0; i <= limit; ++i) charge_one(account_actor(), Counted::email, kT0 + i);
+  ASSERT_TRUE(account().locked);
+  for (Counted what : {Counted::name, Counted::email, Counted::masked}) {
+    const auto v = charge_one(account_actor(), what, kT0 + limit + 1);
+    EXPECT_TRUE(v.locked);
+    EXPECT_EQ(v.reason, kReasonAlreadyLocked);
+  }
+  EXPECT_EQ(locks().size(), 1u);
+}
+
 TEST_F(BudgetTest, KindsAreCountedApartAndWindowsRoll) {
   Budgets b;
   b.of(Counted::phone) = {0, 2, 3};

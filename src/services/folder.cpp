@@ -1,5 +1,6 @@
 #include "services/folder.hpp"
 
+#include <algorithm>
 #include <iterator>
 #include <map>
 #include <thread>
@@ -301,37 +302,59 @@ Result<FoldCounts> Folder::fold_once(std::size_t limit) {
 // or not at all. The fold ledger is not used: an item is gone from the
 // inbox in the commit that folds it.
 Result<FoldCounts> Folder::fold_claimed(std::size_t limit) {
+  // Transactions of at most kChunk items: every folded record updates the
+  // same day-count rows, and PostgreSQL steps over each earlier version of
+  // a row the transaction updated, so a transaction's cost grows with the
+  // square of its size (docs/benchmarks.md, "PostgreSQL").
+  constexpr std::size_t kChunk = 250;
   FoldCounts counts;
-  std::chrono::steady_clock::time_point locked;
-  std::chrono::steady_clock::time_point written;
   std::size_t erased = 0;
-  auto r = store_.transact_fold([&](store::KeeperTx& tx) -> Result<void> {
-    counts = {};
-    auto items = tx.claim_inbox(limit);
-    if (!items) return std::unexpected(items.error());
-    if (items->empty()) return {};
-    auto pass = open_items(*items, [&](const store::Bytes& uid) { return tx.inbox_batch(uid); });
-    if (!pass) return std::unexpected(pass.error());
-    locked = std::chrono::steady_clock::now();
-    const std::int64_t now = unix_now();
-    const std::int64_t now_us = audit::now_us();
-    std::size_t end = pass->opened.size();
-    if (auto w = write_items(tx, pass->opened, 0, end, counts, now, now_us, locked, false); !w) return w;
-    // Folded, and those of a batch no key here opens stay (as on SQLite).
-    std::vector<std::int64_t> ids;
-    ids.reserve(pass->opened.size());
-    for (const auto& o : pass->opened) ids.push_back(o.item->id);
-    if (auto d = tx.delete_inbox(ids, pass->batches); !d) return std::unexpected(d.error());
-    written = std::chrono::steady_clock::now();
-    erased = counts.erased;
-    return {};
-  });
-  if (!r) return std::unexpected(r.error());
-  if (written != std::chrono::steady_clock::time_point{}) {
-    const auto committed = std::chrono::steady_clock::now();
-    last_hold_ = std::chrono::duration_cast<std::chrono::microseconds>(committed - locked);
-    last_commit_ = std::chrono::duration_cast<std::chrono::microseconds>(committed - written);
-    last_commits_ = 1;
+  std::size_t claimed_total = 0;
+  last_commits_ = 0;
+  while (claimed_total < limit) {
+    const std::size_t want = std::min(kChunk, limit - claimed_total);
+    std::size_t claimed = 0;
+    FoldCounts tx_counts;
+    std::chrono::steady_clock::time_point locked;
+    std::chrono::steady_clock::time_point written;
+    auto r = store_.transact_fold([&](store::KeeperTx& tx) -> Result<void> {
+      tx_counts = {};
+      auto items = tx.claim_inbox(want);
+      if (!items) return std::unexpected(items.error());
+      claimed = items->size();
+      if (items->empty()) return {};
+      auto pass = open_items(*items, [&](const store::Bytes& uid) { return tx.inbox_batch(uid); });
+      if (!pass) return std::unexpected(pass.error());
+      locked = std::chrono::steady_clock::now();
+      const std::int64_t now = unix_now();
+      const std::int64_t now_us = audit::now_us();
+      std::size_t end = pass->opened.size();
+      if (auto w = write_items(tx, pass->opened, 0, end, tx_counts, now, now_us, locked, false); !w) return w;
+      // Folded, and those of a batch no key here opens stay (as on SQLite).
+      std::vector<std::int64_t> ids;
+      ids.reserve(pass->opened.size());
+      for (const auto& o : pass->opened) ids.push_back(o.item->id);
+      if (auto d = tx.delete_inbox(ids, pass->batches); !d) return std::unexpected(d.error());
+      written = std::chrono::steady_clock::now();
+      return {};
+    });
+    if (!r) {
+      if (claimed_total == 0) return std::unexpected(r.error());
+      break;  // what committed stays folded; the next pass goes on
+    }
+    if (written != std::chrono::steady_clock::time_point{}) {
+      const auto committed = std::chrono::steady_clock::now();
+      const auto held = std::chrono::duration_cast<std::chrono::microseconds>(committed - locked);
+      if (held > last_hold_) {
+        last_hold_ = held;
+        last_commit_ = std::chrono::duration_cast<std::chrono::microseconds>(committed - written);
+      }
+      ++last_commits_;
+    }
+    counts.add(tx_counts);
+    erased += tx_counts.erased;
+    claimed_total += claimed;
+    if (claimed < want) break;  // the inbox holds no more for this keeper now
   }
   if (erased != 0) flush_after_erasure(store_);
   if (counts.rejected != 0) {

@@ -43,23 +43,31 @@ TempDir::~TempDir() {
 
 namespace {
 
-pid_t spawn(const std::vector<std::string>& args, const fs::path& out, const fs::path& err) {
-  std::vector<std::string> argv_s;
-  argv_s.push_back(REMPART_BINARY);
-  argv_s.insert(argv_s.end(), args.begin(), args.end());
+// Starts `argv` (argv[0] a path) with stdout and stderr to files and stdin
+// from `in` ("" = /dev/null).
+pid_t spawn_argv(std::vector<std::string> argv_s, const fs::path& out, const fs::path& err,
+                 const fs::path& in = {}) {
   std::vector<char*> argv;
   for (auto& a : argv_s) argv.push_back(a.data());
   argv.push_back(nullptr);
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 0, in.empty() ? "/dev/null" : in.c_str(), O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&fa, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
   posix_spawn_file_actions_addopen(&fa, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
   pid_t pid = -1;
   const int rc = posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&fa);
-  if (rc != 0) throw std::runtime_error("cannot start the rempart binary");
+  if (rc != 0) throw std::runtime_error("cannot start " + argv_s.front());
   return pid;
+}
+
+pid_t spawn(const std::vector<std::string>& args, const fs::path& out, const fs::path& err,
+            const fs::path& in = {}) {
+  std::vector<std::string> argv_s;
+  argv_s.push_back(REMPART_BINARY);
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  return spawn_argv(std::move(argv_s), out, err, in);
 }
 
 int wait_exit(pid_t pid, std::chrono::seconds timeout) {
@@ -83,6 +91,34 @@ RunResult run_rempart(const std::vector<std::string>& args, std::chrono::seconds
   TempDir io;
   const auto out = io.path() / "out", err = io.path() / "err";
   const pid_t pid = spawn(args, out, err);
+  RunResult r;
+  r.exit_code = wait_exit(pid, timeout);
+  r.out = read_file(out);
+  r.err = read_file(err);
+  return r;
+}
+
+RunResult run_rempart_input(const std::vector<std::string>& args, const std::string& input,
+                            std::chrono::seconds timeout) {
+  TempDir io;
+  const auto in = io.path() / "in", out = io.path() / "out", err = io.path() / "err";
+  {
+    std::ofstream f(in, std::ios::binary);
+    f << input;
+  }
+  fs::permissions(in, fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::replace);
+  const pid_t pid = spawn(args, out, err, in);
+  RunResult r;
+  r.exit_code = wait_exit(pid, timeout);
+  r.out = read_file(out);
+  r.err = read_file(err);
+  return r;
+}
+
+RunResult run_program(const std::vector<std::string>& argv, std::chrono::seconds timeout) {
+  TempDir io;
+  const auto out = io.path() / "out", err = io.path() / "err";
+  const pid_t pid = spawn_argv(argv, out, err);
   RunResult r;
   r.exit_code = wait_exit(pid, timeout);
   r.out = read_file(out);
@@ -136,6 +172,15 @@ bool Server::wait_for_log(const std::string& text, std::chrono::seconds timeout)
   return false;
 }
 
+bool Server::kill9() {
+  if (!running()) return false;
+  ::kill(pid_, SIGKILL);
+  int status = 0;
+  ::waitpid(pid_, &status, 0);
+  pid_ = -1;
+  return true;
+}
+
 int Server::terminate(std::chrono::seconds timeout) {
   if (pid_ <= 0) return -1;
   ::kill(pid_, SIGTERM);
@@ -173,6 +218,64 @@ HttpResponse http_request(unsigned short port, const std::string& method, const 
   out.body = res.body();
   beast::error_code ec;
   stream.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
+  return out;
+}
+
+HttpOutcome try_http_request(unsigned short port, const std::string& method, const std::string& target,
+                             const std::string& content_type, const std::string& body,
+                             const std::map<std::string, std::string>& headers, const std::string& source_address,
+                             std::chrono::seconds timeout) {
+  namespace beast = boost::beast;
+  namespace http = beast::http;
+  namespace ip = boost::asio::ip;
+  HttpOutcome out;
+  boost::asio::io_context ioc;
+  beast::tcp_stream stream(ioc);
+  stream.expires_after(timeout);
+  beast::error_code ec;
+  const ip::tcp::endpoint to(ip::make_address("127.0.0.1"), port);
+  if (!source_address.empty()) {
+    const auto from = ip::make_address(source_address, ec);
+    if (!ec) stream.socket().open(to.protocol(), ec);
+    if (!ec) stream.socket().bind(ip::tcp::endpoint(from, 0), ec);
+    if (ec) {
+      out.error = "cannot bind to " + source_address + ": " + ec.message();
+      return out;
+    }
+  }
+  stream.connect(to, ec);
+  if (ec) {
+    out.error = "connect: " + ec.message();
+    return out;
+  }
+  out.stage = HttpOutcome::Stage::no_answer;
+  http::request<http::string_body> req{http::string_to_verb(method), target, 11};
+  req.set(http::field::host, "127.0.0.1");
+  if (!content_type.empty()) req.set(http::field::content_type, content_type);
+  for (const auto& [k, v] : headers) req.set(k, v);
+  req.body() = body;
+  req.prepare_payload();
+  http::write(stream, req, ec);
+  if (ec) {
+    out.error = "write: " + ec.message();
+    return out;
+  }
+  beast::flat_buffer buf;
+  http::response<http::string_body> res;
+  http::read(stream, buf, res, ec);
+  if (ec) {
+    out.error = "read: " + ec.message();
+    return out;
+  }
+  out.stage = HttpOutcome::Stage::answered;
+  out.response.status = static_cast<int>(res.result_int());
+  for (const auto& f : res) {
+    std::string name(f.name_string());
+    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    out.response.headers[name] = std::string(f.value());
+  }
+  out.response.body = res.body();
+  stream.socket().shutdown(ip::tcp::socket::shutdown_both, ec);
   return out;
 }
 

@@ -36,6 +36,12 @@ struct RunResult {
 
 // Runs `rempart args...` to completion (bounded by `timeout`).
 RunResult run_rempart(const std::vector<std::string>& args, std::chrono::seconds timeout = std::chrono::seconds(60));
+// The same with `input` on its standard input (e.g. `--password-stdin`).
+RunResult run_rempart_input(const std::vector<std::string>& args, const std::string& input,
+                            std::chrono::seconds timeout = std::chrono::seconds(60));
+// Runs another program (argv[0]: its absolute path) to completion, with the
+// test's environment.
+RunResult run_program(const std::vector<std::string>& argv, std::chrono::seconds timeout = std::chrono::seconds(60));
 
 // A `rempart serve` in the background; stderr goes to a log file.
 class Server {
@@ -50,8 +56,12 @@ class Server {
   bool wait_for_log(const std::string& text, std::chrono::seconds timeout = std::chrono::seconds(30));
   // SIGTERM, then waits; returns the exit code (-1 on a signal or timeout).
   int terminate(std::chrono::seconds timeout = std::chrono::seconds(30));
+  // SIGKILL now, as a crash would (no clean shutdown), and reaps it; false
+  // if it was not running.
+  bool kill9();
   std::string log() const { return read_file(log_); }
   bool running();
+  pid_t pid() const { return pid_; }  // -1 once reaped
 
  private:
   pid_t pid_ = -1;
@@ -67,6 +77,26 @@ struct HttpResponse {
 HttpResponse http_request(unsigned short port, const std::string& method, const std::string& target,
                           const std::string& content_type = "", const std::string& body = "",
                           const std::map<std::string, std::string>& headers = {});
+
+// What became of a request sent by try_http_request, which never throws.
+struct HttpOutcome {
+  enum class Stage {
+    not_connected,  // no connection: the server never saw the request
+    no_answer,      // connected, but the answer never came whole: it may have been acted on
+    answered,
+  };
+  Stage stage = Stage::not_connected;
+  HttpResponse response;  // when answered
+  std::string error;      // otherwise: what failed (no request data in it)
+};
+
+// As http_request, from `source_address` (e.g. "127.0.0.2", any loopback
+// address works on Linux; "" = the system's choice), bounded by `timeout`.
+HttpOutcome try_http_request(unsigned short port, const std::string& method, const std::string& target,
+                             const std::string& content_type = "", const std::string& body = "",
+                             const std::map<std::string, std::string>& headers = {},
+                             const std::string& source_address = "",
+                             std::chrono::seconds timeout = std::chrono::seconds(10));
 
 // An initialised instance: data and keys as siblings in a temp dir.
 struct Instance {

@@ -57,6 +57,11 @@ BEGIN
   IF NOT pg_has_role(current_user, 'rempart_owner', 'MEMBER') THEN
     EXECUTE format('GRANT rempart_owner TO %I', current_user);
   END IF;
+  -- The database is rempart's: nobody else connects or makes temporary
+  -- tables in it by default (PUBLIC's CONNECT and TEMPORARY), the two roles
+  -- connect and nothing more.
+  EXECUTE format('REVOKE CONNECT, TEMPORARY ON DATABASE %I FROM PUBLIC', current_database());
+  EXECUTE format('GRANT CONNECT ON DATABASE %I TO rempart_keeper, rempart_intake', current_database());
 END
 $setup$;
 CREATE SCHEMA IF NOT EXISTS rempart AUTHORIZATION rempart_owner;

@@ -74,7 +74,8 @@ TEST(PostgresRoles, TheIntakeRoleInsertsIntoTheInboxAndCanReadNothing) {
                               "INSERT INTO supporters (id) VALUES ('\\x00')", "DROP TABLE inbox",
                               "CREATE TABLE x (a int)", "TRUNCATE inbox", "SELECT * FROM accounts",
                               "COPY inbox TO STDOUT", "SELECT * FROM schema_migrations", "ALTER TABLE inbox ADD c int",
-                              "SET ROLE rempart_keeper", "SET ROLE rempart_owner"}) {
+                              "SET ROLE rempart_keeper", "SET ROLE rempart_owner",
+                              "CREATE TEMP TABLE t AS SELECT 1 AS a"}) {
     EXPECT_EQ(exec_as(raw, attempt), "42501") << attempt;
   }
   EXPECT_EQ((*inbox)->count().value(), 1);

@@ -112,7 +112,10 @@ CREATE FUNCTION rempart_take_token(p_key TEXT, p_rate DOUBLE PRECISION, p_burst 
   SET search_path = rempart, pg_temp
 AS $$
 DECLARE
-  v_now    DOUBLE PRECISION := coalesce(p_now, extract(epoch FROM clock_timestamp())::DOUBLE PRECISION);
+  -- The server's clock, whatever p_now says: a caller (the intake, which
+  -- is not trusted) cannot date a bucket into the future, where it would
+  -- never be dropped. (p_now stays for the statement's shape.)
+  v_now    DOUBLE PRECISION := extract(epoch FROM clock_timestamp())::DOUBLE PRECISION;
   v_tokens DOUBLE PRECISION;
   v_at     DOUBLE PRECISION;
 BEGIN
