@@ -13,6 +13,13 @@ HTTP, form posts and API calls carrying a session or a bearer token,
 self-enrolment by link, and the instance's alerts read back from a JSONL
 file sink (Instance.alert_file, alerts, wait_alert) and its accounts from
 `admin list` (Instance.accounts).
+
+`Instance(backend="postgresql")` keeps the records in a fresh database of the
+PostgreSQL cluster run.sh starts once for the attack stages (PgServer, found
+through REMPART_ATTACK_PG and REMPART_ATTACK_PG_PASSWORD_FILE); the database
+is dropped with the instance. Its extra checks (Instance.pg_checks): no table
+but those a sign-up writes changed, the schema and its grants are as init left
+them, the intake's role cannot read, and the server logged no error.
 """
 
 from __future__ import annotations
@@ -96,14 +103,22 @@ class Instance:
 
     intake: dict = field(default_factory=dict)  # [intake] keys to override
     role: str = "all"
+    backend: str = "sqlite"  # or "postgresql": a fresh database of PgServer.from_env()
     dir: Path = field(init=False)
     config: Path = field(init=False)
     proc: subprocess.Popen | None = field(init=False, default=None)
     port: int = field(init=False, default=0)  # intake (0 when the role serves none)
     console_port: int = field(init=False, default=0)  # console (0 when the role serves none)
     log_path: Path = field(init=False)
+    pg: "PgServer | None" = field(init=False, default=None)
+    database: str = field(init=False, default="")  # postgresql: this instance's database
+    pg_log_from: int = field(init=False, default=0)  # where the server log is checked from
 
     def __post_init__(self) -> None:
+        if self.backend not in ("sqlite", "postgresql"):
+            raise ValueError(f"unknown backend {self.backend!r}")
+        if self.backend == "postgresql":
+            self.pg = PgServer.from_env()
         # tmpfs when there is one: every accepted sign-up waits for a durable
         # commit, and fsync on a real disk would make the scans disk-bound.
         shm = Path("/dev/shm")
@@ -111,10 +126,24 @@ class Instance:
         self.dir = Path(tempfile.mkdtemp(prefix="rempart-attack-", dir=base))
         self.config = self.dir / "rempart.toml"
         self.log_path = self.dir / "serve.log"
-        r = self.cli(["init", "--data", str(self.dir / "data"), "--keys", str(self.dir / "keys"),
-                      "--config", str(self.config), "--listen", "127.0.0.1:0",
-                      "--console-listen", "127.0.0.1:0"], with_config=False)
+        args = ["init", "--data", str(self.dir / "data"), "--keys", str(self.dir / "keys"),
+                "--config", str(self.config), "--listen", "127.0.0.1:0", "--console-listen", "127.0.0.1:0"]
+        if self.pg is not None:
+            # The roles rempart_owner, _keeper and _intake are the cluster's:
+            # init gives the keeper and the intake new passwords, so one
+            # instance of the cluster at a time (the stages run in turn).
+            self.database = f"rempart_attack_{os.getpid()}_{os.urandom(3).hex()}"
+            self.pg_log_from = self.pg.log_mark()
+            try:
+                self.pg.createdb(self.database)
+            except RuntimeError:
+                shutil.rmtree(self.dir, ignore_errors=True)
+                raise
+            args += ["--backend", "postgresql", "--dsn", f"{self.pg.dsn} dbname={self.database}",
+                     "--admin-user", "postgres", "--admin-password-file", str(self.pg.password_file)]
+        r = self.cli(args, with_config=False)
         if r.returncode != 0:
+            self.cleanup()
             raise RuntimeError(f"rempart init failed: {r.stderr}")
         if self.intake:
             self.edit_section("intake", self.intake)
@@ -283,6 +312,19 @@ class Instance:
         log = self.log()
         tally.check("AddressSanitizer" not in log and "runtime error:" not in log, "no sanitizer report",
                     log[-3000:])
+        if self.pg is not None:
+            errors = self.pg.log_errors(self.pg_log_from)
+            tally.check(not errors, "PostgreSQL logged no error, up to serve's stop", "\n".join(errors[:10]))
+
+    def check_log_clean(self, tally: "Tally") -> None:
+        """What serve logged under attack holds no SQL or database error
+        text (the PostgreSQL store names a statement constant and a SQLSTATE
+        class, never the server's message) and no e-mail address."""
+        log = self.log()
+        bad = [f"{what}: {m.group(0)!r}" for pat, what in LEAK_PATTERNS[:3] for m in [pat.search(log.encode())] if m]
+        tally.check(not bad, "serve's log holds no SQL or database error text", str(bad))
+        emails = re.findall(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}", log)
+        tally.check(not emails, "serve's log holds no e-mail address", str(emails[:3]))
 
     def alert_file(self) -> Path:
         """Adds a JSONL file sink to [alerts] (the serve and CLI alerts both
@@ -336,14 +378,91 @@ class Instance:
     def cleanup(self) -> None:
         self.stop()
         if os.environ.get("REMPART_ATTACK_KEEP"):
-            print(f"kept {self.dir}", flush=True)
+            print(f"kept {self.dir}" + (f" and the database {self.database}" if self.database else ""), flush=True)
             return
+        if self.pg is not None and self.database:
+            r = self.pg.run("dropdb", ["--force", "--if-exists", self.database])
+            if r.returncode != 0:
+                print(f"dropdb {self.database} failed: {r.stderr.strip()}", flush=True)
         shutil.rmtree(self.dir, ignore_errors=True)
 
+    # -- PostgreSQL: what the store holds and who may read it --------------------
+
+    def pg_sql(self, sql: str) -> str:
+        """`sql` as the cluster's superuser on this instance's database; its
+        unaligned output (raises on an error)."""
+        assert self.pg is not None
+        r = self.pg.psql(self.database, sql)
+        if r.returncode != 0:
+            raise RuntimeError(f"psql failed: {r.stderr.strip()}")
+        return r.stdout
+
+    def pg_snapshot(self) -> tuple[str, dict[str, int]]:
+        """(every relation and function of the schema with its owner and
+        grants, column grants, the rempart roles' attributes and memberships,
+        as one text; the row count of each table), before and after an attack."""
+        schema = self.pg_sql(
+            "SELECT format('%s %s %s %s', c.relkind, c.relname, pg_get_userbyid(c.relowner), c.relacl) "
+            "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'rempart' "
+            "UNION ALL SELECT format('c %s.%s %s', c.relname, a.attname, a.attacl) FROM pg_attribute a "
+            "JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = 'rempart' AND a.attacl IS NOT NULL "
+            "UNION ALL SELECT format('f %s %s %s %s', p.oid::regprocedure, pg_get_userbyid(p.proowner), "
+            "p.prosecdef, p.proacl) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+            "WHERE n.nspname = 'rempart' "
+            "UNION ALL SELECT format('role %s %s %s %s %s %s', r.rolname, r.rolsuper, r.rolcreaterole, "
+            "r.rolcreatedb, r.rolbypassrls, (SELECT string_agg(b.rolname, ',' ORDER BY b.rolname) "
+            "FROM pg_auth_members m JOIN pg_roles b ON b.oid = m.roleid WHERE m.member = r.oid)) "
+            "FROM pg_roles r WHERE r.rolname LIKE 'rempart%' ORDER BY 1")
+        tables = self.pg_sql("SELECT tablename FROM pg_tables WHERE schemaname = 'rempart' ORDER BY 1").split()
+        counts: dict[str, int] = {}
+        if tables:
+            out = self.pg_sql(" UNION ALL ".join(f"SELECT '{t}', count(*) FROM rempart.{t}" for t in tables))
+            for line in out.splitlines():
+                name, _, n = line.partition("|")
+                counts[name] = int(n)
+        return schema, counts
+
+    def pg_checks(self, tally: "Tally", before: tuple[str, dict[str, int]], may_grow: set[str]) -> None:
+        """After an attack, with serve still running and the inbox folded:
+        the schema and grants are as before; only the tables in `may_grow`
+        changed, and none shrank; the inbox is empty; the keeper's count
+        is the table's; the intake's role cannot read (SQLSTATE 42501); the
+        server logged no error."""
+        schema, counts = self.pg_snapshot()
+        tally.check(schema == before[0], "schema, owners, grants and roles unchanged",
+                    "\n".join(sorted(set(schema.splitlines()) ^ set(before[0].splitlines())))[:1500])
+        changed = {t: (before[1].get(t), n) for t, n in counts.items() if before[1].get(t) != n}
+        tally.note("rows changed: " + ", ".join(f"{t} {a or 0} -> {b}" for t, (a, b) in sorted(changed.items())))
+        unexpected = {t: v for t, v in changed.items() if t not in may_grow}
+        tally.check(not unexpected, "no table changed but those a sign-up writes", str(unexpected))
+        shrunk = {t: v for t, v in changed.items() if t not in ("inbox", "intake_rate") and (v[0] or 0) > v[1]}
+        tally.check(not shrunk, "no table lost rows", str(shrunk))
+        tally.check(counts.get("inbox") == 0, "the inbox is empty once folded", str(counts.get("inbox")))
+        n, _ = self.count()
+        tally.check(n == counts.get("supporters"), "supporters count equals the table's rows",
+                    f"{n} vs {counts.get('supporters')}")
+        errors = self.pg.log_errors(self.pg_log_from)
+        tally.check(not errors, "PostgreSQL logged no error during the attack", "\n".join(errors[:10]))
+        # The intake's own login, as the attacker who owns the intake host
+        # would use it: it connects, and every read is refused.
+        password = (self.dir / "rempart-pg-intake.pass").read_text().splitlines()[0]
+        r = self.pg.psql(self.database, "SELECT 1", user="rempart_intake", password=password)
+        tally.check(r.returncode == 0 and r.stdout.strip() == "1", "the intake's role logs in", r.stderr.strip())
+        for sql in ("SELECT * FROM rempart.inbox", "SELECT count(*) FROM rempart.supporters"):
+            r = self.pg.psql(self.database, sql, user="rempart_intake", password=password)
+            tally.check(r.returncode != 0 and "42501" in r.stderr and "permission denied" in r.stderr,
+                        f"the intake's role cannot run: {sql}", (r.stdout + r.stderr).strip()[:300])
+        # The refusals above are logged by the server; the check after
+        # serve's stop starts after them.
+        self.pg_log_from = self.pg.log_mark()
+
     def secrets(self) -> list[bytes]:
-        """Byte strings from the key files that must never reach a response."""
+        """Byte strings from the key files (and, with PostgreSQL, the
+        database passwords init wrote beside them) that must never reach a
+        response."""
         out: list[bytes] = []
-        for p in (self.dir / "keys").glob("*"):
+        for p in list((self.dir / "keys").glob("*")) + list(self.dir.glob("rempart-pg-*.pass")):
             if p.is_file():
                 data = p.read_bytes()
                 # Any 12-byte window of a key file, as text or raw, would be a
@@ -352,6 +471,101 @@ class Instance:
                     out.append(tok[:16])
                 for i in range(0, max(0, len(data) - 12), 8):
                     out.append(data[i:i + 12])
+        return out
+
+
+# ---------------------------------------------------------------------------
+# The PostgreSQL cluster of the attack stages
+
+
+# The tables of the PostgreSQL schema an anonymous sign-up may change: the
+# inbox it enters and the fold empties, the intake's batches and rate
+# buckets, what the fold writes for a new or merged supporter, and the audit
+# log (with its checkpoints) that also records each `supporters show` of the
+# checks. Any other table changing (accounts, sessions, tokens, honeytokens,
+# the outbox, exports ...) fails payloads-pg and sqlmap-pg.
+PG_SIGNUP_TABLES = {"inbox", "intake_batches", "intake_rate", "supporters", "supporter_search_tokens",
+                    "supporter_tags", "consent_events", "consent_wordings", "supporter_day_counts",
+                    "tag_day_counts", "audit_entries", "audit_checkpoints"}
+
+
+@dataclass
+class PgServer:
+    """The cluster run.sh starts once (tests/support/pg_cluster.sh) for the
+    stages that run on PostgreSQL, found through the environment:
+    REMPART_ATTACK_PG, libpq keywords naming the server only ("host=127.0.0.1
+    port=P": no user, password or database), REMPART_ATTACK_PG_PASSWORD_FILE,
+    the superuser's (postgres) password, and REMPART_ATTACK_PG_LOG, the
+    server's log (optional; its ERROR lines are checked when given). The
+    client tools get the password in their own environment only."""
+
+    dsn: str
+    host: str
+    port: str
+    password_file: Path
+    log: Path | None
+
+    @classmethod
+    def from_env(cls) -> "PgServer":
+        dsn = os.environ.get("REMPART_ATTACK_PG", "").strip()
+        pw = os.environ.get("REMPART_ATTACK_PG_PASSWORD_FILE", "")
+        if not dsn or not pw:
+            raise RuntimeError("--backend postgresql needs REMPART_ATTACK_PG and REMPART_ATTACK_PG_PASSWORD_FILE "
+                               "(tests/attack/run.sh sets them; docs/security-testing.md)")
+        kv = dict(part.partition("=")[::2] for part in dsn.split())
+        if set(kv) & {"user", "password", "dbname"}:
+            raise RuntimeError("REMPART_ATTACK_PG names the server only (no user, password or dbname)")
+        log = os.environ.get("REMPART_ATTACK_PG_LOG")
+        return cls(dsn, kv.get("host", "127.0.0.1"), kv.get("port", "5432"), Path(pw), Path(log) if log else None)
+
+    def password(self) -> str:
+        return self.password_file.read_text().splitlines()[0]
+
+    @staticmethod
+    def tool(name: str) -> str:
+        bindir = Path(os.environ.get("REMPART_PG_BINDIR", "/usr/lib/postgresql/15/bin"))
+        return str(bindir / name) if (bindir / name).exists() else name
+
+    def run(self, tool: str, args: list[str], user: str = "postgres", password: str | None = None,
+            timeout: float = 60) -> subprocess.CompletedProcess:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+        env.update(PGPASSWORD=password if password is not None else self.password(), PGCONNECT_TIMEOUT="10")
+        return subprocess.run([self.tool(tool), "-h", self.host, "-p", self.port, "-U", user, "-w"] + args,
+                              env=env, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL,
+                              encoding="utf-8", errors="replace")
+
+    def createdb(self, name: str) -> None:
+        r = self.run("createdb", ["-E", "UTF8", "-T", "template0", name])
+        if r.returncode != 0:
+            raise RuntimeError(f"createdb {name} failed: {r.stderr.strip()}")
+
+    def psql(self, database: str, sql: str, user: str = "postgres",
+             password: str | None = None) -> subprocess.CompletedProcess:
+        """One statement; unaligned, tuples only; errors with their SQLSTATE."""
+        return self.run("psql", ["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-v", "VERBOSITY=verbose",
+                                 "-d", database, "-c", sql], user=user, password=password)
+
+    def log_mark(self) -> int:
+        try:
+            return self.log.stat().st_size if self.log else 0
+        except FileNotFoundError:
+            return 0
+
+    def log_errors(self, start: int) -> list[str]:
+        """ERROR, FATAL and PANIC lines the server logged since `start` (a
+        statement of rempart's that failed: a syntax error would mean a
+        payload reached the SQL text), each with its STATEMENT line."""
+        if self.log is None:
+            return []
+        with open(self.log, "rb") as f:
+            f.seek(start)
+            lines = f.read().decode("utf-8", "replace").splitlines()
+        out = []
+        for i, line in enumerate(lines):
+            if re.search(r"\b(ERROR|FATAL|PANIC):", line):
+                out.append(line)
+                if i + 1 < len(lines) and "STATEMENT:" in lines[i + 1]:
+                    out.append("  " + lines[i + 1][:300])
         return out
 
 

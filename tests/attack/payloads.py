@@ -8,7 +8,14 @@ the store with the payload's field exactly as the validator's normalisation
 makes it (NFC and trimmed names, upper-case postcode and country, lower-case
 tags, ...), and nothing else may have been stored.
 
-Usage: payloads.py [--only FILE_STEM]   (REMPART_BIN overrides the binary)
+With --backend postgresql (the stage payloads-pg) the instance keeps its
+records in a fresh database of the attack suite's PostgreSQL cluster, and
+after the corpus also: no table changed but those a sign-up writes, the
+schema and grants are untouched, the intake's role cannot read, and the
+server logged no error (attacklib.Instance.pg_checks).
+
+Usage: payloads.py [--only FILE_STEM] [--backend sqlite|postgresql]
+  (REMPART_BIN overrides the binary; REMPART_ATTACK_PG* name the cluster)
 """
 
 from __future__ import annotations
@@ -154,14 +161,16 @@ class Case:
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--only", help="one payload file (stem)")
+    ap.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
     args = ap.parse_args()
     al.die_unless_binary()
-    tally = al.Tally("payloads")
+    tally = al.Tally("payloads-pg" if args.backend == "postgresql" else "payloads")
     corpus = load_corpus(args.only)
-    inst = al.Instance(intake={"rate_per_minute": 1000000, "burst": 1000000})
+    inst = al.Instance(intake={"rate_per_minute": 1000000, "burst": 1000000}, backend=args.backend)
     try:
         port = inst.start()
         secrets = inst.secrets()
+        before = inst.pg_snapshot() if inst.pg else None
         cases: list[Case] = []
         n = 0
         for ep in al.ENDPOINTS:
@@ -245,7 +254,10 @@ def main() -> int:
         tally.note(f"verified {len(accepted)} records in {time.monotonic() - t0:.1f} s")
 
         tally.check(inst.alive(), "server still running")
+        if before is not None:
+            inst.pg_checks(tally, before, al.PG_SIGNUP_TABLES)
         inst.stop_and_check(tally)
+        inst.check_log_clean(tally)
     finally:
         inst.cleanup()
     return tally.finish()

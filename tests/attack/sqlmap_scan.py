@@ -10,13 +10,20 @@ even a heuristic hint of one (a database error text in a response), if any
 response was a 5xx, if the server died, or if the store afterwards holds
 more records than the run's accepted submissions.
 
-Usage: sqlmap_scan.py [endpoint ...]
+With --backend postgresql (the stage sqlmap-pg) the instance keeps its
+records in a fresh database of the attack suite's PostgreSQL cluster and
+sqlmap tries PostgreSQL's payloads (`--dbms PostgreSQL`); afterwards, as in
+payloads-pg: no table changed but those a sign-up writes, schema and grants
+untouched, the intake's role cannot read, no error in the server's log.
+
+Usage: sqlmap_scan.py [--backend sqlite|postgresql] [endpoint ...]
   SQLMAP_LIMIT=seconds per endpoint (default 240); SQLMAP_ALL_DBMS=1 tries
-  the payloads of every DBMS, not only SQLite's and the generic ones.
+  the payloads of every DBMS, not only the backend's and the generic ones.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import re
 import shutil
@@ -42,7 +49,10 @@ FINDINGS = [
 ]
 
 
-def sqlmap_args(ep: al.Endpoint, port: int, out: Path, traffic: Path) -> list[str]:
+SQLMAP_DBMS = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+
+
+def sqlmap_args(ep: al.Endpoint, port: int, out: Path, traffic: Path, backend: str = "sqlite") -> list[str]:
     url = f"http://127.0.0.1:{port}{ep.path}"
     args = ["sqlmap", "--batch", "--level", "3", "--risk", "2",
             # Bounds: 1 s time-based delay, 5 s per request, no retries,
@@ -53,9 +63,9 @@ def sqlmap_args(ep: al.Endpoint, port: int, out: Path, traffic: Path) -> list[st
             "--cookie", "session=0123456789abcdef", "--answers", "follow=N",
             "--user-agent", "Mozilla/5.0 (rempart attack suite)"]
     if not os.environ.get("SQLMAP_ALL_DBMS"):
-        # The store is SQLite: CI tries SQLite's and the generic payloads
-        # (a few minutes); SQLMAP_ALL_DBMS=1 tries every DBMS's (much longer).
-        args += ["--dbms", "SQLite"]
+        # CI tries the backend's own and the generic payloads (a few
+        # minutes); SQLMAP_ALL_DBMS=1 tries every DBMS's (much longer).
+        args += ["--dbms", SQLMAP_DBMS[backend]]
     if ep.method == "GET":
         # The page takes no parameter; sqlmap needs one, so give it a query
         # (which the server ignores) next to the headers it tests at level 3.
@@ -82,16 +92,21 @@ def parse_traffic(path: Path) -> dict[int, int]:
 
 
 def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--backend", choices=tuple(SQLMAP_DBMS), default="sqlite")
+    ap.add_argument("endpoint", nargs="*", help="endpoint names (attacklib.ENDPOINTS); default all")
+    args = ap.parse_args()
     al.die_unless_binary()
-    tally = al.Tally("sqlmap")
+    tally = al.Tally("sqlmap-pg" if args.backend == "postgresql" else "sqlmap")
     if shutil.which("sqlmap") is None:
         tally.check(False, "sqlmap is installed (scripts/deps test)")
         return tally.finish()
-    wanted = set(sys.argv[1:])
-    inst = al.Instance(intake={"rate_per_minute": 1000000, "burst": 1000000})
+    wanted = set(args.endpoint)
+    inst = al.Instance(intake={"rate_per_minute": 1000000, "burst": 1000000}, backend=args.backend)
     try:
         port = inst.start()
         secrets = inst.secrets()
+        before = inst.pg_snapshot() if inst.pg else None
         total_accepted = 0
         for ep in al.ENDPOINTS:
             if wanted and ep.name not in wanted:
@@ -100,8 +115,8 @@ def main() -> int:
             traffic = inst.dir / f"traffic-{ep.name}.txt"
             t0 = time.monotonic()
             try:
-                r = subprocess.run(["timeout", "-k", "10", str(LIMIT)] + sqlmap_args(ep, port, out, traffic),
-                                   capture_output=True, text=True, errors="replace", stdin=subprocess.DEVNULL)
+                cmd = ["timeout", "-k", "10", str(LIMIT)] + sqlmap_args(ep, port, out, traffic, args.backend)
+                r = subprocess.run(cmd, capture_output=True, text=True, errors="replace", stdin=subprocess.DEVNULL)
                 output = r.stdout + r.stderr
                 code = r.returncode
             except OSError as e:
@@ -153,7 +168,10 @@ def main() -> int:
             tally.note("no `rempart audit` yet: audit verify skipped")
         r = al.request(port, "GET", "/")
         tally.check(r is not None and r.status == 200, "server still answers")
+        if before is not None:
+            inst.pg_checks(tally, before, al.PG_SIGNUP_TABLES)
         inst.stop_and_check(tally)
+        inst.check_log_clean(tally)
     finally:
         inst.cleanup()
     return tally.finish()
