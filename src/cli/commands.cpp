@@ -243,10 +243,12 @@ int run_init(const InitArgs& a) {
     // Beside the key directory, as the checkpoints: outside the data.
     c.keeper_password_file = c.keys_dir.parent_path() / "rempart-pg-keeper.pass";
     c.intake_password_file = c.keys_dir.parent_path() / "rempart-pg-intake.pass";
+    if (!a.keeper_user.empty()) c.keeper_user = a.keeper_user;
+    if (!a.intake_user.empty()) c.intake_user = a.intake_user;
   } else if (a.backend != "sqlite") {
     return report(Error{Errc::config, "--backend must be sqlite or postgresql"});
-  } else if (!a.dsn.empty() || a.print_sql) {
-    return report(Error{Errc::config, "--dsn and --print-sql are for --backend postgresql"});
+  } else if (!a.dsn.empty() || a.print_sql || !a.keeper_user.empty() || !a.intake_user.empty()) {
+    return report(Error{Errc::config, "--dsn, --print-sql and the users are for --backend postgresql"});
   }
   if (a.print_sql) {
     // Checked as serve would, then shown: nothing is written.

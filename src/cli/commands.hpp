@@ -29,6 +29,11 @@ struct InitArgs {
   std::string dsn;
   std::string admin_user;
   std::filesystem::path admin_password_file;
+  // The keeper's and the intake's database login users (members of the
+  // rempart_keeper and rempart_intake roles); empty: the roles themselves.
+  // Two instances on one PostgreSQL cluster need users of their own.
+  std::string keeper_user;
+  std::string intake_user;
   // postgresql: print the SQL that sets up the database, and do nothing else.
   bool print_sql = false;
 };

@@ -33,6 +33,10 @@ int main(int argc, char** argv) {
                        "postgresql: the role that creates the roles and schema (default: libpq's)");
   init_cmd->add_option("--admin-password-file", init.admin_password_file,
                        "postgresql: a file (mode 0600) holding that role's password");
+  init_cmd->add_option("--keeper-user", init.keeper_user,
+                       "postgresql: the keeper's database login user (default rempart_keeper)");
+  init_cmd->add_option("--intake-user", init.intake_user,
+                       "postgresql: the intake's database login user (default rempart_intake)");
   init_cmd->add_flag("--print-sql", init.print_sql,
                      "postgresql: print the SQL that sets up the database, and do nothing else");
 
