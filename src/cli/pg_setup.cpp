@@ -26,8 +26,9 @@ Result<std::string> password_in(const std::filesystem::path& file) {
   ::sodium_memzero(raw.data(), raw.size());
   const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) return fail(Errc::io, "cannot create the database password file " + file.string());
-  const std::string line = pw + "\n";
+  std::string line = pw + "\n";
   const bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) && ::fsync(fd) == 0;
+  ::sodium_memzero(line.data(), line.size());
   ::close(fd);
   if (!ok) return fail(Errc::io, "cannot write the database password file " + file.string());
   return pw;

@@ -340,7 +340,10 @@ Result<FoldCounts> Folder::fold_claimed(std::size_t limit) {
     });
     if (!r) {
       if (claimed_total == 0) return std::unexpected(r.error());
-      break;  // what committed stays folded; the next pass goes on
+      // What committed stays folded; the next pass goes on from the inbox.
+      spdlog::error("keeper: a fold transaction failed after {} items were folded ({}): {}", claimed_total,
+                    errc_name(r.error().code), r.error().internal);
+      break;
     }
     if (written != std::chrono::steady_clock::time_point{}) {
       const auto committed = std::chrono::steady_clock::now();

@@ -798,10 +798,10 @@ Result<MailSender::Step> MailSender::send_one(const store::OutboxRow& due, std::
     auto current = tx.mail_by_id(due.id);
     if (!current) return std::unexpected(current.error());
     // Erased with its record, done by another pass, or being sent by one
-    // (another keeper took it since this pass read it as due: its next
-    // try is in the future).
+    // (another keeper took it since this pass read it as due: it counted
+    // an attempt).
     if (!*current || ((*current)->state != "queued" && (*current)->state != "sending") ||
-        (*current)->next_at > now) {
+        (*current)->attempts != due.attempts) {
       dropped = true;
       return {};
     }
