@@ -144,24 +144,29 @@ Result<int> setup_database(Connection& admin, const SetupOptions& o, std::int64_
 }
 
 std::string setup_script(const SetupOptions& o) {
-  // The user names are identifiers the configuration checked
-  // ([a-z_][a-z0-9_]*), so they stand as literals here; this text is shown
-  // to an administrator, never run by rempart.
-  std::string out = "-- rempart: the PostgreSQL roles, schema and grants (run as a superuser, in the database)\nBEGIN;\n";
-  out += "SELECT set_config('rempart.keeper_user', '" + o.keeper_user + "', true),\n";
-  out += "       set_config('rempart.intake_user', '" + o.intake_user + "', true),\n";
-  out += "       set_config('rempart.keeper_verifier', '', true),\n";
-  out += "       set_config('rempart.intake_verifier', '', true);\n";
+  // Every statement here is a constant: the values travel as psql
+  // variables, which psql quotes (:'name'), set by the \set lines (the user
+  // names are identifiers the configuration checked; the migrations' names
+  // and numbers are the binary's own). For a new database: run it with
+  // `psql -v ON_ERROR_STOP=1 -f`.
+  std::string out = "-- rempart: the PostgreSQL roles, schema and grants of a new database (run as a superuser, in the database)\n";
+  out += "\\set keeper_user " + o.keeper_user + "\n";
+  out += "\\set intake_user " + o.intake_user + "\n";
+  out += "BEGIN;\n";
+  out += "SELECT set_config('rempart.keeper_user', :'keeper_user', true),\n"
+         "       set_config('rempart.intake_user', :'intake_user', true),\n"
+         "       set_config('rempart.keeper_verifier', '', true),\n"
+         "       set_config('rempart.intake_verifier', '', true);\n";
   out += kSetupRoles;
   out += sql::kCreateSchemaMigrations.text;
   out += ";\n";
   for (const auto& m : embedded_migrations()) {
-    out += "-- ";
-    out += m.name;
-    out += "\n";
+    out += "-- " + std::string(m.name) + "\n";
     out += m.sql;
-    out += "\nINSERT INTO schema_migrations (version, name, applied_at) VALUES (" + std::to_string(m.version) +
-           ", '" + std::string(m.name) + "', extract(epoch FROM now())::bigint) ON CONFLICT DO NOTHING;\n";
+    out += "\n\\set migration_version " + std::to_string(m.version) + "\n";
+    out += "\\set migration_name " + std::string(m.name) + "\n";
+    out += "INSERT INTO schema_migrations (version, name, applied_at)"
+           " VALUES (:'migration_version'::bigint, :'migration_name', extract(epoch FROM now())::bigint);\n";
   }
   out += "-- grants.sql\n";
   out += grants_text();
