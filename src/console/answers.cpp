@@ -149,6 +149,9 @@ constexpr Explained kExplained[] = {
      N_("That is not an e-mail address. Nothing was changed.")},
     {"mailing: no mail relay to send a test", bhttp::status::conflict, N_("No mail relay"),
      N_("This keeper has no mail relay configured ([mail]): it cannot send a test.")},
+    {services::kTooManyTags, bhttp::status::conflict, N_("Too many tags"),
+     N_("This record holds 200 tags, the most a record may. Remove some before adding others. Nothing was "
+        "changed.")},
     {"step-up: the code is not right", bhttp::status::forbidden, N_("Code not accepted"),
      N_("That code is not right. Enter the code your authenticator app shows now.")},
     {"approval: nobody approves their own request", bhttp::status::forbidden, N_("Not yours to approve"),

@@ -303,6 +303,16 @@ Result<void> change_tags(store::KeeperStore& store, const crypto::KeeperKeyring&
     auto row = tx.find_supporter(*id);
     if (!row) return std::unexpected(row.error());
     if (!*row) return fail(Errc::not_found, std::string(op) + ": no such record");
+    if (add) {
+      auto have = tx.tags(*id);
+      if (!have) return std::unexpected(have.error());
+      const auto fresh = std::count_if(clean->begin(), clean->end(), [&](const std::string& t) {
+        return std::find(have->begin(), have->end(), t) == have->end();
+      });
+      if (static_cast<std::int64_t>(have->size()) + fresh > store::kMaxTagsPerRecord) {
+        return fail(Errc::conflict, std::string(kTooManyTags));
+      }
+    }
     // The supporter_tags table is the only copy of a record's tags: they
     // are not sealed with its fields (records.cpp, record_fields), so there
     // is no ciphertext to keep in step.

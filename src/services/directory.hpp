@@ -120,6 +120,10 @@ struct FindQuery {
 
 // What a reveal can show; one kind at a time is how budgets count them.
 enum class FieldKind { name, email, phone, address };
+// Why add_tags refused a record that holds store::kMaxTagsPerRecord tags.
+inline constexpr std::string_view kTooManyTags = "add_tags: a record holds at most 200 tags";
+static_assert(store::kMaxTagsPerRecord == 200, "kTooManyTags names the figure");
+
 inline constexpr FieldKind kAllFieldKinds[] = {FieldKind::name, FieldKind::email, FieldKind::phone,
                                                FieldKind::address};
 std::string_view field_kind_name(FieldKind k) noexcept;  // "name" | "email" | "phone" | "address"
@@ -208,7 +212,9 @@ class Directory {
   // id, details {"added": [...]} or {"removed": [...]} (normalised, sorted,
   // as asked). Errc::invalid_input for a bad id or tag list,
   // Errc::not_found if no such record (nothing written either way);
-  // adding a tag the record has, or removing one it lacks, is not an error.
+  // adding a tag the record has, or removing one it lacks, is not an error;
+  // Errc::conflict (kTooManyTags) if the record would hold more than
+  // store::kMaxTagsPerRecord.
   Result<void> add_tags(const Asker& who, std::string_view id_hex, const std::vector<std::string>& tags);
   Result<void> remove_tags(const Asker& who, std::string_view id_hex, const std::vector<std::string>& tags);
 

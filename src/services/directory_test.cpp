@@ -501,6 +501,35 @@ TEST_F(DirectoryTest, TagsRoundTripWithEntries) {
   EXPECT_TRUE(dir.add_tags(who, id, too_many));  // 20 is the limit, not over it
 }
 
+// A record holds at most store::kMaxTagsPerRecord tags: past that, adding
+// is refused with kTooManyTags and writes nothing; a tag it has already, or
+// one more after a removal, is still fine.
+TEST_F(DirectoryTest, ARecordFullOfTagsRefusesMore) {
+  const auto people = seed(1);  // tagged "red"
+  const std::string id = people[0].id;
+  for (int call = 0; call < 10; ++call) {
+    std::vector<std::string> batch;
+    for (int i = 0; i < (call < 9 ? 20 : 19); ++i) batch.push_back("t" + std::to_string(call * 20 + i));
+    ASSERT_TRUE(dir.add_tags(who, id, batch)) << call;
+  }
+  const auto count = [&] {
+    auto m = dir.record(who, id);
+    return m && *m ? (*m)->tags.size() : 0u;
+  };
+  ASSERT_EQ(count(), 200u);
+  const std::int64_t before = head();
+  auto refused = dir.add_tags(who, id, {"one-more", "red"});
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, Errc::conflict);
+  EXPECT_EQ(refused.error().internal, services::kTooManyTags);
+  EXPECT_EQ(head(), before);
+  EXPECT_EQ(count(), 200u);
+  EXPECT_TRUE(dir.add_tags(who, id, {"t7", "red"}));  // it has them: nothing new
+  ASSERT_TRUE(dir.remove_tags(who, id, {"t7"}));
+  EXPECT_TRUE(dir.add_tags(who, id, {"one-more"}));
+  EXPECT_EQ(count(), 200u);
+}
+
 TEST_F(DirectoryTest, FieldKindNames) {
   for (FieldKind k : kAllFieldKinds) EXPECT_EQ(parse_field_kind(field_kind_name(k)), k);
   EXPECT_EQ(field_kind_name(FieldKind::address), "address");

@@ -303,9 +303,12 @@ Result<Upsert> RecordWriter::upsert(store::KeeperTx& tx, const core::Person& p, 
   if (!p.tags.empty()) {
     auto have = tx.tags(row.id);
     if (!have) return std::unexpected(have.error());
-    tags_changed = std::any_of(p.tags.begin(), p.tags.end(), [&](const std::string& t) {
-      return std::find(have->begin(), have->end(), t) == have->end();
-    });
+    // A record full of tags (store::kMaxTagsPerRecord) takes no new ones
+    // from a sign-up: the store leaves them out.
+    tags_changed = static_cast<std::int64_t>(have->size()) < store::kMaxTagsPerRecord &&
+                   std::any_of(p.tags.begin(), p.tags.end(), [&](const std::string& t) {
+                     return std::find(have->begin(), have->end(), t) == have->end();
+                   });
     if (tags_changed) {
       if (auto r = tx.add_tags(row.id, p.tags, now); !r) return std::unexpected(r.error());
     }

@@ -25,6 +25,12 @@
 
 namespace rempart::store {
 
+// The most tags one record holds. Sign-ups of one address merge into one
+// record and each may bring tags of its own (up to [intake] max_tags): past
+// this, a merge's new tags are left out, so no sender can grow a record,
+// or the dashboard's tag counts, without bound.
+inline constexpr std::int64_t kMaxTagsPerRecord = 200;
+
 using Bytes = std::vector<std::uint8_t>;
 
 // One intake batch: the ephemeral public key its items' data keys are wrapped
@@ -497,7 +503,9 @@ class SupporterWrites {
   // already is left as it is).
   virtual Result<void> put_consent_wording(const Bytes& hash, std::string_view text, std::int64_t now) = 0;
   // Adds tags to a supporter; tags it already has are ignored (their
-  // added_at is kept). Errc::not_found if there is no such supporter.
+  // added_at is kept), and so are those past kMaxTagsPerRecord (callers
+  // that must say so check first). Errc::not_found if there is no such
+  // supporter.
   virtual Result<void> add_tags(const Bytes& supporter_id, std::span<const std::string> tags,
                                 std::int64_t now) = 0;
   // Removes tags from a supporter. Tags it does not have, and a supporter

@@ -1556,6 +1556,69 @@ TEST_P(StoreContract, ErasureDeletesTheRecordAndEverythingReferringToIt) {
   EXPECT_FALSE(erased);
 }
 
+// However many tags are added, a record keeps at most kMaxTagsPerRecord
+// (the first ones); a tag it has stays, and a missing record is not_found.
+TEST_P(StoreContract, TagsStopAtTheRecordsMost) {
+  const auto a = supporter("tags-a", "tga", std::nullopt);
+  std::vector<std::string> many;
+  for (std::int64_t i = 0; i < kMaxTagsPerRecord + 10; ++i) many.push_back("t" + std::to_string(1000 + i));
+  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) -> Result<void> {
+    if (auto r = tx.insert_supporter(a); !r) return r;
+    if (auto r = tx.add_tags(a.id, std::span(many).first(5), 1); !r) return r;
+    return tx.add_tags(a.id, many, 2);
+  }).has_value());
+  auto tags = keeper_->tags(a.id);
+  ASSERT_TRUE(tags);
+  ASSERT_EQ(static_cast<std::int64_t>(tags->size()), kMaxTagsPerRecord);
+  EXPECT_EQ(tags->front(), "t1000");
+  EXPECT_EQ(tags->back(), "t" + std::to_string(1000 + kMaxTagsPerRecord - 1));
+  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) -> Result<void> {
+    return tx.add_tags(a.id, std::vector<std::string>{"t1003", "late"}, 3);
+  }).has_value());
+  EXPECT_EQ(static_cast<std::int64_t>(keeper_->tags(a.id)->size()), kMaxTagsPerRecord);
+  auto missing = keeper_->transact([&](KeeperTx& tx) -> Result<void> {
+    return tx.add_tags(bytes("no-such-record"), std::vector<std::string>{"x"}, 3);
+  });
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, Errc::not_found);
+}
+
+// A record's search tokens go in one statement (kInsertSearchTokens): every
+// one is found, one repeated is kept once, adding them again changes
+// nothing, and tokens of unequal sizes are refused without a write.
+TEST_P(StoreContract, SearchTokensAreWrittenTogether) {
+  const auto a = supporter("tok-a", "ta", std::nullopt), b = supporter("tok-b", "tb", std::nullopt);
+  std::vector<Bytes> tokens;
+  for (int i = 0; i < 9; ++i) tokens.push_back(bytes(("token-" + std::to_string(10 + i) + "-of-sixteen").substr(0, 16)));
+  tokens.push_back(tokens[3]);
+  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) -> Result<void> {
+    for (const auto* s : {&a, &b}) {
+      if (auto r = tx.insert_supporter(*s); !r) return r;
+    }
+    if (auto r = tx.add_search_tokens(a.id, tokens); !r) return r;
+    if (auto r = tx.add_search_tokens(a.id, tokens); !r) return r;
+    return tx.add_search_tokens(b.id, std::vector<Bytes>{tokens[0]});
+  }).has_value());
+  for (std::size_t i = 0; i < 9; ++i) {
+    auto ids = keeper_->ids_by_search_token(tokens[i]);
+    ASSERT_TRUE(ids);
+    EXPECT_EQ(ids->size(), i == 0 ? 2u : 1u) << i;
+    EXPECT_EQ(keeper_->count_search_token(tokens[i], 10).value(), i == 0 ? 2 : 1) << i;
+  }
+  Bytes short_token = tokens[8];
+  short_token.resize(8);
+  const Bytes fresh = bytes("token-unseen-016");
+  auto bad = keeper_->transact([&](KeeperTx& tx) -> Result<void> {
+    return tx.add_search_tokens(b.id, std::vector<Bytes>{fresh, short_token});
+  });
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().internal.find("token-"), std::string::npos);
+  EXPECT_TRUE(keeper_->ids_by_search_token(fresh).value().empty());
+  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) -> Result<void> {
+    return tx.add_search_tokens(b.id, std::vector<Bytes>{});
+  }).has_value());
+}
+
 // Segments (migration 0015): a filter applied in the store (a place as its
 // search tokens), saved segments by unique name, a tag moved across
 // records, and the origin kept as written and counted for the dashboard.

@@ -211,9 +211,13 @@ inline constexpr Sql kSelectConsentWording{"kSelectConsentWording",
 
 // ---- Keeper: search tokens -------------------------------------------------------
 
-inline constexpr Sql kInsertSearchToken{
-    "kInsertSearchToken",
-    "INSERT INTO supporter_search_tokens (token, supporter_id) VALUES ($1, $2)"
+// A record's tokens in one statement: $1 is the tokens end to end, each $3
+// bytes long (one round trip for the lot instead of one per token).
+inline constexpr Sql kInsertSearchTokens{
+    "kInsertSearchTokens",
+    "INSERT INTO supporter_search_tokens (token, supporter_id)"
+    " SELECT substring($1::bytea FROM i * $3::integer + 1 FOR $3::integer), $2"
+    " FROM generate_series(0, length($1::bytea) / $3::integer - 1) AS i"
     " ON CONFLICT (token, supporter_id) DO NOTHING"};
 inline constexpr Sql kDeleteSearchTokensOf{
     "kDeleteSearchTokensOf", "DELETE FROM supporter_search_tokens WHERE supporter_id = $1"};
@@ -372,9 +376,11 @@ inline constexpr Sql kCountVisibleSupporters{
 
 // ---- Keeper: tags ----------------------------------------------------------------
 
+// Only while the record holds fewer than $4 tags (store::kMaxTagsPerRecord).
 inline constexpr Sql kInsertTag{
     "kInsertTag",
-    "INSERT INTO supporter_tags (supporter_id, tag, added_at) VALUES ($1, $2, $3)"
+    "INSERT INTO supporter_tags (supporter_id, tag, added_at) SELECT $1::bytea, $2::text, $3::bigint"
+    " WHERE (SELECT count(*) FROM supporter_tags WHERE supporter_id = $1::bytea) < $4::bigint"
     " ON CONFLICT (supporter_id, tag) DO NOTHING"};
 inline constexpr Sql kSelectTags{
     "kSelectTags", "SELECT tag FROM supporter_tags WHERE supporter_id = $1 ORDER BY tag"};

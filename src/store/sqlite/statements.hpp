@@ -173,9 +173,13 @@ inline constexpr Sql kSelectConsentWording{"kSelectConsentWording",
 
 // ---- Keeper: search tokens (migration 0013) -----------------------------------
 
-inline constexpr Sql kInsertSearchToken{
-    "kInsertSearchToken",
-    "INSERT INTO supporter_search_tokens (token, supporter_id) VALUES (?1, ?2)"
+// A record's tokens in one statement: ?1 is the tokens end to end, each ?3
+// bytes long.
+inline constexpr Sql kInsertSearchTokens{
+    "kInsertSearchTokens",
+    "WITH RECURSIVE i(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM i WHERE (n + 2) * ?3 <= length(?1))"
+    " INSERT INTO supporter_search_tokens (token, supporter_id)"
+    " SELECT substr(?1, n * ?3 + 1, ?3), ?2 FROM i WHERE ?3 > 0 AND length(?1) >= ?3"
     " ON CONFLICT (token, supporter_id) DO NOTHING"};
 inline constexpr Sql kDeleteSearchTokensOf{
     "kDeleteSearchTokensOf", "DELETE FROM supporter_search_tokens WHERE supporter_id = ?1"};
@@ -345,9 +349,11 @@ inline constexpr Sql kCountVisibleSupporters{
 
 // ---- Keeper: tags ----------------------------------------------------------------
 
+// Only while the record holds fewer than ?4 tags (store::kMaxTagsPerRecord).
 inline constexpr Sql kInsertTag{
     "kInsertTag",
-    "INSERT INTO supporter_tags (supporter_id, tag, added_at) VALUES (?1, ?2, ?3)"
+    "INSERT INTO supporter_tags (supporter_id, tag, added_at) SELECT ?1, ?2, ?3"
+    " WHERE (SELECT count(*) FROM supporter_tags WHERE supporter_id = ?1) < ?4"
     " ON CONFLICT (supporter_id, tag) DO NOTHING"};
 inline constexpr Sql kSelectTags{
     "kSelectTags", "SELECT tag FROM supporter_tags WHERE supporter_id = ?1 ORDER BY tag"};
