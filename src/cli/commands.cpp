@@ -311,6 +311,33 @@ int run_init(const InitArgs& a) {
   return 0;
 }
 
+int run_migrate(const MigrateArgs& a) {
+  auto c = load_config(a.config);
+  if (!c) return report(c.error());
+  if (c->backend != "postgresql") {
+    if (!a.admin_user.empty() || !a.admin_password_file.empty()) {
+      return report(Error{Errc::config, "--admin-user and --admin-password-file are for a PostgreSQL store"});
+    }
+    if (auto r = crypto::init(); !r) return report(r.error());
+    // Opening the keeper's store applies what is pending, in one transaction.
+    auto backend = store::open_backend(c->storage());
+    if (!backend) return report(backend.error());
+    if (auto st = (*backend)->open_keeper(); !st) return report(st.error());
+    std::cout << "rempart: the SQLite store is at this binary's schema version (the keeper also migrates it "
+                 "when it starts)\n";
+    return 0;
+  }
+  auto m = migrate_postgres(*c, PgSetupArgs{a.admin_user, a.admin_password_file});
+  if (!m) return report(m.error());
+  if (m->before == m->after) {
+    std::cout << "rempart: the database's schema is at version " << m->after << ", this binary's: nothing to apply\n";
+  } else {
+    std::cout << "rempart: the database's schema went from version " << m->before << " to " << m->after
+              << "; the keepers and intakes of this version may start\n";
+  }
+  return 0;
+}
+
 int run_serve(const ServeArgs& a) {
   ::umask(077);
   // Signals are taken by sigwait below, never by a worker thread: block them

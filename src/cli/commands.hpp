@@ -39,6 +39,16 @@ struct InitArgs {
 };
 int run_init(const InitArgs& a);
 
+// `rempart migrate`: brings the database's schema to this binary's version
+// (PostgreSQL: as an administrator, since the nodes' roles have no DDL;
+// SQLite migrates itself when the keeper opens it).
+struct MigrateArgs {
+  std::filesystem::path config = "rempart.toml";
+  std::string admin_user;
+  std::filesystem::path admin_password_file;
+};
+int run_migrate(const MigrateArgs& a);
+
 enum class Role { all, intake, keeper };
 struct ServeArgs {
   std::filesystem::path config = "rempart.toml";

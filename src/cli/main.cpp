@@ -40,6 +40,15 @@ int main(int argc, char** argv) {
   init_cmd->add_flag("--print-sql", init.print_sql,
                      "postgresql: print the SQL that sets up the database, and do nothing else");
 
+  MigrateArgs migrate;
+  auto* migrate_cmd = app.add_subcommand(
+      "migrate", "Bring the database's schema to this binary's version (PostgreSQL: as its administrator)");
+  migrate_cmd->add_option("--config", migrate.config, "Configuration file")->capture_default_str();
+  migrate_cmd->add_option("--admin-user", migrate.admin_user,
+                          "postgresql: the administrator's user (a role that may create roles and schemas)");
+  migrate_cmd->add_option("--admin-password-file", migrate.admin_password_file,
+                          "postgresql: a file (mode 0600) holding the administrator's password");
+
   ServeArgs serve;
   std::string role = "all";
   auto* serve_cmd = app.add_subcommand("serve", "Run the intake (public) and/or keeper (internal) roles");
@@ -302,6 +311,7 @@ int main(int argc, char** argv) {
   if (*honey_plant_cmd) return run_honeytokens_plant(honey_plant);
   if (*honey_count_cmd) return run_honeytokens_count(honey_plant.config);
   if (*init_cmd) return run_init(init);
+  if (*migrate_cmd) return run_migrate(migrate);
   if (*serve_cmd) {
     serve.role = role == "intake" ? Role::intake : role == "keeper" ? Role::keeper : Role::all;
     return run_serve(serve);

@@ -42,16 +42,20 @@ Result<std::string> verifier(pg::Connection& admin, const std::string& user, con
   return out;
 }
 
-}  // namespace
-
-Result<int> setup_postgres(const Config& c, const PgSetupArgs& a) {
-  pg::ConnectOptions admin_options{c.dsn, a.admin_user, "", "rempart-init"};
+Result<pg::Connection> open_admin(const Config& c, const PgSetupArgs& a, const char* application) {
+  pg::ConnectOptions admin_options{c.dsn, a.admin_user, "", application};
   if (!a.admin_password_file.empty()) {
     auto pw = pg::read_password_file(a.admin_password_file);
     if (!pw) return propagate(pw);
     admin_options.password = std::move(*pw);
   }
-  auto admin = pg::Connection::open(admin_options);
+  return pg::Connection::open(admin_options);
+}
+
+}  // namespace
+
+Result<int> setup_postgres(const Config& c, const PgSetupArgs& a) {
+  auto admin = open_admin(c, a, "rempart-init");
   if (!admin) return propagate(admin);
   pg::SetupOptions o;
   o.keeper_user = c.keeper_user;
@@ -67,6 +71,26 @@ Result<int> setup_postgres(const Config& c, const PgSetupArgs& a) {
     *out = std::move(*v);
   }
   return pg::setup_database(*admin, o, unix_now());
+}
+
+Result<PgMigration> migrate_postgres(const Config& c, const PgSetupArgs& a) {
+  auto admin = open_admin(c, a, "rempart-migrate");
+  if (!admin) return propagate(admin);
+  auto before = pg::schema_version(*admin);
+  if (!before) return propagate(before);
+  if (*before == 0) {
+    return fail(Errc::config, "the database holds no rempart schema: `rempart init --backend postgresql` creates it");
+  }
+  pg::SetupOptions o;  // no verifier: the passwords stay as they are
+  o.keeper_user = c.keeper_user;
+  o.intake_user = c.intake_user;
+  auto after = pg::setup_database(*admin, o, unix_now());
+  if (!after && after.error().code == Errc::permission) {
+    return fail(Errc::permission, after.error().internal + ": --admin-user must name a role that may create roles "
+                                                           "and schemas in the database (nothing was changed)");
+  }
+  if (!after) return propagate(after);
+  return PgMigration{*before, *after};
 }
 
 std::string postgres_setup_sql(const Config& c) {

@@ -1,6 +1,6 @@
 #pragma once
-// `rempart init --backend postgresql`: the database side of a new instance
-// (docs/postgresql.md, "Setting up").
+// `rempart init --backend postgresql`: the database side of a new instance,
+// and `rempart migrate` (docs/postgresql.md, "Setting up", "Upgrades").
 #include <filesystem>
 #include <string>
 
@@ -20,6 +20,18 @@ struct PgSetupArgs {
 // and migrates it (store/postgres/migrations.hpp). Returns the schema
 // version reached. Never prints or logs a password.
 Result<int> setup_postgres(const Config& c, const PgSetupArgs& a);
+
+struct PgMigration {
+  int before = 0;  // the schema's version found
+  int after = 0;   // the version reached (this binary's)
+};
+
+// `rempart migrate` on PostgreSQL: connects as the administrator and, in
+// one transaction under the setup's lock, applies the migrations this
+// binary has and the database lacks, then the grants. The login users'
+// passwords are left as they are (a migration run from another host, without
+// the password files, must not lock the nodes out).
+Result<PgMigration> migrate_postgres(const Config& c, const PgSetupArgs& a);
 
 // The SQL setup_postgres runs, for an administrator to read or run with
 // psql (no password in it).

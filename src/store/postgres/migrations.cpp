@@ -98,9 +98,13 @@ Result<void> check_schema_version(Connection& conn) {
     return fail(Errc::config, "the database's schema version " + std::to_string(*v) +
                                   " is newer than this binary knows (" + std::to_string(known) + ")");
   }
+  if (*v == 0) {
+    return fail(Errc::config, "the database holds no rempart schema: run `rempart init --backend postgresql` to "
+                              "create it");
+  }
   return fail(Errc::config, "the database's schema is at version " + std::to_string(*v) + " of " +
                                 std::to_string(known) +
-                                ": run `rempart init --backend postgresql --dsn ADMIN_DSN` to create or migrate it");
+                                ": run `rempart migrate --config CONFIG --admin-user ADMIN` to migrate it");
 }
 
 Result<int> setup_database(Connection& admin, const SetupOptions& o, std::int64_t now) {

@@ -4,7 +4,8 @@
 // order by the owner role and recorded in schema_migrations; then the
 // grants of grants.sql, which give the keeper and the intake roles what
 // they may do and nothing more. Only `rempart init --backend postgresql`
-// runs them (as a role that may create roles); the keeper and the intake
+// and `rempart migrate` run them (as a role that may create roles); the
+// keeper and the intake
 // connect as roles without DDL and check the version they find.
 #include <cstdint>
 #include <span>

@@ -154,7 +154,7 @@ TEST(PostgresRoles, AStoreRefusesASchemaOlderThanItsBinary) {
   auto keeper = (*backend)->open_keeper();
   ASSERT_FALSE(keeper.has_value());
   EXPECT_EQ(keeper.error().code, Errc::config);
-  EXPECT_NE(keeper.error().internal.find("rempart init --backend postgresql"), std::string::npos);
+  EXPECT_NE(keeper.error().internal.find("rempart init --backend postgresql"), std::string::npos) << keeper.error().internal;
 }
 
 TEST(PostgresRoles, SetupIsIdempotent) {
