@@ -603,8 +603,9 @@ class Bench:
                 samples.append((time.monotonic() - t0, sum(cpu_seconds(p.pid) for p in procs),
                                 self.cluster.cpu() - pg0, left))
         finally:
-            # Killed at the cap (a keeper stopped would fold the whole
-            # backlog first): what counts is what they committed by then.
+            # Killed at the cap (a keeper stopped would go on folding its
+            # backlog for up to FoldLoop::kStopBudget): what counts is what
+            # they committed by then.
             kill = inst.inbox() > 0
             for p in procs:
                 cpu += self.stop(p, kill=kill) or 0.0

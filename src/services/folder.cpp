@@ -319,7 +319,8 @@ Result<FoldCounts> Folder::fold_claimed(std::size_t limit) {
     std::chrono::steady_clock::time_point written;
     auto r = store_.transact_fold([&](store::KeeperTx& tx) -> Result<void> {
       tx_counts = {};
-      auto items = tx.claim_inbox(want);
+      auto items = tx.claim_inbox(
+          want, store::KeeperTx::KeyVersions{keys_.all().front().version, keys_.current().version});
       if (!items) return std::unexpected(items.error());
       claimed = items->size();
       if (items->empty()) return {};
@@ -330,7 +331,8 @@ Result<FoldCounts> Folder::fold_claimed(std::size_t limit) {
       const std::int64_t now_us = audit::now_us();
       std::size_t end = pass->opened.size();
       if (auto w = write_items(tx, pass->opened, 0, end, tx_counts, now, now_us, locked, false); !w) return w;
-      // Folded, and those of a batch no key here opens stay (as on SQLite).
+      // Folded, and those of a batch no key here opens stay (as on SQLite;
+      // claimed only if its version is one this keeper holds).
       std::vector<std::int64_t> ids;
       ids.reserve(pass->opened.size());
       for (const auto& o : pass->opened) ids.push_back(o.item->id);
@@ -386,8 +388,9 @@ void count_pass(const Result<FoldCounts>& r) {
 }  // namespace
 
 FoldLoop::FoldLoop(Folder& folder, std::chrono::milliseconds interval, std::size_t batch,
-                   std::function<void()> after_pass)
-    : folder_(folder), interval_(interval), batch_(batch), after_pass_(std::move(after_pass)) {
+                   std::function<void()> after_pass, std::chrono::milliseconds stop_budget)
+    : folder_(folder), interval_(interval), batch_(batch), after_pass_(std::move(after_pass)),
+      stop_budget_(stop_budget) {
   thread_ = std::thread([this] { run(); });
 }
 
@@ -404,6 +407,7 @@ void FoldLoop::poke() {
 void FoldLoop::stop() {
   {
     MutexLock lock(mu_);
+    if (!stopping_) stop_asked_ = std::chrono::steady_clock::now();
     stopping_ = true;
   }
   cv_.notify_one();
@@ -432,7 +436,14 @@ void FoldLoop::run() {
     }
     if (after_pass_) after_pass_();
     if (last_pass && n < batch_) return;
-    if (r && n == batch_) continue;  // more waiting: keep up with intake
+    if (r && n == batch_) {  // more waiting: keep up with intake
+      MutexLock lock(mu_);
+      if (!stopping_ || std::chrono::steady_clock::now() - stop_asked_ < stop_budget_) continue;
+      spdlog::warn("keeper: stopping with submissions still in the inbox (folding them all would take longer "
+                   "than {} s); the next start, or another keeper, folds them",
+                   stop_budget_.count() / 1000);
+      return;
+    }
     MutexLock lock(mu_);
     const auto until = std::chrono::steady_clock::now() + interval_;
     while (!stopping_ && !poked_) {

@@ -125,14 +125,19 @@ class Folder {
 // Runs a Folder on its own thread until stopped.
 class FoldLoop {
  public:
+  static constexpr std::chrono::milliseconds kStopBudget{10'000};
   // `after_pass` (optional) runs on the loop's thread after every pass,
   // the last one included: the keeper signs audit checkpoints there, with
   // the same store the folder uses from that thread.
   FoldLoop(Folder& folder, std::chrono::milliseconds interval, std::size_t batch,
-           std::function<void()> after_pass = {});
+           std::function<void()> after_pass = {}, std::chrono::milliseconds stop_budget = kStopBudget);
   ~FoldLoop();
   // Finishes the fold in progress, then one more pass so that everything
-  // committed before the call is folded, then returns. Idempotent.
+  // committed before the call is folded, then returns. Idempotent. With a
+  // backlog, full passes go on for at most kStopBudget after the call: the
+  // rest waits in the inbox for the next start or another keeper (a stop
+  // must not take as long as the backlog, nor be cut off by the service
+  // manager's timeout halfway through it).
   void stop();
   // Asks for a fold pass now instead of at the next interval.
   void poke();
@@ -144,9 +149,11 @@ class FoldLoop {
   std::chrono::milliseconds interval_;
   std::size_t batch_;
   std::function<void()> after_pass_;
+  std::chrono::milliseconds stop_budget_;
   Mutex mu_;
   std::condition_variable cv_;
   bool stopping_ REMPART_GUARDED_BY(mu_) = false;
+  std::chrono::steady_clock::time_point stop_asked_ REMPART_GUARDED_BY(mu_);
   bool poked_ REMPART_GUARDED_BY(mu_) = false;
   std::atomic<std::uint64_t> folded_{0};
   std::thread thread_;

@@ -136,5 +136,35 @@ TEST(FolderOnPostgres, AKeeperThatFailsMidPassLeavesItsItemsToTheOther) {
   EXPECT_TRUE(report->ok());
 }
 
+// Sign-ups sealed with a key version this keeper lacks (another keeper's
+// newer key) are never claimed by it: they wait for a keeper that has it,
+// and the fold goes on past them however many there are, pass after pass.
+TEST(FolderOnPostgres, ItemsOfAKeyVersionTheKeeperLacksDoNotStopItsFold) {
+  store::postgres::test_support::TestDatabase db;
+  testing::Fixture fx;
+  auto backend = std::move(store::open_postgres_backend(db.options()).value());
+  crypto::IntakeKeyring newer = fx.intake_keys();
+  newer.version += 1;
+  constexpr int kNewer = 12, kOwn = 20;
+  sign_up(*backend, newer, 1, kNewer, kNewer);  // the oldest items
+  sign_up(*backend, fx.intake_keys(), 1, kOwn, kOwn);
+
+  const auto keys = fx.keeper_keys();
+  auto st = std::move(backend->open_keeper().value());
+  auto inbox = std::move(backend->open_inbox().value());
+  Folder folder(keys, *st, *inbox, core::IntakeOptions{});
+  std::size_t folded = 0;
+  for (int pass = 0; pass < 20; ++pass) {
+    auto r = folder.fold_once(5);
+    ASSERT_TRUE(r) << r.error().internal;
+    const std::size_t n = r->created + r->merged + r->unchanged + r->rejected;
+    if (n == 0) break;
+    folded += n;
+  }
+  EXPECT_EQ(folded, static_cast<std::size_t>(kOwn));
+  EXPECT_EQ(st->count_supporters().value(), kOwn);
+  EXPECT_EQ(inbox->count().value(), kNewer);
+}
+
 }  // namespace
 }  // namespace rempart::services

@@ -202,6 +202,36 @@ TEST(FoldLoop, MeasuresItsPassesAndFoldsEverything) {
   EXPECT_EQ(folder.last_commit().count(), 0);
 }
 
+// A stop with a backlog folds for its budget at most, not until the inbox
+// is empty: what is left waits there, whole, for the next fold.
+TEST(FoldLoop, AStopWithABacklogEndsWithinItsBudget) {
+  constexpr int kItems = 400;
+  testing::Fixture fx;
+  {
+    auto writer = IntakeWriter::start(fx.intake_keys(), std::move(store::open_sqlite_intake(fx.inbox).value()));
+    ASSERT_TRUE(writer);
+    for (int i = 0; i < kItems; ++i) (*writer)->submit(person(i, false), [](bool) {});
+    (*writer)->stop();
+  }
+  auto keys = fx.keeper_keys();
+  auto st = std::move(store::open_sqlite_keeper(fx.db).value());
+  auto inbox = std::move(store::open_sqlite_inbox(fx.inbox).value());
+  Folder folder(keys, *st, *inbox, core::IntakeOptions{});
+  std::uint64_t folded = 0;
+  {
+    FoldLoop loop(folder, std::chrono::milliseconds(10), 10, {}, std::chrono::milliseconds(0));
+    loop.stop();
+    folded = loop.folded();
+  }
+  EXPECT_GE(folded, 10u);  // the pass in progress, at least
+  EXPECT_LT(folded, static_cast<std::uint64_t>(kItems));
+  EXPECT_EQ(inbox->count().value(), kItems - static_cast<std::int64_t>(folded));
+  auto rest = folder.fold_once(kItems);
+  ASSERT_TRUE(rest) << rest.error().internal;
+  EXPECT_EQ(rest->created, kItems - folded);
+  EXPECT_EQ(st->count_supporters().value(), kItems);
+}
+
 // Writes `n` sign-ups (people first..first+n-1) to the inbox file at `inbox`.
 void sign_up(const testing::Fixture& fx, const std::filesystem::path& inbox, int first, int n) {
   auto writer = IntakeWriter::start(fx.intake_keys(), std::move(store::open_sqlite_intake(inbox).value()));

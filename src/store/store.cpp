@@ -27,7 +27,7 @@ MailPort::~MailPort() = default;
 MailingPort::~MailingPort() = default;
 KeeperTx::~KeeperTx() = default;
 
-Result<std::vector<InboxRow>> KeeperTx::claim_inbox(std::size_t) {
+Result<std::vector<InboxRow>> KeeperTx::claim_inbox(std::size_t, KeyVersions) {
   return fail(Errc::internal, "claim_inbox: this backend's inbox is a store of its own");
 }
 Result<std::optional<BatchRow>> KeeperTx::inbox_batch(const Bytes&) {

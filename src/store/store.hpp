@@ -1237,14 +1237,20 @@ class KeeperTx : public SupporterReads,
 
   // Where the inbox lives in the keeper's own database (PostgreSQL), a fold
   // takes its items inside its transaction: claim_inbox returns up to
-  // `limit` of the oldest items that no other transaction holds, locked
-  // until this one ends (another keeper skips them), and delete_inbox
+  // `limit` of the oldest items that no other transaction holds, of
+  // batches sealed with a key version in `versions` (those the keeper
+  // holds: a batch of another version waits for a keeper that has it),
+  // locked until this one ends (another keeper skips them), and delete_inbox
   // deletes them, and the batches no item refers to any more, in it: an
   // item is folded and deleted in one commit, by one keeper, whichever
   // keeper dies when. Backends whose inbox is a store of its own (SQLite)
   // answer false, and Errc::internal to the others.
   virtual bool claims_inbox() const { return false; }
-  virtual Result<std::vector<InboxRow>> claim_inbox(std::size_t limit);
+  struct KeyVersions {
+    std::uint32_t first = 0;
+    std::uint32_t last = 0;
+  };
+  virtual Result<std::vector<InboxRow>> claim_inbox(std::size_t limit, KeyVersions versions);
   virtual Result<std::optional<BatchRow>> inbox_batch(const Bytes& uid);
   virtual Result<std::int64_t> delete_inbox(std::span<const std::int64_t> ids, std::span<const Bytes> batches);
 

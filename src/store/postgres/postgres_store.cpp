@@ -36,10 +36,10 @@ class PgKeeperTx final : public KeeperWrites {
 
   // The inbox is a table of this database: a fold claims its items here.
   bool claims_inbox() const override { return true; }
-  Result<std::vector<InboxRow>> claim_inbox(std::size_t limit) override {
+  Result<std::vector<InboxRow>> claim_inbox(std::size_t limit, KeyVersions versions) override {
     auto q = conn_.query(sql::kClaimInbox);
     if (!q) return propagate(q);
-    q->bind_int(1, sql_limit(limit));
+    q->bind_int(1, sql_limit(limit)).bind_int(2, versions.first).bind_int(3, versions.last);
     return read_inbox_rows(*q);
   }
   Result<std::optional<BatchRow>> inbox_batch(const Bytes& uid) override { return select_batch(conn_, uid); }

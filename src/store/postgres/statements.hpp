@@ -111,10 +111,15 @@ inline constexpr Sql kPeekInboxAfter{
 // The fold's dequeue, inside its transaction: up to $1 items no other
 // transaction holds, locked until the fold commits (having deleted them)
 // or rolls back (leaving them for the next). Columns of kPeekInboxAfter.
+// Only items of batches sealed with a key version from $2 to $3 (those the
+// claiming keeper holds): a batch of a version it lacks is left to a keeper
+// that has it, instead of being claimed first by every pass.
 inline constexpr Sql kClaimInbox{
     "kClaimInbox",
-    "SELECT id, batch_uid, item_uid, wrapped_key, fields, received_at"
-    " FROM inbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED"};
+    "SELECT i.id, i.batch_uid, i.item_uid, i.wrapped_key, i.fields, i.received_at FROM inbox i"
+    " WHERE EXISTS (SELECT 1 FROM intake_batches b WHERE b.uid = i.batch_uid"
+    " AND b.key_version BETWEEN $2::bigint AND $3::bigint)"
+    " ORDER BY i.id LIMIT $1 FOR UPDATE OF i SKIP LOCKED"};
 inline constexpr Sql kCountInbox{"kCountInbox", "SELECT count(*) FROM inbox"};
 inline constexpr Sql kDeleteInboxItem{"kDeleteInboxItem", "DELETE FROM inbox WHERE id = $1"};
 // Served by the unique index on item_uid.
