@@ -107,7 +107,7 @@ std::optional<std::int64_t> totp_check(std::span<const std::uint8_t> secret, std
   return totp_verify(secret, code, now, last_step).step;
 }
 
-std::string qr_terminal(std::string_view text) {
+std::string qr_terminal(std::string_view text, QrInk ink) {
   const std::string s(text);
   std::unique_ptr<QRcode, decltype(&QRcode_free)> qr(QRcode_encodeString(s.c_str(), 0, QR_ECLEVEL_M, QR_MODE_8, 1),
                                                     &QRcode_free);
@@ -118,8 +118,8 @@ std::string qr_terminal(std::string_view text) {
   auto dark = [&](int x, int y) {
     x -= quiet;
     y -= quiet;
-    if (x < 0 || y < 0 || x >= w || y >= w) return false;
-    return (qr->data[y * w + x] & 1) != 0;
+    const bool on = x >= 0 && y >= 0 && x < w && y < w && (qr->data[y * w + x] & 1) != 0;
+    return ink == QrInk::light ? on : !on;  // what is not drawn
   };
   std::string out;
   for (int y = 0; y < size; y += 2) {

@@ -50,8 +50,12 @@ TotpVerdict totp_verify(std::span<const std::uint8_t> secret, std::string_view c
                         std::int64_t last_step);
 
 // `text` as a QR code (error correction M) drawn with Unicode half blocks,
-// two modules per character cell, with a quiet zone; light modules are
-// drawn, so it reads on a dark terminal. Empty if encoding fails.
-std::string qr_terminal(std::string_view text);
+// two modules per character cell, with a quiet zone. On a terminal
+// (`QrInk::light`) the light modules are drawn, so it reads on a dark
+// background; for paper (`QrInk::dark`) the dark ones, so that printed in
+// black on white it is not inverted (some scanners refuse inverted codes).
+// Empty if encoding fails.
+enum class QrInk { light, dark };
+std::string qr_terminal(std::string_view text, QrInk ink = QrInk::light);
 
 }  // namespace rempart::auth

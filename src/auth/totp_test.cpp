@@ -62,6 +62,32 @@ TEST(Totp, Base32AndUri) {
             "&digits=6&period=30");
 }
 
+// For paper the same code is drawn the other way round: every cell's ink
+// swapped (full block and blank, upper and lower half), so that printed
+// black on white it is not inverted.
+TEST(Totp, APaperQrCodeIsTheTerminalOneInverted) {
+  const std::string text = "rempart key share, 1 of 5";
+  const std::string screen = qr_terminal(text), paper = qr_terminal(text, QrInk::dark);
+  ASSERT_FALSE(screen.empty());
+  ASSERT_FALSE(paper.empty());
+  const auto swapped = [](std::string s) {
+    const std::pair<std::string, std::string> pairs[] = {{"\u2588", "@"}, {" ", "\u2588"}, {"@", " "},
+                                                         {"\u2580", "#"}, {"\u2584", "\u2580"}, {"#", "\u2584"}};
+    for (const auto& [from, to] : pairs) {
+      for (std::size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) {
+        s.replace(at, from.size(), to);
+      }
+    }
+    return s;
+  };
+  // The last line's lower half lies past the code (its height is odd):
+  // left blank in both, so only the lines above swap exactly.
+  const auto cut = [](const std::string& q) { return q.substr(0, q.rfind('\n', q.size() - 2) + 1); };
+  EXPECT_EQ(swapped(cut(screen)), cut(paper));
+  EXPECT_EQ(paper.substr(cut(paper).size()).find_first_not_of(" \n"), std::string::npos);
+  EXPECT_NE(screen, paper);
+}
+
 TEST(Totp, QrCodeIsSquareOfHalfBlocks) {
   const std::string qr = qr_terminal("otpauth://totp/rempart:alice?secret=GEZDGNBV&issuer=rempart");
   ASSERT_FALSE(qr.empty());

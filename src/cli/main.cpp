@@ -5,6 +5,7 @@
 #include "cli/commands.hpp"
 #include "cli/export_commands.hpp"
 #include "cli/guard_commands.hpp"
+#include "cli/keys_command.hpp"
 #include "cli/mailing_commands.hpp"
 
 int main(int argc, char** argv) {
@@ -270,6 +271,25 @@ int main(int argc, char** argv) {
                          "What happened, what it may mean, what was done, whom to ask (UTF-8 text)")
       ->required();
 
+  auto* keys = app.add_subcommand("keys", "The keeper keyring in shares for trustees (docs/operations.md)");
+  keys->require_subcommand(1);
+  KeysBackupArgs keys_backup;
+  auto* keys_backup_cmd =
+      keys->add_subcommand("backup", "Split the keeper keyring into shares, any THRESHOLD of which rebuild it");
+  keys_backup_cmd->add_option("--keys", keys_backup.keys_dir, "Key directory holding keeper.keyring")->required();
+  keys_backup_cmd->add_option("--shares", keys_backup.shares, "How many shares: one a trustee (3..16)")->required();
+  keys_backup_cmd->add_option("--threshold", keys_backup.threshold, "How many of them rebuild it (2..shares-1)")
+      ->required();
+  keys_backup_cmd->add_option("--out", keys_backup.out_dir,
+                              "New or empty directory for the share files (created with mode 0700)")
+      ->required();
+  KeysRestoreArgs keys_restore;
+  auto* keys_restore_cmd = keys->add_subcommand(
+      "restore", "Rebuild keeper.keyring and intake.keyring from shares (files, or pasted on stdin)");
+  keys_restore_cmd->add_option("--keys", keys_restore.keys_dir, "New key directory to write the keyrings into")
+      ->required();
+  keys_restore_cmd->add_option("shares", keys_restore.share_files, "Share files (none: read the shares from stdin)");
+
   // A bad command line exits 2, as every other usage error (CLI11 prints why).
   try {
     app.parse(argc, argv);
@@ -277,6 +297,8 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : 2;
   }
 
+  if (*keys_backup_cmd) return run_keys_backup(keys_backup);
+  if (*keys_restore_cmd) return run_keys_restore(keys_restore);
   if (*export_decrypt_cmd) return run_export_decrypt(export_decrypt);
   if (*notify_cmd) return run_notify(notify);
   if (*ml_list) return run_mailing_list(mailing);

@@ -137,8 +137,11 @@ void take_array(ByteReader& r, std::array<std::uint8_t, 32>& out) {
 }
 
 Result<KeeperKeyring> parse_keeper(std::span<const std::uint8_t> file, const fs::path& path) {
+  // An empty path: bytes that come from no file (parse_keeper_keyring).
   const auto corrupt = [&](const char* what) {
-    return fail(Errc::invalid_input, "keeper keyring " + path.string() + " refused: " + what);
+    return fail(Errc::invalid_input,
+                (path.empty() ? std::string("keeper keyring") : "keeper keyring " + path.string()) + " refused: " +
+                    what);
   };
   if (file.size() < kHeaderSize + kChecksumSize) return corrupt("file is truncated");
   if (!std::equal(kKeeperMagic.begin(), kKeeperMagic.end(), file.begin())) return corrupt("not a keeper keyring");
@@ -428,6 +431,13 @@ Result<IntakeKeyring> load_intake_keyring(const fs::path& key_dir) {
   if (sodium_is_zero(ik.seal_public.data(), ik.seal_public.size()))
     return corrupt("sealing public key is all zero");
   return ik;
+}
+
+Result<SecretBytes> serialise_keeper_keyring(const KeeperKeyring& keyring) { return serialise_keeper(keyring); }
+
+Result<KeeperKeyring> parse_keeper_keyring(std::span<const std::uint8_t> bytes) {
+  if (auto ok = init(); !ok) return std::unexpected(ok.error());
+  return parse_keeper(bytes, fs::path());
 }
 
 bool path_is_within(const fs::path& inner, const fs::path& outer) {

@@ -112,6 +112,16 @@ Result<void> write_keyrings(const std::filesystem::path& key_dir, const KeeperKe
 Result<KeeperKeyring> load_keeper_keyring(const std::filesystem::path& key_dir);
 Result<IntakeKeyring> load_intake_keyring(const std::filesystem::path& key_dir);
 
+// The keeper.keyring format in memory, for a copy of the keyring kept
+// elsewhere than in a file (key_shares.hpp). The bytes are every secret of
+// every version; the same keyring always gives the same bytes. Fails only if
+// guarded memory is unavailable.
+Result<SecretBytes> serialise_keeper_keyring(const KeeperKeyring& keyring);
+// Reads those bytes with every check load_keeper_keyring makes on a file's
+// content (Errc::invalid_input when truncated, corrupted or of an unknown
+// format). The bytes stay the caller's to wipe.
+Result<KeeperKeyring> parse_keeper_keyring(std::span<const std::uint8_t> bytes);
+
 // True if `inner` is `outer` or lies below it, after resolving symlinks and
 // ".." of the existing part of each path (std::filesystem::weakly_canonical).
 // Used to refuse a key directory placed inside the data directory.
