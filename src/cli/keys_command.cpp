@@ -18,6 +18,7 @@
 
 #include "auth/totp.hpp"
 #include "cli/commands.hpp"
+#include "core/fd.hpp"
 #include "crypto/key_shares.hpp"
 #include "crypto/keyring.hpp"
 
@@ -31,20 +32,7 @@ using crypto::SecretBytes;
 // around them; anything larger is not a set of shares.
 constexpr std::size_t kMaxShareInput = std::size_t{1} << 20;
 
-class Fd {
- public:
-  explicit Fd(int fd) noexcept : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const noexcept { return fd_; }
-  int release() noexcept { return std::exchange(fd_, -1); }
-
- private:
-  int fd_;
-};
+using Fd = core::UniqueFd;
 
 std::string errno_text(int e) { return std::error_code(e, std::generic_category()).message(); }
 

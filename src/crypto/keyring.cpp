@@ -13,6 +13,7 @@
 #include <system_error>
 #include <utility>
 
+#include "core/fd.hpp"
 #include "crypto/byte_io.hpp"
 #include "crypto/key_access.hpp"
 
@@ -42,20 +43,7 @@ constexpr std::size_t kIntakeFileSize = kHeaderSize + 32 + kChecksumSize;
 constexpr std::size_t kMaxKeySets = 10000;  // far beyond any rotation schedule
 constexpr std::size_t kMaxKeyFileSize = kHeaderSize + kMaxKeySets * kKeySetRecordSize + kChecksumSize;
 
-class Fd {
- public:
-  explicit Fd(int fd) noexcept : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const noexcept { return fd_; }
-  int release() noexcept { return std::exchange(fd_, -1); }
-
- private:
-  int fd_;
-};
+using Fd = core::UniqueFd;
 
 std::string errno_text(int e) { return std::error_code(e, std::generic_category()).message(); }
 

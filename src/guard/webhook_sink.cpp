@@ -6,7 +6,7 @@
 #include <string>
 
 #include "mail/curl_support.hpp"
-#include "mail/secret_file.hpp"
+#include "crypto/secret_file.hpp"
 
 namespace rempart::guard {
 
@@ -30,7 +30,7 @@ Result<std::unique_ptr<WebhookSink>> WebhookSink::create(const WebhookSinkOption
   }
   if (options.timeout.count() <= 0) return fail(Errc::config, "alert webhook: timeout must be positive");
   if (options.first_backoff.count() < 0) return fail(Errc::config, "alert webhook: first_backoff must not be negative");
-  auto secret = mail::detail::read_secret_file(options.secret_file, "alert webhook secret");
+  auto secret = crypto::read_secret_file(options.secret_file, "alert webhook secret");
   if (!secret) return std::unexpected(secret.error());
   return std::unique_ptr<WebhookSink>(new WebhookSink(options, std::move(*secret)));
 }

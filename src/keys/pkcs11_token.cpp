@@ -1,17 +1,15 @@
 #include "keys/pkcs11_token.hpp"
 
-#include <fcntl.h>
 #include <p11-kit/p11-kit.h>
 #include <p11-kit/pkcs11.h>
 #include <sodium.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <optional>
 #include <vector>
+
+#include "crypto/secret_file.hpp"
 
 namespace rempart::keys {
 
@@ -65,50 +63,6 @@ Error token_error(std::string_view what, CK_RV rv) {
                         ? Errc::permission
                         : Errc::crypto;
   return Error{code, "pkcs11 " + std::string(what) + ": " + rv_name(rv)};
-}
-
-// The PIN, in guarded memory, from a regular file no one else may read; one
-// line, the line break left out.
-Result<SecretBytes> read_pin(const std::filesystem::path& file) {
-  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) return fail(Errc::io, "cannot open the token PIN file " + file.string());
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return fail(Errc::io, "the token PIN file " + file.string() + " is not a regular file");
-  }
-  if ((st.st_mode & 077) != 0) {
-    ::close(fd);
-    return fail(Errc::permission,
-                "the token PIN file " + file.string() + " is readable by group or others; make it mode 0600");
-  }
-  auto buf = SecretBytes::allocate(256);
-  if (!buf) {
-    ::close(fd);
-    return std::unexpected(buf.error());
-  }
-  std::size_t len = 0;
-  bool ok = true;
-  for (;;) {
-    if (len == buf->size()) {
-      ok = false;  // a PIN is not that long
-      break;
-    }
-    const ssize_t n = ::read(fd, buf->data() + len, buf->size() - len);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      ok = false;
-      break;
-    }
-    if (n == 0) break;
-    len += static_cast<std::size_t>(n);
-  }
-  ::close(fd);
-  if (!ok) return fail(Errc::io, "cannot read the token PIN file " + file.string());
-  std::size_t end = 0;
-  while (end < len && buf->data()[end] != '\n' && buf->data()[end] != '\r') ++end;
-  if (end == 0) return fail(Errc::config, "the token PIN file " + file.string() + " is empty");
-  return SecretBytes::copy_of(buf->span().first(end));
 }
 
 // A token label as PKCS#11 stores it: 32 bytes, padded with spaces.
@@ -186,7 +140,7 @@ Token::~Token() = default;
 
 Result<std::unique_ptr<Token>> Token::open(const TokenOptions& o) {
   if (auto r = crypto::init(); !r) return std::unexpected(r.error());
-  auto pin = read_pin(o.pin_file);
+  auto pin = crypto::read_secret_file(o.pin_file, "token PIN");
   if (!pin) return std::unexpected(pin.error());
   auto impl = std::make_unique<Impl>();
   // Managed by p11-kit (flags 0): it initialises the module once per

@@ -60,9 +60,10 @@ class Token {
   using Handle = unsigned long;  // CK_OBJECT_HANDLE
 
   // Loads the module, finds the token by label, opens a read-write session
-  // and logs in with the PIN. Errc::not_found for an unknown token,
-  // Errc::permission for a refused PIN or a PIN file readable by others,
-  // Errc::config for a module that does not load.
+  // and logs in with the PIN (crypto::read_secret_file: mode 0600, one
+  // line). Errc::not_found for an unknown token, Errc::permission for a
+  // refused PIN, Errc::config for a PIN file others may read or a module
+  // that does not load.
   static Result<std::unique_ptr<Token>> open(const TokenOptions& options);
   ~Token();
   Token(const Token&) = delete;

@@ -211,8 +211,8 @@ TEST_F(Pkcs11Token, AWrongPinAnOpenPinFileOrAnUnknownTokenIsRefused) {
   write_pin(dir_ / "open", kPin, 0644);
   auto open = Token::open(TokenOptions{module_path(), kLabel, dir_ / "open"});
   ASSERT_FALSE(open);
-  EXPECT_EQ(open.error().code, Errc::permission);
-  EXPECT_NE(open.error().internal.find("mode 0600"), std::string::npos);
+  EXPECT_EQ(open.error().code, Errc::config);
+  EXPECT_NE(open.error().internal.find("chmod 600"), std::string::npos);
 
   auto unknown = Token::open(TokenOptions{module_path(), "no-such-token", dir_ / "pin"});
   ASSERT_FALSE(unknown);

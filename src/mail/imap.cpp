@@ -5,7 +5,7 @@
 #include <cstring>
 
 #include "mail/curl_support.hpp"
-#include "mail/secret_file.hpp"
+#include "crypto/secret_file.hpp"
 
 namespace rempart::mail {
 
@@ -62,7 +62,7 @@ Result<std::unique_ptr<ImapMailbox>> ImapMailbox::create(const ImapOptions& opti
   if (options.username.empty() || options.password_file.empty()) {
     return refuse("username and password_file are required");
   }
-  auto p = detail::read_secret_file(options.password_file, "imap password");
+  auto p = crypto::read_secret_file(options.password_file, "imap password");
   if (!p) return std::unexpected(p.error());
   auto z = crypto::SecretBytes::allocate(p->size() + 1);  // NUL-terminated for CURLOPT_PASSWORD
   if (!z) return std::unexpected(z.error());

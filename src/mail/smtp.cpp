@@ -6,7 +6,7 @@
 
 #include "mail/curl_support.hpp"
 #include "mail/mime.hpp"
-#include "mail/secret_file.hpp"
+#include "crypto/secret_file.hpp"
 
 namespace rempart::mail {
 
@@ -32,7 +32,7 @@ Result<std::unique_ptr<SmtpTransport>> SmtpTransport::create(const SmtpOptions& 
   std::optional<crypto::SecretBytes> password;
   if (!options.username.empty()) {
     if (url->scheme == "smtp" && !options.require_tls) return refuse("a password over smtp:// needs require_tls");
-    auto p = detail::read_secret_file(options.password_file, "smtp password");
+    auto p = crypto::read_secret_file(options.password_file, "smtp password");
     if (!p) return std::unexpected(p.error());
     // NUL-terminated for CURLOPT_PASSWORD, in guarded memory throughout.
     auto z = crypto::SecretBytes::allocate(p->size() + 1);
