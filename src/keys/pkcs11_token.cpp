@@ -72,6 +72,10 @@ std::string trimmed_label(const unsigned char (&label)[32]) {
   return s;
 }
 
+// The longest secret sealed here, tag included: data keys and key
+// material, never records.
+constexpr std::size_t kMaxSealed = 1024;
+
 // AES-GCM's parameters: a 96-bit nonce, the associated data, a 128-bit tag
 // (the module reads them at C_EncryptInit / C_DecryptInit).
 CK_GCM_PARAMS gcm_params(std::uint8_t* nonce, std::span<const std::uint8_t> aad) {
@@ -223,6 +227,7 @@ Result<Token::Handle> Token::aes_key(std::string_view label, bool create) {
 }
 
 Result<Bytes> Token::seal(Handle key, std::span<const std::uint8_t> plaintext, std::span<const std::uint8_t> aad) {
+  if (plaintext.size() + kGcmTagBytes > kMaxSealed) return fail(Errc::invalid_input, "pkcs11: too long to seal");
   Bytes out(kGcmNonceBytes);
   ::randombytes_buf(out.data(), kGcmNonceBytes);
   CK_GCM_PARAMS params = gcm_params(out.data(), aad);
@@ -249,17 +254,22 @@ Result<SecretBytes> Token::open(Handle key, std::span<const std::uint8_t> sealed
   CK_GCM_PARAMS params = gcm_params(nonce.data(), aad);
   CK_MECHANISM mech{CKM_AES_GCM, &params, sizeof params};
   const auto body = sealed.subspan(kGcmNonceBytes);
-  // Room for the whole input: some modules ask for it before they know
-  // how much of it is tag.
-  auto out = SecretBytes::allocate(body.size());
-  if (!out) return std::unexpected(out.error());
+  if (body.size() > kMaxSealed) return fail(Errc::crypto, "pkcs11: sealed value too long");
+  // Room for the whole input (some modules ask for it before they know how
+  // much of it is tag), on the stack and wiped: one guarded allocation per
+  // call, for the result.
+  std::array<std::uint8_t, kMaxSealed> plain;
+  struct Wipe {
+    std::array<std::uint8_t, kMaxSealed>& b;
+    ~Wipe() { ::sodium_memzero(b.data(), b.size()); }
+  } wipe{plain};
   std::lock_guard lock(mu_);
   if (CK_RV rv = impl_->module->C_DecryptInit(impl_->session, &mech, key); rv != CKR_OK) {
     return std::unexpected(token_error("C_DecryptInit", rv));
   }
-  unsigned long len = out->size();
+  unsigned long len = body.size();
   const CK_RV rv =
-      impl_->module->C_Decrypt(impl_->session, const_cast<std::uint8_t*>(body.data()), body.size(), out->data(), &len);
+      impl_->module->C_Decrypt(impl_->session, const_cast<std::uint8_t*>(body.data()), body.size(), plain.data(), &len);
   if (rv != CKR_OK) {
     if (rv == CKR_KEY_HANDLE_INVALID || rv == CKR_SESSION_HANDLE_INVALID || rv == CKR_DEVICE_ERROR ||
         rv == CKR_DEVICE_REMOVED || rv == CKR_USER_NOT_LOGGED_IN) {
@@ -268,7 +278,7 @@ Result<SecretBytes> Token::open(Handle key, std::span<const std::uint8_t> sealed
     return fail(Errc::crypto, "pkcs11 C_Decrypt: the value does not authenticate (" + rv_name(rv) + ")");
   }
   if (len != body.size() - kGcmTagBytes) return fail(Errc::crypto, "pkcs11 C_Decrypt: unexpected length");
-  return SecretBytes::copy_of(out->span().first(len));
+  return SecretBytes::copy_of(std::span<const std::uint8_t>(plain.data(), len));
 }
 
 Result<Token::Handle> Token::ed25519_key(std::string_view label, bool create) {

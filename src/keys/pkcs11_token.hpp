@@ -75,8 +75,8 @@ class Token {
   // and not `create`; Errc::conflict when two keys carry the label.
   Result<Handle> aes_key(std::string_view label, bool create);
 
-  // `plaintext` encrypted under `key` in the token with associated data
-  // `aad`: nonce || ciphertext || tag.
+  // `plaintext` (a key: at most 1,008 bytes) encrypted under `key` in the
+  // token with associated data `aad`: nonce || ciphertext || tag.
   Result<Bytes> seal(Handle key, std::span<const std::uint8_t> plaintext, std::span<const std::uint8_t> aad);
   // The reverse, into guarded memory. Errc::crypto for anything that does
   // not authenticate (another key, other associated data, a changed byte).

@@ -153,6 +153,13 @@ TEST_F(Pkcs11Token, SealedValuesOpenOnlyWithTheirKeyAndAssociatedData) {
   }
   auto short_value = token->open(v1, std::span(*sealed).first(kGcmNonceBytes + kGcmTagBytes - 1), aad);
   EXPECT_FALSE(short_value);
+  // Keys, not records: a secret past 1,008 bytes is refused before the
+  // token sees it.
+  const std::vector<std::uint8_t> long_secret(1009, 7);
+  auto too_long = token->seal(v1, long_secret, aad);
+  ASSERT_FALSE(too_long);
+  EXPECT_EQ(too_long.error().code, Errc::invalid_input);
+  EXPECT_TRUE(token->seal(v1, std::span(long_secret).first(1008), aad));
   // The token still works after refusals (no operation left active).
   EXPECT_TRUE(token->open(v1, *sealed, aad));
 }
