@@ -5,36 +5,27 @@
 // a token-backed fold will be compared with (docs/benchmarks.md, "Key
 // custody: the token").
 //
-// It makes a SoftHSM2 token of its own in a temporary directory
-// (SOFTHSM2_CONF, softhsm2-util) and removes it at the end. Usage:
+// It makes a SoftHSM2 token of its own (keys/test_support.hpp) and removes
+// it at the end. Usage:
 //   rempart_token_bench [--module PATH] [google benchmark flags]
 #include <benchmark/benchmark.h>
-#include <fcntl.h>
 #include <sodium.h>
-#include <spawn.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "crypto/field_codec.hpp"
 #include "keys/pkcs11_token.hpp"
-
-extern char** environ;
+#include "keys/test_support.hpp"
 
 namespace rempart::bench {
 namespace {
 
-namespace fs = std::filesystem;
 
 struct World {
   std::unique_ptr<keys::Token> token;
@@ -136,29 +127,13 @@ void BM_TokenSign(benchmark::State& state) {
 }
 BENCHMARK(BM_TokenSign);
 
-int run(const std::vector<std::string>& argv) {
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-  pid_t pid = 0;
-  const int rc = posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) return -1;
-  int status = 0;
-  if (waitpid(pid, &status, 0) != pid) return -1;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 }  // namespace
 }  // namespace rempart::bench
 
 int main(int argc, char** argv) {
   using namespace rempart;
   using namespace rempart::bench;
-  std::string module = "/usr/lib/softhsm/libsofthsm2.so";
+  std::string module = keys::test_support::kSoftHsmModule;
   std::vector<char*> rest{argv[0]};
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--module") == 0 && i + 1 < argc) {
@@ -168,54 +143,43 @@ int main(int argc, char** argv) {
     }
   }
   if (::sodium_init() < 0) return 1;
-  char tmpl[] = "/tmp/rempart-token-bench-XXXXXX";
-  if (::mkdtemp(tmpl) == nullptr) return 1;
-  const fs::path dir = tmpl;
-  int status = 1;
-  {
-    fs::create_directories(dir / "tokens");
-    std::ofstream(dir / "softhsm2.conf") << "directories.tokendir = " << (dir / "tokens").string()
-                                         << "\nobjectstore.backend = file\nlog.level = ERROR\n";
-    std::ofstream(dir / "pin") << "271828\n";
-    ::chmod((dir / "pin").c_str(), 0600);
-    ::setenv("SOFTHSM2_CONF", (dir / "softhsm2.conf").c_str(), 1);
-    if (run({"/usr/bin/softhsm2-util", "--init-token", "--free", "--label", "rempart-bench", "--pin", "271828",
-             "--so-pin", "314159"}) != 0) {
-      std::fprintf(stderr, "rempart_token_bench: softhsm2-util could not make a token (scripts/deps test)\n");
-    } else if (auto token = keys::Token::open(keys::TokenOptions{module, "rempart-bench", dir / "pin"}); !token) {
-      std::fprintf(stderr, "rempart_token_bench: %s\n", token.error().internal.c_str());
-    } else {
-      World w;
-      w.token = std::move(*token);
-      ::randombytes_buf(w.record_id.data(), w.record_id.size());
-      ::randombytes_buf(w.file_key.data(), w.file_key.size());
-      std::array<std::uint8_t, 32> pk{};
-      ::crypto_sign_keypair(pk.data(), w.sign_secret.data());
-      auto wrap = w.token->aes_key("record-wrap-v1", true);
-      auto sign = w.token->ed25519_key("audit-sign-v1", true);
-      crypto::detail::DataKey key;
-      ::randombytes_buf(key.data(), key.bytes.size());
-      w.file_wrapped = crypto::detail::wrap_key(w.file_key, key, binding_of(w));
-      if (wrap && sign) {
-        w.wrap_key = *wrap;
-        w.sign_key = *sign;
-        auto sealed = w.token->seal(w.wrap_key, key.span(), aad_of(w));
-        if (sealed) {
-          w.token_sealed = std::move(*sealed);
-          world = &w;
-          int n = static_cast<int>(rest.size());
-          benchmark::Initialize(&n, rest.data());
-          benchmark::RunSpecifiedBenchmarks();
-          benchmark::Shutdown();
-          world = nullptr;
-          status = 0;
-        }
-      }
-      if (status != 0) std::fprintf(stderr, "rempart_token_bench: the token refused to make or use its keys\n");
-      ::sodium_memzero(w.sign_secret.data(), w.sign_secret.size());
-    }
+  keys::test_support::ThrowawayToken hsm("rempart-bench", "271828", module);
+  if (!hsm.ok()) {
+    std::fprintf(stderr, "rempart_token_bench: softhsm2-util could not make a token (scripts/deps test)\n");
+    return 1;
   }
-  std::error_code ec;
-  fs::remove_all(dir, ec);
+  auto token = keys::Token::open(hsm.options());
+  if (!token) {
+    std::fprintf(stderr, "rempart_token_bench: %s\n", token.error().internal.c_str());
+    return 1;
+  }
+  World w;
+  w.token = std::move(*token);
+  ::randombytes_buf(w.record_id.data(), w.record_id.size());
+  ::randombytes_buf(w.file_key.data(), w.file_key.size());
+  std::array<std::uint8_t, 32> pk{};
+  ::crypto_sign_keypair(pk.data(), w.sign_secret.data());
+  auto wrap = w.token->aes_key("record-wrap-v1", true);
+  auto sign = w.token->ed25519_key("audit-sign-v1", true);
+  crypto::detail::DataKey key;
+  ::randombytes_buf(key.data(), key.bytes.size());
+  w.file_wrapped = crypto::detail::wrap_key(w.file_key, key, binding_of(w));
+  auto sealed = wrap ? w.token->seal(*wrap, key.span(), aad_of(w)) : Result<crypto::Bytes>{};
+  int status = 1;
+  if (wrap && sign && sealed) {
+    w.wrap_key = *wrap;
+    w.sign_key = *sign;
+    w.token_sealed = std::move(*sealed);
+    world = &w;
+    int n = static_cast<int>(rest.size());
+    benchmark::Initialize(&n, rest.data());
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+    world = nullptr;
+    status = 0;
+  } else {
+    std::fprintf(stderr, "rempart_token_bench: the token refused to make or use its keys\n");
+  }
+  ::sodium_memzero(w.sign_secret.data(), w.sign_secret.size());
   return status;
 }

@@ -4,81 +4,42 @@
 
 #include <gtest/gtest.h>
 #include <sodium.h>
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 
 #include <cstdlib>
-#include <fstream>
+#include <memory>
 #include <string>
 #include <vector>
 
-extern char** environ;
+#include "keys/test_support.hpp"
 
 namespace rempart::keys {
 namespace {
 
 namespace fs = std::filesystem;
+using test_support::ThrowawayToken;
 
 constexpr const char* kLabel = "rempart-test";
 constexpr const char* kPin = "271828";
-constexpr const char* kSoPin = "314159";
 
 std::string module_path() {
   const char* m = std::getenv("REMPART_TEST_PKCS11_MODULE");
-  return m != nullptr ? m : "/usr/lib/softhsm/libsofthsm2.so";
-}
-
-int run(const std::vector<std::string>& argv) {
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-  pid_t pid = 0;
-  const int rc = posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) return -1;
-  int status = 0;
-  if (waitpid(pid, &status, 0) != pid) return -1;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return m != nullptr ? m : test_support::kSoftHsmModule;
 }
 
 class Pkcs11Token : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(fs::exists(module_path())) << module_path() << " is missing: scripts/deps test installs softhsm2";
-    char tmpl[] = "/tmp/rempart-pkcs11-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    fs::create_directories(dir_ / "tokens");
-    {
-      std::ofstream conf(dir_ / "softhsm2.conf");
-      conf << "directories.tokendir = " << (dir_ / "tokens").string() << "\n"
-           << "objectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n";
-    }
-    ::setenv("SOFTHSM2_CONF", (dir_ / "softhsm2.conf").c_str(), 1);
-    ASSERT_EQ(run({"/usr/bin/softhsm2-util", "--init-token", "--free", "--label", kLabel, "--pin", kPin, "--so-pin",
-                   kSoPin}),
-              0);
-    write_pin(dir_ / "pin", kPin, 0600);
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
+    hsm_ = std::make_unique<ThrowawayToken>(kLabel, kPin, module_path());
+    ASSERT_TRUE(hsm_->ok()) << "softhsm2-util could not make a token";
+    dir_ = hsm_->dir();
   }
 
   static void write_pin(const fs::path& p, const std::string& pin, mode_t mode) {
-    {
-      std::ofstream out(p, std::ios::trunc);
-      out << pin << "\n";
-    }
-    ::chmod(p.c_str(), mode);
+    ThrowawayToken::write_pin(p, pin, mode);
   }
 
-  TokenOptions options() const { return TokenOptions{module_path(), kLabel, dir_ / "pin"}; }
+  TokenOptions options() const { return hsm_->options(); }
 
   std::unique_ptr<Token> open_token() {
     auto t = Token::open(options());
@@ -86,6 +47,7 @@ class Pkcs11Token : public ::testing::Test {
     return t ? std::move(*t) : nullptr;
   }
 
+  std::unique_ptr<ThrowawayToken> hsm_;
   fs::path dir_;
 };
 
