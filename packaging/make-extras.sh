@@ -34,7 +34,7 @@ page() {  # page NAME DESCRIPTION [SUBCOMMAND]
 }
 page rempart "a supporter database built to survive a breach"
 # Each top-level command of src/cli/main.cpp, with its own page.
-for sub in init serve supporters retention audit admin honeytokens export canary mailing notify; do
+for sub in init serve supporters retention audit backup admin honeytokens export canary mailing notify; do
   what="$(rempart "$sub" --help | sed -n 1p)"
   page "rempart-$sub" "${what:-rempart $sub}" "$sub"
 done

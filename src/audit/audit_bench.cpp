@@ -121,7 +121,7 @@ int main(int argc, char** argv) {
 
   // What the auditor's page reads between two whole verifications: the
   // verified prefix's last entry, then 100 entries appended since.
-  const audit::VerifiedPrefix prefix{v->last_seq, v->last_hash, v->covered_seq};
+  const audit::VerifiedPrefix prefix{v->last_seq, v->last_hash, v->covered_seq, v->restores};
   auto more = store.transact([&](store::KeeperTx& tx) -> Result<void> {
     auto a = audit::Appender::begin(tx, *keys);
     if (!a) return std::unexpected(a.error());

@@ -68,6 +68,9 @@ inline constexpr std::string_view audit_query = "audit.query";
 inline constexpr std::string_view audit_blast_radius = "audit.blast_radius";
 inline constexpr std::string_view service_start = "service.start";
 inline constexpr std::string_view service_stop = "service.stop";
+inline constexpr std::string_view keys_rotate = "keys.rotate";      // a new key version made current (docs/key-custody.md)
+inline constexpr std::string_view keys_retire = "keys.retire";      // a key version's secrets dropped from the keyring
+inline constexpr std::string_view keys_rewrap = "keys.rewrap";      // records' data keys moved to the current version: counts only
 inline constexpr std::string_view guard_lock = "guard.lock";                  // the exfiltration guard locked an actor
 inline constexpr std::string_view honeytoken_plant = "honeytoken.plant";      // decoy records planted (count only)
 inline constexpr std::string_view export_request = "export.request";          // a bulk export asked for (docs/exports.md)
@@ -98,6 +101,11 @@ inline constexpr std::string_view mailing_sent = "mailing.sent";          // eve
 inline constexpr std::string_view mailing_test = "mailing.test";          // a test send to its author's own address
 inline constexpr std::string_view account_test_address = "account.test_address";  // an account's test address set or cleared
 inline constexpr std::string_view mail_report = "mail.report";            // a bounce or complaint about a record's address, counted
+// Backups (docs/operations.md, "Backups"): a copy of the data directory
+// taken (its files), and a copy restored into a new data directory: the
+// restored log's first entry, which names the backup's head (backup_manifest.hpp).
+inline constexpr std::string_view backup_create = "backup.create";
+inline constexpr std::string_view backup_restore = "backup.restore";
 }  // namespace action
 
 // Who acts. "keeper" for the folding service, "operator:<unix user>" for the

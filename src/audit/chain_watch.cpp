@@ -29,7 +29,7 @@ Result<ChainCheck> ChainWatch::check(store::KeeperStore& store, const crypto::Ke
     // A check that started before a fault was found does not bring its prefix back.
     if (report->whole()) whole_at_us_ = std::max(whole_at_us_, now_us);
     if (report->last_seq > 0 && (!prefix_ || report->last_seq > prefix_->seq)) {
-      prefix_ = VerifiedPrefix{report->last_seq, report->last_hash, report->covered_seq};
+      prefix_ = VerifiedPrefix{report->last_seq, report->last_hash, report->covered_seq, report->restores};
     }
   }
   return ChainCheck{std::move(*report), whole_at_us_};

@@ -4,16 +4,19 @@
 #include <chrono>
 #include <optional>
 
+#include <nlohmann/json.hpp>
 #include <sodium.h>
 
 #include "audit/chain.hpp"
+#include "core/hex.hpp"
 
 namespace rempart::audit {
 namespace {
 
 struct Claim {
   Checkpoint c;
-  const char* source;  // "database" or "checkpoint file"
+  const char* source;          // "database" or "checkpoint file"
+  std::ptrdiff_t position = -1;  // its place among the file's checkpoints, in file order; -1: database
 };
 
 class Faults {
@@ -31,6 +34,70 @@ class Faults {
 
 bool same(std::span<const std::uint8_t> a, std::span<const std::uint8_t> b) {
   return a.size() == b.size() && sodium_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+// The file's checkpoints that confirmed restores set aside (RestorePoint):
+// each restore's checkpoint line is an anchor; a file checkpoint before an
+// anchor, for the restore entry's seq or later, was signed for the log the
+// restore replaced.
+class Restores {
+ public:
+  Restores(const std::vector<Claim>& claims, VerifyReport& report) : claims_(claims), report_(report) {}
+
+  // Records `r`, confirmed if the file holds a checkpoint of it.
+  void add(RestorePoint r) {
+    r.confirmed = false;
+    for (const Claim& cl : claims_) {
+      if (cl.position >= 0 && cl.c.seq == r.seq && same(cl.c.head_hash, r.hash)) {
+        if (!r.confirmed) anchors_.push_back({r.seq, cl.position});
+        r.confirmed = true;
+        anchors_.back().position = std::min(anchors_.back().position, cl.position);
+      }
+    }
+    report_.restores.push_back(std::move(r));
+  }
+
+  // True, and counted, if `cl` was set aside by a confirmed restore.
+  bool set_aside(const Claim& cl) {
+    if (cl.position < 0) return false;
+    for (const Anchor& a : anchors_) {
+      if (cl.c.seq >= a.seq && cl.position < a.position) {
+        ++report_.set_aside;
+        report_.set_aside_last_seq = std::max(report_.set_aside_last_seq, cl.c.seq);
+        return true;
+      }
+    }
+    return false;
+  }
+
+ private:
+  struct Anchor {
+    std::int64_t seq;
+    std::ptrdiff_t position;
+  };
+  const std::vector<Claim>& claims_;
+  VerifyReport& report_;
+  std::vector<Anchor> anchors_;
+};
+
+// A `backup.restore` entry must follow the head of the backup it names
+// directly: the restore writes it first on the restored copy. Returns its
+// restore point, or nullopt when its details do not say so.
+std::optional<RestorePoint> restore_point(const store::AuditEntryRow& row) {
+  const auto d = nlohmann::json::parse(row.details, nullptr, false);
+  if (!d.is_object()) return std::nullopt;
+  const auto seq = d.find("backup_seq");
+  const auto head = d.find("backup_head");
+  const auto taken = d.find("backup_taken_at");
+  if (seq == d.end() || head == d.end() || taken == d.end() || !seq->is_number_integer() || !head->is_string() ||
+      !taken->is_number_integer()) {
+    return std::nullopt;
+  }
+  const std::string expected_head = row.seq == 1 ? std::string() : core::to_hex(row.prev_hash);
+  if (seq->get<std::int64_t>() != row.seq - 1 || head->get_ref<const std::string&>() != expected_head) {
+    return std::nullopt;
+  }
+  return RestorePoint{row.seq, row.hash, taken->get<std::int64_t>(), false};
 }
 
 }  // namespace
@@ -62,16 +129,19 @@ Result<VerifyReport> verify(store::KeeperStore& store, const crypto::KeeperKeyri
     } else {
       report.file_read = true;
       report.file_checkpoints = file->size();
+      std::ptrdiff_t position = 0;
       for (auto& c : *file) {
+        const std::ptrdiff_t at = position++;
         if (!checkpoint_valid(keys, c)) {
           faults.add(c.seq, "checkpoint file entry for seq " + std::to_string(c.seq) + ": signature does not verify");
           continue;
         }
-        claims.push_back({std::move(c), "checkpoint file"});
+        claims.push_back({std::move(c), "checkpoint file", at});
       }
     }
   }
   std::stable_sort(claims.begin(), claims.end(), [](const Claim& a, const Claim& b) { return a.c.seq < b.c.seq; });
+  Restores restores(claims, report);
 
   // 2. Resuming after a verified prefix: its last entry must be unchanged.
   // When it is not, the whole chain is verified to say where it broke.
@@ -80,6 +150,7 @@ Result<VerifyReport> verify(store::KeeperStore& store, const crypto::KeeperKeyri
   store::Bytes prev(kDigestSize, 0);
   if (opts.after && opts.after->seq > 0) {
     const VerifiedPrefix& a = *opts.after;
+    for (const RestorePoint& r : a.restores) restores.add(r);
     std::optional<store::AuditEntryRow> anchor;
     auto read = store.scan_audit(a.seq, [&](const store::AuditEntryRow& row) {
       anchor = row;
@@ -103,7 +174,7 @@ Result<VerifyReport> verify(store::KeeperStore& store, const crypto::KeeperKeyri
       for (; next_claim < claims.size() && claims[next_claim].c.seq == a.seq; ++next_claim) {
         if (same(claims[next_claim].c.head_hash, a.hash)) {
           report.covered_seq = a.seq;
-        } else {
+        } else if (!restores.set_aside(claims[next_claim])) {
           faults.add(a.seq, "entry " + std::to_string(a.seq) + ": hash differs from the one signed in the " +
                                 claims[next_claim].source + " checkpoint (log rewritten or rolled back)");
         }
@@ -120,6 +191,7 @@ Result<VerifyReport> verify(store::KeeperStore& store, const crypto::KeeperKeyri
     ++report.entries;
     report.last_seq = row.seq;
     bool linked = true;
+    bool whole = false;  // linked, and its hash and MAC verify
     if (row.seq != expected) {
       if (row.seq > expected) {
         faults.add(expected, "entries " + std::to_string(expected) + ".." + std::to_string(row.seq - 1) +
@@ -147,10 +219,25 @@ Result<VerifyReport> verify(store::KeeperStore& store, const crypto::KeeperKeyri
         } else if (!entry_mac_valid(*mac, h, row.mac)) {
           faults.add(row.seq, "entry " + std::to_string(row.seq) +
                                   ": MAC does not verify (forged or rewritten without the audit key)");
+        } else {
+          whole = linked;
         }
       }
     }
+    if (whole && row.action == action::backup_restore) {
+      auto point = restore_point(row);
+      if (point) {
+        restores.add(std::move(*point));
+      } else {
+        faults.add(row.seq, "entry " + std::to_string(row.seq) +
+                                ": a restore entry that does not directly follow the backup head it names");
+      }
+    }
     while (next_claim < claims.size() && claims[next_claim].c.seq < row.seq) {
+      if (restores.set_aside(claims[next_claim])) {
+        ++next_claim;
+        continue;
+      }
       // A checkpoint for a seq the scan skipped (a gap already reported).
       faults.add(claims[next_claim].c.seq, std::string(claims[next_claim].source) + " checkpoint names seq " +
                                                 std::to_string(claims[next_claim].c.seq) + ", which is missing");
@@ -160,7 +247,7 @@ Result<VerifyReport> verify(store::KeeperStore& store, const crypto::KeeperKeyri
       const Claim& cl = claims[next_claim];
       if (same(cl.c.head_hash, row.hash)) {
         report.covered_seq = row.seq;
-      } else {
+      } else if (!restores.set_aside(cl)) {
         faults.add(row.seq, "entry " + std::to_string(row.seq) + ": hash differs from the one signed in the " +
                                 cl.source + " checkpoint (log rewritten or rolled back)");
       }
@@ -173,9 +260,21 @@ Result<VerifyReport> verify(store::KeeperStore& store, const crypto::KeeperKeyri
   });
   if (!scanned) return std::unexpected(scanned.error());
 
-  // 4. Checkpoints beyond the end: the tail was cut or the file rolled back.
-  if (next_claim < claims.size()) {
-    const Claim& cl = claims.back();
+  // 4. Checkpoints beyond the end: the tail was cut or the file rolled back,
+  // unless a restore set them aside or the log is a copy of one that went on.
+  const Claim* beyond = nullptr;
+  for (; next_claim < claims.size(); ++next_claim) {
+    const Claim& cl = claims[next_claim];
+    if (restores.set_aside(cl)) continue;
+    if (opts.file_may_run_ahead && cl.position >= 0) {
+      ++report.ahead;
+      report.ahead_last_seq = std::max(report.ahead_last_seq, cl.c.seq);
+      continue;
+    }
+    beyond = &cl;
+  }
+  if (beyond != nullptr) {
+    const Claim& cl = *beyond;
     faults.add(report.last_seq + 1, "entries " + std::to_string(report.last_seq + 1) + ".." +
                                         std::to_string(cl.c.seq) + " are missing: the " + cl.source +
                                         " checkpoint names seq " + std::to_string(cl.c.seq) + " but the log ends at " +

@@ -22,13 +22,30 @@ struct Fault {
   std::string reason;  // names fields and seqs, never an entry's content
 };
 
+// A restore recorded in the log: a `backup.restore` entry (written by
+// `rempart backup restore`, backup_manifest.hpp) at `seq`, directly after
+// the head of the backup it names. It is *confirmed* when the outside
+// checkpoint file holds a valid checkpoint of that very entry (seq and
+// hash), which the restore appends: the file's checkpoints written before
+// that line, for `seq` or later, were signed for the log the restore set
+// aside, and are not held against this one. Checkpoints written after it
+// are held against the log as always, and without a confirmed restore
+// entry a log that ends before the file's checkpoints is a rollback.
+struct RestorePoint {
+  std::int64_t seq = 0;
+  store::Bytes hash;
+  std::int64_t backup_taken_at_us = 0;  // when the backup was made (its manifest)
+  bool confirmed = false;               // in the verification that reported it
+};
+
 // A prefix of the chain that an earlier verification found whole: entries
-// 1..seq, the last one's hash, and the highest seq a valid checkpoint
-// confirmed in it.
+// 1..seq, the last one's hash, the highest seq a valid checkpoint
+// confirmed in it, and the restores recorded in it.
 struct VerifiedPrefix {
   std::int64_t seq = 0;
   store::Bytes hash;
   std::int64_t covered_seq = 0;
+  std::vector<RestorePoint> restores;
 };
 
 struct VerifyOptions {
@@ -45,6 +62,10 @@ struct VerifyOptions {
   // Checkpoints at or below `after.seq` have their signatures checked but
   // are not held against the entries again.
   std::optional<VerifiedPrefix> after;
+  // The log is a copy (a backup) of a log that went on: checkpoints of the
+  // outside file for seqs past its last entry are counted in `ahead`, not
+  // faults. Those within it are held against it as always.
+  bool file_may_run_ahead = false;
 };
 
 struct VerifyReport {
@@ -59,6 +80,11 @@ struct VerifyReport {
   std::size_t fault_count = 0;       // all faults, kept or not
   double seconds = 0;                // wall time of the check
   store::Bytes last_hash;            // hash of entry last_seq as stored
+  std::vector<RestorePoint> restores;  // every restore recorded in the log, by seq
+  std::size_t set_aside = 0;           // file checkpoints of a log a confirmed restore set aside
+  std::int64_t set_aside_last_seq = 0; // the highest seq among them
+  std::size_t ahead = 0;               // with file_may_run_ahead: file checkpoints past the last entry
+  std::int64_t ahead_last_seq = 0;     // the highest seq among them
 
   bool ok() const noexcept { return fault_count == 0; }
   bool whole() const noexcept { return from_seq == 1; }

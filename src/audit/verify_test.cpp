@@ -6,7 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include "audit/backup_manifest.hpp"
 #include "audit/test_support.hpp"
+#include "store/sqlite/backup.hpp"
 
 namespace rempart::audit {
 namespace {
@@ -226,7 +228,7 @@ class ResumedVerifyTest : public VerifyTest {
   VerifiedPrefix prefix() {
     const auto r = check();
     EXPECT_TRUE(r.ok() && r.whole());
-    return VerifiedPrefix{r.last_seq, r.last_hash, r.covered_seq};
+    return VerifiedPrefix{r.last_seq, r.last_hash, r.covered_seq, r.restores};
   }
   VerifyReport resume(const VerifiedPrefix& p) {
     VerifyOptions o;
@@ -252,7 +254,7 @@ TEST_F(ResumedVerifyTest, ReadsOnlyTheEntriesAfterThePrefix) {
   EXPECT_EQ(r.covered_seq, 60);
   EXPECT_EQ(r.last_hash, rows().back().hash);
 
-  const auto idle = resume(VerifiedPrefix{r.last_seq, r.last_hash, r.covered_seq});
+  const auto idle = resume(VerifiedPrefix{r.last_seq, r.last_hash, r.covered_seq, r.restores});
   EXPECT_TRUE(idle.ok());
   EXPECT_EQ(idle.entries, 0);
   EXPECT_EQ(idle.last_seq, 60);
@@ -295,6 +297,184 @@ TEST_F(ResumedVerifyTest, AnInPlaceEditBelowThePrefixNeedsAWholeVerification) {
   tamper("UPDATE audit_entries SET details = replace(details, 'test', 'tesu') WHERE seq = 17");
   EXPECT_TRUE(resume(p).ok());
   expect_first(check(), 17, "does not match its hash");
+}
+
+
+// ---- A restore recorded in the log (RestorePoint) ----
+
+// A backup of the log at seq 30, the log going on to 50 (file checkpoints
+// 10..50), then the backup restored into a new file: its first entry is
+// the restore's, and its checkpoint goes to the same outside file.
+class RestoreVerifyTest : public VerifyTest {
+ protected:
+  void SetUp() override {
+    AuditFixture::SetUp();
+    if (HasFatalFailure()) return;
+    build(3);
+    ASSERT_TRUE(store::sqlite::copy_database(db(), backup()).has_value());
+    auto head = store_->audit_head();
+    ASSERT_TRUE(head && *head);
+    manifest_.head_seq = (*head)->seq;
+    manifest_.head_hash = (*head)->hash;
+    manifest_.created_at_us = 1'700'000'000'000'000 + 2999;
+    build(2);
+  }
+
+  std::filesystem::path backup() const { return dir_.file("backup.db"); }
+
+  // A copy of the backup, opened as the restored instance's store.
+  std::unique_ptr<store::KeeperStore> copy_of_backup(const std::string& name) {
+    const auto file = dir_.file(name);
+    EXPECT_TRUE(store::sqlite::copy_database(backup(), file).has_value());
+    auto s = store::open_sqlite_keeper(file);
+    EXPECT_TRUE(s.has_value());
+    return s ? std::move(*s) : nullptr;
+  }
+
+  // What `backup restore` writes: the entry, then its checkpoint (in the
+  // file too unless `to_file` is false).
+  void record(store::KeeperStore& st, bool to_file = true, std::int64_t backup_seq_named = -1,
+              std::int64_t at = 1'800'000'000'000'000) {
+    auto m = manifest_;
+    auto r = st.transact([&](store::KeeperTx& tx) -> Result<void> {
+      if (backup_seq_named < 0) {
+        auto seq = record_restore(tx, *keys_, "operator:test", m, 50, at);
+        if (!seq) return std::unexpected(seq.error());
+        return {};
+      }
+      // A restore entry naming another head than the one it follows.
+      Event e{"operator:test", std::string(action::backup_restore), "",
+              {{"backup_seq", backup_seq_named},
+               {"backup_head", to_hex(m.head_hash)},
+               {"backup_taken_at", m.created_at_us},
+               {"file_seq", 50},
+               {"manifest", "00"}},
+              ""};
+      auto seq = Appender::begin(tx, *keys_)->append(e, 1'800'000'000'000'000);
+      if (!seq) return std::unexpected(seq.error());
+      return {};
+    });
+    ASSERT_TRUE(r.has_value()) << r.error().internal;
+    std::vector<std::unique_ptr<CheckpointSink>> sinks;
+    if (to_file) sinks.push_back(std::make_unique<FileCheckpointSink>(outside()));
+    Checkpointer cp(*keys_, st, CheckpointPolicy{10, 3600}, std::move(sinks));
+    auto c = cp.force(at + 1);
+    ASSERT_TRUE(c && *c);
+  }
+
+  VerifyReport check_store(store::KeeperStore& st) {
+    VerifyOptions o;
+    o.checkpoint_file = outside();
+    auto r = verify(st, *keys_, o);
+    EXPECT_TRUE(r.has_value());
+    return r ? *r : VerifyReport{};
+  }
+
+  BackupManifest manifest_;
+};
+
+TEST_F(RestoreVerifyTest, ARecordedRestoreExplainsTheLaterCheckpointsOfTheFile) {
+  auto restored = copy_of_backup("restored.db");
+  ASSERT_TRUE(restored);
+  record(*restored);
+  const auto r = check_store(*restored);
+  EXPECT_TRUE(r.ok()) << (r.first() ? r.first()->reason : "");
+  EXPECT_EQ(r.last_seq, 31);
+  EXPECT_EQ(r.covered_seq, 31);
+  ASSERT_EQ(r.restores.size(), 1u);
+  EXPECT_EQ(r.restores[0].seq, 31);
+  EXPECT_TRUE(r.restores[0].confirmed);
+  EXPECT_EQ(r.restores[0].backup_taken_at_us, manifest_.created_at_us);
+  EXPECT_EQ(r.set_aside, 2u);  // the checkpoints at 40 and 50 of the log the restore replaced
+  EXPECT_EQ(r.set_aside_last_seq, 50);
+
+  // The restored log goes on past the old one's seqs: its own checkpoints
+  // (written after the restore's) are held against it.
+  std::vector<std::unique_ptr<CheckpointSink>> sinks;
+  sinks.push_back(std::make_unique<FileCheckpointSink>(outside()));
+  Checkpointer cp(*keys_, *restored, CheckpointPolicy{10, 3600}, std::move(sinks));
+  std::swap(store_, restored);
+  append(19);  // seq 32..50
+  std::swap(store_, restored);
+  ASSERT_TRUE(cp.force(1'800'000'000'100'000).has_value());
+  const auto later = check_store(*restored);
+  EXPECT_TRUE(later.ok()) << (later.first() ? later.first()->reason : "");
+  EXPECT_EQ(later.covered_seq, 50);
+  EXPECT_EQ(later.set_aside, 2u);
+
+  // A resumed verification keeps the restore it was told of.
+  VerifyOptions o;
+  o.checkpoint_file = outside();
+  o.after = VerifiedPrefix{later.last_seq, later.last_hash, later.covered_seq, later.restores};
+  auto resumed = verify(*restored, *keys_, o);
+  ASSERT_TRUE(resumed.has_value());
+  EXPECT_TRUE(resumed->ok()) << (resumed->first() ? resumed->first()->reason : "");
+  EXPECT_FALSE(resumed->whole());
+  // Told of no restore, the same resumed check sees the old log's checkpoints.
+  o.after->restores.clear();
+  auto blind = verify(*restored, *keys_, o);
+  ASSERT_TRUE(blind.has_value());
+  EXPECT_FALSE(blind->ok());
+}
+
+TEST_F(RestoreVerifyTest, AnOldCopyPutBackWithoutARestoreIsStillARollback) {
+  auto by_hand = copy_of_backup("by-hand.db");
+  ASSERT_TRUE(by_hand);
+  const auto r = check_store(*by_hand);
+  expect_first(r, 31, "rolled back");
+  EXPECT_TRUE(r.restores.empty());
+  EXPECT_EQ(r.set_aside, 0u);
+  // As a copy it holds: the file's later checkpoints are of the log it was taken from.
+  VerifyOptions o;
+  o.checkpoint_file = outside();
+  o.file_may_run_ahead = true;
+  auto as_copy = verify(*by_hand, *keys_, o);
+  ASSERT_TRUE(as_copy.has_value());
+  EXPECT_TRUE(as_copy->ok()) << (as_copy->first() ? as_copy->first()->reason : "");
+  EXPECT_EQ(as_copy->ahead, 2u);
+  EXPECT_EQ(as_copy->ahead_last_seq, 50);
+}
+
+TEST_F(RestoreVerifyTest, ARestoreWhoseCheckpointTheFileLacksExplainsNothing) {
+  auto restored = copy_of_backup("restored.db");
+  ASSERT_TRUE(restored);
+  record(*restored, false);  // signed into the database only
+  const auto r = check_store(*restored);
+  expect_first(r, 32, "rolled back");
+  ASSERT_EQ(r.restores.size(), 1u);
+  EXPECT_FALSE(r.restores[0].confirmed);
+}
+
+TEST_F(RestoreVerifyTest, TheOldLogGoingOnAfterTheRestoreIsAFork) {
+  auto restored = copy_of_backup("restored.db");
+  ASSERT_TRUE(restored);
+  record(*restored);
+  ASSERT_TRUE(check_store(*restored).ok());
+  build(1);  // the old instance signs seq 60 into the same file, after the restore's line
+  const auto r = check_store(*restored);
+  expect_first(r, 32, "rolled back");
+  EXPECT_EQ(r.set_aside, 2u);
+}
+
+TEST_F(RestoreVerifyTest, OfTwoRestoresOfOneBackupTheLaterHoldsAndTheFirstIsContradicted) {
+  auto first = copy_of_backup("first.db");
+  auto second = copy_of_backup("second.db");
+  ASSERT_TRUE(first && second);
+  record(*first);
+  record(*second, true, -1, 1'800'000'000'500'000);
+  const auto later = check_store(*second);
+  EXPECT_TRUE(later.ok()) << (later.first() ? later.first()->reason : "");
+  EXPECT_EQ(later.set_aside, 3u);  // 40 and 50 of the old log, 31 of the first restore
+  expect_first(check_store(*first), 31, "hash differs from the one signed in the checkpoint file");
+}
+
+TEST_F(RestoreVerifyTest, ARestoreEntryThatDoesNotFollowItsBackupIsAFault) {
+  auto restored = copy_of_backup("restored.db");
+  ASSERT_TRUE(restored);
+  record(*restored, true, 29);
+  const auto r = check_store(*restored);
+  expect_first(r, 31, "does not directly follow");
+  EXPECT_TRUE(r.restores.empty());
 }
 
 }  // namespace

@@ -32,6 +32,7 @@
 #include "audit/verify.hpp"
 #include "cli/config.hpp"
 #include "cli/keeper_access.hpp"
+#include "cli/key_versions_command.hpp"
 #include "cli/pg_setup.hpp"
 #include "cli/progress.hpp"
 #include "core/hex.hpp"
@@ -44,8 +45,10 @@
 #include "console/console.hpp"
 #include "services/audit_reader.hpp"
 #include "services/directory.hpp"
+#include "services/disk_reserve.hpp"
 #include "services/folder.hpp"
 #include "services/retention.hpp"
+#include "services/rewrap.hpp"
 #include "services/records.hpp"
 #include "services/importer.hpp"
 #include "services/intake_writer.hpp"
@@ -54,6 +57,13 @@
 #include "store/backends.hpp"
 
 namespace rempart::cli {
+namespace {
+// Records moved to a new key version a second at most, after a rotation
+// (services/rewrap.hpp): 1,000,000 records in about 35 minutes, while the
+// fold and the console keep the writer most of the time.
+constexpr double kRewrapPerSecond = 500;
+}  // namespace
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -338,6 +348,42 @@ int run_migrate(const MigrateArgs& a) {
   return 0;
 }
 
+namespace {
+
+// The disk reserve of a serving process ([storage].disk_reserve_mib). On
+// SQLite it watches the filesystem of the inbox file (a packaged inbox is a
+// link into a shared directory: followed), the one the intake fills; on
+// PostgreSQL the inbox is on the server, whose disk no node can read, and
+// it watches the data directory's own files (exports) only. Logs what it
+// found, sizes only.
+Result<std::unique_ptr<services::DiskReserve>> open_disk_reserve(const Config& c, guard::Alerter* alerter) {
+  services::DiskReserveOptions o;
+  o.reserve = static_cast<std::uint64_t>(c.disk_reserve_mib) << 20;
+  o.guards_inbox = c.backend == "sqlite";
+  std::error_code ec;
+  const fs::path inbox = c.data_dir / "inbox.db";
+  const fs::path watched = o.guards_inbox && fs::exists(inbox, ec) ? inbox : c.data_dir;
+  auto r = services::DiskReserve::open(watched, o, alerter);
+  if (!r) return r;
+  const auto now = (*r)->reading();
+  const double mib = 1024.0 * 1024.0;
+  if (o.reserve == 0) {
+    spdlog::warn("disk: no reserve ([storage].disk_reserve_mib = 0): the intake writes until the disk is full");
+  } else if (o.guards_inbox) {
+    spdlog::info("disk: {:.1f} MiB free on the inbox's filesystem; the intake refuses sign-ups below {} MiB "
+                 "(and takes them again from {:.1f} MiB)",
+                 now.free ? static_cast<double>(*now.free) / mib : -1.0, c.disk_reserve_mib,
+                 static_cast<double>(now.resume) / mib);
+  } else {
+    spdlog::info("disk: {:.1f} MiB free on the data directory's filesystem, reserve {} MiB (the inbox is on the "
+                 "database server: watch its disk there)",
+                 now.free ? static_cast<double>(*now.free) / mib : -1.0, c.disk_reserve_mib);
+  }
+  return r;
+}
+
+}  // namespace
+
 int run_serve(const ServeArgs& a) {
   ::umask(077);
   // Signals are taken by sigwait below, never by a worker thread: block them
@@ -374,15 +420,18 @@ int run_serve(const ServeArgs& a) {
   const std::unique_ptr<store::Backend> backend = std::move(*opened);
 
   // Keeper side: the only place the private keys are loaded.
+  KeySource keeper_key_source;  // the token that opens keeper.keyring, if any: outlives the keys
   std::optional<crypto::KeeperKeyring> keeper_keys;
   std::optional<services::Vault> keeper_vault;  // the one unseal point, over keeper_keys
   std::unique_ptr<store::KeeperStore> keeper_store;
   std::unique_ptr<store::InboxStore> keeper_inbox;
+  // Declared before the fold loop, whose passes use them: they outlive it.
+  std::unique_ptr<guard::Alerter> alerter;
+  std::unique_ptr<services::DiskReserve> disk_reserve;  // the intake's routes and the fold loop ask it
   std::unique_ptr<services::Folder> folder;
   std::unique_ptr<services::FoldLoop> fold_loop;
   std::atomic<std::int64_t> inbox_backlog{-1};  // the fold loop's last count, for the dashboard
   std::unique_ptr<audit::Checkpointer> checkpointer;
-  std::unique_ptr<guard::Alerter> alerter;
   std::unique_ptr<audit::ChainWatch> chain_watch;
   std::unique_ptr<audit::ChainPatrol> chain_patrol;
   std::unique_ptr<mail::SmtpTransport> mail_transport;
@@ -396,8 +445,15 @@ int run_serve(const ServeArgs& a) {
   std::unique_ptr<store::KeeperStore> retention_store;
   std::unique_ptr<services::Retention> retention;
   std::unique_ptr<services::RetentionLoop> retention_loop;
+  std::unique_ptr<store::KeeperStore> rewrap_store;
+  std::unique_ptr<services::Rewrapper> rewrapper;
+  std::unique_ptr<services::RewrapLoop> rewrap_loop;
+  std::unique_ptr<KeyFileWatch> keeper_key_watch;
   if (keeper) {
-    auto keys = crypto::load_keeper_keyring(c->keys_dir);
+    auto source = open_key_source(*c);
+    if (!source) return report(source.error());
+    keeper_key_source = std::move(*source);
+    auto keys = crypto::load_keeper_keyring(c->keys_dir, keeper_key_source.seal());
     if (!keys) return report(keys.error());
     keeper_keys.emplace(std::move(*keys));
     keeper_vault.emplace(*keeper_keys);
@@ -461,6 +517,41 @@ int run_serve(const ServeArgs& a) {
       retention_loop = std::make_unique<services::RetentionLoop>(*retention, std::chrono::hours(1),
                                                                  std::chrono::hours(24));
     }
+    {
+      // Rotation (docs/key-custody.md): a new keeper.keyring is taken
+      // within a second, and the records are moved to its current version
+      // in the background, on a store of their own, at a bounded rate.
+      auto rw = backend->open_keeper();
+      if (!rw) return report(rw.error());
+      rewrap_store = std::move(*rw);
+      rewrapper = std::make_unique<services::Rewrapper>(*keeper_keys, *rewrap_store);
+      rewrap_loop = std::make_unique<services::RewrapLoop>(*rewrapper, *keeper_keys, kRewrapPerSecond);
+      keeper_key_watch = std::make_unique<KeyFileWatch>(
+          c->keys_dir / crypto::kKeeperKeyringFile, std::chrono::seconds(1),
+          [&keeper_keys, &keeper_key_source, dir = c->keys_dir] {
+            auto fresh = crypto::load_keeper_keyring(dir, keeper_key_source.seal());
+            if (!fresh) {
+              spdlog::error("keeper: keeper.keyring changed but does not load ({}); keeping the keys in use",
+                            errc_name(fresh.error().code));
+              return;
+            }
+            for (const crypto::KeySet& set : fresh->all()) {
+              const crypto::KeySet* mine = keeper_keys->version(set.version);
+              if (set.retired && mine != nullptr && !mine->retired) {
+                spdlog::warn("keeper: key version {} is retired in keeper.keyring; this keeper holds its keys in "
+                             "memory until it restarts",
+                             set.version);
+              }
+            }
+            auto added = keeper_keys->adopt(std::move(*fresh));
+            if (!added) {
+              spdlog::error("keeper: keeper.keyring changed but is refused: {}", added.error().internal);
+            } else if (*added != 0) {
+              spdlog::info("keeper: key version {} taken from keeper.keyring; records are moved to it in the background",
+                           keeper_keys->current().version);
+            }
+          });
+    }
     checkpointer = make_checkpointer(*c, *keeper_keys, *keeper_store);
     if (c->audit.checkpoint_file.empty()) {
       spdlog::warn("keeper: no [audit].checkpoint_file: a truncated or rolled-back audit log would go unnoticed");
@@ -468,10 +559,20 @@ int run_serve(const ServeArgs& a) {
     if (auto r = record_service_event(*keeper_store, *keeper_keys, audit::action::service_start, a, *c); !r) {
       return report(r.error());
     }
+    auto al = guard::Alerter::start(c->alerts);
+    if (!al) return report(al.error());
+    alerter = std::move(*al);
+    auto disk = open_disk_reserve(*c, alerter.get());
+    if (!disk) return report(disk.error());
+    disk_reserve = std::move(*disk);
     // Runs on the fold loop's thread, which owns keeper_store from here on.
-    // Records older than their search tokens get them a chunk per pass.
+    // Records older than their search tokens get them a chunk per pass. The
+    // disk reserve is read again when due, so that a crossing is seen (and
+    // alerted) while no sign-up comes.
     auto after_pass = [cp = checkpointer.get(), st = keeper_store.get(), inbox = keeper_inbox.get(),
-                       backlog = &inbox_backlog, indexer = services::RecordWriter(*keeper_keys)] {
+                       backlog = &inbox_backlog, indexer = services::RecordWriter(*keeper_keys),
+                       disk = disk_reserve.get()] {
+      disk->check_if_due();
       if (auto n = inbox->count(); n) backlog->store(*n, std::memory_order_relaxed);
       if (auto r = cp->maybe(audit::now_us()); !r) {
         spdlog::error("keeper: audit checkpoint failed ({}): {}", errc_name(r.error().code), r.error().internal);
@@ -487,9 +588,6 @@ int run_serve(const ServeArgs& a) {
                                                      c->fold_batch, after_pass);
     spdlog::info("keeper: folding the inbox every {} ms", c->fold_interval_ms);
 
-    auto al = guard::Alerter::start(c->alerts);
-    if (!al) return report(al.error());
-    alerter = std::move(*al);
     // The whole audit chain, read again in the background on its own store;
     // a fault is a critical alert (seqs and counts only).
     const std::chrono::seconds verify_every(c->audit.verify_seconds);
@@ -527,6 +625,7 @@ int run_serve(const ServeArgs& a) {
     co.alerter = alerter.get();
     co.chain_watch = chain_watch.get();
     co.inbox_backlog = &inbox_backlog;
+    co.disk_reserve = disk_reserve.get();
     if (c->mail) co.mail = c->mail->supporter;
     co.mailings = c->mailings;
     co.mail_configured = c->mail.has_value();
@@ -568,6 +667,7 @@ int run_serve(const ServeArgs& a) {
   // Intake side: holds the public sealing key and a write-only store.
   std::unique_ptr<SharedSignupLimit> shared_limit;  // outlives routes
   std::unique_ptr<services::IntakeWriter> writer;
+  std::unique_ptr<KeyFileWatch> intake_key_watch;  // before the writer goes
   std::unique_ptr<http::IntakeRoutes> routes;
   std::unique_ptr<http::Server> server;
   if (intake) {
@@ -578,7 +678,35 @@ int run_serve(const ServeArgs& a) {
     auto w = services::IntakeWriter::start(*keys, std::move(*st));
     if (!w) return report(w.error());
     writer = std::move(*w);
+    intake_key_watch = std::make_unique<KeyFileWatch>(
+        c->keys_dir / crypto::kIntakeKeyringFile, std::chrono::seconds(1), [&writer, dir = c->keys_dir] {
+          auto fresh = crypto::load_intake_keyring(dir);
+          if (!fresh) {
+            spdlog::error("intake: intake.keyring changed but does not load ({}); sealing to the key in use",
+                          errc_name(fresh.error().code));
+            return;
+          }
+          if (fresh->version < writer->key_version()) {
+            spdlog::error("intake: intake.keyring changed to an older key version ({}); sealing to version {}",
+                          fresh->version, writer->key_version());
+            return;
+          }
+          if (fresh->version == writer->key_version()) return;
+          writer->use_keys(*fresh);
+          spdlog::info("intake: sealing to key version {} from intake.keyring", fresh->version);
+        });
     http::IntakeRoutesOptions ro;
+    if (c->backend == "sqlite") {
+      // The intake's own reading of the inbox's filesystem: with the roles
+      // split it refuses by itself, and has no alert sink (the keeper on
+      // the same host watches the same filesystem and alerts).
+      if (!disk_reserve) {
+        auto disk = open_disk_reserve(*c, nullptr);
+        if (!disk) return report(disk.error());
+        disk_reserve = std::move(*disk);
+      }
+      ro.inbox_room = disk_reserve.get();
+    }
     ro.intake = c->intake;
     ro.allowed_origins = c->allowed_origins;
     ro.rate_per_second = c->rate_per_minute / 60.0;
@@ -612,8 +740,11 @@ int run_serve(const ServeArgs& a) {
   if (console) console->stop();
   chain_patrol.reset();
   if (alerter) alerter->stop();
+  intake_key_watch.reset();
+  keeper_key_watch.reset();
   if (writer) writer->stop();
   if (fold_loop) fold_loop->stop();
+  if (rewrap_loop) rewrap_loop->stop();
   if (mail_loop) mail_loop->stop();
   if (bounce_loop) bounce_loop->stop();
   if (retention_loop) retention_loop->stop();
@@ -880,6 +1011,15 @@ int run_audit_verify(const AuditVerifyArgs& a) {
   }
   std::cout << "rempart: verified in " << std::fixed << std::setprecision(3) << r->seconds << " s ("
             << std::setprecision(0) << rate << " entries/s)\n";
+  for (const auto& rp : r->restores) {
+    std::cout << "rempart: entry " << rp.seq << " records a restore from a backup of seq " << rp.seq - 1 << " taken "
+              << format_time(rp.backup_taken_at_us)
+              << (rp.confirmed ? "" : " (the checkpoint file holds no checkpoint of it: it explains nothing)") << "\n";
+  }
+  if (r->set_aside > 0) {
+    std::cout << "rempart: " << r->set_aside << " checkpoint(s) of the file, up to seq " << r->set_aside_last_seq
+              << ", were signed for the log a recorded restore replaced: set aside\n";
+  }
   if (!r->ok()) {
     const auto* first = r->first();
     std::cout << "rempart: audit log FAILED verification: " << r->fault_count << " fault(s)\n";

@@ -99,6 +99,9 @@ const toml::table* sub(const toml::table& root, std::string_view name) {
   return n != nullptr ? n->as_table() : nullptr;
 }
 
+// [storage].disk_reserve_mib at most: 1 TiB.
+constexpr std::int64_t kMaxDiskReserveMib = 1 << 20;
+
 // The backend that takes [storage] dsn, the role names and the password files.
 constexpr std::string_view kPostgres = "postgresql";
 constexpr const char* kPostgresKeys[] = {"dsn", "intake_user", "keeper_user", "intake_password_file",
@@ -475,8 +478,8 @@ Result<Config> parse_config(std::string_view toml_text, const std::filesystem::p
 
   std::string intake_password_file, keeper_password_file;
   if (const auto* t = sub(root, "storage")) {
-    if (auto r = refuse_unknown(*t, {"backend", "data_dir", "dsn", "intake_user", "keeper_user",
-                                     "intake_password_file", "keeper_password_file"},
+    if (auto r = refuse_unknown(*t, {"backend", "data_dir", "disk_reserve_mib", "dsn", "intake_user",
+                                     "keeper_user", "intake_password_file", "keeper_password_file"},
                                 "storage");
         !r) {
       return std::unexpected(r.error());
@@ -489,6 +492,15 @@ Result<Config> parse_config(std::string_view toml_text, const std::filesystem::p
       return fail(Errc::config, "[storage].backend must be one of " + known);
     }
     if (auto r = read(*t, "storage", "data_dir", data_dir); !r) return std::unexpected(r.error());
+    if (t->contains("disk_reserve_mib") && !(*t)["disk_reserve_mib"].is_integer()) {
+      return fail(Errc::config, "[storage].disk_reserve_mib must be a whole number of MiB, e.g. 64");
+    }
+    if (auto r = read(*t, "storage", "disk_reserve_mib", c.disk_reserve_mib); !r) return std::unexpected(r.error());
+    if (c.disk_reserve_mib < 0 || c.disk_reserve_mib > kMaxDiskReserveMib) {
+      return fail(Errc::config, "[storage].disk_reserve_mib must be 0 (no reserve) to " +
+                                    std::to_string(kMaxDiskReserveMib) + " (1 TiB) MiB; " +
+                                    std::to_string(c.disk_reserve_mib) + " is not");
+    }
     if (c.backend != kPostgres) {
       for (const char* key : kPostgresKeys) {
         if (t->contains(key)) {
@@ -513,9 +525,16 @@ Result<Config> parse_config(std::string_view toml_text, const std::filesystem::p
       return fail(Errc::config, "[ui] default_language must be \"en\" or \"fr\"");
     }
   }
+  std::string key_provider = "file", key_module, key_token, key_pin_file;
   if (const auto* t = sub(root, "keys")) {
-    if (auto r = refuse_unknown(*t, {"dir"}, "keys"); !r) return std::unexpected(r.error());
+    if (auto r = refuse_unknown(*t, {"dir", "provider", "module", "token", "pin_file"}, "keys"); !r) {
+      return std::unexpected(r.error());
+    }
     if (auto r = read(*t, "keys", "dir", keys_dir); !r) return std::unexpected(r.error());
+    if (auto r = read(*t, "keys", "provider", key_provider); !r) return std::unexpected(r.error());
+    if (auto r = read(*t, "keys", "module", key_module); !r) return std::unexpected(r.error());
+    if (auto r = read(*t, "keys", "token", key_token); !r) return std::unexpected(r.error());
+    if (auto r = read(*t, "keys", "pin_file", key_pin_file); !r) return std::unexpected(r.error());
   }
   if (const auto* t = sub(root, "intake")) {
     if (auto r = refuse_unknown(*t, {"listen", "threads", "default_region", "collect", "require", "sources",
@@ -625,6 +644,24 @@ Result<Config> parse_config(std::string_view toml_text, const std::filesystem::p
   if (keys_dir.empty()) return fail(Errc::config, "[keys].dir is required");
   c.data_dir = data_dir;
   c.keys_dir = keys_dir;
+  if (key_provider == "pkcs11") {
+    if (key_module.empty() || key_token.empty() || key_pin_file.empty()) {
+      return fail(Errc::config, "[keys] provider = \"pkcs11\" needs module, token and pin_file");
+    }
+    Config::Token t{key_module, key_token, key_pin_file};
+    if (!t.module.is_absolute() || !t.pin_file.is_absolute()) {
+      return fail(Errc::config, "[keys].module and [keys].pin_file must be absolute paths");
+    }
+    // A copy of the data or of the key directory must not carry the PIN.
+    if (crypto::path_is_within(t.pin_file, c.data_dir) || crypto::path_is_within(t.pin_file, c.keys_dir)) {
+      return fail(Errc::config, "[keys].pin_file must be outside the data directory and the key directory");
+    }
+    c.key_token = std::move(t);
+  } else if (key_provider != "file") {
+    return fail(Errc::config, "[keys].provider must be \"file\" or \"pkcs11\"");
+  } else if (!key_module.empty() || !key_token.empty() || !key_pin_file.empty()) {
+    return fail(Errc::config, "[keys] module, token and pin_file are for provider = \"pkcs11\"");
+  }
   if (c.backend == kPostgres) {
     if (auto r = check_dsn(c.dsn); !r) return std::unexpected(r.error());
     if (auto r = check_role_name("intake_user", c.intake_user); !r) return std::unexpected(r.error());
@@ -873,9 +910,13 @@ std::string render_config(const Config& c) {
       << "keeper_user = " << quote(c.keeper_user) << "\n"
       << "intake_password_file = " << quote(c.intake_password_file.string())
       << "   # one line, mode 0600; \"\" = none (peer, certificate or ~/.pgpass)\n"
-      << "keeper_password_file = " << quote(c.keeper_password_file.string()) << "\n\n";
+      << "keeper_password_file = " << quote(c.keeper_password_file.string()) << "\n"
+      << "disk_reserve_mib = " << c.disk_reserve_mib
+      << "   # alert when less is free in data_dir; watch the database server's disk apart\n\n";
   } else {
     o << "data_dir = " << quote(c.data_dir.string()) << "   # database; mode 0700\n"
+      << "disk_reserve_mib = " << c.disk_reserve_mib
+      << "   # the intake refuses sign-ups (503) below this much free space, kept for the keeper; 0 = none\n"
       << "# With backend = \"postgresql\", the database is on a server (docs/operations.md):\n"
       << "# dsn = \"host=db.example.org dbname=rempart sslmode=verify-full\"   # never a user or a password\n"
       << "# intake_user = \"rempart_intake\"\n"
@@ -884,7 +925,12 @@ std::string render_config(const Config& c) {
       << "# keeper_password_file = \"/etc/rempart/keeper/db-password\"\n\n";
   }
   o << "[keys]\n"
-    << "dir = " << quote(c.keys_dir.string()) << "   # keyrings; must not be inside data_dir\n\n"
+    << "dir = " << quote(c.keys_dir.string()) << "   # keyrings; must not be inside data_dir\n"
+    << "# keeper.keyring sealed by a PKCS#11 token (docs/key-custody.md; then: rempart keys seal):\n"
+    << "# provider = \"pkcs11\"\n"
+    << "# module = \"/usr/lib/softhsm/libsofthsm2.so\"\n"
+    << "# token = \"rempart\"   # the token's label\n"
+    << "# pin_file = \"/etc/rempart/token-pin\"   # one line, mode 0600\n\n"
     << "[ui]\n"
     << "default_language = " << quote(c.default_language)
     << "   # \"en\" or \"fr\": pages and mails when a request names neither\n\n"

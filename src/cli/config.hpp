@@ -77,6 +77,14 @@ struct MailConfig {
 struct Config {
   std::filesystem::path data_dir;  // holds the database; 0700
   std::filesystem::path keys_dir;  // holds the keyrings; never inside data_dir
+  // [keys] provider = "pkcs11": keeper.keyring is kept sealed by an AES key
+  // of a PKCS#11 token (keys/sealed_keyring.hpp; docs/key-custody.md).
+  struct Token {
+    std::filesystem::path module;    // the PKCS#11 module
+    std::string label;               // the token's label
+    std::filesystem::path pin_file;  // the user PIN, 0600, outside the data and key directories
+  };
+  std::optional<Token> key_token;
   ListenAddress intake_listen;
   unsigned threads = 0;  // 0 = one per core
   core::IntakeOptions intake;
@@ -103,6 +111,11 @@ struct Config {
   std::optional<services::BounceOptions> bounces;  // [bounces] (with [mail] only)
 
   std::string backend = "sqlite";  // [storage].backend: see store/backends.hpp
+  // [storage].disk_reserve_mib: free space kept for the keeper on the
+  // inbox's filesystem; below it the intake refuses sign-ups (503). 0: no
+  // reserve. On PostgreSQL it watches the local data directory only
+  // (services/disk_reserve.hpp; docs/operations.md, "The disk reserve").
+  std::int64_t disk_reserve_mib = 64;
   // [storage] of backend = "postgresql" only (docs/operations.md, "[storage]
   // with PostgreSQL"): a libpq connection string naming the server(s) and the
   // database, never a user nor a password; the database role of each role;

@@ -569,5 +569,45 @@ TEST(Config, PostgresqlPasswordFilesStayOutOfTheDataAndKeyDirectories) {
   EXPECT_NE(same.error().internal.find("must differ"), std::string::npos) << same.error().internal;
 }
 
+// [storage].disk_reserve_mib: 64 MiB unless set; whole MiB from 0 (none)
+// to 1 TiB; written by `init` for either backend and read back.
+TEST(Config, TheDiskReserveDefaultsParsesRendersBackAndRefusesNonsense) {
+  auto d = parse_config(kMinimal, "t.toml");
+  ASSERT_TRUE(d) << d.error().internal;
+  EXPECT_EQ(d->disk_reserve_mib, 64);
+  const auto with = [](const std::string& value) {
+    return "[storage]\ndata_dir = \"/d\"\ndisk_reserve_mib = " + value + "\n[keys]\ndir = \"/k\"\n";
+  };
+  for (const auto& [text, want] : {std::pair<std::string, std::int64_t>{"0", 0}, {"1", 1}, {"512", 512},
+                                   {"1048576", 1048576}}) {
+    auto c = parse_config(with(text), "t.toml");
+    ASSERT_TRUE(c) << text << ": " << c.error().internal;
+    EXPECT_EQ(c->disk_reserve_mib, want);
+    auto back = parse_config(render_config(*c), "r.toml");
+    ASSERT_TRUE(back) << back.error().internal;
+    EXPECT_EQ(back->disk_reserve_mib, want);
+  }
+  for (const std::string bad : {"-1", "1048577", "9223372036854775807"}) {
+    auto c = parse_config(with(bad), "t.toml");
+    ASSERT_FALSE(c) << bad;
+    EXPECT_EQ(c.error().code, Errc::config);
+    EXPECT_EQ(c.error().internal, "[storage].disk_reserve_mib must be 0 (no reserve) to 1048576 (1 TiB) MiB; " + bad +
+                                      " is not");
+  }
+  for (const std::string bad : {"\"64MiB\"", "64.5", "true", "[64]"}) {
+    auto c = parse_config(with(bad), "t.toml");
+    ASSERT_FALSE(c) << bad;
+    EXPECT_EQ(c.error().internal, "[storage].disk_reserve_mib must be a whole number of MiB, e.g. 64") << bad;
+  }
+  // In the file `init` writes, with either backend.
+  EXPECT_NE(render_config(*d).find("disk_reserve_mib = 64 "), std::string::npos);
+  auto pg = parse_config(kPostgres, "t");
+  ASSERT_TRUE(pg) << pg.error().internal;
+  pg->disk_reserve_mib = 8;
+  auto pg_back = parse_config(render_config(*pg), "r");
+  ASSERT_TRUE(pg_back) << pg_back.error().internal;
+  EXPECT_EQ(pg_back->disk_reserve_mib, 8);
+}
+
 }  // namespace
 }  // namespace rempart::cli

@@ -1,5 +1,7 @@
 #include "cli/keeper_access.hpp"
 
+#include "keys/sealed_keyring.hpp"
+
 #include <sys/stat.h>
 
 #include <iostream>
@@ -62,13 +64,33 @@ Result<Keeper> open_keeper(const fs::path& config_file, KeeperUse use) {
   if (auto r = check_layout(*c); !r) return std::unexpected(r.error());
   if (auto r = check_data_dir(c->data_dir); !r) return std::unexpected(r.error());
   if (auto r = crypto::init(); !r) return std::unexpected(r.error());
-  auto keys = crypto::load_keeper_keyring(c->keys_dir);
+  auto source = open_key_source(*c);
+  if (!source) return std::unexpected(source.error());
+  auto keys = crypto::load_keeper_keyring(c->keys_dir, source->seal());
   if (!keys) return std::unexpected(keys.error());
   auto backend = store::open_backend(c->storage());
   if (!backend) return std::unexpected(backend.error());
   auto st = (*backend)->open_keeper(use == KeeperUse::bulk ? store::KeeperUse::bulk : store::KeeperUse::serve);
   if (!st) return std::unexpected(st.error());
-  return Keeper{std::move(*c), std::move(*keys), std::move(*backend), std::move(*st)};
+  return Keeper{std::move(*c), std::move(*source), std::move(*keys), std::move(*backend), std::move(*st)};
+}
+
+Result<KeySource> open_key_source(const Config& c, bool create_key) {
+  KeySource out;
+  if (!c.key_token) return out;
+  auto token = keys::Token::open(keys::TokenOptions{c.key_token->module, c.key_token->label, c.key_token->pin_file});
+  if (!token) return std::unexpected(token.error());
+  auto key = (*token)->aes_key(keys::kKeyringKeyLabel, create_key);
+  if (!key) {
+    if (key.error().code == Errc::not_found)
+      return fail(Errc::config, "the token \"" + c.key_token->label + "\" holds no keyring key (" +
+                                    std::string(keys::kKeyringKeyLabel) +
+                                    "): seal the keyring with `rempart keys seal --config ...` first");
+    return std::unexpected(key.error());
+  }
+  out.token = std::move(*token);
+  out.token_seal = keys::token_keyring_seal(*out.token, *key);
+  return out;
 }
 
 }  // namespace rempart::cli

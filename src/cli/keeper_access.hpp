@@ -5,11 +5,13 @@
 // before it exits.
 #include <filesystem>
 #include <memory>
+#include <optional>
 
 #include "audit/checkpoint.hpp"
 #include "cli/config.hpp"
 #include "core/error.hpp"
 #include "crypto/keyring.hpp"
+#include "keys/pkcs11_token.hpp"
 #include "services/vault.hpp"
 #include "store/backend.hpp"
 #include "store/store.hpp"
@@ -26,8 +28,22 @@ Result<void> check_data_dir(const std::filesystem::path& dir);
 std::unique_ptr<audit::Checkpointer> make_checkpointer(const Config& c, const crypto::KeeperKeyring& keys,
                                                        store::KeeperStore& st);
 
+// Where keeper.keyring is opened: plain from its file, or sealed by the
+// PKCS#11 token the configuration names ([keys] provider = "pkcs11"); the
+// token session lives as long as this.
+struct KeySource {
+  std::unique_ptr<keys::Token> token;
+  std::optional<crypto::KeyringSeal> token_seal;
+  const crypto::KeyringSeal* seal() const { return token_seal ? &*token_seal : nullptr; }
+};
+// Opens the token a configuration names (none: a plain key file). With
+// `create_key`, the token's keyring key is made if absent (keys seal);
+// otherwise its absence is an error that names the command to run.
+Result<KeySource> open_key_source(const Config& c, bool create_key = false);
+
 struct Keeper {
   Config config;
+  KeySource key_source;
   crypto::KeeperKeyring keys;
   std::unique_ptr<store::Backend> backend;
   std::unique_ptr<store::KeeperStore> store;

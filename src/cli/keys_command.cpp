@@ -18,6 +18,8 @@
 
 #include "auth/totp.hpp"
 #include "cli/commands.hpp"
+#include "cli/config.hpp"
+#include "cli/keeper_access.hpp"
 #include "core/fd.hpp"
 #include "crypto/key_shares.hpp"
 #include "crypto/keyring.hpp"
@@ -89,9 +91,9 @@ std::string share_file_name(int number, int count) {
 
 std::string versions_text(const crypto::KeeperKeyring& keyring) {
   const auto sets = keyring.all();
-  if (sets.size() == 1) return "1 (version " + std::to_string(sets.front().version) + ")";
-  return std::to_string(sets.size()) + " (versions " + std::to_string(sets.front().version) + " to " +
-         std::to_string(sets.back().version) + ")";
+  if (sets.size() == 1) return "1 (version " + std::to_string(sets.front().get().version) + ")";
+  return std::to_string(sets.size()) + " (versions " + std::to_string(sets.front().get().version) + " to " +
+         std::to_string(sets.back().get().version) + ")";
 }
 
 // What a trustee reads before the share itself: none of it is secret.
@@ -210,7 +212,19 @@ int run_keys_backup(const KeysBackupArgs& a) {
   auto existed = prepare_out_dir(out);
   if (!existed) return report(existed.error());
 
-  auto keyring = crypto::load_keeper_keyring(a.keys_dir);
+  if (a.keys_dir.empty() == a.config.empty())
+    return report(Error{Errc::invalid_input, "give either --keys DIR or --config FILE; nothing written"});
+  KeySource source;
+  fs::path keys_dir = a.keys_dir;
+  if (!a.config.empty()) {
+    auto c = load_config(a.config);
+    if (!c) return report(c.error());
+    auto s = open_key_source(*c);
+    if (!s) return report(s.error());
+    source = std::move(*s);
+    keys_dir = c->keys_dir;
+  }
+  auto keyring = crypto::load_keeper_keyring(keys_dir, source.seal());
   if (!keyring) return report(keyring.error());
   auto shares = crypto::split_keeper_keyring(*keyring, static_cast<unsigned>(a.shares),
                                              static_cast<unsigned>(a.threshold));
@@ -254,10 +268,15 @@ int run_keys_backup(const KeysBackupArgs& a) {
             << "  1. Rehearse a restore with " << k << " of them into a new directory, compare, then remove it:\n"
             << "       rempart keys restore --keys " << (out / "restore-test").string();
   for (int i = 1; i <= a.threshold; ++i) std::cout << " " << (out / share_file_name(i, a.shares)).string();
-  std::cout << "\n"
-            << "       cmp " << (out / "restore-test" / crypto::kKeeperKeyringFile).string() << " "
-            << (fs::absolute(a.keys_dir) / crypto::kKeeperKeyringFile).string() << "\n"
-            << "       shred -u " << (out / "restore-test").string() << "/*.keyring && rmdir "
+  std::cout << "\n";
+  if (source.seal() == nullptr) {
+    std::cout << "       cmp " << (out / "restore-test" / crypto::kKeeperKeyringFile).string() << " "
+              << (fs::absolute(keys_dir) / crypto::kKeeperKeyringFile).string() << "\n";
+  } else {
+    // The restored keyring is plain, the one in use sealed by the token: their bytes differ.
+    std::cout << "       (it must print the fingerprint " << fingerprint << ")\n";
+  }
+  std::cout << "       shred -u " << (out / "restore-test").string() << "/*.keyring && rmdir "
             << (out / "restore-test").string() << "\n"
             << "  2. Give one file to each trustee, a different one to each; print it (or they print it) and\n"
             << "     they keep the paper offline, apart from the others.\n"

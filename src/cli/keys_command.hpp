@@ -10,7 +10,8 @@
 namespace rempart::cli {
 
 struct KeysBackupArgs {
-  std::filesystem::path keys_dir;  // holds keeper.keyring
+  std::filesystem::path keys_dir;  // holds keeper.keyring (plain)
+  std::filesystem::path config;    // or: the configuration's key directory, a sealed keyring opened by its token
   int shares = 0;                  // 3..16
   int threshold = 0;               // 2..shares-1
   std::filesystem::path out_dir;   // new, or empty; share-I-of-N.txt files (0600) go there

@@ -2,9 +2,11 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/admin_commands.hpp"
+#include "cli/backup_command.hpp"
 #include "cli/commands.hpp"
 #include "cli/export_commands.hpp"
 #include "cli/guard_commands.hpp"
+#include "cli/key_versions_command.hpp"
 #include "cli/keys_command.hpp"
 #include "cli/mailing_commands.hpp"
 
@@ -271,12 +273,15 @@ int main(int argc, char** argv) {
                          "What happened, what it may mean, what was done, whom to ask (UTF-8 text)")
       ->required();
 
-  auto* keys = app.add_subcommand("keys", "The keeper keyring in shares for trustees (docs/operations.md)");
+  auto* keys = app.add_subcommand(
+      "keys", "The keeper keyring: versions, rotation, shares for trustees (docs/key-custody.md)");
   keys->require_subcommand(1);
   KeysBackupArgs keys_backup;
   auto* keys_backup_cmd =
       keys->add_subcommand("backup", "Split the keeper keyring into shares, any THRESHOLD of which rebuild it");
-  keys_backup_cmd->add_option("--keys", keys_backup.keys_dir, "Key directory holding keeper.keyring")->required();
+  keys_backup_cmd->add_option("--keys", keys_backup.keys_dir, "Key directory holding keeper.keyring (plain)");
+  keys_backup_cmd->add_option("--config", keys_backup.config,
+                              "Or: the configuration, whose token opens a sealed keeper.keyring");
   keys_backup_cmd->add_option("--shares", keys_backup.shares, "How many shares: one a trustee (3..16)")->required();
   keys_backup_cmd->add_option("--threshold", keys_backup.threshold, "How many of them rebuild it (2..shares-1)")
       ->required();
@@ -289,6 +294,26 @@ int main(int argc, char** argv) {
   keys_restore_cmd->add_option("--keys", keys_restore.keys_dir, "New key directory to write the keyrings into")
       ->required();
   keys_restore_cmd->add_option("shares", keys_restore.share_files, "Share files (none: read the shares from stdin)");
+  std::filesystem::path keys_config;
+  auto* keys_rotate_cmd = keys->add_subcommand(
+      "rotate", "Make a new version of every key current; the keeper moves the records to it in the background");
+  keys_rotate_cmd->add_option("--config", keys_config, "Configuration file")->required();
+  auto* keys_seal_cmd = keys->add_subcommand(
+      "seal", "Seal keeper.keyring with the PKCS#11 token the configuration names ([keys] provider = \"pkcs11\")");
+  keys_seal_cmd->add_option("--config", keys_config, "Configuration file")->required();
+  auto* keys_rewrap_cmd = keys->add_subcommand(
+      "rewrap", "Move every record to the current key version now, in the foreground (a serving keeper does it itself)");
+  keys_rewrap_cmd->add_option("--config", keys_config, "Configuration file")->required();
+  auto* keys_status_cmd =
+      keys->add_subcommand("status", "What depends on each key version: records, inbox, audit, accounts, exports");
+  keys_status_cmd->add_option("--config", keys_config, "Configuration file")->required();
+  std::uint32_t retire_version = 0;
+  auto* keys_retire_cmd = keys->add_subcommand(
+      "retire", "Drop an older key version's secrets once nothing depends on them (completes erasures in backups)");
+  keys_retire_cmd->add_option("version", retire_version, "The key version to retire")->required();
+  keys_retire_cmd->add_option("--config", keys_config, "Configuration file")->required();
+
+  const BackupCommands backup(app);
 
   // A bad command line exits 2, as every other usage error (CLI11 prints why).
   try {
@@ -297,7 +322,13 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : 2;
   }
 
+  if (auto code = backup.run()) return *code;
   if (*keys_backup_cmd) return run_keys_backup(keys_backup);
+  if (*keys_rotate_cmd) return run_keys_rotate(keys_config);
+  if (*keys_seal_cmd) return run_keys_seal(keys_config);
+  if (*keys_rewrap_cmd) return run_keys_rewrap(keys_config);
+  if (*keys_status_cmd) return run_keys_status(keys_config);
+  if (*keys_retire_cmd) return run_keys_retire(keys_config, retire_version);
   if (*keys_restore_cmd) return run_keys_restore(keys_restore);
   if (*export_decrypt_cmd) return run_export_decrypt(export_decrypt);
   if (*notify_cmd) return run_notify(notify);

@@ -26,6 +26,7 @@
 #include "audit/chain_watch.hpp"
 #include "guard/alerts.hpp"
 #include "http/server.hpp"
+#include "services/disk_reserve.hpp"
 #include "services/mailings.hpp"
 
 namespace rempart::console {
@@ -52,6 +53,9 @@ struct ConsoleOptions {
   // Sign-ups waiting in the inbox, as the keeper's fold loop last counted
   // them (borrowed; null, or a negative value: not known here).
   const std::atomic<std::int64_t>* inbox_backlog = nullptr;
+  // The disk reserve the process watches, read again at each /metrics
+  // scrape (borrowed; null: not shown).
+  services::DiskReserve* disk_reserve = nullptr;
   // Mailings (docs/mailings.md): how they are rendered and when a second
   // person approves. `mail_configured` false: the pages say nothing is sent.
   services::SupporterMailOptions mail;

@@ -9,6 +9,7 @@
 
 #include "console/console_internal.hpp"
 #include "core/metrics.hpp"
+#include "services/disk_reserve.hpp"
 
 namespace rempart::console::detail {
 
@@ -30,6 +31,14 @@ bool from_loopback(const Request& req, const std::string& client) {
 Response get_metrics(Call& c) {
   core::metrics::Gauges g;
   if (c.impl.opt.inbox_backlog != nullptr) g.inbox_backlog = c.impl.opt.inbox_backlog->load(std::memory_order_relaxed);
+  if (auto* disk = c.impl.opt.disk_reserve; disk != nullptr) {
+    // One statvfs(); a crossing it finds is alerted as one a sign-up finds.
+    disk->check_now();
+    const auto r = disk->reading();
+    if (r.free) g.disk_free_bytes = static_cast<std::int64_t>(*r.free);
+    g.disk_reserve_bytes = static_cast<std::int64_t>(r.reserve);
+    if (r.guards_inbox) g.intake_refusing_for_space = r.refusing ? 1 : 0;
+  }
   // The outbox's backlog, read now through the index of what is due; a
   // failed read leaves the gauge out rather than failing the scrape.
   const auto pending = c.w.store->transact([&](store::KeeperTx& tx) -> Result<void> {

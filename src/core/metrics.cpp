@@ -45,6 +45,7 @@ std::string_view name_of(Reject v) noexcept {
     case Reject::media_type: return "media_type";
     case Reject::rate_limited: return "rate_limited";
     case Reject::unavailable: return "unavailable";
+    case Reject::disk_reserve: return "disk_reserve";
     case Reject::internal: return "internal";
     case Reject::count_: break;
   }
@@ -186,6 +187,16 @@ std::string Registry::exposition(const Gauges& g) const {
         g.inbox_backlog);
   gauge(out, "rempart_outbox_pending", "Mails to supporters queued or being sent, counted at this scrape.",
         g.outbox_pending);
+  gauge(out, "rempart_disk_free_bytes",
+        "Bytes free on the filesystem of the inbox (SQLite) or of the data directory (PostgreSQL), read at this "
+        "scrape.",
+        g.disk_free_bytes);
+  gauge(out, "rempart_disk_reserve_bytes",
+        "Free space kept for the keeper: below it the intake refuses sign-ups ([storage].disk_reserve_mib).",
+        g.disk_reserve_bytes);
+  gauge(out, "rempart_intake_refusing_for_space",
+        "1 while free space is below the reserve and the intake refuses sign-ups (until reserve and margin are free).",
+        g.intake_refusing_for_space);
   counter(out, "rempart_fold_passes_total", "Passes of the keeper's fold loop.", fold_passes);
   counter(out, "rempart_fold_failures_total", "Passes of the fold loop that failed (retried on the next pass).",
           fold_failures);

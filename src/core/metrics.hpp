@@ -65,6 +65,7 @@ enum class Reject {
   media_type,        // 415
   rate_limited,      // 429
   unavailable,       // 503: the inbox could not store it (busy, or failing)
+  disk_reserve,      // 503: free disk space below [storage].disk_reserve_mib, nothing stored
   internal,          // 500
   count_
 };
@@ -86,6 +87,12 @@ LockReason lock_reason_of(std::string_view reason) noexcept;
 struct Gauges {
   std::optional<std::int64_t> inbox_backlog;  // sign-ups waiting in the inbox (the fold loop's last count)
   std::optional<std::int64_t> outbox_pending{};  // mails to supporters still to send, counted at the scrape
+  // The disk reserve (services/disk_reserve.hpp), read at the scrape: free
+  // bytes of the filesystem it watches, the reserve, and 1 while the
+  // intake refuses for space (absent where the reserve guards no inbox).
+  std::optional<std::int64_t> disk_free_bytes{};
+  std::optional<std::int64_t> disk_reserve_bytes{};
+  std::optional<std::int64_t> intake_refusing_for_space{};
 };
 
 class Registry {

@@ -85,6 +85,23 @@ TEST(Metrics, GaugesOnlyWhenKnown) {
   const auto s = samples_of(r.exposition({7, 3}));
   EXPECT_EQ(s.at("rempart_inbox_backlog"), "7");
   EXPECT_EQ(s.at("rempart_outbox_pending"), "3");
+  EXPECT_EQ(none.find("rempart_disk_"), std::string::npos);
+  EXPECT_EQ(none.find("rempart_intake_refusing_for_space"), std::string::npos);
+}
+
+TEST(Metrics, TheDiskReserveShowsFreeBytesReserveAndRefusal) {
+  Registry r;
+  r.rejected[Reject::disk_reserve].add(5);
+  Gauges g;
+  g.disk_free_bytes = 3'000'000'000;  // past 32 bits
+  g.disk_reserve_bytes = 67'108'864;
+  g.intake_refusing_for_space = 0;  // known, and shown as 0
+  const auto s = samples_of(r.exposition(g));
+  EXPECT_EQ(s.at("rempart_disk_free_bytes"), "3000000000");
+  EXPECT_EQ(s.at("rempart_disk_reserve_bytes"), "67108864");
+  EXPECT_EQ(s.at("rempart_intake_refusing_for_space"), "0");
+  EXPECT_EQ(s.at("rempart_intake_rejected_total{reason=\"disk_reserve\"}"), "5");
+  EXPECT_EQ(s.at("rempart_intake_rejected_total{reason=\"unavailable\"}"), "0");
 }
 
 // The text format's grammar, as far as we write it: each family a HELP and

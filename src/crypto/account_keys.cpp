@@ -37,7 +37,8 @@ Result<TotpSealer> TotpSealer::current(const KeeperKeyring& keyring) {
 
 Result<TotpSealer> TotpSealer::of(const KeeperKeyring& keyring, std::uint32_t version) {
   const KeySet* ks = keyring.version(version);
-  if (ks == nullptr) return fail(Errc::not_found, "no TOTP sealing key of version " + std::to_string(version));
+  if (ks == nullptr || ks->retired)
+    return fail(Errc::not_found, "no TOTP sealing key of version " + std::to_string(version));
   auto key = derive(*ks, kSubkeyTotpSeal);
   if (!key) return std::unexpected(key.error());
   return TotpSealer(std::move(*key), version);
@@ -79,7 +80,8 @@ Result<SecretBytes> TotpSealer::open(std::span<const std::uint8_t> sealed,
 
 Result<RecoveryCodeHasher> RecoveryCodeHasher::of(const KeeperKeyring& keyring, std::uint32_t version) {
   const KeySet* ks = keyring.version(version);
-  if (ks == nullptr) return fail(Errc::not_found, "no recovery code key of version " + std::to_string(version));
+  if (ks == nullptr || ks->retired)
+    return fail(Errc::not_found, "no recovery code key of version " + std::to_string(version));
   auto key = derive(*ks, kSubkeyRecoveryHash);
   if (!key) return std::unexpected(key.error());
   return RecoveryCodeHasher(std::move(*key), version);

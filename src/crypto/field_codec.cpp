@@ -1,6 +1,7 @@
 #include "crypto/field_codec.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <string>
 
 #include "crypto/byte_io.hpp"
@@ -9,6 +10,7 @@ namespace rempart::crypto::detail {
 namespace {
 
 constexpr std::uint8_t kWrapFormat = 1;
+constexpr std::uint8_t kRewrapFormat = 2;
 constexpr std::uint8_t kFieldsFormatPerField = 1;  // opened, no longer written
 constexpr std::uint8_t kFieldsFormat = 2;
 static_assert(kNonceSize == crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
@@ -48,13 +50,16 @@ void field_ad(Bytes& ad, std::size_t prefix_size, std::string_view name) {
   put_lp(ad, name);
 }
 
-Bytes wrap_ad(const Binding& b) {
+// A wrapped key's AD; a rewrapped key's (format 2) also binds the version
+// its fields are sealed under.
+Bytes wrap_ad(const Binding& b, std::optional<std::uint32_t> fields_version = std::nullopt) {
   Bytes ad;
-  ad.reserve(64 + b.item_id.size() + b.batch.size());
-  put_lp(ad, std::string_view("rempart/wrap/v1"));
+  ad.reserve(68 + b.item_id.size() + b.batch.size());
+  put_lp(ad, std::string_view(fields_version ? "rempart/wrap/v2" : "rempart/wrap/v1"));
   put_lp(ad, b.context);
   put_lp(ad, b.item_id);
   put_u32(ad, b.key_version);
+  if (fields_version) put_u32(ad, *fields_version);
   put_lp(ad, b.batch);
   return ad;
 }
@@ -237,19 +242,46 @@ Bytes wrap_key(std::span<const std::uint8_t> wrapping_key, const DataKey& data_k
   return out;
 }
 
-Result<void> unwrap_key(std::span<const std::uint8_t> wrapping_key, std::span<const std::uint8_t> wrapped,
-                        const Binding& b, DataKey& out) {
-  if (wrapped.size() != kWrappedKeySize || wrapped[0] != kWrapFormat)
+Bytes rewrap_key(std::span<const std::uint8_t> wrapping_key, const DataKey& data_key, const Binding& b,
+                 std::uint32_t fields_version) {
+  if (fields_version == b.key_version) return wrap_key(wrapping_key, data_key, b);
+  Bytes out(kRewrappedKeySize);
+  out[0] = kRewrapFormat;
+  for (int i = 0; i < 4; ++i) out[1 + i] = static_cast<std::uint8_t>(fields_version >> (8 * i));
+  std::uint8_t* nonce = out.data() + 5;
+  randombytes_buf(nonce, kNonceSize);
+  const Bytes ad = wrap_ad(b, fields_version);
+  crypto_aead_xchacha20poly1305_ietf_encrypt(nonce + kNonceSize, nullptr, data_key.data(), kDataKeySize, ad.data(),
+                                             ad.size(), nullptr, nonce, wrapping_key.data());
+  return out;
+}
+
+Result<std::uint32_t> unwrap_key(std::span<const std::uint8_t> wrapping_key, std::span<const std::uint8_t> wrapped,
+                                 const Binding& b, DataKey& out) {
+  std::uint32_t fields_version = b.key_version;
+  const std::uint8_t* nonce = nullptr;
+  Bytes ad;
+  if (wrapped.size() == kWrappedKeySize && wrapped[0] == kWrapFormat) {
+    nonce = wrapped.data() + 1;
+    ad = wrap_ad(b);
+  } else if (wrapped.size() == kRewrappedKeySize && wrapped[0] == kRewrapFormat && b.batch.empty()) {
+    fields_version = 0;
+    for (int i = 0; i < 4; ++i) fields_version |= std::uint32_t{wrapped[1 + i]} << (8 * i);
+    // A rewrap only ever moves a key to a newer version than its fields'.
+    if (fields_version == 0 || fields_version >= b.key_version)
+      return fail(Errc::invalid_input, "wrapped data key is malformed");
+    nonce = wrapped.data() + 5;
+    ad = wrap_ad(b, fields_version);
+  } else {
     return fail(Errc::invalid_input, "wrapped data key is malformed");
-  const std::uint8_t* nonce = wrapped.data() + 1;
-  const Bytes ad = wrap_ad(b);
+  }
   unsigned long long mlen = 0;
   if (crypto_aead_xchacha20poly1305_ietf_decrypt(out.data(), &mlen, nullptr, nonce + kNonceSize,
                                                  kDataKeySize + kTagSize, ad.data(), ad.size(), nonce,
                                                  wrapping_key.data()) != 0 ||
       mlen != kDataKeySize)
     return fail(Errc::crypto, "wrapped data key failed authentication");
-  return {};
+  return fields_version;
 }
 
 }  // namespace rempart::crypto::detail

@@ -23,7 +23,14 @@
 // the per-field AEADs did, hides which fields an item has, and costs one
 // AEAD call instead of one per field (docs/architecture.md, "Sealing").
 //
-// Wrapped key: u8 format=1, nonce[24], ct[32 + 16].
+// Wrapped key: u8 format=1, nonce[24], ct[32 + 16]; the fields are bound to
+// the same key version as the wrap.
+// Rewrapped record key: u8 format=2, u32 fields_version, nonce[24],
+// ct[32 + 16], with AD
+//   lp("rempart/wrap/v2") lp(context) lp(item_id) u32(key_version) u32(fields_version) lp(binding)
+// A rewrap (rotation) moves a record's data key under a newer wrapping key
+// without opening its fields, which stay bound to the version they were
+// sealed under; the wrapped key names that version, and binds it.
 #include <array>
 #include <cstdint>
 #include <span>
@@ -48,6 +55,7 @@ inline constexpr std::size_t kMaxFieldValueSize = 1u << 20;
 inline constexpr std::size_t kMaxItemIdSize = 1024;
 inline constexpr std::size_t kNonceSize = 24;  // XChaCha20-Poly1305 nonce
 inline constexpr std::size_t kWrappedKeySize = 1 + kNonceSize + kDataKeySize + 16;
+inline constexpr std::size_t kRewrappedKeySize = 1 + 4 + kNonceSize + kDataKeySize + 16;
 
 // What a ciphertext is bound to. Views only; the caller keeps them alive.
 struct Binding {
@@ -84,9 +92,15 @@ Bytes wrap_key(std::span<const std::uint8_t> wrapping_key, const DataKey& data_k
 // Same, with a fresh random nonce the caller drew.
 Bytes wrap_key(std::span<const std::uint8_t> wrapping_key, const DataKey& data_key, const Binding& b,
                std::span<const std::uint8_t, kNonceSize> nonce);
-// Unwraps into `out`; Errc::invalid_input if malformed, Errc::crypto if it
-// does not authenticate.
-Result<void> unwrap_key(std::span<const std::uint8_t> wrapping_key, std::span<const std::uint8_t> wrapped,
-                        const Binding& b, DataKey& out);
+// Wraps a record's data key under `b.key_version` for fields sealed under
+// `fields_version` (format 2; format 1 when the two are equal).
+Bytes rewrap_key(std::span<const std::uint8_t> wrapping_key, const DataKey& data_key, const Binding& b,
+                 std::uint32_t fields_version);
+// Unwraps either format into `out` and returns the key version the item's
+// fields are bound to (b.key_version for format 1). Errc::invalid_input if
+// malformed (format 2 for a submission, or naming a fields version not
+// older than the wrap's), Errc::crypto if it does not authenticate.
+Result<std::uint32_t> unwrap_key(std::span<const std::uint8_t> wrapping_key, std::span<const std::uint8_t> wrapped,
+                                 const Binding& b, DataKey& out);
 
 }  // namespace rempart::crypto::detail

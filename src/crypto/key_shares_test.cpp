@@ -272,9 +272,9 @@ TEST(KeyShares, AKeyringOfTwoVersionsRoundTrips) {
   ASSERT_TRUE(back) << back.error().internal;
   ASSERT_EQ(back->all().size(), 2u);
   for (std::size_t i = 0; i < 2; ++i) {
-    EXPECT_EQ(back->all()[i].version, kr.all()[i].version);
-    EXPECT_EQ(back->all()[i].seal_public, kr.all()[i].seal_public);
-    EXPECT_EQ(back->all()[i].audit_sign_public, kr.all()[i].audit_sign_public);
+    EXPECT_EQ(back->all()[i].get().version, kr.all()[i].get().version);
+    EXPECT_EQ(back->all()[i].get().seal_public, kr.all()[i].get().seal_public);
+    EXPECT_EQ(back->all()[i].get().audit_sign_public, kr.all()[i].get().audit_sign_public);
   }
   EXPECT_EQ(back->current().version, 2u);
   EXPECT_EQ(back->intake().seal_public, kr.intake().seal_public);

@@ -6,9 +6,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <mutex>
 #include <string>
 #include <system_error>
 #include <utility>
@@ -26,21 +28,26 @@ using detail::FixedWriter;
 using detail::KeyAccess;
 
 // File formats, all integers little-endian:
-//   keeper: "RMPKEEPR" u32 format=1 u32 count, count x KeySet record, checksum
+//   keeper: "RMPKEEPR" u32 format=2 u32 count, count x KeySet record, checksum
 //   intake: "RMPINTAK" u32 format=1 u32 key version, seal_public[32], checksum
-//   KeySet record: u32 version, seal_secret[32], seal_public[32],
-//     blind_index[32], record_wrap[32], audit_mac[32], audit_sign_secret[64],
-//     audit_sign_public[32]
+//   KeySet record: u32 version, u8 state (0 in use, 1 retired),
+//     seal_secret[32], seal_public[32], blind_index[32], record_wrap[32],
+//     audit_mac[32], audit_sign_secret[64], audit_sign_public[32]
+//   A retired set's seal_secret, record_wrap and audit_sign_secret are zero
+//   bytes: those keys are gone. Keeper format 1 (no state byte, every set in
+//   use) is still read, never written.
 //   checksum: unkeyed BLAKE2b-256 of every preceding byte. It catches
 //   truncation and corruption; authenticity comes from the file permissions.
 constexpr std::array<std::uint8_t, 8> kKeeperMagic{'R', 'M', 'P', 'K', 'E', 'E', 'P', 'R'};
 constexpr std::array<std::uint8_t, 8> kIntakeMagic{'R', 'M', 'P', 'I', 'N', 'T', 'A', 'K'};
-constexpr std::uint32_t kFormatVersion = 1;
+constexpr std::uint32_t kFormatVersion = 1;        // intake file; keeper file format 1
+constexpr std::uint32_t kKeeperFormatVersion = 2;  // keeper file, with a state byte a set
 constexpr std::size_t kChecksumSize = 32;
 constexpr std::size_t kHeaderSize = 8 + 4 + 4;
-constexpr std::size_t kKeySetRecordSize = 4 + 5 * kKeySize + kSignSecretSize + 32;
+constexpr std::size_t kKeySetRecordSizeV1 = 4 + 5 * kKeySize + kSignSecretSize + 32;
+constexpr std::size_t kKeySetRecordSize = kKeySetRecordSizeV1 + 1;
 constexpr std::size_t kIntakeFileSize = kHeaderSize + 32 + kChecksumSize;
-constexpr std::size_t kMaxKeySets = 10000;  // far beyond any rotation schedule
+constexpr std::size_t kMaxKeySets = KeeperKeyring::kMaxVersions;  // far beyond any rotation schedule
 constexpr std::size_t kMaxKeyFileSize = kHeaderSize + kMaxKeySets * kKeySetRecordSize + kChecksumSize;
 
 using Fd = core::UniqueFd;
@@ -61,6 +68,13 @@ bool checksum_ok(std::span<const std::uint8_t> file) {
 
 Result<void> check_keyset(const KeySet& s) {
   if (s.version == 0) return fail(Errc::invalid_input, "key set version 0 is not allowed");
+  if (s.retired) {
+    if (KeyAccess::blind_index(s).size() != kKeySize || KeyAccess::audit_mac(s).size() != kKeySize ||
+        !KeyAccess::seal_secret(s).empty() || !KeyAccess::record_wrap(s).empty() ||
+        !KeyAccess::audit_sign_secret(s).empty())
+      return fail(Errc::invalid_input, "retired key set " + std::to_string(s.version) + " holds keys it must not");
+    return {};
+  }
   const SecretBytes& seal_secret = KeyAccess::seal_secret(s);
   const SecretBytes& sign_secret = KeyAccess::audit_sign_secret(s);
   if (seal_secret.size() != kKeySize || KeyAccess::blind_index(s).size() != kKeySize ||
@@ -136,27 +150,40 @@ Result<KeeperKeyring> parse_keeper(std::span<const std::uint8_t> file, const fs:
   if (!checksum_ok(file)) return corrupt("checksum mismatch (truncated or corrupted)");
   ByteReader r(file.first(file.size() - kChecksumSize));
   r.take(kKeeperMagic.size());
-  if (r.u32() != kFormatVersion) return corrupt("unknown format version");
+  const std::uint32_t format = r.u32();
+  if (format != 1 && format != kKeeperFormatVersion) return corrupt("unknown format version");
+  const std::size_t record_size = format == 1 ? kKeySetRecordSizeV1 : kKeySetRecordSize;
   const std::uint32_t count = r.u32();
-  if (count == 0 || count > kMaxKeySets || r.remaining() != std::size_t{count} * kKeySetRecordSize)
+  if (count == 0 || count > kMaxKeySets || r.remaining() != std::size_t{count} * record_size)
     return corrupt("key set count does not match the file size");
   std::vector<KeySet> sets;
   sets.reserve(count);
   for (std::uint32_t i = 0; i < count; ++i) {
     KeySet s;
     s.version = r.u32();
-    auto seal = take_secret(r, kKeySize);
-    if (!seal) return std::unexpected(seal.error());
-    KeyAccess::seal_secret(s) = std::move(*seal);
-    take_array(r, s.seal_public);
-    for (SecretBytes* k : {&KeyAccess::blind_index(s), &KeyAccess::record_wrap(s), &KeyAccess::audit_mac(s)}) {
-      auto key = take_secret(r, kKeySize);
-      if (!key) return std::unexpected(key.error());
-      *k = std::move(*key);
+    if (format != 1) {
+      const auto state = r.take(1);
+      if (!r.ok() || state[0] > 1) return corrupt("unknown key set state");
+      s.retired = state[0] == 1;
     }
-    auto sign = take_secret(r, kSignSecretSize);
-    if (!sign) return std::unexpected(sign.error());
-    KeyAccess::audit_sign_secret(s) = std::move(*sign);
+    // A retired set's gone keys are zero bytes in the file, left there.
+    const auto secret = [&](SecretBytes& into, std::size_t n, bool gone) -> Result<void> {
+      if (gone) {
+        r.take(n);
+        return r.ok() ? Result<void>{} : fail(Errc::invalid_input, "keyring truncated");
+      }
+      auto key = take_secret(r, n);
+      if (!key) return std::unexpected(key.error());
+      into = std::move(*key);
+      return {};
+    };
+    if (auto ok = secret(KeyAccess::seal_secret(s), kKeySize, s.retired); !ok) return std::unexpected(ok.error());
+    take_array(r, s.seal_public);
+    if (auto ok = secret(KeyAccess::blind_index(s), kKeySize, false); !ok) return std::unexpected(ok.error());
+    if (auto ok = secret(KeyAccess::record_wrap(s), kKeySize, s.retired); !ok) return std::unexpected(ok.error());
+    if (auto ok = secret(KeyAccess::audit_mac(s), kKeySize, false); !ok) return std::unexpected(ok.error());
+    if (auto ok = secret(KeyAccess::audit_sign_secret(s), kSignSecretSize, s.retired); !ok)
+      return std::unexpected(ok.error());
     take_array(r, s.audit_sign_public);
     if (!r.ok()) return corrupt("file is truncated");
     sets.push_back(std::move(s));
@@ -172,16 +199,26 @@ Result<SecretBytes> serialise_keeper(const KeeperKeyring& kr) {
   if (!buf) return buf;
   FixedWriter w(buf->span());
   w.bytes(kKeeperMagic);
-  w.u32(kFormatVersion);
+  w.u32(kKeeperFormatVersion);
   w.u32(static_cast<std::uint32_t>(sets.size()));
+  static constexpr std::array<std::uint8_t, kSignSecretSize> kGone{};
+  const auto secret = [&](const SecretBytes& k, std::size_t n) {
+    if (k.empty()) {
+      w.bytes(std::span(kGone).first(n));
+    } else {
+      w.bytes(k.span());
+    }
+  };
   for (const KeySet& s : sets) {
     w.u32(s.version);
-    w.bytes(KeyAccess::seal_secret(s).span());
+    const std::array<std::uint8_t, 1> state{static_cast<std::uint8_t>(s.retired ? 1 : 0)};
+    w.bytes(state);
+    secret(KeyAccess::seal_secret(s), kKeySize);
     w.bytes(s.seal_public);
     w.bytes(KeyAccess::blind_index(s).span());
-    w.bytes(KeyAccess::record_wrap(s).span());
+    secret(KeyAccess::record_wrap(s), kKeySize);
     w.bytes(KeyAccess::audit_mac(s).span());
-    w.bytes(KeyAccess::audit_sign_secret(s).span());
+    secret(KeyAccess::audit_sign_secret(s), kSignSecretSize);
     w.bytes(s.audit_sign_public);
   }
   if (!w.ok() || w.written() != buf->size() - kChecksumSize)
@@ -253,6 +290,15 @@ class StagedFile {
     return {};
   }
 
+  // Moves the file to its final name, replacing the file there (atomic:
+  // a reader sees the old file or the new one, never a mix).
+  Result<void> replace() {
+    if (::rename(tmp_.c_str(), final_.c_str()) != 0)
+      return fail(Errc::io, "cannot move key file into place at " + final_.string() + ": " + errno_text(errno));
+    tmp_.clear();
+    return {};
+  }
+
   const fs::path& final_path() const noexcept { return final_; }
 
  private:
@@ -320,41 +366,169 @@ Result<KeySet> KeySet::generate(std::uint32_t version) {
   return s;
 }
 
+// The key sets of a keyring: a fixed table of kMaxVersions pointers, filled
+// from the front and never moved, so a reader finds version i at the same
+// address for the keyring's life. Writers fill the next slot under `write`
+// and then publish it by raising `count` (release); readers read `count`
+// (acquire) and only the slots below it.
+struct KeeperKeyring::Slots {
+  Slots() : sets(kMaxVersions) {}
+  std::vector<std::unique_ptr<KeySet>> sets;  // never resized
+  std::atomic<std::size_t> count{0};
+  std::mutex write;
+
+  std::size_t published() const noexcept { return count.load(std::memory_order_acquire); }
+  // Under `write` (or before the keyring is shared).
+  Result<void> push(KeySet s) {
+    const std::size_t n = count.load(std::memory_order_relaxed);
+    if (n >= sets.size()) return fail(Errc::invalid_input, "a keyring holds at most 10000 key versions");
+    sets[n] = std::make_unique<KeySet>(std::move(s));
+    count.store(n + 1, std::memory_order_release);
+    return {};
+  }
+};
+
+KeeperKeyring::KeeperKeyring(std::unique_ptr<Slots> slots) noexcept : slots_(std::move(slots)) {}
+KeeperKeyring::KeeperKeyring(KeeperKeyring&&) noexcept = default;
+KeeperKeyring& KeeperKeyring::operator=(KeeperKeyring&&) noexcept = default;
+KeeperKeyring::~KeeperKeyring() = default;
+
 Result<KeeperKeyring> KeeperKeyring::generate(std::uint32_t first_version) {
   auto s = KeySet::generate(first_version);
   if (!s) return std::unexpected(s.error());
-  std::vector<KeySet> sets;
-  sets.push_back(std::move(*s));
-  return KeeperKeyring(std::move(sets));
+  auto slots = std::make_unique<Slots>();
+  if (auto ok = slots->push(std::move(*s)); !ok) return std::unexpected(ok.error());
+  return KeeperKeyring(std::move(slots));
 }
 
 Result<KeeperKeyring> KeeperKeyring::from_sets(std::vector<KeySet> sets) {
   if (auto ok = init(); !ok) return std::unexpected(ok.error());
   if (sets.empty()) return fail(Errc::invalid_input, "a keyring needs at least one key set");
+  if (sets.size() > kMaxVersions) return fail(Errc::invalid_input, "a keyring holds at most 10000 key versions");
   for (std::size_t i = 0; i < sets.size(); ++i) {
     if (auto ok = check_keyset(sets[i]); !ok) return std::unexpected(ok.error());
     if (i > 0 && sets[i].version <= sets[i - 1].version)
       return fail(Errc::invalid_input, "key set versions are not strictly increasing");
   }
-  return KeeperKeyring(std::move(sets));
+  auto slots = std::make_unique<Slots>();
+  for (KeySet& s : sets) {
+    if (auto ok = slots->push(std::move(s)); !ok) return std::unexpected(ok.error());
+  }
+  return KeeperKeyring(std::move(slots));
 }
 
 Result<void> KeeperKeyring::add_version() {
-  if (current().version == UINT32_MAX) return fail(Errc::invalid_input, "key version space exhausted");
-  auto s = KeySet::generate(current().version + 1);
+  std::lock_guard lock(slots_->write);
+  const KeySet& cur = current();
+  if (cur.version == UINT32_MAX) return fail(Errc::invalid_input, "key version space exhausted");
+  auto s = KeySet::generate(cur.version + 1);
   if (!s) return std::unexpected(s.error());
-  sets_.push_back(std::move(*s));
-  return {};
+  auto blind = SecretBytes::copy_of(KeyAccess::blind_index(cur).span());
+  if (!blind) return std::unexpected(blind.error());
+  KeyAccess::blind_index(*s) = std::move(*blind);
+  return slots_->push(std::move(*s));
+}
+
+namespace {
+// Whether `b` is `a`, or `a` retired (its gone keys not compared).
+bool same_keys(const KeySet& a, const KeySet& b) {
+  const auto same = [](const SecretBytes& x, const SecretBytes& y) {
+    return x.size() == y.size() && sodium_memcmp(x.data(), y.data(), x.size()) == 0;
+  };
+  const bool kept = a.version == b.version && a.seal_public == b.seal_public &&
+                    a.audit_sign_public == b.audit_sign_public &&
+                    same(KeyAccess::blind_index(a), KeyAccess::blind_index(b)) &&
+                    same(KeyAccess::audit_mac(a), KeyAccess::audit_mac(b));
+  if (b.retired || a.retired) return kept;
+  return kept && same(KeyAccess::seal_secret(a), KeyAccess::seal_secret(b)) &&
+         same(KeyAccess::blind_index(a), KeyAccess::blind_index(b)) &&
+         same(KeyAccess::record_wrap(a), KeyAccess::record_wrap(b)) &&
+         same(KeyAccess::audit_mac(a), KeyAccess::audit_mac(b)) &&
+         same(KeyAccess::audit_sign_secret(a), KeyAccess::audit_sign_secret(b));
+}
+}  // namespace
+
+Result<std::size_t> KeeperKeyring::adopt(KeeperKeyring&& newer) {
+  std::lock_guard lock(slots_->write);
+  const KeySet& cur = current();
+  const KeySet* mine_in_newer = newer.version(cur.version);
+  if (mine_in_newer == nullptr)
+    return fail(Errc::conflict, "the new keyring lacks the current key version " + std::to_string(cur.version));
+  for (const KeySet& theirs : newer.all()) {
+    if (theirs.version > cur.version) break;
+    const KeySet* mine = version(theirs.version);
+    if (mine != nullptr && !same_keys(*mine, theirs))
+      return fail(Errc::conflict, "the new keyring holds other keys under version " + std::to_string(theirs.version) +
+                                      ": it is not this instance's keyring");
+  }
+  std::size_t added = 0;
+  Slots& from = *newer.slots_;
+  const std::size_t n = from.published();
+  for (std::size_t i = 0; i < n; ++i) {
+    if (from.sets[i]->version <= cur.version) continue;
+    if (auto ok = slots_->push(std::move(*from.sets[i])); !ok) return std::unexpected(ok.error());
+    ++added;
+  }
+  return added;
+}
+
+Result<KeeperKeyring> KeeperKeyring::with_retired(std::uint32_t v) const {
+  if (v == current().version) return fail(Errc::conflict, "the current key version cannot be retired");
+  const KeySet* set = version(v);
+  if (set == nullptr) return fail(Errc::not_found, "the keyring has no key version " + std::to_string(v));
+  if (set->retired) return fail(Errc::conflict, "key version " + std::to_string(v) + " is retired already");
+  auto bytes = serialise_keeper(*this);
+  if (!bytes) return std::unexpected(bytes.error());
+  auto copy = parse_keeper(bytes->span(), fs::path());
+  if (!copy) return copy;
+  std::vector<KeySet> sets;
+  Slots& from = *copy->slots_;
+  for (std::size_t i = 0; i < from.published(); ++i) {
+    KeySet s = std::move(*from.sets[i]);
+    if (s.version == v) {
+      s.retired = true;
+      KeyAccess::seal_secret(s) = SecretBytes();
+      KeyAccess::record_wrap(s) = SecretBytes();
+      KeyAccess::audit_sign_secret(s) = SecretBytes();
+    }
+    sets.push_back(std::move(s));
+  }
+  return from_sets(std::move(sets));
+}
+
+const KeySet& KeeperKeyring::current() const noexcept { return *slots_->sets[slots_->published() - 1]; }
+
+std::uint32_t KeeperKeyring::first_version() const noexcept { return slots_->sets[0]->version; }
+
+std::size_t KeeperKeyring::size() const noexcept { return slots_->published(); }
+
+std::vector<std::reference_wrapper<const KeySet>> KeeperKeyring::all() const {
+  const std::size_t n = slots_->published();
+  std::vector<std::reference_wrapper<const KeySet>> out;
+  out.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) out.emplace_back(*slots_->sets[i]);
+  return out;
 }
 
 const KeySet* KeeperKeyring::version(std::uint32_t v) const noexcept {
-  auto it = std::lower_bound(sets_.begin(), sets_.end(), v,
-                             [](const KeySet& s, std::uint32_t x) { return s.version < x; });
-  return (it != sets_.end() && it->version == v) ? &*it : nullptr;
+  std::size_t lo = 0;
+  std::size_t hi = slots_->published();
+  while (lo < hi) {
+    const std::size_t mid = lo + (hi - lo) / 2;
+    const std::uint32_t at = slots_->sets[mid]->version;
+    if (at == v) return slots_->sets[mid].get();
+    if (at < v) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  return nullptr;
 }
 
 IntakeKeyring KeeperKeyring::intake() const noexcept {
-  return IntakeKeyring{current().version, current().seal_public};
+  const KeySet& cur = current();
+  return IntakeKeyring{cur.version, cur.seal_public};
 }
 
 Result<void> create_keyrings(const fs::path& key_dir) {
@@ -363,36 +537,87 @@ Result<void> create_keyrings(const fs::path& key_dir) {
   return write_keyrings(key_dir, *kr);
 }
 
-Result<void> write_keyrings(const fs::path& key_dir, const KeeperKeyring& keyring) {
-  if (auto ok = ensure_key_dir(key_dir); !ok) return ok;
+// keeper.keyring's bytes: plain, or sealed by `seal`.
+Result<SecretBytes> keeper_file_bytes(const KeeperKeyring& keyring, const KeyringSeal* seal) {
+  auto plain = serialise_keeper(keyring);
+  if (!plain || seal == nullptr) return plain;
+  auto sealed = seal->seal(plain->span());
+  if (!sealed) return std::unexpected(sealed.error());
+  if (sealed->size() < kSealedKeeperMagic.size() ||
+      !std::equal(kSealedKeeperMagic.begin(), kSealedKeeperMagic.end(), sealed->begin()))
+    return fail(Errc::internal, "a sealed keyring must start with its magic");
+  return SecretBytes::copy_of(*sealed);
+}
+
+// Both key files of `keyring`, written in full under temporary names (not
+// yet visible), after checking what is at their final names: nothing for a
+// first write, a regular file for a replacement.
+struct StagedKeyrings {
+  StagedFile keeper, intake;
+};
+Result<void> stage_keyrings(const fs::path& key_dir, const KeeperKeyring& keyring, const KeyringSeal* seal,
+                            bool replacing, StagedKeyrings& out) {
   for (const char* name : {kKeeperKeyringFile, kIntakeKeyringFile}) {
     std::error_code ec;
     const fs::path p = key_dir / name;
-    if (fs::symlink_status(p, ec).type() != fs::file_type::not_found)
+    const auto type = fs::symlink_status(p, ec).type();
+    if (!replacing && type != fs::file_type::not_found)
       return fail(Errc::conflict, "key file " + p.string() + " already exists; refusing to overwrite it");
+    if (replacing && type != fs::file_type::regular)
+      return fail(Errc::not_found, "key file " + p.string() + " is missing or not a regular file");
   }
-  auto keeper_bytes = serialise_keeper(keyring);
+  auto keeper_bytes = keeper_file_bytes(keyring, seal);
   if (!keeper_bytes) return std::unexpected(keeper_bytes.error());
-  const Bytes intake_bytes = serialise_intake(keyring.intake());
+  if (auto ok = out.keeper.write(key_dir, kKeeperKeyringFile, keeper_bytes->span()); !ok) return ok;
+  return out.intake.write(key_dir, kIntakeKeyringFile, serialise_intake(keyring.intake()));
+}
 
+Result<void> write_keyrings(const fs::path& key_dir, const KeeperKeyring& keyring, const KeyringSeal* seal) {
+  if (auto ok = ensure_key_dir(key_dir); !ok) return ok;
   // Both files are complete on disk before either becomes visible, so a
   // failure never leaves an intake keyring without its keeper keyring.
-  StagedFile keeper, intake;
-  if (auto ok = keeper.write(key_dir, kKeeperKeyringFile, keeper_bytes->span()); !ok) return ok;
-  if (auto ok = intake.write(key_dir, kIntakeKeyringFile, intake_bytes); !ok) return ok;
-  if (auto ok = keeper.publish(); !ok) return ok;
-  if (auto ok = intake.publish(); !ok) {
-    ::unlink(keeper.final_path().c_str());
+  StagedKeyrings staged;
+  if (auto ok = stage_keyrings(key_dir, keyring, seal, false, staged); !ok) return ok;
+  if (auto ok = staged.keeper.publish(); !ok) return ok;
+  if (auto ok = staged.intake.publish(); !ok) {
+    ::unlink(staged.keeper.final_path().c_str());
     return ok;
   }
   return fsync_dir(key_dir);
 }
 
-Result<KeeperKeyring> load_keeper_keyring(const fs::path& key_dir) {
+Result<void> replace_keyrings(const fs::path& key_dir, const KeeperKeyring& keyring, const KeyringSeal* seal) {
+  StagedKeyrings staged;
+  if (auto ok = stage_keyrings(key_dir, keyring, seal, true, staged); !ok) return ok;
+  // The keeper's file first: an intake keyring never names a version its
+  // keeper keyring lacks.
+  if (auto ok = staged.keeper.replace(); !ok) return ok;
+  if (auto ok = fsync_dir(key_dir); !ok) return ok;
+  if (auto ok = staged.intake.replace(); !ok) return ok;
+  return fsync_dir(key_dir);
+}
+
+Result<KeeperKeyring> load_keeper_keyring(const fs::path& key_dir, const KeyringSeal* seal) {
   if (auto ok = init(); !ok) return std::unexpected(ok.error());
   const fs::path path = key_dir / kKeeperKeyringFile;
   auto file = read_key_file(path);
   if (!file) return std::unexpected(file.error());
+  const auto starts = [&](const std::array<std::uint8_t, 8>& magic) {
+    return file->size() >= magic.size() && std::equal(magic.begin(), magic.end(), file->data());
+  };
+  if (starts(kSealedKeeperMagic)) {
+    if (seal == nullptr)
+      return fail(Errc::config, "keeper keyring " + path.string() +
+                                    " is sealed by a PKCS#11 token, and the configuration names none "
+                                    "([keys] provider = \"pkcs11\", module, token, pin_file)");
+    auto plain = seal->open(file->span());
+    if (!plain) return std::unexpected(plain.error());
+    return parse_keeper(plain->span(), path);
+  }
+  if (seal != nullptr && starts(kKeeperMagic))
+    return fail(Errc::config, "keeper keyring " + path.string() +
+                                  " is not sealed by the token the configuration names: seal it with "
+                                  "`rempart keys seal --config ...`");
   return parse_keeper(file->span(), path);
 }
 

@@ -12,6 +12,8 @@
 #include <array>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -38,6 +40,12 @@ class KeySet {
   std::uint32_t version = 0;
   std::array<std::uint8_t, 32> seal_public{};        // X25519
   std::array<std::uint8_t, 32> audit_sign_public{};  // Ed25519
+  // A retired version keeps only what checks and finds what is stored:
+  // its audit MAC key and signing public key (`audit verify`) and its
+  // blind-index key. Its sealing secret, record wrapping key and signing
+  // secret are gone: nothing sealed or wrapped under it opens any more,
+  // in the database or in any copy of it (docs/key-custody.md).
+  bool retired = false;
 
   // A fresh set of random keys. Fails with Errc::crypto/internal only if
   // libsodium or guarded memory is unavailable.
@@ -61,10 +69,18 @@ struct IntakeKeyring {
 
 // All key versions, ordered by version; the highest is current. Never empty
 // when obtained from a factory (a moved-from keyring must not be used).
-// Immutable once built apart from add_version(); const methods are safe to
-// call concurrently.
+//
+// A keyring only grows: add_version() and adopt() append newer versions
+// while other threads read (a running keeper takes a rotation without a
+// restart). Every KeySet lives at a fixed address until the keyring is
+// destroyed, so the references current(), version() and all() hand out stay
+// valid while versions are added. Readers take no lock; writers serialise
+// among themselves.
 class KeeperKeyring {
  public:
+  // Room for this many versions in one keyring (and in a keyring file).
+  static constexpr std::size_t kMaxVersions = 10000;
+
   // A keyring with one fresh key set at `first_version` (>= 1), in memory.
   static Result<KeeperKeyring> generate(std::uint32_t first_version = 1);
   // Adopts already-built key sets. Refuses (Errc::invalid_input) an empty
@@ -72,24 +88,60 @@ class KeeperKeyring {
   // sizes or public halves do not match their secrets.
   static Result<KeeperKeyring> from_sets(std::vector<KeySet> sets);
 
+  KeeperKeyring(KeeperKeyring&&) noexcept;
+  KeeperKeyring& operator=(KeeperKeyring&&) noexcept;
+  ~KeeperKeyring();
+
   // Appends a fresh key set with version current().version + 1, which
-  // becomes current. Groundwork for rotation; not thread-safe.
+  // becomes current (a rotation). Every key is new except the blind-index
+  // key, which the new version carries over: blind indexes are looked up by
+  // value, and a new key would leave every stored index unreachable until
+  // recomputed. Thread-safe against readers and other writers.
   Result<void> add_version();
 
-  const KeySet& current() const noexcept { return sets_.back(); }
+  // Takes from `newer` (the same keyring read again, after a rotation) the
+  // versions above current(). Refuses (Errc::conflict) a keyring whose
+  // versions in common with this one hold other keys (another instance's
+  // keys), or that lacks this one's current version. Returns how many
+  // versions were added. Thread-safe against readers and other writers.
+  Result<std::size_t> adopt(KeeperKeyring&& newer);
+
+  // A copy of this keyring in which version `v` is retired (see KeySet).
+  // Errc::conflict for the current version or one retired already,
+  // Errc::not_found for a version the keyring lacks. What still depends
+  // on `v` is the caller's to check (keys retire).
+  Result<KeeperKeyring> with_retired(std::uint32_t v) const;
+
+  const KeySet& current() const noexcept;
+  std::uint32_t first_version() const noexcept;
   // nullptr if the keyring has no such version.
   const KeySet* version(std::uint32_t v) const noexcept;
-  std::span<const KeySet> all() const noexcept { return sets_; }
+  // Every version, oldest first: a snapshot; versions added afterwards are
+  // not in it.
+  std::vector<std::reference_wrapper<const KeySet>> all() const;
+  std::size_t size() const noexcept;
   // The public half of the current version.
   IntakeKeyring intake() const noexcept;
 
  private:
-  explicit KeeperKeyring(std::vector<KeySet> sets) noexcept : sets_(std::move(sets)) {}
-  std::vector<KeySet> sets_;  // strictly increasing versions
+  struct Slots;
+  explicit KeeperKeyring(std::unique_ptr<Slots> slots) noexcept;
+  std::unique_ptr<Slots> slots_;
 };
 
 inline constexpr const char* kKeeperKeyringFile = "keeper.keyring";
 inline constexpr const char* kIntakeKeyringFile = "intake.keyring";
+
+// keeper.keyring kept sealed by something outside this layer: a PKCS#11
+// token's AES key (keys/sealed_keyring.hpp). A sealed file starts with
+// kSealedKeeperMagic; what follows is the sealer's.
+struct KeyringSeal {
+  // The file's bytes for the keyring's plain bytes.
+  std::function<Result<Bytes>(std::span<const std::uint8_t> plain)> seal;
+  // The keyring's plain bytes, in guarded memory, for the file's bytes.
+  std::function<Result<SecretBytes>(std::span<const std::uint8_t> file)> open;
+};
+inline constexpr std::array<std::uint8_t, 8> kSealedKeeperMagic{'R', 'M', 'P', 'K', 'S', 'E', 'A', 'L'};
 
 // Generates a keyring (version 1) and writes both files into `key_dir`
 // (see write_keyrings).
@@ -101,7 +153,19 @@ Result<void> create_keyrings(const std::filesystem::path& key_dir);
 // overwritten. Each file is written to a temporary file (0600), fsynced and
 // then moved into place without replacing anything, so a crash leaves no
 // half-written key file. Errc::io on file system failure.
-Result<void> write_keyrings(const std::filesystem::path& key_dir, const KeeperKeyring& keyring);
+// With `seal`, keeper.keyring is written sealed.
+Result<void> write_keyrings(const std::filesystem::path& key_dir, const KeeperKeyring& keyring,
+                            const KeyringSeal* seal = nullptr);
+
+// Replaces both files of `key_dir` with `keyring` (a rotation: the same
+// keyring with a newer version). Each file is written in full under a
+// temporary name and fsynced, then renamed over the old one, keeper.keyring
+// first, so that intake.keyring never names a version keeper.keyring lacks.
+// Errc::not_found if either file is missing (a rotation never creates a key
+// directory), Errc::io on file system failure.
+// With `seal`, keeper.keyring is written sealed.
+Result<void> replace_keyrings(const std::filesystem::path& key_dir, const KeeperKeyring& keyring,
+                              const KeyringSeal* seal = nullptr);
 
 // Load the files written above. Both refuse: a missing file (Errc::not_found),
 // a file accessible by group or others, i.e. mode & 077 (Errc::permission,
@@ -109,7 +173,10 @@ Result<void> write_keyrings(const std::filesystem::path& key_dir, const KeeperKe
 // regular file or is truncated, corrupted or of an unknown format
 // (Errc::invalid_input), an unreadable file (Errc::io). The keeper file is
 // read straight into guarded memory and parsed from there.
-Result<KeeperKeyring> load_keeper_keyring(const std::filesystem::path& key_dir);
+// With `seal`, keeper.keyring must be sealed and is opened by it; without,
+// it must be plain. The other kind is refused with Errc::config and a
+// message that says which setting or command is missing.
+Result<KeeperKeyring> load_keeper_keyring(const std::filesystem::path& key_dir, const KeyringSeal* seal = nullptr);
 Result<IntakeKeyring> load_intake_keyring(const std::filesystem::path& key_dir);
 
 // The keeper.keyring format in memory, for a copy of the keyring kept

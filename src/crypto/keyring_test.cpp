@@ -5,7 +5,10 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <atomic>
+#include <thread>
 #include <type_traits>
+#include <vector>
 
 #include "crypto/key_access.hpp"
 #include "crypto/test_support.hpp"
@@ -253,6 +256,146 @@ TEST(KeeperKeyring, IntakeIsThePublicHalfOfCurrent) {
   EXPECT_EQ(ik.version, 2u);
   EXPECT_EQ(ik.seal_public, kr->current().seal_public);
   EXPECT_NE(ik.seal_public, kr->version(1)->seal_public);
+}
+
+TEST(KeeperKeyring, ARotationCarriesTheBlindIndexKeyAndRenewsTheRest) {
+  auto kr = KeeperKeyring::generate();
+  ASSERT_TRUE(kr);
+  ASSERT_TRUE(kr->add_version());
+  ASSERT_EQ(kr->size(), 2u);
+  const KeySet& a = *kr->version(1);
+  const KeySet& b = kr->current();
+  EXPECT_EQ(b.version, 2u);
+  const auto same = [](const SecretBytes& x, const SecretBytes& y) {
+    return x.size() == y.size() && sodium_memcmp(x.data(), y.data(), x.size()) == 0;
+  };
+  EXPECT_TRUE(same(detail::KeyAccess::blind_index(a), detail::KeyAccess::blind_index(b)));
+  EXPECT_FALSE(same(detail::KeyAccess::record_wrap(a), detail::KeyAccess::record_wrap(b)));
+  EXPECT_FALSE(same(detail::KeyAccess::seal_secret(a), detail::KeyAccess::seal_secret(b)));
+  EXPECT_FALSE(same(detail::KeyAccess::audit_mac(a), detail::KeyAccess::audit_mac(b)));
+  EXPECT_NE(a.seal_public, b.seal_public);
+  EXPECT_NE(a.audit_sign_public, b.audit_sign_public);
+  EXPECT_EQ(kr->first_version(), 1u);
+}
+
+TEST(KeeperKeyring, AdoptTakesTheNewerVersionsOfTheSameKeyringOnly) {
+  TempDir dir;
+  ASSERT_TRUE(create_keyrings(dir.path()));
+  auto running = load_keeper_keyring(dir.path());
+  ASSERT_TRUE(running);
+  const KeySet* v1 = &running->current();
+  auto rotated = load_keeper_keyring(dir.path());
+  ASSERT_TRUE(rotated);
+  ASSERT_TRUE(rotated->add_version());
+  ASSERT_TRUE(rotated->add_version());
+  const auto v3_public = rotated->current().seal_public;
+  auto added = running->adopt(std::move(*rotated));
+  ASSERT_TRUE(added) << added.error().internal;
+  EXPECT_EQ(*added, 2u);
+  EXPECT_EQ(running->current().version, 3u);
+  EXPECT_EQ(running->current().seal_public, v3_public);
+  EXPECT_EQ(running->version(1), v1);  // what readers hold stays where it was
+  // The same keyring again adds nothing; the file before the rotation
+  // lacks the current version and is refused.
+  auto bytes = serialise_keeper_keyring(*running);
+  ASSERT_TRUE(bytes);
+  auto same = parse_keeper_keyring(bytes->span());
+  ASSERT_TRUE(same);
+  auto none = running->adopt(std::move(*same));
+  ASSERT_TRUE(none);
+  EXPECT_EQ(*none, 0u);
+  auto before = load_keeper_keyring(dir.path());
+  ASSERT_TRUE(before);
+  EXPECT_EQ(test::code_of(running->adopt(std::move(*before))), Errc::conflict);
+  // Another instance's keyring, or one without the current version, is refused.
+  auto other = KeeperKeyring::generate();
+  ASSERT_TRUE(other);
+  ASSERT_TRUE(other->add_version());
+  ASSERT_TRUE(other->add_version());
+  EXPECT_EQ(test::code_of(running->adopt(std::move(*other))), Errc::conflict);
+  auto older = KeeperKeyring::generate(1);
+  ASSERT_TRUE(older);
+  EXPECT_EQ(test::code_of(running->adopt(std::move(*older))), Errc::conflict);
+  EXPECT_EQ(running->current().version, 3u);
+}
+
+TEST(KeeperKeyring, ReadersSeeWholeVersionsWhileOneIsAdded) {
+  auto kr = KeeperKeyring::generate();
+  ASSERT_TRUE(kr);
+  std::atomic<bool> stop{false};
+  std::atomic<std::uint64_t> reads{0};
+  std::atomic<bool> torn{false};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 3; ++t) {
+    readers.emplace_back([&] {
+      while (!stop.load()) {
+        const KeySet& cur = kr->current();
+        if (kr->version(cur.version) != &cur || kr->all().back().get().version < cur.version) torn = true;
+        reads.fetch_add(1);
+      }
+    });
+  }
+  for (int i = 0; i < 50; ++i) ASSERT_TRUE(kr->add_version());
+  stop = true;
+  for (auto& t : readers) t.join();
+  EXPECT_FALSE(torn.load());
+  EXPECT_EQ(kr->current().version, 51u);
+  EXPECT_GT(reads.load(), 0u);
+}
+
+TEST(KeeperKeyring, ARetiredVersionKeepsOnlyWhatVerifiesAndFinds) {
+  TempDir dir;
+  auto kr = KeeperKeyring::generate();
+  ASSERT_TRUE(kr);
+  ASSERT_TRUE(kr->add_version());
+  EXPECT_EQ(test::code_of(kr->with_retired(2)), Errc::conflict);  // the current one
+  EXPECT_EQ(test::code_of(kr->with_retired(7)), Errc::not_found);
+  auto retired = kr->with_retired(1);
+  ASSERT_TRUE(retired) << retired.error().internal;
+  EXPECT_EQ(test::code_of(retired->with_retired(1)), Errc::conflict);  // already
+  const KeySet& old = *retired->version(1);
+  EXPECT_TRUE(old.retired);
+  EXPECT_TRUE(K::seal_secret(old).empty());
+  EXPECT_TRUE(K::record_wrap(old).empty());
+  EXPECT_TRUE(K::audit_sign_secret(old).empty());
+  EXPECT_EQ(K::audit_mac(old).size(), kKeySize);
+  EXPECT_EQ(K::blind_index(old).size(), kKeySize);
+  EXPECT_EQ(old.audit_sign_public, kr->version(1)->audit_sign_public);
+  EXPECT_FALSE(kr->version(1)->retired);  // the original is untouched
+
+  // Written and read back: the gone keys are zero bytes in the file.
+  ASSERT_TRUE(write_keyrings(dir.path(), *retired));
+  const auto file = read_all(dir.path() / kKeeperKeyringFile);
+  const auto wrap = K::record_wrap(*kr->version(1)).span();
+  EXPECT_EQ(std::search(file.begin(), file.end(), wrap.begin(), wrap.end()), file.end());
+  auto back = load_keeper_keyring(dir.path());
+  ASSERT_TRUE(back) << back.error().internal;
+  EXPECT_TRUE(back->version(1)->retired);
+  EXPECT_FALSE(back->version(2)->retired);
+  // A running keeper of the unretired keyring adopts the retired file.
+  auto none = kr->adopt(std::move(*back));
+  ASSERT_TRUE(none) << none.error().internal;
+  EXPECT_EQ(*none, 0u);
+}
+
+TEST(KeeperKeyring, AFormatOneFileIsStillRead) {
+  auto kr = KeeperKeyring::generate();
+  ASSERT_TRUE(kr);
+  ASSERT_TRUE(kr->add_version());
+  auto bytes = serialise_keeper_keyring(*kr);
+  ASSERT_TRUE(bytes);
+  // Format 2 less its state bytes is format 1.
+  std::vector<std::uint8_t> v1(bytes->span().begin(), bytes->span().end() - 32);
+  v1[8] = 1;
+  const std::size_t record = 4 + 1 + 5 * 32 + 64 + 32;
+  for (int i = 1; i >= 0; --i) v1.erase(v1.begin() + 16 + i * record + 4);
+  v1.resize(v1.size() + 32);
+  crypto_generichash(v1.data() + v1.size() - 32, 32, v1.data(), v1.size() - 32, nullptr, 0);
+  auto back = parse_keeper_keyring(v1);
+  ASSERT_TRUE(back) << back.error().internal;
+  ASSERT_EQ(back->size(), 2u);
+  EXPECT_EQ(back->current().seal_public, kr->current().seal_public);
+  EXPECT_FALSE(back->version(1)->retired);
 }
 
 TEST(PathIsWithin, Lexical) {

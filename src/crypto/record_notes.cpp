@@ -27,16 +27,6 @@ Bytes note_item(std::span<const std::uint8_t> record_id, std::span<const std::ui
   return item;
 }
 
-Result<void> unwrap_record_key(const KeeperKeyring& keyring, std::span<const std::uint8_t> record_id,
-                               const SealedRecord& record, detail::DataKey& out) {
-  if (auto ok = detail::check_item_id(record_id); !ok) return ok;
-  const KeySet* set = keyring.version(record.key_version);
-  if (set == nullptr)
-    return fail(Errc::not_found, "no record wrapping key of version " + std::to_string(record.key_version));
-  const detail::Binding b{detail::kRecordContext, record_id, record.key_version, {}};
-  return detail::unwrap_key(detail::KeyAccess::record_wrap(*set).span(), record.wrapped_key, b, out);
-}
-
 }  // namespace
 
 Result<Bytes> seal_record_note(const KeeperKeyring& keyring, std::span<const std::uint8_t> record_id,
@@ -44,7 +34,7 @@ Result<Bytes> seal_record_note(const KeeperKeyring& keyring, std::span<const std
                                NoteId& new_note_id) {
   if (kind.empty() || kind.size() > 64) return fail(Errc::invalid_input, "a note needs a kind");
   detail::DataKey key;
-  if (auto ok = unwrap_record_key(keyring, record_id, record, key); !ok) return std::unexpected(ok.error());
+  if (auto ok = detail::unwrap_record_key(keyring, record_id, record, key); !ok) return std::unexpected(ok.error());
   randombytes_buf(new_note_id.data(), new_note_id.size());
   const Bytes item = note_item(record_id, new_note_id, kind);
   const detail::Binding b{kNoteContext, item, 0, {}};
@@ -58,7 +48,7 @@ Result<std::vector<std::vector<core::Field>>> open_record_notes(const KeeperKeyr
   std::vector<std::vector<core::Field>> out;
   if (notes.empty()) return out;
   detail::DataKey key;
-  if (auto ok = unwrap_record_key(keyring, record_id, record, key); !ok) return std::unexpected(ok.error());
+  if (auto ok = detail::unwrap_record_key(keyring, record_id, record, key); !ok) return std::unexpected(ok.error());
   auto wipe_all = [&] {
     for (auto& fields : out) {
       for (auto& f : fields) {

@@ -150,7 +150,9 @@ BatchOpener::BatchOpener(detail::BatchKey wrapping_key, std::array<std::uint8_t,
 Result<BatchOpener> BatchOpener::create(const KeeperKeyring& keyring, std::uint32_t key_version,
                                         std::span<const std::uint8_t> ephemeral_public) {
   const KeySet* set = keyring.version(key_version);
-  if (set == nullptr) return fail(Errc::not_found, "no sealing key of version " + std::to_string(key_version));
+  if (set == nullptr || set->retired)
+    return fail(Errc::not_found, "no sealing key of version " + std::to_string(key_version) +
+                                     (set != nullptr ? " (retired)" : ""));
   if (ephemeral_public.size() != 32) return fail(Errc::invalid_input, "ephemeral public key must be 32 bytes");
   std::array<std::uint8_t, 32> eph{};
   std::copy(ephemeral_public.begin(), ephemeral_public.end(), eph.begin());
@@ -193,38 +195,54 @@ Result<SealedRecord> seal_new_record(const KeeperKeyring& keyring, std::span<std
   return SealedRecord{set.version, std::move(sealed->wrapped_key), std::move(sealed->fields)};
 }
 
+namespace detail {
+Result<std::uint32_t> unwrap_record_key(const KeeperKeyring& keyring, std::span<const std::uint8_t> record_id,
+                                        const SealedRecord& sealed, DataKey& out) {
+  if (auto ok = check_item_id(record_id); !ok) return std::unexpected(ok.error());
+  const KeySet* set = keyring.version(sealed.key_version);
+  if (set == nullptr || set->retired)
+    return fail(Errc::not_found, "no record wrapping key of version " + std::to_string(sealed.key_version) +
+                                     (set != nullptr ? " (retired)" : ""));
+  const Binding b{kRecordContext, record_id, sealed.key_version, {}};
+  return unwrap_key(KeyAccess::record_wrap(*set).span(), sealed.wrapped_key, b, out);
+}
+}  // namespace detail
+
 Result<std::vector<core::Field>> open_record(const KeeperKeyring& keyring, std::span<const std::uint8_t> record_id,
                                              const SealedRecord& sealed) {
-  if (auto ok = detail::check_item_id(record_id); !ok) return std::unexpected(ok.error());
-  const KeySet* set = keyring.version(sealed.key_version);
-  if (set == nullptr)
-    return fail(Errc::not_found, "no record wrapping key of version " + std::to_string(sealed.key_version));
-  const Binding b{detail::kRecordContext, record_id, sealed.key_version, {}};
   DataKey data_key;
-  if (auto ok = detail::unwrap_key(detail::KeyAccess::record_wrap(*set).span(), sealed.wrapped_key, b, data_key); !ok)
-    return std::unexpected(ok.error());
+  auto fields_version = detail::unwrap_record_key(keyring, record_id, sealed, data_key);
+  if (!fields_version) return std::unexpected(fields_version.error());
+  const Binding b{detail::kRecordContext, record_id, *fields_version, {}};
   return detail::decrypt_fields(data_key, b, sealed.fields);
 }
 
 Result<SealedRecord> reseal_record(const KeeperKeyring& keyring, std::span<const std::uint8_t> record_id,
                                    const SealedRecord& sealed, std::span<const core::Field> fields) {
-  if (auto ok = detail::check_item_id(record_id); !ok) return std::unexpected(ok.error());
   if (fields.size() > detail::kMaxFields) return fail(Errc::invalid_input, "too many fields to seal");
-  const KeySet* old_set = keyring.version(sealed.key_version);
-  if (old_set == nullptr)
-    return fail(Errc::not_found, "no record wrapping key of version " + std::to_string(sealed.key_version));
   DataKey data_key;
-  const Binding old_b{detail::kRecordContext, record_id, sealed.key_version, {}};
-  if (auto ok = detail::unwrap_key(detail::KeyAccess::record_wrap(*old_set).span(), sealed.wrapped_key, old_b, data_key);
-      !ok) {
+  if (auto ok = detail::unwrap_record_key(keyring, record_id, sealed, data_key); !ok)
     return std::unexpected(ok.error());
-  }
   const KeySet& set = keyring.current();
   const Binding b{detail::kRecordContext, record_id, set.version, {}};
   auto blob = detail::encrypt_fields(data_key, b, fields);
   if (!blob) return std::unexpected(blob.error());
   return SealedRecord{set.version, detail::wrap_key(detail::KeyAccess::record_wrap(set).span(), data_key, b),
                       std::move(*blob)};
+}
+
+Result<SealedRecord> rewrap_record(const KeeperKeyring& keyring, std::span<const std::uint8_t> record_id,
+                                   const SealedRecord& sealed) {
+  const KeySet& set = keyring.current();
+  if (sealed.key_version >= set.version)
+    return fail(Errc::invalid_input, "the record is already wrapped under the current key version");
+  DataKey data_key;
+  auto fields_version = detail::unwrap_record_key(keyring, record_id, sealed, data_key);
+  if (!fields_version) return std::unexpected(fields_version.error());
+  const Binding b{detail::kRecordContext, record_id, set.version, {}};
+  return SealedRecord{set.version,
+                      detail::rewrap_key(detail::KeyAccess::record_wrap(set).span(), data_key, b, *fields_version),
+                      sealed.fields};
 }
 
 }  // namespace rempart::crypto

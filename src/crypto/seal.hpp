@@ -144,9 +144,28 @@ Result<SealedRecord> seal_new_record(const KeeperKeyring& keyring, std::span<std
 Result<SealedRecord> reseal_record(const KeeperKeyring& keyring, std::span<const std::uint8_t> record_id,
                                    const SealedRecord& sealed, std::span<const core::Field> fields);
 
+// Moves a record's data key under the keyring's current version (a rewrap
+// after a rotation) without opening its fields: the returned record has the
+// same fields blob, which stays bound to the version it was sealed under,
+// and a new wrapped key (field_codec.hpp, format 2) that names that version.
+// The data key is unwrapped for the time of the call only. Errc::invalid_input
+// if the record is already under the current version; otherwise errors as
+// open_record. Thread-safe.
+Result<SealedRecord> rewrap_record(const KeeperKeyring& keyring, std::span<const std::uint8_t> record_id,
+                                   const SealedRecord& sealed);
+
 // Opens a record sealed under any version the keyring still holds.
 // Errc::not_found if that version is gone, otherwise as BatchOpener::open.
 Result<std::vector<core::Field>> open_record(const KeeperKeyring& keyring, std::span<const std::uint8_t> record_id,
                                              const SealedRecord& sealed);
+
+namespace detail {
+// The one unwrap of a record's data key (seal.cpp, record_notes.cpp):
+// under the version the record names, either wrap format. Returns the
+// version the record's fields are bound to. Errc::not_found if the keyring
+// lacks the version.
+Result<std::uint32_t> unwrap_record_key(const KeeperKeyring& keyring, std::span<const std::uint8_t> record_id,
+                                        const SealedRecord& sealed, WipedKey<32>& out);
+}  // namespace detail
 
 }  // namespace rempart::crypto

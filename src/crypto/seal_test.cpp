@@ -9,6 +9,7 @@
 #include <random>
 #include <thread>
 
+#include "crypto/field_codec.hpp"
 #include "crypto/key_access.hpp"
 #include "crypto/test_support.hpp"
 
@@ -276,6 +277,77 @@ TEST_F(Records, BoundToRecordIdAndVersion) {
   ASSERT_TRUE(rec2);
   EXPECT_EQ(rec2->key_version, 2u);
   EXPECT_EQ(*open_record(*keeper, kItemA, *rec2), person_fields());
+}
+
+TEST_F(Records, RewrapMovesTheKeyAndLeavesTheFieldsUntouched) {
+  auto rec = seal_record(*keeper, kItemA, person_fields());
+  ASSERT_TRUE(rec);
+  EXPECT_EQ(code_of(rewrap_record(*keeper, kItemA, *rec)), Errc::invalid_input);  // already current
+  ASSERT_TRUE(keeper->add_version());
+  ASSERT_TRUE(keeper->add_version());
+  auto moved = rewrap_record(*keeper, kItemA, *rec);
+  ASSERT_TRUE(moved) << moved.error().internal;
+  EXPECT_EQ(moved->key_version, 3u);
+  EXPECT_EQ(moved->fields, rec->fields);  // not one byte of the fields changed
+  EXPECT_NE(moved->wrapped_key, rec->wrapped_key);
+  EXPECT_EQ(*open_record(*keeper, kItemA, *moved), person_fields());
+  // Bound like any wrapped key: another record, another version, any bit.
+  EXPECT_EQ(code_of(open_record(*keeper, kItemB, *moved)), Errc::crypto);
+  SealedRecord relabelled = *moved;
+  relabelled.key_version = 2;
+  EXPECT_FALSE(open_record(*keeper, kItemA, relabelled));
+  for (std::size_t i = 0; i < moved->wrapped_key.size(); ++i) {
+    SealedRecord bad = *moved;
+    bad.wrapped_key[i] ^= static_cast<std::uint8_t>(1 << (i % 8));
+    ASSERT_FALSE(open_record(*keeper, kItemA, bad)) << "wrapped_key byte " << i;
+  }
+  // An edit after the rewrap seals its fields under the current version.
+  auto edited = reseal_record(*keeper, kItemA, *moved, person_fields());
+  ASSERT_TRUE(edited);
+  EXPECT_EQ(edited->key_version, 3u);
+  EXPECT_EQ(*open_record(*keeper, kItemA, *edited), person_fields());
+  // A second rotation moves the rewrapped key again; the fields still name version 1.
+  ASSERT_TRUE(keeper->add_version());
+  auto again = rewrap_record(*keeper, kItemA, *moved);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->key_version, 4u);
+  EXPECT_EQ(*open_record(*keeper, kItemA, *again), person_fields());
+}
+
+TEST_F(Records, ARewrappedKeyCannotClaimFieldsOfItsOwnVersion) {
+  auto rec = seal_record(*keeper, kItemA, person_fields());
+  ASSERT_TRUE(rec);
+  ASSERT_TRUE(keeper->add_version());
+  auto moved = rewrap_record(*keeper, kItemA, *rec);
+  ASSERT_TRUE(moved);
+  ASSERT_EQ(moved->wrapped_key.size(), detail::kRewrappedKeySize);
+  // The fields version it names is bound by the AD: changing it to anything
+  // else fails, and one not older than the wrap is refused as malformed.
+  SealedRecord bad = *moved;
+  bad.wrapped_key[1] = 2;
+  EXPECT_EQ(code_of(open_record(*keeper, kItemA, bad)), Errc::invalid_input);
+  bad.wrapped_key[1] = 0;
+  EXPECT_EQ(code_of(open_record(*keeper, kItemA, bad)), Errc::invalid_input);
+}
+
+TEST_F(Records, NothingOpensUnderARetiredVersion) {
+  auto rec = seal_record(*keeper, kItemA, person_fields());
+  ASSERT_TRUE(rec);
+  auto batch = BatchSealer::create(keeper->intake());
+  ASSERT_TRUE(batch);
+  auto item = (*batch)->seal(kItemB, person_fields());
+  ASSERT_TRUE(item);
+  const auto eph = (*batch)->ephemeral_public();
+  ASSERT_TRUE(keeper->add_version());
+  auto retired = keeper->with_retired(1);
+  ASSERT_TRUE(retired);
+  EXPECT_EQ(code_of(open_record(*retired, kItemA, *rec)), Errc::not_found);
+  EXPECT_EQ(code_of(rewrap_record(*retired, kItemA, *rec)), Errc::not_found);
+  EXPECT_EQ(code_of(BatchOpener::create(*retired, 1, eph)), Errc::not_found);
+  // Rewrapped before the retirement, the record opens under version 2 alone.
+  auto moved = rewrap_record(*keeper, kItemA, *rec);
+  ASSERT_TRUE(moved);
+  EXPECT_EQ(*open_record(*retired, kItemA, *moved), person_fields());
 }
 
 TEST_F(Records, NotOpenableUnderAnotherKeyring) {

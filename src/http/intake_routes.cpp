@@ -90,6 +90,7 @@ enum class Outcome {
   header_too_large,        // 431
   internal,                // 500: our bug, never the client's mistake
   unavailable,             // 503: the sink could not store the submission
+  no_room,                 // 503 with Retry-After: free disk space below the reserve; nothing stored
   confirm_page,            // 200: a confirmation link opened; a button confirms
   confirm_done,            // 200: the confirmation posted, valid or not
   unsubscribe_page,        // 200: an unsubscribe link opened; a button unsubscribes
@@ -152,7 +153,10 @@ Description describe(Outcome o) {
     case Outcome::internal:
       return {S::internal_server_error, "internal", N_("Something went wrong"),
               N_("Something went wrong on our side. Please try again later.")};
+    // The same answer whatever made the inbox unavailable: a client learns
+    // nothing of the host's disks.
     case Outcome::unavailable:
+    case Outcome::no_room:
       return {S::service_unavailable, "unavailable", N_("Please try again later"),
               N_("We could not record your request just now. Nothing was kept. "
               "Please try again in a few minutes.")};
@@ -189,7 +193,7 @@ struct Reply {
   Outcome outcome = Outcome::internal;
   core::FieldErrors errors;                // invalid_input
   const char* allow = nullptr;             // method_not_allowed
-  std::chrono::seconds retry_after{0};     // rate_limited
+  std::chrono::seconds retry_after{0};     // rate_limited, no_room
   std::string cors_origin;                 // a listed origin, to be named in ACAO
   bool confirmation_mail = false;          // thanks: a confirmation mail follows an e-mail consent
   std::string step;                        // manage_done: export | withdraw | correct | erase
@@ -912,7 +916,7 @@ Response render(const Reply& r, const core::IntakeOptions& opts) {
 
   if (r.outcome == Outcome::signed_up) res.set(bhttp::field::location, local_link("/thanks"));
   if (r.outcome == Outcome::method_not_allowed && r.allow) res.set(bhttp::field::allow, r.allow);
-  if (r.outcome == Outcome::rate_limited) {
+  if (r.outcome == Outcome::rate_limited || r.outcome == Outcome::no_room) {
     res.set(bhttp::field::retry_after, std::to_string(std::max<long long>(1, r.retry_after.count())));
   }
   if (r.outcome == Outcome::header_too_large || r.outcome == Outcome::body_too_large ||
@@ -959,17 +963,22 @@ void count_reply(Outcome o) {
     case Outcome::unsupported_media_type: return r.rejected[m::Reject::media_type].add();
     case Outcome::rate_limited: return r.rejected[m::Reject::rate_limited].add();
     case Outcome::unavailable: return r.rejected[m::Reject::unavailable].add();
+    case Outcome::no_room: return r.rejected[m::Reject::disk_reserve].add();
     case Outcome::internal: return r.rejected[m::Reject::internal].add();
     default: return;  // pages, preflights: not counted
   }
 }
 
 // Route, status and code: never a target, a header value or a body.
+// Refusals for space go to debug: at full rate a line each would write to
+// a disk that is filling (the crossing itself is logged once, and alerted).
 void log_reply(Route route, Outcome o) {
   count_reply(o);
   const Description d = describe(o);
   const auto status = static_cast<unsigned>(d.status);
-  if (status >= 500) {
+  if (o == Outcome::no_room) {
+    spdlog::debug("http route={} status={} code={} (disk reserve)", route_name(route), status, d.code);
+  } else if (status >= 500) {
     spdlog::warn("http route={} status={} code={}", route_name(route), status, d.code);
   } else if (status >= 400 && o != Outcome::rate_limited) {
     spdlog::info("http route={} status={} code={}", route_name(route), status, d.code);
@@ -1214,12 +1223,23 @@ void IntakeRoutes::handle(Request&& req, const RequestContext& ctx, Responder re
 
 namespace {
 
+// How long a client refused for space is asked to wait: space comes back
+// when an operator frees it, not within seconds.
+constexpr std::chrono::seconds kNoRoomRetryAfter{120};
+
 // Hands `fields` (a person, or a link followed) to the sink and answers
 // once it is durable. Both possible answers are built before the hand-over,
 // so the sink's callback touches nothing but the Responder (it may run
-// after these routes are gone).
-void submit(services::SubmissionSink& sink, std::vector<core::Field> fields, Reply ok, Reply failed,
-            const core::IntakeOptions& opts, Responder respond) {
+// after these routes are gone). Without room in the inbox (`room` says so;
+// null: no check) nothing is sealed or queued: `failed` becomes a 503 that
+// asks the client to come back later.
+void submit(services::SubmissionSink& sink, services::InboxRoom* room, std::vector<core::Field> fields, Reply ok,
+            Reply failed, const core::IntakeOptions& opts, Responder respond) {
+  if (room != nullptr && !room->has_room()) {
+    failed.outcome = Outcome::no_room;
+    failed.retry_after = kNoRoomRetryAfter;
+    return respond(finish(failed, opts));
+  }
   // The request's language goes with what it asks for: the keeper writes
   // the mails it leads to (confirmation, welcome, self-service) in it.
   fields.push_back(core::Field{core::field::lang, std::string(i18n::code(i18n::current()))});
@@ -1329,7 +1349,8 @@ void IntakeRoutes::post_signup(Request&& req, const RequestContext& ctx, Respond
   if (auto source = core::signup_source(*raw, opts_.intake); !source.empty()) {
     fields.push_back(core::Field{core::field::source, std::move(source)});
   }
-  submit(sink_, std::move(fields), std::move(reply), std::move(failed), opts_.intake, std::move(respond));
+  submit(sink_, opts_.inbox_room, std::move(fields), std::move(reply), std::move(failed), opts_.intake,
+         std::move(respond));
 }
 
 // A mailed link's button, or an RFC 8058 one-click POST from a mail client
@@ -1352,7 +1373,8 @@ void IntakeRoutes::post_link(Request&& req, const RequestContext& ctx, Responder
   Reply failed = reply;
   failed.outcome = Outcome::unavailable;
   const core::LinkAction link{route == Route::confirm ? "confirm" : "unsubscribe", std::move(token), "", ""};
-  submit(sink_, core::to_fields(link), std::move(reply), std::move(failed), opts_.intake, std::move(respond));
+  submit(sink_, opts_.inbox_room, core::to_fields(link), std::move(reply), std::move(failed), opts_.intake,
+         std::move(respond));
 }
 
 // The self-service routes. Without a token: the address a link is asked
@@ -1390,7 +1412,7 @@ void IntakeRoutes::post_manage(Request&& req, const RequestContext& ctx, Respond
     }
     reply.outcome = Outcome::manage_sent;
     core::LinkAction request{"manage_request", "", "", std::move(*normalised)};
-    return submit(sink_, core::to_fields(request), std::move(reply), std::move(failed), opts_.intake,
+    return submit(sink_, opts_.inbox_room, core::to_fields(request), std::move(reply), std::move(failed), opts_.intake,
                   std::move(respond));
   }
   const std::string* step = value("step");
@@ -1440,7 +1462,7 @@ void IntakeRoutes::post_manage(Request&& req, const RequestContext& ctx, Respond
   reply.outcome = Outcome::manage_done;
   reply.step = *step;
   core::LinkAction link{"manage", std::move(token), *step, ""};
-  submit(sink_, core::to_fields(link, corrections), std::move(reply), std::move(failed), opts_.intake,
+  submit(sink_, opts_.inbox_room, core::to_fields(link, corrections), std::move(reply), std::move(failed), opts_.intake,
          std::move(respond));
 }
 
@@ -1477,7 +1499,8 @@ void IntakeRoutes::post_osdi(Request&& req, const RequestContext& ctx, Responder
   if (auto source = core::signup_source(*raw, opts_.intake); !source.empty()) {
     fields.push_back(core::Field{core::field::source, std::move(source)});
   }
-  submit(sink_, std::move(fields), std::move(reply), std::move(failed), opts_.intake, std::move(respond));
+  submit(sink_, opts_.inbox_room, std::move(fields), std::move(reply), std::move(failed), opts_.intake,
+         std::move(respond));
 }
 
 }  // namespace rempart::http

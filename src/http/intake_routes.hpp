@@ -18,6 +18,7 @@
 #include "core/validate.hpp"
 #include "http/rate_limit.hpp"
 #include "http/server.hpp"
+#include "services/inbox_room.hpp"
 #include "services/submission_sink.hpp"
 
 namespace rempart::http {
@@ -37,6 +38,11 @@ struct IntakeRoutesOptions {
   // Where several intake nodes share one limit (PostgreSQL): asked too, once
   // the node's own bucket allows (rate_limit.hpp). Borrowed; may be null.
   SharedRateLimit* shared_rate_limit = nullptr;
+  // Whether the inbox has room (the disk reserve, services/disk_reserve.hpp),
+  // asked before each submission is sealed: without room the post is
+  // answered 503 with Retry-After and nothing is stored. Borrowed; may be
+  // null (no check: PostgreSQL, whose inbox is on the server).
+  services::InboxRoom* inbox_room = nullptr;
   // The keeper mails supporters ([mail] is configured): the thank-you page
   // says a confirmation follows an e-mail consent, and the self-service
   // pages (/manage) are served; without, they are 404.

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <regex>
 
 #include <mutex>
@@ -10,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/metrics.hpp"
 #include "http/test_client.hpp"
 
 namespace rempart::http {
@@ -777,6 +779,67 @@ TEST_F(IntakeRoutesTest, ALinkPostedWhenTheInboxIsDownAnswers503) {
   const auto res = post("/unsubscribe?t=" + kToken, "List-Unsubscribe=One-Click", kForm);
   EXPECT_EQ(res.result(), bhttp::status::service_unavailable);
   EXPECT_TRUE(contains(res.body(), "Nothing was kept")) << res.body();
+}
+
+// TEST-ONLY: an inbox whose room the test sets, counting how often it is asked.
+class ScriptedRoom : public services::InboxRoom {
+ public:
+  bool has_room() noexcept override {
+    ++asked;
+    return room.load();
+  }
+  std::atomic<bool> room{true};
+  std::atomic<int> asked{0};
+};
+
+// The disk reserve: without room, every route that stores answers 503 with
+// Retry-After and the same body as a failing inbox, and nothing reaches the
+// sink; a field error is still shown first. With room again, 202.
+TEST_F(IntakeRoutesTest, WithoutRoomInTheInboxNothingIsSealedAnd503AsksToComeBack) {
+  ScriptedRoom room;
+  auto o = test_routes_options();
+  o.inbox_room = &room;
+  o.confirmation_mail = true;  // the self-service routes too
+  start(o);
+  auto& rejected = core::metrics::process_registry().rejected;
+  const auto refused_before = rejected[core::metrics::Reject::disk_reserve].value();
+  const auto unavailable_before = rejected[core::metrics::Reject::unavailable].value();
+  room.room = false;
+
+  const std::string person = R"({"person":{"email_addresses":[{"address":"x@example.org"}]}})";
+  auto osdi_req = make_request(bhttp::verb::post, kOsdi, person, kJson);
+  osdi_req.set(bhttp::field::origin, kAllowedOrigin);
+  const auto api = send(port(), std::move(osdi_req));
+  EXPECT_EQ(api.result(), bhttp::status::service_unavailable);
+  EXPECT_EQ(api.body(), R"({"errors":[{"code":"unavailable","field":"body"}]})");
+  EXPECT_EQ(api[bhttp::field::retry_after], "120");
+  EXPECT_EQ(api[bhttp::field::access_control_allow_origin], kAllowedOrigin);
+  expect_security_headers(api);
+  const auto form = post("/signup", "email=x%40example.org", kForm);
+  EXPECT_EQ(form.result(), bhttp::status::service_unavailable);
+  EXPECT_EQ(form[bhttp::field::retry_after], "120");
+  EXPECT_TRUE(contains(form.body(), "Nothing was kept")) << form.body();
+  EXPECT_FALSE(contains(form.body(), "x@example.org"));
+  expect_security_headers(form);
+  for (const std::string& target : {"/confirm?t=" + kToken, "/unsubscribe?t=" + kToken}) {
+    const auto link = post(target, "", kForm);
+    EXPECT_EQ(link.result(), bhttp::status::service_unavailable) << target;
+    EXPECT_EQ(link[bhttp::field::retry_after], "120");
+  }
+  EXPECT_EQ(post("/manage", "email=x%40example.org", kForm).result(), bhttp::status::service_unavailable);
+  // Fields are checked before the room: the person still sees a mistake.
+  EXPECT_EQ(post("/signup", "email=not-an-address", kForm).result(), bhttp::status::bad_request);
+  EXPECT_EQ(room.asked.load(), 5);
+  EXPECT_TRUE(sink_.people().empty());
+  EXPECT_TRUE(sink_.links().empty());
+  EXPECT_EQ(rejected[core::metrics::Reject::disk_reserve].value() - refused_before, 5u);
+  EXPECT_EQ(rejected[core::metrics::Reject::unavailable].value(), unavailable_before);
+
+  room.room = true;
+  const auto back = post(kOsdi, person, kJson);
+  EXPECT_EQ(back.result(), bhttp::status::accepted);
+  EXPECT_EQ(back.count(bhttp::field::retry_after), 0u);
+  EXPECT_EQ(sink_.people().size(), 1u);
 }
 
 // OSDI's triggers.autoresponse.enabled = false travels beside the person.

@@ -320,7 +320,7 @@ Result<FoldCounts> Folder::fold_claimed(std::size_t limit) {
     auto r = store_.transact_fold([&](store::KeeperTx& tx) -> Result<void> {
       tx_counts = {};
       auto items = tx.claim_inbox(
-          want, store::KeeperTx::KeyVersions{keys_.all().front().version, keys_.current().version});
+          want, store::KeeperTx::KeyVersions{keys_.first_version(), keys_.current().version});
       if (!items) return std::unexpected(items.error());
       claimed = items->size();
       if (items->empty()) return {};

@@ -16,7 +16,7 @@ Result<std::unique_ptr<IntakeWriter>> IntakeWriter::start(const crypto::IntakeKe
                                                            std::unique_ptr<store::IntakeStore> store,
                                                            IntakeWriterOptions opts) {
   std::unique_ptr<IntakeWriter> w(new IntakeWriter(keys, std::move(store), opts));
-  auto first = crypto::BatchSealer::create(w->keys_);
+  auto first = crypto::BatchSealer::create(keys);
   if (!first) return std::unexpected(first.error());
   {
     MutexLock lock(w->mu_);
@@ -29,7 +29,31 @@ Result<std::unique_ptr<IntakeWriter>> IntakeWriter::start(const crypto::IntakeKe
 
 IntakeWriter::IntakeWriter(const crypto::IntakeKeyring& keys, std::unique_ptr<store::IntakeStore> store,
                            IntakeWriterOptions opts)
-    : keys_(keys), store_(std::move(store)), opts_(opts) {}
+    : store_(std::move(store)), opts_(opts) {
+  MutexLock lock(mu_);
+  keys_ = keys;
+}
+
+void IntakeWriter::use_keys(const crypto::IntakeKeyring& keys) {
+  // A batch of the new keys at once (one X25519 on the caller's thread), so
+  // that every submission from now on is sealed to them; items already
+  // sealed keep the batch they were sealed in until their commit.
+  auto fresh = crypto::BatchSealer::create(keys);
+  if (!fresh) spdlog::error("intake: could not start a batch of the new keys ({})", errc_name(fresh.error().code));
+  MutexLock lock(mu_);
+  keys_ = keys;
+  keys_changed_ = true;
+  if (fresh && !stopping_) {
+    batch_ = std::move(*fresh);
+    batch_born_ = std::chrono::steady_clock::now();
+    batch_used_ = false;
+  }
+}
+
+std::uint32_t IntakeWriter::key_version() const {
+  MutexLock lock(mu_);
+  return keys_.version;
+}
 
 IntakeWriter::~IntakeWriter() { stop(); }
 
@@ -80,8 +104,17 @@ void IntakeWriter::run() {
   // nothing until it is swapped in.
   std::shared_ptr<const crypto::BatchSealer> next;
   for (;;) {
+    crypto::IntakeKeyring keys;
+    {
+      MutexLock lock(mu_);
+      if (keys_changed_) {
+        next.reset();  // prepared under the keys before
+        keys_changed_ = false;
+      }
+      keys = keys_;
+    }
     if (!next) {
-      auto fresh = crypto::BatchSealer::create(keys_);
+      auto fresh = crypto::BatchSealer::create(keys);
       if (fresh) {
         next = std::move(*fresh);
       } else {
@@ -104,7 +137,9 @@ void IntakeWriter::run() {
       // Items sealed from now on go to a new batch, so the key of the one
       // being committed can be wiped as soon as its last item is stored.
       const bool expired = std::chrono::steady_clock::now() >= deadline;
-      if ((batch_used_ || expired) && next) {
+      // A batch prepared before use_keys() is never swapped in; the next
+      // turn prepares one under the new keys.
+      if ((batch_used_ || expired) && next && !keys_changed_) {
         batch_ = std::move(next);
         batch_born_ = std::chrono::steady_clock::now();
         batch_used_ = false;

@@ -52,6 +52,12 @@ class IntakeWriter final : public SubmissionSink {
 
   IntakeWriterStats stats() const;
 
+  // Seals to `keys` from now on (a rotation: the intake keyring file was
+  // replaced): a new batch is started at once. Items sealed before are
+  // committed under the batch they were sealed in. Thread-safe.
+  void use_keys(const crypto::IntakeKeyring& keys);
+  std::uint32_t key_version() const;
+
  private:
   struct Pending {
     std::shared_ptr<const crypto::BatchSealer> batch;
@@ -65,7 +71,6 @@ class IntakeWriter final : public SubmissionSink {
   void run();
   void commit(std::vector<Pending>& group);
 
-  crypto::IntakeKeyring keys_;
   std::unique_ptr<store::IntakeStore> store_;  // used by the writer thread only
   IntakeWriterOptions opts_;
 
@@ -75,6 +80,8 @@ class IntakeWriter final : public SubmissionSink {
   std::shared_ptr<const crypto::BatchSealer> batch_ REMPART_GUARDED_BY(mu_);
   std::chrono::steady_clock::time_point batch_born_ REMPART_GUARDED_BY(mu_);
   bool batch_used_ REMPART_GUARDED_BY(mu_) = false;
+  crypto::IntakeKeyring keys_ REMPART_GUARDED_BY(mu_);
+  bool keys_changed_ REMPART_GUARDED_BY(mu_) = false;  // the prepared next batch is of the old keys
   bool stopping_ REMPART_GUARDED_BY(mu_) = false;
   IntakeWriterStats stats_ REMPART_GUARDED_BY(mu_);
   std::thread thread_;

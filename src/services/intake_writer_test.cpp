@@ -93,6 +93,46 @@ TEST(IntakeWriter, SubmitAfterStopIsRefused) {
   EXPECT_FALSE(result.get_future().get());
 }
 
+// After use_keys (a rotation), new submissions are sealed to the new
+// version: the next batches name it, and the keeper, holding both, folds
+// everything.
+TEST(IntakeWriter, NewKeysAreUsedFromTheNextBatchOn) {
+  testing::Fixture fx;
+  auto keeper_keys = fx.keeper_keys();
+  ASSERT_TRUE(keeper_keys.add_version());
+  auto writer = IntakeWriter::start(fx.intake_keys(), std::move(store::open_sqlite_intake(fx.inbox).value()));
+  ASSERT_TRUE(writer);
+  const auto submit_one = [&](int i) {
+    core::Person p;
+    p.email = "keys." + std::to_string(i) + "@example.org";
+    p.consent.email = true;
+    std::promise<bool> done;
+    (*writer)->submit(p, [&](bool ok) { done.set_value(ok); });
+    return done.get_future().get();
+  };
+  ASSERT_TRUE(submit_one(0));
+  EXPECT_EQ((*writer)->key_version(), 1u);
+  (*writer)->use_keys(keeper_keys.intake());
+  EXPECT_EQ((*writer)->key_version(), 2u);
+  for (int i = 1; i <= 4; ++i) ASSERT_TRUE(submit_one(i));
+  (*writer)->stop();
+
+  auto inbox = std::move(store::open_sqlite_inbox(fx.inbox).value());
+  auto by_version = inbox->count_by_key_version();
+  ASSERT_TRUE(by_version);
+  ASSERT_EQ(by_version->size(), 2u);
+  EXPECT_EQ((*by_version)[0].key_version, 1u);
+  EXPECT_EQ((*by_version)[1].key_version, 2u);
+  EXPECT_EQ((*by_version)[0].count, 1);
+  EXPECT_EQ((*by_version)[1].count, 4);
+  auto st = std::move(store::open_sqlite_keeper(fx.db).value());
+  Folder folder(keeper_keys, *st, *inbox, core::IntakeOptions{});
+  auto r = folder.fold_once(100);
+  ASSERT_TRUE(r) << r.error().internal;
+  EXPECT_EQ(r->created, 5u);
+  EXPECT_EQ(r->rejected, 0u);
+}
+
 TEST(Folder, TamperedOrInvalidSubmissionsAreDroppedNotFolded) {
   testing::Fixture fx;
   {

@@ -404,7 +404,7 @@ std::optional<store::Bytes> standing_unsubscribe_id(const crypto::KeeperKeyring&
   if (!token_bytes(token, raw)) return std::nullopt;
   const store::Bytes id(raw.begin(), raw.begin() + kStandingIdBytes);
   const std::string hex = audit::to_hex(id);
-  for (const auto& set : keys.all()) {
+  for (const crypto::KeySet& set : keys.all()) {
     const auto mac = crypto::blind_index(set, kStandingUnsubscribe, hex);
     if (sodium_memcmp(mac.data(), raw.data() + kStandingIdBytes, kTokenBytes - kStandingIdBytes) == 0) return id;
   }
@@ -440,7 +440,7 @@ std::optional<store::Bytes> address_record(const crypto::KeeperKeyring& keys, st
   auto id = core::from_hex(hex, kStandingIdBytes);
   if (!id) return std::nullopt;
   const std::string_view given = std::string_view(token).substr(2 * kStandingIdBytes);
-  for (const auto& set : keys.all()) {
+  for (const crypto::KeySet& set : keys.all()) {
     const std::string want = address_mac(set, kind, hex);
     if (sodium_memcmp(want.data(), given.data(), kVerpMacHex) == 0) return store::Bytes(id->begin(), id->end());
   }

@@ -20,6 +20,7 @@ ExportReads::~ExportReads() = default;
 ExportWrites::~ExportWrites() = default;
 NotePort::~NotePort() = default;
 ErasurePort::~ErasurePort() = default;
+KeyVersionPort::~KeyVersionPort() = default;
 SegmentReads::~SegmentReads() = default;
 SegmentWrites::~SegmentWrites() = default;
 CallListPort::~CallListPort() = default;

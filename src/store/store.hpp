@@ -357,6 +357,17 @@ class IntakeStore {
 // No order of ids may be assumed: with several intake writers, an item may
 // commit after items with higher ids. The keeper folds each item exactly
 // once by its item_uid (FoldLedger), never by an id range.
+// How many stored items depend on one key version, by kind: "records"
+// (wrapped under its record wrapping key), "audit entries" (MAC'd),
+// "checkpoints" (signed), "accounts" (TOTP secret sealed, recovery codes
+// hashed), "export canaries" and "suppressions" (blind indexes made with
+// it), "inbox items" (sealed to its public key).
+struct KeyUsageRow {
+  std::string kind;
+  std::uint32_t key_version = 0;
+  std::int64_t count = 0;
+};
+
 class InboxStore {
  public:
   virtual ~InboxStore();
@@ -378,6 +389,8 @@ class InboxStore {
   // `item_uids` (what a stop left folded but not deleted), then every batch
   // no item refers to any more; returns how many items were deleted.
   virtual Result<std::int64_t> remove_by_uid(std::span<const Bytes> item_uids) = 0;
+  // How many items wait, per key version their batch was sealed with.
+  virtual Result<std::vector<KeyUsageRow>> count_by_key_version() = 0;
 
  protected:
   InboxStore() = default;
@@ -820,6 +833,39 @@ class ErasurePort {
   ErasurePort& operator=(const ErasurePort&) = default;
 };
 
+// ---- Key versions (docs/key-custody.md) ------------------------------------------
+
+// A record's wrapped data key, as a rewrap reads and replaces it.
+struct WrappedKeyRow {
+  Bytes id;
+  std::uint32_t key_version = 0;
+  Bytes wrapped_key;
+};
+
+class KeyVersionPort {
+ public:
+  virtual ~KeyVersionPort();
+
+  // Up to `limit` records whose key version is below `below`, with an id
+  // above `after` (empty: from the first), by id: a rewrap walks the table
+  // once, resumably, without an index on key_version.
+  virtual Result<std::vector<WrappedKeyRow>> records_to_rewrap(std::uint32_t below, const Bytes& after,
+                                                                std::size_t limit) = 0;
+  // Replaces a record's wrapped key and key version, only if both are still
+  // those of `old` (an edit or erasure since the read wins). The fields and
+  // updated_at are untouched. True if the record was changed.
+  virtual Result<bool> rewrap_record(const WrappedKeyRow& old, std::uint32_t new_version, const Bytes& new_wrapped) = 0;
+  // What depends on each key version in the keeper's database (every kind
+  // but the inbox's, which InboxStore::count_by_key_version gives), by kind
+  // then version; kinds with nothing stored are left out.
+  virtual Result<std::vector<KeyUsageRow>> key_usage() = 0;
+
+ protected:
+  KeyVersionPort() = default;
+  KeyVersionPort(const KeyVersionPort&) = default;
+  KeyVersionPort& operator=(const KeyVersionPort&) = default;
+};
+
 // ---- Segments (docs/console.md, migration 0015) ---------------------------------
 
 // A saved segment. `definition` is a JSON object the service validates when
@@ -1225,7 +1271,8 @@ class KeeperTx : public SupporterReads,
                  public SegmentWrites,
                  public CallListPort,
                  public MailPort,
-                 public MailingPort {
+                 public MailingPort,
+                 public KeyVersionPort {
  public:
   ~KeeperTx() override;
 

@@ -1583,6 +1583,96 @@ TEST_P(StoreContract, TagsStopAtTheRecordsMost) {
   EXPECT_EQ(missing.error().code, Errc::not_found);
 }
 
+// A rewrap walks the records below a version by id, resumably, and
+// replaces a wrapped key only while it is still the one it read: an edit
+// in between wins. The fields and updated_at are left alone. key_usage and
+// the inbox count what depends on each version.
+TEST_P(StoreContract, ARewrapReplacesOnlyTheWrappedKeysItRead) {
+  std::vector<SupporterRow> rows;
+  for (int i = 0; i < 5; ++i) {
+    auto r = supporter("rw-" + std::to_string(i), std::nullopt, std::nullopt);
+    r.key_version = i < 4 ? 3 : 5;
+    rows.push_back(r);
+  }
+  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) -> Result<void> {
+    for (const auto& r : rows) {
+      if (auto ok = tx.insert_supporter(r); !ok) return ok;
+    }
+    return {};
+  }).has_value());
+  std::vector<WrappedKeyRow> first, second, none;
+  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) -> Result<void> {
+    auto a = tx.records_to_rewrap(5, Bytes{}, 3);
+    if (!a) return std::unexpected(a.error());
+    first = *a;
+    auto b = tx.records_to_rewrap(5, first.back().id, 3);
+    if (!b) return std::unexpected(b.error());
+    second = *b;
+    auto c = tx.records_to_rewrap(3, Bytes{}, 10);
+    if (!c) return std::unexpected(c.error());
+    none = *c;
+    return {};
+  }).has_value());
+  ASSERT_EQ(first.size(), 3u);
+  ASSERT_EQ(second.size(), 1u);
+  EXPECT_TRUE(none.empty());
+  EXPECT_EQ(first[0].id, rows[0].id);
+  EXPECT_EQ(first[0].wrapped_key, rows[0].wrapped_key);
+  EXPECT_EQ(second[0].id, rows[3].id);
+
+  // Record 1 is edited between the read and the rewrap.
+  auto edited = rows[1];
+  edited.wrapped_key = bytes("wk-edited");
+  edited.updated_at = 200;
+  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) { return tx.update_supporter(edited); }).has_value());
+  std::vector<bool> changed;
+  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) -> Result<void> {
+    for (const auto& r : first) {
+      auto c = tx.rewrap_record(r, 5, bytes("wk-new-" + std::to_string(changed.size())));
+      if (!c) return std::unexpected(c.error());
+      changed.push_back(*c);
+    }
+    return {};
+  }).has_value());
+  EXPECT_EQ(changed, (std::vector<bool>{true, false, true}));
+  auto r0 = keeper_->find_supporter(rows[0].id);
+  ASSERT_TRUE(r0 && *r0);
+  EXPECT_EQ((*r0)->key_version, 5u);
+  EXPECT_EQ((*r0)->wrapped_key, bytes("wk-new-0"));
+  EXPECT_EQ((*r0)->fields, rows[0].fields);
+  EXPECT_EQ((*r0)->updated_at, rows[0].updated_at);
+  auto r1 = keeper_->find_supporter(rows[1].id);
+  ASSERT_TRUE(r1 && *r1);
+  EXPECT_EQ((*r1)->wrapped_key, bytes("wk-edited"));
+
+  std::vector<KeyUsageRow> usage;
+  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) -> Result<void> {
+    auto u = tx.key_usage();
+    if (!u) return std::unexpected(u.error());
+    usage = *u;
+    return {};
+  }).has_value());
+  std::int64_t at3 = -1, at5 = -1;
+  for (const auto& u : usage) {
+    if (u.kind == "records" && u.key_version == 3) at3 = u.count;
+    if (u.kind == "records" && u.key_version == 5) at5 = u.count;
+  }
+  EXPECT_EQ(at3, 2);  // record 1 (edited, still 3) and record 3
+  EXPECT_EQ(at5, 3);
+
+  ASSERT_TRUE(intake_->append(std::vector<BatchRow>{batch_row("kb1", 1), batch_row("kb2", 2)},
+                              std::vector<InboxRow>{item("kb1", "k1"), item("kb2", "k2"), item("kb2", "k3")})
+                  .has_value());
+  auto inbox = inbox_->count_by_key_version();
+  ASSERT_TRUE(inbox) << inbox.error().internal;
+  ASSERT_EQ(inbox->size(), 2u);
+  EXPECT_EQ((*inbox)[0].key_version, 1u);
+  EXPECT_EQ((*inbox)[0].count, 1);
+  EXPECT_EQ((*inbox)[1].key_version, 2u);
+  EXPECT_EQ((*inbox)[1].count, 2);
+  EXPECT_EQ((*inbox)[1].kind, "inbox items");
+}
+
 // A record's search tokens go in one statement (kInsertSearchTokens): every
 // one is found, one repeated is kept once, adding them again changes
 // nothing, and tokens of unequal sizes are refused without a write.

@@ -928,6 +928,35 @@ inline constexpr Sql kCloseCallList{
 inline constexpr Sql kDeleteCallEntriesOf{
     "kDeleteCallEntriesOf", "DELETE FROM call_list_entries WHERE supporter_id = $1"};
 
+// ---- Key versions (store.hpp, KeyVersionPort) ----
+inline constexpr Sql kSelectRecordsToRewrap{
+    "kSelectRecordsToRewrap",
+    "SELECT id, key_version, wrapped_key FROM supporters WHERE id > $1 AND key_version < $2"
+    " ORDER BY id LIMIT $3"};
+inline constexpr Sql kRewrapRecord{
+    "kRewrapRecord",
+    "UPDATE supporters SET key_version = $4, wrapped_key = $5"
+    " WHERE id = $1 AND key_version = $2 AND wrapped_key = $3"};
+inline constexpr Sql kCountRecordsByKeyVersion{
+    "kCountRecordsByKeyVersion", "SELECT key_version, count(*) FROM supporters GROUP BY key_version ORDER BY 1"};
+inline constexpr Sql kCountAuditEntriesByKeyVersion{
+    "kCountAuditEntriesByKeyVersion", "SELECT key_version, count(*) FROM audit_entries GROUP BY key_version ORDER BY 1"};
+inline constexpr Sql kCountCheckpointsByKeyVersion{
+    "kCountCheckpointsByKeyVersion",
+    "SELECT key_version, count(*) FROM audit_checkpoints GROUP BY key_version ORDER BY 1"};
+inline constexpr Sql kCountCanariesByKeyVersion{
+    "kCountCanariesByKeyVersion", "SELECT key_version, count(*) FROM export_canaries GROUP BY key_version ORDER BY 1"};
+inline constexpr Sql kCountSuppressionsByKeyVersion{
+    "kCountSuppressionsByKeyVersion", "SELECT key_version, count(*) FROM suppressions GROUP BY key_version ORDER BY 1"};
+// A sealed TOTP secret starts with its key version (u32, little-endian;
+// crypto/account_keys.hpp): grouped by those four bytes, read by the store.
+inline constexpr Sql kCountAccountsByTotpVersion{
+    "kCountAccountsByTotpVersion", "SELECT substring(totp_sealed from 1 for 4), count(*) FROM accounts GROUP BY 1 ORDER BY 1"};
+inline constexpr Sql kCountInboxByKeyVersion{
+    "kCountInboxByKeyVersion",
+    "SELECT b.key_version, count(*) FROM inbox i JOIN intake_batches b ON b.uid = i.batch_uid"
+    " GROUP BY b.key_version ORDER BY 1"};
+
 }  // namespace sql
 
 // ---- SQLite statements with no counterpart here ------------------------------
@@ -962,5 +991,8 @@ inline constexpr Sql kDeleteCallEntriesOf{
 //   kCountFoldMarks
 //   kDeleteFoldMarks
 //   kDeleteInboxThrough
+// The check of a backup's copy (sqlite/backup.hpp; PostgreSQL is backed up
+// with its own tools):
+//   kPragmaQuickCheck
 
 }  // namespace rempart::store::postgres

@@ -251,12 +251,34 @@ std::shared_ptr<std::atomic<int>> writers_starting_for(const std::filesystem::pa
 }  // namespace
 
 Result<Connection> Connection::open(const std::filesystem::path& file) {
-  configure_library();
-  sqlite3* db = nullptr;
   // No SQLITE_OPEN_CREATE: the caller creates the file with mode 0600.
   // NOMUTEX: a connection is used by one thread at a time by contract.
-  const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
-  const int rc = sqlite3_open_v2(file.c_str(), &db, flags, nullptr);
+  return open_with(file, file.string(), SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE);
+}
+
+Result<Connection> Connection::open_copy(const std::filesystem::path& file) {
+  // `immutable` is a URI parameter only: the path goes into a file: URI,
+  // with the characters a URI gives a meaning escaped.
+  std::string uri = "file:";
+  for (const char c : std::filesystem::absolute(file).string()) {
+    if (c == '%' || c == '?' || c == '#') {
+      static constexpr char kHex[] = "0123456789ABCDEF";
+      uri += '%';
+      uri += kHex[(static_cast<unsigned char>(c) >> 4) & 0xf];
+      uri += kHex[static_cast<unsigned char>(c) & 0xf];
+    } else {
+      uri += c;
+    }
+  }
+  uri += "?immutable=1";
+  return open_with(file, uri,
+                   SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE);
+}
+
+Result<Connection> Connection::open_with(const std::filesystem::path& file, const std::string& name, int flags) {
+  configure_library();
+  sqlite3* db = nullptr;
+  const int rc = sqlite3_open_v2(name.c_str(), &db, flags, nullptr);
   Connection conn(db, writers_starting_for(file));  // closes db on every return path, even on open failure
   if (rc != SQLITE_OK) return std::unexpected(sqlite_error(rc, "open", "database"));
 

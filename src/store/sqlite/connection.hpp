@@ -104,6 +104,12 @@ class Connection {
   // codes, the busy timeout, defensive mode, no double-quoted string literals,
   // untrusted schema and ATTACH disabled. Errc::storage on failure.
   static Result<Connection> open(const std::filesystem::path& file);
+  // Opens a copy of a database (a backup) to read it and nothing else:
+  // read-only and immutable, so SQLite takes no lock, makes no -wal or -shm
+  // file beside it and writes nothing; every write fails. The same settings
+  // as open() otherwise. The file must not change while it is open.
+  // Errc::storage on failure.
+  static Result<Connection> open_copy(const std::filesystem::path& file);
 
   Connection(Connection&& other) noexcept;
   Connection& operator=(Connection&& other) noexcept;
@@ -155,6 +161,7 @@ class Connection {
   };
   Connection(sqlite3* db, std::shared_ptr<std::atomic<int>> writers_starting) noexcept
       : db_(db), writers_starting_(std::move(writers_starting)) {}
+  static Result<Connection> open_with(const std::filesystem::path& file, const std::string& name, int flags);
   void close() noexcept;
 
   sqlite3* db_ = nullptr;

@@ -422,6 +422,26 @@ Result<std::unique_ptr<KeeperStore>> open_sqlite_keeper_writer(const std::filesy
                                              std::make_unique<sqlite::Checkpointer>(db, checkpoint_wal_pages));
 }
 
+Result<std::unique_ptr<KeeperStore>> open_sqlite_keeper_copy(const std::filesystem::path& db) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(db, ec)) return fail(Errc::not_found, db.string() + " does not exist");
+  auto conn = Connection::open_copy(db);
+  if (!conn) return propagate(conn);
+  auto version = sqlite::schema_version(*conn);
+  if (!version) return propagate(version);
+  const auto known = sqlite::embedded_migrations();
+  if (*version > known.back().version) {
+    return fail(Errc::config, db.string() + " was made by a newer rempart (schema " + std::to_string(*version) +
+                                  ", this one knows up to " + std::to_string(known.back().version) + ")");
+  }
+  conn->forget_statements();
+  if (auto r = sqlite::register_functions(conn->handle()); !r) return propagate(r);
+  if (int rc = sqlite3_set_authorizer(conn->handle(), sqlite::keeper_authorizer, nullptr); rc != SQLITE_OK) {
+    return std::unexpected(sqlite::sqlite_error(rc, "configure", "authorizer"));
+  }
+  return std::make_unique<SqliteKeeperStore>(std::move(*conn));
+}
+
 namespace {
 
 // Submissions an older version kept in the records' file's own inbox move

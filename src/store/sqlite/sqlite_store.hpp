@@ -67,6 +67,15 @@ Result<std::unique_ptr<KeeperStore>> open_sqlite_keeper(const std::filesystem::p
 Result<std::unique_ptr<KeeperStore>> open_sqlite_keeper_writer(const std::filesystem::path& db,
                                                                int checkpoint_wal_pages = sqlite::kWalCheckpointPages);
 
+// Opens a copy of the records' file (a backup: store/sqlite/backup.hpp) to
+// read it: read-only and immutable (Connection::open_copy), with the
+// keeper's authorizer; nothing is migrated or written, every write fails.
+// The file must not change while the store is open. Errc::not_found if it
+// does not exist, Errc::config if a newer rempart made it (its schema is
+// past this binary's), Errc::storage from SQLite.
+// Thread-safety: the store must be used by one thread at a time.
+Result<std::unique_ptr<KeeperStore>> open_sqlite_keeper_copy(const std::filesystem::path& db);
+
 // The sqlite backend: the records' file and the inbox file in `data_dir`
 // (which must exist). Its first keeper store of a process runs
 // sqlite::upgrade_keeper_files.
