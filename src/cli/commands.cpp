@@ -453,7 +453,7 @@ int run_serve(const ServeArgs& a) {
     auto source = open_key_source(*c);
     if (!source) return report(source.error());
     keeper_key_source = std::move(*source);
-    auto keys = crypto::load_keeper_keyring(c->keys_dir, keeper_key_source.seal());
+    auto keys = keeper_key_source.load(c->keys_dir);
     if (!keys) return report(keys.error());
     keeper_keys.emplace(std::move(*keys));
     keeper_vault.emplace(*keeper_keys);

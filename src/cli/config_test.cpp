@@ -609,5 +609,37 @@ TEST(Config, TheDiskReserveDefaultsParsesRendersBackAndRefusesNonsense) {
   EXPECT_EQ(pg_back->disk_reserve_mib, 8);
 }
 
+// [keys] provider: "file" unless set; "pkcs11" needs a module, a token and
+// a PIN file, absolute, the PIN outside the data and key directories.
+TEST(Config, AKeyTokenIsNamedWholeOrNotAtAll) {
+  const auto with = [](const std::string& keys) {
+    return "[storage]\ndata_dir = \"/d\"\n[keys]\ndir = \"/k\"\n" + keys;
+  };
+  auto plain = parse_config(with(""), "t.toml");
+  ASSERT_TRUE(plain) << plain.error().internal;
+  EXPECT_FALSE(plain->key_token);
+  auto token = parse_config(with("provider = \"pkcs11\"\nmodule = \"/usr/lib/softhsm/libsofthsm2.so\"\n"
+                                 "token = \"rempart\"\npin_file = \"/etc/rempart/pin\"\n"),
+                            "t.toml");
+  ASSERT_TRUE(token) << token.error().internal;
+  ASSERT_TRUE(token->key_token);
+  EXPECT_EQ(token->key_token->label, "rempart");
+  EXPECT_EQ(token->key_token->pin_file, "/etc/rempart/pin");
+  const std::pair<std::string, std::string> refused[] = {
+      {"provider = \"pkcs11\"\ntoken = \"rempart\"\n", "needs module, token and pin_file"},
+      {"provider = \"hsm\"\n", "must be \"file\" or \"pkcs11\""},
+      {"token = \"rempart\"\n", "are for provider = \"pkcs11\""},
+      {"provider = \"pkcs11\"\nmodule = \"lib.so\"\ntoken = \"t\"\npin_file = \"/p\"\n", "absolute paths"},
+      {"provider = \"pkcs11\"\nmodule = \"/m.so\"\ntoken = \"t\"\npin_file = \"/k/pin\"\n",
+       "outside the data directory and the key directory"},
+  };
+  for (const auto& [keys, why] : refused) {
+    auto c = parse_config(with(keys), "t.toml");
+    ASSERT_FALSE(c) << keys;
+    EXPECT_EQ(c.error().code, Errc::config);
+    EXPECT_NE(c.error().internal.find(why), std::string::npos) << c.error().internal;
+  }
+}
+
 }  // namespace
 }  // namespace rempart::cli

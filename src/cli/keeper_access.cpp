@@ -1,6 +1,7 @@
 #include "cli/keeper_access.hpp"
 
 #include "keys/sealed_keyring.hpp"
+#include "keys/token_wrapper.hpp"
 
 #include <sys/stat.h>
 
@@ -66,7 +67,7 @@ Result<Keeper> open_keeper(const fs::path& config_file, KeeperUse use) {
   if (auto r = crypto::init(); !r) return std::unexpected(r.error());
   auto source = open_key_source(*c);
   if (!source) return std::unexpected(source.error());
-  auto keys = crypto::load_keeper_keyring(c->keys_dir, source->seal());
+  auto keys = source->load(c->keys_dir);
   if (!keys) return std::unexpected(keys.error());
   auto backend = store::open_backend(c->storage());
   if (!backend) return std::unexpected(backend.error());
@@ -90,7 +91,14 @@ Result<KeySource> open_key_source(const Config& c, bool create_key) {
   }
   out.token = std::move(*token);
   out.token_seal = keys::token_keyring_seal(*out.token, *key);
+  out.record_wrapper = std::make_shared<keys::TokenRecordWrapper>(*out.token);
   return out;
+}
+
+Result<crypto::KeeperKeyring> KeySource::load(const fs::path& key_dir) const {
+  auto keys = crypto::load_keeper_keyring(key_dir, seal());
+  if (keys && record_wrapper) keys->use_record_wrapper(record_wrapper);
+  return keys;
 }
 
 }  // namespace rempart::cli

@@ -34,7 +34,13 @@ std::unique_ptr<audit::Checkpointer> make_checkpointer(const Config& c, const cr
 struct KeySource {
   std::unique_ptr<keys::Token> token;
   std::optional<crypto::KeyringSeal> token_seal;
+  // Record data keys of the versions whose key the token holds are wrapped
+  // by it (keys/token_wrapper.hpp).
+  std::shared_ptr<const crypto::RecordKeyWrapper> record_wrapper;
   const crypto::KeyringSeal* seal() const { return token_seal ? &*token_seal : nullptr; }
+  // The keeper keyring from `key_dir`, opened through this source and
+  // wired to its record wrapper.
+  Result<crypto::KeeperKeyring> load(const std::filesystem::path& key_dir) const;
 };
 // Opens the token a configuration names (none: a plain key file). With
 // `create_key`, the token's keyring key is made if absent (keys seal);

@@ -20,6 +20,7 @@
 #include "cli/keeper_access.hpp"
 #include "crypto/keyring.hpp"
 #include "keys/sealed_keyring.hpp"
+#include "keys/token_wrapper.hpp"
 #include "services/rewrap.hpp"
 
 namespace rempart::cli {
@@ -62,6 +63,11 @@ int run_keys_rotate(const fs::path& config) {
   const std::uint32_t from = rotated->current().version;
   if (auto ok = rotated->add_version(); !ok) return report(ok.error());
   const std::uint32_t to = rotated->current().version;
+  // With a token, the new version's record wrapping key is made there
+  // before any keeper holds the version.
+  if (k->key_source.token) {
+    if (auto ok = keys::make_record_wrap_key(*k->key_source.token, to); !ok) return report(ok.error());
+  }
   if (auto ok = crypto::replace_keyrings(dir, *rotated, k->key_source.seal()); !ok) return report(ok.error());
   // Recorded under the version every keeper already holds.
   auto e = k->store->transact([&](store::KeeperTx& tx) -> Result<void> {
@@ -110,6 +116,8 @@ int run_keys_seal(const fs::path& config) {
   }
   auto source = open_key_source(*c, true);
   if (!source) return report(source.error());
+  // Records sealed from now on under the current version are wrapped by the token.
+  if (auto ok = keys::make_record_wrap_key(*source->token, plain->current().version); !ok) return report(ok.error());
   if (auto ok = crypto::replace_keyrings(dir, *plain, source->seal()); !ok) return report(ok.error());
   // The sealed file must open, through the token, to the same keyring.
   auto back = crypto::load_keeper_keyring(dir, source->seal());
@@ -224,6 +232,15 @@ int run_keys_retire(const fs::path& config, std::uint32_t version) {
     return 1;
   }
   if (auto ok = crypto::replace_keyrings(dir, *retired, k->key_source.seal()); !ok) return report(ok.error());
+  if (k->key_source.token) {
+    // Its record wrapping key in the token goes too: what it wrapped, in
+    // any copy, opens no more.
+    if (auto gone = k->key_source.token->destroy(keys::record_wrap_label(version)); !gone) {
+      std::cerr << "rempart: key version " << version << " is retired in the keyring, but its key in the token "
+                << "could not be destroyed: " << gone.error().internal << "\n";
+      return 1;
+    }
+  }
   auto e = k->store->transact([&](store::KeeperTx& tx) -> Result<void> {
     nlohmann::json d{{"version", version}};
     auto a = audit::record(tx, k->keys,

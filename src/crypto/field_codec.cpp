@@ -50,12 +50,13 @@ void field_ad(Bytes& ad, std::size_t prefix_size, std::string_view name) {
   put_lp(ad, name);
 }
 
-// A wrapped key's AD; a rewrapped key's (format 2) also binds the version
-// its fields are sealed under.
-Bytes wrap_ad(const Binding& b, std::optional<std::uint32_t> fields_version = std::nullopt) {
+// A wrapped key's AD; a rewrapped key's (format 2) and a token-wrapped
+// key's (format 3) also bind the version its fields are sealed under.
+Bytes wrap_ad(const Binding& b, std::optional<std::uint32_t> fields_version = std::nullopt,
+              std::string_view label = "rempart/wrap/v2") {
   Bytes ad;
-  ad.reserve(68 + b.item_id.size() + b.batch.size());
-  put_lp(ad, std::string_view(fields_version ? "rempart/wrap/v2" : "rempart/wrap/v1"));
+  ad.reserve(76 + b.item_id.size() + b.batch.size());
+  put_lp(ad, fields_version ? label : std::string_view("rempart/wrap/v1"));
   put_lp(ad, b.context);
   put_lp(ad, b.item_id);
   put_u32(ad, b.key_version);
@@ -240,6 +241,10 @@ Bytes wrap_key(std::span<const std::uint8_t> wrapping_key, const DataKey& data_k
   crypto_aead_xchacha20poly1305_ietf_encrypt(nonce + kNonceSize, nullptr, data_key.data(), kDataKeySize, ad.data(),
                                              ad.size(), nullptr, nonce, wrapping_key.data());
   return out;
+}
+
+Bytes token_wrap_ad(const Binding& b, std::uint32_t fields_version) {
+  return wrap_ad(b, fields_version, "rempart/wrap/token/v1");
 }
 
 Bytes rewrap_key(std::span<const std::uint8_t> wrapping_key, const DataKey& data_key, const Binding& b,

@@ -28,6 +28,10 @@
 // Rewrapped record key: u8 format=2, u32 fields_version, nonce[24],
 // ct[32 + 16], with AD
 //   lp("rempart/wrap/v2") lp(context) lp(item_id) u32(key_version) u32(fields_version) lp(binding)
+// Record key wrapped by a token (RecordKeyWrapper, keyring.hpp): u8 format=3,
+// u32 fields_version, the token's AES-GCM output (nonce[12], ct[32],
+// tag[16]), with AD
+//   lp("rempart/wrap/token/v1") lp(context) lp(item_id) u32(key_version) u32(fields_version) lp(binding)
 // A rewrap (rotation) moves a record's data key under a newer wrapping key
 // without opening its fields, which stay bound to the version they were
 // sealed under; the wrapped key names that version, and binds it.
@@ -56,6 +60,9 @@ inline constexpr std::size_t kMaxItemIdSize = 1024;
 inline constexpr std::size_t kNonceSize = 24;  // XChaCha20-Poly1305 nonce
 inline constexpr std::size_t kWrappedKeySize = 1 + kNonceSize + kDataKeySize + 16;
 inline constexpr std::size_t kRewrappedKeySize = 1 + 4 + kNonceSize + kDataKeySize + 16;
+inline constexpr std::uint8_t kTokenWrapFormat = 3;
+inline constexpr std::size_t kTokenWrapSize = 12 + kDataKeySize + 16;  // AES-GCM: nonce, ciphertext, tag
+inline constexpr std::size_t kTokenWrappedKeySize = 1 + 4 + kTokenWrapSize;
 
 // What a ciphertext is bound to. Views only; the caller keeps them alive.
 struct Binding {
@@ -96,7 +103,10 @@ Bytes wrap_key(std::span<const std::uint8_t> wrapping_key, const DataKey& data_k
 // `fields_version` (format 2; format 1 when the two are equal).
 Bytes rewrap_key(std::span<const std::uint8_t> wrapping_key, const DataKey& data_key, const Binding& b,
                  std::uint32_t fields_version);
-// Unwraps either format into `out` and returns the key version the item's
+// The AD of a token-wrapped record key (format 3).
+Bytes token_wrap_ad(const Binding& b, std::uint32_t fields_version);
+
+// Unwraps format 1 or 2 into `out` and returns the key version the item's
 // fields are bound to (b.key_version for format 1). Errc::invalid_input if
 // malformed (format 2 for a submission, or naming a fields version not
 // older than the wrap's), Errc::crypto if it does not authenticate.

@@ -376,6 +376,7 @@ struct KeeperKeyring::Slots {
   std::vector<std::unique_ptr<KeySet>> sets;  // never resized
   std::atomic<std::size_t> count{0};
   std::mutex write;
+  std::shared_ptr<const RecordKeyWrapper> wrapper;  // set before the keyring is shared
 
   std::size_t published() const noexcept { return count.load(std::memory_order_acquire); }
   // Under `write` (or before the keyring is shared).
@@ -525,6 +526,12 @@ const KeySet* KeeperKeyring::version(std::uint32_t v) const noexcept {
   }
   return nullptr;
 }
+
+void KeeperKeyring::use_record_wrapper(std::shared_ptr<const RecordKeyWrapper> wrapper) noexcept {
+  slots_->wrapper = std::move(wrapper);
+}
+
+const RecordKeyWrapper* KeeperKeyring::record_wrapper() const noexcept { return slots_->wrapper.get(); }
 
 IntakeKeyring KeeperKeyring::intake() const noexcept {
   const KeySet& cur = current();

@@ -67,6 +67,25 @@ struct IntakeKeyring {
   std::array<std::uint8_t, 32> seal_public{};
 };
 
+// Record data keys wrapped by keys held outside the keeper's memory: a
+// PKCS#11 token's AES keys, one per key version (keys/token_wrapper.hpp).
+// Implementations are thread-safe.
+class RecordKeyWrapper {
+ public:
+  virtual ~RecordKeyWrapper() = default;
+  // Whether a key of `version` is held (new data keys of that version are
+  // then wrapped by it).
+  virtual bool holds(std::uint32_t version) const = 0;
+  // The 32-byte `data_key` encrypted under the key of `version`, bound to
+  // `ad`: nonce || ciphertext || tag.
+  virtual Result<Bytes> wrap(std::uint32_t version, std::span<const std::uint8_t> data_key,
+                             std::span<const std::uint8_t> ad) const = 0;
+  // The reverse, into `out` (32 bytes). Errc::crypto if it does not
+  // authenticate, Errc::not_found if no key of `version` is held.
+  virtual Result<void> unwrap(std::uint32_t version, std::span<const std::uint8_t> wrapped,
+                              std::span<const std::uint8_t> ad, std::span<std::uint8_t> out) const = 0;
+};
+
 // All key versions, ordered by version; the highest is current. Never empty
 // when obtained from a factory (a moved-from keyring must not be used).
 //
@@ -122,6 +141,13 @@ class KeeperKeyring {
   std::size_t size() const noexcept;
   // The public half of the current version.
   IntakeKeyring intake() const noexcept;
+
+  // Record data keys of the versions `wrapper` holds are wrapped by it from
+  // now on (wrap format 3, field_codec.hpp); the others, and every record
+  // wrapped before, by the keyring's record wrapping key. Set once, before
+  // the keyring is shared.
+  void use_record_wrapper(std::shared_ptr<const RecordKeyWrapper> wrapper) noexcept;
+  const RecordKeyWrapper* record_wrapper() const noexcept;
 
  private:
   struct Slots;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -96,15 +97,53 @@ class ItemRandomness {
   std::size_t wrap_nonce_at_ = 0;
 };
 
-// Seals `fields` under a fresh data key wrapped with `wrapping_key`; `b`
-// names the item whose id `new_id` receives (if not empty) fresh bytes first.
-Result<Sealed> seal_item(std::span<const std::uint8_t> wrapping_key, const Binding& b,
-                         std::span<std::uint8_t> new_id, std::span<const core::Field> fields) {
+// Seals `fields` under a fresh data key, wrapped by `wrap(data_key,
+// nonce)`; `b` names the item whose id `new_id` receives (if not empty)
+// fresh bytes first.
+template <typename Wrap>
+Result<Sealed> seal_item_with(const Binding& b, std::span<std::uint8_t> new_id, std::span<const core::Field> fields,
+                              Wrap&& wrap) {
   if (fields.size() > detail::kMaxFields) return fail(Errc::invalid_input, "too many fields to seal");
   ItemRandomness rnd(new_id);
   auto blob = detail::encrypt_fields(rnd.key, b, fields, rnd.fields_nonce());
   if (!blob) return std::unexpected(blob.error());
-  return Sealed{detail::wrap_key(wrapping_key, rnd.key, b, rnd.wrap_nonce()), std::move(*blob)};
+  Result<Bytes> wrapped = wrap(rnd.key, rnd.wrap_nonce());
+  if (!wrapped) return std::unexpected(wrapped.error());
+  return Sealed{std::move(*wrapped), std::move(*blob)};
+}
+
+// Seals `fields` under a fresh data key wrapped with `wrapping_key`.
+Result<Sealed> seal_item(std::span<const std::uint8_t> wrapping_key, const Binding& b,
+                         std::span<std::uint8_t> new_id, std::span<const core::Field> fields) {
+  return seal_item_with(b, new_id, fields,
+                        [&](const DataKey& key, std::span<const std::uint8_t, detail::kNonceSize> nonce) -> Result<Bytes> {
+                          return detail::wrap_key(wrapping_key, key, b, nonce);
+                        });
+}
+
+// Wraps a record's data key under `set` (`b` names its version): by the
+// keyring's RecordKeyWrapper when that holds the version (format 3), else
+// under the version's record wrapping key (format 1, or 2 for fields of an
+// older version). `nonce`, when given, serves a format 1 wrap.
+Result<Bytes> wrap_record_key(const KeeperKeyring& keyring, const KeySet& set, const DataKey& key, const Binding& b,
+                              std::uint32_t fields_version,
+                              std::optional<std::span<const std::uint8_t, detail::kNonceSize>> nonce = std::nullopt) {
+  if (const RecordKeyWrapper* w = keyring.record_wrapper(); w != nullptr && w->holds(set.version)) {
+    auto blob = w->wrap(set.version, std::span<const std::uint8_t>(key.data(), detail::kDataKeySize),
+                        detail::token_wrap_ad(b, fields_version));
+    if (!blob) return std::unexpected(blob.error());
+    if (blob->size() != detail::kTokenWrapSize) return fail(Errc::crypto, "the token's wrapped key has an unexpected size");
+    Bytes out;
+    out.reserve(detail::kTokenWrappedKeySize);
+    out.push_back(detail::kTokenWrapFormat);
+    for (int i = 0; i < 4; ++i) out.push_back(static_cast<std::uint8_t>(fields_version >> (8 * i)));
+    out.insert(out.end(), blob->begin(), blob->end());
+    return out;
+  }
+  const auto wrapping_key = detail::KeyAccess::record_wrap(set).span();
+  if (fields_version != set.version) return detail::rewrap_key(wrapping_key, key, b, fields_version);
+  if (nonce) return detail::wrap_key(wrapping_key, key, b, *nonce);
+  return detail::wrap_key(wrapping_key, key, b);
 }
 
 }  // namespace
@@ -175,7 +214,10 @@ Result<SealedRecord> seal_record(const KeeperKeyring& keyring, std::span<const s
   if (auto ok = detail::check_item_id(record_id); !ok) return std::unexpected(ok.error());
   const KeySet& set = keyring.current();
   const Binding b{detail::kRecordContext, record_id, set.version, {}};
-  auto sealed = seal_item(detail::KeyAccess::record_wrap(set).span(), b, {}, fields);
+  auto sealed = seal_item_with(
+      b, {}, fields, [&](const DataKey& key, std::span<const std::uint8_t, detail::kNonceSize> nonce) {
+        return wrap_record_key(keyring, set, key, b, set.version, nonce);
+      });
   if (!sealed) return std::unexpected(sealed.error());
   return SealedRecord{set.version, std::move(sealed->wrapped_key), std::move(sealed->fields)};
 }
@@ -190,7 +232,11 @@ Result<SealedRecord> seal_new_record(const KeeperKeyring& keyring, std::span<std
     return fail(Errc::invalid_input, "a new record id needs at least 8 random bytes after its prefix");
   const KeySet& set = keyring.current();
   const Binding b{detail::kRecordContext, new_record_id, set.version, {}};
-  auto sealed = seal_item(detail::KeyAccess::record_wrap(set).span(), b, new_record_id.subspan(kept_prefix), fields);
+  auto sealed = seal_item_with(
+      b, new_record_id.subspan(kept_prefix), fields,
+      [&](const DataKey& key, std::span<const std::uint8_t, detail::kNonceSize> nonce) {
+        return wrap_record_key(keyring, set, key, b, set.version, nonce);
+      });
   if (!sealed) return std::unexpected(sealed.error());
   return SealedRecord{set.version, std::move(sealed->wrapped_key), std::move(sealed->fields)};
 }
@@ -204,7 +250,24 @@ Result<std::uint32_t> unwrap_record_key(const KeeperKeyring& keyring, std::span<
     return fail(Errc::not_found, "no record wrapping key of version " + std::to_string(sealed.key_version) +
                                      (set != nullptr ? " (retired)" : ""));
   const Binding b{kRecordContext, record_id, sealed.key_version, {}};
-  return unwrap_key(KeyAccess::record_wrap(*set).span(), sealed.wrapped_key, b, out);
+  const auto& wrapped = sealed.wrapped_key;
+  if (wrapped.empty() || wrapped[0] != kTokenWrapFormat) return unwrap_key(KeyAccess::record_wrap(*set).span(), wrapped, b, out);
+  // Wrapped by a token (format 3).
+  const RecordKeyWrapper* w = keyring.record_wrapper();
+  if (w == nullptr || !w->holds(sealed.key_version))
+    return fail(Errc::not_found, "the record's key of version " + std::to_string(sealed.key_version) +
+                                     " is held by a token this keeper does not reach");
+  if (wrapped.size() != kTokenWrappedKeySize) return fail(Errc::invalid_input, "wrapped data key is malformed");
+  std::uint32_t fields_version = 0;
+  for (int i = 0; i < 4; ++i) fields_version |= std::uint32_t{wrapped[1 + static_cast<std::size_t>(i)]} << (8 * i);
+  if (fields_version == 0 || fields_version > sealed.key_version)
+    return fail(Errc::invalid_input, "wrapped data key is malformed");
+  if (auto ok = w->unwrap(sealed.key_version, std::span(wrapped).subspan(5), token_wrap_ad(b, fields_version),
+                          std::span<std::uint8_t>(out.data(), kDataKeySize));
+      !ok) {
+    return std::unexpected(ok.error());
+  }
+  return fields_version;
 }
 }  // namespace detail
 
@@ -227,8 +290,9 @@ Result<SealedRecord> reseal_record(const KeeperKeyring& keyring, std::span<const
   const Binding b{detail::kRecordContext, record_id, set.version, {}};
   auto blob = detail::encrypt_fields(data_key, b, fields);
   if (!blob) return std::unexpected(blob.error());
-  return SealedRecord{set.version, detail::wrap_key(detail::KeyAccess::record_wrap(set).span(), data_key, b),
-                      std::move(*blob)};
+  auto wrapped = wrap_record_key(keyring, set, data_key, b, set.version);
+  if (!wrapped) return std::unexpected(wrapped.error());
+  return SealedRecord{set.version, std::move(*wrapped), std::move(*blob)};
 }
 
 Result<SealedRecord> rewrap_record(const KeeperKeyring& keyring, std::span<const std::uint8_t> record_id,
@@ -240,9 +304,9 @@ Result<SealedRecord> rewrap_record(const KeeperKeyring& keyring, std::span<const
   auto fields_version = detail::unwrap_record_key(keyring, record_id, sealed, data_key);
   if (!fields_version) return std::unexpected(fields_version.error());
   const Binding b{detail::kRecordContext, record_id, set.version, {}};
-  return SealedRecord{set.version,
-                      detail::rewrap_key(detail::KeyAccess::record_wrap(set).span(), data_key, b, *fields_version),
-                      sealed.fields};
+  auto wrapped = wrap_record_key(keyring, set, data_key, b, *fields_version);
+  if (!wrapped) return std::unexpected(wrapped.error());
+  return SealedRecord{set.version, std::move(*wrapped), sealed.fields};
 }
 
 }  // namespace rempart::crypto

@@ -88,6 +88,22 @@ TEST(KeysToken, ASealedKeyringServesAndRotatesAndOpensNothingWithoutTheToken) {
     EXPECT_NE(show.out.find("Scellier"), std::string::npos);
     EXPECT_EQ(srv.terminate(), 0);
   }
+  // Version 2's records (wrapped by the token's key of version 2) moved to
+  // version 3, version 2 retired: its key is destroyed in the token, and
+  // every record still opens.
+  ASSERT_EQ(run_rempart({"keys", "rotate", "--config", in.config.string()}).exit_code, 0);
+  auto rewrap = run_rempart({"keys", "rewrap", "--config", in.config.string()});
+  ASSERT_EQ(rewrap.exit_code, 0) << rewrap.err;
+  EXPECT_NE(rewrap.out.find("6 records moved to key version 3"), std::string::npos) << rewrap.out;
+  for (const char* v : {"1", "2"}) {
+    auto retire = run_rempart({"keys", "retire", v, "--config", in.config.string()});
+    EXPECT_EQ(retire.exit_code, 0) << retire.err;
+  }
+  for (const char* email : {"token1@example.org", "token2@example.org"}) {
+    auto shown = run_rempart({"supporters", "show", "--email", email, "--config", in.config.string()});
+    EXPECT_EQ(shown.exit_code, 0) << shown.err;
+    EXPECT_NE(shown.out.find("Scellier"), std::string::npos) << shown.out;
+  }
   auto verify = run_rempart({"audit", "verify", "--config", in.config.string()});
   EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
 
