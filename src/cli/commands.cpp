@@ -59,7 +59,7 @@
 namespace rempart::cli {
 namespace {
 // Records moved to a new key version a second at most, after a rotation
-// (services/rewrap.hpp): 1,000,000 records in about 35 minutes, while the
+// (services/rewrap.hpp): 1,000,000 records in about 33 minutes, while the
 // fold and the console keep the writer most of the time.
 constexpr double kRewrapPerSecond = 500;
 }  // namespace
