@@ -1,5 +1,6 @@
 #include "audit/chain.hpp"
 
+#include "audit/encoding.hpp"
 #include "core/hex.hpp"
 
 #include <chrono>
@@ -12,23 +13,9 @@ namespace {
 constexpr std::string_view kEntryDomain = "rempart/audit/entry/v1";
 constexpr std::string_view kMacDomain = "rempart/audit/mac/v1";
 
-void put_u32(std::string& out, std::uint32_t v) {
-  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xff));
-}
-
-void put_u64(std::string& out, std::uint64_t v) {
-  for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xff));
-}
-
-void put_lp(std::string& out, std::string_view s) {
-  put_u32(out, static_cast<std::uint32_t>(s.size()));
-  out.append(s);
-}
-
-void put_lp(std::string& out, std::span<const std::uint8_t> b) {
-  put_u32(out, static_cast<std::uint32_t>(b.size()));
-  out.append(reinterpret_cast<const char*>(b.data()), b.size());
-}
+using detail::put_lp;
+using detail::put_u32;
+using detail::put_u64;
 
 }  // namespace
 
