@@ -106,6 +106,11 @@ inline constexpr std::string_view mail_report = "mail.report";            // a b
 // restored log's first entry, which names the backup's head (backup_manifest.hpp).
 inline constexpr std::string_view backup_create = "backup.create";
 inline constexpr std::string_view backup_restore = "backup.restore";
+// The breach register (GDPR article 33(5); docs/incident.md): an entry
+// recorded, and brought up to date (notified, not notified, closed). Ids,
+// counts and states only: the officer's own words stay in the register.
+inline constexpr std::string_view breach_record = "breach.record";
+inline constexpr std::string_view breach_update = "breach.update";
 }  // namespace action
 
 // Who acts. "keeper" for the folding service, "operator:<unix user>" for the

@@ -56,6 +56,8 @@ inline constexpr std::string_view account_budget = "account.budget";    // a rai
 inline constexpr std::string_view account_enable = "account.enable";    // a disabled account enabled again
 inline constexpr std::string_view account_password = "account.password";  // its owner changed (or failed to) the password
 inline constexpr std::string_view account_authenticator = "account.authenticator";  // its owner replaced the authenticator
+inline constexpr std::string_view incident_lockdown = "incident.lockdown";  // everyone out at once (docs/incident.md)
+inline constexpr std::string_view incident_release = "incident.release";    // one account let back in after it
 }  // namespace action
 
 // Unix seconds. Injected so tests can move time.
@@ -125,6 +127,21 @@ struct AccountInfo {
   std::optional<std::int64_t> locked_at;
   nlohmann::json lock_detail = nlohmann::json::object();
 };
+
+// What a lockdown did (AccountService::lock_down). Account names are staff
+// names, not supporter data.
+struct Lockdown {
+  std::string kept;                      // the break-glass account; "" when none was named
+  std::vector<std::string> locked;       // accounts disabled and sent back to enrolment, by name
+  std::int64_t sessions_ended = 0;       // of every account, the kept one's too
+  std::vector<std::int64_t> tokens_revoked;    // API token ids
+  std::vector<std::int64_t> requests_refused;  // pending privilege request ids
+  std::int64_t budgets_ended = 0;        // raised budgets ended early
+  std::int64_t seq = 0;                  // the incident.lockdown entry
+};
+
+// The longest lockdown or release reason (bytes).
+inline constexpr std::size_t kLockdownReasonMax = 200;
 
 // A new authenticator waiting for its first code (begin_authenticator_change).
 // `otpauth_uri` is secret (shown to the owner once, never logged); `pending`
@@ -309,6 +326,26 @@ class AccountService {
   // Ends every session of the account; returns how many there were.
   Result<std::int64_t> revoke_sessions(const std::string& actor, const std::string& name);
 
+  // ---- Lockdown (docs/incident.md); operator only.
+
+  // Everyone out, in one transaction with one `incident.lockdown` entry
+  // (reason, kept, the lists and counts of Lockdown): ends every session;
+  // revokes every API token; refuses every pending privilege request; ends
+  // every raised budget; disables every account but `keep` and clears its
+  // password, authenticator, recovery codes and export key, with no
+  // enrolment code (release_account makes one). `keep` ("" for none) must
+  // be an enrolled, enabled admin: it keeps its password and authenticator
+  // (its sessions end too). `reason`: 1..kLockdownReasonMax bytes, no
+  // control character, no personal data. Errc::invalid_input for a bad
+  // reason or a `keep` that is no such admin; nothing changes then.
+  Result<Lockdown> lock_down(const std::string& actor, const std::string& keep, const std::string& reason);
+  // Lets one account back in after a lockdown: enables it (when disabled)
+  // and returns a new single-use enrolment code with which its owner sets a
+  // new password and authenticator. Audited `incident.release` {"account",
+  // "account_id", "reason", "sessions_revoked"}. Errc::not_found if unknown.
+  Result<crypto::SecretBytes> release_account(const std::string& actor, const std::string& name,
+                                              const std::string& reason);
+
   // ---- Login and sessions.
 
   // Checks password and second factor (a 6-digit TOTP code, or a recovery
@@ -450,6 +487,8 @@ class AccountService {
   Result<void> apply_privilege(store::KeeperTx& tx, const store::PrivilegeRequestRow& req,
                                const store::AccountRow& approver, std::int64_t now, nlohmann::json& done);
   Result<PrivilegeRequestInfo> request_info(store::KeeperTx& tx, const store::PrivilegeRequestRow& row);
+  Result<crypto::SecretBytes> enrolment_after(const std::string& actor, const std::string& name,
+                                              std::string_view audit_action, const std::string& reason);
   Result<void> modify(const std::string& actor, const std::string& name, std::string_view audit_action,
                       const std::function<Result<void>(store::KeeperTx&, store::AccountRow&, nlohmann::json&)>&
                           change);

@@ -544,18 +544,123 @@ Result<crypto::SecretBytes> AccountService::invite_account(const std::string& ac
 }
 
 Result<crypto::SecretBytes> AccountService::reset_enrolment(const std::string& actor, const std::string& name) {
+  return enrolment_after(actor, name, action::account_reset_mfa, "");
+}
+
+Result<crypto::SecretBytes> AccountService::release_account(const std::string& actor, const std::string& name,
+                                                            const std::string& reason) {
+  if (!valid_reason(reason, true)) return fail(Errc::invalid_input, "release reason must be one line of 1..200 bytes");
+  return enrolment_after(actor, name, action::incident_release, reason);
+}
+
+// reset_enrolment, and release_account when `reason` is given: the account
+// enabled again too.
+Result<crypto::SecretBytes> AccountService::enrolment_after(const std::string& actor, const std::string& name,
+                                                            std::string_view audit_action,
+                                                            const std::string& reason) {
   if (!is_operator_actor(actor)) return fail(Errc::permission, "reset: operator only");
   if (auto r = crypto::init(); !r) return std::unexpected(r.error());
   auto code = new_enrolment_code();
   if (!code) return code;
   const std::int64_t now = opt_.clock();
-  auto r = modify(actor, name, action::account_reset_mfa,
+  auto r = modify(actor, name, audit_action,
                   [&](store::KeeperTx& tx, store::AccountRow& a, nlohmann::json& d) -> Result<void> {
                     d["invite"] = true;
+                    if (!reason.empty()) {
+                      d["reason"] = reason;
+                      d["was_disabled"] = a.disabled;
+                      a.disabled = false;
+                    }
                     return back_to_enrolment(tx, a, enrolment_hash(code->text()), now + opt_.enrolment_seconds, d);
                   });
   if (!r) return std::unexpected(r.error());
   return code;
+}
+
+Result<Lockdown> AccountService::lock_down(const std::string& actor, const std::string& keep,
+                                           const std::string& reason) {
+  if (!is_operator_actor(actor)) return fail(Errc::permission, "lockdown: operator only");
+  if (!valid_reason(reason, true)) return fail(Errc::invalid_input, "lockdown reason must be one line of 1..200 bytes");
+  if (!keep.empty() && !valid_account_name(keep)) {
+    return fail(Errc::invalid_input, "the break-glass account name must match [a-z0-9._-]{1,64}");
+  }
+  const std::int64_t now = opt_.clock();
+  Lockdown out;
+  auto r = store_->transact([&](store::KeeperTx& tx) -> Result<void> {
+    out = Lockdown{};
+    auto accounts = tx.accounts();
+    if (!accounts) return propagate(accounts);
+    if (!keep.empty()) {
+      const auto k = std::ranges::find(*accounts, keep, &store::AccountRow::name);
+      if (k == accounts->end() || k->disabled || k->state != "active" || role_of(*k) != Role::admin) {
+        return fail(Errc::invalid_input,
+                    "the break-glass account must be an enrolled, enabled admin account; nothing changed");
+      }
+      out.kept = keep;
+    }
+    for (auto& a : *accounts) {
+      // Raised budgets end: a backdoor may be a budget raised beforehand.
+      for (const guard::Counted c : guard::kAllCounted) {
+        auto b = tx.account_budget(a.id, std::string(guard::counted_name(c)));
+        if (!b) return propagate(b);
+        if (*b && (*b)->expires_at > now) {
+          (*b)->expires_at = now;
+          if (auto p = tx.put_account_budget(**b); !p) return p;
+          ++out.budgets_ended;
+        }
+      }
+      if (a.name == keep) {
+        auto n = tx.delete_sessions_of(a.id);
+        if (!n) return propagate(n);
+        out.sessions_ended += *n;
+        continue;
+      }
+      nlohmann::json d;
+      if (auto e = back_to_enrolment(tx, a, Bytes{}, 0, d); !e) return e;
+      // No code opens it until release_account makes one.
+      a.enrol_hash.reset();
+      a.disabled = true;
+      a.updated_at = now;
+      if (auto u = tx.update_account(a); !u) return u;
+      out.sessions_ended += d["sessions_revoked"].get<std::int64_t>();
+      out.locked.push_back(a.name);
+    }
+    auto tokens = tx.api_tokens();
+    if (!tokens) return propagate(tokens);
+    for (const auto& t : *tokens) {
+      if (t.revoked_at) continue;
+      auto done = tx.revoke_api_token(t.id, now);
+      if (!done) return propagate(done);
+      if (*done) out.tokens_revoked.push_back(t.id);
+    }
+    // Every pending request: one approved after the lockdown would undo it.
+    for (std::size_t limit = 100;; limit *= 4) {
+      auto reqs = tx.privilege_requests(limit);
+      if (!reqs) return propagate(reqs);
+      if (reqs->size() == limit) continue;
+      for (auto& q : *reqs) {
+        if (q.status != "pending") continue;
+        q.status = "refused";
+        q.decided_at = now;
+        if (auto u = tx.update_privilege_request(q); !u) return u;
+        out.requests_refused.push_back(q.id);
+      }
+      break;
+    }
+    auto w = write_audit(tx, *keys_, actor, action::incident_lockdown,
+                         {{"reason", reason},
+                          {"kept", out.kept},
+                          {"accounts_locked", out.locked},
+                          {"sessions_ended", out.sessions_ended},
+                          {"tokens_revoked", out.tokens_revoked},
+                          {"requests_refused", out.requests_refused},
+                          {"budgets_ended", out.budgets_ended}});
+    if (!w) return propagate(w);
+    out.seq = *w;
+    return {};
+  });
+  if (!r) return std::unexpected(r.error());
+  return out;
 }
 
 Result<std::optional<EnrolmentInvite>> AccountService::enrolment_for(std::string_view code) {

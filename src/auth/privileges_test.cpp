@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "auth/account_internal.hpp"
 #include "auth/accounts.hpp"
 #include "auth/totp.hpp"
 #include "guard/budget.hpp"
@@ -349,6 +350,82 @@ TEST_F(PrivilegesTest, EnrolmentCodesWorkOnceAndNotForEver) {
   auto none = svc_->authenticate("fay", "", "000000", "192.0.2.5");
   ASSERT_TRUE(none);
   EXPECT_FALSE(none->session);
+}
+
+TEST_F(PrivilegesTest, ALockdownLetsOnlyTheBreakGlassAdminIn) {
+  const auto orga = add("orga", Role::organiser);
+  const auto session = [&](const Enrolment& e, const std::string& name, const char* pw) {
+    auto s = svc_->authenticate(name, pw, fresh(e), "192.0.2.7");
+    EXPECT_TRUE(s && s->session) << name;
+    return s && s->session ? std::string(s->session->token.text()) : std::string();
+  };
+  const std::string alice_session = session(alice_, "alice", kPassword);
+  const std::string orga_session = session(orga, "orga", kPassword);
+  auto token = svc_->create_api_token(kOperator, "website", Scope::intake, 30);
+  ASSERT_TRUE(token);
+  auto pending = ask(bob_, of(PrivilegeKind::set_role, "orga", Role::admin));
+  ASSERT_TRUE(pending);
+  ASSERT_TRUE(store_->transact([&](store::KeeperTx& tx) -> Result<void> {
+    return tx.put_account_budget(store::AccountBudgetRow{*internal::parse_account_id(orga.account_id), "phone", 0, 500, 0,
+                                                         now_ + kDay});
+  }));
+
+  // Refused, and nothing changes: a non-operator, a bad reason, a kept
+  // account that is no enrolled admin.
+  EXPECT_EQ(svc_->lock_down(account_actor(alice_.account_id), "alice", "breach").error().code, Errc::permission);
+  EXPECT_EQ(svc_->lock_down(kOperator, "alice", "").error().code, Errc::invalid_input);
+  EXPECT_EQ(svc_->lock_down(kOperator, "alice", "two\nlines").error().code, Errc::invalid_input);
+  EXPECT_EQ(svc_->lock_down(kOperator, "orga", "breach").error().code, Errc::invalid_input);
+  EXPECT_EQ(svc_->lock_down(kOperator, "nobody", "breach").error().code, Errc::invalid_input);
+  ASSERT_TRUE(svc_->validate_session(orga_session).value());
+  EXPECT_TRUE(audit(action::incident_lockdown).empty());
+
+  auto l = svc_->lock_down(kOperator, "alice", "passwords seen on a paste site");
+  ASSERT_TRUE(l) << l.error().internal;
+  EXPECT_EQ(l->kept, "alice");
+  EXPECT_EQ(l->locked, (std::vector<std::string>{"bob", "orga"}));
+  EXPECT_EQ(l->sessions_ended, 2);
+  EXPECT_EQ(l->tokens_revoked, std::vector<std::int64_t>{token->info.id});
+  EXPECT_EQ(l->requests_refused, std::vector<std::int64_t>{pending->id});
+  EXPECT_EQ(l->budgets_ended, 1);
+
+  // Every session is gone, the kept admin's too; the token no longer opens.
+  EXPECT_FALSE(svc_->validate_session(alice_session).value());
+  EXPECT_FALSE(svc_->validate_session(orga_session).value());
+  EXPECT_FALSE(svc_->check_api_token(token->token.text()).value());
+  EXPECT_EQ(svc_->approve_privilege(alice_.account_id, pending->id, fresh(alice_), "").error().code, Errc::conflict);
+  // The others cannot sign in with what they had, nor with a stolen code.
+  for (const auto& [e, name] : {std::pair<const Enrolment*, const char*>{&bob_, "bob"}, {&orga, "orga"}}) {
+    auto s = svc_->authenticate(name, kPassword, fresh(*e), "192.0.2.7");
+    ASSERT_TRUE(s);
+    EXPECT_FALSE(s->session) << name;
+    EXPECT_TRUE(svc_->account(name)->disabled);
+    EXPECT_EQ(svc_->account(name)->recovery_codes_left, 0);
+  }
+  // The break-glass admin signs in as before.
+  EXPECT_FALSE(session(alice_, "alice", kPassword).empty());
+
+  auto entries = audit(action::incident_lockdown);
+  ASSERT_EQ(entries.size(), 1u);
+  const auto d = nlohmann::json::parse(entries[0].details);
+  EXPECT_EQ(d["kept"], "alice");
+  EXPECT_EQ(d["accounts_locked"].size(), 2u);
+  EXPECT_EQ(d["reason"], "passwords seen on a paste site");
+
+  // Back one by one: a new enrolment, a new password and authenticator.
+  EXPECT_EQ(svc_->release_account(kOperator, "orga", "").error().code, Errc::invalid_input);
+  EXPECT_EQ(svc_->release_account(account_actor(alice_.account_id), "orga", "checked").error().code,
+            Errc::permission);
+  auto code = svc_->release_account(kOperator, "orga", "laptop checked");
+  ASSERT_TRUE(code) << code.error().internal;
+  EXPECT_FALSE(svc_->account("orga")->disabled);
+  EXPECT_TRUE(svc_->account("bob")->disabled) << "one account at a time";
+  auto secret = enrol(code->text());
+  auto s = svc_->authenticate("orga", kNewPassword, fresh(secret.span()), "192.0.2.7");
+  ASSERT_TRUE(s);
+  EXPECT_TRUE(s->session);
+  ASSERT_EQ(audit(action::incident_release).size(), 1u);
+  EXPECT_EQ(nlohmann::json::parse(audit(action::incident_release)[0].details)["was_disabled"], true);
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "audit/chain.hpp"
@@ -20,6 +21,7 @@
 #include "auth/totp.hpp"
 #include "cli/commands.hpp"
 #include "cli/keeper_access.hpp"
+#include "cli/key_versions_command.hpp"
 #include "cli/config.hpp"
 #include "crypto/keyring.hpp"
 #include "guard/alerts.hpp"
@@ -52,7 +54,8 @@ struct Admin {
 
   // The operator's privilege changes bypass the two-person rule (first
   // admin, break-glass): whoever watches the alerts hears of each one.
-  void alert(std::string_view kind, std::string_view reason, nlohmann::json details) {
+  void alert(std::string_view kind, std::string_view reason, nlohmann::json details,
+             guard::Severity severity = guard::Severity::warning) {
     if (!alerter) {
       auto a = guard::Alerter::start(keeper.config.alerts);
       if (!a) {
@@ -62,7 +65,7 @@ struct Admin {
       alerter = std::move(*a);
     }
     guard::Alert x;
-    x.severity = guard::Severity::warning;
+    x.severity = severity;
     x.kind = std::string(kind);
     x.actor = operator_actor();
     x.reason = std::string(reason);
@@ -298,6 +301,101 @@ int run_admin_token_revoke(const fs::path& config, std::int64_t id) {
   if (!admin) return report(admin.error());
   if (auto r = (*admin)->accounts->revoke_api_token(operator_actor(), id); !r) return report(r.error());
   std::cout << "revoked token " << id << "\n";
+  return 0;
+}
+
+// ---- incident lockdown and release (docs/incident.md) ---------------------
+
+namespace {
+
+// "0", or "2 (ids 4, 7)" / "2 (bob, orga)": a count and what it counted.
+std::string counted(const auto& items, std::string_view label = "") {
+  std::string out = std::to_string(items.size());
+  if (items.empty()) return out;
+  out += " (";
+  out += label;
+  bool first = true;
+  for (const auto& x : items) {
+    if (!first) out += ", ";
+    first = false;
+    if constexpr (std::is_same_v<std::decay_t<decltype(x)>, std::string>) {
+      out += x;
+    } else {
+      out += std::to_string(x);
+    }
+  }
+  return out + ")";
+}
+
+}  // namespace
+
+int run_incident_lockdown(const fs::path& config, const std::string& keep, const std::string& reason) {
+  auto admin = open_admin(config);
+  if (!admin) return report(admin.error());
+  Admin& a = **admin;
+  auto l = a.accounts->lock_down(operator_actor(), keep, reason);
+  if (!l) {
+    std::cerr << "rempart: lockdown refused: " << l.error().internal << "\n";
+    return l.error().code == Errc::invalid_input || l.error().code == Errc::permission ? 2 : 1;
+  }
+  std::cout << "Lockdown recorded (audit entry " << l->seq << ").\n"
+            << "- Sessions ended: " << l->sessions_ended << " (of every account"
+            << (l->kept.empty() ? "" : ", " + l->kept + " included") << ").\n"
+            << "- Accounts disabled, their password, authenticator, recovery codes and export key cleared: "
+            << counted(l->locked) << ".\n"
+            << "- Break-glass account kept: " << (l->kept.empty() ? std::string("none") : l->kept) << ".\n"
+            << "- API tokens revoked: " << counted(l->tokens_revoked, "ids ")
+            << "; a website that posts sign-ups with a token needs a new one.\n"
+            << "- Pending privilege requests refused: " << counted(l->requests_refused, "ids ") << ".\n"
+            << "- Raised budgets ended: " << l->budgets_ended << ".\n"
+            << std::flush;
+  // Every key next: a copied keyring or inbox stops being useful for what
+  // comes after. The accounts are out already, whatever happens here.
+  auto rotated = rotate_keys(a.keeper);
+  int code = 0;
+  if (rotated) {
+    std::cout << "- Keys rotated: version " << rotated->to << " is current (was " << rotated->from
+              << "); a running keeper and intake take it within seconds, and the keeper moves every record to it.\n";
+  } else {
+    std::cerr << "rempart: the keys were NOT rotated: " << rotated.error().internal
+              << "; run `rempart keys rotate --config " << config.string() << "` once the cause is fixed\n";
+    code = 1;
+  }
+  auto cp = a.keeper.checkpointer()->force(audit::now_us());
+  if (cp && *cp) {
+    std::cout << "- Audit checkpoint signed at entry " << (*cp)->seq << ".\n";
+  } else {
+    std::cerr << "rempart: the audit checkpoint was NOT signed"
+              << (cp ? std::string(" (nothing to sign)") : ": " + cp.error().internal) << "\n";
+    code = 1;
+  }
+  a.alert("incident_lockdown", "an operator locked every account down and revoked every token",
+          {{"accounts_locked", l->locked.size()},
+           {"kept", l->kept},
+           {"sessions_ended", l->sessions_ended},
+           {"tokens_revoked", l->tokens_revoked.size()},
+           {"key_version", rotated ? rotated->to : 0}},
+          guard::Severity::critical);
+  std::cout << "\nNext:\n"
+            << "  rempart incident changes --since TIME --config " << config.string()
+            << "   what changed before the lockdown (a backdoor shows there)\n"
+            << "  rempart incident report --since TIME --config " << config.string()
+            << "    the 72-hour notification and the breach register\n"
+            << "  rempart incident release NAME --reason TEXT --config " << config.string()
+            << "   one account back, with a new password and authenticator\n"
+            << "  rempart keys backup --config " << config.string()
+            << " --shares N --threshold K --out DIR   the old shares do not hold the new version\n";
+  return code;
+}
+
+int run_incident_release(const fs::path& config, const std::string& name, const std::string& reason) {
+  auto admin = open_admin(config);
+  if (!admin) return report(admin.error());
+  auto code = (*admin)->accounts->release_account(operator_actor(), name, reason);
+  if (!code) return report(code.error());
+  (*admin)->alert("incident_release", "an account was let back in after a lockdown", {{"account", name}});
+  std::cout << name << " is enabled again; it signs in only after setting a new password and authenticator.\n";
+  print_invite(**admin, name, *code);
   return 0;
 }
 

@@ -35,4 +35,16 @@ int run_admin_token_create(const AdminTokenCreateArgs& a);
 int run_admin_token_list(const std::filesystem::path& config);
 int run_admin_token_revoke(const std::filesystem::path& config, std::int64_t id);
 
+// `rempart incident lockdown`: AccountService::lock_down (every session
+// ended, every token revoked, every account but the break-glass `keep`
+// disabled and sent back to enrolment), then every key rotated
+// (rotate_keys), an audit checkpoint signed and a critical alert raised.
+// Prints each step's count and what to do next. Exit 0; 2 when refused
+// (nothing changed); 1 when the accounts were locked but a later step
+// failed (it says which, and how to finish it).
+int run_incident_lockdown(const std::filesystem::path& config, const std::string& keep, const std::string& reason);
+// `rempart incident release NAME`: AccountService::release_account, and
+// prints the enrolment link to hand to its owner.
+int run_incident_release(const std::filesystem::path& config, const std::string& name, const std::string& reason);
+
 }  // namespace rempart::cli

@@ -1,3 +1,4 @@
+#include "cli/selfcheck_settings.hpp"
 #include "cli/commands.hpp"
 
 #include <array>
@@ -55,6 +56,8 @@
 #include "services/synth.hpp"
 #include "services/vault.hpp"
 #include "store/backends.hpp"
+#include "store/postgres/migrations.hpp"
+#include "store/sqlite/migrations.hpp"
 
 namespace rempart::cli {
 namespace {
@@ -222,6 +225,12 @@ Result<void> record_service_event(store::KeeperStore& st, const crypto::KeeperKe
     details["checkpoint_syslog"] = c.audit.checkpoint_syslog;
     details["verify_seconds"] = c.audit.verify_seconds;
     details["key_version"] = keys.current().version;
+    // The schema the keeper's store is at: opening it brought it to this
+    // binary's last migration (SQLite) or found it exactly there
+    // (PostgreSQL). A start on another schema than the last start's is a
+    // schema change (`rempart incident changes`).
+    details["schema_version"] = c.backend == "postgresql" ? store::postgres::embedded_migrations().back().version
+                                                          : store::sqlite::embedded_migrations().back().version;
   }
   return st.transact([&](store::KeeperTx& tx) -> Result<void> {
     auto e = audit::record(tx, keys, audit::Event{std::string(audit::kKeeperActor), std::string(action), "",
@@ -617,6 +626,7 @@ int run_serve(const ServeArgs& a) {
   if (keeper && c->console.enabled) {
     console::ConsoleOptions co;
     co.hostnames = c->console.hostnames;
+    co.selfcheck = std::make_shared<const services::selfcheck::Settings>(selfcheck_settings(*c));
     co.listen_host = c->console.listen.host;
     co.tls = c->console.tls.enabled();
     co.default_region = c->intake.default_region;
@@ -933,9 +943,7 @@ std::string format_time(std::int64_t at_us) {
   return buf;
 }
 
-namespace {
-
-Result<std::pair<std::int64_t, std::int64_t>> window(const std::string& since, const std::string& until) {
+Result<std::pair<std::int64_t, std::int64_t>> time_window(const std::string& since, const std::string& until) {
   std::int64_t from = std::numeric_limits<std::int64_t>::min(), to = std::numeric_limits<std::int64_t>::max();
   if (!since.empty()) {
     auto t = parse_time(since);
@@ -950,6 +958,8 @@ Result<std::pair<std::int64_t, std::int64_t>> window(const std::string& since, c
   if (from >= to) return fail(Errc::invalid_input, "--since must be before --until");
   return std::pair{from, to};
 }
+
+namespace {
 
 std::string csv_cell(const std::string& v) {
   if (v.find_first_of(",\"\r\n") == std::string::npos) return v;
@@ -969,6 +979,8 @@ std::string printable(const std::string& v) {
   return out;
 }
 
+}  // namespace
+
 // The actor an --actor option names (services::resolve_audit_actor), or the
 // refusal as a usage error naming the option, never the text given unless
 // it is a valid account name.
@@ -987,8 +999,6 @@ Result<std::string> actor_option(store::KeeperStore& st, const std::string& give
   }
   return r;
 }
-
-}  // namespace
 
 int run_audit_verify(const AuditVerifyArgs& a) {
   auto k = open_keeper(a.config);
@@ -1058,7 +1068,7 @@ int run_audit_query(const AuditQueryArgs& a) {
     std::cerr << "rempart: --format must be table, jsonl or csv\n";
     return 2;
   }
-  auto w = window(a.since, a.until);
+  auto w = time_window(a.since, a.until);
   if (!w) return report(w.error());
   auto k = open_keeper(a.config);
   if (!k) return report(k.error());
@@ -1113,7 +1123,7 @@ int run_audit_blast_radius(const AuditBlastArgs& a) {
     std::cerr << "rempart: give --actor, --token, --session or --since\n";
     return 2;
   }
-  auto w = window(a.since, a.until);
+  auto w = time_window(a.since, a.until);
   if (!w) return report(w.error());
   auto k = open_keeper(a.config);
   if (!k) return report(k.error());

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "core/error.hpp"
 #include "services/importer.hpp"
@@ -142,6 +143,15 @@ int run_audit_blast_radius(const AuditBlastArgs& a);
 std::optional<std::int64_t> parse_time(const std::string& text);
 // Unix microseconds as "2026-01-01T10:00:00.000000Z".
 std::string format_time(std::int64_t at_us);
+
+// --since/--until as parse_time reads them, into [from, until) in unix µs;
+// either may be empty (no bound). A clear usage error otherwise.
+Result<std::pair<std::int64_t, std::int64_t>> time_window(const std::string& since, const std::string& until);
+
+// The actor an --actor option names (services::resolve_audit_actor: an
+// account name, or the actor as the log writes it), or a usage error
+// naming the option, never echoing the text unless it is a valid name.
+Result<std::string> actor_option(store::KeeperStore& st, const std::string& given);
 
 void setup_logging(const std::string& level);
 

@@ -52,36 +52,43 @@ constexpr const char* kKinds[] = {"records",  "inbox items", "audit entries", "c
 
 }  // namespace
 
+Result<Rotation> rotate_keys(Keeper& k) {
+  const fs::path dir = k.config.keys_dir;
+  // The files as they are now (another rotation may have run since this
+  // process loaded them), plus one version.
+  auto rotated = crypto::load_keeper_keyring(dir, k.key_source.seal());
+  if (!rotated) return std::unexpected(rotated.error());
+  Rotation r{rotated->current().version, 0};
+  if (auto ok = rotated->add_version(); !ok) return std::unexpected(ok.error());
+  r.to = rotated->current().version;
+  // With a token, the new version's record wrapping key is made there
+  // before any keeper holds the version.
+  if (k.key_source.token) {
+    if (auto ok = keys::make_record_wrap_key(*k.key_source.token, r.to); !ok) return std::unexpected(ok.error());
+  }
+  if (auto ok = crypto::replace_keyrings(dir, *rotated, k.key_source.seal()); !ok) return std::unexpected(ok.error());
+  // Recorded under the version every keeper already holds.
+  auto e = k.store->transact([&](store::KeeperTx& tx) -> Result<void> {
+    nlohmann::json d{{"from_version", r.from}, {"to_version", r.to}};
+    auto w = audit::record(tx, k.keys,
+                           audit::Event{operator_actor(), std::string(audit::action::keys_rotate), "", std::move(d), ""});
+    if (!w) return std::unexpected(w.error());
+    return {};
+  });
+  if (!e) {
+    return fail(Errc::storage, "the keys were rotated to version " + std::to_string(r.to) +
+                                   ", but the rotation could not be recorded in the audit log: " + e.error().internal);
+  }
+  return r;
+}
+
 int run_keys_rotate(const fs::path& config) {
   auto k = open_keeper(config);
   if (!k) return report(k.error());
   const fs::path dir = k->config.keys_dir;
-  // The files as they are now (another rotation may have run since this
-  // process loaded them), plus one version.
-  auto rotated = crypto::load_keeper_keyring(dir, k->key_source.seal());
+  auto rotated = rotate_keys(*k);
   if (!rotated) return report(rotated.error());
-  const std::uint32_t from = rotated->current().version;
-  if (auto ok = rotated->add_version(); !ok) return report(ok.error());
-  const std::uint32_t to = rotated->current().version;
-  // With a token, the new version's record wrapping key is made there
-  // before any keeper holds the version.
-  if (k->key_source.token) {
-    if (auto ok = keys::make_record_wrap_key(*k->key_source.token, to); !ok) return report(ok.error());
-  }
-  if (auto ok = crypto::replace_keyrings(dir, *rotated, k->key_source.seal()); !ok) return report(ok.error());
-  // Recorded under the version every keeper already holds.
-  auto e = k->store->transact([&](store::KeeperTx& tx) -> Result<void> {
-    nlohmann::json d{{"from_version", from}, {"to_version", to}};
-    auto r = audit::record(tx, k->keys,
-                           audit::Event{operator_actor(), std::string(audit::action::keys_rotate), "", std::move(d), ""});
-    if (!r) return std::unexpected(r.error());
-    return {};
-  });
-  if (!e) {
-    std::cerr << "rempart: the keys were rotated to version " << to
-              << ", but the rotation could not be recorded in the audit log: " << e.error().internal << "\n";
-    return 1;
-  }
+  const std::uint32_t from = rotated->from, to = rotated->to;
   k->checkpoint_on_exit();
   std::cout << "Key version " << to << " is current (was " << from << ") in " << dir.string() << ".\n"
             << "- A keeper running with this key directory takes it within seconds: new records, audit entries\n"

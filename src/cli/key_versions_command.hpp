@@ -10,6 +10,8 @@
 #include <mutex>
 #include <thread>
 
+#include "core/error.hpp"
+
 namespace rempart::cli {
 
 // Makes a new version of every key current (the blind-index key carried
@@ -18,6 +20,19 @@ namespace rempart::cli {
 // Prints what to do next (copy the files to the other hosts, a new backup
 // in shares). Exit 0, or 1 with a plain message (nothing changed).
 int run_keys_rotate(const std::filesystem::path& config);
+
+struct Keeper;
+struct Rotation {
+  std::uint32_t from = 0;
+  std::uint32_t to = 0;
+};
+// The rotation itself, on a keeper a command has open (rotate, and the
+// lockdown of docs/incident.md): the new version in the key files (and its
+// record-wrapping key in the token), then keys.rotate recorded under the
+// version `k` holds. Errc::storage when the files were replaced but the
+// entry could not be written (the message says so); any other error
+// changed nothing.
+Result<Rotation> rotate_keys(Keeper& k);
 
 // Seals a plain keeper.keyring with the token the configuration names (its
 // AES key "rempart-keyring" made there if absent; keys/sealed_keyring.hpp),

@@ -3,6 +3,7 @@
 
 #include "cli/admin_commands.hpp"
 #include "cli/backup_command.hpp"
+#include "cli/incident_command.hpp"
 #include "cli/commands.hpp"
 #include "cli/export_commands.hpp"
 #include "cli/guard_commands.hpp"
@@ -314,6 +315,7 @@ int main(int argc, char** argv) {
   keys_retire_cmd->add_option("--config", keys_config, "Configuration file")->required();
 
   const BackupCommands backup(app);
+  const IncidentCommands incident(app);
 
   // A bad command line exits 2, as every other usage error (CLI11 prints why).
   try {
@@ -323,6 +325,7 @@ int main(int argc, char** argv) {
   }
 
   if (auto code = backup.run()) return *code;
+  if (auto code = incident.run()) return *code;
   if (*keys_backup_cmd) return run_keys_backup(keys_backup);
   if (*keys_rotate_cmd) return run_keys_rotate(keys_config);
   if (*keys_seal_cmd) return run_keys_seal(keys_config);

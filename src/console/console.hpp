@@ -28,6 +28,7 @@
 #include "http/server.hpp"
 #include "services/disk_reserve.hpp"
 #include "services/mailings.hpp"
+#include "services/selfcheck.hpp"
 
 namespace rempart::console {
 
@@ -63,6 +64,9 @@ struct ConsoleOptions {
   bool mail_configured = false;
   // The relay, for a mailing's test send (borrowed; null: no test sends).
   const mail::SmtpTransport* transport = nullptr;
+  // What the admins' /selfcheck page checks (cli::selfcheck_settings);
+  // null: the page says the self-check is not set up in this process.
+  std::shared_ptr<const services::selfcheck::Settings> selfcheck;
 };
 
 class Console {

@@ -187,7 +187,7 @@ std::string document(const Viewer* viewer, std::string_view title, std::string_v
     if (auth::permits(viewer->role, Action::make_calls)) s += item("/calls", tr("Calls"));
     if (auth::permits(viewer->role, Action::approve_mailings)) s += item("/mailings", tr("Mailings"));
     if (auth::permits(viewer->role, Action::manage_accounts)) {
-      s += item("/accounts", tr("Accounts")) + item("/requests", tr("Requests"));
+      s += item("/accounts", tr("Accounts")) + item("/requests", tr("Requests")) + item("/selfcheck", tr("Self-check"));
     }
     if (auth::permits(viewer->role, Action::manage_tokens)) s += item("/tokens", tr("API tokens"));
     if (auth::permits(viewer->role, Action::request_export)) s += item("/exports", tr("Exports"));

@@ -14,6 +14,7 @@
 
 #include "auth/roles.hpp"
 #include "console/console_internal.hpp"
+#include "console/selfcheck_pages.hpp"
 #include "core/text.hpp"
 #include "core/urlencoded.hpp"
 #include "services/segments.hpp"
@@ -208,6 +209,7 @@ const RouteDef kRoutes[] = {
      post_own_authenticator_confirm},
     {verb::get, "/audit", Kind::page, Access::action, Action::read_audit, get_audit},
     {verb::post, "/audit/verify", Kind::page, Access::action, Action::read_audit, post_audit_verify},
+    {verb::get, "/selfcheck", Kind::page, Access::action, Action::manage_accounts, get_selfcheck},
     {verb::get, "/exports", Kind::page, Access::action, Action::request_export, get_exports},
     {verb::post, "/exports", Kind::page, Access::action, Action::request_export, post_export_request},
     {verb::post, "/exports/:n/approve", Kind::page, Access::action, Action::approve_export, post_export_approve},

@@ -1254,6 +1254,80 @@ class MailingPort {
   MailingPort& operator=(const MailingPort&) = default;
 };
 
+// ---- The breach register (docs/incident.md, migration 0029) --------------------
+
+// One personal data breach as the organisation documents it (GDPR article
+// 33(5)), notified to the supervisory authority or not. Counts and
+// categories only: never a record id nor anything of a person. The free
+// text (nature, measures_note, contact, the reasons) is the data
+// protection officer's own, kept here and nowhere else (not in the audit
+// log). Times are unix seconds.
+struct BreachRow {
+  std::int64_t id = 0;  // assigned by the store on insert
+  std::int64_t recorded_at = 0;
+  std::string recorded_by;  // audit actor
+  std::int64_t updated_at = 0;
+  // The window of the audit log examined: [since_at, until_at); no until:
+  // up to recorded_at.
+  std::int64_t since_at = 0;
+  std::optional<std::int64_t> until_at = std::nullopt;
+  std::string actor;  // the one actor examined, as the log writes it; "" for all
+  std::int64_t aware_at = 0;  // when the organisation became aware: the 72 hours run from it
+  std::string nature;
+  std::int64_t people = 0;           // whose data was revealed or exported (decoys left out)
+  std::int64_t people_masked = 0;    // seen masked only
+  std::int64_t records = 0;          // records concerned (both of the above)
+  std::int64_t values_revealed = 0;  // field values shown in full or exported
+  std::string categories;    // JSON object: data category -> people
+  std::string consequences;  // comma-joined codes (services/breach_report.hpp)
+  std::string measures;      // JSON object: audit action -> entries, as the log showed them when recorded
+  std::string measures_note;  // measures taken or planned that the log cannot show
+  std::string contact;
+  std::optional<std::string> not_notified_reason = std::nullopt;  // why the authority is not notified
+  std::optional<std::int64_t> authority_notified_at = std::nullopt;
+  std::optional<std::int64_t> people_notified_at = std::nullopt;
+  std::optional<std::int64_t> closed_at = std::nullopt;
+  std::optional<std::string> close_reason = std::nullopt;
+  std::string state = "open";  // open | not_notified | notified | closed
+
+  bool operator==(const BreachRow&) const = default;
+};
+
+class BreachReads {
+ public:
+  virtual ~BreachReads();
+
+  virtual Result<std::optional<BreachRow>> find_breach(std::int64_t id) = 0;
+  // The newest `limit` entries, newest first.
+  virtual Result<std::vector<BreachRow>> breaches(std::size_t limit) = 0;
+
+ protected:
+  BreachReads() = default;
+  BreachReads(const BreachReads&) = default;
+  BreachReads& operator=(const BreachReads&) = default;
+};
+
+// The register's write side, in a transaction only (with the audit entry
+// that says so). There is no delete: an entry is never taken out, and the
+// keeper's database role may not delete one either.
+class BreachWrites {
+ public:
+  virtual ~BreachWrites();
+
+  // Returns the id assigned (row.id is ignored).
+  virtual Result<std::int64_t> insert_breach(const BreachRow& row) = 0;
+  // Writes updated_at, not_notified_reason, authority_notified_at,
+  // people_notified_at, closed_at, close_reason and state of entry `row.id`;
+  // what was recorded of the breach itself stays as it was. Errc::not_found
+  // if there is no such entry.
+  virtual Result<void> update_breach(const BreachRow& row) = 0;
+
+ protected:
+  BreachWrites() = default;
+  BreachWrites(const BreachWrites&) = default;
+  BreachWrites& operator=(const BreachWrites&) = default;
+};
+
 // Every port inside one open keeper transaction.
 class KeeperTx : public SupporterReads,
                  public SupporterWrites,
@@ -1272,7 +1346,9 @@ class KeeperTx : public SupporterReads,
                  public CallListPort,
                  public MailPort,
                  public MailingPort,
-                 public KeyVersionPort {
+                 public KeyVersionPort,
+                 public BreachReads,
+                 public BreachWrites {
  public:
   ~KeeperTx() override;
 
@@ -1313,7 +1389,8 @@ class KeeperStore : public SupporterReads,
                     public AuditReads,
                     public GuardReads,
                     public ExportReads,
-                    public SegmentReads {
+                    public SegmentReads,
+                    public BreachReads {
  public:
   ~KeeperStore() override;
 

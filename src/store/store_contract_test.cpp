@@ -1917,5 +1917,130 @@ TEST_P(StoreContract, MailingRecipientsAndWhatBecameOfThem) {
   }));
 }
 
+
+BreachRow breach_row(std::int64_t recorded_at) {
+  BreachRow b;
+  b.recorded_at = recorded_at;
+  b.recorded_by = "operator:dpo";
+  b.updated_at = recorded_at;
+  b.since_at = 1000;
+  b.actor = "account:0c8a";
+  b.aware_at = 1500;
+  b.nature = "Une session volée a affiché des fiches.";  // the DPO's words, UTF-8
+  b.people = 12;
+  b.people_masked = 30;
+  b.records = 42;
+  b.values_revealed = 20;
+  b.categories = R"({"email":12,"phone":3})";
+  b.consequences = "political_opinion,phishing,phone_scams";
+  b.measures = R"({"guard.lock":1})";
+  b.measures_note = "";
+  b.contact = "dpo@example.org";
+  return b;
+}
+
+// The breach register (GDPR article 33(5)): an entry keeps what was
+// recorded of the breach; an update writes only what came after (notified,
+// not notified and why, closed) and the time of the change.
+TEST_P(StoreContract, BreachRegisterKeepsTheFactsAndUpdatesWhatFollows) {
+  BreachRow first = breach_row(2000);
+  first.until_at = 1900;
+  BreachRow second = breach_row(3000);
+  second.actor = "";
+  second.not_notified_reason = "only masked lists were seen";
+  second.state = "not_notified";
+  std::int64_t id1 = 0, id2 = 0;
+  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) -> Result<void> {
+    auto a = tx.insert_breach(first);
+    if (!a) return std::unexpected(a.error());
+    id1 = *a;
+    auto b = tx.insert_breach(second);
+    if (!b) return std::unexpected(b.error());
+    id2 = *b;
+    return {};
+  }));
+  EXPECT_LT(id1, id2);
+  first.id = id1;
+  second.id = id2;
+
+  // Read outside a transaction and inside one alike.
+  auto found = keeper_->find_breach(id1);
+  ASSERT_TRUE(found.has_value()) << found.error().internal;
+  ASSERT_TRUE(found->has_value());
+  EXPECT_EQ(**found, first);
+  auto none = keeper_->find_breach(id2 + 100);
+  ASSERT_TRUE(none.has_value());
+  EXPECT_FALSE(none->has_value());
+  auto all = keeper_->breaches(10);
+  ASSERT_TRUE(all.has_value());
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0], second);  // newest first
+  EXPECT_EQ((*all)[1], first);
+  auto one = keeper_->breaches(1);
+  ASSERT_TRUE(one.has_value());
+  ASSERT_EQ(one->size(), 1u);
+  EXPECT_EQ((*one)[0].id, id2);
+
+  // An update changes the follow-up columns only: facts sent along with it
+  // (a changed count, nature or window) are not written.
+  BreachRow changed = first;
+  changed.updated_at = 2600;
+  changed.authority_notified_at = 2500;
+  changed.people_notified_at = 2550;
+  changed.closed_at = 2600;
+  changed.close_reason = "people told, keys rotated";
+  changed.state = "closed";
+  changed.people = 999;
+  changed.nature = "rewritten";
+  changed.since_at = 0;
+  changed.contact = "someone else";
+  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) { return tx.update_breach(changed); }));
+  BreachRow expected = first;
+  expected.updated_at = 2600;
+  expected.authority_notified_at = 2500;
+  expected.people_notified_at = 2550;
+  expected.closed_at = 2600;
+  expected.close_reason = "people told, keys rotated";
+  expected.state = "closed";
+  std::optional<BreachRow> in_tx;
+  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) -> Result<void> {
+    auto f = tx.find_breach(id1);
+    if (!f) return std::unexpected(f.error());
+    in_tx = *f;
+    return {};
+  }));
+  ASSERT_TRUE(in_tx.has_value());
+  EXPECT_EQ(*in_tx, expected);
+
+  // Clearing an optional column writes NULL back.
+  BreachRow cleared = second;
+  cleared.updated_at = 3100;
+  cleared.not_notified_reason = std::nullopt;
+  cleared.state = "open";
+  ASSERT_TRUE(keeper_->transact([&](KeeperTx& tx) { return tx.update_breach(cleared); }));
+  auto back = keeper_->find_breach(id2);
+  ASSERT_TRUE(back.has_value() && back->has_value());
+  EXPECT_EQ(**back, cleared);
+
+  BreachRow ghost = first;
+  ghost.id = id2 + 100;
+  auto missing = keeper_->transact([&](KeeperTx& tx) { return tx.update_breach(ghost); });
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, Errc::not_found);
+  BreachRow bad_state = expected;
+  bad_state.state = "forgotten";
+  EXPECT_FALSE(keeper_->transact([&](KeeperTx& tx) { return tx.update_breach(bad_state); }));
+  BreachRow bad_count = breach_row(4000);
+  bad_count.people = -1;
+  EXPECT_FALSE(keeper_->transact([&](KeeperTx& tx) -> Result<void> {
+    auto r = tx.insert_breach(bad_count);
+    if (!r) return std::unexpected(r.error());
+    return {};
+  }));
+  auto still = keeper_->breaches(10);
+  ASSERT_TRUE(still.has_value());
+  EXPECT_EQ(still->size(), 2u) << "a refused entry leaves nothing behind";
+}
+
 }  // namespace
 }  // namespace rempart::store::test_support

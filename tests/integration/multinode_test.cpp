@@ -677,7 +677,7 @@ TEST_F(MultiNode, MigrateKeepsThePasswordsAndRefusesANewerSchema) {
                                             "--admin-password-file", admin_password_file_};
   auto m = run_rempart(migrate);
   EXPECT_EQ(m.exit_code, 0) << m.out << m.err;
-  EXPECT_NE(m.out.find("is at version 1, this binary's: nothing to apply"), std::string::npos) << m.out;
+  EXPECT_NE(m.out.find("this binary's: nothing to apply"), std::string::npos) << m.out;
   EXPECT_EQ(db_->value(verifiers), before);
   EXPECT_FALSE(fs::exists(keeper_pass));
   fs::rename(dir_.path() / "keeper.pass.away", keeper_pass);

@@ -22,11 +22,11 @@ PGUSER, PGDATABASE, ...; PGUSER must be able to SET ROLE to the roles):
     migrations);
   - as the intake role, its statements run, and everything else is refused:
     reading the inbox, any other table, any other function;
-  - as the keeper role, changing the audit log, a honeytoken or the inbox
-    is refused, and so is the intake's rate limit and any DDL.
+  - as the keeper role, changing the audit log, a honeytoken or the inbox,
+    or deleting from the breach register, is refused, and so is the intake's rate limit and any DDL.
 
 --setup first makes, on an empty database, the three roles (NOLOGIN, when
-missing) and the schema, and applies 0001_schema.sql then grants.sql twice
+missing) and the schema, and applies the numbered migrations then grants.sql twice
 as the owner role.
 
 Environment (optional): REMPART_OWNER_ROLE, REMPART_KEEPER_ROLE,
@@ -413,6 +413,8 @@ def psql(script: str, *, stop_on_error: bool = False, single_tx: bool = False) -
 def setup() -> None:
     pg = read_sql_constants(PG_HEADER)
     roles = ", ".join(f"'{r}'" for r in (OWNER, KEEPER, INTAKE))
+    # Every numbered migration in order, as `rempart migrate` applies them.
+    migrations = "\n".join(f"\\i {f}" for f in sorted(PG_MIGRATIONS.glob("[0-9]*.sql")))
     script = f"""
 DO $$
 DECLARE r text;
@@ -428,7 +430,7 @@ CREATE SCHEMA {SCHEMA} AUTHORIZATION {OWNER};
 SET ROLE {OWNER};
 SET search_path = {SCHEMA};
 {pg['kCreateSchemaMigrations']};
-\\i {PG_MIGRATIONS / '0001_schema.sql'}
+{migrations}
 \\i {PG_MIGRATIONS / 'grants.sql'}
 \\i {PG_MIGRATIONS / 'grants.sql'}
 """
@@ -436,7 +438,7 @@ SET search_path = {SCHEMA};
     for line, state, msg in errors:
         fail(f"setup: {state} {msg}")
     if not errors:
-        print("setup: roles, schema, 0001_schema.sql, grants.sql (twice): done")
+        print("setup: roles, schema, the migrations, grants.sql (twice): done")
 
 
 def null_args(n: int) -> str:
@@ -573,6 +575,7 @@ def check_refusals(pg: dict[str, str]) -> None:
         "UPDATE audit_checkpoints SET at = 0",
         "DELETE FROM audit_checkpoints",
         "UPDATE honeytokens SET planted_at = 0",
+        "DELETE FROM breach_register",
         r"INSERT INTO inbox (batch_uid, item_uid, wrapped_key, fields, received_at)"
         r" VALUES ('\x00', '\x01', '\x02', '\x03', 0)",
         r"INSERT INTO intake_batches (uid, key_version, ephemeral_public, created_at) VALUES ('\x00', 1, '\x01', 0)",

@@ -55,6 +55,11 @@ bool append_only_table(const char* table) noexcept {
 // a DELETE statement would.)
 bool write_once_table(const char* table) noexcept { return equals(table, "honeytokens"); }
 
+// Tables whose rows are never deleted: the breach register keeps every
+// breach documented (GDPR article 33(5)); an entry is brought up to date,
+// never taken out. (No foreign key reaches it, so no cascade deletes here.)
+bool kept_table(const char* table) noexcept { return equals(table, "breach_register"); }
+
 }  // namespace
 
 int intake_authorizer(void*, int action, const char* arg1, const char* arg2, const char* db_name,
@@ -104,7 +109,9 @@ int keeper_authorizer(void*, int action, const char* arg1, const char*, const ch
                  ? SQLITE_OK
                  : SQLITE_DENY;
     case SQLITE_DELETE:
-      return in_main(db_name) && !internal_table(arg1) && !append_only_table(arg1) ? SQLITE_OK : SQLITE_DENY;
+      return in_main(db_name) && !internal_table(arg1) && !append_only_table(arg1) && !kept_table(arg1)
+                 ? SQLITE_OK
+                 : SQLITE_DENY;
     default:
       // Schema changes, PRAGMA, ATTACH/DETACH, savepoints, virtual tables.
       return SQLITE_DENY;

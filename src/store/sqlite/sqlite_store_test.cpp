@@ -539,8 +539,13 @@ TEST_F(SqliteStore, KeeperConnectionCannotChangeSchemaOrSettings) {
       // A honeytoken mark is never moved to another record nor edited.
       "UPDATE honeytokens SET supporter_id = x'01'",
       "UPDATE honeytokens SET planted_by = 'x'",
+      // The breach register is never shortened (GDPR article 33(5)).
+      "DELETE FROM breach_register",
+      "DELETE FROM breach_register WHERE id = 1",
   };
   for (const char* text : refused) EXPECT_EQ(try_prepare(kp, text), SQLITE_AUTH) << text;
+  // It is brought up to date, though.
+  EXPECT_EQ(try_prepare(kp, "UPDATE breach_register SET closed_at = 1 WHERE id = 1"), SQLITE_OK);
 }
 
 // The guard's statements pass the keeper's authorizer, and erasing a

@@ -939,5 +939,27 @@ inline constexpr Sql kCountInboxByKeyVersion{
     "SELECT b.key_version, count(*) FROM inbox i JOIN intake_batches b ON b.uid = i.batch_uid"
     " GROUP BY b.key_version ORDER BY 1"};
 
+// ---- The breach register (migration 0029) ---------------------------------------
+#define REMPART_BREACH_COLUMNS                                                                        \
+  "SELECT id, recorded_at, recorded_by, updated_at, since_at, until_at, actor, aware_at, nature, people," \
+  " people_masked, records, values_revealed, categories, consequences, measures, measures_note, contact," \
+  " not_notified_reason, authority_notified_at, people_notified_at, closed_at, close_reason, state"      \
+  " FROM breach_register"
+inline constexpr Sql kInsertBreach{
+    "kInsertBreach",
+    "INSERT INTO breach_register (recorded_at, recorded_by, updated_at, since_at, until_at, actor, aware_at, nature,"
+    " people, people_masked, records, values_revealed, categories, consequences, measures, measures_note, contact,"
+    " not_notified_reason, authority_notified_at, people_notified_at, closed_at, close_reason, state)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
+    " ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23) RETURNING id"};
+inline constexpr Sql kSelectBreach{"kSelectBreach", REMPART_BREACH_COLUMNS " WHERE id = ?1"};
+inline constexpr Sql kSelectBreaches{"kSelectBreaches", REMPART_BREACH_COLUMNS " ORDER BY id DESC LIMIT ?1"};
+#undef REMPART_BREACH_COLUMNS
+// Only what happened after the breach was recorded: the facts stay.
+inline constexpr Sql kUpdateBreach{
+    "kUpdateBreach",
+    "UPDATE breach_register SET updated_at = ?2, not_notified_reason = ?3, authority_notified_at = ?4,"
+    " people_notified_at = ?5, closed_at = ?6, close_reason = ?7, state = ?8 WHERE id = ?1"};
+
 }  // namespace sql
 }  // namespace rempart::store::sqlite

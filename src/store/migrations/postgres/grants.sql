@@ -15,7 +15,8 @@
 --     every table, except the append-only audit_entries and
 --     audit_checkpoints (SELECT, INSERT) and the write-once honeytokens
 --     (SELECT, INSERT, DELETE: a mark is erased with its record, explicitly
---     or by the supporters_uncounted trigger, which run as the keeper);
+--     or by the supporters_uncounted trigger, which run as the keeper)
+--     and the breach register (SELECT, INSERT, UPDATE: never shortened);
 --     on the inbox (inbox_keeper_authorizer): SELECT and DELETE, and
 --     UPDATE on one column only because SELECT ... FOR UPDATE SKIP LOCKED
 --     requires it (a trigger refuses any real UPDATE there); schema_migrations:
@@ -49,6 +50,10 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA rempart TO rempart_
 REVOKE UPDATE, DELETE ON audit_entries, audit_checkpoints FROM rempart_keeper;
 -- Write-once: added, or erased with the record; never changed.
 REVOKE UPDATE ON honeytokens FROM rempart_keeper;
+-- The breach register (0002): an entry is added and brought up to date
+-- (notified, closed), never taken out: GDPR article 33(5) asks for every
+-- breach to stay documented.
+REVOKE DELETE ON breach_register FROM rempart_keeper;
 -- The inbox: read, claimed (FOR UPDATE SKIP LOCKED needs UPDATE on one
 -- column; inbox_not_updated and intake_batches_not_updated refuse any
 -- UPDATE) and deleted once folded; only the intake adds to it.
