@@ -314,14 +314,20 @@ std::string counts_text(std::string label, const json& d) {
 
 std::string lockdown_text(std::string_view action, const json& d, const ActorNames& names) {
   if (action == "incident.lockdown") {
-    std::string out =
-        "lockdown: " +
-        (list_size(d, "accounts_locked") ? std::to_string(*list_size(d, "accounts_locked")) : std::string("?")) +
-        " accounts locked";
-    out += ", " + num_text(d, "sessions_ended") + " sessions ended";
-    if (const auto n = list_size(d, "tokens_revoked")) out += ", " + std::to_string(*n) + " tokens revoked";
-    if (const auto n = list_size(d, "requests_refused")) out += ", " + std::to_string(*n) + " requests refused";
-    if (const auto n = number(d, "budgets_ended")) out += ", " + std::to_string(*n) + " budgets ended";
+    // "1 account locked", "2 accounts locked": a count and its noun.
+    const auto counted = [](std::optional<std::int64_t> n, std::string_view one, std::string_view many) {
+      if (!n) return "? " + std::string(many);
+      return std::to_string(*n) + " " + std::string(*n == 1 ? one : many);
+    };
+    const auto size_of = [&](const char* key) -> std::optional<std::int64_t> {
+      if (const auto n = list_size(d, key)) return static_cast<std::int64_t>(*n);
+      return std::nullopt;
+    };
+    std::string out = "lockdown: " + counted(size_of("accounts_locked"), "account locked", "accounts locked");
+    out += ", " + counted(number(d, "sessions_ended"), "session ended", "sessions ended");
+    if (const auto n = size_of("tokens_revoked")) out += ", " + counted(n, "token revoked", "tokens revoked");
+    if (const auto n = size_of("requests_refused")) out += ", " + counted(n, "request refused", "requests refused");
+    if (const auto n = number(d, "budgets_ended")) out += ", " + counted(n, "budget ended", "budgets ended");
     if (auto kept = text(d, "kept"); !kept.empty()) out += "; kept " + in_quotes(kept);
     return out;
   }

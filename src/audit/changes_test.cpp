@@ -189,7 +189,7 @@ TEST(ChangesDescribe, KeysExportsMailingsAndTheRest) {
                             {"tokens_revoked", {1, 2, 3}},
                             {"requests_refused", nlohmann::json::array()},
                             {"budgets_ended", 1}})),
-            "lockdown: 2 accounts locked, 4 sessions ended, 3 tokens revoked, 0 requests refused, 1 budgets ended; "
+            "lockdown: 2 accounts locked, 4 sessions ended, 3 tokens revoked, 0 requests refused, 1 budget ended; "
             "kept \"root-admin\"");
   // An incident step this version has no words for: counts only.
   EXPECT_EQ(one_line(entry(11, "incident.drill", {{"note", "secret words"}, {"accounts", 3}, {"dry_run", true}})),

@@ -180,7 +180,8 @@ Result<Keys> load_keys(const fs::path& config_file) {
   if (auto r = crypto::init(); !r) return std::unexpected(r.error());
   auto source = open_key_source(*c);
   if (!source) return std::unexpected(source.error());
-  auto keys = crypto::load_keeper_keyring(c->keys_dir, source->seal());
+  // Wired to the token's signer: a restore signs its checkpoint.
+  auto keys = source->load(c->keys_dir);
   if (!keys) return std::unexpected(keys.error());
   return Keys{std::move(*c), std::move(*source), std::move(*keys)};
 }

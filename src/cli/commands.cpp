@@ -61,13 +61,6 @@
 
 namespace rempart::cli {
 namespace {
-// Records moved to a new key version a second at most, after a rotation
-// (services/rewrap.hpp): 1,000,000 records in about 33 minutes, while the
-// fold and the console keep the writer most of the time.
-constexpr double kRewrapPerSecond = 500;
-}  // namespace
-
-namespace {
 
 namespace fs = std::filesystem;
 
@@ -534,7 +527,8 @@ int run_serve(const ServeArgs& a) {
       if (!rw) return report(rw.error());
       rewrap_store = std::move(*rw);
       rewrapper = std::make_unique<services::Rewrapper>(*keeper_keys, *rewrap_store);
-      rewrap_loop = std::make_unique<services::RewrapLoop>(*rewrapper, *keeper_keys, kRewrapPerSecond);
+      rewrap_loop = std::make_unique<services::RewrapLoop>(*rewrapper, *keeper_keys,
+                                                               static_cast<double>(c->rewrap_per_second));
       keeper_key_watch = std::make_unique<KeyFileWatch>(
           c->keys_dir / crypto::kKeeperKeyringFile, std::chrono::seconds(1),
           [&keeper_keys, &keeper_key_source, dir = c->keys_dir] {

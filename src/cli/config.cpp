@@ -99,6 +99,9 @@ const toml::table* sub(const toml::table& root, std::string_view name) {
   return n != nullptr ? n->as_table() : nullptr;
 }
 
+// [keys].rewrap_per_second at most: far past what one writer does.
+constexpr std::int64_t kMaxRewrapPerSecond = 1'000'000;
+
 // [storage].disk_reserve_mib at most: 1 TiB.
 constexpr std::int64_t kMaxDiskReserveMib = 1 << 20;
 
@@ -527,7 +530,8 @@ Result<Config> parse_config(std::string_view toml_text, const std::filesystem::p
   }
   std::string key_provider = "file", key_module, key_token, key_pin_file;
   if (const auto* t = sub(root, "keys")) {
-    if (auto r = refuse_unknown(*t, {"dir", "provider", "module", "token", "pin_file"}, "keys"); !r) {
+    if (auto r = refuse_unknown(*t, {"dir", "provider", "module", "token", "pin_file", "rewrap_per_second"}, "keys");
+        !r) {
       return std::unexpected(r.error());
     }
     if (auto r = read(*t, "keys", "dir", keys_dir); !r) return std::unexpected(r.error());
@@ -535,6 +539,14 @@ Result<Config> parse_config(std::string_view toml_text, const std::filesystem::p
     if (auto r = read(*t, "keys", "module", key_module); !r) return std::unexpected(r.error());
     if (auto r = read(*t, "keys", "token", key_token); !r) return std::unexpected(r.error());
     if (auto r = read(*t, "keys", "pin_file", key_pin_file); !r) return std::unexpected(r.error());
+    if (t->contains("rewrap_per_second") && !(*t)["rewrap_per_second"].is_integer()) {
+      return fail(Errc::config, "[keys].rewrap_per_second must be a whole number of records, e.g. 500");
+    }
+    if (auto r = read(*t, "keys", "rewrap_per_second", c.rewrap_per_second); !r) return std::unexpected(r.error());
+    if (c.rewrap_per_second < 1 || c.rewrap_per_second > kMaxRewrapPerSecond) {
+      return fail(Errc::config, "[keys].rewrap_per_second must be 1 to " + std::to_string(kMaxRewrapPerSecond) +
+                                    " records a second; " + std::to_string(c.rewrap_per_second) + " is not");
+    }
   }
   if (const auto* t = sub(root, "intake")) {
     if (auto r = refuse_unknown(*t, {"listen", "threads", "default_region", "collect", "require", "sources",
@@ -926,6 +938,8 @@ std::string render_config(const Config& c) {
   }
   o << "[keys]\n"
     << "dir = " << quote(c.keys_dir.string()) << "   # keyrings; must not be inside data_dir\n"
+    << "rewrap_per_second = " << c.rewrap_per_second
+    << "   # records moved to a new key version a second after a rotation (docs/key-custody.md)\n"
     << "# keeper.keyring sealed by a PKCS#11 token (docs/key-custody.md; then: rempart keys seal):\n"
     << "# provider = \"pkcs11\"\n"
     << "# module = \"/usr/lib/softhsm/libsofthsm2.so\"\n"

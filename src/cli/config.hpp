@@ -85,6 +85,10 @@ struct Config {
     std::filesystem::path pin_file;  // the user PIN, 0600, outside the data and key directories
   };
   std::optional<Token> key_token;
+  // [keys] rewrap_per_second: records a serving keeper moves to the current
+  // key version a second after a rotation (services/rewrap.hpp), so that
+  // the fold and the console keep the writer; `keys rewrap` is unbounded.
+  std::int64_t rewrap_per_second = 500;
   ListenAddress intake_listen;
   unsigned threads = 0;  // 0 = one per core
   core::IntakeOptions intake;

@@ -641,5 +641,29 @@ TEST(Config, AKeyTokenIsNamedWholeOrNotAtAll) {
   }
 }
 
+// [keys] rewrap_per_second: 500 unless set, a whole number from 1 to
+// 1,000,000, written by `init` and read back.
+TEST(Config, TheRewrapRateIsASettingWithABound) {
+  const auto with = [](const std::string& keys) {
+    return "[storage]\ndata_dir = \"/d\"\n[keys]\ndir = \"/k\"\n" + keys;
+  };
+  auto d = parse_config(with(""), "t.toml");
+  ASSERT_TRUE(d) << d.error().internal;
+  EXPECT_EQ(d->rewrap_per_second, 500);
+  auto set = parse_config(with("rewrap_per_second = 2000\n"), "t.toml");
+  ASSERT_TRUE(set) << set.error().internal;
+  EXPECT_EQ(set->rewrap_per_second, 2000);
+  auto back = parse_config(render_config(*set), "r.toml");
+  ASSERT_TRUE(back) << back.error().internal;
+  EXPECT_EQ(back->rewrap_per_second, 2000);
+  for (const char* bad : {"rewrap_per_second = 0\n", "rewrap_per_second = 1000001\n", "rewrap_per_second = -5\n",
+                          "rewrap_per_second = 2.5\n", "rewrap_per_second = \"fast\"\n"}) {
+    auto c = parse_config(with(bad), "t.toml");
+    ASSERT_FALSE(c) << bad;
+    EXPECT_EQ(c.error().code, Errc::config);
+    EXPECT_NE(c.error().internal.find("[keys].rewrap_per_second must be"), std::string::npos) << c.error().internal;
+  }
+}
+
 }  // namespace
 }  // namespace rempart::cli

@@ -92,12 +92,14 @@ Result<KeySource> open_key_source(const Config& c, bool create_key) {
   out.token = std::move(*token);
   out.token_seal = keys::token_keyring_seal(*out.token, *key);
   out.record_wrapper = std::make_shared<keys::TokenRecordWrapper>(*out.token);
+  out.audit_signer = std::make_shared<keys::TokenAuditSigner>(*out.token);
   return out;
 }
 
 Result<crypto::KeeperKeyring> KeySource::load(const fs::path& key_dir) const {
   auto keys = crypto::load_keeper_keyring(key_dir, seal());
   if (keys && record_wrapper) keys->use_record_wrapper(record_wrapper);
+  if (keys && audit_signer) keys->use_audit_signer(audit_signer);
   return keys;
 }
 

@@ -37,9 +37,12 @@ struct KeySource {
   // Record data keys of the versions whose key the token holds are wrapped
   // by it (keys/token_wrapper.hpp).
   std::shared_ptr<const crypto::RecordKeyWrapper> record_wrapper;
+  // Audit checkpoints of the versions whose signing key the token holds are
+  // signed there (keys/token_wrapper.hpp).
+  std::shared_ptr<const crypto::AuditKeySigner> audit_signer;
   const crypto::KeyringSeal* seal() const { return token_seal ? &*token_seal : nullptr; }
   // The keeper keyring from `key_dir`, opened through this source and
-  // wired to its record wrapper.
+  // wired to its record wrapper and audit signer.
   Result<crypto::KeeperKeyring> load(const std::filesystem::path& key_dir) const;
 };
 // Opens the token a configuration names (none: a plain key file). With

@@ -61,10 +61,16 @@ Result<Rotation> rotate_keys(Keeper& k) {
   Rotation r{rotated->current().version, 0};
   if (auto ok = rotated->add_version(); !ok) return std::unexpected(ok.error());
   r.to = rotated->current().version;
-  // With a token, the new version's record wrapping key is made there
-  // before any keeper holds the version.
+  // With a token, the new version's record wrapping key and audit signing
+  // key pair are made there before any keeper holds the version; the
+  // keyring keeps only the signing key's public half.
   if (k.key_source.token) {
     if (auto ok = keys::make_record_wrap_key(*k.key_source.token, r.to); !ok) return std::unexpected(ok.error());
+    auto sign_public = keys::make_audit_sign_key(*k.key_source.token, r.to);
+    if (!sign_public) return std::unexpected(sign_public.error());
+    auto in_token = rotated->with_token_signing(*sign_public);
+    if (!in_token) return std::unexpected(in_token.error());
+    *rotated = std::move(*in_token);
   }
   if (auto ok = crypto::replace_keyrings(dir, *rotated, k.key_source.seal()); !ok) return std::unexpected(ok.error());
   // Recorded under the version every keeper already holds.
@@ -140,7 +146,8 @@ int run_keys_seal(const fs::path& config) {
             << "\" (key " << keys::kKeyringKeyLabel << ").\n"
             << "- Every keeper command and `serve` now need the token and its PIN to start.\n"
             << "- The plain keyring was on this disk: its old blocks may still be there. Rotate now, so that the\n"
-            << "  keys in use never touched the disk in plain, and retire the older versions once the rewrap is done:\n"
+            << "  keys in use never touched the disk in plain (the new version's audit signing key is then made in\n"
+            << "  the token, and never leaves it), and retire the older versions once the rewrap is done:\n"
             << "  rempart keys rotate --config " << config.string() << "\n"
             << "- Keep the backup in shares: losing the token loses the keyring (rempart keys backup --config ...).\n";
   return 0;
@@ -184,7 +191,7 @@ int run_keys_status(const fs::path& config) {
   const std::uint32_t current = k->keys.current().version;
   std::printf("%-9s %-8s", "version", "state");
   for (const char* kind : kKinds) std::printf(" %15s", kind);
-  std::printf("\n");
+  std::printf(" %8s\n", "signing");
   for (const auto& [version, counts] : by_version) {
     const crypto::KeySet* set = k->keys.version(version);
     const char* state = version == current ? "current" : set == nullptr ? "missing" : set->retired ? "retired" : "older";
@@ -193,14 +200,18 @@ int run_keys_status(const fs::path& config) {
       auto it = counts.find(kind);
       std::printf(" %15lld", static_cast<long long>(it == counts.end() ? 0 : it->second));
     }
-    std::printf("\n");
+    // Where the version's audit signing key is: the keyring, the token, or
+    // gone (retired: the public half still checks what it signed).
+    const char* signing = set == nullptr || set->retired ? "-" : set->sign_in_token ? "token" : "keyring";
+    std::printf(" %8s\n", signing);
   }
   std::printf(
       "\nRecords under an older version are moved to the current one by the running keeper (a rewrap: data keys\n"
       "only). Inbox items are folded under theirs. Audit entries and checkpoints keep the version they were\n"
       "sealed with: `audit verify` needs it. Accounts move at their next TOTP reset. A retired version keeps\n"
       "only what verifies the audit log and finds blind indexes (rempart keys retire). A version marked\n"
-      "missing is named by stored data but absent from the keyring: what depends on it cannot be opened.\n");
+      "missing is named by stored data but absent from the keyring: what depends on it cannot be opened.\n"
+      "`signing` says where the version's audit signing key is: in the keyring, or in the PKCS#11 token.\n");
   return 0;
 }
 
@@ -241,11 +252,14 @@ int run_keys_retire(const fs::path& config, std::uint32_t version) {
   if (auto ok = crypto::replace_keyrings(dir, *retired, k->key_source.seal()); !ok) return report(ok.error());
   if (k->key_source.token) {
     // Its record wrapping key in the token goes too: what it wrapped, in
-    // any copy, opens no more.
-    if (auto gone = k->key_source.token->destroy(keys::record_wrap_label(version)); !gone) {
-      std::cerr << "rempart: key version " << version << " is retired in the keyring, but its key in the token "
-                << "could not be destroyed: " << gone.error().internal << "\n";
-      return 1;
+    // any copy, opens no more. So does its audit signing key pair: the
+    // keyring keeps the public half that checks what it signed.
+    for (const std::string& label : {keys::record_wrap_label(version), keys::audit_sign_label(version)}) {
+      if (auto gone = k->key_source.token->destroy(label); !gone) {
+        std::cerr << "rempart: key version " << version << " is retired in the keyring, but its key " << label
+                  << " in the token could not be destroyed: " << gone.error().internal << "\n";
+        return 1;
+      }
     }
   }
   auto e = k->store->transact([&](store::KeeperTx& tx) -> Result<void> {

@@ -40,6 +40,15 @@ bool AuditMac::verify(std::span<const std::uint8_t> bytes, std::span<const std::
 
 Result<AuditSigner> AuditSigner::current(const KeeperKeyring& keyring) {
   const KeySet& ks = keyring.current();
+  if (ks.sign_in_token) {
+    const AuditKeySigner* token = keyring.audit_signer();
+    if (token == nullptr || !token->holds(ks.version)) {
+      return fail(Errc::config, "the audit signing key of key version " + std::to_string(ks.version) +
+                                    " is held by the PKCS#11 token, which this process has not opened ([keys] "
+                                    "provider = \"pkcs11\")");
+    }
+    return AuditSigner(*token, ks.version);
+  }
   const SecretBytes& secret = KeyAccess::audit_sign_secret(ks);
   if (secret.size() != crypto_sign_SECRETKEYBYTES) return fail(Errc::crypto, "audit signing key has the wrong size");
   return AuditSigner(secret, ks.version);
@@ -47,6 +56,7 @@ Result<AuditSigner> AuditSigner::current(const KeeperKeyring& keyring) {
 
 Result<Signature> AuditSigner::sign(std::span<const std::uint8_t> message) const {
   static_assert(kSignatureSize == crypto_sign_BYTES);
+  if (token_ != nullptr) return token_->sign(version_, message);
   Signature s{};
   if (crypto_sign_detached(s.data(), nullptr, message.data(), message.size(), secret_->data()) != 0) {
     return fail(Errc::crypto, "cannot sign the audit checkpoint");

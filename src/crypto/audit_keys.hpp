@@ -48,15 +48,21 @@ using Signature = std::array<std::uint8_t, kSignatureSize>;
 // Ed25519 detached signatures under a keyring version's audit signing key.
 class AuditSigner {
  public:
+  // The signer of the keyring's current version: its secret in the
+  // keyring, or, for a version marked sign_in_token, the keyring's
+  // AuditKeySigner (Errc::config when the keyring has none that holds it:
+  // the process did not open the token).
   static Result<AuditSigner> current(const KeeperKeyring& keyring);
 
   std::uint32_t version() const noexcept { return version_; }
-  // Errc::crypto only if libsodium fails.
+  // Errc::crypto if libsodium fails; the token's error when it signs.
   Result<Signature> sign(std::span<const std::uint8_t> message) const;
 
  private:
   AuditSigner(const SecretBytes& secret, std::uint32_t version) noexcept : secret_(&secret), version_(version) {}
-  const SecretBytes* secret_;
+  AuditSigner(const AuditKeySigner& token, std::uint32_t version) noexcept : token_(&token), version_(version) {}
+  const SecretBytes* secret_ = nullptr;
+  const AuditKeySigner* token_ = nullptr;
   std::uint32_t version_;
 };
 

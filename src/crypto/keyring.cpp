@@ -30,12 +30,14 @@ using detail::KeyAccess;
 // File formats, all integers little-endian:
 //   keeper: "RMPKEEPR" u32 format=2 u32 count, count x KeySet record, checksum
 //   intake: "RMPINTAK" u32 format=1 u32 key version, seal_public[32], checksum
-//   KeySet record: u32 version, u8 state (0 in use, 1 retired),
+//   KeySet record: u32 version, u8 state (0 in use, 1 retired, 2 in use
+//     with the audit signing key in a token),
 //     seal_secret[32], seal_public[32], blind_index[32], record_wrap[32],
 //     audit_mac[32], audit_sign_secret[64], audit_sign_public[32]
 //   A retired set's seal_secret, record_wrap and audit_sign_secret are zero
-//   bytes: those keys are gone. Keeper format 1 (no state byte, every set in
-//   use) is still read, never written.
+//   bytes: those keys are gone; so is a state 2 set's audit_sign_secret.
+//   Keeper format 1 (no state byte, every set in use) is still read, never
+//   written.
 //   checksum: unkeyed BLAKE2b-256 of every preceding byte. It catches
 //   truncation and corruption; authenticity comes from the file permissions.
 constexpr std::array<std::uint8_t, 8> kKeeperMagic{'R', 'M', 'P', 'K', 'E', 'E', 'P', 'R'};
@@ -79,13 +81,14 @@ Result<void> check_keyset(const KeySet& s) {
   const SecretBytes& sign_secret = KeyAccess::audit_sign_secret(s);
   if (seal_secret.size() != kKeySize || KeyAccess::blind_index(s).size() != kKeySize ||
       KeyAccess::record_wrap(s).size() != kKeySize || KeyAccess::audit_mac(s).size() != kKeySize ||
-      sign_secret.size() != kSignSecretSize)
+      sign_secret.size() != (s.sign_in_token ? 0 : kSignSecretSize))
     return fail(Errc::invalid_input, "key set " + std::to_string(s.version) + " has a key of the wrong size");
   std::array<std::uint8_t, 32> pub{};
   if (crypto_scalarmult_base(pub.data(), seal_secret.data()) != 0 ||
       sodium_memcmp(pub.data(), s.seal_public.data(), pub.size()) != 0)
     return fail(Errc::invalid_input,
                 "key set " + std::to_string(s.version) + ": sealing public key does not match its secret");
+  if (s.sign_in_token) return {};  // the token holds the secret the public half belongs to
   crypto_sign_ed25519_sk_to_pk(pub.data(), sign_secret.data());
   if (sodium_memcmp(pub.data(), s.audit_sign_public.data(), pub.size()) != 0)
     return fail(Errc::invalid_input,
@@ -163,8 +166,9 @@ Result<KeeperKeyring> parse_keeper(std::span<const std::uint8_t> file, const fs:
     s.version = r.u32();
     if (format != 1) {
       const auto state = r.take(1);
-      if (!r.ok() || state[0] > 1) return corrupt("unknown key set state");
+      if (!r.ok() || state[0] > 2) return corrupt("unknown key set state");
       s.retired = state[0] == 1;
+      s.sign_in_token = state[0] == 2;
     }
     // A retired set's gone keys are zero bytes in the file, left there.
     const auto secret = [&](SecretBytes& into, std::size_t n, bool gone) -> Result<void> {
@@ -182,7 +186,7 @@ Result<KeeperKeyring> parse_keeper(std::span<const std::uint8_t> file, const fs:
     if (auto ok = secret(KeyAccess::blind_index(s), kKeySize, false); !ok) return std::unexpected(ok.error());
     if (auto ok = secret(KeyAccess::record_wrap(s), kKeySize, s.retired); !ok) return std::unexpected(ok.error());
     if (auto ok = secret(KeyAccess::audit_mac(s), kKeySize, false); !ok) return std::unexpected(ok.error());
-    if (auto ok = secret(KeyAccess::audit_sign_secret(s), kSignSecretSize, s.retired); !ok)
+    if (auto ok = secret(KeyAccess::audit_sign_secret(s), kSignSecretSize, s.retired || s.sign_in_token); !ok)
       return std::unexpected(ok.error());
     take_array(r, s.audit_sign_public);
     if (!r.ok()) return corrupt("file is truncated");
@@ -211,7 +215,7 @@ Result<SecretBytes> serialise_keeper(const KeeperKeyring& kr) {
   };
   for (const KeySet& s : sets) {
     w.u32(s.version);
-    const std::array<std::uint8_t, 1> state{static_cast<std::uint8_t>(s.retired ? 1 : 0)};
+    const std::array<std::uint8_t, 1> state{static_cast<std::uint8_t>(s.retired ? 1 : s.sign_in_token ? 2 : 0)};
     w.bytes(state);
     secret(KeyAccess::seal_secret(s), kKeySize);
     w.bytes(s.seal_public);
@@ -377,6 +381,7 @@ struct KeeperKeyring::Slots {
   std::atomic<std::size_t> count{0};
   std::mutex write;
   std::shared_ptr<const RecordKeyWrapper> wrapper;  // set before the keyring is shared
+  std::shared_ptr<const AuditKeySigner> signer;     // set before the keyring is shared
 
   std::size_t published() const noexcept { return count.load(std::memory_order_acquire); }
   // Under `write` (or before the keyring is shared).
@@ -434,14 +439,14 @@ namespace {
 // Whether `b` is `a`, or `a` retired (its gone keys not compared).
 bool same_keys(const KeySet& a, const KeySet& b) {
   const auto same = [](const SecretBytes& x, const SecretBytes& y) {
-    return x.size() == y.size() && sodium_memcmp(x.data(), y.data(), x.size()) == 0;
+    return x.size() == y.size() && (x.empty() || sodium_memcmp(x.data(), y.data(), x.size()) == 0);
   };
   const bool kept = a.version == b.version && a.seal_public == b.seal_public &&
                     a.audit_sign_public == b.audit_sign_public &&
                     same(KeyAccess::blind_index(a), KeyAccess::blind_index(b)) &&
                     same(KeyAccess::audit_mac(a), KeyAccess::audit_mac(b));
   if (b.retired || a.retired) return kept;
-  return kept && same(KeyAccess::seal_secret(a), KeyAccess::seal_secret(b)) &&
+  return kept && a.sign_in_token == b.sign_in_token && same(KeyAccess::seal_secret(a), KeyAccess::seal_secret(b)) &&
          same(KeyAccess::blind_index(a), KeyAccess::blind_index(b)) &&
          same(KeyAccess::record_wrap(a), KeyAccess::record_wrap(b)) &&
          same(KeyAccess::audit_mac(a), KeyAccess::audit_mac(b)) &&
@@ -497,6 +502,28 @@ Result<KeeperKeyring> KeeperKeyring::with_retired(std::uint32_t v) const {
   return from_sets(std::move(sets));
 }
 
+Result<KeeperKeyring> KeeperKeyring::with_token_signing(const std::array<std::uint8_t, 32>& public_key) const {
+  const std::uint32_t v = current().version;
+  if (current().sign_in_token)
+    return fail(Errc::conflict, "the audit signing key of key version " + std::to_string(v) + " is in a token already");
+  auto bytes = serialise_keeper(*this);
+  if (!bytes) return std::unexpected(bytes.error());
+  auto copy = parse_keeper(bytes->span(), fs::path());
+  if (!copy) return copy;
+  std::vector<KeySet> sets;
+  Slots& from = *copy->slots_;
+  for (std::size_t i = 0; i < from.published(); ++i) {
+    KeySet s = std::move(*from.sets[i]);
+    if (s.version == v) {
+      s.sign_in_token = true;
+      s.audit_sign_public = public_key;
+      KeyAccess::audit_sign_secret(s) = SecretBytes();
+    }
+    sets.push_back(std::move(s));
+  }
+  return from_sets(std::move(sets));
+}
+
 const KeySet& KeeperKeyring::current() const noexcept { return *slots_->sets[slots_->published() - 1]; }
 
 std::uint32_t KeeperKeyring::first_version() const noexcept { return slots_->sets[0]->version; }
@@ -532,6 +559,12 @@ void KeeperKeyring::use_record_wrapper(std::shared_ptr<const RecordKeyWrapper> w
 }
 
 const RecordKeyWrapper* KeeperKeyring::record_wrapper() const noexcept { return slots_->wrapper.get(); }
+
+void KeeperKeyring::use_audit_signer(std::shared_ptr<const AuditKeySigner> signer) noexcept {
+  slots_->signer = std::move(signer);
+}
+
+const AuditKeySigner* KeeperKeyring::audit_signer() const noexcept { return slots_->signer.get(); }
 
 IntakeKeyring KeeperKeyring::intake() const noexcept {
   const KeySet& cur = current();

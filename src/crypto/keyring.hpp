@@ -46,6 +46,11 @@ class KeySet {
   // secret are gone: nothing sealed or wrapped under it opens any more,
   // in the database or in any copy of it (docs/key-custody.md).
   bool retired = false;
+  // The version's audit signing key is held by a PKCS#11 token
+  // (keys/token_wrapper.hpp: "rempart-audit-sign-v<N>", made with the
+  // version by `keys rotate`): the keyring keeps only its public half, and
+  // AuditSigner signs through the keyring's AuditKeySigner.
+  bool sign_in_token = false;
 
   // A fresh set of random keys. Fails with Errc::crypto/internal only if
   // libsodium or guarded memory is unavailable.
@@ -84,6 +89,20 @@ class RecordKeyWrapper {
   // authenticate, Errc::not_found if no key of `version` is held.
   virtual Result<void> unwrap(std::uint32_t version, std::span<const std::uint8_t> wrapped,
                               std::span<const std::uint8_t> ad, std::span<std::uint8_t> out) const = 0;
+};
+
+// Audit checkpoints signed by keys held outside the keeper's memory: a
+// PKCS#11 token's Ed25519 keys, one per key version (keys/token_wrapper.hpp).
+// Implementations are thread-safe.
+class AuditKeySigner {
+ public:
+  virtual ~AuditKeySigner() = default;
+  // Whether the signing key of `version` is held.
+  virtual bool holds(std::uint32_t version) const = 0;
+  // A detached Ed25519 signature (RFC 8032) of `message` under it.
+  // Errc::not_found if no key of `version` is held.
+  virtual Result<std::array<std::uint8_t, 64>> sign(std::uint32_t version,
+                                                    std::span<const std::uint8_t> message) const = 0;
 };
 
 // All key versions, ordered by version; the highest is current. Never empty
@@ -131,6 +150,14 @@ class KeeperKeyring {
   // on `v` is the caller's to check (keys retire).
   Result<KeeperKeyring> with_retired(std::uint32_t v) const;
 
+  // A copy of this keyring whose current version's audit signing key is the
+  // one whose public half is `public_key`, held by a token: the secret in
+  // the keyring is dropped and the version marked sign_in_token. Only for a
+  // version that has signed nothing yet (the one add_version just made):
+  // checkpoints already signed under the version would no longer verify.
+  // Errc::conflict if the current version's key is in a token already.
+  Result<KeeperKeyring> with_token_signing(const std::array<std::uint8_t, 32>& public_key) const;
+
   const KeySet& current() const noexcept;
   std::uint32_t first_version() const noexcept;
   // nullptr if the keyring has no such version.
@@ -148,6 +175,10 @@ class KeeperKeyring {
   // the keyring is shared.
   void use_record_wrapper(std::shared_ptr<const RecordKeyWrapper> wrapper) noexcept;
   const RecordKeyWrapper* record_wrapper() const noexcept;
+  // Versions marked sign_in_token sign through `signer`. Set once, before
+  // the keyring is shared.
+  void use_audit_signer(std::shared_ptr<const AuditKeySigner> signer) noexcept;
+  const AuditKeySigner* audit_signer() const noexcept;
 
  private:
   struct Slots;

@@ -10,6 +10,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "crypto/audit_keys.hpp"
 #include "crypto/key_access.hpp"
 #include "crypto/test_support.hpp"
 
@@ -376,6 +377,65 @@ TEST(KeeperKeyring, ARetiredVersionKeepsOnlyWhatVerifiesAndFinds) {
   auto none = kr->adopt(std::move(*back));
   ASSERT_TRUE(none) << none.error().internal;
   EXPECT_EQ(*none, 0u);
+}
+
+// A version whose audit signing key a token holds keeps only its public
+// half, in memory and in the file (state 2), and signs nothing without the
+// token; retiring it later is as for any version.
+TEST(KeeperKeyring, ASigningKeyInATokenLeavesOnlyItsPublicHalf) {
+  TempDir dir;
+  auto kr = KeeperKeyring::generate();
+  ASSERT_TRUE(kr);
+  ASSERT_TRUE(kr->add_version());
+  std::array<std::uint8_t, 32> pub{};
+  std::array<std::uint8_t, 64> secret{};
+  crypto_sign_keypair(pub.data(), secret.data());  // stands for the token's pair
+  auto moved = kr->with_token_signing(pub);
+  ASSERT_TRUE(moved) << moved.error().internal;
+  EXPECT_EQ(test::code_of(moved->with_token_signing(pub)), Errc::conflict);  // once
+  const KeySet& v2 = moved->current();
+  EXPECT_TRUE(v2.sign_in_token);
+  EXPECT_TRUE(K::audit_sign_secret(v2).empty());
+  EXPECT_EQ(v2.audit_sign_public, pub);
+  EXPECT_FALSE(moved->version(1)->sign_in_token);
+  EXPECT_EQ(K::audit_sign_secret(*moved->version(1)).size(), kSignSecretSize);
+  // Nothing signs for it without a token.
+  EXPECT_EQ(test::code_of(AuditSigner::current(*moved)), Errc::config);
+
+  ASSERT_TRUE(write_keyrings(dir.path(), *moved));
+  const auto file = read_all(dir.path() / kKeeperKeyringFile);
+  const auto old_secret = K::audit_sign_secret(kr->current()).span();
+  EXPECT_EQ(std::search(file.begin(), file.end(), old_secret.begin(), old_secret.end()), file.end());
+  auto back = load_keeper_keyring(dir.path());
+  ASSERT_TRUE(back) << back.error().internal;
+  EXPECT_TRUE(back->current().sign_in_token);
+  EXPECT_EQ(back->current().audit_sign_public, pub);
+  EXPECT_TRUE(K::audit_sign_secret(back->current()).empty());
+  // What was signed under it checks against the public half.
+  const std::uint8_t msg[] = {'c', 'p'};
+  Signature sig{};
+  crypto_sign_detached(sig.data(), nullptr, msg, sizeof msg, secret.data());
+  auto verifier = AuditVerifier::of(*back, 2);
+  ASSERT_TRUE(verifier);
+  EXPECT_TRUE(verifier->verify(msg, sig));
+  // A keeper holding the file's keyring adopts it again unchanged, and a
+  // newer version after it; the original, with the secret, is another keyring.
+  ASSERT_TRUE(back->add_version());
+  ASSERT_TRUE(replace_keyrings(dir.path(), *back));
+  auto newer = load_keeper_keyring(dir.path());
+  ASSERT_TRUE(newer);
+  auto same = load_keeper_keyring(dir.path());
+  ASSERT_TRUE(same);
+  auto held = std::move(*moved);
+  auto added = held.adopt(std::move(*newer));
+  ASSERT_TRUE(added) << added.error().internal;
+  EXPECT_EQ(*added, 1u);
+  EXPECT_EQ(test::code_of(kr->adopt(std::move(*same))), Errc::conflict);
+  // Retired, it is a retired version like any other.
+  auto retired = held.with_retired(2);
+  ASSERT_TRUE(retired) << retired.error().internal;
+  EXPECT_TRUE(retired->version(2)->retired);
+  EXPECT_EQ(retired->version(2)->audit_sign_public, pub);
 }
 
 TEST(KeeperKeyring, AFormatOneFileIsStillRead) {

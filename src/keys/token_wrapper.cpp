@@ -47,4 +47,34 @@ Result<void> TokenRecordWrapper::unwrap(std::uint32_t version, std::span<const s
   return {};
 }
 
+std::string audit_sign_label(std::uint32_t version) { return "rempart-audit-sign-v" + std::to_string(version); }
+
+Result<std::array<std::uint8_t, 32>> make_audit_sign_key(Token& token, std::uint32_t version) {
+  const std::string label = audit_sign_label(version);
+  auto key = token.ed25519_key(label, true);
+  if (!key) return std::unexpected(key.error());
+  return token.ed25519_public(label);
+}
+
+Result<Token::Handle> TokenAuditSigner::key_of(std::uint32_t version) const {
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = found_.find(version); it != found_.end()) return it->second;
+  }
+  auto key = token_.ed25519_key(audit_sign_label(version), false);
+  if (!key) return key;
+  std::lock_guard lock(mu_);
+  found_[version] = *key;
+  return key;
+}
+
+bool TokenAuditSigner::holds(std::uint32_t version) const { return key_of(version).has_value(); }
+
+Result<std::array<std::uint8_t, 64>> TokenAuditSigner::sign(std::uint32_t version,
+                                                            std::span<const std::uint8_t> message) const {
+  auto key = key_of(version);
+  if (!key) return std::unexpected(key.error());
+  return token_.sign(*key, message);
+}
+
 }  // namespace rempart::keys

@@ -10,6 +10,7 @@
 #include <memory>
 #include <vector>
 
+#include "crypto/audit_keys.hpp"
 #include "crypto/field_codec.hpp"
 #include "crypto/record_notes.hpp"
 #include "crypto/seal.hpp"
@@ -107,6 +108,46 @@ TEST_F(TokenRecordKeys, ARewrapMovesAKeyFileRecordIntoTheTokenAndDestroyingTheKe
   EXPECT_EQ(code_of(crypto::open_record(*retired, kRecord, *moved)), Errc::not_found);
   keyring_->use_record_wrapper(wrapper());
   EXPECT_EQ(code_of(crypto::open_record(*keyring_, kRecord, *moved)), Errc::not_found);
+}
+
+// The audit signing key of a version made in the token: the keyring keeps
+// its public half, checkpoints are signed there and check against the
+// keyring alone, the private key is never readable, and without the token
+// (or once its key is destroyed) nothing signs for that version.
+TEST_F(TokenRecordKeys, AVersionsAuditSigningKeyLivesInTheTokenAndSignsOnlyThere) {
+  ASSERT_TRUE(keyring_->add_version());
+  auto pub = make_audit_sign_key(*token_, 2);
+  ASSERT_TRUE(pub) << pub.error().internal;
+  auto again = make_audit_sign_key(*token_, 2);  // found, not made twice
+  ASSERT_TRUE(again);
+  EXPECT_EQ(*again, *pub);
+  auto moved = keyring_->with_token_signing(*pub);
+  ASSERT_TRUE(moved) << moved.error().internal;
+  moved->use_audit_signer(std::make_shared<TokenAuditSigner>(*token_));
+  auto signer = crypto::AuditSigner::current(*moved);
+  ASSERT_TRUE(signer) << signer.error().internal;
+  EXPECT_EQ(signer->version(), 2u);
+  const std::uint8_t head[] = {'s', 'e', 'q', '4', '2'};
+  auto sig = signer->sign(head);
+  ASSERT_TRUE(sig) << sig.error().internal;
+  auto verifier = crypto::AuditVerifier::of(*moved, 2);
+  ASSERT_TRUE(verifier);
+  EXPECT_TRUE(verifier->verify(head, *sig));
+  const std::uint8_t other[] = {'s', 'e', 'q', '4', '3'};
+  EXPECT_FALSE(verifier->verify(other, *sig));
+  auto key = token_->ed25519_key(audit_sign_label(2), false);
+  ASSERT_TRUE(key);
+  EXPECT_FALSE(token_->value_readable(*key).value());
+
+  // The same keyring file without the token signs nothing for version 2.
+  auto bytes = crypto::serialise_keeper_keyring(*moved);
+  ASSERT_TRUE(bytes);
+  auto alone = crypto::parse_keeper_keyring(bytes->span());
+  ASSERT_TRUE(alone);
+  EXPECT_EQ(code_of(crypto::AuditSigner::current(*alone)), Errc::config);
+  // Its key destroyed (keys retire), a fresh signer finds none.
+  ASSERT_TRUE(token_->destroy(audit_sign_label(2)));
+  EXPECT_FALSE(TokenAuditSigner(*token_).holds(2));
 }
 
 }  // namespace

@@ -289,10 +289,18 @@ void people(std::string& s, const Notice& n, Lang L) {
   s += fr ? "- Personnes vues seulement sous forme masquée (initiales, adresse et numéro en partie cachés) : "
           : "- People seen in masked form only (initials, partly hidden address and number): ";
   s += number(f.people_masked, L) + "\n";
-  s += fr ? "- En tout : environ " + number(f.records(), L) + " personnes, " + number(f.records(), L) +
-                " fiches concernées, " + number(f.values_revealed, L) + " données affichées en clair.\n"
-          : "- In all: about " + number(f.records(), L) + " people, " + number(f.records(), L) +
-                " records concerned, " + number(f.values_revealed, L) + " data values displayed in full.\n";
+  // One person, one record, one value: said in the singular.
+  const auto one = [](std::int64_t count, const char* singular, const char* plural) {
+    return count == 1 ? singular : plural;
+  };
+  s += fr ? "- En tout : environ " + number(f.records(), L) + one(f.records(), " personne, ", " personnes, ") +
+                number(f.records(), L) + one(f.records(), " fiche concernée, ", " fiches concernées, ") +
+                number(f.values_revealed, L) +
+                one(f.values_revealed, " donnée affichée en clair.\n", " données affichées en clair.\n")
+          : "- In all: about " + number(f.records(), L) + one(f.records(), " person, ", " people, ") +
+                number(f.records(), L) + one(f.records(), " record concerned, ", " records concerned, ") +
+                number(f.values_revealed, L) +
+                one(f.values_revealed, " data value displayed in full.\n", " data values displayed in full.\n");
   if (f.decoys > 0) {
     s += fr ? "- " + number(f.decoys, L) +
                   " fiches leurres, posées pour détecter un vol, ne sont pas comptées : elles ne désignent personne.\n"

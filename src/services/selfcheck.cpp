@@ -518,7 +518,7 @@ void check_accounts(store::KeeperStore& st, std::vector<Finding>& out, std::int6
   }
   if (admins < 2) {
     out.push_back(make("accounts.admins", Level::warn,
-                       {N_("{} enabled admin account(s): exports and privilege changes need a second admin"),
+                       {N_("enabled admin accounts: {}; exports and privilege changes need a second admin"),
                         {std::to_string(admins)}},
                        {N_("create a second admin account (rempart admin add NAME --role admin)"), {}}));
   } else {

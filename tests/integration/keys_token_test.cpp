@@ -103,7 +103,15 @@ TEST(KeysToken, ASealedKeyringServesAndRotatesAndOpensNothingWithoutTheToken) {
     auto shown = run_rempart({"supporters", "show", "--email", email, "--config", in.config.string()});
     EXPECT_EQ(shown.exit_code, 0) << shown.err;
     EXPECT_NE(shown.out.find("Scellier"), std::string::npos) << shown.out;
+    // Each command signs what it recorded, under version 3, whose signing
+    // key the token made with the version and holds.
+    EXPECT_EQ(shown.err.find("checkpoint not published"), std::string::npos) << shown.err;
   }
+  auto cp = run_rempart({"audit", "checkpoint", "--config", in.config.string()});
+  EXPECT_EQ(cp.exit_code, 0) << cp.out << cp.err;
+  auto status = run_rempart({"keys", "status", "--config", in.config.string()});
+  EXPECT_EQ(status.exit_code, 0) << status.err;
+  EXPECT_NE(status.out.find("   token\n"), std::string::npos) << "version 3 signs in the token: " << status.out;
   auto verify = run_rempart({"audit", "verify", "--config", in.config.string()});
   EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
 
