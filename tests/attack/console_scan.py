@@ -497,7 +497,7 @@ def route_list(c: Console) -> list[tuple[str, str, str]]:
     pages_get = ["/", "/supporters", "/search", f"/supporters/{rid}", "/tags", "/accounts", "/requests", "/tokens",
                  "/sessions", "/account", "/audit", "/exports", "/exports/1/download", "/erase",
                  f"/supporters/{rid}/erase", "/segments", "/segments/new", "/segments/alpha-seg",
-                 "/segments/alpha-seg/edit", "/calls", "/calls/alpha-calls"]
+                 "/segments/alpha-seg/edit", "/calls", "/calls/alpha-calls", "/selfcheck"]
     pages_post = ["/logout", "/search", f"/supporters/{rid}/reveal", f"/supporters/{rid}/tags", "/accounts",
                   "/accounts/orga/disable", "/accounts/orga/role", "/accounts/orga/unlock", "/accounts/orga/reset-mfa",
                   "/accounts/orga/revoke-sessions", "/accounts/orga/budget", "/requests/1/approve",
