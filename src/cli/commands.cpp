@@ -886,8 +886,9 @@ int run_reindex(const ReindexArgs& a) {
   ProgressBar bar(a.progress);
   const services::RecordWriter indexer(k->keys);
   std::int64_t done = 0;
+  std::size_t moved = 0;
   for (;;) {
-    auto n = indexer.index_backlog(*k->store, kReindexChunk);
+    auto n = indexer.index_backlog(*k->store, kReindexChunk, &moved);
     if (!n) {
       bar.finish();
       k->checkpoint_on_exit();
@@ -903,7 +904,9 @@ int run_reindex(const ReindexArgs& a) {
   }
   bar.finish();
   k->checkpoint_on_exit();
-  std::cout << "rempart: " << queued << " records queued, the search tokens of " << done << " records computed\n";
+  std::cout << "rempart: " << queued << " records queued, the search tokens of " << done << " records computed";
+  if (moved > 0) std::cout << "; the e-mail and phone indexes of " << moved << " moved to the current blind-index key";
+  std::cout << "\n";
   return 0;
 }
 

@@ -18,6 +18,7 @@
 #include "audit/chain.hpp"
 #include "cli/commands.hpp"
 #include "cli/keeper_access.hpp"
+#include "crypto/blind_index.hpp"
 #include "crypto/keyring.hpp"
 #include "keys/sealed_keyring.hpp"
 #include "keys/token_wrapper.hpp"
@@ -52,14 +53,14 @@ constexpr const char* kKinds[] = {"records",  "inbox items", "audit entries", "c
 
 }  // namespace
 
-Result<Rotation> rotate_keys(Keeper& k) {
+Result<Rotation> rotate_keys(Keeper& k, crypto::KeeperKeyring::BlindIndexKey blind) {
   const fs::path dir = k.config.keys_dir;
   // The files as they are now (another rotation may have run since this
   // process loaded them), plus one version.
   auto rotated = crypto::load_keeper_keyring(dir, k.key_source.seal());
   if (!rotated) return std::unexpected(rotated.error());
   Rotation r{rotated->current().version, 0};
-  if (auto ok = rotated->add_version(); !ok) return std::unexpected(ok.error());
+  if (auto ok = rotated->add_version(blind); !ok) return std::unexpected(ok.error());
   r.to = rotated->current().version;
   // With a token, the new version's record wrapping key and audit signing
   // key pair are made there before any keeper holds the version; the
@@ -76,6 +77,7 @@ Result<Rotation> rotate_keys(Keeper& k) {
   // Recorded under the version every keeper already holds.
   auto e = k.store->transact([&](store::KeeperTx& tx) -> Result<void> {
     nlohmann::json d{{"from_version", r.from}, {"to_version", r.to}};
+    if (blind == crypto::KeeperKeyring::BlindIndexKey::renew) d["blind_index_key"] = "new";
     auto w = audit::record(tx, k.keys,
                            audit::Event{operator_actor(), std::string(audit::action::keys_rotate), "", std::move(d), ""});
     if (!w) return std::unexpected(w.error());
@@ -88,11 +90,11 @@ Result<Rotation> rotate_keys(Keeper& k) {
   return r;
 }
 
-int run_keys_rotate(const fs::path& config) {
+int run_keys_rotate(const fs::path& config, crypto::KeeperKeyring::BlindIndexKey blind) {
   auto k = open_keeper(config);
   if (!k) return report(k.error());
   const fs::path dir = k->config.keys_dir;
-  auto rotated = rotate_keys(*k);
+  auto rotated = rotate_keys(*k, blind);
   if (!rotated) return report(rotated.error());
   const std::uint32_t from = rotated->from, to = rotated->to;
   k->checkpoint_on_exit();
@@ -101,9 +103,17 @@ int run_keys_rotate(const fs::path& config) {
             << "  and checkpoints use it at once, and it moves every record's data key to it in the background\n"
             << "  (follow with: rempart keys status --config " << config.string() << ").\n"
             << "- Other keepers (PostgreSQL): copy keeper.keyring to each of them first, then intake.keyring to\n"
-            << "  every intake host; each takes its file within seconds, without a restart.\n"
-            << "- The blind-index key is carried over: lookups and suppressions are unchanged.\n"
-            << "- Make a new backup in shares: the old shares do not hold version " << to << ":\n"
+            << "  every intake host; each takes its file within seconds, without a restart.\n";
+  if (blind == crypto::KeeperKeyring::BlindIndexKey::renew) {
+    std::cout << "- The blind-index key is new. Lookups try the older key too, so nobody goes missing meanwhile;\n"
+              << "  once every keeper holds version " << to << ", compute every record's indexes and search tokens\n"
+              << "  again (each record is opened for it, and the audit log records how many):\n"
+              << "  rempart supporters reindex --config " << config.string() << "\n"
+              << "  Suppressions and source ids keep the key that made them: it stays in the keyring.\n";
+  } else {
+    std::cout << "- The blind-index key is carried over: lookups and suppressions are unchanged.\n";
+  }
+  std::cout << "- Make a new backup in shares: the old shares do not hold version " << to << ":\n"
             << "  rempart keys backup --keys " << dir.string() << " --shares N --threshold K --out DIR\n";
   return 0;
 }
@@ -191,7 +201,7 @@ int run_keys_status(const fs::path& config) {
   const std::uint32_t current = k->keys.current().version;
   std::printf("%-9s %-8s", "version", "state");
   for (const char* kind : kKinds) std::printf(" %15s", kind);
-  std::printf(" %8s\n", "signing");
+  std::printf(" %8s %11s\n", "signing", "index key");
   for (const auto& [version, counts] : by_version) {
     const crypto::KeySet* set = k->keys.version(version);
     const char* state = version == current ? "current" : set == nullptr ? "missing" : set->retired ? "retired" : "older";
@@ -203,7 +213,18 @@ int run_keys_status(const fs::path& config) {
     // Where the version's audit signing key is: the keyring, the token, or
     // gone (retired: the public half still checks what it signed).
     const char* signing = set == nullptr || set->retired ? "-" : set->sign_in_token ? "token" : "keyring";
-    std::printf(" %8s\n", signing);
+    // The blind-index key the version holds, named by the first version
+    // that held it: one name throughout unless that key was rotated.
+    std::string index_key = "-";
+    if (set != nullptr) {
+      for (const auto& other : k->keys.all()) {
+        if (crypto::same_blind_index_key(other.get(), *set)) {
+          index_key = "v" + std::to_string(other.get().version);
+          break;
+        }
+      }
+    }
+    std::printf(" %8s %11s\n", signing, index_key.c_str());
   }
   std::printf(
       "\nRecords under an older version are moved to the current one by the running keeper (a rewrap: data keys\n"
@@ -211,7 +232,9 @@ int run_keys_status(const fs::path& config) {
       "sealed with: `audit verify` needs it. Accounts move at their next TOTP reset. A retired version keeps\n"
       "only what verifies the audit log and finds blind indexes (rempart keys retire). A version marked\n"
       "missing is named by stored data but absent from the keyring: what depends on it cannot be opened.\n"
-      "`signing` says where the version's audit signing key is: in the keyring, or in the PKCS#11 token.\n");
+      "`signing` says where the version's audit signing key is: in the keyring, or in the PKCS#11 token.\n"
+      "`index key` names the blind-index key by the first version that held it; after `keys rotate --key\n"
+      "blind-index`, `supporters reindex` moves the records' indexes to the new one, and lookups try each.\n");
   return 0;
 }
 

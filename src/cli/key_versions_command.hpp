@@ -11,15 +11,19 @@
 #include <thread>
 
 #include "core/error.hpp"
+#include "crypto/keyring.hpp"
 
 namespace rempart::cli {
 
 // Makes a new version of every key current (the blind-index key carried
-// over, crypto/keyring.hpp), replaces keeper.keyring and intake.keyring in
-// the configured key directory, and records keys.rotate in the audit log.
-// Prints what to do next (copy the files to the other hosts, a new backup
-// in shares). Exit 0, or 1 with a plain message (nothing changed).
-int run_keys_rotate(const std::filesystem::path& config);
+// over unless `blind` says renew, crypto/keyring.hpp), replaces
+// keeper.keyring and intake.keyring in the configured key directory, and
+// records keys.rotate in the audit log. Prints what to do next (copy the
+// files to the other hosts, `supporters reindex` after a new blind-index
+// key, a new backup in shares). Exit 0, or 1 with a plain message (nothing
+// changed).
+int run_keys_rotate(const std::filesystem::path& config,
+                    crypto::KeeperKeyring::BlindIndexKey blind = crypto::KeeperKeyring::BlindIndexKey::carry_over);
 
 struct Keeper;
 struct Rotation {
@@ -32,7 +36,8 @@ struct Rotation {
 // version `k` holds. Errc::storage when the files were replaced but the
 // entry could not be written (the message says so); any other error
 // changed nothing.
-Result<Rotation> rotate_keys(Keeper& k);
+Result<Rotation> rotate_keys(Keeper& k,
+                             crypto::KeeperKeyring::BlindIndexKey blind = crypto::KeeperKeyring::BlindIndexKey::carry_over);
 
 // Seals a plain keeper.keyring with the token the configuration names (its
 // AES key "rempart-keyring" made there if absent; keys/sealed_keyring.hpp),

@@ -299,6 +299,12 @@ int main(int argc, char** argv) {
   auto* keys_rotate_cmd = keys->add_subcommand(
       "rotate", "Make a new version of every key current; the keeper moves the records to it in the background");
   keys_rotate_cmd->add_option("--config", keys_config, "Configuration file")->required();
+  std::string rotate_key = "all";
+  keys_rotate_cmd
+      ->add_option("--key", rotate_key,
+                   "all: every key but the blind-index key (the default); blind-index: that one too (then run "
+                   "`supporters reindex`)")
+      ->check(CLI::IsMember({"all", "blind-index"}));
   auto* keys_seal_cmd = keys->add_subcommand(
       "seal", "Seal keeper.keyring with the PKCS#11 token the configuration names ([keys] provider = \"pkcs11\")");
   keys_seal_cmd->add_option("--config", keys_config, "Configuration file")->required();
@@ -327,7 +333,10 @@ int main(int argc, char** argv) {
   if (auto code = backup.run()) return *code;
   if (auto code = incident.run()) return *code;
   if (*keys_backup_cmd) return run_keys_backup(keys_backup);
-  if (*keys_rotate_cmd) return run_keys_rotate(keys_config);
+  if (*keys_rotate_cmd) {
+    using Blind = rempart::crypto::KeeperKeyring::BlindIndexKey;
+    return run_keys_rotate(keys_config, rotate_key == "blind-index" ? Blind::renew : Blind::carry_over);
+  }
   if (*keys_seal_cmd) return run_keys_seal(keys_config);
   if (*keys_rewrap_cmd) return run_keys_rewrap(keys_config);
   if (*keys_status_cmd) return run_keys_status(keys_config);

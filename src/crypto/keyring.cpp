@@ -423,12 +423,13 @@ Result<KeeperKeyring> KeeperKeyring::from_sets(std::vector<KeySet> sets) {
   return KeeperKeyring(std::move(slots));
 }
 
-Result<void> KeeperKeyring::add_version() {
+Result<void> KeeperKeyring::add_version(BlindIndexKey blind_key) {
   std::lock_guard lock(slots_->write);
   const KeySet& cur = current();
   if (cur.version == UINT32_MAX) return fail(Errc::invalid_input, "key version space exhausted");
   auto s = KeySet::generate(cur.version + 1);
   if (!s) return std::unexpected(s.error());
+  if (blind_key == BlindIndexKey::renew) return slots_->push(std::move(*s));
   auto blind = SecretBytes::copy_of(KeyAccess::blind_index(cur).span());
   if (!blind) return std::unexpected(blind.error());
   KeyAccess::blind_index(*s) = std::move(*blind);
@@ -478,11 +479,8 @@ Result<std::size_t> KeeperKeyring::adopt(KeeperKeyring&& newer) {
   return added;
 }
 
-Result<KeeperKeyring> KeeperKeyring::with_retired(std::uint32_t v) const {
-  if (v == current().version) return fail(Errc::conflict, "the current key version cannot be retired");
-  const KeySet* set = version(v);
-  if (set == nullptr) return fail(Errc::not_found, "the keyring has no key version " + std::to_string(v));
-  if (set->retired) return fail(Errc::conflict, "key version " + std::to_string(v) + " is retired already");
+Result<KeeperKeyring> KeeperKeyring::copy_changing(std::uint32_t v,
+                                                   const std::function<void(KeySet&)>& change) const {
   auto bytes = serialise_keeper(*this);
   if (!bytes) return std::unexpected(bytes.error());
   auto copy = parse_keeper(bytes->span(), fs::path());
@@ -491,37 +489,34 @@ Result<KeeperKeyring> KeeperKeyring::with_retired(std::uint32_t v) const {
   Slots& from = *copy->slots_;
   for (std::size_t i = 0; i < from.published(); ++i) {
     KeySet s = std::move(*from.sets[i]);
-    if (s.version == v) {
-      s.retired = true;
-      KeyAccess::seal_secret(s) = SecretBytes();
-      KeyAccess::record_wrap(s) = SecretBytes();
-      KeyAccess::audit_sign_secret(s) = SecretBytes();
-    }
+    if (s.version == v) change(s);
     sets.push_back(std::move(s));
   }
   return from_sets(std::move(sets));
+}
+
+Result<KeeperKeyring> KeeperKeyring::with_retired(std::uint32_t v) const {
+  if (v == current().version) return fail(Errc::conflict, "the current key version cannot be retired");
+  const KeySet* set = version(v);
+  if (set == nullptr) return fail(Errc::not_found, "the keyring has no key version " + std::to_string(v));
+  if (set->retired) return fail(Errc::conflict, "key version " + std::to_string(v) + " is retired already");
+  return copy_changing(v, [](KeySet& s) {
+    s.retired = true;
+    KeyAccess::seal_secret(s) = SecretBytes();
+    KeyAccess::record_wrap(s) = SecretBytes();
+    KeyAccess::audit_sign_secret(s) = SecretBytes();
+  });
 }
 
 Result<KeeperKeyring> KeeperKeyring::with_token_signing(const std::array<std::uint8_t, 32>& public_key) const {
   const std::uint32_t v = current().version;
   if (current().sign_in_token)
     return fail(Errc::conflict, "the audit signing key of key version " + std::to_string(v) + " is in a token already");
-  auto bytes = serialise_keeper(*this);
-  if (!bytes) return std::unexpected(bytes.error());
-  auto copy = parse_keeper(bytes->span(), fs::path());
-  if (!copy) return copy;
-  std::vector<KeySet> sets;
-  Slots& from = *copy->slots_;
-  for (std::size_t i = 0; i < from.published(); ++i) {
-    KeySet s = std::move(*from.sets[i]);
-    if (s.version == v) {
-      s.sign_in_token = true;
-      s.audit_sign_public = public_key;
-      KeyAccess::audit_sign_secret(s) = SecretBytes();
-    }
-    sets.push_back(std::move(s));
-  }
-  return from_sets(std::move(sets));
+  return copy_changing(v, [&public_key](KeySet& s) {
+    s.sign_in_token = true;
+    s.audit_sign_public = public_key;
+    KeyAccess::audit_sign_secret(s) = SecretBytes();
+  });
 }
 
 const KeySet& KeeperKeyring::current() const noexcept { return *slots_->sets[slots_->published() - 1]; }

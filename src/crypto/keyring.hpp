@@ -130,12 +130,22 @@ class KeeperKeyring {
   KeeperKeyring& operator=(KeeperKeyring&&) noexcept;
   ~KeeperKeyring();
 
+  // What a rotation does with the blind-index key.
+  enum class BlindIndexKey {
+    // The new version carries the current one over: blind indexes are
+    // looked up by value, and a new key leaves every stored index to be
+    // found under the old one until it is computed again.
+    carry_over,
+    // The new version gets a key of its own: every lookup then tries the
+    // older keys too (blind_index.hpp, blind_index_sets) until the indexes
+    // are computed again (`keys rotate --key blind-index`).
+    renew,
+  };
   // Appends a fresh key set with version current().version + 1, which
   // becomes current (a rotation). Every key is new except the blind-index
-  // key, which the new version carries over: blind indexes are looked up by
-  // value, and a new key would leave every stored index unreachable until
-  // recomputed. Thread-safe against readers and other writers.
-  Result<void> add_version();
+  // key, which `blind` says what to do with. Thread-safe against readers
+  // and other writers.
+  Result<void> add_version(BlindIndexKey blind = BlindIndexKey::carry_over);
 
   // Takes from `newer` (the same keyring read again, after a rotation) the
   // versions above current(). Refuses (Errc::conflict) a keyring whose
@@ -183,6 +193,9 @@ class KeeperKeyring {
  private:
   struct Slots;
   explicit KeeperKeyring(std::unique_ptr<Slots> slots) noexcept;
+  // A copy of this keyring (through its file encoding) with `change`
+  // applied to version `v`'s key set, checked again.
+  Result<KeeperKeyring> copy_changing(std::uint32_t v, const std::function<void(KeySet&)>& change) const;
   std::unique_ptr<Slots> slots_;
 };
 

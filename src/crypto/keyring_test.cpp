@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "crypto/audit_keys.hpp"
+#include "crypto/blind_index.hpp"
 #include "crypto/key_access.hpp"
 #include "crypto/test_support.hpp"
 
@@ -277,6 +278,46 @@ TEST(KeeperKeyring, ARotationCarriesTheBlindIndexKeyAndRenewsTheRest) {
   EXPECT_NE(a.seal_public, b.seal_public);
   EXPECT_NE(a.audit_sign_public, b.audit_sign_public);
   EXPECT_EQ(kr->first_version(), 1u);
+}
+
+// `keys rotate --key blind-index`: the new version's blind-index key is its
+// own, the next ordinary rotation carries it over, and lookups get one key
+// set per blind-index key, the current one first.
+TEST_F(KeyringFiles, ARenewedBlindIndexKeyIsNewAndTheOlderOneStaysFindable) {
+  auto kr = KeeperKeyring::generate();
+  ASSERT_TRUE(kr);
+  ASSERT_EQ(blind_index_sets(*kr).size(), 1u);
+  EXPECT_TRUE(older_blind_indexes(*kr, kBlindIndexEmail, "ana@example.org").empty());
+  const auto v1 = blind_index(kr->current(), kBlindIndexEmail, "ana@example.org");
+  ASSERT_TRUE(kr->add_version(KeeperKeyring::BlindIndexKey::renew));
+  ASSERT_TRUE(kr->add_version());  // an ordinary rotation afterwards
+  ASSERT_EQ(kr->current().version, 3u);
+  EXPECT_FALSE(same_blind_index_key(*kr->version(1), *kr->version(2)));
+  EXPECT_TRUE(same_blind_index_key(*kr->version(2), *kr->version(3)));
+  const auto v3 = blind_index(kr->current(), kBlindIndexEmail, "ana@example.org");
+  EXPECT_NE(v1, v3);
+  EXPECT_EQ(v3, blind_index(*kr->version(2), kBlindIndexEmail, "ana@example.org"));
+
+  auto sets = blind_index_sets(*kr);
+  ASSERT_EQ(sets.size(), 2u);
+  EXPECT_EQ(sets[0].get().version, 3u);  // the current version's key first
+  EXPECT_EQ(sets[1].get().version, 1u);
+  const auto older = older_blind_indexes(*kr, kBlindIndexEmail, "ana@example.org");
+  ASSERT_EQ(older.size(), 1u);
+  EXPECT_EQ(older[0], v1);
+
+  // The file keeps each version's key, and a keeper holding versions 1-2
+  // adopts version 3 (same keys in common).
+  ASSERT_TRUE(write_keyrings(dir, *kr));
+  auto loaded = load_keeper_keyring(dir);
+  ASSERT_TRUE(loaded) << loaded.error().internal;
+  for (std::uint32_t v = 1; v <= 3; ++v) EXPECT_TRUE(same_keys(*loaded->version(v), *kr->version(v))) << v;
+  EXPECT_EQ(older_blind_indexes(*loaded, kBlindIndexEmail, "ana@example.org"), older);
+  // Retiring version 1 keeps its blind-index key: suppressions made under
+  // it are still found.
+  auto retired = loaded->with_retired(1);
+  ASSERT_TRUE(retired) << retired.error().internal;
+  EXPECT_EQ(older_blind_indexes(*retired, kBlindIndexEmail, "ana@example.org"), older);
 }
 
 TEST(KeeperKeyring, AdoptTakesTheNewerVersionsOfTheSameKeyringOnly) {

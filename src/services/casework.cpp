@@ -10,6 +10,7 @@
 #include "core/hex.hpp"
 #include "core/text.hpp"
 #include "core/validate.hpp"
+#include "crypto/blind_index.hpp"
 #include "crypto/record_notes.hpp"
 #include "services/records.hpp"
 
@@ -222,8 +223,8 @@ Result<std::vector<std::string>> Casework::edit(const Asker& who, std::string_vi
     std::optional<store::SupporterRow> owner;
     for (const bool is_email : {true, false}) {
       if (is_email ? !email_changed || !idx.email_index : !phone_changed || !idx.phone_index) continue;
-      auto found = is_email ? tx.find_supporter_by_email_index(*idx.email_index)
-                            : tx.find_supporter_by_phone_index(*idx.phone_index);
+      auto found = is_email ? writer_.find_holder(tx, crypto::kBlindIndexEmail, *idx.email_index, next.email)
+                            : writer_.find_holder(tx, crypto::kBlindIndexPhone, *idx.phone_index, next.phone);
       if (!found) return done(std::unexpected(found.error()));
       if (*found && (*found)->id != (*row)->id) {
         taken = is_email ? "email_taken" : "phone_taken";

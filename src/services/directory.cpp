@@ -385,13 +385,19 @@ Result<std::vector<MaskedSupporter>> Directory::search(const Asker& who, std::st
     return fail(Errc::invalid_input, "search: unknown kind");
   }
   if (!normalised) return fail(Errc::invalid_input, "search: the value is not a valid " + std::string(kind));
-  const auto idx = crypto::blind_index(keys_->current(), kind, *normalised);
-  const store::Bytes index(idx.begin(), idx.end());
-
-  // The supporter and its tags in one statement (one snapshot).
-  auto listed = kind == crypto::kBlindIndexEmail ? store_->find_listing_by_email_index(index)
-                                                 : store_->find_listing_by_phone_index(index);
-  if (!listed) return std::unexpected(listed.error());
+  // Under the current blind-index key, then under older ones (a record not
+  // yet indexed again after `keys rotate --key blind-index`).
+  auto indexes = crypto::older_blind_indexes(*keys_, kind, *normalised);
+  indexes.insert(indexes.begin(), crypto::blind_index(keys_->current(), kind, *normalised));
+  Result<std::optional<store::SupporterListing>> listed = std::optional<store::SupporterListing>();
+  for (const auto& idx : indexes) {
+    const store::Bytes index(idx.begin(), idx.end());
+    // The supporter and its tags in one statement (one snapshot).
+    listed = kind == crypto::kBlindIndexEmail ? store_->find_listing_by_email_index(index)
+                                              : store_->find_listing_by_phone_index(index);
+    if (!listed) return std::unexpected(listed.error());
+    if (*listed) break;
+  }
   std::vector<MaskedSupporter> found;
   if (!*listed) {
     // Asking whether someone is a supporter is itself worth recording, and

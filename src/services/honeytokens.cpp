@@ -18,6 +18,7 @@
 #include "audit/chain.hpp"
 #include "auth/mask.hpp"
 #include "core/validate.hpp"
+#include "crypto/blind_index.hpp"
 #include "services/records.hpp"
 #include "services/synth.hpp"
 #include "services/vault.hpp"
@@ -385,14 +386,14 @@ std::optional<Plan> make_plan(Rng& rng, Source& src, const DomainStats& stats,
 
 // True when neither the plan's e-mail nor its phone belongs to a record:
 // RecordWriter would otherwise merge into it or drop the phone.
-Result<bool> contacts_free(store::KeeperTx& tx, const Plan& plan) {
+Result<bool> contacts_free(store::KeeperTx& tx, const RecordWriter& writer, const Plan& plan) {
   if (plan.prepared.email_index) {
-    auto r = tx.find_supporter_by_email_index(*plan.prepared.email_index);
+    auto r = writer.find_holder(tx, crypto::kBlindIndexEmail, *plan.prepared.email_index, plan.person.email);
     if (!r) return std::unexpected(r.error());
     if (*r) return false;
   }
   if (plan.prepared.phone_index) {
-    auto r = tx.find_supporter_by_phone_index(*plan.prepared.phone_index);
+    auto r = writer.find_holder(tx, crypto::kBlindIndexPhone, *plan.prepared.phone_index, plan.person.phone);
     if (!r) return std::unexpected(r.error());
     if (*r) return false;
   }
@@ -423,7 +424,7 @@ PreparedUpsert prepare_plan(const RecordWriter& writer, Rng& rng, const Plan& pl
 Result<void> write_plan(store::KeeperTx& tx, const RecordWriter& writer, Rng& rng, Plan& plan, std::int64_t now,
                         const std::string& actor) {
   for (int attempt = 0;; ++attempt) {
-    auto free = contacts_free(tx, plan);
+    auto free = contacts_free(tx, writer, plan);
     if (!free) return std::unexpected(free.error());
     if (*free) break;
     if (attempt + 1 >= kFreeContactAttempts || !redraw_contacts(rng, plan)) {

@@ -15,6 +15,7 @@
 #include "core/csv.hpp"
 #include "core/text.hpp"
 #include "core/validate.hpp"
+#include "crypto/blind_index.hpp"
 #include "services/prepare_pipeline.hpp"
 
 namespace rempart::services {
@@ -306,6 +307,7 @@ Result<ImportReport> import_csv(std::istream& in, const ImportSpec& spec, store:
     std::vector<PreparedUpsert> prepared;  // prepared[k] for people[k]
     std::vector<RowSource> sources;        // sources[k] for people[k]
     std::vector<std::optional<store::Bytes>> source_indexes;  // of sources[k].id
+    std::vector<std::vector<store::Bytes>> older_source_indexes;  // the same under older blind-index keys
     std::vector<ImportIssue> issues;       // found reading this chunk's rows
     std::map<std::string, std::map<std::string, std::size_t>> consent;
     std::size_t rows = 0;                  // data rows read for this chunk, rejected included
@@ -340,6 +342,8 @@ Result<ImportReport> import_csv(std::istream& in, const ImportSpec& spec, store:
       for (const auto& [t, c] : source.consent) ++chunk.consent[t][std::string(choice_name(c))];
       chunk.source_indexes.push_back(source.id.empty() ? std::nullopt
                                                        : std::optional(writer.source_index(tool + ":" + source.id)));
+      chunk.older_source_indexes.push_back(source.id.empty() ? std::vector<store::Bytes>()
+                                                             : writer.older_source_indexes(tool + ":" + source.id));
       chunk.sources.push_back(std::move(source));
       chunk.prepared.push_back(opts.dry_run ? writer.indexes(*person) : writer.prepare(*person));
       chunk.people.push_back(std::move(*person));
@@ -371,22 +375,39 @@ Result<ImportReport> import_csv(std::istream& in, const ImportSpec& spec, store:
     if (opts.dry_run) {
       for (std::size_t k = 0; k < chunk.people.size(); ++k) {
         const PreparedUpsert& p = chunk.prepared[k];
+        const core::Person& person = chunk.people[k];
+        // Under the current blind-index key, then under older ones (empty
+        // unless that key was rotated), as the upsert looks.
+        auto under = [](const store::Bytes& idx, std::vector<store::Bytes> older) {
+          older.insert(older.begin(), idx);
+          return older;
+        };
         bool known = false;
         if (const auto& si = chunk.source_indexes[k]) {
           known = seen.contains(index_key(*si));
-          if (!known) {
-            auto found = store.find_supporter_by_source_index(*si);
+          for (const auto& u : under(*si, chunk.older_source_indexes[k])) {
+            if (known) break;
+            auto found = store.find_supporter_by_source_index(u);
             if (!found) return std::unexpected(found.error());
             known = found->has_value();
           }
           seen.insert(index_key(*si));
         }
+        std::vector<store::Bytes> email_under, phone_under;
+        if (p.email_index) {
+          email_under = under(*p.email_index, writer.older_indexes(crypto::kBlindIndexEmail, person.email));
+        }
+        if (p.phone_index) {
+          phone_under = under(*p.phone_index, writer.older_indexes(crypto::kBlindIndexPhone, person.phone));
+        }
         for (const auto* idx : {&p.email_index, &p.phone_index}) {
-          if (!*idx) continue;
-          if (seen.contains(index_key(**idx))) known = true;
-          if (!known) {
-            auto found = idx == &p.email_index ? store.find_listing_by_email_index(**idx)
-                                               : store.find_listing_by_phone_index(**idx);
+          if (*idx && seen.contains(index_key(**idx))) known = true;
+        }
+        for (const auto* u : {&email_under, &phone_under}) {
+          for (const auto& idx : *u) {
+            if (known) break;
+            auto found = u == &email_under ? store.find_listing_by_email_index(idx)
+                                           : store.find_listing_by_phone_index(idx);
             if (!found) return std::unexpected(found.error());
             known = found->has_value();
           }
@@ -395,10 +416,10 @@ Result<ImportReport> import_csv(std::istream& in, const ImportSpec& spec, store:
           if (*idx) seen.insert(index_key(**idx));
         }
         bool suppressed = false;
-        if (!known) {
-          for (const auto* idx : {&p.email_index, &p.phone_index}) {
-            if (!*idx || suppressed) continue;
-            auto s = store.suppressed(**idx);
+        for (const auto* u : {&email_under, &phone_under}) {
+          for (const auto& idx : *u) {
+            if (known || suppressed) break;
+            auto s = store.suppressed(idx);
             if (!s) return std::unexpected(s.error());
             suppressed = *s;
           }
@@ -431,6 +452,7 @@ Result<ImportReport> import_csv(std::istream& in, const ImportSpec& spec, store:
           from.from_the_person = false;
           from.joined_at = chunk.sources[k].joined_at;
           from.source_index = chunk.source_indexes[k];
+          from.older_source_indexes = chunk.older_source_indexes[k];
           from.origin = origin;
           auto u = writer.upsert(tx, chunk.people[k], chunk.prepared[k], now, &id, &note, from);
           if (!u) return std::unexpected(u.error());

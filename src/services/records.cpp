@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <tuple>
 
 #include <sodium.h>
 
@@ -21,6 +22,14 @@ namespace {
 store::Bytes index_of(const crypto::KeySet& ks, std::string_view kind, const std::string& value) {
   const auto idx = crypto::blind_index(ks, kind, value);
   return store::Bytes(idx.begin(), idx.end());
+}
+
+std::vector<store::Bytes> under_older_keys(const crypto::KeeperKeyring& keys, std::string_view kind,
+                                           const std::string& value) {
+  std::vector<store::Bytes> out;
+  if (value.empty()) return out;
+  for (const auto& idx : crypto::older_blind_indexes(keys, kind, value)) out.emplace_back(idx.begin(), idx.end());
+  return out;
 }
 
 // Re-seals a known row's fields under the data key it has (a record keeps
@@ -121,6 +130,27 @@ store::Bytes RecordWriter::source_index(std::string_view key) const {
   return index_of(keys_.current(), "source", std::string(key));
 }
 
+std::vector<store::Bytes> RecordWriter::older_source_indexes(std::string_view key) const {
+  return under_older_keys(keys_, "source", std::string(key));
+}
+
+std::vector<store::Bytes> RecordWriter::older_indexes(std::string_view kind, const std::string& value) const {
+  return under_older_keys(keys_, kind, value);
+}
+
+Result<std::optional<store::SupporterRow>> RecordWriter::find_holder(store::KeeperTx& tx, std::string_view kind,
+                                                                     const store::Bytes& idx,
+                                                                     const std::string& value) const {
+  const bool email = kind == crypto::kBlindIndexEmail;
+  auto found = email ? tx.find_supporter_by_email_index(idx) : tx.find_supporter_by_phone_index(idx);
+  if (!found || *found) return found;
+  for (const auto& older : older_indexes(kind, value)) {
+    found = email ? tx.find_supporter_by_email_index(older) : tx.find_supporter_by_phone_index(older);
+    if (!found || *found) return found;
+  }
+  return found;
+}
+
 namespace {
 
 // What one channel's statement changes in the row's consent columns: "yes",
@@ -164,23 +194,39 @@ Result<Upsert> RecordWriter::upsert(store::KeeperTx& tx, const core::Person& p, 
   const std::optional<store::Bytes>& email_idx = prepared.email_index;
   const std::optional<store::Bytes>& phone_idx = prepared.phone_index;
 
-  std::optional<store::SupporterRow> by_source;
-  if (from.source_index) {
-    auto found = tx.find_supporter_by_source_index(*from.source_index);
+  // After `keys rotate --key blind-index`, a record not yet indexed again,
+  // a source id and a suppression are stored under an older key: each
+  // lookup that misses under the current key tries those
+  // (crypto::older_blind_indexes; empty otherwise).
+  const auto older_email = older_indexes(crypto::kBlindIndexEmail, email_idx ? p.email : std::string());
+  const auto older_phone = older_indexes(crypto::kBlindIndexPhone, phone_idx ? p.phone : std::string());
+  using Find = Result<std::optional<store::SupporterRow>> (store::KeeperTx::*)(const store::Bytes&);
+  auto find = [&tx](Find by, const std::optional<store::Bytes>& idx, const std::vector<store::Bytes>& older,
+                    std::optional<store::SupporterRow>& out) -> Result<void> {
+    if (!idx) return {};
+    auto found = (tx.*by)(*idx);
     if (!found) return std::unexpected(found.error());
-    by_source = std::move(*found);
+    out = std::move(*found);
+    for (std::size_t i = 0; !out && i < older.size(); ++i) {
+      auto again = (tx.*by)(older[i]);
+      if (!again) return std::unexpected(again.error());
+      out = std::move(*again);
+    }
+    return {};
+  };
+  std::optional<store::SupporterRow> by_source;
+  if (auto r = find(&store::KeeperTx::find_supporter_by_source_index, from.source_index, from.older_source_indexes,
+                    by_source);
+      !r) {
+    return std::unexpected(r.error());
   }
   std::optional<store::SupporterRow> email_owner;
-  if (email_idx) {
-    auto found = tx.find_supporter_by_email_index(*email_idx);
-    if (!found) return std::unexpected(found.error());
-    email_owner = std::move(*found);
+  if (auto r = find(&store::KeeperTx::find_supporter_by_email_index, email_idx, older_email, email_owner); !r) {
+    return std::unexpected(r.error());
   }
   std::optional<store::SupporterRow> phone_owner;
-  if (phone_idx) {
-    auto found = tx.find_supporter_by_phone_index(*phone_idx);
-    if (!found) return std::unexpected(found.error());
-    phone_owner = std::move(*found);
+  if (auto r = find(&store::KeeperTx::find_supporter_by_phone_index, phone_idx, older_phone, phone_owner); !r) {
+    return std::unexpected(r.error());
   }
   // The record found by its source id is the one its source system updates.
   const bool authoritative = by_source.has_value();
@@ -193,14 +239,18 @@ Result<Upsert> RecordWriter::upsert(store::KeeperTx& tx, const core::Person& p, 
 
   if (!existing) {
     // A person who asked to be erased comes back only by their own hand.
-    for (const auto* idx : {&email_idx, &phone_idx}) {
+    for (const auto& [idx, older] : {std::pair{&email_idx, &older_email}, std::pair{&phone_idx, &older_phone}}) {
       if (!*idx) continue;
-      if (from.from_the_person) {
-        if (auto l = tx.lift_suppression(**idx); !l) return std::unexpected(l.error());
-      } else {
-        auto s = tx.suppressed(**idx);
-        if (!s) return std::unexpected(s.error());
-        if (*s) return Upsert::suppressed;
+      std::vector<const store::Bytes*> under{&**idx};
+      for (const auto& o : *older) under.push_back(&o);
+      for (const store::Bytes* u : under) {
+        if (from.from_the_person) {
+          if (auto l = tx.lift_suppression(*u); !l) return std::unexpected(l.error());
+        } else {
+          auto s = tx.suppressed(*u);
+          if (!s) return std::unexpected(s.error());
+          if (*s) return Upsert::suppressed;
+        }
       }
     }
     store::SupporterRow row;
@@ -331,15 +381,16 @@ Result<Upsert> RecordWriter::upsert(store::KeeperTx& tx, const core::Person& p, 
   return Upsert::merged;
 }
 
-Result<std::size_t> RecordWriter::index_backlog(store::KeeperStore& store, std::size_t limit) const {
+Result<std::size_t> RecordWriter::index_backlog(store::KeeperStore& store, std::size_t limit,
+                                                std::size_t* moved_out) const {
   // A read first, so that an empty backlog (the usual case) takes no
   // write lock.
   auto waiting = store.search_backlog(1);
   if (!waiting) return std::unexpected(waiting.error());
   if (waiting->empty()) return 0;
-  std::size_t done = 0;
+  std::size_t done = 0, moved = 0;
   auto r = store.transact([&](store::KeeperTx& tx) -> Result<void> {
-    done = 0;
+    done = moved = 0;
     auto ids = tx.search_backlog(limit);
     if (!ids) return std::unexpected(ids.error());
     if (ids->empty()) return {};
@@ -350,17 +401,39 @@ Result<std::size_t> RecordWriter::index_backlog(store::KeeperStore& store, std::
       auto person = vault_.open_for_indexing(**row);
       if (!person) return std::unexpected(person.error());
       auto tokens = search_tokens(keys_.current(), *person);
+      // An index the row has, under the current blind-index key (the same
+      // bytes unless that key was rotated). None is added or dropped, and
+      // the row's other columns, updated_at too, are written back as read.
+      store::SupporterRow& stored = **row;
+      bool changed = false;
+      for (const auto& [idx, kind, value] :
+           {std::tuple{&stored.email_index, crypto::kBlindIndexEmail, &person->email},
+            std::tuple{&stored.phone_index, crypto::kBlindIndexPhone, &person->phone}}) {
+        if (!*idx || value->empty()) continue;
+        auto now_idx = index_of(keys_.current(), kind, *value);
+        if (now_idx != **idx) {
+          *idx = std::move(now_idx);
+          changed = true;
+        }
+      }
       wipe_person(*person);
+      if (changed) {
+        if (auto u = tx.update_supporter(stored); !u) return u;
+        ++moved;
+      }
       if (auto put = tx.put_search_tokens(id, tokens); !put) return put;
       ++done;
     }
+    nlohmann::json details{{"records", done}};
+    if (moved > 0) details["indexes_moved"] = moved;
     auto e = audit::record(tx, keys_,
                            audit::Event{std::string(audit::kKeeperActor), std::string(audit::action::search_index), "",
-                                        nlohmann::json{{"records", done}}, ""});
+                                        std::move(details), ""});
     if (!e) return std::unexpected(e.error());
     return {};
   });
   if (!r) return std::unexpected(r.error());
+  if (moved_out != nullptr) *moved_out += moved;
   return done;
 }
 

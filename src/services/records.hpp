@@ -85,6 +85,10 @@ struct Provenance {
   // updated (its fields replaced by the row's non-empty ones) rather than a
   // record of the same e-mail or phone merged into.
   std::optional<store::Bytes> source_index;
+  // The same id's indexes under older blind-index keys
+  // (RecordWriter::older_source_indexes): tried when source_index finds
+  // nothing. Empty unless the blind-index key was rotated.
+  std::vector<store::Bytes> older_source_indexes;
   // Where a record created from this data comes from (SupporterRow::origin):
   // "intake" for folded sign-ups (the form and the OSDI API alike),
   // "import:<tool>", "synth". A merge keeps the record's own.
@@ -146,14 +150,33 @@ class RecordWriter {
   PreparedUpsert indexes(const core::Person& p) const;
   // The blind index of a source system's id ("action-network:<uuid>").
   store::Bytes source_index(std::string_view key) const;
+  // Its indexes under older blind-index keys, newest first: empty unless
+  // the blind-index key was rotated (crypto::older_blind_indexes). A
+  // source id is not kept in the record, so its index stays under the key
+  // that made it.
+  std::vector<store::Bytes> older_source_indexes(std::string_view key) const;
+  // The indexes of the normalised `value` of `kind` ("email", "phone")
+  // under older blind-index keys, newest first: where a record not yet
+  // indexed again, or a suppression, is found. Empty unless the
+  // blind-index key was rotated, or for an empty value.
+  std::vector<store::Bytes> older_indexes(std::string_view kind, const std::string& value) const;
+  // The record whose e-mail ("email") or phone ("phone") index is `idx`
+  // (made from the normalised `value` under the current key) or, failing
+  // that, one of older_indexes(kind, value): who holds that value.
+  Result<std::optional<store::SupporterRow>> find_holder(store::KeeperTx& tx, std::string_view kind,
+                                                         const store::Bytes& idx, const std::string& value) const;
 
   // Computes the search tokens of up to `limit` records on the search
-  // backlog (store::SupporterReads::search_backlog), in one transaction.
-  // Each record is opened through the vault for that move alone
-  // (Vault::open_for_indexing); the transaction's `search.index` entry
-  // names how many (no ids: nothing about anyone is shown). Returns how
+  // backlog (store::SupporterReads::search_backlog), in one transaction,
+  // and moves their e-mail and phone indexes to the current blind-index
+  // key when they are under an older one (after `keys rotate --key
+  // blind-index`). Each record is opened through the vault for that move
+  // alone (Vault::open_for_indexing); the transaction's `search.index`
+  // entry names how many (no ids: nothing about anyone is shown), and how
+  // many records' indexes moved (added to `*moved` when given). Returns how
   // many records were indexed; 0 when the backlog is empty.
-  Result<std::size_t> index_backlog(store::KeeperStore& store, std::size_t limit) const;
+  Result<std::size_t> index_backlog(store::KeeperStore& store, std::size_t limit,
+                                    std::size_t* moved = nullptr) const;
 
  private:
   const crypto::KeeperKeyring& keys_;

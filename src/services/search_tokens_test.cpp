@@ -10,6 +10,7 @@
 
 #include "audit/chain.hpp"
 #include "core/hex.hpp"
+#include "crypto/blind_index.hpp"
 #include "services/directory.hpp"
 #include "services/records.hpp"
 #include "services/test_support.hpp"
@@ -330,6 +331,95 @@ TEST_F(FindTest, TheBacklogIndexesOlderRecords) {
   auto found = dir.find(who, FindQuery{.name = kFamily});
   ASSERT_EQ(found->items.size(), 1u);
   EXPECT_EQ(found->items[0].id, a);
+}
+
+// After `keys rotate --key blind-index`, a record indexed under the older
+// key is still found (exact search, a sign-up's merge), an erased person's
+// suppression still keeps an import out, and the backlog moves the
+// record's indexes to the new key, counted in its `search.index` entry.
+TEST_F(FindTest, ANewBlindIndexKeyLosesNobodyAndTheBacklogMovesTheIndexes) {
+  const std::string a = add(kGiven, kFamily, "69003", "Lyon", 1);
+  const std::string gone = add("Ana", "Lopez", "13001", "Marseille", 2);
+  ASSERT_TRUE(st->transact([&](store::KeeperTx& tx) -> Result<void> {
+    auto e = erase_and_suppress(tx, keys, core::from_hex(gone, 16).value(), 1'700'000'100);
+    if (!e) return std::unexpected(e.error());
+    EXPECT_TRUE(*e);
+    return {};
+  }));
+  const std::string email = "person1@example.org";
+  const auto before = crypto::blind_index(keys.current(), crypto::kBlindIndexEmail, email);
+  ASSERT_TRUE(keys.add_version(crypto::KeeperKeyring::BlindIndexKey::renew));
+  const auto after = crypto::blind_index(keys.current(), crypto::kBlindIndexEmail, email);
+  ASSERT_NE(before, after);
+  auto email_index_of = [&](const std::string& hex) {
+    std::optional<store::Bytes> idx;
+    EXPECT_TRUE(st->transact([&](store::KeeperTx& tx) -> Result<void> {
+      auto row = tx.find_supporter(core::from_hex(hex, 16).value());
+      if (!row) return std::unexpected(row.error());
+      if (*row) idx = (*row)->email_index;
+      return {};
+    }));
+    return idx;
+  };
+  EXPECT_EQ(email_index_of(a), store::Bytes(before.begin(), before.end()));
+
+  auto found = dir.search(who, "email", email, "FR");
+  ASSERT_TRUE(found) << found.error().internal;
+  ASSERT_EQ(found->size(), 1u);
+  EXPECT_EQ((*found)[0].id, a);
+
+  RecordWriter writer(keys);
+  core::Person again;
+  again.email = email;
+  again.given_name = kGiven;
+  store::Bytes merged_into;
+  Result<Upsert> u = Upsert::created;
+  ASSERT_TRUE(st->transact([&](store::KeeperTx& tx) -> Result<void> {
+    u = writer.upsert(tx, again, writer.prepare(again), 1'700'000'200, &merged_into);
+    return u ? Result<void>{} : std::unexpected(u.error());
+  }));
+  EXPECT_NE(*u, Upsert::created);
+  EXPECT_EQ(audit::to_hex(merged_into), a);
+
+  core::Person back;
+  back.email = "person2@example.org";
+  Provenance from;
+  from.from_the_person = false;
+  from.consent_source = "import:test";
+  ASSERT_TRUE(st->transact([&](store::KeeperTx& tx) -> Result<void> {
+    u = writer.upsert(tx, back, writer.indexes(back), 1'700'000'300, nullptr, nullptr, from);
+    return u ? Result<void>{} : std::unexpected(u.error());
+  }));
+  EXPECT_EQ(*u, Upsert::suppressed);
+  EXPECT_EQ(st->count_supporters().value(), 1);
+
+  auto queue = [&] {
+    ASSERT_TRUE(st->transact([&](store::KeeperTx& tx) -> Result<void> {
+      auto q = tx.queue_all_for_search_tokens();
+      if (!q) return std::unexpected(q.error());
+      return {};
+    }));
+  };
+  queue();
+  std::size_t moved = 0;
+  auto n = writer.index_backlog(*st, 100, &moved);
+  ASSERT_TRUE(n) << n.error().internal;
+  EXPECT_EQ(*n, 1u);
+  EXPECT_EQ(moved, 1u);
+  EXPECT_EQ(entries().back().action, audit::action::search_index);
+  EXPECT_EQ(entries().back().details, R"({"indexes_moved":1,"records":1})");
+  EXPECT_EQ(email_index_of(a), store::Bytes(after.begin(), after.end()));
+  // Nothing left to move; the record is found by e-mail and by name.
+  queue();
+  moved = 0;
+  ASSERT_EQ(writer.index_backlog(*st, 100, &moved).value(), 1u);
+  EXPECT_EQ(moved, 0u);
+  EXPECT_EQ(entries().back().details, R"({"records":1})");
+  found = dir.search(who, "email", email, "FR");
+  ASSERT_TRUE(found);
+  ASSERT_EQ(found->size(), 1u);
+  EXPECT_EQ((*found)[0].id, a);
+  EXPECT_EQ(dir.find(who, FindQuery{.name = kFamily})->items.size(), 1u);
 }
 
 // A merge that changes a name changes what finds the record.

@@ -12,8 +12,12 @@
 namespace rempart::services {
 
 // Synthetic people's consent is logged as such.
-const Provenance kSynthetic{
-    .consent_source = "synth", .from_the_person = false, .joined_at = {}, .source_index = {}, .origin = "synth"};
+const Provenance kSynthetic{.consent_source = "synth",
+                            .from_the_person = false,
+                            .joined_at = {},
+                            .source_index = {},
+                            .older_source_indexes = {},
+                            .origin = "synth"};
 namespace {
 
 constexpr std::array<std::string_view, 40> kGiven = {

@@ -58,13 +58,20 @@ Result<std::optional<Supporter>> Vault::reveal_by_contact(store::KeeperStore& st
   if (kind != crypto::kBlindIndexEmail && kind != crypto::kBlindIndexPhone) {
     return fail(Errc::invalid_input, "reveal: unknown lookup kind");
   }
-  const auto index = crypto::blind_index(keys_->current(), kind, std::string(normalised));
-  const store::Bytes idx(index.begin(), index.end());
+  // Under the current blind-index key, then under older ones (a record not
+  // yet indexed again after `keys rotate --key blind-index`).
+  auto indexes = crypto::older_blind_indexes(*keys_, kind, normalised);
+  indexes.insert(indexes.begin(), crypto::blind_index(keys_->current(), kind, normalised));
   std::optional<Supporter> found;
   auto r = store.transact([&](store::KeeperTx& tx) -> Result<void> {
-    auto row = kind == crypto::kBlindIndexEmail ? tx.find_supporter_by_email_index(idx)
-                                                : tx.find_supporter_by_phone_index(idx);
-    if (!row) return std::unexpected(row.error());
+    Result<std::optional<store::SupporterRow>> row = std::optional<store::SupporterRow>();
+    for (const auto& index : indexes) {
+      const store::Bytes idx(index.begin(), index.end());
+      row = kind == crypto::kBlindIndexEmail ? tx.find_supporter_by_email_index(idx)
+                                             : tx.find_supporter_by_phone_index(idx);
+      if (!row) return std::unexpected(row.error());
+      if (*row) break;
+    }
     nlohmann::json details = {{"by", kind}};
     if (!reason.empty()) details["reason"] = reason;
     if (!*row) {

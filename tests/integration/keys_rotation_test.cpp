@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <fstream>
 #include <optional>
 #include <utility>
 #include <chrono>
@@ -134,6 +135,61 @@ TEST(KeysRotation, ARetirementIsRefusedWhileRecordsNeedTheVersion) {
   const auto v1 = status_of(status.out, 1);
   ASSERT_TRUE(v1) << status.out;
   EXPECT_EQ(v1->first, 5);
+}
+
+// `keys rotate --key blind-index`: nobody goes missing before the reindex
+// (a reveal by e-mail, an import of the same people merges), `keys status`
+// names each version's index key, and `supporters reindex` moves every
+// record's indexes to the new key, once.
+TEST(KeysRotation, ANewBlindIndexKeyFindsEveryoneAndTheReindexMovesTheirIndexes) {
+  Instance in;
+  const auto csv = in.dir.path() / "people.csv";
+  {
+    std::ofstream out(csv, std::ios::binary);
+    out << "Prénom;Nom;Courriel;Téléphone\n"
+        << "Aline;Ferrand;aline.ferrand@example.org;02 61 91 00 01\n"
+        << "Denis;Ibert;denis.ibert@example.net;\n";
+  }
+  const std::vector<std::string> import = {"supporters", "import", csv.string(), "--config", in.config.string(),
+                                           "--no-progress", "--map",
+                                           "given_name=Prénom,family_name=Nom,email=Courriel,phone=Téléphone"};
+  auto first = run_rempart(import);
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_NE(first.out.find("(2 new,"), std::string::npos) << first.out;
+
+  EXPECT_EQ(run_rempart({"keys", "rotate", "--key", "passwords", "--config", in.config.string()}).exit_code, 2);
+  auto rotate = run_rempart({"keys", "rotate", "--key", "blind-index", "--config", in.config.string()});
+  ASSERT_EQ(rotate.exit_code, 0) << rotate.err;
+  EXPECT_NE(rotate.out.find("The blind-index key is new"), std::string::npos) << rotate.out;
+  EXPECT_NE(rotate.out.find("rempart supporters reindex --config"), std::string::npos) << rotate.out;
+  auto status = run_rempart({"keys", "status", "--config", in.config.string()});
+  ASSERT_EQ(status.exit_code, 0) << status.err;
+  EXPECT_NE(status.out.find("keyring          v1\n"), std::string::npos) << status.out;
+  EXPECT_NE(status.out.find("keyring          v2\n"), std::string::npos) << status.out;
+
+  auto show = run_rempart({"supporters", "show", "--config", in.config.string(), "--email",
+                           "aline.ferrand@example.org", "--reason", "test", "--json"});
+  ASSERT_EQ(show.exit_code, 0) << show.err;
+  EXPECT_NE(show.out.find("\"family_name\":\"Ferrand\""), std::string::npos) << show.out;
+  auto again = run_rempart(import);
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_NE(again.out.find("(0 new,"), std::string::npos) << again.out;
+  EXPECT_EQ(run_rempart({"supporters", "count", "--config", in.config.string()}).out, "2\n");
+
+  auto reindex = run_rempart({"supporters", "reindex", "--no-progress", "--config", in.config.string()});
+  ASSERT_EQ(reindex.exit_code, 0) << reindex.err;
+  EXPECT_NE(reindex.out.find("the e-mail and phone indexes of 2 moved to the current blind-index key"),
+            std::string::npos)
+      << reindex.out;
+  reindex = run_rempart({"supporters", "reindex", "--no-progress", "--config", in.config.string()});
+  ASSERT_EQ(reindex.exit_code, 0) << reindex.err;
+  EXPECT_EQ(reindex.out.find("moved"), std::string::npos) << reindex.out;
+  show = run_rempart({"supporters", "show", "--config", in.config.string(), "--phone", "+33261910001", "--reason",
+                      "test", "--json"});
+  ASSERT_EQ(show.exit_code, 0) << show.err;
+  EXPECT_NE(show.out.find("\"given_name\":\"Aline\""), std::string::npos) << show.out;
+  auto verify = run_rempart({"audit", "verify", "--config", in.config.string()});
+  EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
 }
 
 }  // namespace
