@@ -12,6 +12,7 @@
 
 #include "bench.hpp"
 #include "cli/config.hpp"
+#include "cli/keeper_access.hpp"
 #include "core/validate.hpp"
 #include "crypto/blind_index.hpp"
 #include "crypto/keyring.hpp"
@@ -48,7 +49,11 @@ int lookup_inprocess(const Args& a) {
   auto c = cli::load_config(config);
   if (!c) die("config: " + c.error().internal);
   if (sodium_init() < 0) die("libsodium");
-  auto keys = crypto::load_keeper_keyring(c->keys_dir);
+  // As the keeper opens it: plain, or sealed by the configuration's token,
+  // whose key versions then wrap and unwrap record keys in the token.
+  auto source = cli::open_key_source(*c);
+  if (!source) die("key source: " + source.error().internal);
+  auto keys = source->load(c->keys_dir);
   if (!keys) die("keyring: " + keys.error().internal);
   const services::Vault vault(*keys);
   auto st = store::open_sqlite_keeper((c->data_dir / store::sqlite::kRecordsFile));

@@ -33,6 +33,9 @@ SYNTH_SEED = 2026
 CSV_SEED = 2027
 AUDIT_HEAD = "SELECT coalesce(max(seq), 0) FROM audit_entries"
 APPENDED = "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'inbox'), 0)"
+# What --only names, in the order they run.
+PARTS = ("intake", "crypto", "lookups", "big", "audit", "mailing", "token")
+SOFTHSM_MODULE = "/usr/lib/softhsm/libsofthsm2.so"
 IMPORT_MAP = ("given_name=Prénom,family_name=Nom,email=Courriel,phone=Téléphone,"
               "postal_code=Code postal,locality=Ville,country=Pays")
 
@@ -69,12 +72,12 @@ def figures(text):
     return out
 
 
-def run_measured(cmd):
+def run_measured(cmd, env=None):
     """Runs cmd, returns (seconds, peak RSS MiB, stdout): wait4 gives the
     child's own ru_maxrss."""
     t0 = time.monotonic()
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        p = subprocess.Popen(cmd, stdout=out, stderr=err)
+        p = subprocess.Popen(cmd, stdout=out, stderr=err, env=env)
         _, status, ru = os.wait4(p.pid, 0)
         p.returncode = os.waitstatus_to_exitcode(status)
         seconds = time.monotonic() - t0
@@ -120,6 +123,40 @@ class Instance:
             f.write(text)
         self.db = os.path.join(self.dir, "data", "rempart.db")
         self.inbox_db = os.path.join(self.dir, "data", "inbox.db")
+        self.env = None  # of every process run on the instance: None, the bench's own
+
+    def use_softhsm(self, label, pin):
+        """Names in [keys] a SoftHSM2 token made for this instance: its own
+        softhsm2.conf and token directory beside the instance's data
+        (SOFTHSM2_CONF set in the environment of the instance's processes
+        only) and a PIN file (mode 0600), as src/keys/test_support.hpp."""
+        home = os.path.join(self.dir, "softhsm")
+        os.makedirs(os.path.join(home, "tokens"))
+        conf = os.path.join(home, "softhsm2.conf")
+        with open(conf, "w", encoding="utf-8") as f:
+            f.write(f"directories.tokendir = {home}/tokens\nobjectstore.backend = file\nlog.level = ERROR\n")
+        pin_file = os.path.join(home, "pin")
+        with os.fdopen(os.open(pin_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
+            f.write(pin + "\n")
+        self.env = dict(os.environ, SOFTHSM2_CONF=conf)
+        subprocess.run(["softhsm2-util", "--init-token", "--free", "--label", label, "--pin", pin, "--so-pin",
+                        pin + "0"], check=True, stdout=subprocess.DEVNULL, env=self.env)
+        with open(self.config, encoding="utf-8") as f:
+            text = f.read()
+        text, n = re.subn(r"(?m)^\[keys\]\n", f'[keys]\nprovider = "pkcs11"\nmodule = "{SOFTHSM_MODULE}"\n'
+                          f'token = "{label}"\npin_file = "{pin_file}"\n', text)
+        if n != 1:
+            raise RuntimeError("rempart init wrote no [keys] table to name the token in")
+        with open(self.config, "w", encoding="utf-8") as f:
+            f.write(text)
+
+    def cli(self, *args):
+        """A rempart command on this instance; its stdout."""
+        r = subprocess.run([self.rempart, *args, "--config", self.config], capture_output=True, text=True,
+                           env=self.env)
+        if r.returncode != 0:
+            raise RuntimeError(f"rempart {' '.join(args)} failed ({r.returncode}): {r.stderr.strip()[-300:]}")
+        return r.stdout
 
     def token(self):
         """A read-masked API token (the scope that may search)."""
@@ -192,11 +229,11 @@ class Bench:
                 return j
         raise RuntimeError("wrk printed no summary: " + err[-300:])
 
-    def start(self, cmd):
+    def start(self, cmd, env=None):
         # The log goes to a file: the console logs one line per request, which
         # would fill a pipe nobody reads during the load and stall the server.
         log_file = open(os.path.join(self.root, f"serve-{len(self.raw)}-{time.monotonic_ns()}.log"), "w")
-        p = subprocess.Popen(cmd, stdout=log_file, stderr=subprocess.STDOUT, text=True)
+        p = subprocess.Popen(cmd, stdout=log_file, stderr=subprocess.STDOUT, text=True, env=env)
         p.log_file = log_file
         return p
 
@@ -254,9 +291,9 @@ class Bench:
                 per_thread[parts[0]] = per_thread.get(parts[0], 0) + n
         return per_thread
 
-    def signups(self, inst, role, seconds, prefix):
+    def signups(self, inst, role, seconds, prefix, label=""):
         """Durable sign-ups over HTTP against `serve --role role`."""
-        p = self.start([self.rempart, "serve", "--config", inst.config, "--role", role])
+        p = self.start([self.rempart, "serve", "--config", inst.config, "--role", role], inst.env)
         try:
             wait_port(inst.port)
             self.wrk(inst.port, 1, prefix + "w")  # warm-up: connections, first batch, page cache
@@ -301,7 +338,7 @@ class Bench:
             writer = max(fsyncs.values())
             w["commits"] = writer
             w["group"] = w["ok"] / writer if writer else None
-        self.raw[f"signups_{role}"] = w
+        self.raw[f"signups_{role}{label}"] = w
         log(f"serve --role {role}: {w['rps']:.0f}/s, p50 {w['p50_us'] / 1000:.1f} ms, "
             f"p99 {w['p99_us'] / 1000:.1f} ms, backlog {backlog}, group {w.get('group')}")
         return w
@@ -322,34 +359,38 @@ class Bench:
             c.close()
         return samples
 
-    def fold_alone(self, inst, limit_s):
+    def fold_alone(self, inst, limit_s, label="", poll_s=0.25):
         """Starts the keeper alone on an instance whose inbox holds a backlog
         and measures how fast it folds (open, validate, blind-index, merge,
-        re-seal, commit), for at most limit_s seconds."""
+        re-seal, commit), for at most limit_s seconds, from the keeper's
+        start (the time it takes to open its keys included)."""
         backlog = inst.query_inbox("SELECT count(*) FROM inbox")
         if backlog == 0:
             return None
-        p = self.start([self.rempart, "serve", "--config", inst.config, "--role", "keeper"])
+        p = self.start([self.rempart, "serve", "--config", inst.config, "--role", "keeper"], inst.env)
         try:
             t0 = time.monotonic()
             left = backlog
             while left > 0 and time.monotonic() - t0 < limit_s:
-                time.sleep(0.25)
+                time.sleep(poll_s)
                 left = inst.query_inbox("SELECT count(*) FROM inbox")
             elapsed = time.monotonic() - t0
         finally:
             self.stop(p)
         rate = (backlog - left) / elapsed
-        self.raw["fold_alone"] = {"backlog": backlog, "folded": backlog - left, "seconds": elapsed, "rate": rate}
+        self.raw[f"fold_alone{label}"] = {"backlog": backlog, "folded": backlog - left, "seconds": elapsed,
+                                          "rate": rate}
         log(f"keeper alone: folded {backlog - left} of {backlog} in {elapsed:.1f} s")
         return rate
 
-    def tool_figures(self, *args):
-        r = subprocess.run([self.tool, *args], capture_output=True, text=True)
+    def tool_figures(self, *args, env=None, keep=True):
+        """Runs rempart_bench, returns its figures (into self.raw too, with keep)."""
+        r = subprocess.run([self.tool, *args], capture_output=True, text=True, env=env)
         if r.returncode != 0:
             raise RuntimeError(f"rempart_bench {args[0]} failed: {r.stderr.strip()[-300:]}")
         f = figures(r.stdout)
-        self.raw.update(f)
+        if keep:
+            self.raw.update(f)
         return f
 
     def intake(self):
@@ -627,6 +668,12 @@ class Bench:
         self.row("supporters show --email (process start included)", statistics.median(show_ms), "ms",
                  "rempart --help (process start)", statistics.median(start_ms))
 
+    def import_and_lookups(self):
+        log("import and synth ...")
+        synth_inst = self.import_and_synth()
+        log("lookups, in process and over the API ...")
+        self.lookups(synth_inst)
+
     def big(self):
         """The large-base figures (full mode): synth, in-process and API
         lookups, and the peak RSS of serve holding the base while wrk drives
@@ -800,6 +847,136 @@ class Bench:
         self.row("  peak RSS of the sender (process start included)", rss, "MiB", goal="≤ 200 MiB", ok=rss <= 200)
         self.row("  drawing the recipients", prep["mailing.draw_s"], "s")
 
+    def token_provider(self):
+        """The fold rate and the reveals with the record keys in a PKCS#11
+        token (SoftHSM2) beside the key file. Two fresh instances alike but
+        for [keys]: one with the key file, one whose keyring `keys seal`
+        sealed under a token; `keys rotate` on both, so that every record
+        made afterwards (the synth base, the folded sign-ups) is under
+        version 2, its data key wrapped by the token in the one and by the
+        keyring in the other. Each step runs on the file's instance, then
+        at once on the token's, so that the machine's drift falls on both."""
+        if shutil.which("softhsm2-util") is None or not os.path.exists(SOFTHSM_MODULE):
+            why = ("no SoftHSM2 (softhsm2-util, libsofthsm2.so: the softhsm2 package, which `scripts/deps test` "
+                   "installs)")
+            log(f"token provider: skipped, {why}")
+            self.notes.append(f"token provider: skipped, {why}")
+            return
+        n = min(self.o.rows, 20000)
+        phones = n // 6
+        seconds = min(self.o.duration, 8)
+        kinds = ("file", "token")
+        insts = {}
+        for kind in kinds:
+            inst = Instance(self.rempart, self.root, f"keys-{kind}")
+            if kind == "token":
+                inst.use_softhsm("rempart-bench", "24681357")
+                inst.cli("keys", "seal")
+            inst.cli("keys", "rotate")
+            inst.cli("supporters", "synth", str(n), "--phones", str(phones))
+            insts[kind] = inst
+        version = 2  # init made version 1, the rotation version 2
+
+        fold, intake = {}, {}
+        for kind in kinds:
+            os.sync()
+            intake[kind] = self.signups(insts[kind], "intake", seconds, "k", f"_{kind}")
+        for kind in kinds:
+            os.sync()
+            fold[kind] = self.fold_alone(insts[kind], seconds if self.o.smoke else 4 * seconds, f"_{kind}", 0.05)
+        # Every record is under version 2; the token's are wrapped by it
+        # (wrap format 3, crypto/field_codec.hpp), the file's by the keyring.
+        wraps = {}
+        for kind in kinds:
+            inst = insts[kind]
+            total = inst.query("SELECT count(*) FROM supporters")
+            other = inst.query(f"SELECT count(*) FROM supporters WHERE key_version != {version}")
+            by_token = inst.query("SELECT count(*) FROM supporters WHERE substr(wrapped_key, 1, 1) = x'03'")
+            wraps[kind] = {"records": total, "other_versions": other, "token_wrapped": by_token}
+            expected = total if kind == "token" else 0
+            if other != 0 or by_token != expected:
+                raise RuntimeError(f"token provider: the {kind} instance holds {other} records not under version "
+                                   f"{version} and {by_token} of {total} wrapped by a token (expected {expected})")
+            log(f"token provider: {kind} instance, {total:,} records, all under key version {version}, "
+                f"{by_token:,} wrapped by the token")
+
+        secs = "1" if self.o.smoke else "2" if self.o.quick else "3"
+        lookups = {}
+        for kind in kinds:
+            inst = insts[kind]
+            lookups[kind] = self.tool_figures("lookup", "--config", inst.config, "--count", str(n), "--phones",
+                                              str(phones), "--seconds", secs, "--threads", "1", "--modes",
+                                              "read,reveal", env=inst.env, keep=False)
+        alone = self.token_wrap_alone()
+        shows = self.o.shows if self.o.smoke else max(self.o.shows, 10)
+        emails = subprocess.run([self.tool, "emails", "--count", str(n), "--sample", str(shows)],
+                                capture_output=True, text=True, check=True).stdout.split()
+        show_ms = {kind: [] for kind in kinds}
+        for e in emails:
+            for kind in kinds:
+                inst = insts[kind]
+                s, _, _ = run_measured([self.rempart, "supporters", "show", "--email", e, "--config", inst.config],
+                                       inst.env)
+                show_ms[kind].append(s * 1000)
+        self.raw["token_provider"] = {"records": n, "key_version": version, "wraps": wraps, "intake": intake,
+                                      "fold": fold, "lookup": lookups, "show_ms": show_ms, "wrap_alone": alone}
+        f, t = lookups["file"], lookups["token"]
+        show = {kind: statistics.median(show_ms[kind]) for kind in kinds}
+        log(f"token provider: fold {fold['token'] or 0:.0f}/s against {fold['file'] or 0:.0f}/s, "
+            f"read {t['lookup.read_mean_us']:.1f} µs against {f['lookup.read_mean_us']:.1f}, "
+            f"reveal {t['lookup.per_s']:.0f}/s against {f['lookup.per_s']:.0f}/s, "
+            f"show {show['token']:.0f} ms against {show['file']:.0f} ms")
+
+        self.row("record keys in a PKCS#11 token (SoftHSM2): fold rate, keeper alone on the intake-alone backlog",
+                 fold["token"], "/s", "same, key file", fold["file"])
+        if alone and fold["token"] and fold["file"]:
+            self.row("  what the token adds to each folded item (1/rate, token's less the file's)",
+                     1e6 / fold["token"] - 1e6 / fold["file"], "µs",
+                     "one wrap in the token alone (rempart_token_bench)", alone["token_wrap"])
+        self.row(f"  records wrapped by the token (version {version}, synth {n:,} + folded)",
+                 wraps["token"]["token_wrapped"], "", "records", wraps["token"]["records"], goal="all",
+                 ok=wraps["token"]["token_wrapped"] == wraps["token"]["records"])
+        self.row("  lookup by e-mail + opening, in process, read-only, one thread, mean", t["lookup.read_mean_us"],
+                 "µs", "same, key file", f["lookup.read_mean_us"])
+        if alone:
+            self.row("  same, what the token adds to each (token's mean less the file's)",
+                     t["lookup.read_mean_us"] - f["lookup.read_mean_us"], "µs",
+                     "one unwrap in the token alone (rempart_token_bench)", alone["token"])
+            self.row("  one unwrap in the token alone (rempart_token_bench)", alone["token"], "µs",
+                     "one unwrap in the key file alone", alone["file"])
+        self.row("  audited reveal, in process, one thread", t["lookup.per_s"], "/s", "same, key file",
+                 f["lookup.per_s"])
+        self.row("  same, mean", t["lookup.mean_us"], "µs", "same, key file", f["lookup.mean_us"])
+        self.row("  supporters show --email, p50 (process start included)", show["token"], "ms", "same, key file",
+                 show["file"])
+
+    def token_wrap_alone(self):
+        """A data key's wrap and unwrap in a SoftHSM2 token and in the key
+        file alone, µs, by rempart_token_bench (bench/token_gbench.cpp, with
+        a token of its own), if this build has it (scripts/bench does not
+        build it)."""
+        exe = os.path.join(self.build, "bench", "rempart_token_bench")
+        if not os.access(exe, os.X_OK):
+            self.notes.append("token provider: no rempart_token_bench in this build, so no unwrap alone beside "
+                              "(cmake --build BUILD --target rempart_token_bench)")
+            return None
+        min_time = "0.05" if self.o.smoke else "0.2"
+        r = subprocess.run([exe, "--benchmark_format=json",
+                            "--benchmark_filter=^BM_(TokenSeal|TokenOpen|FileWrap|FileUnwrap)$",
+                            f"--benchmark_min_time={min_time}"], capture_output=True, text=True)
+        if r.returncode != 0:
+            raise RuntimeError(f"rempart_token_bench failed ({r.returncode}): {r.stderr.strip()[-300:]}")
+        to_us = {"ns": 1e-3, "us": 1.0, "ms": 1e3, "s": 1e6}
+        names = {"BM_TokenOpen": "token", "BM_FileUnwrap": "file", "BM_TokenSeal": "token_wrap",
+                 "BM_FileWrap": "file_wrap"}
+        out = {}
+        for b in json.loads(r.stdout)["benchmarks"]:
+            if b["name"] in names:
+                out[names[b["name"]]] = b["real_time"] * to_us[b["time_unit"]]
+        if set(out) != set(names.values()):
+            raise RuntimeError(f"rempart_token_bench reported only {', '.join(sorted(out))}")
+        return out
+
     # -- output ----------------------------------------------------------------
     def table(self):
         def fmt(v):
@@ -826,19 +1003,14 @@ class Bench:
         started = time.monotonic()
         # Other work on the machine skews absolute figures (ratios less so).
         self.load_at_start = round(os.getloadavg()[0], 2)
-        steps = [("intake", self.intake), ("crypto", self.crypto)]
+        steps = [("intake", self.intake), ("crypto", self.crypto), ("lookups", self.import_and_lookups),
+                 ("big", self.big if self.o.big_rows else None), ("audit", self.audit),
+                 ("mailing", self.mailing), ("token", self.token_provider)]
         for name, fn in steps:
+            if fn is None or (self.o.only and name not in self.o.only):
+                continue
             log(f"{name} ...")
             fn()
-        log("import and synth ...")
-        synth_inst = self.import_and_synth()
-        log("lookups ...")
-        self.lookups(synth_inst)
-        if self.o.big_rows:
-            self.big()
-        self.audit()
-        log("mailing ...")
-        self.mailing()
         elapsed = time.monotonic() - started
         meta = {
             "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
@@ -852,6 +1024,7 @@ class Bench:
             "seconds": round(elapsed, 1),
             "loadavg_at_start": self.load_at_start,
             "perf_group_size": self.perf,
+            "only": self.o.only,
         }
         table = self.table()
         print(f"\nrempart benchmarks, {meta['date']}, {meta['cpus']} CPUs ({meta['cpu']}), "
@@ -910,7 +1083,13 @@ def main():
     ap.add_argument("--wrk-threads", type=int, default=2)
     ap.add_argument("--shows", type=int, help="`supporters show` runs (default 20, quick 5)")
     ap.add_argument("--keep", action="store_true", help="keep the temporary instances")
+    ap.add_argument("--only", metavar="PART,...", help="these parts alone, comma-separated: " + ",".join(PARTS))
     o = ap.parse_args()
+    if o.only:
+        o.only = o.only.split(",")
+        unknown = [p for p in o.only if p not in PARTS]
+        if unknown:
+            ap.error(f"--only: no part {', '.join(unknown)} (parts: {','.join(PARTS)})")
     o.build = os.path.abspath(o.build)  # programs run with other working directories
     if o.smoke:
         o.quick = True
