@@ -557,7 +557,8 @@ Result<std::vector<std::string>> correct(store::KeeperTx& tx, const LinkContext&
   take(core::field::country, p.country, wanted.country);
   if (!wanted.phone.empty() && wanted.phone != p.phone) {
     const auto idx = c.writer.indexes(wanted).phone_index;
-    auto owner = idx ? tx.find_supporter_by_phone_index(*idx) : Result<std::optional<store::SupporterRow>>{};
+    auto owner = idx ? c.writer.find_holder(tx, crypto::kBlindIndexPhone, *idx, wanted.phone)
+                     : Result<std::optional<store::SupporterRow>>{};
     if (!owner) return std::unexpected(owner.error());
     if (!*owner || (*owner)->id == row.id) {
       p.phone = wanted.phone;
@@ -595,7 +596,7 @@ Result<LinkOutcome> request_manage_link(store::KeeperTx& tx, const LinkContext& 
   asked.email = std::move(*normalised);
   const auto idx = c.writer.indexes(asked).email_index;
   if (!idx) return out;
-  auto row = tx.find_supporter_by_email_index(*idx);
+  auto row = c.writer.find_holder(tx, crypto::kBlindIndexEmail, *idx, asked.email);
   if (!row) return std::unexpected(row.error());
   if (!*row) return out;
   const store::Bytes id = (*row)->id;
