@@ -195,38 +195,28 @@ Result<Upsert> RecordWriter::upsert(store::KeeperTx& tx, const core::Person& p, 
   const std::optional<store::Bytes>& phone_idx = prepared.phone_index;
 
   // After `keys rotate --key blind-index`, a record not yet indexed again,
-  // a source id and a suppression are stored under an older key: each
-  // lookup that misses under the current key tries those
-  // (crypto::older_blind_indexes; empty otherwise).
-  const auto older_email = older_indexes(crypto::kBlindIndexEmail, email_idx ? p.email : std::string());
-  const auto older_phone = older_indexes(crypto::kBlindIndexPhone, phone_idx ? p.phone : std::string());
-  using Find = Result<std::optional<store::SupporterRow>> (store::KeeperTx::*)(const store::Bytes&);
-  auto find = [&tx](Find by, const std::optional<store::Bytes>& idx, const std::vector<store::Bytes>& older,
-                    std::optional<store::SupporterRow>& out) -> Result<void> {
-    if (!idx) return {};
-    auto found = (tx.*by)(*idx);
-    if (!found) return std::unexpected(found.error());
-    out = std::move(*found);
-    for (std::size_t i = 0; !out && i < older.size(); ++i) {
-      auto again = (tx.*by)(older[i]);
-      if (!again) return std::unexpected(again.error());
-      out = std::move(*again);
-    }
-    return {};
-  };
+  // a source id and a suppression may be stored under an older key: each
+  // lookup that misses under the current key tries those too.
   std::optional<store::SupporterRow> by_source;
-  if (auto r = find(&store::KeeperTx::find_supporter_by_source_index, from.source_index, from.older_source_indexes,
-                    by_source);
-      !r) {
-    return std::unexpected(r.error());
+  if (from.source_index) {
+    auto found = tx.find_supporter_by_source_index(*from.source_index);
+    for (std::size_t i = 0; found && !*found && i < from.older_source_indexes.size(); ++i) {
+      found = tx.find_supporter_by_source_index(from.older_source_indexes[i]);
+    }
+    if (!found) return std::unexpected(found.error());
+    by_source = std::move(*found);
   }
   std::optional<store::SupporterRow> email_owner;
-  if (auto r = find(&store::KeeperTx::find_supporter_by_email_index, email_idx, older_email, email_owner); !r) {
-    return std::unexpected(r.error());
+  if (email_idx) {
+    auto found = find_holder(tx, crypto::kBlindIndexEmail, *email_idx, p.email);
+    if (!found) return std::unexpected(found.error());
+    email_owner = std::move(*found);
   }
   std::optional<store::SupporterRow> phone_owner;
-  if (auto r = find(&store::KeeperTx::find_supporter_by_phone_index, phone_idx, older_phone, phone_owner); !r) {
-    return std::unexpected(r.error());
+  if (phone_idx) {
+    auto found = find_holder(tx, crypto::kBlindIndexPhone, *phone_idx, p.phone);
+    if (!found) return std::unexpected(found.error());
+    phone_owner = std::move(*found);
   }
   // The record found by its source id is the one its source system updates.
   const bool authoritative = by_source.has_value();
@@ -239,15 +229,16 @@ Result<Upsert> RecordWriter::upsert(store::KeeperTx& tx, const core::Person& p, 
 
   if (!existing) {
     // A person who asked to be erased comes back only by their own hand.
-    for (const auto& [idx, older] : {std::pair{&email_idx, &older_email}, std::pair{&phone_idx, &older_phone}}) {
+    for (const auto& [idx, kind, value] : {std::tuple{&email_idx, crypto::kBlindIndexEmail, &p.email},
+                                           std::tuple{&phone_idx, crypto::kBlindIndexPhone, &p.phone}}) {
       if (!*idx) continue;
-      std::vector<const store::Bytes*> under{&**idx};
-      for (const auto& o : *older) under.push_back(&o);
-      for (const store::Bytes* u : under) {
+      auto under = older_indexes(kind, *value);
+      under.insert(under.begin(), **idx);
+      for (const store::Bytes& u : under) {
         if (from.from_the_person) {
-          if (auto l = tx.lift_suppression(*u); !l) return std::unexpected(l.error());
+          if (auto l = tx.lift_suppression(u); !l) return std::unexpected(l.error());
         } else {
-          auto s = tx.suppressed(*u);
+          auto s = tx.suppressed(u);
           if (!s) return std::unexpected(s.error());
           if (*s) return Upsert::suppressed;
         }
