@@ -286,24 +286,46 @@ const T& any_of(std::span<const T> list) {
   return list[pick(list.size())];
 }
 
-struct Canary {
-  core::Person person;
-  std::vector<store::CanaryRow> marks;
+// A canary's stored index and, to check again at approval that its value
+// is still free, the value's indexes under older blind-index keys.
+struct Mark {
+  store::CanaryRow row;
+  std::vector<Bytes> older;
 };
 
-// Whether `index` names a record or a canary already (or one of this file).
+struct Canary {
+  core::Person person;
+  std::vector<Mark> marks;
+};
+
+// Whether a value, by its index under the current blind-index key (`index`)
+// and under each older one (`older`, empty unless that key was renewed),
+// names a record or a canary already, or one of this file. Records not yet
+// indexed again and canaries of earlier exports keep the older key's index.
 // `tx` reads the canaries and the supporters: a transaction, or the store
 // inside a snapshot.
 template <class Reads>
-Result<bool> index_taken(Reads& tx, std::string_view kind, const Bytes& index, const std::set<Bytes>& this_file) {
+Result<bool> index_taken(Reads& tx, std::string_view kind, const Bytes& index, const std::vector<Bytes>& older,
+                         const std::set<Bytes>& this_file) {
   if (this_file.contains(index)) return true;
-  auto c = tx.find_canary(index);
-  if (!c) return propagate(c);
-  if (*c) return true;
-  auto s = kind == crypto::kBlindIndexEmail ? tx.find_supporter_by_email_index(index)
-                                            : tx.find_supporter_by_phone_index(index);
-  if (!s) return propagate(s);
-  return s->has_value();
+  std::vector<const Bytes*> all{&index};
+  for (const auto& o : older) all.push_back(&o);
+  for (const Bytes* i : all) {
+    auto c = tx.find_canary(*i);
+    if (!c) return propagate(c);
+    if (*c) return true;
+    auto s = kind == crypto::kBlindIndexEmail ? tx.find_supporter_by_email_index(*i)
+                                              : tx.find_supporter_by_phone_index(*i);
+    if (!s) return propagate(s);
+    if (s->has_value()) return true;
+  }
+  return false;
+}
+
+std::vector<Bytes> older_indexes(const crypto::KeeperKeyring& keys, std::string_view kind, std::string_view value) {
+  std::vector<Bytes> out;
+  for (const auto& idx : crypto::older_blind_indexes(keys, kind, value)) out.emplace_back(idx.begin(), idx.end());
+  return out;
 }
 
 // The address of a real row of the file, for a canary to copy: postcode
@@ -345,12 +367,14 @@ Result<Canary> make_canary(Reads& tx, const crypto::KeeperKeyring& keys, const E
       if (!norm) return fail(Errc::config, "the canary e-mail domain is not valid");
       const auto idx = crypto::blind_index(ks, crypto::kBlindIndexEmail, *norm);
       const Bytes index(idx.begin(), idx.end());
-      auto t = index_taken(tx, crypto::kBlindIndexEmail, index, taken);
+      auto older = older_indexes(keys, crypto::kBlindIndexEmail, *norm);
+      auto t = index_taken(tx, crypto::kBlindIndexEmail, index, older, taken);
       if (!t) return propagate(t);
       if (*t) continue;
       taken.insert(index);
       c.person.email = *norm;
-      c.marks.push_back(store::CanaryRow{index, ks.version, std::string(crypto::kBlindIndexEmail), export_id});
+      c.marks.push_back(
+          Mark{store::CanaryRow{index, ks.version, std::string(crypto::kBlindIndexEmail), export_id}, std::move(older)});
       done = true;
     }
     if (!done) return fail(Errc::conflict, "no free canary e-mail address found");
@@ -364,12 +388,14 @@ Result<Canary> make_canary(Reads& tx, const crypto::KeeperKeyring& keys, const E
       if (!norm) continue;
       const auto idx = crypto::blind_index(ks, crypto::kBlindIndexPhone, *norm);
       const Bytes index(idx.begin(), idx.end());
-      auto t = index_taken(tx, crypto::kBlindIndexPhone, index, taken);
+      auto older = older_indexes(keys, crypto::kBlindIndexPhone, *norm);
+      auto t = index_taken(tx, crypto::kBlindIndexPhone, index, older, taken);
       if (!t) return propagate(t);
       if (*t) continue;
       taken.insert(index);
       c.person.phone = *norm;
-      c.marks.push_back(store::CanaryRow{index, ks.version, std::string(crypto::kBlindIndexPhone), export_id});
+      c.marks.push_back(
+          Mark{store::CanaryRow{index, ks.version, std::string(crypto::kBlindIndexPhone), export_id}, std::move(older)});
       done = true;
     }
     if (!done) return fail(Errc::conflict, "no free canary phone number found");
@@ -597,7 +623,7 @@ Result<ExportRequest> Exports::approve(const Asker& who, const std::string& appr
   // written out and sealed.
   store::ExportRow row;
   std::vector<FieldKind> fields;
-  std::vector<store::CanaryRow> marks;
+  std::vector<Mark> marks;
   nlohmann::json ids = nlohmann::json::array();
   std::size_t real_rows = 0;
   std::string sealed;
@@ -706,10 +732,10 @@ Result<ExportRequest> Exports::approve(const Asker& who, const std::string& appr
     const std::int64_t now = opt_.clock();
     if (now >= (*found)->expires_at) return fail(Errc::conflict, "export approve: the request has expired");
     for (const auto& m : marks) {
-      auto t = index_taken(tx, m.kind, m.blind_index, {});
+      auto t = index_taken(tx, m.row.kind, m.row.blind_index, m.older, {});
       if (!t) return propagate(t);
       if (*t) return fail(Errc::retry_later, "export approve: a canary value was taken meanwhile; approve again");
-      if (auto i = tx.insert_canary(m); !i) return i;
+      if (auto i = tx.insert_canary(m.row); !i) return i;
     }
     row.status = std::string(kStatusApproved);
     row.approver_id = *approver;
