@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # The attack stages of scripts/test, after the unit and end-to-end tests:
 # Release build + hardening check, HTTP abuse, payload corpus and sqlmap
-# (each on SQLite and on PostgreSQL: payloads-pg, sqlmap-pg; the two
-# payload stages run side by side), the admin
+# (each on SQLite, then on PostgreSQL: payloads-pg, sqlmap-pg), the admin
 # console (signed-in sqlmap and raw checks), fuzz.
 # Every stage runs even if an earlier one failed; a summary with each
 # stage's time closes the output, and the exit code is non-zero if any
@@ -24,61 +23,25 @@ export PYTHONDONTWRITEBYTECODE=1
 stages="release ${REMPART_ATTACK_STAGES:-hardening abuse payloads payloads-pg sqlmap sqlmap-pg console fuzz}"
 export REMPART_BIN="$asan/src/cli/rempart"
 export REMPART_CLI_BIN="$PWD/$release/src/cli/rempart"
-export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1:handle_sigill=1}"
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 
 summary=()
 failed=0
 passed=0
-selected() { case " $stages " in *" $1 "*) return 0 ;; esac; return 1; }
-record() {  # NAME EXIT_CODE SECONDS
-  if [ "$2" -eq 0 ]; then
-    summary+=("$(printf '%-12s ok      %4d s' "$1" "$3")")
-    passed=$((passed + 1))
-  else
-    summary+=("$(printf '%-12s FAILED  %4d s' "$1" "$3")")
-    failed=$((failed + 1))
-  fi
-}
 stage() {
   local name="$1"
   shift
-  selected "$name" || return 0
+  case " $stages " in *" $name "*) ;; *) return 0 ;; esac
   echo "=== attack stage: $name"
-  local start=$SECONDS rc=0
-  "$@" || rc=$?
-  record "$name" "$rc" $((SECONDS - start))
-}
-# Stages run side by side: usage `beside NAME1 CMD1 NAME2 CMD2` (each CMD a
-# function of this script). Used for a SQLite stage and its PostgreSQL
-# twin: each spends its time on one server and one client in turn, so on
-# two cores the pair takes little more than the longer one. Each one's
-# output is kept and printed when both have ended, one after the other.
-beside() {
-  local out name pids=() names=()
-  out="$(mktemp -d)"
-  while [ $# -ge 2 ]; do
-    name="$1"
-    if selected "$name"; then
-      names+=("$name")
-      (
-        start=$SECONDS rc=0
-        "$2" >"$out/$name.log" 2>&1 || rc=$?
-        echo "$rc $((SECONDS - start))" >"$out/$name.rc"
-      ) &
-      pids+=($!)
-    fi
-    shift 2
-  done
-  for pid in "${pids[@]}"; do wait "$pid" || true; done
-  local rc secs
-  for name in "${names[@]}"; do
-    echo "=== attack stage: $name (beside ${names[*]})"
-    cat "$out/$name.log"
-    read -r rc secs <"$out/$name.rc" 2>/dev/null || { rc=1 secs=0; }
-    record "$name" "$rc" "$secs"
-  done
-  rm -rf "$out"
+  local start=$SECONDS
+  if "$@"; then
+    summary+=("$(printf '%-12s ok      %4d s' "$name" $((SECONDS - start)))")
+    passed=$((passed + 1))
+  else
+    summary+=("$(printf '%-12s FAILED  %4d s' "$name" $((SECONDS - start)))")
+    failed=$((failed + 1))
+  fi
 }
 
 # One build at a time on this machine (others may be building too).
@@ -87,10 +50,8 @@ build_release() {
     cmake --build "$1" --target rempart -j"$(nproc)" >/dev/null' build_release "$release"
 }
 
-# The PostgreSQL cluster of the -pg stages: started once, in this shell
-# before the first of them (not in a stage run beside another, whose
-# background subshell the EXIT trap would not know), stopped at exit; if it
-# does not start, every -pg stage fails. The
+# The PostgreSQL cluster of the -pg stages: started once, by the first of
+# them (a failed start fails that stage and the next), stopped at exit. The
 # stages find it through REMPART_ATTACK_PG (server only), the superuser's
 # password file and the server's log (attacklib.PgServer); nothing sets
 # PGPASSWORD or the like for anything else.
@@ -106,7 +67,7 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-start_pg() {
+with_pg() {
   if [ "$pg_state" = none ]; then
     pg_state=failed
     pg_dir="$(mktemp -d /tmp/rempart-attack-pg.XXXXXX)" &&
@@ -120,33 +81,29 @@ start_pg() {
       echo "attack: PostgreSQL cluster on 127.0.0.1:$pg_port ($pg_dir)"
     fi
   fi
-}
-with_pg() {
   if [ "$pg_state" != up ]; then
     echo "attack: no PostgreSQL cluster (tests/support/pg_cluster.sh start failed)" >&2
     return 1
   fi
   "$@"
 }
-run_payloads() { timeout -k 10 600 "$py" tests/attack/payloads.py; }
-run_payloads_pg() { with_pg timeout -k 10 600 "$py" tests/attack/payloads.py --backend postgresql; }
 
 # The Release binary is both what the hardening check inspects and the fast
 # operator CLI the other stages use to read the store back.
 stage release build_release
-# The fuzz stage's clang build starts now, at the lowest priority, and
-# takes the cores the next stages leave idle while they wait on their
-# servers; the fuzz stage waits for it (scripts/fuzz takes the build lock).
-if selected fuzz; then
+stage hardening "$py" tests/attack/check_hardening.py "$release/src/cli/rempart" "$release"
+stage abuse timeout -k 10 600 "$py" tests/attack/http_abuse.py
+stage payloads timeout -k 10 600 "$py" tests/attack/payloads.py
+stage payloads-pg with_pg timeout -k 10 600 "$py" tests/attack/payloads.py --backend postgresql
+# The fuzz stage's clang build starts here, at the lowest priority, and
+# takes the core that the sqlmap and console stages leave idle (one sqlmap
+# process and one server at a time); the fuzz stage waits for it
+# (scripts/fuzz takes the build lock). Not earlier: the payload stages'
+# read-back (a CLI process per record) keeps both cores busy.
+if case " $stages " in *" fuzz "*) true ;; *) false ;; esac; then
   setsid nice -n 19 scripts/fuzz --build-only >/dev/null 2>&1 &
   fuzz_build_pid=$!
 fi
-stage hardening "$py" tests/attack/check_hardening.py "$release/src/cli/rempart" "$release"
-stage abuse timeout -k 10 600 "$py" tests/attack/http_abuse.py
-if selected payloads-pg || selected sqlmap-pg; then start_pg; fi
-beside payloads run_payloads payloads-pg run_payloads_pg
-# One at a time: sqlmap's time-based probes (--time-sec 1) read delays,
-# which a neighbour's load would blur.
 stage sqlmap timeout -k 10 900 "$py" tests/attack/sqlmap_scan.py
 stage sqlmap-pg with_pg timeout -k 10 900 "$py" tests/attack/sqlmap_scan.py --backend postgresql
 stage console timeout -k 10 600 "$py" tests/attack/console_scan.py
