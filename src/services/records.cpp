@@ -255,6 +255,17 @@ Result<Upsert> RecordWriter::upsert(store::KeeperTx& tx, const core::Person& p, 
     if (prepared.fresh && !phone_taken) {
       row = *prepared.fresh;
       created = std::min(now, record_id_millis(row.id).value_or(now * 1000) / 1000);
+      // Sealed before this transaction. If a rotation was taken since, the
+      // data key goes under the current version here, inside the write
+      // lock: the rewrap's pass after a rotation reads under that lock too,
+      // so a record sealed under the older version is either written
+      // before the pass (which moves it) or moved here.
+      if (row.key_version != keys_.current().version) {
+        auto moved = crypto::rewrap_record(keys_, row.id, crypto::SealedRecord{row.key_version, row.wrapped_key, {}});
+        if (!moved) return std::unexpected(moved.error());
+        row.key_version = moved->key_version;
+        row.wrapped_key = std::move(moved->wrapped_key);
+      }
     } else if (auto r = seal_new_into(keys_, row, stored, now * 1000 + unix_now_ms() % 1000); !r) {
       return std::unexpected(r.error());
     }

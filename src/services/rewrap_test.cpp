@@ -158,6 +158,46 @@ TEST(Rewrap, MovesEveryRecordToTheCurrentVersionLeavingTheFieldsAlone) {
   EXPECT_EQ(again->rewrapped, 0);
 }
 
+// The fold seals new records before its transaction. One sealed just
+// before a rotation is taken, and written after the rewrap's pass, would
+// stay under the older version until the next rescan: the write moves its
+// data key to the current version itself.
+TEST(Rewrap, ARecordSealedBeforeARotationIsWrittenUnderTheNewVersion) {
+  testing::Fixture fx;
+  auto keys = fx.keeper_keys();
+  auto st = std::move(store::open_sqlite_keeper(fx.db).value());
+  RecordWriter writer(keys);
+  const core::Person p = person(1);
+  const PreparedUpsert prepared = writer.prepare(p);
+  ASSERT_TRUE(prepared.fresh);
+  ASSERT_EQ(prepared.fresh->key_version, 1u);
+
+  ASSERT_TRUE(keys.add_version());
+  Rewrapper rewrapper(keys, *st, 5);
+  auto pass = rewrapper.step();  // the pass after the rotation: nothing to move yet
+  ASSERT_TRUE(pass);
+  EXPECT_TRUE(pass->done);
+  EXPECT_EQ(pass->rewrapped, 0);
+
+  Bytes id;
+  ASSERT_TRUE(st->transact([&](store::KeeperTx& tx) -> Result<void> {
+    auto u = writer.upsert(tx, p, prepared, unix_now(), &id);
+    if (!u) return std::unexpected(u.error());
+    EXPECT_EQ(*u, Upsert::created);
+    return {};
+  }));
+  auto row = st->find_supporter(id);
+  ASSERT_TRUE(row && *row);
+  EXPECT_EQ((*row)->key_version, 2u);
+  EXPECT_EQ((*row)->fields, prepared.fresh->fields);  // moved, not sealed again
+  auto opened = testing::inspect_record(keys, **row);
+  ASSERT_TRUE(opened) << opened.error().internal;
+  EXPECT_EQ(opened->email, p.email);
+  auto after = rewrapper.step();
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->rewrapped, 0);
+}
+
 // Crypto-shredding, shown on the files themselves. Erased supporters leave
 // nothing that any key version opens in the database, its WAL or the inbox;
 // an older copy of the files (a backup) still holds them until their key
