@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <fstream>
 #include <iterator>
-#include <regex>
 #include <string>
 #include <vector>
 
@@ -88,17 +87,10 @@ struct CaseworkTest : ::testing::Test {
     sqlite3_close(db);
     return n;
   }
-  // Record ids and digests are random hex, and one may hold a postcode's
-  // digits by chance: they are blanked before the search, so only what a
-  // person gave can match.
-  static std::string without_hex_ids(const std::string& text) {
-    static const std::regex hex_run("[0-9a-f]{32,}");
-    return std::regex_replace(text, hex_run, "<id>");
-  }
   void expect_no_personal_data() {
     for (const auto& e : entries()) {
       for (const std::string& raw : {e.details, e.subject, e.actor}) {
-        const std::string text = without_hex_ids(raw);
+        const std::string text = testing::without_record_ids(raw);
         for (const char* pii : {kGiven, kFamily, "example.org", "example.net", "612345678", "Rappeler", "Paris",
                                 "Lyon", "75011", "69003"}) {
           EXPECT_EQ(text.find(pii), std::string::npos) << e.action << " holds personal data";

@@ -322,12 +322,6 @@ Result<bool> index_taken(Reads& tx, std::string_view kind, const Bytes& index, c
   return false;
 }
 
-std::vector<Bytes> older_indexes(const crypto::KeeperKeyring& keys, std::string_view kind, std::string_view value) {
-  std::vector<Bytes> out;
-  for (const auto& idx : crypto::older_blind_indexes(keys, kind, value)) out.emplace_back(idx.begin(), idx.end());
-  return out;
-}
-
 // The address of a real row of the file, for a canary to copy: postcode
 // and town (shared by many), and whether it has a street line (the canary
 // gets a made-up one).
@@ -367,7 +361,7 @@ Result<Canary> make_canary(Reads& tx, const crypto::KeeperKeyring& keys, const E
       if (!norm) return fail(Errc::config, "the canary e-mail domain is not valid");
       const auto idx = crypto::blind_index(ks, crypto::kBlindIndexEmail, *norm);
       const Bytes index(idx.begin(), idx.end());
-      auto older = older_indexes(keys, crypto::kBlindIndexEmail, *norm);
+      auto older = RecordWriter(keys).older_indexes(crypto::kBlindIndexEmail, *norm);
       auto t = index_taken(tx, crypto::kBlindIndexEmail, index, older, taken);
       if (!t) return propagate(t);
       if (*t) continue;
@@ -388,7 +382,7 @@ Result<Canary> make_canary(Reads& tx, const crypto::KeeperKeyring& keys, const E
       if (!norm) continue;
       const auto idx = crypto::blind_index(ks, crypto::kBlindIndexPhone, *norm);
       const Bytes index(idx.begin(), idx.end());
-      auto older = older_indexes(keys, crypto::kBlindIndexPhone, *norm);
+      auto older = RecordWriter(keys).older_indexes(crypto::kBlindIndexPhone, *norm);
       auto t = index_taken(tx, crypto::kBlindIndexPhone, index, older, taken);
       if (!t) return propagate(t);
       if (*t) continue;
